@@ -1,0 +1,25 @@
+"""admin_api: the admin HTTP API under /_jwwx/admin/v1/ (and, later, the console).
+
+For now it carries the bootstrap-token endpoint used by `python -m homeserver
+create-admin`; roles, scopes, settings and statistics arrive with the admin issue.
+Config keys: admin_api/config.py.
+"""
+
+from typing import Any
+
+from modules.common.runtime import ModuleRuntime
+
+from admin_api.bootstrap import BOOTSTRAP_PATH, BootstrapTokenResource
+from admin_api.config import AdminApiConfig
+
+
+class AdminApiModule:
+    def __init__(self, config: AdminApiConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.runtime = ModuleRuntime(api, "admin_api", None)
+        api.register_web_resource(BOOTSTRAP_PATH, BootstrapTokenResource(api, config))
+
+    @staticmethod
+    def parse_config(config: Any) -> AdminApiConfig:
+        return AdminApiConfig.parse(config)

@@ -1,0 +1,1 @@
+"""Application services (bridges), one sub-package each. None yet."""

@@ -1,0 +1,5 @@
+import sys
+
+from homeserver.cli import main
+
+sys.exit(main())

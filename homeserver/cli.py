@@ -1,0 +1,155 @@
+"""Command line of the launcher: init, run, create-admin, check."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from homeserver.admin import create_admin
+from homeserver.config_file import check_module_configs, load_server_config
+from homeserver.database import postgres_from_dsn, sqlite_database
+from homeserver.errors import LauncherError
+from homeserver.health import wait_healthy
+from homeserver.init import InitOptions, run_init
+from homeserver.runner import run_foreground
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One clear line and exit code 2, like every other launcher error.
+        self.exit(2, f"homeserver: {message} (see --help)\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m homeserver", description="警务微信 homeserver launcher")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def data_dir_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
+
+    init = sub.add_parser("init", help="create the data directory, keys and config")
+    data_dir_arg(init)
+    init.add_argument("--server-name", default="localhost")
+    init.add_argument("--bind", default="127.0.0.1", help="listener address")
+    init.add_argument("--port", type=int, default=8008)
+    init.add_argument("--public-baseurl", help="URL clients reach (behind nginx)")
+    db = init.add_mutually_exclusive_group()
+    db.add_argument("--database-url", help="postgresql://user[:pw]@host[:port]/db")
+    db.add_argument("--pg-db", help="PostgreSQL database (with --pg-host/--pg-user)")
+    init.add_argument("--pg-host", default="127.0.0.1")
+    init.add_argument("--pg-port", type=int, default=5432)
+    init.add_argument("--pg-user", default="postgres")
+    init.add_argument("--pg-password", default="")
+    init.add_argument(
+        "--federation-allow",
+        action="append",
+        metavar="DOMAIN",
+        help="allow federation with DOMAIN (repeatable); no domain: federation off",
+    )
+    init.add_argument("--metrics-port", type=int, help="expose Prometheus metrics on 127.0.0.1")
+    init.add_argument("--redis-host", help="enable Redis (needed by workers)")
+    init.add_argument("--redis-port", type=int, default=6379)
+    init.add_argument("--keyword", action="append", default=[], help="a filtered keyword")
+    init.add_argument("--log-level", default="INFO")
+    init.add_argument("--log-file", help="also log to this file, rotated daily")
+    init.add_argument("--force-config", action="store_true", help="re-render the config files")
+
+    run = sub.add_parser("run", help="start Synapse with all modules in the foreground")
+    data_dir_arg(run)
+    run.add_argument("--init", action="store_true", help="run init first if there is no config")
+    run.add_argument(
+        "--bootstrap-admin",
+        action="store_true",
+        help="once healthy, create the admin account if it has no password file yet",
+    )
+
+    admin = sub.add_parser("create-admin", help="create or reset the super admin account")
+    data_dir_arg(admin)
+    admin.add_argument("--user", default="admin", help="localpart, default: admin")
+
+    check = sub.add_parser("check", help="exit 0 only if the server and all modules are healthy")
+    data_dir_arg(check)
+    check.add_argument("--wait", type=float, default=0.0, help="keep trying for this many seconds")
+
+    validate = sub.add_parser("check-config", help="validate the config files without starting")
+    data_dir_arg(validate)
+    return parser
+
+
+def _init_options(args: argparse.Namespace) -> InitOptions:
+    if args.database_url:
+        database = postgres_from_dsn(args.database_url)
+    elif args.pg_db:
+        database = {
+            "engine": "psycopg2",
+            "user": args.pg_user,
+            "password": args.pg_password,
+            "host": args.pg_host,
+            "port": args.pg_port,
+            "dbname": args.pg_db,
+        }
+    else:
+        database = sqlite_database()
+    return InitOptions(
+        data_dir=args.data_dir,
+        server_name=args.server_name,
+        bind=args.bind,
+        port=args.port,
+        public_baseurl=args.public_baseurl,
+        database=database,
+        federation_allow=args.federation_allow,
+        metrics_port=args.metrics_port,
+        redis_host=args.redis_host,
+        redis_port=args.redis_port,
+        keywords=args.keyword,
+        log_level=args.log_level,
+        log_file=args.log_file,
+        force_config=args.force_config,
+    )
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "init":
+        created = run_init(_init_options(args))
+        done = ", ".join(created) if created else "nothing (already initialised)"
+        print(f"homeserver: initialised {args.data_dir}: created {done}")
+        return 0
+    if args.command == "run":
+        if args.init and not (args.data_dir / "homeserver.yaml").exists():
+            run_init(InitOptions(data_dir=args.data_dir))
+        config = load_server_config(args.data_dir)
+
+        def announce() -> None:
+            base = config.client_base_url
+            print(f"\nhomeserver: 警务微信 is running at {base} (server name {config.server_name})")
+            if args.bootstrap_admin:
+                try:
+                    print("homeserver: " + create_admin(config, "admin", only_if_missing=True))
+                except LauncherError as e:
+                    print(f"homeserver: {e}", file=sys.stderr)
+            print(f"homeserver: log in with any Matrix client (e.g. Element), homeserver URL {base}\n")
+
+        return run_foreground(config, on_healthy=announce)
+    if args.command == "create-admin":
+        config = load_server_config(args.data_dir)
+        print("homeserver: " + create_admin(config, args.user, only_if_missing=False))
+        return 0
+    if args.command == "check":
+        config = load_server_config(args.data_dir)
+        healthy, why = wait_healthy(config, args.wait)
+        print(f"homeserver: {why}", file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
+    if args.command == "check-config":
+        config = load_server_config(args.data_dir)
+        check_module_configs(config)
+        print(f"homeserver: {args.data_dir}/homeserver.yaml is valid")
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except LauncherError as e:
+        print(f"homeserver: {e}", file=sys.stderr)
+        return 2

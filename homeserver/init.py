@@ -1,0 +1,158 @@
+"""`init`: create a data directory, its secrets and keys, and render the config.
+
+Secrets and the signing key are generated once and never overwritten; the config files
+are rendered when missing (or with --force-config), always from synapse_config/.
+"""
+
+import io
+import ipaddress
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import signedjson.key
+import yaml
+
+from homeserver.errors import LauncherError
+from homeserver.render import render_yaml
+
+SECRET_FILES = ("registration_shared_secret", "macaroon_secret_key", "form_secret")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$")
+
+
+@dataclass
+class InitOptions:
+    data_dir: Path
+    server_name: str = "localhost"
+    bind: str = "127.0.0.1"
+    port: int = 8008
+    public_baseurl: str | None = None
+    database: dict[str, Any] = field(default_factory=lambda: {"engine": "sqlite3"})
+    federation_allow: list[str] | None = None
+    metrics_port: int | None = None
+    redis_host: str | None = None
+    redis_port: int = 6379
+    keywords: list[str] = field(default_factory=list)
+    log_level: str = "INFO"
+    log_file: str | None = None
+    force_config: bool = False
+
+
+def validate(opts: InitOptions) -> None:
+    if not _HOSTNAME.match(opts.server_name):
+        raise LauncherError(f"--server-name {opts.server_name!r} is not a valid host name")
+    try:
+        ipaddress.ip_address(opts.bind)
+    except ValueError as e:
+        raise LauncherError(f"--bind {opts.bind!r} is not an IP address") from e
+    for name, port in (("--port", opts.port), ("--metrics-port", opts.metrics_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise LauncherError(f"{name} {port} is outside 1..65535")
+    if opts.metrics_port is not None and opts.metrics_port == opts.port:
+        raise LauncherError("--metrics-port must differ from --port")
+    for domain in opts.federation_allow or []:
+        if not _HOSTNAME.match(domain):
+            raise LauncherError(f"--federation-allow {domain!r} is not a host name")
+    if opts.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise LauncherError(
+            f"--log-level {opts.log_level!r}: choose DEBUG, INFO, WARNING or ERROR"
+        )
+    if any(not k.strip() for k in opts.keywords):
+        raise LauncherError("--keyword must not be empty")
+
+
+def _write_once(path: Path, content: str) -> bool:
+    """Create path with mode 0600 holding content, unless it already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(content)
+    return True
+
+
+def _ensure_secrets(keys_dir: Path) -> list[str]:
+    created = []
+    for name in SECRET_FILES:
+        if _write_once(keys_dir / name, secrets.token_urlsafe(48)):
+            created.append(name)
+    key_path = keys_dir / "signing.key"
+    if not key_path.exists():
+        key = signedjson.key.generate_signing_key("a_" + secrets.token_hex(2))
+        buffer = io.StringIO()
+        signedjson.key.write_signing_keys(buffer, [key])
+        if _write_once(key_path, buffer.getvalue()):
+            created.append("signing.key")
+    return created
+
+
+def _existing_server_name(config_path: Path) -> str | None:
+    try:
+        loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return loaded.get("server_name") if isinstance(loaded, dict) else None
+
+
+def template_context(opts: InitOptions) -> dict[str, Any]:
+    data_dir = str(opts.data_dir.resolve())
+    host = "127.0.0.1" if opts.bind in ("0.0.0.0", "::") else opts.bind
+    if ":" in host:
+        host = f"[{host}]"
+    return {
+        "data_dir": data_dir,
+        "server_name": opts.server_name,
+        "public_baseurl": opts.public_baseurl or f"http://{host}:{opts.port}/",
+        "port": opts.port,
+        "bind_addresses": [opts.bind],
+        "x_forwarded": opts.public_baseurl is not None,
+        "metrics_port": opts.metrics_port,
+        "database": opts.database,
+        "federation_enabled": bool(opts.federation_allow),
+        "federation_allow": opts.federation_allow or [],
+        "redis_host": opts.redis_host,
+        "redis_port": opts.redis_port,
+        "keywords": opts.keywords,
+        "log_level": opts.log_level.upper(),
+        "access_log_level": "INFO" if opts.log_level.upper() == "DEBUG" else "WARNING",
+        "log_file": opts.log_file,
+    }
+
+
+def run_init(opts: InitOptions) -> list[str]:
+    """Initialise opts.data_dir; return a list of what was created (for the report)."""
+    validate(opts)
+    data_dir = opts.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        raise LauncherError(f"--data-dir {data_dir} exists and is not a directory")
+    config_path = data_dir / "homeserver.yaml"
+    previous = _existing_server_name(config_path) if config_path.exists() else None
+    if previous is not None and previous != opts.server_name:
+        raise LauncherError(
+            f"{data_dir} belongs to server {previous!r}; the server name cannot change "
+            f"(asked for {opts.server_name!r}). Use another --data-dir."
+        )
+    context = template_context(opts)
+    # Render before touching the disk so a bad option leaves nothing behind.
+    rendered = {
+        "homeserver.yaml": render_yaml("homeserver.yaml.j2", context),
+        "log.config": render_yaml("log.config.j2", context),
+    }
+    created: list[str] = []
+    for sub in ("", "keys", "media_store", "conf.d"):
+        path = data_dir / sub
+        if not path.exists():
+            path.mkdir(parents=True, mode=0o700)
+            created.append(f"{sub or data_dir}/")
+    created += _ensure_secrets(data_dir / "keys")
+    for name, text in rendered.items():
+        path = data_dir / name
+        if path.exists() and not opts.force_config:
+            continue
+        path.write_text(text, encoding="utf-8")
+        created.append(name)
+    return created

@@ -1,0 +1,1 @@
+"""What several modules share: config parsing, migrations, HTTP resources, errors."""

@@ -1,0 +1,13 @@
+"""Storage helpers shared by the modules' storage.py files."""
+
+from typing import Any, Protocol
+
+
+class Txn(Protocol):
+    """What our `_txn` functions use of a transaction: Synapse's LoggingTransaction
+    inside the server, modules.common.dbapi.DbApiTxn outside it. SQL uses `?`."""
+
+    def execute(self, sql: str, args: Any = ...) -> Any: ...
+    def executemany(self, sql: str, rows: Any) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...

@@ -1,0 +1,51 @@
+"""modules.policy: the keyword filter and the no-encryption policy.
+
+Enable in homeserver.yaml:
+
+    modules:
+      - module: modules.policy.PolicyModule
+        config:
+          keywords: ["示例敏感词"]
+
+Config keys are documented in modules/policy/config.py; the admin endpoint in
+modules/policy/resources.py.
+"""
+
+from typing import Any
+
+from modules.common.runtime import ModuleRuntime
+from modules.policy.config import PolicyConfig
+from modules.policy.handlers import KeywordFilter, PolicyCallbacks
+from modules.policy.resources import KEYWORDS_PATH, KeywordsResource
+
+
+class PolicyModule:
+    def __init__(self, config: PolicyConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.runtime = ModuleRuntime(api, "policy", __name__, on_ready=self._on_ready)
+        self.keywords = KeywordFilter(api, config, self.runtime)
+        callbacks = PolicyCallbacks(config, self.keywords)
+        api.register_spam_checker_callbacks(
+            check_event_for_spam=callbacks.check_event_for_spam,
+            user_may_create_room=callbacks.user_may_create_room,
+        )
+        api.register_third_party_rules_callbacks(
+            check_event_allowed=callbacks.check_event_allowed
+        )
+        api.register_web_resource(
+            KEYWORDS_PATH, KeywordsResource(api, config, self.runtime, self.keywords)
+        )
+        api.looping_background_call(
+            self.keywords.reload_if_changed,
+            config.reload_interval_seconds * 1000,
+            desc="jwwx_policy_reload_keywords",
+            run_on_all_instances=True,
+        )
+
+    async def _on_ready(self) -> None:
+        await self.keywords.load()
+
+    @staticmethod
+    def parse_config(config: Any) -> PolicyConfig:
+        return PolicyConfig.parse(config)

@@ -1,0 +1,89 @@
+"""Admin endpoint of the keyword list.
+
+GET /_jwwx/admin/v1/policy/keywords
+    → {"keywords": [...stored], "config_keywords": [...], "version", "updated_by", "updated_ts"}
+PUT /_jwwx/admin/v1/policy/keywords  {"keywords": ["...", ...]}
+    replaces the stored list in one transaction; takes effect at once on this process
+    and within reload_interval_seconds on others. → {"count", "version"}
+Bad input (not a list, empty or over-long entries, too many) → 400 M_INVALID_PARAM and
+nothing changes. Callers need admin rights (scope policy.keywords.read / .write).
+"""
+
+from typing import Any
+
+from modules.common.admin import require_admin
+from modules.common.errors import error
+from modules.common.resource import JsonResource, read_json_object
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import Codes
+from modules.policy.config import PolicyConfig
+from modules.policy.handlers import KeywordFilter
+from modules.policy.matcher import normalise
+from modules.policy.storage import get_keyword_version_txn, replace_keywords_txn
+
+KEYWORDS_PATH = "/_jwwx/admin/v1/policy/keywords"
+
+
+def validate_keywords(value: Any, config: PolicyConfig) -> list[str]:
+    """Trimmed, de-duplicated (by normalised form) keywords, or 400 naming the entry."""
+    if not isinstance(value, list):
+        raise error(400, Codes.INVALID_PARAM, "keywords 必须是字符串数组")
+    if len(value) > config.max_keywords:
+        raise error(400, Codes.INVALID_PARAM, f"敏感词数量不能超过 {config.max_keywords} 个")
+    seen: dict[str, str] = {}
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise error(400, Codes.INVALID_PARAM, f"keywords[{index}] 不是字符串")
+        keyword = item.strip()
+        if not normalise(keyword):
+            raise error(400, Codes.INVALID_PARAM, f"keywords[{index}] 为空或只含不可见字符")
+        if len(keyword) > config.max_keyword_length:
+            raise error(
+                400,
+                Codes.INVALID_PARAM,
+                f"keywords[{index}] 超过 {config.max_keyword_length} 个字符",
+            )
+        seen.setdefault(normalise(keyword), keyword)
+    return sorted(seen.values())
+
+
+class KeywordsResource(JsonResource):
+    def __init__(
+        self, api: Any, config: PolicyConfig, runtime: ModuleRuntime, keywords: KeywordFilter
+    ) -> None:
+        super().__init__(api)
+        self._config = config
+        self._runtime = runtime
+        self._keywords = keywords
+
+    async def on_GET(self, request: Any) -> tuple[int, Any]:
+        await require_admin(self.api, request, "policy.keywords.read")
+        await self._runtime.ready()
+        await self._keywords.load()
+        version, updated_by, updated_ts = await self.api.run_db_interaction(
+            "jwwx_policy_keyword_version", get_keyword_version_txn
+        )
+        return 200, {
+            "keywords": self._keywords.stored,
+            "config_keywords": list(self._config.keywords),
+            "version": version,
+            "updated_by": updated_by,
+            "updated_ts": updated_ts,
+        }
+
+    async def on_PUT(self, request: Any) -> tuple[int, Any]:
+        admin = await require_admin(self.api, request, "policy.keywords.write")
+        body = read_json_object(request)
+        if "keywords" not in body:
+            raise error(400, Codes.MISSING_PARAM, "缺少 keywords 字段")
+        keywords = validate_keywords(body["keywords"], self._config)
+        await self._runtime.ready()
+        version = await self.api.run_db_interaction(
+            "jwwx_policy_replace_keywords",
+            replace_keywords_txn,
+            keywords,
+            admin,
+            self.api.get_current_time_msec(),
+        )
+        self._keywords.install(version, keywords)
+        return 200, {"count": len(keywords), "version": version}
