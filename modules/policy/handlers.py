@@ -4,7 +4,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from modules.common.errors import ENCRYPTION_FORBIDDEN, KEYWORD_BLOCKED
+from modules.common.errors import ENCRYPTION_FORBIDDEN, KEYWORD_BLOCKED, error
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import Codes
 from modules.policy.config import PolicyConfig
@@ -72,29 +72,18 @@ class PolicyCallbacks:
         self._config = config
         self._keywords = keywords
 
-    def _encryption_refusal(self) -> tuple[Codes, dict[str, Any]]:
-        return Codes.FORBIDDEN, {
-            "errcode": ENCRYPTION_FORBIDDEN,
-            "error": self._config.encryption_message,
-        }
-
     async def check_event_for_spam(self, event: Any) -> SpamResult:
-        if event.type == "m.room.encryption" and self._config.refuse_encryption:
-            return self._encryption_refusal()
         return await self._keywords.check_texts(event_texts(event.type, event.content))
 
     async def check_event_allowed(
         self, event: Any, _state: Any
     ) -> tuple[bool, dict[str, Any] | None]:
-        """Backstop for what the spam checker does not see: server admins' /createRoom
-        (Synapse skips the spam check for them) and events arriving over federation."""
+        """Refuse m.room.encryption wherever it comes from: this callback also sees server
+        admins' /createRoom (which skips the spam checker) and federated events.
+        Synapse passes a raised SynapseError through to the client unchanged."""
         if event.type == "m.room.encryption" and self._config.refuse_encryption:
-            return False, None
+            raise error(403, ENCRYPTION_FORBIDDEN, self._config.encryption_message)
         return True, None
 
     async def user_may_create_room(self, user_id: str, room_config: dict[str, Any]) -> SpamResult:
-        if self._config.refuse_encryption:
-            for state in room_config.get("initial_state") or []:
-                if isinstance(state, dict) and state.get("type") == "m.room.encryption":
-                    return self._encryption_refusal()
         return await self._keywords.check_texts(create_room_texts(room_config))

@@ -1,0 +1,78 @@
+"""PostgreSQL for the integration tests: a fresh database per server, dropped afterwards.
+
+JWWX_TEST_PG (a libpq DSN, default "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+says where the server is. Unreachable: tests skip, except under CI=true where they fail.
+"""
+
+import os
+import secrets
+from functools import cache
+
+import psycopg2
+from psycopg2 import sql
+
+DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+
+
+def admin_dsn() -> str:
+    return os.environ.get("JWWX_TEST_PG", DEFAULT_DSN)
+
+
+def must_run() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@cache
+def unavailable_reason() -> str | None:
+    """None when PostgreSQL answers; otherwise why the PostgreSQL tests skip."""
+    try:
+        psycopg2.connect(admin_dsn()).close()
+    except psycopg2.Error as e:
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return f"PostgreSQL not reachable at {admin_dsn()!r} ({first_line})"
+    return None
+
+
+def _connection_params() -> dict[str, str]:
+    return psycopg2.extensions.parse_dsn(admin_dsn())
+
+
+def create_database(prefix: str = "jwwx_test") -> dict[str, str | int]:
+    """Create a UTF8 / C-collation database from template0; return connection params."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    conn = psycopg2.connect(admin_dsn())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL(
+                    "CREATE DATABASE {} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+                    " TEMPLATE template0"
+                ).format(sql.Identifier(name))
+            )
+    finally:
+        conn.close()
+    params = _connection_params()
+    return {
+        "dbname": name,
+        "host": params.get("host", "127.0.0.1"),
+        "port": int(params.get("port", 5432)),
+        "user": params.get("user", "postgres"),
+        "password": params.get("password", ""),
+    }
+
+
+def drop_database(name: str) -> None:
+    conn = psycopg2.connect(admin_dsn())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def connect(dbname: str) -> "psycopg2.extensions.connection":
+    params = dict(_connection_params())
+    params["dbname"] = dbname
+    return psycopg2.connect(**params)

@@ -1,0 +1,191 @@
+"""Start a real Synapse with our modules, through our own launcher, for a test class.
+
+The server gets a temporary data directory, a free loopback port and either the embedded
+SQLite database or a fresh PostgreSQL database. Only test-speed settings differ from a
+real deployment (conf.d/testing.yaml: cheap bcrypt, lifted rate limits).
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from homeserver.admin import register_user
+from homeserver.config_file import load_server_config
+from homeserver.health import probe
+
+from tests.harness import postgres
+
+SERVER_NAME = "test.jwwx"
+START_TIMEOUT = 90.0
+_UNLIMITED = {"per_second": 100000, "burst_count": 100000}
+
+TEST_OVERRIDES: dict[str, Any] = {
+    "bcrypt_rounds": 4,
+    "rc_message": _UNLIMITED,
+    "rc_registration": _UNLIMITED,
+    "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED, "failed_attempts": _UNLIMITED},
+    "rc_joins": {"local": _UNLIMITED, "remote": _UNLIMITED},
+    "rc_joins_per_room": _UNLIMITED,
+    "rc_invites": {"per_room": _UNLIMITED, "per_user": _UNLIMITED, "per_issuer": _UNLIMITED},
+    "rc_admin_redaction": _UNLIMITED,
+    "rc_room_creation": _UNLIMITED,
+    "rc_media_create": _UNLIMITED,
+    "rc_presence": {"per_user": _UNLIMITED},
+    "rc_user_directory": _UNLIMITED,
+    "rc_profile": _UNLIMITED,
+}
+
+_running: set["TestServer"] = set()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def launcher(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `python -m homeserver ARGS` as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "homeserver", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+class TestServer:
+    def __init__(self, engine: str = "sqlite", keywords: tuple[str, ...] = ()) -> None:
+        if engine not in ("sqlite", "postgres"):
+            raise ValueError(engine)
+        self.engine = engine
+        self.keywords = keywords
+        self.server_name = SERVER_NAME
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = Path(tempfile.mkdtemp(prefix="jwwx-test-"))
+        self.pg_database: str | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+
+    # Lifecycle
+
+    def start(self) -> None:
+        args = [
+            "init",
+            "--data-dir",
+            str(self.data_dir),
+            "--server-name",
+            self.server_name,
+            "--port",
+            str(self.port),
+        ]
+        for keyword in self.keywords:
+            args += ["--keyword", keyword]
+        if self.engine == "postgres":
+            params = postgres.create_database()
+            self.pg_database = str(params["dbname"])
+            args += [
+                "--pg-db",
+                self.pg_database,
+                "--pg-host",
+                str(params["host"]),
+                "--pg-port",
+                str(params["port"]),
+                "--pg-user",
+                str(params["user"]),
+            ]
+            if params["password"]:
+                args += ["--pg-password", str(params["password"])]
+        launcher(*args)
+        (self.data_dir / "conf.d" / "testing.yaml").write_text(
+            yaml.safe_dump(TEST_OVERRIDES), encoding="utf-8"
+        )
+        self._spawn()
+
+    def _spawn(self) -> None:
+        self._log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed in stop
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "homeserver", "run", "--data-dir", str(self.data_dir)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+            start_new_session=True,
+        )
+        _running.add(self)
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        config = load_server_config(self.data_dir)
+        deadline = time.monotonic() + timeout
+        why = "not started"
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(f"server exited ({self._process.returncode}):\n{self.log_tail()}")
+            healthy, why = probe(config)
+            if healthy:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"server not healthy after {timeout}s: {why}\n{self.log_tail()}")
+
+    def restart(self) -> None:
+        self._terminate()
+        self._spawn()
+
+    def _terminate(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        _running.discard(self)
+
+    def stop(self) -> None:
+        self._terminate()
+        if self.pg_database:
+            postgres.drop_database(self.pg_database)
+            self.pg_database = None
+        if os.environ.get("JWWX_KEEP_TEST_DATA") != "1":
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = (self.data_dir / "server.log").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def log_text(self) -> str:
+        return (self.data_dir / "server.log").read_text(encoding="utf-8", errors="replace")
+
+    # Accounts
+
+    def register(self, localpart: str, admin: bool = False) -> tuple[str, str]:
+        """Create a user through shared-secret registration; return (user_id, token)."""
+        config = load_server_config(self.data_dir)
+        token = register_user(config, localpart, "pw-" + localpart, admin=admin)
+        return f"@{localpart}:{self.server_name}", token
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for server in list(_running):
+        server.stop()

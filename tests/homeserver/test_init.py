@@ -1,0 +1,142 @@
+"""`python -m homeserver init` and config validation, run as an operator runs them."""
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from twisted.trial import unittest
+
+from homeserver.init import InitOptions, template_context
+from homeserver.render import render_yaml, template_names
+
+from tests.harness.server import launcher
+
+SECRETS = ("registration_shared_secret", "macaroon_secret_key", "form_secret", "signing.key")
+
+
+class InitTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="jwwx-init-"))
+        self.data = self.root / "data"
+
+    def tearDown(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def init(self, *extra: str, check: bool = True) -> "launcher":  # type: ignore[valid-type]
+        return launcher("init", "--data-dir", str(self.data), *extra, check=check)
+
+    def read_keys(self) -> dict[str, str]:
+        return {name: (self.data / "keys" / name).read_text() for name in SECRETS}
+
+    def test_creates_config_secrets_and_keys(self) -> None:
+        self.init("--server-name", "police.example", "--port", "8448")
+        config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
+        self.assertEqual(config["server_name"], "police.example")
+        self.assertEqual(config["listeners"][0]["port"], 8448)
+        self.assertEqual(config["database"]["name"], "sqlite3")
+        self.assertFalse(config["enable_registration"])
+        self.assertEqual(config["federation_domain_whitelist"], [])
+        self.assertEqual(config["encryption_enabled_by_default_for_room_type"], "off")
+        modules = [m["module"] for m in config["modules"]]
+        self.assertIn("modules.policy.PolicyModule", modules)
+        self.assertEqual(config["listeners"][0]["resources"][0]["names"], ["client"])
+        for name in SECRETS:
+            mode = stat.S_IMODE(os.stat(self.data / "keys" / name).st_mode)
+            self.assertEqual(mode, 0o600, name)
+            self.assertGreater(len((self.data / "keys" / name).read_text().strip()), 30)
+        self.assertTrue(self.read_keys()["signing.key"].startswith("ed25519 a_"))
+        self.assertTrue((self.data / "media_store").is_dir())
+        self.assertIn("handlers", yaml.safe_load((self.data / "log.config").read_text()))
+
+    def test_second_init_never_overwrites_secrets_or_keys(self) -> None:
+        self.init()
+        keys = self.read_keys()
+        config_text = (self.data / "homeserver.yaml").read_text()
+        result = self.init()
+        self.assertIn("already initialised", result.stdout)
+        self.assertEqual(self.read_keys(), keys)
+        self.assertEqual((self.data / "homeserver.yaml").read_text(), config_text)
+        # --force-config re-renders the config, still keeping every secret.
+        self.init("--force-config", "--federation-allow", "other.police", "--metrics-port", "9100")
+        self.assertEqual(self.read_keys(), keys)
+        config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
+        self.assertEqual(config["federation_domain_whitelist"], ["other.police"])
+        self.assertIn("federation", config["listeners"][0]["resources"][0]["names"])
+        self.assertEqual(config["listeners"][1]["type"], "metrics")
+
+    def test_postgres_options(self) -> None:
+        self.init("--database-url", "postgresql://jw:p%40ss@db.internal:6543/jwwx")
+        args = yaml.safe_load((self.data / "homeserver.yaml").read_text())["database"]["args"]
+        self.assertEqual(
+            (args["user"], args["password"], args["host"], args["port"], args["dbname"]),
+            ("jw", "p@ss", "db.internal", 6543, "jwwx"),
+        )
+
+    def assertOneLineError(self, *args: str, mentions: str) -> None:
+        result = self.init(*args, check=False)
+        self.assertEqual(result.returncode, 2, result)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertIn(mentions, lines[0])
+        self.assertNotIn("Traceback", result.stderr)
+
+    def test_bad_options_give_one_line_and_create_nothing(self) -> None:
+        self.assertOneLineError("--port", "0", mentions="--port")
+        self.assertOneLineError("--port", "eighty", mentions="--port")
+        self.assertOneLineError("--server-name", "bad name!", mentions="--server-name")
+        self.assertOneLineError("--bind", "localhost.x", mentions="--bind")
+        self.assertOneLineError("--database-url", "mysql://x/y", mentions="--database-url")
+        self.assertOneLineError("--database-url", "postgresql://host", mentions="no database")
+        self.assertOneLineError("--log-level", "LOUD", mentions="--log-level")
+        self.assertOneLineError("--no-such-option", mentions="--no-such-option")
+        self.assertFalse(self.data.exists())
+
+    def test_server_name_cannot_change(self) -> None:
+        self.init("--server-name", "one.example")
+        self.assertOneLineError("--server-name", "two.example", mentions="cannot change")
+
+    def test_broken_config_gives_one_line(self) -> None:
+        self.init()
+        (self.data / "conf.d" / "broken.yaml").write_text("modules: [\n")
+        result = launcher("check-config", "--data-dir", str(self.data), check=False)
+        self.assertEqual((result.returncode, len(result.stderr.strip().splitlines())), (2, 1), result)
+        self.assertIn("broken.yaml", result.stderr)
+        bad_module = {"modules": [{"module": "modules.policy.PolicyModule", "config": {"keywordz": []}}]}
+        (self.data / "conf.d" / "broken.yaml").write_text(yaml.safe_dump(bad_module))
+        for command in ("check-config", "run"):
+            result = launcher(command, "--data-dir", str(self.data), check=False)
+            self.assertEqual(result.returncode, 2, result)
+            self.assertIn("keywordz", result.stderr)
+            self.assertNotIn("Traceback", result.stderr)
+
+    def test_check_fails_when_nothing_answers(self) -> None:
+        self.init("--port", "1")
+        result = launcher("check", "--data-dir", str(self.data), check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("does not answer", result.stderr)
+
+    def test_missing_data_dir(self) -> None:
+        result = launcher("run", "--data-dir", str(self.root / "nothing"), check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("init", result.stderr)
+
+
+class TemplatesTest(unittest.TestCase):
+    def test_every_template_renders_with_every_option(self) -> None:
+        rich = InitOptions(
+            data_dir=Path("/srv/jwwx"),
+            server_name="police.example",
+            database={"engine": "psycopg2", "user": "u", "password": "p", "host": "h", "port": 5432, "dbname": "d"},
+            federation_allow=["a.police"],
+            metrics_port=9100,
+            redis_host="127.0.0.1",
+            keywords=["词"],
+            log_file="/var/log/jwwx.log",
+        )
+        for options in (InitOptions(data_dir=Path("/srv/jwwx")), rich):
+            for name in template_names():
+                self.assertTrue(render_yaml(name, template_context(options)), name)
