@@ -7,10 +7,9 @@ Config keys: admin_api/config.py.
 
 from typing import Any
 
-from modules.common.runtime import ModuleRuntime
-
 from admin_api.bootstrap import BOOTSTRAP_PATH, BootstrapTokenResource
 from admin_api.config import AdminApiConfig
+from modules.common.runtime import ModuleRuntime
 
 
 class AdminApiModule:

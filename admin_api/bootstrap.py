@@ -15,11 +15,10 @@ import secrets
 import time
 from typing import Any
 
+from admin_api.config import AdminApiConfig
 from modules.common.errors import error, forbidden, missing_param
 from modules.common.resource import JsonResource, read_json_object
 from modules.common.synapse_compat import Codes
-
-from admin_api.config import AdminApiConfig
 
 BOOTSTRAP_PATH = "/_jwwx/admin/v1/bootstrap/token"
 
@@ -59,4 +58,8 @@ class BootstrapTokenResource(JsonResource):
         device_id, access_token, _expiry, _refresh = await self.api.register_device(
             user_id, initial_display_name="jwwx-bootstrap"
         )
-        return 200, {"user_id": user_id, "device_id": device_id, "access_token": access_token}
+        return 200, {
+            "user_id": user_id,
+            "device_id": device_id,
+            "access_token": access_token,
+        }

@@ -42,4 +42,8 @@ class AdminApiConfig:
         return config
 
     def shared_secret(self) -> str:
-        return Path(self.registration_shared_secret_path).read_text(encoding="utf-8").strip()
+        return (
+            Path(self.registration_shared_secret_path)
+            .read_text(encoding="utf-8")
+            .strip()
+        )

@@ -54,7 +54,9 @@ def register_user(
         "username": localpart,
         "password": password,
         "admin": admin,
-        "mac": shared_secret_mac(secret, [nonce, localpart, password, "admin" if admin else "notadmin"]),
+        "mac": shared_secret_mac(
+            secret, [nonce, localpart, password, "admin" if admin else "notadmin"]
+        ),
     }
     result = request_json("POST", base + "/_synapse/admin/v1/register", body)
     return str(result["access_token"])
@@ -67,7 +69,11 @@ def _reset_existing(config: ServerConfig, localpart: str, password: str) -> None
     grant = request_json(
         "POST",
         base + BOOTSTRAP_PATH,
-        {"user": localpart, "nonce": nonce, "mac": bootstrap_mac(secret, nonce, localpart)},
+        {
+            "user": localpart,
+            "nonce": nonce,
+            "mac": bootstrap_mac(secret, nonce, localpart),
+        },
     )
     user_id = f"@{localpart}:{config.server_name}"
     request_json(
@@ -98,6 +104,8 @@ def create_admin(config: ServerConfig, localpart: str, only_if_missing: bool) ->
             raise LauncherError(f"cannot reset {user_id}: {e2}") from e2
         action = "已重置密码"
     except OSError as e:
-        raise LauncherError(f"server at {config.client_base_url} does not answer: {e}") from e
+        raise LauncherError(
+            f"server at {config.client_base_url} does not answer: {e}"
+        ) from e
     _write_secret_file(path, password)
     return f"管理员账号 {user_id} {action}；密码见 {path}"

@@ -20,11 +20,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m homeserver", description="警务微信 homeserver launcher")
+    parser = _Parser(
+        prog="python -m homeserver", description="警务微信 homeserver launcher"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def data_dir_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
+        p.add_argument(
+            "--data-dir", type=Path, default=Path("data"), help="default: ./data"
+        )
 
     init = sub.add_parser("init", help="create the data directory, keys and config")
     data_dir_arg(init)
@@ -45,32 +49,48 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DOMAIN",
         help="allow federation with DOMAIN (repeatable); no domain: federation off",
     )
-    init.add_argument("--metrics-port", type=int, help="expose Prometheus metrics on 127.0.0.1")
+    init.add_argument(
+        "--metrics-port", type=int, help="expose Prometheus metrics on 127.0.0.1"
+    )
     init.add_argument("--redis-host", help="enable Redis (needed by workers)")
     init.add_argument("--redis-port", type=int, default=6379)
-    init.add_argument("--keyword", action="append", default=[], help="a filtered keyword")
+    init.add_argument(
+        "--keyword", action="append", default=[], help="a filtered keyword"
+    )
     init.add_argument("--log-level", default="INFO")
     init.add_argument("--log-file", help="also log to this file, rotated daily")
-    init.add_argument("--force-config", action="store_true", help="re-render the config files")
+    init.add_argument(
+        "--force-config", action="store_true", help="re-render the config files"
+    )
 
     run = sub.add_parser("run", help="start Synapse with all modules in the foreground")
     data_dir_arg(run)
-    run.add_argument("--init", action="store_true", help="run init first if there is no config")
+    run.add_argument(
+        "--init", action="store_true", help="run init first if there is no config"
+    )
     run.add_argument(
         "--bootstrap-admin",
         action="store_true",
         help="once healthy, create the admin account if it has no password file yet",
     )
 
-    admin = sub.add_parser("create-admin", help="create or reset the super admin account")
+    admin = sub.add_parser(
+        "create-admin", help="create or reset the super admin account"
+    )
     data_dir_arg(admin)
     admin.add_argument("--user", default="admin", help="localpart, default: admin")
 
-    check = sub.add_parser("check", help="exit 0 only if the server and all modules are healthy")
+    check = sub.add_parser(
+        "check", help="exit 0 only if the server and all modules are healthy"
+    )
     data_dir_arg(check)
-    check.add_argument("--wait", type=float, default=0.0, help="keep trying for this many seconds")
+    check.add_argument(
+        "--wait", type=float, default=0.0, help="keep trying for this many seconds"
+    )
 
-    validate = sub.add_parser("check-config", help="validate the config files without starting")
+    validate = sub.add_parser(
+        "check-config", help="validate the config files without starting"
+    )
     data_dir_arg(validate)
     return parser
 
@@ -120,13 +140,20 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         def announce() -> None:
             base = config.client_base_url
-            print(f"\nhomeserver: 警务微信 is running at {base} (server name {config.server_name})")
+            print(
+                f"\nhomeserver: 警务微信 is running at {base} (server name {config.server_name})"
+            )
             if args.bootstrap_admin:
                 try:
-                    print("homeserver: " + create_admin(config, "admin", only_if_missing=True))
+                    print(
+                        "homeserver: "
+                        + create_admin(config, "admin", only_if_missing=True)
+                    )
                 except LauncherError as e:
                     print(f"homeserver: {e}", file=sys.stderr)
-            print(f"homeserver: log in with any Matrix client (e.g. Element), homeserver URL {base}\n")
+            print(
+                f"homeserver: log in with any Matrix client (e.g. Element), homeserver URL {base}\n"
+            )
 
         return run_foreground(config, on_healthy=announce)
     if args.command == "create-admin":

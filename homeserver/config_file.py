@@ -29,7 +29,9 @@ class ServerConfig:
         for listener in self.raw.get("listeners") or []:
             if listener.get("type") != "http":
                 continue
-            names = {n for r in listener.get("resources", []) for n in r.get("names", [])}
+            names = {
+                n for r in listener.get("resources", []) for n in r.get("names", [])
+            }
             if "client" not in names:
                 continue
             addresses = listener.get("bind_addresses") or ["127.0.0.1"]
@@ -73,7 +75,9 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 def load_server_config(data_dir: Path) -> ServerConfig:
     main = data_dir / "homeserver.yaml"
     if not main.exists():
-        raise LauncherError(f"{main} does not exist: run `python -m homeserver init` first")
+        raise LauncherError(
+            f"{main} does not exist: run `python -m homeserver init` first"
+        )
     raw = _load_yaml(main)
     overrides = data_dir / "conf.d"
     if overrides.is_dir():
@@ -92,7 +96,9 @@ def check_module_configs(config: ServerConfig) -> None:
         raise LauncherError("homeserver.yaml: 'modules' must be a list")
     for index, entry in enumerate(modules):
         if not isinstance(entry, dict) or "module" not in entry:
-            raise LauncherError(f"modules[{index}] must be a mapping with a 'module' key")
+            raise LauncherError(
+                f"modules[{index}] must be a mapping with a 'module' key"
+            )
         dotted = str(entry["module"])
         module_path, _, class_name = dotted.rpartition(".")
         try:

@@ -19,7 +19,9 @@ def postgres_from_dsn(dsn: str) -> dict[str, Any]:
         )
     dbname = parsed.path.lstrip("/")
     if not dbname:
-        raise LauncherError("--database-url names no database (postgresql://.../DBNAME)")
+        raise LauncherError(
+            "--database-url names no database (postgresql://.../DBNAME)"
+        )
     try:
         port = parsed.port or 5432
     except ValueError as e:

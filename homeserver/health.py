@@ -27,7 +27,10 @@ def probe(config: ServerConfig) -> tuple[bool, str]:
         return False, f"{HEALTH_PATH} gave no module report: {health!r}"
     bad = {n: m for n, m in health["modules"].items() if m.get("status") != "ok"}
     if bad:
-        detail = ", ".join(f"{n}: {m.get('status')} {m.get('detail', '')}".strip() for n, m in bad.items())
+        detail = ", ".join(
+            f"{n}: {m.get('status')} {m.get('detail', '')}".strip()
+            for n, m in bad.items()
+        )
         return False, f"modules not healthy: {detail}"
     names = ", ".join(sorted(health["modules"]))
     return True, f"ok: {base} answers; modules healthy: {names}"

@@ -20,7 +20,9 @@ from homeserver.errors import LauncherError
 from homeserver.render import render_yaml
 
 SECRET_FILES = ("registration_shared_secret", "macaroon_secret_key", "form_secret")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$")
+_HOSTNAME = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$"
+)
 
 
 @dataclass
@@ -43,7 +45,9 @@ class InitOptions:
 
 def validate(opts: InitOptions) -> None:
     if not _HOSTNAME.match(opts.server_name):
-        raise LauncherError(f"--server-name {opts.server_name!r} is not a valid host name")
+        raise LauncherError(
+            f"--server-name {opts.server_name!r} is not a valid host name"
+        )
     try:
         ipaddress.ip_address(opts.bind)
     except ValueError as e:

@@ -51,7 +51,10 @@ def run_foreground(
             if child.poll() is not None:
                 return
             if not healthy:
-                print(f"homeserver: not healthy after {start_timeout:.0f}s: {why}", file=sys.stderr)
+                print(
+                    f"homeserver: not healthy after {start_timeout:.0f}s: {why}",
+                    file=sys.stderr,
+                )
                 return
             on_healthy()
 

@@ -28,7 +28,9 @@ def main() -> int:
             verdict = line.strip()
     code = process.wait()
     counts = {k: int(v) for k, v in _COUNTS.findall(verdict)}
-    failed = sum(counts.get(k, 0) for k in ("failures", "errors", "unexpectedSuccesses"))
+    failed = sum(
+        counts.get(k, 0) for k in ("failures", "errors", "unexpectedSuccesses")
+    )
     passed = counts.get("successes", 0) + counts.get("expectedFailures", 0)
     skipped = counts.get("skips", 0)
     if not verdict:

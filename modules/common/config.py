@@ -16,7 +16,9 @@ class ConfigReader:
         if raw is None:
             raw = {}
         if not isinstance(raw, Mapping):
-            raise ConfigError(f"{module}: config must be a mapping, got {type(raw).__name__}")
+            raise ConfigError(
+                f"{module}: config must be a mapping, got {type(raw).__name__}"
+            )
         self._raw = raw
         self._module = module
         self._seen: set[str] = set()
@@ -34,7 +36,9 @@ class ConfigReader:
             raise self._fail(key, f"must be true or false, got {value!r}")
         return value
 
-    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str:
+    def string(
+        self, key: str, default: str | None = None, *, required: bool = False
+    ) -> str:
         value = self._get(key, default)
         if value is None and required:
             raise self._fail(key, "is required")
@@ -49,7 +53,12 @@ class ConfigReader:
         return value
 
     def integer(
-        self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+        self,
+        key: str,
+        default: int,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
     ) -> int:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -71,10 +80,14 @@ class ConfigReader:
     def string_list(self, key: str, default: Iterable[str] = ()) -> list[str]:
         value = self._get(key, list(default))
         if not isinstance(value, list):
-            raise self._fail(key, f"must be a list of strings, got {type(value).__name__}")
+            raise self._fail(
+                key, f"must be a list of strings, got {type(value).__name__}"
+            )
         for index, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                raise self._fail(f"{key}[{index}]", f"must be a non-empty string, got {item!r}")
+                raise self._fail(
+                    f"{key}[{index}]", f"must be a non-empty string, got {item!r}"
+                )
         return list(value)
 
     def choice(self, key: str, default: str, choices: Iterable[str]) -> str:

@@ -68,7 +68,9 @@ def select_migrations(files: dict[str, str], engine: str) -> list[Migration]:
     for filename, sql in files.items():
         match = _NAME.match(filename)
         if match is None:
-            raise MigrationError(f"bad schema file name {filename!r} (want NNNN_name.sql)")
+            raise MigrationError(
+                f"bad schema file name {filename!r} (want NNNN_name.sql)"
+            )
         version, name, variant = int(match[1]), match[2], match[3]
         variants = by_version.setdefault(version, {})
         if variant in variants:
@@ -77,10 +79,14 @@ def select_migrations(files: dict[str, str], engine: str) -> list[Migration]:
     chosen = []
     for expected, version in enumerate(sorted(by_version), start=1):
         if version != expected:
-            raise MigrationError(f"schema version {expected} is missing (found {version})")
+            raise MigrationError(
+                f"schema version {expected} is missing (found {version})"
+            )
         variants = by_version[version]
         if None in variants and len(variants) > 1:
-            raise MigrationError(f"version {version} has both a shared and engine files")
+            raise MigrationError(
+                f"version {version} has both a shared and engine files"
+            )
         entry = variants.get(None) or variants.get(engine)
         if entry is None:
             raise MigrationError(f"version {version} has no file for {engine}")
@@ -132,7 +138,13 @@ def apply_migrations_txn(txn: Txn, module: str, files: dict[str, str]) -> list[i
         txn.execute(
             "INSERT INTO jwwx_schema_migrations (module, version, name, sha256, applied_ts)"
             " VALUES (?, ?, ?, ?, ?)",
-            (module, migration.version, migration.name, migration.sha256, int(time.time() * 1000)),
+            (
+                module,
+                migration.version,
+                migration.name,
+                migration.sha256,
+                int(time.time() * 1000),
+            ),
         )
         done.append(migration.version)
     return done

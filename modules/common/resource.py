@@ -86,7 +86,9 @@ def _send(request: Any, status: int, body: Any) -> None:
     request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
     request.setHeader(b"Cache-Control", b"no-cache, no-store, must-revalidate")
     request.setHeader(b"Access-Control-Allow-Origin", b"*")
-    request.setHeader(b"Access-Control-Allow-Methods", b"GET, POST, PUT, DELETE, OPTIONS")
+    request.setHeader(
+        b"Access-Control-Allow-Methods", b"GET, POST, PUT, DELETE, OPTIONS"
+    )
     request.setHeader(b"Access-Control-Allow-Headers", b"Authorization, Content-Type")
     request.setHeader(b"Content-Length", str(len(payload)).encode("ascii"))
     request.write(payload)

@@ -60,7 +60,10 @@ class ModuleRuntime:
         self.status = "ok"
 
     def probe(self) -> dict[str, Any]:
-        report: dict[str, Any] = {"status": self.status, "schema_version": self.schema_version}
+        report: dict[str, Any] = {
+            "status": self.status,
+            "schema_version": self.schema_version,
+        }
         if self.detail:
             report["detail"] = self.detail
         return report
@@ -76,4 +79,8 @@ class ModuleRuntime:
             await self._api.sleep(0.05)
             waited += 0.05
         if self.status != "ok":
-            raise error(503, MODULE_STARTING, f"模块 {self.name} 尚未就绪：{self.status} {self.detail}".strip())
+            raise error(
+                503,
+                MODULE_STARTING,
+                f"模块 {self.name} 尚未就绪：{self.status} {self.detail}".strip(),
+            )

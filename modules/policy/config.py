@@ -48,9 +48,14 @@ class PolicyConfig:
             reload_interval_seconds=reader.number(
                 "reload_interval_seconds", defaults.reload_interval_seconds, minimum=0.5
             ),
-            max_keywords=reader.integer("max_keywords", defaults.max_keywords, minimum=1),
+            max_keywords=reader.integer(
+                "max_keywords", defaults.max_keywords, minimum=1
+            ),
             max_keyword_length=reader.integer(
-                "max_keyword_length", defaults.max_keyword_length, minimum=1, maximum=10_000
+                "max_keyword_length",
+                defaults.max_keyword_length,
+                minimum=1,
+                maximum=10_000,
             ),
         )
         reader.finish()

@@ -32,7 +32,9 @@ class KeywordFilter:
     def install(self, version: int, stored: list[str]) -> None:
         self.version, self.stored = version, stored
         self._matcher = KeywordMatcher([*self._config.keywords, *stored])
-        logger.info("keyword filter: %d keywords (version %d)", self._matcher.size, version)
+        logger.info(
+            "keyword filter: %d keywords (version %d)", self._matcher.size, version
+        )
 
     async def load(self) -> None:
         version, stored = await self._api.run_db_interaction(
@@ -85,5 +87,7 @@ class PolicyCallbacks:
             raise error(403, ENCRYPTION_FORBIDDEN, self._config.encryption_message)
         return True, None
 
-    async def user_may_create_room(self, user_id: str, room_config: dict[str, Any]) -> SpamResult:
+    async def user_may_create_room(
+        self, user_id: str, room_config: dict[str, Any]
+    ) -> SpamResult:
         return await self._keywords.check_texts(create_room_texts(room_config))

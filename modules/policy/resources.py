@@ -29,14 +29,18 @@ def validate_keywords(value: Any, config: PolicyConfig) -> list[str]:
     if not isinstance(value, list):
         raise error(400, Codes.INVALID_PARAM, "keywords 必须是字符串数组")
     if len(value) > config.max_keywords:
-        raise error(400, Codes.INVALID_PARAM, f"敏感词数量不能超过 {config.max_keywords} 个")
+        raise error(
+            400, Codes.INVALID_PARAM, f"敏感词数量不能超过 {config.max_keywords} 个"
+        )
     seen: dict[str, str] = {}
     for index, item in enumerate(value):
         if not isinstance(item, str):
             raise error(400, Codes.INVALID_PARAM, f"keywords[{index}] 不是字符串")
         keyword = item.strip()
         if not normalise(keyword):
-            raise error(400, Codes.INVALID_PARAM, f"keywords[{index}] 为空或只含不可见字符")
+            raise error(
+                400, Codes.INVALID_PARAM, f"keywords[{index}] 为空或只含不可见字符"
+            )
         if len(keyword) > config.max_keyword_length:
             raise error(
                 400,
@@ -49,7 +53,11 @@ def validate_keywords(value: Any, config: PolicyConfig) -> list[str]:
 
 class KeywordsResource(JsonResource):
     def __init__(
-        self, api: Any, config: PolicyConfig, runtime: ModuleRuntime, keywords: KeywordFilter
+        self,
+        api: Any,
+        config: PolicyConfig,
+        runtime: ModuleRuntime,
+        keywords: KeywordFilter,
     ) -> None:
         super().__init__(api)
         self._config = config

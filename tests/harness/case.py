@@ -11,8 +11,8 @@ Write the tests once in a mixin and bind them to both engines:
 """
 
 import itertools
-from unittest import TestLoader
 from typing import Any, ClassVar
+from unittest import TestLoader
 
 from twisted.trial import unittest
 
@@ -73,7 +73,11 @@ class ServerCase(unittest.TestCase):
 
     def assertErrcode(self, answer: tuple[int, Any], status: int, errcode: str) -> Any:
         code, body = answer
-        self.assertEqual((code, body.get("errcode") if isinstance(body, dict) else body), (status, errcode), body)
+        self.assertEqual(
+            (code, body.get("errcode") if isinstance(body, dict) else body),
+            (status, errcode),
+            body,
+        )
         return body
 
 

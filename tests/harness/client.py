@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import treq
-
 from twisted.internet import reactor
 from twisted.web.client import HTTPConnectionPool
+
+import treq
 
 # Non-persistent connections: trial must not find sockets left open after a test.
 _pool = HTTPConnectionPool(reactor, persistent=False)
@@ -36,7 +36,11 @@ class MatrixClient:
         use_token = self.token if token is None else token
         if use_token:
             headers["Authorization"] = [f"Bearer {use_token}"]
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        data = (
+            raw
+            if raw is not None
+            else (None if body is None else json.dumps(body).encode())
+        )
         response = await treq.request(
             method,
             self.base_url + path,
@@ -111,4 +115,6 @@ class MatrixClient:
                     seen.extend(room.get("timeline", {}).get("events", []))
             if any(predicate(e) for e in seen):
                 return seen
-        raise AssertionError(f"no matching event in {room_id} after {attempts} syncs: {seen}")
+        raise AssertionError(
+            f"no matching event in {room_id} after {attempts} syncs: {seen}"
+        )

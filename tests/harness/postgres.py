@@ -28,7 +28,9 @@ def unavailable_reason() -> str | None:
     try:
         psycopg2.connect(admin_dsn()).close()
     except psycopg2.Error as e:
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first_line = (
+            str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        )
         return f"PostgreSQL not reachable at {admin_dsn()!r} ({first_line})"
     return None
 
@@ -67,7 +69,11 @@ def drop_database(name: str) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cur.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
     finally:
         conn.close()
 

@@ -22,7 +22,6 @@ import yaml
 from homeserver.admin import register_user
 from homeserver.config_file import load_server_config
 from homeserver.health import probe
-
 from tests.harness import postgres
 
 SERVER_NAME = "test.jwwx"
@@ -33,10 +32,18 @@ TEST_OVERRIDES: dict[str, Any] = {
     "bcrypt_rounds": 4,
     "rc_message": _UNLIMITED,
     "rc_registration": _UNLIMITED,
-    "rc_login": {"address": _UNLIMITED, "account": _UNLIMITED, "failed_attempts": _UNLIMITED},
+    "rc_login": {
+        "address": _UNLIMITED,
+        "account": _UNLIMITED,
+        "failed_attempts": _UNLIMITED,
+    },
     "rc_joins": {"local": _UNLIMITED, "remote": _UNLIMITED},
     "rc_joins_per_room": _UNLIMITED,
-    "rc_invites": {"per_room": _UNLIMITED, "per_user": _UNLIMITED, "per_issuer": _UNLIMITED},
+    "rc_invites": {
+        "per_room": _UNLIMITED,
+        "per_user": _UNLIMITED,
+        "per_issuer": _UNLIMITED,
+    },
     "rc_admin_redaction": _UNLIMITED,
     "rc_room_creation": _UNLIMITED,
     "rc_media_create": _UNLIMITED,
@@ -117,7 +124,14 @@ class TestServer:
     def _spawn(self) -> None:
         self._log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed in stop
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "homeserver", "run", "--data-dir", str(self.data_dir)],
+            [
+                sys.executable,
+                "-m",
+                "homeserver",
+                "run",
+                "--data-dir",
+                str(self.data_dir),
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parents[2],
@@ -133,12 +147,16 @@ class TestServer:
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise RuntimeError(f"server exited ({self._process.returncode}):\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"server exited ({self._process.returncode}):\n{self.log_tail()}"
+                )
             healthy, why = probe(config)
             if healthy:
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"server not healthy after {timeout}s: {why}\n{self.log_tail()}")
+        raise RuntimeError(
+            f"server not healthy after {timeout}s: {why}\n{self.log_tail()}"
+        )
 
     def restart(self) -> None:
         self._terminate()
@@ -168,13 +186,17 @@ class TestServer:
 
     def log_tail(self, lines: int = 40) -> str:
         try:
-            text = (self.data_dir / "server.log").read_text(encoding="utf-8", errors="replace")
+            text = (self.data_dir / "server.log").read_text(
+                encoding="utf-8", errors="replace"
+            )
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
     def log_text(self) -> str:
-        return (self.data_dir / "server.log").read_text(encoding="utf-8", errors="replace")
+        return (self.data_dir / "server.log").read_text(
+            encoding="utf-8", errors="replace"
+        )
 
     # Accounts
 

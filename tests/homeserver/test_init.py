@@ -6,16 +6,20 @@ import stat
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from twisted.trial import unittest
+
+import yaml
 
 from homeserver.init import InitOptions, template_context
 from homeserver.render import render_yaml, template_names
-
 from tests.harness.server import launcher
 
-SECRETS = ("registration_shared_secret", "macaroon_secret_key", "form_secret", "signing.key")
+SECRETS = (
+    "registration_shared_secret",
+    "macaroon_secret_key",
+    "form_secret",
+    "signing.key",
+)
 
 
 class InitTest(unittest.TestCase):
@@ -50,7 +54,9 @@ class InitTest(unittest.TestCase):
             self.assertGreater(len((self.data / "keys" / name).read_text().strip()), 30)
         self.assertTrue(self.read_keys()["signing.key"].startswith("ed25519 a_"))
         self.assertTrue((self.data / "media_store").is_dir())
-        self.assertIn("handlers", yaml.safe_load((self.data / "log.config").read_text()))
+        self.assertIn(
+            "handlers", yaml.safe_load((self.data / "log.config").read_text())
+        )
 
     def test_second_init_never_overwrites_secrets_or_keys(self) -> None:
         self.init()
@@ -61,7 +67,13 @@ class InitTest(unittest.TestCase):
         self.assertEqual(self.read_keys(), keys)
         self.assertEqual((self.data / "homeserver.yaml").read_text(), config_text)
         # --force-config re-renders the config, still keeping every secret.
-        self.init("--force-config", "--federation-allow", "other.police", "--metrics-port", "9100")
+        self.init(
+            "--force-config",
+            "--federation-allow",
+            "other.police",
+            "--metrics-port",
+            "9100",
+        )
         self.assertEqual(self.read_keys(), keys)
         config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
         self.assertEqual(config["federation_domain_whitelist"], ["other.police"])
@@ -70,9 +82,17 @@ class InitTest(unittest.TestCase):
 
     def test_postgres_options(self) -> None:
         self.init("--database-url", "postgresql://jw:p%40ss@db.internal:6543/jwwx")
-        args = yaml.safe_load((self.data / "homeserver.yaml").read_text())["database"]["args"]
+        args = yaml.safe_load((self.data / "homeserver.yaml").read_text())["database"][
+            "args"
+        ]
         self.assertEqual(
-            (args["user"], args["password"], args["host"], args["port"], args["dbname"]),
+            (
+                args["user"],
+                args["password"],
+                args["host"],
+                args["port"],
+                args["dbname"],
+            ),
             ("jw", "p@ss", "db.internal", 6543, "jwwx"),
         )
 
@@ -89,23 +109,35 @@ class InitTest(unittest.TestCase):
         self.assertOneLineError("--port", "eighty", mentions="--port")
         self.assertOneLineError("--server-name", "bad name!", mentions="--server-name")
         self.assertOneLineError("--bind", "localhost.x", mentions="--bind")
-        self.assertOneLineError("--database-url", "mysql://x/y", mentions="--database-url")
-        self.assertOneLineError("--database-url", "postgresql://host", mentions="no database")
+        self.assertOneLineError(
+            "--database-url", "mysql://x/y", mentions="--database-url"
+        )
+        self.assertOneLineError(
+            "--database-url", "postgresql://host", mentions="no database"
+        )
         self.assertOneLineError("--log-level", "LOUD", mentions="--log-level")
         self.assertOneLineError("--no-such-option", mentions="--no-such-option")
         self.assertFalse(self.data.exists())
 
     def test_server_name_cannot_change(self) -> None:
         self.init("--server-name", "one.example")
-        self.assertOneLineError("--server-name", "two.example", mentions="cannot change")
+        self.assertOneLineError(
+            "--server-name", "two.example", mentions="cannot change"
+        )
 
     def test_broken_config_gives_one_line(self) -> None:
         self.init()
         (self.data / "conf.d" / "broken.yaml").write_text("modules: [\n")
         result = launcher("check-config", "--data-dir", str(self.data), check=False)
-        self.assertEqual((result.returncode, len(result.stderr.strip().splitlines())), (2, 1), result)
+        self.assertEqual(
+            (result.returncode, len(result.stderr.strip().splitlines())), (2, 1), result
+        )
         self.assertIn("broken.yaml", result.stderr)
-        bad_module = {"modules": [{"module": "modules.policy.PolicyModule", "config": {"keywordz": []}}]}
+        bad_module = {
+            "modules": [
+                {"module": "modules.policy.PolicyModule", "config": {"keywordz": []}}
+            ]
+        }
         (self.data / "conf.d" / "broken.yaml").write_text(yaml.safe_dump(bad_module))
         for command in ("check-config", "run"):
             result = launcher(command, "--data-dir", str(self.data), check=False)
@@ -130,7 +162,14 @@ class TemplatesTest(unittest.TestCase):
         rich = InitOptions(
             data_dir=Path("/srv/jwwx"),
             server_name="police.example",
-            database={"engine": "psycopg2", "user": "u", "password": "p", "host": "h", "port": 5432, "dbname": "d"},
+            database={
+                "engine": "psycopg2",
+                "user": "u",
+                "password": "p",
+                "host": "h",
+                "port": 5432,
+                "dbname": "d",
+            },
             federation_allow=["a.police"],
             metrics_port=9100,
             redis_host="127.0.0.1",

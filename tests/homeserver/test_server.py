@@ -14,7 +14,9 @@ class ServerTests:
         self.assertIn("versions", versions)
         health = await client.ok("GET", "/_jwwx/client/v1/health")
         self.assertEqual(health["status"], "ok")
-        self.assertEqual(health["modules"]["policy"], {"status": "ok", "schema_version": 1})
+        self.assertEqual(
+            health["modules"]["policy"], {"status": "ok", "schema_version": 1}
+        )
         self.assertIn("admin_api", health["modules"])
 
     def test_check_command(self) -> None:
@@ -39,13 +41,19 @@ class ServerTests:
             return await client.request(
                 "POST",
                 "/_matrix/client/v3/login",
-                {"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "boss"}, "password": password},
+                {
+                    "type": "m.login.password",
+                    "identifier": {"type": "m.id.user", "user": "boss"},
+                    "password": password,
+                },
             )
 
         self.assertErrcode(await login(old_password), 403, "M_FORBIDDEN")
         status, session = await login(new_password)
         self.assertEqual(status, 200, session)
-        admin = MatrixClient(self.server.base_url, session["user_id"], session["access_token"])
+        admin = MatrixClient(
+            self.server.base_url, session["user_id"], session["access_token"]
+        )
         # Synapse's own admin API accepts the account: it really is a server admin.
         user = await admin.ok("GET", f"/_synapse/admin/v2/users/{session['user_id']}")
         self.assertTrue(user["admin"])
@@ -54,25 +62,38 @@ class ServerTests:
         client = self.anonymous()
         nonce = (await client.ok("GET", BOOTSTRAP))["nonce"]
         self.assertErrcode(
-            await client.request("POST", BOOTSTRAP, {"user": "admin", "nonce": nonce, "mac": "00" * 32}),
+            await client.request(
+                "POST", BOOTSTRAP, {"user": "admin", "nonce": nonce, "mac": "00" * 32}
+            ),
             403,
             "M_FORBIDDEN",
         )
         # The nonce was used up by the failed attempt.
         self.assertErrcode(
-            await client.request("POST", BOOTSTRAP, {"user": "admin", "nonce": nonce, "mac": "00" * 32}),
+            await client.request(
+                "POST", BOOTSTRAP, {"user": "admin", "nonce": nonce, "mac": "00" * 32}
+            ),
             400,
             "M_UNKNOWN",
         )
-        self.assertErrcode(await client.request("POST", BOOTSTRAP, {"user": "admin"}), 400, "M_MISSING_PARAM")
+        self.assertErrcode(
+            await client.request("POST", BOOTSTRAP, {"user": "admin"}),
+            400,
+            "M_MISSING_PARAM",
+        )
 
     async def test_restart_keeps_data_and_applies_schema_once(self) -> None:
         admin = self.user("admin", admin=True)
-        await admin.ok("PUT", "/_jwwx/admin/v1/policy/keywords", {"keywords": ["重启后仍在"]})
+        await admin.ok(
+            "PUT", "/_jwwx/admin/v1/policy/keywords", {"keywords": ["重启后仍在"]}
+        )
         self.server.restart()
         listed = await admin.ok("GET", "/_jwwx/admin/v1/policy/keywords")
         self.assertEqual(listed["keywords"], ["重启后仍在"])
-        self.assertNotIn("applied schema versions", self.server.log_tail(400).split("Shutting down")[-1])
+        self.assertNotIn(
+            "applied schema versions",
+            self.server.log_tail(400).split("Shutting down")[-1],
+        )
 
 
 class ServerSQLiteTest(ServerTests, SQLiteCase):

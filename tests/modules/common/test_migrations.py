@@ -5,6 +5,8 @@ from typing import Any
 
 from twisted.trial import unittest
 
+import psycopg2
+
 from modules.common.dbapi import run_in_transaction
 from modules.common.migrations import (
     MigrationError,
@@ -12,7 +14,6 @@ from modules.common.migrations import (
     package_schema_files,
     select_migrations,
 )
-
 from tests.harness import postgres
 
 V1 = {"0001_things.sql": "CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT);\n"}
@@ -59,7 +60,9 @@ class RunnerTests:
         raise NotImplementedError
 
     def apply(self, files: dict[str, str], module: str = "demo") -> list[int]:
-        return run_in_transaction(self.conn, self.engine, apply_migrations_txn, module, files)
+        return run_in_transaction(
+            self.conn, self.engine, apply_migrations_txn, module, files
+        )
 
     def columns(self) -> list[str]:
         cur = self.conn.cursor()
@@ -82,7 +85,9 @@ class RunnerTests:
 
     def test_refuses_a_changed_applied_file(self) -> None:
         self.apply(V1)
-        changed = {"0001_things.sql": V1["0001_things.sql"].replace("name TEXT", "label TEXT")}
+        changed = {
+            "0001_things.sql": V1["0001_things.sql"].replace("name TEXT", "label TEXT")
+        }
         with self.assertRaisesRegex(MigrationError, "changed after it was applied"):
             self.apply(changed)
 
@@ -93,8 +98,11 @@ class RunnerTests:
 
     def test_a_failing_migration_applies_nothing(self) -> None:
         self.apply(V1)
-        broken = {**V1, "0002_broken.sql": "INSERT INTO things (id) VALUES (1);\nTHIS IS NOT SQL;\n"}
-        with self.assertRaises(Exception):
+        broken = {
+            **V1,
+            "0002_broken.sql": "INSERT INTO things (id) VALUES (1);\nTHIS IS NOT SQL;\n",
+        }
+        with self.assertRaises((sqlite3.Error, psycopg2.Error)):
             self.apply(broken)
         cur = self.conn.cursor()
         cur.execute("SELECT COUNT(*) FROM things")

@@ -9,7 +9,9 @@ CONFIG_KEYWORD = "配置敏感词"
 
 
 def _bodies(events: list[dict[str, Any]]) -> list[str]:
-    return [e["content"].get("body", "") for e in events if e["type"] == "m.room.message"]
+    return [
+        e["content"].get("body", "") for e in events if e["type"] == "m.room.message"
+    ]
 
 
 class KeywordFilterTests:
@@ -29,7 +31,9 @@ class KeywordFilterTests:
         alice, bob, room = await self._pair()
         status, body = await alice.send_text(room, "今天下午三点开会")
         self.assertEqual(status, 200, body)
-        events = await bob.sync_timeline_until(room, lambda e: e["content"].get("body") == "今天下午三点开会")
+        events = await bob.sync_timeline_until(
+            room, lambda e: e["content"].get("body") == "今天下午三点开会"
+        )
         self.assertIn("今天下午三点开会", _bodies(events))
 
     async def test_blocked_message_is_refused_and_never_stored(self) -> None:
@@ -40,12 +44,16 @@ class KeywordFilterTests:
         self.assertEqual(body["cn.jwwx.reason"], "keyword")
         # A later harmless message arrives; the refused one never does.
         await alice.send_text(room, "marker")
-        events = await bob.sync_timeline_until(room, lambda e: e["content"].get("body") == "marker")
+        events = await bob.sync_timeline_until(
+            room, lambda e: e["content"].get("body") == "marker"
+        )
         self.assertNotIn(f"这里有{CONFIG_KEYWORD}哦", _bodies(events))
         history = _bodies(await alice.messages(room))
         self.assertFalse([b for b in history if CONFIG_KEYWORD in b], history)
 
-    async def test_evasion_with_spaces_zero_width_and_width_forms_is_blocked(self) -> None:
+    async def test_evasion_with_spaces_zero_width_and_width_forms_is_blocked(
+        self,
+    ) -> None:
         admin = self.user("admin", admin=True)
         await self._set_keywords(admin, ["SecretPlan", "涉密文件"])
         alice, _bob, room = await self._pair()
@@ -57,33 +65,58 @@ class KeywordFilterTests:
             "涉 密\t文\n件",
         ]
         for text in attempts:
-            self.assertErrcode(await alice.send_text(room, text), 403, "CN_JWWX_KEYWORD_BLOCKED")
+            self.assertErrcode(
+                await alice.send_text(room, text), 403, "CN_JWWX_KEYWORD_BLOCKED"
+            )
 
     async def test_every_text_field_is_checked(self) -> None:
         admin = self.user("admin", admin=True)
         await self._set_keywords(admin, ["绝密"])
         alice, _bob, room = await self._pair()
         contents = [
-            {"msgtype": "m.text", "body": "ok", "format": "org.matrix.custom.html", "formatted_body": "<b>绝</b>密"},
-            {"msgtype": "m.file", "body": "report.pdf", "filename": "绝密名单.pdf", "url": "mxc://x/y"},
+            {
+                "msgtype": "m.text",
+                "body": "ok",
+                "format": "org.matrix.custom.html",
+                "formatted_body": "<b>绝</b>密",
+            },
+            {
+                "msgtype": "m.file",
+                "body": "report.pdf",
+                "filename": "绝密名单.pdf",
+                "url": "mxc://x/y",
+            },
             {"msgtype": "m.image", "body": "绝密.png", "url": "mxc://x/z"},
             {"msgtype": "m.location", "body": "绝密地点", "geo_uri": "geo:30.1,120.2"},
             {
                 "msgtype": "m.location",
                 "body": "here",
                 "geo_uri": "geo:30.1,120.2",
-                "org.matrix.msc3488.location": {"uri": "geo:30.1,120.2", "description": "绝密"},
+                "org.matrix.msc3488.location": {
+                    "uri": "geo:30.1,120.2",
+                    "description": "绝密",
+                },
             },
-            {"msgtype": "m.text", "body": "* fixed", "m.new_content": {"msgtype": "m.text", "body": "绝密"}},
+            {
+                "msgtype": "m.text",
+                "body": "* fixed",
+                "m.new_content": {"msgtype": "m.text", "body": "绝密"},
+            },
         ]
         for content in contents:
-            self.assertErrcode(await alice.send(room, content), 403, "CN_JWWX_KEYWORD_BLOCKED")
+            self.assertErrcode(
+                await alice.send(room, content), 403, "CN_JWWX_KEYWORD_BLOCKED"
+            )
         status, _ = await alice.request(
-            "PUT", f"/_matrix/client/v3/rooms/{room}/state/m.room.name/", {"name": "绝密群"}
+            "PUT",
+            f"/_matrix/client/v3/rooms/{room}/state/m.room.name/",
+            {"name": "绝密群"},
         )
         self.assertEqual(status, 403)
         self.assertErrcode(
-            await alice.request("POST", "/_matrix/client/v3/createRoom", {"name": "绝密行动组"}),
+            await alice.request(
+                "POST", "/_matrix/client/v3/createRoom", {"name": "绝密行动组"}
+            ),
             403,
             "CN_JWWX_KEYWORD_BLOCKED",
         )
@@ -94,7 +127,9 @@ class KeywordFilterTests:
         self.assertEqual((await alice.send_text(room, "行动代号甲"))[0], 200)
         result = await self._set_keywords(admin, ["代号甲", "  代号乙  ", "代号乙"])
         self.assertEqual(result["count"], 2)
-        self.assertErrcode(await alice.send_text(room, "行动代号甲"), 403, "CN_JWWX_KEYWORD_BLOCKED")
+        self.assertErrcode(
+            await alice.send_text(room, "行动代号甲"), 403, "CN_JWWX_KEYWORD_BLOCKED"
+        )
         listed = await admin.ok("GET", KEYWORDS_PATH)
         self.assertEqual(listed["keywords"], ["代号乙", "代号甲"])
         self.assertEqual(listed["config_keywords"], [CONFIG_KEYWORD])
@@ -103,15 +138,25 @@ class KeywordFilterTests:
         await self._set_keywords(admin, [])
         self.assertEqual((await alice.send_text(room, "行动代号甲"))[0], 200)
         # Config keywords stay, whatever the stored list says.
-        self.assertErrcode(await alice.send_text(room, CONFIG_KEYWORD), 403, "CN_JWWX_KEYWORD_BLOCKED")
+        self.assertErrcode(
+            await alice.send_text(room, CONFIG_KEYWORD), 403, "CN_JWWX_KEYWORD_BLOCKED"
+        )
 
     async def test_non_admin_cannot_read_or_change_the_list(self) -> None:
         admin = self.user("admin", admin=True)
         await self._set_keywords(admin, ["不变"])
         officer = self.user("officer")
-        self.assertErrcode(await officer.request("PUT", KEYWORDS_PATH, {"keywords": []}), 403, "M_FORBIDDEN")
-        self.assertErrcode(await officer.request("GET", KEYWORDS_PATH), 403, "M_FORBIDDEN")
-        self.assertErrcode(await self.anonymous().request("GET", KEYWORDS_PATH), 401, "M_MISSING_TOKEN")
+        self.assertErrcode(
+            await officer.request("PUT", KEYWORDS_PATH, {"keywords": []}),
+            403,
+            "M_FORBIDDEN",
+        )
+        self.assertErrcode(
+            await officer.request("GET", KEYWORDS_PATH), 403, "M_FORBIDDEN"
+        )
+        self.assertErrcode(
+            await self.anonymous().request("GET", KEYWORDS_PATH), 401, "M_MISSING_TOKEN"
+        )
         self.assertEqual((await admin.ok("GET", KEYWORDS_PATH))["keywords"], ["不变"])
 
     async def test_bad_list_is_rejected_and_changes_nothing(self) -> None:
@@ -128,7 +173,9 @@ class KeywordFilterTests:
         for body in bad_bodies:
             status, answer = await admin.request("PUT", KEYWORDS_PATH, body)
             self.assertEqual(status, 400, (body, answer))
-            self.assertIn(answer["errcode"], ("M_INVALID_PARAM", "M_MISSING_PARAM", "M_BAD_JSON"))
+            self.assertIn(
+                answer["errcode"], ("M_INVALID_PARAM", "M_MISSING_PARAM", "M_BAD_JSON")
+            )
         status, answer = await admin.request("PUT", KEYWORDS_PATH, raw=b"{not json")
         self.assertErrcode((status, answer), 400, "M_NOT_JSON")
         self.assertEqual((await admin.ok("GET", KEYWORDS_PATH))["keywords"], ["保留"])
@@ -143,18 +190,26 @@ class KeywordFilterTests:
         self.assertErrcode((status, body), 403, "CN_JWWX_ENCRYPTION_FORBIDDEN")
         encrypted_room = {
             "initial_state": [
-                {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
             ]
         }
         self.assertErrcode(
-            await alice.request("POST", "/_matrix/client/v3/createRoom", encrypted_room),
+            await alice.request(
+                "POST", "/_matrix/client/v3/createRoom", encrypted_room
+            ),
             403,
             "CN_JWWX_ENCRYPTION_FORBIDDEN",
         )
         # Server admins skip Synapse's room-creation spam check; the rules callback holds.
         admin = self.user("admin", admin=True)
         self.assertErrcode(
-            await admin.request("POST", "/_matrix/client/v3/createRoom", encrypted_room),
+            await admin.request(
+                "POST", "/_matrix/client/v3/createRoom", encrypted_room
+            ),
             403,
             "CN_JWWX_ENCRYPTION_FORBIDDEN",
         )

@@ -10,7 +10,10 @@ from modules.policy.matcher import KeywordMatcher, html_to_text, normalise
 
 class NormaliseTest(unittest.TestCase):
     def test_invisible_and_space_characters_vanish(self) -> None:
-        self.assertEqual(normalise("a\u200bb\u200cc\u200dd\u2060e\ufefff g\u00a0h\u3000i"), "abcdefghi")
+        self.assertEqual(
+            normalise("a\u200bb\u200cc\u200dd\u2060e\ufefff g\u00a0h\u3000i"),
+            "abcdefghi",
+        )
 
     def test_case_and_width_fold(self) -> None:
         self.assertEqual(normalise("ＳｅＣｒＥＴ"), "secret")
@@ -56,7 +59,9 @@ class ExtractTest(unittest.TestCase):
             "org.matrix.msc3488.location": {"description": "d"},
             "m.new_content": {"body": "e"},
         }
-        self.assertEqual(list(event_texts("m.room.message", content)), ["b", "f", "n.pdf", "d", "e"])
+        self.assertEqual(
+            list(event_texts("m.room.message", content)), ["b", "f", "n.pdf", "d", "e"]
+        )
 
     def test_other_events(self) -> None:
         self.assertEqual(list(event_texts("m.room.topic", {"topic": "t"})), ["t"])
@@ -64,5 +69,9 @@ class ExtractTest(unittest.TestCase):
         self.assertEqual(list(event_texts("m.room.message", {"body": 3})), [])
 
     def test_create_room(self) -> None:
-        config = {"name": "n", "topic": "t", "initial_state": [{"type": "m.room.name", "content": {"name": "s"}}]}
+        config = {
+            "name": "n",
+            "topic": "t",
+            "initial_state": [{"type": "m.room.name", "content": {"name": "s"}}],
+        }
         self.assertEqual(list(create_room_texts(config)), ["n", "t", "s"])
