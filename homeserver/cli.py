@@ -57,6 +57,16 @@ def _build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--keyword", action="append", default=[], help="a filtered keyword"
     )
+    init.add_argument(
+        "--smtp-host", help="send initial passwords by e-mail through this SMTP server"
+    )
+    init.add_argument("--smtp-port", type=int, default=25)
+    init.add_argument("--mail-from", default="noreply@localhost", help="sender address")
+    init.add_argument(
+        "--client-download-url",
+        default="https://im.police.example/download",
+        help="the client download link in account e-mails",
+    )
     init.add_argument("--log-level", default="INFO")
     init.add_argument("--log-file", help="also log to this file, rotated daily")
     init.add_argument(
@@ -121,6 +131,10 @@ def _init_options(args: argparse.Namespace) -> InitOptions:
         redis_host=args.redis_host,
         redis_port=args.redis_port,
         keywords=args.keyword,
+        smtp_host=args.smtp_host,
+        smtp_port=args.smtp_port,
+        mail_from=args.mail_from,
+        client_download_url=args.client_download_url,
         log_level=args.log_level,
         log_file=args.log_file,
         force_config=args.force_config,

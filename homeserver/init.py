@@ -19,7 +19,12 @@ import yaml
 from homeserver.errors import LauncherError
 from homeserver.render import render_yaml
 
-SECRET_FILES = ("registration_shared_secret", "macaroon_secret_key", "form_secret")
+SECRET_FILES = (
+    "registration_shared_secret",
+    "macaroon_secret_key",
+    "form_secret",
+    "directory_secret",
+)
 _HOSTNAME = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$"
 )
@@ -38,6 +43,10 @@ class InitOptions:
     redis_host: str | None = None
     redis_port: int = 6379
     keywords: list[str] = field(default_factory=list)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    mail_from: str = "noreply@localhost"
+    client_download_url: str = "https://im.police.example/download"
     log_level: str = "INFO"
     log_file: str | None = None
     force_config: bool = False
@@ -52,7 +61,12 @@ def validate(opts: InitOptions) -> None:
         ipaddress.ip_address(opts.bind)
     except ValueError as e:
         raise LauncherError(f"--bind {opts.bind!r} is not an IP address") from e
-    for name, port in (("--port", opts.port), ("--metrics-port", opts.metrics_port)):
+    ports = (
+        ("--port", opts.port),
+        ("--metrics-port", opts.metrics_port),
+        ("--smtp-port", opts.smtp_port),
+    )
+    for name, port in ports:
         if port is not None and not 1 <= port <= 65535:
             raise LauncherError(f"{name} {port} is outside 1..65535")
     if opts.metrics_port is not None and opts.metrics_port == opts.port:
@@ -121,6 +135,14 @@ def template_context(opts: InitOptions) -> dict[str, Any]:
         "redis_host": opts.redis_host,
         "redis_port": opts.redis_port,
         "keywords": opts.keywords,
+        "mail": None
+        if not opts.smtp_host
+        else {
+            "smtp_host": opts.smtp_host,
+            "smtp_port": opts.smtp_port,
+            "from_address": opts.mail_from,
+            "client_download_url": opts.client_download_url,
+        },
         "log_level": opts.log_level.upper(),
         "access_log_level": "INFO" if opts.log_level.upper() == "DEBUG" else "WARNING",
         "log_file": opts.log_file,

@@ -35,3 +35,8 @@ async def require_admin(api: Any, request: Any, scope: str) -> str:
     if not await _authorizer(api, user_id, scope):
         raise forbidden("需要管理员权限")
     return user_id
+
+
+async def has_admin_scope(api: Any, user_id: str, scope: str) -> bool:
+    """The same decision as require_admin, for endpoints that only show admins more."""
+    return bool(await _authorizer(api, user_id, scope))

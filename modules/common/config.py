@@ -90,6 +90,12 @@ class ConfigReader:
                 )
         return list(value)
 
+    def mapping_or_none(self, key: str) -> Mapping[str, Any] | None:
+        value = self._get(key, None)
+        if value is not None and not isinstance(value, Mapping):
+            raise self._fail(key, f"must be a mapping, got {type(value).__name__}")
+        return value
+
     def choice(self, key: str, default: str, choices: Iterable[str]) -> str:
         allowed = list(choices)
         value = self._get(key, default)

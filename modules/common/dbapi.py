@@ -26,6 +26,14 @@ class DbApiTxn:
             sql = sql.replace("?", "%s")
         self._cursor.executemany(sql, rows)
 
+    def execute_batch(self, sql: str, rows: Any) -> None:
+        if self.jwwx_engine == "postgres":
+            from psycopg2.extras import execute_batch
+
+            execute_batch(self._cursor, sql.replace("?", "%s"), rows)
+        else:
+            self._cursor.executemany(sql, rows)
+
     def fetchone(self) -> Any:
         return self._cursor.fetchone()
 

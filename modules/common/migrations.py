@@ -21,6 +21,7 @@ from modules.common.storage import Txn
 from modules.common.synapse_compat import engine_of_txn
 
 ENGINES = ("sqlite", "postgres")
+ADVISORY_LOCK_ID = 0x6A777778  # "jwwx"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql(?:\.(sqlite|postgres))?$")
 
 CREATE_TABLE = """
@@ -108,10 +109,11 @@ def apply_migrations_txn(txn: Txn, module: str, files: dict[str, str]) -> list[i
     """Apply the module's pending migrations in txn; return the versions applied."""
     engine = engine_of_txn(txn)
     migrations = select_migrations(files, engine)
-    txn.execute(CREATE_TABLE)
     if engine == "postgres":
-        # Workers may start together: one applies, the others wait and find it done.
-        txn.execute("LOCK TABLE jwwx_schema_migrations IN EXCLUSIVE MODE")
+        # Modules and workers start together: one transaction at a time creates the
+        # bookkeeping table and applies schema; the others wait and find it done.
+        txn.execute("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_ID,))
+    txn.execute(CREATE_TABLE)
     txn.execute(
         "SELECT version, name, sha256 FROM jwwx_schema_migrations WHERE module = ?",
         (module,),

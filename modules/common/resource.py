@@ -7,6 +7,7 @@ and answered with a 500 M_UNKNOWN, never with a traceback.
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -19,6 +20,15 @@ from modules.common.synapse_compat import Codes, SynapseError, fire_in_request_c
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A non-JSON answer (a file download)."""
+
+    content_type: str
+    data: bytes
+    filename: str | None = None
 
 
 class JsonResource(Resource):
@@ -64,11 +74,21 @@ def path_parts(request: Any, prefix: str) -> list[str]:
     return [unquote(p) for p in rest.split("/") if p]
 
 
+def query_param(request: Any, name: str) -> str | None:
+    values = request.args.get(name.encode("ascii"))
+    return values[0].decode("utf-8", "replace") if values else None
+
+
+def read_body(request: Any, limit: int = MAX_BODY_BYTES) -> bytes:
+    raw = bytes(request.content.read(limit + 1))
+    if len(raw) > limit:
+        raise error(413, Codes.TOO_LARGE, "请求体过大")
+    return raw
+
+
 def read_json_object(request: Any) -> dict[str, Any]:
     """The request body as a JSON object, or M_BAD_JSON / M_NOT_JSON."""
-    raw = request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise error(413, Codes.TOO_LARGE, "请求体过大")
+    raw = read_body(request)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
@@ -81,9 +101,16 @@ def read_json_object(request: Any) -> dict[str, Any]:
 def _send(request: Any, status: int, body: Any) -> None:
     if getattr(request, "_disconnected", False):
         return
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     request.setResponseCode(status)
-    request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
+    if isinstance(body, RawBody):
+        payload = body.data
+        request.setHeader(b"Content-Type", body.content_type.encode("ascii"))
+        if body.filename:
+            disposition = f'attachment; filename="{body.filename}"'
+            request.setHeader(b"Content-Disposition", disposition.encode("ascii"))
+    else:
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
     request.setHeader(b"Cache-Control", b"no-cache, no-store, must-revalidate")
     request.setHeader(b"Access-Control-Allow-Origin", b"*")
     request.setHeader(

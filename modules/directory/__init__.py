@@ -1,1 +1,75 @@
-"""modules.directory: the organisation directory (通讯录). The module class arrives here."""
+"""modules.directory: the organisation directory (通讯录).
+
+Departments (a tree of any depth), members (each a Matrix account @userid:server),
+tags, favourite contacts, visibility rules, pinyin search, CSV/XLSX import and XLSX
+export, and background provisioning of accounts with initial passwords sent by e-mail.
+
+    modules:
+      - module: modules.directory.DirectoryModule
+        config:
+          secret_path: /path/to/data/keys/directory_secret
+
+Config keys: modules/directory/config.py (and mailer.py for `mail`). HTTP:
+resources/client.py (officers) and resources/admin.py (admins). docs/directory.md.
+"""
+
+from typing import Any
+
+from modules.common.runtime import ModuleRuntime
+from modules.directory.admin import DirectoryAdmin
+from modules.directory.auth import InitialPasswordAuth
+from modules.directory.config import DirectoryConfig
+from modules.directory.provisioning import Provisioner
+from modules.directory.reader import DirectoryReader
+from modules.directory.resources.admin import ADMIN_PREFIX, DirectoryAdminResource
+from modules.directory.resources.client import CLIENT_PREFIX, DirectoryClientResource
+from modules.directory.user_directory import UserDirectoryFilter
+
+MAIL_POLL_SECONDS = 5.0
+
+
+class DirectoryModule:
+    def __init__(self, config: DirectoryConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.runtime = ModuleRuntime(api, "directory", __name__)
+        self.reader = DirectoryReader(api.server_name, config.visible_fields)
+        self.provisioner = Provisioner(api, config)
+        self.admin = DirectoryAdmin(api, self.reader, self.provisioner)
+        auth = InitialPasswordAuth(api, self.provisioner.password_key)
+        api.register_password_auth_provider_callbacks(
+            auth_checkers={("m.login.password", ("password",)): auth.check_password}
+        )
+        api.register_spam_checker_callbacks(
+            check_username_for_spam=UserDirectoryFilter(api).check_username_for_spam
+        )
+        api.register_web_resource(
+            CLIENT_PREFIX,
+            DirectoryClientResource(api, config, self.runtime, self.reader),
+        )
+        api.register_web_resource(
+            ADMIN_PREFIX,
+            DirectoryAdminResource(api, config, self.runtime, self.reader, self.admin),
+        )
+        # Background work runs on the one instance configured for it (the main process).
+        api.looping_background_call(
+            self._provision_tick,
+            config.provisioning_interval_seconds * 1000,
+            desc="jwwx_directory_provision",
+        )
+        if config.mail is not None:
+            api.looping_background_call(
+                self._mail_tick, MAIL_POLL_SECONDS * 1000, desc="jwwx_directory_mail"
+            )
+
+    async def _provision_tick(self) -> None:
+        if self.runtime.is_ready:
+            await self.provisioner.run()
+
+    async def _mail_tick(self) -> None:
+        if self.runtime.is_ready:
+            await self.provisioner.send_due_mail()
+
+    @staticmethod
+    def parse_config(config: Any) -> DirectoryConfig:
+        return DirectoryConfig.parse(config)

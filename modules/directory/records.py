@@ -62,7 +62,7 @@ class RowError:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
-class ImportRejected(Exception):
+class ImportRejectedError(Exception):
     """A file with problems: every problem found, nothing applied."""
 
     def __init__(self, errors: list[RowError]) -> None:

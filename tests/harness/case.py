@@ -26,6 +26,7 @@ _unique = itertools.count(1)
 class ServerCase(unittest.TestCase):
     engine: ClassVar[str] = "sqlite"
     keywords: ClassVar[tuple[str, ...]] = ()
+    init_args: ClassVar[tuple[str, ...]] = ()
     _server: ClassVar[TestServer | None] = None
     _done: ClassVar[int] = 0
 
@@ -43,7 +44,8 @@ class ServerCase(unittest.TestCase):
                     raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
                 raise unittest.SkipTest(f"skipped: {reason}")
         if cls._server is None:
-            server = TestServer(cls.engine, cls.keywords)
+            cls.prepare_class()
+            server = TestServer(cls.engine, cls.keywords, cls.init_args)
             try:
                 server.start()
             except BaseException:
@@ -52,6 +54,14 @@ class ServerCase(unittest.TestCase):
             cls._server = server
             cls._done = 0
 
+    @classmethod
+    def prepare_class(cls) -> None:
+        """Hook: start what the server needs (e.g. an SMTP stand-in) before it starts."""
+
+    @classmethod
+    def finish_class(cls) -> None:
+        """Hook: stop what prepare_class started."""
+
     def tearDown(self) -> None:
         cls = type(self)
         cls._done += 1
@@ -59,6 +69,7 @@ class ServerCase(unittest.TestCase):
         if cls._done >= total and cls._server is not None:
             cls._server.stop()
             cls._server = None
+            cls.finish_class()
 
     # Helpers
 

@@ -73,11 +73,17 @@ def launcher(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]
 
 
 class TestServer:
-    def __init__(self, engine: str = "sqlite", keywords: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        engine: str = "sqlite",
+        keywords: tuple[str, ...] = (),
+        init_args: tuple[str, ...] = (),
+    ) -> None:
         if engine not in ("sqlite", "postgres"):
             raise ValueError(engine)
         self.engine = engine
         self.keywords = keywords
+        self.init_args = init_args
         self.server_name = SERVER_NAME
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -100,6 +106,7 @@ class TestServer:
         ]
         for keyword in self.keywords:
             args += ["--keyword", keyword]
+        args += list(self.init_args)
         if self.engine == "postgres":
             params = postgres.create_database()
             self.pg_database = str(params["dbname"])

@@ -22,7 +22,7 @@ class ServerTests:
     def test_check_command(self) -> None:
         result = launcher("check", "--data-dir", str(self.server.data_dir), check=False)
         self.assertEqual(result.returncode, 0, result)
-        self.assertIn("modules healthy: admin_api, policy", result.stdout)
+        self.assertIn("modules healthy: admin_api, directory, policy", result.stdout)
 
     async def test_create_admin_creates_then_resets(self) -> None:
         data_dir = str(self.server.data_dir)

@@ -47,7 +47,7 @@ class SelectTest(unittest.TestCase):
             select_migrations({"0001_a.sql.sqlite": "SELECT 1;"}, "postgres")
 
     def test_every_module_schema_is_valid_for_both_engines(self) -> None:
-        for package in ("modules.policy",):
+        for package in ("modules.policy", "modules.directory"):
             files = package_schema_files(package)
             for engine in ("sqlite", "postgres"):
                 self.assertTrue(select_migrations(files, engine), package)

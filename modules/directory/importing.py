@@ -1,0 +1,397 @@
+"""Apply validated import records to the store: checks against the database first (every
+problem reported with its row), then everything in the caller's one transaction."""
+
+from typing import Any
+
+from modules.common.storage import Txn, batch
+from modules.directory.errors import DirectoryError
+from modules.directory.pinyin import name_search_terms
+from modules.directory.records import (
+    DEPARTMENT_COLUMNS,
+    MEMBER_COLUMNS,
+    TAG_COLUMNS,
+    DepartmentRecord,
+    DepartmentRef,
+    ImportRejectedError,
+    MemberRecord,
+    RowError,
+    TagRecord,
+)
+from modules.directory.storage import departments as dept_store
+from modules.directory.storage import provisioning as prov_store
+from modules.directory.storage import social
+from modules.directory.storage.departments import Department
+
+
+class Tree:
+    """All departments in memory (30,000 rows are cheap), to resolve ids and paths."""
+
+    def __init__(self, departments: list[Department]) -> None:
+        self.by_id = {d.id: d for d in departments}
+        self.child_by_name: dict[tuple[int | None, str], int] = {
+            (d.parent_id, d.name): d.id for d in departments
+        }
+
+    def names_of(self, department_id: int) -> tuple[str, ...]:
+        department = self.by_id[department_id]
+        return tuple(self.by_id[i].name for i in department.path_ids)
+
+    def find_path(self, path: tuple[str, ...]) -> int | None:
+        parent: int | None = None
+        for name in path:
+            found = self.child_by_name.get((parent, name))
+            if found is None:
+                return None
+            parent = found
+        return parent
+
+    def resolve(self, ref: DepartmentRef) -> int | None:
+        if ref.department_id is not None:
+            return ref.department_id if ref.department_id in self.by_id else None
+        return self.find_path(ref.path or ())
+
+
+def load_tree_txn(txn: Txn) -> Tree:
+    return Tree(dept_store.all_departments_txn(txn))
+
+
+def _ref_text(ref: DepartmentRef) -> str:
+    return (
+        str(ref.department_id)
+        if ref.department_id is not None
+        else "/".join(ref.path or ())
+    )
+
+
+# Departments.
+
+
+def apply_departments_txn(
+    txn: Txn, records: list[DepartmentRecord], now: int
+) -> dict[str, int]:
+    tree = load_tree_txn(txn)
+    if records and records[0].id is None:
+        return _apply_paths_txn(txn, tree, records, now)
+    header = DEPARTMENT_COLUMNS["parent_id"][0]
+    state = {d.id: (d.name, d.parent_id) for d in tree.by_id.values()}
+    for record in records:
+        assert record.id is not None
+        state[record.id] = (record.name, record.parent_id)
+    problems: list[RowError] = []
+    for record in records:
+        if record.parent_id is not None and record.parent_id not in state:
+            problems.append(
+                RowError(record.row, header, f"上级部门 {record.parent_id} 不存在")
+            )
+            continue
+        seen = {record.id}
+        parent = record.parent_id
+        while parent is not None and parent in state:
+            if parent in seen:
+                problems.append(
+                    RowError(
+                        record.row,
+                        header,
+                        "部门之间形成了循环（移动后会成为自己的下级）",
+                    )
+                )
+                break
+            seen.add(parent)
+            parent = state[parent][1]
+    siblings: dict[tuple[int | None, str], list[int]] = {}
+    for department_id, (name, parent_id) in state.items():
+        siblings.setdefault((parent_id, name), []).append(department_id)
+    rows = {r.id: r.row for r in records}
+    for (_parent, name), ids in siblings.items():
+        if len(ids) > 1:
+            for department_id in ids:
+                if department_id in rows:
+                    problems.append(
+                        RowError(
+                            rows[department_id],
+                            DEPARTMENT_COLUMNS["name"][0],
+                            f"同级已有名为“{name}”的部门",
+                        )
+                    )
+    if problems:
+        raise ImportRejectedError(sorted(problems, key=lambda p: p.row))
+
+    def depth(department_id: int) -> int:
+        steps, parent = 0, state[department_id][1]
+        while parent is not None:
+            steps, parent = steps + 1, state[parent][1]
+        return steps
+
+    report = {"created": 0, "updated": 0, "unchanged": 0}
+    for record in sorted(records, key=lambda r: depth(r.id or 0)):
+        assert record.id is not None
+        try:
+            _upsert_department_txn(
+                txn, tree, record, record.id, record.parent_id, now, report
+            )
+        except DirectoryError as e:
+            raise ImportRejectedError([RowError(record.row, None, e.message)]) from e
+    return report
+
+
+def _upsert_department_txn(
+    txn: Txn,
+    tree: Tree,
+    record: DepartmentRecord,
+    department_id: int | None,
+    parent_id: int | None,
+    now: int,
+    report: dict[str, int],
+) -> int:
+    existing = tree.by_id.get(department_id) if department_id is not None else None
+    if existing is None:
+        created = dept_store.insert_department_txn(
+            txn,
+            department_id=department_id,
+            name=record.name,
+            parent_id=parent_id,
+            sort_order=record.sort_order,
+            hidden=record.hidden,
+            restricted=record.restricted,
+            now=now,
+        )
+        tree.by_id[created.id] = created
+        tree.child_by_name[(parent_id, record.name)] = created.id
+        report["created"] += 1
+        return created.id
+    wanted = {
+        "name": record.name,
+        "parent_id": parent_id,
+        "sort_order": record.sort_order,
+        "hidden": record.hidden,
+        "restricted": record.restricted,
+    }
+    current = {
+        "name": existing.name,
+        "parent_id": existing.parent_id,
+        "sort_order": existing.sort_order,
+        "hidden": existing.hidden,
+        "restricted": existing.restricted,
+    }
+    if wanted == current:
+        report["unchanged"] += 1
+        return existing.id
+    updated = dept_store.update_department_txn(txn, existing.id, wanted, now)
+    tree.by_id[updated.id] = updated
+    tree.child_by_name[(updated.parent_id, updated.name)] = updated.id
+    report["updated"] += 1
+    return updated.id
+
+
+def _apply_paths_txn(
+    txn: Txn, tree: Tree, records: list[DepartmentRecord], now: int
+) -> dict[str, int]:
+    report = {"created": 0, "updated": 0, "unchanged": 0}
+    for record in sorted(records, key=lambda r: len(r.path or ())):
+        path = record.path or ()
+        parent: int | None = None
+        try:
+            for depth, name in enumerate(path[:-1]):
+                found = tree.child_by_name.get((parent, name))
+                if found is None:
+                    # A level the file does not list itself is created plainly.
+                    plain = DepartmentRecord(
+                        row=record.row, name=name, path=path[: depth + 1]
+                    )
+                    found = _upsert_department_txn(
+                        txn, tree, plain, None, parent, now, report
+                    )
+                parent = found
+            existing = tree.child_by_name.get((parent, path[-1]))
+            _upsert_department_txn(txn, tree, record, existing, parent, now, report)
+        except DirectoryError as e:
+            raise ImportRejectedError([RowError(record.row, None, e.message)]) from e
+    return report
+
+
+# Members.
+
+_MEMBER_FIELDS = "userid, name, gender, mobile, telephone, email, position, sort_order, hidden, enabled"
+
+
+def apply_members_txn(
+    txn: Txn, records: list[MemberRecord], admin: str, now: int
+) -> dict[str, Any]:
+    """Insert new members, update changed ones, leave equal ones alone; queue accounts."""
+    tree = load_tree_txn(txn)
+    txn.execute(f"SELECT {_MEMBER_FIELDS} FROM jwwx_dir_members")
+    existing = {row[0]: row for row in txn.fetchall()}
+    txn.execute(
+        "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships"
+    )
+    current_ms: dict[str, set[tuple[int, int, int]]] = {}
+    for userid, department_id, order, leader in txn.fetchall():
+        current_ms.setdefault(userid, set()).add(
+            (int(department_id), int(order), int(leader))
+        )
+    mobile_owner = {row[3]: userid for userid, row in existing.items() if row[3]}
+    file_userids = {r.userid for r in records}
+    dept_header = MEMBER_COLUMNS["departments"][0]
+    problems: list[RowError] = []
+    resolved: dict[str, list[tuple[int, int, int]]] = {}
+    for record in records:
+        memberships = []
+        for ms in record.memberships:
+            department_id = tree.resolve(ms.department)
+            if department_id is None:
+                problems.append(
+                    RowError(
+                        record.row,
+                        dept_header,
+                        f"部门“{_ref_text(ms.department)}”不存在",
+                    )
+                )
+            else:
+                memberships.append((department_id, ms.sort_order, int(ms.is_leader)))
+        resolved[record.userid] = memberships
+        owner = mobile_owner.get(record.mobile) if record.mobile else None
+        if owner is not None and owner != record.userid and owner not in file_userids:
+            problems.append(
+                RowError(
+                    record.row,
+                    MEMBER_COLUMNS["mobile"][0],
+                    f"手机号 {record.mobile} 已被成员 {owner} 使用",
+                )
+            )
+    if problems:
+        raise ImportRejectedError(sorted(problems, key=lambda p: p.row))
+
+    new, changed, renamed, unchanged = [], [], [], 0
+    for record in records:
+        values = (
+            record.userid,
+            record.name,
+            record.gender,
+            record.mobile or None,
+            record.telephone or None,
+            record.email or None,
+            record.position or None,
+            record.sort_order,
+            int(record.hidden),
+            int(record.enabled),
+        )
+        before = existing.get(record.userid)
+        if before is None:
+            new.append(values)
+        elif tuple(before) != values or current_ms.get(record.userid, set()) != set(
+            resolved[record.userid]
+        ):
+            changed.append(values)
+            if before[1] != record.name:
+                renamed.append(record.userid)
+        else:
+            unchanged += 1
+    # Free mobiles moving between members in this file before anyone takes them.
+    moving = [(row[0],) for row in changed]
+    batch(txn, "UPDATE jwwx_dir_members SET mobile = NULL WHERE userid = ?", moving)
+    batch(
+        txn,
+        "UPDATE jwwx_dir_members SET name = ?, gender = ?, mobile = ?, telephone = ?, email = ?,"
+        " position = ?, sort_order = ?, hidden = ?, enabled = ?, updated_ts = ? WHERE userid = ?",
+        [(*row[1:], now, row[0]) for row in changed],
+    )
+    batch(
+        txn,
+        "INSERT INTO jwwx_dir_members (userid, name, gender, mobile, telephone, email, position,"
+        " sort_order, hidden, enabled, account_state, created_ts, updated_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        [(*row, now, now) for row in new],
+    )
+    touched = [row[0] for row in changed] + [row[0] for row in new]
+    batch(
+        txn,
+        "DELETE FROM jwwx_dir_memberships WHERE userid = ?",
+        [(u,) for u in touched],
+    )
+    batch(
+        txn,
+        "INSERT INTO jwwx_dir_memberships (userid, department_id, sort_order, is_leader) VALUES (?, ?, ?, ?)",
+        [(u, d, o, leader) for u in touched for d, o, leader in resolved[u]],
+    )
+    names = {r.userid: r.name for r in records}
+    reindex = [row[0] for row in new] + renamed
+    batch(
+        txn,
+        "DELETE FROM jwwx_dir_search_terms WHERE userid = ?",
+        [(u,) for u in renamed],
+    )
+    batch(
+        txn,
+        "INSERT INTO jwwx_dir_search_terms (term, rank, userid) VALUES (?, ?, ?)",
+        [
+            (term, rank, u)
+            for u in reindex
+            for term, rank in name_search_terms(names[u])
+        ],
+    )
+    dept_store.recount_all_txn(txn)
+    new_userids = [row[0] for row in new]
+    job_id = (
+        prov_store.create_job_txn(txn, "import", new_userids, admin, now)
+        if new_userids
+        else None
+    )
+    return {
+        "created": len(new),
+        "updated": len(changed),
+        "unchanged": unchanged,
+        "job_id": job_id,
+        "changed_userids": [row[0] for row in changed],
+    }
+
+
+# Tags.
+
+
+def apply_tags_txn(
+    txn: Txn, records: list[TagRecord], admin: str, now: int
+) -> dict[str, int]:
+    tree = load_tree_txn(txn)
+    txn.execute("SELECT userid FROM jwwx_dir_members")
+    known = {row[0] for row in txn.fetchall()}
+    problems: list[RowError] = []
+    resolved: list[tuple[TagRecord, tuple[int, ...]]] = []
+    for record in records:
+        for userid in record.userids:
+            if userid not in known:
+                problems.append(
+                    RowError(
+                        record.row, TAG_COLUMNS["userids"][0], f"成员 {userid} 不存在"
+                    )
+                )
+        department_ids: list[int] = []
+        for ref in record.departments:
+            department_id = tree.resolve(ref)
+            if department_id is None:
+                problems.append(
+                    RowError(
+                        record.row,
+                        TAG_COLUMNS["departments"][0],
+                        f"部门“{_ref_text(ref)}”不存在",
+                    )
+                )
+            else:
+                department_ids.append(department_id)
+        resolved.append((record, tuple(department_ids)))
+    if problems:
+        raise ImportRejectedError(sorted(problems, key=lambda p: p.row))
+    report = {"created": 0, "updated": 0, "unchanged": 0}
+    for record, tag_departments in resolved:
+        tag_id = social.tag_id_by_name_txn(txn, record.name)
+        if tag_id is not None:
+            tag = social.require_tag_txn(txn, tag_id)
+            if set(tag.userids) == set(record.userids) and set(
+                tag.department_ids
+            ) == set(tag_departments):
+                report["unchanged"] += 1
+                continue
+        social.save_tag_txn(
+            txn, tag_id, record.name, record.userids, tag_departments, admin, now
+        )
+        report["created" if tag_id is None else "updated"] += 1
+    return report

@@ -1,0 +1,1 @@
+"""HTTP of modules.directory: the officers' client API and the admins' API."""

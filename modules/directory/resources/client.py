@@ -1,0 +1,149 @@
+"""Officers' directory API under /_jwwx/client/v1/directory (access token required).
+
+GET    roots                               top-level departments the caller may see
+GET    departments/{id}                    name, counts, path from the root
+GET    departments/{id}/children?from&limit  sub-departments then members, manual order
+GET    members/{userid}                    profile, fields as the admins allow
+GET    search/members?q=&from=&limit=      name, full pinyin or initials (张三: zhangsan, zs)
+GET    search/departments?q=&limit=        department names containing q
+GET    favorites                           收藏联系人
+PUT    favorites/{userid}                  add
+DELETE favorites/{userid}                  remove
+Answers 404 CN_JWWX_DEPARTMENT_NOT_FOUND / CN_JWWX_MEMBER_NOT_FOUND for anything the
+caller may not see, exactly as for what does not exist.
+"""
+
+from typing import Any
+
+from modules.common.admin import has_admin_scope
+from modules.common.errors import error
+from modules.common.resource import query_param
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import Codes, UserID
+from modules.directory.config import DirectoryConfig
+from modules.directory.reader import DirectoryReader
+from modules.directory.resources.base import Router
+from modules.directory.visibility import Viewer, viewer_txn
+
+CLIENT_PREFIX = "/_jwwx/client/v1/directory"
+
+
+class DirectoryClientResource(Router):
+    prefix = CLIENT_PREFIX
+
+    def __init__(
+        self,
+        api: Any,
+        config: DirectoryConfig,
+        runtime: ModuleRuntime,
+        reader: DirectoryReader,
+    ) -> None:
+        super().__init__(api, config)
+        self._runtime = runtime
+        self._reader = reader
+        self.route("GET", "roots", self.roots)
+        self.route("GET", "departments/{department}", self.department)
+        self.route("GET", "departments/{department}/children", self.list_children)
+        self.route("GET", "members/{userid}", self.member)
+        self.route("GET", "search/members", self.search_members)
+        self.route("GET", "search/departments", self.search_departments)
+        self.route("GET", "favorites", self.favorites)
+        self.route("PUT", "favorites/{userid}", self.add_favorite)
+        self.route("DELETE", "favorites/{userid}", self.remove_favorite)
+
+    async def viewer(self, request: Any) -> Viewer:
+        user_id = await self.requester_id(request)
+        await self._runtime.ready()
+        admin = await has_admin_scope(self.api, user_id, "directory.read")
+        localpart = UserID.from_string(user_id).localpart
+        return await self.api.run_db_interaction(
+            "jwwx_dir_viewer", viewer_txn, user_id, localpart, admin
+        )
+
+    async def _read(self, desc: str, fn: Any, *args: Any) -> tuple[int, Any]:
+        return 200, await self.api.run_db_interaction(f"jwwx_dir_{desc}", fn, *args)
+
+    async def roots(self, request: Any) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        limit, offset = self.page(request)
+        return await self._read(
+            "roots", self._reader.children_txn, viewer, None, limit, offset
+        )
+
+    async def department(self, request: Any, department: str) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        return await self._read(
+            "department",
+            self._reader.department_txn,
+            viewer,
+            self.department_id(department),
+        )
+
+    async def list_children(self, request: Any, department: str) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        limit, offset = self.page(request)
+        return await self._read(
+            "children",
+            self._reader.children_txn,
+            viewer,
+            self.department_id(department),
+            limit,
+            offset,
+        )
+
+    async def member(self, request: Any, userid: str) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        return await self._read("member", self._reader.member_txn, viewer, userid)
+
+    def _query(self, request: Any) -> str:
+        query = query_param(request, "q")
+        if not query or not query.strip():
+            raise error(400, Codes.MISSING_PARAM, "缺少搜索关键字 q")
+        if len(query) > 64:
+            raise error(400, Codes.INVALID_PARAM, "搜索关键字不能超过 64 个字符")
+        return query
+
+    async def search_members(self, request: Any) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        query = self._query(request)
+        limit = self.integer_arg(request, "limit", 20, 1, self.config.search_limit_max)
+        offset = self.integer_arg(request, "from", 0, 0, 10000)
+        return await self._read(
+            "search_members",
+            self._reader.search_members_txn,
+            viewer,
+            query,
+            limit,
+            offset,
+        )
+
+    async def search_departments(self, request: Any) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        query = self._query(request)
+        limit = self.integer_arg(request, "limit", 20, 1, self.config.search_limit_max)
+        return await self._read(
+            "search_departments",
+            self._reader.search_departments_txn,
+            viewer,
+            query,
+            limit,
+        )
+
+    async def favorites(self, request: Any) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        return await self._read("favorites", self._reader.favorites_txn, viewer)
+
+    async def add_favorite(self, request: Any, userid: str) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        now = self.api.get_current_time_msec()
+        await self.api.run_db_interaction(
+            "jwwx_dir_add_favorite", self._reader.add_favorite_txn, viewer, userid, now
+        )
+        return 200, {}
+
+    async def remove_favorite(self, request: Any, userid: str) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        await self.api.run_db_interaction(
+            "jwwx_dir_remove_favorite", self._reader.remove_favorite_txn, viewer, userid
+        )
+        return 200, {}

@@ -1,0 +1,1 @@
+"""SQL of modules.directory, one file per kind of data; every function is a `_txn`."""

@@ -1,0 +1,454 @@
+"""The directory end to end: tree, members, visibility on every read path, search."""
+
+import itertools
+from typing import Any
+
+from tests.harness.case import PostgresCase, SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.modules.directory.helpers import ADMIN, CLIENT, department, member
+
+_names = itertools.count(1)
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{next(_names)}"
+
+
+class DirectoryTests:
+    async def _admin(self) -> MatrixClient:
+        return self.user("diradmin", admin=True)
+
+    async def _officer(
+        self, admin: MatrixClient, name: str, departments: list[int], **extra: Any
+    ) -> MatrixClient:
+        """A Matrix user who is also a directory member (same localpart)."""
+        client = self.user("officer")
+        userid = client.user_id[1:].split(":")[0]
+        await member(admin, userid, name, departments, **extra)
+        return client
+
+    async def test_tree_depth_move_cycle_and_counts(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        chain = [root]
+        for level in range(8):
+            chain.append(await department(admin, f"第{level + 1}级", chain[-1]))
+        deepest = chain[-1]
+        await self._officer(admin, "甲", [deepest])
+        await self._officer(admin, "乙", [chain[3]])
+        details = await admin.ok("GET", f"{ADMIN}/departments/{root}")
+        self.assertEqual(details["total_member_count"], 2)
+        self.assertEqual(details["member_count"], 0)
+        deep = await admin.ok("GET", f"{ADMIN}/departments/{deepest}")
+        self.assertEqual([p["id"] for p in deep["path"]], chain[:-1])
+        self.assertEqual(deep["member_count"], 1)
+        # Moving a department under its own descendant is refused and changes nothing.
+        answer = await admin.request(
+            "PUT", f"{ADMIN}/departments/{chain[2]}", {"parent_id": chain[5]}
+        )
+        body = self.assertErrcode(answer, 400, "CN_JWWX_DEPARTMENT_CYCLE")
+        self.assertEqual(body["wecom_errcode"], 60010)
+        self.assertErrcode(
+            await admin.request(
+                "PUT", f"{ADMIN}/departments/{chain[2]}", {"parent_id": chain[2]}
+            ),
+            400,
+            "CN_JWWX_DEPARTMENT_CYCLE",
+        )
+        # A real move carries the subtree and its counts.
+        other = await department(admin, _unique("分局"), None)
+        await admin.ok("PUT", f"{ADMIN}/departments/{chain[4]}", {"parent_id": other})
+        self.assertEqual(
+            (await admin.ok("GET", f"{ADMIN}/departments/{root}"))[
+                "total_member_count"
+            ],
+            1,
+        )
+        self.assertEqual(
+            (await admin.ok("GET", f"{ADMIN}/departments/{other}"))[
+                "total_member_count"
+            ],
+            1,
+        )
+        moved = await admin.ok("GET", f"{ADMIN}/departments/{deepest}")
+        self.assertEqual([p["id"] for p in moved["path"]], [other, *chain[4:-1]])
+        # Sibling names are unique; non-empty departments cannot be deleted.
+        self.assertErrcode(
+            await admin.request(
+                "POST", f"{ADMIN}/departments", {"name": "第1级", "parent_id": root}
+            ),
+            409,
+            "CN_JWWX_DEPARTMENT_EXISTS",
+        )
+        self.assertErrcode(
+            await admin.request("DELETE", f"{ADMIN}/departments/{other}"),
+            400,
+            "CN_JWWX_DEPARTMENT_HAS_CHILDREN",
+        )
+        self.assertErrcode(
+            await admin.request("DELETE", f"{ADMIN}/departments/{chain[3]}"),
+            400,
+            "CN_JWWX_DEPARTMENT_HAS_MEMBERS",
+        )
+        empty = await department(admin, "空部门", root)
+        await admin.ok("DELETE", f"{ADMIN}/departments/{empty}")
+        self.assertErrcode(
+            await admin.request("GET", f"{ADMIN}/departments/{empty}"),
+            404,
+            "CN_JWWX_DEPARTMENT_NOT_FOUND",
+        )
+
+    async def test_children_listing_order_and_paging(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        second = await department(admin, "二队", root, order=2)
+        first = await department(admin, "一队", root, order=1)
+        officers = []
+        for order, name in ((3, "丙"), (1, "甲"), (2, "乙")):
+            client = self.user("officer")
+            userid = client.user_id[1:].split(":")[0]
+            await member(admin, userid, name, [root], order=[order])
+            officers.append(client)
+        viewer = officers[0]
+        page = await viewer.ok("GET", f"{CLIENT}/departments/{root}/children?limit=3")
+        self.assertEqual([d["id"] for d in page["departments"]], [first, second])
+        self.assertEqual([m["name"] for m in page["members"]], ["甲"])
+        self.assertEqual(page["total"], 5)
+        rest = await viewer.ok(
+            "GET",
+            f"{CLIENT}/departments/{root}/children?limit=3&from={page['next_from']}",
+        )
+        self.assertEqual([m["name"] for m in rest["members"]], ["乙", "丙"])
+        self.assertIsNone(rest["next_from"])
+        self.assertErrcode(
+            await viewer.request(
+                "GET", f"{CLIENT}/departments/{root}/children?limit=0"
+            ),
+            400,
+            "M_INVALID_PARAM",
+        )
+        self.assertErrcode(
+            await self.anonymous().request("GET", f"{CLIENT}/departments/{root}"),
+            401,
+            "M_MISSING_TOKEN",
+        )
+
+    async def test_search_by_name_pinyin_and_initials(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        viewer = await self._officer(admin, "查看者", [root])
+        tag = _unique("x")
+        names = {"张三" + tag: None, "单雄信": None, "曾国藩": None}
+        for name in names:
+            await self._officer(admin, name, [root])
+
+        async def search(q: str) -> list[str]:
+            result = await viewer.ok("GET", f"{CLIENT}/search/members?q={q}")
+            return [m["name"] for m in result["results"]]
+
+        self.assertIn("张三" + tag, await search("张三" + tag))
+        self.assertIn("张三" + tag, await search("zhangsan" + tag))
+        self.assertIn("张三" + tag, await search("zsx"))
+        self.assertIn("单雄信", await search("shanxiongxin"))
+        self.assertIn("单雄信", await search("sxx"))
+        self.assertIn("曾国藩", await search("zengguofan"))
+        self.assertIn("单雄信", await search("雄信"))
+        self.assertNotIn("单雄信", await search("danxiongxin"))
+        self.assertErrcode(
+            await viewer.request("GET", f"{CLIENT}/search/members?q=%20"),
+            400,
+            "M_MISSING_PARAM",
+        )
+        found = await viewer.ok("GET", f"{CLIENT}/search/departments?q={root}")
+        self.assertEqual(found["results"], [])
+        root_name = (await admin.ok("GET", f"{ADMIN}/departments/{root}"))["name"]
+        found = await viewer.ok("GET", f"{CLIENT}/search/departments?q={root_name}")
+        self.assertEqual([d["id"] for d in found["results"]], [root])
+
+    async def test_hidden_entries_are_invisible_to_officers_on_every_path(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        secret = await department(admin, "秘密支队", root, hidden=True)
+        below = await department(admin, "秘密大队", secret)
+        viewer = await self._officer(admin, "普通民警", [root])
+        tag = _unique("h")
+        agent = await self._officer(admin, "卧底" + tag, [below])
+        hidden_member = await self._officer(admin, "隐身" + tag, [root], hidden=True)
+        agent_id = agent.user_id[1:].split(":")[0]
+        hidden_id = hidden_member.user_id[1:].split(":")[0]
+
+        listing = await viewer.ok("GET", f"{CLIENT}/departments/{root}/children")
+        self.assertNotIn(secret, [d["id"] for d in listing["departments"]])
+        self.assertNotIn("隐身" + tag, [m["name"] for m in listing["members"]])
+        for path in (
+            f"departments/{secret}",
+            f"departments/{below}",
+            f"departments/{below}/children",
+        ):
+            self.assertErrcode(
+                await viewer.request("GET", f"{CLIENT}/{path}"),
+                404,
+                "CN_JWWX_DEPARTMENT_NOT_FOUND",
+            )
+        for userid in (agent_id, hidden_id):
+            self.assertErrcode(
+                await viewer.request("GET", f"{CLIENT}/members/{userid}"),
+                404,
+                "CN_JWWX_MEMBER_NOT_FOUND",
+            )
+        self.assertEqual(
+            (await viewer.ok("GET", f"{CLIENT}/search/members?q={tag}"))["results"], []
+        )
+        self.assertEqual(
+            (await viewer.ok("GET", f"{CLIENT}/search/departments?q=秘密"))["results"],
+            [],
+        )
+        # Synapse's own user directory search obeys the same rules.
+        found = await viewer.ok(
+            "POST",
+            "/_matrix/client/v3/user_directory/search",
+            {"search_term": tag, "limit": 50},
+        )
+        self.assertEqual([r["user_id"] for r in found["results"]], [])
+        # Admins see everything, on the client API too.
+        listing = await admin.ok("GET", f"{CLIENT}/departments/{root}/children")
+        self.assertIn(secret, [d["id"] for d in listing["departments"]])
+        self.assertEqual(
+            len((await admin.ok("GET", f"{CLIENT}/search/members?q={tag}"))["results"]),
+            2,
+        )
+        # Unhiding makes the department and its members visible again.
+        await admin.ok("PUT", f"{ADMIN}/departments/{secret}", {"hidden": False})
+        self.assertEqual(
+            (await viewer.ok("GET", f"{CLIENT}/members/{agent_id}"))["name"],
+            "卧底" + tag,
+        )
+        found = await viewer.ok(
+            "POST",
+            "/_matrix/client/v3/user_directory/search",
+            {"search_term": agent_id, "limit": 50},
+        )
+        self.assertEqual([r["user_id"] for r in found["results"]], [agent.user_id])
+
+    async def test_restricted_department_sees_only_its_subtree(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        closed = await department(admin, "封闭单位", root, restricted=True)
+        inner = await department(admin, "内设科室", closed)
+        open_dept = await department(admin, "开放单位", root)
+        tag = _unique("r")
+        insider = await self._officer(admin, "内部" + tag, [inner])
+        colleague = await self._officer(admin, "同事" + tag, [closed])
+        outsider = await self._officer(admin, "外部" + tag, [open_dept])
+        colleague_id = colleague.user_id[1:].split(":")[0]
+        outsider_id = outsider.user_id[1:].split(":")[0]
+
+        names = [
+            m["name"]
+            for m in (await insider.ok("GET", f"{CLIENT}/search/members?q={tag}"))[
+                "results"
+            ]
+        ]
+        self.assertEqual(sorted(names), sorted(["内部" + tag, "同事" + tag]))
+        self.assertEqual(
+            (await insider.ok("GET", f"{CLIENT}/members/{colleague_id}"))["name"],
+            "同事" + tag,
+        )
+        self.assertErrcode(
+            await insider.request("GET", f"{CLIENT}/members/{outsider_id}"),
+            404,
+            "CN_JWWX_MEMBER_NOT_FOUND",
+        )
+        # The way up to the root is visible as a breadcrumb, the open unit is not.
+        roots = await insider.ok("GET", f"{CLIENT}/roots")
+        self.assertIn(root, [d["id"] for d in roots["departments"]])
+        listing = await insider.ok("GET", f"{CLIENT}/departments/{root}/children")
+        self.assertEqual([d["id"] for d in listing["departments"]], [closed])
+        self.assertEqual(listing["members"], [])
+        self.assertErrcode(
+            await insider.request("GET", f"{CLIENT}/departments/{open_dept}"),
+            404,
+            "CN_JWWX_DEPARTMENT_NOT_FOUND",
+        )
+        found = await insider.ok(
+            "POST",
+            "/_matrix/client/v3/user_directory/search",
+            {"search_term": outsider_id},
+        )
+        self.assertEqual(found["results"], [])
+        # The outsider is not restricted.
+        names = [
+            m["name"]
+            for m in (await outsider.ok("GET", f"{CLIENT}/search/members?q={tag}"))[
+                "results"
+            ]
+        ]
+        self.assertEqual(len(names), 3)
+
+    async def test_field_visibility_setting(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        viewer = await self._officer(admin, "看的人", [root])
+        target = await self._officer(
+            admin,
+            "被看的人",
+            [root],
+            mobile="13800138000",
+            email="x@police.example",
+            position="民警",
+        )
+        target_id = target.user_id[1:].split(":")[0]
+        try:
+            await admin.ok("PUT", f"{ADMIN}/settings", {"visible_fields": ["position"]})
+            profile = await viewer.ok("GET", f"{CLIENT}/members/{target_id}")
+            self.assertEqual(profile["position"], "民警")
+            for hidden_field in ("mobile", "email", "departments", "gender"):
+                self.assertNotIn(hidden_field, profile)
+            full = await admin.ok("GET", f"{CLIENT}/members/{target_id}")
+            self.assertEqual(full["mobile"], "13800138000")
+            self.assertErrcode(
+                await admin.request(
+                    "PUT", f"{ADMIN}/settings", {"visible_fields": ["salary"]}
+                ),
+                400,
+                "M_INVALID_PARAM",
+            )
+        finally:
+            await admin.ok(
+                "PUT",
+                f"{ADMIN}/settings",
+                {
+                    "visible_fields": [
+                        "gender",
+                        "mobile",
+                        "telephone",
+                        "email",
+                        "position",
+                        "avatar",
+                        "departments",
+                    ]
+                },
+            )
+        self.assertEqual(
+            (await viewer.ok("GET", f"{CLIENT}/members/{target_id}"))["mobile"],
+            "13800138000",
+        )
+
+    async def test_member_validation_and_updates(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        userid = _unique("wangwu")
+        bad_bodies = [
+            {"userid": "Bad User", "name": "x", "department": [root]},
+            {"userid": userid, "name": "", "department": [root]},
+            {"userid": userid, "name": "王五", "department": [root], "mobile": "12345"},
+            {
+                "userid": userid,
+                "name": "王五",
+                "department": [root],
+                "email": "not-an-email",
+            },
+            {"userid": userid, "name": "王五", "department": []},
+            {"userid": userid, "name": "王五", "department": [root], "colour": "red"},
+        ]
+        for body in bad_bodies:
+            self.assertErrcode(
+                await admin.request("POST", f"{ADMIN}/members", body),
+                400,
+                "M_INVALID_PARAM",
+            )
+        self.assertErrcode(
+            await admin.request(
+                "POST",
+                f"{ADMIN}/members",
+                {"userid": userid, "name": "王五", "department": [999999]},
+            ),
+            404,
+            "CN_JWWX_DEPARTMENT_NOT_FOUND",
+        )
+        self.assertErrcode(
+            await admin.request("GET", f"{ADMIN}/members/{userid}"),
+            404,
+            "CN_JWWX_MEMBER_NOT_FOUND",
+        )
+        created = await member(admin, userid, "王五", [root], mobile="13900139000")
+        self.assertEqual(created["mobile"], "13900139000")
+        self.assertErrcode(
+            await admin.request(
+                "POST",
+                f"{ADMIN}/members",
+                {
+                    "userid": _unique("dup"),
+                    "name": "重号",
+                    "department": [root],
+                    "mobile": "13900139000",
+                },
+            ),
+            409,
+            "CN_JWWX_MOBILE_EXISTS",
+        )
+        updated = await admin.ok(
+            "PUT", f"{ADMIN}/members/{userid}", {"name": "王五六", "position": "所长"}
+        )
+        self.assertEqual(
+            (updated["name"], updated["position"], updated["mobile"]),
+            ("王五六", "所长", "13900139000"),
+        )
+        found = await admin.ok("GET", f"{CLIENT}/search/members?q=wangwuliu")
+        self.assertIn(userid, [m["userid"] for m in found["results"]])
+        await admin.ok("DELETE", f"{ADMIN}/members/{userid}")
+        self.assertErrcode(
+            await admin.request("GET", f"{ADMIN}/members/{userid}"),
+            404,
+            "CN_JWWX_MEMBER_NOT_FOUND",
+        )
+
+    async def test_favorites(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        viewer = await self._officer(admin, "收藏者", [root])
+        friend = await self._officer(admin, "好友", [root])
+        friend_id = friend.user_id[1:].split(":")[0]
+        await viewer.ok("PUT", f"{CLIENT}/favorites/{friend_id}", {})
+        await viewer.ok("PUT", f"{CLIENT}/favorites/{friend_id}", {})
+        listed = await viewer.ok("GET", f"{CLIENT}/favorites")
+        self.assertEqual([m["userid"] for m in listed["favorites"]], [friend_id])
+        self.assertEqual(
+            (await friend.ok("GET", f"{CLIENT}/favorites"))["favorites"], []
+        )
+        self.assertErrcode(
+            await viewer.request("PUT", f"{CLIENT}/favorites/nobody-here", {}),
+            404,
+            "CN_JWWX_MEMBER_NOT_FOUND",
+        )
+        await viewer.ok("DELETE", f"{CLIENT}/favorites/{friend_id}")
+        self.assertEqual(
+            (await viewer.ok("GET", f"{CLIENT}/favorites"))["favorites"], []
+        )
+        self.assertErrcode(
+            await viewer.request("DELETE", f"{CLIENT}/favorites/{friend_id}"),
+            404,
+            "CN_JWWX_MEMBER_NOT_FOUND",
+        )
+
+    async def test_officers_cannot_use_the_admin_api(self) -> None:
+        officer = self.user("plain")
+        for method, path, body in (
+            ("POST", "departments", {"name": "x", "parent_id": None}),
+            ("GET", "settings", None),
+            ("GET", "export", None),
+            ("POST", "import/members?filename=a.csv", None),
+        ):
+            self.assertErrcode(
+                await officer.request(method, f"{ADMIN}/{path}", body),
+                403,
+                "M_FORBIDDEN",
+            )
+
+
+class DirectorySQLiteTest(DirectoryTests, SQLiteCase):
+    pass
+
+
+class DirectoryPostgresTest(DirectoryTests, PostgresCase):
+    pass
