@@ -3,13 +3,20 @@
 A Synapse upgrade that moves any of these should need changes here only.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from synapse.api.errors import Codes, SynapseError
-from synapse.logging.context import run_in_background
+from synapse.logging.context import (
+    PreserveLoggingContext,
+    make_deferred_yieldable,
+    run_in_background,
+)
+from twisted.internet import defer
 from synapse.module_api.errors import ConfigError
 from synapse.types import UserID, create_requester
+
+T = TypeVar("T")
 
 __all__ = [
     "Codes",
@@ -23,6 +30,14 @@ __all__ = [
 def fire_in_request_context(fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
     """Start a coroutine from a synchronous render() in the request's log context."""
     run_in_background(fn, *args)
+
+
+async def await_foreign(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Await code that uses plain Twisted Deferreds (not Synapse's log-context rules),
+    e.g. the SMTP client, without losing the caller's log context."""
+    with PreserveLoggingContext():
+        deferred = defer.ensureDeferred(coroutine)
+    return await make_deferred_yieldable(deferred)
 
 
 def engine_of_txn(txn: Any) -> str:

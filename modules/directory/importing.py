@@ -222,11 +222,11 @@ def apply_members_txn(
     txn.execute(f"SELECT {_MEMBER_FIELDS} FROM jwwx_dir_members")
     existing = {row[0]: row for row in txn.fetchall()}
     txn.execute(
-        "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships"
+        "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships ORDER BY userid, seq"
     )
-    current_ms: dict[str, set[tuple[int, int, int]]] = {}
+    current_ms: dict[str, list[tuple[int, int, int]]] = {}
     for userid, department_id, order, leader in txn.fetchall():
-        current_ms.setdefault(userid, set()).add(
+        current_ms.setdefault(userid, []).append(
             (int(department_id), int(order), int(leader))
         )
     mobile_owner = {row[3]: userid for userid, row in existing.items() if row[3]}
@@ -278,8 +278,9 @@ def apply_members_txn(
         before = existing.get(record.userid)
         if before is None:
             new.append(values)
-        elif tuple(before) != values or current_ms.get(record.userid, set()) != set(
-            resolved[record.userid]
+        elif (
+            tuple(before) != values
+            or current_ms.get(record.userid, []) != resolved[record.userid]
         ):
             changed.append(values)
             if before[1] != record.name:
@@ -310,8 +311,13 @@ def apply_members_txn(
     )
     batch(
         txn,
-        "INSERT INTO jwwx_dir_memberships (userid, department_id, sort_order, is_leader) VALUES (?, ?, ?, ?)",
-        [(u, d, o, leader) for u in touched for d, o, leader in resolved[u]],
+        "INSERT INTO jwwx_dir_memberships (userid, department_id, seq, sort_order, is_leader)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (u, d, seq, o, leader)
+            for u in touched
+            for seq, (d, o, leader) in enumerate(resolved[u])
+        ],
     )
     names = {r.userid: r.name for r in records}
     reindex = [row[0] for row in new] + renamed

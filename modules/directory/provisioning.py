@@ -14,6 +14,7 @@ from modules.common.gm import sm4_open, sm4_seal
 from modules.common.storage import Txn
 from modules.common.synapse_compat import (
     SynapseError,
+    await_foreign,
     is_user_deactivated,
     reactivate_user,
     set_user_locked,
@@ -142,7 +143,9 @@ class Provisioner:
                     body = sm4_open(
                         self._seal_key, base64.b64decode(mail.sealed_body)
                     ).decode("utf-8")
-                    await send_mail(settings, mail.to_address, mail.subject, body)
+                    await await_foreign(
+                        send_mail(settings, mail.to_address, mail.subject, body)
+                    )
                 except MailError as e:
                     attempts = mail.attempts + 1
                     give_up = attempts >= self._config.mail_max_attempts

@@ -49,9 +49,11 @@ CREATE TABLE jwwx_dir_members (
 CREATE UNIQUE INDEX jwwx_dir_members_mobile ON jwwx_dir_members (mobile);
 CREATE INDEX jwwx_dir_members_account ON jwwx_dir_members (account_state, provision_job);
 
+-- seq keeps a member's departments in the order given (the first is the main one).
 CREATE TABLE jwwx_dir_memberships (
     userid TEXT NOT NULL,
     department_id BIGINT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0,
     sort_order BIGINT NOT NULL DEFAULT 0,
     is_leader SMALLINT NOT NULL DEFAULT 0,
     PRIMARY KEY (userid, department_id)

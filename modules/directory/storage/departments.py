@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, batch
 from modules.directory import errors
 from modules.directory.errors import DirectoryError
 
@@ -349,41 +349,56 @@ def recount_txn(txn: Txn, department_ids: set[int]) -> None:
 
 
 def recount_ancestors_txn(txn: Txn, department_ids: list[int]) -> None:
-    """subtree_count = the sum of direct counts in the subtree, for each id given."""
+    """subtree_count = distinct counted members anywhere in the subtree (someone in two
+    of its departments counts once), for each id given."""
     for department in get_departments_txn(txn, sorted(set(department_ids))).values():
         low, high = subtree_range(department.path)
         txn.execute(
-            "UPDATE jwwx_dir_departments SET subtree_count = (SELECT COALESCE(SUM(direct_count), 0)"
-            " FROM jwwx_dir_departments WHERE path >= ? AND path < ?) WHERE id = ?",
+            "UPDATE jwwx_dir_departments SET subtree_count = ("
+            "SELECT COUNT(DISTINCT ms.userid) FROM jwwx_dir_memberships AS ms"
+            " JOIN jwwx_dir_departments AS d ON d.id = ms.department_id"
+            " JOIN jwwx_dir_members AS m ON m.userid = ms.userid"
+            " WHERE d.path >= ? AND d.path < ? AND m.enabled = 1 AND m.hidden = 0)"
+            " WHERE id = ?",
             (low, high, department.id),
         )
 
 
 def recount_all_txn(txn: Txn) -> None:
-    """Recompute every count in two passes (after a bulk import)."""
-    txn.execute(
-        "SELECT ms.department_id, COUNT(*) FROM jwwx_dir_memberships AS ms"
-        " JOIN jwwx_dir_members AS m ON m.userid = ms.userid"
-        " WHERE m.enabled = 1 AND m.hidden = 0 GROUP BY ms.department_id"
-    )
-    direct = {int(d): int(c) for d, c in txn.fetchall()}
+    """Recompute every count in one pass over the memberships (after a bulk import)."""
     txn.execute(
         "SELECT id, path, direct_count, subtree_count FROM jwwx_dir_departments"
     )
     rows = txn.fetchall()
+    ancestors = {
+        int(i): [int(a) for a in path.strip("/").split("/")] for i, path, _d, _s in rows
+    }
+    txn.execute(
+        "SELECT ms.userid, ms.department_id FROM jwwx_dir_memberships AS ms"
+        " JOIN jwwx_dir_members AS m ON m.userid = ms.userid"
+        " WHERE m.enabled = 1 AND m.hidden = 0 ORDER BY ms.userid"
+    )
+    direct: dict[int, int] = {}
     subtree: dict[int, int] = {}
-    for _id, path, _d, _s in rows:
-        count = direct.get(int(_id), 0)
-        if count:
-            for ancestor in path.strip("/").split("/"):
-                subtree[int(ancestor)] = subtree.get(int(ancestor), 0) + count
+    reached: set[int] = set()
+    previous = None
+    for userid, department_id in txn.fetchall():
+        if userid != previous:
+            for ancestor in reached:
+                subtree[ancestor] = subtree.get(ancestor, 0) + 1
+            reached, previous = set(), userid
+        direct[int(department_id)] = direct.get(int(department_id), 0) + 1
+        reached.update(ancestors.get(int(department_id), ()))
+    for ancestor in reached:
+        subtree[ancestor] = subtree.get(ancestor, 0) + 1
     updates = [
         (direct.get(int(i), 0), subtree.get(int(i), 0), i)
         for i, _p, d, s in rows
         if (direct.get(int(i), 0), subtree.get(int(i), 0)) != (d, s)
     ]
     if updates:
-        txn.executemany(
+        batch(
+            txn,
             "UPDATE jwwx_dir_departments SET direct_count = ?, subtree_count = ? WHERE id = ?",
             updates,
         )

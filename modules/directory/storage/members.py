@@ -108,7 +108,7 @@ def _memberships_txn(txn: Txn, userids: list[str]) -> dict[str, list[Membership]
         marks = ",".join("?" * len(chunk))
         txn.execute(
             "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships"
-            f" WHERE userid IN ({marks}) ORDER BY userid, department_id",
+            f" WHERE userid IN ({marks}) ORDER BY userid, seq",
             chunk,
         )
         for userid, department_id, sort_order, is_leader in txn.fetchall():
