@@ -6,13 +6,14 @@ A Synapse upgrade that moves any of these should need changes here only.
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from twisted.internet import defer
+
 from synapse.api.errors import Codes, SynapseError
 from synapse.logging.context import (
     PreserveLoggingContext,
     make_deferred_yieldable,
     run_in_background,
 )
-from twisted.internet import defer
 from synapse.module_api.errors import ConfigError
 from synapse.types import UserID, create_requester
 
