@@ -7,7 +7,7 @@ DATA ?= data
 SERVER_NAME ?= localhost
 PORT ?= 8008
 
-.PHONY: run test lint typecheck unit install clean
+.PHONY: run test lint typecheck unit install clean sample
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || { echo "make: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -36,3 +36,7 @@ test: $(STAMP) lint typecheck
 
 clean:
 	rm -rf $(VENV) _trial_temp*
+
+# With `make run` going in another terminal: a 300-member sample organisation.
+sample: $(STAMP)
+	$(PY) -m homeserver load-sample --data-dir $(DATA)

@@ -19,8 +19,8 @@ from homeserver.http import HttpError, request_json
 BOOTSTRAP_PATH = "/_jwwx/admin/v1/bootstrap/token"
 
 
-def password_file(config: ServerConfig) -> Path:
-    return config.data_dir / "keys" / "admin_password"
+def password_file(config: ServerConfig, localpart: str = "admin") -> Path:
+    return config.data_dir / "keys" / f"{localpart}_password"
 
 
 def shared_secret_mac(secret: str, fields: list[str]) -> str:
@@ -86,7 +86,7 @@ def _reset_existing(config: ServerConfig, localpart: str, password: str) -> None
 
 def create_admin(config: ServerConfig, localpart: str, only_if_missing: bool) -> str:
     """Create or reset the admin; return a human-readable report."""
-    path = password_file(config)
+    path = password_file(config, localpart)
     user_id = f"@{localpart}:{config.server_name}"
     if only_if_missing and path.exists():
         return f"管理员账号 {user_id} 已存在，密码见 {path}"

@@ -98,6 +98,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=0.0, help="keep trying for this many seconds"
     )
 
+    sample = sub.add_parser("load-sample", help="import a small generated directory")
+    data_dir_arg(sample)
+    sample.add_argument("--departments", type=int, default=40)
+    sample.add_argument("--members", type=int, default=300)
+    sample.add_argument("--seed", type=int, default=1)
+
     validate = sub.add_parser(
         "check-config", help="validate the config files without starting"
     )
@@ -179,6 +185,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         healthy, why = wait_healthy(config, args.wait)
         print(f"homeserver: {why}", file=sys.stdout if healthy else sys.stderr)
         return 0 if healthy else 1
+    if args.command == "load-sample":
+        from homeserver.sample import load_sample
+
+        if not 1 <= args.departments <= 50000 or not 0 <= args.members <= 100000:
+            raise LauncherError(
+                "--departments must be 1..50000 and --members 0..100000"
+            )
+        config = load_server_config(args.data_dir)
+        print(
+            "homeserver: "
+            + load_sample(config, args.departments, args.members, args.seed)
+        )
+        return 0
     if args.command == "check-config":
         config = load_server_config(args.data_dir)
         check_module_configs(config)

@@ -19,8 +19,13 @@ def request_json(
     body: Any = None,
     token: str | None = None,
     timeout: float = 10.0,
+    raw: bytes | None = None,
 ) -> Any:
-    data = None if body is None else json.dumps(body).encode("utf-8")
+    data = (
+        raw
+        if raw is not None
+        else (None if body is None else json.dumps(body).encode("utf-8"))
+    )
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if token:

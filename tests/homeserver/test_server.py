@@ -26,7 +26,7 @@ class ServerTests:
 
     async def test_create_admin_creates_then_resets(self) -> None:
         data_dir = str(self.server.data_dir)
-        password_file = self.server.data_dir / "keys" / "admin_password"
+        password_file = self.server.data_dir / "keys" / "boss_password"
         first = launcher("create-admin", "--data-dir", data_dir, "--user", "boss")
         self.assertIn("已创建", first.stdout)
         old_password = password_file.read_text().strip()
@@ -57,6 +57,34 @@ class ServerTests:
         # Synapse's own admin API accepts the account: it really is a server admin.
         user = await admin.ok("GET", f"/_synapse/admin/v2/users/{session['user_id']}")
         self.assertTrue(user["admin"])
+
+    async def test_load_sample(self) -> None:
+        data_dir = str(self.server.data_dir)
+        launcher("create-admin", "--data-dir", data_dir)
+        result = launcher(
+            "load-sample",
+            "--data-dir",
+            data_dir,
+            "--departments",
+            "12",
+            "--members",
+            "30",
+        )
+        self.assertIn("members: 30 created", result.stdout)
+        again = launcher(
+            "load-sample",
+            "--data-dir",
+            data_dir,
+            "--departments",
+            "12",
+            "--members",
+            "30",
+        )
+        self.assertIn("members: 0 created, 0 updated, 30 unchanged", again.stdout)
+        bad = launcher(
+            "load-sample", "--data-dir", data_dir, "--members", "-1", check=False
+        )
+        self.assertEqual(bad.returncode, 2)
 
     async def test_bootstrap_endpoint_refuses_without_the_secret(self) -> None:
         client = self.anonymous()
