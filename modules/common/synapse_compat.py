@@ -97,7 +97,10 @@ async def set_avatar_url(api: Any, user_id: str, mxc: str) -> None:
         _hs(api)
         .get_profile_handler()
         .set_avatar_url(
-            UserID.from_string(user_id), create_requester(user_id), mxc, by_admin=True
+            target_user=UserID.from_string(user_id),
+            requester=create_requester(user_id),
+            new_avatar_url=mxc,
+            by_admin=True,
         )
     )
 

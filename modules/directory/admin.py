@@ -9,6 +9,7 @@ from modules.common.synapse_compat import (
     SynapseError,
     UserID,
     deactivate_user,
+    set_avatar_url,
     set_user_locked,
 )
 from modules.directory import bodies, errors
@@ -144,7 +145,9 @@ class DirectoryAdmin:
 
     async def create_member(self, body: dict[str, Any], admin: str) -> dict[str, Any]:
         record = bodies.member_record(body)
-        member = _member_from_record(record, _department_ids(record), None)
+        member = _member_from_record(
+            record, _department_ids(record), bodies.avatar(body, None)
+        )
         now = self._now()
 
         def create_txn(txn: Txn) -> int:
@@ -166,12 +169,10 @@ class DirectoryAdmin:
         def update_txn(txn: Txn) -> tuple[Member, Member]:
             base = member_store.require_member_txn(txn, userid)
             record = bodies.member_record(body, base)
-            wanted = _member_from_record(record, _department_ids(record), base.avatar)
-            changes = {
-                f: getattr(wanted, f)
-                for f in member_store.PROFILE_FIELDS
-                if f != "avatar"
-            }
+            wanted = _member_from_record(
+                record, _department_ids(record), bodies.avatar(body, base)
+            )
+            changes = {f: getattr(wanted, f) for f in member_store.PROFILE_FIELDS}
             memberships = (
                 wanted.memberships
                 if "department" in body
@@ -197,6 +198,8 @@ class DirectoryAdmin:
         try:
             if before.name != after.name:
                 await self._api.set_displayname(UserID.from_string(user_id), after.name)
+            if before.avatar != after.avatar:
+                await set_avatar_url(self._api, user_id, after.avatar or "")
             if before.enabled != after.enabled:
                 await set_user_locked(self._api, user_id, not after.enabled)
         except SynapseError as e:

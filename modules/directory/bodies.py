@@ -1,6 +1,7 @@
 """Validate admin JSON bodies. Member bodies go through the same rules as an import row,
 so the API and the Excel import can never disagree about what a valid member is."""
 
+import re
 from typing import Any
 
 from modules.directory import errors
@@ -103,7 +104,22 @@ _MEMBER_KEYS = {
     "main_order",
     "hidden",
     "enable",
+    "avatar",
 }
+
+_MXC = re.compile(r"mxc://[A-Za-z0-9.:-]+/[A-Za-z0-9_-]+")
+
+
+def avatar(body: dict[str, Any], base: Member | None) -> str | None:
+    """The member's avatar: an mxc:// URI (uploaded through the media API) or empty."""
+    if "avatar" not in body:
+        return base.avatar if base is not None else None
+    value = body["avatar"]
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _MXC.fullmatch(value):
+        raise _invalid("avatar 必须是 mxc:// 开头的媒体地址")
+    return value
 
 
 def _text(value: Any, key: str) -> str:
@@ -152,6 +168,7 @@ def member_record(body: dict[str, Any], base: Member | None = None) -> MemberRec
             merged.pop("order")
             merged.pop("is_leader_in_dept")
     merged.update(body)
+    merged.pop("avatar", None)
     for key in ("hidden",):
         if key in merged and not isinstance(merged[key], bool):
             raise _invalid(f"{key} 必须是 true 或 false")

@@ -17,6 +17,7 @@ from modules.common.synapse_compat import (
     await_foreign,
     is_user_deactivated,
     reactivate_user,
+    set_avatar_url,
     set_user_locked,
 )
 from modules.directory.config import DirectoryConfig
@@ -72,16 +73,23 @@ class Provisioner:
             elif await is_user_deactivated(self._api, user_id):
                 # A member deleted earlier and imported again gets the account back.
                 await reactivate_user(self._api, user_id)
+            if account.avatar:
+                await set_avatar_url(self._api, user_id, account.avatar)
             if not account.enabled:
                 await set_user_locked(self._api, user_id, True)
-        except SynapseError as e:
-            logger.warning("cannot create account %s: %s", user_id, e)
+        except Exception as e:
+            # One bad account must not stall the job: it is marked failed (visible to
+            # admins, retried on request) and the job goes on.
+            logger.exception("cannot create account %s", user_id)
+            reason = (
+                e.msg if isinstance(e, SynapseError) else f"{type(e).__name__}: {e}"
+            )
             await self._api.run_db_interaction(
                 "jwwx_dir_mark_account",
                 store.mark_account_txn,
                 account.userid,
                 store.FAILED,
-                e.msg,
+                reason,
             )
             return
         await self.issue_initial_password(

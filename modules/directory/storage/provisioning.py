@@ -16,6 +16,7 @@ class PendingAccount:
     email: str | None
     enabled: bool
     attempts: int
+    avatar: str | None
 
 
 def create_job_txn(
@@ -68,12 +69,13 @@ def list_jobs_txn(txn: Txn, limit: int) -> list[int]:
 
 def pending_accounts_txn(txn: Txn, limit: int) -> list[PendingAccount]:
     txn.execute(
-        "SELECT userid, name, email, enabled, account_attempts FROM jwwx_dir_members"
+        "SELECT userid, name, email, enabled, account_attempts, avatar FROM jwwx_dir_members"
         " WHERE account_state = ? ORDER BY provision_job, userid LIMIT ?",
         (PENDING, limit),
     )
     return [
-        PendingAccount(r[0], r[1], r[2], bool(r[3]), int(r[4])) for r in txn.fetchall()
+        PendingAccount(r[0], r[1], r[2], bool(r[3]), int(r[4]), r[5])
+        for r in txn.fetchall()
     ]
 
 

@@ -182,6 +182,39 @@ class ProvisioningTests:
         await admin.ok("DELETE", f"{ADMIN}/members/{userid}")
         self.assertEqual((await self._login(userid, reset["initial_password"]))[0], 403)
 
+    async def test_name_and_avatar_follow_the_directory(self) -> None:
+        admin = self.user("provadmin", admin=True)
+        root = await department(admin, f"市局{next(_runs)}", None)
+        userid = f"face{next(_runs)}"
+        user_id = f"@{userid}:{self.server.server_name}"
+        created = await member(
+            admin, userid, "赵头像", [root], avatar="mxc://test.jwwx/first"
+        )
+        await self._wait_job(admin, created["job_id"])
+        profile_path = f"/_matrix/client/v3/profile/{user_id}"
+        profile = await admin.ok("GET", profile_path)
+        self.assertEqual(
+            (profile["displayname"], profile["avatar_url"]),
+            ("赵头像", "mxc://test.jwwx/first"),
+        )
+        await admin.ok(
+            "PUT",
+            f"{ADMIN}/members/{userid}",
+            {"name": "赵新名", "avatar": "mxc://test.jwwx/second"},
+        )
+        profile = await admin.ok("GET", profile_path)
+        self.assertEqual(
+            (profile["displayname"], profile["avatar_url"]),
+            ("赵新名", "mxc://test.jwwx/second"),
+        )
+        self.assertErrcode(
+            await admin.request(
+                "PUT", f"{ADMIN}/members/{userid}", {"avatar": "http://evil/x.png"}
+            ),
+            400,
+            "M_INVALID_PARAM",
+        )
+
     async def test_failed_mail_is_visible_and_retried(self) -> None:
         admin = self.user("provadmin", admin=True)
         root = await department(admin, f"市局{next(_runs)}", None)
