@@ -1,60 +1,35 @@
 """Routing and argument helpers shared by the directory's two resources."""
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from modules.common.errors import error
-from modules.common.resource import JsonResource, path_parts, query_param
+from modules.common.router import Router as CommonRouter
 from modules.common.synapse_compat import Codes, SynapseError
 from modules.directory.config import DirectoryConfig
 from modules.directory.errors import IMPORT_REJECTED, DirectoryError
 from modules.directory.records import ImportRejectedError
 
-Handler = Callable[..., Awaitable[tuple[int, Any]]]
 
-
-class Router(JsonResource):
-    """Dispatches (method, path pattern) to handlers; `{x}` captures one segment."""
-
-    prefix = ""
+class Router(CommonRouter):
+    """The directory's routes: directory errors become Matrix errors with the WeCom
+    number; a rejected import lists every problem."""
 
     def __init__(self, api: Any, config: DirectoryConfig) -> None:
         super().__init__(api)
         self.config = config
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
-    def route(self, method: str, pattern: str, handler: Handler) -> None:
-        regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$"
-        self._routes.append((method, re.compile(regex), handler))
-
-    async def _dispatch(self, request: Any) -> tuple[int, Any]:
-        method = request.method.decode("ascii")
-        method = "GET" if method == "HEAD" else method
-        path = "/".join(path_parts(request, self.prefix))
-        allowed = False
-        for route_method, regex, handler in self._routes:
-            match = regex.match(path)
-            if match is None:
-                continue
-            allowed = True
-            if route_method == method:
-                try:
-                    return await handler(request, **match.groupdict())
-                except DirectoryError as e:
-                    raise e.to_synapse() from e
-                except ImportRejectedError as e:
-                    raise error(
-                        IMPORT_REJECTED.status,
-                        IMPORT_REJECTED.errcode,
-                        f"导入文件有 {len(e.errors)} 处错误，未做任何修改",
-                        errors=[problem.as_json() for problem in e.errors],
-                    ) from e
-        if allowed:
-            raise error(405, Codes.UNRECOGNIZED, f"{method} is not allowed here")
-        raise error(404, Codes.UNRECOGNIZED, "Unrecognized request")
-
-    on_GET = on_POST = on_PUT = on_DELETE = _dispatch
+    def translate_error(self, exc: Exception) -> SynapseError | None:
+        if isinstance(exc, DirectoryError):
+            return exc.to_synapse()
+        if isinstance(exc, ImportRejectedError):
+            return error(
+                IMPORT_REJECTED.status,
+                IMPORT_REJECTED.errcode,
+                f"导入文件有 {len(exc.errors)} 处错误，未做任何修改",
+                errors=[problem.as_json() for problem in exc.errors],
+            )
+        return None
 
     # Arguments.
 
@@ -71,21 +46,7 @@ class Router(JsonResource):
         return limit, offset
 
     @staticmethod
-    def integer_arg(request: Any, name: str, default: int, low: int, high: int) -> int:
-        text = query_param(request, name)
-        if text is None or text == "":
-            return default
-        if not re.fullmatch(r"[0-9]+", text) or not low <= int(text) <= high:
-            raise error(
-                400, Codes.INVALID_PARAM, f"参数 {name} 应为 {low} 到 {high} 之间的整数"
-            )
-        return int(text)
-
-    @staticmethod
     def department_id(text: str) -> int:
         if not re.fullmatch(r"[0-9]{1,12}", text):
             raise error(400, Codes.INVALID_PARAM, f"部门ID“{text}”不合法")
         return int(text)
-
-
-__all__ = ["Router", "SynapseError"]
