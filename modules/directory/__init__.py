@@ -15,6 +15,7 @@ resources/client.py (officers) and resources/admin.py (admins). docs/directory.m
 
 from typing import Any
 
+from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.directory.admin import DirectoryAdmin
 from modules.directory.auth import InitialPasswordAuth
@@ -36,6 +37,8 @@ class DirectoryModule:
         self.reader = DirectoryReader(api.server_name, config.visible_fields)
         self.provisioner = Provisioner(api, config)
         self.admin = DirectoryAdmin(api, self.reader, self.provisioner)
+        # Other modules (open API, groups, accounts) use the directory through these.
+        registry.publish(api, "directory", self)
         auth = InitialPasswordAuth(api, self.provisioner.password_key)
         api.register_password_auth_provider_callbacks(
             auth_checkers={("m.login.password", ("password",)): auth.check_password}
