@@ -13,7 +13,7 @@ from typing import Any
 _services: dict[tuple[int, str], Any] = {}
 
 
-class ServiceMissing(LookupError):
+class ServiceMissingError(LookupError):
     pass
 
 
@@ -25,4 +25,4 @@ def lookup(api: Any, name: str) -> Any:
     try:
         return _services[(id(api), name)]
     except KeyError:
-        raise ServiceMissing(f"module service {name!r} is not loaded") from None
+        raise ServiceMissingError(f"module service {name!r} is not loaded") from None
