@@ -207,6 +207,16 @@ class ProvisioningTests:
             (profile["displayname"], profile["avatar_url"]),
             ("赵新名", "mxc://test.jwwx/second"),
         )
+        # The officer cannot rename themself: the directory is the source of names.
+        reset = await admin.ok("POST", f"{ADMIN}/members/{userid}/initial_password", {})
+        status, session = await self._login(userid, reset["initial_password"])
+        officer = MatrixClient(
+            self.server.base_url, session["user_id"], session["access_token"]
+        )
+        status, _ = await officer.request(
+            "PUT", f"{profile_path}/displayname", {"displayname": "自己改的名"}
+        )
+        self.assertEqual(status, 403)
         self.assertErrcode(
             await admin.request(
                 "PUT", f"{ADMIN}/members/{userid}", {"avatar": "http://evil/x.png"}
