@@ -1,0 +1,100 @@
+"""modules.openapi: the WeCom-compatible open API (企业微信服务端API) on the homeserver.
+
+Apps (自建应用) with agentid, secret, visible range, IP allow-list and callback settings;
+gettoken and access tokens; the directory APIs (user/*, department/*, tag/*) over
+modules.directory; message/send and message/recall delivered by each app's bot account;
+media/upload and media/get; OAuth2 web login; JS-SDK tickets; encrypted callbacks of what
+officers send to an app. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a
+library app developers may copy. docs/openapi.md.
+
+    modules:
+      - module: modules.openapi.OpenApiModule
+        config:
+          corpid: jwwx-im.example.cn
+
+Config keys: modules/openapi/config.py. HTTP: resources/cgi.py (/cgi-bin/, integrators),
+resources/oauth.py (/connect/oauth2/, browsers), resources/client.py (officers' clients),
+resources/admin.py (/_jwwx/admin/v1/openapi/, admins).
+"""
+
+from typing import Any
+
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+from modules.openapi.apps import AppAdmin
+from modules.openapi.callbacks import Callbacks
+from modules.openapi.config import OpenApiConfig
+from modules.openapi.jsapi import JsApi
+from modules.openapi.media import MediaStore
+from modules.openapi.messages import Messenger
+from modules.openapi.oauth import OAuth
+from modules.openapi.resources.admin import ADMIN_PREFIX, OpenApiAdminResource
+from modules.openapi.resources.cgi import CGI_PREFIX, CgiResource
+from modules.openapi.resources.client import CLIENT_PREFIX, OpenApiClientResource
+from modules.openapi.resources.oauth import OAUTH_PREFIX, OAuthResource
+from modules.openapi.tokens import TokenService
+
+PURGE_INTERVAL_MS = 3600 * 1000
+
+
+class OpenApiModule:
+    def __init__(self, config: OpenApiConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.runtime = ModuleRuntime(api, "openapi", __name__)
+        self.tokens = TokenService(api, config)
+        self.callbacks = Callbacks(api, config.corpid)
+        self.apps = AppAdmin(
+            api, config, self.tokens.forget_app, self.callbacks.verify_url
+        )
+        self.media = MediaStore(api)
+        self.messenger = Messenger(api, config, self.media, self.callbacks.remember)
+        self.jsapi = JsApi(api, config)
+        self.oauth = OAuth(api, config.corpid)
+        registry.publish(api, "openapi", self)
+        api.register_web_resource(
+            CGI_PREFIX,
+            CgiResource(
+                api,
+                self.runtime,
+                self.tokens,
+                self.messenger,
+                self.media,
+                self.jsapi,
+                self.oauth,
+                config.rate_limit_per_minute,
+            ),
+        )
+        api.register_web_resource(
+            ADMIN_PREFIX, OpenApiAdminResource(api, self.runtime, self.apps)
+        )
+        api.register_web_resource(
+            OAUTH_PREFIX, OAuthResource(api, self.runtime, self.oauth)
+        )
+        api.register_web_resource(
+            CLIENT_PREFIX, OpenApiClientResource(api, self.runtime, self.jsapi)
+        )
+        api.register_third_party_rules_callbacks(
+            on_new_event=self.callbacks.on_new_event
+        )
+        api.looping_background_call(
+            self._deliver_callbacks, 1000, desc="jwwx_openapi_callbacks"
+        )
+        api.looping_background_call(
+            self._purge, PURGE_INTERVAL_MS, desc="jwwx_openapi_purge_tokens"
+        )
+
+    async def _deliver_callbacks(self) -> None:
+        if self.runtime.is_ready:
+            await self.callbacks.deliver_due()
+
+    async def _purge(self) -> None:
+        if self.runtime.is_ready:
+            await self.tokens.purge()
+            await self.media.purge()
+            await self.jsapi.purge()
+            await self.oauth.purge()
+
+    @staticmethod
+    def parse_config(config: Any) -> OpenApiConfig:
+        return OpenApiConfig.parse(config)

@@ -1,0 +1,360 @@
+"""Receiving messages (接收消息): what officers send in an app's conversation is POSTed to
+the app's callback URL as WeCom's encrypted XML (text, image, voice, video, location,
+link), with WeCom's query string (msg_signature, timestamp, nonce).
+
+Each message is queued once (its MsgId, derived from the event id, is the key), then
+delivered by a loop on the background-task process: a 2xx answer within the timeout is
+success; anything else is retried with doubling delays, up to `callback_max_attempts`.
+Saving a callback URL first verifies it (echostr), as WeCom's console does.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from typing import Any
+from xml.sax.saxutils import escape
+
+from modules.common.storage import Txn
+from modules.common.synapse_compat import await_foreign
+from modules.openapi import storage
+from modules.openapi.crypto import MsgCrypt, cdata
+from modules.openapi.storage import App
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 5.0
+MAX_ATTEMPTS = 6
+FIRST_RETRY_MS = 5000
+BATCH = 20
+NEGATIVE_CACHE_SECONDS = 5.0
+
+
+class CallbackError(Exception):
+    pass
+
+
+def wecom_msgid(event_id: str) -> str:
+    """A stable 63-bit MsgId for an event (the same on every retry)."""
+    digest = hashlib.sha256(event_id.encode("utf-8")).digest()
+    return str(int.from_bytes(digest[:8], "big") & 0x7FFFFFFFFFFFFFFF)
+
+
+def _mxc_url(base: str, mxc: str) -> str:
+    return base.rstrip("/") + "/_matrix/media/v3/download/" + mxc[len("mxc://") :]
+
+
+def message_xml(
+    corpid: str, agentid: int, userid: str, event: Any, public_baseurl: str
+) -> str | None:
+    """WeCom's plaintext XML for an officer's m.room.message, or None (not forwarded)."""
+    content = event.content
+    msgtype = content.get("msgtype")
+    body = content.get("body", "")
+    if not isinstance(body, str):
+        return None
+    created = int(event.origin_server_ts // 1000)
+    msgid = wecom_msgid(event.event_id)
+    fields: list[tuple[str, str]]
+    geo = content.get("geo_uri", "")
+    if msgtype in ("m.text", "m.notice", "m.emote"):
+        link = content.get("cn.jwwx.link")
+        if isinstance(link, dict):
+            kind = "link"
+            fields = [
+                ("Title", str(link.get("title", ""))),
+                ("Description", str(link.get("description", ""))),
+                ("Url", str(link.get("url", ""))),
+                ("PicUrl", str(link.get("picurl", ""))),
+            ]
+        else:
+            kind, fields = "text", [("Content", body)]
+    elif msgtype in ("m.image", "m.audio", "m.video", "m.file") and isinstance(
+        content.get("url"), str
+    ):
+        url = content["url"]
+        media_id = url.rsplit("/", 1)[-1]
+        if msgtype == "m.image":
+            kind = "image"
+            fields = [("PicUrl", _mxc_url(public_baseurl, url)), ("MediaId", media_id)]
+        elif msgtype == "m.audio":
+            mimetype = str(content.get("info", {}).get("mimetype", "audio/amr"))
+            kind = "voice"
+            fields = [("MediaId", media_id), ("Format", mimetype.split("/")[-1])]
+        elif msgtype == "m.video":
+            kind, fields = "video", [("MediaId", media_id), ("ThumbMediaId", "")]
+        else:
+            kind, fields = "file", [("MediaId", media_id), ("Title", body)]
+    elif msgtype == "m.location" and isinstance(geo, str) and geo.startswith("geo:"):
+        coordinates = geo[4:].split(";")[0].split(",")
+        if len(coordinates) < 2:
+            return None
+        kind = "location"
+        fields = [
+            ("Location_X", coordinates[0]),
+            ("Location_Y", coordinates[1]),
+            ("Scale", "15"),
+            ("Label", body),
+        ]
+    else:
+        return None
+    parts = [
+        f"<ToUserName>{cdata(corpid)}</ToUserName>",
+        f"<FromUserName>{cdata(userid)}</FromUserName>",
+        f"<CreateTime>{created}</CreateTime>",
+        f"<MsgType>{cdata(kind)}</MsgType>",
+    ]
+    parts += [f"<{name}>{cdata(value)}</{name}>" for name, value in fields]
+    parts += [f"<MsgId>{msgid}</MsgId>", f"<AgentID>{agentid}</AgentID>"]
+    return "<xml>" + "".join(parts) + "</xml>"
+
+
+def enqueue_txn(
+    txn: Txn, agentid: int, msgid: str, event_id: str, payload: str, now: int
+) -> bool:
+    txn.execute(
+        "SELECT 1 FROM jwwx_openapi_callbacks WHERE agentid = ? AND msgid = ?",
+        (agentid, msgid),
+    )
+    if txn.fetchone() is not None:
+        return False
+    txn.execute(
+        "INSERT INTO jwwx_openapi_callbacks (agentid, msgid, event_id, payload, state,"
+        " attempts, next_attempt_ts, created_ts) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+        (agentid, msgid, event_id, payload, now, now),
+    )
+    return True
+
+
+def due_txn(txn: Txn, now: int, limit: int) -> list[tuple[int, str, str, int]]:
+    txn.execute(
+        "SELECT agentid, msgid, payload, attempts FROM jwwx_openapi_callbacks"
+        " WHERE state = 'pending' AND next_attempt_ts <= ?"
+        " ORDER BY next_attempt_ts LIMIT ?",
+        (now, limit),
+    )
+    return [(int(r[0]), r[1], r[2], int(r[3])) for r in txn.fetchall()]
+
+
+def mark_txn(
+    txn: Txn,
+    agentid: int,
+    msgid: str,
+    state: str,
+    attempts: int,
+    next_ts: int,
+    error: str | None,
+    now: int,
+) -> None:
+    txn.execute(
+        "UPDATE jwwx_openapi_callbacks SET state = ?, attempts = ?, next_attempt_ts = ?,"
+        " last_error = ?, sent_ts = ? WHERE agentid = ? AND msgid = ?",
+        (
+            state,
+            attempts,
+            next_ts,
+            error,
+            now if state == "sent" else None,
+            agentid,
+            msgid,
+        ),
+    )
+
+
+def callback_state_txn(txn: Txn, agentid: int) -> dict[str, int]:
+    txn.execute(
+        "SELECT state, COUNT(*) FROM jwwx_openapi_callbacks WHERE agentid = ?"
+        " GROUP BY state",
+        (agentid,),
+    )
+    return {row[0]: int(row[1]) for row in txn.fetchall()}
+
+
+async def post(
+    url: str, query: dict[str, str], body: bytes | None
+) -> tuple[int, bytes]:
+    """One HTTP request to an app server (admin-configured, so private addresses are
+    allowed, unlike Synapse's own outbound client)."""
+    import treq
+
+    headers: dict[bytes | str, list[bytes | str]] = {
+        "Content-Type": ["text/xml; charset=utf-8"]
+    }
+
+    async def call() -> tuple[int, bytes]:
+        response = await treq.request(
+            "POST" if body is not None else "GET",
+            url,
+            params=query,
+            data=body,
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            persistent=False,
+        )
+        return response.code, await response.content()
+
+    return await await_foreign(call())
+
+
+class Callbacks:
+    def __init__(self, api: Any, corpid: str) -> None:
+        self._api = api
+        self._corpid = corpid
+        self._rooms: dict[str, tuple[tuple[int, str] | None, float]] = {}
+        self._running = False
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    def crypt(self, app: App) -> MsgCrypt:
+        assert app.callback_token and app.encoding_aes_key
+        return MsgCrypt(
+            app.callback_token, app.encoding_aes_key, self._corpid, app.crypto_mode
+        )
+
+    async def verify_url(self, app: App) -> None:
+        """WeCom's URL verification: GET with an encrypted echostr; the app must answer
+        the plaintext. CallbackError otherwise."""
+        crypt = self.crypt(app)
+        plain = secrets.token_hex(10)
+        echostr = crypt.encrypt(plain)
+        stamp, nonce = str(int(time.time())), secrets.token_hex(8)
+        query = {
+            "msg_signature": crypt.sign(stamp, nonce, echostr),
+            "timestamp": stamp,
+            "nonce": nonce,
+            "echostr": echostr,
+        }
+        assert app.callback_url
+        try:
+            code, answer = await post(app.callback_url, query, None)
+        except Exception as e:
+            raise CallbackError(f"无法连接回调地址：{type(e).__name__}") from e
+        if code != 200 or answer.strip().decode("utf-8", "replace") != plain:
+            raise CallbackError(
+                f"回调地址未通过验证（HTTP {code}，应原样返回 echostr 明文）"
+            )
+
+    async def _conversation(self, room_id: str) -> tuple[int, str] | None:
+        cached = self._rooms.get(room_id)
+        if cached is not None and (
+            cached[0] is not None
+            or time.monotonic() - cached[1] < NEGATIVE_CACHE_SECONDS
+        ):
+            return cached[0]
+        found = await self._api.run_db_interaction(
+            "jwwx_openapi_room", storage.conversation_by_room_txn, room_id
+        )
+        if len(self._rooms) > 100000:
+            self._rooms.clear()
+        self._rooms[room_id] = (found, time.monotonic())
+        return found
+
+    def remember(self, room_id: str, agentid: int, userid: str) -> None:
+        self._rooms[room_id] = ((agentid, userid), time.monotonic())
+
+    async def on_new_event(self, event: Any, state: Any) -> None:
+        if event.type != "m.room.message" or event.is_state():
+            return
+        conversation = await self._conversation(event.room_id)
+        if conversation is None:
+            return
+        agentid, userid = conversation
+        if event.sender != self._api.get_qualified_user_id(userid):
+            return  # the bot's own messages, or anyone else's
+        app = await self._api.run_db_interaction(
+            "jwwx_openapi_app", storage.get_app_txn, agentid
+        )
+        if app is None or not app.callback_url:
+            return
+        payload = message_xml(
+            self._corpid, agentid, userid, event, self._api.public_baseurl
+        )
+        if payload is None:
+            return
+        queued = await self._api.run_db_interaction(
+            "jwwx_openapi_enqueue_callback",
+            enqueue_txn,
+            agentid,
+            wecom_msgid(event.event_id),
+            event.event_id,
+            payload,
+            self._now(),
+        )
+        if queued:
+            self.kick()
+
+    def kick(self) -> None:
+        """Deliver now, on the process that runs background tasks (elsewhere the
+        queued row waits for that process's next tick, about a second)."""
+        if self._api.should_run_background_tasks():
+            self._api.run_as_background_process(
+                "jwwx_openapi_callbacks", self.deliver_due
+            )
+
+    async def deliver_due(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        try:
+            while True:
+                due = await self._api.run_db_interaction(
+                    "jwwx_openapi_due_callbacks", due_txn, self._now(), BATCH
+                )
+                if not due:
+                    return
+                for agentid, msgid, payload, attempts in due:
+                    await self._deliver(agentid, msgid, payload, attempts)
+        finally:
+            self._running = False
+
+    async def _deliver(
+        self, agentid: int, msgid: str, payload: str, attempts: int
+    ) -> None:
+        app = await self._api.run_db_interaction(
+            "jwwx_openapi_app", storage.get_app_txn, agentid
+        )
+        error: str | None
+        if app is None or not app.callback_url:
+            state, error = "failed", "应用或回调地址已删除"
+        else:
+            crypt = self.crypt(app)
+            stamp, nonce = str(int(time.time())), secrets.token_hex(8)
+            encrypt = crypt.encrypt(payload)
+            body = (
+                f"<xml><ToUserName>{cdata(self._corpid)}</ToUserName>"
+                f"<Encrypt>{cdata(encrypt)}</Encrypt>"
+                f"<AgentID>{cdata(str(agentid))}</AgentID></xml>"
+            )
+            query = {
+                "msg_signature": crypt.sign(stamp, nonce, encrypt),
+                "timestamp": stamp,
+                "nonce": nonce,
+            }
+            try:
+                code, _ = await post(app.callback_url, query, body.encode("utf-8"))
+                error = None if 200 <= code < 300 else f"HTTP {code}"
+            except Exception as e:
+                error = f"{type(e).__name__}: {escape(str(e))[:200]}"
+            attempts += 1
+            if error is None:
+                state = "sent"
+            elif attempts >= MAX_ATTEMPTS:
+                state = "failed"
+            else:
+                state = "pending"
+        now = self._now()
+        delay = FIRST_RETRY_MS * 2 ** max(0, attempts - 1)
+        await self._api.run_db_interaction(
+            "jwwx_openapi_mark_callback",
+            mark_txn,
+            agentid,
+            msgid,
+            state,
+            attempts,
+            now + delay,
+            error,
+            now,
+        )
+        if error is not None:
+            logger.info("callback %s of app %s: %s (%s)", msgid, agentid, error, state)

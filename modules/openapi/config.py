@@ -1,0 +1,71 @@
+"""Config of modules.openapi (homeserver.yaml → modules → modules.openapi.OpenApiModule).
+
+Keys:
+  corpid (string, required): the corp id integrators pass to gettoken (企业ID), e.g. the
+      value `init` renders from the server name. Also the receive id of callback crypto.
+  access_token_ttl_seconds (int 60..86400, default 7200): lifetime of an access_token
+      (gettoken's expires_in).
+  token_reuse_margin_seconds (int, default 600): gettoken hands out the app's newest
+      token again while it has at least this long to live; otherwise a new one (older
+      tokens stay valid until they expire).
+  token_cache_seconds (number, default 5): how long a process trusts a token it checked
+      in the database; the bound on how long a revoked token (new secret, deleted app)
+      still works on other workers.
+  bot_localpart_prefix (string, default "jwwx_app_"): each app's Matrix bot account is
+      @<prefix><agentid>:server.
+  first_agentid (int, default 1000002): agentids are given from here up (WeCom style).
+  inline_recipients (int, default 200): message/send delivers up to this many
+      recipients before answering; larger pushes continue as a background job.
+  push_concurrency (int 1..64, default 8): recipients delivered at the same time.
+  rate_limit_per_minute (int, default 12000; 0 = off): API calls one app may make per
+      minute on one process (gettoken not counted); beyond it WeCom's 45009.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from modules.common.config import ConfigReader
+
+MODULE = "modules.openapi"
+
+
+@dataclass(frozen=True)
+class OpenApiConfig:
+    corpid: str
+    access_token_ttl_seconds: int = 7200
+    token_reuse_margin_seconds: int = 600
+    token_cache_seconds: float = 5.0
+    bot_localpart_prefix: str = "jwwx_app_"
+    first_agentid: int = 1000002
+    inline_recipients: int = 200
+    push_concurrency: int = 8
+    rate_limit_per_minute: int = 12000
+
+    @staticmethod
+    def parse(raw: Any) -> "OpenApiConfig":
+        reader = ConfigReader(raw, MODULE)
+        config = OpenApiConfig(
+            corpid=reader.string("corpid", required=True),
+            access_token_ttl_seconds=reader.integer(
+                "access_token_ttl_seconds", 7200, minimum=60, maximum=86400
+            ),
+            token_reuse_margin_seconds=reader.integer(
+                "token_reuse_margin_seconds", 600, minimum=0, maximum=86400
+            ),
+            token_cache_seconds=reader.number("token_cache_seconds", 5.0),
+            bot_localpart_prefix=reader.string("bot_localpart_prefix", "jwwx_app_"),
+            first_agentid=reader.integer(
+                "first_agentid", 1000002, minimum=1, maximum=2**31 - 1
+            ),
+            inline_recipients=reader.integer(
+                "inline_recipients", 200, minimum=1, maximum=100000
+            ),
+            push_concurrency=reader.integer(
+                "push_concurrency", 8, minimum=1, maximum=64
+            ),
+            rate_limit_per_minute=reader.integer(
+                "rate_limit_per_minute", 12000, minimum=0, maximum=10**7
+            ),
+        )
+        reader.finish()
+        return config

@@ -1,0 +1,471 @@
+"""message/send and message/recall: an app's messages, delivered by its bot account into
+one direct conversation per (app, officer), created on first use.
+
+Recipients come from touser / toparty / totag ("|"-separated, "@all" in touser), always
+within the app's visible range; what is out of range or unknown is answered back in
+invaliduser / invalidparty / invalidtag. Up to `inline_recipients` are delivered before
+the answer; a larger push goes on as a background job (GET statistics shows progress).
+"""
+
+import html
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from modules.common.storage import Txn
+from modules.common.synapse_compat import (
+    SynapseError,
+    event_stream_ordering,
+    run_concurrently,
+)
+from modules.directory.storage import departments as dept_store
+from modules.directory.storage import members as member_store
+from modules.directory.storage import social
+from modules.directory.storage.departments import subtree_range
+from modules.openapi import errors, storage
+from modules.openapi.config import OpenApiConfig
+from modules.openapi.errors import WeComError
+from modules.openapi.media import Media, MediaStore
+from modules.openapi.scope import Scope, scope_txn
+from modules.openapi.storage import App
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPES = {
+    "image": "m.image",
+    "voice": "m.audio",
+    "video": "m.video",
+    "file": "m.file",
+}
+SUPPORTED = ("text", "markdown", "textcard", "news", *MEDIA_TYPES)
+ALL_TYPES = SUPPORTED + (
+    "mpnews",
+    "template_card",
+    "miniprogram_notice",
+)
+DELIVERY_BATCH = 50
+RECALL_WINDOW_MS = 24 * 3600 * 1000
+
+
+def _text_field(payload: dict[str, Any], key: str, limit: int, required: bool) -> str:
+    value = payload.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise WeComError(errors.INVALID_PARAMETER, f"{key} must be a string")
+    if required and not value.strip():
+        raise WeComError(errors.EMPTY_CONTENT, f"{key} is empty")
+    if len(value.encode("utf-8")) > limit:
+        raise WeComError(errors.INVALID_PARAMETER, f"{key} is too long")
+    return value
+
+
+def _payload(body: dict[str, Any], msgtype: str) -> dict[str, Any]:
+    payload = body.get(msgtype)
+    if not isinstance(payload, dict):
+        raise WeComError(errors.INVALID_PARAMETER, f"{msgtype} missing")
+    return payload
+
+
+def _link(url: str, text: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+
+
+def markdown_html(text: str) -> str:
+    """The WeCom markdown subset as Matrix HTML: headings, bold, links, code, quotes,
+    <font color=…> (its text is kept), line breaks."""
+    text = re.sub(r"</?font[^>]*>", "", text)
+    lines = []
+    for raw in text.split("\n"):
+        line = html.escape(raw)
+        heading = re.match(r"^(#{1,6})\s+(.*)$", line)
+        if heading:
+            level = len(heading.group(1))
+            line = f"<h{level}>{heading.group(2)}</h{level}>"
+        elif line.startswith("&gt; "):
+            line = f"<blockquote>{line[5:]}</blockquote>"
+        line = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", line)
+        line = re.sub(r"`([^`]+)`", r"<code>\1</code>", line)
+        line = re.sub(
+            r"\[([^\]]+)\]\((https?://[^)\s]+)\)",
+            lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>',
+            line,
+        )
+        lines.append(line)
+    return "<br/>".join(lines)
+
+
+def build_content(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(msgtype, m.room.message content) of a message/send body."""
+    msgtype = body.get("msgtype")
+    if not isinstance(msgtype, str) or not msgtype:
+        raise WeComError(errors.INVALID_MSGTYPE, "msgtype missing")
+    if msgtype not in ALL_TYPES:
+        raise WeComError(errors.INVALID_MSGTYPE, f"unknown msgtype {msgtype}")
+    if msgtype not in SUPPORTED:
+        raise WeComError(errors.INVALID_MSGTYPE, f"msgtype {msgtype} not supported yet")
+    payload = _payload(body, msgtype)
+    wecom = {"msgtype": msgtype, msgtype: payload}
+    if msgtype in MEDIA_TYPES:
+        # Completed by media_content once the media_id is looked up.
+        return msgtype, {"msgtype": MEDIA_TYPES[msgtype]}
+    if msgtype == "text":
+        content = _text_field(payload, "content", 2048, True)
+        return msgtype, {"msgtype": "m.text", "body": content}
+    if msgtype == "markdown":
+        content = _text_field(payload, "content", 2048, True)
+        return msgtype, {
+            "msgtype": "m.text",
+            "body": content,
+            "format": "org.matrix.custom.html",
+            "formatted_body": markdown_html(content),
+        }
+    if msgtype == "textcard":
+        title = _text_field(payload, "title", 128, True)
+        description = _text_field(payload, "description", 512, True)
+        url = _text_field(payload, "url", 2048, True)
+        button = _text_field(payload, "btntxt", 12, False) or "详情"
+        return msgtype, {
+            "msgtype": "m.text",
+            "body": f"{title}\n{description}\n{button}: {url}",
+            "format": "org.matrix.custom.html",
+            "formatted_body": f"<strong>{html.escape(title)}</strong><br/>"
+            f"{html.escape(description)}<br/>{_link(url, button)}",
+            "cn.jwwx.wecom": wecom,
+        }
+    articles = payload.get("articles")
+    if not isinstance(articles, list) or not 1 <= len(articles) <= 8:
+        raise WeComError(errors.INVALID_PARAMETER, "news needs 1 to 8 articles")
+    plain, rich = [], []
+    for article in articles:
+        if not isinstance(article, dict):
+            raise WeComError(errors.INVALID_PARAMETER, "article must be an object")
+        title = _text_field(article, "title", 128, True)
+        description = _text_field(article, "description", 512, False)
+        url = _text_field(article, "url", 2048, False)
+        _text_field(article, "picurl", 2048, False)
+        plain.append(" ".join(p for p in (title, description, url) if p))
+        rich.append(
+            (_link(url, title) if url else f"<strong>{html.escape(title)}</strong>")
+            + (f"<br/>{html.escape(description)}" if description else "")
+        )
+    return msgtype, {
+        "msgtype": "m.text",
+        "body": "\n".join(plain),
+        "format": "org.matrix.custom.html",
+        "formatted_body": "<br/>".join(rich),
+        "cn.jwwx.wecom": wecom,
+    }
+
+
+def media_content(
+    msgtype: str, payload: dict[str, Any], media: Media
+) -> dict[str, Any]:
+    """An m.image / m.audio / m.video / m.file event for an uploaded media_id."""
+    if msgtype != "file" and media.media_type != msgtype:
+        raise WeComError(errors.INVALID_MEDIA_ID, f"media is {media.media_type}")
+    title = _text_field(payload, "title", 128, False) if msgtype == "video" else ""
+    content: dict[str, Any] = {
+        "msgtype": MEDIA_TYPES[msgtype],
+        "body": title or media.filename,
+        "url": media.mxc,
+        "info": {"mimetype": media.content_type, "size": media.size},
+    }
+    if msgtype == "file" or title:
+        content["filename"] = media.filename
+    if msgtype == "video":
+        description = _text_field(payload, "description", 512, False)
+        if description:
+            content["cn.jwwx.wecom"] = {"msgtype": msgtype, msgtype: payload}
+    return content
+
+
+def _split(value: Any, name: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise WeComError(errors.INVALID_PARAMETER, f"{name} must be a string")
+    return [v for v in (p.strip() for p in value.split("|")) if v]
+
+
+def _deliverable(member: Any) -> bool:
+    return bool(member.enabled and member.account_state == "created")
+
+
+def resolve_txn(
+    txn: Txn, app: App, body: dict[str, Any]
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(recipients, invalid users, invalid parties, invalid tags)."""
+    scope = scope_txn(txn, app)
+    users = _split(body.get("touser"), "touser")
+    parties = _split(body.get("toparty"), "toparty")
+    tags = _split(body.get("totag"), "totag")
+    recipients: set[str] = set()
+    invalid_users: list[str] = []
+    invalid_parties: list[str] = []
+    invalid_tags: list[str] = []
+    if "@all" in users:
+        users = []
+        recipients.update(_in_scope_txn(txn, scope, None))
+    found = member_store.get_members_txn(txn, users)
+    departments = dept_store.get_departments_txn(
+        txn, sorted({d for m in found.values() for d in m.department_ids})
+    )
+    for userid in users:
+        member = found.get(userid)
+        if (
+            member is None
+            or not _deliverable(member)
+            or not scope.has_member(member, departments)
+        ):
+            invalid_users.append(userid)
+        else:
+            recipients.add(userid)
+    for text in parties:
+        department = (
+            dept_store.get_department_txn(txn, int(text))
+            if text.isdigit() and len(text) <= 12
+            else None
+        )
+        if department is None or not scope.has_department(department):
+            invalid_parties.append(text)
+        else:
+            recipients.update(_in_scope_txn(txn, scope, [department.path]))
+    for text in tags:
+        tag = (
+            social.get_tag_txn(txn, int(text))
+            if text.isdigit() and len(text) <= 12
+            else None
+        )
+        if tag is None:
+            invalid_tags.append(text)
+            continue
+        tagged = member_store.get_members_txn(txn, list(tag.userids))
+        chain = dept_store.get_departments_txn(
+            txn, sorted({d for m in tagged.values() for d in m.department_ids})
+        )
+        recipients.update(
+            m.userid
+            for m in tagged.values()
+            if _deliverable(m) and scope.has_member(m, chain)
+        )
+        paths = [
+            d.path
+            for d in dept_store.get_departments_txn(
+                txn, list(tag.department_ids)
+            ).values()
+            if scope.has_department(d)
+        ]
+        if paths:
+            recipients.update(_in_scope_txn(txn, scope, paths))
+    return sorted(recipients), invalid_users, invalid_parties, invalid_tags
+
+
+def _in_scope_txn(txn: Txn, scope: Scope, paths: list[str] | None) -> list[str]:
+    """Deliverable members in range (under one of `paths` when given)."""
+    condition, args = scope.member_sql("m")
+    sql = (
+        "SELECT m.userid FROM jwwx_dir_members AS m WHERE m.enabled = 1"
+        f" AND m.account_state = 'created' AND {condition}"
+    )
+    if paths is not None:
+        ranges = []
+        for path in paths:
+            ranges.append("(pd.path >= ? AND pd.path < ?)")
+            args.extend(subtree_range(path))
+        sql += (
+            " AND EXISTS (SELECT 1 FROM jwwx_dir_memberships AS pms"
+            " JOIN jwwx_dir_departments AS pd ON pd.id = pms.department_id"
+            f" WHERE pms.userid = m.userid AND ({' OR '.join(ranges)}))"
+        )
+    txn.execute(sql, args)
+    return [row[0] for row in txn.fetchall()]
+
+
+class Messenger:
+    def __init__(
+        self,
+        api: Any,
+        config: OpenApiConfig,
+        media: MediaStore,
+        on_conversation: Callable[[str, int, str], None],
+    ) -> None:
+        self._api = api
+        self._config = config
+        self._media = media
+        self._on_conversation = on_conversation  # (room_id, agentid, userid)
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    async def send(self, app: App, body: dict[str, Any]) -> dict[str, Any]:
+        agentid = body.get("agentid")
+        if agentid is None or agentid == "":
+            raise WeComError(errors.MISSING_AGENTID)
+        if str(agentid) != str(app.agentid):
+            raise WeComError(errors.INVALID_AGENTID, "agentid does not match the token")
+        msgtype, content = build_content(body)
+        if msgtype in MEDIA_TYPES:
+            payload = body[msgtype]
+            media = await self._media.require(app, payload.get("media_id"))
+            content = media_content(msgtype, payload, media)
+        (
+            recipients,
+            bad_users,
+            bad_parties,
+            bad_tags,
+        ) = await self._api.run_db_interaction(
+            "jwwx_openapi_resolve", resolve_txn, app, body
+        )
+        if not recipients:
+            raise WeComError(errors.ALL_RECIPIENTS_INVALID)
+        msgid = secrets.token_urlsafe(24)
+        content["cn.jwwx.openapi"] = {"agentid": app.agentid, "msgid": msgid}
+        await self._api.run_db_interaction(
+            "jwwx_openapi_new_message",
+            storage.insert_message_txn,
+            msgid,
+            app.agentid,
+            msgtype,
+            len(recipients),
+            self._now(),
+        )
+        if len(recipients) <= self._config.inline_recipients:
+            await self._deliver(app, msgid, content, recipients)
+        else:
+            self._api.run_as_background_process(
+                "jwwx_openapi_push", self._deliver, app, msgid, content, recipients
+            )
+        return {
+            "invaliduser": "|".join(bad_users),
+            "invalidparty": "|".join(bad_parties),
+            "invalidtag": "|".join(bad_tags),
+            "unlicenseduser": "",
+            "msgid": msgid,
+            "response_code": "",
+        }
+
+    async def _deliver(
+        self, app: App, msgid: str, content: dict[str, Any], recipients: list[str]
+    ) -> None:
+        for start in range(0, len(recipients), DELIVERY_BATCH):
+            if start:
+                message = await self._api.run_db_interaction(
+                    "jwwx_openapi_message", storage.get_message_txn, msgid
+                )
+                if message is None or message["state"] == "recalled":
+                    return  # recalled while the push was running: stop
+            chunk = recipients[start : start + DELIVERY_BATCH]
+            delivered, failed = await self._deliver_chunk(app, msgid, content, chunk)
+            await self._api.run_db_interaction(
+                "jwwx_openapi_delivered",
+                storage.record_deliveries_txn,
+                msgid,
+                delivered,
+                failed,
+            )
+        await self._api.run_db_interaction(
+            "jwwx_openapi_finish", storage.finish_message_txn, msgid, self._now()
+        )
+
+    async def _deliver_chunk(
+        self, app: App, msgid: str, content: dict[str, Any], chunk: list[str]
+    ) -> tuple[list[tuple[str, str, str, int | None]], int]:
+        """(delivered (userid, room_id, event_id, stream ordering), failures)."""
+        rooms = await self._api.run_db_interaction(
+            "jwwx_openapi_conversations",
+            storage.conversations_txn,
+            app.agentid,
+            chunk,
+        )
+        delivered: list[tuple[str, str, str, int | None]] = []
+        failures: list[str] = []
+
+        async def deliver_one(userid: str) -> None:
+            try:
+                room_id = rooms.get(userid) or await self.conversation(app, userid)
+                event = await self._api.create_and_send_event_into_room(
+                    {
+                        "type": "m.room.message",
+                        "room_id": room_id,
+                        "sender": app.bot_user_id,
+                        "content": content,
+                    }
+                )
+                delivered.append(
+                    (userid, room_id, event.event_id, event_stream_ordering(event))
+                )
+            except Exception:
+                logger.exception("cannot deliver %s to %s", msgid, userid)
+                failures.append(userid)
+
+        # Different rooms, so their events can be created side by side.
+        await run_concurrently(deliver_one, chunk, self._config.push_concurrency)
+        return delivered, len(failures)
+
+    async def conversation(self, app: App, userid: str) -> str:
+        """The app's direct room with an officer: created, joined and marked direct."""
+        user_id = self._api.get_qualified_user_id(userid)
+        room_id, _ = await self._api.create_room(
+            app.bot_user_id,
+            {"preset": "trusted_private_chat", "is_direct": True, "invite": [user_id]},
+            ratelimit=False,
+        )
+        await self._api.update_room_membership(user_id, user_id, room_id, "join")
+        used = await self._api.run_db_interaction(
+            "jwwx_openapi_claim_conversation",
+            storage.claim_conversation_txn,
+            app.agentid,
+            userid,
+            room_id,
+            self._now(),
+        )
+        self._on_conversation(str(used), app.agentid, userid)
+        if used != room_id:
+            # Another worker or request won the race: leave the spare room.
+            for who in (user_id, app.bot_user_id):
+                await self._api.update_room_membership(who, who, room_id, "leave")
+            return str(used)
+        try:
+            manager = self._api.account_data_manager
+            direct = dict(await manager.get_global(user_id, "m.direct") or {})
+            direct[app.bot_user_id] = [*direct.get(app.bot_user_id, []), room_id]
+            await manager.put_global(user_id, "m.direct", direct)
+        except SynapseError as e:
+            logger.warning("cannot mark %s direct for %s: %s", room_id, user_id, e)
+        return room_id
+
+    async def recall(self, app: App, body: dict[str, Any]) -> None:
+        msgid = body.get("msgid")
+        if not isinstance(msgid, str) or not msgid:
+            raise WeComError(errors.INVALID_PARAMETER, "msgid missing")
+        message = await self._api.run_db_interaction(
+            "jwwx_openapi_message", storage.get_message_txn, msgid
+        )
+        if message is None or int(message["agentid"]) != app.agentid:
+            raise WeComError(errors.INVALID_PARAMETER, "invalid msgid")
+        if message["state"] == "recalled":
+            raise WeComError(errors.INVALID_PARAMETER, "message already recalled")
+        if int(message["created_ts"]) < self._now() - RECALL_WINDOW_MS:
+            raise WeComError(errors.INVALID_PARAMETER, "recall only within 24 hours")
+        # Mark first, so a background push still running stops at its next batch.
+        await self._api.run_db_interaction(
+            "jwwx_openapi_recalled", storage.mark_recalled_txn, msgid, self._now()
+        )
+        events = await self._api.run_db_interaction(
+            "jwwx_openapi_message_events", storage.message_events_txn, msgid
+        )
+        for _userid, room_id, event_id in events:
+            await self._api.create_and_send_event_into_room(
+                {
+                    "type": "m.room.redaction",
+                    "room_id": room_id,
+                    "sender": app.bot_user_id,
+                    "redacts": event_id,
+                    "content": {"redacts": event_id, "reason": "recalled"},
+                }
+            )

@@ -1,0 +1,189 @@
+"""OAuth2 web login (网页授权): /connect/oauth2/authorize and /cgi-bin/auth/getuserinfo.
+
+authorize checks the corp id and that redirect_uri's host is the app's trusted domain
+(redirect_domain; exactly, port included), identifies the officer (an existing Matrix
+access token in the Authorization header, or the login page, which logs in through the
+standard Matrix /login and comes back with that token), checks the officer is in the app's
+visible range, then redirects to redirect_uri with code and state. The code is single
+use, valid five minutes, and bound to the app (or, without agentid, to the domain).
+"""
+
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from modules.common.storage import Txn
+from modules.directory.storage import departments as dept_store
+from modules.directory.storage import members as member_store
+from modules.openapi import errors, storage
+from modules.openapi.errors import WeComError
+from modules.openapi.scope import scope_txn
+from modules.openapi.storage import App
+
+CODE_TTL_MS = 5 * 60 * 1000
+INVALID_CODE = 40029
+UNTRUSTED_DOMAIN = 50001
+OUT_OF_RANGE = 50002
+
+
+class OAuthError(Exception):
+    """A refusal shown to the officer (never a redirect)."""
+
+    def __init__(self, errcode: int, message: str) -> None:
+        super().__init__(message)
+        self.errcode = errcode
+        self.message = message
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def redirect_host(redirect_uri: str) -> str:
+    parts = urlsplit(redirect_uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OAuthError(UNTRUSTED_DOMAIN, "redirect_uri 不是合法的网址")
+    host = parts.hostname.lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def with_code(redirect_uri: str, code: str, state: str) -> str:
+    parts = urlsplit(redirect_uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in query if k not in ("code", "state")]
+    query += [("code", code), ("state", state)]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
+def authorize_txn(
+    txn: Txn,
+    agentid: int | None,
+    domain: str,
+    userid: str,
+    code_hash: str,
+    now: int,
+) -> str:
+    """Record a code for userid; returns the app name (for messages)."""
+    if agentid is not None:
+        app = storage.get_app_txn(txn, agentid)
+        if app is None:
+            raise OAuthError(errors.INVALID_AGENTID, f"应用 {agentid} 不存在")
+        apps = [app]
+    else:
+        apps = [a for a in storage.list_apps_txn(txn) if a.redirect_domain == domain]
+    trusted = [a for a in apps if a.redirect_domain == domain]
+    if not trusted:
+        raise OAuthError(UNTRUSTED_DOMAIN, f"回调域名 {domain} 不是应用的可信域名")
+    member = member_store.get_member_txn(txn, userid)
+    if member is not None:
+        departments = dept_store.get_departments_txn(txn, sorted(member.department_ids))
+        if not any(scope_txn(txn, a).has_member(member, departments) for a in trusted):
+            raise OAuthError(OUT_OF_RANGE, "您不在该应用的可见范围内")
+    txn.execute(
+        "INSERT INTO jwwx_openapi_oauth_codes (code_hash, agentid, domain, userid,"
+        " expires_ts) VALUES (?, ?, ?, ?, ?)",
+        (code_hash, agentid, domain, userid, now + CODE_TTL_MS),
+    )
+    return trusted[0].name
+
+
+def redeem_txn(txn: Txn, app: App, code_hash: str, now: int) -> dict[str, Any]:
+    txn.execute(
+        "SELECT agentid, domain, userid, expires_ts FROM jwwx_openapi_oauth_codes"
+        " WHERE code_hash = ?",
+        (code_hash,),
+    )
+    row = txn.fetchone()
+    if row is None:
+        raise WeComError(INVALID_CODE, "invalid code")
+    # Single use: gone whatever happens next.
+    txn.execute(
+        "DELETE FROM jwwx_openapi_oauth_codes WHERE code_hash = ?", (code_hash,)
+    )
+    agentid, domain, userid, expires = row
+    if int(expires) < now:
+        raise WeComError(INVALID_CODE, "code expired")
+    if agentid is not None and int(agentid) != app.agentid:
+        raise WeComError(INVALID_CODE, "code was issued to another app")
+    if agentid is None and app.redirect_domain != domain:
+        raise WeComError(INVALID_CODE, "code was issued for another domain")
+    if member_store.get_member_txn(txn, userid) is None:
+        return {"openid": userid}
+    return {"userid": userid}
+
+
+def purge_codes_txn(txn: Txn, before: int) -> None:
+    txn.execute("DELETE FROM jwwx_openapi_oauth_codes WHERE expires_ts < ?", (before,))
+
+
+class OAuth:
+    def __init__(self, api: Any, corpid: str) -> None:
+        self._api = api
+        self._corpid = corpid
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    def check_request(self, params: dict[str, str]) -> tuple[int | None, str]:
+        """(agentid, trusted domain wanted) of an authorize request, or OAuthError."""
+        if params.get("appid") != self._corpid:
+            raise OAuthError(errors.INVALID_CORPID, "appid 不是本单位的企业ID")
+        if (params.get("response_type") or "code") != "code":
+            raise OAuthError(errors.INVALID_PARAMETER, "response_type 只能是 code")
+        redirect_uri = params.get("redirect_uri") or ""
+        domain = redirect_host(redirect_uri)
+        text = params.get("agentid") or ""
+        if text and not text.isdigit():
+            raise OAuthError(errors.INVALID_AGENTID, "agentid 不合法")
+        return (int(text) if text else None), domain
+
+    async def app_name(self, agentid: int | None, domain: str) -> str:
+        def name_txn(txn: Txn) -> str:
+            if agentid is not None:
+                app = storage.get_app_txn(txn, agentid)
+                apps = [app] if app is not None else []
+            else:
+                apps = storage.list_apps_txn(txn)
+            trusted = [a for a in apps if a.redirect_domain == domain]
+            if not trusted:
+                raise OAuthError(
+                    UNTRUSTED_DOMAIN, f"回调域名 {domain} 不是应用的可信域名"
+                )
+            return trusted[0].name
+
+        return str(
+            await self._api.run_db_interaction("jwwx_openapi_oauth_app", name_txn)
+        )
+
+    async def grant(self, params: dict[str, str], user_id: str) -> str:
+        """The redirect URL with a fresh code, for the officer behind user_id."""
+        agentid, domain = self.check_request(params)
+        if not self._api.is_mine(user_id):
+            raise OAuthError(errors.INVALID_USERID, "只有本单位账号可以授权")
+        userid = user_id[1:].split(":", 1)[0]
+        code = secrets.token_urlsafe(24)
+        await self._api.run_db_interaction(
+            "jwwx_openapi_oauth_authorize",
+            authorize_txn,
+            agentid,
+            domain,
+            userid,
+            _hash(code),
+            self._now(),
+        )
+        return with_code(params["redirect_uri"], code, params.get("state", ""))
+
+    async def redeem(self, app: App, code: str | None) -> dict[str, Any]:
+        if not code:
+            raise WeComError(INVALID_CODE, "code missing")
+        return dict(
+            await self._api.run_db_interaction(
+                "jwwx_openapi_oauth_redeem", redeem_txn, app, _hash(code), self._now()
+            )
+        )
+
+    async def purge(self) -> None:
+        await self._api.run_db_interaction(
+            "jwwx_openapi_oauth_purge", purge_codes_txn, self._now()
+        )

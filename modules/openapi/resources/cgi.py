@@ -1,0 +1,459 @@
+"""The WeCom-compatible endpoints under /cgi-bin/ (paths, parameters and JSON as WeCom's).
+
+Every answer is HTTP 200 with {"errcode", "errmsg", ...}. Except gettoken, each call
+needs ?access_token= and comes from an address in the app's IP allow-list (when it has
+one; the client address as Synapse sees it, i.e. X-Forwarded-For only behind a proxy).
+"""
+
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from modules.common import registry
+from modules.common.resource import RawBody, query_param, read_body
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import fire_in_request_context
+from modules.directory.errors import DirectoryError
+from modules.openapi import directory_api as dapi
+from modules.openapi import errors
+from modules.openapi.errors import WeComError
+from modules.openapi.jsapi import CORP, JsApi
+from modules.openapi.media import MediaStore
+from modules.openapi.messages import Messenger
+from modules.openapi.oauth import OAuth
+from modules.openapi.scope import scope_txn
+from modules.openapi.storage import App
+from modules.openapi.tokens import TokenService
+
+logger = logging.getLogger(__name__)
+
+CGI_PREFIX = "/cgi-bin"
+MAX_UPLOAD_BYTES = 21 * 1024 * 1024
+
+Handler = Callable[[Any, App], Awaitable[Any]]
+
+
+class CgiResource(Resource):
+    isLeaf = True
+
+    def __init__(
+        self,
+        api: Any,
+        runtime: ModuleRuntime,
+        tokens: TokenService,
+        messenger: Messenger,
+        media: MediaStore,
+        jsapi: JsApi,
+        oauth: OAuth,
+        rate_limit_per_minute: int = 0,
+    ) -> None:
+        super().__init__()
+        self._api = api
+        self._runtime = runtime
+        self._tokens = tokens
+        self._messenger = messenger
+        self._media = media
+        self._jsapi = jsapi
+        self._oauth = oauth
+        self._rate_limit = rate_limit_per_minute
+        self._calls: dict[int, tuple[int, int]] = {}
+        self._routes: dict[str, tuple[str, Handler]] = {
+            "user/get": ("GET", self.user_get),
+            "user/create": ("POST", self.user_create),
+            "user/update": ("POST", self.user_update),
+            "user/delete": ("GET", self.user_delete),
+            "user/list": ("GET", self.user_list),
+            "user/simplelist": ("GET", self.user_simplelist),
+            "department/list": ("GET", self.department_list),
+            "department/create": ("POST", self.department_create),
+            "department/update": ("POST", self.department_update),
+            "department/delete": ("GET", self.department_delete),
+            "department/simplelist": ("GET", self.department_simplelist),
+            "tag/create": ("POST", self.tag_create),
+            "tag/update": ("POST", self.tag_update),
+            "tag/delete": ("GET", self.tag_delete),
+            "tag/list": ("GET", self.tag_list),
+            "tag/get": ("GET", self.tag_get),
+            "tag/addtagusers": ("POST", self.tag_add_users),
+            "tag/deltagusers": ("POST", self.tag_del_users),
+            "message/send": ("POST", self.message_send),
+            "message/recall": ("POST", self.message_recall),
+            "media/upload": ("POST", self.media_upload),
+            "media/get": ("GET", self.media_get),
+            "get_jsapi_ticket": ("GET", self.jsapi_ticket),
+            "ticket/get": ("GET", self.agent_ticket),
+            "auth/getuserinfo": ("GET", self.getuserinfo),
+            "user/getuserinfo": ("GET", self.getuserinfo),
+        }
+
+    def render(self, request: Any) -> Any:
+        fire_in_request_context(self._process, request)
+        return NOT_DONE_YET
+
+    async def _process(self, request: Any) -> None:
+        answer: dict[str, Any] | RawBody
+        try:
+            body = await self._dispatch(request)
+            if isinstance(body, RawBody):
+                answer = body
+            else:
+                answer = {"errcode": 0, "errmsg": body.pop("errmsg", "ok"), **body}
+        except WeComError as e:
+            answer = {"errcode": e.errcode, "errmsg": e.errmsg}
+        except DirectoryError as e:
+            converted = WeComError.from_directory(e)
+            answer = {"errcode": converted.errcode, "errmsg": converted.errmsg}
+        except Exception:
+            logger.exception("open API request failed")
+            answer = {"errcode": errors.SYSTEM_BUSY, "errmsg": "system busy"}
+        _send(request, answer)
+
+    async def _dispatch(self, request: Any) -> Any:
+        path = request.path.decode("ascii", "replace")[len(CGI_PREFIX) :].strip("/")
+        method = request.method.decode("ascii")
+        if path == "gettoken":
+            await self._runtime.ready()
+            return await self._tokens.issue(
+                query_param(request, "corpid"),
+                query_param(request, "corpsecret"),
+                lambda app: self._check_ip(request, app),
+            )
+        route = self._routes.get(path)
+        if route is None or method not in (
+            route[0],
+            "HEAD" if route[0] == "GET" else "",
+        ):
+            raise WeComError(errors.API_NOT_FOUND, f"{method} /cgi-bin/{path}")
+        await self._runtime.ready()
+        app = await self._tokens.check(query_param(request, "access_token"))
+        self._check_ip(request, app)
+        self._check_rate(app)
+        return await route[1](request, app)
+
+    def _check_rate(self, app: App) -> None:
+        """A fixed one-minute window per app on this process."""
+        limit = self._rate_limit
+        if limit <= 0:
+            return
+        window = int(time.monotonic() // 60)
+        start, count = self._calls.get(app.agentid, (window, 0))
+        if start != window:
+            start, count = window, 0
+        if count >= limit:
+            raise WeComError(errors.RATE_LIMITED, f"{limit} calls per minute")
+        self._calls[app.agentid] = (start, count + 1)
+
+    @staticmethod
+    def _check_ip(request: Any, app: App) -> None:
+        if not app.ip_allowlist:
+            return
+        host = request.getClientAddress().host
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            raise WeComError(errors.IP_NOT_ALLOWED, f"from ip: {host}") from None
+        for entry in app.ip_allowlist:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return
+        raise WeComError(errors.IP_NOT_ALLOWED, f"from ip: {host}")
+
+    # Helpers.
+
+    @staticmethod
+    def _json(request: Any) -> dict[str, Any]:
+        raw = read_body(request)
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            body = None
+        if not isinstance(body, dict):
+            raise WeComError(errors.BAD_JSON, "body must be a JSON object")
+        return body
+
+    async def _read(self, app: App, fn: Any, *args: Any) -> Any:
+        def read_txn(txn: Any) -> Any:
+            return fn(txn, scope_txn(txn, app), *args)
+
+        return await self._api.run_db_interaction("jwwx_openapi_read", read_txn)
+
+    @staticmethod
+    def _require_write(app: App) -> None:
+        if not app.directory_write:
+            raise WeComError(errors.API_FORBIDDEN, "no directory write permission")
+
+    # Users.
+
+    async def user_get(self, request: Any, app: App) -> dict[str, Any]:
+        userid = query_param(request, "userid")
+        if not userid:
+            raise WeComError(errors.MISSING_USERID)
+        return dict(await self._read(app, dapi.get_user_txn, userid))
+
+    async def _user_list(self, request: Any, app: App, brief: bool) -> dict[str, Any]:
+        department_id = dapi.department_id_arg(query_param(request, "department_id"))
+        fetch_child = query_param(request, "fetch_child") == "1"
+        return dict(
+            await self._read(
+                app, dapi.list_users_txn, department_id, fetch_child, brief
+            )
+        )
+
+    async def user_list(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._user_list(request, app, brief=False)
+
+    async def user_simplelist(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._user_list(request, app, brief=True)
+
+    async def user_create(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        body = dapi.member_body(self._json(request), creating=True)
+        await self.directory.admin.create_member(body, app.bot_user_id)
+        return {"errmsg": "created"}
+
+    async def user_update(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        raw = self._json(request)
+        userid = raw.get("userid")
+        if not isinstance(userid, str) or not userid:
+            raise WeComError(errors.MISSING_USERID)
+        body = dapi.member_body(raw, creating=False)
+        body.pop("userid", None)
+        await self.directory.admin.update_member(userid, body)
+        return {"errmsg": "updated"}
+
+    async def user_delete(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        userid = query_param(request, "userid")
+        if not userid:
+            raise WeComError(errors.MISSING_USERID)
+        await self.directory.admin.delete_member(userid)
+        return {"errmsg": "deleted"}
+
+    # Departments.
+
+    async def department_list(self, request: Any, app: App) -> dict[str, Any]:
+        text = query_param(request, "id")
+        department_id = dapi.department_id_arg(text) if text else None
+        return dict(await self._read(app, dapi.list_departments_txn, department_id))
+
+    async def department_simplelist(self, request: Any, app: App) -> dict[str, Any]:
+        listed = await self.department_list(request, app)
+        return {
+            "department_id": [
+                {"id": d["id"], "parentid": d["parentid"], "order": d["order"]}
+                for d in listed["department"]
+            ]
+        }
+
+    async def department_create(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        body = dapi.department_body(self._json(request), creating=True)
+        created = await self.directory.admin.create_department(body)
+        return {"errmsg": "created", "id": created["id"]}
+
+    async def department_update(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        raw = self._json(request)
+        department_id = raw.get("id")
+        if isinstance(department_id, bool) or not isinstance(department_id, int):
+            raise WeComError(errors.INVALID_PARAMETER, "id missing")
+        body = dapi.department_body(
+            {k: v for k, v in raw.items() if k != "id"}, creating=False
+        )
+        await self.directory.admin.update_department(department_id, body)
+        return {"errmsg": "updated"}
+
+    async def department_delete(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        department_id = dapi.department_id_arg(query_param(request, "id"))
+        await self.directory.admin.delete_department(department_id)
+        return {"errmsg": "deleted"}
+
+    # Tags.
+
+    async def tag_list(self, request: Any, app: App) -> dict[str, Any]:
+        return dict(
+            await self._api.run_db_interaction("jwwx_openapi_tags", dapi.list_tags_txn)
+        )
+
+    def _tag_id(self, value: Any) -> int:
+        if isinstance(value, str) and value.isdigit() and len(value) <= 12:
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise WeComError(errors.INVALID_TAGID, "tagid missing or invalid")
+
+    @staticmethod
+    def _tag_name(body: dict[str, Any]) -> str:
+        name = body.get("tagname")
+        if not isinstance(name, str) or not name.strip():
+            raise WeComError(errors.INVALID_PARAMETER, "tagname missing")
+        return name
+
+    async def tag_create(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        body = self._json(request)
+        if body.get("tagid") is not None:
+            raise WeComError(
+                errors.INVALID_PARAMETER, "tagid is assigned by the server"
+            )
+        tag = await self.directory.admin.save_tag(
+            None, {"name": self._tag_name(body)}, app.bot_user_id
+        )
+        return {"errmsg": "created", "tagid": tag["id"]}
+
+    async def tag_update(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        body = self._json(request)
+        tag_id = self._tag_id(body.get("tagid"))
+        admin = self.directory.admin
+        tag = await admin.get_tag(tag_id)
+        await admin.save_tag(
+            tag_id,
+            {
+                "name": self._tag_name(body),
+                "userids": tag["userids"],
+                "department_ids": tag["department_ids"],
+            },
+            app.bot_user_id,
+        )
+        return {"errmsg": "updated"}
+
+    async def tag_delete(self, request: Any, app: App) -> dict[str, Any]:
+        self._require_write(app)
+        await self.directory.admin.delete_tag(
+            self._tag_id(query_param(request, "tagid"))
+        )
+        return {"errmsg": "deleted"}
+
+    async def tag_get(self, request: Any, app: App) -> dict[str, Any]:
+        tag_id = self._tag_id(query_param(request, "tagid"))
+        return dict(await self._read(app, dapi.get_tag_txn, tag_id))
+
+    async def _change_tag(self, request: Any, app: App, adding: bool) -> dict[str, Any]:
+        self._require_write(app)
+        body = self._json(request)
+        tag_id = self._tag_id(body.get("tagid"))
+        users = body.get("userlist", [])
+        parties = body.get("partylist", [])
+        if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+            raise WeComError(errors.INVALID_PARAMETER, "userlist must be a list")
+        if not isinstance(parties, list) or not all(
+            isinstance(p, int) and not isinstance(p, bool) for p in parties
+        ):
+            raise WeComError(errors.INVALID_PARAMETER, "partylist must be a list")
+        if not users and not parties:
+            raise WeComError(errors.INVALID_PARAMETER, "userlist and partylist empty")
+        admin = self.directory.admin
+        tag = await admin.get_tag(tag_id)
+        known_users, known_parties = await self._api.run_db_interaction(
+            "jwwx_openapi_tag_refs", dapi.existing_refs_txn, users, parties
+        )
+        bad_users = [u for u in users if u not in known_users]
+        bad_parties = [p for p in parties if p not in known_parties]
+        if len(bad_users) == len(users) and len(bad_parties) == len(parties):
+            raise WeComError(
+                errors.INVALID_USERID_LIST, "all userlist/partylist invalid"
+            )
+        good_users = {u for u in users if u in known_users}
+        good_parties = {p for p in parties if p in known_parties}
+        if adding:
+            userids = set(tag["userids"]) | good_users
+            department_ids = set(tag["department_ids"]) | good_parties
+        else:
+            userids = set(tag["userids"]) - good_users
+            department_ids = set(tag["department_ids"]) - good_parties
+        await admin.save_tag(
+            tag_id,
+            {
+                "name": tag["name"],
+                "userids": sorted(userids),
+                "department_ids": sorted(department_ids),
+            },
+            app.bot_user_id,
+        )
+        answer: dict[str, Any] = {"errmsg": "ok" if adding else "deleted"}
+        if bad_users:
+            answer["invalidlist"] = "|".join(bad_users)
+        if bad_parties:
+            answer["invalidparty"] = bad_parties
+        return answer
+
+    async def tag_add_users(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._change_tag(request, app, adding=True)
+
+    async def tag_del_users(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._change_tag(request, app, adding=False)
+
+    # Messages.
+
+    async def message_send(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._messenger.send(app, self._json(request))
+
+    async def message_recall(self, request: Any, app: App) -> dict[str, Any]:
+        await self._messenger.recall(app, self._json(request))
+        return {}
+
+    # Media.
+
+    async def media_upload(self, request: Any, app: App) -> dict[str, Any]:
+        content_type = request.getHeader(b"Content-Type") or b""
+        request.content.seek(0)
+        body = read_body(request, MAX_UPLOAD_BYTES)
+        return await self._media.upload(
+            app,
+            query_param(request, "type"),
+            content_type.decode("latin-1"),
+            body,
+            query_param(request, "filename"),
+        )
+
+    async def getuserinfo(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._oauth.redeem(app, query_param(request, "code"))
+
+    async def jsapi_ticket(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._jsapi.ticket(CORP)
+
+    async def agent_ticket(self, request: Any, app: App) -> dict[str, Any]:
+        if query_param(request, "type") != "agent_config":
+            raise WeComError(errors.INVALID_PARAMETER, "type must be agent_config")
+        return await self._jsapi.ticket(app.agentid)
+
+    async def media_get(self, request: Any, app: App) -> RawBody:
+        media, data = await self._media.read(app, query_param(request, "media_id"))
+        return RawBody(media.content_type, data, media.filename)
+
+    @property
+    def directory(self) -> Any:
+        try:
+            return registry.lookup(self._api, "directory")
+        except registry.ServiceMissingError as e:
+            raise WeComError(errors.SYSTEM_BUSY, "directory module not loaded") from e
+
+
+def _send(request: Any, answer: dict[str, Any] | RawBody) -> None:
+    if getattr(request, "_disconnected", False):
+        return
+    request.setResponseCode(200)
+    if isinstance(answer, RawBody):
+        payload = answer.data
+        request.setHeader(b"Content-Type", answer.content_type.encode("latin-1"))
+        quoted = quote(answer.filename or "media")
+        request.setHeader(
+            b"Content-Disposition",
+            f"attachment; filename=\"{quoted}\"; filename*=UTF-8''{quoted}".encode(),
+        )
+    else:
+        payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
+    request.setHeader(b"Cache-Control", b"no-cache, no-store, must-revalidate")
+    request.setHeader(b"Content-Length", str(len(payload)).encode("ascii"))
+    request.write(payload)
+    request.finish()
