@@ -1,0 +1,82 @@
+"""modules.accounts: first-login password change, password policy, login log, lockout,
+per-platform device limits, admin kick-offline, phone-number login (docs/accounts.md).
+
+    modules:
+      - module: modules.accounts.AccountsModule
+        config: {}          # every key has a default: modules/accounts/config.py
+
+Synapse extension points: a request check and login hooks installed through
+modules.common.synapse_compat (see gate.py and login.py for why), the module's own
+HTTP resources (resources.py), and a looping call that prunes the login log.
+"""
+
+from typing import Any
+
+from modules.accounts import storage
+from modules.accounts.config import AccountsConfig
+from modules.accounts.gate import FirstLoginGate
+from modules.accounts.login import LoginGuard
+from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
+from modules.accounts.mfa import Mfa
+from modules.accounts.policy import describe
+from modules.accounts.resources import (
+    ADMIN_PREFIX,
+    CLIENT_PREFIX,
+    AccountsAdminResource,
+    AccountsClientResource,
+)
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import add_login_hooks, add_request_check
+
+PRUNE_INTERVAL_MS = 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+
+
+class AccountsModule:
+    def __init__(self, config: AccountsConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.runtime = ModuleRuntime(api, "accounts", __name__)
+        self.mfa = Mfa(api, self.runtime, config.mfa)
+        self.gate = FirstLoginGate(api, self.runtime, config.password_policy, self.mfa)
+        self.guard = LoginGuard(api, self.runtime, config, self.mfa)
+        if self.mfa.available:
+            # Listed in GET /login flows, so clients can discover it.
+            api.register_password_auth_provider_callbacks(
+                auth_checkers={
+                    (MFA_LOGIN_TYPE, ("password", "code")): self.mfa.check_login
+                }
+            )
+        add_request_check(api, self.gate.check)
+        add_login_hooks(api, self.guard)
+        registry.publish(api, "accounts", self)
+        api.register_web_resource(
+            CLIENT_PREFIX,
+            AccountsClientResource(
+                api, self.gate, describe(config.password_policy), self.mfa
+            ),
+        )
+        api.register_web_resource(
+            ADMIN_PREFIX,
+            AccountsAdminResource(
+                api, self.runtime, self.gate, self.guard, config.sms, self.mfa
+            ),
+        )
+        api.looping_background_call(
+            self._prune, PRUNE_INTERVAL_MS, desc="jwwx_accounts_prune"
+        )
+
+    async def _prune(self) -> None:
+        if not self.runtime.is_ready:
+            return
+        cutoff = self._api.get_current_time_msec() - (
+            self._config.login_log_retention_days * DAY_MS
+        )
+        await self._api.run_db_interaction(
+            "jwwx_acc_prune", storage.prune_log_txn, cutoff
+        )
+
+    @staticmethod
+    def parse_config(config: Any) -> AccountsConfig:
+        return AccountsConfig.parse(config)

@@ -1,0 +1,455 @@
+"""Login security: phone-number login, lockout, the login log and per-class device limits.
+
+LoginGuard is registered as login hooks (modules.common.synapse_compat.add_login_hooks),
+so it sees every password (or module login type) check Synapse makes, for /login and
+for re-authentication in user-interactive auth, with the client's IP and user agent:
+
+- before the check: m.id.phone (and the legacy msisdn forms) becomes the directory
+  member's user id; a locked account or IP address is refused (403 CN_JWWX_LOGIN_LOCKED)
+  without checking the password; oversized identifiers are refused (400 M_INVALID_PARAM);
+- a wrong password counts towards the account's and the IP address's lock;
+- every attempt that names someone is written to the login log; bad requests (400) are
+  answered by Synapse and change nothing;
+- once /login has issued the device, older sessions of the same platform class beyond
+  the configured limit are signed out (and logged as kind "kick").
+"""
+
+import ipaddress
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from modules.accounts import directory_link, storage
+from modules.accounts.config import PLATFORMS, AccountsConfig
+from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
+from modules.accounts.mfa import Mfa, totp_enabled_txn
+from modules.accounts.platform import classify
+from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import (
+    Codes,
+    LoginAttempt,
+    SynapseError,
+    delete_devices,
+    devices_txn,
+    login_error,
+    send_server_notice,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_IDENTIFIER = 255
+WRONG_CREDENTIALS = "账号或密码错误"
+PLATFORM_FIELD = "cn.jwwx.platform"
+BEIJING = timezone(timedelta(hours=8))
+PLATFORM_NAMES = {"mobile": "手机", "desktop": "电脑", "web": "网页", "other": "其他"}
+
+
+HISTORY = 500  # earlier successful logins compared with a new one
+
+
+def network_of(ip: str | None) -> str:
+    """The /24 (IPv4) or /64 (IPv6) an address belongs to; the text itself otherwise."""
+    if not ip:
+        return ""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def notice_text(
+    now_ms: int, ip: str, platform: str, device_id: str, reasons: list[str]
+) -> str:
+    moment = datetime.fromtimestamp(now_ms / 1000, BEIJING).strftime("%Y-%m-%d %H:%M")
+    what = "、".join(
+        {"new_network": "新的网络位置", "new_device": "新的设备"}[r] for r in reasons
+    )
+    return (
+        f"【登录提醒】您的账号于 {moment}（北京时间）从{what}登录："
+        f"IP {ip}，设备类型 {PLATFORM_NAMES.get(platform, platform)}，设备 {device_id}。"
+        "如非本人操作，请立即修改密码并联系管理员。"
+    )
+
+
+def _too_long(value: Any) -> bool:
+    return isinstance(value, str) and len(value) > MAX_IDENTIFIER
+
+
+class LoginGuard:
+    def __init__(
+        self, api: Any, runtime: ModuleRuntime, config: AccountsConfig, mfa: Mfa
+    ) -> None:
+        self._api = api
+        self._runtime = runtime
+        self._config = config
+        self._mfa = mfa
+
+    def _db(self, name: str, fn: Any, *args: Any) -> Any:
+        return self._api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    # Before Synapse checks the credentials.
+
+    async def before_login(self, attempt: LoginAttempt) -> None:
+        await self._runtime.ready()
+        body = attempt.submission
+        identifier = body.get("identifier")
+        if not isinstance(identifier, dict):
+            identifier = {}
+        values = [
+            body.get(k) for k in ("user", "address", "medium", "type", "device_id")
+        ]
+        values += list(identifier.values())
+        if any(_too_long(v) for v in values):
+            attempt.state["bad"] = True
+            raise error(400, Codes.INVALID_PARAM, "登录参数过长")
+        attempt.state["login_type"] = body.get("type")
+        attempt.state["platform"] = self._platform(attempt)
+        phone = self._phone_of(body, identifier)
+        if phone is not None:
+            attempt.state["identifier"] = f"phone:{phone[1]}"
+            candidates = directory_link.phone_candidates(phone[0], phone[1])
+            userid = None
+            if candidates and directory_link.directory_key(self._api) is not None:
+                userid = await self._db(
+                    "user_by_phone", directory_link.userid_by_phone_txn, candidates
+                )
+            if userid is None:
+                raise login_error(WRONG_CREDENTIALS)
+            user_id = self._api.get_qualified_user_id(userid)
+            for legacy in ("medium", "address", "user"):
+                body.pop(legacy, None)
+            body["identifier"] = {"type": "m.id.user", "user": user_id}
+        else:
+            user = identifier.get("user") if identifier else body.get("user")
+            if not isinstance(user, str) or not user:
+                return  # Synapse answers this (400 or another identifier type)
+            attempt.state["identifier"] = user
+            user_id = (
+                user.lower()
+                if user.startswith("@")
+                else self._api.get_qualified_user_id(user.lower())
+            )
+        attempt.state["user_id"] = user_id
+        now = self._now()
+        ip = attempt.request.ip if attempt.request else None
+
+        def locks_txn(txn: Any) -> int | None:
+            until = storage.lock_of_txn(txn, storage.USER, user_id, now)
+            if until is None and ip:
+                until = storage.lock_of_txn(txn, storage.IP, ip, now)
+            return until
+
+        until = await self._db("check_lock", locks_txn)
+        if until is not None:
+            retry = None if until >= storage.FOREVER else until - now
+            minutes = (
+                "" if retry is None else f"，请 {max(1, retry // 60000)} 分钟后重试"
+            )
+            raise error(
+                403,
+                LOGIN_LOCKED,
+                f"登录失败次数过多，账号（或所在网络）已被锁定{minutes}；如需解锁请联系管理员",
+                **({"retry_after_ms": retry} if retry is not None else {}),
+            )
+
+    @staticmethod
+    def _phone_of(
+        body: dict[str, Any], identifier: dict[str, Any]
+    ) -> tuple[str | None, str] | None:
+        """(country, number) when the client logs in with a phone number."""
+        kind = identifier.get("type")
+        if kind == "m.id.phone":
+            country, phone = identifier.get("country"), identifier.get("phone")
+        elif kind == "m.id.thirdparty" and identifier.get("medium") == "msisdn":
+            country, phone = None, identifier.get("address")
+        elif not identifier and body.get("medium") == "msisdn":
+            country, phone = None, body.get("address")
+        else:
+            return None
+        if not isinstance(phone, str) or not phone.strip():
+            raise error(400, Codes.INVALID_PARAM, "手机号不能为空")
+        if country is not None and not isinstance(country, str):
+            raise error(400, Codes.INVALID_PARAM, "country 必须是字符串")
+        return country, phone.strip()
+
+    def _platform(self, attempt: LoginAttempt) -> str:
+        claimed = attempt.submission.get(PLATFORM_FIELD)
+        if self._config.trust_client_platform and claimed in PLATFORMS:
+            return str(claimed)
+        return classify(attempt.request.user_agent if attempt.request else None)
+
+    # After the check.
+
+    def _entry(
+        self, attempt: LoginAttempt, result: str, **extra: Any
+    ) -> storage.LogEntry:
+        request = attempt.request
+        device_id = attempt.submission.get("device_id")
+        fields: dict[str, Any] = {
+            "ts": self._now(),
+            "kind": "reauth" if attempt.reauth else "login",
+            "user_id": attempt.state.get("user_id"),
+            "identifier": attempt.state.get("identifier"),
+            "login_type": attempt.state.get("login_type"),
+            "ip": request.ip if request else None,
+            "device_id": device_id if isinstance(device_id, str) else None,
+            "user_agent": request.user_agent if request else None,
+            "platform": attempt.state.get("platform"),
+            "result": result,
+        }
+        fields.update(extra)
+        return storage.LogEntry(**fields)
+
+    async def login_failed(self, attempt: LoginAttempt, exc: Exception) -> None:
+        if attempt.state.get("bad") or "identifier" not in attempt.state:
+            return
+        try:
+            await self._record_failure(attempt, exc)
+        except Exception:
+            logger.exception("cannot record a failed login")
+
+    async def _record_failure(self, attempt: LoginAttempt, exc: Exception) -> None:
+        raw = exc.errcode if isinstance(exc, SynapseError) else Codes.UNKNOWN
+        errcode = str(getattr(raw, "value", raw))
+        status = exc.code if isinstance(exc, SynapseError) else 500
+        if status == 400:
+            return
+        user_id: str = attempt.state.get("user_id") or ""
+        counts = errcode == Codes.FORBIDDEN
+        exists = bool(user_id) and counts and await self._api.check_user_exists(user_id)
+        ip = attempt.request.ip if attempt.request else None
+        lockout = self._config.lockout
+        now = self._now()
+        if errcode == LOGIN_LOCKED:
+            result = "locked"
+        elif errcode == MFA_REQUIRED:
+            result = "mfa_required"
+        elif counts:
+            result = "failed"
+        else:
+            result = errcode.lower().removeprefix("m_")
+
+        def write_txn(txn: Any) -> list[str]:
+            newly: list[str] = []
+            if (
+                counts
+                and exists
+                and storage.count_failure_txn(
+                    txn,
+                    storage.USER,
+                    user_id,
+                    now,
+                    lockout.window_seconds * 1000,
+                    lockout.max_failures,
+                    lockout.lock_seconds * 1000,
+                )
+            ):
+                newly.append("account")
+            ip_lock = counts and ip and lockout.ip_max_failures
+            if (
+                ip
+                and ip_lock
+                and storage.count_failure_txn(
+                    txn,
+                    storage.IP,
+                    ip,
+                    now,
+                    lockout.window_seconds * 1000,
+                    lockout.ip_max_failures,
+                    lockout.lock_seconds * 1000,
+                )
+            ):
+                newly.append("ip")
+            detail = ("locked:" + ",".join(newly)) if newly else None
+            storage.add_log_txn(
+                txn,
+                self._entry(
+                    attempt, result, errcode=errcode, detail=detail or exc_text
+                ),
+            )
+            return newly
+
+        exc_text = (
+            str(exc.msg)[:200] if isinstance(exc, SynapseError) else type(exc).__name__
+        )
+        newly = await self._db("login_failed", write_txn)
+        if newly:
+            logger.warning("login lock for %s / %s: %s", user_id, ip, newly)
+
+    async def login_verified(self, attempt: LoginAttempt, user_id: str) -> None:
+        attempt.state["user_id"] = user_id
+        attempt.state.setdefault("identifier", user_id)
+        # With TOTP on, the password alone is not enough (checked in the same transaction).
+        check_mfa = (
+            self._mfa.available
+            and not attempt.reauth
+            and attempt.submission.get("type") == "m.login.password"
+        )
+        result = "ok" if attempt.reauth else "verified"
+
+        def write_txn(txn: Any) -> int | None:
+            if check_mfa and totp_enabled_txn(txn, user_id):
+                return None
+            storage.clear_failures_txn(txn, storage.USER, user_id)
+            return storage.add_log_txn(txn, self._entry(attempt, result))
+
+        log_id = await self._db("login_verified", write_txn)
+        if log_id is None:
+            # The password was right, but this account logs in with a second factor.
+            raise error(
+                403,
+                MFA_REQUIRED,
+                "该账号已启用双因素认证，请使用密码加动态验证码登录",
+                **{"cn.jwwx.login_type": MFA_LOGIN_TYPE},
+            )
+        attempt.state["log_id"] = log_id
+
+    async def session_created(
+        self, attempt: LoginAttempt, user_id: str, device_id: str | None
+    ) -> None:
+        if attempt.reauth or not device_id:
+            return
+        platform = attempt.state.get("platform") or "other"
+        request = attempt.request
+        now = self._now()
+        log_id = attempt.state.get("log_id")
+
+        alerts = self._config.new_login_alerts and log_id is not None
+
+        def write_txn(
+            txn: Any,
+        ) -> tuple[list[str], list[tuple[str | None, str | None]]]:
+            if log_id is not None:
+                storage.finish_log_txn(txn, log_id, "ok", device_id)
+            earlier = (
+                storage.previous_logins_txn(txn, user_id, log_id, HISTORY)
+                if alerts and log_id is not None
+                else []
+            )
+            storage.add_session_txn(
+                txn,
+                user_id,
+                device_id,
+                platform,
+                request.user_agent if request else None,
+                request.ip if request else None,
+                now,
+            )
+            live = {row[0] for row in devices_txn(txn, user_id)}
+            known = storage.sessions_txn(txn, user_id)
+            gone = [d for d in known if d not in live]
+            storage.forget_sessions_txn(txn, user_id, gone)
+            limit = self._config.device_limits.get(platform, 0)
+            if not limit:
+                return [], earlier
+            same = sorted(
+                (
+                    (ts, d)
+                    for d, (p, ts) in known.items()
+                    if p == platform and d in live and d != device_id
+                ),
+                reverse=True,
+            )
+            return [d for _, d in same[limit - 1 :]], earlier
+
+        older, earlier = await self._db("session_created", write_txn)
+        if earlier:
+            await self._check_new_place(user_id, device_id, platform, earlier, request)
+        if older:
+            await self.sign_out(
+                user_id,
+                older,
+                detail=f"同类设备（{PLATFORM_NAMES.get(platform, platform)}）新登录：{device_id}",
+                request=attempt,
+            )
+
+    async def _check_new_place(
+        self,
+        user_id: str,
+        device_id: str,
+        platform: str,
+        earlier: list[tuple[str | None, str | None]],
+        request: Any,
+    ) -> None:
+        """Alert (and tell the officer) when a login comes from a network range or a
+        client never seen for the account. The first login ever sets the baseline."""
+        ip = request.ip if request else ""
+        agent = request.user_agent if request else ""
+        reasons = []
+        if network_of(ip) not in {network_of(e[0]) for e in earlier}:
+            reasons.append("new_network")
+        if (agent or "") not in {e[1] or "" for e in earlier}:
+            reasons.append("new_device")
+        if not reasons:
+            return
+        now = self._now()
+        alert = {
+            "ts": now,
+            "user_id": user_id,
+            "ip": ip,
+            "network": network_of(ip),
+            "device_id": device_id,
+            "user_agent": (agent or "")[:512],
+            "platform": platform,
+            "reasons": ",".join(reasons),
+            "notified": 0,
+        }
+        alert_id = await self._db("add_alert", storage.add_alert_txn, alert)
+        text = notice_text(now, ip, platform, device_id, reasons)
+        self._api.run_as_background_process(
+            "jwwx_accounts_notice", self._notify, user_id, alert_id, text
+        )
+
+    async def _notify(self, user_id: str, alert_id: int, text: str) -> None:
+        try:
+            sent = await send_server_notice(self._api, user_id, text)
+        except Exception:
+            logger.exception("cannot send the new-login notice to %s", user_id)
+            return
+        if sent:
+            await self._db("alert_notified", storage.mark_alert_notified_txn, alert_id)
+
+    async def sign_out(
+        self,
+        user_id: str,
+        device_ids: list[str],
+        *,
+        detail: str,
+        request: LoginAttempt | None = None,
+        by: str | None = None,
+    ) -> None:
+        """Sign devices out at once and write one "kick" entry per device."""
+        await delete_devices(self._api, user_id, device_ids)
+        now = self._now()
+        info = request.request if request else None
+
+        def write_txn(txn: Any) -> None:
+            sessions = storage.sessions_txn(txn, user_id)
+            for device_id in device_ids:
+                storage.add_log_txn(
+                    txn,
+                    storage.LogEntry(
+                        ts=now,
+                        kind="kick",
+                        user_id=user_id,
+                        identifier=by,
+                        login_type=None,
+                        ip=info.ip if info else None,
+                        device_id=device_id,
+                        user_agent=None,
+                        platform=sessions.get(device_id, (None, 0))[0],
+                        result="signed_out",
+                        detail=detail,
+                    ),
+                )
+            storage.forget_sessions_txn(txn, user_id, device_ids)
+
+        await self._db("signed_out", write_txn)

@@ -1,0 +1,365 @@
+"""Multi-factor login with TOTP (RFC 6238, pyotp) and one-time recovery codes.
+
+- Enrolment (officer's token): POST .../mfa/totp → secret, otpauth URI and a QR code PNG
+  (segno); POST .../mfa/totp/confirm {code} turns it on and returns recovery codes (shown
+  once). DELETE .../mfa/totp {code} turns it off.
+- Login: the login type "cn.jwwx.login.totp" (listed in GET /login flows) takes
+  `identifier`, `password` and `code` (a TOTP code or a recovery code). A user with TOTP on
+  who logs in with plain m.login.password gets 403 CN_JWWX_MFA_REQUIRED.
+- Device keys: an admin issues a key for one of the user's devices (shown once, kept as
+  HMAC-SM3); the device sends it as `code`. A user with TOTP on or an active device key
+  needs the second factor at every login.
+- Policy (`mfa.required_for`): none, all, admins or departments (with their
+  sub-departments). A user the policy covers who has not enrolled yet can log in with the
+  password, and is then held by the request check (403 CN_JWWX_MFA_ENROLMENT_REQUIRED)
+  until enrolled — like the first-login password change.
+
+Secrets are SM4-sealed at rest with a key from `mfa.secret_path`; recovery codes are kept
+as HMAC-SM3. A code is accepted once: its time step must be newer than the last one used.
+"""
+
+import base64
+import io
+import secrets
+import time
+from typing import Any
+
+import pyotp
+import segno
+
+from modules.accounts import directory_link
+from modules.accounts.config import MfaPolicy
+from modules.common.gm import hmac_sm3, sm4_open, sm4_seal
+from modules.common.runtime import ModuleRuntime
+from modules.common.storage import Txn
+from modules.common.synapse_compat import verify_password
+
+LOGIN_TYPE = "cn.jwwx.login.totp"
+DEVICE_KEY_PREFIX = "JWK-"
+STEP = 30
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _recovery_code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _normalise_code(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").upper()
+
+
+class Mfa:
+    def __init__(self, api: Any, runtime: ModuleRuntime, policy: MfaPolicy) -> None:
+        self._api = api
+        self._runtime = runtime
+        self._policy = policy
+        secret = policy.secret()
+        self._seal_key = (
+            hmac_sm3(secret, b"jwwx-accounts:totp-seal")[:16] if secret else None
+        )
+        self._mac_key = hmac_sm3(secret, b"jwwx-accounts:recovery") if secret else None
+
+    @property
+    def available(self) -> bool:
+        return self._seal_key is not None
+
+    def _db(self, name: str, fn: Any, *args: Any) -> Any:
+        return self._api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
+
+    # Who needs it.
+
+    async def enabled_for(self, user_id: str) -> bool:
+        """TOTP is on (confirmed) or an active device key exists for the user."""
+        if not self.available:
+            return False
+        await self._runtime.ready()
+        return bool(await self._db("second_factor", totp_enabled_txn, user_id))
+
+    # Device keys (issued by admins).
+
+    async def issue_device_key(
+        self, user_id: str, label: str, admin: str
+    ) -> dict[str, Any]:
+        key_id = secrets.token_hex(4).upper()
+        secret = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(32))
+        key = f"{DEVICE_KEY_PREFIX}{key_id}-{secret}"
+        now = int(self._api.get_current_time_msec())
+        await self._db(
+            "device_key_add",
+            _add_device_key_txn,
+            key_id,
+            user_id,
+            label,
+            self._code_mac(user_id, secret),
+            admin,
+            now,
+        )
+        return {"key_id": key_id, "key": key, "label": label, "created_ts": now}
+
+    async def device_keys(self, user_id: str) -> list[dict[str, Any]]:
+        return list(await self._db("device_keys", _device_keys_txn, user_id))
+
+    async def revoke_device_key(self, user_id: str, key_id: str) -> bool:
+        now = int(self._api.get_current_time_msec())
+        return bool(
+            await self._db(
+                "device_key_revoke", _revoke_device_key_txn, user_id, key_id, now
+            )
+        )
+
+    async def _check_device_key(self, user_id: str, code: str) -> bool:
+        parts = code.strip().split("-")
+        if len(parts) != 3 or f"{parts[0].upper()}-" != DEVICE_KEY_PREFIX:
+            return False
+        key_id, secret = parts[1].upper(), parts[2].upper()
+        mac = self._code_mac(user_id, secret)
+        now = int(self._api.get_current_time_msec())
+        return bool(
+            await self._db(
+                "device_key_use", _use_device_key_txn, user_id, key_id, mac, now
+            )
+        )
+
+    async def required_for(self, user_id: str) -> bool:
+        mode = self._policy.required_for
+        if mode == "none" or not self.available:
+            return False
+        if mode == "all":
+            return True
+        if mode == "admins":
+            return bool(await self._api.is_user_admin(user_id))
+        userid = user_id[1:].split(":", 1)[0]
+        if directory_link.directory_key(self._api) is None:
+            return False
+        return bool(
+            await self._db(
+                "mfa_departments",
+                directory_link.in_departments_txn,
+                userid,
+                list(self._policy.departments),
+            )
+        )
+
+    async def must_enrol(self, user_id: str) -> bool:
+        return await self.required_for(user_id) and not await self.enabled_for(user_id)
+
+    # Enrolment.
+
+    async def start_enrolment(self, user_id: str) -> dict[str, Any]:
+        assert self._seal_key is not None
+        secret = pyotp.random_base32()
+        sealed = base64.b64encode(sm4_seal(self._seal_key, secret.encode())).decode()
+        now = int(self._api.get_current_time_msec())
+        started = await self._db("totp_start", _start_txn, user_id, sealed, now)
+        if not started:
+            return {}
+        uri = pyotp.TOTP(secret).provisioning_uri(
+            name=user_id, issuer_name=self._policy.issuer
+        )
+        png = io.BytesIO()
+        segno.make(uri, error="m").save(png, kind="png", scale=6, border=4)
+        return {
+            "secret": secret,
+            "otpauth_uri": uri,
+            "qr_png_base64": base64.b64encode(png.getvalue()).decode("ascii"),
+        }
+
+    async def confirm(self, user_id: str, code: str) -> list[str] | None:
+        """Turn TOTP on with a first code; the new recovery codes, or None if wrong."""
+        if not await self.check_code(user_id, code, confirmed=False):
+            return None
+        codes = [_recovery_code() for _ in range(self._policy.recovery_codes)]
+        macs = [self._code_mac(user_id, c) for c in codes]
+        now = int(self._api.get_current_time_msec())
+        await self._db("totp_confirm", _confirm_txn, user_id, macs, now)
+        return codes
+
+    async def disable(self, user_id: str, code: str) -> bool:
+        if not await self.check_code(user_id, code, confirmed=True):
+            return False
+        await self._db("totp_delete", _delete_txn, user_id)
+        return True
+
+    async def recovery_codes_left(self, user_id: str) -> int:
+        return int(await self._db("recovery_left", _recovery_left_txn, user_id))
+
+    # Checking codes.
+
+    def _code_mac(self, user_id: str, code: str) -> str:
+        assert self._mac_key is not None
+        return hmac_sm3(
+            self._mac_key, f"{user_id}\x00{_normalise_code(code)}".encode()
+        ).hex()
+
+    async def check_code(
+        self, user_id: str, code: str, *, confirmed: bool = True
+    ) -> bool:
+        """A TOTP code (each time step once) or, once confirmed, an unused recovery code."""
+        if not self.available or not isinstance(code, str) or not code.strip():
+            return False
+        await self._runtime.ready()
+        if confirmed and code.strip().upper().startswith(DEVICE_KEY_PREFIX):
+            return await self._check_device_key(user_id, code)
+        row = await self._db("totp_get", _totp_txn, user_id)
+        if row is None or (row[1] is not None) != confirmed:
+            return False
+        assert self._seal_key is not None
+        secret = sm4_open(self._seal_key, base64.b64decode(row[0])).decode()
+        totp = pyotp.TOTP(secret)
+        digits = code.strip()
+        now = time.time()
+        for offset in range(-self._policy.valid_window, self._policy.valid_window + 1):
+            moment = now + offset * STEP
+            if secrets.compare_digest(totp.at(moment), digits):
+                counter = int(moment // STEP)
+                return bool(
+                    await self._db("totp_use", _use_counter_txn, user_id, counter)
+                )
+        if confirmed and len(_normalise_code(code)) == 10:
+            mac = self._code_mac(user_id, code)
+            now_ms = int(self._api.get_current_time_msec())
+            return bool(
+                await self._db("recovery_use", _use_recovery_txn, user_id, mac, now_ms)
+            )
+        return False
+
+    async def check_login(
+        self, username: str, login_type: str, login_dict: dict[str, Any]
+    ) -> tuple[str, None] | None:
+        """The auth checker of LOGIN_TYPE: password and a second factor."""
+        password, code = login_dict.get("password"), login_dict.get("code")
+        if not isinstance(password, str) or not isinstance(code, str):
+            return None
+        user_id = (
+            username.lower()
+            if username.startswith("@")
+            else self._api.get_qualified_user_id(username.lower())
+        )
+        canonical = await verify_password(self._api, user_id, password)
+        if canonical is None or not await self.check_code(canonical, code):
+            return None
+        return canonical, None
+
+
+def _totp_txn(txn: Txn, user_id: str) -> tuple[str, int | None] | None:
+    txn.execute(
+        "SELECT sealed_secret, confirmed_ts FROM jwwx_acc_totp WHERE user_id = ?",
+        (user_id,),
+    )
+    row = txn.fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def totp_enabled_txn(txn: Txn, user_id: str) -> bool:
+    """TOTP confirmed, or an active device key: the account needs a second factor."""
+    row = _totp_txn(txn, user_id)
+    if row is not None and row[1] is not None:
+        return True
+    txn.execute(
+        "SELECT 1 FROM jwwx_acc_device_keys WHERE user_id = ? AND revoked_ts IS NULL LIMIT 1",
+        (user_id,),
+    )
+    return txn.fetchone() is not None
+
+
+def _add_device_key_txn(
+    txn: Txn, key_id: str, user_id: str, label: str, mac: str, admin: str, now: int
+) -> None:
+    txn.execute(
+        "INSERT INTO jwwx_acc_device_keys (key_id, user_id, label, key_mac, created_by,"
+        " created_ts) VALUES (?, ?, ?, ?, ?, ?)",
+        (key_id, user_id, label, mac, admin, now),
+    )
+
+
+def _device_keys_txn(txn: Txn, user_id: str) -> list[dict[str, Any]]:
+    txn.execute(
+        "SELECT key_id, label, created_by, created_ts, last_used_ts, revoked_ts"
+        " FROM jwwx_acc_device_keys WHERE user_id = ? ORDER BY created_ts, key_id",
+        (user_id,),
+    )
+    keys = ("key_id", "label", "created_by", "created_ts", "last_used_ts", "revoked_ts")
+    return [dict(zip(keys, row, strict=True)) for row in txn.fetchall()]
+
+
+def _revoke_device_key_txn(txn: Txn, user_id: str, key_id: str, now: int) -> bool:
+    txn.execute(
+        "UPDATE jwwx_acc_device_keys SET revoked_ts = ?"
+        " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
+        (now, user_id, key_id),
+    )
+    return bool(txn.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _use_device_key_txn(
+    txn: Txn, user_id: str, key_id: str, mac: str, now: int
+) -> bool:
+    txn.execute(
+        "SELECT key_mac FROM jwwx_acc_device_keys"
+        " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
+        (user_id, key_id),
+    )
+    row = txn.fetchone()
+    if row is None or not secrets.compare_digest(str(row[0]), mac):
+        return False
+    txn.execute(
+        "UPDATE jwwx_acc_device_keys SET last_used_ts = ? WHERE key_id = ?",
+        (now, key_id),
+    )
+    return True
+
+
+def _start_txn(txn: Txn, user_id: str, sealed: str, now: int) -> bool:
+    """A new pending secret; False when TOTP is already on (turn it off first)."""
+    row = _totp_txn(txn, user_id)
+    if row is not None and row[1] is not None:
+        return False
+    txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
+    txn.execute(
+        "INSERT INTO jwwx_acc_totp (user_id, sealed_secret, confirmed_ts, last_counter, created_ts)"
+        " VALUES (?, ?, NULL, 0, ?)",
+        (user_id, sealed, now),
+    )
+    return True
+
+
+def _confirm_txn(txn: Txn, user_id: str, macs: list[str], now: int) -> None:
+    txn.execute(
+        "UPDATE jwwx_acc_totp SET confirmed_ts = ? WHERE user_id = ?", (now, user_id)
+    )
+    txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
+    txn.executemany(
+        "INSERT INTO jwwx_acc_recovery_codes (user_id, code_mac, used_ts) VALUES (?, ?, NULL)",
+        [(user_id, mac) for mac in macs],
+    )
+
+
+def _delete_txn(txn: Txn, user_id: str) -> None:
+    txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
+    txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
+
+
+def _use_counter_txn(txn: Txn, user_id: str, counter: int) -> bool:
+    txn.execute(
+        "UPDATE jwwx_acc_totp SET last_counter = ? WHERE user_id = ? AND last_counter < ?",
+        (counter, user_id, counter),
+    )
+    return bool(txn.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _use_recovery_txn(txn: Txn, user_id: str, mac: str, now: int) -> bool:
+    txn.execute(
+        "UPDATE jwwx_acc_recovery_codes SET used_ts = ?"
+        " WHERE user_id = ? AND code_mac = ? AND used_ts IS NULL",
+        (now, user_id, mac),
+    )
+    return bool(txn.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _recovery_left_txn(txn: Txn, user_id: str) -> int:
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_acc_recovery_codes WHERE user_id = ? AND used_ts IS NULL",
+        (user_id,),
+    )
+    return int(txn.fetchone()[0])

@@ -1,0 +1,464 @@
+"""HTTP of modules.accounts.
+
+Client (officer's token), /_jwwx/client/v1/accounts/:
+GET    status                              {must_change_password, password_policy}
+GET    password_policy                     the rules a new password must satisfy
+GET    mfa                                 {totp_enabled, required, recovery_codes_left, device_keys, ...}
+POST   mfa/totp                            start enrolment: {secret, otpauth_uri, qr_png_base64}
+POST   mfa/totp/confirm  {code}            turn TOTP on; {recovery_codes} (shown once)
+DELETE mfa/totp          {code}            turn TOTP off (a current code or a recovery code)
+
+Admin (scope "accounts"), /_jwwx/admin/v1/accounts/:
+GET    users/{user}                        must_change_password, lock, sessions
+GET    users/{user}/logins?from=&limit=    the user's login log, newest first
+GET    logins?user_id=&ip=&result=&kind=&from=&limit=   the whole log
+GET    users/{user}/devices                devices with platform class and last login
+DELETE users/{user}/devices/{device_id}    sign one device out at once (kick offline)
+POST   users/{user}/logout                 sign every device out
+GET    lockouts                            active account and IP locks
+DELETE lockouts/users/{user}               release an account lock
+DELETE lockouts/ips/{ip}                   release an IP lock
+GET    alerts?user_id=&from=&limit=        logins from a new network range or client
+POST   users/{user}/password_reset {sms?}  new initial password (directory members): shown once,
+                                           e-mailed by the directory, sent by SMS (sms.py)
+POST   users/{user}/disable · enable       lock the account (signed out everywhere) / unlock
+POST   users/{user}/device_keys {label}    issue a device key (second factor), shown once
+GET    users/{user}/device_keys            the user's device keys (no secrets)
+DELETE users/{user}/device_keys/{key_id}   revoke one
+{user} is the userid or the full Matrix user id.
+"""
+
+import ipaddress
+import re
+from typing import Any
+
+from modules.accounts import directory_link, storage
+from modules.accounts.gate import FirstLoginGate
+from modules.accounts.login import LoginGuard
+from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
+from modules.accounts.mfa import Mfa
+from modules.accounts.sms import SmsConfig, SmsError, send_sms
+from modules.common import registry
+from modules.common.admin import require_admin
+from modules.common.errors import MFA_ENABLED, error
+from modules.common.resource import query_param, read_json_object
+from modules.common.router import Router
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import Codes, devices_txn, set_user_locked
+from modules.directory.errors import DirectoryError
+
+CLIENT_PREFIX = "/_jwwx/client/v1/accounts"
+ADMIN_PREFIX = "/_jwwx/admin/v1/accounts"
+SCOPE = "accounts"
+_LOCALPART = re.compile(r"^[a-z0-9._=/+-]{1,255}$")
+
+
+def _not_found(what: str) -> Any:
+    return error(404, Codes.NOT_FOUND, what)
+
+
+class AccountsClientResource(Router):
+    prefix = CLIENT_PREFIX
+
+    def __init__(
+        self, api: Any, gate: FirstLoginGate, policy: dict[str, Any], mfa: Mfa
+    ) -> None:
+        super().__init__(api)
+        self._gate = gate
+        self._policy = policy
+        self._mfa = mfa
+        self.route("GET", "status", self.status)
+        self.route("GET", "password_policy", self.password_policy)
+        self.route("GET", "mfa", self.mfa_status)
+        self.route("POST", "mfa/totp", self.mfa_enrol)
+        self.route("POST", "mfa/totp/confirm", self.mfa_confirm)
+        self.route("DELETE", "mfa/totp", self.mfa_disable)
+
+    async def _mfa_user(self, request: Any) -> str:
+        user_id = await self.requester_id(request)
+        if not self._mfa.available:
+            raise error(403, Codes.FORBIDDEN, "服务器未启用双因素认证")
+        return user_id
+
+    @staticmethod
+    def _code(request: Any) -> str:
+        code = read_json_object(request).get("code")
+        if not isinstance(code, str) or not code.strip() or len(code) > 32:
+            raise error(400, Codes.INVALID_PARAM, "请填写验证码（code）")
+        return code
+
+    async def mfa_status(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        enabled = await self._mfa.enabled_for(user_id)
+        return 200, {
+            "available": self._mfa.available,
+            "totp_enabled": enabled,
+            "required": await self._mfa.required_for(user_id),
+            "recovery_codes_left": (
+                await self._mfa.recovery_codes_left(user_id) if enabled else 0
+            ),
+            "device_keys": len(
+                [k for k in await self._mfa.device_keys(user_id) if not k["revoked_ts"]]
+            ),
+            "login_type": MFA_LOGIN_TYPE,
+        }
+
+    async def mfa_enrol(self, request: Any) -> tuple[int, Any]:
+        user_id = await self._mfa_user(request)
+        started = await self._mfa.start_enrolment(user_id)
+        if not started:
+            raise error(409, MFA_ENABLED, "已启用动态验证码；如需更换请先停用")
+        return 200, started
+
+    async def mfa_confirm(self, request: Any) -> tuple[int, Any]:
+        user_id = await self._mfa_user(request)
+        codes = await self._mfa.confirm(user_id, self._code(request))
+        if codes is None:
+            raise error(403, Codes.FORBIDDEN, "验证码错误或已使用，或尚未开始绑定")
+        return 200, {"recovery_codes": codes}
+
+    async def mfa_disable(self, request: Any) -> tuple[int, Any]:
+        user_id = await self._mfa_user(request)
+        if not await self._mfa.disable(user_id, self._code(request)):
+            raise error(403, Codes.FORBIDDEN, "验证码错误或已使用")
+        return 200, {}
+
+    async def status(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        return 200, {
+            "user_id": user_id,
+            "must_change_password": await self._gate.must_change(user_id),
+            "password_policy": self._policy,
+        }
+
+    async def password_policy(self, request: Any) -> tuple[int, Any]:
+        await self.requester_id(request)
+        return 200, self._policy
+
+
+class AccountsAdminResource(Router):
+    prefix = ADMIN_PREFIX
+
+    def __init__(
+        self,
+        api: Any,
+        runtime: ModuleRuntime,
+        gate: FirstLoginGate,
+        guard: LoginGuard,
+        sms: SmsConfig | None,
+        mfa: Mfa,
+    ) -> None:
+        super().__init__(api)
+        self._sms = sms
+        self._mfa = mfa
+        self._runtime = runtime
+        self._gate = gate
+        self._guard = guard
+        r = self.route
+        r("GET", "users/{user}", self.get_user)
+        r("GET", "users/{user}/logins", self.user_logins)
+        r("GET", "logins", self.logins)
+        r("GET", "users/{user}/devices", self.devices)
+        r("DELETE", "users/{user}/devices/{device_id}", self.kick)
+        r("POST", "users/{user}/logout", self.logout_all)
+        r("GET", "lockouts", self.lockouts)
+        r("DELETE", "lockouts/users/{user}", self.release_user)
+        r("DELETE", "lockouts/ips/{ip}", self.release_ip)
+        r("GET", "alerts", self.alerts)
+        r("POST", "users/{user}/password_reset", self.password_reset)
+        r("POST", "users/{user}/disable", self.disable)
+        r("POST", "users/{user}/enable", self.enable)
+        r("POST", "users/{user}/device_keys", self.issue_device_key)
+        r("GET", "users/{user}/device_keys", self.list_device_keys)
+        r("DELETE", "users/{user}/device_keys/{key_id}", self.revoke_device_key)
+
+    async def _admin(self, request: Any) -> str:
+        admin = await require_admin(self.api, request, SCOPE)
+        await self._runtime.ready()
+        return admin
+
+    def _db(self, name: str, fn: Any, *args: Any) -> Any:
+        return self.api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
+
+    def _user_id(self, user: str) -> str:
+        if user.startswith("@"):
+            localpart, _, server = user[1:].partition(":")
+            if server != self.api.server_name:
+                raise error(400, Codes.INVALID_PARAM, f"{user} 不是本服务器的账号")
+        else:
+            localpart = user
+        if not _LOCALPART.match(localpart):
+            raise error(400, Codes.INVALID_PARAM, f"账号 {user} 格式不正确")
+        return str(self.api.get_qualified_user_id(localpart))
+
+    async def _existing(self, user: str) -> str:
+        user_id = self._user_id(user)
+        if await self.api.check_user_exists(user_id) is None:
+            raise _not_found(f"账号 {user} 不存在")
+        return user_id
+
+    def _page(self, request: Any) -> tuple[int | None, int]:
+        before = self.integer_arg(request, "from", 0, 0, 2**62)
+        limit = self.integer_arg(request, "limit", 50, 1, 500)
+        return (before or None), limit
+
+    async def _log(self, filters: dict[str, str], request: Any) -> tuple[int, Any]:
+        before, limit = self._page(request)
+        entries = await self._db(
+            "list_log", storage.list_log_txn, filters, before, limit
+        )
+        next_from = entries[-1]["id"] if len(entries) == limit else None
+        return 200, {"logins": entries, "next_from": next_from}
+
+    async def get_user(self, request: Any, user: str) -> tuple[int, Any]:
+        await self._admin(request)
+        user_id = await self._existing(user)
+        now = int(self.api.get_current_time_msec())
+
+        def read_txn(txn: Any) -> Any:
+            return (
+                storage.lock_of_txn(txn, storage.USER, user_id, now),
+                storage.sessions_txn(txn, user_id),
+                len(devices_txn(txn, user_id)),
+            )
+
+        until, sessions, devices = await self._db("user_status", read_txn)
+        return 200, {
+            "user_id": user_id,
+            "must_change_password": await self._gate.must_change(user_id),
+            "locked": until is not None,
+            "locked_until_ts": None
+            if until is None or until >= storage.FOREVER
+            else until,
+            "devices": devices,
+        }
+
+    async def user_logins(self, request: Any, user: str) -> tuple[int, Any]:
+        await self._admin(request)
+        return await self._log({"user_id": self._user_id(user)}, request)
+
+    async def logins(self, request: Any) -> tuple[int, Any]:
+        await self._admin(request)
+        filters: dict[str, str] = {}
+        for name in ("user_id", "ip", "result", "kind", "device_id"):
+            value = query_param(request, name)
+            if value:
+                if len(value) > 255:
+                    raise error(400, Codes.INVALID_PARAM, f"参数 {name} 过长")
+                filters[name] = value
+        if "user_id" in filters:
+            filters["user_id"] = self._user_id(filters["user_id"])
+        return await self._log(filters, request)
+
+    async def devices(self, request: Any, user: str) -> tuple[int, Any]:
+        await self._admin(request)
+        user_id = await self._existing(user)
+
+        def read_txn(txn: Any) -> Any:
+            return devices_txn(txn, user_id), storage.sessions_txn(txn, user_id)
+
+        rows, sessions = await self._db("devices", read_txn)
+        return 200, {
+            "devices": [
+                {
+                    "device_id": device_id,
+                    "display_name": name,
+                    "last_seen_ts": last_seen,
+                    "last_seen_ip": ip,
+                    "last_seen_user_agent": agent,
+                    "platform": sessions.get(device_id, (None, 0))[0],
+                    "login_ts": sessions.get(device_id, (None, None))[1],
+                }
+                for device_id, name, last_seen, ip, agent in rows
+            ]
+        }
+
+    async def kick(self, request: Any, user: str, device_id: str) -> tuple[int, Any]:
+        admin = await self._admin(request)
+        user_id = await self._existing(user)
+        rows = await self._db("devices", devices_txn, user_id)
+        if device_id not in {row[0] for row in rows}:
+            raise _not_found(f"设备 {device_id} 不存在")
+        await self._guard.sign_out(
+            user_id, [device_id], detail="管理员强制下线", by=admin
+        )
+        return 200, {"user_id": user_id, "signed_out": [device_id]}
+
+    async def logout_all(self, request: Any, user: str) -> tuple[int, Any]:
+        admin = await self._admin(request)
+        user_id = await self._existing(user)
+        rows = await self._db("devices", devices_txn, user_id)
+        device_ids = [row[0] for row in rows]
+        await self._guard.sign_out(
+            user_id, device_ids, detail="管理员强制下线（全部设备）", by=admin
+        )
+        return 200, {"user_id": user_id, "signed_out": device_ids}
+
+    async def lockouts(self, request: Any) -> tuple[int, Any]:
+        await self._admin(request)
+        limit = self.integer_arg(request, "limit", 100, 1, 1000)
+        now = int(self.api.get_current_time_msec())
+        return 200, {
+            "lockouts": await self._db("locks", storage.list_locks_txn, now, limit)
+        }
+
+    async def release_user(self, request: Any, user: str) -> tuple[int, Any]:
+        await self._admin(request)
+        user_id = self._user_id(user)
+        released = await self._db(
+            "release", storage.clear_failures_txn, storage.USER, user_id
+        )
+        if not released:
+            raise _not_found(f"账号 {user} 未被锁定")
+        return 200, {"user_id": user_id, "released": True}
+
+    async def release_ip(self, request: Any, ip: str) -> tuple[int, Any]:
+        await self._admin(request)
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError as e:
+            raise error(400, Codes.INVALID_PARAM, f"{ip} 不是 IP 地址") from e
+        released = await self._db("release", storage.clear_failures_txn, storage.IP, ip)
+        if not released:
+            raise _not_found(f"IP {ip} 未被锁定")
+        return 200, {"ip": ip, "released": True}
+
+    async def alerts(self, request: Any) -> tuple[int, Any]:
+        await self._admin(request)
+        user = query_param(request, "user_id")
+        user_id = self._user_id(user) if user else None
+        before, limit = self._page(request)
+        rows = await self._db("alerts", storage.list_alerts_txn, user_id, before, limit)
+        next_from = rows[-1]["id"] if len(rows) == limit else None
+        return 200, {"alerts": rows, "next_from": next_from}
+
+    def translate_error(self, exc: Exception) -> Any:
+        if isinstance(exc, DirectoryError):
+            return exc.to_synapse()
+        return None
+
+    def _directory(self) -> Any:
+        try:
+            return registry.lookup(self.api, "directory")
+        except registry.ServiceMissingError:
+            return None
+
+    async def _admin_log(
+        self, user_id: str, admin: str, result: str, detail: str | None = None
+    ) -> None:
+        entry = storage.LogEntry(
+            ts=int(self.api.get_current_time_msec()),
+            kind="admin",
+            user_id=user_id,
+            identifier=admin,
+            login_type=None,
+            ip=None,
+            device_id=None,
+            user_agent=None,
+            platform=None,
+            result=result,
+            detail=detail,
+        )
+        await self._db("admin_log", storage.add_log_txn, entry)
+
+    async def password_reset(self, request: Any, user: str) -> tuple[int, Any]:
+        admin = await self._admin(request)
+        body = read_json_object(request)
+        want_sms = body.get("sms", True)
+        if not isinstance(want_sms, bool):
+            raise error(400, Codes.INVALID_PARAM, "sms 必须是 true 或 false")
+        user_id = await self._existing(user)
+        userid = user_id[1:].split(":", 1)[0]
+        directory = self._directory()
+        if directory is None:
+            raise error(400, Codes.INVALID_PARAM, "未加载通讯录模块，无法重置初始密码")
+        result = dict(await directory.admin.reset_initial_password(userid))
+        sms_sent, sms_error = False, None
+        if want_sms:
+            sms_sent, sms_error = await self._send_password_sms(
+                userid, result["initial_password"]
+            )
+        await self._admin_log(
+            user_id,
+            admin,
+            "password_reset",
+            f"mail_queued={result['mail_queued']} sms_sent={sms_sent}",
+        )
+        return 200, {
+            "user_id": user_id,
+            "initial_password": result["initial_password"],
+            "mail_queued": result["mail_queued"],
+            "sms_sent": sms_sent,
+            "sms_error": sms_error,
+        }
+
+    async def _send_password_sms(
+        self, userid: str, password: str
+    ) -> tuple[bool, str | None]:
+        if self._sms is None:
+            return False, "未配置短信网关"
+        mobile = await self._db("mobile", directory_link.mobile_of_txn, userid)
+        if not mobile:
+            return False, "该成员没有手机号"
+        content = (
+            f"【{self._sms.sign}】您的账号 {userid} 的密码已由管理员重置，"
+            f"初始密码：{password}。请登录后立即修改，切勿转告他人。"
+        )
+        try:
+            await send_sms(self.api, self._sms, mobile, content)
+        except SmsError as e:
+            return False, str(e)[:300]
+        return True, None
+
+    async def _set_enabled(
+        self, request: Any, user: str, enabled: bool
+    ) -> tuple[int, Any]:
+        admin = await self._admin(request)
+        user_id = await self._existing(user)
+        userid = user_id[1:].split(":", 1)[0]
+        directory = self._directory()
+        member = None
+        if directory is not None:
+            member = await self._db("is_member", directory_link.is_member_txn, userid)
+        if member:
+            # Keeps the directory's "enable" in step (it locks and signs out the account).
+            await directory.admin.update_member(userid, {"enable": 1 if enabled else 0})
+        else:
+            await set_user_locked(self.api, user_id, not enabled)
+        await self._admin_log(user_id, admin, "enabled" if enabled else "disabled")
+        return 200, {"user_id": user_id, "enabled": enabled}
+
+    async def disable(self, request: Any, user: str) -> tuple[int, Any]:
+        return await self._set_enabled(request, user, False)
+
+    async def enable(self, request: Any, user: str) -> tuple[int, Any]:
+        return await self._set_enabled(request, user, True)
+
+    async def issue_device_key(self, request: Any, user: str) -> tuple[int, Any]:
+        admin = await self._admin(request)
+        if not self._mfa.available:
+            raise error(403, Codes.FORBIDDEN, "服务器未启用双因素认证")
+        label = read_json_object(request).get("label")
+        if not isinstance(label, str) or not label.strip() or len(label) > 64:
+            raise error(
+                400, Codes.INVALID_PARAM, "请填写设备名称（label，不超过 64 个字符）"
+            )
+        user_id = await self._existing(user)
+        issued = await self._mfa.issue_device_key(user_id, label.strip(), admin)
+        await self._admin_log(user_id, admin, "device_key_issued", issued["key_id"])
+        return 200, {"user_id": user_id, **issued}
+
+    async def list_device_keys(self, request: Any, user: str) -> tuple[int, Any]:
+        await self._admin(request)
+        user_id = await self._existing(user)
+        return 200, {"device_keys": await self._mfa.device_keys(user_id)}
+
+    async def revoke_device_key(
+        self, request: Any, user: str, key_id: str
+    ) -> tuple[int, Any]:
+        admin = await self._admin(request)
+        user_id = await self._existing(user)
+        if not await self._mfa.revoke_device_key(user_id, key_id):
+            raise _not_found(f"设备密钥 {key_id} 不存在或已吊销")
+        await self._admin_log(user_id, admin, "device_key_revoked", key_id)
+        return 200, {"user_id": user_id, "key_id": key_id, "revoked": True}

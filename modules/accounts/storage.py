@@ -1,0 +1,295 @@
+"""SQL of modules.accounts (`?` placeholders; run through api.run_db_interaction)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from modules.common.storage import Txn
+
+USER, IP = "user", "ip"
+FOREVER = 2**62  # locked_until_ts of a lock that only an admin releases
+
+LOG_COLUMNS = (
+    "id",
+    "ts",
+    "kind",
+    "user_id",
+    "identifier",
+    "login_type",
+    "ip",
+    "device_id",
+    "user_agent",
+    "platform",
+    "result",
+    "errcode",
+    "detail",
+)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    ts: int
+    kind: str
+    user_id: str | None
+    identifier: str | None
+    login_type: str | None
+    ip: str | None
+    device_id: str | None
+    user_agent: str | None
+    platform: str | None
+    result: str
+    errcode: str | None = None
+    detail: str | None = None
+
+
+def _clip(value: str | None, limit: int = 255) -> str | None:
+    return None if value is None else value[:limit]
+
+
+def add_log_txn(txn: Txn, e: LogEntry) -> int:
+    txn.execute(
+        "INSERT INTO jwwx_acc_login_log (ts, kind, user_id, identifier, login_type, ip,"
+        " device_id, user_agent, platform, result, errcode, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            e.ts,
+            e.kind,
+            e.user_id,
+            _clip(e.identifier),
+            _clip(e.login_type, 64),
+            _clip(e.ip, 64),
+            _clip(e.device_id),
+            _clip(e.user_agent, 512),
+            e.platform,
+            e.result,
+            e.errcode,
+            _clip(e.detail, 500),
+        ),
+    )
+    return int(txn.fetchone()[0])
+
+
+def finish_log_txn(txn: Txn, log_id: int, result: str, device_id: str | None) -> None:
+    txn.execute(
+        "UPDATE jwwx_acc_login_log SET result = ?, device_id = ? WHERE id = ?",
+        (result, _clip(device_id), log_id),
+    )
+
+
+def list_log_txn(
+    txn: Txn, filters: dict[str, str], before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Newest first; `before_id` pages on (the last id of the previous page)."""
+    where: list[str] = []
+    args: list[Any] = []
+    for column in ("user_id", "ip", "result", "kind", "device_id"):
+        if column in filters:
+            where.append(f"{column} = ?")
+            args.append(filters[column])
+    if before_id is not None:
+        where.append("id < ?")
+        args.append(before_id)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    txn.execute(
+        f"SELECT {', '.join(LOG_COLUMNS)} FROM jwwx_acc_login_log {clause}"
+        " ORDER BY id DESC LIMIT ?",
+        (*args, limit),
+    )
+    return [dict(zip(LOG_COLUMNS, row, strict=True)) for row in txn.fetchall()]
+
+
+def prune_log_txn(txn: Txn, older_than_ts: int) -> None:
+    txn.execute("DELETE FROM jwwx_acc_login_log WHERE ts < ?", (older_than_ts,))
+
+
+# Failed-login counters and locks.
+
+
+def lock_of_txn(txn: Txn, scope: str, subject: str, now: int) -> int | None:
+    """locked_until_ts of an active lock, or None."""
+    txn.execute(
+        "SELECT locked_until_ts FROM jwwx_acc_failures WHERE scope = ? AND subject = ?"
+        " AND locked_ts IS NOT NULL",
+        (scope, subject),
+    )
+    row = txn.fetchone()
+    if row is None or row[0] is None or int(row[0]) <= now:
+        return None
+    return int(row[0])
+
+
+def count_failure_txn(
+    txn: Txn,
+    scope: str,
+    subject: str,
+    now: int,
+    window_ms: int,
+    max_failures: int,
+    lock_ms: int,
+) -> bool:
+    """One more failure; True when it (newly) locks the subject."""
+    txn.execute(
+        "SELECT failures, window_start_ts, locked_until_ts, locked_ts FROM jwwx_acc_failures"
+        " WHERE scope = ? AND subject = ?",
+        (scope, subject),
+    )
+    row = txn.fetchone()
+    if row is None:
+        failures, start = 0, now
+        txn.execute(
+            "INSERT INTO jwwx_acc_failures (scope, subject, failures, window_start_ts)"
+            " VALUES (?, ?, 0, ?)",
+            (scope, subject, now),
+        )
+    else:
+        failures, start = int(row[0]), int(row[1])
+        expired_lock = row[3] is not None and int(row[2] or 0) <= now
+        if now - start > window_ms or expired_lock:
+            failures, start = 0, now
+    failures += 1
+    locks = failures >= max_failures
+    txn.execute(
+        "UPDATE jwwx_acc_failures SET failures = ?, window_start_ts = ?,"
+        " locked_until_ts = ?, locked_ts = ? WHERE scope = ? AND subject = ?",
+        (
+            failures,
+            start,
+            (now + lock_ms if lock_ms else FOREVER) if locks else None,
+            now if locks else None,
+            scope,
+            subject,
+        ),
+    )
+    return locks
+
+
+def clear_failures_txn(txn: Txn, scope: str, subject: str) -> bool:
+    """Forget failures and release a lock; True if there was an active lock."""
+    txn.execute(
+        "DELETE FROM jwwx_acc_failures WHERE scope = ? AND subject = ? RETURNING locked_ts",
+        (scope, subject),
+    )
+    row = txn.fetchone()
+    return row is not None and row[0] is not None
+
+
+def list_locks_txn(txn: Txn, now: int, limit: int) -> list[dict[str, Any]]:
+    txn.execute(
+        "SELECT scope, subject, failures, locked_ts, locked_until_ts FROM jwwx_acc_failures"
+        " WHERE locked_ts IS NOT NULL AND locked_until_ts > ? ORDER BY locked_ts DESC LIMIT ?",
+        (now, limit),
+    )
+    return [
+        {
+            "scope": r[0],
+            "subject": r[1],
+            "failures": int(r[2]),
+            "locked_ts": int(r[3]),
+            "locked_until_ts": None if int(r[4]) >= FOREVER else int(r[4]),
+        }
+        for r in txn.fetchall()
+    ]
+
+
+# Sessions and their platform class.
+
+
+def add_session_txn(
+    txn: Txn,
+    user_id: str,
+    device_id: str,
+    platform: str,
+    user_agent: str | None,
+    ip: str | None,
+    now: int,
+) -> None:
+    txn.execute(
+        "DELETE FROM jwwx_acc_sessions WHERE user_id = ? AND device_id = ?",
+        (user_id, device_id),
+    )
+    txn.execute(
+        "INSERT INTO jwwx_acc_sessions (user_id, device_id, platform, user_agent, ip, login_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (user_id, device_id, platform, _clip(user_agent, 512), _clip(ip, 64), now),
+    )
+
+
+def sessions_txn(txn: Txn, user_id: str) -> dict[str, tuple[str, int]]:
+    """device_id -> (platform, login_ts)."""
+    txn.execute(
+        "SELECT device_id, platform, login_ts FROM jwwx_acc_sessions WHERE user_id = ?",
+        (user_id,),
+    )
+    return {r[0]: (r[1], int(r[2])) for r in txn.fetchall()}
+
+
+def forget_sessions_txn(txn: Txn, user_id: str, device_ids: list[str]) -> None:
+    txn.executemany(
+        "DELETE FROM jwwx_acc_sessions WHERE user_id = ? AND device_id = ?",
+        [(user_id, d) for d in device_ids],
+    )
+
+
+# New-place / new-device alerts.
+
+ALERT_COLUMNS = (
+    "id",
+    "ts",
+    "user_id",
+    "ip",
+    "network",
+    "device_id",
+    "user_agent",
+    "platform",
+    "reasons",
+    "notified",
+)
+
+
+def previous_logins_txn(
+    txn: Txn, user_id: str, before_id: int, limit: int
+) -> list[tuple[str | None, str | None]]:
+    """(ip, user_agent) of the user's earlier successful logins, newest first."""
+    txn.execute(
+        "SELECT ip, user_agent FROM jwwx_acc_login_log WHERE user_id = ? AND id < ?"
+        " AND kind = 'login' AND result = 'ok' ORDER BY id DESC LIMIT ?",
+        (user_id, before_id, limit),
+    )
+    return [(r[0], r[1]) for r in txn.fetchall()]
+
+
+def add_alert_txn(txn: Txn, values: dict[str, Any]) -> int:
+    columns = [c for c in ALERT_COLUMNS if c != "id"]
+    txn.execute(
+        f"INSERT INTO jwwx_acc_alerts ({', '.join(columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)}) RETURNING id",
+        tuple(values.get(c) for c in columns),
+    )
+    return int(txn.fetchone()[0])
+
+
+def mark_alert_notified_txn(txn: Txn, alert_id: int) -> None:
+    txn.execute("UPDATE jwwx_acc_alerts SET notified = 1 WHERE id = ?", (alert_id,))
+
+
+def list_alerts_txn(
+    txn: Txn, user_id: str | None, before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    if user_id is not None:
+        where.append("user_id = ?")
+        args.append(user_id)
+    if before_id is not None:
+        where.append("id < ?")
+        args.append(before_id)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    txn.execute(
+        f"SELECT {', '.join(ALERT_COLUMNS)} FROM jwwx_acc_alerts {clause}"
+        " ORDER BY id DESC LIMIT ?",
+        (*args, limit),
+    )
+    rows = [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in txn.fetchall()]
+    for row in rows:
+        row["reasons"] = row["reasons"].split(",")
+        row["notified"] = bool(row["notified"])
+    return rows
