@@ -1,0 +1,300 @@
+"""Burn-after-read (阅后即焚).
+
+A sender marks a message with MSC2228's unstable field `org.matrix.self_destruct` (or
+`cn.jwwx.burn_after_read`): milliseconds to live after it has been read. The message is
+recorded when it is created (third-party rules `check_event_allowed`, so no per-event
+cost for other messages); a loop on the main process then
+1. notices the first read receipt (public or private) of someone other than the sender at
+   or after the message, and starts its timer (burn_at = read time + TTL);
+2. when the time is up, redacts the message (and its edits) for everyone, replaces its
+   stored JSON by the pruned form and drops its search row (Synapse would otherwise keep
+   the content for redaction_retention_period), and deletes the local media it references.
+Every step is in the database, so timers survive restarts. An audit copy is kept first
+only when `audit_copy` says so (`keep_audit_copy` is the hook).
+
+MSC2228 waits for receipts from all members; the bureau's rule is "once a recipient has
+read it", so the first recipient's receipt starts the timer.
+"""
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from modules.burn import storage
+from modules.burn.config import BurnConfig
+from modules.common import registry
+from modules.common.errors import error
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import (
+    Codes,
+    SynapseError,
+    censor_event_txn,
+    delete_local_media,
+    edits_of_txn,
+    furthest_reads_txn,
+    get_event_with_position,
+    redacted_event_json,
+)
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("org.matrix.self_destruct", "cn.jwwx.burn_after_read")
+BURNABLE_TYPES = ("m.room.message", "m.sticker")
+REASON = "阅后即焚"
+# A recorded message that never got persisted (refused later, e.g. by the keyword
+# filter) is dropped after this long.
+UNPERSISTED_GRACE_MS = 10 * 60 * 1000
+BATCH = 500
+
+
+def burn_ttl(content: Mapping[str, Any], max_ttl_ms: int) -> int | None:
+    """The message's time-to-live after reading (ms), None when not burn-after-read;
+    ValueError for a bad value."""
+    for field in FIELDS:
+        value = content.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(field)
+        if not 0 <= value <= max_ttl_ms:
+            raise ValueError(field)
+        return value
+    return None
+
+
+def _mxc_values(content: Any) -> Iterator[str]:
+    if isinstance(content, Mapping):
+        for key, value in content.items():
+            if key in ("url", "thumbnail_url") and isinstance(value, str):
+                yield value
+            elif isinstance(value, Mapping | list):
+                yield from _mxc_values(value)
+    elif isinstance(content, list):
+        for item in content:
+            yield from _mxc_values(item)
+
+
+def local_media_ids(content: Any, server_name: str) -> list[str]:
+    """The ids of local media (mxc://<our server>/<id>) anywhere in the content."""
+    prefix = f"mxc://{server_name}/"
+    found = []
+    for uri in _mxc_values(content):
+        if uri.startswith(prefix):
+            media_id = uri[len(prefix) :].split("/", 1)[0].split("?", 1)[0]
+            if media_id and media_id not in found:
+                found.append(media_id)
+    return found
+
+
+class Burner:
+    def __init__(self, api: Any, config: BurnConfig, runtime: ModuleRuntime) -> None:
+        self._api = api
+        self._config = config
+        self._runtime = runtime
+
+    async def check_event_allowed(
+        self, event: Any, _state: Any
+    ) -> tuple[bool, dict[str, Any] | None]:
+        if event.type not in BURNABLE_TYPES:
+            return True, None
+        try:
+            ttl = burn_ttl(event.content, self._config.max_ttl_ms)
+        except ValueError as e:
+            raise error(
+                400,
+                Codes.INVALID_PARAM,
+                f"阅后即焚时长 {e} 必须是 0 到 {self._config.max_ttl_ms} 之间的整数（毫秒）",
+            ) from e
+        if ttl is None:
+            ttl = await self._edited_ttl(event.content)
+        if ttl is not None and self._api.is_mine(event.sender):
+            await self._runtime.ready()
+            await self._api.run_db_interaction(
+                "jwwx_burn_record",
+                storage.record_txn,
+                event.event_id,
+                event.room_id,
+                event.sender,
+                ttl,
+                self._api.get_current_time_msec(),
+            )
+        return True, None
+
+    async def _edited_ttl(self, content: Mapping[str, Any]) -> int | None:
+        """An edit of a burn-after-read message burns like it (its own timer starts
+        when it is read, so an edit sent after the burn goes too)."""
+        relates = content.get("m.relates_to")
+        if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.replace":
+            return None
+        original = relates.get("event_id")
+        if not isinstance(original, str):
+            return None
+        await self._runtime.ready()
+        ttl = await self._api.run_db_interaction(
+            "jwwx_burn_ttl_of", storage.ttl_of_txn, original
+        )
+        return None if ttl is None else int(ttl)
+
+    async def tick(self) -> None:
+        if not self._runtime.is_ready:
+            return
+        await self._start_timers()
+        now = self._api.get_current_time_msec()
+        due = await self._api.run_db_interaction(
+            "jwwx_burn_due", storage.due_txn, now, BATCH
+        )
+        for message in due:
+            try:
+                await self.burn(message)
+            except Exception:
+                logger.exception("burning %s failed; retrying later", message.event_id)
+
+    async def _start_timers(self) -> None:
+        unread = await self._api.run_db_interaction(
+            "jwwx_burn_unread", storage.unread_txn, BATCH
+        )
+        now = self._api.get_current_time_msec()
+        reads_by_room: dict[str, dict[str, int]] = {}
+        for message in unread:
+            position = message.stream_ordering
+            if position is None:
+                found = await get_event_with_position(self._api, message.event_id)
+                if found is None:
+                    if now - message.created_ts > UNPERSISTED_GRACE_MS:
+                        await self._api.run_db_interaction(
+                            "jwwx_burn_forget", storage.forget_txn, message.event_id
+                        )
+                    continue
+                position = found[1]
+                await self._api.run_db_interaction(
+                    "jwwx_burn_position",
+                    storage.set_position_txn,
+                    message.event_id,
+                    position,
+                )
+            reads = reads_by_room.get(message.room_id)
+            if reads is None:
+                reads = await self._api.run_db_interaction(
+                    "jwwx_burn_reads", furthest_reads_txn, message.room_id
+                )
+                reads_by_room[message.room_id] = reads
+            readers = sorted(
+                u for u, p in reads.items() if u != message.sender and p >= position
+            )
+            if readers:
+                await self._api.run_db_interaction(
+                    "jwwx_burn_mark_read",
+                    storage.mark_read_txn,
+                    message.event_id,
+                    readers[0],
+                    now,
+                )
+
+    async def burn(self, message: storage.BurnMessage) -> None:
+        found = await get_event_with_position(self._api, message.event_id)
+        originals = [] if found is None else [found[0]]
+        edit_ids = await self._api.run_db_interaction(
+            "jwwx_burn_edits", edits_of_txn, message.event_id
+        )
+        for edit_id in edit_ids:
+            edit = await get_event_with_position(self._api, edit_id)
+            if edit is not None:
+                originals.append(edit[0])
+        live = [e for e in originals if not e.internal_metadata.is_redacted()]
+        if live and self._config.audit_copy:
+            await self.keep_audit_copy(message, live)
+        media: list[str] = []
+        for event in live:
+            for media_id in local_media_ids(event.content, self._api.server_name):
+                if media_id not in media:
+                    media.append(media_id)
+        for event in live:
+            pruned = redacted_event_json(event)
+            await self._redact(event)
+            await self._api.run_db_interaction(
+                "jwwx_burn_censor", censor_event_txn, event.event_id, pruned
+            )
+        if media and self._config.delete_media:
+            await delete_local_media(self._api, media)
+        await self._api.run_db_interaction(
+            "jwwx_burn_done",
+            storage.mark_burned_txn,
+            message.event_id,
+            self._api.get_current_time_msec(),
+        )
+        logger.info(
+            "burned %s (%d events, %d media)", message.event_id, len(live), len(media)
+        )
+
+    async def _redact(self, event: Any) -> None:
+        """Redact for everyone, as the sender; if the sender cannot (left, muted), as a
+        local member allowed to redact others' events."""
+        for sender in await self._redactors(event):
+            try:
+                await self._api.create_and_send_event_into_room(
+                    {
+                        "type": "m.room.redaction",
+                        "room_id": event.room_id,
+                        "sender": sender,
+                        "redacts": event.event_id,
+                        "content": {"redacts": event.event_id, "reason": REASON},
+                    }
+                )
+                return
+            except SynapseError as e:
+                logger.info("%s cannot redact %s: %s", sender, event.event_id, e)
+        # Nobody can send into the room any more (e.g. a dissolved group): the content
+        # is purged from the database all the same.
+        logger.warning("no redaction for %s; content purged only", event.event_id)
+
+    async def _redactors(self, event: Any) -> list[str]:
+        state = await self._api.get_room_state(
+            event.room_id, [("m.room.power_levels", ""), ("m.room.member", None)]
+        )
+        levels_event = state.get(("m.room.power_levels", ""))
+        levels = dict(levels_event.content) if levels_event is not None else {}
+        raw_users = levels.get("users")
+        users: dict[str, Any] = raw_users if isinstance(raw_users, dict) else {}
+        redact_level = levels.get("redact", 50)
+        candidates = [event.sender] if self._api.is_mine(event.sender) else []
+        joined = sorted(
+            key
+            for (event_type, key), member in state.items()
+            if event_type == "m.room.member"
+            and member.content.get("membership") == "join"
+            and self._api.is_mine(key)
+        )
+        by_level = sorted(joined, key=lambda u: -int(users.get(u, 0)))
+        for user_id in by_level:
+            if (
+                int(users.get(user_id, 0)) >= int(redact_level)
+                and user_id not in candidates
+            ):
+                candidates.append(user_id)
+        return candidates
+
+    async def keep_audit_copy(
+        self, message: storage.BurnMessage, events: list[Any]
+    ) -> None:
+        """The audit hook: an "audit" module service takes the copy when there is one
+        (`archive_burned_message(event_json)`); otherwise jwwx_burn_audit keeps it."""
+        now = self._api.get_current_time_msec()
+        for event in events:
+            event_json = json.dumps(event.get_pdu_json(), ensure_ascii=False)
+            try:
+                audit = registry.lookup(self._api, "audit")
+            except registry.ServiceMissingError:
+                audit = None
+            if audit is not None and hasattr(audit, "archive_burned_message"):
+                await audit.archive_burned_message(event_json)
+                continue
+            await self._api.run_db_interaction(
+                "jwwx_burn_audit",
+                storage.keep_audit_copy_txn,
+                event.event_id,
+                message.room_id,
+                event.sender,
+                event_json,
+                now,
+            )

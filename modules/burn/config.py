@@ -1,0 +1,43 @@
+"""Config of modules.burn (homeserver.yaml → modules → modules.burn.BurnModule).
+
+Keys:
+  poll_interval_seconds (number ≥ 0.1, default 1): how often the main process looks for
+      newly read burn-after-read messages and for messages whose time is up.
+  max_ttl_ms (int, default 604800000 = 7 days): the longest time-to-live after reading.
+  delete_media (bool, default true): delete the local media a burned message references.
+  audit_copy (bool, default false): keep a copy of each burned message for audit, in
+      jwwx_burn_audit or, once an "audit" module service is published, through its
+      `archive_burned_message(event_json)` (the audit issue's setting replaces this key).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from modules.common.config import ConfigReader
+
+MODULE = "modules.burn"
+
+
+@dataclass(frozen=True)
+class BurnConfig:
+    poll_interval_seconds: float = 1.0
+    max_ttl_ms: int = 7 * 86400 * 1000
+    delete_media: bool = True
+    audit_copy: bool = False
+
+    @staticmethod
+    def parse(raw: Any) -> "BurnConfig":
+        reader = ConfigReader(raw, MODULE)
+        d = BurnConfig()
+        config = BurnConfig(
+            poll_interval_seconds=reader.number(
+                "poll_interval_seconds", d.poll_interval_seconds, minimum=0.1
+            ),
+            max_ttl_ms=reader.integer(
+                "max_ttl_ms", d.max_ttl_ms, minimum=0, maximum=2**31 - 1
+            ),
+            delete_media=reader.boolean("delete_media", d.delete_media),
+            audit_copy=reader.boolean("audit_copy", d.audit_copy),
+        )
+        reader.finish()
+        return config

@@ -1,0 +1,84 @@
+"""modules.groups: WeChat-style group management on Matrix rooms, enforced server-side.
+
+Size cap with a whitelist, the owner-only switch, one owner (transfer, cannot leave),
+mute all / mute members, announcements (cn.jwwx.announcement), dissolve, read-receipt
+details, QR join links, mark-all-read.
+
+    modules:
+      - module: modules.groups.GroupsModule
+        config:
+          max_members: 500
+
+Config keys: modules/groups/config.py. HTTP: modules/groups/resources.py. docs/groups.md.
+"""
+
+from typing import Any
+
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+from modules.groups.config import GroupsConfig
+from modules.groups.resources import (
+    ADMIN_PREFIX,
+    CLIENT_PREFIX,
+    MESSAGES_PREFIX,
+    GroupsAdminResource,
+    GroupsResource,
+    MessagesResource,
+)
+from modules.groups.retention import RetentionApplier
+from modules.groups.rules import GroupRules
+from modules.groups.service import GroupService
+from modules.groups.settings import SettingsCache
+
+
+class GroupsModule:
+    def __init__(self, config: GroupsConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.settings = SettingsCache(api, config)
+        self.runtime = ModuleRuntime(
+            api, "groups", __name__, on_ready=self.settings.load
+        )
+        self.rules = GroupRules(api, config, self.settings)
+        self.service = GroupService(api, config, self.settings)
+        self.retention = RetentionApplier(api, config, self.settings)
+        registry.publish(api, "groups", self)
+        api.register_third_party_rules_callbacks(
+            check_event_allowed=self.rules.check_event_allowed,
+            on_create_room=self.rules.on_create_room,
+        )
+        api.register_web_resource(
+            CLIENT_PREFIX, GroupsResource(api, self.runtime, self.service)
+        )
+        api.register_web_resource(
+            MESSAGES_PREFIX, MessagesResource(api, self.runtime, self.service)
+        )
+        api.register_web_resource(
+            ADMIN_PREFIX, GroupsAdminResource(api, self.runtime, self.settings)
+        )
+        api.looping_background_call(
+            self._reload,
+            config.settings_reload_seconds * 1000,
+            desc="jwwx_groups_reload_settings",
+            run_on_all_instances=True,
+        )
+
+        # The retention roll-out and media sweep run on the background-tasks instance.
+        api.looping_background_call(
+            self._retention_tick,
+            config.settings_reload_seconds * 1000,
+            desc="jwwx_groups_retention",
+        )
+
+    async def _reload(self) -> None:
+        if self.runtime.is_ready:
+            await self.settings.load()
+
+    async def _retention_tick(self) -> None:
+        if self.runtime.is_ready:
+            await self.settings.load()
+            await self.retention.tick()
+
+    @staticmethod
+    def parse_config(config: Any) -> GroupsConfig:
+        return GroupsConfig.parse(config)

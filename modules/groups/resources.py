@@ -1,0 +1,212 @@
+"""HTTP API of modules.groups (officer's access token; admin settings for admins).
+
+Client, under /_jwwx/client/v1/groups:
+  POST   ""                                   create {name, invite?, topic?, owner_only_manage?, department_id?}
+  GET    {room_id}                            group info
+  PUT    {room_id}/settings                   {owner_only_manage}            (owner)
+  POST   {room_id}/transfer                   {user_id}                      (owner)
+  PUT    {room_id}/admins/{user_id}           {admin: bool}                  (owner)
+  PUT    {room_id}/mute_all                   {mute_all: bool}               (owner, admins)
+  PUT    {room_id}/muted                      {user_ids: [...], muted: bool} (owner, admins)
+  GET    {room_id}/announcement · PUT {text}                                 (PUT: owner/admins)
+  POST   {room_id}/dissolve                                                  (owner)
+  PUT    {room_id}/saved · DELETE {room_id}/saved · GET saved?q=            保存到通讯录
+  GET    {room_id}/receipts/{event_id}        who read a message            (sender, owner, admins)
+  POST   {room_id}/join_links {ttl_seconds?} · GET {room_id}/join_links
+  DELETE {room_id}/join_links/{token} · GET {room_id}/join_links/{token}/qr.png
+  GET    join/{token}                         preview of a link
+  POST   join/{token}                         join through a link
+Client, /_jwwx/client/v1/messages/read_all (POST): mark every room read.
+Admin, /_jwwx/admin/v1/groups/settings (GET, PUT).
+"""
+
+from typing import Any
+
+from modules.common.admin import require_admin
+from modules.common.resource import RawBody, query_param, read_json_object
+from modules.common.router import Router
+from modules.common.runtime import ModuleRuntime
+from modules.groups.service import GroupService
+from modules.groups.settings import SettingsCache, validate_update
+
+CLIENT_PREFIX = "/_jwwx/client/v1/groups"
+MESSAGES_PREFIX = "/_jwwx/client/v1/messages"
+ADMIN_PREFIX = "/_jwwx/admin/v1/groups"
+
+
+class GroupsResource(Router):
+    prefix = CLIENT_PREFIX
+
+    def __init__(self, api: Any, runtime: ModuleRuntime, service: GroupService) -> None:
+        super().__init__(api)
+        self._runtime = runtime
+        self._service = service
+        self.route("POST", "", self.create)
+        self.route("GET", "saved", self.saved)
+        self.route("GET", "join/{token}", self.preview_link)
+        self.route("POST", "join/{token}", self.join_link)
+        self.route("GET", "{room_id}", self.info)
+        self.route("PUT", "{room_id}/settings", self.settings)
+        self.route("POST", "{room_id}/transfer", self.transfer)
+        self.route("PUT", "{room_id}/admins/{user_id}", self.set_admin)
+        self.route("PUT", "{room_id}/mute_all", self.mute_all)
+        self.route("PUT", "{room_id}/muted", self.muted)
+        self.route("GET", "{room_id}/announcement", self.get_announcement)
+        self.route("PUT", "{room_id}/announcement", self.put_announcement)
+        self.route("POST", "{room_id}/dissolve", self.dissolve)
+        self.route("PUT", "{room_id}/saved", self.save)
+        self.route("DELETE", "{room_id}/saved", self.unsave)
+        self.route("GET", "{room_id}/receipts/{event_id}", self.receipts)
+        self.route("POST", "{room_id}/join_links", self.create_link)
+        self.route("GET", "{room_id}/join_links", self.list_links)
+        self.route("DELETE", "{room_id}/join_links/{token}", self.revoke_link)
+        self.route("GET", "{room_id}/join_links/{token}/qr.png", self.link_png)
+
+    async def caller(self, request: Any) -> str:
+        user_id = await self.requester_id(request)
+        await self._runtime.ready()
+        return user_id
+
+    async def create(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.create(user_id, read_json_object(request))
+
+    async def info(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        view = await self._service.group_view(user_id, room_id)
+        return 200, self._service.info(view, room_id)
+
+    async def settings(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.set_owner_only(
+            user_id, room_id, body.get("owner_only_manage")
+        )
+
+    async def transfer(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.transfer(user_id, room_id, body.get("user_id"))
+
+    async def set_admin(
+        self, request: Any, room_id: str, user_id: str
+    ) -> tuple[int, Any]:
+        caller = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.set_admin(
+            caller, room_id, user_id, body.get("admin")
+        )
+
+    async def mute_all(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.mute_all(user_id, room_id, body.get("mute_all"))
+
+    async def muted(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.mute_members(
+            user_id, room_id, body.get("user_ids"), body.get("muted")
+        )
+
+    async def get_announcement(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.announcement(user_id, room_id)
+
+    async def put_announcement(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.announce(user_id, room_id, body.get("text"))
+
+    async def saved(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.saved(user_id, query_param(request, "q"))
+
+    async def save(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.save(user_id, room_id)
+
+    async def unsave(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.unsave(user_id, room_id)
+
+    async def dissolve(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.dissolve(user_id, room_id)
+
+    async def receipts(
+        self, request: Any, room_id: str, event_id: str
+    ) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.receipts(user_id, room_id, event_id)
+
+    async def create_link(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        body = read_json_object(request)
+        return 200, await self._service.create_link(
+            user_id, room_id, body.get("ttl_seconds")
+        )
+
+    async def list_links(self, request: Any, room_id: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.list_links(user_id, room_id)
+
+    async def revoke_link(
+        self, request: Any, room_id: str, token: str
+    ) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.revoke_link(user_id, room_id, token)
+
+    async def link_png(self, request: Any, room_id: str, token: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        png = await self._service.link_png(user_id, room_id, token)
+        return 200, RawBody("image/png", png)
+
+    async def preview_link(self, request: Any, token: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.preview_link(user_id, token)
+
+    async def join_link(self, request: Any, token: str) -> tuple[int, Any]:
+        user_id = await self.caller(request)
+        return 200, await self._service.join_by_link(user_id, token)
+
+
+class MessagesResource(Router):
+    prefix = MESSAGES_PREFIX
+
+    def __init__(self, api: Any, runtime: ModuleRuntime, service: GroupService) -> None:
+        super().__init__(api)
+        self._runtime = runtime
+        self._service = service
+        self.route("POST", "read_all", self.read_all)
+
+    async def read_all(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        await self._runtime.ready()
+        return 200, await self._service.mark_all_read(user_id)
+
+
+class GroupsAdminResource(Router):
+    prefix = ADMIN_PREFIX
+
+    def __init__(
+        self, api: Any, runtime: ModuleRuntime, settings: SettingsCache
+    ) -> None:
+        super().__init__(api)
+        self._runtime = runtime
+        self._settings = settings
+        self.route("GET", "settings", self.get_settings)
+        self.route("PUT", "settings", self.put_settings)
+
+    async def get_settings(self, request: Any) -> tuple[int, Any]:
+        await require_admin(self.api, request, "groups.settings.read")
+        await self._runtime.ready()
+        await self._settings.load()
+        return 200, self._settings.current.as_json()
+
+    async def put_settings(self, request: Any) -> tuple[int, Any]:
+        admin = await require_admin(self.api, request, "groups.settings.write")
+        await self._runtime.ready()
+        values = validate_update(read_json_object(request))
+        settings = await self._settings.update(values, admin)
+        return 200, settings.as_json()
