@@ -24,6 +24,7 @@ SECRET_FILES = (
     "macaroon_secret_key",
     "form_secret",
     "directory_secret",
+    "accounts_secret",
 )
 _HOSTNAME = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$"

@@ -4,7 +4,8 @@ A Synapse upgrade that moves any of these should need changes here only.
 """
 
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from twisted.internet import defer
 
@@ -110,3 +111,443 @@ def has_own_password_txn(txn: Any, user_id: str) -> bool:
     txn.execute("SELECT password_hash FROM users WHERE name = ?", (user_id,))
     row = txn.fetchone()
     return bool(row and row[0])
+
+
+# Rooms, receipts and read markers (modules.groups). The ModuleApi offers no room list
+# of a user, no "forget" on a user's behalf and no receipts; these mirror what Synapse's
+# own client endpoints (/forget, /read_markers, /receipt) do for the same user.
+
+
+async def forget_room(api: Any, user_id: str, room_id: str) -> None:
+    """Forget a room the user has left (it leaves their room list; history is kept)."""
+    await (
+        _hs(api)
+        .get_room_member_handler()
+        .forget(UserID.from_string(user_id), room_id, do_not_schedule_purge=True)
+    )
+
+
+async def joined_rooms(api: Any, user_id: str) -> list[str]:
+    """The rooms a local user is joined to."""
+    return sorted(await _hs(api).get_datastores().main.get_rooms_for_user(user_id))
+
+
+async def latest_event_id(api: Any, room_id: str) -> str | None:
+    """The newest event of a room (highest stream position among its extremities)."""
+    store = _hs(api).get_datastores().main
+    ids = await store.get_latest_event_ids_in_room(room_id)
+    events = await store.get_events(list(ids), allow_rejected=False)
+    best: tuple[int, str] | None = None
+    for event in events.values():
+        position = event.internal_metadata.stream_ordering or 0
+        if best is None or position > best[0]:
+            best = (position, event.event_id)
+    return best[1] if best else None
+
+
+async def mark_room_read(api: Any, user_id: str, room_id: str, event_id: str) -> None:
+    """What a client's POST /rooms/{room}/read_markers does: the fully-read marker and a
+    public m.read receipt (which also clears the room's notification counts)."""
+    await (
+        _hs(api)
+        .get_read_marker_handler()
+        .received_client_read_marker(room_id, user_id, event_id)
+    )
+    await (
+        _hs(api)
+        .get_receipts_handler()
+        .received_client_receipt(
+            room_id, "m.read", UserID.from_string(user_id), event_id, None
+        )
+    )
+
+
+def public_read_positions_txn(
+    txn: Any, room_id: str, thread_id: str | None
+) -> dict[str, int]:
+    """For one room, each user's furthest public read receipt (m.read) as a stream
+    ordering: unthreaded and main-timeline receipts, plus those of `thread_id`.
+    Uses Synapse's (room_id, stream_id) index: one room's receipts, never the table."""
+    sql = (
+        "SELECT user_id, MAX(event_stream_ordering) FROM receipts_linearized"
+        " WHERE room_id = ? AND receipt_type = 'm.read'"
+        " AND event_stream_ordering IS NOT NULL"
+        " AND (thread_id IS NULL OR thread_id = 'main'"
+    )
+    args: list[Any] = [room_id]
+    if thread_id is not None:
+        sql += " OR thread_id = ?"
+        args.append(thread_id)
+    sql += ") GROUP BY user_id"
+    txn.execute(sql, args)
+    return {row[0]: int(row[1]) for row in txn.fetchall()}
+
+
+async def get_event_with_position(api: Any, event_id: str) -> tuple[Any, int] | None:
+    """A persisted event and its stream ordering (None if unknown or rejected)."""
+    event = await _hs(api).get_datastores().main.get_event(event_id, allow_none=True)
+    if event is None or event.internal_metadata.stream_ordering is None:
+        return None
+    return event, int(event.internal_metadata.stream_ordering)
+
+
+def room_version_has_creator_power(version: str) -> bool:
+    """True for room versions (12 on) whose creators hold unlimited, permanent power."""
+    from synapse.api.room_versions import KNOWN_ROOM_VERSIONS
+
+    known = KNOWN_ROOM_VERSIONS.get(version)
+    return bool(known is not None and known.msc4289_creator_power_enabled)
+
+
+# Accounts and login security (modules.accounts). Synapse offers no module callback that
+# sees every authenticated request with its path and body, nor one that sees every login
+# attempt (failures included) with its IP and user agent, so two small wrappers are
+# installed on the process's own Auth and AuthHandler instances. They only observe and
+# may refuse with a SynapseError; they never change what Synapse does otherwise.
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """The HTTP request being handled (from Synapse's logging context)."""
+
+    ip: str
+    user_agent: str
+    method: str
+    path: str
+
+
+def current_request_info() -> RequestInfo | None:
+    from urllib.parse import urlsplit
+
+    from synapse.logging.context import current_context
+
+    request = getattr(current_context(), "request", None)
+    if request is None:
+        return None
+    return RequestInfo(
+        ip=str(request.ip_address or ""),
+        user_agent=str(request.user_agent or ""),
+        method=str(request.method or ""),
+        path=urlsplit(str(request.url or "")).path,
+    )
+
+
+@dataclass(frozen=True)
+class AuthedRequest:
+    """An authenticated client request, as the request checks see it."""
+
+    method: str
+    path: str
+    user_id: str
+    device_id: str | None
+    token_id: int | None
+    is_appservice: bool
+    _request: Any
+
+    def body(self) -> bytes:
+        """The raw request body (already read by the servlet; read again here)."""
+        content = getattr(self._request, "content", None)
+        if content is None:
+            return b""
+        position = content.tell()
+        try:
+            content.seek(0)
+            return bytes(content.read())
+        finally:
+            content.seek(position)
+
+
+RequestCheck = Callable[[AuthedRequest], Awaitable[None]]
+
+
+def add_request_check(api: Any, check: RequestCheck) -> None:
+    """Run `check` after Synapse authenticates any client request (its own servlets,
+    the admin API and module resources alike); a SynapseError it raises is the answer."""
+    auth = _hs(api).get_auth()
+    checks: list[RequestCheck] | None = getattr(auth, "_jwwx_request_checks", None)
+    if checks is None:
+        checks = []
+        original = auth.get_user_by_req
+
+        async def get_user_by_req(request: Any, *args: Any, **kwargs: Any) -> Any:
+            requester = await original(request, *args, **kwargs)
+            authed = AuthedRequest(
+                method=request.method.decode("ascii", "replace"),
+                path=request.path.decode("utf-8", "replace"),
+                user_id=requester.user.to_string(),
+                device_id=requester.device_id,
+                token_id=requester.access_token_id,
+                is_appservice=getattr(requester, "app_service_id", None) is not None,
+                _request=request,
+            )
+            for each in list(checks):
+                await each(authed)
+            return requester
+
+        auth._jwwx_request_checks = checks
+        auth.get_user_by_req = get_user_by_req
+    checks.append(check)
+
+
+@dataclass
+class LoginAttempt:
+    """One call of Synapse's login validation (/login, or re-authentication in UIA).
+
+    `submission` is the client's login body; a hook may rewrite it (e.g. a phone number
+    into a user id) before Synapse checks it. `state` is for the hooks' own notes.
+    """
+
+    submission: dict[str, Any]
+    reauth: bool
+    request: RequestInfo | None
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class LoginHooks(Protocol):
+    async def before_login(self, attempt: LoginAttempt) -> None: ...
+    async def login_failed(self, attempt: LoginAttempt, exc: Exception) -> None: ...
+    async def login_verified(self, attempt: LoginAttempt, user_id: str) -> None: ...
+    async def session_created(
+        self, attempt: LoginAttempt, user_id: str, device_id: str | None
+    ) -> None: ...
+
+
+def add_login_hooks(api: Any, hooks: LoginHooks) -> None:
+    """Observe every password/module login: before (may refuse or rewrite), failure,
+    success, and the new device once /login has issued it."""
+    handler = _hs(api).get_auth_handler()
+    registered: list[LoginHooks] | None = getattr(handler, "_jwwx_login_hooks", None)
+    if registered is None:
+        registered = []
+        original = handler.validate_login
+
+        async def validate_login(
+            login_submission: dict[str, Any],
+            ratelimit: bool = False,
+            is_reauth: bool = False,
+        ) -> tuple[str, Any]:
+            attempt = LoginAttempt(
+                dict(login_submission), is_reauth, current_request_info()
+            )
+            try:
+                for hook in registered:
+                    await hook.before_login(attempt)
+                user_id, callback = await original(
+                    attempt.submission, ratelimit=ratelimit, is_reauth=is_reauth
+                )
+                for hook in registered:
+                    await hook.login_verified(attempt, user_id)
+            except Exception as e:
+                for hook in registered:
+                    await hook.login_failed(attempt, e)
+                raise
+
+            async def on_session(result: Any) -> None:
+                if callback is not None:
+                    await callback(result)
+                for hook in registered:
+                    await hook.session_created(
+                        attempt, user_id, result.get("device_id")
+                    )
+
+            return user_id, on_session
+
+        handler._jwwx_login_hooks = registered
+        handler._jwwx_validate_login = original
+        handler.validate_login = validate_login
+    registered.append(hooks)
+
+
+def login_error(message: str) -> SynapseError:
+    """The answer Synapse gives for a wrong user or password (403 M_FORBIDDEN)."""
+    from synapse.api.errors import LoginError
+
+    return LoginError(403, message, errcode=Codes.FORBIDDEN)
+
+
+async def delete_devices(api: Any, user_id: str, device_ids: list[str]) -> None:
+    """Sign devices out at once (their access tokens stop working: M_UNKNOWN_TOKEN)."""
+    if device_ids:
+        await _hs(api).get_device_handler().delete_devices(user_id, device_ids)
+
+
+async def clear_password_and_sign_out(api: Any, user_id: str) -> None:
+    """Forget the password the user chose and end every session (admin reset)."""
+    await _hs(api).get_datastores().main.user_set_password_hash(user_id, None)
+    await _hs(api).get_auth_handler().delete_access_tokens_for_user(user_id)
+
+
+def devices_txn(
+    txn: Any, user_id: str
+) -> list[tuple[str, str | None, int | None, str | None, str | None]]:
+    """(device_id, display_name, last_seen, ip, user_agent) of the user's devices."""
+    txn.execute(
+        "SELECT device_id, display_name, last_seen, ip, user_agent FROM devices"
+        " WHERE user_id = ? AND NOT hidden ORDER BY device_id",
+        (user_id,),
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in txn.fetchall()]
+
+
+# Media for modules.openapi (media/upload, media/get). The ModuleApi offers no media
+# repository access; these do what the client media upload / download endpoints do.
+
+
+async def upload_media(
+    api: Any, user_id: str, content_type: str, filename: str | None, data: bytes
+) -> str:
+    """Store bytes in the local media repository as user_id; return the mxc:// URI."""
+    import io
+
+    repository = _hs(api).get_media_repository()
+    uri = await repository.create_or_update_content(
+        content_type, filename, io.BytesIO(data), len(data), UserID.from_string(user_id)
+    )
+    return str(uri)
+
+
+async def read_local_media(api: Any, media_id: str) -> bytes:
+    """The bytes of a local media item (fetched from a storage provider if needed)."""
+    from pathlib import Path
+
+    from synapse.media._base import FileInfo
+
+    storage = _hs(api).get_media_repository().media_storage
+    async with storage.ensure_media_is_in_local_cache(FileInfo(None, media_id)) as path:
+        return bytes(await api.defer_to_thread(Path(path).read_bytes))
+
+
+async def verify_password(api: Any, user_id: str, password: str) -> str | None:
+    """The canonical user id if `password` is the user's password (Synapse's hash or a
+    password-auth-provider such as the directory's initial passwords), else None. Does
+    not count as a login attempt (the login hooks do not see it)."""
+    from synapse.api.errors import LoginError
+
+    handler = _hs(api).get_auth_handler()
+    validate = getattr(handler, "_jwwx_validate_login", handler.validate_login)
+    submission = {
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": user_id},
+        "password": password,
+    }
+    try:
+        canonical, _ = await validate(submission)
+    except LoginError:
+        return None
+    return str(canonical)
+
+
+# Burn-after-read (modules.burn): removing a redacted event's content at once, as
+# Synapse's own censoring does after redaction_retention_period, and local media.
+
+
+def redacted_event_json(event: Any) -> str:
+    """The event's JSON as Synapse stores it once censored (content pruned)."""
+    from synapse.synapse_rust.events import redact_event
+    from synapse.util.json import json_encoder
+
+    return str(json_encoder.encode(redact_event(event).get_pdu_json()))
+
+
+def censor_event_txn(txn: Any, event_id: str, pruned_json: str) -> None:
+    """Replace the stored JSON of an event by its pruned form and drop its full-text
+    search row, so its content is nowhere in the database any more."""
+    txn.execute(
+        "UPDATE event_json SET json = ? WHERE event_id = ?", (pruned_json, event_id)
+    )
+    txn.execute("DELETE FROM event_search WHERE event_id = ?", (event_id,))
+
+
+def edits_of_txn(txn: Any, event_id: str) -> list[str]:
+    """The ids of the edits (m.replace) of an event."""
+    txn.execute(
+        "SELECT event_id FROM event_relations WHERE relates_to_id = ?"
+        " AND relation_type = 'm.replace'",
+        (event_id,),
+    )
+    return [row[0] for row in txn.fetchall()]
+
+
+def furthest_reads_txn(txn: Any, room_id: str) -> dict[str, int]:
+    """Each user's furthest read receipt in a room, public or private, as a stream
+    ordering (the room's rows only, through the (room_id, stream_id) index)."""
+    txn.execute(
+        "SELECT user_id, MAX(event_stream_ordering) FROM receipts_linearized"
+        " WHERE room_id = ? AND receipt_type IN ('m.read', 'm.read.private')"
+        " AND event_stream_ordering IS NOT NULL GROUP BY user_id",
+        (room_id,),
+    )
+    return {row[0]: int(row[1]) for row in txn.fetchall()}
+
+
+async def delete_local_media(api: Any, media_ids: list[str]) -> int:
+    """Delete local media (files, thumbnails, database rows) as the admin API does."""
+    if not media_ids:
+        return 0
+    _deleted, total = (
+        await _hs(api).get_media_repository().delete_local_media_ids(media_ids)
+    )
+    return int(total)
+
+
+async def send_server_notice(api: Any, user_id: str, text: str) -> bool:
+    """A text message to the user's server-notices room (config `server_notices`);
+    False when server notices are not configured."""
+    manager = _hs(api).get_server_notices_manager()
+    if not manager.is_enabled():
+        return False
+    await manager.send_notice(user_id, {"msgtype": "m.notice", "body": text})
+    return True
+
+
+async def event_visible_to(
+    api: Any, user_id: str, room_id: str, event_id: str
+) -> Any | None:
+    """An event as the user may see it (what GET /rooms/{room}/event/{id} answers), or
+    None when it does not exist in that room or the user may not see it."""
+    try:
+        filtered = await (
+            _hs(api)
+            .get_event_handler()
+            .get_event(UserID.from_string(user_id), room_id, event_id)
+        )
+    except SynapseError:
+        return None
+    # Synapse wraps the (possibly redacted) event with per-user data.
+    return getattr(filtered, "event", filtered)
+
+
+async def run_concurrently(
+    fn: Callable[[Any], Awaitable[Any]], items: list[Any], limit: int
+) -> None:
+    """await fn(item) for every item, at most `limit` at a time, keeping Synapse's
+    log-context rules (modules.openapi's message fan-out)."""
+    from synapse.util.async_helpers import concurrently_execute
+
+    await concurrently_execute(fn, items, limit)
+
+
+def event_stream_ordering(event: Any) -> int | None:
+    """The stream ordering of an event just sent (None if not persisted)."""
+    ordering = event.internal_metadata.stream_ordering
+    return None if ordering is None else int(ordering)
+
+
+# Retention (modules.groups): the room list and Synapse's own old-media cleanup.
+
+
+def all_room_ids_txn(txn: Any) -> list[str]:
+    """Every room this server knows."""
+    txn.execute("SELECT room_id FROM rooms ORDER BY room_id")
+    return [row[0] for row in txn.fetchall()]
+
+
+async def delete_local_media_before(api: Any, before_ts: int) -> int:
+    """Delete local media uploaded before `before_ts` (avatars kept), as Synapse's admin
+    API DELETE /_synapse/admin/v1/media/delete?before_ts= does."""
+    _deleted, total = await (
+        _hs(api)
+        .get_media_repository()
+        .delete_old_local_media(before_ts=before_ts, keep_profiles=True)
+    )
+    return int(total)
