@@ -8,6 +8,7 @@ from modules.common.storage import Txn
 from modules.common.synapse_compat import (
     SynapseError,
     UserID,
+    clear_password_and_sign_out,
     deactivate_user,
     set_avatar_url,
     set_user_locked,
@@ -219,6 +220,11 @@ class DirectoryAdmin:
         member = await self._db("get_member", member_store.require_member_txn, userid)
         if member.account_state != prov_store.CREATED:
             raise DirectoryError(errors.INVALID_FIELD, f"成员 {userid} 的账号尚未开通")
+        # A reset replaces the password the officer chose and ends every session, so the
+        # new initial password is the only one and must be changed at the next login.
+        await clear_password_and_sign_out(
+            self._api, self._api.get_qualified_user_id(userid)
+        )
         password, mailed = await self._provisioner.issue_initial_password(
             userid, member.name, member.email
         )

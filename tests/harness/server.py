@@ -22,6 +22,7 @@ import yaml
 from homeserver.admin import register_user
 from homeserver.config_file import load_server_config
 from homeserver.health import probe
+from homeserver.http import request_json
 from tests.harness import postgres
 
 SERVER_NAME = "test.jwwx"
@@ -30,6 +31,9 @@ _UNLIMITED = {"per_second": 100000, "burst_count": 100000}
 
 TEST_OVERRIDES: dict[str, Any] = {
     "bcrypt_rounds": 4,
+    # A fresh database has a few dozen background updates (some add unique indexes
+    # Synapse relies on); run them back to back instead of one a second.
+    "background_updates": {"sleep_enabled": False},
     "rc_message": _UNLIMITED,
     "rc_registration": _UNLIMITED,
     "rc_login": {
@@ -127,6 +131,24 @@ class TestServer:
             yaml.safe_dump(TEST_OVERRIDES), encoding="utf-8"
         )
         self._spawn()
+        self._wait_background_updates()
+
+    def _wait_background_updates(self, timeout: float = 60.0) -> None:
+        """A fresh database gets some of Synapse's unique indexes from background
+        updates; tests start once they are all done, as a real server would be."""
+        config = load_server_config(self.data_dir)
+        token = register_user(config, "harnessadmin", "harness-pw", admin=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = request_json(
+                "GET",
+                self.base_url + "/_synapse/admin/v1/background_updates/status",
+                token=token,
+            )
+            if not status.get("current_updates"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"background updates still running after {timeout}s")
 
     def _spawn(self) -> None:
         self._log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed in stop

@@ -177,11 +177,11 @@ def _write_memberships_txn(
 ) -> None:
     txn.execute("DELETE FROM jwwx_dir_memberships WHERE userid = ?", (userid,))
     txn.executemany(
-        "INSERT INTO jwwx_dir_memberships (userid, department_id, sort_order, is_leader)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO jwwx_dir_memberships (userid, department_id, seq, sort_order,"
+        " is_leader) VALUES (?, ?, ?, ?, ?)",
         [
-            (userid, m.department_id, m.sort_order, int(m.is_leader))
-            for m in memberships
+            (userid, m.department_id, seq, m.sort_order, int(m.is_leader))
+            for seq, m in enumerate(memberships)
         ],
     )
 

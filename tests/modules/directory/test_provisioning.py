@@ -134,7 +134,9 @@ class ProvisioningTests:
         officer = MatrixClient(
             self.server.base_url, session["user_id"], session["access_token"]
         )
-        profile = await officer.ok(
+        # (read by the admin: until the password is changed, modules.accounts lets the
+        # officer's session do nothing else)
+        profile = await admin.ok(
             "GET", f"/_matrix/client/v3/profile/{session['user_id']}"
         )
         self.assertEqual(profile["displayname"], "李初登")
@@ -181,6 +183,19 @@ class ProvisioningTests:
         # Deleting removes the member and deactivates the account.
         await admin.ok("DELETE", f"{ADMIN}/members/{userid}")
         self.assertEqual((await self._login(userid, reset["initial_password"]))[0], 403)
+
+    async def test_deleted_member_added_again_gets_the_account_back(self) -> None:
+        admin = self.user("provadmin", admin=True)
+        root = await department(admin, f"市局{next(_runs)}", None)
+        userid = f"again{next(_runs)}"
+        created = await member(admin, userid, "回归者", [root])
+        await self._wait_job(admin, created["job_id"])
+        await admin.ok("DELETE", f"{ADMIN}/members/{userid}")
+        created = await member(admin, userid, "回归者", [root])
+        job = await self._wait_job(admin, created["job_id"])
+        self.assertEqual((job["created"], job["failed"]), (1, 0), job)
+        reset = await admin.ok("POST", f"{ADMIN}/members/{userid}/initial_password", {})
+        self.assertEqual((await self._login(userid, reset["initial_password"]))[0], 200)
 
     async def test_name_and_avatar_follow_the_directory(self) -> None:
         admin = self.user("provadmin", admin=True)
