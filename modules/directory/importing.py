@@ -4,6 +4,7 @@ problem reported with its row), then everything in the caller's one transaction.
 from typing import Any
 
 from modules.common.storage import Txn, batch
+from modules.common.synapse_compat import engine_of_txn
 from modules.directory.errors import DirectoryError
 from modules.directory.pinyin import name_search_terms
 from modules.directory.records import (
@@ -55,6 +56,22 @@ def load_tree_txn(txn: Txn) -> Tree:
     return Tree(dept_store.all_departments_txn(txn))
 
 
+DIRECTORY_TABLES = (
+    "jwwx_dir_departments",
+    "jwwx_dir_members",
+    "jwwx_dir_memberships",
+    "jwwx_dir_search_terms",
+)
+
+
+def refresh_statistics_txn(txn: Txn) -> None:
+    """After a bulk import, give PostgreSQL's planner fresh statistics at once rather than
+    when autovacuum gets round to it: with the empty-table statistics of a new database an
+    officer's search over 55,000 members took 2–20 s instead of 10–60 ms (measured)."""
+    if engine_of_txn(txn) == "postgres":
+        txn.execute("ANALYZE " + ", ".join(DIRECTORY_TABLES))
+
+
 def _ref_text(ref: DepartmentRef) -> str:
     return (
         str(ref.department_id)
@@ -71,7 +88,9 @@ def apply_departments_txn(
 ) -> dict[str, int]:
     tree = load_tree_txn(txn)
     if records and records[0].id is None:
-        return _apply_paths_txn(txn, tree, records, now)
+        report = _apply_paths_txn(txn, tree, records, now)
+        refresh_statistics_txn(txn)
+        return report
     header = DEPARTMENT_COLUMNS["parent_id"][0]
     state = {d.id: (d.name, d.parent_id) for d in tree.by_id.values()}
     for record in records:
@@ -131,6 +150,7 @@ def apply_departments_txn(
             )
         except DirectoryError as e:
             raise ImportRejectedError([RowError(record.row, None, e.message)]) from e
+    refresh_statistics_txn(txn)
     return report
 
 
@@ -336,6 +356,7 @@ def apply_members_txn(
         ],
     )
     dept_store.recount_all_txn(txn)
+    refresh_statistics_txn(txn)
     new_userids = [row[0] for row in new]
     job_id = (
         prov_store.create_job_txn(txn, "import", new_userids, admin, now)
