@@ -1,0 +1,260 @@
+"""Start and stop servers for benchmarks: ours (Synapse + our modules, through our
+launcher) and vanilla Synapse (the same launcher-rendered config, `modules: []`).
+
+Both reuse tests.harness.server.TestServer: a temporary data directory, a free loopback
+port, SQLite or a fresh PostgreSQL database (UTF8, C collation, from template0; dropped
+on stop), and the test overlay conf.d/testing.yaml (bcrypt_rounds 4, rate limits
+lifted). Benchmarks say so in their output (OVERLAY_NOTE).
+"""
+
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.client import Client, HttpError
+from homeserver.config_file import load_server_config
+from homeserver.health import probe
+from tests.harness import postgres
+from tests.harness.server import START_TIMEOUT, TEST_OVERRIDES, TestServer
+
+REPO = Path(__file__).resolve().parents[1]
+VANILLA_FILE = "zz-benchmark-vanilla.yaml"
+OVERLAY_NOTE = (
+    "servers run with the test overlay conf.d/testing.yaml: bcrypt_rounds="
+    f"{TEST_OVERRIDES['bcrypt_rounds']}, rate limits lifted (rc_*); both servers alike"
+)
+
+CPU_NOTE = (
+    "server CPU: launcher + Synapse (+ PostgreSQL backends); robust to other load"
+)
+
+
+class BenchServer(TestServer):
+    """TestServer, optionally as vanilla Synapse (our modules removed via conf.d)."""
+
+    def __init__(self, engine: str = "sqlite", vanilla: bool = False) -> None:
+        super().__init__(engine=engine)
+        # Our own prefix: clean-ups of the tests' leftovers (jwwx-test-*) spare us.
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.data_dir = Path(tempfile.mkdtemp(prefix="jwwx-bench-"))
+        self.vanilla = vanilla
+        self.label = "vanilla" if vanilla else "ours"
+
+    def _spawn(self) -> None:
+        if self.vanilla:
+            # conf.d is read after homeserver.yaml; a top-level key replaces the rendered one.
+            (self.data_dir / "conf.d" / VANILLA_FILE).write_text(
+                yaml.safe_dump({"modules": []}), encoding="utf-8"
+            )
+        super()._spawn()
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        if not self.vanilla:
+            super().wait_healthy(timeout)
+            return
+        # No modules, so no /_jwwx/client/v1/health: the Matrix API answering is enough.
+        config = load_server_config(self.data_dir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(f"vanilla server exited:\n{self.log_tail()}")
+            client = Client(self.base_url, timeout=5)
+            try:
+                client.ok("GET", "/_matrix/client/versions")
+            except (HttpError, OSError):
+                time.sleep(0.1)
+                continue
+            finally:
+                client.close()
+            healthy, _why = probe(config)
+            if healthy:
+                raise RuntimeError("vanilla server still answers our module health")
+            return
+        raise RuntimeError(f"vanilla server not up after {timeout}s\n{self.log_tail()}")
+
+    def server_version(self, admin_token: str) -> str:
+        client = Client(self.base_url, admin_token, timeout=10)
+        try:
+            result = client.ok("GET", "/_synapse/admin/v1/server_version")
+        finally:
+            client.close()
+        return str(result.get("server_version", "?"))
+
+
+@contextmanager
+def running(engine: str, vanilla: bool = False) -> Iterator[BenchServer]:
+    """A started server, stopped (and its database dropped) whatever happens."""
+    server = BenchServer(engine, vanilla)
+    try:
+        started = time.perf_counter()
+        server.start()
+        print(
+            f"[{server.label}] {engine} server up at {server.base_url} "
+            f"in {time.perf_counter() - started:.1f}s (data {server.data_dir})",
+            flush=True,
+        )
+        yield server
+    finally:
+        server.stop()
+
+
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return out.stdout.strip() if out.returncode == 0 else "?"
+
+
+def _memory_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _postgres_settings() -> dict[str, str]:
+    """Server version and the settings that change plans (autovacuum: statistics)."""
+    try:
+        conn = postgres.connect("postgres")
+    except Exception as e:  # noqa: BLE001 - informational only
+        return {"postgres": f"unavailable ({type(e).__name__})"}
+    found: dict[str, str] = {}
+    try:
+        with conn.cursor() as cur:
+            for name in ("server_version", "autovacuum", "shared_buffers", "work_mem"):
+                cur.execute(f"SHOW {name}")
+                row = cur.fetchone()
+                found[f"postgres_{name}"] = str(row[0]) if row else "?"
+    finally:
+        conn.close()
+    return found
+
+
+def load_average() -> str:
+    """1/5/15-minute load averages: other work on the machine skews every number."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def machine_info(engine: str) -> dict[str, Any]:
+    import synapse
+
+    info: dict[str, Any] = {
+        "nproc": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "memory_gib": _memory_gib(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "synapse": synapse.__version__,
+        "engine": engine,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "loadavg_start": load_average(),
+    }
+    if engine == "postgres":
+        info.update(_postgres_settings())
+    return info
+
+
+def pg_last_analyzed(dbname: str, tables: tuple[str, ...]) -> dict[str, str]:
+    """When each table last got planner statistics (auto or manual); 'never' if not."""
+    conn = postgres.connect(dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT relname, GREATEST(last_analyze, last_autoanalyze)"
+                " FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                (list(tables),),
+            )
+            return {str(r[0]): str(r[1] or "never") for r in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def _proc_cpu(pid: int) -> tuple[float, int]:
+    """(user+system CPU seconds, parent pid) of a process; (0, 0) once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0, 0
+    fields = text[text.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK"), int(fields[1])
+
+
+def _pg_backend_pids(dbname: str) -> list[int]:
+    conn = postgres.connect("postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (dbname,)
+            )
+            return [int(r[0]) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def server_cpu_seconds(server: TestServer) -> float:
+    """CPU time used so far by the launcher, Synapse under it and, on PostgreSQL, the
+    backends connected to its database: what the server costs, whatever else runs on
+    the machine. Backends that already exited are not counted."""
+    process = server._process  # noqa: SLF001 - the harness keeps the handle private
+    if process is None:
+        return 0.0
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            _cpu, parent = _proc_cpu(int(entry.name))
+            children.setdefault(parent, []).append(int(entry.name))
+    pids, todo = [], [process.pid]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    if server.pg_database:
+        pids += _pg_backend_pids(server.pg_database)
+    return sum(_proc_cpu(pid)[0] for pid in pids)
+
+
+class CpuMeter:
+    """`with CpuMeter(server) as cpu: ...` then cpu.seconds: server CPU used inside."""
+
+    def __init__(self, server: TestServer) -> None:
+        self.server = server
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def __enter__(self) -> "CpuMeter":
+        self._start = server_cpu_seconds(self.server)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = server_cpu_seconds(self.server) - self._start
