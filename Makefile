@@ -7,7 +7,7 @@ DATA ?= data
 SERVER_NAME ?= localhost
 PORT ?= 8008
 
-.PHONY: run test lint typecheck unit install clean sample
+.PHONY: run test lint typecheck unit install clean sample bench fonts
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || { echo "make: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -15,12 +15,25 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) fonts
 
-run: $(STAMP)
+# modules.watermark draws Chinese text: it needs a CJK font (docs/watermark.md). As root
+# with apt-get (Debian/Ubuntu, CI) it is installed when missing; elsewhere say what to do.
+CJK_FONTS := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+fonts:
+	@for f in $(CJK_FONTS); do test -f $$f && exit 0; done; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing the CJK font fonts-wqy-microhei"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei >/dev/null; }; \
+	else \
+		echo "make: no CJK font found; install fonts-wqy-microhei (or Noto CJK) as root, or set modules.watermark font_path"; exit 1; \
+	fi
+
+run: $(STAMP) fonts
 	@test -f $(DATA)/homeserver.yaml || $(PY) -m homeserver init --data-dir $(DATA) --server-name $(SERVER_NAME) --port $(PORT)
 	$(PY) -m homeserver run --data-dir $(DATA) --bootstrap-admin
 
@@ -31,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) fonts lint typecheck
 	$(PY) -m tests.run
 
 clean:
@@ -40,3 +53,12 @@ clean:
 # With `make run` going in another terminal: a 300-member sample organisation.
 sample: $(STAMP)
 	$(PY) -m homeserver load-sample --data-dir $(DATA)
+
+# Benchmarks, ours beside vanilla Synapse (benchmarks/README.md). The default is the quick
+# small-size set on SQLite: `make bench SCENARIOS="dm-latency soak" SIZE=bureau ENGINE=both`.
+SCENARIOS ?= quick
+SIZE ?= small
+ENGINE ?= sqlite
+BENCH_OUT ?= benchmarks/out
+bench: $(STAMP)
+	$(PY) -m benchmarks run $(SCENARIOS) --size $(SIZE) --engine $(ENGINE) --json $(BENCH_OUT)/results.json --plot $(BENCH_OUT)

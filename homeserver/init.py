@@ -25,6 +25,8 @@ SECRET_FILES = (
     "form_secret",
     "directory_secret",
     "accounts_secret",
+    "audit_key",
+    "media_key",
 )
 _HOSTNAME = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$"

@@ -1,0 +1,76 @@
+"""modules.watermark: viewer watermarks, the sharing policy and its server-side part.
+
+    modules:
+      - module: modules.watermark.WatermarkModule
+        config:
+          utc_offset_hours: 8
+
+Admins set where clients draw watermarks and which ways of sharing are allowed; clients
+read them (with the viewer's own text) from /_jwwx/client/v1/client_config; images and
+PDFs fetched through the watermarked media path carry the viewer's mark; forwarding a
+file out of its chat is refused while the policy forbids it.
+
+Config keys: modules/watermark/config.py. HTTP: modules/watermark/resources.py.
+docs/watermark.md.
+"""
+
+from typing import Any
+
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+from modules.watermark.config import WatermarkConfig
+from modules.watermark.media import WatermarkedMedia
+from modules.watermark.resources import (
+    ADMIN_PREFIX,
+    CONFIG_PREFIX,
+    MEDIA_PREFIX,
+    ClientConfigResource,
+    WatermarkAdminResource,
+    WatermarkMediaResource,
+)
+from modules.watermark.settings import SettingsCache, SharingSettings
+from modules.watermark.sharing import SharingRules
+
+
+class WatermarkModule:
+    def __init__(self, config: WatermarkConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.settings = SettingsCache(api)
+        self.runtime = ModuleRuntime(
+            api, "watermark", __name__, on_ready=self.settings.load
+        )
+        self.sharing = SharingRules(api, self.runtime, self.settings)
+        media = WatermarkedMedia(api, config, self.settings)
+        # Other modules (favourites, mail) ask sharing_policy() before they share.
+        registry.publish(api, "watermark", self)
+        api.register_third_party_rules_callbacks(
+            check_event_allowed=self.sharing.check_event_allowed
+        )
+        api.register_web_resource(
+            ADMIN_PREFIX, WatermarkAdminResource(api, self.runtime, self.settings)
+        )
+        api.register_web_resource(
+            CONFIG_PREFIX,
+            ClientConfigResource(api, config, self.runtime, self.settings),
+        )
+        api.register_web_resource(
+            MEDIA_PREFIX, WatermarkMediaResource(api, self.runtime, media)
+        )
+        api.looping_background_call(
+            self._reload,
+            config.settings_reload_seconds * 1000,
+            desc="jwwx_watermark_reload_settings",
+            run_on_all_instances=True,
+        )
+
+    def sharing_policy(self) -> SharingSettings:
+        return self.settings.current.sharing
+
+    async def _reload(self) -> None:
+        if self.runtime.is_ready:
+            await self.settings.load()
+
+    @staticmethod
+    def parse_config(config: Any) -> WatermarkConfig:
+        return WatermarkConfig.parse(config)
