@@ -12,6 +12,7 @@ from modules.common.synapse_compat import (
     deactivate_user,
     set_avatar_url,
     set_user_locked,
+    vacuum_analyze,
 )
 from modules.directory import bodies, errors
 from modules.directory.config import FIELD_CHOICES
@@ -19,6 +20,7 @@ from modules.directory.errors import DirectoryError
 from modules.directory.exporter import export_directory_xlsx
 from modules.directory.importer import parse_departments, parse_members, parse_tags
 from modules.directory.importing import (
+    DIRECTORY_TABLES,
     apply_departments_txn,
     apply_members_txn,
     apply_tags_txn,
@@ -332,6 +334,9 @@ class DirectoryAdmin:
             changed = report.pop("changed_userids")
             if report["job_id"] is not None:
                 self._provisioner.kick()
+            self._api.run_as_background_process(
+                "jwwx_dir_vacuum", vacuum_analyze, self._api, DIRECTORY_TABLES
+            )
             if changed:
                 self._api.run_as_background_process(
                     "jwwx_dir_sync_imported", self._sync_imported, changed

@@ -324,6 +324,7 @@ def apply_members_txn(
         [(*row, now, now) for row in new],
     )
     touched = [row[0] for row in changed] + [row[0] for row in new]
+    orders = {r.userid: r.sort_order for r in records}
     batch(
         txn,
         "DELETE FROM jwwx_dir_memberships WHERE userid = ?",
@@ -331,15 +332,16 @@ def apply_members_txn(
     )
     batch(
         txn,
-        "INSERT INTO jwwx_dir_memberships (userid, department_id, seq, sort_order, is_leader)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO jwwx_dir_memberships (userid, department_id, seq, sort_order, is_leader,"
+        " member_sort_order) VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (u, d, seq, o, leader)
+            (u, d, seq, o, leader, orders[u])
             for u in touched
             for seq, (d, o, leader) in enumerate(resolved[u])
         ],
     )
     names = {r.userid: r.name for r in records}
+    renamed_set = set(renamed)
     reindex = [row[0] for row in new] + renamed
     batch(
         txn,
@@ -348,12 +350,18 @@ def apply_members_txn(
     )
     batch(
         txn,
-        "INSERT INTO jwwx_dir_search_terms (term, rank, userid) VALUES (?, ?, ?)",
+        "INSERT INTO jwwx_dir_search_terms (term, rank, userid, sort_order)"
+        " VALUES (?, ?, ?, ?)",
         [
-            (term, rank, u)
+            (term, rank, u, orders[u])
             for u in reindex
             for term, rank in name_search_terms(names[u])
         ],
+    )
+    batch(
+        txn,
+        "UPDATE jwwx_dir_search_terms SET sort_order = ? WHERE userid = ?",
+        [(orders[row[0]], row[0]) for row in changed if row[0] not in renamed_set],
     )
     dept_store.recount_all_txn(txn)
     refresh_statistics_txn(txn)

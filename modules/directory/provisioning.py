@@ -15,7 +15,6 @@ from modules.common.storage import Txn
 from modules.common.synapse_compat import (
     SynapseError,
     await_foreign,
-    is_user_deactivated,
     reactivate_user,
     set_avatar_url,
     set_user_locked,
@@ -68,9 +67,12 @@ class Provisioner:
     async def _provision(self, account: PendingAccount) -> None:
         user_id = self._api.get_qualified_user_id(account.userid)
         try:
-            if await self._api.check_user_exists(user_id) is None:
+            # By exact id: check_user_exists compares lower(name), a scan of the
+            # users table on PostgreSQL (12 ms per account at 55,000 users).
+            existing = await self._api.get_userinfo_by_id(user_id)
+            if existing is None:
                 await self._api.register_user(account.userid, account.name)
-            elif await is_user_deactivated(self._api, user_id):
+            elif existing.is_deactivated:
                 # A member deleted earlier and imported again gets the account back.
                 await reactivate_user(self._api, user_id)
             if account.avatar:

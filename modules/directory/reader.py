@@ -97,12 +97,14 @@ class DirectoryReader:
         members: list[Member] = []
         member_total = 0
         if show_members and department_id is not None:
-            member_total = member_store.count_department_members_txn(
-                txn, department_id, viewer.visibility
+            member_total = (
+                member_store.count_all_department_members_txn(txn, department_id)
+                if viewer.admin
+                else parent.direct_count
             )
             if member_limit > 0:
                 members = member_store.list_department_members_txn(
-                    txn, department_id, viewer.visibility, member_limit, member_offset
+                    txn, department_id, viewer.admin, member_limit, member_offset
                 )
         next_offset = offset + len(page_departments) + len(members)
         total = len(children) + member_total
