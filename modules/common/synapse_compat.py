@@ -68,7 +68,8 @@ def _hs(api: Any) -> Any:
 
 
 async def set_user_locked(api: Any, user_id: str, locked: bool) -> None:
-    """Lock (no login, every request refused with M_USER_LOCKED) or unlock an account."""
+    """Lock (no login, every request refused with M_USER_LOCKED) or unlock an account.
+    The ModuleApi has no account locking."""
     await _hs(api).get_datastores().main.set_user_locked_status(user_id, locked)
     if locked:
         await _hs(api).get_auth_handler().delete_access_tokens_for_user(user_id)
@@ -107,7 +108,8 @@ async def set_avatar_url(api: Any, user_id: str, mxc: str) -> None:
 
 
 def has_own_password_txn(txn: Any, user_id: str) -> bool:
-    """True once Synapse holds a password hash for the user (one the officer chose)."""
+    """True once Synapse holds a password hash for the user (one the officer chose).
+    The ModuleApi does not say whether a user has a password."""
     txn.execute("SELECT password_hash FROM users WHERE name = ?", (user_id,))
     row = txn.fetchone()
     return bool(row and row[0])
@@ -217,6 +219,13 @@ def room_version_has_creator_power(version: str) -> bool:
 # attempt (failures included) with its IP and user agent, so two small wrappers are
 # installed on the process's own Auth and AuthHandler instances. They only observe and
 # may refuse with a SynapseError; they never change what Synapse does otherwise.
+# Why the ModuleApi does not do: account validity's is_user_expired gets only a user id
+# (no path, no body, also called for pushers); on_user_login comes after success only,
+# without device id, IP or user agent; password-auth-provider checkers see only their
+# own login types and never a failure. Both wrappers are installed from a module's
+# __init__, i.e. before Synapse builds its servlets, which look the method up on the
+# shared instance at each request. Tests: tests/modules/accounts (first login, lockout,
+# reauth when deleting a device).
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,8 @@ class RequestInfo:
 
 
 def current_request_info() -> RequestInfo | None:
+    """The ContextRequest Synapse keeps on the log context (validate_login gets no
+    request object); None outside a request."""
     from urllib.parse import urlsplit
 
     from synapse.logging.context import current_context
@@ -334,20 +345,21 @@ def add_login_hooks(api: Any, hooks: LoginHooks) -> None:
         registered = []
         original = handler.validate_login
 
+        # Synapse 1.163: validate_login(login_submission, ratelimit=False,
+        # is_reauth=False); callers pass the flags by keyword. Anything else is passed
+        # on unchanged, so a new parameter does not break logins.
         async def validate_login(
-            login_submission: dict[str, Any],
-            ratelimit: bool = False,
-            is_reauth: bool = False,
+            login_submission: dict[str, Any], *args: Any, **kwargs: Any
         ) -> tuple[str, Any]:
             attempt = LoginAttempt(
-                dict(login_submission), is_reauth, current_request_info()
+                dict(login_submission),
+                bool(kwargs.get("is_reauth", False)),
+                current_request_info(),
             )
             try:
                 for hook in registered:
                     await hook.before_login(attempt)
-                user_id, callback = await original(
-                    attempt.submission, ratelimit=ratelimit, is_reauth=is_reauth
-                )
+                user_id, callback = await original(attempt.submission, *args, **kwargs)
                 for hook in registered:
                     await hook.login_verified(attempt, user_id)
             except Exception as e:
@@ -372,20 +384,25 @@ def add_login_hooks(api: Any, hooks: LoginHooks) -> None:
 
 
 def login_error(message: str) -> SynapseError:
-    """The answer Synapse gives for a wrong user or password (403 M_FORBIDDEN)."""
+    """The answer Synapse gives for a wrong user or password (403 M_FORBIDDEN). It must
+    be Synapse's LoginError (not in the ModuleApi): user-interactive auth turns only
+    that into "try again" (401 with the flows)."""
     from synapse.api.errors import LoginError
 
     return LoginError(403, message, errcode=Codes.FORBIDDEN)
 
 
 async def delete_devices(api: Any, user_id: str, device_ids: list[str]) -> None:
-    """Sign devices out at once (their access tokens stop working: M_UNKNOWN_TOKEN)."""
+    """Sign devices out at once (their access tokens stop working: M_UNKNOWN_TOKEN), as
+    DELETE /_synapse/admin/v2/users/<user>/devices/<device> does. The ModuleApi can only
+    invalidate a token whose text it knows."""
     if device_ids:
         await _hs(api).get_device_handler().delete_devices(user_id, device_ids)
 
 
 async def clear_password_and_sign_out(api: Any, user_id: str) -> None:
-    """Forget the password the user chose and end every session (admin reset)."""
+    """Forget the password the user chose and end every session (admin reset). The
+    ModuleApi cannot set a password or end all of a user's sessions."""
     await _hs(api).get_datastores().main.user_set_password_hash(user_id, None)
     await _hs(api).get_auth_handler().delete_access_tokens_for_user(user_id)
 
@@ -393,7 +410,9 @@ async def clear_password_and_sign_out(api: Any, user_id: str) -> None:
 def devices_txn(
     txn: Any, user_id: str
 ) -> list[tuple[str, str | None, int | None, str | None, str | None]]:
-    """(device_id, display_name, last_seen, ip, user_agent) of the user's devices."""
+    """(device_id, display_name, last_seen, ip, user_agent) of the user's devices, read
+    inside our own transactions (the device-class limit needs them consistent with its
+    session rows); the ModuleApi has no device list."""
     txn.execute(
         "SELECT device_id, display_name, last_seen, ip, user_agent FROM devices"
         " WHERE user_id = ? AND NOT hidden ORDER BY device_id",
@@ -434,7 +453,8 @@ async def read_local_media(api: Any, media_id: str) -> bytes:
 async def verify_password(api: Any, user_id: str, password: str) -> str | None:
     """The canonical user id if `password` is the user's password (Synapse's hash or a
     password-auth-provider such as the directory's initial passwords), else None. Does
-    not count as a login attempt (the login hooks do not see it)."""
+    not count as a login attempt (the login hooks do not see it). The ModuleApi has no
+    password check; an auth checker of a module login type needs one."""
     from synapse.api.errors import LoginError
 
     handler = _hs(api).get_auth_handler()
@@ -506,7 +526,8 @@ async def delete_local_media(api: Any, media_ids: list[str]) -> int:
 
 async def send_server_notice(api: Any, user_id: str, text: str) -> bool:
     """A text message to the user's server-notices room (config `server_notices`);
-    False when server notices are not configured."""
+    False when server notices are not configured. The ModuleApi has no access to the
+    server-notices room (created on demand, one per user)."""
     manager = _hs(api).get_server_notices_manager()
     if not manager.is_enabled():
         return False
@@ -565,6 +586,24 @@ async def delete_local_media_before(api: Any, before_ts: int) -> int:
         .delete_old_local_media(before_ts=before_ts, keep_profiles=True)
     )
     return int(total)
+
+
+async def old_local_media_ids(api: Any, before_ts: int) -> list[str]:
+    """The local media that DELETE /_synapse/admin/v1/media/delete?before_ts= would
+    delete (avatars, quarantined and protected media kept), so a caller can spare some
+    (modules.groups keeps what favourites reference) before delete_local_media."""
+    ids = await (
+        _hs(api)
+        .get_datastores()
+        .main.get_local_media_ids(
+            before_ts,
+            0,
+            True,
+            include_quarantined_media=False,
+            include_protected_media=False,
+        )
+    )
+    return [str(media_id) for media_id in ids]
 
 
 # Audit archive (modules.audit): reading Synapse's event stream from its own tables,
@@ -755,7 +794,7 @@ async def read_media_into_memory(api: Any, media_id: str) -> bytes | None:
 # Multipart uploads (modules.openapi media/upload, as WeCom SDKs send it). Synapse 1.163
 # answers 415 to *every* multipart/form-data POST in SynapseRequest.requestReceived,
 # because Twisted would otherwise parse the whole form into memory (GHSA-rfq8-j7rh-8hf2).
-# For the listed path prefixes only, the Content-Type is set aside before that check
+# For the listed paths only, the Content-Type is set aside before that check
 # (so neither Synapse nor Twisted parses the form) and kept on the request for the
 # module, which parses the already size-capped body itself.
 
@@ -763,14 +802,15 @@ _MULTIPART_ATTR = "jwwx_multipart_content_type"
 _SET_ASIDE_TYPE = b"application/x-jwwx-form-data"
 
 
-def allow_multipart_posts(path_prefix: bytes) -> None:
-    """Let multipart/form-data POSTs under `path_prefix` reach the module resource;
-    multipart_content_type(request) then answers the original Content-Type."""
+def allow_multipart_posts(path: bytes) -> None:
+    """Let multipart/form-data POSTs to exactly `path` (any query string) reach the
+    module resource; multipart_content_type(request) then answers the original
+    Content-Type."""
     from synapse.http.site import SynapseRequest
 
-    prefixes: list[bytes] | None = getattr(SynapseRequest, "_jwwx_multipart", None)
-    if prefixes is None:
-        prefixes = []
+    paths: list[bytes] | None = getattr(SynapseRequest, "_jwwx_multipart", None)
+    if paths is None:
+        paths = []
         original = SynapseRequest.requestReceived
 
         def requestReceived(
@@ -781,16 +821,16 @@ def allow_multipart_posts(path_prefix: bytes) -> None:
                 command == b"POST"
                 and ctype
                 and b"multipart/form-data" in ctype[0].lower()
-                and any(path.startswith(p) for p in prefixes or ())
+                and path.split(b"?", 1)[0] in (paths or ())
             ):
                 setattr(self, _MULTIPART_ATTR, ctype[0].decode("latin-1"))
                 self.requestHeaders.setRawHeaders(b"content-type", [_SET_ASIDE_TYPE])
             original(self, command, path, version)
 
-        SynapseRequest._jwwx_multipart = prefixes  # type: ignore[attr-defined]
+        SynapseRequest._jwwx_multipart = paths  # type: ignore[attr-defined]
         SynapseRequest.requestReceived = requestReceived  # type: ignore[method-assign]
-    if path_prefix not in prefixes:
-        prefixes.append(path_prefix)
+    if path not in paths:
+        paths.append(path)
 
 
 def multipart_content_type(request: Any) -> str | None:
@@ -829,3 +869,27 @@ async def stream_local_media(
     await respond_with_responder(
         request, responder, info.content_type, info.length, info.upload_name
     )
+
+
+# A counter shared by all worker processes (modules.openapi's per-app rate limit), in the
+# Redis that Synapse's workers already use for replication. None without Redis: a single
+# process counts in memory.
+
+
+def shared_counter(
+    api: Any,
+) -> Callable[[str, int], Awaitable[int]] | None:
+    """incr(key, ttl_seconds) → the key's new value (the TTL is set on its first use),
+    on Synapse's own Redis connection; None when Redis is not configured."""
+    hs = _hs(api)
+    if not hs.config.redis.redis_enabled:
+        return None
+
+    async def incr(key: str, ttl_seconds: int) -> int:
+        connection = hs.get_outbound_redis_connection()
+        value = int(await make_deferred_yieldable(connection.incr(key)))
+        if value == 1:
+            await make_deferred_yieldable(connection.expire(key, ttl_seconds))
+        return value
+
+    return incr

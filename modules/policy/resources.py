@@ -11,6 +11,7 @@ nothing changes. Callers need admin rights (scope policy.keywords.read / .write)
 
 from typing import Any
 
+from modules.audit.hooks import record_admin_operation
 from modules.common.admin import require_admin
 from modules.common.errors import error
 from modules.common.resource import JsonResource, read_json_object
@@ -86,6 +87,7 @@ class KeywordsResource(JsonResource):
             raise error(400, Codes.MISSING_PARAM, "缺少 keywords 字段")
         keywords = validate_keywords(body["keywords"], self._config)
         await self._runtime.ready()
+        before = list(self._keywords.stored)
         version = await self.api.run_db_interaction(
             "jwwx_policy_replace_keywords",
             replace_keywords_txn,
@@ -94,4 +96,7 @@ class KeywordsResource(JsonResource):
             self.api.get_current_time_msec(),
         )
         self._keywords.install(version, keywords)
+        await record_admin_operation(
+            self.api, admin, "policy.keywords.replace", "keywords", before, keywords
+        )
         return 200, {"count": len(keywords), "version": version}

@@ -1,0 +1,62 @@
+"""modules.audit: the tamper-evident, SM4-encrypted audit archive, its export to the
+bureau's log system and the audit searches.
+
+    modules:
+      - module: modules.audit.AuditModule
+        config:
+          keys: {k1: /data/keys/audit_key}
+          current_key_id: k1
+          audit_admins: ["@auditor:example.org"]
+
+Records come from Synapse's event stream (archiver.py) and from hooks other modules call
+(service.py, `registry.lookup(api, "audit")`). Config: config.py. HTTP: resources.py.
+docs/audit.md.
+"""
+
+from typing import Any
+
+from modules.audit.archiver import Archiver
+from modules.audit.config import AuditConfig
+from modules.audit.exporter import PushExporters
+from modules.audit.resources import PREFIX, AuditResource
+from modules.audit.search import ArchiveReader
+from modules.audit.service import AuditService
+from modules.audit.usage import UsageRecorder
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import add_login_hooks
+
+
+class AuditModule:
+    def __init__(self, config: AuditConfig, api: Any) -> None:
+        self._config = config
+        self._api = api
+        self.runtime = ModuleRuntime(api, "audit", __name__)
+        self.archiver = Archiver(api, config, self.runtime)
+        self.service = AuditService(api, config, self.runtime, self.archiver)
+        self.reader = ArchiveReader(api, config)
+        self.exporters = PushExporters(api, config, self.runtime)
+        registry.publish(api, "audit", self.service)
+        add_login_hooks(api, UsageRecorder(self.service))
+        api.register_web_resource(
+            PREFIX,
+            AuditResource(
+                api, config, self.runtime, self.service, self.reader, self.exporters
+            ),
+        )
+        # The archiver and the exporters run on the one background-tasks instance.
+        api.looping_background_call(
+            self.archiver.tick,
+            config.poll_interval_seconds * 1000,
+            desc="jwwx_audit_archive",
+        )
+        if config.exporters:
+            api.looping_background_call(
+                self.exporters.tick,
+                config.poll_interval_seconds * 1000,
+                desc="jwwx_audit_export",
+            )
+
+    @staticmethod
+    def parse_config(config: Any) -> AuditConfig:
+        return AuditConfig.parse(config)

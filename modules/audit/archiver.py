@@ -1,0 +1,178 @@
+"""The archiver: Synapse's event stream and the hook inbox → the audit chain.
+
+Crash safety: the archive is a consumer of Synapse's own event stream with a durable
+cursor (jwwx_audit_head.stream_ordering). Each step reads the events after the cursor
+(never past the position up to which Synapse has persisted everything), hashes their
+media, and then in ONE transaction appends their records, the waiting inbox records,
+and moves the cursor. If the process dies anywhere before that commit, nothing of the
+step is kept and the next start repeats it from the same cursor; after the commit, the
+cursor is past those events. So every event is archived exactly once, and sending a
+message never waits for the archive.
+"""
+
+import logging
+from typing import Any
+
+from modules.audit import events, storage
+from modules.audit.config import AuditConfig
+from modules.audit.media import fingerprint
+from modules.audit.storage import Draft
+from modules.common.runtime import ModuleRuntime
+from modules.common.storage import Txn
+from modules.common.synapse_compat import (
+    StreamEvent,
+    local_media_rows_txn,
+    persisted_stream_ordering,
+    read_local_media,
+    stream_events_after_txn,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Archiver:
+    def __init__(self, api: Any, config: AuditConfig, runtime: ModuleRuntime) -> None:
+        self._api = api
+        self._config = config
+        self._runtime = runtime
+        self._busy = False
+
+    async def tick(self) -> None:
+        # A long catch-up (first start on a large history) spans many ticks.
+        if self._runtime.is_ready and not self._busy:
+            await self.catch_up()
+
+    async def catch_up(self) -> int:
+        """Archive until the cursor reaches the persisted stream position and the inbox
+        is empty; returns how many records were appended. One run at a time."""
+        while self._busy:
+            await self._api.sleep(0.02)
+        self._busy = True
+        total = 0
+        try:
+            while True:
+                appended, more = await self._step()
+                total += appended
+                if not more:
+                    return total
+        finally:
+            self._busy = False
+
+    async def _step(self) -> tuple[int, bool]:
+        limit = self._config.batch_size
+        upto = persisted_stream_ordering(self._api)
+        head = await self._api.run_db_interaction("jwwx_audit_head", storage.head_txn)
+        batch: list[StreamEvent] = []
+        if head.stream_ordering < upto:
+            batch = await self._api.run_db_interaction(
+                "jwwx_audit_events",
+                stream_events_after_txn,
+                head.stream_ordering,
+                upto,
+                limit,
+            )
+        new_stream = batch[-1].stream_ordering if len(batch) >= limit else upto
+        new_stream = max(new_stream, head.stream_ordering)
+        media = await self._media_of(batch)
+        inbox = await self._api.run_db_interaction(
+            "jwwx_audit_inbox", storage.inbox_txn, limit
+        )
+        if new_stream == head.stream_ordering and not inbox:
+            return 0, False
+        keys = self._config.keys
+        inbox_drafts = storage.open_inbox(keys, inbox)
+
+        def build(txn: Txn) -> list[Draft]:
+            return [self._draft_txn(txn, item, media) for item in batch]
+
+        appended = await self._api.run_db_interaction(
+            "jwwx_audit_archive",
+            storage.archive_txn,
+            head.stream_ordering,
+            new_stream,
+            build,
+            [row[0] for row in inbox],
+            inbox_drafts,
+            self._config.current_key_id,
+            self._config.current_key,
+        )
+        more = len(batch) >= limit or len(inbox) >= limit
+        return int(appended), more
+
+    def _draft_txn(
+        self, txn: Txn, item: StreamEvent, media: dict[str, list[dict[str, Any]]]
+    ) -> Draft:
+        # Room versions 3+ derive the event id from the hash; it is not in the JSON.
+        event = {**item.event, "event_id": item.event_id}
+        room_id = item.room_id
+        ts = event.get("origin_server_ts")
+        ts = ts if isinstance(ts, int) and not isinstance(ts, bool) else 0
+        is_group = storage.room_state_txn(txn, room_id, events.GROUP_TYPE) is not None
+        if "state_key" not in event:
+            found = media.get(item.event_id, [])
+            body = events.message_body(
+                event, storage.joined_txn(txn, room_id), is_group, found
+            )
+            return Draft("message", ts, body, has_media=bool(found))
+        event_type = str(event.get("type"))
+        state_key = str(event.get("state_key"))
+        previous = None
+        if event_type in events.TRACKED_STATE:
+            previous = storage.room_state_txn(txn, room_id, event_type)
+        was_joined = False
+        if event_type == "m.room.member":
+            was_joined = state_key in storage.joined_txn(txn, room_id)
+        body = events.group_body(event, previous, was_joined, is_group)
+        content = event.get("content")
+        content = content if isinstance(content, dict) else {}
+        if event_type == "m.room.member":
+            joined = content.get("membership") == "join"
+            storage.set_joined_txn(txn, room_id, state_key, joined)
+        elif event_type in events.TRACKED_STATE and state_key == "":
+            storage.set_room_state_txn(txn, room_id, event_type, content)
+        return Draft("group", ts, body)
+
+    async def _media_of(
+        self, batch: list[StreamEvent]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """event_id → media refs, with stored name/size and fingerprints for local
+        media up to hash_max_bytes (read from Synapse's media store)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        server_name = self._api.server_name
+        for item in batch:
+            if "state_key" in item.event:
+                continue
+            refs = events.media_refs(item.event)
+            for ref in refs:
+                media_id = events.local_media_id(ref["mxc"], server_name)
+                if media_id is not None:
+                    await self._describe_local(ref, media_id)
+            if refs:
+                found[item.event_id] = refs
+        return found
+
+    async def _describe_local(self, ref: dict[str, Any], media_id: str) -> None:
+        rows = await self._api.run_db_interaction(
+            "jwwx_audit_media_rows", local_media_rows_txn, [media_id]
+        )
+        row = rows.get(media_id)
+        if row is None:
+            ref["stored"] = False
+            return
+        upload_name, length, media_type, _quarantined = row
+        ref["stored"] = True
+        ref["upload_name"] = upload_name
+        ref["size"] = length if length is not None else ref.get("size")
+        ref["mimetype"] = ref.get("mimetype") or media_type
+        if length is None or length > self._config.hash_max_bytes:
+            return
+        try:
+            data = await read_local_media(self._api, media_id)
+        except Exception:
+            # Gone from disk (deleted meanwhile): archived without fingerprint.
+            logger.warning("audit: cannot read media %s for hashing", media_id)
+            return
+        print_ = await self._api.defer_to_thread(fingerprint, data)
+        ref["sha256"] = print_.sha256
+        if print_.phash is not None:
+            ref["phash"] = print_.phash

@@ -1,0 +1,198 @@
+"""Config of modules.audit (homeserver.yaml → modules → modules.audit.AuditModule).
+
+Keys:
+  keys (mapping key id → file path, required): SM4 keys of the archive. Each file holds
+      secret material (e.g. what `python -m homeserver init` writes to keys/audit_key);
+      the 16-byte SM4 key is derived from it with SM3. Keep old keys listed: records
+      carry the id of the key that sealed them.
+  current_key_id (string, required): the key that seals new records.
+  audit_admins (list of user ids, default []): who may search the archive and verify
+      the chain (审计管理员); the admin-roles issue replaces this list.
+  poll_interval_seconds (number ≥ 0.05, default 1): how often the archiver reads the
+      event stream and the hook inbox.
+  batch_size (int 1..5000, default 200): events archived per transaction.
+  hash_max_bytes (int ≥ 0, default 52428800): media up to this size are read and
+      hashed (SHA-256, and a perceptual hash for images) when archived; 0 disables.
+  phash_max_distance (int 0..64, default 10): Hamming distance up to which an image
+      counts as a near-duplicate in the image search.
+  search_max_records (int ≥ 100, default 100000): records one search decrypts at most;
+      a longer range answers with `complete: false` and where to continue.
+  exporters (list, default []): push exporters, each a mapping:
+      name (string, required, unique): also the durable cursor's name.
+      kinds (list of record kinds, default all).
+      syslog: {host, port}  RFC 5424 over TCP with octet-counting framing, or
+      http: {url}            HTTP POST of JSON lines (2xx = delivered).
+      batch_size (int, default 500), retry_initial_seconds (default 1),
+      retry_max_seconds (default 60), timeout_seconds (default 10).
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modules.common.config import ConfigReader
+from modules.common.gm import sm3
+from modules.common.synapse_compat import ConfigError
+
+MODULE = "modules.audit"
+KINDS = ("message", "group", "admin", "usage", "app", "audit")
+_USER_ID = re.compile(r"^@[^:\s]+:\S+$")
+_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_KEY_LABEL = b"jwwx-audit-sm4-key:"
+
+
+def derive_key(material: bytes) -> bytes:
+    """The 16-byte SM4 key of a key file (any length of secret material)."""
+    return sm3(_KEY_LABEL + material.strip())[:16]
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    name: str
+    kinds: tuple[str, ...]
+    syslog_host: str | None = None
+    syslog_port: int = 0
+    http_url: str | None = None
+    batch_size: int = 500
+    retry_initial_seconds: float = 1.0
+    retry_max_seconds: float = 60.0
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    keys: Mapping[str, bytes]
+    current_key_id: str
+    audit_admins: tuple[str, ...] = ()
+    poll_interval_seconds: float = 1.0
+    batch_size: int = 200
+    hash_max_bytes: int = 50 * 1024 * 1024
+    phash_max_distance: int = 10
+    search_max_records: int = 100_000
+    exporters: tuple[ExporterConfig, ...] = field(default=())
+
+    @property
+    def current_key(self) -> bytes:
+        return self.keys[self.current_key_id]
+
+    @staticmethod
+    def parse(raw: Any) -> "AuditConfig":
+        reader = ConfigReader(raw, MODULE)
+        keys = _parse_keys(reader.mapping_or_none("keys"))
+        current = reader.string("current_key_id", required=True)
+        if current not in keys:
+            raise ConfigError(
+                f"{MODULE}.current_key_id: {current!r} is not one of keys: "
+                + ", ".join(sorted(keys))
+            )
+        admins = tuple(reader.string_list("audit_admins"))
+        for index, user_id in enumerate(admins):
+            if not _USER_ID.match(user_id):
+                raise ConfigError(
+                    f"{MODULE}.audit_admins[{index}]: {user_id!r} is not a user id"
+                )
+        d = AuditConfig(keys={}, current_key_id="")
+        raw_exporters = reader._get("exporters", [])
+        config = AuditConfig(
+            keys=keys,
+            current_key_id=current,
+            audit_admins=admins,
+            poll_interval_seconds=reader.number(
+                "poll_interval_seconds", d.poll_interval_seconds, minimum=0.05
+            ),
+            batch_size=reader.integer(
+                "batch_size", d.batch_size, minimum=1, maximum=5000
+            ),
+            hash_max_bytes=reader.integer(
+                "hash_max_bytes", d.hash_max_bytes, minimum=0
+            ),
+            phash_max_distance=reader.integer(
+                "phash_max_distance", d.phash_max_distance, minimum=0, maximum=64
+            ),
+            search_max_records=reader.integer(
+                "search_max_records", d.search_max_records, minimum=100
+            ),
+            exporters=_parse_exporters(raw_exporters),
+        )
+        reader.finish()
+        return config
+
+
+def _parse_keys(raw: Mapping[str, Any] | None) -> dict[str, bytes]:
+    if not raw:
+        raise ConfigError(f"{MODULE}.keys: is required (key id → key file path)")
+    keys = {}
+    for key_id, path in raw.items():
+        where = f"{MODULE}.keys.{key_id}"
+        if not isinstance(key_id, str) or not _KEY_ID.match(key_id):
+            raise ConfigError(f"{where}: key ids are 1-32 of A-Z a-z 0-9 _ . -")
+        if not isinstance(path, str) or not path.strip():
+            raise ConfigError(f"{where}: must be a file path")
+        try:
+            material = Path(path).read_bytes()
+        except OSError as e:
+            raise ConfigError(f"{where}: cannot read {path}: {e.strerror}") from e
+        if len(material.strip()) < 16:
+            raise ConfigError(f"{where}: {path} holds fewer than 16 bytes of secret")
+        keys[key_id] = derive_key(material)
+    return keys
+
+
+def _parse_exporters(raw: Any) -> tuple[ExporterConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{MODULE}.exporters: must be a list")
+    out: list[ExporterConfig] = []
+    for index, item in enumerate(raw):
+        where = f"exporters[{index}]"
+        reader = ConfigReader(item, f"{MODULE}.{where}")
+        name = reader.string("name", required=True)
+        if any(e.name == name for e in out):
+            raise ConfigError(f"{MODULE}.{where}.name: {name!r} is used twice")
+        kinds = tuple(reader.string_list("kinds", KINDS))
+        for kind in kinds:
+            if kind not in KINDS:
+                raise ConfigError(
+                    f"{MODULE}.{where}.kinds: {kind!r} is not one of {', '.join(KINDS)}"
+                )
+        syslog = reader.mapping_or_none("syslog")
+        http = reader.mapping_or_none("http")
+        if (syslog is None) == (http is None):
+            raise ConfigError(f"{MODULE}.{where}: give exactly one of syslog, http")
+        host, port, url = None, 0, None
+        if syslog is not None:
+            target = ConfigReader(syslog, f"{MODULE}.{where}.syslog")
+            host = target.string("host", required=True)
+            port = target.integer("port", 0, minimum=1, maximum=65535)
+            target.finish()
+        if http is not None:
+            target = ConfigReader(http, f"{MODULE}.{where}.http")
+            url = target.string("url", required=True)
+            target.finish()
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{MODULE}.{where}.http.url: must be http(s)://")
+        d = ExporterConfig(name="", kinds=())
+        out.append(
+            ExporterConfig(
+                name=name,
+                kinds=kinds,
+                syslog_host=host,
+                syslog_port=port,
+                http_url=url,
+                batch_size=reader.integer(
+                    "batch_size", d.batch_size, minimum=1, maximum=10000
+                ),
+                retry_initial_seconds=reader.number(
+                    "retry_initial_seconds", d.retry_initial_seconds, minimum=0.05
+                ),
+                retry_max_seconds=reader.number(
+                    "retry_max_seconds", d.retry_max_seconds, minimum=0.05
+                ),
+                timeout_seconds=reader.number(
+                    "timeout_seconds", d.timeout_seconds, minimum=0.1
+                ),
+            )
+        )
+        reader.finish()
+    return tuple(out)

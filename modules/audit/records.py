@@ -1,0 +1,92 @@
+"""The archive's record format: canonical bytes, the SM3 hash chain and SM4 sealing.
+
+A record is (seq, kind, ts, body). Its canonical bytes are the UTF-8 of canonical JSON
+(sorted keys, no spaces) of {"seq", "kind", "ts", "body"}; its hash is
+SM3(previous record's hash || canonical bytes), the first record chaining to GENESIS.
+The hash covers the plaintext, so rebuilding the chain after deleting or changing a
+record needs the SM4 key as well as database access. The stored payload is
+base64(sm4_seal(key, canonical JSON of body)) with the key's id beside it, so a key can
+be retired from sealing while older records stay readable with it.
+"""
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from modules.common.gm import GmError, sm3, sm4_open, sm4_seal
+
+GENESIS = "0" * 64
+
+
+class RecordError(ValueError):
+    """A stored record that cannot be opened (unknown key id, failed verification)."""
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def record_bytes(seq: int, kind: str, ts: int, body: Mapping[str, Any]) -> bytes:
+    return canonical_json({"seq": seq, "kind": kind, "ts": ts, "body": body})
+
+
+def chain_hash(prev_hash: str, seq: int, kind: str, ts: int, body: Any) -> str:
+    return sm3(bytes.fromhex(prev_hash) + record_bytes(seq, kind, ts, body)).hex()
+
+
+def seal_body(key: bytes, body: Mapping[str, Any]) -> str:
+    return base64.b64encode(sm4_seal(key, canonical_json(body))).decode("ascii")
+
+
+def open_body(keys: Mapping[str, bytes], key_id: str, payload: str) -> dict[str, Any]:
+    key = keys.get(key_id)
+    if key is None:
+        raise RecordError(f"unknown key id {key_id!r}")
+    try:
+        plain = sm4_open(key, base64.b64decode(payload.encode("ascii")))
+    except (GmError, ValueError) as e:
+        raise RecordError(str(e)) from e
+    body = json.loads(plain.decode("utf-8"))
+    if not isinstance(body, dict):
+        raise RecordError("record body is not an object")
+    return body
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A row of jwwx_audit_records, still sealed."""
+
+    seq: int
+    kind: str
+    ts: int
+    key_id: str
+    payload: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    kind: str
+    ts: int
+    hash: str
+    body: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "kind": self.kind,
+            "ts": self.ts,
+            "hash": self.hash,
+            "record": self.body,
+        }
+
+
+def open_record(keys: Mapping[str, bytes], row: StoredRecord) -> Record:
+    return Record(
+        row.seq, row.kind, row.ts, row.hash, open_body(keys, row.key_id, row.payload)
+    )

@@ -1,0 +1,139 @@
+"""What other modules call: `registry.lookup(api, "audit")` returns an AuditService.
+
+    audit = registry.lookup(api, "audit")
+    await audit.record_admin_operation(actor, "policy.keywords.replace", target,
+                                       before, after)
+    await audit.record_app_message(app_id, sender, targets, content, msgid=...)
+    await audit.record_app_read(app_id, msgid, user_id)
+    await audit.record_usage(user_id, "login", platform=..., client_version=..., ...)
+
+Each call seals the record with the current SM4 key and stores it in the inbox in one
+small insert; the archiver appends it to the chain within poll_interval_seconds. The
+call returns once the record is durable, so a caller that awaits it before answering
+cannot lose it. Values must be JSON-serialisable.
+"""
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from modules.audit import storage
+from modules.audit.archiver import Archiver
+from modules.audit.config import AuditConfig
+from modules.audit.records import seal_body
+from modules.common.runtime import ModuleRuntime
+
+
+class AuditService:
+    def __init__(
+        self,
+        api: Any,
+        config: AuditConfig,
+        runtime: ModuleRuntime,
+        archiver: Archiver,
+    ) -> None:
+        self._api = api
+        self._config = config
+        self._runtime = runtime
+        self._archiver = archiver
+
+    async def record(self, kind: str, body: Mapping[str, Any]) -> None:
+        """Store one record of `kind` (admin, usage, app, audit) durably."""
+        await self._runtime.ready()
+        now = self._api.get_current_time_msec()
+        record_id = f"{now:015d}-{secrets.token_hex(8)}"
+        payload = seal_body(self._config.current_key, dict(body))
+        await self._api.run_db_interaction(
+            "jwwx_audit_inbox_add",
+            storage.inbox_add_txn,
+            record_id,
+            kind,
+            now,
+            self._config.current_key_id,
+            payload,
+        )
+
+    async def record_admin_operation(
+        self,
+        actor: str,
+        action: str,
+        target: str | None,
+        before: Any = None,
+        after: Any = None,
+        **detail: Any,
+    ) -> None:
+        """An admin changed something: who, what (a dotted action name such as
+        "policy.keywords.replace"), on what, and the value before and after."""
+        await self.record(
+            "admin",
+            {
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "before": before,
+                "after": after,
+                "detail": detail,
+            },
+        )
+
+    async def record_usage(
+        self,
+        user_id: str,
+        action: str,
+        *,
+        platform: str | None = None,
+        client_version: str | None = None,
+        device_id: str | None = None,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        result: str = "ok",
+    ) -> None:
+        """Usage: logins (and failed attempts), the platform and client version."""
+        await self.record(
+            "usage",
+            {
+                "user_id": user_id,
+                "action": action,
+                "platform": platform,
+                "client_version": client_version,
+                "device_id": device_id,
+                "ip": ip,
+                "user_agent": user_agent,
+                "result": result,
+            },
+        )
+
+    async def record_app_message(
+        self,
+        app_id: str,
+        sender: str | None,
+        targets: Mapping[str, Any],
+        content: Any,
+        msgid: str | None = None,
+    ) -> None:
+        """An app/push message: the sending app, who sent it, the target range (users,
+        departments, tags as the API got them) and the content."""
+        await self.record(
+            "app",
+            {
+                "event": "message",
+                "app_id": app_id,
+                "sender": sender,
+                "targets": dict(targets),
+                "content": content,
+                "msgid": msgid,
+            },
+        )
+
+    async def record_app_read(self, app_id: str, msgid: str, user_id: str) -> None:
+        """Someone read an app/push message."""
+        await self.record(
+            "app",
+            {"event": "read", "app_id": app_id, "msgid": msgid, "user_id": user_id},
+        )
+
+    async def archive_burned_message(self, event_json: str) -> None:
+        """modules.burn's hook, called before a burn-after-read message is purged: the
+        message is already in the event stream, so archiving up to now keeps it."""
+        await self._runtime.ready()
+        await self._archiver.catch_up()
