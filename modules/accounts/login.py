@@ -6,7 +6,8 @@ for re-authentication in user-interactive auth, with the client's IP and user ag
 
 - before the check: m.id.phone (and the legacy msisdn forms) becomes the directory
   member's user id; a locked account or IP address is refused (403 CN_JWWX_LOGIN_LOCKED)
-  without checking the password; oversized identifiers are refused (400 M_INVALID_PARAM);
+  without checking the password; oversized identifiers, device ids, codes and
+  passwords are refused (400 M_INVALID_PARAM) before anything is counted or logged;
 - a wrong password counts towards the account's and the IP address's lock;
 - every attempt that names someone is written to the login log; bad requests (400) are
   answered by Synapse and change nothing;
@@ -22,7 +23,7 @@ from typing import Any
 from modules.accounts import directory_link, storage
 from modules.accounts.config import PLATFORMS, AccountsConfig
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
-from modules.accounts.mfa import Mfa, totp_enabled_txn
+from modules.accounts.mfa import Mfa, bound_device_txn, totp_enabled_txn
 from modules.accounts.platform import classify
 from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
 from modules.common.runtime import ModuleRuntime
@@ -38,7 +39,8 @@ from modules.common.synapse_compat import (
 
 logger = logging.getLogger(__name__)
 
-MAX_IDENTIFIER = 255
+MAX_IDENTIFIER = 255  # also for device ids and second-factor codes
+MAX_PASSWORD = 512  # the password policy allows at most 512 (bcrypt reads 72 bytes)
 WRONG_CREDENTIALS = "账号或密码错误"
 PLATFORM_FIELD = "cn.jwwx.platform"
 BEIJING = timezone(timedelta(hours=8))
@@ -107,7 +109,11 @@ class LoginGuard:
             body.get(k) for k in ("user", "address", "medium", "type", "device_id")
         ]
         values += list(identifier.values())
-        if any(_too_long(v) for v in values):
+        values.append(body.get("code"))
+        password = body.get("password")
+        if any(_too_long(v) for v in values) or (
+            isinstance(password, str) and len(password) > MAX_PASSWORD
+        ):
             attempt.state["bad"] = True
             raise error(400, Codes.INVALID_PARAM, "登录参数过长")
         attempt.state["login_type"] = body.get("type")
@@ -293,16 +299,25 @@ class LoginGuard:
             and not attempt.reauth
             and attempt.submission.get("type") == "m.login.password"
         )
+        # A device key bound to a device logs in that device only.
+        check_binding = (
+            not attempt.reauth and attempt.submission.get("type") == MFA_LOGIN_TYPE
+        )
+        device_id = attempt.submission.get("device_id")
         result = "ok" if attempt.reauth else "verified"
 
-        def write_txn(txn: Any) -> int | None:
+        def write_txn(txn: Any) -> tuple[str, Any]:
             if check_mfa and totp_enabled_txn(txn, user_id):
-                return None
+                return "mfa_required", None
+            if check_binding:
+                bound = bound_device_txn(txn, user_id, attempt.submission.get("code"))
+                if bound is not None and bound != device_id:
+                    return "other_device", bound
             storage.clear_failures_txn(txn, storage.USER, user_id)
-            return storage.add_log_txn(txn, self._entry(attempt, result))
+            return "ok", storage.add_log_txn(txn, self._entry(attempt, result))
 
-        log_id = await self._db("login_verified", write_txn)
-        if log_id is None:
+        outcome, value = await self._db("login_verified", write_txn)
+        if outcome == "mfa_required":
             # The password was right, but this account logs in with a second factor.
             raise error(
                 403,
@@ -310,7 +325,10 @@ class LoginGuard:
                 "该账号已启用双因素认证，请使用密码加动态验证码登录",
                 **{"cn.jwwx.login_type": MFA_LOGIN_TYPE},
             )
-        attempt.state["log_id"] = log_id
+        if outcome == "other_device":
+            # Counted as a wrong credential: the key was used on another device.
+            raise login_error(f"该设备密钥只能用于设备 {value}（登录时须带 device_id）")
+        attempt.state["log_id"] = value
 
     async def session_created(
         self, attempt: LoginAttempt, user_id: str, device_id: str | None

@@ -7,8 +7,9 @@
   `identifier`, `password` and `code` (a TOTP code or a recovery code). A user with TOTP on
   who logs in with plain m.login.password gets 403 CN_JWWX_MFA_REQUIRED.
 - Device keys: an admin issues a key for one of the user's devices (shown once, kept as
-  HMAC-SM3); the device sends it as `code`. A user with TOTP on or an active device key
-  needs the second factor at every login.
+  HMAC-SM3), optionally bound to a Matrix device id (then it logs in only that device,
+  checked by LoginGuard.login_verified); the device sends it as `code`. A user with TOTP
+  on or an active device key needs the second factor at every login.
 - Policy (`mfa.required_for`): none, all, admins or departments (with their
   sub-departments). A user the policy covers who has not enrolled yet can log in with the
   password, and is then held by the request check (403 CN_JWWX_MFA_ENROLMENT_REQUIRED)
@@ -79,7 +80,7 @@ class Mfa:
     # Device keys (issued by admins).
 
     async def issue_device_key(
-        self, user_id: str, label: str, admin: str
+        self, user_id: str, label: str, admin: str, device_id: str | None = None
     ) -> dict[str, Any]:
         key_id = secrets.token_hex(4).upper()
         secret = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(32))
@@ -94,8 +95,15 @@ class Mfa:
             self._code_mac(user_id, secret),
             admin,
             now,
+            device_id,
         )
-        return {"key_id": key_id, "key": key, "label": label, "created_ts": now}
+        return {
+            "key_id": key_id,
+            "key": key,
+            "label": label,
+            "device_id": device_id,
+            "created_ts": now,
+        }
 
     async def device_keys(self, user_id: str) -> list[dict[str, Any]]:
         return list(await self._db("device_keys", _device_keys_txn, user_id))
@@ -109,10 +117,10 @@ class Mfa:
         )
 
     async def _check_device_key(self, user_id: str, code: str) -> bool:
-        parts = code.strip().split("-")
-        if len(parts) != 3 or f"{parts[0].upper()}-" != DEVICE_KEY_PREFIX:
+        parts = _device_key_parts(code)
+        if parts is None:
             return False
-        key_id, secret = parts[1].upper(), parts[2].upper()
+        key_id, secret = parts
         mac = self._code_mac(user_id, secret)
         now = int(self._api.get_current_time_msec())
         return bool(
@@ -128,6 +136,8 @@ class Mfa:
         if mode == "all":
             return True
         if mode == "admins":
+            # Synapse server admins, as modules.common.admin decides today; when admin
+            # roles land, role holders belong here too.
             return bool(await self._api.is_user_admin(user_id))
         userid = user_id[1:].split(":", 1)[0]
         if directory_link.directory_key(self._api) is None:
@@ -180,6 +190,10 @@ class Mfa:
             return False
         await self._db("totp_delete", _delete_txn, user_id)
         return True
+
+    async def reset(self, user_id: str) -> bool:
+        """Admin: forget the user's authenticator and recovery codes (both lost)."""
+        return bool(await self._db("totp_reset", _delete_txn, user_id))
 
     async def recovery_codes_left(self, user_id: str) -> int:
         return int(await self._db("recovery_left", _recovery_left_txn, user_id))
@@ -242,6 +256,28 @@ class Mfa:
         return canonical, None
 
 
+def _device_key_parts(code: str) -> tuple[str, str] | None:
+    """(key_id, secret) of a device key "JWK-<key_id>-<secret>", else None."""
+    parts = code.strip().split("-")
+    if len(parts) != 3 or f"{parts[0].upper()}-" != DEVICE_KEY_PREFIX:
+        return None
+    return parts[1].upper(), parts[2].upper()
+
+
+def bound_device_txn(txn: Txn, user_id: str, code: Any) -> str | None:
+    """The device id a device key sent as `code` is bound to (None: any device, or
+    `code` is not a device key)."""
+    parts = _device_key_parts(code) if isinstance(code, str) else None
+    if parts is None:
+        return None
+    txn.execute(
+        "SELECT device_id FROM jwwx_acc_device_keys WHERE user_id = ? AND key_id = ?",
+        (user_id, parts[0]),
+    )
+    row = txn.fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def _totp_txn(txn: Txn, user_id: str) -> tuple[str, int | None] | None:
     txn.execute(
         "SELECT sealed_secret, confirmed_ts FROM jwwx_acc_totp WHERE user_id = ?",
@@ -264,22 +300,38 @@ def totp_enabled_txn(txn: Txn, user_id: str) -> bool:
 
 
 def _add_device_key_txn(
-    txn: Txn, key_id: str, user_id: str, label: str, mac: str, admin: str, now: int
+    txn: Txn,
+    key_id: str,
+    user_id: str,
+    label: str,
+    mac: str,
+    admin: str,
+    now: int,
+    device_id: str | None,
 ) -> None:
     txn.execute(
         "INSERT INTO jwwx_acc_device_keys (key_id, user_id, label, key_mac, created_by,"
-        " created_ts) VALUES (?, ?, ?, ?, ?, ?)",
-        (key_id, user_id, label, mac, admin, now),
+        " created_ts, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key_id, user_id, label, mac, admin, now, device_id),
     )
 
 
 def _device_keys_txn(txn: Txn, user_id: str) -> list[dict[str, Any]]:
     txn.execute(
-        "SELECT key_id, label, created_by, created_ts, last_used_ts, revoked_ts"
-        " FROM jwwx_acc_device_keys WHERE user_id = ? ORDER BY created_ts, key_id",
+        "SELECT key_id, label, device_id, created_by, created_ts, last_used_ts,"
+        " revoked_ts FROM jwwx_acc_device_keys WHERE user_id = ?"
+        " ORDER BY created_ts, key_id",
         (user_id,),
     )
-    keys = ("key_id", "label", "created_by", "created_ts", "last_used_ts", "revoked_ts")
+    keys = (
+        "key_id",
+        "label",
+        "device_id",
+        "created_by",
+        "created_ts",
+        "last_used_ts",
+        "revoked_ts",
+    )
     return [dict(zip(keys, row, strict=True)) for row in txn.fetchall()]
 
 
@@ -289,7 +341,7 @@ def _revoke_device_key_txn(txn: Txn, user_id: str, key_id: str, now: int) -> boo
         " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
         (now, user_id, key_id),
     )
-    return bool(txn.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(txn.rowcount == 1)
 
 
 def _use_device_key_txn(
@@ -335,9 +387,12 @@ def _confirm_txn(txn: Txn, user_id: str, macs: list[str], now: int) -> None:
     )
 
 
-def _delete_txn(txn: Txn, user_id: str) -> None:
+def _delete_txn(txn: Txn, user_id: str) -> bool:
+    """Forget the authenticator and recovery codes; True if there was one."""
     txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
+    existed = bool(txn.rowcount)
     txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
+    return existed
 
 
 def _use_counter_txn(txn: Txn, user_id: str, counter: int) -> bool:
@@ -345,7 +400,7 @@ def _use_counter_txn(txn: Txn, user_id: str, counter: int) -> bool:
         "UPDATE jwwx_acc_totp SET last_counter = ? WHERE user_id = ? AND last_counter < ?",
         (counter, user_id, counter),
     )
-    return bool(txn.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(txn.rowcount == 1)
 
 
 def _use_recovery_txn(txn: Txn, user_id: str, mac: str, now: int) -> bool:
@@ -354,7 +409,7 @@ def _use_recovery_txn(txn: Txn, user_id: str, mac: str, now: int) -> bool:
         " WHERE user_id = ? AND code_mac = ? AND used_ts IS NULL",
         (now, user_id, mac),
     )
-    return bool(txn.rowcount == 1)  # type: ignore[attr-defined]
+    return bool(txn.rowcount == 1)
 
 
 def _recovery_left_txn(txn: Txn, user_id: str) -> int:

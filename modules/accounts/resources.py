@@ -6,7 +6,8 @@ GET    password_policy                     the rules a new password must satisfy
 GET    mfa                                 {totp_enabled, required, recovery_codes_left, device_keys, ...}
 POST   mfa/totp                            start enrolment: {secret, otpauth_uri, qr_png_base64}
 POST   mfa/totp/confirm  {code}            turn TOTP on; {recovery_codes} (shown once)
-DELETE mfa/totp          {code}            turn TOTP off (a current code or a recovery code)
+DELETE mfa/totp          {code}            turn TOTP off (a current code or a recovery code);
+                                           refused while the MFA policy covers the user
 
 Admin (scope "accounts"), /_jwwx/admin/v1/accounts/:
 GET    users/{user}                        must_change_password, lock, sessions
@@ -22,9 +23,11 @@ GET    alerts?user_id=&from=&limit=        logins from a new network range or cl
 POST   users/{user}/password_reset {sms?}  new initial password (directory members): shown once,
                                            e-mailed by the directory, sent by SMS (sms.py)
 POST   users/{user}/disable · enable       lock the account (signed out everywhere) / unlock
-POST   users/{user}/device_keys {label}    issue a device key (second factor), shown once
+POST   users/{user}/device_keys {label, device_id?}  issue a device key (second factor),
+                                           shown once; with device_id it logs in that device only
 GET    users/{user}/device_keys            the user's device keys (no secrets)
 DELETE users/{user}/device_keys/{key_id}   revoke one
+DELETE users/{user}/mfa                    forget the user's authenticator and recovery codes
 {user} is the userid or the full Matrix user id.
 """
 
@@ -51,6 +54,7 @@ CLIENT_PREFIX = "/_jwwx/client/v1/accounts"
 ADMIN_PREFIX = "/_jwwx/admin/v1/accounts"
 SCOPE = "accounts"
 _LOCALPART = re.compile(r"^[a-z0-9._=/+-]{1,255}$")
+_DEVICE_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def _not_found(what: str) -> Any:
@@ -119,7 +123,15 @@ class AccountsClientResource(Router):
 
     async def mfa_disable(self, request: Any) -> tuple[int, Any]:
         user_id = await self._mfa_user(request)
-        if not await self._mfa.disable(user_id, self._code(request)):
+        code = self._code(request)
+        if await self._mfa.required_for(user_id):
+            # Else a covered officer could drop the second factor for good.
+            raise error(
+                403,
+                Codes.FORBIDDEN,
+                "按安全策略该账号须使用双因素认证，不能停用；更换手机请联系管理员重置",
+            )
+        if not await self._mfa.disable(user_id, code):
             raise error(403, Codes.FORBIDDEN, "验证码错误或已使用")
         return 200, {}
 
@@ -171,6 +183,7 @@ class AccountsAdminResource(Router):
         r("POST", "users/{user}/device_keys", self.issue_device_key)
         r("GET", "users/{user}/device_keys", self.list_device_keys)
         r("DELETE", "users/{user}/device_keys/{key_id}", self.revoke_device_key)
+        r("DELETE", "users/{user}/mfa", self.reset_mfa)
 
     async def _admin(self, request: Any) -> str:
         admin = await require_admin(self.api, request, SCOPE)
@@ -438,13 +451,22 @@ class AccountsAdminResource(Router):
         admin = await self._admin(request)
         if not self._mfa.available:
             raise error(403, Codes.FORBIDDEN, "服务器未启用双因素认证")
-        label = read_json_object(request).get("label")
+        body = read_json_object(request)
+        label, device_id = body.get("label"), body.get("device_id")
         if not isinstance(label, str) or not label.strip() or len(label) > 64:
             raise error(
                 400, Codes.INVALID_PARAM, "请填写设备名称（label，不超过 64 个字符）"
             )
+        if device_id is not None and (
+            not isinstance(device_id, str) or not _DEVICE_ID.match(device_id)
+        ):
+            raise error(
+                400, Codes.INVALID_PARAM, "device_id 须为 1–255 个可见字符（可省略）"
+            )
         user_id = await self._existing(user)
-        issued = await self._mfa.issue_device_key(user_id, label.strip(), admin)
+        issued = await self._mfa.issue_device_key(
+            user_id, label.strip(), admin, device_id
+        )
         await self._admin_log(user_id, admin, "device_key_issued", issued["key_id"])
         return 200, {"user_id": user_id, **issued}
 
@@ -462,3 +484,12 @@ class AccountsAdminResource(Router):
             raise _not_found(f"设备密钥 {key_id} 不存在或已吊销")
         await self._admin_log(user_id, admin, "device_key_revoked", key_id)
         return 200, {"user_id": user_id, "key_id": key_id, "revoked": True}
+
+    async def reset_mfa(self, request: Any, user: str) -> tuple[int, Any]:
+        """The officer lost the authenticator and the recovery codes."""
+        admin = await self._admin(request)
+        user_id = await self._existing(user)
+        if not await self._mfa.reset(user_id):
+            raise _not_found(f"账号 {user} 未绑定动态验证码")
+        await self._admin_log(user_id, admin, "mfa_reset")
+        return 200, {"user_id": user_id, "reset": True}

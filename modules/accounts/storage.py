@@ -79,22 +79,36 @@ def list_log_txn(
     txn: Txn, filters: dict[str, str], before_id: int | None, limit: int
 ) -> list[dict[str, Any]]:
     """Newest first; `before_id` pages on (the last id of the previous page)."""
-    where: list[str] = []
-    args: list[Any] = []
-    for column in ("user_id", "ip", "result", "kind", "device_id"):
-        if column in filters:
-            where.append(f"{column} = ?")
-            args.append(filters[column])
+    equals: dict[str, Any] = {
+        column: filters[column]
+        for column in ("user_id", "ip", "result", "kind", "device_id")
+        if column in filters
+    }
+    return _newest_first_txn(
+        txn, "jwwx_acc_login_log", LOG_COLUMNS, equals, before_id, limit
+    )
+
+
+def _newest_first_txn(
+    txn: Txn,
+    table: str,
+    columns: tuple[str, ...],
+    equals: dict[str, Any],
+    before_id: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """One page of rows by descending id; `equals` names trusted column names only."""
+    where = [f"{column} = ?" for column in equals]
+    args: list[Any] = list(equals.values())
     if before_id is not None:
         where.append("id < ?")
         args.append(before_id)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     txn.execute(
-        f"SELECT {', '.join(LOG_COLUMNS)} FROM jwwx_acc_login_log {clause}"
-        " ORDER BY id DESC LIMIT ?",
+        f"SELECT {', '.join(columns)} FROM {table} {clause} ORDER BY id DESC LIMIT ?",
         (*args, limit),
     )
-    return [dict(zip(LOG_COLUMNS, row, strict=True)) for row in txn.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in txn.fetchall()]
 
 
 def prune_log_txn(txn: Txn, older_than_ts: int) -> None:
@@ -274,21 +288,10 @@ def mark_alert_notified_txn(txn: Txn, alert_id: int) -> None:
 def list_alerts_txn(
     txn: Txn, user_id: str | None, before_id: int | None, limit: int
 ) -> list[dict[str, Any]]:
-    where: list[str] = []
-    args: list[Any] = []
-    if user_id is not None:
-        where.append("user_id = ?")
-        args.append(user_id)
-    if before_id is not None:
-        where.append("id < ?")
-        args.append(before_id)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    txn.execute(
-        f"SELECT {', '.join(ALERT_COLUMNS)} FROM jwwx_acc_alerts {clause}"
-        " ORDER BY id DESC LIMIT ?",
-        (*args, limit),
+    equals: dict[str, Any] = {} if user_id is None else {"user_id": user_id}
+    rows = _newest_first_txn(
+        txn, "jwwx_acc_alerts", ALERT_COLUMNS, equals, before_id, limit
     )
-    rows = [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in txn.fetchall()]
     for row in rows:
         row["reasons"] = row["reasons"].split(",")
         row["notified"] = bool(row["notified"])

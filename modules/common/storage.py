@@ -1,5 +1,6 @@
 """Storage helpers shared by the modules' storage.py files."""
 
+import unicodedata
 from typing import Any, Protocol
 
 
@@ -12,9 +13,31 @@ class Txn(Protocol):
     def execute_batch(self, sql: str, rows: Any) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
+    @property
+    def rowcount(self) -> int: ...
 
 
 def batch(txn: Txn, sql: str, rows: list[Any]) -> None:
     """Run one statement for many rows with as few round trips as the engine allows."""
     if rows:
         txn.execute_batch(sql, rows)
+
+
+def delete_rows_txn(txn: Txn, table: str, keys: dict[str, Any]) -> bool:
+    """DELETE the rows of `table` matching every key (a constant table name and
+    column names, values as `?` arguments); True when a row was there."""
+    where = " AND ".join(f"{column} = ?" for column in keys)
+    txn.execute(f"DELETE FROM {table} WHERE {where}", tuple(keys.values()))  # noqa: S608
+    return bool(txn.rowcount > 0)
+
+
+def fold(text: str) -> str:
+    """Text as searches compare it: NFKC (full-width → half-width) and case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def like_contains(term: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching `term` anywhere, its %, _ and \\
+    taken literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -893,3 +893,11 @@ def shared_counter(
         return value
 
     return incr
+
+
+def keyed_lock(api: Any, name: str) -> Callable[[str], Any]:
+    """lock(key) → an async context manager letting one holder per key at a time in
+    this process (Synapse's Linearizer), e.g. around read-modify-write account data."""
+    from synapse.util.async_helpers import Linearizer
+
+    return Linearizer(name, clock=_hs(api).get_clock()).queue

@@ -1,0 +1,156 @@
+"""modules.accounts SQL on real SQLite and PostgreSQL databases, with made-up clocks:
+lock expiry and windows (no waiting), lock release, log paging and pruning."""
+
+import sqlite3
+from typing import Any
+
+from twisted.trial import unittest
+
+from modules.accounts import storage
+from modules.accounts.mfa import bound_device_txn
+from modules.common.dbapi import run_in_transaction
+from modules.common.migrations import apply_migrations_txn, package_schema_files
+from tests.harness import postgres
+
+MINUTE = 60_000
+USER = "@zhangsan:test"
+
+
+def entry(ts: int, result: str, user_id: str = USER) -> storage.LogEntry:
+    return storage.LogEntry(
+        ts=ts,
+        kind="login",
+        user_id=user_id,
+        identifier="zhangsan",
+        login_type="m.login.password",
+        ip="10.0.0.1",
+        device_id=None,
+        user_agent="test",
+        platform="other",
+        result=result,
+    )
+
+
+class StorageTests:
+    engine = "sqlite"
+    conn: Any
+
+    def db(self, fn: Any, *args: Any) -> Any:
+        return run_in_transaction(self.conn, self.engine, fn, *args)
+
+    def prepare(self) -> None:
+        files = package_schema_files("modules.accounts")
+        self.db(apply_migrations_txn, "modules.accounts", files)
+
+    def failure(self, now: int, lock_minutes: int = 30) -> bool:
+        """One wrong password: 5 within 15 minutes lock for `lock_minutes`."""
+        return bool(
+            self.db(
+                storage.count_failure_txn,
+                storage.USER,
+                USER,
+                now,
+                15 * MINUTE,
+                5,
+                lock_minutes * MINUTE,
+            )
+        )
+
+    def lock(self, now: int) -> int | None:
+        result = self.db(storage.lock_of_txn, storage.USER, USER, now)
+        return None if result is None else int(result)
+
+    def test_lock_after_n_failures_expires_by_itself(self) -> None:
+        t0 = 1_000_000_000
+        self.assertEqual([self.failure(t0 + i) for i in range(4)], [False] * 4)
+        self.assertIsNone(self.lock(t0 + 5))
+        self.assertTrue(self.failure(t0 + 10))
+        self.assertEqual(self.lock(t0 + 11), t0 + 10 + 30 * MINUTE)
+        locks = self.db(storage.list_locks_txn, t0 + 11, 10)
+        self.assertEqual(
+            [(x["scope"], x["subject"], x["failures"]) for x in locks],
+            [("user", USER, 5)],
+        )
+        # Over: no lock, and the next failure starts a new count.
+        later = t0 + 31 * MINUTE
+        self.assertIsNone(self.lock(later))
+        self.assertEqual(self.db(storage.list_locks_txn, later, 10), [])
+        self.assertFalse(self.failure(later))
+        self.assertIsNone(self.lock(later + 1))
+
+    def test_failures_outside_the_window_do_not_add_up(self) -> None:
+        t0 = 2_000_000_000
+        for i in range(4):
+            self.assertFalse(self.failure(t0 + i))
+        self.assertFalse(self.failure(t0 + 16 * MINUTE))  # a new window: 1 failure
+        self.assertIsNone(self.lock(t0 + 16 * MINUTE))
+
+    def test_lock_until_released_and_release(self) -> None:
+        t0 = 3_000_000_000
+        for i in range(5):
+            self.failure(t0 + i, lock_minutes=0)
+        far = t0 + 10**9
+        self.assertEqual(self.lock(far), storage.FOREVER)
+        locks = self.db(storage.list_locks_txn, far, 10)
+        self.assertIsNone(locks[0]["locked_until_ts"])
+        self.assertTrue(self.db(storage.clear_failures_txn, storage.USER, USER))
+        self.assertIsNone(self.lock(far))
+        self.assertFalse(self.db(storage.clear_failures_txn, storage.USER, USER))
+
+    def test_log_paging_filters_and_pruning(self) -> None:
+        for ts, result in ((100, "failed"), (200, "ok"), (300, "failed")):
+            self.db(storage.add_log_txn, entry(ts, result))
+        self.db(storage.add_log_txn, entry(400, "ok", "@lisi:test"))
+        mine = self.db(storage.list_log_txn, {"user_id": USER}, None, 2)
+        self.assertEqual([e["ts"] for e in mine], [300, 200])
+        rest = self.db(storage.list_log_txn, {"user_id": USER}, mine[-1]["id"], 2)
+        self.assertEqual([e["ts"] for e in rest], [100])
+        failed = self.db(storage.list_log_txn, {"result": "failed"}, None, 10)
+        self.assertEqual([e["ts"] for e in failed], [300, 100])
+        self.db(storage.prune_log_txn, 250)
+        left = self.db(storage.list_log_txn, {}, None, 10)
+        self.assertEqual([e["ts"] for e in left], [400, 300])
+
+    def test_device_key_binding(self) -> None:
+        def add_txn(txn: Any) -> None:
+            txn.execute(
+                "INSERT INTO jwwx_acc_device_keys (key_id, user_id, label, key_mac,"
+                " created_by, created_ts, device_id) VALUES"
+                " ('AB12CD34', ?, 'x', 'mac', '@admin:test', 1, 'CAR1'),"
+                " ('EF56AB78', ?, 'y', 'mac', '@admin:test', 1, NULL)",
+                (USER, USER),
+            )
+
+        self.db(add_txn)
+        self.assertEqual(self.db(bound_device_txn, USER, "jwk-ab12cd34-SECRET"), "CAR1")
+        self.assertIsNone(self.db(bound_device_txn, USER, "JWK-EF56AB78-SECRET"))
+        self.assertIsNone(self.db(bound_device_txn, "@other:test", "JWK-AB12CD34-S"))
+        self.assertIsNone(self.db(bound_device_txn, USER, "123456"))
+        self.assertIsNone(self.db(bound_device_txn, USER, None))
+
+
+class SQLiteStorageTest(StorageTests, unittest.TestCase):
+    def setUp(self) -> None:
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.prepare()
+
+    def tearDown(self) -> None:
+        self.conn.close()
+
+
+class PostgresStorageTest(StorageTests, unittest.TestCase):
+    engine = "postgres"
+
+    def setUp(self) -> None:
+        reason = postgres.unavailable_reason()
+        if reason is not None:
+            if postgres.must_run():
+                raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
+            raise unittest.SkipTest(f"skipped: {reason}")
+        self.dbname = str(postgres.create_database()["dbname"])
+        self.conn = postgres.connect(self.dbname)
+        self.prepare()
+
+    def tearDown(self) -> None:
+        self.conn.close()
+        postgres.drop_database(self.dbname)
