@@ -4,8 +4,10 @@ Apps (自建应用) with agentid, secret, visible range, IP allow-list and callb
 gettoken and access tokens; the directory APIs (user/*, department/*, tag/*) over
 modules.directory; message/send and message/recall delivered by each app's bot account;
 media/upload and media/get; OAuth2 web login; JS-SDK tickets; encrypted callbacks of what
-officers send to an app. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a
-library app developers may copy. docs/openapi.md.
+officers send to an app, and their passive replies (replies.py). conversations.py owns
+each app's direct room with an officer, prepared in the background when the app's range is
+set. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a library app developers
+may copy. docs/openapi.md.
 
     modules:
       - module: modules.openapi.OpenApiModule
@@ -21,9 +23,11 @@ from typing import Any
 
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import allow_multipart_posts
 from modules.openapi.apps import AppAdmin
 from modules.openapi.callbacks import Callbacks
 from modules.openapi.config import OpenApiConfig
+from modules.openapi.conversations import Conversations
 from modules.openapi.jsapi import JsApi
 from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
@@ -44,14 +48,24 @@ class OpenApiModule:
         self.runtime = ModuleRuntime(api, "openapi", __name__)
         self.tokens = TokenService(api, config)
         self.callbacks = Callbacks(api, config.corpid)
-        self.apps = AppAdmin(
-            api, config, self.tokens.forget_app, self.callbacks.verify_url
-        )
         self.media = MediaStore(api)
-        self.messenger = Messenger(api, config, self.media, self.callbacks.remember)
+        self.conversations = Conversations(
+            api, config.prepare_concurrency, self.callbacks.remember
+        )
+        self.apps = AppAdmin(
+            api,
+            config,
+            self.tokens.forget_app,
+            self.callbacks.verify_url,
+            self.conversations.prepare_in_background,
+        )
+        self.messenger = Messenger(api, config, self.media, self.conversations)
+        self.callbacks.on_reply = self.messenger.reply
         self.jsapi = JsApi(api, config)
         self.oauth = OAuth(api, config.corpid)
         registry.publish(api, "openapi", self)
+        # WeCom SDKs upload media as multipart/form-data (refused by Synapse otherwise).
+        allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())
         api.register_web_resource(
             CGI_PREFIX,
             CgiResource(
@@ -83,10 +97,20 @@ class OpenApiModule:
         api.looping_background_call(
             self._purge, PURGE_INTERVAL_MS, desc="jwwx_openapi_purge_tokens"
         )
+        if config.prepare_conversations and config.prepare_interval_seconds:
+            api.looping_background_call(
+                self._sweep_conversations,
+                config.prepare_interval_seconds * 1000,
+                desc="jwwx_openapi_prepare_conversations",
+            )
 
     async def _deliver_callbacks(self) -> None:
         if self.runtime.is_ready:
             await self.callbacks.deliver_due()
+
+    async def _sweep_conversations(self) -> None:
+        if self.runtime.is_ready:
+            await self.conversations.sweep()
 
     async def _purge(self) -> None:
         if self.runtime.is_ready:

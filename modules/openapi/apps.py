@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from modules.common.errors import error
@@ -193,12 +194,23 @@ def app_json(app: App) -> dict[str, Any]:
 
 class AppAdmin:
     def __init__(
-        self, api: Any, config: OpenApiConfig, on_change: Any, verify_url: Any
+        self,
+        api: Any,
+        config: OpenApiConfig,
+        on_change: Any,
+        verify_url: Any,
+        on_range_set: Callable[[App], None] | None = None,
     ) -> None:
         self._api = api
         self._config = config
         self._on_change = on_change  # called with an agentid whose tokens changed
         self._verify_url = verify_url  # async (App) -> None, raises CallbackError
+        # Called with an app whose visible range was just set (conversations.py).
+        self._on_range_set = on_range_set
+
+    def _range_set(self, app: App) -> None:
+        if self._on_range_set is not None and self._config.prepare_conversations:
+            self._on_range_set(app)
 
     async def _verify(self, app: App) -> None:
         if app.callback_url is None:
@@ -275,6 +287,7 @@ class AppAdmin:
         except Exception:
             await self._db("delete_app", storage.delete_app_txn, agentid)
             raise
+        self._range_set(app)
         return {**app_json(app), "secret": secret}
 
     async def _ensure_bot(self, app: App) -> None:
@@ -312,6 +325,8 @@ class AppAdmin:
         except SynapseError as e:
             logger.warning("cannot update bot %s: %s", after.bot_user_id, e)
         self._on_change(agentid)
+        if "visible_users" in changes:
+            self._range_set(after)
         return app_json(after)
 
     async def reset_secret(self, agentid: int) -> dict[str, Any]:
@@ -334,9 +349,16 @@ class AppAdmin:
             logger.warning("cannot deactivate bot %s: %s", app.bot_user_id, e)
 
     async def statistics(self, agentid: int) -> dict[str, Any]:
-        """Totals of the app, and its 20 latest messages with their read counts."""
+        """Totals of the app (messages, recipients, delivered, failed, read, prepared
+        conversations) and its 20 latest messages with their own counts."""
         await self.require(agentid)
         stats = await self._db("stats", storage.app_statistics_txn, agentid)
+        stats["read"] = await self._db(
+            "app_read", storage.app_read_count_txn, agentid, self._api.server_name
+        )
+        stats["conversations"] = await self._db(
+            "conversation_count", storage.conversation_count_txn, agentid
+        )
         recent = await self._db("recent", storage.recent_messages_txn, agentid, 20)
         return {
             "agentid": agentid,

@@ -5,20 +5,29 @@ link), with WeCom's query string (msg_signature, timestamp, nonce).
 Each message is queued once (its MsgId, derived from the event id, is the key), then
 delivered by a loop on the background-task process: a 2xx answer within the timeout is
 success; anything else is retried with doubling delays, up to `callback_max_attempts`.
-Saving a callback URL first verifies it (echostr), as WeCom's console does.
+Saving a callback URL first verifies it (echostr), as WeCom's console does. An answer
+that is an encrypted passive reply goes back to the officer (replies.py).
 """
 
 import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
 from modules.common.storage import Txn
 from modules.common.synapse_compat import await_foreign
 from modules.openapi import storage
-from modules.openapi.crypto import MsgCrypt, cdata
+from modules.openapi.crypto import MsgCrypt, cdata, parse_xml
+from modules.openapi.errors import WeComError
+from modules.openapi.replies import (
+    ReplyError,
+    decrypt_reply,
+    is_passive_reply,
+    reply_body,
+)
 from modules.openapi.storage import App
 
 logger = logging.getLogger(__name__)
@@ -202,6 +211,10 @@ class Callbacks:
         self._corpid = corpid
         self._rooms: dict[str, tuple[tuple[int, str] | None, float]] = {}
         self._running = False
+        # Delivers a passive reply: (app, userid, message/send fields).
+        self.on_reply: Callable[[App, str, dict[str, Any]], Awaitable[Any]] | None = (
+            None
+        )
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
@@ -308,6 +321,19 @@ class Callbacks:
         finally:
             self._running = False
 
+    async def _reply(
+        self, app: App, crypt: MsgCrypt, payload: str, answer: bytes
+    ) -> None:
+        """Send the app server's passive reply to the officer who wrote. A bad reply
+        is logged only: the callback itself was delivered and is not retried."""
+        try:
+            body = reply_body(decrypt_reply(crypt, answer))
+            userid = parse_xml(payload)["FromUserName"]
+            if self.on_reply is not None:
+                await self.on_reply(app, userid, body)
+        except (ReplyError, WeComError) as e:
+            logger.warning("passive reply of app %s dropped: %s", app.agentid, e)
+
     async def _deliver(
         self, agentid: int, msgid: str, payload: str, attempts: int
     ) -> None:
@@ -331,11 +357,14 @@ class Callbacks:
                 "timestamp": stamp,
                 "nonce": nonce,
             }
+            answer = b""
             try:
-                code, _ = await post(app.callback_url, query, body.encode("utf-8"))
+                code, answer = await post(app.callback_url, query, body.encode("utf-8"))
                 error = None if 200 <= code < 300 else f"HTTP {code}"
             except Exception as e:
                 error = f"{type(e).__name__}: {escape(str(e))[:200]}"
+            if error is None and is_passive_reply(answer):
+                await self._reply(app, crypt, payload, answer)
             attempts += 1
             if error is None:
                 state = "sent"

@@ -17,8 +17,17 @@ Keys:
   inline_recipients (int, default 200): message/send delivers up to this many
       recipients before answering; larger pushes continue as a background job.
   push_concurrency (int 1..64, default 8): recipients delivered at the same time.
+  prepare_conversations (bool, default true): when an app's visible range is set or
+      changed, create its conversation with every officer in range in the background,
+      so that a first push does not pay for room creation (see conversations.py).
+  prepare_concurrency (int 1..64, default 2): conversations prepared at the same time;
+      low, so that preparation leaves room for interactive requests.
+  prepare_interval_seconds (int, default 300; 0 = off): how often the background-task
+      process also prepares conversations of officers who entered a range through
+      directory changes.
   rate_limit_per_minute (int, default 12000; 0 = off): API calls one app may make per
-      minute on one process (gettoken not counted); beyond it WeCom's 45009.
+      minute (gettoken not counted); beyond it WeCom's 45009. Counted in Synapse's Redis
+      when it is configured (all workers together), else per process.
 """
 
 from dataclasses import dataclass
@@ -39,6 +48,9 @@ class OpenApiConfig:
     first_agentid: int = 1000002
     inline_recipients: int = 200
     push_concurrency: int = 8
+    prepare_conversations: bool = True
+    prepare_concurrency: int = 2
+    prepare_interval_seconds: int = 300
     rate_limit_per_minute: int = 12000
 
     @staticmethod
@@ -62,6 +74,13 @@ class OpenApiConfig:
             ),
             push_concurrency=reader.integer(
                 "push_concurrency", 8, minimum=1, maximum=64
+            ),
+            prepare_conversations=reader.boolean("prepare_conversations", True),
+            prepare_concurrency=reader.integer(
+                "prepare_concurrency", 2, minimum=1, maximum=64
+            ),
+            prepare_interval_seconds=reader.integer(
+                "prepare_interval_seconds", 300, minimum=0, maximum=86400
             ),
             rate_limit_per_minute=reader.integer(
                 "rate_limit_per_minute", 12000, minimum=0, maximum=10**7

@@ -1,5 +1,6 @@
 """message/send and message/recall: an app's messages, delivered by its bot account into
-one direct conversation per (app, officer), created on first use.
+one direct conversation per (app, officer) (conversations.py: prepared in the background
+when the app's range is set, else created on first use).
 
 Recipients come from touser / toparty / totag ("|"-separated, "@all" in touser), always
 within the app's visible range; what is out of range or unknown is answered back in
@@ -11,21 +12,17 @@ import html
 import logging
 import re
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import (
-    SynapseError,
-    event_stream_ordering,
-    run_concurrently,
-)
+from modules.common.synapse_compat import event_stream_ordering, run_concurrently
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
 from modules.directory.storage import social
 from modules.directory.storage.departments import subtree_range
-from modules.openapi import errors, storage
+from modules.openapi import duplicates, errors, storage
 from modules.openapi.config import OpenApiConfig
+from modules.openapi.conversations import Conversations
 from modules.openapi.errors import WeComError
 from modules.openapi.media import Media, MediaStore
 from modules.openapi.scope import Scope, scope_txn
@@ -292,12 +289,12 @@ class Messenger:
         api: Any,
         config: OpenApiConfig,
         media: MediaStore,
-        on_conversation: Callable[[str, int, str], None],
+        conversations: Conversations,
     ) -> None:
         self._api = api
         self._config = config
         self._media = media
-        self._on_conversation = on_conversation  # (room_id, agentid, userid)
+        self._conversations = conversations
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
@@ -309,6 +306,7 @@ class Messenger:
         if str(agentid) != str(app.agentid):
             raise WeComError(errors.INVALID_AGENTID, "agentid does not match the token")
         msgtype, content = build_content(body)
+        window = duplicates.window_ms(body)
         if msgtype in MEDIA_TYPES:
             payload = body[msgtype]
             media = await self._media.require(app, payload.get("media_id"))
@@ -325,16 +323,26 @@ class Messenger:
             raise WeComError(errors.ALL_RECIPIENTS_INVALID)
         msgid = secrets.token_urlsafe(24)
         content["cn.jwwx.openapi"] = {"agentid": app.agentid, "msgid": msgid}
-        await self._api.run_db_interaction(
-            "jwwx_openapi_new_message",
-            storage.insert_message_txn,
-            msgid,
-            app.agentid,
-            msgtype,
-            len(recipients),
-            self._now(),
+        now = self._now()
+        dedup_key = duplicates.key(body, msgtype) if window is not None else None
+
+        def new_message_txn(txn: Txn) -> str | None:
+            """The duplicate's msgid, or None once this message is recorded."""
+            if dedup_key is not None and window is not None:
+                earlier = duplicates.find_txn(txn, app.agentid, dedup_key, now - window)
+                if earlier is not None:
+                    return earlier
+            storage.insert_message_txn(
+                txn, msgid, app.agentid, msgtype, len(recipients), now, dedup_key
+            )
+            return None
+
+        duplicate = await self._api.run_db_interaction(
+            "jwwx_openapi_new_message", new_message_txn
         )
-        if len(recipients) <= self._config.inline_recipients:
+        if duplicate is not None:
+            msgid = duplicate  # sent already within the window: not again
+        elif len(recipients) <= self._config.inline_recipients:
             await self._deliver(app, msgid, content, recipients)
         else:
             self._api.run_as_background_process(
@@ -349,9 +357,22 @@ class Messenger:
             "response_code": "",
         }
 
+    async def reply(
+        self, app: App, userid: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A passive reply to a callback (replies.py): a message/send to its sender."""
+        return await self.send(
+            app, {**fields, "touser": userid, "agentid": app.agentid}
+        )
+
     async def _deliver(
         self, app: App, msgid: str, content: dict[str, Any], recipients: list[str]
     ) -> None:
+        if len(recipients) > DELIVERY_BATCH:
+            # Officers who already have the conversation first: a room to create
+            # (first contact) costs several times a message.
+            rooms = await self._conversations.existing(app.agentid, recipients)
+            recipients = sorted(recipients, key=lambda u: u not in rooms)
         for start in range(0, len(recipients), DELIVERY_BATCH):
             if start:
                 message = await self._api.run_db_interaction(
@@ -376,18 +397,15 @@ class Messenger:
         self, app: App, msgid: str, content: dict[str, Any], chunk: list[str]
     ) -> tuple[list[tuple[str, str, str, int | None]], int]:
         """(delivered (userid, room_id, event_id, stream ordering), failures)."""
-        rooms = await self._api.run_db_interaction(
-            "jwwx_openapi_conversations",
-            storage.conversations_txn,
-            app.agentid,
-            chunk,
-        )
+        rooms = await self._conversations.existing(app.agentid, chunk)
         delivered: list[tuple[str, str, str, int | None]] = []
         failures: list[str] = []
 
         async def deliver_one(userid: str) -> None:
             try:
-                room_id = rooms.get(userid) or await self.conversation(app, userid)
+                room_id = rooms.get(userid) or await self._conversations.create(
+                    app, userid
+                )
                 event = await self._api.create_and_send_event_into_room(
                     {
                         "type": "m.room.message",
@@ -406,38 +424,6 @@ class Messenger:
         # Different rooms, so their events can be created side by side.
         await run_concurrently(deliver_one, chunk, self._config.push_concurrency)
         return delivered, len(failures)
-
-    async def conversation(self, app: App, userid: str) -> str:
-        """The app's direct room with an officer: created, joined and marked direct."""
-        user_id = self._api.get_qualified_user_id(userid)
-        room_id, _ = await self._api.create_room(
-            app.bot_user_id,
-            {"preset": "trusted_private_chat", "is_direct": True, "invite": [user_id]},
-            ratelimit=False,
-        )
-        await self._api.update_room_membership(user_id, user_id, room_id, "join")
-        used = await self._api.run_db_interaction(
-            "jwwx_openapi_claim_conversation",
-            storage.claim_conversation_txn,
-            app.agentid,
-            userid,
-            room_id,
-            self._now(),
-        )
-        self._on_conversation(str(used), app.agentid, userid)
-        if used != room_id:
-            # Another worker or request won the race: leave the spare room.
-            for who in (user_id, app.bot_user_id):
-                await self._api.update_room_membership(who, who, room_id, "leave")
-            return str(used)
-        try:
-            manager = self._api.account_data_manager
-            direct = dict(await manager.get_global(user_id, "m.direct") or {})
-            direct[app.bot_user_id] = [*direct.get(app.bot_user_id, []), room_id]
-            await manager.put_global(user_id, "m.direct", direct)
-        except SynapseError as e:
-            logger.warning("cannot mark %s direct for %s: %s", room_id, user_id, e)
-        return room_id
 
     async def recall(self, app: App, body: dict[str, Any]) -> None:
         msgid = body.get("msgid")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import public_read_positions_txn
+from modules.common.synapse_compat import public_read_since_sql
 
 _APP_COLUMNS = (
     "agentid, name, description, avatar, bot_user_id, secret_hash, visible_users,"
@@ -216,16 +216,22 @@ def conversations_txn(txn: Txn, agentid: int, userids: list[str]) -> dict[str, s
 def claim_conversation_txn(
     txn: Txn, agentid: int, userid: str, room_id: str, now: int
 ) -> str:
-    """Record room_id as the conversation unless one exists; return the one in use."""
-    existing = conversations_txn(txn, agentid, [userid]).get(userid)
-    if existing is not None:
-        return existing
+    """Record room_id as the conversation unless one exists; return the one in use.
+    ON CONFLICT: on PostgreSQL a concurrent claim (a push racing the background
+    preparation) would otherwise fail this one with a unique violation."""
     txn.execute(
         "INSERT INTO jwwx_openapi_conversations (agentid, userid, room_id, created_ts)"
-        " VALUES (?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?) ON CONFLICT (agentid, userid) DO NOTHING",
         (agentid, userid, room_id, now),
     )
-    return room_id
+    return conversations_txn(txn, agentid, [userid])[userid]
+
+
+def conversation_count_txn(txn: Txn, agentid: int) -> int:
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_openapi_conversations WHERE agentid = ?", (agentid,)
+    )
+    return int(txn.fetchone()[0])
 
 
 def conversation_by_room_txn(txn: Txn, room_id: str) -> tuple[int, str] | None:
@@ -238,12 +244,19 @@ def conversation_by_room_txn(txn: Txn, room_id: str) -> tuple[int, str] | None:
 
 
 def insert_message_txn(
-    txn: Txn, msgid: str, agentid: int, msgtype: str, recipients: int, now: int
+    txn: Txn,
+    msgid: str,
+    agentid: int,
+    msgtype: str,
+    recipients: int,
+    now: int,
+    dedup_key: str | None = None,
 ) -> None:
     txn.execute(
         "INSERT INTO jwwx_openapi_messages (msgid, agentid, msgtype, recipients, sent,"
-        " failed, state, created_ts) VALUES (?, ?, ?, ?, 0, 0, 'pending', ?)",
-        (msgid, agentid, msgtype, recipients, now),
+        " failed, state, created_ts, dedup_key)"
+        " VALUES (?, ?, ?, ?, 0, 0, 'pending', ?, ?)",
+        (msgid, agentid, msgtype, recipients, now, dedup_key),
     )
 
 
@@ -330,19 +343,29 @@ def app_statistics_txn(txn: Txn, agentid: int) -> dict[str, int]:
     }
 
 
+def _read_copies_sql(where: str) -> str:
+    """COUNT of delivered copies (rows e of message_events, m of messages) whose
+    recipient has a public read receipt at or after the copy."""
+    read = public_read_since_sql(
+        "e.room_id", "'@' || e.userid || ':' || ?", "e.stream_ordering"
+    )
+    return (
+        "SELECT COUNT(*) FROM jwwx_openapi_message_events AS e"
+        " JOIN jwwx_openapi_messages AS m ON m.msgid = e.msgid"
+        f" WHERE {where} AND e.stream_ordering IS NOT NULL AND {read}"
+    )
+
+
 def read_count_txn(txn: Txn, msgid: str, server_name: str) -> int:
     """How many recipients have a public read receipt at or after their copy."""
-    txn.execute(
-        "SELECT userid, room_id, stream_ordering FROM jwwx_openapi_message_events"
-        " WHERE msgid = ? AND stream_ordering IS NOT NULL",
-        (msgid,),
-    )
-    read = 0
-    for userid, room_id, ordering in txn.fetchall():
-        positions = public_read_positions_txn(txn, room_id, None)
-        if positions.get(f"@{userid}:{server_name}", -1) >= int(ordering):
-            read += 1
-    return read
+    txn.execute(_read_copies_sql("e.msgid = ?"), (msgid, server_name))
+    return int(txn.fetchone()[0])
+
+
+def app_read_count_txn(txn: Txn, agentid: int, server_name: str) -> int:
+    """The same over every message of the app (one query, receipts index lookups)."""
+    txn.execute(_read_copies_sql("m.agentid = ?"), (agentid, server_name))
+    return int(txn.fetchone()[0])
 
 
 def recent_messages_txn(txn: Txn, agentid: int, limit: int) -> list[str]:

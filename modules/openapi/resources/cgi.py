@@ -8,7 +8,6 @@ one; the client address as Synapse sees it, i.e. X-Forwarded-For only behind a p
 import ipaddress
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -19,8 +18,12 @@ from twisted.web.server import NOT_DONE_YET
 from modules.common import registry
 from modules.common.resource import RawBody, query_param, read_body
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import fire_in_request_context
+from modules.common.synapse_compat import (
+    fire_in_request_context,
+    multipart_content_type,
+)
 from modules.directory.errors import DirectoryError
+from modules.directory.storage import members as member_store
 from modules.openapi import directory_api as dapi
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
@@ -28,6 +31,7 @@ from modules.openapi.jsapi import CORP, JsApi
 from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
 from modules.openapi.oauth import OAuth
+from modules.openapi.ratelimit import RateLimiter
 from modules.openapi.scope import scope_txn
 from modules.openapi.storage import App
 from modules.openapi.tokens import TokenService
@@ -35,6 +39,7 @@ from modules.openapi.tokens import TokenService
 logger = logging.getLogger(__name__)
 
 CGI_PREFIX = "/cgi-bin"
+BATCH_DELETE_MAX = 200  # WeCom's limit for user/batchdelete
 MAX_UPLOAD_BYTES = 21 * 1024 * 1024
 
 Handler = Callable[[Any, App], Awaitable[Any]]
@@ -62,13 +67,13 @@ class CgiResource(Resource):
         self._media = media
         self._jsapi = jsapi
         self._oauth = oauth
-        self._rate_limit = rate_limit_per_minute
-        self._calls: dict[int, tuple[int, int]] = {}
+        self._rate_limiter = RateLimiter(api, rate_limit_per_minute)
         self._routes: dict[str, tuple[str, Handler]] = {
             "user/get": ("GET", self.user_get),
             "user/create": ("POST", self.user_create),
             "user/update": ("POST", self.user_update),
             "user/delete": ("GET", self.user_delete),
+            "user/batchdelete": ("POST", self.user_batch_delete),
             "user/list": ("GET", self.user_list),
             "user/simplelist": ("GET", self.user_simplelist),
             "department/list": ("GET", self.department_list),
@@ -134,21 +139,8 @@ class CgiResource(Resource):
         await self._runtime.ready()
         app = await self._tokens.check(query_param(request, "access_token"))
         self._check_ip(request, app)
-        self._check_rate(app)
+        await self._rate_limiter.check(app.agentid)
         return await route[1](request, app)
-
-    def _check_rate(self, app: App) -> None:
-        """A fixed one-minute window per app on this process."""
-        limit = self._rate_limit
-        if limit <= 0:
-            return
-        window = int(time.monotonic() // 60)
-        start, count = self._calls.get(app.agentid, (window, 0))
-        if start != window:
-            start, count = window, 0
-        if count >= limit:
-            raise WeComError(errors.RATE_LIMITED, f"{limit} calls per minute")
-        self._calls[app.agentid] = (start, count + 1)
 
     @staticmethod
     def _check_ip(request: Any, app: App) -> None:
@@ -234,6 +226,30 @@ class CgiResource(Resource):
         if not userid:
             raise WeComError(errors.MISSING_USERID)
         await self.directory.admin.delete_member(userid)
+        return {"errmsg": "deleted"}
+
+    async def user_batch_delete(self, request: Any, app: App) -> dict[str, Any]:
+        """{"useridlist": [...]} (1 to 200): all exist, or nothing is deleted."""
+        self._require_write(app)
+        userids = self._json(request).get("useridlist")
+        if (
+            not isinstance(userids, list)
+            or not 1 <= len(userids) <= BATCH_DELETE_MAX
+            or any(not isinstance(u, str) or not u for u in userids)
+        ):
+            raise WeComError(
+                errors.INVALID_PARAMETER,
+                f"useridlist: 1 to {BATCH_DELETE_MAX} userids",
+            )
+        userids = list(dict.fromkeys(userids))
+        found = await self._api.run_db_interaction(
+            "jwwx_openapi_batch_members", member_store.get_members_txn, userids
+        )
+        unknown = [u for u in userids if u not in found]
+        if unknown:
+            raise WeComError(errors.USERID_NOT_FOUND, f"userid {unknown[0]} not found")
+        for userid in userids:
+            await self.directory.admin.delete_member(userid)
         return {"errmsg": "deleted"}
 
     # Departments.
@@ -404,13 +420,17 @@ class CgiResource(Resource):
     # Media.
 
     async def media_upload(self, request: Any, app: App) -> dict[str, Any]:
-        content_type = request.getHeader(b"Content-Type") or b""
+        # A WeCom SDK's multipart form arrives with its Content-Type set aside (see
+        # allow_multipart_posts); a raw file body keeps its own.
+        content_type = multipart_content_type(request) or (
+            request.getHeader(b"Content-Type") or b""
+        ).decode("latin-1")
         request.content.seek(0)
         body = read_body(request, MAX_UPLOAD_BYTES)
         return await self._media.upload(
             app,
             query_param(request, "type"),
-            content_type.decode("latin-1"),
+            content_type,
             body,
             query_param(request, "filename"),
         )

@@ -95,14 +95,16 @@ async def upload(
     data: bytes,
     content_type: str = "application/octet-stream",
     multipart: bool = False,
+    field: str = "media",
+    path: str = "media/upload",
 ) -> tuple[int, dict[str, Any] | None]:
-    """POST media/upload: the raw file (multipart=False), or multipart/form-data as
-    WeCom SDKs do (refused by Synapse's HTTP layer, see docs/openapi.md)."""
+    """POST media/upload: the raw file (multipart=False), or multipart/form-data with
+    the file in form field `field` as WeCom SDKs do."""
     boundary = "----jwwxboundary7MA4YWxkTrZu0gW"
     body = (
         (
             f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="media"; filename="{filename}";'
+            f'Content-Disposition: form-data; name="{field}"; filename="{filename}";'
             f" filelength={len(data)}\r\n"
             f"Content-Type: {content_type}\r\n\r\n"
         ).encode()
@@ -116,7 +118,7 @@ async def upload(
         headers = {"Content-Type": [content_type]}
     response = await treq.request(
         "POST",
-        f"{base_url}/cgi-bin/media/upload?{urlencode(params)}",
+        f"{base_url}/cgi-bin/{path}?{urlencode(params)}",
         data=body,
         headers=headers,
         pool=_pool,

@@ -20,6 +20,8 @@ class Receiver(Resource):
         self.posts = 0
         self.fail_next = 0
         self.messages: list[dict[str, str]] = []
+        self.reply: str | None = None  # plaintext XML of a passive reply, if any
+        self.reply_crypt: MsgCrypt | None = None  # to encrypt it with other keys
         self.port: Any = None
 
     def start(self) -> str:
@@ -67,4 +69,7 @@ class Receiver(Resource):
         message = parse_xml(xml)
         if message["MsgId"] not in {m["MsgId"] for m in self.messages}:
             self.messages.append(message)
+        if self.reply is not None:
+            crypt = self.reply_crypt or self.crypt
+            return crypt.encrypt_msg(self.reply, "r3ply").encode()
         return b"success"

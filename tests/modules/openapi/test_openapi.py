@@ -619,6 +619,9 @@ class OpenApiTests:
         stats = await admin.ok("GET", f"{APPS}/{app['agentid']}/statistics")
         self.assertEqual(stats["messages"], 4)
         self.assertEqual(stats["delivered"], 5)
+        # Read over the whole app: the sum of its messages' own counts.
+        self.assertGreaterEqual(stats["read"], 1)
+        self.assertEqual(stats["read"], sum(m["read"] for m in stats["recent"]))
         del carol
 
     async def test_media_upload_and_media_messages(self) -> None:
@@ -631,16 +634,32 @@ class OpenApiTests:
         other = await create_app(admin)
         t = await token_for(client, app["secret"])
         png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-        # WeCom SDKs upload multipart/form-data, which Synapse refuses before any
-        # module sees the request; the raw file as the body works.
-        status, _ = await upload(base, t, "image", "a.png", png, "image/png", True)
-        self.assertEqual(status, 415)
+        # WeCom SDKs upload multipart/form-data (field "media"); the raw file as the
+        # body works too.
+        status, form = await upload(
+            base, t, "image", "现场.png", png, "image/png", True
+        )
+        assert form is not None
+        self.assertEqual((status, form["errcode"], form["type"]), (200, 0, "image"))
+        ctype, data = await download(base, t, form["media_id"])
+        self.assertEqual((ctype, data), ("image/png", png))
         _, answer = await upload(base, t, "image", "现场.png", png, "image/png")
         assert answer is not None
         self.assertEqual((answer["errcode"], answer["type"]), (0, "image"), answer)
         image_id = answer["media_id"]
         ctype, data = await download(base, t, image_id)
         self.assertEqual((ctype, data), ("image/png", png))
+        # A form without the media field: WeCom's 41005, nothing stored.
+        status, form = await upload(
+            base, t, "image", "a.png", png, "image/png", True, field="other"
+        )
+        assert form is not None
+        self.assertEqual((status, form["errcode"]), (200, 41005), form)
+        # Only media/upload accepts forms: Synapse still refuses them elsewhere.
+        status, _ = await upload(
+            base, t, "image", "a.png", png, "image/png", True, path="message/send"
+        )
+        self.assertEqual(status, 415)
         report = "案情报告".encode() * 100
         _, answer = await upload(base, t, "file", "报告.txt", report, "text/plain")
         assert answer is not None
@@ -941,6 +960,30 @@ class OpenApiTests:
                 )
                 self.assertEqual(receiver.posts, 3)
                 self.assertNotEqual(location["MsgId"], first["MsgId"])
+                # A passive reply in the answer reaches the officer from the app.
+                receiver.reply = (
+                    f"<xml><ToUserName><![CDATA[{userid}]]></ToUserName>"
+                    f"<FromUserName><![CDATA[{CORPID}]]></FromUserName>"
+                    "<CreateTime>1700000000</CreateTime><MsgType>text</MsgType>"
+                    f"<Content><![CDATA[自动回复 {mode}]]></Content></xml>"
+                )
+                await officer_client.send_text(room_id, "请回复")
+                await self._received_callbacks(receiver, 3)
+
+                def is_reply(e: dict[str, Any], mode: str = mode) -> bool:
+                    return bool(e.get("content", {}).get("body") == f"自动回复 {mode}")
+
+                events = await officer_client.sync_timeline_until(room_id, is_reply)
+                reply = next(e for e in events if is_reply(e))
+                self.assertEqual(reply["sender"], app["bot_user_id"])
+                # A reply that is not validly encrypted is dropped, not retried.
+                receiver.reply_crypt = MsgCrypt("0ther", key, CORPID, mode)
+                await officer_client.send_text(room_id, "再来")
+                await self._received_callbacks(receiver, 4)
+                receiver.reply = None
+                stats = await admin.ok("GET", f"{APPS}/{app['agentid']}/statistics")
+                self.assertEqual(stats["messages"], 2)  # welcome + the one reply
+                self.assertEqual(receiver.posts, 5)
             finally:
                 await receiver.stop()
 

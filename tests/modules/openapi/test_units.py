@@ -1,17 +1,27 @@
 """Pure functions of the open API: config, message building, callback XML, OAuth URLs."""
 
+import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from twisted.trial import unittest
 
 from modules.common.synapse_compat import ConfigError
+from modules.openapi import storage
 from modules.openapi.callbacks import message_xml, wecom_msgid
 from modules.openapi.config import OpenApiConfig
-from modules.openapi.crypto import parse_xml
+from modules.openapi.crypto import MsgCrypt, parse_xml
 from modules.openapi.errors import WeComError
+from modules.openapi.media import parse_upload
 from modules.openapi.messages import build_content, markdown_html
 from modules.openapi.oauth import OAuthError, redirect_host, with_code
+from modules.openapi.replies import (
+    ReplyError,
+    decrypt_reply,
+    is_passive_reply,
+    reply_body,
+)
 
 
 class ConfigTest(unittest.TestCase):
@@ -25,6 +35,14 @@ class ConfigTest(unittest.TestCase):
         self.assertIn("corp_id", str(caught.exception))
         with self.assertRaises(ConfigError):
             OpenApiConfig.parse({"corpid": "x", "access_token_ttl_seconds": 10})
+        self.assertTrue(config.prepare_conversations)
+        self.assertEqual(config.prepare_interval_seconds, 300)
+        for bad in (
+            {"prepare_conversations": "yes"},
+            {"prepare_interval_seconds": -1},
+        ):
+            with self.assertRaises(ConfigError):
+                OpenApiConfig.parse({"corpid": "x", **bad})
 
 
 class MessageTest(unittest.TestCase):
@@ -134,6 +152,94 @@ class CallbackXmlTest(unittest.TestCase):
                 "corp", 1, "zs", self._event({"msgtype": "org.custom", "body": "x"}), ""
             )
         )
+
+
+class PassiveReplyTest(unittest.TestCase):
+    crypt = MsgCrypt("Tok3n", "a" * 43, "corp")
+
+    def test_reply_kinds(self) -> None:
+        head = "<xml><ToUserName>zs</ToUserName><FromUserName>corp</FromUserName>"
+        self.assertEqual(
+            reply_body(head + "<MsgType>text</MsgType><Content>好</Content></xml>"),
+            {"msgtype": "text", "text": {"content": "好"}},
+        )
+        self.assertEqual(
+            reply_body(
+                head + "<MsgType>video</MsgType><Video><MediaId>m1</MediaId>"
+                "<Title>T</Title><Description>D</Description></Video></xml>"
+            ),
+            {
+                "msgtype": "video",
+                "video": {"media_id": "m1", "title": "T", "description": "D"},
+            },
+        )
+        news = reply_body(
+            head + "<MsgType>news</MsgType><ArticleCount>2</ArticleCount><Articles>"
+            "<item><Title>A</Title><Url>https://a</Url></item>"
+            "<item><Title>B</Title><PicUrl>https://p</PicUrl></item></Articles></xml>"
+        )
+        self.assertEqual([a["title"] for a in news["news"]["articles"]], ["A", "B"])
+        for bad in (
+            head + "<MsgType>update_button</MsgType></xml>",
+            "<xml><MsgType>text</MsgType>",
+            '<!DOCTYPE x [<!ENTITY a "b">]><xml><MsgType>text</MsgType></xml>',
+        ):
+            with self.assertRaises(ReplyError):
+                reply_body(bad)
+
+    def test_envelope(self) -> None:
+        self.assertFalse(is_passive_reply(b" success "))
+        self.assertFalse(is_passive_reply(b""))
+        answer = self.crypt.encrypt_msg("<xml><MsgType>text</MsgType></xml>", "n")
+        self.assertTrue(is_passive_reply(answer.encode()))
+        self.assertEqual(
+            decrypt_reply(self.crypt, answer.encode()),
+            "<xml><MsgType>text</MsgType></xml>",
+        )
+        other = MsgCrypt("0ther", "a" * 43, "corp")
+        for bad in (other.encrypt_msg("<xml/>", "n").encode(), b"busy", b"<xml/>"):
+            with self.assertRaises(ReplyError):
+                decrypt_reply(self.crypt, bad)
+
+
+class ConversationClaimTest(unittest.TestCase):
+    def test_second_claim_gets_the_first_room(self) -> None:
+        conn = sqlite3.connect(":memory:")
+        schema = Path(storage.__file__).parent / "schema" / "0001_openapi.sql"
+        conn.executescript(schema.read_text(encoding="utf-8"))
+        txn = conn.cursor()
+        self.assertEqual(
+            storage.claim_conversation_txn(txn, 7, "zs", "!first:x", 1), "!first:x"
+        )
+        self.assertEqual(
+            storage.claim_conversation_txn(txn, 7, "zs", "!spare:x", 2), "!first:x"
+        )
+        self.assertEqual(
+            storage.claim_conversation_txn(txn, 8, "zs", "!other:x", 3), "!other:x"
+        )
+
+
+class MultipartTest(unittest.TestCase):
+    def test_media_field(self) -> None:
+        boundary = "----b0undary"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="media";'
+                ' filename="现场.png"; filelength=5\r\nContent-Type: image/png\r\n\r\n'
+            ).encode()
+            + b"12345"
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        self.assertEqual(
+            parse_upload(f"multipart/form-data; boundary={boundary}", body),
+            ("现场.png", "image/png", b"12345"),
+        )
+        with self.assertRaises(WeComError) as caught:
+            parse_upload(
+                f"multipart/form-data; boundary={boundary}",
+                body.replace(b'name="media"', b'name="file"'),
+            )
+        self.assertEqual(caught.exception.errcode, 41005)
 
 
 class OAuthUrlTest(unittest.TestCase):

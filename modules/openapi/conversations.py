@@ -1,0 +1,182 @@
+"""Each app's direct conversation with an officer: one Matrix room per (app, officer),
+created by the app's bot with the officer already joined and marked direct.
+
+Creating a room costs Synapse ~185 database transactions (four event batches: create,
+the bot's join, the initial state with the officer's invite, the officer's join), i.e.
+0.1–0.3 s of server time per officer. A first push to thousands of officers would pay
+that on the push path, so conversations are prepared in the background as soon as an
+app's visible range is set or changed; message/send then only creates rooms for
+officers a periodic sweep has not reached yet (and for anyone missed).
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from modules.common.storage import Txn
+from modules.common.synapse_compat import SynapseError, keyed_lock, run_concurrently
+from modules.openapi import storage
+from modules.openapi.scope import scope_txn
+from modules.openapi.storage import App
+
+logger = logging.getLogger(__name__)
+
+PREPARE_BATCH = 200
+
+
+def missing_conversations_txn(txn: Txn, app: App, limit: int) -> list[str]:
+    """Deliverable members in the app's range who have no conversation with it yet."""
+    condition, args = scope_txn(txn, app).member_sql("m")
+    txn.execute(
+        "SELECT m.userid FROM jwwx_dir_members AS m WHERE m.enabled = 1"
+        f" AND m.account_state = 'created' AND {condition}"
+        " AND NOT EXISTS (SELECT 1 FROM jwwx_openapi_conversations AS c"
+        "  WHERE c.agentid = ? AND c.userid = m.userid)"
+        " ORDER BY m.userid LIMIT ?",
+        [*args, app.agentid, limit],
+    )
+    return [row[0] for row in txn.fetchall()]
+
+
+class Conversations:
+    def __init__(
+        self,
+        api: Any,
+        concurrency: int,
+        on_created: Callable[[str, int, str], None],
+    ) -> None:
+        self._api = api
+        self._concurrency = concurrency
+        self._on_created = on_created  # (room_id, agentid, userid)
+        self._direct_lock = keyed_lock(api, "jwwx_openapi_m_direct")
+        # agentid → True when asked again while a preparation runs.
+        self._preparing: dict[int, bool] = {}
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    async def existing(self, agentid: int, userids: list[str]) -> dict[str, str]:
+        return dict(
+            await self._api.run_db_interaction(
+                "jwwx_openapi_conversations",
+                storage.conversations_txn,
+                agentid,
+                userids,
+            )
+        )
+
+    async def get_or_create(self, app: App, userid: str) -> str:
+        found = (await self.existing(app.agentid, [userid])).get(userid)
+        return found or await self.create(app, userid)
+
+    async def create(self, app: App, userid: str) -> str:
+        """A new conversation room (or the one another request created meanwhile)."""
+        user_id = self._api.get_qualified_user_id(userid)
+        # The invite is part of the room's initial state: one event batch fewer than
+        # createRoom's `invite`, and the officer gets no power in the app's room.
+        room_id, _ = await self._api.create_room(
+            app.bot_user_id,
+            {
+                "preset": "trusted_private_chat",
+                "is_direct": True,
+                "initial_state": [
+                    {
+                        "type": "m.room.member",
+                        "state_key": user_id,
+                        "content": {"membership": "invite", "is_direct": True},
+                    }
+                ],
+            },
+            ratelimit=False,
+        )
+        await self._api.update_room_membership(user_id, user_id, room_id, "join")
+        used = str(
+            await self._api.run_db_interaction(
+                "jwwx_openapi_claim_conversation",
+                storage.claim_conversation_txn,
+                app.agentid,
+                userid,
+                room_id,
+                self._now(),
+            )
+        )
+        self._on_created(used, app.agentid, userid)
+        if used != room_id:
+            # Another worker or request won the race: leave the spare room.
+            for who in (user_id, app.bot_user_id):
+                await self._api.update_room_membership(who, who, room_id, "leave")
+            return used
+        try:
+            # Read-modify-write: conversations of several apps with one officer may be
+            # prepared at once.
+            async with self._direct_lock(user_id):
+                manager = self._api.account_data_manager
+                direct = dict(await manager.get_global(user_id, "m.direct") or {})
+                direct[app.bot_user_id] = [*direct.get(app.bot_user_id, []), room_id]
+                await manager.put_global(user_id, "m.direct", direct)
+        except SynapseError as e:
+            logger.warning("cannot mark %s direct for %s: %s", room_id, user_id, e)
+        return room_id
+
+    async def sweep(self) -> None:
+        """Prepare every app's missing conversations (officers who entered a range
+        through directory changes since it was saved)."""
+        apps = await self._api.run_db_interaction(
+            "jwwx_openapi_list_apps", storage.list_apps_txn
+        )
+        for app in apps:
+            self.prepare_in_background(app)
+
+    def prepare_in_background(self, app: App) -> None:
+        """Create the missing conversations of the app's range, after the answer.
+        One preparation per app at a time; a call meanwhile runs it once more."""
+        if app.agentid in self._preparing:
+            self._preparing[app.agentid] = True
+            return
+        self._preparing[app.agentid] = False
+        self._api.run_as_background_process(
+            "jwwx_openapi_prepare_conversations", self._prepare, app.agentid
+        )
+
+    async def _prepare(self, agentid: int) -> None:
+        try:
+            again = True
+            while again:
+                self._preparing[agentid] = False
+                created = await self.prepare(agentid)
+                if created:
+                    logger.info("prepared %d conversations of app %s", created, agentid)
+                again = self._preparing[agentid]
+        finally:
+            self._preparing.pop(agentid, None)
+
+    async def prepare(self, agentid: int) -> int:
+        """Create every missing conversation of the app now; how many were created."""
+        created = 0
+        failed: set[str] = set()
+        while True:
+            app = await self._api.run_db_interaction(
+                "jwwx_openapi_app", storage.get_app_txn, agentid
+            )
+            if app is None:
+                return created  # deleted meanwhile
+            missing = await self._api.run_db_interaction(
+                "jwwx_openapi_missing_conversations",
+                missing_conversations_txn,
+                app,
+                PREPARE_BATCH + len(failed),
+            )
+            todo = [u for u in missing if u not in failed][:PREPARE_BATCH]
+            if not todo:
+                return created
+
+            async def create_one(userid: str, app: App = app) -> None:
+                nonlocal created
+                try:
+                    await self.create(app, userid)
+                    created += 1
+                except Exception:
+                    logger.exception("cannot prepare %s for app %s", userid, agentid)
+                    failed.add(userid)
+
+            await run_concurrently(create_one, todo, self._concurrency)

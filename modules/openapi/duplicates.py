@@ -1,0 +1,58 @@
+"""message/send's duplicate check (重复消息检查): with `enable_duplicate_check: 1`, the
+same message (type and content) to the same touser / toparty / totag from the same app
+within `duplicate_check_interval` seconds (default 1800, at most 4 hours) is not sent
+again; the answer carries the first message's msgid."""
+
+import hashlib
+import json
+from typing import Any
+
+from modules.common.storage import Txn
+from modules.openapi import errors
+from modules.openapi.errors import WeComError
+
+DEFAULT_INTERVAL_SECONDS = 1800
+MAX_INTERVAL_SECONDS = 4 * 3600
+
+
+def _flag(body: dict[str, Any], key: str, default: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WeComError(errors.INVALID_PARAMETER, f"{key} must be an integer")
+    return value
+
+
+def window_ms(body: dict[str, Any]) -> int | None:
+    """The duplicate-check window of a message/send body, or None when off."""
+    if _flag(body, "enable_duplicate_check", 0) not in (0, 1):
+        raise WeComError(errors.INVALID_PARAMETER, "enable_duplicate_check: 0 or 1")
+    interval = _flag(body, "duplicate_check_interval", DEFAULT_INTERVAL_SECONDS)
+    if not 1 <= interval <= MAX_INTERVAL_SECONDS:
+        raise WeComError(
+            errors.INVALID_PARAMETER,
+            f"duplicate_check_interval: 1 to {MAX_INTERVAL_SECONDS}",
+        )
+    if not body.get("enable_duplicate_check"):
+        return None
+    return interval * 1000
+
+
+def key(body: dict[str, Any], msgtype: str) -> str:
+    """SHA-256 of the message and its addressees (canonical JSON)."""
+    parts = {k: body.get(k) for k in ("touser", "toparty", "totag", "msgtype")}
+    parts["content"] = body.get(msgtype)
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def find_txn(txn: Txn, agentid: int, dedup_key: str, since: int) -> str | None:
+    """The msgid of the same message sent since `since` (not recalled), if any."""
+    txn.execute(
+        "SELECT msgid FROM jwwx_openapi_messages WHERE agentid = ? AND dedup_key = ?"
+        " AND created_ts >= ? AND state <> 'recalled' ORDER BY created_ts LIMIT 1",
+        (agentid, dedup_key, since),
+    )
+    row = txn.fetchone()
+    return None if row is None else str(row[0])
