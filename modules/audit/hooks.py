@@ -34,3 +34,16 @@ async def record_admin_operation(
         await service.record_admin_operation(
             actor, action, target, before, after, **detail
         )
+
+
+async def record_app_message(
+    api: Any,
+    app_id: str,
+    sender: str | None,
+    targets: dict[str, Any],
+    content: Any,
+    msgid: str | None = None,
+) -> None:
+    service = audit_service(api)
+    if service is not None:
+        await service.record_app_message(app_id, sender, targets, content, msgid)

@@ -14,6 +14,7 @@ import re
 import secrets
 from typing import Any
 
+from modules.audit.hooks import record_app_message
 from modules.common.storage import Txn
 from modules.common.synapse_compat import event_stream_ordering, run_concurrently
 from modules.directory.storage import departments as dept_store
@@ -340,6 +341,17 @@ class Messenger:
         duplicate = await self._api.run_db_interaction(
             "jwwx_openapi_new_message", new_message_txn
         )
+        if duplicate is None:
+            # The archive keeps what an app pushed and to whom (before delivery, so a
+            # crash mid-push still leaves the record).
+            await record_app_message(
+                self._api,
+                str(app.agentid),
+                app.bot_user_id,
+                {k: body[k] for k in ("touser", "toparty", "totag") if k in body},
+                content,
+                msgid,
+            )
         if duplicate is not None:
             msgid = duplicate  # sent already within the window: not again
         elif len(recipients) <= self._config.inline_recipients:

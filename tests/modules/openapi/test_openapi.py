@@ -489,6 +489,27 @@ class OpenApiTests:
 
         first = await received(alice, "今晚8点集合")
         self.assertEqual(first["content"]["cn.jwwx.openapi"]["msgid"], msgid)
+        # The audit archive keeps the push: app, target range as given, content.
+        archived: list[dict[str, Any]] = []
+        for _ in range(100):
+            page = await admin.ok(
+                "GET",
+                f"/_jwwx/admin/v1/audit/export/app?consumer=t{msgid[:8]}&limit=500",
+            )
+            archived = [
+                r["record"]
+                for r in page["records"]
+                if r["record"].get("msgid") == msgid
+            ]
+            if archived:
+                break
+            await sleep(0.1)
+        self.assertEqual(len(archived), 1, archived)
+        self.assertEqual(archived[0]["app_id"], str(app["agentid"]))
+        self.assertEqual(
+            archived[0]["targets"]["touser"], f"{alice_id}|{carol_id}|ghost"
+        )
+        self.assertEqual(archived[0]["content"]["body"], "今晚8点集合")
         # Departments (with sub-departments), tags, @all; markdown, textcard, news.
         party = await wecom(
             client,
