@@ -1,4 +1,4 @@
-"""python -m benchmarks SCENARIO [options]: run one benchmark, print a table."""
+"""python -m benchmarks run SCENARIO… | directory: run benchmarks, print a table."""
 
 import argparse
 import sys
@@ -7,13 +7,82 @@ from pathlib import Path
 
 from benchmarks.directory_data import SIZES
 
+QUICK = ("login", "dm-latency", "group-fanout", "directory-search", "wecom-api")
+
+
+def _postgres_missing() -> str | None:
+    from tests.harness import postgres
+
+    return postgres.unavailable_reason()
+
+
+def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from benchmarks.scenarios import SCENARIOS
+
+    listing = "; ".join(f"{s.name}: {s.help}" for s in SCENARIOS.values())
+    run = scenarios.add_parser(
+        "run",
+        help="scenarios against vanilla Synapse and ours, one table",
+        description=f"Scenarios: {listing}. 'quick' = {' '.join(QUICK)}.",
+    )
+    run.add_argument(
+        "scenario", nargs="+", choices=[*SCENARIOS, "quick", "all"], metavar="SCENARIO"
+    )
+    run.add_argument("--size", choices=("small", "bureau"), default="small")
+    run.add_argument(
+        "--engine", choices=("sqlite", "postgres", "both"), default="sqlite"
+    )
+    run.add_argument("--json", type=Path, help="write the results as JSON")
+    run.add_argument("--plot", type=Path, metavar="DIR", help="one PNG per scenario")
+    run.add_argument("--duration", type=float, help="soak: seconds (default 60)")
+    run.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy the servers during each measured phase (raw stacks in DIR)",
+    )
+    run.add_argument("--pairs", type=int, help="dm-latency: pairs (overrides size)")
+    run.add_argument("--rate", type=float, help="dm-latency: messages/s, all pairs")
+    run.add_argument("--members", type=int, help="group-fanout: members")
+    run.add_argument("--recipients", type=int, help="wecom-api: push recipients")
+    run.add_argument(
+        "--bcrypt-rounds",
+        type=int,
+        help="login: bcrypt cost of the accounts' hashes (default 4; production 12)",
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from benchmarks import runner
+    from benchmarks.scenarios import SCENARIOS
+
+    names: list[str] = []
+    for name in args.scenario:
+        expanded = {"quick": QUICK, "all": tuple(SCENARIOS)}.get(name, (name,))
+        names += [n for n in expanded if n in SCENARIOS and n not in names]
+    engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
+    if "postgres" in engines and (reason := _postgres_missing()):
+        print(f"benchmarks: {reason}", file=sys.stderr)
+        return 2
+    options = {
+        "duration": args.duration,
+        "pairs": args.pairs,
+        "rate": args.rate,
+        "members": args.members,
+        "recipients": args.recipients,
+        "bcrypt_rounds": args.bcrypt_rounds,
+        "profile": args.profile,
+    }
+    return runner.run(names, args.size, engines, args.json, args.plot, options)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Benchmarks against a real server (ours and vanilla Synapse).",
     )
-    scenarios = parser.add_subparsers(dest="scenario", required=True)
+    scenarios = parser.add_subparsers(dest="command", required=True)
+    _add_run(scenarios)
     dir_parser = scenarios.add_parser(
         "directory", help="import, provisioning, search and listing of the directory"
     )
@@ -24,13 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     dir_parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
 
-    if args.engine == "postgres":
-        from tests.harness import postgres
-
-        reason = postgres.unavailable_reason()
-        if reason:
-            print(f"benchmarks: {reason}", file=sys.stderr)
-            return 2
+    if args.command == "run":
+        return _run(args)
+    if args.engine == "postgres" and (reason := _postgres_missing()):
+        print(f"benchmarks: {reason}", file=sys.stderr)
+        return 2
     from benchmarks import directory
 
     return directory.run(args.size, args.engine, args.json)

@@ -36,6 +36,8 @@ class Row:
     throughput: float | None = None
     ratio: float | None = None
     note: str = ""
+    server: str = ""  # "vanilla" / "ours" in `run` tables; empty: no server column
+    ratio_text: str = ""  # shown when there is no ratio (e.g. "no vanilla equivalent")
 
     def cells(self) -> list[str]:
         s = self.summary
@@ -53,7 +55,7 @@ class Row:
             value,
             *(_num(x) for x in ((s.p50, s.p95, s.p99, s.max) if s else (None,) * 4)),
             _num(per_s),
-            "" if self.ratio is None else f"{self.ratio:.2f}x",
+            self.ratio_text or ("" if self.ratio is None else f"{self.ratio:.2f}x"),
             self.note,
         ]
 
@@ -91,8 +93,17 @@ def _width(text: str) -> int:
 
 def format_table(rows: list[Row]) -> str:
     table = [list(HEADERS)] + [r.cells() for r in rows]
-    widths = [max(_width(line[i]) for line in table) for i in range(len(HEADERS))]
     numeric = set(range(2, 10))
+    if any(r.server for r in rows):
+        # A server column after the metric; the numbers move one to the right.
+        table = [
+            line[:2] + [r] + line[2:]
+            for line, r in zip(
+                table, ["server"] + [r.server for r in rows], strict=True
+            )
+        ]
+        numeric = set(range(3, 11))
+    widths = [max(_width(line[i]) for line in table) for i in range(len(table[0]))]
     out = []
     for index, line in enumerate(table):
         cells = []
@@ -102,6 +113,21 @@ def format_table(rows: list[Row]) -> str:
         out.append("  ".join(cells).rstrip())
         if index == 0:
             out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """The same table as Markdown (for RESULTS.md)."""
+    headers = list(HEADERS)
+    lines = [r.cells() for r in rows]
+    if any(r.server for r in rows):
+        headers.insert(2, "server")
+        lines = [c[:2] + [r.server] + c[2:] for c, r in zip(lines, rows, strict=True)]
+    out = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+    out += [
+        "| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in line) + " |"
+        for line in lines
+    ]
     return "\n".join(out)
 
 
@@ -126,8 +152,9 @@ class Report:
         notes = [f"note: {n}" for n in self.notes]
         return "\n".join([*head, "", format_table(self.rows), "", *notes])
 
-    def write_json(self, path: Path) -> None:
+    def write_json(self, path: Path, extra: dict[str, Any] | None = None) -> None:
         data = {
+            **(extra or {}),
             "benchmark": self.benchmark,
             "params": self.params,
             "machine": self.machine,

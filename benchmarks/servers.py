@@ -33,6 +33,8 @@ OVERLAY_NOTE = (
     f"{TEST_OVERRIDES['bcrypt_rounds']}, rate limits lifted (rc_*); both servers alike"
 )
 
+TEST_BCRYPT_ROUNDS = int(TEST_OVERRIDES["bcrypt_rounds"])
+
 CPU_NOTE = (
     "server CPU: launcher + Synapse (+ PostgreSQL backends); robust to other load"
 )
@@ -222,26 +224,51 @@ def _pg_backend_pids(dbname: str) -> list[int]:
         conn.close()
 
 
-def server_cpu_seconds(server: TestServer) -> float:
-    """CPU time used so far by the launcher, Synapse under it and, on PostgreSQL, the
-    backends connected to its database: what the server costs, whatever else runs on
-    the machine. Backends that already exited are not counted."""
-    process = server._process  # noqa: SLF001 - the harness keeps the handle private
-    if process is None:
-        return 0.0
+def _process_tree(root: int) -> list[int]:
+    """root and all its descendants (the launcher and the Synapse under it)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             _cpu, parent = _proc_cpu(int(entry.name))
             children.setdefault(parent, []).append(int(entry.name))
-    pids, todo = [], [process.pid]
+    pids, todo = [], [root]
     while todo:
         pid = todo.pop()
         pids.append(pid)
         todo.extend(children.get(pid, []))
+    return pids
+
+
+def server_pids(server: TestServer) -> list[int]:
+    process = server._process  # noqa: SLF001 - the harness keeps the handle private
+    return [] if process is None else _process_tree(process.pid)
+
+
+def server_cpu_seconds(server: TestServer) -> float:
+    """CPU time used so far by the launcher, Synapse under it and, on PostgreSQL, the
+    backends connected to its database: what the server costs, whatever else runs on
+    the machine. Backends that already exited are not counted."""
+    pids = server_pids(server)
+    if not pids:
+        return 0.0
     if server.pg_database:
         pids += _pg_backend_pids(server.pg_database)
     return sum(_proc_cpu(pid)[0] for pid in pids)
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def server_rss_mib(server: TestServer) -> float:
+    """Resident memory of the launcher and Synapse (not PostgreSQL), in MiB."""
+    return sum(_rss_kib(pid) for pid in server_pids(server)) / 1024
 
 
 class CpuMeter:

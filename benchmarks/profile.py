@@ -1,0 +1,118 @@
+"""Where the server's time goes: py-spy (a sampling profiler, attached from outside)
+records ours' Synapse process during a scenario's measured phase (`--profile DIR`).
+The raw collapsed stacks are written to DIR; a short summary goes into the notes."""
+
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from benchmarks.servers import BenchServer, server_pids
+
+RATE = 50  # samples per second: cheap enough not to disturb the server much
+# Frames where a thread waits for work (the reactor's epoll, idle database threads):
+# left out, so the percentages are of time spent doing something.
+IDLE = ("CallWrapper.__call__", "Condition.wait", "untilConcludes", "select", "poll")
+
+
+def synapse_pid(server: BenchServer) -> int | None:
+    for pid in server_pids(server):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"synapse.app.homeserver" in cmdline:
+            return pid
+    return None
+
+
+def py_spy() -> str | None:
+    found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    return found if Path(found).exists() else None
+
+
+class Profiler:
+    """`with Profiler(server, out_file):` records while inside (if py-spy can)."""
+
+    def __init__(self, server: BenchServer, out: Path) -> None:
+        self.server, self.out = server, out
+        self._process: subprocess.Popen[bytes] | None = None
+        self.problem = ""
+
+    def __enter__(self) -> "Profiler":
+        pid, tool = synapse_pid(self.server), py_spy()
+        if pid is None or tool is None:
+            self.problem = "no Synapse process or no py-spy: not profiled"
+            return self
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [
+                tool,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(RATE),
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(self.out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is None:
+            return
+        self._process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def summary(path: Path, top: int = 6) -> str:
+    """The functions with the most samples on the stack (inclusive) among ours and
+    Synapse's handlers/storage, and the top frames by own time."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no profile written"
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [f.split(" (")[0] for f in stack.split(";")]
+        if frames[-1] in IDLE:
+            continue
+        total += n
+        own[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    if not total:
+        return "no busy samples"
+    interesting = [
+        (f, n)
+        for f, n in inclusive.most_common(300)
+        if any(
+            k in f for k in ("Handler", "Store", "Module", "Guard", "Gate", "Filter")
+        )
+    ][:top]
+
+    def pct(items: list[tuple[str, int]]) -> str:
+        return ", ".join(f"{f} {100 * n / total:.0f}%" for f, n in items)
+
+    return (
+        f"{total} busy samples at {RATE} Hz; own time: {pct(own.most_common(top))}; "
+        f"on the stack: {pct(interesting)}"
+    )

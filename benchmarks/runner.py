@@ -1,0 +1,243 @@
+"""`python -m benchmarks run SCENARIO…`: for each engine and scenario, start vanilla
+Synapse, run the scenario, stop it; start ours, run it again, stop it (never both at
+once); then one table with ours beside vanilla, JSON and one PNG per scenario."""
+
+import asyncio
+import math
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.report import Report, Row, markdown_table
+from benchmarks.scenario import Context, Sample, Scenario
+from benchmarks.scenarios import SCENARIOS
+from benchmarks.servers import OVERLAY_NOTE, load_average, machine_info, running
+
+BUSY_LOAD = 0.5
+FD_NEEDED = 4096  # every simulated user holds a /sync connection, plus sends
+
+
+def stop_cleanly_on_signals() -> None:
+    """SIGTERM (and SIGINT, which a background shell ignores) end the run through
+    exceptions, so every started server is stopped and its data removed."""
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def raise_fd_limit() -> str:
+    """Lift the soft open-files limit to the hard one (many long-polls at once)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < FD_NEEDED and hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return f"open files limit {soft}"
+
+
+def run_side(
+    scenario: Scenario, engine: str, vanilla: bool, size: str, options: dict[str, Any]
+) -> Context | str:
+    """One scenario on one fresh server; the Context, or the error text."""
+    try:
+        with running(engine, vanilla=vanilla) as server:
+            _, admin_token = server.register("benchadmin", admin=True)
+            ctx = Context(server, size, admin_token, options, scenario.name)
+            started = time.perf_counter()
+            asyncio.run(scenario.run(ctx))
+            add_cpu_samples(ctx)
+            print(
+                f"  [{server.label}] {scenario.name} done in "
+                f"{time.perf_counter() - started:.0f} s (load {load_average()})",
+                flush=True,
+            )
+            return ctx
+    except Exception as e:  # noqa: BLE001 - reported in the table, the run goes on
+        traceback.print_exc()
+        first_line = (str(e).strip().splitlines() or [""])[0]
+        return f"{type(e).__name__}: {first_line}"[:300]
+
+
+def add_cpu_samples(ctx: Context) -> None:
+    """Server CPU for the same work: the overhead ratio least moved by other load."""
+    if not ctx.phases:
+        return
+    # Same work on both servers only if the scenario's own metrics are comparable.
+    comparable = any(s.comparable for s in ctx.samples)
+    server = sum(p.server_cpu for p in ctx.phases)
+    loadgen = sum(p.loadgen_cpu for p in ctx.phases)
+    wall = sum(p.wall for p in ctx.phases)
+    ctx.add(
+        Sample(
+            "server CPU, measured phase",
+            value=server,
+            unit="cpu-s",
+            note=f"{100 * server / max(wall, 1e-9):.0f}% of one core over {wall:.0f} s",
+            comparable=comparable,
+        )
+    )
+    ctx.add(
+        Sample(
+            "load generator CPU, measured phase",
+            value=loadgen,
+            unit="cpu-s",
+            note=f"{100 * loadgen / max(wall, 1e-9):.0f}% of one core",
+            comparable=False,
+        )
+    )
+
+
+def _ratio(ours: Sample, base: Sample | None) -> tuple[float | None, str]:
+    """(ours/vanilla at p50 or throughput, the text of the ratio column)."""
+    if base is None or not ours.comparable:
+        return None, ""
+    o, v = ours.summary(), base.summary()
+    if o is not None and v is not None and v.p50 > 0 and v.p99 > 0:
+        p50, p99 = o.p50 / v.p50, o.p99 / v.p99
+        return p50, f"{p50:.2f}x / {p99:.2f}x"
+    mine, theirs = ours.rate(), base.rate()
+    if mine is not None and theirs:
+        return mine / theirs, f"{mine / theirs:.2f}x rate"
+    if ours.value is not None and base.value:
+        return ours.value / base.value, f"{ours.value / base.value:.2f}x"
+    return None, ""
+
+
+def _row(name: str, label: str, sample: Sample, ratio: tuple[float | None, str]) -> Row:
+    note = sample.note
+    if sample.errors:
+        note = f"{sample.errors} errors" + (f"; {note}" if note else "")
+    return Row(
+        name,
+        sample.metric,
+        sample.summary(),
+        value=sample.value,
+        unit=sample.unit,
+        n=sample.n,
+        throughput=sample.rate(),
+        ratio=ratio[0],
+        ratio_text=ratio[1],
+        note=note,
+        server=label,
+    )
+
+
+def compare(
+    scenario: Scenario,
+    engine: str,
+    vanilla: Context | str | None,
+    ours: Context | str,
+    report: Report,
+) -> None:
+    name = scenario.name if engine == "" else f"{scenario.name} ({engine})"
+    if isinstance(vanilla, str):
+        report.rows.append(Row(name, "failed", server="vanilla", note=vanilla))
+        vanilla = None
+    if isinstance(ours, str):
+        report.rows.append(Row(name, "failed", server="ours", note=ours))
+    mine = [] if isinstance(ours, str) else ours.samples
+    base = {s.metric: s for s in vanilla.samples} if vanilla else {}
+    for sample in mine:
+        theirs = base.pop(sample.metric, None)
+        if theirs is not None:
+            report.rows.append(_row(name, "vanilla", theirs, (None, "")))
+        ratio = _ratio(sample, theirs)
+        if not scenario.on_vanilla:
+            ratio = (None, "no vanilla equivalent")
+        elif not sample.comparable:
+            ratio = (None, "not comparable")
+        elif theirs is None:
+            ratio = (None, "ours only")
+        report.rows.append(_row(name, "ours", sample, ratio))
+    for sample in base.values():  # metrics only vanilla has
+        report.rows.append(_row(name, "vanilla", sample, (None, "")))
+    for ctx in (vanilla, ours):
+        if isinstance(ctx, Context):
+            report.notes += [f"{name} [{ctx.server.label}]: {n}" for n in ctx.notes]
+
+
+def run(
+    names: Sequence[str],
+    size: str,
+    engines: Sequence[str],
+    json_out: Path | None,
+    plot_dir: Path | None,
+    options: dict[str, Any],
+) -> int:
+    report = Report(
+        "run",
+        params={
+            "scenarios": list(names),
+            "size": size,
+            "engines": list(engines),
+            **{k: v for k, v in options.items() if v},
+        },
+        machine=machine_info(engines[0]),
+    )
+    report.notes.append(OVERLAY_NOTE)
+    report.notes.append(raise_fd_limit())
+    stop_cleanly_on_signals()
+    if os.getloadavg()[0] > BUSY_LOAD:
+        print(f"warning: load average {load_average()}: other work skews the numbers")
+    contexts: dict[str, dict[str, Context]] = {}
+    for engine in engines:
+        for name in names:
+            scenario = SCENARIOS[name]
+            print(f"== {name} on {engine} ({size}) ==", flush=True)
+            vanilla: Context | str | None = None
+            if scenario.on_vanilla:
+                vanilla = run_side(scenario, engine, True, size, options)
+            else:
+                report.notes.append(f"{name}: {scenario.why_not_vanilla}")
+            ours = run_side(scenario, engine, False, size, options)
+            label = name if len(engines) == 1 else f"{name} ({engine})"
+            compare(
+                scenario, "" if len(engines) == 1 else engine, vanilla, ours, report
+            )
+            contexts[label] = {
+                c.server.label: c for c in (vanilla, ours) if isinstance(c, Context)
+            }
+    report.machine["loadavg_end"] = load_average()
+    print()
+    print(report.text())
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        report.write_json(json_out, extra={"latencies_ms": _raw(contexts)})
+        markdown = json_out.with_suffix(".md")
+        markdown.write_text(markdown_table(report.rows) + "\n", encoding="utf-8")
+        print(f"JSON written to {json_out}, the table as Markdown to {markdown}")
+    if plot_dir is not None:
+        from benchmarks.plot import plot_all
+
+        for path in plot_all(contexts, plot_dir):
+            print(f"plot written to {path}")
+    failed = any(r.metric == "failed" for r in report.rows)
+    return 1 if failed else 0
+
+
+def _raw(contexts: dict[str, dict[str, Context]]) -> dict[str, Any]:
+    """Every latency sample (ms), for plots and comparisons over time."""
+    return {
+        label: {
+            server: {
+                s.metric: [round(x * 1000, 3) for x in s.latencies if math.isfinite(x)]
+                for s in ctx.samples
+                if s.latencies
+            }
+            for server, ctx in sides.items()
+        }
+        for label, sides in contexts.items()
+    }
+
+
+if __name__ == "__main__":
+    sys.exit("use: python -m benchmarks run …")

@@ -1,0 +1,132 @@
+"""What a `run` scenario is: an async function that gets one running server (ours or
+vanilla) and returns named samples. The runner runs it on vanilla, then on ours, and
+compares the two."""
+
+import math
+import resource
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.profile import Profiler
+from benchmarks.profile import summary as profile_summary
+from benchmarks.servers import BenchServer, server_cpu_seconds, server_rss_mib
+from benchmarks.stats import Summary
+
+PASSWORD = "Bench-Pass-2026!"
+
+
+@dataclass
+class Sample:
+    """One metric on one server: latencies (seconds) and/or a single value."""
+
+    metric: str
+    latencies: list[float] = field(default_factory=list)
+    wall: float | None = None  # seconds the work took (throughput = n / wall)
+    value: float | None = None
+    unit: str = ""
+    n: int | None = None
+    throughput: float | None = None
+    errors: int = 0
+    note: str = ""
+    comparable: bool = True  # a ratio to vanilla makes sense
+
+    def summary(self) -> Summary | None:
+        if not self.latencies:
+            return None
+        return Summary.of(self.latencies, self.wall)
+
+    def rate(self) -> float | None:
+        if self.throughput is not None:
+            return self.throughput
+        s = self.summary()
+        return None if s is None or math.isnan(s.throughput) else s.throughput
+
+
+@dataclass
+class Phase:
+    """CPU and memory around the measured part of a scenario."""
+
+    wall: float = 0.0
+    loadgen_cpu: float = 0.0  # this process (the load generator), user + system
+    server_cpu: float = 0.0
+    rss_start_mib: float = 0.0
+    rss_end_mib: float = 0.0
+
+    def note(self) -> str:
+        wall = max(self.wall, 1e-9)
+        return (
+            f"measured {self.wall:.1f} s: load generator CPU {self.loadgen_cpu:.1f} s "
+            f"({100 * self.loadgen_cpu / wall:.0f}% of one core), server CPU "
+            f"{self.server_cpu:.1f} s ({100 * self.server_cpu / wall:.0f}%), server RSS "
+            f"{self.rss_start_mib:.0f} -> {self.rss_end_mib:.0f} MiB"
+        )
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Context:
+    server: BenchServer
+    size: str
+    admin_token: str
+    options: dict[str, Any] = field(default_factory=dict)
+    scenario: str = ""
+    samples: list[Sample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+
+    @property
+    def vanilla(self) -> bool:
+        return self.server.vanilla
+
+    def add(self, sample: Sample) -> Sample:
+        self.samples.append(sample)
+        s = sample.summary()
+        shown = (
+            f"p50 {s.p50:.1f} p99 {s.p99:.1f} ms n={s.n}"
+            if s
+            else f"{sample.value} {sample.unit}"
+        )
+        errors = f", {sample.errors} errors" if sample.errors else ""
+        print(f"    [{self.server.label}] {sample.metric}: {shown}{errors}", flush=True)
+        return sample
+
+    @contextmanager
+    def phase(self) -> Iterator[Phase]:
+        """`with ctx.phase():` around the measured part (not the setup)."""
+        phase = Phase(rss_start_mib=server_rss_mib(self.server))
+        folder = self.options.get("profile")
+        out = Path(folder or ".") / (
+            f"{self.scenario}-{self.server.label}-{len(self.phases)}.txt"
+        )
+        profiler = Profiler(self.server, out) if folder else nullcontext()
+        wall, own = time.perf_counter(), _own_cpu()
+        server = server_cpu_seconds(self.server)
+        try:
+            with profiler:
+                yield phase
+        finally:
+            phase.wall = time.perf_counter() - wall
+            phase.loadgen_cpu = _own_cpu() - own
+            phase.server_cpu = server_cpu_seconds(self.server) - server
+            phase.rss_end_mib = server_rss_mib(self.server)
+            self.phases.append(phase)
+            if isinstance(profiler, Profiler):
+                found = profiler.problem or profile_summary(out)
+                self.notes.append(f"profile {out}: {found}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    help: str
+    run: Callable[[Context], Coroutine[Any, Any, None]]
+    on_vanilla: bool = True  # False: ours only (no vanilla equivalent)
+    why_not_vanilla: str = ""

@@ -1,0 +1,49 @@
+"""The scenarios of `python -m benchmarks run`, by name, in their default order."""
+
+from benchmarks.scenario import Scenario
+from benchmarks.scenarios import (
+    directory_search,
+    dm_latency,
+    group_fanout,
+    login,
+    soak,
+    wecom_api,
+)
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "login",
+            "password login with the whole population present",
+            login.run,
+        ),
+        Scenario(
+            "dm-latency",
+            "pairs exchanging texts: send and delivery latency",
+            dm_latency.run,
+        ),
+        Scenario(
+            "group-fanout",
+            "one big group: delivery to every member's /sync",
+            group_fanout.run,
+        ),
+        Scenario(
+            "directory-search",
+            "directory search as an officer; Synapse's user search on both",
+            directory_search.run,
+        ),
+        Scenario(
+            "wecom-api",
+            "WeCom-compatible open API: tokens, OAuth2, user/get, message/send",
+            wecom_api.run,
+            on_vanilla=False,
+            why_not_vanilla="vanilla Synapse has no WeCom-compatible API (ours only)",
+        ),
+        Scenario(
+            "soak",
+            "sustained mixed load for --duration s: errors and memory growth",
+            soak.run,
+        ),
+    )
+}

@@ -1,0 +1,175 @@
+"""directory-search: our directory search (names, pinyin, initials, surnames) over a
+generated directory as an ordinary officer, and Synapse's own user search on both
+servers. The directory import and its account provisioning are the `directory`
+benchmark's subject (python -m benchmarks directory); here they are only setup."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks import population
+from benchmarks.aclient import Http, MatrixUser
+from benchmarks.directory_data import KINDS, pick_officer, queries, search_path
+from benchmarks.scenario import Context, Sample
+from modules.directory.records import MemberRecord
+from modules.directory.sample import generate_directory, write_csv
+
+ADMIN = "/_jwwx/admin/v1/directory"
+USER_SEARCH = "/_matrix/client/v3/user_directory/search"
+CONCURRENT = 4
+
+
+@dataclass(frozen=True)
+class SearchSize:
+    departments: int
+    members: int
+    queries_per_kind: int
+    provisioning_wait_s: float  # let the accounts be created before searching
+    vanilla_accounts: int  # accounts (with the members' names) on vanilla
+
+
+SIZES = {
+    "small": SearchSize(2_000, 5_000, 100, 180.0, 1_000),
+    "bureau": SearchSize(30_000, 55_000, 300, 120.0, 2_000),
+}
+
+
+Search = tuple[str, dict[str, Any] | None]  # (path, POST body or None for GET)
+
+
+async def _searches(
+    user: MatrixUser, paths: Sequence[Search], concurrency: int = 1
+) -> tuple[list[float], int, str, float]:
+    """(latencies, errors, first error, wall) of GET/POST searches."""
+    latencies: list[float] = []
+    errors, first = 0, ""
+
+    def job(path: str, body: dict[str, Any] | None) -> Callable[[], Awaitable[None]]:
+        async def one() -> None:
+            nonlocal errors, first
+            answer = await user.call("GET" if body is None else "POST", path, body)
+            latencies.append(answer.seconds)
+            if not answer.ok:
+                errors += 1
+                first = first or answer.error()
+
+        return one
+
+    began = time.perf_counter()
+    await population.bounded_gather([job(p, b) for p, b in paths], concurrency)
+    return latencies, errors, first, time.perf_counter() - began
+
+
+async def _user_search(
+    ctx: Context, user: MatrixUser, members: list[MemberRecord], population_n: int
+) -> None:
+    for kind in ("name", "pinyin"):
+        asked = queries(kind, members, 100, seed=7)
+        paths: list[Search] = [
+            (USER_SEARCH, {"search_term": q, "limit": 20}) for q in asked
+        ]
+        latencies, errors, first, wall = await _searches(user, paths)
+        ctx.add(
+            Sample(
+                f"Synapse user_directory/search, {kind}",
+                latencies,
+                wall=wall,
+                errors=errors,
+                note=first[:60] or f"over {population_n} accounts",
+                comparable=False,
+            )
+        )
+
+
+async def _ours(ctx: Context, http: Http, size: SearchSize) -> None:
+    departments, members = generate_directory(size.departments, size.members, 1, 0)
+    officer = pick_officer(departments, members, 0)
+    # Registered before the import: the member with this userid is linked to it.
+    await population.create_accounts(http, ctx, [officer.userid])
+    (user,) = await population.log_in(http, [officer.userid])
+    folder = ctx.server.data_dir / "bench-directory"
+    files = await asyncio.to_thread(write_csv, departments, members, folder)
+    job = 0
+    for kind, path in zip(("departments", "members"), files, strict=True):
+        answer = await http.request(
+            "POST",
+            f"{ADMIN}/import/{kind}?filename={kind}.csv",
+            raw=path.read_bytes(),
+            token=ctx.admin_token,
+            timeout=900,
+        )
+        if not answer.ok:
+            raise RuntimeError(f"import {kind}: {answer.error()}")
+        job = int(answer.body.get("job_id") or job)
+    waited, progress = 0.0, dict[str, Any]()
+    began = time.perf_counter()
+    while waited < size.provisioning_wait_s:
+        progress = (
+            await http.request("GET", f"{ADMIN}/jobs/{job}", token=ctx.admin_token)
+        ).body or {}
+        if progress.get("finished"):
+            break
+        await asyncio.sleep(2.0)
+        waited = time.perf_counter() - began
+    pending = progress.get("pending", "?")
+    ctx.notes.append(
+        f"{size.members} members in {size.departments} departments imported; "
+        f"provisioning {'finished' if progress.get('finished') else 'still running'} "
+        f"after {waited:.0f} s ({pending} accounts pending) when the searches began"
+    )
+    with ctx.phase() as phase:
+        mixed: list[Search] = []
+        for kind in KINDS:
+            asked = [
+                (search_path(q), None)
+                for q in queries(kind, members, size.queries_per_kind, seed=3)
+            ]
+            mixed += asked
+            latencies, errors, first, wall = await _searches(user, asked)
+            ctx.add(
+                Sample(
+                    f"directory search, {kind} (officer)",
+                    latencies,
+                    wall=wall,
+                    errors=errors,
+                    note=first[:60],
+                    comparable=False,
+                )
+            )
+        latencies, errors, first, wall = await _searches(user, mixed, CONCURRENT)
+        ctx.add(
+            Sample(
+                f"directory search, all kinds ({CONCURRENT} concurrent)",
+                latencies,
+                wall=wall,
+                errors=errors,
+                note=first[:60],
+                comparable=False,
+            )
+        )
+        created = size.members - (pending if isinstance(pending, int) else 0)
+        await _user_search(ctx, user, members, created)
+    ctx.notes.append(phase.note())
+
+
+async def _vanilla(ctx: Context, http: Http, size: SearchSize) -> None:
+    _, members = generate_directory(size.departments, size.members, 1, 0)
+    present = members[: size.vanilla_accounts]
+    names = [m.userid for m in present]
+    await population.create_accounts(http, ctx, names, [m.name for m in present])
+    (user,) = await population.log_in(http, names[:1])
+    ctx.notes.append(
+        f"{len(present)} accounts named as the first directory members; vanilla has no "
+        "directory search"
+    )
+    with ctx.phase() as phase:
+        await _user_search(ctx, user, present, len(present))
+    ctx.notes.append(phase.note())
+
+
+async def run(ctx: Context) -> None:
+    size = SIZES[ctx.size]
+    async with Http(ctx.server.base_url) as http:
+        await (_vanilla if ctx.vanilla else _ours)(ctx, http, size)

@@ -1,0 +1,76 @@
+"""group-fanout: one big group (room), every member long-polling /sync; a few members
+send texts at a steady pace. Measures send latency, delivery latency to each member and
+to all members (per message), with the exactly-once and order checks."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from functools import partial
+
+from benchmarks import population, syncer
+from benchmarks.aclient import Http, MatrixUser
+from benchmarks.delivery import Tracker
+from benchmarks.scenario import Context
+from benchmarks.scenarios.messaging import (
+    ROOM_VERSION,
+    Sends,
+    add_samples,
+    drain,
+    sleep_until,
+)
+
+WARMUP_S = 1.0
+
+
+@dataclass(frozen=True)
+class GroupSize:
+    members: int  # including the owner
+    messages: int
+    senders: int
+    interval_s: float  # between two messages (any sender)
+
+
+SIZES = {
+    "small": GroupSize(100, 20, 5, 0.5),
+    "bureau": GroupSize(500, 30, 5, 1.0),
+}
+
+
+async def _group(members: list[MatrixUser]) -> str:
+    owner = members[0]
+    room_id = await owner.create_room(
+        preset="public_chat", name="压测群", room_version=ROOM_VERSION
+    )
+    await population.bounded_gather([partial(m.join, room_id) for m in members[1:]])
+    return room_id
+
+
+async def run(ctx: Context) -> None:
+    size = SIZES[ctx.size]
+    count = int(ctx.options.get("members") or size.members)
+    async with Http(ctx.server.base_url) as http:
+        members = await population.users(http, ctx, "grp", count)
+        room_id = await _group(members)
+        everyone = {m.user_id for m in members}
+        tracker = Tracker()
+        loops = await syncer.start_all(members, tracker.seen)
+        await asyncio.sleep(WARMUP_S)
+        sends = Sends(tracker)
+        with ctx.phase() as phase:
+            start = time.perf_counter()
+            for k in range(size.messages):
+                await sleep_until(start + k * size.interval_s)
+                sender = members[k % size.senders]
+                await sends.send(
+                    sender, room_id, f"g.{k}", k, everyone - {sender.user_id}
+                )
+            await drain(tracker)
+        sync_error = syncer.first_sync_error(loops)
+        stats = await syncer.stop_all(loops)
+    ctx.notes.append(
+        f"{count} members, {size.messages} messages from {size.senders} senders, one "
+        f"every {size.interval_s:g} s; {phase.note()}"
+    )
+    add_samples(
+        ctx, sends, tracker, phase.wall, stats, sync_error, per_message_all=True
+    )

@@ -1,0 +1,113 @@
+"""Helpers shared by the messaging scenarios: rooms, paced sending, waiting for
+deliveries, and turning a Tracker into samples."""
+
+import asyncio
+import time
+
+from benchmarks.aclient import MatrixUser
+from benchmarks.delivery import Tracker
+from benchmarks.scenario import Context, Sample
+
+ROOM_VERSION = "11"  # ours defaults to 11 (owner transfer); asked for on both servers
+DRAIN_S = 20.0  # after the last send: how long deliveries may still arrive
+
+
+async def open_dm(a: MatrixUser, b: MatrixUser) -> str:
+    room_id = await a.create_room(
+        preset="trusted_private_chat",
+        is_direct=True,
+        invite=[b.user_id],
+        room_version=ROOM_VERSION,
+    )
+    await b.join(room_id)
+    return room_id
+
+
+async def sleep_until(moment: float) -> None:
+    delay = moment - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def drain(tracker: Tracker, budget_s: float = DRAIN_S) -> float:
+    """Wait until every sent message reached every recipient, or the budget ends."""
+    started = time.perf_counter()
+    while tracker.outstanding() and time.perf_counter() - started < budget_s:
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - started
+
+
+class Sends:
+    """Send latencies and refusals of one scenario."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.first_error = ""
+
+    async def send(
+        self,
+        sender: MatrixUser,
+        room_id: str,
+        key: str,
+        seq: int,
+        recipients: set[str],
+    ) -> None:
+        self.tracker.sending(key, recipients)
+        answer = await sender.send_text(
+            room_id, f"测试消息 {key}", self.tracker.content(key, seq)
+        )
+        self.latencies.append(answer.seconds)
+        if not answer.ok:
+            self.errors += 1
+            self.first_error = self.first_error or answer.error()
+            self.tracker.failed(key)
+
+
+def add_samples(
+    ctx: Context,
+    sends: Sends,
+    tracker: Tracker,
+    wall: float,
+    sync_stats: dict[str, int],
+    sync_error: str,
+    per_message_all: bool = False,
+) -> None:
+    ctx.add(
+        Sample(
+            "send (request → 200)",
+            sends.latencies,
+            wall=wall,
+            errors=sends.errors,
+            note=sends.first_error[:80],
+        )
+    )
+    # A limited timeline is only a problem if it made messages go missing (counted).
+    errors = {k: v for k, v in sync_stats.items() if v and k != "limited timelines"}
+    problems = {**tracker.problems(), **errors}
+    note = ", ".join(f"{v} {k}" for k, v in problems.items()) or (
+        "every message received exactly once, in order"
+    )
+    if sync_stats.get("limited timelines"):
+        note += f" ({sync_stats['limited timelines']} limited timelines)"
+    if sync_error:
+        note += f"; first sync error: {sync_error[:60]}"
+    ctx.add(
+        Sample(
+            "delivery (send → recipient /sync)",
+            tracker.delivery,
+            wall=wall,
+            errors=sum(problems.values()),
+            note=note,
+        )
+    )
+    if per_message_all:
+        ctx.add(
+            Sample(
+                "delivery to all members (per message)",
+                tracker.all_members,
+                wall=wall,
+                note="time until the last member's /sync had it",
+            )
+        )

@@ -1,0 +1,225 @@
+"""wecom-api (ours only: vanilla Synapse has no WeCom-compatible API): officers who
+are directory members with ordinary accounts, long-polling /sync; an app whose visible
+range is their department. Measures gettoken, user/get, the OAuth2 code flow
+(authorize → auth/getuserinfo), message/send to one officer (send and delivery to the
+officer's /sync, first message and later ones) and a push to every officer at once."""
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import yaml
+
+from benchmarks import population, syncer
+from benchmarks.aclient import Http, MatrixUser
+from benchmarks.delivery import Tracker
+from benchmarks.scenario import Context, Sample
+from benchmarks.scenarios.messaging import drain
+from benchmarks.scenarios.wecom_calls import (
+    H5,
+    Api,
+    Pushes,
+    oauth_round_trips,
+    userid_of,
+)
+
+DIRECTORY = "/_jwwx/admin/v1/directory"
+APPS = "/_jwwx/admin/v1/openapi/apps"
+LINK_BUDGET_S = 300.0
+FIRST_MESSAGE_COST_S = 1.0  # creating a conversation (see docs/openapi.md)
+
+
+@dataclass(frozen=True)
+class WecomSize:
+    recipients: int  # officers in the app's range, all long-polling
+    calls: int  # gettoken / user/get / OAuth2 codes, each
+    one_user: int  # officers messaged one at a time (first message, then 3 more)
+
+
+SIZES = {"small": WecomSize(200, 200, 20), "bureau": WecomSize(10_000, 400, 50)}
+
+
+def corpid(ctx: Context) -> str:
+    config = yaml.safe_load((ctx.server.data_dir / "homeserver.yaml").read_text())
+    for module in config.get("modules") or []:
+        if module.get("module", "").startswith("modules.openapi"):
+            return str(module["config"]["corpid"])
+    raise RuntimeError("modules.openapi is not configured")
+
+
+async def _directory(http: Http, ctx: Context, officers: list[MatrixUser]) -> int:
+    """A department with every officer as a member, linked to the existing accounts."""
+    answer = await http.request(
+        "POST",
+        f"{DIRECTORY}/departments",
+        {"name": "压测大队", "parent_id": None},
+        token=ctx.admin_token,
+    )
+    if not answer.ok:
+        raise RuntimeError(f"department: {answer.error()}")
+    department = int(answer.body["id"])
+
+    def add(user: MatrixUser) -> Any:
+        async def one() -> None:
+            userid = user.user_id[1:].split(":")[0]
+            body = {
+                "userid": userid,
+                "name": f"警员{userid[-5:]}",
+                "department": [department],
+            }
+            made = await http.request(
+                "POST", f"{DIRECTORY}/members", body, token=ctx.admin_token
+            )
+            if made.status not in (200, 201):
+                raise RuntimeError(f"member {userid}: {made.error()}")
+
+        return one
+
+    # One at a time: concurrent member creations in one department fail on PostgreSQL
+    # (serialization failures on the department's member count, HTTP 500; see RESULTS).
+    await population.bounded_gather([add(u) for u in officers], concurrency=1)
+    waiting = [u.user_id[1:].split(":")[0] for u in officers]
+    deadline = time.monotonic() + LINK_BUDGET_S
+    while waiting and time.monotonic() < deadline:
+        states = await population.bounded_gather(
+            [
+                partial(
+                    http.request,
+                    "GET",
+                    f"{DIRECTORY}/members/{u}",
+                    token=ctx.admin_token,
+                )
+                for u in waiting
+            ]
+        )
+        waiting = [
+            u
+            for u, s in zip(waiting, states, strict=True)
+            if not (s.ok and s.body.get("account_state") == "created")
+        ]
+        if waiting:
+            await asyncio.sleep(0.5)
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} members not linked after {LINK_BUDGET_S} s")
+    return department
+
+
+async def _one_user(
+    pushes: Pushes, officers: list[MatrixUser], count: int
+) -> dict[str, Tracker]:
+    """First message to each of `count` officers (creates the conversation), then 3 more
+    each; each waits for delivery before the next, so latencies do not queue."""
+    trackers = {"first": Tracker(), "later": Tracker()}
+    for round_no in range(4):
+        phase = "first" if round_no == 0 else "later"
+        pushes.tracker = trackers[phase]
+        for officer in officers[:count]:
+            key = f"one.{round_no}.{userid_of(officer)}"
+            await pushes.send(
+                f"send {phase}", key, {"touser": userid_of(officer)}, {officer.user_id}
+            )
+            await drain(pushes.tracker, 10.0)
+    return trackers
+
+
+async def _app(http: Http, ctx: Context, department: int) -> tuple[int, Api]:
+    """An app seeing the department, trusting the H5 domain: (agentid, its API)."""
+    made = await http.request(
+        "POST",
+        APPS,
+        {
+            "name": "压测应用",
+            "visible_range": {"department_ids": [department]},
+            "redirect_domain": H5,
+        },
+        token=ctx.admin_token,
+    )
+    if not made.ok:
+        raise RuntimeError(f"app: {made.error()}")
+    return int(made.body["agentid"]), Api(http, str(made.body["secret"]), corpid(ctx))
+
+
+async def _push_all(
+    pushes: Pushes, name: str, department: int, everyone: set[str], budget_s: float
+) -> tuple[Tracker, float]:
+    """One message/send to the whole department; (its tracker, time until all had it)."""
+    pushes.tracker = tracker = Tracker()
+    began = time.perf_counter()
+    key = name.replace(" ", "-")  # keys travel in the text: no spaces
+    await pushes.send(name, key, {"toparty": str(department)}, everyone)
+    await drain(tracker, budget_s)
+    return tracker, time.perf_counter() - began
+
+
+async def run(ctx: Context) -> None:
+    size = SIZES[ctx.size]
+    count = int(ctx.options.get("recipients") or size.recipients)
+    async with Http(ctx.server.base_url) as http:
+        officers = await population.users(http, ctx, "wx", count)
+        department = await _directory(http, ctx, officers)
+        agentid, api = await _app(http, ctx, department)
+        pushes = Pushes(api, agentid, Tracker())
+        # Each phase gets its own tracker; the loops hand events to the current one.
+        loops = await syncer.start_all(officers, lambda *a: pushes.tracker.seen(*a))
+        everyone = {o.user_id for o in officers}
+        with ctx.phase() as phase:
+            for _ in range(size.calls):
+                await api.gettoken()
+            for officer in random.Random(2).choices(officers, k=size.calls):
+                await api.call("user/get", "user/get", {"userid": userid_of(officer)})
+            authorize = await oauth_round_trips(api, officers, agentid, size.calls)
+            one = await _one_user(pushes, officers, min(size.one_user, count))
+            first_budget = min(1800.0, FIRST_MESSAGE_COST_S * count + 60)
+            push_first, first_wall = await _push_all(
+                pushes, "push first", department, everyone, first_budget
+            )
+            push_again, again_wall = await _push_all(
+                pushes, "push again", department, everyone, 60.0 + count / 10
+            )
+        sync_error = syncer.first_sync_error(loops)
+        stats = await syncer.stop_all(loops)
+    ctx.notes.append(f"{count} officers long-polling /sync; {phase.note()}")
+    if sync_error or any(stats.values()):
+        ctx.notes.append(f"sync: {stats} {sync_error[:80]}")
+    ctx.add(api.sample("gettoken", "gettoken"))
+    ctx.add(api.sample("user/get", "user/get"))
+    ctx.add(
+        Sample(
+            "oauth2/authorize → 302 with code",
+            authorize,
+            errors=api.errors.get("authorize", 0),
+        )
+    )
+    ctx.add(api.sample("getuserinfo", "auth/getuserinfo"))
+    for phase_name, label in (
+        ("first", "first message: creates the conversation"),
+        ("later", "later messages"),
+    ):
+        t = one[phase_name]
+        ctx.add(api.sample(f"send {phase_name}", f"message/send 1 user, {label}"))
+        ctx.add(_delivery(f"delivery 1 user, {label}", t, None))
+    for name, t, wall in (
+        ("push first", push_first, first_wall),
+        ("push again", push_again, again_wall),
+    ):
+        ctx.add(api.sample(name, f"message/send to {count} ({name}): request → answer"))
+        ctx.add(
+            _delivery(f"push to {count} ({name}): delivery to each", t, wall, count)
+        )
+
+
+def _delivery(metric: str, t: Tracker, wall: float | None, count: int = 0) -> Sample:
+    problems = t.problems()
+    note = (
+        ", ".join(f"{v} {k}" for k, v in problems.items()) or "exactly once, in order"
+    )
+    sample = Sample(
+        metric, t.delivery, wall=wall, errors=sum(problems.values()), note=note
+    )
+    if wall:
+        sample.throughput = len(t.delivery) / wall  # recipients reached per second
+        sample.note += f"; {len(t.delivery)}/{count} reached in {wall:.1f} s"
+    return sample

@@ -1,0 +1,117 @@
+"""Real /sync long-polls, one task per simulated user, all on one event loop.
+
+Each loop does an initial sync (timeout 0) for its `since` token, then long-polls as a
+client would, handing every timeline event to a callback with the time the answer
+arrived. A filter leaves out presence, account data and ephemeral events (typing,
+receipts): the benchmark only reads timelines, and lazy-loads members as Element does.
+"""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+from benchmarks.aclient import CLIENT, MatrixUser
+
+LONG_POLL_MS = 30_000
+FILTER = quote(
+    json.dumps(
+        {
+            "presence": {"types": []},
+            "account_data": {"types": []},
+            "room": {
+                "state": {"lazy_load_members": True},
+                "ephemeral": {"types": []},
+                "account_data": {"types": []},
+                "timeline": {"limit": 100},
+            },
+        },
+        separators=(",", ":"),
+    )
+)
+
+# (recipient user id, room id, event, time the /sync answer arrived)
+OnEvent = Callable[[str, str, dict[str, Any], float], None]
+
+
+class SyncLoop:
+    def __init__(self, user: MatrixUser, on_event: OnEvent) -> None:
+        self.user = user
+        self.on_event = on_event
+        self.since = ""
+        self.errors = 0
+        self.first_error = ""
+        self.limited = 0  # timelines cut short: events may have been skipped
+        self.polls = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def initial(self) -> None:
+        answer = await self.user.call(
+            "GET", f"{CLIENT}/sync?timeout=0&filter={FILTER}", timeout=120
+        )
+        if not answer.ok:
+            raise RuntimeError(f"initial sync of {self.user.user_id}: {answer.error()}")
+        self.since = str(answer.body["next_batch"])
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            path = (
+                f"{CLIENT}/sync?timeout={LONG_POLL_MS}&filter={FILTER}"
+                f"&since={quote(self.since)}"
+            )
+            answer = await self.user.call("GET", path, timeout=LONG_POLL_MS / 1000 + 60)
+            arrived = time.perf_counter()
+            self.polls += 1
+            if not answer.ok:
+                self.errors += 1
+                self.first_error = self.first_error or answer.error()
+                await asyncio.sleep(1.0)  # as clients back off
+                continue
+            self.since = str(answer.body["next_batch"])
+            rooms = answer.body.get("rooms", {}).get("join", {})
+            for room_id, room in rooms.items():
+                timeline = room.get("timeline", {})
+                self.limited += bool(timeline.get("limited"))
+                for event in timeline.get("events", []):
+                    self.on_event(self.user.user_id, room_id, event, arrived)
+
+
+async def start_all(
+    users: Iterable[MatrixUser], on_event: OnEvent, concurrency: int = 8
+) -> list[SyncLoop]:
+    """Initial sync for everyone (a few at a time), then start every long-poll."""
+    loops = [SyncLoop(u, on_event) for u in users]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def first(loop: SyncLoop) -> None:
+        async with gate:
+            await loop.initial()
+
+    await asyncio.gather(*(first(loop) for loop in loops))
+    for loop in loops:
+        loop.start()
+    return loops
+
+
+async def stop_all(loops: list[SyncLoop]) -> dict[str, int]:
+    await asyncio.gather(*(loop.stop() for loop in loops))
+    return {
+        "sync errors": sum(loop.errors for loop in loops),
+        "limited timelines": sum(loop.limited for loop in loops),
+    }
+
+
+def first_sync_error(loops: list[SyncLoop]) -> str:
+    return next((loop.first_error for loop in loops if loop.first_error), "")
