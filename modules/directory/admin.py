@@ -10,6 +10,7 @@ from modules.common.synapse_compat import (
     UserID,
     clear_password_and_sign_out,
     deactivate_user,
+    run_serialized_write,
     set_avatar_url,
     set_user_locked,
     vacuum_analyze,
@@ -99,6 +100,13 @@ class DirectoryAdmin:
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_dir_{desc}", fn, *args)
 
+    async def _write(self, desc: str, fn: Any, *args: Any) -> Any:
+        """Directory writes one at a time: they maintain member counts up the
+        department chain, which concurrent writers would otherwise fight over."""
+        return await run_serialized_write(
+            self._api, f"jwwx_dir_{desc}", "jwwx_directory_write", fn, *args
+        )
+
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
 
@@ -106,7 +114,7 @@ class DirectoryAdmin:
 
     async def create_department(self, body: dict[str, Any]) -> dict[str, Any]:
         fields = bodies.department_create(body)
-        department = await self._db(
+        department = await self._write(
             "create_department",
             lambda txn: dept_store.insert_department_txn(
                 txn, now=self._now(), **fields
@@ -118,7 +126,7 @@ class DirectoryAdmin:
         self, department_id: int, body: dict[str, Any]
     ) -> dict[str, Any]:
         changes = bodies.department_changes(body)
-        department = await self._db(
+        department = await self._write(
             "update_department",
             dept_store.update_department_txn,
             department_id,
@@ -128,7 +136,7 @@ class DirectoryAdmin:
         return department_json(department, admin=True)
 
     async def delete_department(self, department_id: int) -> None:
-        await self._db(
+        await self._write(
             "delete_department", dept_store.delete_department_txn, department_id
         )
 
@@ -158,7 +166,7 @@ class DirectoryAdmin:
             dept_store.recount_txn(txn, member.department_ids)
             return prov_store.create_job_txn(txn, "member", [member.userid], admin, now)
 
-        job_id = await self._db("create_member", create_txn)
+        job_id = await self._write("create_member", create_txn)
         self._provisioner.kick()
         result = await self.get_member(member.userid)
         result["job_id"] = job_id
@@ -189,7 +197,7 @@ class DirectoryAdmin:
             dept_store.recount_txn(txn, before.department_ids | after.department_ids)
             return before, after
 
-        before, after = await self._db("update_member", update_txn)
+        before, after = await self._write("update_member", update_txn)
         await self._sync_account(before, after)
         return await self.get_member(userid)
 
@@ -214,7 +222,7 @@ class DirectoryAdmin:
             dept_store.recount_txn(txn, member.department_ids)
             return member
 
-        member = await self._db("delete_member", delete_txn)
+        member = await self._write("delete_member", delete_txn)
         if member.account_state == prov_store.CREATED:
             await deactivate_user(self._api, self._api.get_qualified_user_id(userid))
 
@@ -252,7 +260,7 @@ class DirectoryAdmin:
             isinstance(d, int) and not isinstance(d, bool) for d in department_ids
         ):
             raise DirectoryError(errors.INVALID_FIELD, "department_ids 必须是整数数组")
-        saved_id = await self._db(
+        saved_id = await self._write(
             "save_tag",
             social.save_tag_txn,
             tag_id,
@@ -280,7 +288,7 @@ class DirectoryAdmin:
         return {"tags": [{"id": i, "name": n} for i, n in tags]}
 
     async def delete_tag(self, tag_id: int) -> None:
-        await self._db("delete_tag", social.delete_tag_txn, tag_id)
+        await self._write("delete_tag", social.delete_tag_txn, tag_id)
 
     # Settings.
 
@@ -295,7 +303,7 @@ class DirectoryAdmin:
                 errors.INVALID_FIELD,
                 f"visible_fields 必须是数组，可选：{', '.join(FIELD_CHOICES)}",
             )
-        await self._db(
+        await self._write(
             "put_settings",
             social.put_setting_txn,
             VISIBLE_FIELDS_SETTING,
@@ -322,13 +330,15 @@ class DirectoryAdmin:
         records = parse(rows)
         now = self._now()
         if kind == "departments":
-            report = await self._db(
+            report = await self._write(
                 "import_departments", apply_departments_txn, records, now
             )
         elif kind == "tags":
-            report = await self._db("import_tags", apply_tags_txn, records, admin, now)
+            report = await self._write(
+                "import_tags", apply_tags_txn, records, admin, now
+            )
         else:
-            report = await self._db(
+            report = await self._write(
                 "import_members", apply_members_txn, records, admin, now
             )
             changed = report.pop("changed_userids")

@@ -3,6 +3,8 @@
 import itertools
 from typing import Any
 
+from twisted.internet import defer
+
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.modules.directory.helpers import ADMIN, CLIENT, department, member
@@ -430,6 +432,39 @@ class DirectoryTests:
             404,
             "CN_JWWX_MEMBER_NOT_FOUND",
         )
+
+    async def test_concurrent_member_writes_keep_counts(self) -> None:
+        """Writers updating the same department counts at once all succeed (on
+        PostgreSQL they used to fail with serialization errors → HTTP 500)."""
+        admin = await self._admin()
+        top = await department(admin, _unique("并发"), None)
+        unit = await department(admin, _unique("并发科"), top)
+        userids = [_unique("cc") for _ in range(8)]
+        bodies = [
+            {"userid": u, "name": f"并发{i}", "department": [unit]}
+            for i, u in enumerate(userids)
+        ]
+        answers = await defer.gatherResults(
+            [
+                defer.ensureDeferred(admin.request("POST", f"{ADMIN}/members", b))
+                for b in bodies
+            ]
+        )
+        self.assertEqual([status for status, _ in answers], [200] * 8, answers)  # type: ignore[attr-defined]
+        moves = await defer.gatherResults(
+            [
+                defer.ensureDeferred(
+                    admin.request("PUT", f"{ADMIN}/members/{u}", {"department": [top]})
+                )
+                for u in userids[:4]
+            ]
+        )
+        self.assertEqual([status for status, _ in moves], [200] * 4, moves)  # type: ignore[attr-defined]
+        detail = await admin.ok("GET", f"{ADMIN}/departments/{unit}")
+        self.assertEqual(detail["member_count"], 4)  # type: ignore[attr-defined]
+        detail = await admin.ok("GET", f"{ADMIN}/departments/{top}")
+        self.assertEqual(detail["member_count"], 4)  # type: ignore[attr-defined]
+        self.assertEqual(detail["total_member_count"], 8)  # type: ignore[attr-defined]
 
     async def test_officers_cannot_use_the_admin_api(self) -> None:
         officer = self.user("plain")
