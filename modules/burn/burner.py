@@ -8,7 +8,8 @@ cost for other messages); a loop on the main process then
    or after the message, and starts its timer (burn_at = read time + TTL);
 2. when the time is up, redacts the message (and its edits) for everyone, replaces its
    stored JSON by the pruned form and drops its search row (Synapse would otherwise keep
-   the content for redaction_retention_period), and deletes the local media it references.
+   the content for redaction_retention_period), and deletes the local media it references
+   (not a file some favourite still re-references: it is not this message's alone).
 Every step is in the database, so timers survive restarts. An audit copy is kept first
 only when `audit_copy` says so (`keep_audit_copy` is the hook).
 
@@ -18,13 +19,14 @@ read it", so the first recipient's receipt starts the timer.
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from modules.burn import storage
 from modules.burn.config import BurnConfig
 from modules.common import registry
 from modules.common.errors import error
+from modules.common.mxc import local_media_ids
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import (
     Codes,
@@ -36,6 +38,7 @@ from modules.common.synapse_compat import (
     get_event_with_position,
     redacted_event_json,
 )
+from modules.favorites.media import favourited_local_media
 
 logger = logging.getLogger(__name__)
 
@@ -61,30 +64,6 @@ def burn_ttl(content: Mapping[str, Any], max_ttl_ms: int) -> int | None:
             raise ValueError(field)
         return value
     return None
-
-
-def _mxc_values(content: Any) -> Iterator[str]:
-    if isinstance(content, Mapping):
-        for key, value in content.items():
-            if key in ("url", "thumbnail_url") and isinstance(value, str):
-                yield value
-            elif isinstance(value, Mapping | list):
-                yield from _mxc_values(value)
-    elif isinstance(content, list):
-        for item in content:
-            yield from _mxc_values(item)
-
-
-def local_media_ids(content: Any, server_name: str) -> list[str]:
-    """The ids of local media (mxc://<our server>/<id>) anywhere in the content."""
-    prefix = f"mxc://{server_name}/"
-    found = []
-    for uri in _mxc_values(content):
-        if uri.startswith(prefix):
-            media_id = uri[len(prefix) :].split("/", 1)[0].split("?", 1)[0]
-            if media_id and media_id not in found:
-                found.append(media_id)
-    return found
 
 
 class Burner:
@@ -216,7 +195,8 @@ class Burner:
                 "jwwx_burn_censor", censor_event_txn, event.event_id, pruned
             )
         if media and self._config.delete_media:
-            await delete_local_media(self._api, media)
+            kept = await favourited_local_media(self._api, media)
+            await delete_local_media(self._api, [m for m in media if m not in kept])
         await self._api.run_db_interaction(
             "jwwx_burn_done",
             storage.mark_burned_txn,

@@ -6,11 +6,12 @@ not copied. Burn-after-read messages cannot be favourited: their content must va
 """
 
 import secrets
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modules.common.errors import FAVORITE_NOT_ALLOWED, FAVORITE_NOT_FOUND, error
+from modules.common.mxc import mxc_uris
+from modules.common.storage import fold
 from modules.common.synapse_compat import Codes, event_visible_to
 from modules.favorites import storage
 from modules.favorites.config import FavoritesConfig
@@ -36,11 +37,7 @@ def search_text(content: Mapping[str, Any]) -> str:
     info = content.get("info")
     if isinstance(info, Mapping) and isinstance(info.get("name"), str):
         parts.append(info["name"])
-    return normalise("\n".join(parts))
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    return fold("\n".join(parts))
 
 
 def not_found() -> Any:
@@ -94,7 +91,7 @@ class FavoritesService:
                     Codes.RESOURCE_LIMIT_EXCEEDED,
                     f"收藏数量已达上限（{self._config.max_favorites}）",
                 )
-            storage.insert_txn(txn, favorite, search_text(content))
+            storage.insert_txn(txn, favorite, search_text(content), mxc_uris(content))
 
         await self._api.run_db_interaction("jwwx_fav_insert", insert_txn)
         return favorite.as_json()
@@ -116,7 +113,7 @@ class FavoritesService:
     async def list(
         self, user_id: str, query: str | None, limit: int, offset: int
     ) -> dict[str, Any]:
-        term = normalise(query.strip()) if query else None
+        term = fold(query.strip()) if query else None
         found = await self._api.run_db_interaction(
             "jwwx_fav_list", storage.list_txn, user_id, term, limit + 1, offset
         )
@@ -151,3 +148,14 @@ class FavoritesService:
             }
         )
         return {"event_id": event.event_id, "room_id": room_id}
+
+    async def favourited_local_media(self, media_ids: Sequence[str]) -> set[str]:
+        """Which of these local media some favourite re-references (retention keeps
+        them: favourites are not chat records)."""
+        prefix = f"mxc://{self._api.server_name}/"
+        found = await self._api.run_db_interaction(
+            "jwwx_fav_media",
+            storage.favourited_txn,
+            [prefix + media_id for media_id in media_ids],
+        )
+        return {mxc[len(prefix) :] for mxc in found}

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, batch, delete_rows_txn, like_contains
 
 
 @dataclass(frozen=True)
@@ -55,22 +55,21 @@ def _favorite(row: Any) -> Favorite:
     )
 
 
-def get_txn(txn: Txn, user_id: str, favorite_id: str) -> Favorite | None:
+def _one_txn(txn: Txn, user_id: str, column: str, value: str) -> Favorite | None:
     txn.execute(
-        f"SELECT {_COLUMNS} FROM jwwx_favorites WHERE user_id = ? AND id = ?",  # noqa: S608
-        (user_id, favorite_id),
+        f"SELECT {_COLUMNS} FROM jwwx_favorites WHERE user_id = ? AND {column} = ?",  # noqa: S608
+        (user_id, value),
     )
     row = txn.fetchone()
     return _favorite(row) if row else None
+
+
+def get_txn(txn: Txn, user_id: str, favorite_id: str) -> Favorite | None:
+    return _one_txn(txn, user_id, "id", favorite_id)
 
 
 def by_event_txn(txn: Txn, user_id: str, event_id: str) -> Favorite | None:
-    txn.execute(
-        f"SELECT {_COLUMNS} FROM jwwx_favorites WHERE user_id = ? AND event_id = ?",  # noqa: S608
-        (user_id, event_id),
-    )
-    row = txn.fetchone()
-    return _favorite(row) if row else None
+    return _one_txn(txn, user_id, "event_id", event_id)
 
 
 def count_txn(txn: Txn, user_id: str) -> int:
@@ -78,7 +77,10 @@ def count_txn(txn: Txn, user_id: str) -> int:
     return int(txn.fetchone()[0])
 
 
-def insert_txn(txn: Txn, favorite: Favorite, search_text: str) -> None:
+def insert_txn(
+    txn: Txn, favorite: Favorite, search_text: str, media: list[str]
+) -> None:
+    """The favourite, and the mxc URIs it re-references (kept by retention)."""
     txn.execute(
         f"INSERT INTO jwwx_favorites ({_COLUMNS}, search_text)"  # noqa: S608
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -96,36 +98,46 @@ def insert_txn(txn: Txn, favorite: Favorite, search_text: str) -> None:
             search_text,
         ),
     )
+    batch(
+        txn,
+        "INSERT INTO jwwx_favorites_media (favorite_id, mxc) VALUES (?, ?)",
+        [(favorite.id, mxc) for mxc in media],
+    )
 
 
 def delete_txn(txn: Txn, user_id: str, favorite_id: str) -> bool:
-    txn.execute(
-        "SELECT 1 FROM jwwx_favorites WHERE user_id = ? AND id = ?",
-        (user_id, favorite_id),
-    )
-    if txn.fetchone() is None:
+    if not delete_rows_txn(
+        txn, "jwwx_favorites", {"user_id": user_id, "id": favorite_id}
+    ):
         return False
-    txn.execute(
-        "DELETE FROM jwwx_favorites WHERE user_id = ? AND id = ?",
-        (user_id, favorite_id),
-    )
+    delete_rows_txn(txn, "jwwx_favorites_media", {"favorite_id": favorite_id})
     return True
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_txn(
     txn: Txn, user_id: str, term: str | None, limit: int, offset: int
 ) -> list[Favorite]:
-    """Newest first; `term` (case-folded) must occur in the body or file name."""
+    """Newest first; `term` (folded) must occur in the body or file name."""
     sql = f"SELECT {_COLUMNS} FROM jwwx_favorites WHERE user_id = ?"  # noqa: S608
     args: list[Any] = [user_id]
     if term:
         sql += " AND search_text LIKE ? ESCAPE '\\'"
-        args.append(f"%{_escape_like(term)}%")
+        args.append(like_contains(term))
     sql += " ORDER BY created_ts DESC, id LIMIT ? OFFSET ?"
     args += [limit, offset]
     txn.execute(sql, args)
     return [_favorite(row) for row in txn.fetchall()]
+
+
+def favourited_txn(txn: Txn, mxcs: list[str]) -> set[str]:
+    """Which of these mxc URIs some favourite references (500 per query)."""
+    found: set[str] = set()
+    for start in range(0, len(mxcs), 500):
+        chunk = mxcs[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        txn.execute(
+            f"SELECT DISTINCT mxc FROM jwwx_favorites_media WHERE mxc IN ({marks})",  # noqa: S608
+            chunk,
+        )
+        found.update(row[0] for row in txn.fetchall())
+    return found

@@ -17,6 +17,7 @@ from typing import Any
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.groups.config import GroupsConfig
+from modules.groups.override import OwnerOverride
 from modules.groups.resources import (
     ADMIN_PREFIX,
     CLIENT_PREFIX,
@@ -41,6 +42,7 @@ class GroupsModule:
         )
         self.rules = GroupRules(api, config, self.settings)
         self.service = GroupService(api, config, self.settings)
+        self.override = OwnerOverride(api, self.service)
         self.retention = RetentionApplier(api, config, self.settings)
         registry.publish(api, "groups", self)
         api.register_third_party_rules_callbacks(
@@ -54,7 +56,8 @@ class GroupsModule:
             MESSAGES_PREFIX, MessagesResource(api, self.runtime, self.service)
         )
         api.register_web_resource(
-            ADMIN_PREFIX, GroupsAdminResource(api, self.runtime, self.settings)
+            ADMIN_PREFIX,
+            GroupsAdminResource(api, self.runtime, self.settings, self.override),
         )
         api.looping_background_call(
             self._reload,

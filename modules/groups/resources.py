@@ -17,7 +17,11 @@ Client, under /_jwwx/client/v1/groups:
   GET    join/{token}                         preview of a link
   POST   join/{token}                         join through a link
 Client, /_jwwx/client/v1/messages/read_all (POST): mark every room read.
-Admin, /_jwwx/admin/v1/groups/settings (GET, PUT).
+Admin, under /_jwwx/admin/v1/groups:
+  GET, PUT settings
+  GET    rooms/{room_id}                      group info and owner_gone
+  POST   rooms/{room_id}/transfer {user_id}   owner gone: make a member the owner
+  POST   rooms/{room_id}/dissolve             owner gone: dissolve the group
 """
 
 from typing import Any
@@ -26,6 +30,7 @@ from modules.common.admin import require_admin
 from modules.common.resource import RawBody, query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
+from modules.groups.override import OwnerOverride
 from modules.groups.service import GroupService
 from modules.groups.settings import SettingsCache, validate_update
 
@@ -190,13 +195,21 @@ class GroupsAdminResource(Router):
     prefix = ADMIN_PREFIX
 
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, settings: SettingsCache
+        self,
+        api: Any,
+        runtime: ModuleRuntime,
+        settings: SettingsCache,
+        override: OwnerOverride,
     ) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._settings = settings
+        self._override = override
         self.route("GET", "settings", self.get_settings)
         self.route("PUT", "settings", self.put_settings)
+        self.route("GET", "rooms/{room_id}", self.room_info)
+        self.route("POST", "rooms/{room_id}/transfer", self.transfer)
+        self.route("POST", "rooms/{room_id}/dissolve", self.dissolve)
 
     async def get_settings(self, request: Any) -> tuple[int, Any]:
         await require_admin(self.api, request, "groups.settings.read")
@@ -210,3 +223,19 @@ class GroupsAdminResource(Router):
         values = validate_update(read_json_object(request))
         settings = await self._settings.update(values, admin)
         return 200, settings.as_json()
+
+    async def room_info(self, request: Any, room_id: str) -> tuple[int, Any]:
+        await require_admin(self.api, request, "groups.rooms.read")
+        await self._runtime.ready()
+        return 200, await self._override.info(room_id)
+
+    async def transfer(self, request: Any, room_id: str) -> tuple[int, Any]:
+        admin = await require_admin(self.api, request, "groups.rooms.override")
+        await self._runtime.ready()
+        body = read_json_object(request)
+        return 200, await self._override.transfer(admin, room_id, body.get("user_id"))
+
+    async def dissolve(self, request: Any, room_id: str) -> tuple[int, Any]:
+        admin = await require_admin(self.api, request, "groups.rooms.override")
+        await self._runtime.ready()
+        return 200, await self._override.dissolve(admin, room_id)

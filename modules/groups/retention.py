@@ -6,7 +6,8 @@ jobs; `retention.enabled` in homeserver.yaml). This module makes every room carr
 admin's policy: new rooms get it in their initial state, existing rooms get it sent by a
 local member allowed to (owner or admin) whenever the setting changes, and nobody may set
 another policy (403 CN_JWWX_RETENTION_FIXED, in rules.py). Media: local media older than
-the same limit are deleted by Synapse's media repository (avatars kept).
+the same limit are deleted by Synapse's media repository (avatars kept), except those a
+favourite (modules.favorites) still references.
 """
 
 import json
@@ -16,8 +17,10 @@ from typing import Any
 from modules.common.synapse_compat import (
     SynapseError,
     all_room_ids_txn,
-    delete_local_media_before,
+    delete_local_media,
+    old_local_media_ids,
 )
+from modules.favorites.media import favourited_local_media
 from modules.groups import storage
 from modules.groups.config import GroupsConfig
 from modules.groups.settings import SettingsCache
@@ -134,9 +137,11 @@ class RetentionApplier:
         ):
             return
         self._last_sweep = now
-        deleted = await delete_local_media_before(
-            self._api, now - int(days * 86_400_000)
-        )
+        old = await old_local_media_ids(self._api, now - int(days * 86_400_000))
+        kept = await favourited_local_media(self._api, old)
+        deleted = await delete_local_media(self._api, [m for m in old if m not in kept])
+        if kept:
+            logger.info("retention: kept %d old media that favourites hold", len(kept))
         if deleted:
             logger.info(
                 "retention: deleted %d local media older than %s days", deleted, days

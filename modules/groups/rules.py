@@ -12,6 +12,7 @@ from modules.common.errors import (
     GROUP_OWNER_CANNOT_LEAVE,
     GROUP_OWNER_ONLY,
     GROUP_SINGLE_OWNER,
+    GROUP_UPGRADE_REFUSED,
     RETENTION_FIXED,
     error,
 )
@@ -30,6 +31,7 @@ from modules.groups.state import (
 )
 
 OWNER_ONLY_STATE = ("m.room.name", "m.room.topic", "m.room.avatar", ANNOUNCEMENT_TYPE)
+TOMBSTONE = "m.room.tombstone"
 
 
 def group_full(limit: int) -> SynapseError:
@@ -101,6 +103,14 @@ class GroupRules:
                     403, RETENTION_FIXED, "聊天记录保存期限由管理员统一设置，不能修改"
                 )
             return True, None
+        if event.type == TOMBSTONE and view.is_group:
+            # Room upgrades replace a group by a new room that has none of its rules,
+            # announcement, links or members; groups are never upgraded (docs/groups.md).
+            raise error(
+                403,
+                GROUP_UPGRADE_REFUSED,
+                "群聊不支持升级房间版本：升级会生成一个没有群规则、群公告和成员的新房间",
+            )
         if event.type == MEMBER:
             await self._check_membership(event, view)
         elif view.is_group and event.is_state():
@@ -112,7 +122,14 @@ class GroupRules:
         target = event.state_key
         sender = event.sender
         before = view.membership(target)
-        if membership in ("invite", "join") and before not in ("invite", "join"):
+        # The owner always has a seat: the admin override brings a departed owner's
+        # account back for one step (override.py), past the cap and the switch.
+        returning_owner = view.is_group and view.is_owner(target)
+        if (
+            membership in ("invite", "join")
+            and before not in ("invite", "join")
+            and not returning_owner
+        ):
             settings = self._settings.current
             if view.size + 1 > settings.max_members and not settings.exempt(
                 sender, view.owner
@@ -125,6 +142,7 @@ class GroupRules:
             and before not in ("invite", "join")
             and view.owner_only
             and not view.is_owner(sender)
+            and not returning_owner
         ):
             raise error(403, GROUP_OWNER_ONLY, "本群仅群主可以邀请成员")
         if (

@@ -23,6 +23,7 @@ from modules.common.errors import (
     READ_STATUS_DISABLED,
     error,
 )
+from modules.common.storage import fold
 from modules.common.synapse_compat import (
     Codes,
     SynapseError,
@@ -119,7 +120,7 @@ class GroupService:
             "dissolved": view.dissolved,
         }
 
-    async def _send(
+    async def send_event(
         self,
         room_id: str,
         sender: str,
@@ -138,8 +139,8 @@ class GroupService:
         sent = await self._api.create_and_send_event_into_room(event)
         return str(sent.event_id)
 
-    async def _notice(self, room_id: str, sender: str, text: str, kind: str) -> str:
-        return await self._send(
+    async def send_notice(self, room_id: str, sender: str, text: str, kind: str) -> str:
+        return await self.send_event(
             room_id,
             sender,
             "m.room.message",
@@ -235,9 +236,9 @@ class GroupService:
             raise forbidden("只有群主可以修改群设置")
         content = dict(view.group)
         content["owner_only_manage"] = value
-        await self._send(room_id, user_id, GROUP_TYPE, content, "")
+        await self.send_event(room_id, user_id, GROUP_TYPE, content, "")
         text = "群主开启了“仅群主可管理”" if value else "群主关闭了“仅群主可管理”"
-        await self._notice(room_id, user_id, text, "owner_only")
+        await self.send_notice(room_id, user_id, text, "owner_only")
         return self.info(await self.view(room_id), room_id)
 
     async def transfer(self, user_id: str, room_id: str, target: Any) -> dict[str, Any]:
@@ -262,8 +263,8 @@ class GroupService:
         users[user_id] = self._config.admin_level
         content["users"] = users
         # One power-levels event: the new owner and the old one change together.
-        await self._send(room_id, user_id, POWER_LEVELS, content, "")
-        await self._notice(
+        await self.send_event(room_id, user_id, POWER_LEVELS, content, "")
+        await self.send_notice(
             room_id,
             user_id,
             f"{view.display_name(user_id)} 已将群主转让给 {view.display_name(target)}",
@@ -298,9 +299,9 @@ class GroupService:
         else:
             users.pop(target, None)
         content["users"] = users
-        await self._send(room_id, user_id, POWER_LEVELS, content, "")
+        await self.send_event(room_id, user_id, POWER_LEVELS, content, "")
         action = "设为管理员" if admin else "取消了管理员"
-        await self._notice(
+        await self.send_notice(
             room_id,
             user_id,
             f"群主将 {view.display_name(target)} {action}",
@@ -319,10 +320,10 @@ class GroupService:
         content = dict(view.power_levels)
         content["events_default"] = self._config.admin_level if on else 0
         sender = await self._power_sender(view, user_id)
-        await self._send(room_id, sender, POWER_LEVELS, content, "")
+        await self.send_event(room_id, sender, POWER_LEVELS, content, "")
         who = view.display_name(user_id)
         text = f"{who} 开启了全员禁言" if on else f"{who} 关闭了全员禁言"
-        await self._notice(room_id, user_id, text, "mute_all")
+        await self.send_notice(room_id, user_id, text, "mute_all")
         return self.info(await self.view(room_id), room_id)
 
     async def mute_members(
@@ -353,10 +354,10 @@ class GroupService:
                 users.pop(target, None)
         content["users"] = users
         sender = await self._power_sender(view, user_id)
-        await self._send(room_id, sender, POWER_LEVELS, content, "")
+        await self.send_event(room_id, sender, POWER_LEVELS, content, "")
         names = "、".join(view.display_name(t) for t in targets)
         action = "禁言" if muted else "解除禁言"
-        await self._notice(
+        await self.send_notice(
             room_id,
             user_id,
             f"{view.display_name(user_id)} 将 {names} {action}",
@@ -382,7 +383,7 @@ class GroupService:
         # m.text with an @room mention (m.notice is never notified by the default push
         # rules), marked cn.jwwx.notice = "announcement" for clients that show it apart.
         body = f"@room 【群公告】{text}"
-        notice_id = await self._send(
+        notice_id = await self.send_event(
             room_id,
             user_id,
             "m.room.message",
@@ -399,7 +400,7 @@ class GroupService:
             "updated_ts": self._api.get_current_time_msec(),
             "event_id": notice_id,
         }
-        await self._send(room_id, user_id, ANNOUNCEMENT_TYPE, content, "")
+        await self.send_event(room_id, user_id, ANNOUNCEMENT_TYPE, content, "")
         return {"announcement": content}
 
     async def announcement(self, user_id: str, room_id: str) -> dict[str, Any]:
@@ -408,7 +409,9 @@ class GroupService:
 
     # Dissolve
 
-    async def dissolve(self, user_id: str, room_id: str) -> dict[str, Any]:
+    async def dissolve(
+        self, user_id: str, room_id: str, notice_text: str = "群主已解散该群聊"
+    ) -> dict[str, Any]:
         view = await self.view(room_id)
         if not view.exists or not view.is_group:
             raise not_found()
@@ -424,14 +427,14 @@ class GroupService:
                 raise not_found()
             if not view.is_owner(user_id):
                 raise forbidden("只有群主可以解散群聊")
-            await self._notice(room_id, user_id, "群主已解散该群聊", "dissolved")
+            await self.send_notice(room_id, user_id, notice_text, "dissolved")
             content = dict(view.group)
             content.update(
                 dissolved=True,
                 dissolved_by=user_id,
                 dissolved_ts=self._api.get_current_time_msec(),
             )
-            await self._send(room_id, user_id, GROUP_TYPE, content, "")
+            await self.send_event(room_id, user_id, GROUP_TYPE, content, "")
         now = self._api.get_current_time_msec()
         await self._api.run_db_interaction(
             "jwwx_groups_revoke_room_links",
@@ -539,14 +542,14 @@ class GroupService:
         room_ids = await self._api.run_db_interaction(
             "jwwx_groups_saved", storage.saved_groups_txn, user_id
         )
-        term = query.strip().casefold() if query else ""
+        term = fold(query.strip()) if query else ""
         groups = []
         for room_id in room_ids:
             view = await self.view(room_id)
             if not view.exists or view.membership(user_id) != "join":
                 continue
             name = view.name or ""
-            if term and term not in name.casefold():
+            if term and term not in fold(name):
                 continue
             groups.append(
                 {

@@ -121,6 +121,10 @@ class RoomView:
         key = "state_default" if state else "events_default"
         return _int(self.power_levels.get(key), 50 if state else 0)
 
+    def action_level(self, action: str, default: int) -> int:
+        """The level an action of the power levels needs ("invite", "kick", ...)."""
+        return _int(self.power_levels.get(action), default)
+
     @property
     def owners(self) -> list[str]:
         if self.creator_power:

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, delete_rows_txn
 
 
 def get_settings_txn(txn: Txn) -> dict[str, Any]:
@@ -98,20 +98,20 @@ def list_links_txn(txn: Txn, room_id: str) -> list[JoinLink]:
     return [_link(row) for row in txn.fetchall()]
 
 
-def revoke_link_txn(txn: Txn, token: str, by: str, now: int) -> None:
+def _revoke_txn(txn: Txn, column: str, value: str, by: str, now: int) -> None:
     txn.execute(
         "UPDATE jwwx_groups_join_links SET revoked_ts = ?, revoked_by = ?"
-        " WHERE token = ? AND revoked_ts IS NULL",
-        (now, by, token),
+        f" WHERE {column} = ? AND revoked_ts IS NULL",  # noqa: S608
+        (now, by, value),
     )
+
+
+def revoke_link_txn(txn: Txn, token: str, by: str, now: int) -> None:
+    _revoke_txn(txn, "token", token, by, now)
 
 
 def revoke_room_links_txn(txn: Txn, room_id: str, by: str, now: int) -> None:
-    txn.execute(
-        "UPDATE jwwx_groups_join_links SET revoked_ts = ?, revoked_by = ?"
-        " WHERE room_id = ? AND revoked_ts IS NULL",
-        (now, by, room_id),
-    )
+    _revoke_txn(txn, "room_id", room_id, by, now)
 
 
 def count_use_txn(txn: Txn, token: str) -> None:
@@ -134,17 +134,9 @@ def save_group_txn(txn: Txn, user_id: str, room_id: str, now: int) -> None:
 
 
 def unsave_group_txn(txn: Txn, user_id: str, room_id: str) -> bool:
-    txn.execute(
-        "SELECT 1 FROM jwwx_groups_saved WHERE user_id = ? AND room_id = ?",
-        (user_id, room_id),
+    return delete_rows_txn(
+        txn, "jwwx_groups_saved", {"user_id": user_id, "room_id": room_id}
     )
-    if txn.fetchone() is None:
-        return False
-    txn.execute(
-        "DELETE FROM jwwx_groups_saved WHERE user_id = ? AND room_id = ?",
-        (user_id, room_id),
-    )
-    return True
 
 
 def saved_groups_txn(txn: Txn, user_id: str) -> list[str]:

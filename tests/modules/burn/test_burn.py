@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from twisted.internet import reactor, task
 
+import yaml
+
 from tests.harness import postgres
 from tests.harness.case import PostgresCase, SQLiteCase
 
@@ -137,9 +139,12 @@ class BurnTests:
             0,
         )
         self.assertIsNotNone(self._burn_row(burn_id)[2])
-        # The audit setting is off: no copy kept.
+        # audit_copy is off: the burn module keeps no copy of its own.
         self.assertEqual(
-            self._query("SELECT COUNT(*) FROM jwwx_burn_audit", ())[0][0], 0
+            self._query(
+                "SELECT COUNT(*) FROM jwwx_burn_audit WHERE event_id = ?", (burn_id,)
+            )[0][0],
+            0,
         )
         # Other messages are untouched.
         kept = await self._event(bob, room, normal["event_id"])
@@ -178,6 +183,77 @@ class BurnTests:
             (await self._event(bob, room, edit["event_id"]))["content"], {}
         )
         self.assertNotIn("修改后", self._stored_json(edit["event_id"]))
+
+    async def test_a_favourited_file_outlives_a_burn(self) -> None:
+        alice, bob, room = await self._pair()
+        upload = await alice.request(
+            "POST", "/_matrix/media/v3/upload?filename=plan.pdf", raw=b"%PDF plan"
+        )
+        mxc = upload[1]["content_uri"]
+        download = "/_matrix/client/v1/media/download/" + mxc[len("mxc://") :]
+        file = {"msgtype": "m.file", "body": "方案.pdf", "url": mxc}
+        status, plain = await alice.send(room, file)
+        self.assertEqual(status, 200)
+        await bob.ok(
+            "POST",
+            "/_jwwx/client/v1/favorites",
+            {"room_id": room, "event_id": plain["event_id"]},
+        )
+        # The same file again, burn-after-read: the message burns, the file stays.
+        status, sent = await alice.send(room, {**file, FIELD: 0})
+        self.assertEqual(status, 200)
+        await self._receipt(bob, room, sent["event_id"])
+        for _ in range(100):
+            row = self._burn_row(sent["event_id"])
+            if row is not None and row[2] is not None:
+                break
+            await _sleep(0.2)
+        self.assertEqual(
+            (await self._event(bob, room, sent["event_id"]))["content"], {}
+        )
+        self.assertEqual((await bob.request("GET", download))[0], 200)
+
+    async def test_audit_copy_only_when_the_setting_says_so(self) -> None:
+        # Without modules.audit (the hook's other side), audit_copy: true keeps the
+        # copy in jwwx_burn_audit; the other tests show nothing is kept when off.
+        config = yaml.safe_load(
+            (self.server.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+        )
+        modules = []
+        for module in config["modules"]:
+            if module["module"] == "modules.audit.AuditModule":
+                continue
+            if module["module"] == "modules.burn.BurnModule":
+                module["config"] = {**(module.get("config") or {}), "audit_copy": True}
+            modules.append(module)
+        override = self.server.data_dir / "conf.d" / "zz_burn_audit_test.yaml"
+        override.write_text(yaml.safe_dump({"modules": modules}), encoding="utf-8")
+        self.server.restart()
+        try:
+            alice, bob, room = await self._pair()
+            status, sent = await alice.send(
+                room, {"msgtype": "m.text", "body": "审计留存的密令", FIELD: 0}
+            )
+            self.assertEqual(status, 200)
+            burn_id = sent["event_id"]
+            await self._receipt(bob, room, burn_id)
+            for _ in range(100):
+                row = self._burn_row(burn_id)
+                if row is not None and row[2] is not None:
+                    break
+                await _sleep(0.2)
+            self.assertEqual((await self._event(bob, room, burn_id))["content"], {})
+            self.assertNotIn("审计留存的密令", self._stored_json(burn_id))
+            copies = self._query(
+                "SELECT sender, event_json FROM jwwx_burn_audit WHERE event_id = ?",
+                (burn_id,),
+            )
+            self.assertEqual(len(copies), 1)
+            self.assertEqual(copies[0][0], alice.user_id)
+            self.assertIn("审计留存的密令", json.loads(copies[0][1])["content"]["body"])
+        finally:
+            override.unlink()
+            self.server.restart()
 
     async def test_bad_time_to_live_is_refused(self) -> None:
         alice, _bob, room = await self._pair()

@@ -41,6 +41,23 @@ class FavoritesTests:
                 "info": {"mimetype": "application/pdf", "size": 13},
             },
             "image": {"msgtype": "m.image", "body": "现场照片.jpg", "url": mxc},
+            "voice": {
+                "msgtype": "m.audio",
+                "body": "语音消息.ogg",
+                "url": mxc,
+                "info": {"mimetype": "audio/ogg", "duration": 3000},
+                "org.matrix.msc3245.voice": {},
+            },
+            "video": {
+                "msgtype": "m.video",
+                "body": "执法记录.mp4",
+                "url": mxc,
+                "info": {"mimetype": "video/mp4", "thumbnail_url": mxc},
+            },
+            "link": {
+                "msgtype": "m.text",
+                "body": "通报原文 https://example.org/notice/1",
+            },
             "location": {
                 "msgtype": "m.location",
                 "body": "集合地点",
@@ -54,7 +71,18 @@ class FavoritesTests:
                 "POST", FAVORITES, {"room_id": room, "event_id": event_id}
             )
             self.assertEqual(favs[kind]["sender"], alice.user_id)
-        self.assertEqual(favs["file"]["kind"], "m.file")
+        self.assertEqual(
+            {k: f["kind"] for k, f in favs.items()},
+            {
+                "text": "m.text",
+                "file": "m.file",
+                "image": "m.image",
+                "voice": "m.audio",
+                "video": "m.video",
+                "link": "m.text",
+                "location": "m.location",
+            },
+        )
         self.assertEqual(favs["location"]["content"]["geo_uri"], "geo:30.27,120.15")
         # Favouriting again changes nothing.
         again = await bob.ok(
@@ -62,7 +90,7 @@ class FavoritesTests:
         )
         self.assertEqual(again["id"], favs["text"]["id"])
         listed = await bob.ok("GET", FAVORITES)
-        self.assertEqual(len(listed["favorites"]), 4)
+        self.assertEqual(len(listed["favorites"]), len(messages))
         self.assertEqual(listed["favorites"][0]["id"], favs["location"]["id"])
         # Search by text and by file name; alice's own list is separate.
         by_text = await bob.ok("GET", f"{FAVORITES}?q={q('会议室')}")
@@ -70,6 +98,8 @@ class FavoritesTests:
         by_name = await bob.ok("GET", f"{FAVORITES}?q={q('方案')}")
         self.assertEqual([f["id"] for f in by_name["favorites"]], [favs["file"]["id"]])
         self.assertEqual((await alice.ok("GET", FAVORITES))["favorites"], [])
+        by_link = await bob.ok("GET", f"{FAVORITES}?q={q('EXAMPLE.org')}")
+        self.assertEqual([f["id"] for f in by_link["favorites"]], [favs["link"]["id"]])
         page = await bob.ok("GET", f"{FAVORITES}?limit=3")
         self.assertEqual((len(page["favorites"]), page["next_from"]), (3, "3"))
         # Send a favourite into another chat: same content, same media.
@@ -86,9 +116,23 @@ class FavoritesTests:
         self.assertEqual(copy["sender"], bob.user_id)
         self.assertEqual(copy["content"]["url"], mxc)
         self.assertEqual(copy["content"]["body"], "行动方案.pdf")
+        # Re-referenced, not re-uploaded: bob owns no media, alice still her one file,
+        # and carol downloads the very same file.
+        admin = self.user("admin", admin=True)
+        for user, count in ((bob, 0), (alice, 1)):
+            media = await admin.ok(
+                "GET", f"/_synapse/admin/v1/users/{q(user.user_id)}/media"
+            )
+            self.assertEqual(media["total"], count, user.user_id)
+        status, _ = await carol.request(
+            "GET", "/_matrix/client/v1/media/download/" + mxc[len("mxc://") :]
+        )
+        self.assertEqual(status, 200)
         # Remove.
         await bob.ok("DELETE", f"{FAVORITES}/{favs['text']['id']}")
-        self.assertEqual(len((await bob.ok("GET", FAVORITES))["favorites"]), 3)
+        self.assertEqual(
+            len((await bob.ok("GET", FAVORITES))["favorites"]), len(messages) - 1
+        )
         self.assertErrcode(
             await bob.request("DELETE", f"{FAVORITES}/{favs['text']['id']}"),
             404,

@@ -17,6 +17,7 @@ from tests.modules.groups.helpers import (
     q,
     state,
 )
+from tests.modules.groups.test_owner_gone import OwnerGoneTests
 
 _names = itertools.count(1)
 
@@ -116,13 +117,22 @@ class GroupTests:
     # Owner-only switch, owner and admins
 
     async def test_owner_only_switch(self) -> None:
-        alice, bob, carol, dave = (
-            self.user(n) for n in ("alice", "bob", "carol", "dave")
+        alice, bob, carol, dave, erin = (
+            self.user(n) for n in ("alice", "bob", "carol", "dave", "erin")
         )
-        room = await make_group(alice, bob, carol)
+        room = await make_group(alice, bob, carol, erin)
         await alice.ok(
             "PUT", group_path(room, "admins", q(bob.user_id)), {"admin": True}
         )
+        # Off: a plain member may not remove anyone; the admin may.
+        status, _ = await carol.request(
+            "POST", _room(room, "kick"), {"user_id": erin.user_id}
+        )
+        self.assertEqual(status, 403)
+        status, _ = await bob.request(
+            "POST", _room(room, "kick"), {"user_id": erin.user_id}
+        )
+        self.assertEqual(status, 200)
         # Off: the admin renames and publishes; a plain member may not announce.
         self.assertEqual(
             (
@@ -431,12 +441,21 @@ class GroupTests:
         room = await make_group(alice, bob, carol)
         status, sent = await bob.send_text(room, "解散前的消息")
         self.assertEqual(status, 200)
+        link = await alice.ok("POST", group_path(room, "join_links"), {})
         self.assertErrcode(
             await bob.request("POST", group_path(room, "dissolve"), {}),
             403,
             "CN_JWWX_GROUP_FORBIDDEN",
         )
         result = await alice.ok("POST", group_path(room, "dissolve"), {})
+        # Its join links died with it.
+        self.assertErrcode(
+            await self.user("dave").request(
+                "POST", f"{GROUPS}/join/{link['token']}", {}
+            ),
+            403,
+            "CN_JWWX_JOIN_LINK_REVOKED",
+        )
         self.assertEqual(
             sorted(result["removed"]), sorted([bob.user_id, carol.user_id])
         )
@@ -621,9 +640,9 @@ class GroupTests:
         )
 
 
-class GroupSQLiteTest(GroupTests, SQLiteCase):
+class GroupSQLiteTest(GroupTests, OwnerGoneTests, SQLiteCase):
     pass
 
 
-class GroupPostgresTest(GroupTests, PostgresCase):
+class GroupPostgresTest(GroupTests, OwnerGoneTests, PostgresCase):
     pass

@@ -12,6 +12,7 @@ from tests.harness.case import PostgresCase, SQLiteCase
 from tests.modules.groups.helpers import SETTINGS, make_group, q, state
 
 DAY_MS = 86_400_000
+FAVORITES = "/_jwwx/client/v1/favorites"
 
 
 def _sleep(seconds: float) -> Any:
@@ -111,6 +112,21 @@ class RetentionTests:
             room, {"msgtype": "m.file", "body": "旧文件.txt", "url": mxc}
         )
         self.assertEqual(status, 200)
+        # A file bob keeps as a favourite (收藏): not a chat record, its media stay.
+        kept = await alice.request(
+            "POST", "/_matrix/media/v3/upload?filename=kept.txt", raw=b"kept file"
+        )
+        kept_mxc = kept[1]["content_uri"]
+        kept_download = "/_matrix/client/v1/media/download/" + kept_mxc[6:]
+        status, kept_event = await alice.send(
+            room, {"msgtype": "m.file", "body": "收藏的文件.txt", "url": kept_mxc}
+        )
+        self.assertEqual(status, 200)
+        favorite = await bob.ok(
+            "POST",
+            FAVORITES,
+            {"room_id": room, "event_id": kept_event["event_id"]},
+        )
         await admin.ok("PUT", SETTINGS, {"retention_days": 8 / 86400})
         try:
             await self._wait_retention(bob, room, {"max_lifetime": 8000})
@@ -125,8 +141,17 @@ class RetentionTests:
                     break
                 await _sleep(0.3)
             self.assertNotIn("旧文件.txt", bodies)
+            self.assertNotIn("收藏的文件.txt", bodies)
             self.assertEqual(media, 404)
             self.assertTrue(old["event_id"])
+            # The favourite outlived the message, its file too, and still sends.
+            self.assertEqual((await bob.request("GET", kept_download))[0], 200)
+            mine = await bob.ok("GET", f"{FAVORITES}/{favorite['id']}")
+            self.assertEqual(mine["content"]["url"], kept_mxc)
+            sent = await bob.ok(
+                "POST", f"{FAVORITES}/{favorite['id']}/send", {"room_id": room}
+            )
+            self.assertTrue(sent["event_id"])
         finally:
             await admin.ok("PUT", SETTINGS, {"retention_days": None})
 
