@@ -17,6 +17,7 @@ from modules.audit import events, storage
 from modules.audit.config import AuditConfig
 from modules.audit.media import fingerprint
 from modules.audit.storage import Draft
+from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
 from modules.common.synapse_compat import (
@@ -99,6 +100,15 @@ class Archiver:
         more = len(batch) >= limit or len(inbox) >= limit
         return int(appended), more
 
+    def _burn_content_kept(self) -> bool:
+        """Burn-after-read content is archived only if modules.burn's audit_copy says
+        so (issue 5); without modules.burn the marker means nothing and all is kept."""
+        try:
+            burn = registry.lookup(self._api, "burn")
+        except registry.ServiceMissingError:
+            return True
+        return bool(getattr(burn, "keeps_audit_copy", True))
+
     def _draft_txn(
         self, txn: Txn, item: StreamEvent, media: dict[str, list[dict[str, Any]]]
     ) -> Draft:
@@ -113,6 +123,8 @@ class Archiver:
             body = events.message_body(
                 event, storage.joined_txn(txn, room_id), is_group, found
             )
+            if events.is_burn_message(event) and not self._burn_content_kept():
+                return Draft("message", ts, events.without_burned_content(body))
             return Draft("message", ts, body, has_media=bool(found))
         event_type = str(event.get("type"))
         state_key = str(event.get("state_key"))

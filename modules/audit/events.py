@@ -9,6 +9,8 @@ kick, invite, ban, power-level changes such as owner transfer and mute, dissolve
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from modules.burn.burner import FIELDS as BURN_FIELDS
+
 GROUP_TYPE = "cn.jwwx.group"
 POWER_LEVELS = "m.room.power_levels"
 # State whose previous content a later record compares against.
@@ -78,6 +80,30 @@ def message_body(
     if isinstance(redacts, str):
         body["redacts"] = redacts
     return body
+
+
+BURN_PLACEHOLDER = "[阅后即焚消息：按设置不存档内容]"
+
+
+def is_burn_message(event: Mapping[str, Any]) -> bool:
+    content = event.get("content")
+    return isinstance(content, Mapping) and any(f in content for f in BURN_FIELDS)
+
+
+def without_burned_content(body: dict[str, Any]) -> dict[str, Any]:
+    """A burn-after-read message's record when burn's audit_copy is off: who, when,
+    where and to whom stay accountable; text and files are not kept."""
+    content = body.get("content")
+    msgtype = content.get("msgtype") if isinstance(content, Mapping) else None
+    return {
+        **body,
+        "content": {
+            "msgtype": msgtype,
+            "body": BURN_PLACEHOLDER,
+            "cn.jwwx.burn_after_read": True,
+        },
+        "media": [],
+    }
 
 
 def _get(value: Any, key: str) -> Any:

@@ -33,6 +33,12 @@ class BurnModule:
             desc="jwwx_burn_tick",
         )
 
+    @property
+    def keeps_audit_copy(self) -> bool:
+        """Whether burned messages' content may be kept for audit (asked by
+        modules.audit, which otherwise archives such messages without content)."""
+        return self._config.audit_copy
+
     @staticmethod
     def parse_config(config: Any) -> BurnConfig:
         return BurnConfig.parse(config)

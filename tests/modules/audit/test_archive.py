@@ -251,6 +251,33 @@ class AuditTests:
         renames = [d for o, _k, d in ops if o == "rename"]
         self.assertEqual(renames[-1], {"before": "专案组", "after": "专案组（二）"})
 
+    async def test_burn_after_read_content_is_not_archived_by_default(self) -> None:
+        """modules.burn's audit_copy is off (the template's default): the archive keeps
+        who sent a burn-after-read message to whom and when, not its content."""
+        await self._configure()
+        alice, bob, dm = await self._dm()
+        status, sent = await alice.send(
+            dm,
+            {
+                "msgtype": "m.text",
+                "body": "阅后即焚的接头暗号",
+                "org.matrix.self_destruct": 60000,
+            },
+        )
+        self.assertEqual(status, 200, sent)
+        plain = await self._send(alice, dm, "普通消息照常存档")
+        burned = (await self._archived("message", sent["event_id"]))["record"]
+        self.assertEqual(burned["sender"], alice.user_id)
+        self.assertEqual(burned["recipients"], [bob.user_id])
+        self.assertTrue(burned["content"]["cn.jwwx.burn_after_read"])
+        self.assertNotIn("接头暗号", json.dumps(burned, ensure_ascii=False))
+        kept = (await self._archived("message", plain))["record"]
+        self.assertEqual(kept["content"]["body"], "普通消息照常存档")
+        found = await self.auditor.ok(
+            "POST", f"{PREFIX}/search/messages", {"keyword": "接头暗号"}
+        )
+        self.assertEqual(found["results"], [])
+
     async def test_group_owner_transfer_mute_and_dissolve(self) -> None:
         await self._configure()
         owner, member = self.user("owner"), self.user("member")
