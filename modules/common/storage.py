@@ -1,5 +1,6 @@
 """Storage helpers shared by the modules' storage.py files."""
 
+import json
 import unicodedata
 from typing import Any, Protocol
 
@@ -41,3 +42,21 @@ def like_contains(term: str) -> str:
     taken literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def read_settings_txn(txn: Txn, table: str) -> dict[str, Any]:
+    """An admin-settings table (name, value JSON, updated_by, updated_ts) as a dict."""
+    txn.execute(f"SELECT name, value FROM {table}")  # noqa: S608 - our table names
+    return {row[0]: json.loads(row[1]) for row in txn.fetchall()}
+
+
+def write_settings_txn(
+    txn: Txn, table: str, values: dict[str, Any], by: str, now: int
+) -> None:
+    for name, value in values.items():
+        txn.execute(f"DELETE FROM {table} WHERE name = ?", (name,))  # noqa: S608
+        txn.execute(
+            f"INSERT INTO {table} (name, value, updated_by, updated_ts)"  # noqa: S608
+            " VALUES (?, ?, ?, ?)",
+            (name, json.dumps(value, ensure_ascii=False), by, now),
+        )

@@ -1,25 +1,22 @@
 """SQL of modules.groups (`?` placeholders; run through api.run_db_interaction)."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn, delete_rows_txn
+from modules.common.storage import (
+    Txn,
+    delete_rows_txn,
+    read_settings_txn,
+    write_settings_txn,
+)
 
 
 def get_settings_txn(txn: Txn) -> dict[str, Any]:
-    txn.execute("SELECT name, value FROM jwwx_groups_settings")
-    return {row[0]: json.loads(row[1]) for row in txn.fetchall()}
+    return read_settings_txn(txn, "jwwx_groups_settings")
 
 
 def put_settings_txn(txn: Txn, values: dict[str, Any], by: str, now: int) -> None:
-    for name, value in values.items():
-        txn.execute("DELETE FROM jwwx_groups_settings WHERE name = ?", (name,))
-        txn.execute(
-            "INSERT INTO jwwx_groups_settings (name, value, updated_by, updated_ts)"
-            " VALUES (?, ?, ?, ?)",
-            (name, json.dumps(value, ensure_ascii=False), by, now),
-        )
+    write_settings_txn(txn, "jwwx_groups_settings", values, by, now)
 
 
 @dataclass(frozen=True)

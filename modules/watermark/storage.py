@@ -1,25 +1,17 @@
 """SQL of modules.watermark."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, read_settings_txn, write_settings_txn
 
 
 def get_settings_txn(txn: Txn) -> dict[str, Any]:
-    txn.execute("SELECT name, value FROM jwwx_watermark_settings")
-    return {row[0]: json.loads(row[1]) for row in txn.fetchall()}
+    return read_settings_txn(txn, "jwwx_watermark_settings")
 
 
 def put_settings_txn(txn: Txn, values: dict[str, Any], by: str, now: int) -> None:
-    for name, value in values.items():
-        txn.execute("DELETE FROM jwwx_watermark_settings WHERE name = ?", (name,))
-        txn.execute(
-            "INSERT INTO jwwx_watermark_settings (name, value, updated_by, updated_ts)"
-            " VALUES (?, ?, ?, ?)",
-            (name, json.dumps(value, ensure_ascii=False), by, now),
-        )
+    write_settings_txn(txn, "jwwx_watermark_settings", values, by, now)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ says where the server is. Unreachable: tests skip, except under CI=true where th
 import os
 import secrets
 from functools import cache
+from typing import Any
+
+from twisted.trial.unittest import SkipTest
 
 import psycopg2
 from psycopg2 import sql
@@ -82,3 +85,19 @@ def connect(dbname: str) -> "psycopg2.extensions.connection":
     params = dict(_connection_params())
     params["dbname"] = dbname
     return psycopg2.connect(**params)
+
+
+def scratch_database(case: Any) -> "psycopg2.extensions.connection":
+    """A fresh database for one storage-level test and a connection to it, closed and
+    dropped at the test's cleanup. Without PostgreSQL the test skips with the reason,
+    or fails under CI=true."""
+    reason = unavailable_reason()
+    if reason is not None:
+        if must_run():
+            raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
+        raise SkipTest(f"skipped: {reason}")
+    name = str(create_database()["dbname"])
+    case.addCleanup(drop_database, name)
+    conn = connect(name)
+    case.addCleanup(conn.close)
+    return conn

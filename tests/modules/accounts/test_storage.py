@@ -142,15 +142,5 @@ class PostgresStorageTest(StorageTests, unittest.TestCase):
     engine = "postgres"
 
     def setUp(self) -> None:
-        reason = postgres.unavailable_reason()
-        if reason is not None:
-            if postgres.must_run():
-                raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
-            raise unittest.SkipTest(f"skipped: {reason}")
-        self.dbname = str(postgres.create_database()["dbname"])
-        self.conn = postgres.connect(self.dbname)
+        self.conn = postgres.scratch_database(self)
         self.prepare()
-
-    def tearDown(self) -> None:
-        self.conn.close()
-        postgres.drop_database(self.dbname)

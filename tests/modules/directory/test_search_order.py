@@ -198,13 +198,5 @@ class PostgresSearchOrderTest(SearchOrderTests, unittest.TestCase):
     engine = "postgres"
 
     def setUp(self) -> None:
-        reason = postgres.unavailable_reason()
-        if reason is not None:
-            if postgres.must_run():
-                raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
-            raise unittest.SkipTest(f"skipped: {reason}")
-        dbname = str(postgres.create_database()["dbname"])
-        self.addCleanup(postgres.drop_database, dbname)
-        self.conn = postgres.connect(dbname)
-        self.addCleanup(self.conn.close)
+        self.conn = postgres.scratch_database(self)
         self.departments, self.members = _build(self.conn, "postgres")
