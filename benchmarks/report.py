@@ -3,7 +3,7 @@
 import json
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from benchmarks.stats import Summary
@@ -83,6 +83,8 @@ def _finite(value: Any) -> Any:
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_finite(v) for v in value]
+    if isinstance(value, PurePath):  # e.g. --profile's output paths
+        return str(value)
     return value
 
 
