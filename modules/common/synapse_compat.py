@@ -840,6 +840,10 @@ def multipart_content_type(request: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _runs_on_postgres(store: Any) -> bool:
+    return "postgres" in type(store.database_engine).__name__.lower()
+
+
 async def vacuum_analyze(api: Any, tables: tuple[str, ...]) -> None:
     """PostgreSQL: VACUUM ANALYZE the tables, which cannot run inside a transaction.
 
@@ -847,7 +851,7 @@ async def vacuum_analyze(api: Any, tables: tuple[str, ...]) -> None:
     index-only scan still reads the heap: member search at 55,000 members measured 2–3×
     slower until then. SQLite needs nothing (its ANALYZE runs in the import)."""
     store = _hs(api).get_datastores().main
-    if "postgres" not in type(store.database_engine).__name__.lower():
+    if not _runs_on_postgres(store):
         return
 
     def vacuum_txn(txn: Any) -> None:
@@ -917,7 +921,7 @@ async def run_serialized_write(
     statement sees every earlier writer's commit. SQLite has one writer at a time anyway.
     The ModuleApi offers no isolation level, hence the db pool."""
     store = _hs(api).get_datastores().main
-    if "postgres" not in type(store.database_engine).__name__.lower():
+    if not _runs_on_postgres(store):
         return cast(T, await api.run_db_interaction(desc, fn, *args))
     from synapse.storage.engines._base import IsolationLevel
 

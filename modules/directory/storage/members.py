@@ -346,7 +346,7 @@ def search_members_txn(
     seen: set[str] = set()
     examined = 0
     for rank in range(_MAX_RANK + 1):
-        for candidates in _rank_candidates_txn(txn, rank, low, high, wanted):
+        for candidates in _rank_candidates_txn(txn, rank, low, high):
             fresh = [u for u in dict.fromkeys(candidates) if u not in seen]
             while fresh and len(ordered) < wanted:
                 # Check only about as many as the page still needs.
@@ -370,7 +370,7 @@ def search_members_txn(
 
 
 def _rank_candidates_txn(
-    txn: Txn, rank: int, low: str, high: str, wanted: int
+    txn: Txn, rank: int, low: str, high: str
 ) -> Iterator[list[str]]:
     """Userids with a term of `rank` in [low, high), in (sort_order, userid) order, in
     batches (a member with several such terms may repeat)."""
