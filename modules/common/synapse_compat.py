@@ -649,6 +649,39 @@ def stream_events_after_txn(
     ]
 
 
+def stream_messages_in_rooms_txn(
+    txn: Any, room_table: str, after: int, upto: int, limit: int
+) -> list[tuple[StreamEvent, tuple[Any, ...]]]:
+    """m.room.message events with after < stream_ordering <= upto in the rooms listed
+    in our `room_table` (a room_id column), with that table's row: (event, row). Stream
+    order; accepted, non-outlier events only."""
+    import json
+
+    txn.execute(
+        "SELECT e.stream_ordering, e.event_id, e.room_id, j.json, t.*"
+        f" FROM events AS e JOIN {room_table} AS t ON t.room_id = e.room_id"  # noqa: S608
+        " JOIN event_json AS j ON j.event_id = e.event_id"
+        " LEFT JOIN rejections AS r ON r.event_id = e.event_id"
+        " WHERE e.stream_ordering > ? AND e.stream_ordering <= ?"
+        " AND e.type = 'm.room.message' AND NOT e.outlier AND r.event_id IS NULL"
+        " ORDER BY e.stream_ordering LIMIT ?",
+        (after, upto, limit),
+    )
+    return [
+        (StreamEvent(int(row[0]), row[1], row[2], json.loads(row[3])), tuple(row[4:]))
+        for row in txn.fetchall()
+    ]
+
+
+def on_new_stream_data(api: Any, callback: Callable[[], None]) -> None:
+    """Call `callback()` (synchronous, must be cheap) whenever this process learns of
+    new stream data: events persisted here or replicated from a persister, receipts,
+    typing... ModuleApi's on_new_event is not used for this: Synapse awaits it, with
+    the room's current state loaded, before it wakes any client waiting in /sync, so
+    every module callback there delays every message's delivery."""
+    _hs(api).get_notifier().add_replication_callback(callback)
+
+
 def local_media_rows_txn(
     txn: Any, media_ids: list[str]
 ) -> dict[str, tuple[str | None, int | None, str | None, bool]]:

@@ -28,6 +28,7 @@ from modules.openapi.apps import AppAdmin
 from modules.openapi.callbacks import Callbacks
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.conversations import Conversations
+from modules.openapi.incoming import MessageTail
 from modules.openapi.jsapi import JsApi
 from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
@@ -45,13 +46,12 @@ class OpenApiModule:
     def __init__(self, config: OpenApiConfig, api: Any) -> None:
         self._config = config
         self._api = api
-        self.runtime = ModuleRuntime(api, "openapi", __name__)
+        self.runtime = ModuleRuntime(api, "openapi", __name__, on_ready=self._on_ready)
         self.tokens = TokenService(api, config)
         self.callbacks = Callbacks(api, config.corpid)
         self.media = MediaStore(api)
-        self.conversations = Conversations(
-            api, config.prepare_concurrency, self.callbacks.remember
-        )
+        self.conversations = Conversations(api, config.prepare_concurrency)
+        self.incoming = MessageTail(api, self.callbacks.queue_txn, self.callbacks.kick)
         self.apps = AppAdmin(
             api,
             config,
@@ -88,12 +88,10 @@ class OpenApiModule:
         api.register_web_resource(
             CLIENT_PREFIX, OpenApiClientResource(api, self.runtime, self.jsapi)
         )
-        api.register_third_party_rules_callbacks(
-            on_new_event=self.callbacks.on_new_event
-        )
         api.looping_background_call(
             self._deliver_callbacks, 1000, desc="jwwx_openapi_callbacks"
         )
+        self.incoming.start()
         api.looping_background_call(
             self._purge, PURGE_INTERVAL_MS, desc="jwwx_openapi_purge_tokens"
         )
@@ -103,6 +101,9 @@ class OpenApiModule:
                 config.prepare_interval_seconds * 1000,
                 desc="jwwx_openapi_prepare_conversations",
             )
+
+    async def _on_ready(self) -> None:
+        self.incoming.enable()
 
     async def _deliver_callbacks(self) -> None:
         if self.runtime.is_ready:

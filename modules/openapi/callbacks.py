@@ -22,6 +22,7 @@ from modules.common.synapse_compat import await_foreign
 from modules.openapi import storage
 from modules.openapi.crypto import MsgCrypt, cdata, parse_xml
 from modules.openapi.errors import WeComError
+from modules.openapi.incoming import IncomingMessage
 from modules.openapi.replies import (
     ReplyError,
     decrypt_reply,
@@ -36,7 +37,6 @@ TIMEOUT_SECONDS = 5.0
 MAX_ATTEMPTS = 6
 FIRST_RETRY_MS = 5000
 BATCH = 20
-NEGATIVE_CACHE_SECONDS = 5.0
 
 
 class CallbackError(Exception):
@@ -209,7 +209,6 @@ class Callbacks:
     def __init__(self, api: Any, corpid: str) -> None:
         self._api = api
         self._corpid = corpid
-        self._rooms: dict[str, tuple[tuple[int, str] | None, float]] = {}
         self._running = False
         # Delivers a passive reply: (app, userid, message/send fields).
         self.on_reply: Callable[[App, str, dict[str, Any]], Awaitable[Any]] | None = (
@@ -248,54 +247,35 @@ class Callbacks:
                 f"回调地址未通过验证（HTTP {code}，应原样返回 echostr 明文）"
             )
 
-    async def _conversation(self, room_id: str) -> tuple[int, str] | None:
-        cached = self._rooms.get(room_id)
-        if cached is not None and (
-            cached[0] is not None
-            or time.monotonic() - cached[1] < NEGATIVE_CACHE_SECONDS
-        ):
-            return cached[0]
-        found = await self._api.run_db_interaction(
-            "jwwx_openapi_room", storage.conversation_by_room_txn, room_id
-        )
-        if len(self._rooms) > 100000:
-            self._rooms.clear()
-        self._rooms[room_id] = (found, time.monotonic())
-        return found
-
-    def remember(self, room_id: str, agentid: int, userid: str) -> None:
-        self._rooms[room_id] = ((agentid, userid), time.monotonic())
-
-    async def on_new_event(self, event: Any, state: Any) -> None:
-        if event.type != "m.room.message" or event.is_state():
-            return
-        conversation = await self._conversation(event.room_id)
-        if conversation is None:
-            return
-        agentid, userid = conversation
-        if event.sender != self._api.get_qualified_user_id(userid):
-            return  # the bot's own messages, or anyone else's
-        app = await self._api.run_db_interaction(
-            "jwwx_openapi_app", storage.get_app_txn, agentid
-        )
-        if app is None or not app.callback_url:
-            return
-        payload = message_xml(
-            self._corpid, agentid, userid, event, self._api.public_baseurl
-        )
-        if payload is None:
-            return
-        queued = await self._api.run_db_interaction(
-            "jwwx_openapi_enqueue_callback",
-            enqueue_txn,
-            agentid,
-            wecom_msgid(event.event_id),
-            event.event_id,
-            payload,
-            self._now(),
-        )
-        if queued:
-            self.kick()
+    def queue_txn(self, txn: Txn, messages: list[IncomingMessage]) -> None:
+        """Queue the officers' messages among `messages` for their apps' callback
+        URLs (inside the transaction that moves the stream cursor)."""
+        now = self._now()
+        apps: dict[int, App | None] = {}
+        for message in messages:
+            if message.sender != self._api.get_qualified_user_id(message.userid):
+                continue  # the bot's own messages, or anyone else's
+            if message.agentid not in apps:
+                apps[message.agentid] = storage.get_app_txn(txn, message.agentid)
+            app = apps[message.agentid]
+            if app is None or not app.callback_url:
+                continue
+            payload = message_xml(
+                self._corpid,
+                message.agentid,
+                message.userid,
+                message,
+                self._api.public_baseurl,
+            )
+            if payload is not None:
+                enqueue_txn(
+                    txn,
+                    message.agentid,
+                    wecom_msgid(message.event_id),
+                    message.event_id,
+                    payload,
+                    now,
+                )
 
     def kick(self) -> None:
         """Deliver now, on the process that runs background tasks (elsewhere the

@@ -10,7 +10,6 @@ officers a periodic sweep has not reached yet (and for anyone missed).
 """
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from modules.common.storage import Txn
@@ -43,11 +42,9 @@ class Conversations:
         self,
         api: Any,
         concurrency: int,
-        on_created: Callable[[str, int, str], None],
     ) -> None:
         self._api = api
         self._concurrency = concurrency
-        self._on_created = on_created  # (room_id, agentid, userid)
         self._direct_lock = keyed_lock(api, "jwwx_openapi_m_direct")
         # agentid → True when asked again while a preparation runs.
         self._preparing: dict[int, bool] = {}
@@ -100,7 +97,6 @@ class Conversations:
                 self._now(),
             )
         )
-        self._on_created(used, app.agentid, userid)
         if used != room_id:
             # Another worker or request won the race: leave the spare room.
             for who in (user_id, app.bot_user_id):

@@ -5,9 +5,11 @@ from typing import Any
 
 import yaml
 
+from modules.openapi.crypto import MODES, MsgCrypt, generate_encoding_aes_key
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.modules.openapi.helpers import (
     APPS,
+    CORPID,
     DIRECTORY,
     create_app,
     sleep,
@@ -15,6 +17,7 @@ from tests.modules.openapi.helpers import (
     wait_account,
     wecom,
 )
+from tests.modules.openapi.receiver import Receiver
 
 
 class BackgroundPushTests:
@@ -104,6 +107,73 @@ class BackgroundPushTests:
         self.assertEqual(  # type: ignore[attr-defined]
             (await token_for(client, app["secret"])), t
         )
+
+    async def test_callbacks_survive_a_restart(self) -> None:
+        """Officers' messages reach the app's callback URL through a reader of the
+        event stream with a durable cursor: a restart right after a send neither
+        loses the message nor sends it twice, and nothing older is replayed."""
+        await self._configure()
+        admin = self.user("cbadmin", admin=True)  # type: ignore[attr-defined]
+        client = self.anonymous()  # type: ignore[attr-defined]
+        root = (
+            await admin.ok(
+                "POST", f"{DIRECTORY}/departments", {"name": "回调", "parent_id": None}
+            )
+        )["id"]
+        officer = self.user("cb")  # type: ignore[attr-defined]
+        userid = officer.user_id[1:].split(":")[0]
+        await admin.ok(
+            "POST",
+            f"{DIRECTORY}/members",
+            {"userid": userid, "name": "警员", "department": [root]},
+        )
+        await wait_account(admin, userid)
+        key = generate_encoding_aes_key()
+        receiver = Receiver(MsgCrypt("Tok3n", key, CORPID, MODES[0]))
+        url = receiver.start()
+        try:
+            app = await create_app(
+                admin,
+                crypto_mode=MODES[0],
+                callback={"url": url, "token": "Tok3n", "encoding_aes_key": key},
+                visible_range={"department_ids": [root]},
+            )
+            t = await token_for(client, app["secret"])
+            sent = await wecom(
+                client,
+                "message/send",
+                t,
+                {
+                    "touser": userid,
+                    "msgtype": "text",
+                    "agentid": app["agentid"],
+                    "text": {"content": "欢迎"},
+                },
+            )
+            self.assertEqual(sent["errcode"], 0, sent)  # type: ignore[attr-defined]
+            room_id = await self._conversation(officer, app["bot_user_id"])
+            await officer.send_text(room_id, "重启前")
+            self.server.restart()  # type: ignore[attr-defined]
+            await officer.send_text(room_id, "重启后")
+            for _ in range(150):
+                if len(receiver.messages) >= 2:
+                    break
+                await sleep(0.1)
+            await sleep(1.5)  # anything sent twice would have come by now
+            self.assertEqual(  # type: ignore[attr-defined]
+                [m["Content"] for m in receiver.messages], ["重启前", "重启后"]
+            )
+        finally:
+            await receiver.stop()
+
+    async def _conversation(self, officer: Any, bot_user_id: str) -> str:
+        for _ in range(20):
+            result = await officer.sync(timeout_ms=1000)
+            for room_id, room in result.get("rooms", {}).get("join", {}).items():
+                for event in room.get("timeline", {}).get("events", []):
+                    if event.get("sender") == bot_user_id:
+                        return str(room_id)
+        raise AssertionError("no conversation")
 
 
 class BackgroundPushSQLiteTest(BackgroundPushTests, SQLiteCase):

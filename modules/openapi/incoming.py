@@ -1,0 +1,178 @@
+"""Finding the messages officers send in apps' conversations (for callbacks.py).
+
+Read from Synapse's event stream after a durable cursor, not from ModuleApi's
+on_new_event: Synapse awaits every on_new_event callback, after loading the room's
+current state, before it wakes the clients waiting in /sync, so with it registered
+every message on the server reached its recipients later (measured: delivery p50
+55 → 185 ms at 20 messages/s, 200 pairs, PostgreSQL). Here the read runs beside
+delivery, woken by Synapse's replication notifier (at most every WAKE_DELAY_S) with a
+slow poll as a safety net; the cursor moves in the same transaction that queues the
+callbacks, so a restart neither loses nor repeats a message.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from modules.common.storage import Txn
+from modules.common.synapse_compat import (
+    on_new_stream_data,
+    persisted_stream_ordering,
+    stream_messages_in_rooms_txn,
+)
+
+logger = logging.getLogger(__name__)
+
+WAKE_DELAY_S = 0.2  # coalesces a burst of events into one read
+POLL_MS = 5000  # safety net (e.g. a worker whose notifier missed a position)
+BATCH = 500
+CURSOR = "incoming_messages"
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """An m.room.message in an app's conversation (sender not yet checked)."""
+
+    agentid: int
+    userid: str
+    event_id: str
+    sender: str
+    content: dict[str, Any]
+    origin_server_ts: int
+
+
+def cursor_txn(txn: Txn, start_at: int) -> int:
+    """The stored position; the first time, `start_at` (history is not replayed)."""
+    txn.execute(
+        "SELECT stream_ordering FROM jwwx_openapi_stream_cursor WHERE name = ?",
+        (CURSOR,),
+    )
+    row = txn.fetchone()
+    if row is not None:
+        return int(row[0])
+    txn.execute(
+        "INSERT INTO jwwx_openapi_stream_cursor (name, stream_ordering) VALUES (?, ?)",
+        (CURSOR, start_at),
+    )
+    return start_at
+
+
+def move_cursor_txn(txn: Txn, position: int) -> None:
+    txn.execute(
+        "UPDATE jwwx_openapi_stream_cursor SET stream_ordering = ? WHERE name = ?",
+        (position, CURSOR),
+    )
+
+
+def read_txn(
+    txn: Txn, after: int, upto: int, limit: int
+) -> tuple[list[IncomingMessage], int]:
+    """Messages in conversation rooms after the cursor, and where the cursor goes once
+    they are handled (`upto` when the range is exhausted)."""
+    rows = stream_messages_in_rooms_txn(
+        txn, "jwwx_openapi_conversations", after, upto, limit
+    )
+    found: list[IncomingMessage] = []
+    for streamed, row in rows:
+        agentid, userid = int(row[0]), str(row[1])
+        event = streamed.event
+        content = event.get("content")
+        if not isinstance(content, dict):
+            continue
+        found.append(
+            IncomingMessage(
+                agentid,
+                userid,
+                streamed.event_id,
+                str(event.get("sender", "")),
+                content,
+                int(event.get("origin_server_ts", 0)),
+            )
+        )
+    next_position = rows[-1][0].stream_ordering if len(rows) == limit else upto
+    return found, next_position
+
+
+class MessageTail:
+    """Calls `handle_txn(txn, messages)` inside the transaction that moves the cursor,
+    then `after()`; only on the process that runs background tasks."""
+
+    def __init__(
+        self,
+        api: Any,
+        handle_txn: Callable[[Txn, list[IncomingMessage]], None],
+        after: Callable[[], None],
+    ) -> None:
+        self._api = api
+        self._enabled = False  # once the schema is in place
+        self._handle_txn = handle_txn
+        self._after = after
+        self._position: int | None = None
+        self._running = False
+        self._again = False
+        self._scheduled = False
+
+    def start(self) -> None:
+        if not self._api.should_run_background_tasks():
+            return
+        on_new_stream_data(self._api, self._poke)
+        self._api.looping_background_call(
+            self.drain, POLL_MS, desc="jwwx_openapi_incoming_poll"
+        )
+
+    def enable(self) -> None:
+        """The tables exist: start reading (now, then when woken)."""
+        self._enabled = True
+        if self._api.should_run_background_tasks():
+            self._run()
+
+    def _poke(self) -> None:
+        """From Synapse's notifier, on every stream change: must stay cheap."""
+        if self._scheduled or self._position is None:
+            return
+        if persisted_stream_ordering(self._api) <= self._position:
+            return
+        self._scheduled = True
+        self._api._hs.get_reactor().callLater(WAKE_DELAY_S, self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        self._api.run_as_background_process("jwwx_openapi_incoming", self.drain)
+
+    async def drain(self) -> None:
+        if not self._enabled:
+            return
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        try:
+            while True:
+                self._again = False
+                handled = await self._step()
+                if not handled and not self._again:
+                    return
+        finally:
+            self._running = False
+
+    async def _step(self) -> bool:
+        """One batch; whether it found anything to move past."""
+        upto = persisted_stream_ordering(self._api)
+
+        def step_txn(txn: Txn) -> tuple[int, int, list[IncomingMessage]]:
+            after = cursor_txn(txn, upto)
+            if upto <= after:
+                return after, after, []
+            messages, position = read_txn(txn, after, upto, BATCH)
+            self._handle_txn(txn, messages)
+            move_cursor_txn(txn, position)
+            return after, position, messages
+
+        after, position, messages = await self._api.run_db_interaction(
+            "jwwx_openapi_incoming", step_txn
+        )
+        self._position = position
+        if messages:
+            self._after()
+        return position > after
