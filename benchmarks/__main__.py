@@ -46,6 +46,15 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
     run.add_argument("--members", type=int, help="group-fanout: members")
     run.add_argument("--recipients", type=int, help="wecom-api: push recipients")
     run.add_argument(
+        "--without",
+        type=lambda v: tuple(x.strip() for x in v.split(",") if x.strip()),
+        metavar="MODULE,…",
+        help="ours without these modules (e.g. audit,openapi): what each one costs",
+    )
+    run.add_argument(
+        "--no-vanilla", action="store_true", help="run ours only (quicker, no ratio)"
+    )
+    run.add_argument(
         "--bcrypt-rounds",
         type=int,
         help="login: bcrypt cost of the accounts' hashes (default 4; production 12)",
@@ -72,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
         "recipients": args.recipients,
         "bcrypt_rounds": args.bcrypt_rounds,
         "profile": args.profile,
+        "without": args.without,
+        "no_vanilla": args.no_vanilla,
     }
     return runner.run(names, args.size, engines, args.json, args.plot, options)
 

@@ -49,7 +49,8 @@ def run_side(
 ) -> Context | str:
     """One scenario on one fresh server; the Context, or the error text."""
     try:
-        with running(engine, vanilla=vanilla) as server:
+        without = tuple(options.get("without") or ())
+        with running(engine, vanilla=vanilla, without=without) as server:
             _, admin_token = server.register("benchadmin", admin=True)
             ctx = Context(server, size, admin_token, options, scenario.name)
             started = time.perf_counter()
@@ -194,7 +195,9 @@ def run(
             scenario = SCENARIOS[name]
             print(f"== {name} on {engine} ({size}) ==", flush=True)
             vanilla: Context | str | None = None
-            if scenario.on_vanilla:
+            if scenario.on_vanilla and options.get("no_vanilla"):
+                report.notes.append(f"{name}: vanilla not run (--no-vanilla)")
+            elif scenario.on_vanilla:
                 vanilla = run_side(scenario, engine, True, size, options)
             else:
                 report.notes.append(f"{name}: {scenario.why_not_vanilla}")

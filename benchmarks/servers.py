@@ -43,8 +43,15 @@ CPU_NOTE = (
 class BenchServer(TestServer):
     """TestServer, optionally as vanilla Synapse (our modules removed via conf.d)."""
 
-    def __init__(self, engine: str = "sqlite", vanilla: bool = False) -> None:
+    def __init__(
+        self,
+        engine: str = "sqlite",
+        vanilla: bool = False,
+        without: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(engine=engine)
+        # Ours with some modules left out (`--without`): to find which one costs what.
+        self.without = without
         # Our own prefix: clean-ups of the tests' leftovers (jwwx-test-*) spare us.
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir = Path(tempfile.mkdtemp(prefix="jwwx-bench-"))
@@ -56,6 +63,18 @@ class BenchServer(TestServer):
             # conf.d is read after homeserver.yaml; a top-level key replaces the rendered one.
             (self.data_dir / "conf.d" / VANILLA_FILE).write_text(
                 yaml.safe_dump({"modules": []}), encoding="utf-8"
+            )
+        elif self.without:
+            rendered = yaml.safe_load(
+                (self.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+            )
+            kept = [
+                m
+                for m in rendered.get("modules", [])
+                if m["module"].split(".")[-2] not in self.without
+            ]
+            (self.data_dir / "conf.d" / VANILLA_FILE).write_text(
+                yaml.safe_dump({"modules": kept}), encoding="utf-8"
             )
         super()._spawn()
 
@@ -94,9 +113,11 @@ class BenchServer(TestServer):
 
 
 @contextmanager
-def running(engine: str, vanilla: bool = False) -> Iterator[BenchServer]:
+def running(
+    engine: str, vanilla: bool = False, without: tuple[str, ...] = ()
+) -> Iterator[BenchServer]:
     """A started server, stopped (and its database dropped) whatever happens."""
-    server = BenchServer(engine, vanilla)
+    server = BenchServer(engine, vanilla, () if vanilla else without)
     try:
         started = time.perf_counter()
         server.start()
