@@ -52,6 +52,12 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         help="ours without these modules (e.g. audit,openapi): what each one costs",
     )
     run.add_argument(
+        "--overlay",
+        type=Path,
+        metavar="FILE",
+        help="extra Synapse settings (YAML, conf.d) for both servers alike",
+    )
+    run.add_argument(
         "--no-vanilla", action="store_true", help="run ours only (quicker, no ratio)"
     )
     run.add_argument(
@@ -83,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         "profile": args.profile,
         "without": args.without,
         "no_vanilla": args.no_vanilla,
+        "overlay": args.overlay,
     }
     return runner.run(names, args.size, engines, args.json, args.plot, options)
 

@@ -50,7 +50,8 @@ def run_side(
     """One scenario on one fresh server; the Context, or the error text."""
     try:
         without = tuple(options.get("without") or ())
-        with running(engine, vanilla=vanilla, without=without) as server:
+        overlay = options.get("overlay")
+        with running(engine, vanilla, without, overlay) as server:
             _, admin_token = server.register("benchadmin", admin=True)
             ctx = Context(server, size, admin_token, options, scenario.name)
             started = time.perf_counter()

@@ -28,6 +28,7 @@ from tests.harness.server import START_TIMEOUT, TEST_OVERRIDES, TestServer
 
 REPO = Path(__file__).resolve().parents[1]
 VANILLA_FILE = "zz-benchmark-vanilla.yaml"
+OVERLAY_FILE = "zy-benchmark-overlay.yaml"
 OVERLAY_NOTE = (
     "servers run with the test overlay conf.d/testing.yaml: bcrypt_rounds="
     f"{TEST_OVERRIDES['bcrypt_rounds']}, rate limits lifted (rc_*); both servers alike"
@@ -48,10 +49,13 @@ class BenchServer(TestServer):
         engine: str = "sqlite",
         vanilla: bool = False,
         without: tuple[str, ...] = (),
+        overlay: Path | None = None,
     ) -> None:
         super().__init__(engine=engine)
         # Ours with some modules left out (`--without`): to find which one costs what.
         self.without = without
+        # Extra Synapse settings for both servers alike (`--overlay FILE`).
+        self.overlay = overlay
         # Our own prefix: clean-ups of the tests' leftovers (jwwx-test-*) spare us.
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir = Path(tempfile.mkdtemp(prefix="jwwx-bench-"))
@@ -59,6 +63,11 @@ class BenchServer(TestServer):
         self.label = "vanilla" if vanilla else "ours"
 
     def _spawn(self) -> None:
+        if self.overlay is not None:
+            # Named to sort after testing.yaml, before the module override below.
+            (self.data_dir / "conf.d" / OVERLAY_FILE).write_text(
+                self.overlay.read_text(encoding="utf-8"), encoding="utf-8"
+            )
         if self.vanilla:
             # conf.d is read after homeserver.yaml; a top-level key replaces the rendered one.
             (self.data_dir / "conf.d" / VANILLA_FILE).write_text(
@@ -114,10 +123,13 @@ class BenchServer(TestServer):
 
 @contextmanager
 def running(
-    engine: str, vanilla: bool = False, without: tuple[str, ...] = ()
+    engine: str,
+    vanilla: bool = False,
+    without: tuple[str, ...] = (),
+    overlay: Path | None = None,
 ) -> Iterator[BenchServer]:
     """A started server, stopped (and its database dropped) whatever happens."""
-    server = BenchServer(engine, vanilla, () if vanilla else without)
+    server = BenchServer(engine, vanilla, () if vanilla else without, overlay)
     try:
         started = time.perf_counter()
         server.start()
