@@ -42,7 +42,11 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         help="py-spy the servers during each measured phase (raw stacks in DIR)",
     )
     run.add_argument("--pairs", type=int, help="dm-latency: pairs (overrides size)")
-    run.add_argument("--rate", type=float, help="dm-latency: messages/s, all pairs")
+    run.add_argument(
+        "--rate",
+        type=float,
+        help="messages/s: dm-latency (all pairs), group-fanout (into the group)",
+    )
     run.add_argument("--members", type=int, help="group-fanout: members")
     run.add_argument("--recipients", type=int, help="wecom-api: push recipients")
     run.add_argument(

@@ -48,6 +48,10 @@ async def _group(members: list[MatrixUser]) -> str:
 async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     count = int(ctx.options.get("members") or size.members)
+    if ctx.options.get("rate"):
+        size = GroupSize(
+            count, size.messages, size.senders, 1.0 / float(ctx.options["rate"])
+        )
     async with Http(ctx.server.base_url) as http:
         members = await population.users(http, ctx, "grp", count)
         room_id = await _group(members)
