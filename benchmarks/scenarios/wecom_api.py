@@ -32,6 +32,7 @@ DIRECTORY = "/_jwwx/admin/v1/directory"
 APPS = "/_jwwx/admin/v1/openapi/apps"
 LINK_BUDGET_S = 300.0
 PREPARE_BUDGET_S = 3600.0
+WARMUP_CALLS = 5
 FIRST_MESSAGE_COST_S = 1.0  # creating a conversation (see docs/openapi.md)
 
 
@@ -191,6 +192,16 @@ async def run(ctx: Context) -> None:
         # Each phase gets its own tracker; the loops hand events to the current one.
         loops = await syncer.start_all(officers, lambda *a: pushes.tracker.seen(*a))
         everyone = {o.user_id for o in officers}
+        # The first calls after the preparation pay one-off costs (the token's row
+        # written, caches filled, the audit archive catching up on the preparation's
+        # events): measured apart, so the steady-state percentiles are the API's.
+        for _ in range(WARMUP_CALLS):
+            await api.gettoken()
+        for officer in officers[:WARMUP_CALLS]:
+            await api.call(
+                "user/get warm-up", "user/get", {"userid": userid_of(officer)}
+            )
+        api.latencies["gettoken warm-up"] = api.latencies.pop("gettoken", [])
         with ctx.phase() as phase:
             for _ in range(size.calls):
                 await api.gettoken()
@@ -220,6 +231,16 @@ async def run(ctx: Context) -> None:
     )
     if sync_error or any(stats.values()):
         ctx.notes.append(f"sync: {stats} {sync_error[:80]}")
+    ctx.add(
+        api.sample(
+            "gettoken warm-up", f"gettoken, first {WARMUP_CALLS} calls (warm-up)"
+        )
+    )
+    ctx.add(
+        api.sample(
+            "user/get warm-up", f"user/get, first {WARMUP_CALLS} calls (warm-up)"
+        )
+    )
     ctx.add(api.sample("gettoken", "gettoken"))
     ctx.add(api.sample("user/get", "user/get"))
     ctx.add(
