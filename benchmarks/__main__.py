@@ -8,6 +8,10 @@ from pathlib import Path
 from benchmarks.directory_data import SIZES
 
 QUICK = ("login", "dm-latency", "group-fanout", "directory-search", "wecom-api")
+PROVISION_HELP = (
+    "provision: directory import and account provisioning (the `directory` benchmark:"
+    " its own table, vanilla's account creation alongside)"
+)
 
 
 def _postgres_missing() -> str | None:
@@ -19,14 +23,19 @@ def _postgres_missing() -> str | None:
 def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     from benchmarks.scenarios import SCENARIOS
 
-    listing = "; ".join(f"{s.name}: {s.help}" for s in SCENARIOS.values())
+    listing = "; ".join(
+        [PROVISION_HELP, *(f"{s.name}: {s.help}" for s in SCENARIOS.values())]
+    )
     run = scenarios.add_parser(
         "run",
         help="scenarios against vanilla Synapse and ours, one table",
         description=f"Scenarios: {listing}. 'quick' = {' '.join(QUICK)}.",
     )
     run.add_argument(
-        "scenario", nargs="+", choices=[*SCENARIOS, "quick", "all"], metavar="SCENARIO"
+        "scenario",
+        nargs="+",
+        choices=["provision", *SCENARIOS, "quick", "all"],
+        metavar="SCENARIO",
     )
     run.add_argument("--size", choices=("small", "bureau"), default="small")
     run.add_argument(
@@ -77,12 +86,24 @@ def _run(args: argparse.Namespace) -> int:
 
     names: list[str] = []
     for name in args.scenario:
-        expanded = {"quick": QUICK, "all": tuple(SCENARIOS)}.get(name, (name,))
-        names += [n for n in expanded if n in SCENARIOS and n not in names]
+        expanded = {"quick": QUICK, "all": ("provision", *SCENARIOS)}.get(name, (name,))
+        names += [n for n in expanded if n not in names]
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
     if "postgres" in engines and (reason := _postgres_missing()):
         print(f"benchmarks: {reason}", file=sys.stderr)
         return 2
+    status = 0
+    if "provision" in names:
+        from benchmarks import directory
+
+        names.remove("provision")
+        for engine in engines:
+            out = None
+            if args.json is not None:
+                out = args.json.with_name(f"{args.json.stem}-provision-{engine}.json")
+            status |= directory.run(args.size, engine, out)
+        if not names:
+            return status
     options = {
         "duration": args.duration,
         "pairs": args.pairs,
@@ -95,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         "no_vanilla": args.no_vanilla,
         "overlay": args.overlay,
     }
-    return runner.run(names, args.size, engines, args.json, args.plot, options)
+    return status | runner.run(names, args.size, engines, args.json, args.plot, options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

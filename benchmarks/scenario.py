@@ -2,6 +2,7 @@
 vanilla) and returns named samples. The runner runs it on vanilla, then on ours, and
 compares the two."""
 
+import asyncio
 import math
 import resource
 import time
@@ -17,6 +18,9 @@ from benchmarks.servers import BenchServer, server_cpu_seconds, server_rss_mib
 from benchmarks.stats import Summary
 
 PASSWORD = "Bench-Pass-2026!"
+SETTLE_WINDOW_S = 2.0
+SETTLE_CORES = 0.5
+SETTLE_MAX_S = 180.0
 
 
 @dataclass
@@ -97,6 +101,28 @@ class Context:
         errors = f", {sample.errors} errors" if sample.errors else ""
         print(f"    [{self.server.label}] {sample.metric}: {shown}{errors}", flush=True)
         return sample
+
+    async def settle(self) -> None:
+        """Wait (up to SETTLE_MAX_S) until the server's CPU falls below SETTLE_CORES over
+        SETTLE_WINDOW_S: the setup's after-effects (pushes, the audit archive catching up
+        on thousands of set-up events, federation-sender queues) finish before the
+        measured phase, on both servers alike. Noted with the time it took."""
+        began = time.perf_counter()
+        busy = 0.0
+        while time.perf_counter() - began < SETTLE_MAX_S:
+            before = server_cpu_seconds(self.server)
+            await asyncio.sleep(SETTLE_WINDOW_S)
+            busy = (server_cpu_seconds(self.server) - before) / SETTLE_WINDOW_S
+            if busy < SETTLE_CORES:
+                self.notes.append(
+                    f"settled {time.perf_counter() - began:.0f} s after the setup "
+                    f"(server CPU {100 * busy:.0f}% of one core)"
+                )
+                return
+        self.notes.append(
+            f"not settled after {SETTLE_MAX_S:.0f} s (server CPU {100 * busy:.0f}% of "
+            "one core): measured anyway"
+        )
 
     @contextmanager
     def phase(self) -> Iterator[Phase]:

@@ -63,6 +63,7 @@ async def run(ctx: Context) -> None:
         rooms = await population.bounded_gather([partial(open_dm, *c) for c in couples])
         tracker = Tracker()
         loops = await syncer.start_all(people, tracker.seen)
+        await ctx.settle()
         await asyncio.sleep(WARMUP_S)
         sends = Sends(tracker)
         with ctx.phase() as phase:

@@ -58,6 +58,7 @@ async def run(ctx: Context) -> None:
         everyone = {m.user_id for m in members}
         tracker = Tracker()
         loops = await syncer.start_all(members, tracker.seen)
+        await ctx.settle()
         await asyncio.sleep(WARMUP_S)
         sends = Sends(tracker)
         with ctx.phase() as phase:

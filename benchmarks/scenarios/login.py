@@ -68,6 +68,7 @@ async def run(ctx: Context) -> None:
     sequential, parallel = Logins(), Logins()
     # The phone the accounts' earlier logins came from: a known device and network, so
     # ours sends no new-login notice (that path is not what this scenario measures).
+    await ctx.settle()
     async with Http(ctx.server.base_url, user_agent=accounts_db.PHONE) as http:
         with ctx.phase() as phase:
             for i, name in enumerate(picks[: WARMUP + size.logins]):

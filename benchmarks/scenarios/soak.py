@@ -113,6 +113,7 @@ async def run(ctx: Context) -> None:
                 return partial(_search, sender, term, ops)
             return partial(_relogin, http, sender, ops)
 
+        await ctx.settle()
         with ctx.phase() as phase:
             began = time.perf_counter()
             next_rss = began + RSS_EVERY_S
