@@ -134,10 +134,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--engine", choices=("sqlite", "postgres"), default="sqlite"
     )
     dir_parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    plot_parser = scenarios.add_parser(
+        "plot", help="the PNGs of an earlier run, from its --json file (or .json.gz)"
+    )
+    plot_parser.add_argument("json_file", type=Path)
+    plot_parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     args = parser.parse_args(argv)
 
     if args.command == "run":
         return _run(args)
+    if args.command == "plot":
+        from benchmarks.plot import plot_json
+
+        for path in plot_json(args.json_file, args.out):
+            print(f"plot written to {path}")
+        return 0
     if args.engine == "postgres" and (reason := _postgres_missing()):
         print(f"benchmarks: {reason}", file=sys.stderr)
         return 2

@@ -1,8 +1,13 @@
 """One PNG per scenario: the latency distribution of each metric, ours beside vanilla,
 as empirical CDFs on a log time axis (the tail is what matters)."""
 
+import gzip
+import json
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import matplotlib
 
@@ -10,7 +15,19 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 
-from benchmarks.scenario import Context  # noqa: E402
+from benchmarks.scenario import Sample  # noqa: E402
+
+
+class HasSamples(Protocol):
+    """A scenario's result on one server (a Context, or one read back from JSON)."""
+
+    samples: list[Sample]
+
+
+@dataclass
+class Replayed:
+    samples: list[Sample]
+
 
 COLOURS = {"vanilla": "tab:gray", "ours": "tab:blue"}
 
@@ -19,7 +36,9 @@ def _filename(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label) + ".png"
 
 
-def plot_scenario(label: str, sides: dict[str, Context], folder: Path) -> Path | None:
+def plot_scenario(
+    label: str, sides: Mapping[str, HasSamples], folder: Path
+) -> Path | None:
     metrics: list[str] = []
     for ctx in sides.values():
         metrics += [
@@ -64,6 +83,25 @@ def plot_scenario(label: str, sides: dict[str, Context], folder: Path) -> Path |
     return path
 
 
-def plot_all(contexts: dict[str, dict[str, Context]], folder: Path) -> list[Path]:
+def plot_all(
+    contexts: Mapping[str, Mapping[str, HasSamples]], folder: Path
+) -> list[Path]:
     paths = [plot_scenario(label, sides, folder) for label, sides in contexts.items()]
     return [p for p in paths if p is not None]
+
+
+def plot_json(path: Path, folder: Path) -> list[Path]:
+    """The plots of an earlier run, from its `--json` file (plain or .gz)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    contexts = {
+        label: {
+            server: Replayed(
+                [Sample(m, [x / 1000 for x in xs]) for m, xs in metrics.items()]
+            )
+            for server, metrics in servers.items()
+        }
+        for label, servers in data.get("latencies_ms", {}).items()
+    }
+    return plot_all(contexts, folder)
