@@ -515,6 +515,19 @@ def is_visible_txn(txn: Txn, userid: str, visibility: Visibility) -> bool:
     return txn.fetchone() is not None
 
 
+def hidden_member_txn(txn: Txn, userid: str, visibility: Visibility) -> bool:
+    """Whether `userid` is a directory member this visibility does not show (someone
+    who is not a member, e.g. a bot, is not hidden)."""
+    condition, args = visibility.member_filter()
+    txn.execute(
+        f"SELECT CASE WHEN {condition} THEN 1 ELSE 0 END"  # noqa: S608 - our SQL
+        " FROM jwwx_dir_members AS m WHERE m.userid = ?",
+        (*args, userid),
+    )
+    row = txn.fetchone()
+    return row is not None and not row[0]
+
+
 def all_member_userids_txn(txn: Txn) -> list[str]:
     txn.execute("SELECT userid FROM jwwx_dir_members ORDER BY userid")
     return [row[0] for row in txn.fetchall()]

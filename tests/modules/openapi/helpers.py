@@ -84,6 +84,24 @@ async def wait_account(admin: MatrixClient, userid: str) -> None:
     raise AssertionError(f"account of {userid} not provisioned: {json.dumps(member)}")
 
 
+async def root_department(admin: MatrixClient, name: str) -> int:
+    body = {"name": name, "parent_id": None}
+    return int((await admin.ok("POST", f"{DIRECTORY}/departments", body))["id"])
+
+
+async def enrol_officer(admin: MatrixClient, officer: MatrixClient, dept: int) -> str:
+    """Make a Matrix user a directory member of `dept`, linked to its account; its
+    userid."""
+    userid = officer.user_id[1:].split(":")[0]
+    await admin.ok(
+        "POST",
+        f"{DIRECTORY}/members",
+        {"userid": userid, "name": "警员", "department": [dept]},
+    )
+    await wait_account(admin, userid)
+    return userid
+
+
 _pool = HTTPConnectionPool(reactor, persistent=False)
 
 

@@ -10,11 +10,11 @@ from tests.harness.case import PostgresCase, SQLiteCase
 from tests.modules.openapi.helpers import (
     APPS,
     CORPID,
-    DIRECTORY,
     create_app,
+    enrol_officer,
+    root_department,
     sleep,
     token_for,
-    wait_account,
     wecom,
 )
 from tests.modules.openapi.receiver import Receiver
@@ -43,21 +43,11 @@ class BackgroundPushTests:
         await self._configure()
         admin = self.user("bgadmin", admin=True)  # type: ignore[attr-defined]
         client = self.anonymous()  # type: ignore[attr-defined]
-        root = (
-            await admin.ok(
-                "POST", f"{DIRECTORY}/departments", {"name": "市局", "parent_id": None}
-            )
-        )["id"]
+        root = await root_department(admin, "市局")
         officers = []
         for _ in range(3):
             officer = self.user("bg")  # type: ignore[attr-defined]
-            userid = officer.user_id[1:].split(":")[0]
-            await admin.ok(
-                "POST",
-                f"{DIRECTORY}/members",
-                {"userid": userid, "name": "警员", "department": [root]},
-            )
-            await wait_account(admin, userid)
+            await enrol_officer(admin, officer, root)
             officers.append(officer)
         app = await create_app(admin, visible_range={"department_ids": [root]})
         t = await token_for(client, app["secret"])
@@ -115,19 +105,9 @@ class BackgroundPushTests:
         await self._configure()
         admin = self.user("cbadmin", admin=True)  # type: ignore[attr-defined]
         client = self.anonymous()  # type: ignore[attr-defined]
-        root = (
-            await admin.ok(
-                "POST", f"{DIRECTORY}/departments", {"name": "回调", "parent_id": None}
-            )
-        )["id"]
+        root = await root_department(admin, "回调")
         officer = self.user("cb")  # type: ignore[attr-defined]
-        userid = officer.user_id[1:].split(":")[0]
-        await admin.ok(
-            "POST",
-            f"{DIRECTORY}/members",
-            {"userid": userid, "name": "警员", "department": [root]},
-        )
-        await wait_account(admin, userid)
+        userid = await enrol_officer(admin, officer, root)
         key = generate_encoding_aes_key()
         receiver = Receiver(MsgCrypt("Tok3n", key, CORPID, MODES[0]))
         url = receiver.start()

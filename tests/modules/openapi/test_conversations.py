@@ -8,11 +8,11 @@ from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.modules.openapi.helpers import (
     APPS,
-    DIRECTORY,
     create_app,
+    enrol_officer,
+    root_department,
     sleep,
     token_for,
-    wait_account,
     wecom,
 )
 
@@ -22,18 +22,10 @@ class ConversationTests:
         self, admin: MatrixClient, root: int
     ) -> tuple[MatrixClient, str]:
         officer: MatrixClient = self.user("cv")  # type: ignore[attr-defined]
-        userid = officer.user_id[1:].split(":")[0]
-        await admin.ok(
-            "POST",
-            f"{DIRECTORY}/members",
-            {"userid": userid, "name": "警员", "department": [root]},
-        )
-        await wait_account(admin, userid)
-        return officer, userid
+        return officer, await enrol_officer(admin, officer, root)
 
     async def _root(self, admin: MatrixClient, name: str) -> int:
-        body = {"name": name, "parent_id": None}
-        return int((await admin.ok("POST", f"{DIRECTORY}/departments", body))["id"])
+        return await root_department(admin, name)
 
     async def _prepared(self, admin: MatrixClient, agentid: int, count: int) -> None:
         stats: dict[str, Any] = {}

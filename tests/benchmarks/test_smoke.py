@@ -1,0 +1,57 @@
+"""The benchmark suite still runs end to end (it is not exercised otherwise): a tiny
+dm-latency against vanilla Synapse and ours, as `python -m benchmarks run` does it.
+Nothing here asserts a timing; it checks that both servers answered, every message
+was delivered exactly once, and the JSON and Markdown outputs are complete."""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from twisted.trial import unittest
+
+REPO = Path(__file__).resolve().parents[2]
+PAIRS = 2
+MESSAGES_PER_PAIR = 10  # the small size
+
+
+class BenchmarkSmokeTest(unittest.TestCase):
+    def test_dm_latency_on_both_servers(self) -> None:
+        out = Path(tempfile.mkdtemp(prefix="jwwx-bench-smoke-"))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks",
+                "run",
+                "dm-latency",
+                "--pairs",
+                str(PAIRS),
+                "--rate",
+                "8",
+                "--json",
+                str(out / "run.json"),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
+        report = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        rows = {(r["server"], r["metric"]): r for r in report["rows"]}
+        expected = PAIRS * MESSAGES_PER_PAIR
+        for server in ("vanilla", "ours"):
+            delivery = rows[(server, "delivery (send → recipient /sync)")]
+            self.assertEqual(delivery["summary"]["n"], expected)
+            # Errors would lead the note ("3 errors; …").
+            self.assertEqual(
+                delivery["note"], "every message received exactly once, in order"
+            )
+            self.assertGreater(rows[(server, "server CPU, measured phase")]["value"], 0)
+        samples = report["latencies_ms"]["dm-latency"]
+        self.assertEqual(
+            len(samples["ours"]["delivery (send → recipient /sync)"]), expected
+        )
+        self.assertIn("| dm-latency |", (out / "run.md").read_text(encoding="utf-8"))
