@@ -10,17 +10,15 @@ from functools import partial
 
 from benchmarks import population, syncer
 from benchmarks.aclient import Http, MatrixUser
-from benchmarks.delivery import Tracker
 from benchmarks.scenario import Context
 from benchmarks.scenarios.messaging import (
     Sends,
     add_samples,
     drain,
+    listening,
     open_dm,
     sleep_until,
 )
-
-WARMUP_S = 1.0  # let every long-poll reach the server before the first send
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,7 @@ async def run(ctx: Context) -> None:
         people = await population.users(http, ctx, "dm", 2 * pairs)
         couples = [(people[2 * i], people[2 * i + 1]) for i in range(pairs)]
         rooms = await population.bounded_gather([partial(open_dm, *c) for c in couples])
-        tracker = Tracker()
-        loops = await syncer.start_all(people, tracker.seen)
-        await ctx.settle()
-        await asyncio.sleep(WARMUP_S)
-        sends = Sends(tracker)
+        loops, tracker, sends = await listening(ctx, people)
         with ctx.phase() as phase:
             start = time.perf_counter()
             await asyncio.gather(

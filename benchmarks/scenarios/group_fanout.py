@@ -2,24 +2,20 @@
 send texts at a steady pace. Measures send latency, delivery latency to each member and
 to all members (per message), with the exactly-once and order checks."""
 
-import asyncio
 import time
 from dataclasses import dataclass
 from functools import partial
 
 from benchmarks import population, syncer
 from benchmarks.aclient import Http, MatrixUser
-from benchmarks.delivery import Tracker
 from benchmarks.scenario import Context
 from benchmarks.scenarios.messaging import (
     ROOM_VERSION,
-    Sends,
     add_samples,
     drain,
+    listening,
     sleep_until,
 )
-
-WARMUP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,11 +52,7 @@ async def run(ctx: Context) -> None:
         members = await population.users(http, ctx, "grp", count)
         room_id = await _group(members)
         everyone = {m.user_id for m in members}
-        tracker = Tracker()
-        loops = await syncer.start_all(members, tracker.seen)
-        await ctx.settle()
-        await asyncio.sleep(WARMUP_S)
-        sends = Sends(tracker)
+        loops, tracker, sends = await listening(ctx, members)
         with ctx.phase() as phase:
             start = time.perf_counter()
             for k in range(size.messages):

@@ -3,13 +3,16 @@ deliveries, and turning a Tracker into samples."""
 
 import asyncio
 import time
+from typing import Any
 
+from benchmarks import syncer
 from benchmarks.aclient import MatrixUser
 from benchmarks.delivery import Tracker
 from benchmarks.scenario import Context, Sample
 
 ROOM_VERSION = "11"  # ours defaults to 11 (owner transfer); asked for on both servers
 DRAIN_S = 20.0  # after the last send: how long deliveries may still arrive
+WARMUP_S = 1.0  # let every long-poll reach the server before the first send
 
 
 async def open_dm(a: MatrixUser, b: MatrixUser) -> str:
@@ -21,6 +24,18 @@ async def open_dm(a: MatrixUser, b: MatrixUser) -> str:
     )
     await b.join(room_id)
     return room_id
+
+
+async def listening(
+    ctx: Context, users: list[MatrixUser]
+) -> tuple[list[Any], Tracker, "Sends"]:
+    """Every user long-polling /sync into one tracker, the server settled, then a short
+    warm-up so every long-poll has reached the server: (sync loops, tracker, sends)."""
+    tracker = Tracker()
+    loops = await syncer.start_all(users, tracker.seen)
+    await ctx.settle()
+    await asyncio.sleep(WARMUP_S)
+    return loops, tracker, Sends(tracker)
 
 
 async def sleep_until(moment: float) -> None:

@@ -125,7 +125,7 @@ class MessageTail:
         """The tables exist: start reading (now, then when woken)."""
         self._enabled = True
         if self._api.should_run_background_tasks():
-            self._run()
+            self._api.run_as_background_process("jwwx_openapi_incoming", self.drain)
 
     def _poke(self) -> None:
         """From Synapse's notifier, on every stream change: must stay cheap."""
@@ -134,11 +134,13 @@ class MessageTail:
         if persisted_stream_ordering(self._api) <= self._position:
             return
         self._scheduled = True
-        self._api._hs.get_reactor().callLater(WAKE_DELAY_S, self._run)
+        self._api.delayed_background_call(
+            WAKE_DELAY_S * 1000, self._woken, desc="jwwx_openapi_incoming"
+        )
 
-    def _run(self) -> None:
+    async def _woken(self) -> None:
         self._scheduled = False
-        self._api.run_as_background_process("jwwx_openapi_incoming", self.drain)
+        await self.drain()
 
     async def drain(self) -> None:
         if not self._enabled:
