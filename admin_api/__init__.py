@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """admin_api: the admin HTTP API under /_jwwx/admin/v1/ (and, later, the console).
 
 For now it carries the bootstrap-token endpoint used by `python -m homeserver

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Bootstrap token: lets the operator who holds the registration shared secret act as the
 bootstrap admin, e.g. to reset its password (`python -m homeserver create-admin`).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Config of admin_api (homeserver.yaml → modules → admin_api.AdminApiModule).
 
 Keys:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """python -m benchmarks run SCENARIO… | directory: run benchmarks, print a table."""
 
 import argparse

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Filling a stopped-or-running server's `users` table directly: the fastest way to
 have tens of thousands of accounts present for the login benchmark (the admin API
 would take many minutes per server). Each row is an ordinary account with its own

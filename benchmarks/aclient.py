@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Asynchronous HTTP for simulated clients: one aiohttp session (one keep-alive pool)
 shared by every simulated user in the process, loopback only, a timeout on every
 request. Failures become answers with status 0, so callers count them as errors."""

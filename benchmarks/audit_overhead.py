@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Send latency with and without modules.audit, on one server and data directory.
 
     python -m benchmarks.audit_overhead [sqlite|postgres] [messages per round]

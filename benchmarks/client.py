@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A minimal blocking HTTP/JSON client for benchmarks: one keep-alive connection per
 client (use one client per thread), loopback only, a timeout on every request."""
 

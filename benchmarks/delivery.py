@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Delivery bookkeeping: when each benchmark message was sent, when each recipient's
 /sync saw it, and the correctness checks (exactly once, in order per room and sender,
 nothing missing)."""

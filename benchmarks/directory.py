@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`python -m benchmarks directory`: import a realistic directory, provision its
 accounts, search and list it; vanilla Synapse alongside for account creation and
 user search. See benchmarks/README.md for what each number means."""

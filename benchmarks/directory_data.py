@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The directory benchmark's data: sizes, the generated directory, the officer whose
 visibility rules apply, and the search queries (deterministic for a given seed)."""
 

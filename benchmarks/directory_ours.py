@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Our half of the directory benchmark: import, background provisioning, directory
 search (admin and officer), listing the big department, and Synapse's user search
 with our visibility filter."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The vanilla half of the directory benchmark: Synapse 1.163.2 without our modules,
 same launcher config and engine. Account creation through Synapse's admin API (the
 comparable part), then Synapse's user-directory search over the accounts it has."""

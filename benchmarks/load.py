@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Request loops: sequential on one client, or N clients in threads. Every loop is
 bounded by its list of requests and by a time budget."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """One PNG per scenario: the latency distribution of each metric, ours beside vanilla,
 as empirical CDFs on a log time axis (the tail is what matters)."""
 

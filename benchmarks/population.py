@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Accounts for scenarios: created through Synapse's admin API with a password of their
 own (so on ours they are ordinary accounts, not in the first-login "initial password"
 state), then logged in with m.login.password like a client."""

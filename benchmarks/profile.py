@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Where the server's time goes: py-spy (a sampling profiler, attached from outside)
 records ours' Synapse process during a scenario's measured phase (`--profile DIR`).
 The raw collapsed stacks are written to DIR; a short summary goes into the notes."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Result rows, the plain-text table and the JSON file every scenario produces."""
 
 import json

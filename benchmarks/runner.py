@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`python -m benchmarks run SCENARIO…`: for each engine and scenario, start vanilla
 Synapse, run the scenario, stop it; start ours, run it again, stop it (never both at
 once); then one table with ours beside vanilla, JSON and one PNG per scenario."""

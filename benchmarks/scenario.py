@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What a `run` scenario is: an async function that gets one running server (ours or
 vanilla) and returns named samples. The runner runs it on vanilla, then on ours, and
 compares the two."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Start and stop servers for benchmarks: ours (Synapse + our modules, through our
 launcher) and vanilla Synapse (the same launcher-rendered config, `modules: []`).
 

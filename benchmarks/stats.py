@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Timing and percentile helpers shared by every benchmark scenario."""
 
 import math

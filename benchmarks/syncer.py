@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Real /sync long-polls, one task per simulated user, all on one event loop.
 
 Each loop does an initial sync (timeout 0) for its `since` token, then long-polls as a

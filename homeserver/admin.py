@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`create-admin`: create, or reset, the bootstrap super admin through the running server.
 
 Creation uses Synapse's shared-secret registration. If the account already exists, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Command line of the launcher: init, run, create-admin, check."""
 
 import argparse

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Read a rendered homeserver.yaml (plus conf.d overrides) and check our modules' config."""
 
 import importlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Turn the database options of `init` into the template's database context."""
 
 from typing import Any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`check`: is the server answering, and does every module report healthy?"""
 
 import time

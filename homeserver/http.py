@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A tiny blocking JSON client for the launcher's own calls to the local server."""
 
 import json

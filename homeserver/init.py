@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`init`: create a data directory, its secrets and keys, and render the config.
 
 Secrets and the signing key are generated once and never overwritten; the config files

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Render the jinja2 templates of synapse_config/ strictly and check the result is YAML."""
 
 from pathlib import Path

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`run`: start Synapse with our modules in the foreground, logs on the console."""
 
 import os

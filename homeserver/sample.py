@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`load-sample`: fill a running server's directory with a small realistic organisation
 (generated, deterministic), so a newcomer sees a populated directory in a client."""
 

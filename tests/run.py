@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Run the whole suite with Twisted trial and end with one plain summary line.
 
     python -m tests.run [trial arguments…]   (default: all of tests/)

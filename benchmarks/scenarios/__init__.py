@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The scenarios of `python -m benchmarks run`, by name, in their default order."""
 
 from benchmarks.scenario import Scenario

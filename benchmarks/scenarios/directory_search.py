@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """directory-search: our directory search (names, pinyin, initials, surnames) over a
 generated directory as an ordinary officer, and Synapse's own user search on both
 servers. The directory import and its account provisioning are the `directory`

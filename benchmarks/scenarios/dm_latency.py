@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """dm-latency: N pairs of logged-in users, each user long-polling /sync, exchanging
 texts in their direct rooms at a steady total rate. Measures send latency (request →
 200) and delivery latency (send → the recipient's /sync answer containing it), and

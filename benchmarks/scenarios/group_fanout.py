@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """group-fanout: one big group (room), every member long-polling /sync; a few members
 send texts at a steady pace. Measures send latency, delivery latency to each member and
 to all members (per message), with the exactly-once and order checks."""

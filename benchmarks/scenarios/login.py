@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """login: password login of accounts that already have their own password, with the
 whole population present. Each login is followed by the new token's first request
 (whoami), which on ours also runs the first-login check."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Helpers shared by the messaging scenarios: rooms, paced sending, waiting for
 deliveries, and turning a Tracker into samples."""
 

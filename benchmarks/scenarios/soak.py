@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """soak: a sustained mixed load for --duration seconds: direct messages, group
 messages, user searches and logins from every simulated user, all long-polling /sync.
 Reports latencies and error counts per operation, delivery checks, and the growth of

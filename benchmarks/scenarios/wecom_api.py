@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """wecom-api (ours only: vanilla Synapse has no WeCom-compatible API): officers who
 are directory members with ordinary accounts, long-polling /sync; an app whose visible
 range is their department. Measures gettoken, user/get, the OAuth2 code flow

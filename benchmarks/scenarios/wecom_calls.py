@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The WeCom-compatible calls of the wecom-api scenario: one app's API client (its
 latencies and errors per endpoint), the OAuth2 code flow as an H5 page inside a client
 would run it, and message/send pushes tracked to the officers' /sync."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.accounts: first-login password change, password policy, login log, lockout,
 per-platform device limits, admin kick-offline, phone-number login (docs/accounts.md).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Config of modules.accounts. Every key, its default and meaning (docs/accounts.md):
 
 password_policy:                 # applied to every new password (/account/password)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What modules.accounts reads from the directory (the lead's module), in one place.
 
 The directory is optional: without it there are no initial passwords and no mobiles.

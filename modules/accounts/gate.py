@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """First login: an account whose only password is an initial one may do nothing but change it.
 
 Installed as a request check (modules.common.synapse_compat.add_request_check) that runs

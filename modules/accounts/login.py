@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Login security: phone-number login, lockout, the login log and per-class device limits.
 
 LoginGuard is registered as login hooks (modules.common.synapse_compat.add_login_hooks),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Multi-factor login with TOTP (RFC 6238, pyotp) and one-time recovery codes.
 
 - Enrolment (officer's token): POST .../mfa/totp → secret, otpauth URI and a QR code PNG

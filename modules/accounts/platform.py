@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Platform class of a device (mobile / desktop / web / other) from its user agent.
 
 Matrix clients say what they are in the User-Agent header: Element Android

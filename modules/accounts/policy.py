@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The password policy: what a new password must satisfy (PasswordPolicy in config.py)."""
 
 import string

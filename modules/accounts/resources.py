@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """HTTP of modules.accounts.
 
 Client (officer's token), /_jwwx/client/v1/accounts/:

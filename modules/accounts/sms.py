@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The SMS gateway adapter: one HTTP POST per message (docs/accounts.md, "SMS gateway").
 
     POST {url}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """SQL of modules.accounts (`?` placeholders; run through api.run_db_interaction)."""
 
 from dataclasses import dataclass

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.audit: the tamper-evident, SM4-encrypted audit archive, its export to the
 bureau's log system and the audit searches.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Offline chain verification, with the server running or stopped:
 
     python -m modules.audit verify --data-dir DATA [--from-seq N]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The archiver: Synapse's event stream and the hook inbox → the audit chain.
 
 Crash safety: the archive is a consumer of Synapse's own event stream with a durable

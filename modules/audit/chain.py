@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Walking the hash chain: shared by the verify endpoint and the offline command."""
 
 from collections.abc import Mapping

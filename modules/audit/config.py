@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Config of modules.audit (homeserver.yaml → modules → modules.audit.AuditModule).
 
 Keys:

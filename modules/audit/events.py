@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Turning Synapse events into audit record bodies (pure: no I/O).
 
 Timeline events (messages, stickers, reactions, redactions, ...) become "message"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Push export to the bureau's log system: JSON lines over syslog (RFC 5424 over TCP,
 octet-counting) or HTTP POST, at-least-once with a durable cursor per exporter.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Convenience for other modules: record to the audit archive when it is loaded.
 
     from modules.audit.hooks import record_admin_operation

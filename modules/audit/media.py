@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Fingerprints of media: SHA-256 for exact matches, a perceptual hash (pHash, via
 imagehash) for images so that a re-encoded or resized copy is still found."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The archive's record format: canonical bytes, the SM3 hash chain and SM4 sealing.
 
 A record is (seq, kind, ts, body). Its canonical bytes are the UTF-8 of canonical JSON

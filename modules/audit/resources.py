@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """HTTP API of the audit archive (/_jwwx/admin/v1/audit/...). docs/audit.md has bodies.
 
 Audit admins (config audit_admins; 403 M_FORBIDDEN for anyone else, server admins too):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Reading the archive: chain verification and the audit searches.
 
 Searches decrypt and scan the records of one kind in a time range (ts is in clear and

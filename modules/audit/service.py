@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What other modules call: `registry.lookup(api, "audit")` returns an AuditService.
 
     audit = registry.lookup(api, "audit")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """SQL of modules.audit. Appending to the chain happens only in archive_txn (the
 archiver, one instance), which holds the head row for the whole transaction."""
 

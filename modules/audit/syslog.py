@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """RFC 5424 syslog messages with RFC 6587 octet-counting framing, and a TCP sender
 that knows when the collector has read everything.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Usage records: every login (and failed attempt) with platform and client version,
 observed through the shared login hooks (synapse_compat.add_login_hooks)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.burn: burn-after-read (阅后即焚) messages, enforced by the server.
 
     modules:

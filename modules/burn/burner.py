@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Burn-after-read (阅后即焚).
 
 A sender marks a message with MSC2228's unstable field `org.matrix.self_destruct` (or

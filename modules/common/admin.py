@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Who may use an admin endpoint.
 
 Every admin endpoint asks `require_admin(api, request, scope)`. Until the admin-roles

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Helpers for modules' parse_config: every bad value becomes one ConfigError naming its key."""
 
 from collections.abc import Iterable, Mapping

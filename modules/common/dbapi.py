@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Run our `_txn` functions on a plain DB-API connection (launcher, store tests).
 
 Inside Synapse, run_db_interaction gives a transaction that rewrites `?` placeholders for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Error codes of our Matrix-style endpoints and the helper to raise them."""
 
 from typing import Any

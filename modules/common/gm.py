@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The one wrapper for Chinese national crypto (国密): SM3 hashing/HMAC and SM4.
 
 Backed by `cryptography` (OpenSSL, C speed); the tests cross-check it against the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Module health: each module registers a probe; one endpoint reports them all.
 
 GET /_jwwx/client/v1/health (no auth) answers 200 when every module is "ok" and 503

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The one schema migration runner of our modules.
 
 Each module keeps numbered files in its `schema/` folder:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The media a message's content references (mxc:// URIs), for the modules that keep
 or delete media with messages (modules.burn, modules.favorites, retention)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Services one module offers to others in the same Synapse process.
 
 Modules are instantiated in the order of homeserver.yaml's `modules:` list; a module that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A JSON HTTP resource base for module endpoints, with Matrix-style errors.
 
 Subclasses define `async def on_GET(self, request) -> (status, json)` (and POST, PUT,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A JSON resource that routes (method, path pattern) to handler methods.
 
     class ThingsResource(Router):

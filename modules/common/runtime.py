@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Start-up of a module: apply its schema in the background, report health, gate work.
 
 Synapse instantiates modules just before it starts listening, so migrations run as a

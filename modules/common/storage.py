@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Storage helpers shared by the modules' storage.py files."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The one place that touches Synapse beyond its public ModuleApi.
 
 A Synapse upgrade that moves any of these should need changes here only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.directory: the organisation directory (通讯录).
 
 Departments (a tree of any depth), members (each a Matrix account @userid:server),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin operations on the directory, and keeping Matrix accounts in step with them."""
 
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Password-auth-provider callback: log in with an initial password (HMAC-SM3 checked).
 
 Synapse asks this callback first for m.login.password; None hands over to Synapse's own

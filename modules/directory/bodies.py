@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Validate admin JSON bodies. Member bodies go through the same rules as an import row,
 so the API and the Excel import can never disagree about what a valid member is."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Config of modules.directory (homeserver.yaml → modules → modules.directory.DirectoryModule).
 
 Keys:

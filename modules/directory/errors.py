@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Directory errors, each with a Matrix errcode/HTTP status for our API and the WeCom
 errcode the open API (issue 7) will answer with."""
 

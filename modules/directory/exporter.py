@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Export the directory as one XLSX workbook (sheets 部门, 成员, 标签) that the importer
 reads back: the same headers (records.py), the same cell conventions."""
 

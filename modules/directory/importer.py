@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Validate imported rows completely and turn them into records.
 
 Each parse_* collects every problem of the file and raises one ImportRejectedError listing them

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Apply validated import records to the store: checks against the database first (every
 problem reported with its row), then everything in the caller's one transaction."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The initial-password e-mail: settings, rendering and sending over SMTP with Twisted."""
 
 import email.policy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Initial passwords: random, shown once (e-mail or admin API), stored as HMAC-SM3 only.
 
 They do not need bcrypt: they are long random secrets that must be changed at first

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Prefix-searchable index terms for people's names: characters, pinyin and initials.
 
 A name is split into units: the surname (one or two characters, read as a surname from

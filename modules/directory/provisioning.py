@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Turning directory members into Matrix accounts, in the background.
 
 An import (or an admin creating a member) only writes the directory: it is usable at

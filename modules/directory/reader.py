@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Read paths of the directory for officers (and admins), visibility applied everywhere."""
 
 from typing import Any

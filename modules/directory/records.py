@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Plain records of the directory, shared by import, export, the sample generator and the
 store. No Synapse, no database: easy to build in tests.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A realistic, deterministic sample directory for tests, demos and benchmarks.
 
     generate_directory(30000, 55000) -> (departments, members)   about 2 s here

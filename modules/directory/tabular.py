@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Read an uploaded CSV or XLSX file into rows of {field: cell text}.
 
 Only the shape of the file is checked here (format, size, header row); the meaning of the

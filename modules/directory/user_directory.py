@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Keep Synapse's own user search (/user_directory/search) within directory visibility:
 the spam checker's check_username_for_spam hides a result when it returns True.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """JSON shapes of departments and members as the client and admin APIs return them."""
 
 from typing import Any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Who sees what in the directory.
 
 - Admins (scope directory.read) see everything, hidden entries included.

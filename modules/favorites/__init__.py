@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.favorites: an officer's favourite messages (收藏).
 
     modules:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """What other modules ask of favourites about media (retention's sweep, burn-after-read):
 which local files a favourite still re-references, so they are not deleted."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Officers' favourites API under /_jwwx/client/v1/favorites (access token required).
 
 POST   ""                 {room_id, event_id}  favourite a message (idempotent)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Favourites (收藏): copies of messages an officer keeps, searchable, re-sendable.
 
 A favourite copies the message's content when it is favourited (so it stays when the

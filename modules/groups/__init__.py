@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.groups: WeChat-style group management on Matrix rooms, enforced server-side.
 
 Size cap with a whitelist, the owner-only switch, one owner (transfer, cannot leave),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Config of modules.groups (homeserver.yaml → modules → modules.groups.GroupsModule).
 
 Keys:

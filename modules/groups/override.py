@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin override for a group whose owner is gone (account deactivated or deleted).
 
 Matrix power levels (room versions up to 11) let only a user at the owner's level

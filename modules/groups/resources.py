@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """HTTP API of modules.groups (officer's access token; admin settings for admins).
 
 Client, under /_jwwx/client/v1/groups:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Retention (聊天记录保存期限): the admin setting "keep chat records N days or forever",
 mapped onto Synapse's own message retention.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The group rules, enforced on every event whoever sends it (clients, server admins,
 other modules): Synapse's third-party-rules `check_event_allowed` sees each local event
 with the room state before it, and `on_create_room` sees every /createRoom, server

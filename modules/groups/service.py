@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Group operations behind the client API. Each checks the caller against the room's
 current state, then acts through the ModuleApi as the caller (or, where Matrix power
 levels require it, as the owner on an admin's behalf); the rules in rules.py check the

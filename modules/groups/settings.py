@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin settings of groups: size cap, its whitelist, read-status switch.
 
 Stored in jwwx_groups_settings (one JSON value per name); config values are the defaults.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Reading a group's rules from its Matrix room state.
 
 A group is a room with a `cn.jwwx.group` state event (state key ""), content

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.media_crypto: media at rest encrypted with SM4 (a Synapse storage provider).
 
     media_storage_providers:

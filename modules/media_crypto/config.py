@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Config of the encrypted media store (homeserver.yaml → media_storage_providers →
 modules.media_crypto.EncryptedMediaStorage → config).
 

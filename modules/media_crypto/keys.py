@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Media keys: an SM4 key and a MAC key derived from a secret file (keys/media_key).
 
 The file holds a random secret written once by `python -m homeserver init`. Its key id

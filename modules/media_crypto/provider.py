@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """EncryptedMediaStorage: a Synapse media storage provider keeping media SM4-encrypted.
 
 Synapse writes every upload (and every thumbnail, and every remote file it caches) to

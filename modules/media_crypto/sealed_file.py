@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The at-rest format of an encrypted media file, written and read in chunks.
 
     header  = magic "JWWXSM4" 0x01 (8) || key id (8) || chunk size (4, big-endian)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """File work of the encrypted media store (blocking; run on Synapse's thread pool)."""
 
 import contextlib

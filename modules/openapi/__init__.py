@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.openapi: the WeCom-compatible open API (企业微信服务端API) on the homeserver.
 
 Apps (自建应用) with agentid, secret, visible range, IP allow-list and callback settings;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin operations on apps (自建应用): validation, secrets, and each app's bot account."""
 
 import dataclasses

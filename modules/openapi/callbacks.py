@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Receiving messages (接收消息): what officers send in an app's conversation is POSTed to
 the app's callback URL as WeCom's encrypted XML (text, image, voice, video, location,
 link), with WeCom's query string (msg_signature, timestamp, nonce).

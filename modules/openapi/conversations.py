@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Each app's direct conversation with an officer: one Matrix room per (app, officer),
 created by the app's bot with the officer already joined and marked direct.
 

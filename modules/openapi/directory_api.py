@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """WeCom's 通讯录 APIs (user/*, department/*, tag/*) on top of modules.directory.
 
 Reads run in one transaction each, limited to the app's visible range; writes need the

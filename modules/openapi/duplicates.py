@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """message/send's duplicate check (重复消息检查): with `enable_duplicate_check: 1`, the
 same message (type and content) to the same touser / toparty / totag from the same app
 within `duplicate_check_interval` seconds (default 1800, at most 4 hours) is not sent

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """WeCom error numbers (errcode/errmsg) of the open API, and the exception carrying one.
 
 Every /cgi-bin/ answer is HTTP 200 with {"errcode", "errmsg", ...} like WeCom's.

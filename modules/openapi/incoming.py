@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Finding the messages officers send in apps' conversations (for callbacks.py).
 
 Read from Synapse's event stream after a durable cursor, not from ModuleApi's

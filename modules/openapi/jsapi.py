@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """JS-SDK tickets and signatures (wx.config / wx.agentConfig).
 
 get_jsapi_ticket gives the corp's ticket, ticket/get?type=agent_config the app's; each is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """media/upload and media/get (临时素材): files an app sends in image, voice, video and file
 messages. The bytes go to Synapse's media repository (uploaded as the app's bot), so a
 message can carry the mxc:// URI; media_id is valid for three days, for its app only."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """message/send and message/recall: an app's messages, delivered by its bot account into
 one direct conversation per (app, officer) (conversations.py: prepared in the background
 when the app's range is set, else created on first use).

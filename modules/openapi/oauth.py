@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """OAuth2 web login (网页授权): /connect/oauth2/authorize and /cgi-bin/auth/getuserinfo.
 
 authorize checks the corp id and that redirect_uri's host is the app's trusted domain

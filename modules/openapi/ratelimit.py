@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """WeCom's per-app call limit (45009): a fixed one-minute window per app, counted in
 Redis when Synapse has it (so every worker shares the count), else in this process."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Passive replies (被动回复消息): an app server may answer a callback POST with an
 encrypted reply instead of an empty body or "success"; WeCom then sends that reply to the
 officer who wrote. This turns the reply's plaintext XML into a message/send body (text,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """An app's visible range (可见范围): the members, departments and tags it may see and
 message. Members: listed userids, members of a listed department's subtree, and the
 members (or department subtrees) of a listed tag. Departments: the listed ones' subtrees

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """SQL of the open API (`?` placeholders, both engines)."""
 
 import json

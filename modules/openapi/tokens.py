@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """access_token: issued by gettoken, checked by every /cgi-bin/ endpoint.
 
 A token is HMAC-SHA256(app secret, "agentid:issued_ts:salt") in URL-safe base64; the

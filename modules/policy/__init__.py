@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.policy: the keyword filter and the no-encryption policy.
 
 Enable in homeserver.yaml:

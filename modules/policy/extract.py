@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The human-readable text of an event that the keyword filter must see."""
 
 from collections.abc import Iterator, Mapping

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The keyword filter and the encryption refusal, as Synapse spam-checker callbacks."""
 
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Keyword matching: one Aho-Corasick automaton (pyahocorasick) over normalised text.
 
 Normalisation makes evasion pointless: NFKC (full-width → half-width, compatibility

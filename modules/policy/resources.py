@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin endpoint of the keyword list.
 
 GET /_jwwx/admin/v1/policy/keywords

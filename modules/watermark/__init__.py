@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.watermark: viewer watermarks, the sharing policy and its server-side part.
 
     modules:

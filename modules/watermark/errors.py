@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Error codes of modules.watermark (docs/watermark.md lists when each is raised)."""
 
 # A message re-sends a file from another chat while the policy forbids forwarding files.

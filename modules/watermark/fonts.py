@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Finding the CJK font watermarks are drawn with.
 
 Debian's fonts-wqy-microhei (installed by `make install` when missing) first, then the

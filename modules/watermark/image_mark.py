@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Watermarking images: the viewer's text tiled diagonally, semi-transparent.
 
 PNG, JPEG and WebP come back in their own format; a GIF comes back as a PNG of its

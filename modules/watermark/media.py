@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The watermarked media path: a local file, with the viewer's mark if it is an image
 or a PDF, otherwise unchanged.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Watermarking PDFs: on every page the viewer's text tiled diagonally and
 semi-transparent, plus one horizontal line at the foot of the page (which also makes
 the mark findable by text search and extraction).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """HTTP of modules.watermark.
 
 Admin, /_jwwx/admin/v1/watermark/settings: GET (scope watermark.settings.read),

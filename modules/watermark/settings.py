@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin settings: where clients draw watermarks, their text and opacity, and which
 ways of sharing are allowed.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Server-side enforcement of the sharing policy, where the server can see it.
 
 Forwarding a file is the one kind of sharing visible to the server: the forwarded

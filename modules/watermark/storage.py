@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """SQL of modules.watermark."""
 
 from dataclasses import dataclass

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Who is looking: the name, userid and time a watermark shows."""
 
 import re

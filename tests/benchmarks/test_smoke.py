@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The benchmark suite still runs end to end (it is not exercised otherwise): a tiny
 dm-latency against vanilla Synapse and ours, as `python -m benchmarks run` does it.
 Nothing here asserts a timing; it checks that both servers answered, every message

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Test cases that share one real server per test class (a start costs seconds).
 
 Trial has no setUpClass, so the server starts in the first setUp and stops after the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A small Matrix client over real HTTP (treq), as an officer's app would use it."""
 
 import json

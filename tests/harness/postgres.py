@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """PostgreSQL for the integration tests: a fresh database per server, dropped afterwards.
 
 JWWX_TEST_PG (a libpq DSN, default "host=127.0.0.1 port=5432 user=postgres dbname=postgres")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Start a real Synapse with our modules, through our own launcher, for a test class.
 
 The server gets a temporary data directory, a free loopback port and either the embedded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """`python -m homeserver init` and config validation, run as an operator runs them."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A real server started by the launcher: health, check, create-admin, restart."""
 
 import yaml

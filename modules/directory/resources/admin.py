@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admins' directory API under /_jwwx/admin/v1/directory (scopes directory.read/.write).
 
 POST   departments                      {id?, name, parent_id, order?, hidden?, restricted?}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Routing and argument helpers shared by the directory's two resources."""
 
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Officers' directory API under /_jwwx/client/v1/directory (access token required).
 
 GET    roots                               top-level departments the caller may see

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Departments: a tree kept as materialised paths ("/1/5/27/")."""
 
 from dataclasses import dataclass

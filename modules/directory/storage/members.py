@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Members, their department memberships and their name search terms."""
 
 from collections.abc import Iterator

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Account provisioning: jobs, per-member account state, initial passwords, mail outbox."""
 
 from dataclasses import dataclass

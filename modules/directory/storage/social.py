@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Tags, favourite contacts and admin settings."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Admins' app management under /_jwwx/admin/v1/openapi (scope "openapi.apps").
 
 POST   apps                   {name, agentid?, description?, avatar?, visible_range?,

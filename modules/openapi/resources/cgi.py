@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The WeCom-compatible endpoints under /cgi-bin/ (paths, parameters and JSON as WeCom's).
 
 Every answer is HTTP 200 with {"errcode", "errmsg", ...}. Except gettoken, each call

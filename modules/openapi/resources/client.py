@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Officers' clients under /_jwwx/client/v1/openapi (a Matrix access token):
 
 POST jsapi/verify  {agentid?, timestamp, nonceStr, signature, url}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """/connect/oauth2/authorize: WeCom's web-login entry (网页授权), see modules/openapi/oauth.py.
 
 GET  ?appid=&redirect_uri=&response_type=code&scope=&state=&agentid=

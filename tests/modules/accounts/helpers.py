@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Logins as real clients make them (a User-Agent header, the standard /login body), and
 the set-up the accounts tests share: accounts, directory officers, config overrides."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.accounts against a real Synapse (SQLite and PostgreSQL): first-login password
 change, password policy, login log, lockout, device-class limits, own devices,
 kick-offline, phone login, new-place notices, admin account control, bad input.

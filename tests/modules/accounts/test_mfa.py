@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Multi-factor login against a real Synapse (SQLite and PostgreSQL): TOTP enrolment
 (otpauth URI, QR PNG) and login, wrong and replayed codes, recovery codes, the policy
 (departments, admins), admin reset, per-device keys issued by admins."""

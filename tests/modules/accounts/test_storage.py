@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.accounts SQL on real SQLite and PostgreSQL databases, with made-up clocks:
 lock expiry and windows (no waiting), lock release, log paging and pruning."""
 

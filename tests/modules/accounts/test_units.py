@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Pure parts of modules.accounts: platform classes, password policy, config, networks."""
 
 from twisted.trial import unittest

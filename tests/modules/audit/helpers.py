@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Helpers of the audit tests: direct database access, a real syslog collector
 (RFC 5424 over TCP, octet-counting) and polling."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The audit archive end to end on a real Synapse: a scripted DM and group
 conversation, the hash chain against tampering, encryption at rest and key rotation,
 pull and push export (a real syslog collector that goes down for a while), the audit

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Pure parts of modules.audit: record chain, sealing, event → operation, syslog
 framing, config errors."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Burn-after-read end to end: two real clients, a file with media, a read receipt, a
 server restart between reading and burning, and the database checked afterwards."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """SM3/SM4 wrapper: standard vectors (GB/T 32905, GB/T 32907), agreement with the
 pure-Python gmssl implementation, and the sealed at-rest format."""
 

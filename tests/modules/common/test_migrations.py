@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The schema migration runner on real SQLite and PostgreSQL databases."""
 
 import sqlite3

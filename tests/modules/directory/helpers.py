@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Small builders for directory tests: an admin client and a department tree."""
 
 from typing import Any

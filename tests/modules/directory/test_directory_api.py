@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The directory end to end: tree, members, visibility on every read path, search."""
 
 import itertools

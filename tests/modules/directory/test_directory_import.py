@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Bulk import (CSV and XLSX) and export through the admin API of a real server."""
 
 import io

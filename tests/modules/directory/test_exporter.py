@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The XLSX export reads back, through read_rows and parse_*, to the records it was made of."""
 
 import dataclasses

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Reading CSV/XLSX uploads (tabular) and validating them into records (importer)."""
 
 import io

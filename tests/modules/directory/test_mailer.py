@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The initial-password mail, sent to a real local SMTP server (aiosmtpd in a thread)."""
 
 import datetime

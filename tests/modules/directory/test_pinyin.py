@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Search terms of names: characters, pinyin, initials, surnames and bounds."""
 
 from twisted.trial import unittest

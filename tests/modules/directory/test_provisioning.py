@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Accounts from the directory: background creation, initial-password e-mail through a
 real SMTP server (aiosmtpd), first login with it, and account control by admins."""
 

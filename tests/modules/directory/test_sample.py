@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The sample directory generator: shape, uniqueness, determinism and the CSV files."""
 
 import contextlib

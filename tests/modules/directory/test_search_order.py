@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Member search and department listing order on real SQLite and PostgreSQL databases.
 
 The search reads candidates rank by rank in result order and stops early; these tests

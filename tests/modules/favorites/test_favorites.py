@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Favourites (收藏) round trip with real clients: every kind of message, search by text
 and file name, removal, re-sending into another chat with the media re-referenced."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Pure unit tests: which media a message references, and the search helpers favourites
 and saved groups share (run against SQLite's real LIKE)."""
 

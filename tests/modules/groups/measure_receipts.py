@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Measure read-receipt details in a 500-member group (not a test; prints numbers).
 
 TMPDIR=/tmp/x .venv/bin/python -m tests.modules.groups.measure_receipts \

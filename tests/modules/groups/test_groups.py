@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Group management end to end: size cap, owner-only switch, owner transfer, mute,
 announcement, dissolve — each from the refused user's side as well as the allowed one."""
 

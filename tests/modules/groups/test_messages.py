@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Read-receipt details, the read-status switch, QR join links and mark-all-read, end
 to end with several real clients."""
 

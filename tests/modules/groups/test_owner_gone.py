@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A group whose owner account is gone (admin override), and room upgrades (refused).
 
 Mixed into the group test classes of test_groups.py, so they share its servers."""

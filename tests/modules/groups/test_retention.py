@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Retention: the admin's "keep chat records N days or forever" becomes every room's
 m.room.retention, nobody can change it, and Synapse's purge jobs (plus the media sweep)
 really delete old messages and media."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Media at rest: what reaches the disk is SM4 ciphertext, what clients get back is the
 exact upload (files, images and their thumbnails), and deleted media leaves nothing."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The encrypted media format without a server: round trips at every size around the
 chunk boundary, and every kind of tampering refused."""
 

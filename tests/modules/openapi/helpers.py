@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Builders for open API tests: apps, tokens, WeCom calls, officers with accounts."""
 
 import json

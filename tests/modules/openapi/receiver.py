@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """A real local HTTP server playing an app's callback endpoint, written the way an app
 developer would with modules/openapi/crypto.py (WeCom's WXBizMsgCrypt operations)."""
 

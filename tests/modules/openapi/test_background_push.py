@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Behaviour that needs other config values (conf.d, restart): a push bigger than
 `inline_recipients` goes on as a background job after the answer; rate limiting."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Conversations prepared in the background when an app's visible range is set, so a
 first push does not create rooms; message/send's duplicate check; user/batchdelete."""
 

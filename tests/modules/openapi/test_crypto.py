@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """WeCom callback crypto and the JS-SDK signature: published and committed vectors,
 round trips, and an independent check of the SM4/SM3 mode with the pure-Python gmssl."""
 

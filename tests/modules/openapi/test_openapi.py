@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The open API end to end on a real server: apps, gettoken and the token check, the
 directory endpoints, message/send and recall reaching officers' /sync."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """With Redis configured (as workers require), the per-app call limit is counted in Redis,
 so calls on every worker add up: counts made elsewhere refuse calls here (45009)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Pure functions of the open API: config, message building, callback XML, OAuth URLs."""
 
 import sqlite3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The keyword filter and no-encryption policy, end to end against a real server."""
 
 from typing import Any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Unit tests of keyword normalisation, matching and text extraction."""
 
 import time

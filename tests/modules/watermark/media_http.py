@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Raw-bytes media requests (the harness client speaks JSON): upload with a content
 type, download the exact bytes."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """The watermark module's pure parts: settings validation, template rendering, file
 sniffing, font discovery and config parsing."""
 

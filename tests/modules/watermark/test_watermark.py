@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """Watermarks and the sharing policy against a real server: admin settings, the client
 config, marks really drawn on downloaded images and on every page of a PDF, and the
 server refusing to forward a file out of its chat while the policy forbids it."""
