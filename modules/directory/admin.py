@@ -26,7 +26,10 @@ from modules.directory.importing import (
     apply_departments_txn,
     apply_members_txn,
     apply_tags_txn,
+    department_problems_txn,
     load_tree_txn,
+    member_problems_txn,
+    tag_problems_txn,
 )
 from modules.directory.provisioning import Provisioner
 from modules.directory.reader import VISIBLE_FIELDS_SETTING, DirectoryReader
@@ -36,9 +39,11 @@ from modules.directory.records import (
     TAG_COLUMNS,
     DepartmentRecord,
     DepartmentRef,
+    ImportRejectedError,
     MemberRecord,
     MembershipRecord,
     TagRecord,
+    merge_problems,
 )
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
@@ -56,6 +61,12 @@ IMPORT_KINDS: dict[
     "departments": (DEPARTMENT_COLUMNS, "部门", parse_departments),
     "members": (MEMBER_COLUMNS, "成员", parse_members),
     "tags": (TAG_COLUMNS, "标签", parse_tags),
+}
+# The database pass of each kind, run on its own when the file has format problems too.
+IMPORT_CHECKS: dict[str, Callable[[Txn, Any], list[Any]]] = {
+    "departments": department_problems_txn,
+    "members": member_problems_txn,
+    "tags": tag_problems_txn,
 }
 
 
@@ -320,7 +331,8 @@ class DirectoryAdmin:
         self, kind: str, filename: str, data: bytes, admin: str
     ) -> dict[str, Any]:
         """Validate the whole file, then apply it in one transaction; ImportRejectedError
-        (with every problem and its row) leaves everything as it was."""
+        (with every problem and its row) leaves everything as it was. A file with format
+        problems is also checked against the database, so both kinds come in one answer."""
         columns, sheet, parse = IMPORT_KINDS[kind]
         rows = read_rows(
             filename,
@@ -328,7 +340,15 @@ class DirectoryAdmin:
             columns,
             sheet if filename.lower().endswith(".xlsx") else None,
         )
-        records = parse(rows)
+        try:
+            records = parse(rows)
+        except ImportRejectedError as e:
+            if not e.records:
+                raise
+            found = await self._db(
+                "import_check_" + kind, IMPORT_CHECKS[kind], e.records
+            )
+            raise ImportRejectedError(merge_problems(e.errors, found)) from None
         now = self._now()
         if kind == "departments":
             report = await self._write(

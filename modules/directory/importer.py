@@ -4,7 +4,8 @@
 Each parse_* collects every problem of the file and raises one ImportRejectedError listing them
 (sorted by row), so an admin fixes the whole file in one go. Checks that need the database
 (unknown department ids, cycles through stored departments, existing accounts) are the
-caller's; only what the file itself shows is checked here.
+caller's; only what the file itself shows is checked here. The error carries the records
+read despite the problems, so the caller runs its database checks too and answers once.
 """
 
 import re
@@ -86,7 +87,9 @@ class _Checker:
         column = self.header(field) if field is not None else None
         self.errors.append(RowError(row, column, message))
 
-    def finish(self) -> None:
+    def finish(self, records: Sequence[object] | None = None) -> None:
+        """Raise with every problem so far; `records` (the rows read despite their
+        problems) lets the caller add the database's problems to the same answer."""
         if self.errors:
             # By row, then in the file's column order: the order an admin reads them.
             order = {
@@ -95,7 +98,7 @@ class _Checker:
             self.errors.sort(
                 key=lambda error: (error.row, order.get(error.column or "", -1))
             )
-            raise ImportRejectedError(self.errors)
+            raise ImportRejectedError(self.errors, records)
 
     def require_columns(self, present: set[str], fields: Sequence[str]) -> None:
         for field in fields:
@@ -249,7 +252,7 @@ def parse_departments(rows: Rows) -> list[DepartmentRecord]:
         records = _departments_by_id(check, rows, present)
     else:
         records = _departments_by_path(check, rows)
-    check.finish()
+    check.finish(records)
     return records
 
 
@@ -406,7 +409,7 @@ def parse_members(rows: Rows) -> list[MemberRecord]:
                 enabled=check.boolean(row, values, "enabled", default=True),
             )
         )
-    check.finish()
+    check.finish(records)
     return records
 
 
@@ -531,8 +534,9 @@ def parse_tags(rows: Rows) -> list[TagRecord]:
                 check.fail(row, "departments", "“部门”中有与上一行重复的部门")
             if ref is not None:
                 all_refs.append(ref)
-    check.finish()
-    return [
+    records = [
         TagRecord(row=row, name=name, userids=tuple(userids), departments=tuple(refs))
         for row, name, userids, refs in tags
     ]
+    check.finish(records)
+    return records

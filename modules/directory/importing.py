@@ -84,16 +84,23 @@ def _ref_text(ref: DepartmentRef) -> str:
 # Departments.
 
 
-def apply_departments_txn(
-    txn: Txn, records: list[DepartmentRecord], now: int
-) -> dict[str, int]:
-    tree = load_tree_txn(txn)
-    if records and records[0].id is None:
-        report = _apply_paths_txn(txn, tree, records, now)
-        refresh_statistics_txn(txn)
-        return report
+def department_problems_txn(
+    txn: Txn, records: list[DepartmentRecord]
+) -> list[RowError]:
+    """The database's problems with departments given by id (the file's own were found
+    by the parser): parents that do not exist, moves making a cycle, sibling names."""
+    if not any(r.id is not None for r in records):
+        return []  # by path: missing levels are created, nothing to refuse up front
+    return _department_problems(load_tree_txn(txn), records)[0]
+
+
+def _department_problems(
+    tree: Tree, records: list[DepartmentRecord]
+) -> tuple[list[RowError], dict[int, tuple[str, int | None]]]:
+    """Problems (records without a usable id are skipped) and the tree after the file."""
     header = DEPARTMENT_COLUMNS["parent_id"][0]
     state = {d.id: (d.name, d.parent_id) for d in tree.by_id.values()}
+    records = [r for r in records if r.id is not None]
     for record in records:
         assert record.id is not None
         state[record.id] = (record.name, record.parent_id)
@@ -133,6 +140,18 @@ def apply_departments_txn(
                             f"同级已有名为“{name}”的部门",
                         )
                     )
+    return problems, state
+
+
+def apply_departments_txn(
+    txn: Txn, records: list[DepartmentRecord], now: int
+) -> dict[str, int]:
+    tree = load_tree_txn(txn)
+    if records and records[0].id is None:
+        report = _apply_paths_txn(txn, tree, records, now)
+        refresh_statistics_txn(txn)
+        return report
+    problems, state = _department_problems(tree, records)
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: p.row))
 
@@ -235,22 +254,17 @@ def _apply_paths_txn(
 _MEMBER_FIELDS = "userid, name, gender, mobile, telephone, email, position, sort_order, hidden, enabled"
 
 
-def apply_members_txn(
-    txn: Txn, records: list[MemberRecord], admin: str, now: int
-) -> dict[str, Any]:
-    """Insert new members, update changed ones, leave equal ones alone; queue accounts."""
-    tree = load_tree_txn(txn)
-    txn.execute(f"SELECT {_MEMBER_FIELDS} FROM jwwx_dir_members")
-    existing = {row[0]: row for row in txn.fetchall()}
-    txn.execute(
-        "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships ORDER BY userid, seq"
-    )
-    current_ms: dict[str, list[tuple[int, int, int]]] = {}
-    for userid, department_id, order, leader in txn.fetchall():
-        current_ms.setdefault(userid, []).append(
-            (int(department_id), int(order), int(leader))
-        )
-    mobile_owner = {row[3]: userid for userid, row in existing.items() if row[3]}
+def member_problems_txn(txn: Txn, records: list[MemberRecord]) -> list[RowError]:
+    """The database's problems with members: departments that do not exist, mobiles
+    another member (not in this file) already has."""
+    txn.execute("SELECT mobile, userid FROM jwwx_dir_members WHERE mobile IS NOT NULL")
+    mobile_owner = {str(mobile): str(userid) for mobile, userid in txn.fetchall()}
+    return _member_problems(load_tree_txn(txn), mobile_owner, records)[0]
+
+
+def _member_problems(
+    tree: Tree, mobile_owner: dict[str, str], records: list[MemberRecord]
+) -> tuple[list[RowError], dict[str, list[tuple[int, int, int]]]]:
     file_userids = {r.userid for r in records}
     dept_header = MEMBER_COLUMNS["departments"][0]
     problems: list[RowError] = []
@@ -279,6 +293,26 @@ def apply_members_txn(
                     f"手机号 {record.mobile} 已被成员 {owner} 使用",
                 )
             )
+    return problems, resolved
+
+
+def apply_members_txn(
+    txn: Txn, records: list[MemberRecord], admin: str, now: int
+) -> dict[str, Any]:
+    """Insert new members, update changed ones, leave equal ones alone; queue accounts."""
+    tree = load_tree_txn(txn)
+    txn.execute(f"SELECT {_MEMBER_FIELDS} FROM jwwx_dir_members")
+    existing = {row[0]: row for row in txn.fetchall()}
+    txn.execute(
+        "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships ORDER BY userid, seq"
+    )
+    current_ms: dict[str, list[tuple[int, int, int]]] = {}
+    for userid, department_id, order, leader in txn.fetchall():
+        current_ms.setdefault(userid, []).append(
+            (int(department_id), int(order), int(leader))
+        )
+    mobile_owner = {row[3]: userid for userid, row in existing.items() if row[3]}
+    problems, resolved = _member_problems(tree, mobile_owner, records)
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: p.row))
 
@@ -384,10 +418,14 @@ def apply_members_txn(
 # Tags.
 
 
-def apply_tags_txn(
-    txn: Txn, records: list[TagRecord], admin: str, now: int
-) -> dict[str, int]:
-    tree = load_tree_txn(txn)
+def tag_problems_txn(txn: Txn, records: list[TagRecord]) -> list[RowError]:
+    """The database's problems with tags: members and departments that do not exist."""
+    return _tag_problems_txn(txn, load_tree_txn(txn), records)[0]
+
+
+def _tag_problems_txn(
+    txn: Txn, tree: Tree, records: list[TagRecord]
+) -> tuple[list[RowError], list[tuple[TagRecord, tuple[int, ...]]]]:
     txn.execute("SELECT userid FROM jwwx_dir_members")
     known = {row[0] for row in txn.fetchall()}
     problems: list[RowError] = []
@@ -414,6 +452,14 @@ def apply_tags_txn(
             else:
                 department_ids.append(department_id)
         resolved.append((record, tuple(department_ids)))
+    return problems, resolved
+
+
+def apply_tags_txn(
+    txn: Txn, records: list[TagRecord], admin: str, now: int
+) -> dict[str, int]:
+    tree = load_tree_txn(txn)
+    problems, resolved = _tag_problems_txn(txn, tree, records)
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: p.row))
     report = {"created": 0, "updated": 0, "unchanged": 0}

@@ -6,7 +6,9 @@ Column headers of the import/export files are defined here once (canonical Chine
 first, then accepted aliases), so the exporter writes exactly what the importer reads.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # Departments sheet/CSV. Either give 部门ID + 上级部门ID (id mode) or 部门路径 (path mode,
 # names from the root joined by "/", e.g. 市局/刑侦总队/一支队); a file uses one mode.
@@ -64,11 +66,30 @@ class RowError:
 
 
 class ImportRejectedError(Exception):
-    """A file with problems: every problem found, nothing applied."""
+    """A file with problems: every problem found, nothing applied.
 
-    def __init__(self, errors: list[RowError]) -> None:
+    `records` is set when the rows could still be read as records despite their format
+    problems (each bad cell with a usable stand-in value): the caller then also checks
+    them against the database, so one answer lists every problem of the file."""
+
+    def __init__(
+        self, errors: list[RowError], records: Sequence[Any] | None = None
+    ) -> None:
         super().__init__(f"{len(errors)} problem(s) in the import file")
         self.errors = errors
+        self.records = list(records) if records else None
+
+
+def merge_problems(
+    format_errors: Sequence[RowError], database_errors: Sequence[RowError]
+) -> list[RowError]:
+    """Both passes' problems by row; a cell that already has a format problem gets no
+    second message about the same value from the database pass."""
+    flagged = {(e.row, e.column) for e in format_errors}
+    merged = list(format_errors) + [
+        e for e in database_errors if (e.row, e.column) not in flagged
+    ]
+    return sorted(merged, key=lambda e: e.row)
 
 
 @dataclass(frozen=True)

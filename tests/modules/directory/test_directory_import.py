@@ -154,9 +154,13 @@ class ImportTests:
         self.assertEqual(
             (status, body["errcode"]), (400, "CN_JWWX_IMPORT_REJECTED"), body
         )
-        self.assertEqual(sorted({e["row"] for e in body["errors"]}), [3, 4, 6])
-        # File-level problems come first; a file passing them is checked against the
-        # database (the unknown department) with the same report shape.
+        # Format problems (rows 3, 4, 6) and the database's (row 5: the department does
+        # not exist) in one answer: "every problem" (issue 14).
+        self.assertEqual(sorted({e["row"] for e in body["errors"]}), [3, 4, 5, 6])
+        self.assertIn(
+            "不存在", next(e for e in body["errors"] if e["row"] == 5)["message"]
+        )
+        # A file without format problems is checked against the database alone.
         status, body = await self._import(
             admin, "members", "bad.csv", csv_bytes(rows[:2] + rows[4:5])
         )
@@ -182,6 +186,111 @@ class ImportTests:
             len(await admin.ok("GET", f"{ADMIN}/jobs")),
         )
         self.assertIsNotNone(before)
+
+    async def test_format_and_database_problems_in_one_report(self) -> None:
+        """Issue 14: a file with format errors and database-level problems (unknown
+        department, mobile taken, cycle, missing parent) lists them all at once."""
+        admin = self.user("impadmin", admin=True)
+        run = next(_runs)
+        base = 700000 + run * 10
+        a, b = base + 1, base + 2
+        status, report = await self._import(
+            admin,
+            "departments",
+            "d.csv",
+            csv_bytes(
+                [
+                    ["部门ID", "部门名称", "上级部门ID"],
+                    [str(a), f"总队{run}", ""],
+                    [str(b), "支队", str(a)],
+                ]
+            ),
+        )
+        self.assertEqual(status, 200, report)
+        status, body = await self._import(
+            admin,
+            "departments",
+            "d.csv",
+            csv_bytes(
+                [
+                    ["部门ID", "部门名称", "上级部门ID", "排序"],
+                    ["x1", "坏ID", "", ""],  # format
+                    [str(base + 3), "孤儿", "99999999", ""],  # missing parent
+                    [str(a), f"总队{run}", str(b), ""],  # a cycle through the store
+                    [str(base + 4), "乱排序", str(a), "第一"],  # format
+                ]
+            ),
+        )
+        self.assertEqual(
+            (status, body["errcode"]), (400, "CN_JWWX_IMPORT_REJECTED"), body
+        )
+        by_row = {e["row"]: e["message"] for e in body["errors"]}
+        self.assertEqual(sorted(by_row), [2, 3, 4, 5], body)
+        self.assertIn("99999999", by_row[3])
+        self.assertIn("循环", by_row[4])
+
+        status, report = await self._import(
+            admin,
+            "members",
+            "m.csv",
+            csv_bytes(
+                [
+                    ["账号", "姓名", "手机", "部门"],
+                    [f"own{run}", "甲", f"1380013{run:04d}", str(a)],
+                ]
+            ),
+        )
+        self.assertEqual(status, 200, report)
+        status, body = await self._import(
+            admin,
+            "members",
+            "m.csv",
+            csv_bytes(
+                [
+                    ["账号", "姓名", "手机", "邮箱", "部门"],
+                    [
+                        f"new{run}a",
+                        "乙",
+                        f"1380013{run:04d}",
+                        "",
+                        str(a),
+                    ],  # mobile taken
+                    [f"new{run}b", "丙", "", "not-an-email", str(a)],  # format
+                    [f"new{run}c", "丁", "", "", "88888888"],  # unknown department
+                    [f"new{run}d", "", "", "", str(a)],  # format: empty name
+                ]
+            ),
+        )
+        self.assertEqual(
+            (status, body["errcode"]), (400, "CN_JWWX_IMPORT_REJECTED"), body
+        )
+        by_row = {e["row"]: e["message"] for e in body["errors"]}
+        self.assertEqual(sorted(by_row), [2, 3, 4, 5], body)
+        self.assertIn(f"own{run}", by_row[2])
+        self.assertIn("88888888", by_row[4])
+
+        status, body = await self._import(
+            admin,
+            "tags",
+            "t.csv",
+            csv_bytes(
+                [
+                    ["标签名称", "成员账号", "部门"],
+                    [f"标签{run}", f"nobody{run}", ""],  # unknown member
+                    [f"标签{run}x", "Bad Id!", ""],  # format
+                ]
+            ),
+        )
+        self.assertEqual(
+            (status, body["errcode"]), (400, "CN_JWWX_IMPORT_REJECTED"), body
+        )
+        self.assertEqual(sorted({e["row"] for e in body["errors"]}), [2, 3], body)
+        # Nothing changed.
+        self.assertErrcode(
+            await admin.request("GET", f"{ADMIN}/members/new{run}a"),
+            404,
+            "CN_JWWX_MEMBER_NOT_FOUND",
+        )
 
     async def test_export_round_trip_and_tags(self) -> None:
         admin = self.user("impadmin", admin=True)
