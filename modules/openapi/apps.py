@@ -25,12 +25,12 @@ from modules.openapi import storage
 from modules.openapi.callbacks import CallbackError
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.crypto import MODES, MsgCryptError, decode_encoding_aes_key
+from modules.openapi.redirect import parse_trusted_domain
 from modules.openapi.storage import App
 
 logger = logging.getLogger(__name__)
 
 _MXC = re.compile(r"mxc://[A-Za-z0-9.:-]+/[A-Za-z0-9_-]+")
-_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$")
 _CALLBACK_TOKEN = re.compile(r"^[A-Za-z0-9]{1,32}$")
 APP_NOT_FOUND = "CN_JWWX_APP_NOT_FOUND"
 APP_EXISTS = "CN_JWWX_APP_EXISTS"
@@ -111,8 +111,11 @@ def parse_changes(body: dict[str, Any], creating: bool) -> dict[str, Any]:
         domain = body["redirect_domain"]
         if domain in (None, ""):
             changes["redirect_domain"] = None
-        elif not isinstance(domain, str) or not _DOMAIN.match(domain):
-            raise _invalid("redirect_domain 必须是域名（可带端口），不含协议和路径")
+        elif not isinstance(domain, str) or parse_trusted_domain(domain) is None:
+            raise _invalid(
+                "redirect_domain 必须是域名（可带端口，可带 http:// 或 https://），"
+                "不含路径；中文域名请写 punycode（xn--…）"
+            )
         else:
             changes["redirect_domain"] = domain.lower()
     if "ip_allowlist" in body or creating:

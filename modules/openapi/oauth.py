@@ -12,13 +12,19 @@ use, valid five minutes, and bound to the app (or, without agentid, to the domai
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from modules.common.storage import Txn
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
 from modules.openapi import errors, storage
 from modules.openapi.errors import WeComError
+from modules.openapi.redirect import (
+    RedirectError,
+    RedirectTarget,
+    parse_redirect_uri,
+    parse_trusted_domain,
+    with_params,
+)
 from modules.openapi.scope import scope_txn
 from modules.openapi.storage import App
 
@@ -41,26 +47,34 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-def redirect_host(redirect_uri: str) -> str:
-    parts = urlsplit(redirect_uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OAuthError(UNTRUSTED_DOMAIN, "redirect_uri 不是合法的网址")
-    host = parts.hostname.lower()
-    return f"{host}:{parts.port}" if parts.port else host
+def redirect_target(redirect_uri: str) -> RedirectTarget:
+    try:
+        return parse_redirect_uri(redirect_uri)
+    except RedirectError as e:
+        raise OAuthError(UNTRUSTED_DOMAIN, str(e)) from e
 
 
-def with_code(redirect_uri: str, code: str, state: str) -> str:
-    parts = urlsplit(redirect_uri)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query = [(k, v) for k, v in query if k not in ("code", "state")]
-    query += [("code", code), ("state", state)]
-    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+def trusted_apps(apps: list[App], target: RedirectTarget) -> list[App]:
+    """The apps among `apps` whose redirect_domain admits target."""
+    found = []
+    for app in apps:
+        trusted = parse_trusted_domain(app.redirect_domain or "")
+        if trusted is not None and trusted.admits(target):
+            found.append(app)
+    return found
+
+
+def _untrusted(target: RedirectTarget) -> OAuthError:
+    return OAuthError(
+        UNTRUSTED_DOMAIN,
+        f"回调地址 {target.scheme}://{target.host}:{target.port} 不是应用的可信域名",
+    )
 
 
 def authorize_txn(
     txn: Txn,
     agentid: int | None,
-    domain: str,
+    target: RedirectTarget,
     userid: str,
     code_hash: str,
     now: int,
@@ -72,10 +86,10 @@ def authorize_txn(
             raise OAuthError(errors.INVALID_AGENTID, f"应用 {agentid} 不存在")
         apps = [app]
     else:
-        apps = [a for a in storage.list_apps_txn(txn) if a.redirect_domain == domain]
-    trusted = [a for a in apps if a.redirect_domain == domain]
+        apps = storage.list_apps_txn(txn)
+    trusted = trusted_apps(apps, target)
     if not trusted:
-        raise OAuthError(UNTRUSTED_DOMAIN, f"回调域名 {domain} 不是应用的可信域名")
+        raise _untrusted(target)
     member = member_store.get_member_txn(txn, userid)
     if member is not None:
         departments = dept_store.get_departments_txn(txn, sorted(member.department_ids))
@@ -84,7 +98,7 @@ def authorize_txn(
     txn.execute(
         "INSERT INTO jwwx_openapi_oauth_codes (code_hash, agentid, domain, userid,"
         " expires_ts) VALUES (?, ?, ?, ?, ?)",
-        (code_hash, agentid, domain, userid, now + CODE_TTL_MS),
+        (code_hash, agentid, trusted[0].redirect_domain, userid, now + CODE_TTL_MS),
     )
     return trusted[0].name
 
@@ -126,31 +140,30 @@ class OAuth:
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
 
-    def check_request(self, params: dict[str, str]) -> tuple[int | None, str]:
-        """(agentid, trusted domain wanted) of an authorize request, or OAuthError."""
+    def check_request(
+        self, params: dict[str, str]
+    ) -> tuple[int | None, RedirectTarget]:
+        """(agentid, redirect target) of an authorize request, or OAuthError."""
         if params.get("appid") != self._corpid:
             raise OAuthError(errors.INVALID_CORPID, "appid 不是本单位的企业ID")
         if (params.get("response_type") or "code") != "code":
             raise OAuthError(errors.INVALID_PARAMETER, "response_type 只能是 code")
-        redirect_uri = params.get("redirect_uri") or ""
-        domain = redirect_host(redirect_uri)
+        target = redirect_target(params.get("redirect_uri") or "")
         text = params.get("agentid") or ""
         if text and not text.isdigit():
             raise OAuthError(errors.INVALID_AGENTID, "agentid 不合法")
-        return (int(text) if text else None), domain
+        return (int(text) if text else None), target
 
-    async def app_name(self, agentid: int | None, domain: str) -> str:
+    async def app_name(self, agentid: int | None, target: RedirectTarget) -> str:
         def name_txn(txn: Txn) -> str:
             if agentid is not None:
                 app = storage.get_app_txn(txn, agentid)
                 apps = [app] if app is not None else []
             else:
                 apps = storage.list_apps_txn(txn)
-            trusted = [a for a in apps if a.redirect_domain == domain]
+            trusted = trusted_apps(apps, target)
             if not trusted:
-                raise OAuthError(
-                    UNTRUSTED_DOMAIN, f"回调域名 {domain} 不是应用的可信域名"
-                )
+                raise _untrusted(target)
             return trusted[0].name
 
         return str(
@@ -159,7 +172,7 @@ class OAuth:
 
     async def grant(self, params: dict[str, str], user_id: str) -> str:
         """The redirect URL with a fresh code, for the officer behind user_id."""
-        agentid, domain = self.check_request(params)
+        agentid, target = self.check_request(params)
         if not self._api.is_mine(user_id):
             raise OAuthError(errors.INVALID_USERID, "只有本单位账号可以授权")
         userid = user_id[1:].split(":", 1)[0]
@@ -168,12 +181,15 @@ class OAuth:
             "jwwx_openapi_oauth_authorize",
             authorize_txn,
             agentid,
-            domain,
+            target,
             userid,
             _hash(code),
             self._now(),
         )
-        return with_code(params["redirect_uri"], code, params.get("state", ""))
+        try:
+            return with_params(target, {"code": code, "state": params.get("state", "")})
+        except RedirectError as e:
+            raise OAuthError(UNTRUSTED_DOMAIN, str(e)) from e
 
     async def redeem(self, app: App, code: str | None) -> dict[str, Any]:
         if not code:

@@ -88,15 +88,15 @@ class OAuthResource(Resource):
     async def _get(self, request: Any) -> None:
         params = {k: query_param(request, k) or "" for k in PARAMS}
         try:
-            agentid, domain = self._oauth.check_request(params)
+            agentid, target = self._oauth.check_request(params)
             await self._runtime.ready()
             user_id = await self._user(request)
             if user_id is None:
-                name = await self._oauth.app_name(agentid, domain)
+                name = await self._oauth.app_name(agentid, target)
                 page = _LOGIN.render(app_name=name, params=params)
                 _finish(request, 200, "text/html", page.encode("utf-8"))
                 return
-            target = await self._oauth.grant(params, user_id)
+            location = await self._oauth.grant(params, user_id)
         except OAuthError as e:
             _finish(request, 400, "text/html", _page("无法授权", e.message))
             return
@@ -104,8 +104,8 @@ class OAuthResource(Resource):
             _finish(request, e.code, "text/html", _page("请稍后再试", e.msg))
             return
         request.setResponseCode(302)
-        request.setHeader(b"Location", target.encode("utf-8"))
-        _finish(request, 302, "text/html", _page("正在跳转", target))
+        request.setHeader(b"Location", location.encode("utf-8"))
+        _finish(request, 302, "text/html", _page("正在跳转", location))
 
     async def _post(self, request: Any) -> None:
         user_id = await self._user(request)

@@ -16,7 +16,8 @@ from modules.openapi.crypto import MsgCrypt, parse_xml
 from modules.openapi.errors import WeComError
 from modules.openapi.media import parse_upload
 from modules.openapi.messages import build_content, markdown_html
-from modules.openapi.oauth import OAuthError, redirect_host, with_code
+from modules.openapi.oauth import OAuthError, redirect_target
+from modules.openapi.redirect import parse_trusted_domain, with_params
 from modules.openapi.replies import (
     ReplyError,
     decrypt_reply,
@@ -244,16 +245,36 @@ class MultipartTest(unittest.TestCase):
 
 
 class OAuthUrlTest(unittest.TestCase):
-    def test_hosts_and_codes(self) -> None:
-        self.assertEqual(redirect_host("https://H5.Example.cn/x"), "h5.example.cn")
+    def test_targets_domains_and_codes(self) -> None:
+        target = redirect_target("https://H5.Example.cn/x")
         self.assertEqual(
-            redirect_host("http://h5.example.cn:8080/"), "h5.example.cn:8080"
+            (target.scheme, target.host, target.port), ("https", "h5.example.cn", 443)
         )
-        self.assertEqual(redirect_host("https://h5.example.cn@evil.com/"), "evil.com")
-        for bad in ("javascript:alert(1)", "ftp://h5.example.cn/", "/relative"):
+        self.assertEqual(redirect_target("http://h5.example.cn:8080/").port, 8080)
+        for bad in (
+            "javascript:alert(1)",
+            "ftp://h5.example.cn/",
+            "/relative",
+            "https://h5.example.cn@evil.com/",
+            "http://evil.example\\@h5.example.cn/",
+        ):
             with self.assertRaises(OAuthError):
-                redirect_host(bad)
+                redirect_target(bad)
+        trusted = parse_trusted_domain("h5.example.cn")
+        assert trusted is not None
+        self.assertTrue(trusted.admits(redirect_target("https://h5.example.cn:443/")))
+        self.assertTrue(trusted.admits(redirect_target("http://h5.example.cn/")))
+        self.assertFalse(trusted.admits(redirect_target("https://h5.example.cn:80/")))
+        pinned = parse_trusted_domain("https://h5.example.cn:8443")
+        assert pinned is not None
+        self.assertTrue(pinned.admits(redirect_target("https://h5.example.cn:8443/")))
+        self.assertFalse(pinned.admits(redirect_target("http://h5.example.cn:8443/")))
+        for bad in ("h5.example.cn/x", "a@b.cn", "b.cn:0", "b..cn", "ftp://b.cn"):
+            self.assertIsNone(parse_trusted_domain(bad), bad)
         self.assertEqual(
-            with_code("https://a.cn/p?x=1&code=old#frag", "C", "S"),
+            with_params(
+                redirect_target("https://a.cn/p?x=1&code=old#frag"),
+                {"code": "C", "state": "S"},
+            ),
             "https://a.cn/p?x=1&code=C&state=S",
         )
