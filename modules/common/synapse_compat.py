@@ -972,3 +972,38 @@ async def run_serialized_write(
             desc, locked_txn, *args, isolation_level=IsolationLevel.READ_COMMITTED
         ),
     )
+
+
+# Forced membership changes by Synapse's admin API (modules.groups).
+
+
+def rooms_being_shut_down(api: Any) -> Callable[[str], bool]:
+    """A predicate: is Synapse's admin API shutting this room down right now?
+
+    DELETE /_synapse/admin/v1/rooms/{id} and /v2/ (and their purge/block variants) both
+    run RoomShutdownHandler.shutdown_room, which makes every local member leave as if the
+    member asked (sender = target): rules that refuse a member's own leave must let these
+    through. Synapse 1.163: shutdown_room(room_id, params, result=None,
+    update_result_fct=None); v1 passes room_id by keyword, the v2 task by position."""
+    handler = _hs(api).get_room_shutdown_handler()
+    active: dict[str, int] | None = getattr(handler, "_jwwx_shutting_down", None)
+    if active is None:
+        counts: dict[str, int] = {}
+        original = handler.shutdown_room
+
+        async def shutdown_room(*args: Any, **kwargs: Any) -> Any:
+            room_id = str(kwargs["room_id"] if "room_id" in kwargs else args[0])
+            counts[room_id] = counts.get(room_id, 0) + 1
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                counts[room_id] -= 1
+                if not counts[room_id]:
+                    del counts[room_id]
+
+        handler._jwwx_shutting_down = counts
+        handler._jwwx_shutdown_room = original
+        handler.shutdown_room = shutdown_room
+        active = counts
+    tracked = active
+    return lambda room_id: room_id in tracked

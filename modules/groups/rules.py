@@ -17,7 +17,11 @@ from modules.common.errors import (
     RETENTION_FIXED,
     error,
 )
-from modules.common.synapse_compat import SynapseError, is_user_deactivated
+from modules.common.synapse_compat import (
+    SynapseError,
+    is_user_deactivated,
+    rooms_being_shut_down,
+)
 from modules.groups.config import GroupsConfig
 from modules.groups.retention import RETENTION_TYPE
 from modules.groups.settings import SettingsCache
@@ -49,6 +53,8 @@ class GroupRules:
         self._api = api
         self._config = config
         self._settings = settings
+        # Synapse's admin shutdown/delete makes the owner leave too (docs/groups.md).
+        self._shutting_down = rooms_being_shut_down(api)
 
     async def on_create_room(
         self, requester: Any, room_config: dict[str, Any], is_admin: bool
@@ -155,7 +161,13 @@ class GroupRules:
             raise error(403, GROUP_OWNER_ONLY, "本群仅群主可以移除成员")
         if membership == "leave" and sender == target and view.is_owner(target):
             others = [u for u in view.members("join") if u != target]
-            if others and not await is_user_deactivated(self._api, target):
+            # Forced leaves pass: the server admin's room shutdown/delete (every local
+            # member leaves as if asking), and a deactivated account being parted.
+            if (
+                others
+                and not self._shutting_down(event.room_id)
+                and not await is_user_deactivated(self._api, target)
+            ):
                 raise error(
                     403,
                     GROUP_OWNER_CANNOT_LEAVE,

@@ -18,6 +18,7 @@ from tests.modules.groups.helpers import (
     q,
     state,
 )
+from tests.modules.groups.test_admin_operations import AdminOperationTests
 from tests.modules.groups.test_owner_gone import OwnerGoneTests
 
 _names = itertools.count(1)
@@ -641,9 +642,9 @@ class GroupTests:
         )
 
 
-class GroupSQLiteTest(GroupTests, OwnerGoneTests, SQLiteCase):
+class GroupSQLiteTest(GroupTests, OwnerGoneTests, AdminOperationTests, SQLiteCase):
     pass
 
 
-class GroupPostgresTest(GroupTests, OwnerGoneTests, PostgresCase):
+class GroupPostgresTest(GroupTests, OwnerGoneTests, AdminOperationTests, PostgresCase):
     pass
