@@ -49,7 +49,7 @@ class OpenApiModule:
         self._api = api
         self.runtime = ModuleRuntime(api, "openapi", __name__, on_ready=self._on_ready)
         self.tokens = TokenService(api, config)
-        self.callbacks = Callbacks(api, config.corpid)
+        self.callbacks = Callbacks(api, config.corpid, config.callback_concurrency)
         self.media = MediaStore(api)
         self.conversations = Conversations(api, config.prepare_concurrency)
         self.incoming = MessageTail(api, self.callbacks.queue_txn, self.callbacks.kick)
@@ -81,7 +81,8 @@ class OpenApiModule:
             ),
         )
         api.register_web_resource(
-            ADMIN_PREFIX, OpenApiAdminResource(api, self.runtime, self.apps)
+            ADMIN_PREFIX,
+            OpenApiAdminResource(api, self.runtime, self.apps, self.callbacks),
         )
         api.register_web_resource(
             OAUTH_PREFIX, OAuthResource(api, self.runtime, self.oauth)

@@ -4,8 +4,12 @@ the app's callback URL as WeCom's encrypted XML (text, image, voice, video, loca
 link), with WeCom's query string (msg_signature, timestamp, nonce).
 
 Each message is queued once (its MsgId, derived from the event id, is the key), then
-delivered by a loop on the background-task process: a 2xx answer within the timeout is
-success; anything else is retried with doubling delays, up to `callback_max_attempts`.
+delivered by a loop on the background-task process, one queue per app (up to
+`callback_concurrency` apps at a time, each app's messages in order), so one slow or
+misbehaving app server delays only its own messages: a 2xx answer within the timeout is
+success; anything else (including an error of ours while delivering) is retried with
+doubling delays, and after MAX_ATTEMPTS the message is dead-lettered (state "failed"),
+listed by the admin API and counted in Prometheus, until an admin requeues it.
 Saving a callback URL first verifies it (echostr), as WeCom's console does. An answer
 that is an encrypted passive reply goes back to the officer (replies.py).
 """
@@ -17,6 +21,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from xml.sax.saxutils import escape
+
+from prometheus_client import Counter, Gauge
 
 from modules.common.storage import Txn
 from modules.common.synapse_compat import await_foreign
@@ -38,6 +44,23 @@ TIMEOUT_SECONDS = 5.0
 MAX_ATTEMPTS = 6
 FIRST_RETRY_MS = 5000
 BATCH = 20
+DEAD_LETTER = "failed"
+STATES = ("pending", "sent", DEAD_LETTER)
+MAX_ERROR = 200
+
+DELIVERIES = Counter(
+    "jwwx_openapi_callback_attempts",
+    "Callback POSTs to app servers, by outcome (sent, retry, dead_letter)",
+    ["outcome"],
+)
+REPLIES_DROPPED = Counter(
+    "jwwx_openapi_callback_replies_dropped",
+    "Passive replies of app servers that could not be read (bad encoding, signature, XML)",
+)
+DEAD_LETTERS = Gauge(
+    "jwwx_openapi_callbacks_dead_letter",
+    "Callbacks that gave up after every retry and wait for an admin (all apps)",
+)
 
 
 class CallbackError(Exception):
@@ -136,14 +159,75 @@ def enqueue_txn(
     return True
 
 
-def due_txn(txn: Txn, now: int, limit: int) -> list[tuple[int, str, str, int]]:
+def due_apps_txn(txn: Txn, now: int) -> list[int]:
+    """Apps that have a callback due."""
+    txn.execute(
+        "SELECT DISTINCT agentid FROM jwwx_openapi_callbacks"
+        " WHERE state = 'pending' AND next_attempt_ts <= ?",
+        (now,),
+    )
+    return sorted(int(r[0]) for r in txn.fetchall())
+
+
+def due_txn(
+    txn: Txn, agentid: int, now: int, limit: int
+) -> list[tuple[int, str, str, int]]:
     txn.execute(
         "SELECT agentid, msgid, payload, attempts FROM jwwx_openapi_callbacks"
-        " WHERE state = 'pending' AND next_attempt_ts <= ?"
-        " ORDER BY next_attempt_ts LIMIT ?",
-        (now, limit),
+        " WHERE agentid = ? AND state = 'pending' AND next_attempt_ts <= ?"
+        " ORDER BY next_attempt_ts, created_ts LIMIT ?",
+        (agentid, now, limit),
     )
     return [(int(r[0]), r[1], r[2], int(r[3])) for r in txn.fetchall()]
+
+
+def dead_letter_count_txn(txn: Txn) -> int:
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_openapi_callbacks WHERE state = ?", (DEAD_LETTER,)
+    )
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def list_callbacks_txn(
+    txn: Txn, agentid: int, state: str, limit: int
+) -> list[dict[str, Any]]:
+    txn.execute(
+        "SELECT msgid, event_id, state, attempts, last_error, created_ts,"
+        " next_attempt_ts, sent_ts FROM jwwx_openapi_callbacks"
+        " WHERE agentid = ? AND state = ? ORDER BY created_ts DESC LIMIT ?",
+        (agentid, state, limit),
+    )
+    return [
+        {
+            "msgid": r[0],
+            "event_id": r[1],
+            "state": r[2],
+            "attempts": int(r[3]),
+            "last_error": r[4],
+            "created_ts": int(r[5]),
+            "next_attempt_ts": int(r[6]) if r[2] == "pending" else None,
+            "sent_ts": None if r[7] is None else int(r[7]),
+        }
+        for r in txn.fetchall()
+    ]
+
+
+def requeue_txn(txn: Txn, agentid: int, msgids: list[str] | None, now: int) -> int:
+    """Dead letters of the app (all, or those in msgids) back to pending, attempts
+    reset; how many."""
+    sql = (
+        "UPDATE jwwx_openapi_callbacks SET state = 'pending', attempts = 0,"
+        " next_attempt_ts = ? WHERE agentid = ? AND state = ?"
+    )
+    if msgids is None:
+        txn.execute(sql, (now, agentid, DEAD_LETTER))
+        return int(txn.rowcount)
+    count = 0
+    for msgid in msgids:
+        txn.execute(sql + " AND msgid = ?", (now, agentid, DEAD_LETTER, msgid))
+        count += int(txn.rowcount)
+    return count
 
 
 def mark_txn(
@@ -207,10 +291,13 @@ async def post(
 
 
 class Callbacks:
-    def __init__(self, api: Any, corpid: str) -> None:
+    def __init__(self, api: Any, corpid: str, concurrency: int = 16) -> None:
         self._api = api
         self._corpid = corpid
+        self._concurrency = concurrency
         self._running = False
+        self._busy: set[int] = set()  # apps whose queue a task is draining
+        self._counted_ts = 0
         # Delivers a passive reply: (app, userid, message/send fields).
         self.on_reply: Callable[[App, str, dict[str, Any]], Awaitable[Any]] | None = (
             None
@@ -287,20 +374,82 @@ class Callbacks:
             )
 
     async def deliver_due(self) -> None:
+        """Start a drain of every app with a callback due (at most `concurrency`
+        apps at a time; an app already being drained is left to its task)."""
         if self._running:
             return
         self._running = True
         try:
+            now = self._now()
+            apps = await self._api.run_db_interaction(
+                "jwwx_openapi_due_callback_apps", due_apps_txn, now
+            )
+            for agentid in apps:
+                if len(self._busy) >= self._concurrency:
+                    break
+                if agentid in self._busy:
+                    continue
+                self._busy.add(agentid)
+                self._api.run_as_background_process(
+                    "jwwx_openapi_callbacks_app", self._drain, agentid
+                )
+            if now - self._counted_ts >= 10_000:
+                self._counted_ts = now
+                await self._count_dead_letters()
+        finally:
+            self._running = False
+
+    async def _count_dead_letters(self) -> None:
+        DEAD_LETTERS.set(
+            await self._api.run_db_interaction(
+                "jwwx_openapi_dead_letters", dead_letter_count_txn
+            )
+        )
+
+    async def _drain(self, agentid: int) -> None:
+        """Deliver one app's due callbacks in order, until none is due."""
+        try:
             while True:
                 due = await self._api.run_db_interaction(
-                    "jwwx_openapi_due_callbacks", due_txn, self._now(), BATCH
+                    "jwwx_openapi_due_callbacks", due_txn, agentid, self._now(), BATCH
                 )
                 if not due:
                     return
-                for agentid, msgid, payload, attempts in due:
+                for _, msgid, payload, attempts in due:
                     await self._deliver(agentid, msgid, payload, attempts)
+        except Exception:
+            # A database error: the rows stay due and the next tick tries again.
+            logger.exception("callbacks of app %s interrupted", agentid)
         finally:
-            self._running = False
+            self._busy.discard(agentid)
+
+    async def queue(self, agentid: int, state: str, limit: int) -> dict[str, Any]:
+        counts = await self._api.run_db_interaction(
+            "jwwx_openapi_callback_counts", callback_state_txn, agentid
+        )
+        rows = await self._api.run_db_interaction(
+            "jwwx_openapi_list_callbacks", list_callbacks_txn, agentid, state, limit
+        )
+        return {
+            "agentid": agentid,
+            "counts": {name: counts.get(name, 0) for name in STATES},
+            "state": state,
+            "callbacks": rows,
+        }
+
+    async def requeue(self, agentid: int, msgids: list[str] | None) -> int:
+        count = int(
+            await self._api.run_db_interaction(
+                "jwwx_openapi_requeue_callbacks",
+                requeue_txn,
+                agentid,
+                msgids,
+                self._now(),
+            )
+        )
+        await self._count_dead_letters()
+        self.kick()
+        return count
 
     async def _reply(
         self, app: App, crypt: MsgCrypt, payload: str, answer: bytes
@@ -313,46 +462,38 @@ class Callbacks:
             if self.on_reply is not None:
                 await self.on_reply(app, userid, body)
         except (ReplyError, WeComError) as e:
+            REPLIES_DROPPED.inc()
             logger.warning("passive reply of app %s dropped: %s", app.agentid, e)
+        except Exception:
+            # Whatever the app server answered must not stop its queue (issue 15).
+            REPLIES_DROPPED.inc()
+            logger.exception("passive reply of app %s dropped", app.agentid)
 
     async def _deliver(
         self, agentid: int, msgid: str, payload: str, attempts: int
     ) -> None:
-        app = await self._api.run_db_interaction(
-            "jwwx_openapi_app", storage.get_app_txn, agentid
-        )
+        """One attempt; the row is always marked (sent, retried later, or dead)."""
         error: str | None
-        if app is None or not app.callback_url:
-            state, error = "failed", "应用或回调地址已删除"
-        else:
-            crypt = self.crypt(app)
-            stamp, nonce = str(int(time.time())), secrets.token_hex(8)
-            encrypt = crypt.encrypt(payload)
-            body = (
-                f"<xml><ToUserName>{cdata(self._corpid)}</ToUserName>"
-                f"<Encrypt>{cdata(encrypt)}</Encrypt>"
-                f"<AgentID>{cdata(str(agentid))}</AgentID></xml>"
+        try:
+            app = await self._api.run_db_interaction(
+                "jwwx_openapi_app", storage.get_app_txn, agentid
             )
-            query = {
-                "msg_signature": crypt.sign(stamp, nonce, encrypt),
-                "timestamp": stamp,
-                "nonce": nonce,
-            }
-            answer = b""
-            try:
-                code, answer = await post(app.callback_url, query, body.encode("utf-8"))
-                error = None if 200 <= code < 300 else f"HTTP {code}"
-            except Exception as e:
-                error = f"{type(e).__name__}: {escape(str(e))[:200]}"
-            if error is None and is_passive_reply(answer):
-                await self._reply(app, crypt, payload, answer)
-            attempts += 1
-            if error is None:
-                state = "sent"
-            elif attempts >= MAX_ATTEMPTS:
-                state = "failed"
+            if app is None or not app.callback_url:
+                state, error = DEAD_LETTER, "应用或回调地址已删除"
             else:
-                state = "pending"
+                attempts += 1
+                error = await self._attempt(app, payload)
+                if error is None:
+                    state = "sent"
+                elif attempts >= MAX_ATTEMPTS:
+                    state = DEAD_LETTER
+                else:
+                    state = "pending"
+        except Exception as e:
+            logger.exception("callback %s of app %s", msgid, agentid)
+            attempts = max(attempts, 1)
+            error = f"内部错误：{type(e).__name__}"
+            state = DEAD_LETTER if attempts >= MAX_ATTEMPTS else "pending"
         now = self._now()
         delay = FIRST_RETRY_MS * 2 ** max(0, attempts - 1)
         await self._api.run_db_interaction(
@@ -363,8 +504,38 @@ class Callbacks:
             state,
             attempts,
             now + delay,
-            error,
+            None if error is None else error[:MAX_ERROR],
             now,
         )
+        outcome = {"sent": "sent", "pending": "retry"}.get(state, "dead_letter")
+        DELIVERIES.labels(outcome).inc()
+        if state == DEAD_LETTER:
+            DEAD_LETTERS.inc()
         if error is not None:
             logger.info("callback %s of app %s: %s (%s)", msgid, agentid, error, state)
+
+    async def _attempt(self, app: App, payload: str) -> str | None:
+        """POST the message to the app server; None on success, else why not."""
+        assert app.callback_url
+        crypt = self.crypt(app)
+        stamp, nonce = str(int(time.time())), secrets.token_hex(8)
+        encrypt = crypt.encrypt(payload)
+        body = (
+            f"<xml><ToUserName>{cdata(self._corpid)}</ToUserName>"
+            f"<Encrypt>{cdata(encrypt)}</Encrypt>"
+            f"<AgentID>{cdata(str(app.agentid))}</AgentID></xml>"
+        )
+        query = {
+            "msg_signature": crypt.sign(stamp, nonce, encrypt),
+            "timestamp": stamp,
+            "nonce": nonce,
+        }
+        try:
+            code, answer = await post(app.callback_url, query, body.encode("utf-8"))
+        except Exception as e:
+            return f"{type(e).__name__}: {escape(str(e))[:MAX_ERROR]}"
+        if not 200 <= code < 300:
+            return f"HTTP {code}"
+        if is_passive_reply(answer):
+            await self._reply(app, crypt, payload, answer)
+        return None

@@ -29,6 +29,9 @@ Keys:
   rate_limit_per_minute (int, default 12000; 0 = off): API calls one app may make per
       minute (gettoken not counted); beyond it WeCom's 45009. Counted in Synapse's Redis
       when it is configured (all workers together), else per process.
+  callback_concurrency (int 1..256, default 16): apps whose callbacks are delivered at
+      the same time; each app has its own queue (one slow or misbehaving app server
+      delays only its own messages).
 """
 
 from dataclasses import dataclass
@@ -53,6 +56,7 @@ class OpenApiConfig:
     prepare_concurrency: int = 2
     prepare_interval_seconds: int = 300
     rate_limit_per_minute: int = 12000
+    callback_concurrency: int = 16
 
     @staticmethod
     def parse(raw: Any) -> "OpenApiConfig":
@@ -85,6 +89,9 @@ class OpenApiConfig:
             ),
             rate_limit_per_minute=reader.integer(
                 "rate_limit_per_minute", 12000, minimum=0, maximum=10**7
+            ),
+            callback_concurrency=reader.integer(
+                "callback_concurrency", 16, minimum=1, maximum=256
             ),
         )
         reader.finish()

@@ -170,7 +170,8 @@ class MsgCrypt:
 
     def _check(self, msg_signature: str, timestamp: str, nonce: str, enc: str) -> None:
         expected = self.sign(timestamp, nonce, enc)
-        if not hmac.compare_digest(expected, str(msg_signature).lower()):
+        given = str(msg_signature).lower().encode("utf-8", "surrogatepass")
+        if not hmac.compare_digest(expected.encode("ascii"), given):
             raise MsgCryptError(VALIDATE_SIGNATURE_ERROR, "msg_signature mismatch")
 
     # WeCom's four operations.
@@ -230,7 +231,10 @@ def envelope_xml(encrypt: str, msg_signature: str, timestamp: str, nonce: str) -
 def parse_xml(data: str | bytes) -> dict[str, str]:
     """Top-level elements of a flat WeCom XML document, as {tag: text}."""
     if isinstance(data, bytes):
-        data = data.decode("utf-8")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MsgCryptError(PARSE_XML_ERROR, "XML is not UTF-8") from e
     if "<!DOCTYPE" in data or "<!ENTITY" in data:
         raise MsgCryptError(PARSE_XML_ERROR, "DTDs are not allowed")
     try:

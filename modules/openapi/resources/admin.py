@@ -11,17 +11,22 @@ POST   apps/{agentid}/secret  a new secret (shown once); the app's tokens stop w
 GET    apps/{agentid}/statistics  messages, recipients, delivered, failed, and the 20
                               latest messages as below
 GET    apps/{agentid}/messages/{msgid}  recipients, delivered, failed, read (receipts)
+GET    apps/{agentid}/callbacks?state=failed|pending|sent&limit=  the app's callback
+                              queue: counts by state and the latest rows of one state
+                              (default failed: the dead letters)
+POST   apps/{agentid}/callbacks/retry  {msgids?}  dead letters back to the queue
 """
 
 from typing import Any
 
 from modules.common.admin import require_admin
 from modules.common.errors import error
-from modules.common.resource import read_json_object
+from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import Codes
 from modules.openapi.apps import AppAdmin, app_json
+from modules.openapi.callbacks import STATES, Callbacks
 
 ADMIN_PREFIX = "/_jwwx/admin/v1/openapi"
 SCOPE = "openapi.apps"
@@ -30,10 +35,13 @@ SCOPE = "openapi.apps"
 class OpenApiAdminResource(Router):
     prefix = ADMIN_PREFIX
 
-    def __init__(self, api: Any, runtime: ModuleRuntime, apps: AppAdmin) -> None:
+    def __init__(
+        self, api: Any, runtime: ModuleRuntime, apps: AppAdmin, callbacks: Callbacks
+    ) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._apps = apps
+        self._callbacks = callbacks
         r = self.route
         r("GET", "apps", self.list_apps)
         r("POST", "apps", self.create_app)
@@ -43,6 +51,8 @@ class OpenApiAdminResource(Router):
         r("POST", "apps/{agentid}/secret", self.reset_secret)
         r("GET", "apps/{agentid}/statistics", self.statistics)
         r("GET", "apps/{agentid}/messages/{msgid}", self.message)
+        r("GET", "apps/{agentid}/callbacks", self.callbacks)
+        r("POST", "apps/{agentid}/callbacks/retry", self.retry_callbacks)
 
     async def _admin(self, request: Any) -> str:
         user_id = await require_admin(self.api, request, SCOPE)
@@ -89,3 +99,27 @@ class OpenApiAdminResource(Router):
     async def message(self, request: Any, agentid: str, msgid: str) -> tuple[int, Any]:
         await self._admin(request)
         return 200, await self._apps.message(self._agentid(agentid), msgid)
+
+    async def callbacks(self, request: Any, agentid: str) -> tuple[int, Any]:
+        await self._admin(request)
+        app = await self._apps.require(self._agentid(agentid))
+        state = query_param(request, "state") or "failed"
+        if state not in STATES:
+            raise error(
+                400, Codes.INVALID_PARAM, "state 只能是 failed、pending 或 sent"
+            )
+        limit = self.integer_arg(request, "limit", 100, 1, 500)
+        return 200, await self._callbacks.queue(app.agentid, state, limit)
+
+    async def retry_callbacks(self, request: Any, agentid: str) -> tuple[int, Any]:
+        await self._admin(request)
+        app = await self._apps.require(self._agentid(agentid))
+        body = read_json_object(request)
+        msgids = body.get("msgids")
+        if msgids is not None and (
+            not isinstance(msgids, list)
+            or not 1 <= len(msgids) <= 500
+            or any(not isinstance(m, str) or len(m) > 32 for m in msgids)
+        ):
+            raise error(400, Codes.INVALID_PARAM, "msgids 必须是 1 到 500 个消息 ID")
+        return 200, {"requeued": await self._callbacks.requeue(app.agentid, msgids)}

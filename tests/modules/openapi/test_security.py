@@ -8,15 +8,25 @@ import itertools
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import treq
+
+from modules.openapi.crypto import MsgCrypt, generate_encoding_aes_key, parse_xml
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
+from tests.harness.server import free_port
 from tests.modules.openapi.helpers import (
+    APPS,
     CORPID,
     DIRECTORY,
     create_app,
+    execute_sql,
     get_page,
+    sleep,
+    token_for,
     wait_account,
+    wecom,
 )
+from tests.modules.openapi.receiver import Receiver
 
 _names = itertools.count(1)
 
@@ -89,7 +99,61 @@ ACCEPTED = [
 ]
 
 
+class BadReceiver(Receiver):
+    """An app server that answers 2xx with a reply we cannot read (bytes that are not
+    UTF-8, a reply envelope whose MsgSignature is not ASCII, …), every time it gets
+    the same message; or HTTP 500 while `status` says so."""
+
+    def __init__(self, crypt: MsgCrypt) -> None:
+        super().__init__(crypt)
+        self.answers: dict[str, bytes] = {}  # message Content → the 2xx answer
+        self.status = 200
+
+    def render_POST(self, request: Any) -> bytes:
+        self.posts += 1
+        if self.status != 200:
+            request.setResponseCode(self.status)
+            return b"down"
+        message = parse_xml(
+            self.crypt.decrypt_msg(
+                request.content.read(),
+                self._arg(request, "msg_signature"),
+                self._arg(request, "timestamp"),
+                self._arg(request, "nonce"),
+            )
+        )
+        if message["MsgId"] not in {m["MsgId"] for m in self.messages}:
+            self.messages.append(message)
+        return self.answers.get(message.get("Content", ""), b"success")
+
+
+async def wait_until(check: Any, what: str, tries: int = 200) -> Any:
+    for _ in range(tries):
+        result = await check()
+        if result:
+            return result
+        await sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 class ApiSecurityTests:
+    metrics_port = 0
+
+    @classmethod
+    def prepare_class(cls) -> None:
+        cls.metrics_port = free_port()
+        cls.init_args = ("--metrics-port", str(cls.metrics_port))
+
+    async def _metric(self, name: str) -> float:
+        url = f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics"
+        response = await treq.get(url, persistent=False)
+        text = (await response.content()).decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.split()[-1])
+        return total
+
     async def _admin(self) -> MatrixClient:
         return self.user("secadmin", admin=True)  # type: ignore[attr-defined, no-any-return]
 
@@ -198,6 +262,163 @@ class ApiSecurityTests:
                 {"redirect_domain": bad},
             )
             self.assertEqual(refused[0], 400, bad)  # type: ignore[attr-defined]
+
+    # Item 4: one app's callback server must not block every app's callbacks.
+
+    async def _conversation(
+        self,
+        client: MatrixClient,
+        app: dict[str, Any],
+        officer: MatrixClient,
+        userid: str,
+    ) -> str:
+        token = await token_for(client, app["secret"])
+        sent = await wecom(
+            client,
+            "message/send",
+            token,
+            {
+                "touser": userid,
+                "msgtype": "text",
+                "agentid": app["agentid"],
+                "text": {"content": "您好"},
+            },
+        )
+        assert sent["errcode"] == 0, sent
+
+        async def room() -> str | None:
+            result = await officer.sync(timeout_ms=500)
+            for room_id, joined in result.get("rooms", {}).get("join", {}).items():
+                for event in joined.get("timeline", {}).get("events", []):
+                    if event.get("sender") == app["bot_user_id"]:
+                        return str(room_id)
+            return None
+
+        return str(await wait_until(room, "the app's conversation", 40))
+
+    async def test_misbehaving_callback_server_blocks_only_itself(self) -> None:
+        admin = await self._admin()
+        client = self.anonymous()  # type: ignore[attr-defined]
+        root = await self._department(admin)
+        officer, userid = await self._officer(admin, root)
+        key_bad, key_good = generate_encoding_aes_key(), generate_encoding_aes_key()
+        bad = BadReceiver(MsgCrypt("Bad1", key_bad, CORPID, "aes"))
+        good = Receiver(MsgCrypt("Good1", key_good, CORPID, "aes"))
+        bad_url, good_url = bad.start(), good.start()
+        try:
+            bad_app = await create_app(
+                admin,
+                name="坏回调",
+                callback={"url": bad_url, "token": "Bad1", "encoding_aes_key": key_bad},
+                visible_range={"department_ids": [root]},
+            )
+            good_app = await create_app(
+                admin,
+                name="好回调",
+                callback={
+                    "url": good_url,
+                    "token": "Good1",
+                    "encoding_aes_key": key_good,
+                },
+                visible_range={"department_ids": [root]},
+            )
+            bad_room = await self._conversation(client, bad_app, officer, userid)
+            good_room = await self._conversation(client, good_app, officer, userid)
+            # 2xx answers that cannot be read: not UTF-8, a non-ASCII MsgSignature,
+            # an envelope with a non-UTF-8 ciphertext field.
+            bad.answers = {
+                "坏 一": b"\xff\xfe<xml>\x80\x81</xml>",
+                "坏 二": (
+                    "<xml><Encrypt><![CDATA[AAAA]]></Encrypt>"
+                    "<MsgSignature><![CDATA[签名é]]></MsgSignature>"
+                    "<TimeStamp>1</TimeStamp><Nonce>n</Nonce></xml>"
+                ).encode(),
+                "坏 三": b"<xml><Encrypt>\xc3\x28</Encrypt></xml>",
+            }
+            for text in ("一", "二", "三"):
+                await officer.send_text(bad_room, f"坏 {text}")
+            await officer.send_text(good_room, "好 一")
+            # The other app's callback arrives although the bad one came first.
+            await wait_until(
+                lambda: _true(len(good.messages) >= 1), "the good app's callback"
+            )
+            self.assertEqual(good.messages[0]["Content"], "好 一")  # type: ignore[attr-defined]
+
+            async def bad_settled() -> dict[str, Any] | None:
+                queue = await admin.ok(
+                    "GET", f"{APPS}/{bad_app['agentid']}/callbacks?state=sent"
+                )
+                return queue if queue["counts"]["sent"] == 3 else None
+
+            # The bad app's messages are delivered (2xx) once each and marked sent:
+            # the unreadable replies are dropped, not re-POSTed.
+            queue = await wait_until(bad_settled, "the bad app's rows marked")
+            self.assertEqual(queue["counts"]["pending"], 0)  # type: ignore[attr-defined]
+            self.assertEqual(bad.posts, 3)  # type: ignore[attr-defined]
+            self.assertGreaterEqual(  # type: ignore[attr-defined]
+                await self._metric("jwwx_openapi_callback_replies_dropped_total"), 3
+            )
+            # An app server that keeps failing: retried with backoff, then dead-lettered,
+            # visible in the admin API and the metric; the other app still gets through.
+            bad.status = 500
+            await officer.send_text(bad_room, "坏 四")
+
+            async def retrying() -> list[dict[str, Any]] | None:
+                queue = await admin.ok(
+                    "GET", f"{APPS}/{bad_app['agentid']}/callbacks?state=pending"
+                )
+                rows = [r for r in queue["callbacks"] if r["attempts"] >= 1]
+                return rows or None
+
+            (row,) = await wait_until(retrying, "a failed attempt")
+            self.assertEqual(row["last_error"], "HTTP 500")  # type: ignore[attr-defined]
+            await officer.send_text(good_room, "好 二")
+            await wait_until(
+                lambda: _true(len(good.messages) >= 2), "the good app's 2nd callback"
+            )
+            execute_sql(
+                self.server,  # type: ignore[attr-defined]
+                "UPDATE jwwx_openapi_callbacks SET attempts = 5, next_attempt_ts = 0"
+                " WHERE agentid = ? AND msgid = ?",
+                (bad_app["agentid"], row["msgid"]),
+            )
+
+            async def dead() -> dict[str, Any] | None:
+                queue = await admin.ok("GET", f"{APPS}/{bad_app['agentid']}/callbacks")
+                return queue if queue["callbacks"] else None
+
+            queue = await wait_until(dead, "the dead letter")
+            self.assertEqual(queue["state"], "failed")  # type: ignore[attr-defined]
+            self.assertEqual(  # type: ignore[attr-defined]
+                [(r["msgid"], r["attempts"]) for r in queue["callbacks"]],
+                [(row["msgid"], 6)],
+            )
+            self.assertGreaterEqual(  # type: ignore[attr-defined]
+                await self._metric("jwwx_openapi_callbacks_dead_letter"), 1
+            )
+            # An admin requeues it once the app server is back.
+            bad.status = 200
+            posts = bad.posts
+            retried = await admin.ok(
+                "POST", f"{APPS}/{bad_app['agentid']}/callbacks/retry", {}
+            )
+            self.assertEqual(retried, {"requeued": 1})  # type: ignore[attr-defined]
+            await wait_until(
+                lambda: _true(len(bad.messages) >= 4), "the requeued callback"
+            )
+            self.assertEqual(bad.messages[-1]["Content"], "坏 四")  # type: ignore[attr-defined]
+            self.assertGreater(bad.posts, posts)  # type: ignore[attr-defined]
+            refused = await admin.request(
+                "GET", f"{APPS}/{bad_app['agentid']}/callbacks?state=lost"
+            )
+            self.assertEqual(refused[0], 400)  # type: ignore[attr-defined]
+        finally:
+            await bad.stop()
+            await good.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 class ApiSecuritySQLiteTest(ApiSecurityTests, SQLiteCase):
