@@ -28,6 +28,8 @@ class ServerCase(unittest.TestCase):
     engine: ClassVar[str] = "sqlite"
     keywords: ClassVar[tuple[str, ...]] = ()
     init_args: ClassVar[tuple[str, ...]] = ()
+    # True: the server keeps the shipped login rate limits (others lift them).
+    shipped_login_limits: ClassVar[bool] = False
     _server: ClassVar[TestServer | None] = None
     _done: ClassVar[int] = 0
 
@@ -46,7 +48,12 @@ class ServerCase(unittest.TestCase):
                 raise unittest.SkipTest(f"skipped: {reason}")
         if cls._server is None:
             cls.prepare_class()
-            server = TestServer(cls.engine, cls.keywords, cls.init_args)
+            server = TestServer(
+                cls.engine,
+                cls.keywords,
+                cls.init_args,
+                shipped_login_limits=cls.shipped_login_limits,
+            )
             try:
                 server.start()
             except BaseException:

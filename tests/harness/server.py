@@ -83,9 +83,12 @@ class TestServer:
         engine: str = "sqlite",
         keywords: tuple[str, ...] = (),
         init_args: tuple[str, ...] = (),
+        shipped_login_limits: bool = False,
     ) -> None:
         if engine not in ("sqlite", "postgres"):
             raise ValueError(engine)
+        # True: keep the rendered config's rc_login (tests of the shipped limits).
+        self.shipped_login_limits = shipped_login_limits
         self.engine = engine
         self.keywords = keywords
         self.init_args = init_args
@@ -128,8 +131,11 @@ class TestServer:
             if params["password"]:
                 args += ["--pg-password", str(params["password"])]
         launcher(*args)
+        overrides = dict(TEST_OVERRIDES)
+        if self.shipped_login_limits:
+            del overrides["rc_login"]
         (self.data_dir / "conf.d" / "testing.yaml").write_text(
-            yaml.safe_dump(TEST_OVERRIDES), encoding="utf-8"
+            yaml.safe_dump(overrides), encoding="utf-8"
         )
         self._spawn()
         self._wait_background_updates()

@@ -59,6 +59,20 @@ class InitTest(unittest.TestCase):
             "handlers", yaml.safe_load((self.data / "log.config").read_text())
         )
 
+    def test_login_rate_limits_fit_the_bureau(self) -> None:
+        """Issue 14: a station behind one NAT address logs in at shift change, and the
+        accounts module's lockout answers repeated wrong passwords before Synapse's 429."""
+        from modules.accounts.config import LockoutPolicy
+
+        self.init("--server-name", "police.example")
+        config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
+        limits = config["rc_login"]
+        self.assertGreaterEqual(limits["address"]["burst_count"], 100)
+        self.assertLessEqual(limits["account"]["burst_count"], 20)
+        self.assertGreater(
+            limits["failed_attempts"]["burst_count"], LockoutPolicy().max_failures
+        )
+
     def test_second_init_never_overwrites_secrets_or_keys(self) -> None:
         self.init()
         keys = self.read_keys()
