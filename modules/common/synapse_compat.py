@@ -1007,3 +1007,67 @@ def rooms_being_shut_down(api: Any) -> Callable[[str], bool]:
         active = counts
     tracked = active
     return lambda room_id: room_id in tracked
+
+
+# Synapse's own media download/thumbnail endpoints (modules.watermark).
+
+# handler(request, kind, server_name, media_id) answers the request itself and returns
+# True, or returns False to let Synapse answer as usual. kind: "media" or "thumbnail".
+MediaRoute = Callable[[Any, str, str, str], Awaitable[bool]]
+
+_media_routes: list[MediaRoute] = []
+
+
+def _media_servlets() -> list[tuple[type, str]]:
+    """(servlet class, kind) of every endpoint that serves a file's bytes to a client:
+    /_matrix/client/v1/media/{download,thumbnail}/… (authenticated media) and the legacy
+    /_matrix/media/{r0,v3,v1}/{download,thumbnail}/…. Federation's media endpoints
+    (other servers fetching for their own users) are not among them."""
+    from synapse.rest.client import media as client_media
+    from synapse.rest.media import download_resource, thumbnail_resource
+
+    return [
+        (client_media.DownloadResource, "media"),
+        (client_media.ThumbnailResource, "thumbnail"),
+        (download_resource.DownloadResource, "media"),
+        (thumbnail_resource.ThumbnailResource, "thumbnail"),
+    ]
+
+
+def route_local_media_downloads(api: Any, handler: MediaRoute) -> None:
+    """Send GET/HEAD of this server's media on Synapse's standard download and thumbnail
+    URLs to `handler` first, so no client reaches a file around it (issue 14, W1: the
+    default deployment has no nginx rewrite in front).
+
+    Synapse 1.163 registers these servlets' on_GET(request, server_name, media_id
+    [, file_name]) (called with the URL pattern's named groups as keywords) on its JSON
+    resources when the listeners start, after modules are
+    loaded; the wrapper is installed on the classes before that. Module web resources
+    cannot take these paths: /_matrix/client and /_matrix/media are leaf resources."""
+    del api  # one homeserver per process: the servlet classes are wrapped once
+    if not _media_routes:
+        for servlet, kind in _media_servlets():
+            _wrap_media_servlet(servlet, kind)
+    if handler not in _media_routes:
+        _media_routes.append(handler)
+
+
+def _wrap_media_servlet(servlet: type, kind: str) -> None:
+    original = servlet.on_GET  # type: ignore[attr-defined]
+    if getattr(original, "_jwwx_media_route", False):
+        return
+
+    # Synapse calls it with the path pattern's named groups as keywords.
+    async def on_GET(self: Any, request: Any, **groups: Any) -> Any:  # noqa: N802
+        server_name, media_id = str(groups["server_name"]), str(groups["media_id"])
+        # An admin reviewing quarantined media keeps Synapse's own (admin-checked) path.
+        bypass = b"admin_unsafely_bypass_quarantine" in (request.args or {})
+        if not bypass and self._is_mine_server_name(server_name):
+            for route in list(_media_routes):
+                if await route(request, kind, server_name, media_id):
+                    return None
+        return await original(self, request, **groups)
+
+    on_GET._jwwx_media_route = True  # type: ignore[attr-defined]
+    on_GET._jwwx_original = original  # type: ignore[attr-defined]
+    servlet.on_GET = on_GET  # type: ignore[attr-defined]

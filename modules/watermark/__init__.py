@@ -19,6 +19,7 @@ from typing import Any
 
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import route_local_media_downloads
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.media import WatermarkedMedia
 from modules.watermark.resources import (
@@ -55,9 +56,11 @@ class WatermarkModule:
             CONFIG_PREFIX,
             ClientConfigResource(api, config, self.runtime, self.settings),
         )
-        api.register_web_resource(
-            MEDIA_PREFIX, WatermarkMediaResource(api, self.runtime, media)
-        )
+        media_resource = WatermarkMediaResource(api, self.runtime, media)
+        api.register_web_resource(MEDIA_PREFIX, media_resource)
+        # Synapse's own download/thumbnail URLs go the same way: no client gets a local
+        # image or PDF around the mark, with or without nginx in front.
+        route_local_media_downloads(api, media_resource.serve_standard)
         api.looping_background_call(
             self._reload,
             config.settings_reload_seconds * 1000,

@@ -5,8 +5,9 @@ or a PDF, otherwise unchanged.
     GET /_jwwx/client/v1/watermark/media/{server}/{media_id}[/{file name}]
     GET /_jwwx/client/v1/watermark/thumbnail/{server}/{media_id}?width=&height=&method=
 
-The access token comes as a header or, for <img> tags, as ?access_token=. nginx routes
-Synapse's ordinary download and thumbnail URLs here (docs/watermark.md).
+The access token comes as a header or, for <img> tags, as ?access_token=. Synapse's
+ordinary download and thumbnail URLs of local media are answered the same way
+(modules.common.synapse_compat.route_local_media_downloads; docs/watermark.md).
 """
 
 import re
@@ -23,8 +24,10 @@ from modules.common.synapse_compat import (
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.errors import WATERMARK_UNSUPPORTED
 from modules.watermark.image_mark import (
+    NOT_PICTURES,
     ImageTooLargeError,
     ImageUnreadableError,
+    identify,
     watermark_image,
 )
 from modules.watermark.pdf_mark import PdfUnreadableError, watermark_pdf
@@ -51,16 +54,44 @@ class MediaAnswer:
     filename: str | None = None
 
 
-def sniff(data: bytes) -> str | None:
-    """ "image" or "pdf" by the file's own magic bytes (never by the claimed type, so a
-    PDF uploaded as application/octet-stream is still marked)."""
+_XML_PROLOGUE = re.compile(
+    rb"\s*(?:<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S
+)
+_SVG_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?svg[\s>/]")
+
+
+def is_svg(data: bytes) -> bool:
+    """An SVG document by its own bytes: after the XML prologue (declaration, comments,
+    doctype) the root element is <svg> (or svg:svg)."""
+    head = data[:65536].removeprefix(b"\xef\xbb\xbf")
+    position = 0
+    while match := _XML_PROLOGUE.match(head, position):
+        if match.end() == position:
+            break
+        position = match.end()
+    return _SVG_ROOT.match(head[position:].lstrip()) is not None
+
+
+def sniff(data: bytes, content_type: str = "") -> str | None:
+    """What the file is by its own bytes (a claimed image type only widens the search):
+    "image" (a picture Pillow reads, or one claimed as image/* that it cannot), "svg"
+    (vector graphics, never drawn here), "pdf", or None for any other file. So a PDF or
+    a BMP uploaded as application/octet-stream is still marked."""
+    claimed = content_type.split(";")[0].strip().lower()
+    if data[:1024].lstrip().startswith(b"%PDF-"):
+        return "pdf"
+    if claimed == "image/svg+xml" or is_svg(data):
+        return "svg"
     if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")):
         return "image"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image"
-    if data[:1024].lstrip().startswith(b"%PDF-"):
-        return "pdf"
-    return None
+    found = identify(data, claimed_image=claimed.startswith("image/"))
+    if found is not None and found not in NOT_PICTURES:
+        return "image"
+    # Claimed to be a picture yet unreadable (corrupt, or a format Pillow lacks, e.g.
+    # HEIC): refused below rather than sent unmarked.
+    return "image" if claimed.startswith("image/") else None
 
 
 def not_found() -> Exception:
@@ -95,6 +126,11 @@ class WatermarkedMedia:
         self._config = config
         self._settings = settings
 
+    def marks_required(self) -> bool:
+        """Are images and PDFs marked for their viewer (admin settings)?"""
+        settings = self._settings.current.watermark
+        return bool(settings.enabled and settings.media)
+
     async def fetch(
         self,
         viewer_id: str,
@@ -118,7 +154,7 @@ class WatermarkedMedia:
         data = await read_media_into_memory(self._api, media_id)
         if data is None:
             raise not_found()
-        kind = sniff(data)
+        kind = sniff(data, info.content_type)
         settings = self._settings.current.watermark
         if kind is None or not (settings.enabled and settings.media):
             if fit is not None:
@@ -133,6 +169,14 @@ class WatermarkedMedia:
             self._api.get_current_time_msec(),
             self._config.utc_offset_hours,
         )
+        if kind == "svg":
+            # SVG can pull in other files and run scripts; rasterising it safely would
+            # need a renderer we do not ship. While marks are required it is refused.
+            raise error(
+                415,
+                WATERMARK_UNSUPPORTED,
+                "SVG 矢量图无法添加水印，已拒绝下载（请发送 PNG 或 JPEG 图片）",
+            )
         try:
             if kind == "image":
                 marked, content_type = await self._api.defer_to_thread(

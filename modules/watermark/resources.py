@@ -6,7 +6,9 @@ Admin, /_jwwx/admin/v1/watermark/settings: GET (scope watermark.settings.read),
 Client, /_jwwx/client/v1/client_config: GET, the settings plus the viewer's resolved
     watermark text.
 Client, /_jwwx/client/v1/watermark/{media,thumbnail}/{server}/{media_id}: the
-    watermarked media path (modules/watermark/media.py).
+    watermarked media path (modules/watermark/media.py); Synapse's own download and
+    thumbnail URLs of local media are answered the same way (serve_standard, routed by
+    the adapter's route_local_media_downloads).
 """
 
 import json
@@ -125,9 +127,24 @@ class WatermarkMediaResource(Resource):
         fire_in_request_context(self._process, request)
         return NOT_DONE_YET
 
-    async def _process(self, request: Any) -> None:
+    async def serve_standard(
+        self, request: Any, kind: str, server_name: str, media_id: str
+    ) -> bool:
+        """Synapse's own download and thumbnail URLs of this server's media
+        (/_matrix/client/v1/media/…, /_matrix/media/v3/…), routed here by the adapter:
+        answered exactly as the watermarked path while media are marked; otherwise
+        False, and Synapse serves them as usual."""
+        await self._runtime.ready()
+        if not self._media.marks_required():
+            return False
+        await self._process(request, (kind, server_name, media_id))
+        return True
+
+    async def _process(
+        self, request: Any, target: tuple[str, str, str] | None = None
+    ) -> None:
         try:
-            answer = await self._answer(request)
+            answer = await self._answer(request, target)
             if isinstance(answer, PassThrough):
                 _common_headers(request)
                 request.setHeader(b"X-Jwwx-Watermarked", b"false")
@@ -146,13 +163,17 @@ class WatermarkMediaResource(Resource):
             return
         _send_media(request, answer)
 
-    async def _answer(self, request: Any) -> MediaAnswer | PassThrough:
+    async def _answer(
+        self, request: Any, target: tuple[str, str, str] | None
+    ) -> MediaAnswer | PassThrough:
         if request.method not in (b"GET", b"HEAD"):
             raise error(405, Codes.UNRECOGNIZED, "只支持 GET")
-        parts = path_parts(request, MEDIA_PREFIX)
-        if len(parts) not in (3, 4) or parts[0] not in ("media", "thumbnail"):
-            raise error(404, Codes.UNRECOGNIZED, "Unrecognized request")
-        kind, server_name, media_id = parts[0], parts[1], parts[2]
+        if target is None:
+            parts = path_parts(request, MEDIA_PREFIX)
+            if len(parts) not in (3, 4) or parts[0] not in ("media", "thumbnail"):
+                raise error(404, Codes.UNRECOGNIZED, "Unrecognized request")
+            target = (parts[0], parts[1], parts[2])
+        kind, server_name, media_id = target
         # Synapse's auth reads the header or ?access_token= (for <img src>).
         requester = await self._api.get_user_by_req(request)
         viewer = str(requester.user.to_string())

@@ -173,10 +173,10 @@ class WatermarkTests:
         png = _gradient_png()
         mxc = await upload(alice, png, "image/png", "现场照片.png")
         base = self.server.base_url
-        # The ordinary path is untouched; the watermarked one differs all over.
+        # Synapse's own URL serves the marked image too (test_standard_media_urls…).
         status, plain, _ = await get_bytes(base, media_path(mxc), bob.token)
         self.assertEqual(status, 200)
-        self.assertTrue(plain == png)
+        self.assertFalse(plain == png)
         status, marked, ctype = await get_bytes(base, _marked_path(mxc), bob.token)
         self.assertEqual((status, ctype), (200, "image/png"))
         original = Image.open(io.BytesIO(png))
@@ -208,6 +208,118 @@ class WatermarkTests:
         self.assertEqual(thumb_image.size, (320, 240))
         plain_thumb = original.resize((320, 240), Image.Resampling.LANCZOS)
         self.assertGreater(_changed_cells(plain_thumb, thumb_image, 2), 2)
+
+    async def test_standard_media_urls_carry_the_mark(self) -> None:
+        """Issue 14 (W1): with no nginx in front (`make run`), Synapse's own download and
+        thumbnail URLs, authenticated and legacy, never hand out the unmarked original."""
+        admin = await self._admin()
+        await self._put(admin, {"watermark": {"enabled": True, "media": True}})
+        alice, bob = self.user("alice"), self.user("bob")
+        png = _gradient_png(400, 300)
+        original = Image.open(io.BytesIO(png))
+        mxc = await upload(alice, png, "image/png", "现场.png")
+        server, media_id = mxc[len("mxc://") :].split("/", 1)
+        base = self.server.base_url
+        downloads = [
+            media_path(mxc),
+            media_path(mxc) + "/" + quote("现场.png"),
+            f"/_matrix/media/v3/download/{server}/{media_id}",
+            f"/_matrix/media/r0/download/{server}/{media_id}/x.png",
+        ]
+        for path in downloads:
+            status, body, ctype = await get_bytes(base, path, bob.token)
+            self.assertEqual((status, ctype), (200, "image/png"), path)
+            self.assertFalse(body == png, path)
+            marked = Image.open(io.BytesIO(body))
+            self.assertGreaterEqual(_changed_cells(original, marked, 4), 14, path)
+        thumbnails = [
+            media_path(mxc, "thumbnail") + "?width=200&height=150&method=scale",
+            f"/_matrix/media/v3/thumbnail/{server}/{media_id}?width=200&height=150",
+        ]
+        plain_thumb = original.resize((200, 150), Image.Resampling.LANCZOS)
+        for path in thumbnails:
+            status, body, _ = await get_bytes(base, path, bob.token)
+            self.assertEqual(status, 200, (path, body[:200]))
+            thumb = Image.open(io.BytesIO(body))
+            self.assertEqual(thumb.size, (200, 150), path)
+            self.assertGreater(_changed_cells(plain_thumb, thumb, 2), 2, path)
+        # Without a token nothing is handed out, on the legacy URLs either.
+        for path in downloads[2:] + thumbnails[1:]:
+            status, body, _ = await get_bytes(base, path)
+            self.assertEqual(status, 401, path)
+            self.assertFalse(body == png, path)
+        # Marks off: Synapse answers as usual, with its own thumbnails.
+        await self._put(admin, {"watermark": {"media": False}})
+        try:
+            status, body, _ = await get_bytes(base, media_path(mxc), bob.token)
+            self.assertEqual(status, 200)
+            self.assertTrue(body == png)
+            status, body, _ = await get_bytes(base, thumbnails[0], bob.token)
+            self.assertEqual(status, 200)
+            Image.open(io.BytesIO(body)).verify()
+        finally:
+            await self._put(admin, {"watermark": {"media": True}})
+
+    async def test_every_raster_format_is_marked_and_svg_refused(self) -> None:
+        """Issue 14 (W2): AVIF, BMP, TIFF and ICO come back marked (whatever type the
+        upload claimed); SVG, which is never drawn here, is refused while marks are
+        required, on Synapse's own URLs and on the watermarked path."""
+        admin = await self._admin()
+        await self._put(admin, {"watermark": {"enabled": True, "media": True}})
+        alice, bob = self.user("alice"), self.user("bob")
+        source = Image.open(io.BytesIO(_gradient_png(400, 300)))
+        base = self.server.base_url
+        cases = [
+            ("AVIF", "image/avif", "image/jpeg", 4),
+            ("BMP", "image/bmp", "image/png", 4),
+            ("TIFF", "image/tiff", "image/png", 4),
+            ("ICO", "image/vnd.microsoft.icon", "image/png", 2),
+        ]
+        for fmt, claimed, answered, grid in cases:
+            data = _encoded(source, fmt)
+            original = Image.open(io.BytesIO(data))
+            for content_type in (claimed, "application/octet-stream"):
+                mxc = await upload(alice, data, content_type, "pic")
+                for path in (media_path(mxc), _marked_path(mxc)):
+                    status, body, ctype = await get_bytes(base, path, bob.token)
+                    self.assertEqual(
+                        (status, ctype), (200, answered), (fmt, content_type, path)
+                    )
+                    marked = Image.open(io.BytesIO(body))
+                    self.assertEqual(marked.size, original.size, fmt)
+                    self.assertGreaterEqual(
+                        _changed_cells(original, marked, grid),
+                        grid * grid - 1,
+                        (fmt, content_type, path),
+                    )
+                status, body, _ = await get_bytes(
+                    base,
+                    media_path(mxc, "thumbnail") + "?width=64&height=48&method=crop",
+                    bob.token,
+                )
+                self.assertEqual(status, 200, (fmt, body[:200]))
+                self.assertEqual(Image.open(io.BytesIO(body)).size, (64, 48))
+        svg = (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- drawn by hand -->\n'
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+            b'<rect width="40" height="40" fill="red"/></svg>'
+        )
+        for content_type in ("image/svg+xml", "application/octet-stream"):
+            mxc = await upload(alice, svg, content_type, "图.svg")
+            for path in (
+                media_path(mxc),
+                _marked_path(mxc),
+                media_path(mxc, "thumbnail") + "?width=32&height=32",
+            ):
+                status, body, _ = await get_bytes(base, path, bob.token)
+                self.assertEqual(status, 415, (content_type, path))
+                self.assertIn(b"CN_JWWX_WATERMARK_UNSUPPORTED", body)
+        # Ordinary files are still ordinary: a zip passes through unchanged.
+        archive = b"PK\x03\x04" + os.urandom(400)
+        mxc = await upload(alice, archive, "application/zip", "案卷.zip")
+        status, body, _ = await get_bytes(base, media_path(mxc), bob.token)
+        self.assertEqual(status, 200)
+        self.assertTrue(body == archive)
 
     async def test_jpeg_webp_and_gif_are_marked(self) -> None:
         admin = await self._admin()
