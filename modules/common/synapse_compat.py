@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
+from urllib.parse import unquote
 
 from twisted.internet import defer
 
@@ -866,6 +867,63 @@ def allow_multipart_posts(path: bytes) -> None:
         SynapseRequest.requestReceived = requestReceived  # type: ignore[method-assign]
     if path not in paths:
         paths.append(path)
+
+
+# Query parameters that carry credentials, redacted from every URI Synapse logs (its
+# own redact_uri covers only access_token and client_secret, once).
+CREDENTIAL_PARAMS = frozenset(
+    {
+        "access_token",
+        "corpsecret",
+        "secret",
+        "code",
+        "client_secret",
+        "password",
+        "token",
+        "refresh_token",
+        "login_token",
+        "ticket",
+        "echostr",
+    }
+)
+_REDACTED = "<redacted>"
+
+
+def redact_query(uri: str, names: frozenset[str] = CREDENTIAL_PARAMS) -> str:
+    """uri with the value of every query parameter named in `names` (any case, also
+    percent-encoded names; `&` and `;` separate parameters, as Twisted parses them)
+    replaced by <redacted>."""
+    path, mark, query = uri.partition("?")
+    if not mark:
+        return uri
+
+    def redact(part: str) -> str:
+        name, eq, _ = part.partition("=")
+        if unquote(name).strip().lower() in names:
+            return f"{name}={_REDACTED}"
+        return part
+
+    out = []
+    for chunk in query.split("&"):
+        out.append(";".join(redact(p) for p in chunk.split(";")))
+    return path + "?" + "&".join(out)
+
+
+def redact_credentials_in_request_logs() -> None:
+    """Make SynapseRequest.get_redacted_uri (every "Processed request", "Received
+    request" and multipart-refusal log line, and tracing tags) also redact
+    CREDENTIAL_PARAMS, e.g. gettoken's corpsecret and getuserinfo's code."""
+    from synapse.http.site import SynapseRequest
+
+    if getattr(SynapseRequest, "_jwwx_redacts", False):
+        return
+    original = SynapseRequest.get_redacted_uri
+
+    def get_redacted_uri(self: Any) -> str:
+        return redact_query(original(self))
+
+    SynapseRequest.get_redacted_uri = get_redacted_uri  # type: ignore[method-assign]
+    SynapseRequest._jwwx_redacts = True  # type: ignore[attr-defined]
 
 
 def multipart_content_type(request: Any) -> str | None:

@@ -24,7 +24,10 @@ from typing import Any
 
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import allow_multipart_posts
+from modules.common.synapse_compat import (
+    allow_multipart_posts,
+    redact_credentials_in_request_logs,
+)
 from modules.openapi.apps import AppAdmin
 from modules.openapi.callbacks import Callbacks
 from modules.openapi.config import OpenApiConfig
@@ -67,6 +70,8 @@ class OpenApiModule:
         registry.publish(api, "openapi", self)
         # WeCom SDKs upload media as multipart/form-data (refused by Synapse otherwise).
         allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())
+        # corpsecret=, access_token=, code=, … never reach the logs (issue 15).
+        redact_credentials_in_request_logs()
         api.register_web_resource(
             CGI_PREFIX,
             CgiResource(

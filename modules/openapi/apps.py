@@ -167,7 +167,16 @@ def _callback(value: Any) -> dict[str, Any]:
     }
 
 
-def app_json(app: App) -> dict[str, Any]:
+def app_json(app: App, with_secrets: bool = False) -> dict[str, Any]:
+    """An app for the admin API. The callback's token and EncodingAESKey are shown
+    only in the answer to the request that set them (like the secret): afterwards
+    `callback` has only its url."""
+    callback: dict[str, Any] | None = None
+    if app.callback_url is not None:
+        callback = {"url": app.callback_url}
+        if with_secrets:
+            callback["token"] = app.callback_token
+            callback["encoding_aes_key"] = app.encoding_aes_key
     return {
         "agentid": app.agentid,
         "name": app.name,
@@ -181,13 +190,7 @@ def app_json(app: App) -> dict[str, Any]:
         },
         "redirect_domain": app.redirect_domain or "",
         "ip_allowlist": list(app.ip_allowlist),
-        "callback": None
-        if app.callback_url is None
-        else {
-            "url": app.callback_url,
-            "token": app.callback_token,
-            "encoding_aes_key": app.encoding_aes_key,
-        },
+        "callback": callback,
         "crypto_mode": app.crypto_mode,
         "directory_write": app.directory_write,
         "created_by": app.created_by,
@@ -292,7 +295,7 @@ class AppAdmin:
             await self._db("delete_app", storage.delete_app_txn, agentid)
             raise
         self._range_set(app)
-        return {**app_json(app), "secret": secret}
+        return {**app_json(app, with_secrets=True), "secret": secret}
 
     async def _ensure_bot(self, app: App) -> None:
         """The app's Matrix account, named like the app (and with its avatar)."""
@@ -331,7 +334,7 @@ class AppAdmin:
         self._on_change(agentid)
         if "visible_users" in changes:
             self._range_set(after)
-        return app_json(after)
+        return app_json(after, with_secrets="callback_url" in changes)
 
     async def reset_secret(self, agentid: int) -> dict[str, Any]:
         await self.require(agentid)

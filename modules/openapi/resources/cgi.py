@@ -471,6 +471,12 @@ def _send(request: Any, answer: dict[str, Any] | RawBody) -> None:
             b"Content-Disposition",
             f"attachment; filename=\"{quoted}\"; filename*=UTF-8''{quoted}".encode(),
         )
+        # The uploader chose the Content-Type: never let a browser sniff or run it.
+        request.setHeader(b"X-Content-Type-Options", b"nosniff")
+        request.setHeader(
+            b"Content-Security-Policy",
+            b"sandbox; default-src 'none'; script-src 'none'",
+        )
     else:
         payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
         request.setHeader(b"Content-Type", b"application/json; charset=utf-8")

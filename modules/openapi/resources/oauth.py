@@ -144,6 +144,11 @@ def _finish(request: Any, status: int, content_type: str, payload: bytes) -> Non
     request.setResponseCode(status)
     request.setHeader(b"Content-Type", f"{content_type}; charset=utf-8".encode())
     request.setHeader(b"Cache-Control", b"no-store")
+    # The login page takes a password: never inside another site's frame.
+    request.setHeader(b"X-Frame-Options", b"DENY")
+    request.setHeader(b"Content-Security-Policy", b"frame-ancestors 'none'")
+    request.setHeader(b"X-Content-Type-Options", b"nosniff")
+    request.setHeader(b"Referrer-Policy", b"no-referrer")
     request.setHeader(b"Content-Length", str(len(payload)).encode("ascii"))
     request.write(payload)
     request.finish()
