@@ -104,11 +104,14 @@ def department_id_arg(value: str | None) -> int:
 
 def get_user_txn(txn: Txn, scope: Scope, userid: str) -> dict[str, Any]:
     member = member_store.get_member_txn(txn, userid)
-    if member is None:
+    if member is None and scope.everything:
         raise WeComError(errors.USERID_NOT_FOUND, f"userid {userid} not found")
-    departments = dept_store.get_departments_txn(txn, sorted(member.department_ids))
-    if not scope.has_member(member, departments):
-        raise WeComError(errors.NO_PRIVILEGE, f"userid {userid} is out of range")
+    if member is None or not scope.has_member(
+        member, dept_store.get_departments_txn(txn, sorted(member.department_ids))
+    ):
+        # The same answer whether or not the userid exists: an app must not learn
+        # who exists outside its range (issue 15).
+        raise WeComError(errors.NO_PRIVILEGE, "userid out of range or not found")
     return user_json(member)
 
 

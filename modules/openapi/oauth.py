@@ -104,6 +104,9 @@ def authorize_txn(
 
 
 def redeem_txn(txn: Txn, app: App, code_hash: str, now: int) -> dict[str, Any]:
+    """Consume the code (whoever presents it: a code is single use, so one shown to the
+    wrong app is gone too) and answer its officer, or {"error": why} (40029). Refusals
+    are returned, not raised, so that the DELETE is committed."""
     txn.execute(
         "SELECT agentid, domain, userid, expires_ts FROM jwwx_openapi_oauth_codes"
         " WHERE code_hash = ?",
@@ -111,18 +114,17 @@ def redeem_txn(txn: Txn, app: App, code_hash: str, now: int) -> dict[str, Any]:
     )
     row = txn.fetchone()
     if row is None:
-        raise WeComError(INVALID_CODE, "invalid code")
-    # Single use: gone whatever happens next.
+        return {"error": "invalid code"}
     txn.execute(
         "DELETE FROM jwwx_openapi_oauth_codes WHERE code_hash = ?", (code_hash,)
     )
     agentid, domain, userid, expires = row
     if int(expires) < now:
-        raise WeComError(INVALID_CODE, "code expired")
+        return {"error": "code expired"}
     if agentid is not None and int(agentid) != app.agentid:
-        raise WeComError(INVALID_CODE, "code was issued to another app")
+        return {"error": "code was issued to another app"}
     if agentid is None and app.redirect_domain != domain:
-        raise WeComError(INVALID_CODE, "code was issued for another domain")
+        return {"error": "code was issued for another domain"}
     if member_store.get_member_txn(txn, userid) is None:
         return {"openid": userid}
     return {"userid": userid}
@@ -194,11 +196,14 @@ class OAuth:
     async def redeem(self, app: App, code: str | None) -> dict[str, Any]:
         if not code:
             raise WeComError(INVALID_CODE, "code missing")
-        return dict(
+        answer = dict(
             await self._api.run_db_interaction(
                 "jwwx_openapi_oauth_redeem", redeem_txn, app, _hash(code), self._now()
             )
         )
+        if "error" in answer:
+            raise WeComError(INVALID_CODE, answer["error"])
+        return answer
 
     async def purge(self) -> None:
         await self._api.run_db_interaction(

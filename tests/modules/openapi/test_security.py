@@ -512,6 +512,49 @@ class ApiSecurityTests:
         csp = b";".join(headers.getRawHeaders(b"content-security-policy") or [])
         self.assertIn(b"sandbox", csp)  # type: ignore[attr-defined]
 
+    # Item 8 (open API): existence outside the range, wrong-app OAuth redemption.
+
+    async def test_range_hides_existence_and_wrong_app_consumes_code(self) -> None:
+        admin = await self._admin()
+        client = self.anonymous()  # type: ignore[attr-defined]
+        base = self.server.base_url  # type: ignore[attr-defined]
+        inside, outside = await self._department(admin), await self._department(admin)
+        officer, userid = await self._officer(admin, inside)
+        _, stranger = await self._officer(admin, outside)
+        app = await create_app(
+            admin,
+            redirect_domain="h5.example.cn",
+            visible_range={"department_ids": [inside]},
+        )
+        other = await create_app(admin, redirect_domain="other.example.cn")
+        token = await token_for(client, app["secret"])
+        seen = await wecom(client, "user/get", token, userid=userid)
+        self.assertEqual(seen["errcode"], 0)  # type: ignore[attr-defined]
+        hidden = await wecom(client, "user/get", token, userid=stranger)
+        missing = await wecom(client, "user/get", token, userid="nosuchuser99")
+        # The same answer for an existing userid outside the range and an unknown one.
+        self.assertEqual(  # type: ignore[attr-defined]
+            (hidden["errcode"], hidden["errmsg"]),
+            (missing["errcode"], missing["errmsg"]),
+        )
+        self.assertEqual(hidden["errcode"], 60011)  # type: ignore[attr-defined]
+        # A code presented by the wrong app is consumed all the same (single use).
+        params = {
+            "appid": CORPID,
+            "redirect_uri": "https://h5.example.cn/x",
+            "state": "s",
+            "agentid": str(app["agentid"]),
+        }
+        path = "/connect/oauth2/authorize?" + urlencode(params)
+        status, location, _ = await get_page(base, path, officer.token)
+        self.assertEqual(status, 302)  # type: ignore[attr-defined]
+        code = dict(parse_qsl(urlsplit(location or "").query))["code"]
+        wrong = await token_for(client, other["secret"])
+        refused = await wecom(client, "auth/getuserinfo", wrong, code=code)
+        self.assertEqual(refused["errcode"], 40029)  # type: ignore[attr-defined]
+        after = await wecom(client, "auth/getuserinfo", token, code=code)
+        self.assertEqual(after["errcode"], 40029, after)  # type: ignore[attr-defined]
+
 
 async def _true(value: bool) -> bool:
     return value
