@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Forced membership changes by Synapse's own admin API and server notices pass the group
-rules (issue 14): room shutdown and delete (v1 and v2, with purge and block), account
-deactivation (with erase), server notices.
+rules (issue 14): room shutdown and delete (v1 and v2, with purge and block, moving
+members to a new room), account deactivation (with erase), server notices; the admin join is an invite.
 
 Mixed into the group test classes of test_groups.py, so they share its servers."""
 
@@ -51,6 +51,45 @@ class AdminOperationTests:
             403,
             "CN_JWWX_GROUP_OWNER_CANNOT_LEAVE",
         )
+
+    async def test_admin_shutdown_moving_members_to_a_new_room(self) -> None:
+        admin = self.user("admin", admin=True)
+        alice, bob = self.user("alice"), self.user("bob")
+        room = await make_group(alice, bob, owner_only_manage=True)
+        result = await admin.ok(
+            "DELETE",
+            f"{SYNAPSE_ADMIN}/v1/rooms/{q(room)}",
+            {
+                "new_room_user_id": admin.user_id,
+                "room_name": "已关闭的群聊",
+                "message": "该群聊已被管理员关闭",
+                "purge": False,
+            },
+        )
+        self.assertEqual(result["failed_to_kick_users"], [], result)
+        new_room = result["new_room_id"]
+        self.assertTrue(new_room)
+        await self._assert_gone(admin, room, alice, bob)
+        for member in (alice, bob):
+            joined = await member.ok("GET", "/_matrix/client/v3/joined_rooms")
+            self.assertIn(new_room, joined["joined_rooms"], member.user_id)
+
+    async def test_admin_join_is_judged_like_any_invite(self) -> None:
+        """POST /_synapse/admin/v1/join invites the officer as the calling server admin,
+        then joins them: not a forced change but an invite, so the owner-only switch
+        judges it like any other (docs/groups.md) and nothing changes."""
+        admin = self.user("admin", admin=True)
+        alice, bob, dave = self.user("alice"), self.user("bob"), self.user("dave")
+        room = await make_group(alice, bob, owner_only_manage=True)
+        self.assertErrcode(
+            await admin.request(
+                "POST", f"{SYNAPSE_ADMIN}/v1/join/{q(room)}", {"user_id": dave.user_id}
+            ),
+            403,
+            "CN_JWWX_GROUP_OWNER_ONLY",
+        )
+        joined = await dave.ok("GET", "/_matrix/client/v3/joined_rooms")
+        self.assertNotIn(room, joined["joined_rooms"])
 
     async def test_admin_delete_with_purge_and_block(self) -> None:
         admin = self.user("admin", admin=True)
