@@ -1,15 +1,26 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""admin_api: the admin HTTP API under /_jwwx/admin/v1/ (and, later, the console).
+"""admin_api: the admin HTTP API under /_jwwx/admin/v1/ and the administration model.
 
-For now it carries the bootstrap-token endpoint used by `python -m homeserver
-create-admin`; roles, scopes, settings and statistics arrive with the admin issue.
+- The model (docs/admin.md): super / audit / security admins (roles assigned at run
+  time), nested admin groups with members, directory-subtree scopes and rights, unit
+  quotas. admin_api/model.py, storage.py, schema/.
+- The decision every admin endpoint of every module asks (modules.common.admin):
+  admin_api installs its authority there (authority.py), cached and invalidated on
+  change.
+- Endpoints: /_jwwx/admin/v1/admins/… (resources.py) and the bootstrap token used by
+  `python -m homeserver create-admin` (bootstrap.py).
+
 Config keys: admin_api/config.py.
 """
 
 from typing import Any
 
+from admin_api.authority import AdminAuthority
 from admin_api.bootstrap import BOOTSTRAP_PATH, BootstrapTokenResource
 from admin_api.config import AdminApiConfig
+from admin_api.resources import ADMINS_PREFIX, AdminsResource
+from admin_api.service import AdminService
+from modules.common import admin, registry
 from modules.common.runtime import ModuleRuntime
 
 
@@ -17,8 +28,16 @@ class AdminApiModule:
     def __init__(self, config: AdminApiConfig, api: Any) -> None:
         self._config = config
         self._api = api
-        self.runtime = ModuleRuntime(api, "admin_api", None)
+        self.runtime = ModuleRuntime(api, "admin_api", __name__)
+        self.authority = AdminAuthority(api, config, self.runtime)
+        self.service = AdminService(api, config, self.authority)
+        admin.set_authority(api, self.authority)
+        registry.publish(api, "admin_api", self)
         api.register_web_resource(BOOTSTRAP_PATH, BootstrapTokenResource(api, config))
+        api.register_web_resource(
+            ADMINS_PREFIX,
+            AdminsResource(api, self.runtime, self.authority, self.service),
+        )
 
     @staticmethod
     def parse_config(config: Any) -> AdminApiConfig:

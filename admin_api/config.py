@@ -6,6 +6,12 @@ Keys:
       registration shared secret; `python -m homeserver create-admin` proves knowledge of
       it to reset the bootstrap admin (see admin_api/bootstrap.py).
   bootstrap_nonce_ttl_seconds (int, default 60): how long a bootstrap nonce is valid.
+  allow_combined_roles (bool, default false): let one account hold more than one of the
+      separated roles super / audit / security admin (三员分立). Only for a small
+      deployment with too few people; 等保 level 2 expects false.
+  cache_check_seconds (number 0-60, default 1): how often a process checks whether the
+      admin model (groups, members, scopes, roles) changed in another process; changes
+      made through the same process apply at once. 0 checks at every request.
 """
 
 from dataclasses import dataclass
@@ -22,6 +28,8 @@ MODULE = "admin_api"
 class AdminApiConfig:
     registration_shared_secret_path: str
     bootstrap_nonce_ttl_seconds: int = 60
+    allow_combined_roles: bool = False
+    cache_check_seconds: float = 1.0
 
     @staticmethod
     def parse(raw: Any) -> "AdminApiConfig":
@@ -33,14 +41,25 @@ class AdminApiConfig:
             bootstrap_nonce_ttl_seconds=reader.integer(
                 "bootstrap_nonce_ttl_seconds", 60, minimum=5, maximum=3600
             ),
+            allow_combined_roles=reader.boolean("allow_combined_roles", False),
+            cache_check_seconds=reader.number("cache_check_seconds", 1.0),
         )
         reader.finish()
+        if config.cache_check_seconds > 60:
+            raise ConfigError(
+                f"{MODULE}.cache_check_seconds: must be at most 60, "
+                f"got {config.cache_check_seconds}"
+            )
         if not Path(config.registration_shared_secret_path).is_file():
             raise ConfigError(
                 f"{MODULE}.registration_shared_secret_path: "
                 f"{config.registration_shared_secret_path} is not a readable file"
             )
         return config
+
+    @property
+    def cache_check_ms(self) -> int:
+        return int(self.cache_check_seconds * 1000)
 
     def shared_secret(self) -> str:
         return (

@@ -1,19 +1,142 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Who may use an admin endpoint.
+"""Who may use an admin endpoint, and on what (the decision API of docs/admin.md).
 
-Every admin endpoint asks `require_admin(api, request, scope)`. Until the admin-roles
-issue lands, the answer is "Synapse server admins may do everything"; the scope names
-what is being done (e.g. "policy.keywords.write") so a role/scope check can replace the
-default authorizer without touching the endpoints.
+Every admin endpoint asks
+
+    user_id = await require_admin(api, request, scope)                 # any target
+    user_id = await require_admin(api, request, scope, target=department(12))
+    user_id = await require_admin(api, request, scope, target=[member("zhangsan"),
+                                                              department(7)])
+
+`scope` names the right being used (e.g. "directory.edit_members"; docs/admin.md lists
+them, older dotted names such as "policy.keywords.write" are mapped by admin_api). The
+answer is the admin's user id, 401 for a missing/bad token, 403 M_FORBIDDEN when the
+caller holds the right nowhere, and 403 CN_JWWX_ADMIN_SCOPE (nothing done) when it holds
+it but a target lies outside its scope. Listings ask for the caller's AdminScope once:
+
+    scope = await admin_scope(api, user_id, "directory.view")
+    kept = await scope.filter([department(d) for d in ids])   # only what is in scope
+    scope.hidden_fields                                        # e.g. {"mobile"}
+
+A request authenticates once (Synapse refuses a second get_user_by_req): further
+checks in the same request use `check_targets(api, user_id, scope, targets)`.
+
+Without admin_api loaded, Synapse server admins may do everything (server_admins_only).
+admin_api installs its authority with `set_authority`; `set_authorizer` (a plain
+yes/no per scope) still works for tests and small tools. Member quotas (二级单位授权人数)
+are checked through `check_member_quota`, which admin_api installs too.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from modules.common.errors import forbidden
+from modules.common.errors import error, forbidden
+
+ADMIN_SCOPE = "CN_JWWX_ADMIN_SCOPE"
+QUOTA_EXCEEDED = "CN_JWWX_ADMIN_QUOTA_EXCEEDED"
 
 # (api, user_id, scope) -> allowed?
 Authorizer = Callable[[Any, str, str], Awaitable[bool]]
+
+_KIND_NAMES = {
+    "department": "部门",
+    "member": "成员",
+    "app": "应用",
+    "setting": "设置",
+    "all": "全部数据",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an admin operation touches: kind is department, member, app, setting or
+    all (the whole directory, e.g. an export); id is the key as text."""
+
+    kind: str
+    id: str = ""
+
+    def describe(self) -> str:
+        name = _KIND_NAMES.get(self.kind, self.kind)
+        return f"{name} {self.id}".strip()
+
+
+def department(department_id: int | None) -> Target:
+    """A department; None (a new top-level department) needs the whole directory."""
+    return (
+        Target("all")
+        if department_id is None
+        else Target("department", str(department_id))
+    )
+
+
+def member(userid: str) -> Target:
+    return Target("member", userid)
+
+
+def app(app_id: str | int) -> Target:
+    return Target("app", str(app_id))
+
+
+def setting(name: str) -> Target:
+    return Target("setting", name)
+
+
+WHOLE_DIRECTORY = Target("all")
+
+
+class AdminScope(Protocol):
+    """What one admin may touch with one right."""
+
+    @property
+    def unrestricted(self) -> bool: ...
+
+    @property
+    def hidden_fields(self) -> frozenset[str]: ...
+
+    async def filter(self, targets: Sequence[Target]) -> list[Target]:
+        """The targets in scope, in the order given."""
+
+
+class Authority(Protocol):
+    async def admin_scope(self, user_id: str, scope: str) -> AdminScope | None:
+        """None when the user holds `scope` nowhere."""
+
+    async def check_member_quota(
+        self, department_ids: Sequence[int], adding: int
+    ) -> None:
+        """Raise 403 QUOTA_EXCEEDED when `adding` more enabled members with this main
+        department (the first id) would exceed its unit's or the total quota."""
+
+
+@dataclass(frozen=True)
+class Unrestricted:
+    """Everything, every field: the scope of a super admin (and of server admins when
+    admin_api is not loaded)."""
+
+    unrestricted: bool = True
+    hidden_fields: frozenset[str] = frozenset()
+
+    async def filter(self, targets: Sequence[Target]) -> list[Target]:
+        return list(targets)
+
+
+class _AuthorizerAuthority:
+    """A plain yes/no authorizer seen as an authority: allowed means everywhere."""
+
+    def __init__(self, api: Any, authorizer: Authorizer) -> None:
+        self._api = api
+        self._authorizer = authorizer
+
+    async def admin_scope(self, user_id: str, scope: str) -> AdminScope | None:
+        if await self._authorizer(self._api, user_id, scope):
+            return Unrestricted()
+        return None
+
+    async def check_member_quota(
+        self, department_ids: Sequence[int], adding: int
+    ) -> None:
+        return None
 
 
 async def server_admins_only(api: Any, user_id: str, scope: str) -> bool:
@@ -21,23 +144,113 @@ async def server_admins_only(api: Any, user_id: str, scope: str) -> bool:
 
 
 _authorizer: Authorizer = server_admins_only
+# Per ModuleApi (tests run one server per process, but be exact).
+_authorities: dict[int, Authority] = {}
 
 
 def set_authorizer(authorizer: Authorizer) -> None:
-    """Install a richer check (admin roles and scopes) for every admin endpoint."""
+    """Install a plain yes/no check per scope for every admin endpoint (no targets)."""
     global _authorizer
     _authorizer = authorizer
 
 
-async def require_admin(api: Any, request: Any, scope: str) -> str:
-    """The admin's user id, or 403 M_FORBIDDEN (and 401 for a missing/bad token)."""
+def set_authority(api: Any, authority: Authority) -> None:
+    """Install admin_api's roles/groups/scopes authority for this server (it takes
+    precedence over the authorizer)."""
+    _authorities[id(api)] = authority
+
+
+def _authority(api: Any) -> Authority:
+    found = _authorities.get(id(api))
+    return found if found is not None else _AuthorizerAuthority(api, _authorizer)
+
+
+def _as_list(target: Target | Iterable[Target] | None) -> list[Target]:
+    if target is None:
+        return []
+    if isinstance(target, Target):
+        return [target]
+    return list(target)
+
+
+def out_of_scope(targets: Sequence[Target]) -> Exception:
+    names = "、".join(t.describe() for t in targets[:5])
+    more = f" 等 {len(targets)} 项" if len(targets) > 5 else ""
+    return error(
+        403,
+        ADMIN_SCOPE,
+        f"超出管理范围：{names}{more} 不在您的管理范围内，未做任何修改",
+        targets=[{"kind": t.kind, "id": t.id} for t in targets],
+    )
+
+
+async def admin_scope(api: Any, user_id: str, scope: str) -> AdminScope:
+    """The caller's scope for one right; 403 M_FORBIDDEN when it has none."""
+    found = await _authority(api).admin_scope(user_id, scope)
+    if found is None:
+        raise forbidden("需要管理员权限")
+    return found
+
+
+async def check_targets(
+    api: Any, user_id: str, scope: str, target: Target | Iterable[Target] | None
+) -> AdminScope:
+    """admin_scope, then 403 CN_JWWX_ADMIN_SCOPE unless every target is in it."""
+    found = await admin_scope(api, user_id, scope)
+    targets = _as_list(target)
+    if targets and not found.unrestricted:
+        kept = set(await found.filter(targets))
+        missing = [t for t in targets if t not in kept]
+        if missing:
+            raise out_of_scope(missing)
+    return found
+
+
+async def require_admin(
+    api: Any,
+    request: Any,
+    scope: str,
+    target: Target | Iterable[Target] | None = None,
+) -> str:
+    """The admin's user id, or 401 (token), 403 M_FORBIDDEN (no such right) or 403
+    CN_JWWX_ADMIN_SCOPE (a target outside the admin's scope)."""
     requester = await api.get_user_by_req(request)
     user_id = str(requester.user.to_string())
-    if not await _authorizer(api, user_id, scope):
-        raise forbidden("需要管理员权限")
+    await check_targets(api, user_id, scope, target)
     return user_id
 
 
+async def require_admin_scope(
+    api: Any,
+    request: Any,
+    scope: str,
+    target: Target | Iterable[Target] | None = None,
+) -> tuple[str, AdminScope]:
+    """require_admin, also returning the scope (to filter listings, hide fields)."""
+    requester = await api.get_user_by_req(request)
+    user_id = str(requester.user.to_string())
+    return user_id, await check_targets(api, user_id, scope, target)
+
+
 async def has_admin_scope(api: Any, user_id: str, scope: str) -> bool:
-    """The same decision as require_admin, for endpoints that only show admins more."""
-    return bool(await _authorizer(api, user_id, scope))
+    """Whether the user holds the right anywhere (endpoints that show admins more)."""
+    return await _authority(api).admin_scope(user_id, scope) is not None
+
+
+async def filter_in_scope(
+    api: Any, user_id: str, scope: str, targets: Sequence[Target]
+) -> list[Target]:
+    """The targets this admin may see/touch with `scope` (none without the right)."""
+    found = await _authority(api).admin_scope(user_id, scope)
+    if found is None:
+        return []
+    return await found.filter(targets)
+
+
+async def check_member_quota(
+    api: Any, department_ids: Sequence[int], adding: int = 1
+) -> None:
+    """403 CN_JWWX_ADMIN_QUOTA_EXCEEDED when `adding` enabled members whose main
+    department is department_ids[0] would exceed a quota (a no-op without admin_api)."""
+    if department_ids and adding > 0:
+        await _authority(api).check_member_quota(department_ids, adding)

@@ -17,11 +17,30 @@ POST   import/{departments|members|tags}?filename=x.xlsx  (raw file body: .csv o
 GET    export                           the whole directory as XLSX
 GET    jobs · GET jobs/{id}             account-provisioning progress
 GET    failures · GET mails?state= · POST retry
+
+Authorisation (docs/admin.md): each route asks admin_api, through modules.common.admin,
+for one right on its targets: reads "directory.view" on the department or member;
+department writes "directory.edit_structure" on the department (and on a new parent);
+member writes "directory.edit_members" on the member and on every department added or
+removed, "directory.enable_disable" to change `enabled`, "directory.reset_password"
+for initial passwords. A target outside the admin's scope answers 403
+CN_JWWX_ADMIN_SCOPE and changes nothing. Fields hidden from the admin's group are
+left out of every member it reads and refused in its writes. Tags, settings,
+import/export and provisioning span the whole directory: unrestricted admins only (the
+super admin) until they are scoped too. Creating or enabling a member beyond its
+unit's quota answers 403 CN_JWWX_ADMIN_QUOTA_EXCEEDED.
 """
 
 from typing import Any
 
-from modules.common.admin import require_admin
+from modules.common import admin as decide
+from modules.common.admin import (
+    WHOLE_DIRECTORY,
+    AdminScope,
+    Target,
+    check_member_quota,
+    require_admin_scope,
+)
 from modules.common.errors import error
 from modules.common.resource import RawBody, query_param, read_body, read_json_object
 from modules.common.runtime import ModuleRuntime
@@ -79,12 +98,60 @@ class DirectoryAdminResource(Router):
         r("GET", "mails", self.mails)
         r("POST", "retry", self.retry)
 
-    async def _admin_id(self, request: Any, write: bool) -> str:
-        user_id = await require_admin(
-            self.api, request, "directory.write" if write else "directory.read"
-        )
-        await self._runtime.ready()
+    async def _admin_id(
+        self,
+        request: Any,
+        right: str,
+        target: Target | list[Target] = WHOLE_DIRECTORY,
+    ) -> str:
+        user_id, _scope = await self._admin_scope(request, right, target)
         return user_id
+
+    async def _admin_scope(
+        self, request: Any, right: str, target: Target | list[Target]
+    ) -> tuple[str, AdminScope]:
+        found = await require_admin_scope(self.api, request, right, target)
+        await self._runtime.ready()
+        return found
+
+    async def _strip_members(
+        self, scope: AdminScope, members: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Leave out the fields hidden from the admin and the departments of a member
+        outside the admin's scope (their names included)."""
+        if scope.unrestricted:
+            return members
+        ids = sorted({d["id"] for m in members for d in m.get("departments", [])})
+        kept = {
+            int(t.id) for t in await scope.filter([decide.department(d) for d in ids])
+        }
+        for body in members:
+            for name in scope.hidden_fields:
+                body.pop(name, None)
+            if "departments" in body:
+                body["departments"] = [
+                    d for d in body["departments"] if d["id"] in kept
+                ]
+        return members
+
+    @staticmethod
+    def _refuse_hidden(scope: AdminScope, body: dict[str, Any]) -> None:
+        hidden = sorted(set(body) & scope.hidden_fields)
+        if hidden:
+            raise error(
+                403,
+                decide.ADMIN_SCOPE,
+                f"超出管理范围：无权查看或修改字段 {'、'.join(hidden)}，未做任何修改",
+                fields=hidden,
+            )
+
+    @staticmethod
+    def _body_departments(body: dict[str, Any]) -> list[int]:
+        """The department ids a member body names (bodies.py validates the shape)."""
+        value = body.get("department")
+        if not isinstance(value, list):
+            return []
+        return [d for d in value if isinstance(d, int) and not isinstance(d, bool)]
 
     def _viewer(self, user_id: str) -> Viewer:
         return Viewer(user_id, Visibility(admin=True))
@@ -92,62 +159,126 @@ class DirectoryAdminResource(Router):
     # Departments.
 
     async def create_department(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, True)
-        return 200, await self._admin.create_department(read_json_object(request))
+        body = read_json_object(request)
+        parent = body.get("parent_id")
+        target = (
+            decide.department(parent)
+            if isinstance(parent, int) and not isinstance(parent, bool)
+            else WHOLE_DIRECTORY
+        )
+        await self._admin_id(request, "directory.edit_structure", target)
+        return 200, await self._admin.create_department(body)
 
     async def get_department(self, request: Any, department: str) -> tuple[int, Any]:
-        user_id = await self._admin_id(request, False)
+        department_id = self.department_id(department)
+        user_id = await self._admin_id(
+            request, "directory.view", decide.department(department_id)
+        )
         return 200, await self.api.run_db_interaction(
             "jwwx_dir_department",
             self._reader.department_txn,
             self._viewer(user_id),
-            self.department_id(department),
+            department_id,
         )
 
     async def list_children(self, request: Any, department: str) -> tuple[int, Any]:
-        user_id = await self._admin_id(request, False)
+        department_id = self.department_id(department)
+        user_id, scope = await self._admin_scope(
+            request, "directory.view", decide.department(department_id)
+        )
         limit, offset = self.page(request)
-        return 200, await self.api.run_db_interaction(
+        listing = await self.api.run_db_interaction(
             "jwwx_dir_children",
             self._reader.children_txn,
             self._viewer(user_id),
-            self.department_id(department),
+            department_id,
             limit,
             offset,
         )
+        # The department is in scope, so its sub-departments and members are too.
+        listing["members"] = await self._strip_members(scope, listing["members"])
+        return 200, listing
 
     async def update_department(self, request: Any, department: str) -> tuple[int, Any]:
-        await self._admin_id(request, True)
-        return 200, await self._admin.update_department(
-            self.department_id(department), read_json_object(request)
-        )
+        department_id = self.department_id(department)
+        body = read_json_object(request)
+        targets = [decide.department(department_id)]
+        if "parent_id" in body:
+            parent = body["parent_id"]
+            targets.append(
+                decide.department(parent)
+                if isinstance(parent, int) and not isinstance(parent, bool)
+                else WHOLE_DIRECTORY
+            )
+        await self._admin_id(request, "directory.edit_structure", targets)
+        return 200, await self._admin.update_department(department_id, body)
 
     async def delete_department(self, request: Any, department: str) -> tuple[int, Any]:
-        await self._admin_id(request, True)
-        await self._admin.delete_department(self.department_id(department))
+        department_id = self.department_id(department)
+        await self._admin_id(
+            request, "directory.edit_structure", decide.department(department_id)
+        )
+        await self._admin.delete_department(department_id)
         return 200, {}
 
     # Members.
 
     async def create_member(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin_id(request, True)
-        return 200, await self._admin.create_member(read_json_object(request), admin)
+        body = read_json_object(request)
+        departments = self._body_departments(body)
+        admin, scope = await self._admin_scope(
+            request,
+            "directory.edit_members",
+            [decide.department(d) for d in departments] or WHOLE_DIRECTORY,
+        )
+        self._refuse_hidden(scope, body)
+        if body.get("enable", 1) not in (0, False):
+            await check_member_quota(self.api, departments, 1)
+        return 200, await self._admin.create_member(body, admin)
 
     async def get_member(self, request: Any, userid: str) -> tuple[int, Any]:
-        await self._admin_id(request, False)
-        return 200, await self._admin.get_member(userid)
+        _user, scope = await self._admin_scope(
+            request, "directory.view", decide.member(userid)
+        )
+        found = await self._admin.get_member(userid)
+        return 200, (await self._strip_members(scope, [found]))[0]
 
     async def update_member(self, request: Any, userid: str) -> tuple[int, Any]:
-        await self._admin_id(request, True)
-        return 200, await self._admin.update_member(userid, read_json_object(request))
+        body = read_json_object(request)
+        user_id, scope = await self._admin_scope(
+            request, "directory.edit_members", decide.member(userid)
+        )
+        self._refuse_hidden(scope, body)
+        current = await self._admin.get_member(userid)
+        before = [d["id"] for d in current.get("departments", [])]
+        if "department" in body:
+            after = self._body_departments(body)
+            changed = sorted(set(before) ^ set(after))
+            if changed:
+                await decide.check_targets(
+                    self.api,
+                    user_id,
+                    "directory.edit_members",
+                    [decide.department(d) for d in changed],
+                )
+        else:
+            after = before
+        if "enable" in body:
+            await decide.check_targets(
+                self.api, user_id, "directory.enable_disable", decide.member(userid)
+            )
+            if body["enable"] in (1, True) and not current.get("enabled", True):
+                await check_member_quota(self.api, after, 1)
+        updated = await self._admin.update_member(userid, body)
+        return 200, (await self._strip_members(scope, [updated]))[0]
 
     async def delete_member(self, request: Any, userid: str) -> tuple[int, Any]:
-        await self._admin_id(request, True)
+        await self._admin_id(request, "directory.edit_members", decide.member(userid))
         await self._admin.delete_member(userid)
         return 200, {}
 
     async def initial_password(self, request: Any, userid: str) -> tuple[int, Any]:
-        await self._admin_id(request, True)
+        await self._admin_id(request, "directory.reset_password", decide.member(userid))
         return 200, await self._admin.reset_initial_password(userid)
 
     # Tags.
@@ -158,42 +289,42 @@ class DirectoryAdminResource(Router):
         return int(text)
 
     async def list_tags(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         return 200, await self._admin.list_tags()
 
     async def create_tag(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin_id(request, True)
+        admin = await self._admin_id(request, "directory.edit_members")
         return 200, await self._admin.save_tag(None, read_json_object(request), admin)
 
     async def get_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         return 200, await self._admin.get_tag(self._tag_id(tag))
 
     async def update_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        admin = await self._admin_id(request, True)
+        admin = await self._admin_id(request, "directory.edit_members")
         return 200, await self._admin.save_tag(
             self._tag_id(tag), read_json_object(request), admin
         )
 
     async def delete_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        await self._admin_id(request, True)
+        await self._admin_id(request, "directory.edit_members")
         await self._admin.delete_tag(self._tag_id(tag))
         return 200, {}
 
     # Settings.
 
     async def get_settings(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         return 200, await self._admin.get_settings()
 
     async def put_settings(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin_id(request, True)
+        admin = await self._admin_id(request, "directory.edit_structure")
         return 200, await self._admin.put_settings(read_json_object(request), admin)
 
     # Import / export.
 
     async def import_file(self, request: Any, kind: str) -> tuple[int, Any]:
-        admin = await self._admin_id(request, True)
+        admin = await self._admin_id(request, "directory.import_export")
         if kind not in IMPORT_KINDS:
             raise error(404, Codes.UNRECOGNIZED, "可导入：departments、members、tags")
         filename = query_param(request, "filename")
@@ -203,30 +334,30 @@ class DirectoryAdminResource(Router):
         return 200, await self._admin.import_file(kind, filename, data, admin)
 
     async def export(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.import_export")
         data = await self._admin.export_xlsx()
         return 200, RawBody(XLSX_TYPE, data, "directory.xlsx")
 
     # Provisioning.
 
     async def jobs(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         return 200, await self._admin.jobs()
 
     async def job(self, request: Any, job: str) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         if not job.isdigit():
             raise error(400, Codes.INVALID_PARAM, f"任务ID“{job}”不合法")
         return 200, await self._admin.job(int(job))
 
     async def failures(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         return 200, await self._admin.failures()
 
     async def mails(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, False)
+        await self._admin_id(request, "directory.view")
         return 200, await self._admin.mails(query_param(request, "state"))
 
     async def retry(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, True)
+        await self._admin_id(request, "directory.edit_members")
         return 200, await self._admin.retry()

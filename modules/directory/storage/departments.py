@@ -403,3 +403,13 @@ def recount_all_txn(txn: Txn) -> None:
             "UPDATE jwwx_dir_departments SET direct_count = ?, subtree_count = ? WHERE id = ?",
             updates,
         )
+
+
+def departments_at_depth_txn(txn: Txn, depth: int) -> list[Department]:
+    """Every department at one depth (0: the roots; 1: the second-level units)."""
+    txn.execute(
+        f"SELECT {_COLUMNS} FROM jwwx_dir_departments WHERE depth = ?"
+        " ORDER BY sort_order, id",
+        (depth,),
+    )
+    return [Department.from_row(r) for r in txn.fetchall()]

@@ -532,3 +532,33 @@ def hidden_member_txn(txn: Txn, userid: str, visibility: Visibility) -> bool:
 def all_member_userids_txn(txn: Txn) -> list[str]:
     txn.execute("SELECT userid FROM jwwx_dir_members ORDER BY userid")
     return [row[0] for row in txn.fetchall()]
+
+
+# Unit quotas (admin_api): members are counted in the unit of their main (first)
+# department, enabled ones only, so the units' counts add up to the total.
+
+
+def enabled_main_counts_txn(txn: Txn) -> dict[int, int]:
+    """{department id: enabled members whose main department it is}."""
+    txn.execute(
+        "SELECT ms.department_id, COUNT(*) FROM jwwx_dir_memberships AS ms"
+        " JOIN jwwx_dir_members AS m ON m.userid = ms.userid"
+        " WHERE ms.seq = 0 AND m.enabled = 1 GROUP BY ms.department_id"
+    )
+    return {int(r[0]): int(r[1]) for r in txn.fetchall()}
+
+
+def count_enabled_main_txn(txn: Txn, path: str | None) -> int:
+    """Enabled members whose main department lies in the subtree at `path` (None:
+    the whole directory)."""
+    if path is None:
+        txn.execute("SELECT COUNT(*) FROM jwwx_dir_members WHERE enabled = 1")
+    else:
+        txn.execute(
+            "SELECT COUNT(*) FROM jwwx_dir_memberships AS ms"
+            " JOIN jwwx_dir_members AS m ON m.userid = ms.userid"
+            " JOIN jwwx_dir_departments AS d ON d.id = ms.department_id"
+            " WHERE ms.seq = 0 AND m.enabled = 1 AND d.path >= ? AND d.path < ?",
+            subtree_range(path),
+        )
+    return int(txn.fetchone()[0])

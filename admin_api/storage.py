@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""SQL of admin_api: admin groups, their members and scopes, roles, unit quotas."""
+
+import json
+from typing import Any
+
+from admin_api.model import Group
+from modules.common.storage import Txn
+
+
+def _json_set(text: str) -> frozenset[str]:
+    return frozenset(str(v) for v in json.loads(text))
+
+
+def _json_list(values: frozenset[str]) -> str:
+    return json.dumps(sorted(values), ensure_ascii=False)
+
+
+def generation_txn(txn: Txn) -> int:
+    txn.execute("SELECT generation FROM jwwx_admin_generation WHERE id = 1")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_generation_txn(txn: Txn) -> None:
+    txn.execute(
+        "UPDATE jwwx_admin_generation SET generation = generation + 1 WHERE id = 1"
+    )
+
+
+def load_model_txn(
+    txn: Txn,
+) -> tuple[int, dict[int, Group], dict[str, frozenset[str]]]:
+    """(generation, groups by id, roles by user id) in one snapshot."""
+    generation = generation_txn(txn)
+    members: dict[int, set[str]] = {}
+    txn.execute("SELECT group_id, user_id FROM jwwx_admin_group_members")
+    for group_id, user_id in txn.fetchall():
+        members.setdefault(int(group_id), set()).add(user_id)
+    scopes: dict[int, set[int]] = {}
+    txn.execute("SELECT group_id, department_id FROM jwwx_admin_group_scope")
+    for group_id, department_id in txn.fetchall():
+        scopes.setdefault(int(group_id), set()).add(int(department_id))
+    txn.execute(
+        "SELECT id, name, parent_id, rights, apps, hidden_fields, created_by,"
+        " created_ts, updated_by, updated_ts FROM jwwx_admin_groups"
+    )
+    groups: dict[int, Group] = {}
+    for row in txn.fetchall():
+        group_id = int(row[0])
+        groups[group_id] = Group(
+            id=group_id,
+            name=row[1],
+            parent_id=None if row[2] is None else int(row[2]),
+            rights=_json_set(row[3]),
+            apps=_json_set(row[4]),
+            hidden_fields=_json_set(row[5]),
+            scope=frozenset(scopes.get(group_id, set())),
+            members=frozenset(members.get(group_id, set())),
+            created_by=row[6],
+            created_ts=int(row[7]),
+            updated_by=row[8],
+            updated_ts=int(row[9]),
+        )
+    roles: dict[str, set[str]] = {}
+    txn.execute("SELECT user_id, role FROM jwwx_admin_roles")
+    for user_id, role in txn.fetchall():
+        roles.setdefault(user_id, set()).add(role)
+    return generation, groups, {u: frozenset(r) for u, r in roles.items()}
+
+
+def next_group_id_txn(txn: Txn) -> int:
+    txn.execute("SELECT MAX(id) FROM jwwx_admin_groups")
+    row = txn.fetchone()
+    return int(row[0] or 0) + 1
+
+
+def save_group_txn(txn: Txn, group: Group, is_new: bool) -> None:
+    """Insert or replace a group with its members and scope; bumps the generation."""
+    if is_new:
+        txn.execute(
+            "INSERT INTO jwwx_admin_groups (id, name, parent_id, rights, apps,"
+            " hidden_fields, created_by, created_ts, updated_by, updated_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                group.id,
+                group.name,
+                group.parent_id,
+                _json_list(group.rights),
+                _json_list(group.apps),
+                _json_list(group.hidden_fields),
+                group.created_by,
+                group.created_ts,
+                group.updated_by,
+                group.updated_ts,
+            ),
+        )
+    else:
+        txn.execute(
+            "UPDATE jwwx_admin_groups SET name = ?, parent_id = ?, rights = ?, apps = ?,"
+            " hidden_fields = ?, updated_by = ?, updated_ts = ? WHERE id = ?",
+            (
+                group.name,
+                group.parent_id,
+                _json_list(group.rights),
+                _json_list(group.apps),
+                _json_list(group.hidden_fields),
+                group.updated_by,
+                group.updated_ts,
+                group.id,
+            ),
+        )
+    txn.execute("DELETE FROM jwwx_admin_group_members WHERE group_id = ?", (group.id,))
+    txn.executemany(
+        "INSERT INTO jwwx_admin_group_members (group_id, user_id) VALUES (?, ?)",
+        [(group.id, u) for u in sorted(group.members)],
+    )
+    txn.execute("DELETE FROM jwwx_admin_group_scope WHERE group_id = ?", (group.id,))
+    txn.executemany(
+        "INSERT INTO jwwx_admin_group_scope (group_id, department_id) VALUES (?, ?)",
+        [(group.id, d) for d in sorted(group.scope)],
+    )
+    bump_generation_txn(txn)
+
+
+def delete_group_txn(txn: Txn, group_id: int) -> None:
+    for table, column in (
+        ("jwwx_admin_group_members", "group_id"),
+        ("jwwx_admin_group_scope", "group_id"),
+        ("jwwx_admin_groups", "id"),
+    ):
+        txn.execute(f"DELETE FROM {table} WHERE {column} = ?", (group_id,))  # noqa: S608
+    bump_generation_txn(txn)
+
+
+def set_roles_txn(
+    txn: Txn, user_id: str, roles: frozenset[str], by: str, now: int
+) -> None:
+    txn.execute("SELECT role FROM jwwx_admin_roles WHERE user_id = ?", (user_id,))
+    current = {row[0] for row in txn.fetchall()}
+    for role in sorted(current - roles):
+        txn.execute(
+            "DELETE FROM jwwx_admin_roles WHERE user_id = ? AND role = ?",
+            (user_id, role),
+        )
+    txn.executemany(
+        "INSERT INTO jwwx_admin_roles (user_id, role, assigned_by, assigned_ts)"
+        " VALUES (?, ?, ?, ?)",
+        [(user_id, role, by, now) for role in sorted(roles - current)],
+    )
+    bump_generation_txn(txn)
+
+
+def list_roles_txn(txn: Txn) -> list[dict[str, Any]]:
+    txn.execute(
+        "SELECT user_id, role, assigned_by, assigned_ts FROM jwwx_admin_roles"
+        " ORDER BY role, user_id"
+    )
+    return [
+        {"user_id": r[0], "role": r[1], "assigned_by": r[2], "assigned_ts": int(r[3])}
+        for r in txn.fetchall()
+    ]
+
+
+def quotas_txn(txn: Txn) -> dict[int, int]:
+    txn.execute("SELECT unit_id, quota FROM jwwx_admin_quotas")
+    return {int(r[0]): int(r[1]) for r in txn.fetchall()}
+
+
+def set_quota_txn(txn: Txn, unit_id: int, quota: int | None, by: str, now: int) -> None:
+    txn.execute("DELETE FROM jwwx_admin_quotas WHERE unit_id = ?", (unit_id,))
+    if quota is not None:
+        txn.execute(
+            "INSERT INTO jwwx_admin_quotas (unit_id, quota, updated_by, updated_ts)"
+            " VALUES (?, ?, ?, ?)",
+            (unit_id, quota, by, now),
+        )

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The directory's reads for admin_api (scopes and unit quotas): part of the directory's
+public read surface, so admin_api never touches the directory's storage. Each is a
+`_txn` function run through run_db_interaction.
+
+Second-level units (二级单位) are the departments at depth 1 (children of a root).
+"""
+
+from dataclasses import dataclass
+
+from modules.common.storage import Txn
+from modules.directory.storage import departments as dept_store
+from modules.directory.storage import members as member_store
+
+UNIT_DEPTH = 1
+
+
+@dataclass(frozen=True)
+class DepartmentNode:
+    id: int
+    name: str
+    path_ids: tuple[int, ...]  # from the root down to this one
+
+    @property
+    def unit_id(self) -> int | None:
+        return self.path_ids[UNIT_DEPTH] if len(self.path_ids) > UNIT_DEPTH else None
+
+
+@dataclass(frozen=True)
+class UnitUsage:
+    id: int
+    name: str
+    usage: int
+
+
+def departments_txn(txn: Txn, ids: list[int]) -> dict[int, DepartmentNode]:
+    """The departments that exist among `ids`, with their paths."""
+    return {
+        d.id: DepartmentNode(d.id, d.name, tuple(d.path_ids))
+        for d in dept_store.get_departments_txn(txn, sorted(set(ids))).values()
+    }
+
+
+def member_departments_txn(txn: Txn, userids: list[str]) -> dict[str, tuple[int, ...]]:
+    """Each existing member's department ids, main department first."""
+    found = member_store.get_members_txn(txn, sorted(set(userids)))
+    return {
+        u: tuple(ms.department_id for ms in m.memberships) for u, m in found.items()
+    }
+
+
+def units_usage_txn(txn: Txn) -> tuple[list[UnitUsage], int]:
+    """Every second-level unit with its enabled members (by main department), and the
+    directory's total of enabled members."""
+    units = dept_store.departments_at_depth_txn(txn, UNIT_DEPTH)
+    counts = member_store.enabled_main_counts_txn(txn)
+    paths = dept_store.get_departments_txn(txn, sorted(counts))
+    usage: dict[int, int] = {}
+    for department_id, count in counts.items():
+        department = paths.get(department_id)
+        if department is not None and len(department.path_ids) > UNIT_DEPTH:
+            unit = department.path_ids[UNIT_DEPTH]
+            usage[unit] = usage.get(unit, 0) + count
+    total = member_store.count_enabled_main_txn(txn, None)
+    return [UnitUsage(u.id, u.name, usage.get(u.id, 0)) for u in units], total
+
+
+def unit_usage_txn(
+    txn: Txn, department_id: int
+) -> tuple[DepartmentNode | None, int, int]:
+    """(the unit of a department or None, its usage, the total usage)."""
+    department = dept_store.get_department_txn(txn, department_id)
+    total = member_store.count_enabled_main_txn(txn, None)
+    if department is None or len(department.path_ids) <= UNIT_DEPTH:
+        return None, 0, total
+    unit = dept_store.get_department_txn(txn, department.path_ids[UNIT_DEPTH])
+    if unit is None:
+        return None, 0, total
+    node = DepartmentNode(unit.id, unit.name, tuple(unit.path_ids))
+    return node, member_store.count_enabled_main_txn(txn, unit.path), total
