@@ -19,6 +19,7 @@ from typing import Any
 
 from admin_api.authority import AdminAuthority
 from admin_api.service import AdminService
+from modules.common.admin import client_ip
 from modules.common.errors import error, forbidden
 from modules.common.resource import read_json_object
 from modules.common.router import Router
@@ -26,15 +27,6 @@ from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import Codes
 
 ADMINS_PREFIX = "/_jwwx/admin/v1/admins"
-
-
-def client_ip(request: Any) -> str:
-    """The caller's address as Synapse sees it (X-Forwarded-For behind nginx when the
-    listener has x_forwarded)."""
-    try:
-        return str(request.getClientAddress().host)
-    except AttributeError:
-        return ""
 
 
 class AdminsResource(Router):

@@ -21,6 +21,14 @@ it but a target lies outside its scope. Listings ask for the caller's AdminScope
 A request authenticates once (Synapse refuses a second get_user_by_req): further
 checks in the same request use `check_targets(api, user_id, scope, targets)`.
 
+Every admin write is logged (管理端操作日志) with
+
+    await record_operation(api, request, user_id, "directory.member.update",
+                           "member:zhangsan", before, after)
+
+which goes to the audit archive (the "audit" service, as modules.audit.hooks) with the
+source IP; values must not hold secrets.
+
 Without admin_api loaded, Synapse server admins may do everything (server_admins_only).
 admin_api installs its authority with `set_authority`; `set_authorizer` (a plain
 yes/no per scope) still works for tests and small tools. Member quotas (二级单位授权人数)
@@ -31,6 +39,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from modules.common import registry
 from modules.common.errors import error, forbidden
 
 ADMIN_SCOPE = "CN_JWWX_ADMIN_SCOPE"
@@ -254,3 +263,33 @@ async def check_member_quota(
     department is department_ids[0] would exceed a quota (a no-op without admin_api)."""
     if department_ids and adding > 0:
         await _authority(api).check_member_quota(department_ids, adding)
+
+
+def client_ip(request: Any) -> str:
+    """The caller's address as Synapse sees it (the forwarded one behind nginx when the
+    listener has x_forwarded)."""
+    try:
+        return str(request.getClientAddress().host)
+    except AttributeError:
+        return ""
+
+
+async def record_operation(
+    api: Any,
+    request: Any,
+    actor: str,
+    action: str,
+    target: str | None,
+    before: Any = None,
+    after: Any = None,
+    **detail: Any,
+) -> None:
+    """One operation-log record in the audit archive (a no-op without modules.audit);
+    returns once it is durable."""
+    try:
+        service = registry.lookup(api, "audit")
+    except registry.ServiceMissingError:
+        return
+    await service.record_admin_operation(
+        actor, action, target, before, after, ip=client_ip(request), **detail
+    )

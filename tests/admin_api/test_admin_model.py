@@ -275,6 +275,30 @@ class AdminModelTests:
         self.assertEqual(me["groups"][0]["hidden_fields"], ["mobile"])
         self.assertEqual(me["groups"][0]["scope"], [w.station])
 
+        # The directory's writes are in the operation log; the refused ones are not.
+        async def member_updates() -> Any:
+            found = [
+                r
+                for r in await self._operations("directory.member.update")
+                if r["target"] in (f"member:{in_station}", f"member:{in_other}")
+            ]
+            return found if len(found) >= 2 else None
+
+        updates = await wait_for(member_updates)
+        self.assertEqual(
+            [(u["actor"], u["before"]["name"], u["after"]["name"]) for u in updates],
+            [
+                (w.station_admin.user_id, "张三", "张三丰"),
+                (w.branch_admin.user_id, "张三丰", "张三丰"),
+            ],
+        )
+        self.assertEqual(updates[0]["detail"]["ip"], "127.0.0.1")
+        created = await self._operations("directory.department.create")
+        self.assertIn(
+            (w.branch_admin.user_id, f"department:{team['id']}"),
+            [(c["actor"], c["target"]) for c in created],
+        )
+
     async def test_subgroup_rights_stay_within_the_parent_and_no_cycles(self) -> None:
         w = await self._world(hidden=("email", "mobile"))
         await w.super.ok(

@@ -156,6 +156,29 @@ class DirectoryAdminResource(Router):
     def _viewer(self, user_id: str) -> Viewer:
         return Viewer(user_id, Visibility(admin=True))
 
+    async def _log(
+        self,
+        request: Any,
+        admin: str,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+        **detail: Any,
+    ) -> None:
+        """The operation log (管理端操作日志): one audit record per admin write."""
+        await decide.record_operation(
+            self.api, request, admin, action, target, before, after, **detail
+        )
+
+    async def _department_json(self, admin: str, department_id: int) -> Any:
+        return await self.api.run_db_interaction(
+            "jwwx_dir_department",
+            self._reader.department_txn,
+            self._viewer(admin),
+            department_id,
+        )
+
     # Departments.
 
     async def create_department(self, request: Any) -> tuple[int, Any]:
@@ -166,8 +189,16 @@ class DirectoryAdminResource(Router):
             if isinstance(parent, int) and not isinstance(parent, bool)
             else WHOLE_DIRECTORY
         )
-        await self._admin_id(request, "directory.edit_structure", target)
-        return 200, await self._admin.create_department(body)
+        admin = await self._admin_id(request, "directory.edit_structure", target)
+        created = await self._admin.create_department(body)
+        await self._log(
+            request,
+            admin,
+            "directory.department.create",
+            f"department:{created['id']}",
+            after=created,
+        )
+        return 200, created
 
     async def get_department(self, request: Any, department: str) -> tuple[int, Any]:
         department_id = self.department_id(department)
@@ -210,15 +241,33 @@ class DirectoryAdminResource(Router):
                 if isinstance(parent, int) and not isinstance(parent, bool)
                 else WHOLE_DIRECTORY
             )
-        await self._admin_id(request, "directory.edit_structure", targets)
-        return 200, await self._admin.update_department(department_id, body)
+        admin = await self._admin_id(request, "directory.edit_structure", targets)
+        before = await self._department_json(admin, department_id)
+        updated = await self._admin.update_department(department_id, body)
+        await self._log(
+            request,
+            admin,
+            "directory.department.update",
+            f"department:{department_id}",
+            before,
+            updated,
+        )
+        return 200, updated
 
     async def delete_department(self, request: Any, department: str) -> tuple[int, Any]:
         department_id = self.department_id(department)
-        await self._admin_id(
+        admin = await self._admin_id(
             request, "directory.edit_structure", decide.department(department_id)
         )
+        before = await self._department_json(admin, department_id)
         await self._admin.delete_department(department_id)
+        await self._log(
+            request,
+            admin,
+            "directory.department.delete",
+            f"department:{department_id}",
+            before,
+        )
         return 200, {}
 
     # Members.
@@ -234,7 +283,15 @@ class DirectoryAdminResource(Router):
         self._refuse_hidden(scope, body)
         if body.get("enable", 1) not in (0, False):
             await check_member_quota(self.api, departments, 1)
-        return 200, await self._admin.create_member(body, admin)
+        created = await self._admin.create_member(body, admin)
+        await self._log(
+            request,
+            admin,
+            "directory.member.create",
+            f"member:{created['userid']}",
+            after=created,
+        )
+        return 200, created
 
     async def get_member(self, request: Any, userid: str) -> tuple[int, Any]:
         _user, scope = await self._admin_scope(
@@ -270,16 +327,41 @@ class DirectoryAdminResource(Router):
             if body["enable"] in (1, True) and not current.get("enabled", True):
                 await check_member_quota(self.api, after, 1)
         updated = await self._admin.update_member(userid, body)
-        return 200, (await self._strip_members(scope, [updated]))[0]
+        await self._log(
+            request,
+            user_id,
+            "directory.member.update",
+            f"member:{userid}",
+            current,
+            updated,
+        )
+        return 200, (await self._strip_members(scope, [dict(updated)]))[0]
 
     async def delete_member(self, request: Any, userid: str) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.edit_members", decide.member(userid))
+        admin = await self._admin_id(
+            request, "directory.edit_members", decide.member(userid)
+        )
+        before = await self._admin.get_member(userid)
         await self._admin.delete_member(userid)
+        await self._log(
+            request, admin, "directory.member.delete", f"member:{userid}", before
+        )
         return 200, {}
 
     async def initial_password(self, request: Any, userid: str) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.reset_password", decide.member(userid))
-        return 200, await self._admin.reset_initial_password(userid)
+        admin = await self._admin_id(
+            request, "directory.reset_password", decide.member(userid)
+        )
+        result = await self._admin.reset_initial_password(userid)
+        # The password itself never reaches the log.
+        await self._log(
+            request,
+            admin,
+            "directory.member.reset_password",
+            f"member:{userid}",
+            after={"mail_queued": result.get("mail_queued")},
+        )
+        return 200, result
 
     # Tags.
 
@@ -294,7 +376,11 @@ class DirectoryAdminResource(Router):
 
     async def create_tag(self, request: Any) -> tuple[int, Any]:
         admin = await self._admin_id(request, "directory.edit_members")
-        return 200, await self._admin.save_tag(None, read_json_object(request), admin)
+        saved = await self._admin.save_tag(None, read_json_object(request), admin)
+        await self._log(
+            request, admin, "directory.tag.create", f"tag:{saved['id']}", after=saved
+        )
+        return 200, saved
 
     async def get_tag(self, request: Any, tag: str) -> tuple[int, Any]:
         await self._admin_id(request, "directory.view")
@@ -302,13 +388,20 @@ class DirectoryAdminResource(Router):
 
     async def update_tag(self, request: Any, tag: str) -> tuple[int, Any]:
         admin = await self._admin_id(request, "directory.edit_members")
-        return 200, await self._admin.save_tag(
-            self._tag_id(tag), read_json_object(request), admin
+        tag_id = self._tag_id(tag)
+        before = await self._admin.get_tag(tag_id)
+        saved = await self._admin.save_tag(tag_id, read_json_object(request), admin)
+        await self._log(
+            request, admin, "directory.tag.update", f"tag:{tag_id}", before, saved
         )
+        return 200, saved
 
     async def delete_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.edit_members")
-        await self._admin.delete_tag(self._tag_id(tag))
+        admin = await self._admin_id(request, "directory.edit_members")
+        tag_id = self._tag_id(tag)
+        before = await self._admin.get_tag(tag_id)
+        await self._admin.delete_tag(tag_id)
+        await self._log(request, admin, "directory.tag.delete", f"tag:{tag_id}", before)
         return 200, {}
 
     # Settings.
@@ -319,7 +412,17 @@ class DirectoryAdminResource(Router):
 
     async def put_settings(self, request: Any) -> tuple[int, Any]:
         admin = await self._admin_id(request, "directory.edit_structure")
-        return 200, await self._admin.put_settings(read_json_object(request), admin)
+        before = await self._admin.get_settings()
+        saved = await self._admin.put_settings(read_json_object(request), admin)
+        await self._log(
+            request,
+            admin,
+            "directory.settings.update",
+            "directory:settings",
+            before,
+            saved,
+        )
+        return 200, saved
 
     # Import / export.
 
@@ -331,7 +434,16 @@ class DirectoryAdminResource(Router):
         if not filename:
             raise error(400, Codes.MISSING_PARAM, "缺少参数 filename（.csv 或 .xlsx）")
         data = read_body(request, MAX_IMPORT_BYTES)
-        return 200, await self._admin.import_file(kind, filename, data, admin)
+        report = await self._admin.import_file(kind, filename, data, admin)
+        await self._log(
+            request,
+            admin,
+            f"directory.import.{kind}",
+            f"file:{filename}",
+            after=report,
+            size=len(data),
+        )
+        return 200, report
 
     async def export(self, request: Any) -> tuple[int, Any]:
         await self._admin_id(request, "directory.import_export")
@@ -359,5 +471,9 @@ class DirectoryAdminResource(Router):
         return 200, await self._admin.mails(query_param(request, "state"))
 
     async def retry(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.edit_members")
-        return 200, await self._admin.retry()
+        admin = await self._admin_id(request, "directory.edit_members")
+        result = await self._admin.retry()
+        await self._log(
+            request, admin, "directory.provisioning.retry", "directory", after=result
+        )
+        return 200, result
