@@ -193,13 +193,16 @@ class AdminAuthority:
             return None
         return GroupScope(grants, self.directory)
 
+    async def member_quotas(self) -> dict[int, int]:
+        await self._runtime.ready()
+        return dict(
+            await self._api.run_db_interaction("jwwx_admin_quotas", storage.quotas_txn)
+        )
+
     async def check_member_quota(
         self, department_ids: Sequence[int], adding: int
     ) -> None:
-        await self._runtime.ready()
-        quotas = await self._api.run_db_interaction(
-            "jwwx_admin_quotas", storage.quotas_txn
-        )
+        quotas = await self.member_quotas()
         if not quotas or not self.directory.loaded():
             return
         unit, usage, total = await self._api.run_db_interaction(

@@ -117,6 +117,9 @@ class Authority(Protocol):
         """Raise 403 QUOTA_EXCEEDED when `adding` more enabled members with this main
         department (the first id) would exceed its unit's or the total quota."""
 
+    async def member_quotas(self) -> dict[int, int]:
+        """{second-level unit id: quota}, the total under 0 (for imports)."""
+
 
 @dataclass(frozen=True)
 class Unrestricted:
@@ -146,6 +149,9 @@ class _AuthorizerAuthority:
         self, department_ids: Sequence[int], adding: int
     ) -> None:
         return None
+
+    async def member_quotas(self) -> dict[int, int]:
+        return {}
 
 
 async def server_admins_only(api: Any, user_id: str, scope: str) -> bool:
@@ -263,6 +269,12 @@ async def check_member_quota(
     department is department_ids[0] would exceed a quota (a no-op without admin_api)."""
     if department_ids and adding > 0:
         await _authority(api).check_member_quota(department_ids, adding)
+
+
+async def member_quotas(api: Any) -> dict[int, int]:
+    """The unit quotas ({unit id: quota}, total under 0) for checks of many members at
+    once, e.g. an import: empty without admin_api or without quotas."""
+    return await _authority(api).member_quotas()
 
 
 def client_ip(request: Any) -> str:

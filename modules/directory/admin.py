@@ -2,7 +2,7 @@
 """Admin operations on the directory, and keeping Matrix accounts in step with them."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from modules.common.storage import Txn
@@ -16,7 +16,8 @@ from modules.common.synapse_compat import (
     set_user_locked,
     vacuum_analyze,
 )
-from modules.directory import bodies, errors
+from modules.directory import admin_reads, bodies, errors
+from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.config import FIELD_CHOICES
 from modules.directory.errors import DirectoryError
 from modules.directory.exporter import export_directory_xlsx
@@ -328,7 +329,12 @@ class DirectoryAdmin:
     # Import and export.
 
     async def import_file(
-        self, kind: str, filename: str, data: bytes, admin: str
+        self,
+        kind: str,
+        filename: str,
+        data: bytes,
+        admin: str,
+        quotas: Mapping[int, int] | None = None,
     ) -> dict[str, Any]:
         """Validate the whole file, then apply it in one transaction; ImportRejectedError
         (with every problem and its row) leaves everything as it was. A file with format
@@ -359,9 +365,19 @@ class DirectoryAdmin:
                 "import_tags", apply_tags_txn, records, admin, now
             )
         else:
-            report = await self._write(
-                "import_members", apply_members_txn, records, admin, now
-            )
+
+            def import_members_txn(txn: Txn) -> dict[str, Any]:
+                # Unit quotas (admin_api): the whole file is refused when it takes a
+                # unit, or the total, beyond its quota; the report names them.
+                before = admin_reads.units_usage_txn(txn) if quotas else None
+                applied = apply_members_txn(txn, records, admin, now)
+                if quotas and before is not None:
+                    exceeded = admin_reads.quotas_exceeded_txn(txn, quotas, before)
+                    if exceeded:
+                        raise QuotaExceededError(exceeded)
+                return applied
+
+            report = await self._write("import_members", import_members_txn)
             changed = report.pop("changed_userids")
             if report["job_id"] is not None:
                 self._provisioner.kick()

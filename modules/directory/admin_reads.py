@@ -6,7 +6,9 @@ public read surface, so admin_api never touches the directory's storage. Each is
 Second-level units (二级单位) are the departments at depth 1 (children of a root).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from modules.common.storage import Txn
 from modules.directory.storage import departments as dept_store
@@ -78,3 +80,51 @@ def unit_usage_txn(
         return None, 0, total
     node = DepartmentNode(unit.id, unit.name, tuple(unit.path_ids))
     return node, member_store.count_enabled_main_txn(txn, unit.path), total
+
+
+TOTAL = 0  # the key of the total quota (admin_api's quotas/total)
+
+
+class QuotaExceededError(Exception):
+    """An import would take units beyond their quotas: `units` lists them."""
+
+    def __init__(self, units: list[dict[str, Any]]) -> None:
+        super().__init__("quota exceeded")
+        self.units = units
+
+
+def quotas_exceeded_txn(
+    txn: Txn,
+    quotas: Mapping[int, int],
+    before: tuple[list[UnitUsage], int],
+) -> list[dict[str, Any]]:
+    """The units (and the total, unit_id None) whose usage grew beyond their quota
+    since `before` (units_usage_txn earlier in the same transaction)."""
+    after_units, after_total = units_usage_txn(txn)
+    old = {u.id: u.usage for u in before[0]}
+    out: list[dict[str, Any]] = []
+    for unit in after_units:
+        quota = quotas.get(unit.id)
+        previous = old.get(unit.id, 0)
+        if quota is not None and unit.usage > previous and unit.usage > quota:
+            out.append(
+                {
+                    "unit_id": unit.id,
+                    "unit_name": unit.name,
+                    "quota": quota,
+                    "usage": previous,
+                    "usage_after": unit.usage,
+                }
+            )
+    quota = quotas.get(TOTAL)
+    if quota is not None and after_total > before[1] and after_total > quota:
+        out.append(
+            {
+                "unit_id": None,
+                "unit_name": "全局",
+                "quota": quota,
+                "usage": before[1],
+                "usage_after": after_total,
+            }
+        )
+    return out

@@ -572,9 +572,43 @@ class AdminModelTests:
         listed = await w.super.ok("GET", f"{ADMINS}/quotas")
         [row] = [u for u in listed["units"] if u["id"] == w.district]
         self.assertEqual(row["quota"], 1)
+        # An import taking the unit beyond its quota is refused whole, with the numbers.
+        first_new, second_new = self._userid(), self._userid()
+        rows = "账号,姓名,部门\n" + "".join(
+            f"{u},导入{i},{d}\n"
+            for i, (u, d) in enumerate(((first_new, w.other), (second_new, w.station)))
+        )
+        body = self.assertErrcode(
+            await w.super.request(
+                "POST",
+                f"{DIRECTORY}/import/members?filename=m.csv",
+                raw=rows.encode("utf-8"),
+            ),
+            403,
+            "CN_JWWX_ADMIN_QUOTA_EXCEEDED",
+        )
+        self.assertEqual(
+            [
+                (u["unit_id"], u["quota"], u["usage"], u["usage_after"])
+                for u in body["units"]
+            ],
+            [(w.district, 1, 2, 3)],
+        )
+        for userid in (first_new, second_new):
+            self.assertErrcode(
+                await w.super.request("GET", f"{DIRECTORY}/members/{userid}"),
+                404,
+                "CN_JWWX_MEMBER_NOT_FOUND",
+            )
         # Lifting the quota lets the unit grow again.
         await w.super.ok("PUT", f"{ADMINS}/quotas/{w.district}", {"quota": None})
         await w.branch_admin.ok("PUT", f"{DIRECTORY}/members/{disabled}", {"enable": 1})
+        status, report = await w.super.request(
+            "POST",
+            f"{DIRECTORY}/import/members?filename=m.csv",
+            raw=rows.encode("utf-8"),
+        )
+        self.assertEqual((status, report["created"]), (200, 2), report)
 
 
 class AdminModelSQLiteTest(AdminModelTests, SQLiteCase):

@@ -44,8 +44,9 @@ from modules.common.admin import (
 from modules.common.errors import error
 from modules.common.resource import RawBody, query_param, read_body, read_json_object
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes
+from modules.common.synapse_compat import Codes, SynapseError
 from modules.directory.admin import IMPORT_KINDS, DirectoryAdmin
+from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.config import DirectoryConfig
 from modules.directory.reader import DirectoryReader
 from modules.directory.resources.base import Router
@@ -97,6 +98,20 @@ class DirectoryAdminResource(Router):
         r("GET", "failures", self.failures)
         r("GET", "mails", self.mails)
         r("POST", "retry", self.retry)
+
+    def translate_error(self, exc: Exception) -> SynapseError | None:
+        if isinstance(exc, QuotaExceededError):
+            names = "、".join(
+                f"{u['unit_name']}（授权 {u['quota']} 人，导入后 {u['usage_after']} 人）"
+                for u in exc.units
+            )
+            return error(
+                403,
+                decide.QUOTA_EXCEEDED,
+                f"导入后超出授权人数：{names}；整个文件未导入",
+                units=exc.units,
+            )
+        return super().translate_error(exc)
 
     async def _admin_id(
         self,
@@ -434,7 +449,8 @@ class DirectoryAdminResource(Router):
         if not filename:
             raise error(400, Codes.MISSING_PARAM, "缺少参数 filename（.csv 或 .xlsx）")
         data = read_body(request, MAX_IMPORT_BYTES)
-        report = await self._admin.import_file(kind, filename, data, admin)
+        quotas = await decide.member_quotas(self.api) if kind == "members" else None
+        report = await self._admin.import_file(kind, filename, data, admin, quotas)
         await self._log(
             request,
             admin,
