@@ -9,6 +9,8 @@ from modules.common.synapse_compat import Codes, SynapseError
 KEYWORD_BLOCKED = "CN_JWWX_KEYWORD_BLOCKED"
 ENCRYPTION_FORBIDDEN = "CN_JWWX_ENCRYPTION_FORBIDDEN"
 MODULE_STARTING = "CN_JWWX_MODULE_STARTING"
+# modules.policy: to-device to another user's devices of a type not allowed (docs/policy.md).
+TO_DEVICE_FORBIDDEN = "CN_JWWX_TO_DEVICE_FORBIDDEN"
 
 
 def error(status: int, errcode: str, message: str, **extra: Any) -> SynapseError:

@@ -37,6 +37,8 @@ DEPARTMENT_NOT_FOUND = 60003
 USERID_NOT_FOUND = 60111
 ALL_RECIPIENTS_INVALID = 81013
 API_NOT_FOUND = 48001
+# Content refused by modules.policy's keyword filter (WeChat's "risky content" code).
+CONTENT_BLOCKED = 87014
 
 MESSAGES = {
     OK: "ok",
@@ -69,6 +71,7 @@ MESSAGES = {
     ALL_RECIPIENTS_INVALID: "all touser/toparty/totag invalid or out of range",
     API_NOT_FOUND: "api unauthorized or not found",
     40029: "invalid code",
+    CONTENT_BLOCKED: "content contains sensitive words (消息包含敏感词，无法发送)",
 }
 
 

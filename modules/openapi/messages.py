@@ -29,6 +29,7 @@ from modules.openapi.errors import WeComError
 from modules.openapi.media import Media, MediaStore
 from modules.openapi.scope import Scope, scope_txn
 from modules.openapi.storage import App
+from modules.policy.public import content_blocked
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +314,10 @@ class Messenger:
             payload = body[msgtype]
             media = await self._media.require(app, payload.get("media_id"))
             content = media_content(msgtype, payload, media)
+        # Refused before anything is recorded or delivered: the bot's events would
+        # each be refused by the spam checker, and the caller would get a msgid.
+        if await content_blocked(self._api, "m.room.message", content):
+            raise WeComError(errors.CONTENT_BLOCKED)
         (
             recipients,
             bad_users,

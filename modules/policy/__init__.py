@@ -14,9 +14,13 @@ modules/policy/resources.py.
 
 from typing import Any
 
+from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse_compat import add_request_check
 from modules.policy.config import PolicyConfig
 from modules.policy.handlers import KeywordFilter, PolicyCallbacks
+from modules.policy.public import SERVICE
+from modules.policy.requests import RequestTexts
 from modules.policy.resources import KEYWORDS_PATH, KeywordsResource
 
 
@@ -26,14 +30,17 @@ class PolicyModule:
         self._api = api
         self.runtime = ModuleRuntime(api, "policy", __name__, on_ready=self._on_ready)
         self.keywords = KeywordFilter(api, config, self.runtime)
-        callbacks = PolicyCallbacks(config, self.keywords)
+        registry.publish(api, SERVICE, self.keywords)
+        callbacks = PolicyCallbacks(api, config, self.keywords)
         api.register_spam_checker_callbacks(
             check_event_for_spam=callbacks.check_event_for_spam,
             user_may_create_room=callbacks.user_may_create_room,
+            user_may_create_room_alias=callbacks.user_may_create_room_alias,
         )
         api.register_third_party_rules_callbacks(
             check_event_allowed=callbacks.check_event_allowed
         )
+        add_request_check(api, RequestTexts(self.keywords).check)
         api.register_web_resource(
             KEYWORDS_PATH, KeywordsResource(api, config, self.runtime, self.keywords)
         )

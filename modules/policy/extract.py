@@ -1,61 +1,95 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The human-readable text of an event that the keyword filter must see."""
+"""The text of an event (or request) that the keyword filter must see.
+
+Every event type is read the same way, so that no field and no custom type is left out:
+the event type, its state key, and every string in its content, object keys included
+(a custom type may put text in a key), walked to any depth. The only values not read
+are those under IDENTIFIER_KEYS: identifiers, hashes, keys and URLs that clients never
+show as text (and that an ASCII keyword could hit by chance). `formatted_body` is read
+as HTML; any other string that contains '<' is read both as text and as HTML
+(extensible events' HTML text blocks). docs/policy.md lists the fields this covers.
+"""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from modules.policy.matcher import html_to_text
+# A text to check, and whether it is HTML.
+Text = tuple[str, bool]
 
-# Extensible-events (MSC1767/MSC3488) location blocks carry a description too.
-_LOCATION_KEYS = ("m.location", "org.matrix.msc3488.location")
-_TEXT_BLOCKS = ("m.text", "org.matrix.msc1767.text")
+IDENTIFIER_KEYS = frozenset(
+    {
+        # Matrix identifiers and references
+        "event_id",
+        "room_id",
+        "user_id",
+        "sender",
+        "creator",
+        "additional_creators",
+        "predecessor",
+        "replacement_room",
+        "via",
+        "redacts",
+        "join_authorised_via_users_server",
+        # enumerations defined by the spec
+        "msgtype",
+        "format",
+        "mimetype",
+        "rel_type",
+        "membership",
+        "join_rule",
+        "history_visibility",
+        "guest_access",
+        "room_version",
+        "algorithm",
+        # media and links (mxc://, geo:, http: validation URLs)
+        "url",
+        "thumbnail_url",
+        "avatar_url",
+        "geo_uri",
+        "key_validity_url",
+        # keys, hashes, signatures and encrypted-file parameters
+        "hashes",
+        "signatures",
+        "public_key",
+        "public_keys",
+        "token",
+        "iv",
+        "k",
+        "key_ops",
+        "kty",
+        "alg",
+    }
+)
+HTML_KEYS = frozenset({"formatted_body"})
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
+def content_texts(content: Any) -> Iterator[Text]:
+    """Every key and string value of a JSON value, except identifier fields."""
+    stack: list[tuple[Any, bool]] = [(content, False)]
+    while stack:
+        value, as_html = stack.pop()
+        if isinstance(value, str):
+            yield value, as_html
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str) or key in IDENTIFIER_KEYS:
+                    continue
+                yield key, False
+                stack.append((item, key in HTML_KEYS))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, as_html) for item in value)
 
 
-def message_texts(content: Mapping[str, Any], depth: int = 0) -> Iterator[str]:
-    """body, formatted_body, file names, location descriptions, and edits' new content."""
-    yield from _strings(content.get("body"))
-    formatted = content.get("formatted_body")
-    if isinstance(formatted, str):
-        yield html_to_text(formatted)
-    yield from _strings(content.get("filename"))
-    info = content.get("info")
-    if isinstance(info, Mapping):
-        yield from _strings(info.get("name"))
-    for key in _LOCATION_KEYS:
-        location = content.get(key)
-        if isinstance(location, Mapping):
-            yield from _strings(location.get("description"))
-    for key in _TEXT_BLOCKS:
-        blocks = content.get(key)
-        if isinstance(blocks, list):
-            for block in blocks:
-                if isinstance(block, Mapping):
-                    yield from _strings(block.get("body"))
-        else:
-            yield from _strings(blocks)
-    new_content = content.get("m.new_content")
-    if isinstance(new_content, Mapping) and depth == 0:
-        yield from message_texts(new_content, depth + 1)
+def event_texts(
+    event_type: str, state_key: str | None, content: Mapping[str, Any]
+) -> Iterator[Text]:
+    yield event_type, False
+    if state_key:
+        yield state_key, False
+    yield from content_texts(content)
 
 
-def event_texts(event_type: str, content: Mapping[str, Any]) -> Iterator[str]:
-    if event_type in ("m.room.message", "m.sticker"):
-        yield from message_texts(content)
-    elif event_type == "m.room.name":
-        yield from _strings(content.get("name"))
-    elif event_type == "m.room.topic":
-        yield from _strings(content.get("topic"))
-
-
-def create_room_texts(room_config: Mapping[str, Any]) -> Iterator[str]:
-    """Name and topic of a /createRoom request, and its initial name/topic state."""
-    yield from _strings(room_config.get("name"))
-    yield from _strings(room_config.get("topic"))
-    for state in room_config.get("initial_state") or []:
-        if isinstance(state, Mapping) and isinstance(state.get("content"), Mapping):
-            yield from event_texts(str(state.get("type")), state["content"])
+def create_room_texts(room_config: Mapping[str, Any]) -> Iterator[Text]:
+    """A /createRoom request: name, topic, room_alias_name, initial_state (types, state
+    keys, contents), creation_content, power-level overrides, invites: all of it."""
+    yield from content_texts(room_config)

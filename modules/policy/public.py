@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What other modules may call: the keyword filter over content they are about to send.
+
+    from modules.policy.public import content_blocked
+    if await content_blocked(api, "m.room.message", content):
+        ...  # answer the caller with its own "blocked" error; send nothing
+
+Events a module sends still pass the spam checker like any other; this lets a module
+refuse before it records or fans out anything. Without modules.policy loaded, nothing
+is blocked.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from modules.common import registry
+from modules.policy.extract import event_texts
+
+SERVICE = "policy"
+
+
+async def content_blocked(
+    api: Any, event_type: str, content: Mapping[str, Any]
+) -> bool:
+    try:
+        keywords = registry.lookup(api, SERVICE)
+    except registry.ServiceMissingError:
+        return False
+    return bool(await keywords.blocked(event_texts(event_type, None, content)))
