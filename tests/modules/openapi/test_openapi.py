@@ -39,6 +39,8 @@ def _unique(prefix: str) -> str:
 
 
 class OpenApiTests:
+    keywords = ("协查通报",)
+
     async def _admin(self) -> MatrixClient:
         return self.user("oaadmin", admin=True)  # type: ignore[attr-defined, no-any-return]
 
@@ -444,6 +446,45 @@ class OpenApiTests:
         )
 
     # Messages.
+
+    async def test_message_send_of_a_blocked_text_is_refused(self) -> None:
+        """A keyword (in any form, in any field) answers 87014 and nothing is recorded
+        or delivered; it used to answer errcode 0 with a msgid."""
+        admin = await self._admin()
+        client = self.anonymous()  # type: ignore[attr-defined]
+        root = await self._department(admin, None)
+        alice, alice_id = await self._officer(admin, [root])
+        app = await create_app(
+            admin, name="通知", visible_range={"department_ids": [root]}
+        )
+        t = await token_for(client, app["secret"])
+        base = {"touser": alice_id, "agentid": app["agentid"]}
+        for body in (
+            {"msgtype": "text", "text": {"content": "请注意協查通報"}},
+            {"msgtype": "markdown", "markdown": {"content": "协<!-- > -->查通报"}},
+            {
+                "msgtype": "textcard",
+                "textcard": {
+                    "title": "协\u200b查通報",
+                    "description": "说明",
+                    "url": "https://example.invalid/",
+                },
+            },
+        ):
+            answer = await wecom(client, "message/send", t, {**base, **body})
+            self.assertEqual(answer["errcode"], 87014, answer)
+            self.assertNotIn("msgid", answer)
+        stats = await admin.ok("GET", f"{APPS}/{app['agentid']}/statistics")
+        self.assertEqual(stats["messages"], 0, stats)
+        sent = await wecom(
+            client,
+            "message/send",
+            t,
+            {**base, "msgtype": "text", "text": {"content": "協查工作通知"}},
+        )
+        self.assertEqual(sent["errcode"], 0, sent)
+        rooms = (await alice.sync(timeout_ms=1000)).get("rooms", {}).get("join", {})
+        self.assertNotIn("查通", json.dumps(rooms, ensure_ascii=False))
 
     async def test_message_send_and_recall(self) -> None:
         admin = await self._admin()
