@@ -116,7 +116,7 @@ def han_table() -> dict[str, str]:
     return table
 
 
-def _translation() -> dict[int, str | None]:
+def build_table() -> dict[int, str | None]:
     # Planes 4-13 are unassigned and planes 15-16 private use: nothing there is
     # invisible or Han; plane 14 holds the tags and variation selectors supplement.
     every = "".join(map(chr, [*range(0x40000), *range(0xE0000, 0xF0000)]))
@@ -126,7 +126,7 @@ def _translation() -> dict[int, str | None]:
     return table
 
 
-_TABLE = _translation()
+_TABLE = build_table()
 
 
 def normalise(text: str) -> str:
@@ -185,6 +185,7 @@ def views(text: str, as_html: bool = False) -> Iterator[str]:
     candidates = [text]
     if as_html or "<" in text:
         candidates.extend(html_views(text))
-    for candidate in candidates:
+    # The parsers mostly agree: normalise each distinct view once.
+    for candidate in dict.fromkeys(candidates):
         for shown in display_views(candidate):
             yield normalise(shown)

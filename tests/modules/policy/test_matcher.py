@@ -127,7 +127,9 @@ class ExtractTest(unittest.TestCase):
     def test_state_key_and_type(self) -> None:
         texts = list(event_texts("x.自定义", "键", {}))
         self.assertEqual(texts, [("x.自定义", False), ("键", False)])
-        self.assertEqual(list(content_texts({"n": 3, "b": True})), [("n", False), ("b", False)])
+        self.assertEqual(
+            list(content_texts({"n": 3, "b": True})), [("n", False), ("b", False)]
+        )
 
     def test_create_room(self) -> None:
         config = {
