@@ -34,7 +34,13 @@ WHATWG algorithm browsers use: comments, `--!>`, raw-text elements) and the stan
 library's html.parser (closer to the htmlparser2 that Element's sanitiser uses), plus
 every attribute value (title, alt, spoiler reasons are shown to readers). nh3 is
 Ammonia, an HTML sanitiser: with no tag allowed it keeps exactly the text nodes; it
-cannot report attributes, hence the second parser.
+cannot report attributes, hence the second parser. Each parser gives the text with and
+without what a reader may not see (HIDDEN_ELEMENTS such as <script> or the <mx-reply>
+fallback, whose content sanitisers drop, and HIDING_ATTRIBUTES such as a colour), so
+that `协<script>x</script>查通报` or white-on-white filler cannot split a keyword.
+
+Besides invisible characters, the filler symbols in FILLERS are removed
+("协*查*通*报", "协·查·通·报"); sentence punctuation is kept.
 
 Cost (benchmarks in docs/policy.md): one translate pass per text; the bidi and HTML
 views run only for texts that contain right-to-left/bidi characters or a '<'.
@@ -53,6 +59,10 @@ from bidi import get_display
 _INVISIBLE = regex.compile(
     r"[\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Z}\p{Mn}\p{Me}\s\u2800]"
 )
+# Symbols put between the characters of a word to break it up ("协*查*通*报"), after
+# NFKC (full-width forms are ASCII by then). Sentence punctuation (， 。 ; : ! ?) is
+# kept, or "开展协查，通报如下" would read as a keyword.
+FILLERS = "*_-~^|/\\'\"`+=#.\u00b7\u2022\u2027\u2043\u30fb\u3003"
 # Characters that can make the display order differ from the stored order.
 _BIDI = regex.compile(
     r"[\p{Bidi_Class=R}\p{Bidi_Class=AL}\p{Bidi_Class=AN}\p{Bidi_Control}]"
@@ -123,6 +133,8 @@ def build_table() -> dict[int, str | None]:
     table: dict[int, str | None] = {ord(ch): ch2 for ch, ch2 in han_table().items()}
     for ch in _INVISIBLE.findall(every):
         table[ord(ch)] = None
+    for ch in FILLERS:
+        table[ord(ch)] = None
     return table
 
 
@@ -143,31 +155,77 @@ def display_order(text: str) -> str:
     return str(get_display(text))
 
 
+# Elements whose text clients do not show (sanitisers drop their content; Element hides
+# the reply fallback), and attributes that can make text unreadable (same colour as the
+# background, a spoiler's blur).
+HIDDEN_ELEMENTS = frozenset(
+    {
+        "script",
+        "style",
+        "textarea",
+        "option",
+        "noscript",
+        "template",
+        "title",
+        "mx-reply",
+    }
+)
+HIDING_ATTRIBUTES = frozenset(
+    {"color", "data-mx-color", "data-mx-bg-color", "data-mx-spoiler", "style", "hidden"}
+)
+VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+)
+
+
 class _TextAndAttributes(HTMLParser):
+    """All text, the text outside hidden or hiding elements, and attribute values."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.text: list[str] = []
+        self.shown: list[str] = []
         self.attributes: list[str] = []
+        self._hiding: list[str] = []
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if not self._hiding:
+            self.shown.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.attributes.extend(value for _name, value in attrs if value)
+        if tag in VOID_ELEMENTS:
+            return
+        if tag in HIDDEN_ELEMENTS or any(
+            name in HIDING_ATTRIBUTES for name, _ in attrs
+        ):
+            self._hiding.append(tag)
 
-    handle_startendtag = handle_starttag
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attributes.extend(value for _name, value in attrs if value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._hiding:
+            while self._hiding and self._hiding.pop() != tag:
+                pass
 
 
 def html_views(markup: str) -> Iterator[str]:
-    """Visible text of an HTML fragment by html5ever (nh3) and by html.parser, and the
-    values of its attributes."""
-    yield html.unescape(
-        nh3.clean(markup, tags=set(), clean_content_tags=set(), strip_comments=True)
-    )
+    """Visible text of an HTML fragment by html5ever (nh3) and by html.parser, each with
+    and without the content of hidden or hiding elements, and the values of its
+    attributes."""
+    for dropped in (set(), HIDDEN_ELEMENTS):
+        yield html.unescape(
+            nh3.clean(
+                markup, tags=set(), clean_content_tags=set(dropped), strip_comments=True
+            )
+        )
     parser = _TextAndAttributes()
     parser.feed(markup)
     parser.close()
     yield "".join(parser.text)
+    yield "".join(parser.shown)
     yield from parser.attributes
 
 

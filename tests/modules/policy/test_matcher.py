@@ -55,6 +55,12 @@ class NormaliseTest(unittest.TestCase):
         for source, target in table.items():
             self.assertEqual(table.get(target, target), target, source)
 
+    def test_filler_symbols_vanish_but_sentence_punctuation_stays(self) -> None:
+        for text in ("协*查*通*报", "协．查．通．报", "协·查・通•报", "协_查-通~报"):
+            self.assertEqual(normalise(text), "协查通报", text)
+        self.assertEqual(normalise("协查，通报"), "协查,通报")
+        self.assertEqual(normalise("协查。通报"), "协查。通报")
+
     def test_display_order(self) -> None:
         self.assertEqual(normalise(display_order("\u202e报通查协\u202c")), "协查通报")
         self.assertEqual(normalise(display_order("\u200f通报\u200f协查")), "协查通报")
@@ -66,6 +72,17 @@ class NormaliseTest(unittest.TestCase):
         self.assertIn("标题", views)
         self.assertIn("协查通报", html_views('协<span title=">">查通报</span>'))
         self.assertIn("协查通报", html_views("协<!-- > -->查通报"))
+
+    def test_html_views_without_hidden_content(self) -> None:
+        for markup in (
+            "协<script>x</script>查通报",
+            "协<mx-reply>x</mx-reply>查通报",
+            '协<font data-mx-color="#ffffff">x</font>查通报',
+            "协<span data-mx-spoiler>x</span>查通报",
+        ):
+            self.assertIn("协查通报", list(html_views(markup)), markup)
+        # A void element with a hiding attribute hides nothing after it.
+        self.assertIn("ab", list(html_views('a<img style="x">b')))
 
 
 class MatcherTest(unittest.TestCase):
