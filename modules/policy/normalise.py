@@ -215,7 +215,8 @@ def html_views(markup: str) -> Iterator[str]:
     """Visible text of an HTML fragment by html5ever (nh3) and by html.parser, each with
     and without the content of hidden or hiding elements, and the values of its
     attributes."""
-    for dropped in (set(), HIDDEN_ELEMENTS):
+    nothing: frozenset[str] = frozenset()
+    for dropped in (nothing, HIDDEN_ELEMENTS):
         yield html.unescape(
             nh3.clean(
                 markup, tags=set(), clean_content_tags=set(dropped), strip_comments=True
