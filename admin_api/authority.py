@@ -13,7 +13,6 @@ Super admins are the Synapse server admins (the bootstrap admin of `init` /
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from admin_api import storage
@@ -58,34 +57,33 @@ class DirectoryView:
         return True
 
     async def departments(self, ids: Sequence[int]) -> dict[int, DepartmentNode]:
-        if not ids or not self.loaded():
-            return {}
-        return dict(
-            await self._api.run_db_interaction(
-                "jwwx_admin_departments", admin_reads.departments_txn, list(ids)
-            )
+        nodes, _members = await self.facts(ids, ())
+        return nodes
+
+    async def facts(
+        self, department_ids: Sequence[int], userids: Sequence[str]
+    ) -> tuple[dict[int, DepartmentNode], dict[str, tuple[int, ...]]]:
+        """Department paths and members' departments, in one transaction."""
+        if (not department_ids and not userids) or not self.loaded():
+            return {}, {}
+        nodes, members = await self._api.run_db_interaction(
+            "jwwx_admin_scope_facts",
+            admin_reads.scope_facts_txn,
+            list(department_ids),
+            list(userids),
         )
-
-    async def member_departments(
-        self, userids: Sequence[str]
-    ) -> dict[str, tuple[int, ...]]:
-        if not userids or not self.loaded():
-            return {}
-        return dict(
-            await self._api.run_db_interaction(
-                "jwwx_admin_member_departments",
-                admin_reads.member_departments_txn,
-                list(userids),
-            )
-        )
+        return dict(nodes), dict(members)
 
 
-@dataclass(frozen=True)
 class GroupScope:
-    """An admin's scope for one right: the grants of its groups that hold the right."""
+    """An admin's scope for one right: the grants of its groups that hold the right.
+    One per request: what it read of the directory is remembered for the request."""
 
-    grants: tuple[Grant, ...]
-    directory: DirectoryView
+    def __init__(self, grants: tuple[Grant, ...], directory: DirectoryView) -> None:
+        self.grants = grants
+        self.directory = directory
+        self._nodes: dict[int, DepartmentNode | None] = {}
+        self._members: dict[str, tuple[int, ...]] = {}
 
     @property
     def unrestricted(self) -> bool:
@@ -99,28 +97,39 @@ class GroupScope:
             hidden &= grant.hidden_fields
         return hidden
 
-    def _covers(self, path: Sequence[int]) -> bool:
+    def covers_path(self, path: Sequence[int]) -> bool:
         return any(g.covers_path(path) for g in self.grants)
 
+    async def _learn(self, department_ids: list[int], userids: list[str]) -> None:
+        new_departments = [d for d in department_ids if d not in self._nodes]
+        new_members = [u for u in userids if u not in self._members]
+        if not new_departments and not new_members:
+            return
+        nodes, members = await self.directory.facts(new_departments, new_members)
+        for userid in new_members:
+            self._members[userid] = members.get(userid, ())
+        for department_id in {
+            *new_departments,
+            *(d for ds in members.values() for d in ds),
+        }:
+            if department_id not in self._nodes:
+                self._nodes[department_id] = nodes.get(department_id)
+
+    def _covered(self, department_id: int) -> bool:
+        node = self._nodes.get(department_id)
+        return node is not None and self.covers_path(node.path_ids)
+
     async def filter(self, targets: Sequence[Target]) -> list[Target]:
-        department_ids = [
-            int(t.id) for t in targets if t.kind == "department" and t.id.isdigit()
-        ]
-        userids = [t.id for t in targets if t.kind == "member"]
-        member_departments = await self.directory.member_departments(userids)
-        wanted = department_ids + [d for ds in member_departments.values() for d in ds]
-        nodes = await self.directory.departments(wanted)
-
-        def covered(department_id: int) -> bool:
-            node = nodes.get(department_id)
-            return node is not None and self._covers(node.path_ids)
-
+        await self._learn(
+            [int(t.id) for t in targets if t.kind == "department" and t.id.isdigit()],
+            [t.id for t in targets if t.kind == "member"],
+        )
         kept: list[Target] = []
         for target in targets:
             if target.kind == "department":
-                ok = target.id.isdigit() and covered(int(target.id))
+                ok = target.id.isdigit() and self._covered(int(target.id))
             elif target.kind == "member":
-                ok = any(covered(d) for d in member_departments.get(target.id, ()))
+                ok = any(self._covered(d) for d in self._members.get(target.id, ()))
             elif target.kind == "app":
                 ok = any(g.covers_app(target.id) for g in self.grants)
             elif target.kind == "setting":
@@ -130,9 +139,6 @@ class GroupScope:
             if ok:
                 kept.append(target)
         return kept
-
-    def covers_path(self, path: Sequence[int]) -> bool:
-        return self._covers(path)
 
 
 class AdminAuthority:

@@ -3,6 +3,7 @@
 
 from benchmarks.scenario import Scenario
 from benchmarks.scenarios import (
+    admin_api,
     directory_search,
     dm_latency,
     group_fanout,
@@ -40,6 +41,13 @@ SCENARIOS: dict[str, Scenario] = {
             wecom_api.run,
             on_vanilla=False,
             why_not_vanilla="vanilla Synapse has no WeCom-compatible API (ours only)",
+        ),
+        Scenario(
+            "admin-api",
+            "scoped admin (mid-level unit) vs super admin: member reads, listings, updates",
+            admin_api.run,
+            on_vanilla=False,
+            why_not_vanilla="vanilla Synapse has no directory or admin groups (ours only)",
         ),
         Scenario(
             "soak",

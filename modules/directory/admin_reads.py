@@ -51,6 +51,19 @@ def member_departments_txn(txn: Txn, userids: list[str]) -> dict[str, tuple[int,
     }
 
 
+def scope_facts_txn(
+    txn: Txn, department_ids: list[int], userids: list[str]
+) -> tuple[dict[int, DepartmentNode], dict[str, tuple[int, ...]]]:
+    """What a scope decision needs in one transaction: the members' department ids and
+    the paths of those departments and of `department_ids`."""
+    member_departments = member_departments_txn(txn, userids) if userids else {}
+    wanted = set(department_ids)
+    for ids in member_departments.values():
+        wanted.update(ids)
+    nodes = departments_txn(txn, sorted(wanted)) if wanted else {}
+    return nodes, member_departments
+
+
 def units_usage_txn(txn: Txn) -> tuple[list[UnitUsage], int]:
     """Every second-level unit with its enabled members (by main department), and the
     directory's total of enabled members."""

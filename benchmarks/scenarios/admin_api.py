@@ -1,0 +1,291 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""admin-api: what scope checking costs (docs/admin.md). A generated directory, admin
+groups nested 5 deep over it with their admins, then an admin of a mid-level unit reads
+members, lists departments and updates members in its subtree, and the super admin does
+exactly the same requests, interleaved. Ours only: vanilla Synapse has neither the
+directory nor admin groups. The ratio scoped ÷ super admin is the cost of the check
+(target: < 2 ms added at p99)."""
+
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from benchmarks import population
+from benchmarks.aclient import Answer, Http, MatrixUser
+from benchmarks.scenario import Context, Sample
+from modules.directory.records import DepartmentRecord, MemberRecord
+from modules.directory.sample import generate_directory, write_csv
+
+DIRECTORY = "/_jwwx/admin/v1/directory"
+ADMINS = "/_jwwx/admin/v1/admins"
+LEVELS = 5
+MEASURED_LEVEL = 3  # the mid-level unit whose admin is measured
+RIGHTS = [
+    "directory.view",
+    "directory.edit_structure",
+    "directory.edit_members",
+    "groups.create_subgroups",
+]
+
+
+@dataclass(frozen=True)
+class AdminSize:
+    departments: int
+    members: int
+    groups: int
+    admins: int
+    requests: int  # of each kind, per admin
+
+
+SIZES = {
+    "small": AdminSize(2_000, 5_000, 100, 500, 200),
+    "bureau": AdminSize(30_000, 55_000, 1_000, 5_000, 500),
+}
+
+
+def _depths(departments: list[DepartmentRecord]) -> dict[int, int]:
+    parent = {d.id: d.parent_id for d in departments if d.id is not None}
+    depth: dict[int, int] = {}
+
+    def of(department_id: int) -> int:
+        if department_id not in depth:
+            up = parent.get(department_id)
+            depth[department_id] = 0 if up is None else of(up) + 1
+        return depth[department_id]
+
+    for department_id in parent:
+        of(department_id)
+    return depth
+
+
+def _plan_groups(
+    departments: list[DepartmentRecord], total: int, rng: random.Random
+) -> list[tuple[int, int, int | None]]:
+    """(index, department, parent index) of `total` groups, LEVELS deep: level k is
+    scoped to a department at depth k below its parent group's department."""
+    depth = _depths(departments)
+    parent = {d.id: d.parent_id for d in departments if d.id is not None}
+    by_depth: dict[int, list[int]] = {}
+    for department_id, d in depth.items():
+        by_depth.setdefault(d, []).append(department_id)
+    per_level = [max(1, total * share // 31) for share in (1, 2, 4, 8, 16)]
+    plan: list[tuple[int, int, int | None]] = []
+    previous: dict[int, int] = {}  # department → group index, at the level above
+    for level in range(LEVELS):
+        candidates = [
+            d
+            for d in sorted(by_depth.get(level + 1, []))
+            if level == 0 or parent.get(d) in previous
+        ]
+        chosen = rng.sample(candidates, min(per_level[level], len(candidates)))
+        current: dict[int, int] = {}
+        for department_id in chosen:
+            index = len(plan)
+            up = previous.get(parent.get(department_id, -1)) if level else None
+            plan.append((index, department_id, up))
+            current[department_id] = index
+        if not current:
+            break
+        previous = current
+    return plan
+
+
+async def _create_plain_accounts(http: Http, ctx: Context, names: list[str]) -> None:
+    """Accounts without a password (no bcrypt): admins that never log in here."""
+    server_name = ctx.server.server_name
+
+    def job(name: str) -> Callable[[], Awaitable[None]]:
+        async def create() -> None:
+            answer = await http.request(
+                "PUT",
+                "/_synapse/admin/v2/users/" + quote(f"@{name}:{server_name}"),
+                {"displayname": name},
+                token=ctx.admin_token,
+            )
+            if answer.status not in (200, 201):
+                raise RuntimeError(f"creating {name}: {answer.error()}")
+
+        return create
+
+    await population.bounded_gather([job(n) for n in names])
+
+
+async def _setup(
+    ctx: Context, http: Http, size: AdminSize
+) -> tuple[MatrixUser, int, list[str], list[int], list[str]]:
+    """(the measured admin, its unit, members in scope, departments in scope, members
+    out of scope)."""
+    rng = random.Random(5)
+    departments, members = generate_directory(size.departments, size.members, 1, 0)
+    folder = ctx.server.data_dir / "bench-admin-directory"
+    files = write_csv(departments, members, folder)
+    for kind, path in zip(("departments", "members"), files, strict=True):
+        answer = await http.request(
+            "POST",
+            f"{DIRECTORY}/import/{kind}?filename={kind}.csv",
+            raw=path.read_bytes(),
+            token=ctx.admin_token,
+            timeout=900,
+        )
+        if not answer.ok:
+            raise RuntimeError(f"import {kind}: {answer.error()}")
+    plan = _plan_groups(departments, size.groups, rng)
+    names = population.localparts("groupadmin", size.admins)
+    await _create_plain_accounts(http, ctx, names[1:])
+    measured_name = names[0]
+    await population.create_accounts(http, ctx, [measured_name])
+    mid = [p for p in plan if _level(plan, p[0]) == MEASURED_LEVEL - 1]
+    measured_group = mid[0][0] if mid else plan[-1][0]
+    members_of: dict[int, list[str]] = {i: [] for i, _, _ in plan}
+    members_of[measured_group].append(f"@{measured_name}:{ctx.server.server_name}")
+    for name in names[1:]:
+        members_of[rng.randrange(len(plan))].append(f"@{name}:{ctx.server.server_name}")
+    ids: dict[int, int] = {}
+    began = time.perf_counter()
+    for index, department_id, up in plan:
+        body: dict[str, Any] = {
+            "name": f"管理组{index}",
+            "scope": [department_id],
+            "rights": RIGHTS,
+            "members": members_of[index],
+        }
+        if up is not None:
+            body["parent_id"] = ids[up]
+        answer = await http.request(
+            "POST", f"{ADMINS}/groups", body, token=ctx.admin_token
+        )
+        if not answer.ok:
+            raise RuntimeError(f"admin group {index}: {answer.error()}")
+        ids[index] = int(answer.body["id"])
+    ctx.notes.append(
+        f"{len(departments)} departments, {len(members)} members; {len(plan)} admin "
+        f"groups {LEVELS} levels deep with {size.admins} admins, created in "
+        f"{time.perf_counter() - began:.0f} s"
+    )
+    (admin,) = await population.log_in(http, [measured_name])
+    unit = next(d for i, d, _ in plan if i == measured_group)
+    inside, outside = _split(departments, members, unit)
+    in_scope_departments = sorted(
+        {d for d in _subtree(departments, unit)}, key=lambda d: (d != unit, d)
+    )
+    return admin, unit, inside, in_scope_departments, outside
+
+
+def _level(plan: list[tuple[int, int, int | None]], index: int) -> int:
+    up = plan[index][2]
+    return 0 if up is None else _level(plan, up) + 1
+
+
+def _subtree(departments: list[DepartmentRecord], top: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for d in departments:
+        if d.id is not None:
+            children.setdefault(d.parent_id, []).append(d.id)
+    out, stack = set(), [top]
+    while stack:
+        current = stack.pop()
+        out.add(current)
+        stack.extend(children.get(current, []))
+    return out
+
+
+def _split(
+    departments: list[DepartmentRecord], members: list[MemberRecord], unit: int
+) -> tuple[list[str], list[str]]:
+    subtree = _subtree(departments, unit)
+    inside, outside = [], []
+    for m in members:
+        ids = {ms.department.department_id for ms in m.memberships}
+        (inside if ids & subtree else outside).append(m.userid)
+    return inside, outside
+
+
+async def run(ctx: Context) -> None:
+    size = SIZES[ctx.size]
+    async with Http(ctx.server.base_url) as http:
+        admin, unit, inside, departments, outside = await _setup(ctx, http, size)
+        boss = MatrixUser(http, "super", ctx.admin_token)
+        rng = random.Random(9)
+        if not inside:
+            raise RuntimeError(f"no member in the measured unit {unit}")
+        await ctx.settle()
+        kinds: list[tuple[str, Callable[[int], tuple[str, str, Any]]]] = [
+            (
+                "GET member",
+                lambda i: ("GET", f"{DIRECTORY}/members/{rng.choice(inside)}", None),
+            ),
+            (
+                "GET department children",
+                lambda i: (
+                    "GET",
+                    f"{DIRECTORY}/departments/{rng.choice(departments)}/children"
+                    "?limit=50",
+                    None,
+                ),
+            ),
+            (
+                "PUT member",
+                lambda i: (
+                    "PUT",
+                    f"{DIRECTORY}/members/{rng.choice(inside)}",
+                    {"position": f"民警{i % 7}"},
+                ),
+            ),
+        ]
+        with ctx.phase() as phase:
+            for kind, make in kinds:
+                scoped: list[float] = []
+                plain: list[float] = []
+                errors = {"mid-level admin": 0, "super admin": 0}
+                first = ""
+                for i in range(size.requests):
+                    method, path, body = make(i)
+                    for label, who, into in (
+                        ("mid-level admin", admin, scoped),
+                        ("super admin", boss, plain),
+                    ):
+                        answer: Answer = await who.call(method, path, body)
+                        into.append(answer.seconds)
+                        if not answer.ok:
+                            errors[label] += 1
+                            first = first or answer.error()
+                for label, latencies in (
+                    ("mid-level admin", scoped),
+                    ("super admin", plain),
+                ):
+                    ctx.add(
+                        Sample(
+                            f"{kind} ({label})",
+                            latencies,
+                            errors=errors[label],
+                            note=first[:60],
+                            comparable=False,
+                        )
+                    )
+                ctx.notes.append(_ratio(kind, scoped, plain))
+            refused = 0
+            for userid in rng.sample(outside, min(50, len(outside))):
+                answer = await admin.call("GET", f"{DIRECTORY}/members/{userid}")
+                refused += answer.status == 403
+            ctx.notes.append(
+                f"out of scope: {refused} of {min(50, len(outside))} reads refused "
+                "with 403 (all expected)"
+            )
+        ctx.notes.append(phase.note())
+
+
+def _ratio(kind: str, scoped: list[float], plain: list[float]) -> str:
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    p50 = (pct(scoped, 0.5), pct(plain, 0.5))
+    p99 = (pct(scoped, 0.99), pct(plain, 0.99))
+    return (
+        f"{kind}: mid-level admin ÷ super admin p50 {p50[0]:.1f}/{p50[1]:.1f} ms "
+        f"(×{p50[0] / max(p50[1], 1e-9):.2f}), p99 {p99[0]:.1f}/{p99[1]:.1f} ms "
+        f"(+{p99[0] - p99[1]:.1f} ms)"
+    )
