@@ -21,6 +21,7 @@ from admin_api.config import AdminApiConfig
 from admin_api.resources import ADMINS_PREFIX, AdminsResource
 from admin_api.service import AdminService
 from modules.common import admin, registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 
 
@@ -33,8 +34,9 @@ class AdminApiModule:
         self.service = AdminService(api, config, self.authority)
         admin.set_authority(api, self.authority)
         registry.publish(api, "admin_api", self)
-        api.register_web_resource(BOOTSTRAP_PATH, BootstrapTokenResource(api, config))
-        api.register_web_resource(
+        register_resource(api, BOOTSTRAP_PATH, BootstrapTokenResource(api, config))
+        register_resource(
+            api,
             ADMINS_PREFIX,
             AdminsResource(api, self.runtime, self.authority, self.service),
         )

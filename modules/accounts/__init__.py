@@ -27,6 +27,7 @@ from modules.accounts.resources import (
     AccountsClientResource,
 )
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import add_login_hooks, add_request_check
 
@@ -52,13 +53,15 @@ class AccountsModule:
         add_request_check(api, self.gate.check)
         add_login_hooks(api, self.guard)
         registry.publish(api, "accounts", self)
-        api.register_web_resource(
+        register_resource(
+            api,
             CLIENT_PREFIX,
             AccountsClientResource(
                 api, self.gate, describe(config.password_policy), self.mfa
             ),
         )
-        api.register_web_resource(
+        register_resource(
+            api,
             ADMIN_PREFIX,
             AccountsAdminResource(
                 api, self.runtime, self.gate, self.guard, config.sms, self.mfa

@@ -24,6 +24,7 @@ from modules.audit.search import ArchiveReader
 from modules.audit.service import AuditService
 from modules.audit.usage import UsageRecorder
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import add_login_hooks
 
@@ -39,7 +40,8 @@ class AuditModule:
         self.exporters = PushExporters(api, config, self.runtime)
         registry.publish(api, "audit", self.service)
         add_login_hooks(api, UsageRecorder(self.service))
-        api.register_web_resource(
+        register_resource(
+            api,
             PREFIX,
             AuditResource(
                 api, config, self.runtime, self.service, self.reader, self.exporters

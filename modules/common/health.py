@@ -9,6 +9,7 @@ otherwise, with {"status": ..., "modules": {name: {"status": ..., "detail": ...}
 from collections.abc import Callable
 from typing import Any
 
+from modules.common.http import register_resource
 from modules.common.resource import JsonResource
 
 HEALTH_PATH = "/_jwwx/client/v1/health"
@@ -31,4 +32,4 @@ def register_probe(api: Any, name: str, probe: Probe) -> None:
     first = not _probes
     _probes[name] = probe
     if first:
-        api.register_web_resource(HEALTH_PATH, HealthResource(api))
+        register_resource(api, HEALTH_PATH, HealthResource(api))

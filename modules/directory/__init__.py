@@ -17,6 +17,7 @@ resources/client.py (officers) and resources/admin.py (admins). docs/directory.m
 from typing import Any
 
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.directory.admin import DirectoryAdmin
 from modules.directory.auth import InitialPasswordAuth
@@ -47,11 +48,13 @@ class DirectoryModule:
         api.register_spam_checker_callbacks(
             check_username_for_spam=UserDirectoryFilter(api).check_username_for_spam
         )
-        api.register_web_resource(
+        register_resource(
+            api,
             CLIENT_PREFIX,
             DirectoryClientResource(api, config, self.runtime, self.reader),
         )
-        api.register_web_resource(
+        register_resource(
+            api,
             ADMIN_PREFIX,
             DirectoryAdminResource(api, config, self.runtime, self.reader, self.admin),
         )

@@ -12,6 +12,7 @@ docs/favorites.md.
 from typing import Any
 
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.favorites.config import FavoritesConfig
 from modules.favorites.resources import CLIENT_PREFIX, FavoritesResource
@@ -25,8 +26,10 @@ class FavoritesModule:
         self.runtime = ModuleRuntime(api, "favorites", __name__)
         self.service = FavoritesService(api, config)
         registry.publish(api, "favorites", self)
-        api.register_web_resource(
-            CLIENT_PREFIX, FavoritesResource(api, config, self.runtime, self.service)
+        register_resource(
+            api,
+            CLIENT_PREFIX,
+            FavoritesResource(api, config, self.runtime, self.service),
         )
 
     @staticmethod

@@ -16,6 +16,7 @@ Config keys: modules/groups/config.py. HTTP: modules/groups/resources.py. docs/g
 from typing import Any
 
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.groups.config import GroupsConfig
 from modules.groups.override import OwnerOverride
@@ -50,13 +51,14 @@ class GroupsModule:
             check_event_allowed=self.rules.check_event_allowed,
             on_create_room=self.rules.on_create_room,
         )
-        api.register_web_resource(
-            CLIENT_PREFIX, GroupsResource(api, self.runtime, self.service)
+        register_resource(
+            api, CLIENT_PREFIX, GroupsResource(api, self.runtime, self.service)
         )
-        api.register_web_resource(
-            MESSAGES_PREFIX, MessagesResource(api, self.runtime, self.service)
+        register_resource(
+            api, MESSAGES_PREFIX, MessagesResource(api, self.runtime, self.service)
         )
-        api.register_web_resource(
+        register_resource(
+            api,
             ADMIN_PREFIX,
             GroupsAdminResource(api, self.runtime, self.settings, self.override),
         )

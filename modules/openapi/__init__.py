@@ -23,6 +23,7 @@ resources/admin.py (/_jwwx/admin/v1/openapi/, admins).
 from typing import Any
 
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import (
     allow_multipart_posts,
@@ -72,7 +73,8 @@ class OpenApiModule:
         allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())
         # corpsecret=, access_token=, code=, … never reach the logs (issue 15).
         redact_credentials_in_request_logs()
-        api.register_web_resource(
+        register_resource(
+            api,
             CGI_PREFIX,
             CgiResource(
                 api,
@@ -85,15 +87,16 @@ class OpenApiModule:
                 config.rate_limit_per_minute,
             ),
         )
-        api.register_web_resource(
+        register_resource(
+            api,
             ADMIN_PREFIX,
             OpenApiAdminResource(api, self.runtime, self.apps, self.callbacks),
         )
-        api.register_web_resource(
-            OAUTH_PREFIX, OAuthResource(api, self.runtime, self.oauth)
+        register_resource(
+            api, OAUTH_PREFIX, OAuthResource(api, self.runtime, self.oauth)
         )
-        api.register_web_resource(
-            CLIENT_PREFIX, OpenApiClientResource(api, self.runtime, self.jsapi)
+        register_resource(
+            api, CLIENT_PREFIX, OpenApiClientResource(api, self.runtime, self.jsapi)
         )
         api.looping_background_call(
             self._deliver_callbacks, 1000, desc="jwwx_openapi_callbacks"

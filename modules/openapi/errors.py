@@ -4,6 +4,7 @@
 Every /cgi-bin/ answer is HTTP 200 with {"errcode", "errmsg", ...} like WeCom's.
 """
 
+from modules.common.http import WeComDialectError
 from modules.directory.errors import DirectoryError
 
 OK = 0
@@ -75,7 +76,7 @@ MESSAGES = {
 }
 
 
-class WeComError(Exception):
+class WeComError(WeComDialectError):
     def __init__(self, errcode: int, detail: str | None = None) -> None:
         super().__init__(detail or MESSAGES.get(errcode, "error"))
         self.errcode = errcode

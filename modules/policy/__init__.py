@@ -15,6 +15,7 @@ modules/policy/resources.py.
 from typing import Any
 
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import add_request_check
 from modules.policy.config import PolicyConfig
@@ -41,8 +42,10 @@ class PolicyModule:
             check_event_allowed=callbacks.check_event_allowed
         )
         add_request_check(api, RequestTexts(self.keywords).check)
-        api.register_web_resource(
-            KEYWORDS_PATH, KeywordsResource(api, config, self.runtime, self.keywords)
+        register_resource(
+            api,
+            KEYWORDS_PATH,
+            KeywordsResource(api, config, self.runtime, self.keywords),
         )
         api.looping_background_call(
             self.keywords.reload_if_changed,

@@ -18,6 +18,7 @@ docs/watermark.md.
 from typing import Any
 
 from modules.common import registry
+from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import route_local_media_downloads
 from modules.watermark.config import WatermarkConfig
@@ -49,15 +50,16 @@ class WatermarkModule:
         api.register_third_party_rules_callbacks(
             check_event_allowed=self.sharing.check_event_allowed
         )
-        api.register_web_resource(
-            ADMIN_PREFIX, WatermarkAdminResource(api, self.runtime, self.settings)
+        register_resource(
+            api, ADMIN_PREFIX, WatermarkAdminResource(api, self.runtime, self.settings)
         )
-        api.register_web_resource(
+        register_resource(
+            api,
             CONFIG_PREFIX,
             ClientConfigResource(api, config, self.runtime, self.settings),
         )
         media_resource = WatermarkMediaResource(api, self.runtime, media)
-        api.register_web_resource(MEDIA_PREFIX, media_resource)
+        register_resource(api, MEDIA_PREFIX, media_resource)
         # Synapse's own download/thumbnail URLs go the same way: no client gets a local
         # image or PDF around the mark, with or without nginx in front.
         route_local_media_downloads(api, media_resource.serve_standard)

@@ -11,32 +11,17 @@ Client, /_jwwx/client/v1/watermark/{media,thumbnail}/{server}/{media_id}: the
     the adapter's route_local_media_downloads).
 """
 
-import json
 import logging
 from typing import Any
-from urllib.parse import quote
-
-from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from modules.common.admin import require_admin
 from modules.common.errors import error
-from modules.common.resource import path_parts, query_param, read_json_object
-from modules.common.router import Router
+from modules.common.http import STREAMED, RawBody, Router
+from modules.common.inputs import path_parts, query_param, read_json_object
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import (
-    Codes,
-    SynapseError,
-    fire_in_request_context,
-    stream_local_media,
-)
+from modules.common.synapse_compat import Codes, stream_local_media
 from modules.watermark.config import WatermarkConfig
-from modules.watermark.media import (
-    MediaAnswer,
-    PassThrough,
-    WatermarkedMedia,
-    parse_fit,
-)
+from modules.watermark.media import PassThrough, WatermarkedMedia, parse_fit
 from modules.watermark.settings import SettingsCache, validate_update
 from modules.watermark.viewer import render_text, resolve_viewer
 
@@ -110,22 +95,35 @@ class ClientConfigResource(Router):
         return 200, body
 
 
-class WatermarkMediaResource(Resource):
+MEDIA_HEADERS = (
+    (b"Cache-Control", b"private, no-store"),
+    (b"Access-Control-Allow-Origin", b"*"),
+    # As Synapse does for media: never run what a file contains in our origin.
+    (
+        b"Content-Security-Policy",
+        b"sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf;"
+        b" style-src 'unsafe-inline'; media-src 'self'; object-src 'self';",
+    ),
+    (b"X-Content-Type-Options", b"nosniff"),
+)
+
+
+class WatermarkMediaResource(Router):
     """Binary answers (the media) with Matrix JSON errors."""
 
-    isLeaf = True
+    prefix = MEDIA_PREFIX
+    headers = MEDIA_HEADERS
 
     def __init__(
         self, api: Any, runtime: ModuleRuntime, media: WatermarkedMedia
     ) -> None:
-        super().__init__()
+        super().__init__(api)
         self._api = api
         self._runtime = runtime
         self._media = media
-
-    def render(self, request: Any) -> Any:
-        fire_in_request_context(self._process, request)
-        return NOT_DONE_YET
+        for kind in ("media", "thumbnail"):
+            self.route("GET", kind + "/{server_name}/{media_id}", self._routed)
+            self.route("GET", kind + "/{server_name}/{media_id}/{name}", self._routed)
 
     async def serve_standard(
         self, request: Any, kind: str, server_name: str, media_id: str
@@ -137,43 +135,20 @@ class WatermarkMediaResource(Resource):
         await self._runtime.ready()
         if not self._media.marks_required():
             return False
-        await self._process(request, (kind, server_name, media_id))
+        await self.respond(request, self._answer, request, kind, server_name, media_id)
         return True
 
-    async def _process(
-        self, request: Any, target: tuple[str, str, str] | None = None
-    ) -> None:
-        try:
-            answer = await self._answer(request, target)
-            if isinstance(answer, PassThrough):
-                _common_headers(request)
-                request.setHeader(b"X-Jwwx-Watermarked", b"false")
-                await stream_local_media(
-                    self._api, request, answer.media_id, answer.info
-                )
-                return
-        except SynapseError as e:
-            _send_json(request, e.code, e.error_dict(None))
-            return
-        except Exception:
-            logger.exception("watermarked media failed")
-            _send_json(
-                request, 500, {"errcode": Codes.UNKNOWN, "error": "服务器内部错误"}
-            )
-            return
-        _send_media(request, answer)
+    async def _routed(
+        self, request: Any, server_name: str, media_id: str, name: str = ""
+    ) -> tuple[int, Any]:
+        kind = path_parts(request, MEDIA_PREFIX)[0]
+        return await self._answer(request, kind, server_name, media_id)
 
     async def _answer(
-        self, request: Any, target: tuple[str, str, str] | None
-    ) -> MediaAnswer | PassThrough:
+        self, request: Any, kind: str, server_name: str, media_id: str
+    ) -> tuple[int, Any]:
         if request.method not in (b"GET", b"HEAD"):
             raise error(405, Codes.UNRECOGNIZED, "只支持 GET")
-        if target is None:
-            parts = path_parts(request, MEDIA_PREFIX)
-            if len(parts) not in (3, 4) or parts[0] not in ("media", "thumbnail"):
-                raise error(404, Codes.UNRECOGNIZED, "Unrecognized request")
-            target = (parts[0], parts[1], parts[2])
-        kind, server_name, media_id = target
         # Synapse's auth reads the header or ?access_token= (for <img src>).
         requester = await self._api.get_user_by_req(request)
         viewer = str(requester.user.to_string())
@@ -183,53 +158,17 @@ class WatermarkMediaResource(Resource):
             fit = parse_fit(
                 {k: query_param(request, k) for k in ("width", "height", "method")}
             )
-        return await self._media.fetch(viewer, server_name, media_id, fit)
-
-
-def _common_headers(request: Any) -> None:
-    request.setHeader(b"Cache-Control", b"private, no-store")
-    request.setHeader(b"Access-Control-Allow-Origin", b"*")
-    # As Synapse does for media: never run what a file contains in our origin.
-    request.setHeader(
-        b"Content-Security-Policy",
-        b"sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf;"
-        b" style-src 'unsafe-inline'; media-src 'self'; object-src 'self';",
-    )
-    request.setHeader(b"X-Content-Type-Options", b"nosniff")
-
-
-def _send_media(request: Any, answer: MediaAnswer) -> None:
-    if getattr(request, "_disconnected", False):
-        return
-    request.setResponseCode(200)
-    _common_headers(request)
-    request.setHeader(b"Content-Type", answer.content_type.encode("ascii", "replace"))
-    request.setHeader(
-        b"X-Jwwx-Watermarked", b"true" if answer.watermarked else b"false"
-    )
-    request.setHeader(b"Content-Length", str(len(answer.data)).encode("ascii"))
-    request.setHeader(b"Content-Disposition", _disposition(answer))
-    if request.method != b"HEAD":
-        request.write(answer.data)
-    request.finish()
-
-
-def _disposition(answer: MediaAnswer) -> bytes:
-    """Marked images and PDFs display inline; anything else is a download. The file
-    name travels RFC 5987-encoded, so Chinese names survive."""
-    kind = "inline" if answer.watermarked else "attachment"
-    if not answer.filename:
-        return kind.encode("ascii")
-    return f"{kind}; filename*=utf-8''{quote(answer.filename, safe='')}".encode("ascii")
-
-
-def _send_json(request: Any, status: int, body: Any) -> None:
-    if getattr(request, "_disconnected", False):
-        return
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request.setResponseCode(status)
-    _common_headers(request)
-    request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
-    request.setHeader(b"Content-Length", str(len(payload)).encode("ascii"))
-    request.write(payload)
-    request.finish()
+        answer = await self._media.fetch(viewer, server_name, media_id, fit)
+        if isinstance(answer, PassThrough):
+            self.apply_headers(request)
+            request.setHeader(b"X-Jwwx-Watermarked", b"false")
+            await stream_local_media(self._api, request, answer.media_id, answer.info)
+            return 200, STREAMED
+        marked = b"true" if answer.watermarked else b"false"
+        return 200, RawBody(
+            answer.content_type,
+            answer.data,
+            answer.filename,
+            inline=answer.watermarked,
+            headers=((b"X-Jwwx-Watermarked", marked),),
+        )

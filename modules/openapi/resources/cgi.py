@@ -7,22 +7,15 @@ one; the client address as Synapse sees it, i.e. X-Forwarded-For only behind a p
 """
 
 import ipaddress
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote
-
-from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET
 
 from modules.common import registry
-from modules.common.resource import RawBody, query_param, read_body
+from modules.common.http import WECOM, RawBody, Router
+from modules.common.inputs import parse_json, query_param, read_body
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import (
-    fire_in_request_context,
-    multipart_content_type,
-)
+from modules.common.synapse_compat import multipart_content_type
 from modules.directory.errors import DirectoryError
 from modules.directory.storage import members as member_store
 from modules.openapi import directory_api as dapi
@@ -44,10 +37,13 @@ BATCH_DELETE_MAX = 200  # WeCom's limit for user/batchdelete
 MAX_UPLOAD_BYTES = 21 * 1024 * 1024
 
 Handler = Callable[[Any, App], Awaitable[Any]]
+RouteHandler = Callable[[Any], Awaitable[tuple[int, Any]]]
 
 
-class CgiResource(Resource):
-    isLeaf = True
+class CgiResource(Router):
+    prefix = CGI_PREFIX
+    dialect = WECOM
+    headers = ((b"Cache-Control", b"no-cache, no-store, must-revalidate"),)
 
     def __init__(
         self,
@@ -60,7 +56,7 @@ class CgiResource(Resource):
         oauth: OAuth,
         rate_limit_per_minute: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(api)
         self._api = api
         self._runtime = runtime
         self._tokens = tokens
@@ -69,7 +65,9 @@ class CgiResource(Resource):
         self._jsapi = jsapi
         self._oauth = oauth
         self._rate_limiter = RateLimiter(api, rate_limit_per_minute)
-        self._routes: dict[str, tuple[str, Handler]] = {
+        self.route("GET", "gettoken", self.gettoken)
+        self.route("POST", "gettoken", self.gettoken)
+        routes: dict[str, tuple[str, Handler]] = {
             "user/get": ("GET", self.user_get),
             "user/create": ("POST", self.user_create),
             "user/update": ("POST", self.user_update),
@@ -98,50 +96,33 @@ class CgiResource(Resource):
             "auth/getuserinfo": ("GET", self.getuserinfo),
             "user/getuserinfo": ("GET", self.getuserinfo),
         }
+        for path, (method, handler) in routes.items():
+            self.route(method, path, self._as_app(handler))
 
-    def render(self, request: Any) -> Any:
-        fire_in_request_context(self._process, request)
-        return NOT_DONE_YET
+    def translate_error(self, exc: Exception) -> Exception | None:
+        if isinstance(exc, DirectoryError):
+            return WeComError.from_directory(exc)
+        return None
 
-    async def _process(self, request: Any) -> None:
-        answer: dict[str, Any] | RawBody
-        try:
-            body = await self._dispatch(request)
-            if isinstance(body, RawBody):
-                answer = body
-            else:
-                answer = {"errcode": 0, "errmsg": body.pop("errmsg", "ok"), **body}
-        except WeComError as e:
-            answer = {"errcode": e.errcode, "errmsg": e.errmsg}
-        except DirectoryError as e:
-            converted = WeComError.from_directory(e)
-            answer = {"errcode": converted.errcode, "errmsg": converted.errmsg}
-        except Exception:
-            logger.exception("open API request failed")
-            answer = {"errcode": errors.SYSTEM_BUSY, "errmsg": "system busy"}
-        _send(request, answer)
-
-    async def _dispatch(self, request: Any) -> Any:
-        path = request.path.decode("ascii", "replace")[len(CGI_PREFIX) :].strip("/")
-        method = request.method.decode("ascii")
-        if path == "gettoken":
-            await self._runtime.ready()
-            return await self._tokens.issue(
-                query_param(request, "corpid"),
-                query_param(request, "corpsecret"),
-                lambda app: self._check_ip(request, app),
-            )
-        route = self._routes.get(path)
-        if route is None or method not in (
-            route[0],
-            "HEAD" if route[0] == "GET" else "",
-        ):
-            raise WeComError(errors.API_NOT_FOUND, f"{method} /cgi-bin/{path}")
+    async def gettoken(self, request: Any) -> tuple[int, Any]:
         await self._runtime.ready()
-        app = await self._tokens.check(query_param(request, "access_token"))
-        self._check_ip(request, app)
-        await self._rate_limiter.check(app.agentid)
-        return await route[1](request, app)
+        return 200, await self._tokens.issue(
+            query_param(request, "corpid"),
+            query_param(request, "corpsecret"),
+            lambda app: self._check_ip(request, app),
+        )
+
+    def _as_app(self, handler: Handler) -> RouteHandler:
+        """The route of an app's call: its access token, IP allow-list, rate limit."""
+
+        async def call(request: Any) -> tuple[int, Any]:
+            await self._runtime.ready()
+            app = await self._tokens.check(query_param(request, "access_token"))
+            self._check_ip(request, app)
+            await self._rate_limiter.check(app.agentid)
+            return 200, await handler(request, app)
+
+        return call
 
     @staticmethod
     def _check_ip(request: Any, app: App) -> None:
@@ -162,10 +143,7 @@ class CgiResource(Resource):
     @staticmethod
     def _json(request: Any) -> dict[str, Any]:
         raw = read_body(request)
-        try:
-            body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-        except (UnicodeDecodeError, ValueError):
-            body = None
+        body = parse_json(raw) if raw.strip() else None
         if not isinstance(body, dict):
             raise WeComError(errors.BAD_JSON, "body must be a JSON object")
         return body
@@ -449,7 +427,19 @@ class CgiResource(Resource):
 
     async def media_get(self, request: Any, app: App) -> RawBody:
         media, data = await self._media.read(app, query_param(request, "media_id"))
-        return RawBody(media.content_type, data, media.filename)
+        # The uploader chose the Content-Type: never let a browser sniff or run it.
+        return RawBody(
+            media.content_type,
+            data,
+            media.filename,
+            headers=(
+                (b"X-Content-Type-Options", b"nosniff"),
+                (
+                    b"Content-Security-Policy",
+                    b"sandbox; default-src 'none'; script-src 'none'",
+                ),
+            ),
+        )
 
     @property
     def directory(self) -> Any:
@@ -457,30 +447,3 @@ class CgiResource(Resource):
             return registry.lookup(self._api, "directory")
         except registry.ServiceMissingError as e:
             raise WeComError(errors.SYSTEM_BUSY, "directory module not loaded") from e
-
-
-def _send(request: Any, answer: dict[str, Any] | RawBody) -> None:
-    if getattr(request, "_disconnected", False):
-        return
-    request.setResponseCode(200)
-    if isinstance(answer, RawBody):
-        payload = answer.data
-        request.setHeader(b"Content-Type", answer.content_type.encode("latin-1"))
-        quoted = quote(answer.filename or "media")
-        request.setHeader(
-            b"Content-Disposition",
-            f"attachment; filename=\"{quoted}\"; filename*=UTF-8''{quoted}".encode(),
-        )
-        # The uploader chose the Content-Type: never let a browser sniff or run it.
-        request.setHeader(b"X-Content-Type-Options", b"nosniff")
-        request.setHeader(
-            b"Content-Security-Policy",
-            b"sandbox; default-src 'none'; script-src 'none'",
-        )
-    else:
-        payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
-        request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
-    request.setHeader(b"Cache-Control", b"no-cache, no-store, must-revalidate")
-    request.setHeader(b"Content-Length", str(len(payload)).encode("ascii"))
-    request.write(payload)
-    request.finish()
