@@ -37,6 +37,7 @@ from modules.common.storage import Txn
 from modules.common.synapse_compat import verify_password
 
 LOGIN_TYPE = "cn.jwwx.login.totp"
+MAX_CODE_CHARS = 64
 DEVICE_KEY_PREFIX = "JWK-"
 STEP = 30
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -213,6 +214,8 @@ class Mfa:
         """A TOTP code (each time step once) or, once confirmed, an unused recovery code."""
         if not self.available or not isinstance(code, str) or not code.strip():
             return False
+        if not code.isascii() or len(code) > MAX_CODE_CHARS:
+            return False  # never a code (compare_digest refuses non-ASCII text)
         await self._runtime.ready()
         if confirmed and code.strip().upper().startswith(DEVICE_KEY_PREFIX):
             return await self._check_device_key(user_id, code)

@@ -191,6 +191,13 @@ def read_json_object(request: Any, limit: int = MAX_BODY_BYTES) -> dict[str, Any
 # Numbers and strings.
 
 
+def decimal(text: str, max_digits: int = 18) -> int | None:
+    """Plain ASCII decimal text of at most max_digits digits → int, else None."""
+    if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def parse_int(
     text: str | None,
     field: str,

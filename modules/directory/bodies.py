@@ -91,6 +91,7 @@ def department_changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+_GENDERS = {0: "", 1: "男", 2: "女"}
 _MEMBER_KEYS = {
     "userid",
     "name",
@@ -175,11 +176,18 @@ def member_record(body: dict[str, Any], base: Member | None = None) -> MemberRec
             raise _invalid(f"{key} 必须是 true 或 false")
     if "enable" in merged and merged["enable"] not in (0, 1, True, False):
         raise _invalid("enable 只能是 0 或 1")
+    gender = merged.get("gender", 0)
+    if (
+        isinstance(gender, bool)
+        or not isinstance(gender, int)
+        or gender not in _GENDERS
+    ):
+        raise _invalid("gender 只能是 0（未定义）、1（男）或 2（女）")
     leaders = merged.get("is_leader_in_dept")
     row = {
         "userid": _text(merged.get("userid"), "userid"),
         "name": _text(merged.get("name"), "name"),
-        "gender": {0: "", 1: "男", 2: "女"}.get(merged.get("gender", 0), "?"),
+        "gender": _GENDERS[gender],
         "mobile": _text(merged.get("mobile"), "mobile"),
         "telephone": _text(merged.get("telephone"), "telephone"),
         "email": _text(merged.get("email"), "email"),

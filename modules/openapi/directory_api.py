@@ -10,6 +10,7 @@ main_department, status 1/2/4, enable 0/1, gender "0"/"1"/"2", parentid 0 for a 
 
 from typing import Any
 
+from modules.common.inputs import decimal
 from modules.common.storage import Txn
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
@@ -90,9 +91,10 @@ def department_json(department: Department) -> dict[str, Any]:
 def _int_arg(value: str | None, errcode: int, name: str) -> int:
     if value is None or value == "":
         raise WeComError(errcode, f"{name} missing")
-    if not value.isdigit() or len(value) > 12:
+    number = decimal(value, 12)
+    if number is None:
         raise WeComError(errors.INVALID_PARAMETER, f"{name} must be an integer")
-    return int(value)
+    return number
 
 
 def department_id_arg(value: str | None) -> int:

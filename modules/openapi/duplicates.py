@@ -8,6 +8,7 @@ import hashlib
 import json
 from typing import Any
 
+from modules.common.inputs import decimal
 from modules.common.storage import Txn
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
@@ -18,7 +19,7 @@ MAX_INTERVAL_SECONDS = 4 * 3600
 
 def _flag(body: dict[str, Any], key: str, default: int) -> int:
     value = body.get(key, default)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and decimal(value) is not None:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise WeComError(errors.INVALID_PARAMETER, f"{key} must be an integer")

@@ -16,6 +16,7 @@ import secrets
 from typing import Any
 
 from modules.audit.hooks import record_app_message
+from modules.common.inputs import decimal
 from modules.common.storage import Txn
 from modules.common.synapse_compat import event_stream_ordering, run_concurrently
 from modules.directory.storage import departments as dept_store
@@ -227,8 +228,8 @@ def resolve_txn(
             recipients.add(userid)
     for text in parties:
         department = (
-            dept_store.get_department_txn(txn, int(text))
-            if text.isdigit() and len(text) <= 12
+            dept_store.get_department_txn(txn, number)
+            if (number := decimal(text, 12)) is not None
             else None
         )
         if department is None or not scope.has_department(department):
@@ -237,8 +238,8 @@ def resolve_txn(
             recipients.update(_in_scope_txn(txn, scope, [department.path]))
     for text in tags:
         tag = (
-            social.get_tag_txn(txn, int(text))
-            if text.isdigit() and len(text) <= 12
+            social.get_tag_txn(txn, number)
+            if (number := decimal(text, 12)) is not None
             else None
         )
         if tag is None:

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from modules.common.inputs import decimal
 from modules.common.storage import Txn
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
@@ -152,9 +153,10 @@ class OAuth:
             raise OAuthError(errors.INVALID_PARAMETER, "response_type 只能是 code")
         target = redirect_target(params.get("redirect_uri") or "")
         text = params.get("agentid") or ""
-        if text and not text.isdigit():
+        agentid = decimal(text, 12) if text else None
+        if text and agentid is None:
             raise OAuthError(errors.INVALID_AGENTID, "agentid 不合法")
-        return (int(text) if text else None), target
+        return agentid, target
 
     async def app_name(self, agentid: int | None, target: RedirectTarget) -> str:
         def name_txn(txn: Txn) -> str:

@@ -42,6 +42,7 @@ from modules.common.admin import (
     require_admin_scope,
 )
 from modules.common.errors import error
+from modules.common.inputs import parse_int
 from modules.common.resource import RawBody, query_param, read_body, read_json_object
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import Codes, SynapseError
@@ -381,9 +382,7 @@ class DirectoryAdminResource(Router):
     # Tags.
 
     def _tag_id(self, text: str) -> int:
-        if not text.isdigit():
-            raise error(400, Codes.INVALID_PARAM, f"标签ID“{text}”不合法")
-        return int(text)
+        return parse_int(text, "标签ID", 1)
 
     async def list_tags(self, request: Any) -> tuple[int, Any]:
         await self._admin_id(request, "directory.view")
@@ -474,9 +473,7 @@ class DirectoryAdminResource(Router):
 
     async def job(self, request: Any, job: str) -> tuple[int, Any]:
         await self._admin_id(request, "directory.view")
-        if not job.isdigit():
-            raise error(400, Codes.INVALID_PARAM, f"任务ID“{job}”不合法")
-        return 200, await self._admin.job(int(job))
+        return 200, await self._admin.job(parse_int(job, "任务ID", 1))
 
     async def failures(self, request: Any) -> tuple[int, Any]:
         await self._admin_id(request, "directory.view")

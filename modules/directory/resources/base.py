@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Routing and argument helpers shared by the directory's two resources."""
 
-import re
 from typing import Any
 
 from modules.common.errors import error
+from modules.common.inputs import parse_int
 from modules.common.router import Router as CommonRouter
-from modules.common.synapse_compat import Codes, SynapseError
+from modules.common.synapse_compat import SynapseError
 from modules.directory.config import DirectoryConfig
 from modules.directory.errors import IMPORT_REJECTED, DirectoryError
 from modules.directory.records import ImportRejectedError
@@ -48,6 +48,4 @@ class Router(CommonRouter):
 
     @staticmethod
     def department_id(text: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,12}", text):
-            raise error(400, Codes.INVALID_PARAM, f"部门ID“{text}”不合法")
-        return int(text)
+        return parse_int(text, "部门ID", 0, 10**12 - 1)

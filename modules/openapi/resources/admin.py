@@ -21,6 +21,7 @@ from typing import Any
 
 from modules.common.admin import require_admin
 from modules.common.errors import error
+from modules.common.inputs import parse_int
 from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
@@ -61,9 +62,7 @@ class OpenApiAdminResource(Router):
 
     @staticmethod
     def _agentid(text: str) -> int:
-        if not text.isdigit() or len(text) > 12:
-            raise error(400, Codes.INVALID_PARAM, f"agentid“{text}”不合法")
-        return int(text)
+        return parse_int(text, "agentid", 0, 10**12 - 1)
 
     async def list_apps(self, request: Any) -> tuple[int, Any]:
         await self._admin(request)

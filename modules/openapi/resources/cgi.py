@@ -13,7 +13,7 @@ from typing import Any
 
 from modules.common import registry
 from modules.common.http import WECOM, RawBody, Router
-from modules.common.inputs import parse_json, query_param, read_body
+from modules.common.inputs import decimal, parse_json, query_param, read_body
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse_compat import multipart_content_type
 from modules.directory.errors import DirectoryError
@@ -279,8 +279,9 @@ class CgiResource(Router):
         )
 
     def _tag_id(self, value: Any) -> int:
-        if isinstance(value, str) and value.isdigit() and len(value) <= 12:
-            return int(value)
+        number = decimal(value, 12) if isinstance(value, str) else None
+        if number is not None:
+            return number
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise WeComError(errors.INVALID_TAGID, "tagid missing or invalid")

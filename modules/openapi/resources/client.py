@@ -11,6 +11,7 @@ POST jsapi/verify  {agentid?, timestamp, nonceStr, signature, url}
 from typing import Any
 
 from modules.common.errors import error
+from modules.common.inputs import decimal
 from modules.common.resource import read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
@@ -35,7 +36,7 @@ class OpenApiClientResource(Router):
         await self._runtime.ready()
         body = read_json_object(request)
         agentid = body.get("agentid", CORP)
-        if isinstance(agentid, str) and agentid.isdigit():
+        if isinstance(agentid, str) and decimal(agentid, 12) is not None:
             agentid = int(agentid)
         if isinstance(agentid, bool) or not isinstance(agentid, int):
             raise error(400, Codes.INVALID_PARAM, "agentid 必须是整数")
