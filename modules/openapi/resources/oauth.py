@@ -75,7 +75,7 @@ class OAuthResource(Router):
             return 405, HtmlPage(_page("不支持", excerpt(request.method.decode())))
         if status >= 500:
             return status, HtmlPage(_page("服务器内部错误", "请稍后再试"))
-        return status, HtmlPage(_page("请求无效", str(body.get("error", ""))))
+        return status, HtmlPage(_page("无法授权", str(body.get("error", ""))))
 
     async def _user(self, request: Any) -> str | None:
         if not request.requestHeaders.hasHeader(b"Authorization"):
