@@ -13,6 +13,7 @@ Super admins are the Synapse server admins (the bootstrap admin of `init` /
 
 import logging
 from collections.abc import Sequence
+from ipaddress import ip_address
 from typing import Any
 
 from admin_api import storage
@@ -28,10 +29,13 @@ from admin_api.model import (
 )
 from modules.common import registry
 from modules.common.admin import (
+    NETWORK_REFUSED,
     QUOTA_EXCEEDED,
     AdminScope,
     Target,
     Unrestricted,
+    client_ip,
+    record_operation,
 )
 from modules.common.errors import error
 from modules.common.runtime import ModuleRuntime
@@ -41,6 +45,20 @@ from modules.directory.admin_reads import DepartmentNode
 logger = logging.getLogger(__name__)
 
 TOTAL_QUOTA_ID = 0
+
+
+def _host_of(request: Any) -> str:
+    raw = request.getHeader(b"host") if hasattr(request, "getHeader") else None
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw or "")
+    text = text.strip().lower()
+    if text.startswith("["):  # [v6]:port
+        return text[1 : text.find("]")] if "]" in text else text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def _path_of(request: Any) -> str:
+    path = getattr(request, "path", b"")
+    return path.decode("ascii", "replace") if isinstance(path, bytes) else str(path)
 
 
 class DirectoryView:
@@ -198,6 +216,37 @@ class AdminAuthority:
         if not grants:
             return None
         return GroupScope(grants, self.directory)
+
+    async def check_request(self, request: Any, user_id: str) -> None:
+        config = self._config
+        if not config.allowed_networks and not config.allowed_hosts:
+            return
+        ip = client_ip(request)
+        host = _host_of(request)
+        problem = ""
+        if config.allowed_networks:
+            try:
+                address = ip_address(ip)
+                allowed = any(address in n for n in config.allowed_networks)
+            except ValueError:
+                allowed = False
+            if not allowed:
+                problem = f"不允许从地址 {ip or '未知'} 访问管理接口"
+        if not problem and config.allowed_hosts and host not in config.allowed_hosts:
+            problem = f"不允许通过域名 {host or '未知'} 访问管理接口"
+        if problem:
+            await record_operation(
+                self._api,
+                request,
+                user_id,
+                "admin.access.refused",
+                f"path:{_path_of(request)}",
+                None,
+                None,
+                host=host,
+                reason=problem,
+            )
+            raise error(403, NETWORK_REFUSED, problem, ip=ip, host=host)
 
     async def member_quotas(self) -> dict[int, int]:
         await self._runtime.ready()

@@ -12,9 +12,18 @@ Keys:
   cache_check_seconds (number 0-60, default 1): how often a process checks whether the
       admin model (groups, members, scopes, roles) changed in another process; changes
       made through the same process apply at once. 0 checks at every request.
+  allowed_networks (list of IP networks in CIDR form, default empty: any): the addresses
+      admins may use the admin API from (every endpoint that asks modules.common.admin,
+      and /_jwwx/admin/v1/admins/…). Others get 403 CN_JWWX_ADMIN_NETWORK and the refusal
+      is written to the operation log. The address is the one Synapse sees: behind nginx
+      set x_forwarded on the listener (and keep Synapse unreachable from elsewhere).
+  allowed_hosts (list of host names, default empty: any): the Host header values (port
+      ignored, case-insensitive) under which the admin API answers, e.g. the console's
+      own name; others get 403 CN_JWWX_ADMIN_NETWORK as well.
 """
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +33,27 @@ from modules.common.synapse_compat import ConfigError
 MODULE = "admin_api"
 
 
+def _networks(values: list[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    out = []
+    for index, value in enumerate(values):
+        try:
+            out.append(ip_network(value.strip(), strict=False))
+        except ValueError as e:
+            raise ConfigError(
+                f"{MODULE}.allowed_networks[{index}]: {value!r} is not an IP network "
+                f"such as 10.1.0.0/16 ({e})"
+            ) from None
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class AdminApiConfig:
     registration_shared_secret_path: str
     bootstrap_nonce_ttl_seconds: int = 60
     allow_combined_roles: bool = False
     cache_check_seconds: float = 1.0
+    allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
 
     @staticmethod
     def parse(raw: Any) -> "AdminApiConfig":
@@ -43,6 +67,10 @@ class AdminApiConfig:
             ),
             allow_combined_roles=reader.boolean("allow_combined_roles", False),
             cache_check_seconds=reader.number("cache_check_seconds", 1.0),
+            allowed_networks=_networks(reader.string_list("allowed_networks")),
+            allowed_hosts=tuple(
+                h.strip().lower() for h in reader.string_list("allowed_hosts")
+            ),
         )
         reader.finish()
         if config.cache_check_seconds > 60:

@@ -19,7 +19,7 @@ from typing import Any
 
 from admin_api.authority import AdminAuthority
 from admin_api.service import AdminService
-from modules.common.admin import client_ip
+from modules.common.admin import check_admin_request, client_ip
 from modules.common.errors import error, forbidden
 from modules.common.resource import read_json_object
 from modules.common.router import Router
@@ -58,6 +58,7 @@ class AdminsResource(Router):
     async def _caller(self, request: Any) -> str:
         user_id = await self.requester_id(request)
         await self._runtime.ready()
+        await check_admin_request(self.api, request, user_id)
         return user_id
 
     async def _super(self, request: Any) -> str:

@@ -44,6 +44,7 @@ from modules.common.errors import error, forbidden
 
 ADMIN_SCOPE = "CN_JWWX_ADMIN_SCOPE"
 QUOTA_EXCEEDED = "CN_JWWX_ADMIN_QUOTA_EXCEEDED"
+NETWORK_REFUSED = "CN_JWWX_ADMIN_NETWORK"
 
 # (api, user_id, scope) -> allowed?
 Authorizer = Callable[[Any, str, str], Awaitable[bool]]
@@ -120,6 +121,10 @@ class Authority(Protocol):
     async def member_quotas(self) -> dict[int, int]:
         """{second-level unit id: quota}, the total under 0 (for imports)."""
 
+    async def check_request(self, request: Any, user_id: str) -> None:
+        """Raise 403 NETWORK_REFUSED when the admin API may not be used from where this
+        request comes (address, Host)."""
+
 
 @dataclass(frozen=True)
 class Unrestricted:
@@ -152,6 +157,9 @@ class _AuthorizerAuthority:
 
     async def member_quotas(self) -> dict[int, int]:
         return {}
+
+    async def check_request(self, request: Any, user_id: str) -> None:
+        return None
 
 
 async def server_admins_only(api: Any, user_id: str, scope: str) -> bool:
@@ -231,6 +239,7 @@ async def require_admin(
     CN_JWWX_ADMIN_SCOPE (a target outside the admin's scope)."""
     requester = await api.get_user_by_req(request)
     user_id = str(requester.user.to_string())
+    await _authority(api).check_request(request, user_id)
     await check_targets(api, user_id, scope, target)
     return user_id
 
@@ -244,7 +253,14 @@ async def require_admin_scope(
     """require_admin, also returning the scope (to filter listings, hide fields)."""
     requester = await api.get_user_by_req(request)
     user_id = str(requester.user.to_string())
+    await _authority(api).check_request(request, user_id)
     return user_id, await check_targets(api, user_id, scope, target)
+
+
+async def check_admin_request(api: Any, request: Any, user_id: str) -> None:
+    """The network/host check of require_admin, for admin endpoints that decide
+    otherwise who may call them (403 CN_JWWX_ADMIN_NETWORK)."""
+    await _authority(api).check_request(request, user_id)
 
 
 async def has_admin_scope(api: Any, user_id: str, scope: str) -> bool:
