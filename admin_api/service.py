@@ -19,10 +19,12 @@ from admin_api.config import AdminApiConfig
 from admin_api.errors import invalid
 from admin_api.model import (
     ALL_APPS,
+    AUDIT,
     HIDEABLE_FIELDS,
     RIGHTS,
     ROLE_NAMES,
     ROLES,
+    SECURITY,
     SUPER,
     Group,
     Snapshot,
@@ -40,6 +42,7 @@ T = TypeVar("T")
 MAX_NAME = 64
 MAX_LIST = 10000
 LOCK = "jwwx_admin_model_write"
+SEPARATED = frozenset({AUDIT, SECURITY})
 _USER_ID = re.compile(r"^@[^:\s]+:\S+$")
 
 
@@ -249,7 +252,20 @@ class AdminService:
         group: Group,
     ) -> None:
         """Scope departments exist; rights, apps, fields and scope within the parent's
-        effective ones; no cycle; the name unique among its siblings."""
+        effective ones; no cycle; the name unique among its siblings; no audit or
+        security admin among its members (三员分立)."""
+        if not self._config.allow_combined_roles:
+            separated = sorted(
+                u for u in group.members if snapshot.roles_of(u) & SEPARATED
+            )
+            if separated:
+                raise error(
+                    409,
+                    errors.ROLE_CONFLICT,
+                    "三员分立：审计管理员、安全管理员不能加入管理组："
+                    + "、".join(separated),
+                    members=separated,
+                )
         if group.scope and not self._authority.directory.loaded():
             raise error(400, errors.SCOPE_INVALID, "通讯录模块未加载，无法设置管理范围")
         nodes = (
@@ -498,9 +514,23 @@ class AdminService:
         if user_id == actor and SUPER in before and SUPER not in roles:
             raise forbidden("不能撤销自己的超级管理员角色")
         now = self._now()
-        await self._write(
-            "set_roles", storage.set_roles_txn, user_id, roles, actor, now
-        )
+
+        def roles_txn(txn: Txn) -> None:
+            if roles & SEPARATED and not self._config.allow_combined_roles:
+                snapshot = Snapshot.build(*storage.load_model_txn(txn))
+                groups = sorted(snapshot.member_groups.get(user_id, []))
+                if groups:
+                    raise error(
+                        409,
+                        errors.ROLE_CONFLICT,
+                        f"三员分立：{user_id} 是管理组 "
+                        + "、".join(map(str, groups))
+                        + " 的成员，不能再担任审计管理员或安全管理员",
+                        groups=groups,
+                    )
+            storage.set_roles_txn(txn, user_id, roles, actor, now)
+
+        await self._write("set_roles", roles_txn)
         if (SUPER in roles) != (SUPER in before):
             await self._api.set_user_admin(user_id, SUPER in roles)
         await self._log(

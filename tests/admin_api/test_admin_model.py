@@ -464,6 +464,26 @@ class AdminModelTests:
         self.assertErrcode(
             await officer.request("GET", f"{ADMINS}/roles"), 403, "M_FORBIDDEN"
         )
+        # An audit or security admin is no group admin, and the other way round.
+        w = await self._world()
+        self.assertErrcode(
+            await boss.request(
+                "PUT", f"{ADMINS}/groups/{w.subgroup}", {"members": [officer.user_id]}
+            ),
+            409,
+            "CN_JWWX_ADMIN_ROLE_CONFLICT",
+        )
+        body = self.assertErrcode(
+            await boss.request(
+                "PUT",
+                f"{ADMINS}/roles/{quote(w.station_admin.user_id)}",
+                {"roles": ["audit"]},
+            ),
+            409,
+            "CN_JWWX_ADMIN_ROLE_CONFLICT",
+        )
+        self.assertEqual(body["groups"], [w.subgroup])
+        self.assertEqual((await w.station_admin.ok("GET", f"{ADMINS}/me"))["roles"], [])
         # The super role makes a server admin; nobody demotes themselves.
         await boss.ok("PUT", path, {"roles": ["super"]})
         await officer.ok("GET", f"{ADMINS}/quotas")
