@@ -19,7 +19,7 @@ from typing import Any
 from admin_api.config import AdminApiConfig
 from modules.common.errors import error, forbidden, missing_param
 from modules.common.resource import JsonResource, read_json_object
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 
 BOOTSTRAP_PATH = "/_jwwx/admin/v1/bootstrap/token"
 

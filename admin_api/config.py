@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 MODULE = "admin_api"
 

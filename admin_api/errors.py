@@ -6,7 +6,7 @@ because every module raises them."""
 from typing import Any
 
 from modules.common.errors import error
-from modules.common.synapse_compat import SynapseError
+from modules.common.synapse.errors import SynapseError
 
 GROUP_NOT_FOUND = "CN_JWWX_ADMIN_GROUP_NOT_FOUND"
 GROUP_EXISTS = "CN_JWWX_ADMIN_GROUP_EXISTS"

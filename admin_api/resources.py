@@ -24,7 +24,7 @@ from modules.common.errors import error, forbidden
 from modules.common.resource import read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 
 ADMINS_PREFIX = "/_jwwx/admin/v1/admins"
 

@@ -34,7 +34,7 @@ from modules.audit.hooks import record_admin_operation
 from modules.common.admin import ADMIN_SCOPE
 from modules.common.errors import error, forbidden
 from modules.common.storage import Txn
-from modules.common.synapse_compat import run_serialized_write
+from modules.common.synapse.database import run_serialized_write
 from modules.directory import admin_reads
 
 T = TypeVar("T")

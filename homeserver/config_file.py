@@ -90,8 +90,21 @@ def load_server_config(data_dir: Path) -> ServerConfig:
     return ServerConfig(data_dir=data_dir, raw=raw)
 
 
+def check_synapse_adapter() -> None:
+    """Refuse to start a Synapse whose patched methods differ from those our adapter
+    was written against (modules/common/synapse/patches.py), in one line."""
+    from modules.common.synapse.patches import PatchPointError, check_patch_points
+
+    try:
+        check_patch_points()
+    except PatchPointError as e:
+        raise LauncherError(str(e)) from None
+
+
 def check_module_configs(config: ServerConfig) -> None:
-    """Import every configured module and run its parse_config, as Synapse will."""
+    """Check the Synapse adapter's patch points, then import every configured module
+    and run its parse_config, as Synapse will."""
+    check_synapse_adapter()
     modules = config.raw.get("modules") or []
     if not isinstance(modules, list):
         raise LauncherError("homeserver.yaml: 'modules' must be a list")

@@ -7,7 +7,7 @@ per-platform device limits, admin kick-offline, phone-number login (docs/account
         config: {}          # every key has a default: modules/accounts/config.py
 
 Synapse extension points: a request check and login hooks installed through
-modules.common.synapse_compat (see gate.py and login.py for why), the module's own
+modules.common.synapse (see gate.py and login.py for why), the module's own
 HTTP resources (resources.py), and a looping call that prunes the login log.
 """
 
@@ -29,7 +29,7 @@ from modules.accounts.resources import (
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import add_login_hooks, add_request_check
+from modules.common.synapse.patches import add_login_hooks, add_request_check
 
 PRUNE_INTERVAL_MS = 3600 * 1000
 DAY_MS = 24 * 3600 * 1000

@@ -32,7 +32,7 @@ from typing import Any
 
 from modules.accounts.sms import SmsConfig
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.accounts"
 PLATFORMS = ("mobile", "desktop", "web", "other")

@@ -10,7 +10,7 @@ from typing import Any
 
 from modules.common import registry
 from modules.common.storage import Txn
-from modules.common.synapse_compat import has_own_password_txn
+from modules.common.synapse.tables import has_own_password_txn
 from modules.directory.passwords import password_matches
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """First login: an account whose only password is an initial one may do nothing but change it.
 
-Installed as a request check (modules.common.synapse_compat.add_request_check) that runs
+Installed as a request check (modules.common.synapse.patches.add_request_check) that runs
 after Synapse has authenticated any client request. While the account still has only its
 initial password (the directory's initial-password record exists and Synapse holds no
 password hash for it), every authenticated request except the exempt ones below is
@@ -33,7 +33,8 @@ from modules.common.errors import (
     error,
 )
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import AuthedRequest, Codes
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.patches import AuthedRequest
 
 PASSWORD_PATH = re.compile(r"^/_matrix/client/[^/]+/account/password$")
 EXEMPT_PATHS = re.compile(

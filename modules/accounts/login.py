@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Login security: phone-number login, lockout, the login log and per-class device limits.
 
-LoginGuard is registered as login hooks (modules.common.synapse_compat.add_login_hooks),
+LoginGuard is registered as login hooks (modules.common.synapse.patches.add_login_hooks),
 so it sees every password (or module login type) check Synapse makes, for /login and
 for re-authentication in user-interactive auth, with the client's IP and user agent:
 
@@ -28,15 +28,11 @@ from modules.accounts.mfa import Mfa, bound_device_txn, totp_enabled_txn
 from modules.accounts.platform import classify
 from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import (
-    Codes,
-    LoginAttempt,
-    SynapseError,
-    delete_devices,
-    devices_txn,
-    login_error,
-    send_server_notice,
-)
+from modules.common.synapse.accounts import delete_devices, login_error
+from modules.common.synapse.errors import Codes, SynapseError
+from modules.common.synapse.patches import LoginAttempt
+from modules.common.synapse.rooms import send_server_notice
+from modules.common.synapse.tables import devices_txn
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from modules.accounts.config import MfaPolicy
 from modules.common.gm import hmac_sm3, sm4_open, sm4_seal
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
-from modules.common.synapse_compat import verify_password
+from modules.common.synapse.accounts import verify_password
 
 LOGIN_TYPE = "cn.jwwx.login.totp"
 MAX_CODE_CHARS = 64

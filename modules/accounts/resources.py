@@ -48,7 +48,9 @@ from modules.common.errors import MFA_ENABLED, error
 from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes, devices_txn, set_user_locked
+from modules.common.synapse.accounts import set_user_locked
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.tables import devices_txn
 from modules.directory.errors import DirectoryError
 
 CLIENT_PREFIX = "/_jwwx/client/v1/accounts"

@@ -26,7 +26,7 @@ from modules.audit.usage import UsageRecorder
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import add_login_hooks
+from modules.common.synapse.patches import add_login_hooks
 
 
 class AuditModule:

@@ -21,11 +21,11 @@ from modules.audit.storage import Draft
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
-from modules.common.synapse_compat import (
+from modules.common.synapse.events import persisted_stream_ordering
+from modules.common.synapse.media import read_local_media
+from modules.common.synapse.tables import (
     StreamEvent,
     local_media_rows_txn,
-    persisted_stream_ordering,
-    read_local_media,
     stream_events_after_txn,
 )
 

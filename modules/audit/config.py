@@ -35,7 +35,7 @@ from typing import Any
 
 from modules.common.config import ConfigReader
 from modules.common.gm import sm3
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.audit"
 KINDS = ("message", "group", "admin", "usage", "app", "audit")

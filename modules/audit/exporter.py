@@ -25,7 +25,7 @@ from modules.audit.config import AuditConfig, ExporterConfig
 from modules.audit.records import open_record
 from modules.audit.syslog import frame, send_tcp
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import await_foreign
+from modules.common.synapse.runtime import await_foreign
 
 logger = logging.getLogger(__name__)
 

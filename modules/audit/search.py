@@ -19,7 +19,7 @@ from modules.audit.config import AuditConfig
 from modules.audit.events import local_media_id, walk_strings
 from modules.audit.media import hamming, perceptual_hash
 from modules.audit.records import GENESIS, Record, open_record
-from modules.common.synapse_compat import local_media_rows_txn, redacted_event_ids_txn
+from modules.common.synapse.tables import local_media_rows_txn, redacted_event_ids_txn
 
 PAGE = 500
 

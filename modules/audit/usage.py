@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Usage records: every login (and failed attempt) with platform and client version,
-observed through the shared login hooks (synapse_compat.add_login_hooks)."""
+observed through the shared login hooks (patches.add_login_hooks)."""
 
 import logging
 import re
 from typing import Any
 
 from modules.accounts.platform import classify
-from modules.common.synapse_compat import LoginAttempt
+from modules.common.synapse.patches import LoginAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def client_version(user_agent: str | None) -> str | None:
 
 
 class UsageRecorder:
-    """Implements synapse_compat.LoginHooks; records through the audit service."""
+    """Implements patches.LoginHooks; records through the audit service."""
 
     def __init__(self, service: Any) -> None:
         self._service = service

@@ -29,15 +29,13 @@ from modules.common import registry
 from modules.common.errors import error
 from modules.common.mxc import local_media_ids
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import (
-    Codes,
-    SynapseError,
+from modules.common.synapse.errors import Codes, SynapseError
+from modules.common.synapse.events import get_event_with_position, redacted_event_json
+from modules.common.synapse.media import delete_local_media
+from modules.common.synapse.tables import (
     censor_event_txn,
-    delete_local_media,
     edits_of_txn,
     furthest_reads_txn,
-    get_event_with_position,
-    redacted_event_json,
 )
 from modules.favorites.media import favourited_local_media
 

@@ -4,7 +4,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 
 class ConfigReader:

@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from modules.common.synapse_compat import Codes, SynapseError
+from modules.common.synapse.errors import Codes, SynapseError
 
 # Custom errcodes (DESIGN.md: CN_JWWX_*). Each is documented where it is raised.
 KEYWORD_BLOCKED = "CN_JWWX_KEYWORD_BLOCKED"

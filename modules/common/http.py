@@ -46,11 +46,9 @@ from modules.common.inputs import (
     query_param,
     sanitise_message,
 )
-from modules.common.synapse_compat import (
-    Codes,
-    SynapseError,
-    fire_in_request_context,
-)
+from modules.common.synapse.errors import Codes, SynapseError
+from modules.common.synapse.http import client_disconnected
+from modules.common.synapse.runtime import fire_in_request_context
 
 logger = logging.getLogger(__name__)
 
@@ -303,10 +301,6 @@ class JsonResource(Router):
 # The writer: the only code that puts an answer on the wire.
 
 
-def _disconnected(request: Any) -> bool:
-    return bool(getattr(request, "_disconnected", False))
-
-
 def _json_bytes(body: Any) -> bytes:
     # A lone surrogate (stored earlier, or echoed) becomes "?" instead of raising.
     return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
@@ -327,7 +321,7 @@ def write_answer(
     headers: tuple[tuple[bytes, bytes], ...] = JSON_HEADERS,
 ) -> None:
     """Send one answer and finish the request (nothing if the client has gone)."""
-    if _disconnected(request):
+    if client_disconnected(request):
         return
     extra: tuple[tuple[bytes, bytes], ...] = ()
     if isinstance(answer, RawBody):
@@ -358,7 +352,7 @@ def write_answer(
 
 def write_failure(request: Any) -> None:
     """Last resort when an answer could not be written: a plain 500, never a hang."""
-    if _disconnected(request) or getattr(request, "finished", False):
+    if client_disconnected(request) or getattr(request, "finished", False):
         return
     try:
         payload = b'{"errcode":"M_UNKNOWN","error":"internal error"}'

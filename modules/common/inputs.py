@@ -19,7 +19,7 @@ import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from modules.common.synapse_compat import Codes, SynapseError
+from modules.common.synapse.errors import Codes, SynapseError
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_JSON_DEPTH = 32

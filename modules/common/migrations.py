@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import engine_of_txn
+from modules.common.synapse.database import engine_of_txn
 
 ENGINES = ("sqlite", "postgres")
 ADVISORY_LOCK_ID = 0x6A777778  # "jwwx"

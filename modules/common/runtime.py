@@ -12,6 +12,7 @@ from typing import Any
 from modules.common.errors import MODULE_STARTING, error
 from modules.common.health import register_probe
 from modules.common.migrations import apply_migrations_txn, package_schema_files
+from modules.common.synapse.patches import check_patch_points
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class ModuleRuntime:
         package: str | None,
         on_ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        # Every module starts through here: refuse a Synapse our patches do not fit.
+        check_patch_points()
         self._api = api
         self._on_ready = on_ready
         self.name = name

@@ -5,17 +5,17 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from synapse.module_api import UserID
+
 from modules.common.storage import Txn
-from modules.common.synapse_compat import (
-    SynapseError,
-    UserID,
+from modules.common.synapse.accounts import (
     clear_password_and_sign_out,
     deactivate_user,
-    run_serialized_write,
     set_avatar_url,
     set_user_locked,
-    vacuum_analyze,
 )
+from modules.common.synapse.database import run_serialized_write, vacuum_analyze
+from modules.common.synapse.errors import SynapseError
 from modules.directory import admin_reads, bodies, errors
 from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.config import FIELD_CHOICES

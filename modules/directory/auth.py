@@ -9,7 +9,7 @@ its own (the officer chose one through /account/password).
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import has_own_password_txn
+from modules.common.synapse.tables import has_own_password_txn
 from modules.directory.passwords import password_matches
 from modules.directory.storage import provisioning as store
 

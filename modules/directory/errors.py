@@ -5,7 +5,7 @@ errcode the open API (issue 7) will answer with."""
 from dataclasses import dataclass
 
 from modules.common.errors import error
-from modules.common.synapse_compat import SynapseError
+from modules.common.synapse.errors import SynapseError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ problem reported with its row), then everything in the caller's one transaction.
 from typing import Any
 
 from modules.common.storage import Txn, batch
-from modules.common.synapse_compat import engine_of_txn
+from modules.common.synapse.database import engine_of_txn
 from modules.directory.errors import DirectoryError
 from modules.directory.pinyin import name_search_terms
 from modules.directory.records import (

@@ -21,7 +21,7 @@ import jinja2
 from OpenSSL import SSL
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 PACKAGED_TEMPLATE = Path(__file__).parent / "templates" / "initial_password.txt.j2"
 _ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")

@@ -13,13 +13,13 @@ from typing import Any
 
 from modules.common.gm import sm4_open, sm4_seal
 from modules.common.storage import Txn
-from modules.common.synapse_compat import (
-    SynapseError,
-    await_foreign,
+from modules.common.synapse.accounts import (
     reactivate_user,
     set_avatar_url,
     set_user_locked,
 )
+from modules.common.synapse.errors import SynapseError
+from modules.common.synapse.runtime import await_foreign
 from modules.directory.config import DirectoryConfig
 from modules.directory.mailer import MailError, render_initial_password_mail, send_mail
 from modules.directory.passwords import (

@@ -12,8 +12,9 @@ transaction per result remains (benchmarks/RESULTS.md).
 import time
 from typing import Any
 
+from synapse.module_api import UserID
+
 from modules.common.admin import has_admin_scope
-from modules.common.synapse_compat import UserID
 from modules.directory.storage.members import Visibility, hidden_member_txn
 from modules.directory.visibility import viewer_txn
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.favorites"
 

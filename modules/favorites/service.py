@@ -13,7 +13,8 @@ from typing import Any
 from modules.common.errors import FAVORITE_NOT_ALLOWED, FAVORITE_NOT_FOUND, error
 from modules.common.mxc import mxc_uris
 from modules.common.storage import fold
-from modules.common.synapse_compat import Codes, event_visible_to
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.events import event_visible_to
 from modules.favorites import storage
 from modules.favorites.config import FavoritesConfig
 

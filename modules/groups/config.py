@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.groups"
 _USER_ID = re.compile(r"^@[^:\s]+:\S+$")

@@ -22,7 +22,8 @@ from modules.common.errors import (
     GROUP_OWNER_REMOTE,
     error,
 )
-from modules.common.synapse_compat import Codes, is_user_deactivated
+from modules.common.synapse.accounts import is_user_deactivated
+from modules.common.synapse.errors import Codes
 from modules.groups.service import GroupService
 from modules.groups.state import POWER_LEVELS, RoomView, levels_of
 

@@ -15,12 +15,9 @@ import json
 import logging
 from typing import Any
 
-from modules.common.synapse_compat import (
-    SynapseError,
-    all_room_ids_txn,
-    delete_local_media,
-    old_local_media_ids,
-)
+from modules.common.synapse.errors import SynapseError
+from modules.common.synapse.media import delete_local_media, old_local_media_ids
+from modules.common.synapse.tables import all_room_ids_txn
 from modules.favorites.media import favourited_local_media
 from modules.groups import storage
 from modules.groups.config import GroupsConfig

@@ -17,11 +17,9 @@ from modules.common.errors import (
     RETENTION_FIXED,
     error,
 )
-from modules.common.synapse_compat import (
-    SynapseError,
-    is_user_deactivated,
-    rooms_being_shut_down,
-)
+from modules.common.synapse.accounts import is_user_deactivated
+from modules.common.synapse.errors import SynapseError
+from modules.common.synapse.patches import rooms_being_shut_down
 from modules.groups.config import GroupsConfig
 from modules.groups.retention import RETENTION_TYPE
 from modules.groups.settings import SettingsCache

@@ -25,16 +25,15 @@ from modules.common.errors import (
     error,
 )
 from modules.common.storage import fold
-from modules.common.synapse_compat import (
-    Codes,
-    SynapseError,
+from modules.common.synapse.errors import Codes, SynapseError
+from modules.common.synapse.events import get_event_with_position
+from modules.common.synapse.rooms import (
     forget_room,
-    get_event_with_position,
     joined_rooms,
     latest_event_id,
     mark_room_read,
-    public_read_positions_txn,
 )
+from modules.common.synapse.tables import public_read_positions_txn
 from modules.groups import storage
 from modules.groups.config import GroupsConfig
 from modules.groups.settings import SettingsCache

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from modules.common.errors import error
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 from modules.groups.config import GroupsConfig
 from modules.groups.storage import get_settings_txn, put_settings_txn
 

@@ -10,7 +10,7 @@ versions from 12 on: the room's creators), admins are at `admin_level` or above.
 from collections.abc import Mapping
 from typing import Any
 
-from modules.common.synapse_compat import room_version_has_creator_power
+from modules.common.synapse.rooms import room_version_has_creator_power
 from modules.groups.config import GroupsConfig
 
 GROUP_TYPE = "cn.jwwx.group"

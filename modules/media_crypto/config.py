@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from modules.media_crypto.keys import KeyFileError, MediaKey, load_key_file
 
 MODULE = "modules.media_crypto"

@@ -16,14 +16,13 @@ import os
 import time
 from typing import Any
 
-from modules.common.synapse_compat import (
-    add_local_media_deletion_hook,
+from modules.common.synapse.media import (
     dynamic_thumbnails_enabled,
-    in_thread,
-    looping_task,
     media_file_responder,
     media_store_path,
 )
+from modules.common.synapse.patches import add_local_media_deletion_hook
+from modules.common.synapse.runtime import in_thread, looping_task
 from modules.media_crypto import store
 from modules.media_crypto.config import MediaCryptoConfig
 

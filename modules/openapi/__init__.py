@@ -25,7 +25,7 @@ from typing import Any
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import (
+from modules.common.synapse.patches import (
     allow_multipart_posts,
     redact_credentials_in_request_logs,
 )

@@ -10,17 +10,17 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from synapse.module_api import UserID
+
 from modules.common.errors import error
 from modules.common.storage import Txn
-from modules.common.synapse_compat import (
-    Codes,
-    SynapseError,
-    UserID,
+from modules.common.synapse.accounts import (
     deactivate_user,
     is_user_deactivated,
     reactivate_user,
     set_avatar_url,
 )
+from modules.common.synapse.errors import Codes, SynapseError
 from modules.openapi import storage
 from modules.openapi.callbacks import CallbackError
 from modules.openapi.config import OpenApiConfig

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 from prometheus_client import Counter, Gauge
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import await_foreign
+from modules.common.synapse.runtime import await_foreign
 from modules.openapi import storage
 from modules.openapi.crypto import MsgCrypt, cdata, parse_xml
 from modules.openapi.errors import WeComError

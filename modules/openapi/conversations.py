@@ -14,7 +14,8 @@ import logging
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import SynapseError, keyed_lock, run_concurrently
+from modules.common.synapse.errors import SynapseError
+from modules.common.synapse.runtime import keyed_lock, run_concurrently
 from modules.openapi import storage
 from modules.openapi.scope import scope_txn
 from modules.openapi.storage import App

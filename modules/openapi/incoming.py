@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import (
-    on_new_stream_data,
-    persisted_stream_ordering,
-    stream_messages_in_rooms_txn,
-)
+from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
+from modules.common.synapse.tables import stream_messages_in_rooms_txn
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import read_local_media, upload_media
+from modules.common.synapse.media import read_local_media, upload_media
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
 from modules.openapi.storage import App

@@ -18,7 +18,8 @@ from typing import Any
 from modules.audit.hooks import record_app_message
 from modules.common.inputs import decimal
 from modules.common.storage import Txn
-from modules.common.synapse_compat import event_stream_ordering, run_concurrently
+from modules.common.synapse.events import event_stream_ordering
+from modules.common.synapse.runtime import run_concurrently
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
 from modules.directory.storage import social

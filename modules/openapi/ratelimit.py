@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from modules.common.synapse_compat import shared_counter
+from modules.common.synapse.runtime import shared_counter
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.storage import Txn
-from modules.common.synapse_compat import public_read_since_sql
+from modules.common.synapse.tables import public_read_since_sql
 
 _APP_COLUMNS = (
     "agentid, name, description, avatar, bot_user_id, secret_hash, visible_users,"

@@ -17,7 +17,7 @@ from typing import Any
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import add_request_check
+from modules.common.synapse.patches import add_request_check
 from modules.policy.config import PolicyConfig
 from modules.policy.handlers import KeywordFilter, PolicyCallbacks
 from modules.policy.public import SERVICE

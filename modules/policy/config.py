@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from modules.policy.matcher import normalise
 
 MODULE = "modules.policy"

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from modules.common.errors import ENCRYPTION_FORBIDDEN, KEYWORD_BLOCKED, error
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes, SynapseError
+from modules.common.synapse.errors import Codes, SynapseError
 from modules.policy.config import PolicyConfig
 from modules.policy.extract import Text, create_room_texts, event_texts
 from modules.policy.matcher import KeywordMatcher

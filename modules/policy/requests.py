@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Client requests that carry text without (or before) an event, checked as Synapse
-receives them (a request check of the adapter: modules.common.synapse_compat
+receives them (a request check of the adapter: modules.common.synapse
 .add_request_check runs after authentication, before the servlet).
 
 - POST /createRoom: the whole request (name, topic, room_alias_name, initial_state,
@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from modules.common.errors import TO_DEVICE_FORBIDDEN, error
-from modules.common.synapse_compat import AuthedRequest
+from modules.common.synapse.patches import AuthedRequest
 from modules.policy.extract import content_texts, create_room_texts
 from modules.policy.handlers import KeywordFilter
 

@@ -17,7 +17,7 @@ from modules.common.admin import require_admin
 from modules.common.errors import error
 from modules.common.resource import JsonResource, read_json_object
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 from modules.policy.config import PolicyConfig
 from modules.policy.handlers import KeywordFilter
 from modules.policy.matcher import normalise

@@ -20,7 +20,7 @@ from typing import Any
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import route_local_media_downloads
+from modules.common.synapse.patches import route_local_media_downloads
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.media import WatermarkedMedia
 from modules.watermark.resources import (

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from modules.watermark.fonts import FontError, find_cjk_font
 
 MODULE = "modules.watermark"

@@ -7,7 +7,7 @@ or a PDF, otherwise unchanged.
 
 The access token comes as a header or, for <img> tags, as ?access_token=. Synapse's
 ordinary download and thumbnail URLs of local media are answered the same way
-(modules.common.synapse_compat.route_local_media_downloads; docs/watermark.md).
+(modules.common.synapse.route_local_media_downloads; docs/watermark.md).
 """
 
 import re
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.errors import error
-from modules.common.synapse_compat import (
-    Codes,
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.media import (
     MediaInfo,
     local_media_info,
     read_media_into_memory,

@@ -19,7 +19,8 @@ from modules.common.errors import error
 from modules.common.http import STREAMED, RawBody, Router
 from modules.common.inputs import path_parts, query_param, read_json_object
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes, stream_local_media
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.media import stream_local_media
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.media import PassThrough, WatermarkedMedia, parse_fit
 from modules.watermark.settings import SettingsCache, validate_update

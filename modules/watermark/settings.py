@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from modules.common.errors import error
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 from modules.watermark.storage import get_settings_txn, put_settings_txn
 
 # Placeholders of the text template (docs/watermark.md).

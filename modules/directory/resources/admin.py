@@ -45,7 +45,7 @@ from modules.common.errors import error
 from modules.common.inputs import parse_int
 from modules.common.resource import RawBody, query_param, read_body, read_json_object
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes, SynapseError
+from modules.common.synapse.errors import Codes, SynapseError
 from modules.directory.admin import IMPORT_KINDS, DirectoryAdmin
 from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.config import DirectoryConfig

@@ -6,7 +6,7 @@ from typing import Any
 from modules.common.errors import error
 from modules.common.inputs import parse_int
 from modules.common.router import Router as CommonRouter
-from modules.common.synapse_compat import SynapseError
+from modules.common.synapse.errors import SynapseError
 from modules.directory.config import DirectoryConfig
 from modules.directory.errors import IMPORT_REJECTED, DirectoryError
 from modules.directory.records import ImportRejectedError

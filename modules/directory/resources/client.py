@@ -16,11 +16,13 @@ caller may not see, exactly as for what does not exist.
 
 from typing import Any
 
+from synapse.module_api import UserID
+
 from modules.common.admin import has_admin_scope
 from modules.common.errors import error
 from modules.common.resource import query_param
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes, UserID
+from modules.common.synapse.errors import Codes
 from modules.directory.config import DirectoryConfig
 from modules.directory.reader import DirectoryReader
 from modules.directory.resources.base import Router

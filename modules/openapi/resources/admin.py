@@ -25,7 +25,7 @@ from modules.common.inputs import parse_int
 from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 from modules.openapi.apps import AppAdmin, app_json
 from modules.openapi.callbacks import STATES, Callbacks
 

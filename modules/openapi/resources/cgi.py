@@ -15,7 +15,7 @@ from modules.common import registry
 from modules.common.http import WECOM, RawBody, Router
 from modules.common.inputs import decimal, parse_json, query_param, read_body
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import multipart_content_type
+from modules.common.synapse.http import multipart_content_type
 from modules.directory.errors import DirectoryError
 from modules.directory.storage import members as member_store
 from modules.openapi import directory_api as dapi

@@ -15,7 +15,7 @@ from modules.common.inputs import decimal
 from modules.common.resource import read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import Codes
+from modules.common.synapse.errors import Codes
 from modules.openapi.jsapi import CORP, JsApi
 
 CLIENT_PREFIX = "/_jwwx/client/v1/openapi"

@@ -19,7 +19,7 @@ import jinja2
 from modules.common.http import HtmlPage, Redirect, Router
 from modules.common.inputs import InputError, excerpt, query_param, read_json
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse_compat import SynapseError
+from modules.common.synapse.errors import SynapseError
 from modules.openapi.oauth import OAuth, OAuthError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from modules.accounts.directory_link import phone_candidates
 from modules.accounts.login import network_of, notice_text
 from modules.accounts.platform import classify
 from modules.accounts.policy import problems
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from tests.modules.accounts.helpers import ANDROID, BROWSER, HARMONY, WINDOWS
 
 

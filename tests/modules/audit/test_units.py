@@ -18,7 +18,7 @@ from modules.audit.records import (
 )
 from modules.audit.syslog import frame, parse_frames
 from modules.audit.usage import client_version
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 KEY_A = derive_key(b"a" * 40)
 KEY_B = derive_key(b"b" * 40)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Pins the adapter's use of SynapseRequest.get_redacted_uri (synapse_compat): the
+"""Pins the adapter's use of SynapseRequest.get_redacted_uri (modules/common/synapse/patches.py): the
 method Synapse's request logging and tracing call for the URI they write, reading only
 self.uri; our wrapper redacts every credential-bearing query parameter."""
 
@@ -7,10 +7,8 @@ from types import SimpleNamespace
 
 from twisted.trial import unittest
 
-from modules.common.synapse_compat import (
-    redact_credentials_in_request_logs,
-    redact_query,
-)
+from modules.common.synapse.http import redact_query
+from modules.common.synapse.patches import redact_credentials_in_request_logs
 
 
 class RedactionTest(unittest.TestCase):

@@ -25,9 +25,9 @@ class PinnedSynapseSurfaceTests(unittest.TestCase):
         # route_local_media_downloads wraps on_GET(request, server_name, media_id
         # [, file_name]) of these four servlets, which tell local media apart with
         # _is_mine_server_name.
-        from modules.common.synapse_compat import _media_servlets
+        from modules.common.synapse.patches import media_servlets
 
-        servlets = _media_servlets()
+        servlets = media_servlets()
         self.assertEqual(len(servlets), 4)
         for servlet, kind in servlets:
             self.assertIn(kind, ("media", "thumbnail"))

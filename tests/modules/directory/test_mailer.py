@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from modules.directory.mailer import (
     MailError,
     MailSettings,

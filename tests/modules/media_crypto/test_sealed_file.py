@@ -9,7 +9,7 @@ import struct
 from twisted.trial import unittest
 
 from modules.common.gm import GmError
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from modules.media_crypto.config import MediaCryptoConfig
 from modules.media_crypto.keys import KeyFileError, MediaKey, load_key_file
 from modules.media_crypto.sealed_file import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from twisted.trial import unittest
 
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 from modules.openapi import storage
 from modules.openapi.callbacks import message_xml, wecom_msgid
 from modules.openapi.config import OpenApiConfig

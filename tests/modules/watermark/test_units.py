@@ -4,7 +4,7 @@ sniffing, font discovery and config parsing."""
 
 from twisted.trial import unittest
 
-from modules.common.synapse_compat import ConfigError, SynapseError
+from modules.common.synapse.errors import ConfigError, SynapseError
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.fonts import FontError, find_cjk_font
 from modules.watermark.media import sniff

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Persisted events and the event stream (modules.burn, modules.audit, modules.openapi,
+modules.favorites, modules.groups). Reading the stream's rows is in tables.py."""
+
+from collections.abc import Callable
+from typing import Any
+
+from synapse.api.errors import SynapseError
+from synapse.module_api import ModuleApi
+from synapse.types import UserID
+
+from modules.common.synapse._internal import hs_of
+
+
+async def get_event_with_position(
+    api: ModuleApi, event_id: str
+) -> tuple[Any, int] | None:
+    """A persisted event and its stream ordering (None if unknown or rejected)."""
+    event = await hs_of(api).get_datastores().main.get_event(event_id, allow_none=True)
+    if event is None or event.internal_metadata.stream_ordering is None:
+        return None
+    return event, int(event.internal_metadata.stream_ordering)
+
+
+def event_stream_ordering(event: Any) -> int | None:
+    """The stream ordering of an event just sent (None if not persisted)."""
+    ordering = event.internal_metadata.stream_ordering
+    return None if ordering is None else int(ordering)
+
+
+async def event_visible_to(
+    api: ModuleApi, user_id: str, room_id: str, event_id: str
+) -> Any | None:
+    """An event as the user may see it (what GET /rooms/{room}/event/{id} answers), or
+    None when it does not exist in that room or the user may not see it."""
+    try:
+        filtered = await (
+            hs_of(api)
+            .get_event_handler()
+            .get_event(UserID.from_string(user_id), room_id, event_id)
+        )
+    except SynapseError:
+        return None
+    # Synapse wraps the (possibly redacted) event with per-user data.
+    return getattr(filtered, "event", filtered)
+
+
+def redacted_event_json(event: Any) -> str:
+    """The event's JSON as Synapse stores it once censored (content pruned); written
+    by tables.censor_event_txn (modules.burn)."""
+    from synapse.synapse_rust.events import redact_event
+    from synapse.util.json import json_encoder
+
+    return str(json_encoder.encode(redact_event(event).get_pdu_json()))
+
+
+def persisted_stream_ordering(api: ModuleApi) -> int:
+    """The stream position up to which every event has been persisted (events above
+    it may still be in flight, so a reader must not go past it)."""
+    return int(hs_of(api).get_datastores().main.get_room_max_stream_ordering())
+
+
+def on_new_stream_data(api: ModuleApi, callback: Callable[[], None]) -> None:
+    """Call `callback()` (synchronous, must be cheap) whenever this process learns of
+    new stream data: events persisted here or replicated from a persister, receipts,
+    typing... ModuleApi's on_new_event is not used for this: Synapse awaits it, with
+    the room's current state loaded, before it wakes any client waiting in /sync, so
+    every module callback there delays every message's delivery."""
+    hs_of(api).get_notifier().add_replication_callback(callback)

@@ -1,0 +1,561 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Every replacement of a Synapse method, and the start-up check that they still fit.
+
+Synapse offers no module callback for seven things our modules need, so these methods
+are wrapped; each wrapper only observes or refuses (with a SynapseError) and otherwise calls
+the original unchanged:
+
+- Auth.get_user_by_req (on the process's Auth instance): request checks that see every
+  authenticated client request with its path and body (modules.accounts). Account
+  validity's is_user_expired gets only a user id (no path, no body, also called for
+  pushers).
+- AuthHandler.validate_login (on the instance): login hooks that see every login attempt,
+  failures included, with IP and user agent (modules.accounts, modules.audit).
+  on_user_login comes after success only, without device id, IP or user agent;
+  password-auth-provider checkers see only their own login types and never a failure.
+- MediaRepository._remove_local_media_from_disk (on the instance): deletion hooks
+  (modules.media_crypto); a storage provider has no delete callback.
+- SynapseRequest.requestReceived (on the class): multipart/form-data POSTs to listed
+  paths (modules.openapi media/upload), which Synapse otherwise answers with 415.
+- RoomShutdownHandler.shutdown_room (on the instance): which rooms Synapse's admin API
+  is shutting down right now (modules.groups lets the owner's forced leave through).
+- SynapseRequest.get_redacted_uri (on the class): credential query parameters redacted
+  from Synapse's request logs (modules.openapi's corpsecret, code...).
+- on_GET of Synapse's four media download/thumbnail servlets (on the classes): local
+  media downloads routed to modules.watermark first.
+
+The instance wrappers are installed from a module's __init__, i.e. before Synapse builds
+its servlets, which look the method up on the shared instance at each request.
+
+check_patch_points() compares each patched attribute with the signature it was written
+against (PATCH_POINTS) and refuses to start on any difference. It runs in the launcher
+(`run`, `check-config`), in every module's start-up (ModuleRuntime) and before any patch
+is installed. After a Synapse upgrade, re-read the original of each changed method,
+adapt its wrapper, then the pinned signature (docs/upgrading.md).
+"""
+
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from synapse.module_api import ModuleApi
+
+from modules.common.synapse._internal import hs_of
+from modules.common.synapse.errors import ConfigError
+from modules.common.synapse.http import (
+    MULTIPART_ATTR,
+    RequestInfo,
+    current_request_info,
+    redact_query,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The Synapse release the wrappers below were written against (pyproject.toml pins it).
+WRITTEN_FOR = "1.163.2"
+
+
+@dataclass(frozen=True)
+class PatchPoint:
+    """A Synapse attribute one of our wrappers replaces, and its signature as
+    `str(inspect.signature(...))` on the class in the pinned release."""
+
+    module: str
+    cls: str
+    attribute: str
+    signature: str
+    purpose: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.cls}.{self.attribute}"
+
+
+PATCH_POINTS: tuple[PatchPoint, ...] = (
+    PatchPoint(
+        "synapse.api.auth.internal",
+        "InternalAuth",
+        "get_user_by_req",
+        "(self, request: synapse.http.site.SynapseRequest,"
+        " allow_guest: bool = False, allow_expired: bool = False,"
+        " allow_locked: bool = False) -> Requester",
+        "add_request_check",
+    ),
+    PatchPoint(
+        "synapse.handlers.auth",
+        "AuthHandler",
+        "validate_login",
+        "(self, login_submission: dict[str, typing.Any], ratelimit: bool = False,"
+        " is_reauth: bool = False) -> tuple[str, typing.Optional[typing.Callable["
+        "[ForwardRef('LoginResponse')], typing.Awaitable[NoneType]]]]",
+        "add_login_hooks",
+    ),
+    PatchPoint(
+        "synapse.media.media_repository",
+        "MediaRepository",
+        "_remove_local_media_from_disk",
+        "(self, media_ids: list[str]) -> tuple[list[str], int]",
+        "add_local_media_deletion_hook",
+    ),
+    PatchPoint(
+        "synapse.http.site",
+        "SynapseRequest",
+        "requestReceived",
+        "(self, command: bytes, path: bytes, version: bytes) -> None",
+        "allow_multipart_posts",
+    ),
+    PatchPoint(
+        "synapse.handlers.room",
+        "RoomShutdownHandler",
+        "shutdown_room",
+        "(self, room_id: str, params: synapse.types.handlers.ShutdownRoomParams,"
+        " result: synapse.types.handlers.ShutdownRoomResponse | None = None,"
+        " update_result_fct: Optional[Callable[[Optional[Mapping[str, Any]]],"
+        " Awaitable[NoneType]]] = None)"
+        " -> synapse.types.handlers.ShutdownRoomResponse | None",
+        "rooms_being_shut_down",
+    ),
+    PatchPoint(
+        "synapse.http.site",
+        "SynapseRequest",
+        "get_redacted_uri",
+        "(self) -> str",
+        "redact_credentials_in_request_logs",
+    ),
+    *(
+        PatchPoint(
+            module,
+            servlet,
+            "on_GET",
+            "(self, request: synapse.http.site.SynapseRequest, server_name: str,"
+            " media_id: str"
+            + (", file_name: str | None = None" if download else "")
+            + ") -> None",
+            "route_local_media_downloads",
+        )
+        for module, servlet, download in (
+            ("synapse.rest.client.media", "DownloadResource", True),
+            ("synapse.rest.client.media", "ThumbnailResource", False),
+            ("synapse.rest.media.download_resource", "DownloadResource", True),
+            ("synapse.rest.media.thumbnail_resource", "ThumbnailResource", False),
+        )
+    ),
+)
+
+
+class PatchPointError(ConfigError):
+    """A patched Synapse attribute is missing or has another signature."""
+
+
+def synapse_version() -> str:
+    from synapse import __version__
+
+    return str(__version__).split(" ", 1)[0]
+
+
+def _found_signature(point: PatchPoint) -> str | None:
+    try:
+        owner = getattr(importlib.import_module(point.module), point.cls)
+        attribute = getattr(owner, point.attribute)
+    except (ImportError, AttributeError):
+        return None
+    # A wrapper of ours carries the original as __wrapped__, which inspect follows.
+    return str(inspect.signature(attribute))
+
+
+_checked = False
+
+
+def _wraps(original: Any) -> Callable[[F], F]:
+    """Mark a wrapper with the original it replaces (__wrapped__, which
+    inspect.signature follows), so check_patch_points still sees Synapse's signature
+    once the wrapper is installed. Nothing else is copied: Synapse reads markers such
+    as @cancellable from the attribute it calls, and the wrapper must not gain them."""
+
+    def mark(wrapper: F) -> F:
+        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+        return wrapper
+
+    return mark
+
+
+def check_patch_points(points: tuple[PatchPoint, ...] | None = None) -> None:
+    """Refuse (PatchPointError, one line) unless every patched attribute exists with
+    the signature its wrapper was written against. Without `points`: PATCH_POINTS,
+    checked once per process."""
+    global _checked
+    if points is None:
+        if _checked:
+            return
+        points = PATCH_POINTS
+        remember = True
+    else:
+        remember = False
+    for point in points:
+        found = _found_signature(point)
+        if found == point.signature:
+            continue
+        what = "does not exist" if found is None else f"has the signature {found}"
+        raise PatchPointError(
+            f"Synapse {synapse_version()} is not supported: {point.name}"
+            f" (patched by {point.purpose}) {what}, but the adapter was written"
+            f" against Synapse {WRITTEN_FOR} with {point.signature}; see"
+            " docs/upgrading.md"
+        )
+    if remember:
+        _checked = True
+
+
+# Auth.get_user_by_req: request checks (modules.accounts' gate; tests in
+# tests/modules/accounts: first login, reauth when deleting a device).
+
+
+@dataclass(frozen=True)
+class AuthedRequest:
+    """An authenticated client request, as the request checks see it."""
+
+    method: str
+    path: str
+    user_id: str
+    device_id: str | None
+    token_id: int | None
+    is_appservice: bool
+    _request: Any
+
+    def body(self) -> bytes:
+        """The raw request body (already read by the servlet; read again here)."""
+        content = getattr(self._request, "content", None)
+        if content is None:
+            return b""
+        position = content.tell()
+        try:
+            content.seek(0)
+            return bytes(content.read())
+        finally:
+            content.seek(position)
+
+
+RequestCheck = Callable[[AuthedRequest], Awaitable[None]]
+
+
+def add_request_check(api: ModuleApi, check: RequestCheck) -> None:
+    """Run `check` after Synapse authenticates any client request (its own servlets,
+    the admin API and module resources alike); a SynapseError it raises is the answer."""
+    check_patch_points()
+    auth = hs_of(api).get_auth()
+    checks: list[RequestCheck] | None = getattr(auth, "_jwwx_request_checks", None)
+    if checks is None:
+        checks = []
+        original = auth.get_user_by_req
+
+        @_wraps(original)
+        async def get_user_by_req(request: Any, *args: Any, **kwargs: Any) -> Any:
+            requester = await original(request, *args, **kwargs)
+            authed = AuthedRequest(
+                method=request.method.decode("ascii", "replace"),
+                path=request.path.decode("utf-8", "replace"),
+                user_id=requester.user.to_string(),
+                device_id=requester.device_id,
+                token_id=requester.access_token_id,
+                is_appservice=getattr(requester, "app_service_id", None) is not None,
+                _request=request,
+            )
+            for each in list(checks):
+                await each(authed)
+            return requester
+
+        auth._jwwx_request_checks = checks
+        auth.get_user_by_req = get_user_by_req
+    checks.append(check)
+
+
+# AuthHandler.validate_login: login hooks (modules.accounts' lockout and MFA,
+# modules.audit's login records; tests in tests/modules/accounts and audit).
+
+
+@dataclass
+class LoginAttempt:
+    """One call of Synapse's login validation (/login, or re-authentication in UIA).
+
+    `submission` is the client's login body; a hook may rewrite it (e.g. a phone number
+    into a user id) before Synapse checks it. `state` is for the hooks' own notes.
+    """
+
+    submission: dict[str, Any]
+    reauth: bool
+    request: RequestInfo | None
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class LoginHooks(Protocol):
+    async def before_login(self, attempt: LoginAttempt) -> None: ...
+    async def login_failed(self, attempt: LoginAttempt, exc: Exception) -> None: ...
+    async def login_verified(self, attempt: LoginAttempt, user_id: str) -> None: ...
+    async def session_created(
+        self, attempt: LoginAttempt, user_id: str, device_id: str | None
+    ) -> None: ...
+
+
+def add_login_hooks(api: ModuleApi, hooks: LoginHooks) -> None:
+    """Observe every password/module login: before (may refuse or rewrite), failure,
+    success, and the new device once /login has issued it."""
+    check_patch_points()
+    handler = hs_of(api).get_auth_handler()
+    registered: list[LoginHooks] | None = getattr(handler, "_jwwx_login_hooks", None)
+    if registered is None:
+        registered = []
+        original = handler.validate_login
+
+        # Synapse 1.163: validate_login(login_submission, ratelimit=False,
+        # is_reauth=False); callers pass the flags by keyword. Anything else is passed
+        # on unchanged, so a new parameter does not break logins.
+        @_wraps(original)
+        async def validate_login(
+            login_submission: dict[str, Any], *args: Any, **kwargs: Any
+        ) -> tuple[str, Any]:
+            attempt = LoginAttempt(
+                dict(login_submission),
+                bool(kwargs.get("is_reauth", False)),
+                current_request_info(),
+            )
+            try:
+                for hook in registered:
+                    await hook.before_login(attempt)
+                user_id, callback = await original(attempt.submission, *args, **kwargs)
+                for hook in registered:
+                    await hook.login_verified(attempt, user_id)
+            except Exception as e:
+                for hook in registered:
+                    await hook.login_failed(attempt, e)
+                raise
+
+            async def on_session(result: Any) -> None:
+                if callback is not None:
+                    await callback(result)
+                for hook in registered:
+                    await hook.session_created(
+                        attempt, user_id, result.get("device_id")
+                    )
+
+            return user_id, on_session
+
+        handler._jwwx_login_hooks = registered
+        handler._jwwx_validate_login = original
+        handler.validate_login = validate_login
+    registered.append(hooks)
+
+
+def unpatched_validate_login(handler: Any) -> Callable[..., Awaitable[Any]]:
+    """AuthHandler.validate_login without the login hooks (a password check that is
+    not a login attempt: accounts.verify_password)."""
+    validate: Callable[..., Awaitable[Any]] = getattr(
+        handler, "_jwwx_validate_login", handler.validate_login
+    )
+    return validate
+
+
+# MediaRepository._remove_local_media_from_disk: deletion hooks (modules.media_crypto
+# drops its encrypted copies; tests in tests/modules/media_crypto).
+
+MediaDeletionHook = Callable[[list[str]], Awaitable[None]]
+
+
+def add_local_media_deletion_hook(hs: Any, hook: MediaDeletionHook) -> None:
+    """Call hook(media_ids) whenever Synapse deletes local media from its disk (admin
+    API, retention, burn-after-read, quarantine purges): a storage provider has no
+    delete callback. Install after the media repository exists (not from a provider's
+    __init__, which runs inside its construction)."""
+    check_patch_points()
+    repository = hs.get_media_repository()
+    hooks: list[MediaDeletionHook] | None = getattr(
+        repository, "_jwwx_deletion_hooks", None
+    )
+    if hooks is None:
+        hooks = []
+        original = repository._remove_local_media_from_disk
+
+        @_wraps(original)
+        async def remove(media_ids: list[str]) -> tuple[list[str], int]:
+            removed, total = await original(media_ids)
+            for each in list(hooks):
+                await each(list(removed))
+            return removed, total
+
+        repository._jwwx_deletion_hooks = hooks
+        repository._remove_local_media_from_disk = remove
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+# SynapseRequest.requestReceived: multipart uploads (modules.openapi media/upload, as
+# WeCom SDKs send it; tests in tests/modules/openapi). Synapse 1.163 answers 415 to
+# *every* multipart/form-data POST in SynapseRequest.requestReceived, because Twisted
+# would otherwise parse the whole form into memory (GHSA-rfq8-j7rh-8hf2). For the listed
+# paths only, the Content-Type is set aside before that check (so neither Synapse nor
+# Twisted parses the form) and kept on the request for the module, which parses the
+# already size-capped body itself (http.multipart_content_type).
+
+_SET_ASIDE_TYPE = b"application/x-jwwx-form-data"
+
+
+def allow_multipart_posts(path: bytes) -> None:
+    """Let multipart/form-data POSTs to exactly `path` (any query string) reach the
+    module resource; http.multipart_content_type(request) then answers the original
+    Content-Type."""
+    check_patch_points()
+    from synapse.http.site import SynapseRequest
+
+    paths: list[bytes] | None = getattr(SynapseRequest, "_jwwx_multipart", None)
+    if paths is None:
+        paths = []
+        original = SynapseRequest.requestReceived
+
+        @_wraps(original)
+        def requestReceived(
+            self: Any, command: bytes, path: bytes, version: bytes
+        ) -> None:
+            ctype = self.requestHeaders.getRawHeaders(b"content-type")
+            if (
+                command == b"POST"
+                and ctype
+                and b"multipart/form-data" in ctype[0].lower()
+                and path.split(b"?", 1)[0] in (paths or ())
+            ):
+                setattr(self, MULTIPART_ATTR, ctype[0].decode("latin-1"))
+                self.requestHeaders.setRawHeaders(b"content-type", [_SET_ASIDE_TYPE])
+            original(self, command, path, version)
+
+        SynapseRequest._jwwx_multipart = paths  # type: ignore[attr-defined]
+        SynapseRequest.requestReceived = requestReceived  # type: ignore[method-assign]
+    if path not in paths:
+        paths.append(path)
+
+
+# RoomShutdownHandler.shutdown_room: forced membership changes by Synapse's admin API
+# (modules.groups; tests in tests/modules/groups/test_admin_operations.py).
+
+
+def rooms_being_shut_down(api: ModuleApi) -> Callable[[str], bool]:
+    """A predicate: is Synapse's admin API shutting this room down right now?
+
+    DELETE /_synapse/admin/v1/rooms/{id} and /v2/ (and their purge/block variants) both
+    run RoomShutdownHandler.shutdown_room, which makes every local member leave as if the
+    member asked (sender = target): rules that refuse a member's own leave must let these
+    through. Synapse 1.163: shutdown_room(room_id, params, result=None,
+    update_result_fct=None); v1 passes room_id by keyword, the v2 task by position."""
+    check_patch_points()
+    handler = hs_of(api).get_room_shutdown_handler()
+    active: dict[str, int] | None = getattr(handler, "_jwwx_shutting_down", None)
+    if active is None:
+        counts: dict[str, int] = {}
+        original = handler.shutdown_room
+
+        @_wraps(original)
+        async def shutdown_room(*args: Any, **kwargs: Any) -> Any:
+            room_id = str(kwargs["room_id"] if "room_id" in kwargs else args[0])
+            counts[room_id] = counts.get(room_id, 0) + 1
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                counts[room_id] -= 1
+                if not counts[room_id]:
+                    del counts[room_id]
+
+        handler._jwwx_shutting_down = counts
+        handler._jwwx_shutdown_room = original
+        handler.shutdown_room = shutdown_room
+        active = counts
+    tracked = active
+    return lambda room_id: room_id in tracked
+
+
+# SynapseRequest.get_redacted_uri: credentials kept out of Synapse's request logs
+# (modules.openapi; tests/modules/common/test_request_log_redaction.py).
+
+
+def redact_credentials_in_request_logs() -> None:
+    """Make SynapseRequest.get_redacted_uri (every "Processed request", "Received
+    request" and multipart-refusal log line, and tracing tags) also redact
+    http.CREDENTIAL_PARAMS, e.g. gettoken's corpsecret and getuserinfo's code."""
+    check_patch_points()
+    from synapse.http.site import SynapseRequest
+
+    if getattr(SynapseRequest, "_jwwx_redacts", False):
+        return
+    original = SynapseRequest.get_redacted_uri
+
+    @_wraps(original)
+    def get_redacted_uri(self: Any) -> str:
+        return redact_query(original(self))
+
+    SynapseRequest.get_redacted_uri = get_redacted_uri  # type: ignore[method-assign]
+    SynapseRequest._jwwx_redacts = True  # type: ignore[attr-defined]
+
+
+# on_GET of Synapse's own media download/thumbnail servlets (modules.watermark; tests in
+# tests/modules/watermark).
+
+# handler(request, kind, server_name, media_id) answers the request itself and returns
+# True, or returns False to let Synapse answer as usual. kind: "media" or "thumbnail".
+MediaRoute = Callable[[Any, str, str, str], Awaitable[bool]]
+
+_media_routes: list[MediaRoute] = []
+
+
+def media_servlets() -> list[tuple[type, str]]:
+    """(servlet class, kind) of every endpoint that serves a file's bytes to a client:
+    /_matrix/client/v1/media/{download,thumbnail}/… (authenticated media) and the legacy
+    /_matrix/media/{r0,v3,v1}/{download,thumbnail}/…. Federation's media endpoints
+    (other servers fetching for their own users) are not among them."""
+    from synapse.rest.client import media as client_media
+    from synapse.rest.media import download_resource, thumbnail_resource
+
+    return [
+        (client_media.DownloadResource, "media"),
+        (client_media.ThumbnailResource, "thumbnail"),
+        (download_resource.DownloadResource, "media"),
+        (thumbnail_resource.ThumbnailResource, "thumbnail"),
+    ]
+
+
+def route_local_media_downloads(api: ModuleApi, handler: MediaRoute) -> None:
+    """Send GET/HEAD of this server's media on Synapse's standard download and thumbnail
+    URLs to `handler` first, so no client reaches a file around it (issue 14, W1: the
+    default deployment has no nginx rewrite in front).
+
+    Synapse 1.163 registers these servlets' on_GET(request, server_name, media_id
+    [, file_name]) (called with the URL pattern's named groups as keywords) on its JSON
+    resources when the listeners start, after modules are
+    loaded; the wrapper is installed on the classes before that. Module web resources
+    cannot take these paths: /_matrix/client and /_matrix/media are leaf resources."""
+    check_patch_points()
+    del api  # one homeserver per process: the servlet classes are wrapped once
+    if not _media_routes:
+        for servlet, kind in media_servlets():
+            _wrap_media_servlet(servlet, kind)
+    if handler not in _media_routes:
+        _media_routes.append(handler)
+
+
+def _wrap_media_servlet(servlet: type, kind: str) -> None:
+    original = servlet.on_GET  # type: ignore[attr-defined]
+    if getattr(original, "_jwwx_media_route", False):
+        return
+
+    # Synapse calls it with the path pattern's named groups as keywords.
+    @_wraps(original)
+    async def on_GET(self: Any, request: Any, **groups: Any) -> Any:  # noqa: N802
+        server_name, media_id = str(groups["server_name"]), str(groups["media_id"])
+        # An admin reviewing quarantined media keeps Synapse's own (admin-checked) path.
+        bypass = b"admin_unsafely_bypass_quarantine" in (request.args or {})
+        if not bypass and self._is_mine_server_name(server_name):
+            for route in list(_media_routes):
+                if await route(request, kind, server_name, media_id):
+                    return None
+        return await original(self, request, **groups)
+
+    on_GET._jwwx_media_route = True  # type: ignore[attr-defined]
+    on_GET._jwwx_original = original  # type: ignore[attr-defined]
+    servlet.on_GET = on_GET  # type: ignore[attr-defined]

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Rooms, receipts, read markers and server notices (modules.groups, modules.accounts).
+
+The ModuleApi offers no room list of a user, no "forget" on a user's behalf, no receipts
+and no server-notices room; these mirror what Synapse's own client endpoints (/forget,
+/read_markers, /receipt) and its server-notices manager do for the same user."""
+
+from synapse.module_api import ModuleApi
+from synapse.types import UserID
+
+from modules.common.synapse._internal import hs_of
+
+
+async def forget_room(api: ModuleApi, user_id: str, room_id: str) -> None:
+    """Forget a room the user has left (it leaves their room list; history is kept)."""
+    await (
+        hs_of(api)
+        .get_room_member_handler()
+        .forget(UserID.from_string(user_id), room_id, do_not_schedule_purge=True)
+    )
+
+
+async def joined_rooms(api: ModuleApi, user_id: str) -> list[str]:
+    """The rooms a local user is joined to."""
+    return sorted(await hs_of(api).get_datastores().main.get_rooms_for_user(user_id))
+
+
+async def latest_event_id(api: ModuleApi, room_id: str) -> str | None:
+    """The newest event of a room (highest stream position among its extremities)."""
+    store = hs_of(api).get_datastores().main
+    ids = await store.get_latest_event_ids_in_room(room_id)
+    events = await store.get_events(list(ids), allow_rejected=False)
+    best: tuple[int, str] | None = None
+    for event in events.values():
+        position = event.internal_metadata.stream_ordering or 0
+        if best is None or position > best[0]:
+            best = (position, event.event_id)
+    return best[1] if best else None
+
+
+async def mark_room_read(
+    api: ModuleApi, user_id: str, room_id: str, event_id: str
+) -> None:
+    """What a client's POST /rooms/{room}/read_markers does: the fully-read marker and a
+    public m.read receipt (which also clears the room's notification counts)."""
+    await (
+        hs_of(api)
+        .get_read_marker_handler()
+        .received_client_read_marker(room_id, user_id, event_id)
+    )
+    await (
+        hs_of(api)
+        .get_receipts_handler()
+        .received_client_receipt(
+            room_id, "m.read", UserID.from_string(user_id), event_id, None
+        )
+    )
+
+
+def room_version_has_creator_power(version: str) -> bool:
+    """True for room versions (12 on) whose creators hold unlimited, permanent power."""
+    from synapse.api.room_versions import KNOWN_ROOM_VERSIONS
+
+    known = KNOWN_ROOM_VERSIONS.get(version)
+    return bool(known is not None and known.msc4289_creator_power_enabled)
+
+
+async def send_server_notice(api: ModuleApi, user_id: str, text: str) -> bool:
+    """A text message to the user's server-notices room (config `server_notices`);
+    False when server notices are not configured. The ModuleApi has no access to the
+    server-notices room (created on demand, one per user)."""
+    manager = hs_of(api).get_server_notices_manager()
+    if not manager.is_enabled():
+        return False
+    await manager.send_notice(user_id, {"msgtype": "m.notice", "body": text})
+    return True
