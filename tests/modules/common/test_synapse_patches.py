@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The adapter's patch points: the pinned Synapse has each patched method with the
+signature its wrapper was written against, and any difference refuses to start."""
+
+import dataclasses
+import inspect
+from pathlib import Path
+
+from twisted.trial import unittest
+
+from homeserver.config_file import check_module_configs, load_server_config
+from homeserver.errors import LauncherError
+from modules.common.synapse import patches
+from modules.common.synapse.patches import (
+    PATCH_POINTS,
+    PatchPointError,
+    check_patch_points,
+    synapse_version,
+)
+from tests.harness.server import launcher
+
+
+class PinnedPatchPointsTest(unittest.TestCase):
+    def test_the_pinned_synapse_fits_every_patch(self) -> None:
+        self.assertEqual(synapse_version(), patches.WRITTEN_FOR)
+        self.assertEqual(
+            {p.purpose for p in PATCH_POINTS},
+            {
+                "add_request_check",
+                "add_login_hooks",
+                "add_local_media_deletion_hook",
+                "allow_multipart_posts",
+            },
+        )
+        check_patch_points(PATCH_POINTS)
+        check_patch_points()
+
+    def test_a_different_signature_refuses_in_one_line(self) -> None:
+        point = next(p for p in PATCH_POINTS if p.purpose == "add_login_hooks")
+        # As if the pinned Synapse had renamed validate_login's is_reauth.
+        written_for = dataclasses.replace(
+            point, signature=point.signature.replace("is_reauth", "reauth")
+        )
+        with self.assertRaises(PatchPointError) as caught:
+            check_patch_points((written_for,))
+        message = str(caught.exception)
+        self.assertNotIn("\n", message)
+        self.assertTrue(message.startswith(f"Synapse {synapse_version()} "), message)
+        self.assertIn("synapse.handlers.auth.AuthHandler.validate_login", message)
+        self.assertIn("add_login_hooks", message)
+        self.assertIn(written_for.signature, message)
+        self.assertIn("has the signature (self, login_submission", message)
+        self.assertIn("docs/upgrading.md", message)
+
+    def test_a_missing_attribute_refuses(self) -> None:
+        point = dataclasses.replace(PATCH_POINTS[0], attribute="get_user_by_request")
+        with self.assertRaisesRegex(
+            PatchPointError,
+            r"InternalAuth\.get_user_by_request \(patched by add_request_check\)"
+            r" does not exist",
+        ):
+            check_patch_points((point,))
+
+    def test_the_launcher_refuses_before_starting_synapse(self) -> None:
+        data = Path(self.mktemp()).resolve()
+        launcher("init", "--data-dir", str(data))
+        config = load_server_config(data)
+        check_module_configs(config)  # the pinned Synapse passes
+        point = PATCH_POINTS[3]
+        wrong = dataclasses.replace(point, signature="(self, command, path)")
+        self.patch(patches, "PATCH_POINTS", (*PATCH_POINTS[:3], wrong))
+        self.patch(patches, "_checked", False)
+        with self.assertRaises(LauncherError) as caught:
+            check_module_configs(config)
+        message = str(caught.exception)
+        self.assertNotIn("\n", message)
+        self.assertIn("SynapseRequest.requestReceived", message)
+        self.assertIn(f"Synapse {synapse_version()} is not supported", message)
+
+    def test_an_installed_wrapper_keeps_the_original_signature(self) -> None:
+        # Patches check the points before installing; a second check (another module
+        # starting) must still see Synapse's signature through the wrapper.
+        from synapse.http.site import SynapseRequest
+
+        patches.allow_multipart_posts(b"/_jwwx/test/upload-only-in-this-test")
+        point = PATCH_POINTS[3]
+        self.assertEqual(
+            str(inspect.signature(SynapseRequest.requestReceived)), point.signature
+        )
+        check_patch_points(PATCH_POINTS)
