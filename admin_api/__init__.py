@@ -15,6 +15,8 @@ Config keys: admin_api/config.py.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from admin_api.authority import AdminAuthority
 from admin_api.bootstrap import BOOTSTRAP_PATH, BootstrapTokenResource
 from admin_api.config import AdminApiConfig
@@ -26,7 +28,7 @@ from modules.common.runtime import ModuleRuntime
 
 
 class AdminApiModule:
-    def __init__(self, config: AdminApiConfig, api: Any) -> None:
+    def __init__(self, config: AdminApiConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "admin_api", __name__)

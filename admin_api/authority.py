@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from ipaddress import ip_address
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from admin_api import storage
 from admin_api.config import AdminApiConfig
 from admin_api.model import (
@@ -64,7 +66,7 @@ def _path_of(request: Any) -> str:
 class DirectoryView:
     """The directory's tree as admin_api reads it (its public reads, admin_reads)."""
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         self._api = api
 
     def loaded(self) -> bool:
@@ -161,7 +163,7 @@ class GroupScope:
 
 class AdminAuthority:
     def __init__(
-        self, api: Any, config: AdminApiConfig, runtime: ModuleRuntime
+        self, api: ModuleApi, config: AdminApiConfig, runtime: ModuleRuntime
     ) -> None:
         self._api = api
         self._config = config

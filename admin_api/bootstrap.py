@@ -16,6 +16,8 @@ import secrets
 import time
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from admin_api.config import AdminApiConfig
 from modules.common.errors import error, forbidden, missing_param
 from modules.common.resource import JsonResource, read_json_object
@@ -25,7 +27,7 @@ BOOTSTRAP_PATH = "/_jwwx/admin/v1/bootstrap/token"
 
 
 class BootstrapTokenResource(JsonResource):
-    def __init__(self, api: Any, config: AdminApiConfig) -> None:
+    def __init__(self, api: ModuleApi, config: AdminApiConfig) -> None:
         super().__init__(api)
         self._config = config
         self._nonces: dict[str, float] = {}

@@ -17,6 +17,8 @@ PUT    quotas/{unit_id|total}    super admin: {"quota": N | null}
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from admin_api.authority import AdminAuthority
 from admin_api.service import AdminService
 from modules.common.admin import check_admin_request, client_ip
@@ -34,7 +36,7 @@ class AdminsResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         runtime: ModuleRuntime,
         authority: AdminAuthority,
         service: AdminService,

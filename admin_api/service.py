@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from synapse.module_api import ModuleApi
+
 from admin_api import errors, storage
 from admin_api.authority import TOTAL_QUOTA_ID, AdminAuthority
 from admin_api.config import AdminApiConfig
@@ -149,7 +151,7 @@ def _outside(message: str) -> Exception:
 
 class AdminService:
     def __init__(
-        self, api: Any, config: AdminApiConfig, authority: AdminAuthority
+        self, api: ModuleApi, config: AdminApiConfig, authority: AdminAuthority
     ) -> None:
         self._api = api
         self._config = config

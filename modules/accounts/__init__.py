@@ -13,6 +13,8 @@ HTTP resources (resources.py), and a looping call that prunes the login log.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.accounts import storage
 from modules.accounts.config import AccountsConfig
 from modules.accounts.gate import FirstLoginGate
@@ -36,7 +38,7 @@ DAY_MS = 24 * 3600 * 1000
 
 
 class AccountsModule:
-    def __init__(self, config: AccountsConfig, api: Any) -> None:
+    def __init__(self, config: AccountsConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "accounts", __name__)

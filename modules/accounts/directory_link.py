@@ -6,7 +6,8 @@ The directory is optional: without it there are no initial passwords and no mobi
 
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common import registry
 from modules.common.storage import Txn
@@ -27,7 +28,7 @@ class InitialState:
     mobile: str | None
 
 
-def directory_key(api: Any) -> bytes | None:
+def directory_key(api: ModuleApi) -> bytes | None:
     """The directory's initial-password key, or None without the directory module."""
     try:
         return bytes(registry.lookup(api, "directory").provisioner.password_key)

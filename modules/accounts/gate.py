@@ -23,6 +23,8 @@ import re
 from collections import OrderedDict
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.accounts import directory_link
 from modules.accounts.config import PasswordPolicy
 from modules.accounts.mfa import Mfa
@@ -52,7 +54,7 @@ KNOWN_TOKENS = 200_000
 
 class FirstLoginGate:
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, policy: PasswordPolicy, mfa: Mfa
+        self, api: ModuleApi, runtime: ModuleRuntime, policy: PasswordPolicy, mfa: Mfa
     ) -> None:
         self._api = api
         self._runtime = runtime

@@ -21,6 +21,8 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.accounts import directory_link, storage
 from modules.accounts.config import PLATFORMS, AccountsConfig
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
@@ -81,7 +83,7 @@ def _too_long(value: Any) -> bool:
 
 class LoginGuard:
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, config: AccountsConfig, mfa: Mfa
+        self, api: ModuleApi, runtime: ModuleRuntime, config: AccountsConfig, mfa: Mfa
     ) -> None:
         self._api = api
         self._runtime = runtime

@@ -28,6 +28,7 @@ from typing import Any
 
 import pyotp
 import segno
+from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link
 from modules.accounts.config import MfaPolicy
@@ -53,7 +54,9 @@ def _normalise_code(code: str) -> str:
 
 
 class Mfa:
-    def __init__(self, api: Any, runtime: ModuleRuntime, policy: MfaPolicy) -> None:
+    def __init__(
+        self, api: ModuleApi, runtime: ModuleRuntime, policy: MfaPolicy
+    ) -> None:
         self._api = api
         self._runtime = runtime
         self._policy = policy

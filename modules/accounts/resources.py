@@ -36,6 +36,8 @@ import ipaddress
 import re
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.accounts import directory_link, storage
 from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login import LoginGuard
@@ -68,7 +70,7 @@ class AccountsClientResource(Router):
     prefix = CLIENT_PREFIX
 
     def __init__(
-        self, api: Any, gate: FirstLoginGate, policy: dict[str, Any], mfa: Mfa
+        self, api: ModuleApi, gate: FirstLoginGate, policy: dict[str, Any], mfa: Mfa
     ) -> None:
         super().__init__(api)
         self._gate = gate
@@ -156,7 +158,7 @@ class AccountsAdminResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         runtime: ModuleRuntime,
         gate: FirstLoginGate,
         guard: LoginGuard,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.config import ConfigReader
 from modules.common.synapse.errors import ConfigError
 
@@ -57,7 +59,7 @@ class SmsConfig:
         return Path(self.token_path).read_text(encoding="utf-8").strip() or None
 
 
-async def send_sms(api: Any, config: SmsConfig, mobile: str, content: str) -> str:
+async def send_sms(api: ModuleApi, config: SmsConfig, mobile: str, content: str) -> str:
     """Send one message; the request id, or SmsError with the gateway's reason."""
     request_id = uuid.uuid4().hex
     headers: dict[bytes, list[bytes]] = {}

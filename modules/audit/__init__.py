@@ -16,6 +16,8 @@ docs/audit.md.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit.archiver import Archiver
 from modules.audit.config import AuditConfig
 from modules.audit.exporter import PushExporters
@@ -30,7 +32,7 @@ from modules.common.synapse.patches import add_login_hooks
 
 
 class AuditModule:
-    def __init__(self, config: AuditConfig, api: Any) -> None:
+    def __init__(self, config: AuditConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "audit", __name__)

@@ -14,6 +14,8 @@ message never waits for the archive.
 import logging
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit import events, storage
 from modules.audit.config import AuditConfig
 from modules.audit.media import fingerprint
@@ -33,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 
 class Archiver:
-    def __init__(self, api: Any, config: AuditConfig, runtime: ModuleRuntime) -> None:
+    def __init__(
+        self, api: ModuleApi, config: AuditConfig, runtime: ModuleRuntime
+    ) -> None:
         self._api = api
         self._config = config
         self._runtime = runtime

@@ -19,6 +19,7 @@ from twisted.web.http_headers import Headers
 
 import treq
 from prometheus_client import Gauge
+from synapse.module_api import ModuleApi
 
 from modules.audit import storage
 from modules.audit.config import AuditConfig, ExporterConfig
@@ -49,7 +50,9 @@ class ExporterState:
 
 
 class PushExporters:
-    def __init__(self, api: Any, config: AuditConfig, runtime: ModuleRuntime) -> None:
+    def __init__(
+        self, api: ModuleApi, config: AuditConfig, runtime: ModuleRuntime
+    ) -> None:
         self._api = api
         self._config = config
         self._runtime = runtime

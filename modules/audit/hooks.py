@@ -11,10 +11,12 @@ the record is durable (modules/audit/service.py documents every hook).
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 
 
-def audit_service(api: Any) -> Any | None:
+def audit_service(api: ModuleApi) -> Any | None:
     try:
         return registry.lookup(api, "audit")
     except registry.ServiceMissingError:
@@ -22,7 +24,7 @@ def audit_service(api: Any) -> Any | None:
 
 
 async def record_admin_operation(
-    api: Any,
+    api: ModuleApi,
     actor: str,
     action: str,
     target: str | None,
@@ -38,7 +40,7 @@ async def record_admin_operation(
 
 
 async def record_app_message(
-    api: Any,
+    api: ModuleApi,
     app_id: str,
     sender: str | None,
     targets: dict[str, Any],

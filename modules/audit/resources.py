@@ -19,6 +19,8 @@ Every search and verification is itself archived (kind "audit").
 import re
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit import storage
 from modules.audit.config import KINDS, AuditConfig
 from modules.audit.exporter import PushExporters
@@ -48,7 +50,7 @@ class AuditResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: AuditConfig,
         runtime: ModuleRuntime,
         service: AuditService,

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit import storage
 from modules.audit.chain import ChainWalk
 from modules.audit.config import AuditConfig
@@ -33,7 +35,7 @@ class ScanResult:
 
 
 class ArchiveReader:
-    def __init__(self, api: Any, config: AuditConfig) -> None:
+    def __init__(self, api: ModuleApi, config: AuditConfig) -> None:
         self._api = api
         self._config = config
 

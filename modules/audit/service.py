@@ -18,6 +18,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit import storage
 from modules.audit.archiver import Archiver
 from modules.audit.config import AuditConfig
@@ -28,7 +30,7 @@ from modules.common.runtime import ModuleRuntime
 class AuditService:
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: AuditConfig,
         runtime: ModuleRuntime,
         archiver: Archiver,

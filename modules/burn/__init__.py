@@ -11,6 +11,8 @@ How it works: modules/burn/burner.py. Config keys: modules/burn/config.py. docs/
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.burn.burner import Burner
 from modules.burn.config import BurnConfig
 from modules.common import registry
@@ -18,7 +20,7 @@ from modules.common.runtime import ModuleRuntime
 
 
 class BurnModule:
-    def __init__(self, config: BurnConfig, api: Any) -> None:
+    def __init__(self, config: BurnConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "burn", __name__)

@@ -23,6 +23,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.burn import storage
 from modules.burn.config import BurnConfig
 from modules.common import registry
@@ -66,7 +68,9 @@ def burn_ttl(content: Mapping[str, Any], max_ttl_ms: int) -> int | None:
 
 
 class Burner:
-    def __init__(self, api: Any, config: BurnConfig, runtime: ModuleRuntime) -> None:
+    def __init__(
+        self, api: ModuleApi, config: BurnConfig, runtime: ModuleRuntime
+    ) -> None:
         self._api = api
         self._config = config
         self._runtime = runtime

@@ -39,6 +39,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.errors import error, forbidden
 
@@ -141,7 +143,7 @@ class Unrestricted:
 class _AuthorizerAuthority:
     """A plain yes/no authorizer seen as an authority: allowed means everywhere."""
 
-    def __init__(self, api: Any, authorizer: Authorizer) -> None:
+    def __init__(self, api: ModuleApi, authorizer: Authorizer) -> None:
         self._api = api
         self._authorizer = authorizer
 
@@ -162,7 +164,7 @@ class _AuthorizerAuthority:
         return None
 
 
-async def server_admins_only(api: Any, user_id: str, scope: str) -> bool:
+async def server_admins_only(api: ModuleApi, user_id: str, scope: str) -> bool:
     return bool(await api.is_user_admin(user_id))
 
 
@@ -177,13 +179,13 @@ def set_authorizer(authorizer: Authorizer) -> None:
     _authorizer = authorizer
 
 
-def set_authority(api: Any, authority: Authority) -> None:
+def set_authority(api: ModuleApi, authority: Authority) -> None:
     """Install admin_api's roles/groups/scopes authority for this server (it takes
     precedence over the authorizer)."""
     _authorities[id(api)] = authority
 
 
-def _authority(api: Any) -> Authority:
+def _authority(api: ModuleApi) -> Authority:
     found = _authorities.get(id(api))
     return found if found is not None else _AuthorizerAuthority(api, _authorizer)
 
@@ -207,7 +209,7 @@ def out_of_scope(targets: Sequence[Target]) -> Exception:
     )
 
 
-async def admin_scope(api: Any, user_id: str, scope: str) -> AdminScope:
+async def admin_scope(api: ModuleApi, user_id: str, scope: str) -> AdminScope:
     """The caller's scope for one right; 403 M_FORBIDDEN when it has none."""
     found = await _authority(api).admin_scope(user_id, scope)
     if found is None:
@@ -216,7 +218,7 @@ async def admin_scope(api: Any, user_id: str, scope: str) -> AdminScope:
 
 
 async def check_targets(
-    api: Any, user_id: str, scope: str, target: Target | Iterable[Target] | None
+    api: ModuleApi, user_id: str, scope: str, target: Target | Iterable[Target] | None
 ) -> AdminScope:
     """admin_scope, then 403 CN_JWWX_ADMIN_SCOPE unless every target is in it."""
     found = await admin_scope(api, user_id, scope)
@@ -230,7 +232,7 @@ async def check_targets(
 
 
 async def require_admin(
-    api: Any,
+    api: ModuleApi,
     request: Any,
     scope: str,
     target: Target | Iterable[Target] | None = None,
@@ -245,7 +247,7 @@ async def require_admin(
 
 
 async def require_admin_scope(
-    api: Any,
+    api: ModuleApi,
     request: Any,
     scope: str,
     target: Target | Iterable[Target] | None = None,
@@ -257,19 +259,19 @@ async def require_admin_scope(
     return user_id, await check_targets(api, user_id, scope, target)
 
 
-async def check_admin_request(api: Any, request: Any, user_id: str) -> None:
+async def check_admin_request(api: ModuleApi, request: Any, user_id: str) -> None:
     """The network/host check of require_admin, for admin endpoints that decide
     otherwise who may call them (403 CN_JWWX_ADMIN_NETWORK)."""
     await _authority(api).check_request(request, user_id)
 
 
-async def has_admin_scope(api: Any, user_id: str, scope: str) -> bool:
+async def has_admin_scope(api: ModuleApi, user_id: str, scope: str) -> bool:
     """Whether the user holds the right anywhere (endpoints that show admins more)."""
     return await _authority(api).admin_scope(user_id, scope) is not None
 
 
 async def filter_in_scope(
-    api: Any, user_id: str, scope: str, targets: Sequence[Target]
+    api: ModuleApi, user_id: str, scope: str, targets: Sequence[Target]
 ) -> list[Target]:
     """The targets this admin may see/touch with `scope` (none without the right)."""
     found = await _authority(api).admin_scope(user_id, scope)
@@ -279,7 +281,7 @@ async def filter_in_scope(
 
 
 async def check_member_quota(
-    api: Any, department_ids: Sequence[int], adding: int = 1
+    api: ModuleApi, department_ids: Sequence[int], adding: int = 1
 ) -> None:
     """403 CN_JWWX_ADMIN_QUOTA_EXCEEDED when `adding` enabled members whose main
     department is department_ids[0] would exceed a quota (a no-op without admin_api)."""
@@ -287,7 +289,7 @@ async def check_member_quota(
         await _authority(api).check_member_quota(department_ids, adding)
 
 
-async def member_quotas(api: Any) -> dict[int, int]:
+async def member_quotas(api: ModuleApi) -> dict[int, int]:
     """The unit quotas ({unit id: quota}, total under 0) for checks of many members at
     once, e.g. an import: empty without admin_api or without quotas."""
     return await _authority(api).member_quotas()
@@ -303,7 +305,7 @@ def client_ip(request: Any) -> str:
 
 
 async def record_operation(
-    api: Any,
+    api: ModuleApi,
     request: Any,
     actor: str,
     action: str,

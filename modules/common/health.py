@@ -9,6 +9,8 @@ otherwise, with {"status": ..., "modules": {name: {"status": ..., "detail": ...}
 from collections.abc import Callable
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.http import register_resource
 from modules.common.resource import JsonResource
 
@@ -28,7 +30,7 @@ class HealthResource(JsonResource):
         return (200 if healthy else 503), {"status": status, "modules": modules}
 
 
-def register_probe(api: Any, name: str, probe: Probe) -> None:
+def register_probe(api: ModuleApi, name: str, probe: Probe) -> None:
     first = not _probes
     _probes[name] = probe
     if first:

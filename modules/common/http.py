@@ -39,6 +39,8 @@ from urllib.parse import quote
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from synapse.module_api import ModuleApi
+
 from modules.common.inputs import (
     InputError,
     parse_int,
@@ -195,7 +197,7 @@ class Router(Resource):
     # Headers of every answer (JSON, files, pages); subclasses may replace them.
     headers: ClassVar[tuple[tuple[bytes, bytes], ...]] = JSON_HEADERS
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         super().__init__()
         self.api = api
         self._routes: list[_Route] = []
@@ -290,7 +292,7 @@ class Router(Resource):
 class JsonResource(Router):
     """A Router with one path: its on_GET / on_POST / on_PUT / on_DELETE methods."""
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         super().__init__(api)
         for method in ("GET", "POST", "PUT", "DELETE"):
             handler = getattr(self, "on_" + method, None)
@@ -378,7 +380,7 @@ class RoutesResource(Router):
 
     prefix = ROUTES_PATH
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         super().__init__(api)
         self.route("GET", "", self.list_routes)
 
@@ -394,7 +396,7 @@ class RoutesResource(Router):
         return 200, {"routes": routes}
 
 
-def register_resource(api: Any, path: str, resource: Router) -> None:
+def register_resource(api: ModuleApi, path: str, resource: Router) -> None:
     """Mount a router at `path` (its prefix) and add it to the route inventory."""
     if not isinstance(resource, Router):
         raise TypeError(f"{type(resource).__name__} is not a modules.common Router")

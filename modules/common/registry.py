@@ -11,6 +11,8 @@ order does not matter:
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 _services: dict[tuple[int, str], Any] = {}
 
 
@@ -18,11 +20,11 @@ class ServiceMissingError(LookupError):
     pass
 
 
-def publish(api: Any, name: str, service: Any) -> None:
+def publish(api: ModuleApi, name: str, service: Any) -> None:
     _services[(id(api), name)] = service
 
 
-def lookup(api: Any, name: str) -> Any:
+def lookup(api: ModuleApi, name: str) -> Any:
     try:
         return _services[(id(api), name)]
     except KeyError:

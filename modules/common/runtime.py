@@ -9,6 +9,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import MODULE_STARTING, error
 from modules.common.health import register_probe
 from modules.common.migrations import apply_migrations_txn, package_schema_files
@@ -22,7 +24,7 @@ READY_WAIT_SECONDS = 30.0
 class ModuleRuntime:
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         name: str,
         package: str | None,
         on_ready: Callable[[], Awaitable[None]] | None = None,

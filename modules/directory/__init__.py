@@ -16,6 +16,8 @@ resources/client.py (officers) and resources/admin.py (admins). docs/directory.m
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -32,7 +34,7 @@ MAIL_POLL_SECONDS = 5.0
 
 
 class DirectoryModule:
-    def __init__(self, config: DirectoryConfig, api: Any) -> None:
+    def __init__(self, config: DirectoryConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "directory", __name__)

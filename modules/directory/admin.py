@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from synapse.module_api import UserID
+from synapse.module_api import ModuleApi, UserID
 
 from modules.common.storage import Txn
 from modules.common.synapse.accounts import (
@@ -104,7 +104,7 @@ def _department_ids(record: MemberRecord) -> list[int]:
 
 class DirectoryAdmin:
     def __init__(
-        self, api: Any, reader: DirectoryReader, provisioner: Provisioner
+        self, api: ModuleApi, reader: DirectoryReader, provisioner: Provisioner
     ) -> None:
         self._api = api
         self._reader = reader

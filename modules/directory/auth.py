@@ -8,6 +8,8 @@ its own (the officer chose one through /account/password).
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.storage import Txn
 from modules.common.synapse.tables import has_own_password_txn
 from modules.directory.passwords import password_matches
@@ -15,7 +17,7 @@ from modules.directory.storage import provisioning as store
 
 
 class InitialPasswordAuth:
-    def __init__(self, api: Any, password_key: bytes) -> None:
+    def __init__(self, api: ModuleApi, password_key: bytes) -> None:
         self._api = api
         self._key = password_key
 

@@ -9,7 +9,8 @@ A second loop delivers queued e-mails with retries; neither blocks an import.
 
 import base64
 import logging
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common.gm import sm4_open, sm4_seal
 from modules.common.storage import Txn
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 class Provisioner:
-    def __init__(self, api: Any, config: DirectoryConfig) -> None:
+    def __init__(self, api: ModuleApi, config: DirectoryConfig) -> None:
         self._api = api
         self._config = config
         secret = config.secret()

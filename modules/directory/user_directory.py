@@ -12,7 +12,7 @@ transaction per result remains (benchmarks/RESULTS.md).
 import time
 from typing import Any
 
-from synapse.module_api import UserID
+from synapse.module_api import ModuleApi, UserID
 
 from modules.common.admin import has_admin_scope
 from modules.directory.storage.members import Visibility, hidden_member_txn
@@ -26,7 +26,7 @@ MAX_VIEWERS = 10_000
 
 
 class UserDirectoryFilter:
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         self._api = api
         self._viewers: dict[str, tuple[Visibility, float]] = {}
 

@@ -11,6 +11,8 @@ docs/favorites.md.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -20,7 +22,7 @@ from modules.favorites.service import FavoritesService
 
 
 class FavoritesModule:
-    def __init__(self, config: FavoritesConfig, api: Any) -> None:
+    def __init__(self, config: FavoritesConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "favorites", __name__)

@@ -3,12 +3,13 @@
 which local files a favourite still re-references, so they are not deleted."""
 
 from collections.abc import Sequence
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common import registry
 
 
-async def favourited_local_media(api: Any, media_ids: Sequence[str]) -> set[str]:
+async def favourited_local_media(api: ModuleApi, media_ids: Sequence[str]) -> set[str]:
     """The local media ids among `media_ids` that some favourite references; none when
     modules.favorites is not loaded in this process."""
     if not media_ids:

@@ -10,6 +10,8 @@ POST   {id}/send          {room_id}  send it into a chat as a new message
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
@@ -24,7 +26,7 @@ class FavoritesResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: FavoritesConfig,
         runtime: ModuleRuntime,
         service: FavoritesService,

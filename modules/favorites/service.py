@@ -10,6 +10,8 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import FAVORITE_NOT_ALLOWED, FAVORITE_NOT_FOUND, error
 from modules.common.mxc import mxc_uris
 from modules.common.storage import fold
@@ -47,7 +49,7 @@ def not_found() -> Any:
 
 
 class FavoritesService:
-    def __init__(self, api: Any, config: FavoritesConfig) -> None:
+    def __init__(self, api: ModuleApi, config: FavoritesConfig) -> None:
         self._api = api
         self._config = config
 

@@ -15,6 +15,8 @@ Config keys: modules/groups/config.py. HTTP: modules/groups/resources.py. docs/g
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -35,7 +37,7 @@ from modules.groups.settings import SettingsCache
 
 
 class GroupsModule:
-    def __init__(self, config: GroupsConfig, api: Any) -> None:
+    def __init__(self, config: GroupsConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.settings = SettingsCache(api, config)

@@ -15,6 +15,8 @@ acts for themselves.
 import logging
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import (
     GROUP_DISSOLVED,
     GROUP_NOT_FOUND,
@@ -33,7 +35,7 @@ REASON = "管理员代为处理：原群主账号已注销"
 
 
 class OwnerOverride:
-    def __init__(self, api: Any, service: GroupService) -> None:
+    def __init__(self, api: ModuleApi, service: GroupService) -> None:
         self._api = api
         self._service = service
 

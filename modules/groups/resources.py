@@ -27,6 +27,8 @@ Admin, under /_jwwx/admin/v1/groups:
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.admin import require_admin
 from modules.common.resource import RawBody, query_param, read_json_object
 from modules.common.router import Router
@@ -43,7 +45,9 @@ ADMIN_PREFIX = "/_jwwx/admin/v1/groups"
 class GroupsResource(Router):
     prefix = CLIENT_PREFIX
 
-    def __init__(self, api: Any, runtime: ModuleRuntime, service: GroupService) -> None:
+    def __init__(
+        self, api: ModuleApi, runtime: ModuleRuntime, service: GroupService
+    ) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._service = service
@@ -180,7 +184,9 @@ class GroupsResource(Router):
 class MessagesResource(Router):
     prefix = MESSAGES_PREFIX
 
-    def __init__(self, api: Any, runtime: ModuleRuntime, service: GroupService) -> None:
+    def __init__(
+        self, api: ModuleApi, runtime: ModuleRuntime, service: GroupService
+    ) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._service = service
@@ -197,7 +203,7 @@ class GroupsAdminResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         runtime: ModuleRuntime,
         settings: SettingsCache,
         override: OwnerOverride,

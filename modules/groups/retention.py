@@ -13,7 +13,8 @@ favourite (modules.favorites) still references.
 
 import json
 import logging
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common.synapse.errors import SynapseError
 from modules.common.synapse.media import delete_local_media, old_local_media_ids
@@ -36,7 +37,9 @@ def policy_key(policy: dict[str, int]) -> str:
 
 
 class RetentionApplier:
-    def __init__(self, api: Any, config: GroupsConfig, settings: SettingsCache) -> None:
+    def __init__(
+        self, api: ModuleApi, config: GroupsConfig, settings: SettingsCache
+    ) -> None:
         self._api = api
         self._config = config
         self._settings = settings

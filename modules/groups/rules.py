@@ -7,6 +7,8 @@ admins' included (the spam checker's invite/join callbacks skip server admins).
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import (
     GROUP_DISSOLVED,
     GROUP_FULL,
@@ -30,6 +32,7 @@ from modules.groups.state import (
     MEMBER,
     POWER_LEVELS,
     RoomView,
+    StateMap,
     levels_of,
 )
 
@@ -47,7 +50,9 @@ def group_full(limit: int) -> SynapseError:
 
 
 class GroupRules:
-    def __init__(self, api: Any, config: GroupsConfig, settings: SettingsCache) -> None:
+    def __init__(
+        self, api: ModuleApi, config: GroupsConfig, settings: SettingsCache
+    ) -> None:
         self._api = api
         self._config = config
         self._settings = settings
@@ -93,7 +98,7 @@ class GroupRules:
         room_config["initial_state"] = kept
 
     async def check_event_allowed(
-        self, event: Any, state: dict[tuple[str, str], Any]
+        self, event: Any, state: StateMap
     ) -> tuple[bool, dict[str, Any] | None]:
         if event.type == CREATE:
             return True, None

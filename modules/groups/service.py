@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import segno
+from synapse.module_api import ModuleApi
 
 from modules.common import registry
 from modules.common.errors import (
@@ -73,7 +74,9 @@ def qr_png(text: str) -> bytes:
 
 
 class GroupService:
-    def __init__(self, api: Any, config: GroupsConfig, settings: SettingsCache) -> None:
+    def __init__(
+        self, api: ModuleApi, config: GroupsConfig, settings: SettingsCache
+    ) -> None:
         self._api = api
         self._config = config
         self._settings = settings

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import error
 from modules.common.synapse.errors import Codes
 from modules.groups.config import GroupsConfig
@@ -125,7 +127,7 @@ def validate_update(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class SettingsCache:
-    def __init__(self, api: Any, config: GroupsConfig) -> None:
+    def __init__(self, api: ModuleApi, config: GroupsConfig) -> None:
         self._api = api
         self._base = defaults(config)
         self.current = self._base

@@ -22,6 +22,8 @@ resources/admin.py (/_jwwx/admin/v1/openapi/, admins).
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -48,7 +50,7 @@ PURGE_INTERVAL_MS = 3600 * 1000
 
 
 class OpenApiModule:
-    def __init__(self, config: OpenApiConfig, api: Any) -> None:
+    def __init__(self, config: OpenApiConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "openapi", __name__, on_ready=self._on_ready)

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from synapse.module_api import UserID
+from synapse.module_api import ModuleApi, UserID
 
 from modules.common.errors import error
 from modules.common.storage import Txn
@@ -202,7 +202,7 @@ def app_json(app: App, with_secrets: bool = False) -> dict[str, Any]:
 class AppAdmin:
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: OpenApiConfig,
         on_change: Any,
         verify_url: Any,

@@ -23,6 +23,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from prometheus_client import Counter, Gauge
+from synapse.module_api import ModuleApi
 
 from modules.common.storage import Txn
 from modules.common.synapse.runtime import await_foreign
@@ -291,7 +292,7 @@ async def post(
 
 
 class Callbacks:
-    def __init__(self, api: Any, corpid: str, concurrency: int = 16) -> None:
+    def __init__(self, api: ModuleApi, corpid: str, concurrency: int = 16) -> None:
         self._api = api
         self._corpid = corpid
         self._concurrency = concurrency

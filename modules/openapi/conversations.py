@@ -11,7 +11,8 @@ officers a periodic sweep has not reached yet (and for anyone missed).
 """
 
 import logging
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common.storage import Txn
 from modules.common.synapse.errors import SynapseError
@@ -42,7 +43,7 @@ def missing_conversations_txn(txn: Txn, app: App, limit: int) -> list[str]:
 class Conversations:
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         concurrency: int,
     ) -> None:
         self._api = api

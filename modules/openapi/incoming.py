@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.storage import Txn
 from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
 from modules.common.synapse.tables import stream_messages_in_rooms_txn
@@ -98,7 +100,7 @@ class MessageTail:
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         handle_txn: Callable[[Txn, list[IncomingMessage]], None],
         after: Callable[[], None],
     ) -> None:

@@ -11,6 +11,8 @@ import hmac
 import secrets
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.storage import Txn
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.crypto import jsapi_signature
@@ -52,7 +54,7 @@ def purge_tickets_txn(txn: Txn, before: int) -> None:
 
 
 class JsApi:
-    def __init__(self, api: Any, config: OpenApiConfig) -> None:
+    def __init__(self, api: ModuleApi, config: OpenApiConfig) -> None:
         self._api = api
         self._config = config
 

@@ -9,6 +9,8 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.storage import Txn
 from modules.common.synapse.media import read_local_media, upload_media
 from modules.openapi import errors
@@ -104,7 +106,7 @@ def purge_media_txn(txn: Txn, before: int) -> None:
 
 
 class MediaStore:
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         self._api = api
 
     def _now(self) -> int:

@@ -15,6 +15,8 @@ import re
 import secrets
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit.hooks import record_app_message
 from modules.common.inputs import decimal
 from modules.common.storage import Txn
@@ -291,7 +293,7 @@ def _in_scope_txn(txn: Txn, scope: Scope, paths: list[str] | None) -> list[str]:
 class Messenger:
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: OpenApiConfig,
         media: MediaStore,
         conversations: Conversations,

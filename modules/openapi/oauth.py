@@ -13,6 +13,8 @@ import hashlib
 import secrets
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.inputs import decimal
 from modules.common.storage import Txn
 from modules.directory.storage import departments as dept_store
@@ -136,7 +138,7 @@ def purge_codes_txn(txn: Txn, before: int) -> None:
 
 
 class OAuth:
-    def __init__(self, api: Any, corpid: str) -> None:
+    def __init__(self, api: ModuleApi, corpid: str) -> None:
         self._api = api
         self._corpid = corpid
 

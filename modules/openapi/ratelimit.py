@@ -4,7 +4,8 @@ Redis when Synapse has it (so every worker shares the count), else in this proce
 
 import logging
 import time
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common.synapse.runtime import shared_counter
 from modules.openapi import errors
@@ -16,7 +17,7 @@ KEY_PREFIX = "jwwx:openapi:rate"
 
 
 class RateLimiter:
-    def __init__(self, api: Any, limit_per_minute: int) -> None:
+    def __init__(self, api: ModuleApi, limit_per_minute: int) -> None:
         self._limit = limit_per_minute
         self._shared = shared_counter(api) if limit_per_minute > 0 else None
         self._local: dict[int, tuple[int, int]] = {}  # agentid → (minute, count)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.storage import Txn
 from modules.openapi import errors, storage
 from modules.openapi.apps import secret_hash
@@ -42,7 +44,7 @@ class _Cached:
 
 
 class TokenService:
-    def __init__(self, api: Any, config: OpenApiConfig) -> None:
+    def __init__(self, api: ModuleApi, config: OpenApiConfig) -> None:
         self._api = api
         self._config = config
         self._cache: dict[str, _Cached] = {}

@@ -14,6 +14,8 @@ modules/policy/resources.py.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -26,7 +28,7 @@ from modules.policy.resources import KEYWORDS_PATH, KeywordsResource
 
 
 class PolicyModule:
-    def __init__(self, config: PolicyConfig, api: Any) -> None:
+    def __init__(self, config: PolicyConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "policy", __name__, on_ready=self._on_ready)

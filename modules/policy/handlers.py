@@ -22,6 +22,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import ENCRYPTION_FORBIDDEN, KEYWORD_BLOCKED, error
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes, SynapseError
@@ -39,7 +41,9 @@ SpamResult = Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]
 class KeywordFilter:
     """Holds the current matcher: config keywords plus the stored list."""
 
-    def __init__(self, api: Any, config: PolicyConfig, runtime: ModuleRuntime) -> None:
+    def __init__(
+        self, api: ModuleApi, config: PolicyConfig, runtime: ModuleRuntime
+    ) -> None:
         self._api = api
         self._config = config
         self._runtime = runtime
@@ -112,7 +116,9 @@ def _texts_of(event: Any) -> Iterable[Text]:
 
 
 class PolicyCallbacks:
-    def __init__(self, api: Any, config: PolicyConfig, keywords: KeywordFilter) -> None:
+    def __init__(
+        self, api: ModuleApi, config: PolicyConfig, keywords: KeywordFilter
+    ) -> None:
         self._api = api
         self._config = config
         self._keywords = keywords

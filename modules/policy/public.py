@@ -13,6 +13,8 @@ is blocked.
 from collections.abc import Mapping
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.policy.extract import event_texts
 
@@ -20,7 +22,7 @@ SERVICE = "policy"
 
 
 async def content_blocked(
-    api: Any, event_type: str, content: Mapping[str, Any]
+    api: ModuleApi, event_type: str, content: Mapping[str, Any]
 ) -> bool:
     try:
         keywords = registry.lookup(api, SERVICE)

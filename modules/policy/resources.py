@@ -12,6 +12,8 @@ nothing changes. Callers need admin rights (scope policy.keywords.read / .write)
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.audit.hooks import record_admin_operation
 from modules.common.admin import require_admin
 from modules.common.errors import error
@@ -56,7 +58,7 @@ def validate_keywords(value: Any, config: PolicyConfig) -> list[str]:
 class KeywordsResource(JsonResource):
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: PolicyConfig,
         runtime: ModuleRuntime,
         keywords: KeywordFilter,

@@ -17,6 +17,8 @@ docs/watermark.md.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -36,7 +38,7 @@ from modules.watermark.sharing import SharingRules
 
 
 class WatermarkModule:
-    def __init__(self, config: WatermarkConfig, api: Any) -> None:
+    def __init__(self, config: WatermarkConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
         self.settings = SettingsCache(api)

@@ -12,7 +12,8 @@ ordinary download and thumbnail URLs of local media are answered the same way
 
 import re
 from dataclasses import dataclass
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common.errors import error
 from modules.common.synapse.errors import Codes
@@ -120,7 +121,7 @@ def parse_fit(args: dict[str, str | None]) -> tuple[int, int, str]:
 
 class WatermarkedMedia:
     def __init__(
-        self, api: Any, config: WatermarkConfig, settings: SettingsCache
+        self, api: ModuleApi, config: WatermarkConfig, settings: SettingsCache
     ) -> None:
         self._api = api
         self._config = config

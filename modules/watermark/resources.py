@@ -14,6 +14,8 @@ Client, /_jwwx/client/v1/watermark/{media,thumbnail}/{server}/{media_id}: the
 import logging
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.admin import require_admin
 from modules.common.errors import error
 from modules.common.http import STREAMED, RawBody, Router
@@ -37,7 +39,7 @@ class WatermarkAdminResource(Router):
     prefix = ADMIN_PREFIX
 
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, settings: SettingsCache
+        self, api: ModuleApi, runtime: ModuleRuntime, settings: SettingsCache
     ) -> None:
         super().__init__(api)
         self._runtime = runtime
@@ -63,7 +65,7 @@ class ClientConfigResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: WatermarkConfig,
         runtime: ModuleRuntime,
         settings: SettingsCache,
@@ -116,7 +118,7 @@ class WatermarkMediaResource(Router):
     headers = MEDIA_HEADERS
 
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, media: WatermarkedMedia
+        self, api: ModuleApi, runtime: ModuleRuntime, media: WatermarkedMedia
     ) -> None:
         super().__init__(api)
         self._api = api

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import error
 from modules.common.synapse.errors import Codes
 from modules.watermark.storage import get_settings_txn, put_settings_txn
@@ -150,7 +152,7 @@ def apply_stored(stored: dict[str, Any]) -> Settings:
 
 
 class SettingsCache:
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: ModuleApi) -> None:
         self._api = api
         self.current = Settings()
 

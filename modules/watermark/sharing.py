@@ -18,6 +18,8 @@ happen on the device: clients read them from the client-config endpoint.
 from collections.abc import Mapping
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import error
 from modules.common.runtime import ModuleRuntime
 from modules.watermark import storage
@@ -44,7 +46,7 @@ def media_uris(content: Any) -> list[str]:
 
 class SharingRules:
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, settings: SettingsCache
+        self, api: ModuleApi, runtime: ModuleRuntime, settings: SettingsCache
     ) -> None:
         self._api = api
         self._runtime = runtime

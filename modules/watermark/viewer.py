@@ -4,7 +4,8 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+
+from synapse.module_api import ModuleApi
 
 from modules.common import registry
 
@@ -33,7 +34,7 @@ def render_text(template: str, viewer: Viewer, now_ms: int, utc_offset: int) -> 
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
-async def resolve_viewer(api: Any, user_id: str) -> Viewer:
+async def resolve_viewer(api: ModuleApi, user_id: str) -> Viewer:
     """The name from the organisation directory when the officer is in it, else the
     Matrix display name, else the userid itself."""
     localpart = user_id.split(":", 1)[0].lstrip("@")
@@ -47,7 +48,7 @@ async def resolve_viewer(api: Any, user_id: str) -> Viewer:
     return Viewer(user_id, localpart, name or localpart)
 
 
-async def _directory_name(api: Any, localpart: str) -> str | None:
+async def _directory_name(api: ModuleApi, localpart: str) -> str | None:
     try:
         directory = registry.lookup(api, "directory")
     except registry.ServiceMissingError:

@@ -33,6 +33,8 @@ unit's quota answers 403 CN_JWWX_ADMIN_QUOTA_EXCEEDED.
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import admin as decide
 from modules.common.admin import (
     WHOLE_DIRECTORY,
@@ -64,7 +66,7 @@ class DirectoryAdminResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: DirectoryConfig,
         runtime: ModuleRuntime,
         reader: DirectoryReader,

@@ -3,6 +3,8 @@
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import error
 from modules.common.inputs import parse_int
 from modules.common.router import Router as CommonRouter
@@ -16,7 +18,7 @@ class Router(CommonRouter):
     """The directory's routes: directory errors become Matrix errors with the WeCom
     number; a rejected import lists every problem."""
 
-    def __init__(self, api: Any, config: DirectoryConfig) -> None:
+    def __init__(self, api: ModuleApi, config: DirectoryConfig) -> None:
         super().__init__(api)
         self.config = config
 

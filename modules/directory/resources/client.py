@@ -16,7 +16,7 @@ caller may not see, exactly as for what does not exist.
 
 from typing import Any
 
-from synapse.module_api import UserID
+from synapse.module_api import ModuleApi, UserID
 
 from modules.common.admin import has_admin_scope
 from modules.common.errors import error
@@ -36,7 +36,7 @@ class DirectoryClientResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         config: DirectoryConfig,
         runtime: ModuleRuntime,
         reader: DirectoryReader,

@@ -19,6 +19,8 @@ POST   apps/{agentid}/callbacks/retry  {msgids?}  dead letters back to the queue
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.admin import require_admin
 from modules.common.errors import error
 from modules.common.inputs import parse_int
@@ -37,7 +39,11 @@ class OpenApiAdminResource(Router):
     prefix = ADMIN_PREFIX
 
     def __init__(
-        self, api: Any, runtime: ModuleRuntime, apps: AppAdmin, callbacks: Callbacks
+        self,
+        api: ModuleApi,
+        runtime: ModuleRuntime,
+        apps: AppAdmin,
+        callbacks: Callbacks,
     ) -> None:
         super().__init__(api)
         self._runtime = runtime

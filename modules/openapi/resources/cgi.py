@@ -11,6 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common import registry
 from modules.common.http import WECOM, RawBody, Router
 from modules.common.inputs import decimal, parse_json, query_param, read_body
@@ -47,7 +49,7 @@ class CgiResource(Router):
 
     def __init__(
         self,
-        api: Any,
+        api: ModuleApi,
         runtime: ModuleRuntime,
         tokens: TokenService,
         messenger: Messenger,

@@ -10,6 +10,8 @@ POST jsapi/verify  {agentid?, timestamp, nonceStr, signature, url}
 
 from typing import Any
 
+from synapse.module_api import ModuleApi
+
 from modules.common.errors import error
 from modules.common.inputs import decimal
 from modules.common.resource import read_json_object
@@ -25,7 +27,7 @@ SIGNATURE_INVALID = "CN_JWWX_JSAPI_SIGNATURE_INVALID"
 class OpenApiClientResource(Router):
     prefix = CLIENT_PREFIX
 
-    def __init__(self, api: Any, runtime: ModuleRuntime, jsapi: JsApi) -> None:
+    def __init__(self, api: ModuleApi, runtime: ModuleRuntime, jsapi: JsApi) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._jsapi = jsapi

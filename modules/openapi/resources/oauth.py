@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from synapse.module_api import ModuleApi
 
 from modules.common.http import HtmlPage, Redirect, Router
 from modules.common.inputs import InputError, excerpt, query_param, read_json
@@ -57,7 +58,7 @@ class OAuthResource(Router):
         (b"Referrer-Policy", b"no-referrer"),
     )
 
-    def __init__(self, api: Any, runtime: ModuleRuntime, oauth: OAuth) -> None:
+    def __init__(self, api: ModuleApi, runtime: ModuleRuntime, oauth: OAuth) -> None:
         super().__init__(api)
         self._api = api
         self._runtime = runtime
