@@ -30,6 +30,7 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "add_login_hooks",
                 "add_local_media_deletion_hook",
                 "allow_multipart_posts",
+                "rooms_being_shut_down",
             },
         )
         check_patch_points(PATCH_POINTS)
@@ -68,7 +69,9 @@ class PinnedPatchPointsTest(unittest.TestCase):
         check_module_configs(config)  # the pinned Synapse passes
         point = PATCH_POINTS[3]
         wrong = dataclasses.replace(point, signature="(self, command, path)")
-        self.patch(patches, "PATCH_POINTS", (*PATCH_POINTS[:3], wrong))
+        self.patch(
+            patches, "PATCH_POINTS", (*PATCH_POINTS[:3], wrong, *PATCH_POINTS[4:])
+        )
         self.patch(patches, "_checked", False)
         with self.assertRaises(LauncherError) as caught:
             check_module_configs(config)
