@@ -31,6 +31,8 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "add_local_media_deletion_hook",
                 "allow_multipart_posts",
                 "rooms_being_shut_down",
+                "redact_credentials_in_request_logs",
+                "route_local_media_downloads",
             },
         )
         check_patch_points(PATCH_POINTS)
@@ -91,3 +93,19 @@ class PinnedPatchPointsTest(unittest.TestCase):
             str(inspect.signature(SynapseRequest.requestReceived)), point.signature
         )
         check_patch_points(PATCH_POINTS)
+
+    def test_the_media_servlets_are_the_pinned_ones(self) -> None:
+        # route_local_media_downloads wraps on_GET of these four servlets, which tell
+        # local media apart with _is_mine_server_name (set in their __init__).
+        servlets = patches.media_servlets()
+        pinned = {
+            (p.module, p.cls)
+            for p in PATCH_POINTS
+            if p.purpose == "route_local_media_downloads"
+        }
+        self.assertEqual({(s.__module__, s.__name__) for s, _ in servlets}, pinned)
+        for servlet, kind in servlets:
+            self.assertIn("_is_mine_server_name", inspect.getsource(servlet.__init__))
+            word = "download" if kind == "media" else kind
+            patterns = [p.pattern for p in servlet.PATTERNS]  # type: ignore[attr-defined]
+            self.assertTrue(any(f"/{word}/" in p for p in patterns), patterns)
