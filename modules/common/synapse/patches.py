@@ -2,8 +2,8 @@
 """Every replacement of a Synapse method, and the start-up check that they still fit.
 
 Synapse offers no module callback for seven things our modules need, so these methods
-are wrapped; each wrapper only observes or refuses (with a SynapseError) and otherwise calls
-the original unchanged:
+are wrapped; each wrapper observes, refuses (with a SynapseError) or, for the media
+route, answers first, and otherwise calls the original unchanged:
 
 - Auth.get_user_by_req (on the process's Auth instance): request checks that see every
   authenticated client request with its path and body (modules.accounts). Account
