@@ -8,7 +8,7 @@ from typing import Any
 from twisted.trial import unittest
 
 from admin_api.config import AdminApiConfig
-from modules.common.synapse_compat import ConfigError
+from modules.common.synapse.errors import ConfigError
 
 
 class ConfigTest(unittest.TestCase):
