@@ -93,6 +93,12 @@ def _member_from_record(
     )
 
 
+def _counted_as(member: Member) -> tuple[int | None, bool]:
+    """(main department, enabled): what unit quotas count a member by."""
+    main = member.memberships[0].department_id if member.memberships else None
+    return main, member.enabled
+
+
 def _department_ids(record: MemberRecord) -> list[int]:
     ids = []
     for ms in record.memberships:
@@ -167,7 +173,14 @@ class DirectoryAdmin:
 
         return dict(await self._db("get_member", read_txn))
 
-    async def create_member(self, body: dict[str, Any], admin: str) -> dict[str, Any]:
+    async def create_member(
+        self,
+        body: dict[str, Any],
+        admin: str,
+        quotas: Mapping[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """`quotas` (admin_api's unit quotas): refused with QuotaExceededError, nothing
+        written, when the new member takes its unit or the total beyond its quota."""
         record = bodies.member_record(body)
         member = _member_from_record(
             record, _department_ids(record), bodies.avatar(body, None)
@@ -176,6 +189,12 @@ class DirectoryAdmin:
 
         def create_txn(txn: Txn) -> int:
             member_store.insert_member_txn(txn, member, now)
+            if quotas:
+                exceeded = admin_reads.member_quota_txn(
+                    txn, quotas, None, _counted_as(member)
+                )
+                if exceeded:
+                    raise QuotaExceededError(exceeded)
             dept_store.recount_txn(txn, member.department_ids)
             return prov_store.create_job_txn(txn, "member", [member.userid], admin, now)
 
@@ -185,7 +204,14 @@ class DirectoryAdmin:
         result["job_id"] = job_id
         return result
 
-    async def update_member(self, userid: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def update_member(
+        self,
+        userid: str,
+        body: dict[str, Any],
+        quotas: Mapping[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """`quotas`: as create_member, for enabling a member or moving its main
+        department into another unit."""
         if "userid" in body and body["userid"] != userid:
             raise DirectoryError(errors.INVALID_FIELD, "不能修改账号 userid")
         now = self._now()
@@ -207,6 +233,12 @@ class DirectoryAdmin:
             before, after = member_store.update_member_txn(
                 txn, userid, changes, memberships, now
             )
+            if quotas:
+                exceeded = admin_reads.member_quota_txn(
+                    txn, quotas, _counted_as(before), _counted_as(after)
+                )
+                if exceeded:
+                    raise QuotaExceededError(exceeded)
             dept_store.recount_txn(txn, before.department_ids | after.department_ids)
             return before, after
 

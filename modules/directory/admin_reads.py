@@ -141,3 +141,70 @@ def quotas_exceeded_txn(
             }
         )
     return out
+
+
+def member_quota_txn(
+    txn: Txn,
+    quotas: Mapping[int, int],
+    before: tuple[int | None, bool] | None,
+    after: tuple[int | None, bool],
+) -> list[dict[str, Any]]:
+    """After one member was written in this transaction: (main department, enabled)
+    before (None: new) and after. The unit (and the total) it now counts in, when it did
+    not count there before and is now beyond its quota; [] when fine."""
+    main, enabled = after
+    if not enabled:
+        return []
+    counted = before is not None and before[1]
+    out: list[dict[str, Any]] = []
+    unit = _unit_of_txn(txn, main)
+    old_unit = _unit_of_txn(txn, before[0]) if counted and before else None
+    if (
+        unit is not None
+        and unit.id in quotas
+        and (old_unit is None or old_unit.id != unit.id)
+    ):
+        department = dept_store.get_department_txn(txn, unit.id)
+        usage = (
+            member_store.count_enabled_main_txn(txn, department.path)
+            if department
+            else 0
+        )
+        if usage > quotas[unit.id]:
+            out.append(
+                {
+                    "unit_id": unit.id,
+                    "unit_name": unit.name,
+                    "quota": quotas[unit.id],
+                    "usage": usage - 1,
+                    "usage_after": usage,
+                }
+            )
+    if TOTAL in quotas and not counted:
+        total = member_store.count_enabled_main_txn(txn, None)
+        if total > quotas[TOTAL]:
+            out.append(
+                {
+                    "unit_id": None,
+                    "unit_name": "全局",
+                    "quota": quotas[TOTAL],
+                    "usage": total - 1,
+                    "usage_after": total,
+                }
+            )
+    return out
+
+
+def _unit_of_txn(txn: Txn, department_id: int | None) -> DepartmentNode | None:
+    if department_id is None:
+        return None
+    department = dept_store.get_department_txn(txn, department_id)
+    if department is None or len(department.path_ids) <= UNIT_DEPTH:
+        return None
+    unit_id = department.path_ids[UNIT_DEPTH]
+    unit = dept_store.get_department_txn(txn, unit_id)
+    return (
+        None
+        if unit is None
+        else DepartmentNode(unit.id, unit.name, tuple(unit.path_ids))
+    )

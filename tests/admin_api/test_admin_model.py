@@ -558,6 +558,18 @@ class AdminModelTests:
             403,
             "CN_JWWX_ADMIN_QUOTA_EXCEEDED",
         )
+        # Moving a member's main department into the full unit is refused too.
+        mover = self._userid()
+        await member(w.super, mover, "己", [w.other])
+        self.assertErrcode(
+            await w.super.request(
+                "PUT", f"{DIRECTORY}/members/{mover}", {"department": [w.station]}
+            ),
+            403,
+            "CN_JWWX_ADMIN_QUOTA_EXCEEDED",
+        )
+        moved = await w.super.ok("GET", f"{DIRECTORY}/members/{mover}")
+        self.assertEqual([d["id"] for d in moved["departments"]], [w.other])
         # The other branch has no quota.
         await member(w.super, self._userid(), "戊", [w.other])
         # Below usage: saved and reported.

@@ -40,7 +40,6 @@ from modules.common.admin import (
     WHOLE_DIRECTORY,
     AdminScope,
     Target,
-    check_member_quota,
     require_admin_scope,
 )
 from modules.common.errors import error
@@ -105,14 +104,21 @@ class DirectoryAdminResource(Router):
     def translate_error(self, exc: Exception) -> SynapseError | None:
         if isinstance(exc, QuotaExceededError):
             names = "、".join(
-                f"{u['unit_name']}（授权 {u['quota']} 人，导入后 {u['usage_after']} 人）"
+                f"{u['unit_name']}（授权 {u['quota']} 人，已有 {u['usage']} 人，"
+                f"操作后 {u['usage_after']} 人）"
                 for u in exc.units
             )
+            first = exc.units[0]
             return error(
                 403,
                 decide.QUOTA_EXCEEDED,
-                f"导入后超出授权人数：{names}；整个文件未导入",
+                f"超出授权人数：{names}；未做任何修改",
                 units=exc.units,
+                unit_id=first["unit_id"],
+                unit_name=first["unit_name"],
+                quota=first["quota"],
+                usage=first["usage"],
+                adding=first["usage_after"] - first["usage"],
             )
         return super().translate_error(exc)
 
@@ -299,9 +305,8 @@ class DirectoryAdminResource(Router):
             [decide.department(d) for d in departments] or WHOLE_DIRECTORY,
         )
         self._refuse_hidden(scope, body)
-        if body.get("enable", 1) not in (0, False):
-            await check_member_quota(self.api, departments, 1)
-        created = await self._admin.create_member(body, admin)
+        quotas = await decide.member_quotas(self.api)
+        created = await self._admin.create_member(body, admin, quotas)
         await self._log(
             request,
             admin,
@@ -327,8 +332,7 @@ class DirectoryAdminResource(Router):
         current = await self._admin.get_member(userid)
         before = [d["id"] for d in current.get("departments", [])]
         if "department" in body:
-            after = self._body_departments(body)
-            changed = sorted(set(before) ^ set(after))
+            changed = sorted(set(before) ^ set(self._body_departments(body)))
             if changed:
                 await decide.check_targets(
                     self.api,
@@ -336,15 +340,12 @@ class DirectoryAdminResource(Router):
                     "directory.edit_members",
                     [decide.department(d) for d in changed],
                 )
-        else:
-            after = before
         if "enable" in body:
             await decide.check_targets(
                 self.api, user_id, "directory.enable_disable", decide.member(userid)
             )
-            if body["enable"] in (1, True) and not current.get("enabled", True):
-                await check_member_quota(self.api, after, 1)
-        updated = await self._admin.update_member(userid, body)
+        quotas = await decide.member_quotas(self.api)
+        updated = await self._admin.update_member(userid, body, quotas)
         await self._log(
             request,
             user_id,
