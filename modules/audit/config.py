@@ -25,8 +25,16 @@ Keys:
       http: {url}            HTTP POST of JSON lines (2xx = delivered).
       batch_size (int, default 500), retry_initial_seconds (default 1),
       retry_max_seconds (default 60), timeout_seconds (default 10).
+  pull_consumers (list, default []): the export credentials of pull consumers (the
+      bureau's log system pulling GET export/{kind}), each a mapping:
+      name (string, required, unique; 1-64 of A-Z a-z 0-9 _ . -): the consumer, whose
+          cursor only this credential moves.
+      token_file (string, required): a file holding the consumer's secret token (at
+          least 32 characters); it is sent as `Authorization: Bearer <token>`. Only
+          its SHA-256 is kept in memory.
 """
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +71,12 @@ class ExporterConfig:
 
 
 @dataclass(frozen=True)
+class PullConsumer:
+    name: str
+    token_sha256: bytes
+
+
+@dataclass(frozen=True)
 class AuditConfig:
     keys: Mapping[str, bytes]
     current_key_id: str
@@ -73,6 +87,7 @@ class AuditConfig:
     phash_max_distance: int = 10
     search_max_records: int = 100_000
     exporters: tuple[ExporterConfig, ...] = field(default=())
+    pull_consumers: tuple[PullConsumer, ...] = field(default=())
 
     @property
     def current_key(self) -> bytes:
@@ -96,6 +111,7 @@ class AuditConfig:
                 )
         d = AuditConfig(keys={}, current_key_id="")
         raw_exporters = reader._get("exporters", [])
+        raw_consumers = reader._get("pull_consumers", [])
         config = AuditConfig(
             keys=keys,
             current_key_id=current,
@@ -116,6 +132,7 @@ class AuditConfig:
                 "search_max_records", d.search_max_records, minimum=100
             ),
             exporters=_parse_exporters(raw_exporters),
+            pull_consumers=_parse_pull_consumers(raw_consumers),
         )
         reader.finish()
         return config
@@ -196,4 +213,37 @@ def _parse_exporters(raw: Any) -> tuple[ExporterConfig, ...]:
             )
         )
         reader.finish()
+    return tuple(out)
+
+
+_CONSUMER_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def _parse_pull_consumers(raw: Any) -> tuple[PullConsumer, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{MODULE}.pull_consumers: must be a list")
+    out: list[PullConsumer] = []
+    for index, item in enumerate(raw):
+        where = f"{MODULE}.pull_consumers[{index}]"
+        reader = ConfigReader(item, where)
+        name = reader.string("name", required=True)
+        if not _CONSUMER_NAME.match(name):
+            raise ConfigError(f"{where}.name: 1-64 of A-Z a-z 0-9 _ . -")
+        if any(c.name == name for c in out):
+            raise ConfigError(f"{where}.name: {name!r} is used twice")
+        path = reader.string("token_file", required=True)
+        reader.finish()
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{where}.token_file: cannot read {path}: {e}") from e
+        if len(token) < 32 or any(ch.isspace() for ch in token):
+            raise ConfigError(
+                f"{where}.token_file: {path} must hold a token of at least 32"
+                " characters without spaces"
+            )
+        digest = hashlib.sha256(token.encode("utf-8")).digest()
+        if any(c.token_sha256 == digest for c in out):
+            raise ConfigError(f"{where}.token_file: the same token as another consumer")
+        out.append(PullConsumer(name, digest))
     return tuple(out)

@@ -9,20 +9,36 @@ Audit admins (config audit_admins; 403 M_FORBIDDEN for anyone else, server admin
   POST search/media?from_ts=&to_ts=&after_seq=&limit=   body: the image/video bytes
 Synapse server admins (the super admin):
   GET  operations?from_ts=&to_ts=&after_seq=&limit=     audit admins' operations
-Export (admin scope audit.export; Synapse server admins until admin roles):
-  GET  export/{kind}?consumer=NAME&limit=N   records after the consumer's cursor
-  PUT  export/{kind}/cursor {"consumer", "position"}   acknowledge up to position
-  GET  exporters                             push exporters, cursors, backlog
-Every search and verification is itself archived (kind "audit").
+Export (the archive decrypted, redacted content included):
+  GET  export/{kind}?limit=N                 a pull consumer with its export credential
+                                             (Authorization: Bearer <token>, config
+                                             pull_consumers): records after its cursor
+  GET  export/{kind}?after_seq=N|consumer=NAME&limit=N   an audit admin: records after
+                                             after_seq (or after NAME's cursor), read
+                                             only, and archived as an operation
+  PUT  export/{kind}/cursor {"position"}     the consumer's credential only: acknowledge
+                                             up to position (forward only, ≤ head)
+  POST export/{kind}/cursor/reset {"consumer", "position"}   admin scope
+                                             audit.export.reset (Synapse server admins
+                                             until admin roles): move a consumer's cursor
+                                             BACK (re-delivery), logged and archived
+                                             (visible to the super admin in operations)
+  GET  exporters                             (admin scope audit.export) push exporters,
+                                             cursors, backlog — no content
+Plain server admins who are not audit admins read no content (issue 15).
+Every search, verification and audit admin's export is itself archived (kind "audit").
 """
 
+import hashlib
+import hmac
+import logging
 import re
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
 from modules.audit import storage
-from modules.audit.config import KINDS, AuditConfig
+from modules.audit.config import KINDS, AuditConfig, PullConsumer
 from modules.audit.exporter import PushExporters
 from modules.audit.records import open_record
 from modules.audit.search import ArchiveReader, ScanResult
@@ -33,6 +49,8 @@ from modules.common.resource import query_param, read_body, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "/_jwwx/admin/v1/audit"
 MAX_LIMIT = 500
@@ -70,6 +88,7 @@ class AuditResource(Router):
         self.route("GET", "operations", self.operations)
         self.route("GET", "export/{kind}", self.export)
         self.route("PUT", "export/{kind}/cursor", self.commit_cursor)
+        self.route("POST", "export/{kind}/cursor/reset", self.reset_cursor)
         self.route("GET", "exporters", self.exporter_status)
 
     async def _audit_admin(self, request: Any) -> str:
@@ -180,33 +199,92 @@ class AuditResource(Router):
 
     # Export.
 
-    async def export(self, request: Any, kind: str) -> tuple[int, Any]:
-        await require_admin(self.api, request, "audit.export")
-        _check_kind(kind)
-        consumer = _consumer(query_param(request, "consumer"))
-        limit = self.integer_arg(request, "limit", 100, 1, MAX_LIMIT)
-        await self._runtime.ready()
-        position = await self.api.run_db_interaction(
-            "jwwx_audit_pull_cursor", storage.cursor_txn, f"pull:{consumer}", kind
-        )
+    def _pull_consumer(self, request: Any) -> PullConsumer | None:
+        """The pull consumer whose export credential the request bears, if any."""
+        header = request.requestHeaders.getRawHeaders(b"Authorization") or []
+        if len(header) != 1 or not header[0].startswith(b"Bearer "):
+            return None
+        digest = hashlib.sha256(header[0][len(b"Bearer ") :].strip()).digest()
+        found = None
+        for consumer in self._config.pull_consumers:
+            if hmac.compare_digest(consumer.token_sha256, digest):
+                found = consumer
+        return found
+
+    def _own_name(self, consumer: PullConsumer, given: Any) -> str:
+        if given not in (None, "", consumer.name):
+            raise forbidden("导出凭据只能读写它自己的游标")
+        return consumer.name
+
+    async def _read(
+        self, kind: str, after: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
         rows = await self.api.run_db_interaction(
-            "jwwx_audit_pull_read", storage.records_after_txn, position, (kind,), limit
+            "jwwx_audit_pull_read", storage.records_after_txn, after, (kind,), limit
         )
         records = [open_record(self._config.keys, row).to_json() for row in rows]
+        return records, (rows[-1].seq if rows else after)
+
+    async def export(self, request: Any, kind: str) -> tuple[int, Any]:
+        _check_kind(kind)
+        limit = self.integer_arg(request, "limit", 100, 1, MAX_LIMIT)
+        consumer = self._pull_consumer(request)
+        if consumer is not None:
+            name = self._own_name(consumer, query_param(request, "consumer"))
+            await self._runtime.ready()
+            position = await self.api.run_db_interaction(
+                "jwwx_audit_pull_cursor", storage.cursor_txn, f"pull:{name}", kind
+            )
+            records, next_cursor = await self._read(kind, position, limit)
+            return 200, {
+                "kind": kind,
+                "consumer": name,
+                "cursor": position,
+                "records": records,
+                "next_cursor": next_cursor,
+                "more": len(records) >= limit,
+            }
+        # Anyone else reads only as an audit admin, without moving any cursor.
+        actor = await self._audit_admin(request)
+        peek = query_param(request, "consumer")
+        if peek not in (None, ""):
+            after = await self.api.run_db_interaction(
+                "jwwx_audit_pull_cursor",
+                storage.cursor_txn,
+                f"pull:{_consumer(peek)}",
+                kind,
+            )
+        else:
+            after = self.integer_arg(request, "after_seq", 0, 0, 2**62)
+        records, next_cursor = await self._read(kind, after, limit)
+        await self._service.record(
+            "audit",
+            {
+                "actor": actor,
+                "action": "export",
+                "query": {"kind": kind, "after_seq": after, "limit": limit},
+                "hits": len(records),
+            },
+        )
         return 200, {
             "kind": kind,
-            "consumer": consumer,
-            "cursor": position,
+            "cursor": after,
             "records": records,
-            "next_cursor": rows[-1].seq if rows else position,
-            "more": len(rows) >= limit,
+            "next_cursor": next_cursor,
+            "more": len(records) >= limit,
         }
 
     async def commit_cursor(self, request: Any, kind: str) -> tuple[int, Any]:
-        await require_admin(self.api, request, "audit.export")
         _check_kind(kind)
+        consumer = self._pull_consumer(request)
+        if consumer is None:
+            # A Matrix token (any admin included) never moves a consumer's cursor.
+            await self.requester_id(request)
+            raise forbidden(
+                "只有导出方本身（导出凭据）可以前移它的游标；管理员只能回退（cursor/reset）"
+            )
         body = read_json_object(request)
-        consumer = _consumer(body.get("consumer"))
+        name = self._own_name(consumer, body.get("consumer"))
         position = _int_field(body, "position", -1)
         if position < 0:
             raise error(400, Codes.MISSING_PARAM, "缺少 position（已处理到的 seq）")
@@ -214,15 +292,62 @@ class AuditResource(Router):
         head = await self.api.run_db_interaction("jwwx_audit_head", storage.head_txn)
         if position > head.last_seq:
             raise invalid(f"position 超出归档末尾 {head.last_seq}")
-        await self.api.run_db_interaction(
+        now = self.api.get_current_time_msec()
+        moved = await self.api.run_db_interaction(
             "jwwx_audit_pull_commit",
+            storage.advance_cursor_txn,
+            f"pull:{name}",
+            kind,
+            position,
+            now,
+        )
+        if moved is None:
+            raise invalid("游标只能前移（position 小于当前游标）")
+        return 200, {"kind": kind, "consumer": name, "cursor": position}
+
+    async def reset_cursor(self, request: Any, kind: str) -> tuple[int, Any]:
+        actor = await require_admin(self.api, request, "audit.export.reset")
+        _check_kind(kind)
+        body = read_json_object(request)
+        name = _consumer(body.get("consumer"))
+        position = _int_field(body, "position", -1)
+        if position < 0:
+            raise error(400, Codes.MISSING_PARAM, "缺少 position（回退到的 seq）")
+        await self._runtime.ready()
+        before = await self.api.run_db_interaction(
+            "jwwx_audit_pull_cursor", storage.cursor_txn, f"pull:{name}", kind
+        )
+        if position > before:
+            raise invalid(
+                f"管理员只能回退游标（当前 {before}）；前移只能由导出方自己确认"
+            )
+        await self.api.run_db_interaction(
+            "jwwx_audit_pull_reset",
             storage.set_cursor_txn,
-            f"pull:{consumer}",
+            f"pull:{name}",
             kind,
             position,
             self.api.get_current_time_msec(),
         )
-        return 200, {"kind": kind, "consumer": consumer, "cursor": position}
+        logger.warning(
+            "audit export cursor of %s (%s) reset by %s: %d -> %d",
+            name,
+            kind,
+            actor,
+            before,
+            position,
+        )
+        await self._service.record(
+            "audit",
+            {
+                "actor": actor,
+                "action": "export.cursor_reset",
+                "query": {"consumer": name, "kind": kind},
+                "from": before,
+                "to": position,
+            },
+        )
+        return 200, {"kind": kind, "consumer": name, "cursor": position, "was": before}
 
     async def exporter_status(self, request: Any) -> tuple[int, Any]:
         await require_admin(self.api, request, "audit.export")

@@ -267,6 +267,32 @@ def set_cursor_txn(txn: Txn, consumer: str, kind: str, position: int, now: int) 
     )
 
 
+def advance_cursor_txn(
+    txn: Txn, consumer: str, kind: str, position: int, now: int
+) -> int | None:
+    """Move the cursor to position if that is not backwards; the new position, or None
+    (left alone). One UPDATE, so concurrent acknowledgements cannot move it back."""
+    txn.execute(
+        "UPDATE jwwx_audit_cursors SET position = ?, updated_ts = ?"
+        " WHERE consumer = ? AND kind = ? AND position <= ?",
+        (position, now, consumer, kind, position),
+    )
+    if txn.rowcount == 1:
+        return position
+    txn.execute(
+        "SELECT 1 FROM jwwx_audit_cursors WHERE consumer = ? AND kind = ?",
+        (consumer, kind),
+    )
+    if txn.fetchone() is not None:
+        return None
+    txn.execute(
+        "INSERT INTO jwwx_audit_cursors (consumer, kind, position, updated_ts)"
+        " VALUES (?, ?, ?, ?)",
+        (consumer, kind, position, now),
+    )
+    return position
+
+
 def cursors_txn(txn: Txn) -> list[tuple[str, str, int, int]]:
     txn.execute(
         "SELECT consumer, kind, position, updated_ts FROM jwwx_audit_cursors"

@@ -34,6 +34,8 @@ from tests.modules.audit.helpers import (
 
 GROUPS = "/_jwwx/client/v1/groups"
 AUDITOR = "auditor"
+# The bureau's log system: a pull consumer with its own export credential.
+BUREAU_TOKEN = "bureau-pull-" + "7" * 40
 
 
 def q(value: str) -> str:
@@ -106,6 +108,9 @@ class AuditTests:
                 },
             ],
         )
+        token_file = self.server.data_dir / "keys" / "pull_bureau"
+        token_file.write_text(BUREAU_TOKEN + "\n", encoding="utf-8")
+        config["pull_consumers"] = [{"name": "bureau", "token_file": str(token_file)}]
         config.update(changes)
         (self.server.data_dir / "conf.d" / "zz_audit.yaml").write_text(
             yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
@@ -120,26 +125,24 @@ class AuditTests:
         user_id, token = self.server.register(AUDITOR)
         cls.auditor = MatrixClient(self.server.base_url, user_id, token)
         cls.admin = self.user("superadmin", admin=True)
+        cls.bureau = MatrixClient(self.server.base_url, "", BUREAU_TOKEN)
         cls._configured = self.server
 
     # Reading the archive.
 
     async def _records(self, kind: str) -> list[dict[str, Any]]:
-        """Every record of a kind, paged through the pull API with a fresh consumer."""
-        consumer = f"t{os.urandom(4).hex()}"
+        """Every record of a kind, paged through the export API by the audit admin
+        (who reads after any seq and moves no cursor)."""
         out: list[dict[str, Any]] = []
+        after = 0
         while True:
-            page = await self.admin.ok(
-                "GET", f"{PREFIX}/export/{kind}?consumer={consumer}&limit=500"
+            page = await self.auditor.ok(
+                "GET", f"{PREFIX}/export/{kind}?after_seq={after}&limit=500"
             )
             out.extend(page["records"])
             if not page["more"]:
                 return out
-            await self.admin.ok(
-                "PUT",
-                f"{PREFIX}/export/{kind}/cursor",
-                {"consumer": consumer, "position": page["next_cursor"]},
-            )
+            after = page["next_cursor"]
 
     async def _archived(self, kind: str, event_id: str) -> dict[str, Any]:
         async def find() -> dict[str, Any] | None:
@@ -169,6 +172,19 @@ class AuditTests:
         )
         await bob.join(room)
         return alice, bob, room
+
+    async def _operations(self) -> list[dict[str, Any]]:
+        """Every operation the super admin sees (kind "audit"), paged."""
+        out: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = await self.admin.ok(
+                "GET", f"{PREFIX}/operations?after_seq={after}&limit=500"
+            )
+            out.extend(page["operations"])
+            if page["complete"] or not page["operations"]:
+                return out
+            after = page["next_seq"]
 
     async def _head(self) -> int:
         status = await self.admin.ok("GET", f"{PREFIX}/exporters")
@@ -471,15 +487,16 @@ class AuditTests:
             400,
             "M_INVALID_PARAM",
         )
-        # Export needs admin rights; the auditor and officers are refused.
-        for client in (officer, self.auditor):
+        # Export reads decrypted content: audit admins and pull consumers' credentials
+        # only; officers and plain server admins are refused.
+        for client in (officer, self.admin):
             self.assertErrcode(
                 await client.request("GET", f"{PREFIX}/export/message?consumer=x"),
                 403,
                 "M_FORBIDDEN",
             )
         self.assertErrcode(
-            await self.admin.request("GET", f"{PREFIX}/export/nope?consumer=x"),
+            await self.auditor.request("GET", f"{PREFIX}/export/nope?consumer=x"),
             404,
             "M_NOT_FOUND",
         )
@@ -494,10 +511,9 @@ class AuditTests:
         )
 
         async def logged() -> Any:
-            listed = await self.admin.ok("GET", f"{PREFIX}/operations?limit=500")
             return [
                 op
-                for op in listed["operations"]
+                for op in await self._operations()
                 if op["record"].get("query", {}).get("keyword") == "审计留痕"
             ]
 
@@ -671,29 +687,111 @@ class AuditTests:
         await self._configure()
         alice, _bob, dm = await self._dm()
         await self._archived("message", await self._send(alice, dm, "游标"))
-        page = await self.admin.ok(
-            "GET", f"{PREFIX}/export/message?consumer=bureau&limit=2"
+        await self._send(alice, dm, "游标 二")
+        page = await self.bureau.ok("GET", f"{PREFIX}/export/message?limit=2")
+        self.assertEqual((page["consumer"], len(page["records"])), ("bureau", 2))
+        await self.bureau.ok(
+            "PUT", f"{PREFIX}/export/message/cursor", {"position": page["next_cursor"]}
         )
-        self.assertEqual(len(page["records"]), 2)
-        await self.admin.ok(
-            "PUT",
-            f"{PREFIX}/export/message/cursor",
-            {"consumer": "bureau", "position": page["next_cursor"]},
-        )
-        again = await self.admin.ok(
-            "GET", f"{PREFIX}/export/message?consumer=bureau&limit=2"
-        )
+        again = await self.bureau.ok("GET", f"{PREFIX}/export/message?limit=2")
         self.assertEqual(again["cursor"], page["next_cursor"])
         self.assertGreater(again["records"][0]["seq"], page["records"][-1]["seq"])
         self.assertErrcode(
-            await self.admin.request(
-                "PUT",
-                f"{PREFIX}/export/message/cursor",
-                {"consumer": "bureau", "position": 10**12},
+            await self.bureau.request(
+                "PUT", f"{PREFIX}/export/message/cursor", {"position": 10**12}
             ),
             400,
             "M_INVALID_PARAM",
         )
+
+    async def test_cursors_belong_to_their_consumer(self) -> None:
+        """Issue 15: a plain server admin can neither read the archive through the
+        export nor move a consumer's cursor; the consumer moves it forward only; an
+        admin can move it back (re-delivery), which is logged and archived."""
+        await self._configure()
+        alice, _bob, dm = await self._dm()
+        first = await self._send(alice, dm, "归属")
+        await self._send(alice, dm, "归属 二")
+        base = f"{PREFIX}/export/message"
+        # The plain server admin: no content, no cursor.
+        self.assertErrcode(
+            await self.admin.request("GET", f"{base}?consumer=bureau"),
+            403,
+            "M_FORBIDDEN",
+        )
+        await self._archived("message", first)
+        for client in (self.admin, self.auditor):
+            self.assertErrcode(
+                await client.request(
+                    "PUT", f"{base}/cursor", {"consumer": "bureau", "position": 1}
+                ),
+                403,
+                "M_FORBIDDEN",
+            )
+        # The consumer: its own cursor, forward only.
+        page = await self.bureau.ok("GET", f"{base}?limit=2")
+        forward = page["next_cursor"]
+        self.assertGreater(forward, page["cursor"])
+        await self.bureau.ok("PUT", f"{base}/cursor", {"position": forward})
+        self.assertErrcode(
+            await self.bureau.request(
+                "PUT", f"{base}/cursor", {"position": forward - 1}
+            ),
+            400,
+            "M_INVALID_PARAM",
+        )
+        self.assertErrcode(
+            await self.bureau.request(
+                "PUT", f"{base}/cursor", {"consumer": "other", "position": forward}
+            ),
+            403,
+            "M_FORBIDDEN",
+        )
+        self.assertErrcode(
+            await self.bureau.request("GET", f"{base}?consumer=other"),
+            403,
+            "M_FORBIDDEN",
+        )
+        # The auditor reads after the consumer's cursor without moving it.
+        peek = await self.auditor.ok("GET", f"{base}?consumer=bureau&limit=1")
+        self.assertEqual(peek["cursor"], forward)
+        self.assertEqual(
+            (await self.bureau.ok("GET", f"{base}?limit=1"))["cursor"], forward
+        )
+        # An admin reset: never forward; back is allowed, logged and archived.
+        self.assertErrcode(
+            await self.admin.request(
+                "POST",
+                f"{base}/cursor/reset",
+                {"consumer": "bureau", "position": forward + 1},
+            ),
+            400,
+            "M_INVALID_PARAM",
+        )
+        reset = await self.admin.ok(
+            "POST", f"{base}/cursor/reset", {"consumer": "bureau", "position": 0}
+        )
+        self.assertEqual((reset["cursor"], reset["was"]), (0, forward))
+        self.assertEqual((await self.bureau.ok("GET", f"{base}?limit=1"))["cursor"], 0)
+        self.assertErrcode(
+            await self.auditor.request(
+                "POST", f"{base}/cursor/reset", {"consumer": "bureau", "position": 0}
+            ),
+            403,
+            "M_FORBIDDEN",
+        )
+
+        async def reset_logged() -> Any:
+            return [
+                op
+                for op in await self._operations()
+                if op["record"].get("action") == "export.cursor_reset"
+                and op["record"].get("actor") == self.admin.user_id
+            ]
+
+        [op] = await wait_for(reset_logged)
+        self.assertEqual((op["record"]["from"], op["record"]["to"]), (forward, 0))
+        self.assertIn("reset by " + self.admin.user_id, self.server.log_text())
 
     async def test_exporter_survives_collector_outage_and_restart(self) -> None:
         await self._configure()

@@ -147,8 +147,16 @@ class ConfigTests(unittest.TestCase):
         with TemporaryDirectory() as tmp:
             path = Path(tmp) / "k"
             path.write_text("x" * 40)
+            short = Path(tmp) / "short"
+            short.write_text("tooshort")
             good = {"keys": {"k1": str(path)}, "current_key_id": "k1"}
             self.assertEqual(AuditConfig.parse(good).current_key_id, "k1")
+            with_consumer = {
+                **good,
+                "pull_consumers": [{"name": "bureau", "token_file": str(path)}],
+            }
+            (consumer,) = AuditConfig.parse(with_consumer).pull_consumers
+            self.assertEqual(consumer.name, "bureau")
             cases = [
                 ({}, "keys"),
                 ({**good, "current_key_id": "k9"}, "current_key_id"),
@@ -160,6 +168,38 @@ class ConfigTests(unittest.TestCase):
                     "http.url",
                 ),
                 ({**good, "colour": 1}, "unknown key"),
+                ({**good, "pull_consumers": [{"name": "b"}]}, "token_file"),
+                (
+                    {
+                        **good,
+                        "pull_consumers": [{"name": "b", "token_file": str(short)}],
+                    },
+                    "at least 32",
+                ),
+                (
+                    {
+                        **good,
+                        "pull_consumers": [
+                            {"name": "b", "token_file": str(path)},
+                            {"name": "b", "token_file": str(path)},
+                        ],
+                    },
+                    "used twice",
+                ),
+                (
+                    {
+                        **good,
+                        "pull_consumers": [
+                            {"name": "b", "token_file": str(path)},
+                            {"name": "c", "token_file": str(path)},
+                        ],
+                    },
+                    "same token",
+                ),
+                (
+                    {**good, "pull_consumers": [{"name": "b/x", "token_file": "f"}]},
+                    "pull_consumers[0].name",
+                ),
             ]
             for raw, fragment in cases:
                 with self.assertRaises(ConfigError) as caught:

@@ -10,6 +10,7 @@ from twisted.internet import reactor, task
 from twisted.web.client import HTTPConnectionPool
 
 import treq
+import yaml
 
 from tests.harness import postgres
 from tests.harness.client import MatrixClient
@@ -168,3 +169,22 @@ async def get_page(
     body = (await response.content()).decode("utf-8", "replace")
     location = response.headers.getRawHeaders(b"location", [None])[0]
     return response.code, location.decode() if location else None, body
+
+
+def make_audit_admin(server: TestServer, user_id: str) -> None:
+    """Add user_id to modules.audit's audit_admins (conf.d) and restart the server:
+    only audit admins (or a pull consumer's credential) read the archive's export."""
+    override = server.data_dir / "conf.d" / "zz_audit_admins.yaml"
+    rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
+    if override.exists():
+        rendered = yaml.safe_load(override.read_text())
+    for entry in rendered["modules"]:
+        if entry["module"] == "modules.audit.AuditModule":
+            admins = entry["config"].setdefault("audit_admins", [])
+            if user_id in admins:
+                return
+            admins.append(user_id)
+    override.write_text(
+        yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
+    )
+    server.restart()
