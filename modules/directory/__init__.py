@@ -21,6 +21,7 @@ from synapse.module_api import ModuleApi
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.patches import add_profile_query_check
 from modules.directory.admin import DirectoryAdmin
 from modules.directory.auth import InitialPasswordAuth
 from modules.directory.config import DirectoryConfig
@@ -47,9 +48,14 @@ class DirectoryModule:
         api.register_password_auth_provider_callbacks(
             auth_checkers={("m.login.password", ("password",)): auth.check_password}
         )
+        search_filter = UserDirectoryFilter(api)
+        # A directory change (restricted department, a member moved) reaches Synapse's
+        # user search at once on this process; other workers within VIEWER_TTL_S.
+        self.admin.on_change.append(search_filter.forget_viewers)
         api.register_spam_checker_callbacks(
-            check_username_for_spam=UserDirectoryFilter(api).check_username_for_spam
+            check_username_for_spam=search_filter.check_username_for_spam
         )
+        add_profile_query_check(api, search_filter.may_read_profile)
         register_resource(
             api,
             CLIENT_PREFIX,

@@ -115,6 +115,8 @@ class DirectoryAdmin:
         self._api = api
         self._reader = reader
         self._provisioner = provisioner
+        # Called after every write (the user-search filter forgets cached viewers).
+        self.on_change: list[Callable[[], None]] = []
 
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_dir_{desc}", fn, *args)
@@ -122,9 +124,13 @@ class DirectoryAdmin:
     async def _write(self, desc: str, fn: Any, *args: Any) -> Any:
         """Directory writes one at a time: they maintain member counts up the
         department chain, which concurrent writers would otherwise fight over."""
-        return await run_serialized_write(
-            self._api, f"jwwx_dir_{desc}", "jwwx_directory_write", fn, *args
-        )
+        try:
+            return await run_serialized_write(
+                self._api, f"jwwx_dir_{desc}", "jwwx_directory_write", fn, *args
+            )
+        finally:
+            for callback in self.on_change:
+                callback()
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Keep Synapse's own user search (/user_directory/search) within directory visibility:
-the spam checker's check_username_for_spam hides a result when it returns True.
+the spam checker's check_username_for_spam hides a result when it returns True. The same
+rule guards Synapse's /profile (modules.common.synapse.patches.add_profile_query_check): a hidden member's
+display name and avatar are not readable there either.
 
 Synapse asks once per result, so each answer must be cheap: the searcher's visibility
 (admin? restricted to which subtrees?) is kept for VIEWER_TTL_S seconds, and each result
@@ -19,8 +21,9 @@ from modules.directory.storage.members import Visibility, hidden_member_txn
 from modules.directory.visibility import viewer_txn
 
 # A searcher moved to (or out of) a restricted department sees the change in Synapse's
-# user search within this time; who is *found* (hidden members, departments) is read
-# fresh on every search.
+# user search at once on the process that made the change (every directory write clears
+# the cache there) and within this time on other workers; who is *found* (hidden
+# members, departments) is read fresh on every search.
 VIEWER_TTL_S = 10.0
 MAX_VIEWERS = 10_000
 
@@ -29,6 +32,10 @@ class UserDirectoryFilter:
     def __init__(self, api: ModuleApi) -> None:
         self._api = api
         self._viewers: dict[str, tuple[Visibility, float]] = {}
+
+    def forget_viewers(self) -> None:
+        """After a directory change: read every searcher's visibility afresh."""
+        self._viewers.clear()
 
     async def _visibility(self, requester_id: str) -> Visibility:
         now = time.monotonic()
@@ -47,6 +54,11 @@ class UserDirectoryFilter:
             self._viewers.clear()
         self._viewers[requester_id] = (viewer.visibility, now)
         return viewer.visibility
+
+    async def may_read_profile(self, target: str, requester_id: str) -> bool:
+        """Synapse's /profile follows the same rule as its user search: a member
+        hidden from the requester has no readable profile (issue 15)."""
+        return not await self.check_username_for_spam({"user_id": target}, requester_id)
 
     async def check_username_for_spam(
         self, user_profile: Any, requester_id: str

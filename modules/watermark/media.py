@@ -22,6 +22,7 @@ from modules.common.synapse.media import (
     local_media_info,
     read_media_into_memory,
 )
+from modules.watermark import storage
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.errors import WATERMARK_UNSUPPORTED
 from modules.watermark.image_mark import (
@@ -132,6 +133,30 @@ class WatermarkedMedia:
         settings = self._settings.current.watermark
         return bool(settings.enabled and settings.media)
 
+    async def _check_viewer(
+        self, viewer_id: str, media_id: str, info: MediaInfo
+    ) -> None:
+        """The mark names a legitimate viewer (issue 15): a file that was sent in
+        messages is served to its uploader and to members of a room it was sent in;
+        403 otherwise. Files never sent in a message (avatars, an upload not sent
+        yet) are served to any signed-in user, as Synapse does."""
+        if info.uploader == viewer_id:
+            return
+        uri = f"mxc://{self._api.server_name}/{media_id}"
+        rooms = await self._api.run_db_interaction(
+            "jwwx_watermark_media_rooms", storage.media_rooms_txn, uri
+        )
+        if not rooms:
+            return
+        for room_id in rooms:
+            state = await self._api.get_room_state(
+                room_id, [("m.room.member", viewer_id)]
+            )
+            member = state.get(("m.room.member", viewer_id))
+            if member is not None and member.content.get("membership") == "join":
+                return
+        raise error(403, Codes.FORBIDDEN, "您不在发送该文件的会话中，不能查看")
+
     async def fetch(
         self,
         viewer_id: str,
@@ -144,6 +169,7 @@ class WatermarkedMedia:
         info = await local_media_info(self._api, media_id)
         if info is None:
             raise not_found()
+        await self._check_viewer(viewer_id, media_id, info)
         if info.length is not None and info.length > self._config.max_media_bytes:
             # Too big to mark (or to hold in memory): refused if it says it is an
             # image or PDF, otherwise streamed unchanged.

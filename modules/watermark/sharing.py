@@ -8,6 +8,8 @@ message carries the same mxc:// URI as the original. The rule (docs/watermark.md
   origin if it has none yet: its room and sender. While `sharing.allow_forward_files`
   is false, a message from a local officer whose file has an origin in another room,
   sent there by someone else, is refused with 403 CN_JWWX_SHARING_FORBIDDEN.
+  Every allowed message also records its room for the file: the watermarked media path
+  serves a file that was sent only to its uploader and to members of those rooms.
 
 So an officer may send their own upload to as many chats as they like, and anyone may
 re-send a file within the chat it came from; taking someone else's file out of its
@@ -70,15 +72,24 @@ class SharingRules:
             event.event_id,
             self._api.get_current_time_msec(),
         )
-        if self._settings.current.sharing.allow_forward_files:
-            return True, None
-        if not self._api.is_mine(event.sender):
-            return True, None  # another domain's server enforces its own policy
-        for origin in origins.values():
-            if origin.room_id != event.room_id and origin.sender != event.sender:
-                raise error(
-                    403,
-                    SHARING_FORBIDDEN,
-                    "管理员已禁止转发文件：该文件来自其他会话，不能转发到本会话",
-                )
+        if (
+            not self._settings.current.sharing.allow_forward_files
+            and self._api.is_mine(event.sender)  # other domains enforce their own
+        ):
+            for origin in origins.values():
+                if origin.room_id != event.room_id and origin.sender != event.sender:
+                    raise error(
+                        403,
+                        SHARING_FORBIDDEN,
+                        "管理员已禁止转发文件：该文件来自其他会话，不能转发到本会话",
+                    )
+        # Allowed (watermark is the last module that checks events): its room's
+        # members may now view the files on the watermarked media path.
+        await self._api.run_db_interaction(
+            "jwwx_watermark_media_rooms",
+            storage.record_media_rooms_txn,
+            uris,
+            event.room_id,
+            self._api.get_current_time_msec(),
+        )
         return True, None

@@ -43,3 +43,23 @@ def claim_origins_txn(
         row = txn.fetchone()
         found[uri] = MediaOrigin(row[0], row[1], row[2])
     return found
+
+
+def record_media_rooms_txn(txn: Txn, uris: list[str], room_id: str, now: int) -> None:
+    """The room of an allowed message carrying these files."""
+    for uri in uris:
+        txn.execute(
+            "INSERT INTO jwwx_watermark_media_rooms (media_uri, room_id, first_ts)"
+            " VALUES (?, ?, ?) ON CONFLICT (media_uri, room_id) DO NOTHING",
+            (uri, room_id, now),
+        )
+
+
+def media_rooms_txn(txn: Txn, uri: str) -> list[str]:
+    """The rooms a file was sent in (newest first)."""
+    txn.execute(
+        "SELECT room_id FROM jwwx_watermark_media_rooms WHERE media_uri = ?"
+        " ORDER BY first_ts DESC",
+        (uri,),
+    )
+    return [row[0] for row in txn.fetchall()]

@@ -22,6 +22,7 @@ class MediaInfo:
     content_type: str
     upload_name: str | None
     length: int | None
+    uploader: str | None = None  # the local user who uploaded it
 
 
 async def upload_media(
@@ -40,7 +41,9 @@ async def local_media_info(api: ModuleApi, media_id: str) -> MediaInfo | None:
     media = await hs_of(api).get_datastores().main.get_local_media(media_id)
     if media is None or media.quarantined_by:
         return None
-    return MediaInfo(media.media_type, media.upload_name, media.media_length)
+    return MediaInfo(
+        media.media_type, media.upload_name, media.media_length, media.user_id
+    )
 
 
 async def read_media_into_memory(api: ModuleApi, media_id: str) -> bytes | None:

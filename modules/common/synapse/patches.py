@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Every replacement of a Synapse method, and the start-up check that they still fit.
 
-Synapse offers no module callback for seven things our modules need, so these methods
+Synapse offers no module callback for eight things our modules need, so these methods
 are wrapped; each wrapper observes, refuses (with a SynapseError) or, for the media
 route, answers first, and otherwise calls the original unchanged:
 
@@ -23,6 +23,9 @@ route, answers first, and otherwise calls the original unchanged:
   from Synapse's request logs (modules.openapi's corpsecret, code...).
 - on_GET of Synapse's four media download/thumbnail servlets (on the classes): local
   media downloads routed to modules.watermark first.
+- ProfileHandler.check_profile_query_allowed (on the instance): profile checks, so that
+  /profile hides a directory member hidden from the requester (modules.directory); the
+  spam checker's check_username_for_spam covers the user search only.
 
 The instance wrappers are installed from a module's __init__, i.e. before Synapse builds
 its servlets, which look the method up on the shared instance at each request.
@@ -141,6 +144,14 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
             ("synapse.rest.media.download_resource", "DownloadResource", True),
             ("synapse.rest.media.thumbnail_resource", "ThumbnailResource", False),
         )
+    ),
+    PatchPoint(
+        "synapse.handlers.profile",
+        "ProfileHandler",
+        "check_profile_query_allowed",
+        "(self, target_user: synapse.types.UserID,"
+        " requester: synapse.types.UserID | None = None) -> None",
+        "add_profile_query_check",
     ),
 )
 
@@ -559,3 +570,46 @@ def _wrap_media_servlet(servlet: type, kind: str) -> None:
     on_GET._jwwx_media_route = True  # type: ignore[attr-defined]
     on_GET._jwwx_original = original  # type: ignore[attr-defined]
     servlet.on_GET = on_GET  # type: ignore[attr-defined]
+
+
+# ProfileHandler.check_profile_query_allowed: profile checks (modules.directory's hidden
+# members; tests/modules/directory/test_directory_api.py and test_synapse_patches).
+
+# (target user id, requester user id) -> may the requester read the target's profile?
+ProfileQueryCheck = Callable[[str, str], Awaitable[bool]]
+
+
+def add_profile_query_check(api: ModuleApi, check: ProfileQueryCheck) -> None:
+    """Make /profile/{user_id}[/displayname|/avatar_url] answer 404 "Profile was not
+    found" (as for an unknown user) when `check` says no. The profile servlets await the
+    handler's check_profile_query_allowed(target_user, requester) before reading a
+    profile; Synapse also calls it with requester None (building membership events),
+    which stays allowed, as does reading one's own profile."""
+    check_patch_points()
+    from synapse.api.errors import Codes, SynapseError
+
+    handler = hs_of(api).get_profile_handler()
+    checks: list[ProfileQueryCheck] | None = getattr(
+        handler, "_jwwx_profile_checks", None
+    )
+    if checks is None:
+        checks = []
+        original = handler.check_profile_query_allowed
+
+        @_wraps(original)
+        async def check_profile_query_allowed(
+            target_user: Any, requester: Any = None
+        ) -> None:
+            await original(target_user, requester)
+            if requester is None:
+                return
+            target, asking = target_user.to_string(), requester.to_string()
+            if target == asking:
+                return
+            for each in list(checks):
+                if not await each(target, asking):
+                    raise SynapseError(404, "Profile was not found", Codes.NOT_FOUND)
+
+        handler._jwwx_profile_checks = checks
+        handler.check_profile_query_allowed = check_profile_query_allowed
+    checks.append(check)

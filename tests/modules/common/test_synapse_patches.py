@@ -33,6 +33,7 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "rooms_being_shut_down",
                 "redact_credentials_in_request_logs",
                 "route_local_media_downloads",
+                "add_profile_query_check",
             },
         )
         check_patch_points(PATCH_POINTS)
@@ -109,3 +110,14 @@ class PinnedPatchPointsTest(unittest.TestCase):
             word = "download" if kind == "media" else kind
             patterns = [p.pattern for p in servlet.PATTERNS]  # type: ignore[attr-defined]
             self.assertTrue(any(f"/{word}/" in p for p in patterns), patterns)
+
+
+class ProfileCheckPinTest(unittest.TestCase):
+    def test_the_profile_servlets_ask_the_patched_check(self) -> None:
+        # add_profile_query_check relies on /profile awaiting
+        # check_profile_query_allowed(user, requester_user) before any read.
+        from synapse.rest.client import profile
+
+        source = inspect.getsource(profile)
+        call = "self.profile_handler.check_profile_query_allowed(user, requester_user)"
+        self.assertGreaterEqual(source.count(call), 2)

@@ -3,6 +3,7 @@
 
 import itertools
 from typing import Any
+from urllib.parse import quote
 
 from twisted.internet import defer
 
@@ -214,6 +215,20 @@ class DirectoryTests:
             {"search_term": tag, "limit": 50},
         )
         self.assertEqual([r["user_id"] for r in found["results"]], [])
+        # And so does Synapse's /profile (issue 15): no name of a hidden member.
+        for who in (hidden_member, agent):
+            for suffix in ("", "/displayname", "/avatar_url"):
+                path = f"/_matrix/client/v3/profile/{quote(who.user_id)}{suffix}"
+                self.assertErrcode(
+                    await viewer.request("GET", path), 404, "M_NOT_FOUND"
+                )
+                if suffix != "/avatar_url":  # none set: Synapse's own 404
+                    status, _ = await admin.request("GET", path)
+                    self.assertEqual(status, 200, path)
+            own = await who.ok(
+                "GET", f"/_matrix/client/v3/profile/{quote(who.user_id)}"
+            )
+            self.assertIn("displayname", own)
         # Admins see everything, on the client API too.
         listing = await admin.ok("GET", f"{CLIENT}/departments/{root}/children")
         self.assertIn(secret, [d["id"] for d in listing["departments"]])
@@ -233,6 +248,10 @@ class DirectoryTests:
             {"search_term": agent_id, "limit": 50},
         )
         self.assertEqual([r["user_id"] for r in found["results"]], [agent.user_id])
+        profile = await viewer.ok(
+            "GET", f"/_matrix/client/v3/profile/{quote(agent.user_id)}"
+        )
+        self.assertEqual(profile["displayname"], "卧底" + tag)
 
     async def test_restricted_department_sees_only_its_subtree(self) -> None:
         admin = await self._admin()
@@ -288,6 +307,21 @@ class DirectoryTests:
             ]
         ]
         self.assertEqual(len(names), 3)
+        # Synapse's user search follows a change of restriction at once (issue 15: the
+        # searcher's cached visibility is dropped by the directory write).
+        insider_id = insider.user_id[1:].split(":")[0]
+
+        async def outsider_finds_insider() -> list[Any]:
+            found = await outsider.ok(
+                "POST",
+                "/_matrix/client/v3/user_directory/search",
+                {"search_term": insider_id},
+            )
+            return [r["user_id"] for r in found["results"]]
+
+        self.assertEqual(await outsider_finds_insider(), [insider.user_id])
+        await admin.ok("PUT", f"{ADMIN}/departments/{open_dept}", {"restricted": True})
+        self.assertEqual(await outsider_finds_insider(), [])
 
     async def test_field_visibility_setting(self) -> None:
         admin = await self._admin()

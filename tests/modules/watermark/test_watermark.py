@@ -439,6 +439,53 @@ class WatermarkTests:
         status, forwarded = await bob.send(room_b, content)
         self.assertEqual(status, 200, forwarded)
 
+    async def test_only_viewers_of_a_sent_file_get_it(self) -> None:
+        """Issue 15: the mark identifies a legitimate viewer, so a file that was sent is
+        served only to its uploader and to members of a room it was sent in."""
+        admin = await self._admin()
+        await self._put(admin, {"watermark": {"enabled": True, "media": True}})
+        alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")
+        room = await alice.create_room(preset="private_chat", invite=[bob.user_id])
+        await bob.join(room)
+        png = _gradient_png(200, 150)
+        mxc = await upload(alice, png, "image/png", "案发现场.png")
+        status, sent = await alice.send(
+            room, {"msgtype": "m.image", "body": "案发现场.png", "url": mxc}
+        )
+        self.assertEqual(status, 200, sent)
+        base = self.server.base_url
+        paths = [_marked_path(mxc), media_path(mxc), _marked_path(mxc, "thumbnail")]
+        for path in paths[:2]:
+            for viewer in (alice, bob):
+                status, _, ctype = await get_bytes(base, path, viewer.token)
+                self.assertEqual((status, ctype), (200, "image/png"), path)
+        # carol is in no room where it was sent: refused, on every URL.
+        for path in paths:
+            status, body, _ = await get_bytes(
+                base,
+                path + ("?width=64&height=48" if "thumbnail" in path else ""),
+                carol.token,
+            )
+            self.assertEqual(status, 403, (path, body[:200]))
+            self.assertIn(b"M_FORBIDDEN", body)
+        # Sent into a room with carol: now she may.
+        shared = await bob.create_room(preset="private_chat", invite=[carol.user_id])
+        await carol.join(shared)
+        status, _ = await bob.send(
+            shared, {"msgtype": "m.image", "body": "转发.png", "url": mxc}
+        )
+        self.assertEqual(status, 200)
+        status, _, _ = await get_bytes(base, paths[0], carol.token)
+        self.assertEqual(status, 200)
+        # Leaving every such room ends it; the uploader keeps access.
+        await carol.request(
+            "POST", f"/_matrix/client/v3/rooms/{quote(shared)}/leave", {}
+        )
+        status, _, _ = await get_bytes(base, paths[0], carol.token)
+        self.assertEqual(status, 403)
+        status, _, _ = await get_bytes(base, paths[0], alice.token)
+        self.assertEqual(status, 200)
+
     async def test_large_files_are_streamed_or_refused(self) -> None:
         """Above max_media_bytes nothing is decoded: images/PDFs are refused (never sent
         unmarked), other files are streamed unchanged."""
