@@ -40,6 +40,7 @@ from modules.common.admin import (
     record_operation,
 )
 from modules.common.errors import error
+from modules.common.inputs import decimal
 from modules.common.runtime import ModuleRuntime
 from modules.directory import admin_reads
 from modules.directory.admin_reads import DepartmentNode
@@ -141,13 +142,18 @@ class GroupScope:
 
     async def filter(self, targets: Sequence[Target]) -> list[Target]:
         await self._learn(
-            [int(t.id) for t in targets if t.kind == "department" and t.id.isdigit()],
+            [
+                int(t.id)
+                for t in targets
+                if t.kind == "department" and decimal(t.id) is not None
+            ],
             [t.id for t in targets if t.kind == "member"],
         )
         kept: list[Target] = []
         for target in targets:
             if target.kind == "department":
-                ok = target.id.isdigit() and self._covered(int(target.id))
+                number = decimal(target.id)
+                ok = number is not None and self._covered(number)
             elif target.kind == "member":
                 ok = any(self._covered(d) for d in self._members.get(target.id, ()))
             elif target.kind == "app":

@@ -22,11 +22,11 @@ from synapse.module_api import ModuleApi
 from admin_api.authority import AdminAuthority
 from admin_api.service import AdminService
 from modules.common.admin import check_admin_request, client_ip
-from modules.common.errors import error, forbidden
+from modules.common.errors import forbidden
+from modules.common.inputs import parse_int
 from modules.common.resource import read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse.errors import Codes
 
 ADMINS_PREFIX = "/_jwwx/admin/v1/admins"
 
@@ -71,9 +71,7 @@ class AdminsResource(Router):
 
     @staticmethod
     def _group_id(text: str) -> int:
-        if not text.isdigit() or len(text) > 12:
-            raise error(400, Codes.INVALID_PARAM, f"管理组ID“{text}”不合法")
-        return int(text)
+        return parse_int(text, "管理组ID", 0, 10**12 - 1)
 
     async def me(self, request: Any) -> tuple[int, Any]:
         return 200, await self._service.me(await self._caller(request))

@@ -36,6 +36,7 @@ from modules.common.gm import hmac_sm3, sm4_open, sm4_seal
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
 from modules.common.synapse.accounts import verify_password
+from modules.common.synapse.database import run_serialized_write
 
 LOGIN_TYPE = "cn.jwwx.login.totp"
 MAX_CODE_CHARS = 64
@@ -166,7 +167,17 @@ class Mfa:
         secret = pyotp.random_base32()
         sealed = base64.b64encode(sm4_seal(self._seal_key, secret.encode())).decode()
         now = int(self._api.get_current_time_msec())
-        started = await self._db("totp_start", _start_txn, user_id, sealed, now)
+        # One enrolment of a user at a time: two at once (a double tap) collided on the
+        # primary key on PostgreSQL (a 500), found by the route inventory test.
+        started = await run_serialized_write(
+            self._api,
+            "jwwx_acc_totp_start",
+            f"jwwx_acc_totp:{user_id}",
+            _start_txn,
+            user_id,
+            sealed,
+            now,
+        )
         if not started:
             return {}
         uri = pyotp.TOTP(secret).provisioning_uri(
