@@ -40,6 +40,14 @@ class MediaCryptoTests:
                 found.append(str(path))
         return found
 
+    async def _media_marks_off(self) -> None:
+        # Watermarks are on by default and Synapse's own download URLs then serve a marked
+        # copy (docs/watermark.md); these tests compare bytes with the upload.
+        admin = self.user("admin", admin=True)
+        await admin.ok(
+            "PUT", "/_jwwx/admin/v1/watermark/settings", {"watermark": {"media": False}}
+        )
+
     def _encrypted_dir(self) -> Path:
         return Path(self.server.data_dir) / "media_encrypted"
 
@@ -64,6 +72,7 @@ class MediaCryptoTests:
         self.assertEqual(self._files_containing(secret[:64]), [])
 
     async def test_image_and_thumbnail_round_trip(self) -> None:
+        await self._media_marks_off()
         alice = self.user("alice")
         png = _noise_png(400)
         mxc = await upload(alice, png, "image/png", "photo.png")
@@ -129,6 +138,7 @@ class MediaCryptoTests:
         self.assertFalse(thumbs.exists())
 
     async def test_plaintext_written_by_synapse_is_swept(self) -> None:
+        await self._media_marks_off()
         """Synapse writes a decrypted copy into media_store to thumbnail; and media
         from before encryption was enabled is plaintext: the sweeper handles both."""
         conf = Path(self.server.data_dir) / "conf.d" / "zz_media_sweep.yaml"
