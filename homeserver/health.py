@@ -2,6 +2,7 @@
 """`check`: is the server answering, and does every module report healthy?"""
 
 import time
+from typing import Any
 
 from homeserver.config_file import ServerConfig
 from homeserver.http import HttpError, request_json
@@ -29,12 +30,17 @@ def probe(config: ServerConfig) -> tuple[bool, str]:
     bad = {n: m for n, m in health["modules"].items() if m.get("status") != "ok"}
     if bad:
         detail = ", ".join(
-            f"{n}: {m.get('status')} {m.get('detail', '')}".strip()
-            for n, m in bad.items()
+            f"{n}: {m.get('status')} {_why(m)}".strip() for n, m in bad.items()
         )
         return False, f"modules not healthy: {detail}"
     names = ", ".join(sorted(health["modules"]))
     return True, f"ok: {base} answers; modules healthy: {names}"
+
+
+def _why(module: dict[str, Any]) -> str:
+    alerts = module.get("alerts")
+    texts = list(alerts.values()) if isinstance(alerts, dict) else []
+    return "; ".join([str(module.get("detail") or ""), *map(str, texts)]).strip("; ")
 
 
 def wait_healthy(config: ServerConfig, timeout: float) -> tuple[bool, str]:

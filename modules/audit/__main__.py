@@ -73,6 +73,10 @@ def verify(data_dir: Path, from_seq: int) -> dict[str, Any]:
                 return walk.report(head.last_seq)
             if len(rows) < PAGE:
                 walk.finish(head.last_seq, head.last_hash)
+                _now, beyond = run_in_transaction(
+                    connection, engine, storage.beyond_head_txn, 1000
+                )
+                walk.beyond_head(beyond)
                 return walk.report(head.last_seq)
     finally:
         connection.close()

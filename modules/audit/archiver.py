@@ -14,6 +14,7 @@ message never waits for the archive.
 import logging
 from typing import Any
 
+from prometheus_client import Counter, Gauge
 from synapse.module_api import ModuleApi
 
 from modules.audit import events, storage
@@ -33,6 +34,16 @@ from modules.common.synapse.tables import (
 
 logger = logging.getLogger(__name__)
 
+FOREIGN = Counter(
+    "jwwx_audit_foreign_records",
+    "Rows found past the audit chain head and moved to jwwx_audit_quarantine",
+)
+QUARANTINED = Gauge(
+    "jwwx_audit_quarantined_records",
+    "Quarantined audit rows not yet reviewed (jwwx_audit_quarantine.reviewed_ts)",
+)
+ALERT = "foreign_records"
+
 
 class Archiver:
     def __init__(
@@ -42,6 +53,7 @@ class Archiver:
         self._config = config
         self._runtime = runtime
         self._busy = False
+        self._alert_loaded = False
 
     async def tick(self) -> None:
         # A long catch-up (first start on a large history) spans many ticks.
@@ -64,8 +76,54 @@ class Archiver:
         finally:
             self._busy = False
 
+    async def _check_foreign(self) -> None:
+        """Rows past the head (a forged record, or a rewound head) would make every
+        append fail on the unique seq: move them to the quarantine and alert, then
+        go on archiving. A cheap read when there are none."""
+        if not self._alert_loaded or self._runtime.has_alert(ALERT):
+            await self.refresh_alert()
+        _head, rows = await self._api.run_db_interaction(
+            "jwwx_audit_beyond_head", storage.beyond_head_txn, 1
+        )
+        if rows:
+            found = await self._api.run_db_interaction(
+                "jwwx_audit_quarantine",
+                storage.quarantine_txn,
+                self._config.keys,
+                self._api.get_current_time_msec(),
+            )
+            await self._quarantined(found)
+
+    async def _quarantined(self, found: list[dict[str, Any]]) -> None:
+        if not found:
+            return
+        FOREIGN.inc(len(found))
+        logger.error(
+            "audit: %d foreign row(s) past the chain head moved to"
+            " jwwx_audit_quarantine (seq, reason): %s",
+            len(found),
+            ", ".join(f"{f['seq']} {f['reason']}" for f in found),
+        )
+        await self.refresh_alert()
+
+    async def refresh_alert(self) -> None:
+        """Health and metric from the unreviewed quarantine rows (survives restarts)."""
+        count = await self._api.run_db_interaction(
+            "jwwx_audit_quarantine_count", storage.unreviewed_quarantine_txn
+        )
+        self._alert_loaded = True
+        QUARANTINED.set(count)
+        if count:
+            self._runtime.alert(
+                ALERT,
+                f"{count} 条外来审计记录已隔离至 jwwx_audit_quarantine，待审计管理员核查",
+            )
+        else:
+            self._runtime.clear_alert(ALERT)
+
     async def _step(self) -> tuple[int, bool]:
         limit = self._config.batch_size
+        await self._check_foreign()
         upto = persisted_stream_ordering(self._api)
         head = await self._api.run_db_interaction("jwwx_audit_head", storage.head_txn)
         batch: list[StreamEvent] = []
@@ -91,7 +149,7 @@ class Archiver:
         def build(txn: Txn) -> list[Draft]:
             return [self._draft_txn(txn, item, media) for item in batch]
 
-        appended = await self._api.run_db_interaction(
+        appended, quarantined = await self._api.run_db_interaction(
             "jwwx_audit_archive",
             storage.archive_txn,
             head.stream_ordering,
@@ -101,7 +159,10 @@ class Archiver:
             inbox_drafts,
             self._config.current_key_id,
             self._config.current_key,
+            self._config.keys,
+            self._api.get_current_time_msec(),
         )
+        await self._quarantined(quarantined)
         more = len(batch) >= limit or len(inbox) >= limit
         return int(appended), more
 

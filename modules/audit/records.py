@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The archive's record format: canonical bytes, the SM3 hash chain and SM4 sealing.
 
-A record is (seq, kind, ts, body). Its canonical bytes are the UTF-8 of canonical JSON
-(sorted keys, no spaces) of {"seq", "kind", "ts", "body"}; its hash is
-SM3(previous record's hash || canonical bytes), the first record chaining to GENESIS.
+A record is (seq, kind, ts, has_media, body). Its canonical bytes are the UTF-8 of
+canonical JSON (sorted keys, no spaces); its hash is SM3(previous record's hash ||
+canonical bytes), the first record chaining to GENESIS. Two hash formats, stored per
+record (jwwx_audit_records.hash_format):
+  1: {"seq", "kind", "ts", "body"} (records written before schema 0002; has_media was
+     outside the hash: the verifier checks it against the body's media list instead);
+  2: {"v": 2, "seq", "kind", "ts", "has_media", "body"}: every stored column that
+     selects or means something is inside the hash (key_id only names the key, and a
+     wrong one fails the seal).
 The hash covers the plaintext, so rebuilding the chain after deleting or changing a
 record needs the SM4 key as well as database access. The stored payload is
 base64(sm4_seal(key, canonical JSON of body)) with the key's id beside it, so a key can
@@ -19,6 +25,9 @@ from typing import Any
 from modules.common.gm import GmError, sm3, sm4_open, sm4_seal
 
 GENESIS = "0" * 64
+# The hash format new records are written with; HASH_FORMATS are those the verifier knows.
+HASH_FORMAT = 2
+HASH_FORMATS = (1, 2)
 
 
 class RecordError(ValueError):
@@ -31,12 +40,46 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
-def record_bytes(seq: int, kind: str, ts: int, body: Mapping[str, Any]) -> bytes:
-    return canonical_json({"seq": seq, "kind": kind, "ts": ts, "body": body})
+def record_bytes(
+    seq: int,
+    kind: str,
+    ts: int,
+    body: Mapping[str, Any],
+    has_media: bool = False,
+    fmt: int = 1,
+) -> bytes:
+    if fmt == 1:
+        return canonical_json({"seq": seq, "kind": kind, "ts": ts, "body": body})
+    if fmt == 2:
+        return canonical_json(
+            {
+                "v": 2,
+                "seq": seq,
+                "kind": kind,
+                "ts": ts,
+                "has_media": bool(has_media),
+                "body": body,
+            }
+        )
+    raise RecordError(f"unknown hash format {fmt}")
 
 
-def chain_hash(prev_hash: str, seq: int, kind: str, ts: int, body: Any) -> str:
-    return sm3(bytes.fromhex(prev_hash) + record_bytes(seq, kind, ts, body)).hex()
+def chain_hash(
+    prev_hash: str,
+    seq: int,
+    kind: str,
+    ts: int,
+    body: Any,
+    has_media: bool = False,
+    fmt: int = 1,
+) -> str:
+    data = record_bytes(seq, kind, ts, body, has_media, fmt)
+    return sm3(bytes.fromhex(prev_hash) + data).hex()
+
+
+def expected_has_media(kind: str, body: Mapping[str, Any]) -> bool:
+    """What has_media must be for a record: a message that lists media."""
+    return kind == "message" and bool(body.get("media"))
 
 
 def seal_body(key: bytes, body: Mapping[str, Any]) -> str:
@@ -67,6 +110,8 @@ class StoredRecord:
     key_id: str
     payload: str
     hash: str
+    has_media: bool = False
+    hash_format: int = 1
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,19 @@ class ArchiveReader:
             if len(rows) < page:
                 break
         walk.finish(head.last_seq, head.last_hash)
-        return walk.report(head.last_seq)
+        # Rows past the head as it is now (read with it): the archiver never leaves
+        # any, so they are foreign even if they chain (a rewound head).
+        _now, beyond = await self._api.run_db_interaction(
+            "jwwx_audit_verify_beyond", storage.beyond_head_txn, 1000
+        )
+        walk.beyond_head(beyond)
+        report = walk.report(head.last_seq)
+        quarantined = await self._api.run_db_interaction(
+            "jwwx_audit_verify_quarantine", storage.unreviewed_quarantine_txn
+        )
+        if quarantined:
+            report["quarantined"] = quarantined
+        return report
 
     # Scanning.
 

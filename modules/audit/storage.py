@@ -7,10 +7,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modules.audit.records import StoredRecord, chain_hash, open_body, seal_body
+from modules.audit.chain import ChainWalk
+from modules.audit.records import (
+    HASH_FORMAT,
+    StoredRecord,
+    chain_hash,
+    open_body,
+    seal_body,
+)
 from modules.common.storage import Txn
 
-_COLUMNS = "seq, kind, ts, key_id, payload, hash"
+_COLUMNS = "seq, kind, ts, key_id, payload, hash, has_media, hash_format"
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,16 @@ class ConcurrentArchiverError(RuntimeError):
 
 
 def _stored(row: Any) -> StoredRecord:
-    return StoredRecord(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5])
+    return StoredRecord(
+        int(row[0]),
+        row[1],
+        int(row[2]),
+        row[3],
+        row[4],
+        row[5],
+        bool(row[6]),
+        int(row[7]),
+    )
 
 
 def head_txn(txn: Txn) -> Head:
@@ -127,19 +143,20 @@ def archive_txn(
     inbox_drafts: list[Draft],
     key_id: str,
     key: bytes,
-) -> int:
-    """One archiver step, atomically: check nobody else moved the cursor, build the
-    event records (build() reads and updates the member/state tables as it goes),
-    append them and the inbox records to the chain, move the cursor. Returns the
-    number of records appended."""
-    # The UPDATE takes the head row's lock first (PostgreSQL): a second archiver
-    # waits here and then fails the check below instead of forking the chain.
-    txn.execute("UPDATE jwwx_audit_head SET last_seq = last_seq WHERE singleton = 'X'")
-    head = head_txn(txn)
+    keys: Mapping[str, bytes],
+    now: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """One archiver step, atomically: check nobody else moved the cursor, quarantine
+    foreign rows past the head, build the event records (build() reads and updates
+    the member/state tables as it goes), append them and the inbox records to the
+    chain, move the cursor. Returns the number of records appended and the rows
+    quarantined."""
+    head = _lock_head_txn(txn)
     if head.stream_ordering != expected_stream:
         raise ConcurrentArchiverError(
             f"cursor at {head.stream_ordering}, expected {expected_stream}"
         )
+    quarantined = _quarantine_beyond_txn(txn, head, keys, now)
     drafts = build(txn) + inbox_drafts
     for record_id in inbox_ids:
         txn.execute("DELETE FROM jwwx_audit_inbox WHERE id = ?", (record_id,))
@@ -149,7 +166,9 @@ def archive_txn(
     rows = []
     for draft in drafts:
         seq += 1
-        prev = chain_hash(prev, seq, draft.kind, draft.ts, draft.body)
+        prev = chain_hash(
+            prev, seq, draft.kind, draft.ts, draft.body, draft.has_media, HASH_FORMAT
+        )
         rows.append(
             (
                 seq,
@@ -157,6 +176,7 @@ def archive_txn(
                 draft.ts,
                 key_id,
                 1 if draft.has_media else 0,
+                HASH_FORMAT,
                 seal_body(key, draft.body),
                 prev,
             )
@@ -164,8 +184,8 @@ def archive_txn(
     if rows:
         txn.execute_batch(
             "INSERT INTO jwwx_audit_records"
-            " (seq, kind, ts, key_id, has_media, payload, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " (seq, kind, ts, key_id, has_media, hash_format, payload, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
     txn.execute(
@@ -173,7 +193,88 @@ def archive_txn(
         " WHERE singleton = 'X'",
         (seq, prev, new_stream),
     )
-    return len(rows)
+    return len(rows), quarantined
+
+
+def _lock_head_txn(txn: Txn) -> Head:
+    # The UPDATE takes the head row's lock first (PostgreSQL): a second archiver
+    # waits here and then fails its checks instead of forking the chain.
+    txn.execute("UPDATE jwwx_audit_head SET last_seq = last_seq WHERE singleton = 'X'")
+    return head_txn(txn)
+
+
+# Foreign rows: the archiver writes records and moves the head in one transaction,
+# so a row with seq > head was written by someone else (or the head was rewound).
+
+
+def beyond_head_txn(
+    txn: Txn, limit: int | None = None
+) -> tuple[Head, list[StoredRecord]]:
+    """The head and the rows past it (at most `limit`), read together."""
+    head = head_txn(txn)
+    bound = (1 << 62) if limit is None else limit
+    txn.execute(
+        f"SELECT {_COLUMNS} FROM jwwx_audit_records"  # noqa: S608
+        " WHERE seq > ? ORDER BY seq LIMIT ?",
+        (head.last_seq, bound),
+    )
+    return head, [_stored(row) for row in txn.fetchall()]
+
+
+def quarantine_txn(
+    txn: Txn, keys: Mapping[str, bytes], now: int
+) -> list[dict[str, Any]]:
+    """Move every row past the head into jwwx_audit_quarantine; returns them."""
+    return _quarantine_beyond_txn(txn, _lock_head_txn(txn), keys, now)
+
+
+def _quarantine_beyond_txn(
+    txn: Txn, head: Head, keys: Mapping[str, bytes], now: int
+) -> list[dict[str, Any]]:
+    _, rows = beyond_head_txn(txn)
+    if not rows:
+        return []
+    # The hash check tells a forgery from a record that chains on from the head
+    # (which means the head itself was rewound): both leave the chain, the reason
+    # tells the auditor which.
+    walk = ChainWalk(keys)
+    prev_hash, next_seq = head.last_hash, head.last_seq + 1
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        chains = row.seq == next_seq and walk.problem(row, prev_hash) is None
+        reason = "chains_past_head" if chains else "forged"
+        if chains:
+            prev_hash, next_seq = row.hash, row.seq + 1
+        else:
+            next_seq = -1
+        found.append(
+            {"seq": row.seq, "kind": row.kind, "reason": reason, "hash": row.hash}
+        )
+        txn.execute(
+            "INSERT INTO jwwx_audit_quarantine (seq, kind, ts, key_id, has_media,"
+            " hash_format, payload, hash, reason, head_seq, detected_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.seq,
+                row.kind,
+                row.ts,
+                row.key_id,
+                1 if row.has_media else 0,
+                row.hash_format,
+                row.payload,
+                row.hash,
+                reason,
+                head.last_seq,
+                now,
+            ),
+        )
+    txn.execute("DELETE FROM jwwx_audit_records WHERE seq > ?", (head.last_seq,))
+    return found
+
+
+def unreviewed_quarantine_txn(txn: Txn) -> int:
+    txn.execute("SELECT COUNT(*) FROM jwwx_audit_quarantine WHERE reviewed_ts IS NULL")
+    return int(txn.fetchone()[0])
 
 
 def open_inbox(

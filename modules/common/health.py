@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Module health: each module registers a probe; one endpoint reports them all.
 
-GET /_jwwx/client/v1/health (no auth) answers 200 when every module is "ok" and 503
-otherwise, with {"status": ..., "modules": {name: {"status": ..., "detail": ...}}}.
-`python -m homeserver check` reads it.
+GET /_jwwx/client/v1/health (no auth) answers 200 when every module is "ok" (status
+"ok") or some are "degraded" (working, but an operator is needed: status "degraded",
+with the module's "alerts"), and 503 otherwise ("unhealthy"), with
+{"status": ..., "modules": {name: {"status": ..., "detail": ..., "alerts": ...}}}.
+`python -m homeserver check` reads it (and fails on anything but "ok").
 """
 
 from collections.abc import Callable
@@ -25,9 +27,15 @@ _probes: dict[str, Probe] = {}
 class HealthResource(JsonResource):
     async def on_GET(self, request: Any) -> tuple[int, Any]:
         modules = {name: probe() for name, probe in sorted(_probes.items())}
-        healthy = all(m.get("status") == "ok" for m in modules.values())
-        status = "ok" if healthy else "unhealthy"
-        return (200 if healthy else 503), {"status": status, "modules": modules}
+        states = {m.get("status") for m in modules.values()}
+        if states <= {"ok"}:
+            status = "ok"
+        elif states <= {"ok", "degraded"}:
+            status = "degraded"
+        else:
+            status = "unhealthy"
+        code = 503 if status == "unhealthy" else 200
+        return code, {"status": status, "modules": modules}
 
 
 def register_probe(api: ModuleApi, name: str, probe: Probe) -> None:

@@ -37,6 +37,9 @@ class ModuleRuntime:
         self.status = "starting"
         self.detail = ""
         self.schema_version = 0
+        # Problems that need an operator while the module keeps working: health says
+        # "degraded" with their text as long as any is raised.
+        self._alerts: dict[str, str] = {}
         register_probe(api, name, self.probe)
         if package is None:
             self.status = "ok"
@@ -66,13 +69,28 @@ class ModuleRuntime:
         self.status = "ok"
 
     def probe(self) -> dict[str, Any]:
+        status = self.status
+        if status == "ok" and self._alerts:
+            status = "degraded"
         report: dict[str, Any] = {
-            "status": self.status,
+            "status": status,
             "schema_version": self.schema_version,
         }
         if self.detail:
             report["detail"] = self.detail
+        if self._alerts:
+            report["alerts"] = dict(sorted(self._alerts.items()))
         return report
+
+    def alert(self, key: str, text: str) -> None:
+        """Raise (or update) an alert: health "degraded" until cleared."""
+        self._alerts[key] = text
+
+    def clear_alert(self, key: str) -> None:
+        self._alerts.pop(key, None)
+
+    def has_alert(self, key: str) -> bool:
+        return key in self._alerts
 
     @property
     def is_ready(self) -> bool:

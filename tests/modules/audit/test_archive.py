@@ -391,7 +391,7 @@ class AuditTests:
         # Deleted.
         row = query(
             self.server,
-            "SELECT seq, kind, ts, key_id, has_media, payload, hash"
+            "SELECT seq, kind, ts, key_id, has_media, hash_format, payload, hash"
             " FROM jwwx_audit_records WHERE seq = ?",
             (seq,),
         )[0]
@@ -401,8 +401,8 @@ class AuditTests:
         query(
             self.server,
             "INSERT INTO jwwx_audit_records"
-            " (seq, kind, ts, key_id, has_media, payload, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " (seq, kind, ts, key_id, has_media, hash_format, payload, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             tuple(row),
         )
         self.assertTrue((await self.auditor.ok("GET", f"{PREFIX}/verify"))["ok"])
@@ -420,6 +420,118 @@ class AuditTests:
         )
         self.assertIn(done.returncode, (0, 1), done.stderr)
         return done.returncode, json.loads(done.stdout)
+
+    async def test_has_media_is_inside_the_hash(self) -> None:
+        """A1: clearing has_media hid a file message from the file and media searches
+        while the verifier said ok. New records hash it (format 2)."""
+        await self._configure()
+        alice, _bob, dm = await self._dm()
+        mxc = await self._upload(alice, "协查附件.pdf", b"%PDF-1.4 evidence")
+        status, sent = await alice.send(
+            dm, {"msgtype": "m.file", "body": "协查附件.pdf", "url": mxc}
+        )
+        self.assertEqual(status, 200, sent)
+        seq = (await self._archived("message", sent["event_id"]))["seq"]
+        [(has_media, hash_format)] = query(
+            self.server,
+            "SELECT has_media, hash_format FROM jwwx_audit_records WHERE seq = ?",
+            (seq,),
+        )
+        self.assertEqual((has_media, hash_format), (1, 2))
+        self.assertTrue((await self.auditor.ok("GET", f"{PREFIX}/verify"))["ok"])
+        query(
+            self.server,
+            "UPDATE jwwx_audit_records SET has_media = 0 WHERE seq = ?",
+            (seq,),
+        )
+        files = await self.auditor.ok(
+            "POST", f"{PREFIX}/search/files", {"name": "协查附件"}
+        )
+        self.assertEqual(files["results"], [])
+        report = await self.auditor.ok("GET", f"{PREFIX}/verify")
+        self.assertFalse(report["ok"])
+        self.assertEqual(
+            (report["broken"]["seq"], report["broken"]["reason"]), (seq, "modified")
+        )
+        code, offline = self._verify_offline()
+        self.assertEqual((code, offline["broken"]["seq"]), (1, seq))
+        query(
+            self.server,
+            "UPDATE jwwx_audit_records SET has_media = 1 WHERE seq = ?",
+            (seq,),
+        )
+        self.assertTrue((await self.auditor.ok("GET", f"{PREFIX}/verify"))["ok"])
+
+    async def test_a_foreign_row_past_the_head_is_quarantined(self) -> None:
+        """A2: one forged row with seq = head + 1 made every archive step fail on the
+        unique seq, silently. It is quarantined, alerted, and archiving goes on; the
+        verifier reports rows past the head."""
+        await self._configure()
+        alice, _bob, dm = await self._dm()
+        first = await self._archived("message", await self._send(alice, dm, "伪造前"))
+        forge = (
+            "INSERT INTO jwwx_audit_records"
+            " (seq, kind, ts, key_id, has_media, payload, hash)"
+            " SELECT (SELECT last_seq FROM jwwx_audit_head) + 1, kind, ts, key_id,"
+            " has_media, payload, hash FROM jwwx_audit_records WHERE seq = ?"
+        )
+        # Offline first (the server stopped, so the archiver cannot move it away):
+        # the verifier checks rows past the head.
+        self.server._terminate()
+        try:
+            query(self.server, forge, (first["seq"],))
+            code, offline = self._verify_offline()
+            self.assertEqual((code, offline["broken"]["reason"]), (1, "beyond_head"))
+            query(
+                self.server,
+                "DELETE FROM jwwx_audit_records"
+                " WHERE seq > (SELECT last_seq FROM jwwx_audit_head)",
+            )
+        finally:
+            self.server._spawn()
+        # Live: forged while the archiver runs (retried if it appended meanwhile).
+        for attempt in range(5):
+            try:
+                query(self.server, forge, (first["seq"],))
+                break
+            except Exception:
+                if attempt == 4:
+                    raise
+        after = await self._send(alice, dm, "伪造后的新消息照常存档")
+        record = await self._archived("message", after)
+        self.assertEqual(record["record"]["content"]["body"], "伪造后的新消息照常存档")
+        quarantined = query(
+            self.server,
+            "SELECT seq, reason, reviewed_ts FROM jwwx_audit_quarantine",
+        )
+        self.assertEqual(len(quarantined), 1, quarantined)
+        self.assertEqual(quarantined[0][1:], ("forged", None))
+        # The forged seq is free again: the next genuine record took it.
+        self.assertLessEqual(quarantined[0][0], record["seq"])
+        health = await self.anonymous().request("GET", "/_jwwx/client/v1/health")
+        self.assertEqual(health[0], 200, health)
+        self.assertEqual(health[1]["status"], "degraded")
+        audit = health[1]["modules"]["audit"]
+        self.assertEqual(audit["status"], "degraded")
+        self.assertIn("jwwx_audit_quarantine", json.dumps(audit, ensure_ascii=False))
+        metrics = await treq.get(
+            f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics", persistent=False
+        )
+        text = (await metrics.content()).decode()
+        self.assertIn("jwwx_audit_foreign_records_total 1.0", text)
+        self.assertIn("jwwx_audit_quarantined_records 1.0", text)
+        self.assertIn("foreign row(s) past the chain head", self.server.log_text())
+        report = await self.auditor.ok("GET", f"{PREFIX}/verify")
+        self.assertTrue(report["ok"], report)
+        self.assertEqual(report["quarantined"], 1)
+        # Once an auditor has reviewed it, health is ok again.
+        query(self.server, "UPDATE jwwx_audit_quarantine SET reviewed_ts = 1")
+
+        async def healthy() -> bool:
+            answer = await self.anonymous().request("GET", "/_jwwx/client/v1/health")
+            return bool(answer[1]["status"] == "ok")
+
+        await wait_for(healthy)
 
     async def test_records_are_unreadable_without_the_key(self) -> None:
         await self._configure()

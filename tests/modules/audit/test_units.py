@@ -7,11 +7,13 @@ from tempfile import TemporaryDirectory
 
 from twisted.trial import unittest
 
+from modules.audit.chain import ChainWalk
 from modules.audit.config import AuditConfig, derive_key
 from modules.audit.events import group_body, media_refs, message_body
 from modules.audit.records import (
     GENESIS,
     RecordError,
+    StoredRecord,
     chain_hash,
     open_body,
     seal_body,
@@ -43,6 +45,67 @@ class RecordTests(unittest.TestCase):
             open_body({"a": KEY_B}, "a", sealed)
         with self.assertRaises(RecordError):
             open_body({"a": KEY_A}, "b", sealed)
+
+
+def _chain(
+    specs: list[tuple[int, bool, bool]],
+) -> list[StoredRecord]:
+    """Records (hash format, stored has_media, media in the body), validly chained."""
+    rows, prev = [], GENESIS
+    for seq, (fmt, has_media, with_media) in enumerate(specs, start=1):
+        body = {"media": [{"mxc": "mxc://x/y"}] if with_media else []}
+        prev = chain_hash(prev, seq, "message", seq, body, has_media, fmt)
+        rows.append(
+            StoredRecord(
+                seq, "message", seq, "a", seal_body(KEY_A, body), prev, has_media, fmt
+            )
+        )
+    return rows
+
+
+def _walk(rows: list[StoredRecord]) -> dict[str, object] | None:
+    walk = ChainWalk({"a": KEY_A})
+    for row in rows:
+        if not walk.feed(row):
+            break
+    return walk.broken
+
+
+class HashFormatTests(unittest.TestCase):
+    """A1: has_media is inside the hash of format 2; old format-1 records still verify
+    (their has_media is checked against the body's media list)."""
+
+    def test_has_media_is_inside_the_format_2_hash(self) -> None:
+        body = {"media": []}
+        self.assertNotEqual(
+            chain_hash(GENESIS, 1, "message", 5, body, False, 2),
+            chain_hash(GENESIS, 1, "message", 5, body, True, 2),
+        )
+        # Format 1 is what older records were hashed with: unchanged.
+        self.assertEqual(
+            chain_hash(GENESIS, 1, "message", 5, body, True, 1),
+            chain_hash(GENESIS, 1, "message", 5, body),
+        )
+
+    def test_old_and_new_formats_verify_in_one_chain(self) -> None:
+        rows = _chain(
+            [(1, True, True), (1, False, False), (2, True, True), (2, False, False)]
+        )
+        self.assertIsNone(_walk(rows))
+
+    def test_a_changed_has_media_is_caught_in_both_formats(self) -> None:
+        for fmt in (1, 2):
+            rows = _chain([(fmt, True, True), (fmt, False, False)])
+            rows[0] = StoredRecord(*[*rows[0].__dict__.values()][:6], False, fmt)
+            broken = _walk(rows)
+            assert broken is not None
+            self.assertEqual((broken["seq"], broken["reason"]), (1, "modified"))
+
+    def test_a_format_downgrade_is_caught(self) -> None:
+        rows = _chain([(2, False, False), (1, False, False)])
+        broken = _walk(rows)
+        assert broken is not None
+        self.assertEqual((broken["seq"], broken["reason"]), (2, "modified"))
 
 
 class EventTests(unittest.TestCase):
