@@ -138,6 +138,7 @@ class Archiver:
         new_stream = batch[-1].stream_ordering if len(batch) >= limit else upto
         new_stream = max(new_stream, head.stream_ordering)
         media = await self._media_of(batch)
+        burning = await self._burning(batch)
         inbox = await self._api.run_db_interaction(
             "jwwx_audit_inbox", storage.inbox_txn, limit
         )
@@ -147,7 +148,7 @@ class Archiver:
         inbox_drafts = storage.open_inbox(keys, inbox)
 
         def build(txn: Txn) -> list[Draft]:
-            return [self._draft_txn(txn, item, media) for item in batch]
+            return [self._draft_txn(txn, item, media, burning) for item in batch]
 
         appended, quarantined = await self._api.run_db_interaction(
             "jwwx_audit_archive",
@@ -166,17 +167,34 @@ class Archiver:
         more = len(batch) >= limit or len(inbox) >= limit
         return int(appended), more
 
+    def _burn_service(self) -> Any:
+        try:
+            return registry.lookup(self._api, "burn")
+        except registry.ServiceMissingError:
+            return None
+
     def _burn_content_kept(self) -> bool:
         """Burn-after-read content is archived only if modules.burn's audit_copy says
         so (issue 5); without modules.burn the marker means nothing and all is kept."""
-        try:
-            burn = registry.lookup(self._api, "burn")
-        except registry.ServiceMissingError:
-            return True
-        return bool(getattr(burn, "keeps_audit_copy", True))
+        burn = self._burn_service()
+        return True if burn is None else bool(getattr(burn, "keeps_audit_copy", True))
+
+    async def _burning(self, batch: list[StreamEvent]) -> set[str]:
+        """The events of the batch modules.burn tracks: burn-after-read messages and
+        everything relating to one (edits, replies, reactions: issue 14, B1), whose
+        own content carries no marker. Empty when their content is kept anyway."""
+        burn = self._burn_service()
+        if burn is None or self._burn_content_kept():
+            return set()
+        ids = [item.event_id for item in batch if "state_key" not in item.event]
+        return set(await burn.tracked_event_ids(ids))
 
     def _draft_txn(
-        self, txn: Txn, item: StreamEvent, media: dict[str, list[dict[str, Any]]]
+        self,
+        txn: Txn,
+        item: StreamEvent,
+        media: dict[str, list[dict[str, Any]]],
+        burning: set[str],
     ) -> Draft:
         # Room versions 3+ derive the event id from the hash; it is not in the JSON.
         event = {**item.event, "event_id": item.event_id}
@@ -189,7 +207,8 @@ class Archiver:
             body = events.message_body(
                 event, storage.joined_txn(txn, room_id), is_group, found
             )
-            if events.is_burn_message(event) and not self._burn_content_kept():
+            burns = item.event_id in burning or events.is_burn_message(event)
+            if burns and not self._burn_content_kept():
                 return Draft("message", ts, events.without_burned_content(body))
             return Draft("message", ts, body, has_media=bool(found))
         event_type = str(event.get("type"))

@@ -13,10 +13,17 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.burn.burner import Burner
+from modules.burn import storage
+from modules.burn.burner import FIELDS, Burner
 from modules.burn.config import BurnConfig
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+
+# Shown by clients when an officer sends a burn-after-read message into a group.
+GROUP_NOTICE = (
+    "群聊中的阅后即焚消息：任一成员阅读后即开始倒计时，到时对所有成员销毁；"
+    "届时尚未阅读的成员将无法再看到该消息。"
+)
 
 
 class BurnModule:
@@ -41,6 +48,33 @@ class BurnModule:
         """Whether burned messages' content may be kept for audit (asked by
         modules.audit, which otherwise archives such messages without content)."""
         return self._config.audit_copy
+
+    async def tracked_event_ids(self, event_ids: list[str]) -> set[str]:
+        """Which of these events burn: burn-after-read messages and the events that
+        relate to one (edits, replies, reactions...). modules.audit archives them per
+        keeps_audit_copy, whatever their own content says."""
+        if not event_ids:
+            return set()
+        await self.runtime.ready()
+        found = await self._api.run_db_interaction(
+            "jwwx_burn_tracked_ids", storage.tracked_ids_txn, event_ids
+        )
+        return set(found)
+
+    def client_config(self) -> dict[str, Any]:
+        """What clients show and send (GET /_jwwx/client/v1/client_config, section
+        "burn_after_read"; docs/burn.md)."""
+        return {
+            "enabled": True,
+            "fields": list(FIELDS),
+            "max_ttl_ms": self._config.max_ttl_ms,
+            "timer_starts": "first_read",
+            "group_semantics": "first_reader_burns_for_all",
+            "group_notice": GROUP_NOTICE,
+            "relations_burn_with_message": True,
+            "quotes_allowed": "replies_only",
+            "audit_copy": self._config.audit_copy,
+        }
 
     @staticmethod
     def parse_config(config: Any) -> BurnConfig:

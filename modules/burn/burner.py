@@ -27,17 +27,19 @@ from synapse.module_api import ModuleApi
 
 from modules.burn import storage
 from modules.burn.config import BurnConfig
+from modules.burn.quotes import message_texts, quoted_texts, quotes_any
 from modules.common import registry
-from modules.common.errors import error
+from modules.common.errors import BURN_QUOTE_NOT_ALLOWED, error
 from modules.common.mxc import local_media_ids
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.database import scrub_after_purge
 from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.events import get_event_with_position, redacted_event_json
 from modules.common.synapse.media import delete_local_media
 from modules.common.synapse.tables import (
     censor_event_txn,
-    edits_of_txn,
     furthest_reads_txn,
+    relations_of_txn,
 )
 from modules.favorites.media import favourited_local_media
 
@@ -50,6 +52,22 @@ REASON = "阅后即焚"
 # filter) is dropped after this long.
 UNPERSISTED_GRACE_MS = 10 * 60 * 1000
 BATCH = 500
+# The live burn-after-read messages a quoting message is compared with.
+QUOTE_SCAN = 200
+
+
+def related_event_id(content: Mapping[str, Any]) -> str | None:
+    """The event this one relates to: m.relates_to's event_id (any rel_type: edit,
+    reaction, thread, reference) or a reply's m.in_reply_to."""
+    relates = content.get("m.relates_to")
+    if not isinstance(relates, Mapping):
+        return None
+    reply = relates.get("m.in_reply_to")
+    if isinstance(reply, Mapping) and isinstance(reply.get("event_id"), str):
+        # A reply inside a thread names both; the quoted one is the reply target.
+        return str(reply["event_id"])
+    target = relates.get("event_id")
+    return target if isinstance(target, str) else None
 
 
 def burn_ttl(content: Mapping[str, Any], max_ttl_ms: int) -> int | None:
@@ -74,24 +92,43 @@ class Burner:
         self._api = api
         self._config = config
         self._runtime = runtime
+        # Events purged since the last scrub of the database files (B3).
+        self._purged = 0
 
     async def check_event_allowed(
         self, event: Any, _state: Any
     ) -> tuple[bool, dict[str, Any] | None]:
-        if event.type not in BURNABLE_TYPES:
+        if event.is_state():
             return True, None
-        try:
-            ttl = burn_ttl(event.content, self._config.max_ttl_ms)
-        except ValueError as e:
-            raise error(
-                400,
-                Codes.INVALID_PARAM,
-                f"阅后即焚时长 {e} 必须是 0 到 {self._config.max_ttl_ms} 之间的整数（毫秒）",
-            ) from e
-        if ttl is None:
-            ttl = await self._edited_ttl(event.content)
-        if ttl is not None and self._api.is_mine(event.sender):
-            await self._runtime.ready()
+        content = event.content
+        ttl = None
+        if event.type in BURNABLE_TYPES:
+            try:
+                ttl = burn_ttl(content, self._config.max_ttl_ms)
+            except ValueError as e:
+                raise error(
+                    400,
+                    Codes.INVALID_PARAM,
+                    f"阅后即焚时长 {e} 必须是 0 到 {self._config.max_ttl_ms} 之间的整数（毫秒）",
+                ) from e
+        if not self._api.is_mine(event.sender):
+            return True, None
+        related = related_event_id(content)
+        if ttl is None and related is None and not quoted_texts(content):
+            return True, None
+        await self._runtime.ready()
+        parent = None
+        if related is not None:
+            parent = await self._api.run_db_interaction(
+                "jwwx_burn_tracked", storage.tracked_txn, related
+            )
+        root = parent.root_event_id if parent is not None else None
+        await self._refuse_quotes(event, root)
+        if parent is not None:
+            # Edits, replies, reactions, threads... of a burn-after-read message burn
+            # with it at the latest (and on their own timer if read first).
+            ttl = parent.ttl_ms if ttl is None else min(ttl, parent.ttl_ms)
+        if ttl is not None:
             await self._api.run_db_interaction(
                 "jwwx_burn_record",
                 storage.record_txn,
@@ -100,23 +137,32 @@ class Burner:
                 event.sender,
                 ttl,
                 self._api.get_current_time_msec(),
+                root,
+                parent is not None and parent.burned,
             )
         return True, None
 
-    async def _edited_ttl(self, content: Mapping[str, Any]) -> int | None:
-        """An edit of a burn-after-read message burns like it (its own timer starts
-        when it is read, so an edit sent after the burn goes too)."""
-        relates = content.get("m.relates_to")
-        if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.replace":
-            return None
-        original = relates.get("event_id")
-        if not isinstance(original, str):
-            return None
-        await self._runtime.ready()
-        ttl = await self._api.run_db_interaction(
-            "jwwx_burn_ttl_of", storage.ttl_of_txn, original
+    async def _refuse_quotes(self, event: Any, own_root: str | None) -> None:
+        """A quote of a live burn-after-read message's text is refused, except in an
+        event relating to that message (it burns with it)."""
+        quotes = quoted_texts(event.content)
+        if not quotes:
+            return
+        live = await self._api.run_db_interaction(
+            "jwwx_burn_live", storage.live_in_room_txn, event.room_id, QUOTE_SCAN
         )
-        return None if ttl is None else int(ttl)
+        for event_id, root in live:
+            if own_root is not None and root == own_root:
+                continue
+            found = await get_event_with_position(self._api, event_id)
+            if found is None or found[0].internal_metadata.is_redacted():
+                continue
+            if quotes_any(quotes, message_texts(found[0].content)):
+                raise error(
+                    400,
+                    BURN_QUOTE_NOT_ALLOWED,
+                    "不能引用阅后即焚消息的内容（可直接回复该消息，回复将随原消息一同焚毁）",
+                )
 
     async def tick(self) -> None:
         if not self._runtime.is_ready:
@@ -131,6 +177,15 @@ class Burner:
                 await self.burn(message)
             except Exception:
                 logger.exception("burning %s failed; retrying later", message.event_id)
+        if self._purged:
+            # Once per tick for all the messages burned in it: the purged text must
+            # not stay in free pages, the WAL or dead tuples (docs/burn.md).
+            purged, self._purged = self._purged, 0
+            try:
+                await scrub_after_purge(self._api, True)
+            except Exception:
+                self._purged += purged
+                logger.exception("scrubbing after %d purged events failed", purged)
 
     async def _start_timers(self) -> None:
         unread = await self._api.run_db_interaction(
@@ -174,15 +229,25 @@ class Burner:
                 )
 
     async def burn(self, message: storage.BurnMessage) -> None:
-        found = await get_event_with_position(self._api, message.event_id)
-        originals = [] if found is None else [found[0]]
-        edit_ids = await self._api.run_db_interaction(
-            "jwwx_burn_edits", edits_of_txn, message.event_id
-        )
-        for edit_id in edit_ids:
-            edit = await get_event_with_position(self._api, edit_id)
-            if edit is not None:
-                originals.append(edit[0])
+        """Burn a message and everything relating to it: the events tracked with it
+        (root_event_id) and, through Synapse's relations, edits/reactions/threads of
+        each (also remote ones, which were never tracked here)."""
+        ids = [message.event_id]
+        if message.root_event_id is None:
+            ids += await self._api.run_db_interaction(
+                "jwwx_burn_children", storage.children_txn, message.event_id
+            )
+        for event_id in list(ids):
+            for related in await self._api.run_db_interaction(
+                "jwwx_burn_relations", relations_of_txn, event_id
+            ):
+                if related not in ids:
+                    ids.append(related)
+        originals = []
+        for event_id in ids:
+            found = await get_event_with_position(self._api, event_id)
+            if found is not None:
+                originals.append(found[0])
         live = [e for e in originals if not e.internal_metadata.is_redacted()]
         if live and self._config.audit_copy:
             await self.keep_audit_copy(message, live)
@@ -203,9 +268,10 @@ class Burner:
         await self._api.run_db_interaction(
             "jwwx_burn_done",
             storage.mark_burned_txn,
-            message.event_id,
+            ids,
             self._api.get_current_time_msec(),
         )
+        self._purged += len(live)
         logger.info(
             "burned %s (%d events, %d media)", message.event_id, len(live), len(media)
         )

@@ -59,3 +59,6 @@ FAVORITE_NOT_ALLOWED = "CN_JWWX_FAVORITE_NOT_ALLOWED"
 
 # modules.groups, retention (docs/groups.md).
 RETENTION_FIXED = "CN_JWWX_RETENTION_FIXED"
+
+# modules.burn (docs/burn.md).
+BURN_QUOTE_NOT_ALLOWED = "CN_JWWX_BURN_QUOTE_NOT_ALLOWED"

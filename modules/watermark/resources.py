@@ -16,6 +16,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common import registry
 from modules.common.admin import require_admin
 from modules.common.errors import error
 from modules.common.http import STREAMED, RawBody, Router
@@ -95,6 +96,13 @@ class ClientConfigResource(Router):
             "userid": viewer.userid,
             "name": viewer.name,
         }
+        # Other modules' client settings, when loaded (docs/burn.md).
+        try:
+            burn = registry.lookup(self.api, "burn")
+        except registry.ServiceMissingError:
+            burn = None
+        if burn is not None:
+            body["burn_after_read"] = burn.client_config()
         return 200, body
 
 

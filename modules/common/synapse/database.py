@@ -4,6 +4,7 @@ ModuleApi does not offer, and maintenance that cannot run inside a transaction.
 (Statements on Synapse's own tables are in tables.py.)"""
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -51,6 +52,65 @@ async def vacuum_analyze(api: ModuleApi, tables: tuple[str, ...]) -> None:
     await store.db_pool.runInteraction(
         "jwwx_vacuum_analyze", vacuum_txn, db_autocommit=True
     )
+
+
+# Synapse's tables whose rows hold message content (event_search's SQLite FTS4 shadow
+# tables included): what scrub_after_purge cleans after tables.censor_event_txn.
+CONTENT_TABLES = ("event_json", "event_search")
+_UNREMOVABLE = re.compile(
+    r"(\d+) (?:dead row versions cannot be removed yet|are dead but not yet removable)"
+)
+
+
+async def scrub_after_purge(api: ModuleApi, rewrite: bool) -> bool:
+    """After tables.censor_event_txn: make the purged text unrecoverable from the
+    database files (tested in tests/modules/burn, B3; docs/burn.md). Returns False when
+    it could not be completed (to be retried later).
+
+    SQLite: secure_delete (set by censor_event_txn) zeroed the freed cells; the WAL,
+    which still holds the old page images, is checkpointed and truncated to zero
+    bytes (False if a reader kept it busy). `rewrite`: first the FTS4 index of
+    event_search is merged ('optimize'), as its segments keep the terms of deleted
+    rows until then.
+    PostgreSQL: VACUUM marks the dead tuples free, but their bytes stay in the pages
+    and a GIN index keeps the deleted lexemes as keys; `rewrite`: VACUUM FULL writes
+    both tables and their indexes anew (ACCESS EXCLUSIVE lock while it runs) and the
+    old files are removed. An older snapshot still open somewhere keeps dead rows
+    ("cannot be removed yet", read from VACUUM VERBOSE): then False."""
+    store = hs_of(api).get_datastores().main
+    if _runs_on_postgres(store):
+        command = "VACUUM (FULL, VERBOSE) " if rewrite else "VACUUM (VERBOSE) "
+
+        def vacuum_txn(txn: Any) -> int:
+            notices = txn.txn.connection.notices
+            del notices[:]
+            txn.execute(command + ", ".join(CONTENT_TABLES))
+            kept = 0
+            for notice in notices:
+                for found in _UNREMOVABLE.findall(str(notice)):
+                    kept += int(found)
+            return kept
+
+        kept = await store.db_pool.runInteraction(
+            "jwwx_burn_vacuum", vacuum_txn, db_autocommit=True
+        )
+        return int(kept) == 0
+
+    def optimize_txn(txn: Any) -> None:
+        txn.execute("PRAGMA secure_delete = ON")
+        txn.execute("INSERT INTO event_search(event_search) VALUES ('optimize')")
+
+    def checkpoint_txn(txn: Any) -> bool:
+        txn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = txn.fetchone()
+        return row is not None and int(row[0]) == 0
+
+    if rewrite:
+        await store.db_pool.runInteraction("jwwx_burn_fts_optimize", optimize_txn)
+    done = await store.db_pool.runInteraction(
+        "jwwx_burn_checkpoint", checkpoint_txn, db_autocommit=True
+    )
+    return bool(done)
 
 
 async def run_serialized_write(

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from modules.common.synapse.database import engine_of_txn
+
 # users
 
 
@@ -187,11 +189,26 @@ def edits_of_txn(txn: Any, event_id: str) -> list[str]:
 def censor_event_txn(txn: Any, event_id: str, pruned_json: str) -> None:
     """Replace the stored JSON of an event by its pruned form (events.redacted_event_json)
     and drop its full-text search row, so its content is nowhere in the database any
-    more."""
+    more. On SQLite the connection's secure_delete is switched on first: the freed space
+    is zeroed rather than left in free pages (Synapse has one SQLite connection, so it
+    stays on for every later write too; database.scrub_after_purge does the rest)."""
+    if engine_of_txn(txn) == "sqlite":
+        txn.execute("PRAGMA secure_delete = ON")
     txn.execute(
         "UPDATE event_json SET json = ? WHERE event_id = ?", (pruned_json, event_id)
     )
     txn.execute("DELETE FROM event_search WHERE event_id = ?", (event_id,))
+
+
+def relations_of_txn(txn: Any, event_id: str) -> list[str]:
+    """The events relating to an event through m.relates_to (any rel_type: edits,
+    reactions, threads, references), local or remote. Replies (m.in_reply_to only)
+    are not in Synapse's event_relations."""
+    txn.execute(
+        "SELECT event_id FROM event_relations WHERE relates_to_id = ? ORDER BY event_id",
+        (event_id,),
+    )
+    return [row[0] for row in txn.fetchall()]
 
 
 # local_media_repository

@@ -3,14 +3,19 @@
 server restart between reading and burning, and the database checked afterwards."""
 
 import json
+import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from twisted.internet import reactor, task
+from twisted.trial.unittest import SkipTest
 
 import yaml
 
+from modules.audit.config import derive_key
+from modules.audit.records import open_body
 from tests.harness import postgres
 from tests.harness.case import PostgresCase, SQLiteCase
 
@@ -25,7 +30,7 @@ def q(value: str) -> str:
     return quote(value, safe="")
 
 
-class BurnTests:
+class BurnHelpers:
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """Read the server's database directly, as an auditor would."""
         if self.server.engine == "sqlite":
@@ -76,6 +81,8 @@ class BurnTests:
             {},
         )
 
+
+class BurnTests(BurnHelpers):
     async def test_burn_after_read_survives_a_restart(self) -> None:
         alice, bob, room = await self._pair()
         upload = await alice.request(
@@ -266,9 +273,295 @@ class BurnTests:
             self.assertIn("阅后即焚", body["error"])
 
 
+class RelationTests(BurnHelpers):
+    """Issue 14: relations and quotes of a burn-after-read message (B1, B2), what the
+    database files keep after the burn (B3), and the group semantics clients are told."""
+
+    async def _wait_burned(self, event_id: str) -> None:
+        for _ in range(150):
+            row = self._burn_row(event_id)
+            if row is not None and row[2] is not None:
+                return
+            await _sleep(0.2)
+        raise AssertionError(f"{event_id} not burned: {self._burn_row(event_id)}")
+
+    def _archive(self) -> list[dict[str, Any]]:
+        """Every message record of the audit archive, opened with the server's key."""
+        key = derive_key((self.server.data_dir / "keys" / "audit_key").read_bytes())
+        rows = self._query(
+            "SELECT seq, key_id, payload FROM jwwx_audit_records"
+            " WHERE kind = 'message' ORDER BY seq",
+            (),
+        )
+        return [open_body({row[1]: key}, row[1], row[2]) for row in rows]
+
+    async def _archived(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        for _ in range(150):
+            found = {
+                r["event_id"]: r for r in self._archive() if r["event_id"] in event_ids
+            }
+            if len(found) == len(event_ids):
+                return found
+            await _sleep(0.2)
+        raise AssertionError(f"not archived: {set(event_ids) - set(found)}")
+
+    async def test_relations_of_a_burn_message_burn_with_it(self) -> None:
+        """B1: an edit (and a reply, a reaction) of a burn-after-read message was
+        archived in full with audit_copy false, and only edits burned with it."""
+        alice, bob, room = await self._pair()
+        secret = f"原文密令{os.urandom(3).hex()}"
+        edited = f"修改后的密令{os.urandom(3).hex()}"
+        status, sent = await alice.send(
+            room, {"msgtype": "m.text", "body": secret, FIELD: 0}
+        )
+        self.assertEqual(status, 200, sent)
+        burn_id = sent["event_id"]
+        status, edit = await alice.send(
+            room,
+            {
+                "msgtype": "m.text",
+                "body": f"* {edited}",
+                "m.new_content": {"msgtype": "m.text", "body": edited},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": burn_id},
+            },
+        )
+        self.assertEqual(status, 200, edit)
+        status, reply = await bob.send(
+            room,
+            {
+                "msgtype": "m.text",
+                "body": "收到，按原文执行",
+                "m.relates_to": {"m.in_reply_to": {"event_id": burn_id}},
+            },
+        )
+        self.assertEqual(status, 200, reply)
+        status, reaction = await bob.send(
+            room,
+            {
+                "m.relates_to": {
+                    "rel_type": "m.annotation",
+                    "event_id": burn_id,
+                    "key": "👍",
+                }
+            },
+            "m.reaction",
+        )
+        self.assertEqual(status, 200, reaction)
+        related = [edit["event_id"], reply["event_id"], reaction["event_id"]]
+        # The archive (audit_copy false) keeps who/when/where of each, no content.
+        records = await self._archived([burn_id, *related])
+        for event_id, record in records.items():
+            text = json.dumps(record, ensure_ascii=False)
+            self.assertNotIn(secret, text, event_id)
+            self.assertNotIn(edited, text, event_id)
+            self.assertNotIn("按原文执行", text, event_id)
+            self.assertTrue(record["content"]["cn.jwwx.burn_after_read"], event_id)
+        # Read by bob: the message and everything relating to it burn together.
+        await self._receipt(bob, room, burn_id)
+        await self._wait_burned(burn_id)
+        for event_id in [burn_id, *related]:
+            self.assertEqual(
+                (await self._event(alice, room, event_id))["content"], {}, event_id
+            )
+            stored = self._stored_json(event_id)
+            for text in (secret, edited, "按原文执行", "👍"):
+                self.assertNotIn(text, stored, event_id)
+        # A relation sent after the burn goes at once too.
+        status, late = await bob.send(
+            room,
+            {
+                "msgtype": "m.text",
+                "body": "迟到的回复",
+                "m.relates_to": {"m.in_reply_to": {"event_id": burn_id}},
+            },
+        )
+        self.assertEqual(status, 200, late)
+        await self._wait_burned(late["event_id"])
+        self.assertEqual(
+            (await self._event(alice, room, late["event_id"]))["content"], {}
+        )
+
+    async def test_quotes_of_burn_content_do_not_outlive_it(self) -> None:
+        """B2: a reply's fallback quoting a burn-after-read message survived the burn
+        in /messages, /context, /search, sync, event_search and the archive."""
+        alice, bob, room = await self._pair()
+        secret = f"青龙行动{os.urandom(3).hex()}今晚十点"
+        status, sent = await alice.send(
+            room,
+            {
+                "msgtype": "m.text",
+                "body": secret,
+                "format": "org.matrix.custom.html",
+                "formatted_body": f"<b>{secret}</b>",
+                FIELD: 0,
+            },
+        )
+        self.assertEqual(status, 200, sent)
+        burn_id = sent["event_id"]
+        # A reply with the classic fallback (older clients): accepted, it burns with
+        # the message it quotes.
+        status, reply = await bob.send(
+            room,
+            {
+                "msgtype": "m.text",
+                "body": f"> <{alice.user_id}> {secret}\n\n收到",
+                "format": "org.matrix.custom.html",
+                "formatted_body": (
+                    f'<mx-reply><blockquote><a href="https://matrix.to/#/{room}/'
+                    f'{burn_id}">In reply to</a> <a href="https://matrix.to/#/'
+                    f'{alice.user_id}">{alice.user_id}</a><br>{secret}</blockquote>'
+                    "</mx-reply>收到"
+                ),
+                "m.relates_to": {"m.in_reply_to": {"event_id": burn_id}},
+            },
+        )
+        self.assertEqual(status, 200, reply)
+        reply_id = reply["event_id"]
+        # A quote outside a reply (Element's "Quote", or pasted into a blockquote)
+        # would outlive the burn: refused, and nothing is sent.
+        part = secret[:8]
+        for content in (
+            {"msgtype": "m.text", "body": f"> {secret}\n\n大家注意"},
+            {
+                "msgtype": "m.text",
+                "body": "大家注意",
+                "format": "org.matrix.custom.html",
+                "formatted_body": f"<blockquote>{part}</blockquote>大家注意",
+            },
+        ):
+            answer = await bob.send(room, content)
+            body = self.assertErrcode(answer, 400, "CN_JWWX_BURN_QUOTE_NOT_ALLOWED")
+            self.assertIn("阅后即焚", body["error"])
+        status, fine = await bob.send(
+            room, {"msgtype": "m.text", "body": "> 别的引用\n\n正常消息"}
+        )
+        self.assertEqual(status, 200, fine)
+        await self._archived([burn_id, reply_id])
+        await self._receipt(bob, room, burn_id)
+        await self._wait_burned(burn_id)
+        token = secret[:4]
+        # Nowhere for clients ...
+        messages = await bob.messages(room)
+        self.assertNotIn(token, json.dumps(messages, ensure_ascii=False))
+        context = await bob.ok(
+            "GET", f"/_matrix/client/v3/rooms/{q(room)}/context/{q(reply_id)}"
+        )
+        self.assertNotIn(token, json.dumps(context, ensure_ascii=False))
+        for term in (secret, token):
+            found = await bob.ok(
+                "POST",
+                "/_matrix/client/v3/search",
+                {"search_categories": {"room_events": {"search_term": term}}},
+            )
+            self.assertEqual(
+                found["search_categories"]["room_events"]["results"], [], term
+            )
+        fresh = type(bob)(self.server.base_url, bob.user_id, bob.token)
+        synced = await fresh.sync()
+        self.assertNotIn(token, json.dumps(synced, ensure_ascii=False))
+        # ... nor in the database's search rows or the archive.
+        self.assertEqual(
+            self._query(
+                "SELECT COUNT(*) FROM event_search WHERE event_id IN (?, ?)",
+                (burn_id, reply_id),
+            )[0][0],
+            0,
+        )
+        self.assertNotIn(token, self._stored_json(reply_id))
+        archive = json.dumps(self._archive(), ensure_ascii=False)
+        self.assertNotIn(token, archive)
+
+    def _database_files(self) -> list[Path]:
+        if self.server.engine == "sqlite":
+            base = self.server.data_dir / "homeserver.db"
+            return [base, base.with_name("homeserver.db-wal")]
+        rows = self._query(
+            "SELECT current_setting('data_directory'), oid FROM pg_database"
+            " WHERE datname = current_database()",
+            (),
+        )
+        directory = Path(rows[0][0]) / "base" / str(rows[0][1])
+        if not os.access(directory, os.R_OK | os.X_OK):
+            raise SkipTest(
+                f"PostgreSQL's data directory {directory} is not readable by the"
+                " test process (run it as root or the postgres user to scan it)"
+            )
+        return sorted(p for p in directory.iterdir() if p.is_file())
+
+    def _occurrences(self, needle: bytes) -> dict[str, int]:
+        if self.server.engine == "postgres":
+            # Dirty pages reach the relation files at a checkpoint.
+            self._query("CHECKPOINT", ())
+        found = {}
+        for path in self._database_files():
+            try:
+                count = path.read_bytes().count(needle)
+            except FileNotFoundError:
+                continue
+            if count:
+                found[path.name] = count
+        return found
+
+    async def test_burned_text_is_not_left_in_the_database_files(self) -> None:
+        """B3: the burned text stayed in SQLite's free pages and WAL and in
+        PostgreSQL's dead tuples."""
+        alice, bob, room = await self._pair()
+        marker = f"焚毁残留{os.urandom(4).hex()}"
+        status, sent = await alice.send(
+            room, {"msgtype": "m.text", "body": f"{marker} 明文", FIELD: 0}
+        )
+        self.assertEqual(status, 200, sent)
+        burn_id = sent["event_id"]
+        needle = marker.encode("utf-8")
+        self._database_files()  # skips here when PostgreSQL's files are unreadable
+        self.assertTrue(self._occurrences(needle), "the text is on disk before")
+        await self._receipt(bob, room, burn_id)
+        await self._wait_burned(burn_id)
+        left: dict[str, int] = {}
+        for _ in range(50):
+            left = self._occurrences(needle)
+            if not left:
+                break
+            await _sleep(0.2)
+        self.assertEqual(left, {}, "burned text left in the database files")
+
+    async def test_group_semantics_are_in_the_client_config(self) -> None:
+        """In a group the first reader starts the timer and the message burns for
+        everyone, members who never read it included; clients are told so."""
+        owner, reader, absent = self.user("owner"), self.user("reader"), self.user("a")
+        room = await owner.create_room(
+            preset="private_chat", invite=[reader.user_id, absent.user_id]
+        )
+        await reader.join(room)
+        await absent.join(room)
+        config = await absent.ok("GET", "/_jwwx/client/v1/client_config")
+        burn = config["burn_after_read"]
+        self.assertEqual(burn["group_semantics"], "first_reader_burns_for_all")
+        self.assertEqual(burn["timer_starts"], "first_read")
+        self.assertIn("未阅读的成员", burn["group_notice"])
+        self.assertIn(FIELD, burn["fields"])
+        self.assertTrue(burn["relations_burn_with_message"])
+        status, sent = await owner.send(
+            room, {"msgtype": "m.text", "body": "群内阅后即焚", FIELD: 0}
+        )
+        self.assertEqual(status, 200, sent)
+        await self._receipt(reader, room, sent["event_id"])
+        await self._wait_burned(sent["event_id"])
+        gone = await self._event(absent, room, sent["event_id"])
+        self.assertEqual(gone["content"], {})
+
+
 class BurnSQLiteTest(BurnTests, SQLiteCase):
     pass
 
 
 class BurnPostgresTest(BurnTests, PostgresCase):
+    pass
+
+
+class BurnRelationsSQLiteTest(RelationTests, SQLiteCase):
+    pass
+
+
+class BurnRelationsPostgresTest(RelationTests, PostgresCase):
     pass
