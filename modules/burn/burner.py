@@ -54,6 +54,8 @@ UNPERSISTED_GRACE_MS = 10 * 60 * 1000
 BATCH = 500
 # The live burn-after-read messages a quoting message is compared with.
 QUOTE_SCAN = 200
+# An incomplete rewrite (an old snapshot kept dead rows) is tried again this soon.
+RETRY_REWRITE_MS = 60 * 1000
 
 
 def related_event_id(content: Mapping[str, Any]) -> str | None:
@@ -92,8 +94,11 @@ class Burner:
         self._api = api
         self._config = config
         self._runtime = runtime
-        # Events purged since the last scrub of the database files (B3).
+        # Events purged since the last scrub of the database files (B3), and when
+        # the files were last rewritten (loaded at the first tick).
         self._purged = 0
+        self._rewritten_ts: int | None = None
+        self._retry_rewrite_at = 0
 
     async def check_event_allowed(
         self, event: Any, _state: Any
@@ -177,15 +182,49 @@ class Burner:
                 await self.burn(message)
             except Exception:
                 logger.exception("burning %s failed; retrying later", message.event_id)
-        if self._purged:
-            # Once per tick for all the messages burned in it: the purged text must
-            # not stay in free pages, the WAL or dead tuples (docs/burn.md).
-            purged, self._purged = self._purged, 0
-            try:
-                await scrub_after_purge(self._api, True)
-            except Exception:
-                self._purged += purged
-                logger.exception("scrubbing after %d purged events failed", purged)
+        await self._scrub()
+
+    async def _scrub(self) -> None:
+        """The purged text must not stay in free pages, the WAL, dead tuples or index
+        entries (docs/burn.md): a light scrub after every tick that burned something,
+        the rewrite of the files at most every scrub_interval_seconds (retried
+        sooner when an open snapshot kept dead rows)."""
+        now = self._api.get_current_time_msec()
+        if self._rewritten_ts is None:
+            self._rewritten_ts = await self._api.run_db_interaction(
+                "jwwx_burn_rewritten", storage.rewritten_ts_txn
+            )
+        interval_ms = int(self._config.scrub_interval_seconds * 1000)
+        rewrite = False
+        if now >= self._retry_rewrite_at and now - self._rewritten_ts >= interval_ms:
+            rewrite = await self._api.run_db_interaction(
+                "jwwx_burn_since", storage.burned_since_txn, self._rewritten_ts
+            )
+        if not self._purged and not rewrite:
+            return
+        try:
+            complete = await scrub_after_purge(self._api, rewrite)
+        except Exception:
+            logger.exception("scrubbing after %d purged events failed", self._purged)
+            complete = False
+        if not rewrite:
+            if complete:
+                self._purged = 0
+            return
+        if not complete:
+            self._retry_rewrite_at = now + min(interval_ms, RETRY_REWRITE_MS)
+            logger.warning("database rewrite after burns incomplete; retrying later")
+            return
+        self._purged = 0
+        # Burns from the start of this rewrite on wait for the next one.
+        await self._api.run_db_interaction(
+            "jwwx_burn_rewrote", storage.set_rewritten_txn, now
+        )
+        self._rewritten_ts = now
+        logger.info(
+            "database files rewritten after burns (%d ms)",
+            self._api.get_current_time_msec() - now,
+        )
 
     async def _start_timers(self) -> None:
         unread = await self._api.run_db_interaction(

@@ -9,6 +9,12 @@ Keys:
   audit_copy (bool, default false): keep a copy of each burned message for audit, in
       jwwx_burn_audit or, once an "audit" module service is published, through its
       `archive_burned_message(event_json)` (the audit issue's setting replaces this key).
+  scrub_interval_seconds (number ≥ 0, default 3600): the database files are rewritten
+      after burns at most this often, so that no copy of burned text stays in them
+      (SQLite: the full-text index merged; PostgreSQL: VACUUM FULL of event_json and
+      event_search, which locks them for its duration). 0: after every tick that burned
+      something. The light part (SQLite: secure_delete and a WAL checkpoint;
+      PostgreSQL: VACUUM) runs after every such tick. docs/burn.md has the costs.
 """
 
 from dataclasses import dataclass
@@ -25,6 +31,7 @@ class BurnConfig:
     max_ttl_ms: int = 7 * 86400 * 1000
     delete_media: bool = True
     audit_copy: bool = False
+    scrub_interval_seconds: float = 3600.0
 
     @staticmethod
     def parse(raw: Any) -> "BurnConfig":
@@ -39,6 +46,9 @@ class BurnConfig:
             ),
             delete_media=reader.boolean("delete_media", d.delete_media),
             audit_copy=reader.boolean("audit_copy", d.audit_copy),
+            scrub_interval_seconds=reader.number(
+                "scrub_interval_seconds", d.scrub_interval_seconds, minimum=0
+            ),
         )
         reader.finish()
         return config

@@ -198,3 +198,21 @@ def ttl_of_txn(txn: Txn, event_id: str) -> int | None:
     txn.execute("SELECT ttl_ms FROM jwwx_burn_messages WHERE event_id = ?", (event_id,))
     row = txn.fetchone()
     return None if row is None else int(row[0])
+
+
+def rewritten_ts_txn(txn: Txn) -> int:
+    txn.execute("SELECT rewritten_ts FROM jwwx_burn_scrub WHERE singleton = 'X'")
+    return int(txn.fetchone()[0])
+
+
+def burned_since_txn(txn: Txn, since: int) -> bool:
+    txn.execute(
+        "SELECT 1 FROM jwwx_burn_messages WHERE burned_ts >= ? LIMIT 1", (since,)
+    )
+    return txn.fetchone() is not None
+
+
+def set_rewritten_txn(txn: Txn, now: int) -> None:
+    txn.execute(
+        "UPDATE jwwx_burn_scrub SET rewritten_ts = ? WHERE singleton = 'X'", (now,)
+    )
