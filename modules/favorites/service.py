@@ -12,6 +12,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common import registry
 from modules.common.errors import FAVORITE_NOT_ALLOWED, FAVORITE_NOT_FOUND, error
 from modules.common.mxc import mxc_uris
 from modules.common.storage import fold
@@ -72,7 +73,9 @@ class FavoritesService:
         content = dict(event.content)
         if not content:
             raise error(400, FAVORITE_NOT_ALLOWED, "消息已撤回，无法收藏")
-        if any(content.get(f) is not None for f in BURN_FIELDS):
+        if any(content.get(f) is not None for f in BURN_FIELDS) or (
+            await self._burns_with_a_message(event_id)
+        ):
             raise error(403, FAVORITE_NOT_ALLOWED, "阅后即焚消息不能收藏")
         kind = str(content.get("msgtype", event.type))
         favorite = storage.Favorite(
@@ -99,6 +102,15 @@ class FavoritesService:
 
         await self._api.run_db_interaction("jwwx_fav_insert", insert_txn)
         return favorite.as_json()
+
+    async def _burns_with_a_message(self, event_id: str) -> bool:
+        """An edit, reply or reaction of a burn-after-read message burns with it
+        (modules.burn tracks them): a favourite would keep a copy."""
+        try:
+            burn = registry.lookup(self._api, "burn")
+        except registry.ServiceMissingError:
+            return False
+        return event_id in await burn.tracked_event_ids([event_id])
 
     async def get(self, user_id: str, favorite_id: str) -> storage.Favorite:
         favorite = await self._api.run_db_interaction(

@@ -348,6 +348,14 @@ class RelationTests(BurnHelpers):
         )
         self.assertEqual(status, 200, reaction)
         related = [edit["event_id"], reply["event_id"], reaction["event_id"]]
+        # A favourite would keep a copy: refused for the relations too.
+        for event_id in (burn_id, edit["event_id"], reply["event_id"]):
+            answer = await alice.request(
+                "POST",
+                "/_jwwx/client/v1/favorites",
+                {"room_id": room, "event_id": event_id},
+            )
+            self.assertErrcode(answer, 403, "CN_JWWX_FAVORITE_NOT_ALLOWED")
         # The archive (audit_copy false) keeps who/when/where of each, no content.
         records = await self._archived([burn_id, *related])
         for event_id, record in records.items():
