@@ -134,7 +134,13 @@ class BurnTests(BurnHelpers):
             await _sleep(0.2)
         self.assertEqual(event["content"], {})
         self.assertEqual((await self._event(alice, room, burn_id))["content"], {})
-        # Gone from the database too (not only hidden), and its media with it.
+        # Gone from the database too (not only hidden), and its media with it: the
+        # purge follows the redaction, and burned_ts is set once it is done.
+        for _ in range(50):
+            row = self._burn_row(burn_id)
+            if row is not None and row[2] is not None:
+                break
+            await _sleep(0.1)
         stored = self._stored_json(burn_id)
         self.assertNotIn("绝密", json.loads(stored).get("content", {}).get("body", ""))
         self.assertNotIn("body", json.loads(stored)["content"])
