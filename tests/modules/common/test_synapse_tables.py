@@ -199,6 +199,11 @@ class TablesTests:
         self.assertEqual(self.txn(tables.edits_of_txn, w["message"]), [w["edit"]])
         self.assertEqual(self.txn(tables.edits_of_txn, w["edit"]), [])
 
+    async def test_relations_of(self) -> None:
+        w = await self.world()
+        self.assertEqual(self.txn(tables.relations_of_txn, w["message"]), [w["edit"]])
+        self.assertEqual(self.txn(tables.relations_of_txn, w["edit"]), [])
+
     async def test_censor_event(self) -> None:
         w = await self.world()
         event_id = w["searchable"]
