@@ -20,6 +20,7 @@ read it", so the first recipient's receipt starts the timer.
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -196,7 +197,11 @@ class Burner:
             )
         interval_ms = int(self._config.scrub_interval_seconds * 1000)
         rewrite = False
-        if now >= self._retry_rewrite_at and now - self._rewritten_ts >= interval_ms:
+        if (
+            now >= self._retry_rewrite_at
+            and now - self._rewritten_ts >= interval_ms
+            and self._in_scrub_hours()
+        ):
             rewrite = await self._api.run_db_interaction(
                 "jwwx_burn_since", storage.burned_since_txn, self._rewritten_ts
             )
@@ -225,6 +230,10 @@ class Burner:
             "database files rewritten after burns (%d ms)",
             self._api.get_current_time_msec() - now,
         )
+
+    def _in_scrub_hours(self) -> bool:
+        hours = self._config.scrub_hours
+        return not hours or time.localtime().tm_hour in hours
 
     async def _start_timers(self) -> None:
         unread = await self._api.run_db_interaction(

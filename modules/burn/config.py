@@ -15,6 +15,11 @@ Keys:
       event_search, which locks them for its duration). 0: after every tick that burned
       something. The light part (SQLite: secure_delete and a WAL checkpoint;
       PostgreSQL: VACUUM) runs after every such tick. docs/burn.md has the costs.
+  scrub_hours (list of hours 0–23 in the server's local time, default []: any hour): the
+      rewrite only starts within these hours. PostgreSQL's VACUUM FULL locks the event
+      tables for its duration (35 s at a million messages), so `init` renders [3] with a
+      daily interval for PostgreSQL deployments: the bytes of burned text are gone from
+      the table files by the next night, and sending never waits on it by day.
 """
 
 from dataclasses import dataclass
@@ -32,6 +37,7 @@ class BurnConfig:
     delete_media: bool = True
     audit_copy: bool = False
     scrub_interval_seconds: float = 3600.0
+    scrub_hours: tuple[int, ...] = ()
 
     @staticmethod
     def parse(raw: Any) -> "BurnConfig":
@@ -48,6 +54,15 @@ class BurnConfig:
             audit_copy=reader.boolean("audit_copy", d.audit_copy),
             scrub_interval_seconds=reader.number(
                 "scrub_interval_seconds", d.scrub_interval_seconds, minimum=0
+            ),
+            scrub_hours=tuple(
+                sorted(
+                    set(
+                        reader.integer_list(
+                            "scrub_hours", d.scrub_hours, minimum=0, maximum=23
+                        )
+                    )
+                )
             ),
         )
         reader.finish()

@@ -91,6 +91,23 @@ class ConfigReader:
                 )
         return list(value)
 
+    def integer_list(
+        self, key: str, default: Iterable[int], *, minimum: int, maximum: int
+    ) -> list[int]:
+        value = self._get(key, list(default))
+        if not isinstance(value, list):
+            raise self._fail(
+                key, f"must be a list of integers, got {type(value).__name__}"
+            )
+        for index, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise self._fail(f"{key}[{index}]", f"must be an integer, got {item!r}")
+            if not minimum <= item <= maximum:
+                raise self._fail(
+                    f"{key}[{index}]", f"must be {minimum}–{maximum}, got {item}"
+                )
+        return list(value)
+
     def mapping_or_none(self, key: str) -> Mapping[str, Any] | None:
         value = self._get(key, None)
         if value is not None and not isinstance(value, Mapping):

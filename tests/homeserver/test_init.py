@@ -110,6 +110,19 @@ class InitTest(unittest.TestCase):
             ),
             ("jw", "p@ss", "db.internal", 6543, "jwwx"),
         )
+        # VACUUM FULL after burns locks the event tables: nightly on PostgreSQL.
+        self.assertEqual(self._burn_config().get("scrub_hours"), [3])
+
+    def _burn_config(self) -> dict[str, object]:
+        config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
+        burn = next(
+            m for m in config["modules"] if m["module"] == "modules.burn.BurnModule"
+        )
+        return dict(burn["config"])
+
+    def test_sqlite_rewrites_after_burns_at_any_hour(self) -> None:
+        self.init()
+        self.assertNotIn("scrub_hours", self._burn_config())
 
     def assertOneLineError(self, *args: str, mentions: str) -> None:
         result = self.init(*args, check=False)

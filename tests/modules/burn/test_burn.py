@@ -535,7 +535,7 @@ class RelationTests(BurnHelpers):
         PostgreSQL's dead tuples (and index entries). The files are rewritten after
         every burn here (scrub_interval_seconds: 0; the default batches it)."""
         self._database_files()  # skips here when PostgreSQL's files are unreadable
-        override = self._override_burn(scrub_interval_seconds=0)
+        override = self._override_burn(scrub_interval_seconds=0, scrub_hours=[])
         try:
             await self._no_text_left_after_burn()
         finally:
