@@ -40,6 +40,7 @@ run: $(STAMP) fonts
 lint: $(STAMP)
 	$(VENV)/bin/ruff check homeserver modules admin_api bridges tests benchmarks
 	$(VENV)/bin/ruff format --check homeserver modules admin_api bridges tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -22,7 +22,7 @@ from admin_api.bootstrap import BOOTSTRAP_PATH, BootstrapTokenResource
 from admin_api.config import AdminApiConfig
 from admin_api.resources import ADMINS_PREFIX, AdminsResource
 from admin_api.service import AdminService
-from modules.common import admin, registry
+from modules.common import admin
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 
@@ -35,7 +35,6 @@ class AdminApiModule:
         self.authority = AdminAuthority(api, config, self.runtime)
         self.service = AdminService(api, config, self.authority)
         admin.set_authority(api, self.authority)
-        registry.publish(api, "admin_api", self)
         register_resource(api, BOOTSTRAP_PATH, BootstrapTokenResource(api, config))
         register_resource(
             api,

@@ -43,6 +43,7 @@ from modules.common.errors import error
 from modules.common.inputs import decimal
 from modules.common.runtime import ModuleRuntime
 from modules.directory import admin_reads
+from modules.directory import public as directory_public
 from modules.directory.admin_reads import DepartmentNode
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class DirectoryView:
 
     def loaded(self) -> bool:
         try:
-            registry.lookup(self._api, "directory")
+            registry.lookup(self._api, directory_public.SERVICE)
         except registry.ServiceMissingError:
             return False
         return True

@@ -4,7 +4,7 @@
 Every change is validated and written in one serialized transaction that reads the
 model afresh (two admins editing groups at once cannot build a cycle between them),
 then the cached model is reloaded and one operation-log record goes to the audit
-archive (modules.audit.hooks, the path keyword-list edits take): operator, source IP,
+archive (modules.audit.public, the path keyword-list edits take): operator, source IP,
 operation, target, before and after. Bad input changes nothing.
 """
 
@@ -32,7 +32,7 @@ from admin_api.model import (
     Snapshot,
     intersect_apps,
 )
-from modules.audit.hooks import record_admin_operation
+from modules.audit.public import record_admin_operation
 from modules.common.admin import ADMIN_SCOPE
 from modules.common.errors import error, forbidden
 from modules.common.storage import Txn

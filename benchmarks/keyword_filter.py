@@ -14,6 +14,10 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
+from modules.policy import normalise as n
+from modules.policy.extract import event_texts
+from modules.policy.matcher import KeywordMatcher
+
 SHORT = "今天下午三点在三楼会议室开会，请各位准时参加。"
 TRADITIONAL = "今天下午三點在三樓會議室開會，請各位準時參加。"
 HTML = "<p>" + "<b>今天</b>下午三点在三楼会议室开会，请各位准时参加。" * 8 + "</p>"
@@ -24,17 +28,12 @@ def _us(fn: Callable[[], Any], number: int) -> float:
 
 
 def main() -> None:
-    from modules.policy import normalise as n
-
     start = time.perf_counter()
     n.han_table()
     han_ms = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
     n.build_table()
     tables_ms = (time.perf_counter() - start) * 1000
-    from modules.policy.extract import event_texts
-    from modules.policy.matcher import KeywordMatcher
-
     matcher = KeywordMatcher([f"词{i:05d}号" for i in range(10000)] + ["协查通报"])
     plain = {"msgtype": "m.text", "body": SHORT}
     rich = {**plain, "format": "org.matrix.custom.html", "formatted_body": HTML}

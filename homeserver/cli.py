@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Command line of the launcher: init, run, create-admin, check."""
+"""Command line of the launcher: init, run, create-admin, check, load-sample,
+check-config, audit-verify."""
 
 import argparse
 import sys
@@ -109,6 +110,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "check-config", help="validate the config files without starting"
     )
     data_dir_arg(validate)
+
+    audit = sub.add_parser(
+        "audit-verify",
+        help="verify the audit hash chain offline (exit 0 intact, 1 broken, 2 error)",
+    )
+    audit.add_argument("--data-dir", type=Path, required=True)
+    audit.add_argument("--from-seq", type=int, default=1)
     return parser
 
 
@@ -199,6 +207,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             + load_sample(config, args.departments, args.members, args.seed)
         )
         return 0
+    if args.command == "audit-verify":
+        from homeserver.audit_verify import audit_verify
+
+        return audit_verify(args.data_dir, args.from_seq)
     if args.command == "check-config":
         config = load_server_config(args.data_dir)
         check_module_configs(config)

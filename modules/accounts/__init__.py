@@ -28,7 +28,6 @@ from modules.accounts.resources import (
     AccountsAdminResource,
     AccountsClientResource,
 )
-from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import add_login_hooks, add_request_check
@@ -54,7 +53,6 @@ class AccountsModule:
             )
         add_request_check(api, self.gate.check)
         add_login_hooks(api, self.guard)
-        registry.publish(api, "accounts", self)
         register_resource(
             api,
             CLIENT_PREFIX,

@@ -12,10 +12,7 @@ from synapse.module_api import ModuleApi
 from modules.common import registry
 from modules.common.storage import Txn
 from modules.common.synapse.tables import has_own_password_txn
-from modules.directory.passwords import password_matches
-from modules.directory.storage import departments as dept_store
-from modules.directory.storage import members as member_store
-from modules.directory.storage import provisioning as provisioning_store
+from modules.directory import public as directory
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -31,23 +28,23 @@ class InitialState:
 def directory_key(api: ModuleApi) -> bytes | None:
     """The directory's initial-password key, or None without the directory module."""
     try:
-        return bytes(registry.lookup(api, "directory").provisioner.password_key)
+        return bytes(registry.lookup(api, directory.SERVICE).password_key)
     except registry.ServiceMissingError:
         return None
 
 
 def must_change_txn(txn: Txn, user_id: str) -> bool:
     """True while the account still logs in with an initial password only."""
-    mac = provisioning_store.get_initial_password_txn(txn, user_id)
+    mac = directory.get_initial_password_txn(txn, user_id)
     return mac is not None and not has_own_password_txn(txn, user_id)
 
 
 def initial_mac_txn(txn: Txn, user_id: str) -> str | None:
-    return provisioning_store.get_initial_password_txn(txn, user_id)
+    return directory.get_initial_password_txn(txn, user_id)
 
 
 def mobile_of_txn(txn: Txn, userid: str) -> str | None:
-    member = member_store.get_member_txn(txn, userid)
+    member = directory.get_member_txn(txn, userid)
     return member.mobile if member is not None and member.mobile else None
 
 
@@ -57,7 +54,7 @@ def is_initial_password(
     return (
         key is not None
         and mac is not None
-        and password_matches(key, user_id, password, mac)
+        and directory.password_matches(key, user_id, password, mac)
     )
 
 
@@ -88,7 +85,7 @@ def phone_candidates(country: str | None, phone: str) -> list[str]:
 
 def userid_by_phone_txn(txn: Txn, candidates: list[str]) -> str | None:
     for candidate in candidates:
-        userid = member_store.member_by_mobile_txn(txn, candidate)
+        userid = directory.member_by_mobile_txn(txn, candidate)
         if userid is not None:
             return userid
     return None
@@ -96,10 +93,10 @@ def userid_by_phone_txn(txn: Txn, candidates: list[str]) -> str | None:
 
 def in_departments_txn(txn: Txn, userid: str, department_ids: list[int]) -> bool:
     """True when the member belongs to one of the departments or to a sub-department."""
-    member = member_store.get_member_txn(txn, userid)
+    member = directory.get_member_txn(txn, userid)
     if member is None or not department_ids:
         return False
-    own = dept_store.get_departments_txn(
+    own = directory.get_departments_txn(
         txn, [m.department_id for m in member.memberships]
     )
     wanted = {f"/{d}/" for d in department_ids}
@@ -111,4 +108,4 @@ def in_departments_txn(txn: Txn, userid: str, department_ids: list[int]) -> bool
 
 
 def is_member_txn(txn: Txn, userid: str) -> bool:
-    return member_store.get_member_txn(txn, userid) is not None
+    return directory.get_member_txn(txn, userid) is not None

@@ -26,7 +26,7 @@ from synapse.module_api import ModuleApi
 from modules.accounts import directory_link, storage
 from modules.accounts.config import PLATFORMS, AccountsConfig
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
-from modules.accounts.mfa import Mfa, bound_device_txn, totp_enabled_txn
+from modules.accounts.mfa import Mfa, bound_device_txn
 from modules.accounts.platform import classify
 from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
 from modules.common.runtime import ModuleRuntime
@@ -306,7 +306,7 @@ class LoginGuard:
         result = "ok" if attempt.reauth else "verified"
 
         def write_txn(txn: Any) -> tuple[str, Any]:
-            if check_mfa and totp_enabled_txn(txn, user_id):
+            if check_mfa and storage.totp_enabled_txn(txn, user_id):
                 return "mfa_required", None
             if check_binding:
                 bound = bound_device_txn(txn, user_id, attempt.submission.get("code"))

@@ -30,7 +30,7 @@ import pyotp
 import segno
 from synapse.module_api import ModuleApi
 
-from modules.accounts import directory_link
+from modules.accounts import directory_link, storage
 from modules.accounts.config import MfaPolicy
 from modules.common.gm import hmac_sm3, sm4_open, sm4_seal
 from modules.common.runtime import ModuleRuntime
@@ -81,7 +81,7 @@ class Mfa:
         if not self.available:
             return False
         await self._runtime.ready()
-        return bool(await self._db("second_factor", totp_enabled_txn, user_id))
+        return bool(await self._db("second_factor", storage.totp_enabled_txn, user_id))
 
     # Device keys (issued by admins).
 
@@ -94,7 +94,7 @@ class Mfa:
         now = int(self._api.get_current_time_msec())
         await self._db(
             "device_key_add",
-            _add_device_key_txn,
+            storage.add_device_key_txn,
             key_id,
             user_id,
             label,
@@ -112,13 +112,13 @@ class Mfa:
         }
 
     async def device_keys(self, user_id: str) -> list[dict[str, Any]]:
-        return list(await self._db("device_keys", _device_keys_txn, user_id))
+        return list(await self._db("device_keys", storage.device_keys_txn, user_id))
 
     async def revoke_device_key(self, user_id: str, key_id: str) -> bool:
         now = int(self._api.get_current_time_msec())
         return bool(
             await self._db(
-                "device_key_revoke", _revoke_device_key_txn, user_id, key_id, now
+                "device_key_revoke", storage.revoke_device_key_txn, user_id, key_id, now
             )
         )
 
@@ -131,7 +131,7 @@ class Mfa:
         now = int(self._api.get_current_time_msec())
         return bool(
             await self._db(
-                "device_key_use", _use_device_key_txn, user_id, key_id, mac, now
+                "device_key_use", storage.use_device_key_txn, user_id, key_id, mac, now
             )
         )
 
@@ -173,7 +173,7 @@ class Mfa:
             self._api,
             "jwwx_acc_totp_start",
             f"jwwx_acc_totp:{user_id}",
-            _start_txn,
+            storage.start_totp_txn,
             user_id,
             sealed,
             now,
@@ -198,21 +198,23 @@ class Mfa:
         codes = [_recovery_code() for _ in range(self._policy.recovery_codes)]
         macs = [self._code_mac(user_id, c) for c in codes]
         now = int(self._api.get_current_time_msec())
-        await self._db("totp_confirm", _confirm_txn, user_id, macs, now)
+        await self._db("totp_confirm", storage.confirm_totp_txn, user_id, macs, now)
         return codes
 
     async def disable(self, user_id: str, code: str) -> bool:
         if not await self.check_code(user_id, code, confirmed=True):
             return False
-        await self._db("totp_delete", _delete_txn, user_id)
+        await self._db("totp_delete", storage.delete_totp_txn, user_id)
         return True
 
     async def reset(self, user_id: str) -> bool:
         """Admin: forget the user's authenticator and recovery codes (both lost)."""
-        return bool(await self._db("totp_reset", _delete_txn, user_id))
+        return bool(await self._db("totp_reset", storage.delete_totp_txn, user_id))
 
     async def recovery_codes_left(self, user_id: str) -> int:
-        return int(await self._db("recovery_left", _recovery_left_txn, user_id))
+        return int(
+            await self._db("recovery_left", storage.recovery_codes_left_txn, user_id)
+        )
 
     # Checking codes.
 
@@ -233,7 +235,7 @@ class Mfa:
         await self._runtime.ready()
         if confirmed and code.strip().upper().startswith(DEVICE_KEY_PREFIX):
             return await self._check_device_key(user_id, code)
-        row = await self._db("totp_get", _totp_txn, user_id)
+        row = await self._db("totp_get", storage.totp_txn, user_id)
         if row is None or (row[1] is not None) != confirmed:
             return False
         assert self._seal_key is not None
@@ -246,13 +248,17 @@ class Mfa:
             if secrets.compare_digest(totp.at(moment), digits):
                 counter = int(moment // STEP)
                 return bool(
-                    await self._db("totp_use", _use_counter_txn, user_id, counter)
+                    await self._db(
+                        "totp_use", storage.use_totp_counter_txn, user_id, counter
+                    )
                 )
         if confirmed and len(_normalise_code(code)) == 10:
             mac = self._code_mac(user_id, code)
             now_ms = int(self._api.get_current_time_msec())
             return bool(
-                await self._db("recovery_use", _use_recovery_txn, user_id, mac, now_ms)
+                await self._db(
+                    "recovery_use", storage.use_recovery_code_txn, user_id, mac, now_ms
+                )
             )
         return False
 
@@ -288,151 +294,4 @@ def bound_device_txn(txn: Txn, user_id: str, code: Any) -> str | None:
     parts = _device_key_parts(code) if isinstance(code, str) else None
     if parts is None:
         return None
-    txn.execute(
-        "SELECT device_id FROM jwwx_acc_device_keys WHERE user_id = ? AND key_id = ?",
-        (user_id, parts[0]),
-    )
-    row = txn.fetchone()
-    return None if row is None or row[0] is None else str(row[0])
-
-
-def _totp_txn(txn: Txn, user_id: str) -> tuple[str, int | None] | None:
-    txn.execute(
-        "SELECT sealed_secret, confirmed_ts FROM jwwx_acc_totp WHERE user_id = ?",
-        (user_id,),
-    )
-    row = txn.fetchone()
-    return None if row is None else (row[0], row[1])
-
-
-def totp_enabled_txn(txn: Txn, user_id: str) -> bool:
-    """TOTP confirmed, or an active device key: the account needs a second factor."""
-    row = _totp_txn(txn, user_id)
-    if row is not None and row[1] is not None:
-        return True
-    txn.execute(
-        "SELECT 1 FROM jwwx_acc_device_keys WHERE user_id = ? AND revoked_ts IS NULL LIMIT 1",
-        (user_id,),
-    )
-    return txn.fetchone() is not None
-
-
-def _add_device_key_txn(
-    txn: Txn,
-    key_id: str,
-    user_id: str,
-    label: str,
-    mac: str,
-    admin: str,
-    now: int,
-    device_id: str | None,
-) -> None:
-    txn.execute(
-        "INSERT INTO jwwx_acc_device_keys (key_id, user_id, label, key_mac, created_by,"
-        " created_ts, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (key_id, user_id, label, mac, admin, now, device_id),
-    )
-
-
-def _device_keys_txn(txn: Txn, user_id: str) -> list[dict[str, Any]]:
-    txn.execute(
-        "SELECT key_id, label, device_id, created_by, created_ts, last_used_ts,"
-        " revoked_ts FROM jwwx_acc_device_keys WHERE user_id = ?"
-        " ORDER BY created_ts, key_id",
-        (user_id,),
-    )
-    keys = (
-        "key_id",
-        "label",
-        "device_id",
-        "created_by",
-        "created_ts",
-        "last_used_ts",
-        "revoked_ts",
-    )
-    return [dict(zip(keys, row, strict=True)) for row in txn.fetchall()]
-
-
-def _revoke_device_key_txn(txn: Txn, user_id: str, key_id: str, now: int) -> bool:
-    txn.execute(
-        "UPDATE jwwx_acc_device_keys SET revoked_ts = ?"
-        " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
-        (now, user_id, key_id),
-    )
-    return bool(txn.rowcount == 1)
-
-
-def _use_device_key_txn(
-    txn: Txn, user_id: str, key_id: str, mac: str, now: int
-) -> bool:
-    txn.execute(
-        "SELECT key_mac FROM jwwx_acc_device_keys"
-        " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
-        (user_id, key_id),
-    )
-    row = txn.fetchone()
-    if row is None or not secrets.compare_digest(str(row[0]), mac):
-        return False
-    txn.execute(
-        "UPDATE jwwx_acc_device_keys SET last_used_ts = ? WHERE key_id = ?",
-        (now, key_id),
-    )
-    return True
-
-
-def _start_txn(txn: Txn, user_id: str, sealed: str, now: int) -> bool:
-    """A new pending secret; False when TOTP is already on (turn it off first)."""
-    row = _totp_txn(txn, user_id)
-    if row is not None and row[1] is not None:
-        return False
-    txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
-    txn.execute(
-        "INSERT INTO jwwx_acc_totp (user_id, sealed_secret, confirmed_ts, last_counter, created_ts)"
-        " VALUES (?, ?, NULL, 0, ?)",
-        (user_id, sealed, now),
-    )
-    return True
-
-
-def _confirm_txn(txn: Txn, user_id: str, macs: list[str], now: int) -> None:
-    txn.execute(
-        "UPDATE jwwx_acc_totp SET confirmed_ts = ? WHERE user_id = ?", (now, user_id)
-    )
-    txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
-    txn.executemany(
-        "INSERT INTO jwwx_acc_recovery_codes (user_id, code_mac, used_ts) VALUES (?, ?, NULL)",
-        [(user_id, mac) for mac in macs],
-    )
-
-
-def _delete_txn(txn: Txn, user_id: str) -> bool:
-    """Forget the authenticator and recovery codes; True if there was one."""
-    txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
-    existed = bool(txn.rowcount)
-    txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
-    return existed
-
-
-def _use_counter_txn(txn: Txn, user_id: str, counter: int) -> bool:
-    txn.execute(
-        "UPDATE jwwx_acc_totp SET last_counter = ? WHERE user_id = ? AND last_counter < ?",
-        (counter, user_id, counter),
-    )
-    return bool(txn.rowcount == 1)
-
-
-def _use_recovery_txn(txn: Txn, user_id: str, mac: str, now: int) -> bool:
-    txn.execute(
-        "UPDATE jwwx_acc_recovery_codes SET used_ts = ?"
-        " WHERE user_id = ? AND code_mac = ? AND used_ts IS NULL",
-        (now, user_id, mac),
-    )
-    return bool(txn.rowcount == 1)
-
-
-def _recovery_left_txn(txn: Txn, user_id: str) -> int:
-    txn.execute(
-        "SELECT COUNT(*) FROM jwwx_acc_recovery_codes WHERE user_id = ? AND used_ts IS NULL",
-        (user_id,),
-    )
-    return int(txn.fetchone()[0])
+    return storage.device_key_binding_txn(txn, user_id, parts[0])

@@ -53,7 +53,7 @@ from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.accounts import set_user_locked
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.tables import devices_txn
-from modules.directory.errors import DirectoryError
+from modules.directory import public as directory_public
 
 CLIENT_PREFIX = "/_jwwx/client/v1/accounts"
 ADMIN_PREFIX = "/_jwwx/admin/v1/accounts"
@@ -351,13 +351,13 @@ class AccountsAdminResource(Router):
         return 200, {"alerts": rows, "next_from": next_from}
 
     def translate_error(self, exc: Exception) -> Any:
-        if isinstance(exc, DirectoryError):
+        if isinstance(exc, directory_public.DirectoryError):
             return exc.to_synapse()
         return None
 
-    def _directory(self) -> Any:
+    def _directory(self) -> directory_public.DirectoryService | None:
         try:
-            return registry.lookup(self.api, "directory")
+            return registry.lookup(self.api, directory_public.SERVICE)
         except registry.ServiceMissingError:
             return None
 
@@ -438,7 +438,7 @@ class AccountsAdminResource(Router):
         member = None
         if directory is not None:
             member = await self._db("is_member", directory_link.is_member_txn, userid)
-        if member:
+        if member and directory is not None:
             # Keeps the directory's "enable" in step (it locks and signs out the account).
             await directory.admin.update_member(userid, {"enable": 1 if enabled else 0})
         else:

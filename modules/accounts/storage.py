@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """SQL of modules.accounts (`?` placeholders; run through api.run_db_interaction)."""
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -297,3 +298,156 @@ def list_alerts_txn(
         row["reasons"] = row["reasons"].split(",")
         row["notified"] = bool(row["notified"])
     return rows
+
+
+# Multi-factor login (mfa.py): TOTP secrets, recovery codes, device keys.
+
+
+def totp_txn(txn: Txn, user_id: str) -> tuple[str, int | None] | None:
+    txn.execute(
+        "SELECT sealed_secret, confirmed_ts FROM jwwx_acc_totp WHERE user_id = ?",
+        (user_id,),
+    )
+    row = txn.fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def totp_enabled_txn(txn: Txn, user_id: str) -> bool:
+    """TOTP confirmed, or an active device key: the account needs a second factor."""
+    row = totp_txn(txn, user_id)
+    if row is not None and row[1] is not None:
+        return True
+    txn.execute(
+        "SELECT 1 FROM jwwx_acc_device_keys WHERE user_id = ? AND revoked_ts IS NULL LIMIT 1",
+        (user_id,),
+    )
+    return txn.fetchone() is not None
+
+
+def add_device_key_txn(
+    txn: Txn,
+    key_id: str,
+    user_id: str,
+    label: str,
+    mac: str,
+    admin: str,
+    now: int,
+    device_id: str | None,
+) -> None:
+    txn.execute(
+        "INSERT INTO jwwx_acc_device_keys (key_id, user_id, label, key_mac, created_by,"
+        " created_ts, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key_id, user_id, label, mac, admin, now, device_id),
+    )
+
+
+def device_keys_txn(txn: Txn, user_id: str) -> list[dict[str, Any]]:
+    txn.execute(
+        "SELECT key_id, label, device_id, created_by, created_ts, last_used_ts,"
+        " revoked_ts FROM jwwx_acc_device_keys WHERE user_id = ?"
+        " ORDER BY created_ts, key_id",
+        (user_id,),
+    )
+    keys = (
+        "key_id",
+        "label",
+        "device_id",
+        "created_by",
+        "created_ts",
+        "last_used_ts",
+        "revoked_ts",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in txn.fetchall()]
+
+
+def revoke_device_key_txn(txn: Txn, user_id: str, key_id: str, now: int) -> bool:
+    txn.execute(
+        "UPDATE jwwx_acc_device_keys SET revoked_ts = ?"
+        " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
+        (now, user_id, key_id),
+    )
+    return bool(txn.rowcount == 1)
+
+
+def use_device_key_txn(txn: Txn, user_id: str, key_id: str, mac: str, now: int) -> bool:
+    txn.execute(
+        "SELECT key_mac FROM jwwx_acc_device_keys"
+        " WHERE user_id = ? AND key_id = ? AND revoked_ts IS NULL",
+        (user_id, key_id),
+    )
+    row = txn.fetchone()
+    if row is None or not secrets.compare_digest(str(row[0]), mac):
+        return False
+    txn.execute(
+        "UPDATE jwwx_acc_device_keys SET last_used_ts = ? WHERE key_id = ?",
+        (now, key_id),
+    )
+    return True
+
+
+def start_totp_txn(txn: Txn, user_id: str, sealed: str, now: int) -> bool:
+    """A new pending secret; False when TOTP is already on (turn it off first)."""
+    row = totp_txn(txn, user_id)
+    if row is not None and row[1] is not None:
+        return False
+    txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
+    txn.execute(
+        "INSERT INTO jwwx_acc_totp (user_id, sealed_secret, confirmed_ts, last_counter, created_ts)"
+        " VALUES (?, ?, NULL, 0, ?)",
+        (user_id, sealed, now),
+    )
+    return True
+
+
+def confirm_totp_txn(txn: Txn, user_id: str, macs: list[str], now: int) -> None:
+    txn.execute(
+        "UPDATE jwwx_acc_totp SET confirmed_ts = ? WHERE user_id = ?", (now, user_id)
+    )
+    txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
+    txn.executemany(
+        "INSERT INTO jwwx_acc_recovery_codes (user_id, code_mac, used_ts) VALUES (?, ?, NULL)",
+        [(user_id, mac) for mac in macs],
+    )
+
+
+def delete_totp_txn(txn: Txn, user_id: str) -> bool:
+    """Forget the authenticator and recovery codes; True if there was one."""
+    txn.execute("DELETE FROM jwwx_acc_totp WHERE user_id = ?", (user_id,))
+    existed = bool(txn.rowcount)
+    txn.execute("DELETE FROM jwwx_acc_recovery_codes WHERE user_id = ?", (user_id,))
+    return existed
+
+
+def use_totp_counter_txn(txn: Txn, user_id: str, counter: int) -> bool:
+    txn.execute(
+        "UPDATE jwwx_acc_totp SET last_counter = ? WHERE user_id = ? AND last_counter < ?",
+        (counter, user_id, counter),
+    )
+    return bool(txn.rowcount == 1)
+
+
+def use_recovery_code_txn(txn: Txn, user_id: str, mac: str, now: int) -> bool:
+    txn.execute(
+        "UPDATE jwwx_acc_recovery_codes SET used_ts = ?"
+        " WHERE user_id = ? AND code_mac = ? AND used_ts IS NULL",
+        (now, user_id, mac),
+    )
+    return bool(txn.rowcount == 1)
+
+
+def recovery_codes_left_txn(txn: Txn, user_id: str) -> int:
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_acc_recovery_codes WHERE user_id = ? AND used_ts IS NULL",
+        (user_id,),
+    )
+    return int(txn.fetchone()[0])
+
+
+def device_key_binding_txn(txn: Txn, user_id: str, key_id: str) -> str | None:
+    """The device id a device key is bound to (None: any device, or no such key)."""
+    txn.execute(
+        "SELECT device_id FROM jwwx_acc_device_keys WHERE user_id = ? AND key_id = ?",
+        (user_id, key_id),
+    )
+    row = txn.fetchone()
+    return None if row is None or row[0] is None else str(row[0])

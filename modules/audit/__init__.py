@@ -10,7 +10,7 @@ bureau's log system and the audit searches.
           audit_admins: ["@auditor:example.org"]
 
 Records come from Synapse's event stream (archiver.py) and from hooks other modules call
-(service.py, `registry.lookup(api, "audit")`). Config: config.py. HTTP: resources.py.
+(public.py; service.py, `registry.lookup(api, public.SERVICE)`). Config: config.py. HTTP: resources.py.
 docs/audit.md.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.audit import public
 from modules.audit.archiver import Archiver
 from modules.audit.config import AuditConfig
 from modules.audit.exporter import PushExporters
@@ -40,7 +41,7 @@ class AuditModule:
         self.service = AuditService(api, config, self.runtime, self.archiver)
         self.reader = ArchiveReader(api, config)
         self.exporters = PushExporters(api, config, self.runtime)
-        registry.publish(api, "audit", self.service)
+        registry.publish(api, public.SERVICE, self.service)
         add_login_hooks(api, UsageRecorder(self.service))
         register_resource(
             api,

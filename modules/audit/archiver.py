@@ -20,6 +20,7 @@ from synapse.module_api import ModuleApi
 from modules.audit import events, storage
 from modules.audit.config import AuditConfig
 from modules.audit.media import fingerprint
+from modules.audit.policy import BURN_POLICY, BurnPolicy
 from modules.audit.storage import Draft
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
@@ -167,9 +168,9 @@ class Archiver:
         more = len(batch) >= limit or len(inbox) >= limit
         return int(appended), more
 
-    def _burn_service(self) -> Any:
+    def _burn_service(self) -> BurnPolicy | None:
         try:
-            return registry.lookup(self._api, "burn")
+            return registry.lookup(self._api, BURN_POLICY)
         except registry.ServiceMissingError:
             return None
 
@@ -177,7 +178,7 @@ class Archiver:
         """Burn-after-read content is archived only if modules.burn's audit_copy says
         so (issue 5); without modules.burn the marker means nothing and all is kept."""
         burn = self._burn_service()
-        return True if burn is None else bool(getattr(burn, "keeps_audit_copy", True))
+        return True if burn is None else burn.keeps_audit_copy
 
     async def _burning(self, batch: list[StreamEvent]) -> set[str]:
         """The events of the batch modules.burn tracks: burn-after-read messages and

@@ -10,7 +10,7 @@ kick, invite, ban, power-level changes such as owner transfer and mute, dissolve
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from modules.burn.burner import FIELDS as BURN_FIELDS
+from modules.common.markers import BURN_FIELDS
 
 GROUP_TYPE = "cn.jwwx.group"
 POWER_LEVELS = "m.room.power_levels"

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""What other modules call: `registry.lookup(api, "audit")` returns an AuditService.
+"""What other modules call: `registry.lookup(api, public.SERVICE)` returns this
+AuditService (as the Protocol of the same name in public.py).
 
-    audit = registry.lookup(api, "audit")
+    audit = registry.lookup(api, public.SERVICE)
     await audit.record_admin_operation(actor, "policy.keywords.replace", target,
                                        before, after)
     await audit.record_app_message(app_id, sender, targets, content, msgid=...)

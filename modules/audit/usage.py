@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from modules.accounts.platform import classify
+from modules.accounts.public import classify
 from modules.common.synapse.patches import LoginAttempt
 
 logger = logging.getLogger(__name__)

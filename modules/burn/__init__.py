@@ -13,7 +13,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.burn import storage
+from modules.burn import public, storage
 from modules.burn.burner import FIELDS, Burner
 from modules.burn.config import BurnConfig
 from modules.common import registry
@@ -32,7 +32,7 @@ class BurnModule:
         self._api = api
         self.runtime = ModuleRuntime(api, "burn", __name__)
         self.burner = Burner(api, config, self.runtime)
-        registry.publish(api, "burn", self)
+        registry.publish(api, public.SERVICE, self)
         api.register_third_party_rules_callbacks(
             check_event_allowed=self.burner.check_event_allowed
         )

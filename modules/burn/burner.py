@@ -26,11 +26,13 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.audit import public as audit_public
 from modules.burn import storage
 from modules.burn.config import BurnConfig
 from modules.burn.quotes import message_texts, quoted_texts, quotes_any
 from modules.common import registry
 from modules.common.errors import BURN_QUOTE_NOT_ALLOWED, error
+from modules.common.markers import BURN_FIELDS as FIELDS
 from modules.common.mxc import local_media_ids
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import scrub_after_purge
@@ -42,11 +44,10 @@ from modules.common.synapse.tables import (
     furthest_reads_txn,
     relations_of_txn,
 )
-from modules.favorites.media import favourited_local_media
+from modules.favorites.public import favourited_local_media
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ("org.matrix.self_destruct", "cn.jwwx.burn_after_read")
 BURNABLE_TYPES = ("m.room.message", "m.sticker")
 REASON = "阅后即焚"
 # A recorded message that never got persisted (refused later, e.g. by the keyword
@@ -380,10 +381,10 @@ class Burner:
         for event in events:
             event_json = json.dumps(event.get_pdu_json(), ensure_ascii=False)
             try:
-                audit = registry.lookup(self._api, "audit")
+                audit = registry.lookup(self._api, audit_public.SERVICE)
             except registry.ServiceMissingError:
                 audit = None
-            if audit is not None and hasattr(audit, "archive_burned_message"):
+            if audit is not None:
                 await audit.archive_burned_message(event_json)
                 continue
             await self._api.run_db_interaction(

@@ -26,7 +26,7 @@ Every admin write is logged (管理端操作日志) with
     await record_operation(api, request, user_id, "directory.member.update",
                            "member:zhangsan", before, after)
 
-which goes to the audit archive (the "audit" service, as modules.audit.hooks) with the
+which goes to the audit archive (the "audit" service, as modules.audit.public) with the
 source IP; values must not hold secrets.
 
 Without admin_api loaded, Synapse server admins may do everything (server_admins_only).
@@ -304,6 +304,25 @@ def client_ip(request: Any) -> str:
         return ""
 
 
+class OperationLog(Protocol):
+    """What the operation log needs of modules.audit's service (declared here, on the
+    side that needs it: common does not import the modules; modules/audit/public.py
+    checks that its AuditService fits)."""
+
+    async def record_admin_operation(
+        self,
+        actor: str,
+        action: str,
+        target: str | None,
+        before: Any = None,
+        after: Any = None,
+        **detail: Any,
+    ) -> None: ...
+
+
+OPERATION_LOG: registry.Service[OperationLog] = registry.Service("audit")
+
+
 async def record_operation(
     api: ModuleApi,
     request: Any,
@@ -317,7 +336,7 @@ async def record_operation(
     """One operation-log record in the audit archive (a no-op without modules.audit);
     returns once it is durable."""
     try:
-        service = registry.lookup(api, "audit")
+        service = registry.lookup(api, OPERATION_LOG)
     except registry.ServiceMissingError:
         return
     await service.record_admin_operation(

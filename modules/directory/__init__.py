@@ -22,6 +22,7 @@ from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import add_profile_query_check
+from modules.directory import public
 from modules.directory.admin import DirectoryAdmin
 from modules.directory.auth import InitialPasswordAuth
 from modules.directory.config import DirectoryConfig
@@ -42,8 +43,9 @@ class DirectoryModule:
         self.reader = DirectoryReader(api.server_name, config.visible_fields)
         self.provisioner = Provisioner(api, config)
         self.admin = DirectoryAdmin(api, self.reader, self.provisioner)
-        # Other modules (open API, groups, accounts) use the directory through these.
-        registry.publish(api, "directory", self)
+        # Other modules (open API, groups, accounts, watermark) use the directory
+        # through this service and the reads of public.py.
+        registry.publish(api, public.SERVICE, self)
         auth = InitialPasswordAuth(api, self.provisioner.password_key)
         api.register_password_auth_provider_callbacks(
             auth_checkers={("m.login.password", ("password",)): auth.check_password}
@@ -76,6 +78,10 @@ class DirectoryModule:
             api.looping_background_call(
                 self._mail_tick, MAIL_POLL_SECONDS * 1000, desc="jwwx_directory_mail"
             )
+
+    @property
+    def password_key(self) -> bytes:
+        return self.provisioner.password_key
 
     async def _provision_tick(self) -> None:
         if self.runtime.is_ready:

@@ -23,7 +23,6 @@ from modules.directory.errors import DirectoryError
 from modules.directory.exporter import export_directory_xlsx
 from modules.directory.importer import parse_departments, parse_members, parse_tags
 from modules.directory.importing import (
-    DIRECTORY_TABLES,
     apply_departments_txn,
     apply_members_txn,
     apply_tags_txn,
@@ -50,6 +49,7 @@ from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
 from modules.directory.storage import provisioning as prov_store
 from modules.directory.storage import social
+from modules.directory.storage.bulk import DIRECTORY_TABLES
 from modules.directory.storage.members import Member, Membership
 from modules.directory.tabular import read_rows
 from modules.directory.views import department_json

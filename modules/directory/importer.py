@@ -9,40 +9,33 @@ read despite the problems, so the caller runs its database checks too and answer
 """
 
 import re
-from collections.abc import Sequence
 
+from modules.directory.checks import (
+    MAX_NAME,
+    Checker,
+    Rows,
+    duplicate,
+    present_columns,
+    split_list,
+)
 from modules.directory.records import (
     DEPARTMENT_COLUMNS,
     GENDER_FEMALE,
     GENDER_MALE,
     GENDER_UNKNOWN,
     MEMBER_COLUMNS,
-    PATH_SEPARATOR,
     TAG_COLUMNS,
     DepartmentRecord,
     DepartmentRef,
-    ImportRejectedError,
     MemberRecord,
     MembershipRecord,
-    RowError,
     TagRecord,
 )
 
-Rows = Sequence[tuple[int, dict[str, str]]]
-
-MAX_NAME = 64
 MAX_TAG_NAME = 32
 MAX_POSITION = 128
 MAX_TELEPHONE = 32
 MAX_EMAIL = 254
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # stored as SQL INTEGER
-
-USERID = re.compile(r"[a-z0-9._=-]{1,64}")
-_DIGITS = re.compile(r"[0-9]+")
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_LIST_SPLIT = re.compile(
-    r"[;；]"
-)  # the full-width one is what Chinese input methods type
 _MOBILE_NOISE = re.compile(r"[\s-]")
 _MOBILE = re.compile(r"1[0-9]{10}")
 _TELEPHONE = re.compile(r"[0-9]+(?:-[0-9]+)*")
@@ -51,16 +44,6 @@ _EMAIL = re.compile(
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
-_BOOLEANS = {
-    "是": True,
-    "否": False,
-    "true": True,
-    "false": False,
-    "1": True,
-    "0": False,
-    "yes": True,
-    "no": False,
-}
 _GENDERS = {
     "": GENDER_UNKNOWN,
     "男": GENDER_MALE,
@@ -68,167 +51,6 @@ _GENDERS = {
     "女": GENDER_FEMALE,
     "2": GENDER_FEMALE,
 }
-_USERID_RULE = (
-    "只能包含小写字母、数字和 . _ = -，长度 1 到 64 个字符（Matrix 用户名规则）"
-)
-
-
-class _Checker:
-    """Collects the problems of one file; helpers return a usable value even on error."""
-
-    def __init__(self, columns: dict[str, tuple[str, ...]]) -> None:
-        self.columns = columns
-        self.errors: list[RowError] = []
-
-    def header(self, field: str) -> str:
-        return self.columns[field][0]
-
-    def fail(self, row: int, field: str | None, message: str) -> None:
-        column = self.header(field) if field is not None else None
-        self.errors.append(RowError(row, column, message))
-
-    def finish(self, records: Sequence[object] | None = None) -> None:
-        """Raise with every problem so far; `records` (the rows read despite their
-        problems) lets the caller add the database's problems to the same answer."""
-        if self.errors:
-            # By row, then in the file's column order: the order an admin reads them.
-            order = {
-                aliases[0]: index for index, aliases in enumerate(self.columns.values())
-            }
-            self.errors.sort(
-                key=lambda error: (error.row, order.get(error.column or "", -1))
-            )
-            raise ImportRejectedError(self.errors, records)
-
-    def require_columns(self, present: set[str], fields: Sequence[str]) -> None:
-        for field in fields:
-            if field not in present:
-                self.fail(1, field, f"缺少必填列“{self.header(field)}”")
-
-    def text(
-        self,
-        row: int,
-        values: dict[str, str],
-        field: str,
-        *,
-        required: bool,
-        max_length: int,
-    ) -> str:
-        text = values.get(field, "").strip()
-        if required and not text and field in values:
-            self.fail(row, field, f"“{self.header(field)}”不能为空")
-        elif len(text) > max_length:
-            self.fail(row, field, f"“{self.header(field)}”不能超过 {max_length} 个字符")
-        return text
-
-    def name(self, row: int, field: str, text: str) -> bool:
-        """A non-empty department name, also one segment of a path and of a ";"-list."""
-        if len(text) > MAX_NAME:
-            self.fail(row, field, f"部门名称“{text}”超过 {MAX_NAME} 个字符")
-        elif PATH_SEPARATOR in text or _LIST_SPLIT.search(text):
-            self.fail(row, field, f"部门名称“{text}”不能包含“/”或“;”")
-        else:
-            return True
-        return False
-
-    def integer(
-        self, row: int, values: dict[str, str], field: str, *, default: int = 0
-    ) -> int:
-        text = values.get(field, "").strip()
-        return default if not text else self.integer_item(row, field, text)
-
-    def integer_item(self, row: int, field: str, text: str) -> int:
-        if not _INTEGER.fullmatch(text) or not INT_MIN <= int(text) <= INT_MAX:
-            self.fail(row, field, f"“{self.header(field)}”应为整数，现在是“{text}”")
-            return 0
-        return int(text)
-
-    def identifier(self, row: int, field: str, text: str) -> int | None:
-        if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= INT_MAX:
-            self.fail(row, field, f"部门ID应为正整数，现在是“{text}”")
-            return None
-        return int(text)
-
-    def boolean(
-        self, row: int, values: dict[str, str], field: str, *, default: bool = False
-    ) -> bool:
-        text = values.get(field, "").strip()
-        return default if not text else self.boolean_item(row, field, text)
-
-    def boolean_item(self, row: int, field: str, text: str) -> bool:
-        value = _BOOLEANS.get(text.lower())
-        if value is None:
-            self.fail(
-                row, field, f"“{self.header(field)}”应填“是”或“否”，现在是“{text}”"
-            )
-            return False
-        return value
-
-    def userid(self, row: int, field: str, text: str) -> str:
-        userid = text.strip().lower()
-        if not USERID.fullmatch(userid):
-            self.fail(row, field, f"账号“{text.strip()}”不符合要求：{_USERID_RULE}")
-        return userid
-
-    def department_refs(
-        self, row: int, values: dict[str, str], field: str
-    ) -> list[DepartmentRef | None]:
-        """One entry per list item (None when the item is bad), so lists stay aligned."""
-        refs: list[DepartmentRef | None] = []
-        for item in split_list(values.get(field, "")):
-            ref = self._department_ref(row, field, item)
-            if ref is not None and ref in refs:
-                self.fail(row, field, f"“{self.header(field)}”中部门“{item}”重复")
-            refs.append(ref)
-        return refs
-
-    def _department_ref(self, row: int, field: str, item: str) -> DepartmentRef | None:
-        if not item:
-            self.fail(row, field, f"“{self.header(field)}”中有空项（多余的分号？）")
-            return None
-        if _DIGITS.fullmatch(item):
-            department_id = self.identifier(row, field, item)
-            return (
-                None
-                if department_id is None
-                else DepartmentRef(department_id=department_id)
-            )
-        path = self.path(row, field, item)
-        return None if path is None else DepartmentRef(path=path)
-
-    def path(self, row: int, field: str, text: str) -> tuple[str, ...] | None:
-        segments = tuple(segment.strip() for segment in text.split(PATH_SEPARATOR))
-        if not all(segments):
-            self.fail(row, field, f"部门路径“{text}”中有空的一级（多余的“/”？）")
-            return None
-        valid = [self.name(row, field, segment) for segment in segments]
-        return segments if all(valid) else None
-
-
-def split_list(text: str) -> list[str]:
-    """Items of a ";"-separated cell (ASCII or full-width); an empty cell has none."""
-    return (
-        [] if not text.strip() else [item.strip() for item in _LIST_SPLIT.split(text)]
-    )
-
-
-def _present(rows: Rows) -> set[str]:
-    # read_rows puts every recognised column in every row. A file without data rows
-    # (only a header) gives no records: the parse_* return [] before asking.
-    return set(rows[0][1])
-
-
-def _duplicate(
-    check: _Checker,
-    seen: dict[object, int],
-    key: object,
-    row: int,
-    field: str,
-    label: str,
-) -> None:
-    first = seen.setdefault(key, row)
-    if first != row:
-        check.fail(row, field, f"{label}与第 {first} 行重复")
 
 
 # Departments ---------------------------------------------------------------------------
@@ -237,8 +59,8 @@ def _duplicate(
 def parse_departments(rows: Rows) -> list[DepartmentRecord]:
     if not rows:
         return []
-    check = _Checker(DEPARTMENT_COLUMNS)
-    present = _present(rows)
+    check = Checker(DEPARTMENT_COLUMNS)
+    present = present_columns(rows)
     if "id" in present and "path" in present:
         check.fail(
             1,
@@ -257,7 +79,7 @@ def parse_departments(rows: Rows) -> list[DepartmentRecord]:
 
 
 def _department_flags(
-    check: _Checker, row: int, values: dict[str, str]
+    check: Checker, row: int, values: dict[str, str]
 ) -> tuple[int, bool, bool]:
     return (
         check.integer(row, values, "sort_order"),
@@ -267,7 +89,7 @@ def _department_flags(
 
 
 def _departments_by_id(
-    check: _Checker, rows: Rows, present: set[str]
+    check: Checker, rows: Rows, present: set[str]
 ) -> list[DepartmentRecord]:
     check.require_columns(present, ("name", "parent_id"))
     records: list[DepartmentRecord] = []
@@ -290,9 +112,7 @@ def _departments_by_id(
             check.identifier(row, "parent_id", parent_text) if parent_text else None
         )
         if department_id is not None:
-            _duplicate(
-                check, seen, department_id, row, "id", f"部门ID {department_id} "
-            )
+            duplicate(check, seen, department_id, row, "id", f"部门ID {department_id} ")
             if department_id == parent_id:
                 check.fail(row, "parent_id", "部门不能是自己的上级部门")
             elif parent_id is not None and department_id not in row_of:
@@ -315,7 +135,7 @@ def _departments_by_id(
 
 
 def _check_cycles(
-    check: _Checker, parents: dict[int, int], row_of: dict[int, int]
+    check: Checker, parents: dict[int, int], row_of: dict[int, int]
 ) -> None:
     """Report every department on a parent cycle made only of departments in the file."""
     done: set[int] = set()
@@ -334,7 +154,7 @@ def _check_cycles(
         done.update(walk)
 
 
-def _departments_by_path(check: _Checker, rows: Rows) -> list[DepartmentRecord]:
+def _departments_by_path(check: Checker, rows: Rows) -> list[DepartmentRecord]:
     records: list[DepartmentRecord] = []
     seen: dict[object, int] = {}
     for row, values in rows:
@@ -349,7 +169,7 @@ def _departments_by_path(check: _Checker, rows: Rows) -> list[DepartmentRecord]:
                 row, "name", f"“部门名称”“{given}”与部门路径的最后一级“{name}”不一致"
             )
         if path:
-            _duplicate(check, seen, path, row, "path", f"部门路径“{text}”")
+            duplicate(check, seen, path, row, "path", f"部门路径“{text}”")
         if values.get("parent_id", "").strip():
             check.fail(
                 row, "parent_id", "按“部门路径”导入时不填“上级部门ID”，上级由路径决定"
@@ -374,8 +194,8 @@ def _departments_by_path(check: _Checker, rows: Rows) -> list[DepartmentRecord]:
 def parse_members(rows: Rows) -> list[MemberRecord]:
     if not rows:
         return []
-    check = _Checker(MEMBER_COLUMNS)
-    present = _present(rows)
+    check = Checker(MEMBER_COLUMNS)
+    present = present_columns(rows)
     check.require_columns(present, ("userid", "name", "departments"))
     userids: dict[object, int] = {}
     mobiles: dict[object, int] = {}
@@ -385,10 +205,10 @@ def parse_members(rows: Rows) -> list[MemberRecord]:
         if "userid" in present:
             userid = _required_userid(check, row, values["userid"])
             if userid:
-                _duplicate(check, userids, userid, row, "userid", f"账号“{userid}”")
+                duplicate(check, userids, userid, row, "userid", f"账号“{userid}”")
         mobile = _mobile(check, row, values.get("mobile", ""))
         if mobile:
-            _duplicate(check, mobiles, mobile, row, "mobile", f"手机号 {mobile} ")
+            duplicate(check, mobiles, mobile, row, "mobile", f"手机号 {mobile} ")
         records.append(
             MemberRecord(
                 row=row,
@@ -413,14 +233,14 @@ def parse_members(rows: Rows) -> list[MemberRecord]:
     return records
 
 
-def _required_userid(check: _Checker, row: int, text: str) -> str:
+def _required_userid(check: Checker, row: int, text: str) -> str:
     if not text.strip():
         check.fail(row, "userid", "“账号”不能为空")
         return ""
     return check.userid(row, "userid", text)
 
 
-def _gender(check: _Checker, row: int, text: str) -> int:
+def _gender(check: Checker, row: int, text: str) -> int:
     gender = _GENDERS.get(text.strip())
     if gender is None:
         check.fail(
@@ -432,7 +252,7 @@ def _gender(check: _Checker, row: int, text: str) -> int:
     return gender
 
 
-def _mobile(check: _Checker, row: int, text: str) -> str:
+def _mobile(check: Checker, row: int, text: str) -> str:
     digits = _MOBILE_NOISE.sub("", text)
     if digits.startswith("+86"):
         digits = digits[3:]
@@ -444,7 +264,7 @@ def _mobile(check: _Checker, row: int, text: str) -> str:
     return digits
 
 
-def _telephone(check: _Checker, row: int, text: str) -> str:
+def _telephone(check: Checker, row: int, text: str) -> str:
     text = text.strip()
     if text and (len(text) > MAX_TELEPHONE or not _TELEPHONE.fullmatch(text)):
         check.fail(
@@ -455,7 +275,7 @@ def _telephone(check: _Checker, row: int, text: str) -> str:
     return text
 
 
-def _email(check: _Checker, row: int, text: str) -> str:
+def _email(check: Checker, row: int, text: str) -> str:
     text = text.strip()
     if text and (len(text) > MAX_EMAIL or not _EMAIL.fullmatch(text)):
         check.fail(row, "email", f"邮箱格式不正确：“{text}”")
@@ -463,7 +283,7 @@ def _email(check: _Checker, row: int, text: str) -> str:
 
 
 def _memberships(
-    check: _Checker, row: int, values: dict[str, str], has_column: bool
+    check: Checker, row: int, values: dict[str, str], has_column: bool
 ) -> tuple[MembershipRecord, ...]:
     refs = check.department_refs(row, values, "departments")
     if not refs:
@@ -504,8 +324,8 @@ def parse_tags(rows: Rows) -> list[TagRecord]:
     holds at most 32,767 characters, so the exporter splits very large tags this way."""
     if not rows:
         return []
-    check = _Checker(TAG_COLUMNS)
-    check.require_columns(_present(rows), ("name",))
+    check = Checker(TAG_COLUMNS)
+    check.require_columns(present_columns(rows), ("name",))
     seen: dict[object, int] = {}
     tags: list[tuple[int, str, list[str], list[DepartmentRef]]] = []
     previous = ""
@@ -520,7 +340,7 @@ def parse_tags(rows: Rows) -> list[TagRecord]:
             _, _, all_userids, all_refs = tags[-1]
         else:
             if name:
-                _duplicate(check, seen, name, row, "name", f"标签“{name}”")
+                duplicate(check, seen, name, row, "name", f"标签“{name}”")
             all_userids, all_refs = [], []
             tags.append((row, name, all_userids, all_refs))
         previous = name

@@ -4,10 +4,8 @@ problem reported with its row), then everything in the caller's one transaction.
 
 from typing import Any
 
-from modules.common.storage import Txn, batch
-from modules.common.synapse.database import engine_of_txn
+from modules.common.storage import Txn
 from modules.directory.errors import DirectoryError
-from modules.directory.pinyin import name_search_terms
 from modules.directory.records import (
     DEPARTMENT_COLUMNS,
     MEMBER_COLUMNS,
@@ -19,9 +17,10 @@ from modules.directory.records import (
     RowError,
     TagRecord,
 )
+from modules.directory.storage import bulk, social
 from modules.directory.storage import departments as dept_store
+from modules.directory.storage import members as member_store
 from modules.directory.storage import provisioning as prov_store
-from modules.directory.storage import social
 from modules.directory.storage.departments import Department
 
 
@@ -55,22 +54,6 @@ class Tree:
 
 def load_tree_txn(txn: Txn) -> Tree:
     return Tree(dept_store.all_departments_txn(txn))
-
-
-DIRECTORY_TABLES = (
-    "jwwx_dir_departments",
-    "jwwx_dir_members",
-    "jwwx_dir_memberships",
-    "jwwx_dir_search_terms",
-)
-
-
-def refresh_statistics_txn(txn: Txn) -> None:
-    """After a bulk import, give PostgreSQL's planner fresh statistics at once rather than
-    when autovacuum gets round to it: with the empty-table statistics of a new database an
-    officer's search over 55,000 members took 2–20 s instead of 10–60 ms (measured)."""
-    if engine_of_txn(txn) == "postgres":
-        txn.execute("ANALYZE " + ", ".join(DIRECTORY_TABLES))
 
 
 def _ref_text(ref: DepartmentRef) -> str:
@@ -149,7 +132,7 @@ def apply_departments_txn(
     tree = load_tree_txn(txn)
     if records and records[0].id is None:
         report = _apply_paths_txn(txn, tree, records, now)
-        refresh_statistics_txn(txn)
+        bulk.refresh_statistics_txn(txn)
         return report
     problems, state = _department_problems(tree, records)
     if problems:
@@ -170,7 +153,7 @@ def apply_departments_txn(
             )
         except DirectoryError as e:
             raise ImportRejectedError([RowError(record.row, None, e.message)]) from e
-    refresh_statistics_txn(txn)
+    bulk.refresh_statistics_txn(txn)
     return report
 
 
@@ -251,14 +234,11 @@ def _apply_paths_txn(
 
 # Members.
 
-_MEMBER_FIELDS = "userid, name, gender, mobile, telephone, email, position, sort_order, hidden, enabled"
-
 
 def member_problems_txn(txn: Txn, records: list[MemberRecord]) -> list[RowError]:
     """The database's problems with members: departments that do not exist, mobiles
     another member (not in this file) already has."""
-    txn.execute("SELECT mobile, userid FROM jwwx_dir_members WHERE mobile IS NOT NULL")
-    mobile_owner = {str(mobile): str(userid) for mobile, userid in txn.fetchall()}
+    mobile_owner = bulk.mobile_owners_txn(txn)
     return _member_problems(load_tree_txn(txn), mobile_owner, records)[0]
 
 
@@ -301,16 +281,8 @@ def apply_members_txn(
 ) -> dict[str, Any]:
     """Insert new members, update changed ones, leave equal ones alone; queue accounts."""
     tree = load_tree_txn(txn)
-    txn.execute(f"SELECT {_MEMBER_FIELDS} FROM jwwx_dir_members")
-    existing = {row[0]: row for row in txn.fetchall()}
-    txn.execute(
-        "SELECT userid, department_id, sort_order, is_leader FROM jwwx_dir_memberships ORDER BY userid, seq"
-    )
-    current_ms: dict[str, list[tuple[int, int, int]]] = {}
-    for userid, department_id, order, leader in txn.fetchall():
-        current_ms.setdefault(userid, []).append(
-            (int(department_id), int(order), int(leader))
-        )
+    existing = bulk.member_rows_txn(txn)
+    current_ms = bulk.all_memberships_txn(txn)
     mobile_owner = {row[3]: userid for userid, row in existing.items() if row[3]}
     problems, resolved = _member_problems(tree, mobile_owner, records)
     if problems:
@@ -342,64 +314,11 @@ def apply_members_txn(
                 renamed.append(record.userid)
         else:
             unchanged += 1
-    # Free mobiles moving between members in this file before anyone takes them.
-    moving = [(row[0],) for row in changed]
-    batch(txn, "UPDATE jwwx_dir_members SET mobile = NULL WHERE userid = ?", moving)
-    batch(
-        txn,
-        "UPDATE jwwx_dir_members SET name = ?, gender = ?, mobile = ?, telephone = ?, email = ?,"
-        " position = ?, sort_order = ?, hidden = ?, enabled = ?, updated_ts = ? WHERE userid = ?",
-        [(*row[1:], now, row[0]) for row in changed],
-    )
-    batch(
-        txn,
-        "INSERT INTO jwwx_dir_members (userid, name, gender, mobile, telephone, email, position,"
-        " sort_order, hidden, enabled, account_state, created_ts, updated_ts)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        [(*row, now, now) for row in new],
-    )
-    touched = [row[0] for row in changed] + [row[0] for row in new]
     orders = {r.userid: r.sort_order for r in records}
-    batch(
-        txn,
-        "DELETE FROM jwwx_dir_memberships WHERE userid = ?",
-        [(u,) for u in touched],
-    )
-    batch(
-        txn,
-        "INSERT INTO jwwx_dir_memberships (userid, department_id, seq, sort_order, is_leader,"
-        " member_sort_order) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (u, d, seq, o, leader, orders[u])
-            for u in touched
-            for seq, (d, o, leader) in enumerate(resolved[u])
-        ],
-    )
     names = {r.userid: r.name for r in records}
-    renamed_set = set(renamed)
-    reindex = [row[0] for row in new] + renamed
-    batch(
-        txn,
-        "DELETE FROM jwwx_dir_search_terms WHERE userid = ?",
-        [(u,) for u in renamed],
-    )
-    batch(
-        txn,
-        "INSERT INTO jwwx_dir_search_terms (term, rank, userid, sort_order)"
-        " VALUES (?, ?, ?, ?)",
-        [
-            (term, rank, u, orders[u])
-            for u in reindex
-            for term, rank in name_search_terms(names[u])
-        ],
-    )
-    batch(
-        txn,
-        "UPDATE jwwx_dir_search_terms SET sort_order = ? WHERE userid = ?",
-        [(orders[row[0]], row[0]) for row in changed if row[0] not in renamed_set],
-    )
+    bulk.write_members_txn(txn, new, changed, renamed, resolved, orders, names, now)
     dept_store.recount_all_txn(txn)
-    refresh_statistics_txn(txn)
+    bulk.refresh_statistics_txn(txn)
     new_userids = [row[0] for row in new]
     job_id = (
         prov_store.create_job_txn(txn, "import", new_userids, admin, now)
@@ -426,8 +345,7 @@ def tag_problems_txn(txn: Txn, records: list[TagRecord]) -> list[RowError]:
 def _tag_problems_txn(
     txn: Txn, tree: Tree, records: list[TagRecord]
 ) -> tuple[list[RowError], list[tuple[TagRecord, tuple[int, ...]]]]:
-    txn.execute("SELECT userid FROM jwwx_dir_members")
-    known = {row[0] for row in txn.fetchall()}
+    known = set(member_store.all_member_userids_txn(txn))
     problems: list[RowError] = []
     resolved: list[tuple[TagRecord, tuple[int, ...]]] = []
     for record in records:

@@ -9,6 +9,7 @@ from modules.directory.errors import DirectoryError
 from modules.directory.pinyin import normalise_query, prefix_upper_bound
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
+from modules.directory.storage import search as member_search
 from modules.directory.storage import social
 from modules.directory.storage.departments import Department
 from modules.directory.storage.members import Member
@@ -128,7 +129,7 @@ class DirectoryReader:
         term = normalise_query(query)
         if not term:
             raise DirectoryError(errors.INVALID_FIELD, "搜索关键字不能为空")
-        members = member_store.search_members_txn(
+        members = member_search.search_members_txn(
             txn, term, prefix_upper_bound(term), viewer.visibility, limit + 1, offset
         )
         more = len(members) > limit

@@ -16,6 +16,7 @@ from synapse.module_api import ModuleApi
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.favorites import public
 from modules.favorites.config import FavoritesConfig
 from modules.favorites.resources import CLIENT_PREFIX, FavoritesResource
 from modules.favorites.service import FavoritesService
@@ -27,7 +28,7 @@ class FavoritesModule:
         self._api = api
         self.runtime = ModuleRuntime(api, "favorites", __name__)
         self.service = FavoritesService(api, config)
-        registry.publish(api, "favorites", self)
+        registry.publish(api, public.SERVICE, self)
         register_resource(
             api,
             CLIENT_PREFIX,

@@ -18,7 +18,7 @@ from modules.common.mxc import mxc_uris
 from modules.common.storage import fold
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.events import event_visible_to
-from modules.favorites import storage
+from modules.favorites import public, storage
 from modules.favorites.config import FavoritesConfig
 
 MESSAGE_TYPES = ("m.room.message", "m.sticker")
@@ -107,7 +107,7 @@ class FavoritesService:
         """An edit, reply or reaction of a burn-after-read message burns with it
         (modules.burn tracks them): a favourite would keep a copy."""
         try:
-            burn = registry.lookup(self._api, "burn")
+            burn = registry.lookup(self._api, public.BURN)
         except registry.ServiceMissingError:
             return False
         return event_id in await burn.tracked_event_ids([event_id])

@@ -17,7 +17,6 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.groups.config import GroupsConfig
@@ -48,7 +47,6 @@ class GroupsModule:
         self.service = GroupService(api, config, self.settings)
         self.override = OwnerOverride(api, self.service)
         self.retention = RetentionApplier(api, config, self.settings)
-        registry.publish(api, "groups", self)
         api.register_third_party_rules_callbacks(
             check_event_allowed=self.rules.check_event_allowed,
             on_create_room=self.rules.on_create_room,

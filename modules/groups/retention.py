@@ -19,7 +19,7 @@ from synapse.module_api import ModuleApi
 from modules.common.synapse.errors import SynapseError
 from modules.common.synapse.media import delete_local_media, old_local_media_ids
 from modules.common.synapse.tables import all_room_ids_txn
-from modules.favorites.media import favourited_local_media
+from modules.favorites.public import favourited_local_media
 from modules.groups import storage
 from modules.groups.config import GroupsConfig
 from modules.groups.settings import SettingsCache

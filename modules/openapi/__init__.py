@@ -24,7 +24,6 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import (
@@ -70,7 +69,6 @@ class OpenApiModule:
         self.callbacks.on_reply = self.messenger.reply
         self.jsapi = JsApi(api, config)
         self.oauth = OAuth(api, config.corpid)
-        registry.publish(api, "openapi", self)
         # WeCom SDKs upload media as multipart/form-data (refused by Synapse otherwise).
         allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())
         # corpsecret=, access_token=, code=, … never reach the logs (issue 15).

@@ -38,6 +38,7 @@ from modules.openapi.replies import (
     reply_body,
 )
 from modules.openapi.storage import App
+from modules.openapi.storage import callbacks as callback_store
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ TIMEOUT_SECONDS = 5.0
 MAX_ATTEMPTS = 6
 FIRST_RETRY_MS = 5000
 BATCH = 20
-DEAD_LETTER = "failed"
+DEAD_LETTER = callback_store.DEAD_LETTER
 STATES = ("pending", "sent", DEAD_LETTER)
 MAX_ERROR = 200
 
@@ -143,128 +144,6 @@ def message_xml(
     return "<xml>" + "".join(parts) + "</xml>"
 
 
-def enqueue_txn(
-    txn: Txn, agentid: int, msgid: str, event_id: str, payload: str, now: int
-) -> bool:
-    txn.execute(
-        "SELECT 1 FROM jwwx_openapi_callbacks WHERE agentid = ? AND msgid = ?",
-        (agentid, msgid),
-    )
-    if txn.fetchone() is not None:
-        return False
-    txn.execute(
-        "INSERT INTO jwwx_openapi_callbacks (agentid, msgid, event_id, payload, state,"
-        " attempts, next_attempt_ts, created_ts) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
-        (agentid, msgid, event_id, payload, now, now),
-    )
-    return True
-
-
-def due_apps_txn(txn: Txn, now: int) -> list[int]:
-    """Apps that have a callback due."""
-    txn.execute(
-        "SELECT DISTINCT agentid FROM jwwx_openapi_callbacks"
-        " WHERE state = 'pending' AND next_attempt_ts <= ?",
-        (now,),
-    )
-    return sorted(int(r[0]) for r in txn.fetchall())
-
-
-def due_txn(
-    txn: Txn, agentid: int, now: int, limit: int
-) -> list[tuple[int, str, str, int]]:
-    txn.execute(
-        "SELECT agentid, msgid, payload, attempts FROM jwwx_openapi_callbacks"
-        " WHERE agentid = ? AND state = 'pending' AND next_attempt_ts <= ?"
-        " ORDER BY next_attempt_ts, created_ts LIMIT ?",
-        (agentid, now, limit),
-    )
-    return [(int(r[0]), r[1], r[2], int(r[3])) for r in txn.fetchall()]
-
-
-def dead_letter_count_txn(txn: Txn) -> int:
-    txn.execute(
-        "SELECT COUNT(*) FROM jwwx_openapi_callbacks WHERE state = ?", (DEAD_LETTER,)
-    )
-    row = txn.fetchone()
-    return int(row[0]) if row else 0
-
-
-def list_callbacks_txn(
-    txn: Txn, agentid: int, state: str, limit: int
-) -> list[dict[str, Any]]:
-    txn.execute(
-        "SELECT msgid, event_id, state, attempts, last_error, created_ts,"
-        " next_attempt_ts, sent_ts FROM jwwx_openapi_callbacks"
-        " WHERE agentid = ? AND state = ? ORDER BY created_ts DESC LIMIT ?",
-        (agentid, state, limit),
-    )
-    return [
-        {
-            "msgid": r[0],
-            "event_id": r[1],
-            "state": r[2],
-            "attempts": int(r[3]),
-            "last_error": r[4],
-            "created_ts": int(r[5]),
-            "next_attempt_ts": int(r[6]) if r[2] == "pending" else None,
-            "sent_ts": None if r[7] is None else int(r[7]),
-        }
-        for r in txn.fetchall()
-    ]
-
-
-def requeue_txn(txn: Txn, agentid: int, msgids: list[str] | None, now: int) -> int:
-    """Dead letters of the app (all, or those in msgids) back to pending, attempts
-    reset; how many."""
-    sql = (
-        "UPDATE jwwx_openapi_callbacks SET state = 'pending', attempts = 0,"
-        " next_attempt_ts = ? WHERE agentid = ? AND state = ?"
-    )
-    if msgids is None:
-        txn.execute(sql, (now, agentid, DEAD_LETTER))
-        return int(txn.rowcount)
-    count = 0
-    for msgid in msgids:
-        txn.execute(sql + " AND msgid = ?", (now, agentid, DEAD_LETTER, msgid))
-        count += int(txn.rowcount)
-    return count
-
-
-def mark_txn(
-    txn: Txn,
-    agentid: int,
-    msgid: str,
-    state: str,
-    attempts: int,
-    next_ts: int,
-    error: str | None,
-    now: int,
-) -> None:
-    txn.execute(
-        "UPDATE jwwx_openapi_callbacks SET state = ?, attempts = ?, next_attempt_ts = ?,"
-        " last_error = ?, sent_ts = ? WHERE agentid = ? AND msgid = ?",
-        (
-            state,
-            attempts,
-            next_ts,
-            error,
-            now if state == "sent" else None,
-            agentid,
-            msgid,
-        ),
-    )
-
-
-def callback_state_txn(txn: Txn, agentid: int) -> dict[str, int]:
-    txn.execute(
-        "SELECT state, COUNT(*) FROM jwwx_openapi_callbacks WHERE agentid = ?"
-        " GROUP BY state",
-        (agentid,),
-    )
-    return {row[0]: int(row[1]) for row in txn.fetchall()}
-
-
 async def post(
     url: str, query: dict[str, str], body: bytes | None
 ) -> tuple[int, bytes]:
@@ -357,7 +236,7 @@ class Callbacks:
                 self._api.public_baseurl,
             )
             if payload is not None:
-                enqueue_txn(
+                callback_store.enqueue_txn(
                     txn,
                     message.agentid,
                     wecom_msgid(message.event_id),
@@ -383,7 +262,7 @@ class Callbacks:
         try:
             now = self._now()
             apps = await self._api.run_db_interaction(
-                "jwwx_openapi_due_callback_apps", due_apps_txn, now
+                "jwwx_openapi_due_callback_apps", callback_store.due_apps_txn, now
             )
             for agentid in apps:
                 if len(self._busy) >= self._concurrency:
@@ -403,7 +282,7 @@ class Callbacks:
     async def _count_dead_letters(self) -> None:
         DEAD_LETTERS.set(
             await self._api.run_db_interaction(
-                "jwwx_openapi_dead_letters", dead_letter_count_txn
+                "jwwx_openapi_dead_letters", callback_store.dead_letter_count_txn
             )
         )
 
@@ -412,7 +291,11 @@ class Callbacks:
         try:
             while True:
                 due = await self._api.run_db_interaction(
-                    "jwwx_openapi_due_callbacks", due_txn, agentid, self._now(), BATCH
+                    "jwwx_openapi_due_callbacks",
+                    callback_store.due_txn,
+                    agentid,
+                    self._now(),
+                    BATCH,
                 )
                 if not due:
                     return
@@ -426,10 +309,14 @@ class Callbacks:
 
     async def queue(self, agentid: int, state: str, limit: int) -> dict[str, Any]:
         counts = await self._api.run_db_interaction(
-            "jwwx_openapi_callback_counts", callback_state_txn, agentid
+            "jwwx_openapi_callback_counts", callback_store.callback_state_txn, agentid
         )
         rows = await self._api.run_db_interaction(
-            "jwwx_openapi_list_callbacks", list_callbacks_txn, agentid, state, limit
+            "jwwx_openapi_list_callbacks",
+            callback_store.list_callbacks_txn,
+            agentid,
+            state,
+            limit,
         )
         return {
             "agentid": agentid,
@@ -442,7 +329,7 @@ class Callbacks:
         count = int(
             await self._api.run_db_interaction(
                 "jwwx_openapi_requeue_callbacks",
-                requeue_txn,
+                callback_store.requeue_txn,
                 agentid,
                 msgids,
                 self._now(),
@@ -499,7 +386,7 @@ class Callbacks:
         delay = FIRST_RETRY_MS * 2 ** max(0, attempts - 1)
         await self._api.run_db_interaction(
             "jwwx_openapi_mark_callback",
-            mark_txn,
+            callback_store.mark_txn,
             agentid,
             msgid,
             state,

@@ -28,16 +28,8 @@ PREPARE_BATCH = 200
 
 def missing_conversations_txn(txn: Txn, app: App, limit: int) -> list[str]:
     """Deliverable members in the app's range who have no conversation with it yet."""
-    condition, args = scope_txn(txn, app).member_sql("m")
-    txn.execute(
-        "SELECT m.userid FROM jwwx_dir_members AS m WHERE m.enabled = 1"
-        f" AND m.account_state = 'created' AND {condition}"
-        " AND NOT EXISTS (SELECT 1 FROM jwwx_openapi_conversations AS c"
-        "  WHERE c.agentid = ? AND c.userid = m.userid)"
-        " ORDER BY m.userid LIMIT ?",
-        [*args, app.agentid, limit],
-    )
-    return [row[0] for row in txn.fetchall()]
+    members = scope_txn(txn, app).members
+    return storage.missing_conversations_txn(txn, app.agentid, members, limit)
 
 
 class Conversations:

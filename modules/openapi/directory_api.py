@@ -12,11 +12,8 @@ from typing import Any
 
 from modules.common.inputs import decimal
 from modules.common.storage import Txn
-from modules.directory.storage import departments as dept_store
-from modules.directory.storage import members as member_store
-from modules.directory.storage import social
-from modules.directory.storage.departments import Department, subtree_range
-from modules.directory.storage.members import Member
+from modules.directory import public as directory
+from modules.directory.public import Department, Member
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
 from modules.openapi.scope import Scope
@@ -105,11 +102,11 @@ def department_id_arg(value: str | None) -> int:
 
 
 def get_user_txn(txn: Txn, scope: Scope, userid: str) -> dict[str, Any]:
-    member = member_store.get_member_txn(txn, userid)
+    member = directory.get_member_txn(txn, userid)
     if member is None and scope.everything:
         raise WeComError(errors.USERID_NOT_FOUND, f"userid {userid} not found")
     if member is None or not scope.has_member(
-        member, dept_store.get_departments_txn(txn, sorted(member.department_ids))
+        member, directory.get_departments_txn(txn, sorted(member.department_ids))
     ):
         # The same answer whether or not the userid exists: an app must not learn
         # who exists outside its range (issue 15).
@@ -118,7 +115,7 @@ def get_user_txn(txn: Txn, scope: Scope, userid: str) -> dict[str, Any]:
 
 
 def _require_department_txn(txn: Txn, scope: Scope, department_id: int) -> Department:
-    department = dept_store.get_department_txn(txn, department_id)
+    department = directory.get_department_txn(txn, department_id)
     if department is None:
         raise WeComError(
             errors.DEPARTMENT_NOT_FOUND, f"department {department_id} not found"
@@ -134,21 +131,8 @@ def list_users_txn(
     txn: Txn, scope: Scope, department_id: int, fetch_child: bool, brief: bool
 ) -> dict[str, Any]:
     department = _require_department_txn(txn, scope, department_id)
-    args: list[Any]
-    if fetch_child:
-        low, high = subtree_range(department.path)
-        where, args = "d.path >= ? AND d.path < ?", [low, high]
-    else:
-        where, args = "d.id = ?", [department.id]
-    txn.execute(
-        "SELECT ms.userid, MIN(d.depth), MIN(ms.sort_order)"
-        " FROM jwwx_dir_memberships AS ms"
-        " JOIN jwwx_dir_departments AS d ON d.id = ms.department_id"
-        f" WHERE {where} GROUP BY ms.userid ORDER BY 2, 3, 1",
-        args,
-    )
-    userids = [row[0] for row in txn.fetchall()]
-    found = member_store.get_members_txn(txn, userids)
+    userids = directory.department_userids_txn(txn, department, fetch_child)
+    found = directory.get_members_txn(txn, userids)
     return {"userlist": [user_json(found[u], brief) for u in userids if u in found]}
 
 
@@ -158,13 +142,11 @@ def list_departments_txn(
     if department_id is not None:
         top = _require_department_txn(txn, scope, department_id)
         chosen = [
-            d
-            for d in dept_store.all_departments_txn(txn)
-            if d.path.startswith(top.path)
+            d for d in directory.all_departments_txn(txn) if d.path.startswith(top.path)
         ]
     else:
         chosen = [
-            d for d in dept_store.all_departments_txn(txn) if scope.has_department(d)
+            d for d in directory.all_departments_txn(txn) if scope.has_department(d)
         ]
     return {"department": [department_json(d) for d in chosen]}
 
@@ -173,21 +155,21 @@ def list_tags_txn(txn: Txn) -> dict[str, Any]:
     return {
         "taglist": [
             {"tagid": tag_id, "tagname": name}
-            for tag_id, name in social.list_tags_txn(txn)
+            for tag_id, name in directory.list_tags_txn(txn)
         ]
     }
 
 
 def get_tag_txn(txn: Txn, scope: Scope, tag_id: int) -> dict[str, Any]:
-    tag = social.get_tag_txn(txn, tag_id)
+    tag = directory.get_tag_txn(txn, tag_id)
     if tag is None:
         raise WeComError(errors.INVALID_TAGID, f"tagid {tag_id} not found")
-    members = member_store.get_members_txn(txn, list(tag.userids))
+    members = directory.get_members_txn(txn, list(tag.userids))
     ids = sorted(
         {d for m in members.values() for d in m.department_ids}
         | set(tag.department_ids)
     )
-    departments = dept_store.get_departments_txn(txn, ids)
+    departments = directory.get_departments_txn(txn, ids)
     return {
         "tagname": tag.name,
         "userlist": [
@@ -206,8 +188,8 @@ def get_tag_txn(txn: Txn, scope: Scope, tag_id: int) -> dict[str, Any]:
 def existing_refs_txn(
     txn: Txn, userids: list[str], department_ids: list[int]
 ) -> tuple[set[str], set[int]]:
-    found_users = set(member_store.get_members_txn(txn, userids))
-    found_departments = set(dept_store.get_departments_txn(txn, department_ids))
+    found_users = set(directory.get_members_txn(txn, userids))
+    found_departments = set(directory.get_departments_txn(txn, department_ids))
     return found_users, found_departments
 
 

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from modules.common.inputs import decimal
-from modules.common.storage import Txn
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
 
@@ -47,14 +46,3 @@ def key(body: dict[str, Any], msgtype: str) -> str:
     parts["content"] = body.get(msgtype)
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def find_txn(txn: Txn, agentid: int, dedup_key: str, since: int) -> str | None:
-    """The msgid of the same message sent since `since` (not recalled), if any."""
-    txn.execute(
-        "SELECT msgid FROM jwwx_openapi_messages WHERE agentid = ? AND dedup_key = ?"
-        " AND created_ts >= ? AND state <> 'recalled' ORDER BY created_ts LIMIT 1",
-        (agentid, dedup_key, since),
-    )
-    row = txn.fetchone()
-    return None if row is None else str(row[0])

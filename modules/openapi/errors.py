@@ -5,7 +5,7 @@ Every /cgi-bin/ answer is HTTP 200 with {"errcode", "errmsg", ...} like WeCom's.
 """
 
 from modules.common.http import WeComDialectError
-from modules.directory.errors import DirectoryError
+from modules.directory.public import DirectoryError
 
 OK = 0
 SYSTEM_BUSY = -1

@@ -21,13 +21,13 @@ from synapse.module_api import ModuleApi
 from modules.common.storage import Txn
 from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
 from modules.common.synapse.tables import stream_messages_in_rooms_txn
+from modules.openapi.storage import stream as stream_store
 
 logger = logging.getLogger(__name__)
 
 WAKE_DELAY_S = 0.2  # coalesces a burst of events into one read
 POLL_MS = 5000  # safety net (e.g. a worker whose notifier missed a position)
 BATCH = 500
-CURSOR = "incoming_messages"
 
 
 @dataclass(frozen=True)
@@ -40,29 +40,6 @@ class IncomingMessage:
     sender: str
     content: dict[str, Any]
     origin_server_ts: int
-
-
-def cursor_txn(txn: Txn, start_at: int) -> int:
-    """The stored position; the first time, `start_at` (history is not replayed)."""
-    txn.execute(
-        "SELECT stream_ordering FROM jwwx_openapi_stream_cursor WHERE name = ?",
-        (CURSOR,),
-    )
-    row = txn.fetchone()
-    if row is not None:
-        return int(row[0])
-    txn.execute(
-        "INSERT INTO jwwx_openapi_stream_cursor (name, stream_ordering) VALUES (?, ?)",
-        (CURSOR, start_at),
-    )
-    return start_at
-
-
-def move_cursor_txn(txn: Txn, position: int) -> None:
-    txn.execute(
-        "UPDATE jwwx_openapi_stream_cursor SET stream_ordering = ? WHERE name = ?",
-        (position, CURSOR),
-    )
 
 
 def read_txn(
@@ -163,12 +140,12 @@ class MessageTail:
         upto = persisted_stream_ordering(self._api)
 
         def step_txn(txn: Txn) -> tuple[int, int, list[IncomingMessage]]:
-            after = cursor_txn(txn, upto)
+            after = stream_store.cursor_txn(txn, upto)
             if upto <= after:
                 return after, after, []
             messages, position = read_txn(txn, after, upto, BATCH)
             self._handle_txn(txn, messages)
-            move_cursor_txn(txn, position)
+            stream_store.move_cursor_txn(txn, position)
             return after, position, messages
 
         after, position, messages = await self._api.run_db_interaction(

@@ -8,49 +8,15 @@ verify() is what a client's JS bridge asks before it lets a page use the API.
 """
 
 import hmac
-import secrets
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.storage import Txn
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.crypto import jsapi_signature
+from modules.openapi.storage import tickets as ticket_store
 
 CORP = 0
-
-
-def current_ticket_txn(
-    txn: Txn, agentid: int, now: int, valid_after: int, ttl_ms: int
-) -> tuple[str, int]:
-    """(ticket, expires_ts): the newest one with enough life left, or a new one."""
-    txn.execute(
-        "SELECT ticket, expires_ts FROM jwwx_openapi_tickets WHERE agentid = ?"
-        " AND expires_ts > ? ORDER BY expires_ts DESC LIMIT 1",
-        (agentid, valid_after),
-    )
-    row = txn.fetchone()
-    if row is not None:
-        return row[0], int(row[1])
-    ticket = secrets.token_urlsafe(48)
-    txn.execute(
-        "INSERT INTO jwwx_openapi_tickets (ticket, agentid, issued_ts, expires_ts)"
-        " VALUES (?, ?, ?, ?)",
-        (ticket, agentid, now, now + ttl_ms),
-    )
-    return ticket, now + ttl_ms
-
-
-def valid_tickets_txn(txn: Txn, agentid: int, now: int) -> list[str]:
-    txn.execute(
-        "SELECT ticket FROM jwwx_openapi_tickets WHERE agentid = ? AND expires_ts > ?",
-        (agentid, now),
-    )
-    return [row[0] for row in txn.fetchall()]
-
-
-def purge_tickets_txn(txn: Txn, before: int) -> None:
-    txn.execute("DELETE FROM jwwx_openapi_tickets WHERE expires_ts < ?", (before,))
 
 
 class JsApi:
@@ -65,7 +31,7 @@ class JsApi:
         now = self._now()
         ticket, expires = await self._api.run_db_interaction(
             "jwwx_openapi_ticket",
-            current_ticket_txn,
+            ticket_store.current_ticket_txn,
             agentid,
             now,
             now + self._config.token_reuse_margin_seconds * 1000,
@@ -77,7 +43,10 @@ class JsApi:
         self, agentid: int, noncestr: str, timestamp: str, url: str, signature: str
     ) -> bool:
         tickets = await self._api.run_db_interaction(
-            "jwwx_openapi_valid_tickets", valid_tickets_txn, agentid, self._now()
+            "jwwx_openapi_valid_tickets",
+            ticket_store.valid_tickets_txn,
+            agentid,
+            self._now(),
         )
         given = signature.lower()
         return any(
@@ -87,5 +56,5 @@ class JsApi:
 
     async def purge(self) -> None:
         await self._api.run_db_interaction(
-            "jwwx_openapi_purge_tickets", purge_tickets_txn, self._now()
+            "jwwx_openapi_purge_tickets", ticket_store.purge_tickets_txn, self._now()
         )

@@ -4,18 +4,18 @@ messages. The bytes go to Synapse's media repository (uploaded as the app's bot)
 message can carry the mxc:// URI; media_id is valid for three days, for its app only."""
 
 import secrets
-from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.storage import Txn
 from modules.common.synapse.media import read_local_media, upload_media
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
 from modules.openapi.storage import App
+from modules.openapi.storage import media as media_store
+from modules.openapi.storage.media import Media
 
 MEDIA_TTL_MS = 3 * 86400 * 1000
 # WeCom's limits per type (bytes); voice is AMR in WeCom, we accept any audio.
@@ -26,19 +26,6 @@ LIMITS = {
     "file": 20 * 1024 * 1024,
 }
 MIN_SIZE = 5
-
-
-@dataclass(frozen=True)
-class Media:
-    media_id: str
-    agentid: int
-    media_type: str
-    mxc: str
-    filename: str
-    content_type: str
-    size: int
-    created_ts: int
-    expires_ts: int
 
 
 def parse_upload(content_type: str, body: bytes) -> tuple[str, str, bytes]:
@@ -59,50 +46,6 @@ def parse_upload(content_type: str, body: bytes) -> tuple[str, str, bytes]:
         filename = part.get_filename() or "media"
         return filename, part.get_content_type(), data
     raise WeComError(errors.MISSING_MEDIA, "form field media missing")
-
-
-def insert_media_txn(txn: Txn, media: Media) -> None:
-    txn.execute(
-        "INSERT INTO jwwx_openapi_media (media_id, agentid, media_type, mxc, filename,"
-        " content_type, size, created_ts, expires_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            media.media_id,
-            media.agentid,
-            media.media_type,
-            media.mxc,
-            media.filename,
-            media.content_type,
-            media.size,
-            media.created_ts,
-            media.expires_ts,
-        ),
-    )
-
-
-def get_media_txn(txn: Txn, media_id: str) -> Media | None:
-    txn.execute(
-        "SELECT media_id, agentid, media_type, mxc, filename, content_type, size,"
-        " created_ts, expires_ts FROM jwwx_openapi_media WHERE media_id = ?",
-        (media_id,),
-    )
-    row = txn.fetchone()
-    if row is None:
-        return None
-    return Media(
-        row[0],
-        int(row[1]),
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        int(row[6]),
-        int(row[7]),
-        int(row[8]),
-    )
-
-
-def purge_media_txn(txn: Txn, before: int) -> None:
-    txn.execute("DELETE FROM jwwx_openapi_media WHERE expires_ts < ?", (before,))
 
 
 class MediaStore:
@@ -152,7 +95,7 @@ class MediaStore:
             now + MEDIA_TTL_MS,
         )
         await self._api.run_db_interaction(
-            "jwwx_openapi_media_insert", insert_media_txn, media
+            "jwwx_openapi_media_insert", media_store.insert_media_txn, media
         )
         return {
             "type": media_type,
@@ -164,7 +107,7 @@ class MediaStore:
         if not isinstance(media_id, str) or not media_id:
             raise WeComError(errors.INVALID_MEDIA_ID, "media_id missing")
         media = await self._api.run_db_interaction(
-            "jwwx_openapi_media_get", get_media_txn, media_id
+            "jwwx_openapi_media_get", media_store.get_media_txn, media_id
         )
         if (
             media is None
@@ -181,7 +124,7 @@ class MediaStore:
 
     async def purge(self) -> None:
         await self._api.run_db_interaction(
-            "jwwx_openapi_media_purge", purge_media_txn, self._now()
+            "jwwx_openapi_media_purge", media_store.purge_media_txn, self._now()
         )
 
 

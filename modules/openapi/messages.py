@@ -17,22 +17,20 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.audit.hooks import record_app_message
+from modules.audit.public import record_app_message
 from modules.common.inputs import decimal
 from modules.common.storage import Txn
 from modules.common.synapse.events import event_stream_ordering
 from modules.common.synapse.runtime import run_concurrently
-from modules.directory.storage import departments as dept_store
-from modules.directory.storage import members as member_store
-from modules.directory.storage import social
-from modules.directory.storage.departments import subtree_range
+from modules.directory import public as directory
 from modules.openapi import duplicates, errors, storage
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.conversations import Conversations
 from modules.openapi.errors import WeComError
-from modules.openapi.media import Media, MediaStore
+from modules.openapi.media import MediaStore
 from modules.openapi.scope import Scope, scope_txn
 from modules.openapi.storage import App
+from modules.openapi.storage.media import Media
 from modules.policy.public import content_blocked
 
 logger = logging.getLogger(__name__)
@@ -215,8 +213,8 @@ def resolve_txn(
     if "@all" in users:
         users = []
         recipients.update(_in_scope_txn(txn, scope, None))
-    found = member_store.get_members_txn(txn, users)
-    departments = dept_store.get_departments_txn(
+    found = directory.get_members_txn(txn, users)
+    departments = directory.get_departments_txn(
         txn, sorted({d for m in found.values() for d in m.department_ids})
     )
     for userid in users:
@@ -231,7 +229,7 @@ def resolve_txn(
             recipients.add(userid)
     for text in parties:
         department = (
-            dept_store.get_department_txn(txn, number)
+            directory.get_department_txn(txn, number)
             if (number := decimal(text, 12)) is not None
             else None
         )
@@ -241,15 +239,15 @@ def resolve_txn(
             recipients.update(_in_scope_txn(txn, scope, [department.path]))
     for text in tags:
         tag = (
-            social.get_tag_txn(txn, number)
+            directory.get_tag_txn(txn, number)
             if (number := decimal(text, 12)) is not None
             else None
         )
         if tag is None:
             invalid_tags.append(text)
             continue
-        tagged = member_store.get_members_txn(txn, list(tag.userids))
-        chain = dept_store.get_departments_txn(
+        tagged = directory.get_members_txn(txn, list(tag.userids))
+        chain = directory.get_departments_txn(
             txn, sorted({d for m in tagged.values() for d in m.department_ids})
         )
         recipients.update(
@@ -259,7 +257,7 @@ def resolve_txn(
         )
         paths = [
             d.path
-            for d in dept_store.get_departments_txn(
+            for d in directory.get_departments_txn(
                 txn, list(tag.department_ids)
             ).values()
             if scope.has_department(d)
@@ -271,23 +269,7 @@ def resolve_txn(
 
 def _in_scope_txn(txn: Txn, scope: Scope, paths: list[str] | None) -> list[str]:
     """Deliverable members in range (under one of `paths` when given)."""
-    condition, args = scope.member_sql("m")
-    sql = (
-        "SELECT m.userid FROM jwwx_dir_members AS m WHERE m.enabled = 1"
-        f" AND m.account_state = 'created' AND {condition}"
-    )
-    if paths is not None:
-        ranges = []
-        for path in paths:
-            ranges.append("(pd.path >= ? AND pd.path < ?)")
-            args.extend(subtree_range(path))
-        sql += (
-            " AND EXISTS (SELECT 1 FROM jwwx_dir_memberships AS pms"
-            " JOIN jwwx_dir_departments AS pd ON pd.id = pms.department_id"
-            f" WHERE pms.userid = m.userid AND ({' OR '.join(ranges)}))"
-        )
-    txn.execute(sql, args)
-    return [row[0] for row in txn.fetchall()]
+    return directory.deliverable_txn(txn, scope.members, paths)
 
 
 class Messenger:
@@ -340,7 +322,9 @@ class Messenger:
         def new_message_txn(txn: Txn) -> str | None:
             """The duplicate's msgid, or None once this message is recorded."""
             if dedup_key is not None and window is not None:
-                earlier = duplicates.find_txn(txn, app.agentid, dedup_key, now - window)
+                earlier = storage.find_duplicate_txn(
+                    txn, app.agentid, dedup_key, now - window
+                )
                 if earlier is not None:
                     return earlier
             storage.insert_message_txn(

@@ -17,8 +17,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common.inputs import decimal
 from modules.common.storage import Txn
-from modules.directory.storage import departments as dept_store
-from modules.directory.storage import members as member_store
+from modules.directory import public as directory
 from modules.openapi import errors, storage
 from modules.openapi.errors import WeComError
 from modules.openapi.redirect import (
@@ -30,6 +29,7 @@ from modules.openapi.redirect import (
 )
 from modules.openapi.scope import scope_txn
 from modules.openapi.storage import App
+from modules.openapi.storage import oauth as oauth_store
 
 CODE_TTL_MS = 5 * 60 * 1000
 INVALID_CODE = 40029
@@ -93,15 +93,18 @@ def authorize_txn(
     trusted = trusted_apps(apps, target)
     if not trusted:
         raise _untrusted(target)
-    member = member_store.get_member_txn(txn, userid)
+    member = directory.get_member_txn(txn, userid)
     if member is not None:
-        departments = dept_store.get_departments_txn(txn, sorted(member.department_ids))
+        departments = directory.get_departments_txn(txn, sorted(member.department_ids))
         if not any(scope_txn(txn, a).has_member(member, departments) for a in trusted):
             raise OAuthError(OUT_OF_RANGE, "您不在该应用的可见范围内")
-    txn.execute(
-        "INSERT INTO jwwx_openapi_oauth_codes (code_hash, agentid, domain, userid,"
-        " expires_ts) VALUES (?, ?, ?, ?, ?)",
-        (code_hash, agentid, trusted[0].redirect_domain, userid, now + CODE_TTL_MS),
+    oauth_store.insert_code_txn(
+        txn,
+        code_hash,
+        agentid,
+        trusted[0].redirect_domain,
+        userid,
+        now + CODE_TTL_MS,
     )
     return trusted[0].name
 
@@ -110,17 +113,9 @@ def redeem_txn(txn: Txn, app: App, code_hash: str, now: int) -> dict[str, Any]:
     """Consume the code (whoever presents it: a code is single use, so one shown to the
     wrong app is gone too) and answer its officer, or {"error": why} (40029). Refusals
     are returned, not raised, so that the DELETE is committed."""
-    txn.execute(
-        "SELECT agentid, domain, userid, expires_ts FROM jwwx_openapi_oauth_codes"
-        " WHERE code_hash = ?",
-        (code_hash,),
-    )
-    row = txn.fetchone()
+    row = oauth_store.take_code_txn(txn, code_hash)
     if row is None:
         return {"error": "invalid code"}
-    txn.execute(
-        "DELETE FROM jwwx_openapi_oauth_codes WHERE code_hash = ?", (code_hash,)
-    )
     agentid, domain, userid, expires = row
     if int(expires) < now:
         return {"error": "code expired"}
@@ -128,13 +123,9 @@ def redeem_txn(txn: Txn, app: App, code_hash: str, now: int) -> dict[str, Any]:
         return {"error": "code was issued to another app"}
     if agentid is None and app.redirect_domain != domain:
         return {"error": "code was issued for another domain"}
-    if member_store.get_member_txn(txn, userid) is None:
+    if directory.get_member_txn(txn, userid) is None:
         return {"openid": userid}
     return {"userid": userid}
-
-
-def purge_codes_txn(txn: Txn, before: int) -> None:
-    txn.execute("DELETE FROM jwwx_openapi_oauth_codes WHERE expires_ts < ?", (before,))
 
 
 class OAuth:
@@ -211,5 +202,5 @@ class OAuth:
 
     async def purge(self) -> None:
         await self._api.run_db_interaction(
-            "jwwx_openapi_oauth_purge", purge_codes_txn, self._now()
+            "jwwx_openapi_oauth_purge", oauth_store.purge_codes_txn, self._now()
         )

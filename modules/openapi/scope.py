@@ -7,10 +7,8 @@ and those of listed tags."""
 from dataclasses import dataclass
 
 from modules.common.storage import Txn
-from modules.directory.storage import departments as dept_store
-from modules.directory.storage import social
-from modules.directory.storage.departments import Department, subtree_range
-from modules.directory.storage.members import Member
+from modules.directory import public as directory
+from modules.directory.public import Department, Member
 from modules.openapi.storage import App
 
 
@@ -33,27 +31,10 @@ class Scope:
             if m.department_id in departments
         )
 
-    def member_sql(self, alias: str = "m") -> tuple[str, list[object]]:
-        """SQL condition (and args) selecting the members in range."""
-        if self.everything:
-            return "1 = 1", []
-        parts: list[str] = []
-        args: list[object] = []
-        users = sorted(self.userids)
-        if users:
-            parts.append(f"{alias}.userid IN ({','.join('?' * len(users))})")
-            args.extend(users)
-        if self.paths:
-            ranges = []
-            for path in self.paths:
-                ranges.append("(sd.path >= ? AND sd.path < ?)")
-                args.extend(subtree_range(path))
-            parts.append(
-                "EXISTS (SELECT 1 FROM jwwx_dir_memberships AS sms"
-                " JOIN jwwx_dir_departments AS sd ON sd.id = sms.department_id"
-                f" WHERE sms.userid = {alias}.userid AND ({' OR '.join(ranges)}))"
-            )
-        return ("(" + " OR ".join(parts) + ")") if parts else "1 = 0", args
+    @property
+    def members(self) -> directory.MemberRange:
+        """The members in range, for the directory's range queries."""
+        return directory.MemberRange(self.userids, self.paths, self.everything)
 
 
 def scope_txn(txn: Txn, app: App) -> Scope:
@@ -62,11 +43,11 @@ def scope_txn(txn: Txn, app: App) -> Scope:
     userids = set(app.visible_users)
     department_ids = set(app.visible_departments)
     for tag_id in app.visible_tags:
-        tag = social.get_tag_txn(txn, tag_id)
+        tag = directory.get_tag_txn(txn, tag_id)
         if tag is not None:
             userids.update(tag.userids)
             department_ids.update(tag.department_ids)
-    found = dept_store.get_departments_txn(txn, sorted(department_ids))
+    found = directory.get_departments_txn(txn, sorted(department_ids))
     paths = sorted({d.path for d in found.values()})
     # Drop subtrees inside others: fewer ranges to test.
     roots = tuple(

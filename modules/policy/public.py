@@ -10,15 +10,22 @@ refuse before it records or fans out anything. Without modules.policy loaded, no
 is blocked.
 """
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
-from modules.policy.extract import event_texts
+from modules.policy.extract import Text, event_texts
 
-SERVICE = "policy"
+
+class KeywordService(Protocol):
+    """modules.policy's service in the registry: the keyword filter."""
+
+    async def blocked(self, texts: Iterable[Text]) -> bool: ...
+
+
+SERVICE: registry.Service[KeywordService] = registry.Service("policy")
 
 
 async def content_blocked(

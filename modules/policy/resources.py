@@ -14,7 +14,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.audit.hooks import record_admin_operation
+from modules.audit.public import record_admin_operation
 from modules.common.admin import require_admin
 from modules.common.errors import error
 from modules.common.resource import JsonResource, read_json_object

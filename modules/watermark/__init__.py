@@ -23,6 +23,7 @@ from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import route_local_media_downloads
+from modules.watermark import public
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.media import WatermarkedMedia
 from modules.watermark.resources import (
@@ -48,7 +49,7 @@ class WatermarkModule:
         self.sharing = SharingRules(api, self.runtime, self.settings)
         media = WatermarkedMedia(api, config, self.settings)
         # Other modules (favourites, mail) ask sharing_policy() before they share.
-        registry.publish(api, "watermark", self)
+        registry.publish(api, public.SERVICE, self)
         api.register_third_party_rules_callbacks(
             check_event_allowed=self.sharing.check_event_allowed
         )

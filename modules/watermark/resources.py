@@ -16,6 +16,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.burn import public as burn_public
 from modules.common import registry
 from modules.common.admin import require_admin
 from modules.common.errors import error
@@ -98,7 +99,7 @@ class ClientConfigResource(Router):
         }
         # Other modules' client settings, when loaded (docs/burn.md).
         try:
-            burn = registry.lookup(self.api, "burn")
+            burn = registry.lookup(self.api, burn_public.SERVICE)
         except registry.ServiceMissingError:
             burn = None
         if burn is not None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.directory import public as directory_public
 
 _PLACEHOLDER = re.compile(r"\{(name|userid|user_id|date|time)\}")
 
@@ -50,14 +51,12 @@ async def resolve_viewer(api: ModuleApi, user_id: str) -> Viewer:
 
 async def _directory_name(api: ModuleApi, localpart: str) -> str | None:
     try:
-        directory = registry.lookup(api, "directory")
+        directory = registry.lookup(api, directory_public.SERVICE)
     except registry.ServiceMissingError:
         return None
     if not directory.runtime.is_ready:
         return None
-    from modules.directory.storage.members import get_member_txn
-
     member = await api.run_db_interaction(
-        "jwwx_watermark_directory_name", get_member_txn, localpart
+        "jwwx_watermark_directory_name", directory_public.get_member_txn, localpart
     )
     return None if member is None else (str(member.name) or None)

@@ -18,8 +18,7 @@ from modules.common.http import WECOM, RawBody, Router
 from modules.common.inputs import decimal, parse_json, query_param, read_body
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.http import multipart_content_type
-from modules.directory.errors import DirectoryError
-from modules.directory.storage import members as member_store
+from modules.directory import public as directory_public
 from modules.openapi import directory_api as dapi
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
@@ -102,7 +101,7 @@ class CgiResource(Router):
             self.route(method, path, self._as_app(handler))
 
     def translate_error(self, exc: Exception) -> Exception | None:
-        if isinstance(exc, DirectoryError):
+        if isinstance(exc, directory_public.DirectoryError):
             return WeComError.from_directory(exc)
         return None
 
@@ -224,7 +223,7 @@ class CgiResource(Router):
             )
         userids = list(dict.fromkeys(userids))
         found = await self._api.run_db_interaction(
-            "jwwx_openapi_batch_members", member_store.get_members_txn, userids
+            "jwwx_openapi_batch_members", directory_public.get_members_txn, userids
         )
         unknown = [u for u in userids if u not in found]
         if unknown:
@@ -445,8 +444,8 @@ class CgiResource(Router):
         )
 
     @property
-    def directory(self) -> Any:
+    def directory(self) -> directory_public.DirectoryService:
         try:
-            return registry.lookup(self._api, "directory")
+            return registry.lookup(self._api, directory_public.SERVICE)
         except registry.ServiceMissingError as e:
             raise WeComError(errors.SYSTEM_BUSY, "directory module not loaded") from e

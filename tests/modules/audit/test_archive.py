@@ -412,7 +412,7 @@ class AuditTests:
     def _verify_offline(self) -> tuple[int, dict[str, Any]]:
         """The operator's command, reading the database directly."""
         done = subprocess.run(
-            [sys.executable, "-m", "modules.audit", "verify", "--data-dir"]
+            [sys.executable, "-m", "homeserver", "audit-verify", "--data-dir"]
             + [str(self.server.data_dir)],
             capture_output=True,
             text=True,

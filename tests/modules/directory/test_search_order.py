@@ -19,7 +19,8 @@ from modules.directory import importing
 from modules.directory.pinyin import normalise_query, prefix_upper_bound
 from modules.directory.records import MemberRecord
 from modules.directory.sample import big_department_id, generate_directory
-from modules.directory.storage import members as store
+from modules.directory.storage import members as member_store
+from modules.directory.storage import search as store
 from modules.directory.storage.members import Visibility
 from tests.harness import postgres
 
@@ -129,7 +130,7 @@ class SearchOrderTests:
         run_in_transaction(
             self.conn,
             self.engine,
-            store.update_member_txn,
+            member_store.update_member_txn,
             last.userid,
             {"sort_order": -1},
             None,
@@ -142,7 +143,7 @@ class SearchOrderTests:
             # Same best rank (the whole name starts with 张), now the lowest order.
             self.assertEqual(again[0].userid, last.userid)  # type: ignore[attr-defined]
             self.assertGreater(self.assert_same_as_reference(), 100)  # type: ignore[attr-defined]
-            listing = store.list_department_members_txn(
+            listing = member_store.list_department_members_txn(
                 txn, last.memberships[0].department_id, True, 1000, 0
             )
             position = [m.userid for m in listing].index(last.userid)
@@ -157,7 +158,7 @@ class SearchOrderTests:
             run_in_transaction(
                 self.conn,
                 self.engine,
-                store.update_member_txn,
+                member_store.update_member_txn,
                 last.userid,
                 {"sort_order": last.sort_order},
                 None,
@@ -176,7 +177,9 @@ class SearchOrderTests:
         txn = self.txn()
         department = big_department_id(self.departments)
         pages = [
-            store.list_department_members_txn(txn, department, False, 300, offset)
+            member_store.list_department_members_txn(
+                txn, department, False, 300, offset
+            )
             for offset in range(0, BIG + 300, 300)
         ]
         listed = [m for page in pages for m in page]

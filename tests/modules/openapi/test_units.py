@@ -8,6 +8,7 @@ from typing import Any
 
 from twisted.trial import unittest
 
+from modules import openapi
 from modules.common.synapse.errors import ConfigError
 from modules.openapi import storage
 from modules.openapi.callbacks import message_xml, wecom_msgid
@@ -207,7 +208,7 @@ class PassiveReplyTest(unittest.TestCase):
 class ConversationClaimTest(unittest.TestCase):
     def test_second_claim_gets_the_first_room(self) -> None:
         conn = sqlite3.connect(":memory:")
-        schema = Path(storage.__file__).parent / "schema" / "0001_openapi.sql"
+        schema = Path(openapi.__file__).parent / "schema" / "0001_openapi.sql"
         conn.executescript(schema.read_text(encoding="utf-8"))
         txn = conn.cursor()
         self.assertEqual(

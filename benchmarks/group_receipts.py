@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Measure read-receipt details in a 500-member group (not a test; prints numbers).
+"""Read-receipt details (群消息已读未读) in a 500-member group: ours only (vanilla
+Synapse has no such API), so a standalone benchmark like audit_overhead.py, not a
+`run` scenario. Numbers, not a gate (docs/groups.md quotes them).
 
-TMPDIR=/tmp/x .venv/bin/python -m tests.modules.groups.measure_receipts \
-    [members=500] [engine=sqlite] [readers=200] [calls=200]
+    python -m benchmarks.group_receipts [members=500] [engine=sqlite] [readers=200] \
+        [calls=200]
 
 A real server; the members are registered through Synapse's admin registration API,
 join, `readers` of them send a read receipt, then GET .../receipts/{event} is timed.

@@ -1,5 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""SQL of the open API (`?` placeholders, both engines)."""
+"""SQL of the open API (`?` placeholders, both engines); all of it lives in this package.
+
+Here: apps, access tokens, conversations and messages (`storage.get_app_txn`, …). One
+submodule per other kind of data: callbacks.py (the callback queue), media.py (temporary
+media), oauth.py (OAuth2 codes), tickets.py (JS-SDK tickets), stream.py (the event-stream
+cursor). The directory's tables are read through modules.directory.public only."""
 
 import json
 from dataclasses import dataclass
@@ -7,6 +12,7 @@ from typing import Any
 
 from modules.common.storage import Txn
 from modules.common.synapse.tables import public_read_since_sql
+from modules.directory import public as directory
 
 _APP_COLUMNS = (
     "agentid, name, description, avatar, bot_user_id, secret_hash, visible_users,"
@@ -214,6 +220,21 @@ def conversations_txn(txn: Txn, agentid: int, userids: list[str]) -> dict[str, s
     return found
 
 
+def missing_conversations_txn(
+    txn: Txn, agentid: int, members: directory.MemberRange, limit: int
+) -> list[str]:
+    """Deliverable members of the range who have no conversation with the app yet."""
+    in_range, args = directory.deliverable_query(members)
+    txn.execute(
+        f"SELECT d.userid FROM ({in_range}) AS d"
+        " WHERE NOT EXISTS (SELECT 1 FROM jwwx_openapi_conversations AS c"
+        "  WHERE c.agentid = ? AND c.userid = d.userid)"
+        " ORDER BY d.userid LIMIT ?",
+        [*args, agentid, limit],
+    )
+    return [row[0] for row in txn.fetchall()]
+
+
 def claim_conversation_txn(
     txn: Txn, agentid: int, userid: str, room_id: str, now: int
 ) -> str:
@@ -376,3 +397,16 @@ def recent_messages_txn(txn: Txn, agentid: int, limit: int) -> list[str]:
         (agentid, limit),
     )
     return [row[0] for row in txn.fetchall()]
+
+
+def find_duplicate_txn(
+    txn: Txn, agentid: int, dedup_key: str, since: int
+) -> str | None:
+    """The msgid of the same message sent since `since` (not recalled), if any."""
+    txn.execute(
+        "SELECT msgid FROM jwwx_openapi_messages WHERE agentid = ? AND dedup_key = ?"
+        " AND created_ts >= ? AND state <> 'recalled' ORDER BY created_ts LIMIT 1",
+        (agentid, dedup_key, since),
+    )
+    row = txn.fetchone()
+    return None if row is None else str(row[0])

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What other modules may use of the directory: its declared surface.
+
+Other packages import the directory only from here (tests/project/test_surfaces.py and
+the import contracts in .importlinter enforce it); everything else in modules.directory,
+its storage above all, is private to it.
+
+- The read model: Member (with its Memberships), Department, Tag, and who sees what
+  (Visibility, Viewer).
+- Reads, run inside the caller's own transaction (`run_db_interaction(desc, fn, ...)`):
+  members, departments, tags, initial passwords, visibility, and the member ranges the
+  open API addresses (MemberRange, deliverable_query for a storage subquery).
+- DirectoryService: what `registry.lookup(api, SERVICE)` returns: the start-up gate,
+  the directory's admin operations (same rules as the admin API) and the viewer-aware
+  department listing.
+- DirectoryError, the directory's errors, for callers that translate them.
+
+    from modules.directory import public as directory
+
+    member = await api.run_db_interaction("…", directory.get_member_txn, userid)
+    service = registry.lookup(api, directory.SERVICE)
+"""
+
+from typing import Any, Protocol
+
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+from modules.common.storage import Txn
+from modules.directory.errors import DirectoryError
+from modules.directory.passwords import password_matches
+from modules.directory.storage.departments import (
+    Department,
+    all_departments_txn,
+    get_department_txn,
+    get_departments_txn,
+    subtree_range,
+)
+from modules.directory.storage.members import (
+    Member,
+    Membership,
+    Visibility,
+    get_member_txn,
+    get_members_txn,
+    is_visible_txn,
+    member_by_mobile_txn,
+)
+from modules.directory.storage.provisioning import get_initial_password_txn
+from modules.directory.storage.ranges import (
+    MemberRange,
+    deliverable_query,
+    deliverable_txn,
+    department_userids_txn,
+)
+from modules.directory.storage.social import Tag, get_tag_txn, list_tags_txn
+from modules.directory.visibility import Viewer, viewer_txn
+
+__all__ = [
+    "SERVICE",
+    "Department",
+    "DirectoryAdminOperations",
+    "DirectoryError",
+    "DirectoryListing",
+    "DirectoryService",
+    "Member",
+    "MemberRange",
+    "Membership",
+    "Tag",
+    "Viewer",
+    "Visibility",
+    "all_departments_txn",
+    "deliverable_query",
+    "deliverable_txn",
+    "department_userids_txn",
+    "get_department_txn",
+    "get_departments_txn",
+    "get_initial_password_txn",
+    "get_member_txn",
+    "get_members_txn",
+    "get_tag_txn",
+    "is_visible_txn",
+    "list_tags_txn",
+    "member_by_mobile_txn",
+    "password_matches",
+    "subtree_range",
+    "viewer_txn",
+]
+
+
+class DirectoryAdminOperations(Protocol):
+    """The directory's admin operations other modules call (the open API's 通讯录 writes,
+    accounts' password reset and enable): the same validation, errors (DirectoryError)
+    and account provisioning as the admin API. Bodies are the admin API's
+    (docs/directory.md)."""
+
+    async def create_department(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def update_department(
+        self, department_id: int, body: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def delete_department(self, department_id: int) -> None: ...
+
+    async def create_member(
+        self, body: dict[str, Any], admin: str
+    ) -> dict[str, Any]: ...
+
+    async def update_member(
+        self, userid: str, body: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def delete_member(self, userid: str) -> None: ...
+
+    async def reset_initial_password(self, userid: str) -> dict[str, Any]: ...
+
+    async def save_tag(
+        self, tag_id: int | None, body: dict[str, Any], admin: str
+    ) -> dict[str, Any]: ...
+
+    async def get_tag(self, tag_id: int) -> dict[str, Any]: ...
+
+    async def delete_tag(self, tag_id: int) -> None: ...
+
+
+class DirectoryListing(Protocol):
+    """Listings as an officer sees them in the client API (visibility and fields)."""
+
+    def children_txn(
+        self,
+        txn: Txn,
+        viewer: Viewer,
+        department_id: int | None,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]: ...
+
+
+class DirectoryService(Protocol):
+    """modules.directory's service in the registry (`registry.lookup(api, SERVICE)`)."""
+
+    @property
+    def runtime(self) -> ModuleRuntime:
+        """Await `runtime.ready()` (or test `runtime.is_ready`) before reading."""
+        ...
+
+    @property
+    def admin(self) -> DirectoryAdminOperations: ...
+
+    @property
+    def reader(self) -> DirectoryListing: ...
+
+    @property
+    def password_key(self) -> bytes:
+        """The key of initial-password MACs (see password_matches)."""
+        ...
+
+
+SERVICE: registry.Service[DirectoryService] = registry.Service("directory")
