@@ -30,23 +30,17 @@ route, answers first, and otherwise calls the original unchanged:
 The instance wrappers are installed from a module's __init__, i.e. before Synapse builds
 its servlets, which look the method up on the shared instance at each request.
 
-check_patch_points() compares each patched attribute with the signature it was written
-against (PATCH_POINTS) and refuses to start on any difference. It runs in the launcher
-(`run`, `check-config`), in every module's start-up (ModuleRuntime) and before any patch
-is installed. After a Synapse upgrade, re-read the original of each changed method,
-adapt its wrapper, then the pinned signature (docs/upgrading.md).
+Each replaced attribute is pinned in patch_points.PATCH_POINTS and checked at start-up
+(check_patch_points, re-exported here) before any wrapper is installed.
 """
 
-import importlib
-import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from synapse.module_api import ModuleApi
 
 from modules.common.synapse._internal import hs_of
-from modules.common.synapse.errors import ConfigError
 from modules.common.synapse.http import (
     MULTIPART_ATTR,
     RequestInfo,
@@ -54,170 +48,16 @@ from modules.common.synapse.http import (
     redact_query,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-# The Synapse release the wrappers below were written against (pyproject.toml pins it).
-WRITTEN_FOR = "1.163.2"
-
-
-@dataclass(frozen=True)
-class PatchPoint:
-    """A Synapse attribute one of our wrappers replaces, and its signature as
-    `str(inspect.signature(...))` on the class in the pinned release."""
-
-    module: str
-    cls: str
-    attribute: str
-    signature: str
-    purpose: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.module}.{self.cls}.{self.attribute}"
-
-
-PATCH_POINTS: tuple[PatchPoint, ...] = (
-    PatchPoint(
-        "synapse.api.auth.internal",
-        "InternalAuth",
-        "get_user_by_req",
-        "(self, request: synapse.http.site.SynapseRequest,"
-        " allow_guest: bool = False, allow_expired: bool = False,"
-        " allow_locked: bool = False) -> Requester",
-        "add_request_check",
-    ),
-    PatchPoint(
-        "synapse.handlers.auth",
-        "AuthHandler",
-        "validate_login",
-        "(self, login_submission: dict[str, typing.Any], ratelimit: bool = False,"
-        " is_reauth: bool = False) -> tuple[str, typing.Optional[typing.Callable["
-        "[ForwardRef('LoginResponse')], typing.Awaitable[NoneType]]]]",
-        "add_login_hooks",
-    ),
-    PatchPoint(
-        "synapse.media.media_repository",
-        "MediaRepository",
-        "_remove_local_media_from_disk",
-        "(self, media_ids: list[str]) -> tuple[list[str], int]",
-        "add_local_media_deletion_hook",
-    ),
-    PatchPoint(
-        "synapse.http.site",
-        "SynapseRequest",
-        "requestReceived",
-        "(self, command: bytes, path: bytes, version: bytes) -> None",
-        "allow_multipart_posts",
-    ),
-    PatchPoint(
-        "synapse.handlers.room",
-        "RoomShutdownHandler",
-        "shutdown_room",
-        "(self, room_id: str, params: synapse.types.handlers.ShutdownRoomParams,"
-        " result: synapse.types.handlers.ShutdownRoomResponse | None = None,"
-        " update_result_fct: Optional[Callable[[Optional[Mapping[str, Any]]],"
-        " Awaitable[NoneType]]] = None)"
-        " -> synapse.types.handlers.ShutdownRoomResponse | None",
-        "rooms_being_shut_down",
-    ),
-    PatchPoint(
-        "synapse.http.site",
-        "SynapseRequest",
-        "get_redacted_uri",
-        "(self) -> str",
-        "redact_credentials_in_request_logs",
-    ),
-    *(
-        PatchPoint(
-            module,
-            servlet,
-            "on_GET",
-            "(self, request: synapse.http.site.SynapseRequest, server_name: str,"
-            " media_id: str"
-            + (", file_name: str | None = None" if download else "")
-            + ") -> None",
-            "route_local_media_downloads",
-        )
-        for module, servlet, download in (
-            ("synapse.rest.client.media", "DownloadResource", True),
-            ("synapse.rest.client.media", "ThumbnailResource", False),
-            ("synapse.rest.media.download_resource", "DownloadResource", True),
-            ("synapse.rest.media.thumbnail_resource", "ThumbnailResource", False),
-        )
-    ),
-    PatchPoint(
-        "synapse.handlers.profile",
-        "ProfileHandler",
-        "check_profile_query_allowed",
-        "(self, target_user: synapse.types.UserID,"
-        " requester: synapse.types.UserID | None = None) -> None",
-        "add_profile_query_check",
-    ),
+# The pins and their check live in patch_points; re-exported for the launcher and tests.
+from modules.common.synapse.patch_points import PATCH_POINTS as PATCH_POINTS
+from modules.common.synapse.patch_points import WRITTEN_FOR as WRITTEN_FOR
+from modules.common.synapse.patch_points import PatchPoint as PatchPoint
+from modules.common.synapse.patch_points import PatchPointError as PatchPointError
+from modules.common.synapse.patch_points import (
+    check_patch_points as check_patch_points,
 )
-
-
-class PatchPointError(ConfigError):
-    """A patched Synapse attribute is missing or has another signature."""
-
-
-def synapse_version() -> str:
-    from synapse import __version__
-
-    return str(__version__).split(" ", 1)[0]
-
-
-def _found_signature(point: PatchPoint) -> str | None:
-    try:
-        owner = getattr(importlib.import_module(point.module), point.cls)
-        attribute = getattr(owner, point.attribute)
-    except (ImportError, AttributeError):
-        return None
-    # A wrapper of ours carries the original as __wrapped__, which inspect follows.
-    return str(inspect.signature(attribute))
-
-
-_checked = False
-
-
-def _wraps(original: Any) -> Callable[[F], F]:
-    """Mark a wrapper with the original it replaces (__wrapped__, which
-    inspect.signature follows), so check_patch_points still sees Synapse's signature
-    once the wrapper is installed. Nothing else is copied: Synapse reads markers such
-    as @cancellable from the attribute it calls, and the wrapper must not gain them."""
-
-    def mark(wrapper: F) -> F:
-        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-        return wrapper
-
-    return mark
-
-
-def check_patch_points(points: tuple[PatchPoint, ...] | None = None) -> None:
-    """Refuse (PatchPointError, one line) unless every patched attribute exists with
-    the signature its wrapper was written against. Without `points`: PATCH_POINTS,
-    checked once per process."""
-    global _checked
-    if points is None:
-        if _checked:
-            return
-        points = PATCH_POINTS
-        remember = True
-    else:
-        remember = False
-    for point in points:
-        found = _found_signature(point)
-        if found == point.signature:
-            continue
-        what = "does not exist" if found is None else f"has the signature {found}"
-        raise PatchPointError(
-            f"Synapse {synapse_version()} is not supported: {point.name}"
-            f" (patched by {point.purpose}) {what}, but the adapter was written"
-            f" against Synapse {WRITTEN_FOR} with {point.signature}; see"
-            " docs/upgrading.md"
-        )
-    if remember:
-        _checked = True
-
+from modules.common.synapse.patch_points import synapse_version as synapse_version
+from modules.common.synapse.patch_points import wraps_original
 
 # Auth.get_user_by_req: request checks (modules.accounts' gate; tests in
 # tests/modules/accounts: first login, reauth when deleting a device).
@@ -261,7 +101,7 @@ def add_request_check(api: ModuleApi, check: RequestCheck) -> None:
         checks = []
         original = auth.get_user_by_req
 
-        @_wraps(original)
+        @wraps_original(original)
         async def get_user_by_req(request: Any, *args: Any, **kwargs: Any) -> Any:
             requester = await original(request, *args, **kwargs)
             authed = AuthedRequest(
@@ -322,7 +162,7 @@ def add_login_hooks(api: ModuleApi, hooks: LoginHooks) -> None:
         # Synapse 1.163: validate_login(login_submission, ratelimit=False,
         # is_reauth=False); callers pass the flags by keyword. Anything else is passed
         # on unchanged, so a new parameter does not break logins.
-        @_wraps(original)
+        @wraps_original(original)
         async def validate_login(
             login_submission: dict[str, Any], *args: Any, **kwargs: Any
         ) -> tuple[str, Any]:
@@ -387,7 +227,7 @@ def add_local_media_deletion_hook(hs: Any, hook: MediaDeletionHook) -> None:
         hooks = []
         original = repository._remove_local_media_from_disk
 
-        @_wraps(original)
+        @wraps_original(original)
         async def remove(media_ids: list[str]) -> tuple[list[str], int]:
             removed, total = await original(media_ids)
             for each in list(hooks):
@@ -423,7 +263,7 @@ def allow_multipart_posts(path: bytes) -> None:
         paths = []
         original = SynapseRequest.requestReceived
 
-        @_wraps(original)
+        @wraps_original(original)
         def requestReceived(
             self: Any, command: bytes, path: bytes, version: bytes
         ) -> None:
@@ -463,7 +303,7 @@ def rooms_being_shut_down(api: ModuleApi) -> Callable[[str], bool]:
         counts: dict[str, int] = {}
         original = handler.shutdown_room
 
-        @_wraps(original)
+        @wraps_original(original)
         async def shutdown_room(*args: Any, **kwargs: Any) -> Any:
             room_id = str(kwargs["room_id"] if "room_id" in kwargs else args[0])
             counts[room_id] = counts.get(room_id, 0) + 1
@@ -497,7 +337,7 @@ def redact_credentials_in_request_logs() -> None:
         return
     original = SynapseRequest.get_redacted_uri
 
-    @_wraps(original)
+    @wraps_original(original)
     def get_redacted_uri(self: Any) -> str:
         return redact_query(original(self))
 
@@ -556,7 +396,7 @@ def _wrap_media_servlet(servlet: type, kind: str) -> None:
         return
 
     # Synapse calls it with the path pattern's named groups as keywords.
-    @_wraps(original)
+    @wraps_original(original)
     async def on_GET(self: Any, request: Any, **groups: Any) -> Any:  # noqa: N802
         server_name, media_id = str(groups["server_name"]), str(groups["media_id"])
         # An admin reviewing quarantined media keeps Synapse's own (admin-checked) path.
@@ -596,7 +436,7 @@ def add_profile_query_check(api: ModuleApi, check: ProfileQueryCheck) -> None:
         checks = []
         original = handler.check_profile_query_allowed
 
-        @_wraps(original)
+        @wraps_original(original)
         async def check_profile_query_allowed(
             target_user: Any, requester: Any = None
         ) -> None:

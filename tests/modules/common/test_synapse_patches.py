@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from homeserver.config_file import check_module_configs, load_server_config
 from homeserver.errors import LauncherError
-from modules.common.synapse import patches
+from modules.common.synapse import patch_points, patches
 from modules.common.synapse.patches import (
     PATCH_POINTS,
     PatchPointError,
@@ -73,9 +73,11 @@ class PinnedPatchPointsTest(unittest.TestCase):
         point = PATCH_POINTS[3]
         wrong = dataclasses.replace(point, signature="(self, command, path)")
         self.patch(
-            patches, "PATCH_POINTS", (*PATCH_POINTS[:3], wrong, *PATCH_POINTS[4:])
+            patch_points,
+            "PATCH_POINTS",
+            (*PATCH_POINTS[:3], wrong, *PATCH_POINTS[4:]),
         )
-        self.patch(patches, "_checked", False)
+        self.patch(patch_points, "_checked", False)
         with self.assertRaises(LauncherError) as caught:
             check_module_configs(config)
         message = str(caught.exception)
