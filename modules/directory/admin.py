@@ -21,13 +21,13 @@ from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.config import FIELD_CHOICES
 from modules.directory.errors import DirectoryError
 from modules.directory.exporter import export_directory_xlsx
+from modules.directory.exporting import export_records_txn
 from modules.directory.importer import parse_departments, parse_members, parse_tags
 from modules.directory.importing import (
     apply_departments_txn,
     apply_members_txn,
     apply_tags_txn,
     department_problems_txn,
-    load_tree_txn,
     member_problems_txn,
     tag_problems_txn,
 )
@@ -37,12 +37,8 @@ from modules.directory.records import (
     DEPARTMENT_COLUMNS,
     MEMBER_COLUMNS,
     TAG_COLUMNS,
-    DepartmentRecord,
-    DepartmentRef,
     ImportRejectedError,
     MemberRecord,
-    MembershipRecord,
-    TagRecord,
     merge_problems,
 )
 from modules.directory.storage import departments as dept_store
@@ -443,66 +439,7 @@ class DirectoryAdmin:
                 logger.warning("cannot sync account %s: %s", user_id, e)
 
     async def export_xlsx(self) -> bytes:
-        def collect_txn(
-            txn: Txn,
-        ) -> tuple[list[DepartmentRecord], list[MemberRecord], list[TagRecord]]:
-            tree = load_tree_txn(txn)
-            departments = [
-                DepartmentRecord(
-                    row=0,
-                    name=d.name,
-                    id=d.id,
-                    parent_id=d.parent_id,
-                    path=tree.names_of(d.id),
-                    sort_order=d.sort_order,
-                    hidden=d.hidden,
-                    restricted=d.restricted,
-                )
-                for d in dept_store.all_departments_txn(txn)
-            ]
-            members_by_id = member_store.get_members_txn(
-                txn, member_store.all_member_userids_txn(txn)
-            )
-            members = [
-                MemberRecord(
-                    row=0,
-                    userid=m.userid,
-                    name=m.name,
-                    gender=m.gender,
-                    mobile=m.mobile or "",
-                    telephone=m.telephone or "",
-                    email=m.email or "",
-                    position=m.position or "",
-                    memberships=tuple(
-                        MembershipRecord(
-                            DepartmentRef(department_id=ms.department_id),
-                            ms.sort_order,
-                            ms.is_leader,
-                        )
-                        for ms in m.memberships
-                    ),
-                    sort_order=m.sort_order,
-                    hidden=m.hidden,
-                    enabled=m.enabled,
-                )
-                for m in members_by_id.values()
-            ]
-            tags = []
-            for tag_id, _name in social.list_tags_txn(txn):
-                tag = social.require_tag_txn(txn, tag_id)
-                tags.append(
-                    TagRecord(
-                        row=0,
-                        name=tag.name,
-                        userids=tag.userids,
-                        departments=tuple(
-                            DepartmentRef(department_id=d) for d in tag.department_ids
-                        ),
-                    )
-                )
-            return departments, members, tags
-
-        departments, members, tags = await self._db("export", collect_txn)
+        departments, members, tags = await self._db("export", export_records_txn)
         return await self._api.defer_to_thread(
             export_directory_xlsx, departments, members, tags
         )
