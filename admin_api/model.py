@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The administration model (docs/admin.md): roles, admin groups, rights, and what an
 admin's groups add up to. Pure data and rules; storage.py keeps it, authority.py
-answers the decision API with it, service.py changes it.
+answers the decision API with it, service.py (groups.py, roles.py, quotas.py) changes it.
 """
 
 from collections.abc import Iterable, Mapping
