@@ -67,3 +67,36 @@ def on_new_stream_data(api: ModuleApi, callback: Callable[[], None]) -> None:
     the room's current state loaded, before it wakes any client waiting in /sync, so
     every module callback there delays every message's delivery."""
     hs_of(api).get_notifier().add_replication_callback(callback)
+
+
+async def visible_events(
+    api: ModuleApi, user_id: str, event_ids: list[str]
+) -> list[Any]:
+    """Of these events, those the user may see now, as the client would get them
+    (modules.search): unredacted ones only (a redacted event is never a search hit,
+    as in Synapse's own search), then Synapse's visibility rules for this user (history
+    visibility, membership at the time, erased senders' content pruned). Input order."""
+    from synapse.events.utils import FilteredEvent
+    from synapse.storage.databases.main.events_worker import EventRedactBehaviour
+    from synapse.visibility import filter_and_transform_events_for_client
+
+    hs = hs_of(api)
+    events = await hs.get_datastores().main.get_events_as_list(
+        event_ids, redact_behaviour=EventRedactBehaviour.block
+    )
+    allowed = await filter_and_transform_events_for_client(
+        hs.get_storage_controllers(), user_id, events
+    )
+    return [e.event if isinstance(e, FilteredEvent) else e for e in allowed]
+
+
+async def unredacted_event_ids(api: ModuleApi, event_ids: list[str]) -> set[str]:
+    """Which of these events Synapse still has, accepted and not redacted."""
+    from synapse.storage.databases.main.events_worker import EventRedactBehaviour
+
+    events = await (
+        hs_of(api)
+        .get_datastores()
+        .main.get_events_as_list(event_ids, redact_behaviour=EventRedactBehaviour.block)
+    )
+    return {event.event_id for event in events}

@@ -116,6 +116,22 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         " requester: synapse.types.UserID | None = None) -> None",
         "add_profile_query_check",
     ),
+    PatchPoint(
+        "synapse.storage.databases.main.search",
+        "SearchStore",
+        "search_msgs",
+        "(self, room_ids: Collection[str], search_term: str, keys: Iterable[str])"
+        " -> dict[str, typing.Any]",
+        "serve_message_search",
+    ),
+    PatchPoint(
+        "synapse.storage.databases.main.search",
+        "SearchStore",
+        "search_rooms",
+        "(self, room_ids: Collection[str], search_term: str, keys: Iterable[str],"
+        " limit: int, pagination_token: str | None = None) -> dict[str, typing.Any]",
+        "serve_message_search",
+    ),
 )
 
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Every replacement of a Synapse method, and the start-up check that they still fit.
 
-Synapse offers no module callback for eight things our modules need, so these methods
+Synapse offers no module callback for nine things our modules need, so these methods
 are wrapped; each wrapper observes, refuses (with a SynapseError) or, for the media
 route, answers first, and otherwise calls the original unchanged:
 
@@ -26,6 +26,10 @@ route, answers first, and otherwise calls the original unchanged:
 - ProfileHandler.check_profile_query_allowed (on the instance): profile checks, so that
   /profile hides a directory member hidden from the requester (modules.directory); the
   spam checker's check_username_for_spam covers the user search only.
+- SearchStore.search_msgs and search_rooms (on the class): the message search of
+  POST /_matrix/client/v3/search answered from modules.search's CJK index. This one
+  answers instead of the original (whose tokenisation cannot find Chinese substrings);
+  Synapse's handler around it keeps parsing, filters, visibility, context and paging.
 
 The instance wrappers are installed from a module's __init__, i.e. before Synapse builds
 its servlets, which look the method up on the shared instance at each request.
@@ -453,3 +457,110 @@ def add_profile_query_check(api: ModuleApi, check: ProfileQueryCheck) -> None:
         handler._jwwx_profile_checks = checks
         handler.check_profile_query_allowed = check_profile_query_allowed
     checks.append(check)
+
+
+# SearchStore.search_msgs / search_rooms: the standard /search from modules.search's
+# index (tests/modules/search/test_matrix_search.py).
+
+
+@dataclass(frozen=True)
+class MessageHits:
+    """Matching event ids, newest first, each with the token that pages past it."""
+
+    hits: list[tuple[str, str]]
+    count: int
+    highlights: list[str]
+
+
+class MessageSearch(Protocol):
+    async def find(
+        self,
+        room_ids: list[str],
+        term: str,
+        keys: list[str],
+        limit: int,
+        token: str | None,
+    ) -> MessageHits | None:
+        """None: not for this index (e.g. only room names asked): Synapse answers."""
+
+    async def forget(self, event_ids: list[str]) -> None:
+        """These hits are gone from Synapse (redacted, purged)."""
+
+
+_message_search: list[MessageSearch] = []
+RANK_LIMIT = 500  # what Synapse's own rank search returns at most
+
+
+def serve_message_search(search: MessageSearch) -> None:
+    """Answer Synapse's message search (the store methods its SearchHandler calls) from
+    `search`. Synapse 1.163: search_msgs(room_ids, search_term, keys) for order_by
+    "rank" and search_rooms(room_ids, search_term, keys, limit, pagination_token) for
+    "recent", each returning {"results": [{"event", "rank"[, "pagination_token"]}],
+    "highlights", "count"}; the handler then applies the filter and the visibility
+    rules, adds context and builds next_batch from our pagination tokens. Redacted
+    events are left out as Synapse's own search does."""
+    check_patch_points()
+    from synapse.storage.databases.main.events_worker import EventRedactBehaviour
+    from synapse.storage.databases.main.search import SearchStore
+
+    _message_search[:] = [search]
+    if getattr(SearchStore, "_jwwx_search", False):
+        return
+    original_msgs = SearchStore.search_msgs
+    original_rooms = SearchStore.search_rooms
+
+    async def answer(store: Any, found: MessageHits, ranked: bool) -> dict[str, Any]:
+        ids = [event_id for event_id, _token in found.hits]
+        events = await store.get_events_as_list(
+            ids, redact_behaviour=EventRedactBehaviour.block
+        )
+        by_id = {event.event_id: event for event in events}
+        gone = [event_id for event_id in ids if event_id not in by_id]
+        if gone:
+            await _message_search[0].forget(gone)
+        results = []
+        for rank, (event_id, token) in enumerate(reversed(found.hits), start=1):
+            if event_id in by_id:
+                result = {"event": by_id[event_id], "rank": rank}
+                if not ranked:
+                    result["pagination_token"] = token
+                results.append(result)
+        results.reverse()
+        return {
+            "results": results,
+            "highlights": found.highlights,
+            "count": found.count,
+        }
+
+    @wraps_original(original_msgs)
+    async def search_msgs(
+        self: Any, room_ids: Any, search_term: str, keys: Any
+    ) -> dict[str, Any]:
+        found = await _message_search[0].find(
+            sorted(room_ids), search_term, list(keys), RANK_LIMIT, None
+        )
+        if found is None:
+            return await original_msgs(self, room_ids, search_term, keys)
+        return await answer(self, found, ranked=True)
+
+    @wraps_original(original_rooms)
+    async def search_rooms(
+        self: Any,
+        room_ids: Any,
+        search_term: str,
+        keys: Any,
+        limit: int,
+        pagination_token: str | None = None,
+    ) -> dict[str, Any]:
+        found = await _message_search[0].find(
+            sorted(room_ids), search_term, list(keys), limit, pagination_token
+        )
+        if found is None:
+            return await original_rooms(
+                self, room_ids, search_term, keys, limit, pagination_token
+            )
+        return await answer(self, found, ranked=False)
+
+    SearchStore.search_msgs = search_msgs  # type: ignore[method-assign]
+    SearchStore.search_rooms = search_rooms  # type: ignore[method-assign]
+    SearchStore._jwwx_search = True  # type: ignore[attr-defined]

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The indexer: Synapse's event stream → the message index, after a durable cursor.
+
+Never ModuleApi's on_new_event (Synapse awaits it before waking clients in /sync). As
+the open API's reader does, this one runs beside delivery: woken by Synapse's
+replication notifier (coalesced over WAKE_DELAY_S), with a slow poll as a safety net,
+only on the process that runs background tasks. Each batch is ONE transaction that
+reads the events after the cursor (never past the position up to which everything is
+persisted), applies them to the index and moves the cursor: a crash repeats a batch,
+never loses one. While catching up (a first start on a large history), it pauses
+between batches so that SQLite's single writer serves everybody else too.
+"""
+
+import logging
+import time
+
+from prometheus_client import Gauge, Histogram
+from synapse.module_api import ModuleApi
+
+from modules.common.storage import Txn
+from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
+from modules.common.synapse.tables import stream_events_after_txn
+from modules.search import storage
+from modules.search.config import SearchConfig
+from modules.search.extract import Action, action_of
+
+logger = logging.getLogger(__name__)
+
+WAKE_DELAY_S = 0.2
+
+BEHIND = Gauge(
+    "jwwx_search_index_behind_events",
+    "Stream positions between the search index cursor and the persisted stream",
+)
+LAG = Histogram(
+    "jwwx_search_index_lag_seconds",
+    "Time from an indexed message's origin_server_ts to its indexing",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+
+
+class Indexer:
+    def __init__(self, api: ModuleApi, config: SearchConfig) -> None:
+        self._api = api
+        self._config = config
+        self._enabled = False
+        self._position: int | None = None
+        self._running = False
+        self._again = False
+        self._scheduled = False
+
+    @property
+    def position(self) -> int | None:
+        """The cursor as last seen by this process (None before the first batch)."""
+        return self._position
+
+    def start(self) -> None:
+        if not self._api.should_run_background_tasks():
+            return
+        on_new_stream_data(self._api, self._poke)
+        self._api.looping_background_call(
+            self.drain, self._config.poll_interval_ms, desc="jwwx_search_index_poll"
+        )
+
+    def enable(self) -> None:
+        """The tables exist: start indexing."""
+        self._enabled = True
+        if self._api.should_run_background_tasks():
+            self._api.run_as_background_process("jwwx_search_index", self.drain)
+
+    def _poke(self) -> None:
+        """From Synapse's notifier on every stream change: must stay cheap."""
+        if self._scheduled or self._position is None:
+            return
+        if persisted_stream_ordering(self._api) <= self._position:
+            return
+        self._scheduled = True
+        self._api.delayed_background_call(
+            WAKE_DELAY_S * 1000, self._woken, desc="jwwx_search_index"
+        )
+
+    async def _woken(self) -> None:
+        self._scheduled = False
+        await self.drain()
+
+    async def drain(self) -> None:
+        if not self._enabled:
+            return
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        try:
+            while True:
+                self._again = False
+                full = await self._step()
+                if not full and not self._again:
+                    return
+                if full and self._config.batch_pause_ms:
+                    await self._api.sleep(self._config.batch_pause_ms / 1000)
+        except Exception:
+            logger.exception("search: indexing failed; retried at the next poll")
+        finally:
+            self._running = False
+
+    async def _step(self) -> bool:
+        """One batch; True when it was full (more is waiting)."""
+        upto = persisted_stream_ordering(self._api)
+        limit = self._config.batch_size
+        start_at = 0 if self._config.index_history else upto
+
+        def step_txn(txn: Txn) -> tuple[int, list[int]]:
+            after = storage.cursor_txn(txn, start_at)
+            if upto <= after:
+                return after, []
+            batch = stream_events_after_txn(txn, after, upto, limit)
+            actions: list[tuple[int, Action]] = []
+            for item in batch:
+                action = action_of(item.event_id, item.room_id, item.event)
+                if action is not None:
+                    actions.append((item.stream_ordering, action))
+            storage.apply_txn(txn, actions)
+            position = batch[-1].stream_ordering if len(batch) >= limit else upto
+            storage.move_cursor_txn(txn, position)
+            stamps = [
+                int(item.event.get("origin_server_ts") or 0)
+                for item in batch
+                if item.event.get("type") == "m.room.message"
+            ]
+            return position, [s for s in stamps if isinstance(s, int)]
+
+        position, stamps = await self._api.run_db_interaction(
+            "jwwx_search_index", step_txn
+        )
+        self._position = position
+        BEHIND.set(max(0, upto - position))
+        now_ms = time.time() * 1000
+        for stamp in stamps:
+            if 0 < stamp <= now_ms:
+                LAG.observe((now_ms - stamp) / 1000)
+        return position < upto

@@ -1,0 +1,286 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The SQL of modules.search: the index (jwwx_search_docs with FTS5 on SQLite, a
+tsvector with GIN on PostgreSQL) and the stream cursor. Token lists come from text.py;
+queries are built here from its phrases, with every value as an argument."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from modules.common.storage import Txn
+from modules.common.synapse.database import engine_of_txn
+from modules.search.extract import Action, Document, Edit, Forget
+from modules.search.text import MAX_POSITIONS, Phrase, index_tokens
+
+CURSOR = "events"
+MAX_POSITIONS_PER_TOKEN = 255  # PostgreSQL keeps at most 256 positions of a lexeme
+_DOC_COLUMNS = (
+    "d.stream_ordering, d.event_id, d.room_id, d.sender, d.origin_ts, d.kind,"
+    " d.msgtype, d.file_name, d.mimetype, d.mxc"
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    stream_ordering: int
+    event_id: str
+    room_id: str
+    sender: str
+    origin_ts: int
+    kind: str
+    msgtype: str
+    file_name: str | None
+    mimetype: str | None
+    mxc: str | None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to find: every phrase (none: any message), in these rooms, newest first
+    below `before` (a stream ordering), with optional filters."""
+
+    phrases: tuple[Phrase, ...]
+    room_ids: tuple[str, ...]
+    limit: int
+    before: int | None = None
+    kinds: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
+    since_ts: int | None = None
+    until_ts: int | None = None
+
+
+# the cursor
+
+
+def cursor_txn(txn: Txn, start_at: int) -> int:
+    """The stored position; the first time, `start_at`."""
+    txn.execute(
+        "SELECT stream_ordering FROM jwwx_search_cursor WHERE name = ?", (CURSOR,)
+    )
+    row = txn.fetchone()
+    if row is not None:
+        return int(row[0])
+    txn.execute(
+        "INSERT INTO jwwx_search_cursor (name, stream_ordering) VALUES (?, ?)",
+        (CURSOR, start_at),
+    )
+    return start_at
+
+
+def move_cursor_txn(txn: Txn, position: int) -> None:
+    txn.execute(
+        "UPDATE jwwx_search_cursor SET stream_ordering = ? WHERE name = ?",
+        (position, CURSOR),
+    )
+
+
+# writing
+
+
+def tsvector_literal(tokens: Sequence[str]) -> str:
+    """tokens → PostgreSQL's tsvector input ('tok':1,5 'other':2), no parser involved."""
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens[:MAX_POSITIONS], start=1):
+        found = positions.setdefault(token, [])
+        if len(found) < MAX_POSITIONS_PER_TOKEN:
+            found.append(i)
+    return " ".join(
+        f"'{_pg_quote(token)}':{','.join(map(str, at))}"
+        for token, at in positions.items()
+    )
+
+
+def _pg_quote(token: str) -> str:
+    return token.replace("\\", "\\\\").replace("'", "''")
+
+
+def _set_terms_txn(txn: Txn, stream_ordering: int, text: str, new: bool) -> None:
+    tokens = index_tokens(text)
+    if engine_of_txn(txn) == "postgres":
+        txn.execute(
+            "UPDATE jwwx_search_docs SET terms = ?::tsvector WHERE stream_ordering = ?",
+            (tsvector_literal(tokens), stream_ordering),
+        )
+        return
+    if not new:
+        txn.execute("DELETE FROM jwwx_search_fts WHERE rowid = ?", (stream_ordering,))
+    txn.execute(
+        "INSERT INTO jwwx_search_fts (rowid, terms) VALUES (?, ?)",
+        (stream_ordering, " ".join(tokens)),
+    )
+
+
+def _add_txn(txn: Txn, stream_ordering: int, doc: Document) -> None:
+    txn.execute(
+        "SELECT 1 FROM jwwx_search_docs WHERE stream_ordering = ? OR event_id = ?",
+        (stream_ordering, doc.event_id),
+    )
+    if txn.fetchone() is not None:  # a step repeated after a crash
+        return
+    empty = ", terms" if engine_of_txn(txn) == "postgres" else ""
+    txn.execute(
+        "INSERT INTO jwwx_search_docs (stream_ordering, event_id, room_id, sender,"
+        f" origin_ts, kind, msgtype, file_name, mimetype, mxc{empty})"
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?::tsvector' if empty else ''})",
+        (
+            stream_ordering,
+            doc.event_id,
+            doc.room_id,
+            doc.sender,
+            doc.origin_ts,
+            doc.kind,
+            doc.msgtype,
+            doc.file_name,
+            doc.mimetype,
+            doc.mxc,
+            *(("",) if empty else ()),
+        ),
+    )
+    _set_terms_txn(txn, stream_ordering, doc.text, new=True)
+
+
+def _edit_txn(txn: Txn, edit: Edit) -> None:
+    txn.execute(
+        "SELECT stream_ordering, sender FROM jwwx_search_docs WHERE event_id = ?",
+        (edit.original_id,),
+    )
+    row = txn.fetchone()
+    # Only the sender may edit (Synapse ignores other senders' m.replace too).
+    if row is not None and row[1] == edit.sender:
+        _set_terms_txn(txn, int(row[0]), edit.text, new=False)
+
+
+def forget_txn(txn: Txn, event_ids: Sequence[str]) -> int:
+    """Drop these events from the index; how many were there."""
+    dropped = 0
+    sqlite = engine_of_txn(txn) == "sqlite"
+    for event_id in event_ids:
+        txn.execute(
+            "SELECT stream_ordering FROM jwwx_search_docs WHERE event_id = ?",
+            (event_id,),
+        )
+        row = txn.fetchone()
+        if row is None:
+            continue
+        if sqlite:
+            txn.execute("DELETE FROM jwwx_search_fts WHERE rowid = ?", (row[0],))
+        txn.execute("DELETE FROM jwwx_search_docs WHERE stream_ordering = ?", (row[0],))
+        dropped += 1
+    return dropped
+
+
+def apply_txn(txn: Txn, actions: Sequence[tuple[int, Action]]) -> None:
+    """Apply what a batch of the stream does to the index, in stream order."""
+    for stream_ordering, action in actions:
+        if isinstance(action, Document):
+            _add_txn(txn, stream_ordering, action)
+        elif isinstance(action, Edit):
+            _edit_txn(txn, action)
+        elif isinstance(action, Forget):
+            forget_txn(txn, [action.event_id])
+
+
+# reading
+
+
+def fts5_match(phrases: Sequence[Phrase]) -> str:
+    """FTS5 query: each phrase quoted (its tokens adjacent), '*' on a prefix, ANDed."""
+    parts = []
+    for phrase in phrases:
+        quoted = '"' + " ".join(t.replace('"', "") for t in phrase.tokens) + '"'
+        parts.append(quoted + ("*" if phrase.prefix else ""))
+    return " AND ".join(parts)
+
+
+def tsquery_literal(phrases: Sequence[Phrase]) -> str:
+    """PostgreSQL tsquery input: 'a' <-> 'b':* per phrase, & between phrases."""
+    parts = []
+    for phrase in phrases:
+        tokens = [f"'{_pg_quote(t)}'" for t in phrase.tokens]
+        if phrase.prefix:
+            tokens[-1] += ":*"
+        parts.append("(" + " <-> ".join(tokens) + ")")
+    return " & ".join(parts)
+
+
+def _where(txn: Txn, query: Query) -> tuple[str, str, list[object]]:
+    """(FROM …, WHERE …, arguments) shared by the search and its count."""
+    args: list[object] = []
+    conditions: list[str] = []
+    source = "jwwx_search_docs AS d"
+    if query.phrases:
+        if engine_of_txn(txn) == "postgres":
+            conditions.append("d.terms @@ ?::tsquery")
+            args.append(tsquery_literal(query.phrases))
+        else:
+            source = (
+                "jwwx_search_fts AS f JOIN jwwx_search_docs AS d"
+                " ON d.stream_ordering = f.rowid"
+            )
+            conditions.append("jwwx_search_fts MATCH ?")
+            args.append(fts5_match(query.phrases))
+    conditions.append(f"d.room_id IN ({', '.join('?' * len(query.room_ids))})")
+    args.extend(query.room_ids)
+    if query.kinds:
+        conditions.append(f"d.kind IN ({', '.join('?' * len(query.kinds))})")
+        args.extend(query.kinds)
+    if query.senders:
+        conditions.append(f"d.sender IN ({', '.join('?' * len(query.senders))})")
+        args.extend(query.senders)
+    if query.since_ts is not None:
+        conditions.append("d.origin_ts >= ?")
+        args.append(query.since_ts)
+    if query.until_ts is not None:
+        conditions.append("d.origin_ts < ?")
+        args.append(query.until_ts)
+    return source, " AND ".join(conditions), args
+
+
+def search_txn(txn: Txn, query: Query) -> list[Hit]:
+    if not query.room_ids:
+        return []
+    source, where, args = _where(txn, query)
+    if query.before is not None:
+        where += " AND d.stream_ordering < ?"
+        args.append(query.before)
+    txn.execute(
+        f"SELECT {_DOC_COLUMNS} FROM {source} WHERE {where}"  # noqa: S608
+        " ORDER BY d.stream_ordering DESC LIMIT ?",
+        (*args, query.limit),
+    )
+    return [
+        Hit(int(r[0]), r[1], r[2], r[3], int(r[4]), r[5], r[6], r[7], r[8], r[9])
+        for r in txn.fetchall()
+    ]
+
+
+def count_txn(txn: Txn, query: Query, cap: int) -> int:
+    """How many match (at most `cap`: a common term over a large history would
+    otherwise count every match)."""
+    if not query.room_ids:
+        return 0
+    source, where, args = _where(txn, query)
+    txn.execute(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {where}"  # noqa: S608
+        " LIMIT ?) AS matched",
+        (*args, cap),
+    )
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+# the sweep (events Synapse purged: retention, purge history, deleted rooms)
+
+
+def docs_after_txn(txn: Txn, after: int, limit: int) -> list[tuple[int, str]]:
+    txn.execute(
+        "SELECT stream_ordering, event_id FROM jwwx_search_docs"
+        " WHERE stream_ordering > ? ORDER BY stream_ordering LIMIT ?",
+        (after, limit),
+    )
+    return [(int(r[0]), r[1]) for r in txn.fetchall()]
+
+
+def doc_count_txn(txn: Txn) -> int:
+    txn.execute("SELECT COUNT(*) FROM jwwx_search_docs")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
