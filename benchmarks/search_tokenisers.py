@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from benchmarks.search_corpus import QUERY_KINDS, messages, queries
-from modules.search.storage import fts5_match, tsquery_literal, tsvector_literal
+from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
 from modules.search.text import index_tokens, normalise, query_phrases
 from tests.harness import postgres
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from modules.common.storage import Txn
 from modules.common.synapse.database import engine_of_txn
 from modules.search.extract import Action, Document, Edit, Forget
-from modules.search.text import MAX_POSITIONS, Phrase, index_tokens
+from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
+from modules.search.text import Phrase, index_tokens
 
 CURSOR = "events"
-MAX_POSITIONS_PER_TOKEN = 255  # PostgreSQL keeps at most 256 positions of a lexeme
 _DOC_COLUMNS = (
     "d.stream_ordering, d.event_id, d.room_id, d.sender, d.origin_ts, d.kind,"
     " d.msgtype, d.file_name, d.mimetype, d.mxc"
@@ -74,23 +74,6 @@ def move_cursor_txn(txn: Txn, position: int) -> None:
 
 
 # writing
-
-
-def tsvector_literal(tokens: Sequence[str]) -> str:
-    """tokens → PostgreSQL's tsvector input ('tok':1,5 'other':2), no parser involved."""
-    positions: dict[str, list[int]] = {}
-    for i, token in enumerate(tokens[:MAX_POSITIONS], start=1):
-        found = positions.setdefault(token, [])
-        if len(found) < MAX_POSITIONS_PER_TOKEN:
-            found.append(i)
-    return " ".join(
-        f"'{_pg_quote(token)}':{','.join(map(str, at))}"
-        for token, at in positions.items()
-    )
-
-
-def _pg_quote(token: str) -> str:
-    return token.replace("\\", "\\\\").replace("'", "''")
 
 
 def _set_terms_txn(txn: Txn, stream_ordering: int, text: str, new: bool) -> None:
@@ -180,26 +163,6 @@ def apply_txn(txn: Txn, actions: Sequence[tuple[int, Action]]) -> None:
 
 
 # reading
-
-
-def fts5_match(phrases: Sequence[Phrase]) -> str:
-    """FTS5 query: each phrase quoted (its tokens adjacent), '*' on a prefix, ANDed."""
-    parts = []
-    for phrase in phrases:
-        quoted = '"' + " ".join(t.replace('"', "") for t in phrase.tokens) + '"'
-        parts.append(quoted + ("*" if phrase.prefix else ""))
-    return " AND ".join(parts)
-
-
-def tsquery_literal(phrases: Sequence[Phrase]) -> str:
-    """PostgreSQL tsquery input: 'a' <-> 'b':* per phrase, & between phrases."""
-    parts = []
-    for phrase in phrases:
-        tokens = [f"'{_pg_quote(t)}'" for t in phrase.tokens]
-        if phrase.prefix:
-            tokens[-1] += ":*"
-        parts.append("(" + " <-> ".join(tokens) + ")")
-    return " & ".join(parts)
 
 
 def _where(txn: Txn, query: Query) -> tuple[str, str, list[object]]:

@@ -8,7 +8,7 @@ import sqlite3
 from twisted.trial import unittest
 
 from modules.search.extract import Document, Edit, Forget, action_of
-from modules.search.storage import fts5_match, tsquery_literal, tsvector_literal
+from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
 from modules.search.text import highlights, index_tokens, query_phrases
 
 TEXTS = [
