@@ -51,7 +51,7 @@ SQL = re.compile(
 )
 TABLE = re.compile(r"\bjwwx_[a-z0-9_]+")
 CREATED = re.compile(
-    r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(jwwx_[a-z0-9_]+)", re.I
+    r"CREATE\s+(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(jwwx_[a-z0-9_]+)", re.I
 )
 
 

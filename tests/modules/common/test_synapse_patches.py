@@ -34,6 +34,7 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "redact_credentials_in_request_logs",
                 "route_local_media_downloads",
                 "add_profile_query_check",
+                "serve_message_search",
             },
         )
         check_patch_points(PATCH_POINTS)
