@@ -5,6 +5,7 @@ deterministic for a seed. Also the queries (of several kinds) and the ground tru
 substring search must return."""
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -150,24 +151,37 @@ def messages(count: int, rooms: int, senders: int, seed: int = 19) -> Iterator[M
         yield Message(rng.randrange(rooms), rng.randrange(senders), sentence(rng))
 
 
-# Query kinds: what officers type.
+# Query kinds: what officers type, cut from messages of the corpus itself (so every
+# query has matches): Chinese of 2 and 4 characters, 4 digits, the start of a plate,
+# Chinese next to digits or letters, the start of an English word.
 QUERY_KINDS = ("2 chars", "4 chars", "digits", "plate part", "mixed", "english")
+_SHAPES = {
+    "2 chars": re.compile(r"[\u4e00-\u9fff]{2}"),
+    "4 chars": re.compile(r"[\u4e00-\u9fff]{4}"),
+    "digits": re.compile(r"[0-9]{4}"),
+    "plate part": re.compile(r"(?<=车牌)[\u4e00-\u9fff][A-Z][0-9A-F]{2}"),
+    "mixed": re.compile(
+        r"[\u4e00-\u9fff]{2}[0-9A-Za-z]{2}|[0-9A-Za-z]{2}[\u4e00-\u9fff]{2}"
+    ),
+    "english": re.compile(r"(?<![A-Za-z])[a-z]{4}"),
+}
 
 
-def queries(kind: str, count: int, seed: int = 7) -> list[str]:
+def queries(texts: list[str], kind: str, count: int, seed: int = 7) -> list[str]:
+    """`count` queries of `kind`, each a substring of a random message."""
     rng = random.Random(seed + QUERY_KINDS.index(kind))
+    shape = _SHAPES[kind]
     found: list[str] = []
-    for _ in range(count):
-        if kind == "2 chars":
-            found.append(rng.choice(SUBJECTS)[rng.choice((0, 2)) :][:2])
-        elif kind == "4 chars":
-            found.append(rng.choice(SUBJECTS)[:4])
-        elif kind == "digits":
-            found.append(f"{rng.randint(1000, 9999)}")
-        elif kind == "plate part":
-            found.append(_plate(rng)[:4])
-        elif kind == "mixed":
-            found.append(f"{rng.choice(PLACES)[:2]}{rng.choice(SUBJECTS)[:2]}")
-        else:
-            found.append(rng.choice(ENGLISH)[:5])
+    for _ in range(count * 200):
+        if len(found) >= count:
+            break
+        text = rng.choice(texts)
+        spots = [m.start() for m in shape.finditer(text)] + [
+            i for i in range(len(text)) if shape.match(text, i)
+        ]
+        if spots:
+            start = rng.choice(spots)
+            match = shape.match(text, start)
+            if match is not None:
+                found.append(match.group())
     return found

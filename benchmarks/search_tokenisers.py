@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from psycopg2.extras import execute_values
+
 from benchmarks.search_corpus import QUERY_KINDS, messages, queries
 from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
 from modules.search.text import index_tokens, normalise, query_phrases
@@ -144,14 +146,14 @@ class PostgresCandidate(Candidate):
         cur.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         cur.execute(f"CREATE TABLE f (id BIGINT PRIMARY KEY, terms {self._column})")
         cast = "::tsvector" if self._column == "TSVECTOR" else ""
-        batch = []
-        for i, text in enumerate(texts):
-            batch.append((i, self._value(text)))
-            if len(batch) >= 5000:
-                cur.executemany(f"INSERT INTO f VALUES (%s, %s{cast})", batch)
-                batch = []
-        if batch:
-            cur.executemany(f"INSERT INTO f VALUES (%s, %s{cast})", batch)
+        rows = [(i, self._value(text)) for i, text in enumerate(texts)]
+        for start in range(0, len(rows), 5000):
+            execute_values(
+                cur,
+                "INSERT INTO f VALUES %s",
+                rows[start : start + 5000],
+                template=f"(%s, %s{cast})",
+            )
         cur.execute(f"CREATE INDEX f_terms ON f USING GIN (terms {self._index})")
         cur.execute("VACUUM ANALYZE f")
 
@@ -267,13 +269,14 @@ def main() -> None:
         built = time.perf_counter() - started
         size = candidate.size_bytes() / 2**20
         for kind in QUERY_KINDS:
-            terms = queries(kind, args.queries)
+            terms = queries(texts, kind, args.queries)
             latencies, recalls = [], []
             for term in terms:
                 t0 = time.perf_counter()
                 candidate.find(term, LIMIT)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                wanted = {i for i, t in enumerate(folded) if normalise(term) in t}
+                needle = normalise(term)
+                wanted = {i for i, t in enumerate(folded) if needle in t}
                 got = set(candidate.find(term, None))
                 if wanted:
                     recalls.append(len(got & wanted) / len(wanted))

@@ -8,6 +8,7 @@ from benchmarks.scenarios import (
     dm_latency,
     group_fanout,
     login,
+    search,
     soak,
     wecom_api,
 )
@@ -34,6 +35,11 @@ SCENARIOS: dict[str, Scenario] = {
             "directory-search",
             "directory search as an officer; Synapse's user search on both",
             directory_search.run,
+        ),
+        Scenario(
+            "search",
+            "message search (Chinese substrings) as an officer; index lag",
+            search.run,
         ),
         Scenario(
             "wecom-api",

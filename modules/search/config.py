@@ -12,7 +12,7 @@ Keys:
       up, so that SQLite's one writer (and PostgreSQL's clients) serve others meanwhile.
   poll_interval_ms (int 100..600000, default 5000): safety-net poll of the event stream
       (the indexer is otherwise woken by Synapse's notifier on new events).
-  sweep_interval_seconds (int 0..86400, default 60; 0 = off): how often indexed events
+  sweep_interval_seconds (int 0..86400, default 5; 0 = off): how often indexed events
       are checked against Synapse, so that the index forgets what Synapse purged
       (retention, purge history, deleted rooms) even if nobody searches for it.
   sweep_batch (int 1..10000, default 1000): indexed events checked per sweep.
@@ -36,7 +36,7 @@ class SearchConfig:
     batch_size: int = 200
     batch_pause_ms: int = 50
     poll_interval_ms: int = 5000
-    sweep_interval_seconds: int = 60
+    sweep_interval_seconds: int = 5
     sweep_batch: int = 1000
     max_query_length: int = 200
     count_limit: int = 1000
@@ -55,7 +55,7 @@ class SearchConfig:
                 "poll_interval_ms", 5000, minimum=100, maximum=600000
             ),
             sweep_interval_seconds=reader.integer(
-                "sweep_interval_seconds", 60, minimum=0, maximum=86400
+                "sweep_interval_seconds", 5, minimum=0, maximum=86400
             ),
             sweep_batch=reader.integer("sweep_batch", 1000, minimum=1, maximum=10000),
             max_query_length=reader.integer(

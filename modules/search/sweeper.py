@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The sweep: the index forgets what Synapse purged without an event in the stream
-(retention purge jobs, the purge-history and delete-room admin APIs) or redacted while
-the index was behind. It walks the index in stream order, a batch per tick, and
-drops every row whose event Synapse no longer has unredacted; then starts over."""
+(retention purge jobs, the purge-history and delete-room admin APIs). Each tick checks
+the next `sweep_batch` indexed events against Synapse's events table in one
+transaction (no event is loaded, so Synapse's caches are untouched) and drops those
+that are gone; after the last row it starts over. Redactions need no sweep: they come
+through the stream (indexer.py), and searches check every hit anyway."""
 
 import logging
 
 from synapse.module_api import ModuleApi
 
-from modules.common.synapse.events import unredacted_event_ids
+from modules.common.storage import Txn
+from modules.common.synapse.tables import existing_event_ids_txn
 from modules.search import storage
 from modules.search.config import SearchConfig
 
@@ -27,23 +30,22 @@ class Sweeper:
         if self._running:
             return 0
         self._running = True
-        try:
-            rows = await self._api.run_db_interaction(
-                "jwwx_search_sweep_read",
-                storage.docs_after_txn,
-                self._after,
-                self._config.sweep_batch,
-            )
-            self._after = rows[-1][0] if len(rows) >= self._config.sweep_batch else 0
+        limit = self._config.sweep_batch
+
+        def sweep_txn(txn: Txn) -> tuple[int, int]:
+            rows = storage.docs_after_txn(txn, self._after, limit)
             ids = [event_id for _ordering, event_id in rows]
-            present = await unredacted_event_ids(self._api, ids)
+            present = existing_event_ids_txn(txn, ids)
             gone = [event_id for event_id in ids if event_id not in present]
-            if not gone:
-                return 0
-            dropped = await self._api.run_db_interaction(
-                "jwwx_search_sweep_forget", storage.forget_txn, gone
+            dropped = storage.forget_txn(txn, gone) if gone else 0
+            return (rows[-1][0] if len(rows) >= limit else 0), dropped
+
+        try:
+            self._after, dropped = await self._api.run_db_interaction(
+                "jwwx_search_sweep", sweep_txn
             )
-            logger.info("search: forgot %d purged or redacted event(s)", dropped)
-            return int(dropped)
         finally:
             self._running = False
+        if dropped:
+            logger.info("search: forgot %d purged event(s)", dropped)
+        return int(dropped)

@@ -159,6 +159,21 @@ def stream_messages_in_rooms_txn(
     ]
 
 
+def existing_event_ids_txn(txn: Any, event_ids: list[str]) -> set[str]:
+    """Which of these events Synapse still has (not purged by retention, purge history
+    or room deletion): modules.search's sweep, without loading the events."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start : start + 500]
+        txn.execute(
+            "SELECT event_id FROM events WHERE event_id IN"  # noqa: S608
+            f" ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update(row[0] for row in txn.fetchall())
+    return found
+
+
 # redactions, event_relations
 
 

@@ -187,6 +187,13 @@ class TablesTests:
             all(event.event["type"] == "m.room.message" for event, _row in found)
         )
 
+    async def test_existing_event_ids(self) -> None:
+        w = await self.world()
+        found = self.txn(
+            tables.existing_event_ids_txn, [w["message"], w["redacted"], "$unknown"]
+        )
+        self.assertEqual(found, {w["message"], w["redacted"]})
+
     async def test_redacted_event_ids(self) -> None:
         w = await self.world()
         found = self.txn(
