@@ -53,6 +53,7 @@ REASON = "阅后即焚"
 # A recorded message that never got persisted (refused later, e.g. by the keyword
 # filter) is dropped after this long.
 UNPERSISTED_GRACE_MS = 10 * 60 * 1000
+RETRY_UNPERSISTED_MS = 500
 BATCH = 500
 # The live burn-after-read messages a quoting message is compared with.
 QUOTE_SCAN = 200
@@ -314,11 +315,22 @@ class Burner:
         if media and self._config.delete_media:
             kept = await favourited_local_media(self._api, media)
             await delete_local_media(self._api, [m for m in media if m not in kept])
+        now = self._api.get_current_time_msec()
+        found = {e.event_id for e in originals}
+        # An event tracked but not persisted yet must not be marked burned before it
+        # exists, or it would be stored with its content after "its" burn.
+        again = await self._api.run_db_interaction(
+            "jwwx_burn_again",
+            storage.reschedule_unpersisted_txn,
+            [i for i in ids if i not in found],
+            now + RETRY_UNPERSISTED_MS,
+            now - UNPERSISTED_GRACE_MS,
+        )
         await self._api.run_db_interaction(
             "jwwx_burn_done",
             storage.mark_burned_txn,
-            ids,
-            self._api.get_current_time_msec(),
+            [i for i in ids if i not in again],
+            now,
         )
         self._purged += len(live)
         logger.info(

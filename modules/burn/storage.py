@@ -183,6 +183,23 @@ def mark_burned_txn(txn: Txn, event_ids: list[str], now: int) -> None:
         )
 
 
+def reschedule_unpersisted_txn(
+    txn: Txn, event_ids: list[str], burn_at: int, created_after: int
+) -> list[str]:
+    """Tracked events not persisted yet (the relation tracked in check_event_allowed is
+    still being written) burn again at burn_at, while they are younger than the grace."""
+    again = []
+    for event_id in event_ids:
+        txn.execute(
+            "UPDATE jwwx_burn_messages SET burn_at = ?"
+            " WHERE event_id = ? AND burned_ts IS NULL AND created_ts > ?",
+            (burn_at, event_id, created_after),
+        )
+        if txn.rowcount:
+            again.append(event_id)
+    return again
+
+
 def keep_audit_copy_txn(
     txn: Txn, event_id: str, room_id: str, sender: str, event_json: str, now: int
 ) -> None:
