@@ -1,46 +1,184 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Run the whole suite with Twisted trial and end with one plain summary line.
+"""Run the suite with Twisted trial and end with one plain summary line.
 
-    python -m tests.run [trial arguments…]   (default: all of tests/)
+    python -m tests.run [--jobs N] [test names…]   (default: all of tests/)
 
 The last line reads "tests: N passed, N failed, N skipped" so any CI reader can count.
+
+With more than one job, the named packages are split into their test modules and N trial
+processes take modules from one queue, longest first (durations of the last full run are
+kept in tests/durations.json; unknown modules are estimated from their size). A module is
+the unit because its classes share one test server each; the tests drive servers over
+HTTP, so two runners keep a 2-core machine busy where one leaves it half idle. Output of a
+module is printed when it ends: one line when it passed, everything when it failed or
+skipped. `--jobs` defaults to $JWWX_TEST_JOBS, else the number of cores up to 2.
 """
 
+from __future__ import annotations
+
+import json
+import os
+import queue
 import re
 import subprocess
 import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 _COUNTS = re.compile(r"(\w+)=(\d+)")
+_ROOT = Path(__file__).resolve().parent.parent
+_DURATIONS = _ROOT / "tests" / "durations.json"
+# Seconds per byte of test source, for modules with no recorded duration.
+_SECONDS_PER_BYTE = 0.003
 
 
-def main() -> int:
-    args = sys.argv[1:] or ["tests"]
+@dataclass
+class Outcome:
+    name: str
+    seconds: float
+    output: str
+    code: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        found = sum(
+            self.counts.get(k, 0) for k in ("failures", "errors", "unexpectedSuccesses")
+        )
+        # No verdict line (a crash, an import error) counts as a failure.
+        return found if self.counts or self.code == 0 else max(found, 1)
+
+    @property
+    def passed(self) -> int:
+        return self.counts.get("successes", 0) + self.counts.get("expectedFailures", 0)
+
+    @property
+    def skipped(self) -> int:
+        return self.counts.get("skips", 0)
+
+
+def _trial(names: list[str], temp: str, stream: bool) -> Outcome:
+    started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "twisted.trial", "--temp-directory=_trial_temp", *args],
+        [sys.executable, "-m", "twisted.trial", f"--temp-directory={temp}", *names],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        cwd=_ROOT,
     )
     assert process.stdout is not None
+    lines = []
     verdict = ""
     for line in process.stdout:
-        sys.stdout.write(line)
+        if stream:
+            sys.stdout.write(line)
+        lines.append(line)
         if line.startswith(("PASSED", "FAILED")):
             verdict = line.strip()
     code = process.wait()
     counts = {k: int(v) for k, v in _COUNTS.findall(verdict)}
-    failed = sum(
-        counts.get(k, 0) for k in ("failures", "errors", "unexpectedSuccesses")
+    return Outcome(
+        " ".join(names), time.monotonic() - started, "".join(lines), code, counts
     )
-    passed = counts.get("successes", 0) + counts.get("expectedFailures", 0)
-    skipped = counts.get("skips", 0)
-    if not verdict:
-        failed = max(failed, 1)
+
+
+def _modules(name: str) -> list[str]:
+    """A package name becomes its test modules; anything else stays as named."""
+    path = _ROOT.joinpath(*name.split("."))
+    if not path.is_dir():
+        return [name]
+    found = sorted(path.rglob("test_*.py"))
+    return [".".join(p.relative_to(_ROOT).with_suffix("").parts) for p in found]
+
+
+def _estimate(name: str, known: dict[str, float]) -> float:
+    if name in known:
+        return known[name]
+    source = _ROOT.joinpath(*name.split(".")).with_suffix(".py")
+    return source.stat().st_size * _SECONDS_PER_BYTE if source.exists() else 0.0
+
+
+def _parallel(units: list[str], jobs: int) -> list[Outcome]:
+    known: dict[str, float] = {}
+    if _DURATIONS.exists():
+        known = json.loads(_DURATIONS.read_text())
+    work: queue.Queue[str] = queue.Queue()
+    for unit in sorted(units, key=lambda u: -_estimate(u, known)):
+        work.put(unit)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def runner(index: int) -> None:
+        while True:
+            try:
+                unit = work.get_nowait()
+            except queue.Empty:
+                return
+            outcome = _trial([unit], f"_trial_temp-{index}", stream=False)
+            with lock:
+                outcomes.append(outcome)
+                _report(outcome)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _report(outcome: Outcome) -> None:
+    verdict = "ok" if outcome.failed == 0 else "FAILED"
+    print(
+        f"{outcome.seconds:7.1f} s  {verdict:6}  {outcome.name}: "
+        f"{outcome.passed} passed, {outcome.failed} failed, {outcome.skipped} skipped",
+        flush=True,
+    )
+    if outcome.failed or outcome.skipped:
+        sys.stdout.write(outcome.output)
+        sys.stdout.flush()
+
+
+def _jobs(args: list[str]) -> tuple[int, list[str]]:
+    default = os.environ.get("JWWX_TEST_JOBS") or str(min(2, os.cpu_count() or 1))
+    if "--jobs" in args:
+        at = args.index("--jobs")
+        value = args[at + 1] if at + 1 < len(args) else ""
+        return int(value) if value.isdigit() else 0, args[:at] + args[at + 2 :]
+    return int(default) if default.isdigit() else 0, args
+
+
+def main() -> int:
+    jobs, names = _jobs(sys.argv[1:])
+    if jobs < 1:
+        print("tests.run: --jobs needs a positive number", file=sys.stderr)
+        return 2
+    full_run = not names
+    units = [unit for name in (names or ["tests"]) for unit in _modules(name)]
+    started = time.monotonic()
+    if jobs == 1 or len(units) == 1 or any(n.startswith("-") for n in names):
+        outcomes = [_trial(names or ["tests"], "_trial_temp", stream=True)]
+    else:
+        outcomes = _parallel(units, jobs)
+        slowest = sorted(outcomes, key=lambda o: -o.seconds)[:8]
+        print(
+            "slowest modules: "
+            + ", ".join(f"{o.name} {o.seconds:.0f} s" for o in slowest)
+        )
+    passed = sum(o.passed for o in outcomes)
+    failed = sum(o.failed for o in outcomes)
+    skipped = sum(o.skipped for o in outcomes)
+    if full_run and len(outcomes) > 1 and failed == 0:
+        durations = {o.name: round(o.seconds, 1) for o in outcomes}
+        _DURATIONS.write_text(json.dumps(durations, indent=0, sort_keys=True) + "\n")
+    print(f"wall time {time.monotonic() - started:.0f} s with {jobs} job(s)")
     print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
     if passed == 0 and failed == 0:
         print("tests: no test ran", file=sys.stderr)
         return 1
-    return code if code else (1 if failed else 0)
+    return 1 if failed or any(o.code for o in outcomes) else 0
 
 
 if __name__ == "__main__":
