@@ -316,13 +316,13 @@ class Burner:
             kept = await favourited_local_media(self._api, media)
             await delete_local_media(self._api, [m for m in media if m not in kept])
         now = self._api.get_current_time_msec()
-        found = {e.event_id for e in originals}
+        persisted = {e.event_id for e in originals}
         # An event tracked but not persisted yet must not be marked burned before it
         # exists, or it would be stored with its content after "its" burn.
         again = await self._api.run_db_interaction(
             "jwwx_burn_again",
             storage.reschedule_unpersisted_txn,
-            [i for i in ids if i not in found],
+            [i for i in ids if i not in persisted],
             now + RETRY_UNPERSISTED_MS,
             now - UNPERSISTED_GRACE_MS,
         )
