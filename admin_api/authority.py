@@ -33,6 +33,7 @@ from modules.common import registry
 from modules.common.admin import (
     NETWORK_REFUSED,
     QUOTA_EXCEEDED,
+    ROLE_ONLY_RIGHTS,
     AdminScope,
     Target,
     Unrestricted,
@@ -211,14 +212,16 @@ class AdminAuthority:
     # The decision API (modules.common.admin.Authority).
 
     async def admin_scope(self, user_id: str, scope: str) -> AdminScope | None:
-        if await self.is_super(user_id):
-            return Unrestricted()
         snapshot = await self.snapshot()
         right = right_of_scope(scope)
         roles = snapshot.roles_of(user_id)
         for role in (SECURITY, AUDIT):
             if role in roles and right in ROLE_RIGHTS[role]:
                 return Unrestricted()
+        if right in ROLE_ONLY_RIGHTS:
+            return None  # the audit role's alone: not the super admin's (三员分立)
+        if await self.is_super(user_id):
+            return Unrestricted()
         if right not in RIGHTS:
             return None  # the super admin's alone
         grants = tuple(g for g in snapshot.grants_of(user_id) if right in g.rights)

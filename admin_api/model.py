@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from modules.common.admin import ROLE_ONLY_RIGHTS
+
 # The three separated roles (三员分立), assigned at run time.
 SUPER = "super"
 AUDIT = "audit"
@@ -48,7 +50,9 @@ ROLE_RIGHTS = {
     SECURITY: frozenset(
         {"settings.keywords", "settings.watermark", "settings.mfa_device"}
     ),
-    AUDIT: frozenset({"audit.search", "audit.export"}),
+    # The archive's content (reserved: not even the super admin holds these), and the
+    # exporters' status (no content; the super admin sees it too).
+    AUDIT: ROLE_ONLY_RIGHTS | {"audit.exporters"},
 }
 
 # Scope names modules used before this model (require_admin's second argument), and

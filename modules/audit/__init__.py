@@ -7,7 +7,8 @@ bureau's log system and the audit searches.
         config:
           keys: {k1: /data/keys/audit_key}
           current_key_id: k1
-          audit_admins: ["@auditor:example.org"]
+
+Audit admins are the accounts given the `audit` role (admin_api, docs/admin.md).
 
 Records come from Synapse's event stream (archiver.py) and from hooks other modules call
 (public.py; service.py, `registry.lookup(api, public.SERVICE)`). Config: config.py. HTTP: resources.py.

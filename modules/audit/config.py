@@ -7,8 +7,11 @@ Keys:
       the 16-byte SM4 key is derived from it with SM3. Keep old keys listed: records
       carry the id of the key that sealed them.
   current_key_id (string, required): the key that seals new records.
-  audit_admins (list of user ids, default []): who may search the archive and verify
-      the chain (审计管理员); the admin-roles issue replaces this list.
+  audit_admins: removed (issue 16). Audit admins (审计管理员) are the accounts given
+      the `audit` role at run time (PUT /_jwwx/admin/v1/admins/roles/{user_id}
+      {"roles": ["audit"]}, docs/admin.md). A non-empty list stops the server with an
+      error saying so; an empty list (what `init` rendered before) is ignored with a
+      warning, for one release.
   poll_interval_seconds (number ≥ 0.05, default 1): how often the archiver reads the
       event stream and the hook inbox.
   batch_size (int 1..5000, default 200): events archived per transaction.
@@ -35,6 +38,7 @@ Keys:
 """
 
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,9 +49,10 @@ from modules.common.config import ConfigReader
 from modules.common.gm import sm3
 from modules.common.synapse.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+
 MODULE = "modules.audit"
 KINDS = ("message", "group", "admin", "usage", "app", "audit")
-_USER_ID = re.compile(r"^@[^:\s]+:\S+$")
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _KEY_LABEL = b"jwwx-audit-sm4-key:"
 
@@ -80,7 +85,6 @@ class PullConsumer:
 class AuditConfig:
     keys: Mapping[str, bytes]
     current_key_id: str
-    audit_admins: tuple[str, ...] = ()
     poll_interval_seconds: float = 1.0
     batch_size: int = 200
     hash_max_bytes: int = 50 * 1024 * 1024
@@ -103,19 +107,13 @@ class AuditConfig:
                 f"{MODULE}.current_key_id: {current!r} is not one of keys: "
                 + ", ".join(sorted(keys))
             )
-        admins = tuple(reader.string_list("audit_admins"))
-        for index, user_id in enumerate(admins):
-            if not _USER_ID.match(user_id):
-                raise ConfigError(
-                    f"{MODULE}.audit_admins[{index}]: {user_id!r} is not a user id"
-                )
+        _refuse_audit_admins(reader._get("audit_admins", None))
         d = AuditConfig(keys={}, current_key_id="")
         raw_exporters = reader._get("exporters", [])
         raw_consumers = reader._get("pull_consumers", [])
         config = AuditConfig(
             keys=keys,
             current_key_id=current,
-            audit_admins=admins,
             poll_interval_seconds=reader.number(
                 "poll_interval_seconds", d.poll_interval_seconds, minimum=0.05
             ),
@@ -136,6 +134,24 @@ class AuditConfig:
         )
         reader.finish()
         return config
+
+
+def _refuse_audit_admins(raw: Any) -> None:
+    """The audit_admins list is gone: audit admins are a role given at run time."""
+    if raw is None:
+        return
+    if raw == []:
+        logger.warning(
+            "%s.audit_admins is obsolete and ignored: audit admins are the accounts "
+            "given the audit role (docs/admin.md); remove the key",
+            MODULE,
+        )
+        return
+    raise ConfigError(
+        f"{MODULE}.audit_admins: removed. Audit admins are now a role given at run "
+        "time by the super admin: PUT /_jwwx/admin/v1/admins/roles/{user_id} "
+        '{"roles": ["audit"]} for each of them (docs/admin.md), then delete this key'
+    )
 
 
 def _parse_keys(raw: Mapping[str, Any] | None) -> dict[str, bytes]:

@@ -1,32 +1,38 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """HTTP API of the audit archive (/_jwwx/admin/v1/audit/...). docs/audit.md has bodies.
 
-Audit admins (config audit_admins; 403 M_FORBIDDEN for anyone else, server admins too):
+Audit admins (the `audit` role, given at run time through admin_api; rights
+audit.verify / audit.search / audit.export, which not even the super admin holds —
+403 M_FORBIDDEN for anyone else):
   GET  verify?from_seq=&max_records=   → {"ok", "checked", "head_seq", "broken"?,
                                           "next_seq"? (partial walk)}
   POST search/messages {"keyword", "from_ts"?, "to_ts"?, "after_seq"?, "limit"?}
   POST search/files    {"name", "from_ts"?, "to_ts"?, "after_seq"?, "limit"?}
   POST search/media?from_ts=&to_ts=&after_seq=&limit=   body: the image/video bytes
-Synapse server admins (the super admin):
-  GET  operations?from_ts=&to_ts=&after_seq=&limit=     audit admins' operations
+The super admin (right audit.operations, nobody else's):
+  GET  operations?log=audit|admin&actor=&action=&target=&from_ts=&to_ts=&after_seq=
+       &limit=&format=json|csv   the audit admins' operations (log=audit) or every
+                                 admin's writes (log=admin); modules/audit/operations.py
 Export (the archive decrypted, redacted content included):
   GET  export/{kind}?limit=N                 a pull consumer with its export credential
                                              (Authorization: Bearer <token>, config
                                              pull_consumers): records after its cursor
   GET  export/{kind}?after_seq=N|consumer=NAME&limit=N   an audit admin: records after
                                              after_seq (or after NAME's cursor), read
-                                             only, and archived as an operation
+                                             only, and archived as an operation; never
+                                             kind "audit" (its own role's log)
   PUT  export/{kind}/cursor {"position"}     the consumer's credential only: acknowledge
                                              up to position (forward only, ≤ head)
   POST export/{kind}/cursor/reset {"consumer", "position"}   admin scope
-                                             audit.export.reset (Synapse server admins
-                                             until admin roles): move a consumer's cursor
-                                             BACK (re-delivery), logged and archived
+                                             audit.export.reset (the super admin):
+                                             move a consumer's cursor BACK
+                                             (re-delivery), logged and archived
                                              (visible to the super admin in operations)
-  GET  exporters                             (admin scope audit.export) push exporters,
-                                             cursors, backlog — no content
-Plain server admins who are not audit admins read no content (issue 15).
-Every search, verification and audit admin's export is itself archived (kind "audit").
+  GET  exporters                             (right audit.exporters: audit admins and
+                                             the super admin) push exporters, cursors,
+                                             backlog — no content
+Every action of an audit admin (search, verification, export, exporter status) is
+itself archived (kind "audit"), and only the super admin lists those records.
 """
 
 import hashlib
@@ -37,18 +43,19 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.audit import storage
+from modules.audit import operations, storage
 from modules.audit.config import KINDS, AuditConfig, PullConsumer
 from modules.audit.exporter import PushExporters
 from modules.audit.records import open_record
 from modules.audit.search import ArchiveReader, ScanResult
 from modules.audit.service import AuditService
-from modules.common.admin import require_admin
+from modules.common.admin import has_admin_scope, require_admin
 from modules.common.errors import error, forbidden
+from modules.common.http import RawBody
 from modules.common.resource import query_param, read_body, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse.errors import Codes
+from modules.common.synapse.errors import Codes, SynapseError
 
 logger = logging.getLogger(__name__)
 
@@ -91,17 +98,21 @@ class AuditResource(Router):
         self.route("POST", "export/{kind}/cursor/reset", self.reset_cursor)
         self.route("GET", "exporters", self.exporter_status)
 
-    async def _audit_admin(self, request: Any) -> str:
-        user_id = await self.requester_id(request)
-        if user_id not in self._config.audit_admins:
-            raise forbidden("需要审计管理员权限")
+    async def _audit_admin(self, request: Any, right: str) -> str:
+        """An audit admin's user id (the audit role's `right`), or 401/403."""
+        try:
+            user_id = await require_admin(self.api, request, right)
+        except SynapseError as e:
+            if e.code == 403 and e.errcode == Codes.FORBIDDEN:
+                raise forbidden("需要审计管理员权限") from None
+            raise
         await self._runtime.ready()
         return user_id
 
     # Audit admins.
 
     async def verify(self, request: Any) -> tuple[int, Any]:
-        actor = await self._audit_admin(request)
+        actor = await self._audit_admin(request, "audit.verify")
         from_seq = self.integer_arg(request, "from_seq", 1, 1, 2**62)
         max_records = self.integer_arg(request, "max_records", 0, 0, 2**62)
         report = await self._reader.verify(from_seq, max_records)
@@ -111,7 +122,7 @@ class AuditResource(Router):
         return 200, report
 
     async def search_messages(self, request: Any) -> tuple[int, Any]:
-        actor = await self._audit_admin(request)
+        actor = await self._audit_admin(request, "audit.search")
         body = read_json_object(request)
         keyword = _text(body, "keyword")
         from_ts, to_ts, after, limit = self._range(body)
@@ -120,7 +131,7 @@ class AuditResource(Router):
         return await self._answer(actor, "search.messages", query, result)
 
     async def search_files(self, request: Any) -> tuple[int, Any]:
-        actor = await self._audit_admin(request)
+        actor = await self._audit_admin(request, "audit.search")
         body = read_json_object(request)
         name = _text(body, "name")
         from_ts, to_ts, after, limit = self._range(body)
@@ -129,7 +140,7 @@ class AuditResource(Router):
         return await self._answer(actor, "search.files", query, result)
 
     async def search_media(self, request: Any) -> tuple[int, Any]:
-        actor = await self._audit_admin(request)
+        actor = await self._audit_admin(request, "audit.search")
         data = read_body(request, MAX_UPLOAD)
         if not data:
             raise error(400, Codes.MISSING_PARAM, "请上传要查找的图片或视频文件")
@@ -178,21 +189,31 @@ class AuditResource(Router):
     # Super admin.
 
     async def operations(self, request: Any) -> tuple[int, Any]:
-        user_id = await self.requester_id(request)
-        if not await self.api.is_user_admin(user_id):
-            raise forbidden("需要超级管理员权限")
+        await require_admin(self.api, request, "audit.operations")
+        query = operations.parse_query(request, self.api.get_current_time_msec())
         await self._runtime.ready()
-        args = {
-            name: query_param(request, name)
-            for name in ("from_ts", "to_ts", "after_seq", "limit")
-        }
-        parsed = {k: _int_text(k, v) for k, v in args.items() if v not in (None, "")}
-        from_ts, to_ts, after, limit = self._range(parsed)
         result = await self._reader.scan(
-            "audit", from_ts, to_ts, after, limit, False, lambda r: r.to_json()
+            query.log,
+            query.from_ts,
+            query.to_ts,
+            query.after_seq,
+            query.limit,
+            False,
+            operations.matcher(query),
         )
+        if query.csv:
+            more = b"" if result.complete else str(result.next_seq).encode()
+            return 200, RawBody(
+                "text/csv; charset=utf-8",
+                operations.to_csv(result.hits),
+                f"operations-{query.log}.csv",
+                headers=((b"X-Jwwx-Next-Seq", more),) if more else (),
+            )
         return 200, {
+            "log": query.log,
+            "filters": query.described(),
             "operations": result.hits,
+            "scanned": result.scanned,
             "complete": result.complete,
             "next_seq": result.next_seq,
         }
@@ -245,7 +266,11 @@ class AuditResource(Router):
                 "more": len(records) >= limit,
             }
         # Anyone else reads only as an audit admin, without moving any cursor.
-        actor = await self._audit_admin(request)
+        actor = await self._audit_admin(request, "audit.export")
+        if kind == "audit":
+            raise forbidden(
+                "审计管理员的操作记录只有超级管理员可以查看（GET operations）"
+            )
         peek = query_param(request, "consumer")
         if peek not in (None, ""):
             after = await self.api.run_db_interaction(
@@ -350,8 +375,12 @@ class AuditResource(Router):
         return 200, {"kind": kind, "consumer": name, "cursor": position, "was": before}
 
     async def exporter_status(self, request: Any) -> tuple[int, Any]:
-        await require_admin(self.api, request, "audit.export")
+        actor = await require_admin(self.api, request, "audit.exporters")
         await self._runtime.ready()
+        if await has_admin_scope(self.api, actor, "audit.search"):  # an audit admin
+            await self._service.record(
+                "audit", {"actor": actor, "action": "exporters.status"}
+            )
         cursors = await self.api.run_db_interaction(
             "jwwx_audit_cursors", storage.cursors_txn
         )

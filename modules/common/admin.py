@@ -29,7 +29,12 @@ Every admin write is logged (管理端操作日志) with
 which goes to the audit archive (the "audit" service, as modules.audit.public) with the
 source IP; values must not hold secrets.
 
-Without admin_api loaded, Synapse server admins may do everything (server_admins_only).
+Rights reserved to a role (ROLE_ONLY_RIGHTS: reading message content in the audit
+archive) are held only by accounts given that role at run time, never by a super admin
+(三员分立): a super admin who asks for one gets 403 M_FORBIDDEN like anyone else.
+
+Without admin_api loaded, Synapse server admins may do everything but the reserved
+rights (server_admins_only); nobody holds those then.
 admin_api installs its authority with `set_authority`; `set_authorizer` (a plain
 yes/no per scope) still works for tests and small tools. Member quotas (二级单位授权人数)
 are checked through `check_member_quota`, which admin_api installs too.
@@ -47,6 +52,11 @@ from modules.common.errors import error, forbidden
 ADMIN_SCOPE = "CN_JWWX_ADMIN_SCOPE"
 QUOTA_EXCEEDED = "CN_JWWX_ADMIN_QUOTA_EXCEEDED"
 NETWORK_REFUSED = "CN_JWWX_ADMIN_NETWORK"
+
+# The audit role's rights: searching, exporting and verifying the audit archive (its
+# decrypted message content). Only accounts holding the audit role have them; the
+# super admin, who holds every other right, does not (docs/admin.md, "Roles").
+ROLE_ONLY_RIGHTS = frozenset({"audit.search", "audit.export", "audit.verify"})
 
 # (api, user_id, scope) -> allowed?
 Authorizer = Callable[[Any, str, str], Awaitable[bool]]
@@ -165,6 +175,9 @@ class _AuthorizerAuthority:
 
 
 async def server_admins_only(api: ModuleApi, user_id: str, scope: str) -> bool:
+    """Without admin_api: server admins hold every right but the reserved ones."""
+    if scope in ROLE_ONLY_RIGHTS:
+        return False
     return bool(await api.is_user_admin(user_id))
 
 

@@ -7,15 +7,16 @@ PUT /_jwwx/admin/v1/policy/keywords  {"keywords": ["...", ...]}
     replaces the stored list in one transaction; takes effect at once on this process
     and within reload_interval_seconds on others. → {"count", "version"}
 Bad input (not a list, empty or over-long entries, too many) → 400 M_INVALID_PARAM and
-nothing changes. Callers need admin rights (scope policy.keywords.read / .write).
+nothing changes. Callers need the right settings.keywords (the super admin, security
+admins, admin groups holding it; docs/admin.md); every PUT is one operation-log record
+(policy.keywords.replace, before/after, the source IP).
 """
 
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.audit.public import record_admin_operation
-from modules.common.admin import require_admin
+from modules.common.admin import record_operation, require_admin, setting
 from modules.common.errors import error
 from modules.common.resource import JsonResource, read_json_object
 from modules.common.runtime import ModuleRuntime
@@ -26,6 +27,8 @@ from modules.policy.matcher import normalise
 from modules.policy.storage import get_keyword_version_txn, replace_keywords_txn
 
 KEYWORDS_PATH = "/_jwwx/admin/v1/policy/keywords"
+RIGHT = "settings.keywords"
+TARGET = setting("keywords")
 
 
 def validate_keywords(value: Any, config: PolicyConfig) -> list[str]:
@@ -69,7 +72,7 @@ class KeywordsResource(JsonResource):
         self._keywords = keywords
 
     async def on_GET(self, request: Any) -> tuple[int, Any]:
-        await require_admin(self.api, request, "policy.keywords.read")
+        await require_admin(self.api, request, RIGHT, TARGET)
         await self._runtime.ready()
         await self._keywords.load()
         version, updated_by, updated_ts = await self.api.run_db_interaction(
@@ -84,7 +87,7 @@ class KeywordsResource(JsonResource):
         }
 
     async def on_PUT(self, request: Any) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, "policy.keywords.write")
+        admin = await require_admin(self.api, request, RIGHT, TARGET)
         body = read_json_object(request)
         if "keywords" not in body:
             raise error(400, Codes.MISSING_PARAM, "缺少 keywords 字段")
@@ -99,7 +102,13 @@ class KeywordsResource(JsonResource):
             self.api.get_current_time_msec(),
         )
         self._keywords.install(version, keywords)
-        await record_admin_operation(
-            self.api, admin, "policy.keywords.replace", "keywords", before, keywords
+        await record_operation(
+            self.api,
+            request,
+            admin,
+            "policy.keywords.replace",
+            "setting:keywords",
+            before,
+            keywords,
         )
         return 200, {"count": len(keywords), "version": version}

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """HTTP of modules.watermark.
 
-Admin, /_jwwx/admin/v1/watermark/settings: GET (scope watermark.settings.read),
-    PUT (watermark.settings.write) with {"watermark": {...}, "sharing": {...}}, partial.
+Admin, /_jwwx/admin/v1/watermark/settings: GET, and PUT with {"watermark": {...},
+    "sharing": {...}}, partial; the right settings.watermark (the super admin, security
+    admins, admin groups holding it; docs/admin.md). Every PUT is one operation-log
+    record (watermark.settings.update, target setting:watermark, before/after).
 Client, /_jwwx/client/v1/client_config: GET, the settings plus the viewer's resolved
     watermark text.
 Client, /_jwwx/client/v1/watermark/{media,thumbnail}/{server}/{media_id}: the
@@ -18,7 +20,7 @@ from synapse.module_api import ModuleApi
 
 from modules.burn import public as burn_public
 from modules.common import registry
-from modules.common.admin import require_admin
+from modules.common.admin import record_operation, require_admin, setting
 from modules.common.errors import error
 from modules.common.http import STREAMED, RawBody, Router
 from modules.common.inputs import path_parts, query_param, read_json_object
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_jwwx/admin/v1/watermark"
 CONFIG_PREFIX = "/_jwwx/client/v1/client_config"
 MEDIA_PREFIX = "/_jwwx/client/v1/watermark"
+RIGHT = "settings.watermark"
+TARGET = setting("watermark")
 
 
 class WatermarkAdminResource(Router):
@@ -50,16 +54,28 @@ class WatermarkAdminResource(Router):
         self.route("PUT", "settings", self.put_settings)
 
     async def get_settings(self, request: Any) -> tuple[int, Any]:
-        await require_admin(self.api, request, "watermark.settings.read")
+        await require_admin(self.api, request, RIGHT, TARGET)
         await self._runtime.ready()
         await self._settings.load()
         return 200, self._settings.current.as_json()
 
     async def put_settings(self, request: Any) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, "watermark.settings.write")
+        admin = await require_admin(self.api, request, RIGHT, TARGET)
         await self._runtime.ready()
         values = validate_update(read_json_object(request))
-        return 200, (await self._settings.update(values, admin)).as_json()
+        await self._settings.load()
+        before = self._settings.current.as_json()
+        after = (await self._settings.update(values, admin)).as_json()
+        await record_operation(
+            self.api,
+            request,
+            admin,
+            "watermark.settings.update",
+            "setting:watermark",
+            before,
+            after,
+        )
+        return 200, after
 
 
 class ClientConfigResource(Router):

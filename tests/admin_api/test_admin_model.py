@@ -66,7 +66,6 @@ class AdminModelTests:
         for entry in rendered["modules"]:
             if entry["module"] == "modules.audit.AuditModule":
                 entry["config"].update(
-                    audit_admins=[f"@{OP_AUDITOR}:{self.server.server_name}"],
                     poll_interval_seconds=0.2,
                 )
         (self.server.data_dir / "conf.d" / "zz_admin_audit.yaml").write_text(

@@ -28,7 +28,6 @@ class AdminNetworkTests:
         for entry in rendered["modules"]:
             if entry["module"] == "modules.audit.AuditModule":
                 entry["config"].update(
-                    audit_admins=[f"@{OP_AUDITOR}:{self.server.server_name}"],
                     poll_interval_seconds=0.2,
                 )
             if entry["module"] == "admin_api.AdminApiModule":

@@ -89,7 +89,6 @@ class AuditTests:
     def _write_override(self, **changes: Any) -> None:
         rendered, config = self._audit_config()
         config.update(
-            audit_admins=[f"@{AUDITOR}:{self.server.server_name}"],
             poll_interval_seconds=0.2,
             exporters=[
                 {
@@ -125,6 +124,10 @@ class AuditTests:
         user_id, token = self.server.register(AUDITOR)
         cls.auditor = MatrixClient(self.server.base_url, user_id, token)
         cls.admin = self.user("superadmin", admin=True)
+        # Audit admins are a role given at run time (admin_api), not a config list.
+        await cls.admin.ok(
+            "PUT", f"/_jwwx/admin/v1/admins/roles/{q(user_id)}", {"roles": ["audit"]}
+        )
         cls.bureau = MatrixClient(self.server.base_url, "", BUREAU_TOKEN)
         cls._configured = self.server
 

@@ -214,6 +214,9 @@ class ConfigTests(unittest.TestCase):
             short.write_text("tooshort")
             good = {"keys": {"k1": str(path)}, "current_key_id": "k1"}
             self.assertEqual(AuditConfig.parse(good).current_key_id, "k1")
+            # The list init rendered before issue 16 is ignored (with a warning).
+            obsolete = {**good, "audit_admins": []}
+            self.assertEqual(AuditConfig.parse(obsolete).current_key_id, "k1")
             with_consumer = {
                 **good,
                 "pull_consumers": [{"name": "bureau", "token_file": str(path)}],
@@ -224,7 +227,7 @@ class ConfigTests(unittest.TestCase):
                 ({}, "keys"),
                 ({**good, "current_key_id": "k9"}, "current_key_id"),
                 ({**good, "keys": {"k1": tmp + "/missing"}}, "keys.k1"),
-                ({**good, "audit_admins": ["bob"]}, "audit_admins[0]"),
+                ({**good, "audit_admins": ["@bob:x"]}, "audit_admins: removed"),
                 ({**good, "exporters": [{"name": "x"}]}, "exporters[0]"),
                 (
                     {**good, "exporters": [{"name": "x", "http": {"url": "ftp://h"}}]},

@@ -2,15 +2,15 @@
 """Builders for open API tests: apps, tokens, WeCom calls, officers with accounts."""
 
 import json
+import os
 import sqlite3
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from twisted.internet import reactor, task
 from twisted.web.client import HTTPConnectionPool
 
 import treq
-import yaml
 
 from tests.harness import postgres
 from tests.harness.client import MatrixClient
@@ -171,20 +171,13 @@ async def get_page(
     return response.code, location.decode() if location else None, body
 
 
-def make_audit_admin(server: TestServer, user_id: str) -> None:
-    """Add user_id to modules.audit's audit_admins (conf.d) and restart the server:
-    only audit admins (or a pull consumer's credential) read the archive's export."""
-    override = server.data_dir / "conf.d" / "zz_audit_admins.yaml"
-    rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
-    if override.exists():
-        rendered = yaml.safe_load(override.read_text())
-    for entry in rendered["modules"]:
-        if entry["module"] == "modules.audit.AuditModule":
-            admins = entry["config"].setdefault("audit_admins", [])
-            if user_id in admins:
-                return
-            admins.append(user_id)
-    override.write_text(
-        yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
+async def make_audit_admin(server: TestServer, user_id: str) -> None:
+    """Give user_id the audit role (admin_api, as a super admin does): only audit
+    admins (or a pull consumer's credential) read the archive's export."""
+    boss_id, token = server.register(f"roleboss{os.urandom(3).hex()}", admin=True)
+    boss = MatrixClient(server.base_url, boss_id, token)
+    await boss.ok(
+        "PUT",
+        f"/_jwwx/admin/v1/admins/roles/{quote(user_id, safe='')}",
+        {"roles": ["audit"]},
     )
-    server.restart()

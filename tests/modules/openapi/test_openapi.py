@@ -535,7 +535,7 @@ class OpenApiTests:
         # The audit archive keeps the push: app, target range as given, content
         # (read by an audit admin: the export is not for plain server admins).
         auditor: MatrixClient = self.user("oaauditor")  # type: ignore[attr-defined]
-        make_audit_admin(self.server, auditor.user_id)  # type: ignore[attr-defined]
+        await make_audit_admin(self.server, auditor.user_id)  # type: ignore[attr-defined]
         archived: list[dict[str, Any]] = []
         for _ in range(100):
             page = await auditor.ok(
