@@ -7,7 +7,7 @@ DATA ?= data
 SERVER_NAME ?= localhost
 PORT ?= 8008
 
-.PHONY: run test lint typecheck unit install clean sample bench fonts
+.PHONY: run test lint typecheck unit install clean sample bench fonts browser
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || { echo "make: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -18,7 +18,7 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
-install: $(STAMP) fonts
+install: $(STAMP) fonts browser
 
 # modules.watermark draws Chinese text: it needs a CJK font (docs/watermark.md). As root
 # with apt-get (Debian/Ubuntu, CI) it is installed when missing; elsewhere say what to do.
@@ -33,6 +33,19 @@ fonts:
 		echo "make: no CJK font found; install fonts-wqy-microhei (or Noto CJK) as root, or set modules.watermark font_path"; exit 1; \
 	fi
 
+# The console's browser tests (tests/admin_api/test_console.py) drive Debian's Chromium
+# through Playwright. As root with apt-get (CI) it is installed when missing; elsewhere
+# the tests skip with a message (under CI=true they must run).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || test -n "$$JWWX_CHROMIUM" || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing Chromium for the console's browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	else \
+		echo "make: no Chromium found; the console's browser tests will skip (apt-get install chromium as root)"; \
+	fi
+
 run: $(STAMP) fonts
 	@test -f $(DATA)/homeserver.yaml || $(PY) -m homeserver init --data-dir $(DATA) --server-name $(SERVER_NAME) --port $(PORT)
 	$(PY) -m homeserver run --data-dir $(DATA) --bootstrap-admin
@@ -45,7 +58,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) fonts lint typecheck
+test: $(STAMP) fonts browser lint typecheck
 	$(PY) -m tests.run
 
 clean:

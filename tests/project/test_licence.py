@@ -10,7 +10,7 @@ from twisted.trial import unittest
 ROOT = Path(__file__).resolve().parents[2]
 SPDX = "SPDX-License-Identifier: AGPL-3.0-or-later"
 SOURCE_DIRS = ("homeserver", "modules", "admin_api", "bridges", "tests", "benchmarks")
-SUFFIXES = {".py", ".j2", ".html"}
+SUFFIXES = {".py", ".j2", ".html", ".js", ".css"}
 SKIPPED_PARTS = {"__pycache__", "node_modules", "dist", "out"}
 
 

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// The console's only way to the server: the public admin and client APIs, with the
+// admin's access token kept in sessionStorage (gone when the tab closes; never a cookie,
+// so no request is authenticated by the browser on its own and CSRF has nothing to use).
+
+const KEY = "jwwx.console.session";
+
+export const session = {
+  get() {
+    try {
+      return JSON.parse(sessionStorage.getItem(KEY) || "null");
+    } catch {
+      return null;
+    }
+  },
+  set(value) { sessionStorage.setItem(KEY, JSON.stringify(value)); },
+  clear() { sessionStorage.removeItem(KEY); },
+};
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const text = body && typeof body === "object" && body.error ? body.error : `请求失败（HTTP ${status}）`;
+    super(text);
+    this.status = status;
+    this.body = body && typeof body === "object" ? body : {};
+    this.errcode = this.body.errcode || "";
+  }
+}
+
+const SIGNED_OUT = new Set(["M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"]);
+
+function headers(extra) {
+  const s = session.get();
+  const out = { ...extra };
+  if (s && s.token) out.Authorization = `Bearer ${s.token}`;
+  return out;
+}
+
+async function answer(response) {
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { error: text.slice(0, 200) };
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, body);
+    if (response.status === 401 && SIGNED_OUT.has(error.errcode)) {
+      window.dispatchEvent(new CustomEvent("console:signed-out", { detail: error }));
+    }
+    throw error;
+  }
+  return body;
+}
+
+export async function call(method, path, body) {
+  const init = { method, headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }) };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { error: "无法连接服务器，请检查网络" });
+  }
+  return answer(response);
+}
+
+export const get = (path) => call("GET", path);
+export const post = (path, body = {}) => call("POST", path, body);
+export const put = (path, body = {}) => call("PUT", path, body);
+export const del = (path, body) => call("DELETE", path, body);
+
+// Upload a file as the raw body, reporting progress (fetch cannot): resolves with the
+// parsed answer, rejects with ApiError.
+export function upload(path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    for (const [k, v] of Object.entries(headers({ "Content-Type": "application/octet-stream" }))) {
+      xhr.setRequestHeader(k, v);
+    }
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
+    });
+    xhr.addEventListener("load", () => {
+      let body;
+      try {
+        body = JSON.parse(xhr.responseText || "{}");
+      } catch {
+        body = { error: xhr.responseText.slice(0, 200) };
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new ApiError(xhr.status, body));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, { error: "上传失败：无法连接服务器" })));
+    xhr.send(file);
+  });
+}
+
+// A file answer (export): saved through a temporary object URL.
+export async function download(path, fallbackName) {
+  const response = await fetch(path, { headers: headers({}) });
+  if (!response.ok) await answer(response);
+  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+  const name = match ? decodeURIComponent(match[1]) : fallbackName;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return { name, size: blob.size };
+}
+
+export const enc = encodeURIComponent;

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// A member's form (the directory's validation messages shown as the server words them)
+// and its account actions (modules/accounts' admin API: initial password, enable and
+// disable, devices and kick-offline, unlock, MFA reset, login history).
+
+import { ApiError, del, enc, get, post, put } from "./api.js";
+import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
+
+const DIRECTORY = "/_jwwx/admin/v1/directory";
+const ACCOUNTS = "/_jwwx/admin/v1/accounts";
+const CLIENT = "/_jwwx/client/v1/directory";
+
+// Chips of departments and a search box that adds one (by name, through the directory's
+// department search). `max` limits how many may be chosen.
+export function departmentPicker(label, initial, max = 20) {
+  const chosen = new Map(initial.map((d) => [d.id, d.name]));
+  const chips = h("div", { class: "chips" });
+  const input = h("input", { type: "search", placeholder: "输入部门名称查找", "aria-label": label });
+  const found = h("ul", { class: "plain picker-results" });
+  const render = () => clear(chips, [...chosen].map(([id, name]) => {
+    const x = h("button", { type: "button", class: "chip", title: "移除", dataset: { id } }, `${name} ×`);
+    x.addEventListener("click", () => { chosen.delete(id); render(); });
+    return x;
+  }));
+  render();
+  let timer = null;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      if (!q) return clear(found);
+      try {
+        const answer = await get(`${CLIENT}/search/departments?q=${enc(q)}&limit=20`);
+        clear(found, (answer.results || []).map((d) => {
+          const path = (d.path || []).map((p) => p.name).concat(d.name).join(" / ");
+          const b = h("button", { type: "button", class: "link", text: path });
+          b.addEventListener("click", () => {
+            if (max === 1) chosen.clear();
+            if (chosen.size < max) chosen.set(d.id, d.name);
+            input.value = "";
+            clear(found);
+            render();
+          });
+          return h("li", {}, b);
+        }));
+      } catch (e) {
+        clear(found, h("li", { class: "form-error", text: e.message }));
+      }
+    }, 250);
+  });
+  return { el: h("div", { class: "field" }, h("span", { class: "field-label", text: label }), chips, input, found), ids: () => [...chosen.keys()] };
+}
+
+const GENDERS = [["0", "未填写"], ["1", "男"], ["2", "女"]];
+const TEXT_FIELDS = [["name", "姓名"], ["position", "职务"], ["mobile", "手机"], ["telephone", "座机"], ["email", "邮箱"]];
+
+export async function editMember(userid, ctx, department, done) {
+  const creating = userid === null;
+  let member = { departments: department ? [{ id: department.id, name: department.name }] : [], enabled: true, hidden: false, gender: 0 };
+  if (!creating) member = await get(`${DIRECTORY}/members/${enc(userid)}`);
+  const d = dialog(creating ? "添加成员" : `成员：${member.name}`, { wide: true });
+  const error = errorBox();
+  const inputs = {};
+  const idInput = h("input", { name: "userid", value: creating ? "" : member.userid, readOnly: !creating, required: true });
+  const rows = [field("账号", idInput, creating ? "字母、数字、._-，创建后不能修改" : null)];
+  for (const [key, label] of TEXT_FIELDS) {
+    if (!creating && member[key] === undefined) continue;  // hidden from this admin's group
+    inputs[key] = h("input", { name: key, value: member[key] || "" });
+    rows.push(field(label, inputs[key]));
+  }
+  let gender = null;
+  if (creating || member.gender !== undefined) {
+    gender = h("select", { name: "gender" }, GENDERS.map(([v, t]) => h("option", { value: v, text: t, selected: String(member.gender) === v })));
+    rows.push(field("性别", gender));
+  }
+  const picker = departmentPicker("所在部门", member.departments || []);
+  const hidden = h("input", { type: "checkbox", name: "hidden", checked: Boolean(member.hidden) });
+  const enabled = h("input", { type: "checkbox", name: "enable", checked: member.enabled !== false });
+  const save = h("button", { type: "button", class: "primary", text: creating ? "添加" : "保存" });
+  const cancel = h("button", { type: "button", text: "关闭" });
+  cancel.addEventListener("click", d.close);
+  const form = h("div", { class: "form-grid" }, rows, picker.el,
+    h("label", { class: "check" }, hidden, "隐藏（普通成员看不到）"),
+    h("label", { class: "check" }, enabled, "启用"));
+  const tabs = h("div", { class: "tabs" });
+  const panel = h("div", {});
+  append(d.body, tabs, panel, error.el);
+  append(d.footer, creating ? null : deleteButton(member, d, done), cancel, save);
+
+  const showForm = () => { clear(panel, form); save.hidden = false; };
+  if (creating) showForm();
+  else {
+    const tabInfo = h("button", { type: "button", class: "tab active", text: "基本信息" });
+    const tabAccount = h("button", { type: "button", class: "tab", text: "账号与安全" });
+    tabInfo.addEventListener("click", () => { tabInfo.classList.add("active"); tabAccount.classList.remove("active"); showForm(); });
+    tabAccount.addEventListener("click", () => {
+      tabAccount.classList.add("active"); tabInfo.classList.remove("active"); save.hidden = true;
+      accountPanel(panel, member.userid).catch((e) => clear(panel, h("p", { class: "form-error", role: "alert", text: e.message })));
+    });
+    append(tabs, tabInfo, tabAccount);
+    showForm();
+  }
+
+  save.addEventListener("click", async () => {
+    const body = {};
+    for (const [key, input] of Object.entries(inputs)) {
+      if (creating || input.value !== (member[key] || "")) body[key] = input.value.trim();
+    }
+    if (gender && (creating || gender.value !== String(member.gender))) body.gender = Number(gender.value);
+    const ids = picker.ids();
+    const before = (member.departments || []).map((x) => x.id);
+    if (creating || ids.join() !== before.join()) body.department = ids;
+    if (creating || hidden.checked !== Boolean(member.hidden)) body.hidden = hidden.checked;
+    if (creating || enabled.checked !== (member.enabled !== false)) body.enable = enabled.checked ? 1 : 0;
+    if (creating) body.userid = idInput.value.trim();
+    if (!Object.keys(body).length) return d.close();
+    save.disabled = true;
+    error.hide();
+    try {
+      if (creating) await post(`${DIRECTORY}/members`, body);
+      else await put(`${DIRECTORY}/members/${enc(member.userid)}`, body);
+      d.close();
+      toast(creating ? `已添加成员 ${body.name}` : "成员信息已保存");
+      await done();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      error.show(memberError(e));
+    } finally {
+      save.disabled = false;
+    }
+  });
+}
+
+function memberError(e) {
+  if (e.errcode === "CN_JWWX_ADMIN_QUOTA_EXCEEDED") return `${e.message}`;
+  return e.message;
+}
+
+function deleteButton(member, d, done) {
+  const b = h("button", { type: "button", class: "danger", text: "删除成员" });
+  b.addEventListener("click", async () => {
+    if (!(await confirmDialog("删除成员", `确定删除成员“${member.name}”（${member.userid}）吗？账号将被注销，聊天记录保留。`, "删除"))) return;
+    try {
+      await del(`${DIRECTORY}/members/${enc(member.userid)}`);
+      d.close();
+      toast(`已删除成员 ${member.name}`);
+      await done();
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  });
+  return b;
+}
+
+// The account behind a member: state, devices, actions, login history.
+async function accountPanel(panel, userid) {
+  const user = await get(`${ACCOUNTS}/users/${enc(userid)}`);
+  const base = `${ACCOUNTS}/users/${enc(userid)}`;
+  const refresh = () => accountPanel(panel, userid);
+  const action = (text, run, kind) => {
+    const b = h("button", { type: "button", class: kind || "", text });
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        await run();
+      } catch (e) {
+        toast(e.message, "error");
+      } finally {
+        b.disabled = false;
+      }
+    });
+    return b;
+  };
+  const actions = [
+    action("重置初始密码", async () => {
+      if (!(await confirmDialog("重置初始密码", "重置后该成员的所有登录将失效，须用新的初始密码登录并修改。确定吗？", "重置"))) return;
+      const r = await post(`${base}/password_reset`, {});
+      const shown = dialog("新的初始密码");
+      append(shown.body, h("p", { text: "只显示这一次，请当面或通过安全渠道交给本人：" }), h("p", { class: "mono big", text: r.initial_password }),
+        h("p", { class: "muted", text: r.mail_queued ? "已同时发送邮件。" : "" }));
+      refresh();
+    }),
+    user.locked ? action("解除锁定", async () => { await del(`${ACCOUNTS}/lockouts/users/${enc(userid)}`); toast("已解除锁定"); refresh(); }) : null,
+    action("全部下线", async () => { await post(`${base}/logout`, {}); toast("已将该账号的所有设备下线"); refresh(); }),
+    action("重置二次验证", async () => {
+      if (!(await confirmDialog("重置二次验证", "将清除该成员的身份验证器和恢复码，下次登录需重新设置。确定吗？", "重置"))) return;
+      await del(`${base}/mfa`);
+      toast("已重置二次验证");
+    }),
+    action("停用账号", async () => { await post(`${base}/disable`, {}); toast("账号已停用"); refresh(); }, "danger"),
+    action("启用账号", async () => { await post(`${base}/enable`, {}); toast("账号已启用"); refresh(); }),
+  ];
+  const devices = (user.devices || []).map((dev) => h("tr", {},
+    h("td", { text: dev.device_id }), h("td", { text: dev.display_name || "" }), h("td", { text: dev.platform || "" }),
+    h("td", { text: formatTime(dev.last_seen_ts) }), h("td", { text: dev.last_seen_ip || "" }),
+    h("td", {}, action("下线", async () => { await del(`${base}/devices/${enc(dev.device_id)}`); toast("设备已下线"); refresh(); }, "link"))));
+  const logins = await get(`${base}/logins?limit=20`);
+  const history = (logins.logins || []).map((l) => h("tr", {},
+    h("td", { text: formatTime(l.ts) }), h("td", { text: l.kind }), h("td", { text: l.result }), h("td", { text: l.ip || "" }), h("td", { text: l.platform || "" })));
+  clear(panel,
+    h("p", {}, `账号状态：${user.locked ? "已锁定" : "正常"}`, user.must_change_password ? "，待修改初始密码" : ""),
+    h("div", { class: "actions wrap" }, actions),
+    h("h3", { text: "登录设备" }), table(["设备ID", "名称", "类型", "最近使用", "IP", ""], devices, { empty: "没有登录中的设备" }),
+    h("h3", { text: "最近登录记录" }), table(["时间", "类型", "结果", "IP", "平台"], history));
+}

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A real headless Chromium for the console's tests: Debian's `chromium` package driven
+by Playwright (the pip package; its driver talks to the system browser, nothing is
+downloaded). Where no Chromium is installed the tests skip with the reason; under
+CI=true they must run (`make test` installs the package as root, like the CJK font).
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from twisted.trial import unittest
+
+from tests.harness import postgres
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+# Where the screenshots go: trial runs in _trial_temp/, they stay there after the run.
+SCREENSHOTS = Path("console-screenshots")
+
+
+def chromium_path() -> str | None:
+    wanted = os.environ.get("JWWX_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).is_file() else None
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def unavailable_reason() -> str | None:
+    if chromium_path() is None:
+        return "no Chromium found (apt-get install chromium, or set JWWX_CHROMIUM)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    return None
+
+
+def require_browser() -> None:
+    reason = unavailable_reason()
+    if reason is None:
+        return
+    if postgres.must_run():
+        raise RuntimeError(f"CI=true requires the browser tests to run: {reason}")
+    raise unittest.SkipTest(f"skipped: {reason}")
+
+
+@contextmanager
+def browser_page(width: int = 1366, height: int = 768) -> Iterator[Any]:
+    """A fresh page (its own sessionStorage) in a headless Chromium at 1366×768.
+    JavaScript errors of the page fail the test that reads `page.errors`."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Playwright starts Chromium without its sandbox (it cannot start as root).
+        browser = playwright.chromium.launch(executable_path=chromium_path())
+        try:
+            page = browser.new_page(
+                viewport={"width": width, "height": height}, locale="zh-CN"
+            )
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.errors = errors
+            yield page
+        finally:
+            browser.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
