@@ -94,6 +94,10 @@ class ConsoleResource(Router):
         self.route("GET", "", self.index)
         self.route("GET", "assets/{name}", self.asset)
 
+    @property
+    def asset_count(self) -> int:
+        return len(self._assets)
+
     async def index(self, request: Any) -> tuple[int, Any]:
         return 200, HtmlPage(self._index)
 

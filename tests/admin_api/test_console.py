@@ -117,6 +117,31 @@ class ConsoleTest(SQLiteCase):
             time.sleep(0.1)
         self.fail(f"lisi's account was not created: {member}")
 
+    def _totp_admin(self) -> tuple[str, str, str, pyotp.TOTP]:
+        """A super admin with TOTP on (admins need it: docs/admin.md)."""
+        localpart, password, token = self._admin()
+        enrol = self._api("POST", "/_jwwx/client/v1/accounts/mfa/totp", token, {})
+        totp = pyotp.TOTP(enrol["secret"])
+        self._api(
+            "POST",
+            "/_jwwx/client/v1/accounts/mfa/totp/confirm",
+            token,
+            {"code": totp.now()},
+        )
+        return localpart, password, token, totp
+
+    def _login_with_totp(
+        self, page: Any, user: str, password: str, totp: pyotp.TOTP, shot: str = ""
+    ) -> None:
+        self._login(page, user, password)
+        page.wait_for_selector("input[name=code]")
+        if shot:
+            screenshot(page, shot)
+        # The next time step: the enrolment's confirmation used the current one.
+        page.fill("input[name=code]", totp.at(time.time() + 30))
+        page.click("form.login-form button[type=submit]")
+        page.wait_for_selector("nav")
+
     def _login(self, page: Any, user: str, password: str) -> None:
         page.goto(self._url(CONSOLE))
         page.fill("input[name=user]", user)
@@ -163,24 +188,11 @@ class ConsoleTest(SQLiteCase):
 
     def test_admin_works_through_the_console(self) -> None:
         require_browser()
-        localpart, password, token = self._admin()
+        localpart, password, token, totp = self._totp_admin()
         self._organisation(token)
-        # The admin has TOTP on: the login page asks for the second step.
-        enrol = self._api("POST", "/_jwwx/client/v1/accounts/mfa/totp", token, {})
-        totp = pyotp.TOTP(enrol["secret"])
-        self._api(
-            "POST",
-            "/_jwwx/client/v1/accounts/mfa/totp/confirm",
-            token,
-            {"code": totp.now()},
-        )
         with browser_page() as page:
-            self._login(page, localpart, password)
-            page.wait_for_selector("input[name=code]")
-            screenshot(page, "01-login-totp")
-            # The next time step: the confirmation above used the current one.
-            page.fill("input[name=code]", totp.at(time.time() + 30))
-            page.click("form.login-form button[type=submit]")
+            # Password, then the second step the server asks for.
+            self._login_with_totp(page, localpart, password, totp, "01-login-totp")
 
             # The tree: the root with its member count, then a department's members.
             page.wait_for_selector("#department-name")
@@ -282,11 +294,10 @@ class ConsoleTest(SQLiteCase):
 
     def test_idle_logout(self) -> None:
         require_browser()
-        localpart, password, _token = self._admin()
+        localpart, password, _token, totp = self._totp_admin()
         with browser_page() as page:
             page.clock.install()
-            self._login(page, localpart, password)
-            page.wait_for_selector("nav")
+            self._login_with_totp(page, localpart, password, totp)
             token = page.evaluate(
                 "JSON.parse(sessionStorage.getItem('jwwx.console.session')).token"
             )

@@ -28,6 +28,8 @@ export class ApiError extends Error {
 }
 
 const SIGNED_OUT = new Set(["M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"]);
+// The admin session needs its second factor (again): main.js shows the step-up page.
+const STEP_UP = new Set(["CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED", "CN_JWWX_ADMIN_SESSION_EXPIRED"]);
 
 function headers(extra) {
   const s = session.get();
@@ -48,6 +50,8 @@ async function answer(response) {
     const error = new ApiError(response.status, body);
     if (response.status === 401 && SIGNED_OUT.has(error.errcode)) {
       window.dispatchEvent(new CustomEvent("console:signed-out", { detail: error }));
+    } else if (response.status === 403 && STEP_UP.has(error.errcode) && !response.url.includes("/admins/me")) {
+      window.dispatchEvent(new CustomEvent("console:second-factor", { detail: error }));
     }
     throw error;
   }

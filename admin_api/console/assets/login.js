@@ -5,7 +5,7 @@
 // holds the new session for them. The password stays in this closure only for the
 // second step and is dropped afterwards.
 
-import { ApiError, call, post, session } from "./api.js";
+import { ApiError, call, get, post, session } from "./api.js";
 import { clear, errorBox, field, h } from "./dom.js";
 
 const LOGIN = "/_matrix/client/v3/login";
@@ -190,4 +190,69 @@ export function signOutRequest() {
   const s = session.get();
   if (!s) return Promise.resolve();
   return call("POST", "/_matrix/client/v3/logout", {}).catch(() => {});
+}
+
+const SESSION = "/_jwwx/admin/v1/admins/session";
+
+// The admin API asks this session for its second factor (admin login hardening,
+// docs/admin.md): CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED after a password-only login,
+// CN_JWWX_ADMIN_SESSION_EXPIRED after the server's idle time. A code (or recovery code)
+// sent to session/verify passes it; an admin without an authenticator enrols one first,
+// and its first code both confirms the enrolment and verifies the session.
+export async function showStepUp(root, expired, onDone, onCancel) {
+  let status;
+  try {
+    status = await get(SESSION);
+  } catch (e) {
+    clear(root, h("main", { class: "login-page" }, h("p", { class: "form-error", role: "alert", text: e.message })));
+    return;
+  }
+  if (status.totp === "unavailable") {
+    clear(root, h("main", { class: "login-page" }, h("p", { class: "form-error", role: "alert", text: "服务器未启用二次验证，管理员无法登录管理后台，请联系系统维护人员" })));
+    return;
+  }
+  const error = errorBox();
+  const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", placeholder: "6 位动态码" });
+  const ok = h("button", { type: "submit", class: "primary wide", text: "验证" });
+  const cancel = h("button", { type: "button", class: "link", text: "退出登录" });
+  cancel.addEventListener("click", onCancel);
+  const parts = [];
+  if (status.totp === "enabled") {
+    parts.push(h("h1", { text: expired ? "会话已过期，请重新验证" : "管理员二次验证" }),
+      h("p", { text: "请输入身份验证器中的动态码（也可输入恢复码）。" }));
+  } else {
+    const started = await post("/_jwwx/client/v1/accounts/mfa/totp", {});
+    parts.push(h("h1", { text: "管理员须设置二次验证" }),
+      h("p", { text: "用身份验证器扫描二维码（或手工输入密钥），再输入它显示的动态码。" }),
+      h("img", { class: "qr", alt: "二维码", src: `data:image/png;base64,${started.qr_png_base64}` }),
+      h("p", { class: "mono", text: `密钥：${started.secret}` }));
+  }
+  const form = h("form", { class: "login-form", novalidate: true }, parts, field("动态码", code), error.el, ok, cancel);
+  clear(root, h("main", { class: "login-page" }, form));
+  code.focus();
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    ok.disabled = true;
+    error.hide();
+    try {
+      const done = await post(`${SESSION}/verify`, { code: code.value.trim() });
+      if (done.recovery_codes) {
+        const next = h("button", { type: "button", class: "primary wide", text: "已保存，进入管理后台" });
+        next.addEventListener("click", onDone);
+        clear(root, h("main", { class: "login-page" }, h("div", { class: "login-form" },
+          h("h1", { text: "请保存恢复码" }),
+          h("p", { text: "手机丢失时可用恢复码登录，每个只能用一次，只显示这一次。" }),
+          h("ul", { class: "codes mono" }, done.recovery_codes.map((c) => h("li", { text: c }))), next)));
+      } else {
+        onDone();
+      }
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      error.show(e.errcode === "M_FORBIDDEN" ? "动态码错误或已使用，请输入新的动态码" : e.message);
+      code.value = "";
+      code.focus();
+    } finally {
+      ok.disabled = false;
+    }
+  });
 }

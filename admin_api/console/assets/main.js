@@ -4,7 +4,7 @@
 
 import { ApiError, get, session } from "./api.js";
 import { clear, h, toast } from "./dom.js";
-import { showLogin, showMfaEnrolment, showPasswordChange, signOutRequest } from "./login.js";
+import { showLogin, showMfaEnrolment, showPasswordChange, showStepUp, signOutRequest } from "./login.js";
 import { showDirectory } from "./directory.js";
 import { showAdmins } from "./admins.js";
 import { showSecurity } from "./security.js";
@@ -60,6 +60,15 @@ async function signOut(notice) {
   showLogin(root, config.title, signedIn, notice);
 }
 
+// Any admin call may find the session's second factor missing or expired on the server:
+// the step-up page, then the shell again.
+const STEP_UP = new Set(["CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED", "CN_JWWX_ADMIN_SESSION_EXPIRED"]);
+window.addEventListener("console:second-factor", (event) => {
+  if (!session.get() || document.querySelector("form.login-form")) return;
+  idle.stop();
+  showStepUp(root, event.detail.errcode === "CN_JWWX_ADMIN_SESSION_EXPIRED", enter, () => signOut("已退出登录"));
+});
+
 window.addEventListener("console:signed-out", () => {
   if (session.get()) {
     session.clear();
@@ -83,6 +92,9 @@ async function enter() {
     if (!(e instanceof ApiError)) throw e;
     if (e.errcode === "CN_JWWX_PASSWORD_CHANGE_REQUIRED") return showPasswordChange(root, s.userId, enter);
     if (e.errcode === "CN_JWWX_MFA_ENROLMENT_REQUIRED") return showMfaEnrolment(root, enter);
+    if (STEP_UP.has(e.errcode)) {
+      return showStepUp(root, e.errcode === "CN_JWWX_ADMIN_SESSION_EXPIRED", enter, () => signOut("已退出登录"));
+    }
     if (e.status === 401) return signOut("登录已失效，请重新登录");
     const text = e.errcode === "CN_JWWX_ADMIN_NETWORK" ? `当前网络不允许使用管理后台（${e.body.ip || ""}）` : e.message;
     return signOut(text);
