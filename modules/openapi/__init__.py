@@ -5,9 +5,9 @@ Apps (自建应用) with agentid, secret, visible range, IP allow-list and callb
 gettoken and access tokens; the directory APIs (user/*, department/*, tag/*) over
 modules.directory; message/send and message/recall delivered by each app's bot account;
 media/upload and media/get; OAuth2 web login; JS-SDK tickets; encrypted callbacks of what
-officers send to an app, and their passive replies (replies.py). conversations.py owns
-each app's direct room with an officer, prepared in the background when the app's range is
-set. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a library app developers
+officers send to an app, and their passive replies (replies.py). broadcast.py owns each
+app's broadcast rooms (pushes to its whole range), joined in the background when the
+app's range is set; conversations.py each app's direct room with an officer. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a library app developers
 may copy. docs/openapi.md.
 
     modules:
@@ -30,7 +30,9 @@ from modules.common.synapse.patches import (
     allow_multipart_posts,
     redact_credentials_in_request_logs,
 )
+from modules.openapi import storage
 from modules.openapi.apps import AppAdmin
+from modules.openapi.broadcast import Broadcasts
 from modules.openapi.callbacks import Callbacks
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.conversations import Conversations
@@ -43,6 +45,7 @@ from modules.openapi.resources.admin import ADMIN_PREFIX, OpenApiAdminResource
 from modules.openapi.resources.cgi import CGI_PREFIX, CgiResource
 from modules.openapi.resources.client import CLIENT_PREFIX, OpenApiClientResource
 from modules.openapi.resources.oauth import OAUTH_PREFIX, OAuthResource
+from modules.openapi.storage import App
 from modules.openapi.tokens import TokenService
 
 PURGE_INTERVAL_MS = 3600 * 1000
@@ -57,15 +60,26 @@ class OpenApiModule:
         self.callbacks = Callbacks(api, config.corpid, config.callback_concurrency)
         self.media = MediaStore(api)
         self.conversations = Conversations(api, config.prepare_concurrency)
+        self.broadcasts = Broadcasts(
+            api,
+            config.broadcast_min_range,
+            config.broadcast_room_size,
+            config.broadcast_join_concurrency,
+        )
         self.incoming = MessageTail(api, self.callbacks.queue_txn, self.callbacks.kick)
         self.apps = AppAdmin(
             api,
             config,
             self.tokens.forget_app,
             self.callbacks.verify_url,
-            self.conversations.prepare_in_background,
+            self.prepare_app,
         )
-        self.messenger = Messenger(api, config, self.media, self.conversations)
+        self.messenger = Messenger(
+            api, config, self.media, self.conversations, self.broadcasts
+        )
+        api.register_spam_checker_callbacks(
+            user_may_join_room=self.broadcasts.user_may_join_room
+        )
         self.callbacks.on_reply = self.messenger.reply
         self.jsapi = JsApi(api, config)
         self.oauth = OAuth(api, config.corpid)
@@ -105,9 +119,11 @@ class OpenApiModule:
         api.looping_background_call(
             self._purge, PURGE_INTERVAL_MS, desc="jwwx_openapi_purge_tokens"
         )
-        if config.prepare_conversations and config.prepare_interval_seconds:
+        if (
+            config.prepare_conversations or config.broadcast_rooms
+        ) and config.prepare_interval_seconds:
             api.looping_background_call(
-                self._sweep_conversations,
+                self._sweep,
                 config.prepare_interval_seconds * 1000,
                 desc="jwwx_openapi_prepare_conversations",
             )
@@ -119,9 +135,27 @@ class OpenApiModule:
         if self.runtime.is_ready:
             await self.callbacks.deliver_due()
 
-    async def _sweep_conversations(self) -> None:
+    def prepare_app(self, app: App) -> None:
+        """After the app's range was set (or in the sweep): its broadcast rooms, then its
+        conversations, in the background, as configured."""
+        prepare = (
+            self.conversations.prepare_in_background
+            if self._config.prepare_conversations
+            else None
+        )
+        if self._config.broadcast_rooms:
+            self.broadcasts.prepare_in_background(app, then=prepare)
+        elif prepare is not None:
+            prepare(app)
+
+    async def _sweep(self) -> None:
+        """Officers who entered or left a range through directory changes."""
         if self.runtime.is_ready:
-            await self.conversations.sweep()
+            apps = await self._api.run_db_interaction(
+                "jwwx_openapi_list_apps", storage.list_apps_txn
+            )
+            for app in apps:
+                self.prepare_app(app)
 
     async def _purge(self) -> None:
         if self.runtime.is_ready:

@@ -27,6 +27,7 @@ from modules.openapi.config import OpenApiConfig
 from modules.openapi.crypto import MODES, MsgCryptError, decode_encoding_aes_key
 from modules.openapi.redirect import parse_trusted_domain
 from modules.openapi.storage import App
+from modules.openapi.storage import broadcast as broadcast_db
 
 logger = logging.getLogger(__name__)
 
@@ -212,11 +213,12 @@ class AppAdmin:
         self._config = config
         self._on_change = on_change  # called with an agentid whose tokens changed
         self._verify_url = verify_url  # async (App) -> None, raises CallbackError
-        # Called with an app whose visible range was just set (conversations.py).
+        # Called with an app whose visible range was just set (broadcast rooms and
+        # conversations to prepare, __init__.py).
         self._on_range_set = on_range_set
 
     def _range_set(self, app: App) -> None:
-        if self._on_range_set is not None and self._config.prepare_conversations:
+        if self._on_range_set is not None:
             self._on_range_set(app)
 
     async def _verify(self, app: App) -> None:
@@ -357,7 +359,7 @@ class AppAdmin:
 
     async def statistics(self, agentid: int) -> dict[str, Any]:
         """Totals of the app (messages, recipients, delivered, failed, read, prepared
-        conversations) and its 20 latest messages with their own counts."""
+        conversations, officers joined to its broadcast rooms) and its 20 latest messages with their own counts."""
         await self.require(agentid)
         stats = await self._db("stats", storage.app_statistics_txn, agentid)
         stats["read"] = await self._db(
@@ -365,6 +367,9 @@ class AppAdmin:
         )
         stats["conversations"] = await self._db(
             "conversation_count", storage.conversation_count_txn, agentid
+        )
+        stats["broadcast_members"] = await self._db(
+            "broadcast_count", broadcast_db.joined_count_txn, agentid
         )
         recent = await self._db("recent", storage.recent_messages_txn, agentid, 20)
         return {

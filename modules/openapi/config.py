@@ -18,14 +18,29 @@ Keys:
   inline_recipients (int, default 200): message/send delivers up to this many
       recipients before answering; larger pushes continue as a background job.
   push_concurrency (int 1..64, default 8): recipients delivered at the same time.
+  broadcast_rooms (bool, default true): a push to parties, tags or @all that reaches
+      the app's whole visible range goes into the app's broadcast rooms (one event per
+      room, every officer of the range a member of one; broadcast.py); false: one
+      event per officer in each one's conversation, as any other push.
+  broadcast_min_range (int 1..100000, default 200): only an app whose range has at
+      least this many deliverable officers gets broadcast rooms; smaller apps keep
+      every push in the officers' conversations (one place per app and officer; a
+      push to 200 takes seconds that way).
+  broadcast_room_size (int 2..100000, default 500): officers per broadcast room; keep
+      it at or below modules.groups' `max_members` (its cap applies to every room).
+  broadcast_join_concurrency (int 1..64, default 4): broadcast rooms whose members are
+      joined at the same time (Synapse joins one member of a room at a time).
   prepare_conversations (bool, default true): when an app's visible range is set or
-      changed, create its conversation with every officer in range in the background,
-      so that a first push does not pay for room creation (see conversations.py).
+      changed, also create its private conversation with every officer in range in
+      the background (after the broadcast rooms are joined), so that officers can
+      write to the app and a first one-officer push does not pay for room creation
+      (see conversations.py).
   prepare_concurrency (int 1..64, default 2): conversations prepared at the same time;
       low, so that preparation leaves room for interactive requests.
   prepare_interval_seconds (int, default 300; 0 = off): how often the background-task
-      process also prepares conversations of officers who entered a range through
-      directory changes.
+      process also brings the broadcast rooms (and, when prepared, the conversations)
+      up to date with directory changes: officers who entered a range are joined, those
+      who left it removed.
   rate_limit_per_minute (int, default 12000; 0 = off): API calls one app may make per
       minute (gettoken not counted); beyond it WeCom's 45009. Counted in Synapse's Redis
       when it is configured (all workers together), else per process.
@@ -52,6 +67,10 @@ class OpenApiConfig:
     first_agentid: int = 1000002
     inline_recipients: int = 200
     push_concurrency: int = 8
+    broadcast_rooms: bool = True
+    broadcast_min_range: int = 200
+    broadcast_room_size: int = 500
+    broadcast_join_concurrency: int = 4
     prepare_conversations: bool = True
     prepare_concurrency: int = 2
     prepare_interval_seconds: int = 300
@@ -79,6 +98,16 @@ class OpenApiConfig:
             ),
             push_concurrency=reader.integer(
                 "push_concurrency", 8, minimum=1, maximum=64
+            ),
+            broadcast_rooms=reader.boolean("broadcast_rooms", True),
+            broadcast_min_range=reader.integer(
+                "broadcast_min_range", 200, minimum=1, maximum=100000
+            ),
+            broadcast_room_size=reader.integer(
+                "broadcast_room_size", 500, minimum=2, maximum=100000
+            ),
+            broadcast_join_concurrency=reader.integer(
+                "broadcast_join_concurrency", 4, minimum=1, maximum=64
             ),
             prepare_conversations=reader.boolean("prepare_conversations", True),
             prepare_concurrency=reader.integer(

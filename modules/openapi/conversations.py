@@ -109,15 +109,6 @@ class Conversations:
             logger.warning("cannot mark %s direct for %s: %s", room_id, user_id, e)
         return room_id
 
-    async def sweep(self) -> None:
-        """Prepare every app's missing conversations (officers who entered a range
-        through directory changes since it was saved)."""
-        apps = await self._api.run_db_interaction(
-            "jwwx_openapi_list_apps", storage.list_apps_txn
-        )
-        for app in apps:
-            self.prepare_in_background(app)
-
     def prepare_in_background(self, app: App) -> None:
         """Create the missing conversations of the app's range, after the answer.
         One preparation per app at a time; a call meanwhile runs it once more."""

@@ -24,6 +24,7 @@ from modules.common.synapse.events import event_stream_ordering
 from modules.common.synapse.runtime import run_concurrently
 from modules.directory import public as directory
 from modules.openapi import duplicates, errors, storage
+from modules.openapi.broadcast import Broadcasts, range_txn
 from modules.openapi.config import OpenApiConfig
 from modules.openapi.conversations import Conversations
 from modules.openapi.errors import WeComError
@@ -194,6 +195,15 @@ def _split(value: Any, name: str) -> list[str]:
     return [v for v in (p.strip() for p in value.split("|")) if v]
 
 
+def _wide(body: dict[str, Any]) -> bool:
+    """A push to parties, tags or @all (not to listed officers only)."""
+    return (
+        "@all" in _split(body.get("touser"), "touser")
+        or bool(_split(body.get("toparty"), "toparty"))
+        or bool(_split(body.get("totag"), "totag"))
+    )
+
+
 def _deliverable(member: Any) -> bool:
     return bool(member.enabled and member.account_state == "created")
 
@@ -279,11 +289,13 @@ class Messenger:
         config: OpenApiConfig,
         media: MediaStore,
         conversations: Conversations,
+        broadcasts: Broadcasts,
     ) -> None:
         self._api = api
         self._config = config
         self._media = media
         self._conversations = conversations
+        self._broadcasts = broadcasts
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
@@ -314,6 +326,17 @@ class Messenger:
         )
         if not recipients:
             raise WeComError(errors.ALL_RECIPIENTS_INVALID)
+        deliver = self._deliver
+        if (
+            self._config.broadcast_rooms
+            and self._broadcasts.wanted(len(recipients))
+            and _wide(body)
+        ):
+            everyone = await self._api.run_db_interaction(
+                "jwwx_openapi_range", range_txn, app
+            )
+            if set(everyone) == set(recipients):
+                deliver = self._broadcast
         msgid = secrets.token_urlsafe(24)
         content["cn.jwwx.openapi"] = {"agentid": app.agentid, "msgid": msgid}
         now = self._now()
@@ -349,10 +372,10 @@ class Messenger:
         if duplicate is not None:
             msgid = duplicate  # sent already within the window: not again
         elif len(recipients) <= self._config.inline_recipients:
-            await self._deliver(app, msgid, content, recipients)
+            await deliver(app, msgid, content, recipients)
         else:
             self._api.run_as_background_process(
-                "jwwx_openapi_push", self._deliver, app, msgid, content, recipients
+                "jwwx_openapi_push", deliver, app, msgid, content, recipients
             )
         return {
             "invaliduser": "|".join(bad_users),
@@ -394,6 +417,45 @@ class Messenger:
                 msgid,
                 delivered,
                 failed,
+            )
+        await self._api.run_db_interaction(
+            "jwwx_openapi_finish", storage.finish_message_txn, msgid, self._now()
+        )
+
+    async def _broadcast(
+        self, app: App, msgid: str, content: dict[str, Any], recipients: list[str]
+    ) -> None:
+        """A push to the whole range: one event in each of the app's broadcast rooms,
+        once their membership is the range's (broadcast.py)."""
+        members = await self._broadcasts.sync(app)
+        message = await self._api.run_db_interaction(
+            "jwwx_openapi_message", storage.get_message_txn, msgid
+        )
+        if message is None or message["state"] == "recalled":
+            return  # recalled while the members were being joined
+        sent = await self._broadcasts.send(app, content, sorted(set(members.values())))
+        delivered = [
+            (userid, room, *sent[room])
+            for userid in recipients
+            if (room := members.get(userid)) is not None and room in sent
+        ]
+        for start in range(0, len(delivered), 1000):
+            chunk = delivered[start : start + 1000]
+            failed = len(recipients) - len(delivered) if start == 0 else 0
+            await self._api.run_db_interaction(
+                "jwwx_openapi_delivered",
+                storage.record_deliveries_txn,
+                msgid,
+                chunk,
+                failed,
+            )
+        if not delivered:
+            await self._api.run_db_interaction(
+                "jwwx_openapi_delivered",
+                storage.record_deliveries_txn,
+                msgid,
+                [],
+                len(recipients),
             )
         await self._api.run_db_interaction(
             "jwwx_openapi_finish", storage.finish_message_txn, msgid, self._now()
@@ -451,7 +513,7 @@ class Messenger:
         events = await self._api.run_db_interaction(
             "jwwx_openapi_message_events", storage.message_events_txn, msgid
         )
-        for _userid, room_id, event_id in events:
+        for room_id, event_id in events:
             await self._api.create_and_send_event_into_room(
                 {
                     "type": "m.room.redaction",

@@ -6,7 +6,7 @@ and no server-notices room; these mirror what Synapse's own client endpoints (/f
 /read_markers, /receipt) and its server-notices manager do for the same user."""
 
 from synapse.module_api import ModuleApi
-from synapse.types import UserID
+from synapse.types import UserID, create_requester
 
 from modules.common.synapse._internal import hs_of
 
@@ -18,6 +18,25 @@ async def forget_room(api: ModuleApi, user_id: str, room_id: str) -> None:
         .get_room_member_handler()
         .forget(UserID.from_string(user_id), room_id, do_not_schedule_purge=True)
     )
+
+
+async def join_unlimited(api: ModuleApi, user_id: str, room_id: str) -> str:
+    """Join a local user to a room as the user's own /join does, without Synapse's join
+    rate limits (ModuleApi.update_room_membership applies them: `rc_joins_per_room`
+    allows one join per second per room, and an app's broadcast room takes hundreds at
+    once, modules.openapi). Joining again when joined is a no-op. The event id."""
+    event_id, _ = await (
+        hs_of(api)
+        .get_room_member_handler()
+        .update_membership(
+            requester=create_requester(user_id),
+            target=UserID.from_string(user_id),
+            room_id=room_id,
+            action="join",
+            ratelimit=False,
+        )
+    )
+    return str(event_id)
 
 
 async def joined_rooms(api: ModuleApi, user_id: str) -> list[str]:

@@ -155,6 +155,8 @@ def delete_app_txn(txn: Txn, agentid: int) -> None:
     for table in (
         "jwwx_openapi_tokens",
         "jwwx_openapi_conversations",
+        "jwwx_openapi_broadcast_members",
+        "jwwx_openapi_broadcast_rooms",
         "jwwx_openapi_apps",
     ):
         txn.execute(f"DELETE FROM {table} WHERE agentid = ?", (agentid,))  # noqa: S608
@@ -333,13 +335,14 @@ def get_message_txn(txn: Txn, msgid: str) -> dict[str, Any] | None:
     return dict(zip(keys, row, strict=True))
 
 
-def message_events_txn(txn: Txn, msgid: str) -> list[tuple[str, str, str]]:
+def message_events_txn(txn: Txn, msgid: str) -> list[tuple[str, str]]:
+    """(room, event) of each copy; a broadcast room's one event once."""
     txn.execute(
-        "SELECT userid, room_id, event_id FROM jwwx_openapi_message_events"
-        " WHERE msgid = ? ORDER BY userid",
+        "SELECT DISTINCT room_id, event_id FROM jwwx_openapi_message_events"
+        " WHERE msgid = ? ORDER BY room_id",
         (msgid,),
     )
-    return [(r[0], r[1], r[2]) for r in txn.fetchall()]
+    return [(r[0], r[1]) for r in txn.fetchall()]
 
 
 def mark_recalled_txn(txn: Txn, msgid: str, now: int) -> None:

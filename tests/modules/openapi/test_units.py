@@ -40,9 +40,22 @@ class ConfigTest(unittest.TestCase):
             OpenApiConfig.parse({"corpid": "x", "access_token_ttl_seconds": 10})
         self.assertTrue(config.prepare_conversations)
         self.assertEqual(config.prepare_interval_seconds, 300)
+        self.assertTrue(config.broadcast_rooms)
+        self.assertEqual(
+            (
+                config.broadcast_min_range,
+                config.broadcast_room_size,
+                config.broadcast_join_concurrency,
+            ),
+            (200, 500, 4),
+        )
         for bad in (
             {"prepare_conversations": "yes"},
             {"prepare_interval_seconds": -1},
+            {"broadcast_rooms": 1},
+            {"broadcast_room_size": 1},
+            {"broadcast_min_range": 0},
+            {"broadcast_join_concurrency": 65},
         ):
             with self.assertRaises(ConfigError):
                 OpenApiConfig.parse({"corpid": "x", **bad})

@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Pushes to an app's whole range (touser=@all, or parties/tags that cover the range)
+go into the app's broadcast rooms: one event per room instead of one per officer.
+
+Every deliverable officer of the range is a member of exactly one of the app's
+broadcast rooms (`broadcast_room_size` members each): the app's read-only channel,
+named after the app. Only the bot may post (events_default 100), so replies stay in
+the officer's private conversation (conversations.py); history is visible from one's
+join, so an officer who enters the range later does not read earlier pushes.
+
+Membership is what costs: one join event per officer, serialised per room by Synapse.
+Several rooms are joined side by side (`broadcast_join_concurrency`), so the rate is
+bound by CPU, not by one room's lock. Members are joined when the app's range is set
+(and by the periodic sweep); a push first brings membership up to date (joins the
+missing, removes who left the range) and then sends. The rooms' join rule is public
+so one event per officer suffices; `user_may_join_room` lets in only the officers
+recorded here (jwwx_openapi_broadcast_members), so a removed officer cannot rejoin.
+See docs/openapi.md ("Pushes to the whole range") for the numbers.
+"""
+
+import logging
+from collections import OrderedDict
+from typing import Any, Literal
+
+from synapse.module_api import NOT_SPAM, ModuleApi
+
+from modules.common.storage import Txn
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.events import event_stream_ordering
+from modules.common.synapse.rooms import join_unlimited
+from modules.common.synapse.runtime import keyed_lock, run_concurrently
+from modules.openapi import storage
+from modules.openapi.scope import scope_txn
+from modules.openapi.storage import App
+from modules.openapi.storage import broadcast as rooms_db
+
+logger = logging.getLogger(__name__)
+
+MARKER_TYPE = "cn.jwwx.openapi.broadcast"
+JOIN_BATCH = 50
+KNOWN_ROOMS = 4096
+
+
+def range_txn(txn: Txn, app: App) -> list[str]:
+    """Every deliverable member of the app's range: who belongs in its rooms."""
+    return rooms_db.range_txn(txn, scope_txn(txn, app).members)
+
+
+class Broadcasts:
+    def __init__(
+        self, api: ModuleApi, min_range: int, room_size: int, concurrency: int
+    ) -> None:
+        self._api = api
+        self._min_range = min_range
+        self._room_size = room_size
+        self._concurrency = concurrency
+        self._lock = keyed_lock(api, "jwwx_openapi_broadcast")
+        # room_id → agentid (None: not a broadcast room); room ids are never reused.
+        self._known: OrderedDict[str, int | None] = OrderedDict()
+        self._preparing: dict[int, bool] = {}
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
+        return await self._api.run_db_interaction(f"jwwx_openapi_{desc}", fn, *args)
+
+    # The join check (spam-checker callback user_may_join_room).
+
+    async def _agentid_of(self, room_id: str) -> int | None:
+        if room_id in self._known:
+            return self._known[room_id]
+        agentid = await self._db(
+            "broadcast_room_app", rooms_db.agentid_of_room_txn, room_id
+        )
+        self._known[room_id] = agentid
+        while len(self._known) > KNOWN_ROOMS:
+            self._known.popitem(last=False)
+        return agentid
+
+    async def user_may_join_room(
+        self, user_id: str, room_id: str, is_invited: bool
+    ) -> Literal["NOT_SPAM"] | Codes:
+        if await self._agentid_of(room_id) is None:
+            return NOT_SPAM
+        userid = user_id[1:].split(":", 1)[0]
+        expected = self._api.is_mine(user_id) and await self._db(
+            "broadcast_expected", rooms_db.is_expected_txn, room_id, userid
+        )
+        return NOT_SPAM if expected else Codes.FORBIDDEN
+
+    # Membership.
+
+    async def _create_room(self, app: App) -> str:
+        initial_state: list[dict[str, Any]] = [
+            {
+                "type": "m.room.join_rules",
+                "state_key": "",
+                "content": {"join_rule": "public"},
+            },
+            {
+                "type": "m.room.history_visibility",
+                "state_key": "",
+                "content": {"history_visibility": "joined"},
+            },
+            {
+                "type": "m.room.guest_access",
+                "state_key": "",
+                "content": {"guest_access": "forbidden"},
+            },
+            {"type": MARKER_TYPE, "state_key": "", "content": {"agentid": app.agentid}},
+        ]
+        if app.avatar:
+            initial_state.append(
+                {
+                    "type": "m.room.avatar",
+                    "state_key": "",
+                    "content": {"url": app.avatar},
+                }
+            )
+        # trusted_private_chat: modules.groups does not make it a group.
+        room_id, _ = await self._api.create_room(
+            app.bot_user_id,
+            {
+                "preset": "trusted_private_chat",
+                "name": app.name,
+                "topic": "应用通知（只读，回复请在与应用的会话中发送）",
+                "initial_state": initial_state,
+                "power_level_content_override": {
+                    "events_default": 100,
+                    "state_default": 100,
+                    "invite": 100,
+                    "redact": 100,
+                    "users_default": 0,
+                    "users": {app.bot_user_id: 100},
+                },
+            },
+            ratelimit=False,
+        )
+        await self._db(
+            "broadcast_room",
+            rooms_db.add_room_txn,
+            app.agentid,
+            room_id,
+            self._now(),
+        )
+        self._known[room_id] = app.agentid
+        return str(room_id)
+
+    async def sync(self, app: App) -> dict[str, str]:
+        """Bring the app's rooms to exactly the deliverable members of its range (join
+        the missing, remove who left); userid → room of every joined member."""
+        async with self._lock(str(app.agentid)):
+            return await self._sync(app)
+
+    def wanted(self, range_size: int) -> bool:
+        """Whether an app with this many deliverable officers uses broadcast rooms."""
+        return range_size >= self._min_range
+
+    async def _sync(self, app: App) -> dict[str, str]:
+        wanted = set(await self._db("broadcast_range", range_txn, app))
+        current = await self._db("broadcast_members", rooms_db.members_txn, app.agentid)
+        if not current and not self.wanted(len(wanted)):
+            return {}  # a small app: its pushes go to the conversations
+        leaving = [(u, r) for u, (r, _) in current.items() if u not in wanted]
+        if leaving:
+            await run_concurrently(
+                lambda item: self._remove(app, *item), leaving, self._concurrency
+            )
+            await self._db(
+                "broadcast_forget",
+                rooms_db.forget_txn,
+                app.agentid,
+                [u for u, _ in leaving],
+            )
+        # Fill the rooms that have space, then new ones.
+        sizes: dict[str, int] = {
+            r: 0
+            for r in await self._db("broadcast_rooms", rooms_db.rooms_txn, app.agentid)
+        }
+        for u, (r, _) in current.items():
+            if u in wanted:
+                sizes[r] = sizes.get(r, 0) + 1
+        todo: dict[str, list[str]] = {
+            r: [] for r in sorted(sizes) if sizes[r] < self._room_size
+        }
+        for u, (r, joined) in current.items():
+            if u in wanted and not joined:
+                todo.setdefault(r, []).append(u)
+        new_rows: list[tuple[str, str]] = []
+        for userid in sorted(wanted - set(current)):
+            room = next((r for r in todo if sizes[r] < self._room_size), None)
+            if room is None:
+                room = await self._create_room(app)
+                sizes[room] = 0
+                todo[room] = []
+            sizes[room] += 1
+            todo[room].append(userid)
+            new_rows.append((userid, room))
+        if new_rows:
+            await self._db(
+                "broadcast_expect", rooms_db.expect_txn, app.agentid, new_rows
+            )
+        work = [(r, users) for r, users in todo.items() if users]
+        if work:
+            await run_concurrently(
+                lambda item: self._join_room(app, *item), work, self._concurrency
+            )
+        members = await self._db("broadcast_members", rooms_db.members_txn, app.agentid)
+        return {u: r for u, (r, joined) in members.items() if joined}
+
+    async def _join_room(self, app: App, room_id: str, userids: list[str]) -> None:
+        """Join officers to one room, in order (Synapse serialises a room's joins)."""
+        for start in range(0, len(userids), JOIN_BATCH):
+            joined = []
+            for userid in userids[start : start + JOIN_BATCH]:
+                try:
+                    await join_unlimited(
+                        self._api, self._api.get_qualified_user_id(userid), room_id
+                    )
+                    joined.append(userid)
+                except Exception:
+                    # Left pending: the next push or sweep tries again.
+                    logger.exception("cannot join %s to %s", userid, room_id)
+            await self._db(
+                "broadcast_joined", rooms_db.mark_joined_txn, app.agentid, joined
+            )
+
+    async def _remove(self, app: App, userid: str, room_id: str) -> None:
+        user_id = self._api.get_qualified_user_id(userid)
+        try:
+            await self._api.update_room_membership(
+                app.bot_user_id, user_id, room_id, "leave"
+            )
+        except Exception as e:  # already left on their own
+            logger.info("cannot remove %s from %s: %s", user_id, room_id, e)
+
+    async def joined_count(self, agentid: int) -> int:
+        return int(
+            await self._db("broadcast_count", rooms_db.joined_count_txn, agentid)
+        )
+
+    # Background preparation (app created, range saved, periodic sweep).
+
+    def prepare_in_background(self, app: App, then: Any = None) -> None:
+        """sync() after the answer, one per app at a time (a call meanwhile runs it
+        once more); `then(app)` afterwards (the conversations' preparation)."""
+        if app.agentid in self._preparing:
+            self._preparing[app.agentid] = True
+            return
+        self._preparing[app.agentid] = False
+        self._api.run_as_background_process(
+            "jwwx_openapi_prepare_broadcast", self._prepare, app.agentid, then
+        )
+
+    async def _prepare(self, agentid: int, then: Any) -> None:
+        app = None
+        try:
+            again = True
+            while again:
+                self._preparing[agentid] = False
+                app = await self._db("get_app", storage.get_app_txn, agentid)
+                if app is None:
+                    return
+                members = await self.sync(app)
+                logger.info(
+                    "app %s: %d officers in its broadcast rooms", agentid, len(members)
+                )
+                again = self._preparing[agentid]
+        except Exception:
+            logger.exception("cannot prepare the broadcast rooms of app %s", agentid)
+        finally:
+            self._preparing.pop(agentid, None)
+        if then is not None and app is not None:
+            then(app)
+
+    # Delivery.
+
+    async def send(
+        self, app: App, content: dict[str, Any], rooms: list[str]
+    ) -> dict[str, tuple[str, int | None]]:
+        """One event per room: room → (event_id, stream ordering) of those sent."""
+        sent: dict[str, tuple[str, int | None]] = {}
+
+        async def send_one(room_id: str) -> None:
+            try:
+                event = await self._api.create_and_send_event_into_room(
+                    {
+                        "type": "m.room.message",
+                        "room_id": room_id,
+                        "sender": app.bot_user_id,
+                        "content": content,
+                    }
+                )
+                sent[room_id] = (event.event_id, event_stream_ordering(event))
+            except Exception:
+                logger.exception("cannot push into broadcast room %s", room_id)
+
+        await run_concurrently(send_one, rooms, self._concurrency)
+        return sent
