@@ -16,7 +16,6 @@ from tests.modules.openapi.helpers import (
     DIRECTORY,
     create_app,
     enrol_officer,
-    make_audit_admin,
     root_department,
     sleep,
     token_for,
@@ -45,22 +44,25 @@ async def _bodies(who: MatrixClient, room_id: str) -> list[str]:
 
 
 class BroadcastTests:
-    async def _configure(self) -> None:
-        """broadcast_min_range: 2 (conf.d replaces the whole `modules` list), then
-        restart; once per class."""
+    async def _configure(self, auditor: str) -> None:
+        """broadcast_min_range: 2 and an audit admin (conf.d replaces the whole
+        `modules` list), then one restart."""
         server: Any = self.server  # type: ignore[attr-defined]
         rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
         modules = rendered["modules"]
         for entry in modules:
             if entry["module"] == "modules.openapi.OpenApiModule":
                 entry["config"]["broadcast_min_range"] = 2
+            if entry["module"] == "modules.audit.AuditModule":
+                entry["config"]["audit_admins"] = [auditor]
         (server.data_dir / "conf.d" / "zz_openapi.yaml").write_text(
             yaml.safe_dump({"modules": modules}, allow_unicode=True), encoding="utf-8"
         )
         server.restart()
 
     async def test_whole_range_push(self) -> None:
-        await self._configure()
+        auditor: MatrixClient = self.user("bcauditor")  # type: ignore[attr-defined]
+        await self._configure(auditor.user_id)
         admin: MatrixClient = self.user("bcadmin", admin=True)  # type: ignore[attr-defined]
         client: MatrixClient = self.anonymous()  # type: ignore[attr-defined]
         root = await root_department(admin, "广播大队")
@@ -130,8 +132,6 @@ class BroadcastTests:
             (stats["delivered"], stats["read"], stats["broadcast_members"]), (3, 1, 3)
         )
         # The audit archive keeps the push once, with its target as given.
-        auditor: MatrixClient = self.user("bcauditor")  # type: ignore[attr-defined]
-        make_audit_admin(self.server, auditor.user_id)  # type: ignore[attr-defined]
         archived: list[dict[str, Any]] = []
         for _ in range(100):
             page = await auditor.ok(
