@@ -16,6 +16,7 @@ from tests.modules.openapi.helpers import (
     DIRECTORY,
     create_app,
     enrol_officer,
+    make_audit_admin,
     root_department,
     sleep,
     token_for,
@@ -45,20 +46,19 @@ async def _bodies(who: MatrixClient, room_id: str) -> list[str]:
 
 class BroadcastTests:
     async def _configure(self, auditor: str) -> None:
-        """broadcast_min_range: 2 and an audit admin (conf.d replaces the whole
-        `modules` list), then one restart."""
+        """broadcast_min_range: 2 (conf.d replaces the whole `modules` list), one
+        restart, then the audit role for the auditor (given at run time)."""
         server: Any = self.server  # type: ignore[attr-defined]
         rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
         modules = rendered["modules"]
         for entry in modules:
             if entry["module"] == "modules.openapi.OpenApiModule":
                 entry["config"]["broadcast_min_range"] = 2
-            if entry["module"] == "modules.audit.AuditModule":
-                entry["config"]["audit_admins"] = [auditor]
         (server.data_dir / "conf.d" / "zz_openapi.yaml").write_text(
             yaml.safe_dump({"modules": modules}, allow_unicode=True), encoding="utf-8"
         )
         server.restart()
+        await make_audit_admin(server, auditor)
 
     async def test_whole_range_push(self) -> None:
         auditor: MatrixClient = self.user("bcauditor")  # type: ignore[attr-defined]
