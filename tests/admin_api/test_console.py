@@ -8,14 +8,19 @@ SQLite only: the console is a client of the admin API, whose behaviour on Postgr
 is tested by the modules' own tests on both engines; nothing here depends on the engine.
 """
 
+import io
+import json
+import os
 import time
 import urllib.request
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 from twisted.trial import unittest
 
 import pyotp
+from PIL import Image
 
 from admin_api.console.config import ConsoleConfig
 from homeserver.http import HttpError, request_json
@@ -120,6 +125,14 @@ class ConsoleTest(SQLiteCase):
     def _totp_admin(self) -> tuple[str, str, str, pyotp.TOTP]:
         """A super admin with TOTP on (admins need it: docs/admin.md)."""
         localpart, password, token = self._admin()
+        return localpart, password, token, self._enrol(token)
+
+    def _totp_user(self, prefix: str) -> tuple[str, str, str, pyotp.TOTP]:
+        localpart = f"{prefix}{os.urandom(3).hex()}"
+        _user_id, token = self.server.register(localpart)
+        return localpart, "pw-" + localpart, token, self._enrol(token)
+
+    def _enrol(self, token: str) -> pyotp.TOTP:
         enrol = self._api("POST", "/_jwwx/client/v1/accounts/mfa/totp", token, {})
         totp = pyotp.TOTP(enrol["secret"])
         self._api(
@@ -128,7 +141,7 @@ class ConsoleTest(SQLiteCase):
             token,
             {"code": totp.now()},
         )
-        return localpart, password, token, totp
+        return totp
 
     def _login_with_totp(
         self, page: Any, user: str, password: str, totp: pyotp.TOTP, shot: str = ""
@@ -312,3 +325,152 @@ class ConsoleTest(SQLiteCase):
         with self.assertRaises(HttpError) as refused:
             self._api("GET", "/_jwwx/admin/v1/admins/me", token)
         self.assertEqual(refused.exception.status, 401)
+
+    def test_settings_apps_and_operation_log(self) -> None:
+        require_browser()
+        localpart, password, token, totp = self._totp_admin()
+        with browser_page() as page:
+            self._login_with_totp(page, localpart, password, totp)
+            # Watermark: the preview follows the template as it is typed; saving stores it.
+            page.click("nav a[data-route=security]")
+            page.click("button.tab:has-text('水印与分享')")
+            page.fill("input[name=template]", "{userid} 内部资料")
+            tile = page.locator(".wm-preview .wm-tile").first
+            self.assertEqual(tile.inner_text(), f"{localpart} 内部资料")
+            page.uncheck("input[name=allow_email]")
+            screenshot(page, "07-watermark-preview")
+            page.click("button:has-text('保存水印与分享设置')")
+            page.wait_for_selector(".toast:has-text('已保存')")
+            stored = self._api("GET", "/_jwwx/admin/v1/watermark/settings", token)
+            self.assertEqual(stored["watermark"]["template"], "{userid} 内部资料")
+            self.assertFalse(stored["sharing"]["allow_email"])
+            # A template the module refuses: its message, nothing stored.
+            page.fill("input[name=template]", "{password}")
+            page.click("button:has-text('保存水印与分享设置')")
+            page.wait_for_selector(".form-error:not([hidden])")
+            stored = self._api("GET", "/_jwwx/admin/v1/watermark/settings", token)
+            self.assertEqual(stored["watermark"]["template"], "{userid} 内部资料")
+
+            # Keywords: one per line, markup kept as text.
+            page.click("button.tab:has-text('敏感词')")
+            page.fill("textarea[name=keywords]", f"绝密文件\n{XSS_NAME}")
+            page.click("button:has-text('保存敏感词')")
+            page.wait_for_selector(".toast:has-text('2 个敏感词')")
+            keywords = self._api("GET", "/_jwwx/admin/v1/policy/keywords", token)
+            self.assertEqual(
+                sorted(keywords["keywords"]), sorted(["绝密文件", XSS_NAME])
+            )
+
+            # An app: created, its secret shown once, listed.
+            page.click("nav a[data-route=apps]")
+            page.click("button:has-text('创建应用')")
+            page.fill("input[name=app_name]", "值班提醒")
+            page.fill("textarea[name=ip_allowlist]", "10.1.0.0/16")
+            page.click(".dialog-footer button:has-text('创建')")
+            secret = page.locator(".dialog code.secret").nth(1)
+            secret.wait_for()
+            self.assertGreaterEqual(len(secret.inner_text()), 32)
+            screenshot(page, "08-app-secret")
+            page.keyboard.press("Escape")
+            page.wait_for_selector("td:has-text('值班提醒')")
+            apps = self._api("GET", "/_jwwx/admin/v1/openapi/apps", token)["apps"]
+            app = [a for a in apps if a["name"] == "值班提醒"]
+            self.assertEqual(len(app), 1)
+            self.assertEqual(app[0]["ip_allowlist"], ["10.1.0.0/16"])
+
+            # The operation log lists what was just done.
+            page.click("nav a[data-route=operations]")
+            page.fill("input[name=action]", "watermark")
+            page.click("button:has-text('查询')")
+            page.wait_for_selector(
+                ".operations td:has-text('watermark.settings.update')"
+            )
+            screenshot(page, "09-operation-log")
+            self.assertEqual(page.errors, [])
+
+    def _send(self, token: str, room: str, content: dict[str, Any]) -> str:
+        path = f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/"
+        answer = self._api("PUT", path + os.urandom(6).hex(), token, content)
+        return str(answer["event_id"])
+
+    def _upload_png(self, token: str, name: str, data: bytes) -> str:
+        request = urllib.request.Request(
+            self._url(f"/_matrix/media/v3/upload?filename={quote(name)}"),
+            data=data,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"},
+        )
+        with urllib.request.urlopen(request) as response:
+            return str(json.loads(response.read())["content_uri"])
+
+    def test_audit_admin_finds_messages_by_keyword_and_image(self) -> None:
+        require_browser()
+        _chief, _pw, chief_token = self._admin()
+        auditor, password, token, totp = self._totp_user("auditor")
+        self._api(
+            "PUT",
+            f"/_jwwx/admin/v1/admins/roles/{quote(f'@{auditor}:{self.server.server_name}')}",
+            chief_token,
+            {"roles": ["audit"]},
+        )
+        # An officer sends a text and a photo.
+        sender, sender_token = self.server.register(f"sender{os.urandom(3).hex()}")
+        room = self._api(
+            "POST", "/_matrix/client/v3/createRoom", sender_token, {"name": "案情"}
+        )["room_id"]
+        word = f"涉密{os.urandom(3).hex()}"
+        text_id = self._send(
+            sender_token, room, {"msgtype": "m.text", "body": f"{word}通报"}
+        )
+        pixels = Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3))
+        buffer = io.BytesIO()
+        pixels.resize((256, 256)).save(buffer, "PNG")
+        png = buffer.getvalue()
+        mxc = self._upload_png(sender_token, "现场照片.png", png)
+        image_id = self._send(
+            sender_token,
+            room,
+            {
+                "msgtype": "m.image",
+                "body": "现场照片.png",
+                "url": mxc,
+                "info": {"mimetype": "image/png", "size": len(png)},
+            },
+        )
+        # The archive follows the event stream: wait until both are in it.
+        for _ in range(300):
+            found = self._api(
+                "POST",
+                "/_jwwx/admin/v1/audit/search/files",
+                token,
+                {"name": "现场照片"},
+            )["results"]
+            if any(r["event_id"] == image_id for r in found):
+                break
+            time.sleep(0.2)
+        with browser_page() as page:
+            self._login_with_totp(page, auditor, password, totp)
+            self.assertEqual(
+                page.locator("nav a").all_inner_texts(),
+                ["审计"],
+                "the audit role's menu",
+            )
+            page.fill("input[name=keyword]", word)
+            page.click(".search-row button.primary")
+            hit = page.locator(".audit-results tbody tr")
+            hit.first.wait_for()
+            self.assertEqual(hit.count(), 1)
+            self.assertIn(sender, hit.inner_text())
+            self.assertIn(f"{word}通报", hit.inner_text())
+            screenshot(page, "10-audit-keyword")
+            page.click("button.tab:has-text('图片/视频搜索')")
+            page.set_input_files(
+                "input[name=media]",
+                files=[{"name": "查找.png", "mimeType": "image/png", "buffer": png}],
+            )
+            page.click(".search-row button.primary")
+            page.wait_for_selector(".audit-results td:has-text('完全相同')")
+            self.assertIn(sender, page.inner_text(".audit-results tbody"))
+            screenshot(page, "11-audit-image")
+            self.assertEqual(page.errors, [])
+        self.assertTrue(text_id)

@@ -7,6 +7,7 @@ CI=true they must run (`make test` installs the package as root, like the CJK fo
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +68,12 @@ def browser_page(width: int = 1366, height: int = 768) -> Iterator[Any]:
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.errors = errors
-            yield page
+            try:
+                yield page
+            except BaseException:
+                # What the page showed when the test failed, beside the others.
+                screenshot(page, f"failed-{int(time.time())}")
+                raise
         finally:
             browser.close()
 

@@ -8,6 +8,9 @@ import { showLogin, showMfaEnrolment, showPasswordChange, showStepUp, signOutReq
 import { showDirectory } from "./directory.js";
 import { showAdmins } from "./admins.js";
 import { showSecurity } from "./security.js";
+import { chatPanel, tabbed } from "./settings.js";
+import { showApps } from "./apps.js";
+import { showAudit, showOperations } from "./audit.js";
 
 const body = document.body;
 const config = {
@@ -20,8 +23,22 @@ const root = document.getElementById("app");
 const PAGES = [
   { route: "directory", label: "通讯录", show: showDirectory, allowed: (c) => c.isSuper || c.rights.has("directory.view") },
   { route: "admins", label: "管理员", show: showAdmins, allowed: (c) => c.isSuper || c.managesGroups },
-  { route: "security", label: "安全", show: showSecurity, allowed: (c) => c.isSuper || c.roles.has("security") },
+  { route: "apps", label: "应用", show: showApps, allowed: (c) => c.isSuper },
+  { route: "security", label: "安全", show: showSecurity, allowed: (c) => c.isSuper || c.can("settings.keywords") || c.can("settings.watermark") },
+  { route: "chat", label: "聊天设置", show: showChat, allowed: (c) => c.can("settings.group_caps") },
+  { route: "audit", label: "审计", show: showAudit, allowed: (c) => c.roles.has("audit") },
+  { route: "operations", label: "操作日志", show: showOperations, allowed: (c) => c.isSuper },
 ];
+
+// Rights that come with a role rather than a group (docs/admin.md).
+const ROLE_RIGHTS = {
+  security: ["settings.keywords", "settings.watermark", "settings.mfa_device"],
+  audit: ["audit.search", "audit.export", "audit.verify"],
+};
+
+async function showChat(content) {
+  tabbed(content, "聊天设置", [["群聊与消息", chatPanel]]);
+}
 
 // Idle logout: any key press, click, scroll or touch counts as activity.
 const idle = {
@@ -111,12 +128,14 @@ function context(me) {
   const roles = new Set(me.roles || []);
   const rights = new Set();
   for (const group of me.groups || []) for (const r of group.rights || []) rights.add(r);
+  for (const role of roles) for (const r of ROLE_RIGHTS[role] || []) rights.add(r);
   return {
     me,
     config,
     roles,
     rights,
     isSuper: roles.has("super"),
+    can: (right) => roles.has("super") || rights.has(right),
     managesGroups: roles.has("super") || rights.has("groups.create_subgroups") || Boolean(me.manages_groups && me.manages_groups.length),
     serverName: me.user_id.slice(me.user_id.indexOf(":") + 1),
   };

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// 安全: accounts locked after repeated failures (release them) and the new-network /
-// new-device login alerts, from modules/accounts' admin API.
+// 安全: keywords, watermark and sharing (settings.js), accounts and IPs locked after
+// repeated failures and the new-network / new-device login alerts (modules/accounts).
 
 import { del, enc, get } from "./api.js";
 import { clear, formatTime, h, table, toast } from "./dom.js";
+import { keywordsPanel, tabbed, watermarkPanel } from "./settings.js";
 
 const ACCOUNTS = "/_jwwx/admin/v1/accounts";
 
 export async function showSecurity(content, ctx) {
+  const tabs = [];
+  if (ctx.can("settings.keywords")) tabs.push(["敏感词", (box) => keywordsPanel(box)]);
+  if (ctx.can("settings.watermark")) tabs.push(["水印与分享", (box) => watermarkPanel(box, ctx)]);
+  if (ctx.isSuper) tabs.push(["锁定与登录提醒", (box) => locksPanel(box)]);
+  tabbed(content, "安全", tabs);
+}
+
+async function locksPanel(box) {
   const locks = h("section", {});
   const alerts = h("section", {});
-  clear(content, h("div", { class: "page-head" }, h("h1", { text: "安全" })), h("h2", { text: "锁定列表" }), locks,
-    h("h2", { text: "异常登录提醒" }), alerts);
+  clear(box, h("h2", { text: "锁定列表" }), locks, h("h2", { text: "异常登录提醒" }), alerts);
   await Promise.all([lockouts(locks), loginAlerts(alerts)]);
 }
 

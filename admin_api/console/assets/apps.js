@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// 应用: the open API's apps (modules/openapi's admin API): list, create (the secret and the
+// callback's token and key shown once), edit (visible range on the directory, callback,
+// IP allow-list, crypto mode), new secret, delete, statistics and the callback queue.
+
+import { ApiError, del, get, post, put } from "./api.js";
+import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
+import { departmentPicker } from "./members.js";
+
+const APPS = "/_jwwx/admin/v1/openapi/apps";
+
+export async function showApps(content, ctx) {
+  const { apps } = await get(APPS);
+  const create = h("button", { type: "button", class: "primary", text: "创建应用" });
+  create.addEventListener("click", () => appForm(null, ctx, () => showApps(content, ctx)));
+  const rows = apps.map((a) => {
+    const edit = h("button", { type: "button", class: "link", text: "设置" });
+    edit.addEventListener("click", () => appForm(a, ctx, () => showApps(content, ctx)));
+    const stats = h("button", { type: "button", class: "link", text: "统计" });
+    stats.addEventListener("click", () => statistics(a).catch((e) => toast(e.message, "error")));
+    const range = a.visible_range;
+    return h("tr", { dataset: { agentid: a.agentid } }, h("td", { text: a.agentid }), h("td", { text: a.name }),
+      h("td", { text: `部门 ${range.department_ids.length} 个，成员 ${range.userids.length} 人，标签 ${range.tag_ids.length} 个` }),
+      h("td", { text: a.callback ? a.callback.url : "未设置" }), h("td", { text: a.crypto_mode === "sm4" ? "国密 SM4" : "AES" }),
+      h("td", { text: formatTime(a.created_ts) }), h("td", {}, edit, stats));
+  });
+  clear(content, h("div", { class: "page-head" }, h("h1", { text: "应用" }), h("div", { class: "actions" }, create)),
+    table(["AgentId", "名称", "可见范围", "回调地址", "加密方式", "创建时间", ""], rows, { empty: "还没有应用" }));
+}
+
+function shownOnce(title, pairs) {
+  const d = dialog(title);
+  append(d.body, h("p", { class: "form-error", text: "以下内容只显示这一次，请立即复制保存：" }),
+    pairs.filter(([, v]) => v).map(([k, v]) => h("div", { class: "field" }, h("span", { class: "field-label", text: k }), h("code", { class: "mono secret", text: v }))));
+  const done = h("button", { type: "button", class: "primary", text: "我已保存" });
+  done.addEventListener("click", d.close);
+  append(d.footer, done);
+}
+
+async function appForm(app, ctx, done) {
+  const creating = app === null;
+  const d = dialog(creating ? "创建应用" : `应用：${app.name}`, { wide: true });
+  const error = errorBox();
+  const name = h("input", { name: "app_name", value: creating ? "" : app.name });
+  const description = h("input", { name: "description", value: creating ? "" : app.description });
+  const range = creating ? { userids: [], department_ids: [], tag_ids: [] } : app.visible_range;
+  const departments = [];
+  for (const id of range.department_ids) {
+    try {
+      departments.push({ id, name: (await get(`/_jwwx/admin/v1/directory/departments/${id}`)).name });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      departments.push({ id, name: `部门 ${id}` });
+    }
+  }
+  const picker = departmentPicker("可见范围：部门（含下级）", departments, 500);
+  const users = h("input", { name: "visible_users", value: range.userids.join(","), placeholder: "账号，用逗号分隔" });
+  const callback = h("input", { name: "callback_url", value: !creating && app.callback ? app.callback.url : "", placeholder: "https://…" });
+  const token = h("input", { name: "callback_token", placeholder: creating ? "留空自动生成" : "留空不修改" });
+  const aesKey = h("input", { name: "encoding_aes_key", placeholder: creating ? "留空自动生成（43 位）" : "留空不修改" });
+  const ips = h("textarea", { name: "ip_allowlist", rows: 3, placeholder: "每行一个 IP 或网段，如 10.1.0.0/16；留空不限制" });
+  ips.value = creating ? "" : app.ip_allowlist.join("\n");
+  const crypto = h("select", { name: "crypto_mode" }, h("option", { value: "aes", text: "AES（与企业微信相同）" }),
+    h("option", { value: "sm4", text: "国密 SM4", selected: !creating && app.crypto_mode === "sm4" }));
+  append(d.body, h("div", { class: "form-grid" }, field("名称", name), field("简介", description), picker.el,
+    field("可见范围：成员", users), field("回调地址", callback), field("回调 Token", token), field("EncodingAESKey", aesKey),
+    field("IP 白名单", ips), field("消息加密", crypto)), error.el);
+  const save = h("button", { type: "button", class: "primary", text: creating ? "创建" : "保存" });
+  const close = h("button", { type: "button", text: "关闭" });
+  close.addEventListener("click", d.close);
+  if (!creating) {
+    const secret = h("button", { type: "button", text: "重置 Secret" });
+    secret.addEventListener("click", async () => {
+      if (!(await confirmDialog("重置 Secret", "重置后旧的 Secret 和它换取的 access_token 立即失效。确定吗？", "重置"))) return;
+      try {
+        const r = await post(`${APPS}/${app.agentid}/secret`, {});
+        shownOnce("新的 Secret", [["Secret", r.secret]]);
+      } catch (e) {
+        error.show(e.message);
+      }
+    });
+    const remove = h("button", { type: "button", class: "danger", text: "删除应用" });
+    remove.addEventListener("click", async () => {
+      if (!(await confirmDialog("删除应用", `确定删除应用“${app.name}”吗？它的 access_token 立即失效。`, "删除"))) return;
+      try {
+        await del(`${APPS}/${app.agentid}`);
+        d.close();
+        toast("应用已删除");
+        await done();
+      } catch (e) {
+        error.show(e.message);
+      }
+    });
+    append(d.footer, remove, secret);
+  }
+  append(d.footer, close, save);
+  save.addEventListener("click", async () => {
+    const body = {
+      name: name.value.trim(),
+      description: description.value.trim(),
+      visible_range: { department_ids: picker.ids(), userids: users.value.split(/[\s,，]+/).filter(Boolean), tag_ids: range.tag_ids },
+      ip_allowlist: ips.value.split(/\s+/).filter(Boolean),
+      crypto_mode: crypto.value,
+    };
+    if (callback.value.trim()) {
+      body.callback = { url: callback.value.trim() };
+      if (token.value.trim()) body.callback.token = token.value.trim();
+      if (aesKey.value.trim()) body.callback.encoding_aes_key = aesKey.value.trim();
+    } else if (!creating && app.callback) {
+      body.callback = null;
+    }
+    save.disabled = true;
+    error.hide();
+    try {
+      const r = creating ? await post(APPS, body) : await put(`${APPS}/${app.agentid}`, body);
+      d.close();
+      toast(creating ? `已创建应用“${r.name}”（AgentId ${r.agentid}）` : "应用已保存");
+      if (r.secret || (r.callback && r.callback.token)) {
+        shownOnce("应用凭据", [["AgentId", String(r.agentid)], ["Secret", r.secret],
+          ["回调 Token", r.callback && r.callback.token], ["EncodingAESKey", r.callback && r.callback.encoding_aes_key]]);
+      }
+      await done();
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      error.show(e.message);
+    } finally {
+      save.disabled = false;
+    }
+  });
+}
+
+async function statistics(app) {
+  const [s, q] = await Promise.all([get(`${APPS}/${app.agentid}/statistics`), get(`${APPS}/${app.agentid}/callbacks?state=failed&limit=20`)]);
+  const d = dialog(`应用统计：${app.name}`, { wide: true });
+  const retry = h("button", { type: "button", text: "重新投递失败的回调" });
+  retry.addEventListener("click", async () => {
+    try {
+      const r = await post(`${APPS}/${app.agentid}/callbacks/retry`, {});
+      toast(`已重新排队 ${r.requeued} 条回调`);
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  });
+  append(d.body,
+    table(["消息", "接收人次", "已送达", "失败", "已读", "会话"], [h("tr", {}, [s.messages, s.recipients, s.delivered, s.failed, s.read, s.conversations].map((v) => h("td", { text: v })))]),
+    h("h3", { text: "最近消息" }),
+    table(["时间", "类型", "状态", "接收", "送达", "已读"], (s.recent || []).map((m) => h("tr", {},
+      h("td", { text: formatTime(m.created_ts) }), h("td", { text: m.msgtype }), h("td", { text: m.state }), h("td", { text: m.recipients }),
+      h("td", { text: m.delivered }), h("td", { text: m.read })))),
+    h("h3", { text: `回调：待投递 ${q.counts.pending}，已投递 ${q.counts.sent}，失败 ${q.counts.failed}` }), q.counts.failed ? retry : null);
+}
