@@ -7,6 +7,8 @@
 - An edit (m.replace) becomes an Edit: the original's text is replaced by the new
   content, and the edit itself is not indexed (it would be a second hit).
 - A redaction becomes a Forget of the event it redacts.
+- A room's name (m.room.name) and its members (m.room.member: joined or not, display
+  name) keep the group search's tables current.
 Burn-after-read messages are never indexed (they disappear after reading; what relates
 to them finds no original to change). Encrypted events have no text to index.
 """
@@ -57,7 +59,21 @@ class Forget:
     event_id: str
 
 
-Action = Document | Edit | Forget
+@dataclass(frozen=True)
+class RoomName:
+    room_id: str
+    name: str  # "" when the name was removed
+
+
+@dataclass(frozen=True)
+class Membership:
+    room_id: str
+    user_id: str
+    joined: bool
+    displayname: str | None
+
+
+Action = Document | Edit | Forget | RoomName | Membership
 
 
 class _VisibleText(html.parser.HTMLParser):
@@ -127,11 +143,29 @@ def is_burn(content: Mapping[str, Any]) -> bool:
     return any(field in content for field in BURN_FIELDS)
 
 
+def _state_action(room_id: str, event: Mapping[str, Any]) -> Action | None:
+    content = event.get("content")
+    content = content if isinstance(content, Mapping) else {}
+    state_key = event.get("state_key")
+    if event.get("type") == "m.room.name" and state_key == "":
+        name = _str(content.get("name")) or ""
+        return RoomName(room_id, name[:255])
+    if event.get("type") == "m.room.member" and isinstance(state_key, str):
+        shown = _str(content.get("displayname"))
+        return Membership(
+            room_id,
+            state_key,
+            content.get("membership") == "join",
+            shown[:255] if shown else None,
+        )
+    return None
+
+
 def action_of(event_id: str, room_id: str, event: Mapping[str, Any]) -> Action | None:
     """What an event of the stream does to the index (None: nothing)."""
     event_type = event.get("type")
     if "state_key" in event:
-        return None
+        return _state_action(room_id, event)
     if event_type == "m.room.redaction":
         content = event.get("content")
         redacts = event.get("redacts")

@@ -2,7 +2,7 @@
 """The unified search of our clients: GET /_jwwx/client/v1/search (access token).
 
     ?q=协查            what to find (a substring; whitespace-separated terms are ANDed)
-    &kinds=messages,files,images   default all three; each answered and paged alone
+    &kinds=messages,files,images,groups   default all; each answered and paged alone
     &limit=20          per kind (1..50)
     &from=<next_batch> with exactly one kind: the next page of that kind
     &sender=@a:hs      only from these senders (comma-separated user ids)
@@ -11,8 +11,9 @@
 
 Answer: {"highlights": [...], "<kind>": {"results": [...], "count": n,
 "next_batch"?: "..."}}. q may be empty for files and images (their newest, filtered).
-Contacts, departments, groups, favourites and apps are not searched here yet
-(docs/search.md).
+groups: the officer's rooms whose name, or a joined member's name, contains q (also as
+pinyin or initials); `from` is then an offset. Contacts, departments, favourites and apps
+are not searched here yet (docs/search.md).
 """
 
 from typing import Any
@@ -31,6 +32,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "messages": ("text", "location", "other"),
     "files": ("file", "video", "audio"),
     "images": ("image",),
+    "groups": (),  # rooms by name or by a member's name/pinyin (not messages)
 }
 PARAMS = {"q", "kinds", "limit", "from", "sender", "room", "since", "until"}
 MAX_LIST = 50
@@ -64,7 +66,7 @@ class SearchResource(JsonResource):
         start = query_param(request, "from")
         if start is not None and len(kinds) != 1:
             raise InputError("from 只能与一个 kinds 一起使用")
-        before = parse_int(start, "from", 1, 2**62) if start else None
+        before = parse_int(start, "from", 0, 2**62) if start else None
         rooms = _ids(query_param(request, "room"), "room", "!")
         senders = _ids(query_param(request, "sender"), "sender", "@")
         since = query_param(request, "since")
@@ -72,12 +74,19 @@ class SearchResource(JsonResource):
         since_ts = parse_int(since, "since", 0, TS_MAX) if since else None
         until_ts = parse_int(until, "until", 0, TS_MAX) if until else None
         phrases = query_phrases(term)
+        if not term.strip() and kinds == ["groups"]:
+            raise missing_param("请输入搜索内容 q")
         if not phrases and "messages" in kinds:
             if term.strip():
                 return 200, _empty(kinds, highlights(term))
             raise missing_param("请输入搜索内容 q")
         answer: dict[str, Any] = {"highlights": highlights(term)}
         for kind in kinds:
+            if kind == "groups":
+                answer[kind] = await self._groups(
+                    user_id, term, rooms or None, limit, before or 0
+                )
+                continue
             page = await self._searcher.page(
                 user_id,
                 phrases,
@@ -91,6 +100,35 @@ class SearchResource(JsonResource):
             )
             answer[kind] = _page_json(page)
         return 200, answer
+
+    async def _groups(
+        self,
+        user_id: str,
+        term: str,
+        rooms: tuple[str, ...] | None,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]:
+        if not term.strip():
+            return {"results": [], "count": 0}
+        found, count = await self._searcher.rooms(user_id, term, rooms, limit, offset)
+        answer: dict[str, Any] = {
+            "results": [
+                {
+                    "room_id": match.room_id,
+                    "name": match.name,
+                    "members": [
+                        {"user_id": user, "displayname": shown}
+                        for user, shown in match.members
+                    ],
+                }
+                for match in found
+            ],
+            "count": count,
+        }
+        if offset + len(found) < count:
+            answer["next_batch"] = str(offset + len(found))
+        return answer
 
 
 def _kinds(text: str | None) -> list[str]:

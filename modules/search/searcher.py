@@ -22,8 +22,8 @@ from modules.common.synapse.patches import MessageHits
 from modules.common.synapse.rooms import joined_rooms
 from modules.search import storage
 from modules.search.config import SearchConfig
-from modules.search.storage import Hit, Query
-from modules.search.text import highlights, query_phrases
+from modules.search.storage import Hit, Query, RoomMatch
+from modules.search.text import highlights, like_pattern, query_phrases
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +151,27 @@ class Searcher:
             next_before = None if exhausted else cursor
         count = await self._count(_replace_before(base, None))
         return Page(found, count, next_before)
+
+    async def rooms(
+        self,
+        user_id: str,
+        term: str,
+        rooms: tuple[str, ...] | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[RoomMatch], int]:
+        """The officer's rooms whose name or a member's name (or pinyin) has `term`."""
+        joined = await joined_rooms(self._api, user_id)
+        room_ids = [r for r in joined if rooms is None or r in rooms]
+        found, count = await self._api.run_db_interaction(
+            "jwwx_search_rooms",
+            storage.rooms_matching_txn,
+            room_ids,
+            like_pattern(term),
+            limit,
+            offset,
+        )
+        return list(found), int(count)
 
     async def _forget_gone(self, hits: list[Hit]) -> None:
         ids = [hit.event_id for hit in hits]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from modules.common.storage import Txn
 from modules.common.synapse.database import engine_of_txn
-from modules.search.extract import Action, Document, Edit, Forget
+from modules.search.extract import Action, Document, Edit, Forget, Membership, RoomName
 from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
-from modules.search.text import Phrase, index_tokens
+from modules.search.text import Phrase, index_tokens, name_text
 
 CURSOR = "events"
 _DOC_COLUMNS = (
@@ -160,6 +160,41 @@ def apply_txn(txn: Txn, actions: Sequence[tuple[int, Action]]) -> None:
             _edit_txn(txn, action)
         elif isinstance(action, Forget):
             forget_txn(txn, [action.event_id])
+        elif isinstance(action, RoomName):
+            _room_name_txn(txn, action)
+        elif isinstance(action, Membership):
+            _membership_txn(txn, action)
+
+
+def _room_name_txn(txn: Txn, action: RoomName) -> None:
+    txn.execute(
+        "DELETE FROM jwwx_search_room_names WHERE room_id = ?", (action.room_id,)
+    )
+    if action.name:
+        txn.execute(
+            "INSERT INTO jwwx_search_room_names (room_id, name, folded) VALUES (?, ?, ?)",
+            (action.room_id, action.name, name_text(action.name)),
+        )
+
+
+def _membership_txn(txn: Txn, action: Membership) -> None:
+    txn.execute(
+        "DELETE FROM jwwx_search_room_members WHERE room_id = ? AND user_id = ?",
+        (action.room_id, action.user_id),
+    )
+    if action.joined:
+        localpart = action.user_id[1:].split(":", 1)[0]
+        shown = action.displayname or localpart
+        txn.execute(
+            "INSERT INTO jwwx_search_room_members (room_id, user_id, displayname,"
+            " folded) VALUES (?, ?, ?, ?)",
+            (
+                action.room_id,
+                action.user_id,
+                action.displayname,
+                f"{name_text(shown)} {localpart.lower()}"[:1100],
+            ),
+        )
 
 
 # reading
@@ -229,6 +264,53 @@ def count_txn(txn: Txn, query: Query, cap: int) -> int:
     )
     row = txn.fetchone()
     return int(row[0]) if row else 0
+
+
+# groups (rooms) by name or member
+
+
+@dataclass(frozen=True)
+class RoomMatch:
+    room_id: str
+    name: str | None
+    members: tuple[tuple[str, str | None], ...]  # (user_id, displayname) that matched
+
+
+def rooms_matching_txn(
+    txn: Txn, room_ids: Sequence[str], pattern: str, limit: int, offset: int
+) -> tuple[list[RoomMatch], int]:
+    """Rooms among `room_ids` whose name or a joined member's name (with pinyin)
+    matches the LIKE pattern: name matches first, then by room id; and how many."""
+    if not room_ids:
+        return [], 0
+    marks = ", ".join("?" * len(room_ids))
+    txn.execute(
+        f"SELECT room_id, name, folded LIKE ? ESCAPE '\\' FROM jwwx_search_room_names"  # noqa: S608
+        f" WHERE room_id IN ({marks})",
+        (pattern, *room_ids),
+    )
+    names = {row[0]: (row[1], bool(row[2])) for row in txn.fetchall()}
+    txn.execute(
+        "SELECT room_id, user_id, displayname FROM jwwx_search_room_members"  # noqa: S608
+        f" WHERE room_id IN ({marks}) AND folded LIKE ? ESCAPE '\\'"
+        " ORDER BY room_id, user_id",
+        (*room_ids, pattern),
+    )
+    members: dict[str, list[tuple[str, str | None]]] = {}
+    for room_id, user_id, shown in txn.fetchall():
+        members.setdefault(room_id, []).append((user_id, shown))
+    by_name = sorted(r for r, (_n, hit) in names.items() if hit)
+    by_member = sorted(r for r in members if r not in by_name)
+    ordered = by_name + by_member
+    page = [
+        RoomMatch(
+            room_id,
+            names.get(room_id, (None, False))[0],
+            tuple(members.get(room_id, ())[:20]),
+        )
+        for room_id in ordered[offset : offset + limit]
+    ]
+    return page, len(ordered)
 
 
 # the sweep (events Synapse purged: retention, purge history, deleted rooms)

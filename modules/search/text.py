@@ -22,6 +22,8 @@ chose this over a segmenter (jieba) and the engines' trigram indexes.
 import unicodedata
 from dataclasses import dataclass
 
+from pypinyin import lazy_pinyin
+
 MAX_POSITIONS = 16383  # PostgreSQL's highest tsvector position
 
 
@@ -138,3 +140,21 @@ def highlights(query: str) -> list[str]:
         if cleaned and cleaned not in seen:
             seen.append(cleaned)
     return seen
+
+
+def name_text(name: str) -> str:
+    """What a room or person name is matched against: the name normalised, its pinyin
+    and its initials (城东专班 → "城东专班 chengdongzhuanban cdzb"), so that a query
+    finds it as a substring of any of the three."""
+    folded = normalise(name)
+    syllables = [s for s in lazy_pinyin(folded, errors="ignore") if s.isalnum()]
+    spelled = "".join(syllables)
+    initials = "".join(s[0] for s in syllables)
+    return " ".join(part for part in (folded, spelled, initials) if part)[:1024]
+
+
+def like_pattern(query: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for a substring of name_text."""
+    needle = " ".join(normalise(query).split())
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

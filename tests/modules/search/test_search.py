@@ -305,6 +305,33 @@ class SearchTests(SearchHelpers):
         code, later = await ours(bob, q="协查", since=str(2**52))
         self.assertEqual(later["messages"]["results"], [])
 
+    async def test_groups_by_name_member_and_pinyin(self) -> None:
+        alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")
+        room = await self._room(alice, bob, name="城东协查专班")
+        elsewhere = await self._room(carol, name="城东协查二组")
+        await self.indexed(alice, room)
+        await self.indexed(carol, elsewhere)
+
+        async def groups(client: Any, term: str) -> list[tuple[str, list[str]]]:
+            code, answer = await ours(client, q=term, kinds="groups")
+            self.assertEqual(code, 200, answer)
+            return [
+                (g["room_id"], [m["user_id"] for m in g["members"]])
+                for g in answer["groups"]["results"]
+            ]
+
+        for term in ("协查专班", "chengdong", "CDXC", "zhuanban"):
+            self.assertEqual(await groups(alice, term), [(room, [])], term)
+        # By a member: bob's name finds the room with bob named in it.
+        bob_name = bob.user_id[1:].split(":")[0]
+        self.assertEqual(await groups(alice, bob_name), [(room, [bob.user_id])])
+        # Carol's group is not alice's; after leaving, bob no longer finds the room.
+        self.assertEqual(await groups(carol, "城东协查"), [(elsewhere, [])])
+        await bob.ok("POST", f"/_matrix/client/v3/rooms/{q(room)}/leave", {})
+        await self.indexed(alice, room)
+        self.assertEqual(await groups(bob, "协查专班"), [])
+        self.assertEqual(await groups(alice, bob_name), [])
+
     async def test_bad_input(self) -> None:
         alice = self.user("alice")
         await alice.create_room(preset="private_chat")  # /search asks the index
@@ -317,6 +344,7 @@ class SearchTests(SearchHelpers):
             ({"q": "协查", "limit": "0"}, "M_INVALID_PARAM"),
             ({"q": "协查", "sender": "nobody"}, "M_INVALID_PARAM"),
             ({"q": ""}, "M_MISSING_PARAM"),
+            ({"q": " ", "kinds": "groups"}, "M_MISSING_PARAM"),
         ]:
             self.assertErrcode(await ours(alice, **params), 400, errcode)
         for term in [

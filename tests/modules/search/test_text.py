@@ -7,9 +7,16 @@ import sqlite3
 
 from twisted.trial import unittest
 
-from modules.search.extract import Document, Edit, Forget, action_of
+from modules.search.extract import (
+    Document,
+    Edit,
+    Forget,
+    Membership,
+    RoomName,
+    action_of,
+)
 from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
-from modules.search.text import highlights, index_tokens, query_phrases
+from modules.search.text import highlights, index_tokens, name_text, query_phrases
 
 TEXTS = [
     "关于协查通报的说明",
@@ -99,6 +106,9 @@ class TokenTests(unittest.TestCase):
         )
         self.assertEqual(tsvector_literal(["o'k"]), "'o''k':1")
 
+    def test_name_text(self) -> None:
+        self.assertEqual(name_text("城东专班"), "城东专班 chengdongzhuanban cdzb")
+
     def test_highlights(self) -> None:
         self.assertEqual(highlights('协查 "京A12"'), ["协查", "京A12"])
 
@@ -184,6 +194,32 @@ class ExtractTests(unittest.TestCase):
             },
         )
         self.assertIsNone(burn)
+        self.assertEqual(
+            action_of(
+                "$7",
+                "!r:hs",
+                {
+                    **base,
+                    "type": "m.room.name",
+                    "state_key": "",
+                    "content": {"name": "专班"},
+                },
+            ),
+            RoomName("!r:hs", "专班"),
+        )
+        self.assertEqual(
+            action_of(
+                "$8",
+                "!r:hs",
+                {
+                    **base,
+                    "type": "m.room.member",
+                    "state_key": "@b:hs",
+                    "content": {"membership": "leave"},
+                },
+            ),
+            Membership("!r:hs", "@b:hs", False, None),
+        )
         self.assertIsNone(
-            action_of("$7", "!r:hs", {**base, "type": "m.room.name", "state_key": ""})
+            action_of("$9", "!r:hs", {**base, "type": "m.room.topic", "state_key": ""})
         )
