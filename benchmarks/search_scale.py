@@ -126,7 +126,7 @@ def main() -> None:
         sql = (
             "SELECT d.stream_ordering FROM jwwx_search_fts AS f JOIN jwwx_search_docs"
             " AS d ON d.stream_ordering = f.rowid WHERE jwwx_search_fts MATCH ? AND"
-            f" d.room_id IN ({marks}) ORDER BY d.stream_ordering DESC LIMIT 20"
+            f" d.room_id IN ({marks}) ORDER BY f.rowid DESC LIMIT 20"
         )
 
         def search(term: str) -> int:

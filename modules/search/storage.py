@@ -237,12 +237,17 @@ def search_txn(txn: Txn, query: Query) -> list[Hit]:
     if not query.room_ids:
         return []
     source, where, args = _where(txn, query)
+    # On SQLite, ordering by the FTS5 rowid (= stream_ordering) lets FTS5 hand out
+    # matches newest first and stop at the limit; ordering by the docs column made
+    # SQLite sort every match first (p50 44 → 0.4 ms for 2 characters at 200,000
+    # messages, docs/search.md).
+    order = "f.rowid" if source.startswith("jwwx_search_fts") else "d.stream_ordering"
     if query.before is not None:
-        where += " AND d.stream_ordering < ?"
+        where += f" AND {order} < ?"
         args.append(query.before)
     txn.execute(
         f"SELECT {_DOC_COLUMNS} FROM {source} WHERE {where}"  # noqa: S608
-        " ORDER BY d.stream_ordering DESC LIMIT ?",
+        f" ORDER BY {order} DESC LIMIT ?",
         (*args, query.limit),
     )
     return [
