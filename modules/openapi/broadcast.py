@@ -3,14 +3,15 @@
 go into the app's broadcast rooms: one event per room instead of one per officer.
 
 Every deliverable officer of the range is a member of exactly one of the app's
-broadcast rooms (`broadcast_room_size` members each): the app's read-only channel,
-named after the app. Only the bot may post (events_default 100), so replies stay in
+broadcast rooms (`broadcast_room_size` members each, 100 by default): the app's
+read-only channel, named after the app. Only the bot may post (events_default 100), so replies stay in
 the officer's private conversation (conversations.py); history is visible from one's
 join, so an officer who enters the range later does not read earlier pushes.
 
-Membership is what costs: one join event per officer, serialised per room by Synapse.
-Several rooms are joined side by side (`broadcast_join_concurrency`), so the rate is
-bound by CPU, not by one room's lock. Members are joined when the app's range is set
+Membership is what costs: one join event per officer, serialised per room by Synapse,
+and each join wakes the /sync of every member already in the room (size/2 answers per
+officer while they long-poll); small rooms, joined side by side
+(`broadcast_join_concurrency`), bound both. Members are joined when the app's range is set
 (and by the periodic sweep); a push first brings membership up to date (joins the
 missing, removes who left the range) and then sends. The rooms' join rule is public
 so one event per officer suffices; `user_may_join_room` lets in only the officers

@@ -26,8 +26,10 @@ Keys:
       least this many deliverable officers gets broadcast rooms; smaller apps keep
       every push in the officers' conversations (one place per app and officer; a
       push to 200 takes seconds that way).
-  broadcast_room_size (int 2..100000, default 500): officers per broadcast room; keep
+  broadcast_room_size (int 2..100000, default 100): officers per broadcast room; keep
       it at or below modules.groups' `max_members` (its cap applies to every room).
+      Each officer's join wakes the /sync of every member already in the room, so the
+      rooms' build-up costs about size/2 /sync answers per officer (docs/openapi.md).
   broadcast_join_concurrency (int 1..64, default 4): broadcast rooms whose members are
       joined at the same time (Synapse joins one member of a room at a time).
   prepare_conversations (bool, default true): when an app's visible range is set or
@@ -69,7 +71,7 @@ class OpenApiConfig:
     push_concurrency: int = 8
     broadcast_rooms: bool = True
     broadcast_min_range: int = 200
-    broadcast_room_size: int = 500
+    broadcast_room_size: int = 100
     broadcast_join_concurrency: int = 4
     prepare_conversations: bool = True
     prepare_concurrency: int = 2
@@ -104,7 +106,7 @@ class OpenApiConfig:
                 "broadcast_min_range", 200, minimum=1, maximum=100000
             ),
             broadcast_room_size=reader.integer(
-                "broadcast_room_size", 500, minimum=2, maximum=100000
+                "broadcast_room_size", 100, minimum=2, maximum=100000
             ),
             broadcast_join_concurrency=reader.integer(
                 "broadcast_join_concurrency", 4, minimum=1, maximum=64

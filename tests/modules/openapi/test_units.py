@@ -47,7 +47,7 @@ class ConfigTest(unittest.TestCase):
                 config.broadcast_room_size,
                 config.broadcast_join_concurrency,
             ),
-            (200, 500, 4),
+            (200, 100, 4),
         )
         for bad in (
             {"prepare_conversations": "yes"},
