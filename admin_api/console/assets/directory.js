@@ -127,18 +127,20 @@ export async function showDirectory(content, ctx) {
   function renderDetail(department, members) {
     const pages = Math.max(1, Math.ceil(state.memberTotal / ctx.config.pageSize));
     const breadcrumb = (department.path || []).map((p) => p.name).concat(department.name).join(" / ");
+    // Offered by the rights the admin's groups hold; the API still decides per target.
+    const structure = ctx.can("directory.edit_structure");
     const buttons = [
-      ["添加成员", () => editMember(null, ctx, department, () => showDepartment())],
-      ["添加子部门", () => departmentDialog(null, department, () => refreshNode(department.id))],
-      ["修改部门", () => departmentDialog(department, null, () => refreshNode(department.parent_id, department.id))],
-      ["删除部门", () => deleteDepartment(department)],
-    ].map(([text, action]) => {
+      ctx.can("directory.edit_members") && ["添加成员", () => editMember(null, ctx, department, () => showDepartment())],
+      structure && ["添加子部门", () => departmentDialog(null, department, () => refreshNode(department.id))],
+      structure && ["修改部门", () => departmentDialog(department, null, () => refreshNode(department.parent_id, department.id))],
+      structure && ["删除部门", () => deleteDepartment(department)],
+    ].filter(Boolean).map(([text, action]) => {
       const b = h("button", { type: "button", text });
       b.addEventListener("click", action);
       return b;
     });
     const rows = members.map((m) => {
-      const edit = h("button", { type: "button", class: "link", text: "编辑" });
+      const edit = h("button", { type: "button", class: "link", text: ctx.can("directory.edit_members") ? "编辑" : "查看" });
       edit.addEventListener("click", () => editMember(m.userid, ctx, department, () => showDepartment()));
       const status = m.enabled === false ? "已停用" : accountState(m.account_state);
       return h("tr", { dataset: { userid: m.userid } },

@@ -97,7 +97,8 @@ export async function editMember(userid, ctx, department, done) {
       tabAccount.classList.add("active"); tabInfo.classList.remove("active"); save.hidden = true;
       accountPanel(panel, member.userid).catch((e) => clear(panel, h("p", { class: "form-error", role: "alert", text: e.message })));
     });
-    append(tabs, tabInfo, tabAccount);
+    // Account actions are the accounts admin API's (the super admin's for now).
+    append(tabs, tabInfo, ctx.isSuper ? tabAccount : null);
     showForm();
   }
 
