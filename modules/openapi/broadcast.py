@@ -8,10 +8,11 @@ read-only channel, named after the app. Only the bot may post (events_default 10
 the officer's private conversation (conversations.py); history is visible from one's
 join, so an officer who enters the range later does not read earlier pushes.
 
-Membership is what costs: one join event per officer, serialised per room by Synapse,
-and each join wakes the /sync of every member already in the room (size/2 answers per
-officer while they long-poll); small rooms, joined side by side
-(`broadcast_join_concurrency`), bound both. Members are joined when the app's range is set
+Membership is what costs: one join event per officer, and a join wakes the /sync of
+every member already in the room. So a room's officers are joined as one batch of
+join events persisted together (the room's members are woken once per batch, not per
+join), small rooms side by side (`broadcast_join_concurrency`); officers one by one
+only when a batch is refused. Members are joined when the app's range is set
 (and by the periodic sweep); a push first brings membership up to date (joins the
 missing, removes who left the range) and then sends. The rooms' join rule is public
 so one event per officer suffices; `user_may_join_room` lets in only the officers
@@ -28,7 +29,7 @@ from synapse.module_api import NOT_SPAM, ModuleApi
 from modules.common.storage import Txn
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.events import event_stream_ordering
-from modules.common.synapse.rooms import join_unlimited
+from modules.common.synapse.rooms import join_batch, join_unlimited
 from modules.common.synapse.runtime import keyed_lock, run_concurrently
 from modules.openapi import storage
 from modules.openapi.scope import scope_txn
@@ -38,7 +39,7 @@ from modules.openapi.storage import broadcast as rooms_db
 logger = logging.getLogger(__name__)
 
 MARKER_TYPE = "cn.jwwx.openapi.broadcast"
-JOIN_BATCH = 50
+JOIN_BATCH = 100
 KNOWN_ROOMS = 4096
 
 
@@ -211,21 +212,33 @@ class Broadcasts:
         return {u: r for u, (r, joined) in members.items() if joined}
 
     async def _join_room(self, app: App, room_id: str, userids: list[str]) -> None:
-        """Join officers to one room, in order (Synapse serialises a room's joins)."""
+        """Join officers to one room, a batch of join events at a time: the members
+        already there are woken once per batch, not once per join."""
         for start in range(0, len(userids), JOIN_BATCH):
-            joined = []
-            for userid in userids[start : start + JOIN_BATCH]:
-                try:
-                    await join_unlimited(
-                        self._api, self._api.get_qualified_user_id(userid), room_id
-                    )
-                    joined.append(userid)
-                except Exception:
-                    # Left pending: the next push or sweep tries again.
-                    logger.exception("cannot join %s to %s", userid, room_id)
+            batch = userids[start : start + JOIN_BATCH]
+            user_ids = [self._api.get_qualified_user_id(u) for u in batch]
+            try:
+                await join_batch(self._api, app.bot_user_id, room_id, user_ids)
+                joined = batch
+            except Exception:
+                logger.exception("joining %d to %s at once failed", len(batch), room_id)
+                joined = await self._join_one_by_one(room_id, batch)
             await self._db(
                 "broadcast_joined", rooms_db.mark_joined_txn, app.agentid, joined
             )
+
+    async def _join_one_by_one(self, room_id: str, userids: list[str]) -> list[str]:
+        joined = []
+        for userid in userids:
+            try:
+                await join_unlimited(
+                    self._api, self._api.get_qualified_user_id(userid), room_id
+                )
+                joined.append(userid)
+            except Exception:
+                # Left pending: the next push or sweep tries again.
+                logger.exception("cannot join %s to %s", userid, room_id)
+        return joined
 
     async def _remove(self, app: App, userid: str, room_id: str) -> None:
         user_id = self._api.get_qualified_user_id(userid)

@@ -39,6 +39,38 @@ async def join_unlimited(api: ModuleApi, user_id: str, room_id: str) -> str:
     return str(event_id)
 
 
+async def join_batch(
+    api: ModuleApi, requester_id: str, room_id: str, user_ids: list[str]
+) -> None:
+    """Join local users to a room whose join rule lets them in, as one batch of join
+    events persisted together (Synapse's room upgrade moves its members this way).
+    One by one, each join wakes the /sync of every member already in the room; as a
+    batch the members are woken once for all of it. Nothing is checked beyond the room's
+    auth rules and the event callbacks (no spam-checker join callback, no rate limit):
+    for modules.openapi's broadcast rooms, whose members it decides itself. All or
+    nothing: one refused join refuses the batch."""
+    await (
+        hs_of(api)
+        .get_event_creation_handler()
+        .create_and_send_new_client_events(
+            requester=create_requester(requester_id),
+            room_id=room_id,
+            prev_event_id=None,
+            event_dicts=[
+                {
+                    "type": "m.room.member",
+                    "state_key": user_id,
+                    "room_id": room_id,
+                    "sender": user_id,
+                    "content": {"membership": "join"},
+                }
+                for user_id in user_ids
+            ],
+            ratelimit=False,
+        )
+    )
+
+
 async def joined_rooms(api: ModuleApi, user_id: str) -> list[str]:
     """The rooms a local user is joined to."""
     return sorted(await hs_of(api).get_datastores().main.get_rooms_for_user(user_id))
