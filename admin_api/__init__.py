@@ -9,6 +9,8 @@
   change.
 - Endpoints: /_jwwx/admin/v1/admins/… (resources.py) and the bootstrap token used by
   `python -m homeserver create-admin` (bootstrap.py).
+- Admin login hardening (sessions.py): a second factor (TOTP) for every admin session on
+  the admin API, idle expiry, both enforced by a request check on /_jwwx/admin/v1/.
 
 Config keys: admin_api/config.py.
 """
@@ -22,9 +24,13 @@ from admin_api.bootstrap import BOOTSTRAP_PATH, BootstrapTokenResource
 from admin_api.config import AdminApiConfig
 from admin_api.resources import ADMINS_PREFIX, AdminsResource
 from admin_api.service import AdminService
+from admin_api.sessions import AdminSessions, SessionLoginHooks
 from modules.common import admin
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.patches import add_login_hooks, add_request_check
+
+PRUNE_INTERVAL_MS = 3600 * 1000
 
 
 class AdminApiModule:
@@ -34,12 +40,22 @@ class AdminApiModule:
         self.runtime = ModuleRuntime(api, "admin_api", __name__)
         self.authority = AdminAuthority(api, config, self.runtime)
         self.service = AdminService(api, config, self.authority)
+        self.sessions = AdminSessions(api, config, self.runtime, self.authority)
         admin.set_authority(api, self.authority)
-        register_resource(api, BOOTSTRAP_PATH, BootstrapTokenResource(api, config))
+        add_request_check(api, self.sessions.check)
+        add_login_hooks(api, SessionLoginHooks(self.sessions))
+        register_resource(
+            api, BOOTSTRAP_PATH, BootstrapTokenResource(api, config, self.sessions)
+        )
         register_resource(
             api,
             ADMINS_PREFIX,
-            AdminsResource(api, self.runtime, self.authority, self.service),
+            AdminsResource(
+                api, self.runtime, self.authority, self.service, self.sessions
+            ),
+        )
+        api.looping_background_call(
+            self.sessions.prune, PRUNE_INTERVAL_MS, desc="jwwx_admin_session_prune"
         )
 
     @staticmethod

@@ -5,7 +5,8 @@ bootstrap admin, e.g. to reset its password (`python -m homeserver create-admin`
 GET  /_jwwx/admin/v1/bootstrap/token → {"nonce"}  (single use, short-lived)
 POST /_jwwx/admin/v1/bootstrap/token {"user": localpart, "nonce", "mac"}
      mac = hex HMAC-SHA256(shared secret, nonce + "\\0" + user)
-     → {"user_id", "device_id", "access_token"}; the user is made a server admin.
+     → {"user_id", "device_id", "access_token"}; the user is made a server admin, and
+     the session counts as verified for the admin API (sessions.py).
 Errors: M_MISSING_PARAM, M_UNKNOWN (bad/expired nonce), M_FORBIDDEN (bad mac),
 M_NOT_FOUND (no such user).
 """
@@ -19,6 +20,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from admin_api.config import AdminApiConfig
+from admin_api.sessions import AdminSessions
 from modules.common.errors import error, forbidden, missing_param
 from modules.common.resource import JsonResource, read_json_object
 from modules.common.synapse.errors import Codes
@@ -27,9 +29,12 @@ BOOTSTRAP_PATH = "/_jwwx/admin/v1/bootstrap/token"
 
 
 class BootstrapTokenResource(JsonResource):
-    def __init__(self, api: ModuleApi, config: AdminApiConfig) -> None:
+    def __init__(
+        self, api: ModuleApi, config: AdminApiConfig, sessions: AdminSessions
+    ) -> None:
         super().__init__(api)
         self._config = config
+        self._sessions = sessions
         self._nonces: dict[str, float] = {}
 
     async def on_GET(self, request: Any) -> tuple[int, Any]:
@@ -61,6 +66,9 @@ class BootstrapTokenResource(JsonResource):
         device_id, access_token, _expiry, _refresh = await self.api.register_device(
             user_id, initial_display_name="jwwx-bootstrap"
         )
+        # The operator holding the shared secret could register and enrol an admin
+        # anyway: the session counts as having passed the second factor.
+        await self._sessions.mark_bootstrap(user_id, device_id)
         return 200, {
             "user_id": user_id,
             "device_id": device_id,

@@ -20,6 +20,14 @@ Keys:
   allowed_hosts (list of host names, default empty: any): the Host header values (port
       ignored, case-insensitive) under which the admin API answers, e.g. the console's
       own name; others get 403 CN_JWWX_ADMIN_NETWORK as well.
+  require_second_factor (bool, default true): admins (super, audit, security, group
+      members) use the admin API only from a session that passed TOTP (admin_api/
+      sessions.py); others get 403 CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED. Needs
+      modules.accounts with mfa.secret_path (rendered by `init`). false: no second
+      factor and no idle expiry (a test bench; 等保 level 2 expects true).
+  idle_timeout_seconds (int 1-86400, default 1800): an admin session unused for longer
+      must pass TOTP again (403 CN_JWWX_ADMIN_SESSION_EXPIRED); any admin request
+      extends it.
 """
 
 from dataclasses import dataclass
@@ -54,6 +62,8 @@ class AdminApiConfig:
     cache_check_seconds: float = 1.0
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    require_second_factor: bool = True
+    idle_timeout_seconds: int = 1800
 
     @staticmethod
     def parse(raw: Any) -> "AdminApiConfig":
@@ -70,6 +80,10 @@ class AdminApiConfig:
             allowed_networks=_networks(reader.string_list("allowed_networks")),
             allowed_hosts=tuple(
                 h.strip().lower() for h in reader.string_list("allowed_hosts")
+            ),
+            require_second_factor=reader.boolean("require_second_factor", True),
+            idle_timeout_seconds=reader.integer(
+                "idle_timeout_seconds", 1800, minimum=1, maximum=86400
             ),
         )
         reader.finish()

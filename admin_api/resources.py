@@ -13,6 +13,10 @@ GET    roles                     super admin: who holds super / audit / security
 PUT    roles/{user_id}           super admin: {"roles": [...]} replaces that account's
 GET    quotas                    super admin: quota and usage of every second-level unit
 PUT    quotas/{unit_id|total}    super admin: {"quota": N | null}
+GET    session                   the caller's admin session: second factor passed, expiry
+POST   session/verify            {code}: pass the second factor (TOTP or recovery code;
+                                  confirms a pending enrolment) — sessions.py
+DELETE session                   forget this session's verification
 """
 
 from typing import Any
@@ -21,6 +25,7 @@ from synapse.module_api import ModuleApi
 
 from admin_api.authority import AdminAuthority
 from admin_api.service import AdminService
+from admin_api.sessions import AdminSessions
 from modules.common.admin import check_admin_request, client_ip
 from modules.common.errors import forbidden
 from modules.common.inputs import parse_int
@@ -40,11 +45,13 @@ class AdminsResource(Router):
         runtime: ModuleRuntime,
         authority: AdminAuthority,
         service: AdminService,
+        sessions: AdminSessions,
     ) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._authority = authority
         self._service = service
+        self._sessions = sessions
         r = self.route
         r("GET", "me", self.me)
         r("GET", "groups", self.list_groups)
@@ -56,6 +63,9 @@ class AdminsResource(Router):
         r("PUT", "roles/{user_id}", self.set_roles)
         r("GET", "quotas", self.quotas)
         r("PUT", "quotas/{unit}", self.set_quota)
+        r("GET", "session", self.session)
+        r("POST", "session/verify", self.verify_session)
+        r("DELETE", "session", self.end_session)
 
     async def _caller(self, request: Any) -> str:
         user_id = await self.requester_id(request)
@@ -122,3 +132,31 @@ class AdminsResource(Router):
         actor = await self._super(request)
         body = read_json_object(request)
         return 200, await self._service.set_quota(actor, client_ip(request), unit, body)
+
+    # The caller's own admin session (second factor, idle expiry: sessions.py).
+
+    async def _session_caller(self, request: Any) -> tuple[str, Any]:
+        requester = await self.api.get_user_by_req(request)
+        user_id = str(requester.user.to_string())
+        await self._runtime.ready()
+        await check_admin_request(self.api, request, user_id)
+        return user_id, requester
+
+    async def session(self, request: Any) -> tuple[int, Any]:
+        user_id, requester = await self._session_caller(request)
+        return 200, await self._sessions.status(
+            user_id, requester.device_id, requester.access_token_id
+        )
+
+    async def verify_session(self, request: Any) -> tuple[int, Any]:
+        user_id, requester = await self._session_caller(request)
+        body = read_json_object(request)
+        return 200, await self._sessions.verify(
+            request, user_id, requester.device_id, requester.access_token_id, body
+        )
+
+    async def end_session(self, request: Any) -> tuple[int, Any]:
+        user_id, requester = await self._session_caller(request)
+        return 200, await self._sessions.end(
+            request, user_id, requester.device_id, requester.access_token_id
+        )

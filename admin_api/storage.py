@@ -175,3 +175,61 @@ def set_quota_txn(txn: Txn, unit_id: int, quota: int | None, by: str, now: int) 
             " VALUES (?, ?, ?, ?)",
             (unit_id, quota, by, now),
         )
+
+
+# Admin sessions (sessions.py): verified by a second factor, last active when.
+
+
+def admin_session_txn(
+    txn: Txn, user_id: str, device_id: str
+) -> tuple[int, int, str] | None:
+    """(verified_ts, last_active_ts, verified_by) of the session, None if unverified."""
+    txn.execute(
+        "SELECT verified_ts, last_active_ts, verified_by FROM jwwx_admin_sessions"
+        " WHERE user_id = ? AND device_id = ?",
+        (user_id, device_id),
+    )
+    row = txn.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+
+def save_admin_session_txn(
+    txn: Txn, user_id: str, device_id: str, now: int, verified_by: str
+) -> None:
+    txn.execute(
+        "INSERT INTO jwwx_admin_sessions"
+        " (user_id, device_id, verified_ts, last_active_ts, verified_by)"
+        " VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id, device_id) DO UPDATE SET"
+        " verified_ts = excluded.verified_ts,"
+        " last_active_ts = excluded.last_active_ts,"
+        " verified_by = excluded.verified_by",
+        (user_id, device_id, now, now, verified_by),
+    )
+
+
+def touch_admin_session_txn(
+    txn: Txn, user_id: str, device_id: str, last_active_ts: int
+) -> tuple[int, int, str] | None:
+    """Move last_active_ts forward (never back); the row afterwards, None if gone."""
+    txn.execute(
+        "UPDATE jwwx_admin_sessions SET last_active_ts = ?"
+        " WHERE user_id = ? AND device_id = ? AND last_active_ts < ?",
+        (last_active_ts, user_id, device_id, last_active_ts),
+    )
+    return admin_session_txn(txn, user_id, device_id)
+
+
+def delete_admin_session_txn(txn: Txn, user_id: str, device_id: str) -> bool:
+    txn.execute(
+        "DELETE FROM jwwx_admin_sessions WHERE user_id = ? AND device_id = ?",
+        (user_id, device_id),
+    )
+    return bool(txn.rowcount)
+
+
+def prune_admin_sessions_txn(txn: Txn, idle_before_ts: int) -> int:
+    txn.execute(
+        "DELETE FROM jwwx_admin_sessions WHERE last_active_ts < ?", (idle_before_ts,)
+    )
+    return int(txn.rowcount)

@@ -63,7 +63,10 @@ def register_user(
     return str(result["access_token"])
 
 
-def _reset_existing(config: ServerConfig, localpart: str, password: str) -> None:
+def bootstrap_grant(config: ServerConfig, localpart: str) -> dict[str, str]:
+    """A new session of the (existing) account, made a server admin, through admin_api's
+    bootstrap endpoint (proof: the registration shared secret). It counts as having
+    passed the admin API's second factor: {user_id, device_id, access_token}."""
     base = config.client_base_url
     secret = config.secret("registration_shared_secret")
     nonce = request_json("GET", base + BOOTSTRAP_PATH)["nonce"]
@@ -76,6 +79,12 @@ def _reset_existing(config: ServerConfig, localpart: str, password: str) -> None
             "mac": bootstrap_mac(secret, nonce, localpart),
         },
     )
+    return {k: str(v) for k, v in grant.items()}
+
+
+def _reset_existing(config: ServerConfig, localpart: str, password: str) -> None:
+    base = config.client_base_url
+    grant = bootstrap_grant(config, localpart)
     user_id = f"@{localpart}:{config.server_name}"
     request_json(
         "PUT",

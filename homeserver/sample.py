@@ -5,7 +5,7 @@
 import tempfile
 from pathlib import Path
 
-from homeserver.admin import password_file
+from homeserver.admin import bootstrap_grant, password_file
 from homeserver.config_file import ServerConfig
 from homeserver.errors import LauncherError
 from homeserver.http import HttpError, request_json
@@ -15,24 +15,18 @@ IMPORT = "/_jwwx/admin/v1/directory/import/"
 
 
 def _admin_token(config: ServerConfig) -> str:
+    """A session of the bootstrap admin through the bootstrap endpoint (the operator
+    holds the shared secret): it needs neither the password nor, once the admin has
+    enrolled an authenticator, a TOTP code."""
     path = password_file(config)
     if not path.exists():
         raise LauncherError(
             f"{path} is missing: run `python -m homeserver create-admin` first"
         )
-    body = {
-        "type": "m.login.password",
-        "identifier": {"type": "m.id.user", "user": "admin"},
-        "password": path.read_text(encoding="utf-8").strip(),
-        "initial_device_display_name": "load-sample",
-    }
     try:
-        session = request_json(
-            "POST", config.client_base_url + "/_matrix/client/v3/login", body
-        )
+        return bootstrap_grant(config, "admin")["access_token"]
     except HttpError as e:
-        raise LauncherError(f"cannot log in as the admin: {e}") from e
-    return str(session["access_token"])
+        raise LauncherError(f"cannot open a session of the admin: {e}") from e
 
 
 def load_sample(config: ServerConfig, departments: int, members: int, seed: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.accounts import storage
+from modules.accounts import public, storage
 from modules.accounts.config import AccountsConfig
 from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login import LoginGuard
@@ -28,6 +28,7 @@ from modules.accounts.resources import (
     AccountsAdminResource,
     AccountsClientResource,
 )
+from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import add_login_hooks, add_request_check
@@ -51,6 +52,7 @@ class AccountsModule:
                     (MFA_LOGIN_TYPE, ("password", "code")): self.mfa.check_login
                 }
             )
+        registry.publish(api, public.SERVICE, self.mfa)
         add_request_check(api, self.gate.check)
         add_login_hooks(api, self.guard)
         register_resource(

@@ -24,7 +24,7 @@ import base64
 import io
 import secrets
 import time
-from typing import Any
+from typing import Any, Literal
 
 import pyotp
 import segno
@@ -42,6 +42,7 @@ LOGIN_TYPE = "cn.jwwx.login.totp"
 MAX_CODE_CHARS = 64
 DEVICE_KEY_PREFIX = "JWK-"
 STEP = 30
+TotpState = Literal["unavailable", "none", "pending", "enabled"]
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
@@ -156,6 +157,25 @@ class Mfa:
                 list(self._policy.departments),
             )
         )
+
+    # The second factor as other modules see it (public.SecondFactorService).
+
+    async def totp_state(self, user_id: str) -> TotpState:
+        if not self.available:
+            return "unavailable"
+        await self._runtime.ready()
+        row = await self._db("totp_get", storage.totp_txn, user_id)
+        if row is None:
+            return "none"
+        return "pending" if row[1] is None else "enabled"
+
+    async def confirm_totp(self, user_id: str, code: str) -> list[str] | None:
+        return await self.confirm(user_id, code)
+
+    async def check_totp(self, user_id: str, code: str) -> bool:
+        if not isinstance(code, str) or _device_key_parts(code) is not None:
+            return False  # a device key belongs to one device, not to a person
+        return await self.check_code(user_id, code, confirmed=True)
 
     async def must_enrol(self, user_id: str) -> bool:
         return await self.required_for(user_id) and not await self.enabled_for(user_id)
@@ -286,6 +306,11 @@ def _device_key_parts(code: str) -> tuple[str, str] | None:
     if len(parts) != 3 or f"{parts[0].upper()}-" != DEVICE_KEY_PREFIX:
         return None
     return parts[1].upper(), parts[2].upper()
+
+
+def is_device_key(code: str) -> bool:
+    """Whether `code` is shaped like an admin-issued device key (JWK-…)."""
+    return _device_key_parts(code) is not None
 
 
 def bound_device_txn(txn: Txn, user_id: str, code: Any) -> str | None:

@@ -30,6 +30,9 @@ class ServerCase(unittest.TestCase):
     init_args: ClassVar[tuple[str, ...]] = ()
     # True: the server keeps the shipped login rate limits (others lift them).
     shipped_login_limits: ClassVar[bool] = False
+    # Module config keys changed from the start, e.g. {"admin_api.AdminApiModule":
+    # {"idle_timeout_seconds": 4}} (conf.d; saves a restart).
+    module_config: ClassVar[dict[str, dict[str, Any]]] = {}
     _server: ClassVar[TestServer | None] = None
     _done: ClassVar[int] = 0
 
@@ -53,6 +56,7 @@ class ServerCase(unittest.TestCase):
                 cls.keywords,
                 cls.init_args,
                 shipped_login_limits=cls.shipped_login_limits,
+                module_config=cls.module_config,
             )
             try:
                 server.start()

@@ -2,18 +2,34 @@
 """A small Matrix client over real HTTP (treq), as an officer's app would use it."""
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from twisted.internet import reactor
+from twisted.internet import reactor, task
 from twisted.web.client import HTTPConnectionPool
 
+import pyotp
 import treq
 
 # Non-persistent connections: trial must not find sockets left open after a test.
 _pool = HTTPConnectionPool(reactor, persistent=False)
+
+# The admin API's second factor (admin_api/sessions.py): an admin client refused with
+# one of these enrols an authenticator if its account has none, passes TOTP and retries.
+SECOND_FACTOR_REFUSALS = (
+    "CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED",
+    "CN_JWWX_ADMIN_SESSION_EXPIRED",
+)
+ENROL_PATH = "/_jwwx/client/v1/accounts/mfa/totp"
+VERIFY_PATH = "/_jwwx/admin/v1/admins/session/verify"
+STEP = 30
+# Per (server, user): the authenticator's secret and the last time step used (a step
+# is accepted once), shared by every client of the account.
+_totp_secrets: dict[tuple[str, str], str] = {}
+_last_steps: dict[tuple[str, str], int] = {}
 
 
 class MatrixClient:
@@ -22,6 +38,8 @@ class MatrixClient:
         self.user_id = user_id
         self.token = token
         self.next_batch: str | None = None
+        # False: see the admin API's second-factor refusals (tests of them).
+        self.auto_second_factor = True
 
     async def request(
         self,
@@ -55,7 +73,46 @@ class MatrixClient:
             parsed = json.loads(content) if content else None
         except ValueError:
             parsed = content.decode("utf-8", "replace")
+        if (
+            response.code == 403
+            and isinstance(parsed, dict)
+            and parsed.get("errcode") in SECOND_FACTOR_REFUSALS
+            and self.auto_second_factor
+            and token is None
+        ):
+            await self.pass_second_factor()
+            return await self.request(
+                method, path, body, token=token, raw=raw, timeout=timeout
+            )
         return response.code, parsed
+
+    # The admin API's second factor
+
+    async def totp_code(self) -> str:
+        """The authenticator's code for the next unused time step (waits when both
+        steps the server accepts around now are used)."""
+        key = (self.base_url, self.user_id)
+        now_step = int(time.time() // STEP)
+        step = max(now_step, _last_steps.get(key, 0) + 1)
+        if step > now_step + 1:
+            wait = (step - 1) * STEP - time.time() + 0.5
+            await task.deferLater(reactor, wait, lambda: None)
+        _last_steps[key] = step
+        return str(pyotp.TOTP(_totp_secrets[key]).at(step * STEP))
+
+    async def pass_second_factor(self) -> dict[str, Any]:
+        """Enrol an authenticator if this account has none, then pass TOTP for this
+        session (POST /_jwwx/admin/v1/admins/session/verify)."""
+        key = (self.base_url, self.user_id)
+        saved, self.auto_second_factor = self.auto_second_factor, False
+        try:
+            if key not in _totp_secrets:
+                _totp_secrets[key] = (await self.ok("POST", ENROL_PATH))["secret"]
+            return dict(
+                await self.ok("POST", VERIFY_PATH, {"code": await self.totp_code()})
+            )
+        finally:
+            self.auto_second_factor = saved
 
     async def ok(self, method: str, path: str, body: Any = None) -> Any:
         """request(), asserting a 200 answer."""

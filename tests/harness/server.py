@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from homeserver.admin import register_user
+from homeserver.admin import bootstrap_grant, register_user
 from homeserver.config_file import load_server_config
 from homeserver.health import probe
-from homeserver.http import request_json
+from homeserver.http import HttpError, request_json
 from tests.harness import postgres
 
 SERVER_NAME = "test.jwwx"
@@ -84,11 +84,13 @@ class TestServer:
         keywords: tuple[str, ...] = (),
         init_args: tuple[str, ...] = (),
         shipped_login_limits: bool = False,
+        module_config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         if engine not in ("sqlite", "postgres"):
             raise ValueError(engine)
         # True: keep the rendered config's rc_login (tests of the shipped limits).
         self.shipped_login_limits = shipped_login_limits
+        self.module_config = module_config or {}
         self.engine = engine
         self.keywords = keywords
         self.init_args = init_args
@@ -137,8 +139,23 @@ class TestServer:
         (self.data_dir / "conf.d" / "testing.yaml").write_text(
             yaml.safe_dump(overrides), encoding="utf-8"
         )
+        if self.module_config:
+            self._write_module_config()
         self._spawn()
         self._wait_background_updates()
+
+    def _write_module_config(self) -> None:
+        rendered = yaml.safe_load(
+            (self.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+        )
+        for entry in rendered["modules"]:
+            entry.setdefault("config", {}).update(
+                self.module_config.get(entry["module"], {})
+            )
+        (self.data_dir / "conf.d" / "zz-test-modules.yaml").write_text(
+            yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True),
+            encoding="utf-8",
+        )
 
     def _wait_background_updates(self, timeout: float = 60.0) -> None:
         """A fresh database gets some of Synapse's unique indexes from background
@@ -237,9 +254,19 @@ class TestServer:
     # Accounts
 
     def register(self, localpart: str, admin: bool = False) -> tuple[str, str]:
-        """Create a user through shared-secret registration; return (user_id, token)."""
+        """Create a user through shared-secret registration; return (user_id, token).
+
+        An admin's token is a bootstrap session (admin_api's bootstrap endpoint, as
+        `create-admin` uses it), which has passed the admin API's second factor; servers
+        without admin_api (vanilla benchmarks) keep the registration's token."""
         config = load_server_config(self.data_dir)
         token = register_user(config, localpart, "pw-" + localpart, admin=admin)
+        if admin:
+            try:
+                token = bootstrap_grant(config, localpart)["access_token"]
+            except HttpError as e:
+                if e.status != 404:
+                    raise
         return f"@{localpart}:{self.server_name}", token
 
 

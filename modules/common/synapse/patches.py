@@ -79,6 +79,11 @@ class AuthedRequest:
     is_appservice: bool
     _request: Any
 
+    @property
+    def request(self) -> Any:
+        """The Twisted request (for its client address)."""
+        return self._request
+
     def body(self) -> bytes:
         """The raw request body (already read by the servlet; read again here)."""
         content = getattr(self._request, "content", None)
