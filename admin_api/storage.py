@@ -233,3 +233,30 @@ def prune_admin_sessions_txn(txn: Txn, idle_before_ts: int) -> int:
         "DELETE FROM jwwx_admin_sessions WHERE last_active_ts < ?", (idle_before_ts,)
     )
     return int(txn.rowcount)
+
+
+# Settings of the administration (organisation.py): one JSON object per name.
+
+
+def admin_setting_txn(txn: Txn, name: str) -> tuple[dict[str, Any], str, int] | None:
+    """(value, updated_by, updated_ts), None when never set."""
+    txn.execute(
+        "SELECT value, updated_by, updated_ts FROM jwwx_admin_settings WHERE name = ?",
+        (name,),
+    )
+    row = txn.fetchone()
+    if row is None:
+        return None
+    return dict(json.loads(row[0])), str(row[1]), int(row[2])
+
+
+def set_admin_setting_txn(
+    txn: Txn, name: str, value: dict[str, Any], actor: str, now: int
+) -> None:
+    txn.execute(
+        "INSERT INTO jwwx_admin_settings (name, value, updated_by, updated_ts)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+        " value = excluded.value, updated_by = excluded.updated_by,"
+        " updated_ts = excluded.updated_ts",
+        (name, json.dumps(value, ensure_ascii=False, sort_keys=True), actor, now),
+    )

@@ -117,16 +117,28 @@ class DirectoryAdmin:
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_dir_{desc}", fn, *args)
 
-    async def _write(self, desc: str, fn: Any, *args: Any) -> Any:
+    async def _write(
+        self, desc: str, fn: Any, *args: Any, members: list[str] | None = None
+    ) -> Any:
         """Directory writes one at a time: they maintain member counts up the
-        department chain, which concurrent writers would otherwise fight over."""
+        department chain, which concurrent writers would otherwise fight over.
+        `members`: the members the write changes ([] none a scope depends on; None:
+        maybe the tree or many), recorded for caches of directory facts (admin_reads)."""
+
+        def write_txn(txn: Any, *args: Any) -> Any:
+            result = fn(txn, *args)
+            # Caches of directory facts in other processes (admin_reads) notice this.
+            dept_store.record_change_txn(txn, members)
+            return result
+
         try:
             return await run_serialized_write(
-                self._api, f"jwwx_dir_{desc}", "jwwx_directory_write", fn, *args
+                self._api, f"jwwx_dir_{desc}", "jwwx_directory_write", write_txn, *args
             )
         finally:
             for callback in self.on_change:
                 callback()
+            admin_reads.changed(self._api, members)
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
@@ -200,7 +212,7 @@ class DirectoryAdmin:
             dept_store.recount_txn(txn, member.department_ids)
             return prov_store.create_job_txn(txn, "member", [member.userid], admin, now)
 
-        job_id = await self._write("create_member", create_txn)
+        job_id = await self._write("create_member", create_txn, members=[member.userid])
         self._provisioner.kick()
         result = await self.get_member(member.userid)
         result["job_id"] = job_id
@@ -244,7 +256,7 @@ class DirectoryAdmin:
             dept_store.recount_txn(txn, before.department_ids | after.department_ids)
             return before, after
 
-        before, after = await self._write("update_member", update_txn)
+        before, after = await self._write("update_member", update_txn, members=[userid])
         await self._sync_account(before, after)
         return await self.get_member(userid)
 
@@ -269,7 +281,7 @@ class DirectoryAdmin:
             dept_store.recount_txn(txn, member.department_ids)
             return member
 
-        member = await self._write("delete_member", delete_txn)
+        member = await self._write("delete_member", delete_txn, members=[userid])
         if member.account_state == prov_store.CREATED:
             await deactivate_user(self._api, self._api.get_qualified_user_id(userid))
 
@@ -316,6 +328,7 @@ class DirectoryAdmin:
             tuple(department_ids),
             admin,
             self._now(),
+            members=[],
         )
         return await self.get_tag(saved_id)
 
@@ -335,7 +348,7 @@ class DirectoryAdmin:
         return {"tags": [{"id": i, "name": n} for i, n in tags]}
 
     async def delete_tag(self, tag_id: int) -> None:
-        await self._write("delete_tag", social.delete_tag_txn, tag_id)
+        await self._write("delete_tag", social.delete_tag_txn, tag_id, members=[])
 
     # Settings.
 
@@ -357,6 +370,7 @@ class DirectoryAdmin:
             sorted(set(fields)),
             admin,
             self._now(),
+            members=[],
         )
         return await self.get_settings()
 
@@ -396,7 +410,7 @@ class DirectoryAdmin:
             )
         elif kind == "tags":
             report = await self._write(
-                "import_tags", apply_tags_txn, records, admin, now
+                "import_tags", apply_tags_txn, records, admin, now, members=[]
             )
         else:
 

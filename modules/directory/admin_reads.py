@@ -6,7 +6,7 @@ public read surface, so admin_api never touches the directory's storage. Each is
 Second-level units (二级单位) are the departments at depth 1 (children of a root).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,28 @@ from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
 
 UNIT_DEPTH = 1
+
+# Per server (ModuleApi): called after every directory write made in this process.
+_listeners: dict[int, list[Callable[[list[str] | None], None]]] = {}
+
+
+def add_change_listener(api: Any, callback: Callable[[list[str] | None], None]) -> None:
+    """Call `callback(userids)` after every directory write of this process: the
+    members it changed, or None when it may have changed the tree or many members (a
+    cache of directory facts forgets them at once; other processes: changes_since_txn)."""
+    _listeners.setdefault(id(api), []).append(callback)
+
+
+def changed(api: Any, userids: list[str] | None) -> None:
+    """The directory calls this after each write (DirectoryAdmin._write)."""
+    for callback in list(_listeners.get(id(api), [])):
+        callback(userids)
+
+
+def changes_since_txn(txn: Txn, generation: int) -> tuple[int, bool, set[str]]:
+    """(current generation, everything may have changed, members changed) since
+    `generation` (the directory's writes record them)."""
+    return dept_store.changes_since_txn(txn, generation)
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,34 @@ class UnitUsage:
     id: int
     name: str
     usage: int
+
+
+@dataclass(frozen=True)
+class OrganisationFacts:
+    """What the unit information shows of the directory (admin_api/organisation.py)."""
+
+    members: int
+    enabled_members: int
+    departments: int
+    created_ts: int | None  # the first root department's creation
+
+
+def organisation_txn(txn: Txn) -> OrganisationFacts:
+    members, enabled = member_store.count_members_txn(txn)
+    departments, created_ts = dept_store.count_departments_txn(txn)
+    return OrganisationFacts(members, enabled, departments, created_ts)
+
+
+def all_scope_facts_txn(
+    txn: Txn,
+) -> tuple[int, dict[int, DepartmentNode], dict[str, tuple[int, ...]]]:
+    """(generation, every department's node, every member's departments) at once."""
+    generation = dept_store.generation_txn(txn)
+    nodes = {
+        d.id: DepartmentNode(d.id, d.name, tuple(d.path_ids))
+        for d in dept_store.all_departments_txn(txn)
+    }
+    return generation, nodes, member_store.all_member_departments_txn(txn)
 
 
 def departments_txn(txn: Txn, ids: list[int]) -> dict[int, DepartmentNode]:

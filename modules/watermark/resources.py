@@ -27,6 +27,7 @@ from modules.common.inputs import path_parts, query_param, read_json_object
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.media import stream_local_media
+from modules.watermark import public as watermark_public
 from modules.watermark.config import WatermarkConfig
 from modules.watermark.media import PassThrough, WatermarkedMedia, parse_fit
 from modules.watermark.settings import SettingsCache, validate_update
@@ -120,6 +121,13 @@ class ClientConfigResource(Router):
             burn = None
         if burn is not None:
             body["burn_after_read"] = burn.client_config()
+        # admin_api's unit information, splash image, editable profile fields.
+        try:
+            sections = registry.lookup(self.api, watermark_public.CLIENT_SECTIONS)
+        except registry.ServiceMissingError:
+            sections = None
+        if sections is not None:
+            body.update(await sections.client_sections(user_id))
         return 200, body
 
 

@@ -19,6 +19,10 @@ from tests.modules.directory.helpers import ADMIN as DIRECTORY
 
 
 class AdminNetworkTests:
+    # Three restarts: on a loaded 2-core machine that outlasts trial's default 120 s
+    # (a hang guard, not a timing).
+    timeout = 400
+
     def _override(self, **admin_api: Any) -> None:
         """conf.d: the audit admin and a fast archiver (to read the log), and these
         admin_api keys; then restart."""

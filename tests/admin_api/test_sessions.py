@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Admin login hardening over HTTP (admin_api/sessions.py): every admin session passes
 TOTP before the admin API answers it (step-up, enrolment on the way, TOTP login), idle
-sessions expire, wrong codes are limited, refusals are in the operation log."""
+sessions expire, wrong codes are limited, refusals are in the operation log. The same
+servers run test_organisation.py's tests (unit information, splash, profile fields)."""
 
 import time
 from typing import Any
@@ -12,6 +13,7 @@ import pyotp
 from homeserver.admin import register_user
 from homeserver.config_file import load_server_config
 from tests.admin_api.test_admin_model import ADMINS, AUDIT, OP_AUDITOR
+from tests.admin_api.test_organisation import OrganisationTests
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import ENROL_PATH, MatrixClient
 from tests.modules.audit.helpers import sleep, wait_for
@@ -50,6 +52,40 @@ class AdminSessionTests:
         )
         client.auto_second_factor = False
         return client
+
+    async def operation_log(
+        self, boss: MatrixClient, actor: str, prefix: str | tuple[str, ...], wanted: int
+    ) -> list[dict[str, Any]]:
+        """The operation-log records of `actor` whose action starts with `prefix`, once
+        there are `wanted` (read by an audit admin, made once per server)."""
+        cls = type(self)
+        if getattr(cls, "_auditor_of", None) is not self.server:
+            user_id, token = self.server.register(OP_AUDITOR)
+            cls._auditor = MatrixClient(self.server.base_url, user_id, token)
+            await boss.ok(
+                "PUT", f"{ADMINS}/roles/{quote(user_id)}", {"roles": ["audit"]}
+            )
+            cls._auditor_of = self.server
+        auditor = cls._auditor
+
+        async def records() -> Any:
+            found, after = [], 0
+            while True:
+                page = await auditor.ok(
+                    "GET", f"{AUDIT}/export/admin?after_seq={after}&limit=500"
+                )
+                found += [
+                    r["record"]
+                    for r in page["records"]
+                    if r["record"]["actor"] == actor
+                    and r["record"]["action"].startswith(prefix)
+                ]
+                if not page["more"]:
+                    break
+                after = page["next_cursor"]
+            return found if len(found) >= wanted else None
+
+        return list(await wait_for(records))
 
     async def test_admin_sessions_need_totp_and_expire(self) -> None:
         admin = self._unverified_admin("totpadmin")
@@ -168,28 +204,7 @@ class AdminSessionTests:
         self.assertGreater(body["retry_after_ms"], 0)
 
         # The refusals and verifications are in the operation log.
-        user_id, token = self.server.register(OP_AUDITOR)
-        auditor = MatrixClient(self.server.base_url, user_id, token)
-        await boss.ok("PUT", f"{ADMINS}/roles/{quote(user_id)}", {"roles": ["audit"]})
-
-        async def records() -> Any:
-            found, after = [], 0
-            while True:
-                page = await auditor.ok(
-                    "GET", f"{AUDIT}/export/admin?after_seq={after}&limit=500"
-                )
-                found += [
-                    r["record"]
-                    for r in page["records"]
-                    if r["record"]["actor"] == member_id
-                    and r["record"]["action"].startswith("admin.session.")
-                ]
-                if not page["more"]:
-                    break
-                after = page["next_cursor"]
-            return found if len(found) >= 7 else None
-
-        found = await wait_for(records)
+        found = await self.operation_log(boss, member_id, "admin.session.", 7)
         actions = [r["action"] for r in found]
         self.assertEqual(actions.count("admin.session.verify"), 1, actions)
         self.assertEqual(actions.count("admin.session.refused"), 6, actions)
@@ -199,9 +214,9 @@ class AdminSessionTests:
         self.assertEqual(first["detail"]["ip"], "127.0.0.1")
 
 
-class AdminSessionSQLiteTest(AdminSessionTests, SQLiteCase):
+class AdminSessionSQLiteTest(AdminSessionTests, OrganisationTests, SQLiteCase):
     pass
 
 
-class AdminSessionPostgresTest(AdminSessionTests, PostgresCase):
+class AdminSessionPostgresTest(AdminSessionTests, OrganisationTests, PostgresCase):
     pass

@@ -405,6 +405,63 @@ def recount_all_txn(txn: Txn) -> None:
         )
 
 
+KEPT_CHANGES = 10_000  # generations of change rows kept for readers behind
+
+
+def generation_txn(txn: Txn) -> int:
+    txn.execute("SELECT generation FROM jwwx_dir_generation WHERE id = 1")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def record_change_txn(txn: Txn, userids: list[str] | None) -> int:
+    """Move the generation; record the members changed (None: maybe everything)."""
+    txn.execute(
+        "UPDATE jwwx_dir_generation SET generation = generation + 1 WHERE id = 1"
+    )
+    generation = generation_txn(txn)
+    rows = (
+        [(generation, None)] if userids is None else [(generation, u) for u in userids]
+    )
+    if rows:
+        txn.executemany(
+            "INSERT INTO jwwx_dir_changes (generation, userid) VALUES (?, ?)", rows
+        )
+    if generation % 100 == 0:
+        txn.execute(
+            "DELETE FROM jwwx_dir_changes WHERE generation <= ?",
+            (generation - KEPT_CHANGES,),
+        )
+    return generation
+
+
+def changes_since_txn(txn: Txn, generation: int) -> tuple[int, bool, set[str]]:
+    """(the current generation, whether everything may have changed since
+    `generation`, the members changed since)."""
+    current = generation_txn(txn)
+    if current == generation:
+        return current, False, set()
+    if current - generation >= KEPT_CHANGES:
+        return current, True, set()
+    txn.execute(
+        "SELECT userid FROM jwwx_dir_changes WHERE generation > ?", (generation,)
+    )
+    userids = [r[0] for r in txn.fetchall()]
+    if any(u is None for u in userids):
+        return current, True, set()
+    return current, False, {str(u) for u in userids}
+
+
+def count_departments_txn(txn: Txn) -> tuple[int, int | None]:
+    """(departments, when the first root was created: the organisation's creation)."""
+    txn.execute(
+        "SELECT COUNT(*), MIN(CASE WHEN depth = 0 THEN created_ts END)"
+        " FROM jwwx_dir_departments"
+    )
+    row = txn.fetchone()
+    return int(row[0]), None if row[1] is None else int(row[1])
+
+
 def departments_at_depth_txn(txn: Txn, depth: int) -> list[Department]:
     """Every department at one depth (0: the roots; 1: the second-level units)."""
     txn.execute(

@@ -354,6 +354,27 @@ def enabled_main_counts_txn(txn: Txn) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in txn.fetchall()}
 
 
+def all_member_departments_txn(txn: Txn) -> dict[str, tuple[int, ...]]:
+    """Every member's department ids, main department first."""
+    txn.execute(
+        "SELECT userid, department_id FROM jwwx_dir_memberships ORDER BY userid, seq"
+    )
+    out: dict[str, list[int]] = {}
+    for userid, department_id in txn.fetchall():
+        out.setdefault(userid, []).append(int(department_id))
+    return {u: tuple(ids) for u, ids in out.items()}
+
+
+def count_members_txn(txn: Txn) -> tuple[int, int]:
+    """(members, enabled members) of the whole directory."""
+    txn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN enabled = 1 THEN 1 ELSE 0 END), 0)"
+        " FROM jwwx_dir_members"
+    )
+    row = txn.fetchone()
+    return int(row[0]), int(row[1])
+
+
 def count_enabled_main_txn(txn: Txn, path: str | None) -> int:
     """Enabled members whose main department lies in the subtree at `path` (None:
     the whole directory)."""
