@@ -16,7 +16,6 @@ PUT    quotas/{unit_id|total}    super admin: {"quota": N | null}
 GET    session                   the caller's admin session: second factor passed, expiry
 POST   session/verify            {code}: pass the second factor (TOTP or recovery code;
                                   confirms a pending enrolment) — sessions.py
-DELETE session                   forget this session's verification
 """
 
 from typing import Any
@@ -65,7 +64,6 @@ class AdminsResource(Router):
         r("PUT", "quotas/{unit}", self.set_quota)
         r("GET", "session", self.session)
         r("POST", "session/verify", self.verify_session)
-        r("DELETE", "session", self.end_session)
 
     async def _caller(self, request: Any) -> str:
         user_id = await self.requester_id(request)
@@ -153,10 +151,4 @@ class AdminsResource(Router):
         body = read_json_object(request)
         return 200, await self._sessions.verify(
             request, user_id, requester.device_id, requester.access_token_id, body
-        )
-
-    async def end_session(self, request: Any) -> tuple[int, Any]:
-        user_id, requester = await self._session_caller(request)
-        return 200, await self._sessions.end(
-            request, user_id, requester.device_id, requester.access_token_id
         )

@@ -365,24 +365,6 @@ class AdminSessions:
             answer["recovery_codes"] = recovery_codes
         return answer
 
-    async def end(
-        self, request: Any, user_id: str, device_id: str | None, token_id: int | None
-    ) -> dict[str, Any]:
-        """Forget the session's verification (the console's "lock")."""
-        device = session_key(device_id, token_id)
-        removed = await self.forget(user_id, device)
-        if removed:
-            await record_operation(
-                self._api,
-                request,
-                user_id,
-                "admin.session.end",
-                f"session:{device}",
-                {"verified": True},
-                {"verified": False},
-            )
-        return {"verified": False}
-
     # Issued elsewhere.
 
     async def mark_bootstrap(self, user_id: str, device_id: str) -> None:

@@ -42,6 +42,10 @@ def _other_last_character(key: str) -> str:
 
 
 class MfaTests:
+    # The policy test restarts the server four times: on a loaded 2-core machine that
+    # outlasts trial's default 120 s (a hang guard, not a timing).
+    timeout = 400
+
     async def test_totp_enrolment_and_login(self) -> None:
         base = self.server.base_url
         admin = accounts_admin(self)
