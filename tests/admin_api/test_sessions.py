@@ -37,10 +37,7 @@ def _wrong(secret: str) -> str:
 class AdminSessionTests:
     module_config = {
         "admin_api.AdminApiModule": {"idle_timeout_seconds": IDLE_SECONDS},
-        "modules.audit.AuditModule": {
-            "audit_admins": [f"@{OP_AUDITOR}:test.jwwx"],
-            "poll_interval_seconds": 0.2,
-        },
+        "modules.audit.AuditModule": {"poll_interval_seconds": 0.2},
     }
 
     def _unverified_admin(self, localpart: str) -> MatrixClient:
