@@ -277,6 +277,14 @@ class ConsoleTest(SQLiteCase):
             page.click(".detail button:has-text('创建')")
             page.wait_for_selector(".tree .node-label:has-text('刑侦支队管理组')")
             screenshot(page, "05-admin-group")
+
+            # A unit quota below its usage is saved with the module's warning.
+            page.click("button.tab:has-text('单位授权人数')")
+            page.fill("input[aria-label='刑侦支队授权人数']", "1")
+            page.locator("tr:has(input[aria-label='刑侦支队授权人数']) button").click()
+            page.wait_for_selector(".toast-warn")
+            page.wait_for_selector("tr.over:has(input[aria-label='刑侦支队授权人数'])")
+            screenshot(page, "05b-quotas")
             self.assertEqual(page.errors, [])
         groups = self._api("GET", "/_jwwx/admin/v1/admins/groups", token)["groups"]
         created = [g for g in groups if g["name"] == "刑侦支队管理组"]
@@ -286,6 +294,9 @@ class ConsoleTest(SQLiteCase):
             sorted(created[0]["rights"]), ["directory.edit_members", "directory.view"]
         )
         self.assertEqual(created[0]["hidden_fields"], ["mobile"])
+        quotas = self._api("GET", "/_jwwx/admin/v1/admins/quotas", token)["units"]
+        self.assertEqual([u["quota"] for u in quotas if u["id"] == 2001], [1])
+        self._api("PUT", "/_jwwx/admin/v1/admins/quotas/2001", token, {"quota": None})
 
     def test_officer_cannot_open_the_console(self) -> None:
         require_browser()
