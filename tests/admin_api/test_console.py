@@ -264,6 +264,26 @@ class ConsoleTest(SQLiteCase):
                 self._api("GET", f"{DIRECTORY}/members/ok1", token)
             page.click(".dialog-x")
 
+            # A tag, and the fields officers may see.
+            page.click(".page-head button:has-text('标签')")
+            page.click(".dialog button:has-text('新建标签')")
+            page.fill("input[name=tag_name]", "专案组")
+            page.fill("textarea[name=tag_userids]", "zhangsan\nlisi")
+            page.click(".dialog button:has-text('创建')")
+            page.wait_for_selector(".dialog td:has-text('专案组')")
+            page.click(".dialog-x")
+            page.click(".page-head button:has-text('可见字段')")
+            page.uncheck("input[name=visible_field][value=mobile]")
+            page.click(".dialog-footer button:has-text('保存')")
+            page.wait_for_selector(".overlay", state="detached")
+            tags = self._api("GET", f"{DIRECTORY}/tags", token)["tags"]
+            [tag] = [t for t in tags if t["name"] == "专案组"]
+            tag = self._api("GET", f"{DIRECTORY}/tags/{tag['id']}", token)
+            self.assertEqual(sorted(tag["userids"]), ["lisi", "zhangsan"])
+            visible = self._api("GET", f"{DIRECTORY}/settings", token)["visible_fields"]
+            self.assertNotIn("mobile", visible)
+            self.assertIn("email", visible)
+
             # An admin group with a scope, rights and a member.
             page.click("nav a[data-route=admins]")
             page.click("button:has-text('新建管理组')")

@@ -7,6 +7,7 @@ import { ApiError, del, enc, get, post, put } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, h, table, toast } from "./dom.js";
 import { departmentPicker, editMember } from "./members.js";
 import { exportDirectory, importDialog } from "./importer.js";
+import { fieldsDialog, tagsDialog } from "./tags.js";
 
 export const ADMIN = "/_jwwx/admin/v1/directory";
 const CLIENT = "/_jwwx/client/v1/directory";
@@ -57,11 +58,15 @@ export async function showDirectory(content, ctx) {
   const exportButton = h("button", { type: "button", text: "导出" });
   importButton.addEventListener("click", () => importDialog(() => reloadAll()));
   exportButton.addEventListener("click", () => exportDirectory().catch((e) => toast(e.message, "error")));
+  const tagsButton = h("button", { type: "button", text: "标签" });
+  tagsButton.addEventListener("click", () => tagsDialog().catch((e) => toast(e.message, "error")));
+  const fieldsButton = h("button", { type: "button", text: "可见字段" });
+  fieldsButton.addEventListener("click", () => fieldsDialog().catch((e) => toast(e.message, "error")));
   const rootAdd = ctx.isSuper ? h("button", { type: "button", text: "新建顶级部门" }) : null;
   if (rootAdd) rootAdd.addEventListener("click", () => departmentDialog(null, null, () => reloadAll()));
   clear(content,
     h("div", { class: "page-head" }, h("h1", { text: "通讯录" }),
-      h("div", { class: "actions" }, rootAdd, ctx.isSuper ? [importButton, exportButton] : null)),
+      h("div", { class: "actions" }, rootAdd, ctx.isSuper ? [tagsButton, fieldsButton, importButton, exportButton] : null)),
     h("div", { class: "split" },
       h("aside", { class: "tree-panel" }, search, results, tree),
       detail));
