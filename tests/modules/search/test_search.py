@@ -332,6 +332,21 @@ class SearchTests(SearchHelpers):
         self.assertEqual(await groups(bob, "协查专班"), [])
         self.assertEqual(await groups(alice, bob_name), [])
 
+    async def test_index_survives_a_restart(self) -> None:
+        """The index and its cursor are in the database: after a restart the indexer
+        goes on from where it was (nothing lost, nothing indexed twice)."""
+        alice = self.user("alice")
+        room = await alice.create_room(preset="private_chat")
+        await alice.send_text(room, "重启前的协查线索")
+        await self.indexed(alice, room)
+        self.server.restart()
+        await alice.send_text(room, "重启后的协查线索")
+        await self.indexed(alice, room)
+        self.assertEqual(
+            await found_bodies(alice, "的协查线索"),
+            ["重启后的协查线索", "重启前的协查线索"],
+        )
+
     async def test_bad_input(self) -> None:
         alice = self.user("alice")
         await alice.create_room(preset="private_chat")  # /search asks the index
