@@ -18,6 +18,7 @@ from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import ENROL_PATH, MatrixClient
 from tests.modules.audit.helpers import sleep, wait_for
 from tests.modules.directory.helpers import ADMIN as DIRECTORY
+from tests.modules.directory.helpers import department, member
 
 SESSION = f"{ADMINS}/session"
 VERIFY = f"{SESSION}/verify"
@@ -208,9 +209,61 @@ class AdminSessionTests:
         self.assertEqual(first["detail"]["ip"], "127.0.0.1")
 
 
-class AdminSessionSQLiteTest(AdminSessionTests, OrganisationTests, SQLiteCase):
+class ScopeCacheTests:
+    """Scope decisions come from an in-memory directory view (admin_api.authority's
+    DirectoryView): a directory change counts at the next request."""
+
+    async def test_scope_follows_directory_changes_at_once(self) -> None:
+        boss = self.user("cacheboss", admin=True)
+        root = await department(boss, "缓存测试市局", None)
+        unit_a = await department(boss, "甲分局", root)
+        unit_b = await department(boss, "乙分局", root)
+        station = await department(boss, "某派出所", unit_a)
+        await member(boss, "cachemember1", "李四", [station])
+        admin_id, token = self.server.register("cachegroupadmin")
+        admin = MatrixClient(self.server.base_url, admin_id, token)
+        await boss.ok(
+            "POST",
+            f"{ADMINS}/groups",
+            {
+                "name": "甲分局管理组",
+                "members": [admin_id],
+                "scope": [unit_a],
+                "rights": ["directory.view", "directory.edit_members"],
+            },
+        )
+        await admin.ok("GET", f"{DIRECTORY}/members/cachemember1")
+        # The station moves to the other unit: out of scope at once (tree change).
+        await boss.ok(
+            "PUT", f"{DIRECTORY}/departments/{station}", {"parent_id": unit_b}
+        )
+        self.assertErrcode(
+            await admin.request("GET", f"{DIRECTORY}/members/cachemember1"),
+            403,
+            "CN_JWWX_ADMIN_SCOPE",
+        )
+        # The member moves back into the unit: in scope at once (member change).
+        await boss.ok(
+            "PUT", f"{DIRECTORY}/members/cachemember1", {"department": [unit_a]}
+        )
+        await admin.ok("GET", f"{DIRECTORY}/members/cachemember1")
+        await admin.ok("PUT", f"{DIRECTORY}/members/cachemember1", {"position": "民警"})
+        # A new member in the unit is in scope at once, one elsewhere is not.
+        await member(boss, "cachemember2", "王五", [unit_b])
+        self.assertErrcode(
+            await admin.request("GET", f"{DIRECTORY}/members/cachemember2"),
+            403,
+            "CN_JWWX_ADMIN_SCOPE",
+        )
+
+
+class AdminSessionSQLiteTest(
+    AdminSessionTests, OrganisationTests, ScopeCacheTests, SQLiteCase
+):
     pass
 
 
-class AdminSessionPostgresTest(AdminSessionTests, OrganisationTests, PostgresCase):
+class AdminSessionPostgresTest(
+    AdminSessionTests, OrganisationTests, ScopeCacheTests, PostgresCase
+):
     pass
