@@ -13,6 +13,7 @@ from homeserver.errors import LauncherError
 from homeserver.health import wait_healthy
 from homeserver.init import InitOptions, run_init
 from homeserver.runner import run_foreground
+from homeserver.supervisor import has_workers, run_supervised
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,13 +70,33 @@ def _build_parser() -> argparse.ArgumentParser:
         default="https://im.police.example/download",
         help="the client download link in account e-mails",
     )
+    init.add_argument(
+        "--workers",
+        metavar="PROFILE",
+        help="Synapse workers: small or bureau (needs PostgreSQL and Redis; "
+        "docs/deployment.md)",
+    )
+    init.add_argument(
+        "--worker-base-port",
+        type=int,
+        help="first of the workers' loopback ports (default: --port + 100)",
+    )
+    init.add_argument(
+        "--nginx-listen",
+        default="80",
+        help="where the rendered nginx/jwwx.conf listens (PORT or ADDRESS:PORT)",
+    )
     init.add_argument("--log-level", default="INFO")
     init.add_argument("--log-file", help="also log to this file, rotated daily")
     init.add_argument(
         "--force-config", action="store_true", help="re-render the config files"
     )
 
-    run = sub.add_parser("run", help="start Synapse with all modules in the foreground")
+    run = sub.add_parser(
+        "run",
+        help="start Synapse with all modules in the foreground (with its workers, "
+        "supervised, after init --workers)",
+    )
     data_dir_arg(run)
     run.add_argument(
         "--init", action="store_true", help="run init first if there is no config"
@@ -153,6 +174,9 @@ def _init_options(args: argparse.Namespace) -> InitOptions:
         log_level=args.log_level,
         log_file=args.log_file,
         force_config=args.force_config,
+        workers=args.workers,
+        worker_base_port=args.worker_base_port,
+        nginx_listen=args.nginx_listen,
     )
 
 
@@ -184,6 +208,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 f"homeserver: log in with any Matrix client (e.g. Element), homeserver URL {base}\n"
             )
 
+        if has_workers(config):
+            return run_supervised(config, on_healthy=announce)
         return run_foreground(config, on_healthy=announce)
     if args.command == "create-admin":
         config = load_server_config(args.data_dir)

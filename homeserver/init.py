@@ -19,6 +19,8 @@ import yaml
 
 from homeserver.errors import LauncherError
 from homeserver.render import render_yaml
+from homeserver.worker_files import render_worker_files, template_settings
+from homeserver.workers import Deployment, check_ports, plan
 
 SECRET_FILES = (
     "registration_shared_secret",
@@ -28,7 +30,9 @@ SECRET_FILES = (
     "accounts_secret",
     "audit_key",
     "media_key",
+    "worker_replication_secret",
 )
+_NGINX_LISTEN = re.compile(r"^(?:[0-9.]{7,15}:|\[[0-9a-fA-F:]+\]:)?\d{1,5}$")
 _HOSTNAME = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$"
 )
@@ -54,6 +58,32 @@ class InitOptions:
     log_level: str = "INFO"
     log_file: str | None = None
     force_config: bool = False
+    # Synapse workers (homeserver/workers.py): a profile name, or None for one process.
+    workers: str | None = None
+    worker_base_port: int | None = None  # default: --port + 100
+    nginx_listen: str = "80"
+
+
+def deployment_of(opts: InitOptions) -> Deployment | None:
+    """The worker deployment opts ask for (None: the single process)."""
+    if opts.workers is None:
+        return None
+    if opts.database.get("engine") != "psycopg2":
+        raise LauncherError(
+            "--workers needs PostgreSQL: Synapse's workers share one database, which "
+            "SQLite cannot do. Pass --database-url postgresql://… or --pg-db "
+            "(docs/deployment.md)"
+        )
+    base = opts.worker_base_port if opts.worker_base_port else opts.port + 100
+    deployment = plan(
+        opts.workers,
+        base,
+        opts.metrics_port,
+        opts.redis_host or "127.0.0.1",
+        opts.redis_port,
+    )
+    check_ports(deployment, {"--port": opts.port, "--metrics-port": opts.metrics_port})
+    return deployment
 
 
 def validate(opts: InitOptions) -> None:
@@ -81,6 +111,10 @@ def validate(opts: InitOptions) -> None:
     if opts.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise LauncherError(
             f"--log-level {opts.log_level!r}: choose DEBUG, INFO, WARNING or ERROR"
+        )
+    if not _NGINX_LISTEN.match(opts.nginx_listen):
+        raise LauncherError(
+            f"--nginx-listen {opts.nginx_listen!r}: give PORT or ADDRESS:PORT"
         )
     if any(not k.strip() for k in opts.keywords):
         raise LauncherError("--keyword must not be empty")
@@ -121,6 +155,7 @@ def _existing_server_name(config_path: Path) -> str | None:
 
 
 def template_context(opts: InitOptions) -> dict[str, Any]:
+    deployment = deployment_of(opts)
     data_dir = str(opts.data_dir.resolve())
     host = "127.0.0.1" if opts.bind in ("0.0.0.0", "::") else opts.bind
     if ":" in host:
@@ -136,8 +171,12 @@ def template_context(opts: InitOptions) -> dict[str, Any]:
         "database": opts.database,
         "federation_enabled": bool(opts.federation_allow),
         "federation_allow": opts.federation_allow or [],
-        "redis_host": opts.redis_host,
+        # Workers need Redis (Synapse's replication): 127.0.0.1 unless given.
+        "redis_host": deployment.redis_host if deployment else opts.redis_host,
         "redis_port": opts.redis_port,
+        "workers": template_settings(deployment),
+        "jobs_instance": deployment.jobs_instance if deployment else None,
+        "process_name": None,
         "keywords": opts.keywords,
         "mail": None
         if not opts.smtp_host
@@ -172,8 +211,15 @@ def run_init(opts: InitOptions) -> list[str]:
         "homeserver.yaml": render_yaml("homeserver.yaml.j2", context),
         "log.config": render_yaml("log.config.j2", context),
     }
+    deployment = deployment_of(opts)
+    subdirs = ["", "keys", "media_store", "conf.d"]
+    if deployment is not None:
+        rendered.update(
+            render_worker_files(deployment, context, opts.port, opts.nginx_listen)
+        )
+        subdirs += ["workers", "nginx"]
     created: list[str] = []
-    for sub in ("", "keys", "media_store", "conf.d"):
+    for sub in subdirs:
         path = data_dir / sub
         if not path.exists():
             path.mkdir(parents=True, mode=0o700)

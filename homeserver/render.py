@@ -22,12 +22,17 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_yaml(template_name: str, context: dict[str, Any]) -> str:
-    """Render a template; raise LauncherError unless the text parses as a YAML mapping."""
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """Render a template (e.g. nginx.conf); LauncherError if it cannot be rendered."""
     try:
-        text = _environment().get_template(template_name).render(**context)
+        return _environment().get_template(template_name).render(**context)
     except jinja2.TemplateError as e:
         raise LauncherError(f"cannot render {template_name}: {e}") from e
+
+
+def render_yaml(template_name: str, context: dict[str, Any]) -> str:
+    """Render a template; raise LauncherError unless the text parses as a YAML mapping."""
+    text = render_text(template_name, context)
     try:
         parsed = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -38,4 +43,6 @@ def render_yaml(template_name: str, context: dict[str, Any]) -> str:
 
 
 def template_names() -> list[str]:
+    """The templates `init` renders for every data directory (the worker templates
+    under workers/ take a worker's context: homeserver/worker_files.py)."""
     return sorted(p.name for p in TEMPLATE_DIR.glob("*.j2"))

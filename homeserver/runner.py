@@ -21,7 +21,7 @@ def synapse_command(config: ServerConfig) -> list[str]:
     return args
 
 
-def _project_env() -> dict[str, str]:
+def project_env() -> dict[str, str]:
     """Make sure Synapse's process can import our modules whatever its cwd is."""
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,7 +36,7 @@ def run_foreground(
 ) -> int:
     """Run Synapse until it exits or we are signalled; return its exit code."""
     check_module_configs(config)
-    child = subprocess.Popen(synapse_command(config), env=_project_env())
+    child = subprocess.Popen(synapse_command(config), env=project_env())
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         if child.poll() is None:

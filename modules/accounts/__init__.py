@@ -69,9 +69,8 @@ class AccountsModule:
                 api, self.runtime, self.gate, self.guard, config.sms, self.mfa
             ),
         )
-        api.looping_background_call(
-            self._prune, PRUNE_INTERVAL_MS, desc="jwwx_accounts_prune"
-        )
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
+        self.jobs.every(self._prune, PRUNE_INTERVAL_MS, "jwwx_accounts_prune")
 
     async def _prune(self) -> None:
         if not self.runtime.is_ready:

@@ -24,6 +24,7 @@ device_limits:                   # sessions per platform class; 0 = unlimited
   other: 0
 trust_client_platform: true      # a login body may name its class: "cn.jwwx.platform"
 login_log_retention_days: 180
+jobs_instance: null              # the process running its jobs (modules/common/jobs.py)
 """
 
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from typing import Any
 
 from modules.accounts.sms import SmsConfig
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.accounts"
@@ -154,6 +156,7 @@ class AccountsConfig:
     new_login_alerts: bool = True
     sms: "SmsConfig | None" = None
     mfa: MfaPolicy = field(default_factory=MfaPolicy)
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
     def parse(raw: Any) -> "AccountsConfig":
@@ -180,6 +183,7 @@ class AccountsConfig:
             new_login_alerts=r.boolean("new_login_alerts", True),
             sms=SmsConfig.parse(r.mapping_or_none("sms"), MODULE),
             mfa=MfaPolicy.parse(r.mapping_or_none("mfa")),
+            jobs_instance=read_jobs_instance(r),
         )
         r.finish()
         return config

@@ -51,17 +51,19 @@ class AuditModule:
                 api, config, self.runtime, self.service, self.reader, self.exporters
             ),
         )
-        # The archiver and the exporters run on the one background-tasks instance.
-        api.looping_background_call(
+        # The archiver and the exporters run on one process: the one `jobs_instance`
+        # names (a second archiver could not fork the chain, but would waste work).
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
+        self.jobs.every(
             self.archiver.tick,
             config.poll_interval_seconds * 1000,
-            desc="jwwx_audit_archive",
+            "jwwx_audit_archive",
         )
         if config.exporters:
-            api.looping_background_call(
+            self.jobs.every(
                 self.exporters.tick,
                 config.poll_interval_seconds * 1000,
-                desc="jwwx_audit_export",
+                "jwwx_audit_export",
             )
 
     @staticmethod

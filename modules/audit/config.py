@@ -35,6 +35,8 @@ Keys:
       token_file (string, required): a file holding the consumer's secret token (at
           least 32 characters); it is sent as `Authorization: Bearer <token>`. Only
           its SHA-256 is kept in memory.
+  jobs_instance (string, optional): the worker_name of the process that runs this
+      module's background jobs, "main" for the main process (modules/common/jobs.py).
 """
 
 import hashlib
@@ -47,6 +49,7 @@ from typing import Any
 
 from modules.common.config import ConfigReader
 from modules.common.gm import sm3
+from modules.common.jobs import read_jobs_instance
 from modules.common.synapse.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class AuditConfig:
     search_max_records: int = 100_000
     exporters: tuple[ExporterConfig, ...] = field(default=())
     pull_consumers: tuple[PullConsumer, ...] = field(default=())
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @property
     def current_key(self) -> bytes:
@@ -131,6 +135,7 @@ class AuditConfig:
             ),
             exporters=_parse_exporters(raw_exporters),
             pull_consumers=_parse_pull_consumers(raw_consumers),
+            jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
         return config

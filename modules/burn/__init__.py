@@ -36,11 +36,10 @@ class BurnModule:
         api.register_third_party_rules_callbacks(
             check_event_allowed=self.burner.check_event_allowed
         )
-        # Timers run on the one instance configured for background tasks.
-        api.looping_background_call(
-            self.burner.tick,
-            config.poll_interval_seconds * 1000,
-            desc="jwwx_burn_tick",
+        # Timers run on one process only: the one `jobs_instance` names.
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
+        self.jobs.every(
+            self.burner.tick, config.poll_interval_seconds * 1000, "jwwx_burn_tick"
         )
 
     @property

@@ -20,12 +20,15 @@ Keys:
       tables for its duration (35 s at a million messages), so `init` renders [3] with a
       daily interval for PostgreSQL deployments: the bytes of burned text are gone from
       the table files by the next night, and sending never waits on it by day.
+  jobs_instance (string, optional): the worker_name of the process that runs this
+      module's background jobs, "main" for the main process (modules/common/jobs.py).
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 
 MODULE = "modules.burn"
 
@@ -38,6 +41,7 @@ class BurnConfig:
     audit_copy: bool = False
     scrub_interval_seconds: float = 3600.0
     scrub_hours: tuple[int, ...] = ()
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
     def parse(raw: Any) -> "BurnConfig":
@@ -64,6 +68,7 @@ class BurnConfig:
                     )
                 )
             ),
+            jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
         return config

@@ -4,7 +4,10 @@
 GET /_jwwx/client/v1/health (no auth) answers 200 when every module is "ok" (status
 "ok") or some are "degraded" (working, but an operator is needed: status "degraded",
 with the module's "alerts"), and 503 otherwise ("unhealthy"), with
-{"status": ..., "modules": {name: {"status": ..., "detail": ..., "alerts": ...}}}.
+{"status": ..., "instance": ..., "modules": {name: {"status": ..., "detail": ...,
+"alerts": ..., "runs_jobs": ...}}}: `instance` is the answering process's worker_name
+("main" for the main process), `runs_jobs` whether the module's background jobs run on
+it (modules/common/jobs.py).
 `python -m homeserver check` reads it (and fails on anything but "ok").
 """
 
@@ -14,6 +17,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common.http import register_resource
+from modules.common.jobs import instance_name
 from modules.common.resource import JsonResource
 
 HEALTH_PATH = "/_jwwx/client/v1/health"
@@ -35,7 +39,11 @@ class HealthResource(JsonResource):
         else:
             status = "unhealthy"
         code = 503 if status == "unhealthy" else 200
-        return code, {"status": status, "modules": modules}
+        return code, {
+            "status": status,
+            "instance": instance_name(self.api),
+            "modules": modules,
+        }
 
 
 def register_probe(api: ModuleApi, name: str, probe: Probe) -> None:

@@ -13,6 +13,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common.errors import MODULE_STARTING, error
 from modules.common.health import register_probe
+from modules.common.jobs import Jobs
 from modules.common.migrations import apply_migrations_txn, package_schema_files
 from modules.common.synapse.patches import check_patch_points
 
@@ -40,6 +41,7 @@ class ModuleRuntime:
         # Problems that need an operator while the module keeps working: health says
         # "degraded" with their text as long as any is raised.
         self._alerts: dict[str, str] = {}
+        self._jobs: Jobs | None = None
         register_probe(api, name, self.probe)
         if package is None:
             self.status = "ok"
@@ -68,6 +70,12 @@ class ModuleRuntime:
                 return
         self.status = "ok"
 
+    def place_jobs(self, instance: str | None) -> Jobs:
+        """The module's background jobs, on the process its `jobs_instance` names
+        (modules/common/jobs.py); health reports whether they run here."""
+        self._jobs = Jobs(self._api, instance)
+        return self._jobs
+
     def probe(self) -> dict[str, Any]:
         status = self.status
         if status == "ok" and self._alerts:
@@ -76,6 +84,8 @@ class ModuleRuntime:
             "status": status,
             "schema_version": self.schema_version,
         }
+        if self._jobs is not None:
+            report["runs_jobs"] = self._jobs.here
         if self.detail:
             report["detail"] = self.detail
         if self._alerts:

@@ -41,7 +41,8 @@ class DirectoryModule:
         self._api = api
         self.runtime = ModuleRuntime(api, "directory", __name__)
         self.reader = DirectoryReader(api.server_name, config.visible_fields)
-        self.provisioner = Provisioner(api, config)
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
+        self.provisioner = Provisioner(api, config, self.jobs)
         self.admin = DirectoryAdmin(api, self.reader, self.provisioner)
         # Other modules (open API, groups, accounts, watermark) use the directory
         # through this service and the reads of public.py.
@@ -68,15 +69,15 @@ class DirectoryModule:
             ADMIN_PREFIX,
             DirectoryAdminResource(api, config, self.runtime, self.reader, self.admin),
         )
-        # Background work runs on the one instance configured for it (the main process).
-        api.looping_background_call(
+        # Provisioning and mail run on the one process `jobs_instance` names.
+        self.jobs.every(
             self._provision_tick,
             config.provisioning_interval_seconds * 1000,
-            desc="jwwx_directory_provision",
+            "jwwx_directory_provision",
         )
         if config.mail is not None:
-            api.looping_background_call(
-                self._mail_tick, MAIL_POLL_SECONDS * 1000, desc="jwwx_directory_mail"
+            self.jobs.every(
+                self._mail_tick, MAIL_POLL_SECONDS * 1000, "jwwx_directory_mail"
             )
 
     @property

@@ -17,6 +17,8 @@ Keys:
       failed e-mail is retried with doubling delays, then marked failed for admins.
   visible_fields (list, default all): profile fields ordinary officers may see until an
       admin changes the setting; choose from FIELD_CHOICES.
+  jobs_instance (string, optional): the worker_name of the process that runs this
+      module's background jobs, "main" for the main process (modules/common/jobs.py).
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 from modules.common.synapse.errors import ConfigError
 from modules.directory.mailer import MailSettings
 
@@ -52,6 +55,7 @@ class DirectoryConfig:
     mail_max_attempts: int = 6
     mail_retry_seconds: float = 30.0
     visible_fields: tuple[str, ...] = field(default=FIELD_CHOICES)
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
     def parse(raw: Any) -> "DirectoryConfig":
@@ -90,6 +94,7 @@ class DirectoryConfig:
             ),
             mail_retry_seconds=reader.number("mail_retry_seconds", 30.0, minimum=0.1),
             visible_fields=tuple(visible),
+            jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
         if config.default_page_size > config.max_page_size:

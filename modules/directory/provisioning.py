@@ -13,6 +13,7 @@ import logging
 from synapse.module_api import ModuleApi
 
 from modules.common.gm import sm4_open, sm4_seal
+from modules.common.jobs import Jobs
 from modules.common.storage import Txn
 from modules.common.synapse.accounts import (
     reactivate_user,
@@ -35,9 +36,10 @@ logger = logging.getLogger(__name__)
 
 
 class Provisioner:
-    def __init__(self, api: ModuleApi, config: DirectoryConfig) -> None:
+    def __init__(self, api: ModuleApi, config: DirectoryConfig, jobs: Jobs) -> None:
         self._api = api
         self._config = config
+        self._jobs = jobs
         secret = config.secret()
         self.password_key = derive_key(secret, "initial-password")
         self._seal_key = derive_key(secret, "mail-seal")[:16]
@@ -45,8 +47,10 @@ class Provisioner:
         self._mailing = False
 
     def kick(self) -> None:
-        """Start a round now (after an import) instead of waiting for the next tick."""
-        self._api.run_as_background_process("jwwx_directory_provision", self.run)
+        """Start a round now (after an import) instead of waiting for the next tick;
+        on the jobs process only (elsewhere its next tick, about a second, does it:
+        two processes provisioning the same batch would race)."""
+        self._jobs.start("jwwx_directory_provision", self.run)
 
     async def run(self) -> None:
         if self._running:
@@ -138,7 +142,7 @@ class Provisioner:
     # E-mail delivery.
 
     def kick_mail(self) -> None:
-        self._api.run_as_background_process("jwwx_directory_mail", self.send_due_mail)
+        self._jobs.start("jwwx_directory_mail", self.send_due_mail)
 
     async def send_due_mail(self) -> None:
         settings = self._config.mail

@@ -69,11 +69,13 @@ class GroupsModule:
             run_on_all_instances=True,
         )
 
-        # The retention roll-out and media sweep run on the background-tasks instance.
-        api.looping_background_call(
+        # The retention roll-out and media sweep run on the process `jobs_instance`
+        # names.
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
+        self.jobs.every(
             self._retention_tick,
             config.settings_reload_seconds * 1000,
-            desc="jwwx_groups_retention",
+            "jwwx_groups_retention",
         )
 
     async def _reload(self) -> None:

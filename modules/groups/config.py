@@ -21,6 +21,8 @@ Keys:
       settings (and how often the retention policy is rolled out to rooms).
   media_sweep_seconds (number ≥ 1, default 3600): how often local media older than the
       retention limit are deleted.
+  jobs_instance (string, optional): the worker_name of the process that runs this
+      module's background jobs, "main" for the main process (modules/common/jobs.py).
 """
 
 import re
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.groups"
@@ -47,6 +50,7 @@ class GroupsConfig:
     join_link_max_ttl_seconds: int = 30 * 86400
     settings_reload_seconds: float = 5.0
     media_sweep_seconds: float = 3600.0
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
     def parse(raw: Any) -> "GroupsConfig":
@@ -74,6 +78,7 @@ class GroupsConfig:
             media_sweep_seconds=reader.number(
                 "media_sweep_seconds", d.media_sweep_seconds, minimum=1.0
             ),
+            jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
         for index, user_id in enumerate(config.whitelist):

@@ -56,8 +56,13 @@ class OpenApiModule:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "openapi", __name__, on_ready=self._on_ready)
+        # Callback delivery, the message stream reader and the sweeps run on the one
+        # process `jobs_instance` names.
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
         self.tokens = TokenService(api, config)
-        self.callbacks = Callbacks(api, config.corpid, config.callback_concurrency)
+        self.callbacks = Callbacks(
+            api, self.jobs, config.corpid, config.callback_concurrency
+        )
         self.media = MediaStore(api)
         self.conversations = Conversations(api, config.prepare_concurrency)
         self.broadcasts = Broadcasts(
@@ -66,7 +71,9 @@ class OpenApiModule:
             config.broadcast_room_size,
             config.broadcast_join_concurrency,
         )
-        self.incoming = MessageTail(api, self.callbacks.queue_txn, self.callbacks.kick)
+        self.incoming = MessageTail(
+            api, self.jobs, self.callbacks.queue_txn, self.callbacks.kick
+        )
         self.apps = AppAdmin(
             api,
             config,
@@ -112,20 +119,16 @@ class OpenApiModule:
         register_resource(
             api, CLIENT_PREFIX, OpenApiClientResource(api, self.runtime, self.jsapi)
         )
-        api.looping_background_call(
-            self._deliver_callbacks, 1000, desc="jwwx_openapi_callbacks"
-        )
+        self.jobs.every(self._deliver_callbacks, 1000, "jwwx_openapi_callbacks")
         self.incoming.start()
-        api.looping_background_call(
-            self._purge, PURGE_INTERVAL_MS, desc="jwwx_openapi_purge_tokens"
-        )
+        self.jobs.every(self._purge, PURGE_INTERVAL_MS, "jwwx_openapi_purge_tokens")
         if (
             config.prepare_conversations or config.broadcast_rooms
         ) and config.prepare_interval_seconds:
-            api.looping_background_call(
+            self.jobs.every(
                 self._sweep,
                 config.prepare_interval_seconds * 1000,
-                desc="jwwx_openapi_prepare_conversations",
+                "jwwx_openapi_prepare_conversations",
             )
 
     async def _on_ready(self) -> None:

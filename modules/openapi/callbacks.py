@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from prometheus_client import Counter, Gauge
 from synapse.module_api import ModuleApi
 
+from modules.common.jobs import Jobs
 from modules.common.storage import Txn
 from modules.common.synapse.runtime import await_foreign
 from modules.openapi import storage
@@ -171,8 +172,11 @@ async def post(
 
 
 class Callbacks:
-    def __init__(self, api: ModuleApi, corpid: str, concurrency: int = 16) -> None:
+    def __init__(
+        self, api: ModuleApi, jobs: Jobs, corpid: str, concurrency: int = 16
+    ) -> None:
         self._api = api
+        self._jobs = jobs
         self._corpid = corpid
         self._concurrency = concurrency
         self._running = False
@@ -246,12 +250,9 @@ class Callbacks:
                 )
 
     def kick(self) -> None:
-        """Deliver now, on the process that runs background tasks (elsewhere the
+        """Deliver now, on the process that runs the module's jobs (elsewhere the
         queued row waits for that process's next tick, about a second)."""
-        if self._api.should_run_background_tasks():
-            self._api.run_as_background_process(
-                "jwwx_openapi_callbacks", self.deliver_due
-            )
+        self._jobs.start("jwwx_openapi_callbacks", self.deliver_due)
 
     async def deliver_due(self) -> None:
         """Start a drain of every app with a callback due (at most `concurrency`

@@ -49,12 +49,15 @@ Keys:
   callback_concurrency (int 1..256, default 16): apps whose callbacks are delivered at
       the same time; each app has its own queue (one slow or misbehaving app server
       delays only its own messages).
+  jobs_instance (string, optional): the worker_name of the process that runs this
+      module's background jobs, "main" for the main process (modules/common/jobs.py).
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 
 MODULE = "modules.openapi"
 
@@ -78,6 +81,7 @@ class OpenApiConfig:
     prepare_interval_seconds: int = 300
     rate_limit_per_minute: int = 12000
     callback_concurrency: int = 16
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
     def parse(raw: Any) -> "OpenApiConfig":
@@ -124,6 +128,7 @@ class OpenApiConfig:
             callback_concurrency=reader.integer(
                 "callback_concurrency", 16, minimum=1, maximum=256
             ),
+            jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
         return config

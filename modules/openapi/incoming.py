@@ -18,6 +18,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common.jobs import Jobs
 from modules.common.storage import Txn
 from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
 from modules.common.synapse.tables import stream_messages_in_rooms_txn
@@ -73,15 +74,17 @@ def read_txn(
 
 class MessageTail:
     """Calls `handle_txn(txn, messages)` inside the transaction that moves the cursor,
-    then `after()`; only on the process that runs background tasks."""
+    then `after()`; only on the process that runs the module's jobs."""
 
     def __init__(
         self,
         api: ModuleApi,
+        jobs: Jobs,
         handle_txn: Callable[[Txn, list[IncomingMessage]], None],
         after: Callable[[], None],
     ) -> None:
         self._api = api
+        self._jobs = jobs
         self._enabled = False  # once the schema is in place
         self._handle_txn = handle_txn
         self._after = after
@@ -91,18 +94,15 @@ class MessageTail:
         self._scheduled = False
 
     def start(self) -> None:
-        if not self._api.should_run_background_tasks():
+        if not self._jobs.here:
             return
         on_new_stream_data(self._api, self._poke)
-        self._api.looping_background_call(
-            self.drain, POLL_MS, desc="jwwx_openapi_incoming_poll"
-        )
+        self._jobs.every(self.drain, POLL_MS, "jwwx_openapi_incoming_poll")
 
     def enable(self) -> None:
         """The tables exist: start reading (now, then when woken)."""
         self._enabled = True
-        if self._api.should_run_background_tasks():
-            self._api.run_as_background_process("jwwx_openapi_incoming", self.drain)
+        self._jobs.start("jwwx_openapi_incoming", self.drain)
 
     def _poke(self) -> None:
         """From Synapse's notifier, on every stream change: must stay cheap."""

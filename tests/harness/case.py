@@ -57,6 +57,7 @@ class ServerCase(unittest.TestCase):
                 cls.init_args,
                 shipped_login_limits=cls.shipped_login_limits,
                 module_config=cls.module_config,
+                configure=cls.configure_server,
             )
             try:
                 server.start()
@@ -69,6 +70,10 @@ class ServerCase(unittest.TestCase):
     @classmethod
     def prepare_class(cls) -> None:
         """Hook: start what the server needs (e.g. an SMTP stand-in) before it starts."""
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        """Hook: after init, before the server first starts (e.g. conf.d files)."""
 
     @classmethod
     def finish_class(cls) -> None:

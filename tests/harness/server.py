@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,12 +86,15 @@ class TestServer:
         init_args: tuple[str, ...] = (),
         shipped_login_limits: bool = False,
         module_config: dict[str, dict[str, Any]] | None = None,
+        configure: "Callable[[TestServer], None] | None" = None,
     ) -> None:
         if engine not in ("sqlite", "postgres"):
             raise ValueError(engine)
         # True: keep the rendered config's rc_login (tests of the shipped limits).
         self.shipped_login_limits = shipped_login_limits
         self.module_config = module_config or {}
+        # Called after init, before the first start (e.g. to add conf.d files).
+        self.configure = configure
         self.engine = engine
         self.keywords = keywords
         self.init_args = init_args
@@ -141,6 +145,8 @@ class TestServer:
         )
         if self.module_config:
             self._write_module_config()
+        if self.configure is not None:
+            self.configure(self)
         self._spawn()
         self._wait_background_updates()
 

@@ -1,0 +1,328 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A worker deployment (`init --workers small`) run by the launcher's supervisor, on
+PostgreSQL and a Redis of its own: messages through /sync on a generic worker, an app
+push and the audit archive with their jobs on one process, watermarked media on the
+media worker, and a generic worker killed with SIGKILL (restarted; no acknowledged
+message lost). Workers refuse SQLite (tests/homeserver/test_worker_config.py)."""
+
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from twisted.trial import unittest
+
+import yaml
+from PIL import Image
+
+from homeserver.supervisor import status
+from tests.harness import postgres
+from tests.harness.case import PostgresCase
+from tests.harness.client import MatrixClient
+from tests.harness.server import TestServer, free_port, launcher
+from tests.modules.openapi.helpers import (
+    create_app,
+    enrol_officer,
+    root_department,
+    sleep,
+    token_for,
+    wecom,
+)
+from tests.modules.watermark.media_http import get_bytes, media_path, upload
+
+WORKERS = ("main", "generic1", "persister1", "media1", "background1")
+JOB_MODULES = ("accounts", "audit", "burn", "directory", "groups", "openapi")
+AUDITOR = "wkauditor"
+
+
+def _free_block(size: int) -> int:
+    """A base port with `size` free ports from it (the workers' layout)."""
+    for _ in range(50):
+        base = free_port()
+        if base + size > 65535:
+            continue
+        if all(_port_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _gradient_png(width: int = 320, height: int = 240) -> bytes:
+    image = Image.new("RGB", (width, height))
+    image.putdata(
+        [
+            (x * 255 // width, y * 255 // height, 160)
+            for y in range(height)
+            for x in range(width)
+        ]
+    )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+class WorkerDeploymentTest(PostgresCase):
+    _redis: ClassVar["subprocess.Popen[bytes] | None"] = None
+
+    @classmethod
+    def prepare_class(cls) -> None:
+        if shutil.which("redis-server") is None:
+            if postgres.must_run():
+                raise RuntimeError("CI=true requires redis-server for the worker test")
+            raise unittest.SkipTest("skipped: redis-server is not installed")
+        # A Redis of its own: Synapse's replication channels are named after the
+        # server name, which every test server shares.
+        port = free_port()
+        cls._redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        cls.init_args = (
+            "--workers",
+            "small",
+            "--worker-base-port",
+            str(_free_block(12)),
+            "--redis-host",
+            "127.0.0.1",
+            "--redis-port",
+            str(port),
+        )
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        # An audit admin (to read the archive back), a quick archiver, and watermark
+        # settings that reach the media worker quickly.
+        rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
+        for entry in rendered["modules"]:
+            config = entry.setdefault("config", {})
+            if entry["module"] == "modules.audit.AuditModule":
+                config["audit_admins"] = [f"@{AUDITOR}:{server.server_name}"]
+                config["poll_interval_seconds"] = 0.2
+            if entry["module"] == "modules.watermark.WatermarkModule":
+                config["settings_reload_seconds"] = 1
+        (server.data_dir / "conf.d" / "zz_workers_test.yaml").write_text(
+            yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
+        )
+
+    @classmethod
+    def finish_class(cls) -> None:
+        if cls._redis is not None:
+            cls._redis.terminate()
+            cls._redis.wait(timeout=10)
+            cls._redis = None
+
+    # Helpers
+
+    async def _deployment(self) -> dict[str, Any]:
+        """run/supervisor.json once every process is up."""
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                current = status(self.server.data_dir)
+            except (OSError, ValueError):
+                current = {}
+            if set(current) == set(WORKERS) and all(p["up"] for p in current.values()):
+                return current
+            await sleep(0.2)
+        raise AssertionError(f"workers not up: {current}\n{self.server.log_tail()}")
+
+    async def _url(self, name: str) -> str:
+        return str((await self._deployment())[name]["url"])
+
+    async def _on(self, name: str, who: MatrixClient) -> MatrixClient:
+        """The same account, talking to one process."""
+        return MatrixClient(await self._url(name), who.user_id, who.token)
+
+    # Tests (trial runs them in name order; the kill comes last)
+
+    async def test_a_every_process_up_jobs_on_one(self) -> None:
+        deployment = await self._deployment()
+        for name, process in deployment.items():
+            health = await MatrixClient(process["url"]).ok(
+                "GET", "/_jwwx/client/v1/health"
+            )
+            self.assertEqual(health["instance"], name)
+            self.assertEqual(health["status"], "ok", health)
+            for module in JOB_MODULES:
+                self.assertEqual(
+                    health["modules"][module]["runs_jobs"],
+                    name == "background1",
+                    (name, module),
+                )
+
+    async def test_b_message_round_trip_through_generic_worker(self) -> None:
+        alice = await self._on("generic1", self.user("alice"))
+        bob = await self._on("generic1", self.user("bob"))
+        room = await alice.create_room(invite=[bob.user_id])
+        await bob.join(room)
+        await bob.sync()
+        status, sent = await alice.send_text(room, "工作站点对点消息")
+        self.assertEqual(status, 200, sent)
+        seen = await bob.sync_timeline_until(
+            room, lambda e: e.get("event_id") == sent["event_id"]
+        )
+        self.assertEqual(
+            [e["content"]["body"] for e in seen if e["type"] == "m.room.message"],
+            ["工作站点对点消息"],
+        )
+
+    async def test_c_app_push_and_audit_archive_once(self) -> None:
+        admin = self.user("wkadmin", admin=True)
+        dept = await root_department(admin, f"工作站{uuid.uuid4().hex[:6]}")
+        officer = self.user("wkofficer")
+        # Provisioning links the member to its account: a job of background1.
+        userid = await enrol_officer(admin, officer, dept)
+        app = await create_app(admin, visible_range={"department_ids": [dept]})
+        client = self.anonymous()
+        token = await token_for(client, app["secret"])
+        sent = await wecom(
+            client,
+            "message/send",
+            token,
+            {
+                "touser": userid,
+                "msgtype": "text",
+                "agentid": app["agentid"],
+                "text": {"content": "工作站推送"},
+            },
+        )
+        self.assertEqual(sent["errcode"], 0, sent)
+        reader = await self._on("generic1", officer)
+        pushed: list[dict[str, Any]] = []
+        for _ in range(30):
+            result = await reader.sync(timeout_ms=1000)
+            for room in result.get("rooms", {}).get("join", {}).values():
+                pushed += [
+                    e
+                    for e in room.get("timeline", {}).get("events", [])
+                    if e["sender"] == app["bot_user_id"]
+                    and e["content"].get("body") == "工作站推送"
+                ]
+            if pushed:
+                break
+        self.assertEqual(len(pushed), 1, pushed)
+        # self.user adds a number to the localpart: register the configured one.
+        user_id, auditor_token = self.server.register(AUDITOR)
+        auditor = MatrixClient(self.server.base_url, user_id, auditor_token)
+        app_records: list[Any] = []
+        message_records: list[Any] = []
+        for _ in range(100):
+            apps = await auditor.ok(
+                "GET", "/_jwwx/admin/v1/audit/export/app?after_seq=0&limit=500"
+            )
+            app_records = [
+                r for r in apps["records"] if r["record"].get("msgid") == sent["msgid"]
+            ]
+            messages = await auditor.ok(
+                "GET", "/_jwwx/admin/v1/audit/export/message?after_seq=0&limit=500"
+            )
+            message_records = [
+                r
+                for r in messages["records"]
+                if r["record"].get("event_id") == pushed[0]["event_id"]
+            ]
+            if app_records and message_records:
+                break
+            await sleep(0.1)
+        self.assertEqual(len(app_records), 1, app_records)
+        self.assertEqual(len(message_records), 1, message_records)
+        verified = launcher(
+            "audit-verify", "--data-dir", str(self.server.data_dir), check=False
+        )
+        self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
+        self.assertTrue(json.loads(verified.stdout)["ok"])
+
+    async def test_d_media_worker_serves_marked_copies(self) -> None:
+        admin = self.user("wmadmin", admin=True)
+        await admin.ok(
+            "PUT",
+            "/_jwwx/admin/v1/watermark/settings",
+            {"watermark": {"enabled": True, "media": True}},
+        )
+        media = await self._url("media1")
+        alice = await self._on("media1", self.user("alice"))
+        bob = self.user("bob")
+        png = _gradient_png()
+        mxc = await upload(alice, png, "image/png", "现场.png")
+        body = b""
+        for _ in range(100):  # the media worker reloads the settings every second
+            status, body, ctype = await get_bytes(media, media_path(mxc), bob.token)
+            self.assertEqual((status, ctype), (200, "image/png"))
+            if body != png:
+                break
+            await sleep(0.1)
+        self.assertNotEqual(body, png)
+        self.assertEqual(Image.open(io.BytesIO(body)).size, (320, 240))
+        server, media_id = mxc[len("mxc://") :].split("/", 1)
+        status, body, _ = await get_bytes(
+            media, f"/_matrix/media/v3/download/{server}/{media_id}", bob.token
+        )
+        self.assertEqual(status, 200)
+        self.assertNotEqual(body, png)
+
+    async def test_z_generic_worker_killed_is_restarted_no_message_lost(self) -> None:
+        alice = await self._on("generic1", self.user("alice"))
+        bob = self.user("bob")
+        room = await alice.create_room(invite=[bob.user_id])
+        await bob.join(room)
+        bob_on_generic = await self._on("generic1", bob)
+        await bob_on_generic.sync()
+        before = (await self._deployment())["generic1"]
+        acknowledged: dict[str, str] = {}
+        killed_at = 0.0
+        for i in range(12):
+            if i == 4:
+                os.kill(before["pid"], signal.SIGKILL)
+                killed_at = time.monotonic()
+            txn = f"kill{i}-{uuid.uuid4().hex}"
+            path = f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/{txn}"
+            body = {"msgtype": "m.text", "body": f"消息 {i}"}
+            # A client retries the same transaction until it is acknowledged.
+            for _attempt in range(600):
+                try:
+                    status, answer = await alice.request("PUT", path, body, timeout=10)
+                except Exception:  # noqa: BLE001 - refused/reset while the worker is down
+                    status, answer = 0, None
+                if status == 200:
+                    acknowledged[answer["event_id"]] = body["body"]
+                    break
+                await sleep(0.1)
+            else:
+                raise AssertionError(f"message {i} never acknowledged")
+        after = await self._deployment()
+        recovered = time.monotonic() - killed_at
+        self.assertEqual(after["generic1"]["restarts"], before["restarts"] + 1)
+        self.assertNotEqual(after["generic1"]["pid"], before["pid"])
+        self.assertIn(-signal.SIGKILL, after["generic1"]["exits"])
+        print(f"\ngeneric1 killed: messages acknowledged again after {recovered:.1f}s")
+        # Nothing acknowledged is lost, nothing doubled; bob's /sync resumes.
+        timeline = await bob.messages(room, limit=100)
+        texts = {
+            e["event_id"]: e["content"]["body"]
+            for e in timeline
+            if e["type"] == "m.room.message"
+        }
+        self.assertEqual(texts, acknowledged)
+        seen = await bob_on_generic.sync_timeline_until(
+            room,
+            lambda e: (
+                e.get("event_id") in acknowledged and e["content"]["body"] == "消息 11"
+            ),
+        )
+        self.assertTrue(seen)
