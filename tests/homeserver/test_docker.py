@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""docker/: the compose file fits what the launcher renders (the entrypoint's `init`
+succeeds with the compose environment; Prometheus scrapes every process's metrics
+port), and `docker compose config` (or docker-compose) accepts it where installed.
+Docker itself does not run here."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from twisted.trial import unittest
+
+import yaml
+
+from homeserver.config_file import load_server_config
+from homeserver.supervisor import worker_processes
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER = ROOT / "docker"
+
+
+class DockerTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="jwwx-docker-"))
+        self.compose = yaml.safe_load((DOCKER / "docker-compose.yml").read_text())
+
+    def tearDown(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _entrypoint_init(self) -> Path:
+        """docker/entrypoint.sh init, with the synapse service's environment."""
+        service = self.compose["services"]["synapse"]
+        env = dict(os.environ)
+        for key, value in service["environment"].items():
+            # Compose's ${VAR:-default} / ${VAR} substitution, with a test password.
+            value = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: m.group(2), str(value))
+            env[key] = value.replace("${JWWX_DB_PASSWORD}", "pw")
+        env["JWWX_DATA"] = str(self.tmp / "data")
+        env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+        result = subprocess.run(
+            ["sh", str(DOCKER / "entrypoint.sh"), "init"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return self.tmp / "data"
+
+    def test_compose_fits_the_rendered_deployment(self) -> None:
+        services = self.compose["services"]
+        self.assertEqual(
+            set(services), {"postgres", "redis", "synapse", "nginx", "prometheus"}
+        )
+        build = services["synapse"]["build"]
+        self.assertTrue((DOCKER / build["context"] / build["dockerfile"]).is_file())
+        for shared in ("nginx", "prometheus"):
+            self.assertEqual(services[shared]["network_mode"], "service:synapse")
+        data = self._entrypoint_init()
+        config = load_server_config(data)
+        self.assertEqual(config.raw["database"]["args"]["host"], "postgres")
+        self.assertEqual(config.raw["redis"]["host"], "redis")
+        self.assertTrue((data / "nginx" / "jwwx.conf").is_file())
+        # Prometheus scrapes the main process and every worker, at their ports.
+        metrics = {
+            "main": next(
+                listener["port"]
+                for listener in config.raw["listeners"]
+                if listener["type"] == "metrics"
+            )
+        }
+        for process in worker_processes(config):
+            worker = yaml.safe_load(
+                (data / "workers" / f"{process.name}.yaml").read_text()
+            )
+            ports = [
+                listener["port"]
+                for listener in worker["worker_listeners"]
+                if listener["type"] == "metrics"
+            ]
+            metrics[process.name] = ports[0]
+        prometheus = yaml.safe_load((DOCKER / "prometheus.yml").read_text())
+        scraped = {
+            target["labels"]["instance"]: int(target["targets"][0].rsplit(":", 1)[1])
+            for target in prometheus["scrape_configs"][0]["static_configs"]
+        }
+        self.assertEqual(scraped, metrics)
+
+    def test_docker_compose_accepts_the_file(self) -> None:
+        command = None
+        if shutil.which("docker") and (
+            subprocess.run(
+                ["docker", "compose", "version"], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
+            command = ["docker", "compose"]
+        elif shutil.which("docker-compose"):
+            command = ["docker-compose"]
+        if command is None:
+            raise unittest.SkipTest(
+                "skipped: neither `docker compose` nor docker-compose is installed"
+            )
+        result = subprocess.run(
+            [*command, "-f", str(DOCKER / "docker-compose.yml"), "config", "-q"],
+            env={**os.environ, "JWWX_DB_PASSWORD": "pw"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
