@@ -21,6 +21,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from prometheus_client import Counter
 from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link, storage
@@ -46,6 +47,13 @@ BEIJING = timezone(timedelta(hours=8))
 PLATFORM_NAMES = {"mobile": "手机", "desktop": "电脑", "web": "网页", "other": "其他"}
 
 
+LOGINS = Counter(
+    "jwwx_accounts_logins_verified",
+    "Logins whose credentials were accepted (a second factor may still follow)",
+)
+LOGIN_FAILURES = Counter(
+    "jwwx_accounts_login_failures", "Refused logins, by Matrix errcode", ["errcode"]
+)
 HISTORY = 500  # earlier successful logins compared with a new one
 
 
@@ -214,6 +222,8 @@ class LoginGuard:
         return storage.LogEntry(**fields)
 
     async def login_failed(self, attempt: LoginAttempt, exc: Exception) -> None:
+        raw = exc.errcode if isinstance(exc, SynapseError) else Codes.UNKNOWN
+        LOGIN_FAILURES.labels(str(getattr(raw, "value", raw))[:40]).inc()
         if attempt.state.get("bad") or "identifier" not in attempt.state:
             return
         try:
@@ -290,6 +300,7 @@ class LoginGuard:
             logger.warning("login lock for %s / %s: %s", user_id, ip, newly)
 
     async def login_verified(self, attempt: LoginAttempt, user_id: str) -> None:
+        LOGINS.inc()
         attempt.state["user_id"] = user_id
         attempt.state.setdefault("identifier", user_id)
         # With TOTP on, the password alone is not enough (checked in the same transaction).

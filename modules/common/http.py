@@ -31,6 +31,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -48,6 +49,7 @@ from modules.common.inputs import (
     query_param,
     sanitise_message,
 )
+from modules.common.metrics import observe_request
 from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.http import client_disconnected
 from modules.common.synapse.runtime import fire_in_request_context
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[tuple[int, Any]]]
 ROUTES_PATH = "/_jwwx/admin/v1/http/routes"
+# The request attribute naming the route pattern that matched (for the metrics).
+ROUTE_ATTRIBUTE = "jwwx_route"
 
 
 # Answers other than JSON.
@@ -243,7 +247,10 @@ class Router(Resource):
         *args: Any,
     ) -> None:
         """Answer `request` with what `produce(*args)` returns (or raises), in this
-        router's dialect and headers: also for requests routed here by other code."""
+        router's dialect and headers: also for requests routed here by other code.
+        Counted in modules/common/metrics.py under the route that matched."""
+        started = time.perf_counter()
+        status, answer = 500, None
         try:
             try:
                 status, answer = await produce(*args)
@@ -255,6 +262,11 @@ class Router(Resource):
         except Exception:
             logger.exception("could not answer in %s", type(self).__name__)
             write_failure(request)
+        route = getattr(request, ROUTE_ATTRIBUTE, None) or (
+            self.prefix.rstrip("/") + "/*"
+        )
+        method = bytes(request.method).decode("ascii", "replace")
+        observe_request(route, method, status, answer, time.perf_counter() - started)
 
     async def _dispatch(self, request: Any) -> tuple[int, Any]:
         method = bytes(request.method).decode("ascii", "replace")
@@ -269,6 +281,9 @@ class Router(Resource):
                 continue
             known_path = True
             if route.method == wanted:
+                base = self.prefix.rstrip("/")
+                label = f"{base}/{route.pattern}" if route.pattern else base
+                setattr(request, ROUTE_ATTRIBUTE, label)
                 return await route.handler(request, **match.groupdict())
         raise self.dialect.unknown_route(method, path, known_path)
 

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from prometheus_client import Counter
 from synapse.module_api import ModuleApi
 
 from modules.common.errors import ENCRYPTION_FORBIDDEN, KEYWORD_BLOCKED, error
@@ -34,6 +35,10 @@ from modules.policy.storage import get_keyword_version_txn, get_keywords_txn
 
 logger = logging.getLogger(__name__)
 
+KEYWORD_BLOCKS = Counter(
+    "jwwx_policy_keyword_blocks",
+    "Messages, names and module content refused for a filtered keyword",
+)
 NOT_SPAM: Literal["NOT_SPAM"] = "NOT_SPAM"
 SpamResult = Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]
 
@@ -98,7 +103,10 @@ class KeywordFilter:
     async def blocked(self, texts: Iterable[Text]) -> bool:
         # Never let a message through unfiltered while the stored list is loading.
         await self._runtime.ready()
-        return self._matcher.first_match(texts) is not None
+        if self._matcher.first_match(texts) is None:
+            return False
+        KEYWORD_BLOCKS.inc()
+        return True
 
     async def check_texts(self, texts: Iterable[Text]) -> SpamResult:
         if await self.blocked(texts):

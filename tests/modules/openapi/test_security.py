@@ -555,6 +555,67 @@ class ApiSecurityTests:
         after = await wecom(client, "auth/getuserinfo", token, code=code)
         self.assertEqual(after["errcode"], 40029, after)  # type: ignore[attr-defined]
 
+    # Metrics of every module endpoint (modules/common/metrics.py).
+
+    async def _series(self, name: str, **labels: str) -> float:
+        """The sum of a metric's series whose labels include `labels`."""
+        url = f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics"
+        response = await treq.get(url, persistent=False)
+        total = 0.0
+        for line in (await response.content()).decode().splitlines():
+            if not line.startswith(name + "{"):
+                continue
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.split()[-1])
+        return total
+
+    async def test_endpoint_metrics(self) -> None:
+        """Requests and errors per route pattern, WeCom errcodes included; a request
+        matching no route counts under its router's prefix, an unknown method as
+        OTHER, so clients cannot add label values."""
+        admin = await self._admin()
+        client = self.anonymous()  # type: ignore[attr-defined]
+        app = await create_app(admin)
+        route = "/cgi-bin/gettoken"
+        before = {
+            "ok": await self._series("jwwx_http_requests_total", route=route),
+            "bad": await self._series(
+                "jwwx_http_errors_total", route=route, errcode="40001"
+            ),
+            "unknown": await self._series(
+                "jwwx_http_requests_total", route="/cgi-bin/*", method="OTHER"
+            ),
+        }
+        await token_for(client, app["secret"])
+        answer = await wecom(client, "gettoken", corpid=CORPID, corpsecret="wrong")
+        self.assertEqual(answer["errcode"], 40001, answer)  # type: ignore[attr-defined]
+        await client.request("BREW", "/cgi-bin/no/such/route/x1")
+        await client.request("GET", f"{APPS}/{app['agentid']}")
+        after = {
+            "ok": await self._series("jwwx_http_requests_total", route=route),
+            "bad": await self._series(
+                "jwwx_http_errors_total", route=route, errcode="40001"
+            ),
+            "unknown": await self._series(
+                "jwwx_http_requests_total", route="/cgi-bin/*", method="OTHER"
+            ),
+        }
+        self.assertEqual(  # type: ignore[attr-defined]
+            {k: after[k] - before[k] for k in after}, {"ok": 2, "bad": 1, "unknown": 1}
+        )
+        # Unauthenticated admin read: a Matrix error, counted under its pattern.
+        self.assertGreaterEqual(  # type: ignore[attr-defined]
+            await self._series(
+                "jwwx_http_errors_total",
+                route="/_jwwx/admin/v1/openapi/apps/{agentid}",
+                errcode="M_MISSING_TOKEN",
+            ),
+            1,
+        )
+        self.assertGreater(  # type: ignore[attr-defined]
+            await self._series("jwwx_http_request_seconds_count", route=route), 0
+        )
+
 
 async def _true(value: bool) -> bool:
     return value
