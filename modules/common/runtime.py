@@ -74,6 +74,12 @@ class ModuleRuntime:
         """The module's background jobs, on the process its `jobs_instance` names
         (modules/common/jobs.py); health reports whether they run here."""
         self._jobs = Jobs(self._api, instance)
+        logger.info(
+            "%s: background jobs %s (jobs_instance: %s)",
+            self.name,
+            "run on this process" if self._jobs.here else "run elsewhere",
+            instance or "Synapse's run_background_tasks_on",
+        )
         return self._jobs
 
     def probe(self) -> dict[str, Any]:
