@@ -3,7 +3,7 @@
 
 Every module with jobs (the audit archiver and exporters, burn timers, directory
 provisioning and mail, the open API's callbacks, stream reader and sweeps, account
-log pruning, group retention) reads the key
+log pruning, group retention, the search indexer and sweep) reads the key
 
   jobs_instance (string, optional): the `worker_name` of the Synapse process that runs
       this module's background jobs, "main" for the main process. Unset: the process

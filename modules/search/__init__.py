@@ -33,7 +33,9 @@ class SearchModule:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "search", __name__, on_ready=self._on_ready)
-        self.indexer = Indexer(api, config)
+        # The indexer and the sweep run on the one process `jobs_instance` names.
+        self.jobs = self.runtime.place_jobs(config.jobs_instance)
+        self.indexer = Indexer(api, config, self.jobs)
         self.searcher = Searcher(api, config)
         self.sweeper = Sweeper(api, config)
         registry.publish(api, public.SERVICE, self)
@@ -41,11 +43,9 @@ class SearchModule:
             serve_message_search(self.searcher)
         register_resource(api, PREFIX, SearchResource(api, self.runtime, self.searcher))
         self.indexer.start()
-        if config.sweep_interval_seconds and api.should_run_background_tasks():
-            api.looping_background_call(
-                self._sweep,
-                config.sweep_interval_seconds * 1000,
-                desc="jwwx_search_sweep",
+        if config.sweep_interval_seconds:
+            self.jobs.every(
+                self._sweep, config.sweep_interval_seconds * 1000, "jwwx_search_sweep"
             )
 
     async def _on_ready(self) -> None:

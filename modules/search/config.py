@@ -19,12 +19,15 @@ Keys:
   max_query_length (int 1..1000, default 200): longer search terms are refused (400).
   count_limit (int 1..1000000, default 1000): results are counted up to this many
       (the "count" of /search is approximate above it).
+  jobs_instance (string, optional): the worker_name of the process that runs the indexer
+      and the sweep, "main" for the main process (modules/common/jobs.py).
 """
 
 from dataclasses import dataclass
 from typing import Any
 
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 
 MODULE = "modules.search"
 
@@ -40,6 +43,7 @@ class SearchConfig:
     sweep_batch: int = 1000
     max_query_length: int = 200
     count_limit: int = 1000
+    jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
     def parse(raw: Any) -> "SearchConfig":
@@ -62,6 +66,7 @@ class SearchConfig:
                 "max_query_length", 200, minimum=1, maximum=1000
             ),
             count_limit=reader.integer("count_limit", 1000, minimum=1, maximum=1000000),
+            jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
         return config

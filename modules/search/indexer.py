@@ -17,6 +17,7 @@ import time
 from prometheus_client import Gauge, Histogram
 from synapse.module_api import ModuleApi
 
+from modules.common.jobs import Jobs
 from modules.common.storage import Txn
 from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
 from modules.common.synapse.tables import stream_events_after_txn
@@ -40,8 +41,9 @@ LAG = Histogram(
 
 
 class Indexer:
-    def __init__(self, api: ModuleApi, config: SearchConfig) -> None:
+    def __init__(self, api: ModuleApi, config: SearchConfig, jobs: Jobs) -> None:
         self._api = api
+        self._jobs = jobs
         self._config = config
         self._enabled = False
         self._position: int | None = None
@@ -55,18 +57,17 @@ class Indexer:
         return self._position
 
     def start(self) -> None:
-        if not self._api.should_run_background_tasks():
+        if not self._jobs.here:
             return
         on_new_stream_data(self._api, self._poke)
-        self._api.looping_background_call(
-            self.drain, self._config.poll_interval_ms, desc="jwwx_search_index_poll"
+        self._jobs.every(
+            self.drain, self._config.poll_interval_ms, "jwwx_search_index_poll"
         )
 
     def enable(self) -> None:
         """The tables exist: start indexing."""
         self._enabled = True
-        if self._api.should_run_background_tasks():
-            self._api.run_as_background_process("jwwx_search_index", self.drain)
+        self._jobs.start("jwwx_search_index", self.drain)
 
     def _poke(self) -> None:
         """From Synapse's notifier on every stream change: must stay cheap."""

@@ -122,6 +122,7 @@ class WorkerConfigTest(unittest.TestCase):
                 "openapi",
                 "accounts",
                 "groups",
+                "search",
             ):
                 self.assertEqual(jobs, "background1", entry["module"])
 

@@ -38,7 +38,15 @@ from tests.modules.openapi.helpers import (
 from tests.modules.watermark.media_http import get_bytes, media_path, upload
 
 WORKERS = ("main", "generic1", "persister1", "media1", "background1")
-JOB_MODULES = ("accounts", "audit", "burn", "directory", "groups", "openapi")
+JOB_MODULES = (
+    "accounts",
+    "audit",
+    "burn",
+    "directory",
+    "groups",
+    "openapi",
+    "search",
+)
 AUDITOR = "wkauditor"
 
 
