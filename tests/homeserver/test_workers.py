@@ -30,6 +30,7 @@ from tests.harness.server import TestServer, free_port, launcher
 from tests.modules.openapi.helpers import (
     create_app,
     enrol_officer,
+    make_audit_admin,
     root_department,
     sleep,
     token_for,
@@ -47,7 +48,6 @@ JOB_MODULES = (
     "openapi",
     "search",
 )
-AUDITOR = "wkauditor"
 
 
 def _free_block(size: int) -> int:
@@ -114,13 +114,11 @@ class WorkerDeploymentTest(PostgresCase):
 
     @classmethod
     def configure_server(cls, server: TestServer) -> None:
-        # An audit admin (to read the archive back), a quick archiver, and watermark
-        # settings that reach the media worker quickly.
+        # A quick archiver, and watermark settings that reach the media worker quickly.
         rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
         for entry in rendered["modules"]:
             config = entry.setdefault("config", {})
             if entry["module"] == "modules.audit.AuditModule":
-                config["audit_admins"] = [f"@{AUDITOR}:{server.server_name}"]
                 config["poll_interval_seconds"] = 0.2
             if entry["module"] == "modules.watermark.WatermarkModule":
                 config["settings_reload_seconds"] = 1
@@ -225,9 +223,9 @@ class WorkerDeploymentTest(PostgresCase):
             if pushed:
                 break
         self.assertEqual(len(pushed), 1, pushed)
-        # self.user adds a number to the localpart: register the configured one.
-        user_id, auditor_token = self.server.register(AUDITOR)
-        auditor = MatrixClient(self.server.base_url, user_id, auditor_token)
+        # The audit role, given by a super admin (on the main process).
+        auditor = self.user("wkauditor")
+        await make_audit_admin(self.server, auditor.user_id)
         app_records: list[Any] = []
         message_records: list[Any] = []
         for _ in range(100):
