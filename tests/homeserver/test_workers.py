@@ -84,7 +84,16 @@ def _gradient_png(width: int = 320, height: int = 240) -> bytes:
     return out.getvalue()
 
 
+def _worth_showing(line: str) -> bool:
+    return "generic1" in line and any(
+        word in line for word in ("exited", "ERROR", "CRITICAL", "Error")
+    )
+
+
 class WorkerDeploymentTest(PostgresCase):
+    # The first test starts five processes (the server starts in setUp, which trial
+    # times with the test): more than trial's default 120 s on a loaded machine.
+    timeout = 420
     _redis: ClassVar["subprocess.Popen[bytes] | None"] = None
 
     @classmethod
@@ -122,8 +131,15 @@ class WorkerDeploymentTest(PostgresCase):
                 config["poll_interval_seconds"] = 0.2
             if entry["module"] == "modules.watermark.WatermarkModule":
                 config["settings_reload_seconds"] = 1
+        # Five processes on a shared test PostgreSQL: small pools (a deployment sizes
+        # max_connections for processes × cp_max, docs/deployment.md).
+        database = rendered["database"]
+        database["args"].update(cp_min=1, cp_max=3)
         (server.data_dir / "conf.d" / "zz_workers_test.yaml").write_text(
-            yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
+            yaml.safe_dump(
+                {"modules": rendered["modules"], "database": database},
+                allow_unicode=True,
+            )
         )
 
     @classmethod
@@ -313,10 +329,19 @@ class WorkerDeploymentTest(PostgresCase):
                 raise AssertionError(f"message {i} never acknowledged")
         after = await self._deployment()
         recovered = time.monotonic() - killed_at
-        self.assertEqual(after["generic1"]["restarts"], before["restarts"] + 1)
+        restarts = after["generic1"]["restarts"] - before["restarts"]
+        exits = after["generic1"]["exits"][len(before["exits"]) :]
+        # A start that fails (on a loaded machine) is simply started again.
+        self.assertGreaterEqual(restarts, 1)
+        self.assertEqual(exits[0], -signal.SIGKILL, exits)
         self.assertNotEqual(after["generic1"]["pid"], before["pid"])
-        self.assertIn(-signal.SIGKILL, after["generic1"]["exits"])
-        print(f"\ngeneric1 killed: messages acknowledged again after {recovered:.1f}s")
+        print(
+            f"\ngeneric1 killed: messages acknowledged again after {recovered:.1f}s"
+            f" ({restarts} start(s), exit codes {exits})"
+        )
+        if restarts > 1:  # say why the first start again did not stay up
+            lines = self.server.log_text().splitlines()
+            print("\n".join(line for line in lines if _worth_showing(line))[-4000:])
         # Nothing acknowledged is lost, nothing doubled; bob's /sync resumes.
         timeline = await bob.messages(room, limit=100)
         texts = {
