@@ -8,12 +8,14 @@ message lost). Workers refuse SQLite (tests/homeserver/test_worker_config.py).""
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import time
 import uuid
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -51,11 +53,16 @@ JOB_MODULES = (
 
 
 def _free_block(size: int) -> int:
-    """A base port with `size` free ports from it (the workers' layout)."""
-    for _ in range(50):
-        base = free_port()
-        if base + size > 65535:
-            continue
+    """A base port with `size` free ports from it (the workers' layout), below the
+    kernel's ephemeral range, where outgoing connections would take them meanwhile."""
+    low = 20000
+    try:
+        ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        high = min(int(ephemeral.split()[0]), 65536) - size
+    except (OSError, ValueError, IndexError):
+        high = 32768 - size
+    for _ in range(100):
+        base = random.randrange(low, high)
         if all(_port_free(base + i) for i in range(size)):
             return base
     raise RuntimeError("no block of free ports")
