@@ -66,8 +66,7 @@ LEGACY_SCOPES = {
     "watermark.settings.write": "settings.watermark",
     "groups.settings.read": "settings.group_caps",
     "groups.settings.write": "settings.group_caps",
-    # "openapi.apps" stays the super admin's until the open API passes app targets
-    # (a group's `apps` list would not be enforced before that).
+    # (accounts, groups and the open API now ask for rights with targets.)
 }
 
 

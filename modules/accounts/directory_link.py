@@ -105,7 +105,3 @@ def in_departments_txn(txn: Txn, userid: str, department_ids: list[int]) -> bool
         for department in own.values()
         for part in department.path.strip("/").split("/")
     )
-
-
-def is_member_txn(txn: Txn, userid: str) -> bool:
-    return directory.get_member_txn(txn, userid) is not None

@@ -10,7 +10,9 @@ POST   mfa/totp/confirm  {code}            turn TOTP on; {recovery_codes} (shown
 DELETE mfa/totp          {code}            turn TOTP off (a current code or a recovery code);
                                            refused while the MFA policy covers the user
 
-Admin (scope "accounts"), /_jwwx/admin/v1/accounts/:
+Admin, /_jwwx/admin/v1/accounts/ (the right each asks, on the account's directory member,
+is in docs/admin.md; accounts outside the admin's scope answer 403 CN_JWWX_ADMIN_SCOPE,
+listings keep only accounts in scope, every write is one operation-log record):
 GET    users/{user}                        must_change_password, lock, sessions
 GET    users/{user}/logins?from=&limit=    the user's login log, newest first
 GET    logins?user_id=&ip=&result=&kind=&from=&limit=   the whole log
@@ -44,8 +46,9 @@ from modules.accounts.login import LoginGuard
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
 from modules.accounts.mfa import Mfa
 from modules.accounts.sms import SmsConfig, SmsError, send_sms
+from modules.common import admin as decide
 from modules.common import registry
-from modules.common.admin import require_admin
+from modules.common.admin import AdminScope, Target
 from modules.common.errors import MFA_ENABLED, error
 from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
@@ -57,7 +60,14 @@ from modules.directory import public as directory_public
 
 CLIENT_PREFIX = "/_jwwx/client/v1/accounts"
 ADMIN_PREFIX = "/_jwwx/admin/v1/accounts"
-SCOPE = "accounts"
+# Rights (docs/admin.md): reading an account, its logins and devices is viewing the
+# directory; signing out, locking and unlocking are enable/disable; new passwords,
+# device keys and resetting the authenticator are credential resets.
+VIEW = "directory.view"
+ENABLE = "directory.enable_disable"
+CREDENTIALS = "directory.reset_password"
+# IP locks belong to no member: the login-security policy's right.
+IP_LOCKS = "settings.mfa_device"
 _LOCALPART = re.compile(r"^[a-z0-9._=/+-]{1,255}$")
 _DEVICE_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -190,10 +200,51 @@ class AccountsAdminResource(Router):
         r("DELETE", "users/{user}/device_keys/{key_id}", self.revoke_device_key)
         r("DELETE", "users/{user}/mfa", self.reset_mfa)
 
-    async def _admin(self, request: Any) -> str:
-        admin = await require_admin(self.api, request, SCOPE)
+    async def _admin(
+        self, request: Any, right: str, target: Target | list[Target] | None
+    ) -> tuple[str, AdminScope]:
+        found = await decide.require_admin_scope(self.api, request, right, target)
         await self._runtime.ready()
-        return admin
+        return found
+
+    def _target(self, user_id: str) -> Target:
+        """An account as a scope target: its directory member (accounts that are no
+        directory members, or remote ones, are the unrestricted admins' alone)."""
+        if not self.api.is_mine(user_id):
+            return decide.WHOLE_DIRECTORY
+        return decide.member(user_id[1:].split(":", 1)[0])
+
+    async def _on_user(self, request: Any, right: str, user: str) -> tuple[str, str]:
+        """(admin, the account's user id) after the right is checked on the account."""
+        user_id = self._user_id(user)
+        admin, _scope = await self._admin(request, right, self._target(user_id))
+        return admin, user_id
+
+    async def _keep_in_scope(
+        self, scope: AdminScope, rows: list[dict[str, Any]], key: str
+    ) -> list[dict[str, Any]]:
+        """The rows whose account (rows[i][key]) is in the admin's scope."""
+        if scope.unrestricted:
+            return rows
+        targets = {
+            r[key]: self._target(r[key]) for r in rows if isinstance(r.get(key), str)
+        }
+        kept = set(await scope.filter(list(dict.fromkeys(targets.values()))))
+        return [r for r in rows if r.get(key) in targets and targets[r[key]] in kept]
+
+    async def _record(
+        self,
+        request: Any,
+        admin: str,
+        action: str,
+        target: str,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """The operation log (管理端操作日志); never a password or a key."""
+        await decide.record_operation(
+            self.api, request, admin, action, target, before, after
+        )
 
     def _db(self, name: str, fn: Any, *args: Any) -> Any:
         return self.api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
@@ -220,16 +271,20 @@ class AccountsAdminResource(Router):
         limit = self.integer_arg(request, "limit", 50, 1, 500)
         return (before or None), limit
 
-    async def _log(self, filters: dict[str, str], request: Any) -> tuple[int, Any]:
+    async def _log(
+        self, filters: dict[str, str], request: Any, scope: AdminScope
+    ) -> tuple[int, Any]:
         before, limit = self._page(request)
         entries = await self._db(
             "list_log", storage.list_log_txn, filters, before, limit
         )
+        # Pages on the unfiltered log, so a page may hold fewer than `limit`.
         next_from = entries[-1]["id"] if len(entries) == limit else None
-        return 200, {"logins": entries, "next_from": next_from}
+        kept = await self._keep_in_scope(scope, entries, "user_id")
+        return 200, {"logins": kept, "next_from": next_from}
 
     async def get_user(self, request: Any, user: str) -> tuple[int, Any]:
-        await self._admin(request)
+        await self._on_user(request, VIEW, user)
         user_id = await self._existing(user)
         now = int(self.api.get_current_time_msec())
 
@@ -252,11 +307,11 @@ class AccountsAdminResource(Router):
         }
 
     async def user_logins(self, request: Any, user: str) -> tuple[int, Any]:
-        await self._admin(request)
-        return await self._log({"user_id": self._user_id(user)}, request)
+        user_id = self._user_id(user)
+        _admin, scope = await self._admin(request, VIEW, self._target(user_id))
+        return await self._log({"user_id": user_id}, request, scope)
 
     async def logins(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request)
         filters: dict[str, str] = {}
         for name in ("user_id", "ip", "result", "kind", "device_id"):
             value = query_param(request, name)
@@ -264,12 +319,15 @@ class AccountsAdminResource(Router):
                 if len(value) > 255:
                     raise error(400, Codes.INVALID_PARAM, f"参数 {name} 过长")
                 filters[name] = value
+        target = None
         if "user_id" in filters:
             filters["user_id"] = self._user_id(filters["user_id"])
-        return await self._log(filters, request)
+            target = self._target(filters["user_id"])
+        _admin, scope = await self._admin(request, VIEW, target)
+        return await self._log(filters, request, scope)
 
     async def devices(self, request: Any, user: str) -> tuple[int, Any]:
-        await self._admin(request)
+        await self._on_user(request, VIEW, user)
         user_id = await self._existing(user)
 
         def read_txn(txn: Any) -> Any:
@@ -292,7 +350,7 @@ class AccountsAdminResource(Router):
         }
 
     async def kick(self, request: Any, user: str, device_id: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, ENABLE, user)
         user_id = await self._existing(user)
         rows = await self._db("devices", devices_txn, user_id)
         if device_id not in {row[0] for row in rows}:
@@ -300,58 +358,104 @@ class AccountsAdminResource(Router):
         await self._guard.sign_out(
             user_id, [device_id], detail="管理员强制下线", by=admin
         )
+        await self._record(
+            request,
+            admin,
+            "accounts.device.sign_out",
+            f"user:{user_id}",
+            {"devices": sorted(row[0] for row in rows)},
+            {"signed_out": [device_id]},
+        )
         return 200, {"user_id": user_id, "signed_out": [device_id]}
 
     async def logout_all(self, request: Any, user: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, ENABLE, user)
         user_id = await self._existing(user)
         rows = await self._db("devices", devices_txn, user_id)
         device_ids = [row[0] for row in rows]
         await self._guard.sign_out(
             user_id, device_ids, detail="管理员强制下线（全部设备）", by=admin
         )
+        await self._record(
+            request,
+            admin,
+            "accounts.sign_out_all",
+            f"user:{user_id}",
+            {"devices": sorted(device_ids)},
+            {"signed_out": device_ids},
+        )
         return 200, {"user_id": user_id, "signed_out": device_ids}
 
     async def lockouts(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request)
+        _admin, scope = await self._admin(request, ENABLE, None)
         limit = self.integer_arg(request, "limit", 100, 1, 1000)
         now = int(self.api.get_current_time_msec())
-        return 200, {
-            "lockouts": await self._db("locks", storage.list_locks_txn, now, limit)
-        }
+        locks = await self._db("locks", storage.list_locks_txn, now, limit)
+        if not scope.unrestricted:
+            # Account locks in scope; IP locks are nobody's member (settings right).
+            locks = await self._keep_in_scope(
+                scope,
+                [lock for lock in locks if lock["scope"] == storage.USER],
+                "subject",
+            )
+        return 200, {"lockouts": locks}
 
     async def release_user(self, request: Any, user: str) -> tuple[int, Any]:
-        await self._admin(request)
-        user_id = self._user_id(user)
+        admin, user_id = await self._on_user(request, ENABLE, user)
+        now = int(self.api.get_current_time_msec())
+        until = await self._db("lock", storage.lock_of_txn, storage.USER, user_id, now)
         released = await self._db(
             "release", storage.clear_failures_txn, storage.USER, user_id
         )
         if not released:
             raise _not_found(f"账号 {user} 未被锁定")
+        await self._record(
+            request,
+            admin,
+            "accounts.lock.release",
+            f"user:{user_id}",
+            {"locked": until is not None},
+            {"locked": False},
+        )
         return 200, {"user_id": user_id, "released": True}
 
     async def release_ip(self, request: Any, ip: str) -> tuple[int, Any]:
-        await self._admin(request)
         try:
             ipaddress.ip_address(ip)
         except ValueError as e:
             raise error(400, Codes.INVALID_PARAM, f"{ip} 不是 IP 地址") from e
+        admin, _scope = await self._admin(
+            request, IP_LOCKS, decide.setting("login_lockout")
+        )
         released = await self._db("release", storage.clear_failures_txn, storage.IP, ip)
         if not released:
             raise _not_found(f"IP {ip} 未被锁定")
+        await self._record(
+            request,
+            admin,
+            "accounts.ip_lock.release",
+            f"ip:{ip}",
+            {"locked": True},
+            {"locked": False},
+        )
         return 200, {"ip": ip, "released": True}
 
     async def alerts(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request)
         user = query_param(request, "user_id")
         user_id = self._user_id(user) if user else None
+        _admin, scope = await self._admin(
+            request, VIEW, None if user_id is None else self._target(user_id)
+        )
         before, limit = self._page(request)
         rows = await self._db("alerts", storage.list_alerts_txn, user_id, before, limit)
         next_from = rows[-1]["id"] if len(rows) == limit else None
+        rows = await self._keep_in_scope(scope, rows, "user_id")
         return 200, {"alerts": rows, "next_from": next_from}
 
     def translate_error(self, exc: Exception) -> Any:
-        if isinstance(exc, directory_public.DirectoryError):
+        if isinstance(
+            exc, directory_public.DirectoryError | directory_public.QuotaExceededError
+        ):
             return exc.to_synapse()
         return None
 
@@ -380,7 +484,7 @@ class AccountsAdminResource(Router):
         await self._db("admin_log", storage.add_log_txn, entry)
 
     async def password_reset(self, request: Any, user: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, CREDENTIALS, user)
         body = read_json_object(request)
         want_sms = body.get("sms", True)
         if not isinstance(want_sms, bool):
@@ -401,6 +505,14 @@ class AccountsAdminResource(Router):
             admin,
             "password_reset",
             f"mail_queued={result['mail_queued']} sms_sent={sms_sent}",
+        )
+        # The password itself never reaches the operation log.
+        await self._record(
+            request,
+            admin,
+            "accounts.password_reset",
+            f"user:{user_id}",
+            after={"mail_queued": result["mail_queued"], "sms_sent": sms_sent},
         )
         return 200, {
             "user_id": user_id,
@@ -431,19 +543,34 @@ class AccountsAdminResource(Router):
     async def _set_enabled(
         self, request: Any, user: str, enabled: bool
     ) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, ENABLE, user)
         user_id = await self._existing(user)
         userid = user_id[1:].split(":", 1)[0]
         directory = self._directory()
         member = None
         if directory is not None:
-            member = await self._db("is_member", directory_link.is_member_txn, userid)
-        if member and directory is not None:
-            # Keeps the directory's "enable" in step (it locks and signs out the account).
-            await directory.admin.update_member(userid, {"enable": 1 if enabled else 0})
+            member = await self._db("member", directory_public.get_member_txn, userid)
+        before: bool | None = None  # unknown for accounts outside the directory
+        if member is not None and directory is not None:
+            before = member.enabled
+            # Keeps the directory's "enable" in step (it locks and signs out the
+            # account); enabling counts against the unit's quota, checked in the
+            # directory's write transaction.
+            quotas = await decide.member_quotas(self.api) if enabled else None
+            await directory.admin.update_member(
+                userid, {"enable": 1 if enabled else 0}, quotas
+            )
         else:
             await set_user_locked(self.api, user_id, not enabled)
         await self._admin_log(user_id, admin, "enabled" if enabled else "disabled")
+        await self._record(
+            request,
+            admin,
+            "accounts.enable" if enabled else "accounts.disable",
+            f"user:{user_id}",
+            {"enabled": before},
+            {"enabled": enabled},
+        )
         return 200, {"user_id": user_id, "enabled": enabled}
 
     async def disable(self, request: Any, user: str) -> tuple[int, Any]:
@@ -453,7 +580,7 @@ class AccountsAdminResource(Router):
         return await self._set_enabled(request, user, True)
 
     async def issue_device_key(self, request: Any, user: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, CREDENTIALS, user)
         if not self._mfa.available:
             raise error(403, Codes.FORBIDDEN, "服务器未启用双因素认证")
         body = read_json_object(request)
@@ -473,28 +600,56 @@ class AccountsAdminResource(Router):
             user_id, label.strip(), admin, device_id
         )
         await self._admin_log(user_id, admin, "device_key_issued", issued["key_id"])
+        # The key itself is shown once to the admin, never logged.
+        await self._record(
+            request,
+            admin,
+            "accounts.device_key.issue",
+            f"user:{user_id}",
+            after={
+                "key_id": issued["key_id"],
+                "label": label.strip(),
+                "device_id": device_id,
+            },
+        )
         return 200, {"user_id": user_id, **issued}
 
     async def list_device_keys(self, request: Any, user: str) -> tuple[int, Any]:
-        await self._admin(request)
+        await self._on_user(request, VIEW, user)
         user_id = await self._existing(user)
         return 200, {"device_keys": await self._mfa.device_keys(user_id)}
 
     async def revoke_device_key(
         self, request: Any, user: str, key_id: str
     ) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, CREDENTIALS, user)
         user_id = await self._existing(user)
         if not await self._mfa.revoke_device_key(user_id, key_id):
             raise _not_found(f"设备密钥 {key_id} 不存在或已吊销")
         await self._admin_log(user_id, admin, "device_key_revoked", key_id)
+        await self._record(
+            request,
+            admin,
+            "accounts.device_key.revoke",
+            f"user:{user_id}",
+            {"key_id": key_id, "revoked": False},
+            {"key_id": key_id, "revoked": True},
+        )
         return 200, {"user_id": user_id, "key_id": key_id, "revoked": True}
 
     async def reset_mfa(self, request: Any, user: str) -> tuple[int, Any]:
         """The officer lost the authenticator and the recovery codes."""
-        admin = await self._admin(request)
+        admin, _ = await self._on_user(request, CREDENTIALS, user)
         user_id = await self._existing(user)
         if not await self._mfa.reset(user_id):
             raise _not_found(f"账号 {user} 未绑定动态验证码")
         await self._admin_log(user_id, admin, "mfa_reset")
+        await self._record(
+            request,
+            admin,
+            "accounts.mfa.reset",
+            f"user:{user_id}",
+            {"totp_enabled": True},
+            {"totp_enabled": False},
+        )
         return 200, {"user_id": user_id, "reset": True}

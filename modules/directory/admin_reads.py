@@ -10,7 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modules.common.admin import QUOTA_EXCEEDED
+from modules.common.errors import error
 from modules.common.storage import Txn
+from modules.common.synapse.errors import SynapseError
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
 
@@ -149,11 +152,36 @@ TOTAL = 0  # the key of the total quota (admin_api's quotas/total)
 
 
 class QuotaExceededError(Exception):
-    """An import would take units beyond their quotas: `units` lists them."""
+    """A write (a member created or enabled, an import) would take units beyond their
+    quotas: `units` lists them. Every caller answers it the same way: `message` (for
+    WeCom's errmsg) and `to_synapse()` (the admin API's 403)."""
 
     def __init__(self, units: list[dict[str, Any]]) -> None:
         super().__init__("quota exceeded")
         self.units = units
+
+    @property
+    def message(self) -> str:
+        names = "、".join(
+            f"{u['unit_name']}（授权 {u['quota']} 人，已有 {u['usage']} 人，"
+            f"操作后 {u['usage_after']} 人）"
+            for u in self.units
+        )
+        return f"超出授权人数：{names}；未做任何修改"
+
+    def to_synapse(self) -> SynapseError:
+        first = self.units[0]
+        return error(
+            403,
+            QUOTA_EXCEEDED,
+            self.message,
+            units=self.units,
+            unit_id=first["unit_id"],
+            unit_name=first["unit_name"],
+            quota=first["quota"],
+            usage=first["usage"],
+            adding=first["usage_after"] - first["usage"],
+        )
 
 
 def quotas_exceeded_txn(

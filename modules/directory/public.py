@@ -13,7 +13,8 @@ its storage above all, is private to it.
 - DirectoryService: what `registry.lookup(api, SERVICE)` returns: the start-up gate,
   the directory's admin operations (same rules as the admin API) and the viewer-aware
   department listing.
-- DirectoryError, the directory's errors, for callers that translate them.
+- DirectoryError, the directory's errors, and QuotaExceededError (a unit quota refused
+  a member write), for callers that translate them.
 
     from modules.directory import public as directory
 
@@ -21,11 +22,13 @@ its storage above all, is private to it.
     service = registry.lookup(api, directory.SERVICE)
 """
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
+from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.errors import DirectoryError
 from modules.directory.passwords import password_matches
 from modules.directory.storage.departments import (
@@ -64,6 +67,7 @@ __all__ = [
     "Member",
     "MemberRange",
     "Membership",
+    "QuotaExceededError",
     "Tag",
     "Viewer",
     "Visibility",
@@ -101,12 +105,22 @@ class DirectoryAdminOperations(Protocol):
     async def delete_department(self, department_id: int) -> None: ...
 
     async def create_member(
-        self, body: dict[str, Any], admin: str
-    ) -> dict[str, Any]: ...
+        self,
+        body: dict[str, Any],
+        admin: str,
+        quotas: Mapping[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """`quotas` (modules.common.admin.member_quotas): checked in the write
+        transaction; QuotaExceededError, nothing written, beyond a unit's quota."""
 
     async def update_member(
-        self, userid: str, body: dict[str, Any]
-    ) -> dict[str, Any]: ...
+        self,
+        userid: str,
+        body: dict[str, Any],
+        quotas: Mapping[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """`quotas`: as create_member, for enabling a member or moving its main
+        department into another unit."""
 
     async def delete_member(self, userid: str) -> None: ...
 

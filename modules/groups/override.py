@@ -39,6 +39,10 @@ class OwnerOverride:
         self._api = api
         self._service = service
 
+    async def group(self, room_id: str) -> RoomView:
+        """The group's state (404 CN_JWWX_GROUP_NOT_FOUND for anything else)."""
+        return await self._group(room_id)
+
     async def _group(self, room_id: str) -> RoomView:
         view = await self._service.view(room_id)
         if not view.exists or not view.is_group:

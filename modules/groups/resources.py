@@ -18,25 +18,34 @@ Client, under /_jwwx/client/v1/groups:
   GET    join/{token}                         preview of a link
   POST   join/{token}                         join through a link
 Client, /_jwwx/client/v1/messages/read_all (POST): mark every room read.
-Admin, under /_jwwx/admin/v1/groups:
-  GET, PUT settings
+Admin, under /_jwwx/admin/v1/groups (right settings.group_caps; docs/admin.md):
+  GET, PUT settings                           PUT with retention_days: settings.retention too
   GET    rooms/{room_id}                      group info and owner_gone
   POST   rooms/{room_id}/transfer {user_id}   owner gone: make a member the owner
   POST   rooms/{room_id}/dissolve             owner gone: dissolve the group
+A group is in an admin's scope when its owner is (a directory member in the admin's
+departments) or, once the owner has left the directory, when every local member still
+in the directory is; a transfer needs the new owner in scope too. Otherwise 403
+CN_JWWX_ADMIN_SCOPE, nothing done. Every admin write is one operation-log record.
 """
 
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.admin import require_admin
+from modules.common import admin as decide
+from modules.common.admin import Target
 from modules.common.resource import RawBody, query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
+from modules.directory import public as directory_public
 from modules.groups.override import OwnerOverride
 from modules.groups.service import GroupService
 from modules.groups.settings import SettingsCache, validate_update
+from modules.groups.state import RoomView
 
+SETTINGS_RIGHT = "settings.group_caps"
+RETENTION_RIGHT = "settings.retention"
 CLIENT_PREFIX = "/_jwwx/client/v1/groups"
 MESSAGES_PREFIX = "/_jwwx/client/v1/messages"
 ADMIN_PREFIX = "/_jwwx/admin/v1/groups"
@@ -218,31 +227,111 @@ class GroupsAdminResource(Router):
         self.route("POST", "rooms/{room_id}/transfer", self.transfer)
         self.route("POST", "rooms/{room_id}/dissolve", self.dissolve)
 
-    async def get_settings(self, request: Any) -> tuple[int, Any]:
-        await require_admin(self.api, request, "groups.settings.read")
+    async def _admin(self, request: Any, target: Target | None = None) -> str:
+        admin = await decide.require_admin(self.api, request, SETTINGS_RIGHT, target)
         await self._runtime.ready()
+        return admin
+
+    async def _room_targets(self, view: RoomView) -> list[Target]:
+        """The directory members a group's scope is judged by (module docstring)."""
+        owner = view.owner
+        local = [u for u in view.members("join") if self.api.is_mine(u)]
+        candidates = [owner] if owner is not None and self.api.is_mine(owner) else []
+        found = await self.api.run_db_interaction(
+            "jwwx_groups_scope_members",
+            directory_public.get_members_txn,
+            [_localpart(u) for u in {*candidates, *local}],
+        )
+        if candidates and _localpart(candidates[0]) in found:
+            return [decide.member(_localpart(candidates[0]))]
+        members = sorted({_localpart(u) for u in local} & set(found))
+        return [decide.member(u) for u in members] or [decide.WHOLE_DIRECTORY]
+
+    async def _log(
+        self,
+        request: Any,
+        admin: str,
+        action: str,
+        target: str,
+        before: Any,
+        after: Any,
+    ) -> None:
+        await decide.record_operation(
+            self.api, request, admin, action, target, before, after
+        )
+
+    async def get_settings(self, request: Any) -> tuple[int, Any]:
+        await self._admin(request, decide.setting("group_caps"))
         await self._settings.load()
         return 200, self._settings.current.as_json()
 
     async def put_settings(self, request: Any) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, "groups.settings.write")
-        await self._runtime.ready()
+        admin = await self._admin(request, decide.setting("group_caps"))
         values = validate_update(read_json_object(request))
+        if "retention_days" in values:
+            await decide.check_targets(
+                self.api, admin, RETENTION_RIGHT, decide.setting("retention")
+            )
+        await self._settings.load()
+        before = self._settings.current.as_json()
         settings = await self._settings.update(values, admin)
-        return 200, settings.as_json()
+        after = settings.as_json()
+        await self._log(
+            request, admin, "groups.settings.update", "setting:groups", before, after
+        )
+        return 200, after
 
     async def room_info(self, request: Any, room_id: str) -> tuple[int, Any]:
-        await require_admin(self.api, request, "groups.rooms.read")
-        await self._runtime.ready()
+        admin = await self._admin(request)
+        view = await self._override.group(room_id)
+        await decide.check_targets(
+            self.api, admin, SETTINGS_RIGHT, await self._room_targets(view)
+        )
         return 200, await self._override.info(room_id)
 
     async def transfer(self, request: Any, room_id: str) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, "groups.rooms.override")
-        await self._runtime.ready()
+        admin = await self._admin(request)
         body = read_json_object(request)
-        return 200, await self._override.transfer(admin, room_id, body.get("user_id"))
+        new_owner = body.get("user_id")
+        view = await self._override.group(room_id)
+        targets = await self._room_targets(view)
+        if isinstance(new_owner, str) and new_owner.startswith("@"):
+            targets.append(
+                decide.member(_localpart(new_owner))
+                if self.api.is_mine(new_owner)
+                else decide.WHOLE_DIRECTORY
+            )
+        await decide.check_targets(self.api, admin, SETTINGS_RIGHT, targets)
+        before = {"owner": view.owner}
+        result = await self._override.transfer(admin, room_id, new_owner)
+        await self._log(
+            request,
+            admin,
+            "groups.room.transfer",
+            f"room:{room_id}",
+            before,
+            {"owner": new_owner},
+        )
+        return 200, result
 
     async def dissolve(self, request: Any, room_id: str) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, "groups.rooms.override")
-        await self._runtime.ready()
-        return 200, await self._override.dissolve(admin, room_id)
+        admin = await self._admin(request)
+        view = await self._override.group(room_id)
+        await decide.check_targets(
+            self.api, admin, SETTINGS_RIGHT, await self._room_targets(view)
+        )
+        before = {"owner": view.owner, "members": len(view.members("join"))}
+        result = await self._override.dissolve(admin, room_id)
+        await self._log(
+            request,
+            admin,
+            "groups.room.dissolve",
+            f"room:{room_id}",
+            before,
+            {"dissolved": True},
+        )
+        return 200, result
+
+
+def _localpart(user_id: str) -> str:
+    return user_id[1:].split(":", 1)[0]

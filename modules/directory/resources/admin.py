@@ -103,23 +103,7 @@ class DirectoryAdminResource(Router):
 
     def translate_error(self, exc: Exception) -> SynapseError | None:
         if isinstance(exc, QuotaExceededError):
-            names = "、".join(
-                f"{u['unit_name']}（授权 {u['quota']} 人，已有 {u['usage']} 人，"
-                f"操作后 {u['usage_after']} 人）"
-                for u in exc.units
-            )
-            first = exc.units[0]
-            return error(
-                403,
-                decide.QUOTA_EXCEEDED,
-                f"超出授权人数：{names}；未做任何修改",
-                units=exc.units,
-                unit_id=first["unit_id"],
-                unit_name=first["unit_name"],
-                quota=first["quota"],
-                usage=first["usage"],
-                adding=first["usage_after"] - first["usage"],
-            )
+            return exc.to_synapse()
         return super().translate_error(exc)
 
     async def _admin_id(

@@ -1,5 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Admins' app management under /_jwwx/admin/v1/openapi (scope "openapi.apps").
+"""Admins' app management under /_jwwx/admin/v1/openapi.
+
+Rights (docs/admin.md): creating an app needs "apps.create"; everything else on an app
+needs "apps.manage" for that app (its admin group lists the agentid, or "*"); the
+listing shows only those apps. An app's visible range must lie within the admin's
+departments (a tag or directory_write spans the whole directory: unrestricted admins
+only). Out of scope: 403 CN_JWWX_ADMIN_SCOPE, nothing done. Every write is one
+operation-log record, without the secret, the callback token or the EncodingAESKey.
 
 POST   apps                   {name, agentid?, description?, avatar?, visible_range?,
                                redirect_domain?, ip_allowlist?, callback?, crypto_mode?,
@@ -21,7 +28,8 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.admin import require_admin
+from modules.common import admin as decide
+from modules.common.admin import Target
 from modules.common.errors import error
 from modules.common.inputs import parse_int
 from modules.common.resource import query_param, read_json_object
@@ -32,7 +40,40 @@ from modules.openapi.apps import AppAdmin, app_json
 from modules.openapi.callbacks import STATES, Callbacks
 
 ADMIN_PREFIX = "/_jwwx/admin/v1/openapi"
-SCOPE = "openapi.apps"
+MANAGE = "apps.manage"
+CREATE = "apps.create"
+
+
+def range_targets(body: dict[str, Any]) -> list[Target]:
+    """What an app body's visible range and directory_write reach (bodies are checked
+    in full by AppAdmin; here only well-formed parts count, malformed ones are refused
+    there)."""
+    targets: list[Target] = []
+    scope = body.get("visible_range")
+    if isinstance(scope, dict):
+        for value in _list(scope.get("department_ids")):
+            if isinstance(value, int) and not isinstance(value, bool):
+                targets.append(decide.department(value))
+        for value in _list(scope.get("userids")):
+            if isinstance(value, str):
+                targets.append(decide.member(value))
+        if _list(scope.get("tag_ids")):
+            targets.append(decide.WHOLE_DIRECTORY)
+    if body.get("directory_write") is True:
+        targets.append(decide.WHOLE_DIRECTORY)
+    return targets
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _logged(app: dict[str, Any]) -> dict[str, Any]:
+    """An app's JSON for the operation log: never the secret nor callback secrets."""
+    out = {k: v for k, v in app.items() if k != "secret"}
+    if isinstance(out.get("callback"), dict):
+        out["callback"] = {"url": out["callback"].get("url")}
+    return out
 
 
 class OpenApiAdminResource(Router):
@@ -61,53 +102,103 @@ class OpenApiAdminResource(Router):
         r("GET", "apps/{agentid}/callbacks", self.callbacks)
         r("POST", "apps/{agentid}/callbacks/retry", self.retry_callbacks)
 
-    async def _admin(self, request: Any) -> str:
-        user_id = await require_admin(self.api, request, SCOPE)
+    async def _admin(
+        self, request: Any, right: str, target: Target | list[Target] | None
+    ) -> str:
+        user_id = await decide.require_admin(self.api, request, right, target)
         await self._runtime.ready()
         return user_id
+
+    async def _app_admin(self, request: Any, agentid: str) -> tuple[str, int]:
+        number = self._agentid(agentid)
+        return await self._admin(request, MANAGE, decide.app(number)), number
+
+    async def _log(
+        self,
+        request: Any,
+        admin: str,
+        action: str,
+        agentid: int,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        await decide.record_operation(
+            self.api, request, admin, action, f"app:{agentid}", before, after
+        )
 
     @staticmethod
     def _agentid(text: str) -> int:
         return parse_int(text, "agentid", 0, 10**12 - 1)
 
     async def list_apps(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, await self._apps.list()
+        _admin, scope = await decide.require_admin_scope(self.api, request, MANAGE)
+        await self._runtime.ready()
+        listing = await self._apps.list()
+        if not scope.unrestricted:
+            kept = {
+                t.id
+                for t in await scope.filter(
+                    [decide.app(a["agentid"]) for a in listing["apps"]]
+                )
+            }
+            listing["apps"] = [a for a in listing["apps"] if str(a["agentid"]) in kept]
+        return 200, listing
 
     async def create_app(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin(request)
-        return 200, await self._apps.create(read_json_object(request), admin)
+        body = read_json_object(request)
+        admin = await self._admin(request, CREATE, range_targets(body))
+        created = await self._apps.create(body, admin)
+        await self._log(
+            request,
+            admin,
+            "openapi.app.create",
+            created["agentid"],
+            None,
+            _logged(created),
+        )
+        return 200, created
 
     async def get_app(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, app_json(await self._apps.require(self._agentid(agentid)))
+        _admin, number = await self._app_admin(request, agentid)
+        return 200, app_json(await self._apps.require(number))
 
     async def update_app(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, await self._apps.update(
-            self._agentid(agentid), read_json_object(request)
+        body = read_json_object(request)
+        admin, number = await self._app_admin(request, agentid)
+        await decide.check_targets(self.api, admin, MANAGE, range_targets(body))
+        before = app_json(await self._apps.require(number))
+        updated = await self._apps.update(number, body)
+        await self._log(
+            request, admin, "openapi.app.update", number, before, _logged(updated)
         )
+        return 200, updated
 
     async def delete_app(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        await self._apps.delete(self._agentid(agentid))
+        admin, number = await self._app_admin(request, agentid)
+        before = app_json(await self._apps.require(number))
+        await self._apps.delete(number)
+        await self._log(request, admin, "openapi.app.delete", number, before)
         return 200, {}
 
     async def reset_secret(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, await self._apps.reset_secret(self._agentid(agentid))
+        admin, number = await self._app_admin(request, agentid)
+        result = await self._apps.reset_secret(number)
+        await self._log(
+            request, admin, "openapi.app.reset_secret", number, None, {"reset": True}
+        )
+        return 200, result
 
     async def statistics(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, await self._apps.statistics(self._agentid(agentid))
+        _admin, number = await self._app_admin(request, agentid)
+        return 200, await self._apps.statistics(number)
 
     async def message(self, request: Any, agentid: str, msgid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        return 200, await self._apps.message(self._agentid(agentid), msgid)
+        _admin, number = await self._app_admin(request, agentid)
+        return 200, await self._apps.message(number, msgid)
 
     async def callbacks(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        app = await self._apps.require(self._agentid(agentid))
+        _admin, number = await self._app_admin(request, agentid)
+        app = await self._apps.require(number)
         state = query_param(request, "state") or "failed"
         if state not in STATES:
             raise error(
@@ -117,8 +208,8 @@ class OpenApiAdminResource(Router):
         return 200, await self._callbacks.queue(app.agentid, state, limit)
 
     async def retry_callbacks(self, request: Any, agentid: str) -> tuple[int, Any]:
-        await self._admin(request)
-        app = await self._apps.require(self._agentid(agentid))
+        admin, number = await self._app_admin(request, agentid)
+        app = await self._apps.require(number)
         body = read_json_object(request)
         msgids = body.get("msgids")
         if msgids is not None and (
@@ -127,4 +218,13 @@ class OpenApiAdminResource(Router):
             or any(not isinstance(m, str) or len(m) > 32 for m in msgids)
         ):
             raise error(400, Codes.INVALID_PARAM, "msgids 必须是 1 到 500 个消息 ID")
-        return 200, {"requeued": await self._callbacks.requeue(app.agentid, msgids)}
+        requeued = await self._callbacks.requeue(app.agentid, msgids)
+        await self._log(
+            request,
+            admin,
+            "openapi.callbacks.retry",
+            number,
+            None,
+            {"msgids": msgids, "requeued": requeued},
+        )
+        return 200, {"requeued": requeued}

@@ -14,6 +14,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.common.admin import member_quotas
 from modules.common.http import WECOM, RawBody, Router
 from modules.common.inputs import decimal, parse_json, query_param, read_body
 from modules.common.runtime import ModuleRuntime
@@ -103,6 +104,8 @@ class CgiResource(Router):
     def translate_error(self, exc: Exception) -> Exception | None:
         if isinstance(exc, directory_public.DirectoryError):
             return WeComError.from_directory(exc)
+        if isinstance(exc, directory_public.QuotaExceededError):
+            return WeComError(errors.NO_PRIVILEGE, exc.message)
         return None
 
     async def gettoken(self, request: Any) -> tuple[int, Any]:
@@ -186,7 +189,9 @@ class CgiResource(Router):
     async def user_create(self, request: Any, app: App) -> dict[str, Any]:
         self._require_write(app)
         body = dapi.member_body(self._json(request), creating=True)
-        await self.directory.admin.create_member(body, app.bot_user_id)
+        # Unit quotas (二级单位授权人数), checked in the directory's write transaction.
+        quotas = await member_quotas(self._api)
+        await self.directory.admin.create_member(body, app.bot_user_id, quotas)
         return {"errmsg": "created"}
 
     async def user_update(self, request: Any, app: App) -> dict[str, Any]:
@@ -197,7 +202,9 @@ class CgiResource(Router):
             raise WeComError(errors.MISSING_USERID)
         body = dapi.member_body(raw, creating=False)
         body.pop("userid", None)
-        await self.directory.admin.update_member(userid, body)
+        # Enabling a member, or moving its main department, counts against quotas.
+        quotas = await member_quotas(self._api)
+        await self.directory.admin.update_member(userid, body, quotas)
         return {"errmsg": "updated"}
 
     async def user_delete(self, request: Any, app: App) -> dict[str, Any]:
