@@ -210,9 +210,10 @@ class AccountsAdminResource(Router):
     def _target(self, user_id: str) -> Target:
         """An account as a scope target: its directory member (accounts that are no
         directory members, or remote ones, are the unrestricted admins' alone)."""
-        if not self.api.is_mine(user_id):
+        localpart, _, server = user_id[1:].partition(":")
+        if not user_id.startswith("@") or server != self.api.server_name:
             return decide.WHOLE_DIRECTORY
-        return decide.member(user_id[1:].split(":", 1)[0])
+        return decide.member(localpart)
 
     async def _on_user(self, request: Any, right: str, user: str) -> tuple[str, str]:
         """(admin, the account's user id) after the right is checked on the account."""

@@ -34,6 +34,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import admin as decide
+from modules.common import registry
 from modules.common.admin import Target
 from modules.common.resource import RawBody, query_param, read_json_object
 from modules.common.router import Router
@@ -237,11 +238,13 @@ class GroupsAdminResource(Router):
         owner = view.owner
         local = [u for u in view.members("join") if self.api.is_mine(u)]
         candidates = [owner] if owner is not None and self.api.is_mine(owner) else []
-        found = await self.api.run_db_interaction(
-            "jwwx_groups_scope_members",
-            directory_public.get_members_txn,
-            [_localpart(u) for u in {*candidates, *local}],
-        )
+        found: dict[str, Any] = {}
+        if _directory_loaded(self.api):
+            found = await self.api.run_db_interaction(
+                "jwwx_groups_scope_members",
+                directory_public.get_members_txn,
+                sorted({_localpart(u) for u in {*candidates, *local}}),
+            )
         if candidates and _localpart(candidates[0]) in found:
             return [decide.member(_localpart(candidates[0]))]
         members = sorted({_localpart(u) for u in local} & set(found))
@@ -331,6 +334,14 @@ class GroupsAdminResource(Router):
             {"dissolved": True},
         )
         return 200, result
+
+
+def _directory_loaded(api: ModuleApi) -> bool:
+    try:
+        registry.lookup(api, directory_public.SERVICE)
+    except registry.ServiceMissingError:
+        return False
+    return True
 
 
 def _localpart(user_id: str) -> str:
