@@ -29,8 +29,6 @@ WRITES = ("POST", "PUT", "DELETE")
 
 # Admin writes not logged yet, with the helper who wires them (remove when it logs).
 NOT_YET_LOGGED = {
-    # adm-roles (issue 16 part B): watermark and sharing settings
-    ("PUT", "/_jwwx/admin/v1/watermark/settings"),
     # adm-login (issue 16 part C): the bootstrap admin's token (shared-secret holder)
     ("POST", "/_jwwx/admin/v1/bootstrap/token"),
 }
