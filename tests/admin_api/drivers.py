@@ -97,6 +97,8 @@ async def prepare(case: Any) -> Context:
     user_id, token = case.server.register(AUDITOR)
     ctx.auditor = MatrixClient(case.server.base_url, user_id, token)
     await ctx.boss.ok("PUT", f"{ADMINS}/roles/{quote(user_id)}", {"roles": ["audit"]})
+    # The audit admin's session passes its second factor now, not inside a window.
+    await ctx.auditor.ok("POST", f"{AUDIT}/search/files", {"name": "预热"})
     root = await department(ctx.boss, unique("覆盖测试局"), None)
     ctx.unit = await department(ctx.boss, "覆盖测试分局", root)
     return ctx
@@ -142,6 +144,20 @@ async def set_roles(ctx: Context) -> Act:
 @drives("PUT", "/admins/quotas/{unit}")
 async def set_quota(ctx: Context) -> Act:
     return ctx.call("PUT", f"{ADMINS}/quotas/{ctx.unit}", {"quota": 100000})
+
+
+@drives("PUT", "/organisation/unit")
+async def organisation_unit(ctx: Context) -> Act:
+    return ctx.call("PUT", f"{A}/organisation/unit", {"short_name": unique("市局")})
+
+
+@drives("PUT", "/organisation/profile_fields")
+async def profile_fields(ctx: Context) -> Act:
+    # Logged when it changes: one field more or less than now.
+    current = await ctx.boss.ok("GET", f"{A}/organisation/profile_fields")
+    editable, known = current["editable"], current["fields"]
+    wanted = editable[1:] if editable else known[:1]
+    return ctx.call("PUT", f"{A}/organisation/profile_fields", {"editable": wanted})
 
 
 @drives("POST", "/bootstrap/token")

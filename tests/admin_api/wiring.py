@@ -104,7 +104,13 @@ async def officer(
     existing account): (its client, its userid)."""
     client = case.user("mj")
     userid = client.user_id[1:].split(":", 1)[0]
-    await member(boss, userid, name, departments)
+    created = await member(boss, userid, name, departments)
+
+    async def provisioned() -> bool:
+        job = await boss.ok("GET", f"{DIRECTORY}/jobs/{created['job_id']}")
+        return bool(job["finished"])
+
+    await wait_for(provisioned)
     return client, userid
 
 
