@@ -5,6 +5,7 @@ push and the audit archive with their jobs on one process, watermarked media on 
 media worker, and a generic worker killed with SIGKILL (restarted; no acknowledged
 message lost). Workers refuse SQLite (tests/homeserver/test_worker_config.py)."""
 
+import atexit
 import io
 import json
 import os
@@ -110,13 +111,17 @@ class WorkerDeploymentTest(PostgresCase):
                 raise RuntimeError("CI=true requires redis-server for the worker test")
             raise unittest.SkipTest("skipped: redis-server is not installed")
         # A Redis of its own: Synapse's replication channels are named after the
-        # server name, which every test server shares.
+        # server name, which every test server shares. Trial calls no tearDown after
+        # a failed setUp, so a retry reuses it and exit stops it.
+        if cls._redis is not None:
+            return
         port = free_port()
         cls._redis = subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        atexit.register(cls.finish_class)
         cls.init_args = (
             "--workers",
             "small",
