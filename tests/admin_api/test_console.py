@@ -412,6 +412,32 @@ class ConsoleTest(SQLiteCase):
             self.assertEqual(len(app), 1)
             self.assertEqual(app[0]["ip_allowlist"], ["10.1.0.0/16"])
 
+            # 单位信息: names and a logo uploaded through the media API, then shown.
+            page.click("nav a[data-route=unit]")
+            page.fill("input[name=short_name]", "市局")
+            page.fill("input[name=full_name]", "某市公安局")
+            logo = io.BytesIO()
+            Image.new("RGB", (64, 64), (30, 90, 200)).save(logo, "PNG")
+            page.set_input_files(
+                "input[name=logo]",
+                files=[
+                    {
+                        "name": "logo.png",
+                        "mimeType": "image/png",
+                        "buffer": logo.getvalue(),
+                    }
+                ],
+            )
+            page.click("button:has-text('保存单位信息')")
+            page.wait_for_selector(".toast:has-text('单位信息已保存')")
+            page.wait_for_selector("img.unit-image[alt='单位标志'][src^='blob:']")
+            screenshot(page, "09a-unit")
+            unit = self._api("GET", "/_jwwx/admin/v1/organisation/unit", token)
+            self.assertEqual(
+                (unit["short_name"], unit["full_name"]), ("市局", "某市公安局")
+            )
+            self.assertTrue(unit["logo"].startswith("mxc://"), unit)
+
             # The operation log lists what was just done.
             page.click("nav a[data-route=operations]")
             page.fill("input[name=action]", "watermark")

@@ -77,11 +77,11 @@ export const del = (path, body) => call("DELETE", path, body);
 
 // Upload a file as the raw body, reporting progress (fetch cannot): resolves with the
 // parsed answer, rejects with ApiError.
-export function upload(path, file, onProgress) {
+export function upload(path, file, onProgress, contentType = "application/octet-stream") {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
-    for (const [k, v] of Object.entries(headers({ "Content-Type": "application/octet-stream" }))) {
+    for (const [k, v] of Object.entries(headers({ "Content-Type": contentType }))) {
       xhr.setRequestHeader(k, v);
     }
     xhr.upload.addEventListener("progress", (e) => {
@@ -122,3 +122,12 @@ export async function download(path, fallbackName) {
 }
 
 export const enc = encodeURIComponent;
+
+// A media file of this server shown in the page: the authenticated media API, as a blob URL.
+export async function mediaUrl(mxc) {
+  const match = /^mxc:\/\/([^/]+)\/([^/]+)$/.exec(mxc || "");
+  if (!match) return null;
+  const response = await fetch(`/_matrix/client/v1/media/download/${enc(match[1])}/${enc(match[2])}`, { headers: headers({}) });
+  if (!response.ok) return null;
+  return URL.createObjectURL(await response.blob());
+}

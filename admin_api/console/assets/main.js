@@ -11,6 +11,7 @@ import { showSecurity } from "./security.js";
 import { chatPanel, tabbed } from "./settings.js";
 import { showApps } from "./apps.js";
 import { showAudit, showOperations } from "./audit.js";
+import { showUnit } from "./unit.js";
 
 const body = document.body;
 const config = {
@@ -28,6 +29,7 @@ const PAGES = [
   { route: "chat", label: "聊天设置", show: showChat, allowed: (c) => c.can("settings.group_caps") },
   { route: "audit", label: "审计", show: showAudit, allowed: (c) => c.roles.has("audit") },
   { route: "operations", label: "操作日志", show: showOperations, allowed: (c) => c.isSuper },
+  { route: "unit", label: "单位信息", show: showUnit, allowed: (c) => c.isSuper },
 ];
 
 // Rights that come with a role rather than a group (docs/admin.md).
