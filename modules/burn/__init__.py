@@ -33,8 +33,8 @@ class BurnModule:
         self.runtime = ModuleRuntime(api, "burn", __name__)
         self.burner = Burner(api, config, self.runtime)
         registry.publish(api, public.SERVICE, self)
-        api.register_third_party_rules_callbacks(
-            check_event_allowed=self.burner.check_event_allowed
+        api.register_spam_checker_callbacks(
+            check_event_for_spam=self.burner.check_event_for_spam
         )
         # Timers run on one process only: the one `jobs_instance` names.
         self.jobs = self.runtime.place_jobs(config.jobs_instance)

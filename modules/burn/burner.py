@@ -3,8 +3,8 @@
 
 A sender marks a message with MSC2228's unstable field `org.matrix.self_destruct` (or
 `cn.jwwx.burn_after_read`): milliseconds to live after it has been read. The message is
-recorded when it is created (third-party rules `check_event_allowed`, so no per-event
-cost for other messages); a loop on the main process then
+recorded when it is sent (the spam checker's `check_event_for_spam`, which needs no room
+state; other messages cost a look at their content); a loop on the main process then
 1. notices the first read receipt (public or private) of someone other than the sender at
    or after the message, and starts its timer (burn_at = read time + TTL);
 2. when the time is up, redacts the message (and its edits) for everyone, replaces its
@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from synapse.module_api import ModuleApi
 
@@ -49,6 +49,8 @@ from modules.favorites.public import favourited_local_media
 logger = logging.getLogger(__name__)
 
 BURNABLE_TYPES = ("m.room.message", "m.sticker")
+NOT_SPAM: Literal["NOT_SPAM"] = "NOT_SPAM"
+SpamResult = Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]
 REASON = "阅后即焚"
 # A recorded message that never got persisted (refused later, e.g. by the keyword
 # filter) is dropped after this long.
@@ -103,27 +105,31 @@ class Burner:
         self._rewritten_ts: int | None = None
         self._retry_rewrite_at = 0
 
-    async def check_event_allowed(
-        self, event: Any, _state: Any
-    ) -> tuple[bool, dict[str, Any] | None]:
+    async def check_event_for_spam(self, event: Any) -> SpamResult:
+        """Local events: a bad TTL or a quote of a live burn message is raised (Synapse
+        passes the SynapseError to the client); a remote event with a bad TTL is
+        soft-failed (a raise would fail the federation transaction)."""
         if event.is_state():
-            return True, None
+            return NOT_SPAM
         content = event.content
         ttl = None
+        local = self._api.is_mine(event.sender)
         if event.type in BURNABLE_TYPES:
             try:
                 ttl = burn_ttl(content, self._config.max_ttl_ms)
             except ValueError as e:
+                if not local:
+                    return Codes.INVALID_PARAM, {}
                 raise error(
                     400,
                     Codes.INVALID_PARAM,
                     f"阅后即焚时长 {e} 必须是 0 到 {self._config.max_ttl_ms} 之间的整数（毫秒）",
                 ) from e
-        if not self._api.is_mine(event.sender):
-            return True, None
+        if not local:
+            return NOT_SPAM
         related = related_event_id(content)
         if ttl is None and related is None and not quoted_texts(content):
-            return True, None
+            return NOT_SPAM
         await self._runtime.ready()
         parent = None
         if related is not None:
@@ -148,7 +154,7 @@ class Burner:
                 root,
                 parent is not None and parent.burned,
             )
-        return True, None
+        return NOT_SPAM
 
     async def _refuse_quotes(self, event: Any, own_root: str | None) -> None:
         """A quote of a live burn-after-read message's text is refused, except in an

@@ -19,6 +19,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.state_rules import add_state_event_rule
 from modules.groups.config import GroupsConfig
 from modules.groups.override import OwnerOverride
 from modules.groups.resources import (
@@ -48,9 +49,13 @@ class GroupsModule:
         self.override = OwnerOverride(api, self.service)
         self.retention = RetentionApplier(api, config, self.settings)
         api.register_third_party_rules_callbacks(
-            check_event_allowed=self.rules.check_event_allowed,
-            on_create_room=self.rules.on_create_room,
+            on_create_room=self.rules.on_create_room
         )
+        # No check_event_allowed: it would load the whole room state for every message.
+        api.register_spam_checker_callbacks(
+            check_event_for_spam=self.rules.check_event_for_spam
+        )
+        add_state_event_rule(api, self.rules.check_state_event)
         register_resource(
             api, CLIENT_PREFIX, GroupsResource(api, self.runtime, self.service)
         )

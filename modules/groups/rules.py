@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The group rules, enforced on every event whoever sends it (clients, server admins,
-other modules): Synapse's third-party-rules `check_event_allowed` sees each local event
-with the room state before it, and `on_create_room` sees every /createRoom, server
-admins' included (the spam checker's invite/join callbacks skip server admins).
+other modules, other servers):
+- state events, membership included: the adapter's state event rule sees each one with
+  the room state before it (`check_state_event`), local and remote;
+- messages and other non-state events: the spam checker (`check_event_for_spam`) reads
+  only the group's own state event (a cached lookup), so a message into a big group
+  does not load its whole membership;
+- `on_create_room` sees every /createRoom, server admins' included (the spam
+  checker's invite/join callbacks skip server admins).
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from synapse.module_api import ModuleApi
 
@@ -20,7 +25,7 @@ from modules.common.errors import (
     error,
 )
 from modules.common.synapse.accounts import is_user_deactivated
-from modules.common.synapse.errors import SynapseError
+from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.patches import rooms_being_shut_down
 from modules.groups.config import GroupsConfig
 from modules.groups.retention import RETENTION_TYPE
@@ -38,6 +43,12 @@ from modules.groups.state import (
 
 OWNER_ONLY_STATE = ("m.room.name", "m.room.topic", "m.room.avatar", ANNOUNCEMENT_TYPE)
 TOMBSTONE = "m.room.tombstone"
+NOT_SPAM: Literal["NOT_SPAM"] = "NOT_SPAM"
+SpamResult = Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]
+
+
+def dissolved() -> SynapseError:
+    return error(403, GROUP_DISSOLVED, "该群聊已解散")
 
 
 def group_full(limit: int) -> SynapseError:
@@ -97,22 +108,32 @@ class GroupRules:
         kept.append({"type": GROUP_TYPE, "state_key": "", "content": group_state})
         room_config["initial_state"] = kept
 
-    async def check_event_allowed(
-        self, event: Any, state: StateMap
-    ) -> tuple[bool, dict[str, Any] | None]:
+    async def check_event_for_spam(self, event: Any) -> SpamResult:
+        """Non-state events: nothing is sent into a dissolved group."""
+        if event.is_state():
+            return NOT_SPAM  # the state event rule checks them, with the state
+        found = await self._api.get_room_state(event.room_id, [(GROUP_TYPE, "")])
+        group = found.get((GROUP_TYPE, ""))
+        if group is None or group.content.get("dissolved") is not True:
+            return NOT_SPAM
+        if self._api.is_mine(event.sender):
+            raise dissolved()
+        return Codes.FORBIDDEN, {"errcode": GROUP_DISSOLVED}  # remote: soft-failed
+
+    async def check_state_event(self, event: Any, state: StateMap) -> bool:
         if event.type == CREATE:
-            return True, None
+            return True
         view = RoomView(state, self._config)
         if view.dissolved:
             if event.type == MEMBER and event.content.get("membership") == "leave":
-                return True, None
-            raise error(403, GROUP_DISSOLVED, "该群聊已解散")
-        if event.type == RETENTION_TYPE and event.is_state():
+                return True
+            raise dissolved()
+        if event.type == RETENTION_TYPE:
             if dict(event.content) != self._settings.current.retention_policy():
                 raise error(
                     403, RETENTION_FIXED, "聊天记录保存期限由管理员统一设置，不能修改"
                 )
-            return True, None
+            return True
         if event.type == TOMBSTONE and view.is_group:
             # Room upgrades replace a group by a new room that has none of its rules,
             # announcement, links or members; groups are never upgraded (docs/groups.md).
@@ -123,9 +144,9 @@ class GroupRules:
             )
         if event.type == MEMBER:
             await self._check_membership(event, view)
-        elif view.is_group and event.is_state():
+        elif view.is_group:
             self._check_group_state(event, view)
-        return True, None
+        return True
 
     async def _check_membership(self, event: Any, view: RoomView) -> None:
         membership = event.content.get("membership")

@@ -20,6 +20,7 @@ from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import add_request_check
+from modules.common.synapse.state_rules import add_state_event_rule
 from modules.policy.config import PolicyConfig
 from modules.policy.handlers import KeywordFilter, PolicyCallbacks
 from modules.policy.public import SERVICE
@@ -40,9 +41,7 @@ class PolicyModule:
             user_may_create_room=callbacks.user_may_create_room,
             user_may_create_room_alias=callbacks.user_may_create_room_alias,
         )
-        api.register_third_party_rules_callbacks(
-            check_event_allowed=callbacks.check_event_allowed
-        )
+        add_state_event_rule(api, callbacks.check_state_event)
         add_request_check(api, RequestTexts(self.keywords).check)
         register_resource(
             api,

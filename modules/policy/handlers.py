@@ -6,12 +6,13 @@ Where each text is checked (docs/policy.md has the field list):
 - check_event_for_spam: every non-membership event, local (messages, reactions,
   redactions, state events, custom types) or received over federation. It gets no room
   state, and the tuple it returns becomes the client's error body.
-- check_event_allowed: membership events (Synapse does not spam-check them: per-room
-  nicknames, invite/kick/ban/leave/knock reasons, third-party invites) and every local
-  state event, which covers the initial state of a server admin's /createRoom
-  (Synapse skips user_may_create_room for admins). A local refusal is raised as a
-  SynapseError, which Synapse passes to the client unchanged; a remote event is
-  refused with False.
+- check_state_event (the adapter's state event rule; Synapse's check_event_allowed
+  would load the room's whole state for every message): membership events (Synapse
+  does not spam-check them: per-room nicknames, invite/kick/ban/leave/knock reasons,
+  third-party invites) and every local state event, which covers the initial state of
+  a server admin's /createRoom (Synapse skips user_may_create_room for admins). A local
+  refusal is raised as a SynapseError, which Synapse passes to the client unchanged; a
+  remote event is refused with False.
 - user_may_create_room / user_may_create_room_alias: the whole /createRoom request and
   every new alias (PUT /directory/room, room_alias_name).
 Requests that carry text without an event (to-device, presence, profile) are checked in
@@ -133,13 +134,11 @@ class PolicyCallbacks:
 
     async def check_event_for_spam(self, event: Any) -> SpamResult:
         if event.type == "m.room.member":
-            return NOT_SPAM  # checked in check_event_allowed (and not called for it)
+            return NOT_SPAM  # checked in check_state_event (and not called for it)
         return await self._keywords.check_texts(_texts_of(event))
 
-    async def check_event_allowed(
-        self, event: Any, _state: Any
-    ) -> tuple[bool, dict[str, Any] | None]:
-        """Refuse m.room.encryption wherever it comes from: this callback also sees server
+    async def check_state_event(self, event: Any, _state: Any) -> bool:
+        """Refuse m.room.encryption wherever it comes from: this rule also sees server
         admins' /createRoom (which skips the spam checker) and federated events.
         Synapse passes a raised SynapseError through to the client unchanged.
 
@@ -147,16 +146,14 @@ class PolicyCallbacks:
         """
         if event.type == "m.room.encryption" and self._config.refuse_encryption:
             raise error(403, ENCRYPTION_FORBIDDEN, self._config.encryption_message)
-        if not event.is_state():
-            return True, None
         local = self._api.is_mine(event.sender)
         if not local and event.type != "m.room.member":
-            return True, None  # remote state events: check_event_for_spam sees them
+            return True  # remote state events: check_event_for_spam sees them
         if await self._keywords.blocked(_texts_of(event)):
             if local:
                 raise self._keywords.refusal_error()
-            return False, None
-        return True, None
+            return False
+        return True
 
     async def user_may_create_room(
         self, user_id: str, room_config: dict[str, Any]

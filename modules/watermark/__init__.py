@@ -50,8 +50,8 @@ class WatermarkModule:
         media = WatermarkedMedia(api, config, self.settings)
         # Other modules (favourites, mail) ask sharing_policy() before they share.
         registry.publish(api, public.SERVICE, self)
-        api.register_third_party_rules_callbacks(
-            check_event_allowed=self.sharing.check_event_allowed
+        api.register_spam_checker_callbacks(
+            check_event_for_spam=self.sharing.check_event_for_spam
         )
         register_resource(
             api, ADMIN_PREFIX, WatermarkAdminResource(api, self.runtime, self.settings)

@@ -18,7 +18,7 @@ happen on the device: clients read them from the client-config endpoint.
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from synapse.module_api import ModuleApi
 
@@ -29,6 +29,7 @@ from modules.watermark.errors import SHARING_FORBIDDEN
 from modules.watermark.settings import SettingsCache
 
 MESSAGE = "m.room.message"
+NOT_SPAM: Literal["NOT_SPAM"] = "NOT_SPAM"
 
 
 def media_uris(content: Any) -> list[str]:
@@ -54,14 +55,14 @@ class SharingRules:
         self._runtime = runtime
         self._settings = settings
 
-    async def check_event_allowed(
-        self, event: Any, state: Any
-    ) -> tuple[bool, dict[str, Any] | None]:
+    async def check_event_for_spam(self, event: Any) -> Literal["NOT_SPAM"]:
+        """A spam-checker callback (no room state needed); a local refusal is raised
+        as a SynapseError, which Synapse passes to the client unchanged."""
         if event.type != MESSAGE or event.is_state():
-            return True, None
+            return NOT_SPAM
         uris = media_uris(event.content)
         if not uris:
-            return True, None
+            return NOT_SPAM
         await self._runtime.ready()
         origins = await self._api.run_db_interaction(
             "jwwx_watermark_claim_origins",
@@ -92,4 +93,4 @@ class SharingRules:
             event.room_id,
             self._api.get_current_time_msec(),
         )
-        return True, None
+        return NOT_SPAM

@@ -132,6 +132,15 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         " limit: int, pagination_token: str | None = None) -> dict[str, typing.Any]",
         "serve_message_search",
     ),
+    PatchPoint(
+        "synapse.module_api.callbacks.third_party_event_rules_callbacks",
+        "ThirdPartyEventRulesModuleApiCallbacks",
+        "check_event_allowed",
+        "(self, event: Event,"
+        " context: synapse.events.snapshot.UnpersistedEventContextBase)"
+        " -> tuple[bool, dict | None]",
+        "add_state_event_rule",
+    ),
 )
 
 

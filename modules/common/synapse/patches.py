@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Every replacement of a Synapse method, and the start-up check that they still fit.
 
-Synapse offers no module callback for nine things our modules need, so these methods
+Synapse offers no module callback for ten things our modules need, so these methods
 are wrapped; each wrapper observes, refuses (with a SynapseError) or, for the media
 route, answers first, and otherwise calls the original unchanged:
 
@@ -30,6 +30,8 @@ route, answers first, and otherwise calls the original unchanged:
   POST /_matrix/client/v3/search answered from modules.search's CJK index. This one
   answers instead of the original (whose tokenisation cannot find Chinese substrings);
   Synapse's handler around it keeps parsing, filters, visibility, context and paging.
+- ThirdPartyEventRulesModuleApiCallbacks.check_event_allowed (on the instance; the
+  wrapper is in state_rules.py): rules for state events with the room state.
 
 The instance wrappers are installed from a module's __init__, i.e. before Synapse builds
 its servlets, which look the method up on the shared instance at each request.
