@@ -16,6 +16,7 @@ for re-authentication in user-interactive auth, with the client's IP and user ag
   the configured limit are signed out (and logged as kind "kick").
 """
 
+import dataclasses
 import ipaddress
 import logging
 from datetime import datetime, timedelta, timezone
@@ -153,14 +154,21 @@ class LoginGuard:
         attempt.state["user_id"] = user_id
         now = self._now()
         ip = attempt.request.ip if attempt.request else None
+        check_mfa, check_binding = self._second_factor_checks(attempt)
+        code = body.get("code")
 
-        def locks_txn(txn: Any) -> int | None:
+        def locks_txn(txn: Any) -> tuple[int | None, bool, str | None]:
             until = storage.lock_of_txn(txn, storage.USER, user_id, now)
             if until is None and ip:
                 until = storage.lock_of_txn(txn, storage.IP, ip, now)
-            return until
+            # Read here, in the one read before the password check, so that a login
+            # commits a single transaction of ours (login_verified writes nothing).
+            needs_mfa = check_mfa and storage.totp_enabled_txn(txn, user_id)
+            bound = bound_device_txn(txn, user_id, code) if check_binding else None
+            return until, needs_mfa, bound
 
-        until = await self._db("check_lock", locks_txn)
+        until, needs_mfa, bound = await self._db("check_lock", locks_txn)
+        attempt.state["second_factor"] = (user_id, needs_mfa, bound)
         if until is not None:
             retry = None if until >= storage.FOREVER else until - now
             minutes = (
@@ -299,11 +307,8 @@ class LoginGuard:
         if newly:
             logger.warning("login lock for %s / %s: %s", user_id, ip, newly)
 
-    async def login_verified(self, attempt: LoginAttempt, user_id: str) -> None:
-        LOGINS.inc()
-        attempt.state["user_id"] = user_id
-        attempt.state.setdefault("identifier", user_id)
-        # With TOTP on, the password alone is not enough (checked in the same transaction).
+    def _second_factor_checks(self, attempt: LoginAttempt) -> tuple[bool, bool]:
+        # With TOTP on, the password alone is not enough.
         check_mfa = (
             self._mfa.available
             and not attempt.reauth
@@ -313,7 +318,26 @@ class LoginGuard:
         check_binding = (
             not attempt.reauth and attempt.submission.get("type") == MFA_LOGIN_TYPE
         )
+        return check_mfa, check_binding
+
+    async def login_verified(self, attempt: LoginAttempt, user_id: str) -> None:
+        LOGINS.inc()
+        attempt.state["user_id"] = user_id
+        attempt.state.setdefault("identifier", user_id)
+        check_mfa, check_binding = self._second_factor_checks(attempt)
         device_id = attempt.submission.get("device_id")
+        known = attempt.state.get("second_factor")
+        if not attempt.reauth and known is not None and known[0] == user_id:
+            # /login: the second factor was read before the password check; the log
+            # entry (stamped now) and the cleared failures are written with the
+            # session, in one transaction (session_created).
+            _user, needs_mfa, bound = known
+            if check_mfa and needs_mfa:
+                raise self._mfa_required()
+            if check_binding and bound is not None and bound != device_id:
+                raise self._other_device(bound)
+            attempt.state["pending_log"] = self._entry(attempt, "ok")
+            return
         result = "ok" if attempt.reauth else "verified"
 
         def write_txn(txn: Any) -> tuple[str, Any]:
@@ -328,34 +352,54 @@ class LoginGuard:
 
         outcome, value = await self._db("login_verified", write_txn)
         if outcome == "mfa_required":
-            # The password was right, but this account logs in with a second factor.
-            raise error(
-                403,
-                MFA_REQUIRED,
-                "该账号已启用双因素认证，请使用密码加动态验证码登录",
-                **{"cn.jwwx.login_type": MFA_LOGIN_TYPE},
-            )
+            raise self._mfa_required()
         if outcome == "other_device":
-            # Counted as a wrong credential: the key was used on another device.
-            raise login_error(f"该设备密钥只能用于设备 {value}（登录时须带 device_id）")
+            raise self._other_device(value)
         attempt.state["log_id"] = value
+
+    @staticmethod
+    def _mfa_required() -> SynapseError:
+        # The password was right, but this account logs in with a second factor.
+        return error(
+            403,
+            MFA_REQUIRED,
+            "该账号已启用双因素认证，请使用密码加动态验证码登录",
+            **{"cn.jwwx.login_type": MFA_LOGIN_TYPE},
+        )
+
+    @staticmethod
+    def _other_device(bound: str) -> SynapseError:
+        # Counted as a wrong credential: the key was used on another device.
+        return login_error(f"该设备密钥只能用于设备 {bound}（登录时须带 device_id）")
 
     async def session_created(
         self, attempt: LoginAttempt, user_id: str, device_id: str | None
     ) -> None:
-        if attempt.reauth or not device_id:
+        if attempt.reauth:
+            return
+        pending_log: storage.LogEntry | None = attempt.state.get("pending_log")
+        if not device_id:
+            if pending_log is not None:
+                await self._db("login_logged", storage.add_log_txn, pending_log)
             return
         platform = attempt.state.get("platform") or "other"
         request = attempt.request
         now = self._now()
         log_id = attempt.state.get("log_id")
-
-        alerts = self._config.new_login_alerts and log_id is not None
+        pending = pending_log
+        logged = log_id is not None or pending is not None
+        alerts = self._config.new_login_alerts and logged
 
         def write_txn(
             txn: Any,
         ) -> tuple[list[str], list[tuple[str | None, str | None]]]:
-            if log_id is not None:
+            nonlocal log_id
+            if pending is not None:
+                storage.clear_failures_txn(txn, storage.USER, user_id)
+                log_id = storage.add_log_txn(
+                    txn, dataclasses.replace(pending, device_id=device_id)
+                )
+            elif log_id is not None:
                 storage.finish_log_txn(txn, log_id, "ok", device_id)
             earlier = (
                 storage.previous_logins_txn(txn, user_id, log_id, HISTORY)

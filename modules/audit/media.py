@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Fingerprints of media: SHA-256 for exact matches, a perceptual hash (pHash, via
-imagehash) for images so that a re-encoded or resized copy is still found."""
+imagehash) for images so that a re-encoded or resized copy is still found. imagehash
+(with numpy and scipy) is imported at the first image, not at start."""
 
 import hashlib
 import io
 from dataclasses import dataclass
 
-import imagehash
 from PIL import Image, UnidentifiedImageError
 
 # Decoding bombs: images above this many pixels get no perceptual hash.
@@ -26,6 +26,8 @@ def fingerprint(data: bytes) -> Fingerprint:
 
 def perceptual_hash(data: bytes) -> str | None:
     """The 64-bit pHash of an image as 16 hex digits; None if it is not an image."""
+    import imagehash  # loaded when first used (module docstring)
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:

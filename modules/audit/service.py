@@ -13,8 +13,13 @@ Each call seals the record with the current SM4 key and stores it in the inbox i
 small insert; the archiver appends it to the chain within poll_interval_seconds. The
 call returns once the record is durable, so a caller that awaits it before answering
 cannot lose it. Values must be JSON-serialisable.
+
+Login usage records are the exception (`queue_usage`): no answer waits for them, so they
+are queued and written shortly after, the records of concurrent logins in one
+transaction; a login does not pay for its audit record's commit.
 """
 
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +31,8 @@ from modules.audit.archiver import Archiver
 from modules.audit.config import AuditConfig
 from modules.audit.records import seal_body
 from modules.common.runtime import ModuleRuntime
+
+logger = logging.getLogger(__name__)
 
 
 class AuditService:
@@ -40,22 +47,49 @@ class AuditService:
         self._config = config
         self._runtime = runtime
         self._archiver = archiver
+        # Usage records waiting for the writer (kind, body, time), and whether it runs.
+        self._queued: list[tuple[str, dict[str, Any], int]] = []
+        self._writing = False
+
+    def _row(
+        self, kind: str, body: Mapping[str, Any], now: int
+    ) -> tuple[str, str, int, str, str]:
+        record_id = f"{now:015d}-{secrets.token_hex(8)}"
+        payload = seal_body(self._config.current_key, dict(body))
+        return record_id, kind, now, self._config.current_key_id, payload
 
     async def record(self, kind: str, body: Mapping[str, Any]) -> None:
         """Store one record of `kind` (admin, usage, app, audit) durably."""
         await self._runtime.ready()
-        now = self._api.get_current_time_msec()
-        record_id = f"{now:015d}-{secrets.token_hex(8)}"
-        payload = seal_body(self._config.current_key, dict(body))
+        row = self._row(kind, body, self._api.get_current_time_msec())
         await self._api.run_db_interaction(
-            "jwwx_audit_inbox_add",
-            storage.inbox_add_txn,
-            record_id,
-            kind,
-            now,
-            self._config.current_key_id,
-            payload,
+            "jwwx_audit_inbox_add", storage.inbox_add_txn, *row
         )
+
+    def queue_usage(self, body: Mapping[str, Any]) -> None:
+        """A usage record written shortly after, off the caller's path (see above)."""
+        self._queued.append(("usage", dict(body), self._api.get_current_time_msec()))
+        if not self._writing:
+            self._writing = True
+            self._api.run_as_background_process(
+                "jwwx_audit_write_queued", self._write_queued
+            )
+
+    async def _write_queued(self) -> None:
+        try:
+            await self._runtime.ready()
+            while self._queued:
+                batch, self._queued = self._queued, []
+                rows = [self._row(kind, body, ts) for kind, body, ts in batch]
+                try:
+                    await self._api.run_db_interaction(
+                        "jwwx_audit_inbox_add_many", storage.inbox_add_many_txn, rows
+                    )
+                except Exception:
+                    # Logged loudly, as a lost usage record always was.
+                    logger.exception("audit: %d usage records lost", len(rows))
+        finally:
+            self._writing = False
 
     async def record_admin_operation(
         self,
@@ -95,16 +129,16 @@ class AuditService:
         """Usage: logins (and failed attempts), the platform and client version."""
         await self.record(
             "usage",
-            {
-                "user_id": user_id,
-                "action": action,
-                "platform": platform,
-                "client_version": client_version,
-                "device_id": device_id,
-                "ip": ip,
-                "user_agent": user_agent,
-                "result": result,
-            },
+            usage_body(
+                user_id,
+                action,
+                platform=platform,
+                client_version=client_version,
+                device_id=device_id,
+                ip=ip,
+                user_agent=user_agent,
+                result=result,
+            ),
         )
 
     async def record_app_message(
@@ -141,3 +175,26 @@ class AuditService:
         message is already in the event stream, so archiving up to now keeps it."""
         await self._runtime.ready()
         await self._archiver.catch_up()
+
+
+def usage_body(
+    user_id: str,
+    action: str,
+    *,
+    platform: str | None,
+    client_version: str | None,
+    device_id: str | None,
+    ip: str | None,
+    user_agent: str | None,
+    result: str,
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "action": action,
+        "platform": platform,
+        "client_version": client_version,
+        "device_id": device_id,
+        "ip": ip,
+        "user_agent": user_agent,
+        "result": result,
+    }

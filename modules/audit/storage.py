@@ -122,6 +122,14 @@ def inbox_add_txn(
     )
 
 
+def inbox_add_many_txn(txn: Txn, rows: list[tuple[str, str, int, str, str]]) -> None:
+    txn.execute_batch(
+        "INSERT INTO jwwx_audit_inbox (id, kind, ts, key_id, payload)"
+        " VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
 def inbox_txn(txn: Txn, limit: int) -> list[tuple[str, str, int, str, str]]:
     txn.execute(
         "SELECT id, kind, ts, key_id, payload FROM jwwx_audit_inbox"

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from modules.accounts.public import classify
+from modules.audit.service import usage_body
 from modules.common.synapse.patches import LoginAttempt
 
 logger = logging.getLogger(__name__)
@@ -61,15 +62,18 @@ class UsageRecorder:
         request = attempt.request
         agent = request.user_agent if request else None
         try:
-            await self._service.record_usage(
-                user_id,
-                action,
-                platform=attempt.state.get("platform") or classify(agent),
-                client_version=client_version(agent),
-                device_id=device_id,
-                ip=request.ip if request else None,
-                user_agent=agent,
-                result=result,
+            # Queued: the login does not wait for its record's commit (service.py).
+            self._service.queue_usage(
+                usage_body(
+                    user_id,
+                    action,
+                    platform=attempt.state.get("platform") or classify(agent),
+                    client_version=client_version(agent),
+                    device_id=device_id,
+                    ip=request.ip if request else None,
+                    user_agent=agent,
+                    result=result,
+                )
             )
         except Exception:
             # A login is never refused because its audit record failed; logged loudly.

@@ -18,6 +18,7 @@ from modules.burn.burner import FIELDS, Burner
 from modules.burn.config import BurnConfig
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.patches import add_request_check
 
 # Shown by clients when an officer sends a burn-after-read message into a group.
 GROUP_NOTICE = (
@@ -36,6 +37,7 @@ class BurnModule:
         api.register_spam_checker_callbacks(
             check_event_for_spam=self.burner.check_event_for_spam
         )
+        add_request_check(api, self.burner.check_send_request)
         # Timers run on one process only: the one `jobs_instance` names.
         self.jobs = self.runtime.place_jobs(config.jobs_instance)
         self.jobs.every(

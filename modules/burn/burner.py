@@ -20,9 +20,11 @@ read it", so the first recipient's receipt starts the timer.
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from synapse.module_api import ModuleApi
 
@@ -39,6 +41,7 @@ from modules.common.synapse.database import scrub_after_purge
 from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.events import get_event_with_position, redacted_event_json
 from modules.common.synapse.media import delete_local_media
+from modules.common.synapse.patches import AuthedRequest
 from modules.common.synapse.tables import (
     censor_event_txn,
     furthest_reads_txn,
@@ -50,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 BURNABLE_TYPES = ("m.room.message", "m.sticker")
 NOT_SPAM: Literal["NOT_SPAM"] = "NOT_SPAM"
+SEND_PATH = re.compile(
+    r"^/_matrix/client/[^/]+/rooms/[^/]+/send/(?P<type>[^/]+)/[^/]+$"
+)
 SpamResult = Literal["NOT_SPAM"] | tuple[Codes, dict[str, Any]]
 REASON = "阅后即焚"
 # A recorded message that never got persisted (refused later, e.g. by the keyword
@@ -120,11 +126,7 @@ class Burner:
             except ValueError as e:
                 if not local:
                     return Codes.INVALID_PARAM, {}
-                raise error(
-                    400,
-                    Codes.INVALID_PARAM,
-                    f"阅后即焚时长 {e} 必须是 0 到 {self._config.max_ttl_ms} 之间的整数（毫秒）",
-                ) from e
+                raise self._bad_ttl(e) from e
         if not local:
             return NOT_SPAM
         related = related_event_id(content)
@@ -156,6 +158,36 @@ class Burner:
             )
         return NOT_SPAM
 
+    def _bad_ttl(self, e: ValueError) -> SynapseError:
+        return error(
+            400,
+            Codes.INVALID_PARAM,
+            f"阅后即焚时长 {e} 必须是 0 到 {self._config.max_ttl_ms} 之间的整数（毫秒）",
+        )
+
+    async def check_send_request(self, request: AuthedRequest) -> None:
+        """A request check: a TTL that is not an integer (1.5) would be refused by
+        Synapse's JSON validation (M_BAD_JSON) before the spam checker sees the event;
+        this gives it the same answer as any other bad TTL. Only a send whose body
+        names a burn field is parsed."""
+        if request.method != "PUT":
+            return
+        match = SEND_PATH.match(request.path)
+        if match is None or unquote(match["type"]) not in BURNABLE_TYPES:
+            return
+        raw = request.body()
+        if not any(field.encode() in raw for field in FIELDS):
+            return
+        try:
+            content = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return  # Synapse answers M_NOT_JSON itself
+        if isinstance(content, dict):
+            try:
+                burn_ttl(content, self._config.max_ttl_ms)
+            except ValueError as e:
+                raise self._bad_ttl(e) from e
+
     async def _refuse_quotes(self, event: Any, own_root: str | None) -> None:
         """A quote of a live burn-after-read message's text is refused, except in an
         event relating to that message (it burns with it)."""
@@ -181,11 +213,15 @@ class Burner:
     async def tick(self) -> None:
         if not self._runtime.is_ready:
             return
-        await self._start_timers()
         now = self._api.get_current_time_msec()
-        due = await self._api.run_db_interaction(
-            "jwwx_burn_due", storage.due_txn, now, BATCH
-        )
+
+        def work_txn(txn: Any) -> tuple[list[Any], list[Any]]:
+            # One round trip per tick (on PostgreSQL each is a transaction).
+            return storage.unread_txn(txn, BATCH), storage.due_txn(txn, now, BATCH)
+
+        unread, due = await self._api.run_db_interaction("jwwx_burn_work", work_txn)
+        if unread:
+            await self._start_timers(unread)
         for message in due:
             try:
                 await self.burn(message)
@@ -243,10 +279,7 @@ class Burner:
         hours = self._config.scrub_hours
         return not hours or time.localtime().tm_hour in hours
 
-    async def _start_timers(self) -> None:
-        unread = await self._api.run_db_interaction(
-            "jwwx_burn_unread", storage.unread_txn, BATCH
-        )
+    async def _start_timers(self, unread: list[storage.BurnMessage]) -> None:
         now = self._api.get_current_time_msec()
         reads_by_room: dict[str, dict[str, int]] = {}
         for message in unread:

@@ -21,13 +21,14 @@ Cost, measured on this machine (pypinyin's dictionary load of ~0.3 s excluded):
 the 55,000 names of generate_directory(30000, 55000) take 15 µs per name on a first
 pass (0.85 s in all) and 12 µs with warm caches, ~10 terms per name; 55,000 names of
 random characters (no cache hits) take 50 µs per name. Well under 1 ms.
+
+pypinyin is imported on the first name, not at start: its dictionaries take ~80 MB of
+memory (a process that never indexes a name never loads them; tests/project checks it).
 """
 
 import itertools
 import unicodedata
 from functools import lru_cache
-
-from pypinyin import Style, lazy_pinyin, pinyin
 
 MAX_VARIANTS = 8
 # Readings of one given-name character taken from pypinyin's heteronym list (most common
@@ -162,6 +163,8 @@ def _split(name: str) -> list[str]:
 
 @lru_cache(maxsize=20000)
 def _char_readings(char: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin  # loaded when first used (module docstring)
+
     # Unknown characters come back unchanged: they then stand for themselves.
     found = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
     return tuple(dict.fromkeys(found))
@@ -170,6 +173,8 @@ def _char_readings(char: str) -> tuple[str, ...]:
 @lru_cache(maxsize=100000)
 def _context_readings(chars: str) -> tuple[str, ...]:
     """pypinyin's reading of a run of characters, using its phrase dictionary."""
+    from pypinyin import Style, lazy_pinyin  # loaded when first used
+
     return tuple(lazy_pinyin(chars, style=Style.NORMAL))
 
 

@@ -4,18 +4,17 @@ semi-transparent, plus one horizontal line at the foot of the page (which also m
 the mark findable by text search and extraction).
 
 reportlab draws one overlay per page size with the CJK font embedded (subset, with a
-ToUnicode map); pypdf stamps it over each page's content.
+ToUnicode map); pypdf stamps it over each page's content. Both are imported when the
+first PDF is marked, not at start (tens of MB a process may never need).
 """
 
 import io
 import math
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
+if TYPE_CHECKING:
+    from pypdf import PageObject
 
 ANGLE = 30
 FOOTER_MARGIN = 12.0
@@ -27,6 +26,9 @@ class PdfUnreadableError(ValueError):
 
 @lru_cache(maxsize=4)
 def _font_name(font_path: str) -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
     name = f"JwwxCJK{abs(hash(font_path)) % 10_000}"
     pdfmetrics.registerFont(TTFont(name, font_path, subfontIndex=0))
     return name
@@ -35,6 +37,9 @@ def _font_name(font_path: str) -> str:
 def overlay_page(
     width: float, height: float, text: str, opacity: float, font_path: str
 ) -> bytes:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfgen import canvas
+
     font = _font_name(font_path)
     size = max(10.0, min(28.0, min(width, height) / 24))
     buffer = io.BytesIO()
@@ -68,6 +73,9 @@ def overlay_page(
 
 
 def watermark_pdf(data: bytes, text: str, opacity: float, font_path: str) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

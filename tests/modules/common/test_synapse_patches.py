@@ -35,6 +35,7 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "route_local_media_downloads",
                 "add_profile_query_check",
                 "serve_message_search",
+                "add_state_event_rule",
             },
         )
         check_patch_points(PATCH_POINTS)
@@ -124,3 +125,36 @@ class ProfileCheckPinTest(unittest.TestCase):
         source = inspect.getsource(profile)
         call = "self.profile_handler.check_profile_query_allowed(user, requester_user)"
         self.assertGreaterEqual(source.count(call), 2)
+
+
+class StateEventRulePinTest(unittest.TestCase):
+    """add_state_event_rule replaces check_event_allowed on the shared instance: every
+    caller must look the method up there at call time (local events, federation's
+    events and knocks), and the original must still load the state only when a
+    check_event_allowed callback is registered."""
+
+    def test_the_callers_use_the_shared_instance(self) -> None:
+        from synapse.handlers import federation, federation_event, message
+        from synapse.module_api.callbacks import third_party_event_rules_callbacks
+
+        call = "self._third_party_event_rules.check_event_allowed("
+        for handler in (message, federation_event, federation):
+            self.assertIn(call, inspect.getsource(handler), handler.__name__)
+        original = inspect.getsource(
+            third_party_event_rules_callbacks.ThirdPartyEventRulesModuleApiCallbacks.check_event_allowed
+        )
+        self.assertIn("if len(self._check_event_allowed_callbacks) == 0:", original)
+        self.assertIn("await context.get_prev_state_ids()", original)
+
+    def test_no_module_registers_check_event_allowed(self) -> None:
+        # One registered callback would make Synapse load the whole room state for
+        # every message again (issue 17: big groups); state rules go through the
+        # adapter, message checks through check_event_for_spam.
+        root = Path(__file__).resolve().parents[3]
+        found = [
+            str(path.relative_to(root))
+            for top in ("modules", "admin_api", "bridges")
+            for path in sorted((root / top).rglob("*.py"))
+            if "check_event_allowed=" in path.read_text(encoding="utf-8")
+        ]
+        self.assertEqual(found, [])
