@@ -8,7 +8,10 @@ every message on the server reached its recipients later (measured: delivery p50
 55 → 185 ms at 20 messages/s, 200 pairs, PostgreSQL). Here the read runs beside
 delivery, woken by Synapse's replication notifier (at most every WAKE_DELAY_S) with a
 slow poll as a safety net; the cursor moves in the same transaction that queues the
-callbacks, so a restart neither loses nor repeats a message.
+callbacks, so a restart neither loses nor repeats a message. A read that finds no message
+in a conversation leaves the stored cursor alone (written at most every
+CURSOR_WRITE_MS then): on PostgreSQL every write is a commit waiting for the disk, and
+after a restart re-reading a range without such messages finds nothing.
 """
 
 import logging
@@ -29,6 +32,7 @@ logger = logging.getLogger(__name__)
 WAKE_DELAY_S = 0.2  # coalesces a burst of events into one read
 POLL_MS = 5000  # safety net (e.g. a worker whose notifier missed a position)
 BATCH = 500
+CURSOR_WRITE_MS = 5000  # how stale the stored cursor may get while nothing is found
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class MessageTail:
         self._handle_txn = handle_txn
         self._after = after
         self._position: int | None = None
+        self._cursor_written_ms = 0
         self._running = False
         self._again = False
         self._scheduled = False
@@ -138,19 +143,28 @@ class MessageTail:
     async def _step(self) -> bool:
         """One batch; whether it found anything to move past."""
         upto = persisted_stream_ordering(self._api)
+        now = self._api.get_current_time_msec()
+        known = self._position
+        write_anyway = now - self._cursor_written_ms >= CURSOR_WRITE_MS
 
-        def step_txn(txn: Txn) -> tuple[int, int, list[IncomingMessage]]:
-            after = stream_store.cursor_txn(txn, upto)
+        def step_txn(txn: Txn) -> tuple[int, int, list[IncomingMessage], bool]:
+            stored = stream_store.cursor_txn(txn, upto)
+            # Ahead of the stored cursor by ranges that held nothing (see above).
+            after = stored if known is None else max(stored, known)
             if upto <= after:
-                return after, after, []
+                return after, after, [], False
             messages, position = read_txn(txn, after, upto, BATCH)
             self._handle_txn(txn, messages)
-            stream_store.move_cursor_txn(txn, position)
-            return after, position, messages
+            write = bool(messages) or write_anyway
+            if write:
+                stream_store.move_cursor_txn(txn, position)
+            return after, position, messages, write
 
-        after, position, messages = await self._api.run_db_interaction(
+        after, position, messages, written = await self._api.run_db_interaction(
             "jwwx_openapi_incoming", step_txn
         )
+        if written:
+            self._cursor_written_ms = now
         self._position = position
         if messages:
             self._after()
