@@ -22,8 +22,6 @@ chose this over a segmenter (jieba) and the engines' trigram indexes.
 import unicodedata
 from dataclasses import dataclass
 
-from pypinyin import lazy_pinyin
-
 MAX_POSITIONS = 16383  # PostgreSQL's highest tsvector position
 
 
@@ -147,6 +145,9 @@ def name_text(name: str) -> str:
     and its initials (城东专班 → "城东专班 chengdongzhuanban cdzb"), so that a query
     finds it as a substring of any of the three."""
     folded = normalise(name)
+    # pypinyin's dictionaries (~80 MB) load at the first name, not at start.
+    from pypinyin import lazy_pinyin
+
     syllables = [s for s in lazy_pinyin(folded, errors="ignore") if s.isalnum()]
     spelled = "".join(syllables)
     initials = "".join(s[0] for s in syllables)
