@@ -6,7 +6,8 @@ GET  /_jwwx/admin/v1/bootstrap/token → {"nonce"}  (single use, short-lived)
 POST /_jwwx/admin/v1/bootstrap/token {"user": localpart, "nonce", "mac"}
      mac = hex HMAC-SHA256(shared secret, nonce + "\\0" + user)
      → {"user_id", "device_id", "access_token"}; the user is made a server admin, and
-     the session counts as verified for the admin API (sessions.py).
+     the session counts as verified for the admin API (sessions.py); the operation log
+     records it (admin.bootstrap.token, never the token).
 Errors: M_MISSING_PARAM, M_UNKNOWN (bad/expired nonce), M_FORBIDDEN (bad mac),
 M_NOT_FOUND (no such user).
 """
@@ -21,6 +22,7 @@ from synapse.module_api import ModuleApi
 
 from admin_api.config import AdminApiConfig
 from admin_api.sessions import AdminSessions
+from modules.common.admin import record_operation
 from modules.common.errors import error, forbidden, missing_param
 from modules.common.resource import JsonResource, read_json_object
 from modules.common.synapse.errors import Codes
@@ -62,9 +64,20 @@ class BootstrapTokenResource(JsonResource):
         user_id = self.api.get_qualified_user_id(body["user"])
         if await self.api.check_user_exists(user_id) is None:
             raise error(404, Codes.NOT_FOUND, f"用户 {user_id} 不存在")
+        was_admin = await self.api.is_user_admin(user_id)
         await self.api.set_user_admin(user_id, True)
         device_id, access_token, _expiry, _refresh = await self.api.register_device(
             user_id, initial_display_name="jwwx-bootstrap"
+        )
+        # A token minted from the shared secret is an admin operation like any other.
+        await record_operation(
+            self.api,
+            request,
+            user_id,
+            "admin.bootstrap.token",
+            f"user:{user_id}",
+            {"server_admin": was_admin},
+            {"server_admin": True, "device_id": device_id},
         )
         # The operator holding the shared secret could register and enrol an admin
         # anyway: the session counts as having passed the second factor.

@@ -28,10 +28,7 @@ ADMIN_PATHS = "/_jwwx/admin/"
 WRITES = ("POST", "PUT", "DELETE")
 
 # Admin writes not logged yet, with the helper who wires them (remove when it logs).
-NOT_YET_LOGGED = {
-    # adm-login (issue 16 part C): the bootstrap admin's token (shared-secret holder)
-    ("POST", "/_jwwx/admin/v1/bootstrap/token"),
-}
+NOT_YET_LOGGED: set[tuple[str, str]] = set()
 # Writes under /_jwwx/admin/ that are no admin's operation.
 NOT_ADMIN_OPERATIONS = {
     # an export credential (the bureau's log system) acknowledging what it read
