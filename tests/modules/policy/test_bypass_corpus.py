@@ -64,6 +64,8 @@ class BypassCorpusTests:
         for vector in CORPUS["vectors"]:
             status, body = await self._attempt(vector, clients, names)
             errcode = body.get("errcode") if isinstance(body, dict) else body
+            if status == 200 and vector.get("stripped_by_synapse"):
+                continue  # the content never reaches the room: checked below
             if (status, errcode) != (403, "CN_JWWX_KEYWORD_BLOCKED"):
                 failures.append((vector["name"], status, body))
         self.assertEqual([f[0] for f in failures], [], failures)
