@@ -6,8 +6,8 @@ on_new_event: Synapse awaits every on_new_event callback, after loading the room
 current state, before it wakes the clients waiting in /sync, so with it registered
 every message on the server reached its recipients later (measured: delivery p50
 55 → 185 ms at 20 messages/s, 200 pairs, PostgreSQL). Here the read runs beside
-delivery, woken by Synapse's replication notifier (at most every WAKE_DELAY_S) with a
-slow poll as a safety net; the cursor moves in the same transaction that queues the
+delivery, as a StreamFollower (modules/common/stream_follower.py: woken by Synapse's
+replication notifier, with a slow poll as a safety net); the cursor moves in the same transaction that queues the
 callbacks, so a restart neither loses nor repeats a message. A read that finds no message
 in a conversation leaves the stored cursor alone (written at most every
 CURSOR_WRITE_MS then): on PostgreSQL every write is a commit waiting for the disk, and
@@ -23,13 +23,13 @@ from synapse.module_api import ModuleApi
 
 from modules.common.jobs import Jobs
 from modules.common.storage import Txn
-from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
+from modules.common.stream_follower import StreamFollower
+from modules.common.synapse.events import persisted_stream_ordering
 from modules.common.synapse.tables import stream_messages_in_rooms_txn
 from modules.openapi.storage import stream as stream_store
 
 logger = logging.getLogger(__name__)
 
-WAKE_DELAY_S = 0.2  # coalesces a burst of events into one read
 POLL_MS = 5000  # safety net (e.g. a worker whose notifier missed a position)
 BATCH = 500
 CURSOR_WRITE_MS = 5000  # how stale the stored cursor may get while nothing is found
@@ -76,7 +76,7 @@ def read_txn(
     return found, next_position
 
 
-class MessageTail:
+class MessageTail(StreamFollower):
     """Calls `handle_txn(txn, messages)` inside the transaction that moves the cursor,
     then `after()`; only on the process that runs the module's jobs."""
 
@@ -87,60 +87,12 @@ class MessageTail:
         handle_txn: Callable[[Txn, list[IncomingMessage]], None],
         after: Callable[[], None],
     ) -> None:
-        self._api = api
-        self._jobs = jobs
-        self._enabled = False  # once the schema is in place
+        super().__init__(api, jobs, "jwwx_openapi_incoming", POLL_MS)
         self._handle_txn = handle_txn
         self._after = after
-        self._position: int | None = None
         self._cursor_written_ms = 0
-        self._running = False
-        self._again = False
-        self._scheduled = False
 
-    def start(self) -> None:
-        if not self._jobs.here:
-            return
-        on_new_stream_data(self._api, self._poke)
-        self._jobs.every(self.drain, POLL_MS, "jwwx_openapi_incoming_poll")
-
-    def enable(self) -> None:
-        """The tables exist: start reading (now, then when woken)."""
-        self._enabled = True
-        self._jobs.start("jwwx_openapi_incoming", self.drain)
-
-    def _poke(self) -> None:
-        """From Synapse's notifier, on every stream change: must stay cheap."""
-        if self._scheduled or self._position is None:
-            return
-        if persisted_stream_ordering(self._api) <= self._position:
-            return
-        self._scheduled = True
-        self._api.delayed_background_call(
-            WAKE_DELAY_S * 1000, self._woken, desc="jwwx_openapi_incoming"
-        )
-
-    async def _woken(self) -> None:
-        self._scheduled = False
-        await self.drain()
-
-    async def drain(self) -> None:
-        if not self._enabled:
-            return
-        if self._running:
-            self._again = True
-            return
-        self._running = True
-        try:
-            while True:
-                self._again = False
-                handled = await self._step()
-                if not handled and not self._again:
-                    return
-        finally:
-            self._running = False
-
-    async def _step(self) -> bool:
+    async def step(self) -> bool:
         """One batch; whether it found anything to move past."""
         upto = persisted_stream_ordering(self._api)
         now = self._api.get_current_time_msec()

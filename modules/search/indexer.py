@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The indexer: Synapse's event stream → the message index, after a durable cursor.
 
-Never ModuleApi's on_new_event (Synapse awaits it before waking clients in /sync). As
-the open API's reader does, this one runs beside delivery: woken by Synapse's
-replication notifier (coalesced over WAKE_DELAY_S), with a slow poll as a safety net,
-only on the process that runs background tasks. Each batch is ONE transaction that
+A StreamFollower (modules/common/stream_follower.py: woken by Synapse's notifier, never
+on_new_event, only where the module's jobs run). Each batch is ONE transaction that
 reads the events after the cursor (never past the position up to which everything is
 persisted), applies them to the index and moves the cursor: a crash repeats a batch,
 never loses one. While catching up (a first start on a large history), it pauses
@@ -19,15 +17,14 @@ from synapse.module_api import ModuleApi
 
 from modules.common.jobs import Jobs
 from modules.common.storage import Txn
-from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
+from modules.common.stream_follower import StreamFollower
+from modules.common.synapse.events import persisted_stream_ordering
 from modules.common.synapse.tables import stream_events_after_txn
 from modules.search import storage
 from modules.search.config import SearchConfig
 from modules.search.extract import Action, action_of
 
 logger = logging.getLogger(__name__)
-
-WAKE_DELAY_S = 0.2
 
 BEHIND = Gauge(
     "jwwx_search_index_behind_events",
@@ -40,71 +37,18 @@ LAG = Histogram(
 )
 
 
-class Indexer:
+class Indexer(StreamFollower):
     def __init__(self, api: ModuleApi, config: SearchConfig, jobs: Jobs) -> None:
-        self._api = api
-        self._jobs = jobs
+        super().__init__(
+            api,
+            jobs,
+            "jwwx_search_index",
+            config.poll_interval_ms,
+            config.batch_pause_ms,
+        )
         self._config = config
-        self._enabled = False
-        self._position: int | None = None
-        self._running = False
-        self._again = False
-        self._scheduled = False
 
-    @property
-    def position(self) -> int | None:
-        """The cursor as last seen by this process (None before the first batch)."""
-        return self._position
-
-    def start(self) -> None:
-        if not self._jobs.here:
-            return
-        on_new_stream_data(self._api, self._poke)
-        self._jobs.every(
-            self.drain, self._config.poll_interval_ms, "jwwx_search_index_poll"
-        )
-
-    def enable(self) -> None:
-        """The tables exist: start indexing."""
-        self._enabled = True
-        self._jobs.start("jwwx_search_index", self.drain)
-
-    def _poke(self) -> None:
-        """From Synapse's notifier on every stream change: must stay cheap."""
-        if self._scheduled or self._position is None:
-            return
-        if persisted_stream_ordering(self._api) <= self._position:
-            return
-        self._scheduled = True
-        self._api.delayed_background_call(
-            WAKE_DELAY_S * 1000, self._woken, desc="jwwx_search_index"
-        )
-
-    async def _woken(self) -> None:
-        self._scheduled = False
-        await self.drain()
-
-    async def drain(self) -> None:
-        if not self._enabled:
-            return
-        if self._running:
-            self._again = True
-            return
-        self._running = True
-        try:
-            while True:
-                self._again = False
-                full = await self._step()
-                if not full and not self._again:
-                    return
-                if full and self._config.batch_pause_ms:
-                    await self._api.sleep(self._config.batch_pause_ms / 1000)
-        except Exception:
-            logger.exception("search: indexing failed; retried at the next poll")
-        finally:
-            self._running = False
-
-    async def _step(self) -> bool:
+    async def step(self) -> bool:
         """One batch; True when it was full (more is waiting)."""
         upto = persisted_stream_ordering(self._api)
         limit = self._config.batch_size

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Following Synapse's event stream after a durable cursor, beside delivery.
+
+Never ModuleApi's on_new_event (Synapse awaits it before waking clients in /sync). A
+follower is woken by Synapse's replication notifier (coalesced over WAKE_DELAY_S) with a
+slow poll as a safety net, only on the process that runs the module's jobs, and reads in
+batches: the subclass's `step()` reads one batch and moves its cursor in one transaction
+(a crash repeats a batch, never loses one) and answers whether to run again at once.
+"""
+
+import logging
+
+from synapse.module_api import ModuleApi
+
+from modules.common.jobs import Jobs
+from modules.common.synapse.events import on_new_stream_data, persisted_stream_ordering
+
+logger = logging.getLogger(__name__)
+
+WAKE_DELAY_S = 0.2  # coalesces a burst of events into one read
+
+
+class StreamFollower:
+    def __init__(
+        self, api: ModuleApi, jobs: Jobs, desc: str, poll_ms: float, pause_ms: int = 0
+    ) -> None:
+        self._api = api
+        self._jobs = jobs
+        self._desc = desc
+        self._poll_ms = poll_ms
+        # Between full batches while catching up, so SQLite's one writer serves others.
+        self._pause_ms = pause_ms
+        self._enabled = False  # once the module's tables exist
+        self._position: int | None = None  # set by step()
+        self._running = False
+        self._again = False
+        self._scheduled = False
+
+    @property
+    def position(self) -> int | None:
+        """The cursor as last seen by this process (None before the first batch)."""
+        return self._position
+
+    async def step(self) -> bool:
+        """One batch; True when another should follow at once."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if not self._jobs.here:
+            return
+        on_new_stream_data(self._api, self._poke)
+        self._jobs.every(self.drain, self._poll_ms, f"{self._desc}_poll")
+
+    def enable(self) -> None:
+        """The tables exist: start reading (now, then when woken)."""
+        self._enabled = True
+        self._jobs.start(self._desc, self.drain)
+
+    def _poke(self) -> None:
+        """From Synapse's notifier on every stream change: must stay cheap."""
+        if self._scheduled or self._position is None:
+            return
+        if persisted_stream_ordering(self._api) <= self._position:
+            return
+        self._scheduled = True
+        self._api.delayed_background_call(
+            WAKE_DELAY_S * 1000, self._woken, desc=self._desc
+        )
+
+    async def _woken(self) -> None:
+        self._scheduled = False
+        await self.drain()
+
+    async def drain(self) -> None:
+        if not self._enabled:
+            return
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        try:
+            while True:
+                self._again = False
+                more = await self.step()
+                if not more and not self._again:
+                    return
+                if more and self._pause_ms:
+                    await self._api.sleep(self._pause_ms / 1000)
+        except Exception:
+            logger.exception("%s failed; retried at the next poll", self._desc)
+        finally:
+            self._running = False
