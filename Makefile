@@ -7,7 +7,7 @@ DATA ?= data
 SERVER_NAME ?= localhost
 PORT ?= 8008
 
-.PHONY: run test lint typecheck unit install clean sample bench fonts browser
+.PHONY: run test lint typecheck unit install clean sample bench fonts browser tools
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || { echo "make: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -18,7 +18,7 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
-install: $(STAMP) fonts browser
+install: $(STAMP) fonts browser tools
 
 # modules.watermark draws Chinese text: it needs a CJK font (docs/watermark.md). As root
 # with apt-get (Debian/Ubuntu, CI) it is installed when missing; elsewhere say what to do.
@@ -27,8 +27,8 @@ fonts:
 	@for f in $(CJK_FONTS); do test -f $$f && exit 0; done; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "make: installing the CJK font fonts-wqy-microhei"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei >/dev/null; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
+		{ apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q fonts-wqy-microhei >/dev/null; }; \
 	else \
 		echo "make: no CJK font found; install fonts-wqy-microhei (or Noto CJK) as root, or set modules.watermark font_path"; exit 1; \
 	fi
@@ -40,10 +40,27 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || test -n "$$JWWX_CHROMIUM" || \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "make: installing Chromium for the console's browser tests"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q chromium >/dev/null; }; \
 	else \
 		echo "make: no Chromium found; the console's browser tests will skip (apt-get install chromium as root)"; \
+	fi
+
+# Tools some tests check the deployment files with (`nginx -t`, `docker-compose config`).
+# As root with apt-get (CI) the missing ones are installed; elsewhere those checks skip with
+# a message. Each entry is command:debian-package.
+SYSTEM_TOOLS := nginx:nginx-light docker-compose:docker-compose
+tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || test -x /usr/sbin/$${pair%%:*} || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing$$missing for the deployment checks"; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $$missing >/dev/null 2>&1 || \
+		{ apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $$missing >/dev/null; }; \
+	else \
+		echo "make: not installed:$$missing; the checks that use them will skip"; \
 	fi
 
 run: $(STAMP) fonts
@@ -58,7 +75,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) fonts browser lint typecheck
+test: $(STAMP) fonts browser tools lint typecheck
 	$(PY) -m tests.run
 
 clean:
