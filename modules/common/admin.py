@@ -107,6 +107,29 @@ def setting(name: str) -> Target:
 WHOLE_DIRECTORY = Target("all")
 
 
+def visible_range_targets(visible_range: Any) -> list[Target]:
+    """What a visible range body ({department_ids, userids, tag_ids}) reaches, for the
+    scope check: its departments and members; a tag may span anything, so it counts
+    as the whole directory. Malformed parts are skipped here (the owner of the body
+    refuses them with its own error)."""
+    if not isinstance(visible_range, dict):
+        return []
+    targets: list[Target] = []
+    for value in _json_list(visible_range.get("department_ids")):
+        if isinstance(value, int) and not isinstance(value, bool):
+            targets.append(department(value))
+    for value in _json_list(visible_range.get("userids")):
+        if isinstance(value, str):
+            targets.append(member(value))
+    if _json_list(visible_range.get("tag_ids")):
+        targets.append(WHOLE_DIRECTORY)
+    return targets
+
+
+def _json_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 class AdminScope(Protocol):
     """What one admin may touch with one right."""
 

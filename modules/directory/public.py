@@ -9,7 +9,8 @@ its storage above all, is private to it.
   (Visibility, Viewer).
 - Reads, run inside the caller's own transaction (`run_db_interaction(desc, fn, ...)`):
   members, departments, tags, initial passwords, visibility, and the member ranges the
-  open API addresses (MemberRange, deliverable_query for a storage subquery).
+  open API addresses (MemberRange, deliverable_query for a storage subquery), and
+  visible ranges of apps and workbench entries (VisibleRange, visible_range_txn).
 - DirectoryService: what `registry.lookup(api, SERVICE)` returns: the start-up gate,
   the directory's admin operations (same rules as the admin API) and the viewer-aware
   department listing.
@@ -31,6 +32,7 @@ from modules.common.storage import Txn
 from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.errors import DirectoryError
 from modules.directory.passwords import password_matches
+from modules.directory.pinyin import name_search_terms, normalise_query
 from modules.directory.storage.departments import (
     Department,
     all_departments_txn,
@@ -56,6 +58,7 @@ from modules.directory.storage.ranges import (
 )
 from modules.directory.storage.social import Tag, get_tag_txn, list_tags_txn
 from modules.directory.visibility import Viewer, viewer_txn
+from modules.directory.visible_range import EVERYTHING, VisibleRange, visible_range_txn
 
 __all__ = [
     "SERVICE",
@@ -64,12 +67,14 @@ __all__ = [
     "DirectoryError",
     "DirectoryListing",
     "DirectoryService",
+    "EVERYTHING",
     "Member",
     "MemberRange",
     "Membership",
     "QuotaExceededError",
     "Tag",
     "Viewer",
+    "VisibleRange",
     "Visibility",
     "all_departments_txn",
     "deliverable_query",
@@ -84,9 +89,12 @@ __all__ = [
     "is_visible_txn",
     "list_tags_txn",
     "member_by_mobile_txn",
+    "name_search_terms",
+    "normalise_query",
     "password_matches",
     "subtree_range",
     "viewer_txn",
+    "visible_range_txn",
 ]
 
 

@@ -48,24 +48,10 @@ def range_targets(body: dict[str, Any]) -> list[Target]:
     """What an app body's visible range and directory_write reach (bodies are checked
     in full by AppAdmin; here only well-formed parts count, malformed ones are refused
     there)."""
-    targets: list[Target] = []
-    scope = body.get("visible_range")
-    if isinstance(scope, dict):
-        for value in _list(scope.get("department_ids")):
-            if isinstance(value, int) and not isinstance(value, bool):
-                targets.append(decide.department(value))
-        for value in _list(scope.get("userids")):
-            if isinstance(value, str):
-                targets.append(decide.member(value))
-        if _list(scope.get("tag_ids")):
-            targets.append(decide.WHOLE_DIRECTORY)
+    targets = decide.visible_range_targets(body.get("visible_range"))
     if body.get("directory_write") is True:
         targets.append(decide.WHOLE_DIRECTORY)
     return targets
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _logged(app: dict[str, Any]) -> dict[str, Any]:
