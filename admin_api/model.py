@@ -29,6 +29,7 @@ DIRECTORY_RIGHTS = (
 APP_RIGHTS = (
     "apps.manage",  # manage the apps listed in the group's `apps`
     "apps.create",  # create open-API apps
+    "apps.workbench",  # 工作台: entries (an app's entry also needs that app in `apps`)
 )
 SETTINGS_RIGHTS = (
     "settings.keywords",  # 敏感词

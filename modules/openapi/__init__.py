@@ -24,13 +24,14 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import (
     allow_multipart_posts,
     redact_credentials_in_request_logs,
 )
-from modules.openapi import storage
+from modules.openapi import public, storage
 from modules.openapi.apps import AppAdmin
 from modules.openapi.broadcast import Broadcasts
 from modules.openapi.callbacks import Callbacks
@@ -38,6 +39,7 @@ from modules.openapi.config import OpenApiConfig
 from modules.openapi.conversations import Conversations
 from modules.openapi.incoming import MessageTail
 from modules.openapi.jsapi import JsApi
+from modules.openapi.jumps import Jumps
 from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
 from modules.openapi.oauth import OAuth
@@ -90,6 +92,8 @@ class OpenApiModule:
         self.callbacks.on_reply = self.messenger.reply
         self.jsapi = JsApi(api, config)
         self.oauth = OAuth(api, config.corpid)
+        self.jumps = Jumps(self.oauth)
+        registry.publish(api, public.SERVICE, self)
         # WeCom SDKs upload media as multipart/form-data (refused by Synapse otherwise).
         allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())
         # corpsecret=, access_token=, code=, … never reach the logs (issue 15).

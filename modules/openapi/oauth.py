@@ -188,6 +188,21 @@ class OAuth:
         except RedirectError as e:
             raise OAuthError(UNTRUSTED_DOMAIN, str(e)) from e
 
+    async def check_target(self, agentid: int, url: str) -> str:
+        """The app's name when `url` lies in its trusted domain (OAuthError if not)."""
+        return await self.app_name(agentid, redirect_target(url))
+
+    async def code_url(self, agentid: int, url: str, user_id: str, state: str) -> str:
+        """`url` with a fresh code for this app and officer (as authorize would answer
+        the officer's own client): a jump from the workbench."""
+        params = {
+            "appid": self._corpid,
+            "redirect_uri": url,
+            "agentid": str(agentid),
+            "state": state,
+        }
+        return await self.grant(params, user_id)
+
     async def redeem(self, app: App, code: str | None) -> dict[str, Any]:
         if not code:
             raise WeComError(INVALID_CODE, "code missing")

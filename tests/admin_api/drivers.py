@@ -423,6 +423,33 @@ async def retry_callbacks(ctx: Context) -> Act:
     return ctx.call("POST", f"{APPS}/{await _app(ctx)}/callbacks/retry", {})
 
 
+# The workbench.
+
+WORKBENCH = f"{A}/workbench/entries"
+
+
+@drives("POST", "/workbench/entries")
+async def create_workbench_entry(ctx: Context) -> Act:
+    body = {"name": unique("入口"), "url": "https://h5.example.cn/a"}
+    return ctx.call("POST", WORKBENCH, body)
+
+
+async def _workbench_entry(ctx: Context) -> int:
+    body = {"name": unique("入口"), "url": "https://h5.example.cn/b"}
+    return int((await ctx.boss.ok("POST", WORKBENCH, body))["id"])
+
+
+@drives("PUT", "/workbench/entries/{entry_id}")
+async def update_workbench_entry(ctx: Context) -> Act:
+    entry = await _workbench_entry(ctx)
+    return ctx.call("PUT", f"{WORKBENCH}/{entry}", {"category": "办公"})
+
+
+@drives("DELETE", "/workbench/entries/{entry_id}")
+async def delete_workbench_entry(ctx: Context) -> Act:
+    return ctx.call("DELETE", f"{WORKBENCH}/{await _workbench_entry(ctx)}")
+
+
 # Policy and watermark.
 
 

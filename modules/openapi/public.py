@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What other modules may use of modules.openapi (its declared surface): jumps into an
+app with the officer's identity, as WeCom's workbench does. The code in the jump URL is
+the OAuth2 code of /connect/oauth2/authorize (single use, five minutes, bound to the
+app); the app turns it into the officer's userid with /cgi-bin/auth/getuserinfo, so no
+password or Matrix token ever reaches it."""
+
+from typing import Protocol
+
+from synapse.module_api import ModuleApi
+
+from modules.common import registry
+from modules.common.runtime import ModuleRuntime
+
+
+class JumpRefusedError(Exception):
+    """The app does not exist, `url` is outside its trusted domain, or the officer is
+    outside its visible range; errcode is WeCom's, message is for people."""
+
+    def __init__(self, errcode: int, message: str) -> None:
+        super().__init__(message)
+        self.errcode = errcode
+        self.message = message
+
+
+class AppJumps(Protocol):
+    async def check_target(self, agentid: int, url: str) -> str:
+        """The app's name if `url` lies in its trusted domain (redirect_domain)."""
+
+    async def code_url(self, agentid: int, url: str, user_id: str, state: str) -> str:
+        """`url` with code= and state= for this officer."""
+
+
+class OpenApiService(Protocol):
+    """modules.openapi's service in the registry."""
+
+    @property
+    def runtime(self) -> ModuleRuntime: ...
+
+    @property
+    def jumps(self) -> AppJumps: ...
+
+
+SERVICE: registry.Service[OpenApiService] = registry.Service("openapi")
+
+
+def _service(api: ModuleApi) -> OpenApiService:
+    try:
+        return registry.lookup(api, SERVICE)
+    except registry.ServiceMissingError:
+        raise JumpRefusedError(40013, "开放接口模块未加载，无法跳转到应用") from None
+
+
+async def check_jump_target(api: ModuleApi, agentid: int, url: str) -> str:
+    """The app's name; JumpRefusedError when the app is missing or `url` untrusted."""
+    service = _service(api)
+    await service.runtime.ready()
+    return await service.jumps.check_target(agentid, url)
+
+
+async def jump_url(api: ModuleApi, agentid: int, url: str, user_id: str) -> str:
+    """`url` carrying a fresh OAuth2 code of app `agentid` for `user_id`."""
+    service = _service(api)
+    await service.runtime.ready()
+    return await service.jumps.code_url(agentid, url, user_id, "workbench")

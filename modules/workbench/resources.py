@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The workbench's HTTP endpoints.
+
+Officers (Matrix access token), /_jwwx/client/v1/workbench:
+GET  ""?q=&category=        the entries the officer may see, grouped by category (in
+                            the admins' order); q finds names, categories and
+                            descriptions by substring and names by pinyin/initials
+POST entries/{id}/jump      → {url, zone, zone_name, confirm_required, prompt,
+                            expires_in}: for an app's entry url carries a fresh OAuth2
+                            code (the app asks /cgi-bin/auth/getuserinfo who it is);
+                            for another network zone the client shows `prompt` and
+                            opens url only when the officer confirms. 404 M_NOT_FOUND
+                            when the entry is not there for this officer, 403
+                            CN_JWWX_WORKBENCH_JUMP_REFUSED when the app refuses him.
+
+Admins, /_jwwx/admin/v1/workbench (right apps.workbench; an app's entry also needs
+that app in the admin group's apps; the visible range must lie in the admin's
+departments, everyone (null) is the whole directory). Each write is one
+operation-log record (workbench.entry.create|update|delete, target workbench:{id}):
+GET    entries · GET entries/{id}
+POST   entries        {name, url, category?, description?, icon?, agentid?, zone?,
+                       risk_prompt?, visible_range?, position?, enabled?}
+PUT    entries/{id}   the fields to change
+DELETE entries/{id}
+"""
+
+from typing import Any
+
+from synapse.module_api import ModuleApi
+
+from modules.common import admin as decide
+from modules.common.admin import Target
+from modules.common.inputs import parse_int, query_param
+from modules.common.resource import read_json_object
+from modules.common.router import Router
+from modules.common.runtime import ModuleRuntime
+from modules.workbench.entries import admin_json
+from modules.workbench.service import Workbench
+from modules.workbench.storage import Entry
+
+CLIENT_PREFIX = "/_jwwx/client/v1/workbench"
+ADMIN_PREFIX = "/_jwwx/admin/v1/workbench"
+RIGHT = "apps.workbench"
+
+
+def _entry_id(text: str) -> int:
+    return parse_int(text, "id", 1, 2**53)
+
+
+def targets_of(entry: Entry | dict[str, Any]) -> list[Target]:
+    """What an entry (or an entry body) reaches, for the admin's scope."""
+    if isinstance(entry, Entry):
+        visible_range: Any = entry.visible_range
+        agentid: Any = entry.agentid
+        everyone = visible_range is None
+    else:
+        visible_range = entry.get("visible_range")
+        agentid = entry.get("agentid")
+        everyone = "visible_range" in entry and visible_range is None
+    targets = decide.visible_range_targets(visible_range)
+    if everyone:
+        targets.append(decide.WHOLE_DIRECTORY)
+    if isinstance(agentid, int) and not isinstance(agentid, bool):
+        targets.append(decide.app(agentid))
+    return targets
+
+
+class WorkbenchClientResource(Router):
+    prefix = CLIENT_PREFIX
+
+    def __init__(
+        self, api: ModuleApi, runtime: ModuleRuntime, bench: Workbench
+    ) -> None:
+        super().__init__(api)
+        self._runtime = runtime
+        self._bench = bench
+        self.route("GET", "", self.view)
+        self.route("POST", "entries/{entry_id}/jump", self.jump)
+
+    async def _caller(self, request: Any) -> str:
+        user_id = await self.requester_id(request)
+        await self._runtime.ready()
+        return user_id
+
+    async def view(self, request: Any) -> tuple[int, Any]:
+        user_id = await self._caller(request)
+        return 200, await self._bench.officer_view(
+            user_id, query_param(request, "q"), query_param(request, "category")
+        )
+
+    async def jump(self, request: Any, entry_id: str) -> tuple[int, Any]:
+        user_id = await self._caller(request)
+        return 200, await self._bench.jump(user_id, _entry_id(entry_id))
+
+
+class WorkbenchAdminResource(Router):
+    prefix = ADMIN_PREFIX
+
+    def __init__(
+        self, api: ModuleApi, runtime: ModuleRuntime, bench: Workbench
+    ) -> None:
+        super().__init__(api)
+        self._runtime = runtime
+        self._bench = bench
+        r = self.route
+        r("GET", "entries", self.list_entries)
+        r("POST", "entries", self.create)
+        r("GET", "entries/{entry_id}", self.get)
+        r("PUT", "entries/{entry_id}", self.update)
+        r("DELETE", "entries/{entry_id}", self.delete)
+
+    async def _admin(self, request: Any, targets: list[Target]) -> str:
+        user_id = await decide.require_admin(self.api, request, RIGHT, targets)
+        await self._runtime.ready()
+        return user_id
+
+    async def _log(
+        self,
+        request: Any,
+        admin: str,
+        action: str,
+        entry_id: int,
+        before: Any,
+        after: Any,
+    ) -> None:
+        await decide.record_operation(
+            self.api, request, admin, action, f"workbench:{entry_id}", before, after
+        )
+
+    async def list_entries(self, request: Any) -> tuple[int, Any]:
+        _admin, scope = await decide.require_admin_scope(self.api, request, RIGHT)
+        await self._runtime.ready()
+        entries = await self._bench.admin_list()
+        if not scope.unrestricted:
+            kept = []
+            for entry in entries:
+                targets = targets_of(entry)
+                if len(await scope.filter(targets)) == len(targets):
+                    kept.append(entry)
+            entries = kept
+        return 200, {"entries": [admin_json(e) for e in entries]}
+
+    async def get(self, request: Any, entry_id: str) -> tuple[int, Any]:
+        entry = await self._bench.require(_entry_id(entry_id))
+        await self._admin(request, targets_of(entry))
+        return 200, admin_json(entry)
+
+    async def create(self, request: Any) -> tuple[int, Any]:
+        body = read_json_object(request)
+        admin = await self._admin(request, targets_of(body) or [decide.WHOLE_DIRECTORY])
+        entry = await self._bench.create(body)
+        await self._log(
+            request, admin, "workbench.entry.create", entry.id, None, admin_json(entry)
+        )
+        return 200, admin_json(entry)
+
+    async def update(self, request: Any, entry_id: str) -> tuple[int, Any]:
+        body = read_json_object(request)
+        before = await self._bench.require(_entry_id(entry_id))
+        admin = await self._admin(request, targets_of(before) + targets_of(body))
+        after = await self._bench.update(before, body)
+        await self._log(
+            request,
+            admin,
+            "workbench.entry.update",
+            before.id,
+            admin_json(before),
+            admin_json(after),
+        )
+        return 200, admin_json(after)
+
+    async def delete(self, request: Any, entry_id: str) -> tuple[int, Any]:
+        before = await self._bench.require(_entry_id(entry_id))
+        admin = await self._admin(request, targets_of(before))
+        await self._bench.delete(before.id)
+        await self._log(
+            request,
+            admin,
+            "workbench.entry.delete",
+            before.id,
+            admin_json(before),
+            None,
+        )
+        return 200, {}

@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The workbench: which entries an officer sees, search, jumps, and the admins' writes.
+
+Entries are few (hundreds at most): each process keeps them, with each entry's visible
+range resolved against the directory and its search terms, for `cache_seconds`; an
+admin write reloads the writing process at once."""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from synapse.module_api import ModuleApi
+
+from modules.common.errors import error
+from modules.common.inputs import InputError
+from modules.common.storage import Txn, fold
+from modules.common.synapse.database import run_serialized_write
+from modules.common.synapse.errors import Codes
+from modules.directory import public as directory
+from modules.openapi import public as openapi
+from modules.workbench import storage
+from modules.workbench.config import WorkbenchConfig
+from modules.workbench.entries import (
+    ZONE_NAMES,
+    entry_from_body,
+    officer_json,
+)
+from modules.workbench.storage import Entry
+
+FULL = "CN_JWWX_WORKBENCH_FULL"
+JUMP_REFUSED = "CN_JWWX_WORKBENCH_JUMP_REFUSED"
+CODE_SECONDS = 300  # the open API's OAuth2 code lifetime
+
+
+@dataclass
+class Snapshot:
+    entries: list[Entry]
+    ranges: dict[int, directory.VisibleRange]
+    terms: dict[int, list[str]] = field(default_factory=dict)
+    loaded: float = 0.0
+
+
+def _snapshot_txn(txn: Txn) -> Snapshot:
+    entries = storage.list_txn(txn)
+    ranges = {}
+    for entry in entries:
+        if entry.visible_range is None:
+            ranges[entry.id] = directory.EVERYTHING
+        else:
+            r = entry.visible_range
+            ranges[entry.id] = directory.visible_range_txn(
+                txn, r["userids"], r["department_ids"], r["tag_ids"]
+            )
+    return Snapshot(entries, ranges)
+
+
+def _officer_txn(
+    txn: Txn, userid: str
+) -> tuple[directory.Member | None, dict[int, directory.Department]]:
+    member = directory.get_member_txn(txn, userid)
+    if member is None:
+        return None, {}
+    return member, directory.get_departments_txn(txn, sorted(member.department_ids))
+
+
+def _check_range_txn(txn: Txn, visible_range: dict[str, list[Any]] | None) -> None:
+    """Every department, tag and member the range names exists."""
+    if visible_range is None:
+        return
+    wanted = visible_range["department_ids"]
+    found = directory.get_departments_txn(txn, wanted)
+    missing = [str(d) for d in wanted if d not in found]
+    missing += [
+        f"标签 {t}"
+        for t in visible_range["tag_ids"]
+        if directory.get_tag_txn(txn, t) is None
+    ]
+    members = directory.get_members_txn(txn, visible_range["userids"])
+    missing += [f"成员 {u}" for u in visible_range["userids"] if u not in members]
+    if missing:
+        raise InputError(f"visible_range 中不存在：{', '.join(missing[:10])}")
+
+
+class Workbench:
+    def __init__(self, api: ModuleApi, config: WorkbenchConfig) -> None:
+        self._api = api
+        self._config = config
+        self._snapshot: Snapshot | None = None
+
+    def _now(self) -> int:
+        return int(self._api.get_current_time_msec())
+
+    async def _entries(self) -> Snapshot:
+        snap = self._snapshot
+        if snap is None or time.monotonic() - snap.loaded > self._config.cache_seconds:
+            snap = await self._api.run_db_interaction(
+                "jwwx_workbench_snapshot", _snapshot_txn
+            )
+            snap.loaded = time.monotonic()
+            self._snapshot = snap
+        return snap
+
+    def _terms(self, snap: Snapshot, entry: Entry) -> list[str]:
+        if entry.id not in snap.terms:
+            terms = [fold(entry.name), fold(entry.category), fold(entry.description)]
+            terms += [t for t, _rank in directory.name_search_terms(entry.name)]
+            snap.terms[entry.id] = terms
+        return snap.terms[entry.id]
+
+    def _matches(self, snap: Snapshot, entry: Entry, query: str) -> bool:
+        plain = fold(query.strip())
+        key = directory.normalise_query(query)
+        terms = self._terms(snap, entry)
+        # Name, category and description by substring; pinyin and initials by prefix.
+        return any(plain in t for t in terms[:3]) or any(
+            t.startswith(key) for t in terms[3:] if key
+        )
+
+    async def _visible(self, user_id: str) -> tuple[Snapshot, list[Entry]]:
+        snap = await self._entries()
+        userid = user_id[1:].split(":", 1)[0]
+        member, departments = await self._api.run_db_interaction(
+            "jwwx_workbench_officer", _officer_txn, userid
+        )
+        shown = []
+        for entry in snap.entries:
+            if not entry.enabled:
+                continue
+            scope = snap.ranges[entry.id]
+            # Accounts outside the directory see only entries for everyone.
+            if scope.everything or (
+                member is not None and scope.has_member(member, departments)
+            ):
+                shown.append(entry)
+        return snap, shown
+
+    async def officer_view(
+        self, user_id: str, query: str | None, category: str | None
+    ) -> dict[str, Any]:
+        snap, entries = await self._visible(user_id)
+        if query is not None:
+            if len(query) > 64:
+                raise InputError("q 最多 64 个字符")
+            if query.strip():
+                entries = [e for e in entries if self._matches(snap, e, query)]
+        if category:
+            entries = [e for e in entries if e.category == category]
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            groups.setdefault(entry.category, []).append(officer_json(entry))
+        return {
+            "categories": [{"name": n, "entries": e} for n, e in groups.items()],
+            "count": len(entries),
+        }
+
+    async def jump(self, user_id: str, entry_id: int) -> dict[str, Any]:
+        _snap, entries = await self._visible(user_id)
+        entry = next((e for e in entries if e.id == entry_id), None)
+        if entry is None:
+            raise error(404, Codes.NOT_FOUND, "应用不存在或不在您的可见范围内")
+        url = entry.url
+        if entry.agentid is not None:
+            try:
+                url = await openapi.jump_url(self._api, entry.agentid, url, user_id)
+            except openapi.JumpRefusedError as e:
+                raise error(
+                    403, JUMP_REFUSED, e.message, wecom_errcode=e.errcode
+                ) from e
+        external = entry.zone == "external"
+        return {
+            "url": url,
+            "zone": entry.zone,
+            "zone_name": ZONE_NAMES[entry.zone],
+            "confirm_required": external,
+            "prompt": (entry.risk_prompt or self._config.risk_prompt)
+            if external
+            else None,
+            "expires_in": CODE_SECONDS if entry.agentid is not None else None,
+        }
+
+    # Admins.
+
+    async def admin_list(self) -> list[Entry]:
+        self._snapshot = None
+        return (await self._entries()).entries
+
+    async def require(self, entry_id: int) -> Entry:
+        entry = await self._api.run_db_interaction(
+            "jwwx_workbench_get", storage.get_txn, entry_id
+        )
+        if entry is None:
+            raise error(404, Codes.NOT_FOUND, f"工作台应用 {entry_id} 不存在")
+        return entry
+
+    async def _check_app(self, entry: Entry) -> None:
+        if entry.agentid is None:
+            return
+        try:
+            await openapi.check_jump_target(self._api, entry.agentid, entry.url)
+        except openapi.JumpRefusedError as e:
+            raise InputError(f"agentid {entry.agentid}：{e.message}") from e
+
+    async def create(self, body: dict[str, Any]) -> Entry:
+        probe = entry_from_body(body, 0, self._now())
+        await self._check_app(probe)
+
+        def create_txn(txn: Txn) -> Entry:
+            if storage.count_txn(txn) >= self._config.max_entries:
+                raise error(400, FULL, f"工作台最多 {self._config.max_entries} 个应用")
+            _check_range_txn(txn, probe.visible_range)
+            entry = probe.with_changes(id=storage.next_id_txn(txn))
+            storage.insert_txn(txn, entry)
+            return entry
+
+        entry = await run_serialized_write(
+            self._api, "jwwx_workbench_create", "jwwx_workbench", create_txn
+        )
+        self._snapshot = None
+        return entry
+
+    async def update(self, before: Entry, body: dict[str, Any]) -> Entry:
+        entry = entry_from_body(body, before.id, self._now(), base=before)
+        await self._check_app(entry)
+
+        def update_txn(txn: Txn) -> None:
+            _check_range_txn(txn, entry.visible_range)
+            storage.update_txn(txn, entry)
+
+        await run_serialized_write(
+            self._api, "jwwx_workbench_update", "jwwx_workbench", update_txn
+        )
+        self._snapshot = None
+        return entry
+
+    async def delete(self, entry_id: int) -> None:
+        await self._api.run_db_interaction(
+            "jwwx_workbench_delete", storage.delete_txn, entry_id
+        )
+        self._snapshot = None
