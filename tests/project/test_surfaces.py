@@ -226,7 +226,9 @@ class SurfaceRulesTest(unittest.TestCase):
         """Guards the walk above: it does find imports across packages."""
         modules = dict((m, p) for p, m in source_files())
         self.assertIn("modules.directory.public", modules)
-        tree = ast.parse(modules["modules.openapi.directory_api"].read_text(encoding="utf-8"))
+        tree = ast.parse(
+            modules["modules.openapi.directory_api"].read_text(encoding="utf-8")
+        )
         targets = {t for _s, t, _n in imports(tree)}
         self.assertIn("modules.directory.public", targets)
 
