@@ -46,17 +46,23 @@ browser:
 		echo "make: no Chromium found; the console's browser tests will skip (apt-get install chromium as root)"; \
 	fi
 
-# Tools some tests check the deployment files with (`nginx -t`, `docker-compose config`).
-# As root with apt-get (CI) the missing ones are installed; elsewhere those checks skip with
-# a message. Each entry is command:debian-package.
-SYSTEM_TOOLS := nginx:nginx-light docker-compose:docker-compose
+# Tools some tests need: the deployment checks (`nginx -t`, `docker-compose config`) and
+# the sdk/ libraries' tests (tests/sdk: C++ with OpenSSL headers, PHP, Java with
+# BouncyCastle). As root with apt-get (CI) the missing ones are installed; elsewhere those
+# tests skip with a message. Each entry is command:debian-package, or /file:debian-package.
+SYSTEM_TOOLS := nginx:nginx-light docker-compose:docker-compose \
+	g++:g++ /usr/include/openssl/evp.h:libssl-dev php:php-cli \
+	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java
 tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
-		command -v $${pair%%:*} >/dev/null 2>&1 || test -x /usr/sbin/$${pair%%:*} || missing="$$missing $${pair#*:}"; \
+		tool=$${pair%%:*}; case $$tool in \
+			/*) test -e $$tool ;; \
+			*) command -v $$tool >/dev/null 2>&1 || test -x /usr/sbin/$$tool ;; \
+		esac || missing="$$missing $${pair#*:}"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "make: installing$$missing for the deployment checks"; \
+		echo "make: installing$$missing for the tests"; \
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $$missing >/dev/null 2>&1 || \
 		{ apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q $$missing >/dev/null; }; \
 	else \
@@ -68,8 +74,8 @@ run: $(STAMP) fonts
 	$(PY) -m homeserver run --data-dir $(DATA) --bootstrap-admin
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check homeserver modules admin_api bridges tests benchmarks
-	$(VENV)/bin/ruff format --check homeserver modules admin_api bridges tests benchmarks
+	$(VENV)/bin/ruff check homeserver modules admin_api bridges sdk tests benchmarks
+	$(VENV)/bin/ruff format --check homeserver modules admin_api bridges sdk tests benchmarks
 	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)

@@ -295,7 +295,9 @@ def _mode_cases(mode: str) -> list[dict[str, Any]]:
     raw = APP["receive_id"].encode()
     bad_pad = _frame(b"hello", raw)
     bad_pad += bytes(32 - len(bad_pad) % 32)  # a zero last byte is no PKCS#7 padding
-    decrypt_case("decrypt-bad-padding", _raw_cbc(mode, APP["encoding_aes_key"], bad_pad))
+    decrypt_case(
+        "decrypt-bad-padding", _raw_cbc(mode, APP["encoding_aes_key"], bad_pad)
+    )
     too_long = _padded(_frame(b"hello", raw, length=4096))
     decrypt_case(
         "decrypt-length-too-long", _raw_cbc(mode, APP["encoding_aes_key"], too_long)
@@ -331,7 +333,13 @@ def _construction_cases() -> list[dict[str, Any]]:
         "key-bad-character": APP["encoding_aes_key"][:42] + "-",
     }
     cases = [
-        {"name": f"new-{name}", "op": "new", "mode": "aes", **APP, "encoding_aes_key": key}
+        {
+            "name": f"new-{name}",
+            "op": "new",
+            "mode": "aes",
+            **APP,
+            "encoding_aes_key": key,
+        }
         for name, key in keys.items()
     ]
     cases.append({"name": "new-unknown-mode", "op": "new", "mode": "des", **APP})
