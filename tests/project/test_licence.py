@@ -9,7 +9,15 @@ from twisted.trial import unittest
 
 ROOT = Path(__file__).resolve().parents[2]
 SPDX = "SPDX-License-Identifier: AGPL-3.0-or-later"
-SOURCE_DIRS = ("homeserver", "modules", "admin_api", "bridges", "sdk", "tests", "benchmarks")
+SOURCE_DIRS = (
+    "homeserver",
+    "modules",
+    "admin_api",
+    "bridges",
+    "sdk",
+    "tests",
+    "benchmarks",
+)
 SUFFIXES = {".py", ".j2", ".html", ".js", ".css", ".cpp", ".h", ".php", ".java"}
 SKIPPED_PARTS = {"__pycache__", "node_modules", "dist", "out"}
 
