@@ -47,7 +47,9 @@ class DirectoryModule:
         # Other modules (open API, groups, accounts, watermark) use the directory
         # through this service and the reads of public.py.
         registry.publish(api, public.SERVICE, self)
-        auth = InitialPasswordAuth(api, self.provisioner.password_key)
+        auth = InitialPasswordAuth(
+            api, self.provisioner.password_key, self.provisioner.create_on_login
+        )
         api.register_password_auth_provider_callbacks(
             auth_checkers={("m.login.password", ("password",)): auth.check_password}
         )

@@ -287,13 +287,20 @@ class DirectoryAdmin:
 
     async def reset_initial_password(self, userid: str) -> dict[str, Any]:
         member = await self._db("get_member", member_store.require_member_txn, userid)
-        if member.account_state != prov_store.CREATED:
+        if member.account_state == prov_store.CREATED:
+            # A reset replaces the password the officer chose and ends every session, so
+            # the new initial password is the only one and must be changed at the next
+            # login.
+            await clear_password_and_sign_out(
+                self._api, self._api.get_qualified_user_id(userid)
+            )
+        elif not await self._db(
+            "credentials_issued", prov_store.credentials_issued_txn, userid
+        ):
+            # Not issued yet: provisioning issues it within seconds (and mails it).
             raise DirectoryError(errors.INVALID_FIELD, f"成员 {userid} 的账号尚未开通")
-        # A reset replaces the password the officer chose and ends every session, so the
-        # new initial password is the only one and must be changed at the next login.
-        await clear_password_and_sign_out(
-            self._api, self._api.get_qualified_user_id(userid)
-        )
+        # Issued but the account not created yet: the new password replaces the first
+        # one, and the first login with it creates the account (provisioning.py).
         password, mailed = await self._provisioner.issue_initial_password(
             userid, member.name, member.email
         )

@@ -10,6 +10,10 @@ Keys:
   search_limit_max (int, default 100): most results one search returns.
   provisioning_batch_size (int, default 100): accounts created per round of the job.
   provisioning_interval_seconds (number, default 1): pause between rounds while idle.
+  provisioning_pause_seconds (number, default 0): pause after each account the job
+      creates, to leave the server to interactive work (SQLite's one writer); officers
+      can log in before their account is created (provisioning.py), so slowing the job
+      delays only who is reachable before their first login.
   mail (mapping, optional): SMTP settings of the initial-password e-mail; keys in
       modules/directory/mailer.py (MailSettings). Absent: no e-mail is sent; admins hand
       out initial passwords from the admin API.
@@ -51,6 +55,7 @@ class DirectoryConfig:
     search_limit_max: int = 100
     provisioning_batch_size: int = 100
     provisioning_interval_seconds: float = 1.0
+    provisioning_pause_seconds: float = 0.0
     mail: MailSettings | None = None
     mail_max_attempts: int = 6
     mail_retry_seconds: float = 30.0
@@ -85,6 +90,9 @@ class DirectoryConfig:
             ),
             provisioning_interval_seconds=reader.number(
                 "provisioning_interval_seconds", 1.0, minimum=0.05
+            ),
+            provisioning_pause_seconds=reader.number(
+                "provisioning_pause_seconds", 0.0, minimum=0.0
             ),
             mail=None
             if mail_raw is None

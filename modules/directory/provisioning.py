@@ -2,9 +2,14 @@
 """Turning directory members into Matrix accounts, in the background.
 
 An import (or an admin creating a member) only writes the directory: it is usable at
-once. This job then creates the accounts round by round (resumable: the state lives in
-jwwx_dir_members.account_state), gives each an initial password and queues its e-mail.
-A second loop delivers queued e-mails with retries; neither blocks an import.
+once. This job then issues every new member's initial password and queues its e-mail,
+in a few batched transactions (jwwx_dir_members.credentials_ts), and from then on the
+member can log in: the first login with that password creates the Matrix account
+(auth.py → create_on_login) if the job has not reached it yet. The job goes on creating
+the accounts one by one (Synapse's registration: tens of minutes for a bureau; resumable:
+the state lives in jwwx_dir_members.account_state), so that pushes, groups and
+Synapse's user search reach officers who never logged in. A second loop delivers queued
+e-mails with retries; neither blocks an import.
 """
 
 import base64
@@ -14,7 +19,6 @@ from synapse.module_api import ModuleApi
 
 from modules.common.gm import sm4_open, sm4_seal
 from modules.common.jobs import Jobs
-from modules.common.storage import Txn
 from modules.common.synapse.accounts import (
     reactivate_user,
     set_avatar_url,
@@ -34,6 +38,10 @@ from modules.directory.storage.provisioning import PendingAccount
 
 logger = logging.getLogger(__name__)
 
+# Initial passwords issued per transaction (each costs ~0.1 ms of CPU: the reactor
+# stays free between batches).
+ISSUE_BATCH = 500
+
 
 class Provisioner:
     def __init__(self, api: ModuleApi, config: DirectoryConfig, jobs: Jobs) -> None:
@@ -44,6 +52,7 @@ class Provisioner:
         self.password_key = derive_key(secret, "initial-password")
         self._seal_key = derive_key(secret, "mail-seal")[:16]
         self._running = False
+        self._issue_wanted = False
         self._mailing = False
 
     def kick(self) -> None:
@@ -54,10 +63,16 @@ class Provisioner:
 
     async def run(self) -> None:
         if self._running:
+            # New members meanwhile (the tick, about every second): their passwords
+            # are issued between two accounts, not after the whole job.
+            self._issue_wanted = True
             return
         self._running = True
         try:
             while True:
+                # Passwords first, for everyone pending: with them an officer can log
+                # in (the account is then created at that login, create_on_login).
+                await self._issue_all()
                 batch = await self._api.run_db_interaction(
                     "jwwx_dir_pending_accounts",
                     store.pending_accounts_txn,
@@ -67,28 +82,49 @@ class Provisioner:
                     return
                 for account in batch:
                     await self._provision(account)
+                    await self._pause(self._config.provisioning_pause_seconds)
         finally:
             self._running = False
 
-    async def _provision(self, account: PendingAccount) -> None:
-        user_id = self._api.get_qualified_user_id(account.userid)
+    async def _pause(self, seconds: float) -> None:
+        """Between two accounts: issue new members' passwords when asked, and wait
+        `provisioning_pause_seconds` (in slices, so new members are not kept waiting)."""
+        while True:
+            if self._issue_wanted:
+                self._issue_wanted = False
+                await self._issue_all()
+            if seconds <= 0:
+                return
+            await self._api.sleep(min(seconds, 1.0))
+            seconds -= 1.0
+
+    async def _issue_all(self) -> None:
+        """Issue the initial password (and queue its e-mail) of every pending member
+        that has none, ISSUE_BATCH per transaction: 55,000 in about a minute, where
+        creating their accounts takes Synapse tens of minutes."""
+        while True:
+            batch = await self._api.run_db_interaction(
+                "jwwx_dir_unissued_accounts", store.unissued_accounts_txn, ISSUE_BATCH
+            )
+            if not batch:
+                return
+            issued = [self._credentials(a.userid, a.name, a.email)[1] for a in batch]
+            await self._api.run_db_interaction(
+                "jwwx_dir_issue_passwords",
+                store.issue_credentials_txn,
+                issued,
+                self._api.get_current_time_msec(),
+            )
+            if any(c.mail is not None for c in issued):
+                self.kick_mail()
+
+    async def _provision(self, account: PendingAccount) -> bool:
         try:
-            # By exact id: check_user_exists compares lower(name), a scan of the
-            # users table on PostgreSQL (12 ms per account at 55,000 users).
-            existing = await self._api.get_userinfo_by_id(user_id)
-            if existing is None:
-                await self._api.register_user(account.userid, account.name)
-            elif existing.is_deactivated:
-                # A member deleted earlier and imported again gets the account back.
-                await reactivate_user(self._api, user_id)
-            if account.avatar:
-                await set_avatar_url(self._api, user_id, account.avatar)
-            if not account.enabled:
-                await set_user_locked(self._api, user_id, True)
+            await self._create_account(account)
         except Exception as e:
             # One bad account must not stall the job: it is marked failed (visible to
             # admins, retried on request) and the job goes on.
-            logger.exception("cannot create account %s", user_id)
+            logger.exception("cannot create account %s", account.userid)
             reason = (
                 e.msg if isinstance(e, SynapseError) else f"{type(e).__name__}: {e}"
             )
@@ -99,15 +135,49 @@ class Provisioner:
                 store.FAILED,
                 reason,
             )
-            return
-        await self.issue_initial_password(
-            account.userid, account.name, account.email, created=True
+            return False
+        await self._api.run_db_interaction(
+            "jwwx_dir_mark_account",
+            store.mark_account_txn,
+            account.userid,
+            store.CREATED,
+            None,
         )
+        return True
 
-    async def issue_initial_password(
-        self, userid: str, name: str, email: str | None, created: bool = False
-    ) -> tuple[str, bool]:
-        """New initial password for userid; returns (password, e-mail queued?)."""
+    async def create_on_login(self, userid: str) -> bool:
+        """The first login with an issued initial password of a member whose account
+        is not created yet: create it now (as the job would). False: no such member
+        (deleted, or its password was never issued)."""
+        account = await self._api.run_db_interaction(
+            "jwwx_dir_issued_account", store.issued_account_txn, userid
+        )
+        return account is not None and await self._provision(account)
+
+    async def _create_account(self, account: PendingAccount) -> None:
+        user_id = self._api.get_qualified_user_id(account.userid)
+        # By exact id: check_user_exists compares lower(name), a scan of the
+        # users table on PostgreSQL (12 ms per account at 55,000 users).
+        existing = await self._api.get_userinfo_by_id(user_id)
+        if existing is None:
+            try:
+                await self._api.register_user(account.userid, account.name)
+            except SynapseError as e:
+                # Created meanwhile by the other path (job or first login).
+                if e.errcode != "M_USER_IN_USE":
+                    raise
+        elif existing.is_deactivated:
+            # A member deleted earlier and imported again gets the account back.
+            await reactivate_user(self._api, user_id)
+        if account.avatar:
+            await set_avatar_url(self._api, user_id, account.avatar)
+        if not account.enabled:
+            await set_user_locked(self._api, user_id, True)
+
+    def _credentials(
+        self, userid: str, name: str, email: str | None
+    ) -> tuple[str, store.Credentials]:
+        """A new initial password, its keyed hash and its sealed e-mail (if any)."""
         user_id = self._api.get_qualified_user_id(userid)
         password = generate_initial_password(self._config.initial_password_length)
         mail = None
@@ -123,21 +193,23 @@ class Provisioner:
                 sm4_seal(self._seal_key, body.encode("utf-8"))
             ).decode("ascii")
             mail = (email, subject, sealed)
-        now = self._api.get_current_time_msec()
+        mac = password_mac(self.password_key, user_id, password)
+        return password, store.Credentials(userid, user_id, mac, mail)
 
-        def write_txn(txn: Txn) -> None:
-            store.set_initial_password_txn(
-                txn, user_id, password_mac(self.password_key, user_id, password), now
-            )
-            if mail is not None:
-                store.enqueue_mail_txn(txn, userid, mail[0], mail[1], mail[2], now)
-            if created:
-                store.mark_account_txn(txn, userid, store.CREATED, None)
-
-        await self._api.run_db_interaction("jwwx_dir_issue_password", write_txn)
-        if mail is not None:
+    async def issue_initial_password(
+        self, userid: str, name: str, email: str | None
+    ) -> tuple[str, bool]:
+        """New initial password for userid; returns (password, e-mail queued?)."""
+        password, issued = self._credentials(userid, name, email)
+        await self._api.run_db_interaction(
+            "jwwx_dir_issue_password",
+            store.issue_credentials_txn,
+            [issued],
+            self._api.get_current_time_msec(),
+        )
+        if issued.mail is not None:
             self.kick_mail()
-        return password, mail is not None
+        return password, issued.mail is not None
 
     # E-mail delivery.
 

@@ -27,6 +27,13 @@ def has_own_password_txn(txn: Any, user_id: str) -> bool:
     return bool(row and row[0])
 
 
+def account_password_txn(txn: Any, user_id: str) -> tuple[bool, bool]:
+    """(the account exists, it holds a password hash of its own) in one read."""
+    txn.execute("SELECT password_hash FROM users WHERE name = ?", (user_id,))
+    row = txn.fetchone()
+    return row is not None, bool(row and row[0])
+
+
 # devices
 
 

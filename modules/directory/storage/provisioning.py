@@ -50,6 +50,14 @@ def job_progress_txn(txn: Txn, job_id: int) -> dict[str, Any] | None:
         (job_id,),
     )
     states = {state: int(count) for state, count in txn.fetchall()}
+    # Able to log in: the account exists, or the initial password was issued (the
+    # account is then created at the first login with it, provisioning.py).
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_dir_members WHERE provision_job = ?"
+        " AND (account_state = ? OR credentials_ts IS NOT NULL)",
+        (job_id, CREATED),
+    )
+    login_ready = int(txn.fetchone()[0])
     return {
         "job_id": job_id,
         "kind": row[0],
@@ -60,6 +68,7 @@ def job_progress_txn(txn: Txn, job_id: int) -> dict[str, Any] | None:
         "failed": states.get(FAILED, 0),
         "pending": states.get(PENDING, 0),
         "finished": states.get(PENDING, 0) == 0,
+        "login_ready": login_ready,
     }
 
 
@@ -78,6 +87,83 @@ def pending_accounts_txn(txn: Txn, limit: int) -> list[PendingAccount]:
         PendingAccount(r[0], r[1], r[2], bool(r[3]), int(r[4]), r[5])
         for r in txn.fetchall()
     ]
+
+
+def unissued_accounts_txn(txn: Txn, limit: int) -> list[PendingAccount]:
+    """Pending members whose initial password is not issued yet."""
+    txn.execute(
+        "SELECT userid, name, email, enabled, account_attempts, avatar FROM jwwx_dir_members"
+        " WHERE account_state = ? AND credentials_ts IS NULL"
+        " ORDER BY provision_job, userid LIMIT ?",
+        (PENDING, limit),
+    )
+    return [
+        PendingAccount(r[0], r[1], r[2], bool(r[3]), int(r[4]), r[5])
+        for r in txn.fetchall()
+    ]
+
+
+def issued_account_txn(txn: Txn, userid: str) -> PendingAccount | None:
+    """The member whose account is still to be created (pending or failed) and whose
+    initial password was issued: what a first login may create."""
+    txn.execute(
+        "SELECT userid, name, email, enabled, account_attempts, avatar FROM jwwx_dir_members"
+        " WHERE userid = ? AND account_state <> ? AND credentials_ts IS NOT NULL",
+        (userid, CREATED),
+    )
+    r = txn.fetchone()
+    return (
+        None
+        if r is None
+        else PendingAccount(r[0], r[1], r[2], bool(r[3]), int(r[4]), r[5])
+    )
+
+
+def credentials_issued_txn(txn: Txn, userid: str) -> bool:
+    txn.execute(
+        "SELECT credentials_ts FROM jwwx_dir_members WHERE userid = ?", (userid,)
+    )
+    row = txn.fetchone()
+    return bool(row and row[0] is not None)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An issued initial password (its keyed hash) and the sealed e-mail carrying it."""
+
+    userid: str
+    user_id: str
+    mac: str
+    mail: tuple[str, str, str] | None  # (to, subject, sealed body)
+
+
+def issue_credentials_txn(txn: Txn, issued: list[Credentials], now: int) -> None:
+    """Many initial passwords in one transaction (an import's members in a few)."""
+    user_ids = [(c.user_id,) for c in issued]
+    txn.executemany(
+        "DELETE FROM jwwx_dir_initial_passwords WHERE user_id = ?", user_ids
+    )
+    txn.executemany(
+        "INSERT INTO jwwx_dir_initial_passwords (user_id, mac, created_ts) VALUES (?, ?, ?)",
+        [(c.user_id, c.mac, now) for c in issued],
+    )
+    mails = [c for c in issued if c.mail is not None]
+    if mails:
+        txn.execute("SELECT COALESCE(MAX(id), 0) FROM jwwx_dir_mail_outbox")
+        last = int(txn.fetchone()[0])
+        txn.executemany(
+            "INSERT INTO jwwx_dir_mail_outbox (id, userid, to_address, subject, sealed_body,"
+            " state, attempts, next_attempt_ts, created_ts) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            [
+                (last + i, c.userid, *c.mail, MAIL_PENDING, now, now)
+                for i, c in enumerate(mails, 1)
+                if c.mail is not None
+            ],
+        )
+    txn.executemany(
+        "UPDATE jwwx_dir_members SET credentials_ts = ? WHERE userid = ?",
+        [(now, c.userid) for c in issued],
+    )
 
 
 def mark_account_txn(txn: Txn, userid: str, state: str, error: str | None) -> None:

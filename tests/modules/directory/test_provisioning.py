@@ -54,7 +54,9 @@ async def sleep(seconds: float) -> None:
     await task.deferLater(reactor, seconds, lambda: None)
 
 
-class ProvisioningTests:
+class MailedAccounts:
+    """An SMTP stand-in started with the server, and the waits and login of the tests."""
+
     inbox: ClassVar[Inbox]
     controller: ClassVar[Controller]
 
@@ -105,6 +107,8 @@ class ProvisioningTests:
             },
         )
 
+
+class ProvisioningTests(MailedAccounts):
     async def test_imported_member_gets_mail_and_logs_in_then_changes_password(
         self,
     ) -> None:
