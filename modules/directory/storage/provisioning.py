@@ -89,13 +89,16 @@ def pending_accounts_txn(txn: Txn, limit: int) -> list[PendingAccount]:
     ]
 
 
-def unissued_accounts_txn(txn: Txn, limit: int) -> list[PendingAccount]:
-    """Pending members whose initial password is not issued yet."""
+def unissued_accounts_txn(
+    txn: Txn, after: str, limit: int
+) -> list[PendingAccount]:
+    """Pending members whose initial password is not issued yet, by userid after
+    `after` (a walk along the primary key: no sort of every pending member)."""
     txn.execute(
         "SELECT userid, name, email, enabled, account_attempts, avatar FROM jwwx_dir_members"
-        " WHERE account_state = ? AND credentials_ts IS NULL"
-        " ORDER BY provision_job, userid LIMIT ?",
-        (PENDING, limit),
+        " WHERE userid > ? AND account_state = ? AND credentials_ts IS NULL"
+        " ORDER BY userid LIMIT ?",
+        (after, PENDING, limit),
     )
     return [
         PendingAccount(r[0], r[1], r[2], bool(r[3]), int(r[4]), r[5])
@@ -138,31 +141,37 @@ class Credentials:
 
 
 def issue_credentials_txn(txn: Txn, issued: list[Credentials], now: int) -> None:
-    """Many initial passwords in one transaction (an import's members in a few)."""
-    user_ids = [(c.user_id,) for c in issued]
-    txn.executemany(
-        "DELETE FROM jwwx_dir_initial_passwords WHERE user_id = ?", user_ids
+    """Many initial passwords in one transaction and a handful of statements (an
+    import's members in a few transactions; at most a few thousand parameters each)."""
+    if not issued:
+        return
+    marks = ", ".join("?" for _ in issued)
+    user_ids = [c.user_id for c in issued]
+    txn.execute(
+        f"DELETE FROM jwwx_dir_initial_passwords WHERE user_id IN ({marks})", user_ids
     )
-    txn.executemany(
-        "INSERT INTO jwwx_dir_initial_passwords (user_id, mac, created_ts) VALUES (?, ?, ?)",
-        [(c.user_id, c.mac, now) for c in issued],
+    txn.execute(
+        "INSERT INTO jwwx_dir_initial_passwords (user_id, mac, created_ts) VALUES "
+        + ", ".join("(?, ?, ?)" for _ in issued),
+        [v for c in issued for v in (c.user_id, c.mac, now)],
     )
-    mails = [c for c in issued if c.mail is not None]
+    mails = [(c.userid, c.mail) for c in issued if c.mail is not None]
     if mails:
         txn.execute("SELECT COALESCE(MAX(id), 0) FROM jwwx_dir_mail_outbox")
         last = int(txn.fetchone()[0])
-        txn.executemany(
+        txn.execute(
             "INSERT INTO jwwx_dir_mail_outbox (id, userid, to_address, subject, sealed_body,"
-            " state, attempts, next_attempt_ts, created_ts) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            " state, attempts, next_attempt_ts, created_ts) VALUES "
+            + ", ".join("(?, ?, ?, ?, ?, ?, 0, ?, ?)" for _ in mails),
             [
-                (last + i, c.userid, *c.mail, MAIL_PENDING, now, now)
-                for i, c in enumerate(mails, 1)
-                if c.mail is not None
+                v
+                for i, (userid, mail) in enumerate(mails, 1)
+                for v in (last + i, userid, *mail, MAIL_PENDING, now, now)
             ],
         )
-    txn.executemany(
-        "UPDATE jwwx_dir_members SET credentials_ts = ? WHERE userid = ?",
-        [(now, c.userid) for c in issued],
+    txn.execute(
+        f"UPDATE jwwx_dir_members SET credentials_ts = ? WHERE userid IN ({marks})",
+        [now, *(c.userid for c in issued)],
     )
 
 
