@@ -114,6 +114,9 @@ def run_ours(
         actors = ours.Actors(server, admin_token, officer_token, officer.userid)
         job_id = ours.import_phase(actors, files, officer.name, report)
         import_end = time.perf_counter()
+        ours.login_readiness_phase(
+            actors, job_id, import_end, members, size.provision_budget_s, report
+        )
         if not department_visible(departments, big):
             report.notes.append(f"big department {big} is hidden: officers get 404")
 
