@@ -190,26 +190,51 @@ class Broadcasts:
             if u in wanted and not joined:
                 todo.setdefault(r, []).append(u)
         new_rows: list[tuple[str, str]] = []
-        for userid in sorted(wanted - set(current)):
+        newcomers = sorted(wanted - set(current))
+        placed = 0
+        for userid in newcomers:
             room = next((r for r in todo if sizes[r] < self._room_size), None)
             if room is None:
-                room = await self._create_room(app)
-                sizes[room] = 0
-                todo[room] = []
+                break
             sizes[room] += 1
             todo[room].append(userid)
             new_rows.append((userid, room))
+            placed += 1
+        newcomers = newcomers[placed:]
         if new_rows:
             await self._db(
                 "broadcast_expect", rooms_db.expect_txn, app.agentid, new_rows
             )
-        work = [(r, users) for r, users in todo.items() if users]
+        # Rooms that have space first, then new rooms, each created and filled by
+        # one task: rooms are built side by side, and the first officers are reached
+        # while later rooms are still being created (not after all the creations).
+        work: list[tuple[str | None, list[str]]] = [
+            (r, users) for r, users in todo.items() if users
+        ]
+        work += [
+            (None, newcomers[start : start + self._room_size])
+            for start in range(0, len(newcomers), self._room_size)
+        ]
         if work:
             await run_concurrently(
-                lambda item: self._join_room(app, *item), work, self._concurrency
+                lambda item: self._fill_room(app, *item), work, self._concurrency
             )
         members = await self._db("broadcast_members", rooms_db.members_txn, app.agentid)
         return {u: r for u, (r, joined) in members.items() if joined}
+
+    async def _fill_room(
+        self, app: App, room_id: str | None, userids: list[str]
+    ) -> None:
+        """Join officers to a room, creating it first when room_id is None."""
+        if room_id is None:
+            room_id = await self._create_room(app)
+            await self._db(
+                "broadcast_expect",
+                rooms_db.expect_txn,
+                app.agentid,
+                [(u, room_id) for u in userids],
+            )
+        await self._join_room(app, room_id, userids)
 
     async def _join_room(self, app: App, room_id: str, userids: list[str]) -> None:
         """Join officers to one room, a batch of join events at a time: the members
