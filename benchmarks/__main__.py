@@ -60,6 +60,11 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
     run.add_argument("--members", type=int, help="group-fanout: members")
     run.add_argument("--recipients", type=int, help="wecom-api: push recipients")
     run.add_argument(
+        "--creation-only",
+        action="store_true",
+        help="wecom-api: only the push right after the app's creation (big sizes)",
+    )
+    run.add_argument(
         "--without",
         type=lambda v: tuple(x.strip() for x in v.split(",") if x.strip()),
         metavar="MODULE,…",
@@ -111,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         "rate": args.rate,
         "members": args.members,
         "recipients": args.recipients,
+        "creation_only": args.creation_only,
         "bcrypt_rounds": args.bcrypt_rounds,
         "profile": args.profile,
         "without": args.without,

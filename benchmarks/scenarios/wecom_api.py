@@ -258,6 +258,10 @@ async def run(ctx: Context) -> None:
                 http, ctx, department, officers, route
             )
         ctx.notes.append(f"push right after the app was created: {creation.note()}")
+        if ctx.options.get("creation_only"):
+            await syncer.stop_all(loops)
+            _creation_samples(ctx, api, count, created, created_wall, singles)
+            return
         # Then steady state: an app is created once, used for years.
         prepared, prepare_s = await _prepared(http, ctx, agentid, count)
         pushes = Pushes(api, agentid, Tracker())
@@ -290,23 +294,7 @@ async def run(ctx: Context) -> None:
         sync_error = syncer.first_sync_error(loops)
         stats = await syncer.stop_all(loops)
     ctx.notes.append(f"{count} officers long-polling /sync; {phase.note()}")
-    ctx.add(
-        api.sample(
-            "push at creation",
-            f"message/send to {count} right after the app was created: request → answer",
-        )
-    )
-    ctx.add(
-        _delivery(
-            f"push to {count} right after the app was created: delivery to each",
-            created,
-            created_wall,
-            count,
-        )
-    )
-    ctx.add(api.sample("create app", "POST apps (admin API), officers long-polling"))
-    ctx.add(api.sample("send during push", "message/send 1 user during that push"))
-    ctx.add(_delivery("delivery 1 user during that push", singles, None))
+    _creation_samples(ctx, api, count, created, created_wall, singles)
     ctx.add(
         Sample(
             "conversations prepared in the background (app created → all rooms)",
@@ -354,6 +342,33 @@ async def run(ctx: Context) -> None:
         ctx.add(
             _delivery(f"push to {count} ({name}): delivery to each", t, wall, count)
         )
+
+
+def _creation_samples(
+    ctx: Context,
+    api: Api,
+    count: int,
+    created: Tracker,
+    created_wall: float,
+    singles: Tracker,
+) -> None:
+    ctx.add(
+        api.sample(
+            "push at creation",
+            f"message/send to {count} right after the app was created: request → answer",
+        )
+    )
+    ctx.add(
+        _delivery(
+            f"push to {count} right after the app was created: delivery to each",
+            created,
+            created_wall,
+            count,
+        )
+    )
+    ctx.add(api.sample("create app", "POST apps (admin API), officers long-polling"))
+    ctx.add(api.sample("send during push", "message/send 1 user during that push"))
+    ctx.add(_delivery("delivery 1 user during that push", singles, None))
 
 
 def _delivery(metric: str, t: Tracker, wall: float | None, count: int = 0) -> Sample:
