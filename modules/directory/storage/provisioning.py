@@ -89,9 +89,7 @@ def pending_accounts_txn(txn: Txn, limit: int) -> list[PendingAccount]:
     ]
 
 
-def unissued_accounts_txn(
-    txn: Txn, after: str, limit: int
-) -> list[PendingAccount]:
+def unissued_accounts_txn(txn: Txn, after: str, limit: int) -> list[PendingAccount]:
     """Pending members whose initial password is not issued yet, by userid after
     `after` (a walk along the primary key: no sort of every pending member)."""
     txn.execute(
