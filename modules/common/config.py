@@ -114,6 +114,16 @@ class ConfigReader:
             raise self._fail(key, f"must be a mapping, got {type(value).__name__}")
         return value
 
+    def mapping_list(self, key: str) -> list[Mapping[str, Any]]:
+        """A required, non-empty list of mappings (each read with its own reader)."""
+        value = self._get(key, None)
+        if not isinstance(value, list) or not value:
+            raise self._fail(key, "must be a non-empty list of mappings")
+        for index, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                raise self._fail(f"{key}[{index}]", "must be a mapping")
+        return list(value)
+
     def choice(self, key: str, default: str, choices: Iterable[str]) -> str:
         allowed = list(choices)
         value = self._get(key, default)

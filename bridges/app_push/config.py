@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Config of the app push bridge (a YAML file of its own, `--config`).
+
+Keys:
+  server_name (string, required): the homeserver's server name (user ids are
+      @localpart:server_name).
+  homeserver_url (string, required): where the bridge reaches the homeserver's client
+      API, e.g. http://127.0.0.1:8008.
+  bridge_url (string, required): where the homeserver reaches the bridge (the
+      registration's `url`), e.g. http://127.0.0.1:9010.
+  registration_id (string, default "jwwx_app_push"): the application service's id.
+  as_token_file, hs_token_file (paths, required): the application service's two secrets;
+      `python -m bridges.app_push registration` creates them (mode 0600) when missing.
+  sender_localpart (string, default "jwwx_app_push"): the bridge's own bot.
+  user_prefix (string, default "jwwx_push_"): each source app speaks as
+      @<prefix><app_id>:server_name (the registration claims these ids exclusively).
+  max_body_bytes (int 1024..1048576, default 65536): larger pushes are refused (45002).
+  clock_skew_seconds (int 30..3600, default 300): a push's timestamp may differ from the
+      bridge's clock by this much; its nonce is remembered as long.
+  apps (list, required, at least one): the source apps, each a mapping:
+      app_id (string [a-z0-9_-]{1,32}, required): the id the app sends in X-Jwwx-App.
+      name (string, required): shown to officers as the conversation's name.
+      secret_file (path, required): the app's signing secret (at least 32 bytes; the
+          file's content without surrounding whitespace).
+      signature (string "hmac-sm3" | "hmac-sha256", default "hmac-sm3"): the one
+          signature method this app may use (no downgrade).
+      allow_all (bool, default false): whether the app may push to touser "@all".
+Relative paths are relative to the config file's directory.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from modules.common.config import ConfigReader
+from modules.common.synapse.errors import ConfigError
+
+MODULE = "bridges.app_push"
+SIGNATURES = ("hmac-sm3", "hmac-sha256")
+APP_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
+LOCALPART = re.compile(r"^[a-z0-9._=/-]+$")
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class PushApp:
+    app_id: str
+    name: str
+    secret: bytes
+    signature: str = "hmac-sm3"
+    allow_all: bool = False
+
+
+@dataclass(frozen=True)
+class AppPushConfig:
+    server_name: str
+    homeserver_url: str
+    bridge_url: str
+    as_token_file: Path
+    hs_token_file: Path
+    apps: tuple[PushApp, ...]
+    registration_id: str = "jwwx_app_push"
+    sender_localpart: str = "jwwx_app_push"
+    user_prefix: str = "jwwx_push_"
+    max_body_bytes: int = 65536
+    clock_skew_seconds: int = 300
+
+    def app(self, app_id: str) -> PushApp | None:
+        return next((a for a in self.apps if a.app_id == app_id), None)
+
+    def app_user_id(self, app_id: str) -> str:
+        return f"@{self.user_prefix}{app_id}:{self.server_name}"
+
+
+def _path(reader: ConfigReader, key: str, base: Path) -> Path:
+    path = Path(reader.string(key, required=True))
+    return path if path.is_absolute() else base / path
+
+
+def _localpart(reader: ConfigReader, key: str, default: str) -> str:
+    value = reader.string(key, default)
+    if not LOCALPART.match(value):
+        raise ConfigError(f"{MODULE}.{key}: must be a Matrix localpart, got {value!r}")
+    return value
+
+
+def _url(reader: ConfigReader, key: str) -> str:
+    value = reader.string(key, required=True)
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError(f"{MODULE}.{key}: must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _app(raw: Any, index: int, base: Path) -> PushApp:
+    reader = ConfigReader(raw, f"{MODULE}.apps[{index}]")
+    app_id = reader.string("app_id", required=True)
+    if not APP_ID.match(app_id):
+        raise ConfigError(
+            f"{MODULE}.apps[{index}].app_id: must match [a-z0-9_-]{{1,32}}"
+        )
+    name = reader.string("name", required=True)
+    secret_file = _path(reader, "secret_file", base)
+    try:
+        secret = secret_file.read_bytes().strip()
+    except OSError as e:
+        raise ConfigError(
+            f"{MODULE}.apps[{index}].secret_file: cannot read {secret_file}: {e}"
+        ) from e
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"{MODULE}.apps[{index}].secret_file: the secret must have at least "
+            f"{MIN_SECRET_BYTES} bytes"
+        )
+    signature = reader.choice("signature", "hmac-sm3", SIGNATURES)
+    allow_all = reader.boolean("allow_all", False)
+    reader.finish()
+    return PushApp(app_id, name, secret, signature, allow_all)
+
+
+def parse_config(raw: Any, base: Path) -> AppPushConfig:
+    reader = ConfigReader(raw, MODULE)
+    apps = tuple(
+        _app(raw_app, i, base) for i, raw_app in enumerate(reader.mapping_list("apps"))
+    )
+    ids = [a.app_id for a in apps]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{MODULE}.apps: app_id values must be unique")
+    config = AppPushConfig(
+        server_name=reader.string("server_name", required=True),
+        homeserver_url=_url(reader, "homeserver_url"),
+        bridge_url=_url(reader, "bridge_url"),
+        as_token_file=_path(reader, "as_token_file", base),
+        hs_token_file=_path(reader, "hs_token_file", base),
+        apps=apps,
+        registration_id=_localpart(reader, "registration_id", "jwwx_app_push"),
+        sender_localpart=_localpart(reader, "sender_localpart", "jwwx_app_push"),
+        user_prefix=_localpart(reader, "user_prefix", "jwwx_push_"),
+        max_body_bytes=reader.integer(
+            "max_body_bytes", 65536, minimum=1024, maximum=1048576
+        ),
+        clock_skew_seconds=reader.integer(
+            "clock_skew_seconds", 300, minimum=30, maximum=3600
+        ),
+    )
+    reader.finish()
+    if config.sender_localpart.startswith(config.user_prefix):
+        raise ConfigError(f"{MODULE}.sender_localpart: must not start with user_prefix")
+    return config
+
+
+def load_config(path: Path) -> AppPushConfig:
+    try:
+        raw: Mapping[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{MODULE}: cannot read {path}: {e}") from e
+    return parse_config(raw, path.resolve().parent)
