@@ -19,8 +19,10 @@ Standard mode ("aes"), byte-for-byte what WeCom sends and expects:
     xml = crypt.decrypt_msg(post_body, msg_signature, timestamp, nonce)  # a callback
     reply = crypt.encrypt_msg(reply_xml, nonce, timestamp)               # a passive reply
 
-Errors raise MsgCryptError with WeCom's negative codes (-40001 … -40011). Test vectors:
-tests/modules/openapi/vectors.json (and docs/openapi.md).
+Errors raise MsgCryptError with WeCom's negative codes (-40001 … -40011). WeCom's own
+method names and (ret, value) results: WXBizMsgCrypt below. Test vectors:
+tests/modules/openapi/vectors.json and sdk/vectors.json (shared with the C++, PHP and
+Java libraries in sdk/).
 
 JS-SDK: `jsapi_signature(ticket, noncestr, timestamp, url)` is the SHA-1 of
 "jsapi_ticket=…&noncestr=…&timestamp=…&url=…" (url without its #fragment), for both
@@ -213,6 +215,42 @@ class MsgCrypt:
             f"<Encrypt>{cdata(encrypt)}</Encrypt>"
             f"<AgentID>{cdata(str(agentid))}</AgentID></xml>"
         )
+
+
+class WXBizMsgCrypt:
+    """WeCom's Python API (WXBizMsgCrypt3.py) over MsgCrypt, as sdk/ offers it in C++,
+    PHP and Java: each call returns (ret, value), ret 0 or WeCom's negative code, so
+    code written against WeCom's library ports unchanged. A bad key or mode raises
+    MsgCryptError here, as WeCom's constructor raises."""
+
+    def __init__(
+        self, token: str, encoding_aes_key: str, receive_id: str, mode: str = "aes"
+    ) -> None:
+        self.crypt = MsgCrypt(token, encoding_aes_key, receive_id, mode)
+
+    def VerifyURL(
+        self, msg_signature: str, timestamp: str, nonce: str, echostr: str
+    ) -> tuple[int, str | None]:
+        try:
+            return 0, self.crypt.verify_url(msg_signature, timestamp, nonce, echostr)
+        except MsgCryptError as e:
+            return e.code, None
+
+    def DecryptMsg(
+        self, post_data: str | bytes, msg_signature: str, timestamp: str, nonce: str
+    ) -> tuple[int, str | None]:
+        try:
+            return 0, self.crypt.decrypt_msg(post_data, msg_signature, timestamp, nonce)
+        except MsgCryptError as e:
+            return e.code, None
+
+    def EncryptMsg(
+        self, reply: str, nonce: str, timestamp: str | None = None
+    ) -> tuple[int, str | None]:
+        try:
+            return 0, self.crypt.encrypt_msg(reply, nonce, timestamp)
+        except MsgCryptError as e:
+            return e.code, None
 
 
 def cdata(text: str) -> str:
