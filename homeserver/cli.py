@@ -86,6 +86,15 @@ def _build_parser() -> argparse.ArgumentParser:
         default="80",
         help="where the rendered nginx/jwwx.conf listens (PORT or ADDRESS:PORT)",
     )
+    init.add_argument(
+        "--admin-network",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="where admins work from (repeatable): admin_api's allowed_networks and "
+        "the only addresses nginx lets reach Synapse's /_synapse/admin/ (besides "
+        "loopback); none: the admin API from anywhere, /_synapse/admin/ from loopback",
+    )
     init.add_argument("--log-level", default="INFO")
     init.add_argument("--log-file", help="also log to this file, rotated daily")
     init.add_argument(
@@ -177,6 +186,7 @@ def _init_options(args: argparse.Namespace) -> InitOptions:
         workers=args.workers,
         worker_base_port=args.worker_base_port,
         nginx_listen=args.nginx_listen,
+        admin_networks=args.admin_network,
     )
 
 

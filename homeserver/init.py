@@ -18,6 +18,7 @@ import signedjson.key
 import yaml
 
 from homeserver.errors import LauncherError
+from homeserver.nginx import NGINX_FILE, render_nginx
 from homeserver.render import render_yaml
 from homeserver.worker_files import render_worker_files, template_settings
 from homeserver.workers import Deployment, check_ports, plan
@@ -62,6 +63,8 @@ class InitOptions:
     workers: str | None = None
     worker_base_port: int | None = None  # default: --port + 100
     nginx_listen: str = "80"
+    # admin_api's allowed_networks and nginx's allow-list of Synapse's admin API.
+    admin_networks: list[str] = field(default_factory=list)
 
 
 def deployment_of(opts: InitOptions) -> Deployment | None:
@@ -116,6 +119,13 @@ def validate(opts: InitOptions) -> None:
         raise LauncherError(
             f"--nginx-listen {opts.nginx_listen!r}: give PORT or ADDRESS:PORT"
         )
+    for network in opts.admin_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as e:
+            raise LauncherError(
+                f"--admin-network {network!r} is not an IP network such as 10.20.0.0/16"
+            ) from e
     if any(not k.strip() for k in opts.keywords):
         raise LauncherError("--keyword must not be empty")
 
@@ -161,6 +171,10 @@ def template_context(opts: InitOptions) -> dict[str, Any]:
     if ":" in host:
         host = f"[{host}]"
     return {
+        "upstream_host": host,
+        "admin_networks": [
+            str(ipaddress.ip_network(n, strict=False)) for n in opts.admin_networks
+        ],
         "data_dir": data_dir,
         "server_name": opts.server_name,
         "public_baseurl": opts.public_baseurl or f"http://{host}:{opts.port}/",
@@ -212,12 +226,13 @@ def run_init(opts: InitOptions) -> list[str]:
         "log.config": render_yaml("log.config.j2", context),
     }
     deployment = deployment_of(opts)
-    subdirs = ["", "keys", "media_store", "conf.d"]
+    rendered[NGINX_FILE] = render_nginx(
+        deployment, context, opts.port, opts.nginx_listen, context["admin_networks"]
+    )
+    subdirs = ["", "keys", "media_store", "conf.d", "nginx"]
     if deployment is not None:
-        rendered.update(
-            render_worker_files(deployment, context, opts.port, opts.nginx_listen)
-        )
-        subdirs += ["workers", "nginx"]
+        rendered.update(render_worker_files(deployment, context))
+        subdirs += ["workers"]
     created: list[str] = []
     for sub in subdirs:
         path = data_dir / sub

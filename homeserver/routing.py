@@ -9,6 +9,11 @@ modules' web resources are mounted on every process (Synapse attaches module res
 to every HTTP listener); nginx sends each to the process where it works: the ones
 that read or store media files to the media worker, the rest to the main process.
 Anything not listed goes to the main process.
+
+Synapse's own admin API (/_synapse/admin/) is outside our admin model (no roles, no
+second factor, no operation log): its locations answer only the admin networks
+(admin_api's allowed_networks, given to `init --admin-network`) and loopback; nginx
+refuses every other address with 403.
 """
 
 from dataclasses import dataclass
@@ -110,17 +115,27 @@ MEDIA_ENDPOINTS = (
     r"^/_matrix/client/v1/media/",
     r"^/_matrix/federation/v1/media/",
     r"^/_synapse/media/",
+    # Our modules' endpoints that read or store media files: the watermarked
+    # downloads and viewer (modules.watermark) and the WeCom media API (modules.openapi).
+    r"^/_jwwx/client/v1/watermark/",
+    r"^/cgi-bin/media/",
+)
+
+# Synapse's media admin API: the media worker, admin networks only.
+MEDIA_ADMIN_ENDPOINTS = (
     r"^/_synapse/admin/v1/purge_media_cache$",
     r"^/_synapse/admin/v1/room/.*/media.*$",
     r"^/_synapse/admin/v1/user/.*/media.*$",
     r"^/_synapse/admin/v1/media/.*$",
     r"^/_synapse/admin/v1/quarantine_media/.*$",
     r"^/_synapse/admin/v1/users/.*/media$",
-    # Our modules' endpoints that read or store media files: the watermarked
-    # downloads and viewer (modules.watermark) and the WeCom media API (modules.openapi).
-    r"^/_jwwx/client/v1/watermark/",
-    r"^/cgi-bin/media/",
 )
+
+# The rest of Synapse's admin API: the main process, admin networks only.
+SYNAPSE_ADMIN = r"^/_synapse/admin/"
+
+# Always allowed to Synapse's admin API: the host itself (operators' tools on it).
+LOOPBACK_NETWORKS = ("127.0.0.1", "::1")
 
 # Our modules' remaining prefixes: the main process (admin API, console, WeCom API,
 # OAuth, module client APIs). Listed so that the rendered file says where each goes.
@@ -131,6 +146,7 @@ MODULE_MAIN_PREFIXES = ("/_jwwx/", "/cgi-bin/", "/connect/oauth2/")
 class Route:
     pattern: str
     upstream: str
+    admin_only: bool = False  # only from the admin networks (Synapse's admin API)
 
 
 @dataclass(frozen=True)
@@ -162,8 +178,21 @@ def upstreams(deployment: Deployment, main_port: int) -> list[Upstream]:
     ]
 
 
+def admin_routes(media_upstream: str) -> list[Route]:
+    """Synapse's admin API, restricted to the admin networks (first match wins)."""
+    table = [Route(p, media_upstream, True) for p in MEDIA_ADMIN_ENDPOINTS]
+    return table + [Route(SYNAPSE_ADMIN, MAIN_UPSTREAM, True)]
+
+
+def admin_allow_list(admin_networks: list[str]) -> list[str]:
+    """nginx `allow` entries of the admin-only locations (then `deny all`)."""
+    return [*LOOPBACK_NETWORKS, *admin_networks]
+
+
 def routes(federation: bool) -> list[Route]:
-    table = [Route(p, SYNC_UPSTREAM) for p in SYNC_ENDPOINTS]
+    """A worker deployment's locations, in nginx's order (the first match wins)."""
+    table = admin_routes(MEDIA_UPSTREAM)
+    table += [Route(p, SYNC_UPSTREAM) for p in SYNC_ENDPOINTS]
     table += [Route(p, STREAMS_UPSTREAM) for p in STREAM_ENDPOINTS]
     table += [Route(p, MEDIA_UPSTREAM) for p in MEDIA_ENDPOINTS]
     table += [Route(p, ROOM_UPSTREAM) for p in ROOM_ENDPOINTS]

@@ -3,18 +3,17 @@
 
 workers/NAME.yaml         each worker's Synapse config (read after homeserver.yaml)
 workers/NAME.log.config   its log config (the worker's name in every line)
-nginx/jwwx.conf           nginx's routing of every endpoint to its process
+
+nginx/jwwx.conf (every endpoint to its process) is homeserver/nginx.py's.
 """
 
 from pathlib import Path
 from typing import Any
 
-from homeserver.render import render_text, render_yaml
-from homeserver.routing import MAIN_UPSTREAM, MODULE_MAIN_PREFIXES, routes, upstreams
+from homeserver.render import render_yaml
 from homeserver.workers import Deployment
 
 WORKERS_DIR = "workers"
-NGINX_FILE = "nginx/jwwx.conf"
 
 
 def template_settings(deployment: Deployment | None) -> dict[str, Any] | None:
@@ -30,7 +29,7 @@ def template_settings(deployment: Deployment | None) -> dict[str, Any] | None:
 
 
 def render_worker_files(
-    deployment: Deployment, context: dict[str, Any], main_port: int, nginx_listen: str
+    deployment: Deployment, context: dict[str, Any]
 ) -> dict[str, str]:
     """{relative path: text} of every file above; context is init's template context."""
     data_dir = Path(context["data_dir"])
@@ -51,16 +50,4 @@ def render_worker_files(
                 "settings": deployment.worker_settings(worker),
             },
         )
-    files[NGINX_FILE] = render_text(
-        "workers/nginx.conf.j2",
-        {
-            "profile": deployment.profile,
-            "listen": nginx_listen,
-            "server_name": context["server_name"],
-            "upstreams": upstreams(deployment, main_port),
-            "routes": routes(context["federation_enabled"]),
-            "main_upstream": MAIN_UPSTREAM,
-            "module_prefixes": MODULE_MAIN_PREFIXES,
-        },
-    )
     return files

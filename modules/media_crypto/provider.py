@@ -9,6 +9,10 @@ local file and come here: fetch() streams the decrypted bytes, verifying each ch
 without writing them anywhere. When Synapse itself needs a file on disk (thumbnailing,
 ensure_media_is_in_local_cache) it writes a plaintext copy into its store; the sweeper
 removes those a short grace period after they were last written. docs/media_crypto.md.
+
+Every process with the media repository sweeps the files its own reads may have left;
+the walk over the whole store runs only on the process Synapse runs its media jobs on
+(media_instance_running_background_jobs), so two workers never walk the same store.
 """
 
 import logging
@@ -20,6 +24,7 @@ from modules.common.synapse.media import (
     dynamic_thumbnails_enabled,
     media_file_responder,
     media_store_path,
+    runs_media_background_jobs,
 )
 from modules.common.synapse.patches import add_local_media_deletion_hook
 from modules.common.synapse.runtime import in_thread, looping_task
@@ -41,9 +46,11 @@ class EncryptedMediaStorage:
         self._hooked = False
         # Paths Synapse may have written plaintext to since the last sweep (it decrypts
         # into its store through fetch); a full walk finds anything else (crash
-        # leftovers, media from before encryption) at start-up and then hourly.
+        # leftovers, media from before encryption) at start-up and then hourly, on the
+        # media jobs' process only.
         self._suspects: set[str] = set()
         self._next_full_walk = 0.0
+        self._walks = runs_media_background_jobs(hs)
         os.makedirs(config.directory, exist_ok=True)
         looping_task(
             hs, self.sweep, config.sweep_interval_seconds, "jwwx_media_crypto_sweep"
@@ -89,7 +96,7 @@ class EncryptedMediaStorage:
         self._ensure_deletion_hook()
         paths, self._suspects = self._suspects, set()
         now = time.monotonic()
-        if now >= self._next_full_walk:
+        if self._walks and now >= self._next_full_walk:
             self._next_full_walk = now + FULL_WALK_SECONDS
             paths |= set(
                 await in_thread(self._hs, store.plain_media_files, self._media_store)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from twisted.trial import unittest
@@ -16,21 +17,29 @@ import yaml
 
 from homeserver.routing import (
     CLIENT_UPSTREAM,
+    MAIN_UPSTREAM,
     MEDIA_UPSTREAM,
     ROOM_UPSTREAM,
     STREAMS_UPSTREAM,
     SYNC_UPSTREAM,
     routes,
 )
-from tests.harness.server import launcher
+from modules.common.synapse.media import runs_media_background_jobs
+from tests.harness.server import free_port, launcher
+from tests.homeserver import nginx
+
+
+def _route(path: str) -> tuple[str, bool]:
+    """Where nginx sends path (the first matching regex location, else main) and
+    whether only the admin networks may ask."""
+    for route in routes(federation=True):
+        if re.search(route.pattern, path):
+            return route.upstream, route.admin_only
+    return "main", False
 
 
 def _upstream(path: str) -> str:
-    """Where nginx sends path: the first matching regex location, else main."""
-    for route in routes(federation=True):
-        if re.search(route.pattern, path):
-            return route.upstream
-    return "main"
+    return _route(path)[0]
 
 
 class WorkerConfigTest(unittest.TestCase):
@@ -82,12 +91,21 @@ class WorkerConfigTest(unittest.TestCase):
             "other.police.example",
         )
         self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.init("single").returncode, 0)
         data = self.root / "bureau"
         shared = ["-c", str(data / "homeserver.yaml"), "-c", str(data / "conf.d")]
         main = HomeServerConfig.load_config("test", shared)
         self.assertIsNone(main.worker.worker_app)
         self.assertFalse(main.media.can_load_media_repo)
         self.assertFalse(main.worker.run_background_tasks)
+        monolith = HomeServerConfig.load_config(
+            "test", ["-c", str(self.root / "single" / "homeserver.yaml")]
+        )
+        self.assertTrue(
+            runs_media_background_jobs(
+                SimpleNamespace(config=monolith, get_instance_name=lambda: "master")
+            )
+        )
         self.assertEqual(main.worker.writers.events, ["persister1", "persister2"])
         self.assertEqual(main.worker.writers.typing, ["stream1"])
         seen: dict[str, Any] = {}
@@ -105,6 +123,14 @@ class WorkerConfigTest(unittest.TestCase):
                 name,
             )
             self.assertEqual(config.worker.send_federation, name == "background1", name)
+            # media_crypto's walk of the whole store: on the media worker only.
+            if config.media.can_load_media_repo:
+                hs = SimpleNamespace(
+                    config=config,
+                    get_instance_name=lambda c=config: c.worker.instance_name,
+                )
+                walks = runs_media_background_jobs(hs)
+                self.assertEqual(walks, name == "media1", name)
         self.assertEqual(len(seen), 11)
         ports = [
             listener.port
@@ -148,34 +174,110 @@ class WorkerConfigTest(unittest.TestCase):
             "/_jwwx/admin/v1/directory/members": "main",
             "/_jwwx/client/v1/health": "main",
             "/connect/oauth2/authorize": "main",
-            "/_synapse/admin/v2/users/@u:x": "main",
+            "/_synapse/admin/v2/users/@u:x": MAIN_UPSTREAM,
+            "/_synapse/admin/v1/media/x/abc": MEDIA_UPSTREAM,
             "/_matrix/client/v3/keys/upload": "main",
         }
         for path, upstream in expected.items():
             self.assertEqual(_upstream(path), upstream, path)
 
-    def test_nginx_accepts_the_rendered_config(self) -> None:
-        nginx = shutil.which("nginx") or (
-            "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-        )
+    def test_synapse_admin_api_only_from_admin_networks(self) -> None:
+        """Synapse's own admin API, wherever it is routed, is admin-networks-only;
+        nothing else is."""
+        admin = [
+            "/_synapse/admin/v2/users/@u:x",
+            "/_synapse/admin/v1/register",
+            "/_synapse/admin/v1/rooms/!a:x/messages",
+            "/_synapse/admin/v1/media/x/abc",
+            "/_synapse/admin/v1/users/@u:x/media",
+            "/_synapse/admin/v1/purge_media_cache",
+        ]
+        others = [
+            "/_matrix/client/v3/sync",
+            "/_matrix/client/v1/media/download/x/abc",
+            "/_jwwx/admin/v1/directory/members",
+            "/_synapse/client/password_reset/email/submit_token",
+            "/_matrix/client/v3/rooms/!a:x/send/m.room.message/t1",
+        ]
+        for path in admin:
+            self.assertTrue(_route(path)[1], path)
+        for path in others:
+            self.assertFalse(_route(path)[1], path)
         result = self.init(
-            "small", "--workers", "small", "--pg-db", "jwwx", "--nginx-listen", "18480"
+            "admins",
+            "--workers",
+            "small",
+            "--pg-db",
+            "jwwx",
+            "--admin-network",
+            "10.20.0.0/16",
+            "--admin-network",
+            "fd00::/8",
         )
         self.assertEqual(result.returncode, 0, result.stderr)
-        conf = self.root / "small" / "nginx" / "jwwx.conf"
-        text = conf.read_text()
-        self.assertIn("upstream jwwx_sync", text)
-        if nginx is None:
-            raise unittest.SkipTest("skipped: nginx is not installed (nginx -t)")
-        wrapper = self.root / "nginx.conf"
-        wrapper.write_text(
-            f"error_log {self.root}/error.log;\npid {self.root}/nginx.pid;\n"
-            f"events {{}}\nhttp {{ access_log off; include {conf}; }}\n"
+        text = (self.root / "admins" / "nginx" / "jwwx.conf").read_text()
+        # Every admin-only location, and only those, carries the same allow-list.
+        blocks = re.findall(r'location ~ "([^"]+)" \{([^}]*)\}', text)
+        self.assertTrue(blocks)
+        allow = [
+            ("allow", "127.0.0.1"),
+            ("allow", "::1"),
+            ("allow", "10.20.0.0/16"),
+            ("allow", "fd00::/8"),
+            ("deny", "all"),
+        ]
+        for pattern, body in blocks:
+            rules = re.findall(r"(allow|deny) ([^;]+);", body)
+            expected = allow if pattern.startswith("^/_synapse/admin/") else []
+            self.assertEqual(rules, expected, pattern)
+        config = yaml.safe_load((self.root / "admins" / "homeserver.yaml").read_text())
+        admin_api = next(
+            m for m in config["modules"] if m["module"] == "admin_api.AdminApiModule"
         )
-        checked = subprocess.run(
-            [nginx, "-t", "-c", str(wrapper), "-p", str(self.root)],
-            capture_output=True,
-            text=True,
-            check=False,
+        self.assertEqual(
+            admin_api["config"]["allowed_networks"], ["10.20.0.0/16", "fd00::/8"]
         )
-        self.assertEqual(checked.returncode, 0, checked.stderr)
+        refused = self.init("badnet", "--admin-network", "10.0.0.300/8")
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("--admin-network", refused.stderr)
+        self.assertFalse((self.root / "badnet").exists())
+
+    def test_nginx_accepts_the_rendered_config(self) -> None:
+        """nginx -t on both kinds of file; nginx run with them refuses Synapse's admin
+        API to an address outside the admin networks and passes it from inside."""
+        port = free_port()
+        for name, extra in (
+            ("small", ("--workers", "small", "--pg-db", "jwwx")),
+            ("single", ()),
+        ):
+            result = self.init(
+                name,
+                *extra,
+                "--nginx-listen",
+                f"127.0.0.1:{port}",
+                "--admin-network",
+                "127.0.0.3/32",
+            )
+            self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(
+            "upstream jwwx_sync", (self.root / "small/nginx/jwwx.conf").read_text()
+        )
+        for name in ("small", "single"):
+            conf = self.root / name / "nginx" / "jwwx.conf"
+            checked = nginx.check(self.root, conf)
+            self.assertEqual(checked.returncode, 0, checked.stderr)
+            # No Synapse behind it: an allowed request gets nginx's 502.
+            with nginx.running(self.root, conf, port):
+                for path in (
+                    "/_synapse/admin/v1/server_version",
+                    "/_synapse/admin/v1/media/x/abc",
+                ):
+                    for source, status in (
+                        ("127.0.0.1", 502),
+                        ("127.0.0.3", 502),
+                        ("127.0.0.2", 403),
+                    ):
+                        got = nginx.get_status(port, path, source)
+                        self.assertEqual(got, status, (name, path, source))
+                got = nginx.get_status(port, "/_matrix/client/versions", "127.0.0.2")
+                self.assertEqual(got, 502, name)

@@ -146,6 +146,13 @@ def dynamic_thumbnails_enabled(hs: Any) -> bool:
     return bool(hs.config.media.dynamic_thumbnails)
 
 
+def runs_media_background_jobs(hs: Any) -> bool:
+    """Whether this process runs the media repository's background jobs: Synapse's own
+    rule (media_instance_running_background_jobs unset, or naming this instance)."""
+    instance = hs.config.media.media_instance_running_background_jobs
+    return instance is None or instance == hs.get_instance_name()
+
+
 def media_file_responder(hs: Any, file_object: Any) -> Any:
     """A Responder streaming a file object (anything with read/close) from a thread."""
     from synapse.media.media_storage import FileResponder

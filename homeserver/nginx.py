@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""nginx/jwwx.conf, rendered by `init` for every deployment: the worker routing
+(homeserver/routing.py) or, for one process, everything to it; Synapse's admin API
+only from the admin networks. docs/deployment.md, "nginx routing"."""
+
+from typing import Any
+
+from homeserver.render import render_text
+from homeserver.routing import (
+    MAIN_UPSTREAM,
+    MODULE_MAIN_PREFIXES,
+    Upstream,
+    admin_allow_list,
+    admin_routes,
+    routes,
+    upstreams,
+)
+from homeserver.workers import Deployment
+
+NGINX_FILE = "nginx/jwwx.conf"
+
+
+def render_nginx(
+    deployment: Deployment | None,
+    context: dict[str, Any],
+    main_port: int,
+    nginx_listen: str,
+    admin_networks: list[str],
+) -> str:
+    if deployment is None:
+        host = context["upstream_host"]
+        table = [Upstream(MAIN_UPSTREAM, (f"{host}:{main_port}",))]
+        locations = admin_routes(MAIN_UPSTREAM)
+        profile = None
+    else:
+        table = upstreams(deployment, main_port)
+        locations = routes(context["federation_enabled"])
+        profile = deployment.profile
+    return render_text(
+        "nginx/jwwx.conf.j2",
+        {
+            "profile": profile,
+            "listen": nginx_listen,
+            "server_name": context["server_name"],
+            "upstreams": table,
+            "routes": locations,
+            "admin_allow": admin_allow_list(admin_networks),
+            "main_upstream": MAIN_UPSTREAM,
+            "module_prefixes": MODULE_MAIN_PREFIXES,
+        },
+    )
