@@ -95,6 +95,17 @@ def _build_parser() -> argparse.ArgumentParser:
         "the only addresses nginx lets reach Synapse's /_synapse/admin/ (besides "
         "loopback); none: the admin API from anywhere, /_synapse/admin/ from loopback",
     )
+    init.add_argument(
+        "--tls-cert",
+        type=Path,
+        help="PEM certificate chain: nginx serves TLS with it (docs/security.md)",
+    )
+    init.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    init.add_argument(
+        "--federation-listen",
+        default="8448",
+        help="with TLS and federation: nginx's federation port (PORT or ADDRESS:PORT)",
+    )
     init.add_argument("--log-level", default="INFO")
     init.add_argument("--log-file", help="also log to this file, rotated daily")
     init.add_argument(
@@ -187,6 +198,9 @@ def _init_options(args: argparse.Namespace) -> InitOptions:
         worker_base_port=args.worker_base_port,
         nginx_listen=args.nginx_listen,
         admin_networks=args.admin_network,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        federation_listen=args.federation_listen,
     )
 
 

@@ -65,6 +65,11 @@ class InitOptions:
     nginx_listen: str = "80"
     # admin_api's allowed_networks and nginx's allow-list of Synapse's admin API.
     admin_networks: list[str] = field(default_factory=list)
+    # TLS in nginx (PEM files, read by nginx): the client listener on nginx_listen and,
+    # with federation, the federation port.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    federation_listen: str = "8448"
 
 
 def deployment_of(opts: InitOptions) -> Deployment | None:
@@ -126,6 +131,15 @@ def validate(opts: InitOptions) -> None:
             raise LauncherError(
                 f"--admin-network {network!r} is not an IP network such as 10.20.0.0/16"
             ) from e
+    if (opts.tls_cert is None) != (opts.tls_key is None):
+        raise LauncherError("--tls-cert and --tls-key go together")
+    for name, path in (("--tls-cert", opts.tls_cert), ("--tls-key", opts.tls_key)):
+        if path is not None and not path.is_file():
+            raise LauncherError(f"{name} {path} is not a file")
+    if not _NGINX_LISTEN.match(opts.federation_listen):
+        raise LauncherError(
+            f"--federation-listen {opts.federation_listen!r}: give PORT or ADDRESS:PORT"
+        )
     if any(not k.strip() for k in opts.keywords):
         raise LauncherError("--keyword must not be empty")
 
@@ -172,6 +186,13 @@ def template_context(opts: InitOptions) -> dict[str, Any]:
         host = f"[{host}]"
     return {
         "upstream_host": host,
+        "tls": None
+        if opts.tls_cert is None or opts.tls_key is None
+        else {
+            "cert": str(opts.tls_cert.resolve()),
+            "key": str(opts.tls_key.resolve()),
+            "federation_listen": opts.federation_listen,
+        },
         "admin_networks": [
             str(ipaddress.ip_network(n, strict=False)) for n in opts.admin_networks
         ],

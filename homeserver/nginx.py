@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """nginx/jwwx.conf, rendered by `init` for every deployment: the worker routing
 (homeserver/routing.py) or, for one process, everything to it; Synapse's admin API
-only from the admin networks. docs/deployment.md, "nginx routing"."""
+only from the admin networks; with `--tls-cert/--tls-key`, TLS on the client listener
+and, when federation is on, the federation port. docs/deployment.md, "nginx routing";
+docs/security.md, "TLS"."""
 
 from typing import Any
 
@@ -45,6 +47,8 @@ def render_nginx(
             "upstreams": table,
             "routes": locations,
             "admin_allow": admin_allow_list(admin_networks),
+            "tls": context["tls"],
+            "federation": context["federation_enabled"],
             "main_upstream": MAIN_UPSTREAM,
             "module_prefixes": MODULE_MAIN_PREFIXES,
         },

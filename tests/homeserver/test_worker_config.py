@@ -5,6 +5,7 @@ tests/homeserver/test_workers.py."""
 
 import re
 import shutil
+import ssl
 import subprocess
 import tempfile
 from pathlib import Path
@@ -26,6 +27,7 @@ from homeserver.routing import (
 )
 from modules.common.synapse.media import runs_media_background_jobs
 from tests.harness.server import free_port, launcher
+from tests.harness.tls import make_test_ca
 from tests.homeserver import nginx
 
 
@@ -281,3 +283,45 @@ class WorkerConfigTest(unittest.TestCase):
                         self.assertEqual(got, status, (name, path, source))
                 got = nginx.get_status(port, "/_matrix/client/versions", "127.0.0.2")
                 self.assertEqual(got, 502, name)
+
+    def test_nginx_serves_tls_with_the_rendered_config(self) -> None:
+        """init --tls-cert/--tls-key: nginx terminates TLS 1.2+ on the client and the
+        federation port with a certificate of a test CA; a client trusting that CA
+        connects, one that does not is refused; TLS 1.1 is refused."""
+        ca = make_test_ca(self.root / "ca")
+        client_port, federation_port = free_port(), free_port()
+        result = self.init(
+            "tls",
+            "--nginx-listen",
+            f"127.0.0.1:{client_port}",
+            "--federation-listen",
+            f"127.0.0.1:{federation_port}",
+            "--federation-allow",
+            "other.police.example",
+            "--tls-cert",
+            str(ca.server_cert),
+            "--tls-key",
+            str(ca.server_key),
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        refused = self.init("tls-half", "--tls-cert", str(ca.server_cert))
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("--tls-cert and --tls-key go together", refused.stderr)
+        conf = self.root / "tls" / "nginx" / "jwwx.conf"
+        checked = nginx.check(self.root, conf)
+        self.assertEqual(checked.returncode, 0, checked.stderr)
+        trusting = ssl.create_default_context(cafile=str(ca.ca_cert))
+        with nginx.running(self.root, conf, client_port):
+            for port in (client_port, federation_port):
+                # No Synapse behind it: through TLS, nginx's 502.
+                status = nginx.get_status(
+                    port, "/_matrix/client/versions", tls=trusting
+                )
+                self.assertEqual(status, 502, port)
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                nginx.get_status(client_port, "/", tls=ssl.create_default_context())
+            old = ssl.create_default_context(cafile=str(ca.ca_cert))
+            old.minimum_version = ssl.TLSVersion.TLSv1
+            old.maximum_version = ssl.TLSVersion.TLSv1_1
+            with self.assertRaises(ssl.SSLError):
+                nginx.get_status(client_port, "/", tls=old)
