@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Command line of the launcher: init, run, create-admin, check, load-sample,
-check-config, audit-verify."""
+check-config, audit-verify, backup, restore."""
 
 import argparse
 import sys
@@ -152,6 +152,33 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     data_dir_arg(validate)
 
+    backup = sub.add_parser(
+        "backup",
+        help="write a backup file: database, keys, config, encrypted media "
+        "(docs/backup.md)",
+    )
+    data_dir_arg(backup)
+    backup.add_argument(
+        "--out", type=Path, default=Path("backups"), help="folder, default ./backups"
+    )
+    backup.add_argument(
+        "--verify",
+        type=Path,
+        metavar="FILE",
+        help="only check FILE against its manifest (exit 0 intact, 2 with the reason)",
+    )
+
+    restore = sub.add_parser(
+        "restore", help="restore a backup file into a new data directory"
+    )
+    restore.add_argument("backup_file", type=Path, metavar="FILE")
+    restore.add_argument("--data-dir", type=Path, required=True)
+    restore.add_argument(
+        "--database-url",
+        help="restore a PostgreSQL backup into this (empty) database instead of "
+        "the one its config names",
+    )
+
     audit = sub.add_parser(
         "audit-verify",
         help="verify the audit hash chain offline (exit 0 intact, 1 broken, 2 error)",
@@ -261,12 +288,42 @@ def _dispatch(args: argparse.Namespace) -> int:
         from homeserver.audit_verify import audit_verify
 
         return audit_verify(args.data_dir, args.from_seq)
+    if args.command == "backup":
+        import json
+
+        from homeserver.backup import backup, record_history, verify_backup
+
+        if args.verify is not None:
+            checked = verify_backup(args.verify)
+            if (args.data_dir / "homeserver.yaml").exists():
+                record_history(
+                    args.data_dir, {"action": "verify", "ts": _now_ms(), **checked}
+                )
+            print(json.dumps(checked, ensure_ascii=False, indent=1))
+            return 0
+        print(json.dumps(backup(args.data_dir, args.out), ensure_ascii=False, indent=1))
+        return 0
+    if args.command == "restore":
+        import json
+
+        from homeserver.restore import restore
+
+        target = postgres_from_dsn(args.database_url) if args.database_url else None
+        summary = restore(args.backup_file, args.data_dir, target)
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+        return 0
     if args.command == "check-config":
         config = load_server_config(args.data_dir)
         check_module_configs(config)
         print(f"homeserver: {args.data_dir}/homeserver.yaml is valid")
         return 0
     raise AssertionError(args.command)
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
 
 
 def main(argv: list[str] | None = None) -> int:
