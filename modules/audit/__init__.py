@@ -19,7 +19,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.audit import public
+from modules.audit import public, storage
 from modules.audit.archiver import Archiver
 from modules.audit.config import AuditConfig
 from modules.audit.exporter import PushExporters
@@ -28,8 +28,10 @@ from modules.audit.search import ArchiveReader
 from modules.audit.service import AuditService
 from modules.audit.usage import UsageRecorder
 from modules.common import registry
+from modules.common.backlog import count_backlog
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.events import persisted_stream_ordering
 from modules.common.synapse.patches import add_login_hooks
 
 
@@ -58,6 +60,13 @@ class AuditModule:
             self.archiver.tick,
             config.poll_interval_seconds * 1000,
             "jwwx_audit_archive",
+        )
+        count_backlog(
+            api,
+            self.jobs,
+            "audit_archive",
+            storage.archive_backlog_txn,
+            lambda: (persisted_stream_ordering(api),),
         )
         if config.exporters:
             self.jobs.every(

@@ -63,6 +63,14 @@ def head_txn(txn: Txn) -> Head:
     return Head(int(row[0]), str(row[1]), int(row[2]))
 
 
+def archive_backlog_txn(txn: Txn, persisted: int) -> int:
+    """Stream positions not yet archived plus inbox records (jwwx_job_backlog)."""
+    txn.execute("SELECT stream_ordering FROM jwwx_audit_head WHERE singleton = 'X'")
+    behind = max(0, persisted - int(txn.fetchone()[0]))
+    txn.execute("SELECT COUNT(*) FROM jwwx_audit_inbox")
+    return behind + int(txn.fetchone()[0])
+
+
 # Archiver state: members and tracked room state.
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.common.backlog import count_backlog
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import add_profile_query_check
@@ -30,6 +31,7 @@ from modules.directory.provisioning import Provisioner
 from modules.directory.reader import DirectoryReader
 from modules.directory.resources.admin import ADMIN_PREFIX, DirectoryAdminResource
 from modules.directory.resources.client import CLIENT_PREFIX, DirectoryClientResource
+from modules.directory.storage import provisioning as provisioning_store
 from modules.directory.user_directory import UserDirectoryFilter
 
 MAIL_POLL_SECONDS = 5.0
@@ -77,9 +79,18 @@ class DirectoryModule:
             config.provisioning_interval_seconds * 1000,
             "jwwx_directory_provision",
         )
+        count_backlog(
+            api,
+            self.jobs,
+            "provisioning",
+            provisioning_store.pending_account_count_txn,
+        )
         if config.mail is not None:
             self.jobs.every(
                 self._mail_tick, MAIL_POLL_SECONDS * 1000, "jwwx_directory_mail"
+            )
+            count_backlog(
+                api, self.jobs, "mail", provisioning_store.queued_mail_count_txn
             )
 
     @property

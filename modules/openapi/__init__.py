@@ -25,6 +25,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.common.backlog import count_backlog
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.patches import (
@@ -126,6 +127,7 @@ class OpenApiModule:
         self.jobs.every(self._deliver_callbacks, 1000, "jwwx_openapi_callbacks")
         self.incoming.start()
         self.jobs.every(self._purge, PURGE_INTERVAL_MS, "jwwx_openapi_purge_tokens")
+        count_backlog(api, self.jobs, "push", storage.push_backlog_txn)
         if (
             config.prepare_conversations or config.broadcast_rooms
         ) and config.prepare_interval_seconds:

@@ -55,11 +55,21 @@ class DockerTest(unittest.TestCase):
     def test_compose_fits_the_rendered_deployment(self) -> None:
         services = self.compose["services"]
         self.assertEqual(
-            set(services), {"postgres", "redis", "synapse", "nginx", "prometheus"}
+            set(services),
+            {
+                "postgres",
+                "redis",
+                "synapse",
+                "nginx",
+                "prometheus",
+                "node-exporter",
+                "blackbox",
+                "grafana",
+            },
         )
         build = services["synapse"]["build"]
         self.assertTrue((DOCKER / build["context"] / build["dockerfile"]).is_file())
-        for shared in ("nginx", "prometheus"):
+        for shared in ("nginx", "prometheus", "node-exporter", "blackbox", "grafana"):
             self.assertEqual(services[shared]["network_mode"], "service:synapse")
         data = self._entrypoint_init()
         config = load_server_config(data)

@@ -11,11 +11,13 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -93,6 +95,19 @@ def _gradient_png(width: int = 320, height: int = 240) -> bytes:
     return out.getvalue()
 
 
+def _backlogs(port: int) -> dict[str, float]:
+    """jwwx_job_backlog by task, from one process's metrics listener."""
+    url = f"http://127.0.0.1:{port}/_synapse/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r'jwwx_job_backlog\{task="([a-z_]+)"\} (\S+)$', line)
+        if match:
+            found[match.group(1)] = float(match.group(2))
+    return found
+
+
 def _worth_showing(line: str, process: str) -> bool:
     return process in line and any(
         word in line for word in ("exited", "ERROR", "CRITICAL", "Error")
@@ -104,6 +119,7 @@ class WorkerDeploymentTest(PostgresCase):
     # times with the test): more than trial's default 120 s on a loaded machine.
     timeout = 420
     _redis: ClassVar["subprocess.Popen[bytes] | None"] = None
+    metrics_base: ClassVar[int] = 0
 
     @classmethod
     def prepare_class(cls) -> None:
@@ -123,11 +139,16 @@ class WorkerDeploymentTest(PostgresCase):
             stderr=subprocess.DEVNULL,
         )
         atexit.register(cls.finish_class)
+        base = _free_block(15)
+        # Metrics: main on base + 10, worker k on base + 10 + k.
+        cls.metrics_base = base + 10
         cls.init_args = (
             "--workers",
             "small",
             "--worker-base-port",
-            str(_free_block(12)),
+            str(base),
+            "--metrics-port",
+            str(cls.metrics_base),
             "--redis-host",
             "127.0.0.1",
             "--redis-port",
@@ -310,6 +331,24 @@ class WorkerDeploymentTest(PostgresCase):
         )
         self.assertEqual(status, 200)
         self.assertNotEqual(body, png)
+
+    async def test_e_job_backlogs_only_on_the_jobs_process(self) -> None:
+        """jwwx_job_backlog (modules/common/backlog.py) is counted where the jobs
+        run, and nowhere else; the work of the tests above is done (backlog 0)."""
+        tasks = {"audit_archive", "provisioning", "push"}
+        seen: dict[str, dict[str, float]] = {}
+        for _ in range(150):  # the first count comes 15 s after the process starts
+            for index, name in enumerate(WORKERS):
+                seen[name] = _backlogs(self.metrics_base + index)
+            if set(seen["background1"]) == tasks:
+                break
+            await sleep(0.2)
+        self.assertEqual(set(seen["background1"]), tasks, seen)
+        self.assertEqual(seen["background1"]["provisioning"], 0)
+        self.assertEqual(seen["background1"]["push"], 0)
+        for name in WORKERS:
+            if name != "background1":
+                self.assertEqual(seen[name], {}, name)
 
     async def _kill_under_load(self, victim: str) -> None:
         """kill -9 of one process while a client sends through generic1 (retrying its

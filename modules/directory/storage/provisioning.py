@@ -173,6 +173,14 @@ def issue_credentials_txn(txn: Txn, issued: list[Credentials], now: int) -> None
     )
 
 
+def pending_account_count_txn(txn: Txn) -> int:
+    """The provisioning backlog (jwwx_job_backlog{task="provisioning"})."""
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_dir_members WHERE account_state = ?", (PENDING,)
+    )
+    return int(txn.fetchone()[0])
+
+
 def mark_account_txn(txn: Txn, userid: str, state: str, error: str | None) -> None:
     txn.execute(
         "UPDATE jwwx_dir_members SET account_state = ?, account_error = ?,"
@@ -264,6 +272,14 @@ def due_mails_txn(txn: Txn, now: int, limit: int) -> list[OutgoingMail]:
         OutgoingMail(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]))
         for r in txn.fetchall()
     ]
+
+
+def queued_mail_count_txn(txn: Txn) -> int:
+    """The mail backlog (jwwx_job_backlog{task="mail"})."""
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_dir_mail_outbox WHERE state = ?", (MAIL_PENDING,)
+    )
+    return int(txn.fetchone()[0])
 
 
 def mark_mail_sent_txn(txn: Txn, mail_id: int, now: int) -> None:

@@ -284,6 +284,15 @@ def insert_message_txn(
     )
 
 
+def push_backlog_txn(txn: Txn) -> int:
+    """Recipients of pushes still being delivered (jwwx_job_backlog{task="push"})."""
+    txn.execute(
+        "SELECT COALESCE(SUM(recipients - sent - failed), 0) FROM jwwx_openapi_messages"
+        " WHERE state = 'pending'"
+    )
+    return int(txn.fetchone()[0])
+
+
 def record_deliveries_txn(
     txn: Txn,
     msgid: str,
