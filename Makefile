@@ -46,11 +46,12 @@ browser:
 		echo "make: no Chromium found; the console's browser tests will skip (apt-get install chromium as root)"; \
 	fi
 
-# Tools some tests need: the deployment checks (`nginx -t`, `docker-compose config`) and
+# Tools some tests need: the deployment checks (`nginx -t`, `docker-compose config`,
+# `promtool` of Debian's prometheus package for the alert rules) and
 # the sdk/ libraries' tests (tests/sdk: C++ with OpenSSL headers, PHP, Java with
 # BouncyCastle). As root with apt-get (CI) the missing ones are installed; elsewhere those
 # tests skip with a message. Each entry is command:debian-package, or /file:debian-package.
-SYSTEM_TOOLS := nginx:nginx-light docker-compose:docker-compose \
+SYSTEM_TOOLS := nginx:nginx-light docker-compose:docker-compose promtool:prometheus \
 	g++:g++ /usr/include/openssl/evp.h:libssl-dev php:php-cli \
 	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java
 tools:
