@@ -21,7 +21,8 @@ from modules.audit.public import verify_chain
 AUDIT_MODULE = "modules.audit.AuditModule"
 
 
-def _connect(database: dict[str, Any]) -> tuple[Any, str]:
+def connect_database(database: dict[str, Any]) -> tuple[Any, str]:
+    """A DB-API connection to homeserver.yaml's database and its engine name."""
     args = dict(database.get("args") or {})
     if database.get("name") == "psycopg2":
         import psycopg2
@@ -41,7 +42,7 @@ def _audit_config(raw: dict[str, Any]) -> Any:
 def verify(data_dir: Path, from_seq: int) -> dict[str, Any]:
     server = load_server_config(data_dir)
     module_config = _audit_config(server.raw)
-    connection, engine = _connect(server.raw["database"])
+    connection, engine = connect_database(server.raw["database"])
     try:
         return verify_chain(connection, engine, module_config, from_seq)
     finally:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Command line of the launcher: init, run, create-admin, check, load-sample,
-check-config, audit-verify, backup, restore."""
+check-config, audit-verify, backup, restore, report."""
 
 import argparse
 import sys
@@ -179,6 +179,22 @@ def _build_parser() -> argparse.ArgumentParser:
         "the one its config names",
     )
 
+    report = sub.add_parser(
+        "report", help="the inspection report as HTML and PDF (docs/reports.md)"
+    )
+    data_dir_arg(report)
+    kind = report.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--weekly", action="store_true", help="the last 7 days")
+    kind.add_argument("--quarterly", action="store_true", help="the last 91 days")
+    report.add_argument(
+        "--prometheus",
+        default="http://127.0.0.1:9090",
+        help="Prometheus's base URL (default http://127.0.0.1:9090)",
+    )
+    report.add_argument(
+        "--out", type=Path, default=Path("reports"), help="folder, default ./reports"
+    )
+
     audit = sub.add_parser(
         "audit-verify",
         help="verify the audit hash chain offline (exit 0 intact, 1 broken, 2 error)",
@@ -311,6 +327,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         target = postgres_from_dsn(args.database_url) if args.database_url else None
         summary = restore(args.backup_file, args.data_dir, target)
         print(json.dumps(summary, ensure_ascii=False, indent=1))
+        return 0
+    if args.command == "report":
+        import json
+
+        from homeserver.report import make_report
+
+        made = make_report(
+            args.data_dir,
+            "weekly" if args.weekly else "quarterly",
+            args.prometheus,
+            args.out,
+        )
+        print(json.dumps(made, ensure_ascii=False, indent=1))
         return 0
     if args.command == "check-config":
         config = load_server_config(args.data_dir)

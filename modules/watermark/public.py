@@ -2,7 +2,8 @@
 """What other modules may use of modules.watermark (its declared surface): the sharing
 policy admins set, for modules that share content themselves (favourites, a mail
 bridge) and must ask it first; and `CLIENT_SECTIONS`, where a module publishes more
-sections of the client-config endpoint (admin_api: unit, splash, profile).
+sections of the client-config endpoint (admin_api: unit, splash, profile); and the CJK
+font lookup (the launcher's inspection report draws Chinese with it).
 
     watermark = registry.lookup(api, SERVICE)     # ServiceMissingError without it
     if not watermark.sharing_policy().allow_email: ...
@@ -11,14 +12,17 @@ sections of the client-config endpoint (admin_api: unit, splash, profile).
 from typing import Any, Protocol
 
 from modules.common import registry
+from modules.watermark.fonts import FontError, find_cjk_font
 from modules.watermark.settings import SharingSettings
 
 __all__ = [
     "CLIENT_SECTIONS",
     "SERVICE",
     "ClientSections",
+    "FontError",
     "SharingSettings",
     "WatermarkService",
+    "find_cjk_font",
 ]
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The restore drill: a populated server backed up while it runs (`python -m homeserver
+"""The inspection report (`report --weekly`, from a backfilled Prometheus and this
+server's database), and the restore drill: a populated server backed up while it runs (`python -m homeserver
 backup`), destroyed (database dropped, data directory removed), restored into a fresh
 data directory and database (`restore`) and started: messages, the directory, the
 audit chain (audit-verify) and media come back intact. A damaged backup file is
@@ -18,6 +19,7 @@ from tests.harness import postgres
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.harness.server import TestServer, launcher
+from tests.homeserver import prometheus
 from tests.modules.openapi.helpers import enrol_officer, root_department
 from tests.modules.watermark.media_http import get_bytes, media_path, upload
 
@@ -37,6 +39,49 @@ class BackupRestoreTests:
     timeout = 420
     server: TestServer
     engine: str
+
+    async def test_a_inspection_report(self) -> None:
+        """`report --weekly` from a real Prometheus holding a known week (persister1
+        down 200 minutes) and this server's database: HTML and PDF with the plots,
+        the availability computed from the series, the database counts, the audit
+        chain and the backup made in the period."""
+        alice = self.user("reporter")
+        room = await alice.create_room()
+        for i in range(3):
+            status, _ = await alice.send_text(room, f"巡检消息 {i}")
+            self.assertEqual(status, 200)
+        out = Path(tempfile.mkdtemp(prefix="jwwx-report-"))
+        self.addCleanup(shutil.rmtree, out, True)
+        launcher("backup", "--data-dir", str(self.server.data_dir), "--out", str(out))
+        with prometheus.prometheus_with_a_week(out) as url:
+            made = launcher(
+                "report",
+                "--weekly",
+                "--data-dir",
+                str(self.server.data_dir),
+                "--prometheus",
+                url,
+                "--out",
+                str(out / "reports"),
+            )
+        report = json.loads(made.stdout)
+        self.assertEqual(report["problems"], [])
+        # 20 of the week's 1,008 ten-minute points fall in the outage (± the edges).
+        expected = 1 - 20 / 1008
+        self.assertAlmostEqual(report["service_availability"], expected, delta=0.002)
+        self.assertEqual(report["process_availability"]["main"], 1.0)
+        self.assertAlmostEqual(
+            report["process_availability"]["persister1"], expected, delta=0.002
+        )
+        self.assertGreaterEqual(report["database"]["messages"], 3)
+        self.assertGreaterEqual(report["database"]["accounts"], 1)
+        self.assertTrue(report["audit"]["ok"])
+        self.assertEqual(report["backups"], 1)
+        page = Path(report["html"]).read_text(encoding="utf-8")
+        self.assertIn("周巡检报告", page)
+        self.assertEqual(page.count("data:image/png;base64,"), 7)
+        self.assertIn("98.0", page)  # the service availability, in the table
+        self.assertTrue(Path(report["pdf"]).read_bytes().startswith(b"%PDF"))
 
     async def test_backup_destroy_restore(self) -> None:
         admin = self.user("bkadmin", admin=True)
