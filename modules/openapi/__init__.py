@@ -93,7 +93,7 @@ class OpenApiModule:
         self.callbacks.on_reply = self.messenger.reply
         self.jsapi = JsApi(api, config)
         self.oauth = OAuth(api, config.corpid)
-        self.jumps = Jumps(self.oauth)
+        self.jumps = Jumps(api, self.oauth)
         registry.publish(api, public.SERVICE, self)
         # WeCom SDKs upload media as multipart/form-data (refused by Synapse otherwise).
         allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())

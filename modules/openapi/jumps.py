@@ -1,13 +1,24 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The open API's AppJumps (modules/openapi/public.py) over its OAuth2 codes."""
+"""The open API's AppJumps (modules/openapi/public.py): app names, and jumps over its
+OAuth2 codes."""
 
+from synapse.module_api import ModuleApi
+
+from modules.openapi import storage
 from modules.openapi.oauth import OAuth, OAuthError
 from modules.openapi.public import JumpRefusedError
 
 
 class Jumps:
-    def __init__(self, oauth: OAuth) -> None:
+    def __init__(self, api: ModuleApi, oauth: OAuth) -> None:
+        self._api = api
         self._oauth = oauth
+
+    async def app_name(self, agentid: int) -> str | None:
+        app = await self._api.run_db_interaction(
+            "jwwx_openapi_app_name", storage.get_app_txn, agentid
+        )
+        return None if app is None else str(app.name)
 
     async def check_target(self, agentid: int, url: str) -> str:
         try:

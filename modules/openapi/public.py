@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""What other modules may use of modules.openapi (its declared surface): jumps into an
-app with the officer's identity, as WeCom's workbench does. The code in the jump URL is
-the OAuth2 code of /connect/oauth2/authorize (single use, five minutes, bound to the
-app); the app turns it into the officer's userid with /cgi-bin/auth/getuserinfo, so no
-password or Matrix token ever reaches it."""
+"""What other modules may use of modules.openapi (its declared surface): an app's name,
+and jumps into an app with the officer's identity, as WeCom's workbench does. The code
+in the jump URL is the OAuth2 code of /connect/oauth2/authorize (single use, five
+minutes, bound to the app); the app turns it into the officer's userid with
+/cgi-bin/auth/getuserinfo, so no password or Matrix token ever reaches it."""
 
 from typing import Protocol
 
@@ -24,6 +24,9 @@ class JumpRefusedError(Exception):
 
 
 class AppJumps(Protocol):
+    async def app_name(self, agentid: int) -> str | None:
+        """The app's name; None when there is no such app."""
+
     async def check_target(self, agentid: int, url: str) -> str:
         """The app's name if `url` lies in its trusted domain (redirect_domain)."""
 
@@ -56,6 +59,17 @@ async def check_jump_target(api: ModuleApi, agentid: int, url: str) -> str:
     service = _service(api)
     await service.runtime.ready()
     return await service.jumps.check_target(agentid, url)
+
+
+async def app_name(api: ModuleApi, agentid: int) -> str | None:
+    """The name of open-API app `agentid`; None when it does not exist (or the open
+    API is not loaded)."""
+    try:
+        service = registry.lookup(api, SERVICE)
+    except registry.ServiceMissingError:
+        return None
+    await service.runtime.ready()
+    return await service.jumps.app_name(agentid)
 
 
 async def jump_url(api: ModuleApi, agentid: int, url: str, user_id: str) -> str:

@@ -423,6 +423,21 @@ async def retry_callbacks(ctx: Context) -> Act:
     return ctx.call("POST", f"{APPS}/{await _app(ctx)}/callbacks/retry", {})
 
 
+# OCR for apps.
+
+
+@drives("PUT", "/ocr/apps/{agentid}")
+async def grant_ocr(ctx: Context) -> Act:
+    return ctx.call("PUT", f"{A}/ocr/apps/{await _app(ctx)}")
+
+
+@drives("DELETE", "/ocr/apps/{agentid}")
+async def revoke_ocr(ctx: Context) -> Act:
+    agentid = await _app(ctx)
+    await ctx.boss.ok("PUT", f"{A}/ocr/apps/{agentid}")
+    return ctx.call("DELETE", f"{A}/ocr/apps/{agentid}")
+
+
 # The workbench.
 
 WORKBENCH = f"{A}/workbench/entries"

@@ -16,7 +16,18 @@ from twisted.trial import unittest
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTED = ("homeserver", "modules", "admin_api")
-HEAVY = ("pypinyin", "imagehash", "numpy", "scipy", "pywt", "reportlab", "pypdf")
+HEAVY = (
+    "pypinyin",
+    "imagehash",
+    "numpy",
+    "scipy",
+    "pywt",
+    "reportlab",
+    "pypdf",
+    "rapidocr",
+    "onnxruntime",
+    "cv2",
+)
 
 PROBE = """
 import importlib, json, sys

@@ -20,6 +20,7 @@ from modules.common.inputs import decimal, parse_json, query_param, read_body
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.http import multipart_content_type
 from modules.directory import public as directory_public
+from modules.ocr import public as ocr_public
 from modules.openapi import directory_api as dapi
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
@@ -97,6 +98,9 @@ class CgiResource(Router):
             "ticket/get": ("GET", self.agent_ticket),
             "auth/getuserinfo": ("GET", self.getuserinfo),
             "user/getuserinfo": ("GET", self.getuserinfo),
+            "ocr/idcard": ("POST", self.ocr_idcard),
+            "ocr/driverlicense": ("POST", self.ocr_driverlicense),
+            "ocr/general": ("POST", self.ocr_general),
         }
         for path, (method, handler) in routes.items():
             self.route(method, path, self._as_app(handler))
@@ -422,6 +426,31 @@ class CgiResource(Router):
             body,
             query_param(request, "filename"),
         )
+
+    async def _ocr(self, request: Any, app: App, kind: str) -> dict[str, Any]:
+        """An image as the body (image/*), or {"media_id"} of a file the app uploaded
+        through media/upload; modules.ocr reads it if an admin granted the app OCR."""
+        content_type = (request.getHeader(b"Content-Type") or b"").decode("latin-1")
+        if content_type.startswith("image/"):
+            request.content.seek(0)
+            data = read_body(request, MAX_UPLOAD_BYTES)
+        else:
+            _media, data = await self._media.read(
+                app, self._json(request).get("media_id")
+            )
+        try:
+            return await ocr_public.read_for_app(self._api, app.agentid, data, kind)
+        except ocr_public.OcrRefusedError as e:
+            raise WeComError(e.errcode, e.message) from e
+
+    async def ocr_idcard(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._ocr(request, app, "idcard")
+
+    async def ocr_driverlicense(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._ocr(request, app, "driverlicense")
+
+    async def ocr_general(self, request: Any, app: App) -> dict[str, Any]:
+        return await self._ocr(request, app, "general")
 
     async def getuserinfo(self, request: Any, app: App) -> dict[str, Any]:
         return await self._oauth.redeem(app, query_param(request, "code"))

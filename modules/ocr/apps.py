@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""OCR for open-API apps: the grant, and the answers in the field names of WeChat's
+OCR API (/cv/ocr/idcard, /cv/ocr/drivinglicense, /cv/ocr/comm), which integrators
+already know; WeCom itself has no OCR API."""
+
+from typing import Any
+
+from synapse.module_api import ModuleApi
+
+from modules.common.synapse.errors import SynapseError
+from modules.ocr import storage
+from modules.ocr.cards import driving_licence, id_card
+from modules.ocr.engine import IMAGE_TOO_LARGE, Line, OcrEngine
+from modules.ocr.public import OcrRefusedError
+
+NOT_GRANTED = 48002
+INVALID_FILE_TYPE = 40005
+INVALID_FILE_SIZE = 40006
+
+
+def _box(line: Line) -> dict[str, Any]:
+    corners = ("left_top", "right_top", "right_bottom", "left_bottom")
+    return {c: {"x": x, "y": y} for c, (x, y) in zip(corners, line.box, strict=False)}
+
+
+def app_answer(kind: str, lines: list[Line]) -> dict[str, Any]:
+    texts = [line.text for line in lines]
+    if kind == "idcard":
+        f = id_card(texts)
+        return {
+            "type": "Front",
+            "name": f["name"],
+            "id": f["id_number"],
+            "id_valid": f["id_number_valid"],
+            "addr": f["address"],
+            "gender": f["sex"],
+            "nationality": f["nation"],
+            "birth": f["birth"],
+        }
+    if kind == "driverlicense":
+        f = driving_licence(texts)
+        return {
+            "id_num": f["licence_number"],
+            "id_valid": f["licence_number_valid"],
+            "name": f["name"],
+            "sex": f["sex"],
+            "nationality": f["nationality"],
+            "address": f["address"],
+            "birth_date": f["birth"],
+            "issue_date": f["first_issue"],
+            "car_class": f["class"],
+            "valid_from": f["valid_from"],
+            "valid_to": f["valid_to"],
+        }
+    return {"items": [{"text": line.text, "pos": _box(line)} for line in lines]}
+
+
+class AppOcrService:
+    def __init__(self, api: ModuleApi, engine: OcrEngine) -> None:
+        self._api = api
+        self._engine = engine
+
+    async def granted(self) -> list[int]:
+        return list(
+            await self._api.run_db_interaction("jwwx_ocr_granted", storage.granted_txn)
+        )
+
+    async def grant(self, agentid: int, admin: str) -> bool:
+        now = int(self._api.get_current_time_msec())
+        return bool(
+            await self._api.run_db_interaction(
+                "jwwx_ocr_grant", storage.grant_txn, agentid, admin, now
+            )
+        )
+
+    async def revoke(self, agentid: int) -> bool:
+        return bool(
+            await self._api.run_db_interaction(
+                "jwwx_ocr_revoke", storage.revoke_txn, agentid
+            )
+        )
+
+    async def read_for_app(
+        self, agentid: int, data: bytes, kind: str
+    ) -> dict[str, Any]:
+        allowed = await self._api.run_db_interaction(
+            "jwwx_ocr_is_granted", storage.is_granted_txn, agentid
+        )
+        if not allowed:
+            raise OcrRefusedError(
+                NOT_GRANTED, "this app may not use OCR (ask an admin)"
+            )
+        try:
+            lines = await self._engine.recognise(data)
+        except SynapseError as e:
+            code = (
+                INVALID_FILE_SIZE if e.errcode == IMAGE_TOO_LARGE else INVALID_FILE_TYPE
+            )
+            raise OcrRefusedError(code, e.msg) from e
+        return app_answer(kind, lines)

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Fields of a resident ID card (居民身份证, front) and a motor-vehicle driving licence
+(机动车驾驶证) from the OCR lines in reading order. The card's printed labels split
+the text: each field is what lies between its label and the next one. The ID number's
+check character (GB 11643, ISO 7064 MOD 11-2) is verified, and the birth date and sex
+it encodes are compared with the printed ones."""
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_ID = re.compile(r"\d{17}[\dX]")
+
+
+def id_number_valid(number: str) -> bool:
+    """An 18-character resident ID number with the right check character and a real
+    birth date."""
+    if not _ID.fullmatch(number):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True))
+    if _CHECK[total % 11] != number[17]:
+        return False
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return True
+
+
+def _joined(texts: Sequence[str]) -> str:
+    # Labels and values come as separate lines or run together; spaces carry nothing.
+    text = "".join(texts)
+    text = re.sub(r"\s+", "", text)
+    return text.replace("x", "X").replace("：", "").replace(":", "")
+
+
+def _between(text: str, label: str, following: Sequence[str]) -> str:
+    start = text.find(label)
+    if start < 0:
+        return ""
+    start += len(label)
+    ends = [i for i in (text.find(f, start) for f in following) if i >= 0]
+    return text[start : min(ends)] if ends else text[start:]
+
+
+def _birth(text: str) -> str:
+    """出生 1985年3月7日 → 1985-03-07 ("" when it does not read as a date)."""
+    m = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", text)
+    if not m:
+        return ""
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError:
+        return ""
+
+
+def id_card(texts: Sequence[str]) -> dict[str, Any]:
+    """{name, sex, nation, birth, address, id_number, id_number_valid, consistent}:
+    missing fields are "". `consistent` says the number's birth date and sex agree
+    with the printed ones."""
+    text = _joined(texts)
+    number_match = _ID.search(
+        text[text.find("公民身份号码") :] if "公民身份号码" in text else text
+    )
+    number = number_match.group(0) if number_match else ""
+    fields: dict[str, Any] = {
+        "name": _between(text, "姓名", ("性别", "民族", "出生")),
+        "sex": _between(text, "性别", ("民族", "出生"))[:1],
+        "nation": _between(text, "民族", ("出生", "住址")),
+        "birth": _birth(_between(text, "出生", ("住址", "公民身份号码"))),
+        "address": _between(text, "住址", ("公民身份号码",)),
+        "id_number": number,
+    }
+    valid = id_number_valid(number)
+    encoded_birth = f"{number[6:10]}-{number[10:12]}-{number[12:14]}" if valid else ""
+    encoded_sex = ("男" if int(number[16]) % 2 else "女") if valid else ""
+    fields["id_number_valid"] = valid
+    fields["consistent"] = bool(
+        valid and fields["birth"] == encoded_birth and fields["sex"] == encoded_sex
+    )
+    return fields
+
+
+_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _first(pattern: str, text: str) -> str:
+    m = re.search(pattern, text)
+    return m.group(1) if m else ""
+
+
+def driving_licence(texts: Sequence[str]) -> dict[str, Any]:
+    """{licence_number, name, sex, nationality, address, birth, first_issue, class,
+    valid_from, valid_to, licence_number_valid}; missing fields are ""."""
+    text = _joined(texts)
+    labels = (
+        "证号",
+        "姓名",
+        "性别",
+        "国籍",
+        "住址",
+        "出生日期",
+        "初次领证日期",
+        "准驾车型",
+        "有效期限",
+    )
+    number = _first(r"证号(\d{17}[\dX])", text)
+    valid_to = _first(rf"有效期限{_DATE}至({_DATE}|长期)", text)
+    return {
+        "licence_number": number,
+        "licence_number_valid": id_number_valid(number),
+        "name": _between(text, "姓名", labels[2:]),
+        "sex": _between(text, "性别", labels[3:])[:1],
+        "nationality": _between(text, "国籍", labels[4:]),
+        "address": _between(text, "住址", labels[5:]),
+        "birth": _first(rf"出生日期({_DATE})", text),
+        "first_issue": _first(rf"初次领证日期({_DATE})", text),
+        "class": _first(r"准驾车型([A-DFMNP][1-3]?(?:[A-DFMNP][1-3]?)*)", text),
+        "valid_from": _first(rf"有效期限({_DATE})", text),
+        "valid_to": valid_to,
+    }
