@@ -19,6 +19,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from modules.ocr.cards import driving_licence, id_card
+from modules.ocr.config import OcrConfig
+from modules.ocr.engine import Line, decode, reading_order
+
 FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -196,10 +200,6 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def main() -> None:
-    from modules.ocr.cards import driving_licence, id_card
-    from modules.ocr.config import OcrConfig
-    from modules.ocr.engine import decode, reading_order
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
@@ -231,8 +231,6 @@ def main() -> None:
         started = time.perf_counter()
         result = engine(decode(data, config))
         times.append((time.perf_counter() - started) * 1000)
-        from modules.ocr.engine import Line
-
         lines = reading_order(
             [
                 Line(str(t), float(s), tuple((int(x), int(y)) for x, y in b))
