@@ -32,6 +32,7 @@ from modules.directory.reader import DirectoryReader
 from modules.directory.resources.admin import ADMIN_PREFIX, DirectoryAdminResource
 from modules.directory.resources.client import CLIENT_PREFIX, DirectoryClientResource
 from modules.directory.storage import provisioning as provisioning_store
+from modules.directory.searching import DirectorySearch
 from modules.directory.user_directory import UserDirectoryFilter
 
 MAIL_POLL_SECONDS = 5.0
@@ -46,6 +47,7 @@ class DirectoryModule:
         self.jobs = self.runtime.place_jobs(config.jobs_instance)
         self.provisioner = Provisioner(api, config, self.jobs)
         self.admin = DirectoryAdmin(api, self.reader, self.provisioner)
+        self.search = DirectorySearch(api, self.runtime, self.reader)
         # Other modules (open API, groups, accounts, watermark) use the directory
         # through this service and the reads of public.py.
         registry.publish(api, public.SERVICE, self)

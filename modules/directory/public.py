@@ -66,6 +66,7 @@ __all__ = [
     "DirectoryAdminOperations",
     "DirectoryError",
     "DirectoryListing",
+    "DirectorySearching",
     "DirectoryService",
     "EVERYTHING",
     "Member",
@@ -156,6 +157,21 @@ class DirectoryListing(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class DirectorySearching(Protocol):
+    """The client API's search/members and search/departments for a user id: the same
+    visibility (hidden stays hidden, restricted departments) and JSON, paged by offset:
+    {"results": [...], "next_from": "<offset>" or None}. An empty query is a
+    DirectoryError."""
+
+    async def members(
+        self, user_id: str, query: str, limit: int, offset: int
+    ) -> dict[str, Any]: ...
+
+    async def departments(
+        self, user_id: str, query: str, limit: int, offset: int
+    ) -> dict[str, Any]: ...
+
+
 class DirectoryService(Protocol):
     """modules.directory's service in the registry (`registry.lookup(api, SERVICE)`)."""
 
@@ -169,6 +185,9 @@ class DirectoryService(Protocol):
 
     @property
     def reader(self) -> DirectoryListing: ...
+
+    @property
+    def search(self) -> DirectorySearching: ...
 
     @property
     def password_key(self) -> bytes:

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """What other modules may use of modules.favorites (its declared surface): which local
 files a favourite still re-references, so retention's sweep and burn-after-read do not
-delete them."""
+delete them; and an officer's own favourites by text (modules.search)."""
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from synapse.module_api import ModuleApi
 
@@ -16,6 +16,16 @@ class FavouritedMedia(Protocol):
     async def favourited_local_media(self, media_ids: Sequence[str]) -> set[str]: ...
 
 
+class FavoritesReads(FavouritedMedia, Protocol):
+    async def list(
+        self, user_id: str, query: str | None, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """The user's own favourites, newest first, whose text or file name contains
+        `query`: {"favorites": [...], "next_from": "<offset>" or None} (the client
+        API's GET /_jwwx/client/v1/favorites)."""
+        ...
+
+
 class FavoritesService(Protocol):
     """modules.favorites' service in the registry."""
 
@@ -23,7 +33,7 @@ class FavoritesService(Protocol):
     def runtime(self) -> ModuleRuntime: ...
 
     @property
-    def service(self) -> FavouritedMedia: ...
+    def service(self) -> FavoritesReads: ...
 
 
 SERVICE: registry.Service[FavoritesService] = registry.Service("favorites")

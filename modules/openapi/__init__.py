@@ -50,6 +50,7 @@ from modules.openapi.resources.client import CLIENT_PREFIX, OpenApiClientResourc
 from modules.openapi.resources.oauth import OAUTH_PREFIX, OAuthResource
 from modules.openapi.storage import App
 from modules.openapi.tokens import TokenService
+from modules.openapi.visible_apps import VisibleApps
 
 PURGE_INTERVAL_MS = 3600 * 1000
 
@@ -92,6 +93,7 @@ class OpenApiModule:
         )
         self.callbacks.on_reply = self.messenger.reply
         self.jsapi = JsApi(api, config)
+        self.visible_apps = VisibleApps(api)
         self.oauth = OAuth(api, config.corpid)
         self.jumps = Jumps(api, self.oauth)
         registry.publish(api, public.SERVICE, self)

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""What other modules may use of modules.openapi (its declared surface): an app's name,
+"""What other modules may use of modules.openapi (its declared surface): the apps an
+officer may see (their visible ranges; modules.search's unified search), an app's name,
 and jumps into an app with the officer's identity, as WeCom's workbench does. The code
 in the jump URL is the OAuth2 code of /connect/oauth2/authorize (single use, five
 minutes, bound to the app); the app turns it into the officer's userid with
 /cgi-bin/auth/getuserinfo, so no password or Matrix token ever reaches it."""
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from synapse.module_api import ModuleApi
 
@@ -34,6 +35,13 @@ class AppJumps(Protocol):
         """`url` with code= and state= for this officer."""
 
 
+class AppsForOfficers(Protocol):
+    async def visible_to(self, user_id: str) -> list[dict[str, Any]]:
+        """The apps whose visible range holds this user, by agentid:
+        [{"agentid", "name", "description", "avatar"}]."""
+        ...
+
+
 class OpenApiService(Protocol):
     """modules.openapi's service in the registry."""
 
@@ -42,6 +50,9 @@ class OpenApiService(Protocol):
 
     @property
     def jumps(self) -> AppJumps: ...
+
+    @property
+    def visible_apps(self) -> AppsForOfficers: ...
 
 
 SERVICE: registry.Service[OpenApiService] = registry.Service("openapi")

@@ -5,7 +5,9 @@
   the reply fallback, formatted_body as visible text when it says more, the file name
   and caption of a file), its kind (text, file, image, video, audio…) and file facts.
 - An edit (m.replace) becomes an Edit: the original's text is replaced by the new
-  content, and the edit itself is not indexed (it would be a second hit).
+  content, and the edit itself is not indexed (it would be a second hit). The newest
+  edit wins (origin_server_ts, then event id: Synapse's choice); a redacted edit gives
+  way to the one before it, or to the original's own text.
 - A redaction becomes a Forget of the event it redacts.
 - A room's name (m.room.name) and its members (m.room.member: joined or not, display
   name) keep the group search's tables current.
@@ -49,9 +51,12 @@ class Document:
 
 @dataclass(frozen=True)
 class Edit:
+    event_id: str  # the edit's own id (a redaction of it restores what was before)
     original_id: str
     sender: str
-    text: str
+    origin_ts: int
+    body: str  # m.new_content's body: what clients show
+    text: str  # everything indexed of the new content
 
 
 @dataclass(frozen=True)
@@ -180,19 +185,20 @@ def action_of(event_id: str, room_id: str, event: Mapping[str, Any]) -> Action |
         return None
     if is_burn(content):
         return None
+    ts = event.get("origin_server_ts")
+    ts = ts if isinstance(ts, int) and not isinstance(ts, bool) else 0
     relates = content.get("m.relates_to")
     if isinstance(relates, Mapping) and relates.get("rel_type") == "m.replace":
         original = relates.get("event_id")
         new = content.get("m.new_content")
         if isinstance(original, str) and isinstance(new, Mapping) and not is_burn(new):
-            return Edit(original, sender, content_text(new))
+            body = (_str(new.get("body")) or "")[:MAX_TEXT]
+            return Edit(event_id, original, sender, ts, body, content_text(new))
         return None
     msgtype = "m.sticker" if event_type == "m.sticker" else content.get("msgtype")
     if not isinstance(msgtype, str):
         return None
     kind = "image" if msgtype == "m.sticker" else KINDS.get(msgtype, "other")
-    ts = event.get("origin_server_ts")
-    ts = ts if isinstance(ts, int) and not isinstance(ts, bool) else 0
     file_name = mimetype = mxc = None
     if kind in ("file", "image", "video", "audio"):
         file_name = _str(content.get("filename")) or _str(content.get("body"))

@@ -28,6 +28,7 @@ from modules.search.text import highlights, like_pattern, query_phrases
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 5  # index pages read to fill one page of visible hits
+MAX_PEOPLE = 200  # senders a sender_name filter stands for ("zs" matches many)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Page:
     items: list[tuple[Hit, Any]]  # (index row, the event as the officer sees it)
     count: int
     next_before: int | None
+    edited: dict[str, str]  # event id → the body its newest unredacted edit shows
 
 
 class Searcher:
@@ -150,7 +152,37 @@ class Searcher:
         else:
             next_before = None if exhausted else cursor
         count = await self._count(_replace_before(base, None))
-        return Page(found, count, next_before)
+        edited = await self._edited_bodies([hit.event_id for hit, _event in found])
+        return Page(found, count, next_before, edited)
+
+    async def _edited_bodies(self, event_ids: list[str]) -> dict[str, str]:
+        """What the edited ones among these messages show now: the newest edit that
+        Synapse has not redacted (the indexer may not have seen a redaction yet)."""
+        edits = await self._api.run_db_interaction(
+            "jwwx_search_edits", storage.current_edits_txn, event_ids
+        )
+        if not edits:
+            return {}
+        standing = await unredacted_event_ids(
+            self._api, [edit_id for found in edits.values() for edit_id, _ in found]
+        )
+        shown: dict[str, str] = {}
+        for original_id, found in edits.items():
+            for edit_id, body in found:
+                if edit_id in standing:
+                    shown[original_id] = body
+                    break
+        return shown
+
+    async def people(self, term: str) -> tuple[str, ...]:
+        """User ids whose name, pinyin, initials or localpart contain `term`."""
+        found = await self._api.run_db_interaction(
+            "jwwx_search_people",
+            storage.people_matching_txn,
+            like_pattern(term),
+            MAX_PEOPLE,
+        )
+        return tuple(found)
 
     async def rooms(
         self,

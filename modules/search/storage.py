@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 from modules.common.storage import Txn
 from modules.common.synapse.database import engine_of_txn
-from modules.search.extract import Action, Document, Edit, Forget, Membership, RoomName
+from modules.common.synapse.tables import event_json_txn
+from modules.search.extract import (
+    Action,
+    Document,
+    Edit,
+    Forget,
+    Membership,
+    RoomName,
+    content_text,
+)
 from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
 from modules.search.text import Phrase, index_tokens, name_text
 
@@ -128,12 +137,56 @@ def _edit_txn(txn: Txn, edit: Edit) -> None:
     )
     row = txn.fetchone()
     # Only the sender may edit (Synapse ignores other senders' m.replace too).
-    if row is not None and row[1] == edit.sender:
-        _set_terms_txn(txn, int(row[0]), edit.text, new=False)
+    if row is None or row[1] != edit.sender:
+        return
+    txn.execute("SELECT 1 FROM jwwx_search_edits WHERE edit_id = ?", (edit.event_id,))
+    if txn.fetchone() is None:  # else: a step repeated after a crash
+        txn.execute(
+            "INSERT INTO jwwx_search_edits (edit_id, original_id, origin_ts, body, text)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (edit.event_id, edit.original_id, edit.origin_ts, edit.body, edit.text),
+        )
+    _show_current_txn(txn, edit.original_id, int(row[0]))
+
+
+def _show_current_txn(txn: Txn, original_id: str, stream_ordering: int) -> None:
+    """Index the text Synapse shows of a message: its newest remaining edit (highest
+    origin_server_ts, then event id), else its own content."""
+    txn.execute(
+        "SELECT text FROM jwwx_search_edits WHERE original_id = ?"
+        " ORDER BY origin_ts DESC, edit_id DESC LIMIT 1",
+        (original_id,),
+    )
+    row = txn.fetchone()
+    if row is not None:
+        text = str(row[0])
+    else:
+        event = event_json_txn(txn, original_id)
+        content = event.get("content") if event else None
+        text = content_text(content) if isinstance(content, dict) else ""
+    _set_terms_txn(txn, stream_ordering, text, new=False)
+
+
+def _forget_edit_txn(txn: Txn, edit_id: str) -> bool:
+    """A redacted edit: the message shows (and is found by) what it showed before."""
+    txn.execute(
+        "SELECT e.original_id, d.stream_ordering FROM jwwx_search_edits AS e"
+        " LEFT JOIN jwwx_search_docs AS d ON d.event_id = e.original_id"
+        " WHERE e.edit_id = ?",
+        (edit_id,),
+    )
+    row = txn.fetchone()
+    if row is None:
+        return False
+    txn.execute("DELETE FROM jwwx_search_edits WHERE edit_id = ?", (edit_id,))
+    if row[1] is not None:
+        _show_current_txn(txn, row[0], int(row[1]))
+    return True
 
 
 def forget_txn(txn: Txn, event_ids: Sequence[str]) -> int:
-    """Drop these events from the index; how many were there."""
+    """Drop these events from the index (an edit among them: the message it edited
+    goes back to what it showed before); how many messages were there."""
     dropped = 0
     sqlite = engine_of_txn(txn) == "sqlite"
     for event_id in event_ids:
@@ -143,12 +196,32 @@ def forget_txn(txn: Txn, event_ids: Sequence[str]) -> int:
         )
         row = txn.fetchone()
         if row is None:
+            _forget_edit_txn(txn, event_id)
             continue
         if sqlite:
             txn.execute("DELETE FROM jwwx_search_fts WHERE rowid = ?", (row[0],))
         txn.execute("DELETE FROM jwwx_search_docs WHERE stream_ordering = ?", (row[0],))
+        txn.execute("DELETE FROM jwwx_search_edits WHERE original_id = ?", (event_id,))
         dropped += 1
     return dropped
+
+
+def current_edits_txn(
+    txn: Txn, original_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per message, its edits newest first as (edit id, body shown)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    if not original_ids:
+        return found
+    marks = ", ".join("?" * len(original_ids))
+    txn.execute(
+        "SELECT original_id, edit_id, body FROM jwwx_search_edits"  # noqa: S608
+        f" WHERE original_id IN ({marks}) ORDER BY origin_ts DESC, edit_id DESC",
+        tuple(original_ids),
+    )
+    for original_id, edit_id, body in txn.fetchall():
+        found.setdefault(original_id, []).append((edit_id, body))
+    return found
 
 
 def apply_txn(txn: Txn, actions: Sequence[tuple[int, Action]]) -> None:
@@ -182,19 +255,43 @@ def _membership_txn(txn: Txn, action: Membership) -> None:
         "DELETE FROM jwwx_search_room_members WHERE room_id = ? AND user_id = ?",
         (action.room_id, action.user_id),
     )
-    if action.joined:
-        localpart = action.user_id[1:].split(":", 1)[0]
-        shown = action.displayname or localpart
+    if not action.joined:
+        return
+    localpart = action.user_id[1:].split(":", 1)[0]
+    shown = action.displayname or localpart
+    folded = f"{name_text(shown)} {localpart.lower()}"[:1100]
+    txn.execute(
+        "INSERT INTO jwwx_search_room_members (room_id, user_id, displayname,"
+        " folded) VALUES (?, ?, ?, ?)",
+        (action.room_id, action.user_id, action.displayname, folded),
+    )
+    txn.execute(
+        "SELECT folded FROM jwwx_search_people WHERE user_id = ?", (action.user_id,)
+    )
+    row = txn.fetchone()
+    if row is None:
         txn.execute(
-            "INSERT INTO jwwx_search_room_members (room_id, user_id, displayname,"
-            " folded) VALUES (?, ?, ?, ?)",
-            (
-                action.room_id,
-                action.user_id,
-                action.displayname,
-                f"{name_text(shown)} {localpart.lower()}"[:1100],
-            ),
+            "INSERT INTO jwwx_search_people (user_id, displayname, folded)"
+            " VALUES (?, ?, ?)",
+            (action.user_id, action.displayname, folded),
         )
+    elif row[0] != folded:
+        txn.execute(
+            "UPDATE jwwx_search_people SET displayname = ?, folded = ?"
+            " WHERE user_id = ?",
+            (action.displayname, folded, action.user_id),
+        )
+
+
+def people_matching_txn(txn: Txn, pattern: str, limit: int) -> list[str]:
+    """User ids whose name, its pinyin or initials, or localpart match the LIKE
+    pattern (at most `limit`)."""
+    txn.execute(
+        "SELECT user_id FROM jwwx_search_people WHERE folded LIKE ? ESCAPE '\\'"
+        " ORDER BY user_id LIMIT ?",
+        (pattern, limit),
+    )
+    return [row[0] for row in txn.fetchall()]
 
 
 # reading

@@ -181,6 +181,14 @@ def existing_event_ids_txn(txn: Any, event_ids: list[str]) -> set[str]:
     return found
 
 
+def event_json_txn(txn: Any, event_id: str) -> dict[str, Any] | None:
+    """The stored JSON of one event (pruned once redacted and censored), or None:
+    modules.search re-reads an edited message's own content when its edits are gone."""
+    txn.execute("SELECT json FROM event_json WHERE event_id = ?", (event_id,))
+    row = txn.fetchone()
+    return dict(json.loads(row[0])) if row is not None else None
+
+
 # redactions, event_relations
 
 

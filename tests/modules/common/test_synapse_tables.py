@@ -206,6 +206,14 @@ class TablesTests:
         self.assertEqual(self.txn(tables.edits_of_txn, w["message"]), [w["edit"]])
         self.assertEqual(self.txn(tables.edits_of_txn, w["edit"]), [])
 
+    async def test_event_json(self) -> None:
+        w = await self.world()
+        event = self.txn(tables.event_json_txn, w["message"])
+        assert event is not None
+        self.assertEqual(event["content"]["body"], "hello")
+        self.assertEqual(event["room_id"], w["room"])
+        self.assertIsNone(self.txn(tables.event_json_txn, "$unknown"))
+
     async def test_relations_of(self) -> None:
         w = await self.world()
         self.assertEqual(self.txn(tables.relations_of_txn, w["message"]), [w["edit"]])

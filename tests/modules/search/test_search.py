@@ -9,6 +9,7 @@ and bad input. One server per engine."""
 from typing import Any
 
 from tests.harness.case import PostgresCase, SQLiteCase
+from tests.modules.directory.helpers import department, member
 from tests.modules.search.helpers import (
     SearchHelpers,
     found_bodies,
@@ -32,8 +33,8 @@ class SearchTests(SearchHelpers):
         room = await owner.create_room(
             preset="private_chat", invite=[m.user_id for m in members], **extra
         )
-        for member in members:
-            await member.join(room)
+        for joiner in members:
+            await joiner.join(room)
         return room
 
     async def test_chinese_numbers_and_mixed_text(self) -> None:
@@ -240,6 +241,57 @@ class SearchTests(SearchHelpers):
         self.assertEqual(self.index_rows(purged["event_id"]), 0)
         self.assertEqual(await found_bodies(bob, "被清除的协查"), [])
 
+    async def test_redacted_edit_falls_back_and_unified_shows_the_edit(self) -> None:
+        """Edits replace the text; a redacted edit gives way to the one before it, then
+        to the message's own text (what Synapse shows). The unified search shows the
+        current text, not the original body."""
+        alice, bob = self.user("alice"), self.user("bob")
+        room = await self._room(alice, bob)
+        _, original = await alice.send_text(room, "原文巡逻安排")
+
+        async def edit(body: str) -> str:
+            _, sent = await alice.send(
+                room,
+                {
+                    "msgtype": "m.text",
+                    "body": f"* {body}",
+                    "m.new_content": {"msgtype": "m.text", "body": body},
+                    "m.relates_to": {
+                        "rel_type": "m.replace",
+                        "event_id": original["event_id"],
+                    },
+                },
+            )
+            return str(sent["event_id"])
+
+        async def redact(event_id: str) -> None:
+            await alice.ok(
+                "PUT",
+                f"/_matrix/client/v3/rooms/{q(room)}/redact/{q(event_id)}/{event_id[1:9]}",
+                {},
+            )
+            await self.indexed(bob, room)
+
+        async def shown(term: str) -> list[str]:
+            code, answer = await ours(bob, q=term, kinds="messages")
+            self.assertEqual(code, 200, answer)
+            return [r["body"] for r in answer["messages"]["results"]]
+
+        first = await edit("第一次修改值班")
+        second = await edit("第二次修改布控")
+        await self.indexed(bob, room)
+        self.assertEqual(await found_bodies(bob, "第二次修改"), ["原文巡逻安排"])
+        self.assertEqual(await found_bodies(bob, "第一次修改"), [])
+        self.assertEqual(await shown("修改布控"), ["第二次修改布控"])
+        await redact(second)
+        self.assertEqual(await found_bodies(bob, "第二次修改"), [])
+        self.assertEqual(await found_bodies(bob, "第一次修改"), ["原文巡逻安排"])
+        self.assertEqual(await shown("修改值班"), ["第一次修改值班"])
+        await redact(first)
+        self.assertEqual(await found_bodies(bob, "第一次修改"), [])
+        self.assertEqual(await found_bodies(bob, "原文巡逻"), ["原文巡逻安排"])
+        self.assertEqual(await shown("原文巡逻"), ["原文巡逻安排"])
+
     async def test_unified_search(self) -> None:
         alice, bob = self.user("alice"), self.user("bob")
         room = await self._room(alice, bob)
@@ -304,6 +356,97 @@ class SearchTests(SearchHelpers):
         # Time range: everything is before now + 1 h, nothing after it.
         code, later = await ours(bob, q="协查", since=str(2**52))
         self.assertEqual(later["messages"]["results"], [])
+
+    async def test_contacts_departments_favorites_apps_and_sender_names(self) -> None:
+        """The other kinds through their own modules, as each shows them to this
+        officer: hidden directory entries stay hidden, favourites are one's own, apps
+        by their visible range; messages by a sender's name in pinyin or initials."""
+        admin = self.user("searchadmin", admin=True)
+        root = await department(admin, "搜索市局", None)
+        secret = await department(admin, "搜索秘密科", root, hidden=True)
+
+        async def officer(name: str, dept: int) -> Any:
+            client = self.user("officer")
+            await member(admin, client.user_id[1:].split(":")[0], name, [dept])
+            return client
+
+        zhang = await officer("张三丰", root)
+        await officer("张三峰", root)
+        await officer("张三影", secret)
+        li = await officer("李四", root)
+
+        async def names(client: Any, kind: str, **params: str) -> list[str]:
+            code, answer = await ours(client, kinds=kind, **params)
+            self.assertEqual(code, 200, answer)
+            return [r.get("name") or r.get("body") for r in answer[kind]["results"]]
+
+        self.assertEqual(
+            sorted(await names(li, "contacts", q="zhangsan")), ["张三丰", "张三峰"]
+        )
+        self.assertEqual(
+            sorted(await names(li, "contacts", q="张三")), ["张三丰", "张三峰"]
+        )
+        self.assertEqual(await names(li, "contacts", q="张三影"), [])  # hidden
+        self.assertIn("张三影", await names(admin, "contacts", q="张三影"))
+        # Paged by offset.
+        code, first = await ours(li, q="zs", kinds="contacts", limit="1")
+        self.assertEqual(len(first["contacts"]["results"]), 1, first)
+        code, second = await ours(
+            li, q="zs", kinds="contacts", limit="1", **{"from": "1"}
+        )
+        self.assertEqual(len(second["contacts"]["results"]), 1, second)
+        self.assertNotEqual(first["contacts"]["results"], second["contacts"]["results"])
+        self.assertEqual(await names(li, "departments", q="搜索市局"), ["搜索市局"])
+        self.assertEqual(await names(li, "departments", q="秘密科"), [])
+        # Favourites: one's own only.
+        room = await self._room(li, zhang)
+        await admin.ok(  # officers may not rename themselves here
+            "PUT",
+            f"/_synapse/admin/v2/users/{q(zhang.user_id)}",
+            {"displayname": "张三丰"},
+        )
+        _, sent = await zhang.send_text(room, "周末巡逻报告")
+        await li.send_text(room, "巡逻收到")
+        await li.ok(
+            "POST",
+            "/_jwwx/client/v1/favorites",
+            {"room_id": room, "event_id": sent["event_id"]},
+        )
+        code, favs = await ours(li, q="巡逻", kinds="favorites")
+        self.assertEqual(code, 200, favs)
+        self.assertEqual(len(favs["favorites"]["results"]), 1, favs)
+        self.assertEqual(
+            (await ours(zhang, q="巡逻", kinds="favorites"))[1]["favorites"]["results"],
+            [],
+        )
+        # Apps by visible range, by name and its pinyin.
+        await admin.ok(
+            "POST",
+            "/_jwwx/admin/v1/openapi/apps",
+            {"name": "反诈宣传", "visible_range": {"department_ids": [root]}},
+        )
+        await admin.ok(
+            "POST",
+            "/_jwwx/admin/v1/openapi/apps",
+            {"name": "秘密审批", "visible_range": {"department_ids": [secret]}},
+        )
+        self.assertEqual(await names(li, "apps", q="fanzha"), ["反诈宣传"])
+        self.assertEqual(await names(li, "apps", q="审批"), [])
+        self.assertEqual(await names(self.user("outsider"), "apps", q="反诈"), [])
+        # Messages by the sender's name, pinyin or initials (q may then be empty).
+        await self.indexed(li, room)
+        for who in ("zhangsanfeng", "zsf", "张三"):
+            self.assertEqual(
+                await names(li, "messages", q="巡逻", sender_name=who),
+                ["周末巡逻报告"],
+                who,
+            )
+        self.assertEqual(
+            await names(li, "messages", sender_name="zsf"), ["周末巡逻报告"]
+        )
+        self.assertEqual(
+            await names(li, "messages", q="巡逻", sender_name="wangwu"), []
+        )
 
     async def test_groups_by_name_member_and_pinyin(self) -> None:
         alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")

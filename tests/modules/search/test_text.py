@@ -176,7 +176,7 @@ class ExtractTests(unittest.TestCase):
                 },
             },
         )
-        self.assertEqual(edit, Edit("$1", "@a:hs", "新内容"))
+        self.assertEqual(edit, Edit("$4", "$1", "@a:hs", 5, "新内容", "新内容"))
         redaction = action_of(
             "$5", "!r:hs", {"type": "m.room.redaction", "redacts": "$1", "content": {}}
         )
