@@ -45,3 +45,21 @@ def tsquery_literal(phrases: Sequence[Phrase]) -> str:
             tokens[-1] += ":*"
         parts.append("(" + " <-> ".join(tokens) + ")")
     return " & ".join(parts)
+
+
+def tsquery_candidates(phrases: Sequence[Phrase]) -> str:
+    """What PostgreSQL's GIN index is asked: every token of every phrase ANDed, without
+    positions, so the index answers it exactly (a phrase makes GIN re-check every row
+    holding its tokens, before the room filter); a trailing one-character prefix after
+    other tokens is left out (a prefix scan merges the postings of every token starting
+    with it). The exact phrases (tsquery_literal) are then checked on the candidates in
+    the officer's rooms only."""
+    parts: list[str] = []
+    for phrase in phrases:
+        alone = phrase.prefix and len(phrase.tokens) == 1
+        tokens = phrase.tokens[:-1] if phrase.prefix and not alone else phrase.tokens
+        for token in tokens:
+            part = f"'{_pg_quote(token)}'" + (":*" if alone else "")
+            if part not in parts:
+                parts.append(part)
+    return " & ".join(parts)

@@ -15,7 +15,12 @@ from modules.search.extract import (
     RoomName,
     action_of,
 )
-from modules.search.syntax import fts5_match, tsquery_literal, tsvector_literal
+from modules.search.syntax import (
+    fts5_match,
+    tsquery_candidates,
+    tsquery_literal,
+    tsvector_literal,
+)
 from modules.search.text import highlights, index_tokens, name_text, query_phrases
 
 TEXTS = [
@@ -32,7 +37,7 @@ def _matches(query: str) -> list[str]:
     db = sqlite3.connect(":memory:")
     db.execute(
         "CREATE VIRTUAL TABLE f USING fts5(terms,"
-        " tokenize = 'unicode61 remove_diacritics 0', detail = full)"
+        " tokenize = 'unicode61 remove_diacritics 0', detail = full, prefix = '1')"
     )
     for i, text in enumerate(TEXTS):
         db.execute(
@@ -105,6 +110,14 @@ class TokenTests(unittest.TestCase):
             tsquery_literal(phrases), "('京' <-> 'a' <-> '1':*) & ('协查')"
         )
         self.assertEqual(tsvector_literal(["o'k"]), "'o''k':1")
+        # GIN's candidates: every token, no positions, no trailing 1-char prefix
+        # (a lone prefix stays: it is all there is to look for).
+        self.assertEqual(tsquery_candidates(phrases), "'京' & 'a' & '协查'")
+        self.assertEqual(tsquery_candidates(query_phrases("协")), "'协':*")
+        self.assertEqual(
+            tsquery_candidates(query_phrases("协查通报 协查")),
+            "'协查' & '查通' & '通报'",
+        )
 
     def test_name_text(self) -> None:
         self.assertEqual(name_text("城东专班"), "城东专班 chengdongzhuanban cdzb")
