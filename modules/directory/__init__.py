@@ -22,7 +22,10 @@ from modules.common import registry
 from modules.common.backlog import count_backlog
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
-from modules.common.synapse.patches import add_profile_query_check
+from modules.common.synapse.patches import (
+    add_profile_query_check,
+    serve_user_directory_search,
+)
 from modules.directory import public
 from modules.directory.admin import DirectoryAdmin
 from modules.directory.auth import InitialPasswordAuth
@@ -65,6 +68,8 @@ class DirectoryModule:
             check_username_for_spam=search_filter.check_username_for_spam
         )
         add_profile_query_check(api, search_filter.may_read_profile)
+        if config.serve_user_directory_search:
+            serve_user_directory_search(search_filter)
         register_resource(
             api,
             CLIENT_PREFIX,

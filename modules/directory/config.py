@@ -8,6 +8,12 @@ Keys:
   initial_password_length (int 10..64, default 12): length of generated initial passwords.
   default_page_size (int, default 50) and max_page_size (int, default 500): listing limits.
   search_limit_max (int, default 100): most results one search returns.
+  serve_user_directory_search (bool, default true): Synapse's own user search
+      (POST /_matrix/client/v3/user_directory/search, Element's "start chat" and invite
+      dialogs) answers from the directory: Chinese name substrings, full pinyin and
+      initials, with the directory's visibility; Synapse's own search answers when the
+      directory finds nobody (bots, remote users). false: Synapse's search only (it
+      cannot find a Chinese substring), still filtered by visibility.
   provisioning_batch_size (int, default 100): accounts created per round of the job.
   provisioning_interval_seconds (number, default 1): pause between rounds while idle.
   provisioning_pause_seconds (number, default 0): pause after each account the job
@@ -53,6 +59,7 @@ class DirectoryConfig:
     default_page_size: int = 50
     max_page_size: int = 500
     search_limit_max: int = 100
+    serve_user_directory_search: bool = True
     provisioning_batch_size: int = 100
     provisioning_interval_seconds: float = 1.0
     provisioning_pause_seconds: float = 0.0
@@ -84,6 +91,9 @@ class DirectoryConfig:
             max_page_size=reader.integer("max_page_size", 500, minimum=1, maximum=5000),
             search_limit_max=reader.integer(
                 "search_limit_max", 100, minimum=1, maximum=1000
+            ),
+            serve_user_directory_search=reader.boolean(
+                "serve_user_directory_search", True
             ),
             provisioning_batch_size=reader.integer(
                 "provisioning_batch_size", 100, minimum=1, maximum=10000

@@ -7,8 +7,14 @@ display name and avatar are not readable there either.
 Synapse asks once per result, so each answer must be cheap: the searcher's visibility
 (admin? restricted to which subtrees?) is kept for VIEWER_TTL_S seconds, and each result
 costs one indexed query (it was a transaction of four queries per result, plus an admin
-check). Synapse's user search still costs 2–5× vanilla's in the soak benchmark: one
-transaction per result remains (benchmarks/RESULTS.md).
+check).
+
+With serve_user_directory_search (config.py) the search itself is the directory's
+(find_users, through the adapter's serve_user_directory_search): Chinese name
+substrings, full pinyin and initials, ranked as the client API's search/members, only
+members this searcher may see, with a Matrix account, not disabled. Those results are
+already checked, so the spam check that Synapse then runs per result passes them
+without a query; Synapse's own search answers when the directory finds nobody.
 """
 
 import time
@@ -17,7 +23,11 @@ from typing import Any
 from synapse.module_api import ModuleApi, UserID
 
 from modules.common.admin import has_admin_scope
-from modules.directory.storage.members import Visibility, hidden_member_txn
+from modules.common.storage import Txn
+from modules.directory.pinyin import normalise_query, prefix_upper_bound
+from modules.directory.storage import search as member_search
+from modules.directory.storage.members import Member, Visibility, hidden_member_txn
+from modules.directory.storage.provisioning import CREATED
 from modules.directory.visibility import viewer_txn
 
 # A searcher moved to (or out of) a restricted department sees the change in Synapse's
@@ -26,12 +36,16 @@ from modules.directory.visibility import viewer_txn
 # members, departments) is read fresh on every search.
 VIEWER_TTL_S = 10.0
 MAX_VIEWERS = 10_000
+MAX_PAGES = 5  # of matches read while skipping members without an account yet
 
 
 class UserDirectoryFilter:
     def __init__(self, api: ModuleApi) -> None:
         self._api = api
         self._viewers: dict[str, tuple[Visibility, float]] = {}
+        # Results find_users just gave a searcher: Synapse's spam check of each passes
+        # without a query (they were found under the same visibility).
+        self._approved: dict[str, set[str]] = {}
 
     def forget_viewers(self) -> None:
         """After a directory change: read every searcher's visibility afresh."""
@@ -60,10 +74,44 @@ class UserDirectoryFilter:
         hidden from the requester has no readable profile (issue 15)."""
         return not await self.check_username_for_spam({"user_id": target}, requester_id)
 
+    async def find_users(
+        self, searcher: str, term: str, limit: int
+    ) -> dict[str, Any] | None:
+        """Synapse's user search answered from the directory (None: Synapse's own)."""
+        folded = normalise_query(term)
+        if not folded or not self._api.is_mine(searcher):
+            return None
+        visibility = await self._visibility(searcher)
+        found: list[Member] = await self._api.run_db_interaction(
+            "jwwx_dir_user_search",
+            _search_txn,
+            folded,
+            visibility,
+            limit + 1,
+        )
+        results = [
+            {
+                "user_id": self._api.get_qualified_user_id(member.userid),
+                "display_name": member.name,
+                "avatar_url": member.avatar
+                if member.avatar and member.avatar.startswith("mxc://")
+                else None,
+            }
+            for member in found[:limit]
+        ]
+        if len(self._approved) >= MAX_VIEWERS:
+            self._approved.clear()
+        self._approved[searcher] = {str(r["user_id"]) for r in results}
+        return {"limited": len(found) > limit, "results": results}
+
     async def check_username_for_spam(
         self, user_profile: Any, requester_id: str
     ) -> bool:
         target = str(user_profile["user_id"])
+        approved = self._approved.get(requester_id)
+        if approved is not None and target in approved:
+            approved.discard(target)
+            return False
         if not self._api.is_mine(target) or not self._api.is_mine(requester_id):
             return False
         visibility = await self._visibility(requester_id)
@@ -77,3 +125,21 @@ class UserDirectoryFilter:
                 visibility,
             )
         )
+
+
+def _search_txn(
+    txn: Txn, folded: str, visibility: Visibility, limit: int
+) -> list[Member]:
+    """Visible members matching `folded` (name, pinyin, initials), best first, with a
+    Matrix account and enabled (Synapse hides locked accounts from its search too)."""
+    wanted: list[Member] = []
+    offset = 0
+    for _ in range(MAX_PAGES):
+        page = member_search.search_members_txn(
+            txn, folded, prefix_upper_bound(folded), visibility, limit, offset
+        )
+        wanted.extend(m for m in page if m.account_state == CREATED and m.enabled)
+        if len(page) < limit or len(wanted) >= limit:
+            break
+        offset += limit
+    return wanted[:limit]

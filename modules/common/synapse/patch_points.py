@@ -133,6 +133,15 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         "serve_message_search",
     ),
     PatchPoint(
+        "synapse.storage.databases.main.user_directory",
+        "UserDirectoryStore",
+        "search_user_dir",
+        "(self, user_id: str, search_term: str, limit: int,"
+        " show_locked_users: bool = False)"
+        " -> synapse.storage.databases.main.user_directory.SearchResult",
+        "serve_user_directory_search",
+    ),
+    PatchPoint(
         "synapse.module_api.callbacks.third_party_event_rules_callbacks",
         "ThirdPartyEventRulesModuleApiCallbacks",
         "check_event_allowed",

@@ -571,3 +571,48 @@ def serve_message_search(search: MessageSearch) -> None:
     SearchStore.search_msgs = search_msgs  # type: ignore[method-assign]
     SearchStore.search_rooms = search_rooms  # type: ignore[method-assign]
     SearchStore._jwwx_search = True  # type: ignore[attr-defined]
+
+
+# Synapse's user directory search (POST /_matrix/client/v3/user_directory/search, what
+# Element's "start chat" and invite dialogs call).
+
+_user_search: list["UserSearch"] = []
+
+
+class UserSearch(Protocol):
+    async def find_users(
+        self, searcher: str, term: str, limit: int
+    ) -> dict[str, Any] | None:
+        """Synapse's SearchResult ({"limited": bool, "results": [{"user_id",
+        "display_name", "avatar_url"}]}) for this searcher, or None: Synapse's own
+        search answers."""
+
+
+def serve_user_directory_search(search: UserSearch) -> None:
+    """Answer Synapse's user directory search (UserDirectoryStore.search_user_dir,
+    which its UserDirectoryHandler calls before the spam checker's per-result
+    check_username_for_spam) from `search`; when that finds nobody (or declines),
+    Synapse's own search answers as before."""
+    check_patch_points()
+    from synapse.storage.databases.main.user_directory import UserDirectoryStore
+
+    _user_search[:] = [search]
+    if getattr(UserDirectoryStore, "_jwwx_user_search", False):
+        return
+    original = UserDirectoryStore.search_user_dir
+
+    @wraps_original(original)
+    async def search_user_dir(
+        self: Any,
+        user_id: str,
+        search_term: str,
+        limit: int,
+        show_locked_users: bool = False,
+    ) -> Any:
+        found = await _user_search[0].find_users(user_id, search_term, limit)
+        if not found or not found.get("results"):
+            return await original(self, user_id, search_term, limit, show_locked_users)
+        return found
+
+    UserDirectoryStore.search_user_dir = search_user_dir  # type: ignore[method-assign]
+    UserDirectoryStore._jwwx_user_search = True  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "route_local_media_downloads",
                 "add_profile_query_check",
                 "serve_message_search",
+                "serve_user_directory_search",
                 "add_state_event_rule",
             },
         )

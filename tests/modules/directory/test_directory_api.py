@@ -5,13 +5,17 @@ import itertools
 from typing import Any
 from urllib.parse import quote
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.modules.directory.helpers import ADMIN, CLIENT, department, member
 
 _names = itertools.count(1)
+
+
+def _sleep(seconds: float) -> Any:
+    return task.deferLater(reactor, seconds, lambda: None)
 
 
 def _unique(prefix: str) -> str:
@@ -169,6 +173,41 @@ class DirectoryTests:
         root_name = (await admin.ok("GET", f"{ADMIN}/departments/{root}"))["name"]
         found = await viewer.ok("GET", f"{CLIENT}/search/departments?q={root_name}")
         self.assertEqual([d["id"] for d in found["results"]], [root])
+
+    async def test_synapse_user_search_finds_chinese_names_and_pinyin(self) -> None:
+        """Synapse's /user_directory/search (Element's start-chat and invite dialogs)
+        answers from the directory: name substrings, full pinyin, initials; hidden
+        members are never found; the answer keeps Synapse's shape."""
+        admin = await self._admin()
+        root = await department(admin, _unique("搜索局"), None)
+        secret = await department(admin, "隐藏科", root, hidden=True)
+        shown = await self._officer(admin, "欧阳锋", [root])
+        await self._officer(admin, "欧阳克", [secret])
+        viewer = await self._officer(admin, "洪七公", [root])
+
+        async def search(term: str) -> list[tuple[str, str]]:
+            found = await viewer.ok(
+                "POST",
+                "/_matrix/client/v3/user_directory/search",
+                {"search_term": term, "limit": 10},
+            )
+            self.assertIn("limited", found)
+            return [(r["user_id"], r.get("display_name")) for r in found["results"]]
+
+        expected = [(shown.user_id, "欧阳锋")]
+        for _ in range(100):  # the account is marked provisioned within a second
+            if await search("欧阳锋") == expected:
+                break
+            await _sleep(0.1)
+        # The directory's terms: the name and its start, full pinyin, initials.
+        for term in ("欧阳锋", "欧阳", "ouyangfeng", "oyf", "OuYang"):
+            self.assertEqual(await search(term), expected, term)
+        self.assertEqual(await search("欧阳克"), [])  # hidden: Synapse's own finds none
+        self.assertEqual(await search("ouyangke"), [])
+        # Someone outside the directory is still found by Synapse's own search.
+        bot = self.user("searchbot")  # type: ignore[attr-defined]
+        found = await search(bot.user_id[1:].split(":")[0])
+        self.assertEqual([user for user, _name in found], [bot.user_id])
 
     async def test_hidden_entries_are_invisible_to_officers_on_every_path(self) -> None:
         admin = await self._admin()
