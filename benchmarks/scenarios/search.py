@@ -11,7 +11,11 @@ settles (our indexer catches up). Measured on both servers:
 - `index lag`: a message with a unique ASCII word is sent while the officer polls /search
   for it: send → first found (vanilla writes its search row with the event, so its lag is
   about one poll).
-- ours only: `unified search` (GET /_jwwx/client/v1/search, messages + files + images).
+- `index lag under dm-latency load`: the same probes while dm-latency's traffic runs
+  (its pairs long-polling /sync and exchanging messages at its rate): what the indexer
+  keeps up with while the server delivers. The indexer's cost on that delivery is
+  dm-latency's own measure: `run dm-latency` against `run dm-latency --without search`.
+- ours only: `unified search` (GET /_jwwx/client/v1/search, every kind at once).
 """
 
 import asyncio
@@ -21,9 +25,11 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from benchmarks import population
+from benchmarks import population, syncer
 from benchmarks.aclient import Http, MatrixUser
 from benchmarks.scenario import Context, Sample
+from benchmarks.scenarios import dm_latency
+from benchmarks.scenarios.messaging import drain, listening, open_dm
 from benchmarks.search_corpus import QUERY_KINDS, messages, queries
 
 SEARCH = "/_matrix/client/v3/search"
@@ -80,7 +86,41 @@ async def _setup(
     return officer, [m.text for m in corpus]
 
 
-async def _lag(ctx: Context, officer: MatrixUser, room_id: str) -> Sample:
+async def _lag_under_load(
+    http: Http, ctx: Context, officer: MatrixUser, room_id: str
+) -> Sample:
+    """The lag probes while dm-latency's conversations run (same pairs and rate)."""
+    size = dm_latency.SIZES[ctx.size]
+    people = await population.users(http, ctx, "srchdm", 2 * size.pairs)
+    couples = [(people[2 * i], people[2 * i + 1]) for i in range(size.pairs)]
+    rooms = await population.bounded_gather([partial(open_dm, *c) for c in couples])
+    loops, tracker, sends = await listening(ctx, people)
+    start = time.perf_counter()
+    traffic = asyncio.gather(
+        *(
+            dm_latency._converse(
+                i, couples[i], rooms[i], size, size.pairs, start, sends
+            )
+            for i in range(size.pairs)
+        )
+    )
+    lag = await _lag(ctx, officer, room_id, "index lag under dm-latency load")
+    await traffic
+    await drain(tracker)
+    await syncer.stop_all(loops)
+    lag.note = (
+        f"{size.pairs} pairs at {size.rate:g} messages/s, {len(sends.latencies)}"
+        " sent meanwhile"
+    )
+    return lag
+
+
+async def _lag(
+    ctx: Context,
+    officer: MatrixUser,
+    room_id: str,
+    name: str = "index lag (send → found)",
+) -> Sample:
     latencies: list[float] = []
     errors = 0
     for _ in range(LAG_PROBES):
@@ -98,7 +138,7 @@ async def _lag(ctx: Context, officer: MatrixUser, room_id: str) -> Sample:
             await asyncio.sleep(POLL_S)
         else:
             errors += 1
-    return Sample("index lag (send → found)", latencies, errors=errors)
+    return Sample(name, latencies, errors=errors)
 
 
 async def run(ctx: Context) -> None:
@@ -133,7 +173,7 @@ async def run(ctx: Context) -> None:
                     errors += 0 if answer.ok else 1
                 ctx.add(
                     Sample(
-                        "unified search (3 kinds)",
+                        "unified search (every kind)",
                         latencies,
                         errors=errors,
                         comparable=False,
@@ -141,6 +181,7 @@ async def run(ctx: Context) -> None:
                 )
             probe_room = await officer.create_room(preset="private_chat")
             ctx.add(await _lag(ctx, officer, probe_room))
+            ctx.add(await _lag_under_load(http, ctx, officer, probe_room))
     ctx.notes.append(
         f"{officers} officers, {rooms} rooms (the searching officer in {mine}), "
         f"{count} messages sent over HTTP; {phase.note()}"
