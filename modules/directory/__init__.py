@@ -34,8 +34,8 @@ from modules.directory.provisioning import Provisioner
 from modules.directory.reader import DirectoryReader
 from modules.directory.resources.admin import ADMIN_PREFIX, DirectoryAdminResource
 from modules.directory.resources.client import CLIENT_PREFIX, DirectoryClientResource
-from modules.directory.storage import provisioning as provisioning_store
 from modules.directory.searching import DirectorySearch
+from modules.directory.storage import provisioning as provisioning_store
 from modules.directory.user_directory import UserDirectoryFilter
 
 MAIL_POLL_SECONDS = 5.0
