@@ -8,6 +8,7 @@ are rendered when missing (or with --force-config), always from synapse_config/.
 import io
 import ipaddress
 import os
+import pwd
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import yaml
 from homeserver.errors import LauncherError
 from homeserver.nginx import NGINX_FILE, render_nginx
 from homeserver.render import render_yaml
+from homeserver.systemd_units import UNITS_DIR, render_units
 from homeserver.worker_files import render_worker_files, template_settings
 from homeserver.workers import Deployment, check_ports, plan
 
@@ -250,7 +252,10 @@ def run_init(opts: InitOptions) -> list[str]:
     rendered[NGINX_FILE] = render_nginx(
         deployment, context, opts.port, opts.nginx_listen, context["admin_networks"]
     )
-    subdirs = ["", "keys", "media_store", "conf.d", "nginx"]
+    # The user running init owns the keys (mode 0600): the units run as that user.
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    rendered.update(render_units(deployment, Path(context["data_dir"]), owner))
+    subdirs = ["", "keys", "media_store", "conf.d", "nginx", UNITS_DIR]
     if deployment is not None:
         rendered.update(render_worker_files(deployment, context))
         subdirs += ["workers"]

@@ -36,7 +36,7 @@ from homeserver.config_file import load_server_config
 from homeserver.errors import LauncherError
 
 # Rendered files that name the data directory by absolute path.
-TEXT_SUFFIXES = (".yaml", ".config", ".conf")
+TEXT_SUFFIXES = (".yaml", ".config", ".conf", ".service")
 _DATABASE_BLOCK = re.compile(r"^database:\n(?:[ \t]+.*\n|\n(?=[ \t]))*", re.MULTILINE)
 
 

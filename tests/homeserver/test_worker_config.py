@@ -3,6 +3,7 @@
 (when installed), and what it refuses. No server runs here; the running deployment is
 tests/homeserver/test_workers.py."""
 
+import configparser
 import re
 import shutil
 import ssl
@@ -16,6 +17,7 @@ from twisted.trial import unittest
 
 import yaml
 
+from homeserver.config_file import load_server_config
 from homeserver.routing import (
     CLIENT_UPSTREAM,
     MAIN_UPSTREAM,
@@ -25,6 +27,8 @@ from homeserver.routing import (
     SYNC_UPSTREAM,
     routes,
 )
+from homeserver.runner import synapse_command
+from homeserver.supervisor import worker_processes
 from modules.common.synapse.media import runs_media_background_jobs
 from tests.harness.server import free_port, launcher
 from tests.harness.tls import make_test_ca
@@ -325,3 +329,41 @@ class WorkerConfigTest(unittest.TestCase):
             old.maximum_version = ssl.TLSVersion.TLSv1_1
             with self.assertRaises(ssl.SSLError):
                 nginx.get_status(client_port, "/", tls=old)
+
+    def test_systemd_units_run_what_the_supervisor_runs(self) -> None:
+        """init renders one unit per process with the supervisor's command line, in
+        its start order, restarted on any exit, and a target wanting them all."""
+        result = self.init("units", "--workers", "small", "--pg-db", "jwwx")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        data = self.root / "units"
+        config = load_server_config(data)
+        expected = {"main": synapse_command(config)}
+        groups = {"main": 0}
+        for process in worker_processes(config):
+            expected[process.name] = process.argv
+            groups[process.name] = process.group
+        units: dict[str, configparser.ConfigParser] = {}
+        for name in expected:
+            parser = configparser.ConfigParser(interpolation=None, strict=False)
+            parser.optionxform = str  # type: ignore[assignment,method-assign]
+            parser.read(data / "systemd" / f"jwwx-{name}.service", encoding="utf-8")
+            units[name] = parser
+            service = parser["Service"]
+            self.assertEqual(service["ExecStart"].split(" "), expected[name], name)
+            self.assertEqual(service["Restart"], "always")
+            self.assertEqual(parser["Install"]["WantedBy"], "jwwx.target")
+        for name, unit in units.items():
+            after = set(unit["Unit"]["After"].split())
+            earlier = {n for n, g in groups.items() if g < groups[name]}
+            self.assertEqual(
+                {a for a in after if a.startswith("jwwx-")},
+                {f"jwwx-{n}.service" for n in earlier},
+                name,
+            )
+        self.assertIn("check-config", units["main"]["Service"]["ExecStartPre"])
+        target = configparser.ConfigParser(interpolation=None)
+        target.read(data / "systemd" / "jwwx.target", encoding="utf-8")
+        self.assertEqual(
+            set(target["Unit"]["Wants"].split()),
+            {f"jwwx-{n}.service" for n in expected},
+        )
