@@ -9,6 +9,15 @@ while it keeps failing within a minute of its start). SIGTERM/SIGINT stop the wo
 and then the main process (SIGKILL after 20 s); SIGHUP is passed to every process
 (Synapse reopens its logs). run/supervisor.json in the data directory says which
 process has which pid and how often each was restarted.
+
+A process that is alive but has not answered Synapse's /health for
+`hung_after_seconds` (probed every 5 s once it was up) is killed with SIGKILL and so
+started again like a crashed one. The key lives in homeserver.yaml (or conf.d/):
+
+  jwwx_supervisor:
+    hung_after_seconds: 60   # number >= 5, default 60; 0 turns the check off
+
+(Synapse ignores the key.)
 """
 
 import json
@@ -42,6 +51,9 @@ FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 30.0
 STABLE_AFTER_S = 60.0  # up this long: a later crash starts the backoff afresh
 STATUS_FILE = "run/supervisor.json"
+PROBE_EVERY_S = 5.0
+PROBE_TIMEOUT_S = 5.0
+HUNG_AFTER_S = 60.0
 
 
 @dataclass
@@ -56,6 +68,8 @@ class Process:
     failures_in_a_row: int = 0
     restart_at: float | None = None
     up: bool = False  # answered its health checks since it was (re)started
+    next_probe: float = 0.0
+    unanswered_since: float | None = None  # /health failing since (once up)
     exits: list[int] = field(default_factory=list)
 
 
@@ -144,9 +158,34 @@ def process_healthy(process: Process) -> tuple[bool, str]:
     return True, "ok"
 
 
+def hung_after(config: ServerConfig) -> float:
+    """jwwx_supervisor.hung_after_seconds (LauncherError when it is not a number >= 5
+    or 0)."""
+    section = config.raw.get("jwwx_supervisor") or {}
+    if not isinstance(section, dict):
+        raise LauncherError("jwwx_supervisor must be a mapping")
+    value = section.get("hung_after_seconds", HUNG_AFTER_S)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise LauncherError("jwwx_supervisor.hung_after_seconds must be a number")
+    if value != 0 and value < 5:
+        raise LauncherError("jwwx_supervisor.hung_after_seconds must be 0 or >= 5")
+    return float(value)
+
+
+def answers_health(process: Process) -> bool:
+    try:
+        with urllib.request.urlopen(
+            process.base_url + "/health", timeout=PROBE_TIMEOUT_S
+        ) as r:
+            return bool(r.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 class Supervisor:
     def __init__(self, config: ServerConfig) -> None:
         self._config = config
+        self._hung_after = hung_after(config)
         main_argv = synapse_command(config)
         self.processes = [
             Process("main", main_argv, config.client_base_url, 0),
@@ -185,6 +224,8 @@ class Supervisor:
         process.started_at = time.monotonic()
         process.restart_at = None
         process.up = False
+        process.unanswered_since = None
+        process.next_probe = 0.0
 
     def _wait_group(self, group: list[Process]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -241,8 +282,11 @@ class Supervisor:
                 if code is None:
                     if not process.up and process_healthy(process)[0]:
                         process.up = True
+                        process.unanswered_since = None
                         self._say(f"{process.name} is up again")
                         changed = True
+                    elif process.up:
+                        self._check_alive(process, now)
                     continue
                 process.exits.append(code)
                 if now - process.started_at >= STABLE_AFTER_S:
@@ -261,6 +305,25 @@ class Supervisor:
             if changed:
                 self._write_status()
             time.sleep(POLL_S)
+
+    def _check_alive(self, process: Process, now: float) -> None:
+        """Kill a process that has not answered /health for hung_after seconds; the
+        watch loop then starts it again as it does after a crash."""
+        if not self._hung_after or now < process.next_probe:
+            return
+        process.next_probe = now + PROBE_EVERY_S
+        if answers_health(process):
+            process.unanswered_since = None
+            return
+        if process.unanswered_since is None:
+            process.unanswered_since = now
+        elif now - process.unanswered_since >= self._hung_after:
+            self._say(
+                f"{process.name} has not answered /health for "
+                f"{now - process.unanswered_since:.0f}s: killing it"
+            )
+            assert process.popen is not None
+            process.popen.kill()
 
     def _signal_all(self, signum: int) -> None:
         for process in self.processes:

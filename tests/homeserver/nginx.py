@@ -27,12 +27,19 @@ def nginx_binary() -> str:
     return found
 
 
-def wrapper(root: Path, conf: Path) -> Path:
-    """A whole nginx.conf around the rendered file (included in http {}, as documented)."""
+def wrapper(root: Path, conf: Path, access_log: Path | None = None) -> Path:
+    """A whole nginx.conf around the rendered file (included in http {}, as documented);
+    with access_log, each request's path and the upstream server that answered it."""
+    logging = "access_log off;"
+    if access_log is not None:
+        logging = (
+            "log_format jwwx_route '$uri $upstream_addr';"
+            f" access_log {access_log} jwwx_route;"
+        )
     path = root / "nginx.conf"
     path.write_text(
         f"error_log {root}/error.log;\npid {root}/nginx.pid;\ndaemon off;\n"
-        f"events {{}}\nhttp {{ access_log off; include {conf}; }}\n"
+        f"events {{}}\nhttp {{ {logging} include {conf}; }}\n"
     )
     return path
 
@@ -48,10 +55,12 @@ def check(root: Path, conf: Path) -> "subprocess.CompletedProcess[str]":
 
 
 @contextmanager
-def running(root: Path, conf: Path, port: int) -> Iterator[None]:
+def running(
+    root: Path, conf: Path, port: int, access_log: Path | None = None
+) -> Iterator[None]:
     """nginx serving the rendered file until the block ends."""
     process = subprocess.Popen(
-        [nginx_binary(), "-c", str(wrapper(root, conf)), "-p", str(root)],
+        [nginx_binary(), "-c", str(wrapper(root, conf, access_log)), "-p", str(root)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

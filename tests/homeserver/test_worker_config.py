@@ -18,6 +18,7 @@ from twisted.trial import unittest
 import yaml
 
 from homeserver.config_file import load_server_config
+from homeserver.errors import LauncherError
 from homeserver.routing import (
     CLIENT_UPSTREAM,
     MAIN_UPSTREAM,
@@ -28,7 +29,7 @@ from homeserver.routing import (
     routes,
 )
 from homeserver.runner import synapse_command
-from homeserver.supervisor import worker_processes
+from homeserver.supervisor import hung_after, worker_processes
 from modules.common.synapse.media import runs_media_background_jobs
 from tests.harness.server import free_port, launcher
 from tests.harness.tls import make_test_ca
@@ -367,3 +368,26 @@ class WorkerConfigTest(unittest.TestCase):
             set(target["Unit"]["Wants"].split()),
             {f"jwwx-{n}.service" for n in expected},
         )
+
+    def test_hung_after_seconds_is_checked(self) -> None:
+        """jwwx_supervisor.hung_after_seconds: 60 by default, 0 or >= 5, a number."""
+        self.assertEqual(self.init("hung").returncode, 0)
+        data = self.root / "hung"
+        self.assertEqual(hung_after(load_server_config(data)), 60.0)
+        override = data / "conf.d" / "supervisor.yaml"
+        for value, ok in (
+            (0, True),
+            (12.5, True),
+            (3, False),
+            ("x", False),
+            (True, False),
+        ):
+            override.write_text(
+                yaml.safe_dump({"jwwx_supervisor": {"hung_after_seconds": value}})
+            )
+            config = load_server_config(data)
+            if ok:
+                self.assertEqual(hung_after(config), float(value))
+            else:
+                with self.assertRaises(LauncherError):
+                    hung_after(config)

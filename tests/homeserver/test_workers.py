@@ -7,6 +7,7 @@ the main process killed in turn with SIGKILL under message load (restarted; no
 acknowledged message lost; recovery times printed, docs/availability.md). Workers refuse SQLite (tests/homeserver/test_worker_config.py)."""
 
 import atexit
+import contextlib
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -33,6 +35,7 @@ from tests.harness import postgres
 from tests.harness.case import PostgresCase
 from tests.harness.client import MatrixClient
 from tests.harness.server import TestServer, free_port, launcher
+from tests.homeserver import nginx
 from tests.modules.openapi.helpers import (
     create_app,
     enrol_officer,
@@ -120,6 +123,7 @@ class WorkerDeploymentTest(PostgresCase):
     timeout = 420
     _redis: ClassVar["subprocess.Popen[bytes] | None"] = None
     metrics_base: ClassVar[int] = 0
+    nginx_port: ClassVar[int] = 0
 
     @classmethod
     def prepare_class(cls) -> None:
@@ -142,7 +146,10 @@ class WorkerDeploymentTest(PostgresCase):
         base = _free_block(15)
         # Metrics: main on base + 10, worker k on base + 10 + k.
         cls.metrics_base = base + 10
+        cls.nginx_port = free_port()
         cls.init_args = (
+            "--nginx-listen",
+            f"127.0.0.1:{cls.nginx_port}",
             "--workers",
             "small",
             "--worker-base-port",
@@ -171,7 +178,12 @@ class WorkerDeploymentTest(PostgresCase):
         database["args"].update(cp_min=1, cp_max=3)
         (server.data_dir / "conf.d" / "zz_workers_test.yaml").write_text(
             yaml.safe_dump(
-                {"modules": rendered["modules"], "database": database},
+                {
+                    "modules": rendered["modules"],
+                    "database": database,
+                    # A hung process is killed after 10 s here (60 s by default).
+                    "jwwx_supervisor": {"hung_after_seconds": 10},
+                },
                 allow_unicode=True,
             )
         )
@@ -349,6 +361,82 @@ class WorkerDeploymentTest(PostgresCase):
         for name in WORKERS:
             if name != "background1":
                 self.assertEqual(seen[name], {}, name)
+
+    async def test_f_nginx_routes_each_endpoint_to_its_process(self) -> None:
+        """Clients through the rendered nginx/jwwx.conf (Debian's nginx): a message
+        round trip, typing, an upload and a module endpoint each reach the process
+        the routing table names (nginx's log of the upstream that answered)."""
+        deployment = await self._deployment()
+        port_of = {
+            int(p["url"].rsplit(":", 1)[1]): name for name, p in deployment.items()
+        }
+        root = Path(tempfile.mkdtemp(prefix="jwwx-nginx-"))
+        self.addCleanup(shutil.rmtree, root, True)
+        log = root / "access.log"
+        conf = self.server.data_dir / "nginx" / "jwwx.conf"
+        front = f"http://127.0.0.1:{self.nginx_port}"
+        a, b = self.user("alice"), self.user("bob")
+        alice = MatrixClient(front, a.user_id, a.token)
+        bob = MatrixClient(front, b.user_id, b.token)
+        with nginx.running(root, conf, self.nginx_port, access_log=log):
+            room = await alice.create_room(invite=[bob.user_id])
+            await bob.join(room)
+            await bob.sync()
+            status, sent = await alice.send_text(room, "经nginx转发")
+            self.assertEqual(status, 200, sent)
+            seen = await bob.sync_timeline_until(
+                room, lambda e: e.get("event_id") == sent["event_id"]
+            )
+            self.assertTrue(seen)
+            await alice.ok(
+                "PUT",
+                f"/_matrix/client/v3/rooms/{quote(room)}/typing/{quote(a.user_id)}",
+                {"typing": True, "timeout": 1000},
+            )
+            await upload(alice, b"nginx", "application/octet-stream", "x.bin")
+            health = await alice.ok("GET", "/_jwwx/client/v1/health")
+            self.assertEqual(health["instance"], "main")
+        served: dict[str, set[str]] = {}
+        for line in log.read_text().splitlines():
+            path, upstream = line.split(" ", 1)
+            if upstream == "-":  # answered by nginx itself
+                continue
+            port = int(upstream.rsplit(":", 1)[1])
+            served.setdefault(path, set()).add(port_of.get(port, upstream))
+
+        def where(fragment: str) -> set[str]:
+            return set().union(*(v for k, v in served.items() if fragment in k))
+
+        self.assertEqual(where("/sync"), {"generic1"}, served)
+        self.assertEqual(where("/createRoom"), {"generic1"}, served)
+        self.assertEqual(where("/send/m.room.message/"), {"generic1"}, served)
+        self.assertEqual(where("/typing/"), {"persister1"}, served)
+        self.assertEqual(where("/_matrix/media/v3/upload"), {"media1"}, served)
+        self.assertEqual(where("/_jwwx/client/v1/health"), {"main"}, served)
+
+    async def test_y_hung_worker_is_killed_and_restarted(self) -> None:
+        """A process that is alive but answers nothing (SIGSTOP) is killed by the
+        supervisor after hung_after_seconds and started again."""
+        before = (await self._deployment())["media1"]
+        os.kill(before["pid"], signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        try:
+            after: dict[str, Any] = {}
+            for _ in range(1500):
+                after = status(self.server.data_dir)["media1"]
+                if after["restarts"] > before["restarts"] and after["up"]:
+                    break
+                await sleep(0.2)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(before["pid"], signal.SIGCONT)
+        recovered = time.monotonic() - stopped_at
+        self.assertGreater(after["restarts"], before["restarts"], after)
+        self.assertTrue(after["up"], after)
+        self.assertEqual(after["exits"][len(before["exits"])], -signal.SIGKILL)
+        print(
+            f"\nmedia1 hung (SIGSTOP): killed and healthy again after {recovered:.1f}s"
+        )
 
     async def _kill_under_load(self, victim: str) -> None:
         """kill -9 of one process while a client sends through generic1 (retrying its
