@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """python -m bridges.app_push check-config --config app_push.yaml
 python -m bridges.app_push registration --config app_push.yaml --output data/app_push.yaml
+python -m bridges.app_push run --config app_push.yaml   (listens on bridge_url's host:port)
 
 Bad options or config: one line on stderr, exit code 2."""
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from bridges.app_push.config import load_config
 from bridges.app_push.registration import write_registration
+from bridges.app_push.server import serve
 from modules.common.synapse.errors import ConfigError
 
 
@@ -21,9 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     reg = commands.add_parser("registration", help="write the appservice registration")
     reg.add_argument("--config", type=Path, required=True)
     reg.add_argument("--output", type=Path, required=True)
+    run = commands.add_parser("run", help="receive pushes and deliver them")
+    run.add_argument("--config", type=Path, required=True)
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.command == "run":
+            return serve(config)
         if args.command == "registration":
             write_registration(config, args.output)
             print(f"wrote {args.output}; add it to app_service_config_files")

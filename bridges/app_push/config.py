@@ -7,7 +7,10 @@ Keys:
   homeserver_url (string, required): where the bridge reaches the homeserver's client
       API, e.g. http://127.0.0.1:8008.
   bridge_url (string, required): where the homeserver reaches the bridge (the
-      registration's `url`), e.g. http://127.0.0.1:9010.
+      registration's `url`), e.g. http://127.0.0.1:9010; `run` listens on its host and
+      port (TLS in front of it is nginx's, docs/app_push.md).
+  corpid (string, required): the open API's corp id (modules.openapi `corpid`); each
+      source app delivers through its own open-API app (see agentid below).
   registration_id (string, default "jwwx_app_push"): the application service's id.
   as_token_file, hs_token_file (paths, required): the application service's two secrets;
       `python -m bridges.app_push registration` creates them (mode 0600) when missing.
@@ -25,6 +28,10 @@ Keys:
       signature (string "hmac-sm3" | "hmac-sha256", default "hmac-sm3"): the one
           signature method this app may use (no downgrade).
       allow_all (bool, default false): whether the app may push to touser "@all".
+      agentid (int, required): the open-API app (自建应用) this source app delivers
+          through: its visible range bounds who can be reached, its conversation is
+          where officers read the pushes, its statistics count them.
+      corpsecret_file (path, required): that open-API app's secret (gettoken).
 Relative paths are relative to the config file's directory.
 """
 
@@ -53,6 +60,8 @@ class PushApp:
     secret: bytes
     signature: str = "hmac-sm3"
     allow_all: bool = False
+    agentid: int = 0
+    corpsecret: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class AppPushConfig:
     server_name: str
     homeserver_url: str
     bridge_url: str
+    corpid: str
     as_token_file: Path
     hs_token_file: Path
     apps: tuple[PushApp, ...]
@@ -117,8 +127,16 @@ def _app(raw: Any, index: int, base: Path) -> PushApp:
         )
     signature = reader.choice("signature", "hmac-sm3", SIGNATURES)
     allow_all = reader.boolean("allow_all", False)
+    agentid = reader.integer("agentid", 0, minimum=1, maximum=10**12 - 1)
+    corpsecret_file = _path(reader, "corpsecret_file", base)
+    try:
+        corpsecret = corpsecret_file.read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ConfigError(
+            f"{MODULE}.apps[{index}].corpsecret_file: cannot read {corpsecret_file}: {e}"
+        ) from e
     reader.finish()
-    return PushApp(app_id, name, secret, signature, allow_all)
+    return PushApp(app_id, name, secret, signature, allow_all, agentid, corpsecret)
 
 
 def parse_config(raw: Any, base: Path) -> AppPushConfig:
@@ -133,6 +151,7 @@ def parse_config(raw: Any, base: Path) -> AppPushConfig:
         server_name=reader.string("server_name", required=True),
         homeserver_url=_url(reader, "homeserver_url"),
         bridge_url=_url(reader, "bridge_url"),
+        corpid=reader.string("corpid", required=True),
         as_token_file=_path(reader, "as_token_file", base),
         hs_token_file=_path(reader, "hs_token_file", base),
         apps=apps,

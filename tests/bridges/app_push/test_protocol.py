@@ -22,24 +22,34 @@ from tests.bridges.app_push import sender
 
 SECRET = b"s" * 40
 NOW = 1_700_000_000
+# The open-API app each source app delivers through.
+LINK = {"agentid": 1000001, "corpsecret_file": "corp.secret"}
 TEXT = {"touser": "zhangsan|lisi", "msgtype": "text", "text": {"content": "你好"}}
 
 
 def _raw(base: Path, **override: Any) -> dict[str, Any]:
     (base / "case.secret").write_bytes(SECRET + b"\n")
     (base / "sha.secret").write_bytes(b"h" * 32)
+    (base / "corp.secret").write_text("corp-secret-of-the-open-api-app\n")
     raw: dict[str, Any] = {
         "server_name": "police.example",
         "homeserver_url": "http://127.0.0.1:8008",
         "bridge_url": "http://127.0.0.1:9010",
+        "corpid": "jwwx-police.example",
         "as_token_file": "keys/as_token",
         "hs_token_file": "keys/hs_token",
         "apps": [
-            {"app_id": "case", "name": "案件系统", "secret_file": "case.secret"},
+            {
+                "app_id": "case",
+                "name": "案件系统",
+                "secret_file": "case.secret",
+                **LINK,
+            },
             {
                 "app_id": "sha",
                 "name": "SHA app",
                 "secret_file": "sha.secret",
+                **LINK,
                 "signature": "hmac-sha256",
                 "allow_all": True,
             },
@@ -152,15 +162,18 @@ class ConfigAndRegistrationTest(unittest.TestCase):
     def test_bad_configs(self) -> None:
         self.bad("apps", apps=[])
         (self.base / "short.secret").write_bytes(b"x" * 31)
-        app = {"app_id": "a", "name": "n", "secret_file": "short.secret"}
+        app = {"app_id": "a", "name": "n", "secret_file": "short.secret", **LINK}
         self.bad("at least 32 bytes", apps=[app])
         self.bad(
             "unique",
-            apps=[{"app_id": "a", "name": "n", "secret_file": "case.secret"}] * 2,
+            apps=[{"app_id": "a", "name": "n", "secret_file": "case.secret", **LINK}]
+            * 2,
         )
         self.bad(
             "app_id",
-            apps=[{"app_id": "Bad Id", "name": "n", "secret_file": "case.secret"}],
+            apps=[
+                {"app_id": "Bad Id", "name": "n", "secret_file": "case.secret", **LINK}
+            ],
         )
         self.bad(
             "signature",
@@ -169,12 +182,14 @@ class ConfigAndRegistrationTest(unittest.TestCase):
                     "app_id": "a",
                     "name": "n",
                     "secret_file": "case.secret",
+                    **LINK,
                     "signature": "md5",
                 }
             ],
         )
         self.bad(
-            "cannot read", apps=[{"app_id": "a", "name": "n", "secret_file": "missing"}]
+            "cannot read",
+            apps=[{"app_id": "a", "name": "n", "secret_file": "missing", **LINK}],
         )
         self.bad("unknown key", colour="red")
         self.bad("http(s) URL", bridge_url="ftp://x")

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The app push bridge end to end: `python -m bridges.app_push run` as its own process
+beside a real homeserver; the reference sender pushes a signed message; the officer
+reads it in the source app's conversation; a retry with the same msgid is answered
+again and not delivered twice; forged and unknown pushes deliver nothing; a target
+outside the open-API app's range is reported, not reached."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import threads
+
+import yaml
+
+from tests.bridges.app_push import sender
+from tests.harness.case import PostgresCase, SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.harness.server import free_port
+from tests.modules.openapi.helpers import (
+    CORPID,
+    create_app,
+    enrol_officer,
+    root_department,
+    sleep,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+SECRET = b"z" * 48
+
+
+def _start_bridge(config: Path, port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridges.app_push", "run", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                process.stderr.read().decode() if process.stderr else ""
+            )
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310
+        except urllib.error.HTTPError:
+            return process  # it answers (405 to a GET): up
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("the bridge did not start")
+
+
+class AppPushDeliveryTests:
+    server: Any
+    user: Any
+    assertEqual: Any
+    assertIn: Any
+    assertTrue: Any
+
+    async def _texts(self, officer: MatrixClient, wanted: str, seconds: float) -> int:
+        """How many messages with body `wanted` the officer's /sync shows within
+        `seconds` (stops early once one is seen and the time is half gone)."""
+        found: set[str] = set()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            result = await officer.sync(timeout_ms=1000)
+            for room_id in result.get("rooms", {}).get("invite", {}):
+                await officer.join(room_id)
+            for room in result.get("rooms", {}).get("join", {}).values():
+                for event in room.get("timeline", {}).get("events", []):
+                    if event.get("content", {}).get("body", "").endswith(wanted):
+                        found.add(event["event_id"])
+        return len(found)
+
+    async def test_push_reaches_the_officer_once(self) -> None:
+        boss = self.user("pushboss", admin=True)
+        unit = await root_department(boss, f"推送测试{os.urandom(3).hex()}")
+        officer = self.user("pushmj")
+        userid = await enrol_officer(boss, officer, unit)
+        outsider = self.user("pushout")
+        other_unit = await root_department(boss, f"外单位{os.urandom(3).hex()}")
+        outsider_id = await enrol_officer(boss, outsider, other_unit)
+        app = await create_app(
+            boss, name="案件管理系统", visible_range={"department_ids": [unit]}
+        )
+        base = Path(tempfile.mkdtemp())
+        (base / "case.secret").write_bytes(SECRET)
+        (base / "corp.secret").write_text(app["secret"])
+        port = free_port()
+        config = base / "app_push.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "server_name": self.server.server_name,
+                    "homeserver_url": self.server.base_url,
+                    "bridge_url": f"http://127.0.0.1:{port}",
+                    "corpid": CORPID,
+                    "as_token_file": "as_token",
+                    "hs_token_file": "hs_token",
+                    "apps": [
+                        {
+                            "app_id": "case",
+                            "name": "案件管理系统",
+                            "secret_file": "case.secret",
+                            "agentid": app["agentid"],
+                            "corpsecret_file": "corp.secret",
+                        }
+                    ],
+                },
+                allow_unicode=True,
+            )
+        )
+        bridge = await threads.deferToThread(_start_bridge, config, port)
+        url = f"http://127.0.0.1:{port}"
+
+        async def push(
+            message: dict[str, Any], **kw: Any
+        ) -> tuple[int, dict[str, Any]]:
+            headers, body = sender.signed_request(
+                kw.pop("app", "case"), kw.pop("secret", SECRET), message
+            )
+            return await threads.deferToThread(sender.push, url, headers, body)
+
+        try:
+            text = f"您有一条新的待办 {os.urandom(4).hex()}"
+            message = {
+                "msgid": "order-42",
+                "touser": userid,
+                "msgtype": "text",
+                "text": {"content": text},
+            }
+            status, answer = await push(message)
+            self.assertEqual((status, answer["errcode"]), (200, 0), answer)
+            self.assertEqual(answer["push_msgid"], "order-42")
+            again_status, again = await push(message)  # the sender's retry
+            self.assertEqual((again_status, again["msgid"]), (200, answer["msgid"]))
+            self.assertTrue(again["duplicate"])
+            self.assertEqual(await self._texts(officer, text, 15), 1)
+
+            # Forged, unknown, out of range: nothing delivered.
+            bad = {**message, "msgid": "order-43"}
+            status, forged = await push(bad, secret=b"y" * 48)
+            self.assertEqual((status, forged["errcode"]), (401, 40001))
+            status, unknown = await push(bad, app="nosuch")
+            self.assertEqual((status, unknown["errcode"]), (401, 40056))
+            outside = {**bad, "touser": outsider_id, "msgid": "order-44"}
+            status, answer = await push(outside)
+            # The open API's own answer: nobody in the app's range.
+            self.assertEqual((status, answer["errcode"]), (400, 81013), answer)
+            await sleep(1)
+            self.assertEqual(await self._texts(outsider, text, 3), 0)
+        finally:
+            bridge.terminate()
+            bridge.wait(10)
+
+
+class AppPushDeliverySQLiteTest(AppPushDeliveryTests, SQLiteCase):
+    pass
+
+
+class AppPushDeliveryPostgresTest(AppPushDeliveryTests, PostgresCase):
+    pass
