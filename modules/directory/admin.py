@@ -43,8 +43,8 @@ from modules.directory.records import (
 )
 from modules.directory.storage import departments as dept_store
 from modules.directory.storage import members as member_store
+from modules.directory.storage import ordering, social
 from modules.directory.storage import provisioning as prov_store
-from modules.directory.storage import social
 from modules.directory.storage.bulk import DIRECTORY_TABLES
 from modules.directory.storage.members import Member, Membership
 from modules.directory.tabular import read_rows
@@ -172,6 +172,50 @@ class DirectoryAdmin:
         await self._write(
             "delete_department", dept_store.delete_department_txn, department_id
         )
+
+    async def move_in_order(
+        self, department_id: int, kind: str, item: str | int, position: int
+    ) -> dict[str, Any]:
+        """Move a member (kind "member") or sub-department ("department") of a
+        department to `position` (0: first) among its siblings; the siblings are
+        renumbered in the new order. Answers {kind, id, from, to, count}."""
+        now = self._now()
+
+        def move_txn(txn: Txn) -> dict[str, Any]:
+            dept_store.require_department_txn(txn, department_id)
+            current: list[Any] = (
+                ordering.member_order_txn(txn, department_id)
+                if kind == "member"
+                else ordering.department_order_txn(txn, department_id)
+            )
+            ids = [i for i, _order in current]
+            if item not in ids:
+                what = "成员" if kind == "member" else "下级部门"
+                raise DirectoryError(
+                    errors.INVALID_FIELD, f"{item} 不是部门 {department_id} 的{what}"
+                )
+            if position >= len(ids):
+                raise DirectoryError(
+                    errors.INVALID_FIELD,
+                    f"position 超出范围：该部门共 {len(ids)} 项，可用 0–{len(ids) - 1}",
+                )
+            old = ids.index(item)
+            ids.remove(item)
+            ids.insert(position, item)
+            if kind == "member":
+                ordering.write_member_order_txn(txn, department_id, current, ids, now)
+            else:
+                ordering.write_department_order_txn(txn, current, ids, now)
+            return {
+                "kind": kind,
+                "id": item,
+                "from": old,
+                "to": position,
+                "count": len(ids),
+            }
+
+        # Order changes no scope and no member's departments (no cache to tell).
+        return dict(await self._write("move_in_order", move_txn, members=[]))
 
     # Members.
 

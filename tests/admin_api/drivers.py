@@ -198,6 +198,15 @@ async def delete_department(ctx: Context) -> Act:
     return ctx.call("DELETE", f"{DIRECTORY}/departments/{found}")
 
 
+@drives("POST", "/directory/departments/{department}/order")
+async def order_in_department(ctx: Context) -> Act:
+    parent = await department(ctx.boss, unique("科"), ctx.unit)
+    await department(ctx.boss, unique("组"), parent)
+    second = await department(ctx.boss, unique("组"), parent)
+    body = {"department": second, "position": 0}
+    return ctx.call("POST", f"{DIRECTORY}/departments/{parent}/order", body)
+
+
 @drives("POST", "/directory/members")
 async def create_member(ctx: Context) -> Act:
     body = {"userid": unique("cm"), "name": "民警", "department": [ctx.unit]}

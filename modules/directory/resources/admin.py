@@ -6,6 +6,9 @@ GET    departments/{id}                 admin view (hidden entries included)
 GET    departments/{id}/children        as the client API, hidden entries included
 PUT    departments/{id}                 {name?, parent_id? (move), order?, hidden?, restricted?}
 DELETE departments/{id}                 only when it has no sub-departments and members
+POST   departments/{id}/order           {member: userid | department: id, position: n}
+                                        moves one member or sub-department to position n
+                                        (0: first); the siblings are renumbered
 POST   members                          WeCom-shaped: {userid, name, department: [ids], ...}
 GET    members/{userid}                 every field, account_state included
 PUT    members/{userid}                 partial update, same fields
@@ -81,6 +84,7 @@ class DirectoryAdminResource(Router):
         r("GET", "departments/{department}/children", self.list_children)
         r("PUT", "departments/{department}", self.update_department)
         r("DELETE", "departments/{department}", self.delete_department)
+        r("POST", "departments/{department}/order", self.move_in_order)
         r("POST", "members", self.create_member)
         r("GET", "members/{userid}", self.get_member)
         r("PUT", "members/{userid}", self.update_member)
@@ -277,6 +281,49 @@ class DirectoryAdminResource(Router):
             before,
         )
         return 200, {}
+
+    async def move_in_order(self, request: Any, department: str) -> tuple[int, Any]:
+        """Ordering members is editing members (directory.edit_members), ordering
+        sub-departments editing the structure (directory.edit_structure), both on this
+        department."""
+        department_id = self.department_id(department)
+        body = read_json_object(request)
+        kind, item = self._order_item(body)
+        position = body.get("position")
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            raise error(400, Codes.INVALID_PARAM, "position 必须是不小于 0 的整数")
+        right = (
+            "directory.edit_members" if kind == "member" else "directory.edit_structure"
+        )
+        admin = await self._admin_id(request, right, decide.department(department_id))
+        moved = await self._admin.move_in_order(department_id, kind, item, position)
+        await self._log(
+            request,
+            admin,
+            "directory.department.order",
+            f"department:{department_id}",
+            {kind: item, "position": moved["from"]},
+            {kind: item, "position": moved["to"]},
+        )
+        return 200, moved
+
+    @staticmethod
+    def _order_item(body: dict[str, Any]) -> tuple[str, str | int]:
+        if ("member" in body) == ("department" in body):
+            raise error(
+                400,
+                Codes.INVALID_PARAM,
+                "请给出 member（账号）或 department（部门ID）之一",
+            )
+        if "member" in body:
+            userid = body["member"]
+            if not isinstance(userid, str) or not userid:
+                raise error(400, Codes.INVALID_PARAM, "member 必须是成员账号")
+            return "member", userid
+        dep = body["department"]
+        if not isinstance(dep, int) or isinstance(dep, bool) or dep < 0:
+            raise error(400, Codes.INVALID_PARAM, "department 必须是部门ID")
+        return "department", dep
 
     # Members.
 

@@ -141,6 +141,65 @@ class DirectoryTests:
             "M_MISSING_TOKEN",
         )
 
+    async def test_manual_order_moves_one_item(self) -> None:
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        subs = [await department(admin, f"{n}队", root) for n in "一二三"]
+        userids = []
+        for name in ("甲", "乙", "丙"):
+            userids.append(_unique("ord"))
+            await member(admin, userids[-1], name, [root])
+        order = f"{ADMIN}/departments/{root}/order"
+
+        async def listing() -> tuple[list[int], list[str]]:
+            page = await admin.ok("GET", f"{ADMIN}/departments/{root}/children")
+            return (
+                [d["id"] for d in page["departments"]],
+                [m["userid"] for m in page["members"]],
+            )
+
+        # Never ordered by hand (all 0): by id / userid. Moves renumber the siblings.
+        moved = await admin.ok("POST", order, {"member": userids[2], "position": 0})
+        self.assertEqual((moved["from"], moved["to"], moved["count"]), (2, 0, 3))
+        await admin.ok("POST", order, {"department": subs[0], "position": 2})
+        expected = ([subs[1], subs[2], subs[0]], [userids[2], userids[0], userids[1]])
+        self.assertEqual(await listing(), expected)
+        # The member's order in that department is the stored one.
+        found = await admin.ok("GET", f"{ADMIN}/members/{userids[1]}")
+        self.assertEqual([d["order"] for d in found["departments"]], [2])
+        # Bad requests change nothing.
+        for body, errcode in (
+            ({"member": userids[0], "position": 3}, "M_INVALID_PARAM"),
+            ({"member": "nobody", "position": 0}, "M_INVALID_PARAM"),
+            ({"department": root, "position": 0}, "M_INVALID_PARAM"),
+            ({"member": userids[0], "department": subs[0], "position": 0}, None),
+            ({"member": userids[0], "position": -1}, None),
+            ({"member": userids[0], "position": True}, None),
+            ({"member": userids[0]}, None),
+        ):
+            self.assertErrcode(
+                await admin.request("POST", order, body),
+                400,
+                errcode or "M_INVALID_PARAM",
+            )
+        self.assertErrcode(
+            await admin.request(
+                "POST",
+                f"{ADMIN}/departments/999999/order",
+                {"member": userids[0], "position": 0},
+            ),
+            404,
+            "CN_JWWX_DEPARTMENT_NOT_FOUND",
+        )
+        self.assertEqual(await listing(), expected)
+        # Officers may not.
+        officer = await self._officer(admin, "丁", [root])
+        self.assertErrcode(
+            await officer.request("POST", order, {"member": userids[0], "position": 0}),
+            403,
+            "M_FORBIDDEN",
+        )
+
     async def test_search_by_name_pinyin_and_initials(self) -> None:
         admin = await self._admin()
         root = await department(admin, _unique("市局"), None)
