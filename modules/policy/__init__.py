@@ -25,7 +25,7 @@ from modules.policy.config import PolicyConfig
 from modules.policy.handlers import KeywordFilter, PolicyCallbacks
 from modules.policy.public import SERVICE
 from modules.policy.requests import RequestTexts
-from modules.policy.resources import KEYWORDS_PATH, KeywordsResource
+from modules.policy.resources import POLICY_PREFIX, KeywordsResource
 
 
 class PolicyModule:
@@ -45,7 +45,7 @@ class PolicyModule:
         add_request_check(api, RequestTexts(self.keywords).check)
         register_resource(
             api,
-            KEYWORDS_PATH,
+            POLICY_PREFIX,
             KeywordsResource(api, config, self.runtime, self.keywords),
         )
         api.looping_background_call(

@@ -109,6 +109,12 @@ class KeywordFilter:
         KEYWORD_BLOCKS.inc()
         return True
 
+    async def explain(self, text: str, as_html: bool) -> list[str]:
+        """The keywords a message with this text would be refused for (none: sent),
+        by the same matcher and views as real messages; counts no block."""
+        await self._runtime.ready()
+        return self._matcher.all_in([(text, as_html)])
+
     async def check_texts(self, texts: Iterable[Text]) -> SpamResult:
         if await self.blocked(texts):
             return self._refusal()

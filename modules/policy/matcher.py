@@ -33,6 +33,18 @@ class KeywordMatcher:
             return str(keyword)
         return None
 
+    def all_in(self, texts: Iterable[tuple[str, bool]]) -> list[str]:
+        """Every keyword found in any view of texts ((text, is_html) pairs), each once,
+        in the order found: what the admin's test box shows."""
+        found: dict[str, None] = {}
+        if not self.size:
+            return []
+        for text, as_html in texts:
+            for view in views(text, as_html):
+                for _end, keyword in self._automaton.iter(view):
+                    found.setdefault(str(keyword), None)
+        return list(found)
+
     def first_match(self, texts: Iterable[str | tuple[str, bool]]) -> str | None:
         """The first keyword found in any view of any of texts (plain strings, or
         (text, is_html) pairs), or None."""

@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Admin endpoint of the keyword list.
+"""Admin endpoints of the keyword list.
 
 GET /_jwwx/admin/v1/policy/keywords
     → {"keywords": [...stored], "config_keywords": [...], "version", "updated_by", "updated_ts"}
 PUT /_jwwx/admin/v1/policy/keywords  {"keywords": ["...", ...]}
     replaces the stored list in one transaction; takes effect at once on this process
     and within reload_interval_seconds on others. → {"count", "version"}
+POST /_jwwx/admin/v1/policy/keywords/test  {"text": "...", "html"?: false}
+    runs the filter's real normalisation and matching (every view: Traditional/variant
+    characters, full-width, invisible characters, display order, HTML's visible text)
+    on a sample, as if it were a message body (html: formatted_body). Stores, counts
+    and logs nothing (a read). → {"blocked", "keywords": [the listed keywords found],
+    "normalised": the text as matched, "message": what the sender would see}
 Bad input (not a list, empty or over-long entries, too many) → 400 M_INVALID_PARAM and
 nothing changes. Callers need the right settings.keywords (the super admin, security
 admins, admin groups holding it; docs/admin.md); every PUT is one operation-log record
@@ -18,7 +24,8 @@ from synapse.module_api import ModuleApi
 
 from modules.common.admin import record_operation, require_admin, setting
 from modules.common.errors import error
-from modules.common.resource import JsonResource, read_json_object
+from modules.common.resource import read_json_object
+from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
 from modules.policy.config import PolicyConfig
@@ -26,7 +33,10 @@ from modules.policy.handlers import KeywordFilter
 from modules.policy.matcher import normalise
 from modules.policy.storage import get_keyword_version_txn, replace_keywords_txn
 
-KEYWORDS_PATH = "/_jwwx/admin/v1/policy/keywords"
+POLICY_PREFIX = "/_jwwx/admin/v1/policy"
+KEYWORDS_PATH = f"{POLICY_PREFIX}/keywords"
+# A sample for the test box: a long message's worth.
+MAX_TEST_TEXT = 20_000
 RIGHT = "settings.keywords"
 TARGET = setting("keywords")
 
@@ -58,7 +68,9 @@ def validate_keywords(value: Any, config: PolicyConfig) -> list[str]:
     return sorted(seen.values())
 
 
-class KeywordsResource(JsonResource):
+class KeywordsResource(Router):
+    prefix = POLICY_PREFIX
+
     def __init__(
         self,
         api: ModuleApi,
@@ -70,8 +82,11 @@ class KeywordsResource(JsonResource):
         self._config = config
         self._runtime = runtime
         self._keywords = keywords
+        self.route("GET", "keywords", self.get_keywords)
+        self.route("PUT", "keywords", self.put_keywords)
+        self.route("POST", "keywords/test", self.test_text)
 
-    async def on_GET(self, request: Any) -> tuple[int, Any]:
+    async def get_keywords(self, request: Any) -> tuple[int, Any]:
         await require_admin(self.api, request, RIGHT, TARGET)
         await self._runtime.ready()
         await self._keywords.load()
@@ -86,7 +101,7 @@ class KeywordsResource(JsonResource):
             "updated_ts": updated_ts,
         }
 
-    async def on_PUT(self, request: Any) -> tuple[int, Any]:
+    async def put_keywords(self, request: Any) -> tuple[int, Any]:
         admin = await require_admin(self.api, request, RIGHT, TARGET)
         body = read_json_object(request)
         if "keywords" not in body:
@@ -112,3 +127,24 @@ class KeywordsResource(JsonResource):
             keywords,
         )
         return 200, {"count": len(keywords), "version": version}
+
+    async def test_text(self, request: Any) -> tuple[int, Any]:
+        await require_admin(self.api, request, RIGHT, TARGET)
+        body = read_json_object(request)
+        text = body.get("text")
+        if not isinstance(text, str) or not text:
+            raise error(400, Codes.INVALID_PARAM, "text 必须是非空字符串")
+        if len(text) > MAX_TEST_TEXT:
+            raise error(
+                400, Codes.INVALID_PARAM, f"text 不能超过 {MAX_TEST_TEXT} 个字符"
+            )
+        as_html = body.get("html", False)
+        if not isinstance(as_html, bool):
+            raise error(400, Codes.INVALID_PARAM, "html 必须是 true 或 false")
+        found = await self._keywords.explain(text, as_html)
+        return 200, {
+            "blocked": bool(found),
+            "keywords": found,
+            "normalised": normalise(text),
+            "message": self._config.blocked_message if found else None,
+        }

@@ -36,6 +36,8 @@ NOT_ADMIN_OPERATIONS = {
     # an admin's own second-factor step-up for its session (a login step, not an
     # operation on anyone's data; the admin login's refusals are logged by admin_api)
     ("POST", "/_jwwx/admin/v1/admins/session/verify"),
+    # the keyword test box: matches a sample text, stores nothing (a read with a body)
+    ("POST", "/_jwwx/admin/v1/policy/keywords/test"),
 }
 
 

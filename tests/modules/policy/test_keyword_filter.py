@@ -143,6 +143,43 @@ class KeywordFilterTests:
             await alice.send_text(room, CONFIG_KEYWORD), 403, "CN_JWWX_KEYWORD_BLOCKED"
         )
 
+    async def test_test_box_answers_as_the_filter_does(self) -> None:
+        admin = self.user("admin", admin=True)
+        await self._set_keywords(admin, ["涉密文件", "代号丙"])
+        alice, _bob, room = await self._pair()
+        test = f"{KEYWORDS_PATH}/test"
+        samples = [
+            ("今天开会", []),
+            ("這是涉密文件", ["涉密文件"]),  # Traditional
+            ("涉\u200b密　文件和代号丙", ["涉密文件", "代号丙"]),
+            ("<b>代号</b><!-- x -->丙", ["代号丙"]),  # markup in a plain body
+            (f"配置{CONFIG_KEYWORD}", [CONFIG_KEYWORD]),
+        ]
+        for text, expected in samples:
+            answer = await admin.ok("POST", test, {"text": text})
+            self.assertEqual(answer["keywords"], expected, text)
+            self.assertEqual(answer["blocked"], bool(expected))
+            # The box says what sending it really does.
+            status, _body = await alice.send_text(room, text)
+            self.assertEqual(status, 403 if expected else 200, text)
+        shown = await admin.ok("POST", test, {"text": "ＡＢＣ涉\u200b密"})
+        self.assertEqual(shown["normalised"], "abc涉密")
+        self.assertIsNone(shown["message"])
+        html = await admin.ok(
+            "POST", test, {"text": '<font color="#fff">代号</font>丙', "html": True}
+        )
+        self.assertEqual(html["keywords"], ["代号丙"])
+        self.assertEqual(html["message"], "消息包含敏感词，无法发送")
+        for body in ({"text": ""}, {"text": 3}, {"text": "x", "html": "yes"}, {}):
+            self.assertErrcode(
+                await admin.request("POST", test, body), 400, "M_INVALID_PARAM"
+            )
+        self.assertErrcode(
+            await self.user("officer").request("POST", test, {"text": "涉密文件"}),
+            403,
+            "M_FORBIDDEN",
+        )
+
     async def test_non_admin_cannot_read_or_change_the_list(self) -> None:
         admin = self.user("admin", admin=True)
         await self._set_keywords(admin, ["不变"])
