@@ -28,6 +28,7 @@ from modules.accounts.resources import (
     AccountsAdminResource,
     AccountsClientResource,
 )
+from modules.accounts.security_policy import SecurityPolicies
 from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
@@ -42,9 +43,10 @@ class AccountsModule:
         self._config = config
         self._api = api
         self.runtime = ModuleRuntime(api, "accounts", __name__)
-        self.mfa = Mfa(api, self.runtime, config.mfa)
+        self.policies = SecurityPolicies(api, self.runtime, config)
+        self.mfa = Mfa(api, self.runtime, config.mfa, self.policies)
         self.gate = FirstLoginGate(api, self.runtime, config.password_policy, self.mfa)
-        self.guard = LoginGuard(api, self.runtime, config, self.mfa)
+        self.guard = LoginGuard(api, self.runtime, config, self.mfa, self.policies)
         if self.mfa.available:
             # Listed in GET /login flows, so clients can discover it.
             api.register_password_auth_provider_callbacks(
@@ -66,7 +68,13 @@ class AccountsModule:
             api,
             ADMIN_PREFIX,
             AccountsAdminResource(
-                api, self.runtime, self.gate, self.guard, config.sms, self.mfa
+                api,
+                self.runtime,
+                self.gate,
+                self.guard,
+                config.sms,
+                self.mfa,
+                self.policies,
             ),
         )
         self.jobs = self.runtime.place_jobs(config.jobs_instance)

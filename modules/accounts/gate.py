@@ -61,6 +61,7 @@ class FirstLoginGate:
         self._policy = policy
         self._mfa = mfa
         self._clear_tokens: OrderedDict[int, None] = OrderedDict()
+        self._mfa_policy: tuple[str, tuple[int, ...]] | None = None
 
     async def check(self, request: AuthedRequest) -> None:
         if request.is_appservice:
@@ -71,6 +72,12 @@ class FirstLoginGate:
         if EXEMPT_PATHS.match(request.path):
             return
         token = request.token_id
+        # Sessions let through under another MFA policy are checked again under the
+        # one an admin set since (security_policy.py; cached, read every few seconds).
+        policy = await self._mfa.policy_key()
+        if policy != self._mfa_policy:
+            self._clear_tokens.clear()
+            self._mfa_policy = policy
         if token is not None and token in self._clear_tokens:
             self._clear_tokens.move_to_end(token)
             return

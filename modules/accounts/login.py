@@ -30,6 +30,7 @@ from modules.accounts.config import PLATFORMS, AccountsConfig
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
 from modules.accounts.mfa import Mfa, bound_device_txn
 from modules.accounts.platform import classify
+from modules.accounts.security_policy import SecurityPolicies
 from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.accounts import delete_devices, login_error
@@ -92,12 +93,19 @@ def _too_long(value: Any) -> bool:
 
 class LoginGuard:
     def __init__(
-        self, api: ModuleApi, runtime: ModuleRuntime, config: AccountsConfig, mfa: Mfa
+        self,
+        api: ModuleApi,
+        runtime: ModuleRuntime,
+        config: AccountsConfig,
+        mfa: Mfa,
+        policies: SecurityPolicies,
     ) -> None:
         self._api = api
         self._runtime = runtime
         self._config = config
         self._mfa = mfa
+        # Lockout numbers, device limits, alerts: the config's unless an admin set them.
+        self._policies = policies
 
     def _db(self, name: str, fn: Any, *args: Any) -> Any:
         return self._api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
@@ -249,7 +257,7 @@ class LoginGuard:
         counts = errcode == Codes.FORBIDDEN
         exists = bool(user_id) and counts and await self._api.check_user_exists(user_id)
         ip = attempt.request.ip if attempt.request else None
-        lockout = self._config.lockout
+        lockout = (await self._policies.current()).lockout
         now = self._now()
         if errcode == LOGIN_LOCKED:
             result = "locked"
@@ -388,7 +396,8 @@ class LoginGuard:
         log_id = attempt.state.get("log_id")
         pending = pending_log
         logged = log_id is not None or pending is not None
-        alerts = self._config.new_login_alerts and logged
+        policy = await self._policies.current()
+        alerts = policy.new_login_alerts and logged
 
         def write_txn(
             txn: Any,
@@ -419,7 +428,7 @@ class LoginGuard:
             known = storage.sessions_txn(txn, user_id)
             gone = [d for d in known if d not in live]
             storage.forget_sessions_txn(txn, user_id, gone)
-            limit = self._config.device_limits.get(platform, 0)
+            limit = policy.device_limits.get(platform, 0)
             if not limit:
                 return [], earlier
             same = sorted(

@@ -32,6 +32,7 @@ from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link, storage
 from modules.accounts.config import MfaPolicy
+from modules.accounts.security_policy import SecurityPolicies
 from modules.common.gm import hmac_sm3, sm4_open, sm4_seal
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
@@ -57,11 +58,17 @@ def _normalise_code(code: str) -> str:
 
 class Mfa:
     def __init__(
-        self, api: ModuleApi, runtime: ModuleRuntime, policy: MfaPolicy
+        self,
+        api: ModuleApi,
+        runtime: ModuleRuntime,
+        policy: MfaPolicy,
+        policies: SecurityPolicies,
     ) -> None:
         self._api = api
         self._runtime = runtime
         self._policy = policy
+        # Who must use it: the config's mfa.required_for unless an admin set it.
+        self._policies = policies
         secret = policy.secret()
         self._seal_key = (
             hmac_sm3(secret, b"jwwx-accounts:totp-seal")[:16] if secret else None
@@ -136,8 +143,14 @@ class Mfa:
             )
         )
 
+    async def policy_key(self) -> tuple[str, tuple[int, ...]]:
+        """Who the policy covers now: changes when an admin changes it."""
+        current = await self._policies.current()
+        return current.required_for, current.departments
+
     async def required_for(self, user_id: str) -> bool:
-        mode = self._policy.required_for
+        current = await self._policies.current()
+        mode = current.required_for
         if mode == "none" or not self.available:
             return False
         if mode == "all":
@@ -154,7 +167,7 @@ class Mfa:
                 "mfa_departments",
                 directory_link.in_departments_txn,
                 userid,
-                list(self._policy.departments),
+                list(current.departments),
             )
         )
 

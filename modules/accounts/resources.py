@@ -31,6 +31,12 @@ POST   users/{user}/device_keys {label, device_id?}  issue a device key (second 
 GET    users/{user}/device_keys            the user's device keys (no secrets)
 DELETE users/{user}/device_keys/{key_id}   revoke one
 DELETE users/{user}/mfa                    forget the user's authenticator and recovery codes
+GET    security_policy                     the login-security policy in force: mfa
+                                           {required_for, departments, available}, device_limits,
+                                           lockout, new_login_alerts; `config` (the config's
+                                           values), `set_sections`, updated_by/_ts
+PUT    security_policy {mfa?, device_limits?, lockout?, new_login_alerts?}  set at run time
+                                           (security_policy.py); right settings.mfa_device
 {user} is the userid or the full Matrix user id.
 """
 
@@ -45,6 +51,7 @@ from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login import LoginGuard
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
 from modules.accounts.mfa import Mfa
+from modules.accounts.security_policy import SecurityPolicies, parse_sections
 from modules.accounts.sms import SmsConfig, SmsError, send_sms
 from modules.common import admin as decide
 from modules.common import registry
@@ -68,6 +75,8 @@ ENABLE = "directory.enable_disable"
 CREDENTIALS = "directory.reset_password"
 # IP locks belong to no member: the login-security policy's right.
 IP_LOCKS = "settings.mfa_device"
+POLICY_RIGHT = "settings.mfa_device"
+POLICY_TARGET = decide.setting("mfa_device")
 _LOCALPART = re.compile(r"^[a-z0-9._=/+-]{1,255}$")
 _DEVICE_ID = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -174,10 +183,12 @@ class AccountsAdminResource(Router):
         guard: LoginGuard,
         sms: SmsConfig | None,
         mfa: Mfa,
+        policies: SecurityPolicies,
     ) -> None:
         super().__init__(api)
         self._sms = sms
         self._mfa = mfa
+        self._policies = policies
         self._runtime = runtime
         self._gate = gate
         self._guard = guard
@@ -199,6 +210,8 @@ class AccountsAdminResource(Router):
         r("GET", "users/{user}/device_keys", self.list_device_keys)
         r("DELETE", "users/{user}/device_keys/{key_id}", self.revoke_device_key)
         r("DELETE", "users/{user}/mfa", self.reset_mfa)
+        r("GET", "security_policy", self.get_security_policy)
+        r("PUT", "security_policy", self.put_security_policy)
 
     async def _admin(
         self, request: Any, right: str, target: Target | list[Target] | None
@@ -654,3 +667,32 @@ class AccountsAdminResource(Router):
             {"totp_enabled": False},
         )
         return 200, {"user_id": user_id, "reset": True}
+
+    # The login-security policy (security_policy.py).
+
+    async def get_security_policy(self, request: Any) -> tuple[int, Any]:
+        await self._admin(request, POLICY_RIGHT, POLICY_TARGET)
+        current = await self._policies.current()
+        answer = current.as_json()
+        answer["mfa"]["available"] = self._mfa.available
+        return 200, {
+            **answer,
+            "config": self._policies.defaults.as_json(),
+            "set_sections": list(current.set_sections),
+            "updated_by": current.updated_by,
+            "updated_ts": current.updated_ts,
+        }
+
+    async def put_security_policy(self, request: Any) -> tuple[int, Any]:
+        admin, _scope = await self._admin(request, POLICY_RIGHT, POLICY_TARGET)
+        sections = parse_sections(read_json_object(request), self._mfa.available)
+        before, after = await self._policies.update(sections, admin)
+        await self._record(
+            request,
+            admin,
+            "accounts.security_policy.update",
+            "setting:mfa_device",
+            before.as_json(),
+            after.as_json(),
+        )
+        return 200, after.as_json()

@@ -451,3 +451,25 @@ def device_key_binding_txn(txn: Txn, user_id: str, key_id: str) -> str | None:
     )
     row = txn.fetchone()
     return None if row is None or row[0] is None else str(row[0])
+
+
+# The login-security policy set by admins (security_policy.py): one row, id 1.
+
+
+def security_policy_txn(txn: Txn) -> tuple[str, str, int] | None:
+    """(policy JSON, updated_by, updated_ts), or None while admins never set it."""
+    txn.execute(
+        "SELECT policy, updated_by, updated_ts FROM jwwx_acc_security_policy"
+        " WHERE id = 1"
+    )
+    row = txn.fetchone()
+    return None if row is None else (str(row[0]), str(row[1]), int(row[2]))
+
+
+def put_security_policy_txn(txn: Txn, policy: str, admin: str, now: int) -> None:
+    txn.execute("DELETE FROM jwwx_acc_security_policy WHERE id = 1")
+    txn.execute(
+        "INSERT INTO jwwx_acc_security_policy (id, policy, updated_by, updated_ts)"
+        " VALUES (1, ?, ?, ?)",
+        (policy, admin, now),
+    )

@@ -349,6 +349,14 @@ async def revoke_device_key(ctx: Context) -> Act:
     )
 
 
+@drives("PUT", "/accounts/security_policy")
+async def security_policy(ctx: Context) -> Act:
+    # The config's value again: the other drivers' logins are not affected.
+    current = await ctx.boss.ok("GET", f"{ACCOUNTS}/security_policy")
+    body = {"new_login_alerts": current["config"]["new_login_alerts"]}
+    return ctx.call("PUT", f"{ACCOUNTS}/security_policy", body)
+
+
 @drives("DELETE", "/accounts/users/{user}/mfa")
 async def reset_mfa(ctx: Context) -> Act:
     who = ctx.user()

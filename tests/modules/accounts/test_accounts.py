@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from twisted.internet import reactor
 from twisted.web.server import Site
 
+import pyotp
 from aiosmtpd.controller import Controller
 
 from tests.harness.case import PostgresCase, SQLiteCase
@@ -22,6 +23,7 @@ from tests.modules.accounts.helpers import (
     DIRECTORY,
     HARMONY,
     LOGIN,
+    MFA,
     WHOAMI,
     WINDOWS,
     SmsGateway,
@@ -226,6 +228,95 @@ class AccountsTests:
             "GET", f"{ACCOUNTS}/logins?user_id={localpart}&result=failed"
         )
         self.assertEqual(len(failed["logins"]), 5)
+
+    async def test_admin_sets_the_security_policy_at_run_time(self) -> None:
+        base = self.server.base_url
+        admin = accounts_admin(self)
+        # The admin keeps working when every account must use a second factor.
+        enrol = await admin.ok("POST", f"{MFA}/totp", {})
+        code = pyotp.TOTP(enrol["secret"]).now()
+        await admin.ok("POST", f"{MFA}/totp/confirm", {"code": code})
+        path = f"{ACCOUNTS}/security_policy"
+        shown = await admin.ok("GET", path)
+        self.assertEqual(shown["config"]["lockout"]["max_failures"], 5)
+        self.assertEqual(shown["set_sections"], [])
+        self.assertTrue(shown["mfa"]["available"])
+        try:
+            # One wrong password locks now; two web sessions may stay; every account
+            # must enrol a second factor.
+            answer = await admin.ok(
+                "PUT",
+                path,
+                {
+                    "lockout": {"max_failures": 1},
+                    "device_limits": {"web": 2},
+                    "mfa": {"required_for": "all"},
+                },
+            )
+            self.assertEqual(answer["lockout"]["max_failures"], 1)
+            self.assertEqual(answer["lockout"]["lock_seconds"], 1800)  # the config's
+            self.assertEqual(answer["device_limits"]["mobile"], 1)
+            victim, localpart, password = account(self, "policy")
+            self.assertErrcode(
+                await login(base, "wrong", user=localpart, forwarded_for="10.9.8.7"),
+                403,
+                "M_FORBIDDEN",
+            )
+            self.assertErrcode(
+                await login(base, password, user=localpart, forwarded_for="10.9.8.7"),
+                403,
+                "CN_JWWX_LOGIN_LOCKED",
+            )
+            self.assertErrcode(
+                await victim.request("GET", WHOAMI),
+                403,
+                "CN_JWWX_MFA_ENROLMENT_REQUIRED",
+            )
+            await admin.ok("DELETE", f"{ACCOUNTS}/lockouts/users/{localpart}")
+            await admin.ok("PUT", path, {"mfa": {"required_for": "none"}})
+            webs = []
+            for _ in range(2):
+                status, session = await login(
+                    base, password, user=localpart, user_agent=BROWSER
+                )
+                self.assertEqual(status, 200, session)
+                webs.append(session_client(base, session))
+            for web in webs:
+                await web.ok("GET", WHOAMI)  # the limit (config: 1) is 2 now
+            shown = await admin.ok("GET", path)
+            self.assertEqual(
+                sorted(shown["set_sections"]), ["device_limits", "lockout", "mfa"]
+            )
+            self.assertEqual(shown["updated_by"], admin.user_id)
+            # Bad bodies: refused whole, nothing stored.
+            for body in (
+                {},
+                {"lockout": {"max_failures": 0}},
+                {"lockout": {"max_failures": 3}, "device_limits": {"tv": 1}},
+                {"mfa": {"required_for": "departments"}},
+                {"mfa": {"required_for": "sometimes"}},
+                {"device_limits": {"web": "2"}},
+                {"new_login_alerts": 1},
+                {"password_policy": {}},
+            ):
+                self.assertErrcode(
+                    await admin.request("PUT", path, body), 400, "M_INVALID_PARAM"
+                )
+            self.assertEqual(
+                (await admin.ok("GET", path))["lockout"]["max_failures"], 1
+            )
+            self.assertErrcode(
+                await victim.request("PUT", path, {"new_login_alerts": False}),
+                403,
+                "M_FORBIDDEN",
+            )
+        finally:
+            config = shown["config"]
+            await admin.ok(
+                "PUT",
+                path,
+                {k: config[k] for k in ("mfa", "device_limits", "lockout")},
+            )
 
     async def test_source_ip_lockout(self) -> None:
         base = self.server.base_url
