@@ -118,7 +118,9 @@ class OpenApiModule:
         register_resource(
             api,
             ADMIN_PREFIX,
-            OpenApiAdminResource(api, self.runtime, self.apps, self.callbacks),
+            OpenApiAdminResource(
+                api, self.runtime, self.apps, self.callbacks, self.messenger
+            ),
         )
         register_resource(
             api, OAUTH_PREFIX, OAuthResource(api, self.runtime, self.oauth)

@@ -440,6 +440,16 @@ async def retry_callbacks(ctx: Context) -> Act:
     return ctx.call("POST", f"{APPS}/{await _app(ctx)}/callbacks/retry", {})
 
 
+@drives("POST", "/openapi/apps/{agentid}/messages")
+async def push_message(ctx: Context) -> Act:
+    _client, userid = await ctx.officer()
+    app = await create_app(
+        ctx.boss, name="覆盖测试应用", visible_range={"department_ids": [ctx.unit]}
+    )
+    body = {"touser": userid, "msgtype": "text", "text": {"content": "覆盖测试"}}
+    return ctx.call("POST", f"{APPS}/{app['agentid']}/messages", body)
+
+
 # OCR for apps.
 
 

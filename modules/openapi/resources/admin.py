@@ -22,6 +22,17 @@ GET    apps/{agentid}/callbacks?state=failed|pending|sent&limit=  the app's call
                               queue: counts by state and the latest rows of one state
                               (default failed: the dead letters)
 POST   apps/{agentid}/callbacks/retry  {msgids?}  dead letters back to the queue
+GET    apps/{agentid}/callback/verification  WeCom's URL verification of the app's
+                              callback, run now: {url, verified, error?, checked_ts}
+                              (changes nothing; 400 M_INVALID_PARAM without a callback)
+POST   apps/{agentid}/messages  a push on behalf of the app (the console's 应用推送): the
+                              body of /cgi-bin/message/send without agentid, sent by the
+                              same code (the app's visible range, keyword filter,
+                              broadcast rooms); the recipients named (touser, toparty,
+                              totag or @all) must be in the admin's scope too. Answers
+                              message/send's {msgid, invaliduser, invalidparty,
+                              invalidtag}; a refusal is 400 CN_JWWX_APP_PUSH_REFUSED with
+                              message/send's wecom_errcode and errmsg
 """
 
 from typing import Any
@@ -37,11 +48,14 @@ from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
 from modules.openapi.apps import AppAdmin, app_json
-from modules.openapi.callbacks import STATES, Callbacks
+from modules.openapi.callbacks import STATES, CallbackError, Callbacks
+from modules.openapi.errors import WeComError
+from modules.openapi.messages import Messenger
 
 ADMIN_PREFIX = "/_jwwx/admin/v1/openapi"
 MANAGE = "apps.manage"
 CREATE = "apps.create"
+PUSH_REFUSED = "CN_JWWX_APP_PUSH_REFUSED"
 
 
 def range_targets(body: dict[str, Any]) -> list[Target]:
@@ -50,6 +64,26 @@ def range_targets(body: dict[str, Any]) -> list[Target]:
     there)."""
     targets = decide.visible_range_targets(body.get("visible_range"))
     if body.get("directory_write") is True:
+        targets.append(decide.WHOLE_DIRECTORY)
+    return targets
+
+
+def recipient_targets(body: dict[str, Any]) -> list[Target]:
+    """Who a message/send body names ("a|b" lists; tags and @all: the whole
+    directory); malformed parts are left to message/send's own checks."""
+    targets: list[Target] = []
+    for key in ("touser", "toparty"):
+        value = body.get(key)
+        if not isinstance(value, str):
+            continue
+        for part in filter(None, value.split("|")):
+            if part == "@all":
+                targets.append(decide.WHOLE_DIRECTORY)
+            elif key == "touser":
+                targets.append(decide.member(part))
+            elif part.isdigit():
+                targets.append(decide.department(int(part)))
+    if body.get("totag"):
         targets.append(decide.WHOLE_DIRECTORY)
     return targets
 
@@ -71,11 +105,13 @@ class OpenApiAdminResource(Router):
         runtime: ModuleRuntime,
         apps: AppAdmin,
         callbacks: Callbacks,
+        messenger: Messenger,
     ) -> None:
         super().__init__(api)
         self._runtime = runtime
         self._apps = apps
         self._callbacks = callbacks
+        self._messenger = messenger
         r = self.route
         r("GET", "apps", self.list_apps)
         r("POST", "apps", self.create_app)
@@ -87,6 +123,8 @@ class OpenApiAdminResource(Router):
         r("GET", "apps/{agentid}/messages/{msgid}", self.message)
         r("GET", "apps/{agentid}/callbacks", self.callbacks)
         r("POST", "apps/{agentid}/callbacks/retry", self.retry_callbacks)
+        r("POST", "apps/{agentid}/messages", self.push)
+        r("GET", "apps/{agentid}/callback/verification", self.verify_callback)
 
     async def _admin(
         self, request: Any, right: str, target: Target | list[Target] | None
@@ -214,3 +252,42 @@ class OpenApiAdminResource(Router):
             {"msgids": msgids, "requeued": requeued},
         )
         return 200, {"requeued": requeued}
+
+    async def push(self, request: Any, agentid: str) -> tuple[int, Any]:
+        body = read_json_object(request)
+        admin, number = await self._app_admin(request, agentid)
+        await decide.check_targets(self.api, admin, MANAGE, recipient_targets(body))
+        app = await self._apps.require(number)
+        try:
+            sent = await self._messenger.send(app, {**body, "agentid": app.agentid})
+        except WeComError as e:
+            raise error(
+                400,
+                PUSH_REFUSED,
+                f"推送失败：{e.errmsg}",
+                wecom_errcode=e.errcode,
+                errmsg=e.errmsg,
+            ) from None
+        recipients = {k: body.get(k) for k in ("touser", "toparty", "totag")}
+        await self._log(
+            request,
+            admin,
+            "openapi.app.push",
+            number,
+            None,
+            {"msgtype": body.get("msgtype"), **recipients, **sent},
+        )
+        return 200, sent
+
+    async def verify_callback(self, request: Any, agentid: str) -> tuple[int, Any]:
+        _admin, number = await self._app_admin(request, agentid)
+        app = await self._apps.require(number)
+        if not app.callback_url:
+            raise error(400, Codes.INVALID_PARAM, f"应用 {number} 没有设置回调地址")
+        answer: dict[str, Any] = {"url": app.callback_url, "verified": True}
+        try:
+            await self._callbacks.verify_url(app)
+        except CallbackError as e:
+            answer.update(verified=False, error=str(e))
+        answer["checked_ts"] = self.api.get_current_time_msec()
+        return 200, answer

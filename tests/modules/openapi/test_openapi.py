@@ -487,6 +487,63 @@ class OpenApiTests:
         rooms = (await alice.sync(timeout_ms=1000)).get("rooms", {}).get("join", {})
         self.assertNotIn("查通", json.dumps(rooms, ensure_ascii=False))
 
+    async def test_admin_pushes_on_behalf_of_the_app(self) -> None:
+        admin = await self._admin()
+        root = await self._department(admin, None)
+        outside = await self._department(admin, None)
+        alice, alice_id = await self._officer(admin, [root])
+        _carol, carol_id = await self._officer(admin, [outside])
+        app = await create_app(
+            admin, name="值班推送", visible_range={"department_ids": [root]}
+        )
+        push = f"{APPS}/{app['agentid']}/messages"
+        text = f"管理后台推送{_unique('')}"
+        sent = await admin.ok(
+            "POST",
+            push,
+            {
+                "touser": f"{alice_id}|{carol_id}",
+                "msgtype": "text",
+                "text": {"content": text},
+            },
+        )
+        self.assertEqual(sent["invaliduser"], carol_id)  # outside the app's range
+        for _ in range(20):
+            result = await alice.sync(timeout_ms=1000)
+            bodies = [
+                (e["sender"], e["content"].get("body"))
+                for room in result.get("rooms", {}).get("join", {}).values()
+                for e in room.get("timeline", {}).get("events", [])
+            ]
+            if (app["bot_user_id"], text) in bodies:
+                break
+        else:
+            raise AssertionError(f"{alice_id} never got the push")
+        stats = await admin.ok("GET", f"{APPS}/{app['agentid']}/statistics")
+        self.assertEqual(stats["messages"], 1, stats)
+        # message/send's refusals, as a Matrix error with WeCom's number; nothing sent.
+        for body, wecom_errcode in (
+            (
+                {
+                    "touser": alice_id,
+                    "msgtype": "text",
+                    "text": {"content": "协查通报"},
+                },
+                87014,
+            ),
+            ({"touser": carol_id, "msgtype": "text", "text": {"content": "x"}}, 81013),
+            ({"touser": alice_id, "msgtype": "text", "text": {}}, 44004),
+        ):
+            refused = self.assertErrcode(  # type: ignore[attr-defined]
+                await admin.request("POST", push, body), 400, "CN_JWWX_APP_PUSH_REFUSED"
+            )
+            self.assertEqual(refused["wecom_errcode"], wecom_errcode, refused)
+        stats = await admin.ok("GET", f"{APPS}/{app['agentid']}/statistics")
+        self.assertEqual(stats["messages"], 1, stats)
+        self.assertErrcode(  # type: ignore[attr-defined]
+            await alice.request("POST", push, {"touser": alice_id}), 403, "M_FORBIDDEN"
+        )
+
     async def test_message_send_and_recall(self) -> None:
         admin = await self._admin()
         client = self.anonymous()  # type: ignore[attr-defined]
@@ -997,6 +1054,18 @@ class OpenApiTests:
                     visible_range={"department_ids": [root]},
                 )
                 self.assertEqual(receiver.verifications, 1)
+                # Verified again on demand (the console's 验证回调地址).
+                check = f"{APPS}/{app['agentid']}/callback/verification"
+                self.assertTrue((await admin.ok("GET", check))["verified"])
+                good, receiver.crypt = (
+                    receiver.crypt,
+                    MsgCrypt("0ther", key, CORPID, mode),
+                )
+                failed = await admin.ok("GET", check)
+                receiver.crypt = good
+                self.assertFalse(failed["verified"])
+                self.assertIn("未通过验证", failed["error"])
+                self.assertEqual(receiver.verifications, 2)
                 t = await token_for(client, app["secret"])
                 room_id = await self._officer_room(client, t, app, officer)
                 await officer_client.send_text(room_id, f"收到 {mode}")
