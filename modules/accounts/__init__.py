@@ -11,11 +11,13 @@ modules.common.synapse (see gate.py and login.py for why), the module's own
 HTTP resources (resources.py), and a looping call that prunes the login log.
 """
 
+import datetime
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
 from modules.accounts import public, storage
+from modules.accounts.activity import FLUSH_SECONDS, ActivityRecorder
 from modules.accounts.config import AccountsConfig
 from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login import LoginGuard
@@ -45,7 +47,10 @@ class AccountsModule:
         self.runtime = ModuleRuntime(api, "accounts", __name__)
         self.policies = SecurityPolicies(api, self.runtime, config)
         self.mfa = Mfa(api, self.runtime, config.mfa, self.policies)
-        self.gate = FirstLoginGate(api, self.runtime, config.password_policy, self.mfa)
+        self.activity = ActivityRecorder(api, self.runtime)
+        self.gate = FirstLoginGate(
+            api, self.runtime, config.password_policy, self.mfa, self.activity
+        )
         self.guard = LoginGuard(api, self.runtime, config, self.mfa, self.policies)
         if self.mfa.available:
             # Listed in GET /login flows, so clients can discover it.
@@ -75,7 +80,14 @@ class AccountsModule:
                 config.sms,
                 self.mfa,
                 self.policies,
+                self.activity,
             ),
+        )
+        api.looping_background_call(
+            self.activity.flush,
+            FLUSH_SECONDS * 1000,
+            desc="jwwx_accounts_activity",
+            run_on_all_instances=True,
         )
         self.jobs = self.runtime.place_jobs(config.jobs_instance)
         self.jobs.every(self._prune, PRUNE_INTERVAL_MS, "jwwx_accounts_prune")
@@ -88,6 +100,10 @@ class AccountsModule:
         )
         await self._api.run_db_interaction(
             "jwwx_acc_prune", storage.prune_log_txn, cutoff
+        )
+        oldest_day = datetime.date.fromtimestamp(cutoff / 1000).isoformat()
+        await self._api.run_db_interaction(
+            "jwwx_acc_prune_activity", storage.prune_activity_txn, oldest_day
         )
 
     @staticmethod

@@ -26,6 +26,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link
+from modules.accounts.activity import ActivityRecorder
 from modules.accounts.config import PasswordPolicy
 from modules.accounts.mfa import Mfa
 from modules.accounts.policy import problems
@@ -54,9 +55,15 @@ KNOWN_TOKENS = 200_000
 
 class FirstLoginGate:
     def __init__(
-        self, api: ModuleApi, runtime: ModuleRuntime, policy: PasswordPolicy, mfa: Mfa
+        self,
+        api: ModuleApi,
+        runtime: ModuleRuntime,
+        policy: PasswordPolicy,
+        mfa: Mfa,
+        activity: ActivityRecorder,
     ) -> None:
         self._api = api
+        self._activity = activity
         self._runtime = runtime
         self._policy = policy
         self._mfa = mfa
@@ -66,6 +73,7 @@ class FirstLoginGate:
     async def check(self, request: AuthedRequest) -> None:
         if request.is_appservice:
             return
+        self._activity.seen(request.user_id)  # 运营统计: active today
         if request.method == "POST" and PASSWORD_PATH.match(request.path):
             await self._check_new_password(request)
             return

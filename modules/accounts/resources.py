@@ -31,6 +31,8 @@ POST   users/{user}/device_keys {label, device_id?}  issue a device key (second 
 GET    users/{user}/device_keys            the user's device keys (no secrets)
 DELETE users/{user}/device_keys/{key_id}   revoke one
 DELETE users/{user}/mfa                    forget the user's authenticator and recovery codes
+GET    activity?period=day|week|month&count=N   active members per period and per unit,
+                                           usage records (activity.py); directory.view
 GET    security_policy                     the login-security policy in force: mfa
                                            {required_for, departments, available}, device_limits,
                                            lockout, new_login_alerts; `config` (the config's
@@ -47,6 +49,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link, storage
+from modules.accounts.activity import PERIODS, ActivityRecorder, statistics
 from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login import LoginGuard
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
@@ -184,11 +187,13 @@ class AccountsAdminResource(Router):
         sms: SmsConfig | None,
         mfa: Mfa,
         policies: SecurityPolicies,
+        activity: ActivityRecorder,
     ) -> None:
         super().__init__(api)
         self._sms = sms
         self._mfa = mfa
         self._policies = policies
+        self._activity = activity
         self._runtime = runtime
         self._gate = gate
         self._guard = guard
@@ -210,6 +215,7 @@ class AccountsAdminResource(Router):
         r("GET", "users/{user}/device_keys", self.list_device_keys)
         r("DELETE", "users/{user}/device_keys/{key_id}", self.revoke_device_key)
         r("DELETE", "users/{user}/mfa", self.reset_mfa)
+        r("GET", "activity", self.activity)
         r("GET", "security_policy", self.get_security_policy)
         r("PUT", "security_policy", self.put_security_policy)
 
@@ -667,6 +673,17 @@ class AccountsAdminResource(Router):
             {"totp_enabled": False},
         )
         return 200, {"user_id": user_id, "reset": True}
+
+    # 运营统计 (activity.py).
+
+    async def activity(self, request: Any) -> tuple[int, Any]:
+        _admin, scope = await self._admin(request, VIEW, None)
+        period = query_param(request, "period") or "day"
+        if period not in PERIODS:
+            raise error(400, Codes.INVALID_PARAM, "period 只能是 day、week 或 month")
+        count = self.integer_arg(request, "count", 14, 1, PERIODS[period])
+        await self._activity.flush()  # this process's latest, at once
+        return 200, await statistics(self.api, scope, period, count)
 
     # The login-security policy (security_policy.py).
 

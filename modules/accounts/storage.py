@@ -473,3 +473,41 @@ def put_security_policy_txn(txn: Txn, policy: str, admin: str, now: int) -> None
         " VALUES (1, ?, ?, ?)",
         (policy, admin, now),
     )
+
+
+# Activity per day (activity.py).
+
+
+def record_activity_txn(txn: Txn, rows: list[tuple[str, str]]) -> None:
+    """(day "YYYY-MM-DD", user_id) pairs; already recorded ones are left alone (other
+    workers record the same accounts)."""
+    txn.executemany(
+        "INSERT INTO jwwx_acc_activity (day, user_id) VALUES (?, ?)"
+        " ON CONFLICT (day, user_id) DO NOTHING",
+        rows,
+    )
+
+
+def activity_txn(txn: Txn, first_day: str, last_day: str) -> list[tuple[str, str]]:
+    txn.execute(
+        "SELECT day, user_id FROM jwwx_acc_activity WHERE day >= ? AND day <= ?",
+        (first_day, last_day),
+    )
+    return [(str(d), str(u)) for d, u in txn.fetchall()]
+
+
+def logins_by_platform_txn(txn: Txn, since_ts: int) -> dict[str, dict[str, int]]:
+    """{platform: {result: count}} of logins since `since_ts` (the usage records)."""
+    txn.execute(
+        "SELECT COALESCE(platform, 'other'), result, COUNT(*) FROM jwwx_acc_login_log"
+        " WHERE kind = 'login' AND ts >= ? GROUP BY platform, result",
+        (since_ts,),
+    )
+    found: dict[str, dict[str, int]] = {}
+    for platform, result, count in txn.fetchall():
+        found.setdefault(str(platform), {})[str(result)] = int(count)
+    return found
+
+
+def prune_activity_txn(txn: Txn, before_day: str) -> None:
+    txn.execute("DELETE FROM jwwx_acc_activity WHERE day < ?", (before_day,))

@@ -4,6 +4,7 @@ change, password policy, login log, lockout, device-class limits, own devices,
 kick-offline, phone login, new-place notices, admin account control, bad input.
 Multi-factor login is in test_mfa.py."""
 
+import datetime
 from typing import Any, ClassVar
 
 from twisted.internet import reactor
@@ -42,6 +43,7 @@ from tests.modules.accounts.helpers import (
     unique,
     with_password_auth,
 )
+from tests.modules.directory.helpers import department, member
 from tests.modules.directory.test_provisioning import Inbox
 
 
@@ -317,6 +319,60 @@ class AccountsTests:
                 path,
                 {k: config[k] for k in ("mfa", "device_limits", "lockout")},
             )
+
+    async def test_active_members_per_period_and_unit(self) -> None:
+        admin = accounts_admin(self)
+        path = f"{ACCOUNTS}/activity"
+        root = await department(admin, f"统计市局{unique()}", None)
+        east, west = [
+            await department(admin, n, root) for n in ("东区分局", "西区分局")
+        ]
+        officers = []
+        for unit in (east, east, west):
+            officer, localpart, password = account(self, "active")
+            await member(admin, localpart, "民警", [unit])
+            officers.append(officer)
+        for officer in officers:
+            await officer.ok("GET", WHOAMI)  # any request makes its account active
+        await officers[0].ok("GET", WHOAMI)  # counted once a day
+        status, _session = await login(
+            self.server.base_url, password, user=localpart, user_agent=BROWSER
+        )
+        self.assertEqual(status, 200)
+        day = await admin.ok("GET", f"{path}?period=day&count=3")
+        self.assertEqual(len(day["series"]), 3)
+        self.assertEqual(day["series"][-1]["start"], day["last_day"])
+        self.assertGreaterEqual(day["series"][-1]["active"], 3)
+        units = {u["id"]: (u["active"], u["members"]) for u in day["units"]}
+        self.assertEqual((units[east], units[west]), ((2, 2), (1, 1)))
+        self.assertGreaterEqual(day["usage"]["web"]["ok"], 1)  # the usage records
+        week = await admin.ok("GET", f"{path}?period=week&count=2")
+        monday = datetime.date.fromisoformat(week["series"][-1]["start"])
+        self.assertEqual(monday.weekday(), 0)
+        month = await admin.ok("GET", f"{path}?period=month&count=2")
+        self.assertTrue(month["series"][-1]["start"].endswith("-01"))
+        self.assertGreaterEqual(month["series"][-1]["active"], 3)
+        # A unit's admin counts its unit only, without the bureau's usage records.
+        unit_admin = self.user("unitstats")
+        await admin.ok(
+            "POST",
+            "/_jwwx/admin/v1/admins/groups",
+            {
+                "name": f"西区统计{unique()}",
+                "members": [unit_admin.user_id],
+                "scope": [west],
+                "rights": ["directory.view"],
+            },
+        )
+        scoped = await unit_admin.ok("GET", f"{path}?period=day&count=1")
+        self.assertEqual([(u["id"], u["active"]) for u in scoped["units"]], [(west, 1)])
+        self.assertEqual(scoped["total_active"], 1)
+        self.assertIsNone(scoped["usage"])
+        for bad in ("period=year", "period=day&count=0", "period=day&count=93"):
+            self.assertErrcode(
+                await admin.request("GET", f"{path}?{bad}"), 400, "M_INVALID_PARAM"
+            )
+        self.assertErrcode(await officers[0].request("GET", path), 403, "M_FORBIDDEN")
 
     async def test_source_ip_lockout(self) -> None:
         base = self.server.base_url
