@@ -8,14 +8,18 @@ SQLite only: the console is a client of the admin API, whose behaviour on Postgr
 is tested by the modules' own tests on both engines; nothing here depends on the engine.
 """
 
+import contextlib
 import io
 import json
 import os
+import threading
 import time
 import urllib.request
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from twisted.trial import unittest
 
@@ -25,8 +29,10 @@ from PIL import Image
 from admin_api.console.config import ConsoleConfig
 from homeserver.http import HttpError, request_json
 from modules.common.synapse.errors import ConfigError
+from modules.openapi.crypto import MsgCrypt, MsgCryptError, generate_encoding_aes_key
 from tests.harness.browser import browser_page, require_browser, screenshot
 from tests.harness.case import SQLiteCase
+from tests.modules.openapi.helpers import CORPID
 
 CONSOLE = "/_jwwx/console/"
 DIRECTORY = "/_jwwx/admin/v1/directory"
@@ -37,6 +43,51 @@ BAD_MEMBERS_CSV = (
     "bad two,坏账号,123,2001\n"
     "ok3,,13800000003,99999\n"
 ).encode()
+
+
+class CallbackReceiver:
+    """An app's callback endpoint (a stand-in for the app, speaking WeCom's URL
+    verification with the project's own crypto) on a thread: answers the plaintext
+    echostr of a correctly signed GET."""
+
+    def __init__(self) -> None:
+        self.token = "Tok3n"
+        self.key = generate_encoding_aes_key()
+        self.crypt = MsgCrypt(self.token, self.key, CORPID)
+        self.verifications = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                query = dict(parse_qsl(urlsplit(self.path).query))
+                try:
+                    echo = receiver.crypt.verify_url(
+                        query["msg_signature"],
+                        query["timestamp"],
+                        query["nonce"],
+                        query["echostr"],
+                    ).encode()
+                    receiver.verifications += 1
+                    self.send_response(200)
+                except (KeyError, MsgCryptError):
+                    echo = b"bad signature"
+                    self.send_response(403)
+                self.send_header("Content-Length", str(len(echo)))
+                self.end_headers()
+                self.wfile.write(echo)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/callback"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._server.server_close()
 
 
 class ConsoleConfigTest(unittest.TestCase):
@@ -224,9 +275,12 @@ class ConsoleTest(SQLiteCase):
             self.assertEqual(markup.inner_text(), XSS_NAME)
             self.assertEqual(page.locator(".tree img").count(), 0)
             screenshot(page, "02-directory")
+            self._order_departments_in_the_browser(page, token)
+            page.click(".tree li[data-id='2001'] > .node-label")
+            page.wait_for_selector("#department-name:has-text('刑侦支队')")
 
             # A member's form shows the directory's validation message; nothing saved.
-            page.click("tr[data-userid='zhangsan'] button")
+            page.click("tr[data-userid='zhangsan'] button.edit")
             page.fill("input[name=mobile]", "12ab")
             page.click(".dialog-footer button.primary")
             alert = page.locator(".dialog .form-error")
@@ -321,6 +375,34 @@ class ConsoleTest(SQLiteCase):
         self.assertEqual([u["quota"] for u in quotas if u["id"] == 2001], [1])
         self._api("PUT", "/_jwwx/admin/v1/admins/quotas/2001", token, {"quota": None})
 
+    def _sub_departments(self, token: str) -> list[int]:
+        listing = self._api("GET", f"{DIRECTORY}/departments/2000/children", token)
+        return [d["id"] for d in listing["departments"]]
+
+    def _order_departments_in_the_browser(self, page: Any, token: str) -> None:
+        """下级部门排序: ↑ on the last sub-department makes it the second."""
+        page.click(".tree li[data-id='2000'] > .node-label")
+        page.wait_for_selector("#department-name:has-text('市局')")
+        page.click(".detail button:has-text('下级部门排序')")
+        rows = page.locator(".order-table tbody tr")
+        rows.first.wait_for()
+        before = self._sub_departments(token)
+        self.assertEqual(rows.count(), len(before))
+        last = page.locator(f".order-table tr[data-id='{before[-1]}']")
+        last.locator("button.order-up").click()
+        expected = [*before[:-2], before[-1], before[-2]]
+        page.wait_for_selector(
+            f".order-table tbody tr:nth-child({len(before) - 1})[data-id='{before[-1]}']"
+        )
+        self.assertEqual(self._sub_departments(token), expected)
+        screenshot(page, "02b-department-order")
+        page.click(".dialog-footer button:has-text('完成')")
+        page.wait_for_selector(".overlay", state="detached")
+        names = page.locator(".tree li[data-id='2000'] > ul > li").evaluate_all(
+            "items => items.map((li) => Number(li.dataset.id))"
+        )
+        self.assertEqual(names, expected)
+
     def test_officer_cannot_open_the_console(self) -> None:
         require_browser()
         officer = f"officer{time.monotonic_ns() % 10**9}"
@@ -363,6 +445,7 @@ class ConsoleTest(SQLiteCase):
     def test_settings_apps_and_operation_log(self) -> None:
         require_browser()
         localpart, password, token, totp = self._totp_admin()
+        self._organisation(token)  # 2001, picked as an MFA department
         with browser_page() as page:
             self._login_with_totp(page, localpart, password, totp)
             # Watermark: the preview follows the template as it is typed; saving stores it.
@@ -394,6 +477,26 @@ class ConsoleTest(SQLiteCase):
             self.assertEqual(
                 sorted(keywords["keywords"]), sorted(["绝密文件", XSS_NAME])
             )
+            # The test box: the server's matcher (Traditional, spaced) and markup inert.
+            page.fill("textarea[name=keyword_sample]", "這是 絕密　文件")
+            page.click(".keyword-test button:has-text('检测')")
+            verdict = page.locator(".keyword-result .verdict.blocked")
+            verdict.wait_for()
+            self.assertEqual(verdict.locator("mark").all_inner_texts(), ["绝密文件"])
+            self.assertIn("这是绝密文件", page.inner_text(".keyword-result code"))
+            screenshot(page, "07b-keyword-test")
+            page.fill("textarea[name=keyword_sample]", XSS_NAME)
+            page.click(".keyword-test button:has-text('检测')")
+            page.wait_for_selector(".keyword-result mark")
+            self.assertEqual(
+                page.locator(".keyword-result mark").all_inner_texts(), [XSS_NAME]
+            )
+            self.assertEqual(page.locator(".keyword-result img").count(), 0)
+            page.fill("textarea[name=keyword_sample]", "正常的工作消息")
+            page.click(".keyword-test button:has-text('检测')")
+            page.wait_for_selector(".keyword-result .verdict.passed")
+
+            self._security_policy_in_the_browser(page, token)
 
             # An app: created, its secret shown once, listed.
             page.click("nav a[data-route=apps]")
@@ -447,6 +550,142 @@ class ConsoleTest(SQLiteCase):
             )
             screenshot(page, "09-operation-log")
             self.assertEqual(page.errors, [])
+
+    def _security_policy_in_the_browser(self, page: Any, token: str) -> None:
+        """二次验证与设备: a refused number shows the module's message and stores
+        nothing; good values are stored (then the config's values put back)."""
+        policy = "/_jwwx/admin/v1/accounts/security_policy"
+        page.click("button.tab:has-text('二次验证与设备')")
+        page.wait_for_selector("input[name=max_failures]")
+        page.fill("input[name=max_failures]", "0")
+        page.click("button:has-text('保存安全策略')")
+        alert = page.locator(".policy-form .form-error:not([hidden])")
+        alert.wait_for()
+        self.assertIn("max_failures", alert.inner_text())
+        self.assertEqual(self._api("GET", policy, token)["set_sections"], [])
+        page.fill("input[name=max_failures]", "7")
+        page.fill("input[name=limit_web]", "3")
+        page.select_option("select[name=mfa_required_for]", "departments")
+        page.fill("input[aria-label='须使用二次验证的部门']", "刑侦")
+        page.click(".picker-results button:has-text('刑侦支队')")
+        screenshot(page, "07c-security-policy")
+        page.click("button:has-text('保存安全策略')")
+        page.wait_for_selector(".toast:has-text('安全策略已保存')")
+        stored = self._api("GET", policy, token)
+        self.assertEqual(stored["lockout"]["max_failures"], 7)
+        self.assertEqual(stored["device_limits"]["web"], 3)
+        self.assertEqual(
+            stored["mfa"],
+            {**stored["mfa"], "required_for": "departments", "departments": [2001]},
+        )
+        # The page shows the stored policy with the department's name.
+        page.wait_for_selector(".policy-form .chip:has-text('刑侦支队')")
+        config = stored["config"]
+        self._api(
+            "PUT",
+            policy,
+            token,
+            {k: config[k] for k in ("mfa", "device_limits", "lockout")},
+        )
+
+    def test_app_push_callback_check_and_statistics(self) -> None:
+        require_browser()
+        localpart, password, token, totp = self._totp_admin()
+        self._organisation(token)
+        # An officer of 治安支队 (2002) uses the server today: 运营 counts it.
+        officer = f"active{os.urandom(3).hex()}"
+        _user_id, officer_token = self.server.register(officer)
+        self._api(
+            "POST",
+            f"{DIRECTORY}/members",
+            token,
+            {"userid": officer, "name": "赵六", "department": [2002]},
+        )
+        # Any request counts, even one the first-login gate refuses.
+        with contextlib.suppress(HttpError):
+            self._api("GET", "/_matrix/client/v3/account/whoami", officer_token)
+        receiver = CallbackReceiver()
+        try:
+            with browser_page() as page:
+                self._login_with_totp(page, localpart, password, totp)
+                self._app_with_callback(page, token, receiver)
+                self._push_from_the_console(page, token)
+                self._statistics_in_the_browser(page, token)
+                self.assertEqual(page.errors, [])
+        finally:
+            receiver.stop()
+
+    def _app_with_callback(
+        self, page: Any, token: str, receiver: "CallbackReceiver"
+    ) -> None:
+        """A callback URL verified on save, and again on demand: passes while the
+        app's receiver answers, fails with the reason once it is gone."""
+        page.click("nav a[data-route=apps]")
+        page.click("button:has-text('创建应用')")
+        name = f"推送{os.urandom(2).hex()}"
+        page.fill("input[name=app_name]", name)
+        page.fill("input[aria-label='可见范围：部门（含下级）']", "刑侦")
+        page.click(".picker-results button:has-text('刑侦支队')")
+        page.fill("input[name=callback_url]", receiver.url)
+        page.fill("input[name=callback_token]", receiver.token)
+        page.fill("input[name=encoding_aes_key]", receiver.key)
+        page.click(".dialog-footer button:has-text('创建')")
+        page.wait_for_selector(".toast:has-text('回调地址已通过验证')")
+        page.keyboard.press("Escape")
+        row = page.locator(f"tr:has(td:text-is('{name}'))")
+        row.wait_for()
+        self._app_name = name
+        row.locator("button:has-text('统计')").click()
+        page.click(".dialog button:has-text('验证回调地址')")
+        page.wait_for_selector(".verify-result .verdict.passed")
+        self.assertEqual(receiver.verifications, 2)
+        receiver.stop()
+        page.click(".dialog button:has-text('验证回调地址')")
+        page.wait_for_selector(".verify-result .verdict.blocked:has-text('回调地址')")
+        screenshot(page, "08b-callback-check")
+        page.keyboard.press("Escape")
+        page.wait_for_selector(".overlay", state="detached")
+
+    def _push_from_the_console(self, page: Any, token: str) -> None:
+        """应用推送: sent as the app to zhangsan (in range), ghost refused by name."""
+        row = page.locator(f"tr:has(td:text-is('{self._app_name}'))")
+        agentid = row.get_attribute("data-agentid")
+        row.locator("button:has-text('推送')").click()
+        page.fill("input[name=push_users]", "zhangsan, ghost")
+        page.fill("textarea[name=push_text]", "今晚八点集合")
+        page.click(".dialog-footer button:has-text('发送')")
+        page.wait_for_selector(".push-result .verdict.passed")
+        self.assertIn("ghost", page.inner_text(".push-result"))
+        screenshot(page, "08c-app-push")
+        stats = self._api(
+            "GET", f"/_jwwx/admin/v1/openapi/apps/{agentid}/statistics", token
+        )
+        self.assertEqual((stats["messages"], stats["recipients"]), (1, 1), stats)
+        # A refusal of message/send is shown as the server words it; nothing sent.
+        page.fill("input[name=push_users]", "ghost")
+        page.click(".dialog-footer button:has-text('发送')")
+        page.wait_for_selector(".dialog .form-error:has-text('推送失败')")
+        page.keyboard.press("Escape")
+
+    def _statistics_in_the_browser(self, page: Any, token: str) -> None:
+        """运营: the chart and the units table say what the admin API says."""
+        page.click("nav a[data-route=stats]")
+        page.wait_for_selector(".stats .units-table")  # columns of 0 are invisible
+        answer = self._api(
+            "GET", "/_jwwx/admin/v1/accounts/activity?period=day&count=30", token
+        )
+        self.assertEqual(page.locator("svg.chart rect.bar").count(), 30)
+        self.assertIn(f"共 {answer['total_active']} 人", page.inner_text(".stats"))
+        unit = page.locator(".units-table tr[data-unit='2002']")
+        self.assertEqual(unit.locator("td").nth(1).inner_text(), "1")
+        screenshot(page, "15-stats")
+        page.click("button.tab:has-text('按月')")
+        bars = page.locator("svg.chart rect.bar")
+        for _ in range(100):  # (wait_for_function would need eval: the CSP says no)
+            if bars.count() == 12:
+                break
+            time.sleep(0.1)
+        self.assertEqual(bars.count(), 12)
 
     def _send(self, token: str, room: str, content: dict[str, Any]) -> str:
         path = f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/"
@@ -531,6 +770,21 @@ class ConsoleTest(SQLiteCase):
             self.assertEqual(exact.count(), 1)
             self.assertIn(sender, page.inner_text(".audit-results tbody"))
             screenshot(page, "11-audit-image")
+
+            # 导出: the message records as JSON Lines, the officer's text among them.
+            page.click("button.tab:has-text('导出')")
+            page.select_option("select[name=export_kind]", "message")
+            with page.expect_download() as download:
+                page.click(".search-row button:has-text('导出')")
+            lines = Path(download.value.path()).read_text("utf-8").splitlines()
+            records = [json.loads(line) for line in lines]
+            self.assertTrue(all(r["kind"] == "message" for r in records), records)
+            texts = [r["record"].get("content", {}).get("body") for r in records]
+            self.assertIn(f"{word}通报", texts)
+            self.assertIn(
+                f"已导出 {len(records)} 条", page.inner_text(".export-status")
+            )
+            screenshot(page, "11b-audit-export")
             self.assertEqual(page.errors, [])
 
     def test_scoped_admin_sees_only_its_unit(self) -> None:
@@ -546,13 +800,19 @@ class ConsoleTest(SQLiteCase):
                 "name": f"刑侦{scoped}",
                 "members": [f"@{scoped}:{self.server.server_name}"],
                 "scope": [2001],
-                "rights": ["directory.view", "directory.edit_members"],
+                "rights": [
+                    "directory.view",
+                    "directory.edit_members",
+                    "directory.enable_disable",
+                ],
                 "hidden_fields": ["mobile"],
             },
         )
         with browser_page() as page:
             self._login_with_totp(page, scoped, password, totp)
-            self.assertEqual(page.locator("nav a").all_inner_texts(), ["通讯录"])
+            self.assertEqual(
+                page.locator("nav a").all_inner_texts(), ["通讯录", "运营"]
+            )
             page.wait_for_selector("tr[data-userid='zhangsan']")
             roots = page.locator(".tree > li > .node-label .node-name")
             self.assertEqual(roots.all_inner_texts(), ["刑侦支队"])
@@ -560,11 +820,47 @@ class ConsoleTest(SQLiteCase):
             # The group hides mobiles: the column says so, the form has no such field.
             row = page.locator("tr[data-userid='zhangsan']")
             self.assertIn("无权查看", row.inner_text())
-            row.locator("button").click()
+            row.locator("button.edit").click()
             page.wait_for_selector(".dialog input[name=name]")
             self.assertEqual(page.locator(".dialog input[name=mobile]").count(), 0)
             screenshot(page, "12-scoped-admin")
+            # Account actions by the group's rights: enable/disable yes, passwords no.
+            page.click(".dialog button.tab:has-text('账号与安全')")
+            page.wait_for_selector(".dialog button:has-text('全部下线')")
+            self.assertEqual(
+                page.locator(".dialog button:has-text('重置初始密码')").count(), 0
+            )
+            self.assertEqual(
+                page.locator(".dialog button:has-text('重置二次验证')").count(), 0
+            )
+            screenshot(page, "12b-scoped-account-actions")
+            page.click(".dialog button:has-text('全部下线')")
+            page.wait_for_selector(".toast:has-text('所有设备下线')")
+            page.keyboard.press("Escape")
+            self._order_members_in_the_browser(page, chief_token)
             self.assertEqual(page.errors, [])
+
+    def _member_order(self, token: str) -> list[str]:
+        listing = self._api("GET", f"{DIRECTORY}/departments/2001/children", token)
+        return [m["userid"] for m in listing["members"]]
+
+    def _order_members_in_the_browser(self, page: Any, token: str) -> None:
+        """↓ moves a member one down, dragging a row onto another takes its place;
+        the stored order (read through the API) follows."""
+        before = self._member_order(token)
+        first = page.locator(f"tr[data-userid='{before[0]}']")
+        first.locator("button.order-down").click()
+        page.wait_for_selector(".toast:has-text('已调整')")
+        expected = [before[1], before[0], before[2]]
+        page.wait_for_selector(f"tbody tr:first-child[data-userid='{expected[0]}']")
+        self.assertEqual(self._member_order(token), expected)
+        page.drag_and_drop(
+            f"tr[data-userid='{expected[2]}']", f"tr[data-userid='{expected[0]}']"
+        )
+        expected = [expected[2], expected[0], expected[1]]
+        page.wait_for_selector(f"tbody tr:first-child[data-userid='{expected[0]}']")
+        self.assertEqual(self._member_order(token), expected)
+        screenshot(page, "12c-member-order")
 
     def test_admin_without_totp_enrols_at_the_step_up(self) -> None:
         require_browser()
@@ -637,7 +933,9 @@ class ConsoleTest(SQLiteCase):
                 page.click("form.login-form button[type=submit]")
                 page.click("button:has-text('进入管理后台')")
             nav.wait_for()
-            self.assertEqual(page.locator("nav a").all_inner_texts(), ["通讯录"])
+            self.assertEqual(
+                page.locator("nav a").all_inner_texts(), ["通讯录", "运营"]
+            )
             self.assertEqual(page.errors, [])
 
         # The new password is the account's now (the answer for a right password of an

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // 应用: the open API's apps (modules/openapi's admin API): list, create (the secret and the
 // callback's token and key shown once), edit (visible range on the directory, callback,
-// IP allow-list, crypto mode), new secret, delete, statistics and the callback queue.
+// IP allow-list, crypto mode), new secret, delete, statistics and the callback queue,
+// the callback URL's verification run on demand, and pushes on behalf of an app.
 
 import { ApiError, del, get, post, put } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
@@ -11,18 +12,20 @@ const APPS = "/_jwwx/admin/v1/openapi/apps";
 
 export async function showApps(content, ctx) {
   const { apps } = await get(APPS);
-  const create = h("button", { type: "button", class: "primary", text: "创建应用" });
-  create.addEventListener("click", () => appForm(null, ctx, () => showApps(content, ctx)));
+  const create = ctx.can("apps.create") ? h("button", { type: "button", class: "primary", text: "创建应用" }) : null;
+  if (create) create.addEventListener("click", () => appForm(null, ctx, () => showApps(content, ctx)));
   const rows = apps.map((a) => {
     const edit = h("button", { type: "button", class: "link", text: "设置" });
     edit.addEventListener("click", () => appForm(a, ctx, () => showApps(content, ctx)));
     const stats = h("button", { type: "button", class: "link", text: "统计" });
     stats.addEventListener("click", () => statistics(a).catch((e) => toast(e.message, "error")));
+    const push = h("button", { type: "button", class: "link", text: "推送" });
+    push.addEventListener("click", () => pushDialog(a));
     const range = a.visible_range;
     return h("tr", { dataset: { agentid: a.agentid } }, h("td", { text: a.agentid }), h("td", { text: a.name }),
       h("td", { text: `部门 ${range.department_ids.length} 个，成员 ${range.userids.length} 人，标签 ${range.tag_ids.length} 个` }),
       h("td", { text: a.callback ? a.callback.url : "未设置" }), h("td", { text: a.crypto_mode === "sm4" ? "国密 SM4" : "AES" }),
-      h("td", { text: formatTime(a.created_ts) }), h("td", {}, edit, stats));
+      h("td", { text: formatTime(a.created_ts) }), h("td", {}, edit, stats, push));
   });
   clear(content, h("div", { class: "page-head" }, h("h1", { text: "应用" }), h("div", { class: "actions" }, create)),
     table(["AgentId", "名称", "可见范围", "回调地址", "加密方式", "创建时间", ""], rows, { empty: "还没有应用" }));
@@ -115,6 +118,8 @@ async function appForm(app, ctx, done) {
       const r = creating ? await post(APPS, body) : await put(`${APPS}/${app.agentid}`, body);
       d.close();
       toast(creating ? `已创建应用“${r.name}”（AgentId ${r.agentid}）` : "应用已保存");
+      // A callback is saved only once it passed WeCom's URL verification.
+      if (body.callback) toast("回调地址已通过验证");
       if (r.secret || (r.callback && r.callback.token)) {
         shownOnce("应用凭据", [["AgentId", String(r.agentid)], ["Secret", r.secret],
           ["回调 Token", r.callback && r.callback.token], ["EncodingAESKey", r.callback && r.callback.encoding_aes_key]]);
@@ -147,5 +152,79 @@ async function statistics(app) {
     table(["时间", "类型", "状态", "接收", "送达", "已读"], (s.recent || []).map((m) => h("tr", {},
       h("td", { text: formatTime(m.created_ts) }), h("td", { text: m.msgtype }), h("td", { text: m.state }), h("td", { text: m.recipients }),
       h("td", { text: m.delivered }), h("td", { text: m.read })))),
-    h("h3", { text: `回调：待投递 ${q.counts.pending}，已投递 ${q.counts.sent}，失败 ${q.counts.failed}` }), q.counts.failed ? retry : null);
+    h("h3", { text: `回调：待投递 ${q.counts.pending}，已投递 ${q.counts.sent}，失败 ${q.counts.failed}` }), q.counts.failed ? retry : null,
+    app.callback ? verifyBox(app) : null);
+}
+
+// WeCom's URL verification of the callback, run now by the server.
+function verifyBox(app) {
+  const result = h("p", { class: "verify-result", "aria-live": "polite" });
+  const run = h("button", { type: "button", text: "验证回调地址" });
+  run.addEventListener("click", async () => {
+    run.disabled = true;
+    clear(result, h("span", { class: "muted", text: "正在验证…" }));
+    try {
+      const r = await get(`${APPS}/${app.agentid}/callback/verification`);
+      clear(result, r.verified
+        ? h("span", { class: "verdict passed", text: `验证通过（${formatTime(r.checked_ts)}）：${r.url}` })
+        : h("span", { class: "verdict blocked", text: `未通过验证：${r.error}` }));
+    } catch (e) {
+      clear(result, h("span", { class: "verdict blocked", text: e.message }));
+    } finally {
+      run.disabled = false;
+    }
+  });
+  return h("div", { class: "verify-box" }, run, result);
+}
+
+// A push on behalf of the app: message/send's body, sent by the server as the app.
+function pushDialog(app) {
+  const d = dialog(`以“${app.name}”推送消息`, { wide: true });
+  const error = errorBox();
+  const users = h("input", { name: "push_users", placeholder: "账号，用逗号分隔" });
+  const parties = departmentPicker("接收部门（含下级）", [], 100);
+  const all = h("input", { type: "checkbox", name: "push_all" });
+  const title = h("input", { name: "push_title", placeholder: "留空发送文本消息；填写则发送卡片消息" });
+  const url = h("input", { name: "push_url", placeholder: "卡片点击后打开的链接（https://…）" });
+  const text = h("textarea", { name: "push_text", rows: 4, class: "wide-input" });
+  const result = h("div", { class: "push-result", "aria-live": "polite" });
+  append(d.body, h("div", { class: "form-grid" }, field("接收人", users), parties.el,
+    h("label", { class: "check" }, all, "应用可见范围内的所有人（@all）"),
+    field("标题", title), field("链接", url), field("内容", text)), error.el, result);
+  const send = h("button", { type: "button", class: "primary", text: "发送" });
+  const close = h("button", { type: "button", text: "关闭" });
+  close.addEventListener("click", d.close);
+  append(d.footer, close, send);
+  send.addEventListener("click", async () => {
+    const body = {};
+    if (all.checked) body.touser = "@all";
+    else {
+      const ids = users.value.split(/[\s,，|]+/).filter(Boolean);
+      if (ids.length) body.touser = ids.join("|");
+      if (parties.ids().length) body.toparty = parties.ids().join("|");
+    }
+    if (title.value.trim()) {
+      body.msgtype = "textcard";
+      body.textcard = { title: title.value.trim(), description: text.value, url: url.value.trim() || undefined };
+    } else {
+      body.msgtype = "text";
+      body.text = { content: text.value };
+    }
+    send.disabled = true;
+    error.hide();
+    clear(result);
+    try {
+      const r = await post(`${APPS}/${app.agentid}/messages`, body);
+      const invalid = [["无效接收人", r.invaliduser], ["无效部门", r.invalidparty], ["无效标签", r.invalidtag]].filter(([, v]) => v);
+      clear(result, h("p", { class: "verdict passed", text: `已发送，消息 ID：${r.msgid}` }),
+        invalid.map(([k, v]) => h("p", { class: "muted", text: `${k}（不在应用可见范围内或不存在）：${v}` })));
+      toast("消息已推送");
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      error.show(e.message);
+    } finally {
+      send.disabled = false;
+    }
+  });
+  users.focus();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // 审计 (audit admins: search by keyword and time, by file name, by an uploaded image or
-// video; the chain verification) and 操作日志 (super admin: every admin write and the
+// video; the chain verification; export of the archive's records as a JSON Lines file)
+// and 操作日志 (super admin: every admin write and the
 // audit admins' actions, filtered, paged, exported as CSV). modules/audit's admin API.
 
 import { ApiError, download, enc, get, post, upload } from "./api.js";
@@ -105,8 +106,63 @@ async function verifyPanel(box) {
   clear(box, h("p", { class: "muted", text: "逐条核对审计记录的 SM3 哈希链，发现修改、删除或插入的记录。" }), run, out);
 }
 
+const EXPORT_KINDS = [["message", "消息"], ["group", "群操作"], ["app", "应用消息"], ["usage", "使用记录（登录）"], ["admin", "管理员操作"]];
+const EXPORT_PAGE = 500;
+
+// 导出: the archive's decrypted records of one kind after a sequence number, page by
+// page (each page is itself archived as an audit operation), saved as JSON Lines.
+async function exportPanel(box) {
+  const kind = h("select", { name: "export_kind" }, EXPORT_KINDS.map(([v, t]) => h("option", { value: v, text: t })));
+  const after = h("input", { type: "number", name: "after_seq", min: 0, value: 0, class: "narrow" });
+  const most = h("input", { type: "number", name: "export_max", min: 1, max: 100000, value: 10000, class: "narrow" });
+  const progress = h("progress", { max: 1, value: 0, hidden: true });
+  const status = h("p", { class: "muted export-status", "aria-live": "polite" });
+  const error = errorBox();
+  const run = h("button", { type: "button", class: "primary", text: "导出" });
+  run.addEventListener("click", async () => {
+    run.disabled = true;
+    error.hide();
+    const limit = Math.max(1, Number(most.value) || 1);
+    const lines = [];
+    let position = Math.max(0, Number(after.value) || 0);
+    progress.hidden = false;
+    progress.max = limit;
+    try {
+      for (;;) {
+        const page = await get(`${AUDIT}/export/${kind.value}?after_seq=${position}&limit=${Math.min(EXPORT_PAGE, limit - lines.length)}`);
+        for (const record of page.records) lines.push(JSON.stringify(record));
+        progress.value = lines.length;
+        status.textContent = `已读取 ${lines.length} 条…`;
+        if (!page.more || !page.records.length || lines.length >= limit) {
+          position = page.records.length ? page.records[page.records.length - 1].seq : position;
+          break;
+        }
+        position = page.records[page.records.length - 1].seq;
+      }
+      const blob = new Blob([lines.join("\n") + (lines.length ? "\n" : "")], { type: "application/x-ndjson" });
+      const url = URL.createObjectURL(blob);
+      const a = h("a", { href: url, download: `audit-${kind.value}-${after.value || 0}-${position}.jsonl` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      status.textContent = `已导出 ${lines.length} 条记录（序号到 ${position}）；下次可从序号 ${position} 之后继续导出。`;
+      after.value = position;
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      error.show(e.message);
+    } finally {
+      run.disabled = false;
+    }
+  });
+  clear(box, h("p", { class: "muted", text: "导出存证记录（已解密的原文，含已撤回的内容）。每次导出都会记入审计管理员操作日志。" }),
+    h("div", { class: "search-row" }, field("记录类型", kind), field("从序号之后", after), field("最多条数", most),
+      h("div", { class: "field" }, h("span", { class: "field-label", text: " " }), run)),
+    progress, status, error.el);
+}
+
 export async function showAudit(content) {
-  tabbed(content, "审计", [["消息搜索", messagesPanel], ["文件搜索", filesPanel], ["图片/视频搜索", mediaPanel], ["存证校验", verifyPanel]]);
+  tabbed(content, "审计", [["消息搜索", messagesPanel], ["文件搜索", filesPanel], ["图片/视频搜索", mediaPanel], ["存证校验", verifyPanel], ["导出", exportPanel]]);
 }
 
 // 操作日志 (super admin).

@@ -139,19 +139,26 @@ export async function showDirectory(content, ctx) {
       structure && ["添加子部门", () => departmentDialog(null, department, () => refreshNode(department.id))],
       structure && ["修改部门", () => departmentDialog(department, null, () => refreshNode(department.parent_id, department.id))],
       structure && ["删除部门", () => deleteDepartment(department)],
+      structure && state.departmentCount > 1 && ["下级部门排序", () => orderDialog(department, () => refreshNode(department.id))],
     ].filter(Boolean).map(([text, action]) => {
       const b = h("button", { type: "button", text });
       b.addEventListener("click", action);
       return b;
     });
-    const rows = members.map((m) => {
-      const edit = h("button", { type: "button", class: "link", text: ctx.can("directory.edit_members") ? "编辑" : "查看" });
+    const ordering = ctx.can("directory.edit_members");
+    const first = state.page * ctx.config.pageSize;
+    const rows = members.map((m, i) => {
+      const edit = h("button", { type: "button", class: "link edit", text: ordering ? "编辑" : "查看" });
       edit.addEventListener("click", () => editMember(m.userid, ctx, department, () => showDepartment()));
       const status = m.enabled === false ? "已停用" : accountState(m.account_state);
-      return h("tr", { dataset: { userid: m.userid } },
+      const row = h("tr", { dataset: { userid: m.userid, position: first + i } },
         h("td", { text: m.name }), h("td", { text: m.userid }), h("td", { text: m.position || "" }),
         h("td", { text: m.mobile === undefined ? "（无权查看）" : m.mobile }),
-        h("td", {}, status, m.hidden ? h("span", { class: "badge", text: "隐藏" }) : null), h("td", {}, edit));
+        h("td", {}, status, m.hidden ? h("span", { class: "badge", text: "隐藏" }) : null),
+        h("td", {}, edit),
+        ordering ? h("td", { class: "order-cell" }, orderButtons(first + i, state.memberTotal, (to) => moveMember(department, m, to))) : null);
+      if (ordering) draggableRow(row, (to) => moveMember(department, m, to));
+      return row;
     });
     const prev = h("button", { type: "button", text: "上一页", disabled: state.page === 0 });
     const next = h("button", { type: "button", text: "下一页", disabled: state.page + 1 >= pages });
@@ -162,8 +169,21 @@ export async function showDirectory(content, ctx) {
         h("div", {}, h("h2", { id: "department-name", text: department.name }), h("p", { class: "muted", text: breadcrumb }),
           h("p", { class: "muted", text: `直属成员 ${department.member_count} 人，含下级共 ${department.total_member_count} 人；下级部门 ${state.departmentCount} 个` })),
         h("div", { class: "actions" }, buttons)),
-      table(["姓名", "账号", "职务", "手机", "状态", ""], rows, { empty: "该部门没有直属成员" }),
+      table(["姓名", "账号", "职务", "手机", "状态", ""].concat(ordering ? ["排序"] : []), rows, { empty: "该部门没有直属成员" }),
       h("div", { class: "pager" }, prev, h("span", { text: `第 ${state.page + 1} / ${pages} 页，共 ${state.memberTotal} 人` }), next));
+  }
+
+  // Ordering: one member moved to a position among the department's members (the
+  // server renumbers the others); `to` counts from the first member of the first page.
+  async function moveMember(department, member, to) {
+    try {
+      await post(`${ADMIN}/departments/${department.id}/order`, { member: member.userid, position: to });
+      toast(`已调整“${member.name}”的顺序`);
+      state.page = Math.floor(to / ctx.config.pageSize);
+      await showDepartment();
+    } catch (e) {
+      toast(e.message, "error");
+    }
   }
 
   async function refreshNode(id, selectId) {
@@ -197,6 +217,69 @@ export async function showDirectory(content, ctx) {
     }
   }
   await reloadAll();
+}
+
+// ↑ / ↓ for the item at `position` of `count`; `move(to)` does the request.
+function orderButtons(position, count, move) {
+  const up = h("button", { type: "button", class: "order-up", title: "上移", "aria-label": "上移", text: "↑", disabled: position === 0 });
+  const down = h("button", { type: "button", class: "order-down", title: "下移", "aria-label": "下移", text: "↓", disabled: position + 1 >= count });
+  up.addEventListener("click", () => move(position - 1));
+  down.addEventListener("click", () => move(position + 1));
+  return [up, down];
+}
+
+// A table row that can be dragged onto another row of the same table: dropped on a
+// row, it takes that row's position.
+function draggableRow(row, move) {
+  row.draggable = true;
+  row.addEventListener("dragstart", (e) => {
+    e.dataTransfer.setData("text/plain", row.dataset.position);
+    e.dataTransfer.effectAllowed = "move";
+    row.classList.add("dragging");
+  });
+  row.addEventListener("dragend", () => row.classList.remove("dragging"));
+  row.addEventListener("dragover", (e) => {
+    if (!row.parentElement.querySelector("tr.dragging") || row.classList.contains("dragging")) return;
+    e.preventDefault();
+    row.classList.add("drop-before");
+  });
+  row.addEventListener("dragleave", () => row.classList.remove("drop-before"));
+  row.addEventListener("drop", (e) => {
+    e.preventDefault();
+    row.classList.remove("drop-before");
+    const dragged = row.parentElement.querySelector("tr.dragging");
+    if (dragged) dragged.dispatchEvent(new CustomEvent("console:dropped", { detail: Number(row.dataset.position) }));
+  });
+  row.addEventListener("console:dropped", (e) => move(e.detail));
+}
+
+// 下级部门排序: the sub-departments with ↑ / ↓ and drag.
+async function orderDialog(department, done) {
+  const d = dialog(`“${department.name}”的下级部门排序`, { onClose: done });
+  const list = h("tbody", {});
+  append(d.body, h("p", { class: "muted", text: "用 ↑ ↓ 或拖动调整顺序，立即生效。" }),
+    h("table", { class: "grid order-table" }, h("thead", {}, h("tr", {}, h("th", { text: "部门" }), h("th", { text: "人数" }), h("th", { text: "排序" }))), list));
+  const close = h("button", { type: "button", class: "primary", text: "完成" });
+  close.addEventListener("click", d.close);
+  append(d.footer, close);
+  const render = async () => {
+    const { departments } = await subDepartments(department.id);
+    const move = (sub) => async (to) => {
+      try {
+        await post(`${ADMIN}/departments/${department.id}/order`, { department: sub.id, position: to });
+        await render();
+      } catch (e) {
+        toast(e.message, "error");
+      }
+    };
+    clear(list, departments.map((sub, i) => {
+      const row = h("tr", { dataset: { id: sub.id, position: i } }, h("td", { text: sub.name }),
+        h("td", { text: sub.total_member_count }), h("td", { class: "order-cell" }, orderButtons(i, departments.length, move(sub))));
+      draggableRow(row, move(sub));
+      return row;
+    }));
+  };
+  await render();
 }
 
 function accountState(value) {

@@ -62,7 +62,8 @@ export function dialog(title, { wide = false, onClose } = {}) {
     h("div", { class: "dialog-head" }, h("h2", { text: title }), closeButton), body, footer);
   const overlay = h("div", { class: "overlay" }, box);
   const onKey = (e) => {
-    if (e.key === "Escape" && overlay === document.querySelector(".overlay:last-of-type")) close();
+    // The topmost dialog only (toasts are divs of <body> too: not :last-of-type).
+    if (e.key === "Escape" && overlay === [...document.querySelectorAll(".overlay")].pop()) close();
   };
   const close = () => {
     if (!overlay.isConnected) return;

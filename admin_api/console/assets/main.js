@@ -12,6 +12,7 @@ import { chatPanel, tabbed } from "./settings.js";
 import { showApps } from "./apps.js";
 import { showAudit, showOperations } from "./audit.js";
 import { showUnit } from "./unit.js";
+import { showStats } from "./stats.js";
 
 const body = document.body;
 const config = {
@@ -24,10 +25,11 @@ const root = document.getElementById("app");
 const PAGES = [
   { route: "directory", label: "通讯录", show: showDirectory, allowed: (c) => c.isSuper || c.rights.has("directory.view") },
   { route: "admins", label: "管理员", show: showAdmins, allowed: (c) => c.isSuper || c.managesGroups },
-  { route: "apps", label: "应用", show: showApps, allowed: (c) => c.isSuper },
-  { route: "security", label: "安全", show: showSecurity, allowed: (c) => c.isSuper || c.can("settings.keywords") || c.can("settings.watermark") },
+  { route: "apps", label: "应用", show: showApps, allowed: (c) => c.can("apps.manage") },
+  { route: "security", label: "安全", show: showSecurity, allowed: (c) => c.isSuper || c.can("settings.keywords") || c.can("settings.watermark") || c.can("settings.mfa_device") },
   { route: "chat", label: "聊天设置", show: showChat, allowed: (c) => c.can("settings.group_caps") },
   { route: "audit", label: "审计", show: showAudit, allowed: (c) => c.roles.has("audit") },
+  { route: "stats", label: "运营", show: showStats, allowed: (c) => c.isSuper || c.rights.has("directory.view") },
   { route: "operations", label: "操作日志", show: showOperations, allowed: (c) => c.isSuper },
   { route: "unit", label: "单位信息", show: showUnit, allowed: (c) => c.isSuper },
 ];

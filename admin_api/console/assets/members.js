@@ -95,10 +95,11 @@ export async function editMember(userid, ctx, department, done) {
     tabInfo.addEventListener("click", () => { tabInfo.classList.add("active"); tabAccount.classList.remove("active"); showForm(); });
     tabAccount.addEventListener("click", () => {
       tabAccount.classList.add("active"); tabInfo.classList.remove("active"); save.hidden = true;
-      accountPanel(panel, member.userid).catch((e) => clear(panel, h("p", { class: "form-error", role: "alert", text: e.message })));
+      accountPanel(panel, member.userid, ctx).catch((e) => clear(panel, h("p", { class: "form-error", role: "alert", text: e.message })));
     });
-    // Account actions are the accounts admin API's (the super admin's for now).
-    append(tabs, tabInfo, ctx.isSuper ? tabAccount : null);
+    // The accounts admin API is scoped like the directory's: reading an account needs
+    // directory.view on the member, each action its own right (docs/admin.md).
+    append(tabs, tabInfo, ctx.can("directory.view") ? tabAccount : null);
     showForm();
   }
 
@@ -154,10 +155,13 @@ function deleteButton(member, d, done) {
 }
 
 // The account behind a member: state, devices, actions, login history.
-async function accountPanel(panel, userid) {
+// Buttons follow the rights the admin's groups hold; the API decides per member.
+async function accountPanel(panel, userid, ctx) {
   const user = await get(`${ACCOUNTS}/users/${enc(userid)}`);
   const base = `${ACCOUNTS}/users/${enc(userid)}`;
-  const refresh = () => accountPanel(panel, userid);
+  const refresh = () => accountPanel(panel, userid, ctx);
+  const credentials = ctx.can("directory.reset_password");
+  const enabling = ctx.can("directory.enable_disable");
   const action = (text, run, kind) => {
     const b = h("button", { type: "button", class: kind || "", text });
     b.addEventListener("click", async () => {
@@ -173,7 +177,7 @@ async function accountPanel(panel, userid) {
     return b;
   };
   const actions = [
-    action("重置初始密码", async () => {
+    credentials && action("重置初始密码", async () => {
       if (!(await confirmDialog("重置初始密码", "重置后该成员的所有登录将失效，须用新的初始密码登录并修改。确定吗？", "重置"))) return;
       const r = await post(`${base}/password_reset`, {});
       const shown = dialog("新的初始密码");
@@ -181,26 +185,26 @@ async function accountPanel(panel, userid) {
         h("p", { class: "muted", text: r.mail_queued ? "已同时发送邮件。" : "" }));
       refresh();
     }),
-    user.locked ? action("解除锁定", async () => { await del(`${ACCOUNTS}/lockouts/users/${enc(userid)}`); toast("已解除锁定"); refresh(); }) : null,
-    action("全部下线", async () => { await post(`${base}/logout`, {}); toast("已将该账号的所有设备下线"); refresh(); }),
-    action("重置二次验证", async () => {
+    enabling && user.locked ? action("解除锁定", async () => { await del(`${ACCOUNTS}/lockouts/users/${enc(userid)}`); toast("已解除锁定"); refresh(); }) : null,
+    enabling && action("全部下线", async () => { await post(`${base}/logout`, {}); toast("已将该账号的所有设备下线"); refresh(); }),
+    credentials && action("重置二次验证", async () => {
       if (!(await confirmDialog("重置二次验证", "将清除该成员的身份验证器和恢复码，下次登录需重新设置。确定吗？", "重置"))) return;
       await del(`${base}/mfa`);
       toast("已重置二次验证");
     }),
-    action("停用账号", async () => { await post(`${base}/disable`, {}); toast("账号已停用"); refresh(); }, "danger"),
-    action("启用账号", async () => { await post(`${base}/enable`, {}); toast("账号已启用"); refresh(); }),
+    enabling && action("停用账号", async () => { await post(`${base}/disable`, {}); toast("账号已停用"); refresh(); }, "danger"),
+    enabling && action("启用账号", async () => { await post(`${base}/enable`, {}); toast("账号已启用"); refresh(); }),
   ];
   const devices = (user.devices || []).map((dev) => h("tr", {},
     h("td", { text: dev.device_id }), h("td", { text: dev.display_name || "" }), h("td", { text: dev.platform || "" }),
     h("td", { text: formatTime(dev.last_seen_ts) }), h("td", { text: dev.last_seen_ip || "" }),
-    h("td", {}, action("下线", async () => { await del(`${base}/devices/${enc(dev.device_id)}`); toast("设备已下线"); refresh(); }, "link"))));
+    h("td", {}, enabling && action("下线", async () => { await del(`${base}/devices/${enc(dev.device_id)}`); toast("设备已下线"); refresh(); }, "link"))));
   const logins = await get(`${base}/logins?limit=20`);
   const history = (logins.logins || []).map((l) => h("tr", {},
     h("td", { text: formatTime(l.ts) }), h("td", { text: l.kind }), h("td", { text: l.result }), h("td", { text: l.ip || "" }), h("td", { text: l.platform || "" })));
   clear(panel,
     h("p", {}, `账号状态：${user.locked ? "已锁定" : "正常"}`, user.must_change_password ? "，待修改初始密码" : ""),
-    h("div", { class: "actions wrap" }, actions),
+    h("div", { class: "actions wrap" }, actions.filter(Boolean)),
     h("h3", { text: "登录设备" }), table(["设备ID", "名称", "类型", "最近使用", "IP", ""], devices, { empty: "没有登录中的设备" }),
     h("h3", { text: "最近登录记录" }), table(["时间", "类型", "结果", "IP", "平台"], history));
 }

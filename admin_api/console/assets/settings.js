@@ -3,7 +3,7 @@
 // (modules/watermark), 聊天设置 (modules/groups). Each form sends the whole section with
 // PUT; the module checks every field and answers with the message naming a bad one.
 
-import { ApiError, get, put } from "./api.js";
+import { ApiError, get, post, put } from "./api.js";
 import { append, clear, errorBox, field, formatTime, h, toast } from "./dom.js";
 
 const KEYWORDS = "/_jwwx/admin/v1/policy/keywords";
@@ -43,7 +43,33 @@ export async function keywordsPanel(box) {
     current.updated_ts ? h("p", { class: "muted", text: `最近修改：${current.updated_by || ""} ${formatTime(current.updated_ts)}，版本 ${current.version}` }) : null,
     field(`管理员维护的敏感词（${current.keywords.length} 个）`, list),
     current.config_keywords.length ? h("p", { class: "muted", text: `配置文件中的敏感词（不能在此删除）：${current.config_keywords.join("、")}` }) : null,
-    error.el, h("div", { class: "actions" }, save));
+    error.el, h("div", { class: "actions" }, save),
+    keywordTestBox());
+}
+
+// The test box: the server runs the filter's own normalisation and matching on the
+// sample (POST …/keywords/test), against the saved list.
+function keywordTestBox() {
+  const sample = h("textarea", { name: "keyword_sample", rows: 3, class: "wide-input", placeholder: "输入一段消息文字，检测是否会被拦截" });
+  const asHtml = h("input", { type: "checkbox", name: "keyword_sample_html" });
+  const result = h("div", { class: "keyword-result", "aria-live": "polite" });
+  const error = errorBox();
+  const run = saveButton("检测", async () => {
+    const text = sample.value;
+    if (!text.trim()) return clear(result);
+    const r = await post(`${KEYWORDS}/test`, { text, html: asHtml.checked });
+    clear(result,
+      r.blocked
+        ? h("p", { class: "verdict blocked" }, "会被拦截，命中敏感词：", r.keywords.map((k, i) => [i ? "、" : "", h("mark", { text: k })]))
+        : h("p", { class: "verdict passed", text: "不会被拦截" }),
+      r.blocked ? h("p", { class: "muted", text: `发送者看到的提示：${r.message}` }) : null,
+      h("p", { class: "muted" }, "比对时的文字（归一化后）：", h("code", { class: "normalised", text: r.normalised })));
+  }, error);
+  return h("section", { class: "keyword-test" },
+    h("h3", { text: "敏感词检测" }),
+    h("p", { class: "muted", text: "按已保存的敏感词列表检测（修改列表后请先保存）。" }),
+    sample, h("label", { class: "check" }, asHtml, "按富文本（HTML）消息检测"),
+    error.el, h("div", { class: "actions" }, run), result);
 }
 
 const SCREENS = [["chat_background", "聊天背景"], ["contact_list", "通讯录"], ["profile", "个人资料"], ["media", "图片和 PDF 文件"]];
