@@ -398,6 +398,11 @@ class ConsoleTest(SQLiteCase):
         screenshot(page, "02b-department-order")
         page.click(".dialog-footer button:has-text('完成')")
         page.wait_for_selector(".overlay", state="detached")
+        # The tree reloads the node when the dialog closes.
+        page.wait_for_selector(
+            f".tree li[data-id='2000'] > ul > li:nth-child({len(expected)})"
+            f"[data-id='{expected[-1]}']"
+        )
         names = page.locator(".tree li[data-id='2000'] > ul > li").evaluate_all(
             "items => items.map((li) => Number(li.dataset.id))"
         )
