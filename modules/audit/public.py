@@ -28,6 +28,7 @@ __all__ = [
     "AuditService",
     "record_admin_operation",
     "record_app_message",
+    "record_app_read",
     "verify_chain",
 ]
 
@@ -118,3 +119,12 @@ async def record_app_message(
     service = audit_service(api)
     if service is not None:
         await service.record_app_message(app_id, sender, targets, content, msgid)
+
+
+async def record_app_read(
+    api: ModuleApi, app_id: str, msgid: str, user_id: str
+) -> None:
+    """Someone opened an app/push message (e.g. a public account's article page)."""
+    service = audit_service(api)
+    if service is not None:
+        await service.record_app_read(app_id, msgid, user_id)

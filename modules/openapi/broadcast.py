@@ -22,7 +22,9 @@ See docs/openapi.md ("Pushes to the whole range") for the numbers.
 
 import logging
 from collections import OrderedDict
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from synapse.module_api import NOT_SPAM, ModuleApi
 
@@ -43,20 +45,102 @@ JOIN_BATCH = 100
 KNOWN_ROOMS = 4096
 
 
+class Channel(Protocol):
+    """Who owns a set of broadcast rooms: an app, or a public account
+    (modules.public_accounts, through modules/openapi/public.py)."""
+
+    @property
+    def key(self) -> int: ...
+
+    @property
+    def bot_user_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def avatar(self) -> str | None: ...
+
+
+class RoomStore(Protocol):
+    """The SQL of one owner kind's rooms and members, keyed by Channel.key, on the
+    tables of the package that owns them (modules/openapi/storage/broadcast.py)."""
+
+    def rooms_txn(self, txn: Txn, key: int) -> list[str]: ...
+
+    def agentid_of_room_txn(self, txn: Txn, room_id: str) -> int | None: ...
+
+    def add_room_txn(self, txn: Txn, key: int, room_id: str, now: int) -> None: ...
+
+    def members_txn(self, txn: Txn, key: int) -> dict[str, tuple[str, bool]]: ...
+
+    def is_expected_txn(self, txn: Txn, room_id: str, userid: str) -> bool: ...
+
+    def expect_txn(self, txn: Txn, key: int, rows: list[tuple[str, str]]) -> None: ...
+
+    def mark_joined_txn(self, txn: Txn, key: int, userids: list[str]) -> None: ...
+
+    def forget_txn(self, txn: Txn, key: int, userids: list[str]) -> None: ...
+
+    def joined_count_txn(self, txn: Txn, key: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class RoomStyle:
+    """How one owner kind's rooms look: `name` prefixes database descriptions and the
+    lock; `history_visibility` "joined" (apps: pushes from one's join on) or "shared"
+    (public accounts: the account's history is there for new subscribers)."""
+
+    name: str
+    marker_type: str
+    topic: str
+    history_visibility: str
+
+
+APP_ROOMS = RoomStyle(
+    "openapi",
+    MARKER_TYPE,
+    "应用通知（只读，回复请在与应用的会话中发送）",
+    "joined",
+)
+
+
 def range_txn(txn: Txn, app: App) -> list[str]:
     """Every deliverable member of the app's range: who belongs in its rooms."""
     return rooms_db.range_txn(txn, scope_txn(txn, app).members)
 
 
 class Broadcasts:
+    """Broadcast rooms of apps by default; another owner kind passes its own store,
+    style, range (who belongs: `range_of(txn, channel)`), loader (`load(txn, key)`,
+    for the background preparation) and what to do with a new room before anyone
+    joins it (`on_room_created`)."""
+
     def __init__(
-        self, api: ModuleApi, min_range: int, room_size: int, concurrency: int
+        self,
+        api: ModuleApi,
+        min_range: int,
+        room_size: int,
+        concurrency: int,
+        *,
+        store: RoomStore = rooms_db,
+        style: RoomStyle = APP_ROOMS,
+        range_of: Callable[[Txn, Any], list[str]] = range_txn,
+        load: Callable[[Txn, int], Any] = storage.get_app_txn,
+        on_room_created: Callable[[Any, str], Awaitable[None]] | None = None,
     ) -> None:
         self._api = api
         self._min_range = min_range
         self._room_size = room_size
         self._concurrency = concurrency
-        self._lock = keyed_lock(api, "jwwx_openapi_broadcast")
+        self._store = store
+        self._style = style
+        self._range_of = range_of
+        self._load = load
+        # Called with (channel, room) before anyone is joined to a new room (public
+        # accounts put their history there).
+        self._on_room_created = on_room_created
+        self._lock = keyed_lock(api, f"jwwx_{style.name}_broadcast")
         # room_id → agentid (None: not a broadcast room); room ids are never reused.
         self._known: OrderedDict[str, int | None] = OrderedDict()
         self._preparing: dict[int, bool] = {}
@@ -65,7 +149,9 @@ class Broadcasts:
         return int(self._api.get_current_time_msec())
 
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
-        return await self._api.run_db_interaction(f"jwwx_openapi_{desc}", fn, *args)
+        return await self._api.run_db_interaction(
+            f"jwwx_{self._style.name}_{desc}", fn, *args
+        )
 
     # The join check (spam-checker callback user_may_join_room).
 
@@ -73,7 +159,7 @@ class Broadcasts:
         if room_id in self._known:
             return self._known[room_id]
         agentid = await self._db(
-            "broadcast_room_app", rooms_db.agentid_of_room_txn, room_id
+            "broadcast_room_app", self._store.agentid_of_room_txn, room_id
         )
         self._known[room_id] = agentid
         while len(self._known) > KNOWN_ROOMS:
@@ -87,13 +173,13 @@ class Broadcasts:
             return NOT_SPAM
         userid = user_id[1:].split(":", 1)[0]
         expected = self._api.is_mine(user_id) and await self._db(
-            "broadcast_expected", rooms_db.is_expected_txn, room_id, userid
+            "broadcast_expected", self._store.is_expected_txn, room_id, userid
         )
         return NOT_SPAM if expected else Codes.FORBIDDEN
 
     # Membership.
 
-    async def _create_room(self, app: App) -> str:
+    async def _create_room(self, app: Channel) -> str:
         initial_state: list[dict[str, Any]] = [
             {
                 "type": "m.room.join_rules",
@@ -103,14 +189,18 @@ class Broadcasts:
             {
                 "type": "m.room.history_visibility",
                 "state_key": "",
-                "content": {"history_visibility": "joined"},
+                "content": {"history_visibility": self._style.history_visibility},
             },
             {
                 "type": "m.room.guest_access",
                 "state_key": "",
                 "content": {"guest_access": "forbidden"},
             },
-            {"type": MARKER_TYPE, "state_key": "", "content": {"agentid": app.agentid}},
+            {
+                "type": self._style.marker_type,
+                "state_key": "",
+                "content": {"agentid": app.key},
+            },
         ]
         if app.avatar:
             initial_state.append(
@@ -126,7 +216,7 @@ class Broadcasts:
             {
                 "preset": "trusted_private_chat",
                 "name": app.name,
-                "topic": "应用通知（只读，回复请在与应用的会话中发送）",
+                "topic": self._style.topic,
                 "initial_state": initial_state,
                 "power_level_content_override": {
                     "events_default": 100,
@@ -141,27 +231,29 @@ class Broadcasts:
         )
         await self._db(
             "broadcast_room",
-            rooms_db.add_room_txn,
-            app.agentid,
+            self._store.add_room_txn,
+            app.key,
             room_id,
             self._now(),
         )
-        self._known[room_id] = app.agentid
+        self._known[room_id] = app.key
+        if self._on_room_created is not None:
+            await self._on_room_created(app, str(room_id))
         return str(room_id)
 
-    async def sync(self, app: App) -> dict[str, str]:
+    async def sync(self, app: Channel) -> dict[str, str]:
         """Bring the app's rooms to exactly the deliverable members of its range (join
         the missing, remove who left); userid → room of every joined member."""
-        async with self._lock(str(app.agentid)):
+        async with self._lock(str(app.key)):
             return await self._sync(app)
 
     def wanted(self, range_size: int) -> bool:
         """Whether an app with this many deliverable officers uses broadcast rooms."""
         return range_size >= self._min_range
 
-    async def _sync(self, app: App) -> dict[str, str]:
-        wanted = set(await self._db("broadcast_range", range_txn, app))
-        current = await self._db("broadcast_members", rooms_db.members_txn, app.agentid)
+    async def _sync(self, app: Channel) -> dict[str, str]:
+        wanted = set(await self._db("broadcast_range", self._range_of, app))
+        current = await self._db("broadcast_members", self._store.members_txn, app.key)
         if not current and not self.wanted(len(wanted)):
             return {}  # a small app: its pushes go to the conversations
         leaving = [(u, r) for u, (r, _) in current.items() if u not in wanted]
@@ -171,14 +263,14 @@ class Broadcasts:
             )
             await self._db(
                 "broadcast_forget",
-                rooms_db.forget_txn,
-                app.agentid,
+                self._store.forget_txn,
+                app.key,
                 [u for u, _ in leaving],
             )
         # Fill the rooms that have space, then new ones.
         sizes: dict[str, int] = {
             r: 0
-            for r in await self._db("broadcast_rooms", rooms_db.rooms_txn, app.agentid)
+            for r in await self._db("broadcast_rooms", self._store.rooms_txn, app.key)
         }
         for u, (r, _) in current.items():
             if u in wanted:
@@ -203,7 +295,7 @@ class Broadcasts:
         newcomers = newcomers[placed:]
         if new_rows:
             await self._db(
-                "broadcast_expect", rooms_db.expect_txn, app.agentid, new_rows
+                "broadcast_expect", self._store.expect_txn, app.key, new_rows
             )
         # Rooms that have space first, then new rooms, each created and filled by
         # one task: rooms are built side by side, and the first officers are reached
@@ -219,24 +311,24 @@ class Broadcasts:
             await run_concurrently(
                 lambda item: self._fill_room(app, *item), work, self._concurrency
             )
-        members = await self._db("broadcast_members", rooms_db.members_txn, app.agentid)
+        members = await self._db("broadcast_members", self._store.members_txn, app.key)
         return {u: r for u, (r, joined) in members.items() if joined}
 
     async def _fill_room(
-        self, app: App, room_id: str | None, userids: list[str]
+        self, app: Channel, room_id: str | None, userids: list[str]
     ) -> None:
         """Join officers to a room, creating it first when room_id is None."""
         if room_id is None:
             room_id = await self._create_room(app)
             await self._db(
                 "broadcast_expect",
-                rooms_db.expect_txn,
-                app.agentid,
+                self._store.expect_txn,
+                app.key,
                 [(u, room_id) for u in userids],
             )
         await self._join_room(app, room_id, userids)
 
-    async def _join_room(self, app: App, room_id: str, userids: list[str]) -> None:
+    async def _join_room(self, app: Channel, room_id: str, userids: list[str]) -> None:
         """Join officers to one room, a batch of join events at a time: the members
         already there are woken once per batch, not once per join."""
         for start in range(0, len(userids), JOIN_BATCH):
@@ -249,7 +341,7 @@ class Broadcasts:
                 logger.exception("joining %d to %s at once failed", len(batch), room_id)
                 joined = await self._join_one_by_one(room_id, batch)
             await self._db(
-                "broadcast_joined", rooms_db.mark_joined_txn, app.agentid, joined
+                "broadcast_joined", self._store.mark_joined_txn, app.key, joined
             )
 
     async def _join_one_by_one(self, room_id: str, userids: list[str]) -> list[str]:
@@ -265,7 +357,7 @@ class Broadcasts:
                 logger.exception("cannot join %s to %s", userid, room_id)
         return joined
 
-    async def _remove(self, app: App, userid: str, room_id: str) -> None:
+    async def _remove(self, app: Channel, userid: str, room_id: str) -> None:
         user_id = self._api.get_qualified_user_id(userid)
         try:
             await self._api.update_room_membership(
@@ -276,20 +368,20 @@ class Broadcasts:
 
     async def joined_count(self, agentid: int) -> int:
         return int(
-            await self._db("broadcast_count", rooms_db.joined_count_txn, agentid)
+            await self._db("broadcast_count", self._store.joined_count_txn, agentid)
         )
 
     # Background preparation (app created, range saved, periodic sweep).
 
-    def prepare_in_background(self, app: App, then: Any = None) -> None:
+    def prepare_in_background(self, app: Channel, then: Any = None) -> None:
         """sync() after the answer, one per app at a time (a call meanwhile runs it
         once more); `then(app)` afterwards (the conversations' preparation)."""
-        if app.agentid in self._preparing:
-            self._preparing[app.agentid] = True
+        if app.key in self._preparing:
+            self._preparing[app.key] = True
             return
-        self._preparing[app.agentid] = False
+        self._preparing[app.key] = False
         self._api.run_as_background_process(
-            "jwwx_openapi_prepare_broadcast", self._prepare, app.agentid, then
+            "jwwx_openapi_prepare_broadcast", self._prepare, app.key, then
         )
 
     async def _prepare(self, agentid: int, then: Any) -> None:
@@ -298,7 +390,7 @@ class Broadcasts:
             again = True
             while again:
                 self._preparing[agentid] = False
-                app = await self._db("get_app", storage.get_app_txn, agentid)
+                app = await self._db("get_app", self._load, agentid)
                 if app is None:
                     return
                 members = await self.sync(app)
@@ -316,7 +408,7 @@ class Broadcasts:
     # Delivery.
 
     async def send(
-        self, app: App, content: dict[str, Any], rooms: list[str]
+        self, app: Channel, content: dict[str, Any], rooms: list[str]
     ) -> dict[str, tuple[str, int | None]]:
         """One event per room: room → (event_id, stream ordering) of those sent."""
         sent: dict[str, tuple[str, int | None]] = {}

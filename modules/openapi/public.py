@@ -4,7 +4,11 @@ officer may see (their visible ranges; modules.search's unified search), an app'
 and jumps into an app with the officer's identity, as WeCom's workbench does. The code
 in the jump URL is the OAuth2 code of /connect/oauth2/authorize (single use, five
 minutes, bound to the app); the app turns it into the officer's userid with
-/cgi-bin/auth/getuserinfo, so no password or Matrix token ever reaches it."""
+/cgi-bin/auth/getuserinfo, so no password or Matrix token ever reaches it.
+
+Also the broadcast rooms (read-only rooms a bot posts in, every member of a range in one
+of them, joined in batches), for another owner kind with its own tables
+(modules.public_accounts): Broadcasts with its Channel, RoomStore and RoomStyle."""
 
 from typing import Any, Protocol
 
@@ -12,6 +16,22 @@ from synapse.module_api import ModuleApi
 
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+from modules.openapi.broadcast import Broadcasts, Channel, RoomStore, RoomStyle
+
+__all__ = [
+    "SERVICE",
+    "AppJumps",
+    "AppsForOfficers",
+    "Broadcasts",
+    "Channel",
+    "JumpRefusedError",
+    "OpenApiService",
+    "RoomStore",
+    "RoomStyle",
+    "app_name",
+    "check_jump_target",
+    "jump_url",
+]
 
 
 class JumpRefusedError(Exception):

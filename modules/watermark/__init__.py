@@ -36,6 +36,7 @@ from modules.watermark.resources import (
 )
 from modules.watermark.settings import SettingsCache, SharingSettings
 from modules.watermark.sharing import SharingRules
+from modules.watermark.viewer import render_text, resolve_viewer
 
 
 class WatermarkModule:
@@ -75,6 +76,19 @@ class WatermarkModule:
 
     def sharing_policy(self) -> SharingSettings:
         return self.settings.current.sharing
+
+    async def page_watermark(self, user_id: str) -> tuple[str, float] | None:
+        marks = self.settings.current.watermark
+        if not (marks.enabled and marks.chat_background):
+            return None
+        viewer = await resolve_viewer(self._api, user_id)
+        text = render_text(
+            marks.template,
+            viewer,
+            int(self._api.get_current_time_msec()),
+            self._config.utc_offset_hours,
+        )
+        return text, marks.opacity
 
     async def _reload(self) -> None:
         if self.runtime.is_ready:

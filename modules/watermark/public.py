@@ -31,6 +31,11 @@ class WatermarkService(Protocol):
 
     def sharing_policy(self) -> SharingSettings: ...
 
+    async def page_watermark(self, user_id: str) -> tuple[str, float] | None:
+        """The viewer's watermark (text, opacity) for a page the server renders (a
+        public account's article), None when the policy draws none on conversations."""
+        ...
+
 
 SERVICE: registry.Service[WatermarkService] = registry.Service("watermark")
 

@@ -61,6 +61,11 @@ class App:
     created_ts: int
     updated_ts: int
 
+    @property
+    def key(self) -> int:
+        """Its key among broadcast-room owners (modules/openapi/broadcast.py)."""
+        return self.agentid
+
     @staticmethod
     def from_row(row: Any) -> "App":
         return App(

@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Article pages at stable URLs (/_jwwx/client/v1/pubaccounts/articles/{id}), opened
+with the officer's own Matrix access token (Authorization header, or ?access_token=
+in a web view that cannot set headers): no second login.
+
+Subscribers (and the account's owners, editors and admins) read published articles;
+drafts only the latter (a preview); a withdrawn article answers 410 to everyone. The
+page carries the viewer's watermark when the watermark policy draws one on
+conversations (modules.watermark: enabled and chat_background). Every open of a
+published article is counted (jwwx_pubacct_reads) and archived as an app read record;
+the page reports reading time with a signed link, which also serves the article's
+media (a browser cannot send the token with <img>)."""
+
+import hashlib
+import hmac
+import html
+import secrets
+import time
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+from synapse.module_api import ModuleApi
+
+from modules.audit import public as audit
+from modules.common import registry
+from modules.common.errors import error, forbidden
+from modules.common.http import HtmlPage
+from modules.common.mxc import local_media_id
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.media import local_media_info, stream_local_media
+from modules.public_accounts import access
+from modules.public_accounts.accounts import Accounts
+from modules.public_accounts.config import PublicAccountsConfig
+from modules.public_accounts.errors import ARTICLE_NOT_FOUND, ARTICLE_WITHDRAWN
+from modules.public_accounts.publishing import Publisher, app_id
+from modules.public_accounts.sanitise import media_urls
+from modules.public_accounts.storage import reads as reads_db
+from modules.public_accounts.storage.articles import Article, get_article_txn
+from modules.watermark import public as watermark
+
+PAGE_PATH = "/_jwwx/client/v1/pubaccounts/articles"
+MAX_READ_MS = 3600 * 1000
+_env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_PAGE = _env.from_string(
+    resources.files("modules.public_accounts")
+    .joinpath("templates/article.html")
+    .read_text(encoding="utf-8")
+)
+
+
+def _csp(nonce: str) -> bytes:
+    return (
+        "default-src 'none'; img-src 'self' https: http: data:; media-src 'self' https:"
+        f" http:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}';"
+        " connect-src 'self'; frame-src 'none'; form-action 'none'; base-uri 'none'"
+    ).encode()
+
+
+def _watermark_svg(text: str, opacity: float) -> str:
+    """A tile with the viewer's text, as a data: URL for the page's background."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="260" height="160">'
+        f'<text x="10" y="100" transform="rotate(-20 130 80)" fill="#000"'
+        f' fill-opacity="{opacity:.2f}" font-size="15">{html.escape(text)}</text></svg>'
+    )
+    return "data:image/svg+xml;charset=utf-8," + quote(svg, safe="")
+
+
+class Pages:
+    def __init__(
+        self,
+        api: ModuleApi,
+        config: PublicAccountsConfig,
+        accounts: Accounts,
+        publisher: Publisher,
+    ) -> None:
+        self._api = api
+        self._config = config
+        self._accounts = accounts
+        self._publisher = publisher
+        self._key: bytes | None = None
+
+    async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
+        return await self._api.run_db_interaction(f"jwwx_pubacct_{desc}", fn, *args)
+
+    # Signed links of one viewer and article.
+
+    async def _signing_key(self) -> bytes:
+        if self._key is None:
+            stored = await self._db(
+                "key", reads_db.key_txn, "view_links", secrets.token_hex(32)
+            )
+            self._key = bytes.fromhex(stored)
+        return self._key
+
+    async def _sign(self, article_id: int, userid: str, expires: int) -> str:
+        message = f"{article_id}.{expires}.{userid}".encode()
+        digest = hmac.new(await self._signing_key(), message, hashlib.sha256)
+        return f"{expires}.{digest.hexdigest()[:32]}.{userid}"
+
+    async def view_token(self, article_id: int, userid: str) -> str:
+        expires = int(time.time()) + self._config.view_token_seconds
+        return await self._sign(article_id, userid, expires)
+
+    async def check_token(self, article_id: int, token: str | None) -> str:
+        """The userid a link was signed for; 403 when forged or expired."""
+        parts = (token or "").split(".", 2)
+        if len(parts) == 3 and parts[0].isdigit():
+            expires, _sig, userid = int(parts[0]), parts[1], parts[2]
+            expected = await self._sign(article_id, userid, expires)
+            if expires >= time.time() and hmac.compare_digest(expected, token or ""):
+                return userid
+        raise forbidden("链接无效或已过期，请重新打开文章")
+
+    # The page.
+
+    async def _article(self, article_id: int) -> Article:
+        article: Article | None = await self._db(
+            "page_article", get_article_txn, article_id
+        )
+        if article is None:
+            raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
+        if article.state == "withdrawn":
+            raise error(410, ARTICLE_WITHDRAWN, "该内容已无法查看")
+        return article
+
+    async def render(self, user_id: str, article_id: int) -> HtmlPage:
+        article = await self._article(article_id)
+        account = await self._accounts.get(article.account_id)
+        if account is None:
+            raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
+        userid = access.localpart(user_id)
+        staff = await access.role_of(self._api, account, user_id) is not None
+        if article.state != "published":
+            if not staff:  # drafts are not there for anyone else
+                raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
+        elif not staff and not await self._accounts.is_subscriber(account.id, userid):
+            raise forbidden("关注该公众号后才能阅读")
+        token = await self.view_token(article.id, userid)
+        if article.state == "published":
+            now = int(self._api.get_current_time_msec())
+            await self._db("open", reads_db.record_open_txn, article.id, userid, now)
+            await audit.record_app_read(
+                self._api, app_id(account), f"article:{article.id}", user_id
+            )
+        base = f"{PAGE_PATH}/{article.id}"
+        media = f"{base}/media/"
+        nonce = secrets.token_urlsafe(16)
+        marks = await self._watermark(user_id)
+        published = article.published_ts
+        page = _PAGE.render(
+            title=article.title,
+            author=article.author,
+            account=account.name,
+            date=time.strftime("%Y-%m-%d", time.localtime(published / 1000))
+            if published
+            else "",
+            cover=self._media_url(article.cover, media, token),
+            body=Markup(
+                media_urls(
+                    article.body,
+                    lambda server, media_id: (
+                        self._media_url(f"mxc://{server}/{media_id}", media, token)
+                        or ""
+                    ),
+                )
+            ),
+            preview=article.state != "published",
+            watermark=marks,
+            nonce=nonce,
+            report_url=f"{base}/read_time?v={quote(token)}",
+        )
+        return HtmlPage(
+            page,
+            headers=(
+                (b"Content-Security-Policy", _csp(nonce)),
+                (b"Cache-Control", b"no-store"),
+                (b"X-Content-Type-Options", b"nosniff"),
+                (b"Referrer-Policy", b"no-referrer"),
+            ),
+        )
+
+    def _media_url(self, uri: str | None, media: str, token: str) -> str | None:
+        if not uri:
+            return None
+        media_id = local_media_id(uri, self._api.server_name)
+        if media_id is None:
+            return uri if uri.startswith(("https://", "http://")) else None
+        return f"{media}{quote(media_id)}?v={quote(token)}"
+
+    async def _watermark(self, user_id: str) -> str | None:
+        try:
+            service = registry.lookup(self._api, watermark.SERVICE)
+        except registry.ServiceMissingError:
+            return None
+        mark = await service.page_watermark(user_id)
+        return None if mark is None else _watermark_svg(*mark)
+
+    # Media and reading time through the signed link.
+
+    async def media(
+        self, request: Any, article_id: int, media_id: str, token: str | None
+    ) -> None:
+        await self.check_token(article_id, token)
+        article = await self._article(article_id)
+        referenced = {
+            local_media_id(uri, self._api.server_name)
+            for uri in [article.cover or "", *_mxc_in(article.body)]
+        }
+        info = await local_media_info(self._api, media_id)
+        if media_id not in referenced or info is None:
+            raise error(404, Codes.NOT_FOUND, "文件不存在")
+        await stream_local_media(self._api, request, media_id, info)
+
+    async def read_time(self, article_id: int, token: str | None, body: Any) -> None:
+        userid = await self.check_token(article_id, token)
+        await self._article(article_id)
+        ms = body.get("ms") if isinstance(body, dict) else None
+        if (
+            isinstance(ms, bool)
+            or not isinstance(ms, int)
+            or not 0 <= ms <= MAX_READ_MS
+        ):
+            raise error(400, Codes.INVALID_PARAM, f"ms 必须是 0–{MAX_READ_MS} 的整数")
+        await self._db("read_time", reads_db.add_read_time_txn, article_id, userid, ms)
+
+
+def _mxc_in(body: str) -> list[str]:
+    """The mxc:// URLs the stored body references."""
+    found: list[str] = []
+
+    def note(server: str, media_id: str) -> str:
+        found.append(f"mxc://{server}/{media_id}")
+        return ""
+
+    media_urls(body, note)
+    return found

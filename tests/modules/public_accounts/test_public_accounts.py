@@ -1,0 +1,410 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Public accounts (公众号) over HTTP on both engines with real Matrix clients
+(docs/pubaccounts.md): subscribers by department and by their own follow, the
+read-only room and its history, preview, publish, the article page (sanitised body,
+watermark, rights), edit after publish (m.replace), statistics and the XLSX export,
+silent withdraw (redacted and purged, the page 410), unfollow, scheduled pushes, and
+the audit archive's app records (publish, edit, withdraw, every open)."""
+
+import io
+import os
+import re
+import sqlite3
+import time
+from typing import Any
+from urllib.parse import quote
+
+from twisted.internet import reactor
+from twisted.web.client import HTTPConnectionPool
+
+import treq
+from openpyxl import load_workbook
+
+from tests.harness import postgres
+from tests.harness.case import PostgresCase, SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.modules.openapi.helpers import (
+    enrol_officer,
+    make_audit_admin,
+    root_department,
+    sleep,
+)
+
+_POOL = HTTPConnectionPool(reactor, persistent=False)
+ADMIN = "/_jwwx/admin/v1/pubaccounts/accounts"
+CLIENT = "/_jwwx/client/v1/pubaccounts"
+CARD = "cn.jwwx.pubaccount"
+EVIL = (
+    "<h2>通报</h2><p onclick=\"steal()\">正文<script>alert('x')</script></p>"
+    '<iframe src="https://evil.example/"></iframe><img src="a.png" onerror="alert(1)">'
+    '<a href="javascript:alert(1)">点我</a><ul><li>要点</li></ul>'
+)
+
+
+def _cards(result: dict[str, Any], bot: str) -> list[dict[str, Any]]:
+    """The bot's card events (room_id added) in one /sync answer."""
+    found = []
+    for room_id, room in result.get("rooms", {}).get("join", {}).items():
+        for event in room.get("timeline", {}).get("events", []):
+            if event.get("sender") == bot and CARD in event.get("content", {}):
+                found.append({"room_id": room_id, **event})
+    return found
+
+
+async def _card(who: MatrixClient, bot: str, title: str) -> dict[str, Any]:
+    """Long-poll until the officer's /sync shows a card with this title."""
+    for _ in range(40):
+        for event in _cards(await who.sync(timeout_ms=1000), bot):
+            titles = [a["title"] for a in event["content"][CARD]["articles"]]
+            if title in titles:
+                return event
+    raise AssertionError(f"{who.user_id} never got the card {title!r}")
+
+
+async def _page(who: MatrixClient, url_path: str) -> tuple[int, str]:
+    status, body = await who.request("GET", url_path)
+    return status, body if isinstance(body, str) else str(body)
+
+
+class PublicAccountTests:
+    module_config = {
+        "modules.public_accounts.PublicAccountsModule": {
+            "schedule_poll_seconds": 0.3,
+            "sweep_interval_seconds": 0,
+            "room_size": 2,
+        },
+        "modules.audit.AuditModule": {"poll_interval_seconds": 0.2},
+    }
+
+    async def _setup(self) -> dict[str, Any]:
+        t: Any = self
+        boss: MatrixClient = t.user("paboss", admin=True)
+        tag = os.urandom(3).hex()
+        unit = await root_department(boss, f"宣传处{tag}")
+        elsewhere = await root_department(boss, f"后勤处{tag}")
+        alice, bob, carol, editor = (t.user(p) for p in ("pa", "pa", "pa", "paed"))
+        for officer in (alice, bob):
+            await enrol_officer(boss, officer, unit)
+        for officer in (carol, editor):
+            await enrol_officer(boss, officer, elsewhere)
+        account = await boss.ok(
+            "POST",
+            ADMIN,
+            {
+                "name": "市局发布",
+                "description": "本局官方公众号",
+                "editors": [editor.user_id[1:].split(":")[0]],
+                "subscribers": {"department_ids": [unit]},
+            },
+        )
+        base = f"{ADMIN}/{account['id']}"
+        detail: dict[str, Any] = {}
+        for _ in range(100):  # the rooms are filled in the background
+            detail = await boss.ok("GET", base)
+            if detail["subscriber_count"] == 2:
+                break
+            await sleep(0.1)
+        t.assertEqual(detail["subscriber_count"], 2, detail)
+        return {
+            "boss": boss,
+            "alice": alice,
+            "bob": bob,
+            "carol": carol,
+            "editor": editor,
+            "account": account,
+            "base": base,
+            "bot": account["bot_user_id"],
+            "unit": unit,
+        }
+
+    async def test_publish_read_edit_withdraw(self) -> None:
+        t: Any = self
+        auditor: MatrixClient = t.user("paaudit")
+        await make_audit_admin(t.server, auditor.user_id)
+        s = await self._setup()
+        boss, alice, bob, carol, editor = (
+            s[k] for k in ("boss", "alice", "bob", "carol", "editor")
+        )
+        base, bot = s["base"], s["bot"]
+        outsider: MatrixClient = t.user("paout")
+
+        # Rights: an officer who is neither owner nor editor gets nothing.
+        t.assertErrcode(
+            await outsider.request("POST", f"{base}/articles", {"title": "x"}),
+            403,
+            "M_FORBIDDEN",
+        )
+        # The editor writes; the body is sanitised on the way in.
+        article = await editor.ok(
+            "POST",
+            f"{base}/articles",
+            {
+                "title": "春季安全通报",
+                "digest": "请各单位注意",
+                "author": "宣传处",
+                "body": EVIL,
+            },
+        )
+        for gone in ("<script", "onclick", "onerror", "<iframe", "javascript:"):
+            t.assertNotIn(gone, article["body"])
+        t.assertIn("<h2>通报</h2>", article["body"])
+        t.assertIn("<li>要点</li>", article["body"])
+        # Bad input changes nothing.
+        t.assertErrcode(
+            await editor.request("POST", f"{base}/articles", {"title": "", "x": 1}),
+            400,
+            "M_INVALID_PARAM",
+        )
+        t.assertErrcode(
+            await editor.request("POST", f"{base}/pushes", {"article_ids": [10**9]}),
+            404,
+            "CN_JWWX_PUBACCOUNT_ARTICLE_NOT_FOUND",
+        )
+        # Preview: the card to the editor alone, before publishing.
+        preview = await editor.ok(
+            "POST", f"{base}/articles/{article['id']}/preview", {}
+        )
+        card = await _card(editor, bot, "春季安全通报")
+        t.assertTrue(card["content"][CARD]["preview"])
+        t.assertEqual(card["event_id"], preview["event_id"])
+        path = f"{CLIENT}/articles/{article['id']}"
+        t.assertEqual((await _page(alice, path))[0], 404)  # a draft is not there yet
+
+        # Publish: one card per room; officers cannot post there.
+        push = await editor.ok(
+            "POST", f"{base}/pushes", {"article_ids": [article["id"]]}
+        )
+        t.assertEqual((push["state"], push["delivered"]), ("sent", 2))
+        got_a = await _card(alice, bot, "春季安全通报")
+        got_b = await _card(bob, bot, "春季安全通报")
+        t.assertFalse(got_a["content"][CARD]["preview"])
+        t.assertEqual(got_a["content"][CARD]["push_id"], push["id"])
+        t.assertIn(path, got_a["content"][CARD]["articles"][0]["url"])
+        status, _ = await bob.send_text(got_b["room_id"], "收到")
+        t.assertEqual(status, 403)
+
+        # The page, with the officer's own token.
+        status, html = await _page(alice, path)
+        t.assertEqual(status, 200, html)
+        t.assertIn("春季安全通报", html)
+        t.assertIn("<h2>通报</h2>", html)
+        for gone in ("onclick", "onerror", "<iframe", "javascript:", "alert("):
+            t.assertNotIn(gone, html)
+        t.assertIn(
+            "data:image/svg+xml", html
+        )  # the viewer's watermark (default policy)
+        status, _ = await alice.request("GET", path, token="")
+        t.assertEqual(status, 401)
+        t.assertEqual((await _page(carol, path))[0], 403)  # not a subscriber
+        # ?access_token= works where a web view cannot set headers.
+        status, _ = await alice.request(
+            "GET", f"{path}?access_token={quote(alice.token)}", token=""
+        )
+        t.assertEqual(status, 200)
+
+        # Reading time through the page's signed link; a forged link is refused.
+        report = re.search(r'"([^"]*read_time\?v=[^"]*)"', html)
+        assert report is not None, html
+        link = report.group(1).replace("\\u0026", "&")
+        await alice.ok("POST", link, {"ms": 42000})
+        forged = link[: link.index("v=") + 2] + "1.deadbeef.someone"
+        t.assertEqual(
+            (await alice.request("POST", forged, {"ms": 1}, token=""))[0], 403
+        )
+
+        # Carol follows: her room shows the account's history.
+        await carol.ok("POST", f"{CLIENT}/{s['account']['id']}/follow", {})
+        carol_card = await _card(carol, bot, "春季安全通报")
+        status, _ = await _page(carol, path)
+        t.assertEqual(status, 200)
+        listing = await carol.ok("GET", CLIENT)
+        mine = [a for a in listing["accounts"] if a["id"] == s["account"]["id"]]
+        t.assertTrue(mine[0]["subscribed"])
+
+        # Edit after publish: the page changes, the cards are replaced in place.
+        edited = await editor.ok(
+            "PUT", f"{base}/articles/{article['id']}", {"title": "春季安全通报（修订）"}
+        )
+        t.assertEqual(edited["state"], "published")
+        replaced = await _card(alice, bot, "春季安全通报（修订）")
+        t.assertEqual(
+            replaced["content"]["m.relates_to"],
+            {"rel_type": "m.replace", "event_id": got_a["event_id"]},
+        )
+        t.assertIn("春季安全通报（修订）", (await _page(alice, path))[1])
+
+        # Statistics: delivered at push time, unique openers, reading time, per unit.
+        stats = await boss.ok("GET", f"{base}/statistics")
+        row = stats["articles"][0]
+        t.assertEqual(
+            (row["delivered"], row["opened"], row["opens"], row["read_ms"]),
+            (2, 2, 4, 42000),
+        )
+        units = {u["unit_id"]: u for u in row["units"]}
+        t.assertEqual(units[s["unit"]]["opened"], 1)
+        t.assertEqual(units[s["unit"]]["subscribers"], 2)
+        t.assertEqual(stats["subscribers"], 3)
+        book = load_workbook(io.BytesIO(await _bytes(boss, f"{base}/statistics.xlsx")))
+        sheet = book["文章"]
+        t.assertEqual(sheet.cell(2, 2).value, "春季安全通报（修订）")
+        t.assertEqual((sheet.cell(2, 4).value, sheet.cell(2, 5).value), (2, 2))
+
+        # Silent withdraw: the cards and edits are redacted everywhere and purged,
+        # the page answers 410, no notice is sent.
+        withdrawn = await editor.ok("POST", f"{base}/pushes/{push['id']}/withdraw", {})
+        t.assertEqual(withdrawn["events_removed"], 4)  # 2 cards + 2 edits (2 rooms)
+        t.assertEqual((await _page(alice, path))[0], 410)
+        for who, room in ((alice, got_a["room_id"]), (carol, carol_card["room_id"])):
+            events = await who.messages(room)
+            messages = [e for e in events if e["type"] == "m.room.message"]
+            t.assertTrue(messages)
+            for event in messages:  # every copy is there only as a redacted shell
+                t.assertEqual(event["content"], {})
+        copies = [got_a["event_id"], replaced["event_id"], carol_card["event_id"]]
+        stored = _stored_json(t.server, copies)
+        t.assertEqual(len(stored), 3)
+        for text in stored:  # purged: the content is gone from the database too
+            t.assertNotIn("春季安全通报", text)
+        t.assertErrcode(
+            await editor.request("POST", f"{base}/pushes/{push['id']}/withdraw", {}),
+            409,
+            "CN_JWWX_PUBACCOUNT_WRONG_STATE",
+        )
+
+        # Unfollow: Bob leaves the account's room.
+        await bob.ok("POST", f"{CLIENT}/{s['account']['id']}/unfollow", {})
+        for _ in range(40):
+            detail = await boss.ok("GET", base)
+            if detail["subscriber_count"] == 2:
+                break
+            await sleep(0.1)
+        t.assertEqual(detail["subscriber_count"], 2)
+
+        # The audit archive: publish, edit and withdraw records, and every open.
+        wanted = {"publish", "edit", "withdraw"}
+        records: list[dict[str, Any]] = []
+        for _ in range(100):
+            page = await auditor.ok(
+                "GET", "/_jwwx/admin/v1/audit/export/app?after_seq=0&limit=500"
+            )
+            records = [
+                r["record"]
+                for r in page["records"]
+                if r["record"].get("app_id") == f"pubaccount:{s['account']['id']}"
+            ]
+            actions = {
+                r["content"]["action"] for r in records if r["event"] == "message"
+            }
+            reads = [r for r in records if r["event"] == "read"]
+            if wanted <= actions and len(reads) >= 4:
+                break
+            await sleep(0.1)
+        t.assertEqual(actions, wanted)
+        t.assertEqual(len(reads), 4)
+        t.assertEqual({r["msgid"] for r in reads}, {f"article:{article['id']}"})
+
+    async def test_scheduled_push_and_owner_rights(self) -> None:
+        t: Any = self
+        s = await self._setup()
+        boss, alice, editor = s["boss"], s["alice"], s["editor"]
+        base, bot = s["base"], s["bot"]
+        first = await editor.ok("POST", f"{base}/articles", {"title": "定时一"})
+        second = await editor.ok("POST", f"{base}/articles", {"title": "定时二"})
+        now = _now_ms()
+        push = await editor.ok(
+            "POST",
+            f"{base}/pushes",
+            {"article_ids": [first["id"], second["id"]], "publish_at": now + 1500},
+        )
+        t.assertEqual(push["state"], "scheduled")
+        t.assertErrcode(  # the articles are taken
+            await editor.request(
+                "POST", f"{base}/pushes", {"article_ids": [first["id"]]}
+            ),
+            409,
+            "CN_JWWX_PUBACCOUNT_WRONG_STATE",
+        )
+        card = await _card(alice, bot, "定时二")
+        t.assertEqual(
+            [a["title"] for a in card["content"][CARD]["articles"]],
+            ["定时一", "定时二"],
+        )
+        pushes = await editor.ok("GET", f"{base}/pushes")
+        t.assertEqual(pushes["pushes"][0]["state"], "sent")
+        # A push far ahead can be called off: its article is a draft again.
+        third = await editor.ok("POST", f"{base}/articles", {"title": "取消的"})
+        later = await editor.ok(
+            "POST",
+            f"{base}/pushes",
+            {"article_ids": [third["id"]], "publish_at": now + 3600_000},
+        )
+        await editor.ok("DELETE", f"{base}/pushes/{later['id']}")
+        again = await editor.ok("GET", f"{base}/articles/{third['id']}")
+        t.assertEqual((again["state"], again["push_id"]), ("draft", None))
+        await editor.ok("DELETE", f"{base}/articles/{third['id']}")
+        # Editors cannot change the account; owners only name, description, editors.
+        t.assertEqual((await editor.request("PUT", base, {"name": "改名"}))[0], 403)
+        owner: MatrixClient = t.user("paowner")
+        await enrol_officer(boss, owner, s["unit"])
+        owner_id = owner.user_id[1:].split(":")[0]
+        await boss.ok("PUT", base, {"owners": [owner_id]})
+        await owner.ok("PUT", base, {"description": "新的介绍"})
+        t.assertErrcode(
+            await owner.request("PUT", base, {"subscribers": {"everyone": True}}),
+            400,
+            "M_INVALID_PARAM",
+        )
+        listed = await owner.ok("GET", ADMIN)
+        t.assertEqual([a["role"] for a in listed["accounts"]], ["owner"])
+        # An unknown department is refused and nothing changes.
+        t.assertErrcode(
+            await boss.request(
+                "PUT", base, {"subscribers": {"department_ids": [99999]}}
+            ),
+            400,
+            "M_INVALID_PARAM",
+        )
+        t.assertEqual(
+            (await boss.ok("GET", base))["subscribers"]["department_ids"], [s["unit"]]
+        )
+
+
+async def _bytes(client: MatrixClient, path: str) -> bytes:
+    """A download's bytes (the harness client decodes non-JSON answers as text)."""
+    response = await treq.get(
+        client.base_url + path,
+        headers={"Authorization": [f"Bearer {client.token}"]},
+        pool=_POOL,
+    )
+    return bytes(await response.content())
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _stored_json(server: Any, event_ids: list[str]) -> list[str]:
+    """The stored JSON (event_json) of these events, read from the database."""
+    marks = ",".join("?" * len(event_ids))
+    sql = f"SELECT json FROM event_json WHERE event_id IN ({marks})"
+    if server.engine == "sqlite":
+        conn = sqlite3.connect(server.data_dir / "homeserver.db", timeout=30)
+        try:
+            return [r[0] for r in conn.execute(sql, event_ids).fetchall()]
+        finally:
+            conn.close()
+    pg = postgres.connect(server.pg_database)
+    try:
+        with pg.cursor() as cur:
+            cur.execute(sql.replace("?", "%s"), event_ids)
+            return [r[0] for r in cur.fetchall()]
+    finally:
+        pg.close()
+
+
+class PublicAccountSQLiteTest(PublicAccountTests, SQLiteCase):
+    pass
+
+
+class PublicAccountPostgresTest(PublicAccountTests, PostgresCase):
+    pass
