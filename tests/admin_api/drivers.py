@@ -5,6 +5,7 @@ counted. Keyed by the route inventory's (method, path template)."""
 
 import hashlib
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -490,6 +491,103 @@ async def update_workbench_entry(ctx: Context) -> Act:
 @drives("DELETE", "/workbench/entries/{entry_id}")
 async def delete_workbench_entry(ctx: Context) -> Act:
     return ctx.call("DELETE", f"{WORKBENCH}/{await _workbench_entry(ctx)}")
+
+
+# Public accounts.
+
+PUBACCOUNTS = f"{A}/pubaccounts/accounts"
+
+
+async def _pubaccount(ctx: Context) -> int:
+    body = {
+        "name": unique("覆盖测试公众号"),
+        "subscribers": {"department_ids": [ctx.unit]},
+    }
+    return int((await ctx.boss.ok("POST", PUBACCOUNTS, body))["id"])
+
+
+async def _draft(ctx: Context, account: int) -> int:
+    body = {"title": unique("覆盖测试文章"), "body": "<p>正文</p>"}
+    path = f"{PUBACCOUNTS}/{account}/articles"
+    return int((await ctx.boss.ok("POST", path, body))["id"])
+
+
+async def _pushed(ctx: Context, account: int, publish_at: int | None = None) -> int:
+    body: dict[str, Any] = {"article_ids": [await _draft(ctx, account)]}
+    if publish_at is not None:
+        body["publish_at"] = publish_at
+    path = f"{PUBACCOUNTS}/{account}/pushes"
+    return int((await ctx.boss.ok("POST", path, body))["id"])
+
+
+@drives("POST", "/pubaccounts/accounts")
+async def create_pubaccount(ctx: Context) -> Act:
+    return ctx.call("POST", PUBACCOUNTS, {"name": unique("覆盖测试公众号")})
+
+
+@drives("PUT", "/pubaccounts/accounts/{account_id}")
+async def update_pubaccount(ctx: Context) -> Act:
+    path = f"{PUBACCOUNTS}/{await _pubaccount(ctx)}"
+    return ctx.call("PUT", path, {"description": "说明"})
+
+
+@drives("DELETE", "/pubaccounts/accounts/{account_id}")
+async def delete_pubaccount(ctx: Context) -> Act:
+    return ctx.call("DELETE", f"{PUBACCOUNTS}/{await _pubaccount(ctx)}")
+
+
+@drives("POST", "/pubaccounts/accounts/{account_id}/sync")
+async def sync_pubaccount(ctx: Context) -> Act:
+    return ctx.call("POST", f"{PUBACCOUNTS}/{await _pubaccount(ctx)}/sync", {})
+
+
+@drives("POST", "/pubaccounts/accounts/{account_id}/articles")
+async def create_article(ctx: Context) -> Act:
+    path = f"{PUBACCOUNTS}/{await _pubaccount(ctx)}/articles"
+    return ctx.call("POST", path, {"title": unique("覆盖测试文章")})
+
+
+@drives("PUT", "/pubaccounts/accounts/{account_id}/articles/{article_id}")
+async def edit_article(ctx: Context) -> Act:
+    account = await _pubaccount(ctx)
+    path = f"{PUBACCOUNTS}/{account}/articles/{await _draft(ctx, account)}"
+    return ctx.call("PUT", path, {"digest": "摘要"})
+
+
+@drives("DELETE", "/pubaccounts/accounts/{account_id}/articles/{article_id}")
+async def delete_article(ctx: Context) -> Act:
+    account = await _pubaccount(ctx)
+    path = f"{PUBACCOUNTS}/{account}/articles/{await _draft(ctx, account)}"
+    return ctx.call("DELETE", path)
+
+
+@drives("POST", "/pubaccounts/accounts/{account_id}/articles/{article_id}/preview")
+async def preview_article(ctx: Context) -> Act:
+    account = await _pubaccount(ctx)
+    path = f"{PUBACCOUNTS}/{account}/articles/{await _draft(ctx, account)}/preview"
+    return ctx.call("POST", path, {})
+
+
+@drives("POST", "/pubaccounts/accounts/{account_id}/pushes")
+async def push_article(ctx: Context) -> Act:
+    account = await _pubaccount(ctx)
+    body = {"article_ids": [await _draft(ctx, account)]}
+    return ctx.call("POST", f"{PUBACCOUNTS}/{account}/pushes", body)
+
+
+@drives("DELETE", "/pubaccounts/accounts/{account_id}/pushes/{push_id}")
+async def cancel_push(ctx: Context) -> Act:
+    account = await _pubaccount(ctx)
+    later = int(time.time() * 1000) + 3600_000
+    push = await _pushed(ctx, account, later)
+    return ctx.call("DELETE", f"{PUBACCOUNTS}/{account}/pushes/{push}")
+
+
+@drives("POST", "/pubaccounts/accounts/{account_id}/pushes/{push_id}/withdraw")
+async def withdraw_push(ctx: Context) -> Act:
+    account = await _pubaccount(ctx)
+    push = await _pushed(ctx, account)
+    return ctx.call("POST", f"{PUBACCOUNTS}/{account}/pushes/{push}/withdraw", {})
 
 
 # Policy and watermark.
