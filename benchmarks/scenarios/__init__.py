@@ -8,6 +8,7 @@ from benchmarks.scenarios import (
     dm_latency,
     group_fanout,
     login,
+    pubaccount,
     search,
     soak,
     wecom_api,
@@ -54,6 +55,13 @@ SCENARIOS: dict[str, Scenario] = {
             admin_api.run,
             on_vanilla=False,
             why_not_vanilla="vanilla Synapse has no directory or admin groups (ours only)",
+        ),
+        Scenario(
+            "pubaccount",
+            "public account: publish to every subscriber's /sync, article pages, withdraw",
+            pubaccount.run,
+            on_vanilla=False,
+            why_not_vanilla="vanilla Synapse has no public accounts (ours only)",
         ),
         Scenario(
             "soak",
