@@ -76,7 +76,16 @@ class PublicAccountTests:
         "modules.audit.AuditModule": {"poll_interval_seconds": 0.2},
     }
 
+    _world: dict[str, Any] | None = None
+
     async def _setup(self) -> dict[str, Any]:
+        """One account and its officers for the class (set up by its first test)."""
+        world = type(self)._world
+        if world is None:
+            world = type(self)._world = await self._make_world()
+        return world
+
+    async def _make_world(self) -> dict[str, Any]:
         t: Any = self
         boss: MatrixClient = t.user("paboss", admin=True)
         tag = os.urandom(3).hex()
