@@ -69,32 +69,66 @@ def _depths(departments: list[DepartmentRecord]) -> dict[int, int]:
 def _plan_groups(
     departments: list[DepartmentRecord], total: int, rng: random.Random
 ) -> list[tuple[int, int, int | None]]:
-    """(index, department, parent index) of `total` groups, LEVELS deep: level k is
-    scoped to a department at depth k below its parent group's department."""
+    """(index, department, parent index) of `total` groups, LEVELS deep: a group of
+    level k is scoped to a department strictly below its parent group's department
+    (depth k + 1 or deeper), each department scoped by one group at most. The levels
+    get 1:2:4:8:16 of the groups; what the tree cannot hold at the deepest levels goes
+    to the levels above (the generated trees of both sizes reach `total`)."""
     depth = _depths(departments)
     parent = {d.id: d.parent_id for d in departments if d.id is not None}
-    by_depth: dict[int, list[int]] = {}
-    for department_id, d in depth.items():
-        by_depth.setdefault(d, []).append(department_id)
     per_level = [max(1, total * share // 31) for share in (1, 2, 4, 8, 16)]
+    per_level[-1] += total - sum(per_level)
+    height = dict.fromkeys(depth, 0)  # levels of departments below each one
+    for department_id in sorted(depth, key=lambda d: -depth[d]):
+        up = parent.get(department_id)
+        if up is not None:
+            height[up] = max(height[up], height[department_id] + 1)
     plan: list[tuple[int, int, int | None]] = []
-    previous: dict[int, int] = {}  # department → group index, at the level above
-    for level in range(LEVELS):
-        candidates = [
-            d
-            for d in sorted(by_depth.get(level + 1, []))
-            if level == 0 or parent.get(d) in previous
-        ]
-        chosen = rng.sample(candidates, min(per_level[level], len(candidates)))
-        current: dict[int, int] = {}
-        for department_id in chosen:
+    used: set[int] = set()
+    group_at: dict[int, int] = {}  # department → group index
+    level_of: dict[int, int] = {}  # group index → level
+
+    def nearest_group(department_id: int, level: int) -> int | None:
+        """The group of `level` scoped to the nearest ancestor of this department."""
+        up = parent.get(department_id)
+        while up is not None:
+            found = group_at.get(up)
+            if found is not None and level_of[found] == level:
+                return found
+            up = parent.get(up)
+        return None
+
+    def candidates(level: int) -> list[tuple[int, int | None]]:
+        out: list[tuple[int, int | None]] = []
+        for department_id in sorted(depth):
+            if department_id in used or depth[department_id] < level + 1:
+                continue
+            if level == 0:
+                if depth[department_id] == 1:
+                    out.append((department_id, None))
+                continue
+            up = nearest_group(department_id, level - 1)
+            if up is not None:
+                out.append((department_id, up))
+        return out
+
+    def add(level: int, count: int) -> None:
+        # The shallowest first, then the tallest subtree: room for the levels below.
+        pool = candidates(level)
+        rng.shuffle(pool)
+        pool.sort(key=lambda c: (depth[c[0]], -height[c[0]]))
+        for department_id, up in pool[:count]:
             index = len(plan)
-            up = previous.get(parent.get(department_id, -1)) if level else None
             plan.append((index, department_id, up))
-            current[department_id] = index
-        if not current:
-            break
-        previous = current
+            used.add(department_id)
+            group_at[department_id] = index
+            level_of[index] = level
+
+    for level in range(LEVELS):
+        add(level, per_level[level])
+    for level in range(LEVELS - 1, 0, -1):  # the rest where the tree has room
+        if len(plan) < total:
+            add(level, total - len(plan))
     return plan
 
 

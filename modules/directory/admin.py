@@ -95,6 +95,11 @@ def _counted_as(member: Member) -> tuple[int | None, bool]:
     return main, member.enabled
 
 
+def _counted_in(member: Member) -> set[int]:
+    """The departments whose member counts include this member (enabled, shown)."""
+    return member.department_ids if member.enabled and not member.hidden else set()
+
+
 def _department_ids(record: MemberRecord) -> list[int]:
     ids = []
     for ms in record.memberships:
@@ -253,7 +258,7 @@ class DirectoryAdmin:
                 )
                 if exceeded:
                     raise QuotaExceededError(exceeded)
-            dept_store.recount_txn(txn, member.department_ids)
+            dept_store.count_member_change_txn(txn, set(), _counted_in(member))
             return prov_store.create_job_txn(txn, "member", [member.userid], admin, now)
 
         job_id = await self._write("create_member", create_txn, members=[member.userid])
@@ -297,7 +302,9 @@ class DirectoryAdmin:
                 )
                 if exceeded:
                     raise QuotaExceededError(exceeded)
-            dept_store.recount_txn(txn, before.department_ids | after.department_ids)
+            dept_store.count_member_change_txn(
+                txn, _counted_in(before), _counted_in(after)
+            )
             return before, after
 
         before, after = await self._write("update_member", update_txn, members=[userid])
@@ -322,7 +329,7 @@ class DirectoryAdmin:
     async def delete_member(self, userid: str) -> None:
         def delete_txn(txn: Txn) -> Member:
             member = member_store.delete_member_txn(txn, userid)
-            dept_store.recount_txn(txn, member.department_ids)
+            dept_store.count_member_change_txn(txn, _counted_in(member), set())
             return member
 
         member = await self._write("delete_member", delete_txn, members=[userid])

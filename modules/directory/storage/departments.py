@@ -333,20 +333,38 @@ _DIRECT_COUNT = (
 )
 
 
-def recount_txn(txn: Txn, department_ids: set[int]) -> None:
-    """Refresh direct counts of these departments and subtree counts up to the root."""
-    if not department_ids:
+def count_member_change_txn(txn: Txn, before: set[int], after: set[int]) -> None:
+    """One member's counted departments (enabled, not hidden; empty otherwise) went
+    from `before` to `after`: move the direct counts of the departments it left or
+    joined and the subtree counts of the ancestors it stopped or started reaching, by
+    one each. Exact as long as the counts were (directory writes are serialized), and
+    O(depth) where recounting the root's subtree reads every membership."""
+    if before == after:
         return
-    found = get_departments_txn(txn, sorted(department_ids))
-    for department_id in found:
-        txn.execute(
-            f"UPDATE jwwx_dir_departments SET direct_count = ({_DIRECT_COUNT}) WHERE id = ?",
-            (department_id, department_id),
+    found = get_departments_txn(txn, sorted(before | after))
+
+    def reach(ids: set[int]) -> set[int]:
+        return {a for d in ids if d in found for a in found[d].path_ids}
+
+    direct = [(-1, d) for d in sorted(before - after) if d in found] + [
+        (1, d) for d in sorted(after - before) if d in found
+    ]
+    reached_before, reached_after = reach(before), reach(after)
+    subtree = [(-1, d) for d in sorted(reached_before - reached_after)] + [
+        (1, d) for d in sorted(reached_after - reached_before)
+    ]
+    if direct:
+        txn.executemany(
+            "UPDATE jwwx_dir_departments SET direct_count = direct_count + ?"
+            " WHERE id = ?",
+            direct,
         )
-    affected: set[int] = set()
-    for department in found.values():
-        affected.update(department.path_ids)
-    recount_ancestors_txn(txn, sorted(affected))
+    if subtree:
+        txn.executemany(
+            "UPDATE jwwx_dir_departments SET subtree_count = subtree_count + ?"
+            " WHERE id = ?",
+            subtree,
+        )
 
 
 def recount_ancestors_txn(txn: Txn, department_ids: list[int]) -> None:

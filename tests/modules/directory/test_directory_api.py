@@ -106,6 +106,51 @@ class DirectoryTests:
             "CN_JWWX_DEPARTMENT_NOT_FOUND",
         )
 
+    async def test_counts_follow_each_member_change(self) -> None:
+        """Member counts move by the member's change alone (no recount of the tree):
+        two departments in one subtree count once, disabled and hidden members not."""
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        a = await department(admin, "甲队", root)
+        a1 = await department(admin, "甲一组", a)
+        b = await department(admin, "乙队", root)
+
+        async def counts() -> dict[int, tuple[int, int]]:
+            out = {}
+            for d in (root, a, a1, b):
+                found = await admin.ok("GET", f"{ADMIN}/departments/{d}")
+                out[d] = (found["member_count"], found["total_member_count"])
+            return out
+
+        one, two = _unique("countone"), _unique("counttwo")
+        await member(admin, one, "计数一", [a1, b])
+        await member(admin, two, "计数二", [a])
+        expected = {root: (0, 2), a: (1, 2), a1: (1, 1), b: (1, 1)}
+        self.assertEqual(await counts(), expected)
+        await admin.ok("PUT", f"{ADMIN}/members/{one}", {"position": "民警"})
+        self.assertEqual(await counts(), expected)
+        await admin.ok("PUT", f"{ADMIN}/members/{one}", {"department": [a1, a]})
+        self.assertEqual(
+            await counts(), {root: (0, 2), a: (2, 2), a1: (1, 1), b: (0, 0)}
+        )
+        await admin.ok("PUT", f"{ADMIN}/members/{one}", {"enable": 0})
+        disabled = {root: (0, 1), a: (1, 1), a1: (0, 0), b: (0, 0)}
+        self.assertEqual(await counts(), disabled)
+        await admin.ok("PUT", f"{ADMIN}/members/{two}", {"hidden": True})
+        self.assertEqual(
+            await counts(), {root: (0, 0), a: (0, 0), a1: (0, 0), b: (0, 0)}
+        )
+        await admin.ok("PUT", f"{ADMIN}/members/{two}", {"hidden": False})
+        await admin.ok("PUT", f"{ADMIN}/members/{one}", {"enable": 1})
+        await admin.ok("PUT", f"{ADMIN}/members/{one}", {"department": [b]})
+        self.assertEqual(
+            await counts(), {root: (0, 2), a: (1, 1), a1: (0, 0), b: (1, 1)}
+        )
+        await admin.ok("DELETE", f"{ADMIN}/members/{one}")
+        self.assertEqual(
+            await counts(), {root: (0, 1), a: (1, 1), a1: (0, 0), b: (0, 0)}
+        )
+
     async def test_children_listing_order_and_paging(self) -> None:
         admin = await self._admin()
         root = await department(admin, _unique("市局"), None)
