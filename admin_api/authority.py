@@ -52,6 +52,7 @@ from modules.directory.admin_reads import DepartmentNode
 logger = logging.getLogger(__name__)
 
 TOTAL_QUOTA_ID = 0
+_ALWAYS = 1 << 62  # a stale mark no generation clears: read again regardless
 
 
 def _host_of(request: Any) -> str:
@@ -72,10 +73,12 @@ class DirectoryView:
     """The directory's tree and memberships as admin_api reads them (its public reads,
     admin_reads), held in memory: loaded whole at the first decision (one transaction;
     at bureau size ~30,000 departments and ~60,000 memberships), then kept current from
-    the directory's change records — a changed member is read again, a change of the
-    tree (or an import) loads everything again. Changes made in this process apply at
-    once (admin_reads' change listener); another process's within `cache_check_seconds`
-    (changes_since_txn). A scope decision then costs no query."""
+    the directory's change records — a member changed by another process is read again
+    when next asked, a change of the tree (or an import) loads everything again. Writes
+    made in this process apply at once (admin_reads' change listener hands over the
+    members' departments as written: no read). Other processes' changes are looked for
+    in the background every half `cache_check_seconds`, and by a request only when that
+    check is older than `cache_check_seconds`: a scope decision then costs no query."""
 
     def __init__(self, api: ModuleApi, check_ms: int = 1000) -> None:
         self._api = api
@@ -83,8 +86,13 @@ class DirectoryView:
         self._nodes: dict[int, DepartmentNode] = {}
         self._members: dict[str, tuple[int, ...]] = {}
         self._generation: int | None = None  # None: load everything
-        self._stale: set[str] = set()  # changed members, read again when asked
+        # Members to read again, with the generation their change reached (the reason).
+        self._stale: dict[str, int] = {}
+        # Members whose departments this process wrote, and at which generation.
+        self._applied: dict[str, int] = {}
         self._checked_ms = 0
+        self._checking = False
+        self._background = False
         admin_reads.add_change_listener(api, self.changed)
 
     def loaded(self) -> bool:
@@ -94,27 +102,82 @@ class DirectoryView:
             return False
         return True
 
-    def changed(self, userids: list[str] | None) -> None:
+    def changed(
+        self, userids: list[str] | None, written: admin_reads.Written | None = None
+    ) -> None:
         if userids is None:
             self._generation = None
-        else:
-            self._stale.update(userids)
+            return
+        if written is None or self._generation is None or self._generation < 0:
+            for userid in userids:  # failed, or a load is running: read again
+                self._stale[userid] = _ALWAYS
+            return
+        for userid in userids:
+            if self._applied.get(userid, -1) > written.generation:
+                continue  # a later write of this process is already applied
+            self._applied[userid] = written.generation
+            if self._stale.get(userid, -1) <= written.generation:
+                self._stale.pop(userid, None)  # the write saw that change
+            found = written.departments.get(userid)
+            if found:
+                self._members[userid] = found
+            else:
+                self._members.pop(userid, None)
+
+    def _start_background(self) -> None:
+        if self._background:
+            return
+        self._background = True
+        # Every process keeps its own view: the check runs on all of them.
+        self._api.looping_background_call(
+            self._check_in_background,
+            max(50, self._check_ms // 2),
+            run_on_all_instances=True,
+        )
+
+    async def _check_in_background(self) -> None:
+        if self._generation is None or self._generation < 0 or self._checking:
+            return
+        try:
+            await self._check()
+        except Exception:
+            logger.exception("directory change check")
+
+    async def _check(self) -> bool:
+        """Take in other processes' changes; False when everything must be loaded."""
+        known = self._generation
+        if known is None or known < 0:
+            return False
+        self._checking = True
+        try:
+            now = int(self._api.get_current_time_msec())
+            generation, everything, changes = await self._api.run_db_interaction(
+                "jwwx_admin_directory_changes", admin_reads.changes_since_txn, known
+            )
+        finally:
+            self._checking = False
+        if everything:
+            self._generation = None
+            return False
+        for userid, at in changes.items():
+            if self._applied.get(userid, -1) < at:  # not this process's own write
+                self._stale[userid] = max(at, self._stale.get(userid, -1))
+        if self._generation == known:  # no local load meanwhile
+            self._generation = generation
+            # Own writes older than the checked generation are no longer reported.
+            self._applied = {u: g for u, g in self._applied.items() if g > generation}
+        self._checked_ms = max(self._checked_ms, now)
+        return True
 
     async def _current(self) -> None:
         now = int(self._api.get_current_time_msec())
         known = self._generation
-        if known is not None and known >= 0:
-            if now - self._checked_ms < self._check_ms:
-                return
-            generation, everything, userids = await self._api.run_db_interaction(
-                "jwwx_admin_directory_changes", admin_reads.changes_since_txn, known
-            )
-            self._checked_ms = now
-            self._stale.update(userids)
-            if not everything:
-                if self._generation == known:  # no local change or load meanwhile
-                    self._generation = generation
-                return
+        if (
+            known is not None
+            and known >= 0
+            and (now - self._checked_ms < self._check_ms or await self._check())
+        ):
+            return
         # Load everything (-1: loading; requests meanwhile load too, rather than answer
         # from a half-filled view; a local change meanwhile sets None again).
         self._generation = -1
@@ -122,9 +185,12 @@ class DirectoryView:
             "jwwx_admin_directory_load", admin_reads.all_scope_facts_txn
         )
         self._nodes, self._members = nodes, members
+        self._stale = {u: g for u, g in self._stale.items() if g > generation}
+        self._applied = {}
         self._checked_ms = now
         if self._generation == -1:
             self._generation = generation
+        self._start_background()
 
     async def departments(self, ids: Sequence[int]) -> dict[int, DepartmentNode]:
         nodes, _members = await self.facts(ids, ())
@@ -139,7 +205,8 @@ class DirectoryView:
         await self._current()
         stale = [u for u in userids if u in self._stale]
         if stale:
-            self._stale.difference_update(stale)
+            for userid in stale:
+                self._stale.pop(userid, None)
             fresh = await self._api.run_db_interaction(
                 "jwwx_admin_member_departments",
                 admin_reads.member_departments_txn,
@@ -238,6 +305,7 @@ class AdminAuthority:
         self._runtime = runtime
         self.directory = DirectoryView(api, config.cache_check_ms)
         self._snapshot: Snapshot | None = None
+        self._quotas: dict[int, int] = {}
         self._checked_ms = 0
 
     # The cached model.
@@ -258,11 +326,12 @@ class AdminAuthority:
 
     async def reload(self) -> Snapshot:
         await self._runtime.ready()
-        generation, groups, roles = await self._api.run_db_interaction(
-            "jwwx_admin_load_model", storage.load_model_txn
+        (generation, groups, roles), quotas = await self._api.run_db_interaction(
+            "jwwx_admin_load_model", storage.load_model_and_quotas_txn
         )
         snapshot = Snapshot.build(generation, groups, roles)
         self._snapshot = snapshot
+        self._quotas = quotas
         self._checked_ms = int(self._api.get_current_time_msec())
         return snapshot
 
@@ -321,10 +390,9 @@ class AdminAuthority:
             raise error(403, NETWORK_REFUSED, problem, ip=ip, host=host)
 
     async def member_quotas(self) -> dict[int, int]:
-        await self._runtime.ready()
-        return dict(
-            await self._api.run_db_interaction("jwwx_admin_quotas", storage.quotas_txn)
-        )
+        """Cached with the model: no query on a warm cache (every member write asks)."""
+        await self.snapshot()
+        return dict(self._quotas)
 
     async def check_member_quota(
         self, department_ids: Sequence[int], adding: int

@@ -82,7 +82,9 @@ class Organisation:
         # processes' writes show within FACTS_TTL_MS).
         admin_reads.add_change_listener(api, self._directory_changed)
 
-    def _directory_changed(self, _userids: list[str] | None) -> None:
+    def _directory_changed(
+        self, _userids: list[str] | None, _written: admin_reads.Written | None
+    ) -> None:
         self._facts = None
 
     def _now(self) -> int:

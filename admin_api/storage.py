@@ -167,7 +167,16 @@ def quotas_txn(txn: Txn) -> dict[int, int]:
     return {int(r[0]): int(r[1]) for r in txn.fetchall()}
 
 
+def load_model_and_quotas_txn(
+    txn: Txn,
+) -> tuple[tuple[int, dict[int, Group], dict[str, frozenset[str]]], dict[int, int]]:
+    """load_model_txn and the quotas, in one snapshot (quota changes bump the
+    generation too)."""
+    return load_model_txn(txn), quotas_txn(txn)
+
+
 def set_quota_txn(txn: Txn, unit_id: int, quota: int | None, by: str, now: int) -> None:
+    bump_generation_txn(txn)  # cached with the model (authority.py)
     txn.execute("DELETE FROM jwwx_admin_quotas WHERE unit_id = ?", (unit_id,))
     if quota is not None:
         txn.execute(

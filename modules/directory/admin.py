@@ -130,20 +130,26 @@ class DirectoryAdmin:
         `members`: the members the write changes ([] none a scope depends on; None:
         maybe the tree or many), recorded for caches of directory facts (admin_reads)."""
 
-        def write_txn(txn: Any, *args: Any) -> Any:
+        def write_txn(txn: Any, *args: Any) -> tuple[Any, admin_reads.Written | None]:
             result = fn(txn, *args)
             # Caches of directory facts in other processes (admin_reads) notice this.
-            dept_store.record_change_txn(txn, members)
-            return result
+            generation = dept_store.record_change_txn(txn, members)
+            # This process's caches take the members' departments as written.
+            written = (
+                admin_reads.written_txn(txn, generation, members) if members else None
+            )
+            return result, written
 
+        written = None
         try:
-            return await run_serialized_write(
+            result, written = await run_serialized_write(
                 self._api, f"jwwx_dir_{desc}", "jwwx_directory_write", write_txn, *args
             )
+            return result
         finally:
             for callback in self.on_change:
                 callback()
-            admin_reads.changed(self._api, members)
+            admin_reads.changed(self._api, members, written)
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())

@@ -19,26 +19,53 @@ from modules.directory.storage import members as member_store
 
 UNIT_DEPTH = 1
 
+
+@dataclass(frozen=True)
+class Written:
+    """What one directory write of this process did to the members it names: the
+    generation it moved the directory to, and each member's departments afterwards
+    (main department first; absent: the member is gone or has none)."""
+
+    generation: int
+    departments: Mapping[str, tuple[int, ...]]
+
+
+# (userids or None, what the write left them as or None): see add_change_listener.
+ChangeListener = Callable[[list[str] | None, Written | None], None]
+
 # Per server (ModuleApi): called after every directory write made in this process.
-_listeners: dict[int, list[Callable[[list[str] | None], None]]] = {}
+_listeners: dict[int, list[ChangeListener]] = {}
 
 
-def add_change_listener(api: Any, callback: Callable[[list[str] | None], None]) -> None:
-    """Call `callback(userids)` after every directory write of this process: the
-    members it changed, or None when it may have changed the tree or many members (a
-    cache of directory facts forgets them at once; other processes: changes_since_txn)."""
+def add_change_listener(api: Any, callback: ChangeListener) -> None:
+    """Call `callback(userids, written)` after every directory write of this process:
+    the members it changed, or None when it may have changed the tree or many members
+    (a cache of directory facts forgets them at once; other processes:
+    changes_since_txn). `written` gives their departments after a committed write (a
+    cache may take them instead of reading again); None when the write failed or
+    changed the tree."""
     _listeners.setdefault(id(api), []).append(callback)
 
 
-def changed(api: Any, userids: list[str] | None) -> None:
+def changed(
+    api: Any, userids: list[str] | None, written: Written | None = None
+) -> None:
     """The directory calls this after each write (DirectoryAdmin._write)."""
     for callback in list(_listeners.get(id(api), [])):
-        callback(userids)
+        callback(userids, written)
 
 
-def changes_since_txn(txn: Txn, generation: int) -> tuple[int, bool, set[str]]:
-    """(current generation, everything may have changed, members changed) since
-    `generation` (the directory's writes record them)."""
+def written_txn(txn: Txn, generation: int, userids: list[str]) -> Written:
+    """Inside a directory write, after it: what the listeners are told."""
+    return Written(
+        generation, member_store.member_departments_txn(txn, sorted(set(userids)))
+    )
+
+
+def changes_since_txn(txn: Txn, generation: int) -> tuple[int, bool, dict[str, int]]:
+    """(current generation, everything may have changed, each member changed with the
+    generation of its last change) since `generation` (the directory's writes record
+    them)."""
     return dept_store.changes_since_txn(txn, generation)
 
 

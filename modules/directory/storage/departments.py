@@ -453,21 +453,25 @@ def record_change_txn(txn: Txn, userids: list[str] | None) -> int:
     return generation
 
 
-def changes_since_txn(txn: Txn, generation: int) -> tuple[int, bool, set[str]]:
+def changes_since_txn(txn: Txn, generation: int) -> tuple[int, bool, dict[str, int]]:
     """(the current generation, whether everything may have changed since
-    `generation`, the members changed since)."""
+    `generation`, each member changed since with the last generation that changed
+    it)."""
     current = generation_txn(txn)
     if current == generation:
-        return current, False, set()
+        return current, False, {}
     if current - generation >= KEPT_CHANGES:
-        return current, True, set()
+        return current, True, {}
     txn.execute(
-        "SELECT userid FROM jwwx_dir_changes WHERE generation > ?", (generation,)
+        "SELECT generation, userid FROM jwwx_dir_changes WHERE generation > ?",
+        (generation,),
     )
-    userids = [r[0] for r in txn.fetchall()]
-    if any(u is None for u in userids):
-        return current, True, set()
-    return current, False, {str(u) for u in userids}
+    changed: dict[str, int] = {}
+    for at, userid in txn.fetchall():
+        if userid is None:
+            return current, True, {}
+        changed[str(userid)] = max(int(at), changed.get(str(userid), 0))
+    return current, False, changed
 
 
 def count_departments_txn(txn: Txn) -> tuple[int, int | None]:

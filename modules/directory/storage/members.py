@@ -365,6 +365,23 @@ def all_member_departments_txn(txn: Txn) -> dict[str, tuple[int, ...]]:
     return {u: tuple(ids) for u, ids in out.items()}
 
 
+def member_departments_txn(txn: Txn, userids: list[str]) -> dict[str, tuple[int, ...]]:
+    """These members' department ids, main department first (absent: no such member
+    or no department)."""
+    out: dict[str, list[int]] = {}
+    for start in range(0, len(userids), 500):
+        chunk = userids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        txn.execute(
+            "SELECT userid, department_id FROM jwwx_dir_memberships"
+            f" WHERE userid IN ({marks}) ORDER BY userid, seq",
+            chunk,
+        )
+        for userid, department_id in txn.fetchall():
+            out.setdefault(userid, []).append(int(department_id))
+    return {u: tuple(ids) for u, ids in out.items()}
+
+
 def count_members_txn(txn: Txn) -> tuple[int, int]:
     """(members, enabled members) of the whole directory."""
     txn.execute(
