@@ -39,6 +39,7 @@ from modules.common import registry
 from modules.common.admin import record_operation
 from modules.common.errors import error, forbidden, missing_param
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.patches import AuthedRequest, LoginAttempt
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ TOO_MANY = "CN_JWWX_ADMIN_TOTP_LOCKED"
 MAX_FAILURES = 5
 FAILURE_WINDOW_MS = 15 * 60 * 1000
 CACHE_SIZE = 100_000
+TOTP_FAILURES_LOCK = "jwwx_admin_totp_failures"
 ENROL_PATH = "/_jwwx/client/v1/accounts/mfa/totp"
 
 
@@ -86,7 +88,6 @@ class AdminSessions:
         self._runtime = runtime
         self._authority = authority
         self._seen: OrderedDict[tuple[str, str], _Seen] = OrderedDict()
-        self._failures: dict[str, list[int]] = {}
         idle_ms = config.idle_timeout_seconds * 1000
         self._idle_ms = idle_ms
         self._sync_ms = max(100, min(60_000, idle_ms // 4))
@@ -271,18 +272,34 @@ class AdminSessions:
             await self._totp_state(user_id),
         )
 
-    def _check_failures(self, user_id: str, now: int) -> None:
-        recent = [
-            t for t in self._failures.get(user_id, []) if now - t < FAILURE_WINDOW_MS
-        ]
-        self._failures[user_id] = recent
-        if len(recent) >= MAX_FAILURES:
+    async def _check_failures(self, user_id: str, now: int) -> None:
+        """403 TOTP_LOCKED after MAX_FAILURES wrong codes within the window: counted
+        in the database, so every worker and a restarted server agree."""
+        await self._runtime.ready()
+        count, oldest = await self._api.run_db_interaction(
+            "jwwx_admin_totp_failures",
+            storage.totp_failures_txn,
+            user_id,
+            now - FAILURE_WINDOW_MS + 1,
+        )
+        if count >= MAX_FAILURES and oldest is not None:
             raise error(
                 403,
                 TOO_MANY,
                 f"动态验证码连续错误 {MAX_FAILURES} 次，请 15 分钟后再试",
-                retry_after_ms=recent[0] + FAILURE_WINDOW_MS - now,
+                retry_after_ms=oldest + FAILURE_WINDOW_MS - now,
             )
+
+    async def _add_failure(self, user_id: str, now: int) -> None:
+        await run_serialized_write(
+            self._api,
+            "jwwx_admin_totp_failure",
+            TOTP_FAILURES_LOCK,
+            storage.add_totp_failure_txn,
+            user_id,
+            now,
+            now - FAILURE_WINDOW_MS + 1,
+        )
 
     async def verify(
         self,
@@ -325,7 +342,7 @@ class AdminSessions:
                 enrol=ENROL_PATH,
             )
         now = self._now()
-        self._check_failures(user_id, now)
+        await self._check_failures(user_id, now)
         device = session_key(device_id, token_id)
         recovery_codes = None
         if state == "pending":
@@ -334,7 +351,7 @@ class AdminSessions:
         else:
             ok = await service.check_totp(user_id, code)
         if not ok:
-            self._failures.setdefault(user_id, []).append(now)
+            await self._add_failure(user_id, now)
             await record_operation(
                 self._api,
                 request,
@@ -348,7 +365,9 @@ class AdminSessions:
                 device_id=device_id,
             )
             raise forbidden("动态验证码错误或已使用过")
-        self._failures.pop(user_id, None)
+        await self._api.run_db_interaction(
+            "jwwx_admin_totp_failures_clear", storage.clear_totp_failures_txn, user_id
+        )
         how = "enrolment" if recovery_codes is not None else "totp"
         seen = await self.mark(user_id, device, how)
         await record_operation(
@@ -377,6 +396,11 @@ class AdminSessions:
         cutoff = self._now() - self._idle_ms - 24 * 3600 * 1000
         await self._api.run_db_interaction(
             "jwwx_admin_session_prune", storage.prune_admin_sessions_txn, cutoff
+        )
+        await self._api.run_db_interaction(
+            "jwwx_admin_totp_failures_prune",
+            storage.prune_totp_failures_txn,
+            self._now() - FAILURE_WINDOW_MS,
         )
 
 

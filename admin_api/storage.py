@@ -244,6 +244,49 @@ def prune_admin_sessions_txn(txn: Txn, idle_before_ts: int) -> int:
     return int(txn.rowcount)
 
 
+# Wrong second-factor codes (sessions.py): one row each, within the failure window.
+
+
+def totp_failures_txn(txn: Txn, user_id: str, since_ts: int) -> tuple[int, int | None]:
+    """(wrong codes of this admin since `since_ts`, the oldest of them)."""
+    txn.execute(
+        "SELECT COUNT(*), MIN(failed_ts) FROM jwwx_admin_totp_failures"
+        " WHERE user_id = ? AND failed_ts >= ?",
+        (user_id, since_ts),
+    )
+    row = txn.fetchone()
+    count = int(row[0]) if row else 0
+    return count, (int(row[1]) if count else None)
+
+
+def add_totp_failure_txn(
+    txn: Txn, user_id: str, now: int, since_ts: int
+) -> tuple[int, int | None]:
+    """Record one wrong code (and forget this admin's older ones); the count and the
+    oldest afterwards. Run serialized: concurrent wrong codes on several workers all
+    count."""
+    txn.execute(
+        "DELETE FROM jwwx_admin_totp_failures WHERE user_id = ? AND failed_ts < ?",
+        (user_id, since_ts),
+    )
+    txn.execute(
+        "INSERT INTO jwwx_admin_totp_failures (user_id, failed_ts) VALUES (?, ?)",
+        (user_id, now),
+    )
+    return totp_failures_txn(txn, user_id, since_ts)
+
+
+def clear_totp_failures_txn(txn: Txn, user_id: str) -> None:
+    txn.execute("DELETE FROM jwwx_admin_totp_failures WHERE user_id = ?", (user_id,))
+
+
+def prune_totp_failures_txn(txn: Txn, before_ts: int) -> int:
+    txn.execute(
+        "DELETE FROM jwwx_admin_totp_failures WHERE failed_ts < ?", (before_ts,)
+    )
+    return int(txn.rowcount)
+
+
 # Settings of the administration (organisation.py): one JSON object per name.
 
 
