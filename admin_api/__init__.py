@@ -45,6 +45,7 @@ class AdminApiModule:
         self.runtime = ModuleRuntime(api, "admin_api", __name__)
         self.authority = AdminAuthority(api, config, self.runtime)
         self.service = AdminService(api, config, self.authority)
+        self.authority.app_granter = self.service.grant_created_app
         self.sessions = AdminSessions(api, config, self.runtime, self.authority)
         admin.set_authority(api, self.authority)
         add_request_check(api, self.sessions.check)

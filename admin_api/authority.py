@@ -14,7 +14,7 @@ Super admins are the Synapse server admins (the bootstrap admin of `init` /
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from ipaddress import ip_address
 from typing import Any
 
@@ -306,6 +306,9 @@ class AdminAuthority:
         self.directory = DirectoryView(api, config.cache_check_ms)
         self._snapshot: Snapshot | None = None
         self._quotas: dict[int, int] = {}
+        # The group service's answer to app_created (set by AdminApiModule: the
+        # service is built on this authority).
+        self.app_granter: Callable[[str, str], Awaitable[list[int]]] | None = None
         self._checked_ms = 0
 
     # The cached model.
@@ -388,6 +391,11 @@ class AdminAuthority:
                 reason=problem,
             )
             raise error(403, NETWORK_REFUSED, problem, ip=ip, host=host)
+
+    async def app_created(self, user_id: str, app_id: str) -> list[int]:
+        if self.app_granter is None or await self.is_super(user_id):
+            return []
+        return await self.app_granter(user_id, app_id)
 
     async def member_quotas(self) -> dict[int, int]:
         """Cached with the model: no query on a warm cache (every member write asks)."""

@@ -208,6 +208,36 @@ class GroupService(ModelChanges):
         )
         return await self.get_group(actor, group.id)
 
+    async def grant_created_app(self, actor: str, app_id: str) -> list[int]:
+        """The app `actor` (not a super admin) just created goes into the `apps` of
+        its groups whose effective rights hold apps.create and apps.manage and that do
+        not cover it yet, when the group's parent covers it (a top-level group: the
+        super admin gave it apps.create); the ids of the groups changed. Logged by the
+        caller as part of the create (openapi.app.create, detail admin_groups)."""
+        now = self._now()
+
+        def grant_txn(txn: Txn) -> list[int]:
+            snapshot = Snapshot.build(*storage.load_model_txn(txn))
+            changed: list[int] = []
+            for grant in snapshot.grants_of(actor):
+                if not {"apps.create", "apps.manage"} <= grant.rights:
+                    continue
+                if grant.covers_app(app_id):
+                    continue
+                group = snapshot.groups[grant.group_id]
+                if group.parent_id is not None and not snapshot.grants[
+                    group.parent_id
+                ].covers_app(app_id):
+                    continue  # the parent does not allow this app: nothing to give
+                after = replace(
+                    group, apps=group.apps | {app_id}, updated_by=actor, updated_ts=now
+                )
+                storage.save_group_txn(txn, after, False)
+                changed.append(group.id)
+            return sorted(changed)
+
+        return await self._write("grant_app", grant_txn)
+
     async def update_group(
         self, actor: str, ip: str, group_id: int, body: dict[str, Any]
     ) -> dict[str, Any]:

@@ -160,6 +160,11 @@ class Authority(Protocol):
         """Raise 403 NETWORK_REFUSED when the admin API may not be used from where this
         request comes (address, Host)."""
 
+    async def app_created(self, user_id: str, app_id: str) -> list[int]:
+        """An app this admin just created: add it to the `apps` of the admin's groups
+        that may create and manage apps, where their parents allow it; the ids of the
+        groups changed."""
+
 
 @dataclass(frozen=True)
 class Unrestricted:
@@ -195,6 +200,9 @@ class _AuthorizerAuthority:
 
     async def check_request(self, request: Any, user_id: str) -> None:
         return None
+
+    async def app_created(self, user_id: str, app_id: str) -> list[int]:
+        return []
 
 
 async def server_admins_only(api: ModuleApi, user_id: str, scope: str) -> bool:
@@ -323,6 +331,16 @@ async def check_member_quota(
     department is department_ids[0] would exceed a quota (a no-op without admin_api)."""
     if department_ids and adding > 0:
         await _authority(api).check_member_quota(department_ids, adding)
+
+
+async def grant_created_app(
+    api: ModuleApi, user_id: str, app_id: str | int
+) -> list[int]:
+    """After an admin created an app: its admin groups that may create and manage apps
+    get it in their `apps` (within their parents'), so it can manage what it created;
+    the ids of the groups changed (none for unrestricted admins, or without admin_api).
+    """
+    return await _authority(api).app_created(user_id, str(app_id))
 
 
 async def member_quotas(api: ModuleApi) -> dict[int, int]:

@@ -276,6 +276,35 @@ class ModuleScopeTests:
         )
         self.assertEqual(record["actor"], w.admin.user_id)
         self.assertNotIn(created["secret"], repr(record))
+        # Its creator's group now lists it (part of the create's record): the admin
+        # manages the app it created.
+        (group_id,) = created["admin_groups"]
+        self.assertEqual(record["after"]["admin_groups"], [group_id])
+        group = await w.boss.ok("GET", f"{ADMINS}/groups/{group_id}")
+        self.assertEqual(group["apps"], sorted([str(w.app_a), str(created["agentid"])]))
+        await w.admin.ok("GET", f"{APPS}/{created['agentid']}")
+        # A sub-group gets a new app only where its parent allows it: here it does not.
+        station_admin = self.user("stationappadmin")
+        await w.boss.ok(
+            "POST",
+            f"{ADMINS}/groups",
+            {
+                "name": unique("派出所应用组"),
+                "parent_id": group_id,
+                "members": [station_admin.user_id],
+                "scope": [w.unit_a],
+                "rights": ["apps.create", "apps.manage"],
+            },
+        )
+        own = await station_admin.ok(
+            "POST",
+            APPS,
+            {"name": "派出所应用", "visible_range": {"userids": [w.a1_id]}},
+        )
+        self.assertEqual(own["admin_groups"], [])
+        self.assertErrcode(
+            await station_admin.request("GET", f"{APPS}/{own['agentid']}"), 403, SCOPE
+        )
         await w.admin.ok("PUT", f"{APPS}/{w.app_a}", {"description": "东城分局应用"})
         record = await self.log.wait_for_action("openapi.app.update", f"app:{w.app_a}")
         self.assertEqual(

@@ -172,13 +172,17 @@ class OpenApiAdminResource(Router):
         body = read_json_object(request)
         admin = await self._admin(request, CREATE, range_targets(body))
         created = await self._apps.create(body, admin)
+        # A scoped creator's groups get the app, so it can manage what it created.
+        created["admin_groups"] = await decide.grant_created_app(
+            self.api, admin, created["agentid"]
+        )
         await self._log(
             request,
             admin,
             "openapi.app.create",
             created["agentid"],
             None,
-            _logged(created),
+            _logged(created),  # admin_groups included
         )
         return 200, created
 
