@@ -2,9 +2,11 @@
 """A worker deployment (`init --workers small`) run by the launcher's supervisor, on
 PostgreSQL and a Redis of its own: messages through /sync on a generic worker, an app
 push and the audit archive with their jobs on one process, watermarked media on the
-media worker, and the availability drill: a generic worker, the event persister and
-the main process killed in turn with SIGKILL under message load (restarted; no
-acknowledged message lost; recovery times printed, docs/availability.md). Workers refuse SQLite (tests/homeserver/test_worker_config.py)."""
+media worker, admin changes (directory, admin model, session marks) made on main seen
+by a generic worker within their bounds, and the availability drill: a generic worker,
+the event persister and the main process killed in turn with SIGKILL under message load
+(restarted; no acknowledged message lost; recovery times printed,
+docs/availability.md). Workers refuse SQLite (tests/homeserver/test_worker_config.py)."""
 
 import atexit
 import contextlib
@@ -36,6 +38,7 @@ from tests.harness.case import PostgresCase
 from tests.harness.client import MatrixClient
 from tests.harness.server import TestServer, free_port, launcher
 from tests.homeserver import nginx
+from tests.modules.directory.helpers import department, member
 from tests.modules.openapi.helpers import (
     create_app,
     enrol_officer,
@@ -48,6 +51,11 @@ from tests.modules.openapi.helpers import (
 from tests.modules.watermark.media_http import get_bytes, media_path, upload
 
 WORKERS = ("main", "generic1", "persister1", "media1", "background1")
+ADMIN_IDLE_SECONDS = 40
+ADMINS = "/_jwwx/admin/v1/admins"
+DIRECTORY = "/_jwwx/admin/v1/directory"
+# How long a load of 15–40 on the shared machine may delay a documented bound.
+SLACK_SECONDS = 5.0
 JOB_MODULES = (
     "accounts",
     "audit",
@@ -172,6 +180,9 @@ class WorkerDeploymentTest(PostgresCase):
                 config["poll_interval_seconds"] = 0.2
             if entry["module"] == "modules.watermark.WatermarkModule":
                 config["settings_reload_seconds"] = 1
+            if entry["module"] == "admin_api.AdminApiModule":
+                # Another process re-reads an admin session every idle/4 = 10 s.
+                config["idle_timeout_seconds"] = ADMIN_IDLE_SECONDS
         # Five processes on a shared test PostgreSQL: small pools (a deployment sizes
         # max_connections for processes × cp_max, docs/deployment.md).
         database = rendered["database"]
@@ -436,6 +447,87 @@ class WorkerDeploymentTest(PostgresCase):
         self.assertEqual(after["exits"][len(before["exits"])], -signal.SIGKILL)
         print(
             f"\nmedia1 hung (SIGSTOP): killed and healthy again after {recovered:.1f}s"
+        )
+
+    async def _until(self, what: str, bound: float, check: Any) -> float:
+        """Seconds until `await check()` is true; fails after bound + SLACK_SECONDS."""
+        began = time.monotonic()
+        while time.monotonic() - began < bound + SLACK_SECONDS:
+            if await check():
+                return time.monotonic() - began
+            await sleep(0.1)
+        raise AssertionError(f"{what}: not seen within {bound + SLACK_SECONDS} s")
+
+    async def test_g_admin_changes_reach_another_process(self) -> None:
+        """Changes made on main reach generic1 within docs/admin.md's bounds: the
+        directory and the admin model within cache_check_seconds (1 s), a removed
+        session mark within min(60 s, idle/4)."""
+        boss = self.user("wkboss", admin=True)
+        root = await department(boss, f"跨进程{uuid.uuid4().hex[:6]}", None)
+        unit_a = await department(boss, "甲分局", root)
+        unit_b = await department(boss, "乙分局", root)
+        userid = f"wkm{uuid.uuid4().hex[:8]}"
+        await member(boss, userid, "跨进程成员", [unit_a])
+        admin = self.user("wkgroupadmin")
+        group = await boss.ok(
+            "POST",
+            f"{ADMINS}/groups",
+            {
+                "name": f"甲分局管理组{uuid.uuid4().hex[:6]}",
+                "members": [admin.user_id],
+                "scope": [unit_a],
+                "rights": ["directory.view"],
+            },
+        )
+        await admin.ok("GET", f"{ADMINS}/me")  # passes TOTP on main
+        elsewhere = await self._on("generic1", admin)
+        elsewhere.auto_second_factor = False
+        path = f"{DIRECTORY}/members/{userid}"
+        await elsewhere.ok("GET", path)
+
+        async def answers(status: int) -> bool:
+            return (await elsewhere.request("GET", path))[0] == status
+
+        # A directory change on main: the member leaves the admin's unit.
+        await boss.ok("PUT", path, {"department": [unit_b]})
+        moved = await self._until("member moved", 1.0, lambda: answers(403))
+        # An admin model change on main: the group's scope follows it.
+        await boss.ok("PUT", f"{ADMINS}/groups/{group['id']}", {"scope": [unit_b]})
+        rescoped = await self._until("group rescoped", 1.0, lambda: answers(200))
+        # A plain password login of the same device on main takes a session's mark
+        # away (a super admin verified by its bootstrap token, no TOTP enrolled).
+        marked = self.user("wkmarked", admin=True)
+        there = await self._on("generic1", marked)
+        there.auto_second_factor = False
+        await there.ok("GET", f"{ADMINS}/me")
+        whoami = await marked.ok("GET", "/_matrix/client/v3/account/whoami")
+        localpart = marked.user_id[1:].split(":")[0]
+        login = await self.anonymous().ok(
+            "POST",
+            "/_matrix/client/v3/login",
+            {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": localpart},
+                "password": "pw-" + localpart,
+                "device_id": whoami["device_id"],
+            },
+        )
+        self.assertEqual(login["device_id"], whoami["device_id"])
+        there = MatrixClient(there.base_url, marked.user_id, login["access_token"])
+        there.auto_second_factor = False
+
+        async def unverified() -> bool:
+            status, body = await there.request("GET", f"{ADMINS}/me")
+            return status == 403 and body.get("errcode") == (
+                "CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED"
+            )
+
+        unmarked = await self._until(
+            "session mark removed", min(60, ADMIN_IDLE_SECONDS / 4), unverified
+        )
+        print(
+            f"\ngeneric1 saw: member moved after {moved:.1f} s, group rescoped after "
+            f"{rescoped:.1f} s, session mark removed after {unmarked:.1f} s"
         )
 
     async def _kill_under_load(self, victim: str) -> None:
