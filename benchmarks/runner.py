@@ -52,7 +52,8 @@ def run_side(
     try:
         without = tuple(options.get("without") or ())
         overlay = options.get("overlay")
-        with running(engine, vanilla, without, overlay) as server:
+        module_config = {} if vanilla else scenario.module_config
+        with running(engine, vanilla, without, overlay, module_config) as server:
             _, admin_token = server.register("benchadmin", admin=True)
             ctx = Context(server, size, admin_token, options, scenario.name)
             started = time.perf_counter()

@@ -157,3 +157,5 @@ class Scenario:
     run: Callable[[Context], Coroutine[Any, Any, None]]
     on_vanilla: bool = True  # False: ours only (no vanilla equivalent)
     why_not_vanilla: str = ""
+    # Config of our modules for this scenario's server ({module: {key: value}}).
+    module_config: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -51,8 +51,9 @@ class BenchServer(TestServer):
         vanilla: bool = False,
         without: tuple[str, ...] = (),
         overlay: Path | None = None,
+        module_config: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        super().__init__(engine=engine)
+        super().__init__(engine=engine, module_config=module_config)
         # Ours with some modules left out (`--without`): to find which one costs what.
         self.without = without
         # Extra Synapse settings for both servers alike (`--overlay FILE`).
@@ -128,9 +129,12 @@ def running(
     vanilla: bool = False,
     without: tuple[str, ...] = (),
     overlay: Path | None = None,
+    module_config: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[BenchServer]:
     """A started server, stopped (and its database dropped) whatever happens."""
-    server = BenchServer(engine, vanilla, () if vanilla else without, overlay)
+    server = BenchServer(
+        engine, vanilla, () if vanilla else without, overlay, module_config
+    )
     try:
         started = time.perf_counter()
         server.start()

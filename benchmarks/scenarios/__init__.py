@@ -55,6 +55,7 @@ SCENARIOS: dict[str, Scenario] = {
             admin_api.run,
             on_vanilla=False,
             why_not_vanilla="vanilla Synapse has no directory or admin groups (ours only)",
+            module_config=admin_api.MODULE_CONFIG,
         ),
         Scenario(
             "pubaccount",

@@ -144,8 +144,14 @@ def apply_departments_txn(
             steps, parent = steps + 1, state[parent][1]
         return steps
 
+    ordered = sorted(records, key=lambda r: depth(r.id or 0))
+    if all(r.id not in tree.by_id for r in ordered):
+        # Only new departments (a first import): checked above, inserted in batches.
+        _create_checked_txn(txn, tree, ordered, now)
+        bulk.refresh_statistics_txn(txn)
+        return {"created": len(ordered), "updated": 0, "unchanged": 0}
     report = {"created": 0, "updated": 0, "unchanged": 0}
-    for record in sorted(records, key=lambda r: depth(r.id or 0)):
+    for record in ordered:
         assert record.id is not None
         try:
             _upsert_department_txn(
@@ -155,6 +161,40 @@ def apply_departments_txn(
             raise ImportRejectedError([RowError(record.row, None, e.message)]) from e
     bulk.refresh_statistics_txn(txn)
     return report
+
+
+def _create_checked_txn(
+    txn: Txn, tree: Tree, records: list[DepartmentRecord], now: int
+) -> None:
+    """New departments by id, parents first, already checked against the tree
+    (_department_problems): their paths and inherited flags come from the tree."""
+    created: list[Department] = []
+    for record in records:
+        assert record.id is not None
+        parent = (
+            tree.by_id.get(record.parent_id) if record.parent_id is not None else None
+        )
+        department = Department(
+            id=record.id,
+            name=record.name,
+            parent_id=record.parent_id,
+            path=(parent.path if parent else "/") + f"{record.id}/",
+            depth=parent.depth + 1 if parent else 0,
+            sort_order=record.sort_order,
+            hidden=record.hidden,
+            restricted=record.restricted,
+            hidden_effective=record.hidden
+            or (parent.hidden_effective if parent else False),
+            restricted_root=record.id
+            if record.restricted
+            else (parent.restricted_root if parent else None),
+            direct_count=0,
+            subtree_count=0,
+        )
+        tree.by_id[department.id] = department
+        tree.child_by_name[(department.parent_id, department.name)] = department.id
+        created.append(department)
+    dept_store.insert_new_departments_txn(txn, created, now)
 
 
 def _upsert_department_txn(

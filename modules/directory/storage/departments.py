@@ -205,6 +205,39 @@ def insert_department_txn(
     return require_department_txn(txn, department_id)
 
 
+def insert_new_departments_txn(
+    txn: Txn, departments: list[Department], now: int
+) -> None:
+    """Insert departments an import has already checked (ids free, parents present
+    or earlier in the list, sibling names unique), in batches: one round trip per
+    1,000 on PostgreSQL instead of several per department."""
+    rows = [
+        (
+            d.id,
+            d.name,
+            d.parent_id,
+            d.path,
+            d.depth,
+            d.sort_order,
+            int(d.hidden),
+            int(d.restricted),
+            int(d.hidden_effective),
+            d.restricted_root,
+            now,
+            now,
+        )
+        for d in departments
+    ]
+    for start in range(0, len(rows), 1000):
+        txn.executemany(
+            "INSERT INTO jwwx_dir_departments (id, name, parent_id, path, depth,"
+            " sort_order, hidden, restricted, hidden_effective, restricted_root,"
+            " direct_count, subtree_count, created_ts, updated_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?)",
+            rows[start : start + 1000],
+        )
+
+
 def update_department_txn(
     txn: Txn, department_id: int, changes: dict[str, Any], now: int
 ) -> Department:
