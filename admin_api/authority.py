@@ -108,7 +108,9 @@ class DirectoryView:
         if userids is None:
             self._generation = None
             return
-        if written is None or self._generation is None or self._generation < 0:
+        if self._generation is None:
+            return  # everything is read at the next decision anyway
+        if written is None or self._generation < 0:
             for userid in userids:  # failed, or a load is running: read again
                 self._stale[userid] = _ALWAYS
             return
