@@ -315,6 +315,11 @@ class AdminAuthority:
 
     # The cached model.
 
+    @property
+    def cached_snapshot(self) -> Snapshot | None:
+        """The model as last loaded (maybe stale: compare its generation)."""
+        return self._snapshot
+
     async def snapshot(self) -> Snapshot:
         now = int(self._api.get_current_time_msec())
         current = self._snapshot

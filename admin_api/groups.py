@@ -177,7 +177,7 @@ class GroupService(ModelChanges):
         now = self._now()
 
         def create_txn(txn: Txn) -> Group:
-            snapshot = Snapshot.build(*storage.load_model_txn(txn))
+            snapshot = self._model_txn(txn)
             if not is_super:
                 if fields.parent_id is None:
                     raise forbidden("只有超级管理员可以创建顶级管理组")
@@ -217,7 +217,7 @@ class GroupService(ModelChanges):
         now = self._now()
 
         def grant_txn(txn: Txn) -> list[int]:
-            snapshot = Snapshot.build(*storage.load_model_txn(txn))
+            snapshot = self._model_txn(txn)
             changed: list[int] = []
             for grant in snapshot.grants_of(actor):
                 if not {"apps.create", "apps.manage"} <= grant.rights:
@@ -247,7 +247,7 @@ class GroupService(ModelChanges):
         now = self._now()
 
         def update_txn(txn: Txn) -> tuple[Group, Group]:
-            snapshot = Snapshot.build(*storage.load_model_txn(txn))
+            snapshot = self._model_txn(txn)
             before = snapshot.groups.get(group_id)
             if before is None:
                 raise _group_not_found(group_id)
@@ -294,7 +294,7 @@ class GroupService(ModelChanges):
         is_super = await self._authority.is_super(actor)
 
         def delete_txn(txn: Txn) -> Group:
-            snapshot = Snapshot.build(*storage.load_model_txn(txn))
+            snapshot = self._model_txn(txn)
             group = snapshot.groups.get(group_id)
             if group is None:
                 raise _group_not_found(group_id)

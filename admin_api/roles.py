@@ -6,7 +6,7 @@ from typing import Any
 from admin_api import errors, storage
 from admin_api.changes import SEPARATED, USER_ID, ModelChanges, strings
 from admin_api.errors import invalid
-from admin_api.model import ROLE_NAMES, ROLES, SUPER, Snapshot
+from admin_api.model import ROLE_NAMES, ROLES, SUPER
 from modules.common.errors import error, forbidden
 from modules.common.storage import Txn
 
@@ -65,7 +65,7 @@ class RoleService(ModelChanges):
 
         def roles_txn(txn: Txn) -> None:
             if roles & SEPARATED and not self._config.allow_combined_roles:
-                snapshot = Snapshot.build(*storage.load_model_txn(txn))
+                snapshot = self._model_txn(txn)
                 groups = sorted(snapshot.member_groups.get(user_id, []))
                 if groups:
                     raise error(
