@@ -239,6 +239,21 @@ def pg_last_analyzed(dbname: str, tables: tuple[str, ...]) -> dict[str, str]:
         conn.close()
 
 
+def pg_table_reads(dbname: str) -> dict[str, tuple[int, int]]:
+    """Rows read so far per table: (by sequential scans, through indexes). The
+    statistics lag: a backend reports at most every second, an idle one within 10 s."""
+    conn = postgres.connect(dbname)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT relname, COALESCE(seq_tup_read, 0), COALESCE(idx_tup_fetch, 0)"
+                " FROM pg_stat_user_tables"
+            )
+            return {str(r[0]): (int(r[1]), int(r[2])) for r in cur.fetchall()}
+    finally:
+        conn.close()
+
+
 def _proc_cpu(pid: int) -> tuple[float, int]:
     """(user+system CPU seconds, parent pid) of a process; (0, 0) once it is gone."""
     try:

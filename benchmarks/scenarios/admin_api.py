@@ -6,6 +6,7 @@ exactly the same requests, interleaved. Ours only: vanilla Synapse has neither t
 directory nor admin groups. The ratio scoped ÷ super admin is the cost of the check
 (target: < 2 ms added at p99)."""
 
+import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ import pyotp
 from benchmarks import population
 from benchmarks.aclient import Answer, Http, MatrixUser
 from benchmarks.scenario import Context, Sample
+from benchmarks.servers import pg_table_reads
 from homeserver.admin import bootstrap_grant
 from homeserver.config_file import load_server_config
 from modules.directory.records import DepartmentRecord, MemberRecord
@@ -27,6 +29,7 @@ DIRECTORY = "/_jwwx/admin/v1/directory"
 ADMINS = "/_jwwx/admin/v1/admins"
 RUNNER_ADMIN = "benchadmin"  # the super admin benchmarks/runner.py registers
 LEVELS = 5
+STATS_LAG_S = 11.0  # PostgreSQL's statistics of an idle backend arrive within 10 s
 MEASURED_LEVEL = 3  # the mid-level unit whose admin is measured
 RIGHTS = [
     "directory.view",
@@ -318,6 +321,7 @@ async def run(ctx: Context) -> None:
         ]
         with ctx.phase() as phase:
             for kind, make in kinds:
+                reads_before = await _table_reads(ctx)
                 scoped: list[float] = []
                 plain: list[float] = []
                 errors = {"mid-level admin": 0, "super admin": 0}
@@ -347,6 +351,12 @@ async def run(ctx: Context) -> None:
                         )
                     )
                 ctx.notes.append(_ratio(kind, scoped, plain))
+                if reads_before is not None:
+                    ctx.notes.append(
+                        _reads_note(
+                            kind, reads_before, await _table_reads(ctx), size.requests
+                        )
+                    )
             refused = 0
             for userid in rng.sample(outside, min(50, len(outside))):
                 answer = await admin.call("GET", f"{DIRECTORY}/members/{userid}")
@@ -356,6 +366,41 @@ async def run(ctx: Context) -> None:
                 "with 403 (all expected)"
             )
         ctx.notes.append(phase.note())
+
+
+async def _table_reads(ctx: Context) -> dict[str, tuple[int, int]] | None:
+    """PostgreSQL's rows read per table (None on SQLite), after waiting out the
+    statistics' reporting lag (benchmarks.servers.pg_table_reads)."""
+    dbname = getattr(ctx.server, "pg_database", None)
+    if not dbname:
+        return None
+    await asyncio.sleep(STATS_LAG_S)
+    return await asyncio.to_thread(pg_table_reads, dbname)
+
+
+def _reads_note(
+    kind: str,
+    before: dict[str, tuple[int, int]],
+    after: dict[str, tuple[int, int]],
+    requests: int,
+) -> str:
+    """Rows read per request during one kind's requests (both admins', and whatever
+    the server did meanwhile): sequential-scan rows show work that grows with the
+    directory, whatever the machine's load."""
+    per = 2 * requests
+    seq = {
+        t: (after[t][0] - before.get(t, (0, 0))[0]) / per
+        for t in after
+        if after[t][0] > before.get(t, (0, 0))[0]
+    }
+    index = sum(a[1] - before.get(t, (0, 0))[1] for t, a in after.items()) / per
+    top = ", ".join(
+        f"{t} {n:.0f}" for t, n in sorted(seq.items(), key=lambda x: -x[1])[:4]
+    )
+    return (
+        f"{kind}: rows read per request (PostgreSQL statistics): by sequential scans "
+        f"{sum(seq.values()):.0f} ({top or 'none'}), through indexes {index:.0f}"
+    )
 
 
 def _ratio(kind: str, scoped: list[float], plain: list[float]) -> str:
