@@ -295,6 +295,11 @@ async def run(ctx: Context) -> None:
         rng = random.Random(9)
         if not inside:
             raise RuntimeError(f"no member in the measured unit {unit}")
+        # Warm: the first decision loads the directory view (one read of every
+        # department and membership), not one of the measured requests.
+        for who in (admin, boss):
+            for userid in inside[:3]:
+                await who.call("GET", f"{DIRECTORY}/members/{userid}")
         await ctx.settle()
         kinds: list[tuple[str, Callable[[int], tuple[str, str, Any]]]] = [
             (
