@@ -80,6 +80,16 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         "--no-vanilla", action="store_true", help="run ours only (quicker, no ratio)"
     )
     run.add_argument(
+        "--vanilla-defaults",
+        action="store_true",
+        help="vanilla with Synapse's defaults, not our rendered tuning (issue 17, item 8)",
+    )
+    run.add_argument(
+        "--rounds",
+        type=int,
+        help="run vanilla then ours N times (alternated), each round its own rows",
+    )
+    run.add_argument(
         "--bcrypt-rounds",
         type=int,
         help="login: bcrypt cost of the accounts' hashes (default 4; production 12)",
@@ -122,6 +132,8 @@ def _run(args: argparse.Namespace) -> int:
         "without": args.without,
         "no_vanilla": args.no_vanilla,
         "overlay": args.overlay,
+        "rounds": args.rounds,
+        "vanilla_defaults": args.vanilla_defaults,
     }
     return status | runner.run(names, args.size, engines, args.json, args.plot, options)
 

@@ -11,6 +11,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from benchmarks.report import Report, Row, markdown_table
 from benchmarks.scenario import Context, Sample, Scenario
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.servers import OVERLAY_NOTE, load_average, machine_info, running
+from benchmarks.smtp_sink import SmtpSink, smtp_sink
 
 BUSY_LOAD = 0.5
 FD_NEEDED = 4096  # every simulated user holds a /sync connection, plus sends
@@ -53,9 +55,26 @@ def run_side(
         without = tuple(options.get("without") or ())
         overlay = options.get("overlay")
         module_config = {} if vanilla else scenario.module_config
-        with running(engine, vanilla, without, overlay, module_config) as server:
+        with ExitStack() as stack:
+            smtp: SmtpSink | None = None
+            if scenario.smtp:
+                smtp = stack.enter_context(smtp_sink())
+            server = stack.enter_context(
+                running(
+                    engine,
+                    vanilla,
+                    without,
+                    overlay,
+                    module_config,
+                    scenario.settings,
+                    scenario.metrics,
+                    None if smtp is None else smtp.port,
+                    vanilla and bool(options.get("vanilla_defaults")),
+                )
+            )
             _, admin_token = server.register("benchadmin", admin=True)
             ctx = Context(server, size, admin_token, options, scenario.name)
+            ctx.smtp = smtp
             started = time.perf_counter()
             asyncio.run(scenario.run(ctx))
             add_cpu_samples(ctx)
@@ -89,6 +108,43 @@ def add_cpu_samples(ctx: Context) -> None:
             comparable=comparable,
         )
     )
+    db = ctx.db_counts()
+    if db is not None:
+        ctx.add(
+            Sample(
+                "database transactions, measured phase",
+                value=db.total_txns(),
+                unit="txn",
+                note=f"{db.writes()} written rows; longest held: {db.top(6)}",
+                comparable=comparable,
+            )
+        )
+        ctx.notes.append(
+            "database transactions by name (count/seconds held): "
+            + ", ".join(
+                f"{d} {n:.0f}/{db.seconds[d]:.2f}"
+                for d, n in db.txns.most_common()
+                if n >= max(1.0, db.total_txns() / 300)
+            )
+        )
+        ctx.add(
+            Sample(
+                "garbage collection pauses, measured phase",
+                value=round(sum(db.gc_seconds.values()), 2),
+                unit="s",
+                note=db.gc_text(),
+                comparable=comparable,
+            )
+        )
+        ctx.add(
+            Sample(
+                "database connection held, measured phase",
+                value=round(sum(db.seconds.values()), 2),
+                unit="s",
+                note="sum over transactions (SQLite: one connection)",
+                comparable=comparable,
+            )
+        )
     ctx.add(
         Sample(
             "load generator CPU, measured phase",
@@ -141,8 +197,10 @@ def compare(
     vanilla: Context | str | None,
     ours: Context | str,
     report: Report,
+    shown: str = "",
 ) -> None:
-    name = scenario.name if engine == "" else f"{scenario.name} ({engine})"
+    shown = shown or scenario.name
+    name = shown if engine == "" else f"{shown} ({engine})"
     if isinstance(vanilla, str):
         report.rows.append(Row(name, "failed", server="vanilla", note=vanilla))
         vanilla = None
@@ -193,25 +251,35 @@ def run(
     if os.getloadavg()[0] > BUSY_LOAD:
         print(f"warning: load average {load_average()}: other work skews the numbers")
     contexts: dict[str, dict[str, Context]] = {}
+    # --rounds N: vanilla, ours, vanilla, ours, … each pair compared on its own (the
+    # spread between rounds shows how much of a ratio is noise).
+    rounds = max(1, int(options.get("rounds") or 1))
     for engine in engines:
         for name in names:
-            scenario = SCENARIOS[name]
-            print(f"== {name} on {engine} ({size}) ==", flush=True)
-            vanilla: Context | str | None = None
-            if scenario.on_vanilla and options.get("no_vanilla"):
-                report.notes.append(f"{name}: vanilla not run (--no-vanilla)")
-            elif scenario.on_vanilla:
-                vanilla = run_side(scenario, engine, True, size, options)
-            else:
-                report.notes.append(f"{name}: {scenario.why_not_vanilla}")
-            ours = run_side(scenario, engine, False, size, options)
-            label = name if len(engines) == 1 else f"{name} ({engine})"
-            compare(
-                scenario, "" if len(engines) == 1 else engine, vanilla, ours, report
-            )
-            contexts[label] = {
-                c.server.label: c for c in (vanilla, ours) if isinstance(c, Context)
-            }
+            for k in range(1, rounds + 1):
+                shown = name if rounds == 1 else f"{name} #{k}"
+                scenario = SCENARIOS[name]
+                print(f"== {shown} on {engine} ({size}) ==", flush=True)
+                vanilla: Context | str | None = None
+                if scenario.on_vanilla and options.get("no_vanilla"):
+                    report.notes.append(f"{name}: vanilla not run (--no-vanilla)")
+                elif scenario.on_vanilla:
+                    vanilla = run_side(scenario, engine, True, size, options)
+                else:
+                    report.notes.append(f"{name}: {scenario.why_not_vanilla}")
+                ours = run_side(scenario, engine, False, size, options)
+                label = shown if len(engines) == 1 else f"{shown} ({engine})"
+                compare(
+                    scenario,
+                    "" if len(engines) == 1 else engine,
+                    vanilla,
+                    ours,
+                    report,
+                    shown,
+                )
+                contexts[label] = {
+                    c.server.label: c for c in (vanilla, ours) if isinstance(c, Context)
+                }
     report.machine["loadavg_end"] = load_average()
     print()
     print(report.text())

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.db_counts import DbCounts, scrape
 from benchmarks.profile import Profiler
 from benchmarks.profile import summary as profile_summary
 from benchmarks.servers import BenchServer, server_cpu_seconds, server_rss_mib
@@ -60,6 +61,7 @@ class Phase:
     server_cpu: float = 0.0
     rss_start_mib: float = 0.0
     rss_end_mib: float = 0.0
+    db: DbCounts | None = None  # database work, on servers with a metrics listener
 
     def note(self) -> str:
         wall = max(self.wall, 1e-9)
@@ -86,10 +88,21 @@ class Context:
     samples: list[Sample] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     phases: list[Phase] = field(default_factory=list)
+    smtp: Any = None  # the SmtpSink of scenarios with `smtp` (mails accepted so far)
 
     @property
     def vanilla(self) -> bool:
         return self.server.vanilla
+
+    def db_counts(self) -> DbCounts | None:
+        """The database work of all measured phases (None without a metrics listener)."""
+        found = [p.db for p in self.phases if p.db is not None]
+        if not found:
+            return None
+        total = DbCounts()
+        for counts in found:
+            total = total.plus(counts)
+        return total
 
     def add(self, sample: Sample) -> Sample:
         self.samples.append(sample)
@@ -134,6 +147,8 @@ class Context:
             f"{self.scenario}-{self.server.label}-{len(self.phases)}.txt"
         )
         profiler = Profiler(self.server, out) if folder else nullcontext()
+        port = self.server.metrics_port
+        db_before = scrape(port) if port else None
         wall, own = time.perf_counter(), _own_cpu()
         server = server_cpu_seconds(self.server)
         try:
@@ -143,6 +158,8 @@ class Context:
             phase.wall = time.perf_counter() - wall
             phase.loadgen_cpu = _own_cpu() - own
             phase.server_cpu = server_cpu_seconds(self.server) - server
+            if port and db_before is not None:
+                phase.db = scrape(port).minus(db_before)
             phase.rss_end_mib = server_rss_mib(self.server)
             self.phases.append(phase)
             if isinstance(profiler, Profiler):
@@ -159,3 +176,7 @@ class Scenario:
     why_not_vanilla: str = ""
     # Config of our modules for this scenario's server ({module: {key: value}}).
     module_config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Synapse settings for both servers of this scenario (conf.d), e.g. presence off.
+    settings: dict[str, Any] = field(default_factory=dict)
+    metrics: bool = False  # a metrics listener: database work counted (db_counts)
+    smtp: bool = False  # a local SMTP server, so that our mailer runs

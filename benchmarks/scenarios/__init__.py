@@ -6,6 +6,7 @@ from benchmarks.scenarios import (
     admin_api,
     directory_search,
     dm_latency,
+    dm_sample,
     group_fanout,
     login,
     pubaccount,
@@ -21,11 +22,21 @@ SCENARIOS: dict[str, Scenario] = {
             "login",
             "password login with the whole population present",
             login.run,
+            metrics=True,
         ),
         Scenario(
             "dm-latency",
             "pairs exchanging texts: send and delivery latency",
             dm_latency.run,
+        ),
+        Scenario(
+            "dm-sample",
+            "the embedded default as tried: 100 pairs at 25 msg/s, the sample "
+            "directory, every loop of ours, presence off; database work per message",
+            dm_sample.run,
+            settings=dm_sample.SETTINGS,
+            metrics=True,
+            smtp=True,
         ),
         Scenario(
             "group-fanout",

@@ -34,7 +34,7 @@ class DmSize:
 SIZES = {"small": DmSize(50, 10, 10.0), "bureau": DmSize(200, 20, 20.0)}
 
 
-async def _converse(
+async def converse(
     index: int,
     pair: tuple[MatrixUser, MatrixUser],
     room_id: str,
@@ -65,7 +65,7 @@ async def run(ctx: Context) -> None:
             start = time.perf_counter()
             await asyncio.gather(
                 *(
-                    _converse(i, couples[i], rooms[i], size, pairs, start, sends)
+                    converse(i, couples[i], rooms[i], size, pairs, start, sends)
                     for i in range(pairs)
                 )
             )

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Pieces of the benchmark suite that need no server: the list of our tuned Synapse
+settings (`--vanilla-defaults`) and the parsing of Synapse's database counters."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from twisted.trial import unittest
+
+import yaml
+
+from benchmarks.db_counts import DbCounts, parse
+from benchmarks.servers import SYNAPSE_DEFAULTS
+from tests.harness.server import launcher
+
+METRICS = """\
+# HELP synapse_storage_transaction_time_count_total sec
+synapse_storage_transaction_time_count_total{desc="persist_events",server_name="a"} 40.0
+synapse_storage_transaction_time_count_created{desc="persist_events",server_name="a"} 1.7e9
+synapse_storage_transaction_time_sum_total{desc="persist_events",server_name="a"} 0.5
+synapse_storage_transaction_time_count_total{desc="jwwx_search_index",server_name="a"} 8.0
+synapse_storage_query_time_count{server_name="a",verb="INSERT"} 90.0
+synapse_storage_query_time_count{server_name="a",verb="SELECT"} 300.0
+synapse_storage_query_time_count{server_name="a",verb="UPDATE"} 10.0
+python_gc_time_count{gen="2"} 3.0
+python_gc_time_sum{gen="2"} 0.75
+"""
+
+
+class TunedSettingsTest(unittest.TestCase):
+    def test_every_tuned_key_is_in_the_rendered_config(self) -> None:
+        data = Path(tempfile.mkdtemp(prefix="jwwx-test-bench-units-"))
+        self.addCleanup(shutil.rmtree, data, True)
+        launcher("init", "--data-dir", str(data / "d"))
+        rendered = yaml.safe_load((data / "d" / "homeserver.yaml").read_text())
+        for key in SYNAPSE_DEFAULTS:
+            self.assertIn(key, rendered)
+
+
+class DbCountsTest(unittest.TestCase):
+    def test_counts_transactions_seconds_and_writes(self) -> None:
+        counts = parse(METRICS)
+        self.assertEqual(counts.txns["persist_events"], 40)
+        self.assertEqual(counts.total_txns(), 48)
+        self.assertEqual(counts.seconds["persist_events"], 0.5)
+        self.assertEqual(counts.writes(), 100)
+        self.assertEqual(counts.gc_text(), "gen 2: 3 / 0.75 s")
+        later = counts.plus(parse(METRICS))
+        self.assertEqual(later.minus(counts).total_txns(), 48)
+        self.assertEqual(DbCounts().minus(counts).total_txns(), 0)
