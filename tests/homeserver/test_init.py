@@ -45,6 +45,8 @@ class InitTest(unittest.TestCase):
         self.assertEqual(config["database"]["name"], "sqlite3")
         self.assertFalse(config["enable_registration"])
         self.assertEqual(config["federation_domain_whitelist"], [])
+        # Federation off: no federation sender (issue 17, item 8).
+        self.assertEqual(config["federation_sender_instances"], [])
         self.assertEqual(config["encryption_enabled_by_default_for_room_type"], "off")
         modules = [m["module"] for m in config["modules"]]
         self.assertIn("modules.policy.PolicyModule", modules)
@@ -92,6 +94,7 @@ class InitTest(unittest.TestCase):
         self.assertEqual(self.read_keys(), keys)
         config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
         self.assertEqual(config["federation_domain_whitelist"], ["other.police"])
+        self.assertNotIn("federation_sender_instances", config)
         self.assertIn("federation", config["listeners"][0]["resources"][0]["names"])
         self.assertEqual(config["listeners"][1]["type"], "metrics")
 
