@@ -23,12 +23,15 @@ pass (0.85 s in all) and 12 µs with warm caches, ~10 terms per name; 55,000 nam
 random characters (no cache hits) take 50 µs per name. Well under 1 ms.
 
 pypinyin is imported on the first name, not at start: its dictionaries take ~80 MB of
-memory (a process that never indexes a name never loads them; tests/project checks it).
+memory (a process that never indexes a name never loads them; tests/project checks it),
+and are then frozen out of the garbage collector (modules/common/heavy_imports.py).
 """
 
 import itertools
 import unicodedata
 from functools import lru_cache
+
+from modules.common.heavy_imports import import_frozen
 
 MAX_VARIANTS = 8
 # Readings of one given-name character taken from pypinyin's heteronym list (most common
@@ -163,19 +166,17 @@ def _split(name: str) -> list[str]:
 
 @lru_cache(maxsize=20000)
 def _char_readings(char: str) -> tuple[str, ...]:
-    from pypinyin import Style, pinyin  # loaded when first used (module docstring)
-
+    pypinyin = import_frozen("pypinyin")  # loaded when first used (module docstring)
     # Unknown characters come back unchanged: they then stand for themselves.
-    found = pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+    found = pypinyin.pinyin(char, style=pypinyin.Style.NORMAL, heteronym=True)[0]
     return tuple(dict.fromkeys(found))
 
 
 @lru_cache(maxsize=100000)
 def _context_readings(chars: str) -> tuple[str, ...]:
     """pypinyin's reading of a run of characters, using its phrase dictionary."""
-    from pypinyin import Style, lazy_pinyin  # loaded when first used
-
-    return tuple(lazy_pinyin(chars, style=Style.NORMAL))
+    pypinyin = import_frozen("pypinyin")  # loaded when first used
+    return tuple(pypinyin.lazy_pinyin(chars, style=pypinyin.Style.NORMAL))
 
 
 def _spelled(reading: str) -> _Reading:
