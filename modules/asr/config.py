@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Config of modules.asr (homeserver.yaml → modules → modules.asr.AsrModule).
+
+Keys:
+  engine (mapping or null, default null): the bureau's speech recognition engine;
+    null answers every request 503 CN_JWWX_ASR_UNAVAILABLE ("not configured").
+    protocol ("openai" | "http", required): "openai" is an OpenAI-compatible
+      POST {url}/v1/audio/transcriptions (multipart: file, model, language,
+      response_format=json → {"text"}); "http" posts the audio as the body to {url}
+      with its Content-Type and ?language=, expecting {"text"}.
+    url (http(s) URL, required); model (string, default "whisper-1", openai only);
+    api_key_file (path, optional: sent as "Authorization: Bearer <key>");
+    timeout_seconds (int 1–600, default 60); language (string, default "zh").
+  max_audio_bytes (int, default 26214400): larger voice files are refused.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modules.common.config import ConfigReader
+from modules.common.synapse.errors import ConfigError
+
+MODULE = "modules.asr"
+PROTOCOLS = ("openai", "http")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    protocol: str
+    url: str
+    model: str = "whisper-1"
+    api_key: str | None = None
+    timeout_seconds: int = 60
+    language: str = "zh"
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    engine: EngineConfig | None = None
+    max_audio_bytes: int = 25 * 1024 * 1024
+
+    @staticmethod
+    def parse(raw: Any) -> "AsrConfig":
+        reader = ConfigReader(raw, MODULE)
+        engine_raw = reader.mapping_or_none("engine")
+        max_audio = reader.integer(
+            "max_audio_bytes", 25 * 1024 * 1024, minimum=1024, maximum=200 << 20
+        )
+        reader.finish()
+        return AsrConfig(_engine(engine_raw), max_audio)
+
+
+def _engine(raw: Any) -> EngineConfig | None:
+    if raw is None:
+        return None
+    reader = ConfigReader(raw, f"{MODULE}.engine")
+    protocol = reader.choice("protocol", "openai", PROTOCOLS)
+    url = reader.string("url", required=True).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(f"{MODULE}.engine.url: must be an http(s) URL, got {url!r}")
+    key_file = reader.string("api_key_file", "")
+    api_key = None
+    if key_file:
+        try:
+            api_key = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(f"{MODULE}.engine.api_key_file: {e}") from e
+    engine = EngineConfig(
+        protocol=protocol,
+        url=url,
+        model=reader.string("model", "whisper-1"),
+        api_key=api_key,
+        timeout_seconds=reader.integer("timeout_seconds", 60, minimum=1, maximum=600),
+        language=reader.string("language", "zh"),
+    )
+    reader.finish()
+    return engine

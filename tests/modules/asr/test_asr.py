@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Voice messages to text over HTTP on both engines, against a stand-in engine that
+speaks the OpenAI-compatible transcription protocol: transcribed once and kept, shown to
+whoever may see the message, refused for non-voice, unseen and burn-after-read
+messages, and a clear 503 when the engine is down."""
+
+import io
+import math
+import struct
+import wave
+from typing import Any, ClassVar
+
+from tests.harness.case import PostgresCase, SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.harness.server import free_port
+
+from . import standin
+
+ASR = "/_jwwx/client/v1/asr"
+ENGINE_PORT = free_port()
+
+
+def voice(seconds: float, pitch: float) -> bytes:
+    """A short WAV (the stand-in does not listen; the bytes pick the transcript)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        frames = int(8000 * seconds)
+        w.writeframes(
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * pitch * i / 8000)))
+                for i in range(frames)
+            )
+        )
+    return out.getvalue()
+
+
+class AsrTests:
+    user: Any
+    assertEqual: Any
+    assertTrue: Any
+    assertErrcode: Any
+    asr_engine: ClassVar[standin.Engine]
+    module_config: ClassVar[dict[str, dict[str, Any]]] = {
+        "modules.asr.AsrModule": {
+            "engine": {
+                "protocol": "openai",
+                "url": f"http://127.0.0.1:{ENGINE_PORT}",
+                "model": "police-asr-zh",
+            }
+        }
+    }
+
+    @classmethod
+    def prepare_class(cls) -> None:
+        cls.asr_engine = standin.Engine(ENGINE_PORT)
+        cls.asr_engine.start()
+
+    @classmethod
+    def finish_class(cls) -> None:
+        cls.asr_engine.stop()
+
+    async def _voice(
+        self, client: MatrixClient, room: str, audio: bytes, **extra: Any
+    ) -> str:
+        status, uploaded = await client.request(
+            "POST", "/_matrix/media/v3/upload?filename=voice.wav", raw=audio
+        )
+        self.assertEqual(status, 200, uploaded)
+        content = {
+            "msgtype": "m.audio",
+            "body": "语音",
+            "url": uploaded["content_uri"],
+            "info": {"mimetype": "audio/wav", "size": len(audio), "duration": 1000},
+            "org.matrix.msc3245.voice": {},
+            **extra,
+        }
+        status, sent = await client.send(room, content)
+        self.assertEqual(status, 200, sent)
+        return str(sent["event_id"])
+
+    async def test_voice_to_text(self) -> None:
+        alice, bob, stranger = self.user("asra"), self.user("asrb"), self.user("asrc")
+        room = await alice.create_room(preset="private_chat", invite=[bob.user_id])
+        await bob.join(room)
+        audio = voice(0.6, 440)
+        type(self).asr_engine.teach(audio, "今天下午三点在指挥中心开会")
+        event_id = await self._voice(alice, room, audio)
+        calls = len(type(self).asr_engine.calls)
+        first = await bob.ok(
+            "POST", f"{ASR}/transcribe", {"room_id": room, "event_id": event_id}
+        )
+        self.assertEqual(
+            (first["text"], first["cached"]), ("今天下午三点在指挥中心开会", False)
+        )
+        call = type(self).asr_engine.calls[-1]
+        self.assertEqual(
+            (call["model"], call["language"], call["bytes"]),
+            ("police-asr-zh", "zh", len(audio)),
+        )
+        # Kept: Alice gets it without the engine; the client's batch read shows it.
+        again = await alice.ok(
+            "POST", f"{ASR}/transcribe", {"room_id": room, "event_id": event_id}
+        )
+        self.assertTrue(again["cached"])
+        self.assertEqual(len(type(self).asr_engine.calls), calls + 1)
+        shown = await alice.ok("GET", f"{ASR}/transcripts?event_ids={event_id},$other")
+        self.assertEqual(shown["transcripts"], {event_id: "今天下午三点在指挥中心开会"})
+        self.assertEqual(
+            (await stranger.ok("GET", f"{ASR}/transcripts?event_ids={event_id}"))[
+                "transcripts"
+            ],
+            {},
+        )
+
+        status, text = await alice.send_text(room, "文字消息")
+        burn = await self._voice(
+            alice, room, voice(0.3, 300), **{"org.matrix.self_destruct": 60000}
+        )
+        for client, body, code, errcode in (
+            (stranger, {"room_id": room, "event_id": event_id}, 404, "M_NOT_FOUND"),
+            (
+                bob,
+                {"room_id": room, "event_id": text["event_id"]},
+                400,
+                "CN_JWWX_ASR_NOT_VOICE",
+            ),
+            (
+                bob,
+                {"room_id": room, "event_id": burn},
+                403,
+                "CN_JWWX_ASR_BURN_AFTER_READ",
+            ),
+            (bob, {"room_id": room}, 400, "M_INVALID_PARAM"),
+        ):
+            self.assertErrcode(
+                await client.request("POST", f"{ASR}/transcribe", body), code, errcode
+            )
+
+        # The engine down: a clear 503, nothing kept; back up: it works.
+        fresh = await self._voice(alice, room, voice(0.4, 520))
+        type(self).asr_engine.stop()
+        refused = self.assertErrcode(
+            await bob.request(
+                "POST", f"{ASR}/transcribe", {"room_id": room, "event_id": fresh}
+            ),
+            503,
+            "CN_JWWX_ASR_UNAVAILABLE",
+        )
+        self.assertTrue("无法连接" in refused["error"], refused)
+        type(self).asr_engine.start()
+        back = await bob.ok(
+            "POST", f"{ASR}/transcribe", {"room_id": room, "event_id": fresh}
+        )
+        self.assertEqual(back["cached"], False)
+
+
+class AsrSQLiteTest(AsrTests, SQLiteCase):
+    pass
+
+
+class AsrPostgresTest(AsrTests, PostgresCase):
+    pass
