@@ -12,24 +12,20 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet.defer import ensureDeferred
 from twisted.web import server
-from twisted.web.resource import Resource
 
 from bridges.app_push.config import AppPushConfig
 from bridges.app_push.delivery import OpenApiDelivery
 from bridges.app_push.protocol import PATH, NonceCache, PushError, verify_push
+from modules.common.http import StandaloneResource
 
 logger = logging.getLogger(__name__)
 MAX_REMEMBERED = 100_000
 UPSTREAM_FAILED = -1  # WeCom's "system busy"
 
 
-class PushResource(Resource):
-    isLeaf = True
-
+class PushHandler:
     def __init__(self, config: AppPushConfig, delivery: OpenApiDelivery) -> None:
-        super().__init__()
         self._config = config
         self._delivery = delivery
         self._nonces = NonceCache(config.clock_skew_seconds)
@@ -38,27 +34,16 @@ class PushResource(Resource):
             OrderedDict()
         )
 
-    def render_POST(self, request: Any) -> Any:
-        ensureDeferred(self._handle(request))
-        return server.NOT_DONE_YET
-
-    def render_GET(self, request: Any) -> bytes:
-        request.setResponseCode(405)
-        return b'{"errcode": 40058, "errmsg": "POST only"}'
-
-    async def _handle(self, request: Any) -> None:
+    async def handle(self, request: Any) -> tuple[int, dict[str, Any]]:
+        if request.method != b"POST":
+            return 405, {"errcode": 40058, "errmsg": "POST only"}
         try:
-            status, answer = await self._push(request)
+            return await self._push(request)
+        except PushError as e:
+            return e.status, e.body()
         except Exception:
             logger.exception("push failed")
-            status, answer = (
-                502,
-                {"errcode": UPSTREAM_FAILED, "errmsg": "delivery failed"},
-            )
-        request.setResponseCode(status)
-        request.setHeader(b"Content-Type", b"application/json; charset=utf-8")
-        request.write(json.dumps(answer, ensure_ascii=False).encode("utf-8"))
-        request.finish()
+            return 502, {"errcode": UPSTREAM_FAILED, "errmsg": "delivery failed"}
 
     def _remembered(self, key: tuple[str, str]) -> dict[str, Any] | None:
         now = time.monotonic()
@@ -81,10 +66,7 @@ class PushResource(Resource):
             k.decode("latin-1").lower(): v[0].decode("latin-1")
             for k, v in request.requestHeaders.getAllRawHeaders()
         }
-        try:
-            push = verify_push(self._config, self._nonces, headers, body)
-        except PushError as e:
-            return e.status, e.body()
+        push = verify_push(self._config, self._nonces, headers, body)
         app = self._config.app(push.app_id)
         assert app is not None  # verify_push found it
         key = (push.app_id, push.msgid) if push.msgid else None
@@ -115,7 +97,8 @@ def serve(config: AppPushConfig) -> int:
     )
     where = urlsplit(config.bridge_url)
     port = where.port or (443 if where.scheme == "https" else 80)
-    site = server.Site(PushResource(config, OpenApiDelivery(config)))
+    handler = PushHandler(config, OpenApiDelivery(config))
+    site = server.Site(StandaloneResource(handler.handle))
     reactor.listenTCP(port, site, interface=where.hostname or "127.0.0.1")
     logger.info(
         "app push bridge on %s:%s, %d apps", where.hostname, port, len(config.apps)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from twisted.internet.defer import ensureDeferred
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
@@ -313,6 +314,31 @@ class JsonResource(Router):
             handler = getattr(self, "on_" + method, None)
             if handler is not None:
                 self.route(method, "", handler)
+
+
+class StandaloneResource(Resource):
+    """The layer for a process of ours outside Synapse (a bridge's own listener): every
+    request to any path goes to `handle(request) -> (status, JSON answer)`; an exception
+    is logged and answered with a plain 500, never a hang."""
+
+    isLeaf = True
+
+    def __init__(self, handle: Callable[[Any], Awaitable[tuple[int, Any]]]) -> None:
+        super().__init__()
+        self._handle = handle
+
+    def render(self, request: Any) -> Any:
+        async def answer() -> None:
+            try:
+                status, body = await self._handle(request)
+            except Exception:
+                logger.exception("request failed")
+                write_failure(request)
+                return
+            write_answer(request, status, body)
+
+        ensureDeferred(answer())
+        return NOT_DONE_YET
 
 
 # The writer: the only code that puts an answer on the wire.
