@@ -7,7 +7,7 @@ DATA ?= data
 SERVER_NAME ?= localhost
 PORT ?= 8008
 
-.PHONY: run test lint typecheck unit install clean sample bench fonts browser tools
+.PHONY: run test lint typecheck unit install clean sample bench fonts browser tools web
 
 $(PY):
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null || { echo "make: Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -18,7 +18,13 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,bench]'
 	@touch $(STAMP)
 
-install: $(STAMP) fonts browser tools
+install: $(STAMP) fonts browser tools web
+
+# The officer's web client (clients/web, docs/web_client.md): rebuilt with npm when its
+# sources differ from the committed bundle's stamp and node is installed; otherwise the
+# committed clients/web/dist/ is served as it is.
+web: $(STAMP)
+	@$(PY) -m modules.web_client.bundle
 
 # modules.watermark draws Chinese text: it needs a CJK font (docs/watermark.md). As root
 # with apt-get (Debian/Ubuntu, CI) it is installed when missing; elsewhere say what to do.
@@ -70,7 +76,7 @@ tools:
 		echo "make: not installed:$$missing; the checks that use them will skip"; \
 	fi
 
-run: $(STAMP) fonts
+run: $(STAMP) fonts web
 	@test -f $(DATA)/homeserver.yaml || $(PY) -m homeserver init --data-dir $(DATA) --server-name $(SERVER_NAME) --port $(PORT)
 	$(PY) -m homeserver run --data-dir $(DATA) --bootstrap-admin
 
@@ -82,7 +88,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) fonts browser tools lint typecheck
+test: $(STAMP) fonts browser tools web lint typecheck
 	$(PY) -m tests.run
 
 clean:

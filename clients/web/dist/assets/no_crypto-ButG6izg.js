@@ -1,0 +1,1 @@
+async function e(){throw Error(`端到端加密已按策略关闭`)}export{e as initRustCrypto};

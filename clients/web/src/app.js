@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// The signed-in client: a left rail (聊天, 通讯录, the officer, 退出), the list pane
+// (chats with unread badges, or the directory) and the right pane (the open chat or a
+// member's profile). The SDK keeps the rooms up to date through /sync; every change it
+// reports re-renders once per frame.
+import { html } from "htm/preact";
+import { useEffect, useState } from "preact/hooks";
+import { ClientEvent, createClient, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
+import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
+import { ContactsList, MemberProfile } from "./contacts.js";
+import { Conversation } from "./conversation.js";
+
+const WATCHED = [
+  ClientEvent.Room, ClientEvent.DeleteRoom, ClientEvent.AccountData,
+  RoomEvent.Timeline, RoomEvent.Name, RoomEvent.Receipt, RoomEvent.MyMembership,
+  RoomEvent.UnreadNotifications, RoomEvent.LocalEchoUpdated, RoomMemberEvent.Name,
+];
+
+function useMatrix(session) {
+  const [client, setClient] = useState(null);
+  const [state, setState] = useState("PREPARING");
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const c = createClient({
+      baseUrl: window.location.origin,
+      accessToken: session.token,
+      userId: session.userId,
+      deviceId: session.deviceId,
+    });
+    let frame = 0;
+    const rerender = () => {
+      if (!frame) frame = requestAnimationFrame(() => { frame = 0; setTick((t) => t + 1); });
+    };
+    for (const name of WATCHED) c.on(name, rerender);
+    c.on(ClientEvent.Sync, (s) => { setState(s); rerender(); });
+    // WeChat has no invitations to accept: a chat someone starts with you is just there.
+    c.on(RoomEvent.MyMembership, (room, membership) => {
+      if (membership === "invite") c.joinRoom(room.roomId).catch(() => {});
+    });
+    c.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
+    setClient(c);
+    return () => {
+      for (const name of WATCHED) c.removeListener(name, rerender);
+      c.stopClient();
+    };
+  }, [session.token]);
+  return { client, state, tick };
+}
+
+function ChatList({ client, selected, onSelect, tick }) {
+  const rooms = chatRooms(client);
+  return html`<div class="list-pane chats">
+    <ul class="chat-list" aria-label="聊天列表">
+      ${rooms.length === 0 && html`<li class="empty">暂无聊天，可从通讯录发起</li>`}
+      ${rooms.map((room) => {
+        const last = lastMessage(room);
+        const unread = unreadCount(room);
+        return html`<li key=${room.roomId}>
+          <button type="button" class=${`chat-row${room.roomId === selected ? " selected" : ""}`}
+            onClick=${() => onSelect(room.roomId)} data-room-id=${room.roomId} data-tick=${tick}>
+            <span class="avatar" aria-hidden="true">${(room.name || "?").slice(0, 1)}
+              ${unread > 0 && html`<span class="badge" aria-label=${`${unread}条未读`}>${unread > 99 ? "99+" : unread}</span>`}
+            </span>
+            <span class="chat-main">
+              <span class="chat-top"><span class="chat-name">${room.name}</span>
+                <span class="chat-time">${last ? formatTime(last.getTs()) : ""}</span></span>
+              <span class="chat-preview">${preview(last)}</span>
+            </span>
+          </button>
+        </li>`;
+      })}
+    </ul>
+  </div>`;
+}
+
+export function App({ session, onSignOut }) {
+  const { client, state, tick } = useMatrix(session);
+  const [tab, setTab] = useState("chats");
+  const [roomId, setRoomId] = useState(null);
+  const [member, setMember] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+
+  if (!client) return html`<p class="loading">正在连接…</p>`;
+  const room = roomId ? client.getRoom(roomId) : null;
+
+  async function messageMember(profile) {
+    setBusy(true);
+    setError("");
+    try {
+      const id = await openDirectChat(client, profile.user_id);
+      setRoomId(id);
+      setTab("chats");
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function signOut() {
+    try { await client.logout(true); } catch { /* signed out locally all the same */ }
+    onSignOut();
+  }
+
+  const me = client.getUser(client.getUserId());
+  const myName = me?.displayName || session.userId;
+  let right = html`<div class="placeholder">警务微信</div>`;
+  if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} />`;
+  if (tab === "contacts" && member) {
+    right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error} />`;
+  }
+
+  return html`<div class="shell">
+    <nav class="rail" aria-label="主菜单">
+      <span class="avatar me" title=${myName}>${myName.replace(/^@/, "").slice(0, 1)}</span>
+      <button type="button" class=${tab === "chats" ? "active" : ""} aria-current=${tab === "chats"} onClick=${() => setTab("chats")}>聊天</button>
+      <button type="button" class=${tab === "contacts" ? "active" : ""} aria-current=${tab === "contacts"} onClick=${() => setTab("contacts")}>通讯录</button>
+      <span class="grow"></span>
+      <button type="button" class="sign-out" onClick=${signOut}>退出</button>
+    </nav>
+    ${tab === "chats"
+      ? html`<${ChatList} client=${client} selected=${roomId} onSelect=${setRoomId} tick=${tick} />`
+      : html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`}
+    <main class="right-pane">
+      ${state === "ERROR" && html`<p class="sync-error" role="status">与服务器的连接中断，正在重试…</p>`}
+      ${right}
+    </main>
+  </div>`;
+}
