@@ -5,7 +5,7 @@
 // reports re-renders once per frame.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { ClientEvent, createClient, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
+import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
 import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
@@ -16,7 +16,7 @@ const WATCHED = [
   RoomEvent.UnreadNotifications, RoomEvent.LocalEchoUpdated, RoomMemberEvent.Name,
 ];
 
-function useMatrix(session) {
+function useMatrix(session, onSignOut) {
   const [client, setClient] = useState(null);
   const [state, setState] = useState("PREPARING");
   const [tick, setTick] = useState(0);
@@ -37,6 +37,8 @@ function useMatrix(session) {
     c.on(RoomEvent.MyMembership, (room, membership) => {
       if (membership === "invite") c.joinRoom(room.roomId).catch(() => {});
     });
+    // The token was revoked (kicked offline by an admin, signed out elsewhere).
+    c.on(HttpApiEvent.SessionLoggedOut, () => onSignOut());
     c.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
     setClient(c);
     return () => {
@@ -74,7 +76,7 @@ function ChatList({ client, selected, onSelect, tick }) {
 }
 
 export function App({ session, onSignOut }) {
-  const { client, state, tick } = useMatrix(session);
+  const { client, state, tick } = useMatrix(session, onSignOut);
   const [tab, setTab] = useState("chats");
   const [roomId, setRoomId] = useState(null);
   const [member, setMember] = useState(null);

@@ -1,19 +1,43 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// 警务微信 PC端: the login page until signed in, then the client (docs/web_client.md).
+// 警务微信 PC端: the login page until signed in, the password change while the account
+// has only its initial password, then the client (docs/web_client.md).
 import { render } from "preact";
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import { call } from "./api.js";
 import { App } from "./app.js";
 import { Login } from "./login.js";
+import { mustChangePassword, PasswordChange } from "./password.js";
 import { clearSession, loadSession, saveSession } from "./session.js";
 import "./style.css";
 
 function Root() {
   const [session, setSession] = useState(loadSession);
+  // null: not known yet; true: the initial password must be changed first
+  const [mustChange, setMustChange] = useState(null);
+
+  useEffect(() => {
+    if (!session) return;
+    setMustChange(null);
+    mustChangePassword(session.token).then(setMustChange, () => setMustChange(false));
+  }, [session && session.token]);
+
+  function signOut() {
+    if (session) call("POST", "/_matrix/client/v3/logout", {}, session.token).catch(() => {});
+    clearSession();
+    setSession(null);
+  }
+
   if (!session) {
     return html`<${Login} onSignedIn=${(s) => { saveSession(s); setSession(s); }} />`;
+  }
+  if (mustChange === null) return html`<p class="loading">正在登录…</p>`;
+  if (mustChange) {
+    return html`<${PasswordChange} session=${session} onDone=${() => setMustChange(false)} onCancel=${signOut} />`;
   }
   return html`<${App} session=${session} onSignOut=${() => { clearSession(); setSession(null); }} />`;
 }
 
-render(html`<${Root} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.textContent = ""; // the page's "正在加载" line: render() adds, it does not replace
+render(html`<${Root} />`, root);

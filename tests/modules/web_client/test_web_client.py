@@ -23,7 +23,7 @@ from twisted.trial import unittest
 
 from PIL import Image
 
-from homeserver.http import request_json
+from homeserver.http import HttpError, request_json
 from modules.common.synapse.errors import ConfigError
 from modules.web_client.bundle import built_hash, source_hash
 from modules.web_client.config import DEFAULT_DIST, WebClientConfig
@@ -79,7 +79,7 @@ class WebClientTest(SQLiteCase):
     def _url(self, path: str) -> str:
         return self.server.base_url + path
 
-    def _api(self, method: str, path: str, token: str, body: Any = None) -> Any:
+    def _api(self, method: str, path: str, token: str | None, body: Any = None) -> Any:
         return request_json(method, self._url(path), body, token=token)
 
     def test_page_is_served_with_security_headers(self) -> None:
@@ -124,31 +124,27 @@ class WebClientTest(SQLiteCase):
 
     # In the browser.
 
-    def _officers(self) -> tuple[str, str, str]:
-        """李娜 (the browser's officer) and 张伟 in 刑侦支队: (lina, zhangwei, zhangwei's
-        token). Accounts registered with a password and named as provisioning names
-        them, then entered in the directory."""
+    def _officers(self) -> tuple[str, str, str, str]:
+        """李娜 (the browser's officer) and 张伟 in 刑侦支队: (lina, her initial password,
+        zhangwei, his token). 李娜's account is the directory's, with an initial password
+        an admin issued; 张伟's is registered with a password (his Matrix client) and
+        named by the admin (officers may not rename themselves)."""
         suffix = os.urandom(3).hex()
         lina, zhangwei = f"lina{suffix}", f"zhangwei{suffix}"
         _admin_id, admin = self.server.register(f"chief{suffix}", admin=True)
-        _id, zhangwei_token = self.server.register(zhangwei)
-        _id, lina_token = self.server.register(lina)
-        for user_token, name in ((zhangwei_token, "张伟"), (lina_token, "李娜")):
-            user_id = self._api("GET", "/_matrix/client/v3/account/whoami", user_token)
-            self._api(
-                "PUT",
-                f"/_matrix/client/v3/profile/{quote(user_id['user_id'])}/displayname",
-                user_token,
-                {"displayname": name},
-            )
+        zhangwei_id, zhangwei_token = self.server.register(zhangwei)
         self._api(
+            "PUT",
+            f"/_synapse/admin/v2/users/{quote(zhangwei_id)}",
+            admin,
+            {"displayname": "张伟"},
+        )
+        root = self._api(
             "POST",
             f"{DIRECTORY}/departments",
             admin,
             {"name": "市局", "parent_id": None},
-        )
-        roots = self._api("GET", "/_jwwx/client/v1/directory/roots", zhangwei_token)
-        root = roots["departments"][0]["id"]
+        )["id"]
         department = self._api(
             "POST",
             f"{DIRECTORY}/departments",
@@ -170,7 +166,10 @@ class WebClientTest(SQLiteCase):
                     "position": position,
                 },
             )
-        return lina, zhangwei, zhangwei_token
+        initial = self._api(
+            "POST", f"{DIRECTORY}/members/{lina}/initial_password", admin, {}
+        )["initial_password"]
+        return lina, initial, zhangwei, zhangwei_token
 
     def _sync_until(self, token: str, since: str | None, found: Any) -> tuple[str, Any]:
         """Long-polls /sync until found(answer) gives something: (next_batch, it)."""
@@ -198,14 +197,28 @@ class WebClientTest(SQLiteCase):
 
     def test_officers_chat_through_the_web_client(self) -> None:
         require_browser()
-        lina, zhangwei, token = self._officers()
+        lina, initial, zhangwei, token = self._officers()
         with browser_page() as page:
             page.goto(self._url(WEB))
             page.fill("input[name=user]", lina)
             page.fill("input[name=password]", "wrong-password")
             page.click("form.login-form button[type=submit]")
             page.wait_for_selector(".login-form .error:has-text('账号或密码错误')")
-            page.fill("input[name=password]", "pw-" + lina)
+            page.fill("input[name=password]", initial)
+            page.click("form.login-form button[type=submit]")
+
+            # The initial password must be changed first; the policy's refusal shown.
+            page.wait_for_selector("h1:has-text('首次登录请修改密码')")
+            page.fill("input[name=current]", initial)
+            page.fill("input[name=new]", "short")
+            page.fill("input[name=again]", "short")
+            page.click("form.login-form button[type=submit]")
+            refusal = page.locator(".login-form .error")
+            refusal.wait_for()
+            self.assertIn("密码", refusal.inner_text())
+            screenshot(page, "web-00-first-login")
+            page.fill("input[name=new]", "Jwwx-web-2026")
+            page.fill("input[name=again]", "Jwwx-web-2026")
             page.click("form.login-form button[type=submit]")
             page.wait_for_selector("nav.rail")
             screenshot(page, "web-01-signed-in")
@@ -266,7 +279,7 @@ class WebClientTest(SQLiteCase):
                 "() => document.querySelector('img.message-image').naturalWidth > 0"
             )
             self.assertIn("张伟", page.inner_text(".conversation-header"))
-            self.assertIn("今晚八点开会", page.inner_text(".chat-list"))
+            self.assertIn("[图片]", page.inner_text(".chat-list"))
             screenshot(page, "web-03-conversation")
 
             # A chat 张伟 starts: joined by itself, listed first with its unread badge.
@@ -282,6 +295,14 @@ class WebClientTest(SQLiteCase):
                 },
             )["room_id"]
             page.wait_for_selector(f".chat-row[data-room-id='{other}']")
+            lina_id = f"@{lina}:{self.server.server_name}"
+            members = f"/_matrix/client/v3/rooms/{quote(other)}/joined_members"
+            for _ in range(100):
+                if lina_id in self._api("GET", members, token)["joined"]:
+                    break
+                time.sleep(0.2)
+            else:
+                self.fail("the browser did not join the chat it was invited to")
             for n in (1, 2):
                 self._api(
                     "PUT",
@@ -304,3 +325,20 @@ class WebClientTest(SQLiteCase):
             page.wait_for_selector(".conversation-header h2:has-text('案件协查')")
             badge.wait_for(state="detached")
             self.assertEqual(page.errors, [])
+        # The chosen password is the account's now; the initial one is refused.
+        for password, expected in (("Jwwx-web-2026", None), (initial, "M_FORBIDDEN")):
+            try:
+                self._api(
+                    "POST",
+                    "/_matrix/client/v3/login",
+                    None,
+                    {
+                        "type": "m.login.password",
+                        "identifier": {"type": "m.id.user", "user": lina},
+                        "password": password,
+                    },
+                )
+                errcode = None
+            except HttpError as e:
+                errcode = e.body.get("errcode") if isinstance(e.body, dict) else e.body
+            self.assertEqual(errcode, expected)
