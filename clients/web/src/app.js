@@ -8,6 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
 import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
+import { badgeText } from "./format.js";
 import { Conversation } from "./conversation.js";
 
 const WATCHED = [
@@ -61,7 +62,7 @@ function ChatList({ client, selected, onSelect, tick }) {
           <button type="button" class=${`chat-row${room.roomId === selected ? " selected" : ""}`}
             onClick=${() => onSelect(room.roomId)} data-room-id=${room.roomId} data-tick=${tick}>
             <span class="avatar" aria-hidden="true">${(room.name || "?").slice(0, 1)}
-              ${unread > 0 && html`<span class="badge" aria-label=${`${unread}条未读`}>${unread > 99 ? "99+" : unread}</span>`}
+              ${unread > 0 && html`<span class="badge" aria-label=${`${unread}条未读`}>${badgeText(unread)}</span>`}
             </span>
             <span class="chat-main">
               <span class="chat-top"><span class="chat-name">${room.name}</span>

@@ -2,6 +2,9 @@
 // What the chat list and the conversation read from the SDK's rooms: titles, the
 // last message's preview, unread counts, the visible messages; and opening a 1:1 chat.
 import { EventType, NotificationCountType, Preset } from "matrix-js-sdk";
+import { previewOf } from "./format.js";
+
+export { formatTime } from "./format.js";
 
 const SHOWN = new Set(["m.text", "m.notice", "m.emote", "m.image", "m.file", "m.audio", "m.video", "m.location"]);
 
@@ -10,16 +13,7 @@ export function isShown(event) {
 }
 
 export function preview(event) {
-  if (!event) return "";
-  const content = event.getContent();
-  switch (content.msgtype) {
-    case "m.image": return "[图片]";
-    case "m.file": return `[文件] ${content.body || ""}`;
-    case "m.audio": return "[语音]";
-    case "m.video": return "[视频]";
-    case "m.location": return "[位置]";
-    default: return content.body || "";
-  }
+  return event ? previewOf(event.getContent()) : "";
 }
 
 export function lastMessage(room) {
@@ -38,18 +32,6 @@ export function chatRooms(client) {
     .getRooms()
     .filter((room) => ["join", "invite"].includes(room.getMyMembership()))
     .sort((a, b) => b.getLastActiveTimestamp() - a.getLastActiveTimestamp());
-}
-
-export function formatTime(ts, now = Date.now()) {
-  if (!ts) return "";
-  const date = new Date(ts);
-  const today = new Date(now);
-  const pad = (n) => String(n).padStart(2, "0");
-  if (date.toDateString() === today.toDateString()) return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-  const yesterday = new Date(now - 86400000);
-  if (date.toDateString() === yesterday.toDateString()) return "昨天";
-  if (date.getFullYear() === today.getFullYear()) return `${date.getMonth() + 1}月${date.getDate()}日`;
-  return `${date.getFullYear()}/${date.getMonth() + 1}/${date.getDate()}`;
 }
 
 // The 1:1 chat with userId: one the m.direct account data names (joined or invited),

@@ -4,6 +4,7 @@
 import { html } from "htm/preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { errorText, formatTime, isShown } from "./chats.js";
+import { composerKey } from "./format.js";
 import { AuthedImage } from "./media.js";
 
 function Message({ client, event }) {
@@ -26,6 +27,7 @@ function Message({ client, event }) {
 export function Conversation({ client, room, tick }) {
   const [draft, setDraft] = useState("");
   const [error, setError] = useState("");
+  const [uploading, setUploading] = useState(false);
   const list = useRef(null);
   const stick = useRef(true); // keep the newest message in view unless scrolled up
   const events = room.getLiveTimeline().getEvents().filter(isShown);
@@ -72,14 +74,35 @@ export function Conversation({ client, room, tick }) {
     }
   }
 
-  function onKeyDown(ev) {
-    if (ev.key === "Enter" && !ev.ctrlKey && !ev.shiftKey && !ev.isComposing) {
-      ev.preventDefault();
-      send();
-    } else if (ev.key === "Enter" && ev.ctrlKey) {
-      ev.preventDefault();
-      setDraft(`${draft}\n`);
+  // 图片: uploaded to the media repository, then sent as m.image with its size.
+  async function sendImage(ev) {
+    const file = ev.currentTarget.files[0];
+    ev.currentTarget.value = "";
+    if (!file) return;
+    setError("");
+    setUploading(true);
+    stick.current = true;
+    try {
+      const info = { mimetype: file.type, size: file.size };
+      try {
+        const bitmap = await createImageBitmap(file);
+        Object.assign(info, { w: bitmap.width, h: bitmap.height });
+        bitmap.close();
+      } catch { /* not decodable here: sent without its size */ }
+      const { content_uri: url } = await client.uploadContent(file, { name: file.name, type: file.type });
+      await client.sendMessage(room.roomId, { msgtype: "m.image", body: file.name, url, info });
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setUploading(false);
     }
+  }
+
+  function onKeyDown(ev) {
+    const action = composerKey(ev);
+    if (action) ev.preventDefault();
+    if (action === "send") send();
+    if (action === "newline") setDraft(`${draft}\n`);
   }
 
   return html`<section class="conversation" aria-label=${room.name}>
@@ -88,6 +111,10 @@ export function Conversation({ client, room, tick }) {
       ${events.map((event) => html`<${Message} key=${event.getId() || event.getTxnId()} client=${client} event=${event} tick=${tick} />`)}
     </ol>
     <footer class="composer">
+      <div class="toolbar">
+        <label class="tool">图片<input type="file" name="image" accept="image/*" onChange=${sendImage} disabled=${uploading} /></label>
+        ${uploading && html`<span class="uploading" role="status">图片上传中…</span>`}
+      </div>
       ${error && html`<p class="error" role="alert">${error}</p>`}
       <textarea name="message" aria-label="输入消息" placeholder="输入消息，Enter 发送，Ctrl+Enter 换行"
         value=${draft} onInput=${(e) => setDraft(e.target.value)} onKeyDown=${onKeyDown}></textarea>

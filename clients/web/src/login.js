@@ -5,6 +5,7 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { ApiError, call } from "./api.js";
+import { identifier } from "./format.js";
 
 const LOGIN = "/_matrix/client/v3/login";
 const MFA_TYPE = "cn.jwwx.login.totp";
@@ -21,12 +22,6 @@ export function loginMessage(e) {
     case "M_LIMIT_EXCEEDED": return "尝试过于频繁，请稍后再试";
     default: return e.message;
   }
-}
-
-export function identifier(kind, text) {
-  return kind === "phone"
-    ? { type: "m.id.phone", country: "CN", phone: text }
-    : { type: "m.id.user", user: text };
 }
 
 export function Login({ onSignedIn }) {

@@ -12,6 +12,8 @@ behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 
 import io
 import os
+import shutil
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -25,13 +27,16 @@ from PIL import Image
 
 from homeserver.http import HttpError, request_json
 from modules.common.synapse.errors import ConfigError
+from modules.web_client.bundle import WEB as WEB_SOURCES
 from modules.web_client.bundle import built_hash, source_hash
 from modules.web_client.config import DEFAULT_DIST, WebClientConfig
+from tests.harness import postgres
 from tests.harness.browser import browser_page, require_browser, screenshot
 from tests.harness.case import SQLiteCase
 
 WEB = "/_jwwx/web/"
 DIRECTORY = "/_jwwx/admin/v1/directory"
+BLOCKED = "违禁测试词"
 
 
 class BundleTest(unittest.TestCase):
@@ -43,6 +48,24 @@ class BundleTest(unittest.TestCase):
             source_hash(),
             "clients/web/dist is older than its sources: run `make web` and commit dist/",
         )
+
+    def test_client_logic_with_node_test_runner(self) -> None:
+        node = shutil.which("node")
+        if node is None:
+            if postgres.must_run():
+                raise RuntimeError("CI=true requires node for the web client's tests")
+            raise unittest.SkipTest(
+                "skipped: node is not installed (apt-get install nodejs)"
+            )
+        result = subprocess.run(
+            [node, "--test", "test/"],
+            cwd=WEB_SOURCES,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("# fail 0", result.stdout)
 
     def test_config(self) -> None:
         self.assertEqual(WebClientConfig.parse({}).dist_path, DEFAULT_DIST)
@@ -76,6 +99,8 @@ def png(colour: tuple[int, int, int]) -> bytes:
 
 
 class WebClientTest(SQLiteCase):
+    keywords = (BLOCKED,)
+
     def _url(self, path: str) -> str:
         return self.server.base_url + path
 
@@ -236,6 +261,25 @@ class WebClientTest(SQLiteCase):
             page.fill("textarea[name=message]", "张伟你好，今晚八点开会")
             page.press("textarea[name=message]", "Enter")
             page.wait_for_selector(".message.mine:not(.pending) :text('今晚八点开会')")
+            # A filtered keyword: the policy's message, the draft kept, nothing sent.
+            page.fill("textarea[name=message]", f"这句含有{BLOCKED}")
+            page.press("textarea[name=message]", "Enter")
+            page.wait_for_selector(".composer .error")
+            self.assertIn(BLOCKED, page.input_value("textarea[name=message]"))
+            self.assertEqual(page.locator(f".message:has-text('{BLOCKED}')").count(), 0)
+            page.fill("textarea[name=message]", "")
+            # 图片: a photo uploaded and sent, shown in 李娜's own timeline.
+            page.set_input_files(
+                "input[name=image]",
+                files=[
+                    {
+                        "name": "photo.png",
+                        "mimeType": "image/png",
+                        "buffer": png((30, 90, 200)),
+                    }
+                ],
+            )
+            page.wait_for_selector(".message.mine:not(.pending) img.message-image")
 
             # 张伟's Matrix client: the invitation, then the message, then his answers.
             since, room_id = self._sync_until(
@@ -254,6 +298,7 @@ class WebClientTest(SQLiteCase):
 
             since, seen = self._sync_until(token, None, texts)
             self.assertIn("张伟你好，今晚八点开会", seen)
+            self.assertIn("photo.png", seen)
             self._api(
                 "PUT",
                 f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/t1",

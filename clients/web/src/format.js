@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Pure helpers of the chat list and the conversation (no SDK, no DOM), tested with
+// node's test runner (clients/web/test/).
+
+// The chat list's one-line preview of a message's content.
+export function previewOf(content) {
+  if (!content) return "";
+  switch (content.msgtype) {
+    case "m.image": return "[图片]";
+    case "m.file": return `[文件] ${content.body || ""}`.trim();
+    case "m.audio": return "[语音]";
+    case "m.video": return "[视频]";
+    case "m.location": return "[位置]";
+    default: return content.body || "";
+  }
+}
+
+// WeChat's times: 14:05 today, 昨天, 3月5日 this year, 2025/3/5 before.
+export function formatTime(ts, now = Date.now()) {
+  if (!ts) return "";
+  const date = new Date(ts);
+  const today = new Date(now);
+  const pad = (n) => String(n).padStart(2, "0");
+  if (date.toDateString() === today.toDateString()) return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (date.toDateString() === yesterday.toDateString()) return "昨天";
+  if (date.getFullYear() === today.getFullYear()) return `${date.getMonth() + 1}月${date.getDate()}日`;
+  return `${date.getFullYear()}/${date.getMonth() + 1}/${date.getDate()}`;
+}
+
+export function badgeText(count) {
+  if (!count || count < 0) return "";
+  return count > 99 ? "99+" : String(count);
+}
+
+// The Enter key in the composer: "send", "newline" (Ctrl+Enter) or null (let it be:
+// Shift+Enter, and Enter while an input method is composing Chinese).
+export function composerKey({ key, ctrlKey, shiftKey, isComposing }) {
+  if (key !== "Enter" || isComposing) return null;
+  if (ctrlKey) return "newline";
+  return shiftKey ? null : "send";
+}
+
+// The login identifier: 账号 or 手机号 (a Chinese mobile).
+export function identifier(kind, text) {
+  return kind === "phone"
+    ? { type: "m.id.phone", country: "CN", phone: text }
+    : { type: "m.id.user", user: text };
+}

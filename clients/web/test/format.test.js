@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// The client's own logic (src/format.js), with node's test runner: `node --test test/`
+// (no npm install needed: format.js imports nothing).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { badgeText, composerKey, formatTime, identifier, previewOf } from "../src/format.js";
+
+test("previews name the kind of message", () => {
+  assert.equal(previewOf({ msgtype: "m.text", body: "今晚开会" }), "今晚开会");
+  assert.equal(previewOf({ msgtype: "m.image", body: "a.png" }), "[图片]");
+  assert.equal(previewOf({ msgtype: "m.file", body: "通报.pdf" }), "[文件] 通报.pdf");
+  assert.equal(previewOf({ msgtype: "m.audio" }), "[语音]");
+  assert.equal(previewOf(undefined), "");
+});
+
+test("times read as WeChat shows them", () => {
+  const now = new Date(2026, 11, 6, 17, 30).getTime();
+  assert.equal(formatTime(new Date(2026, 11, 6, 9, 5).getTime(), now), "09:05");
+  assert.equal(formatTime(new Date(2026, 11, 5, 23, 59).getTime(), now), "昨天");
+  assert.equal(formatTime(new Date(2026, 2, 5, 8, 0).getTime(), now), "3月5日");
+  assert.equal(formatTime(new Date(2025, 2, 5, 8, 0).getTime(), now), "2025/3/5");
+  assert.equal(formatTime(0, now), "");
+  // 1 January: yesterday is in the year before.
+  const newYear = new Date(2027, 0, 1, 8, 0).getTime();
+  assert.equal(formatTime(new Date(2026, 11, 31, 22, 0).getTime(), newYear), "昨天");
+});
+
+test("badges stop at 99+", () => {
+  assert.equal(badgeText(0), "");
+  assert.equal(badgeText(7), "7");
+  assert.equal(badgeText(100), "99+");
+});
+
+test("Enter sends, Ctrl+Enter starts a line, an input method's Enter is its own", () => {
+  assert.equal(composerKey({ key: "Enter" }), "send");
+  assert.equal(composerKey({ key: "Enter", ctrlKey: true }), "newline");
+  assert.equal(composerKey({ key: "Enter", shiftKey: true }), null);
+  assert.equal(composerKey({ key: "Enter", isComposing: true }), null);
+  assert.equal(composerKey({ key: "a" }), null);
+});
+
+test("login by userid or mobile", () => {
+  assert.deepEqual(identifier("user", "zhangsan"), { type: "m.id.user", user: "zhangsan" });
+  assert.deepEqual(identifier("phone", "13800000000"), { type: "m.id.phone", country: "CN", phone: "13800000000" });
+});
