@@ -2,10 +2,17 @@
 // The right pane: the open chat's messages (text and images), older ones loaded when
 // scrolled to the top, and the composer (Enter sends, Ctrl+Enter starts a new line).
 import { html } from "htm/preact";
+import { EventStatus } from "matrix-js-sdk";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { errorText, formatTime, isShown } from "./chats.js";
 import { composerKey } from "./format.js";
 import { AuthedImage } from "./media.js";
+
+function dropUnsent(client, room) {
+  for (const event of room.getLiveTimeline().getEvents()) {
+    if (event.status === EventStatus.NOT_SENT) client.cancelPendingEvent(event);
+  }
+}
 
 function Message({ client, event }) {
   const mine = event.getSender() === client.getUserId();
@@ -69,6 +76,9 @@ export function Conversation({ client, room, tick }) {
     try {
       await client.sendTextMessage(room.roomId, text);
     } catch (e) {
+      // Refused (a filtered keyword, a muted group): the text goes back to the draft
+      // and its local echo away, so nothing shows as if it had been sent.
+      dropUnsent(client, room);
       setError(errorText(e));
       setDraft(text);
     }
@@ -92,6 +102,7 @@ export function Conversation({ client, room, tick }) {
       const { content_uri: url } = await client.uploadContent(file, { name: file.name, type: file.type });
       await client.sendMessage(room.roomId, { msgtype: "m.image", body: file.name, url, info });
     } catch (e) {
+      dropUnsent(client, room);
       setError(errorText(e));
     } finally {
       setUploading(false);
