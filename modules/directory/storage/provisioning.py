@@ -8,6 +8,7 @@ from modules.common.storage import Txn
 
 # Members whose Matrix account still has to be created, oldest job first.
 PENDING, CREATED, FAILED = "pending", "created", "failed"
+JOB_CHUNK = 500  # members per UPDATE when a job is created
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,14 @@ def create_job_txn(
         "INSERT INTO jwwx_dir_jobs (id, kind, total, created_by, created_ts) VALUES (?, ?, ?, ?, ?)",
         (job_id, kind, len(userids), admin, now),
     )
-    txn.executemany(
-        "UPDATE jwwx_dir_members SET provision_job = ? WHERE userid = ?",
-        [(job_id, u) for u in userids],
-    )
+    # A few statements for a whole import (55,000 members: 110, not 55,000).
+    for start in range(0, len(userids), JOB_CHUNK):
+        chunk = userids[start : start + JOB_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        txn.execute(
+            f"UPDATE jwwx_dir_members SET provision_job = ? WHERE userid IN ({marks})",
+            [job_id, *chunk],
+        )
     return job_id
 
 
