@@ -86,15 +86,26 @@ class DirectoryReader:
             show_members = viewer.sees_department_members(parent)
         else:
             show_members = False
-        children = [
-            d
-            for d in dept_store.list_children_txn(
-                txn, department_id, viewer.admin, 100000, 0
+        if viewer.admin:
+            # Admins see every department: the page alone, not the whole level (a
+            # level may hold thousands; the console pages through it).
+            child_total = dept_store.count_children_txn(txn, department_id, True)
+            page_departments = (
+                dept_store.list_children_txn(txn, department_id, True, limit, offset)
+                if offset < child_total
+                else []
             )
-            if viewer.sees_department(d)
-        ]
-        page_departments = children[offset : offset + limit]
-        member_offset = max(0, offset - len(children))
+        else:
+            children = [
+                d
+                for d in dept_store.list_children_txn(
+                    txn, department_id, viewer.admin, 100000, 0
+                )
+                if viewer.sees_department(d)
+            ]
+            child_total = len(children)
+            page_departments = children[offset : offset + limit]
+        member_offset = max(0, offset - child_total)
         member_limit = limit - len(page_departments)
         members: list[Member] = []
         member_total = 0
@@ -109,11 +120,14 @@ class DirectoryReader:
                     txn, department_id, viewer.admin, member_limit, member_offset
                 )
         next_offset = offset + len(page_departments) + len(members)
-        total = len(children) + member_total
+        total = child_total + member_total
         return {
             "departments": [department_json(d, viewer.admin) for d in page_departments],
             "members": self.members_json_txn(txn, viewer, members),
             "total": total,
+            # How many of `total` are sub-departments (members follow them): one page
+            # tells a client where the members start.
+            "department_total": child_total,
             "next_from": str(next_offset) if next_offset < total else None,
         }
 

@@ -99,8 +99,27 @@ export async function showDirectory(content, ctx) {
     entry.item.querySelector(".twisty").textContent = open ? "▾" : "▸";
     if (open && !entry.loaded) {
       entry.loaded = true;
-      const { departments } = await subDepartments(entry.department.id);
-      clear(entry.children, departments.length ? departments.map(node) : h("li", { class: "muted leaf", text: "无下级部门" }));
+      clear(entry.children);
+      await loadChildren(entry, 0);
+    }
+  }
+
+  // A level of the tree one page at a time (a department may have thousands of
+  // sub-departments): the rest behind 显示更多.
+  async function loadChildren(entry, from) {
+    const page = await get(`${ADMIN}/departments/${entry.department.id}/children?limit=${TREE_PAGE}&from=${from}`);
+    const shown = from + page.departments.length;
+    append(entry.children, page.departments.map(node));
+    if (!shown) append(entry.children, h("li", { class: "muted leaf", text: "无下级部门" }));
+    if (shown < page.department_total) {
+      const more = h("button", { type: "button", class: "link more", text: `显示更多（还有 ${page.department_total - shown} 个）` });
+      const item = h("li", { class: "leaf" }, more);
+      more.addEventListener("click", async () => {
+        more.disabled = true;
+        item.remove();
+        await loadChildren(entry, shown);
+      });
+      append(entry.children, item);
     }
   }
 
@@ -119,10 +138,11 @@ export async function showDirectory(content, ctx) {
   async function showDepartment() {
     const entry = state.current;
     const id = entry.department.id;
-    const [department, subs] = await Promise.all([get(`${ADMIN}/departments/${id}`), subDepartments(id)]);
+    // One row of the listing tells how many sub-departments come before the members.
+    const [department, head] = await Promise.all([get(`${ADMIN}/departments/${id}`), get(`${ADMIN}/departments/${id}/children?limit=1`)]);
     entry.department = department;
-    state.departmentCount = subs.departments.length;
-    state.memberTotal = subs.total - subs.departments.length;
+    state.departmentCount = head.department_total;
+    state.memberTotal = head.total - head.department_total;
     const size = ctx.config.pageSize;
     const from = state.departmentCount + state.page * size;
     const listing = state.memberTotal ? await get(`${ADMIN}/departments/${id}/children?from=${from}&limit=${size}`) : { members: [] };

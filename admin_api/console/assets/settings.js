@@ -167,8 +167,11 @@ export function tabbed(content, title, tabs) {
     const b = h("button", { type: "button", class: "tab", text: label });
     b.addEventListener("click", () => {
       for (const x of buttons) x.classList.toggle("active", x === b);
-      clear(body);
-      show(body).catch((e) => clear(body, h("p", { class: "form-error", role: "alert", text: e.message })));
+      // Each activation draws into its own panel: a slower tab clicked before still
+      // finishes into its detached panel, never over this one.
+      const panel = h("div", {});
+      clear(body, panel);
+      show(panel).catch((e) => clear(panel, h("p", { class: "form-error", role: "alert", text: e.message })));
     });
     return b;
   });

@@ -67,11 +67,12 @@ export async function showStats(content, ctx) {
     const b = h("button", { type: "button", class: "tab", text, dataset: { period } });
     b.addEventListener("click", async () => {
       for (const x of buttons) x.classList.toggle("active", x === b);
-      clear(body, h("p", { class: "muted", text: "正在统计…" }));
+      const panel = h("div", {}, h("p", { class: "muted", text: "正在统计…" }));
+      clear(body, panel);  // a slower earlier answer lands in its detached panel
       try {
-        render(body, await get(`${ACTIVITY}?period=${period}&count=${count}`));
+        render(panel, await get(`${ACTIVITY}?period=${period}&count=${count}`));
       } catch (e) {
-        clear(body, h("p", { class: "form-error", role: "alert", text: e.message }));
+        clear(panel, h("p", { class: "form-error", role: "alert", text: e.message }));
       }
     });
     return b;
