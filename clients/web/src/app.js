@@ -8,8 +8,9 @@ import { useEffect, useState } from "preact/hooks";
 import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
 import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
-import { badgeText } from "./format.js";
 import { Conversation } from "./conversation.js";
+import { badgeText, watermarkFor } from "./format.js";
+import { useClientConfig, Watermark } from "./watermark.js";
 
 const WATCHED = [
   ClientEvent.Room, ClientEvent.DeleteRoom, ClientEvent.AccountData,
@@ -78,6 +79,7 @@ function ChatList({ client, selected, onSelect, tick }) {
 
 export function App({ session, onSignOut }) {
   const { client, state, tick } = useMatrix(session, onSignOut);
+  const clientConfig = useClientConfig(session.token);
   const [tab, setTab] = useState("chats");
   const [roomId, setRoomId] = useState(null);
   const [member, setMember] = useState(null);
@@ -109,10 +111,13 @@ export function App({ session, onSignOut }) {
   const me = client.getUser(client.getUserId());
   const myName = me?.displayName || session.userId;
   let right = html`<div class="placeholder">警务微信</div>`;
+  let view = tab === "chats" ? "chat" : "contacts";
   if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} />`;
   if (tab === "contacts" && member) {
+    view = "profile";
     right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error} />`;
   }
+  const mark = watermarkFor(clientConfig, view);
 
   return html`<div class="shell">
     <nav class="rail" aria-label="主菜单">
@@ -129,5 +134,6 @@ export function App({ session, onSignOut }) {
       ${state === "ERROR" && html`<p class="sync-error" role="status">与服务器的连接中断，正在重试…</p>`}
       ${right}
     </main>
+    <${Watermark} mark=${mark} view=${view} />
   </div>`;
 }

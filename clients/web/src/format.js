@@ -47,3 +47,25 @@ export function identifier(kind, text) {
     ? { type: "m.id.phone", country: "CN", phone: text }
     : { type: "m.id.user", user: text };
 }
+
+// Which screen flag of the policy covers a view: chat → chat_background, …
+const SCREENS = { chat: "chat_background", contacts: "contact_list", profile: "profile" };
+
+export function watermarkFor(config, view) {
+  const mark = config && config.watermark;
+  if (!mark || !mark.enabled || !mark.text || !mark[SCREENS[view]]) return null;
+  return { text: mark.text, opacity: Math.min(Math.max(Number(mark.opacity) || 0.15, 0.02), 0.8) };
+}
+
+function escapeXml(text) {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// The watermark's tile: the text once, turned, in an SVG data: URL.
+export function tileUrl(text) {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200">`
+    + `<text x="20" y="120" transform="rotate(-20 160 100)" font-size="16" fill="#000" `
+    + `font-family="Microsoft YaHei, WenQuanYi Micro Hei, sans-serif">${escapeXml(text)}</text></svg>`;
+  return `url("data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}")`;
+}
+

@@ -3,7 +3,7 @@
 // (no npm install needed: format.js imports nothing).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { badgeText, composerKey, formatTime, identifier, previewOf } from "../src/format.js";
+import { badgeText, composerKey, formatTime, identifier, previewOf, tileUrl, watermarkFor } from "../src/format.js";
 
 test("previews name the kind of message", () => {
   assert.equal(previewOf({ msgtype: "m.text", body: "今晚开会" }), "今晚开会");
@@ -42,4 +42,19 @@ test("Enter sends, Ctrl+Enter starts a line, an input method's Enter is its own"
 test("login by userid or mobile", () => {
   assert.deepEqual(identifier("user", "zhangsan"), { type: "m.id.user", user: "zhangsan" });
   assert.deepEqual(identifier("phone", "13800000000"), { type: "m.id.phone", country: "CN", phone: "13800000000" });
+});
+
+test("the watermark follows the policy's screens", () => {
+  const config = { watermark: { enabled: true, chat_background: true, contact_list: false, profile: true, text: "李娜 lina", opacity: 0.2 } };
+  assert.deepEqual(watermarkFor(config, "chat"), { text: "李娜 lina", opacity: 0.2 });
+  assert.equal(watermarkFor(config, "contacts"), null);
+  assert.equal(watermarkFor({ watermark: { ...config.watermark, enabled: false } }, "chat"), null);
+  assert.equal(watermarkFor(null, "chat"), null);
+  assert.equal(watermarkFor({ watermark: { ...config.watermark, opacity: 5 } }, "chat").opacity, 0.8);
+});
+
+test("the watermark's text is escaped in its SVG", () => {
+  const url = decodeURIComponent(tileUrl('<script>"&'));
+  assert.ok(url.includes("&#60;script&#62;&#34;&#38;"), url);
+  assert.ok(!url.includes("<script>"));
 });

@@ -191,6 +191,22 @@ class WebClientTest(SQLiteCase):
                     "position": position,
                 },
             )
+        # The screen watermark on every view, with the viewer's name and userid.
+        self._api(
+            "PUT",
+            "/_jwwx/admin/v1/watermark/settings",
+            admin,
+            {
+                "watermark": {
+                    "enabled": True,
+                    "chat_background": True,
+                    "contact_list": True,
+                    "profile": True,
+                    "template": "{name} {userid}",
+                    "opacity": 0.2,
+                }
+            },
+        )
         initial = self._api(
             "POST", f"{DIRECTORY}/members/{lina}/initial_password", admin, {}
         )["initial_password"]
@@ -254,9 +270,11 @@ class WebClientTest(SQLiteCase):
             page.click(".search-results .tree-row:has-text('张伟')")
             page.wait_for_selector(".profile h2:has-text('张伟')")
             page.wait_for_selector(".profile dd:has-text('刑侦支队')")
+            page.wait_for_selector(".watermark.over-contacts")
             screenshot(page, "web-02-profile")
             page.click(".profile button:has-text('发消息')")
             page.wait_for_selector(".conversation")
+            page.wait_for_selector(f".watermark.over-chat[data-text='李娜 {lina}']")
 
             page.fill("textarea[name=message]", "张伟你好，今晚八点开会")
             page.press("textarea[name=message]", "Enter")
