@@ -492,7 +492,8 @@ class ConsoleTest(SQLiteCase):
             screenshot(page, "07b-keyword-test")
             page.fill("textarea[name=keyword_sample]", XSS_NAME)
             page.click(".keyword-test button:has-text('检测')")
-            page.wait_for_selector(".keyword-result mark")
+            # (the previous sample's verdict stays until the new answer replaces it)
+            page.locator(".keyword-result mark", has_text="onerror").wait_for()
             self.assertEqual(
                 page.locator(".keyword-result mark").all_inner_texts(), [XSS_NAME]
             )
