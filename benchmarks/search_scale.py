@@ -154,17 +154,26 @@ def main() -> None:
         cur = conn.cursor()
         cur.execute("SELECT pg_total_relation_size('jwwx_search_docs')")
         size = int(cur.fetchone()[0])
-        sql = (
+        rooms_in = f"d.room_id IN ({marks.replace('?', '%s')})"
+        phrase_sql = (
             "SELECT d.stream_ordering FROM jwwx_search_docs AS d WHERE d.terms @@"
-            f" (SELECT %s::tsquery) AND d.room_id IN ({marks.replace('?', '%s')})"
+            f" (SELECT %s::tsquery) AND {rooms_in}"
             " AND ts_match_vq(d.terms, %s::tsquery)"
             " ORDER BY d.stream_ordering DESC LIMIT 20"
+        )
+        token_sql = (
+            "SELECT d.stream_ordering FROM jwwx_search_docs AS d WHERE d.terms @@"
+            f" %s::tsquery AND {rooms_in} ORDER BY d.stream_ordering DESC LIMIT 20"
         )
 
         def search(term: str) -> int:
             phrases = query_phrases(term)
-            exact = tsquery_literal(phrases)
-            cur.execute(sql, (tsquery_candidates(phrases), *rooms, exact))
+            candidates = tsquery_candidates(phrases)
+            if any(len(phrase.tokens) > 1 for phrase in phrases):
+                exact = tsquery_literal(phrases)
+                cur.execute(phrase_sql, (candidates, *rooms, exact))
+            else:
+                cur.execute(token_sql, (candidates, *rooms))
             return len(cur.fetchall())
 
     built = time.perf_counter() - started

@@ -313,16 +313,22 @@ def _where(txn: Txn, query: Query) -> tuple[str, str, list[object]]:
         if engine_of_txn(txn) == "postgres":
             # GIN finds the rows holding every token (exactly, no re-check); the
             # phrases are checked on those in the officer's rooms only (ts_match_vq
-            # is @@ the index cannot take): syntax.tsquery_candidates. The tsquery
-            # is a sub-select so that the planner does not multiply its tokens'
-            # frequencies into a tiny estimate: it then ANDs the GIN bitmap with the
-            # room index before reading rows (4 characters at 200,000 messages:
-            # 51 → 3 ms; docs/search.md).
-            conditions.append("d.terms @@ (SELECT ?::tsquery)")
-            args.append(tsquery_candidates(query.phrases))
+            # is @@ the index cannot take): syntax.tsquery_candidates. With phrases,
+            # the tsquery is a sub-select so that the planner does not multiply
+            # their tokens' frequencies into a tiny estimate: it then ANDs the GIN
+            # bitmap with the room index before reading rows (4 characters at
+            # 200,000 messages: 51 → 3 ms). One token per phrase (2 characters, a
+            # word) keeps the constant: the planner's own choice was faster there
+            # (3 vs 11 ms; p99 2.4 s at 2 million messages). docs/search.md.
+            candidates = tsquery_candidates(query.phrases)
             if any(len(phrase.tokens) > 1 for phrase in query.phrases):
+                conditions.append("d.terms @@ (SELECT ?::tsquery)")
+                args.append(candidates)
                 late.append("ts_match_vq(d.terms, ?::tsquery)")
                 late_args.append(tsquery_literal(query.phrases))
+            else:
+                conditions.append("d.terms @@ ?::tsquery")
+                args.append(candidates)
         else:
             source = (
                 "jwwx_search_fts AS f JOIN jwwx_search_docs AS d"
