@@ -154,6 +154,10 @@ class PublicAccountsAdminResource(Router):
         await self._runtime.ready()
         account = await self._accounts.create(body, admin)
         after = account_json(account)
+        # A scoped creator's groups get the account, so it can manage what it created.
+        after["admin_groups"] = await decide.grant_created_app(
+            self.api, admin, f"pubaccount:{account.id}"
+        )
         await self._log(
             request,
             admin,

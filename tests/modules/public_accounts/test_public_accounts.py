@@ -376,6 +376,26 @@ class PublicAccountTests:
         t.assertEqual(
             (await boss.ok("GET", base))["subscribers"]["department_ids"], [s["unit"]]
         )
+        # A scoped admin who creates an account can manage it at once: its group
+        # is given the account (as for open-API apps).
+        scoped: MatrixClient = t.user("paadmin")
+        group = await boss.ok(
+            "POST",
+            "/_jwwx/admin/v1/admins/groups",
+            {
+                "name": f"宣传管理组{os.urandom(3).hex()}",
+                "members": [scoped.user_id],
+                "scope": [s["unit"]],
+                "rights": ["apps.create", "apps.manage"],
+            },
+        )
+        created = await scoped.ok(
+            "POST",
+            ADMIN,
+            {"name": "分局发布", "subscribers": {"department_ids": [s["unit"]]}},
+        )
+        t.assertEqual(created["admin_groups"], [group["id"]])
+        await scoped.ok("PUT", f"{ADMIN}/{created['id']}", {"description": "分局的号"})
 
 
 async def _bytes(client: MatrixClient, path: str) -> bytes:
