@@ -9,7 +9,7 @@ import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent } f
 import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
-import { badgeText, watermarkFor } from "./format.js";
+import { badgeText, isSearchKey, watermarkFor } from "./format.js";
 import { useClientConfig, Watermark } from "./watermark.js";
 
 const WATCHED = [
@@ -85,6 +85,19 @@ export function App({ session, onSignOut }) {
   const [member, setMember] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
+
+  // Ctrl+F: search the directory (as WeChat's search box), from anywhere in the client.
+  useEffect(() => {
+    const onKey = (ev) => {
+      if (isSearchKey(ev)) {
+        ev.preventDefault();
+        setTab("contacts");
+        requestAnimationFrame(() => document.querySelector("input[name=contact-search]")?.focus());
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
 
   if (!client) return html`<p class="loading">正在连接…</p>`;
   const room = roomId ? client.getRoom(roomId) : null;

@@ -22,7 +22,21 @@ function Department({ token, department, onMember }) {
     setOpen(!open);
   }
 
-  return html`<li class="department">
+  // A big department comes page by page (the directory's next_from).
+  async function more() {
+    try {
+      const next = await directory.children(token, department.id, page.next_from);
+      setPage({
+        departments: [...page.departments, ...next.departments],
+        members: [...page.members, ...next.members],
+        next_from: next.next_from,
+      });
+    } catch (e) {
+      setError(e.message);
+    }
+  }
+
+  return html`<li class="department" data-id=${department.id}>
     <button type="button" class="tree-row" aria-expanded=${open} onClick=${toggle}>
       <span class="caret">${open ? "▾" : "▸"}</span>
       <span class="name">${department.name}</span>
@@ -32,6 +46,7 @@ function Department({ token, department, onMember }) {
     ${open && page && html`<ul class="tree">
       ${page.departments.map((d) => html`<${Department} key=${d.id} token=${token} department=${d} onMember=${onMember} />`)}
       ${page.members.map((m) => html`<${MemberRow} key=${m.userid} member=${m} onMember=${onMember} />`)}
+      ${page.next_from && html`<li><button type="button" class="tree-row more" onClick=${more}>加载更多…</button></li>`}
     </ul>`}
   </li>`;
 }

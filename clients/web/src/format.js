@@ -41,6 +41,11 @@ export function composerKey({ key, ctrlKey, shiftKey, isComposing }) {
   return shiftKey ? null : "send";
 }
 
+// Ctrl+F (or ⌘F) opens the directory's search.
+export function isSearchKey({ key, ctrlKey, metaKey, altKey }) {
+  return Boolean(ctrlKey || metaKey) && !altKey && (key === "f" || key === "F");
+}
+
 // The login identifier: 账号 or 手机号 (a Chinese mobile).
 export function identifier(kind, text) {
   return kind === "phone"

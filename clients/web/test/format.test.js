@@ -3,7 +3,7 @@
 // (no npm install needed: format.js imports nothing).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { badgeText, composerKey, formatTime, identifier, previewOf, tileUrl, watermarkFor } from "../src/format.js";
+import { badgeText, composerKey, formatTime, identifier, isSearchKey, previewOf, tileUrl, watermarkFor } from "../src/format.js";
 
 test("previews name the kind of message", () => {
   assert.equal(previewOf({ msgtype: "m.text", body: "今晚开会" }), "今晚开会");
@@ -37,6 +37,13 @@ test("Enter sends, Ctrl+Enter starts a line, an input method's Enter is its own"
   assert.equal(composerKey({ key: "Enter", shiftKey: true }), null);
   assert.equal(composerKey({ key: "Enter", isComposing: true }), null);
   assert.equal(composerKey({ key: "a" }), null);
+});
+
+test("Ctrl+F searches", () => {
+  assert.equal(isSearchKey({ key: "f", ctrlKey: true }), true);
+  assert.equal(isSearchKey({ key: "F", metaKey: true }), true);
+  assert.equal(isSearchKey({ key: "f" }), false);
+  assert.equal(isSearchKey({ key: "f", ctrlKey: true, altKey: true }), false);
 });
 
 test("login by userid or mobile", () => {

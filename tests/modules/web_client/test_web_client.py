@@ -266,7 +266,20 @@ class WebClientTest(SQLiteCase):
 
             # 通讯录: 张伟 found by the pinyin of his name, his profile, 发消息.
             page.click("nav.rail button:has-text('通讯录')")
-            page.fill("input[name=contact-search]", "zhangwei")
+            # The tree: 市局 opened, then 刑侦支队 with its two members.
+            page.click(".department > .tree-row:has-text('市局')")
+            unit = page.locator(".department > .tree-row:has-text('刑侦支队')")
+            self.assertEqual(unit.locator(".count").inner_text(), "2")
+            unit.click()
+            page.wait_for_selector(".tree .member .tree-row:has-text('李娜')")
+            page.wait_for_selector(".tree .member .tree-row:has-text('张伟')")
+            # Ctrl+F: the search box, from the chats too.
+            page.click("nav.rail button:has-text('聊天')")
+            page.keyboard.press("Control+f")
+            page.wait_for_function(
+                "() => document.activeElement?.name === 'contact-search'"
+            )
+            page.keyboard.type("zhangwei")
             page.click(".search-results .tree-row:has-text('张伟')")
             page.wait_for_selector(".profile h2:has-text('张伟')")
             page.wait_for_selector(".profile dd:has-text('刑侦支队')")
