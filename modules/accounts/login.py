@@ -27,6 +27,7 @@ from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link, storage
 from modules.accounts.config import PLATFORMS, AccountsConfig
+from modules.accounts.login_writes import LoginWrites
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
 from modules.accounts.mfa import Mfa, bound_device_txn
 from modules.accounts.platform import classify
@@ -57,6 +58,7 @@ LOGIN_FAILURES = Counter(
     "jwwx_accounts_login_failures", "Refused logins, by Matrix errcode", ["errcode"]
 )
 HISTORY = 500  # earlier successful logins compared with a new one
+NEWEST = 2**62  # above every log id: the new login's own entry is not written yet
 
 
 def network_of(ip: str | None) -> str:
@@ -106,6 +108,7 @@ class LoginGuard:
         self._mfa = mfa
         # Lockout numbers, device limits, alerts: the config's unless an admin set them.
         self._policies = policies
+        self.writes = LoginWrites(api)
 
     def _db(self, name: str, fn: Any, *args: Any) -> Any:
         return self._api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
@@ -254,6 +257,8 @@ class LoginGuard:
         if status == 400:
             return
         user_id: str = attempt.state.get("user_id") or ""
+        # After a success's queued writes (its cleared count must not erase this one).
+        await self.writes.settled(user_id)
         counts = errcode == Codes.FORBIDDEN
         exists = bool(user_id) and counts and await self._api.check_user_exists(user_id)
         ip = attempt.request.ip if attempt.request else None
@@ -385,36 +390,48 @@ class LoginGuard:
     ) -> None:
         if attempt.reauth:
             return
-        pending_log: storage.LogEntry | None = attempt.state.get("pending_log")
+        pending: storage.LogEntry | None = attempt.state.get("pending_log")
         if not device_id:
-            if pending_log is not None:
-                await self._db("login_logged", storage.add_log_txn, pending_log)
+            if pending is not None:
+                entry = pending
+                self.writes.queue(user_id, lambda txn: storage.add_log_txn(txn, entry))
             return
+        # A login of the same account just before: its session row first.
+        await self.writes.settled(user_id)
         platform = attempt.state.get("platform") or "other"
         request = attempt.request
         now = self._now()
-        log_id = attempt.state.get("log_id")
-        pending = pending_log
-        logged = log_id is not None or pending is not None
+        log_id: int | None = attempt.state.get("log_id")
         policy = await self._policies.current()
-        alerts = policy.new_login_alerts and logged
+        alerts = policy.new_login_alerts and (log_id is not None or pending is not None)
 
-        def write_txn(
+        # Only reads before the answer (cheap on both engines); the writes are queued.
+        def read_txn(
             txn: Any,
-        ) -> tuple[list[str], list[tuple[str | None, str | None]]]:
-            nonlocal log_id
+        ) -> tuple[
+            list[tuple[str | None, str | None]], set[str], dict[str, tuple[str, int]]
+        ]:
+            earlier = (
+                storage.previous_logins_txn(
+                    txn, user_id, log_id if log_id is not None else NEWEST, HISTORY
+                )
+                if alerts
+                else []
+            )
+            live = {row[0] for row in devices_txn(txn, user_id)}
+            return earlier, live, storage.sessions_txn(txn, user_id)
+
+        earlier, live, known = await self._db("session_read", read_txn)
+        gone = [d for d in known if d not in live]
+
+        def write_txn(txn: Any) -> None:
             if pending is not None:
                 storage.clear_failures_txn(txn, storage.USER, user_id)
-                log_id = storage.add_log_txn(
+                storage.add_log_txn(
                     txn, dataclasses.replace(pending, device_id=device_id)
                 )
             elif log_id is not None:
                 storage.finish_log_txn(txn, log_id, "ok", device_id)
-            earlier = (
-                storage.previous_logins_txn(txn, user_id, log_id, HISTORY)
-                if alerts and log_id is not None
-                else []
-            )
             storage.add_session_txn(
                 txn,
                 user_id,
@@ -424,24 +441,19 @@ class LoginGuard:
                 request.ip if request else None,
                 now,
             )
-            live = {row[0] for row in devices_txn(txn, user_id)}
-            known = storage.sessions_txn(txn, user_id)
-            gone = [d for d in known if d not in live]
             storage.forget_sessions_txn(txn, user_id, gone)
-            limit = policy.device_limits.get(platform, 0)
-            if not limit:
-                return [], earlier
-            same = sorted(
-                (
-                    (ts, d)
-                    for d, (p, ts) in known.items()
-                    if p == platform and d in live and d != device_id
-                ),
-                reverse=True,
-            )
-            return [d for _, d in same[limit - 1 :]], earlier
 
-        older, earlier = await self._db("session_created", write_txn)
+        self.writes.queue(user_id, write_txn)
+        limit = policy.device_limits.get(platform, 0)
+        same = sorted(
+            (
+                (ts, d)
+                for d, (p, ts) in known.items()
+                if p == platform and d in live and d != device_id
+            ),
+            reverse=True,
+        )
+        older = [d for _, d in same[limit - 1 :]] if limit else []
         if earlier:
             await self._check_new_place(user_id, device_id, platform, earlier, request)
         if older:
@@ -533,4 +545,9 @@ class LoginGuard:
                 )
             storage.forget_sessions_txn(txn, user_id, device_ids)
 
-        await self._db("signed_out", write_txn)
+        if request is not None:
+            # From a login: after its own (queued) log entry and session row.
+            self.writes.queue(user_id, write_txn)
+        else:
+            await self.writes.settled(user_id)
+            await self._db("signed_out", write_txn)

@@ -295,6 +295,7 @@ class AccountsAdminResource(Router):
         self, filters: dict[str, str], request: Any, scope: AdminScope
     ) -> tuple[int, Any]:
         before, limit = self._page(request)
+        await self._guard.writes.flush()  # logins answered before this request
         entries = await self._db(
             "list_log", storage.list_log_txn, filters, before, limit
         )
@@ -315,6 +316,7 @@ class AccountsAdminResource(Router):
                 len(devices_txn(txn, user_id)),
             )
 
+        await self._guard.writes.flush()
         until, sessions, devices = await self._db("user_status", read_txn)
         return 200, {
             "user_id": user_id,
@@ -353,6 +355,7 @@ class AccountsAdminResource(Router):
         def read_txn(txn: Any) -> Any:
             return devices_txn(txn, user_id), storage.sessions_txn(txn, user_id)
 
+        await self._guard.writes.flush()
         rows, sessions = await self._db("devices", read_txn)
         return 200, {
             "devices": [
