@@ -77,23 +77,18 @@ class Archiver:
         finally:
             self._busy = False
 
-    async def _check_foreign(self) -> None:
+    async def _quarantine_foreign(self) -> bool:
         """Rows past the head (a forged record, or a rewound head) would make every
         append fail on the unique seq: move them to the quarantine and alert, then
-        go on archiving. A cheap read when there are none."""
-        if not self._alert_loaded or self._runtime.has_alert(ALERT):
-            await self.refresh_alert()
-        _head, rows = await self._api.run_db_interaction(
-            "jwwx_audit_beyond_head", storage.beyond_head_txn, 1
+        go on archiving. Looked for in every step's read: cheap when there are none."""
+        found = await self._api.run_db_interaction(
+            "jwwx_audit_quarantine",
+            storage.quarantine_txn,
+            self._config.keys,
+            self._api.get_current_time_msec(),
         )
-        if rows:
-            found = await self._api.run_db_interaction(
-                "jwwx_audit_quarantine",
-                storage.quarantine_txn,
-                self._config.keys,
-                self._api.get_current_time_msec(),
-            )
-            await self._quarantined(found)
+        await self._quarantined(found)
+        return bool(found)
 
     async def _quarantined(self, found: list[dict[str, Any]]) -> None:
         if not found:
@@ -124,25 +119,33 @@ class Archiver:
 
     async def _step(self) -> tuple[int, bool]:
         limit = self._config.batch_size
-        await self._check_foreign()
+        if not self._alert_loaded or self._runtime.has_alert(ALERT):
+            await self.refresh_alert()
         upto = persisted_stream_ordering(self._api)
-        head = await self._api.run_db_interaction("jwwx_audit_head", storage.head_txn)
-        batch: list[StreamEvent] = []
-        if head.stream_ordering < upto:
-            batch = await self._api.run_db_interaction(
-                "jwwx_audit_events",
-                stream_events_after_txn,
-                head.stream_ordering,
-                upto,
-                limit,
-            )
+
+        # One read per step (on SQLite every transaction queues for the connection
+        # message persistence needs): foreign rows, the head, events, the inbox.
+        def read_txn(
+            txn: Txn,
+        ) -> tuple[storage.Head, bool, list[StreamEvent], list[Any]]:
+            head, beyond = storage.beyond_head_txn(txn, 1)
+            if beyond:
+                return head, True, [], []
+            batch: list[StreamEvent] = []
+            if head.stream_ordering < upto:
+                batch = stream_events_after_txn(txn, head.stream_ordering, upto, limit)
+            return head, False, batch, storage.inbox_txn(txn, limit)
+
+        head, foreign, batch, inbox = await self._api.run_db_interaction(
+            "jwwx_audit_read", read_txn
+        )
+        if foreign:
+            # Then this step again, from a clean head (unless nothing could be moved).
+            return 0, await self._quarantine_foreign()
         new_stream = batch[-1].stream_ordering if len(batch) >= limit else upto
         new_stream = max(new_stream, head.stream_ordering)
         media = await self._media_of(batch)
         burning = await self._burning(batch)
-        inbox = await self._api.run_db_interaction(
-            "jwwx_audit_inbox", storage.inbox_txn, limit
-        )
         if new_stream == head.stream_ordering and not inbox:
             return 0, False
         keys = self._config.keys

@@ -15,8 +15,10 @@ call returns once the record is durable, so a caller that awaits it before answe
 cannot lose it. Values must be JSON-serialisable.
 
 Login usage records are the exception (`queue_usage`): no answer waits for them, so they
-are queued and written shortly after, the records of concurrent logins in one
-transaction; a login does not pay for its audit record's commit.
+are queued and written USAGE_COALESCE_S after the first of them, the records of all
+logins meanwhile in one transaction; a login does not pay for its audit record's
+commit, and a stream of logins (a shift change) costs one commit per interval, not one
+per login (on SQLite every commit queues for the one connection).
 """
 
 import logging
@@ -33,6 +35,8 @@ from modules.audit.records import seal_body
 from modules.common.runtime import ModuleRuntime
 
 logger = logging.getLogger(__name__)
+
+USAGE_COALESCE_S = 1.0  # below the archiver's default poll (1 s) plus its run
 
 
 class AuditService:
@@ -78,6 +82,7 @@ class AuditService:
     async def _write_queued(self) -> None:
         try:
             await self._runtime.ready()
+            await self._api.sleep(USAGE_COALESCE_S)
             while self._queued:
                 batch, self._queued = self._queued, []
                 rows = [self._row(kind, body, ts) for kind, body, ts in batch]
