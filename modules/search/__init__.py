@@ -27,6 +27,9 @@ from modules.search.resources import PREFIX, SearchResource
 from modules.search.searcher import Searcher
 from modules.search.sweeper import Sweeper
 
+SWEEP_QUIET_MS = 3000  # no message indexed for this long: the server is idle
+SWEEP_BUSY_INTERVAL_S = 60
+
 
 class SearchModule:
     def __init__(self, config: SearchConfig, api: ModuleApi) -> None:
@@ -38,6 +41,7 @@ class SearchModule:
         self.indexer = Indexer(api, config, self.jobs)
         self.searcher = Searcher(api, config)
         self.sweeper = Sweeper(api, config)
+        self._swept_ms = 0
         registry.publish(api, public.SERVICE, self)
         if config.serve_matrix_search:
             serve_message_search(self.searcher)
@@ -52,8 +56,18 @@ class SearchModule:
         self.indexer.enable()
 
     async def _sweep(self) -> None:
-        if self.runtime.is_ready:
-            await self.sweeper.sweep()
+        if not self.runtime.is_ready:
+            return
+        # The sweep yields to traffic: on SQLite its read of sweep_batch rows holds the
+        # one connection messages are persisted through. While messages flow it runs
+        # at most every SWEEP_BUSY_INTERVAL_S (purged rows are also filtered out of
+        # every search answer, so a later sweep loses nothing).
+        now = int(self._api.get_current_time_msec())
+        busy = now - self.indexer.moved_ms < SWEEP_QUIET_MS
+        if busy and now - self._swept_ms < SWEEP_BUSY_INTERVAL_S * 1000:
+            return
+        self._swept_ms = now
+        await self.sweeper.sweep()
 
     @property
     def index_position(self) -> int | None:

@@ -47,6 +47,7 @@ class Indexer(StreamFollower):
             config.batch_pause_ms,
         )
         self._config = config
+        self.moved_ms = 0  # when the cursor last moved (events were indexed)
 
     async def step(self) -> bool:
         """One batch; True when it was full (more is waiting)."""
@@ -77,6 +78,8 @@ class Indexer(StreamFollower):
         position, stamps = await self._api.run_db_interaction(
             "jwwx_search_index", step_txn
         )
+        if self._position is not None and position > self._position:
+            self.moved_ms = int(self._api.get_current_time_msec())
         self._position = position
         BEHIND.set(max(0, upto - position))
         now_ms = time.time() * 1000
