@@ -57,7 +57,11 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         type=float,
         help="messages/s: dm-latency (all pairs), group-fanout (into the group)",
     )
-    run.add_argument("--members", type=int, help="group-fanout: members")
+    run.add_argument(
+        "--members",
+        type=int,
+        help="group-fanout: members; dm-sample: sample directory members",
+    )
     run.add_argument("--recipients", type=int, help="wecom-api: push recipients")
     run.add_argument(
         "--creation-only",

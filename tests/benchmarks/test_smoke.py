@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The benchmark suite still runs end to end (it is not exercised otherwise): a tiny
-dm-latency against vanilla Synapse and ours, as `python -m benchmarks run` does it.
+dm-latency and dm-sample (10-member sample directory, its mails to a local SMTP server,
+database counters) against vanilla Synapse and ours, as `python -m benchmarks run` does it.
 Nothing here asserts a timing; it checks that both servers answered, every message
 was delivered exactly once, and the JSON and Markdown outputs are complete."""
 
@@ -27,6 +28,9 @@ class BenchmarkSmokeTest(unittest.TestCase):
                 "benchmarks",
                 "run",
                 "dm-latency",
+                "dm-sample",
+                "--members",
+                "10",
                 "--pairs",
                 str(PAIRS),
                 "--rate",
@@ -41,16 +45,24 @@ class BenchmarkSmokeTest(unittest.TestCase):
         )
         self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
         report = json.loads((out / "run.json").read_text(encoding="utf-8"))
-        rows = {(r["server"], r["metric"]): r for r in report["rows"]}
+        rows = {(r["server"], r["metric"], r["scenario"]): r for r in report["rows"]}
         expected = PAIRS * MESSAGES_PER_PAIR
         for server in ("vanilla", "ours"):
-            delivery = rows[(server, "delivery (send → recipient /sync)")]
+            delivery = rows[(server, "delivery (send → recipient /sync)", "dm-latency")]
             self.assertEqual(delivery["summary"]["n"], expected)
             # Errors would lead the note ("3 errors; …").
             self.assertEqual(
                 delivery["note"], "every message received exactly once, in order"
             )
-            self.assertGreater(rows[(server, "server CPU, measured phase")]["value"], 0)
+            cpu = rows[(server, "server CPU, measured phase", "dm-latency")]
+            self.assertGreater(cpu["value"], 0)
+        for server in ("vanilla", "ours"):
+            row = f"{server} dm-sample"
+            delivery = rows[(server, "delivery (send → recipient /sync)", "dm-sample")]
+            self.assertEqual(delivery["summary"]["n"], expected, row)
+            txns = rows[(server, "database transactions per message", "dm-sample")]
+            self.assertGreater(txns["value"], 1, row)
+            self.assertIn("persist_events", txns["note"], row)
         samples = report["latencies_ms"]["dm-latency"]
         self.assertEqual(
             len(samples["ours"]["delivery (send → recipient /sync)"]), expected
