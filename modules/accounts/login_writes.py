@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The writes of a successful login (its log entry, its session row, the cleared failure
 count, the log entries of the sessions it signed out), off the login's answer path and
-coalesced: every write queued while the previous transaction commits goes into the next
-one. On SQLite each commit queues for the one connection Synapse also needs; a shift
-change's logins then share commits instead of paying one each (issue 17, item 4).
+coalesced: the first write waits COALESCE_S for others, and every write queued while a
+transaction commits goes into the next one. On SQLite each commit queues for the one
+connection Synapse also needs; a shift change's logins then share commits instead of
+paying one each (issue 17, item 4).
 
 Order is kept per process: the writes run in the order they were queued, a login of the
 same account first waits for the earlier one's writes (`settled`), and readers of the
 log and the sessions wait for everything queued before them (`flush`). A crash between
-the answer and the commit (milliseconds) loses those log rows; it is logged loudly.
+the answer and the commit (at most COALESCE_S and a commit) loses those rows.
 """
 
 import logging
@@ -23,6 +24,10 @@ from modules.common.storage import Txn
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.005  # how often a waiter looks again (waits last one commit at most)
+# The first write waits this long for others to share its commit (nobody waits for it:
+# the login has answered); a reader (flush, settled) ends the wait at once.
+COALESCE_S = 0.5
+COALESCE_STEP_S = 0.05
 
 Write = Callable[[Txn], Any]
 
@@ -39,6 +44,7 @@ class LoginWrites:
         self._users: Counter[str] = Counter()  # queued or being written
         self._writing = False
         self._batches = 0  # batches committed (or failed) so far
+        self._urgent = False  # somebody waits: write now
 
     def queue(self, user_id: str, write: Write) -> None:
         self._queue.append((user_id, write))
@@ -49,6 +55,8 @@ class LoginWrites:
 
     async def settled(self, user_id: str) -> None:
         """Once the writes queued for this account are committed."""
+        if self._users[user_id] > 0:
+            self._urgent = True
         while self._users[user_id] > 0:
             await self._api.sleep(POLL_S)
 
@@ -56,13 +64,19 @@ class LoginWrites:
         """Once everything queued before this call is committed."""
         if not self._writing:
             return
+        self._urgent = True
         target = self._batches + (2 if self._queue else 1)
         while self._writing and self._batches < target:
             await self._api.sleep(POLL_S)
 
     async def _write(self) -> None:
         try:
+            waited = 0.0
+            while waited < COALESCE_S and not self._urgent:
+                await self._api.sleep(COALESCE_STEP_S)
+                waited += COALESCE_STEP_S
             while self._queue:
+                self._urgent = False
                 batch, self._queue = self._queue, []
 
                 try:
