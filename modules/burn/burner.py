@@ -110,6 +110,9 @@ class Burner:
         self._purged = 0
         self._rewritten_ts: int | None = None
         self._retry_rewrite_at = 0
+        # Nothing burned since the last rewrite, as last read: no need to ask again
+        # every tick until this process burns something (burns run in this tick only).
+        self._known_clean = False
 
     async def check_event_for_spam(self, event: Any) -> SpamResult:
         """Local events: a bad TTL or a quote of a live burn message is raised (Synapse
@@ -222,6 +225,8 @@ class Burner:
         unread, due = await self._api.run_db_interaction("jwwx_burn_work", work_txn)
         if unread:
             await self._start_timers(unread)
+        if due:
+            self._known_clean = False
         for message in due:
             try:
                 await self.burn(message)
@@ -245,10 +250,12 @@ class Burner:
             now >= self._retry_rewrite_at
             and now - self._rewritten_ts >= interval_ms
             and self._in_scrub_hours()
+            and not self._known_clean
         ):
             rewrite = await self._api.run_db_interaction(
                 "jwwx_burn_since", storage.burned_since_txn, self._rewritten_ts
             )
+            self._known_clean = not rewrite
         if not self._purged and not rewrite:
             return
         try:
