@@ -686,6 +686,7 @@ class AccountsAdminResource(Router):
             raise error(400, Codes.INVALID_PARAM, "period 只能是 day、week 或 month")
         count = self.integer_arg(request, "count", 14, 1, PERIODS[period])
         await self._activity.flush()  # this process's latest, at once
+        await self._guard.writes.flush()  # the login log's queued entries too
         return 200, await statistics(self.api, scope, period, count)
 
     # The login-security policy (security_policy.py).
