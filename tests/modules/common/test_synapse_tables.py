@@ -112,6 +112,15 @@ class TablesTests:
         self.assertTrue(self.txn(tables.has_own_password_txn, w["alice"]))
         self.assertFalse(self.txn(tables.has_own_password_txn, "@nobody:test.jwwx"))
 
+    async def test_account_password(self) -> None:
+        w = await self.world()
+        self.assertEqual(
+            self.txn(tables.account_password_txn, w["alice"]), (True, True)
+        )
+        self.assertEqual(
+            self.txn(tables.account_password_txn, "@nobody:test.jwwx"), (False, False)
+        )
+
     async def test_devices(self) -> None:
         w = await self.world()
         devices = self.txn(tables.devices_txn, w["alice"])
