@@ -59,6 +59,7 @@ from modules.accounts.sms import SmsConfig, SmsError, send_sms
 from modules.common import admin as decide
 from modules.common import registry
 from modules.common.admin import AdminScope, Target
+from modules.common.admin_router import AdminRouter
 from modules.common.errors import MFA_ENABLED, error
 from modules.common.resource import query_param, read_json_object
 from modules.common.router import Router
@@ -175,7 +176,7 @@ class AccountsClientResource(Router):
         return 200, self._policy
 
 
-class AccountsAdminResource(Router):
+class AccountsAdminResource(AdminRouter):
     prefix = ADMIN_PREFIX
 
     def __init__(
@@ -189,12 +190,11 @@ class AccountsAdminResource(Router):
         policies: SecurityPolicies,
         activity: ActivityRecorder,
     ) -> None:
-        super().__init__(api)
+        super().__init__(api, runtime)
         self._sms = sms
         self._mfa = mfa
         self._policies = policies
         self._activity = activity
-        self._runtime = runtime
         self._gate = gate
         self._guard = guard
         r = self.route
@@ -219,13 +219,6 @@ class AccountsAdminResource(Router):
         r("GET", "security_policy", self.get_security_policy)
         r("PUT", "security_policy", self.put_security_policy)
 
-    async def _admin(
-        self, request: Any, right: str, target: Target | list[Target] | None
-    ) -> tuple[str, AdminScope]:
-        found = await decide.require_admin_scope(self.api, request, right, target)
-        await self._runtime.ready()
-        return found
-
     def _target(self, user_id: str) -> Target:
         """An account as a scope target: its directory member (accounts that are no
         directory members, or remote ones, are the unrestricted admins' alone)."""
@@ -237,7 +230,7 @@ class AccountsAdminResource(Router):
     async def _on_user(self, request: Any, right: str, user: str) -> tuple[str, str]:
         """(admin, the account's user id) after the right is checked on the account."""
         user_id = self._user_id(user)
-        admin, _scope = await self._admin(request, right, self._target(user_id))
+        admin, _scope = await self.admin_scope(request, right, self._target(user_id))
         return admin, user_id
 
     async def _keep_in_scope(
@@ -251,20 +244,6 @@ class AccountsAdminResource(Router):
         }
         kept = set(await scope.filter(list(dict.fromkeys(targets.values()))))
         return [r for r in rows if r.get(key) in targets and targets[r[key]] in kept]
-
-    async def _record(
-        self,
-        request: Any,
-        admin: str,
-        action: str,
-        target: str,
-        before: Any = None,
-        after: Any = None,
-    ) -> None:
-        """The operation log (管理端操作日志); never a password or a key."""
-        await decide.record_operation(
-            self.api, request, admin, action, target, before, after
-        )
 
     def _db(self, name: str, fn: Any, *args: Any) -> Any:
         return self.api.run_db_interaction(f"jwwx_acc_{name}", fn, *args)
@@ -330,7 +309,7 @@ class AccountsAdminResource(Router):
 
     async def user_logins(self, request: Any, user: str) -> tuple[int, Any]:
         user_id = self._user_id(user)
-        _admin, scope = await self._admin(request, VIEW, self._target(user_id))
+        _admin, scope = await self.admin_scope(request, VIEW, self._target(user_id))
         return await self._log({"user_id": user_id}, request, scope)
 
     async def logins(self, request: Any) -> tuple[int, Any]:
@@ -345,7 +324,7 @@ class AccountsAdminResource(Router):
         if "user_id" in filters:
             filters["user_id"] = self._user_id(filters["user_id"])
             target = self._target(filters["user_id"])
-        _admin, scope = await self._admin(request, VIEW, target)
+        _admin, scope = await self.admin_scope(request, VIEW, target)
         return await self._log(filters, request, scope)
 
     async def devices(self, request: Any, user: str) -> tuple[int, Any]:
@@ -381,7 +360,7 @@ class AccountsAdminResource(Router):
         await self._guard.sign_out(
             user_id, [device_id], detail="管理员强制下线", by=admin
         )
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.device.sign_out",
@@ -399,7 +378,7 @@ class AccountsAdminResource(Router):
         await self._guard.sign_out(
             user_id, device_ids, detail="管理员强制下线（全部设备）", by=admin
         )
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.sign_out_all",
@@ -410,7 +389,7 @@ class AccountsAdminResource(Router):
         return 200, {"user_id": user_id, "signed_out": device_ids}
 
     async def lockouts(self, request: Any) -> tuple[int, Any]:
-        _admin, scope = await self._admin(request, ENABLE, None)
+        _admin, scope = await self.admin_scope(request, ENABLE, None)
         limit = self.integer_arg(request, "limit", 100, 1, 1000)
         now = int(self.api.get_current_time_msec())
         locks = await self._db("locks", storage.list_locks_txn, now, limit)
@@ -432,7 +411,7 @@ class AccountsAdminResource(Router):
         )
         if not released:
             raise _not_found(f"账号 {user} 未被锁定")
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.lock.release",
@@ -447,13 +426,13 @@ class AccountsAdminResource(Router):
             ipaddress.ip_address(ip)
         except ValueError as e:
             raise error(400, Codes.INVALID_PARAM, f"{ip} 不是 IP 地址") from e
-        admin, _scope = await self._admin(
+        admin, _scope = await self.admin_scope(
             request, IP_LOCKS, decide.setting("login_lockout")
         )
         released = await self._db("release", storage.clear_failures_txn, storage.IP, ip)
         if not released:
             raise _not_found(f"IP {ip} 未被锁定")
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.ip_lock.release",
@@ -466,7 +445,7 @@ class AccountsAdminResource(Router):
     async def alerts(self, request: Any) -> tuple[int, Any]:
         user = query_param(request, "user_id")
         user_id = self._user_id(user) if user else None
-        _admin, scope = await self._admin(
+        _admin, scope = await self.admin_scope(
             request, VIEW, None if user_id is None else self._target(user_id)
         )
         before, limit = self._page(request)
@@ -530,7 +509,7 @@ class AccountsAdminResource(Router):
             f"mail_queued={result['mail_queued']} sms_sent={sms_sent}",
         )
         # The password itself never reaches the operation log.
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.password_reset",
@@ -586,7 +565,7 @@ class AccountsAdminResource(Router):
         else:
             await set_user_locked(self.api, user_id, not enabled)
         await self._admin_log(user_id, admin, "enabled" if enabled else "disabled")
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.enable" if enabled else "accounts.disable",
@@ -624,7 +603,7 @@ class AccountsAdminResource(Router):
         )
         await self._admin_log(user_id, admin, "device_key_issued", issued["key_id"])
         # The key itself is shown once to the admin, never logged.
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.device_key.issue",
@@ -650,7 +629,7 @@ class AccountsAdminResource(Router):
         if not await self._mfa.revoke_device_key(user_id, key_id):
             raise _not_found(f"设备密钥 {key_id} 不存在或已吊销")
         await self._admin_log(user_id, admin, "device_key_revoked", key_id)
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.device_key.revoke",
@@ -667,7 +646,7 @@ class AccountsAdminResource(Router):
         if not await self._mfa.reset(user_id):
             raise _not_found(f"账号 {user} 未绑定动态验证码")
         await self._admin_log(user_id, admin, "mfa_reset")
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.mfa.reset",
@@ -680,7 +659,7 @@ class AccountsAdminResource(Router):
     # 运营统计 (activity.py).
 
     async def activity(self, request: Any) -> tuple[int, Any]:
-        _admin, scope = await self._admin(request, VIEW, None)
+        _admin, scope = await self.admin_scope(request, VIEW, None)
         period = query_param(request, "period") or "day"
         if period not in PERIODS:
             raise error(400, Codes.INVALID_PARAM, "period 只能是 day、week 或 month")
@@ -692,7 +671,7 @@ class AccountsAdminResource(Router):
     # The login-security policy (security_policy.py).
 
     async def get_security_policy(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request, POLICY_RIGHT, POLICY_TARGET)
+        await self.admin_scope(request, POLICY_RIGHT, POLICY_TARGET)
         current = await self._policies.current()
         answer = current.as_json()
         answer["mfa"]["available"] = self._mfa.available
@@ -705,10 +684,10 @@ class AccountsAdminResource(Router):
         }
 
     async def put_security_policy(self, request: Any) -> tuple[int, Any]:
-        admin, _scope = await self._admin(request, POLICY_RIGHT, POLICY_TARGET)
+        admin, _scope = await self.admin_scope(request, POLICY_RIGHT, POLICY_TARGET)
         sections = parse_sections(read_json_object(request), self._mfa.available)
         before, after = await self._policies.update(sections, admin)
-        await self._record(
+        await self.log(
             request,
             admin,
             "accounts.security_policy.update",

@@ -36,6 +36,7 @@ from synapse.module_api import ModuleApi
 from modules.common import admin as decide
 from modules.common import registry
 from modules.common.admin import Target
+from modules.common.admin_router import AdminRouter
 from modules.common.resource import RawBody, query_param, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
@@ -208,7 +209,7 @@ class MessagesResource(Router):
         return 200, await self._service.mark_all_read(user_id)
 
 
-class GroupsAdminResource(Router):
+class GroupsAdminResource(AdminRouter):
     prefix = ADMIN_PREFIX
 
     def __init__(
@@ -218,8 +219,7 @@ class GroupsAdminResource(Router):
         settings: SettingsCache,
         override: OwnerOverride,
     ) -> None:
-        super().__init__(api)
-        self._runtime = runtime
+        super().__init__(api, runtime)
         self._settings = settings
         self._override = override
         self.route("GET", "settings", self.get_settings)
@@ -227,11 +227,6 @@ class GroupsAdminResource(Router):
         self.route("GET", "rooms/{room_id}", self.room_info)
         self.route("POST", "rooms/{room_id}/transfer", self.transfer)
         self.route("POST", "rooms/{room_id}/dissolve", self.dissolve)
-
-    async def _admin(self, request: Any, target: Target | None = None) -> str:
-        admin = await decide.require_admin(self.api, request, SETTINGS_RIGHT, target)
-        await self._runtime.ready()
-        return admin
 
     async def _room_targets(self, view: RoomView) -> list[Target]:
         """The directory members a group's scope is judged by (module docstring)."""
@@ -250,26 +245,13 @@ class GroupsAdminResource(Router):
         members = sorted({_localpart(u) for u in local} & set(found))
         return [decide.member(u) for u in members] or [decide.WHOLE_DIRECTORY]
 
-    async def _log(
-        self,
-        request: Any,
-        admin: str,
-        action: str,
-        target: str,
-        before: Any,
-        after: Any,
-    ) -> None:
-        await decide.record_operation(
-            self.api, request, admin, action, target, before, after
-        )
-
     async def get_settings(self, request: Any) -> tuple[int, Any]:
-        await self._admin(request, decide.setting("group_caps"))
+        await self.admin(request, SETTINGS_RIGHT, decide.setting("group_caps"))
         await self._settings.load()
         return 200, self._settings.current.as_json()
 
     async def put_settings(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin(request, decide.setting("group_caps"))
+        admin = await self.admin(request, SETTINGS_RIGHT, decide.setting("group_caps"))
         values = validate_update(read_json_object(request))
         if "retention_days" in values:
             await decide.check_targets(
@@ -279,13 +261,13 @@ class GroupsAdminResource(Router):
         before = self._settings.current.as_json()
         settings = await self._settings.update(values, admin)
         after = settings.as_json()
-        await self._log(
+        await self.log(
             request, admin, "groups.settings.update", "setting:groups", before, after
         )
         return 200, after
 
     async def room_info(self, request: Any, room_id: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin = await self.admin(request, SETTINGS_RIGHT)
         view = await self._override.group(room_id)
         await decide.check_targets(
             self.api, admin, SETTINGS_RIGHT, await self._room_targets(view)
@@ -293,7 +275,7 @@ class GroupsAdminResource(Router):
         return 200, await self._override.info(room_id)
 
     async def transfer(self, request: Any, room_id: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin = await self.admin(request, SETTINGS_RIGHT)
         body = read_json_object(request)
         new_owner = body.get("user_id")
         view = await self._override.group(room_id)
@@ -307,7 +289,7 @@ class GroupsAdminResource(Router):
         await decide.check_targets(self.api, admin, SETTINGS_RIGHT, targets)
         before = {"owner": view.owner}
         result = await self._override.transfer(admin, room_id, new_owner)
-        await self._log(
+        await self.log(
             request,
             admin,
             "groups.room.transfer",
@@ -318,14 +300,14 @@ class GroupsAdminResource(Router):
         return 200, result
 
     async def dissolve(self, request: Any, room_id: str) -> tuple[int, Any]:
-        admin = await self._admin(request)
+        admin = await self.admin(request, SETTINGS_RIGHT)
         view = await self._override.group(room_id)
         await decide.check_targets(
             self.api, admin, SETTINGS_RIGHT, await self._room_targets(view)
         )
         before = {"owner": view.owner, "members": len(view.members("join"))}
         result = await self._override.dissolve(admin, room_id)
-        await self._log(
+        await self.log(
             request,
             admin,
             "groups.room.dissolve",

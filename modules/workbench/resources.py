@@ -30,6 +30,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common import admin as decide
 from modules.common.admin import Target
+from modules.common.admin_router import AdminRouter
 from modules.common.inputs import parse_int, query_param
 from modules.common.resource import read_json_object
 from modules.common.router import Router
@@ -93,14 +94,13 @@ class WorkbenchClientResource(Router):
         return 200, await self._bench.jump(user_id, _entry_id(entry_id))
 
 
-class WorkbenchAdminResource(Router):
+class WorkbenchAdminResource(AdminRouter):
     prefix = ADMIN_PREFIX
 
     def __init__(
         self, api: ModuleApi, runtime: ModuleRuntime, bench: Workbench
     ) -> None:
-        super().__init__(api)
-        self._runtime = runtime
+        super().__init__(api, runtime)
         self._bench = bench
         r = self.route
         r("GET", "entries", self.list_entries)
@@ -109,27 +109,8 @@ class WorkbenchAdminResource(Router):
         r("PUT", "entries/{entry_id}", self.update)
         r("DELETE", "entries/{entry_id}", self.delete)
 
-    async def _admin(self, request: Any, targets: list[Target]) -> str:
-        user_id = await decide.require_admin(self.api, request, RIGHT, targets)
-        await self._runtime.ready()
-        return user_id
-
-    async def _log(
-        self,
-        request: Any,
-        admin: str,
-        action: str,
-        entry_id: int,
-        before: Any,
-        after: Any,
-    ) -> None:
-        await decide.record_operation(
-            self.api, request, admin, action, f"workbench:{entry_id}", before, after
-        )
-
     async def list_entries(self, request: Any) -> tuple[int, Any]:
-        _admin, scope = await decide.require_admin_scope(self.api, request, RIGHT)
-        await self._runtime.ready()
+        _admin, scope = await self.admin_scope(request, RIGHT)
         entries = await self._bench.admin_list()
         if not scope.unrestricted:
             kept = []
@@ -142,28 +123,35 @@ class WorkbenchAdminResource(Router):
 
     async def get(self, request: Any, entry_id: str) -> tuple[int, Any]:
         entry = await self._bench.require(_entry_id(entry_id))
-        await self._admin(request, targets_of(entry))
+        await self.admin(request, RIGHT, targets_of(entry))
         return 200, admin_json(entry)
 
     async def create(self, request: Any) -> tuple[int, Any]:
         body = read_json_object(request)
-        admin = await self._admin(request, targets_of(body) or [decide.WHOLE_DIRECTORY])
+        admin = await self.admin(
+            request, RIGHT, targets_of(body) or [decide.WHOLE_DIRECTORY]
+        )
         entry = await self._bench.create(body)
-        await self._log(
-            request, admin, "workbench.entry.create", entry.id, None, admin_json(entry)
+        await self.log(
+            request,
+            admin,
+            "workbench.entry.create",
+            f"workbench:{entry.id}",
+            None,
+            admin_json(entry),
         )
         return 200, admin_json(entry)
 
     async def update(self, request: Any, entry_id: str) -> tuple[int, Any]:
         body = read_json_object(request)
         before = await self._bench.require(_entry_id(entry_id))
-        admin = await self._admin(request, targets_of(before) + targets_of(body))
+        admin = await self.admin(request, RIGHT, targets_of(before) + targets_of(body))
         after = await self._bench.update(before, body)
-        await self._log(
+        await self.log(
             request,
             admin,
             "workbench.entry.update",
-            before.id,
+            f"workbench:{before.id}",
             admin_json(before),
             admin_json(after),
         )
@@ -171,13 +159,13 @@ class WorkbenchAdminResource(Router):
 
     async def delete(self, request: Any, entry_id: str) -> tuple[int, Any]:
         before = await self._bench.require(_entry_id(entry_id))
-        admin = await self._admin(request, targets_of(before))
+        admin = await self.admin(request, RIGHT, targets_of(before))
         await self._bench.delete(before.id)
-        await self._log(
+        await self.log(
             request,
             admin,
             "workbench.entry.delete",
-            before.id,
+            f"workbench:{before.id}",
             admin_json(before),
             None,
         )

@@ -39,12 +39,8 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import admin as decide
-from modules.common.admin import (
-    WHOLE_DIRECTORY,
-    AdminScope,
-    Target,
-    require_admin_scope,
-)
+from modules.common.admin import WHOLE_DIRECTORY, AdminScope
+from modules.common.admin_router import AdminRouter
 from modules.common.errors import error
 from modules.common.inputs import parse_int
 from modules.common.resource import RawBody, query_param, read_body, read_json_object
@@ -54,7 +50,7 @@ from modules.directory.admin import IMPORT_KINDS, DirectoryAdmin
 from modules.directory.admin_reads import QuotaExceededError
 from modules.directory.config import DirectoryConfig
 from modules.directory.reader import DirectoryReader
-from modules.directory.resources.base import Router
+from modules.directory.resources.base import DirectoryRouting
 from modules.directory.storage.members import Visibility
 from modules.directory.visibility import Viewer
 
@@ -63,7 +59,7 @@ MAX_IMPORT_BYTES = 50 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class DirectoryAdminResource(Router):
+class DirectoryAdminResource(DirectoryRouting, AdminRouter):
     prefix = ADMIN_PREFIX
 
     def __init__(
@@ -74,8 +70,8 @@ class DirectoryAdminResource(Router):
         reader: DirectoryReader,
         admin: DirectoryAdmin,
     ) -> None:
-        super().__init__(api, config)
-        self._runtime = runtime
+        super().__init__(api, runtime)
+        self.config = config
         self._reader = reader
         self._admin = admin
         r = self.route
@@ -108,23 +104,7 @@ class DirectoryAdminResource(Router):
     def translate_error(self, exc: Exception) -> SynapseError | None:
         if isinstance(exc, QuotaExceededError):
             return exc.to_synapse()
-        return super().translate_error(exc)
-
-    async def _admin_id(
-        self,
-        request: Any,
-        right: str,
-        target: Target | list[Target] = WHOLE_DIRECTORY,
-    ) -> str:
-        user_id, _scope = await self._admin_scope(request, right, target)
-        return user_id
-
-    async def _admin_scope(
-        self, request: Any, right: str, target: Target | list[Target]
-    ) -> tuple[str, AdminScope]:
-        found = await require_admin_scope(self.api, request, right, target)
-        await self._runtime.ready()
-        return found
+        return DirectoryRouting.translate_error(self, exc)
 
     async def _strip_members(
         self, scope: AdminScope, members: list[dict[str, Any]]
@@ -168,21 +148,6 @@ class DirectoryAdminResource(Router):
     def _viewer(self, user_id: str) -> Viewer:
         return Viewer(user_id, Visibility(admin=True))
 
-    async def _log(
-        self,
-        request: Any,
-        admin: str,
-        action: str,
-        target: str,
-        before: Any = None,
-        after: Any = None,
-        **detail: Any,
-    ) -> None:
-        """The operation log (管理端操作日志): one audit record per admin write."""
-        await decide.record_operation(
-            self.api, request, admin, action, target, before, after, **detail
-        )
-
     async def _department_json(self, admin: str, department_id: int) -> Any:
         return await self.api.run_db_interaction(
             "jwwx_dir_department",
@@ -201,9 +166,9 @@ class DirectoryAdminResource(Router):
             if isinstance(parent, int) and not isinstance(parent, bool)
             else WHOLE_DIRECTORY
         )
-        admin = await self._admin_id(request, "directory.edit_structure", target)
+        admin = await self.admin(request, "directory.edit_structure", target)
         created = await self._admin.create_department(body)
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.department.create",
@@ -214,7 +179,7 @@ class DirectoryAdminResource(Router):
 
     async def get_department(self, request: Any, department: str) -> tuple[int, Any]:
         department_id = self.department_id(department)
-        user_id = await self._admin_id(
+        user_id = await self.admin(
             request, "directory.view", decide.department(department_id)
         )
         return 200, await self.api.run_db_interaction(
@@ -226,7 +191,7 @@ class DirectoryAdminResource(Router):
 
     async def list_children(self, request: Any, department: str) -> tuple[int, Any]:
         department_id = self.department_id(department)
-        user_id, scope = await self._admin_scope(
+        user_id, scope = await self.admin_scope(
             request, "directory.view", decide.department(department_id)
         )
         limit, offset = self.page(request)
@@ -253,10 +218,10 @@ class DirectoryAdminResource(Router):
                 if isinstance(parent, int) and not isinstance(parent, bool)
                 else WHOLE_DIRECTORY
             )
-        admin = await self._admin_id(request, "directory.edit_structure", targets)
+        admin = await self.admin(request, "directory.edit_structure", targets)
         before = await self._department_json(admin, department_id)
         updated = await self._admin.update_department(department_id, body)
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.department.update",
@@ -268,12 +233,12 @@ class DirectoryAdminResource(Router):
 
     async def delete_department(self, request: Any, department: str) -> tuple[int, Any]:
         department_id = self.department_id(department)
-        admin = await self._admin_id(
+        admin = await self.admin(
             request, "directory.edit_structure", decide.department(department_id)
         )
         before = await self._department_json(admin, department_id)
         await self._admin.delete_department(department_id)
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.department.delete",
@@ -295,9 +260,9 @@ class DirectoryAdminResource(Router):
         right = (
             "directory.edit_members" if kind == "member" else "directory.edit_structure"
         )
-        admin = await self._admin_id(request, right, decide.department(department_id))
+        admin = await self.admin(request, right, decide.department(department_id))
         moved = await self._admin.move_in_order(department_id, kind, item, position)
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.department.order",
@@ -330,7 +295,7 @@ class DirectoryAdminResource(Router):
     async def create_member(self, request: Any) -> tuple[int, Any]:
         body = read_json_object(request)
         departments = self._body_departments(body)
-        admin, scope = await self._admin_scope(
+        admin, scope = await self.admin_scope(
             request,
             "directory.edit_members",
             [decide.department(d) for d in departments] or WHOLE_DIRECTORY,
@@ -338,7 +303,7 @@ class DirectoryAdminResource(Router):
         self._refuse_hidden(scope, body)
         quotas = await decide.member_quotas(self.api)
         created = await self._admin.create_member(body, admin, quotas)
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.member.create",
@@ -348,7 +313,7 @@ class DirectoryAdminResource(Router):
         return 200, created
 
     async def get_member(self, request: Any, userid: str) -> tuple[int, Any]:
-        _user, scope = await self._admin_scope(
+        _user, scope = await self.admin_scope(
             request, "directory.view", decide.member(userid)
         )
         found = await self._admin.get_member(userid)
@@ -356,7 +321,7 @@ class DirectoryAdminResource(Router):
 
     async def update_member(self, request: Any, userid: str) -> tuple[int, Any]:
         body = read_json_object(request)
-        user_id, scope = await self._admin_scope(
+        user_id, scope = await self.admin_scope(
             request, "directory.edit_members", decide.member(userid)
         )
         self._refuse_hidden(scope, body)
@@ -377,7 +342,7 @@ class DirectoryAdminResource(Router):
             )
         quotas = await decide.member_quotas(self.api)
         updated = await self._admin.update_member(userid, body, quotas)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "directory.member.update",
@@ -388,23 +353,23 @@ class DirectoryAdminResource(Router):
         return 200, (await self._strip_members(scope, [dict(updated)]))[0]
 
     async def delete_member(self, request: Any, userid: str) -> tuple[int, Any]:
-        admin = await self._admin_id(
+        admin = await self.admin(
             request, "directory.edit_members", decide.member(userid)
         )
         before = await self._admin.get_member(userid)
         await self._admin.delete_member(userid)
-        await self._log(
+        await self.log(
             request, admin, "directory.member.delete", f"member:{userid}", before
         )
         return 200, {}
 
     async def initial_password(self, request: Any, userid: str) -> tuple[int, Any]:
-        admin = await self._admin_id(
+        admin = await self.admin(
             request, "directory.reset_password", decide.member(userid)
         )
         result = await self._admin.reset_initial_password(userid)
         # The password itself never reaches the log.
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.member.reset_password",
@@ -419,50 +384,50 @@ class DirectoryAdminResource(Router):
         return parse_int(text, "标签ID", 1)
 
     async def list_tags(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.list_tags()
 
     async def create_tag(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin_id(request, "directory.edit_members")
+        admin = await self.admin(request, "directory.edit_members", WHOLE_DIRECTORY)
         saved = await self._admin.save_tag(None, read_json_object(request), admin)
-        await self._log(
+        await self.log(
             request, admin, "directory.tag.create", f"tag:{saved['id']}", after=saved
         )
         return 200, saved
 
     async def get_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.get_tag(self._tag_id(tag))
 
     async def update_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        admin = await self._admin_id(request, "directory.edit_members")
+        admin = await self.admin(request, "directory.edit_members", WHOLE_DIRECTORY)
         tag_id = self._tag_id(tag)
         before = await self._admin.get_tag(tag_id)
         saved = await self._admin.save_tag(tag_id, read_json_object(request), admin)
-        await self._log(
+        await self.log(
             request, admin, "directory.tag.update", f"tag:{tag_id}", before, saved
         )
         return 200, saved
 
     async def delete_tag(self, request: Any, tag: str) -> tuple[int, Any]:
-        admin = await self._admin_id(request, "directory.edit_members")
+        admin = await self.admin(request, "directory.edit_members", WHOLE_DIRECTORY)
         tag_id = self._tag_id(tag)
         before = await self._admin.get_tag(tag_id)
         await self._admin.delete_tag(tag_id)
-        await self._log(request, admin, "directory.tag.delete", f"tag:{tag_id}", before)
+        await self.log(request, admin, "directory.tag.delete", f"tag:{tag_id}", before)
         return 200, {}
 
     # Settings.
 
     async def get_settings(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.get_settings()
 
     async def put_settings(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin_id(request, "directory.edit_structure")
+        admin = await self.admin(request, "directory.edit_structure", WHOLE_DIRECTORY)
         before = await self._admin.get_settings()
         saved = await self._admin.put_settings(read_json_object(request), admin)
-        await self._log(
+        await self.log(
             request,
             admin,
             "directory.settings.update",
@@ -475,7 +440,7 @@ class DirectoryAdminResource(Router):
     # Import / export.
 
     async def import_file(self, request: Any, kind: str) -> tuple[int, Any]:
-        admin = await self._admin_id(request, "directory.import_export")
+        admin = await self.admin(request, "directory.import_export", WHOLE_DIRECTORY)
         if kind not in IMPORT_KINDS:
             raise error(404, Codes.UNRECOGNIZED, "可导入：departments、members、tags")
         filename = query_param(request, "filename")
@@ -484,7 +449,7 @@ class DirectoryAdminResource(Router):
         data = read_body(request, MAX_IMPORT_BYTES)
         quotas = await decide.member_quotas(self.api) if kind == "members" else None
         report = await self._admin.import_file(kind, filename, data, admin, quotas)
-        await self._log(
+        await self.log(
             request,
             admin,
             f"directory.import.{kind}",
@@ -495,32 +460,32 @@ class DirectoryAdminResource(Router):
         return 200, report
 
     async def export(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.import_export")
+        await self.admin(request, "directory.import_export", WHOLE_DIRECTORY)
         data = await self._admin.export_xlsx()
         return 200, RawBody(XLSX_TYPE, data, "directory.xlsx")
 
     # Provisioning.
 
     async def jobs(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.jobs()
 
     async def job(self, request: Any, job: str) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.job(parse_int(job, "任务ID", 1))
 
     async def failures(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.failures()
 
     async def mails(self, request: Any) -> tuple[int, Any]:
-        await self._admin_id(request, "directory.view")
+        await self.admin(request, "directory.view", WHOLE_DIRECTORY)
         return 200, await self._admin.mails(query_param(request, "state"))
 
     async def retry(self, request: Any) -> tuple[int, Any]:
-        admin = await self._admin_id(request, "directory.edit_members")
+        admin = await self.admin(request, "directory.edit_members", WHOLE_DIRECTORY)
         result = await self._admin.retry()
-        await self._log(
+        await self.log(
             request, admin, "directory.provisioning.retry", "directory", after=result
         )
         return 200, result

@@ -14,13 +14,12 @@ from modules.directory.errors import IMPORT_REJECTED, DirectoryError
 from modules.directory.records import ImportRejectedError
 
 
-class Router(CommonRouter):
-    """The directory's routes: directory errors become Matrix errors with the WeCom
-    number; a rejected import lists every problem."""
+class DirectoryRouting:
+    """What the directory's routers share: directory errors become Matrix errors with
+    the WeCom number; a rejected import lists every problem; paging arguments. Mixed
+    into a router that sets `config`."""
 
-    def __init__(self, api: ModuleApi, config: DirectoryConfig) -> None:
-        super().__init__(api)
-        self.config = config
+    config: DirectoryConfig
 
     def translate_error(self, exc: Exception) -> SynapseError | None:
         if isinstance(exc, DirectoryError):
@@ -38,16 +37,24 @@ class Router(CommonRouter):
 
     def page(self, request: Any) -> tuple[int, int]:
         """(limit, offset) from ?limit= and ?from= (an opaque token: an offset)."""
-        limit = self.integer_arg(
+        limit = CommonRouter.integer_arg(
             request,
             "limit",
             self.config.default_page_size,
             1,
             self.config.max_page_size,
         )
-        offset = self.integer_arg(request, "from", 0, 0, 10**9)
+        offset = CommonRouter.integer_arg(request, "from", 0, 0, 10**9)
         return limit, offset
 
     @staticmethod
     def department_id(text: str) -> int:
         return parse_int(text, "部门ID", 0, 10**12 - 1)
+
+
+class Router(DirectoryRouting, CommonRouter):
+    """The directory's officer-facing routes."""
+
+    def __init__(self, api: ModuleApi, config: DirectoryConfig) -> None:
+        super().__init__(api)
+        self.config = config

@@ -41,10 +41,10 @@ from synapse.module_api import ModuleApi
 
 from modules.common import admin as decide
 from modules.common.admin import Target
+from modules.common.admin_router import AdminRouter
 from modules.common.errors import error
 from modules.common.inputs import parse_int
 from modules.common.resource import query_param, read_json_object
-from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
 from modules.openapi.apps import AppAdmin, app_json
@@ -96,7 +96,7 @@ def _logged(app: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class OpenApiAdminResource(Router):
+class OpenApiAdminResource(AdminRouter):
     prefix = ADMIN_PREFIX
 
     def __init__(
@@ -107,8 +107,7 @@ class OpenApiAdminResource(Router):
         callbacks: Callbacks,
         messenger: Messenger,
     ) -> None:
-        super().__init__(api)
-        self._runtime = runtime
+        super().__init__(api, runtime)
         self._apps = apps
         self._callbacks = callbacks
         self._messenger = messenger
@@ -126,37 +125,16 @@ class OpenApiAdminResource(Router):
         r("POST", "apps/{agentid}/messages", self.push)
         r("GET", "apps/{agentid}/callback/verification", self.verify_callback)
 
-    async def _admin(
-        self, request: Any, right: str, target: Target | list[Target] | None
-    ) -> str:
-        user_id = await decide.require_admin(self.api, request, right, target)
-        await self._runtime.ready()
-        return user_id
-
     async def _app_admin(self, request: Any, agentid: str) -> tuple[str, int]:
         number = self._agentid(agentid)
-        return await self._admin(request, MANAGE, decide.app(number)), number
-
-    async def _log(
-        self,
-        request: Any,
-        admin: str,
-        action: str,
-        agentid: int,
-        before: Any = None,
-        after: Any = None,
-    ) -> None:
-        await decide.record_operation(
-            self.api, request, admin, action, f"app:{agentid}", before, after
-        )
+        return await self.admin(request, MANAGE, decide.app(number)), number
 
     @staticmethod
     def _agentid(text: str) -> int:
         return parse_int(text, "agentid", 0, 10**12 - 1)
 
     async def list_apps(self, request: Any) -> tuple[int, Any]:
-        _admin, scope = await decide.require_admin_scope(self.api, request, MANAGE)
-        await self._runtime.ready()
+        _admin, scope = await self.admin_scope(request, MANAGE)
         listing = await self._apps.list()
         if not scope.unrestricted:
             kept = {
@@ -170,17 +148,17 @@ class OpenApiAdminResource(Router):
 
     async def create_app(self, request: Any) -> tuple[int, Any]:
         body = read_json_object(request)
-        admin = await self._admin(request, CREATE, range_targets(body))
+        admin = await self.admin(request, CREATE, range_targets(body))
         created = await self._apps.create(body, admin)
         # A scoped creator's groups get the app, so it can manage what it created.
         created["admin_groups"] = await decide.grant_created_app(
             self.api, admin, created["agentid"]
         )
-        await self._log(
+        await self.log(
             request,
             admin,
             "openapi.app.create",
-            created["agentid"],
+            f"app:{created['agentid']}",
             None,
             _logged(created),  # admin_groups included
         )
@@ -196,8 +174,13 @@ class OpenApiAdminResource(Router):
         await decide.check_targets(self.api, admin, MANAGE, range_targets(body))
         before = app_json(await self._apps.require(number))
         updated = await self._apps.update(number, body)
-        await self._log(
-            request, admin, "openapi.app.update", number, before, _logged(updated)
+        await self.log(
+            request,
+            admin,
+            "openapi.app.update",
+            f"app:{number}",
+            before,
+            _logged(updated),
         )
         return 200, updated
 
@@ -205,14 +188,19 @@ class OpenApiAdminResource(Router):
         admin, number = await self._app_admin(request, agentid)
         before = app_json(await self._apps.require(number))
         await self._apps.delete(number)
-        await self._log(request, admin, "openapi.app.delete", number, before)
+        await self.log(request, admin, "openapi.app.delete", f"app:{number}", before)
         return 200, {}
 
     async def reset_secret(self, request: Any, agentid: str) -> tuple[int, Any]:
         admin, number = await self._app_admin(request, agentid)
         result = await self._apps.reset_secret(number)
-        await self._log(
-            request, admin, "openapi.app.reset_secret", number, None, {"reset": True}
+        await self.log(
+            request,
+            admin,
+            "openapi.app.reset_secret",
+            f"app:{number}",
+            None,
+            {"reset": True},
         )
         return 200, result
 
@@ -247,11 +235,11 @@ class OpenApiAdminResource(Router):
         ):
             raise error(400, Codes.INVALID_PARAM, "msgids 必须是 1 到 500 个消息 ID")
         requeued = await self._callbacks.requeue(app.agentid, msgids)
-        await self._log(
+        await self.log(
             request,
             admin,
             "openapi.callbacks.retry",
-            number,
+            f"app:{number}",
             None,
             {"msgids": msgids, "requeued": requeued},
         )
@@ -273,11 +261,11 @@ class OpenApiAdminResource(Router):
                 errmsg=e.errmsg,
             ) from None
         recipients = {k: body.get(k) for k in ("touser", "toparty", "totag")}
-        await self._log(
+        await self.log(
             request,
             admin,
             "openapi.app.push",
-            number,
+            f"app:{number}",
             None,
             {"msgtype": body.get("msgtype"), **recipients, **sent},
         )

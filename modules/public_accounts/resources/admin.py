@@ -27,10 +27,10 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import admin as decide
+from modules.common.admin_router import AdminRouter
 from modules.common.http import RawBody
 from modules.common.inputs import parse_int
 from modules.common.resource import read_json_object
-from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.public_accounts import access
 from modules.public_accounts.accounts import (
@@ -64,7 +64,7 @@ def push_json(push: Push) -> dict[str, Any]:
     }
 
 
-class PublicAccountsAdminResource(Router):
+class PublicAccountsAdminResource(AdminRouter):
     prefix = ADMIN_PREFIX
 
     def __init__(
@@ -75,8 +75,7 @@ class PublicAccountsAdminResource(Router):
         publisher: Publisher,
         url_of: Any,
     ) -> None:
-        super().__init__(api)
-        self._runtime = runtime
+        super().__init__(api, runtime)
         self._accounts = accounts
         self._publisher = publisher
         self._url_of = url_of
@@ -121,19 +120,6 @@ class PublicAccountsAdminResource(Router):
         role = await access.require_role(self.api, request, account, user_id, needed)
         return user_id, account, role
 
-    async def _log(
-        self,
-        request: Any,
-        actor: str,
-        action: str,
-        target: str,
-        before: Any = None,
-        after: Any = None,
-    ) -> None:
-        await decide.record_operation(
-            self.api, request, actor, action, target, before, after
-        )
-
     # Accounts.
 
     async def list_accounts(self, request: Any) -> tuple[int, Any]:
@@ -148,17 +134,14 @@ class PublicAccountsAdminResource(Router):
 
     async def create_account(self, request: Any) -> tuple[int, Any]:
         body = read_json_object(request)
-        admin = await decide.require_admin(
-            self.api, request, access.CREATE, access.range_targets(body)
-        )
-        await self._runtime.ready()
+        admin = await self.admin(request, access.CREATE, access.range_targets(body))
         account = await self._accounts.create(body, admin)
         after = account_json(account)
         # A scoped creator's groups get the account, so it can manage what it created.
         after["admin_groups"] = await decide.grant_created_app(
             self.api, admin, f"pubaccount:{account.id}"
         )
-        await self._log(
+        await self.log(
             request,
             admin,
             "pubaccounts.account.create",
@@ -187,7 +170,7 @@ class PublicAccountsAdminResource(Router):
             )
         before = account_json(account)
         after = account_json(await self._accounts.update(account, changes))
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.account.update",
@@ -200,7 +183,7 @@ class PublicAccountsAdminResource(Router):
     async def delete_account(self, request: Any, account_id: str) -> tuple[int, Any]:
         user_id, account, _role = await self._account(request, account_id, access.ADMIN)
         await self._accounts.delete(account)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.account.delete",
@@ -212,7 +195,7 @@ class PublicAccountsAdminResource(Router):
     async def sync_account(self, request: Any, account_id: str) -> tuple[int, Any]:
         user_id, account, _role = await self._account(request, account_id, access.OWNER)
         members = await self._accounts.sync(account)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.account.sync",
@@ -245,7 +228,7 @@ class PublicAccountsAdminResource(Router):
         )
         article = await self._publisher.create(account, body, user_id)
         after = article_json(article, self._url_of(article.id))
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.article.create",
@@ -275,7 +258,7 @@ class PublicAccountsAdminResource(Router):
         before = await self._publisher.article(account, self._article_id(article_id))
         after = await self._publisher.edit(account, before, body, user_id)
         after_json = article_json(after, self._url_of(after.id))
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.article.update",
@@ -293,7 +276,7 @@ class PublicAccountsAdminResource(Router):
         )
         article = await self._publisher.article(account, self._article_id(article_id))
         await self._publisher.delete(account, article)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.article.delete",
@@ -310,7 +293,7 @@ class PublicAccountsAdminResource(Router):
         )
         article = await self._publisher.article(account, self._article_id(article_id))
         event_id = await self._publisher.preview(account, article, user_id)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.article.preview",
@@ -335,7 +318,7 @@ class PublicAccountsAdminResource(Router):
         )
         push = await self._publisher.publish(account, body, user_id)
         after = push_json(push)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.push.create",
@@ -356,7 +339,7 @@ class PublicAccountsAdminResource(Router):
         )
         push = await self._publisher.push_of(account, self._push_id(push_id))
         await self._publisher.cancel(account, push)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.push.cancel",
@@ -373,7 +356,7 @@ class PublicAccountsAdminResource(Router):
         )
         push = await self._publisher.push_of(account, self._push_id(push_id))
         removed = await self._publisher.withdraw(account, push, user_id)
-        await self._log(
+        await self.log(
             request,
             user_id,
             "pubaccounts.push.withdraw",
