@@ -24,22 +24,14 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from admin_api.console.config import ConsoleConfig
-from admin_api.console.resources import CONSOLE_PREFIX, ConsoleResource
-from modules.common.health import register_probe
-from modules.common.http import register_resource
+from admin_api.console.resources import ConsoleResource
+from modules.common.static import serve_page
 
 
 class ConsoleModule:
     def __init__(self, config: ConsoleConfig, api: ModuleApi) -> None:
         self._config = config
-        resource = ConsoleResource(api, config)
-        register_resource(api, CONSOLE_PREFIX, resource)
-        # Its files are read at start-up; nothing else can go wrong at run time.
-        register_probe(
-            api,
-            "console",
-            lambda: {"status": "ok", "detail": f"{resource.asset_count} files"},
-        )
+        serve_page(api, "console", ConsoleResource(api, config))
 
     @staticmethod
     def parse_config(config: Any) -> ConsoleConfig:

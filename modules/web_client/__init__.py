@@ -18,22 +18,14 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.health import register_probe
-from modules.common.http import register_resource
+from modules.common.static import serve_page
 from modules.web_client.config import WebClientConfig
-from modules.web_client.resources import WEB_PREFIX, WebClientResource
+from modules.web_client.resources import WebClientResource
 
 
 class WebClientModule:
     def __init__(self, config: WebClientConfig, api: ModuleApi) -> None:
-        resource = WebClientResource(api, config)
-        register_resource(api, WEB_PREFIX, resource)
-        # The files are read at start-up; nothing else can go wrong at run time.
-        register_probe(
-            api,
-            "web_client",
-            lambda: {"status": "ok", "detail": f"{resource.asset_count} files"},
-        )
+        serve_page(api, "web_client", WebClientResource(api, config))
 
     @staticmethod
     def parse_config(config: Any) -> WebClientConfig:
