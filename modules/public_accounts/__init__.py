@@ -21,8 +21,10 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.public_accounts import public
 from modules.public_accounts.accounts import Accounts
 from modules.public_accounts.config import PublicAccountsConfig
 from modules.public_accounts.pages import PAGE_PATH, Pages
@@ -49,6 +51,7 @@ class PublicAccountsModule:
         self.publisher = Publisher(api, config, self.accounts, self.url_of)
         self.accounts.on_room_created = self.publisher.replay
         self.pages = Pages(api, config, self.accounts, self.publisher)
+        registry.publish(api, public.SERVICE, self)
         api.register_spam_checker_callbacks(
             user_may_join_room=self.accounts.user_may_join_room
         )

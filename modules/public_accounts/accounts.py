@@ -11,7 +11,7 @@ unfollow brings the rooms up to date in the background (and the sweep catches di
 changes)."""
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 from synapse.module_api import ModuleApi, UserID
@@ -333,6 +333,22 @@ class Accounts:
         return set(
             await self._db("subscribed", rooms_db.accounts_of_member_txn, userid)
         )
+
+    async def officer_list(self, userid: str) -> Sequence[dict[str, Any]]:
+        """What an officer's client lists (GET /_jwwx/client/v1/pubaccounts): every
+        account, with whether this officer is subscribed."""
+        mine = await self.subscribed(userid)
+        return [
+            {
+                "id": a.id,
+                "name": a.name,
+                "description": a.description,
+                "avatar": a.avatar,
+                "subscribed": a.id in mine,
+                "allow_unfollow": a.allow_unfollow,
+            }
+            for a in await self.list()
+        ]
 
     async def user_may_join_room(
         self, user_id: str, room_id: str, is_invited: bool

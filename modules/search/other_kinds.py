@@ -7,8 +7,11 @@ it and as that module shows it, paged by offset:
   departments limit what an officer finds (modules.directory.public DirectorySearching);
 - favorites: the officer's own favourites whose text or file name contains q
   (modules.favorites.public FavoritesReads);
-- apps: the open-API apps whose visible range holds the officer, by name, description,
-  or the name's pinyin/initials (modules.openapi.public; no workbench yet).
+- apps: what the officer's workbench shows for q, through the workbench's own search
+  and visibility (modules.workbench.public), then the open-API apps whose visible range
+  holds the officer (modules.openapi.public) and the public accounts the officer's
+  client lists (modules.public_accounts.public) that no entry already shows, by name,
+  its pinyin/initials, or description.
 
 A module that is not loaded answers its kind with no results."""
 
@@ -20,7 +23,9 @@ from modules.common import registry
 from modules.directory import public as directory
 from modules.favorites import public as favorites
 from modules.openapi import public as openapi
+from modules.public_accounts import public as public_accounts
 from modules.search.text import name_text, normalise
+from modules.workbench import public as workbench
 
 MAX_NAME_QUERY = 64  # the directory's own limit for search terms
 
@@ -78,22 +83,68 @@ class OtherKinds:
     async def apps(
         self, user_id: str, term: str, limit: int, offset: int
     ) -> dict[str, Any]:
-        try:
-            service = registry.lookup(self._api, openapi.SERVICE)
-        except registry.ServiceMissingError:
-            return {"results": []}
-        await service.runtime.ready()
+        """What the officer's workbench shows for `term` (its entries: self-built apps,
+        links to public accounts and external apps), then the open-API apps and the
+        public accounts the officer may see that no workbench entry already shows.
+        Each item carries `source`: workbench, openapi or pubaccount."""
         needle = " ".join(normalise(term).split())
         if not needle:
             return {"results": []}
-        matched = [
+        found = await self._workbench_entries(user_id, term)
+        shown_apps = {e["agentid"] for e in found if e.get("agentid") is not None}
+        found += [
+            {**app, "source": "openapi"}
+            for app in await self._openapi_apps(user_id, needle)
+            if app["agentid"] not in shown_apps
+        ]
+        found += await self._public_accounts(user_id, needle)
+        page = found[offset : offset + limit]
+        more = offset + limit < len(found)
+        answer = _page(page, offset + limit if more else None)
+        answer["count"] = len(found)
+        return answer
+
+    async def _workbench_entries(self, user_id: str, term: str) -> list[dict[str, Any]]:
+        try:
+            service = registry.lookup(self._api, workbench.SERVICE)
+        except registry.ServiceMissingError:
+            return []
+        await service.runtime.ready()
+        if len(term) > MAX_NAME_QUERY:
+            return []  # the workbench's own limit: nothing is named like that
+        view = await service.workbench.officer_view(user_id, term, None)
+        return [
+            {**entry, "source": "workbench"}
+            for category in view["categories"]
+            for entry in category["entries"]
+        ]
+
+    async def _openapi_apps(self, user_id: str, needle: str) -> list[dict[str, Any]]:
+        try:
+            service = registry.lookup(self._api, openapi.SERVICE)
+        except registry.ServiceMissingError:
+            return []
+        await service.runtime.ready()
+        return [
             app
             for app in await service.visible_apps.visible_to(user_id)
-            if needle in name_text(str(app["name"]))
-            or needle in normalise(str(app.get("description") or ""))
+            if _named(needle, str(app["name"]), app.get("description"))
         ]
-        page = matched[offset : offset + limit]
-        more = offset + limit < len(matched)
-        answer = _page(page, offset + limit if more else None)
-        answer["count"] = len(matched)
-        return answer
+
+    async def _public_accounts(self, user_id: str, needle: str) -> list[dict[str, Any]]:
+        try:
+            service = registry.lookup(self._api, public_accounts.SERVICE)
+        except registry.ServiceMissingError:
+            return []
+        await service.runtime.ready()
+        userid = user_id[1:].split(":", 1)[0]
+        return [
+            {**account, "source": "pubaccount"}
+            for account in await service.accounts.officer_list(userid)
+            if _named(needle, str(account["name"]), account.get("description"))
+        ]
+
+
+def _named(needle: str, name: str, description: Any) -> bool:
+    """By name (also its pinyin and initials) or description, as a substring."""
+    return needle in name_text(name) or needle in normalise(str(description or ""))

@@ -16,8 +16,10 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.workbench import public
 from modules.workbench.config import WorkbenchConfig
 from modules.workbench.resources import (
     ADMIN_PREFIX,
@@ -32,6 +34,7 @@ class WorkbenchModule:
     def __init__(self, config: WorkbenchConfig, api: ModuleApi) -> None:
         self.runtime = ModuleRuntime(api, "workbench", __name__)
         self.workbench = Workbench(api, config)
+        registry.publish(api, public.SERVICE, self)
         register_resource(
             api,
             CLIENT_PREFIX,

@@ -62,20 +62,8 @@ class PublicAccountsClientResource(Router):
 
     async def list_accounts(self, request: Any) -> tuple[int, Any]:
         user_id = await self._caller(request)
-        mine = await self._accounts.subscribed(access.localpart(user_id))
-        return 200, {
-            "accounts": [
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "description": a.description,
-                    "avatar": a.avatar,
-                    "subscribed": a.id in mine,
-                    "allow_unfollow": a.allow_unfollow,
-                }
-                for a in await self._accounts.list()
-            ]
-        }
+        listed = await self._accounts.officer_list(access.localpart(user_id))
+        return 200, {"accounts": listed}
 
     async def _follow(self, request: Any, account_id: str, on: bool) -> tuple[int, Any]:
         user_id = await self._caller(request)

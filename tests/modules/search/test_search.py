@@ -433,6 +433,64 @@ class SearchTests(SearchHelpers):
         self.assertEqual(await names(li, "apps", q="fanzha"), ["反诈宣传"])
         self.assertEqual(await names(li, "apps", q="审批"), [])
         self.assertEqual(await names(self.user("outsider"), "apps", q="反诈"), [])
+        # What the workbench shows, with its visibility: an app's entry shows once
+        # (not again as the app), another zone's entry to everyone, an entry of the
+        # hidden unit to nobody else; public accounts as the officer's client lists them.
+        alert = await admin.ok(
+            "POST",
+            "/_jwwx/admin/v1/openapi/apps",
+            {
+                "name": "警情通报",
+                "redirect_domain": "h5.example.cn",
+                "visible_range": {"department_ids": [root]},
+            },
+        )
+        for entry in (
+            {
+                "name": "警情通报",
+                "url": "https://h5.example.cn/notice",
+                "agentid": alert["agentid"],
+                "visible_range": {"department_ids": [root]},
+            },
+            {
+                "name": "移动执法",
+                "url": "https://zone2.example.cn/",
+                "zone": "external",
+            },
+            {
+                "name": "秘密门户",
+                "url": "http://secret.example.cn/",
+                "visible_range": {"department_ids": [secret]},
+            },
+        ):
+            await admin.ok("POST", "/_jwwx/admin/v1/workbench/entries", entry)
+        await admin.ok(
+            "POST",
+            "/_jwwx/admin/v1/pubaccounts/accounts",
+            {"name": "治安公众号", "description": "治安防范提示"},
+        )
+        code, found = await ours(li, q="jqtb", kinds="apps")
+        self.assertEqual(code, 200, found)
+        self.assertEqual(
+            [(r["name"], r["source"]) for r in found["apps"]["results"]],
+            [("警情通报", "workbench")],
+        )
+        self.assertTrue(found["apps"]["results"][0]["jump_required"])
+        self.assertEqual(await names(li, "apps", q="执法"), ["移动执法"])
+        self.assertEqual(
+            await names(self.user("outsider"), "apps", q="执法"), ["移动执法"]
+        )
+        self.assertEqual(await names(li, "apps", q="门户"), [])
+        self.assertEqual(await names(li, "apps", q="jingqing"), ["警情通报"])
+        code, found = await ours(li, q="防范", kinds="apps")
+        self.assertEqual(
+            [
+                (r["name"], r["source"], r["subscribed"])
+                for r in found["apps"]["results"]
+            ],
+            [("治安公众号", "pubaccount", False)],
+        )
+        self.assertEqual(await names(li, "apps", q="zhian"), ["治安公众号"])
         # Messages by the sender's name, pinyin or initials (q may then be empty).
         await self.indexed(li, room)
         for who in ("zhangsanfeng", "zsf", "张三"):
