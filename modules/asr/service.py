@@ -16,13 +16,10 @@ from modules.asr import storage
 from modules.asr.config import AsrConfig
 from modules.asr.engine import EngineError, transcribe
 from modules.burn import public as burn
-from modules.common import registry
 from modules.common.errors import error
 from modules.common.inputs import InputError
-from modules.common.mxc import local_media_id
-from modules.common.synapse.errors import Codes
 from modules.common.synapse.events import event_visible_to
-from modules.common.synapse.media import read_local_media
+from modules.common.synapse.media import read_local_media, visible_local_media
 
 UNAVAILABLE = "CN_JWWX_ASR_UNAVAILABLE"
 NOT_VOICE = "CN_JWWX_ASR_NOT_VOICE"
@@ -50,29 +47,26 @@ def _audio(content: Any) -> tuple[str, str, int | None] | None:
     )
 
 
+def _audio_uri(content: Any) -> str | None:
+    audio = _audio(content)
+    return audio[0] if audio else None
+
+
 class AsrService:
     def __init__(self, api: ModuleApi, config: AsrConfig) -> None:
         self._api = api
         self._config = config
 
-    async def _burns(self, event_id: str) -> bool:
-        try:
-            service = registry.lookup(self._api, burn.SERVICE)
-        except registry.ServiceMissingError:
-            return False
-        return event_id in await service.tracked_event_ids([event_id])
-
     async def transcribe(
         self, user_id: str, room_id: str, event_id: str
     ) -> dict[str, Any]:
-        event = await event_visible_to(self._api, user_id, room_id, event_id)
-        if event is None:
-            raise error(404, Codes.NOT_FOUND, "消息不存在或您无权查看")
+        event, media_id = await visible_local_media(
+            self._api, user_id, room_id, event_id, _audio_uri
+        )
         audio = _audio(event.content)
-        media_id = local_media_id(audio[0], self._api.server_name) if audio else None
         if audio is None or media_id is None:
             raise error(400, NOT_VOICE, "这条消息不是本服务器上的语音")
-        if await self._burns(event_id):
+        if await burn.burns(self._api, event_id):
             raise error(403, BURN_REFUSED, "阅后即焚的语音不能转文字")
         known = await self._api.run_db_interaction(
             "jwwx_asr_get", storage.get_txn, [event_id]

@@ -7,11 +7,13 @@ fits both."""
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from synapse.module_api import ModuleApi
+
 from modules.audit.public import BurnPolicy
 from modules.common import registry
 from modules.favorites.public import BurnTracking
 
-__all__ = ["SERVICE", "BurnService"]
+__all__ = ["SERVICE", "BurnService", "burns"]
 
 
 class BurnService(Protocol):
@@ -28,6 +30,17 @@ class BurnService(Protocol):
 
 
 SERVICE: registry.Service[BurnService] = registry.Service("burn")
+
+
+async def burns(api: ModuleApi, event_id: str) -> bool:
+    """Whether this message burns after reading (False where modules.burn is not
+    loaded): such a message is never read by a service (OCR, speech-to-text)."""
+    try:
+        service = registry.lookup(api, SERVICE)
+    except registry.ServiceMissingError:
+        return False
+    return event_id in await service.tracked_event_ids([event_id])
+
 
 if TYPE_CHECKING:
 

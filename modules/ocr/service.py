@@ -13,13 +13,10 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.burn import public as burn
-from modules.common import registry
 from modules.common.errors import error
 from modules.common.inputs import InputError, bounded_str
-from modules.common.mxc import local_media_id
 from modules.common.synapse.errors import Codes
-from modules.common.synapse.events import event_visible_to
-from modules.common.synapse.media import read_local_media
+from modules.common.synapse.media import read_local_media, visible_local_media
 from modules.ocr.cards import driving_licence, id_card
 from modules.ocr.config import OcrConfig
 from modules.ocr.engine import NOT_AN_IMAGE, Line, OcrEngine, plain_text
@@ -73,26 +70,15 @@ class OcrService:
         self._config = config
         self.engine = engine
 
-    async def _burns(self, event_id: str) -> bool:
-        try:
-            service = registry.lookup(self._api, burn.SERVICE)
-        except registry.ServiceMissingError:
-            return False
-        return event_id in await service.tracked_event_ids([event_id])
-
     async def read_message(
         self, user_id: str, room_id: str, event_id: str, kind: str
     ) -> dict[str, Any]:
-        event = await event_visible_to(self._api, user_id, room_id, event_id)
-        if event is None:
-            raise error(404, Codes.NOT_FOUND, "消息不存在或您无权查看")
-        uri = _image_uri(event.content)
-        media_id = (
-            local_media_id(uri, self._api.server_name) if uri is not None else None
+        _event, media_id = await visible_local_media(
+            self._api, user_id, room_id, event_id, _image_uri
         )
         if media_id is None:
             raise error(400, NOT_AN_IMAGE, "这条消息不是本服务器上的图片")
-        if await self._burns(event_id):
+        if await burn.burns(self._api, event_id):
             raise error(403, BURN_REFUSED, "阅后即焚的图片不能识别文字")
         data = await read_local_media(self._api, media_id)
         return recognised(kind, await self.engine.recognise(data))

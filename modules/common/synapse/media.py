@@ -7,6 +7,7 @@ downloads), modules.audit (archived attachments), modules.burn and modules.group
 (deletion, retention), modules.media_crypto (a storage provider, given the HomeServer)."""
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,11 @@ from synapse.api.errors import NotFoundError
 from synapse.module_api import ModuleApi
 from synapse.types import UserID
 
+from modules.common.errors import error
+from modules.common.mxc import local_media_id
 from modules.common.synapse._internal import hs_of
+from modules.common.synapse.errors import Codes
+from modules.common.synapse.events import event_visible_to
 
 
 @dataclass(frozen=True)
@@ -158,3 +163,20 @@ def media_file_responder(hs: Any, file_object: Any) -> Any:
     from synapse.media.media_storage import FileResponder
 
     return FileResponder(hs, file_object)
+
+
+async def visible_local_media(
+    api: ModuleApi,
+    user_id: str,
+    room_id: str,
+    event_id: str,
+    uri_of: Callable[[Any], str | None],
+) -> tuple[Any, str | None]:
+    """The message as `user_id` may see it (404 M_NOT_FOUND otherwise, the same answer
+    whether it does not exist or is hidden) and the id of the local media that
+    `uri_of(content)` names (None: none, or another server's)."""
+    event = await event_visible_to(api, user_id, room_id, event_id)
+    if event is None:
+        raise error(404, Codes.NOT_FOUND, "消息不存在或您无权查看")
+    uri = uri_of(event.content)
+    return event, (local_media_id(uri, api.server_name) if uri else None)
