@@ -78,6 +78,19 @@ def browser_page(width: int = 1366, height: int = 768) -> Iterator[Any]:
             browser.close()
 
 
+def another_page(page: Any, width: int = 1366, height: int = 768) -> Any:
+    """A second officer's page in the same browser (its own context: its own
+    sessionStorage), closed with the browser; its JavaScript errors in `errors`."""
+    context = page.context.browser.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN"
+    )
+    other = context.new_page()
+    errors: list[str] = []
+    other.on("pageerror", lambda e: errors.append(str(e)))
+    other.errors = errors
+    return other
+
+
 def screenshot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -48,3 +48,39 @@ export const directory = {
   member: (token, userid) => call("GET", `${DIRECTORY}/members/${encodeURIComponent(userid)}`, undefined, token),
   search: (token, q) => call("GET", `${DIRECTORY}/search/members?limit=30&q=${encodeURIComponent(q)}`, undefined, token),
 };
+
+const GROUPS = "/_jwwx/client/v1/groups";
+const room = (id) => `${GROUPS}/${encodeURIComponent(id)}`;
+
+// Groups (docs/groups.md, "Client API"): the info, owner/admin actions, read lists, QR links.
+export const groups = {
+  info: (token, id) => call("GET", room(id), undefined, token),
+  muteAll: (token, id, on) => call("PUT", `${room(id)}/mute_all`, { mute_all: on }, token),
+  mute: (token, id, userId, muted) => call("PUT", `${room(id)}/muted`, { user_ids: [userId], muted }, token),
+  admin: (token, id, userId, admin) => call("PUT", `${room(id)}/admins/${encodeURIComponent(userId)}`, { admin }, token),
+  announce: (token, id, text) => call("PUT", `${room(id)}/announcement`, { text }, token),
+  receipts: (token, id, eventId) => call("GET", `${room(id)}/receipts/${encodeURIComponent(eventId)}`, undefined, token),
+  joinLink: (token, id) => call("POST", `${room(id)}/join_links`, {}, token),
+};
+
+const FAVORITES = "/_jwwx/client/v1/favorites";
+
+// 收藏 (docs/favorites.md) and the unified search (docs/search.md).
+export const favorites = {
+  add: (token, roomId, eventId) => call("POST", FAVORITES, { room_id: roomId, event_id: eventId }, token),
+  list: (token, q, from) => call("GET", `${FAVORITES}?limit=30${q ? `&q=${encodeURIComponent(q)}` : ""}${from ? `&from=${encodeURIComponent(from)}` : ""}`, undefined, token),
+  remove: (token, id) => call("DELETE", `${FAVORITES}/${encodeURIComponent(id)}`, undefined, token),
+  send: (token, id, roomId) => call("POST", `${FAVORITES}/${encodeURIComponent(id)}/send`, { room_id: roomId }, token),
+};
+
+export function search(token, q, kinds) {
+  return call("GET", `/_jwwx/client/v1/search?limit=20&kinds=${kinds}&q=${encodeURIComponent(q)}`, undefined, token);
+}
+
+const WORKBENCH = "/_jwwx/client/v1/workbench";
+
+// 工作台 (docs/workbench.md): the entries in the officer's range, and the jump.
+export const workbench = {
+  list: (token, q) => call("GET", `${WORKBENCH}${q ? `?q=${encodeURIComponent(q)}` : ""}`, undefined, token),
+  jump: (token, id) => call("POST", `${WORKBENCH}/entries/${encodeURIComponent(id)}/jump`, {}, token),
+};

@@ -5,17 +5,20 @@
 // reports re-renders once per frame.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent } from "matrix-js-sdk";
+import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
 import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
+import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
 import { useClientConfig, Watermark } from "./watermark.js";
+import { Workbench } from "./workbench.js";
 
 const WATCHED = [
   ClientEvent.Room, ClientEvent.DeleteRoom, ClientEvent.AccountData,
   RoomEvent.Timeline, RoomEvent.Name, RoomEvent.Receipt, RoomEvent.MyMembership,
-  RoomEvent.UnreadNotifications, RoomEvent.LocalEchoUpdated, RoomMemberEvent.Name,
+  RoomEvent.UnreadNotifications, RoomEvent.LocalEchoUpdated, RoomEvent.Redaction, RoomMemberEvent.Name,
+  RoomMemberEvent.Membership, RoomStateEvent.Events,
 ];
 
 function useMatrix(session, onSignOut) {
@@ -51,10 +54,16 @@ function useMatrix(session, onSignOut) {
   return { client, state, tick };
 }
 
-function ChatList({ client, selected, onSelect, tick }) {
+function ChatList({ client, token, selected, onSelect, tick }) {
+  const [query, setQuery] = useState("");
   const rooms = chatRooms(client);
   return html`<div class="list-pane chats">
-    <ul class="chat-list" aria-label="聊天列表">
+    <div class="search-box">
+      <input type="search" name="chat-search" aria-label="搜索聊天记录" placeholder="搜索：群聊、聊天记录、文件"
+        value=${query} onInput=${(e) => setQuery(e.target.value)} onKeyDown=${(e) => e.key === "Escape" && setQuery("")} />
+    </div>
+    ${query.trim() && html`<${SearchResults} token=${token} client=${client} query=${query} onOpenRoom=${(id) => { setQuery(""); onSelect(id); }} />`}
+    <ul class="chat-list" aria-label="聊天列表" hidden=${Boolean(query.trim())}>
       ${rooms.length === 0 && html`<li class="empty">暂无聊天，可从通讯录发起</li>`}
       ${rooms.map((room) => {
         const last = lastMessage(room);
@@ -83,6 +92,8 @@ export function App({ session, onSignOut }) {
   const [tab, setTab] = useState("chats");
   const [roomId, setRoomId] = useState(null);
   const [member, setMember] = useState(null);
+  const [favorite, setFavorite] = useState(null);
+  const [favoritesVersion, setFavoritesVersion] = useState(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 
@@ -124,25 +135,39 @@ export function App({ session, onSignOut }) {
   const me = client.getUser(client.getUserId());
   const myName = me?.displayName || session.userId;
   let right = html`<div class="placeholder">警务微信</div>`;
-  let view = tab === "chats" ? "chat" : "contacts";
-  if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} />`;
+  // The policy's screens: chats and favourites are chat views; the workbench is none.
+  let view = { chats: "chat", favorites: "chat", contacts: "contacts" }[tab] || "workbench";
+  if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} token=${session.token} clientConfig=${clientConfig} />`;
   if (tab === "contacts" && member) {
     view = "profile";
     right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error} />`;
   }
+  if (tab === "favorites" && favorite) {
+    right = html`<${FavoriteDetail} client=${client} token=${session.token} favorite=${favorite} sharing=${clientConfig}
+      onRemoved=${() => { setFavorite(null); setFavoritesVersion((v) => v + 1); }} />`;
+  }
   const mark = watermarkFor(clientConfig, view);
+  const wide = tab === "workbench"; // the workbench has no list pane
+  if (wide) right = html`<${Workbench} client=${client} token=${session.token} />`;
+  const railButton = (key, label) => html`<button type="button" class=${tab === key ? "active" : ""} aria-current=${tab === key}
+    onClick=${() => { setTab(key); if (key === "favorites") setFavoritesVersion((v) => v + 1); }}>${label}</button>`;
+  let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} tick=${tick} />`;
+  if (tab === "contacts") list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`;
+  if (tab === "favorites") {
+    list = html`<${FavoritesList} token=${session.token} selected=${favorite} onOpen=${setFavorite} version=${favoritesVersion} />`;
+  }
 
-  return html`<div class="shell">
+  return html`<div class=${`shell${wide ? " wide" : ""}`}>
     <nav class="rail" aria-label="主菜单">
       <span class="avatar me" title=${myName}>${myName.replace(/^@/, "").slice(0, 1)}</span>
-      <button type="button" class=${tab === "chats" ? "active" : ""} aria-current=${tab === "chats"} onClick=${() => setTab("chats")}>聊天</button>
-      <button type="button" class=${tab === "contacts" ? "active" : ""} aria-current=${tab === "contacts"} onClick=${() => setTab("contacts")}>通讯录</button>
+      ${railButton("chats", "聊天")}
+      ${railButton("contacts", "通讯录")}
+      ${railButton("favorites", "收藏")}
+      ${railButton("workbench", "工作台")}
       <span class="grow"></span>
       <button type="button" class="sign-out" onClick=${signOut}>退出</button>
     </nav>
-    ${tab === "chats"
-      ? html`<${ChatList} client=${client} selected=${roomId} onSelect=${setRoomId} tick=${tick} />`
-      : html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`}
+    ${!wide && list}
     <main class="right-pane">
       ${state === "ERROR" && html`<p class="sync-error" role="status">与服务器的连接中断，正在重试…</p>`}
       ${right}

@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // The right pane: the open chat's messages (text and images), older ones loaded when
 // scrolled to the top, and the composer (Enter sends, Ctrl+Enter starts a new line).
+// In a group: the announcement on top, 群聊信息, "N人未读" under one's own messages, the
+// composer closed while muted. Burn-after-read: the composer's toggle, a countdown on the
+// message once someone other than its sender has read it; the server's redaction then
+// takes it away on both sides. Files: upload progress, a card with 下载. Right-click on a
+// message: 复制, 转发, 收藏, 下载, each allowed or not by the sharing policy.
 import { html } from "htm/preact";
 import { EventStatus } from "matrix-js-sdk";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { errorText, formatTime, isShown } from "./chats.js";
+import { favorites } from "./api.js";
+import { chatRooms, errorText, formatTime, isShown } from "./chats.js";
 import { composerKey } from "./format.js";
-import { AuthedImage } from "./media.js";
+import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
+import { AuthedImage, ImageViewer, saveMedia } from "./media.js";
+import {
+  BURN_FIELDS, burnSecondsLeft, burnTtl, countdownText, fileSize, forwardContent, percent, sendRight, sharingFor, ttlChoices, ttlName,
+  unreadLabel,
+} from "./rules.js";
 
 function dropUnsent(client, room) {
   for (const event of room.getLiveTimeline().getEvents()) {
@@ -14,27 +25,109 @@ function dropUnsent(client, room) {
   }
 }
 
-function Message({ client, event }) {
+// Who other than the sender has read the event: a joined member whose receipt is at it
+// or later (the SDK's receipts, kept by /sync; a group's members are loaded when opened).
+function readers(room, event) {
+  const id = event.getId();
+  return room.getJoinedMembers()
+    .map((m) => m.userId)
+    .filter((u) => u !== event.getSender() && room.hasUserReadEvent(u, id));
+}
+
+// When the burn timer started, as this client first saw a reader's receipt (the server
+// times it from the first receipt; this only shows the countdown).
+const burnStarts = new Map();
+
+function burnStart(room, event) {
+  const id = event.getId();
+  if (burnStarts.has(id)) return burnStarts.get(id);
+  const who = readers(room, event);
+  if (who.length === 0) return null;
+  const times = who
+    .map((u) => room.getReadReceiptForUserId(u)?.data?.ts)
+    .filter((ts) => Number.isFinite(ts) && ts >= event.getTs());
+  const start = Math.min(Date.now(), ...times);
+  burnStarts.set(id, start);
+  return start;
+}
+
+function BurnTag({ room, event, ttl }) {
+  const [now, setNow] = useState(Date.now());
+  const start = event.getId() && !event.status ? burnStart(room, event) : null;
+  useEffect(() => {
+    if (start === null) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [start]);
+  const text = start === null ? `阅后即焚 · 读后${ttlName(ttl)}销毁` : countdownText(burnSecondsLeft(start, ttl, now));
+  return html`<span class=${`burn-tag${start === null ? "" : " counting"}`} role="timer"><span class="burn-mark" aria-hidden="true">焚</span>${text}</span>`;
+}
+
+function FileCard({ content, canSave, onSave }) {
+  return html`<span class="file-card">
+    <span class="file-icon" aria-hidden="true">文件</span>
+    <span class="file-main"><span class="file-name">${content.body}</span>
+      <span class="file-size">${fileSize(content.info?.size)}</span></span>
+    ${canSave
+      ? html`<button type="button" class="link download" onClick=${onSave}>下载</button>`
+      : html`<span class="no-save" title="管理员已禁止保存文件到本机">禁止下载</span>`}
+  </span>`;
+}
+
+function Message({ client, room, event, group, onReadList, sharing, onMenu, onView, onSave }) {
   const mine = event.getSender() === client.getUserId();
   const content = event.getContent();
   const name = event.sender?.name || event.getSender();
   const pending = event.status !== null && event.status !== undefined;
-  const body = content.msgtype === "m.image" && content.url
-    ? html`<${AuthedImage} client=${client} mxc=${content.url} alt=${content.body} />`
-    : html`<span class="text">${content.body}</span>`;
-  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}`} data-event-id=${event.getId()}>
+  if (content.msgtype === "m.notice" && content["cn.jwwx.notice"]) {
+    return html`<li class="system-notice" data-event-id=${event.getId()}><span>${content.body}</span></li>`;
+  }
+  const ttl = burnTtl(content);
+  const allowed = sharingFor(sharing, content);
+  let body = html`<span class="text">${content.body}</span>`;
+  if (content.msgtype === "m.image" && content.url) {
+    body = html`<button type="button" class="image-button" aria-label=${`查看图片 ${content.body || ""}`} onClick=${() => onView(content)}>
+      <${AuthedImage} client=${client} mxc=${content.url} alt=${content.body} /></button>`;
+  } else if (["m.file", "m.video", "m.audio"].includes(content.msgtype) && content.url) {
+    body = html`<${FileCard} content=${content} canSave=${allowed.save} onSave=${() => onSave(content)} />`;
+  }
+  let unread = null;
+  if (group && mine && !pending) {
+    const members = room.getJoinedMemberCount();
+    unread = Math.max(0, members - 1 - readers(room, event).length);
+  }
+  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}${ttl !== null ? " burn" : ""}`} data-event-id=${event.getId()}>
     <span class="avatar" aria-hidden="true">${name.slice(0, 1)}</span>
     <div class="bubble-wrap">
       ${!mine && html`<span class="sender">${name}</span>`}
-      <div class="bubble" title=${formatTime(event.getTs())}>${body}</div>
+      <div class=${`bubble${allowed.copy ? "" : " no-copy"}`} title=${formatTime(event.getTs())}
+        onCopy=${(e) => !allowed.copy && e.preventDefault()}
+        onContextMenu=${(e) => { if (!pending) { e.preventDefault(); onMenu({ event, x: e.clientX, y: e.clientY }); } }}>${body}</div>
+      ${ttl !== null && html`<${BurnTag} room=${room} event=${event} ttl=${ttl} />`}
+      ${unread !== null && html`<button type="button" class=${`read-state${unread ? "" : " all-read"}`}
+        onClick=${() => onReadList(event.getId())}>${unreadLabel(unread)}</button>`}
     </div>
   </li>`;
 }
 
-export function Conversation({ client, room, tick }) {
+export function Conversation({ client, room, tick, token, clientConfig }) {
   const [draft, setDraft] = useState("");
   const [error, setError] = useState("");
   const [uploading, setUploading] = useState(false);
+  const [panel, setPanel] = useState(false);
+  const [, setMembersLoaded] = useState(null);
+  const [menu, setMenu] = useState(null);
+  const [forwarding, setForwarding] = useState(null);
+  const [viewing, setViewing] = useState(null);
+  const [notice, setNotice] = useState("");
+  const [progress, setProgress] = useState(null);
+  const [readOf, setReadOf] = useState(null);
+  const [burn, setBurn] = useState(false);
+  const burnConfig = clientConfig?.burn_after_read;
+  const choices = burnConfig?.enabled ? ttlChoices(burnConfig.max_ttl_ms) : [];
+  const [ttl, setTtl] = useState(choices[0] || 10000);
+  const group = isGroup(room);
+  const right = sendRight(powerLevels(room), client.getUserId());
   const list = useRef(null);
   const stick = useRef(true); // keep the newest message in view unless scrolled up
   const events = room.getLiveTimeline().getEvents().filter(isShown);
@@ -43,8 +136,17 @@ export function Conversation({ client, room, tick }) {
   useEffect(() => {
     setDraft("");
     setError("");
+    setReadOf(null);
+    setBurn(false);
+    setMenu(null);
+    setNotice("");
     stick.current = true;
+    // The read lists count the group's members: all of them, not only the lazy-loaded.
+    if (isGroup(room)) room.loadMembersIfNeeded().then(() => setMembersLoaded(room.roomId), () => {});
   }, [room.roomId]);
+
+  // Burn-after-read adds its time-to-live to what is sent.
+  const marked = (content) => (burn ? { ...content, [BURN_FIELDS[0]]: ttl } : content);
 
   // Reading the chat: a receipt for its newest event clears the unread badge.
   useEffect(() => {
@@ -74,7 +176,7 @@ export function Conversation({ client, room, tick }) {
     setDraft("");
     stick.current = true;
     try {
-      await client.sendTextMessage(room.roomId, text);
+      await client.sendMessage(room.roomId, marked({ msgtype: "m.text", body: text }));
     } catch (e) {
       // Refused (a filtered keyword, a muted group): the text goes back to the draft
       // and its local echo away, so nothing shows as if it had been sent.
@@ -100,12 +202,74 @@ export function Conversation({ client, room, tick }) {
         bitmap.close();
       } catch { /* not decodable here: sent without its size */ }
       const { content_uri: url } = await client.uploadContent(file, { name: file.name, type: file.type });
-      await client.sendMessage(room.roomId, { msgtype: "m.image", body: file.name, url, info });
+      await client.sendMessage(room.roomId, marked({ msgtype: "m.image", body: file.name, url, info }));
     } catch (e) {
       dropUnsent(client, room);
       setError(errorText(e));
     } finally {
       setUploading(false);
+    }
+  }
+
+  // 文件: uploaded with its progress shown, then sent as m.file with its size and type.
+  async function sendFile(ev) {
+    const file = ev.currentTarget.files[0];
+    ev.currentTarget.value = "";
+    if (!file) return;
+    setError("");
+    setProgress(0);
+    stick.current = true;
+    try {
+      const { content_uri: url } = await client.uploadContent(file, {
+        name: file.name,
+        type: file.type || "application/octet-stream",
+        progressHandler: ({ loaded, total }) => setProgress(percent(loaded, total || file.size)),
+      });
+      await client.sendMessage(room.roomId, marked({
+        msgtype: "m.file", body: file.name, url, info: { mimetype: file.type || "application/octet-stream", size: file.size },
+      }));
+    } catch (e) {
+      dropUnsent(client, room);
+      setError(errorText(e));
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  function save(content) {
+    saveMedia(client, content.url, content.body).catch((e) => setError(e.message));
+  }
+
+  async function menuAction(action, event) {
+    setMenu(null);
+    setError("");
+    const content = event.getContent();
+    try {
+      if (action === "copy") {
+        await navigator.clipboard.writeText(content.body || "");
+        setNotice("已复制");
+      } else if (action === "forward") {
+        setForwarding(event);
+      } else if (action === "favorite") {
+        await favorites.add(token, room.roomId, event.getId());
+        setNotice("已收藏");
+      } else if (action === "save") {
+        save(content);
+      }
+    } catch (e) {
+      setError(e.message || "操作失败");
+    }
+  }
+
+  async function forwardTo(target) {
+    const event = forwarding;
+    setForwarding(null);
+    try {
+      await client.sendMessage(target.roomId, forwardContent(event.getContent()));
+      setNotice(`已转发给 ${target.name}`);
+    } catch (e) {
+      dropUnsent(client, target);
+      setError(errorText(e));
     }
   }
 
@@ -116,20 +280,88 @@ export function Conversation({ client, room, tick }) {
     if (action === "newline") setDraft(`${draft}\n`);
   }
 
-  return html`<section class="conversation" aria-label=${room.name}>
-    <header class="conversation-header"><h2>${room.name}</h2></header>
+  const closed = !right.canSend;
+  return html`<div class=${`conversation-wrap${panel && group ? " with-panel" : ""}`}>
+  <section class="conversation" aria-label=${room.name}>
+    <header class="conversation-header"><h2>${room.name}${group ? `（${room.getJoinedMemberCount()}）` : ""}</h2>
+      ${group && html`<button type="button" class="link more" aria-label="群聊信息" aria-expanded=${panel} onClick=${() => setPanel(!panel)}>···</button>`}
+    </header>
+    ${group && html`<${AnnouncementBar} room=${room} />`}
     <ol class="timeline" ref=${list} onScroll=${onScroll} aria-live="polite">
-      ${events.map((event) => html`<${Message} key=${event.getId() || event.getTxnId()} client=${client} event=${event} tick=${tick} />`)}
+      ${events.map((event) => html`<${Message} key=${event.getId() || event.getTxnId()} client=${client} room=${room} event=${event}
+        group=${group} onReadList=${setReadOf} tick=${tick} sharing=${clientConfig} onMenu=${setMenu}
+        onView=${setViewing} onSave=${save} />`)}
     </ol>
-    <footer class="composer">
+    ${menu && html`<${MessageMenu} menu=${menu} sharing=${clientConfig} onAction=${menuAction} onClose=${() => setMenu(null)} />`}
+    ${forwarding && html`<${ForwardDialog} client=${client} onPick=${forwardTo} onClose=${() => setForwarding(null)} />`}
+    ${viewing && html`<${ImageViewer} client=${client} mxc=${viewing.url} name=${viewing.body}
+      canSave=${sharingFor(clientConfig, viewing).save} onClose=${() => setViewing(null)} />`}
+    ${readOf && html`<${ReadList} token=${token} room=${room} eventId=${readOf} onClose=${() => setReadOf(null)} />`}
+    <footer class=${`composer${closed ? " closed" : ""}`}>
       <div class="toolbar">
-        <label class="tool">图片<input type="file" name="image" accept="image/*" onChange=${sendImage} disabled=${uploading} /></label>
+        <label class="tool">图片<input type="file" name="image" accept="image/*" onChange=${sendImage} disabled=${uploading || closed} /></label>
+        ${choices.length > 0 && html`<label class="tool burn-toggle"><input type="checkbox" name="burn" checked=${burn} disabled=${closed}
+          onChange=${(e) => setBurn(e.currentTarget.checked)} />阅后即焚</label>`}
+        ${burn && html`<select name="burn-ttl" aria-label="阅读后销毁时间" value=${ttl} onChange=${(e) => setTtl(Number(e.currentTarget.value))}>
+          ${choices.map((ms) => html`<option value=${ms}>${ttlName(ms)}</option>`)}
+        </select>`}
+        <label class="tool">文件<input type="file" name="file" onChange=${sendFile} disabled=${progress !== null || closed} /></label>
         ${uploading && html`<span class="uploading" role="status">图片上传中…</span>`}
+        ${progress !== null && html`<span class="uploading" role="status">文件上传中 <progress max="100" value=${progress}></progress> ${progress}%</span>`}
+        ${notice && html`<span class="notice" role="status">${notice}</span>`}
       </div>
+      ${burn && group && burnConfig?.group_notice && html`<p class="burn-notice">${burnConfig.group_notice}</p>`}
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <textarea name="message" aria-label="输入消息" placeholder="输入消息，Enter 发送，Ctrl+Enter 换行"
+      <textarea name="message" aria-label="输入消息" disabled=${closed}
+        placeholder=${closed ? right.reason : "输入消息，Enter 发送，Ctrl+Enter 换行"}
         value=${draft} onInput=${(e) => setDraft(e.target.value)} onKeyDown=${onKeyDown}></textarea>
-      <button type="button" class="primary send" onClick=${send} disabled=${!draft.trim()}>发送(S)</button>
+      <button type="button" class="primary send" onClick=${send} disabled=${closed || !draft.trim()}>发送(S)</button>
     </footer>
-  </section>`;
+  </section>
+  ${panel && group && html`<${GroupPanel} client=${client} room=${room} token=${token} tick=${tick} onClose=${() => setPanel(false)} />`}
+  </div>`;
+}
+
+const ACTIONS = [
+  ["copy", "复制", "管理员已禁止复制消息"],
+  ["forward", "转发", "管理员已禁止转发"],
+  ["favorite", "收藏", "阅后即焚消息不能收藏"],
+  ["save", "下载", "管理员已禁止保存到本机"],
+];
+
+// Right-click on a message: what the policy forbids is shown greyed with the reason.
+function MessageMenu({ menu, sharing, onAction, onClose }) {
+  const content = menu.event.getContent();
+  const allowed = sharingFor(sharing, content);
+  const file = ["m.image", "m.file", "m.video", "m.audio"].includes(content.msgtype);
+  useEffect(() => {
+    const close = () => onClose();
+    window.addEventListener("click", close);
+    window.addEventListener("keydown", close);
+    return () => {
+      window.removeEventListener("click", close);
+      window.removeEventListener("keydown", close);
+    };
+  }, [menu]);
+  return html`<ul class="context-menu" role="menu" style=${{ left: `${menu.x}px`, top: `${menu.y}px` }}>
+    ${ACTIONS.filter(([key]) => (key === "save" ? file : key !== "copy" || !file)).map(([key, label, why]) => html`<li role="none">
+      <button type="button" role="menuitem" data-action=${key} disabled=${!allowed[key]} title=${allowed[key] ? "" : why}
+        onClick=${(e) => { e.stopPropagation(); onAction(key, menu.event); }}>${label}</button></li>`)}
+  </ul>`;
+}
+
+// 转发: pick the chat to send it to.
+function ForwardDialog({ client, onPick, onClose }) {
+  return html`<div class="dialog-backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
+    <div class="dialog" role="dialog" aria-label="转发给">
+      <h3>转发给</h3>
+      <ul class="forward-list">
+        ${chatRooms(client).filter((r) => r.getMyMembership() === "join").map((r) => html`<li key=${r.roomId}>
+          <button type="button" class="tree-row" data-room-id=${r.roomId} onClick=${() => onPick(r)}>
+            <span class="avatar small" aria-hidden="true">${(r.name || "?").slice(0, 1)}</span><span class="name">${r.name}</span>
+          </button></li>`)}
+      </ul>
+      <button type="button" class="link" onClick=${onClose}>取消</button>
+    </div>
+  </div>`;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // Pure helpers of the chat list and the conversation (no SDK, no DOM), tested with
 // node's test runner (clients/web/test/).
+import { burnTtl } from "./rules.js";
 
 // The chat list's one-line preview of a message's content.
 export function previewOf(content) {
   if (!content) return "";
+  if (burnTtl(content) !== null) return "[阅后即焚]";
   switch (content.msgtype) {
     case "m.image": return "[图片]";
     case "m.file": return `[文件] ${content.body || ""}`.trim();

@@ -11,6 +11,8 @@ test("previews name the kind of message", () => {
   assert.equal(previewOf({ msgtype: "m.file", body: "通报.pdf" }), "[文件] 通报.pdf");
   assert.equal(previewOf({ msgtype: "m.audio" }), "[语音]");
   assert.equal(previewOf(undefined), "");
+  // Burn-after-read content stays out of the chat list.
+  assert.equal(previewOf({ msgtype: "m.text", body: "地点", "org.matrix.self_destruct": 10000 }), "[阅后即焚]");
 });
 
 test("times read as WeChat shows them", () => {

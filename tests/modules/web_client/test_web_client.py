@@ -31,7 +31,12 @@ from modules.web_client.bundle import WEB as WEB_SOURCES
 from modules.web_client.bundle import built_hash, source_hash
 from modules.web_client.config import DEFAULT_DIST, WebClientConfig
 from tests.harness import postgres
-from tests.harness.browser import browser_page, require_browser, screenshot
+from tests.harness.browser import (
+    another_page,
+    browser_page,
+    require_browser,
+    screenshot,
+)
 from tests.harness.case import SQLiteCase
 
 WEB = "/_jwwx/web/"
@@ -418,3 +423,433 @@ class WebClientTest(SQLiteCase):
             except HttpError as e:
                 errcode = e.body.get("errcode") if isinstance(e.body, dict) else e.body
             self.assertEqual(errcode, expected)
+
+    # Groups and burn-after-read, with two officers in two browser sessions.
+
+    def _group(self) -> tuple[str, dict[str, tuple[str, str]]]:
+        """专案组: 李娜 (its owner), 张伟 (刑侦支队) and 王芳 (治安支队), all joined.
+        → (room id, {name: (localpart, token)})."""
+        suffix = os.urandom(3).hex()
+        _admin_id, admin = self.server.register(f"boss{suffix}", admin=True)
+        root = self._api(
+            "POST",
+            f"{DIRECTORY}/departments",
+            admin,
+            {"name": f"分局{suffix}", "parent_id": None},
+        )["id"]
+        people = (
+            ("lina", "李娜", "刑侦支队"),
+            ("zhangwei", "张伟", "刑侦支队"),
+            ("wangfang", "王芳", "治安支队"),
+        )
+        officers: dict[str, tuple[str, str]] = {}
+        for key, name, _unit in people:
+            localpart = f"{key}{suffix}"
+            user_id, token = self.server.register(localpart)
+            self._api(
+                "PUT",
+                f"/_synapse/admin/v2/users/{quote(user_id)}",
+                admin,
+                {"displayname": name},
+            )
+            officers[name] = (localpart, token)
+        units = {
+            unit: self._api(
+                "POST",
+                f"{DIRECTORY}/departments",
+                admin,
+                {"name": unit, "parent_id": root},
+            )["id"]
+            for unit in ("刑侦支队", "治安支队")
+        }
+        for _key, name, unit in people:
+            self._api(
+                "POST",
+                f"{DIRECTORY}/members",
+                admin,
+                {
+                    "userid": officers[name][0],
+                    "name": name,
+                    "department": [units[unit]],
+                },
+            )
+        server = self.server.server_name
+        room_id = self._api(
+            "POST",
+            "/_jwwx/client/v1/groups",
+            officers["李娜"][1],
+            {
+                "name": "专案组",
+                "invite": [f"@{officers[n][0]}:{server}" for n in ("张伟", "王芳")],
+            },
+        )["room_id"]
+        for name in ("张伟", "王芳"):
+            self._api(
+                "POST",
+                f"/_matrix/client/v3/join/{quote(room_id)}",
+                officers[name][1],
+                {},
+            )
+        return room_id, officers
+
+    def _sign_in(self, page: Any, localpart: str) -> None:
+        page.goto(self._url(WEB))
+        page.fill("input[name=user]", localpart)
+        page.fill("input[name=password]", "pw-" + localpart)
+        page.click("form.login-form button[type=submit]")
+        page.wait_for_selector("nav.rail")
+
+    def test_group_read_list_mute_and_burn_after_read(self) -> None:
+        require_browser()
+        room_id, officers = self._group()
+        server = self.server.server_name
+        wangfang = f"@{officers['王芳'][0]}:{server}"
+        row = f".chat-row[data-room-id='{room_id}']"
+        with browser_page() as page:
+            self._sign_in(page, officers["李娜"][0])
+            other = another_page(page)
+            self._sign_in(other, officers["张伟"][0])
+            page.click(row)
+            page.wait_for_selector(".conversation-header h2:has-text('专案组（3）')")
+
+            # 群聊信息: members with their departments, 李娜 the owner.
+            page.click("button[aria-label=群聊信息]")
+            page.wait_for_selector(
+                f".group-member[data-user-id='{wangfang}'] .dept:has-text('治安支队')"
+            )
+            page.wait_for_selector(".group-member:has-text('李娜') .role.owner")
+            page.wait_for_selector(
+                ".group-member:has-text('张伟') .dept:has-text('刑侦支队')"
+            )
+            # The announcement, pinned on top once published.
+            page.click(".group-panel button:has-text('编辑群公告')")
+            page.fill("textarea[name=announcement]", "明早八点在指挥中心集合")
+            page.click(".group-panel button:has-text('发布')")
+            page.wait_for_selector(".announcement:has-text('明早八点在指挥中心集合')")
+            # The QR join link.
+            page.click(".group-panel button:has-text('群二维码')")
+            page.wait_for_function(
+                "() => document.querySelector('.qr img')?.naturalWidth > 0"
+            )
+            self.assertIn("/_jwwx/client/v1/groups/join/", page.inner_text(".qr-url"))
+            # 王芳 muted: shown so, and the server refuses her message.
+            page.click(f".group-member[data-user-id='{wangfang}'] button.mute")
+            page.wait_for_selector(
+                f".group-member[data-user-id='{wangfang}'] .muted-tag"
+            )
+            with self.assertRaises(HttpError) as refused:
+                self._api(
+                    "PUT",
+                    f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/m1",
+                    officers["王芳"][1],
+                    {"msgtype": "m.text", "body": "我被禁言了吗"},
+                )
+            self.assertEqual(refused.exception.status, 403)
+            screenshot(page, "web-05-group-panel")
+            page.click("button[aria-label=关闭群聊信息]")
+
+            # Her message: 2 unread, then 王芳 reads it (1), the list names who.
+            page.fill("textarea[name=message]", "行动方案已更新，请查收")
+            page.press("textarea[name=message]", "Enter")
+            mine = page.locator(
+                ".message.mine:not(.pending):has-text('行动方案已更新')"
+            )
+            mine.locator(".read-state:text-is('2人未读')").wait_for()
+            event_id = mine.get_attribute("data-event-id")
+            self._api(
+                "POST",
+                f"/_matrix/client/v3/rooms/{quote(room_id)}/receipt/m.read/{quote(event_id)}",
+                officers["王芳"][1],
+                {},
+            )
+            mine.locator(".read-state:text-is('1人未读')").wait_for()
+            # Her receipt covers the earlier announcement too.
+            page.locator(".message.mine:has-text('【群公告】')").locator(
+                ".read-state:text-is('1人未读')"
+            ).wait_for()
+            mine.locator(".read-state").click()
+            page.wait_for_selector(".read-list .unread li:has-text('张伟')")
+            page.wait_for_selector(".read-list .read li:has-text('王芳')")
+            screenshot(page, "web-06-read-list")
+            page.click(".read-list button[aria-label=关闭]")
+
+            # 张伟 opens the group: the announcement on top; he has read it.
+            other.click(row)
+            other.wait_for_selector(".announcement:has-text('明早八点在指挥中心集合')")
+            mine.locator(".read-state:text-is('全部已读')").wait_for()
+
+            # Mute all: his composer closes with the reason, and opens again.
+            page.click("button[aria-label=群聊信息]")
+            page.check("input[name=mute-all]")
+            other.wait_for_selector(
+                "textarea[name=message][disabled][placeholder*='全员禁言']"
+            )
+            screenshot(other, "web-07-muted")
+            page.uncheck("input[name=mute-all]")
+            other.wait_for_selector("textarea[name=message]:not([disabled])")
+            page.click("button[aria-label=关闭群聊信息]")
+
+            # Burn-after-read: the toggle (the group's warning shown), 10 s after reading.
+            page.check("input[name=burn]")
+            page.wait_for_selector(
+                ".burn-notice:has-text('任一成员阅读后即开始倒计时')"
+            )
+            self.assertEqual(page.input_value("select[name=burn-ttl]"), "10000")
+            page.fill("textarea[name=message]", "今晚行动地点：东门仓库")
+            page.press("textarea[name=message]", "Enter")
+            burning = ".message.burn:has-text('东门仓库')"
+            for each in (page, other):
+                each.wait_for_selector(
+                    f"{burning} .burn-tag.counting:has-text('秒后销毁')"
+                )
+            burnt_id = page.get_attribute(burning, "data-event-id")
+            screenshot(other, "web-08-burn-countdown")
+            for each in (page, other):
+                each.wait_for_selector(burning, state="detached")
+            # Gone on the server too (redacted: no content left).
+            event = self._api(
+                "GET",
+                f"/_matrix/client/v3/rooms/{quote(room_id)}/event/{quote(burnt_id)}",
+                officers["王芳"][1],
+            )
+            self.assertEqual(event["content"], {})
+            self.assertNotIn("东门仓库", page.inner_text(".chat-list"))
+            self.assertEqual(page.errors, [])
+            self.assertEqual(other.errors, [])
+
+    def test_files_sharing_favorites_and_search(self) -> None:
+        require_browser()
+        room_id, officers = self._group()
+        server = self.server.server_name
+        zhangwei = officers["张伟"][1]
+        _admin_id, admin = self.server.register(f"sec{os.urandom(3).hex()}", admin=True)
+        settings = "/_jwwx/admin/v1/watermark/settings"
+        self._api(
+            "PUT",
+            settings,
+            admin,
+            {
+                "watermark": {
+                    "enabled": True,
+                    "media": True,
+                    "template": "{name} {userid}",
+                },
+                "sharing": {
+                    "allow_forward_messages": True,
+                    "allow_save_to_device": True,
+                },
+            },
+        )
+        # 张伟's 1:1 chat with 李娜 (the forward's target), his picture and a text.
+        direct = self._api(
+            "POST",
+            "/_matrix/client/v3/createRoom",
+            zhangwei,
+            {
+                "is_direct": True,
+                "invite": [f"@{officers['李娜'][0]}:{server}"],
+                "preset": "trusted_private_chat",
+            },
+        )["room_id"]
+        photo = png((10, 160, 60))
+        send = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message"
+        self._api(
+            "PUT",
+            f"{send}/f1",
+            zhangwei,
+            {
+                "msgtype": "m.image",
+                "body": "现场.png",
+                "url": self._upload(zhangwei, photo),
+                "info": {"mimetype": "image/png", "w": 64, "h": 48},
+            },
+        )
+        self._api(
+            "PUT",
+            f"{send}/f2",
+            zhangwei,
+            {"msgtype": "m.text", "body": "嫌疑车辆车牌京A12345"},
+        )
+        try:
+            with browser_page() as page:
+                self._sign_in(page, officers["李娜"][0])
+                page.click(f".chat-row[data-room-id='{room_id}']")
+                plate = page.locator(".message:not(.mine):has-text('京A12345') .bubble")
+                plate.wait_for()
+
+                # 文件: uploaded with its progress, shown as a card.
+                listing = "姓名,单位\n张伟,刑侦支队\n".encode() * 4000
+                page.set_input_files(
+                    "input[name=file]",
+                    files=[
+                        {"name": "名单.csv", "mimeType": "text/csv", "buffer": listing}
+                    ],
+                )
+                card = page.locator(
+                    ".message.mine:not(.pending) .file-card:has-text('名单.csv')"
+                )
+                card.wait_for()
+                self.assertIn("KB", card.inner_text())
+                with page.expect_download() as got:
+                    card.locator("button.download").click()
+                with open(got.value.path(), "rb") as saved:
+                    self.assertEqual(saved.read(), listing)
+
+                # The picture: preview, zoom, and its download carries the viewer's mark.
+                page.click(".message:not(.mine) .image-button")
+                page.wait_for_selector(".viewer img")
+                page.click(".viewer button[aria-label=放大]")
+                self.assertEqual(page.inner_text(".viewer .zoom"), "125%")
+                screenshot(page, "web-09-image-viewer")
+                with page.expect_download() as got:
+                    page.click(".viewer button:has-text('下载')")
+                with open(got.value.path(), "rb") as saved:
+                    marked = Image.open(io.BytesIO(saved.read())).convert("RGB")
+                self.assertEqual(marked.size, (64, 48))
+                plain = Image.open(io.BytesIO(photo)).convert("RGB")
+                self.assertNotEqual(list(marked.getdata()), list(plain.getdata()))
+                page.click(".viewer button[aria-label=关闭预览]")
+
+                # Right-click: 收藏, then 转发 to the 1:1 chat.
+                plate.click(button="right")
+                page.click(".context-menu button[data-action=favorite]")
+                page.wait_for_selector(".composer .notice:has-text('已收藏')")
+                plate.click(button="right")
+                page.click(".context-menu button[data-action=forward]")
+                page.click(f".forward-list button[data-room-id='{direct}']")
+                page.wait_for_selector(".composer .notice:has-text('已转发给')")
+                page.click(f".chat-row[data-room-id='{direct}']")
+                page.wait_for_selector(
+                    ".message.mine:not(.pending):has-text('京A12345')"
+                )
+
+                # 收藏: listed, found by its text, not by another.
+                page.click("nav.rail button:has-text('收藏')")
+                page.wait_for_selector(".fav-row:has-text('京A12345')")
+                page.fill("input[name=favorite-search]", "没有这句")
+                page.wait_for_selector(
+                    ".favorites-pane .empty:has-text('没有找到相关收藏')"
+                )
+                page.fill("input[name=favorite-search]", "车牌")
+                page.click(".fav-row:has-text('京A12345')")
+                page.wait_for_selector(
+                    ".favorite-detail .fav-body:has-text('京A12345')"
+                )
+                screenshot(page, "web-10-favorites")
+
+                # 搜索 in the chat list: the message found by a Chinese substring.
+                search = f"/_jwwx/client/v1/search?kinds=messages&q={quote('车牌京A')}"
+                for _ in range(100):
+                    if self._api("GET", search, officers["李娜"][1])["messages"][
+                        "results"
+                    ]:
+                        break
+                    time.sleep(0.2)
+                page.click("nav.rail button:has-text('聊天')")
+                page.fill("input[name=chat-search]", "车牌京A")
+                hit = page.locator(f".search-pane .hit[data-room-id='{room_id}']").first
+                hit.wait_for()
+                screenshot(page, "web-11-search")
+                hit.click()
+                page.wait_for_selector(".conversation-header h2:has-text('专案组')")
+
+                # The policy closes sharing: copy, forward and download are refused.
+                self._api(
+                    "PUT",
+                    settings,
+                    admin,
+                    {
+                        "sharing": {
+                            "allow_forward_messages": False,
+                            "allow_forward_files": False,
+                            "allow_save_to_device": False,
+                        }
+                    },
+                )
+                page.reload()
+                page.click(f".chat-row[data-room-id='{room_id}']")
+                plate.wait_for()
+                plate.click(button="right")
+                for action in ("copy", "forward"):
+                    self.assertTrue(
+                        page.locator(
+                            f".context-menu button[data-action={action}]"
+                        ).is_disabled()
+                    )
+                self.assertEqual(page.locator(".bubble.no-copy").count() > 0, True)
+                page.keyboard.press("Escape")
+                page.wait_for_selector(
+                    ".message.mine .file-card .no-save:has-text('禁止下载')"
+                )
+                page.click(".message:not(.mine) .image-button")
+                page.wait_for_selector(".viewer img")
+                self.assertEqual(
+                    page.locator(".viewer button:has-text('下载')").count(), 0
+                )
+                screenshot(page, "web-12-sharing-closed")
+                page.click(".viewer button[aria-label=关闭预览]")
+
+                # 工作台: by category, found by pinyin initials; another zone's entry opens
+                # only after the risk prompt is confirmed.
+                entries = "/_jwwx/admin/v1/workbench/entries"
+                self._api(
+                    "POST",
+                    entries,
+                    admin,
+                    {
+                        "name": "警情通报",
+                        "category": "办公",
+                        "url": self._url("/_jwwx/web/?entry=internal"),
+                        "zone": "internal",
+                        "visible_range": None,
+                    },
+                )
+                self._api(
+                    "POST",
+                    entries,
+                    admin,
+                    {
+                        "name": "外网门户",
+                        "category": "外部",
+                        "url": self._url("/_matrix/client/versions?entry=external"),
+                        "zone": "external",
+                        "visible_range": None,
+                    },
+                )
+                page.click("nav.rail button:has-text('工作台')")
+                page.wait_for_selector(".workbench .category h3:has-text('办公')")
+                page.wait_for_selector(".entry:has-text('外网门户') .zone-tag")
+                page.fill("input[name=workbench-search]", "jqtb")
+                page.wait_for_selector(".entry:has-text('外网门户')", state="detached")
+                page.wait_for_selector(".entry:has-text('警情通报')")
+                with page.expect_popup() as got:
+                    page.click(".entry:has-text('警情通报')")
+                got.value.wait_for_load_state()
+                self.assertIn("entry=internal", got.value.url)
+                got.value.close()
+                page.fill("input[name=workbench-search]", "")
+                page.click(".entry:has-text('外网门户')")
+                page.wait_for_selector(".dialog.risk:has-text('数据安全风险提示')")
+                screenshot(page, "web-13-workbench-risk")
+                page.click(".dialog.risk button:has-text('取消')")
+                page.wait_for_selector(".dialog.risk", state="detached")
+                self.assertEqual(len(page.context.pages), 1)
+                page.click(".entry:has-text('外网门户')")
+                with page.expect_popup() as got:
+                    page.click(".dialog.risk button:has-text('继续访问')")
+                got.value.wait_for_load_state()
+                self.assertIn("entry=external", got.value.url)
+                self.assertEqual(page.errors, [])
+        finally:
+            self._api(
+                "PUT",
+                settings,
+                admin,
+                {
+                    "sharing": {
+                        "allow_forward_messages": True,
+                        "allow_forward_files": True,
+                        "allow_save_to_device": True,
+                    }
+                },
+            )
