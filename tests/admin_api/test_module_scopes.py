@@ -107,6 +107,31 @@ class ModuleScopeTests:
     async def _usage(self, w: World, unit: int) -> int:
         return await self._quota(w, unit, None)
 
+    # The pickers' department search.
+
+    async def test_department_search_keeps_to_the_scope(self) -> None:
+        w = await self.world()
+        search = "/_jwwx/admin/v1/directory/departments/search?q=城分局&limit=20"
+        everything = (await w.boss.ok("GET", search))["results"]
+        names = {d["id"]: [p["name"] for p in d["path"]] for d in everything}
+        self.assertIn(w.unit_a, names)
+        self.assertIn(w.unit_b, names)
+        self.assertEqual(len(names[w.unit_a]), 1)  # the unique 市局 above it
+        # The unit's admin: its own unit only, and no name above its scope.
+        for right in ("", "&right=directory.view", "&right=apps.manage"):
+            found = (await w.admin.ok("GET", search + right))["results"]
+            self.assertEqual([(d["id"], d["path"]) for d in found], [(w.unit_a, [])])
+        self.assertErrcode(
+            await w.admin.request("GET", search + "&right=audit.search"),
+            403,
+            "M_FORBIDDEN",
+        )
+        self.assertErrcode(
+            await w.admin.request("GET", search + "&right=x;y"), 400, "M_INVALID_PARAM"
+        )
+        # An officer is no admin.
+        self.assertErrcode(await w.a1.request("GET", search), 403, "M_FORBIDDEN")
+
     # Accounts.
 
     async def test_accounts_targets_and_listings(self) -> None:

@@ -102,7 +102,7 @@ async function groupForm(editor, ctx, group, groups, done) {
       scopeNames.push({ id, name: `部门 ${id}` });
     }
   }
-  const scope = departmentPicker("管理范围（部门及其所有下级）", scopeNames, 500);
+  const scope = departmentPicker("管理范围（部门及其所有下级）", scopeNames, 500, "groups.create_subgroups");
   const allowed = grantable(ctx);
   const rights = RIGHTS.map(([right, label]) => {
     const box = h("input", { type: "checkbox", name: "right", value: right, checked: !creating && group.rights.includes(right), disabled: !allowed.has(right) });

@@ -330,7 +330,7 @@ function departmentDialog(department, parent, done) {
   const order = h("input", { name: "order", type: "number", value: editing ? department.order : 0 });
   const hidden = h("input", { type: "checkbox", name: "hidden", checked: editing && department.hidden });
   const restricted = h("input", { type: "checkbox", name: "restricted", checked: editing && department.restricted });
-  const move = editing && department.parent_id !== null ? departmentPicker("移动到（新的上级部门）", [], 1) : null;
+  const move = editing && department.parent_id !== null ? departmentPicker("移动到（新的上级部门）", [], 1, "directory.edit_structure") : null;
   append(d.body, field("部门名称", name), field("排序（数字越小越靠前）", order),
     h("label", { class: "check" }, hidden, "隐藏（普通成员看不到）"),
     h("label", { class: "check" }, restricted, "仅看本部门（成员只能看到本部门）"),

@@ -8,11 +8,11 @@ import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, t
 
 const DIRECTORY = "/_jwwx/admin/v1/directory";
 const ACCOUNTS = "/_jwwx/admin/v1/accounts";
-const CLIENT = "/_jwwx/client/v1/directory";
 
-// Chips of departments and a search box that adds one (by name, through the directory's
-// department search). `max` limits how many may be chosen.
-export function departmentPicker(label, initial, max = 20) {
+// Chips of departments and a search box that adds one (by name, through the admin API's
+// department search: only departments within the admin's scope for `right`, so a scoped
+// admin sees no name outside it). `max` limits how many may be chosen.
+export function departmentPicker(label, initial, max = 20, right = "directory.view") {
   const chosen = new Map(initial.map((d) => [d.id, d.name]));
   const chips = h("div", { class: "chips" });
   const input = h("input", { type: "search", placeholder: "输入部门名称查找", "aria-label": label });
@@ -30,7 +30,7 @@ export function departmentPicker(label, initial, max = 20) {
       const q = input.value.trim();
       if (!q) return clear(found);
       try {
-        const answer = await get(`${CLIENT}/search/departments?q=${enc(q)}&limit=20`);
+        const answer = await get(`${DIRECTORY}/departments/search?q=${enc(q)}&limit=20&right=${enc(right)}`);
         clear(found, (answer.results || []).map((d) => {
           const path = (d.path || []).map((p) => p.name).concat(d.name).join(" / ");
           const b = h("button", { type: "button", class: "link", text: path });
@@ -73,7 +73,7 @@ export async function editMember(userid, ctx, department, done) {
     gender = h("select", { name: "gender" }, GENDERS.map(([v, t]) => h("option", { value: v, text: t, selected: String(member.gender) === v })));
     rows.push(field("性别", gender));
   }
-  const picker = departmentPicker("所在部门", member.departments || []);
+  const picker = departmentPicker("所在部门", member.departments || [], 20, "directory.edit_members");
   const hidden = h("input", { type: "checkbox", name: "hidden", checked: Boolean(member.hidden) });
   const enabled = h("input", { type: "checkbox", name: "enable", checked: member.enabled !== false });
   const save = h("button", { type: "button", class: "primary", text: creating ? "添加" : "保存" });

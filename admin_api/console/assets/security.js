@@ -71,7 +71,7 @@ async function policyPanel(box) {
     MFA_MODES.map(([v, t]) => h("option", { value: v, text: t, selected: current.mfa.required_for === v })));
   const named = await Promise.all(current.mfa.departments.map((id) => get(`/_jwwx/admin/v1/directory/departments/${id}`)
     .then((d) => ({ id, name: d.name }), () => ({ id, name: `部门 ${id}` }))));
-  const picker = departmentPicker("须使用二次验证的部门", named);
+  const picker = departmentPicker("须使用二次验证的部门", named, 20, "settings.mfa_device");
   const showPicker = () => { picker.el.hidden = mode.value !== "departments"; };
   mode.addEventListener("change", showPicker);
   showPicker();

@@ -2,6 +2,9 @@
 """Admins' directory API under /_jwwx/admin/v1/directory (scopes directory.read/.write).
 
 POST   departments                      {id?, name, parent_id, order?, hidden?, restricted?}
+GET    departments/search?q=&limit=&right=  departments named like q within the admin's
+                                        scope for `right` (default directory.view), with
+                                        their path cut to the scope (pickers)
 GET    departments/{id}                 admin view (hidden entries included)
 GET    departments/{id}/children        as the client API, hidden entries included
 PUT    departments/{id}                 {name?, parent_id? (move), order?, hidden?, restricted?}
@@ -34,6 +37,7 @@ super admin) until they are scoped too. Creating or enabling a member beyond its
 unit's quota answers 403 CN_JWWX_ADMIN_QUOTA_EXCEEDED.
 """
 
+import re
 from typing import Any
 
 from synapse.module_api import ModuleApi
@@ -56,6 +60,8 @@ from modules.directory.visibility import Viewer
 
 ADMIN_PREFIX = "/_jwwx/admin/v1/directory"
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
+RIGHT_NAME = re.compile(r"[a-z_]{1,32}\.[a-z_]{1,32}")
+SCOPED_SEARCH_READ = 200
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -76,6 +82,7 @@ class DirectoryAdminResource(DirectoryRouting, AdminRouter):
         self._admin = admin
         r = self.route
         r("POST", "departments", self.create_department)
+        r("GET", "departments/search", self.search_departments)
         r("GET", "departments/{department}", self.get_department)
         r("GET", "departments/{department}/children", self.list_children)
         r("PUT", "departments/{department}", self.update_department)
@@ -176,6 +183,41 @@ class DirectoryAdminResource(DirectoryRouting, AdminRouter):
             after=created,
         )
         return 200, created
+
+    async def search_departments(self, request: Any) -> tuple[int, Any]:
+        """A picker's search: only departments within the admin's scope for `right`,
+        and of each one's path only the part within it, so that a scoped admin learns
+        no department name outside its scope (the client search shows an officer's
+        view of the whole directory)."""
+        right = query_param(request, "right") or "directory.view"
+        if not RIGHT_NAME.fullmatch(right):
+            raise SynapseError(400, "right 参数无效", Codes.INVALID_PARAM)
+        user_id, scope = await self._admin_scope(request, right, [])
+        query = query_param(request, "q") or ""
+        limit = self.integer_arg(request, "limit", 20, 1, self.config.search_limit_max)
+        # A scoped admin's matches may mostly lie outside its scope: read more, keep
+        # those inside (at most SCOPED_SEARCH_READ candidates).
+        wanted = limit if scope.unrestricted else max(limit, SCOPED_SEARCH_READ)
+        found = await self.api.run_db_interaction(
+            "jwwx_dir_search_departments",
+            self._reader.search_departments_txn,
+            self._viewer(user_id),
+            query,
+            wanted,
+        )
+        results = found["results"]
+        if not scope.unrestricted:
+            ids = {r["id"] for r in results} | {
+                a["id"] for r in results for a in r.get("path", [])
+            }
+            kept = {
+                int(t.id)
+                for t in await scope.filter([decide.department(i) for i in sorted(ids)])
+            }
+            results = [r for r in results if r["id"] in kept][:limit]
+            for body in results:
+                body["path"] = [a for a in body.get("path", []) if a["id"] in kept]
+        return 200, {"results": results}
 
     async def get_department(self, request: Any, department: str) -> tuple[int, Any]:
         department_id = self.department_id(department)
