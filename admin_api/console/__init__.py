@@ -4,8 +4,9 @@
 A static single-page application in plain JavaScript modules, served by the homeserver
 itself. It is a client of the admin API and nothing more: every page calls the same
 endpoints an integrator would (/_matrix/client/v3/login, /_jwwx/admin/v1/…), with the
-admin's access token, so it can do exactly what the admin API allows that admin and
-adds no endpoint of its own besides its files. For that reason this package imports no
+admin's access token (held in an HttpOnly cookie, usable only with its CSRF token), so
+it can do exactly what the admin API allows that admin and adds no endpoint of its own
+besides its files and the cookie's hand-over. For that reason this package imports no
 other part of admin_api and no capability module (import-linter contract
 `console-is-a-client` in .importlinter).
 
@@ -24,13 +25,16 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from admin_api.console.config import ConsoleConfig
-from admin_api.console.resources import ConsoleResource
+from admin_api.console.resources import CONSOLE_SESSION, ConsoleResource
 from modules.common.static import serve_page
+from modules.common.synapse.patches import accept_session_cookie
 
 
 class ConsoleModule:
     def __init__(self, config: ConsoleConfig, api: ModuleApi) -> None:
         self._config = config
+        # Every process (workers too) reads the session cookie with its CSRF token.
+        accept_session_cookie(CONSOLE_SESSION)
         serve_page(api, "console", ConsoleResource(api, config))
 
     @staticmethod

@@ -90,6 +90,10 @@ class CallbackReceiver:
             self._server.server_close()
 
 
+def _session_cookies(page: Any) -> list[dict[str, Any]]:
+    return [c for c in page.context.cookies() if c["name"] == "jwwx_console"]
+
+
 class ConsoleConfigTest(unittest.TestCase):
     def test_defaults_and_refusals(self) -> None:
         self.assertEqual(ConsoleConfig.parse({}).idle_logout_minutes, 15)
@@ -250,6 +254,82 @@ class ConsoleTest(SQLiteCase):
             with self.assertRaises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(self._url(CONSOLE + missing))
             self.assertEqual(refused.exception.code, 404, missing)
+
+    def _raw(
+        self, method: str, path: str, headers: dict[str, str], body: Any = None
+    ) -> tuple[int, Any, Any]:
+        """(status, headers, JSON body) of a request with exactly these headers."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self._url(path), data=data, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request) as response:
+                raw = response.read()
+                return response.status, response.headers, json.loads(raw or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, json.loads(e.read() or b"{}")
+
+    def test_session_cookie_needs_its_csrf_token(self) -> None:
+        _localpart, _password, token = self._admin()
+        session = CONSOLE + "session"
+        keywords = "/_jwwx/admin/v1/policy/keywords"
+        # Only a login's token in an Authorization header becomes the cookie.
+        status, _, body = self._raw(
+            "POST", session, {"Cookie": f"jwwx_console={token}"}
+        )
+        self.assertEqual((status, body["errcode"]), (401, "M_MISSING_TOKEN"))
+        status, headers, body = self._raw(
+            "POST", session, {"Authorization": f"Bearer {token}"}
+        )
+        self.assertEqual(status, 200)
+        csrf = body["csrf_token"]
+        self.assertNotIn(token, csrf)
+        cookie = headers["Set-Cookie"]
+        parts = [p.strip() for p in cookie.split(";")]
+        self.assertEqual(parts[0], f"jwwx_console={token}")
+        self.assertIn("HttpOnly", parts)
+        self.assertIn("SameSite=Strict", parts)
+        self.assertIn("Path=/", parts)
+        self.assertNotIn("Secure", parts)  # plain HTTP here
+        _, behind_tls, _ = self._raw(
+            "POST",
+            session,
+            {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"},
+        )
+        self.assertIn(
+            "Secure", [p.strip() for p in behind_tls["Set-Cookie"].split(";")]
+        )
+        # A reload finds the CSRF token of the cookie's session.
+        jar = {"Cookie": f"jwwx_console={token}"}
+        status, _, body = self._raw("GET", session, jar)
+        self.assertEqual((status, body["csrf_token"]), (200, csrf))
+        before = self._api("GET", keywords, token)["keywords"]
+        change = {"keywords": ["csrf-test-word"]}
+        # The cookie alone authenticates nothing: no read, no write.
+        for method, body in (("GET", None), ("PUT", change)):
+            status, _, answer = self._raw(method, keywords, jar, body)
+            self.assertEqual((status, answer["errcode"]), (401, "M_MISSING_TOKEN"))
+            self.assertIn("X-JWWX-CSRF", answer["error"])
+        # Another session's (or a guessed) CSRF token is refused.
+        status, _, answer = self._raw(
+            "PUT", keywords, {**jar, "X-JWWX-CSRF": "0" * 64}, change
+        )
+        self.assertEqual(
+            (status, answer["errcode"]), (403, "CN_JWWX_CSRF_TOKEN_INVALID")
+        )
+        self.assertEqual(self._api("GET", keywords, token)["keywords"], before)
+        # With its token, the cookie is the session.
+        status, _, _ = self._raw("PUT", keywords, {**jar, "X-JWWX-CSRF": csrf}, change)
+        self.assertEqual(status, 200)
+        self.assertEqual(
+            self._api("GET", keywords, token)["keywords"], ["csrf-test-word"]
+        )
+        self._api("PUT", keywords, token, {"keywords": before})
+        # Leaving: the cookie is dropped.
+        status, headers, _ = self._raw("DELETE", session, jar)
+        self.assertEqual(status, 200)
+        self.assertIn("Max-Age=0", headers["Set-Cookie"])
 
     # In the browser.
 
@@ -418,9 +498,8 @@ class ConsoleTest(SQLiteCase):
             notice.wait_for()
             self.assertIn("不是管理员", notice.inner_text())
             self.assertEqual(page.locator("nav").count(), 0)
-            self.assertIsNone(
-                page.evaluate("sessionStorage.getItem('jwwx.console.session')")
-            )
+            # Signed out again: no session cookie is left.
+            self.assertEqual(_session_cookies(page), [])
             # A wrong password is refused with the reason.
             self._login(page, officer, "wrong")
             page.wait_for_selector(".form-error:has-text('账号或密码错误')")
@@ -432,9 +511,21 @@ class ConsoleTest(SQLiteCase):
         with browser_page() as page:
             page.clock.install()
             self._login_with_totp(page, localpart, password, totp)
-            token = page.evaluate(
-                "JSON.parse(sessionStorage.getItem('jwwx.console.session')).token"
+            # The token is in an HttpOnly, SameSite=Strict cookie, out of the
+            # scripts' reach (neither document.cookie nor the page's storage).
+            [cookie] = _session_cookies(page)
+            token = cookie["value"]
+            self.assertTrue(cookie["httpOnly"])
+            self.assertEqual(cookie["sameSite"], "Strict")
+            self.assertNotIn(token, page.evaluate("document.cookie"))
+            stored = page.evaluate(
+                "JSON.stringify(Object.entries(sessionStorage))"
+                " + JSON.stringify(Object.entries(localStorage))"
             )
+            self.assertNotIn(token, stored)
+            # A reload keeps the session (the cookie), without a new login.
+            page.reload()
+            page.wait_for_selector("nav")
             page.clock.fast_forward("14:30")
             page.wait_for_selector("#idle-warning")
             page.clock.fast_forward("01:00")
@@ -616,6 +707,9 @@ class ConsoleTest(SQLiteCase):
                 self._login_with_totp(page, localpart, password, totp)
                 self._app_with_callback(page, token, receiver)
                 self._push_from_the_console(page, token)
+                self._ocr_grant_in_the_browser(page, token)
+                self._workbench_in_the_browser(page, token)
+                self._public_account_in_the_browser(page, token, localpart)
                 self._statistics_in_the_browser(page, token)
                 self.assertEqual(page.errors, [])
         finally:
@@ -672,6 +766,141 @@ class ConsoleTest(SQLiteCase):
         page.click(".dialog-footer button:has-text('发送')")
         page.wait_for_selector(".dialog .form-error:has-text('推送失败')")
         page.keyboard.press("Escape")
+
+    def _ocr_grant_in_the_browser(self, page: Any, token: str) -> None:
+        """应用 → 图片识别: the switch grants and revokes the app's /cgi-bin/ocr/*."""
+        row = page.locator(f"tr:has(td:text-is('{self._app_name}'))")
+        agentid = int(row.get_attribute("data-agentid") or 0)
+        ocr = "/_jwwx/admin/v1/ocr/apps"
+        row.locator("input[name=ocr]").check()
+        page.wait_for_selector(".toast:has-text('已允许')")
+        self.assertIn(agentid, self._api("GET", ocr, token)["agentids"])
+        screenshot(page, "16-apps-ocr")
+        row.locator("input[name=ocr]").uncheck()
+        page.wait_for_selector(".toast:has-text('已取消')")
+        self.assertNotIn(agentid, self._api("GET", ocr, token)["agentids"])
+
+    def _workbench_in_the_browser(self, page: Any, token: str) -> None:
+        """工作台: an entry of another network zone with its risk prompt, visible to
+        one department picked by name; a refused address shows the module's words."""
+        page.click("nav a[data-route=workbench]")
+        page.click("button:has-text('添加入口')")
+        page.fill("input[name=entry_name]", "案件系统")
+        page.fill("input[name=category]", "执法")
+        page.fill("input[name=url]", "javascript:alert(1)")
+        page.select_option("select[name=zone]", "external")
+        page.fill(
+            "textarea[name=risk_prompt]", "即将打开互联网区域的系统，请勿输入涉密信息"
+        )
+        page.fill("input[aria-label='可见范围：部门（含下级）']", "刑侦")
+        page.click(".picker-results button:has-text('刑侦支队')")
+        page.click(".dialog-footer button:has-text('保存')")
+        page.wait_for_selector(".dialog .form-error")
+        self.assertEqual(
+            self._api("GET", "/_jwwx/admin/v1/workbench/entries", token)["entries"], []
+        )
+        page.fill("input[name=url]", "https://case.example.cn/")
+        screenshot(page, "17-workbench-entry")
+        page.click(".dialog-footer button:has-text('保存')")
+        page.wait_for_selector("tr[data-entry] td:text-is('案件系统')")
+        [entry] = self._api("GET", "/_jwwx/admin/v1/workbench/entries", token)[
+            "entries"
+        ]
+        self.assertEqual(
+            (entry["zone"], entry["category"], entry["risk_prompt"]),
+            ("external", "执法", "即将打开互联网区域的系统，请勿输入涉密信息"),
+        )
+        self.assertEqual(entry["visible_range"]["department_ids"], [2001])
+        self.assertIn("其他区域", page.inner_text(".bench-category"))
+        screenshot(page, "17b-workbench")
+
+    def _public_account_in_the_browser(
+        self, page: Any, token: str, localpart: str
+    ) -> None:
+        """公众号: created for 刑侦支队; an article written with a live preview that
+        shows markup as formatting and runs none of its script; published, counted,
+        exported, withdrawn; a second one scheduled and cancelled."""
+        base = "/_jwwx/admin/v1/pubaccounts/accounts"
+        page.click("nav a[data-route=pubaccounts]")
+        page.click("button:has-text('创建公众号')")
+        page.fill("input[name=account_name]", "刑侦通报")
+        page.fill("input[name=editors]", "lisi")
+        page.fill("input[aria-label='订阅范围：部门（含下级）']", "刑侦")
+        page.click(".picker-results button:has-text('刑侦支队')")
+        page.click(".dialog-footer button:has-text('创建')")
+        row = page.locator("tr[data-account]:has(td:text-is('刑侦通报'))")
+        row.wait_for()
+        account = int(row.get_attribute("data-account") or 0)
+        row.locator("button:has-text('管理')").click()
+        page.click("button:has-text('写文章')")
+        page.fill("input[name=title]", "本周案情通报")
+        page.fill("input[name=author]", "刑侦支队")
+        page.fill(
+            "textarea[name=body]",
+            "<p>正文<b>重点</b></p><script>window.hacked=4</script>"
+            '<img src=x onerror="window.hacked=3"><a href="javascript:alert(1)">链接</a>',
+        )
+        preview = page.locator(".article-preview")
+        preview.locator("b:text-is('重点')").wait_for()
+        self.assertEqual(preview.locator("script, img, a[href]").count(), 0)
+        self.assertIn("本周案情通报", preview.inner_text())
+        screenshot(page, "18-pubaccount-editor")
+        page.click(".dialog-footer button:has-text('保存')")
+        article_row = page.locator("tr[data-article]:has(td:text-is('本周案情通报'))")
+        article_row.wait_for()
+        article = int(article_row.get_attribute("data-article") or 0)
+        stored = self._api("GET", f"{base}/{account}/articles/{article}", token)
+        self.assertNotIn("script", stored["body"])  # the module's sanitiser
+        # Publish now.
+        article_row.locator("input[name=pick]").check()
+        page.click("button:has-text('发布选中的文章')")
+        page.click(".dialog-footer button:has-text('发布')")
+        page.wait_for_selector(
+            "tr[data-article] .badge:text-is('已发布')", timeout=30000
+        )
+        # A second draft, scheduled for tomorrow, then cancelled.
+        page.click("button:has-text('写文章')")
+        page.fill("input[name=title]", "下周值班安排")
+        page.fill("textarea[name=body]", "<p>值班表</p>")
+        page.click(".dialog-footer button:has-text('保存')")
+        second = page.locator("tr[data-article]:has(td:text-is('下周值班安排'))")
+        second.wait_for()
+        second.locator("input[name=pick]").check()
+        page.click("button:has-text('发布选中的文章')")
+        page.select_option("select[name=when]", "later")
+        tomorrow = time.strftime("%Y-%m-%dT09:00", time.localtime(time.time() + 86400))
+        page.fill("input[name=publish_at]", tomorrow)
+        page.click(".dialog-footer button:has-text('发布')")
+        page.wait_for_selector("tr[data-article] .badge:text-is('定时发布')")
+        page.click("button.tab:has-text('推送记录')")
+        page.wait_for_selector("td:text-is('待发送')")
+        screenshot(page, "18b-pubaccount-pushes")
+        page.locator("tr[data-push]:has(td:text-is('待发送')) button").click()
+        page.click(".dialog-footer button.primary:has-text('取消发布')")
+        page.wait_for_selector("td:text-is('待发送')", state="detached")
+        pushes = self._api("GET", f"{base}/{account}/pushes", token)["pushes"]
+        self.assertEqual([p["state"] for p in pushes], ["sent"])
+        # Statistics and their export.
+        page.click("button.tab:has-text('统计')")
+        page.wait_for_selector(f"tr[data-article='{article}']")
+        with page.expect_download() as download:
+            page.click("button:has-text('导出 Excel')")
+        import openpyxl
+
+        self.assertTrue(download.value.suggested_filename.endswith(".xlsx"))
+        book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+        self.assertIn("文章", book.sheetnames)
+        titles = [r[1] for r in book["文章"].iter_rows(min_row=2, values_only=True)]
+        self.assertIn("本周案情通报", titles)
+        screenshot(page, "18c-pubaccount-statistics")
+        # Silent withdraw.
+        page.click("button.tab:has-text('推送记录')")
+        page.locator("tr[data-push]:has(td:text-is('已发送')) button").click()
+        page.click(".dialog-footer button:has-text('撤回')")
+        page.wait_for_selector("td:text-is('已撤回')")
+        stored = self._api("GET", f"{base}/{account}/articles/{article}", token)
+        self.assertEqual(stored["state"], "withdrawn")
+        self.assertIsNone(page.evaluate("window.hacked"))
 
     def _statistics_in_the_browser(self, page: Any, token: str) -> None:
         """运营: the chart and the units table say what the admin API says."""
@@ -829,7 +1058,14 @@ class ConsoleTest(SQLiteCase):
             row.locator("button.edit").click()
             page.wait_for_selector(".dialog input[name=name]")
             self.assertEqual(page.locator(".dialog input[name=mobile]").count(), 0)
+            # The department picker offers only departments of its scope, without
+            # the names above it (市局) or beside it (治安支队).
+            page.fill("input[aria-label='所在部门']", "支队")
+            found = page.locator(".picker-results button")
+            found.first.wait_for()
+            self.assertEqual(found.all_inner_texts(), ["刑侦支队"])
             screenshot(page, "12-scoped-admin")
+            page.fill("input[aria-label='所在部门']", "")
             # Account actions by the group's rights: enable/disable yes, passwords no.
             page.click(".dialog button.tab:has-text('账号与安全')")
             page.wait_for_selector(".dialog button:has-text('全部下线')")

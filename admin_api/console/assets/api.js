@@ -1,20 +1,41 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The console's only way to the server: the public admin and client APIs, with the
-// admin's access token kept in sessionStorage (gone when the tab closes; never a cookie,
-// so no request is authenticated by the browser on its own and CSRF has nothing to use).
+// The console's only way to the server: the public admin and client APIs. After login
+// the access token is handed to the server once (POST /_jwwx/console/session), which
+// keeps it in an HttpOnly, SameSite=Strict cookie no script can read; every request then
+// carries the session's CSRF token in the X-JWWX-CSRF header, without which the server
+// does not accept the cookie. The page keeps only the CSRF token, in memory.
 
-const KEY = "jwwx.console.session";
+const SESSION_PATH = "/_jwwx/console/session";
+const USER_KEY = "jwwx.console.user";  // the user id (not a secret), for a reload
+let csrf = null;
 
 export const session = {
-  get() {
-    try {
-      return JSON.parse(sessionStorage.getItem(KEY) || "null");
-    } catch {
-      return null;
-    }
+  active() { return csrf !== null; },
+  userId() { return sessionStorage.getItem(USER_KEY) || ""; },
+  // A fresh login's token becomes the cookie; the page forgets it.
+  async begin(token, userId) {
+    const response = await fetch(SESSION_PATH, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    const body = await answer(response);
+    csrf = body.csrf_token;
+    sessionStorage.setItem(USER_KEY, userId);
   },
-  set(value) { sessionStorage.setItem(KEY, JSON.stringify(value)); },
-  clear() { sessionStorage.removeItem(KEY); },
+  // After a reload: the cookie's session, if any.
+  async resume() {
+    try {
+      const response = await fetch(SESSION_PATH);
+      if (!response.ok) return false;
+      csrf = (await response.json()).csrf_token || null;
+    } catch {
+      csrf = null;
+    }
+    return csrf !== null;
+  },
+  // After the logout (or a refused session): the cookie is dropped too.
+  async end() {
+    csrf = null;
+    sessionStorage.removeItem(USER_KEY);
+    await fetch(SESSION_PATH, { method: "DELETE" }).catch(() => {});
+  },
 };
 
 export class ApiError extends Error {
@@ -32,9 +53,8 @@ const SIGNED_OUT = new Set(["M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"]);
 const STEP_UP = new Set(["CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED", "CN_JWWX_ADMIN_SESSION_EXPIRED"]);
 
 function headers(extra) {
-  const s = session.get();
   const out = { ...extra };
-  if (s && s.token) out.Authorization = `Bearer ${s.token}`;
+  if (csrf) out["X-JWWX-CSRF"] = csrf;
   return out;
 }
 

@@ -2,16 +2,46 @@
 // 应用: the open API's apps (modules/openapi's admin API): list, create (the secret and the
 // callback's token and key shown once), edit (visible range on the directory, callback,
 // IP allow-list, crypto mode), new secret, delete, statistics and the callback queue,
-// the callback URL's verification run on demand, and pushes on behalf of an app.
+// the callback URL's verification run on demand, and pushes on behalf of an app; which
+// apps may call the open API's OCR (/cgi-bin/ocr/*, modules/ocr's admin API).
 
 import { ApiError, del, get, post, put } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
 import { departmentPicker } from "./members.js";
 
 const APPS = "/_jwwx/admin/v1/openapi/apps";
+const OCR = "/_jwwx/admin/v1/ocr/apps";
+
+// The apps allowed OCR, or null when the server has no OCR module.
+async function ocrGrants() {
+  try {
+    return new Set((await get(OCR)).agentids.map(String));
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.errcode === "M_UNRECOGNIZED")) return null;
+    throw e;
+  }
+}
+
+function ocrSwitch(app, granted) {
+  const box = h("input", { type: "checkbox", name: "ocr", checked: granted.has(String(app.agentid)), "aria-label": `允许“${app.name}”调用图片识别` });
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      if (box.checked) await put(`${OCR}/${app.agentid}`, {});
+      else await del(`${OCR}/${app.agentid}`);
+      toast(box.checked ? `已允许“${app.name}”调用图片识别` : `已取消“${app.name}”的图片识别`);
+    } catch (e) {
+      box.checked = !box.checked;
+      toast(e.message, "error");
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return h("label", { class: "check" }, box, "允许");
+}
 
 export async function showApps(content, ctx) {
-  const { apps } = await get(APPS);
+  const [{ apps }, ocr] = await Promise.all([get(APPS), ocrGrants()]);
   const create = ctx.can("apps.create") ? h("button", { type: "button", class: "primary", text: "创建应用" }) : null;
   if (create) create.addEventListener("click", () => appForm(null, ctx, () => showApps(content, ctx)));
   const rows = apps.map((a) => {
@@ -25,10 +55,11 @@ export async function showApps(content, ctx) {
     return h("tr", { dataset: { agentid: a.agentid } }, h("td", { text: a.agentid }), h("td", { text: a.name }),
       h("td", { text: `部门 ${range.department_ids.length} 个，成员 ${range.userids.length} 人，标签 ${range.tag_ids.length} 个` }),
       h("td", { text: a.callback ? a.callback.url : "未设置" }), h("td", { text: a.crypto_mode === "sm4" ? "国密 SM4" : "AES" }),
+      ocr ? h("td", { class: "ocr" }, ocrSwitch(a, ocr)) : null,
       h("td", { text: formatTime(a.created_ts) }), h("td", {}, edit, stats, push));
   });
   clear(content, h("div", { class: "page-head" }, h("h1", { text: "应用" }), h("div", { class: "actions" }, create)),
-    table(["AgentId", "名称", "可见范围", "回调地址", "加密方式", "创建时间", ""], rows, { empty: "还没有应用" }));
+    table(["AgentId", "名称", "可见范围", "回调地址", "加密方式", ocr ? "图片识别 (OCR)" : null, "创建时间", ""].filter((t) => t !== null), rows, { empty: "还没有应用" }));
 }
 
 function shownOnce(title, pairs) {
@@ -56,7 +87,7 @@ async function appForm(app, ctx, done) {
       departments.push({ id, name: `部门 ${id}` });
     }
   }
-  const picker = departmentPicker("可见范围：部门（含下级）", departments, 500);
+  const picker = departmentPicker("可见范围：部门（含下级）", departments, 500, "apps.manage");
   const users = h("input", { name: "visible_users", value: range.userids.join(","), placeholder: "账号，用逗号分隔" });
   const callback = h("input", { name: "callback_url", value: !creating && app.callback ? app.callback.url : "", placeholder: "https://…" });
   const token = h("input", { name: "callback_token", placeholder: creating ? "留空自动生成" : "留空不修改" });
@@ -182,7 +213,7 @@ function pushDialog(app) {
   const d = dialog(`以“${app.name}”推送消息`, { wide: true });
   const error = errorBox();
   const users = h("input", { name: "push_users", placeholder: "账号，用逗号分隔" });
-  const parties = departmentPicker("接收部门（含下级）", [], 100);
+  const parties = departmentPicker("接收部门（含下级）", [], 100, "apps.manage");
   const all = h("input", { type: "checkbox", name: "push_all" });
   const title = h("input", { name: "push_title", placeholder: "留空发送文本消息；填写则发送卡片消息" });
   const url = h("input", { name: "push_url", placeholder: "卡片点击后打开的链接（https://…）" });

@@ -186,10 +186,9 @@ export async function showMfaEnrolment(root, onDone) {
   });
 }
 
-export function signOutRequest() {
-  const s = session.get();
-  if (!s) return Promise.resolve();
-  return call("POST", "/_matrix/client/v3/logout", {}).catch(() => {});
+export async function signOutRequest() {
+  if (session.active()) await call("POST", "/_matrix/client/v3/logout", {}).catch(() => {});
+  await session.end();
 }
 
 const SESSION = "/_jwwx/admin/v1/admins/session";

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The console's shell: the session (sessionStorage), the idle logout, the navigation
+// The console's shell: the session (an HttpOnly cookie, api.js), the idle logout, the navigation
 // and the hash routes (#/directory, #/admins, #/security). Each page is a module.
 
 import { ApiError, get, session } from "./api.js";
@@ -13,6 +13,8 @@ import { showApps } from "./apps.js";
 import { showAudit, showOperations } from "./audit.js";
 import { showUnit } from "./unit.js";
 import { showStats } from "./stats.js";
+import { showWorkbench } from "./workbench.js";
+import { showPubAccounts } from "./pubaccounts.js";
 
 const body = document.body;
 const config = {
@@ -26,6 +28,8 @@ const PAGES = [
   { route: "directory", label: "通讯录", show: showDirectory, allowed: (c) => c.isSuper || c.rights.has("directory.view") },
   { route: "admins", label: "管理员", show: showAdmins, allowed: (c) => c.isSuper || c.managesGroups },
   { route: "apps", label: "应用", show: showApps, allowed: (c) => c.can("apps.manage") },
+  { route: "workbench", label: "工作台", show: showWorkbench, allowed: (c) => c.can("apps.workbench") },
+  { route: "pubaccounts", label: "公众号", show: showPubAccounts, allowed: (c) => c.can("apps.manage") || c.can("apps.create") || c.pubStaff },
   { route: "security", label: "安全", show: showSecurity, allowed: (c) => c.isSuper || c.can("settings.keywords") || c.can("settings.watermark") || c.can("settings.mfa_device") },
   { route: "chat", label: "聊天设置", show: showChat, allowed: (c) => c.can("settings.group_caps") },
   { route: "audit", label: "审计", show: showAudit, allowed: (c) => c.roles.has("audit") },
@@ -56,7 +60,7 @@ const idle = {
     this.reset();
   },
   reset() {
-    if (!session.get()) return;
+    if (!session.active()) return;
     clearTimeout(this.timer);
     clearTimeout(this.warnTimer);
     document.getElementById("idle-warning")?.remove();
@@ -76,7 +80,6 @@ const idle = {
 async function signOut(notice) {
   idle.stop();
   await signOutRequest();
-  session.clear();
   history.replaceState(null, "", location.pathname);
   showLogin(root, config.title, signedIn, notice);
 }
@@ -85,33 +88,36 @@ async function signOut(notice) {
 // the step-up page, then the shell again.
 const STEP_UP = new Set(["CN_JWWX_ADMIN_SECOND_FACTOR_REQUIRED", "CN_JWWX_ADMIN_SESSION_EXPIRED"]);
 window.addEventListener("console:second-factor", (event) => {
-  if (!session.get() || document.querySelector("form.login-form")) return;
+  if (!session.active() || document.querySelector("form.login-form")) return;
   idle.stop();
   showStepUp(root, event.detail.errcode === "CN_JWWX_ADMIN_SESSION_EXPIRED", enter, () => signOut("已退出登录"));
 });
 
-window.addEventListener("console:signed-out", () => {
-  if (session.get()) {
-    session.clear();
+window.addEventListener("console:signed-out", async () => {
+  if (session.active()) {
     idle.stop();
+    await session.end();
     showLogin(root, config.title, signedIn, "登录已失效，请重新登录");
   }
 });
 
 async function signedIn(credentials) {
-  session.set(credentials);
+  try {
+    await session.begin(credentials.token, credentials.userId);
+  } catch (e) {
+    return showLogin(root, config.title, signedIn, e.message);
+  }
   await enter();
 }
 
 // Who is this, and may they use the console? The admin API decides (GET me).
 async function enter() {
-  const s = session.get();
   let me;
   try {
     me = await get("/_jwwx/admin/v1/admins/me");
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    if (e.errcode === "CN_JWWX_PASSWORD_CHANGE_REQUIRED") return showPasswordChange(root, s.userId, enter);
+    if (e.errcode === "CN_JWWX_PASSWORD_CHANGE_REQUIRED") return showPasswordChange(root, session.userId(), enter);
     if (e.errcode === "CN_JWWX_MFA_ENROLMENT_REQUIRED") return showMfaEnrolment(root, enter);
     if (STEP_UP.has(e.errcode)) {
       return showStepUp(root, e.errcode === "CN_JWWX_ADMIN_SESSION_EXPIRED", enter, () => signOut("已退出登录"));
@@ -121,6 +127,10 @@ async function enter() {
     return signOut(text);
   }
   const ctx = context(me);
+  if (!PAGES.some((p) => p.allowed(ctx))) {
+    // A public account's owner or editor needs no admin right for its account.
+    ctx.pubStaff = await get("/_jwwx/admin/v1/pubaccounts/accounts").then((r) => r.accounts.length > 0, () => false);
+  }
   if (!PAGES.some((p) => p.allowed(ctx))) {
     return signOut("该账号不是管理员，不能使用管理后台");
   }
@@ -174,8 +184,4 @@ function shell(ctx) {
   route();
 }
 
-if (session.get()) {
-  enter();
-} else {
-  showLogin(root, config.title, signedIn);
-}
+session.resume().then((resumed) => (resumed ? enter() : showLogin(root, config.title, signedIn)));

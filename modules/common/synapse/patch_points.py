@@ -150,6 +150,20 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         " -> tuple[bool, dict | None]",
         "add_state_event_rule",
     ),
+    PatchPoint(
+        "synapse.api.auth.base",
+        "BaseAuth",
+        "get_access_token_from_request",
+        "(request: twisted.web.server.Request) -> str",
+        "accept_session_cookie",
+    ),
+    PatchPoint(
+        "synapse.api.auth.base",
+        "BaseAuth",
+        "has_access_token",
+        "(request: twisted.web.server.Request) -> bool",
+        "accept_session_cookie",
+    ),
 )
 
 

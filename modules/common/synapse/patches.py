@@ -32,6 +32,10 @@ route, answers first, and otherwise calls the original unchanged:
   Synapse's handler around it keeps parsing, filters, visibility, context and paging.
 - ThirdPartyEventRulesModuleApiCallbacks.check_event_allowed (on the instance; the
   wrapper is in state_rules.py): rules for state events with the room state.
+- BaseAuth.get_access_token_from_request and has_access_token (on the class): the web
+  console's HttpOnly session cookie, accepted as the access token only together with
+  its CSRF token in a header (admin_api.console). Synapse reads a token only from the
+  Authorization header or the access_token parameter.
 
 The instance wrappers are installed from a module's __init__, i.e. before Synapse builds
 its servlets, which look the method up on the shared instance at each request.
@@ -47,6 +51,7 @@ from typing import Any, Protocol
 from synapse.module_api import ModuleApi
 
 from modules.common.synapse._internal import hs_of
+from modules.common.synapse.errors import SynapseError
 from modules.common.synapse.http import (
     MULTIPART_ATTR,
     RequestInfo,
@@ -616,3 +621,85 @@ def serve_user_directory_search(search: UserSearch) -> None:
 
     UserDirectoryStore.search_user_dir = search_user_dir  # type: ignore[method-assign]
     UserDirectoryStore._jwwx_user_search = True  # type: ignore[attr-defined]
+
+
+# BaseAuth.get_access_token_from_request / has_access_token: the console's session cookie
+# (admin_api.console; tests in tests/admin_api/test_console.py and the pin in
+# tests/modules/common/test_synapse_patches.py).
+
+
+@dataclass(frozen=True)
+class SessionCookie:
+    """A cookie that carries an access token, usable only with its CSRF proof.
+
+    `proof(token)` is the value the `header` must carry. A request with an
+    Authorization header or an access_token parameter is read as Synapse reads it (the
+    cookie is ignored); otherwise the cookie is the token when the header carries its
+    proof, 403 CN_JWWX_CSRF_TOKEN_INVALID when it carries another value, and without
+    the header the cookie counts for nothing (401 M_MISSING_TOKEN naming the header).
+    A cross-site form or link cannot set a header, so the cookie alone never
+    authenticates a request."""
+
+    cookie: bytes
+    header: bytes
+    proof: Callable[[str], str]
+
+
+CSRF_INVALID = "CN_JWWX_CSRF_TOKEN_INVALID"
+
+
+def accept_session_cookie(session: SessionCookie) -> None:
+    """Let Synapse's access-token readers (every client, admin, media and module
+    request) take the token from `session`'s cookie, as SessionCookie describes."""
+    check_patch_points()
+    from synapse.api.auth.base import BaseAuth
+    from synapse.api.errors import MissingClientTokenError
+
+    if getattr(BaseAuth, "_jwwx_session_cookie", None) is not None:
+        BaseAuth._jwwx_session_cookie = session  # type: ignore[attr-defined]
+        return
+    original_get = BaseAuth.get_access_token_from_request
+    original_has = BaseAuth.has_access_token
+
+    def cookie_token(request: Any) -> str | None:
+        """The cookie's token when the request has no token of its own, else None."""
+        current: SessionCookie = BaseAuth._jwwx_session_cookie  # type: ignore[attr-defined]
+        if request.requestHeaders.getRawHeaders(b"Authorization") or (
+            request.args and request.args.get(b"access_token")
+        ):
+            return None
+        value = request.getCookie(current.cookie)
+        if not value:
+            return None
+        return bytes(value).decode("ascii", "replace")
+
+    @wraps_original(original_get)
+    def get_access_token_from_request(request: Any) -> str:
+        token = cookie_token(request)
+        if token is None:
+            return str(original_get(request))
+        current: SessionCookie = BaseAuth._jwwx_session_cookie  # type: ignore[attr-defined]
+        sent = request.requestHeaders.getRawHeaders(current.header)
+        if not sent:
+            raise MissingClientTokenError(
+                "Missing access token: the session cookie is accepted only with its"
+                f" CSRF token in the {current.header.decode('ascii')} header"
+            )
+        if len(sent) != 1 or sent[0].decode("ascii", "replace") != current.proof(token):
+            raise SynapseError(403, "CSRF 令牌无效，请刷新页面后重试", CSRF_INVALID)
+        return token
+
+    @wraps_original(original_has)
+    def has_access_token(request: Any) -> bool:
+        if original_has(request):
+            return True
+        current: SessionCookie = BaseAuth._jwwx_session_cookie  # type: ignore[attr-defined]
+        return cookie_token(request) is not None and bool(
+            request.requestHeaders.getRawHeaders(current.header)
+        )
+
+    BaseAuth._jwwx_session_cookie = session  # type: ignore[attr-defined]
+    BaseAuth.get_access_token_from_request = staticmethod(  # type: ignore[method-assign]
+        get_access_token_from_request
+    )
+    BaseAuth.has_access_token = staticmethod(has_access_token)  # type: ignore[method-assign]

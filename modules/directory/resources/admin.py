@@ -192,7 +192,7 @@ class DirectoryAdminResource(DirectoryRouting, AdminRouter):
         right = query_param(request, "right") or "directory.view"
         if not RIGHT_NAME.fullmatch(right):
             raise SynapseError(400, "right 参数无效", Codes.INVALID_PARAM)
-        user_id, scope = await self._admin_scope(request, right, [])
+        user_id, scope = await self.admin_scope(request, right, [])
         query = query_param(request, "q") or ""
         limit = self.integer_arg(request, "limit", 20, 1, self.config.search_limit_max)
         # A scoped admin's matches may mostly lie outside its scope: read more, keep

@@ -5,6 +5,7 @@ signature its wrapper was written against, and any difference refuses to start."
 import dataclasses
 import inspect
 from pathlib import Path
+from typing import Any
 
 from twisted.trial import unittest
 
@@ -37,6 +38,7 @@ class PinnedPatchPointsTest(unittest.TestCase):
                 "serve_message_search",
                 "serve_user_directory_search",
                 "add_state_event_rule",
+                "accept_session_cookie",
             },
         )
         check_patch_points(PATCH_POINTS)
@@ -115,6 +117,68 @@ class PinnedPatchPointsTest(unittest.TestCase):
             word = "download" if kind == "media" else kind
             patterns = [p.pattern for p in servlet.PATTERNS]  # type: ignore[attr-defined]
             self.assertTrue(any(f"/{word}/" in p for p in patterns), patterns)
+
+
+class SessionCookiePinTest(unittest.TestCase):
+    """accept_session_cookie replaces two static methods on BaseAuth: every reader of a
+    client's token must look them up on the auth object at call time."""
+
+    def test_the_token_readers_ask_the_patched_methods(self) -> None:
+        from synapse.api.auth import internal
+        from synapse.rest.client import account, logout
+
+        self.assertIn(
+            "self.get_access_token_from_request(request)", inspect.getsource(internal)
+        )
+        self.assertIn(
+            "self.auth.get_access_token_from_request(request)",
+            inspect.getsource(logout),
+        )
+        self.assertIn("self.auth.has_access_token(request)", inspect.getsource(account))
+
+    def test_an_installed_wrapper_reads_the_cookie_only_with_its_proof(self) -> None:
+        from twisted.web.test.requesthelper import DummyRequest
+
+        from synapse.api.auth.base import BaseAuth
+        from synapse.api.errors import MissingClientTokenError
+
+        patches.accept_session_cookie(
+            patches.SessionCookie(b"test_cookie", b"X-Test-Proof", lambda t: t[::-1])
+        )
+        self.assertEqual(
+            str(inspect.signature(BaseAuth.get_access_token_from_request)),
+            next(
+                p for p in PATCH_POINTS if p.purpose == "accept_session_cookie"
+            ).signature,
+        )
+
+        def request(headers: dict[bytes, bytes], cookie: bytes = b"") -> Any:
+            r = DummyRequest([b""])
+            for name, value in headers.items():
+                r.requestHeaders.setRawHeaders(name, [value])
+            cookies = {b"test_cookie": cookie} if cookie else {}
+            r.getCookie = cookies.get
+            return r
+
+        bearer = {b"Authorization": b"Bearer header-token"}
+        # A token of its own wins over the cookie.
+        self.assertEqual(
+            BaseAuth.get_access_token_from_request(request(bearer, b"abc")),
+            "header-token",
+        )
+        # The cookie without its proof counts for nothing.
+        self.assertFalse(BaseAuth.has_access_token(request({}, b"abc")))
+        with self.assertRaises(MissingClientTokenError):
+            BaseAuth.get_access_token_from_request(request({}, b"abc"))
+        proved = request({b"X-Test-Proof": b"cba"}, b"abc")
+        self.assertTrue(BaseAuth.has_access_token(proved))
+        self.assertEqual(BaseAuth.get_access_token_from_request(proved), "abc")
+        with self.assertRaises(patches.SynapseError) as wrong:
+            BaseAuth.get_access_token_from_request(
+                request({b"X-Test-Proof": b"abc"}, b"abc")
+            )
+        self.assertEqual(wrong.exception.code, 403)
+        check_patch_points(PATCH_POINTS)
 
 
 class ProfileCheckPinTest(unittest.TestCase):
