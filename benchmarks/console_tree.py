@@ -14,7 +14,10 @@ admin API, then in the browser, each timed from the click to the DOM showing it:
 - selecting that department (its details and members page);
 - opening a leaf 8 levels down, one level at a time (what an admin clicking down does).
 Also the admin API's answers behind them (children of the widest department, paged by
-200 as the page asks). Prints one table; nothing asserts a timing.
+200 as the page asks), and the department pickers' search (`search/departments`, a
+common word such as 派出所 that matches thousands) for the super admin and for an admin
+scoped to one top-level unit (which reads up to 200 candidates and keeps those in its
+scope). Prints one table; nothing asserts a timing.
 """
 
 import argparse
@@ -24,6 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyotp
 
@@ -113,6 +117,40 @@ def _api_children(server: BenchServer, token: str, department: int) -> float:
         offset = int(page["next_from"])
     admin.close()
     return (time.perf_counter() - t0) * 1000
+
+
+PICKER_WORDS = ("派出所", "大队", "刑侦")
+
+
+def _scoped_admin(server: BenchServer, token: str, unit: int) -> str:
+    """A group admin whose scope is `unit` and its subtree: its access token."""
+    localpart = f"unitadmin{os.urandom(3).hex()}"
+    user_id, scoped = server.register(localpart)
+    boss = Client(server.base_url, token)
+    boss.ok(
+        "POST",
+        "/_jwwx/admin/v1/admins/groups",
+        {
+            "name": f"单位管理组{localpart}",
+            "members": [user_id],
+            "scope": [unit],
+            "rights": ["directory.view"],
+        },
+    )
+    boss.close()
+    return scoped
+
+
+def _api_picker(server: BenchServer, token: str) -> list[float]:
+    """Milliseconds of one picker search per word (limit 20, as the page asks)."""
+    admin = Client(server.base_url, token)
+    out = []
+    for word in PICKER_WORDS:
+        t0 = time.perf_counter()
+        admin.ok("GET", f"{ADMIN}/search/departments?q={quote(word)}&limit=20")
+        out.append(_ms(t0))
+    admin.close()
+    return out
 
 
 def _totp_admin(server: BenchServer) -> tuple[str, str, list[str]]:
@@ -237,6 +275,14 @@ def main() -> None:
         )
         api = [_api_children(server, token, widest) for _ in range(args.repeat)]
         print(f"API: children of the widest department: {_fmt(api)} ms")
+        scoped = _scoped_admin(server, token, chain[1])
+        for who, caller in (("super admin", token), ("unit admin", scoped)):
+            runs_ms = [_api_picker(server, caller) for _ in range(args.repeat)]
+            for i, word in enumerate(PICKER_WORDS):
+                print(
+                    f"API: picker search {word!r} as the {who}:"
+                    f" {_fmt([r[i] for r in runs_ms])} ms"
+                )
         runs = [
             _browser_run(server, localpart, codes[i], tree.path(widest), chain)
             for i in range(args.repeat)

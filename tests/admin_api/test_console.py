@@ -43,6 +43,13 @@ BAD_MEMBERS_CSV = (
     "bad two,坏账号,123,2001\n"
     "ok3,,13800000003,99999\n"
 ).encode()
+# The same rows fixed (all in 治安支队: other tests count 刑侦支队's members).
+FIXED_MEMBERS_CSV = (
+    "账号,姓名,手机,部门\n"
+    "ok1,正常人,13800000001,2002\n"
+    "fix2,改好了,13800000002,2002\n"
+    "ok3,也改好了,13800000003,2002\n"
+).encode()
 
 
 class CallbackReceiver:
@@ -399,7 +406,29 @@ class ConsoleTest(SQLiteCase):
             screenshot(page, "04-import-report")
             with self.assertRaises(HttpError):
                 self._api("GET", f"{DIRECTORY}/members/ok1", token)
+            # Fixed, the same file imports, and the accounts' progress is shown.
+            page.set_input_files(
+                "input[type=file]",
+                files=[
+                    {
+                        "name": "成员.csv",
+                        "mimeType": "text/csv",
+                        "buffer": FIXED_MEMBERS_CSV,
+                    }
+                ],
+            )
+            page.click(".dialog-footer button:has-text('开始导入')")
+            page.wait_for_selector(".dialog :text('导入成功')")
+            page.wait_for_selector(".dialog .progress")
+            screenshot(page, "04b-import-fixed")
+            self.assertEqual(
+                self._api("GET", f"{DIRECTORY}/members/ok3", token)["name"], "也改好了"
+            )
             page.click(".dialog-x")
+            # The tree's search finds a member by full pinyin (正常人).
+            page.fill("input[aria-label='搜索成员']", "zhengchangren")
+            page.wait_for_selector(".search-results button:has-text('正常人')")
+            page.fill("input[aria-label='搜索成员']", "")
 
             # A tag, and the fields officers may see.
             page.click(".page-head button:has-text('标签')")

@@ -111,7 +111,7 @@ class ModuleScopeTests:
 
     async def test_department_search_keeps_to_the_scope(self) -> None:
         w = await self.world()
-        search = "/_jwwx/admin/v1/directory/departments/search?q=城分局&limit=20"
+        search = "/_jwwx/admin/v1/directory/search/departments?q=城分局&limit=20"
         everything = (await w.boss.ok("GET", search))["results"]
         names = {d["id"]: [p["name"] for p in d["path"]] for d in everything}
         self.assertIn(w.unit_a, names)
@@ -129,8 +129,20 @@ class ModuleScopeTests:
         self.assertErrcode(
             await w.admin.request("GET", search + "&right=x;y"), 400, "M_INVALID_PARAM"
         )
-        # An officer is no admin.
-        self.assertErrcode(await w.a1.request("GET", search), 403, "M_FORBIDDEN")
+        # An account without admin rights gets nothing.
+        plain = self.user("plain")
+        self.assertErrcode(await plain.request("GET", search), 403, "M_FORBIDDEN")
+        # The member search (the console's tree search) keeps to the scope too.
+        members = "/_jwwx/admin/v1/directory/search/members?q=minjing&limit=100"
+        found = (await w.admin.ok("GET", members))["results"]
+        userids = {m["userid"] for m in found}
+        self.assertIn(w.a2.user_id[1:].split(":", 1)[0], userids)
+        self.assertNotIn(w.b1_id, userids)
+        self.assertEqual(
+            {d["id"] for m in found for d in m.get("departments", [])}, {w.unit_a}
+        )
+        # The super admin's is the directory's own search, unfiltered.
+        self.assertTrue((await w.boss.ok("GET", members))["results"])
 
     # Accounts.
 

@@ -309,7 +309,8 @@ function accountState(value) {
 async function searchMembers(query, results, ctx, refresh) {
   if (!query) return clear(results);
   try {
-    const found = await get(`${CLIENT}/search/members?q=${enc(query)}&limit=20`);
+    // The admin API's search: only members within this admin's scope.
+    const found = await get(`${ADMIN}/search/members?q=${enc(query)}&limit=20`);
     const items = (found.results || []).map((m) => {
       const b = h("button", { type: "button", class: "link" }, m.name, h("span", { class: "muted", text: ` ${m.userid}` }));
       b.addEventListener("click", () => editMember(m.userid, ctx, null, refresh));

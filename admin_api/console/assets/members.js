@@ -30,7 +30,7 @@ export function departmentPicker(label, initial, max = 20, right = "directory.vi
       const q = input.value.trim();
       if (!q) return clear(found);
       try {
-        const answer = await get(`${DIRECTORY}/departments/search?q=${enc(q)}&limit=20&right=${enc(right)}`);
+        const answer = await get(`${DIRECTORY}/search/departments?q=${enc(q)}&limit=20&right=${enc(right)}`);
         clear(found, (answer.results || []).map((d) => {
           const path = (d.path || []).map((p) => p.name).concat(d.name).join(" / ");
           const b = h("button", { type: "button", class: "link", text: path });

@@ -2,9 +2,12 @@
 """Admins' directory API under /_jwwx/admin/v1/directory (scopes directory.read/.write).
 
 POST   departments                      {id?, name, parent_id, order?, hidden?, restricted?}
-GET    departments/search?q=&limit=&right=  departments named like q within the admin's
+GET    search/departments?q=&limit=&right=  departments named like q within the admin's
                                         scope for `right` (default directory.view), with
                                         their path cut to the scope (pickers)
+GET    search/members?q=&limit=         members by name, full pinyin or initials within
+                                        the admin's directory.view scope, stripped as
+                                        GET members/{userid} is
 GET    departments/{id}                 admin view (hidden entries included)
 GET    departments/{id}/children        as the client API, hidden entries included
 PUT    departments/{id}                 {name?, parent_id? (move), order?, hidden?, restricted?}
@@ -82,7 +85,8 @@ class DirectoryAdminResource(DirectoryRouting, AdminRouter):
         self._admin = admin
         r = self.route
         r("POST", "departments", self.create_department)
-        r("GET", "departments/search", self.search_departments)
+        r("GET", "search/departments", self.search_departments)
+        r("GET", "search/members", self.search_members)
         r("GET", "departments/{department}", self.get_department)
         r("GET", "departments/{department}/children", self.list_children)
         r("PUT", "departments/{department}", self.update_department)
@@ -217,6 +221,34 @@ class DirectoryAdminResource(DirectoryRouting, AdminRouter):
             results = [r for r in results if r["id"] in kept][:limit]
             for body in results:
                 body["path"] = [a for a in body.get("path", []) if a["id"] in kept]
+        return 200, {"results": results}
+
+    async def search_members(self, request: Any) -> tuple[int, Any]:
+        """The console's member search: the admin view of the directory's search, kept
+        to the admin's scope (hidden fields and out-of-scope departments left out)."""
+        user_id, scope = await self.admin_scope(request, "directory.view", [])
+        query = query_param(request, "q") or ""
+        limit = self.integer_arg(request, "limit", 20, 1, self.config.search_limit_max)
+        wanted = limit if scope.unrestricted else max(limit, SCOPED_SEARCH_READ)
+        found = await self.api.run_db_interaction(
+            "jwwx_dir_search_members",
+            self._reader.search_members_txn,
+            self._viewer(user_id),
+            query,
+            wanted,
+            0,
+        )
+        results = found["results"]
+        if not scope.unrestricted:
+            kept = {
+                t.id
+                for t in await scope.filter(
+                    [decide.member(m["userid"]) for m in results]
+                )
+            }
+            results = await self._strip_members(
+                scope, [m for m in results if m["userid"] in kept][:limit]
+            )
         return 200, {"results": results}
 
     async def get_department(self, request: Any, department: str) -> tuple[int, Any]:
