@@ -8,6 +8,7 @@ real deployment (conf.d/testing.yaml: cheap bcrypt, lifted rate limits).
 
 import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -65,6 +66,31 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port_block(size: int) -> int:
+    """A base port with `size` free ports from it (a worker deployment's layout), below
+    the kernel's ephemeral range, where outgoing connections would take them meanwhile."""
+    low = 20000
+    try:
+        ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        high = min(int(ephemeral.split()[0]), 65536) - size
+    except (OSError, ValueError, IndexError):
+        high = 32768 - size
+    for _ in range(100):
+        base = random.randrange(low, high)
+        if all(_port_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def launcher(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
