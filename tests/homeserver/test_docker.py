@@ -31,8 +31,33 @@ class DockerTest(unittest.TestCase):
     def tearDown(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def _image_tree(self) -> Path:
+        """/app as the Dockerfile lays it out: only what its COPY lines bring (the
+        image itself cannot be built here: no Docker engine, no image registry)."""
+        app = self.tmp / "app"
+        app.mkdir()
+        ignored = shutil.ignore_patterns("__pycache__", "node_modules")
+        for line in (DOCKER / "Dockerfile").read_text().splitlines():
+            words = line.split()
+            if not words or words[0] != "COPY":
+                continue
+            *sources, dest = words[1:]
+            if dest.startswith("/"):  # the entrypoint, outside /app
+                continue
+            for source in sources:
+                path = ROOT / source
+                self.assertTrue(path.exists(), f"the Dockerfile copies {source}")
+                target = app / dest / path.name if dest.endswith("/") else app / dest
+                if path.is_dir():
+                    shutil.copytree(path, target, ignore=ignored)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target)
+        return app
+
     def _entrypoint_init(self) -> Path:
-        """docker/entrypoint.sh init, with the synapse service's environment."""
+        """docker/entrypoint.sh init, with the synapse service's environment, in the
+        image's /app tree."""
         service = self.compose["services"]["synapse"]
         env = dict(os.environ)
         for key, value in service["environment"].items():
@@ -41,10 +66,11 @@ class DockerTest(unittest.TestCase):
             env[key] = value.replace("${JWWX_DB_PASSWORD}", "pw")
         env["JWWX_DATA"] = str(self.tmp / "data")
         env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+        self.app = self._image_tree()
         result = subprocess.run(
             ["sh", str(DOCKER / "entrypoint.sh"), "init"],
             env=env,
-            cwd=ROOT,
+            cwd=self.app,
             capture_output=True,
             text=True,
             check=False,
@@ -100,6 +126,23 @@ class DockerTest(unittest.TestCase):
             for target in prometheus["scrape_configs"][0]["static_configs"]
         }
         self.assertEqual(scraped, metrics)
+        # The rendered files load, with every module's config, from the image's tree
+        # alone (the templates and modules it copies are enough).
+        checked = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "homeserver",
+                "check-config",
+                "--data-dir",
+                str(data),
+            ],
+            cwd=self.app,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
 
     def test_docker_compose_accepts_the_file(self) -> None:
         command = None
