@@ -94,6 +94,20 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         help="run vanilla then ours N times (alternated), each round its own rows",
     )
     run.add_argument(
+        "--workers",
+        choices=("small", "bureau"),
+        help="ours as one process (monolith) against ours as this worker deployment,"
+        " both behind nginx, on PostgreSQL with Redis (no vanilla; --engine postgres)",
+    )
+    run.add_argument(
+        "--idle",
+        type=float,
+        metavar="S",
+        help="messaging scenarios: measure the server's CPU for S s with everyone"
+        " long-polling before sending (the cost of an online user; 30 s covers one"
+        " /sync timeout)",
+    )
+    run.add_argument(
         "--bcrypt-rounds",
         type=int,
         help="login: bcrypt cost of the accounts' hashes (default 4; production 12)",
@@ -109,6 +123,9 @@ def _run(args: argparse.Namespace) -> int:
         expanded = {"quick": QUICK, "all": ("provision", *SCENARIOS)}.get(name, (name,))
         names += [n for n in expanded if n not in names]
     engines = ("sqlite", "postgres") if args.engine == "both" else (args.engine,)
+    if args.workers and engines != ("postgres",):
+        print("benchmarks: --workers needs --engine postgres", file=sys.stderr)
+        return 2
     if "postgres" in engines and (reason := _postgres_missing()):
         print(f"benchmarks: {reason}", file=sys.stderr)
         return 2
@@ -138,6 +155,8 @@ def _run(args: argparse.Namespace) -> int:
         "overlay": args.overlay,
         "rounds": args.rounds,
         "vanilla_defaults": args.vanilla_defaults,
+        "workers": args.workers,
+        "idle": args.idle,
     }
     return status | runner.run(names, args.size, engines, args.json, args.plot, options)
 
@@ -157,6 +176,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--engine", choices=("sqlite", "postgres"), default="sqlite"
     )
     dir_parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    capacity = scenarios.add_parser(
+        "capacity",
+        help="the bureau's CPU from a run's measured costs (docs/availability.md)",
+    )
+    capacity.add_argument(
+        "json_file",
+        type=Path,
+        help="a `run --json` file with"
+        " dm-latency and group-fanout, measured with --idle",
+    )
+    capacity.add_argument(
+        "--server", default="ours", help="ours, monolith, workers-small, workers-bureau"
+    )
+    capacity.add_argument(
+        "--online",
+        type=int,
+        default=33000,
+        help="officers online at the peak (default 60%% of 55,000)",
+    )
+    capacity.add_argument(
+        "--rate",
+        type=float,
+        action="append",
+        help="messages per second at the peak (repeatable; default 50, 100, 200)",
+    )
+    capacity.add_argument(
+        "--recipients",
+        type=float,
+        default=10.0,
+        help="recipients per message on average (default 10)",
+    )
+    capacity.add_argument("--cores-per-server", type=int, default=16)
     plot_parser = scenarios.add_parser(
         "plot", help="the PNGs of an earlier run, from its --json file (or .json.gz)"
     )
@@ -166,6 +217,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "run":
         return _run(args)
+    if args.command == "capacity":
+        from benchmarks.capacity import report
+
+        try:
+            print(
+                report(
+                    args.json_file,
+                    args.server,
+                    args.online,
+                    args.rate or [50.0, 100.0, 200.0],
+                    args.recipients,
+                    args.cores_per_server,
+                )
+            )
+        except (OSError, ValueError) as e:
+            print(f"benchmarks capacity: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "plot":
         from benchmarks.plot import plot_json
 

@@ -72,6 +72,14 @@ def scrape(port: int) -> DbCounts:
         return parse(answer.read().decode("utf-8"))
 
 
+def scrape_all(ports: list[int]) -> DbCounts:
+    """The sum over every process of a deployment (main and workers)."""
+    total = DbCounts()
+    for port in ports:
+        total = total.plus(scrape(port))
+    return total
+
+
 def parse(text: str) -> DbCounts:
     """The counters of one Prometheus text exposition."""
     counts = DbCounts()

@@ -48,7 +48,12 @@ def raise_fd_limit() -> str:
 
 
 def run_side(
-    scenario: Scenario, engine: str, vanilla: bool, size: str, options: dict[str, Any]
+    scenario: Scenario,
+    engine: str,
+    vanilla: bool,
+    size: str,
+    options: dict[str, Any],
+    deployment: str | None = None,
 ) -> Context | str:
     """One scenario on one fresh server; the Context, or the error text."""
     try:
@@ -67,9 +72,11 @@ def run_side(
                     overlay,
                     module_config,
                     scenario.settings,
-                    scenario.metrics,
+                    # --workers: transactions and GC summed over every process.
+                    scenario.metrics or deployment is not None,
                     None if smtp is None else smtp.port,
                     vanilla and bool(options.get("vanilla_defaults")),
+                    deployment,
                 )
             )
             _, admin_token = server.register("benchadmin", admin=True)
@@ -198,30 +205,34 @@ def compare(
     ours: Context | str,
     report: Report,
     shown: str = "",
+    labels: tuple[str, str] = ("vanilla", "ours"),
 ) -> None:
     shown = shown or scenario.name
     name = shown if engine == "" else f"{shown} ({engine})"
+    # The baseline is vanilla, or with --workers ours as one process.
+    base_label, own_label = labels
     if isinstance(vanilla, str):
-        report.rows.append(Row(name, "failed", server="vanilla", note=vanilla))
+        report.rows.append(Row(name, "failed", server=base_label, note=vanilla))
         vanilla = None
     if isinstance(ours, str):
-        report.rows.append(Row(name, "failed", server="ours", note=ours))
+        report.rows.append(Row(name, "failed", server=own_label, note=ours))
     mine = [] if isinstance(ours, str) else ours.samples
     base = {s.metric: s for s in vanilla.samples} if vanilla else {}
     for sample in mine:
         theirs = base.pop(sample.metric, None)
         if theirs is not None:
-            report.rows.append(_row(name, "vanilla", theirs, (None, "")))
+            report.rows.append(_row(name, base_label, theirs, (None, "")))
         ratio = _ratio(sample, theirs)
-        if not scenario.on_vanilla:
+        # Ours against ours (--workers): every scenario has its baseline.
+        if base_label == "vanilla" and not scenario.on_vanilla:
             ratio = (None, "no vanilla equivalent")
         elif not sample.comparable:
             ratio = (None, "not comparable")
         elif theirs is None:
             ratio = (None, "ours only")
-        report.rows.append(_row(name, "ours", sample, ratio))
+        report.rows.append(_row(name, own_label, sample, ratio))
     for sample in base.values():  # metrics only vanilla has
-        report.rows.append(_row(name, "vanilla", sample, (None, "")))
+        report.rows.append(_row(name, base_label, sample, (None, "")))
     for ctx in (vanilla, ours):
         if isinstance(ctx, Context):
             report.notes += [f"{name} [{ctx.server.label}]: {n}" for n in ctx.notes]
@@ -261,13 +272,25 @@ def run(
                 scenario = SCENARIOS[name]
                 print(f"== {shown} on {engine} ({size}) ==", flush=True)
                 vanilla: Context | str | None = None
-                if scenario.on_vanilla and options.get("no_vanilla"):
+                ours: Context | str
+                labels = ("vanilla", "ours")
+                profile = options.get("workers")
+                if profile:
+                    # Ours as one process, then as the worker deployment, both
+                    # behind nginx (docs/availability.md, "Capacity").
+                    labels = ("monolith", f"workers-{profile}")
+                    vanilla = run_side(
+                        scenario, engine, False, size, options, "monolith"
+                    )
+                    ours = run_side(scenario, engine, False, size, options, profile)
+                elif scenario.on_vanilla and options.get("no_vanilla"):
                     report.notes.append(f"{name}: vanilla not run (--no-vanilla)")
                 elif scenario.on_vanilla:
                     vanilla = run_side(scenario, engine, True, size, options)
                 else:
                     report.notes.append(f"{name}: {scenario.why_not_vanilla}")
-                ours = run_side(scenario, engine, False, size, options)
+                if not profile:
+                    ours = run_side(scenario, engine, False, size, options)
                 label = shown if len(engines) == 1 else f"{shown} ({engine})"
                 compare(
                     scenario,
@@ -276,6 +299,7 @@ def run(
                     ours,
                     report,
                     shown,
+                    labels,
                 )
                 contexts[label] = {
                     c.server.label: c for c in (vanilla, ours) if isinstance(c, Context)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.db_counts import DbCounts, scrape
+from benchmarks.db_counts import DbCounts, scrape_all
 from benchmarks.profile import Profiler
 from benchmarks.profile import summary as profile_summary
 from benchmarks.servers import BenchServer, server_cpu_seconds, server_rss_mib
@@ -89,6 +89,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     phases: list[Phase] = field(default_factory=list)
     smtp: Any = None  # the SmtpSink of scenarios with `smtp` (mails accepted so far)
+    idle_cpu_per_s: float = 0.0  # server CPU-s per s with everyone idle (`--idle`)
 
     @property
     def vanilla(self) -> bool:
@@ -138,6 +139,29 @@ class Context:
             "one core): measured anyway"
         )
 
+    async def idle(self, users: int) -> None:
+        """`--idle S`: the server's CPU over S seconds with every user long-polling
+        and nothing sent (each /sync answers empty after its 30 s timeout and is asked
+        again): the cost of an online officer, for the capacity model."""
+        seconds = float(self.options.get("idle") or 0)
+        if seconds <= 0 or users <= 0:
+            return
+        before = server_cpu_seconds(self.server)
+        began = time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu = server_cpu_seconds(self.server) - before
+        wall = time.perf_counter() - began
+        self.idle_cpu_per_s = cpu / wall
+        self.add(
+            Sample(
+                "server CPU per online user, idle",
+                value=round(1000 * 60 * cpu / wall / users, 3),
+                unit="cpu-ms/min",
+                note=f"{users} users long-polling /sync, nothing sent, {wall:.0f} s: "
+                f"{cpu:.2f} cpu-s ({100 * cpu / wall:.0f}% of one core)",
+            )
+        )
+
     @contextmanager
     def phase(self) -> Iterator[Phase]:
         """`with ctx.phase():` around the measured part (not the setup)."""
@@ -147,8 +171,8 @@ class Context:
             f"{self.scenario}-{self.server.label}-{len(self.phases)}.txt"
         )
         profiler = Profiler(self.server, out) if folder else nullcontext()
-        port = self.server.metrics_port
-        db_before = scrape(port) if port else None
+        ports = self.server.metrics_ports
+        db_before = scrape_all(ports) if ports else None
         wall, own = time.perf_counter(), _own_cpu()
         server = server_cpu_seconds(self.server)
         try:
@@ -158,8 +182,8 @@ class Context:
             phase.wall = time.perf_counter() - wall
             phase.loadgen_cpu = _own_cpu() - own
             phase.server_cpu = server_cpu_seconds(self.server) - server
-            if port and db_before is not None:
-                phase.db = scrape(port).minus(db_before)
+            if ports and db_before is not None:
+                phase.db = scrape_all(ports).minus(db_before)
             phase.rss_end_mib = server_rss_mib(self.server)
             self.phases.append(phase)
             if isinstance(profiler, Profiler):

@@ -24,8 +24,15 @@ import yaml
 from benchmarks.client import Client, HttpError
 from homeserver.config_file import load_server_config
 from homeserver.health import probe
+from homeserver.supervisor import status as supervisor_status
 from tests.harness import postgres
-from tests.harness.server import START_TIMEOUT, TEST_OVERRIDES, TestServer, free_port
+from tests.harness.server import (
+    START_TIMEOUT,
+    TEST_OVERRIDES,
+    TestServer,
+    free_port,
+    free_port_block,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 VANILLA_FILE = "zz-benchmark-vanilla.yaml"
@@ -46,6 +53,15 @@ OVERLAY_NOTE = (
 
 TEST_BCRYPT_ROUNDS = int(TEST_OVERRIDES["bcrypt_rounds"])
 
+# `--workers PROFILE` (docs/availability.md, "Capacity"): both sides are ours behind
+# the rendered nginx/jwwx.conf, one as a single process ("monolith"), one as the worker
+# deployment; PostgreSQL's connections per process, so that the bureau profile's 12
+# processes fit a shared test PostgreSQL (max_connections 100): pool size over all
+# processes about the monolith's 10.
+DEPLOYMENT_POOLS = {"monolith": 10, "small": 3, "bureau": 2}
+DEPLOYMENT_FILE = "zv-benchmark-deployment.yaml"
+PROFILE_PROCESSES = {"small": 5, "bureau": 12}
+
 CPU_NOTE = (
     "server CPU: launcher + Synapse (+ PostgreSQL backends); robust to other load"
 )
@@ -65,7 +81,13 @@ class BenchServer(TestServer):
         metrics: bool = False,
         smtp_port: int | None = None,
         synapse_defaults: bool = False,
+        deployment: str | None = None,
     ) -> None:
+        # `deployment`: None (as `make run` starts it: clients talk to Synapse itself),
+        # "monolith" (one process behind nginx) or a worker profile ("small", "bureau":
+        # PostgreSQL, a Redis of its own, the supervisor, nginx in front).
+        self.deployment = deployment
+        self.workers = deployment if deployment not in (None, "monolith") else None
         # A metrics listener (transaction counts) and an SMTP server (our mailer) only
         # for the scenarios that ask for them; the Synapse settings of a scenario
         # (`settings`, e.g. presence off) go to both servers alike.
@@ -76,6 +98,29 @@ class BenchServer(TestServer):
         if smtp_port is not None:
             init_args += ("--smtp-host", "127.0.0.1", "--smtp-port", str(smtp_port))
             init_args += ("--mail-from", "noreply@bench.example")
+        self.redis_port = 0
+        self.nginx_port = 0
+        self._redis: subprocess.Popen[bytes] | None = None
+        self._nginx: subprocess.Popen[bytes] | None = None
+        if deployment is not None:
+            self.nginx_port = free_port()
+            init_args += ("--nginx-listen", f"127.0.0.1:{self.nginx_port}")
+        if self.workers is not None:
+            if engine != "postgres":
+                raise ValueError("--workers needs --engine postgres")
+            processes = PROFILE_PROCESSES[self.workers]
+            self.redis_port = free_port()
+            # HTTP and replication ports 2 per process; metrics above them.
+            base = free_port_block(3 * processes + 2)
+            init_args += ("--workers", self.workers, "--worker-base-port", str(base))
+            init_args += ("--redis-host", "127.0.0.1")
+            init_args += ("--redis-port", str(self.redis_port))
+            if self.metrics_port is not None:
+                # Main on M, worker k on M + k: all in the block.
+                self.metrics_port = base + 2 * processes + 1
+                init_args = _replace_option(
+                    init_args, "--metrics-port", str(self.metrics_port)
+                )
         super().__init__(
             engine=engine, init_args=init_args, module_config=module_config
         )
@@ -90,8 +135,37 @@ class BenchServer(TestServer):
         self.data_dir = Path(tempfile.mkdtemp(prefix="jwwx-bench-"))
         self.vanilla = vanilla
         self.label = "vanilla" if vanilla else "ours"
+        if deployment == "monolith":
+            self.label = "monolith"
+        elif self.workers is not None:
+            self.label = f"workers-{self.workers}"
+
+    @property
+    def metrics_ports(self) -> list[int]:
+        """Every process's metrics listener (main first)."""
+        if self.metrics_port is None:
+            return []
+        count = PROFILE_PROCESSES[self.workers] if self.workers else 1
+        return [self.metrics_port + k for k in range(count)]
 
     def _spawn(self) -> None:
+        if self.deployment is not None:
+            (self.data_dir / "conf.d" / DEPLOYMENT_FILE).write_text(
+                yaml.safe_dump(self._pool_settings()), encoding="utf-8"
+            )
+        if self.workers is not None and self._redis is None:
+            if shutil.which("redis-server") is None:
+                raise RuntimeError(
+                    "--workers needs redis-server (apt-get install redis)"
+                )
+            # A Redis of its own: replication channels are named after the server
+            # name, which every test and benchmark server shares.
+            self._redis = subprocess.Popen(
+                ["redis-server", "--port", str(self.redis_port)]
+                + ["--bind", "127.0.0.1", "--save", ""],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         if self.synapse_defaults:
             # Sorts before the scenario's settings: those still apply to both.
             (self.data_dir / "conf.d" / DEFAULTS_FILE).write_text(
@@ -125,8 +199,86 @@ class BenchServer(TestServer):
                 yaml.safe_dump({"modules": kept}), encoding="utf-8"
             )
         super()._spawn()
+        if self.deployment is not None and self._nginx is None:
+            self._start_nginx()
+
+    def _pool_settings(self) -> dict[str, Any]:
+        rendered = yaml.safe_load(
+            (self.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+        )
+        database = rendered["database"]
+        pool = DEPLOYMENT_POOLS[self.workers or "monolith"]
+        database["args"].update(cp_min=1, cp_max=pool)
+        return {"database": database}
+
+    def _start_nginx(self) -> None:
+        """Debian's nginx with the rendered nginx/jwwx.conf; clients go through it."""
+        from tests.homeserver import nginx
+
+        root = self.data_dir / "nginx-run"
+        root.mkdir(exist_ok=True)
+        conf = nginx.wrapper(root, self.data_dir / "nginx" / "jwwx.conf")
+        self._nginx = subprocess.Popen(
+            [nginx.nginx_binary(), "-c", str(conf), "-p", str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client = Client(f"http://127.0.0.1:{self.nginx_port}", timeout=5)
+                client.ok("GET", "/_matrix/client/versions")
+                client.close()
+                break
+            except (HttpError, OSError):
+                if self._nginx.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"nginx did not start: {(root / 'error.log').read_text()}"
+                    ) from None
+                time.sleep(0.1)
+        self.base_url = f"http://127.0.0.1:{self.nginx_port}"
+
+    def extra_pids(self) -> list[int]:
+        """Redis and nginx: part of the deployment's cost."""
+        found = []
+        for process in (self._redis, self._nginx):
+            if process is not None and process.poll() is None:
+                found += _process_tree(process.pid)
+        return found
+
+    def stop(self) -> None:
+        for attr in ("_nginx", "_redis"):
+            process = getattr(self, attr)
+            if process is not None:
+                if process.poll() is None:
+                    process.terminate()
+                    try:
+                        process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
+                setattr(self, attr, None)
+        super().stop()
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        if self.workers is not None:
+            # The supervisor starts the workers after main: every process up.
+            super().wait_healthy(timeout * 3)
+            deadline = time.monotonic() + 3 * timeout
+            current: dict[str, Any] = {}
+            while time.monotonic() < deadline:
+                assert self._process is not None
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"supervisor exited:\n{self.log_tail()}")
+                try:
+                    current = supervisor_status(self.data_dir)
+                except (OSError, ValueError):
+                    current = {}
+                expected = PROFILE_PROCESSES[self.workers]
+                if len(current) == expected and all(p["up"] for p in current.values()):
+                    return
+                time.sleep(0.5)
+            raise RuntimeError(f"workers not up: {current}\n{self.log_tail()}")
         if not self.vanilla:
             super().wait_healthy(timeout)
             return
@@ -171,6 +323,7 @@ def running(
     metrics: bool = False,
     smtp_port: int | None = None,
     synapse_defaults: bool = False,
+    deployment: str | None = None,
 ) -> Iterator[BenchServer]:
     """A started server, stopped (and its database dropped) whatever happens."""
     server = BenchServer(
@@ -183,6 +336,7 @@ def running(
         metrics,
         smtp_port,
         synapse_defaults,
+        deployment,
     )
     try:
         started = time.perf_counter()
@@ -195,6 +349,11 @@ def running(
         yield server
     finally:
         server.stop()
+
+
+def _replace_option(args: tuple[str, ...], option: str, value: str) -> tuple[str, ...]:
+    at = args.index(option)
+    return args[: at + 1] + (value,) + args[at + 2 :]
 
 
 def _git(*args: str) -> str:
@@ -342,8 +501,13 @@ def _process_tree(root: int) -> list[int]:
 
 
 def server_pids(server: TestServer) -> list[int]:
+    """The launcher and every Synapse process under it (the supervisor's workers), and
+    a deployment's own Redis and nginx."""
     process = server._process  # noqa: SLF001 - the harness keeps the handle private
-    return [] if process is None else _process_tree(process.pid)
+    pids = [] if process is None else _process_tree(process.pid)
+    if isinstance(server, BenchServer):
+        pids += server.extra_pids()
+    return pids
 
 
 def server_cpu_seconds(server: TestServer) -> float:

@@ -36,6 +36,7 @@ async def listening(
     loops = await syncer.start_all(users, tracker.seen)
     await ctx.settle()
     await asyncio.sleep(WARMUP_S)
+    await ctx.idle(len(users))
     return loops, tracker, Sends(tracker)
 
 
@@ -127,3 +128,34 @@ def add_samples(
                 note="time until the last member's /sync had it",
             )
         )
+    add_costs(ctx, len(sends.latencies) - sends.errors, len(tracker.delivery))
+
+
+def add_costs(ctx: Context, messages: int, deliveries: int) -> None:
+    """Server CPU per message and per delivery over the measured phase (the capacity
+    model's inputs, docs/availability.md); with `--idle`, net of what the online
+    users cost anyway over the same time."""
+    if not ctx.phases or not messages or not deliveries:
+        return
+    phase = ctx.phases[-1]
+    idle = ctx.idle_cpu_per_s * phase.wall
+    busy = max(phase.server_cpu - idle, 0.0)
+    net = " net of the idle long-polls" if idle else ""
+    ctx.add(
+        Sample(
+            "server CPU per message",
+            value=round(1000 * busy / messages, 2),
+            unit="cpu-ms",
+            note=f"{messages} messages, {phase.server_cpu:.1f} cpu-s in the phase"
+            + (f" − {idle:.1f} idle" if idle else "")
+            + net,
+        )
+    )
+    ctx.add(
+        Sample(
+            "server CPU per delivery",
+            value=round(1000 * busy / deliveries, 3),
+            unit="cpu-ms",
+            note=f"{deliveries} deliveries (a message in one recipient's /sync){net}",
+        )
+    )
