@@ -56,6 +56,9 @@ class BenchmarkSmokeTest(unittest.TestCase):
             )
             cpu = rows[(server, "server CPU, measured phase", "dm-latency")]
             self.assertGreater(cpu["value"], 0)
+            # The capacity model's input (benchmarks/capacity.py).
+            per_message = rows[(server, "server CPU per message", "dm-latency")]
+            self.assertGreater(per_message["value"], 0)
         for server in ("vanilla", "ours"):
             row = f"{server} dm-sample"
             delivery = rows[(server, "delivery (send → recipient /sync)", "dm-sample")]

@@ -10,6 +10,7 @@ from twisted.trial import unittest
 
 import yaml
 
+from benchmarks.capacity import costs
 from benchmarks.db_counts import DbCounts, parse
 from benchmarks.servers import SYNAPSE_DEFAULTS
 from tests.harness.server import launcher
@@ -49,3 +50,52 @@ class DbCountsTest(unittest.TestCase):
         later = counts.plus(parse(METRICS))
         self.assertEqual(later.minus(counts).total_txns(), 48)
         self.assertEqual(DbCounts().minus(counts).total_txns(), 0)
+
+
+class CapacityModelTest(unittest.TestCase):
+    """benchmarks/capacity.py solves per message and per recipient from dm-latency
+    (1 recipient) and group-fanout (members - 1) of one deployment."""
+
+    def _measured(self, dm: float, group: float, members: int) -> dict[str, object]:
+        def row(scenario: str, metric: str, value: float) -> dict[str, object]:
+            return {
+                "scenario": scenario,
+                "metric": metric,
+                "server": "workers-small",
+                "value": value,
+            }
+
+        return {
+            "params": {},
+            "rows": [
+                row("dm-latency", "server CPU per message", dm),
+                row("group-fanout", "server CPU per message", group),
+                row("dm-latency", "server CPU per online user, idle", 90.0),
+                row("group-fanout", "server CPU per online user, idle", 60.0),
+                {
+                    "scenario": "dm-latency",
+                    "metric": "server CPU per message",
+                    "server": "monolith",
+                    "value": 1.0,
+                },
+            ],
+            "notes": [
+                f"group-fanout [workers-small]: {members} members, 20 messages from 5"
+                " senders, one every 0.5 s; measured 12.0 s"
+            ],
+        }
+
+    def test_two_measurements_two_unknowns(self) -> None:
+        # 1 recipient: 12 ms; 99 recipients: 12 + 98 x 0.5 = 61 ms.
+        c = costs(self._measured(12.0, 61.0, 100), "workers-small")
+        self.assertAlmostEqual(c.per_recipient_s, 0.0005)
+        self.assertAlmostEqual(c.per_message_s, 0.0115)
+        self.assertAlmostEqual(c.idle_s, 0.001)  # 60 cpu-ms a minute
+        self.assertEqual(c.recipients_measured, (1, 99))
+        # 1,000 online, 10 messages/s of 10 recipients: 1 + 10 x (0.0115 + 0.005).
+        self.assertAlmostEqual(c.cores(1000, 10.0, 10.0), 1.165)
+
+    def test_a_run_without_both_scenarios_is_refused(self) -> None:
+        data = self._measured(12.0, 61.0, 100)
+        with self.assertRaisesRegex(ValueError, "dm-latency and group-fanout"):
+            costs(data, "monolith")
