@@ -588,17 +588,10 @@ class RelationTests(BurnHelpers):
         self.assertEqual(gone["content"], {})
 
 
-class BurnSQLiteTest(BurnTests, SQLiteCase):
+# One server per engine for both sets (each test makes its own users and rooms).
+class BurnSQLiteTest(BurnTests, RelationTests, SQLiteCase):
     pass
 
 
-class BurnPostgresTest(BurnTests, PostgresCase):
-    pass
-
-
-class BurnRelationsSQLiteTest(RelationTests, SQLiteCase):
-    pass
-
-
-class BurnRelationsPostgresTest(RelationTests, PostgresCase):
+class BurnPostgresTest(BurnTests, RelationTests, PostgresCase):
     pass

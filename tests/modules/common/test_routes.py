@@ -227,6 +227,11 @@ class RouteInventoryTests:
     # ~9,000 requests: trial's default 120 s is too short on a busy machine (each
     # request has its own ANSWER_TIMEOUT; this only bounds the whole walk).
     timeout = 900
+    # Who sends the corpus to each route. The token gates answer alike on both engines,
+    # so the PostgreSQL class sends it only as the callers that reach the database
+    # (the engine-specific part: types, lengths, NUL bytes), a third of the requests.
+    matrix_callers: tuple[str, ...] = ("none", "officer", "admin")
+    wecom_callers: tuple[str, ...] = ("app", "none")
 
     async def test_every_route_answers_bad_input_without_5xx_or_change(self) -> None:
         admin = self.user("fuzzadmin", admin=True)
@@ -283,15 +288,15 @@ class RouteInventoryTests:
         calls: list[Coroutine[Any, Any, None]] = []
         for route in routes:
             method, path, dialect = route["method"], route["path"], route["dialect"]
-            if dialect == "wecom":
-                callers = [("app", anonymous, app_token), ("none", anonymous, "")]
-            else:
-                callers = [
-                    ("none", anonymous, ""),
-                    ("officer", officer, ""),
-                    ("admin", admin, ""),
-                ]
-            for label, client, app_tok in callers:
+            known = {
+                "app": (anonymous, app_token),
+                "none": (anonymous, ""),
+                "officer": (officer, ""),
+                "admin": (admin, ""),
+            }
+            wanted = self.wecom_callers if dialect == "wecom" else self.matrix_callers
+            for label in wanted:
+                client, app_tok = known[label]
                 for url, body in self._cases(method, path):
                     if app_tok:
                         sep = "&" if "?" in url else "?"
@@ -402,4 +407,5 @@ class RouteInventorySQLiteTest(RouteInventoryTests, SQLiteCase):
 
 
 class RouteInventoryPostgresTest(RouteInventoryTests, PostgresCase):
-    pass
+    matrix_callers = ("admin",)
+    wecom_callers = ("app",)
