@@ -1,2 +1,3 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Application services (bridges), one sub-package each. None yet."""
+"""Application services (bridges), one sub-package each; bridges.common is what they
+share."""

@@ -36,20 +36,17 @@ Relative paths are relative to the config file's directory.
 """
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bridges.common.config import load_yaml_config, localpart_key, path_key, url_key
 from modules.common.config import ConfigReader
 from modules.common.synapse.errors import ConfigError
 
 MODULE = "bridges.app_push"
 SIGNATURES = ("hmac-sm3", "hmac-sha256")
 APP_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
-LOCALPART = re.compile(r"^[a-z0-9._=/-]+$")
 MIN_SECRET_BYTES = 32
 
 
@@ -87,22 +84,15 @@ class AppPushConfig:
 
 
 def _path(reader: ConfigReader, key: str, base: Path) -> Path:
-    path = Path(reader.string(key, required=True))
-    return path if path.is_absolute() else base / path
+    return path_key(reader, key, base)
 
 
 def _localpart(reader: ConfigReader, key: str, default: str) -> str:
-    value = reader.string(key, default)
-    if not LOCALPART.match(value):
-        raise ConfigError(f"{MODULE}.{key}: must be a Matrix localpart, got {value!r}")
-    return value
+    return localpart_key(reader, key, default, MODULE)
 
 
 def _url(reader: ConfigReader, key: str) -> str:
-    value = reader.string(key, required=True)
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ConfigError(f"{MODULE}.{key}: must be an http(s) URL, got {value!r}")
-    return value.rstrip("/")
+    return url_key(reader, key, MODULE)
 
 
 def _app(raw: Any, index: int, base: Path) -> PushApp:
@@ -172,8 +162,4 @@ def parse_config(raw: Any, base: Path) -> AppPushConfig:
 
 
 def load_config(path: Path) -> AppPushConfig:
-    try:
-        raw: Mapping[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{MODULE}: cannot read {path}: {e}") from e
-    return parse_config(raw, path.resolve().parent)
+    return load_yaml_config(path, MODULE, parse_config)
