@@ -27,6 +27,11 @@ Keys:
       failed e-mail is retried with doubling delays, then marked failed for admins.
   visible_fields (list, default all): profile fields ordinary officers may see until an
       admin changes the setting; choose from FIELD_CHOICES.
+  delegated_readers (list of strings, default none): ids of application services (their
+      registration's `id`, e.g. "jwwx_assistant") that may read the directory on an
+      officer's behalf: a GET of the client API with `?on_behalf_of=@officer:server`
+      answers with that officer's visibility, as if he had asked himself. Any other
+      caller giving on_behalf_of is refused (403 M_FORBIDDEN).
   jobs_instance (string, optional): the worker_name of the process that runs this
       module's background jobs, "main" for the main process (modules/common/jobs.py).
 """
@@ -67,6 +72,7 @@ class DirectoryConfig:
     mail_max_attempts: int = 6
     mail_retry_seconds: float = 30.0
     visible_fields: tuple[str, ...] = field(default=FIELD_CHOICES)
+    delegated_readers: tuple[str, ...] = ()
     jobs_instance: str | None = None  # modules/common/jobs.py
 
     @staticmethod
@@ -112,6 +118,7 @@ class DirectoryConfig:
             ),
             mail_retry_seconds=reader.number("mail_retry_seconds", 30.0, minimum=0.1),
             visible_fields=tuple(visible),
+            delegated_readers=tuple(reader.string_list("delegated_readers")),
             jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()

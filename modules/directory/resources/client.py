@@ -55,13 +55,38 @@ class DirectoryClientResource(Router):
         self.route("DELETE", "favorites/{userid}", self.remove_favorite)
 
     async def viewer(self, request: Any) -> Viewer:
-        user_id = await self.requester_id(request)
+        user_id = await self._reader_id(request)
         await self._runtime.ready()
         admin = await has_admin_scope(self.api, user_id, "directory.read")
         localpart = UserID.from_string(user_id).localpart
         return await self.api.run_db_interaction(
             "jwwx_dir_viewer", viewer_txn, user_id, localpart, admin
         )
+
+    async def _reader_id(self, request: Any) -> str:
+        """Who reads: the caller, or the officer an application service listed in
+        `delegated_readers` reads for (?on_behalf_of=, GET only)."""
+        on_behalf_of = query_param(request, "on_behalf_of")
+        if on_behalf_of is None:
+            return await self.requester_id(request)
+        requester = await self.api.get_user_by_req(request)
+        service_id = requester.app_service_id  # the registration's id, None: a user
+        if (
+            request.method != b"GET"
+            or service_id is None
+            or service_id not in self.config.delegated_readers
+        ):
+            raise error(403, Codes.FORBIDDEN, "只有受信任的应用服务可以代为查询通讯录")
+        if (
+            not on_behalf_of.startswith("@")
+            or ":" not in on_behalf_of
+            or not self.api.is_mine(on_behalf_of)
+            or await self.api.check_user_exists(on_behalf_of) is None
+        ):
+            raise error(
+                400, Codes.INVALID_PARAM, "on_behalf_of 必须是本服务器已有的账号"
+            )
+        return on_behalf_of
 
     async def _read(self, desc: str, fn: Any, *args: Any) -> tuple[int, Any]:
         return 200, await self.api.run_db_interaction(f"jwwx_dir_{desc}", fn, *args)

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The bot's side of the client-server API, with the application service's token (the
+bot is the registration's sender). Only what the assistant needs: join, send, edit,
+read a chat's recent messages and a member's state, download an image, and search the
+directory on an officer's behalf."""
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from twisted.web.http_headers import Headers
+
+import treq
+
+
+class MatrixError(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        self.status = status
+        self.body = body if isinstance(body, dict) else {}
+        self.errcode = self.body.get("errcode")
+        self.error = self.body.get("error") or str(body)[:200]
+        super().__init__(f"{status} {self.errcode}: {self.error}")
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class BotClient:
+    def __init__(self, homeserver_url: str, as_token: str, user_id: str) -> None:
+        self._base = homeserver_url
+        self._token = as_token
+        self.user_id = user_id
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        url = self._base + path + ("?" + urlencode(params) if params else "")
+        headers = {b"Authorization": [f"Bearer {self._token}".encode()]}
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers[b"Content-Type"] = [b"application/json"]
+        response = await treq.request(
+            method, url, data=data, headers=Headers(headers), timeout=60
+        )
+        content = await response.content()
+        if raw and response.code == 200:
+            return content
+        try:
+            answer = json.loads(content) if content else {}
+        except ValueError:
+            answer = content[:200]
+        if response.code != 200:
+            raise MatrixError(response.code, answer)
+        return answer
+
+    async def join(self, room_id: str) -> None:
+        await self.request("POST", f"/_matrix/client/v3/join/{q(room_id)}", {})
+
+    async def set_display_name(self, name: str) -> None:
+        await self.request(
+            "PUT",
+            f"/_matrix/client/v3/profile/{q(self.user_id)}/displayname",
+            {"displayname": name},
+        )
+
+    async def send(self, room_id: str, content: dict[str, Any]) -> str:
+        answer = await self.request(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/"
+            f"{uuid.uuid4().hex}",
+            content,
+        )
+        return str(answer["event_id"])
+
+    async def edit(self, room_id: str, event_id: str, text: str) -> str:
+        """Replace the text of the bot's own message (m.replace)."""
+        return await self.send(
+            room_id,
+            {
+                "msgtype": "m.notice",
+                "body": f"* {text}",
+                "m.new_content": {"msgtype": "m.notice", "body": text},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+            },
+        )
+
+    async def members(self, room_id: str) -> list[str]:
+        answer = await self.request(
+            "GET", f"/_matrix/client/v3/rooms/{q(room_id)}/joined_members"
+        )
+        return sorted(answer.get("joined", {}))
+
+    async def member_event_id(self, room_id: str, user_id: str) -> str | None:
+        """The event id of the officer's current membership in the chat (where his
+        view of the chat's history begins), None when he is not joined."""
+        answer = await self.request(
+            "GET",
+            f"/_matrix/client/v3/rooms/{q(room_id)}/state",
+        )
+        for event in answer:
+            if (
+                event.get("type") == "m.room.member"
+                and event.get("state_key") == user_id
+            ):
+                if event.get("content", {}).get("membership") != "join":
+                    return None
+                return str(event.get("event_id"))
+        return None
+
+    async def recent(self, room_id: str, limit: int) -> list[dict[str, Any]]:
+        """The chat's latest events, newest first (the bot's own view)."""
+        answer = await self.request(
+            "GET",
+            f"/_matrix/client/v3/rooms/{q(room_id)}/messages",
+            params={"dir": "b", "limit": str(limit)},
+        )
+        return list(answer.get("chunk", []))
+
+    async def event(self, room_id: str, event_id: str) -> dict[str, Any]:
+        return dict(
+            await self.request(
+                "GET",
+                f"/_matrix/client/v3/rooms/{q(room_id)}/event/{q(event_id)}",
+            )
+        )
+
+    async def download(self, mxc: str) -> bytes:
+        server, _, media_id = mxc[len("mxc://") :].partition("/")
+        return bytes(
+            await self.request(
+                "GET",
+                f"/_matrix/client/v1/media/download/{q(server)}/{q(media_id)}",
+                raw=True,
+            )
+        )
+
+    async def search_directory(self, viewer: str, query: str) -> dict[str, Any]:
+        """The directory's member search as `viewer` sees it (delegated_readers)."""
+        return dict(
+            await self.request(
+                "GET",
+                "/_jwwx/client/v1/directory/search/members",
+                params={"q": query, "limit": "5", "on_behalf_of": viewer},
+            )
+        )
