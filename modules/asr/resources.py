@@ -5,6 +5,9 @@ POST transcribe     {room_id, event_id} → {event_id, text, cached}: the transc
                     a voice message (m.audio) he may see; made by the engine once, kept.
 GET  transcripts?event_ids=$a,$b  → {"transcripts": {event_id: text}}: those already
                     made, of messages he may see (what the client shows under them).
+POST dictate        the audio itself as the body (Content-Type: audio/…) → {text}:
+                    voice input, what the officer just said, for his composer; the
+                    audio and the text are kept nowhere.
 Errors: 404 M_NOT_FOUND, 400 CN_JWWX_ASR_NOT_VOICE, 400 CN_JWWX_ASR_AUDIO_TOO_LARGE,
 403 CN_JWWX_ASR_BURN_AFTER_READ, 503 CN_JWWX_ASR_UNAVAILABLE (no engine configured, or
 the engine is down: the message says which), 400 M_INVALID_PARAM.
@@ -32,6 +35,7 @@ class AsrClientResource(Router):
         self._asr = asr
         self.route("POST", "transcribe", self.transcribe)
         self.route("GET", "transcripts", self.transcripts)
+        self.route("POST", "dictate", self.dictate)
 
     async def transcribe(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
@@ -47,3 +51,11 @@ class AsrClientResource(Router):
         raw = query_param(request, "event_ids") or ""
         ids = [bounded_str(i, "event_ids", 255) for i in raw.split(",") if i]
         return 200, {"transcripts": await self._asr.transcripts(user_id, ids)}
+
+    async def dictate(self, request: Any) -> tuple[int, Any]:
+        await self.requester_id(request)
+        await self._runtime.ready()
+        content_type = (request.getHeader(b"Content-Type") or b"").decode("latin-1")
+        # One byte past the limit is enough to refuse (CN_JWWX_ASR_AUDIO_TOO_LARGE).
+        data = bytes(request.content.read(self._asr.max_audio_bytes + 1))
+        return 200, await self._asr.dictate(data, content_type.split(";")[0].strip())

@@ -81,15 +81,37 @@ class AsrService:
         data = await read_local_media(self._api, media_id)
         if len(data) > self._config.max_audio_bytes:
             raise error(400, TOO_LARGE, "语音文件过大，无法转文字")
-        try:
-            text = await transcribe(engine, data, audio[1], f"{media_id}.audio")
-        except EngineError as e:
-            raise error(503, UNAVAILABLE, f"{e}，请稍后再试") from e
+        text = await self._engine_text(data, audio[1], f"{media_id}.audio")
         now = int(self._api.get_current_time_msec())
         await self._api.run_db_interaction(
             "jwwx_asr_put", storage.put_txn, event_id, room_id, text, engine.url, now
         )
         return {"event_id": event_id, "text": text, "cached": False}
+
+    @property
+    def max_audio_bytes(self) -> int:
+        return self._config.max_audio_bytes
+
+    async def dictate(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """Voice input: the text of audio the officer just spoke, kept nowhere."""
+        if self._config.engine is None:
+            raise error(503, UNAVAILABLE, "服务器未配置语音识别引擎")
+        if not content_type.startswith("audio/"):
+            raise error(400, NOT_VOICE, "只接受语音（Content-Type: audio/…）")
+        if not data:
+            raise error(400, NOT_VOICE, "没有收到语音")
+        if len(data) > self._config.max_audio_bytes:
+            raise error(400, TOO_LARGE, "语音文件过大，无法转文字")
+        return {"text": await self._engine_text(data, content_type, "dictation.audio")}
+
+    async def _engine_text(self, data: bytes, content_type: str, filename: str) -> str:
+        engine = self._config.engine
+        if engine is None:
+            raise error(503, UNAVAILABLE, "服务器未配置语音识别引擎")
+        try:
+            return await transcribe(engine, data, content_type, filename)
+        except EngineError as e:
+            raise error(503, UNAVAILABLE, f"{e}，请稍后再试") from e
 
     async def transcripts(self, user_id: str, event_ids: list[str]) -> dict[str, str]:
         """The kept transcripts of those events the officer may see now."""

@@ -50,8 +50,9 @@ class MatrixClient:
         token: str | None = None,
         raw: bytes | None = None,
         timeout: float = 60.0,
+        content_type: str = "application/json",
     ) -> tuple[int, Any]:
-        headers = {"Content-Type": ["application/json"]}
+        headers = {"Content-Type": [content_type]}
         use_token = self.token if token is None else token
         if use_token:
             headers["Authorization"] = [f"Bearer {use_token}"]
@@ -82,7 +83,13 @@ class MatrixClient:
         ):
             await self.pass_second_factor()
             return await self.request(
-                method, path, body, token=token, raw=raw, timeout=timeout
+                method,
+                path,
+                body,
+                token=token,
+                raw=raw,
+                timeout=timeout,
+                content_type=content_type,
             )
         return response.code, parsed
 

@@ -37,6 +37,9 @@ def voice(seconds: float, pitch: float) -> bytes:
     return out.getvalue()
 
 
+MAX_AUDIO = 200_000
+
+
 class AsrTests:
     user: Any
     assertEqual: Any
@@ -49,7 +52,8 @@ class AsrTests:
                 "protocol": "openai",
                 "url": f"http://127.0.0.1:{ENGINE_PORT}",
                 "model": "police-asr-zh",
-            }
+            },
+            "max_audio_bytes": MAX_AUDIO,
         }
     }
 
@@ -137,6 +141,26 @@ class AsrTests:
         ):
             self.assertErrcode(
                 await client.request("POST", f"{ASR}/transcribe", body), code, errcode
+            )
+
+        # Voice input: the audio itself in, its text out, nothing kept.
+        spoken = voice(0.5, 610)
+        type(self).asr_engine.teach(spoken, "请各单位注意查收")
+        status, dictated = await bob.request(
+            "POST", f"{ASR}/dictate", raw=spoken, content_type="audio/wav"
+        )
+        self.assertEqual((status, dictated), (200, {"text": "请各单位注意查收"}))
+        for raw, content_type, errcode in (
+            (spoken, "image/png", "CN_JWWX_ASR_NOT_VOICE"),
+            (b"", "audio/wav", "CN_JWWX_ASR_NOT_VOICE"),
+            (b"0" * (MAX_AUDIO + 1), "audio/wav", "CN_JWWX_ASR_AUDIO_TOO_LARGE"),
+        ):
+            self.assertErrcode(
+                await bob.request(
+                    "POST", f"{ASR}/dictate", raw=raw, content_type=content_type
+                ),
+                400,
+                errcode,
             )
 
         # The engine down: a clear 503, nothing kept; back up: it works.
