@@ -106,6 +106,29 @@ def _build_parser() -> argparse.ArgumentParser:
         default="8448",
         help="with TLS and federation: nginx's federation port (PORT or ADDRESS:PORT)",
     )
+    init.add_argument(
+        "--tls-port",
+        type=int,
+        help="Synapse itself serves HTTPS here with --tls-cert/--tls-key (client API "
+        "and, with federation, the federation API), for a bureau without nginx",
+    )
+    init.add_argument(
+        "--federation-ca",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PEM",
+        help="trust only these CAs for the peers' federation certificates "
+        "(repeatable; default: the system's trust store)",
+    )
+    init.add_argument(
+        "--federation-network",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="private or loopback networks the peers' servers are in (repeatable): "
+        "Synapse refuses to contact such addresses otherwise",
+    )
     init.add_argument("--log-level", default="INFO")
     init.add_argument("--log-file", help="also log to this file, rotated daily")
     init.add_argument(
@@ -244,6 +267,9 @@ def _init_options(args: argparse.Namespace) -> InitOptions:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         federation_listen=args.federation_listen,
+        tls_port=args.tls_port,
+        federation_ca=args.federation_ca,
+        federation_networks=args.federation_network,
     )
 
 

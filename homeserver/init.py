@@ -72,6 +72,16 @@ class InitOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     federation_listen: str = "8448"
+    # Synapse itself serves HTTPS on this port with --tls-cert/--tls-key (client API
+    # and, with federation, the federation API): for a bureau without nginx in front
+    # (and the federation tests). None: TLS is nginx's (or there is none).
+    tls_port: int | None = None
+    # CA certificates (PEM) the peers' federation certificates must chain to; none:
+    # the system's trust store.
+    federation_ca: list[Path] = field(default_factory=list)
+    # Networks the peers' servers are in: Synapse refuses outbound requests to private
+    # and loopback addresses unless they are allowed here (its ip_range_whitelist).
+    federation_networks: list[str] = field(default_factory=list)
 
 
 def deployment_of(opts: InitOptions) -> Deployment | None:
@@ -142,8 +152,35 @@ def validate(opts: InitOptions) -> None:
         raise LauncherError(
             f"--federation-listen {opts.federation_listen!r}: give PORT or ADDRESS:PORT"
         )
+    _validate_federation(opts)
     if any(not k.strip() for k in opts.keywords):
         raise LauncherError("--keyword must not be empty")
+
+
+def _validate_federation(opts: InitOptions) -> None:
+    if opts.tls_port is not None:
+        if not 1 <= opts.tls_port <= 65535:
+            raise LauncherError(f"--tls-port {opts.tls_port} is outside 1..65535")
+        if opts.tls_cert is None:
+            raise LauncherError("--tls-port needs --tls-cert and --tls-key")
+        if opts.tls_port in (opts.port, opts.metrics_port):
+            raise LauncherError("--tls-port must differ from --port and --metrics-port")
+    federation = bool(opts.federation_allow)
+    if (opts.federation_ca or opts.federation_networks) and not federation:
+        raise LauncherError(
+            "--federation-ca and --federation-network need --federation-allow"
+        )
+    for path in opts.federation_ca:
+        if not path.is_file():
+            raise LauncherError(f"--federation-ca {path} is not a file")
+    for network in opts.federation_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as e:
+            raise LauncherError(
+                f"--federation-network {network!r} is not an IP network such as "
+                "10.30.0.0/16"
+            ) from e
 
 
 def _write_once(path: Path, content: str) -> bool:
@@ -208,6 +245,11 @@ def template_context(opts: InitOptions) -> dict[str, Any]:
         "database": opts.database,
         "federation_enabled": bool(opts.federation_allow),
         "federation_allow": opts.federation_allow or [],
+        "tls_port": opts.tls_port,
+        "federation_ca": [str(p.resolve()) for p in opts.federation_ca],
+        "federation_networks": [
+            str(ipaddress.ip_network(n, strict=False)) for n in opts.federation_networks
+        ],
         # Workers need Redis (Synapse's replication): 127.0.0.1 unless given.
         "redis_host": deployment.redis_host if deployment else opts.redis_host,
         "redis_port": opts.redis_port,

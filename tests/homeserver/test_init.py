@@ -14,6 +14,7 @@ import yaml
 from homeserver.init import InitOptions, template_context
 from homeserver.render import render_yaml, template_names
 from tests.harness.server import launcher
+from tests.harness.tls import TestPki
 
 SECRETS = (
     "registration_shared_secret",
@@ -150,6 +151,63 @@ class InitTest(unittest.TestCase):
         self.assertOneLineError("--no-such-option", mentions="--no-such-option")
         self.assertFalse(self.data.exists())
 
+    def test_federation_over_synapse_tls(self) -> None:
+        """--tls-port: Synapse serves HTTPS itself (client and federation), peers'
+        certificates checked against --federation-ca, their networks allowed."""
+        pki = TestPki(self.root / "pki")
+        cert, key = pki.issue("server")
+        self.init(
+            "--server-name",
+            "localhost:8449",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+            "--tls-port",
+            "8449",
+            "--federation-allow",
+            "peer.police:8448",
+            "--federation-ca",
+            str(pki.ca_cert),
+            "--federation-network",
+            "10.30.0.0/16",
+        )
+        config = yaml.safe_load((self.data / "homeserver.yaml").read_text())
+        plain, https = config["listeners"][0], config["listeners"][1]
+        self.assertEqual(plain["resources"][0]["names"], ["client"])
+        self.assertEqual((https["port"], https["tls"]), (8449, True))
+        self.assertEqual(https["resources"][0]["names"], ["client", "federation"])
+        self.assertEqual(config["tls_certificate_path"], str(cert.resolve()))
+        self.assertEqual(
+            config["federation_custom_ca_list"], [str(pki.ca_cert.resolve())]
+        )
+        self.assertTrue(config["federation_verify_certificates"])
+        self.assertEqual(config["ip_range_whitelist"], ["10.30.0.0/16"])
+        self.assertEqual(config["federation_domain_whitelist"], ["peer.police:8448"])
+        modules = [m["module"] for m in config["modules"]]
+        self.assertIn("modules.crossdomain.CrossDomainModule", modules)
+
+    def test_bad_federation_options(self) -> None:
+        pki = TestPki(self.root / "pki")
+        cert, key = pki.issue("server")
+        self.assertOneLineError("--tls-port", "8449", mentions="--tls-cert")
+        tls = ("--tls-cert", str(cert), "--tls-key", str(key))
+        self.assertOneLineError(*tls, "--tls-port", "8008", mentions="--tls-port")
+        self.assertOneLineError(
+            "--federation-ca", str(pki.ca_cert), mentions="--federation-allow"
+        )
+        allow = ("--federation-allow", "peer.police")
+        self.assertOneLineError(
+            *allow,
+            "--federation-ca",
+            str(self.root / "none.pem"),
+            mentions="not a file",
+        )
+        self.assertOneLineError(
+            *allow, "--federation-network", "10.300.0.0/16", mentions="--federation"
+        )
+        self.assertFalse(self.data.exists())
+
     def test_server_name_cannot_change(self) -> None:
         self.init("--server-name", "one.example")
         self.assertOneLineError(
@@ -202,6 +260,10 @@ class TemplatesTest(unittest.TestCase):
                 "dbname": "d",
             },
             federation_allow=["a.police"],
+            federation_networks=["10.30.0.0/16"],
+            tls_cert=Path("/srv/tls/cert.pem"),
+            tls_key=Path("/srv/tls/key.pem"),
+            tls_port=8449,
             metrics_port=9100,
             redis_host="127.0.0.1",
             keywords=["词"],
