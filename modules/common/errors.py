@@ -62,3 +62,7 @@ RETENTION_FIXED = "CN_JWWX_RETENTION_FIXED"
 
 # modules.burn (docs/burn.md).
 BURN_QUOTE_NOT_ALLOWED = "CN_JWWX_BURN_QUOTE_NOT_ALLOWED"
+
+# modules.crossdomain (docs/federation.md): an officer whose unit may not talk with that
+# police domain (an invite either way, a directory query).
+CROSS_DOMAIN_FORBIDDEN = "CN_JWWX_CROSS_DOMAIN_FORBIDDEN"

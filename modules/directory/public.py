@@ -167,6 +167,18 @@ class DirectorySearching(Protocol):
         self, user_id: str, query: str, limit: int, offset: int
     ) -> dict[str, Any]: ...
 
+    async def members_in(
+        self,
+        viewer_id: str,
+        subtrees: tuple[str, ...],
+        query: str,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]:
+        """members() for a reader who is no member (a peer domain): an officer's
+        visibility and fields, inside these department paths only (none: nothing)."""
+        ...
+
     async def departments(
         self, user_id: str, query: str, limit: int, offset: int
     ) -> dict[str, Any]: ...

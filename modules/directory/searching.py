@@ -10,6 +10,7 @@ from synapse.module_api import ModuleApi, UserID
 from modules.common.admin import has_admin_scope
 from modules.common.runtime import ModuleRuntime
 from modules.directory.reader import DirectoryReader
+from modules.directory.storage.members import Visibility
 from modules.directory.visibility import Viewer, viewer_txn
 
 
@@ -36,6 +37,30 @@ class DirectorySearch:
         return dict(
             await self._api.run_db_interaction(
                 "jwwx_dir_search_members",
+                self._reader.search_members_txn,
+                viewer,
+                query,
+                limit,
+                offset,
+            )
+        )
+
+    async def members_in(
+        self,
+        viewer_id: str,
+        subtrees: tuple[str, ...],
+        query: str,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]:
+        """The member search for a reader who is no member (a peer domain,
+        modules.crossdomain): an officer's rules (hidden stays hidden, the officers'
+        visible fields) inside the given department paths only (none: nothing)."""
+        await self._runtime.ready()
+        viewer = Viewer(viewer_id, Visibility(subtrees=subtrees))
+        return dict(
+            await self._api.run_db_interaction(
+                "jwwx_dir_search_members_in",
                 self._reader.search_members_txn,
                 viewer,
                 query,

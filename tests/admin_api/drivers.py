@@ -607,6 +607,22 @@ async def watermark_settings(ctx: Context) -> Act:
     return ctx.call("PUT", f"{A}/watermark/settings", body)
 
 
+# Cross-domain policies (a policy may be stored before its domain is allow-listed).
+
+
+@drives("PUT", "/crossdomain/peers/{domain}")
+async def crossdomain_peer(ctx: Context) -> Act:
+    body = {"units": [ctx.unit], "directory": {"departments": [], "fields": []}}
+    return ctx.call("PUT", f"{A}/crossdomain/peers/{unique('put')}.police", body)
+
+
+@drives("DELETE", "/crossdomain/peers/{domain}")
+async def delete_crossdomain_peer(ctx: Context) -> Act:
+    domain = f"{unique('del')}.police"
+    await ctx.boss.ok("PUT", f"{A}/crossdomain/peers/{domain}", {"units": "*"})
+    return ctx.call("DELETE", f"{A}/crossdomain/peers/{domain}")
+
+
 # The audit archive (its searches are the audit admin's).
 
 
