@@ -211,6 +211,7 @@ class Archiver:
             body = events.message_body(
                 event, storage.joined_txn(txn, room_id), is_group, found
             )
+            events.mark_cross_domain(body, self._api.server_name)
             burns = item.event_id in burning or events.is_burn_message(event)
             if burns and not self._burn_content_kept():
                 return Draft("message", ts, events.without_burned_content(body))
@@ -224,6 +225,7 @@ class Archiver:
         if event_type == "m.room.member":
             was_joined = state_key in storage.joined_txn(txn, room_id)
         body = events.group_body(event, previous, was_joined, is_group)
+        events.mark_cross_domain(body, self._api.server_name)
         content = event.get("content")
         content = content if isinstance(content, dict) else {}
         if event_type == "m.room.member":

@@ -83,6 +83,24 @@ def message_body(
     return body
 
 
+def _domain(user_id: Any) -> str | None:
+    if isinstance(user_id, str) and user_id.startswith("@") and ":" in user_id:
+        return user_id.split(":", 1)[1]
+    return None
+
+
+def mark_cross_domain(body: dict[str, Any], server_name: str) -> None:
+    """A record of an event that crosses police domains (federation) names them:
+    "origin", the sender's domain, and "remote_domains", every other domain among the
+    sender, the recipients and the membership target. Local records are unchanged."""
+    users = [body.get("sender"), body.get("state_key"), *body.get("recipients", [])]
+    found = {_domain(u) for u in users}
+    remote = sorted(d for d in found if d is not None and d != server_name)
+    if remote:
+        body["origin"] = _domain(body.get("sender"))
+        body["remote_domains"] = remote
+
+
 BURN_PLACEHOLDER = "[阅后即焚消息：按设置不存档内容]"
 
 

@@ -117,7 +117,9 @@ class Burner:
     async def check_event_for_spam(self, event: Any) -> SpamResult:
         """Local events: a bad TTL or a quote of a live burn message is raised (Synapse
         passes the SynapseError to the client); a remote event with a bad TTL is
-        soft-failed (a raise would fail the federation transaction)."""
+        soft-failed (a raise would fail the federation transaction). A remote burn
+        message (another police domain's, over federation) is tracked like a local
+        one: this server burns its own copy once read, whatever the sender's does."""
         if event.is_state():
             return NOT_SPAM
         content = event.content
@@ -130,7 +132,8 @@ class Burner:
                 if not local:
                     return Codes.INVALID_PARAM, {}
                 raise self._bad_ttl(e) from e
-        if not local:
+        if not local and ttl is None:
+            # Relations and quotes of burn messages are the sending bureau's rules.
             return NOT_SPAM
         related = related_event_id(content)
         if ttl is None and related is None and not quoted_texts(content):
@@ -142,7 +145,8 @@ class Burner:
                 "jwwx_burn_tracked", storage.tracked_txn, related
             )
         root = parent.root_event_id if parent is not None else None
-        await self._refuse_quotes(event, root)
+        if local:
+            await self._refuse_quotes(event, root)
         if parent is not None:
             # Edits, replies, reactions, threads... of a burn-after-read message burn
             # with it at the latest (and on their own timer if read first).
