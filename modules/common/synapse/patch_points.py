@@ -164,6 +164,14 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         "(request: twisted.web.server.Request) -> bool",
         "accept_session_cookie",
     ),
+    PatchPoint(
+        "synapse.handlers.federation_event",
+        "FederationEventHandler",
+        "_check_event_auth",
+        "(self, origin: str | None, event: Event,"
+        " context: synapse.events.snapshot.EventContext) -> None",
+        "add_state_event_rule",
+    ),
 )
 
 

@@ -9,9 +9,11 @@ calling it; the spam checker's membership callbacks see no leave, kick or ban, s
 server admins and federation, and nothing else sees /createRoom's initial state. So no
 module registers check_event_allowed (tests/modules/common/test_synapse_patches.py
 keeps it so): messages are checked by check_event_for_spam, which needs no state, and
-state events by these rules, pinned in patch_points.PATCH_POINTS.
+state events by these rules, pinned in patch_points.PATCH_POINTS. Remote state events
+get them through the federation event handler's auth check (_check_federated_state).
 """
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -21,6 +23,8 @@ from synapse.module_api import ModuleApi
 
 from modules.common.synapse._internal import hs_of
 from modules.common.synapse.patch_points import check_patch_points, wraps_original
+
+logger = logging.getLogger(__name__)
 
 # (state event, room state before it) -> allowed? A SynapseError raised is the answer.
 StateEventRule = Callable[[Any, Mapping[tuple[str, str], Any]], Awaitable[bool]]
@@ -68,4 +72,51 @@ def add_state_event_rule(api: ModuleApi, rule: StateEventRule) -> None:
 
         rules_holder._jwwx_state_event_rules = rules
         rules_holder.check_event_allowed = check_event_allowed
+        _check_federated_state(api, rules)
     rules.append(rule)
+
+
+REJECTED = "cn.jwwx.state_rule"
+
+
+def _check_federated_state(api: ModuleApi, rules: list[StateEventRule]) -> None:
+    """Synapse 1.163 runs third-party event rules on no event received over
+    federation but knocks: a remote join (send_join), membership change, rename...
+    would pass every rule above. So the federation event handler's auth check
+    (FederationEventHandler._check_event_auth, on the instance; pinned in
+    patch_points.PATCH_POINTS) also runs them on remote state events, with the room
+    state before the event: one refused is rejected as an auth failure would be (a
+    send_join gets 403; an event in a transaction is stored rejected and changes no
+    state). A rule's error counts as a refusal: a remote server has no client to
+    answer."""
+    from synapse.api.errors import SynapseError
+    from synapse.util.async_helpers import delay_cancellation
+
+    handler = hs_of(api).get_federation_event_handler()
+    store = hs_of(api).get_datastores().main
+    original = handler._check_event_auth
+
+    @wraps_original(original)
+    async def check_event_auth(origin: Any, event: Any, context: Any) -> None:
+        await original(origin, event, context)
+        if context.rejected or not rules or not event.is_state():
+            return
+        state_ids = await context.get_prev_state_ids()
+        found = await store.get_events(state_ids.values())
+        state = {(e.type, e.state_key): e for e in found.values()}
+        for rule in list(rules):
+            try:
+                allowed = await delay_cancellation(rule(event, state))
+            except SynapseError as e:
+                logger.info("remote %s refused by a state rule: %s", event, e)
+                allowed = False
+            except defer.CancelledError:
+                raise
+            except Exception:
+                logger.exception("a state rule failed on remote %s", event)
+                allowed = False
+            if not allowed:
+                context.rejected = REJECTED
+                return
+
+    handler._check_event_auth = check_event_auth
