@@ -23,7 +23,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.admin import record_operation, require_admin
+from modules.common.admin_router import AdminRouter
 from modules.common.errors import error
 from modules.common.http import Router
 from modules.common.inputs import query_param, read_json_object
@@ -74,12 +74,11 @@ def _query(request: Any, name: str) -> str:
     return value
 
 
-class CrossDomainAdminResource(Router):
+class CrossDomainAdminResource(AdminRouter):
     def __init__(
         self, api: ModuleApi, runtime: ModuleRuntime, service: CrossDomainService
     ) -> None:
-        super().__init__(api)
-        self._runtime = runtime
+        super().__init__(api, runtime)
         self._service = service
         self.route("GET", "peers", self.list_peers)
         self.route("GET", "peers/{domain}", self.get_peer)
@@ -87,8 +86,7 @@ class CrossDomainAdminResource(Router):
         self.route("DELETE", "peers/{domain}", self.delete_peer)
 
     async def list_peers(self, request: Any) -> tuple[int, Any]:
-        await require_admin(self.api, request, SCOPE)
-        await self._runtime.ready()
+        await self.admin(request, SCOPE)
         stored = await self.api.run_db_interaction(
             "jwwx_crossdomain_peers", storage.list_peers_txn
         )
@@ -112,16 +110,14 @@ class CrossDomainAdminResource(Router):
         return policy_of(None if stored is None else stored["policy"]).to_json()
 
     async def get_peer(self, request: Any, domain: str) -> tuple[int, Any]:
-        await require_admin(self.api, request, SCOPE)
+        await self.admin(request, SCOPE)
         _peer_name(self.api, domain)
-        await self._runtime.ready()
         return 200, {"domain": domain, **await self._current(domain)}
 
     async def put_peer(self, request: Any, domain: str) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, SCOPE)
+        admin = await self.admin(request, SCOPE)
         _peer_name(self.api, domain)
         policy = parse_policy(read_json_object(request))
-        await self._runtime.ready()
         before = await self._current(domain)
         after = policy.to_json()
         await self.api.run_db_interaction(
@@ -133,8 +129,7 @@ class CrossDomainAdminResource(Router):
             self.api.get_current_time_msec(),
         )
         self._service.forget(domain)
-        await record_operation(
-            self.api,
+        await self.log(
             request,
             admin,
             "crossdomain.peer.update",
@@ -145,9 +140,8 @@ class CrossDomainAdminResource(Router):
         return 200, {"domain": domain, **after}
 
     async def delete_peer(self, request: Any, domain: str) -> tuple[int, Any]:
-        admin = await require_admin(self.api, request, SCOPE)
+        admin = await self.admin(request, SCOPE)
         _peer_name(self.api, domain)
-        await self._runtime.ready()
         before = await self._current(domain)
         deleted = await self.api.run_db_interaction(
             "jwwx_crossdomain_delete", storage.delete_peer_txn, domain
@@ -155,8 +149,7 @@ class CrossDomainAdminResource(Router):
         if not deleted:
             raise error(404, Codes.NOT_FOUND, f"没有 {domain} 的跨域策略")
         self._service.forget(domain)
-        await record_operation(
-            self.api,
+        await self.log(
             request,
             admin,
             "crossdomain.peer.delete",
