@@ -104,3 +104,34 @@ def parse(text: str) -> DbCounts:
         elif name == GC_SECONDS:
             counts.gc_seconds[labels.get("gen", "?")] += value
     return counts
+
+
+def histogram(port: int, name: str) -> dict[float, float]:
+    """A Prometheus histogram of the server: upper bound → observations at or below it
+    (cumulative, `+Inf` as math.inf), summed over labels; empty if there is none."""
+    url = f"http://127.0.0.1:{port}/_synapse/metrics"
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - loopback
+        return parse_histogram(answer.read().decode("utf-8"), name)
+
+
+def parse_histogram(text: str, name: str) -> dict[float, float]:
+    buckets: Counter[float] = Counter()
+    for line in text.splitlines():
+        found = _LINE.match(line)
+        if found is None or found.group(1) != f"{name}_bucket":
+            continue
+        bound = dict(_LABEL.findall(found.group(2))).get("le", "")
+        buckets[float(bound.replace("+Inf", "inf"))] += float(found.group(3))
+    return dict(sorted(buckets.items()))
+
+
+def bucket_quantile(buckets: dict[float, float], q: float) -> float | None:
+    """The smallest bucket bound with at least a fraction q of the observations at or
+    below it (an upper bound of the q-quantile); None without observations."""
+    total = max(buckets.values(), default=0.0)
+    if total <= 0:
+        return None
+    for bound, count in sorted(buckets.items()):
+        if count >= q * total:
+            return bound
+    return None

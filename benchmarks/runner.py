@@ -54,10 +54,14 @@ def run_side(
     size: str,
     options: dict[str, Any],
     deployment: str | None = None,
+    baseline: bool = False,
 ) -> Context | str:
-    """One scenario on one fresh server; the Context, or the error text."""
+    """One scenario on one fresh server; the Context, or the error text. `baseline`:
+    ours without the scenario's `baseline_without` modules."""
     try:
         without = tuple(options.get("without") or ())
+        if baseline:
+            without += scenario.baseline_without
         overlay = options.get("overlay")
         module_config = {} if vanilla else scenario.module_config
         with ExitStack() as stack:
@@ -79,6 +83,8 @@ def run_side(
                     deployment,
                 )
             )
+            if baseline:
+                server.label = baseline_label(scenario)
             _, admin_token = server.register("benchadmin", admin=True)
             ctx = Context(server, size, admin_token, options, scenario.name)
             ctx.smtp = smtp
@@ -95,6 +101,10 @@ def run_side(
         traceback.print_exc()
         first_line = (str(e).strip().splitlines() or [""])[0]
         return f"{type(e).__name__}: {first_line}"[:300]
+
+
+def baseline_label(scenario: Scenario) -> str:
+    return "ours without " + ",".join(scenario.baseline_without)
 
 
 def add_cpu_samples(ctx: Context) -> None:
@@ -283,6 +293,11 @@ def run(
                         scenario, engine, False, size, options, "monolith"
                     )
                     ours = run_side(scenario, engine, False, size, options, profile)
+                elif scenario.baseline_without:
+                    labels = (baseline_label(scenario), "ours")
+                    vanilla = run_side(
+                        scenario, engine, False, size, options, baseline=True
+                    )
                 elif scenario.on_vanilla and options.get("no_vanilla"):
                     report.notes.append(f"{name}: vanilla not run (--no-vanilla)")
                 elif scenario.on_vanilla:

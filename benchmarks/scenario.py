@@ -204,3 +204,6 @@ class Scenario:
     settings: dict[str, Any] = field(default_factory=dict)
     metrics: bool = False  # a metrics listener: database work counted (db_counts)
     smtp: bool = False  # a local SMTP server, so that our mailer runs
+    # Not vanilla but ours without these modules is the other side of the comparison
+    # (same run): what the modules cost, e.g. the search indexer on delivery.
+    baseline_without: tuple[str, ...] = ()

@@ -11,6 +11,7 @@ from benchmarks.scenarios import (
     login,
     pubaccount,
     search,
+    search_cost,
     soak,
     wecom_api,
 )
@@ -52,6 +53,14 @@ SCENARIOS: dict[str, Scenario] = {
             "search",
             "message search (Chinese substrings) as an officer; index lag",
             search.run,
+        ),
+        Scenario(
+            "search-cost",
+            "dm-latency on ours with the search module vs ours without it (same run): "
+            "the indexer's cost on send and delivery; the index lag of every message",
+            search_cost.run,
+            metrics=True,
+            baseline_without=("search",),
         ),
         Scenario(
             "wecom-api",

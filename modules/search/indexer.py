@@ -33,7 +33,7 @@ BEHIND = Gauge(
 LAG = Histogram(
     "jwwx_search_index_lag_seconds",
     "Time from an indexed message's origin_server_ts to its indexing",
-    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 30, 60, 300),
 )
 
 
