@@ -22,6 +22,7 @@ from modules.common.synapse.patches import MessageHits
 from modules.common.synapse.rooms import joined_rooms
 from modules.search import storage
 from modules.search.config import SearchConfig
+from modules.search.request_check import check_search_body
 from modules.search.storage import Hit, Query, RoomMatch
 from modules.search.text import highlights, like_pattern, query_phrases
 
@@ -72,6 +73,9 @@ class Searcher:
             )
 
     # POST /_matrix/client/v3/search (through patches.serve_message_search)
+
+    def check_request(self, content: Any) -> None:
+        check_search_body(content)
 
     async def find(
         self,

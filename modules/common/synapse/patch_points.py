@@ -133,6 +133,14 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         "serve_message_search",
     ),
     PatchPoint(
+        "synapse.handlers.search",
+        "SearchHandler",
+        "search",
+        "(self, requester: Requester, content: dict[str, typing.Any],"
+        " batch: str | None = None) -> dict[str, typing.Any]",
+        "serve_message_search",
+    ),
+    PatchPoint(
         "synapse.storage.databases.main.user_directory",
         "UserDirectoryStore",
         "search_user_dir",

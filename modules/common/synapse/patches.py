@@ -498,6 +498,10 @@ class MessageSearch(Protocol):
     async def forget(self, event_ids: list[str]) -> None:
         """These hits are gone from Synapse (redacted, purged)."""
 
+    def check_request(self, content: Any) -> None:
+        """Raise a 400 SynapseError for a request body the handler would choke on
+        (wrong types in the filter, context or groupings: a 500 in Synapse 1.163)."""
+
 
 _message_search: list[MessageSearch] = []
 RANK_LIMIT = 500  # what Synapse's own rank search returns at most
@@ -510,8 +514,11 @@ def serve_message_search(search: MessageSearch) -> None:
     "recent", each returning {"results": [{"event", "rank"[, "pagination_token"]}],
     "highlights", "count"}; the handler then applies the filter and the visibility
     rules, adds context and builds next_batch from our pagination tokens. Redacted
-    events are left out as Synapse's own search does."""
+    events are left out as Synapse's own search does. SearchHandler.search first has
+    `search` check the request body's types (Synapse's handler answers 500 to, e.g.,
+    a filter limit that is not a number)."""
     check_patch_points()
+    from synapse.handlers.search import SearchHandler
     from synapse.storage.databases.main.events_worker import EventRedactBehaviour
     from synapse.storage.databases.main.search import SearchStore
 
@@ -520,6 +527,14 @@ def serve_message_search(search: MessageSearch) -> None:
         return
     original_msgs = SearchStore.search_msgs
     original_rooms = SearchStore.search_rooms
+    original_search = SearchHandler.search
+
+    @wraps_original(original_search)
+    async def checked_search(
+        self: Any, requester: Any, content: Any, batch: str | None = None
+    ) -> Any:
+        _message_search[0].check_request(content)
+        return await original_search(self, requester, content, batch)
 
     async def answer(store: Any, found: MessageHits, ranked: bool) -> dict[str, Any]:
         ids = [event_id for event_id, _token in found.hits]
@@ -575,6 +590,7 @@ def serve_message_search(search: MessageSearch) -> None:
 
     SearchStore.search_msgs = search_msgs  # type: ignore[method-assign]
     SearchStore.search_rooms = search_rooms  # type: ignore[method-assign]
+    SearchHandler.search = checked_search  # type: ignore[method-assign]
     SearchStore._jwwx_search = True  # type: ignore[attr-defined]
 
 

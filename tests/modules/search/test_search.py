@@ -561,7 +561,12 @@ class SearchTests(SearchHelpers):
             ({"q": "协查", "sender": "nobody"}, "M_INVALID_PARAM"),
             ({"q": ""}, "M_MISSING_PARAM"),
             ({"q": " ", "kinds": "groups"}, "M_MISSING_PARAM"),
+            ({"q": "协\x00查"}, "M_INVALID_PARAM"),
+            ({"q": "协查", "sender_name": "\x00", "kinds": "messages"}, None),
+            ({"q": "协查", "since": "yesterday"}, "M_INVALID_PARAM"),
         ]:
+            if errcode is None:
+                errcode = "M_INVALID_PARAM"
             self.assertErrcode(await ours(alice, **params), 400, errcode)
         for term in [
             '"协查',
@@ -582,6 +587,28 @@ class SearchTests(SearchHelpers):
             {"search_categories": {"room_events": {"search_term": "协" * 1000}}},
         )
         self.assertErrcode((code, answer), 400, "M_INVALID_PARAM")
+        # The standard endpoint's other bad shapes (Synapse's handler alone answers
+        # 500 to several of them): a 400 naming the field; a NUL only separates words.
+        for events in [
+            {"search_term": "协查", "order_by": "sideways"},
+            {"search_term": "协查", "filter": {"rooms": "!notalist"}},
+            {"search_term": "协查", "filter": {"limit": "many"}},
+            {"search_term": "协查", "keys": ["content.secret"]},
+            {"search_term": "协查", "event_context": {"before_limit": "x"}},
+            {"search_term": 12},
+            {"search_term": "协查", "groupings": {"group_by": [{"key": "colour"}]}},
+            {"search_term": "协查", "event_context": {"before_limit": 10**6}},
+            {},
+        ]:
+            code, answer = await alice.request(
+                "POST",
+                "/_matrix/client/v3/search",
+                {"search_categories": {"room_events": events}},
+            )
+            self.assertEqual(code, 400, (events, answer))
+            self.assertIn(answer["errcode"], ("M_INVALID_PARAM", "M_MISSING_PARAM"))
+        cat = await matrix_search(alice, "协\x00查", order_by="recent")
+        self.assertEqual(cat["results"], [])
 
 
 class SearchSQLiteTest(SearchTests, SQLiteCase):
