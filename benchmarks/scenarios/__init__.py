@@ -53,6 +53,7 @@ SCENARIOS: dict[str, Scenario] = {
             "search",
             "message search (Chinese substrings) as an officer; index lag",
             search.run,
+            metrics=True,
         ),
         Scenario(
             "search-cost",

@@ -13,8 +13,10 @@ settles (our indexer catches up). Measured on both servers:
   about one poll).
 - `index lag under dm-latency load`: the same probes while dm-latency's traffic runs
   (its pairs long-polling /sync and exchanging messages at its rate): what the indexer
-  keeps up with while the server delivers. The indexer's cost on that delivery is
-  dm-latency's own measure: `run dm-latency` against `run dm-latency --without search`.
+  keeps up with while the server delivers (/search polled every 100 ms), and the lag of
+  every message of that traffic from the server's histogram (search_cost.py). The
+  indexer's cost on that delivery: the `search-cost` scenario (ours without the module
+  on the other side).
 - ours only: `unified search` (GET /_jwwx/client/v1/search, every kind at once).
 """
 
@@ -30,6 +32,7 @@ from benchmarks.aclient import Http, MatrixUser
 from benchmarks.scenario import Context, Sample
 from benchmarks.scenarios import dm_latency
 from benchmarks.scenarios.messaging import drain, listening, open_dm
+from benchmarks.scenarios.search_cost import lag_histograms, lag_samples
 from benchmarks.search_corpus import QUERY_KINDS, messages, queries
 
 SEARCH = "/_matrix/client/v3/search"
@@ -41,6 +44,7 @@ SIZES = {
 }
 LAG_PROBES = 30
 POLL_S = 0.02
+LOADED_POLL_S = 0.1  # under load: fewer searches of our own in the way
 
 
 def _body(term: str) -> dict[str, Any]:
@@ -88,31 +92,34 @@ async def _setup(
 
 async def _lag_under_load(
     http: Http, ctx: Context, officer: MatrixUser, room_id: str
-) -> Sample:
-    """The lag probes while dm-latency's conversations run (same pairs and rate)."""
+) -> list[Sample]:
+    """The lag probes while dm-latency's conversations run (same pairs and rate), and
+    the lag of every message of that traffic (the server's histogram, search_cost.py)."""
     size = dm_latency.SIZES[ctx.size]
     people = await population.users(http, ctx, "srchdm", 2 * size.pairs)
     couples = [(people[2 * i], people[2 * i + 1]) for i in range(size.pairs)]
     rooms = await population.bounded_gather([partial(open_dm, *c) for c in couples])
     loops, tracker, sends = await listening(ctx, people)
+    port = ctx.server.metrics_port
+    before = lag_histograms(port)
     start = time.perf_counter()
     traffic = asyncio.gather(
         *(
-            dm_latency._converse(
-                i, couples[i], rooms[i], size, size.pairs, start, sends
-            )
+            dm_latency.converse(i, couples[i], rooms[i], size, size.pairs, start, sends)
             for i in range(size.pairs)
         )
     )
-    lag = await _lag(ctx, officer, room_id, "index lag under dm-latency load")
+    lag = await _lag(
+        ctx, officer, room_id, "index lag under dm-latency load", LOADED_POLL_S
+    )
     await traffic
     await drain(tracker)
     await syncer.stop_all(loops)
     lag.note = (
         f"{size.pairs} pairs at {size.rate:g} messages/s, {len(sends.latencies)}"
-        " sent meanwhile"
+        f" sent meanwhile; /search polled every {LOADED_POLL_S * 1000:.0f} ms"
     )
-    return lag
+    return [lag, *lag_samples(before, lag_histograms(port), "under dm-latency load: ")]
 
 
 async def _lag(
@@ -120,6 +127,7 @@ async def _lag(
     officer: MatrixUser,
     room_id: str,
     name: str = "index lag (send → found)",
+    poll_s: float = POLL_S,
 ) -> Sample:
     latencies: list[float] = []
     errors = 0
@@ -135,7 +143,7 @@ async def _lag(
             if found.ok and found.body["search_categories"]["room_events"]["results"]:
                 latencies.append(time.perf_counter() - sent)
                 break
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(poll_s)
         else:
             errors += 1
     return Sample(name, latencies, errors=errors)
@@ -181,7 +189,8 @@ async def run(ctx: Context) -> None:
                 )
             probe_room = await officer.create_room(preset="private_chat")
             ctx.add(await _lag(ctx, officer, probe_room))
-            ctx.add(await _lag_under_load(http, ctx, officer, probe_room))
+            for sample in await _lag_under_load(http, ctx, officer, probe_room):
+                ctx.add(sample)
     ctx.notes.append(
         f"{officers} officers, {rooms} rooms (the searching officer in {mine}), "
         f"{count} messages sent over HTTP; {phase.note()}"

@@ -8,7 +8,9 @@ batches: the subclass's `step()` reads one batch and moves its cursor in one tra
 (a crash repeats a batch, never loses one) and answers whether to run again at once.
 """
 
+import bisect
 import logging
+import time
 
 from synapse.module_api import ModuleApi
 
@@ -18,6 +20,7 @@ from modules.common.synapse.events import on_new_stream_data, persisted_stream_o
 logger = logging.getLogger(__name__)
 
 WAKE_DELAY_S = 0.2  # coalesces a burst of events into one read
+SEEN_MAX = 100_000  # stream positions remembered with the time they were persisted
 
 
 class StreamFollower:
@@ -35,6 +38,11 @@ class StreamFollower:
         self._running = False
         self._again = False
         self._scheduled = False
+        # (position, monotonic time) each time the persisted stream was seen to grow,
+        # from the position after the cursor on: how long after an event entered the
+        # stream (the moment /sync listeners are woken) the follower got to it.
+        self._seen_positions: list[int] = []
+        self._seen_times: list[float] = []
 
     @property
     def position(self) -> int | None:
@@ -56,11 +64,30 @@ class StreamFollower:
         self._enabled = True
         self._jobs.start(self._desc, self.drain)
 
+    def seen_at(self, position: int) -> float | None:
+        """When (time.monotonic()) this process first saw the persisted stream reach
+        `position`; None if it did not watch (before the first batch, a poll found it)."""
+        i = bisect.bisect_left(self._seen_positions, position)
+        return self._seen_times[i] if i < len(self._seen_times) else None
+
+    def _forget_seen(self, upto: int) -> None:
+        """Positions up to the cursor are done with."""
+        i = bisect.bisect_right(self._seen_positions, upto)
+        if i:
+            del self._seen_positions[:i], self._seen_times[:i]
+
     def _poke(self) -> None:
         """From Synapse's notifier on every stream change: must stay cheap."""
-        if self._scheduled or self._position is None:
+        if self._position is None:
             return
-        if persisted_stream_ordering(self._api) <= self._position:
+        persisted = persisted_stream_ordering(self._api)
+        if persisted <= self._position:
+            return
+        seen = self._seen_positions
+        if (not seen or persisted > seen[-1]) and len(seen) < SEEN_MAX:
+            seen.append(persisted)
+            self._seen_times.append(time.monotonic())
+        if self._scheduled:
             return
         self._scheduled = True
         self._api.delayed_background_call(
@@ -82,6 +109,8 @@ class StreamFollower:
             while True:
                 self._again = False
                 more = await self.step()
+                if self._position is not None:
+                    self._forget_seen(self._position)
                 if not more and not self._again:
                     return
                 if more and self._pause_ms:

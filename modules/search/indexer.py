@@ -30,10 +30,18 @@ BEHIND = Gauge(
     "jwwx_search_index_behind_events",
     "Stream positions between the search index cursor and the persisted stream",
 )
+BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 30, 60, 300)
 LAG = Histogram(
     "jwwx_search_index_lag_seconds",
-    "Time from an indexed message's origin_server_ts to its indexing",
-    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 30, 60, 300),
+    "Time from an indexed message's origin_server_ts to its indexing (includes the"
+    " time Synapse took to persist it)",
+    buckets=BUCKETS,
+)
+STREAM_LAG = Histogram(
+    "jwwx_search_index_stream_lag_seconds",
+    "Time from an indexed message entering the event stream (persisted; the moment"
+    " /sync listeners are woken) to its indexing",
+    buckets=BUCKETS,
 )
 
 
@@ -55,7 +63,7 @@ class Indexer(StreamFollower):
         limit = self._config.batch_size
         start_at = 0 if self._config.index_history else upto
 
-        def step_txn(txn: Txn) -> tuple[int, list[int]]:
+        def step_txn(txn: Txn) -> tuple[int, list[tuple[int, int]]]:
             after = storage.cursor_txn(txn, start_at)
             if upto <= after:
                 return after, []
@@ -69,11 +77,11 @@ class Indexer(StreamFollower):
             position = batch[-1].stream_ordering if len(batch) >= limit else upto
             storage.move_cursor_txn(txn, position)
             stamps = [
-                int(item.event.get("origin_server_ts") or 0)
+                (item.stream_ordering, item.event.get("origin_server_ts"))
                 for item in batch
                 if item.event.get("type") == "m.room.message"
             ]
-            return position, [s for s in stamps if isinstance(s, int)]
+            return position, [(o, ts) for o, ts in stamps if isinstance(ts, int)]
 
         position, stamps = await self._api.run_db_interaction(
             "jwwx_search_index", step_txn
@@ -82,8 +90,11 @@ class Indexer(StreamFollower):
             self.moved_ms = int(self._api.get_current_time_msec())
         self._position = position
         BEHIND.set(max(0, upto - position))
-        now_ms = time.time() * 1000
-        for stamp in stamps:
+        now_ms, now = time.time() * 1000, time.monotonic()
+        for ordering, stamp in stamps:
             if 0 < stamp <= now_ms:
                 LAG.observe((now_ms - stamp) / 1000)
+            seen = self.seen_at(ordering)
+            if seen is not None:
+                STREAM_LAG.observe(now - seen)
         return position < upto
