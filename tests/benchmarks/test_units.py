@@ -2,6 +2,7 @@
 """Pieces of the benchmark suite that need no server: the list of our tuned Synapse
 settings (`--vanilla-defaults`) and the parsing of Synapse's database counters."""
 
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,7 +12,8 @@ from twisted.trial import unittest
 import yaml
 
 from benchmarks.capacity import costs
-from benchmarks.db_counts import DbCounts, parse
+from benchmarks.db_counts import DbCounts, bucket_quantile, parse, parse_histogram
+from benchmarks.scenarios.search_cost import lag_sample
 from benchmarks.servers import SYNAPSE_DEFAULTS
 from tests.harness.server import launcher
 
@@ -99,3 +101,30 @@ class CapacityModelTest(unittest.TestCase):
         data = self._measured(12.0, 61.0, 100)
         with self.assertRaisesRegex(ValueError, "dm-latency and group-fanout"):
             costs(data, "monolith")
+
+
+class LagHistogramTest(unittest.TestCase):
+    TEXT = "\n".join(
+        [
+            "# TYPE jwwx_search_index_stream_lag_seconds histogram",
+            'jwwx_search_index_stream_lag_seconds_bucket{le="0.5"} 90.0',
+            'jwwx_search_index_stream_lag_seconds_bucket{le="1.0"} 98.0',
+            'jwwx_search_index_stream_lag_seconds_bucket{le="2.0"} 100.0',
+            'jwwx_search_index_stream_lag_seconds_bucket{le="+Inf"} 100.0',
+            "jwwx_search_index_stream_lag_seconds_count 100.0",
+            'jwwx_search_index_lag_seconds_bucket{le="0.5"} 1.0',
+        ]
+    )
+
+    def test_percentiles_are_bucket_bounds_of_the_run(self) -> None:
+        after = parse_histogram(self.TEXT, "jwwx_search_index_stream_lag_seconds")
+        self.assertEqual(after, {0.5: 90.0, 1.0: 98.0, 2.0: 100.0, math.inf: 100.0})
+        self.assertEqual(bucket_quantile(after, 0.5), 0.5)
+        self.assertEqual(bucket_quantile(after, 0.95), 1.0)
+        self.assertEqual(bucket_quantile(after, 0.99), 2.0)
+        # Only what the run added: 10 observations, 8 of them between 0.5 and 1 s.
+        before = {0.5: 90.0, 1.0: 90.0, 2.0: 90.0, math.inf: 90.0}
+        sample = lag_sample(before, after)
+        assert sample is not None
+        self.assertEqual((sample.n, sample.value), (10, 2.0))
+        self.assertIsNone(lag_sample(after, after))
