@@ -25,12 +25,20 @@ SEEN_MAX = 100_000  # stream positions remembered with the time they were persis
 
 class StreamFollower:
     def __init__(
-        self, api: ModuleApi, jobs: Jobs, desc: str, poll_ms: float, pause_ms: int = 0
+        self,
+        api: ModuleApi,
+        jobs: Jobs,
+        desc: str,
+        poll_ms: float,
+        pause_ms: int = 0,
+        wake_delay_ms: float = WAKE_DELAY_S * 1000,
     ) -> None:
         self._api = api
         self._jobs = jobs
         self._desc = desc
         self._poll_ms = poll_ms
+        # After a wake-up, so that a burst of events is read (and written) in one batch.
+        self._wake_delay_ms = wake_delay_ms
         # Between full batches while catching up, so SQLite's one writer serves others.
         self._pause_ms = pause_ms
         self._enabled = False  # once the module's tables exist
@@ -91,7 +99,7 @@ class StreamFollower:
             return
         self._scheduled = True
         self._api.delayed_background_call(
-            WAKE_DELAY_S * 1000, self._woken, desc=self._desc
+            self._wake_delay_ms, self._woken, desc=self._desc
         )
 
     async def _woken(self) -> None:

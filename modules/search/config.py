@@ -12,6 +12,10 @@ Keys:
       up, so that SQLite's one writer (and PostgreSQL's clients) serve others meanwhile.
   poll_interval_ms (int 100..600000, default 5000): safety-net poll of the event stream
       (the indexer is otherwise woken by Synapse's notifier on new events).
+  wake_delay_ms (int 0..5000, default 500): after the notifier wakes the indexer, it
+      waits this long so that the messages of that time are indexed in one transaction
+      (fewer transactions on the database messages are persisted through; the index
+      lag behind the stream is about this plus one transaction).
   sweep_interval_seconds (int 0..86400, default 5; 0 = off): how often indexed events
       are checked against Synapse, so that the index forgets what Synapse purged
       (retention, purge history, deleted rooms) even if nobody searches for it.
@@ -39,6 +43,7 @@ class SearchConfig:
     batch_size: int = 200
     batch_pause_ms: int = 50
     poll_interval_ms: int = 5000
+    wake_delay_ms: int = 500
     sweep_interval_seconds: int = 5
     sweep_batch: int = 1000
     max_query_length: int = 200
@@ -58,6 +63,7 @@ class SearchConfig:
             poll_interval_ms=reader.integer(
                 "poll_interval_ms", 5000, minimum=100, maximum=600000
             ),
+            wake_delay_ms=reader.integer("wake_delay_ms", 500, minimum=0, maximum=5000),
             sweep_interval_seconds=reader.integer(
                 "sweep_interval_seconds", 5, minimum=0, maximum=86400
             ),

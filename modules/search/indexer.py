@@ -53,6 +53,7 @@ class Indexer(StreamFollower):
             "jwwx_search_index",
             config.poll_interval_ms,
             config.batch_pause_ms,
+            config.wake_delay_ms,
         )
         self._config = config
         self.moved_ms = 0  # when the cursor last moved (events were indexed)
@@ -60,6 +61,8 @@ class Indexer(StreamFollower):
     async def step(self) -> bool:
         """One batch; True when it was full (more is waiting)."""
         upto = persisted_stream_ordering(self._api)
+        if self._position is not None and upto <= self._position:
+            return False  # the safety-net poll found nothing new: no transaction
         limit = self._config.batch_size
         start_at = 0 if self._config.index_history else upto
 
