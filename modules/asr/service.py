@@ -18,7 +18,7 @@ from modules.asr.engine import EngineError, transcribe
 from modules.burn import public as burn
 from modules.common.errors import error
 from modules.common.inputs import InputError
-from modules.common.synapse.events import event_visible_to
+from modules.common.synapse.events import event_visible_to, unredacted_event_ids
 from modules.common.synapse.media import read_local_media, visible_local_media
 
 UNAVAILABLE = "CN_JWWX_ASR_UNAVAILABLE"
@@ -120,8 +120,12 @@ class AsrService:
         known = await self._api.run_db_interaction(
             "jwwx_asr_get", storage.get_txn, event_ids
         )
+        # A redacted voice message (recalled, burned, purged) takes its text with it.
+        standing = await unredacted_event_ids(self._api, list(known))
         shown = {}
         for event_id, (room_id, text) in known.items():
+            if event_id not in standing:
+                continue
             # Synapse's room event rules (membership now and then, history visibility).
             if (
                 await event_visible_to(self._api, user_id, room_id, event_id)

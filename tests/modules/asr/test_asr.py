@@ -9,6 +9,7 @@ import math
 import struct
 import wave
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
@@ -142,6 +143,15 @@ class AsrTests:
             self.assertErrcode(
                 await client.request("POST", f"{ASR}/transcribe", body), code, errcode
             )
+
+        # Recalled (redacted): its transcript is gone with it.
+        await alice.ok(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(room)}/redact/{quote(event_id)}/recall1",
+            {"reason": "撤回"},
+        )
+        shown = await bob.ok("GET", f"{ASR}/transcripts?event_ids={event_id}")
+        self.assertEqual(shown["transcripts"], {})
 
         # Voice input: the audio itself in, its text out, nothing kept.
         spoken = voice(0.5, 610)
