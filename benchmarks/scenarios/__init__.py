@@ -29,6 +29,7 @@ SCENARIOS: dict[str, Scenario] = {
             "dm-latency",
             "pairs exchanging texts: send and delivery latency",
             dm_latency.run,
+            metrics=True,
         ),
         Scenario(
             "dm-sample",
@@ -43,6 +44,7 @@ SCENARIOS: dict[str, Scenario] = {
             "group-fanout",
             "one big group: delivery to every member's /sync",
             group_fanout.run,
+            metrics=True,
         ),
         Scenario(
             "directory-search",

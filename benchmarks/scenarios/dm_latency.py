@@ -15,6 +15,7 @@ from benchmarks.scenario import Context
 from benchmarks.scenarios.messaging import (
     Sends,
     add_samples,
+    count_per_message,
     drain,
     listening,
     open_dm,
@@ -70,6 +71,8 @@ async def run(ctx: Context) -> None:
                 )
             )
             await drain(tracker)
+        if phase.db is not None:
+            count_per_message(ctx, phase.db, len(sends.latencies))
         sync_error = syncer.first_sync_error(loops)
         stats = await syncer.stop_all(loops)
     ctx.notes.append(

@@ -15,11 +15,17 @@ import time
 from functools import partial
 from typing import Any
 
-from benchmarks import db_counts, population, syncer
+from benchmarks import population, syncer
 from benchmarks.aclient import Http
-from benchmarks.scenario import Context, Sample
+from benchmarks.scenario import Context
 from benchmarks.scenarios.dm_latency import DmSize, converse
-from benchmarks.scenarios.messaging import add_samples, drain, listening, open_dm
+from benchmarks.scenarios.messaging import (
+    add_samples,
+    count_per_message,
+    drain,
+    listening,
+    open_dm,
+)
 from modules.directory.sample import generate_directory, write_csv
 
 ADMIN = "/_jwwx/admin/v1/directory"
@@ -93,41 +99,6 @@ async def _load_sample_vanilla(ctx: Context, http: Http) -> str:
     return f"the sample's {len(members)} people as accounts with their names"
 
 
-def _count_samples(ctx: Context, counts: db_counts.DbCounts, messages: int) -> None:
-    per = max(messages, 1)
-    ctx.add(
-        Sample(
-            "database transactions per message",
-            value=round(counts.total_txns() / per, 2),
-            unit="txn",
-            note=f"{counts.total_txns()} over {messages} messages; longest held: "
-            + counts.top(),
-        )
-    )
-    ctx.notes.append(
-        "transactions per 100 messages by name (>= 1): "
-        + ", ".join(
-            f"{d} {100 * n / per:.0f}"
-            for d, n in counts.txns.most_common()
-            if 100 * n / per >= 1
-        )
-    )
-    ctx.add(
-        Sample(
-            "rows written per message (INSERT/UPDATE/DELETE statements)",
-            value=round(counts.writes() / per, 2),
-            unit="stmt",
-        )
-    )
-    ctx.add(
-        Sample(
-            "connection held per message (all transactions)",
-            value=round(1000 * sum(counts.seconds.values()) / per, 2),
-            unit="ms",
-        )
-    )
-
-
 async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     pairs = int(ctx.options.get("pairs") or size.pairs)
@@ -150,7 +121,7 @@ async def run(ctx: Context) -> None:
             )
             await drain(tracker)
         if phase.db is not None:
-            _count_samples(ctx, phase.db, len(sends.latencies))
+            count_per_message(ctx, phase.db, len(sends.latencies))
         sync_error = syncer.first_sync_error(loops)
         stats = await syncer.stop_all(loops)
     ctx.notes.append(

@@ -13,6 +13,7 @@ from benchmarks.scenario import Context
 from benchmarks.scenarios.messaging import (
     ROOM_VERSION,
     add_samples,
+    count_per_message,
     drain,
     listening,
     sleep_until,
@@ -63,6 +64,8 @@ async def run(ctx: Context) -> None:
                     sender, room_id, f"g.{k}", k, everyone - {sender.user_id}
                 )
             await drain(tracker)
+        if phase.db is not None:
+            count_per_message(ctx, phase.db, size.messages)
         sync_error = syncer.first_sync_error(loops)
         stats = await syncer.stop_all(loops)
     ctx.notes.append(

@@ -8,6 +8,7 @@ from typing import Any
 
 from benchmarks import syncer
 from benchmarks.aclient import MatrixUser
+from benchmarks.db_counts import DbCounts
 from benchmarks.delivery import Tracker
 from benchmarks.scenario import Context, Sample
 
@@ -157,5 +158,41 @@ def add_costs(ctx: Context, messages: int, deliveries: int) -> None:
             value=round(1000 * busy / deliveries, 3),
             unit="cpu-ms",
             note=f"{deliveries} deliveries (a message in one recipient's /sync){net}",
+        )
+    )
+
+
+def count_per_message(ctx: Context, counts: DbCounts, messages: int) -> None:
+    """Database work per message sent (scenarios with a metrics listener)."""
+    per = max(messages, 1)
+    ctx.add(
+        Sample(
+            "database transactions per message",
+            value=round(counts.total_txns() / per, 2),
+            unit="txn",
+            note=f"{counts.total_txns()} over {messages} messages; longest held: "
+            + counts.top(),
+        )
+    )
+    ctx.notes.append(
+        "transactions per 100 messages by name (>= 1): "
+        + ", ".join(
+            f"{d} {100 * n / per:.0f}"
+            for d, n in counts.txns.most_common()
+            if 100 * n / per >= 1
+        )
+    )
+    ctx.add(
+        Sample(
+            "rows written per message (INSERT/UPDATE/DELETE statements)",
+            value=round(counts.writes() / per, 2),
+            unit="stmt",
+        )
+    )
+    ctx.add(
+        Sample(
+            "connection held per message (all transactions)",
+            value=round(1000 * sum(counts.seconds.values()) / per, 2),
+            unit="ms",
         )
     )

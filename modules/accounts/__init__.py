@@ -51,7 +51,9 @@ class AccountsModule:
         self.gate = FirstLoginGate(
             api, self.runtime, config.password_policy, self.mfa, self.activity
         )
-        self.guard = LoginGuard(api, self.runtime, config, self.mfa, self.policies)
+        self.guard = LoginGuard(
+            api, self.runtime, config, self.mfa, self.policies, self.gate
+        )
         if self.mfa.available:
             # Listed in GET /login flows, so clients can discover it.
             api.register_password_auth_provider_callbacks(

@@ -33,6 +33,14 @@ def directory_key(api: ModuleApi) -> bytes | None:
         return None
 
 
+def initial_logins(api: ModuleApi) -> directory.InitialPasswordLogins | None:
+    """The directory's initial-password check of /login, or None without the directory."""
+    try:
+        return registry.lookup(api, directory.SERVICE).initial_passwords
+    except registry.ServiceMissingError:
+        return None
+
+
 def must_change_txn(txn: Txn, user_id: str) -> bool:
     """True while the account still logs in with an initial password only."""
     mac = directory.get_initial_password_txn(txn, user_id)

@@ -15,11 +15,15 @@ only offers its own fixed policy, which knows neither the user nor the initial p
 Cost: a session that was seen not to need a change is remembered by its access-token id
 (new logins get new tokens, and an admin reset signs every session out), so a normal
 request costs one dictionary lookup; only sessions still waiting for the change query the
-database, every time, so the change takes effect at once on every worker.
+database, every time, so the change takes effect at once on every worker. A /login of
+this process that read no initial-password-only state (LoginGuard's one read before the
+password check) hands its new device over (`cleared_at_login`), so the session's first
+request reads nothing either.
 """
 
 import json
 import re
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -51,6 +55,8 @@ CHANGE_REQUIRED_TEXT = (
 )
 ENROL_REQUIRED_TEXT = "按安全策略，该账号须先绑定动态验证码（双因素认证）后才能使用"
 KNOWN_TOKENS = 200_000
+LOGIN_CLEAR_TTL_S = 60.0  # a login's hand-over serves its session's first request
+LOGIN_CLEAR_MAX = 10_000
 
 
 class FirstLoginGate:
@@ -69,6 +75,20 @@ class FirstLoginGate:
         self._mfa = mfa
         self._clear_tokens: OrderedDict[int, None] = OrderedDict()
         self._mfa_policy: tuple[str, tuple[int, ...]] | None = None
+        # (user, device) of logins seen without an initial-password-only state.
+        self._login_clear: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def cleared_at_login(self, user_id: str, device_id: str) -> None:
+        self._login_clear[(user_id, device_id)] = time.monotonic()
+        self._login_clear.move_to_end((user_id, device_id))
+        while len(self._login_clear) > LOGIN_CLEAR_MAX:
+            self._login_clear.popitem(last=False)
+
+    def _cleared_by_login(self, request: AuthedRequest) -> bool:
+        if request.device_id is None:
+            return False
+        seen = self._login_clear.pop((request.user_id, request.device_id), None)
+        return seen is not None and time.monotonic() - seen < LOGIN_CLEAR_TTL_S
 
     async def check(self, request: AuthedRequest) -> None:
         if request.is_appservice:
@@ -89,7 +109,9 @@ class FirstLoginGate:
         if token is not None and token in self._clear_tokens:
             self._clear_tokens.move_to_end(token)
             return
-        if await self.must_change(request.user_id):
+        if not self._cleared_by_login(request) and await self.must_change(
+            request.user_id
+        ):
             raise error(
                 403,
                 PASSWORD_CHANGE_REQUIRED,

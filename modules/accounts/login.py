@@ -19,6 +19,7 @@ for re-authentication in user-interactive auth, with the client's IP and user ag
 import dataclasses
 import ipaddress
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -27,6 +28,7 @@ from synapse.module_api import ModuleApi
 
 from modules.accounts import directory_link, storage
 from modules.accounts.config import PLATFORMS, AccountsConfig
+from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login_writes import LoginWrites
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
 from modules.accounts.mfa import Mfa, bound_device_txn
@@ -89,6 +91,28 @@ def notice_text(
     )
 
 
+@dataclass
+class SessionsRead:
+    """What the device-class limit and the new-place check read of an account: its
+    earlier successful logins (only with alerts on), live devices and session rows.
+    `generation` is LoginWrites.generation when read: a login of the same account
+    queued since makes it stale."""
+
+    generation: int
+    alerts: bool
+    earlier: list[tuple[str | None, str | None]] = field(default_factory=list)
+    live: set[str] | None = None
+    known: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def read_txn(self, txn: Any, user_id: str, before_log_id: int = NEWEST) -> None:
+        if self.alerts:
+            self.earlier = storage.previous_logins_txn(
+                txn, user_id, before_log_id, HISTORY
+            )
+        self.live = {row[0] for row in devices_txn(txn, user_id)}
+        self.known = storage.sessions_txn(txn, user_id)
+
+
 def _too_long(value: Any) -> bool:
     return isinstance(value, str) and len(value) > MAX_IDENTIFIER
 
@@ -101,8 +125,10 @@ class LoginGuard:
         config: AccountsConfig,
         mfa: Mfa,
         policies: SecurityPolicies,
+        gate: FirstLoginGate | None = None,
     ) -> None:
         self._api = api
+        self._gate = gate
         self._runtime = runtime
         self._config = config
         self._mfa = mfa
@@ -167,8 +193,22 @@ class LoginGuard:
         ip = attempt.request.ip if attempt.request else None
         check_mfa, check_binding = self._second_factor_checks(attempt)
         code = body.get("code")
+        # The directory's initial-password lookup (its password provider runs next)
+        # and, for /login, what session_created needs (earlier logins, devices,
+        # sessions) are read here too: one read of ours before the answer (issue 17).
+        initial = (
+            directory_link.initial_logins(self._api)
+            if body.get("type") == "m.login.password"
+            else None
+        )
+        sessions: SessionsRead | None = None
+        if not attempt.reauth:
+            # After the queued writes of this account's previous login.
+            await self.writes.settled(user_id)
+            alerts = (await self._policies.current()).new_login_alerts
+            sessions = SessionsRead(self.writes.generation(user_id), alerts)
 
-        def locks_txn(txn: Any) -> tuple[int | None, bool, str | None]:
+        def locks_txn(txn: Any) -> tuple[int | None, bool, str | None, Any]:
             until = storage.lock_of_txn(txn, storage.USER, user_id, now)
             if until is None and ip:
                 until = storage.lock_of_txn(txn, storage.IP, ip, now)
@@ -176,10 +216,19 @@ class LoginGuard:
             # commits a single transaction of ours (login_verified writes nothing).
             needs_mfa = check_mfa and storage.totp_enabled_txn(txn, user_id)
             bound = bound_device_txn(txn, user_id, code) if check_binding else None
-            return until, needs_mfa, bound
+            lookup = initial.lookup_txn(txn, user_id) if initial is not None else None
+            if sessions is not None and until is None:
+                sessions.read_txn(txn, user_id)
+            return until, needs_mfa, bound, lookup
 
-        until, needs_mfa, bound = await self._db("check_lock", locks_txn)
+        until, needs_mfa, bound, lookup = await self._db("check_lock", locks_txn)
         attempt.state["second_factor"] = (user_id, needs_mfa, bound)
+        if lookup is not None:
+            attempt.state["must_change"] = lookup.must_change
+        if sessions is not None and sessions.live is not None:
+            attempt.state["sessions"] = sessions
+        if until is None and initial is not None and lookup is not None:
+            initial.prefetched(user_id, lookup)
         if until is not None:
             retry = None if until >= storage.FOREVER else until - now
             minutes = (
@@ -405,24 +454,22 @@ class LoginGuard:
         policy = await self._policies.current()
         alerts = policy.new_login_alerts and (log_id is not None or pending is not None)
 
-        # Only reads before the answer (cheap on both engines); the writes are queued.
-        def read_txn(
-            txn: Any,
-        ) -> tuple[
-            list[tuple[str | None, str | None]], set[str], dict[str, tuple[str, int]]
-        ]:
-            earlier = (
-                storage.previous_logins_txn(
-                    txn, user_id, log_id if log_id is not None else NEWEST, HISTORY
-                )
-                if alerts
-                else []
+        # Read before the password check (before_login), unless this account's sessions
+        # changed since (another login of it in this process) or the alert policy did.
+        known_read: SessionsRead | None = attempt.state.get("sessions")
+        if (
+            known_read is None
+            or known_read.generation != self.writes.generation(user_id)
+            or (alerts and not known_read.alerts)
+        ):
+            known_read = SessionsRead(self.writes.generation(user_id), alerts)
+            await self._db(
+                "session_read", known_read.read_txn, user_id, log_id or NEWEST
             )
-            live = {row[0] for row in devices_txn(txn, user_id)}
-            return earlier, live, storage.sessions_txn(txn, user_id)
-
-        earlier, live, known = await self._db("session_read", read_txn)
-        gone = [d for d in known if d not in live]
+        earlier = known_read.earlier if alerts else []
+        live, known = known_read.live or set(), known_read.known
+        # The new device may be missing from a read made before it existed.
+        gone = [d for d in known if d not in live and d != device_id]
 
         def write_txn(txn: Any) -> None:
             if pending is not None:
@@ -444,6 +491,11 @@ class LoginGuard:
             storage.forget_sessions_txn(txn, user_id, gone)
 
         self.writes.queue(user_id, write_txn)
+        if attempt.state.get("must_change") is False and self._gate is not None:
+            # Read before the password check: no initial-password-only state, so the
+            # new session's first request needs no read of it (an admin reset signs
+            # every session out).
+            self._gate.cleared_at_login(user_id, device_id)
         limit = policy.device_limits.get(platform, 0)
         same = sorted(
             (

@@ -42,6 +42,7 @@ class LoginWrites:
         self._api = api
         self._queue: list[tuple[str, Write]] = []
         self._users: Counter[str] = Counter()  # queued or being written
+        self._queued: Counter[str] = Counter()  # writes ever queued, per account
         self._writing = False
         self._batches = 0  # batches committed (or failed) so far
         self._urgent = False  # somebody waits: write now
@@ -49,9 +50,15 @@ class LoginWrites:
     def queue(self, user_id: str, write: Write) -> None:
         self._queue.append((user_id, write))
         self._users[user_id] += 1
+        self._queued[user_id] += 1
         if not self._writing:
             self._writing = True
             self._api.run_as_background_process("jwwx_acc_login_writes", self._write)
+
+    def generation(self, user_id: str) -> int:
+        """Changes whenever a write of this account is queued (in this process): a read
+        of its sessions made at an earlier generation may miss one."""
+        return self._queued[user_id]
 
     async def settled(self, user_id: str) -> None:
         """Once the writes queued for this account are committed."""

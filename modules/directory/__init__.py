@@ -54,11 +54,15 @@ class DirectoryModule:
         # Other modules (open API, groups, accounts, watermark) use the directory
         # through this service and the reads of public.py.
         registry.publish(api, public.SERVICE, self)
-        auth = InitialPasswordAuth(
+        self.initial_passwords = InitialPasswordAuth(
             api, self.provisioner.password_key, self.provisioner.create_on_login
         )
         api.register_password_auth_provider_callbacks(
-            auth_checkers={("m.login.password", ("password",)): auth.check_password}
+            auth_checkers={
+                ("m.login.password", ("password",)): (
+                    self.initial_passwords.check_password
+                )
+            }
         )
         search_filter = UserDirectoryFilter(api)
         # A directory change (restricted department, a member moved) reaches Synapse's

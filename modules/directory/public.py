@@ -30,6 +30,7 @@ from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
 from modules.directory.admin_reads import QuotaExceededError
+from modules.directory.auth import InitialLookup
 from modules.directory.errors import DirectoryError
 from modules.directory.passwords import password_matches
 from modules.directory.pinyin import name_search_terms, normalise_query
@@ -69,6 +70,8 @@ __all__ = [
     "DirectorySearching",
     "DirectoryService",
     "EVERYTHING",
+    "InitialLookup",
+    "InitialPasswordLogins",
     "Member",
     "MemberRange",
     "Membership",
@@ -184,6 +187,17 @@ class DirectorySearching(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class InitialPasswordLogins(Protocol):
+    """The initial-password check of /login, for modules.accounts to fold its lookup
+    into the one read it makes before the password check: `lookup_txn` inside that
+    read, then `prefetched` right before Synapse checks the password (this process's
+    check uses it instead of reading again)."""
+
+    def lookup_txn(self, txn: Txn, user_id: str) -> InitialLookup: ...
+
+    def prefetched(self, user_id: str, lookup: InitialLookup) -> None: ...
+
+
 class DirectoryService(Protocol):
     """modules.directory's service in the registry (`registry.lookup(api, SERVICE)`)."""
 
@@ -205,6 +219,9 @@ class DirectoryService(Protocol):
     def password_key(self) -> bytes:
         """The key of initial-password MACs (see password_matches)."""
         ...
+
+    @property
+    def initial_passwords(self) -> InitialPasswordLogins: ...
 
 
 SERVICE: registry.Service[DirectoryService] = registry.Service("directory")
