@@ -426,15 +426,20 @@ class SessionLoginHooks:
         if attempt.reauth or not device_id:
             return
         sessions = self._sessions
+        code = attempt.submission.get("code")
+        verified = (
+            attempt.submission.get("type") == accounts.LOGIN_TYPE
+            and isinstance(code, str)
+            and not accounts.is_device_key(code)
+        )
+        if not verified and not isinstance(attempt.submission.get("device_id"), str):
+            # A device Synapse has just named: no earlier session of it can be marked,
+            # so an officer's ordinary login needs no admin lookup (issue 17, item 4).
+            return
         try:
             if not await sessions.is_admin(user_id):
                 return
-            code = attempt.submission.get("code")
-            if (
-                attempt.submission.get("type") == accounts.LOGIN_TYPE
-                and isinstance(code, str)
-                and not accounts.is_device_key(code)
-            ):
+            if verified:
                 await sessions.mark(user_id, device_id, "login")
             else:
                 await sessions.forget(user_id, device_id)
