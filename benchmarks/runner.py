@@ -88,6 +88,7 @@ def run_side(
             _, admin_token = server.register("benchadmin", admin=True)
             ctx = Context(server, size, admin_token, options, scenario.name)
             ctx.smtp = smtp
+            ctx.sliding_sync = scenario.sliding_sync
             started = time.perf_counter()
             asyncio.run(scenario.run(ctx))
             add_cpu_samples(ctx)

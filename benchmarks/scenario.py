@@ -90,6 +90,8 @@ class Context:
     phases: list[Phase] = field(default_factory=list)
     smtp: Any = None  # the SmtpSink of scenarios with `smtp` (mails accepted so far)
     idle_cpu_per_s: float = 0.0  # server CPU-s per s with everyone idle (`--idle`)
+    # Recipients follow MSC4186 sliding sync instead of /sync v2 (Scenario.sliding_sync).
+    sliding_sync: bool = False
 
     @property
     def vanilla(self) -> bool:
@@ -207,3 +209,5 @@ class Scenario:
     # Not vanilla but ours without these modules is the other side of the comparison
     # (same run): what the modules cost, e.g. the search indexer on delivery.
     baseline_without: tuple[str, ...] = ()
+    # Recipients long-poll MSC4186 sliding sync, not /sync v2.
+    sliding_sync: bool = False

@@ -5,6 +5,10 @@ Each loop does an initial sync (timeout 0) for its `since` token, then long-poll
 client would, handing every timeline event to a callback with the time the answer
 arrived. A filter leaves out presence, account data and ephemeral events (typing,
 receipts): the benchmark only reads timelines, and lazy-loads members as Element does.
+
+SlidingSyncLoop does the same through Synapse's native simplified sliding sync (MSC4186,
+what Element X uses): one list of the user's rooms by recency, a short timeline, the
+room name and lazily loaded members, no extensions (no receipts, typing, to-device).
 """
 
 import asyncio
@@ -33,6 +37,17 @@ FILTER = quote(
         separators=(",", ":"),
     )
 )
+
+SLIDING_PATH = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+SLIDING_BODY = {
+    "lists": {
+        "rooms": {
+            "ranges": [[0, 19]],
+            "timeline_limit": 10,
+            "required_state": [["m.room.name", ""], ["m.room.member", "$LAZY"]],
+        }
+    }
+}
 
 # (recipient user id, room id, event, time the /sync answer arrived)
 OnEvent = Callable[[str, str, dict[str, Any], float], None]
@@ -89,11 +104,48 @@ class SyncLoop:
                     self.on_event(self.user.user_id, room_id, event, arrived)
 
 
+class SlidingSyncLoop(SyncLoop):
+    """The same long-poll through MSC4186 sliding sync (`pos` instead of `since`)."""
+
+    async def initial(self) -> None:
+        answer = await self.user.call(
+            "POST", f"{SLIDING_PATH}?timeout=0", SLIDING_BODY, timeout=120
+        )
+        if not answer.ok:
+            raise RuntimeError(
+                f"initial sliding sync of {self.user.user_id}: {answer.error()}"
+            )
+        self.since = str(answer.body["pos"])
+
+    async def _run(self) -> None:
+        while True:
+            path = f"{SLIDING_PATH}?timeout={LONG_POLL_MS}&pos={quote(self.since)}"
+            answer = await self.user.call(
+                "POST", path, SLIDING_BODY, timeout=LONG_POLL_MS / 1000 + 60
+            )
+            arrived = time.perf_counter()
+            self.polls += 1
+            if not answer.ok:
+                self.errors += 1
+                self.first_error = self.first_error or answer.error()
+                await asyncio.sleep(1.0)
+                continue
+            self.since = str(answer.body["pos"])
+            for room_id, room in answer.body.get("rooms", {}).items():
+                self.limited += bool(room.get("limited"))
+                for event in room.get("timeline", []):
+                    self.on_event(self.user.user_id, room_id, event, arrived)
+
+
 async def start_all(
-    users: Iterable[MatrixUser], on_event: OnEvent, concurrency: int = 8
+    users: Iterable[MatrixUser],
+    on_event: OnEvent,
+    concurrency: int = 8,
+    sliding: bool = False,
 ) -> list[SyncLoop]:
     """Initial sync for everyone (a few at a time), then start every long-poll."""
-    loops = [SyncLoop(u, on_event) for u in users]
+    kind = SlidingSyncLoop if sliding else SyncLoop
+    loops = [kind(u, on_event) for u in users]
     gate = asyncio.Semaphore(concurrency)
 
     async def first(loop: SyncLoop) -> None:

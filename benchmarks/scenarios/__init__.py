@@ -47,6 +47,20 @@ SCENARIOS: dict[str, Scenario] = {
             metrics=True,
         ),
         Scenario(
+            "dm-sliding",
+            "dm-latency with every recipient on MSC4186 sliding sync (Element X)",
+            dm_latency.run,
+            metrics=True,
+            sliding_sync=True,
+        ),
+        Scenario(
+            "group-sliding",
+            "group-fanout with every member on MSC4186 sliding sync (Element X)",
+            group_fanout.run,
+            metrics=True,
+            sliding_sync=True,
+        ),
+        Scenario(
             "directory-search",
             "directory search as an officer; Synapse's user search on both",
             directory_search.run,

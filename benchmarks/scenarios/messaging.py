@@ -34,7 +34,7 @@ async def listening(
     """Every user long-polling /sync into one tracker, the server settled, then a short
     warm-up so every long-poll has reached the server: (sync loops, tracker, sends)."""
     tracker = Tracker()
-    loops = await syncer.start_all(users, tracker.seen)
+    loops = await syncer.start_all(users, tracker.seen, sliding=ctx.sliding_sync)
     await ctx.settle()
     await asyncio.sleep(WARMUP_S)
     await ctx.idle(len(users))

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The benchmark suite still runs end to end (it is not exercised otherwise): a tiny
-dm-latency and dm-sample (10-member sample directory, its mails to a local SMTP server,
-database counters) against vanilla Synapse and ours, as `python -m benchmarks run` does it.
+dm-latency, the same over MSC4186 sliding sync (dm-sliding) and dm-sample (10-member
+sample directory, its mails to a local SMTP server, database counters) against vanilla
+Synapse and ours, as `python -m benchmarks run` does it.
 Nothing here asserts a timing; it checks that both servers answered, every message
 was delivered exactly once, and the JSON and Markdown outputs are complete."""
 
@@ -28,6 +29,7 @@ class BenchmarkSmokeTest(unittest.TestCase):
                 "benchmarks",
                 "run",
                 "dm-latency",
+                "dm-sliding",
                 "dm-sample",
                 "--members",
                 "10",
@@ -41,19 +43,22 @@ class BenchmarkSmokeTest(unittest.TestCase):
             cwd=REPO,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=900,
         )
         self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
         report = json.loads((out / "run.json").read_text(encoding="utf-8"))
         rows = {(r["server"], r["metric"], r["scenario"]): r for r in report["rows"]}
         expected = PAIRS * MESSAGES_PER_PAIR
         for server in ("vanilla", "ours"):
-            delivery = rows[(server, "delivery (send → recipient /sync)", "dm-latency")]
-            self.assertEqual(delivery["summary"]["n"], expected)
-            # Errors would lead the note ("3 errors; …").
-            self.assertEqual(
-                delivery["note"], "every message received exactly once, in order"
-            )
+            for scenario in ("dm-latency", "dm-sliding"):
+                delivery = rows[(server, "delivery (send → recipient /sync)", scenario)]
+                self.assertEqual(delivery["summary"]["n"], expected, scenario)
+                # Errors would lead the note ("3 errors; …").
+                self.assertEqual(
+                    delivery["note"],
+                    "every message received exactly once, in order",
+                    scenario,
+                )
             cpu = rows[(server, "server CPU, measured phase", "dm-latency")]
             self.assertGreater(cpu["value"], 0)
             # The capacity model's input (benchmarks/capacity.py).
