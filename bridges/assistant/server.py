@@ -6,7 +6,8 @@ handed to the assistant; a transaction seen before is answered again and not han
 twice (Synapse retries until it gets 200). Every call must carry the registration's
 hs_token (Authorization: Bearer, or ?access_token= from older servers): 401/403
 otherwise. /users and /rooms queries answer 404 (the bot is the registration's sender,
-created by Synapse), /ping answers {}."""
+created by Synapse), /ping answers {}. GET /health (no token) answers {"status": "ok"}
+for the launcher's supervisor."""
 
 import json
 import logging
@@ -42,6 +43,8 @@ class TransactionHandler:
         return query.get("access_token", [None])[0]
 
     async def handle(self, request: Any) -> tuple[int, Any]:
+        if request.method == b"GET" and request.path == b"/health":
+            return 200, {"status": "ok"}  # the launcher's probe: no secret needed
         token = self._token(request)
         if token is None:
             return 401, {"errcode": "M_UNAUTHORIZED", "error": "no hs_token"}

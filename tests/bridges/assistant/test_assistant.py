@@ -16,11 +16,13 @@ model that speaks the OpenAI streaming protocol (SSE, tool calls).
 SQLite only: the bridge keeps nothing in a database; what it reads goes through the
 modules' endpoints that have their own tests on both engines."""
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -123,6 +125,18 @@ class AssistantTest(SQLiteCase):
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
+        # Up once its health answers (the launcher's probe; no token needed).
+        deadline = time.monotonic() + SLOW
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(  # noqa: S310 - our loopback bridge
+                    config["bridge_url"] + "/health", timeout=2
+                ) as answer:
+                    if json.loads(answer.read()) == {"status": "ok"}:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.fail("the bridge did not start")
 
     def setUp(self) -> None:
         super().setUp()
