@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from homeserver.admin import create_admin
+from homeserver.bridges import prepare as prepare_bridges
 from homeserver.config_file import check_module_configs, load_server_config
 from homeserver.database import postgres_from_dsn, sqlite_database
 from homeserver.errors import LauncherError
@@ -301,8 +302,9 @@ def _dispatch(args: argparse.Namespace) -> int:
                 f"homeserver: log in with any Matrix client (e.g. Element), homeserver URL {base}\n"
             )
 
-        if has_workers(config):
-            return run_supervised(config, on_healthy=announce)
+        bridges = prepare_bridges(config.raw, config.data_dir)
+        if has_workers(config) or bridges:
+            return run_supervised(config, on_healthy=announce, bridges=bridges)
         return run_foreground(config, on_healthy=announce)
     if args.command == "create-admin":
         config = load_server_config(args.data_dir)

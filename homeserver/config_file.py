@@ -18,7 +18,13 @@ class ServerConfig:
 
     @property
     def config_paths(self) -> list[Path]:
-        return [self.data_dir / "homeserver.yaml", self.data_dir / "conf.d"]
+        """What every Synapse process reads, in order (run/bridges.yaml: the launcher's
+        registrations of the configured bridges, homeserver/bridges.py)."""
+        return [
+            self.data_dir / "homeserver.yaml",
+            self.data_dir / "conf.d",
+            self.data_dir / "run" / "bridges.yaml",
+        ]
 
     @property
     def server_name(self) -> str:

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""`run` for a worker deployment: start the main process and every worker, keep them up.
+"""`run` for a worker deployment, or one with bridges (homeserver/bridges.py): start the
+main process, every worker and every configured bridge, keep them up.
 
 Start order: the main process (it prepares the database), then the stream writers
-(every event goes through them), then the other workers; each group must answer
-Synapse's /health and our modules' health on its own listener before the next starts.
+(every event goes through them), then the other workers, then the bridges; each group
+must answer Synapse's /health and our modules' health on its own listener (a bridge: its
+/health) before the next starts.
 Afterwards a process that exits is started again (after 0.5 s, doubling up to 30 s
 while it keeps failing within a minute of its start). SIGTERM/SIGINT stop the workers
 and then the main process (SIGKILL after 20 s); SIGHUP is passed to every process
@@ -37,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from homeserver.bridges import Bridge
 from homeserver.config_file import ServerConfig, check_module_configs
 from homeserver.errors import LauncherError
 from homeserver.health import HEALTH_PATH
@@ -61,7 +64,7 @@ class Process:
     name: str
     argv: list[str]
     base_url: str  # its HTTP listener on loopback
-    group: int  # 0 main, 1 stream writers, 2 the rest
+    group: int  # 0 main, 1 stream writers, 2 the rest, 3 bridges
     popen: "subprocess.Popen[bytes] | None" = None
     started_at: float = 0.0
     restarts: int = 0
@@ -71,6 +74,7 @@ class Process:
     next_probe: float = 0.0
     unanswered_since: float | None = None  # /health failing since (once up)
     exits: list[int] = field(default_factory=list)
+    synapse: bool = True  # False: a bridge (its /health only, no modules' health)
 
 
 def worker_processes(config: ServerConfig) -> list[Process]:
@@ -140,13 +144,16 @@ def check_redis(config: ServerConfig) -> None:
 
 
 def process_healthy(process: Process) -> tuple[bool, str]:
-    """Synapse's /health, then our modules' health, on the process's own listener."""
+    """Synapse's /health, then our modules' health, on the process's own listener (a
+    bridge: its /health)."""
     try:
         with urllib.request.urlopen(process.base_url + "/health", timeout=5) as r:
             if r.status != 200:
                 return False, f"/health answered {r.status}"
     except (OSError, urllib.error.URLError) as e:
         return False, f"/health: {e}"
+    if not process.synapse:
+        return True, "ok"
     try:
         health = request_json("GET", process.base_url + HEALTH_PATH, timeout=5)
     except HttpError as e:
@@ -182,14 +189,24 @@ def answers_health(process: Process) -> bool:
         return False
 
 
+def bridge_processes(bridges: list[Bridge]) -> list[Process]:
+    """The configured bridges (homeserver/bridges.py), started once Synapse is up."""
+    return [
+        Process(f"bridge-{b.name}", b.argv(), b.url, 3, synapse=False) for b in bridges
+    ]
+
+
 class Supervisor:
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(
+        self, config: ServerConfig, bridges: list[Bridge] | None = None
+    ) -> None:
         self._config = config
         self._hung_after = hung_after(config)
         main_argv = synapse_command(config)
         self.processes = [
             Process("main", main_argv, config.client_base_url, 0),
             *worker_processes(config),
+            *bridge_processes(bridges or []),
         ]
         self._stopping = False
         self._hangup = False
@@ -254,7 +271,7 @@ class Supervisor:
             time.sleep(POLL_S)
 
     def _start_all(self) -> None:
-        for group in (0, 1, 2):
+        for group in (0, 1, 2, 3):
             members = [p for p in self.processes if p.group == group]
             for process in members:
                 self._spawn(process)
@@ -331,8 +348,8 @@ class Supervisor:
                 process.popen.send_signal(signum)
 
     def _stop_all(self) -> None:
-        # Workers first (they flush to the stream writers), then the main process.
-        for group in (2, 1, 0):
+        # Bridges, workers (they flush to the stream writers), then the main process.
+        for group in (3, 2, 1, 0):
             members = [
                 p
                 for p in self.processes
@@ -380,11 +397,16 @@ class Supervisor:
 
 
 def run_supervised(
-    config: ServerConfig, on_healthy: Callable[[], None] | None = None
+    config: ServerConfig,
+    on_healthy: Callable[[], None] | None = None,
+    bridges: list[Bridge] | None = None,
 ) -> int:
+    """Synapse's processes (and the configured bridges) supervised: a worker deployment,
+    or a single process with bridges."""
     check_module_configs(config)
-    check_redis(config)
-    return Supervisor(config).run(on_healthy)
+    if has_workers(config):
+        check_redis(config)
+    return Supervisor(config, bridges).run(on_healthy)
 
 
 def status(data_dir: Path) -> dict[str, Any]:

@@ -20,6 +20,11 @@ Keys:
   max_body_bytes (int 1024..1048576, default 65536): larger pushes are refused (45002).
   clock_skew_seconds (int 30..3600, default 300): a push's timestamp may differ from the
       bridge's clock by this much; its nonce is remembered as long.
+  state_file (path, default "app_push_state.jsonl"): the journal of the nonces and
+      msgid answers the bridge must remember across a restart (bridges/app_push/memory.py);
+      created when missing (mode 0600).
+  msgid_window_seconds (int 60..604800, default 86400): a push repeating the msgid of a
+      delivered push of the same app within this time is answered again, not delivered.
   apps (list, required, at least one): the source apps, each a mapping:
       app_id (string [a-z0-9_-]{1,32}, required): the id the app sends in X-Jwwx-App.
       name (string, required): shown to officers as the conversation's name.
@@ -75,6 +80,8 @@ class AppPushConfig:
     user_prefix: str = "jwwx_push_"
     max_body_bytes: int = 65536
     clock_skew_seconds: int = 300
+    state_file: Path | None = None
+    msgid_window_seconds: int = 86400
 
     def app(self, app_id: str) -> PushApp | None:
         return next((a for a in self.apps if a.app_id == app_id), None)
@@ -83,8 +90,13 @@ class AppPushConfig:
         return f"@{self.user_prefix}{app_id}:{self.server_name}"
 
 
-def _path(reader: ConfigReader, key: str, base: Path) -> Path:
-    return path_key(reader, key, base)
+def _path(
+    reader: ConfigReader, key: str, base: Path, default: str | None = None
+) -> Path:
+    if default is None:
+        return path_key(reader, key, base)
+    path = Path(reader.string(key, default))
+    return path if path.is_absolute() else base / path
 
 
 def _localpart(reader: ConfigReader, key: str, default: str) -> str:
@@ -153,6 +165,10 @@ def parse_config(raw: Any, base: Path) -> AppPushConfig:
         ),
         clock_skew_seconds=reader.integer(
             "clock_skew_seconds", 300, minimum=30, maximum=3600
+        ),
+        state_file=_path(reader, "state_file", base, "app_push_state.jsonl"),
+        msgid_window_seconds=reader.integer(
+            "msgid_window_seconds", 86400, minimum=60, maximum=7 * 86400
         ),
     )
     reader.finish()

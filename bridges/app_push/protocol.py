@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bridges.app_push.config import AppPushConfig, PushApp
 from modules.common import gm
@@ -82,6 +82,10 @@ def sign(
     if method == "hmac-sha256":
         return f"{method}={hmac.new(secret, data, hashlib.sha256).hexdigest()}"
     raise ValueError(f"unknown signature method {method!r}")
+
+
+class Nonces(Protocol):
+    def claim(self, app_id: str, nonce: str, now: float) -> bool: ...
 
 
 class NonceCache:
@@ -204,7 +208,7 @@ def parse_message(app: PushApp, body: bytes) -> Push:
 
 def verify_push(
     config: AppPushConfig,
-    nonces: NonceCache,
+    nonces: Nonces,
     headers: Mapping[str, str],
     body: bytes,
     now: float | None = None,

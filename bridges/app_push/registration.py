@@ -2,9 +2,10 @@
 """The application service registration of the bridge, generated from its config.
 
 Synapse reads it through `app_service_config_files` (put that in data/conf.d/, see
-docs/app_push.md). The bridge claims exclusively the users of its source apps
-(@<user_prefix>*), receives ephemeral events (read receipts, for its statistics) and is
-not rate-limited (a push to a unit is many sends).
+docs/app_push.md; the launcher does it when `jwwx_bridges.app_push` is configured). The
+bridge claims exclusively the users of its source apps (@<user_prefix>*, reserved:
+delivery goes through each app's open-API app) and is not rate-limited. It receives no
+ephemeral events: the read statistics are the open API's (read receipts on its copies).
 """
 
 import re
@@ -32,7 +33,7 @@ def registration(config: AppPushConfig) -> dict[str, Any]:
             "rooms": [],
         },
         "rate_limited": False,
-        "receive_ephemeral": True,
+        "receive_ephemeral": False,
     }
 
 

@@ -1,14 +1,20 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The bridge's HTTP side: POST /_jwwx/app_push/v1/messages. Each request is verified in
 full (protocol.verify_push: app, signature, freshness, nonce, body) before anything is
-delivered; a push with the same `msgid` from the same app within the nonce window gets
-the first answer again and is not delivered twice. Delivery answers what the open API
-answered, plus the push's msgid."""
+delivered; a push with the same `msgid` from the same app within `msgid_window_seconds`
+gets the first answer again and is not delivered twice, also after a restart (nonces
+and answers are journalled, memory.py). Delivery answers what the open API answered,
+plus the push's msgid.
 
+Also: GET /health (the launcher's supervisor probes it) and the application-service
+API Synapse calls once the registration is loaded (transactions acknowledged, user and
+room queries answered "not here": the bridge creates nothing on demand)."""
+
+import hmac
 import json
 import logging
+import re
 import time
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,25 +22,35 @@ from twisted.web import server
 
 from bridges.app_push.config import AppPushConfig
 from bridges.app_push.delivery import OpenApiDelivery
-from bridges.app_push.protocol import PATH, NonceCache, PushError, verify_push
+from bridges.app_push.memory import PushMemory
+from bridges.app_push.protocol import PATH, PushError, verify_push
+from bridges.app_push.registration import ensure_token
 from modules.common.http import StandaloneResource
 
 logger = logging.getLogger(__name__)
-MAX_REMEMBERED = 100_000
 UPSTREAM_FAILED = -1  # WeCom's "system busy"
+HEALTH = b"/health"
+_AS_API = re.compile(rb"^/_matrix/app/v1/(transactions|users|rooms|ping)(/|$)")
 
 
 class PushHandler:
-    def __init__(self, config: AppPushConfig, delivery: OpenApiDelivery) -> None:
+    def __init__(
+        self,
+        config: AppPushConfig,
+        delivery: OpenApiDelivery,
+        memory: PushMemory,
+        hs_token: str,
+    ) -> None:
         self._config = config
         self._delivery = delivery
-        self._nonces = NonceCache(config.clock_skew_seconds)
-        # (app_id, msgid) -> (when, answer): the sender's retries are answered again.
-        self._answers: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = (
-            OrderedDict()
-        )
+        self._memory = memory
+        self._hs_token = hs_token
 
     async def handle(self, request: Any) -> tuple[int, dict[str, Any]]:
+        if request.path == HEALTH and request.method == b"GET":
+            return 200, {"status": "ok", "apps": len(self._config.apps)}
+        if _AS_API.match(request.path):
+            return self._appservice(request)
         if request.method != b"POST":
             return 405, {"errcode": 40058, "errmsg": "POST only"}
         try:
@@ -45,18 +61,18 @@ class PushHandler:
             logger.exception("push failed")
             return 502, {"errcode": UPSTREAM_FAILED, "errmsg": "delivery failed"}
 
-    def _remembered(self, key: tuple[str, str]) -> dict[str, Any] | None:
-        now = time.monotonic()
-        while self._answers:
-            oldest_key, (when, _answer) = next(iter(self._answers.items()))
-            if (
-                now - when < self._config.clock_skew_seconds
-                and len(self._answers) <= MAX_REMEMBERED
-            ):
-                break
-            self._answers.pop(oldest_key)
-        found = self._answers.get(key)
-        return None if found is None else found[1]
+    def _appservice(self, request: Any) -> tuple[int, dict[str, Any]]:
+        """Synapse's calls to the application service (the registration's hs_token)."""
+        given = (request.getHeader("authorization") or "").removeprefix("Bearer ")
+        if not given:
+            given = (request.args.get(b"access_token") or [b""])[0].decode("latin-1")
+        if not hmac.compare_digest(given.encode(), self._hs_token.encode()):
+            return 403, {"errcode": "M_FORBIDDEN", "error": "bad hs_token"}
+        if request.path.startswith(b"/_matrix/app/v1/transactions/"):
+            return 200, {}  # nothing in them is the bridge's: receipts are counted
+        if request.path == b"/_matrix/app/v1/ping":
+            return 200, {}
+        return 404, {"errcode": "M_NOT_FOUND", "error": "the bridge creates nothing"}
 
     async def _push(self, request: Any) -> tuple[int, dict[str, Any]]:
         if request.path != PATH.encode():
@@ -66,18 +82,17 @@ class PushHandler:
             k.decode("latin-1").lower(): v[0].decode("latin-1")
             for k, v in request.requestHeaders.getAllRawHeaders()
         }
-        push = verify_push(self._config, self._nonces, headers, body)
+        push = verify_push(self._config, self._memory, headers, body)
         app = self._config.app(push.app_id)
         assert app is not None  # verify_push found it
-        key = (push.app_id, push.msgid) if push.msgid else None
-        if key is not None:
-            again = self._remembered(key)
+        if push.msgid:
+            again = self._memory.answer(push.app_id, push.msgid, time.time())
             if again is not None:
                 return 200, {**again, "duplicate": True}
         answer = await self._delivery.send(app, json.loads(body))
         answer["push_msgid"] = push.msgid
-        if key is not None and answer.get("errcode") == 0:
-            self._answers[key] = (time.monotonic(), answer)
+        if push.msgid and answer.get("errcode") == 0:
+            self._memory.remember(push.app_id, push.msgid, answer, time.time())
         logger.info(
             "push from %s msgid=%s: errcode %s",
             push.app_id,
@@ -97,11 +112,22 @@ def serve(config: AppPushConfig) -> int:
     )
     where = urlsplit(config.bridge_url)
     port = where.port or (443 if where.scheme == "https" else 80)
-    handler = PushHandler(config, OpenApiDelivery(config))
+    memory = PushMemory(
+        config.state_file,
+        config.clock_skew_seconds,
+        config.msgid_window_seconds,
+        time.time(),
+    )
+    handler = PushHandler(
+        config, OpenApiDelivery(config), memory, ensure_token(config.hs_token_file)
+    )
     site = server.Site(StandaloneResource(handler.handle))
     reactor.listenTCP(port, site, interface=where.hostname or "127.0.0.1")
     logger.info(
         "app push bridge on %s:%s, %d apps", where.hostname, port, len(config.apps)
     )
-    reactor.run()
+    try:
+        reactor.run()
+    finally:
+        memory.close()
     return 0

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The app push bridge end to end: `python -m bridges.app_push run` as its own process
-beside a real homeserver; the reference sender pushes a signed message; the officer
-reads it in the source app's conversation; a retry with the same msgid is answered
-again and not delivered twice; forged and unknown pushes deliver nothing; a target
-outside the open-API app's range is reported, not reached."""
+"""The app push bridge end to end: started by the launcher beside a real homeserver
+(`jwwx_bridges.app_push` in conf.d/: its registration loaded by Synapse, the bridge
+supervised); the reference sender pushes a signed message; the officer reads it in the
+source app's conversation; a retry with the same msgid is answered again and not
+delivered twice, also after the bridge was killed and started again by the supervisor;
+forged and unknown pushes deliver nothing; a target outside the open-API app's range
+is reported, not reached."""
 
+import json
 import os
-import subprocess
-import sys
-import tempfile
+import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -34,28 +35,23 @@ ROOT = Path(__file__).resolve().parents[3]
 SECRET = b"z" * 48
 
 
-def _start_bridge(config: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bridges.app_push", "run", "--config", str(config)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    deadline = time.monotonic() + 60
+def _bridge_pid(data_dir: Path, port: int, other_than: int | None = None) -> int:
+    """The pid of the supervised bridge once it answers its /health (and, after a
+    restart, is another process than `other_than`)."""
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                process.stderr.read().decode() if process.stderr else ""
-            )
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310
-        except urllib.error.HTTPError:
-            return process  # it answers (405 to a GET): up
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the bridge did not start")
+            status = json.loads((data_dir / "run/supervisor.json").read_text())
+            pid = status["bridge-app_push"]["pid"]
+            with urllib.request.urlopen(  # noqa: S310 - loopback
+                f"http://127.0.0.1:{port}/health", timeout=2
+            ) as answer:
+                if answer.status == 200 and pid and pid != other_than:
+                    return int(pid)
+        except (OSError, KeyError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the supervised bridge did not come up")
 
 
 class AppPushDeliveryTests:
@@ -91,7 +87,8 @@ class AppPushDeliveryTests:
         app = await create_app(
             boss, name="案件管理系统", visible_range={"department_ids": [unit]}
         )
-        base = Path(tempfile.mkdtemp())
+        base = self.server.data_dir / "app_push"
+        base.mkdir()
         (base / "case.secret").write_bytes(SECRET)
         (base / "corp.secret").write_text(app["secret"])
         port = free_port()
@@ -118,8 +115,19 @@ class AppPushDeliveryTests:
                 allow_unicode=True,
             )
         )
-        bridge = await threads.deferToThread(_start_bridge, config, port)
+        (self.server.data_dir / "conf.d" / "bridges.yaml").write_text(
+            yaml.safe_dump({"jwwx_bridges": {"app_push": {"config": str(config)}}})
+        )
+        await threads.deferToThread(self.server.restart)  # the launcher starts it
+        data_dir = self.server.data_dir
+        pid = await threads.deferToThread(_bridge_pid, data_dir, port)
         url = f"http://127.0.0.1:{port}"
+        # Synapse loaded the generated registration: its as_token is the bridge's bot.
+        as_token = (base / "as_token").read_text().strip()
+        me = await MatrixClient(self.server.base_url, token=as_token).ok(
+            "GET", "/_matrix/client/v3/account/whoami"
+        )
+        self.assertEqual(me["user_id"], f"@jwwx_app_push:{self.server.server_name}")
 
         async def push(
             message: dict[str, Any], **kw: Any
@@ -143,6 +151,12 @@ class AppPushDeliveryTests:
             again_status, again = await push(message)  # the sender's retry
             self.assertEqual((again_status, again["msgid"]), (200, answer["msgid"]))
             self.assertTrue(again["duplicate"])
+            # The bridge dies; the supervisor starts it again; it still knows order-42.
+            os.kill(pid, signal.SIGKILL)
+            await threads.deferToThread(_bridge_pid, data_dir, port, pid)
+            status, after = await push(message)
+            self.assertEqual((status, after["msgid"]), (200, answer["msgid"]), after)
+            self.assertTrue(after["duplicate"])
             self.assertEqual(await self._texts(officer, text, 15), 1)
 
             # Forged, unknown, out of range: nothing delivered.
@@ -158,8 +172,7 @@ class AppPushDeliveryTests:
             await sleep(1)
             self.assertEqual(await self._texts(outsider, text, 3), 0)
         finally:
-            bridge.terminate()
-            bridge.wait(10)
+            (data_dir / "conf.d" / "bridges.yaml").unlink(missing_ok=True)
 
 
 class AppPushDeliverySQLiteTest(AppPushDeliveryTests, SQLiteCase):

@@ -15,7 +15,10 @@ import yaml
 from bridges.app_push import config as app_config
 from bridges.app_push import protocol
 from bridges.app_push.__main__ import main as cli
+from bridges.app_push.memory import PushMemory
 from bridges.app_push.registration import registration
+from homeserver import bridges as launcher_bridges
+from homeserver.errors import LauncherError
 from modules.common import gm
 from modules.common.synapse.errors import ConfigError
 from tests.bridges.app_push import sender
@@ -212,7 +215,7 @@ class ConfigAndRegistrationTest(unittest.TestCase):
             (reg["url"], reg["sender_localpart"]),
             ("http://127.0.0.1:9010", "jwwx_app_push"),
         )
-        self.assertTrue(reg["receive_ephemeral"])
+        self.assertFalse(reg["receive_ephemeral"])
         self.assertFalse(reg["rate_limited"])
         [users] = reg["namespaces"]["users"]
         self.assertTrue(users["exclusive"])
@@ -227,3 +230,91 @@ class ConfigAndRegistrationTest(unittest.TestCase):
         path = self.base / "broken.yaml"
         path.write_text("server_name: [", encoding="utf-8")
         self.assertEqual(cli(["check-config", "--config", str(path)]), 2)
+
+
+class MemoryTest(unittest.TestCase):
+    """The journal of nonces and msgid answers (bridges/app_push/memory.py)."""
+
+    def setUp(self) -> None:
+        self.path = Path(tempfile.mkdtemp()) / "state" / "journal.jsonl"
+
+    def open(self, now: float) -> PushMemory:
+        memory = PushMemory(self.path, 300, 3600, now)
+        self.addCleanup(memory.close)
+        return memory
+
+    def test_survives_a_restart_within_its_windows(self) -> None:
+        first = self.open(NOW)
+        self.assertTrue(first.claim("case", "nonce-0001", NOW))
+        self.assertFalse(first.claim("case", "nonce-0001", NOW + 1))
+        self.assertTrue(first.claim("sha", "nonce-0001", NOW))  # per app
+        first.remember("case", "order-42", {"errcode": 0, "msgid": "m1"}, NOW)
+        first.close()
+        self.assertEqual(self.path.stat().st_mode & 0o777, 0o600)
+        again = self.open(NOW + 100)
+        self.assertFalse(again.claim("case", "nonce-0001", NOW + 100))
+        self.assertEqual(again.answer("case", "order-42", NOW + 100)["msgid"], "m1")
+        self.assertIsNone(again.answer("sha", "order-42", NOW + 100))
+        again.close()
+        # Past the nonce window (2 × skew) but within the msgid window.
+        later = self.open(NOW + 700)
+        self.assertTrue(later.claim("case", "nonce-0001", NOW + 700))
+        self.assertEqual(later.answer("case", "order-42", NOW + 700)["msgid"], "m1")
+        later.close()
+        last = self.open(NOW + 3700)  # past the msgid window: forgotten
+        self.assertIsNone(last.answer("case", "order-42", NOW + 3700))
+        # The journal is rewritten with only what is live: nothing left.
+        self.assertEqual(self.path.read_text(encoding="utf-8"), "")
+
+    def test_a_torn_last_line_is_skipped(self) -> None:
+        memory = self.open(NOW)
+        memory.remember("case", "order-1", {"errcode": 0, "msgid": "m1"}, NOW)
+        memory.close()
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write('["m", "case", "order-2", 17000')  # a crash mid-write
+        again = self.open(NOW + 1)
+        self.assertIsNotNone(again.answer("case", "order-1", NOW + 1))
+        self.assertIsNone(again.answer("case", "order-2", NOW + 1))
+
+
+class LauncherTest(unittest.TestCase):
+    """The launcher's side (homeserver/bridges.py): the registration generated and
+    listed for Synapse, bad settings refused in one line."""
+
+    def test_prepare_writes_and_removes_the_registration_list(self) -> None:
+        base = Path(tempfile.mkdtemp())
+        path = base / "app_push.yaml"
+        path.write_text(yaml.safe_dump(_raw(base)), encoding="utf-8")
+        data = base / "data"
+        raw = {
+            "jwwx_bridges": {"app_push": {"config": str(path)}},
+            "app_service_config_files": ["/etc/other.yaml"],
+        }
+        [bridge] = launcher_bridges.prepare(raw, data)
+        self.assertEqual(bridge.url, "http://127.0.0.1:9010")
+        self.assertEqual(bridge.argv()[-3:], ["run", "--config", str(path)])
+        listed = yaml.safe_load((data / "run/bridges.yaml").read_text())
+        registration_file = data / "run/bridges/app_push.yaml"
+        self.assertEqual(
+            listed["app_service_config_files"],
+            ["/etc/other.yaml", str(registration_file)],
+        )
+        generated = yaml.safe_load(registration_file.read_text())
+        self.assertEqual(
+            generated["as_token"], (base / "keys/as_token").read_text().strip()
+        )
+        self.assertEqual(registration_file.stat().st_mode & 0o777, 0o600)
+        self.assertEqual(launcher_bridges.prepare({}, data), [])
+        self.assertFalse((data / "run/bridges.yaml").exists())
+
+    def test_bad_settings(self) -> None:
+        base = Path(tempfile.mkdtemp())
+        for raw, wanted in (
+            ({"jwwx_bridges": ["app_push"]}, "must be a mapping"),
+            ({"jwwx_bridges": {"mail": {"config": "x"}}}, "unknown bridge"),
+            ({"jwwx_bridges": {"app_push": {"config": "x", "y": 1}}}, "only 'config'"),
+            ({"jwwx_bridges": {"app_push": {"config": "missing.yaml"}}}, "cannot read"),
+        ):
+            with self.assertRaises(LauncherError) as caught:
+                launcher_bridges.prepare(raw, base)
+            self.assertIn(wanted, str(caught.exception))
