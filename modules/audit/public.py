@@ -11,7 +11,7 @@ needs more takes the AuditService from the registry: `registry.lookup(api, SERVI
 The offline chain verifier (`python -m homeserver audit-verify`) uses verify_chain.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from synapse.module_api import ModuleApi
@@ -71,6 +71,10 @@ class AuditService(Protocol):
 
     async def record_app_read(self, app_id: str, msgid: str, user_id: str) -> None: ...
 
+    async def record_app_reads(self, reads: Sequence[tuple[str, str, str]]) -> None:
+        """Many read records (app_id, msgid, user_id) in one transaction."""
+        ...
+
     async def archive_burned_message(self, event_json: str) -> None:
         """modules.burn's audit copy of a burn-after-read message (audit_copy: true)."""
         ...
@@ -128,3 +132,13 @@ async def record_app_read(
     service = audit_service(api)
     if service is not None:
         await service.record_app_read(app_id, msgid, user_id)
+
+
+async def record_app_reads(
+    api: ModuleApi, reads: Sequence[tuple[str, str, str]]
+) -> None:
+    """Many opens at once, (app_id, msgid, user_id) each: one transaction (a caller
+    that batches its opens, e.g. the article pages)."""
+    service = audit_service(api)
+    if service is not None and reads:
+        await service.record_app_reads(reads)

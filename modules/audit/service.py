@@ -23,7 +23,7 @@ per login (on SQLite every commit queues for the one connection).
 
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synapse.module_api import ModuleApi
@@ -173,6 +173,20 @@ class AuditService:
         await self.record(
             "app",
             {"event": "read", "app_id": app_id, "msgid": msgid, "user_id": user_id},
+        )
+
+    async def record_app_reads(self, reads: Sequence[tuple[str, str, str]]) -> None:
+        """Read records (app_id, msgid, user_id) stored in one transaction."""
+        await self._runtime.ready()
+        now = self._api.get_current_time_msec()
+        rows = [
+            self._row(
+                "app", {"event": "read", "app_id": a, "msgid": m, "user_id": u}, now
+            )
+            for a, m, u in reads
+        ]
+        await self._api.run_db_interaction(
+            "jwwx_audit_inbox_add_many", storage.inbox_add_many_txn, rows
         )
 
     async def archive_burned_message(self, event_json: str) -> None:

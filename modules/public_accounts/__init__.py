@@ -86,6 +86,7 @@ class PublicAccountsModule:
     async def _run_due(self) -> None:
         if self.runtime.is_ready:
             await self.publisher.run_due()
+            await self.publisher.retry_removals()
 
     async def _sweep(self) -> None:
         if self.runtime.is_ready:

@@ -7,7 +7,8 @@ Subscribers (and the account's owners, editors and admins) read published articl
 drafts only the latter (a preview); a withdrawn article answers 410 to everyone. The
 page carries the viewer's watermark when the watermark policy draws one on
 conversations (modules.watermark: enabled and chat_background). Every open of a
-published article is counted (jwwx_pubacct_reads) and archived as an app read record;
+published article is counted (jwwx_pubacct_reads) and archived as an app read record,
+both written in batches off the page's path (opens.py);
 the page reports reading time with a signed link, which also serves the article's
 media (a browser cannot send the token with <img>)."""
 
@@ -24,7 +25,6 @@ import jinja2
 from markupsafe import Markup
 from synapse.module_api import ModuleApi
 
-from modules.audit import public as audit
 from modules.common import registry
 from modules.common.errors import error, forbidden
 from modules.common.http import HtmlPage
@@ -140,11 +140,10 @@ class Pages:
         elif not staff and not await self._accounts.is_subscriber(account.id, userid):
             raise forbidden("关注该公众号后才能阅读")
         token = await self.view_token(article.id, userid)
-        if article.state == "published":
+        if article.state == "published":  # counted and archived in a batch (opens.py)
             now = int(self._api.get_current_time_msec())
-            await self._db("open", reads_db.record_open_txn, article.id, userid, now)
-            await audit.record_app_read(
-                self._api, app_id(account), f"article:{article.id}", user_id
+            self._publisher.opens.record(
+                article.id, userid, now, app_id(account), user_id
             )
         base = f"{PAGE_PATH}/{article.id}"
         media = f"{base}/media/"
@@ -225,6 +224,7 @@ class Pages:
             or not 0 <= ms <= MAX_READ_MS
         ):
             raise error(400, Codes.INVALID_PARAM, f"ms 必须是 0–{MAX_READ_MS} 的整数")
+        await self._publisher.opens.flush()  # the open's row is there to add to
         await self._db("read_time", reads_db.add_read_time_txn, article_id, userid, ms)
 
 

@@ -36,6 +36,7 @@ from modules.public_accounts.errors import (
     not_found,
     wrong_state,
 )
+from modules.public_accounts.opens import OpenRecorder
 from modules.public_accounts.storage import Account
 from modules.public_accounts.storage import articles as db
 from modules.public_accounts.storage import rooms as rooms_db
@@ -53,6 +54,10 @@ def app_id(account: Account | int) -> str:
     return f"pubaccount:{number}"
 
 
+REMOVAL_FIRST_BACKOFF_MS = 5_000
+REMOVAL_MAX_BACKOFF_MS = 3_600_000
+
+
 class Publisher:
     def __init__(
         self,
@@ -66,6 +71,8 @@ class Publisher:
         self._accounts = accounts
         self._url_of = url_of  # article id → the page's URL
         self._lock = keyed_lock(api, "jwwx_pubacct_push")
+        # The article pages' opens, written in batches (statistics flush it first).
+        self.opens = OpenRecorder(api)
 
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_pubacct_{desc}", fn, *args)
@@ -295,21 +302,47 @@ class Publisher:
         await run_concurrently(edit_one, cards, self._config.send_concurrency)
         await self._db("edit_events", db.add_events_txn, push.id, "edit", edits)
 
-    async def withdraw(self, account: Account, push: Push, by: str) -> int:
-        """Silent withdraw: every card and edit redacted and purged; the number of
-        events removed."""
+    async def withdraw(self, account: Account, push: Push, by: str) -> tuple[int, int]:
+        """Silent withdraw: every card and edit redacted and purged. (copies of the
+        push, copies left for the retry: a failed redaction is tried again by the
+        scheduler, with backoff, until it succeeds.)"""
         if push.state == "withdrawn":
             raise wrong_state("推送已撤回")
         if push.state != "sent":
             raise wrong_state("推送尚未发出（定时推送请取消）")
         events = await self._db("push_events", db.events_txn, push.id, None)
-        # Pages answer 410 from now on, before the cards are gone.
+        # Pages answer 410 from now on, before the cards are gone; the copies are
+        # to remove from now on, whatever happens to this process.
         await self._db("withdrawn", db.mark_withdrawn_txn, push, self._now())
+        async with self._lock(str(push.id)):
+            left = await self._remove_copies(account, push.id, 0)
+        articles = [await self.article(account, a) for a in push.article_ids]
+        await audit.record_app_message(
+            self._api,
+            app_id(account),
+            by,
+            self._targets(account),
+            {
+                "action": "withdraw",
+                "articles": [{"id": a.id, "title": a.title} for a in articles],
+                "events": len(events),
+            },
+            f"push:{push.id}",
+        )
+        return len(events), left
+
+    async def _remove_copies(
+        self, account: Account, push_id: int, attempts: int
+    ) -> int:
+        """Redact (and purge) the push's copies not yet removed; the number left."""
+        events = await self._db("to_remove", db.events_to_remove_txn, push_id)
+        removed: list[str] = []
 
         async def remove(item: tuple[str, str]) -> None:
             room_id, event_id = item
             found = await get_event_with_position(self._api, event_id)
             if found is None or found[0].internal_metadata.is_redacted():
+                removed.append(event_id)
                 return
             event = found[0]
             pruned = redacted_event_json(event)
@@ -324,25 +357,40 @@ class Publisher:
                     }
                 )
             except Exception:
-                logger.exception("cannot redact %s", event_id)
+                logger.exception("cannot redact %s: tried again later", event_id)
+                return
             if self._config.purge_withdrawn:
                 await self._db("censor", censor_event_txn, event_id, pruned)
+            removed.append(event_id)
 
         await run_concurrently(remove, events, self._config.send_concurrency)
-        articles = [await self.article(account, a) for a in push.article_ids]
-        await audit.record_app_message(
-            self._api,
-            app_id(account),
-            by,
-            self._targets(account),
-            {
-                "action": "withdraw",
-                "articles": [{"id": a.id, "title": a.title} for a in articles],
-                "events": len(events),
-            },
-            f"push:{push.id}",
+        retry_ms = min(REMOVAL_MAX_BACKOFF_MS, REMOVAL_FIRST_BACKOFF_MS * 2**attempts)
+        left: int = await self._db(
+            "removed", db.mark_removed_txn, push_id, removed, self._now(), retry_ms
         )
-        return len(events)
+        if left:
+            logger.warning(
+                "push %s: %d copies not removed yet (attempt %d)",
+                push_id,
+                left,
+                attempts + 1,
+            )
+        return left
+
+    async def retry_removals(self) -> None:
+        """The scheduler's tick: copies of withdrawn pushes a redaction failed for (or
+        a restart interrupted), tried again."""
+        for push, attempts in await self._db(
+            "removals_due", db.removals_due_txn, self._now()
+        ):
+            account = await self._accounts.get(push.account_id)
+            if account is None:
+                continue
+            try:
+                async with self._lock(str(push.id)):
+                    await self._remove_copies(account, push.id, attempts)
+            except Exception:
+                logger.exception("push %s: removal retry failed", push.id)
 
     async def replay(self, account: Account, room_id: str) -> None:
         """A new room of the account: the cards of its latest live pushes, oldest

@@ -355,24 +355,30 @@ class PublicAccountsAdminResource(AdminRouter):
             request, account_id, access.EDITOR
         )
         push = await self._publisher.push_of(account, self._push_id(push_id))
-        removed = await self._publisher.withdraw(account, push, user_id)
+        removed, pending = await self._publisher.withdraw(account, push, user_id)
         await self.log(
             request,
             user_id,
             "pubaccounts.push.withdraw",
             f"pubaccount:{account.id}/push:{push.id}",
             push_json(push),
-            {"state": "withdrawn", "events_removed": removed},
+            {
+                "state": "withdrawn",
+                "events_removed": removed,
+                "events_pending": pending,
+            },
         )
-        return 200, {"events_removed": removed}
+        return 200, {"events_removed": removed, "events_pending": pending}
 
     # Statistics.
 
     async def statistics(self, request: Any, account_id: str) -> tuple[int, Any]:
         _user, account, _role = await self._account(request, account_id, access.EDITOR)
+        await self._publisher.opens.flush()
         return 200, await account_statistics(self.api, account)
 
     async def export(self, request: Any, account_id: str) -> tuple[int, Any]:
         _user, account, _role = await self._account(request, account_id, access.EDITOR)
+        await self._publisher.opens.flush()
         stats = await account_statistics(self.api, account)
         return 200, RawBody(XLSX, xlsx(account, stats), f"公众号{account.id}统计.xlsx")

@@ -179,8 +179,11 @@ def cancel_push_txn(txn: Txn, push: Push) -> None:
 
 
 def mark_withdrawn_txn(txn: Txn, push: Push, now: int) -> None:
+    """Withdrawn, its copies to remove (removal_pending until every one is gone)."""
     txn.execute(
-        "UPDATE jwwx_pubacct_pushes SET state = 'withdrawn' WHERE id = ?", (push.id,)
+        "UPDATE jwwx_pubacct_pushes SET state = 'withdrawn', removal_pending = 1,"
+        " removal_attempts = 0, removal_next_ts = 0 WHERE id = ?",
+        (push.id,),
     )
     txn.executemany(
         "UPDATE jwwx_pubacct_articles SET state = 'withdrawn', withdrawn_ts = ?"
@@ -210,6 +213,57 @@ def events_txn(
         args = (push_id, kind)
     txn.execute(sql + " ORDER BY room_id, event_id", args)
     return [(str(r[0]), str(r[1])) for r in txn.fetchall()]
+
+
+def events_to_remove_txn(txn: Txn, push_id: int) -> list[tuple[str, str]]:
+    """(room, event) of the push's copies not yet redacted."""
+    txn.execute(
+        "SELECT room_id, event_id FROM jwwx_pubacct_push_events"
+        " WHERE push_id = ? AND removed_ts IS NULL ORDER BY room_id, event_id",
+        (push_id,),
+    )
+    return [(str(r[0]), str(r[1])) for r in txn.fetchall()]
+
+
+def mark_removed_txn(
+    txn: Txn, push_id: int, event_ids: list[str], now: int, retry_after_ms: int
+) -> int:
+    """Mark these copies removed; the push done when none is left, else tried again
+    after retry_after_ms. The number left."""
+    txn.executemany(
+        "UPDATE jwwx_pubacct_push_events SET removed_ts = ? WHERE event_id = ?",
+        [(now, e) for e in event_ids],
+    )
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_pubacct_push_events"
+        " WHERE push_id = ? AND removed_ts IS NULL",
+        (push_id,),
+    )
+    left = int(txn.fetchone()[0])
+    if left:
+        txn.execute(
+            "UPDATE jwwx_pubacct_pushes SET removal_attempts = removal_attempts + 1,"
+            " removal_next_ts = ? WHERE id = ?",
+            (now + retry_after_ms, push_id),
+        )
+    else:
+        txn.execute(
+            "UPDATE jwwx_pubacct_pushes SET removal_pending = 0 WHERE id = ?",
+            (push_id,),
+        )
+    return left
+
+
+def removals_due_txn(txn: Txn, now: int) -> list[tuple[Push, int]]:
+    """Withdrawn pushes with copies left whose retry time has come, and their
+    attempts so far."""
+    txn.execute(
+        f"SELECT {_PUSH}, removal_attempts FROM jwwx_pubacct_pushes"
+        " WHERE state = 'withdrawn' AND removal_pending = 1 AND removal_next_ts <= ?"
+        " ORDER BY removal_next_ts, id",
+        (now,),
+    )
+    return [(_push(r[:-1]), int(r[-1])) for r in txn.fetchall()]
 
 
 def preview_room_txn(txn: Txn, account_id: int, userid: str) -> str | None:

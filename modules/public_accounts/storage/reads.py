@@ -25,6 +25,12 @@ def record_open_txn(txn: Txn, article_id: int, userid: str, now: int) -> bool:
     return True
 
 
+def record_opens_txn(txn: Txn, opens: list[tuple[int, str, int]]) -> None:
+    """Count many opens (article, userid, when) in one transaction, in their order."""
+    for article_id, userid, now in opens:
+        record_open_txn(txn, article_id, userid, now)
+
+
 def add_read_time_txn(txn: Txn, article_id: int, userid: str, ms: int) -> None:
     txn.execute(
         "UPDATE jwwx_pubacct_reads SET read_ms = read_ms + ?"

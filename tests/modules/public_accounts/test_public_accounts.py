@@ -25,6 +25,7 @@ from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.modules.openapi.helpers import (
     enrol_officer,
+    execute_sql,
     make_audit_admin,
     root_department,
     sleep,
@@ -262,6 +263,7 @@ class PublicAccountTests:
         # the page answers 410, no notice is sent.
         withdrawn = await editor.ok("POST", f"{base}/pushes/{push['id']}/withdraw", {})
         t.assertEqual(withdrawn["events_removed"], 4)  # 2 cards + 2 edits (2 rooms)
+        t.assertEqual(withdrawn["events_pending"], 0)
         t.assertEqual((await _page(alice, path))[0], 410)
         for who, room in ((alice, got_a["room_id"]), (carol, carol_card["room_id"])):
             events = await who.messages(room)
@@ -396,6 +398,48 @@ class PublicAccountTests:
         )
         t.assertEqual(created["admin_groups"], [group["id"]])
         await scoped.ok("PUT", f"{ADMIN}/{created['id']}", {"description": "分局的号"})
+
+    async def test_withdraw_interrupted_is_finished_by_the_scheduler(self) -> None:
+        """A withdraw marked in the database whose redactions never ran (the process
+        died right after, or every redaction failed) is finished by the scheduler:
+        the copies are redacted, nothing is left behind."""
+        t: Any = self
+        s = await self._setup()
+        alice, editor, base, bot = s["alice"], s["editor"], s["base"], s["bot"]
+        article = await editor.ok("POST", f"{base}/articles", {"title": "中断撤回"})
+        push = await editor.ok(
+            "POST", f"{base}/pushes", {"article_ids": [article["id"]]}
+        )
+        card = await _card(alice, bot, "中断撤回")
+        # What the withdraw's first transaction leaves, and nothing after it.
+        execute_sql(
+            t.server,
+            "UPDATE jwwx_pubacct_pushes SET state = 'withdrawn', removal_pending = 1"
+            " WHERE id = ?",
+            (push["id"],),
+        )
+        execute_sql(
+            t.server,
+            "UPDATE jwwx_pubacct_articles SET state = 'withdrawn' WHERE id = ?",
+            (article["id"],),
+        )
+        content: dict[str, Any] = {"body": "not yet"}
+        for _ in range(100):
+            events = await alice.messages(card["room_id"])
+            content = next(e for e in events if e["event_id"] == card["event_id"])[
+                "content"
+            ]
+            if not content:
+                break
+            await sleep(0.2)
+        t.assertEqual(content, {})  # redacted by the scheduler's retry
+        stored = _stored_json(t.server, [card["event_id"]])
+        t.assertNotIn("中断撤回", stored[0])  # and purged
+        t.assertErrcode(
+            await editor.request("POST", f"{base}/pushes/{push['id']}/withdraw", {}),
+            409,
+            "CN_JWWX_PUBACCOUNT_WRONG_STATE",
+        )
 
 
 async def _bytes(client: MatrixClient, path: str) -> bytes:
