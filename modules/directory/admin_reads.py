@@ -300,6 +300,28 @@ def member_quota_txn(
     return out
 
 
+def units_of_txn(txn: Txn, userids: list[str]) -> dict[str, tuple[int, str]]:
+    """userid → (unit id, unit name) for statistics per unit: the second level of the
+    member's main department's path (the root itself for members of a root). Members
+    without a department are left out."""
+    members = member_store.get_members_txn(txn, userids)
+    main = {
+        u: m.memberships[0].department_id for u, m in members.items() if m.memberships
+    }
+    departments = dept_store.get_departments_txn(txn, sorted(set(main.values())))
+    unit_ids: dict[str, int] = {}
+    for userid, department_id in main.items():
+        found = departments.get(department_id)
+        if found is None:
+            continue
+        path = [int(p) for p in found.path.strip("/").split("/") if p]
+        unit_ids[userid] = path[UNIT_DEPTH] if len(path) > UNIT_DEPTH else path[0]
+    names = dept_store.get_departments_txn(txn, sorted(set(unit_ids.values())))
+    return {
+        u: (d, names[d].name if d in names else str(d)) for u, d in unit_ids.items()
+    }
+
+
 def _unit_of_txn(txn: Txn, department_id: int | None) -> DepartmentNode | None:
     if department_id is None:
         return None

@@ -10,7 +10,8 @@ its storage above all, is private to it.
 - Reads, run inside the caller's own transaction (`run_db_interaction(desc, fn, ...)`):
   members, departments, tags, initial passwords, visibility, and the member ranges the
   open API addresses (MemberRange, deliverable_query for a storage subquery), and
-  visible ranges of apps and workbench entries (VisibleRange, visible_range_txn).
+  visible ranges of apps and workbench entries (VisibleRange, visible_range_txn), and
+  each member's unit (二级单位) for statistics per unit (units_of_txn).
 - DirectoryService: what `registry.lookup(api, SERVICE)` returns: the start-up gate,
   the directory's admin operations (same rules as the admin API) and the viewer-aware
   department listing.
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
-from modules.directory.admin_reads import QuotaExceededError
+from modules.directory.admin_reads import QuotaExceededError, units_of_txn
 from modules.directory.auth import InitialLookup
 from modules.directory.errors import DirectoryError
 from modules.directory.passwords import password_matches
@@ -97,6 +98,7 @@ __all__ = [
     "normalise_query",
     "password_matches",
     "subtree_range",
+    "units_of_txn",
     "viewer_txn",
     "visible_range_txn",
 ]

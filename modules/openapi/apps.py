@@ -7,7 +7,8 @@ import ipaddress
 import logging
 import re
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from synapse.module_api import ModuleApi, UserID
@@ -28,6 +29,8 @@ from modules.openapi.crypto import MODES, MsgCryptError, decode_encoding_aes_key
 from modules.openapi.redirect import parse_trusted_domain
 from modules.openapi.storage import App
 from modules.openapi.storage import broadcast as broadcast_db
+from modules.openapi.storage import statistics as stats_db
+from modules.openapi.storage.statistics import DAY_MS
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ APP_NOT_FOUND = "CN_JWWX_APP_NOT_FOUND"
 APP_EXISTS = "CN_JWWX_APP_EXISTS"
 CALLBACK_VERIFY_FAILED = "CN_JWWX_CALLBACK_VERIFY_FAILED"
 MESSAGE_NOT_FOUND = "CN_JWWX_MESSAGE_NOT_FOUND"
+# The bureau's days for statistics per day (China Standard Time, no daylight saving).
+DAY_UTC_OFFSET_HOURS = 8
 _KNOWN = {
     "agentid",
     "name",
@@ -376,6 +381,86 @@ class AppAdmin:
             "agentid": agentid,
             **stats,
             "recent": [await self.message(agentid, m) for m in recent],
+        }
+
+    async def cross_statistics(
+        self, agentids: tuple[int, ...], days: int, now_ms: int
+    ) -> dict[str, Any]:
+        """Pushed, recipients, delivered and read of these apps over the last `days`
+        local days (today included): per app, per day and app, per unit and app."""
+        apps = [await self.require(a) for a in agentids]
+        offset = DAY_UTC_OFFSET_HOURS * 3_600_000
+        today = (now_ms + offset) // DAY_MS * DAY_MS - offset
+        since = today - (days - 1) * DAY_MS
+        raw = await self._db(
+            "cross_stats",
+            stats_db.cross_app_statistics_txn,
+            agentids,
+            since,
+            days,
+            offset,
+            self._api.server_name,
+        )
+        keys = ("pushed", "recipients", "delivered", "read")
+
+        def day_name(index: int) -> str:
+            start = (since + index * DAY_MS + offset) / 1000
+            return time.strftime("%Y-%m-%d", time.gmtime(start))
+
+        def total(
+            cells: Iterable[Mapping[str, Any]], names: tuple[str, ...]
+        ) -> dict[str, int]:
+            rows = list(cells)
+            return {k: sum(c.get(k, 0) for c in rows) for k in names}
+
+        zero = dict.fromkeys(keys, 0)
+        day_rows = [
+            {
+                "day": day_name(d),
+                **total(list(raw["days"][d].values()), keys),
+                "apps": [
+                    {"agentid": a, **raw["days"][d].get(a, zero)} for a in agentids
+                ],
+            }
+            for d in range(days)
+        ]
+        app_rows = [
+            {
+                "agentid": app.agentid,
+                "name": app.name,
+                **total(
+                    [
+                        r
+                        for d in raw["days"].values()
+                        for a, r in d.items()
+                        if a == app.agentid
+                    ],
+                    keys,
+                ),
+            }
+            for app in apps
+        ]
+        unit_rows = [
+            {
+                "unit_id": unit_id or None,
+                "unit_name": name,
+                **total(list(cells.values()), ("delivered", "read")),
+                "apps": [
+                    {"agentid": a, **cells.get(a, {"delivered": 0, "read": 0})}
+                    for a in agentids
+                ],
+            }
+            for unit_id, (name, cells) in raw["units"].items()
+        ]
+        return {
+            "agentids": agentids,
+            "from": day_name(0),
+            "to": day_name(days - 1),
+            "utc_offset_hours": DAY_UTC_OFFSET_HOURS,
+            "totals": total(app_rows, keys),
+            "apps": app_rows,
+            "days": day_rows,
+            "units": unit_rows,
         }
 
     async def message(self, agentid: int, msgid: str) -> dict[str, Any]:

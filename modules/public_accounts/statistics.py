@@ -22,34 +22,13 @@ from modules.public_accounts.storage import reads as reads_db
 from modules.public_accounts.storage import rooms as rooms_db
 
 
-def _units_txn(txn: Txn, userids: list[str]) -> dict[str, tuple[int, str]]:
-    """userid → (unit id, unit name): the second level of the main department's path
-    (the root itself for members of a root)."""
-    members = directory.get_members_txn(txn, userids)
-    main = {
-        u: m.memberships[0].department_id for u, m in members.items() if m.memberships
-    }
-    departments = directory.get_departments_txn(txn, sorted(set(main.values())))
-    unit_ids: dict[str, int] = {}
-    for userid, department_id in main.items():
-        found = departments.get(department_id)
-        if found is None:
-            continue
-        path = [int(p) for p in found.path.strip("/").split("/") if p]
-        unit_ids[userid] = path[1] if len(path) > 1 else path[0]
-    names = directory.get_departments_txn(txn, sorted(set(unit_ids.values())))
-    return {
-        u: (d, names[d].name if d in names else str(d)) for u, d in unit_ids.items()
-    }
-
-
 def account_statistics_txn(txn: Txn, account: Account) -> dict[str, Any]:
     articles = articles_db.list_articles_txn(txn, account.id)
     pushes = {p.id: p for p in articles_db.list_pushes_txn(txn, account.id)}
     reads = reads_db.reads_txn(txn, [a.id for a in articles])
     members = rooms_db.members_txn(txn, account.id)
     subscribers = [u for u, (_, joined) in members.items() if joined]
-    units = _units_txn(txn, sorted({*subscribers, *(r[1] for r in reads)}))
+    units = directory.units_of_txn(txn, sorted({*subscribers, *(r[1] for r in reads)}))
     per_article: dict[int, list[tuple[int, str, int, int, int]]] = defaultdict(list)
     for row in reads:
         per_article[row[0]].append(row)

@@ -15,6 +15,7 @@ GET    apps · GET apps/{agentid}
 PUT    apps/{agentid}         partial update, same fields (not agentid)
 DELETE apps/{agentid}         removes the app, its tokens; deactivates its bot account
 POST   apps/{agentid}/secret  a new secret (shown once); the app's tokens stop working
+GET    statistics?agentids=1,2&days=7  several apps per day and per unit (app push)
 GET    apps/{agentid}/statistics  messages, recipients, delivered, failed, and the 20
                               latest messages as below
 GET    apps/{agentid}/messages/{msgid}  recipients, delivered, failed, read (receipts)
@@ -56,6 +57,8 @@ ADMIN_PREFIX = "/_jwwx/admin/v1/openapi"
 MANAGE = "apps.manage"
 CREATE = "apps.create"
 PUSH_REFUSED = "CN_JWWX_APP_PUSH_REFUSED"
+MAX_CROSS_APPS = 50
+MAX_CROSS_DAYS = 92
 
 
 def range_targets(body: dict[str, Any]) -> list[Target]:
@@ -119,6 +122,7 @@ class OpenApiAdminResource(AdminRouter):
         r("DELETE", "apps/{agentid}", self.delete_app)
         r("POST", "apps/{agentid}/secret", self.reset_secret)
         r("GET", "apps/{agentid}/statistics", self.statistics)
+        r("GET", "statistics", self.cross_statistics)
         r("GET", "apps/{agentid}/messages/{msgid}", self.message)
         r("GET", "apps/{agentid}/callbacks", self.callbacks)
         r("POST", "apps/{agentid}/callbacks/retry", self.retry_callbacks)
@@ -207,6 +211,23 @@ class OpenApiAdminResource(AdminRouter):
     async def statistics(self, request: Any, agentid: str) -> tuple[int, Any]:
         _admin, number = await self._app_admin(request, agentid)
         return 200, await self._apps.statistics(number)
+
+    async def cross_statistics(self, request: Any) -> tuple[int, Any]:
+        """Several apps at once (the app-push bridge's source apps): ?agentids=1,2&days=7."""
+        raw = query_param(request, "agentids") or ""
+        agentids = tuple(
+            dict.fromkeys(self._agentid(p.strip()) for p in raw.split(",") if p.strip())
+        )
+        if not 1 <= len(agentids) <= MAX_CROSS_APPS:
+            raise error(
+                400,
+                Codes.INVALID_PARAM,
+                f"agentids 必须是 1 到 {MAX_CROSS_APPS} 个应用 ID，以逗号分隔",
+            )
+        days = self.integer_arg(request, "days", 7, 1, MAX_CROSS_DAYS)
+        await self.admin(request, MANAGE, [decide.app(a) for a in agentids])
+        now = int(self.api.get_current_time_msec())
+        return 200, await self._apps.cross_statistics(agentids, days, now)
 
     async def message(self, request: Any, agentid: str, msgid: str) -> tuple[int, Any]:
         _admin, number = await self._app_admin(request, agentid)

@@ -33,6 +33,7 @@ from tests.modules.openapi.helpers import (
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = b"z" * 48
+DUTY_SECRET = b"d" * 40
 
 
 def _bridge_pid(data_dir: Path, port: int, other_than: int | None = None) -> int:
@@ -60,20 +61,22 @@ class AppPushDeliveryTests:
     assertEqual: Any
     assertIn: Any
     assertTrue: Any
+    seen: dict[str, tuple[str, str]] = {}  # text → (room id, event id) last seen
 
     async def _texts(self, officer: MatrixClient, wanted: str, seconds: float) -> int:
         """How many messages with body `wanted` the officer's /sync shows within
         `seconds` (stops early once one is seen and the time is half gone)."""
-        found: set[str] = set()
+        found: dict[str, str] = {}  # event id → room id
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             result = await officer.sync(timeout_ms=1000)
             for room_id in result.get("rooms", {}).get("invite", {}):
                 await officer.join(room_id)
-            for room in result.get("rooms", {}).get("join", {}).values():
+            for room_id, room in result.get("rooms", {}).get("join", {}).items():
                 for event in room.get("timeline", {}).get("events", []):
                     if event.get("content", {}).get("body", "").endswith(wanted):
-                        found.add(event["event_id"])
+                        found[event["event_id"]] = room_id
+                        self.seen[wanted] = (room_id, event["event_id"])
         return len(found)
 
     async def test_push_reaches_the_officer_once(self) -> None:
@@ -87,10 +90,15 @@ class AppPushDeliveryTests:
         app = await create_app(
             boss, name="案件管理系统", visible_range={"department_ids": [unit]}
         )
+        duty_app = await create_app(
+            boss, name="值班系统", visible_range={"department_ids": [unit]}
+        )
         base = self.server.data_dir / "app_push"
         base.mkdir()
         (base / "case.secret").write_bytes(SECRET)
         (base / "corp.secret").write_text(app["secret"])
+        (base / "duty.secret").write_bytes(DUTY_SECRET)
+        (base / "duty-corp.secret").write_text(duty_app["secret"])
         port = free_port()
         config = base / "app_push.yaml"
         config.write_text(
@@ -109,7 +117,15 @@ class AppPushDeliveryTests:
                             "secret_file": "case.secret",
                             "agentid": app["agentid"],
                             "corpsecret_file": "corp.secret",
-                        }
+                        },
+                        {
+                            "app_id": "duty",
+                            "name": "值班系统",
+                            "secret_file": "duty.secret",
+                            "signature": "hmac-sha256",
+                            "agentid": duty_app["agentid"],
+                            "corpsecret_file": "duty-corp.secret",
+                        },
                     ],
                 },
                 allow_unicode=True,
@@ -132,8 +148,12 @@ class AppPushDeliveryTests:
         async def push(
             message: dict[str, Any], **kw: Any
         ) -> tuple[int, dict[str, Any]]:
+            app_id = kw.pop("app", "case")
             headers, body = sender.signed_request(
-                kw.pop("app", "case"), kw.pop("secret", SECRET), message
+                app_id,
+                kw.pop("secret", DUTY_SECRET if app_id == "duty" else SECRET),
+                message,
+                "hmac-sha256" if app_id == "duty" else "hmac-sm3",
             )
             return await threads.deferToThread(sender.push, url, headers, body)
 
@@ -171,8 +191,69 @@ class AppPushDeliveryTests:
             self.assertEqual((status, answer["errcode"]), (400, 81013), answer)
             await sleep(1)
             self.assertEqual(await self._texts(outsider, text, 3), 0)
+
+            # Statistics across the bridge's apps (the open API's): per app, per day,
+            # per unit; the officer read the case push (a read receipt), not the duty one.
+            duty_text = f"今晚值班安排 {os.urandom(4).hex()}"
+            status, answer = await push(
+                {"touser": userid, "msgtype": "text", "text": {"content": duty_text}},
+                app="duty",
+            )
+            self.assertEqual((status, answer["errcode"]), (200, 0), answer)
+            self.assertEqual(await self._texts(officer, duty_text, 15), 1)
+            room_id, event_id = self.seen[text]
+            await officer.ok(
+                "POST",
+                f"/_matrix/client/v3/rooms/{room_id}/receipt/m.read/{event_id}",
+                {},
+            )
+            await self._cross_app_statistics(
+                boss, (app["agentid"], duty_app["agentid"]), unit
+            )
         finally:
             (data_dir / "conf.d" / "bridges.yaml").unlink(missing_ok=True)
+
+    async def _cross_app_statistics(
+        self, boss: MatrixClient, agentids: tuple[int, int], unit: int
+    ) -> None:
+        base = "/_jwwx/admin/v1/openapi/statistics"
+        path = f"{base}?agentids={agentids[0]},{agentids[1]}&days=3"
+        stats: dict[str, Any] = {}
+        for _ in range(50):  # delivery records its copies in the background
+            stats = await boss.ok("GET", path)
+            if stats["totals"]["delivered"] == 2 and stats["totals"]["read"] == 1:
+                break
+            await sleep(0.2)
+        wanted = {"pushed": 2, "recipients": 2, "delivered": 2, "read": 1}
+        self.assertEqual(stats["totals"], wanted, stats)
+        case, duty = stats["apps"]
+        self.assertEqual((case["agentid"], case["read"]), (agentids[0], 1))
+        self.assertEqual((duty["pushed"], duty["read"]), (1, 0))
+        self.assertEqual(len(stats["days"]), 3)
+        today = stats["days"][-1]  # the pushes were sent today (UTC+8 days)
+        self.assertEqual((today["day"], today["pushed"]), (stats["to"], 2))
+        self.assertEqual([d["pushed"] for d in stats["days"][:2]], [0, 0])
+        [row] = stats["units"]  # the officer is a member of the root `unit`
+        self.assertEqual((row["unit_id"], row["delivered"], row["read"]), (unit, 2, 1))
+        self.assertEqual([a["read"] for a in row["apps"]], [1, 0])
+        # Bad input; the rights (apps.manage on every app named).
+        for bad in ("", "x", ",".join(str(i) for i in range(1, 60))):
+            status, _ = await boss.request(
+                "GET", f"/_jwwx/admin/v1/openapi/statistics?agentids={bad}"
+            )
+            self.assertEqual(status, 400)
+        status, _ = await boss.request(
+            "GET",
+            f"{base}?agentids={agentids[0]}&days=93",
+        )
+        self.assertEqual(status, 400)
+        status, _ = await boss.request(
+            "GET", "/_jwwx/admin/v1/openapi/statistics?agentids=987654321"
+        )
+        self.assertEqual(status, 404)
+        stranger = self.user("pushstranger")
+        status, _ = await stranger.request("GET", path)
+        self.assertEqual(status, 403)
 
 
 class AppPushDeliverySQLiteTest(AppPushDeliveryTests, SQLiteCase):
