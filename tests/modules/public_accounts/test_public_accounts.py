@@ -411,6 +411,11 @@ class PublicAccountTests:
             "POST", f"{base}/pushes", {"article_ids": [article["id"]]}
         )
         card = await _card(alice, bot, "中断撤回")
+        for _ in range(100):  # the push is marked sent after its cards went out
+            pushes = (await editor.ok("GET", f"{base}/pushes"))["pushes"]
+            if next(p for p in pushes if p["id"] == push["id"])["state"] == "sent":
+                break
+            await sleep(0.1)
         # What the withdraw's first transaction leaves, and nothing after it.
         execute_sql(
             t.server,
