@@ -350,6 +350,23 @@ class Accounts:
             for a in await self.list()
         ]
 
+    async def conversation(self, account_id: int, userid: str) -> dict[str, Any] | None:
+        """What the workbench's entry of an account opens for this officer (None: no
+        such account): the account, whether he is subscribed, and his room in it
+        (`room_id` null until he has been placed and joined)."""
+        account = await self.get(account_id)
+        if account is None:
+            return None
+        subscribed = account.id in await self.subscribed(userid)
+        found = await self._db("room_of", rooms_db.room_of_txn, account.id, userid)
+        return {
+            "pubaccount_id": account.id,
+            "name": account.name,
+            "avatar": account.avatar,
+            "subscribed": subscribed,
+            "room_id": found[0] if subscribed and found and found[1] else None,
+        }
+
     async def user_may_join_room(
         self, user_id: str, room_id: str, is_invited: bool
     ) -> Literal["NOT_SPAM"] | Codes:

@@ -1,14 +1,23 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Checking an admin's entry body (create: every field; update: the fields given) into
 an Entry. Bad input is refused with 400 M_INVALID_PARAM naming the field; nothing is
-stored until the whole body passes."""
+stored until the whole body passes.
 
+Kinds: `link` (an http(s) address), `app` (an open-API app: agentid, its address in
+the app's trusted domain), `pubaccount` (a public account: pubaccount_id; no address:
+the jump opens the account's conversation), `zone2_app` (an APP of the mobile police
+network zone II: its app link, e.g. `jwapp://open?page=…`, or an http(s) address;
+always in the external zone, so always with the risk prompt)."""
+
+import dataclasses
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from modules.common.inputs import InputError, bounded_str, has_bad_chars, int_value
 from modules.workbench.storage import Entry
 
+KINDS = ("link", "app", "pubaccount", "zone2_app")
 ZONES = ("internal", "external")
 ZONE_NAMES = {"internal": "警务微信所在网络区域", "external": "其他网络区域"}
 FIELDS = frozenset(
@@ -24,8 +33,12 @@ FIELDS = frozenset(
         "visible_range",
         "position",
         "enabled",
+        "kind",
+        "pubaccount_id",
     }
 )
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]{1,31}):", re.IGNORECASE)
+_UNSAFE_SCHEMES = {"javascript", "vbscript", "data", "file", "about", "blob"}
 RANGE_KEYS = ("department_ids", "userids", "tag_ids")
 MAX_RANGE_ITEMS = 1000
 DEFAULT_CATEGORY = "其他"
@@ -42,6 +55,49 @@ def check_url(value: Any) -> str:
     ):
         raise InputError("url 应为 http:// 或 https:// 开头的完整地址")
     return url
+
+
+def check_app_link(value: Any) -> str:
+    """A zone-II APP's launch address: its own scheme (not a script or data one), or
+    http(s)."""
+    url = bounded_str(value, "url", 1024)
+    match = _SCHEME.match(url)
+    if (
+        match is None
+        or match.group(1).lower() in _UNSAFE_SCHEMES
+        or has_bad_chars(url)
+        or any(c.isspace() for c in url)
+        or len(url) <= len(match.group(0))
+    ):
+        raise InputError("url 应为应用的调起地址（如 jwapp://…）或 http(s):// 地址")
+    if match.group(1).lower() in ("http", "https"):
+        return check_url(url)
+    return url
+
+
+def check_kind(entry: Entry) -> Entry:
+    """The entry with the fields its kind implies, or InputError when they disagree."""
+    if entry.kind == "pubaccount":
+        if entry.pubaccount_id is None:
+            raise InputError("pubaccount 类应用需指定 pubaccount_id")
+        if entry.agentid is not None:
+            raise InputError("pubaccount 类应用不能指定 agentid")
+        return dataclasses.replace(entry, url="", zone="internal")
+    if entry.pubaccount_id is not None:
+        raise InputError("只有 pubaccount 类应用能指定 pubaccount_id")
+    if not entry.url:
+        raise InputError("缺少 url")
+    if entry.kind == "app" and entry.agentid is None:
+        raise InputError("app 类应用需指定 agentid")
+    if entry.kind == "link" and entry.agentid is not None:
+        raise InputError("指定 agentid 的应用应为 app 类")
+    if entry.kind == "zone2_app":
+        if entry.agentid is not None:
+            raise InputError("zone2_app 类应用不能指定 agentid")
+        return dataclasses.replace(
+            entry, url=check_app_link(entry.url), zone="external"
+        )
+    return dataclasses.replace(entry, url=check_url(entry.url))
 
 
 def check_icon(value: Any) -> str:
@@ -89,11 +145,20 @@ def entry_from_body(
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise InputError(f"不支持的字段：{', '.join(unknown)}")
-    if base is None:
-        for field in ("name", "url"):
-            if field not in body:
-                raise InputError(f"缺少 {field}")
+    if base is None and "name" not in body:
+        raise InputError("缺少 name")
     changes: dict[str, Any] = {}
+    if "kind" in body:
+        if body["kind"] not in KINDS:
+            raise InputError(f"kind 只能是 {'、'.join(KINDS)}")
+        changes["kind"] = body["kind"]
+    if "pubaccount_id" in body:
+        pubaccount = body["pubaccount_id"]
+        changes["pubaccount_id"] = (
+            None
+            if pubaccount is None
+            else int_value(pubaccount, "pubaccount_id", 1, 2**53)
+        )
     if "name" in body:
         changes["name"] = bounded_str(body["name"], "name", 32, strip=True)
     if "category" in body:
@@ -104,8 +169,10 @@ def entry_from_body(
         )
     if "icon" in body:
         changes["icon"] = check_icon(body["icon"])
-    if "url" in body:
-        changes["url"] = check_url(body["url"])
+    if "url" in body:  # checked for its kind below
+        changes["url"] = (
+            "" if body["url"] is None else bounded_str(body["url"], "url", 1024)
+        )
     if "agentid" in body:
         agentid = body["agentid"]
         changes["agentid"] = (
@@ -133,22 +200,27 @@ def entry_from_body(
             raise InputError("enabled 必须是 true 或 false")
         changes["enabled"] = body["enabled"]
     if base is not None:
-        return base.with_changes(updated_ts=now, **changes)
-    return Entry(
-        id=entry_id,
-        name=changes["name"],
-        category=changes.get("category", DEFAULT_CATEGORY),
-        description=changes.get("description", ""),
-        icon=changes.get("icon", ""),
-        url=changes["url"],
-        agentid=changes.get("agentid"),
-        zone=changes.get("zone", "internal"),
-        risk_prompt=changes.get("risk_prompt"),
-        visible_range=changes.get("visible_range"),
-        position=changes.get("position", 0),
-        enabled=changes.get("enabled", True),
-        created_ts=now,
-        updated_ts=now,
+        return check_kind(base.with_changes(updated_ts=now, **changes))
+    agentid = changes.get("agentid")
+    return check_kind(
+        Entry(
+            id=entry_id,
+            name=changes["name"],
+            category=changes.get("category", DEFAULT_CATEGORY),
+            description=changes.get("description", ""),
+            icon=changes.get("icon", ""),
+            url=changes.get("url", ""),
+            agentid=changes.get("agentid"),
+            zone=changes.get("zone", "internal"),
+            risk_prompt=changes.get("risk_prompt"),
+            visible_range=changes.get("visible_range"),
+            position=changes.get("position", 0),
+            enabled=changes.get("enabled", True),
+            created_ts=now,
+            updated_ts=now,
+            kind=changes.get("kind", "app" if agentid is not None else "link"),
+            pubaccount_id=changes.get("pubaccount_id"),
+        )
     )
 
 
@@ -166,24 +238,26 @@ def admin_json(entry: Entry) -> dict[str, Any]:
         "visible_range": entry.visible_range,
         "position": entry.position,
         "enabled": entry.enabled,
+        "kind": entry.kind,
+        "pubaccount_id": entry.pubaccount_id,
         "created_ts": entry.created_ts,
         "updated_ts": entry.updated_ts,
     }
 
 
 def officer_json(entry: Entry) -> dict[str, Any]:
-    """What an officer's client shows; the address of an app or another zone comes
-    only from the jump (with its code, after the prompt)."""
-    out: dict[str, Any] = {
+    """What an officer's client shows. Every entry is opened through its jump (that is
+    where its use is counted); the address comes only from there (with an app's code,
+    after another zone's prompt)."""
+    return {
         "id": entry.id,
         "name": entry.name,
         "category": entry.category,
         "description": entry.description,
         "icon": entry.icon,
+        "kind": entry.kind,
         "zone": entry.zone,
         "agentid": entry.agentid,
-        "jump_required": entry.agentid is not None or entry.zone == "external",
+        "pubaccount_id": entry.pubaccount_id,
+        "jump_required": True,
     }
-    if not out["jump_required"]:
-        out["url"] = entry.url
-    return out

@@ -11,6 +11,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.common import registry
 from modules.common.errors import error
 from modules.common.inputs import InputError
 from modules.common.storage import Txn, fold
@@ -18,6 +19,7 @@ from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.errors import Codes
 from modules.directory import public as directory
 from modules.openapi import public as openapi
+from modules.public_accounts import public as public_accounts
 from modules.workbench import storage
 from modules.workbench.config import WorkbenchConfig
 from modules.workbench.entries import (
@@ -28,6 +30,9 @@ from modules.workbench.entries import (
 from modules.workbench.storage import Entry
 
 FULL = "CN_JWWX_WORKBENCH_FULL"
+# The bureau's days for usage per day (China Standard Time, no daylight saving).
+DAY_UTC_OFFSET_HOURS = 8
+DAY_MS = 86_400_000
 JUMP_REFUSED = "CN_JWWX_WORKBENCH_JUMP_REFUSED"
 CODE_SECONDS = 300  # the open API's OAuth2 code lifetime
 
@@ -52,6 +57,16 @@ def _snapshot_txn(txn: Txn) -> Snapshot:
                 txn, r["userids"], r["department_ids"], r["tag_ids"]
             )
     return Snapshot(entries, ranges)
+
+
+def local_day(ms: int) -> int:
+    """yyyymmdd of the bureau's day at this time."""
+    moment = time.gmtime(ms / 1000 + DAY_UTC_OFFSET_HOURS * 3600)
+    return moment.tm_year * 10000 + moment.tm_mon * 100 + moment.tm_mday
+
+
+def _day_text(day: int) -> str:
+    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
 
 
 def _officer_txn(
@@ -158,6 +173,38 @@ class Workbench:
         entry = next((e for e in entries if e.id == entry_id), None)
         if entry is None:
             raise error(404, Codes.NOT_FOUND, "应用不存在或不在您的可见范围内")
+        answer = await self._jump(user_id, entry)
+        await self._record_use(entry.id, user_id)
+        return answer
+
+    async def _record_use(self, entry_id: int, user_id: str) -> None:
+        day = local_day(self._now())
+        await run_serialized_write(
+            self._api,
+            "jwwx_workbench_use",
+            "jwwx_workbench_usage",
+            storage.record_use_txn,
+            entry_id,
+            day,
+            user_id[1:].split(":", 1)[0],
+        )
+
+    async def _jump(self, user_id: str, entry: Entry) -> dict[str, Any]:
+        if entry.kind == "pubaccount":
+            assert entry.pubaccount_id is not None
+            found = await self._pubaccount(entry.pubaccount_id, user_id)
+            if found is None:
+                raise error(404, Codes.NOT_FOUND, "公众号不存在")
+            return {
+                "kind": entry.kind,
+                "url": None,
+                "zone": entry.zone,
+                "zone_name": ZONE_NAMES[entry.zone],
+                "confirm_required": False,
+                "prompt": None,
+                "expires_in": None,
+                "pubaccount": found,
+            }
         url = entry.url
         if entry.agentid is not None:
             try:
@@ -168,6 +215,7 @@ class Workbench:
                 ) from e
         external = entry.zone == "external"
         return {
+            "kind": entry.kind,
             "url": url,
             "zone": entry.zone,
             "zone_name": ZONE_NAMES[entry.zone],
@@ -192,7 +240,23 @@ class Workbench:
             raise error(404, Codes.NOT_FOUND, f"工作台应用 {entry_id} 不存在")
         return entry
 
+    async def _pubaccount(self, account_id: int, user_id: str) -> dict[str, Any] | None:
+        """The account's conversation for this officer (None: no such account, or no
+        public accounts module)."""
+        try:
+            service = registry.lookup(self._api, public_accounts.SERVICE)
+        except registry.ServiceMissingError:
+            return None
+        await service.runtime.ready()
+        userid = user_id[1:].split(":", 1)[0] if user_id else ""
+        return await service.accounts.conversation(account_id, userid)
+
     async def _check_app(self, entry: Entry) -> None:
+        if (
+            entry.pubaccount_id is not None
+            and await self._pubaccount(entry.pubaccount_id, "") is None
+        ):
+            raise InputError(f"pubaccount_id {entry.pubaccount_id}：公众号不存在")
         if entry.agentid is None:
             return
         try:
@@ -231,6 +295,46 @@ class Workbench:
         )
         self._snapshot = None
         return entry
+
+    # Usage.
+
+    async def usage(self, entries: list[Entry], days: int) -> dict[str, Any]:
+        """Opens (jumps) and distinct officers of these entries over the last `days`
+        local days, today included: per entry, with its days."""
+        today = self._now()
+        first = local_day(today - (days - 1) * DAY_MS)
+        ids = [e.id for e in entries]
+
+        def read_txn(
+            txn: Txn,
+        ) -> tuple[list[tuple[int, int, int, int]], dict[int, int]]:
+            rows = storage.usage_txn(txn, first, ids[0] if len(ids) == 1 else None)
+            return rows, storage.officers_txn(txn, first, ids)
+
+        rows, officers = await self._api.run_db_interaction(
+            "jwwx_workbench_usage", read_txn
+        )
+        per_entry: dict[int, list[dict[str, Any]]] = {}
+        for entry_id, day, opens, count in rows:
+            per_entry.setdefault(entry_id, []).append(
+                {"day": _day_text(day), "opens": opens, "officers": count}
+            )
+        return {
+            "from": _day_text(first),
+            "to": _day_text(local_day(today)),
+            "utc_offset_hours": DAY_UTC_OFFSET_HOURS,
+            "entries": [
+                {
+                    "id": e.id,
+                    "name": e.name,
+                    "kind": e.kind,
+                    "opens": sum(d["opens"] for d in per_entry.get(e.id, [])),
+                    "officers": officers.get(e.id, 0),
+                    "days": per_entry.get(e.id, []),
+                }
+                for e in entries
+            ],
+        }
 
     async def delete(self, entry_id: int) -> None:
         await self._api.run_db_interaction(

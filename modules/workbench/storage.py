@@ -24,6 +24,8 @@ class Entry:
     enabled: bool
     created_ts: int
     updated_ts: int
+    kind: str = "link"  # link | app | pubaccount | zone2_app (entries.KINDS)
+    pubaccount_id: int | None = None
 
     def with_changes(self, **changes: Any) -> "Entry":
         return replace(self, **changes)
@@ -31,7 +33,7 @@ class Entry:
 
 _COLUMNS = (
     "id, name, category, description, icon, url, agentid, zone, risk_prompt,"
-    " visible_range, position, enabled, created_ts, updated_ts"
+    " visible_range, position, enabled, created_ts, updated_ts, kind, pubaccount_id"
 )
 
 
@@ -51,6 +53,8 @@ def _entry(row: Any) -> Entry:
         bool(row[11]),
         int(row[12]),
         int(row[13]),
+        str(row[14]),
+        None if row[15] is None else int(row[15]),
     )
 
 
@@ -70,6 +74,8 @@ def _values(entry: Entry) -> tuple[Any, ...]:
         1 if entry.enabled else 0,
         entry.created_ts,
         entry.updated_ts,
+        entry.kind,
+        entry.pubaccount_id,
     )
 
 
@@ -119,4 +125,50 @@ def update_txn(txn: Txn, entry: Entry) -> None:
 
 
 def delete_txn(txn: Txn, entry_id: int) -> bool:
+    """The entry and its usage."""
+    txn.execute("DELETE FROM jwwx_workbench_usage WHERE entry_id = ?", (entry_id,))
     return delete_rows_txn(txn, "jwwx_workbench_entries", {"id": entry_id})
+
+
+def record_use_txn(txn: Txn, entry_id: int, day: int, userid: str) -> None:
+    """One open of the entry by this officer on this day (run serialized: a counter)."""
+    txn.execute(
+        "UPDATE jwwx_workbench_usage SET opens = opens + 1"
+        " WHERE entry_id = ? AND day = ? AND userid = ?",
+        (entry_id, day, userid),
+    )
+    if not txn.rowcount:
+        txn.execute(
+            "INSERT INTO jwwx_workbench_usage (entry_id, day, userid, opens)"
+            " VALUES (?, ?, ?, 1)",
+            (entry_id, day, userid),
+        )
+
+
+def usage_txn(
+    txn: Txn, first_day: int, entry_id: int | None = None
+) -> list[tuple[int, int, int, int]]:
+    """(entry, day, opens, officers) from first_day on, of one entry or all."""
+    sql = (
+        "SELECT entry_id, day, SUM(opens), COUNT(*) FROM jwwx_workbench_usage"
+        " WHERE day >= ?"
+    )
+    args: tuple[Any, ...] = (first_day,)
+    if entry_id is not None:
+        sql += " AND entry_id = ?"
+        args = (first_day, entry_id)
+    txn.execute(sql + " GROUP BY entry_id, day ORDER BY entry_id, day", args)
+    return [(int(e), int(d), int(o), int(n)) for e, d, o, n in txn.fetchall()]
+
+
+def officers_txn(txn: Txn, first_day: int, entry_ids: list[int]) -> dict[int, int]:
+    """Distinct officers per entry from first_day on."""
+    if not entry_ids:
+        return {}
+    marks = ",".join("?" * len(entry_ids))
+    txn.execute(
+        "SELECT entry_id, COUNT(DISTINCT userid) FROM jwwx_workbench_usage"
+        f" WHERE day >= ? AND entry_id IN ({marks}) GROUP BY entry_id",  # noqa: S608
+        (first_day, *entry_ids),
+    )
+    return {int(e): int(n) for e, n in txn.fetchall()}

@@ -40,6 +40,17 @@ def members_txn(txn: Txn, key: int) -> dict[str, tuple[str, bool]]:
     return {str(r[0]): (str(r[1]), bool(r[2])) for r in txn.fetchall()}
 
 
+def room_of_txn(txn: Txn, key: int, userid: str) -> tuple[str, bool] | None:
+    """The officer's room of the account and whether he has joined it."""
+    txn.execute(
+        "SELECT room_id, joined FROM jwwx_pubacct_members"
+        " WHERE account_id = ? AND userid = ?",
+        (key, userid),
+    )
+    row = txn.fetchone()
+    return None if row is None else (str(row[0]), bool(row[1]))
+
+
 def is_expected_txn(txn: Txn, room_id: str, userid: str) -> bool:
     txn.execute(
         "SELECT 1 FROM jwwx_pubacct_members WHERE room_id = ? AND userid = ?",

@@ -2,7 +2,9 @@
 """The workbench (工作台) over HTTP on both engines: officers see only the entries of
 their range, grouped and searchable (pinyin too); a jump into an app carries an OAuth2
 code the app redeems with /cgi-bin/auth/getuserinfo; a jump into another network zone
-comes with the risk prompt; admins' writes are checked, scoped, and change nothing
+comes with the risk prompt; a public account's entry opens the officer's conversation
+of it; a zone-II APP's entry its app link after the prompt; every jump is counted
+(usage per entry and day); admins' writes are checked, scoped, and change nothing
 when refused."""
 
 from typing import Any
@@ -11,12 +13,13 @@ from urllib.parse import parse_qsl, urlsplit
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.modules.directory.helpers import department
-from tests.modules.openapi.helpers import create_app, token_for, wecom
+from tests.modules.openapi.helpers import create_app, sleep, token_for, wecom
 
 from ...admin_api.wiring import ADMINS, officer, unique
 
 BENCH = "/_jwwx/client/v1/workbench"
 ENTRIES = "/_jwwx/admin/v1/workbench/entries"
+PUBACCOUNTS = "/_jwwx/admin/v1/pubaccounts/accounts"
 
 
 class WorkbenchTests:
@@ -28,6 +31,7 @@ class WorkbenchTests:
     assertTrue: Any
     assertFalse: Any
     assertIsNone: Any
+    assertGreaterEqual: Any
 
     async def _units(self) -> tuple[MatrixClient, int, int]:
         boss = self.user("wbboss", admin=True)
@@ -87,7 +91,12 @@ class WorkbenchTests:
         entries = {e["id"]: e for c in east_view["categories"] for e in c["entries"]}
         self.assertTrue(entries[notice["id"]]["jump_required"])
         self.assertEqual(entries[notice["id"]].get("url"), None)
-        self.assertEqual(entries[site["id"]]["url"], "http://portal.example.cn/")
+        # Every entry opens through its jump (where its use is counted).
+        self.assertTrue(entries[site["id"]]["jump_required"])
+        self.assertEqual(entries[site["id"]]["kind"], "link")
+        self.assertEqual(entries[notice["id"]]["kind"], "app")
+        portal = await easterner.ok("POST", f"{BENCH}/entries/{site['id']}/jump", {})
+        self.assertEqual(portal["url"], "http://portal.example.cn/")
         self.assertIn("办公", [c["name"] for c in east_view["categories"]])
         west_view = await westerner.ok("GET", BENCH)
         self.assertEqual(self._names(west_view), {"移动执法", "内网门户", "全员入口"})
@@ -251,6 +260,83 @@ class WorkbenchTests:
         self.assertEqual(unchanged["visible_range"]["department_ids"], [east])
         self.assertErrcode(
             await self.user("wbofficer").request("GET", ENTRIES), 403, "M_FORBIDDEN"
+        )
+
+    async def test_public_account_and_zone2_entries_and_usage(self) -> None:
+        boss, east, west = await self._units()
+        easterner, _ = await officer(self, boss, [east])
+        westerner, _ = await officer(self, boss, [west])
+        account = await boss.ok(
+            "POST",
+            PUBACCOUNTS,
+            {"name": unique("东城发布"), "subscribers": {"department_ids": [east]}},
+        )
+        news = await self._entry(
+            boss,
+            name="东城发布",
+            kind="pubaccount",
+            pubaccount_id=account["id"],
+            visible_range={"department_ids": [east]},
+        )
+        self.assertEqual((news["url"], news["zone"]), ("", "internal"))
+        launch = "jwapp://case/open?page=todo"
+        zone2 = await self._entry(boss, name="移动办案", kind="zone2_app", url=launch)
+        self.assertEqual(zone2["zone"], "external")  # always behind the prompt
+        for body in (
+            {"name": "甲", "kind": "pubaccount"},
+            {"name": "甲", "kind": "pubaccount", "pubaccount_id": 987654321},
+            {"name": "甲", "kind": "zone2_app", "url": "javascript:alert(1)"},
+            {"name": "甲", "kind": "zone2_app", "url": "data:text/html,x"},
+            {"name": "甲", "kind": "zone2_app", "url": "jwapp:"},
+            {"name": "甲", "kind": "app", "url": "https://a.example.cn/"},
+            {"name": "甲", "kind": "robot", "url": "https://a.example.cn/"},
+            {"name": "甲", "url": "jwapp://case/open"},  # a link is http(s)
+            {"name": "甲", "url": "https://a.example.cn/", "pubaccount_id": 1},
+        ):
+            status, answer = await boss.request("POST", ENTRIES, body)
+            self.assertEqual(
+                (status, answer.get("errcode")), (400, "M_INVALID_PARAM"), body
+            )
+
+        # The account's entry opens the officer's conversation (once he is placed).
+        found: dict[str, Any] = {}
+        for _ in range(100):
+            jump = await easterner.ok("POST", f"{BENCH}/entries/{news['id']}/jump", {})
+            found = jump["pubaccount"]
+            if found["room_id"]:
+                break
+            await sleep(0.2)
+        self.assertEqual((jump["kind"], jump["url"]), ("pubaccount", None))
+        self.assertEqual(found["pubaccount_id"], account["id"])
+        self.assertTrue(found["subscribed"])
+        joined = await easterner.ok("GET", "/_matrix/client/v3/joined_rooms")
+        self.assertIn(found["room_id"], joined["joined_rooms"])
+        # The zone-II APP: its app link, after the prompt.
+        out = await westerner.ok("POST", f"{BENCH}/entries/{zone2['id']}/jump", {})
+        self.assertEqual((out["kind"], out["url"]), ("zone2_app", launch))
+        self.assertTrue(out["confirm_required"])
+        self.assertIn("网络区域", out["prompt"])
+        await easterner.ok("POST", f"{BENCH}/entries/{zone2['id']}/jump", {})
+        await easterner.ok("POST", f"{BENCH}/entries/{zone2['id']}/jump", {})
+
+        # Usage: opens and distinct officers per entry and day.
+        used = await boss.ok("GET", f"{ENTRIES}/{zone2['id']}/statistics?days=7")
+        self.assertEqual((used["opens"], used["officers"]), (3, 2), used)
+        self.assertEqual(used["days"], [{"day": used["to"], "opens": 3, "officers": 2}])
+        every = await boss.ok("GET", "/_jwwx/admin/v1/workbench/statistics")
+        rows = {e["id"]: e for e in every["entries"]}
+        self.assertEqual(rows[zone2["id"]]["opens"], 3)
+        self.assertEqual(rows[news["id"]]["officers"], 1)
+        self.assertGreaterEqual(rows[news["id"]]["opens"], 1)
+        self.assertErrcode(
+            await boss.request("GET", f"{ENTRIES}/{zone2['id']}/statistics?days=0"),
+            400,
+            "M_INVALID_PARAM",
+        )
+        self.assertErrcode(
+            await westerner.request("GET", f"{ENTRIES}/{zone2['id']}/statistics"),
+            403,
+            "M_FORBIDDEN",
         )
 
 
