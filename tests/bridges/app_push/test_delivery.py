@@ -62,6 +62,9 @@ class AppPushDeliveryTests:
     assertIn: Any
     assertTrue: Any
     seen: dict[str, tuple[str, str]] = {}  # text → (room id, event id) last seen
+    # A server restart (the launcher starts the bridge), a bridge restart and several
+    # /sync waits: past trial's 120 s on a loaded machine.
+    timeout = 420
 
     async def _texts(self, officer: MatrixClient, wanted: str, seconds: float) -> int:
         """How many messages with body `wanted` the officer's /sync shows within
