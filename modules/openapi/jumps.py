@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The open API's AppJumps (modules/openapi/public.py): app names, and jumps over its
-OAuth2 codes."""
+"""The open API's AppJumps (modules/openapi/public.py): app names, jumps over its
+OAuth2 codes, and codes redeemed by pages the homeserver serves itself."""
 
 from synapse.module_api import ModuleApi
 
@@ -25,6 +25,9 @@ class Jumps:
             return await self._oauth.check_target(agentid, url)
         except OAuthError as e:
             raise JumpRefusedError(e.errcode, e.message) from e
+
+    async def page_user(self, code: str, url: str) -> str | None:
+        return await self._oauth.page_user(code, url)
 
     async def code_url(self, agentid: int, url: str, user_id: str, state: str) -> str:
         try:

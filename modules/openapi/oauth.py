@@ -128,6 +128,21 @@ def redeem_txn(txn: Txn, app: App, code_hash: str, now: int) -> dict[str, Any]:
     return {"userid": userid}
 
 
+def page_user_txn(
+    txn: Txn, code_hash: str, target: RedirectTarget, now: int
+) -> str | None:
+    """Consume the code and answer its officer when it was issued for a redirect into
+    a domain that admits `target` (our own page) and is fresh; else None."""
+    row = oauth_store.take_code_txn(txn, code_hash)
+    if row is None:
+        return None
+    _agentid, domain, userid, expires = row
+    trusted = parse_trusted_domain(domain or "")
+    if int(expires) < now or trusted is None or not trusted.admits(target):
+        return None
+    return str(userid)
+
+
 class OAuth:
     def __init__(self, api: ModuleApi, corpid: str) -> None:
         self._api = api
@@ -214,6 +229,19 @@ class OAuth:
         if "error" in answer:
             raise WeComError(INVALID_CODE, answer["error"])
         return answer
+
+    async def page_user(self, code: str, url: str) -> str | None:
+        """The officer of a code issued for a redirect to `url`'s trusted domain (a
+        page this homeserver serves itself redeems it: no app in between); the code
+        is consumed. None when invalid, used, expired or for another domain."""
+        try:
+            target = redirect_target(url)
+        except OAuthError:
+            return None
+        found = await self._api.run_db_interaction(
+            "jwwx_openapi_oauth_page", page_user_txn, _hash(code), target, self._now()
+        )
+        return None if found is None else str(found)
 
     async def purge(self) -> None:
         await self._api.run_db_interaction(

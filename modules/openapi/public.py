@@ -54,6 +54,11 @@ class AppJumps(Protocol):
     async def code_url(self, agentid: int, url: str, user_id: str, state: str) -> str:
         """`url` with code= and state= for this officer."""
 
+    async def page_user(self, code: str, url: str) -> str | None:
+        """The officer (userid) of an OAuth2 code issued for a redirect into the
+        trusted domain of `url`, consumed; None when invalid, used, expired or for
+        another domain."""
+
 
 class AppsForOfficers(Protocol):
     async def visible_to(self, user_id: str) -> list[dict[str, Any]]:
@@ -101,6 +106,19 @@ async def app_name(api: ModuleApi, agentid: int) -> str | None:
         return None
     await service.runtime.ready()
     return await service.jumps.app_name(agentid)
+
+
+async def page_user(api: ModuleApi, code: str, url: str) -> str | None:
+    """For a page the homeserver serves (e.g. a public account's article) opened
+    through /connect/oauth2/authorize: the officer (userid) of the code that redirect
+    carried, if it was issued for `url`'s trusted domain; the code is consumed. None
+    when the code is not good (or the open API is not loaded)."""
+    try:
+        service = registry.lookup(api, SERVICE)
+    except registry.ServiceMissingError:
+        return None
+    await service.runtime.ready()
+    return await service.jumps.page_user(code, url)
 
 
 async def jump_url(api: ModuleApi, agentid: int, url: str, user_id: str) -> str:

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Article pages at stable URLs (/_jwwx/client/v1/pubaccounts/articles/{id}), opened
 with the officer's own Matrix access token (Authorization header, or ?access_token=
-in a web view that cannot set headers): no second login.
+in a web view that cannot set headers), or through the open API's OAuth2
+(/connect/oauth2/authorize redirecting here with ?code=: redeemed by the page itself,
+then a redirect to the page with the viewer's signed link ?v=): no second login.
 
 Subscribers (and the account's owners, editors and admins) read published articles;
 drafts only the latter (a preview); a withdrawn article answers 410 to everyone. The
@@ -31,6 +33,7 @@ from modules.common.http import HtmlPage
 from modules.common.mxc import local_media_id
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.media import local_media_info, stream_local_media
+from modules.openapi import public as openapi
 from modules.public_accounts import access
 from modules.public_accounts.accounts import Accounts
 from modules.public_accounts.config import PublicAccountsConfig
@@ -114,6 +117,16 @@ class Pages:
             if expires >= time.time() and hmac.compare_digest(expected, token or ""):
                 return userid
         raise forbidden("链接无效或已过期，请重新打开文章")
+
+    async def user_of_code(self, article_id: int, code: str) -> str:
+        """The officer (userid) of an OAuth2 code the open API's /connect/oauth2/
+        authorize redirected to this article's page with; 403 when it is not good."""
+        userid = await openapi.page_user(
+            self._api, code, self._publisher.url_of(article_id)
+        )
+        if userid is None:
+            raise forbidden("授权码无效或已过期，请重新打开文章")
+        return userid
 
     # The page.
 

@@ -77,6 +77,10 @@ class Publisher:
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_pubacct_{desc}", fn, *args)
 
+    def url_of(self, article_id: int) -> str:
+        """The stable URL of an article's page."""
+        return str(self._url_of(article_id))
+
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
 

@@ -5,7 +5,9 @@ GET  ""                              every account, with `subscribed`
 POST {account_id}/follow             follow (the account's room appears shortly)
 POST {account_id}/unfollow           unfollow (403 CN_JWWX_PUBACCOUNT_UNFOLLOW_NOT_ALLOWED
                                      for an account that does not allow it to its range)
-GET  articles/{article_id}           the article page (HTML; pages.py)
+GET  articles/{article_id}           the article page (HTML; pages.py); without a
+                                     token: ?code= (the open API's OAuth2) → 302 to
+                                     ?v= (the viewer's signed link), which shows it
 GET  articles/{article_id}/media/{media_id}?v=   media of the article (signed link)
 POST articles/{article_id}/read_time?v=  {ms}     reading time (signed link; the page
                                      sends it with navigator.sendBeacon)
@@ -13,19 +15,25 @@ POST articles/{article_id}/read_time?v=  {ms}     reading time (signed link; the
 
 import html
 from typing import Any
+from urllib.parse import quote
 
 from synapse.module_api import ModuleApi
 
-from modules.common.http import STREAMED, HtmlPage
+from modules.common.http import STREAMED, HtmlPage, Redirect
 from modules.common.inputs import parse_int, query_param, read_json
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import SynapseError
 from modules.public_accounts import access
 from modules.public_accounts.accounts import Accounts
-from modules.public_accounts.pages import Pages
+from modules.public_accounts.pages import PAGE_PATH, Pages
 
 CLIENT_PREFIX = "/_jwwx/client/v1/pubaccounts"
+
+
+def _has_token(request: Any) -> bool:
+    """Whether the request carries a Matrix access token (header or query)."""
+    return bool(request.getHeader("Authorization")) or b"access_token" in request.args
 
 
 def _error_page(status: int, message: str) -> HtmlPage:
@@ -83,10 +91,26 @@ class PublicAccountsClientResource(Router):
         return parse_int(text, "article_id", 1, 10**12)
 
     async def page(self, request: Any, article_id: str) -> tuple[int, Any]:
-        """HTML, errors included (a browser shows the page, not JSON)."""
+        """HTML, errors included (a browser shows the page, not JSON). Without a
+        Matrix token: ?code= (OAuth2) redirects to the page with the viewer's signed
+        link, ?v= (that link) shows it."""
         try:
+            number = self._article_id(article_id)
+            if not _has_token(request):
+                code = query_param(request, "code")
+                view = query_param(request, "v")
+                if code:
+                    await self._runtime.ready()
+                    userid = await self._pages.user_of_code(number, code)
+                    token = await self._pages.view_token(number, userid)
+                    return 302, Redirect(f"{PAGE_PATH}/{number}?v={quote(token)}")
+                if view:
+                    await self._runtime.ready()
+                    userid = await self._pages.check_token(number, view)
+                    user_id = f"@{userid}:{self.api.server_name}"
+                    return 200, await self._pages.render(user_id, number)
             user_id = await self._caller(request)
-            return 200, await self._pages.render(user_id, self._article_id(article_id))
+            return 200, await self._pages.render(user_id, number)
         except SynapseError as e:
             return e.code, _error_page(e.code, e.msg)
 
