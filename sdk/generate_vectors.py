@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: Apache-2.0
 """Write sdk/vectors.json, the test vectors every callback crypto library runs.
 
     python -m sdk.generate_vectors          # rewrite sdk/vectors.json

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: AGPL-3.0-or-later
+# SPDX-License-Identifier: AGPL-3.0-or-later OR Apache-2.0
 """WeCom callback crypto (企业微信回调加解密), standard AES and 国密 SM4/SM3 modes.
 
 A self-contained file (only the `cryptography` package) that app developers may copy

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 // Callback crypto: the framing WeCom documents (加解密方案说明):
 //   plaintext  = random(16) || uint32_be(len(msg)) || msg || receive_id
 //   encrypt    = base64(CBC(key, iv, PKCS#7(plaintext, block 32)))

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 // Runs every case of sdk/vectors.json through the C++ library.
 //   g++ -std=c++17 -I.. ../WXBizMsgCrypt.cpp test_vectors.cpp -lcrypto && ./a.out ../../vectors.json
 // Prints one line per failure and "cpp: N passed, N failed"; exits 1 on any failure.

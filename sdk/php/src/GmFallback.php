@@ -1,5 +1,5 @@
 <?php
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 // SM4-CBC (GB/T 32907-2016) and SM3 (GB/T 32905-2016) in plain PHP, for PHP builds whose
 // OpenSSL lacks them (OpenSSL < 1.1.1, or builds configured without SM4/SM3, as some
 // distributions ship). WXBizMsgCrypt uses OpenSSL when it has them and this otherwise.

@@ -1,5 +1,5 @@
 <?php
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 // WeCom-compatible callback crypto (企业微信回调消息加解密) for 警务微信 apps, in PHP with the
 // openssl extension. Two modes:
 //   "aes": WeCom's own: AES-256-CBC, iv = key[:16], msg_signature = SHA-1 hex.

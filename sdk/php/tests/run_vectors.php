@@ -1,5 +1,5 @@
 <?php
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 // Runs every case of sdk/vectors.json through the PHP library, the "sm4" cases once with
 // OpenSSL's SM4/SM3 (when this PHP's OpenSSL has them) and once with GmFallback.php.
 //   php run_vectors.php ../../vectors.json

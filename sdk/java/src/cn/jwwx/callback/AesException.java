@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: AGPL-3.0-or-later
+// SPDX-License-Identifier: Apache-2.0
 package cn.jwwx.callback;
 
 /** A failed callback-crypto step, with WeCom's code (-40001 … -40011) and why. */
