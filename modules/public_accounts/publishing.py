@@ -207,16 +207,19 @@ class Publisher:
                 found = db.get_article_txn(txn, article_id)
                 if found is None or found.push_id is not None:
                     raise wrong_state(f"文章 {article_id} 已发布或已排期")
-            return db.insert_push_txn(txn, account.id, ids, max(publish_at, 0), by, now)
+            # A push for now is sent by this request (the scheduler never claims it,
+            # so the answer always says how it went).
+            state = "sending" if publish_at <= now else "scheduled"
+            return db.insert_push_txn(
+                txn, account.id, ids, max(publish_at, 0), by, now, state
+            )
 
         push_id = await run_serialized_write(
             self._api, "jwwx_pubacct_insert_push", "jwwx_pubacct_ids", insert_txn
         )
         push = await self._push(account, push_id)
-        if publish_at <= now:
-            claimed = await self._db("claim_push", db.claim_due_txn, now)
-            for due in claimed:
-                await self.send(due)
+        if push.state == "sending":
+            await self.send(push)
             push = await self._push(account, push_id)
         return push
 

@@ -112,13 +112,15 @@ def insert_push_txn(
     publish_at: int,
     by: str,
     now: int,
+    state: str = "scheduled",
 ) -> int:
-    """A scheduled push; its articles are tied to it (still drafts until it is sent)."""
+    """A push, scheduled (or `sending`: sent by the caller now, never claimed by the
+    scheduler); its articles are tied to it (still drafts until it is sent)."""
     push_id = next_id_txn(txn, "pushes")
     txn.execute(
         f"INSERT INTO jwwx_pubacct_pushes ({_PUSH})"
-        " VALUES (?, ?, ?, 'scheduled', ?, NULL, 0, ?, ?)",
-        (push_id, account_id, json.dumps(article_ids), publish_at, by, now),
+        " VALUES (?, ?, ?, ?, ?, NULL, 0, ?, ?)",
+        (push_id, account_id, json.dumps(article_ids), state, publish_at, by, now),
     )
     txn.executemany(
         "UPDATE jwwx_pubacct_articles SET push_id = ? WHERE id = ?",
