@@ -246,10 +246,12 @@ def admin_json(entry: Entry) -> dict[str, Any]:
 
 
 def officer_json(entry: Entry) -> dict[str, Any]:
-    """What an officer's client shows. Every entry is opened through its jump (that is
-    where its use is counted); the address comes only from there (with an app's code,
-    after another zone's prompt)."""
-    return {
+    """What an officer's client shows. An internal link carries its address (the client
+    opens it at once, inside the click, and reports the use with the jump); every other
+    entry gets its address only from the jump (an app's code, another zone's prompt, a
+    public account's conversation)."""
+    direct = entry.kind == "link" and entry.zone == "internal"
+    out: dict[str, Any] = {
         "id": entry.id,
         "name": entry.name,
         "category": entry.category,
@@ -259,5 +261,8 @@ def officer_json(entry: Entry) -> dict[str, Any]:
         "zone": entry.zone,
         "agentid": entry.agentid,
         "pubaccount_id": entry.pubaccount_id,
-        "jump_required": True,
+        "jump_required": not direct,
     }
+    if direct:
+        out["url"] = entry.url
+    return out

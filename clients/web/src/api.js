@@ -83,4 +83,6 @@ const WORKBENCH = "/_jwwx/client/v1/workbench";
 export const workbench = {
   list: (token, q) => call("GET", `${WORKBENCH}${q ? `?q=${encodeURIComponent(q)}` : ""}`, undefined, token),
   jump: (token, id) => call("POST", `${WORKBENCH}/entries/${encodeURIComponent(id)}/jump`, {}, token),
+  // A public account's entry: follow it when the officer is not subscribed yet.
+  follow: (token, accountId) => call("POST", `/_jwwx/client/v1/pubaccounts/${encodeURIComponent(accountId)}/follow`, {}, token),
 };

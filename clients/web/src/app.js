@@ -148,7 +148,10 @@ export function App({ session, onSignOut }) {
   }
   const mark = watermarkFor(clientConfig, view);
   const wide = tab === "workbench"; // the workbench has no list pane
-  if (wide) right = html`<${Workbench} client=${client} token=${session.token} />`;
+  if (wide) {
+    right = html`<${Workbench} client=${client} token=${session.token}
+      onOpenRoom=${(id) => { setRoomId(id); setTab("chats"); }} />`;
+  }
   const railButton = (key, label) => html`<button type="button" class=${tab === key ? "active" : ""} aria-current=${tab === key}
     onClick=${() => { setTab(key); if (key === "favorites") setFavoritesVersion((v) => v + 1); }}>${label}</button>`;
   let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} tick=${tick} />`;

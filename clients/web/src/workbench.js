@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // 工作台 (docs/workbench.md): the entries the admins put in this officer's range, by
-// category, searched by name or pinyin. An entry of an app or of another network zone is
-// opened through the server's jump (an app gets its single-use code); another zone's
-// jump shows the risk prompt (数据安全风险提示) and opens only after the officer confirms.
+// category, searched by name or pinyin. An internal link opens at once and its use is
+// reported with the server's jump; every other entry is opened through the jump (an app
+// gets its single-use code); another zone's jump shows
+// the risk prompt (数据安全风险提示) and opens only after the officer confirms; a public
+// account's entry opens its conversation (following the account first if need be).
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { workbench } from "./api.js";
@@ -12,11 +14,12 @@ function open(url) {
   window.open(url, "_blank", "noopener,noreferrer");
 }
 
-export function Workbench({ client, token }) {
+export function Workbench({ client, token, onOpenRoom }) {
   const [query, setQuery] = useState("");
   const [answer, setAnswer] = useState(null);
   const [error, setError] = useState("");
   const [prompt, setPrompt] = useState(null);
+  const [notice, setNotice] = useState("");
 
   useEffect(() => {
     let live = true;
@@ -26,12 +29,25 @@ export function Workbench({ client, token }) {
     return () => { live = false; clearTimeout(timer); };
   }, [query]);
 
+  async function openAccount(account) {
+    if (account.room_id) return onOpenRoom(account.room_id);
+    if (!account.subscribed) await workbench.follow(token, account.pubaccount_id);
+    setNotice(`已关注「${account.name}」，会话稍后出现在消息列表中`);
+    return undefined;
+  }
+
   async function launch(entry) {
     setError("");
-    if (!entry.jump_required) return open(entry.url);
+    setNotice("");
+    if (!entry.jump_required) {
+      open(entry.url); // inside the click (no popup blocker); the jump counts the use
+      workbench.jump(token, entry.id).catch(() => undefined);
+      return undefined;
+    }
     try {
       const jump = await workbench.jump(token, entry.id);
-      if (jump.confirm_required) setPrompt({ entry, jump });
+      if (jump.kind === "pubaccount") await openAccount(jump.pubaccount);
+      else if (jump.confirm_required) setPrompt({ entry, jump });
       else open(jump.url);
     } catch (e) {
       setError(e.message);
@@ -44,6 +60,7 @@ export function Workbench({ client, token }) {
       <input type="search" name="workbench-search" aria-label="搜索应用" placeholder="搜索应用：名称或拼音"
         value=${query} onInput=${(e) => setQuery(e.target.value)} /></header>
     ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${notice && html`<p class="notice" role="status">${notice}</p>`}
     ${answer && answer.count === 0 && html`<p class="empty">${query ? "没有找到相关应用" : "管理员尚未添加应用"}</p>`}
     ${(answer?.categories || []).map((c) => html`<section class="category" key=${c.name}>
       <h3>${c.name}</h3>

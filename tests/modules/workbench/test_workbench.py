@@ -91,8 +91,9 @@ class WorkbenchTests:
         entries = {e["id"]: e for c in east_view["categories"] for e in c["entries"]}
         self.assertTrue(entries[notice["id"]]["jump_required"])
         self.assertEqual(entries[notice["id"]].get("url"), None)
-        # Every entry opens through its jump (where its use is counted).
-        self.assertTrue(entries[site["id"]]["jump_required"])
+        # An internal link opens at once; its jump (the use) answers its address too.
+        self.assertFalse(entries[site["id"]]["jump_required"])
+        self.assertEqual(entries[site["id"]]["url"], "http://portal.example.cn/")
         self.assertEqual(entries[site["id"]]["kind"], "link")
         self.assertEqual(entries[notice["id"]]["kind"], "app")
         portal = await easterner.ok("POST", f"{BENCH}/entries/{site['id']}/jump", {})
