@@ -66,27 +66,37 @@ class Indexer(StreamFollower):
         limit = self._config.batch_size
         start_at = 0 if self._config.index_history else upto
 
-        def step_txn(txn: Txn) -> tuple[int, list[tuple[int, int]]]:
+        def step_txn(txn: Txn) -> tuple[int, int, list[tuple[int, int]]]:
+            # Read the persisted position again now that the transaction runs: what
+            # was persisted while it waited for a connection (SQLite has one, busy
+            # under load) comes in this batch instead of the next one. Before the
+            # first statement: PostgreSQL's snapshot (REPEATABLE READ) is taken there,
+            # so it holds everything persisted up to this position.
+            upto_now = max(upto, persisted_stream_ordering(self._api))
             after = storage.cursor_txn(txn, start_at)
-            if upto <= after:
-                return after, []
-            batch = stream_events_after_txn(txn, after, upto, limit)
+            if upto_now <= after:
+                return after, upto_now, []
+            batch = stream_events_after_txn(txn, after, upto_now, limit)
             actions: list[tuple[int, Action]] = []
             for item in batch:
                 action = action_of(item.event_id, item.room_id, item.event)
                 if action is not None:
                     actions.append((item.stream_ordering, action))
             storage.apply_txn(txn, actions)
-            position = batch[-1].stream_ordering if len(batch) >= limit else upto
+            position = batch[-1].stream_ordering if len(batch) >= limit else upto_now
             storage.move_cursor_txn(txn, position)
             stamps = [
                 (item.stream_ordering, item.event.get("origin_server_ts"))
                 for item in batch
                 if item.event.get("type") == "m.room.message"
             ]
-            return position, [(o, ts) for o, ts in stamps if isinstance(ts, int)]
+            return (
+                position,
+                upto_now,
+                [(o, ts) for o, ts in stamps if isinstance(ts, int)],
+            )
 
-        position, stamps = await self._api.run_db_interaction(
+        position, upto, stamps = await self._api.run_db_interaction(
             "jwwx_search_index", step_txn
         )
         if self._position is not None and position > self._position:
