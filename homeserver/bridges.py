@@ -5,6 +5,8 @@
     app_push:
       config: /etc/jwwx/app_push.yaml   # the bridge's own config (docs/app_push.md);
                                         # a relative path is relative to the data dir
+    assistant:
+      config: /etc/jwwx/assistant.yaml  # the AI assistant (bridges/assistant)
 
 (Synapse ignores the key.) For each bridge named: its config is checked first (a bad
 one stops `run` with one line, nothing starts); its application-service registration
@@ -18,20 +20,27 @@ Without the key DATA/run/bridges.yaml is removed and nothing else changes.
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bridges.app_push.config import load_config
-from bridges.app_push.registration import registration
+from bridges.app_push import config as app_push_config
+from bridges.app_push import registration as app_push_registration
+from bridges.assistant import config as assistant_config
+from bridges.assistant import registration as assistant_registration
 from homeserver.errors import LauncherError
 from modules.common.synapse.errors import ConfigError
 
 SECTION = "jwwx_bridges"
 GENERATED = Path("run") / "bridges.yaml"
-KNOWN = ("app_push",)
+# Each bridge: its config loader (the config has bridge_url) and its registration.
+KNOWN: dict[str, tuple[Callable[[Path], Any], Callable[[Any], dict[str, Any]]]] = {
+    "app_push": (app_push_config.load_config, app_push_registration.registration),
+    "assistant": (assistant_config.load_config, assistant_registration.registration),
+}
 
 
 @dataclass(frozen=True)
@@ -65,20 +74,20 @@ def configured(raw: dict[str, Any], data_dir: Path) -> list[Bridge]:
         path = Path(str(settings["config"]))
         if not path.is_absolute():
             path = data_dir / path
-        found.append(Bridge(name, path, _check(name, path)))
+        found.append(Bridge(name, path, str(_load(name, path).bridge_url)))
     return found
 
 
-def _check(name: str, path: Path) -> str:
-    """The bridge's config loaded as the bridge will; its bridge_url."""
+def _load(name: str, path: Path) -> Any:
+    """The bridge's config loaded as the bridge will."""
     try:
-        return load_config(path).bridge_url
+        return KNOWN[name][0](path)
     except (ConfigError, ValueError, OSError) as e:
         raise LauncherError(f"{SECTION}.{name}: {e}") from e
 
 
 def _registration(bridge: Bridge) -> dict[str, Any]:
-    return registration(load_config(bridge.config_path))
+    return KNOWN[bridge.name][1](_load(bridge.name, bridge.config_path))
 
 
 def prepare(raw: dict[str, Any], data_dir: Path) -> list[Bridge]:

@@ -307,6 +307,47 @@ class LauncherTest(unittest.TestCase):
         self.assertEqual(launcher_bridges.prepare({}, data), [])
         self.assertFalse((data / "run/bridges.yaml").exists())
 
+    def test_both_bridges_listed(self) -> None:
+        base = Path(tempfile.mkdtemp())
+        (base / "app_push.yaml").write_text(
+            yaml.safe_dump(_raw(base)), encoding="utf-8"
+        )
+        (base / "model.key").write_text("k" * 40)
+        assistant = {
+            "server_name": "police.example",
+            "homeserver_url": "http://127.0.0.1:8008",
+            "bridge_url": "http://127.0.0.1:9011",
+            "as_token_file": "assistant_as",
+            "hs_token_file": "assistant_hs",
+            "engine": {
+                "base_url": "http://127.0.0.1:9999/v1",
+                "model": "police-llm",
+                "api_key_file": "model.key",
+            },
+        }
+        (base / "assistant.yaml").write_text(
+            yaml.safe_dump(assistant), encoding="utf-8"
+        )
+        raw = {
+            "jwwx_bridges": {
+                "app_push": {"config": "app_push.yaml"},  # relative to the data dir
+                "assistant": {"config": "assistant.yaml"},
+            }
+        }
+        bridges = launcher_bridges.prepare(raw, base)
+        self.assertEqual(
+            [(b.name, b.url) for b in bridges],
+            [
+                ("app_push", "http://127.0.0.1:9010"),
+                ("assistant", "http://127.0.0.1:9011"),
+            ],
+        )
+        self.assertEqual(bridges[1].argv()[1:3], ["-m", "bridges.assistant"])
+        listed = yaml.safe_load((base / "run/bridges.yaml").read_text())
+        self.assertEqual(len(listed["app_service_config_files"]), 2)
+        generated = yaml.safe_load((base / "run/bridges/assistant.yaml").read_text())
+        self.assertEqual(generated["url"], "http://127.0.0.1:9011")
+
     def test_bad_settings(self) -> None:
         base = Path(tempfile.mkdtemp())
         for raw, wanted in (
