@@ -821,8 +821,11 @@ class ConsoleTest(SQLiteCase):
         page.fill(
             "textarea[name=risk_prompt]", "即将打开互联网区域的系统，请勿输入涉密信息"
         )
-        page.fill("input[aria-label='可见范围：部门（含下级）']", "刑侦")
-        page.click(".picker-results button:has-text('刑侦支队')")
+        # The range picked on the directory tree: 市局 opened, 刑侦支队 chosen.
+        page.click(".dialog .picker-browse")
+        page.click(".picker-tree li[data-id='2000'] > .twisty")
+        page.click(".picker-tree li[data-id='2001'] > .node-pick")
+        page.wait_for_selector(".dialog .chip:has-text('刑侦支队')")
         page.click(".dialog-footer button:has-text('保存')")
         page.wait_for_selector(".dialog .form-error")
         self.assertEqual(
@@ -1093,8 +1096,15 @@ class ConsoleTest(SQLiteCase):
             found = page.locator(".picker-results button")
             found.first.wait_for()
             self.assertEqual(found.all_inner_texts(), ["刑侦支队"])
-            screenshot(page, "12-scoped-admin")
             page.fill("input[aria-label='所在部门']", "")
+            # Its tree starts at its scope, not at the root.
+            page.click(".dialog .picker-browse")
+            page.wait_for_selector(".picker-tree > li")
+            self.assertEqual(
+                page.locator(".picker-tree > li > .node-pick").all_inner_texts(),
+                ["刑侦支队"],
+            )
+            screenshot(page, "12-scoped-admin")
             # Account actions by the group's rights: enable/disable yes, passwords no.
             page.click(".dialog button.tab:has-text('账号与安全')")
             page.wait_for_selector(".dialog button:has-text('全部下线')")

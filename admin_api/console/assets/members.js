@@ -5,23 +5,34 @@
 
 import { ApiError, del, enc, get, post, put } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
+import { subDepartments } from "./directory.js";
 
 const DIRECTORY = "/_jwwx/admin/v1/directory";
 const ACCOUNTS = "/_jwwx/admin/v1/accounts";
 
-// Chips of departments and a search box that adds one (by name, through the admin API's
-// department search: only departments within the admin's scope for `right`, so a scoped
-// admin sees no name outside it). `max` limits how many may be chosen.
+// Chips of departments, a search box that adds one by name and a directory tree to pick
+// from, both through the admin API and kept to the admin's scope for `right` (the
+// search: search/departments?right=; the tree starts at the roots for the super admin,
+// else at the scope of the admin's groups holding `right`, and opens one level at a
+// time), so a scoped admin sees no department name outside its scope. `max` limits how
+// many may be chosen.
 export function departmentPicker(label, initial, max = 20, right = "directory.view") {
   const chosen = new Map(initial.map((d) => [d.id, d.name]));
   const chips = h("div", { class: "chips" });
   const input = h("input", { type: "search", placeholder: "输入部门名称查找", "aria-label": label });
   const found = h("ul", { class: "plain picker-results" });
+  const browse = h("button", { type: "button", class: "link picker-browse", text: "从组织架构选择" });
+  const tree = h("ul", { class: "tree picker-tree", hidden: true, "aria-label": `${label}：组织架构` });
   const render = () => clear(chips, [...chosen].map(([id, name]) => {
     const x = h("button", { type: "button", class: "chip", title: "移除", dataset: { id } }, `${name} ×`);
     x.addEventListener("click", () => { chosen.delete(id); render(); });
     return x;
   }));
+  const add = (d) => {
+    if (max === 1) chosen.clear();
+    if (chosen.size < max) chosen.set(d.id, d.name);
+    render();
+  };
   render();
   let timer = null;
   input.addEventListener("input", () => {
@@ -35,11 +46,9 @@ export function departmentPicker(label, initial, max = 20, right = "directory.vi
           const path = (d.path || []).map((p) => p.name).concat(d.name).join(" / ");
           const b = h("button", { type: "button", class: "link", text: path });
           b.addEventListener("click", () => {
-            if (max === 1) chosen.clear();
-            if (chosen.size < max) chosen.set(d.id, d.name);
+            add(d);
             input.value = "";
             clear(found);
-            render();
           });
           return h("li", {}, b);
         }));
@@ -48,7 +57,62 @@ export function departmentPicker(label, initial, max = 20, right = "directory.vi
       }
     }, 250);
   });
-  return { el: h("div", { class: "field" }, h("span", { class: "field-label", text: label }), chips, input, found), ids: () => [...chosen.keys()] };
+  const node = (d) => {
+    const twisty = h("button", { type: "button", class: "twisty", text: "▸", "aria-label": `展开 ${d.name}` });
+    const pick = h("button", { type: "button", class: "link node-pick", text: d.name, title: "选择" });
+    const li = h("li", { dataset: { id: d.id } }, twisty, pick);
+    pick.addEventListener("click", () => add(d));
+    twisty.addEventListener("click", async () => {
+      const open = li.querySelector(":scope > ul");
+      if (open) {
+        open.remove();
+        twisty.textContent = "▸";
+        return;
+      }
+      try {
+        const { departments } = await subDepartments(d.id);
+        li.append(h("ul", {}, departments.length ? departments.map(node) : h("li", { class: "muted", text: "无下级部门" })));
+        twisty.textContent = "▾";
+      } catch (e) {
+        li.append(h("ul", {}, h("li", { class: "form-error", text: e.message })));
+      }
+    });
+    return li;
+  };
+  browse.addEventListener("click", async () => {
+    tree.hidden = !tree.hidden;
+    if (tree.hidden || tree.childElementCount) return;
+    try {
+      const starts = await pickerStarts(right);
+      clear(tree, starts.length ? starts.map(node) : h("li", { class: "muted", text: "没有可选择的部门" }));
+    } catch (e) {
+      clear(tree, h("li", { class: "form-error", text: e.message }));
+    }
+  });
+  return {
+    el: h("div", { class: "field" }, h("span", { class: "field-label", text: label }), chips, h("div", { class: "picker-row" }, input, browse), found, tree),
+    ids: () => [...chosen.keys()],
+  };
+}
+
+// Where a picker's tree starts: the roots for the super admin, else the scope of the
+// admin's groups that hold `right`.
+async function pickerStarts(right) {
+  const me = await get("/_jwwx/admin/v1/admins/me");
+  if ((me.roles || []).includes("super")) return (await subDepartments(null)).departments;
+  const ids = new Set();
+  for (const g of me.groups || []) {
+    if ((g.rights || []).includes(right)) for (const id of g.scope || []) ids.add(id);
+  }
+  const out = [];
+  for (const id of ids) {
+    try {
+      out.push(await get(`${DIRECTORY}/departments/${id}`));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+    }
+  }
+  return out;
 }
 
 const GENDERS = [["0", "未填写"], ["1", "男"], ["2", "女"]];
