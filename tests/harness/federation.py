@@ -47,9 +47,13 @@ class DomainServer(TestServer):
 
 
 def start_domains(
-    engine: str, allow: dict[str, tuple[str, ...]], folder: Path
+    engine: str,
+    allow: dict[str, tuple[str, ...]],
+    folder: Path,
+    server_class: type[DomainServer] | None = None,
 ) -> dict[str, DomainServer]:
-    """Start one server per label of `allow`, each allow-listing the labels given."""
+    """Start one server per label of `allow`, each allow-listing the labels given
+    (`server_class`: a DomainServer subclass, e.g. the benchmark's vanilla one)."""
     pki = TestPki(folder / "pki")
     ports = {label: free_port() for label in allow}
     servers: dict[str, DomainServer] = {}
@@ -69,7 +73,7 @@ def start_domains(
         ]
         for peer in peers:
             args += ["--federation-allow", f"localhost:{ports[peer]}"]
-        servers[label] = DomainServer(
+        servers[label] = (server_class or DomainServer)(
             engine, label, ports[label], init_args=tuple(args)
         )
     with ThreadPoolExecutor(len(servers)) as pool:
