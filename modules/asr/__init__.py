@@ -15,6 +15,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.asr.auto import AutoTranscriber
 from modules.asr.config import AsrConfig
 from modules.asr.resources import CLIENT_PREFIX, AsrClientResource
 from modules.asr.service import AsrService
@@ -24,11 +25,28 @@ from modules.common.runtime import ModuleRuntime
 
 class AsrModule:
     def __init__(self, config: AsrConfig, api: ModuleApi) -> None:
-        self.runtime = ModuleRuntime(api, "asr", __name__)
+        self.runtime = ModuleRuntime(api, "asr", __name__, on_ready=self._on_ready)
         self.service = AsrService(api, config)
         register_resource(
             api, CLIENT_PREFIX, AsrClientResource(api, self.runtime, self.service)
         )
+        self.auto: AutoTranscriber | None = None
+        if config.auto_transcribe:
+            jobs = self.runtime.place_jobs(config.jobs_instance)
+            self.auto = AutoTranscriber(api, config, jobs)
+            self.auto.start()
+            # Messages waiting for a retry are looked at as often as the first delay.
+            jobs.every(
+                self._retry, config.auto_retry_seconds * 1000, "jwwx_asr_auto_retry"
+            )
+
+    async def _on_ready(self) -> None:
+        if self.auto is not None:
+            self.auto.enable()
+
+    async def _retry(self) -> None:
+        if self.auto is not None and self.runtime.is_ready:
+            await self.auto.work()
 
     @staticmethod
     def parse_config(config: Any) -> AsrConfig:

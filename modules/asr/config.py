@@ -12,6 +12,15 @@ Keys:
     api_key_file (path, optional: sent as "Authorization: Bearer <key>");
     timeout_seconds (int 1–600, default 60); language (string, default "zh").
   max_audio_bytes (int, default 26214400): larger voice files are refused.
+  auto_transcribe (bool, default false): every voice message sent on this server
+    (m.audio from a local officer, stored here, not burn-after-read) is transcribed in
+    the background as it is sent, so its text is there before anyone asks. Read from
+    the event stream after a durable cursor; a message the engine could not do is
+    retried with growing delays (never dropped: jwwx_asr_pending_messages counts them).
+  auto_retry_seconds (number, default 30): the first retry's delay; it doubles with
+    each failure, up to an hour.
+  jobs_instance (string, optional): the worker_name of the process that runs the
+    automatic transcription, "main" for the main process (modules/common/jobs.py).
 """
 
 import re
@@ -20,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.common.config import ConfigReader
+from modules.common.jobs import read_jobs_instance
 from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.asr"
@@ -40,6 +50,9 @@ class EngineConfig:
 class AsrConfig:
     engine: EngineConfig | None = None
     max_audio_bytes: int = 25 * 1024 * 1024
+    auto_transcribe: bool = False
+    auto_retry_seconds: float = 30.0
+    jobs_instance: str | None = None
 
     @staticmethod
     def parse(raw: Any) -> "AsrConfig":
@@ -48,8 +61,14 @@ class AsrConfig:
         max_audio = reader.integer(
             "max_audio_bytes", 25 * 1024 * 1024, minimum=1024, maximum=200 << 20
         )
+        auto = reader.boolean("auto_transcribe", False)
+        retry = reader.number("auto_retry_seconds", 30.0, minimum=0.1)
+        jobs_instance = read_jobs_instance(reader)
         reader.finish()
-        return AsrConfig(_engine(engine_raw), max_audio)
+        engine = _engine(engine_raw)
+        if auto and engine is None:
+            raise ConfigError(f"{MODULE}.auto_transcribe: needs an engine")
+        return AsrConfig(engine, max_audio, auto, retry, jobs_instance)
 
 
 def _engine(raw: Any) -> EngineConfig | None:

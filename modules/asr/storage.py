@@ -28,3 +28,65 @@ def put_txn(
         " VALUES (?, ?, ?, ?, ?)",
         (event_id, room_id, text, engine, now),
     )
+
+
+# Automatic transcription: the stream cursor and the messages waiting for the engine.
+
+CURSOR = "auto"
+
+
+def cursor_txn(txn: Txn, start_at: int) -> int:
+    """The stored position; the first time, `start_at` (messages sent from now on)."""
+    txn.execute("SELECT stream_ordering FROM jwwx_asr_cursor WHERE name = ?", (CURSOR,))
+    row = txn.fetchone()
+    if row is not None:
+        return int(row[0])
+    txn.execute(
+        "INSERT INTO jwwx_asr_cursor (name, stream_ordering) VALUES (?, ?)",
+        (CURSOR, start_at),
+    )
+    return start_at
+
+
+def queue_txn(
+    txn: Txn, position: int, found: list[tuple[str, str, str, str]], now: int
+) -> None:
+    """Queue (event_id, room_id, media_id, mimetype) and move the cursor, together."""
+    for event_id, room_id, media_id, mimetype in found:
+        txn.execute("DELETE FROM jwwx_asr_pending WHERE event_id = ?", (event_id,))
+        txn.execute(
+            "INSERT INTO jwwx_asr_pending"
+            " (event_id, room_id, media_id, mimetype, attempts, next_ts)"
+            " VALUES (?, ?, ?, ?, 0, ?)",
+            (event_id, room_id, media_id, mimetype, now),
+        )
+    txn.execute(
+        "UPDATE jwwx_asr_cursor SET stream_ordering = ? WHERE name = ?",
+        (position, CURSOR),
+    )
+
+
+def due_txn(txn: Txn, now: int, limit: int) -> list[tuple[str, str, str, str, int]]:
+    """(event_id, room_id, media_id, mimetype, attempts) due now, oldest first."""
+    txn.execute(
+        "SELECT event_id, room_id, media_id, mimetype, attempts FROM jwwx_asr_pending"
+        " WHERE next_ts <= ? ORDER BY next_ts LIMIT ?",
+        (now, limit),
+    )
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in txn.fetchall()]
+
+
+def pending_count_txn(txn: Txn) -> int:
+    txn.execute("SELECT COUNT(*) FROM jwwx_asr_pending")
+    return int(txn.fetchone()[0])
+
+
+def done_txn(txn: Txn, event_id: str) -> None:
+    txn.execute("DELETE FROM jwwx_asr_pending WHERE event_id = ?", (event_id,))
+
+
+def retry_txn(txn: Txn, event_id: str, attempts: int, next_ts: int) -> None:
+    txn.execute(
+        "UPDATE jwwx_asr_pending SET attempts = ?, next_ts = ? WHERE event_id = ?",
+        (attempts, next_ts, event_id),
+    )

@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Automatic transcription (auto_transcribe): voice messages transcribed as they are
+sent, so the text is there before anyone asks.
+
+The event stream is read after a durable cursor (a StreamFollower: never on_new_event);
+each batch queues the voice messages it finds (local officer, local media, not
+burn-after-read) in jwwx_asr_pending and moves the cursor in the same transaction. A
+worker takes due messages one at a time to the engine (outside any transaction); a
+message the engine could not do waits auto_retry_seconds × 2^attempts (at most
+RETRY_MAX_MS) and is tried again: never dropped, counted by jwwx_asr_pending_messages.
+A message redacted meanwhile (recalled, burned) is dropped from the queue untouched."""
+
+import logging
+from typing import Any
+
+from prometheus_client import Gauge
+from synapse.module_api import ModuleApi
+
+from modules.asr import storage
+from modules.asr.config import AsrConfig
+from modules.asr.engine import EngineError, transcribe
+from modules.common.jobs import Jobs
+from modules.common.mxc import local_media_id
+from modules.common.storage import Txn
+from modules.common.stream_follower import StreamFollower
+from modules.common.synapse.errors import SynapseError
+from modules.common.synapse.events import (
+    persisted_stream_ordering,
+    unredacted_event_ids,
+)
+from modules.common.synapse.media import read_local_media
+from modules.common.synapse.tables import stream_events_after_txn
+
+logger = logging.getLogger(__name__)
+
+POLL_MS = 5000
+BATCH = 500
+RETRY_MAX_MS = 3_600_000
+BURN_FIELD = "cn.jwwx.burn_after_read"
+PENDING = Gauge(
+    "jwwx_asr_pending_messages",
+    "Voice messages waiting for automatic transcription (the engine down or slow)",
+)
+
+
+def voice_of(event: dict[str, Any], server_name: str) -> tuple[str, str] | None:
+    """(media_id, mimetype) of a local officer's voice message stored here."""
+    content = event.get("content") or {}
+    if (
+        event.get("type") != "m.room.message"
+        or content.get("msgtype") != "m.audio"
+        or BURN_FIELD in content
+        or not str(event.get("sender", "")).endswith(":" + server_name)
+    ):
+        return None
+    url = content.get("url")
+    media_id = local_media_id(url, server_name) if isinstance(url, str) else None
+    if media_id is None:
+        return None
+    info = content.get("info")
+    mimetype = info.get("mimetype") if isinstance(info, dict) else None
+    return media_id, str(mimetype or "audio/ogg")
+
+
+class AutoTranscriber(StreamFollower):
+    def __init__(self, api: ModuleApi, config: AsrConfig, jobs: Jobs) -> None:
+        super().__init__(api, jobs, "jwwx_asr_auto", POLL_MS)
+        self._config = config
+        self._working = False
+
+    async def step(self) -> bool:
+        upto = persisted_stream_ordering(self._api)
+        if self._position is not None and upto <= self._position:
+            return False
+        now = int(self._api.get_current_time_msec())
+        server_name = self._api.server_name
+
+        def step_txn(txn: Txn) -> tuple[int, int]:
+            after = storage.cursor_txn(txn, upto)
+            if upto <= after:
+                return after, 0
+            batch = stream_events_after_txn(txn, after, upto, BATCH)
+            found = []
+            for item in batch:
+                voice = voice_of(item.event, server_name)
+                if voice is not None:
+                    found.append((item.event_id, item.room_id, *voice))
+            position = batch[-1].stream_ordering if len(batch) >= BATCH else upto
+            storage.queue_txn(txn, position, found, now)
+            return position, len(found)
+
+        position, queued = await self._api.run_db_interaction(
+            "jwwx_asr_auto_read", step_txn
+        )
+        self._position = position
+        if queued:
+            self._jobs.start("jwwx_asr_auto_work", self.work)
+        return position < upto
+
+    async def work(self) -> None:
+        """Transcribe what is due, one message at a time."""
+        if self._working:
+            return
+        self._working = True
+        try:
+            while True:
+                now = int(self._api.get_current_time_msec())
+                due = await self._api.run_db_interaction(
+                    "jwwx_asr_auto_due", storage.due_txn, now, 20
+                )
+                if not due:
+                    break
+                for item in due:
+                    await self._one(*item)
+            PENDING.set(
+                await self._api.run_db_interaction(
+                    "jwwx_asr_auto_count", storage.pending_count_txn
+                )
+            )
+        finally:
+            self._working = False
+
+    async def _one(
+        self, event_id: str, room_id: str, media_id: str, mimetype: str, attempts: int
+    ) -> None:
+        engine = self._config.engine
+        assert engine is not None  # parse_config requires one
+        if event_id not in await unredacted_event_ids(self._api, [event_id]):
+            await self._api.run_db_interaction(
+                "jwwx_asr_auto_done", storage.done_txn, event_id
+            )
+            return
+        try:
+            data = await read_local_media(self._api, media_id)
+            if len(data) > self._config.max_audio_bytes:
+                raise ValueError("larger than max_audio_bytes")
+            text = await transcribe(engine, data, mimetype, f"{media_id}.audio")
+        except (ValueError, SynapseError) as e:  # too large, media gone: never to be
+            if isinstance(e, SynapseError) and e.code != 404:
+                raise
+            logger.info("voice %s not transcribed: %s", event_id, e)
+            await self._api.run_db_interaction(
+                "jwwx_asr_auto_done", storage.done_txn, event_id
+            )
+            return
+        except EngineError as e:
+            first = int(self._config.auto_retry_seconds * 1000)
+            delay = min(RETRY_MAX_MS, first * 2**attempts)
+            logger.warning("voice %s: %s; again in %d s", event_id, e, delay // 1000)
+            now = int(self._api.get_current_time_msec())
+            await self._api.run_db_interaction(
+                "jwwx_asr_auto_retry",
+                storage.retry_txn,
+                event_id,
+                attempts + 1,
+                now + delay,
+            )
+            return
+        now = int(self._api.get_current_time_msec())
+
+        def save_txn(txn: Txn) -> None:
+            storage.put_txn(txn, event_id, room_id, text, engine.url, now)
+            storage.done_txn(txn, event_id)
+
+        await self._api.run_db_interaction("jwwx_asr_auto_save", save_txn)
