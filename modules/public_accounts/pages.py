@@ -31,6 +31,7 @@ from modules.common import registry
 from modules.common.errors import error, forbidden
 from modules.common.http import HtmlPage
 from modules.common.mxc import local_media_id
+from modules.common.storage import Txn
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.media import local_media_info, stream_local_media
 from modules.openapi import public as openapi
@@ -40,8 +41,10 @@ from modules.public_accounts.config import PublicAccountsConfig
 from modules.public_accounts.errors import ARTICLE_NOT_FOUND, ARTICLE_WITHDRAWN
 from modules.public_accounts.publishing import Publisher, app_id
 from modules.public_accounts.sanitise import media_urls
+from modules.public_accounts.storage import Account, get_account_txn
 from modules.public_accounts.storage import reads as reads_db
 from modules.public_accounts.storage.articles import Article, get_article_txn
+from modules.public_accounts.storage.rooms import is_member_txn
 from modules.watermark import public as watermark
 
 PAGE_PATH = "/_jwwx/client/v1/pubaccounts/articles"
@@ -141,17 +144,22 @@ class Pages:
         return article
 
     async def render(self, user_id: str, article_id: int) -> HtmlPage:
-        article = await self._article(article_id)
-        account = await self._accounts.get(article.account_id)
-        if account is None:
-            raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
         userid = access.localpart(user_id)
-        staff = await access.role_of(self._api, account, user_id) is not None
-        if article.state != "published":
-            if not staff:  # drafts are not there for anyone else
-                raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
-        elif not staff and not await self._accounts.is_subscriber(account.id, userid):
-            raise forbidden("关注该公众号后才能阅读")
+        # One read for the common case: the article, its account, the subscription.
+        article, account, subscriber = await self._db(
+            "page", _page_txn, article_id, userid
+        )
+        if article is None or account is None:
+            raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
+        if article.state == "withdrawn":
+            raise error(410, ARTICLE_WITHDRAWN, "该内容已无法查看")
+        # The staff's rights matter only for drafts and for readers who do not follow.
+        if article.state != "published" or not subscriber:
+            staff = await access.role_of(self._api, account, user_id) is not None
+            if article.state != "published" and not staff:
+                raise error(404, ARTICLE_NOT_FOUND, "文章不存在")  # drafts: staff only
+            if not staff:
+                raise forbidden("关注该公众号后才能阅读")
         token = await self.view_token(article.id, userid)
         if article.state == "published":  # counted and archived in a batch (opens.py)
             now = int(self._api.get_current_time_msec())
@@ -239,6 +247,18 @@ class Pages:
             raise error(400, Codes.INVALID_PARAM, f"ms 必须是 0–{MAX_READ_MS} 的整数")
         await self._publisher.opens.flush()  # the open's row is there to add to
         await self._db("read_time", reads_db.add_read_time_txn, article_id, userid, ms)
+
+
+def _page_txn(
+    txn: Txn, article_id: int, userid: str
+) -> tuple[Article | None, Account | None, bool]:
+    """The article, its account, and whether the officer is a subscriber."""
+    article = get_article_txn(txn, article_id)
+    if article is None:
+        return None, None, False
+    account = get_account_txn(txn, article.account_id)
+    subscriber = account is not None and is_member_txn(txn, account.id, userid)
+    return article, account, subscriber
 
 
 def _mxc_in(body: str) -> list[str]:
