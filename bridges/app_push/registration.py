@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridges.app_push.config import AppPushConfig
-from bridges.common.registration import ensure_token
+from bridges.common.registration import appservice
 from bridges.common.registration import write_registration as write
 
 
@@ -21,20 +21,14 @@ def registration(config: AppPushConfig) -> dict[str, Any]:
     users = (
         re.escape("@" + config.user_prefix) + ".*" + re.escape(":" + config.server_name)
     )
-    return {
-        "id": config.registration_id,
-        "url": config.bridge_url,
-        "as_token": ensure_token(config.as_token_file),
-        "hs_token": ensure_token(config.hs_token_file),
-        "sender_localpart": config.sender_localpart,
-        "namespaces": {
-            "users": [{"exclusive": True, "regex": users}],
-            "aliases": [],
-            "rooms": [],
-        },
-        "rate_limited": False,
-        "receive_ephemeral": False,
-    }
+    return appservice(
+        config.registration_id,
+        config.bridge_url,
+        config.as_token_file,
+        config.hs_token_file,
+        config.sender_localpart,
+        users,
+    )
 
 
 def write_registration(config: AppPushConfig, path: Path) -> None:

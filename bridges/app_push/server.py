@@ -24,7 +24,7 @@ from bridges.app_push.config import AppPushConfig
 from bridges.app_push.delivery import OpenApiDelivery
 from bridges.app_push.memory import PushMemory
 from bridges.app_push.protocol import PATH, PushError, verify_push
-from bridges.app_push.registration import ensure_token
+from bridges.common.registration import ensure_token
 from modules.common.http import StandaloneResource
 
 logger = logging.getLogger(__name__)

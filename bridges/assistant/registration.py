@@ -8,23 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from bridges.assistant.config import AssistantConfig
-from bridges.common.registration import ensure_token, write_registration
+from bridges.common.registration import appservice, write_registration
 
 
 def registration(config: AssistantConfig) -> dict[str, Any]:
-    return {
-        "id": config.registration_id,
-        "url": config.bridge_url,
-        "as_token": ensure_token(config.as_token_file),
-        "hs_token": ensure_token(config.hs_token_file),
-        "sender_localpart": config.sender_localpart,
-        "namespaces": {
-            "users": [{"exclusive": True, "regex": re.escape(config.bot_user_id)}],
-            "aliases": [],
-            "rooms": [],
-        },
-        "rate_limited": False,
-    }
+    return appservice(
+        config.registration_id,
+        config.bridge_url,
+        config.as_token_file,
+        config.hs_token_file,
+        config.sender_localpart,
+        re.escape(config.bot_user_id),
+    )
 
 
 def write(config: AssistantConfig, path: Path) -> None:
