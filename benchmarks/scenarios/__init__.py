@@ -85,6 +85,7 @@ SCENARIOS: dict[str, Scenario] = {
             wecom_api.run,
             on_vanilla=False,
             why_not_vanilla="vanilla Synapse has no WeCom-compatible API (ours only)",
+            metrics=True,
         ),
         Scenario(
             "admin-api",

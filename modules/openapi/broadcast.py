@@ -366,6 +366,22 @@ class Broadcasts:
         except Exception as e:  # already left on their own
             logger.info("cannot remove %s from %s: %s", user_id, room_id, e)
 
+    async def ready_rooms(
+        self, app: Channel, allowed: set[str]
+    ) -> dict[str, list[str]]:
+        """Rooms already complete, read without the app's lock (while a build holds
+        it): room → its officers, for rooms whose recorded officers are all joined and
+        all in `allowed` (the push's recipients: a room still holding someone who
+        left the range waits for the build to remove them)."""
+        rows = await self._db("broadcast_members", self._store.members_txn, app.key)
+        rooms: dict[str, list[str]] = {}
+        pending: set[str] = set()
+        for userid, (room, joined) in rows.items():
+            if not joined or userid not in allowed:
+                pending.add(room)
+            rooms.setdefault(room, []).append(userid)
+        return {r: sorted(us) for r, us in rooms.items() if r not in pending}
+
     async def joined_count(self, agentid: int) -> int:
         return int(
             await self._db("broadcast_count", self._store.joined_count_txn, agentid)

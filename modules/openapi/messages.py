@@ -49,6 +49,9 @@ ALL_TYPES = SUPPORTED + (
     "miniprogram_notice",
 )
 DELIVERY_BATCH = 50
+# A whole-range push during its rooms' build: complete rooms looked for this often.
+EARLY_SEND_POLL_SECONDS = 2.0
+EARLY_SEND_STEP_SECONDS = 0.25
 RECALL_WINDOW_MS = 24 * 3600 * 1000
 
 
@@ -426,40 +429,99 @@ class Messenger:
         self, app: App, msgid: str, content: dict[str, Any], recipients: list[str]
     ) -> None:
         """A push to the whole range: one event in each of the app's broadcast rooms,
-        once their membership is the range's (broadcast.py)."""
-        members = await self._broadcasts.sync(app)
+        once their membership is the range's (broadcast.py). Rooms that are complete
+        get it while others are still being joined ("early send": a build after the
+        app's creation takes minutes, the first rooms are full within seconds)."""
+        wanted = set(recipients)
+        done: set[str] = set()  # rooms pushed into
+        reached: set[str] = set()  # officers recorded as delivered
+        built: list[dict[str, str]] = []  # the build's result
+        ended = False  # the build ended (or failed)
+        recalled = False
+
+        async def build() -> None:
+            nonlocal ended
+            try:
+                built.append(await self._broadcasts.sync(app))
+            finally:
+                ended = True
+
+        async def early() -> None:
+            nonlocal recalled
+            while not ended and not recalled:
+                recalled = not await self._push_ready(
+                    app, msgid, content, wanted, done, reached
+                )
+                waited = 0.0
+                while not ended and waited < EARLY_SEND_POLL_SECONDS:
+                    await self._api.sleep(EARLY_SEND_STEP_SECONDS)
+                    waited += EARLY_SEND_STEP_SECONDS
+
+        async def run(part: Any) -> None:
+            await part()
+
+        await run_concurrently(run, [build, early], 2)
+        if recalled or not await self._push_ready(
+            app, msgid, content, wanted, done, reached, built[0]
+        ):
+            return  # recalled while the members were being joined
+        await self._api.run_db_interaction(
+            "jwwx_openapi_delivered",
+            storage.record_deliveries_txn,
+            msgid,
+            [],
+            len(wanted - reached),
+        )
+        await self._api.run_db_interaction(
+            "jwwx_openapi_finish", storage.finish_message_txn, msgid, self._now()
+        )
+
+    async def _push_ready(
+        self,
+        app: App,
+        msgid: str,
+        content: dict[str, Any],
+        wanted: set[str],
+        done: set[str],
+        reached: set[str],
+        members: dict[str, str] | None = None,
+    ) -> bool:
+        """Push into the rooms not pushed yet that are complete (or, with `members`,
+        the build's result, every room of it) and record who got it; False when the
+        message was recalled meanwhile."""
+        if members is None:
+            rooms = await self._broadcasts.ready_rooms(app, wanted)
+        else:
+            rooms = {}
+            for userid, room in members.items():
+                rooms.setdefault(room, []).append(userid)
+        rooms = {r: us for r, us in rooms.items() if r not in done}
+        if not rooms:
+            return True
         message = await self._api.run_db_interaction(
             "jwwx_openapi_message", storage.get_message_txn, msgid
         )
         if message is None or message["state"] == "recalled":
-            return  # recalled while the members were being joined
-        sent = await self._broadcasts.send(app, content, sorted(set(members.values())))
+            return False
+        sent = await self._broadcasts.send(app, content, sorted(rooms))
+        done.update(sent)
         delivered = [
             (userid, room, *sent[room])
-            for userid in recipients
-            if (room := members.get(userid)) is not None and room in sent
+            for room, userids in rooms.items()
+            if room in sent
+            for userid in userids
+            if userid in wanted and userid not in reached
         ]
+        reached.update(u for u, *_ in delivered)
         for start in range(0, len(delivered), 1000):
-            chunk = delivered[start : start + 1000]
-            failed = len(recipients) - len(delivered) if start == 0 else 0
             await self._api.run_db_interaction(
                 "jwwx_openapi_delivered",
                 storage.record_deliveries_txn,
                 msgid,
-                chunk,
-                failed,
+                delivered[start : start + 1000],
+                0,
             )
-        if not delivered:
-            await self._api.run_db_interaction(
-                "jwwx_openapi_delivered",
-                storage.record_deliveries_txn,
-                msgid,
-                [],
-                len(recipients),
-            )
-        await self._api.run_db_interaction(
-            "jwwx_openapi_finish", storage.finish_message_txn, msgid, self._now()
-        )
+        return True
 
     async def _deliver_chunk(
         self, app: App, msgid: str, content: dict[str, Any], chunk: list[str]

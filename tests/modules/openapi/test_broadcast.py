@@ -2,7 +2,8 @@
 """Pushes to an app's whole range go into its broadcast room (modules/openapi/
 broadcast.py), over HTTP on both engines: one event for everyone, replies refused
 there (they stay private), duplicate check, statistics with read receipts, the audit
-archive, recall, an officer who enters the range later and one who leaves it."""
+archive, recall, an officer who enters the range later and one who leaves it, and a
+push at once after a second app's creation (early send)."""
 
 from typing import Any
 from urllib.parse import quote
@@ -194,6 +195,41 @@ class BroadcastTests:
             await sleep(0.1)
         self.assertNotIn("第二条", await _bodies(bob, room))  # type: ignore[attr-defined]
         self.assertNotIn("第二条", await _bodies(dave, room))  # type: ignore[attr-defined]
+
+        # A second app pushes at once, while its room is still being built (the push
+        # goes into complete rooms as they become ready): each officer in range gets
+        # it exactly once, all counted delivered.
+        app2 = await create_app(admin, visible_range={"department_ids": [root]})
+        t2 = await token_for(client, app2["secret"])
+        bot2 = f"@jwwx_app_{app2['agentid']}:{admin.user_id.split(':', 1)[1]}"
+        third = await wecom(
+            client,
+            "message/send",
+            t2,
+            {
+                "touser": "@all",
+                "msgtype": "text",
+                "agentid": app2["agentid"],
+                "text": {"content": "新应用上线"},
+            },
+        )
+        self.assertEqual(third["errcode"], 0, third)  # type: ignore[attr-defined]
+        in_range = [alice, bob, dave]
+        rooms2 = {(await _received(o, bot2, "新应用上线"))["room_id"] for o in in_range}
+        self.assertEqual(len(rooms2), 1)  # type: ignore[attr-defined]
+        self.assertEqual(  # type: ignore[attr-defined]
+            await _bodies(bob, rooms2.pop()), ["新应用上线"]
+        )
+        path2 = f"{APPS}/{app2['agentid']}/messages/{third['msgid']}"
+        detail = {}
+        for _ in range(100):
+            detail = await admin.ok("GET", path2)
+            if detail["delivered"] == 3:
+                break
+            await sleep(0.1)
+        self.assertEqual(  # type: ignore[attr-defined]
+            (detail["recipients"], detail["delivered"], detail["failed"]), (3, 3, 0)
+        )
 
 
 class BroadcastSQLiteTest(BroadcastTests, SQLiteCase):
