@@ -45,6 +45,7 @@ DEFAULTS_FILE = "zw-benchmark-synapse-defaults.yaml"
 # tests/benchmarks/test_units.py checks that each key is in the rendered config.
 SYNAPSE_DEFAULTS: dict[str, Any] = {
     "federation_sender_instances": None,
+    "caches": None,
 }
 OVERLAY_NOTE = (
     "servers run with the test overlay conf.d/testing.yaml: bcrypt_rounds="

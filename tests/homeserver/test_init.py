@@ -48,6 +48,10 @@ class InitTest(unittest.TestCase):
         self.assertEqual(config["federation_domain_whitelist"], [])
         # Federation off: no federation sender (issue 17, item 8).
         self.assertEqual(config["federation_sender_instances"], [])
+        # Per-user caches hold the bureau's officers (issue 17, item 1).
+        factors = config["caches"]["per_cache_factors"]
+        self.assertEqual(factors["get_user_by_access_token"], 60.0)
+        self.assertEqual(factors["mark_access_token_as_used"], 60.0)
         self.assertEqual(config["encryption_enabled_by_default_for_room_type"], "off")
         modules = [m["module"] for m in config["modules"]]
         self.assertIn("modules.policy.PolicyModule", modules)
