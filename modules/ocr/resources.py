@@ -19,6 +19,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common import admin as decide
+from modules.common.admin_router import AdminRouter
 from modules.common.errors import error
 from modules.common.inputs import bounded_str, parse_int
 from modules.common.resource import read_json_object
@@ -64,7 +65,7 @@ class OcrClientResource(Router):
         return 200, answer
 
 
-class OcrAdminResource(Router):
+class OcrAdminResource(AdminRouter):
     """Admins, /_jwwx/admin/v1/ocr (right apps.manage on the app):
     GET    apps            → {"agentids": [...]} the apps allowed /cgi-bin/ocr/*
     PUT    apps/{agentid}  allow it (404 M_NOT_FOUND for an unknown app)
@@ -76,16 +77,14 @@ class OcrAdminResource(Router):
     def __init__(
         self, api: ModuleApi, runtime: ModuleRuntime, apps: AppOcrService
     ) -> None:
-        super().__init__(api)
-        self._runtime = runtime
+        super().__init__(api, runtime)
         self._apps = apps
         self.route("GET", "apps", self.list_apps)
         self.route("PUT", "apps/{agentid}", self.grant)
         self.route("DELETE", "apps/{agentid}", self.revoke)
 
     async def list_apps(self, request: Any) -> tuple[int, Any]:
-        _admin, scope = await decide.require_admin_scope(self.api, request, MANAGE)
-        await self._runtime.ready()
+        _admin, scope = await self.admin_scope(request, MANAGE)
         granted = await self._apps.granted()
         if not scope.unrestricted:
             kept = {t.id for t in await scope.filter([decide.app(a) for a in granted])}
@@ -94,10 +93,7 @@ class OcrAdminResource(Router):
 
     async def _app(self, request: Any, agentid: str) -> tuple[str, int]:
         number = parse_int(agentid, "agentid", 1, 10**12 - 1)
-        admin = await decide.require_admin(
-            self.api, request, MANAGE, decide.app(number)
-        )
-        await self._runtime.ready()
+        admin = await self.admin(request, MANAGE, decide.app(number))
         if await openapi.app_name(self.api, number) is None:
             raise error(404, Codes.NOT_FOUND, f"应用 {number} 不存在")
         return admin, number
@@ -105,27 +101,13 @@ class OcrAdminResource(Router):
     async def grant(self, request: Any, agentid: str) -> tuple[int, Any]:
         admin, number = await self._app(request, agentid)
         await self._apps.grant(number, admin)
-        await decide.record_operation(
-            self.api,
-            request,
-            admin,
-            "ocr.app.grant",
-            f"app:{number}",
-            None,
-            {"ocr": True},
+        await self.log(
+            request, admin, "ocr.app.grant", f"app:{number}", None, {"ocr": True}
         )
         return 200, {}
 
     async def revoke(self, request: Any, agentid: str) -> tuple[int, Any]:
         admin, number = await self._app(request, agentid)
         await self._apps.revoke(number)
-        await decide.record_operation(
-            self.api,
-            request,
-            admin,
-            "ocr.app.revoke",
-            f"app:{number}",
-            {"ocr": True},
-            None,
-        )
+        await self.log(request, admin, "ocr.app.revoke", f"app:{number}", {"ocr": True})
         return 200, {}
