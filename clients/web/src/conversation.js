@@ -11,13 +11,15 @@ import { EventStatus } from "matrix-js-sdk";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { favorites } from "./api.js";
 import { chatRooms, errorText, formatTime, isShown } from "./chats.js";
-import { composerKey } from "./format.js";
+import { cardLink, cardOf, composerKey } from "./format.js";
 import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
 import { AuthedImage, ImageViewer, saveMedia } from "./media.js";
 import {
-  BURN_FIELDS, burnSecondsLeft, burnTtl, countdownText, fileSize, forwardContent, percent, sendRight, sharingFor, ttlChoices, ttlName,
-  unreadLabel,
+  BURN_FIELDS, burnSecondsLeft, burnTtl, countdownText, fileSize, forwardContent, newerWindow, olderWindow, percent, sendRight, sharingFor,
+  ttlChoices, ttlName, unreadLabel, WINDOW, windowStart,
 } from "./rules.js";
+
+const keyOf = (event) => event.getId() || event.getTxnId();
 
 function dropUnsent(client, room) {
   for (const event of room.getLiveTimeline().getEvents()) {
@@ -74,17 +76,43 @@ function FileCard({ content, canSave, onSave }) {
   </span>`;
 }
 
+// A public account's push or an app's card: the first article large with its cover, the
+// others as rows (WeChat's multi-article card); a link opens in a new window (the page's
+// CSP allows no frames).
+function Card({ client, card }) {
+  const openLink = (url) => {
+    const link = cardLink(url, window.location.origin, client.getAccessToken());
+    if (link) window.open(link, "_blank", "noopener,noreferrer");
+  };
+  const [first, ...rest] = card.articles;
+  const cover = (src) => (src.startsWith("mxc://")
+    ? html`<${AuthedImage} client=${client} mxc=${src} alt="" width=${480} height=${270} />`
+    : null); // only our own media: the CSP allows no other image origin
+  return html`<div class=${`card ${card.kind}`}>
+    ${card.preview && html`<span class="card-preview">预览</span>`}
+    <button type="button" class="card-main" onClick=${() => openLink(first.url)} disabled=${!first.url}>
+      ${first.cover && cover(first.cover)}
+      <strong class="card-title">${first.title}</strong>
+      ${first.digest && html`<span class="card-digest">${first.digest}</span>`}
+      ${card.button && html`<span class="card-button">${card.button}</span>`}
+    </button>
+    ${rest.map((a) => html`<button type="button" class="card-row" onClick=${() => openLink(a.url)} disabled=${!a.url}>${a.title}</button>`)}
+  </div>`;
+}
+
 function Message({ client, room, event, group, onReadList, sharing, onMenu, onView, onSave }) {
   const mine = event.getSender() === client.getUserId();
   const content = event.getContent();
   const name = event.sender?.name || event.getSender();
   const pending = event.status !== null && event.status !== undefined;
   if (content.msgtype === "m.notice" && content["cn.jwwx.notice"]) {
-    return html`<li class="system-notice" data-event-id=${event.getId()}><span>${content.body}</span></li>`;
+    return html`<li class="system-notice" data-event-id=${event.getId()} data-key=${keyOf(event)}><span>${content.body}</span></li>`;
   }
   const ttl = burnTtl(content);
   const allowed = sharingFor(sharing, content);
   let body = html`<span class="text">${content.body}</span>`;
+  const card = cardOf(content);
+  if (card) body = html`<${Card} client=${client} card=${card} />`;
   if (content.msgtype === "m.image" && content.url) {
     body = html`<button type="button" class="image-button" aria-label=${`查看图片 ${content.body || ""}`} onClick=${() => onView(content)}>
       <${AuthedImage} client=${client} mxc=${content.url} alt=${content.body} /></button>`;
@@ -92,11 +120,9 @@ function Message({ client, room, event, group, onReadList, sharing, onMenu, onVi
     body = html`<${FileCard} content=${content} canSave=${allowed.save} onSave=${() => onSave(content)} />`;
   }
   let unread = null;
-  if (group && mine && !pending) {
-    const members = room.getJoinedMemberCount();
-    unread = Math.max(0, members - 1 - readers(room, event).length);
-  }
-  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}${ttl !== null ? " burn" : ""}`} data-event-id=${event.getId()}>
+  const members = group && mine && !pending ? room.getJoinedMemberCount() : 0;
+  if (members > 1) unread = Math.max(0, members - 1 - readers(room, event).length);
+  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}${ttl !== null ? " burn" : ""}`} data-event-id=${event.getId()} data-key=${keyOf(event)}>
     <span class="avatar" aria-hidden="true">${name.slice(0, 1)}</span>
     <div class="bubble-wrap">
       ${!mine && html`<span class="sender">${name}</span>`}
@@ -128,10 +154,20 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   const [ttl, setTtl] = useState(choices[0] || 10000);
   const group = isGroup(room);
   const right = sendRight(powerLevels(room), client.getUserId());
+  // A public account's or an app's room: only its bot posts.
+  if (!right.canSend && !group) right.reason = "此会话仅接收消息，不能发言";
   const list = useRef(null);
   const stick = useRef(true); // keep the newest message in view unless scrolled up
   const events = room.getLiveTimeline().getEvents().filter(isShown);
   const last = events[events.length - 1];
+  // A bounded DOM however long the chat: WINDOW.size messages from the window's first
+  // (null: the newest), slid as the officer scrolls (src/rules.js).
+  const [firstKey, setFirstKey] = useState(null);
+  const paging = useRef(false);
+  let firstIndex = firstKey === null ? null : events.findIndex((e) => keyOf(e) === firstKey);
+  if (firstIndex === -1) firstIndex = null;
+  const start = windowStart(firstIndex, events.length);
+  const shown = events.slice(start, start + WINDOW.size);
 
   useEffect(() => {
     setDraft("");
@@ -140,6 +176,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     setBurn(false);
     setMenu(null);
     setNotice("");
+    setFirstKey(null);
     stick.current = true;
     // The read lists count the group's members: all of them, not only the lazy-loaded.
     if (isGroup(room)) room.loadMembersIfNeeded().then(() => setMembersLoaded(room.roomId), () => {});
@@ -158,14 +195,62 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   }, [room.roomId, last && last.getId()]);
 
   useLayoutEffect(() => {
-    if (stick.current && list.current) list.current.scrollTop = list.current.scrollHeight;
+    if (stick.current && !anchor.current && list.current) list.current.scrollTop = list.current.scrollHeight;
   });
+
+  // Keeps the message at the edge that stays rendered where it was on the screen while
+  // the window slides or older messages arrive (the browser's own scroll anchoring does
+  // nothing at scrollTop 0, where paging happens).
+  const anchor = useRef(null);
+  const slideAfterPage = useRef(false);
+
+  function hold(edge) {
+    const el = list.current;
+    const item = el && (edge === "first" ? el.querySelector(".timeline > li") : el.querySelector(".timeline > li:last-child"));
+    if (item) anchor.current = { key: item.dataset.key, top: item.offsetTop - el.scrollTop };
+  }
+
+  function slideOlder() {
+    const older = olderWindow(firstIndex, events.length);
+    if (older === null) return false;
+    hold("first");
+    setFirstKey(keyOf(events[older]));
+    return true;
+  }
+
+  useLayoutEffect(() => {
+    const el = list.current;
+    const held = anchor.current;
+    if (!el || !held) return;
+    anchor.current = null;
+    const item = el.querySelector(`.timeline > li[data-key="${CSS.escape(held.key)}"]`);
+    if (item) el.scrollTop = item.offsetTop - held.top;
+  });
+
+  // A page from the server arrived while the oldest were in view: show them.
+  useEffect(() => {
+    if (slideAfterPage.current) {
+      slideAfterPage.current = false;
+      if (list.current && list.current.scrollTop < 300) slideOlder();
+    }
+  }, [events.length]);
 
   function onScroll(ev) {
     const el = ev.currentTarget;
-    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (el.scrollTop === 0 && room.getLiveTimeline().getPaginationToken("b")) {
-      client.scrollback(room, 30).catch(() => {});
+    const below = el.scrollHeight - el.scrollTop - el.clientHeight;
+    stick.current = below < 40 && firstIndex === null;
+    if (el.scrollTop < 300) {
+      if (!slideOlder() && el.scrollTop < 50 && !paging.current && room.getLiveTimeline().getPaginationToken("b")) {
+        // The oldest loaded is in view: the server's next page.
+        paging.current = true;
+        hold("first");
+        slideAfterPage.current = firstIndex !== null;
+        client.scrollback(room, 50).catch(() => {}).finally(() => { paging.current = false; });
+      }
+    } else if (below < 300 && firstIndex !== null) {
+      const newer = newerWindow(firstIndex, events.length);
+      hold("last");
+      setFirstKey(newer === null ? null : keyOf(events[newer]));
     }
   }
 
@@ -175,6 +260,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     setError("");
     setDraft("");
     stick.current = true;
+    setFirstKey(null);
     try {
       await client.sendMessage(room.roomId, marked({ msgtype: "m.text", body: text }));
     } catch (e) {
@@ -194,6 +280,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     setError("");
     setUploading(true);
     stick.current = true;
+    setFirstKey(null);
     try {
       const info = { mimetype: file.type, size: file.size };
       try {
@@ -219,6 +306,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     setError("");
     setProgress(0);
     stick.current = true;
+    setFirstKey(null);
     try {
       const { content_uri: url } = await client.uploadContent(file, {
         name: file.name,
@@ -288,7 +376,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     </header>
     ${group && html`<${AnnouncementBar} room=${room} />`}
     <ol class="timeline" ref=${list} onScroll=${onScroll} aria-live="polite">
-      ${events.map((event) => html`<${Message} key=${event.getId() || event.getTxnId()} client=${client} room=${room} event=${event}
+      ${shown.map((event) => html`<${Message} key=${keyOf(event)} client=${client} room=${room} event=${event}
         group=${group} onReadList=${setReadOf} tick=${tick} sharing=${clientConfig} onMenu=${setMenu}
         onView=${setViewing} onSave=${save} />`)}
     </ol>

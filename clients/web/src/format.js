@@ -7,6 +7,8 @@ import { burnTtl } from "./rules.js";
 export function previewOf(content) {
   if (!content) return "";
   if (burnTtl(content) !== null) return "[阅后即焚]";
+  const card = cardOf(content);
+  if (card) return `[${card.kind === "pubaccount" ? "文章" : "卡片"}] ${card.articles[0].title}`;
   switch (content.msgtype) {
     case "m.image": return "[图片]";
     case "m.file": return `[文件] ${content.body || ""}`.trim();
@@ -76,3 +78,46 @@ export function tileUrl(text) {
   return `url("data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}")`;
 }
 
+
+// A public account's push or an app's card message, drawn as a card (docs/pubaccounts.md:
+// `cn.jwwx.pubaccount`; docs/openapi.md: `cn.jwwx.wecom` textcard and news) → {kind,
+// articles: [{title, digest, url, cover}], button} or null (an ordinary message).
+export function cardOf(content) {
+  const pub = content && content["cn.jwwx.pubaccount"];
+  if (pub && Array.isArray(pub.articles) && pub.articles.length) {
+    return {
+      kind: "pubaccount",
+      preview: Boolean(pub.preview),
+      articles: pub.articles.map((a) => ({ title: a.title || "", digest: a.digest || "", url: a.url || "", cover: a.cover || "" })),
+    };
+  }
+  const wecom = content && content["cn.jwwx.wecom"];
+  if (wecom && wecom.msgtype === "textcard" && wecom.textcard) {
+    const c = wecom.textcard;
+    return { kind: "textcard", articles: [{ title: c.title || "", digest: c.description || "", url: c.url || "", cover: "" }], button: c.btntxt || "详情" };
+  }
+  if (wecom && wecom.msgtype === "news" && Array.isArray(wecom.news?.articles) && wecom.news.articles.length) {
+    return {
+      kind: "news",
+      articles: wecom.news.articles.map((a) => ({ title: a.title || "", digest: a.description || "", url: a.url || "", cover: a.picurl || "" })),
+    };
+  }
+  return null;
+}
+
+// Where a card's link opens: our own article pages take the officer's token in the
+// query (a new window cannot send the header; docs/pubaccounts.md), others as they are;
+// only http(s).
+export function cardLink(url, origin, token) {
+  let parsed;
+  try {
+    parsed = new URL(url, origin);
+  } catch {
+    return null;
+  }
+  if (!["http:", "https:"].includes(parsed.protocol)) return null;
+  if (parsed.origin === origin && parsed.pathname.startsWith("/_jwwx/client/v1/pubaccounts/articles/")) {
+    parsed.searchParams.set("access_token", token);
+  }
+  return parsed.toString();
+}

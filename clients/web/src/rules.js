@@ -130,3 +130,24 @@ export function fileSize(bytes) {
 export function percent(loaded, total) {
   return total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
 }
+
+// The timeline's window (a long chat keeps a bounded DOM): the index of the first event
+// rendered, `size` events from there. null follows the newest. Scrolling near the top
+// moves it `step` older (null: nothing older is loaded, ask the server); near the bottom
+// `step` newer, back to following once the newest are in it.
+export const WINDOW = { size: 120, step: 40 };
+
+export function windowStart(first, total, size = WINDOW.size) {
+  return first === null ? Math.max(0, total - size) : Math.min(first, Math.max(0, total - 1));
+}
+
+export function olderWindow(first, total, { size, step } = WINDOW) {
+  const start = windowStart(first, total, size);
+  return start === 0 ? null : Math.max(0, start - step);
+}
+
+export function newerWindow(first, total, { size, step } = WINDOW) {
+  if (first === null) return null;
+  const next = first + step;
+  return next + size >= total ? null : next;
+}

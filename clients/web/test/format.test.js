@@ -3,7 +3,9 @@
 // (no npm install needed: format.js imports nothing).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { badgeText, composerKey, formatTime, identifier, isSearchKey, previewOf, tileUrl, watermarkFor } from "../src/format.js";
+import {
+  badgeText, cardLink, cardOf, composerKey, formatTime, identifier, isSearchKey, previewOf, tileUrl, watermarkFor,
+} from "../src/format.js";
 
 test("previews name the kind of message", () => {
   assert.equal(previewOf({ msgtype: "m.text", body: "今晚开会" }), "今晚开会");
@@ -66,4 +68,32 @@ test("the watermark's text is escaped in its SVG", () => {
   const url = decodeURIComponent(tileUrl('<script>"&'));
   assert.ok(url.includes("&#60;script&#62;&#34;&#38;"), url);
   assert.ok(!url.includes("<script>"));
+});
+
+test("public-account pushes and app cards are read as cards", () => {
+  const push = { msgtype: "m.text", body: "x", "cn.jwwx.pubaccount": { account_id: 1, articles: [
+    { id: 7, title: "春节安保部署", digest: "各单位注意", url: "http://h/_jwwx/client/v1/pubaccounts/articles/7", cover: "mxc://h/c" },
+  ] } };
+  assert.deepEqual(cardOf(push), { kind: "pubaccount", preview: false, articles: [
+    { title: "春节安保部署", digest: "各单位注意", url: "http://h/_jwwx/client/v1/pubaccounts/articles/7", cover: "mxc://h/c" },
+  ] });
+  const textcard = { "cn.jwwx.wecom": { msgtype: "textcard", textcard: { title: "待办", description: "请审批", url: "https://oa/x" } } };
+  assert.equal(cardOf(textcard).button, "详情");
+  assert.equal(previewOf(push), "[文章] 春节安保部署");
+  assert.equal(previewOf(textcard), "[卡片] 待办");
+  assert.equal(cardOf(textcard).articles[0].digest, "请审批");
+  const news = { "cn.jwwx.wecom": { msgtype: "news", news: { articles: [{ title: "a", picurl: "https://p" }, { title: "b" }] } } };
+  assert.equal(cardOf(news).articles.length, 2);
+  assert.equal(cardOf(news).articles[0].cover, "https://p");
+  assert.equal(cardOf({ msgtype: "m.text", body: "plain" }), null);
+  assert.equal(cardOf({ "cn.jwwx.wecom": { msgtype: "text", text: {} } }), null);
+});
+
+test("card links: our article pages carry the token, others do not, only http(s)", () => {
+  const origin = "http://127.0.0.1:8008";
+  assert.equal(cardLink("/_jwwx/client/v1/pubaccounts/articles/7", origin, "tok"),
+    "http://127.0.0.1:8008/_jwwx/client/v1/pubaccounts/articles/7?access_token=tok");
+  assert.equal(cardLink("https://oa.example/x?a=1", origin, "tok"), "https://oa.example/x?a=1");
+  assert.equal(cardLink("javascript:alert(1)", origin, "tok"), null);
+  assert.equal(cardLink("http://[bad", origin, "tok"), null);
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   burnSecondsLeft, burnTtl, countdownText, fileSize, forwardContent, isMuteAll, isMuted, localpart, percent, roleOf, sendRight,
-  sharingFor, ttlChoices, ttlName, unreadLabel,
+  newerWindow, olderWindow, sharingFor, ttlChoices, ttlName, unreadLabel, windowStart,
 } from "../src/rules.js";
 
 const levels = {
@@ -109,4 +109,23 @@ test("sizes and progress", () => {
   assert.equal(percent(50, 200), 25);
   assert.equal(percent(300, 200), 100);
   assert.equal(percent(1, 0), 0);
+});
+
+test("the timeline's window slides over a long chat", () => {
+  const w = { size: 100, step: 40 };
+  // Following the newest: the last 100 of 10,000.
+  assert.equal(windowStart(null, 10000, 100), 9900);
+  assert.equal(windowStart(null, 30, 100), 0);
+  // Older: 40 back; at the start, null (ask the server for more).
+  assert.equal(olderWindow(null, 10000, w), 9860);
+  assert.equal(olderWindow(30, 10000, w), 0);
+  assert.equal(olderWindow(0, 10000, w), null);
+  assert.equal(olderWindow(null, 50, w), null);
+  // Newer: 40 on, then following again once the newest are inside.
+  assert.equal(newerWindow(0, 10000, w), 40);
+  assert.equal(newerWindow(9850, 10000, w), 9890);
+  assert.equal(newerWindow(9870, 10000, w), null);
+  assert.equal(newerWindow(null, 10000, w), null);
+  // A window start past the end (events gone) is clamped.
+  assert.equal(windowStart(500, 100, 100), 99);
 });

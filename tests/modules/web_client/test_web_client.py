@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +43,8 @@ from tests.harness.case import SQLiteCase
 WEB = "/_jwwx/web/"
 DIRECTORY = "/_jwwx/admin/v1/directory"
 BLOCKED = "违禁测试词"
+# More messages than the timeline's window (clients/web/src/rules.js WINDOW.size, 120).
+LONG_CHAT = 135
 
 
 class BundleTest(unittest.TestCase):
@@ -789,7 +792,83 @@ class WebClientTest(SQLiteCase):
                 screenshot(page, "web-12-sharing-closed")
                 page.click(".viewer button[aria-label=关闭预览]")
 
-                # 工作台: by category, found by pinyin initials; another zone's entry opens
+                # A long chat keeps a bounded window of messages: scrolled to the top it
+                # slides and pages until the first, never rendering them all.
+                def one(n: int) -> None:
+                    self._api(
+                        "PUT",
+                        f"/_matrix/client/v3/rooms/{quote(direct)}/send/m.room.message/l{n}",
+                        zhangwei,
+                        {"msgtype": "m.text", "body": f"第{n:03d}条记录"},
+                    )
+
+                with ThreadPoolExecutor(4) as pool:
+                    list(pool.map(one, range(LONG_CHAT)))
+                page.click("nav.rail button:has-text('聊天')")
+                page.click(f".chat-row[data-room-id='{direct}']")
+                page.wait_for_selector(
+                    f".message:has-text('第{LONG_CHAT - 1:03d}条记录')"
+                )
+                for _ in range(60):
+                    page.evaluate(
+                        "() => { const t = document.querySelector('.timeline');"
+                        " t.scrollTop = 5; t.scrollTop = 0; }"
+                    )
+                    page.wait_for_timeout(200)
+                    if page.locator(".message:has-text('第000条记录')").count():
+                        break
+                page.wait_for_selector(".message:has-text('第000条记录')")
+                self.assertLessEqual(page.locator(".timeline > li").count(), 120)
+                self.assertEqual(
+                    page.locator(".message:has-text('第169条记录')").count(), 0
+                )
+
+                # A public account's push: a card in its chat (only its bot posts there),
+                # the article opened in a new window with the officer's token.
+                accounts = "/_jwwx/admin/v1/pubaccounts/accounts"
+                account = self._api(
+                    "POST",
+                    accounts,
+                    admin,
+                    {
+                        "name": "市局发布",
+                        "editors": [officers["张伟"][0]],
+                        "subscribers": {"userids": [officers["李娜"][0]]},
+                    },
+                )
+                base = f"{accounts}/{account['id']}"
+                for _ in range(100):  # the rooms are filled in the background
+                    if self._api("GET", base, admin)["subscriber_count"] == 1:
+                        break
+                    time.sleep(0.2)
+                article = self._api(
+                    "POST",
+                    f"{base}/articles",
+                    zhangwei,
+                    {
+                        "title": "春节安保部署",
+                        "digest": "请各单位做好值守",
+                        "author": "宣传处",
+                        "body": "<p>各单位：春节期间加强巡逻。</p>",
+                    },
+                )
+                self._api(
+                    "POST", f"{base}/pushes", zhangwei, {"article_ids": [article["id"]]}
+                )
+                page.click("nav.rail button:has-text('聊天')")
+                page.click(".chat-row:has-text('市局发布')")
+                card = page.locator(".card.pubaccount:has-text('春节安保部署')")
+                card.wait_for()
+                self.assertIn("请各单位做好值守", card.inner_text())
+                page.wait_for_selector("textarea[name=message][disabled]")
+                screenshot(page, "web-13-pubaccount-card")
+                with page.expect_popup() as got:
+                    card.locator(".card-main").click()
+                got.value.wait_for_load_state()
+                self.assertIn("access_token=", got.value.url)
+                self.assertIn("春节安保部署", got.value.content())
+                got.value.close()
+
                 # only after the risk prompt is confirmed.
                 entries = "/_jwwx/admin/v1/workbench/entries"
                 self._api(
@@ -830,7 +909,7 @@ class WebClientTest(SQLiteCase):
                 page.fill("input[name=workbench-search]", "")
                 page.click(".entry:has-text('外网门户')")
                 page.wait_for_selector(".dialog.risk:has-text('数据安全风险提示')")
-                screenshot(page, "web-13-workbench-risk")
+                screenshot(page, "web-14-workbench-risk")
                 page.click(".dialog.risk button:has-text('取消')")
                 page.wait_for_selector(".dialog.risk", state="detached")
                 self.assertEqual(len(page.context.pages), 1)

@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The officer's web client (clients/web, issue 23) in a real headless Chromium: how fast
+it opens with many chats, and what a very long chat costs in the browser.
+
+    .venv/bin/python -m benchmarks.web_client [--chats 500] [--messages 10000]
+        [--engine sqlite|postgres] [--repeat 3]
+
+One server (ours: vanilla Synapse does not serve the client), one officer in `--chats`
+chats (each with one message) and one chat of `--messages` messages. In the browser,
+with the session already signed in (sessionStorage, as after a login), each load a fresh
+page (the HTTP cache warm after the first, as an officer's second visit):
+- first contentful paint (the browser's paint timing);
+- the chat list: every chat listed, and the page answering (a frame after that), from
+  navigation start ("time to interactive" here: the officer can click a chat);
+- JS heap after a forced GC and the DOM's node count.
+Then the long chat is opened and scrolled to the top page by page until every message is
+loaded (or `--scroll-seconds` pass): heap, DOM nodes and rendered messages (the
+timeline keeps a bounded window, src/rules.js WINDOW). Prints one table; nothing
+asserts a timing. Load on the machine matters: say `uptime` with the numbers.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import quote
+
+from benchmarks.client import Client
+from benchmarks.servers import BenchServer
+from tests.harness.browser import browser_page, chromium_path
+
+WEB = "/_jwwx/web/"
+SESSION_KEY = "jwwx.web.session"
+
+
+def _send(client: Client, room_id: str, body: str, txn: str) -> None:
+    path = f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/{txn}"
+    while True:
+        status, answer = client.request(
+            "PUT", path, {"msgtype": "m.text", "body": body}
+        )
+        if status == 200:
+            return
+        if status == 429:
+            time.sleep(answer.get("retry_after_ms", 200) / 1000)
+            continue
+        raise RuntimeError(f"send {status}: {answer}")
+
+
+def _create(client: Client, name: str) -> str:
+    while True:
+        status, answer = client.request(
+            "POST",
+            "/_matrix/client/v3/createRoom",
+            {"name": name, "preset": "private_chat"},
+        )
+        if status == 200:
+            return str(answer["room_id"])
+        if status == 429:
+            time.sleep(answer.get("retry_after_ms", 200) / 1000)
+            continue
+        raise RuntimeError(f"createRoom {status}: {answer}")
+
+
+def _populate(server: BenchServer, token: str, chats: int, messages: int) -> str:
+    """`chats` chats with a message each, then the long chat (its id)."""
+    local = threading.local()
+
+    def client() -> Client:
+        if not hasattr(local, "client"):
+            local.client = Client(server.base_url, token, timeout=300)
+        return local.client
+
+    def one_chat(i: int) -> None:
+        room_id = _create(client(), f"案件协查{i:04d}")
+        _send(client(), room_id, f"第{i}号协查通报已下发，请注意查收", f"c{i}")
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one_chat, range(chats)))
+    print(f"set-up: {chats} chats in {time.perf_counter() - t0:.0f} s", flush=True)
+    long_chat = _create(Client(server.base_url, token, timeout=300), "万条消息")
+    t0 = time.perf_counter()
+
+    def one_message(i: int) -> None:
+        _send(
+            client(), long_chat, f"第{i:05d}条：现场情况通报，请各组注意核实。", f"m{i}"
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one_message, range(messages)))
+    print(
+        f"set-up: {messages} messages in {time.perf_counter() - t0:.0f} s", flush=True
+    )
+    return long_chat
+
+
+def _heap(page: Any) -> tuple[float, int]:
+    """(JS heap used in MB after a GC, DOM nodes) through the DevTools protocol."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("HeapProfiler.collectGarbage")
+    used = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
+    nodes = cdp.send("Memory.getDOMCounters")["nodes"]
+    cdp.detach()
+    return used, int(nodes)
+
+
+def _load(
+    page: Any, base_url: str, session: dict[str, str], chats: int
+) -> dict[str, float]:
+    # Every document of the page runs it; about:blank has no sessionStorage.
+    page.add_init_script(
+        "try { sessionStorage.setItem("
+        f"{json.dumps(SESSION_KEY)}, {json.dumps(json.dumps(session))}); }} catch {{}}"
+    )
+    page.goto(base_url + WEB)
+    # Every chat listed (the long chat too), then one more frame: the page answers.
+    listed = page.wait_for_function(
+        """(n) => document.querySelectorAll('.chat-row').length >= n
+             && new Promise((r) => requestAnimationFrame(() => r(performance.now())))""",
+        arg=chats + 1,
+        timeout=600_000,
+        polling=50,
+    ).json_value()
+    fcp = page.evaluate(
+        "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1"
+    )
+    heap, nodes = _heap(page)
+    return {"fcp": fcp, "interactive": float(listed), "heap": heap, "nodes": nodes}
+
+
+def _long_chat(
+    page: Any, room_id: str, messages: int, seconds: float
+) -> dict[str, float]:
+    page.click(f".chat-row[data-room-id='{room_id}']")
+    page.wait_for_selector(".timeline .message")
+    t0 = time.perf_counter()
+    oldest = ""
+    while time.perf_counter() - t0 < seconds:
+        # Scrolled to the top: the window slides older, then the server's next page.
+        page.evaluate(
+            "() => { const t = document.querySelector('.timeline');"
+            " t.scrollTop = 5; t.scrollTop = 0; }"
+        )
+        page.wait_for_timeout(150)
+        first = page.inner_text(".timeline .message .text >> nth=0")
+        if first.startswith("第00000条"):
+            break
+        if first == oldest:
+            page.wait_for_timeout(350)
+        oldest = first
+    loaded = time.perf_counter() - t0
+    first = page.inner_text(".timeline .message .text >> nth=0")
+    heap, nodes = _heap(page)
+    return {
+        "seconds to the first message": loaded,
+        "reached the first (1 = yes)": float(first.startswith("第00000条")),
+        "heap MB": heap,
+        "DOM nodes": float(nodes),
+        "messages rendered": float(page.locator(".timeline .message").count()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chats", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scroll-seconds", type=float, default=600)
+    args = parser.parse_args()
+    if chromium_path() is None:
+        raise SystemExit("no Chromium (apt-get install chromium, or set JWWX_CHROMIUM)")
+    server = BenchServer(engine=args.engine)
+    server.start()
+    try:
+        localpart = f"officer{os.urandom(3).hex()}"
+        _user, token = server.register(localpart)
+        long_chat = _populate(server, token, args.chats, args.messages)
+        login = Client(server.base_url).ok(
+            "POST",
+            "/_matrix/client/v3/login",
+            {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": localpart},
+                "password": "pw-" + localpart,
+            },
+        )
+        session = {
+            "token": login["access_token"],
+            "userId": login["user_id"],
+            "deviceId": login["device_id"],
+        }
+        print(f"load: {os.getloadavg()[0]:.1f} (1-minute average) before the browser")
+        loads: list[dict[str, float]] = []
+        with browser_page() as page:
+            page.set_default_timeout(600_000)
+            for n in range(args.repeat):
+                if n:
+                    page.goto("about:blank")
+                loads.append(_load(page, server.base_url, session, args.chats))
+            long = _long_chat(page, long_chat, args.messages, args.scroll_seconds)
+            if page.errors:
+                raise RuntimeError(page.errors)
+        print(
+            f"\nweb client, {args.engine}, {args.chats + 1} chats, each of {args.repeat} loads:"
+        )
+        for key, label in (
+            ("fcp", "first contentful paint, ms"),
+            ("interactive", "every chat listed + a frame, ms"),
+            ("heap", "JS heap after GC, MB"),
+            ("nodes", "DOM nodes"),
+        ):
+            values = [load[key] for load in loads]
+            print(
+                f"  {label:<34} {' '.join(f'{v:9.1f}' for v in values)}"
+                f"   median {statistics.median(values):9.1f}"
+            )
+        print(f"\nthe chat of {args.messages} messages, scrolled to its first:")
+        for key, value in long.items():
+            print(f"  {key:<34} {value:9.1f}")
+        print(f"load: {os.getloadavg()[0]:.1f} (1-minute average) after")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
