@@ -322,12 +322,14 @@ class WebClientTest(SQLiteCase):
 
             # 张伟's Matrix client: the invitation, then the message, then his answers.
             since, room_id = self._sync_until(
-                token, None, lambda a: next(iter(a["rooms"].get("invite", {})), None)
+                token,
+                None,
+                lambda a: next(iter(a.get("rooms", {}).get("invite", {})), None),
             )
             self._api("POST", f"/_matrix/client/v3/join/{quote(room_id)}", token, {})
 
             def texts(answer: Any) -> list[str]:
-                joined = answer["rooms"].get("join", {}).get(room_id, {})
+                joined = answer.get("rooms", {}).get("join", {}).get(room_id, {})
                 events = joined.get("timeline", {}).get("events", [])
                 return [
                     e["content"].get("body")
