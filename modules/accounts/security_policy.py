@@ -178,13 +178,26 @@ class SecurityPolicies:
         self._current = self.defaults
         self._stored: dict[str, Any] = {}
         self._loaded_ms = -1
+        self._reloading = False
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
 
     async def current(self) -> SecurityPolicy:
-        if self._loaded_ms < 0 or self._now() - self._loaded_ms > RELOAD_SECONDS * 1000:
-            await self._load()
+        if self._loaded_ms < 0:
+            await self._load()  # nothing loaded yet: wait for it
+        elif not self._reloading and (
+            self._now() - self._loaded_ms > RELOAD_SECONDS * 1000
+        ):
+            # One reload at a time: requests arriving meanwhile use the policy loaded
+            # RELOAD_SECONDS ago (every request of every officer asks, and each one
+            # started its own reload: 9,555 reads in 685 s with 2,000 officers
+            # long-polling, benchmarks/RESULTS.md session 7).
+            self._reloading = True
+            try:
+                await self._load()
+            finally:
+                self._reloading = False
         return self._current
 
     async def _load(self) -> None:
