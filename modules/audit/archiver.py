@@ -23,6 +23,7 @@ from modules.audit.media import fingerprint
 from modules.audit.policy import BURN_POLICY, BurnPolicy
 from modules.audit.storage import Draft
 from modules.common import registry
+from modules.common.pacer import Pacer
 from modules.common.runtime import ModuleRuntime
 from modules.common.storage import Txn
 from modules.common.synapse.events import persisted_stream_ordering
@@ -44,6 +45,7 @@ QUARANTINED = Gauge(
     "Quarantined audit rows not yet reviewed (jwwx_audit_quarantine.reviewed_ts)",
 )
 ALERT = "foreign_records"
+IDLE_MAX_S = 5.0  # idle, another process's inbox rows wait at most this long
 
 
 class Archiver:
@@ -55,11 +57,22 @@ class Archiver:
         self._runtime = runtime
         self._busy = False
         self._alert_loaded = False
+        # Idle, the archiver reads only when events were persisted past what it has
+        # archived, or this process added to the inbox (wake); other processes'
+        # inbox rows within IDLE_MAX_S (issue 17, item 2).
+        self.pacer = Pacer(
+            api.get_current_time_msec, config.poll_interval_seconds, IDLE_MAX_S
+        )
+        self._archived_upto = -1
 
     async def tick(self) -> None:
         # A long catch-up (first start on a large history) spans many ticks.
-        if self._runtime.is_ready and not self._busy:
-            await self.catch_up()
+        if not self._runtime.is_ready or self._busy:
+            return
+        if persisted_stream_ordering(self._api) > self._archived_upto:
+            self.pacer.wake()
+        if self.pacer.due():
+            self.pacer.found(await self.catch_up() > 0)
 
     async def catch_up(self) -> int:
         """Archive until the cursor reaches the persisted stream position and the inbox
@@ -147,6 +160,7 @@ class Archiver:
         media = await self._media_of(batch)
         burning = await self._burning(batch)
         if new_stream == head.stream_ordering and not inbox:
+            self._archived_upto = new_stream
             return 0, False
         keys = self._config.keys
         inbox_drafts = storage.open_inbox(keys, inbox)
@@ -169,6 +183,7 @@ class Archiver:
         )
         await self._quarantined(quarantined)
         more = len(batch) >= limit or len(inbox) >= limit
+        self._archived_upto = new_stream
         return int(appended), more
 
     def _burn_service(self) -> BurnPolicy | None:

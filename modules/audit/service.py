@@ -69,6 +69,7 @@ class AuditService:
         await self._api.run_db_interaction(
             "jwwx_audit_inbox_add", storage.inbox_add_txn, *row
         )
+        self._archiver.pacer.wake()
 
     def queue_usage(self, body: Mapping[str, Any]) -> None:
         """A usage record written shortly after, off the caller's path (see above)."""
@@ -90,6 +91,7 @@ class AuditService:
                     await self._api.run_db_interaction(
                         "jwwx_audit_inbox_add_many", storage.inbox_add_many_txn, rows
                     )
+                    self._archiver.pacer.wake()
                 except Exception:
                     # Logged loudly, as a lost usage record always was.
                     logger.exception("audit: %d usage records lost", len(rows))

@@ -36,6 +36,7 @@ from modules.common import registry
 from modules.common.errors import BURN_QUOTE_NOT_ALLOWED, error
 from modules.common.markers import BURN_FIELDS as FIELDS
 from modules.common.mxc import local_media_ids
+from modules.common.pacer import Pacer
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import scrub_after_purge
 from modules.common.synapse.errors import Codes, SynapseError
@@ -67,6 +68,9 @@ BATCH = 500
 QUOTE_SCAN = 200
 # An incomplete rewrite (an old snapshot kept dead rows) is tried again this soon.
 RETRY_REWRITE_MS = 60 * 1000
+# Idle (nothing unread, no timer running), a message recorded on another process is
+# looked at within this long (issue 17, item 2).
+IDLE_MAX_S = 5.0
 
 
 def related_event_id(content: Mapping[str, Any]) -> str | None:
@@ -113,6 +117,9 @@ class Burner:
         # Nothing burned since the last rewrite, as last read: no need to ask again
         # every tick until this process burns something (burns run in this tick only).
         self._known_clean = False
+        self.pacer = Pacer(
+            api.get_current_time_msec, config.poll_interval_seconds, IDLE_MAX_S
+        )
 
     async def check_event_for_spam(self, event: Any) -> SpamResult:
         """Local events: a bad TTL or a quote of a live burn message is raised (Synapse
@@ -163,6 +170,7 @@ class Burner:
                 root,
                 parent is not None and parent.burned,
             )
+            self.pacer.wake()
         return NOT_SPAM
 
     def _bad_ttl(self, e: ValueError) -> SynapseError:
@@ -220,13 +228,24 @@ class Burner:
     async def tick(self) -> None:
         if not self._runtime.is_ready:
             return
+        if not self.pacer.due():
+            await self._scrub()
+            return
         now = self._api.get_current_time_msec()
 
-        def work_txn(txn: Any) -> tuple[list[Any], list[Any]]:
+        def work_txn(txn: Any) -> tuple[list[Any], list[Any], int | None]:
             # One round trip per tick (on PostgreSQL each is a transaction).
-            return storage.unread_txn(txn, BATCH), storage.due_txn(txn, now, BATCH)
+            unread = storage.unread_txn(txn, BATCH)
+            due = storage.due_txn(txn, now, BATCH)
+            return unread, due, storage.next_burn_at_txn(txn)
 
-        unread, due = await self._api.run_db_interaction("jwwx_burn_work", work_txn)
+        unread, due, next_at = await self._api.run_db_interaction(
+            "jwwx_burn_work", work_txn
+        )
+        # Unread messages: their receipts are looked for every tick; otherwise the
+        # next read is when a timer runs out, a message is recorded here (wake) or
+        # the idle wait is over (one recorded on another process).
+        self.pacer.found(bool(unread or due), next_at)
         if unread:
             await self._start_timers(unread)
         if due:

@@ -155,6 +155,16 @@ def due_txn(txn: Txn, now: int, limit: int) -> list[BurnMessage]:
     return [_message(row) for row in txn.fetchall()]
 
 
+def next_burn_at_txn(txn: Txn) -> int | None:
+    """When the next started timer runs out (None: no timer running)."""
+    txn.execute(
+        "SELECT MIN(burn_at) FROM jwwx_burn_messages"
+        " WHERE burned_ts IS NULL AND burn_at IS NOT NULL"
+    )
+    row = txn.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def set_position_txn(txn: Txn, event_id: str, position: int) -> None:
     txn.execute(
         "UPDATE jwwx_burn_messages SET stream_ordering = ? WHERE event_id = ?",

@@ -110,7 +110,7 @@ class DirectoryModule:
 
     async def _provision_tick(self) -> None:
         if self.runtime.is_ready:
-            await self.provisioner.run()
+            await self.provisioner.tick()
 
     async def _mail_tick(self) -> None:
         if self.runtime.is_ready:

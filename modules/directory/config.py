@@ -15,7 +15,9 @@ Keys:
       directory finds nobody (bots, remote users). false: Synapse's search only (it
       cannot find a Chinese substring), still filtered by visibility.
   provisioning_batch_size (int, default 100): accounts created per round of the job.
-  provisioning_interval_seconds (number, default 1): pause between rounds while idle.
+  provisioning_interval_seconds (number, default 1): pause between rounds; while rounds
+      find nothing it doubles, up to 5 s (a member written on this process starts a
+      round at once).
   provisioning_pause_seconds (number, default 0): pause after each account the job
       creates, to leave the server to interactive work (SQLite's one writer); officers
       can log in before their account is created (provisioning.py), so slowing the job

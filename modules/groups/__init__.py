@@ -88,8 +88,8 @@ class GroupsModule:
             await self.settings.load()
 
     async def _retention_tick(self) -> None:
+        # The settings: as fresh as _reload (same interval) keeps them.
         if self.runtime.is_ready:
-            await self.settings.load()
             await self.retention.tick()
 
     @staticmethod

@@ -146,7 +146,7 @@ class OpenApiModule:
 
     async def _deliver_callbacks(self) -> None:
         if self.runtime.is_ready:
-            await self.callbacks.deliver_due()
+            await self.callbacks.tick()
 
     def prepare_app(self, app: App) -> None:
         """After the app's range was set (or in the sweep): its broadcast rooms, then its

@@ -26,6 +26,7 @@ from prometheus_client import Counter, Gauge
 from synapse.module_api import ModuleApi
 
 from modules.common.jobs import Jobs
+from modules.common.pacer import Pacer
 from modules.common.storage import Txn
 from modules.common.synapse.runtime import await_foreign
 from modules.openapi import storage
@@ -47,6 +48,7 @@ TIMEOUT_SECONDS = 5.0
 MAX_ATTEMPTS = 6
 FIRST_RETRY_MS = 5000
 BATCH = 20
+IDLE_MAX_S = 5.0  # idle, a row queued on another process waits at most this long
 DEAD_LETTER = callback_store.DEAD_LETTER
 STATES = ("pending", "sent", DEAD_LETTER)
 MAX_ERROR = 200
@@ -182,6 +184,9 @@ class Callbacks:
         self._running = False
         self._busy: set[int] = set()  # apps whose queue a task is draining
         self._counted_ts = 0
+        # Queued callbacks kick (the message tail runs on this process); retries are
+        # read when due; otherwise a read after 2, 4 … IDLE_MAX_S idle seconds.
+        self.pacer = Pacer(self._api.get_current_time_msec, 1.0, IDLE_MAX_S)
         # Delivers a passive reply: (app, userid, message/send fields).
         self.on_reply: Callable[[App, str, dict[str, Any]], Awaitable[Any]] | None = (
             None
@@ -251,8 +256,15 @@ class Callbacks:
 
     def kick(self) -> None:
         """Deliver now, on the process that runs the module's jobs (elsewhere the
-        queued row waits for that process's next tick, about a second)."""
+        queued row waits for that process's next read, within IDLE_MAX_S)."""
+        self.pacer.wake()
         self._jobs.start("jwwx_openapi_callbacks", self.deliver_due)
+
+    async def tick(self) -> None:
+        """The jobs process's tick: read only when something is due (a retry's time
+        has come, a kick) or the idle wait is over (issue 17, item 2)."""
+        if self.pacer.due():
+            await self.deliver_due()
 
     async def deliver_due(self) -> None:
         """Start a drain of every app with a callback due (at most `concurrency`
@@ -262,9 +274,10 @@ class Callbacks:
         self._running = True
         try:
             now = self._now()
-            apps = await self._api.run_db_interaction(
+            apps, next_due = await self._api.run_db_interaction(
                 "jwwx_openapi_due_callback_apps", callback_store.due_apps_txn, now
             )
+            self.pacer.found(bool(apps), next_due)
             for agentid in apps:
                 if len(self._busy) >= self._concurrency:
                     break

@@ -26,14 +26,21 @@ def enqueue_txn(
     return True
 
 
-def due_apps_txn(txn: Txn, now: int) -> list[int]:
-    """Apps that have a callback due."""
+def due_apps_txn(txn: Txn, now: int) -> tuple[list[int], int | None]:
+    """Apps that have a callback due, and when the next one not yet due is."""
     txn.execute(
         "SELECT DISTINCT agentid FROM jwwx_openapi_callbacks"
         " WHERE state = 'pending' AND next_attempt_ts <= ?",
         (now,),
     )
-    return sorted(int(r[0]) for r in txn.fetchall())
+    apps = sorted(int(r[0]) for r in txn.fetchall())
+    txn.execute(
+        "SELECT MIN(next_attempt_ts) FROM jwwx_openapi_callbacks"
+        " WHERE state = 'pending' AND next_attempt_ts > ?",
+        (now,),
+    )
+    row = txn.fetchone()
+    return apps, (int(row[0]) if row and row[0] is not None else None)
 
 
 def due_txn(
