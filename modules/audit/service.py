@@ -190,6 +190,7 @@ class AuditService:
         await self._api.run_db_interaction(
             "jwwx_audit_inbox_add_many", storage.inbox_add_many_txn, rows
         )
+        self._archiver.pacer.wake()
 
     async def archive_burned_message(self, event_json: str) -> None:
         """modules.burn's hook, called before a burn-after-read message is purged: the
