@@ -5,9 +5,10 @@ The model (docs/availability.md, "Capacity"): the server's CPU is what the onlin
 officers cost while idle (their /sync long-polls) plus what each message costs, a part
 per message and a part per recipient:
 
-    cores = online × idle + rate × (per_message + recipients × per_recipient)
+    cores = fixed + online × idle + rate × (per_message + recipients × per_recipient)
 
-`idle` (CPU-s per online user per second) comes from `--idle` in dm-latency or
+`fixed` (the deployment with nobody online: every process's own loops) and `idle`
+(CPU-s per online user per second, net of `fixed`) come from `--idle` in dm-latency or
 group-fanout; `per_message` and `per_recipient` from the CPU per message of dm-latency
 (one recipient) and of group-fanout (members − 1 recipients): two equations, two
 unknowns. Every input is read from a `run --json` file of one deployment (`--server`:
@@ -21,19 +22,23 @@ from pathlib import Path
 from typing import Any
 
 IDLE = "server CPU per online user, idle"
+FIXED = "server CPU, nobody online"
 PER_MESSAGE = "server CPU per message"
 
 
 @dataclass(frozen=True)
 class Costs:
+    fixed_cores: float  # the deployment with nobody online
     idle_s: float  # CPU-s per online user per second
     per_message_s: float  # CPU-s per message, whatever its recipients
     per_recipient_s: float  # CPU-s per recipient of a message
     recipients_measured: tuple[int, int]  # dm-latency's and group-fanout's
 
     def cores(self, online: int, rate: float, recipients: float) -> float:
-        return online * self.idle_s + rate * (
-            self.per_message_s + recipients * self.per_recipient_s
+        return (
+            self.fixed_cores
+            + online * self.idle_s
+            + rate * (self.per_message_s + recipients * self.per_recipient_s)
         )
 
 
@@ -70,12 +75,13 @@ def costs(data: dict[str, Any], server: str) -> Costs:
     per_recipient = max((group - dm) / (k - 1), 0.0) if k > 1 else 0.0
     per_message = max(dm - per_recipient, 0.0)
     idle = [v for (s, m), v in rows.items() if m == IDLE]
-    if not idle:
+    fixed = [v for (s, m), v in rows.items() if m == FIXED]
+    if not idle or not fixed:
         raise ValueError(f"the run has no idle measurement on {server!r} (--idle S)")
-    # cpu-ms per user-minute → cpu-s per user-second; the larger population's value
-    # (less of it is the processes' own background loops).
-    idle_s = min(idle) / 1000 / 60
-    return Costs(idle_s, per_message, per_recipient, (1, k))
+    # cpu-ms per user-minute → cpu-s per user-second; both scenarios measure it: their
+    # mean, as for the fixed cost.
+    idle_s = sum(idle) / len(idle) / 1000 / 60
+    return Costs(sum(fixed) / len(fixed), idle_s, per_message, per_recipient, (1, k))
 
 
 def report(
@@ -92,7 +98,8 @@ def report(
     lines = [
         f"capacity from {path} ({server}; load {machine.get('loadavg_start', '?')}"
         f" → {machine.get('loadavg_end', '?')} on {machine.get('nproc', '?')} cores)",
-        f"  idle: {1000 * 60 * c.idle_s:.2f} cpu-ms per online user per minute",
+        f"  nobody online: {c.fixed_cores:.2f} cores; idle: {1000 * 60 * c.idle_s:.2f}"
+        " cpu-ms per online user per minute",
         f"  per message: {1000 * c.per_message_s:.2f} cpu-ms + {1000 * c.per_recipient_s:.3f}"
         f" cpu-ms per recipient (from {c.recipients_measured[0]} and"
         f" {c.recipients_measured[1]} recipients)",
@@ -104,8 +111,8 @@ def report(
         servers = cores / cores_per_server
         lines.append(
             f"  {rate:g} messages/s: {cores:.1f} cores busy"
-            f" (idle {online * c.idle_s:.1f} + messages"
-            f" {cores - online * c.idle_s:.1f}); {servers:.2f} servers of"
+            f" (fixed {c.fixed_cores:.1f} + online {online * c.idle_s:.1f} + messages"
+            f" {cores - c.fixed_cores - online * c.idle_s:.1f}); {servers:.2f} servers of"
             f" {cores_per_server} cores at 100 %, {servers / 0.5:.2f} at the 50 %"
             " headroom docs/availability.md asks for"
         )

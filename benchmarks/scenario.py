@@ -92,6 +92,7 @@ class Context:
     idle_cpu_per_s: float = 0.0  # server CPU-s per s with everyone idle (`--idle`)
     # Recipients follow MSC4186 sliding sync instead of /sync v2 (Scenario.sliding_sync).
     sliding_sync: bool = False
+    background_cpu_per_s: float = 0.0  # the same with nobody online
 
     @property
     def vanilla(self) -> bool:
@@ -141,26 +142,49 @@ class Context:
             "one core): measured anyway"
         )
 
-    async def idle(self, users: int) -> None:
-        """`--idle S`: the server's CPU over S seconds with every user long-polling
-        and nothing sent (each /sync answers empty after its 30 s timeout and is asked
-        again): the cost of an online officer, for the capacity model."""
-        seconds = float(self.options.get("idle") or 0)
-        if seconds <= 0 or users <= 0:
-            return
+    async def _cpu_over(self, seconds: float) -> tuple[float, float]:
+        """(server CPU-s, wall s) over `seconds` of doing nothing here."""
         before = server_cpu_seconds(self.server)
         began = time.perf_counter()
         await asyncio.sleep(seconds)
-        cpu = server_cpu_seconds(self.server) - before
-        wall = time.perf_counter() - began
+        return server_cpu_seconds(self.server) - before, time.perf_counter() - began
+
+    async def background(self) -> None:
+        """`--idle S`: the server's CPU over S seconds with nobody online (its own
+        loops and ours, in every process): the deployment's fixed cost."""
+        seconds = float(self.options.get("idle") or 0)
+        if seconds <= 0:
+            return
+        cpu, wall = await self._cpu_over(seconds)
+        self.background_cpu_per_s = cpu / wall
+        self.add(
+            Sample(
+                "server CPU, nobody online",
+                value=round(cpu / wall, 4),
+                unit="cores",
+                note=f"{wall:.0f} s with no client connected: {cpu:.2f} cpu-s",
+            )
+        )
+
+    async def idle(self, users: int) -> None:
+        """`--idle S`: the server's CPU over S seconds with every user long-polling
+        and nothing sent (each /sync answers empty after its 30 s timeout and is asked
+        again), less the deployment's fixed cost (`background`): the cost of an online
+        officer, for the capacity model."""
+        seconds = float(self.options.get("idle") or 0)
+        if seconds <= 0 or users <= 0:
+            return
+        cpu, wall = await self._cpu_over(seconds)
         self.idle_cpu_per_s = cpu / wall
+        net = max(cpu / wall - self.background_cpu_per_s, 0.0)
         self.add(
             Sample(
                 "server CPU per online user, idle",
-                value=round(1000 * 60 * cpu / wall / users, 3),
+                value=round(1000 * 60 * net / users, 3),
                 unit="cpu-ms/min",
                 note=f"{users} users long-polling /sync, nothing sent, {wall:.0f} s: "
-                f"{cpu:.2f} cpu-s ({100 * cpu / wall:.0f}% of one core)",
+                f"{cpu:.2f} cpu-s ({100 * cpu / wall:.0f}% of one core), less "
+                f"{100 * self.background_cpu_per_s:.0f}% with nobody online",
             )
         )
 

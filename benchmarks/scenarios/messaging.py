@@ -34,6 +34,10 @@ async def listening(
     """Every user long-polling /sync into one tracker, the server settled, then a short
     warm-up so every long-poll has reached the server: (sync loops, tracker, sends)."""
     tracker = Tracker()
+    if ctx.options.get("idle"):
+        # The deployment with nobody online first (its fixed cost), then everyone.
+        await ctx.settle()
+        await ctx.background()
     loops = await syncer.start_all(users, tracker.seen, sliding=ctx.sliding_sync)
     await ctx.settle()
     await asyncio.sleep(WARMUP_S)

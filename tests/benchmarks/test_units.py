@@ -73,7 +73,9 @@ class CapacityModelTest(unittest.TestCase):
                 row("dm-latency", "server CPU per message", dm),
                 row("group-fanout", "server CPU per message", group),
                 row("dm-latency", "server CPU per online user, idle", 90.0),
-                row("group-fanout", "server CPU per online user, idle", 60.0),
+                row("group-fanout", "server CPU per online user, idle", 30.0),
+                row("dm-latency", "server CPU, nobody online", 0.2),
+                row("group-fanout", "server CPU, nobody online", 0.4),
                 {
                     "scenario": "dm-latency",
                     "metric": "server CPU per message",
@@ -92,10 +94,12 @@ class CapacityModelTest(unittest.TestCase):
         c = costs(self._measured(12.0, 61.0, 100), "workers-small")
         self.assertAlmostEqual(c.per_recipient_s, 0.0005)
         self.assertAlmostEqual(c.per_message_s, 0.0115)
-        self.assertAlmostEqual(c.idle_s, 0.001)  # 60 cpu-ms a minute
+        self.assertAlmostEqual(c.idle_s, 0.001)  # mean: 60 cpu-ms a minute
+        self.assertAlmostEqual(c.fixed_cores, 0.3)
         self.assertEqual(c.recipients_measured, (1, 99))
-        # 1,000 online, 10 messages/s of 10 recipients: 1 + 10 x (0.0115 + 0.005).
-        self.assertAlmostEqual(c.cores(1000, 10.0, 10.0), 1.165)
+        # 1,000 online, 10 messages/s of 10 recipients:
+        # 0.3 + 1 + 10 x (0.0115 + 0.005).
+        self.assertAlmostEqual(c.cores(1000, 10.0, 10.0), 1.465)
 
     def test_a_run_without_both_scenarios_is_refused(self) -> None:
         data = self._measured(12.0, 61.0, 100)
