@@ -188,6 +188,16 @@ class Context:
             )
         )
 
+    def _scrape(self, ports: list[int]) -> DbCounts | None:
+        """Every process's counters summed; None (noted) if one does not answer."""
+        if not ports:
+            return None
+        try:
+            return scrape_all(ports)
+        except OSError as e:
+            self.notes.append(f"metrics not read, database counts left out: {e}")
+            return None
+
     @contextmanager
     def phase(self) -> Iterator[Phase]:
         """`with ctx.phase():` around the measured part (not the setup)."""
@@ -198,7 +208,8 @@ class Context:
         )
         profiler = Profiler(self.server, out) if folder else nullcontext()
         ports = self.server.metrics_ports
-        db_before = scrape_all(ports) if ports else None
+        db_before = self._scrape(ports)
+        restarts_before = self.server.restarts()
         wall, own = time.perf_counter(), _own_cpu()
         server = server_cpu_seconds(self.server)
         try:
@@ -208,8 +219,19 @@ class Context:
             phase.wall = time.perf_counter() - wall
             phase.loadgen_cpu = _own_cpu() - own
             phase.server_cpu = server_cpu_seconds(self.server) - server
-            if ports and db_before is not None:
-                phase.db = scrape_all(ports).minus(db_before)
+            db_after = self._scrape(ports) if db_before is not None else None
+            if db_before is not None and db_after is not None:
+                phase.db = db_after.minus(db_before)
+            restarted = {
+                name: count - restarts_before.get(name, 0)
+                for name, count in self.server.restarts().items()
+                if count > restarts_before.get(name, 0)
+            }
+            if restarted:
+                # Counters start again with a process: the database counts are short.
+                self.notes.append(
+                    f"restarted by the supervisor during the measured phase: {restarted}"
+                )
             phase.rss_end_mib = server_rss_mib(self.server)
             self.phases.append(phase)
             if isinstance(profiler, Profiler):

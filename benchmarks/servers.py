@@ -239,6 +239,16 @@ class BenchServer(TestServer):
                 time.sleep(0.1)
         self.base_url = f"http://127.0.0.1:{self.nginx_port}"
 
+    def restarts(self) -> dict[str, int]:
+        """Per process, how often the supervisor started it again (workers only)."""
+        if self.workers is None:
+            return {}
+        try:
+            current = supervisor_status(self.data_dir)
+        except (OSError, ValueError):
+            return {}
+        return {name: int(p.get("restarts", 0)) for name, p in current.items()}
+
     def extra_pids(self) -> list[int]:
         """Redis and nginx: part of the deployment's cost."""
         found = []
