@@ -62,6 +62,7 @@ TEST_BCRYPT_ROUNDS = int(TEST_OVERRIDES["bcrypt_rounds"])
 DEPLOYMENT_POOLS = {"monolith": 10, "small": 3, "bureau": 2}
 DEPLOYMENT_FILE = "zv-benchmark-deployment.yaml"
 PROFILE_PROCESSES = {"small": 5, "bureau": 12}
+WORKERS_START_TIMEOUT = 1200.0
 
 CPU_NOTE = (
     "server CPU: launcher + Synapse (+ PostgreSQL backends); robust to other load"
@@ -273,9 +274,11 @@ class BenchServer(TestServer):
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
         if self.workers is not None:
-            # The supervisor starts the workers after main: every process up.
-            super().wait_healthy(timeout * 3)
-            deadline = time.monotonic() + 3 * timeout
+            # The supervisor starts main, then the stream writers, then the other
+            # workers, each group within its own start timeout (180 s): on 2 loaded
+            # cores the bureau's 12 processes take many minutes.
+            super().wait_healthy(WORKERS_START_TIMEOUT)
+            deadline = time.monotonic() + WORKERS_START_TIMEOUT
             current: dict[str, Any] = {}
             while time.monotonic() < deadline:
                 assert self._process is not None
