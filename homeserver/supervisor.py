@@ -17,7 +17,8 @@ A process that is alive but has not answered Synapse's /health for
 started again like a crashed one. The key lives in homeserver.yaml (or conf.d/):
 
   jwwx_supervisor:
-    hung_after_seconds: 60   # number >= 5, default 60; 0 turns the check off
+    hung_after_seconds: 60       # number >= 5, default 60; 0 turns the check off
+    start_timeout_seconds: 180   # each start group must be healthy within it (> 0)
 
 (Synapse ignores the key.)
 """
@@ -179,6 +180,21 @@ def hung_after(config: ServerConfig) -> float:
     return float(value)
 
 
+def start_timeout(config: ServerConfig) -> float:
+    """jwwx_supervisor.start_timeout_seconds (LauncherError unless a number > 0): how
+    long each start group may take (a slow or loaded host needs more than 180 s for
+    the bureau's seven last workers starting at once)."""
+    section = config.raw.get("jwwx_supervisor") or {}
+    if not isinstance(section, dict):
+        raise LauncherError("jwwx_supervisor must be a mapping")
+    value = section.get("start_timeout_seconds", START_TIMEOUT_S)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise LauncherError(
+            "jwwx_supervisor.start_timeout_seconds must be a number > 0"
+        )
+    return float(value)
+
+
 def answers_health(process: Process) -> bool:
     try:
         with urllib.request.urlopen(
@@ -202,6 +218,7 @@ class Supervisor:
     ) -> None:
         self._config = config
         self._hung_after = hung_after(config)
+        self._start_timeout = start_timeout(config)
         main_argv = synapse_command(config)
         self.processes = [
             Process("main", main_argv, config.client_base_url, 0),
@@ -245,7 +262,7 @@ class Supervisor:
         process.next_probe = 0.0
 
     def _wait_group(self, group: list[Process]) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + self._start_timeout
         waiting = list(group)
         why = ""
         while waiting:
@@ -266,7 +283,7 @@ class Supervisor:
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(p.name for p in waiting)
                 raise LauncherError(
-                    f"not healthy after {START_TIMEOUT_S:.0f}s: {names} ({why})"
+                    f"not healthy after {self._start_timeout:.0f}s: {names} ({why})"
                 )
             time.sleep(POLL_S)
 

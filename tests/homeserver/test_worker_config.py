@@ -29,7 +29,7 @@ from homeserver.routing import (
     routes,
 )
 from homeserver.runner import synapse_command
-from homeserver.supervisor import hung_after, worker_processes
+from homeserver.supervisor import hung_after, start_timeout, worker_processes
 from modules.common.synapse.media import runs_media_background_jobs
 from tests.harness.server import free_port, launcher
 from tests.harness.tls import make_test_ca
@@ -391,3 +391,16 @@ class WorkerConfigTest(unittest.TestCase):
             else:
                 with self.assertRaises(LauncherError):
                     hung_after(config)
+        # jwwx_supervisor.start_timeout_seconds: 180 by default, a number > 0.
+        override.unlink()
+        self.assertEqual(start_timeout(load_server_config(data)), 180.0)
+        for value, ok in ((600, True), (0, False), ("x", False), (True, False)):
+            override.write_text(
+                yaml.safe_dump({"jwwx_supervisor": {"start_timeout_seconds": value}})
+            )
+            config = load_server_config(data)
+            if ok:
+                self.assertEqual(start_timeout(config), float(value))
+            else:
+                with self.assertRaises(LauncherError):
+                    start_timeout(config)
