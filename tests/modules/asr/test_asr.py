@@ -41,6 +41,27 @@ def voice(seconds: float, pitch: float) -> bytes:
 MAX_AUDIO = 200_000
 
 
+async def send_voice(
+    client: MatrixClient, room: str, audio: bytes, **extra: Any
+) -> str:
+    """Upload `audio` and send it as a voice message; its event id."""
+    status, uploaded = await client.request(
+        "POST", "/_matrix/media/v3/upload?filename=voice.wav", raw=audio
+    )
+    assert status == 200, uploaded
+    content = {
+        "msgtype": "m.audio",
+        "body": "语音",
+        "url": uploaded["content_uri"],
+        "info": {"mimetype": "audio/wav", "size": len(audio), "duration": 1000},
+        "org.matrix.msc3245.voice": {},
+        **extra,
+    }
+    status, sent = await client.send(room, content)
+    assert status == 200, sent
+    return str(sent["event_id"])
+
+
 class AsrTests:
     user: Any
     assertEqual: Any
@@ -70,21 +91,7 @@ class AsrTests:
     async def _voice(
         self, client: MatrixClient, room: str, audio: bytes, **extra: Any
     ) -> str:
-        status, uploaded = await client.request(
-            "POST", "/_matrix/media/v3/upload?filename=voice.wav", raw=audio
-        )
-        self.assertEqual(status, 200, uploaded)
-        content = {
-            "msgtype": "m.audio",
-            "body": "语音",
-            "url": uploaded["content_uri"],
-            "info": {"mimetype": "audio/wav", "size": len(audio), "duration": 1000},
-            "org.matrix.msc3245.voice": {},
-            **extra,
-        }
-        status, sent = await client.send(room, content)
-        self.assertEqual(status, 200, sent)
-        return str(sent["event_id"])
+        return await send_voice(client, room, audio, **extra)
 
     async def test_voice_to_text(self) -> None:
         alice, bob, stranger = self.user("asra"), self.user("asrb"), self.user("asrc")

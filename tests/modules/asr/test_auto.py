@@ -11,7 +11,7 @@ from urllib.parse import quote
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.harness.server import free_port
-from tests.modules.asr.test_asr import voice
+from tests.modules.asr.test_asr import send_voice, voice
 from tests.modules.openapi.helpers import sleep
 
 from . import standin
@@ -42,17 +42,7 @@ class AutoTests:
     async def _voice(
         self, client: MatrixClient, room: str, audio: bytes, **extra: Any
     ) -> str:
-        status, uploaded = await client.request(
-            "POST", "/_matrix/media/v3/upload?filename=v.wav", raw=audio
-        )
-        self.assertEqual(status, 200, uploaded)
-        status, sent = await client.send(
-            room,
-            {"msgtype": "m.audio", "body": "语音", "url": uploaded["content_uri"],
-             "info": {"mimetype": "audio/wav", "size": len(audio)}, **extra},
-        )  # fmt: skip
-        self.assertEqual(status, 200, sent)
-        return str(sent["event_id"])
+        return await send_voice(client, room, audio, **extra)
 
     async def _transcript(self, client: MatrixClient, event_id: str) -> str:
         deadline = time.monotonic() + WAIT_S
