@@ -44,7 +44,9 @@ function useMatrix(session, onSignOut) {
     });
     // The token was revoked (kicked offline by an admin, signed out elsewhere).
     c.on(HttpApiEvent.SessionLoggedOut, () => onSignOut());
-    c.startClient({ initialSyncLimit: 30, lazyLoadMembers: true });
+    // The chat list needs each chat's newest messages only: 10 per chat keeps the first
+    // /sync of an officer in hundreds of chats small; an opened chat loads more.
+    c.startClient({ initialSyncLimit: 10, lazyLoadMembers: true });
     setClient(c);
     return () => {
       for (const name of WATCHED) c.removeListener(name, rerender);

@@ -53,7 +53,7 @@ function Department({ token, department, onMember }) {
 
 function MemberRow({ member, onMember }) {
   return html`<li class="member">
-    <button type="button" class="tree-row" onClick=${() => onMember(member)}>
+    <button type="button" class="tree-row" data-userid=${member.userid} onClick=${() => onMember(member)}>
       <span class="avatar small" aria-hidden="true">${member.name.slice(0, 1)}</span>
       <span class="name">${member.name}</span>
       ${member.position && html`<span class="position">${member.position}</span>`}

@@ -185,6 +185,14 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   // Burn-after-read adds its time-to-live to what is sent.
   const marked = (content) => (burn ? { ...content, [BURN_FIELDS[0]]: ttl } : content);
 
+  // An opened chat that came with few messages (the first /sync's 10) fills its screen.
+  useEffect(() => {
+    if (events.length < 30 && room.getLiveTimeline().getPaginationToken("b") && !paging.current) {
+      paging.current = true;
+      client.scrollback(room, 30 - events.length).catch(() => {}).finally(() => { paging.current = false; });
+    }
+  }, [room.roomId]);
+
   // Reading the chat: a receipt for its newest event clears the unread badge.
   useEffect(() => {
     const newest = room.getLiveTimeline().getEvents().at(-1);

@@ -288,7 +288,8 @@ class WebClientTest(SQLiteCase):
                 "() => document.activeElement?.name === 'contact-search'"
             )
             page.keyboard.type("zhangwei")
-            page.click(".search-results .tree-row:has-text('张伟')")
+            # His row (other tests of the class add other officers named 张伟).
+            page.click(f".search-results .tree-row[data-userid='{zhangwei}']")
             page.wait_for_selector(".profile h2:has-text('张伟')")
             page.wait_for_selector(".profile dd:has-text('刑侦支队')")
             page.wait_for_selector(".watermark.over-contacts")
