@@ -94,8 +94,8 @@ class AsrService:
 
     async def dictate(self, data: bytes, content_type: str) -> dict[str, Any]:
         """Voice input: the text of audio the officer just spoke, kept nowhere."""
-        if self._config.engine is None:
-            raise error(503, UNAVAILABLE, "服务器未配置语音识别引擎")
+        # The request is judged first: a bad one is a 400 whether or not an engine
+        # is configured (503 only for a good request the server cannot serve).
         if not content_type.startswith("audio/"):
             raise error(400, NOT_VOICE, "只接受语音（Content-Type: audio/…）")
         if not data:
