@@ -625,9 +625,15 @@ class WorkerDeploymentTest(PostgresCase):
         # Every process up (healthy) again, the victim as a new process: sends through
         # generic1 need no main process, so they can all be done before the supervisor
         # has even seen main die (its status still shows the old pid).
+        # (While it is down its status may show no pid yet: wait for the new one, up.)
         deadline = time.monotonic() + 180
+
+        def started_again(status: dict[str, Any]) -> bool:
+            pid = status[victim]["pid"]
+            return pid not in (None, before["pid"]) and bool(status[victim]["up"])
+
         after = await self._deployment()
-        while after[victim]["pid"] == before["pid"] and time.monotonic() < deadline:
+        while not started_again(after) and time.monotonic() < deadline:
             await sleep(0.2)
             after = await self._deployment()
         healthy_again = time.monotonic() - killed_at
