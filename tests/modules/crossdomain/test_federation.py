@@ -218,7 +218,31 @@ class PeerTests:
         async def purged() -> bool:
             return stored() == {}
 
-        await wait_for(purged)
+        try:
+            # Generous: CI runs two jobs on a loaded machine (a 30-s wait failed there).
+            await wait_for(purged, attempts=600)
+        except AssertionError as e:
+            tracked = query(
+                server_a,
+                "SELECT read_ts, burn_at, burned_ts, stream_ordering"
+                " FROM jwwx_burn_messages WHERE event_id = ?",
+                (event_id,),
+            )
+            receipts = query(
+                server_a,
+                "SELECT user_id, receipt_type, event_stream_ordering"
+                " FROM receipts_linearized WHERE room_id = ?",
+                (room_id,),
+            )
+            burn_log = [
+                line
+                for line in server_a.log_text().splitlines()
+                if "modules.burn" in line or event_id in line
+            ]
+            raise AssertionError(
+                f"{e}; tracked {tracked}; receipts {receipts};"
+                f" burn log {burn_log[-20:]}"
+            ) from e
 
     async def test_audit_records_show_the_remote_side(self) -> None:
         world = await self.world()
