@@ -6,7 +6,8 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
-import { chatRooms, errorText, formatTime, lastMessage, openDirectChat, preview, unreadCount } from "./chats.js";
+import { chatRooms, errorText, formatTime, lastMessage, mentionedUnread, openDirectChat, preview, unreadCount } from "./chats.js";
+import { draftOf } from "./drafts.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
@@ -68,8 +69,9 @@ function ChatList({ client, token, selected, onSelect, tick }) {
     <ul class="chat-list" aria-label="聊天列表" hidden=${Boolean(query.trim())}>
       ${rooms.length === 0 && html`<li class="empty">暂无聊天，可从通讯录发起</li>`}
       ${rooms.map((room) => {
-        const last = lastMessage(room);
+        const last = lastMessage(room, client);
         const unread = unreadCount(room);
+        const draft = room.roomId === selected ? "" : draftOf(room.roomId);
         return html`<li key=${room.roomId}>
           <button type="button" class=${`chat-row${room.roomId === selected ? " selected" : ""}`}
             onClick=${() => onSelect(room.roomId)} data-room-id=${room.roomId} data-tick=${tick}>
@@ -79,7 +81,8 @@ function ChatList({ client, token, selected, onSelect, tick }) {
             <span class="chat-main">
               <span class="chat-top"><span class="chat-name">${room.name}</span>
                 <span class="chat-time">${last ? formatTime(last.getTs()) : ""}</span></span>
-              <span class="chat-preview">${preview(last)}</span>
+              <span class="chat-preview">${mentionedUnread(client, room) && html`<span class="mention-tag">[有人@我]</span>`}${
+                draft && html`<span class="draft-tag">[草稿]</span>`}${draft || preview(last, client, room)}</span>
             </span>
           </button>
         </li>`;

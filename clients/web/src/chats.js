@@ -3,22 +3,52 @@
 // last message's preview, unread counts, the visible messages; and opening a 1:1 chat.
 import { EventType, NotificationCountType, Preset } from "matrix-js-sdk";
 import { previewOf } from "./format.js";
+import { mentionsMe, recallText } from "./rules.js";
 
 export { formatTime } from "./format.js";
 
 const SHOWN = new Set(["m.text", "m.notice", "m.emote", "m.image", "m.file", "m.audio", "m.video", "m.location"]);
 
-export function isShown(event) {
-  return event.getType() === EventType.RoomMessage && !event.isRedacted() && SHOWN.has(event.getContent().msgtype);
+// The line a recalled message leaves (null: burnt, or not redacted).
+export function recallLine(client, room, event) {
+  if (!event.isRedacted()) return null;
+  const because = event.getUnsigned().redacted_because;
+  if (!because) return null;
+  const nameOf = (id) => room.getMember(id)?.name || id;
+  return recallText({ ...because, originalSender: event.getSender() }, client.getUserId(),
+    nameOf(event.getSender()), nameOf(because.sender));
 }
 
-export function preview(event) {
-  return event ? previewOf(event.getContent()) : "";
+// A message of the timeline: not an edit (m.replace: applied to its original by the
+// SDK), not burnt; a recalled one shows its line.
+export function isShown(event, client, room) {
+  if (event.getType() !== EventType.RoomMessage) return false;
+  if (event.isRedacted()) return Boolean(client && recallLine(client, room, event));
+  return !event.isRelation("m.replace") && SHOWN.has(event.getContent().msgtype);
 }
 
-export function lastMessage(room) {
+export function preview(event, client, room) {
+  if (!event) return "";
+  if (event.isRedacted()) return recallLine(client, room, event) || "";
+  return previewOf(event.getContent());
+}
+
+// An unread message of the chat names me (m.mentions): the list shows [有人@我].
+export function mentionedUnread(client, room) {
+  const me = client.getUserId();
   const events = room.getLiveTimeline().getEvents();
-  for (let i = events.length - 1; i >= 0; i--) if (isShown(events[i])) return events[i];
+  for (let i = events.length - 1; i >= 0 && i >= events.length - 50; i--) {
+    const event = events[i];
+    if (!event.getId() || event.getSender() === me) continue;
+    if (room.hasUserReadEvent(me, event.getId())) return false;
+    if (!event.isRedacted() && mentionsMe(event.getContent(), me)) return true;
+  }
+  return false;
+}
+
+export function lastMessage(room, client) {
+  const events = room.getLiveTimeline().getEvents();
+  for (let i = events.length - 1; i >= 0; i--) if (isShown(events[i], client, room)) return events[i];
   return null;
 }
 

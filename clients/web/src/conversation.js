@@ -5,21 +5,24 @@
 // composer closed while muted. Burn-after-read: the composer's toggle, a countdown on the
 // message once someone other than its sender has read it; the server's redaction then
 // takes it away on both sides. Files: upload progress, a card with 下载. Right-click on a
-// message: 复制, 转发, 收藏, 下载, each allowed or not by the sharing policy.
+// message: 回复 (quote), 编辑, 撤回, a reaction, 复制, 转发, 收藏, 下载, each allowed or not
+// by the recall rules and the sharing policy. @ in a group opens the member picker; the
+// unsent text of each chat is kept as its draft.
 import { html } from "htm/preact";
 import { EventStatus } from "matrix-js-sdk";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { favorites } from "./api.js";
-import { chatRooms, errorText, formatTime, isShown } from "./chats.js";
-import { cardLink, cardOf, composerKey } from "./format.js";
+import { chatRooms, errorText, isShown } from "./chats.js";
+import { ComposeBar, EmojiButton, MentionPicker, useMentions } from "./compose.js";
+import { draftOf, saveDraft } from "./drafts.js";
+import { composerKey } from "./format.js";
 import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
-import { AuthedImage, ImageViewer, saveMedia } from "./media.js";
+import { ImageViewer, saveMedia } from "./media.js";
+import { keyOf, Message } from "./message.js";
 import {
-  BURN_FIELDS, burnSecondsLeft, burnTtl, countdownText, fileSize, forwardContent, newerWindow, olderWindow, percent, sendRight, sharingFor,
-  ttlChoices, ttlName, unreadLabel, WINDOW, windowStart,
+  BURN_FIELDS, canEdit, canRecall, editContent, forwardContent, messageContent, newerWindow, olderWindow, percent, REACTIONS,
+  RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, WINDOW, windowStart,
 } from "./rules.js";
-
-const keyOf = (event) => event.getId() || event.getTxnId();
 
 function dropUnsent(client, room) {
   for (const event of room.getLiveTimeline().getEvents()) {
@@ -27,117 +30,11 @@ function dropUnsent(client, room) {
   }
 }
 
-// Who other than the sender has read the event: a joined member whose receipt is at it
-// or later (the SDK's receipts, kept by /sync; a group's members are loaded when opened).
-function readers(room, event) {
-  const id = event.getId();
-  return room.getJoinedMembers()
-    .map((m) => m.userId)
-    .filter((u) => u !== event.getSender() && room.hasUserReadEvent(u, id));
-}
-
-// When the burn timer started, as this client first saw a reader's receipt (the server
-// times it from the first receipt; this only shows the countdown).
-const burnStarts = new Map();
-
-function burnStart(room, event) {
-  const id = event.getId();
-  if (burnStarts.has(id)) return burnStarts.get(id);
-  const who = readers(room, event);
-  if (who.length === 0) return null;
-  const times = who
-    .map((u) => room.getReadReceiptForUserId(u)?.data?.ts)
-    .filter((ts) => Number.isFinite(ts) && ts >= event.getTs());
-  const start = Math.min(Date.now(), ...times);
-  burnStarts.set(id, start);
-  return start;
-}
-
-function BurnTag({ room, event, ttl }) {
-  const [now, setNow] = useState(Date.now());
-  const start = event.getId() && !event.status ? burnStart(room, event) : null;
-  useEffect(() => {
-    if (start === null) return undefined;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [start]);
-  const text = start === null ? `阅后即焚 · 读后${ttlName(ttl)}销毁` : countdownText(burnSecondsLeft(start, ttl, now));
-  return html`<span class=${`burn-tag${start === null ? "" : " counting"}`} role="timer"><span class="burn-mark" aria-hidden="true">焚</span>${text}</span>`;
-}
-
-function FileCard({ content, canSave, onSave }) {
-  return html`<span class="file-card">
-    <span class="file-icon" aria-hidden="true">文件</span>
-    <span class="file-main"><span class="file-name">${content.body}</span>
-      <span class="file-size">${fileSize(content.info?.size)}</span></span>
-    ${canSave
-      ? html`<button type="button" class="link download" onClick=${onSave}>下载</button>`
-      : html`<span class="no-save" title="管理员已禁止保存文件到本机">禁止下载</span>`}
-  </span>`;
-}
-
-// A public account's push or an app's card: the first article large with its cover, the
-// others as rows (WeChat's multi-article card); a link opens in a new window (the page's
-// CSP allows no frames).
-function Card({ client, card }) {
-  const openLink = (url) => {
-    const link = cardLink(url, window.location.origin, client.getAccessToken());
-    if (link) window.open(link, "_blank", "noopener,noreferrer");
-  };
-  const [first, ...rest] = card.articles;
-  const cover = (src) => (src.startsWith("mxc://")
-    ? html`<${AuthedImage} client=${client} mxc=${src} alt="" width=${480} height=${270} />`
-    : null); // only our own media: the CSP allows no other image origin
-  return html`<div class=${`card ${card.kind}`}>
-    ${card.preview && html`<span class="card-preview">预览</span>`}
-    <button type="button" class="card-main" onClick=${() => openLink(first.url)} disabled=${!first.url}>
-      ${first.cover && cover(first.cover)}
-      <strong class="card-title">${first.title}</strong>
-      ${first.digest && html`<span class="card-digest">${first.digest}</span>`}
-      ${card.button && html`<span class="card-button">${card.button}</span>`}
-    </button>
-    ${rest.map((a) => html`<button type="button" class="card-row" onClick=${() => openLink(a.url)} disabled=${!a.url}>${a.title}</button>`)}
-  </div>`;
-}
-
-function Message({ client, room, event, group, onReadList, sharing, onMenu, onView, onSave }) {
-  const mine = event.getSender() === client.getUserId();
-  const content = event.getContent();
-  const name = event.sender?.name || event.getSender();
-  const pending = event.status !== null && event.status !== undefined;
-  if (content.msgtype === "m.notice" && content["cn.jwwx.notice"]) {
-    return html`<li class="system-notice" data-event-id=${event.getId()} data-key=${keyOf(event)}><span>${content.body}</span></li>`;
-  }
-  const ttl = burnTtl(content);
-  const allowed = sharingFor(sharing, content);
-  let body = html`<span class="text">${content.body}</span>`;
-  const card = cardOf(content);
-  if (card) body = html`<${Card} client=${client} card=${card} />`;
-  if (content.msgtype === "m.image" && content.url) {
-    body = html`<button type="button" class="image-button" aria-label=${`查看图片 ${content.body || ""}`} onClick=${() => onView(content)}>
-      <${AuthedImage} client=${client} mxc=${content.url} alt=${content.body} /></button>`;
-  } else if (["m.file", "m.video", "m.audio"].includes(content.msgtype) && content.url) {
-    body = html`<${FileCard} content=${content} canSave=${allowed.save} onSave=${() => onSave(content)} />`;
-  }
-  let unread = null;
-  const members = group && mine && !pending ? room.getJoinedMemberCount() : 0;
-  if (members > 1) unread = Math.max(0, members - 1 - readers(room, event).length);
-  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}${ttl !== null ? " burn" : ""}`} data-event-id=${event.getId()} data-key=${keyOf(event)}>
-    <span class="avatar" aria-hidden="true">${name.slice(0, 1)}</span>
-    <div class="bubble-wrap">
-      ${!mine && html`<span class="sender">${name}</span>`}
-      <div class=${`bubble${allowed.copy ? "" : " no-copy"}`} title=${formatTime(event.getTs())}
-        onCopy=${(e) => !allowed.copy && e.preventDefault()}
-        onContextMenu=${(e) => { if (!pending) { e.preventDefault(); onMenu({ event, x: e.clientX, y: e.clientY }); } }}>${body}</div>
-      ${ttl !== null && html`<${BurnTag} room=${room} event=${event} ttl=${ttl} />`}
-      ${unread !== null && html`<button type="button" class=${`read-state${unread ? "" : " all-read"}`}
-        onClick=${() => onReadList(event.getId())}>${unreadLabel(unread)}</button>`}
-    </div>
-  </li>`;
-}
-
 export function Conversation({ client, room, tick, token, clientConfig }) {
-  const [draft, setDraft] = useState("");
+  const [draft, setDraftState] = useState(() => draftOf(room.roomId));
+  const [replyTo, setReplyTo] = useState(null);
+  const [editing, setEditing] = useState(null);
+  const input = useRef(null);
   const [error, setError] = useState("");
   const [uploading, setUploading] = useState(false);
   const [panel, setPanel] = useState(false);
@@ -156,9 +53,15 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   const right = sendRight(powerLevels(room), client.getUserId());
   // A public account's or an app's room: only its bot posts.
   if (!right.canSend && !group) right.reason = "此会话仅接收消息，不能发言";
+  const mentions = useMentions(client, room, group);
+  // What is typed is the chat's draft (not while editing a sent message).
+  const setDraft = (text) => {
+    setDraftState(text);
+    if (!editing) saveDraft(room.roomId, text);
+  };
   const list = useRef(null);
   const stick = useRef(true); // keep the newest message in view unless scrolled up
-  const events = room.getLiveTimeline().getEvents().filter(isShown);
+  const events = room.getLiveTimeline().getEvents().filter((e) => isShown(e, client, room));
   const last = events[events.length - 1];
   // A bounded DOM however long the chat: WINDOW.size messages from the window's first
   // (null: the newest), slid as the officer scrolls (src/rules.js).
@@ -170,7 +73,10 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   const shown = events.slice(start, start + WINDOW.size);
 
   useEffect(() => {
-    setDraft("");
+    setDraftState(draftOf(room.roomId));
+    setReplyTo(null);
+    setEditing(null);
+    mentions.reset();
     setError("");
     setReadOf(null);
     setBurn(false);
@@ -266,19 +172,57 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     const text = draft.trim();
     if (!text) return;
     setError("");
-    setDraft("");
+    const mentioned = stillMentioned(text, mentions.picked);
+    const edited = editing;
+    const quoted = replyTo;
+    setDraftState("");
+    setEditing(null);
+    setReplyTo(null);
+    mentions.reset();
+    if (edited) {
+      try {
+        const ids = mentioned.length ? { user_ids: mentioned } : {};
+        await client.sendMessage(room.roomId, editContent(edited.getId(), text, ids));
+        setDraftState(draftOf(room.roomId));
+      } catch (e) {
+        dropUnsent(client, room);
+        setError(errorText(e));
+        setDraftState(text);
+        setEditing(edited);
+      }
+      return;
+    }
+    saveDraft(room.roomId, "");
     stick.current = true;
     setFirstKey(null);
     try {
-      await client.sendMessage(room.roomId, marked({ msgtype: "m.text", body: text }));
+      await client.sendMessage(room.roomId, marked(messageContent(text, { replyTo: quoted?.getId(), mentioned })));
     } catch (e) {
       // Refused (a filtered keyword, a muted group): the text goes back to the draft
       // and its local echo away, so nothing shows as if it had been sent.
       dropUnsent(client, room);
       setError(errorText(e));
       setDraft(text);
+      setReplyTo(quoted);
     }
   }
+
+  // A reaction: added, or one's own taken back (its redaction).
+  async function react(event, key) {
+    setError("");
+    const relations = room.relations.getChildEventsForEvent(event.getId(), "m.annotation", "m.reaction");
+    const own = [...(relations?.getAnnotationsBySender()?.[client.getUserId()] || [])]
+      .find((e) => e.getRelation()?.key === key && !e.isRedacted());
+    try {
+      if (own) await client.redactEvent(room.roomId, own.getId());
+      else await client.sendEvent(room.roomId, "m.reaction", { "m.relates_to": { rel_type: "m.annotation", event_id: event.getId(), key } });
+    } catch (e) {
+      dropUnsent(client, room);
+      setError(errorText(e));
+    }
+  }
+
+  const focusInput = () => requestAnimationFrame(() => input.current?.focus());
 
   // 图片: uploaded to the media repository, then sent as m.image with its size.
   async function sendImage(ev) {
@@ -351,9 +295,22 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
         setNotice("已收藏");
       } else if (action === "save") {
         save(content);
+      } else if (action === "reply") {
+        setEditing(null);
+        setReplyTo(event);
+        focusInput();
+      } else if (action === "edit") {
+        setReplyTo(null);
+        setEditing(event);
+        setDraftState(stripReplyFallback(content.body));
+        focusInput();
+      } else if (action === "recall") {
+        await client.redactEvent(room.roomId, event.getId(), undefined, { reason: RECALL_REASON });
+      } else if (action.startsWith("react:")) {
+        await react(event, action.slice(6));
       }
     } catch (e) {
-      setError(e.message || "操作失败");
+      setError(errorText(e));
     }
   }
 
@@ -369,7 +326,29 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     }
   }
 
+  function applyMention(next) {
+    if (!next) return;
+    setDraft(next.text);
+    requestAnimationFrame(() => input.current?.setSelectionRange(next.caret, next.caret));
+  }
+
+  function onInput(ev) {
+    setDraft(ev.target.value);
+    mentions.update(ev.target.value, ev.target.selectionStart);
+  }
+
+  function cancelCompose() {
+    if (editing) setDraftState(draftOf(room.roomId));
+    setEditing(null);
+    setReplyTo(null);
+  }
+
   function onKeyDown(ev) {
+    if (mentions.key(ev, draft, applyMention)) {
+      ev.preventDefault();
+      return;
+    }
+    if (ev.key === "Escape" && (replyTo || editing)) cancelCompose();
     const action = composerKey(ev);
     if (action) ev.preventDefault();
     if (action === "send") send();
@@ -386,15 +365,17 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     <ol class="timeline" ref=${list} onScroll=${onScroll} aria-live="polite">
       ${shown.map((event) => html`<${Message} key=${keyOf(event)} client=${client} room=${room} event=${event}
         group=${group} onReadList=${setReadOf} tick=${tick} sharing=${clientConfig} onMenu=${setMenu}
-        onView=${setViewing} onSave=${save} />`)}
+        onView=${setViewing} onSave=${save} onReact=${react} />`)}
     </ol>
-    ${menu && html`<${MessageMenu} menu=${menu} sharing=${clientConfig} onAction=${menuAction} onClose=${() => setMenu(null)} />`}
+    ${menu && html`<${MessageMenu} menu=${menu} sharing=${clientConfig} onAction=${menuAction} onClose=${() => setMenu(null)}
+      may=${mayFor(client, room, menu.event, closed)} />`}
     ${forwarding && html`<${ForwardDialog} client=${client} onPick=${forwardTo} onClose=${() => setForwarding(null)} />`}
     ${viewing && html`<${ImageViewer} client=${client} mxc=${viewing.url} name=${viewing.body}
       canSave=${sharingFor(clientConfig, viewing).save} onClose=${() => setViewing(null)} />`}
     ${readOf && html`<${ReadList} token=${token} room=${room} eventId=${readOf} onClose=${() => setReadOf(null)} />`}
     <footer class=${`composer${closed ? " closed" : ""}`}>
       <div class="toolbar">
+        <${EmojiButton} disabled=${closed} onPick=${(e) => { setDraft(draft + e); focusInput(); }} />
         <label class="tool">图片<input type="file" name="image" accept="image/*" onChange=${sendImage} disabled=${uploading || closed} /></label>
         ${choices.length > 0 && html`<label class="tool burn-toggle"><input type="checkbox" name="burn" checked=${burn} disabled=${closed}
           onChange=${(e) => setBurn(e.currentTarget.checked)} />阅后即焚</label>`}
@@ -408,9 +389,11 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
       </div>
       ${burn && group && burnConfig?.group_notice && html`<p class="burn-notice">${burnConfig.group_notice}</p>`}
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <textarea name="message" aria-label="输入消息" disabled=${closed}
-        placeholder=${closed ? right.reason : "输入消息，Enter 发送，Ctrl+Enter 换行"}
-        value=${draft} onInput=${(e) => setDraft(e.target.value)} onKeyDown=${onKeyDown}></textarea>
+      <${ComposeBar} client=${client} room=${room} replyTo=${replyTo} editing=${editing} onCancel=${cancelCompose} />
+      <${MentionPicker} mentions=${mentions} onPick=${(m) => { applyMention(mentions.pick(m, draft)); focusInput(); }} />
+      <textarea name="message" aria-label="输入消息" disabled=${closed} ref=${input}
+        placeholder=${closed ? right.reason : group ? "输入消息，@ 提醒群成员，Enter 发送，Ctrl+Enter 换行" : "输入消息，Enter 发送，Ctrl+Enter 换行"}
+        value=${draft} onInput=${onInput} onKeyDown=${onKeyDown}></textarea>
       <button type="button" class="primary send" onClick=${send} disabled=${closed || !draft.trim()}>发送(S)</button>
     </footer>
   </section>
@@ -419,16 +402,33 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
 }
 
 const ACTIONS = [
+  ["reply", "回复", "当前不能发言"],
   ["copy", "复制", "管理员已禁止复制消息"],
   ["forward", "转发", "管理员已禁止转发"],
   ["favorite", "收藏", "阅后即焚消息不能收藏"],
   ["save", "下载", "管理员已禁止保存到本机"],
+  ["edit", "编辑", ""],
+  ["recall", "撤回", ""],
 ];
 
-// Right-click on a message: what the policy forbids is shown greyed with the reason.
-function MessageMenu({ menu, sharing, onAction, onClose }) {
+// What the officer may do with a message besides sharing it: 回复 and reactions while
+// the composer is open, 编辑 and 撤回 by the recall rules (src/rules.js).
+function mayFor(client, room, event, closed) {
+  const me = client.getUserId();
+  const now = Date.now();
+  return {
+    reply: !closed,
+    react: !closed,
+    edit: !closed && canEdit(event.getContent(), me, event.getSender(), event.getTs(), now),
+    recall: canRecall(powerLevels(room), me, event.getSender(), event.getTs(), now),
+  };
+}
+
+// Right-click on a message: the reactions on top, then the actions; what the policy
+// forbids is shown greyed with the reason, 编辑 and 撤回 only where allowed.
+function MessageMenu({ menu, sharing, may, onAction, onClose }) {
   const content = menu.event.getContent();
-  const allowed = sharingFor(sharing, content);
+  const allowed = { ...sharingFor(sharing, content), reply: may.reply };
   const file = ["m.image", "m.file", "m.video", "m.audio"].includes(content.msgtype);
   useEffect(() => {
     const close = () => onClose();
@@ -439,9 +439,18 @@ function MessageMenu({ menu, sharing, onAction, onClose }) {
       window.removeEventListener("keydown", close);
     };
   }, [menu]);
-  return html`<ul class="context-menu" role="menu" style=${{ left: `${menu.x}px`, top: `${menu.y}px` }}>
-    ${ACTIONS.filter(([key]) => (key === "save" ? file : key !== "copy" || !file)).map(([key, label, why]) => html`<li role="none">
-      <button type="button" role="menuitem" data-action=${key} disabled=${!allowed[key]} title=${allowed[key] ? "" : why}
+  const shown = ACTIONS.filter(([key]) => {
+    if (key === "save") return file;
+    if (key === "copy") return !file;
+    if (key === "edit" || key === "recall") return may[key];
+    return true;
+  });
+  return html`<ul class="context-menu" role="menu" style=${{ left: `${menu.x}px`, top: `${Math.min(menu.y, window.innerHeight - 320)}px` }}>
+    ${may.react && html`<li role="none" class="reaction-row">${REACTIONS.map((key) => html`<button type="button" role="menuitem"
+      class="emoji" data-action=${`react:${key}`} aria-label=${`回应 ${key}`}
+      onClick=${(e) => { e.stopPropagation(); onAction(`react:${key}`, menu.event); }}>${key}</button>`)}</li>`}
+    ${shown.map(([key, label, why]) => html`<li role="none">
+      <button type="button" role="menuitem" data-action=${key} disabled=${allowed[key] === false} title=${allowed[key] === false ? why : ""}
         onClick=${(e) => { e.stopPropagation(); onAction(key, menu.event); }}>${label}</button></li>`)}
   </ul>`;
 }

@@ -151,3 +151,109 @@ export function newerWindow(first, total, { size, step } = WINDOW) {
   const next = first + step;
   return next + size >= total ? null : next;
 }
+
+// 撤回 (recall) and 编辑 (edit): one's own messages within RECALL_WINDOW_MS (24 hours, the
+// open API's recall window, as WeCom's); the group's owner and admins recall a member's
+// message at any time when the room's `redact` level lets them and they rank above its
+// sender. A recall is a redaction; the server's burn-after-read redaction (reason
+// BURN_REASON) is not a recall and shows nothing.
+export const RECALL_WINDOW_MS = 24 * 3600 * 1000;
+export const BURN_REASON = "阅后即焚";
+export const RECALL_REASON = "撤回";
+
+export function canRecall(powerLevels, me, sender, ts, now) {
+  if (sender === me) return now - ts <= RECALL_WINDOW_MS;
+  if (!powerLevels) return false;
+  const needed = powerLevels.redact === undefined ? 50 : Number(powerLevels.redact) || 0;
+  const mine = levelOf(powerLevels, me);
+  return mine >= needed && mine >= ADMIN_LEVEL && mine > levelOf(powerLevels, sender);
+}
+
+const EDITABLE = new Set(["m.text", "m.emote", "m.notice"]);
+
+export function canEdit(content, me, sender, ts, now) {
+  return sender === me && EDITABLE.has(content && content.msgtype) && burnTtl(content) === null
+    && !content["cn.jwwx.notice"] && now - ts <= RECALL_WINDOW_MS;
+}
+
+// The line a recalled message leaves: "你撤回了一条消息", "张伟撤回了一条消息", or for a
+// message an admin took back "张伟撤回了王芳的一条消息"; null when it just goes (burnt).
+export function recallText(redaction, me, senderName, redacterName) {
+  if (!redaction || (redaction.content && redaction.content.reason === BURN_REASON)) return null;
+  const by = redaction.sender;
+  const own = by === me ? "你" : redacterName || by;
+  if (!redaction.originalSender || redaction.originalSender === by) return `${own}撤回了一条消息`;
+  return `${own}撤回了${senderName}的一条消息`;
+}
+
+// An edit (m.replace): the new text for everyone, "* text" for clients without edits.
+export function editContent(eventId, text, mentions) {
+  const fresh = { msgtype: "m.text", body: text, ...(mentions ? { "m.mentions": mentions } : {}) };
+  return {
+    msgtype: "m.text",
+    body: `* ${text}`,
+    "m.new_content": fresh,
+    "m.relates_to": { rel_type: "m.replace", event_id: eventId },
+  };
+}
+
+// A message as sent from the composer: a reply's relation and the users it mentions
+// (m.mentions: only those named with the picker and still "@名字" in the text).
+export function messageContent(text, { replyTo = null, mentioned = [] } = {}) {
+  const content = { msgtype: "m.text", body: text, "m.mentions": {} };
+  if (mentioned.length) content["m.mentions"].user_ids = [...new Set(mentioned)];
+  if (replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: replyTo } };
+  return content;
+}
+
+// The picked members still named in the text ("@王芳" not deleted since).
+export function stillMentioned(text, picked) {
+  return picked.filter((p) => text.includes(`@${p.name}`)).map((p) => p.userId);
+}
+
+// The "@…" being typed just before the caret → {start, query}, or null. An @ counts at
+// the start or after a space or a line break (not inside an e-mail address).
+export function mentionAt(text, caret) {
+  const before = text.slice(0, caret);
+  const at = before.lastIndexOf("@");
+  if (at < 0) return null;
+  if (at > 0 && !/\s/.test(before[at - 1])) return null;
+  const query = before.slice(at + 1);
+  if (/\s/.test(query) || query.length > 20) return null;
+  return { start: at, query };
+}
+
+// The text with the "@query" replaced by "@name " → {text, caret}.
+export function insertMention(text, start, caret, name) {
+  const inserted = `@${name} `;
+  return { text: text.slice(0, start) + inserted + text.slice(caret), caret: start + inserted.length };
+}
+
+// Other clients' replies carry the quoted text as "> …" lines first; shown once only.
+export function stripReplyFallback(body) {
+  if (typeof body !== "string" || !body.startsWith("> ")) return body || "";
+  const lines = body.split("\n");
+  let i = 0;
+  while (i < lines.length && lines[i].startsWith(">")) i++;
+  if (i < lines.length && lines[i] === "") i++;
+  return lines.slice(i).join("\n");
+}
+
+// Does the message mention me (m.mentions, or @room by someone allowed)? The chat list
+// shows [有人@我] for the chat until it is read.
+export function mentionsMe(content, me) {
+  const m = content && content["m.mentions"];
+  return Boolean(m && Array.isArray(m.user_ids) && m.user_ids.includes(me));
+}
+
+// 表情: WeChat's most used, as Unicode emoji (fonts of the desktop draw them).
+export const EMOJI = ["😀", "😂", "😊", "😍", "😘", "😎", "🤔", "😅", "😭", "😡", "😱", "😴",
+  "👍", "👎", "👌", "👏", "🙏", "💪", "🤝", "✌️", "❤️", "💔", "🌹", "🎉",
+  "🔥", "✅", "❌", "⚠️", "🚓", "🚨", "📞", "📌"];
+export const REACTIONS = ["👍", "❤️", "😂", "😮", "🙏", "✅", "👌", "🌹"];
+
+// Reactions of a message → [{key, count, mine}] in first-seen order.
+export function reactionSummary(pairs, me) {
+  return pairs.map(([key, senders]) => ({ key, count: senders.length, mine: senders.includes(me) }))
+    .filter((r) => r.count > 0);
+}

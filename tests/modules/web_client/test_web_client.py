@@ -26,7 +26,7 @@ from twisted.trial import unittest
 
 from PIL import Image
 
-from homeserver.http import HttpError, request_json
+from homeserver.http import HttpError
 from modules.common.synapse.errors import ConfigError
 from modules.web_client.bundle import WEB as WEB_SOURCES
 from modules.web_client.bundle import built_hash, source_hash
@@ -38,9 +38,8 @@ from tests.harness.browser import (
     require_browser,
     screenshot,
 )
-from tests.harness.case import SQLiteCase
+from tests.modules.web_client.helpers import WEB, WebCase
 
-WEB = "/_jwwx/web/"
 DIRECTORY = "/_jwwx/admin/v1/directory"
 BLOCKED = "违禁测试词"
 # More messages than the timeline's window (clients/web/src/rules.js WINDOW.size, 120).
@@ -106,14 +105,8 @@ def png(colour: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
-class WebClientTest(SQLiteCase):
+class WebClientTest(WebCase):
     keywords = (BLOCKED,)
-
-    def _url(self, path: str) -> str:
-        return self.server.base_url + path
-
-    def _api(self, method: str, path: str, token: str | None, body: Any = None) -> Any:
-        return request_json(method, self._url(path), body, token=token)
 
     def test_page_is_served_with_security_headers(self) -> None:
         with urllib.request.urlopen(self._url(WEB)) as response:
@@ -430,80 +423,8 @@ class WebClientTest(SQLiteCase):
                 errcode = e.body.get("errcode") if isinstance(e.body, dict) else e.body
             self.assertEqual(errcode, expected)
 
-    # Groups and burn-after-read, with two officers in two browser sessions.
-
-    def _group(self) -> tuple[str, dict[str, tuple[str, str]]]:
-        """专案组: 李娜 (its owner), 张伟 (刑侦支队) and 王芳 (治安支队), all joined.
-        → (room id, {name: (localpart, token)})."""
-        suffix = os.urandom(3).hex()
-        _admin_id, admin = self.server.register(f"boss{suffix}", admin=True)
-        root = self._api(
-            "POST",
-            f"{DIRECTORY}/departments",
-            admin,
-            {"name": f"分局{suffix}", "parent_id": None},
-        )["id"]
-        people = (
-            ("lina", "李娜", "刑侦支队"),
-            ("zhangwei", "张伟", "刑侦支队"),
-            ("wangfang", "王芳", "治安支队"),
-        )
-        officers: dict[str, tuple[str, str]] = {}
-        for key, name, _unit in people:
-            localpart = f"{key}{suffix}"
-            user_id, token = self.server.register(localpart)
-            self._api(
-                "PUT",
-                f"/_synapse/admin/v2/users/{quote(user_id)}",
-                admin,
-                {"displayname": name},
-            )
-            officers[name] = (localpart, token)
-        units = {
-            unit: self._api(
-                "POST",
-                f"{DIRECTORY}/departments",
-                admin,
-                {"name": unit, "parent_id": root},
-            )["id"]
-            for unit in ("刑侦支队", "治安支队")
-        }
-        for _key, name, unit in people:
-            self._api(
-                "POST",
-                f"{DIRECTORY}/members",
-                admin,
-                {
-                    "userid": officers[name][0],
-                    "name": name,
-                    "department": [units[unit]],
-                },
-            )
-        server = self.server.server_name
-        room_id = self._api(
-            "POST",
-            "/_jwwx/client/v1/groups",
-            officers["李娜"][1],
-            {
-                "name": "专案组",
-                "invite": [f"@{officers[n][0]}:{server}" for n in ("张伟", "王芳")],
-            },
-        )["room_id"]
-        for name in ("张伟", "王芳"):
-            self._api(
-                "POST",
-                f"/_matrix/client/v3/join/{quote(room_id)}",
-                officers[name][1],
-                {},
-            )
-        return room_id, officers
-
-    def _sign_in(self, page: Any, localpart: str) -> None:
-        page.goto(self._url(WEB))
-        page.fill("input[name=user]", localpart)
-        page.fill("input[name=password]", "pw-" + localpart)
-        page.click("form.login-form button[type=submit]")
-        page.wait_for_selector("nav.rail")
+    # Groups and burn-after-read, with two officers in two browser sessions (the group:
+    # helpers.WebCase._group).
 
     def test_group_read_list_mute_and_burn_after_read(self) -> None:
         require_browser()

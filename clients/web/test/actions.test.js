@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Message actions as the client applies them (src/rules.js): recall and edit rules,
+// the recalled line, edits, replies and mentions, the @ being typed, reactions.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  canEdit, canRecall, editContent, insertMention, mentionAt, mentionsMe, messageContent, reactionSummary, RECALL_WINDOW_MS,
+  recallText, stillMentioned, stripReplyFallback,
+} from "../src/rules.js";
+
+const levels = { users: { "@owner:s": 100, "@admin:s": 50 }, users_default: 0, redact: 50 };
+const now = 10 * RECALL_WINDOW_MS;
+
+test("one's own message is recalled within 24 hours; owner and admins recall members' at any time", () => {
+  assert.equal(canRecall(levels, "@a:s", "@a:s", now - 1000, now), true);
+  assert.equal(canRecall(levels, "@a:s", "@a:s", now - RECALL_WINDOW_MS - 1, now), false);
+  assert.equal(canRecall(levels, "@a:s", "@b:s", now, now), false);
+  assert.equal(canRecall(levels, "@admin:s", "@b:s", 0, now), true);
+  assert.equal(canRecall(levels, "@admin:s", "@owner:s", now, now), false);
+  assert.equal(canRecall(levels, "@owner:s", "@admin:s", now, now), true);
+  assert.equal(canRecall({ ...levels, redact: 100 }, "@admin:s", "@b:s", now, now), false);
+  assert.equal(canRecall(null, "@admin:s", "@b:s", now, now), false);
+});
+
+test("only one's own text is edited, not burn-after-read nor after 24 hours", () => {
+  const text = { msgtype: "m.text", body: "x" };
+  assert.equal(canEdit(text, "@a:s", "@a:s", now, now), true);
+  assert.equal(canEdit(text, "@a:s", "@b:s", now, now), false);
+  assert.equal(canEdit({ msgtype: "m.image", body: "p" }, "@a:s", "@a:s", now, now), false);
+  assert.equal(canEdit({ ...text, "org.matrix.self_destruct": 10000 }, "@a:s", "@a:s", now, now), false);
+  assert.equal(canEdit(text, "@a:s", "@a:s", now - RECALL_WINDOW_MS - 1, now), false);
+});
+
+test("the recalled line names who recalled, and burnt messages leave none", () => {
+  const by = (sender, reason) => ({ sender, content: reason ? { reason } : {}, originalSender: "@b:s" });
+  assert.equal(recallText(by("@a:s"), "@a:s", "王芳", "李娜"), "你撤回了王芳的一条消息");
+  assert.equal(recallText(by("@b:s"), "@a:s", "王芳", "王芳"), "王芳撤回了一条消息");
+  assert.equal(recallText(by("@b:s"), "@b:s", "王芳", "王芳"), "你撤回了一条消息");
+  assert.equal(recallText(by("@b:s", "阅后即焚"), "@a:s", "王芳", "王芳"), null);
+  assert.equal(recallText(undefined, "@a:s", "", ""), null);
+});
+
+test("an edit replaces the text, with a fallback for clients without edits", () => {
+  const edit = editContent("$e", "新的", { user_ids: ["@b:s"] });
+  assert.equal(edit.body, "* 新的");
+  assert.deepEqual(edit["m.new_content"], { msgtype: "m.text", body: "新的", "m.mentions": { user_ids: ["@b:s"] } });
+  assert.deepEqual(edit["m.relates_to"], { rel_type: "m.replace", event_id: "$e" });
+});
+
+test("a reply quotes its message; mentions are those picked and still in the text", () => {
+  const reply = messageContent("好的", { replyTo: "$q", mentioned: ["@b:s", "@b:s"] });
+  assert.deepEqual(reply["m.relates_to"], { "m.in_reply_to": { event_id: "$q" } });
+  assert.deepEqual(reply["m.mentions"], { user_ids: ["@b:s"] });
+  assert.deepEqual(messageContent("x")["m.mentions"], {});
+  const picked = [{ userId: "@b:s", name: "王芳" }, { userId: "@c:s", name: "张伟" }];
+  assert.deepEqual(stillMentioned("@王芳 请回电", picked), ["@b:s"]);
+  assert.equal(mentionsMe({ "m.mentions": { user_ids: ["@me:s"] } }, "@me:s"), true);
+  assert.equal(mentionsMe({ body: "@me" }, "@me:s"), false);
+});
+
+test("the @ being typed, and the picked name put in its place", () => {
+  assert.deepEqual(mentionAt("请 @wf", 5), { start: 2, query: "wf" });
+  assert.deepEqual(mentionAt("@", 1), { start: 0, query: "" });
+  assert.equal(mentionAt("mail@host", 9), null);
+  assert.equal(mentionAt("@王芳 好", 5), null);
+  assert.deepEqual(insertMention("请 @wf 看", 2, 5, "王芳"), { text: "请 @王芳  看", caret: 6 });
+});
+
+test("other clients' reply fallbacks are not shown twice; reactions are counted", () => {
+  assert.equal(stripReplyFallback("> <@a:s> 原文\n> 第二行\n\n回复"), "回复");
+  assert.equal(stripReplyFallback("普通"), "普通");
+  assert.deepEqual(reactionSummary([["👍", ["@a:s", "@b:s"]], ["❤️", []]], "@a:s"), [{ key: "👍", count: 2, mine: true }]);
+});
