@@ -54,6 +54,9 @@ const room = (id) => `${GROUPS}/${encodeURIComponent(id)}`;
 
 // Groups (docs/groups.md, "Client API"): the info, owner/admin actions, read lists, QR links.
 export const groups = {
+  create: (token, body) => call("POST", GROUPS, body, token),
+  transfer: (token, id, userId) => call("POST", `${room(id)}/transfer`, { user_id: userId }, token),
+  dissolve: (token, id) => call("POST", `${room(id)}/dissolve`, {}, token),
   info: (token, id) => call("GET", room(id), undefined, token),
   muteAll: (token, id, on) => call("PUT", `${room(id)}/mute_all`, { mute_all: on }, token),
   mute: (token, id, userId, muted) => call("PUT", `${room(id)}/muted`, { user_ids: [userId], muted }, token),

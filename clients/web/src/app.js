@@ -11,6 +11,7 @@ import { draftOf } from "./drafts.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
+import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
 import { useClientConfig, Watermark } from "./watermark.js";
 import { Workbench } from "./workbench.js";
@@ -59,12 +60,18 @@ function useMatrix(session, onSignOut) {
 
 function ChatList({ client, token, selected, onSelect, tick }) {
   const [query, setQuery] = useState("");
+  const [creating, setCreating] = useState(false);
   const rooms = chatRooms(client);
   return html`<div class="list-pane chats">
-    <div class="search-box">
-      <input type="search" name="chat-search" aria-label="搜索聊天记录" placeholder="搜索：群聊、聊天记录、文件"
-        value=${query} onInput=${(e) => setQuery(e.target.value)} onKeyDown=${(e) => e.key === "Escape" && setQuery("")} />
+    <div class="list-head">
+      <div class="search-box">
+        <input type="search" name="chat-search" aria-label="搜索聊天记录" placeholder="搜索：群聊、聊天记录、文件"
+          value=${query} onInput=${(e) => setQuery(e.target.value)} onKeyDown=${(e) => e.key === "Escape" && setQuery("")} />
+      </div>
+      <button type="button" class="new-group" aria-label="发起群聊" title="发起群聊" onClick=${() => setCreating(true)}>＋</button>
     </div>
+    ${creating && html`<${CreateGroupDialog} client=${client} token=${token} onClose=${() => setCreating(false)}
+      onCreated=${(id) => { setCreating(false); onSelect(id); }} />`}
     ${query.trim() && html`<${SearchResults} token=${token} client=${client} query=${query} onOpenRoom=${(id) => { setQuery(""); onSelect(id); }} />`}
     <ul class="chat-list" aria-label="聊天列表" hidden=${Boolean(query.trim())}>
       ${rooms.length === 0 && html`<li class="empty">暂无聊天，可从通讯录发起</li>`}
@@ -116,7 +123,9 @@ export function App({ session, onSignOut }) {
   }, []);
 
   if (!client) return html`<p class="loading">正在连接…</p>`;
-  const room = roomId ? client.getRoom(roomId) : null;
+  // A chat left, or a group dissolved, is no longer shown.
+  const found = roomId ? client.getRoom(roomId) : null;
+  const room = found && ["join", "invite"].includes(found.getMyMembership()) ? found : null;
 
   async function messageMember(profile) {
     setBusy(true);

@@ -2,7 +2,8 @@
 // Group chats (docs/groups.md): the announcement pinned over the conversation, 群聊信息
 // (members with their department and role, mute state; the owner's and admins' actions:
 // mute all, mute a member, appoint admins, the announcement, the QR join link), and the
-// read list of one's own message ("3人未读" → who). Roles and mute come from the room's
+// read list of one's own message ("3人未读" → who); the owner's 转让群主 and 解散群聊, and
+// 退出群聊 for the others, each after a confirmation. Roles and mute come from the room's
 // power levels as /sync keeps them; the actions are the groups module's client API.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
@@ -66,10 +67,12 @@ export function GroupPanel({ client, room, token, onClose, tick }) {
   const [link, setLink] = useState(null);
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState("");
+  const [confirm, setConfirm] = useState(null); // {kind: "transfer" | "dissolve" | "leave", member?}
 
   useEffect(() => {
     setLink(null);
     setEditing(false);
+    setConfirm(null);
     setError("");
     room.loadMembersIfNeeded().then(() => setLoaded(true), () => setLoaded(true));
   }, [room.roomId]);
@@ -104,6 +107,19 @@ export function GroupPanel({ client, room, token, onClose, tick }) {
       return null;
     } finally {
       setBusy(false);
+    }
+  }
+
+  // The confirmed lifecycle action. Leaving (or the group dissolved) takes the chat off
+  // the list; the client's pane closes with it.
+  async function confirmed() {
+    const { kind, member } = confirm;
+    setConfirm(null);
+    if (kind === "transfer") await act(() => groups.transfer(token, room.roomId, member.userId));
+    if (kind === "dissolve") await act(() => groups.dissolve(token, room.roomId));
+    if (kind === "leave") {
+      const left = await act(async () => { await client.leave(room.roomId); return true; });
+      if (left) client.forget(room.roomId).catch(() => {});
     }
   }
 
@@ -153,11 +169,31 @@ export function GroupPanel({ client, room, token, onClose, tick }) {
               onClick=${() => act(() => groups.mute(token, room.roomId, m.userId, !muted))}>${muted ? "解除禁言" : "禁言"}</button>`}
             ${myRole === "owner" && role !== "owner" && html`<button type="button" class="link admin" disabled=${busy}
               onClick=${() => act(() => groups.admin(token, room.roomId, m.userId, role !== "admin"))}>${role === "admin" ? "取消管理员" : "设为管理员"}</button>`}
+            ${myRole === "owner" && role !== "owner" && html`<button type="button" class="link transfer" disabled=${busy}
+              onClick=${() => setConfirm({ kind: "transfer", member: m })}>转让群主</button>`}
           </li>`;
         })}
       </ul>
     </section>
+    <section class="panel-block lifecycle">
+      ${myRole === "owner" && html`<button type="button" class="danger dissolve" disabled=${busy}
+        onClick=${() => setConfirm({ kind: "dissolve" })}>解散群聊</button>`}
+      ${(myRole !== "owner" || room.getJoinedMemberCount() <= 1) && html`<button type="button" class="danger leave" disabled=${busy}
+        onClick=${() => setConfirm({ kind: "leave" })}>删除并退出</button>`}
+      ${myRole === "owner" && room.getJoinedMemberCount() > 1 && html`<p class="hint">群主需先转让群主或解散群聊才能退出</p>`}
+    </section>
+    ${confirm && html`<div class="confirm" role="alertdialog" aria-label="确认">
+      <p>${confirmText(confirm)}</p>
+      <button type="button" class="link" onClick=${() => setConfirm(null)}>取消</button>
+      <button type="button" class="primary" onClick=${confirmed}>确定</button>
+    </div>`}
   </aside>`;
+}
+
+function confirmText({ kind, member }) {
+  if (kind === "transfer") return `确定将群主转让给 ${member.name}？转让后你将成为管理员。`;
+  if (kind === "dissolve") return "解散后，所有成员将被移出群聊，且不能再发送消息。确定解散？";
+  return "退出后，将不再接收此群聊的消息。确定删除并退出？";
 }
 
 // "3人未读" → who read one's message, and who has not (the server's list).

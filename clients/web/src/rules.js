@@ -257,3 +257,11 @@ export function reactionSummary(pairs, me) {
   return pairs.map(([key, senders]) => ({ key, count: senders.length, mine: senders.includes(me) }))
     .filter((r) => r.count > 0);
 }
+
+// A new group's name when none is typed: the creator's and the first members' names, as
+// WeChat names it ("李娜、张伟、王芳…"), within the groups module's 64 characters.
+export function defaultGroupName(myName, names) {
+  const all = [myName, ...names].filter(Boolean);
+  const text = all.slice(0, 4).join("、") + (all.length > 4 ? "…" : "");
+  return text.slice(0, 64) || "群聊";
+}

@@ -71,3 +71,10 @@ test("other clients' reply fallbacks are not shown twice; reactions are counted"
   assert.equal(stripReplyFallback("普通"), "普通");
   assert.deepEqual(reactionSummary([["👍", ["@a:s", "@b:s"]], ["❤️", []]], "@a:s"), [{ key: "👍", count: 2, mine: true }]);
 });
+
+test("a new group is named after its first members when no name is typed", async () => {
+  const { defaultGroupName } = await import("../src/rules.js");
+  assert.equal(defaultGroupName("李娜", ["张伟", "王芳"]), "李娜、张伟、王芳");
+  assert.equal(defaultGroupName("李娜", ["张伟", "王芳", "赵强", "孙丽"]), "李娜、张伟、王芳、赵强…");
+  assert.equal(defaultGroupName("", []), "群聊");
+});

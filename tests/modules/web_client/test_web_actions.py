@@ -4,6 +4,8 @@
 mentioned officer's [有人@我]; a reply quoting its message; an edit shown on both sides;
 reactions; recall by the sender and by the group's owner (our recall rules), and none
 offered to a member for others' messages; the draft kept per chat; the emoji panel.
+And the group's life: 发起群聊 from the directory tree and the pinyin search, 转让群主,
+删除并退出, 解散群聊.
 
 SQLite only: the client speaks the client-server API and the groups client API, whose
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
@@ -12,6 +14,7 @@ behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 from typing import Any
 from urllib.parse import quote
 
+from homeserver.http import HttpError
 from tests.harness.browser import (
     another_page,
     browser_page,
@@ -153,5 +156,105 @@ class WebMessageActionsTest(WebCase):
                 if e["event_id"] in (sent["event_id"], answer["event_id"])
             ]
             self.assertEqual([e["content"] for e in recalled], [{}, {}])
+            self.assertEqual(lina.errors, [])
+            self.assertEqual(zw.errors, [])
+
+    def test_create_transfer_leave_and_dissolve_a_group(self) -> None:
+        require_browser()
+        _room, officers = self._group()
+        server = self.server.server_name
+        lina_id, zhangwei, wangfang = (
+            f"@{officers[n][0]}:{server}" for n in ("李娜", "张伟", "王芳")
+        )
+        with browser_page() as lina:
+            lina.set_default_timeout(WAIT_MS)
+            self._sign_in(lina, officers["李娜"][0])
+            zw = another_page(lina)
+            zw.set_default_timeout(WAIT_MS)
+            self._sign_in(zw, officers["张伟"][0])
+
+            # 发起群聊: 王芳 from the department tree, 张伟 by pinyin, a name.
+            lina.click("button[aria-label=发起群聊]")
+            dialog = lina.locator(".dialog.create-group")
+            # helpers.WebCase._group's root: 分局 + the officers' suffix.
+            root = "分局" + officers["王芳"][0].removeprefix("wangfang")
+            dialog.locator(f".department > .tree-row:has-text('{root}')").click()
+            dialog.locator(".department > .tree-row:has-text('治安支队')").click()
+            dialog.locator(
+                f".pick-row[data-userid='{officers['王芳'][0]}'] input"
+            ).check()
+            dialog.locator("input[name=pick-search]").fill("zhangwei")
+            dialog.locator(
+                f".pick-row[data-userid='{officers['张伟'][0]}'] input"
+            ).check()
+            lina.wait_for_selector(".pick-chosen h4:has-text('已选择 2 人')")
+            dialog.locator("input[name=group-name]").fill("联合行动组")
+            screenshot(lina, "web-18-create-group")
+            dialog.locator("button:has-text('创建')").click()
+            lina.wait_for_selector(".conversation-header h2:has-text('联合行动组')")
+            room_id = lina.locator(".chat-row.selected").get_attribute("data-room-id")
+            assert room_id is not None
+            # 张伟's client joins by itself; 王芳 over HTTP.
+            zw.wait_for_selector(f".chat-row[data-room-id='{room_id}']")
+            self._api(
+                "POST",
+                f"/_matrix/client/v3/join/{quote(room_id)}",
+                officers["王芳"][1],
+                {},
+            )
+            lina.wait_for_selector(
+                ".conversation-header h2:has-text('联合行动组（3）')"
+            )
+            info = f"/_jwwx/client/v1/groups/{quote(room_id)}"
+            self.assertEqual(
+                self._api("GET", info, officers["王芳"][1])["owner"], lina_id
+            )
+
+            # 转让群主 to 张伟, confirmed: she is an admin now.
+            lina.click("button[aria-label=群聊信息]")
+            member = f".group-member[data-user-id='{zhangwei}']"
+            lina.click(f"{member} button.transfer")
+            lina.click(".confirm button:has-text('确定')")
+            lina.wait_for_selector(f"{member} .role.owner")
+            lina.wait_for_selector(
+                f".group-member[data-user-id='{lina_id}'] .role.admin"
+            )
+            self.assertEqual(
+                self._api("GET", info, officers["王芳"][1])["owner"], zhangwei
+            )
+            self.assertEqual(lina.locator(".group-panel button.dissolve").count(), 0)
+
+            # 删除并退出: the chat leaves her list.
+            lina.click(".group-panel button.leave")
+            lina.click(".confirm button:has-text('确定')")
+            lina.wait_for_selector(
+                f".chat-row[data-room-id='{room_id}']", state="detached"
+            )
+            lina.wait_for_selector(".right-pane .placeholder")
+            joined = self._api(
+                "GET",
+                f"/_matrix/client/v3/rooms/{quote(room_id)}/joined_members",
+                officers["王芳"][1],
+            )["joined"]
+            self.assertEqual(sorted(joined), sorted([zhangwei, wangfang]))
+
+            # 解散群聊 by the new owner: gone from his list, nobody can send.
+            zw.click(f".chat-row[data-room-id='{room_id}']")
+            zw.click("button[aria-label=群聊信息]")
+            self.assertEqual(zw.locator(".group-panel button.leave").count(), 0)
+            zw.click(".group-panel button.dissolve")
+            screenshot(zw, "web-19-dissolve-confirm")
+            zw.click(".confirm button:has-text('确定')")
+            zw.wait_for_selector(
+                f".chat-row[data-room-id='{room_id}']", state="detached"
+            )
+            with self.assertRaises(HttpError) as refused:
+                self._api(
+                    "PUT",
+                    f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/d1",
+                    officers["王芳"][1],
+                    {"msgtype": "m.text", "body": "还在吗"},
+                )
+            self.assertEqual(refused.exception.status, 403)
             self.assertEqual(lina.errors, [])
             self.assertEqual(zw.errors, [])
