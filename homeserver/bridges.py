@@ -7,6 +7,8 @@
                                         # a relative path is relative to the data dir
     assistant:
       config: /etc/jwwx/assistant.yaml  # the AI assistant (bridges/assistant)
+    mail:
+      config: /etc/jwwx/mail.yaml       # the mailbox bridge (bridges/mail)
 
 (Synapse ignores the key.) For each bridge named: its config is checked first (a bad
 one stops `run` with one line, nothing starts); its application-service registration
@@ -31,6 +33,8 @@ from bridges.app_push import config as app_push_config
 from bridges.app_push import registration as app_push_registration
 from bridges.assistant import config as assistant_config
 from bridges.assistant import registration as assistant_registration
+from bridges.mail import config as mail_config
+from bridges.mail import registration as mail_registration
 from homeserver.errors import LauncherError
 from modules.common.synapse.errors import ConfigError
 
@@ -40,6 +44,7 @@ GENERATED = Path("run") / "bridges.yaml"
 KNOWN: dict[str, tuple[Callable[[Path], Any], Callable[[Any], dict[str, Any]]]] = {
     "app_push": (app_push_config.load_config, app_push_registration.registration),
     "assistant": (assistant_config.load_config, assistant_registration.registration),
+    "mail": (mail_config.load_config, mail_registration.registration),
 }
 
 

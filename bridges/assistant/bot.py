@@ -20,8 +20,8 @@ from twisted.internet import defer
 
 from bridges.assistant.config import AssistantConfig
 from bridges.assistant.engine import ChatEngine, EngineError
-from bridges.assistant.matrix import BotClient, MatrixError
 from bridges.assistant.tools import BURN_FIELD, Asker, Tools, definitions
+from bridges.common.matrix import BotClient, MatrixError
 
 logger = logging.getLogger(__name__)
 MAX_TOOL_ROUNDS = 4

@@ -1,96 +1,19 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The application-service side: what Synapse calls (the Application Service API).
+"""The assistant's process: the application-service listener (bridges/common/appservice)
+handing each event to the assistant, until stopped (SIGTERM/SIGINT)."""
 
-PUT /_matrix/app/v1/transactions/{txnId}: the events of the chats the bot is in, each
-handed to the assistant; a transaction seen before is answered again and not handled
-twice (Synapse retries until it gets 200). Every call must carry the registration's
-hs_token (Authorization: Bearer, or ?access_token= from older servers): 401/403
-otherwise. /users and /rooms queries answer 404 (the bot is the registration's sender,
-created by Synapse), /ping answers {}. GET /health (no token) answers {"status": "ok"}
-for the launcher's supervisor."""
-
-import json
 import logging
-from collections import OrderedDict
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from twisted.internet import defer
-from twisted.web import server
 
 from bridges.assistant.bot import Assistant
 from bridges.assistant.config import AssistantConfig
-from bridges.assistant.matrix import BotClient
+from bridges.common.appservice import TransactionHandler, introduce, listen
+from bridges.common.matrix import BotClient
 from bridges.common.registration import ensure_token
-from modules.common.http import StandaloneResource
 
 logger = logging.getLogger(__name__)
-MAX_BODY = 16 * 1024 * 1024
-REMEMBERED_TRANSACTIONS = 1000
-
-
-class TransactionHandler:
-    def __init__(self, hs_token: str, assistant: Assistant) -> None:
-        self._hs_token = hs_token
-        self._assistant = assistant
-        self._seen: OrderedDict[str, None] = OrderedDict()
-
-    def _token(self, request: Any) -> str | None:
-        header = request.getHeader(b"Authorization")
-        if header and header.startswith(b"Bearer "):
-            return str(header[7:].decode("latin-1"))
-        query = parse_qs(urlsplit(request.uri.decode("latin-1")).query)
-        return query.get("access_token", [None])[0]
-
-    async def handle(self, request: Any) -> tuple[int, Any]:
-        if request.method == b"GET" and request.path == b"/health":
-            return 200, {"status": "ok"}  # the launcher's probe: no secret needed
-        token = self._token(request)
-        if token is None:
-            return 401, {"errcode": "M_UNAUTHORIZED", "error": "no hs_token"}
-        if token != self._hs_token:
-            return 403, {"errcode": "M_FORBIDDEN", "error": "wrong hs_token"}
-        path = urlsplit(request.uri.decode("latin-1")).path
-        parts = [p for p in path.split("/") if p]
-        if parts[:3] == ["_matrix", "app", "v1"]:
-            parts = parts[3:]
-        if request.method == b"PUT" and len(parts) == 2 and parts[0] == "transactions":
-            return self._transaction(parts[1], request.content.read(MAX_BODY + 1))
-        if request.method == b"POST" and parts == ["ping"]:
-            return 200, {}
-        if request.method == b"GET" and parts[:1] in (["users"], ["rooms"]):
-            return 404, {"errcode": "M_NOT_FOUND", "error": "not ours"}
-        return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
-
-    def _transaction(self, txn_id: str, body: bytes) -> tuple[int, Any]:
-        if txn_id in self._seen:
-            return 200, {}
-        if len(body) > MAX_BODY:
-            return 413, {"errcode": "M_TOO_LARGE", "error": "transaction too large"}
-        try:
-            events = json.loads(body).get("events", [])
-        except (ValueError, AttributeError):
-            return 400, {"errcode": "M_NOT_JSON", "error": "not a JSON object"}
-        self._seen[txn_id] = None
-        while len(self._seen) > REMEMBERED_TRANSACTIONS:
-            self._seen.popitem(last=False)
-        for event in events if isinstance(events, list) else []:
-            if isinstance(event, dict):
-                defer.ensureDeferred(self._assistant.on_event(event))
-        return 200, {}
-
-
-async def _introduce(bot: BotClient, name: str) -> None:
-    """Set the bot's display name once the homeserver answers."""
-    from twisted.internet import reactor, task
-
-    for _ in range(120):
-        try:
-            await bot.set_display_name(name)
-            return
-        except Exception as e:  # the homeserver may still be starting
-            logger.info("display name not set yet: %s", e)
-            await task.deferLater(reactor, 1.0, lambda: None)
 
 
 def serve(config: AssistantConfig) -> int:
@@ -104,19 +27,12 @@ def serve(config: AssistantConfig) -> int:
     bot = BotClient(
         config.homeserver_url, ensure_token(config.as_token_file), config.bot_user_id
     )
-    handler = TransactionHandler(
-        ensure_token(config.hs_token_file), Assistant(config, bot)
-    )
-    where = urlsplit(config.bridge_url)
-    port = where.port or (443 if where.scheme == "https" else 80)
-    reactor.listenTCP(
-        port,
-        server.Site(StandaloneResource(handler.handle)),
-        interface=where.hostname or "127.0.0.1",
-    )
+    assistant = Assistant(config, bot)
+    handler = TransactionHandler(ensure_token(config.hs_token_file), assistant.on_event)
+    port = listen(config.bridge_url, handler.handle)
     reactor.callWhenRunning(
-        lambda: defer.ensureDeferred(_introduce(bot, config.display_name))
+        lambda: defer.ensureDeferred(introduce(bot, config.display_name))
     )
-    logger.info("assistant %s on %s:%s", config.bot_user_id, where.hostname, port)
+    logger.info("assistant %s on port %s", config.bot_user_id, port)
     reactor.run()
     return 0

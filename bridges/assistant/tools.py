@@ -22,7 +22,7 @@ from twisted.web.http_headers import Headers
 import treq
 
 from bridges.assistant.config import AssistantConfig
-from bridges.assistant.matrix import BotClient, MatrixError
+from bridges.common.matrix import BotClient, MatrixError
 
 BURN_FIELD = "cn.jwwx.burn_after_read"
 TEXT_TYPES = ("m.text", "m.notice", "m.emote")

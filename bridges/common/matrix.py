@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The bot's side of the client-server API, with the application service's token (the
-bot is the registration's sender). Only what the assistant needs: join, send, edit,
-read a chat's recent messages and a member's state, download an image, and search the
-directory on an officer's behalf."""
+bot is the registration's sender). What the bridges need: join, send, edit, read a
+chat's recent messages and a member's state, download an image, search the directory on
+an officer's behalf, open a direct chat and tell whose access token a request carries."""
 
 import json
 import uuid
@@ -141,6 +141,36 @@ class BotClient:
                 raw=True,
             )
         )
+
+    async def direct_chat(self, user_id: str, name: str) -> str:
+        """A new chat of two with `user_id` (invited, marked direct); its room id."""
+        answer = await self.request(
+            "POST",
+            "/_matrix/client/v3/createRoom",
+            {
+                "preset": "trusted_private_chat",
+                "is_direct": True,
+                "invite": [user_id],
+                "name": name,
+            },
+        )
+        return str(answer["room_id"])
+
+    async def whoami(self, access_token: str) -> str | None:
+        """The user whose access token this is (an officer's, not the bot's); None
+        when the homeserver does not know it."""
+        response = await treq.get(
+            self._base + "/_matrix/client/v3/account/whoami",
+            headers=Headers({b"Authorization": [f"Bearer {access_token}".encode()]}),
+            timeout=30,
+        )
+        answer = await response.json() if response.code == 200 else {}
+        if response.code in (401, 403):
+            return None
+        if response.code != 200:
+            raise MatrixError(response.code, answer)
+        user_id = answer.get("user_id")
+        return str(user_id) if isinstance(user_id, str) else None
 
     async def search_directory(self, viewer: str, query: str) -> dict[str, Any]:
         """The directory's member search as `viewer` sees it (delegated_readers)."""

@@ -1,0 +1,225 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The bureau's IMAP server, through the standard library's IMAP4 client (blocking:
+the bridge calls these in threads). Each call opens a session, does one thing and
+logs out, so nothing of a mailbox stays in the bridge between calls.
+
+Reminders and lists read headers with BODY.PEEK (the mail stays unread); reading a
+mail fetches BODY[] in a read-write session, which marks it \\Seen on the server as
+any mail client would."""
+
+import contextlib
+import email
+import imaplib
+import re
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import default as policy
+from typing import Any
+
+from bridges.mail.config import ServerConfig
+
+HEADERS = "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)]"
+_UID = re.compile(rb"\bUID (\d+)")
+_FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
+_STATUS = re.compile(rb"\b(UIDVALIDITY|UIDNEXT|MESSAGES|UNSEEN) (\d+)")
+
+
+class MailError(Exception):
+    """kind: "auth" (the server refused the login), "unavailable" (no answer, or
+    an error of the server), "not_found" (no mail with that UID)."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind}: {detail}")
+
+
+@dataclass(frozen=True)
+class Summary:
+    uid: int
+    sender: str
+    subject: str
+    date: str
+    seen: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "from": self.sender,
+            "subject": self.subject,
+            "date": self.date,
+            "seen": self.seen,
+        }
+
+
+@dataclass(frozen=True)
+class Status:
+    uid_validity: int
+    last_uid: int  # UIDNEXT - 1: every mail up to it exists or was there
+    messages: int
+    unseen: int
+
+
+def _open(server: ServerConfig, login: str, password: str) -> imaplib.IMAP4:
+    try:
+        if server.security == "ssl":
+            imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                server.host,
+                server.port,
+                ssl_context=ssl.create_default_context(),
+                timeout=server.timeout_seconds,
+            )
+        else:
+            imap = imaplib.IMAP4(server.host, server.port, server.timeout_seconds)
+            if server.security == "starttls":
+                imap.starttls(ssl.create_default_context())
+    except (OSError, imaplib.IMAP4.error) as e:
+        raise MailError("unavailable", f"IMAP {server.host}:{server.port}: {e}") from e
+    try:
+        imap.login(login, password)
+    except imaplib.IMAP4.error as e:
+        _close(imap)
+        # The server's words only: the password is never part of a message.
+        raise MailError("auth", f"IMAP login of {login!r} refused") from e
+    except OSError as e:
+        _close(imap)
+        raise MailError("unavailable", f"IMAP login: {e}") from e
+    return imap
+
+
+def _close(imap: imaplib.IMAP4) -> None:
+    with contextlib.suppress(OSError, imaplib.IMAP4.error):
+        imap.logout()
+
+
+def _session(server: ServerConfig, login: str, password: str, fn: Any) -> Any:
+    imap = _open(server, login, password)
+    try:
+        return fn(imap)
+    except imaplib.IMAP4.error as e:
+        raise MailError("unavailable", f"IMAP: {e}") from e
+    except (TimeoutError, OSError) as e:
+        raise MailError("unavailable", f"IMAP connection: {e}") from e
+    finally:
+        _close(imap)
+
+
+def _quoted(mailbox: str) -> str:
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _status(imap: imaplib.IMAP4, mailbox: str) -> Status:
+    kind, data = imap.status(_quoted(mailbox), "(MESSAGES UIDVALIDITY UIDNEXT UNSEEN)")
+    if kind != "OK" or not data or not isinstance(data[0], bytes):
+        raise MailError("unavailable", f"STATUS {mailbox}: {kind}")
+    found = {k.decode(): int(v) for k, v in _STATUS.findall(data[0])}
+    return Status(
+        found.get("UIDVALIDITY", 0),
+        found.get("UIDNEXT", 1) - 1,
+        found.get("MESSAGES", 0),
+        found.get("UNSEEN", 0),
+    )
+
+
+def _select(imap: imaplib.IMAP4, mailbox: str, readonly: bool) -> None:
+    kind, data = imap.select(_quoted(mailbox), readonly=readonly)
+    if kind != "OK":
+        raise MailError("unavailable", f"SELECT {mailbox}: {data!r}")
+
+
+def _fetched(data: list[Any]) -> list[tuple[bytes, bytes]]:
+    """(the response line, its literal) of each message of a FETCH answer."""
+    return [
+        (part[0], part[1])
+        for part in data
+        if isinstance(part, tuple) and len(part) == 2
+    ]
+
+
+def _summary(line: bytes, literal: bytes) -> Summary | None:
+    uid = _UID.search(line)
+    if uid is None:
+        return None
+    flags = _FLAGS.search(line)
+    headers = email.message_from_bytes(literal, policy=policy)
+    return Summary(
+        uid=int(uid.group(1)),
+        sender=str(headers.get("From", "")),
+        subject=str(headers.get("Subject", "")),
+        date=str(headers.get("Date", "")),
+        seen=bool(flags and b"\\Seen" in flags.group(1)),
+    )
+
+
+def status(server: ServerConfig, login: str, password: str) -> Status:
+    """The mailbox's UIDVALIDITY, last UID, size and unread count (checks the login)."""
+    return _session(server, login, password, lambda imap: _status(imap, server.mailbox))
+
+
+def newer(
+    server: ServerConfig, login: str, password: str, after_uid: int
+) -> tuple[Status, list[Summary]]:
+    """The mailbox's status and the headers of the mails with a UID above
+    `after_uid` (the caller compares UIDVALIDITY before trusting them)."""
+
+    def fetch(imap: imaplib.IMAP4) -> tuple[Status, list[Summary]]:
+        state = _status(imap, server.mailbox)
+        if state.last_uid <= after_uid or state.messages == 0:
+            return state, []
+        _select(imap, server.mailbox, readonly=True)
+        kind, data = imap.uid("FETCH", f"{after_uid + 1}:*", f"(UID FLAGS {HEADERS})")
+        if kind != "OK":
+            raise MailError("unavailable", f"FETCH: {data!r}")
+        found = [_summary(line, literal) for line, literal in _fetched(data)]
+        # "n:*" names the last mail even when its UID is below n (RFC 3501).
+        return state, sorted(
+            (s for s in found if s is not None and s.uid > after_uid),
+            key=lambda s: s.uid,
+        )
+
+    return _session(server, login, password, fetch)
+
+
+def latest(
+    server: ServerConfig, login: str, password: str, limit: int
+) -> tuple[Status, list[Summary]]:
+    """The newest `limit` mails' headers, newest first."""
+
+    def fetch(imap: imaplib.IMAP4) -> tuple[Status, list[Summary]]:
+        state = _status(imap, server.mailbox)
+        if state.messages == 0:
+            return state, []
+        _select(imap, server.mailbox, readonly=True)
+        first = max(1, state.messages - limit + 1)
+        kind, data = imap.fetch(f"{first}:*", f"(UID FLAGS {HEADERS})")
+        if kind != "OK":
+            raise MailError("unavailable", f"FETCH: {data!r}")
+        found = [_summary(line, literal) for line, literal in _fetched(data)]
+        return state, sorted((s for s in found if s is not None), key=lambda s: -s.uid)
+
+    return _session(server, login, password, fetch)
+
+
+def message(
+    server: ServerConfig, login: str, password: str, uid: int, peek: bool = False
+) -> tuple[EmailMessage, bool]:
+    """The whole mail with this UID (marked \\Seen unless `peek`) and whether it was
+    seen before; MailError("not_found") when the mailbox has none."""
+
+    def fetch(imap: imaplib.IMAP4) -> tuple[EmailMessage, bool]:
+        _select(imap, server.mailbox, readonly=peek)
+        part = "BODY.PEEK[]" if peek else "BODY[]"
+        kind, data = imap.uid("FETCH", str(uid), f"(UID FLAGS {part})")
+        if kind != "OK":
+            raise MailError("unavailable", f"FETCH: {data!r}")
+        for line, literal in _fetched(data):
+            found = _UID.search(line)
+            if found is not None and int(found.group(1)) == uid:
+                flags = _FLAGS.search(line)
+                seen = bool(flags and b"\\Seen" in flags.group(1))
+                parsed = email.message_from_bytes(literal, policy=policy)
+                assert isinstance(parsed, EmailMessage)
+                return parsed, seen
+        raise MailError("not_found", f"no mail with UID {uid}")
+
+    return _session(server, login, password, fetch)

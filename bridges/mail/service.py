@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What the mail bridge does for an officer: bind his mailbox (the login is checked on
+the IMAP server, the password sealed), remind him of new mail in a chat of two with the
+bot, list and read his mail live, and send a quick reply. Mails pass through memory
+only: nothing of a mail is written to disk here, nor sent to the homeserver except the
+reminder (sender and subject, or only a count: `reminder`)."""
+
+import logging
+from email.message import EmailMessage
+from typing import Any
+
+from twisted.internet import threads
+
+from prometheus_client import CollectorRegistry, Counter
+
+from bridges.common.matrix import BotClient
+from bridges.mail import imap, smtp
+from bridges.mail.config import MailConfig
+from bridges.mail.imap import MailError, Summary
+from bridges.mail.storage import Account, MailStore
+
+logger = logging.getLogger(__name__)
+MAX_REMINDERS = 10  # per mailbox and check; more are counted in one line
+WELCOME = (
+    "邮箱 {login} 已绑定。有新邮件时我会在这里提醒您；在邮件页面阅读。"
+    "快速回复：发送「回复 邮件编号 内容」；发送「未读」查看未读数量；"
+    "「解绑」解除绑定。"
+)
+HELP = (
+    "可用命令：「未读」、「回复 邮件编号 内容」、「解绑」。邮件内容请在邮件页面阅读。"
+)
+NOT_BOUND = "您还没有绑定邮箱（在邮件页面绑定）。"
+UNAVAILABLE = "邮件服务器暂时无法访问，请稍后再试。"
+LOGIN_REFUSED = "邮件服务器拒绝了登录（密码可能已修改），请在邮件页面重新绑定邮箱。"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.checks = Counter(
+            "jwwx_mail_checks", "mailbox checks", ["result"], registry=self.registry
+        )
+        self.reminders = Counter(
+            "jwwx_mail_reminders", "new-mail reminders sent", registry=self.registry
+        )
+        self.reads = Counter(
+            "jwwx_mail_reads", "mails read", ["result"], registry=self.registry
+        )
+        self.replies = Counter(
+            "jwwx_mail_replies", "quick replies", ["result"], registry=self.registry
+        )
+
+
+def _text(mail: EmailMessage, limit: int) -> tuple[str, bool]:
+    """The mail's readable text (plain preferred, else HTML) and whether it was cut."""
+    body = mail.get_body(preferencelist=("plain", "html"))
+    text = ""
+    if body is not None:
+        try:
+            text = str(body.get_content())
+        except (LookupError, ValueError):
+            payload = body.get_payload(decode=True)
+            text = (
+                payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            )
+
+    return text[:limit], len(text) > limit
+
+
+def mail_json(uid: int, mail: EmailMessage, limit: int) -> dict[str, Any]:
+    text, cut = _text(mail, limit)
+    body = mail.get_body(preferencelist=("plain", "html"))
+    return {
+        "uid": uid,
+        "from": str(mail.get("From", "")),
+        "to": str(mail.get("To", "")),
+        "cc": str(mail.get("Cc", "")),
+        "subject": str(mail.get("Subject", "")),
+        "date": str(mail.get("Date", "")),
+        "content_type": body.get_content_type() if body is not None else "text/plain",
+        "text": text,
+        "truncated": cut,
+        "attachments": [
+            {
+                "filename": part.get_filename() or "",
+                "content_type": part.get_content_type(),
+                "size": len(part.get_payload(decode=True) or b""),
+            }
+            for part in mail.iter_attachments()
+        ],
+    }
+
+
+class MailService:
+    def __init__(self, config: MailConfig, bot: BotClient, store: MailStore) -> None:
+        self.config = config
+        self._config = config
+        self._bot = bot
+        self._store = store
+        self.metrics = Metrics()
+
+    def account(self, user_id: str) -> Account | None:
+        return self._store.get(user_id)
+
+    def address(self, login: str) -> str:
+        if "@" in login or self._config.address_domain is None:
+            return login
+        return f"{login}@{self._config.address_domain}"
+
+    async def bind(self, user_id: str, login: str, password: str) -> Account:
+        """Check the login on the IMAP server, then keep it (sealed); reminders start
+        after the mail already there. MailError when the server refuses or is down."""
+        state = await threads.deferToThread(
+            imap.status, self._config.imap, login, password
+        )
+        old = self._store.get(user_id)
+        room_id = old.room_id if old is not None else None
+        if room_id is None:
+            room_id = await self._bot.direct_chat(user_id, "邮件提醒")
+        account = Account(
+            user_id, login, password, room_id, state.uid_validity, state.last_uid
+        )
+        self._store.put(account)
+        await self.notice(room_id, WELCOME.format(login=login))
+        return account
+
+    async def status(self, account: Account) -> imap.Status:
+        return await threads.deferToThread(
+            imap.status, self._config.imap, account.login, account.password
+        )
+
+    def unbind(self, user_id: str) -> bool:
+        return self._store.delete(user_id)
+
+    async def latest(
+        self, account: Account, limit: int
+    ) -> tuple[imap.Status, list[Summary]]:
+        return await threads.deferToThread(
+            imap.latest, self._config.imap, account.login, account.password, limit
+        )
+
+    async def read(self, account: Account, uid: int) -> dict[str, Any]:
+        try:
+            mail, _seen = await threads.deferToThread(
+                imap.message, self._config.imap, account.login, account.password, uid
+            )
+        except MailError as e:
+            self.metrics.reads.labels(e.kind).inc()
+            raise
+        self.metrics.reads.labels("ok").inc()
+        return mail_json(uid, mail, self._config.max_body_chars)
+
+    async def reply(self, account: Account, uid: int, text: str) -> None:
+        try:
+            original, _seen = await threads.deferToThread(
+                imap.message,
+                self._config.imap,
+                account.login,
+                account.password,
+                uid,
+                True,
+            )
+            answer = smtp.reply_to(original, self.address(account.login), text)
+            await threads.deferToThread(
+                smtp.send, self._config.smtp, account.login, account.password, answer
+            )
+        except MailError as e:
+            self.metrics.replies.labels(e.kind).inc()
+            raise
+        self.metrics.replies.labels("ok").inc()
+
+    async def notice(self, room_id: str, text: str) -> None:
+        await self._bot.send(room_id, {"msgtype": "m.notice", "body": text})
+
+    # New-mail reminders.
+
+    async def check_all(self) -> None:
+        """Check every bound mailbox once, one after another."""
+        for account in self._store.all():
+            try:
+                await self.check(account)
+            except MailError as e:
+                self.metrics.checks.labels(e.kind).inc()
+                logger.warning("mailbox of %s: %s", account.user_id, e)
+            except Exception:
+                self.metrics.checks.labels("error").inc()
+                logger.exception("mailbox of %s", account.user_id)
+
+    async def check(self, account: Account) -> None:
+        state, found = await threads.deferToThread(
+            imap.newer,
+            self._config.imap,
+            account.login,
+            account.password,
+            account.last_uid,
+        )
+        self.metrics.checks.labels("ok").inc()
+        if state.uid_validity != account.uid_validity:
+            # The server renumbered the mailbox: old UIDs mean nothing; start afresh.
+            self._store.seen(account.user_id, state.uid_validity, state.last_uid)
+            return
+        if not found:
+            if state.last_uid > account.last_uid:
+                self._store.seen(account.user_id, state.uid_validity, state.last_uid)
+            return
+        await self._remind(account, found)
+        self._store.seen(
+            account.user_id,
+            state.uid_validity,
+            max(state.last_uid, max(s.uid for s in found)),
+        )
+
+    async def _remind(self, account: Account, found: list[Summary]) -> None:
+        if self._config.reminder == "count":
+            await self.notice(account.room_id, f"您有 {len(found)} 封新邮件。")
+            self.metrics.reminders.inc()
+            return
+        for summary in found[:MAX_REMINDERS]:
+            await self.notice(
+                account.room_id,
+                f"新邮件（编号 {summary.uid}）\n发件人：{summary.sender}\n"
+                f"主题：{summary.subject or '（无主题）'}",
+            )
+            self.metrics.reminders.inc()
+        if len(found) > MAX_REMINDERS:
+            await self.notice(
+                account.room_id, f"另有 {len(found) - MAX_REMINDERS} 封新邮件。"
+            )

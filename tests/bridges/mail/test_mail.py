@@ -1,0 +1,277 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The mail bridge end to end: started by the launcher (`jwwx_bridges.mail`) beside a
+real homeserver, against a stand-in of the bureau's mail system that speaks real IMAP
+(twisted.mail's IMAP4Server) and SMTP (aiosmtpd), in a process of its own.
+
+An officer binds his mailbox through the mail API (a wrong password is refused and
+nothing kept); a new mail brings a reminder into his chat with the bot (mail already
+there does not); he lists and reads it live, replies through the API and by a chat
+command (the reply arrives, threaded and submitted with his login). Bad input is a 400
+before anything else. Afterwards no file of the homeserver or the bridge holds the
+mail's body or his password (sealed at rest), and the logs do not either.
+
+SQLite only: the bridge keeps its few rows in a file of its own, never in the
+homeserver's database."""
+
+import email
+import email.policy
+import imaplib
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, ClassVar
+
+from twisted.internet import threads
+
+import yaml
+
+from tests.harness.case import SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.harness.server import TestServer, free_port
+from tests.modules.openapi.helpers import sleep
+
+ROOT = Path(__file__).resolve().parents[3]
+BOT = "jwwx_mail"
+SLOW = 120.0
+OFFICER = "zhangwei@gat.example.cn"
+PASSWORD = "Mail-Pass-7d1f3c"
+CHIEF = "chief@gat.example.cn"
+CHIEF_PASSWORD = "Chief-Pass-9a2b"
+BODY_MARK = "正文标记BODY-5e8a1c"
+API = "/_jwwx/mail/v1"
+
+
+def _deliver(port: int, to: str, subject: str, text: str) -> None:
+    """A mail to `to` through the stand-in's SMTP (the bureau's MTA)."""
+    mail = EmailMessage()
+    mail["From"] = f"指挥中心 <{CHIEF}>"
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Message-ID"] = f"<{time.monotonic_ns()}@gat.example.cn>"
+    mail.set_content(text)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.send_message(mail)
+
+
+def _inbox(port: int, login: str, password: str) -> list[EmailMessage]:
+    """Every mail in the login's INBOX, read over IMAP."""
+    with imaplib.IMAP4("127.0.0.1", port, timeout=30) as client:
+        client.login(login, password)
+        client.select("INBOX", readonly=True)
+        _kind, data = client.fetch("1:*", "(BODY.PEEK[])")
+        found = []
+        for part in data:
+            if isinstance(part, tuple):
+                parsed = email.message_from_bytes(part[1], policy=email.policy.default)
+                assert isinstance(parsed, EmailMessage)
+                found.append(parsed)
+        return found
+
+
+class MailBridgeTest(SQLiteCase):
+    folder: ClassVar[Path]
+    imap_port: ClassVar[int]
+    smtp_port: ClassVar[int]
+    bridge_url: ClassVar[str]
+    standin: ClassVar[subprocess.Popen[bytes] | None] = None
+
+    @classmethod
+    def prepare_class(cls) -> None:
+        cls.folder = Path(tempfile.mkdtemp())
+        cls.imap_port, cls.smtp_port = free_port(), free_port()
+        cls.standin = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.bridges.mail.standin",
+                str(cls.imap_port),
+                str(cls.smtp_port),
+                f"{OFFICER}={PASSWORD}",
+                f"{CHIEF}={CHIEF_PASSWORD}",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        cls.bridge_url = f"http://127.0.0.1:{free_port()}"
+        config = {
+            "server_name": server.server_name,
+            "homeserver_url": server.base_url,
+            "bridge_url": cls.bridge_url,
+            "as_token_file": "as_token",
+            "hs_token_file": "hs_token",
+            "seal_key_file": "seal.key",
+            "state_database": "mail_state.db",
+            "poll_interval_seconds": 5,
+            "imap": {"host": "127.0.0.1", "port": cls.imap_port, "security": "none"},
+            "smtp": {"host": "127.0.0.1", "port": cls.smtp_port, "security": "none"},
+        }
+        path = cls.folder / "mail.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        # The launcher generates the registration and supervises the bridge.
+        (server.data_dir / "conf.d" / "bridges.yaml").write_text(
+            yaml.safe_dump({"jwwx_bridges": {"mail": {"config": str(path)}}})
+        )
+
+    @classmethod
+    def finish_class(cls) -> None:
+        if cls.standin is not None:
+            cls.standin.terminate()
+            cls.standin.wait(30)
+            cls.standin = None
+
+    def setUp(self) -> None:
+        super().setUp()
+        deadline = time.monotonic() + SLOW
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(  # noqa: S310 - our loopback bridge
+                    self.bridge_url + "/health", timeout=2
+                ) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.fail("the launcher did not start the mail bridge")
+
+    def _api(self, officer: MatrixClient) -> MatrixClient:
+        """The officer's client pointed at the mail API (behind the same proxy in a
+        deployment), with his own access token."""
+        return MatrixClient(self.bridge_url, officer.user_id, officer.token)
+
+    async def _notices(self, officer: MatrixClient, room: str) -> list[str]:
+        bot = f"@{BOT}:{self.server.server_name}"
+        events = await officer.messages(room, 100)
+        return [str(e["content"].get("body")) for e in events if e["sender"] == bot]
+
+    async def _wait_notice(self, officer: MatrixClient, room: str, part: str) -> str:
+        deadline = time.monotonic() + SLOW
+        while time.monotonic() < deadline:
+            for body in await self._notices(officer, room):
+                if part in body:
+                    return body
+            await sleep(0.5)
+        self.fail(f"no notice with {part!r}: {await self._notices(officer, room)}")
+
+    async def _wait_inbox(self, login: str, password: str, count: int) -> list[Any]:
+        deadline = time.monotonic() + SLOW
+        while time.monotonic() < deadline:
+            found = await threads.deferToThread(_inbox, self.imap_port, login, password)
+            if len(found) >= count:
+                return found
+            await sleep(0.5)
+        self.fail(f"{login} has fewer than {count} mails")
+
+    async def test_a_bad_input_first(self) -> None:
+        anonymous = MatrixClient(self.bridge_url)
+        # Judged before the token: a 400 whoever asks.
+        for method, path, body in (
+            ("PUT", f"{API}/account", {"login": OFFICER}),
+            ("PUT", f"{API}/account", {"login": "a\r\nb", "password": "x"}),
+            ("GET", f"{API}/messages/abc", None),
+            ("GET", f"{API}/messages?limit=0", None),
+            ("POST", f"{API}/messages/1/reply", {"text": ""}),
+        ):
+            self.assertErrcode(
+                await anonymous.request(method, path, body), 400, "M_INVALID_PARAM"
+            )
+        self.assertErrcode(
+            await anonymous.request("GET", f"{API}/messages"), 401, "M_MISSING_TOKEN"
+        )
+        self.assertErrcode(
+            await anonymous.request("GET", f"{API}/messages", token="nonsense"),
+            401,
+            "M_UNKNOWN_TOKEN",
+        )
+        officer = self._api(self.user("mailnobody"))
+        self.assertErrcode(
+            await officer.request("GET", f"{API}/messages"),
+            404,
+            "CN_JWWX_MAIL_NOT_BOUND",
+        )
+
+    async def test_b_bind_remind_read_reply(self) -> None:
+        officer = self.user("mailzhang")
+        api = self._api(officer)
+        # Mail already there before binding: no reminder for it.
+        await threads.deferToThread(
+            _deliver, self.smtp_port, OFFICER, "旧通知", "早先的邮件"
+        )
+        await self._wait_inbox(OFFICER, PASSWORD, 1)
+        # A wrong password is refused by the mail server; nothing is kept.
+        self.assertErrcode(
+            await api.request(
+                "PUT", f"{API}/account", {"login": OFFICER, "password": "wrong"}
+            ),
+            403,
+            "CN_JWWX_MAIL_LOGIN_REFUSED",
+        )
+        self.assertEqual(await api.ok("GET", f"{API}/account"), {"bound": False})
+        bound = await api.ok(
+            "PUT", f"{API}/account", {"login": OFFICER, "password": PASSWORD}
+        )
+        room = bound["room_id"]
+        await officer.join(room)  # the bot invited him to a chat of two
+        await self._wait_notice(officer, room, "已绑定")
+
+        await threads.deferToThread(
+            _deliver, self.smtp_port, OFFICER, "案件协查通报", f"请协查。{BODY_MARK}"
+        )
+        reminder = await self._wait_notice(officer, room, "案件协查通报")
+        self.assertIn("编号 2", reminder)
+        self.assertIn(CHIEF, reminder)
+        self.assertNotIn(BODY_MARK, reminder)
+        self.assertFalse(any("旧通知" in n for n in await self._notices(officer, room)))
+
+        listed = await api.ok("GET", f"{API}/messages?limit=10")
+        self.assertEqual([m["uid"] for m in listed["messages"]], [2, 1])
+        self.assertEqual(listed["messages"][0]["subject"], "案件协查通报")
+        self.assertEqual(listed["total"], 2)
+        mail = await api.ok("GET", f"{API}/messages/2")
+        self.assertIn(BODY_MARK, mail["text"])
+        self.assertEqual(mail["subject"], "案件协查通报")
+        self.assertErrcode(
+            await api.request("GET", f"{API}/messages/99"), 404, "M_NOT_FOUND"
+        )
+
+        # A quick reply through the API, then one typed in the chat.
+        await api.ok("POST", f"{API}/messages/2/reply", {"text": "收到，马上处理"})
+        await officer.send_text(room, "回复 2 已到现场")
+        await self._wait_notice(officer, room, "已回复邮件 2")
+        replies = await self._wait_inbox(CHIEF, CHIEF_PASSWORD, 2)
+        texts = sorted(str(r.get_body().get_content()).strip() for r in replies)
+        self.assertEqual(texts, ["已到现场", "收到，马上处理"])
+        for reply in replies:
+            self.assertEqual(reply["Subject"], "Re: 案件协查通报")
+            self.assertEqual(reply["From"], OFFICER)
+            self.assertEqual(reply["X-Authenticated-As"], OFFICER)
+            self.assertTrue(reply["In-Reply-To"])
+        await officer.send_text(room, "回复 77 没有这封")
+        await self._wait_notice(officer, room, "没有编号 77")
+        await officer.send_text(room, "未读")
+        await self._wait_notice(officer, room, "收件箱共 2 封")
+
+        # Nothing of the mail, nor the password, in any file of ours.
+        for folder in (self.server.data_dir, self.folder):
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    data = path.read_bytes()
+                    self.assertNotIn(BODY_MARK.encode(), data, path)
+                    self.assertNotIn(PASSWORD.encode(), data, path)
+        self.assertIn(b"mail_accounts", (self.folder / "mail_state.db").read_bytes())
+
+        await api.ok("DELETE", f"{API}/account")
+        self.assertEqual(await api.ok("GET", f"{API}/account"), {"bound": False})
+
+    async def test_c_metrics(self) -> None:
+        status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn("jwwx_mail_checks_total", str(text))
