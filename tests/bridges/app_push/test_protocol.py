@@ -352,7 +352,7 @@ class LauncherTest(unittest.TestCase):
         base = Path(tempfile.mkdtemp())
         for raw, wanted in (
             ({"jwwx_bridges": ["app_push"]}, "must be a mapping"),
-            ({"jwwx_bridges": {"mail": {"config": "x"}}}, "unknown bridge"),
+            ({"jwwx_bridges": {"fax": {"config": "x"}}}, "unknown bridge"),
             ({"jwwx_bridges": {"app_push": {"config": "x", "y": 1}}}, "only 'config'"),
             ({"jwwx_bridges": {"app_push": {"config": "missing.yaml"}}}, "cannot read"),
         ):
