@@ -3,8 +3,11 @@
 
 Keys:
   serve_matrix_search (bool, default true): POST /_matrix/client/v3/search (what Element
-      and every Matrix client call) answers its message search from this index; false
-      leaves Synapse's own search (which cannot find Chinese substrings).
+      and every Matrix client call) answers its message search from this index, and
+      Synapse no longer writes its own index of message bodies (event_search rows of
+      content.body; room names and topics still); false leaves Synapse's own search
+      (which cannot find Chinese substrings). Turning it off later: messages sent
+      while it was on are missing from Synapse's index (docs/search.md).
   index_history (bool, default true): on the first start, index the history already in
       the database (from the start of the event stream); false: only what comes after.
   batch_size (int 1..5000, default 200): events read and indexed per transaction.

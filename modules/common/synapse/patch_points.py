@@ -133,6 +133,15 @@ PATCH_POINTS: tuple[PatchPoint, ...] = (
         "serve_message_search",
     ),
     PatchPoint(
+        "synapse.storage.databases.main.search",
+        "SearchWorkerStore",
+        "store_search_entries_txn",
+        "(self, txn: synapse.storage.database.LoggingTransaction,"
+        " entries: Iterable[synapse.storage.databases.main.search.SearchEntry])"
+        " -> None",
+        "serve_message_search",
+    ),
+    PatchPoint(
         "synapse.handlers.search",
         "SearchHandler",
         "search",

@@ -30,6 +30,8 @@ route, answers first, and otherwise calls the original unchanged:
   POST /_matrix/client/v3/search answered from modules.search's CJK index. This one
   answers instead of the original (whose tokenisation cannot find Chinese substrings);
   Synapse's handler around it keeps parsing, filters, visibility, context and paging.
+- SearchWorkerStore.store_search_entries_txn (on the class), same switch: Synapse's
+  index of message bodies is not written (never read while ours answers).
 - ThirdPartyEventRulesModuleApiCallbacks.check_event_allowed (on the instance; the
   wrapper is in state_rules.py): rules for state events with the room state.
 - BaseAuth.get_access_token_from_request and has_access_token (on the class): the web
@@ -516,11 +518,17 @@ def serve_message_search(search: MessageSearch) -> None:
     rules, adds context and builds next_batch from our pagination tokens. Redacted
     events are left out as Synapse's own search does. SearchHandler.search first has
     `search` check the request body's types (Synapse's handler answers 500 to, e.g.,
-    a filter limit that is not a number)."""
+    a filter limit that is not a number).
+
+    Synapse's own index of message bodies (event_search rows keyed content.body: an
+    `english` tsvector and its GIN entry on PostgreSQL, FTS4 on SQLite, written in
+    every message's persist transaction) is then never read, so it is no longer
+    written (issue 19: the indexer's cost on PostgreSQL was Synapse's index plus ours).
+    Room names and topics still go to Synapse's index: its search answers those."""
     check_patch_points()
     from synapse.handlers.search import SearchHandler
     from synapse.storage.databases.main.events_worker import EventRedactBehaviour
-    from synapse.storage.databases.main.search import SearchStore
+    from synapse.storage.databases.main.search import SearchStore, SearchWorkerStore
 
     _message_search[:] = [search]
     if getattr(SearchStore, "_jwwx_search", False):
@@ -528,6 +536,13 @@ def serve_message_search(search: MessageSearch) -> None:
     original_msgs = SearchStore.search_msgs
     original_rooms = SearchStore.search_rooms
     original_search = SearchHandler.search
+    original_entries = SearchWorkerStore.store_search_entries_txn
+
+    @wraps_original(original_entries)
+    def store_search_entries_txn(self: Any, txn: Any, entries: Any) -> None:
+        kept = [entry for entry in entries if entry.key != "content.body"]
+        if kept:
+            original_entries(self, txn, kept)
 
     @wraps_original(original_search)
     async def checked_search(
@@ -591,6 +606,7 @@ def serve_message_search(search: MessageSearch) -> None:
     SearchStore.search_msgs = search_msgs  # type: ignore[method-assign]
     SearchStore.search_rooms = search_rooms  # type: ignore[method-assign]
     SearchHandler.search = checked_search  # type: ignore[method-assign]
+    SearchWorkerStore.store_search_entries_txn = store_search_entries_txn  # type: ignore[method-assign]
     SearchStore._jwwx_search = True  # type: ignore[attr-defined]
 
 

@@ -68,17 +68,21 @@ class SearchHelpers:
     def index_rows(self, event_id: str) -> int:
         """Rows of the index holding this event (0 once it has been forgotten)."""
         sql = "SELECT COUNT(*) FROM jwwx_search_docs WHERE event_id = ?"
+        return int(self.rows(sql, (event_id,))[0][0])
+
+    def rows(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        """Read the server's database directly."""
         server = self.server  # type: ignore[attr-defined]
         if server.engine == "sqlite":
             conn = sqlite3.connect(server.data_dir / "homeserver.db")
             try:
-                return int(conn.execute(sql, (event_id,)).fetchone()[0])
+                return list(conn.execute(sql, args).fetchall())
             finally:
                 conn.close()
         pg = postgres.connect(server.pg_database)
         try:
             with pg.cursor() as cur:
-                cur.execute(sql.replace("?", "%s"), (event_id,))
-                return int(cur.fetchone()[0])
+                cur.execute(sql.replace("?", "%s"), args)
+                return list(cur.fetchall())
         finally:
             pg.close()

@@ -67,6 +67,21 @@ class SearchTests(SearchHelpers):
         self.assertEqual(ranked["count"], 2)
         self.assertEqual(ranked["highlights"], ["协查"])
 
+    async def test_synapse_keeps_room_names_not_message_bodies(self) -> None:
+        """Synapse's own index of message bodies is never read while ours answers
+        /search, so it is not written (issue 19: the cost on PostgreSQL); room names
+        and topics still are (Synapse's search answers those keys)."""
+        alice, bob = self.user("alice"), self.user("bob")
+        room = await self._room(alice, bob, name="协查专案组", topic="专案topic")
+        code, sent = await alice.send_text(room, "专案组今晚开会")
+        self.assertEqual(code, 200, sent)
+        await self.indexed(bob, room)
+        self.assertEqual(await found_bodies(bob, "今晚开会"), ["专案组今晚开会"])
+        keys = self.rows(
+            "SELECT DISTINCT key FROM event_search WHERE room_id = ?", (room,)
+        )
+        self.assertEqual(sorted(k[0] for k in keys), ["content.name", "content.topic"])
+
     async def test_spec_shape_context_groups_and_paging(self) -> None:
         alice, bob = self.user("alice"), self.user("bob")
         room = await self._room(alice, bob)
