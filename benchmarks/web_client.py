@@ -12,7 +12,8 @@ page (the HTTP cache warm after the first, as an officer's second visit):
 - first contentful paint (the browser's paint timing);
 - the chat list: every chat listed, and the page answering (a frame after that), from
   navigation start ("time to interactive" here: the officer can click a chat);
-- JS heap after a forced GC and the DOM's node count.
+- JS heap after a forced GC and the DOM's node count (the chat list is windowed: about
+  a screenful of rows is in the DOM however many chats).
 Then the long chat is opened and scrolled to the top page by page until every message is
 loaded (or `--scroll-seconds` pass): heap, DOM nodes and rendered messages (the
 timeline keeps a bounded window, src/rules.js WINDOW). Prints one table; nothing
@@ -119,9 +120,11 @@ def _load(
         f"{json.dumps(SESSION_KEY)}, {json.dumps(json.dumps(session))}); }} catch {{}}"
     )
     page.goto(base_url + WEB)
-    # Every chat listed (the long chat too), then one more frame: the page answers.
+    # Every chat listed (the long chat too: the list's count; its rows are windowed, so
+    # only a screenful is drawn), then one more frame: the page answers.
     listed = page.wait_for_function(
-        """(n) => document.querySelectorAll('.chat-row').length >= n
+        """(n) => Number(document.querySelector('.chat-list')?.dataset.count) >= n
+             && document.querySelector('.chat-row')
              && new Promise((r) => requestAnimationFrame(() => r(performance.now())))""",
         arg=chats + 1,
         timeout=600_000,
@@ -137,7 +140,16 @@ def _load(
 def _long_chat(
     page: Any, room_id: str, messages: int, seconds: float
 ) -> dict[str, float]:
-    page.click(f".chat-row[data-room-id='{room_id}']")
+    # The list is windowed: scrolled a screen at a time until its row is drawn.
+    row = f".chat-row[data-room-id='{room_id}']"
+    for _ in range(1000):
+        if page.locator(row).count():
+            break
+        page.eval_on_selector(
+            ".list-pane.chats", "el => { el.scrollTop += el.clientHeight; }"
+        )
+        page.wait_for_timeout(50)
+    page.click(row)
     page.wait_for_selector(".timeline .message")
     t0 = time.perf_counter()
     oldest = ""

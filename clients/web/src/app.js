@@ -4,21 +4,22 @@
 // member's profile). The SDK keeps the rooms up to date through /sync; every change it
 // reports re-renders once per frame.
 import { html } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
-import { chatRooms, errorText, formatTime, lastMessage, mentionedUnread, openDirectChat, preview, unreadCount } from "./chats.js";
-import { draftOf } from "./drafts.js";
+import { ChatRows, listedChats, unhideChat } from "./chatlist.js";
+import { errorText, openDirectChat, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
+import { totalUnread } from "./rules.js";
 import { useClientConfig, Watermark } from "./watermark.js";
 import { Workbench } from "./workbench.js";
 
 const WATCHED = [
   ClientEvent.Room, ClientEvent.DeleteRoom, ClientEvent.AccountData,
-  RoomEvent.Timeline, RoomEvent.Name, RoomEvent.Receipt, RoomEvent.MyMembership,
+  RoomEvent.Timeline, RoomEvent.Name, RoomEvent.Tags, RoomEvent.Receipt, RoomEvent.MyMembership,
   RoomEvent.UnreadNotifications, RoomEvent.LocalEchoUpdated, RoomEvent.Redaction, RoomMemberEvent.Name,
   RoomMemberEvent.Membership, RoomStateEvent.Events,
 ];
@@ -58,11 +59,11 @@ function useMatrix(session, onSignOut) {
   return { client, state, tick };
 }
 
-function ChatList({ client, token, selected, onSelect, tick }) {
+function ChatList({ client, token, selected, onSelect, tick, entries }) {
   const [query, setQuery] = useState("");
   const [creating, setCreating] = useState(false);
-  const rooms = chatRooms(client);
-  return html`<div class="list-pane chats">
+  const pane = useRef(null);
+  return html`<div class="list-pane chats" ref=${pane}>
     <div class="list-head">
       <div class="search-box">
         <input type="search" name="chat-search" aria-label="搜索聊天记录" placeholder="搜索：群聊、聊天记录、文件"
@@ -73,28 +74,9 @@ function ChatList({ client, token, selected, onSelect, tick }) {
     ${creating && html`<${CreateGroupDialog} client=${client} token=${token} onClose=${() => setCreating(false)}
       onCreated=${(id) => { setCreating(false); onSelect(id); }} />`}
     ${query.trim() && html`<${SearchResults} token=${token} client=${client} query=${query} onOpenRoom=${(id) => { setQuery(""); onSelect(id); }} />`}
-    <ul class="chat-list" aria-label="聊天列表" hidden=${Boolean(query.trim())}>
-      ${rooms.length === 0 && html`<li class="empty">暂无聊天，可从通讯录发起</li>`}
-      ${rooms.map((room) => {
-        const last = lastMessage(room, client);
-        const unread = unreadCount(room);
-        const draft = room.roomId === selected ? "" : draftOf(room.roomId);
-        return html`<li key=${room.roomId}>
-          <button type="button" class=${`chat-row${room.roomId === selected ? " selected" : ""}`}
-            onClick=${() => onSelect(room.roomId)} data-room-id=${room.roomId} data-tick=${tick}>
-            <span class="avatar" aria-hidden="true">${(room.name || "?").slice(0, 1)}
-              ${unread > 0 && html`<span class="badge" aria-label=${`${unread}条未读`}>${badgeText(unread)}</span>`}
-            </span>
-            <span class="chat-main">
-              <span class="chat-top"><span class="chat-name">${room.name}</span>
-                <span class="chat-time">${last ? formatTime(last.getTs()) : ""}</span></span>
-              <span class="chat-preview">${mentionedUnread(client, room) && html`<span class="mention-tag">[有人@我]</span>`}${
-                draft && html`<span class="draft-tag">[草稿]</span>`}${draft || preview(last, client, room)}</span>
-            </span>
-          </button>
-        </li>`;
-      })}
-    </ul>
+    <div hidden=${Boolean(query.trim())}>
+      <${ChatRows} client=${client} entries=${entries} selected=${selected} onSelect=${onSelect} tick=${tick} pane=${pane} />
+    </div>
   </div>`;
 }
 
@@ -102,7 +84,7 @@ export function App({ session, onSignOut }) {
   const { client, state, tick } = useMatrix(session, onSignOut);
   const clientConfig = useClientConfig(session.token);
   const [tab, setTab] = useState("chats");
-  const [roomId, setRoomId] = useState(null);
+  const [roomId, setRoomIdState] = useState(null);
   const [member, setMember] = useState(null);
   const [favorite, setFavorite] = useState(null);
   const [favoritesVersion, setFavoritesVersion] = useState(0);
@@ -123,6 +105,13 @@ export function App({ session, onSignOut }) {
   }, []);
 
   if (!client) return html`<p class="loading">正在连接…</p>`;
+  // A chat opened (from the list, a search hit, the directory…) is on the list again.
+  const setRoomId = (id) => {
+    setRoomIdState(id);
+    if (id) unhideChat(client, id).catch(() => {});
+  };
+  const entries = listedChats(client, roomId);
+  const unreadTotal = totalUnread(entries.map((e) => ({ muted: e.muted, unread: unreadCount(e.room) })));
   // A chat left, or a group dissolved, is no longer shown.
   const found = roomId ? client.getRoom(roomId) : null;
   const room = found && ["join", "invite"].includes(found.getMyMembership()) ? found : null;
@@ -166,9 +155,10 @@ export function App({ session, onSignOut }) {
     right = html`<${Workbench} client=${client} token=${session.token}
       onOpenRoom=${(id) => { setRoomId(id); setTab("chats"); }} />`;
   }
-  const railButton = (key, label) => html`<button type="button" class=${tab === key ? "active" : ""} aria-current=${tab === key}
-    onClick=${() => { setTab(key); if (key === "favorites") setFavoritesVersion((v) => v + 1); }}>${label}</button>`;
-  let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} tick=${tick} />`;
+  const railButton = (key, label, count = 0) => html`<button type="button" class=${tab === key ? "active" : ""} aria-current=${tab === key}
+    onClick=${() => { setTab(key); if (key === "favorites") setFavoritesVersion((v) => v + 1); }}>${label}${
+      count > 0 && html`<span class="badge rail-badge" aria-label=${`共${count}条未读`}>${badgeText(count)}</span>`}</button>`;
+  let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} tick=${tick} entries=${entries} />`;
   if (tab === "contacts") list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`;
   if (tab === "favorites") {
     list = html`<${FavoritesList} token=${session.token} selected=${favorite} onOpen=${setFavorite} version=${favoritesVersion} />`;
@@ -177,7 +167,7 @@ export function App({ session, onSignOut }) {
   return html`<div class=${`shell${wide ? " wide" : ""}`}>
     <nav class="rail" aria-label="主菜单">
       <span class="avatar me" title=${myName}>${myName.replace(/^@/, "").slice(0, 1)}</span>
-      ${railButton("chats", "聊天")}
+      ${railButton("chats", "聊天", unreadTotal)}
       ${railButton("contacts", "通讯录")}
       ${railButton("favorites", "收藏")}
       ${railButton("workbench", "工作台")}

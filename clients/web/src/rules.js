@@ -265,3 +265,37 @@ export function defaultGroupName(myName, names) {
   const text = all.slice(0, 4).join("、") + (all.length > 4 ? "…" : "");
   return text.slice(0, 64) || "群聊";
 }
+
+// The chat list (WeChat's): pinned chats (置顶) first, then by latest activity; a chat
+// hidden (不显示该聊天) stays off the list until something newer than what it held when
+// hidden arrives, or it is opened again. entries: [{id, ts, pinned}], hidden: {id: ts}.
+export function orderChats(entries, hidden = {}, selected = null) {
+  return entries
+    .filter((e) => e.id === selected || !(e.id in hidden) || e.ts > hidden[e.id])
+    .sort((a, b) => (b.pinned - a.pinned) || (b.ts - a.ts));
+}
+
+// A muted chat (消息免打扰): an override push rule for the room that does not notify (what
+// Element's "mute" writes, so both clients agree).
+export function isMutedRule(pushRules, roomId) {
+  const rules = (pushRules && pushRules.global && pushRules.global.override) || [];
+  return rules.some((r) => r.rule_id === roomId && r.enabled !== false
+    && (!r.actions || r.actions.length === 0 || r.actions.every((a) => a === "dont_notify")));
+}
+
+export function muteRule(roomId) {
+  return { actions: [], conditions: [{ kind: "event_match", key: "room_id", pattern: roomId }] };
+}
+
+// The rows to render of a windowed list: from the scroll offset and the view's height,
+// with `overscan` rows either side → {start, end} (end exclusive).
+export function rowWindow(top, height, rowHeight, total, overscan = 8) {
+  const first = Math.floor(Math.max(0, top) / rowHeight);
+  const count = Math.ceil(Math.max(0, height) / rowHeight) + 1;
+  return { start: Math.max(0, first - overscan), end: Math.min(total, first + count + overscan) };
+}
+
+// The total on the rail's 聊天: unread of chats not muted.
+export function totalUnread(counts) {
+  return counts.reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0);
+}

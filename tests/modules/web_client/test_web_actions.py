@@ -5,12 +5,15 @@ mentioned officer's [有人@我]; a reply quoting its message; an edit shown on 
 reactions; recall by the sender and by the group's owner (our recall rules), and none
 offered to a member for others' messages; the draft kept per chat; the emoji panel.
 And the group's life: 发起群聊 from the directory tree and the pinyin search, 转让群主,
-删除并退出, 解散群聊.
+删除并退出, 解散群聊. And the chat list: windowed rows, 置顶, unread counts on the row and
+the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message.
 
 SQLite only: the client speaks the client-server API and the groups client API, whose
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 """
 
+import os
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +25,10 @@ from tests.harness.browser import (
     screenshot,
 )
 from tests.modules.web_client.helpers import WAIT_MS, WebCase
+
+# More chats than a screen of the list holds (its rows are windowed).
+CHATS = 40
+ROW = ".chat-row[data-room-id='%s']"
 
 
 class WebMessageActionsTest(WebCase):
@@ -258,3 +265,112 @@ class WebMessageActionsTest(WebCase):
             self.assertEqual(refused.exception.status, 403)
             self.assertEqual(lina.errors, [])
             self.assertEqual(zw.errors, [])
+
+    def test_chat_list_pin_mute_hide_unread_and_window(self) -> None:
+        require_browser()
+        suffix = os.urandom(3).hex()
+        lina_id, lina = self.server.register(f"lina{suffix}")
+        zhangwei_id, zhangwei = self.server.register(f"zhangwei{suffix}")
+        rooms_path = "/_matrix/client/v3/createRoom"
+
+        def chat(n: int) -> str:
+            room_id = str(
+                self._api("POST", rooms_path, lina, {"name": f"会话{n:02d}"})["room_id"]
+            )
+            self._send(room_id, lina, f"第{n}个会话", f"c{n}")
+            return room_id
+
+        # More chats than a screen holds, made one after another (their order is
+        # their activity: 会话39 newest).
+        chats = [chat(n) for n in range(CHATS)]
+        direct = self._api(
+            "POST",
+            rooms_path,
+            zhangwei,
+            {"is_direct": True, "invite": [lina_id], "preset": "trusted_private_chat"},
+        )["room_id"]
+        with browser_page() as page:
+            page.set_default_timeout(WAIT_MS)
+            self._sign_in(page, f"lina{suffix}")
+            page.wait_for_selector(f".chat-list[data-count='{CHATS + 1}']")
+            # Windowed: a screenful of rows (and a few more), not all of them.
+            rendered = page.locator(".chat-row").count()
+            self.assertLess(rendered, CHATS)
+            self.assertEqual(page.locator(ROW % chats[0]).count(), 0)
+            page.eval_on_selector(
+                ".list-pane.chats", "el => { el.scrollTop = el.scrollHeight; }"
+            )
+            page.wait_for_selector(ROW % chats[0])
+            self.assertLess(page.locator(".chat-row").count(), CHATS)
+            page.eval_on_selector(".list-pane.chats", "el => { el.scrollTop = 0; }")
+
+            # 置顶: 会话35 goes first, and stays there (the room tag).
+            page.click(ROW % chats[35], button="right")
+            page.click(".context-menu [data-action=pin]")
+            page.wait_for_function(
+                "(id) => document.querySelector('.chat-row[data-pinned=true]')"
+                "?.dataset.roomId === id",
+                arg=chats[35],
+            )
+            tags = self._api(
+                "GET",
+                f"/_matrix/client/v3/user/{quote(lina_id)}/rooms/{quote(chats[35])}/tags",
+                lina,
+            )["tags"]
+            self.assertIn("m.favourite", tags)
+
+            # Unread: 张伟's two messages → 2 on the row and on the rail.
+            page.wait_for_selector(ROW % direct)
+            self._wait_joined(direct, lina_id, zhangwei)
+            for n in (1, 2):
+                self._send(direct, zhangwei, f"未读{n}", f"u{n}")
+            page.wait_for_selector(f"{ROW % direct} .badge:has-text('2')")
+            page.wait_for_selector("nav.rail .rail-badge:has-text('2')")
+            # 消息免打扰: a dot instead of the count, nothing on the rail.
+            page.click(ROW % direct, button="right")
+            page.click(".context-menu [data-action=mute]")
+            page.wait_for_selector(f"{ROW % direct}[data-muted=true] .muted-mark")
+            page.wait_for_selector(f"{ROW % direct} .badge.dot")
+            page.wait_for_selector("nav.rail .rail-badge", state="detached")
+            rule = self._api(
+                "GET",
+                f"/_matrix/client/v3/pushrules/global/override/{quote(direct)}",
+                lina,
+            )
+            self.assertEqual(rule["actions"], [])
+            screenshot(page, "web-20-chat-list")
+            # 标为已读: the dot goes.
+            page.click(ROW % direct, button="right")
+            page.click(".context-menu [data-action=read]")
+            page.wait_for_selector(f"{ROW % direct} .badge", state="detached")
+
+            # 不显示该聊天: off the list until a newer message arrives.
+            page.click(ROW % chats[38], button="right")
+            page.click(".context-menu [data-action=hide]")
+            page.wait_for_selector(ROW % chats[38], state="detached")
+            page.wait_for_selector(f".chat-list[data-count='{CHATS}']")
+            self._send(chats[38], lina, "又有新消息", "again")
+            page.wait_for_selector(f".chat-list[data-count='{CHATS + 1}']")
+            # Back, first after the pinned one.
+            page.wait_for_function(
+                "(id) => document.querySelectorAll('.chat-row')[1]?.dataset.roomId"
+                " === id",
+                arg=chats[38],
+            )
+            self.assertEqual(page.errors, [])
+
+    def _send(self, room_id: str, token: str, body: str, txn: str) -> None:
+        self._api(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/{txn}",
+            token,
+            {"msgtype": "m.text", "body": body},
+        )
+
+    def _wait_joined(self, room_id: str, user_id: str, token: str) -> None:
+        path = f"/_matrix/client/v3/rooms/{quote(room_id)}/joined_members"
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while user_id not in self._api("GET", path, token)["joined"]:
+            if time.monotonic() > deadline:
+                self.fail("the browser did not join the chat it was invited to")
+            time.sleep(0.2)
