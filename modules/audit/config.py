@@ -55,7 +55,7 @@ from modules.common.synapse.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 MODULE = "modules.audit"
-KINDS = ("message", "group", "admin", "usage", "app", "audit")
+KINDS = ("message", "group", "admin", "usage", "app", "audit", "document")
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _KEY_LABEL = b"jwwx-audit-sm4-key:"
 

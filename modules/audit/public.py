@@ -29,6 +29,7 @@ __all__ = [
     "record_admin_operation",
     "record_app_message",
     "record_app_read",
+    "record_document",
     "verify_chain",
 ]
 
@@ -58,6 +59,10 @@ class AuditService(Protocol):
         ip: str | None = None,
         user_agent: str | None = None,
         result: str = "ok",
+    ) -> None: ...
+
+    async def record_document(
+        self, user_id: str, action: str, doc_id: str, **detail: Any
     ) -> None: ...
 
     async def record_app_message(
@@ -142,3 +147,13 @@ async def record_app_reads(
     service = audit_service(api)
     if service is not None and reads:
         await service.record_app_reads(reads)
+
+
+async def record_document(
+    api: ModuleApi, user_id: str, action: str, doc_id: str, **detail: Any
+) -> None:
+    """modules.docs: an officer opened, edited, shared, exported, restored or deleted a
+    document (kind "document")."""
+    service = audit_service(api)
+    if service is not None:
+        await service.record_document(user_id, action, doc_id, **detail)

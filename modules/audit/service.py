@@ -148,6 +148,16 @@ class AuditService:
             ),
         )
 
+    async def record_document(
+        self, user_id: str, action: str, doc_id: str, **detail: Any
+    ) -> None:
+        """A collaborative document (modules.docs): opened, an edit session, shared,
+        exported, restored, deleted, an edit refused; `detail` says how."""
+        await self.record(
+            "document",
+            {"user_id": user_id, "action": action, "doc_id": doc_id, **detail},
+        )
+
     async def record_app_message(
         self,
         app_id: str,

@@ -1,0 +1,316 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What the HTTP API and the WebSocket listener do with documents: who may, what is
+stored, what the audit archive is told (opens, edit sessions, shares, exports,
+restores, deletions and refused edits: kind "document", modules.audit.public)."""
+
+import secrets
+from typing import Any
+
+from pycrdt import Doc
+from synapse.module_api import ModuleApi
+
+from modules.audit.public import record_document
+from modules.common.errors import error
+from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.errors import Codes
+from modules.docs import content, roles, storage
+from modules.docs.config import DocsConfig
+from modules.docs.identity import Identities
+from modules.docs.rooms import Room, Rooms
+from modules.docs.storage import PRINCIPALS, Document, Grant
+from modules.docs.verify import verify_document_txn
+
+MAX_TITLE = 200
+SHARE_ROLES = ("reader", "commenter", "editor")
+MAX_GRANTS = 500
+# Matrix-style errors of the document API (docs/documents.md).
+DOC_NOT_FOUND = "M_NOT_FOUND"
+DOC_QUOTA = "CN_JWWX_DOCS_QUOTA"
+
+
+class DocsService:
+    def __init__(
+        self,
+        api: ModuleApi,
+        config: DocsConfig,
+        runtime: ModuleRuntime,
+        identities: Identities,
+    ) -> None:
+        self.api = api
+        self.config = config
+        self.runtime = runtime
+        self.identities = identities
+        self.rooms = Rooms(api, config)
+        self.server_name = api.server_name
+
+    # Roles
+
+    async def role_of(self, doc_id: str, user_id: str) -> str | None:
+        await self.runtime.ready()
+        return await self.api.run_db_interaction(
+            "jwwx_docs_role", self._role_txn, doc_id, user_id
+        )
+
+    def _role_txn(self, txn: Any, doc_id: str, user_id: str) -> str | None:
+        doc = storage.get_txn(txn, doc_id)
+        if doc is None:
+            return None
+        return roles.role_txn(
+            txn, doc, roles.person_txn(txn, user_id, self.server_name)
+        )
+
+    async def _require(
+        self, doc_id: str, user_id: str, wanted: str
+    ) -> tuple[Document, str]:
+        await self.runtime.ready()
+        found = await self.api.run_db_interaction(
+            "jwwx_docs_require", self._doc_and_role_txn, doc_id, user_id
+        )
+        if found is None:
+            raise error(404, DOC_NOT_FOUND, "文档不存在")
+        doc, role = found
+        if not roles.at_least(role, wanted):
+            raise error(403, Codes.FORBIDDEN, f"需要{_ROLE_NAMES[wanted]}权限")
+        return doc, role
+
+    def _doc_and_role_txn(
+        self, txn: Any, doc_id: str, user_id: str
+    ) -> tuple[Document, str] | None:
+        doc = storage.get_txn(txn, doc_id)
+        if doc is None:
+            return None
+        role = roles.role_txn(
+            txn, doc, roles.person_txn(txn, user_id, self.server_name)
+        )
+        return (doc, role) if role is not None else None
+
+    # The listener's events
+
+    async def opened(self, doc_id: str, user_id: str, role: str) -> None:
+        await record_document(self.api, user_id, "open", doc_id, role=role)
+
+    async def refused(self, doc_id: str, user_id: str, role: str) -> None:
+        await record_document(self.api, user_id, "edit_refused", doc_id, role=role)
+
+    async def closed(self, room: Room, user_id: str, role: str, edits: int) -> None:
+        await self.rooms.release(room)
+        if edits:
+            await record_document(
+                self.api, user_id, "edit_session", room.doc_id, role=role, updates=edits
+            )
+
+    # The HTTP API
+
+    async def create(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        await self.runtime.ready()
+        title = _title(body.get("title", "无标题文档"))
+        kind = body.get("kind", "rich")
+        if kind not in content.KINDS:
+            raise error(
+                400, Codes.INVALID_PARAM, f"kind 可选：{', '.join(content.KINDS)}"
+            )
+        now = self.api.get_current_time_msec()
+        doc = Document(
+            secrets.token_urlsafe(16), kind, title, user_id, None, now, now, 0
+        )
+        await self.api.run_db_interaction("jwwx_docs_create", self._create_txn, doc)
+        await record_document(self.api, user_id, "create", doc.doc_id, title=title)
+        return self.describe(doc, "owner")
+
+    def _create_txn(self, txn: Any, doc: Document) -> None:
+        if (
+            storage.count_owned_txn(txn, doc.owner)
+            >= self.config.max_documents_per_user
+        ):
+            raise error(403, DOC_QUOTA, "文档数量已达上限")
+        storage.create_txn(txn, doc)
+
+    def describe(self, doc: Document, role: str) -> dict[str, Any]:
+        answer = doc.as_json()
+        answer["role"] = role
+        if self.config.websocket is not None:
+            answer["websocket_url"] = (
+                f"{self.config.websocket.public_url}/_jwwx/docs/v1/ws/{doc.doc_id}"
+            )
+        return answer
+
+    async def get(self, user_id: str, doc_id: str) -> dict[str, Any]:
+        doc, role = await self._require(doc_id, user_id, "reader")
+        answer = self.describe(doc, role)
+        if role == "owner":
+            grants = await self.api.run_db_interaction(
+                "jwwx_docs_grants", storage.grants_txn, doc_id
+            )
+            answer["grants"] = [g.as_json() for g in grants]
+        return answer
+
+    async def listing(self, user_id: str, which: str, limit: int) -> dict[str, Any]:
+        await self.runtime.ready()
+        if which == "mine":
+            docs = await self.api.run_db_interaction(
+                "jwwx_docs_mine", storage.owned_txn, user_id, limit
+            )
+            return {"documents": [self.describe(d, "owner") for d in docs]}
+        found = await self.api.run_db_interaction(
+            "jwwx_docs_shared", self._shared_txn, user_id, limit
+        )
+        return {"documents": [self.describe(d, r) for d, r in found]}
+
+    def _shared_txn(
+        self, txn: Any, user_id: str, limit: int
+    ) -> list[tuple[Document, str]]:
+        person = roles.person_txn(txn, user_id, self.server_name)
+        best: dict[str, tuple[Document, str]] = {}
+        for doc, role in storage.granted_txn(txn, person.principals(), limit):
+            if doc.owner != user_id:
+                kept = best.get(doc.doc_id)
+                best[doc.doc_id] = (
+                    doc,
+                    roles.best(role, kept[1] if kept else None) or role,
+                )
+        return sorted(best.values(), key=lambda p: -p[0].updated_ts)[:limit]
+
+    async def rename(
+        self, user_id: str, doc_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        await self._require(doc_id, user_id, "editor")
+        title = _title(body.get("title"))
+        now = self.api.get_current_time_msec()
+        await self.api.run_db_interaction(
+            "jwwx_docs_rename", storage.rename_txn, doc_id, title, now
+        )
+        await record_document(self.api, user_id, "rename", doc_id, title=title)
+        return {"title": title}
+
+    async def delete(self, user_id: str, doc_id: str) -> None:
+        await self._require(doc_id, user_id, "owner")
+        now = self.api.get_current_time_msec()
+        await self.api.run_db_interaction(
+            "jwwx_docs_delete", storage.delete_txn, doc_id, now
+        )
+        await self.rooms.close(doc_id, 4410, "deleted")
+        await record_document(self.api, user_id, "delete", doc_id)
+
+    async def share(
+        self, user_id: str, doc_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Replace who else may open the document: {"grants": [{kind, id, role}],
+        "link_role": null | reader | commenter | editor}."""
+        await self._require(doc_id, user_id, "owner")
+        grants = _grants(body.get("grants", []))
+        link_role = body.get("link_role")
+        if link_role is not None and link_role not in SHARE_ROLES:
+            raise error(
+                400,
+                Codes.INVALID_PARAM,
+                f"link_role 可选：{', '.join(SHARE_ROLES)} 或 null",
+            )
+        now = self.api.get_current_time_msec()
+        await self.api.run_db_interaction(
+            "jwwx_docs_share",
+            storage.replace_sharing_txn,
+            doc_id,
+            grants,
+            link_role,
+            now,
+        )
+        shared = [g.as_json() for g in grants]
+        await record_document(
+            self.api, user_id, "share", doc_id, grants=shared, link_role=link_role
+        )
+        return {"grants": shared, "link_role": link_role}
+
+    async def history(self, user_id: str, doc_id: str, limit: int) -> dict[str, Any]:
+        doc, _ = await self._require(doc_id, user_id, "reader")
+        versions = await self.api.run_db_interaction(
+            "jwwx_docs_history", storage.history_txn, doc_id, limit
+        )
+        return {"revision": doc.head_seq, "versions": versions}
+
+    async def export(
+        self, user_id: str, doc_id: str, revision: int | None
+    ) -> dict[str, Any]:
+        doc, _ = await self._require(doc_id, user_id, "reader")
+        await self.rooms.flush(doc_id)
+        state, upto, _ = await self.rooms.load(doc_id, revision)
+        old: Doc[Any] = Doc()
+        old.apply_update(state)
+        await record_document(self.api, user_id, "export", doc_id, revision=upto)
+        return {
+            "revision": upto,
+            "kind": doc.kind,
+            "content": content.export(old, doc.kind),
+        }
+
+    async def restore(
+        self, user_id: str, doc_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        doc, _ = await self._require(doc_id, user_id, "editor")
+        revision = body.get("revision")
+        if (
+            isinstance(revision, bool)
+            or not isinstance(revision, int)
+            or not (1 <= revision <= doc.head_seq)
+        ):
+            raise error(
+                400, Codes.INVALID_PARAM, f"revision 须在 1..{doc.head_seq} 之间"
+            )
+        await self.rooms.flush(doc_id)
+        state, _, _ = await self.rooms.load(doc_id, revision)
+        old: Doc[Any] = Doc()
+        old.apply_update(state)
+        room = await self.rooms.open(doc_id)
+        try:
+            room.change(user_id, lambda live: content.restore(live, old, doc.kind))
+            await room.flushed()
+        finally:
+            await self.rooms.release(room)
+        await record_document(self.api, user_id, "restore", doc_id, revision=revision)
+        return {"restored": revision}
+
+    async def verify(self, doc_id: str) -> dict[str, Any]:
+        await self.runtime.ready()
+        await self.rooms.flush(doc_id)
+        return await self.api.run_db_interaction(
+            "jwwx_docs_verify", verify_document_txn, doc_id, self.config.keys
+        )
+
+
+_ROLE_NAMES = {
+    "reader": "阅读",
+    "commenter": "评论",
+    "editor": "编辑",
+    "owner": "所有者",
+}
+
+
+def _title(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
+        raise error(400, Codes.INVALID_PARAM, f"title 须为 1..{MAX_TITLE} 个字符")
+    return value.strip()
+
+
+def _grants(raw: Any) -> list[Grant]:
+    if not isinstance(raw, list) or len(raw) > MAX_GRANTS:
+        raise error(400, Codes.INVALID_PARAM, f"grants 须为至多 {MAX_GRANTS} 项的列表")
+    grants: dict[tuple[str, str], Grant] = {}
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"kind", "id", "role"}:
+            raise error(400, Codes.INVALID_PARAM, "grants 每项须为 {kind, id, role}")
+        kind, principal, role = item["kind"], item["id"], item["role"]
+        if kind not in PRINCIPALS:
+            raise error(400, Codes.INVALID_PARAM, f"kind 可选：{', '.join(PRINCIPALS)}")
+        if role not in SHARE_ROLES:
+            raise error(
+                400, Codes.INVALID_PARAM, f"role 可选：{', '.join(SHARE_ROLES)}"
+            )
+        if isinstance(principal, int) and not isinstance(principal, bool):
+            principal = str(principal)
+        if not isinstance(principal, str) or not principal or len(principal) > 255:
+            raise error(400, Codes.INVALID_PARAM, "id 须为用户 ID、部门 ID 或标签 ID")
+        if kind == "user" and not (principal.startswith("@") and ":" in principal):
+            raise error(400, Codes.INVALID_PARAM, f"{principal} 不是用户 ID")
+        if kind != "user" and not principal.isdigit():
+            raise error(400, Codes.INVALID_PARAM, f"{principal} 不是{kind} ID")
+        grants[(kind, principal)] = Grant(kind, principal, role)
+    return list(grants.values())

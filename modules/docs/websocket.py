@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The module's own listener: the standard Yjs sync and awareness protocol (y-protocols,
+as y-websocket and pycrdt's Provider speak it) over WebSocket, on Twisted (autobahn),
+with the protocol's messages from pycrdt (Yrs).
+
+    ws(s)://HOST:PORT/_jwwx/docs/v1/ws/{doc_id}?access_token=TOKEN
+
+The token (or an `Authorization: Bearer` header) is the officer's own Matrix access
+token (identity.py). The handshake is refused with HTTP 401 (bad token), 403 (no role
+on the document) or 404 (no such document). After it, the server sends its sync step 1
+and the presence it knows. A reader's or commenter's update (sync step 2 or update with
+content) closes the connection with 4403 and nothing of it is applied; an update that
+does not decode closes it with 4400, one larger than max_update_bytes with 1009. A
+document deleted or restored while open closes its connections with 4410 / 4409 after
+the change (a restore is itself an update: editors may just reconnect)."""
+
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+from twisted.internet import defer
+
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionDeny
+from pycrdt import (
+    YMessageType,
+    YSyncMessageType,
+    create_sync_message,
+    handle_sync_message,
+    read_message,
+)
+
+from modules.docs.identity import TokenRefusedError
+from modules.docs.roles import at_least
+
+logger = logging.getLogger(__name__)
+
+PATH = "/_jwwx/docs/v1/ws/"
+EMPTY_UPDATE = b"\x00\x00"
+CLOSE_READ_ONLY = 4403
+CLOSE_BAD_UPDATE = 4400
+
+
+class DocProtocol(WebSocketServerProtocol):
+    factory: "DocFactory"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.user_id = ""
+        self.role = ""
+        self.doc_id = ""
+        self.room: Any = None
+        self.edits = 0
+        self.awareness_ids: set[int] = set()
+
+    def onConnect(self, request: Any) -> Any:
+        return defer.ensureDeferred(self._admit(request))
+
+    async def _admit(self, request: Any) -> None:
+        if not request.path.startswith(PATH):
+            raise ConnectionDeny(404, "unknown path")
+        self.doc_id = unquote(request.path[len(PATH) :])
+        token = (request.params.get("access_token") or [None])[0]
+        header = request.headers.get("authorization", "")
+        if token is None and header.startswith("Bearer "):
+            token = header[7:]
+        if not token:
+            raise ConnectionDeny(401, "M_MISSING_TOKEN")
+        service = self.factory.service
+        try:
+            self.user_id = await service.identities.user_id(token)
+        except TokenRefusedError as e:
+            raise ConnectionDeny(401, e.errcode) from e
+        role = await service.role_of(self.doc_id, self.user_id)
+        if role is None:
+            raise ConnectionDeny(404, "M_NOT_FOUND")  # no role: not even its existence
+        self.role = role
+        self.room = await service.rooms.open(self.doc_id)
+
+    def onOpen(self) -> None:
+        room = self.room
+        room.peers.add(self)
+        self.sendMessage(create_sync_message(room.doc), isBinary=True)
+        states = room.awareness_states()
+        if states is not None:
+            self.sendMessage(states, isBinary=True)
+        defer.ensureDeferred(
+            self.factory.service.opened(self.doc_id, self.user_id, self.role)
+        )
+
+    def send_binary(self, message: bytes) -> None:
+        self.sendMessage(message, isBinary=True)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N803
+        if self.room is None or not payload:
+            return
+        try:
+            self._handle(bytes(payload))
+        except Exception as e:
+            logger.info(
+                "document %s: bad message from %s: %s", self.doc_id, self.user_id, e
+            )
+            self.sendClose(CLOSE_BAD_UPDATE, "bad message")
+
+    def _handle(self, message: bytes) -> None:
+        if message[0] == YMessageType.AWARENESS:
+            self.room.awareness_update(self, message, read_message(message[1:]))
+            return
+        if message[0] != YMessageType.SYNC:
+            return
+        sync_type = message[1]
+        if sync_type == YSyncMessageType.SYNC_STEP1:
+            reply = handle_sync_message(message[1:], self.room.doc)
+            if reply is not None:
+                self.sendMessage(reply, isBinary=True)  # SYNC, STEP2, update
+            return
+        update = read_message(message[2:])
+        if update == EMPTY_UPDATE:
+            return
+        if not at_least(self.role, "editor"):
+            # Refused here, not only hidden in the editor: nothing of it is applied.
+            self.sendClose(CLOSE_READ_ONLY, "read-only")
+            defer.ensureDeferred(
+                self.factory.service.refused(self.doc_id, self.user_id, self.role)
+            )
+            return
+        if len(update) > self.factory.service.config.max_update_bytes:
+            self.sendClose(1009, "update too large")
+            return
+        self.room.apply(self, self.user_id, update)
+        self.edits += 1
+
+    def onClose(  # noqa: N802
+        self,
+        wasClean: bool,  # noqa: N803 (autobahn's names)
+        code: int | None,
+        reason: str | None,
+    ) -> None:
+        room, self.room = self.room, None
+        if room is None:
+            return
+        room.peers.discard(self)
+        room.presence_gone(self)
+        defer.ensureDeferred(
+            self.factory.service.closed(room, self.user_id, self.role, self.edits)
+        )
+
+
+class DocFactory(WebSocketServerFactory):
+    protocol = DocProtocol  # type: ignore[assignment]
+
+    def __init__(self, service: Any, url: str) -> None:
+        super().__init__(url)
+        self.service = service
+        self.setProtocolOptions(
+            maxMessagePayloadSize=service.config.max_update_bytes + 1024,
+            autoPingInterval=30,
+            autoPingTimeout=60,
+        )

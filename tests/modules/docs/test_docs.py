@@ -1,0 +1,322 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Collaborative documents through the running server, on both engines: pycrdt
+clients over the Yjs WebSocket protocol edit one document at once and converge; a
+reader's edit is refused by the server; the content survives a restart; history and
+restore; the SM3 chain's verifier (admin endpoint and CLI) finds an altered and a
+missing revision; every open, share, edit session and export is in the audit archive."""
+
+import asyncio
+import base64
+import secrets
+from contextlib import AsyncExitStack
+from typing import Any
+from urllib.parse import quote
+
+from twisted.internet import threads
+
+import yaml
+
+from homeserver.audit_verify import connect_database
+from homeserver.config_file import load_server_config
+from modules.common.dbapi import run_in_transaction
+from tests.harness.case import PostgresCase, SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.harness.server import TestServer, free_port, launcher
+from tests.modules.audit.helpers import wait_for
+from tests.modules.docs import yjs
+
+DOCS = "/_jwwx/client/v1/docs"
+ADMIN = "/_jwwx/admin/v1/docs"
+
+
+def q(value: str) -> str:
+    return quote(value, safe="")
+
+
+class DocsTests:
+    server: TestServer
+    _auditor: MatrixClient | None = None
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        key = server.data_dir / "keys" / "docs_key"
+        key.write_text(secrets.token_hex(32), encoding="utf-8")
+        rendered = yaml.safe_load(
+            (server.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+        )
+        modules = [
+            m for m in rendered["modules"] if m["module"] != "modules.docs.DocsModule"
+        ]
+        for entry in modules:
+            if entry["module"] == "modules.audit.AuditModule":
+                entry.setdefault("config", {})["poll_interval_seconds"] = 0.2
+        modules.append(
+            {
+                "module": "modules.docs.DocsModule",
+                "config": {
+                    "keys": {"k1": str(key)},
+                    "current_key_id": "k1",
+                    "websocket": {"port": free_port()},
+                    "snapshot_every": 10,
+                },
+            }
+        )
+        (server.data_dir / "conf.d" / "zz-docs.yaml").write_text(
+            yaml.safe_dump({"modules": modules}, allow_unicode=True), encoding="utf-8"
+        )
+
+    # Helpers
+
+    async def _document(self, owner: MatrixClient, **sharing: Any) -> dict[str, Any]:
+        doc = await owner.ok("POST", DOCS, {"title": "案情通报", "kind": "text"})
+        if sharing:
+            await owner.ok("PUT", f"{DOCS}/{doc['doc_id']}/sharing", sharing)
+        return dict(doc)
+
+    async def _auditor_client(self) -> MatrixClient:
+        cls = type(self)
+        if cls._auditor is None or cls._auditor.base_url != self.server.base_url:
+            auditor = self.user("auditor")
+            admin = self.user("superadmin", admin=True)
+            await admin.ok(
+                "PUT",
+                f"/_jwwx/admin/v1/admins/roles/{q(auditor.user_id)}",
+                {"roles": ["audit"]},
+            )
+            cls._auditor = auditor
+        return cls._auditor
+
+    async def _audited(self, doc_id: str, action: str, user_id: str) -> dict[str, Any]:
+        auditor = await self._auditor_client()
+
+        async def find() -> dict[str, Any] | None:
+            page = await auditor.ok(
+                "GET", "/_jwwx/admin/v1/audit/export/document?after_seq=0&limit=500"
+            )
+            for record in page["records"]:
+                body = record["record"]
+                if (body["doc_id"], body["action"], body["user_id"]) == (
+                    doc_id,
+                    action,
+                    user_id,
+                ):
+                    return dict(body)
+            return None
+
+        return dict(await wait_for(find))
+
+    def _db(self, fn: Any, *args: Any) -> Any:
+        config = load_server_config(self.server.data_dir)
+        connection, engine = connect_database(config.raw["database"])
+        try:
+            return run_in_transaction(connection, engine, fn, *args)
+        finally:
+            connection.close()
+
+    # Editing together
+
+    async def test_two_editors_converge(self) -> None:
+        alice, bob = self.user("alice"), self.user("bob")
+        doc = await self._document(
+            alice, grants=[{"kind": "user", "id": bob.user_id, "role": "editor"}]
+        )
+        url = doc["websocket_url"]
+
+        async def scenario() -> tuple[str, str]:
+            async with AsyncExitStack() as stack:
+                a = await yjs.open_editor(stack, url, alice.token)
+                b = await yjs.open_editor(stack, url, bob.token)
+                for i in range(15):  # both type at once, interleaved
+                    a.text.insert(0, f"a{i};")
+                    b.text += f"b{i};"
+                    await asyncio.sleep(0)
+                words = [f"a{i};" for i in range(15)] + [f"b{i};" for i in range(15)]
+                await yjs.until(
+                    lambda: str(a) == str(b) and all(w in str(a) for w in words),
+                    "both editors hold every edit",
+                )
+                return str(a), str(b)
+
+        text_a, text_b = await threads.deferToThread(yjs.run, scenario)
+        self.assertEqual(text_a, text_b)
+        self.assertEqual(len(text_a), sum(len(f"a{i};") * 2 for i in range(15)))
+
+        async def stored() -> dict[str, Any] | None:
+            got = await bob.ok("GET", f"{DOCS}/{doc['doc_id']}/export")
+            return got if got["content"]["content"] == text_a else None
+
+        await wait_for(stored)
+        await self._audited(doc["doc_id"], "open", bob.user_id)
+        session = await self._audited(doc["doc_id"], "edit_session", alice.user_id)
+        self.assertGreater(session["updates"], 0)
+        await self._audited(doc["doc_id"], "share", alice.user_id)
+        await self._audited(doc["doc_id"], "export", bob.user_id)
+
+    async def test_reader_edit_refused_by_server(self) -> None:
+        alice, carol, dave = self.user("alice"), self.user("carol"), self.user("dave")
+        doc = await self._document(
+            alice, grants=[{"kind": "user", "id": carol.user_id, "role": "reader"}]
+        )
+        url = doc["websocket_url"]
+
+        async def scenario() -> tuple[str, str, int | None, list[int]]:
+            async with AsyncExitStack() as stack:
+                a = await yjs.open_editor(stack, url, alice.token)
+                a.text += "原文"
+                c = await yjs.open_editor(stack, url, carol.token)
+                await yjs.until(lambda: str(c) == "原文", "the reader sees the text")
+                c.text += "篡改"
+                await yjs.until(
+                    lambda: c.channel.close_code is not None, "the reader is closed"
+                )
+                a.text += "。"
+                await yjs.until(lambda: str(a) == "原文。", "the editor goes on")
+                refusals = [
+                    await yjs.refused_status(url, dave.token),  # no role: 404
+                    await yjs.refused_status(url, "not-a-token"),  # 401
+                ]
+                return str(a), str(c), c.channel.close_code, refusals
+
+        text_a, text_c, code, refusals = await threads.deferToThread(yjs.run, scenario)
+        self.assertEqual(code, 4403)
+        self.assertEqual(text_a, "原文。")
+        self.assertEqual(refusals, [404, 401])
+
+        async def stored() -> dict[str, Any] | None:
+            got = await alice.ok("GET", f"{DOCS}/{doc['doc_id']}/export")
+            return got if got["content"]["content"] == "原文。" else None
+
+        await wait_for(stored)
+        await self._audited(doc["doc_id"], "edit_refused", carol.user_id)
+
+    # Storage: restart, history, restore, verifier
+
+    async def test_restart_history_restore_and_tamper(self) -> None:
+        alice = self.user("alice")
+        doc = await self._document(alice)
+        doc_id, url = doc["doc_id"], doc["websocket_url"]
+
+        async def type_lines() -> str:
+            async with AsyncExitStack() as stack:
+                a = await yjs.open_editor(stack, url, alice.token)
+                for i in range(25):
+                    a.text += f"第{i}行\n"
+                    await asyncio.sleep(0.01)
+                return str(a)
+
+        typed = await threads.deferToThread(yjs.run, type_lines)
+
+        async def stored() -> dict[str, Any] | None:
+            got = await alice.ok("GET", f"{DOCS}/{doc_id}/export")
+            return got if got["content"]["content"] == typed else None
+
+        await wait_for(stored)
+        self.server.restart()
+
+        async def reopen() -> str:
+            async with AsyncExitStack() as stack:
+                return str(await yjs.open_editor(stack, url, alice.token))
+
+        self.assertEqual(await threads.deferToThread(yjs.run, reopen), typed)
+        history = await alice.ok("GET", f"{DOCS}/{doc_id}/history")
+        self.assertTrue(any(v["kind"] == "snapshot" for v in history["versions"]))
+        first = await alice.ok("GET", f"{DOCS}/{doc_id}/export?revision=1")
+        self.assertEqual(first["content"]["content"], "第0行\n")
+
+        await alice.ok("POST", f"{DOCS}/{doc_id}/restore", {"revision": 1})
+        self.assertEqual(await threads.deferToThread(yjs.run, reopen), "第0行\n")
+        await self._audited(doc_id, "restore", alice.user_id)
+
+        auditor = await self._auditor_client()
+        report = await auditor.ok("GET", f"{ADMIN}/{q(doc_id)}/verify")
+        self.assertTrue(report["ok"], report)
+        head = report["head_seq"]
+
+        # An altered body (re-sealed by someone without the chain) and a removed row.
+        def tamper(txn: Any) -> None:
+            txn.execute(
+                "UPDATE jwwx_docs_revisions SET body = ? WHERE doc_id = ? AND seq = 2",
+                (base64.b64encode(b"\x00" * 48).decode(), doc_id),
+            )
+            txn.execute(
+                "DELETE FROM jwwx_docs_revisions WHERE doc_id = ? AND seq = 4",
+                (doc_id,),
+            )
+
+        self._db(tamper)
+        report = await auditor.ok("GET", f"{ADMIN}/{q(doc_id)}/verify")
+        self.assertFalse(report["ok"])
+        problems = {(p["seq"], p["problem"]) for p in report["problems"]}
+        self.assertIn((2, "altered"), problems)
+        self.assertIn((4, "missing"), problems)
+        self.assertEqual(report["head_seq"], head)
+        cli = launcher(
+            "docs-verify", "--data-dir", str(self.server.data_dir), doc_id, check=False
+        )
+        self.assertEqual(cli.returncode, 1, cli.stderr)
+        self.assertIn('"missing"', cli.stdout)
+
+    # The HTTP API
+
+    async def test_api_lists_renames_and_refuses_bad_input(self) -> None:
+        alice, bob, eve = self.user("alice"), self.user("bob"), self.user("eve")
+        doc = await self._document(
+            alice,
+            grants=[{"kind": "user", "id": bob.user_id, "role": "commenter"}],
+        )
+        doc_id = doc["doc_id"]
+        mine = await alice.ok("GET", DOCS + "?filter=mine")
+        self.assertEqual([d["doc_id"] for d in mine["documents"]], [doc_id])
+        shared = await bob.ok("GET", DOCS + "?filter=shared")
+        self.assertEqual(
+            [(d["doc_id"], d["role"]) for d in shared["documents"]],
+            [(doc_id, "commenter")],
+        )
+        self.assertErrcode(
+            await bob.request("PUT", f"{DOCS}/{doc_id}/title", {"title": "x"}),
+            403,
+            "M_FORBIDDEN",
+        )
+        await alice.ok("PUT", f"{DOCS}/{doc_id}/title", {"title": "新标题"})
+        self.assertErrcode(
+            await eve.request("GET", f"{DOCS}/{doc_id}"), 404, "M_NOT_FOUND"
+        )
+        # Link sharing: any account of this bureau with the link, at the link's role.
+        await alice.ok(
+            "PUT", f"{DOCS}/{doc_id}/sharing", {"grants": [], "link_role": "reader"}
+        )
+        got = await eve.ok("GET", f"{DOCS}/{doc_id}")
+        self.assertEqual((got["title"], got["role"]), ("新标题", "reader"))
+        for body in (
+            {"grants": [{"kind": "room", "id": "x", "role": "reader"}]},
+            {"grants": [{"kind": "user", "id": "bob", "role": "reader"}]},
+            {"grants": [{"kind": "department", "id": "7", "role": "owner"}]},
+            {"grants": [], "link_role": "everyone"},
+        ):
+            self.assertErrcode(
+                await alice.request("PUT", f"{DOCS}/{doc_id}/sharing", body),
+                400,
+                "M_INVALID_PARAM",
+            )
+        for answer in (
+            await alice.request("POST", DOCS, {"kind": "video"}),
+            await alice.request("POST", DOCS, {"title": ""}),
+            await alice.request("GET", DOCS + "?filter=all"),
+            await alice.request("POST", f"{DOCS}/{doc_id}/restore", {"revision": 99}),
+        ):
+            self.assertErrcode(answer, 400, "M_INVALID_PARAM")
+        self.assertErrcode(
+            await bob.request("DELETE", f"{DOCS}/{doc_id}"), 403, "M_FORBIDDEN"
+        )
+        await alice.ok("DELETE", f"{DOCS}/{doc_id}")
+        self.assertErrcode(
+            await alice.request("GET", f"{DOCS}/{doc_id}"), 404, "M_NOT_FOUND"
+        )
+
+
+class DocsSQLiteTest(DocsTests, SQLiteCase):
+    pass
+
+
+class DocsPostgresTest(DocsTests, PostgresCase):
+    pass

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""pycrdt clients of the document listener: pycrdt's own Provider (the Yjs sync
+protocol's reference client in Python) over a `websockets` connection, run in an
+asyncio loop of their own (a thread) beside the tests' Twisted reactor."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack, suppress
+from typing import Any
+from urllib.parse import quote
+
+import websockets
+from pycrdt import Doc, Provider, Text
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+WAIT_SECONDS = 120.0  # generous: CI runs on a loaded machine
+
+
+class Channel:
+    """pycrdt's Channel over a websockets client connection; a closed connection ends
+    the iteration and drops later sends (the close code stays readable)."""
+
+    def __init__(self, connection: Any, path: str) -> None:
+        self.connection = connection
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def __aiter__(self) -> "Channel":
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self.recv()
+        except ConnectionClosed:
+            raise StopAsyncIteration from None
+
+    async def send(self, message: bytes) -> None:
+        with suppress(ConnectionClosed):
+            await self.connection.send(message)
+
+    async def recv(self) -> bytes:
+        message = await self.connection.recv()
+        return message if isinstance(message, bytes) else message.encode()
+
+    @property
+    def close_code(self) -> int | None:
+        code: int | None = self.connection.close_code
+        return code
+
+
+class Editor:
+    """One officer's open document: a Doc with its Text "content", synced."""
+
+    def __init__(self, doc: Doc[Any], channel: Channel) -> None:
+        self.doc = doc
+        self.channel = channel
+        self.text = doc.get("content", type=Text)
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
+async def open_editor(stack: AsyncExitStack, url: str, token: str) -> Editor:
+    connection = await stack.enter_async_context(
+        websockets.connect(f"{url}?access_token={quote(token)}", max_size=None)
+    )
+    channel = Channel(connection, url)
+    doc: Doc[Any] = Doc()
+    provider = await stack.enter_async_context(Provider(doc, channel))
+    await asyncio.wait_for(provider.synced.wait(), WAIT_SECONDS)
+    return Editor(doc, channel)
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {WAIT_SECONDS}s: {what}")
+        await asyncio.sleep(0.05)
+
+
+async def refused_status(url: str, token: str) -> int:
+    """The HTTP status of a refused handshake."""
+    try:
+        async with websockets.connect(f"{url}?access_token={quote(token)}"):
+            return 101
+    except InvalidStatus as e:
+        return int(e.response.status_code)
+
+
+def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
+    """Run an asyncio scenario to its end (called through deferToThread)."""
+    try:
+        return asyncio.run(scenario())  # type: ignore[arg-type]
+    except BaseExceptionGroup as group:  # anyio's: show what failed inside
+        raise group.exceptions[0] from group
