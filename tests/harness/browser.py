@@ -52,15 +52,24 @@ def require_browser() -> None:
     raise unittest.SkipTest(f"skipped: {reason}")
 
 
+# Chromium's own stand-ins for a microphone and camera (a tone), and no permission
+# prompt for them: what a test of voice recording passes as `args`.
+FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+
+
 @contextmanager
-def browser_page(width: int = 1366, height: int = 768) -> Iterator[Any]:
+def browser_page(
+    width: int = 1366, height: int = 768, args: tuple[str, ...] = ()
+) -> Iterator[Any]:
     """A fresh page (its own sessionStorage) in a headless Chromium at 1366×768.
     JavaScript errors of the page fail the test that reads `page.errors`."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         # Playwright starts Chromium without its sandbox (it cannot start as root).
-        browser = playwright.chromium.launch(executable_path=chromium_path())
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=list(args)
+        )
         try:
             page = browser.new_page(
                 viewport={"width": width, "height": height}, locale="zh-CN"

@@ -19,9 +19,11 @@ import { composerKey } from "./format.js";
 import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
 import { ImageViewer, saveMedia } from "./media.js";
 import { keyOf, Message } from "./message.js";
+import { LocationDialog, VoiceRecorder } from "./voice.js";
 import {
   BURN_FIELDS, canEdit, canRecall, editContent, forwardContent, messageContent, newerWindow, olderWindow, percent, REACTIONS,
-  RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, WINDOW, windowStart,
+  RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, voiceContent, WINDOW,
+  windowStart,
 } from "./rules.js";
 
 function dropUnsent(client, room) {
@@ -46,6 +48,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   const [progress, setProgress] = useState(null);
   const [readOf, setReadOf] = useState(null);
   const [burn, setBurn] = useState(false);
+  const [locating, setLocating] = useState(false);
   const burnConfig = clientConfig?.burn_after_read;
   const choices = burnConfig?.enabled ? ttlChoices(burnConfig.max_ttl_ms) : [];
   const [ttl, setTtl] = useState(choices[0] || 10000);
@@ -276,6 +279,37 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     }
   }
 
+  // 语音: the recording uploaded, then sent as a voice message with its length.
+  async function sendVoice(blob, duration) {
+    setError("");
+    setUploading(true);
+    stick.current = true;
+    setFirstKey(null);
+    try {
+      const ext = blob.type.includes("ogg") ? "ogg" : "webm";
+      const { content_uri: url } = await client.uploadContent(blob, { name: `语音.${ext}`, type: blob.type });
+      await client.sendMessage(room.roomId, marked(voiceContent(url, { mimetype: blob.type, size: blob.size, duration })));
+    } catch (e) {
+      dropUnsent(client, room);
+      setError(errorText(e));
+    } finally {
+      setUploading(false);
+    }
+  }
+
+  async function sendLocation(content) {
+    setLocating(false);
+    setError("");
+    stick.current = true;
+    setFirstKey(null);
+    try {
+      await client.sendMessage(room.roomId, marked(content));
+    } catch (e) {
+      dropUnsent(client, room);
+      setError(errorText(e));
+    }
+  }
+
   function save(content) {
     saveMedia(client, content.url, content.body).catch((e) => setError(e.message));
   }
@@ -372,6 +406,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     ${forwarding && html`<${ForwardDialog} client=${client} onPick=${forwardTo} onClose=${() => setForwarding(null)} />`}
     ${viewing && html`<${ImageViewer} client=${client} mxc=${viewing.url} name=${viewing.body}
       canSave=${sharingFor(clientConfig, viewing).save} onClose=${() => setViewing(null)} />`}
+    ${locating && html`<${LocationDialog} onSend=${sendLocation} onClose=${() => setLocating(false)} />`}
     ${readOf && html`<${ReadList} token=${token} room=${room} eventId=${readOf} onClose=${() => setReadOf(null)} />`}
     <footer class=${`composer${closed ? " closed" : ""}`}>
       <div class="toolbar">
@@ -383,6 +418,8 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
           ${choices.map((ms) => html`<option value=${ms}>${ttlName(ms)}</option>`)}
         </select>`}
         <label class="tool">文件<input type="file" name="file" onChange=${sendFile} disabled=${progress !== null || closed} /></label>
+        <${VoiceRecorder} disabled=${closed || uploading} onRecorded=${sendVoice} onError=${setError} />
+        <button type="button" class="tool link location" disabled=${closed} onClick=${() => setLocating(true)}>位置</button>
         ${uploading && html`<span class="uploading" role="status">图片上传中…</span>`}
         ${progress !== null && html`<span class="uploading" role="status">文件上传中 <progress max="100" value=${progress}></progress> ${progress}%</span>`}
         ${notice && html`<span class="notice" role="status">${notice}</span>`}

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // One message of the timeline: its bubble (text, image, file card, article card), the
-// quoted message of a reply, 已编辑 after an edit, the reactions under it, the
+// quoted message of a reply, a voice message, a location card, 已编辑 after an edit, the reactions under it, the
 // burn-after-read tag and "N人未读"; a recalled message leaves its grey line.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { formatTime, preview, recallLine } from "./chats.js";
 import { cardLink, cardOf } from "./format.js";
 import { AuthedImage } from "./media.js";
+import { LocationCard, VoiceBubble } from "./voice.js";
 import {
   burnSecondsLeft, burnTtl, countdownText, fileSize, reactionSummary, sharingFor, stripReplyFallback, ttlName, unreadLabel,
 } from "./rules.js";
@@ -127,7 +128,12 @@ export function Message({ client, room, event, group, onReadList, sharing, onMen
   if (content.msgtype === "m.image" && content.url) {
     body = html`<button type="button" class="image-button" aria-label=${`查看图片 ${content.body || ""}`} onClick=${() => onView(content)}>
       <${AuthedImage} client=${client} mxc=${content.url} alt=${content.body} /></button>`;
-  } else if (["m.file", "m.video", "m.audio"].includes(content.msgtype) && content.url) {
+  } else if (content.msgtype === "m.audio" && content.url) {
+    body = html`<${VoiceBubble} client=${client} content=${content} eventId=${event.getId()} roomId=${room.roomId}
+      canTranscribe=${ttl === null && !pending} />`;
+  } else if (content.msgtype === "m.location") {
+    body = html`<${LocationCard} content=${content} />`;
+  } else if (["m.file", "m.video"].includes(content.msgtype) && content.url) {
     body = html`<${FileCard} content=${content} canSave=${allowed.save} onSave=${() => onSave(content)} />`;
   }
   let unread = null;

@@ -299,3 +299,57 @@ export function rowWindow(top, height, rowHeight, total, overscan = 8) {
 export function totalUnread(counts) {
   return counts.reduce((sum, c) => sum + (c.muted ? 0 : c.unread), 0);
 }
+
+// 语音: a voice message's length in whole seconds (WeChat's 5″), from the content's
+// info.duration or the extensible-events audio block (ms); null when it says none.
+export function voiceSeconds(content) {
+  const ms = content?.info?.duration ?? content?.["org.matrix.msc1767.audio"]?.duration;
+  return Number.isFinite(ms) && ms >= 0 ? Math.max(1, Math.round(ms / 1000)) : null;
+}
+
+export const VOICE_MAX_MS = 60000;
+
+// What a recorded voice message is sent as (MSC3245 voice, with its duration).
+export function voiceContent(url, { mimetype, size, duration }) {
+  return {
+    msgtype: "m.audio",
+    body: "语音消息",
+    url,
+    info: { mimetype, size, duration },
+    "org.matrix.msc1767.audio": { duration },
+    "org.matrix.msc3245.voice": {},
+  };
+}
+
+// 位置: geo:lat,lon[;u=…] → {lat, lon} or null.
+export function parseGeoUri(uri) {
+  const match = /^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)/.exec(uri || "");
+  if (!match) return null;
+  const lat = Number(match[1]);
+  const lon = Number(match[2]);
+  return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { lat, lon } : null;
+}
+
+// 北纬39.9042° 东经116.4074°
+export function coordsText({ lat, lon }) {
+  const ns = lat >= 0 ? "北纬" : "南纬";
+  const ew = lon >= 0 ? "东经" : "西经";
+  return `${ns}${Math.abs(lat).toFixed(4)}° ${ew}${Math.abs(lon).toFixed(4)}°`;
+}
+
+// A location message (m.location with MSC3488's blocks) → content, or null when the
+// coordinates are not numbers in range.
+export function locationContent(lat, lon, name) {
+  const point = parseGeoUri(`geo:${Number(lat)},${Number(lon)}`);
+  if (!point || lat === "" || lon === "") return null;
+  const uri = `geo:${point.lat},${point.lon}`;
+  const label = (name || "").trim();
+  return {
+    msgtype: "m.location",
+    body: label ? `[位置] ${label} ${coordsText(point)}` : `[位置] ${coordsText(point)}`,
+    geo_uri: uri,
+    ...(label ? { info: { description: label } } : {}),
+    "org.matrix.msc3488.location": { uri, ...(label ? { description: label } : {}) },
+    "org.matrix.msc3488.asset": { type: "m.self" },
+  };
+}

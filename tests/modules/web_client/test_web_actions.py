@@ -6,25 +6,35 @@ reactions; recall by the sender and by the group's owner (our recall rules), and
 offered to a member for others' messages; the draft kept per chat; the emoji panel.
 And the group's life: 发起群聊 from the directory tree and the pinyin search, 转让群主,
 删除并退出, 解散群聊. And the chat list: windowed rows, 置顶, unread counts on the row and
-the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message.
+the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message. And a voice
+message played and transcribed (转文字, the speech-to-text module against its stand-in
+engine), one recorded from Chromium's stand-in microphone, a location sent.
 
 SQLite only: the client speaks the client-server API and the groups client API, whose
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 """
 
+import json
 import os
 import time
-from typing import Any
+import urllib.request
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from homeserver.http import HttpError
 from tests.harness.browser import (
+    FAKE_MEDIA,
     another_page,
     browser_page,
     require_browser,
     screenshot,
 )
+from tests.harness.server import free_port
+from tests.modules.asr import standin
+from tests.modules.asr.test_asr import voice
 from tests.modules.web_client.helpers import WAIT_MS, WebCase
+
+ENGINE_PORT = free_port()
 
 # More chats than a screen of the list holds (its rows are windowed).
 CHATS = 40
@@ -32,6 +42,27 @@ ROW = ".chat-row[data-room-id='%s']"
 
 
 class WebMessageActionsTest(WebCase):
+    # The speech engine's stand-in (tests/modules/asr) for 转文字.
+    asr_engine: ClassVar[standin.Engine]
+    module_config: ClassVar[dict[str, dict[str, Any]]] = {
+        "modules.asr.AsrModule": {
+            "engine": {
+                "protocol": "openai",
+                "url": f"http://127.0.0.1:{ENGINE_PORT}",
+                "model": "police-asr-zh",
+            }
+        }
+    }
+
+    @classmethod
+    def prepare_class(cls) -> None:
+        cls.asr_engine = standin.Engine(ENGINE_PORT)
+        cls.asr_engine.start()
+
+    @classmethod
+    def finish_class(cls) -> None:
+        cls.asr_engine.stop()
+
     def _messages(self, room_id: str, token: str) -> list[dict[str, Any]]:
         path = f"/_matrix/client/v3/rooms/{quote(room_id)}/messages?dir=b&limit=50"
         return list(self._api("GET", path, token)["chunk"])
@@ -374,3 +405,89 @@ class WebMessageActionsTest(WebCase):
             if time.monotonic() > deadline:
                 self.fail("the browser did not join the chat it was invited to")
             time.sleep(0.2)
+
+    def test_voice_and_location(self) -> None:
+        require_browser()
+        room_id, officers = self._group()
+        # 张伟's voice message (over HTTP), whose words the speech engine knows.
+        audio = voice(2.0, 440.0)
+        self.asr_engine.teach(audio, "请到三号门集合")
+        uploaded = self._upload_audio(officers["张伟"][1], audio)
+        self._api(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(room_id)}/send/m.room.message/v1",
+            officers["张伟"][1],
+            {
+                "msgtype": "m.audio",
+                "body": "语音消息",
+                "url": uploaded,
+                "info": {"mimetype": "audio/wav", "size": len(audio), "duration": 2000},
+                "org.matrix.msc3245.voice": {},
+            },
+        )
+        with browser_page(args=FAKE_MEDIA) as page:
+            page.set_default_timeout(WAIT_MS)
+            page.context.grant_permissions(
+                ["microphone", "geolocation"], origin=self.server.base_url
+            )
+            page.context.set_geolocation({"latitude": 31.2304, "longitude": 121.4737})
+            self._sign_in(page, officers["李娜"][0])
+            page.click(f".chat-row[data-room-id='{room_id}']")
+
+            # His voice: 2″, played, and 转文字 shows the engine's words.
+            theirs = ".message:not(.mine) .voice-wrap"
+            page.wait_for_selector(f"{theirs} .voice-len:has-text('2″')")
+            page.click(f"{theirs} .voice-bubble")
+            page.wait_for_selector(
+                f"{theirs} .voice-bubble[data-state=playing],"
+                f" {theirs} .voice-bubble[data-state=played]"
+            )
+            page.click(f"{theirs} button.transcribe")
+            page.wait_for_selector(f"{theirs} .transcript:has-text('请到三号门集合')")
+
+            # 语音: recorded from Chromium's stand-in microphone, sent with 发送.
+            page.click(".composer button.voice")
+            page.wait_for_selector(".recording")
+            page.wait_for_function(
+                "() => /录音中 [1-9]/.test("
+                "document.querySelector('.recording')?.textContent || '')"
+            )
+            page.click(".recording [data-action=send-voice]")
+            page.wait_for_selector(".message.mine:not(.pending) .voice-bubble")
+
+            # 位置: the browser's position and a place name.
+            page.click(".composer button.location")
+            page.click(".location-dialog button:has-text('使用当前位置')")
+            page.wait_for_function(
+                "() => document.querySelector('input[name=lat]')?.value === '31.230400'"
+            )
+            page.fill("input[name=place]", "人民广场岗亭")
+            page.click(".location-dialog button:has-text('发送')")
+            card = ".message.mine:not(.pending) .location-card"
+            page.wait_for_selector(f"{card}:has-text('人民广场岗亭')")
+            self.assertIn("北纬31.2304°", page.inner_text(card))
+            screenshot(page, "web-21-voice-location")
+            self.assertEqual(page.errors, [])
+
+        sent = {
+            e["content"].get("msgtype"): e["content"]
+            for e in self._messages(room_id, officers["张伟"][1])
+            if e["sender"].startswith(f"@{officers['李娜'][0]}:")
+        }
+        recorded = sent["m.audio"]
+        self.assertIn("org.matrix.msc3245.voice", recorded)
+        self.assertGreaterEqual(recorded["info"]["duration"], 1000)
+        self.assertTrue(recorded["info"]["mimetype"].startswith("audio/"))
+        self.assertGreater(recorded["info"]["size"], 0)
+        self.assertEqual(sent["m.location"]["geo_uri"], "geo:31.2304,121.4737")
+        self.assertEqual(sent["m.location"]["info"]["description"], "人民广场岗亭")
+
+    def _upload_audio(self, token: str, data: bytes) -> str:
+        request = urllib.request.Request(
+            self._url("/_matrix/media/v3/upload?filename=voice.wav"),
+            data=data,
+            method="POST",
+            headers={"Content-Type": "audio/wav", "Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request) as response:
+            return str(json.loads(response.read())["content_uri"])
