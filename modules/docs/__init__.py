@@ -18,6 +18,7 @@ from typing import Any
 from synapse.module_api import ModuleApi
 
 from modules.common.http import register_resource
+from modules.common.jobs import instance_name
 from modules.common.runtime import ModuleRuntime
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
@@ -46,7 +47,8 @@ class DocsModule:
         register_resource(
             api, ADMIN_PREFIX, DocsAdminResource(api, self.runtime, self.service)
         )
-        if config.websocket is not None:
+        ws = config.websocket
+        if ws is not None and instance_name(api) == ws.instance:
             self._listen(config)
 
     def _listen(self, config: DocsConfig) -> None:

@@ -10,6 +10,9 @@ Keys:
   websocket (mapping, optional): the module's own listener for the Yjs sync protocol;
       without it documents can be managed over HTTP but not edited:
       bind_address (string, default "127.0.0.1"), port (int 1..65535, required),
+      instance (string, default "main"): the `worker_name` of the one Synapse process
+          that listens (open documents live in its memory); route the document API
+          (/_jwwx/client/v1/docs) to the same process.
       public_url (string, default "ws://{bind_address}:{port}"): what clients are told
           to connect to (nginx's wss:// address in production).
   homeserver_url (string, default: public_baseurl): where officers' access tokens are
@@ -46,6 +49,7 @@ class WebSocketConfig:
     bind_address: str
     port: int
     public_url: str
+    instance: str = "main"
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,11 @@ def _websocket(raw: Any) -> WebSocketConfig:
     bind = reader.string("bind_address", "127.0.0.1")
     port = reader.integer("port", 0, minimum=1, maximum=65535)
     public_url = reader.string("public_url", f"ws://{bind}:{port}")
+    instance = reader.string("instance", "main")
     reader.finish()
     if not re.match(r"^wss?://[^/\s]+", public_url):
         raise ConfigError(f"{where}.public_url: must be a ws:// or wss:// URL")
-    return WebSocketConfig(bind, port, public_url.rstrip("/"))
+    return WebSocketConfig(bind, port, public_url.rstrip("/"), instance)
 
 
 def parse_keys(raw: Mapping[str, Any] | None) -> dict[str, bytes]:

@@ -7,21 +7,18 @@ missing revision; every open, share, edit session and export is in the audit arc
 
 import asyncio
 import base64
-import secrets
 from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
 
 from twisted.internet import threads
 
-import yaml
-
 from homeserver.audit_verify import connect_database
 from homeserver.config_file import load_server_config
 from modules.common.dbapi import run_in_transaction
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
-from tests.harness.server import TestServer, free_port, launcher
+from tests.harness.server import TestServer, launcher
 from tests.modules.audit.helpers import wait_for
 from tests.modules.docs import yjs
 
@@ -39,31 +36,7 @@ class DocsTests:
 
     @classmethod
     def configure_server(cls, server: TestServer) -> None:
-        key = server.data_dir / "keys" / "docs_key"
-        key.write_text(secrets.token_hex(32), encoding="utf-8")
-        rendered = yaml.safe_load(
-            (server.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
-        )
-        modules = [
-            m for m in rendered["modules"] if m["module"] != "modules.docs.DocsModule"
-        ]
-        for entry in modules:
-            if entry["module"] == "modules.audit.AuditModule":
-                entry.setdefault("config", {})["poll_interval_seconds"] = 0.2
-        modules.append(
-            {
-                "module": "modules.docs.DocsModule",
-                "config": {
-                    "keys": {"k1": str(key)},
-                    "current_key_id": "k1",
-                    "websocket": {"port": free_port()},
-                    "snapshot_every": 10,
-                },
-            }
-        )
-        (server.data_dir / "conf.d" / "zz-docs.yaml").write_text(
-            yaml.safe_dump({"modules": modules}, allow_unicode=True), encoding="utf-8"
-        )
+        yjs.configure_docs(server, snapshot_every=10)
 
     # Helpers
 

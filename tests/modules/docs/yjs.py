@@ -4,6 +4,7 @@ protocol's reference client in Python) over a `websockets` connection, run in an
 asyncio loop of their own (a thread) beside the tests' Twisted reactor."""
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
@@ -11,9 +12,11 @@ from typing import Any
 from urllib.parse import quote
 
 import websockets
+import yaml
 from pycrdt import Doc, Provider, Text
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+DOCS_MODULE = "modules.docs.DocsModule"
 WAIT_SECONDS = 120.0  # generous: CI runs on a loaded machine
 
 
@@ -75,12 +78,12 @@ async def open_editor(stack: AsyncExitStack, url: str, token: str) -> Editor:
     return Editor(doc, channel)
 
 
-async def until(check: Callable[[], bool], what: str) -> None:
+async def until(check: Callable[[], bool], what: str, interval: float = 0.05) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {WAIT_SECONDS}s: {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(interval)
 
 
 async def refused_status(url: str, token: str) -> int:
@@ -98,3 +101,30 @@ def run(scenario: Callable[[], Awaitable[Any]]) -> Any:
         return asyncio.run(scenario())  # type: ignore[arg-type]
     except BaseExceptionGroup as group:  # anyio's: show what failed inside
         raise group.exceptions[0] from group
+
+
+def configure_docs(server: Any, **settings: Any) -> None:
+    """Add modules.docs (a fresh key, the WebSocket listener on a free port) to a test
+    server's modules through conf.d, before its first start; the audit archive polls
+    often so that its records are there soon."""
+    from tests.harness.server import free_port
+
+    key = server.data_dir / "keys" / "docs_key"
+    key.write_text(secrets.token_hex(32), encoding="utf-8")
+    rendered = yaml.safe_load(
+        (server.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+    )
+    modules = [m for m in rendered["modules"] if m["module"] != DOCS_MODULE]
+    for entry in modules:
+        if entry["module"] == "modules.audit.AuditModule":
+            entry.setdefault("config", {})["poll_interval_seconds"] = 0.2
+    config = {
+        "keys": {"k1": str(key)},
+        "current_key_id": "k1",
+        "websocket": {"port": free_port()},
+    }
+    config.update(settings)
+    modules.append({"module": DOCS_MODULE, "config": config})
+    (server.data_dir / "conf.d" / "zz-docs.yaml").write_text(
+        yaml.safe_dump({"modules": modules}, allow_unicode=True), encoding="utf-8"
+    )
