@@ -3,7 +3,8 @@
 full (protocol.verify_push: app, signature, freshness, nonce, body) before anything is
 delivered; a push with the same `msgid` from the same app within `msgid_window_seconds`
 gets the first answer again and is not delivered twice, also after a restart (nonces
-and answers are journalled, memory.py). Delivery answers what the open API answered,
+and answers are journalled, memory.py) and also while the first is still being
+delivered (a retry arriving meanwhile waits for it: one process holds the bridge). Delivery answers what the open API answered,
 plus the push's msgid.
 
 Also: GET /health (the launcher's supervisor probes it) and the application-service
@@ -18,6 +19,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from twisted.internet import defer
 from twisted.web import server
 
 from bridges.app_push.config import AppPushConfig
@@ -45,6 +47,8 @@ class PushHandler:
         self._delivery = delivery
         self._memory = memory
         self._hs_token = hs_token
+        # Pushes being delivered, by (app, msgid): the retries waiting for each.
+        self._in_flight: dict[tuple[str, str], list[defer.Deferred[None]]] = {}
 
     async def handle(self, request: Any) -> tuple[int, dict[str, Any]]:
         if request.path == HEALTH and request.method == b"GET":
@@ -85,14 +89,29 @@ class PushHandler:
         push = verify_push(self._config, self._memory, headers, body)
         app = self._config.app(push.app_id)
         assert app is not None  # verify_push found it
-        if push.msgid:
-            again = self._memory.answer(push.app_id, push.msgid, time.time())
+        key = (push.app_id, push.msgid) if push.msgid else None
+        while key is not None:
+            again = self._memory.answer(key[0], key[1], time.time())
             if again is not None:
                 return 200, {**again, "duplicate": True}
-        answer = await self._delivery.send(app, json.loads(body))
-        answer["push_msgid"] = push.msgid
-        if push.msgid and answer.get("errcode") == 0:
-            self._memory.remember(push.app_id, push.msgid, answer, time.time())
+            waiting = self._in_flight.get(key)
+            if waiting is None:
+                self._in_flight[key] = []
+                break
+            # The same msgid is being delivered: its answer (or, if it failed, this
+            # retry's own turn) comes once it is done.
+            turn: defer.Deferred[None] = defer.Deferred()
+            waiting.append(turn)
+            await turn
+        try:
+            answer = await self._delivery.send(app, json.loads(body))
+            answer["push_msgid"] = push.msgid
+            if key is not None and answer.get("errcode") == 0:
+                self._memory.remember(key[0], key[1], answer, time.time())
+        finally:
+            if key is not None:
+                for turn in self._in_flight.pop(key, []):
+                    turn.callback(None)
         logger.info(
             "push from %s msgid=%s: errcode %s",
             push.app_id,

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from twisted.internet import threads
+from twisted.internet import defer, threads
 
 import yaml
 
@@ -182,6 +182,24 @@ class AppPushDeliveryTests:
             self.assertTrue(after["duplicate"])
             self.assertEqual(await self._texts(officer, text, 15), 1)
 
+            # Three copies of a new msgid at once (a sender retrying while the first is
+            # still delivered): one delivery, the same answer for all three.
+            burst = f"并发重试 {os.urandom(4).hex()}"
+            copies = await defer.gatherResults(
+                [
+                    defer.ensureDeferred(
+                        push(
+                            {**message, "msgid": "order-45", "text": {"content": burst}}
+                        )
+                    )
+                    for _ in range(3)
+                ]
+            )
+            self.assertEqual({s for s, _ in copies}, {200}, copies)
+            self.assertEqual(len({a["msgid"] for _, a in copies}), 1, copies)
+            self.assertEqual(sum(1 for _, a in copies if a.get("duplicate")), 2, copies)
+            self.assertEqual(await self._texts(officer, burst, 6), 1)
+
             # Forged, unknown, out of range: nothing delivered.
             bad = {**message, "msgid": "order-43"}
             status, forged = await push(bad, secret=b"y" * 48)
@@ -224,20 +242,21 @@ class AppPushDeliveryTests:
         stats: dict[str, Any] = {}
         for _ in range(50):  # delivery records its copies in the background
             stats = await boss.ok("GET", path)
-            if stats["totals"]["delivered"] == 2 and stats["totals"]["read"] == 1:
+            if stats["totals"]["delivered"] == 3 and stats["totals"]["read"] == 1:
                 break
             await sleep(0.2)
-        wanted = {"pushed": 2, "recipients": 2, "delivered": 2, "read": 1}
+        # case: order-42 and the burst (once); duty: one.
+        wanted = {"pushed": 3, "recipients": 3, "delivered": 3, "read": 1}
         self.assertEqual(stats["totals"], wanted, stats)
         case, duty = stats["apps"]
         self.assertEqual((case["agentid"], case["read"]), (agentids[0], 1))
         self.assertEqual((duty["pushed"], duty["read"]), (1, 0))
         self.assertEqual(len(stats["days"]), 3)
         today = stats["days"][-1]  # the pushes were sent today (UTC+8 days)
-        self.assertEqual((today["day"], today["pushed"]), (stats["to"], 2))
+        self.assertEqual((today["day"], today["pushed"]), (stats["to"], 3))
         self.assertEqual([d["pushed"] for d in stats["days"][:2]], [0, 0])
         [row] = stats["units"]  # the officer is a member of the root `unit`
-        self.assertEqual((row["unit_id"], row["delivered"], row["read"]), (unit, 2, 1))
+        self.assertEqual((row["unit_id"], row["delivered"], row["read"]), (unit, 3, 1))
         self.assertEqual([a["read"] for a in row["apps"]], [1, 0])
         # Bad input; the rights (apps.manage on every app named).
         for bad in ("", "x", ",".join(str(i) for i in range(1, 60))):
