@@ -160,8 +160,13 @@ class DocsService:
         self, txn: Any, user_id: str, limit: int
     ) -> list[tuple[Document, str]]:
         person = roles.person_txn(txn, user_id, self.server_name)
+        principals = person.principals() + [
+            ("tag", tag)
+            for tag in storage.granted_tags_txn(txn)
+            if roles.in_tag_txn(txn, person, tag)
+        ]
         best: dict[str, tuple[Document, str]] = {}
-        for doc, role in storage.granted_txn(txn, person.principals(), limit):
+        for doc, role in storage.granted_txn(txn, principals, limit):
             if doc.owner != user_id:
                 kept = best.get(doc.doc_id)
                 best[doc.doc_id] = (

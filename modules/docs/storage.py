@@ -127,6 +127,15 @@ def granted_txn(
     return [(_document(r), r[8]) for r in txn.fetchall()]
 
 
+def granted_tags_txn(txn: Txn) -> list[str]:
+    """The tags any document is shared with (to find a person's tag grants)."""
+    txn.execute(
+        "SELECT DISTINCT principal FROM jwwx_docs_grants WHERE principal_kind = 'tag'"
+        " ORDER BY principal"
+    )
+    return [r[0] for r in txn.fetchall()]
+
+
 def rename_txn(txn: Txn, doc_id: str, title: str, now: int) -> None:
     txn.execute(
         "UPDATE jwwx_docs_documents SET title = ?, updated_ts = ? WHERE doc_id = ?",

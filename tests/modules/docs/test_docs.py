@@ -7,6 +7,7 @@ missing revision; every open, share, edit session and export is in the audit arc
 
 import asyncio
 import base64
+import secrets
 from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from tests.modules.docs import yjs
 
 DOCS = "/_jwwx/client/v1/docs"
 ADMIN = "/_jwwx/admin/v1/docs"
+DIRECTORY = "/_jwwx/admin/v1/directory"
 
 
 def q(value: str) -> str:
@@ -228,6 +230,78 @@ class DocsTests:
         )
         self.assertEqual(cli.returncode, 1, cli.stderr)
         self.assertIn('"missing"', cli.stdout)
+
+    # Roles from the directory
+
+    async def _officer(
+        self, admin: MatrixClient, departments: list[int]
+    ) -> MatrixClient:
+        """A Matrix user that is also a directory member (userid = its localpart)."""
+        client = self.user("officer")
+        body = {
+            "userid": client.user_id[1:].split(":")[0],
+            "name": "警员" + secrets.token_hex(3),
+            "department": departments,
+        }
+        await admin.ok("POST", f"{DIRECTORY}/members", body)
+        return client
+
+    async def _department(self, admin: MatrixClient, parent: int | None) -> int:
+        body = {"name": "部门" + secrets.token_hex(3), "parent_id": parent}
+        return int((await admin.ok("POST", f"{DIRECTORY}/departments", body))["id"])
+
+    async def test_department_and_tag_grants(self) -> None:
+        admin = self.user("diradmin", admin=True)
+        root = await self._department(admin, None)
+        team = await self._department(admin, root)
+        outside = await self._department(admin, None)
+        alice = await self._officer(admin, [outside])
+        frank = await self._officer(admin, [team])  # in the shared subtree
+        grace = await self._officer(admin, [outside])
+        henry = await self._officer(admin, [outside])
+        tag = await admin.ok(
+            "POST",
+            f"{DIRECTORY}/tags",
+            {
+                "name": "标签" + secrets.token_hex(3),
+                "userids": [henry.user_id[1:].split(":")[0]],
+            },
+        )
+        doc = await self._document(
+            alice,
+            grants=[
+                {"kind": "department", "id": root, "role": "editor"},
+                {"kind": "tag", "id": tag["id"], "role": "reader"},
+            ],
+        )
+        doc_id = doc["doc_id"]
+        self.assertEqual((await frank.ok("GET", f"{DOCS}/{doc_id}"))["role"], "editor")
+        self.assertEqual((await henry.ok("GET", f"{DOCS}/{doc_id}"))["role"], "reader")
+        self.assertErrcode(
+            await grace.request("GET", f"{DOCS}/{doc_id}"), 404, "M_NOT_FOUND"
+        )
+        for client, role in ((frank, "editor"), (henry, "reader")):
+            shared = await client.ok("GET", DOCS + "?filter=shared")
+            self.assertIn(
+                (doc_id, role), [(d["doc_id"], d["role"]) for d in shared["documents"]]
+            )
+
+        async def scenario() -> tuple[str, int | None]:
+            async with AsyncExitStack() as stack:
+                f = await yjs.open_editor(stack, doc["websocket_url"], frank.token)
+                f.text += "部门可编辑"
+                h = await yjs.open_editor(stack, doc["websocket_url"], henry.token)
+                await yjs.until(
+                    lambda: str(h) == "部门可编辑", "the tag's reader sees it"
+                )
+                h.text += "!"
+                await yjs.until(
+                    lambda: h.channel.close_code is not None, "reader closed"
+                )
+                return str(f), h.channel.close_code
+
+        text, code = await threads.deferToThread(yjs.run, scenario)
+        self.assertEqual((text, code), ("部门可编辑", 4403))
 
     # The HTTP API
 
