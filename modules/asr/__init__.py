@@ -15,12 +15,18 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.asr import public
+from modules.asr.apps import AppAsrService
 from modules.asr.auto import AutoTranscriber
 from modules.asr.config import AsrConfig
 from modules.asr.resources import CLIENT_PREFIX, AsrClientResource
 from modules.asr.service import AsrService
+from modules.common import registry
 from modules.common.http import register_resource
 from modules.common.runtime import ModuleRuntime
+from modules.openapi import public as openapi
+
+ADMIN_PREFIX = "/_jwwx/admin/v1/asr"
 
 
 class AsrModule:
@@ -29,6 +35,13 @@ class AsrModule:
         self.service = AsrService(api, config)
         register_resource(
             api, CLIENT_PREFIX, AsrClientResource(api, self.runtime, self.service)
+        )
+        # Open-API apps (/cgi-bin/media/voice/*, served by modules.openapi), allowed by
+        # the admins' grant page of the right "asr".
+        self.apps = AppAsrService(api, config)
+        registry.publish(api, public.SERVICE, self)
+        register_resource(
+            api, ADMIN_PREFIX, openapi.rights_admin_resource(api, self.runtime, "asr")
         )
         self.auto: AutoTranscriber | None = None
         if config.auto_transcribe:

@@ -21,6 +21,9 @@ Keys:
     each failure, up to an hour.
   jobs_instance (string, optional): the worker_name of the process that runs the
     automatic transcription, "main" for the main process (modules/common/jobs.py).
+  app_result_ttl_seconds (int 60–86400, default 3600): how long an open-API app's
+    result (/cgi-bin/media/voice/addvoicetorecofortext) can be fetched with
+    queryrecoresultfortext before it is deleted.
 """
 
 import re
@@ -53,6 +56,7 @@ class AsrConfig:
     auto_transcribe: bool = False
     auto_retry_seconds: float = 30.0
     jobs_instance: str | None = None
+    app_result_ttl_seconds: int = 3600
 
     @staticmethod
     def parse(raw: Any) -> "AsrConfig":
@@ -64,11 +68,12 @@ class AsrConfig:
         auto = reader.boolean("auto_transcribe", False)
         retry = reader.number("auto_retry_seconds", 30.0, minimum=0.1)
         jobs_instance = read_jobs_instance(reader)
+        ttl = reader.integer("app_result_ttl_seconds", 3600, minimum=60, maximum=86400)
         reader.finish()
         engine = _engine(engine_raw)
         if auto and engine is None:
             raise ConfigError(f"{MODULE}.auto_transcribe: needs an engine")
-        return AsrConfig(engine, max_audio, auto, retry, jobs_instance)
+        return AsrConfig(engine, max_audio, auto, retry, jobs_instance, ttl)
 
 
 def _engine(raw: Any) -> EngineConfig | None:

@@ -90,3 +90,37 @@ def retry_txn(txn: Txn, event_id: str, attempts: int, next_ts: int) -> None:
         "UPDATE jwwx_asr_pending SET attempts = ?, next_ts = ? WHERE event_id = ?",
         (attempts, next_ts, event_id),
     )
+
+
+# Open-API apps' results (/cgi-bin/media/voice/*), kept a short while.
+
+
+def put_app_result_txn(
+    txn: Txn, agentid: int, voice_id: str, text: str, now: int, expired_before: int
+) -> None:
+    """Keep the app's result (a voice_id used again replaces it) and delete what has
+    expired, so that the table never grows past the results of one ttl."""
+    txn.execute(
+        "DELETE FROM jwwx_asr_app_results WHERE created_ts < ?", (expired_before,)
+    )
+    txn.execute(
+        "DELETE FROM jwwx_asr_app_results WHERE agentid = ? AND voice_id = ?",
+        (agentid, voice_id),
+    )
+    txn.execute(
+        "INSERT INTO jwwx_asr_app_results (agentid, voice_id, text, created_ts)"
+        " VALUES (?, ?, ?, ?)",
+        (agentid, voice_id, text, now),
+    )
+
+
+def app_result_txn(
+    txn: Txn, agentid: int, voice_id: str, expired_before: int
+) -> str | None:
+    txn.execute(
+        "SELECT text FROM jwwx_asr_app_results"
+        " WHERE agentid = ? AND voice_id = ? AND created_ts >= ?",
+        (agentid, voice_id, expired_before),
+    )
+    row = txn.fetchone()
+    return None if row is None else str(row[0])

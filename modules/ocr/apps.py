@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""OCR for open-API apps: the grant, and the answers in the field names of WeChat's
+"""OCR for open-API apps: the grant (the open API's one table of app rights, right
+"ocr"), and the answers in the field names of WeChat's
 OCR API (/cv/ocr/idcard, /cv/ocr/drivinglicense, /cv/ocr/comm), which integrators
 already know; WeCom itself has no OCR API."""
 
@@ -12,6 +13,7 @@ from modules.ocr import storage
 from modules.ocr.cards import driving_licence, id_card
 from modules.ocr.engine import IMAGE_TOO_LARGE, Line, OcrEngine
 from modules.ocr.public import OcrRefusedError
+from modules.openapi import public as openapi
 
 NOT_GRANTED = 48002
 INVALID_FILE_TYPE = 40005
@@ -60,33 +62,26 @@ class AppOcrService:
         self._api = api
         self._engine = engine
 
-    async def granted(self) -> list[int]:
-        return list(
-            await self._api.run_db_interaction("jwwx_ocr_granted", storage.granted_txn)
+    async def move_legacy_grants(self) -> int:
+        """Move the grants of jwwx_ocr_apps (sessions before the open API's one table
+        of app rights) into that table, keeping who granted and when; the count."""
+        legacy = await self._api.run_db_interaction(
+            "jwwx_ocr_legacy_grants", storage.legacy_grants_txn
         )
-
-    async def grant(self, agentid: int, admin: str) -> bool:
-        now = int(self._api.get_current_time_msec())
-        return bool(
+        for agentid, admin, when in legacy:
+            await openapi.grant_right(self._api, agentid, "ocr", admin, when)
+        if legacy:
             await self._api.run_db_interaction(
-                "jwwx_ocr_grant", storage.grant_txn, agentid, admin, now
+                "jwwx_ocr_forget_legacy_grants",
+                storage.forget_legacy_grants_txn,
+                [a for a, _admin, _when in legacy],
             )
-        )
-
-    async def revoke(self, agentid: int) -> bool:
-        return bool(
-            await self._api.run_db_interaction(
-                "jwwx_ocr_revoke", storage.revoke_txn, agentid
-            )
-        )
+        return len(legacy)
 
     async def read_for_app(
         self, agentid: int, data: bytes, kind: str
     ) -> dict[str, Any]:
-        allowed = await self._api.run_db_interaction(
-            "jwwx_ocr_is_granted", storage.is_granted_txn, agentid
-        )
-        if not allowed:
+        if not await openapi.app_allowed(self._api, agentid, "ocr"):
             raise OcrRefusedError(
                 NOT_GRANTED, "this app may not use OCR (ask an admin)"
             )

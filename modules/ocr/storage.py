@@ -1,29 +1,19 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""SQL of modules.ocr: which open-API apps may use OCR."""
+"""SQL of modules.ocr: the grants of its former table (jwwx_ocr_apps), read once to be
+moved into the open API's one table of app rights (modules/openapi/rights.py)."""
 
-from modules.common.storage import Txn, delete_rows_txn
+from typing import Any
 
-
-def granted_txn(txn: Txn) -> list[int]:
-    txn.execute("SELECT agentid FROM jwwx_ocr_apps ORDER BY agentid")
-    return [int(row[0]) for row in txn.fetchall()]
+from modules.common.storage import Txn
 
 
-def is_granted_txn(txn: Txn, agentid: int) -> bool:
-    txn.execute("SELECT 1 FROM jwwx_ocr_apps WHERE agentid = ?", (agentid,))
-    return txn.fetchone() is not None
+def legacy_grants_txn(txn: Txn) -> list[tuple[int, str, int]]:
+    """(agentid, granted_by, granted_ts) of each grant still in jwwx_ocr_apps."""
+    txn.execute("SELECT agentid, granted_by, granted_ts FROM jwwx_ocr_apps")
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in txn.fetchall()]
 
 
-def grant_txn(txn: Txn, agentid: int, admin: str, now: int) -> bool:
-    """True when it was not granted before."""
-    if is_granted_txn(txn, agentid):
-        return False
-    txn.execute(
-        "INSERT INTO jwwx_ocr_apps (agentid, granted_by, granted_ts) VALUES (?, ?, ?)",
-        (agentid, admin, now),
+def forget_legacy_grants_txn(txn: Txn, agentids: list[Any]) -> None:
+    txn.executemany(
+        "DELETE FROM jwwx_ocr_apps WHERE agentid = ?", [(a,) for a in agentids]
     )
-    return True
-
-
-def revoke_txn(txn: Txn, agentid: int) -> bool:
-    return delete_rows_txn(txn, "jwwx_ocr_apps", {"agentid": agentid})

@@ -45,9 +45,10 @@ from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
 from modules.openapi.oauth import OAuth
 from modules.openapi.resources.admin import ADMIN_PREFIX, OpenApiAdminResource
-from modules.openapi.resources.cgi import CGI_PREFIX, CgiResource
+from modules.openapi.resources.cgi import CGI_PREFIX, VOICE_ADD, CgiResource
 from modules.openapi.resources.client import CLIENT_PREFIX, OpenApiClientResource
 from modules.openapi.resources.oauth import OAUTH_PREFIX, OAuthResource
+from modules.openapi.rights import AppRights
 from modules.openapi.storage import App
 from modules.openapi.tokens import TokenService
 from modules.openapi.visible_apps import VisibleApps
@@ -96,9 +97,11 @@ class OpenApiModule:
         self.visible_apps = VisibleApps(api)
         self.oauth = OAuth(api, config.corpid)
         self.jumps = Jumps(api, self.oauth)
+        self.rights = AppRights(api)
         registry.publish(api, public.SERVICE, self)
         # WeCom SDKs upload media as multipart/form-data (refused by Synapse otherwise).
         allow_multipart_posts(f"{CGI_PREFIX}/media/upload".encode())
+        allow_multipart_posts(f"{CGI_PREFIX}/{VOICE_ADD}".encode())
         # corpsecret=, access_token=, code=, … never reach the logs (issue 15).
         redact_credentials_in_request_logs()
         register_resource(

@@ -72,6 +72,8 @@ MESSAGES = {
     ALL_RECIPIENTS_INVALID: "all touser/toparty/totag invalid or out of range",
     API_NOT_FOUND: "api unauthorized or not found",
     40029: "invalid code",
+    40005: "invalid file type",
+    46001: "media data not exist",
     CONTENT_BLOCKED: "content contains sensitive words (消息包含敏感词，无法发送)",
 }
 

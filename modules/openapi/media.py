@@ -28,8 +28,11 @@ LIMITS = {
 MIN_SIZE = 5
 
 
-def parse_upload(content_type: str, body: bytes) -> tuple[str, str, bytes]:
-    """(filename, content type, bytes) of the form field named "media"."""
+def parse_upload(
+    content_type: str, body: bytes, names: tuple[str, ...] = ("media",)
+) -> tuple[str, str, bytes]:
+    """(filename, content type, bytes) of the form field named "media" (or another
+    of `names`)."""
     if not content_type.lower().startswith("multipart/form-data"):
         raise WeComError(errors.MISSING_MEDIA, "multipart/form-data expected")
     header = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
@@ -38,7 +41,7 @@ def parse_upload(content_type: str, body: bytes) -> tuple[str, str, bytes]:
         raise WeComError(errors.MISSING_MEDIA, "no media part")
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if name != "media":
+        if name not in names:
             continue
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes):

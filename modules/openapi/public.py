@@ -15,10 +15,13 @@ from typing import Any, Protocol
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.openapi.broadcast import Broadcasts, Channel, RoomStore, RoomStyle
+from modules.openapi.rights import CAPABILITIES, AppRights, AppRightsAdminResource
 
 __all__ = [
+    "CAPABILITIES",
     "SERVICE",
     "AppJumps",
     "AppsForOfficers",
@@ -28,7 +31,10 @@ __all__ = [
     "OpenApiService",
     "RoomStore",
     "RoomStyle",
+    "app_allowed",
     "app_name",
+    "grant_right",
+    "rights_admin_resource",
     "check_jump_target",
     "jump_url",
 ]
@@ -79,6 +85,9 @@ class OpenApiService(Protocol):
     @property
     def visible_apps(self) -> AppsForOfficers: ...
 
+    @property
+    def rights(self) -> AppRights: ...
+
 
 SERVICE: registry.Service[OpenApiService] = registry.Service("openapi")
 
@@ -126,3 +135,41 @@ async def jump_url(api: ModuleApi, agentid: int, url: str, user_id: str) -> str:
     service = _service(api)
     await service.runtime.ready()
     return await service.jumps.code_url(agentid, url, user_id, "workbench")
+
+
+# The apps' rights (modules/openapi/rights.py): one grant table for every capability an
+# app may be allowed (CAPABILITIES), asked by the module serving it.
+
+
+async def _rights(api: ModuleApi) -> AppRights | None:
+    try:
+        service = registry.lookup(api, SERVICE)
+    except registry.ServiceMissingError:
+        return None
+    await service.runtime.ready()
+    return service.rights
+
+
+async def app_allowed(api: ModuleApi, agentid: int, capability: str) -> bool:
+    """Whether an admin granted app `agentid` the capability ("ocr", "asr")."""
+    rights = await _rights(api)
+    return rights is not None and await rights.allows(agentid, capability)
+
+
+async def grant_right(
+    api: ModuleApi, agentid: int, capability: str, admin: str, when: int
+) -> bool:
+    """Record a grant made elsewhere (a module moving its own grants here); False when
+    it was there already. LookupError when the open API is not loaded."""
+    rights = await _rights(api)
+    if rights is None:
+        raise LookupError("modules.openapi is not loaded")
+    return await rights.grant(agentid, capability, admin, when)
+
+
+def rights_admin_resource(
+    api: ModuleApi, runtime: ModuleRuntime, capability: str
+) -> Router:
+    """The admins' grant page of a capability, /_jwwx/admin/v1/{capability}/apps, for
+    the capability's module to mount (`runtime` is that module's)."""
+    return AppRightsAdminResource(api, runtime, lambda: _rights(api), capability)

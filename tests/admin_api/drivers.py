@@ -451,19 +451,24 @@ async def push_message(ctx: Context) -> Act:
     return ctx.call("POST", f"{APPS}/{app['agentid']}/messages", body)
 
 
-# OCR for apps.
+# The apps' rights: OCR and speech recognition (one grant table, one page each).
 
 
-@drives("PUT", "/ocr/apps/{agentid}")
-async def grant_ocr(ctx: Context) -> Act:
-    return ctx.call("PUT", f"{A}/ocr/apps/{await _app(ctx)}")
+def _right_drivers(capability: str) -> None:
+    async def grant(ctx: Context) -> Act:
+        return ctx.call("PUT", f"{A}/{capability}/apps/{await _app(ctx)}")
+
+    async def revoke(ctx: Context) -> Act:
+        agentid = await _app(ctx)
+        await ctx.boss.ok("PUT", f"{A}/{capability}/apps/{agentid}")
+        return ctx.call("DELETE", f"{A}/{capability}/apps/{agentid}")
+
+    drives("PUT", f"/{capability}/apps/{{agentid}}")(grant)
+    drives("DELETE", f"/{capability}/apps/{{agentid}}")(revoke)
 
 
-@drives("DELETE", "/ocr/apps/{agentid}")
-async def revoke_ocr(ctx: Context) -> Act:
-    agentid = await _app(ctx)
-    await ctx.boss.ok("PUT", f"{A}/ocr/apps/{agentid}")
-    return ctx.call("DELETE", f"{A}/ocr/apps/{agentid}")
+_right_drivers("ocr")
+_right_drivers("asr")
 
 
 # The workbench.

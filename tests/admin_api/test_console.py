@@ -797,17 +797,26 @@ class ConsoleTest(SQLiteCase):
         page.keyboard.press("Escape")
 
     def _ocr_grant_in_the_browser(self, page: Any, token: str) -> None:
-        """应用 → 图片识别: the switch grants and revokes the app's /cgi-bin/ocr/*."""
+        """应用 → 图片识别 and 语音识别: each switch grants and revokes its right (one
+        grant table: /cgi-bin/ocr/* and /cgi-bin/media/voice/*), the other untouched."""
         row = page.locator(f"tr:has(td:text-is('{self._app_name}'))")
         agentid = int(row.get_attribute("data-agentid") or 0)
-        ocr = "/_jwwx/admin/v1/ocr/apps"
+        ocr, asr = "/_jwwx/admin/v1/ocr/apps", "/_jwwx/admin/v1/asr/apps"
         row.locator("input[name=ocr]").check()
         page.wait_for_selector(".toast:has-text('已允许')")
         self.assertIn(agentid, self._api("GET", ocr, token)["agentids"])
+        self.assertNotIn(agentid, self._api("GET", asr, token)["agentids"])
         screenshot(page, "16-apps-ocr")
         row.locator("input[name=ocr]").uncheck()
         page.wait_for_selector(".toast:has-text('已取消')")
         self.assertNotIn(agentid, self._api("GET", ocr, token)["agentids"])
+        row.locator("input[name=asr]").check()
+        page.wait_for_selector(".toast:has-text('调用语音识别')")
+        self.assertIn(agentid, self._api("GET", asr, token)["agentids"])
+        self.assertNotIn(agentid, self._api("GET", ocr, token)["agentids"])
+        row.locator("input[name=asr]").uncheck()
+        page.wait_for_selector(".toast:has-text('的语音识别')")
+        self.assertNotIn(agentid, self._api("GET", asr, token)["agentids"])
 
     def _workbench_in_the_browser(self, page: Any, token: str) -> None:
         """工作台: an entry of another network zone with its risk prompt, visible to

@@ -3,33 +3,39 @@
 // callback's token and key shown once), edit (visible range on the directory, callback,
 // IP allow-list, crypto mode), new secret, delete, statistics and the callback queue,
 // the callback URL's verification run on demand, and pushes on behalf of an app; which
-// apps may call the open API's OCR (/cgi-bin/ocr/*, modules/ocr's admin API).
+// apps may call the open API's OCR (/cgi-bin/ocr/*) and speech recognition
+// (/cgi-bin/media/voice/*).
 
 import { ApiError, del, get, post, put } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
 import { departmentPicker } from "./members.js";
 
 const APPS = "/_jwwx/admin/v1/openapi/apps";
-const OCR = "/_jwwx/admin/v1/ocr/apps";
+// The apps' rights beyond messaging (one grant table in modules/openapi; each page is
+// mounted by the capability's module, so a server without it answers 404).
+const RIGHTS = [
+  { name: "ocr", path: "/_jwwx/admin/v1/ocr/apps", title: "图片识别 (OCR)", what: "图片识别" },
+  { name: "asr", path: "/_jwwx/admin/v1/asr/apps", title: "语音识别 (ASR)", what: "语音识别" },
+];
 
-// The apps allowed OCR, or null when the server has no OCR module.
-async function ocrGrants() {
+// The apps granted a right, or null when the server has no such module.
+async function grantsOf(right) {
   try {
-    return new Set((await get(OCR)).agentids.map(String));
+    return new Set((await get(right.path)).agentids.map(String));
   } catch (e) {
     if (e instanceof ApiError && (e.status === 404 || e.errcode === "M_UNRECOGNIZED")) return null;
     throw e;
   }
 }
 
-function ocrSwitch(app, granted) {
-  const box = h("input", { type: "checkbox", name: "ocr", checked: granted.has(String(app.agentid)), "aria-label": `允许“${app.name}”调用图片识别` });
+function rightSwitch(right, app, granted) {
+  const box = h("input", { type: "checkbox", name: right.name, checked: granted.has(String(app.agentid)), "aria-label": `允许“${app.name}”调用${right.what}` });
   box.addEventListener("change", async () => {
     box.disabled = true;
     try {
-      if (box.checked) await put(`${OCR}/${app.agentid}`, {});
-      else await del(`${OCR}/${app.agentid}`);
-      toast(box.checked ? `已允许“${app.name}”调用图片识别` : `已取消“${app.name}”的图片识别`);
+      if (box.checked) await put(`${right.path}/${app.agentid}`, {});
+      else await del(`${right.path}/${app.agentid}`);
+      toast(box.checked ? `已允许“${app.name}”调用${right.what}` : `已取消“${app.name}”的${right.what}`);
     } catch (e) {
       box.checked = !box.checked;
       toast(e.message, "error");
@@ -41,7 +47,8 @@ function ocrSwitch(app, granted) {
 }
 
 export async function showApps(content, ctx) {
-  const [{ apps }, ocr] = await Promise.all([get(APPS), ocrGrants()]);
+  const [{ apps }, ...granted] = await Promise.all([get(APPS), ...RIGHTS.map(grantsOf)]);
+  const rights = RIGHTS.map((r, i) => ({ ...r, granted: granted[i] })).filter((r) => r.granted !== null);
   const create = ctx.can("apps.create") ? h("button", { type: "button", class: "primary", text: "创建应用" }) : null;
   if (create) create.addEventListener("click", () => appForm(null, ctx, () => showApps(content, ctx)));
   const rows = apps.map((a) => {
@@ -55,11 +62,11 @@ export async function showApps(content, ctx) {
     return h("tr", { dataset: { agentid: a.agentid } }, h("td", { text: a.agentid }), h("td", { text: a.name }),
       h("td", { text: `部门 ${range.department_ids.length} 个，成员 ${range.userids.length} 人，标签 ${range.tag_ids.length} 个` }),
       h("td", { text: a.callback ? a.callback.url : "未设置" }), h("td", { text: a.crypto_mode === "sm4" ? "国密 SM4" : "AES" }),
-      ocr ? h("td", { class: "ocr" }, ocrSwitch(a, ocr)) : null,
+      ...rights.map((r) => h("td", { class: r.name }, rightSwitch(r, a, r.granted))),
       h("td", { text: formatTime(a.created_ts) }), h("td", {}, edit, stats, push));
   });
   clear(content, h("div", { class: "page-head" }, h("h1", { text: "应用" }), h("div", { class: "actions" }, create)),
-    table(["AgentId", "名称", "可见范围", "回调地址", "加密方式", ocr ? "图片识别 (OCR)" : null, "创建时间", ""].filter((t) => t !== null), rows, { empty: "还没有应用" }));
+    table(["AgentId", "名称", "可见范围", "回调地址", "加密方式", ...rights.map((r) => r.title), "创建时间", ""], rows, { empty: "还没有应用" }));
 }
 
 function shownOnce(title, pairs) {

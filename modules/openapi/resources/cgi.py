@@ -13,6 +13,7 @@ from typing import Any
 
 from synapse.module_api import ModuleApi
 
+from modules.asr import public as asr_public
 from modules.common import registry
 from modules.common.admin import member_quotas
 from modules.common.http import WECOM, RawBody, Router
@@ -25,7 +26,7 @@ from modules.openapi import directory_api as dapi
 from modules.openapi import errors
 from modules.openapi.errors import WeComError
 from modules.openapi.jsapi import CORP, JsApi
-from modules.openapi.media import MediaStore
+from modules.openapi.media import MediaStore, parse_upload
 from modules.openapi.messages import Messenger
 from modules.openapi.oauth import OAuth
 from modules.openapi.ratelimit import RateLimiter
@@ -38,6 +39,22 @@ logger = logging.getLogger(__name__)
 CGI_PREFIX = "/cgi-bin"
 BATCH_DELETE_MAX = 200  # WeCom's limit for user/batchdelete
 MAX_UPLOAD_BYTES = 21 * 1024 * 1024
+# WeChat's voice recognition (WeCom has none): submit, then fetch the result.
+VOICE_ADD = "media/voice/addvoicetorecofortext"
+VOICE_QUERY = "media/voice/queryrecoresultfortext"
+VOICE_FORMATS = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "amr": "audio/amr",
+    "speex": "audio/speex",
+    "ogg": "audio/ogg",
+    "opus": "audio/opus",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "webm": "audio/webm",
+    "flac": "audio/flac",
+}
+MAX_VOICE_ID = 128
 
 Handler = Callable[[Any, App], Awaitable[Any]]
 RouteHandler = Callable[[Any], Awaitable[tuple[int, Any]]]
@@ -101,6 +118,8 @@ class CgiResource(Router):
             "ocr/idcard": ("POST", self.ocr_idcard),
             "ocr/driverlicense": ("POST", self.ocr_driverlicense),
             "ocr/general": ("POST", self.ocr_general),
+            VOICE_ADD: ("POST", self.voice_add),
+            VOICE_QUERY: ("POST", self.voice_query),
         }
         for path, (method, handler) in routes.items():
             self.route(method, path, self._as_app(handler))
@@ -451,6 +470,63 @@ class CgiResource(Router):
 
     async def ocr_general(self, request: Any, app: App) -> dict[str, Any]:
         return await self._ocr(request, app, "general")
+
+    # Speech to text, as WeChat's /cgi-bin/media/voice/* (?voice_id=&lang=&format=).
+
+    @staticmethod
+    def _voice_params(request: Any) -> tuple[str, str]:
+        voice_id = query_param(request, "voice_id") or ""
+        if not (
+            0 < len(voice_id) <= MAX_VOICE_ID
+            and voice_id.isascii()
+            and all(c.isalnum() or c in "_-." for c in voice_id)
+        ):
+            raise WeComError(
+                errors.INVALID_PARAMETER,
+                f"voice_id: 1 to {MAX_VOICE_ID} letters, digits, _ - .",
+            )
+        lang = query_param(request, "lang") or "zh_CN"
+        if lang not in asr_public.LANGUAGES:
+            raise WeComError(errors.INVALID_PARAMETER, "lang: zh_CN or en_US")
+        return voice_id, lang
+
+    async def voice_add(self, request: Any, app: App) -> dict[str, Any]:
+        """The audio as the body (Content-Type audio/…, or any type with format=), or
+        multipart/form-data with a "media" (or "voice") field, as WeChat SDKs send."""
+        voice_id, lang = self._voice_params(request)
+        fmt = query_param(request, "format")
+        if fmt is not None and fmt not in VOICE_FORMATS:
+            raise WeComError(
+                errors.INVALID_PARAMETER, f"format: one of {', '.join(VOICE_FORMATS)}"
+            )
+        content_type = multipart_content_type(request) or (
+            request.getHeader(b"Content-Type") or b""
+        ).decode("latin-1")
+        request.content.seek(0)
+        body = read_body(request, MAX_UPLOAD_BYTES)
+        if content_type.lower().startswith("multipart/"):
+            _name, kind, data = parse_upload(content_type, body, ("media", "voice"))
+        else:
+            kind, data = content_type.split(";")[0].strip().lower(), body
+        if not data:
+            raise WeComError(errors.MISSING_MEDIA)
+        if fmt is not None and not kind.startswith("audio/"):
+            kind = VOICE_FORMATS[fmt]  # an SDK's octet-stream, named by format=
+        try:
+            await asr_public.recognise_for_app(
+                self._api, app.agentid, voice_id, lang, data, kind
+            )
+        except asr_public.AsrRefusedError as e:
+            raise WeComError(e.errcode, e.message) from e
+        return {}
+
+    async def voice_query(self, request: Any, app: App) -> dict[str, Any]:
+        voice_id, _lang = self._voice_params(request)
+        try:
+            text = await asr_public.result_for_app(self._api, app.agentid, voice_id)
+        except asr_public.AsrRefusedError as e:
+            raise WeComError(e.errcode, e.message) from e
+        return {"result": text}
 
     async def getuserinfo(self, request: Any, app: App) -> dict[str, Any]:
         return await self._oauth.redeem(app, query_param(request, "code"))

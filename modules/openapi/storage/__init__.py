@@ -162,6 +162,7 @@ def delete_app_txn(txn: Txn, agentid: int) -> None:
         "jwwx_openapi_conversations",
         "jwwx_openapi_broadcast_members",
         "jwwx_openapi_broadcast_rooms",
+        "jwwx_openapi_app_rights",
         "jwwx_openapi_apps",
     ):
         txn.execute(f"DELETE FROM {table} WHERE agentid = ?", (agentid,))  # noqa: S608
