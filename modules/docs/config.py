@@ -22,6 +22,7 @@ Keys:
   max_update_bytes (int 1 KiB..64 MiB, default 8 MiB): a larger update closes the
       connection (nothing applied).
   max_documents_per_user (int, default 10000): documents one officer may own.
+  max_import_bytes (int 1 KiB..200 MiB, default 20 MiB): the largest file imported.
 """
 
 import re
@@ -62,6 +63,7 @@ class DocsConfig:
     snapshot_every: int = 200
     max_update_bytes: int = 8 * 1024 * 1024
     max_documents_per_user: int = 10000
+    max_import_bytes: int = 20 * 1024 * 1024
 
     @property
     def current_key(self) -> bytes:
@@ -101,6 +103,12 @@ class DocsConfig:
             ),
             max_documents_per_user=reader.integer(
                 "max_documents_per_user", d.max_documents_per_user, minimum=1
+            ),
+            max_import_bytes=reader.integer(
+                "max_import_bytes",
+                d.max_import_bytes,
+                minimum=1024,
+                maximum=200 * 1024 * 1024,
             ),
         )
         reader.finish()

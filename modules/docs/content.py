@@ -33,26 +33,29 @@ def restore(live: Doc, old: Doc, kind: str) -> None:
                 _copy_text(live.get(name, type=Text), old.get(name, type=Text))
             else:
                 target = live.get(name, type=XmlFragment)
-                source = old.get(name, type=XmlFragment)
                 del target.children[0 : len(target.children)]
-                for child in source.children:
-                    target.children.append(_xml_copy(child))
+                copy_children(target, old.get(name, type=XmlFragment))
 
 
-def _copy_text(target: Text, source: Text) -> None:
-    target.clear()
-    index = 0
+def _copy_text(target: Any, source: Any) -> None:
+    """Text (or XmlText) with its formatting, appended to `target`'s end."""
+    if isinstance(target, Text):
+        target.clear()
+    index = len(target)
     for chunk, attrs in source.diff():
         if isinstance(chunk, str):
             target.insert(index, chunk, attrs)
             index += len(chunk)
 
 
-def _xml_copy(node: Any) -> Any:
-    if isinstance(node, XmlText):
-        return XmlText(str(node))
-    return XmlElement(
-        node.tag,
-        dict(node.attributes),
-        [_xml_copy(c) for c in node.children],
-    )
+def copy_children(target: Any, source: Any) -> None:
+    """Copy an XML tree's children (elements, attributes, text with its marks) into an
+    element or fragment already in a document."""
+    for child in source.children:
+        if isinstance(child, XmlText):
+            _copy_text(target.children.append(XmlText()), child)
+        else:
+            element = target.children.append(
+                XmlElement(child.tag, dict(child.attributes))
+            )
+            copy_children(element, child)

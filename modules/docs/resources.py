@@ -2,6 +2,8 @@
 """The document API under /_jwwx/client/v1/docs (the officer's access token):
 
 POST   ""                     {title?, kind?: rich|text}  create (the caller owns it)
+POST   import?format=docx&title=  the file as the body: a new rich document and the
+                              import's report (what was kept, what was lost)
 GET    ""?filter=mine|shared  documents I own / shared with me (limit=, default 50)
 GET    {doc_id}               one document, my role, its websocket_url (owner: grants)
 PUT    {doc_id}/title         {title}  rename (editors)
@@ -22,7 +24,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common.admin_router import AdminRouter
 from modules.common.errors import error
-from modules.common.inputs import query_param, read_json_object
+from modules.common.inputs import query_param, read_body, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
@@ -40,6 +42,7 @@ class DocsResource(Router):
         self._service = service
         self.route("POST", "", self.create)
         self.route("GET", "", self.list)
+        self.route("POST", "import", self.import_file)
         self.route("GET", "{doc_id}", self.get)
         self.route("PUT", "{doc_id}/title", self.rename)
         self.route("DELETE", "{doc_id}", self.delete)
@@ -51,6 +54,15 @@ class DocsResource(Router):
     async def create(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
         return 200, await self._service.create(user_id, read_json_object(request))
+
+    async def import_file(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        fmt = query_param(request, "format") or "docx"
+        if fmt != "docx":
+            raise error(400, Codes.INVALID_PARAM, "format 可选：docx")
+        title = query_param(request, "title")
+        data = read_body(request, self._service.config.max_import_bytes)
+        return 200, await self._service.import_docx(user_id, data, title)
 
     async def list(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)

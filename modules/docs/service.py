@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """What the HTTP API and the WebSocket listener do with documents: who may, what is
 stored, what the audit archive is told (opens, edit sessions, shares, exports,
-restores, deletions and refused edits: kind "document", modules.audit.public)."""
+restores, imports, deletions and refused edits: kind "document", modules.audit.public)."""
 
 import secrets
 from typing import Any
@@ -13,7 +13,7 @@ from modules.audit.public import record_document
 from modules.common.errors import error
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
-from modules.docs import content, roles, storage
+from modules.docs import content, docx_import, roles, storage
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
 from modules.docs.rooms import Room, Rooms
@@ -116,6 +116,31 @@ class DocsService:
         await self.api.run_db_interaction("jwwx_docs_create", self._create_txn, doc)
         await record_document(self.api, user_id, "create", doc.doc_id, title=title)
         return self.describe(doc, "owner")
+
+    async def import_docx(
+        self, user_id: str, data: bytes, title: str | None
+    ) -> dict[str, Any]:
+        """A new rich document from a .docx; the answer has the import's report."""
+        await self.runtime.ready()
+        if len(data) > self.config.max_import_bytes:
+            raise error(413, Codes.TOO_LARGE, "文件过大")
+        try:
+            update, report = await self.api.defer_to_thread(docx_import.convert, data)
+        except docx_import.ImportFailedError as e:
+            raise error(400, Codes.INVALID_PARAM, str(e)) from e
+        now = self.api.get_current_time_msec()
+        name = _title(title or "导入的文档")
+        doc = Document(
+            secrets.token_urlsafe(16), "rich", name, user_id, None, now, now, 0
+        )
+        await self.api.run_db_interaction("jwwx_docs_create", self._create_txn, doc)
+        revision = await self.rooms.append(doc.doc_id, "snapshot", user_id, update)
+        await record_document(
+            self.api, user_id, "import", doc.doc_id, format="docx", report=report
+        )
+        answer = self.describe(doc, "owner")
+        answer.update(revision=revision, report=report)
+        return answer
 
     def _create_txn(self, txn: Any, doc: Document) -> None:
         if (

@@ -7,6 +7,7 @@ missing revision; every open, share, edit session and export is in the audit arc
 
 import asyncio
 import base64
+import io
 import secrets
 from contextlib import AsyncExitStack
 from typing import Any
@@ -26,6 +27,7 @@ from tests.modules.docs import yjs
 DOCS = "/_jwwx/client/v1/docs"
 ADMIN = "/_jwwx/admin/v1/docs"
 DIRECTORY = "/_jwwx/admin/v1/directory"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def q(value: str) -> str:
@@ -303,6 +305,52 @@ class DocsTests:
         text, code = await threads.deferToThread(yjs.run, scenario)
         self.assertEqual((text, code), ("部门可编辑", 4403))
 
+    # Import
+
+    async def test_docx_import_keeps_structure_and_reports_losses(self) -> None:
+        alice = self.user("alice")
+        status, body = await alice.request(
+            "POST",
+            DOCS + "/import?format=docx&title=" + q("导入测试"),
+            raw=_sample_docx(),
+            content_type=DOCX_TYPE,
+        )
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["kind"], body["title"]), ("rich", "导入测试"))
+        report = body["report"]
+        self.assertEqual(report["kept"]["heading"], 2)
+        self.assertEqual(report["kept"]["bulletList"], 1)
+        self.assertEqual(report["kept"]["orderedList"], 1)
+        self.assertEqual(report["kept"]["table"], 1)
+        self.assertEqual(report["lost"]["image"], 1)
+        self.assertEqual(report["lost"]["merged_cell"], 1)
+        self.assertEqual(report["lost"]["header_footer"], 1)
+        got = await alice.ok("GET", f"{DOCS}/{body['doc_id']}/export")
+        xml = got["content"]["default"]
+        for piece in (
+            '<heading level="1">案情通报</heading>',
+            "<paragraph>正文<bold>加粗</bold><italic>斜体</italic></paragraph>",
+            "<bulletList><listItem><paragraph>要点一</paragraph></listItem>"
+            "<listItem><paragraph>要点二</paragraph></listItem></bulletList>",
+            "<orderedList><listItem><paragraph>步骤一</paragraph></listItem>",
+            "<tableCell><paragraph>姓名</paragraph></tableCell>",
+        ):
+            self.assertIn(piece, xml)
+        await self._audited(body["doc_id"], "import", alice.user_id)
+        for raw in (b"not a docx", b"PK\x03\x04broken"):
+            self.assertErrcode(
+                await alice.request(
+                    "POST", DOCS + "/import", raw=raw, content_type=DOCX_TYPE
+                ),
+                400,
+                "M_INVALID_PARAM",
+            )
+        self.assertErrcode(
+            await alice.request("POST", DOCS + "/import?format=pdf", raw=b"x"),
+            400,
+            "M_INVALID_PARAM",
+        )
+
     # The HTTP API
 
     async def test_api_lists_renames_and_refuses_bad_input(self) -> None:
@@ -359,6 +407,35 @@ class DocsTests:
         self.assertErrcode(
             await alice.request("GET", f"{DOCS}/{doc_id}"), 404, "M_NOT_FOUND"
         )
+
+
+def _sample_docx() -> bytes:
+    """A generated .docx: headings, marks, both list kinds, a table with a merged
+    cell, an image and a header."""
+    import docx
+    from PIL import Image
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = "内部资料"
+    document.add_heading("案情通报", level=1)
+    paragraph = document.add_paragraph("正文")
+    paragraph.add_run("加粗").bold = True
+    paragraph.add_run("斜体").italic = True
+    document.add_paragraph("要点一", style="List Bullet")
+    document.add_paragraph("要点二", style="List Bullet")
+    document.add_paragraph("步骤一", style="List Number")
+    document.add_heading("附表", level=2)
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "姓名"
+    table.cell(0, 1).text = "单位"
+    table.cell(1, 0).merge(table.cell(1, 1))
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(image, "PNG")
+    image.seek(0)
+    document.add_picture(image)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 class DocsSQLiteTest(DocsTests, SQLiteCase):
