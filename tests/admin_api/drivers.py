@@ -387,7 +387,7 @@ async def _owner_gone(ctx: Context) -> tuple[str, MatrixClient]:
     )
     # Synapse parts a deactivated account from its rooms in the background.
     state = f"/_matrix/client/v3/rooms/{quote(room)}/state/m.room.member/"
-    for _ in range(100):
+    for _ in range(450):
         seen = await heir.ok("GET", state + quote(owner.user_id))
         if seen["membership"] == "leave":
             break

@@ -957,7 +957,7 @@ class ConsoleTest(SQLiteCase):
         screenshot(page, "15-stats")
         page.click("button.tab:has-text('按月')")
         bars = page.locator("svg.chart rect.bar")
-        for _ in range(100):  # (wait_for_function would need eval: the CSP says no)
+        for _ in range(900):  # (wait_for_function would need eval: the CSP says no)
             if bars.count() == 12:
                 break
             time.sleep(0.1)

@@ -286,7 +286,7 @@ class WorkerDeploymentTest(PostgresCase):
         await make_audit_admin(self.server, auditor.user_id)
         app_records: list[Any] = []
         message_records: list[Any] = []
-        for _ in range(100):
+        for _ in range(900):
             apps = await auditor.ok(
                 "GET", "/_jwwx/admin/v1/audit/export/app?after_seq=0&limit=500"
             )
@@ -325,7 +325,7 @@ class WorkerDeploymentTest(PostgresCase):
         png = _gradient_png()
         mxc = await upload(alice, png, "image/png", "现场.png")
         body = b""
-        for _ in range(100):  # the media worker reloads the settings every second
+        for _ in range(900):  # the media worker reloads the settings every second
             status, body, ctype = await get_bytes(media, media_path(mxc), bob.token)
             self.assertEqual((status, ctype), (200, "image/png"))
             if body != png:

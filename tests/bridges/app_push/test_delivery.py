@@ -240,7 +240,7 @@ class AppPushDeliveryTests:
         base = "/_jwwx/admin/v1/openapi/statistics"
         path = f"{base}?agentids={agentids[0]},{agentids[1]}&days=3"
         stats: dict[str, Any] = {}
-        for _ in range(50):  # delivery records its copies in the background
+        for _ in range(450):  # delivery records its copies in the background
             stats = await boss.ok("GET", path)
             if stats["totals"]["delivered"] == 3 and stats["totals"]["read"] == 1:
                 break

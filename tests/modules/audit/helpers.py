@@ -22,9 +22,11 @@ def sleep(seconds: float) -> Any:
 
 
 async def wait_for(
-    check: Callable[[], Awaitable[Any]], attempts: int = 150, delay: float = 0.2
+    check: Callable[[], Awaitable[Any]], attempts: int = 450, delay: float = 0.2
 ) -> Any:
-    """Poll until check() returns something truthy; fail after `attempts` tries."""
+    """Poll until check() returns something truthy; fail after `attempts` tries (90 s
+    by default: CI runs two jobs on a loaded machine, and a passing check returns at
+    once, so only a failure waits that long)."""
     last = None
     for _ in range(attempts):
         last = await check()

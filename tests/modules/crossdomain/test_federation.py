@@ -167,7 +167,7 @@ class PeerTests:
             sync = await qing.client.sync(timeout_ms=1000)
             return room_id in sync.get("rooms", {}).get("invite", {})
 
-        await wait_for(invited, attempts=60)
+        await wait_for(invited, attempts=200)
         await b.boss.ok(
             "PUT",
             f"/_jwwx/admin/v1/directory/members/{qing.userid}",
@@ -438,7 +438,7 @@ class PeerTests:
             return code == 200
 
         # Each process re-reads a policy after policy_cache_seconds at most.
-        await wait_for(invited, attempts=60, delay=0.5)
+        await wait_for(invited, attempts=180, delay=0.5)
 
 
 class CrossDomainSQLiteTest(PeerTests, FederationCase):

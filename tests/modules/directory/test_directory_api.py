@@ -299,7 +299,7 @@ class DirectoryTests:
             return [(r["user_id"], r.get("display_name")) for r in found["results"]]
 
         expected = [(shown.user_id, "欧阳锋")]
-        for _ in range(100):  # the account is marked provisioned within a second
+        for _ in range(900):  # the account is marked provisioned within a second
             if await search("欧阳锋") == expected:
                 break
             await _sleep(0.1)

@@ -253,7 +253,7 @@ class ProvisioningTests(MailedAccounts):
             admin, userid, "退信", [root], email="refuse@police.example"
         )
         await self._wait_job(admin, created["job_id"])
-        for _ in range(100):
+        for _ in range(450):
             mails = (await admin.ok("GET", f"{ADMIN}/mails?state=pending"))["mails"]
             mine = [m for m in mails if m["userid"] == userid and m["attempts"] > 0]
             if mine:

@@ -139,7 +139,7 @@ class AdminOperationTests:
         await admin.ok(
             "POST", f"{SYNAPSE_ADMIN}/v1/deactivate/{q(alice.user_id)}", {"erase": True}
         )
-        for _ in range(100):
+        for _ in range(450):
             member = await bob.ok(
                 "GET",
                 f"/_matrix/client/v3/rooms/{q(room)}/state/m.room.member/"
@@ -162,7 +162,7 @@ class AdminOperationTests:
         await admin.ok("POST", f"{SYNAPSE_ADMIN}/v1/send_server_notice", notice)
         # The notice room is a room like any other for the rules: the officer may
         # leave it, and the next notice invites them again.
-        for _ in range(100):
+        for _ in range(450):
             joined = (await officer.ok("GET", "/_matrix/client/v3/joined_rooms"))[
                 "joined_rooms"
             ]
@@ -173,7 +173,7 @@ class AdminOperationTests:
         for room in joined:
             await officer.ok("POST", f"/_matrix/client/v3/rooms/{q(room)}/leave", {})
         await admin.ok("POST", f"{SYNAPSE_ADMIN}/v1/send_server_notice", notice)
-        for _ in range(100):
+        for _ in range(450):
             again = (await officer.ok("GET", "/_matrix/client/v3/joined_rooms"))[
                 "joined_rooms"
             ]

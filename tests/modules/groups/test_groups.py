@@ -275,7 +275,7 @@ class GroupTests:
             f"/_synapse/admin/v1/deactivate/{q(alice.user_id)}",
             {"erase": False},
         )
-        for _ in range(100):
+        for _ in range(450):
             member = await bob.ok(
                 "GET", _room(room, "state/m.room.member", q(alice.user_id))
             )

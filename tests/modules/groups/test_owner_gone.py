@@ -32,7 +32,7 @@ class OwnerGoneTests:
             {"erase": False},
         )
         # Synapse parts a deactivated account from its rooms in the background.
-        for _ in range(100):
+        for _ in range(450):
             member = await witness.ok(
                 "GET", _room(room, "state/m.room.member", q(user.user_id))
             )

@@ -28,7 +28,7 @@ class RetentionTests:
         return body if status == 200 else None
 
     async def _wait_retention(self, client: Any, room: str, want: Any) -> None:
-        for _ in range(100):
+        for _ in range(450):
             if await self._retention(client, room) == want:
                 return
             await _sleep(0.2)

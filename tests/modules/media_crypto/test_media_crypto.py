@@ -162,7 +162,7 @@ class MediaCryptoTests:
         png = _noise_png(128)
         mxc = await upload(alice, png, "image/png", "fresh.png")
         store = Path(self.server.data_dir) / "media_store"
-        for _ in range(100):
+        for _ in range(450):
             plain = [p for p in store.rglob("*") if p.is_file()]
             if not plain:
                 break

@@ -78,7 +78,7 @@ async def sleep(seconds: float) -> None:
 
 async def wait_account(admin: MatrixClient, userid: str) -> None:
     """Until the directory's provisioning has linked the member to its account."""
-    for _ in range(200):
+    for _ in range(1800):
         member = await admin.ok("GET", f"{DIRECTORY}/members/{userid}")
         if member["account_state"] == "created":
             return

@@ -65,7 +65,7 @@ class BackgroundPushTests:
         )
         self.assertEqual(sent["errcode"], 0, sent)  # type: ignore[attr-defined]
         detail: dict[str, Any] = {}
-        for _ in range(100):
+        for _ in range(900):
             detail = await admin.ok(
                 "GET", f"{APPS}/{app['agentid']}/messages/{sent['msgid']}"
             )
@@ -136,7 +136,7 @@ class BackgroundPushTests:
             await officer.send_text(room_id, "重启前")
             self.server.restart()  # type: ignore[attr-defined]
             await officer.send_text(room_id, "重启后")
-            for _ in range(150):
+            for _ in range(900):
                 if len(receiver.messages) >= 2:
                     break
                 await sleep(0.1)

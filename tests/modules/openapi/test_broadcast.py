@@ -76,7 +76,7 @@ class BroadcastTests:
         bot = f"@jwwx_app_{agentid}:{admin.user_id.split(':', 1)[1]}"
         t = await token_for(client, app["secret"])
         stats: dict[str, Any] = {}
-        for _ in range(100):  # joined in the background once the range is set
+        for _ in range(900):  # joined in the background once the range is set
             stats = await admin.ok("GET", f"{APPS}/{agentid}/statistics")
             if stats["broadcast_members"] == 3:
                 break
@@ -134,7 +134,7 @@ class BroadcastTests:
         )
         # The audit archive keeps the push once, with its target as given.
         archived: list[dict[str, Any]] = []
-        for _ in range(100):
+        for _ in range(900):
             page = await auditor.ok(
                 "GET", "/_jwwx/admin/v1/audit/export/app?after_seq=0&limit=500"
             )
@@ -189,7 +189,7 @@ class BroadcastTests:
         # Recall: the one event is redacted for everyone.
         recalled = await wecom(client, "message/recall", t, {"msgid": second["msgid"]})
         self.assertEqual(recalled["errcode"], 0, recalled)  # type: ignore[attr-defined]
-        for _ in range(50):
+        for _ in range(900):
             if "第二条" not in await _bodies(bob, room):
                 break
             await sleep(0.1)
@@ -222,7 +222,7 @@ class BroadcastTests:
         )
         path2 = f"{APPS}/{app2['agentid']}/messages/{third['msgid']}"
         detail = {}
-        for _ in range(100):
+        for _ in range(900):
             detail = await admin.ok("GET", path2)
             if detail["delivered"] == 3:
                 break

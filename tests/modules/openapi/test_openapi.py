@@ -594,7 +594,7 @@ class OpenApiTests:
         auditor: MatrixClient = self.user("oaauditor")  # type: ignore[attr-defined]
         await make_audit_admin(self.server, auditor.user_id)  # type: ignore[attr-defined]
         archived: list[dict[str, Any]] = []
-        for _ in range(100):
+        for _ in range(900):
             page = await auditor.ok(
                 "GET", "/_jwwx/admin/v1/audit/export/app?after_seq=0&limit=500"
             )
@@ -1125,7 +1125,7 @@ class OpenApiTests:
     async def _received_callbacks(
         self, receiver: Receiver, count: int
     ) -> list[dict[str, str]]:
-        for _ in range(150):
+        for _ in range(900):
             if len(receiver.messages) >= count:
                 return receiver.messages
             await sleep(0.1)

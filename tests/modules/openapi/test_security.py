@@ -128,7 +128,7 @@ class BadReceiver(Receiver):
         return self.answers.get(message.get("Content", ""), b"success")
 
 
-async def wait_until(check: Any, what: str, tries: int = 200) -> Any:
+async def wait_until(check: Any, what: str, tries: int = 600) -> Any:
     for _ in range(tries):
         result = await check()
         if result:

@@ -41,7 +41,7 @@ class SharedRateLimitTests:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(100):
+        for _ in range(1800):
             if cls._cli("PING") == "PONG":
                 break
             time.sleep(0.05)

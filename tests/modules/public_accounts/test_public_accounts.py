@@ -68,7 +68,7 @@ async def _card(who: MatrixClient, bot: str, title: str) -> dict[str, Any]:
 async def _until_sent(editor: MatrixClient, base: str, push_id: int) -> None:
     """Until the push is marked sent (after its cards went out)."""
     state = ""
-    for _ in range(100):
+    for _ in range(900):
         pushes = (await editor.ok("GET", f"{base}/pushes"))["pushes"]
         state = next(p for p in pushes if p["id"] == push_id)["state"]
         if state == "sent":
@@ -124,7 +124,7 @@ class PublicAccountTests:
         )
         base = f"{ADMIN}/{account['id']}"
         detail: dict[str, Any] = {}
-        for _ in range(100):  # the rooms are filled in the background
+        for _ in range(900):  # the rooms are filled in the background
             detail = await boss.ok("GET", base)
             if detail["subscriber_count"] == 2:
                 break
@@ -299,7 +299,7 @@ class PublicAccountTests:
 
         # Unfollow: Bob leaves the account's room.
         await bob.ok("POST", f"{CLIENT}/{s['account']['id']}/unfollow", {})
-        for _ in range(40):
+        for _ in range(900):
             detail = await boss.ok("GET", base)
             if detail["subscriber_count"] == 2:
                 break
@@ -309,7 +309,7 @@ class PublicAccountTests:
         # The audit archive: publish, edit and withdraw records, and every open.
         wanted = {"publish", "edit", "withdraw"}
         records: list[dict[str, Any]] = []
-        for _ in range(100):
+        for _ in range(900):
             page = await auditor.ok(
                 "GET", "/_jwwx/admin/v1/audit/export/app?after_seq=0&limit=500"
             )
@@ -439,7 +439,7 @@ class PublicAccountTests:
             (article["id"],),
         )
         content: dict[str, Any] = {"body": "not yet"}
-        for _ in range(100):
+        for _ in range(450):
             events = await alice.messages(card["room_id"])
             content = next(e for e in events if e["event_id"] == card["event_id"])[
                 "content"

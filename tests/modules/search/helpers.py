@@ -59,7 +59,7 @@ class SearchHelpers:
         the stream before it has then been indexed."""
         marker = "mark" + uuid.uuid4().hex[:12]
         await client.send_text(room, marker)
-        for _ in range(200):
+        for _ in range(1800):
             if await found_bodies(client, marker) == [marker]:
                 return
             await sleep(0.05)

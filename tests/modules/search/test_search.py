@@ -240,7 +240,7 @@ class SearchTests(SearchHelpers):
             {"purge_up_to_event_id": later["event_id"], "delete_local_events": True},
         )
         self.assertEqual(status, 200, started)
-        for _ in range(100):
+        for _ in range(900):
             done = await admin.ok(
                 "GET", f"/_synapse/admin/v1/purge_history_status/{started['purge_id']}"
             )
@@ -249,7 +249,7 @@ class SearchTests(SearchHelpers):
             await sleep(0.1)
         self.assertEqual(done["status"], "complete", done)
         # The sweep (every 5 s) forgets it without anybody searching for it.
-        for _ in range(300):
+        for _ in range(1800):
             if self.index_rows(purged["event_id"]) == 0:
                 break
             await sleep(0.05)

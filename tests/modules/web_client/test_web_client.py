@@ -377,7 +377,7 @@ class WebClientTest(WebCase):
             page.wait_for_selector(f".chat-row[data-room-id='{other}']")
             lina_id = f"@{lina}:{self.server.server_name}"
             members = f"/_matrix/client/v3/rooms/{quote(other)}/joined_members"
-            for _ in range(100):
+            for _ in range(450):
                 if lina_id in self._api("GET", members, token)["joined"]:
                     break
                 time.sleep(0.2)
@@ -666,7 +666,7 @@ class WebClientTest(WebCase):
 
                 # 搜索 in the chat list: the message found by a Chinese substring.
                 search = f"/_jwwx/client/v1/search?kinds=messages&q={quote('车牌京A')}"
-                for _ in range(100):
+                for _ in range(450):
                     if self._api("GET", search, officers["李娜"][1])["messages"][
                         "results"
                     ]:
@@ -761,7 +761,7 @@ class WebClientTest(WebCase):
                     },
                 )
                 base = f"{accounts}/{account['id']}"
-                for _ in range(100):  # the rooms are filled in the background
+                for _ in range(450):  # the rooms are filled in the background
                     if self._api("GET", base, admin)["subscriber_count"] == 1:
                         break
                     time.sleep(0.2)

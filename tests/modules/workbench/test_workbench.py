@@ -301,7 +301,7 @@ class WorkbenchTests:
 
         # The account's entry opens the officer's conversation (once he is placed).
         found: dict[str, Any] = {}
-        for _ in range(100):
+        for _ in range(450):
             jump = await easterner.ok("POST", f"{BENCH}/entries/{news['id']}/jump", {})
             found = jump["pubaccount"]
             if found["room_id"]:
