@@ -33,6 +33,8 @@ Keys:
       when his login has no "@"; without it the login must be an address.
   poll_interval_seconds (number 5..3600, default 60): how often each bound mailbox is
       checked for new mail.
+  check_concurrency (int 1..32, default 4): how many mailboxes are checked at once (each
+      check is one IMAP session in a thread of its own).
   reminder (string, default "subject"): what a new-mail reminder shows: "subject"
       (sender and subject) or "count" (only how many new mails: nothing of a mail is
       written into the chat).
@@ -79,6 +81,7 @@ class MailConfig:
     display_name: str = "邮件助手"
     address_domain: str | None = None
     poll_interval_seconds: float = 60.0
+    check_concurrency: int = 4
     reminder: str = "subject"
     max_body_chars: int = 200000
 
@@ -140,6 +143,7 @@ def parse_config(raw: Any, base: Path) -> MailConfig:
         display_name=reader.string("display_name", "邮件助手"),
         address_domain=domain,
         poll_interval_seconds=reader.number("poll_interval_seconds", 60.0, minimum=5.0),
+        check_concurrency=reader.integer("check_concurrency", 4, minimum=1, maximum=32),
         reminder=reminder,
         max_body_chars=reader.integer(
             "max_body_chars", 200000, minimum=1000, maximum=1000000

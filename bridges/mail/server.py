@@ -58,7 +58,14 @@ def serve(config: MailConfig) -> int:
     )
     api = MailApi(config.server_name, bot, service)
     port = listen(config.bridge_url, router(transactions, api, service))
-    checks = task.LoopingCall(lambda: defer.ensureDeferred(service.check_all()))
+
+    async def check_all() -> None:
+        try:
+            await service.check_all()
+        except Exception:  # the loop must outlive any one round (a locked file, …)
+            logger.exception("mailbox checks failed")
+
+    checks = task.LoopingCall(lambda: defer.ensureDeferred(check_all()))
     reactor.callWhenRunning(
         lambda: defer.ensureDeferred(introduce(bot, config.display_name))
     )

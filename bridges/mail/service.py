@@ -9,7 +9,7 @@ import logging
 from email.message import EmailMessage
 from typing import Any
 
-from twisted.internet import threads
+from twisted.internet import defer, threads
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -175,16 +175,25 @@ class MailService:
     # New-mail reminders.
 
     async def check_all(self) -> None:
-        """Check every bound mailbox once, one after another."""
-        for account in self._store.all():
-            try:
-                await self.check(account)
-            except MailError as e:
-                self.metrics.checks.labels(e.kind).inc()
-                logger.warning("mailbox of %s: %s", account.user_id, e)
-            except Exception:
-                self.metrics.checks.labels("error").inc()
-                logger.exception("mailbox of %s", account.user_id)
+        """Check every bound mailbox once, `check_concurrency` at a time."""
+        gate = defer.DeferredSemaphore(self._config.check_concurrency)
+
+        def one(account: Account) -> "defer.Deferred[None]":
+            return defer.ensureDeferred(self._check_one(account))
+
+        await defer.gatherResults(
+            [gate.run(one, account) for account in self._store.all()]
+        )
+
+    async def _check_one(self, account: Account) -> None:
+        try:
+            await self.check(account)
+        except MailError as e:
+            self.metrics.checks.labels(e.kind).inc()
+            logger.warning("mailbox of %s: %s", account.user_id, e)
+        except Exception:
+            self.metrics.checks.labels("error").inc()
+            logger.exception("mailbox of %s", account.user_id)
 
     async def check(self, account: Account) -> None:
         state, found = await threads.deferToThread(

@@ -3,6 +3,7 @@
 per bound mailbox. Passwords are SM4-sealed (modules/common/gm) with the bridge's
 seal key; mails are never written here."""
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from modules.common.dbapi import run_in_transaction
-from modules.common.gm import sm4_open, sm4_seal
+from modules.common.gm import GmError, sm4_open, sm4_seal
 from modules.common.migrations import apply_migrations_txn, package_schema_files
 
+logger = logging.getLogger(__name__)
 R = TypeVar("R")
 COLUMNS = "user_id, login, sealed_password, room_id, uid_validity, last_uid"
 
@@ -70,8 +72,14 @@ class MailStore:
     def _run(self, fn: Callable[..., R], *args: Any) -> R:
         return run_in_transaction(self._db, "sqlite", fn, *args)
 
-    def _account(self, row: Any) -> Account:
-        password = sm4_open(self._key, bytes(row[2])).decode("utf-8")
+    def _account(self, row: Any) -> Account | None:
+        """The row's account; None when its password does not open with this seal
+        key (the key was replaced): the officer binds his mailbox again."""
+        try:
+            password = sm4_open(self._key, bytes(row[2])).decode("utf-8")
+        except (GmError, UnicodeDecodeError):
+            logger.warning("mailbox of %s: sealed with another key, skipped", row[0])
+            return None
         return Account(row[0], row[1], password, row[3], int(row[4]), int(row[5]))
 
     def get(self, user_id: str) -> Account | None:
@@ -79,7 +87,8 @@ class MailStore:
         return None if row is None else self._account(row)
 
     def all(self) -> list[Account]:
-        return [self._account(row) for row in self._run(_all_txn)]
+        found = [self._account(row) for row in self._run(_all_txn)]
+        return [a for a in found if a is not None]
 
     def put(self, account: Account) -> None:
         sealed = sm4_seal(self._key, account.password.encode("utf-8"))

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The mail bridge's config: defaults, each bad value named by its key, the seal key
-created once (0600) and a bad one refused, the launcher knowing the bridge."""
+created once (0600) and a bad one refused, the launcher knowing the bridge; its store:
+the password sealed at rest, a row sealed with another key skipped (bind again)."""
 
 import os
 import tempfile
@@ -11,6 +12,7 @@ from twisted.trial import unittest
 
 from bridges.mail.config import parse_config
 from bridges.mail.registration import ensure_seal_key, registration
+from bridges.mail.storage import Account, MailStore
 from homeserver.bridges import KNOWN
 from modules.common.synapse.errors import ConfigError
 
@@ -73,3 +75,22 @@ class MailConfigTest(unittest.TestCase):
         self.assertEqual(generated["sender_localpart"], "jwwx_mail")
         self.assertTrue((self.base / "seal.key").exists())
         self.assertIn("mail", KNOWN)
+
+
+class MailStoreTest(unittest.TestCase):
+    def test_sealed_and_skipped_under_another_key(self) -> None:
+        path = Path(tempfile.mkdtemp()) / "state.db"
+        store = MailStore(path, bytes(range(16)))
+        account = Account("@a:x", "a@x.cn", "Secret-Pass-42", "!r:x", 7, 3)
+        store.put(account)
+        store.seen("@a:x", 7, 5)
+        self.assertEqual(
+            store.get("@a:x"), Account("@a:x", "a@x.cn", "Secret-Pass-42", "!r:x", 7, 5)
+        )
+        store.close()
+        self.assertNotIn(b"Secret-Pass-42", path.read_bytes())
+        other = MailStore(path, bytes(16))
+        self.assertIsNone(other.get("@a:x"))
+        self.assertEqual(other.all(), [])
+        self.assertTrue(other.delete("@a:x"))
+        other.close()
