@@ -129,6 +129,47 @@ class DocsTests:
         await self._audited(doc["doc_id"], "share", alice.user_id)
         await self._audited(doc["doc_id"], "export", bob.user_id)
 
+    async def test_offline_edits_merge_on_reconnect(self) -> None:
+        alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")
+        doc = await self._document(
+            alice,
+            grants=[
+                {"kind": "user", "id": bob.user_id, "role": "editor"},
+                {"kind": "user", "id": carol.user_id, "role": "editor"},
+            ],
+        )
+        url = doc["websocket_url"]
+
+        async def scenario() -> list[str]:
+            async with AsyncExitStack() as stack:
+                a = await yjs.open_editor(stack, url, alice.token)
+                b = await yjs.open_editor(stack, url, bob.token)
+                a.text += "共同起草。"
+                await yjs.until(lambda: str(b) == "共同起草。", "bob has the start")
+                async with AsyncExitStack() as offline:  # carol reads it, then leaves
+                    c = await yjs.open_editor(offline, url, carol.token)
+                    await yjs.until(lambda: str(c) == "共同起草。", "carol has it")
+                await stack.aclose()  # alice and bob are offline now
+                a.text.insert(0, "【甲】")  # both edit while offline
+                b.text += "【乙】"
+            async with AsyncExitStack() as stack:
+                c = await yjs.open_editor(stack, url, carol.token)
+                back_a = await yjs.open_editor(stack, url, alice.token, a.doc)
+                back_b = await yjs.open_editor(stack, url, bob.token, b.doc)
+                editors = [c, back_a, back_b]
+                await yjs.until(
+                    lambda: (
+                        len({str(e) for e in editors}) == 1
+                        and "【甲】" in str(c)
+                        and "【乙】" in str(c)
+                    ),
+                    "the three copies converge with both offline edits",
+                )
+                return [str(e) for e in editors]
+
+        texts = await threads.deferToThread(yjs.run, scenario)
+        self.assertEqual(texts, ["【甲】共同起草。【乙】"] * 3)
+
     async def test_reader_edit_refused_by_server(self) -> None:
         alice, carol, dave = self.user("alice"), self.user("carol"), self.user("dave")
         doc = await self._document(

@@ -67,12 +67,15 @@ class Editor:
         return str(self.text)
 
 
-async def open_editor(stack: AsyncExitStack, url: str, token: str) -> Editor:
+async def open_editor(
+    stack: AsyncExitStack, url: str, token: str, doc: Doc[Any] | None = None
+) -> Editor:
+    """Connect (an offline editor passes its own Doc back in to reconnect)."""
     connection = await stack.enter_async_context(
         websockets.connect(f"{url}?access_token={quote(token)}", max_size=None)
     )
     channel = Channel(connection, url)
-    doc: Doc[Any] = Doc()
+    doc = doc if doc is not None else Doc()
     provider = await stack.enter_async_context(Provider(doc, channel))
     await asyncio.wait_for(provider.synced.wait(), WAIT_SECONDS)
     return Editor(doc, channel)
