@@ -21,6 +21,7 @@ from twisted.internet import defer
 from bridges.assistant.config import AssistantConfig
 from bridges.assistant.engine import ChatEngine, EngineError
 from bridges.assistant.tools import BURN_FIELD, Asker, Tools, definitions
+from bridges.common.bot import InvitedBot
 from bridges.common.matrix import BotClient, MatrixError
 
 logger = logging.getLogger(__name__)
@@ -96,10 +97,10 @@ class _Editor:
             return False
 
 
-class Assistant:
+class Assistant(InvitedBot):
     def __init__(self, config: AssistantConfig, bot: BotClient) -> None:
+        super().__init__(config.server_name, bot)
         self._config = config
-        self._bot = bot
         self._engine = ChatEngine(config.engine)
         self._tools = Tools(config, bot)
         self._offered = definitions(config)
@@ -109,29 +110,6 @@ class Assistant:
         self._mention = re.compile(
             r"@?" + re.escape(config.display_name) + r"[:：,，\s]*"
         )
-
-    # Events from the homeserver (the application service's transactions).
-
-    async def on_event(self, event: dict[str, Any]) -> None:
-        try:
-            if event.get("type") == "m.room.member":
-                await self._on_member(event)
-            elif event.get("type") == "m.room.message":
-                await self._on_message(event)
-        except Exception:
-            logger.exception("event %s failed", event.get("event_id"))
-
-    async def _on_member(self, event: dict[str, Any]) -> None:
-        content = event.get("content") or {}
-        if (
-            event.get("state_key") == self._bot.user_id
-            and content.get("membership") == "invite"
-            and self._local(str(event.get("sender", "")))
-        ):
-            await self._bot.join(str(event["room_id"]))
-
-    def _local(self, user_id: str) -> bool:
-        return user_id.endswith(":" + self._config.server_name)
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         sender = str(event.get("sender", ""))

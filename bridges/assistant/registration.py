@@ -3,23 +3,15 @@
 claims only its bot (exclusively), so Synapse sends it the events of the chats the bot
 is in, and it is not rate-limited (a streamed answer is several edits)."""
 
-import re
 from pathlib import Path
 from typing import Any
 
 from bridges.assistant.config import AssistantConfig
-from bridges.common.registration import appservice, write_registration
+from bridges.common.registration import bot_appservice, write_registration
 
 
 def registration(config: AssistantConfig) -> dict[str, Any]:
-    return appservice(
-        config.registration_id,
-        config.bridge_url,
-        config.as_token_file,
-        config.hs_token_file,
-        config.sender_localpart,
-        re.escape(config.bot_user_id),
-    )
+    return bot_appservice(config)
 
 
 def write(config: AssistantConfig, path: Path) -> None:

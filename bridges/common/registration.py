@@ -4,24 +4,61 @@ reads it through `app_service_config_files`. Its two secrets live in files of th
 own (mode 0600), created on first use."""
 
 import os
+import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 
-def ensure_token(path: Path) -> str:
-    """The token in `path`, created (random, mode 0600) when the file does not exist."""
+def ensure_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret in `path`, created by `make()` (mode 0600) when the file does not
+    exist."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(secrets.token_urlsafe(32) + "\n")
-    token = path.read_text(encoding="ascii").strip()
+            out.write(make() + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+def ensure_token(path: Path) -> str:
+    """The token in `path`, created (random, mode 0600) when the file does not exist."""
+    token = ensure_secret(path, lambda: secrets.token_urlsafe(32))
     if len(token) < 32:
         raise ValueError(f"{path}: the token must have at least 32 characters")
     return token
+
+
+class BotBridgeConfig(Protocol):
+    """What a bridge with one bot (the assistant, mail) registers."""
+
+    @property
+    def registration_id(self) -> str: ...
+    @property
+    def bridge_url(self) -> str: ...
+    @property
+    def as_token_file(self) -> Path: ...
+    @property
+    def hs_token_file(self) -> Path: ...
+    @property
+    def sender_localpart(self) -> str: ...
+    @property
+    def bot_user_id(self) -> str: ...
+
+
+def bot_appservice(config: BotBridgeConfig) -> dict[str, Any]:
+    """A registration claiming only the bridge's bot, exclusively."""
+    return appservice(
+        config.registration_id,
+        config.bridge_url,
+        config.as_token_file,
+        config.hs_token_file,
+        config.sender_localpart,
+        re.escape(config.bot_user_id),
+    )
 
 
 def appservice(

@@ -14,6 +14,7 @@ import logging
 import re
 from typing import Any
 
+from bridges.common.bot import InvitedBot
 from bridges.common.matrix import BotClient
 from bridges.mail.imap import MailError
 from bridges.mail.service import (
@@ -39,32 +40,10 @@ def failure_text(error: MailError) -> str:
     return UNAVAILABLE
 
 
-class MailBot:
+class MailBot(InvitedBot):
     def __init__(self, server_name: str, bot: BotClient, service: MailService):
-        self._server_name = server_name
-        self._bot = bot
+        super().__init__(server_name, bot)
         self._service = service
-
-    def _local(self, user_id: str) -> bool:
-        return user_id.endswith(":" + self._server_name)
-
-    async def on_event(self, event: dict[str, Any]) -> None:
-        try:
-            if event.get("type") == "m.room.member":
-                await self._on_member(event)
-            elif event.get("type") == "m.room.message":
-                await self._on_message(event)
-        except Exception:
-            logger.exception("event %s failed", event.get("event_id"))
-
-    async def _on_member(self, event: dict[str, Any]) -> None:
-        content = event.get("content") or {}
-        if (
-            event.get("state_key") == self._bot.user_id
-            and content.get("membership") == "invite"
-            and self._local(str(event.get("sender", "")))
-        ):
-            await self._bot.join(str(event["room_id"]))
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         sender = str(event.get("sender", ""))
