@@ -81,6 +81,7 @@ class Room:
         self.doc.apply_update(state)
         self.awareness = Awareness(self.doc)
         self.peers: set[Peer] = set()
+        self.holders = 0  # opens not yet released (Rooms.open / release)
         self.updates_since_snapshot = since
         self._author = ""
         self._origin: Peer | None = None
@@ -213,6 +214,8 @@ class Rooms:
         return self._rooms.get(doc_id)
 
     async def open(self, doc_id: str) -> Room:
+        """The document's room, held until `release` (one per open): a room is dropped
+        only when nobody holds it, so two rooms of one document never coexist."""
         # One load at a time: two first openers of a document must share one Room.
         await self._lock.acquire()
         try:
@@ -220,14 +223,16 @@ class Rooms:
             if room is None:
                 state, _, since = await self.load(doc_id)
                 room = self._rooms[doc_id] = Room(self, doc_id, state, since)
+            room.holders += 1
             return room
         finally:
             self._lock.release()
 
     async def release(self, room: Room) -> None:
-        """Drop the room once its last peer left and its queue is stored."""
+        """Give back a hold; the last one drops the room once its queue is stored."""
+        room.holders -= 1
         await room.flushed()
-        if not room.peers and self._rooms.get(room.doc_id) is room:
+        if room.holders == 0 and self._rooms.get(room.doc_id) is room:
             del self._rooms[room.doc_id]
 
     async def close(self, doc_id: str, code: int, reason: str) -> None:

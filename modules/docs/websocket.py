@@ -52,6 +52,7 @@ class DocProtocol(WebSocketServerProtocol):
         self.room: Any = None
         self.edits = 0
         self.awareness_ids: set[int] = set()
+        self.gone = False
 
     def onConnect(self, request: Any) -> Any:
         return defer.ensureDeferred(self._admit(request))
@@ -75,7 +76,11 @@ class DocProtocol(WebSocketServerProtocol):
         if role is None:
             raise ConnectionDeny(404, "M_NOT_FOUND")  # no role: not even its existence
         self.role = role
-        self.room = await service.rooms.open(self.doc_id)
+        room = await service.rooms.open(self.doc_id)
+        if self.gone:  # the connection dropped while we looked: give the hold back
+            await service.rooms.release(room)
+            raise ConnectionDeny(400, "gone")
+        self.room = room
 
     def onOpen(self) -> None:
         room = self.room
@@ -136,6 +141,7 @@ class DocProtocol(WebSocketServerProtocol):
         code: int | None,
         reason: str | None,
     ) -> None:
+        self.gone = True
         room, self.room = self.room, None
         if room is None:
             return
