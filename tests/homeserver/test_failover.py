@@ -13,7 +13,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from twisted.trial import unittest
 
@@ -21,8 +20,8 @@ import yaml
 
 from tests.harness import pg_cluster, postgres
 from tests.harness.client import MatrixClient
+from tests.harness.drills import send_until_acknowledged
 from tests.harness.server import TestServer, free_port
-from tests.modules.openapi.helpers import sleep
 
 MESSAGES = 12
 CRASH_AFTER = 4
@@ -98,22 +97,13 @@ class PostgresFailoverTest(unittest.TestCase):
                 # lost (their detection time comes on top, docs/availability.md).
                 self.replica.promote()
                 promoted_at = time.monotonic()
-            txn = f"failover-{i}-{uuid.uuid4().hex}"
-            path = f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/{txn}"
-            body = {"msgtype": "m.text", "body": f"切换 {i}"}
             started = time.monotonic()
-            for _attempt in range(900):
-                try:
-                    status, answer = await alice.request("PUT", path, body, timeout=10)
-                except Exception:  # noqa: BLE001 - a timeout while the pool reconnects
-                    status, answer = 0, None
-                if status == 200:
-                    acknowledged[answer["event_id"]] = body["body"]
-                    break
-                failures += 1
-                await sleep(0.1)
-            else:
-                raise AssertionError(f"message {i} never acknowledged")
+            text = f"切换 {i}"
+            event_id, failed = await send_until_acknowledged(
+                alice, room, text, "failover"
+            )
+            acknowledged[event_id] = text
+            failures += failed
             if i == CRASH_AFTER:
                 back_at = time.monotonic()
             longest = max(longest, time.monotonic() - started)

@@ -35,6 +35,7 @@ from homeserver.supervisor import status
 from tests.harness import postgres
 from tests.harness.case import PostgresCase
 from tests.harness.client import MatrixClient
+from tests.harness.drills import send_until_acknowledged
 from tests.harness.server import TestServer, free_port, free_port_block, launcher
 from tests.homeserver import nginx
 from tests.modules.directory.helpers import department, member
@@ -441,21 +442,10 @@ class WorkerDeploymentTest(PostgresCase):
                 moments["killed"] = time.monotonic()
                 restart = reactor.callLater(2.0, start_again)
                 self.addCleanup(_cancel_pending, restart)
-            txn = f"redis-{i}-{uuid.uuid4().hex}"
-            path = f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/{txn}"
-            body = {"msgtype": "m.text", "body": f"缓存 {i}"}
             started = time.monotonic()
-            for _attempt in range(300):
-                try:
-                    status, answer = await alice.request("PUT", path, body, timeout=10)
-                except Exception:  # noqa: BLE001 - a timeout while Redis is away
-                    status, answer = 0, None
-                if status == 200:
-                    acknowledged[answer["event_id"]] = body["body"]
-                    break
-                await sleep(0.1)
-            else:
-                raise AssertionError(f"message {i} never acknowledged")
+            text = f"缓存 {i}"
+            event_id, _ = await send_until_acknowledged(alice, room, text, "redis")
+            acknowledged[event_id] = text
             longest = max(longest, time.monotonic() - started)
             if i in (3, 4, 5):
                 await sleep(0.5)
@@ -605,21 +595,10 @@ class WorkerDeploymentTest(PostgresCase):
             if i == 4:
                 os.kill(before["pid"], signal.SIGKILL)
                 killed_at = time.monotonic()
-            txn = f"kill-{victim}-{i}-{uuid.uuid4().hex}"
-            path = f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/{txn}"
-            body = {"msgtype": "m.text", "body": f"消息 {victim} {i}"}
             started = time.monotonic()
-            for _attempt in range(600):
-                try:
-                    status, answer = await alice.request("PUT", path, body, timeout=10)
-                except Exception:  # noqa: BLE001 - refused/reset while it is down
-                    status, answer = 0, None
-                if status == 200:
-                    acknowledged[answer["event_id"]] = body["body"]
-                    break
-                await sleep(0.1)
-            else:
-                raise AssertionError(f"message {i} never acknowledged")
+            text = f"消息 {victim} {i}"
+            event_id, _ = await send_until_acknowledged(alice, room, text, "kill")
+            acknowledged[event_id] = text
             longest_wait = max(longest_wait, time.monotonic() - started)
         sends_back = time.monotonic() - killed_at
         # Every process up (healthy) again, the victim as a new process: sends through
