@@ -14,7 +14,8 @@ page (the HTTP cache warm after the first, as an officer's second visit):
   navigation start ("time to interactive" here: the officer can click a chat);
 - JS heap after a forced GC and the DOM's node count (the chat list is windowed: about
   a screenful of rows is in the DOM however many chats).
-Then the long chat is opened and scrolled to the top page by page until every message is
+Then the first /sync over HTTP with the client's filter and with the one it used
+before (time, bytes). Then the long chat is opened and scrolled to the top page by page until every message is
 loaded (or `--scroll-seconds` pass): heap, DOM nodes and rendered messages (the
 timeline keeps a bounded window, src/rules.js WINDOW). Prints one table; nothing
 asserts a timing. Load on the machine matters: say `uptime` with the numbers.
@@ -26,6 +27,7 @@ import os
 import statistics
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -179,6 +181,39 @@ def _long_chat(
     }
 
 
+# The first /sync as the client asks it (clients/web/src/rules.js FIRST_SYNC: 4 events a
+# chat, no presence) and as it asked before (10 events, presence): time and size.
+FIRST_SYNCS = {
+    "4 events, no presence (now)": {
+        "room": {"timeline": {"limit": 4}, "state": {"lazy_load_members": True}},
+        "presence": {"not_types": ["*"]},
+    },
+    "10 events, presence (before)": {
+        "room": {"timeline": {"limit": 10}, "state": {"lazy_load_members": True}},
+    },
+}
+
+
+def _first_sync(base_url: str, token: str, repeat: int) -> dict[str, tuple[float, int]]:
+    """{filter: (median ms, bytes)} of an initial /sync (no since), warm caches."""
+    out: dict[str, tuple[float, int]] = {}
+    for label, definition in FIRST_SYNCS.items():
+        query = quote(json.dumps(definition, separators=(",", ":")))
+        times: list[float] = []
+        size = 0
+        for _ in range(repeat):
+            request = urllib.request.Request(
+                f"{base_url}/_matrix/client/v3/sync?timeout=0&filter={query}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=600) as response:
+                size = len(response.read())
+            times.append((time.perf_counter() - t0) * 1000)
+        out[label] = (statistics.median(times), size)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chats", type=int, default=500)
@@ -220,6 +255,7 @@ def main() -> None:
             long = _long_chat(page, long_chat, args.messages, args.scroll_seconds)
             if page.errors:
                 raise RuntimeError(page.errors)
+        syncs = _first_sync(server.base_url, session["token"], args.repeat)
         print(
             f"\nweb client, {args.engine}, {args.chats + 1} chats, each of {args.repeat} loads:"
         )
@@ -234,6 +270,9 @@ def main() -> None:
                 f"  {label:<34} {' '.join(f'{v:9.1f}' for v in values)}"
                 f"   median {statistics.median(values):9.1f}"
             )
+        print("\nthe first /sync over HTTP (median of the repeats, caches warm):")
+        for label, (ms, size) in syncs.items():
+            print(f"  {label:<34} {ms:9.1f} ms {size / 1000:9.1f} kB")
         print(f"\nthe chat of {args.messages} messages, scrolled to its first:")
         for key, value in long.items():
             print(f"  {key:<34} {value:9.1f}")

@@ -5,7 +5,7 @@
 // reports re-renders once per frame.
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ClientEvent, createClient, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
+import { ClientEvent, createClient, Filter, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
 import { ChatRows, listedChats, unhideChat } from "./chatlist.js";
 import { errorText, openDirectChat, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
@@ -13,7 +13,7 @@ import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
-import { totalUnread } from "./rules.js";
+import { FIRST_SYNC, totalUnread } from "./rules.js";
 import { useClientConfig, Watermark } from "./watermark.js";
 import { Workbench } from "./workbench.js";
 
@@ -47,9 +47,13 @@ function useMatrix(session, onSignOut) {
     });
     // The token was revoked (kicked offline by an admin, signed out elsewhere).
     c.on(HttpApiEvent.SessionLoggedOut, () => onSignOut());
-    // The chat list needs each chat's newest messages only: 10 per chat keeps the first
-    // /sync of an officer in hundreds of chats small; an opened chat loads more.
-    c.startClient({ initialSyncLimit: 10, lazyLoadMembers: true });
+    // The first /sync brings what the chat list needs (src/rules.js FIRST_SYNC): a few
+    // newest events per chat, members lazily, no presence (nothing shows it); an opened
+    // chat loads more. Simplified sliding sync is not used: Synapse answers it with
+    // notification counts of 0 (docs/web_client.md).
+    const filter = new Filter(session.userId);
+    filter.setDefinition(FIRST_SYNC.filter);
+    c.startClient({ initialSyncLimit: FIRST_SYNC.timelineLimit, lazyLoadMembers: true, filter });
     setClient(c);
     return () => {
       for (const name of WATCHED) c.removeListener(name, rerender);

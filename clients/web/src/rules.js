@@ -353,3 +353,9 @@ export function locationContent(lat, lon, name) {
     "org.matrix.msc3488.asset": { type: "m.self" },
   };
 }
+
+
+// The first /sync: the newest events of each chat (its preview, [有人@我]; an opened
+// chat pages back for more) and no presence (the client shows none). A chat's creation
+// alone is 8 state events in its timeline, so 10 would carry them all for new chats.
+export const FIRST_SYNC = { timelineLimit: 4, filter: { presence: { not_types: ["*"] } } };
