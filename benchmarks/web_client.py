@@ -6,7 +6,7 @@ it opens with many chats, and what a very long chat costs in the browser.
         [--engine sqlite|postgres] [--repeat 3]
 
 One server (ours: vanilla Synapse does not serve the client), one officer in `--chats`
-chats (each with one message) and one chat of `--messages` messages. In the browser,
+chats (each with `--chat-messages` messages, default 1) and one chat of `--messages` messages. In the browser,
 with the session already signed in (sessionStorage, as after a login), each load a fresh
 page (the HTTP cache warm after the first, as an officer's second visit):
 - first contentful paint (the browser's paint timing);
@@ -14,10 +14,10 @@ page (the HTTP cache warm after the first, as an officer's second visit):
   navigation start ("time to interactive" here: the officer can click a chat);
 - JS heap after a forced GC and the DOM's node count (the chat list is windowed: about
   a screenful of rows is in the DOM however many chats).
-Then the first /sync over HTTP with the client's filter and with the one it used
-before (time, bytes). Then the long chat is opened and scrolled to the top page by page until every message is
+Then the long chat is opened and scrolled to the top page by page until every message is
 loaded (or `--scroll-seconds` pass): heap, DOM nodes and rendered messages (the
-timeline keeps a bounded window, src/rules.js WINDOW). Prints one table; nothing
+timeline keeps a bounded window, src/rules.js WINDOW). Last, the first /sync over HTTP
+with the client's filter and with the one it used before (time, bytes). Prints one table; nothing
 asserts a timing. Load on the machine matters: say `uptime` with the numbers.
 """
 
@@ -70,8 +70,10 @@ def _create(client: Client, name: str) -> str:
         raise RuntimeError(f"createRoom {status}: {answer}")
 
 
-def _populate(server: BenchServer, token: str, chats: int, messages: int) -> str:
-    """`chats` chats with a message each, then the long chat (its id)."""
+def _populate(
+    server: BenchServer, token: str, chats: int, messages: int, per_chat: int = 1
+) -> str:
+    """`chats` chats with `per_chat` messages each, then the long chat (its id)."""
     local = threading.local()
 
     def client() -> Client:
@@ -81,7 +83,8 @@ def _populate(server: BenchServer, token: str, chats: int, messages: int) -> str
 
     def one_chat(i: int) -> None:
         room_id = _create(client(), f"案件协查{i:04d}")
-        _send(client(), room_id, f"第{i}号协查通报已下发，请注意查收", f"c{i}")
+        for n in range(per_chat):
+            _send(client(), room_id, f"第{i}号协查通报第{n}条，请注意查收", f"c{i}-{n}")
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
@@ -218,6 +221,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chats", type=int, default=500)
     parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument(
+        "--chat-messages", type=int, default=1, help="messages in each of the chats"
+    )
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scroll-seconds", type=float, default=600)
@@ -229,7 +235,9 @@ def main() -> None:
     try:
         localpart = f"officer{os.urandom(3).hex()}"
         _user, token = server.register(localpart)
-        long_chat = _populate(server, token, args.chats, args.messages)
+        long_chat = _populate(
+            server, token, args.chats, args.messages, args.chat_messages
+        )
         login = Client(server.base_url).ok(
             "POST",
             "/_matrix/client/v3/login",

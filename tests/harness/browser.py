@@ -18,6 +18,9 @@ from twisted.trial import unittest
 from tests.harness import postgres
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+# Playwright's waits (its own default is 30 s): CI runs two jobs on a loaded machine; a
+# wait that succeeds returns as soon as it does.
+WAIT_MS = 90_000
 # Where the screenshots go: trial runs in _trial_temp/, they stay there after the run.
 SCREENSHOTS = Path("console-screenshots")
 
@@ -74,6 +77,7 @@ def browser_page(
             page = browser.new_page(
                 viewport={"width": width, "height": height}, locale="zh-CN"
             )
+            page.set_default_timeout(WAIT_MS)
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.errors = errors
@@ -94,6 +98,7 @@ def another_page(page: Any, width: int = 1366, height: int = 768) -> Any:
         viewport={"width": width, "height": height}, locale="zh-CN"
     )
     other = context.new_page()
+    other.set_default_timeout(WAIT_MS)
     errors: list[str] = []
     other.on("pageerror", lambda e: errors.append(str(e)))
     other.errors = errors

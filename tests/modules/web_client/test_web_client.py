@@ -215,7 +215,7 @@ class WebClientTest(WebCase):
 
     def _sync_until(self, token: str, since: str | None, found: Any) -> tuple[str, Any]:
         """Long-polls /sync until found(answer) gives something: (next_batch, it)."""
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             query = "timeout=5000" + (f"&since={quote(since)}" if since else "")
             answer = self._api("GET", f"/_matrix/client/v3/sync?{query}", token)
@@ -223,7 +223,7 @@ class WebClientTest(WebCase):
             result = found(answer)
             if result:
                 return since, result
-        self.fail("not seen in /sync within 30 s")
+        self.fail("not seen in /sync within 90 s")
 
     def _upload(self, token: str, data: bytes) -> str:
         request = urllib.request.Request(
