@@ -69,9 +69,12 @@ class Http:
         timeout: float = 60.0,
         redirects: bool = True,
         raw: bytes | None = None,
+        content_type: str = "",
     ) -> Answer:
         assert self._session is not None, "use `async with Http(...)`"
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if content_type:
+            headers["Content-Type"] = content_type
         data: str | bytes | None = raw
         if body is not None:
             data = json.dumps(body)

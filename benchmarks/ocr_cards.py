@@ -6,19 +6,25 @@ Used by tests/modules/ocr and by the accuracy benchmark:
     python -m benchmarks.ocr_cards [--cards 200] [--seed 1]
 
 which reads each card with the module's own engine and parser and prints character
-accuracy of the text, exact-match rate per field, and latency p50/p99 per image."""
+accuracy of the text, exact-match rate per field, and latency p50/p99 per image; then
+throughput: the same images read again by `--concurrency` threads sharing one engine
+(as modules.ocr's `concurrency` shares one in Synapse's thread pool, each image with
+`--threads` ONNX runtime threads), in images per second of wall time."""
 
 import argparse
 import io
 import random
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from benchmarks.stats import Summary
 from modules.ocr.cards import driving_licence, id_card
 from modules.ocr.config import OcrConfig
 from modules.ocr.engine import Line, decode, reading_order
@@ -203,13 +209,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     from rapidocr import RapidOCR
 
-    engine = RapidOCR(params={"Global.log_level": "warning"})
+    engine = RapidOCR(
+        params={
+            "Global.log_level": "warning",
+            "EngineConfig.onnxruntime.intra_op_num_threads": args.threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
     rng = random.Random(args.seed)
     config = OcrConfig()
     times, chars, errors = [], 0, 0
+    images: list[bytes] = []
     matches: dict[str, list[bool]] = {}
     for i in range(args.cards):
         p = person(rng)
@@ -228,6 +243,7 @@ def main() -> None:
             image, expected = render_driving_licence(p, rng)
             truth = "".join(expected.values())
         data = degrade(image, rng, quality=rng.randint(45, 85))
+        images.append(data)
         started = time.perf_counter()
         result = engine(decode(data, config))
         times.append((time.perf_counter() - started) * 1000)
@@ -258,6 +274,33 @@ def main() -> None:
         print(f"  {key:24} exact {sum(hits) / len(hits):.3f}")
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
     print(f"latency per image: p50 {statistics.median(times):.0f} ms, p99 {p99:.0f} ms")
+    print(
+        f"  throughput, one at a time: {len(times) / (sum(times) / 1000):.2f} images/s"
+    )
+    rate, summary = throughput(engine, config, images, args.concurrency)
+    print(
+        f"throughput, {args.concurrency} at once ({args.threads} ONNX threads each):"
+        f" {rate:.2f} images/s over {len(images)} images;"
+        f" latency p50 {summary.p50:.0f} ms, p99 {summary.p99:.0f} ms"
+    )
+
+
+def throughput(
+    engine: Any, config: OcrConfig, images: list[bytes], concurrency: int
+) -> tuple[float, Summary]:
+    """Images per second of wall time with `concurrency` threads sharing the engine,
+    and the latency of each image meanwhile (decoding included, as the module does)."""
+
+    def one(data: bytes) -> float:
+        started = time.perf_counter()
+        engine(decode(data, config))
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        latencies = list(pool.map(one, images))
+    wall = time.perf_counter() - started
+    return len(images) / wall, Summary.of(latencies, wall)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ chat-completions protocol: POST /v1/chat/completions with `stream: true` answers
 server-sent events (`data: {chunk}` … `data: [DONE]`), text in `delta.content` pieces
 and tool calls in `delta.tool_calls` pieces (name first, arguments split over chunks),
 finish_reason "stop" or "tool_calls". It does not understand language: it follows a
-script keyed on words of the last user message, and records every request. Runs in a
-thread of its own (http.server), outside the test's reactor."""
+script keyed on words of the last user message, and records every request with the
+time it took to answer (benchmarks/assistant_overhead.py measures the bridge against
+it: `think_seconds` before the first piece, `piece_seconds` between pieces of text).
+Runs in a thread of its own (http.server), outside the test's reactor."""
 
 import json
 import threading
@@ -30,6 +32,10 @@ class Model:
         self.requests: list[dict[str, Any]] = []
         self.down = False
         self.slow_seconds = 0.6
+        self.think_seconds = 0.0  # before the first chunk: the model reading the prompt
+        self.piece_seconds = 0.0  # between pieces of text: the streaming rate
+        # (request body, seconds from the request read to the last byte written)
+        self.served: list[tuple[dict[str, Any], float]] = []
         self.secret_word = ""  # said when asked for 暗号 (a word the filter refuses)
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -59,6 +65,7 @@ class Model:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                started = time.perf_counter()
                 body = json.loads(raw)
                 with model._lock:
                     model.requests.append(body)
@@ -66,6 +73,8 @@ class Model:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
+                if model.think_seconds:
+                    time.sleep(model.think_seconds)
                 for chunk, pause in model.script(body):
                     data = f"data: {chunk}\n\n".encode()
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -73,6 +82,9 @@ class Model:
                     if pause:
                         time.sleep(pause)
                 self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                with model._lock:
+                    model.served.append((body, time.perf_counter() - started))
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -110,7 +122,7 @@ class Model:
         if "暗号" in question:
             return self._text(f"暗号是{self.secret_word}")
         turn = sum(1 for m in messages if m["role"] == "user")
-        pause = self.slow_seconds if "慢" in question else 0.0
+        pause = self.slow_seconds if "慢" in question else self.piece_seconds
         return self._text(f"收到：{question}（第{turn}轮）", pause)
 
     def _text(self, text: str, pause: float = 0.0) -> list[tuple[str, float]]:
