@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from twisted.trial import unittest
-
 from tests.harness import postgres
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -47,12 +45,7 @@ def unavailable_reason() -> str | None:
 
 
 def require_browser() -> None:
-    reason = unavailable_reason()
-    if reason is None:
-        return
-    if postgres.must_run():
-        raise RuntimeError(f"CI=true requires the browser tests to run: {reason}")
-    raise unittest.SkipTest(f"skipped: {reason}")
+    postgres.skip_unless_ready(unavailable_reason(), "the browser tests to run")
 
 
 # Chromium's own stand-ins for a microphone and camera (a tone), and no permission

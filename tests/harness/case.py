@@ -44,11 +44,7 @@ class ServerCase(unittest.TestCase):
     def setUp(self) -> None:
         cls = type(self)
         if cls.engine == "postgres":
-            reason = postgres.unavailable_reason()
-            if reason is not None:
-                if postgres.must_run():
-                    raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
-                raise unittest.SkipTest(f"skipped: {reason}")
+            postgres.skip_unless_ready(postgres.unavailable_reason(), "PostgreSQL")
         if cls._server is None:
             cls.prepare_class()
             server = TestServer(

@@ -103,11 +103,7 @@ class FederationCase(unittest.TestCase):
     def setUp(self) -> None:
         cls = type(self)
         if cls.engine == "postgres":
-            reason = postgres.unavailable_reason()
-            if reason is not None:
-                if postgres.must_run():
-                    raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
-                raise unittest.SkipTest(f"skipped: {reason}")
+            postgres.skip_unless_ready(postgres.unavailable_reason(), "PostgreSQL")
         if cls._servers is None:
             cls._folder = Path(tempfile.mkdtemp(prefix="jwwx-fed-"))
             cls._servers = start_domains(cls.engine, cls.domains, cls._folder)

@@ -8,7 +8,7 @@ says where the server is. Unreachable: tests skip, except under CI=true where th
 import os
 import secrets
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from twisted.trial.unittest import SkipTest
 
@@ -24,6 +24,20 @@ def admin_dsn() -> str:
 
 def must_run() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str, what: str) -> NoReturn:
+    """The test skips with `reason`, except under CI=true, where what CI must run
+    (`what`) may not skip: it fails."""
+    if must_run():
+        raise RuntimeError(f"CI=true requires {what}: {reason}")
+    raise SkipTest(f"skipped: {reason}")
+
+
+def skip_unless_ready(reason: str | None, what: str) -> None:
+    """Nothing when `reason` is None; otherwise skip_or_fail."""
+    if reason is not None:
+        skip_or_fail(reason, what)
 
 
 @cache

@@ -31,11 +31,9 @@ class PostgresFailoverTest(unittest.TestCase):
     timeout = 420
 
     def setUp(self) -> None:
-        reason = pg_cluster.unavailable_reason()
-        if reason is not None:
-            if postgres.must_run():
-                raise RuntimeError(f"CI=true requires the failover drill: {reason}")
-            raise unittest.SkipTest(f"skipped: {reason}")
+        postgres.skip_unless_ready(
+            pg_cluster.unavailable_reason(), "the failover drill"
+        )
         root = Path(tempfile.mkdtemp(prefix="jwwx-failover-"))
         self.addCleanup(shutil.rmtree, root, True)
         pg_cluster.owned_temp_dir(root / "pg")

@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from twisted.internet import reactor
-from twisted.trial import unittest
 
 import yaml
 from PIL import Image
@@ -117,9 +116,9 @@ class WorkerDeploymentTest(PostgresCase):
     @classmethod
     def prepare_class(cls) -> None:
         if shutil.which("redis-server") is None:
-            if postgres.must_run():
-                raise RuntimeError("CI=true requires redis-server for the worker test")
-            raise unittest.SkipTest("skipped: redis-server is not installed")
+            postgres.skip_or_fail(
+                "redis-server is not installed", "redis-server for the worker test"
+            )
         # A Redis of its own: Synapse's replication channels are named after the
         # server name, which every test server shares. Trial calls no tearDown after
         # a failed setUp, so a retry reuses it and exit stops it.
