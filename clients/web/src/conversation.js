@@ -15,7 +15,7 @@ import { favorites } from "./api.js";
 import { chatRooms, errorText, isShown } from "./chats.js";
 import { ComposeBar, EmojiButton, MentionPicker, useMentions } from "./compose.js";
 import { draftOf, saveDraft } from "./drafts.js";
-import { composerKey } from "./format.js";
+import { composerKey, mergedContent } from "./format.js";
 import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
 import { ImageViewer, saveMedia } from "./media.js";
 import { keyOf, Message } from "./message.js";
@@ -42,7 +42,8 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   const [panel, setPanel] = useState(false);
   const [, setMembersLoaded] = useState(null);
   const [menu, setMenu] = useState(null);
-  const [forwarding, setForwarding] = useState(null);
+  const [forwarding, setForwarding] = useState(null); // {events, merged}
+  const [selecting, setSelecting] = useState(null); // ids picked with 多选, or null
   const [viewing, setViewing] = useState(null);
   const [notice, setNotice] = useState("");
   const [progress, setProgress] = useState(null);
@@ -79,6 +80,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     setDraftState(draftOf(room.roomId));
     setReplyTo(null);
     setEditing(null);
+    setSelecting(null);
     mentions.reset();
     setError("");
     setReadOf(null);
@@ -323,7 +325,9 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
         await navigator.clipboard.writeText(content.body || "");
         setNotice("已复制");
       } else if (action === "forward") {
-        setForwarding(event);
+        setForwarding({ events: [event], merged: false });
+      } else if (action === "select") {
+        setSelecting([event.getId()]);
       } else if (action === "favorite") {
         await favorites.add(token, room.roomId, event.getId());
         setNotice("已收藏");
@@ -348,16 +352,31 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     }
   }
 
+  // 转发 one, 逐条转发 several in their order, or 合并转发 them as one record.
   async function forwardTo(target) {
-    const event = forwarding;
+    const { events: picked, merged } = forwarding;
     setForwarding(null);
+    setSelecting(null);
     try {
-      await client.sendMessage(target.roomId, forwardContent(event.getContent()));
+      if (merged) {
+        const items = picked.map((e) => ({ sender: e.getSender(), name: e.sender?.name || e.getSender(), ts: e.getTs(), content: e.getContent() }));
+        await client.sendMessage(target.roomId, mergedContent(`${room.name}的聊天记录`, items));
+      } else {
+        for (const e of picked) await client.sendMessage(target.roomId, forwardContent(e.getContent()));
+      }
       setNotice(`已转发给 ${target.name}`);
     } catch (e) {
       dropUnsent(client, target);
       setError(errorText(e));
     }
+  }
+
+  // 多选: the picked messages in the timeline's order; forwarded only if each may be.
+  const picked = selecting === null ? [] : events.filter((e) => selecting.includes(e.getId()));
+  const canForwardPicked = picked.length > 0 && picked.every((e) => sharingFor(clientConfig, e.getContent()).forward);
+  function toggleSelected(event) {
+    const id = event.getId();
+    setSelecting((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]));
   }
 
   function applyMention(next) {
@@ -399,16 +418,20 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     <ol class="timeline" ref=${list} onScroll=${onScroll} aria-live="polite">
       ${shown.map((event) => html`<${Message} key=${keyOf(event)} client=${client} room=${room} event=${event}
         group=${group} onReadList=${setReadOf} tick=${tick} sharing=${clientConfig} onMenu=${setMenu}
-        onView=${setViewing} onSave=${save} onReact=${react} />`)}
+        onView=${setViewing} onSave=${save} onReact=${react} selecting=${selecting !== null}
+        selected=${selecting !== null && selecting.includes(event.getId())} onToggle=${toggleSelected} />`)}
     </ol>
     ${menu && html`<${MessageMenu} menu=${menu} sharing=${clientConfig} onAction=${menuAction} onClose=${() => setMenu(null)}
       may=${mayFor(client, room, menu.event, closed)} />`}
     ${forwarding && html`<${ForwardDialog} client=${client} onPick=${forwardTo} onClose=${() => setForwarding(null)} />`}
+    ${selecting !== null && html`<${SelectBar} count=${picked.length} allowed=${canForwardPicked}
+      onEach=${() => setForwarding({ events: picked, merged: false })} onMerged=${() => setForwarding({ events: picked, merged: true })}
+      onCancel=${() => setSelecting(null)} />`}
     ${viewing && html`<${ImageViewer} client=${client} mxc=${viewing.url} name=${viewing.body}
       canSave=${sharingFor(clientConfig, viewing).save} onClose=${() => setViewing(null)} />`}
     ${locating && html`<${LocationDialog} onSend=${sendLocation} onClose=${() => setLocating(false)} />`}
     ${readOf && html`<${ReadList} token=${token} room=${room} eventId=${readOf} onClose=${() => setReadOf(null)} />`}
-    <footer class=${`composer${closed ? " closed" : ""}`}>
+    <footer class=${`composer${closed ? " closed" : ""}`} hidden=${selecting !== null}>
       <div class="toolbar">
         <${EmojiButton} disabled=${closed} onPick=${(e) => { setDraft(draft + e); focusInput(); }} />
         <label class="tool">图片<input type="file" name="image" accept="image/*" onChange=${sendImage} disabled=${uploading || closed} /></label>
@@ -442,6 +465,7 @@ const ACTIONS = [
   ["reply", "回复", "当前不能发言"],
   ["copy", "复制", "管理员已禁止复制消息"],
   ["forward", "转发", "管理员已禁止转发"],
+  ["select", "多选", "管理员已禁止转发"],
   ["favorite", "收藏", "阅后即焚消息不能收藏"],
   ["save", "下载", "管理员已禁止保存到本机"],
   ["edit", "编辑", ""],
@@ -466,6 +490,7 @@ function mayFor(client, room, event, closed) {
 function MessageMenu({ menu, sharing, may, onAction, onClose }) {
   const content = menu.event.getContent();
   const allowed = { ...sharingFor(sharing, content), reply: may.reply };
+  allowed.select = allowed.forward;
   const file = ["m.image", "m.file", "m.video", "m.audio"].includes(content.msgtype);
   useEffect(() => {
     const close = () => onClose();
@@ -490,6 +515,17 @@ function MessageMenu({ menu, sharing, may, onAction, onClose }) {
       <button type="button" role="menuitem" data-action=${key} disabled=${allowed[key] === false} title=${allowed[key] === false ? why : ""}
         onClick=${(e) => { e.stopPropagation(); onAction(key, menu.event); }}>${label}</button></li>`)}
   </ul>`;
+}
+
+// 多选's bar in place of the composer: 逐条转发, 合并转发, 取消.
+function SelectBar({ count, allowed, onEach, onMerged, onCancel }) {
+  const why = count === 0 ? "请选择消息" : allowed ? "" : "所选消息中有不能转发的";
+  return html`<div class="select-bar" role="toolbar" aria-label="多选">
+    <span>已选择 ${count} 条</span>
+    <button type="button" class="primary" data-action="forward-each" disabled=${!allowed} title=${why} onClick=${onEach}>逐条转发</button>
+    <button type="button" class="primary" data-action="forward-merged" disabled=${!allowed} title=${why} onClick=${onMerged}>合并转发</button>
+    <button type="button" class="link" onClick=${onCancel}>取消</button>
+  </div>`;
 }
 
 // 转发: pick the chat to send it to.

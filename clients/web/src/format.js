@@ -9,6 +9,8 @@ export function previewOf(content) {
   if (burnTtl(content) !== null) return "[阅后即焚]";
   const card = cardOf(content);
   if (card) return `[${card.kind === "pubaccount" ? "文章" : "卡片"}] ${card.articles[0].title}`;
+  const merged = mergedOf(content);
+  if (merged) return `[聊天记录] ${merged.title}`;
   switch (content.msgtype) {
     case "m.image": return "[图片]";
     case "m.file": return `[文件] ${content.body || ""}`.trim();
@@ -120,4 +122,27 @@ export function cardLink(url, origin, token) {
     parsed.searchParams.set("access_token", token);
   }
   return parsed.toString();
+}
+
+// 合并转发: several messages sent as one record (WeChat's 聊天记录): the title ("专案组的
+// 聊天记录"), each message's sender, name, time and its text or preview — text only, so
+// no file travels inside it — in `cn.jwwx.merged_forward`; the body lists them for other
+// clients. items: [{sender, name, ts, content}].
+export const MERGED = "cn.jwwx.merged_forward";
+export const MERGED_MAX = 100;
+
+export function mergedContent(title, items) {
+  const messages = items.slice(0, MERGED_MAX).map((i) => ({
+    sender: i.sender, name: i.name, ts: i.ts, text: previewOf(i.content),
+  }));
+  const lines = messages.map((m) => `${m.name}：${m.text}`);
+  return { msgtype: "m.text", body: [`[聊天记录] ${title}`, ...lines].join("\n"), [MERGED]: { title, messages } };
+}
+
+export function mergedOf(content) {
+  const merged = content && content[MERGED];
+  if (!merged || typeof merged.title !== "string" || !Array.isArray(merged.messages)) return null;
+  const messages = merged.messages.filter((m) => m && typeof m.text === "string")
+    .map((m) => ({ sender: String(m.sender || ""), name: String(m.name || m.sender || ""), ts: Number(m.ts) || 0, text: m.text }));
+  return { title: merged.title, messages };
 }

@@ -5,7 +5,7 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { formatTime, preview, recallLine } from "./chats.js";
-import { cardLink, cardOf } from "./format.js";
+import { cardLink, cardOf, formatTime as timeOf, mergedOf } from "./format.js";
 import { AuthedImage } from "./media.js";
 import { LocationCard, VoiceBubble } from "./voice.js";
 import {
@@ -96,6 +96,27 @@ function Quote({ client, room, eventId }) {
   return html`<span class="quote" data-quoted=${eventId}><span class="quote-name">${name}：</span>${preview(quoted, client, room)}</span>`;
 }
 
+// 合并转发's record: its title and first lines; a click shows every message.
+function MergedCard({ merged }) {
+  const [open, setOpen] = useState(false);
+  return html`<span class="merged">
+    <button type="button" class="merged-card" onClick=${() => setOpen(true)}>
+      <strong class="merged-title">${merged.title}</strong>
+      ${merged.messages.slice(0, 3).map((m) => html`<span class="merged-line">${m.name}：${m.text}</span>`)}
+      <span class="merged-foot">聊天记录</span>
+    </button>
+    ${open && html`<div class="dialog-backdrop" onClick=${(e) => e.target === e.currentTarget && setOpen(false)}>
+      <div class="dialog merged-dialog" role="dialog" aria-label=${merged.title}>
+        <h3>${merged.title}</h3>
+        <ol class="merged-list">${merged.messages.map((m) => html`<li>
+          <span class="merged-who">${m.name}<span class="merged-time">${timeOf(m.ts)}</span></span>
+          <span class="merged-text">${m.text}</span></li>`)}</ol>
+        <button type="button" class="link" onClick=${() => setOpen(false)}>关闭</button>
+      </div>
+    </div>`}
+  </span>`;
+}
+
 // 👍 2 under the bubble; a click adds or takes back one's own.
 function Reactions({ client, room, event, onReact }) {
   const relations = event.getId() && room.relations.getChildEventsForEvent(event.getId(), "m.annotation", "m.reaction");
@@ -107,7 +128,7 @@ function Reactions({ client, room, event, onReact }) {
     data-key=${r.key} aria-pressed=${r.mine} aria-label=${`${r.key} ${r.count}人`} onClick=${() => onReact(event, r.key)}>${r.key} ${r.count}</button>`)}</span>`;
 }
 
-export function Message({ client, room, event, group, onReadList, sharing, onMenu, onView, onSave, onReact }) {
+export function Message({ client, room, event, group, onReadList, sharing, onMenu, onView, onSave, onReact, selecting, selected, onToggle }) {
   const mine = event.getSender() === client.getUserId();
   const name = event.sender?.name || event.getSender();
   const recalled = recallLine(client, room, event);
@@ -125,6 +146,8 @@ export function Message({ client, room, event, group, onReadList, sharing, onMen
   let body = html`<span class="text">${replyTo ? stripReplyFallback(content.body) : content.body}</span>`;
   const card = cardOf(content);
   if (card) body = html`<${Card} client=${client} card=${card} />`;
+  const merged = mergedOf(content);
+  if (merged) body = html`<${MergedCard} merged=${merged} />`;
   if (content.msgtype === "m.image" && content.url) {
     body = html`<button type="button" class="image-button" aria-label=${`查看图片 ${content.body || ""}`} onClick=${() => onView(content)}>
       <${AuthedImage} client=${client} mxc=${content.url} alt=${content.body} /></button>`;
@@ -140,7 +163,9 @@ export function Message({ client, room, event, group, onReadList, sharing, onMen
   const members = group && mine && !pending ? room.getJoinedMemberCount() : 0;
   if (members > 1) unread = Math.max(0, members - 1 - readers(room, event).length);
   const edited = Boolean(event.replacingEvent());
-  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}${ttl !== null ? " burn" : ""}`} data-event-id=${event.getId()} data-key=${keyOf(event)}>
+  return html`<li class=${`message${mine ? " mine" : ""}${pending ? " pending" : ""}${ttl !== null ? " burn" : ""}${selecting ? " selecting" : ""}`} data-event-id=${event.getId()} data-key=${keyOf(event)}>
+    ${selecting && html`<input type="checkbox" class="pick" aria-label="选择此消息" checked=${selected}
+      disabled=${ttl !== null || pending} onChange=${() => onToggle(event)} />`}
     <span class="avatar" aria-hidden="true">${name.slice(0, 1)}</span>
     <div class="bubble-wrap">
       ${!mine && html`<span class="sender">${name}</span>`}

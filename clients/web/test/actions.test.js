@@ -78,3 +78,17 @@ test("a new group is named after its first members when no name is typed", async
   assert.equal(defaultGroupName("李娜", ["张伟", "王芳", "赵强", "孙丽"]), "李娜、张伟、王芳、赵强…");
   assert.equal(defaultGroupName("", []), "群聊");
 });
+
+test("合并转发: one record of the messages' senders and texts, read back", async () => {
+  const { MERGED, mergedContent, mergedOf, previewOf } = await import("../src/format.js");
+  const sent = mergedContent("专案组的聊天记录", [
+    { sender: "@a:s", name: "张伟", ts: 1, content: { msgtype: "m.text", body: "第一条" } },
+    { sender: "@b:s", name: "王芳", ts: 2, content: { msgtype: "m.file", body: "a.pdf", url: "mxc://s/x" } },
+  ]);
+  assert.equal(sent.body, "[聊天记录] 专案组的聊天记录\n张伟：第一条\n王芳：[文件] a.pdf");
+  assert.equal(JSON.stringify(sent).includes("mxc://"), false);
+  assert.deepEqual(mergedOf(sent).messages.map((m) => m.text), ["第一条", "[文件] a.pdf"]);
+  assert.equal(previewOf(sent), "[聊天记录] 专案组的聊天记录");
+  assert.equal(mergedOf({ [MERGED]: { title: 3 } }), null);
+  assert.equal(mergedOf({ body: "x" }), null);
+});

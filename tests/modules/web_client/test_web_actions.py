@@ -8,7 +8,8 @@ And the group's life: 发起群聊 from the directory tree and the pinyin search
 删除并退出, 解散群聊. And the chat list: windowed rows, 置顶, unread counts on the row and
 the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message. And a voice
 message played and transcribed (转文字, the speech-to-text module against its stand-in
-engine), one recorded from Chromium's stand-in microphone, a location sent.
+engine), one recorded from Chromium's stand-in microphone, a location sent. And 多选:
+two messages forwarded as one record (合并转发) and one by one (逐条转发).
 
 SQLite only: the client speaks the client-server API and the groups client API, whose
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
@@ -389,6 +390,72 @@ class WebMessageActionsTest(WebCase):
                 arg=chats[38],
             )
             self.assertEqual(page.errors, [])
+
+    def test_forward_several_one_by_one_and_merged(self) -> None:
+        require_browser()
+        room_id, officers = self._group()
+        server = self.server.server_name
+        lina_id = f"@{officers['李娜'][0]}:{server}"
+        for n, text in enumerate(("嫌疑车辆已出城", "沿G15向南")):
+            self._send(room_id, officers["张伟"][1], text, f"f{n}")
+        # The chat they go to: 王芳's with 李娜.
+        direct = self._api(
+            "POST",
+            "/_matrix/client/v3/createRoom",
+            officers["王芳"][1],
+            {"is_direct": True, "invite": [lina_id], "preset": "trusted_private_chat"},
+        )["room_id"]
+        with browser_page() as page:
+            self._sign_in(page, officers["李娜"][0])
+            page.wait_for_selector(ROW % direct)
+            self._wait_joined(direct, lina_id, officers["王芳"][1])
+            page.click(ROW % room_id)
+            first = ".message:has-text('嫌疑车辆已出城')"
+            second = ".message:has-text('沿G15向南')"
+            # 多选 from the menu, the second ticked: 合并转发 to 王芳's chat.
+            page.click(f"{first} .bubble", button="right")
+            page.click(".context-menu [data-action=select]")
+            page.check(f"{second} input.pick")
+            page.wait_for_selector(".select-bar:has-text('已选择 2 条')")
+            screenshot(page, "web-22-select")
+            page.click(".select-bar [data-action=forward-merged]")
+            page.click(f".forward-list [data-room-id='{direct}']")
+            page.wait_for_selector(".composer:not([hidden])")
+            # Then both again, one by one.
+            page.click(f"{first} .bubble", button="right")
+            page.click(".context-menu [data-action=select]")
+            page.check(f"{second} input.pick")
+            page.click(".select-bar [data-action=forward-each]")
+            page.click(f".forward-list [data-room-id='{direct}']")
+
+            page.click(ROW % direct)
+            card = ".message.mine .merged-card"
+            page.wait_for_selector(f"{card}:has-text('专案组的聊天记录')")
+            self.assertIn("张伟：沿G15向南", page.inner_text(card))
+            page.wait_for_selector(
+                ".message.mine:not(.pending) .text:text-is('沿G15向南')"
+            )
+            page.wait_for_selector(".message.mine .text:text-is('嫌疑车辆已出城')")
+            page.click(card)
+            dialog = page.locator(".merged-dialog")
+            dialog.wait_for()
+            self.assertEqual(dialog.locator(".merged-list li").count(), 2)
+            self.assertIn("张伟", dialog.inner_text())
+            screenshot(page, "web-23-merged")
+            self.assertEqual(page.errors, [])
+        bodies = [
+            e["content"]
+            for e in reversed(self._messages(direct, officers["王芳"][1]))
+            if e["type"] == "m.room.message"
+        ]
+        merged = next(c for c in bodies if "cn.jwwx.merged_forward" in c)
+        record = merged["cn.jwwx.merged_forward"]
+        self.assertEqual(record["title"], "专案组的聊天记录")
+        self.assertEqual(
+            [m["text"] for m in record["messages"]], ["嫌疑车辆已出城", "沿G15向南"]
+        )
+        plain = [c["body"] for c in bodies if "cn.jwwx.merged_forward" not in c]
+        self.assertEqual(plain[-2:], ["嫌疑车辆已出城", "沿G15向南"])
 
     def _send(self, room_id: str, token: str, body: str, txn: str) -> None:
         self._api(
