@@ -162,4 +162,7 @@ class DocFactory(WebSocketServerFactory):
             maxMessagePayloadSize=service.config.max_update_bytes + 1024,
             autoPingInterval=30,
             autoPingTimeout=60,
+            # The handshake checks the token (whoami) and the role and may load the
+            # document: autobahn's 5 s default is too short on a busy server.
+            openHandshakeTimeout=60,
         )

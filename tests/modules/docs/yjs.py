@@ -18,6 +18,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 DOCS_MODULE = "modules.docs.DocsModule"
 WAIT_SECONDS = 120.0  # generous: CI runs on a loaded machine
+# websockets' defaults (10 s to open, pings every 20 s) are too short for a loaded CI.
+CONNECT: dict[str, Any] = {
+    "max_size": None,
+    "open_timeout": WAIT_SECONDS,
+    "ping_interval": None,
+    "close_timeout": 30,
+}
 
 
 class Channel:
@@ -72,7 +79,7 @@ async def open_editor(
 ) -> Editor:
     """Connect (an offline editor passes its own Doc back in to reconnect)."""
     connection = await stack.enter_async_context(
-        websockets.connect(f"{url}?access_token={quote(token)}", max_size=None)
+        websockets.connect(f"{url}?access_token={quote(token)}", **CONNECT)
     )
     channel = Channel(connection, url)
     doc = doc if doc is not None else Doc()
@@ -92,7 +99,7 @@ async def until(check: Callable[[], bool], what: str, interval: float = 0.05) ->
 async def refused_status(url: str, token: str) -> int:
     """The HTTP status of a refused handshake."""
     try:
-        async with websockets.connect(f"{url}?access_token={quote(token)}"):
+        async with websockets.connect(f"{url}?access_token={quote(token)}", **CONNECT):
             return 101
     except InvalidStatus as e:
         return int(e.response.status_code)
