@@ -9,6 +9,8 @@
       config: /etc/jwwx/assistant.yaml  # the AI assistant (bridges/assistant)
     mail:
       config: /etc/jwwx/mail.yaml       # the mailbox bridge (bridges/mail)
+    ministry_im:
+      config: /etc/jwwx/ministry_im.yaml  # the ministry IM (docs/ministry_im.md)
 
 (Synapse ignores the key.) For each bridge named: its config is checked first (a bad
 one stops `run` with one line, nothing starts); its application-service registration
@@ -35,6 +37,8 @@ from bridges.assistant import config as assistant_config
 from bridges.assistant import registration as assistant_registration
 from bridges.mail import config as mail_config
 from bridges.mail import registration as mail_registration
+from bridges.ministry_im import config as ministry_config
+from bridges.ministry_im import registration as ministry_registration
 from homeserver.errors import LauncherError
 from modules.common.synapse.errors import ConfigError
 
@@ -45,6 +49,7 @@ KNOWN: dict[str, tuple[Callable[[Path], Any], Callable[[Any], dict[str, Any]]]] 
     "app_push": (app_push_config.load_config, app_push_registration.registration),
     "assistant": (assistant_config.load_config, assistant_registration.registration),
     "mail": (mail_config.load_config, mail_registration.registration),
+    "ministry_im": (ministry_config.load_config, ministry_registration.registration),
 }
 
 

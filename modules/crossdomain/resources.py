@@ -166,6 +166,8 @@ class CrossDomainClientResource(Router):
         self._service = service
         self.route("GET", "directory/search", self.search)
         self.route("GET", "apps", self.apps)
+        self.route("GET", "bridge/permitted", self.bridge_permitted)
+        self.route("GET", "bridge/directory/search", self.bridge_search)
 
     def translate_error(self, exc: Exception) -> Exception | None:
         if isinstance(exc, FederationRefusedError):
@@ -192,6 +194,31 @@ class CrossDomainClientResource(Router):
         user_id = await self.requester_id(request)
         domain = _domain(self.api, _query(request, "server"))
         answer = await self._service.ask_peer(user_id, domain, "apps", {})
+        return 200, {"server": domain, **answer}
+
+    async def _bridge_domain(self, request: Any) -> str:
+        """The domain of the calling bridge (config `bridges`, by registration id)."""
+        requester = await self.api.get_user_by_req(request)
+        domain = self._service.bridge_of_service(requester.app_service_id)
+        if domain is None:
+            raise error(403, Codes.FORBIDDEN, "只有配置的桥接应用服务可以调用")
+        return domain
+
+    async def bridge_permitted(self, request: Any) -> tuple[int, Any]:
+        # Not `user_id`: that is an application service's masquerade parameter.
+        user_id = _query(request, "officer")
+        if not user_id.startswith("@") or not self.api.is_mine(user_id):
+            raise error(400, Codes.INVALID_PARAM, "officer 必须是本服务器的账号")
+        domain = await self._bridge_domain(request)
+        permitted = await self._service.may_talk(user_id, domain)
+        return 200, {"user_id": user_id, "domain": domain, "permitted": permitted}
+
+    async def bridge_search(self, request: Any) -> tuple[int, Any]:
+        query = _query(request, "q")
+        limit = self.integer_arg(request, "limit", 20, 1, MAX_LIMIT)
+        offset = self.integer_arg(request, "from", 0, 0, 10_000)
+        domain = await self._bridge_domain(request)
+        answer = await self._service.directory_for_peer(domain, query, limit, offset)
         return 200, {"server": domain, **answer}
 
 

@@ -105,12 +105,28 @@ class CrossDomainService:
 
     # Spam-checker callbacks.
 
+    def bridge_of_service(self, appservice_id: str | None) -> str | None:
+        """The domain an application service bridges (config `bridges`), if any."""
+        bridge = self._config.bridge_of_service(appservice_id)
+        return None if bridge is None else bridge.domain
+
+    def bridged_domain(self, user_id: str) -> str | None:
+        """The domain a local puppet of a bridge stands for (config `bridges`)."""
+        if not self._api.is_mine(user_id):
+            return None
+        bridge = self._config.bridge_of_user(UserID.from_string(user_id).localpart)
+        return None if bridge is None else bridge.domain
+
     async def user_may_invite(
         self, inviter: str, invitee: str, room_id: str
     ) -> SpamResult:
-        if self._api.is_mine(invitee) or not self._api.is_mine(inviter):
+        if not self._api.is_mine(inviter) or self.bridged_domain(inviter):
             return NOT_SPAM
-        domain = UserID.from_string(invitee).domain
+        domain = self.bridged_domain(invitee)
+        if domain is None:
+            if self._api.is_mine(invitee):
+                return NOT_SPAM
+            domain = UserID.from_string(invitee).domain
         if await self.may_talk(inviter, domain):
             return NOT_SPAM
         logger.info("cross-domain invite refused: %s -> %s", inviter, invitee)

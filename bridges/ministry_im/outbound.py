@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What Synapse pushes to the bridge (the Application Service API) and what of it goes
+to the ministry.
+
+- An officer invites a puppet (@<prefix><ministry id>) to a room: the puppet joins and
+  the room becomes the portal of direct/<ministry id>/<officer>. modules.crossdomain
+  refused the invite already when the officer's unit may not talk with the ministry
+  (403 CN_JWWX_CROSS_DOMAIN_FORBIDDEN at /invite).
+- A message of one of ours in a portal: queued (outq, keyed by its event id, so a
+  transaction Synapse sends again adds nothing); text, image, file and voice.
+- A read receipt of one of ours on a message the ministry sent: a `read` receipt.
+- A message to the bot `查找 NAME` (or `lookup NAME`): the ministry's contacts, if the
+  officer's unit may talk with the ministry.
+Every call must carry the registration's hs_token."""
+
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from twisted.internet import defer
+
+from bridges.ministry_im.config import MinistryConfig
+from bridges.ministry_im.matrix import MatrixClient, MatrixError
+from bridges.ministry_im.relay_client import RelayClient
+from bridges.ministry_im.storage import BridgeStore
+from bridges.ministry_im.worker import receipt_id
+
+logger = logging.getLogger(__name__)
+MAX_BODY = 16 * 1024 * 1024
+REMEMBERED = 1000
+LOOKUP = ("查找 ", "lookup ")
+FILE_MSGTYPES = {"m.image": "image", "m.file": "file", "m.audio": "voice"}
+
+
+class AppService:
+    def __init__(
+        self,
+        config: MinistryConfig,
+        store: BridgeStore,
+        matrix: MatrixClient,
+        relay: RelayClient,
+        hs_token: str,
+        wake: Any,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._matrix = matrix
+        self._relay = relay
+        self._hs_token = hs_token
+        self._wake = wake
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    async def handle(self, request: Any) -> tuple[int, Any]:
+        given = (request.getHeader(b"Authorization") or b"").decode("latin-1")
+        token = given.removeprefix("Bearer ") if given else None
+        if token is None:
+            query = parse_qs(urlsplit(request.uri.decode("latin-1")).query)
+            token = query.get("access_token", [None])[0]
+        if token is None:
+            return 401, {"errcode": "M_UNAUTHORIZED", "error": "no hs_token"}
+        if not hmac.compare_digest(token.encode(), self._hs_token.encode()):
+            return 403, {"errcode": "M_FORBIDDEN", "error": "wrong hs_token"}
+        parts = [p for p in request.path.decode("latin-1").split("/") if p][3:]
+        if request.method == b"PUT" and len(parts) == 2 and parts[0] == "transactions":
+            return await self._transaction(parts[1], request.content.read(MAX_BODY + 1))
+        if request.method == b"POST" and parts == ["ping"]:
+            return 200, {}
+        if request.method == b"GET" and parts[:1] == ["users"] and len(parts) == 2:
+            # A puppet is registered on first use by the bridge; nothing on demand.
+            return 404, {"errcode": "M_NOT_FOUND", "error": "not created on demand"}
+        return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
+
+    async def _transaction(self, txn_id: str, body: bytes) -> tuple[int, Any]:
+        if txn_id in self._seen:
+            return 200, {}
+        if len(body) > MAX_BODY:
+            return 413, {"errcode": "M_TOO_LARGE", "error": "transaction too large"}
+        try:
+            parsed = json.loads(body)
+            events = list(parsed.get("events") or [])
+            ephemeral = list(
+                parsed.get("ephemeral")
+                or parsed.get("de.sorunome.msc2409.ephemeral")
+                or []
+            )
+        except (ValueError, AttributeError, TypeError):
+            return 400, {"errcode": "M_NOT_JSON", "error": "not a JSON object"}
+        for event in events:
+            if isinstance(event, dict):
+                await self._event(event)
+        for event in ephemeral:
+            if isinstance(event, dict) and event.get("type") == "m.receipt":
+                self._receipt(event)
+        self._seen[txn_id] = None
+        while len(self._seen) > REMEMBERED:
+            self._seen.popitem(last=False)
+        self._wake()
+        return 200, {}
+
+    def _ours(self, user_id: str) -> str | None:
+        """The officer localpart of a local user who is neither a puppet nor the bot."""
+        local, _, server = user_id[1:].partition(":")
+        if (
+            server != self._config.server_name
+            or user_id == self._config.bot_user_id
+            or self._config.ministry_user(user_id) is not None
+        ):
+            return None
+        return local
+
+    async def _event(self, event: dict[str, Any]) -> None:
+        kind, room_id = event.get("type"), str(event.get("room_id", ""))
+        sender = str(event.get("sender", ""))
+        if kind == "m.room.member":
+            await self._member(event, room_id, sender)
+        elif kind == "m.room.message":
+            conversation = self._store.portal_of(room_id)
+            officer = self._ours(sender)
+            if officer is None:
+                return
+            if conversation is not None:
+                self._message(event, conversation, officer)
+            else:
+                defer.ensureDeferred(self._command(event, room_id, sender))
+
+    async def _member(self, event: dict[str, Any], room_id: str, sender: str) -> None:
+        target = str(event.get("state_key", ""))
+        content = event.get("content") or {}
+        if content.get("membership") != "invite":
+            return
+        officer = self._ours(sender)
+        if officer is None:
+            return
+        ministry_user = self._config.ministry_user(target)
+        try:
+            if target == self._config.bot_user_id:
+                await self._matrix.join(room_id)
+            elif ministry_user is not None:
+                await self._matrix.ensure_puppet(target, "")
+                await self._matrix.join(room_id, as_user=target)
+                if self._store.portal_of(room_id) is None:
+                    conversation = f"direct/{ministry_user}/{officer}"
+                    self._store.set_portal(conversation, room_id, target)
+        except MatrixError as e:
+            logger.warning("could not join %s as %s: %s", room_id, target, e)
+
+    def _message(self, event: dict[str, Any], conversation: str, officer: str) -> None:
+        content = event.get("content") or {}
+        msgtype = content.get("msgtype")
+        item: dict[str, Any] = {
+            "conversation": conversation,
+            "sender": officer,
+            "ts": event.get("origin_server_ts"),
+        }
+        if msgtype in ("m.text", "m.notice", "m.emote"):
+            item.update(type="text", text=str(content.get("body", "")))
+        elif msgtype in FILE_MSGTYPES and str(content.get("url", "")).startswith(
+            "mxc://"
+        ):
+            info = content.get("info") or {}
+            item.update(
+                type=FILE_MSGTYPES[msgtype],
+                name=str(content.get("body") or "file"),
+                mimetype=str(info.get("mimetype") or "application/octet-stream"),
+                mxc=content["url"],
+            )
+            if isinstance(info.get("duration"), int):
+                item["duration_ms"] = info["duration"]
+        else:
+            return  # edits, locations, encrypted content: not relayed
+        event_id = str(event.get("event_id"))
+        relay_id = receipt_id(event_id)
+        item["relay_id"] = relay_id
+        self._store.enqueue_out(relay_id, conversation, "message", item, event_id)
+
+    def _receipt(self, event: dict[str, Any]) -> None:
+        for event_id, kinds in (event.get("content") or {}).items():
+            readers = (kinds or {}).get("m.read") or {}
+            row = self._store.in_by_event(event_id)
+            if row is None:
+                continue
+            for reader in readers:
+                officer = self._ours(reader)
+                if officer is None:
+                    continue
+                body = {
+                    "relay_id": row["relay_id"],
+                    "kind": "read",
+                    "user": officer,
+                    "ts": (readers[reader] or {}).get("ts"),
+                }
+                self._store.enqueue_out(
+                    receipt_id(row["relay_id"], "read", officer),
+                    row["conversation"],
+                    "receipt",
+                    body,
+                )
+
+    async def _command(self, event: dict[str, Any], room_id: str, sender: str) -> None:
+        text = str((event.get("content") or {}).get("body", "")).strip()
+        query = next((text[len(p) :] for p in LOOKUP if text.startswith(p)), None)
+        if not query or not query.strip():
+            return
+        try:
+            if not await self._matrix.may_talk(sender):
+                reply = "本单位未获准与部级即时通信系统通信（CN_JWWX_CROSS_DOMAIN_FORBIDDEN）"
+            else:
+                found = await self._relay.call(
+                    "lookup", {"query": query.strip()[:64], "limit": 10}
+                )
+                lines = [
+                    f"{r.get('name', '')} {self._config.puppet(str(r.get('id')))}"
+                    for r in found.get("results", [])
+                    if isinstance(r, dict)
+                ]
+                reply = "\n".join(lines) or "部级通讯录中没有找到"
+            await self._matrix.send(
+                room_id,
+                {"msgtype": "m.notice", "body": reply},
+                receipt_id(str(event.get("event_id")), "lookup"),
+                None,
+            )
+        except Exception:
+            logger.exception("lookup for %s failed", sender)

@@ -1,0 +1,358 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The ministry IM bridge end to end: started by the launcher beside a real homeserver
+(`jwwx_bridges.ministry_im` in conf.d/), the reference peer (the ministry's side of
+docs/ministry_im.md) in a thread. Both directions with receipts, a file in chunks,
+refusals of bad signatures, stale timestamps and replays, the unit rule both ways, the
+directory lookup under the published policy, and a kill of the bridge mid-transfer in
+each direction with nothing lost or duplicated."""
+
+import os
+import signal
+import time
+from typing import Any, ClassVar
+
+from twisted.internet import reactor, threads
+from twisted.web.client import HTTPConnectionPool
+
+import treq
+
+from tests.bridges.ministry_im import setup
+from tests.bridges.ministry_im.peer import ReferencePeer, seal, sm3_hex
+from tests.harness.case import PostgresCase, SQLiteCase
+from tests.harness.client import MatrixClient
+from tests.harness.server import TestServer, free_port
+from tests.modules.openapi.helpers import (
+    enrol_officer,
+    root_department,
+    sleep,
+)
+
+PREFIX = "/_jwwx/admin/v1/crossdomain/peers"
+
+
+class MinistryBridgeTests:
+    server: Any
+    user: Any
+    assertEqual: Any
+    assertIn: Any
+    assertTrue: Any
+    timeout = 600
+    peer: ClassVar[ReferencePeer]
+    port: ClassVar[int]
+    module_config: ClassVar[dict[str, dict[str, Any]]] = setup.MODULE_CONFIG
+
+    @classmethod
+    def prepare_class(cls) -> None:
+        cls.port = free_port()
+        cls.peer = setup.start_peer(cls.port)
+        cls.peer.contacts = [{"id": "zhangsan", "name": "部里张三"}]
+
+    @classmethod
+    def finish_class(cls) -> None:
+        cls.peer.stop()
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        setup.configure(server, cls.port, cls.peer)
+
+    async def _pid(self, other_than: int | None = None) -> int:
+        return int(
+            await threads.deferToThread(
+                setup.bridge_pid, self.server.data_dir, self.port, other_than
+            )
+        )
+
+    async def _officer(self, name: str, permitted: bool) -> tuple[MatrixClient, str]:
+        boss = self.user(f"{name}boss", admin=True)
+        unit = await root_department(boss, f"{name}{os.urandom(3).hex()}")
+        officer = self.user(name)
+        userid = await enrol_officer(boss, officer, unit)
+        if permitted:
+            await boss.ok(
+                "PUT",
+                f"{PREFIX}/{setup.DOMAIN}",
+                {
+                    "units": [unit],
+                    "directory": {"departments": [unit], "fields": []},
+                    "apps": [],
+                },
+            )
+        return officer, userid
+
+    async def _timeline(
+        self, officer: MatrixClient, want: Any, seconds: float = 120
+    ) -> list[dict[str, Any]]:
+        """The officer's events (joining invites) until want(events) is true."""
+        events: list[dict[str, Any]] = []
+        deadline = time.monotonic() + seconds
+        since = None
+        while time.monotonic() < deadline:
+            path = "/_matrix/client/v3/sync?timeout=1000"
+            if since:
+                path += f"&since={since}"
+            result = await officer.ok("GET", path)
+            since = result.get("next_batch")
+            for room_id in result.get("rooms", {}).get("invite", {}):
+                await officer.join(room_id)
+            for room_id, room in result.get("rooms", {}).get("join", {}).items():
+                for event in room.get("timeline", {}).get("events", []):
+                    events.append({**event, "room_id": room_id})
+            if want(events):
+                return events
+        raise AssertionError(f"not seen in time: {events[-5:]}")
+
+    async def _joined(self, officer: MatrixClient, room_id: str, user_id: str) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            members = await officer.ok(
+                "GET", f"/_matrix/client/v3/rooms/{room_id}/joined_members"
+            )
+            if user_id in members.get("joined", {}):
+                return
+            await sleep(0.5)
+        raise AssertionError(f"{user_id} did not join {room_id}")
+
+    def _to_bridge(self, kind: str, payload: Any) -> Any:
+        return threads.deferToThread(self.peer.send_until, kind, payload)
+
+    def _until_peer(self, check: Any) -> Any:
+        return threads.deferToThread(self.peer.wait, check)
+
+    async def test_both_directions(self) -> None:
+        await self._pid()
+        officer, userid = await self._officer("mjboth", permitted=True)
+        conv = f"direct/zhangsan/{userid}"
+        text = f"部里通知 {os.urandom(3).hex()}"
+        item = self.peer.item(conv, "zhangsan", type="text", text=text)
+        answer = await self._to_bridge("message", item)
+        self.assertEqual(answer["accepted"], [item["relay_id"]])
+        again = await self._to_bridge(
+            "message", item
+        )  # the same item: acknowledged only
+        self.assertEqual(again["accepted"], [item["relay_id"]])
+        events = await self._timeline(
+            officer,
+            lambda evs: any(e["content"].get("body") == text for e in evs),
+        )
+        mine = [e for e in events if e["content"].get("body") == text]
+        self.assertEqual(len(mine), 1)
+        room_id, event_id = mine[0]["room_id"], mine[0]["event_id"]
+        self.assertEqual(
+            mine[0]["sender"], f"@ministry_zhangsan:{self.server.server_name}"
+        )
+        await self._until_peer(
+            lambda s: any(
+                r["relay_id"] == item["relay_id"] and r["kind"] == "delivered"
+                for r in s.receipts
+            )
+        )
+        await officer.ok(
+            "POST", f"/_matrix/client/v3/rooms/{room_id}/receipt/m.read/{event_id}", {}
+        )
+        await self._until_peer(
+            lambda s: any(
+                r["relay_id"] == item["relay_id"] and r["kind"] == "read"
+                for r in s.receipts
+            )
+        )
+        # Our side: a text and a file of three chunks, in order.
+        reply = f"收到 {os.urandom(3).hex()}"
+        await officer.send_text(room_id, reply)
+        data = os.urandom(600 * 1024)
+        mxc = (
+            await officer.request(
+                "POST",
+                "/_matrix/media/v3/upload?filename=a.bin",
+                raw=data,
+            )
+        )[1]["content_uri"]
+        await officer.ok(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/f{os.urandom(4).hex()}",
+            {"msgtype": "m.file", "body": "a.bin", "url": mxc},
+        )
+        got = await self._until_peer(
+            lambda s: len(s.messages.get(conv, [])) >= 2 and s.messages[conv]
+        )
+        self.assertEqual([m["type"] for m in got], ["text", "file"])
+        self.assertEqual(got[0]["text"], reply)
+        self.assertEqual([m["seq"] for m in got], [1, 2])
+        self.assertEqual(bytes(self.peer.state.files[got[1]["file_id"]]), data)
+        self.assertEqual(got[1]["sm3"], sm3_hex(data))
+        # The ministry reads our reply: the puppet's read receipt.
+        await self._to_bridge(
+            "receipt",
+            {"relay_id": got[0]["relay_id"], "kind": "read", "user": "zhangsan"},
+        )
+        # A file from the ministry, in chunks.
+        blob = os.urandom(700 * 1024)
+        file_id, file_item = self.peer.file_item(
+            conv, "zhangsan", blob, "file", "b.bin"
+        )
+        for chunk in self.peer.chunks(file_id, blob):
+            await self._to_bridge("file_chunk", chunk)
+        await self._to_bridge("message", file_item)
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == "b.bin" for e in evs)
+        )
+        url = next(e for e in events if e["content"].get("body") == "b.bin")["content"][
+            "url"
+        ]
+        answer = await treq.get(
+            f"{self.server.base_url}/_matrix/client/v1/media/download/{url[6:]}",
+            headers={"Authorization": [f"Bearer {officer.token}"]},
+            pool=HTTPConnectionPool(reactor, persistent=False),
+        )
+        content = await answer.content()
+        self.assertEqual(content, blob)
+        # Lookup both ways.
+        found = await self._to_bridge("lookup", {"query": "警员"})
+        self.assertIn(userid, [r.get("userid") for r in found["results"]])
+        bot = f"@jwwx_ministry:{self.server.server_name}"
+        chat = await officer.create_room(preset="private_chat", invite=[bot])
+        await self._joined(officer, chat, bot)
+        await officer.send_text(chat, "查找 张三")
+        events = await self._timeline(
+            officer,
+            lambda evs: any(
+                "@ministry_zhangsan:" in e["content"].get("body", "") for e in evs
+            ),
+        )
+        self.assertTrue(any(e["sender"] == bot for e in events))
+
+    async def test_forbidden_unit(self) -> None:
+        await self._pid()
+        officer, userid = await self._officer("mjforbid", permitted=False)
+        item = self.peer.item(
+            f"direct/zhaoliu/{userid}", "zhaoliu", type="text", text="禁"
+        )
+        answer = await self._to_bridge("message", item)
+        self.assertEqual(answer["accepted"], [])
+        self.assertEqual(
+            answer["rejected"],
+            [
+                {
+                    "relay_id": item["relay_id"],
+                    "errcode": "CN_JWWX_CROSS_DOMAIN_FORBIDDEN",
+                }
+            ],
+        )
+        room_id = await officer.create_room(preset="private_chat")
+        status, refused = await officer.request(
+            "POST",
+            f"/_matrix/client/v3/rooms/{room_id}/invite",
+            {"user_id": f"@ministry_zhaoliu:{self.server.server_name}"},
+        )
+        self.assertEqual(
+            (status, refused["errcode"]), (403, "CN_JWWX_CROSS_DOMAIN_FORBIDDEN")
+        )
+
+
+class RobustnessTests(MinistryBridgeTests):
+    """Refusals and kills: the bridge's own logic, run on one engine."""
+
+    async def test_refusals(self) -> None:
+        await self._pid()
+        _officer, userid = await self._officer("mjrefuse", permitted=True)
+        conv = f"direct/lisi/{userid}"
+        item = self.peer.item(conv, "lisi", type="text", text="伪造")
+
+        def attempt(**override: str) -> tuple[int, Any]:
+            return self.peer.send("message", item, **override)
+
+        status, answer = await threads.deferToThread(attempt, signature="0" * 64)
+        self.assertEqual((status, answer["errcode"]), (401, "RELAY_BAD_SIGNATURE"))
+        old = str(int(time.time() * 1000) - 3_600_000)
+        status, answer = await threads.deferToThread(attempt, timestamp=old)
+        self.assertEqual((status, answer["errcode"]), (401, "RELAY_STALE"))
+        status, answer = await threads.deferToThread(attempt, key_id="k9")
+        self.assertEqual((status, answer["errcode"]), (401, "RELAY_UNKNOWN_KEY"))
+        # A replay: the very same request twice.
+        body = seal(setup.SM4["k1"], item)
+        headers = self.peer.headers("/relay/v1/message", body)
+        status, first = await threads.deferToThread(
+            self.peer.post, "message", body, headers
+        )
+        self.assertEqual(status, 200, first)
+        status, answer = await threads.deferToThread(
+            self.peer.post, "message", body, headers
+        )
+        self.assertEqual((status, answer["errcode"]), (401, "RELAY_REPLAY"))
+        # Bad items: named field, nothing stored.
+        bad = {**self.peer.item(conv, "wangwu", type="text", text="x")}
+        status, answer = await threads.deferToThread(self.peer.send, "message", bad)
+        self.assertEqual((status, answer["errcode"]), (400, "RELAY_BAD_ITEM"))
+        self.assertIn("sender", answer["error"])
+        status, answer = await threads.deferToThread(
+            self.peer.send, "message", {**item, "relay_id": "r" * 20, "seq": 1}
+        )
+        self.assertEqual((status, answer["errcode"]), (409, "RELAY_SEQ_USED"))
+
+    async def test_kill_mid_transfer(self) -> None:
+        pid = await self._pid()
+        officer, userid = await self._officer("mjkill", permitted=True)
+        conv = f"direct/qianqi/{userid}"
+        # To us: two chunks arrive, the bridge dies, the ministry resumes.
+        blob = os.urandom(1024 * 1024)
+        file_id, file_item = self.peer.file_item(conv, "qianqi", blob, "file", "k.bin")
+        chunks = self.peer.chunks(file_id, blob)
+        for chunk in chunks[:2]:
+            await self._to_bridge("file_chunk", chunk)
+        os.kill(pid, signal.SIGKILL)
+        pid = await self._pid(pid)
+        for chunk in chunks:  # from the start: the bridge acknowledges what it has
+            await self._to_bridge("file_chunk", chunk)
+        await self._to_bridge("message", file_item)
+        await self._to_bridge("message", file_item)
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == "k.bin" for e in evs)
+        )
+        await sleep(2)
+        events += await self._timeline(officer, lambda evs: True, 3)
+        self.assertEqual(
+            len({e["event_id"] for e in events if e["content"].get("body") == "k.bin"}),
+            1,
+        )
+        room_id = next(e for e in events if e["content"].get("body") == "k.bin")[
+            "room_id"
+        ]
+        # To the ministry: the bridge dies after the second chunk; it resumes there.
+        killed: list[int] = []
+
+        def on_chunk(fid: str, received: int) -> None:
+            if not killed and received >= 2 * 256 * 1024:
+                killed.append(pid)
+                os.kill(pid, signal.SIGKILL)
+
+        self.peer.on_chunk = on_chunk
+        data = os.urandom(1024 * 1024 + 5)
+        _s, upload = await officer.request(
+            "POST", "/_matrix/media/v3/upload?filename=o.bin", raw=data
+        )
+        await officer.ok(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/o{os.urandom(4).hex()}",
+            {"msgtype": "m.file", "body": "o.bin", "url": upload["content_uri"]},
+        )
+        after = f"之后 {os.urandom(3).hex()}"
+        await officer.send_text(room_id, after)
+        got = await self._until_peer(
+            lambda s: len(s.messages.get(conv, [])) >= 2 and s.messages[conv]
+        )
+        self.peer.on_chunk = None
+        await self._pid(pid)
+        self.assertEqual(killed, [pid])
+        self.assertEqual([m["type"] for m in got], ["file", "text"])
+        self.assertEqual(got[1]["text"], after)
+        self.assertEqual(bytes(self.peer.state.files[got[0]["file_id"]]), data)
+        offsets = [o for f, o in self.peer.state.chunks if f == got[0]["file_id"]]
+        # Five chunks; at most the one in flight at the kill is sent twice.
+        self.assertTrue(5 <= len(offsets) <= 6, offsets)
+
+
+class MinistryBridgeSQLiteTest(RobustnessTests, SQLiteCase):
+    pass
+
+
+class MinistryBridgePostgresTest(MinistryBridgeTests, PostgresCase):
+    """The homeserver side (crossdomain policy, directory, media) on PostgreSQL."""
