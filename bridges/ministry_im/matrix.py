@@ -70,7 +70,8 @@ class MatrixClient:
         return answer
 
     async def ensure_puppet(self, user_id: str, name: str) -> None:
-        """Register the puppet (once) and give it the ministry user's name."""
+        """Register the puppet once, named after the ministry user (a later rename
+        would post a member event into every room it is in: not on each message)."""
         localpart = user_id[1:].partition(":")[0]
         try:
             await self.request(
@@ -81,6 +82,7 @@ class MatrixClient:
         except MatrixError as e:
             if e.errcode != "M_USER_IN_USE":
                 raise
+            return
         if name:
             await self.request(
                 "PUT",

@@ -55,6 +55,7 @@ class Worker:
         self._relay = relay
         self._woken: defer.Deferred[None] | None = None
         self._running = False
+        self._puppets: set[str] = set()  # registered (this process knows)
         (config.spool_dir / "out").mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def wake(self) -> None:
@@ -141,7 +142,9 @@ class Worker:
     async def _post(self, row: Any, item: dict[str, Any]) -> tuple[str, str]:
         kind, first, officer = items.conversation(item["conversation"])
         sender = self._config.puppet(item["sender"])
-        await self._matrix.ensure_puppet(sender, str(item.get("sender_name") or ""))
+        if sender not in self._puppets:
+            await self._matrix.ensure_puppet(sender, str(item.get("sender_name") or ""))
+            self._puppets.add(sender)
         if officer is not None:
             officer_id = f"@{officer}:{self._config.server_name}"
             if not await self._matrix.may_talk(officer_id):
