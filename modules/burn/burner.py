@@ -40,7 +40,11 @@ from modules.common.pacer import Pacer
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import scrub_after_purge
 from modules.common.synapse.errors import Codes, SynapseError
-from modules.common.synapse.events import get_event_with_position, redacted_event_json
+from modules.common.synapse.events import (
+    get_event_with_position,
+    get_stored_event,
+    redacted_event_json,
+)
 from modules.common.synapse.media import delete_local_media
 from modules.common.synapse.patches import AuthedRequest
 from modules.common.synapse.tables import (
@@ -368,16 +372,26 @@ class Burner:
             if found is not None:
                 originals.append(found[0])
         live = [e for e in originals if not e.internal_metadata.is_redacted()]
-        if live and self._config.audit_copy:
-            await self.keep_audit_copy(message, live)
+        # Redacted by someone else first (e.g. the sending domain's own burn, arriving
+        # over federation before ours ran): Synapse keeps their stored content for
+        # redaction_retention_period; it is purged here all the same.
+        elsewhere = []
+        for event in originals:
+            if event.internal_metadata.is_redacted():
+                stored = await get_stored_event(self._api, event.event_id)
+                if stored is not None and stored.content:
+                    elsewhere.append(stored)
+        if (live or elsewhere) and self._config.audit_copy:
+            await self.keep_audit_copy(message, live + elsewhere)
         media: list[str] = []
-        for event in live:
+        for event in live + elsewhere:
             for media_id in local_media_ids(event.content, self._api.server_name):
                 if media_id not in media:
                     media.append(media_id)
-        for event in live:
+        for event in live + elsewhere:
             pruned = redacted_event_json(event)
-            await self._redact(event)
+            if event in live:
+                await self._redact(event)
             await self._api.run_db_interaction(
                 "jwwx_burn_censor", censor_event_txn, event.event_id, pruned
             )
@@ -401,9 +415,13 @@ class Burner:
             [i for i in ids if i not in again],
             now,
         )
-        self._purged += len(live)
+        self._purged += len(live) + len(elsewhere)
         logger.info(
-            "burned %s (%d events, %d media)", message.event_id, len(live), len(media)
+            "burned %s (%d events, %d redacted before, %d media)",
+            message.event_id,
+            len(live),
+            len(elsewhere),
+            len(media),
         )
 
     async def _redact(self, event: Any) -> None:

@@ -22,6 +22,20 @@ async def get_event_with_position(
     return event, int(event.internal_metadata.stream_ordering)
 
 
+async def get_stored_event(api: ModuleApi, event_id: str) -> Any | None:
+    """The event as stored, its content kept even when it has been redacted (Synapse
+    keeps a redacted event's content until redaction_retention_period)."""
+    from synapse.storage.databases.main.events_worker import EventRedactBehaviour
+
+    return (
+        await hs_of(api)
+        .get_datastores()
+        .main.get_event(
+            event_id, redact_behaviour=EventRedactBehaviour.as_is, allow_none=True
+        )
+    )
+
+
 def event_stream_ordering(event: Any) -> int | None:
     """The stream ordering of an event just sent (None if not persisted)."""
     ordering = event.internal_metadata.stream_ordering

@@ -220,7 +220,7 @@ class PeerTests:
 
         try:
             # Generous: CI runs two jobs on a loaded machine (a 30-s wait failed there).
-            await wait_for(purged, attempts=600)
+            await wait_for(purged, attempts=400)
         except AssertionError as e:
             tracked = query(
                 server_a,
