@@ -26,6 +26,7 @@ MAX_GRANTS = 500
 # Matrix-style errors of the document API (docs/documents.md).
 DOC_NOT_FOUND = "M_NOT_FOUND"
 DOC_QUOTA = "CN_JWWX_DOCS_QUOTA"
+CLOSE_SHARING_CHANGED = 4401  # WebSocket close code (docs/documents.md)
 
 
 class DocsService:
@@ -244,6 +245,8 @@ class DocsService:
             link_role,
             now,
         )
+        # Open connections hold the role they had: they reconnect and are judged again.
+        await self.rooms.close(doc_id, CLOSE_SHARING_CHANGED, "sharing changed")
         shared = [g.as_json() for g in grants]
         await record_document(
             self.api, user_id, "share", doc_id, grants=shared, link_role=link_role

@@ -11,8 +11,9 @@ on the document) or 404 (no such document). After it, the server sends its sync 
 and the presence it knows. A reader's or commenter's update (sync step 2 or update with
 content) closes the connection with 4403 and nothing of it is applied; an update that
 does not decode closes it with 4400, one larger than max_update_bytes with 1009. A
-document deleted or restored while open closes its connections with 4410 / 4409 after
-the change (a restore is itself an update: editors may just reconnect)."""
+document deleted while open closes its connections with 4410; a change of its sharing
+closes them with 4401, so that each reconnects and is judged on the new sharing (a
+restore is an ordinary update every editor receives)."""
 
 import logging
 from typing import Any

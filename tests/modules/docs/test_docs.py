@@ -17,6 +17,7 @@ from twisted.internet import threads
 
 from homeserver.audit_verify import connect_database
 from homeserver.config_file import load_server_config
+from homeserver.http import request_json
 from modules.common.dbapi import run_in_transaction
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
@@ -128,6 +129,30 @@ class DocsTests:
         self.assertGreater(session["updates"], 0)
         await self._audited(doc["doc_id"], "share", alice.user_id)
         await self._audited(doc["doc_id"], "export", bob.user_id)
+
+    async def test_sharing_change_closes_open_connections(self) -> None:
+        alice, bob = self.user("alice"), self.user("bob")
+        doc = await self._document(
+            alice, grants=[{"kind": "user", "id": bob.user_id, "role": "editor"}]
+        )
+        url, sharing = doc["websocket_url"], f"{DOCS}/{doc['doc_id']}/sharing"
+
+        async def scenario() -> tuple[int | None, int]:
+            async with AsyncExitStack() as stack:
+                b = await yjs.open_editor(stack, url, bob.token)
+                await asyncio.to_thread(
+                    request_json,
+                    "PUT",
+                    self.server.base_url + sharing,
+                    {"grants": []},
+                    token=alice.token,
+                    timeout=60,
+                )
+                await yjs.until(lambda: b.channel.close_code is not None, "bob closed")
+                return b.channel.close_code, await yjs.refused_status(url, bob.token)
+
+        code, status = await threads.deferToThread(yjs.run, scenario)
+        self.assertEqual((code, status), (4401, 404))
 
     async def test_offline_edits_merge_on_reconnect(self) -> None:
         alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")
