@@ -6,7 +6,7 @@ import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import PinyinMatch from "pinyin-match";
 import { preview } from "./chats.js";
-import { EMOJI, insertMention, localpart, mentionAt } from "./rules.js";
+import { EMOJI, EVERYONE, insertMention, localpart, mentionAt } from "./rules.js";
 
 export function EmojiButton({ disabled, onPick }) {
   const [open, setOpen] = useState(false);
@@ -26,13 +26,15 @@ function matches(member, query) {
 }
 
 // State of the @ picker for the composer's text and caret.
-export function useMentions(client, room, enabled) {
+// everyone: @所有人 is offered first (the officer may notify the whole group).
+export function useMentions(client, room, enabled, everyone = false) {
   const [at, setAt] = useState(null); // {start, query, caret}
   const [index, setIndex] = useState(0);
   const [picked, setPicked] = useState([]);
   const me = client.getUserId();
+  const all = everyone && at && (matches(EVERYONE, at.query) || "all".startsWith(at.query.toLowerCase())) ? [EVERYONE] : [];
   const candidates = at && enabled
-    ? room.getJoinedMembers().filter((m) => m.userId !== me && matches(m, at.query)).slice(0, 8)
+    ? [...all, ...room.getJoinedMembers().filter((m) => m.userId !== me && matches(m, at.query)).slice(0, 8)]
     : [];
 
   return {
@@ -81,7 +83,7 @@ export function MentionPicker({ mentions, onPick }) {
     ${mentions.candidates.map((m, i) => html`<li role="option" aria-selected=${i === mentions.index} key=${m.userId}>
       <button type="button" class="tree-row" data-user-id=${m.userId} onMouseDown=${(e) => { e.preventDefault(); onPick(m); }}>
         <span class="avatar small" aria-hidden="true">${m.name.slice(0, 1)}</span><span class="name">${m.name}</span>
-        <span class="position">${localpart(m.userId) || ""}</span>
+        <span class="position">${m === EVERYONE ? "" : localpart(m.userId) || ""}</span>
       </button></li>`)}
   </ul>`;
 }

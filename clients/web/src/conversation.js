@@ -21,8 +21,8 @@ import { ImageViewer, saveMedia } from "./media.js";
 import { keyOf, Message } from "./message.js";
 import { LocationDialog, VoiceRecorder } from "./voice.js";
 import {
-  BURN_FIELDS, canEdit, canRecall, editContent, forwardContent, messageContent, newerWindow, olderWindow, percent, REACTIONS,
-  RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, voiceContent, WINDOW,
+  BURN_FIELDS, canEdit, canMentionAll, canRecall, editContent, forwardContent, messageContent, newerWindow, olderWindow, percent, REACTIONS,
+  mentionsOf, RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, voiceContent, WINDOW,
   windowStart,
 } from "./rules.js";
 
@@ -57,7 +57,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
   const right = sendRight(powerLevels(room), client.getUserId());
   // A public account's or an app's room: only its bot posts.
   if (!right.canSend && !group) right.reason = "此会话仅接收消息，不能发言";
-  const mentions = useMentions(client, room, group);
+  const mentions = useMentions(client, room, group, group && canMentionAll(powerLevels(room), client.getUserId()));
   // What is typed is the chat's draft (not while editing a sent message).
   const setDraft = (text) => {
     setDraftState(text);
@@ -186,8 +186,7 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     mentions.reset();
     if (edited) {
       try {
-        const ids = mentioned.length ? { user_ids: mentioned } : {};
-        await client.sendMessage(room.roomId, editContent(edited.getId(), text, ids));
+        await client.sendMessage(room.roomId, editContent(edited.getId(), text, mentionsOf(mentioned)));
         setDraftState(draftOf(room.roomId));
       } catch (e) {
         dropUnsent(client, room);
@@ -379,10 +378,20 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     setSelecting((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]));
   }
 
+  // The caret after a picked "@名字 ", put there in the same commit as the new text (a
+  // later frame would move it behind what was typed meanwhile).
+  const caretAfter = useRef(null);
+  useLayoutEffect(() => {
+    if (caretAfter.current !== null && input.current) {
+      input.current.setSelectionRange(caretAfter.current, caretAfter.current);
+      caretAfter.current = null;
+    }
+  });
+
   function applyMention(next) {
     if (!next) return;
+    caretAfter.current = next.caret;
     setDraft(next.text);
-    requestAnimationFrame(() => input.current?.setSelectionRange(next.caret, next.caret));
   }
 
   function onInput(ev) {

@@ -200,10 +200,24 @@ export function editContent(eventId, text, mentions) {
 // A message as sent from the composer: a reply's relation and the users it mentions
 // (m.mentions: only those named with the picker and still "@名字" in the text).
 export function messageContent(text, { replyTo = null, mentioned = [] } = {}) {
-  const content = { msgtype: "m.text", body: text, "m.mentions": {} };
-  if (mentioned.length) content["m.mentions"].user_ids = [...new Set(mentioned)];
+  const content = { msgtype: "m.text", body: text, "m.mentions": mentionsOf(mentioned) };
   if (replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: replyTo } };
   return content;
+}
+
+// @所有人: the picker's entry for the whole group (m.mentions.room), offered to whoever the
+// room's `notifications.room` level lets notify everyone (owner and admins by default).
+export const EVERYONE = { userId: "@room", name: "所有人" };
+
+export function canMentionAll(powerLevels, userId) {
+  const needed = Number(powerLevels?.notifications?.room ?? ADMIN_LEVEL);
+  return levelOf(powerLevels, userId) >= needed;
+}
+
+// m.mentions of the picked ids still in the text (EVERYONE's is `room: true`).
+export function mentionsOf(ids) {
+  const users = [...new Set(ids.filter((id) => id !== EVERYONE.userId))];
+  return { ...(users.length ? { user_ids: users } : {}), ...(ids.includes(EVERYONE.userId) ? { room: true } : {}) };
 }
 
 // The picked members still named in the text ("@王芳" not deleted since).
@@ -243,7 +257,7 @@ export function stripReplyFallback(body) {
 // shows [有人@我] for the chat until it is read.
 export function mentionsMe(content, me) {
   const m = content && content["m.mentions"];
-  return Boolean(m && Array.isArray(m.user_ids) && m.user_ids.includes(me));
+  return Boolean(m && (m.room === true || (Array.isArray(m.user_ids) && m.user_ids.includes(me))));
 }
 
 // 表情: WeChat's most used, as Unicode emoji (fonts of the desktop draw them).

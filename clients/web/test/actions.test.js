@@ -92,3 +92,13 @@ test("合并转发: one record of the messages' senders and texts, read back", a
   assert.equal(mergedOf({ [MERGED]: { title: 3 } }), null);
   assert.equal(mergedOf({ body: "x" }), null);
 });
+
+test("@所有人: offered by the room's notifications.room level, sent as m.mentions.room", async () => {
+  const { canMentionAll, EVERYONE, mentionsOf } = await import("../src/rules.js");
+  assert.equal(canMentionAll(levels, "@admin:s"), true);
+  assert.equal(canMentionAll(levels, "@b:s"), false);
+  assert.equal(canMentionAll({ ...levels, notifications: { room: 0 } }, "@b:s"), true);
+  assert.deepEqual(mentionsOf([EVERYONE.userId, "@b:s"]), { user_ids: ["@b:s"], room: true });
+  assert.deepEqual(mentionsOf([]), {});
+  assert.equal(mentionsMe({ "m.mentions": { room: true } }, "@me:s"), true);
+});

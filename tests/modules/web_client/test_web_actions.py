@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The web client's message actions in two browser sessions against a real server
-(docs/web_client.md): @ with the member picker (pinyin initials) and m.mentions, the
+(docs/web_client.md): @ with the member picker (pinyin initials) and m.mentions (@所有人
+for the owner), the
 mentioned officer's [有人@我]; a reply quoting its message; an edit shown on both sides;
 reactions; recall by the sender and by the group's owner (our recall rules), and none
 offered to a member for others' messages; the draft kept per chat; the emoji panel.
@@ -109,6 +110,21 @@ class WebMessageActionsTest(WebCase):
                 if e["content"].get("body") == "@张伟 请确认嫌疑人位置"
             )
             self.assertEqual(sent["content"]["m.mentions"], {"user_ids": [zhangwei]})
+            # @所有人, the owner's first choice: m.mentions.room.
+            lina.keyboard.type("@syr")
+            lina.wait_for_selector(".mention-picker [data-user-id='@room']")
+            lina.keyboard.press("Enter")
+            lina.keyboard.type("全体注意")
+            lina.keyboard.press("Enter")
+            lina.wait_for_selector(
+                ".message.mine:not(.pending):has-text('@所有人 全体注意')"
+            )
+            everyone = next(
+                e
+                for e in self._messages(room_id, officers["张伟"][1])
+                if e["content"].get("body") == "@所有人 全体注意"
+            )
+            self.assertEqual(everyone["content"]["m.mentions"], {"room": True})
             # 张伟's chat list: [有人@我] until he reads it.
             zw.wait_for_selector(f"{row} .mention-tag:has-text('[有人@我]')")
 
