@@ -42,6 +42,9 @@ class Engine:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                # Said, not implied by HTTP/1.0: else Twisted's pool keeps the connection
+                # this server closes and a later request on it gets ResponseNeverReceived.
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
 
