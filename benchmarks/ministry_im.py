@@ -5,6 +5,7 @@ started by the launcher, the reference peer (tests/bridges/ministry_im/peer.py, 
 ministry's side) in a thread.
 
     python -m benchmarks.ministry_im [--file-mib 2] [--files 3] [--engine sqlite]
+        [--bridge-log]
 
 - ministry → Matrix: the peer sends a file (SM4-sealed, signed 256 KiB chunks, then the
   message); the clock stops when the officer's /sync shows the m.file event (the bridge
@@ -72,7 +73,7 @@ def _sync_until(officer: Http, since: str | None, body: str) -> tuple[str, str]:
     raise TimeoutError(body)
 
 
-def run(file_mib: float, files: int, engine: str) -> None:
+def run(file_mib: float, files: int, engine: str, bridge_log: bool = False) -> None:
     port = free_port()
     peer = setup.start_peer(port)
     server = TestServer(
@@ -144,6 +145,13 @@ def run(file_mib: float, files: int, engine: str) -> None:
         print(f"  load average: {load}")
         del officer_id
     finally:
+        if bridge_log:
+            log = (server.data_dir / "server.log").read_text(errors="replace")
+            print(
+                "\n".join(
+                    x for x in log.splitlines() if " INFO " in x and "synapse" not in x
+                )
+            )
         server.stop()
         peer.stop()
 
@@ -153,8 +161,11 @@ def main() -> None:
     parser.add_argument("--file-mib", type=float, default=2.0)
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--bridge-log", action="store_true", help="print the bridge's log lines"
+    )
     args = parser.parse_args()
-    run(args.file_mib, args.files, args.engine)
+    run(args.file_mib, args.files, args.engine, args.bridge_log)
 
 
 if __name__ == "__main__":

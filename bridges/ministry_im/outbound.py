@@ -174,7 +174,8 @@ class AppService:
         event_id = str(event.get("event_id"))
         relay_id = receipt_id(event_id)
         item["relay_id"] = relay_id
-        self._store.enqueue_out(relay_id, conversation, "message", item, event_id)
+        if self._store.enqueue_out(relay_id, conversation, "message", item, event_id):
+            logger.info("queued %s %s for the ministry", item["type"], event_id)
 
     def _receipt(self, event: dict[str, Any]) -> None:
         for event_id, kinds in (event.get("content") or {}).items():

@@ -7,6 +7,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from twisted.internet import reactor
+from twisted.web.client import HTTPConnectionPool
 from twisted.web.http_headers import Headers
 
 import treq
@@ -20,6 +22,9 @@ class RelayClient:
     def __init__(self, config: MinistryConfig) -> None:
         self._config = config
         self._base_path = urlsplit(config.peer_url).path.rstrip("/")
+        # A connection per request: a kept-alive one the peer has closed meanwhile
+        # fails a POST, which is not retried by the client (it is not idempotent).
+        self._pool = HTTPConnectionPool(reactor, persistent=False)
 
     async def call(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         path = f"{self._base_path}{protocol.PREFIX}{kind}"
@@ -29,6 +34,7 @@ class RelayClient:
             body,
             headers=Headers({k.encode(): [v.encode()] for k, v in headers.items()}),
             timeout=60,
+            pool=self._pool,
         )
         content = await response.content()
         if response.code != 200:

@@ -240,11 +240,18 @@ class Worker:
     async def _send_message(self, row: Any) -> None:
         item = json.loads(row["body"])
         sender_id = f"@{item['sender']}:{self._config.server_name}"
+        started = time.monotonic()
         if not await self._matrix.may_talk(sender_id):
             raise PermanentError(FORBIDDEN)
         if item["type"] != "text":
             await self._send_file(row, item)
         answer = await self._relay.call("message", item)
+        logger.info(
+            "relayed %s %s to the ministry in %.2f s",
+            item["type"],
+            row["relay_id"],
+            time.monotonic() - started,
+        )
         rejected = answer.get("rejected") or []
         if rejected:
             raise PermanentError(str(rejected[0].get("errcode") or "RELAY_REJECTED"))
@@ -255,7 +262,14 @@ class Worker:
         if row["file"] is None:
             room_id = self._store.portal_room(item["conversation"])
             member = self._store.portal_creator(room_id) if room_id else None
+            fetch = time.monotonic()
             data = await self._matrix.download(item.pop("mxc"), member)
+            logger.info(
+                "fetched %d bytes for %s in %.2f s",
+                len(data),
+                row["relay_id"],
+                time.monotonic() - fetch,
+            )
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)
