@@ -6,9 +6,11 @@ refusals of bad signatures, stale timestamps and replays, the unit rule both way
 directory lookup under the published policy, and a kill of the bridge mid-transfer in
 each direction with nothing lost or duplicated."""
 
+import json
 import os
 import signal
 import time
+import urllib.request
 from typing import Any, ClassVar
 
 from twisted.internet import reactor, threads
@@ -348,6 +350,45 @@ class RobustnessTests(MinistryBridgeTests):
         offsets = [o for f, o in self.peer.state.chunks if f == got[0]["file_id"]]
         # Five chunks; at most the one in flight at the kill is sent twice.
         self.assertTrue(5 <= len(offsets) <= 6, offsets)
+
+    async def test_peer_down_then_up(self) -> None:
+        """The ministry is down: ours is queued (the backlog shows it), retried with
+        back-off, and delivered once when it is back."""
+        await self._pid()
+        officer, userid = await self._officer("mjdown", permitted=True)
+        conv = f"direct/sunba/{userid}"
+        hello = self.peer.item(conv, "sunba", type="text", text="在吗")
+        await self._to_bridge("message", hello)
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == "在吗" for e in evs)
+        )
+        room_id = next(e for e in events if e["content"].get("body") == "在吗")[
+            "room_id"
+        ]
+        self.peer.down = True
+        try:
+            for text in ("一", "二", "三"):
+                await officer.send_text(room_id, text)
+            health = await threads.deferToThread(_health, self.port)
+            deadline = time.monotonic() + 90
+            while health["backlog"]["to_ministry"] < 1 and time.monotonic() < deadline:
+                await sleep(0.5)
+                health = await threads.deferToThread(_health, self.port)
+            self.assertGreaterEqual(health["backlog"]["to_ministry"], 1)
+        finally:
+            self.peer.down = False
+        got = await self._until_peer(
+            lambda s: len(s.messages.get(conv, [])) >= 3 and s.messages[conv]
+        )
+        self.assertEqual([m.get("text") for m in got], ["一", "二", "三"])
+        self.assertEqual([m["seq"] for m in got], [1, 2, 3])
+
+
+def _health(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(  # noqa: S310 - loopback
+        f"http://127.0.0.1:{port}/health", timeout=10
+    ) as answer:
+        return dict(json.loads(answer.read()))
 
 
 class MinistryBridgeSQLiteTest(RobustnessTests, SQLiteCase):
