@@ -4,6 +4,7 @@ against the stand-in engine): every voice message transcribed, every dictation
 answered, every row of the report there. Nothing here asserts a timing."""
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 class AsrOverheadSmokeTest(unittest.TestCase):
     def test_every_request_completed_and_reported(self) -> None:
-        out = Path(tempfile.mkdtemp(prefix="jwwx-bench-asr-")) / "run.json"
+        folder = Path(tempfile.mkdtemp(prefix="jwwx-bench-asr-"))
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+        out = folder / "run.json"
         result = subprocess.run(
             [sys.executable, "-m", "benchmarks.asr_overhead",
              "--officers", "2", "--voices", "2", "--dictations", "2",

@@ -4,6 +4,7 @@ assistant bridge, the stand-in model): a few questions, each answered, and every
 the report there. Nothing here asserts a timing."""
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 class AssistantOverheadSmokeTest(unittest.TestCase):
     def test_every_question_answered_and_reported(self) -> None:
-        out = Path(tempfile.mkdtemp(prefix="jwwx-bench-assistant-")) / "run.json"
+        folder = Path(tempfile.mkdtemp(prefix="jwwx-bench-assistant-"))
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+        out = folder / "run.json"
         result = subprocess.run(
             [sys.executable, "-m", "benchmarks.assistant_overhead",
              "--officers", "2", "--questions", "2", "--group-questions", "1",
