@@ -8,6 +8,7 @@ import io
 import json
 from typing import Any
 
+from twisted.web.client import RequestTransmissionFailed, ResponseNeverReceived
 from twisted.web.http_headers import Headers
 
 import treq
@@ -19,6 +20,40 @@ class EngineError(Exception):
     pass
 
 
+# A kept-alive connection the engine closed while idle fails the next request before
+# any answer; Twisted retries only GET and HEAD by itself. A transcription has no side
+# effect, so it is sent once more on a fresh connection.
+_STALE_CONNECTION = (ResponseNeverReceived, RequestTransmissionFailed)
+
+
+async def _post(
+    engine: EngineConfig,
+    audio: bytes,
+    content_type: str,
+    filename: str,
+    headers: dict[bytes, list[bytes]],
+) -> Any:
+    if engine.protocol == "openai":
+        return await treq.post(
+            f"{engine.url}/v1/audio/transcriptions",
+            data={
+                "model": engine.model,
+                "language": engine.language,
+                "response_format": "json",
+            },
+            # treq takes a file object here (its stubs say a body producer).
+            files={"file": (filename, content_type, io.BytesIO(audio))},  # type: ignore[arg-type]
+            headers=Headers(headers),
+            timeout=engine.timeout_seconds,
+        )
+    return await treq.post(
+        f"{engine.url}?language={engine.language}",
+        data=audio,
+        headers=Headers({**headers, b"Content-Type": [content_type.encode("latin-1")]}),
+        timeout=engine.timeout_seconds,
+    )
+
+
 async def transcribe(
     engine: EngineConfig, audio: bytes, content_type: str, filename: str
 ) -> str:
@@ -26,27 +61,10 @@ async def transcribe(
     if engine.api_key:
         headers[b"Authorization"] = [f"Bearer {engine.api_key}".encode()]
     try:
-        if engine.protocol == "openai":
-            response = await treq.post(
-                f"{engine.url}/v1/audio/transcriptions",
-                data={
-                    "model": engine.model,
-                    "language": engine.language,
-                    "response_format": "json",
-                },
-                # treq takes a file object here (its stubs say a body producer).
-                files={"file": (filename, content_type, io.BytesIO(audio))},  # type: ignore[arg-type]
-                headers=Headers(headers),
-                timeout=engine.timeout_seconds,
-            )
-        else:
-            headers[b"Content-Type"] = [content_type.encode("latin-1")]
-            response = await treq.post(
-                f"{engine.url}?language={engine.language}",
-                data=audio,
-                headers=Headers(headers),
-                timeout=engine.timeout_seconds,
-            )
+        try:
+            response = await _post(engine, audio, content_type, filename, headers)
+        except _STALE_CONNECTION:
+            response = await _post(engine, audio, content_type, filename, headers)
         body = await response.content()
     except Exception as e:  # connection refused, timeout, TLS: the engine is down
         raise EngineError(f"语音识别引擎无法连接（{type(e).__name__}）") from e
