@@ -15,16 +15,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import population, syncer
+from benchmarks import officers as directory_officers
+from benchmarks import syncer
 from benchmarks.aclient import Http, MatrixUser
 from benchmarks.scenario import Context, Sample
-from benchmarks.scenarios.wecom_api import _directory
 
 ACCOUNTS = "/_jwwx/admin/v1/pubaccounts/accounts"
 PAGES = "/_jwwx/client/v1/pubaccounts/articles"
 CARD = "cn.jwwx.pubaccount"
 FILL_BUDGET_S = 3600.0
 DELIVERY_BUDGET_S = 600.0
+IDLE_S = 35.0  # longer than one long-poll (30 s): every officer's poll cycles once
 BODY = "<h2>通报</h2>" + "<p>各单位请注意近期安全形势，落实值班制度。</p>" * 40
 
 
@@ -96,12 +97,36 @@ async def _read_pages(
     return latencies, errors
 
 
+async def _idle(ctx: Context, loops: list[syncer.SyncLoop]) -> None:
+    """What the long-polling population alone costs: the load generator's CPU (can
+    one Python process hold it?) and the server's, nothing else happening."""
+    before = sum(loop.polls for loop in loops)
+    with ctx.phase() as idle:
+        await asyncio.sleep(IDLE_S)
+    polls = sum(loop.polls for loop in loops) - before
+    wall = max(idle.wall, 1e-9)
+    ctx.add(
+        Sample(
+            f"{len(loops)} idle long-polls: load generator CPU",
+            value=round(100 * idle.loadgen_cpu / wall, 1),
+            unit="% of one core",
+            n=polls,
+            throughput=polls / wall,
+            note=f"{1000 * idle.loadgen_cpu / max(polls, 1):.2f} cpu-ms per poll "
+            f"answered; server {100 * idle.server_cpu / wall:.0f}% of one core, "
+            f"{1000 * idle.server_cpu / max(polls, 1):.1f} cpu-ms per poll",
+            comparable=False,
+        )
+    )
+
+
 async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     count = int(ctx.options.get("recipients") or size.subscribers)
     async with Http(ctx.server.base_url) as http:
-        officers = await population.users(http, ctx, "pa", count)
-        department = await _directory(http, ctx, officers)
+        made = await directory_officers.department(http, ctx, "pa", count)
+        officers, department = made.users, made.department
+        ctx.notes.append(made.note())
         began = time.perf_counter()
         account = await _admin(
             http,
@@ -124,7 +149,13 @@ async def run(ctx: Context) -> None:
             Sample("rooms filled (setup)", value=round(fill_s, 1), unit="s", n=count)
         )
         watch = Watch()
+        started = time.perf_counter()
         loops = await syncer.start_all(officers, watch.seen)
+        ctx.notes.append(
+            f"initial syncs of {count} officers: {time.perf_counter() - started:.0f} s"
+        )
+        await ctx.settle()
+        await _idle(ctx, loops)
         article = await _admin(
             http, ctx, "POST", f"{base}/articles", {"title": "压测通报", "body": BODY}
         )

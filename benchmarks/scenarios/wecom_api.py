@@ -15,12 +15,12 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import yaml
 
-from benchmarks import population, syncer
+from benchmarks import officers as directory_officers
+from benchmarks import syncer
 from benchmarks.aclient import Http, MatrixUser
 from benchmarks.db_counts import DbCounts
 from benchmarks.delivery import TAG, Tracker
@@ -34,9 +34,7 @@ from benchmarks.scenarios.wecom_calls import (
     userid_of,
 )
 
-DIRECTORY = "/_jwwx/admin/v1/directory"
 APPS = "/_jwwx/admin/v1/openapi/apps"
-LINK_BUDGET_S = 300.0
 PREPARE_BUDGET_S = 3600.0
 WARMUP_CALLS = 5
 FIRST_MESSAGE_COST_S = 1.0  # creating a conversation (see docs/openapi.md)
@@ -65,63 +63,6 @@ def corpid(ctx: Context) -> str:
         if module.get("module", "").startswith("modules.openapi"):
             return str(module["config"]["corpid"])
     raise RuntimeError("modules.openapi is not configured")
-
-
-async def _directory(http: Http, ctx: Context, officers: list[MatrixUser]) -> int:
-    """A department with every officer as a member, linked to the existing accounts."""
-    answer = await http.request(
-        "POST",
-        f"{DIRECTORY}/departments",
-        {"name": "压测大队", "parent_id": None},
-        token=ctx.admin_token,
-    )
-    if not answer.ok:
-        raise RuntimeError(f"department: {answer.error()}")
-    department = int(answer.body["id"])
-
-    def add(user: MatrixUser) -> Any:
-        async def one() -> None:
-            userid = user.user_id[1:].split(":")[0]
-            body = {
-                "userid": userid,
-                "name": f"警员{userid[-5:]}",
-                "department": [department],
-            }
-            made = await http.request(
-                "POST", f"{DIRECTORY}/members", body, token=ctx.admin_token
-            )
-            if made.status not in (200, 201):
-                raise RuntimeError(f"member {userid}: {made.error()}")
-
-        return one
-
-    # One at a time: concurrent member creations in one department fail on PostgreSQL
-    # (serialization failures on the department's member count, HTTP 500; see RESULTS).
-    await population.bounded_gather([add(u) for u in officers], concurrency=1)
-    waiting = [u.user_id[1:].split(":")[0] for u in officers]
-    deadline = time.monotonic() + LINK_BUDGET_S
-    while waiting and time.monotonic() < deadline:
-        states = await population.bounded_gather(
-            [
-                partial(
-                    http.request,
-                    "GET",
-                    f"{DIRECTORY}/members/{u}",
-                    token=ctx.admin_token,
-                )
-                for u in waiting
-            ]
-        )
-        waiting = [
-            u
-            for u, s in zip(waiting, states, strict=True)
-            if not (s.ok and s.body.get("account_state") == "created")
-        ]
-        if waiting:
-            await asyncio.sleep(0.5)
-    if waiting:
-        raise RuntimeError(f"{len(waiting)} members not linked after {LINK_BUDGET_S} s")
-    return department
 
 
 async def _one_user(
@@ -243,8 +184,9 @@ async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     count = int(ctx.options.get("recipients") or size.recipients)
     async with Http(ctx.server.base_url) as http:
-        officers = await population.users(http, ctx, "wx", count)
-        department = await _directory(http, ctx, officers)
+        made = await directory_officers.department(http, ctx, "wx", count)
+        officers, department = made.users, made.department
+        ctx.notes.append(made.note())
         # Events of the first phase go to the tracker of their key's kind ("push",
         # "single"); later ones to the steady-state phase's current tracker.
         route: dict[str, Tracker] = {}
