@@ -176,7 +176,19 @@ class Provisioner:
         account = await self._api.run_db_interaction(
             "jwwx_dir_issued_account", store.issued_account_txn, userid
         )
-        return account is not None and await self._provision(account)
+        if account is not None:
+            return await self._provision(account)
+        # The job may have created it since this login read that there was no account
+        # (seen: 3 of 2,000 first logins during provisioning were refused once).
+        created = await self._api.run_db_interaction(
+            "jwwx_dir_account_created", store.account_created_txn, userid
+        )
+        if not created:
+            return False
+        info = await self._api.get_userinfo_by_id(
+            self._api.get_qualified_user_id(userid)
+        )
+        return info is not None and not info.is_deactivated
 
     async def _create_account(self, account: PendingAccount) -> None:
         user_id = self._api.get_qualified_user_id(account.userid)

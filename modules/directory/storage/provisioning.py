@@ -125,6 +125,15 @@ def issued_account_txn(txn: Txn, userid: str) -> PendingAccount | None:
     )
 
 
+def account_created_txn(txn: Txn, userid: str) -> bool:
+    """The member exists and its account is marked created."""
+    txn.execute(
+        "SELECT 1 FROM jwwx_dir_members WHERE userid = ? AND account_state = ?",
+        (userid, CREATED),
+    )
+    return txn.fetchone() is not None
+
+
 def credentials_issued_txn(txn: Txn, userid: str) -> bool:
     txn.execute(
         "SELECT credentials_ts FROM jwwx_dir_members WHERE userid = ?", (userid,)
