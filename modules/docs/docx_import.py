@@ -141,9 +141,11 @@ def _table(parent: Any, table: Table, kept: Counter[str], lost: Counter[str]) ->
         row_node = node.children.append(XmlElement("tableRow"))
         seen: set[int] = set()
         for cell in row.cells:
-            if id(cell._tc) in seen:  # noqa: SLF001 - a merged cell repeats its <w:tc>
+            # python-docx repeats the same cell object for each grid column a
+            # horizontally merged cell spans.
+            if id(cell) in seen:
                 lost["merged_cell"] += 1
-            seen.add(id(cell._tc))  # noqa: SLF001
+            seen.add(id(cell))
             cell_node = row_node.children.append(XmlElement("tableCell"))
             for paragraph in cell.paragraphs:
                 _paragraph(cell_node, paragraph, kept, lost, force="paragraph")
