@@ -1,55 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// 通讯录: the organisation directory as the server lets this officer see it (department
-// tree, opened level by level, and search by name or pinyin), and a member's profile
-// with 发消息, which opens or creates the 1:1 chat.
+// 通讯录: the organisation directory (src/directory_tree.js: the department tree and the
+// search by name or pinyin), and a member's profile with 发消息, which opens or creates
+// the 1:1 chat.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { directory } from "./api.js";
-
-function Department({ token, department, onMember }) {
-  const [open, setOpen] = useState(false);
-  const [page, setPage] = useState(null);
-  const [error, setError] = useState("");
-
-  async function toggle() {
-    if (!open && !page) {
-      try {
-        setPage(await directory.children(token, department.id));
-      } catch (e) {
-        setError(e.message);
-      }
-    }
-    setOpen(!open);
-  }
-
-  // A big department comes page by page (the directory's next_from).
-  async function more() {
-    try {
-      const next = await directory.children(token, department.id, page.next_from);
-      setPage({
-        departments: [...page.departments, ...next.departments],
-        members: [...page.members, ...next.members],
-        next_from: next.next_from,
-      });
-    } catch (e) {
-      setError(e.message);
-    }
-  }
-
-  return html`<li class="department" data-id=${department.id}>
-    <button type="button" class="tree-row" aria-expanded=${open} onClick=${toggle}>
-      <span class="caret">${open ? "▾" : "▸"}</span>
-      <span class="name">${department.name}</span>
-      <span class="count">${department.total_member_count ?? ""}</span>
-    </button>
-    ${error && html`<p class="error">${error}</p>`}
-    ${open && page && html`<ul class="tree">
-      ${page.departments.map((d) => html`<${Department} key=${d.id} token=${token} department=${d} onMember=${onMember} />`)}
-      ${page.members.map((m) => html`<${MemberRow} key=${m.userid} member=${m} onMember=${onMember} />`)}
-      ${page.next_from && html`<li><button type="button" class="tree-row more" onClick=${more}>加载更多…</button></li>`}
-    </ul>`}
-  </li>`;
-}
+import { DirectoryBrowser, useDirectoryRoots, useDirectorySearch } from "./directory_tree.js";
 
 function MemberRow({ member, onMember }) {
   return html`<li class="member">
@@ -62,28 +18,11 @@ function MemberRow({ member, onMember }) {
 }
 
 export function ContactsList({ token, onMember }) {
-  const [roots, setRoots] = useState([]);
   const [query, setQuery] = useState("");
-  const [found, setFound] = useState(null);
   const [error, setError] = useState("");
-
-  useEffect(() => {
-    directory.roots(token).then((r) => setRoots(r.departments || []), (e) => setError(e.message));
-  }, [token]);
-
-  // Search as the officer types; an answer to an older query is dropped.
-  useEffect(() => {
-    const q = query.trim();
-    if (!q) return setFound(null);
-    let current = true;
-    const timer = setTimeout(() => {
-      directory.search(token, q).then((r) => current && setFound(r.results || []), (e) => current && setError(e.message));
-    }, 200);
-    return () => {
-      current = false;
-      clearTimeout(timer);
-    };
-  }, [query]);
+  const roots = useDirectoryRoots(token, setError);
+  const found = useDirectorySearch(token, query, setError);
+  const row = (m) => html`<${MemberRow} key=${m.userid} member=${m} onMember=${onMember} />`;
 
   return html`<div class="list-pane contacts">
     <div class="search-box">
@@ -91,14 +30,7 @@ export function ContactsList({ token, onMember }) {
         value=${query} onInput=${(e) => setQuery(e.target.value)} />
     </div>
     ${error && html`<p class="error">${error}</p>`}
-    ${found
-      ? html`<ul class="tree search-results" aria-label="搜索结果">
-          ${found.length === 0 && html`<li class="empty">没有找到相关联系人</li>`}
-          ${found.map((m) => html`<${MemberRow} key=${m.userid} member=${m} onMember=${onMember} />`)}
-        </ul>`
-      : html`<ul class="tree" aria-label="组织架构">
-          ${roots.map((d) => html`<${Department} key=${d.id} token=${token} department=${d} onMember=${onMember} />`)}
-        </ul>`}
+    <${DirectoryBrowser} token=${token} roots=${roots} found=${found} row=${row} />
   </div>`;
 }
 
