@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The signed-in client: a left rail (聊天, 通讯录, the officer, 退出), the list pane
+// The signed-in client: a left rail (聊天, 通讯录, 收藏, 工作台, 设置, the officer, 退出), the list pane
 // (chats with unread badges, or the directory) and the right pane (the open chat or a
 // member's profile). The SDK keeps the rooms up to date through /sync; every change it
 // reports re-renders once per frame.
@@ -13,7 +13,9 @@ import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
+import { fontPixels } from "./prefs.js";
 import { FIRST_SYNC, totalUnread } from "./rules.js";
+import { readPrefs, SettingsNav, SettingsPane, useDesktopNotifications } from "./settings.js";
 import { useClientConfig, Watermark } from "./watermark.js";
 import { Workbench } from "./workbench.js";
 
@@ -92,6 +94,7 @@ export function App({ session, onSignOut }) {
   const [member, setMember] = useState(null);
   const [favorite, setFavorite] = useState(null);
   const [favoritesVersion, setFavoritesVersion] = useState(0);
+  const [section, setSection] = useState("general");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 
@@ -107,6 +110,12 @@ export function App({ session, onSignOut }) {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, []);
+
+  // A notification's click opens its chat.
+  useDesktopNotifications(client, tab === "chats" ? roomId : null, (id) => {
+    setRoomIdState(id);
+    setTab("chats");
+  });
 
   if (!client) return html`<p class="loading">正在连接…</p>`;
   // A chat opened (from the list, a search hit, the directory…) is on the list again.
@@ -153,6 +162,10 @@ export function App({ session, onSignOut }) {
     right = html`<${FavoriteDetail} client=${client} token=${session.token} favorite=${favorite} sharing=${clientConfig}
       onRemoved=${() => { setFavorite(null); setFavoritesVersion((v) => v + 1); }} />`;
   }
+  if (tab === "settings") {
+    view = "settings";
+    right = html`<${SettingsPane} client=${client} session=${session} section=${section} tick=${tick} />`;
+  }
   const mark = watermarkFor(clientConfig, view);
   const wide = tab === "workbench"; // the workbench has no list pane
   if (wide) {
@@ -164,11 +177,14 @@ export function App({ session, onSignOut }) {
       count > 0 && html`<span class="badge rail-badge" aria-label=${`共${count}条未读`}>${badgeText(count)}</span>`}</button>`;
   let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} tick=${tick} entries=${entries} />`;
   if (tab === "contacts") list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`;
+  if (tab === "settings") list = html`<${SettingsNav} section=${section} onSection=${setSection} />`;
   if (tab === "favorites") {
     list = html`<${FavoritesList} token=${session.token} selected=${favorite} onOpen=${setFavorite} version=${favoritesVersion} />`;
   }
 
-  return html`<div class=${`shell${wide ? " wide" : ""}`}>
+  // 设置 → 字体大小: the chat's text (bubbles and the composer).
+  const font = { "--chat-font": `${fontPixels(readPrefs(client).font)}px` };
+  return html`<div class=${`shell${wide ? " wide" : ""}`} style=${font}>
     <nav class="rail" aria-label="主菜单">
       <span class="avatar me" title=${myName}>${myName.replace(/^@/, "").slice(0, 1)}</span>
       ${railButton("chats", "聊天", unreadTotal)}
@@ -176,6 +192,7 @@ export function App({ session, onSignOut }) {
       ${railButton("favorites", "收藏")}
       ${railButton("workbench", "工作台")}
       <span class="grow"></span>
+      ${railButton("settings", "设置")}
       <button type="button" class="sign-out" onClick=${signOut}>退出</button>
     </nav>
     ${!wide && list}

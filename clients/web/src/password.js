@@ -20,10 +20,28 @@ export async function mustChangePassword(token) {
   }
 }
 
-export function PasswordChange({ session, onDone, onCancel }) {
+// The standard change with the current password as user-interactive auth; the password
+// policy's refusal (M_WEAK_PASSWORD) comes back in the server's words.
+export async function changePassword(session, current, next, logoutOthers = false) {
+  try {
+    await call("POST", "/_matrix/client/v3/account/password", {
+      new_password: next,
+      logout_devices: logoutOthers,
+      auth: { type: "m.login.password", identifier: { type: "m.id.user", user: session.userId }, password: current },
+    }, session.token);
+  } catch (e) {
+    if (e instanceof ApiError && e.errcode === "M_FORBIDDEN") throw new ApiError(e.status, { ...e.body, error: "当前密码错误" });
+    throw e;
+  }
+}
+
+// 修改密码 (current, new, again): the first-login page and 设置 → 账号与安全. With
+// `offerLogout`, 同时退出其他设备 signs the officer's other sessions out.
+export function PasswordForm({ session, onDone, offerLogout = false, children, footer = null }) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [again, setAgain] = useState("");
+  const [logoutOthers, setLogoutOthers] = useState(false);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -34,15 +52,14 @@ export function PasswordChange({ session, onDone, onCancel }) {
     setBusy(true);
     setError("");
     try {
-      await call("POST", "/_matrix/client/v3/account/password", {
-        new_password: next,
-        logout_devices: false,
-        auth: { type: "m.login.password", identifier: { type: "m.id.user", user: session.userId }, password: current },
-      }, session.token);
+      await changePassword(session, current, next, logoutOthers);
+      setCurrent("");
+      setNext("");
+      setAgain("");
       onDone();
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
-      setError(e.errcode === "M_FORBIDDEN" ? "当前密码错误" : e.message);
+      setError(e.message);
     } finally {
       setBusy(false);
     }
@@ -50,16 +67,25 @@ export function PasswordChange({ session, onDone, onCancel }) {
 
   const input = (name, value, set, label, autocomplete) => html`<label>${label}
     <input name=${name} type="password" autocomplete=${autocomplete} value=${value} onInput=${(e) => set(e.target.value)} /></label>`;
+  return html`<form class="login-form password-form" onSubmit=${submit} novalidate>
+    ${children}
+    ${input("current", current, setCurrent, "当前密码", "current-password")}
+    ${input("new", next, setNext, "新密码", "new-password")}
+    ${input("again", again, setAgain, "再次输入新密码", "new-password")}
+    ${offerLogout && html`<label class="check"><input type="checkbox" name="logout-others" checked=${logoutOthers}
+      onChange=${(e) => setLogoutOthers(e.target.checked)} />同时退出其他设备</label>`}
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <button type="submit" class="primary" disabled=${busy}>修改密码</button>
+    ${footer}
+  </form>`;
+}
+
+export function PasswordChange({ session, onDone, onCancel }) {
   return html`<main class="login-page">
-    <form class="login-form" onSubmit=${submit} novalidate>
+    <${PasswordForm} session=${session} onDone=${onDone}
+      footer=${html`<button type="button" class="link" onClick=${onCancel}>退出登录</button>`}>
       <h1>首次登录请修改密码</h1>
       <p>您正在使用初始密码（或管理员重置后的密码），修改后即可继续使用。</p>
-      ${input("current", current, setCurrent, "当前密码", "current-password")}
-      ${input("new", next, setNext, "新密码", "new-password")}
-      ${input("again", again, setAgain, "再次输入新密码", "new-password")}
-      ${error && html`<p class="error" role="alert">${error}</p>`}
-      <button type="submit" class="primary" disabled=${busy}>修改密码</button>
-      <button type="button" class="link" onClick=${onCancel}>退出登录</button>
-    </form>
+    </${PasswordForm}>
   </main>`;
 }

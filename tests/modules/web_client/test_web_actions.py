@@ -10,7 +10,9 @@ And the group's life: 发起群聊 from the directory tree and the pinyin search
 the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message. And a voice
 message played and transcribed (转文字, the speech-to-text module against its stand-in
 engine), one recorded from Chromium's stand-in microphone, a location sent. And 多选:
-two messages forwarded as one record (合并转发) and one by one (逐条转发).
+two messages forwarded as one record (合并转发) and one by one (逐条转发). And 设置:
+desktop notifications under the quiet period and important contacts, the muted chats,
+the font size, the password change and signing another device out.
 
 SQLite only: the client speaks the client-server API and the groups client API, whose
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
@@ -574,3 +576,165 @@ class WebMessageActionsTest(WebCase):
         )
         with urllib.request.urlopen(request) as response:
             return str(json.loads(response.read())["content_uri"])
+
+    def test_settings_notifications_font_password_and_devices(self) -> None:
+        require_browser()
+        room_id, officers = self._group()
+        server = self.server.server_name
+        lina_local, lina_token = officers["李娜"]
+        lina_id = f"@{lina_local}:{server}"
+        # 李娜's other session (her phone), to be signed out from the browser's 设置.
+        phone = self._api(
+            "POST",
+            "/_matrix/client/v3/login",
+            None,
+            {
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": lina_local},
+                "password": "pw-" + lina_local,
+                "device_id": "LINAPHONE",
+                "initial_device_display_name": "李娜的手机",
+            },
+        )["access_token"]
+        settings_path = (
+            f"/_matrix/client/v3/user/{quote(lina_id)}/account_data/cn.jwwx.settings"
+        )
+
+        def settings() -> dict[str, Any]:
+            try:
+                return dict(self._api("GET", settings_path, lina_token))
+            except HttpError as e:
+                if e.status == 404:
+                    return {}
+                raise
+
+        def wait_settings(check: Any) -> dict[str, Any]:
+            deadline = time.monotonic() + WAIT_MS / 1000
+            while not check(found := settings()):
+                if time.monotonic() > deadline:
+                    self.fail(f"设置 not saved: {found}")
+                time.sleep(0.2)
+            return found
+
+        with browser_page() as page:
+            # The page's desktop notifications, recorded (headless Chromium shows none).
+            page.context.grant_permissions(["notifications"])
+            page.add_init_script(
+                "window.__notes = []; window.Notification = class {"
+                " constructor(title, o) { window.__notes.push({ title, body: o.body }); }"
+                " close() {} static get permission() { return 'granted'; }"
+                " static requestPermission() { return Promise.resolve('granted'); } };"
+            )
+            self._sign_in(page, lina_local)
+            page.wait_for_selector(f".chat-row[data-room-id='{room_id}']")
+            notes = "() => window.__notes.map((n) => n.title + '|' + n.body)"
+
+            def wait_note(text: str) -> list[str]:
+                page.wait_for_function(
+                    f"(t) => ({notes})().includes(t)", arg=text, timeout=WAIT_MS
+                )
+                return list(page.evaluate(notes))
+
+            # A group message from 张伟 notifies (the chat is not open).
+            self._send(room_id, officers["张伟"][1], "三点开会", "n1")
+            wait_note("专案组|张伟：三点开会")
+
+            # 设置 → 新消息通知: 免打扰时段 all day, 王芳 an important contact.
+            page.click("nav.rail button:has-text('设置')")
+            page.click(".settings-sections [data-section=notify]")
+            page.fill("input[name=important-search]", "wf")
+            page.click(".important .pick-results .tree-row:has-text('王芳')")
+            page.wait_for_selector(".important .chosen li:has-text('王芳')")
+            page.fill("input[name=dnd-start]", "08:00")
+            page.fill("input[name=dnd-end]", "08:00")
+            page.click("button:has-text('保存时段')")
+            wait_settings(lambda s: s.get("dnd", {}).get("start") == "08:00")
+            page.check("input[name=dnd]")
+            saved = wait_settings(lambda s: s.get("dnd", {}).get("on") is True)
+            self.assertEqual([p["name"] for p in saved["important"]], ["王芳"], saved)
+            self.assertEqual(saved["dnd"]["end"], "08:00")
+            screenshot(page, "web-22-settings-notify")
+            # In the period: 张伟's message is silent, the important 王芳's notifies.
+            self._send(room_id, officers["张伟"][1], "安静时段", "n2")
+            self._send(room_id, officers["王芳"][1], "紧急情况", "n3")
+            shown = wait_note("专案组|王芳：紧急情况")
+            self.assertFalse([n for n in shown if "安静时段" in n], shown)
+            # Without the text when 通知显示消息内容 is off.
+            page.uncheck("input[name=preview]")
+            wait_settings(lambda s: s.get("preview") is False)
+            self._send(room_id, officers["王芳"][1], "不该显示", "n4")
+            shown = wait_note("专案组|王芳发来一条消息")
+            self.assertFalse([n for n in shown if "不该显示" in n], shown)
+
+            # 消息免打扰 chats are listed, and 开启新消息提醒 turns the mute off.
+            rule = f"/_matrix/client/v3/pushrules/global/override/{quote(room_id)}"
+            self._api(
+                "PUT",
+                rule,
+                lina_token,
+                {
+                    "actions": [],
+                    "conditions": [
+                        {"kind": "event_match", "key": "room_id", "pattern": room_id}
+                    ],
+                },
+            )
+            muted = f".muted-chats li[data-room-id='{room_id}']"
+            page.click(f"{muted} button:has-text('开启新消息提醒')")
+            page.wait_for_selector(muted, state="detached")
+            with self.assertRaises(HttpError) as gone:
+                self._api("GET", rule, lina_token)
+            self.assertEqual(gone.exception.status, 404)
+
+            # 通用 → 字体大小 特大: the chat's text at 18 px.
+            page.click(".settings-sections [data-section=general]")
+            page.check("input[name=font][value=larger]")
+            wait_settings(lambda s: s.get("font") == "larger")
+            page.click("nav.rail button:has-text('聊天')")
+            page.click(f".chat-row[data-room-id='{room_id}']")
+            bubble = ".message .bubble:has-text('紧急情况')"
+            page.wait_for_selector(bubble)
+            self.assertEqual(
+                page.eval_on_selector(bubble, "el => getComputedStyle(el).fontSize"),
+                "18px",
+            )
+
+            # 账号与安全 → 修改密码: a wrong current password, the policy's refusal,
+            # then the change (the other sessions kept).
+            page.click("nav.rail button:has-text('设置')")
+            page.click(".settings-sections [data-section=account]")
+            form = ".settings .password-form"
+            page.fill(f"{form} input[name=current]", "not-my-password")
+            page.fill(f"{form} input[name=new]", "Jwwx-settings-2026")
+            page.fill(f"{form} input[name=again]", "Jwwx-settings-2026")
+            page.click(f"{form} button[type=submit]")
+            page.wait_for_selector(f"{form} .error:has-text('当前密码错误')")
+            page.fill(f"{form} input[name=current]", "pw-" + lina_local)
+            page.fill(f"{form} input[name=new]", "short")
+            page.fill(f"{form} input[name=again]", "short")
+            page.click(f"{form} button[type=submit]")
+            page.wait_for_selector(f"{form} .error:has-text('新密码不符合要求')")
+            page.fill(f"{form} input[name=new]", "Jwwx-settings-2026")
+            page.fill(f"{form} input[name=again]", "Jwwx-settings-2026")
+            page.click(f"{form} button[type=submit]")
+            page.wait_for_selector(".settings .notice:has-text('密码已修改')")
+
+            # 登录设备: this browser (本机) and the phone; the phone signed out with
+            # the (new) password after a wrong one.
+            device = ".device[data-device-id=LINAPHONE]"
+            page.wait_for_selector(f"{device}:has-text('李娜的手机')")
+            page.wait_for_selector(".device:has(.role:has-text('本机'))")
+            page.click(f"{device} button:has-text('退出登录')")
+            page.fill(f"{device} input[name=device-password]", "pw-" + lina_local)
+            page.click(f"{device} button:has-text('确认退出')")
+            page.wait_for_selector(".devices .error:has-text('密码错误')")
+            page.fill(f"{device} input[name=device-password]", "Jwwx-settings-2026")
+            page.click(f"{device} button:has-text('确认退出')")
+            page.wait_for_selector(device, state="detached")
+            screenshot(page, "web-23-settings-account")
+            with self.assertRaises(HttpError) as revoked:
+                self._api("GET", "/_matrix/client/v3/account/whoami", phone)
+            self.assertEqual(revoked.exception.status, 401)
+            # The browser's own session still works.
+            self._api("GET", "/_matrix/client/v3/account/whoami", lina_token)
+            self.assertEqual(page.errors, [])
