@@ -37,6 +37,15 @@ Keys:
           through: its visible range bounds who can be reached, its conversation is
           where officers read the pushes, its statistics count them.
       corpsecret_file (path, required): that open-API app's secret (gettoken).
+      workbench (mapping, optional): the app's entry on the officers' workbench (a
+          `zone2_app` entry, always behind the data-security prompt): url (string,
+          required: the APP's launch link, e.g. jwapp://open?page=…, or http(s)://…),
+          category (≤ 16, default 其他), description (≤ 120), icon (an mxc:// image of
+          this homeserver). Checked as the workbench checks an admin's entry. Each
+          time the bridge starts it hands the workbench the apps that have this
+          mapping (name: the app's `name`): new ones appear, the others' entries
+          (an app removed, or its mapping removed) leave; admins keep the entries'
+          range, order, enabled and prompt (docs/workbench.md).
 Relative paths are relative to the config file's directory.
 """
 
@@ -47,7 +56,9 @@ from typing import Any
 
 from bridges.common.config import load_yaml_config, localpart_key, path_key, url_key
 from modules.common.config import ConfigReader
+from modules.common.inputs import InputError
 from modules.common.synapse.errors import ConfigError
+from modules.workbench.entries import bridged_entries
 
 MODULE = "bridges.app_push"
 SIGNATURES = ("hmac-sm3", "hmac-sha256")
@@ -64,6 +75,8 @@ class PushApp:
     allow_all: bool = False
     agentid: int = 0
     corpsecret: str = ""
+    # The workbench entry's fields (url, category?, description?, icon?), or None.
+    workbench: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,18 @@ class AppPushConfig:
 
     def app_user_id(self, app_id: str) -> str:
         return f"@{self.user_prefix}{app_id}:{self.server_name}"
+
+    @property
+    def bot_user_id(self) -> str:
+        return f"@{self.sender_localpart}:{self.server_name}"
+
+    def workbench_apps(self) -> list[dict[str, str]]:
+        """The body's apps of PUT /_jwwx/client/v1/workbench/bridged."""
+        return [
+            {"app_id": a.app_id, "name": a.name, **a.workbench}
+            for a in self.apps
+            if a.workbench is not None
+        ]
 
 
 def _path(
@@ -137,8 +162,20 @@ def _app(raw: Any, index: int, base: Path) -> PushApp:
         raise ConfigError(
             f"{MODULE}.apps[{index}].corpsecret_file: cannot read {corpsecret_file}: {e}"
         ) from e
+    workbench = reader.mapping_or_none("workbench")
     reader.finish()
-    return PushApp(app_id, name, secret, signature, allow_all, agentid, corpsecret)
+    entry = None
+    if workbench is not None:
+        entry = {str(k): v for k, v in workbench.items()}
+        try:
+            bridged_entries(
+                {"apps": [{"app_id": app_id, "name": name, **entry}]}, "", 0, 1
+            )
+        except InputError as e:
+            raise ConfigError(f"{MODULE}.apps[{index}].workbench: {e.msg}") from e
+    return PushApp(
+        app_id, name, secret, signature, allow_all, agentid, corpsecret, entry
+    )
 
 
 def parse_config(raw: Any, base: Path) -> AppPushConfig:

@@ -7,7 +7,8 @@ and answers are journalled, memory.py) and also while the first is still being
 delivered (a retry arriving meanwhile waits for it: one process holds the bridge). Delivery answers what the open API answered,
 plus the push's msgid.
 
-Also: GET /health (the launcher's supervisor probes it) and the application-service
+Once started it lists its apps on the officers' workbench (workbench.py).
+Also: GET /health (the launcher's supervisor probes it; with the workbench sync's state) and the application-service
 API Synapse calls once the registration is loaded (transactions acknowledged, user and
 room queries answered "not here": the bridge creates nothing on demand)."""
 
@@ -26,6 +27,8 @@ from bridges.app_push.config import AppPushConfig
 from bridges.app_push.delivery import OpenApiDelivery
 from bridges.app_push.memory import PushMemory
 from bridges.app_push.protocol import PATH, PushError, verify_push
+from bridges.app_push.workbench import WorkbenchSync
+from bridges.common.matrix import BotClient
 from bridges.common.registration import ensure_token
 from modules.common.http import StandaloneResource
 
@@ -42,8 +45,10 @@ class PushHandler:
         delivery: OpenApiDelivery,
         memory: PushMemory,
         hs_token: str,
+        workbench: WorkbenchSync | None = None,
     ) -> None:
         self._config = config
+        self._workbench = workbench
         self._delivery = delivery
         self._memory = memory
         self._hs_token = hs_token
@@ -52,7 +57,10 @@ class PushHandler:
 
     async def handle(self, request: Any) -> tuple[int, dict[str, Any]]:
         if request.path == HEALTH and request.method == b"GET":
-            return 200, {"status": "ok", "apps": len(self._config.apps)}
+            health: dict[str, Any] = {"status": "ok", "apps": len(self._config.apps)}
+            if self._workbench is not None:
+                health["workbench"] = self._workbench.state
+            return 200, health
         if _AS_API.match(request.path):
             return self._appservice(request)
         if request.method != b"POST":
@@ -137,11 +145,20 @@ def serve(config: AppPushConfig) -> int:
         config.msgid_window_seconds,
         time.time(),
     )
+    bot = BotClient(
+        config.homeserver_url, ensure_token(config.as_token_file), config.bot_user_id
+    )
+    workbench = WorkbenchSync(config, bot, reactor)
     handler = PushHandler(
-        config, OpenApiDelivery(config), memory, ensure_token(config.hs_token_file)
+        config,
+        OpenApiDelivery(config),
+        memory,
+        ensure_token(config.hs_token_file),
+        workbench,
     )
     site = server.Site(StandaloneResource(handler.handle))
     reactor.listenTCP(port, site, interface=where.hostname or "127.0.0.1")
+    reactor.callWhenRunning(workbench.start)
     logger.info(
         "app push bridge on %s:%s, %d apps", where.hostname, port, len(config.apps)
     )

@@ -9,6 +9,10 @@ Keys:
   cache_seconds (int, default 5, 0–300): how long a process keeps the entry list
     before reading it again (each admin write refreshes the writing process at once;
     other workers within this time).
+  bridges (list of strings, default ["jwwx_app_push"]): the application services (by
+    registration id) that keep entries of their own: the app-push bridge lists its
+    zone-II APPs (PUT /_jwwx/client/v1/workbench/bridged, docs/workbench.md); a
+    registration not listed here is refused (403).
 """
 
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ class WorkbenchConfig:
     risk_prompt: str = DEFAULT_RISK_PROMPT
     max_entries: int = 500
     cache_seconds: int = 5
+    bridges: tuple[str, ...] = ("jwwx_app_push",)
 
     @staticmethod
     def parse(raw: Any) -> "WorkbenchConfig":
@@ -42,6 +47,7 @@ class WorkbenchConfig:
             cache_seconds=reader.integer(
                 "cache_seconds", d.cache_seconds, minimum=0, maximum=300
             ),
+            bridges=tuple(reader.string_list("bridges", d.bridges)),
         )
         reader.finish()
         if not 1 <= len(config.risk_prompt.strip()) <= 500:

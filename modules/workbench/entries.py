@@ -240,6 +240,7 @@ def admin_json(entry: Entry) -> dict[str, Any]:
         "enabled": entry.enabled,
         "kind": entry.kind,
         "pubaccount_id": entry.pubaccount_id,
+        "source": entry.source,
         "created_ts": entry.created_ts,
         "updated_ts": entry.updated_ts,
     }
@@ -265,4 +266,48 @@ def officer_json(entry: Entry) -> dict[str, Any]:
     }
     if direct:
         out["url"] = entry.url
+    return out
+
+
+# A bridge's entries (the app-push bridge's zone-II APPs): the bridge keeps these
+# fields; the admins keep the rest (range, position, enabled, risk prompt).
+BRIDGED_APP_FIELDS = frozenset(
+    {"app_id", "name", "url", "category", "description", "icon"}
+)
+BRIDGE_FIELDS = BRIDGED_APP_FIELDS - {"app_id"} | {"kind", "agentid", "zone"}
+BRIDGE_FIELDS |= {"pubaccount_id"}
+_BRIDGED_APP_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+def bridged_entries(
+    raw: Any, registration_id: str, now: int, max_entries: int
+) -> list[Entry]:
+    """The entries a bridge's body {"apps": [{app_id, name, url, category?,
+    description?, icon?}]} describes (id 0: given when stored), each checked as an
+    admin's zone2_app entry; InputError naming the app otherwise."""
+    if not isinstance(raw, dict) or set(raw) != {"apps"}:
+        raise InputError('请求体应为 {"apps": [...]}')
+    apps = raw["apps"]
+    if not isinstance(apps, list) or len(apps) > max_entries:
+        raise InputError(f"apps 应为至多 {max_entries} 项的列表")
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for index, app in enumerate(apps):
+        if not isinstance(app, dict):
+            raise InputError(f"apps[{index}] 应为对象")
+        app_id = app.get("app_id")
+        if not isinstance(app_id, str) or not _BRIDGED_APP_ID.match(app_id):
+            raise InputError(f"apps[{index}].app_id 应为 [a-z0-9_-]{{1,32}}")
+        if app_id in seen:
+            raise InputError(f"apps[{index}].app_id 重复：{app_id}")
+        seen.add(app_id)
+        unknown = sorted(set(app) - BRIDGED_APP_FIELDS)
+        if unknown:
+            raise InputError(f"apps[{index}] 不支持的字段：{', '.join(unknown)}")
+        body = {k: v for k, v in app.items() if k != "app_id"}
+        try:
+            entry = entry_from_body({**body, "kind": "zone2_app"}, 0, now)
+        except InputError as e:
+            raise InputError(f"apps[{index}]（{app_id}）：{e.msg}") from e
+        out.append(entry.with_changes(source=f"{registration_id}:{app_id}"))
     return out

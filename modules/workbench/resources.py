@@ -13,6 +13,12 @@ POST entries/{id}/jump      → {url, zone, zone_name, confirm_required, prompt,
                             when the entry is not there for this officer, 403
                             CN_JWWX_WORKBENCH_JUMP_REFUSED when the app refuses him.
 
+Bridges (the application-service token of a registration in config `bridges`):
+PUT  bridged {"apps": [{app_id, name, url, category?, description?, icon?}]}
+                            the bridge's zone2_app entries become these apps (added,
+                            updated, the others removed) → {added, updated, unchanged,
+                            removed} (entry ids); 403 M_FORBIDDEN for anyone else.
+
 Admins, /_jwwx/admin/v1/workbench (right apps.workbench; an app's entry also needs
 that app in the admin group's apps; the visible range must lie in the admin's
 departments, everyone (null) is the whole directory). Each write is one
@@ -22,7 +28,7 @@ POST   entries        {name, url, kind?, category?, description?, icon?, agentid
                        pubaccount_id?, zone?, risk_prompt?, visible_range?,
                        position?, enabled?}
 PUT    entries/{id}   the fields to change
-DELETE entries/{id}
+DELETE entries/{id}   (not a bridge's entry: 400; remove it from the bridge's config)
 GET    statistics?days=30   usage of the entries the admin manages: per entry opens
                        (jumps) and distinct officers, per day (UTC+8)
 GET    entries/{id}/statistics?days=30   the same for one entry
@@ -35,10 +41,12 @@ from synapse.module_api import ModuleApi
 from modules.common import admin as decide
 from modules.common.admin import Target
 from modules.common.admin_router import AdminRouter
-from modules.common.inputs import parse_int, query_param
+from modules.common.errors import error
+from modules.common.inputs import InputError, parse_int, query_param
 from modules.common.resource import read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.errors import Codes
 from modules.workbench.entries import admin_json
 from modules.workbench.service import Workbench
 from modules.workbench.storage import Entry
@@ -86,6 +94,7 @@ class WorkbenchClientResource(Router):
         self._bench = bench
         self.route("GET", "", self.view)
         self.route("POST", "entries/{entry_id}/jump", self.jump)
+        self.route("PUT", "bridged", self.bridged)
 
     async def _caller(self, request: Any) -> str:
         user_id = await self.requester_id(request)
@@ -101,6 +110,15 @@ class WorkbenchClientResource(Router):
     async def jump(self, request: Any, entry_id: str) -> tuple[int, Any]:
         user_id = await self._caller(request)
         return 200, await self._bench.jump(user_id, _entry_id(entry_id))
+
+    async def bridged(self, request: Any) -> tuple[int, Any]:
+        requester = await self.api.get_user_by_req(request)
+        service_id = requester.app_service_id  # the registration's id, None: a user
+        if service_id is None or service_id not in self._bench.bridges:
+            raise error(403, Codes.FORBIDDEN, "只有配置的桥接应用服务可以维护其应用")
+        body = read_json_object(request)
+        await self._runtime.ready()
+        return 200, await self._bench.sync_bridged(service_id, body)
 
 
 class WorkbenchAdminResource(AdminRouter):
@@ -189,6 +207,11 @@ class WorkbenchAdminResource(AdminRouter):
     async def delete(self, request: Any, entry_id: str) -> tuple[int, Any]:
         before = await self._bench.require(_entry_id(entry_id))
         admin = await self.admin(request, RIGHT, targets_of(before))
+        if before.source is not None:
+            raise InputError(
+                f"该应用由桥接应用的配置维护（{before.source}）：请从其配置中删除，"
+                "或将其停用（enabled: false）"
+            )
         await self._bench.delete(before.id)
         await self.log(
             request,

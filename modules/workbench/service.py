@@ -23,7 +23,9 @@ from modules.public_accounts import public as public_accounts
 from modules.workbench import storage
 from modules.workbench.config import WorkbenchConfig
 from modules.workbench.entries import (
+    BRIDGE_FIELDS,
     ZONE_NAMES,
+    bridged_entries,
     entry_from_body,
     officer_json,
 )
@@ -101,6 +103,7 @@ class Workbench:
         self._api = api
         self._config = config
         self._snapshot: Snapshot | None = None
+        self.bridges = config.bridges
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
@@ -283,6 +286,13 @@ class Workbench:
         return entry
 
     async def update(self, before: Entry, body: dict[str, Any]) -> Entry:
+        if before.source is not None:
+            kept = sorted(set(body) & BRIDGE_FIELDS)
+            if kept:
+                raise InputError(
+                    f"{', '.join(kept)} 由桥接应用的配置维护（{before.source}），"
+                    "请在其配置中修改；这里只能改可见范围、排序、启用和风险提示"
+                )
         entry = entry_from_body(body, before.id, self._now(), base=before)
         await self._check_app(entry)
 
@@ -335,6 +345,62 @@ class Workbench:
                 for e in entries
             ],
         }
+
+    async def sync_bridged(self, registration_id: str, body: Any) -> dict[str, Any]:
+        """Make the entries of this bridge (source "<registration_id>:…") the apps the
+        body lists: new apps added, listed ones updated in the fields the bridge keeps
+        (the admins' range, order, enabled and prompt stay), the others removed with
+        their usage. All or nothing: a bad app refuses the whole body."""
+        now = self._now()
+        wanted = bridged_entries(body, registration_id, now, self._config.max_entries)
+        prefix = registration_id + ":"
+
+        def sync_txn(txn: Txn) -> dict[str, Any]:
+            mine = {
+                e.source: e
+                for e in storage.list_txn(txn)
+                if e.source is not None and e.source.startswith(prefix)
+            }
+            added, updated, kept = [], [], []
+            for entry in wanted:
+                assert entry.source is not None
+                old = mine.pop(entry.source, None)
+                if old is None:
+                    if storage.count_txn(txn) >= self._config.max_entries:
+                        raise error(
+                            400, FULL, f"工作台最多 {self._config.max_entries} 个应用"
+                        )
+                    entry = entry.with_changes(id=storage.next_id_txn(txn))
+                    storage.insert_txn(txn, entry)
+                    added.append(entry.id)
+                    continue
+                new = old.with_changes(
+                    name=entry.name,
+                    category=entry.category,
+                    description=entry.description,
+                    icon=entry.icon,
+                    url=entry.url,
+                )
+                if new == old:
+                    kept.append(old.id)
+                else:
+                    storage.update_txn(txn, new.with_changes(updated_ts=now))
+                    updated.append(old.id)
+            removed = [old.id for old in mine.values()]
+            for entry_id in removed:
+                storage.delete_txn(txn, entry_id)
+            return {
+                "added": added,
+                "updated": updated,
+                "unchanged": kept,
+                "removed": removed,
+            }
+
+        answer = await run_serialized_write(
+            self._api, "jwwx_workbench_bridged", "jwwx_workbench", sync_txn
+        )
+        self._snapshot = None
+        return answer
 
     async def delete(self, entry_id: int) -> None:
         await self._api.run_db_interaction(

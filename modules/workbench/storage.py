@@ -26,6 +26,9 @@ class Entry:
     updated_ts: int
     kind: str = "link"  # link | app | pubaccount | zone2_app (entries.KINDS)
     pubaccount_id: int | None = None
+    # "<registration id>:<app id>" for an entry a bridge keeps (service.sync_bridged),
+    # None for the admins' own.
+    source: str | None = None
 
     def with_changes(self, **changes: Any) -> "Entry":
         return replace(self, **changes)
@@ -33,7 +36,8 @@ class Entry:
 
 _COLUMNS = (
     "id, name, category, description, icon, url, agentid, zone, risk_prompt,"
-    " visible_range, position, enabled, created_ts, updated_ts, kind, pubaccount_id"
+    " visible_range, position, enabled, created_ts, updated_ts, kind, pubaccount_id,"
+    " source"
 )
 
 
@@ -55,6 +59,7 @@ def _entry(row: Any) -> Entry:
         int(row[13]),
         str(row[14]),
         None if row[15] is None else int(row[15]),
+        row[16],
     )
 
 
@@ -76,6 +81,7 @@ def _values(entry: Entry) -> tuple[Any, ...]:
         entry.updated_ts,
         entry.kind,
         entry.pubaccount_id,
+        entry.source,
     )
 
 

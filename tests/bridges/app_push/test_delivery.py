@@ -5,7 +5,9 @@ supervised); the reference sender pushes a signed message; the officer reads it 
 source app's conversation; a retry with the same msgid is answered again and not
 delivered twice, also after the bridge was killed and started again by the supervisor;
 forged and unknown pushes deliver nothing; a target outside the open-API app's range
-is reported, not reached."""
+is reported, not reached. The apps with a `workbench` mapping appear on the officers'
+workbench as zone2_app entries when the bridge starts, and leave when removed from its
+config."""
 
 import json
 import os
@@ -33,6 +35,7 @@ from tests.modules.openapi.helpers import (
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = b"z" * 48
+ADMIN_ENTRIES = "/_jwwx/admin/v1/workbench/entries"
 DUTY_SECRET = b"d" * 40
 
 
@@ -120,6 +123,10 @@ class AppPushDeliveryTests:
                             "secret_file": "case.secret",
                             "agentid": app["agentid"],
                             "corpsecret_file": "corp.secret",
+                            "workbench": {
+                                "url": "jwapp://open?page=case",
+                                "category": "移动警务",
+                            },
                         },
                         {
                             "app_id": "duty",
@@ -128,6 +135,7 @@ class AppPushDeliveryTests:
                             "signature": "hmac-sha256",
                             "agentid": duty_app["agentid"],
                             "corpsecret_file": "duty-corp.secret",
+                            "workbench": {"url": "https://duty.zone2.example/"},
                         },
                     ],
                 },
@@ -174,9 +182,18 @@ class AppPushDeliveryTests:
             again_status, again = await push(message)  # the sender's retry
             self.assertEqual((again_status, again["msgid"]), (200, answer["msgid"]))
             self.assertTrue(again["duplicate"])
+            case_entry = await self._bridged_entries(boss, officer, config)
             # The bridge dies; the supervisor starts it again; it still knows order-42.
+            # Meanwhile the duty app lost its workbench mapping: its entry leaves.
+            raw = yaml.safe_load(config.read_text())
+            del raw["apps"][1]["workbench"]
+            config.write_text(yaml.safe_dump(raw, allow_unicode=True))
             os.kill(pid, signal.SIGKILL)
             await threads.deferToThread(_bridge_pid, data_dir, port, pid)
+            shown = await self._workbench_names(officer, {"案件管理系统"})
+            self.assertEqual(shown["案件管理系统"]["id"], case_entry["id"])
+            kept = await boss.ok("GET", f"{ADMIN_ENTRIES}/{case_entry['id']}")
+            self.assertEqual(kept["position"], 7)  # the admin's order stays
             status, after = await push(message)
             self.assertEqual((status, after["msgid"]), (200, answer["msgid"]), after)
             self.assertTrue(after["duplicate"])
@@ -233,6 +250,56 @@ class AppPushDeliveryTests:
             )
         finally:
             (data_dir / "conf.d" / "bridges.yaml").unlink(missing_ok=True)
+
+    async def _workbench_names(
+        self, officer: MatrixClient, wanted: set[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The officer's zone2_app entries once their names are `wanted`."""
+        shown: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            view = await officer.ok("GET", "/_jwwx/client/v1/workbench")
+            shown = {
+                e["name"]: e
+                for c in view["categories"]
+                for e in c["entries"]
+                if e["kind"] == "zone2_app"
+            }
+            if set(shown) == wanted:
+                break
+            await sleep(0.3)
+        self.assertEqual(set(shown), wanted)
+        return shown
+
+    async def _bridged_entries(
+        self, boss: MatrixClient, officer: MatrixClient, config: Path
+    ) -> dict[str, Any]:
+        """The bridge's two apps are on the workbench without an admin adding them;
+        admins keep range, order and enabled, not what the bridge's config says; only
+        the bridge's registration may set them. The case app's admin view."""
+        shown = await self._workbench_names(officer, {"案件管理系统", "值班系统"})
+        case = shown["案件管理系统"]
+        self.assertEqual((case["category"], case["zone"]), ("移动警务", "external"))
+        jump = await officer.ok(
+            "POST", f"/_jwwx/client/v1/workbench/entries/{case['id']}/jump", {}
+        )
+        self.assertEqual(jump["url"], "jwapp://open?page=case")
+        self.assertTrue(jump["confirm_required"])
+        self.assertTrue(jump["prompt"])
+        path = f"{ADMIN_ENTRIES}/{case['id']}"
+        entry = await boss.ok("PUT", path, {"position": 7})
+        self.assertEqual(entry["source"], "jwwx_app_push:case")
+        for bad in ({"name": "改名"}, {"url": "jwapp://other"}):
+            status, answer = await boss.request("PUT", path, bad)
+            self.assertEqual((status, answer["errcode"]), (400, "M_INVALID_PARAM"))
+        status, _ = await boss.request("DELETE", path)
+        self.assertEqual(status, 400)
+        status, _ = await officer.request(
+            "PUT", "/_jwwx/client/v1/workbench/bridged", {"apps": []}
+        )
+        self.assertEqual(status, 403)
+        self.assertIn("案件管理系统", str(await boss.ok("GET", ADMIN_ENTRIES)))
+        return entry
 
     async def _cross_app_statistics(
         self, boss: MatrixClient, agentids: tuple[int, int], unit: int

@@ -196,6 +196,30 @@ class ConfigAndRegistrationTest(unittest.TestCase):
         )
         self.bad("unknown key", colour="red")
         self.bad("http(s) URL", bridge_url="ftp://x")
+        # The workbench entry is checked as the workbench checks an admin's entry.
+        base = {"app_id": "a", "name": "n", "secret_file": "case.secret", **LINK}
+        for entry, fragment in (
+            ({"url": "javascript:alert(1)"}, "url"),
+            ({}, "url"),
+            ({"url": "jwapp://x", "category": "c" * 17}, "category"),
+            ({"url": "jwapp://x", "colour": "red"}, "colour"),
+            ("jwapp://x", "mapping"),
+        ):
+            self.bad(fragment, apps=[{**base, "workbench": entry}])
+        good = app_config.parse_config(
+            _raw(
+                self.base,
+                apps=[
+                    {**base, "workbench": {"url": "jwapp://open?page=a"}},
+                    {**base, "app_id": "b"},
+                ],
+            ),
+            self.base,
+        )
+        self.assertEqual(
+            good.workbench_apps(),
+            [{"app_id": "a", "name": "n", "url": "jwapp://open?page=a"}],
+        )
 
     def test_registration_from_config(self) -> None:
         path = self.base / "app_push.yaml"
