@@ -3,7 +3,8 @@
 standalone benchmark like group_receipts.py.
 
     python -m benchmarks.asr_overhead [--officers 4] [--voices 5] [--dictations 5] \
-        [--think-ms 300] [--audio-seconds 2] [--engine sqlite|postgres] [--json OUT.json]
+        [--burst 40] [--auto-concurrency 4] [--think-ms 300] [--audio-seconds 2] \
+        [--engine sqlite|postgres] [--json OUT.json]
 
 A real homeserver (the launcher, SQLite or PostgreSQL) with modules.asr on
 `auto_transcribe: true` and the engine the tests' stand-in
@@ -20,6 +21,11 @@ answers each with its own text.
   transcript is kept by the server, not posted into the chat, so it does not arrive
   in /sync: polling is how a client sees it (half the poll interval is in the
   round trip on average).
+- Burst: `--burst` voice messages sent at once (spread over the officers, nobody
+  waiting for a transcript): each one's send → transcript (one poll for all that are
+  outstanding), the wall time until the last, messages/s against what
+  `--auto-concurrency` requests at a time of `--think-ms` allow, and how many the
+  engine had at once (the stand-in counts).
 - Dictation (语音输入): `POST /_jwwx/client/v1/asr/dictate` with the audio as the body,
   to its answer.
 Ours' overhead: the round trip minus the engine's own time for the same audio."""
@@ -30,17 +36,24 @@ import io
 import math
 import shutil
 import subprocess
-import threading
 import time
 import wave
 from array import array
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from benchmarks.aclient import CLIENT, Http, MatrixUser
-from benchmarks.engine_overhead import Cpu, cpu_rows, end, machine, overhead_rows
+from benchmarks.engine_overhead import (
+    Cpu,
+    cpu_rows,
+    end,
+    engine_arguments,
+    machine,
+    overhead_rows,
+    run_against_engine,
+)
 from benchmarks.report import Report, Row
+from benchmarks.stats import Summary
 from tests.harness.server import TestServer, free_port
 from tests.modules.asr.standin import Engine
 
@@ -54,8 +67,7 @@ class TimedEngine(Engine):
     def __init__(self, port: int, think_seconds: float) -> None:
         super().__init__(port)
         self.think_seconds = think_seconds
-        self.seconds: dict[str, float] = {}  # audio sha256 -> engine's own time
-        self._lock = threading.Lock()
+        self.seconds: dict[str, float] = {}  # transcript -> engine's own time
 
     def answer(
         self, path: str, content_type: str, raw: bytes, authorization: str | None
@@ -64,8 +76,7 @@ class TimedEngine(Engine):
         time.sleep(self.think_seconds)
         status, body = super().answer(path, content_type, raw, authorization)
         text = str(body.get("text", ""))
-        with self._lock:
-            self.seconds[text] = time.perf_counter() - started
+        self.seconds[text] = time.perf_counter() - started  # one key per thread
         return status, body
 
 
@@ -154,6 +165,62 @@ async def _voice(
     raise RuntimeError(f"no transcript of {event_id}")
 
 
+async def _burst(
+    senders: list[MatrixUser],
+    reader_of: dict[str, MatrixUser],
+    rooms: list[str],
+    clips: list[list[bytes]],
+    poll: float,
+) -> tuple[list[float], float]:
+    """Every officer sends his clips at once, one after the other without waiting for
+    transcripts; (each message's send → transcript seen, wall until the last)."""
+    sent: dict[str, tuple[MatrixUser, float]] = {}
+
+    async def send_all(i: int) -> None:
+        uris = [await _upload(senders[i], data) for data in clips[i]]
+        for k, uri in enumerate(uris):
+            content = {
+                "msgtype": "m.audio",
+                "body": "语音",
+                "url": uri,
+                "info": {"mimetype": "audio/wav", "size": len(clips[i][k])},
+                "org.matrix.msc3245.voice": {},
+            }
+            path = f"{CLIENT}/rooms/{quote(rooms[i])}/send/m.room.message/b{i}-{k}"
+            started = time.perf_counter()
+            answer = await senders[i].call("PUT", path, content)
+            if not answer.ok:
+                raise RuntimeError(f"burst send: {answer.error()}")
+            sent[str(answer.body["event_id"])] = (
+                reader_of[senders[i].user_id],
+                started,
+            )
+
+    first = time.perf_counter()
+    await asyncio.gather(*(send_all(i) for i in range(len(senders))))
+    done: dict[str, float] = {}
+    deadline = time.perf_counter() + WAIT_S
+    while len(done) < len(sent):
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"burst: {len(sent) - len(done)} never transcribed")
+        waiting: dict[str, tuple[MatrixUser, list[str]]] = {}
+        for event_id, (reader, _started) in sent.items():
+            if event_id not in done:
+                waiting.setdefault(reader.user_id, (reader, []))[1].append(event_id)
+        for reader, ids in waiting.values():
+            for start in range(0, len(ids), 100):
+                chunk = ids[start : start + 100]
+                shown = await reader.call(
+                    "GET", f"{ASR}/transcripts?event_ids={quote(','.join(chunk))}"
+                )
+                now = time.perf_counter()
+                if shown.ok:
+                    for event_id in shown.body["transcripts"]:
+                        done.setdefault(event_id, now - sent[event_id][1])
+        await asyncio.sleep(poll)
+    return list(done.values()), time.perf_counter() - first
+
+
 async def _dictate(user: MatrixUser, data: bytes) -> tuple[float, str]:
     answer = await user.http.request(
         "POST",
@@ -176,6 +243,8 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
             "officers": args.officers,
             "voice messages per officer": args.voices,
             "dictations per officer": args.dictations,
+            "burst voice messages": args.burst,
+            "auto_concurrency": args.auto_concurrency,
             "engine think ms": args.think_ms,
             "transcript poll ms": args.poll_ms,
         },
@@ -183,6 +252,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
     )
     n = args.officers
     clips: list[list[tuple[bytes, str]]] = []
+    burst: list[list[bytes]] = [[] for _ in range(n)]
     made = ""
     for i in range(n):
         mine = []
@@ -192,6 +262,10 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
             engine.teach(data, text)
             mine.append((data, text))
         clips.append(mine)
+    for k in range(args.burst):
+        data, made = audio(100_000 + k, args.audio_seconds)
+        engine.teach(data, f"第{k}条连发语音")
+        burst[k % n].append(data)
     report.params["audio"] = f"{made}, {len(clips[0][0][0])} bytes"
     senders = [server.register(f"voicea{i}") for i in range(n)]
     readers = [server.register(f"voiceb{i}") for i in range(n)]
@@ -222,6 +296,15 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
         sent = [x for xs in await asyncio.gather(*map(voices, range(n))) for x in xs]
         voice_wall = time.perf_counter() - started
         cpu1 = cpu.now()
+
+        engine.max_in_flight = 0
+        burst_seconds: list[float] = []
+        burst_wall = 0.0
+        if args.burst:
+            reader_of = {x.user_id: y for x, y in zip(a, b, strict=True)}
+            burst_seconds, burst_wall = await _burst(a, reader_of, rooms, burst, poll)
+        burst_engine = engine.max_in_flight
+        cpu_burst = cpu.now()
 
         async def dictations(i: int) -> list[tuple[float, str]]:
             out = []
@@ -256,13 +339,47 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
     cpu_rows(
         report, "voice message, auto", cpu1[0] - cpu0[0], None, len(sent), "message"
     )
-    cpu_rows(report, "dictation", cpu2[0] - cpu1[0], None, len(dictated), "request")
+    if burst_seconds:
+        scenario = "voice burst, auto"
+        report.add(
+            Row(scenario, "send → transcript", Summary.of(burst_seconds, burst_wall))
+        )
+        bound = args.auto_concurrency / (args.think_ms / 1000) if args.think_ms else 0
+        report.add(
+            Row(
+                scenario,
+                "messages transcribed per second",
+                value=len(burst_seconds) / burst_wall,
+                unit="/s",
+                n=len(burst_seconds),
+                note=(
+                    f"all in {burst_wall:.2f} s; the engine had at most"
+                    f" {burst_engine} at once; auto_concurrency"
+                    f" {args.auto_concurrency} × {args.think_ms:.0f} ms allows"
+                    f" {bound:.1f}/s"
+                ),
+            )
+        )
+        cpu_rows(
+            report,
+            scenario,
+            cpu_burst[0] - cpu1[0],
+            None,
+            len(burst_seconds),
+            "message",
+        )
+    cpu_rows(
+        report, "dictation", cpu2[0] - cpu_burst[0], None, len(dictated), "request"
+    )
     report.add(
         Row(
             "all",
             "requests completed",
-            n=len(sent) + len(dictated),
-            note=f"voice {len(sent)}, dictation {len(dictated)}",
+            n=len(sent) + len(burst_seconds) + len(dictated),
+            note=(
+                f"voice {len(sent)}, burst {len(burst_seconds)},"
+                f" dictation {len(dictated)}"
+            ),
         )
     )
     end(report)
@@ -274,11 +391,11 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=4)
     parser.add_argument("--voices", type=int, default=5)
     parser.add_argument("--dictations", type=int, default=5)
-    parser.add_argument("--think-ms", type=float, default=300)
+    parser.add_argument("--burst", type=int, default=40)
+    parser.add_argument("--auto-concurrency", type=int, default=4)
     parser.add_argument("--audio-seconds", type=float, default=2.0)
     parser.add_argument("--poll-ms", type=float, default=50)
-    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--json", type=Path)
+    engine_arguments(parser, think_ms=300)
     args = parser.parse_args()
     engine = TimedEngine(free_port(), args.think_ms / 1000)
     engine.start()
@@ -292,19 +409,16 @@ def main() -> None:
                     "model": "police-asr-zh",
                 },
                 "auto_transcribe": True,
+                "auto_concurrency": args.auto_concurrency,
             }
         },
     )
-    try:
-        server.start()
-        report = asyncio.run(_measure(server, engine, args))
-    finally:
-        server.stop()
-        engine.stop()
-    print()
-    print(report.text())
-    if args.json:
-        report.write_json(args.json)
+    run_against_engine(
+        server,
+        lambda: asyncio.run(_measure(server, engine, args)),
+        args.json,
+        engine.stop,
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,10 @@ from benchmarks.engine_overhead import (
     bridge_pid,
     cpu_rows,
     end,
+    engine_arguments,
     machine,
     overhead_rows,
+    run_against_engine,
 )
 from benchmarks.report import Report, Row
 from benchmarks.syncer import start_all, stop_all
@@ -277,12 +279,10 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=4)
     parser.add_argument("--questions", type=int, default=5)
     parser.add_argument("--group-questions", type=int, default=2)
-    parser.add_argument("--think-ms", type=float, default=300)
     parser.add_argument("--piece-ms", type=float, default=40)
     parser.add_argument("--answer-chars", type=int, default=60)
     parser.add_argument("--edit-interval", type=float, default=1.0)
-    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--json", type=Path)
+    engine_arguments(parser, think_ms=300)
     args = parser.parse_args()
     model = Model(free_port())
     model.think_seconds = args.think_ms / 1000
@@ -293,18 +293,18 @@ def main() -> None:
     server = TestServer(
         args.engine, configure=_configure(folder, model.port, bridge_port, args)
     )
-    try:
-        server.start()
+
+    def measure() -> Report:
         pid = bridge_pid(server, "assistant", f"http://127.0.0.1:{bridge_port}")
-        report = asyncio.run(_measure(server, model, Cpu(server, pid), args))
-    finally:
-        server.stop()
-        model.stop()
-        shutil.rmtree(folder, ignore_errors=True)
-    print()
-    print(report.text())
-    if args.json:
-        report.write_json(args.json)
+        return asyncio.run(_measure(server, model, Cpu(server, pid), args))
+
+    run_against_engine(
+        server,
+        measure,
+        args.json,
+        model.stop,
+        lambda: shutil.rmtree(folder, ignore_errors=True),
+    )
 
 
 if __name__ == "__main__":

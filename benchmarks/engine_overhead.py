@@ -1,17 +1,51 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""What the assistant and speech benchmarks share: ours' overhead on top of an engine
-whose own time the stand-in records, as rows of the usual table (benchmarks/report.py),
-and the CPU of the processes involved (from /proc, as benchmarks/servers.py reads it)."""
+"""What the assistant and speech benchmarks share: a homeserver run against a stand-in
+engine (`run_against_engine`, the options every such run takes), ours' overhead on top
+of an engine whose own time the stand-in records, as rows of the usual table
+(benchmarks/report.py), and the CPU of the processes involved (from /proc, as
+benchmarks/servers.py reads it)."""
 
+import argparse
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.report import Report, Row
 from benchmarks.servers import _proc_cpu, server_cpu_seconds
 from benchmarks.stats import Summary, percentile
 from tests.harness.server import TestServer
+
+
+def engine_arguments(parser: argparse.ArgumentParser, think_ms: float) -> None:
+    """The options of every run against a stand-in engine."""
+    parser.add_argument("--think-ms", type=float, default=think_ms)
+    parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--json", type=Path)
+
+
+def run_against_engine(
+    server: TestServer,
+    measure: Callable[[], Report],
+    json_path: Path | None,
+    *stops: Callable[[], None],
+) -> Report:
+    """Start the homeserver (the stand-in engine already listening), measure, stop the
+    server and then `stops` (the stand-in, temporary folders) whatever happened, and
+    print the report (and write it as JSON to `json_path`)."""
+    try:
+        server.start()
+        report = measure()
+    finally:
+        server.stop()
+        for stop in stops:
+            stop()
+    print()
+    print(report.text())
+    if json_path:
+        report.write_json(json_path)
+    return report
 
 
 def machine() -> dict[str, str]:

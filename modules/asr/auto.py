@@ -4,11 +4,18 @@ sent, so the text is there before anyone asks.
 
 The event stream is read after a durable cursor (a StreamFollower: never on_new_event);
 each batch queues the voice messages it finds (local officer, local media, not
-burn-after-read) in jwwx_asr_pending and moves the cursor in the same transaction. A
-worker takes due messages one at a time to the engine (outside any transaction); a
-message the engine could not do waits auto_retry_seconds × 2^attempts (at most
-RETRY_MAX_MS) and is tried again: never dropped, counted by jwwx_asr_pending_messages.
-A message redacted meanwhile (recalled, burned) is dropped from the queue untouched."""
+burn-after-read) in jwwx_asr_pending and moves the cursor in the same transaction.
+
+A dispatcher hands due messages to the engine, at most auto_concurrency at a time
+(outside any transaction); a finished one makes room for the next. A message leaves the
+queue only in the transaction that saves its transcript (or finds it needs none), so a
+restart while messages are with the engine loses none: the new process finds them due
+and sends them again. Which messages are with the engine is known only to this process
+(the one running the module's jobs), so one is never sent twice at once. A message
+the engine could not do waits auto_retry_seconds × 2^attempts (at most RETRY_MAX_MS)
+and is tried again: never dropped, counted by jwwx_asr_pending_messages. A message
+redacted meanwhile (recalled, burned) is dropped from the queue untouched; one an
+officer had transcribed by asking (POST transcribe) is dropped without the engine."""
 
 import logging
 from typing import Any
@@ -36,10 +43,15 @@ logger = logging.getLogger(__name__)
 POLL_MS = 5000
 BATCH = 500
 RETRY_MAX_MS = 3_600_000
+COUNT_EVERY_MS = 2000  # the pending gauge's count, at most this often while busy
 BURN_FIELD = "cn.jwwx.burn_after_read"
 PENDING = Gauge(
     "jwwx_asr_pending_messages",
     "Voice messages waiting for automatic transcription (the engine down or slow)",
+)
+IN_FLIGHT = Gauge(
+    "jwwx_asr_auto_in_flight",
+    "Voice messages with the engine now (at most auto_concurrency)",
 )
 
 
@@ -66,7 +78,20 @@ class AutoTranscriber(StreamFollower):
     def __init__(self, api: ModuleApi, config: AsrConfig, jobs: Jobs) -> None:
         super().__init__(api, jobs, "jwwx_asr_auto", POLL_MS)
         self._config = config
-        self._working = False
+        self._limit = config.auto_concurrency
+        self._in_flight: set[str] = set()  # event ids with the engine now
+        self._dispatching = False
+        self._due_again = False
+        self._counted_ts = 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def enable(self) -> None:
+        super().enable()
+        # What waited in the queue when the process stopped is due now.
+        self._jobs.start("jwwx_asr_auto_work", self.work)
 
     async def step(self) -> bool:
         upto = persisted_stream_ordering(self._api)
@@ -98,34 +123,94 @@ class AutoTranscriber(StreamFollower):
         return position < upto
 
     async def work(self) -> None:
-        """Transcribe what is due, one message at a time."""
-        if self._working:
+        """Hand due messages to the engine until auto_concurrency are with it (or
+        none is due); each one finished calls this again for the next."""
+        if self._dispatching:
+            self._due_again = True  # read again once the running pass ends
             return
-        self._working = True
+        self._dispatching = True
         try:
             while True:
-                now = int(self._api.get_current_time_msec())
-                due = await self._api.run_db_interaction(
-                    "jwwx_asr_auto_due", storage.due_txn, now, 20
-                )
-                if not due:
+                self._due_again = False
+                free = self._limit - len(self._in_flight)
+                if free <= 0:
                     break
-                for item in due:
-                    await self._one(*item)
-            PENDING.set(
-                await self._api.run_db_interaction(
-                    "jwwx_asr_auto_count", storage.pending_count_txn
+                now = int(self._api.get_current_time_msec())
+                # Those with the engine are still in the queue: read past them.
+                due = await self._api.run_db_interaction(
+                    "jwwx_asr_auto_due",
+                    storage.due_txn,
+                    now,
+                    free + len(self._in_flight),
                 )
-            )
+                fresh = [item for item in due if item[0] not in self._in_flight]
+                for item in fresh[:free]:
+                    self._in_flight.add(item[0])
+                    self._api.run_as_background_process(
+                        "jwwx_asr_auto_one", self._run, item
+                    )
+                IN_FLIGHT.set(len(self._in_flight))
+                if len(fresh) < free and not self._due_again:
+                    break  # nothing more is due now
+            now = int(self._api.get_current_time_msec())
+            if not self._in_flight or now - self._counted_ts >= COUNT_EVERY_MS:
+                self._counted_ts = now
+                PENDING.set(
+                    await self._api.run_db_interaction(
+                        "jwwx_asr_auto_count", storage.pending_count_txn
+                    )
+                )
         finally:
-            self._working = False
+            self._dispatching = False
+
+    async def _run(self, item: tuple[str, str, str, str, int, bool]) -> None:
+        event_id = item[0]
+        failed = False
+        try:
+            await self._one(*item)
+        except Exception:
+            # A database error or a bug: the message stays queued; it is tried again
+            # at the next retry tick, not at once by the next finished one.
+            failed = True
+            logger.exception("voice %s: automatic transcription failed", event_id)
+            await self._later(event_id, item[4], "failed")
+        finally:
+            self._in_flight.discard(event_id)
+            IN_FLIGHT.set(len(self._in_flight))
+        if not failed:
+            await self.work()
+
+    async def _later(self, event_id: str, attempts: int, why: str) -> None:
+        """Try the message again after a delay growing with its attempts."""
+        first = int(self._config.auto_retry_seconds * 1000)
+        delay = min(RETRY_MAX_MS, first * 2**attempts)
+        logger.warning("voice %s: %s; again in %d s", event_id, why, delay // 1000)
+        now = int(self._api.get_current_time_msec())
+        try:
+            await self._api.run_db_interaction(
+                "jwwx_asr_auto_retry",
+                storage.retry_txn,
+                event_id,
+                attempts + 1,
+                now + delay,
+            )
+        except Exception:
+            logger.exception("voice %s: retry not recorded", event_id)
 
     async def _one(
-        self, event_id: str, room_id: str, media_id: str, mimetype: str, attempts: int
+        self,
+        event_id: str,
+        room_id: str,
+        media_id: str,
+        mimetype: str,
+        attempts: int,
+        transcribed: bool,
     ) -> None:
         engine = self._config.engine
         assert engine is not None  # parse_config requires one
-        if event_id not in await unredacted_event_ids(self._api, [event_id]):
+        if transcribed or event_id not in await unredacted_event_ids(
+            self._api, [event_id]
+        ):
             await self._api.run_db_interaction(
                 "jwwx_asr_auto_done", storage.done_txn, event_id
             )
@@ -144,17 +229,7 @@ class AutoTranscriber(StreamFollower):
             )
             return
         except EngineError as e:
-            first = int(self._config.auto_retry_seconds * 1000)
-            delay = min(RETRY_MAX_MS, first * 2**attempts)
-            logger.warning("voice %s: %s; again in %d s", event_id, e, delay // 1000)
-            now = int(self._api.get_current_time_msec())
-            await self._api.run_db_interaction(
-                "jwwx_asr_auto_retry",
-                storage.retry_txn,
-                event_id,
-                attempts + 1,
-                now + delay,
-            )
+            await self._later(event_id, attempts, str(e))
             return
         now = int(self._api.get_current_time_msec())
 

@@ -19,6 +19,9 @@ Keys:
     retried with growing delays (never dropped: jwwx_asr_pending_messages counts them).
   auto_retry_seconds (number, default 30): the first retry's delay; it doubles with
     each failure, up to an hour.
+  auto_concurrency (int 1–64, default 4): how many voice messages automatic
+    transcription has with the engine at once (the rest wait in the queue, in order):
+    what the bureau's engine can take beside officers' own requests.
   jobs_instance (string, optional): the worker_name of the process that runs the
     automatic transcription, "main" for the main process (modules/common/jobs.py).
   app_result_ttl_seconds (int 60–86400, default 3600): how long an open-API app's
@@ -55,6 +58,7 @@ class AsrConfig:
     max_audio_bytes: int = 25 * 1024 * 1024
     auto_transcribe: bool = False
     auto_retry_seconds: float = 30.0
+    auto_concurrency: int = 4
     jobs_instance: str | None = None
     app_result_ttl_seconds: int = 3600
 
@@ -67,13 +71,16 @@ class AsrConfig:
         )
         auto = reader.boolean("auto_transcribe", False)
         retry = reader.number("auto_retry_seconds", 30.0, minimum=0.1)
+        concurrency = reader.integer("auto_concurrency", 4, minimum=1, maximum=64)
         jobs_instance = read_jobs_instance(reader)
         ttl = reader.integer("app_result_ttl_seconds", 3600, minimum=60, maximum=86400)
         reader.finish()
         engine = _engine(engine_raw)
         if auto and engine is None:
             raise ConfigError(f"{MODULE}.auto_transcribe: needs an engine")
-        return AsrConfig(engine, max_audio, auto, retry, jobs_instance, ttl)
+        return AsrConfig(
+            engine, max_audio, auto, retry, concurrency, jobs_instance, ttl
+        )
 
 
 def _engine(raw: Any) -> EngineConfig | None:

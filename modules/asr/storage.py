@@ -22,10 +22,13 @@ def get_txn(txn: Txn, event_ids: list[str]) -> dict[str, tuple[str, str]]:
 def put_txn(
     txn: Txn, event_id: str, room_id: str, text: str, engine: str, now: int
 ) -> None:
-    txn.execute("DELETE FROM jwwx_asr_transcripts WHERE event_id = ?", (event_id,))
+    # ON CONFLICT: an officer's request and automatic transcription may save the same
+    # message at once (on PostgreSQL a delete-then-insert of both would collide).
     txn.execute(
         "INSERT INTO jwwx_asr_transcripts (event_id, room_id, text, engine, created_ts)"
-        " VALUES (?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO UPDATE"
+        " SET room_id = excluded.room_id, text = excluded.text,"
+        " engine = excluded.engine, created_ts = excluded.created_ts",
         (event_id, room_id, text, engine, now),
     )
 
@@ -66,14 +69,19 @@ def queue_txn(
     )
 
 
-def due_txn(txn: Txn, now: int, limit: int) -> list[tuple[str, str, str, str, int]]:
-    """(event_id, room_id, media_id, mimetype, attempts) due now, oldest first."""
+def due_txn(
+    txn: Txn, now: int, limit: int
+) -> list[tuple[str, str, str, str, int, bool]]:
+    """(event_id, room_id, media_id, mimetype, attempts, transcribed) due now, oldest
+    first; `transcribed`: an officer's request made its transcript meanwhile."""
     txn.execute(
-        "SELECT event_id, room_id, media_id, mimetype, attempts FROM jwwx_asr_pending"
-        " WHERE next_ts <= ? ORDER BY next_ts LIMIT ?",
+        "SELECT p.event_id, p.room_id, p.media_id, p.mimetype, p.attempts,"
+        " t.event_id IS NOT NULL FROM jwwx_asr_pending p"
+        " LEFT JOIN jwwx_asr_transcripts t ON t.event_id = p.event_id"
+        " WHERE p.next_ts <= ? ORDER BY p.next_ts LIMIT ?",
         (now, limit),
     )
-    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in txn.fetchall()]
+    return [(r[0], r[1], r[2], r[3], int(r[4]), bool(r[5])) for r in txn.fetchall()]
 
 
 def pending_count_txn(txn: Txn) -> int:

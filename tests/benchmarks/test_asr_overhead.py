@@ -1,38 +1,28 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""benchmarks.asr_overhead still runs end to end (automatic transcription and dictation
-against the stand-in engine): every voice message transcribed, every dictation
-answered, every row of the report there. Nothing here asserts a timing."""
-
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+"""benchmarks.asr_overhead still runs end to end (automatic transcription, a burst of
+voice messages at once and dictation against the stand-in engine): every voice message
+transcribed, every dictation answered, every row of the report there, and the burst
+handed to the engine no more than auto_concurrency at a time. Nothing here asserts a
+timing."""
 
 from twisted.trial import unittest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.benchmarks.runs import report_rows
 
 
 class AsrOverheadSmokeTest(unittest.TestCase):
     def test_every_request_completed_and_reported(self) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="jwwx-bench-asr-"))
-        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
-        out = folder / "run.json"
-        result = subprocess.run(
-            [sys.executable, "-m", "benchmarks.asr_overhead",
-             "--officers", "2", "--voices", "2", "--dictations", "2",
-             "--think-ms", "20", "--audio-seconds", "0.5", "--json", str(out)],
-            cwd=REPO, capture_output=True, text=True, timeout=600,
+        rows = report_rows(
+            self, "benchmarks.asr_overhead",
+            "--officers", "2", "--voices", "2", "--dictations", "2", "--burst", "6",
+            "--auto-concurrency", "2", "--think-ms", "20", "--audio-seconds", "0.5",
         )  # fmt: skip
-        self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
-        rows = {
-            (r["scenario"], r["metric"]): r
-            for r in json.loads(out.read_text(encoding="utf-8"))["rows"]
-        }
         for scenario in ("voice message, auto", "dictation"):
             overhead = rows[(scenario, "ours' overhead (round trip − engine)")]
             self.assertEqual(overhead["summary"]["n"], 4, scenario)
-        self.assertEqual(rows[("all", "requests completed")]["n"], 8)
+        burst = rows[("voice burst, auto", "messages transcribed per second")]
+        self.assertEqual(burst["n"], 6)
+        self.assertRegex(burst["note"], r"the engine had at most [12] at once")
+        self.assertEqual(rows[("all", "requests completed")]["n"], 14)
         self.assertIn(("dictation", "homeserver CPU per request"), rows)
+        self.assertIn(("voice burst, auto", "homeserver CPU per message"), rows)

@@ -3,8 +3,11 @@
 POST /v1/audio/transcriptions, multipart form with `file`, `model`, `language`,
 `response_format` → {"text": ...}. It does not recognise speech: it answers the
 transcript the test registered for those exact audio bytes, and records each call.
-It runs in a thread of its own (http.server), outside the test's reactor."""
+It runs in a thread of its own (http.server, a thread per request), outside the test's
+reactor. `hold()` keeps every request waiting until `release()`: how many the server
+has with the engine at once is then `in_flight` (and `max_in_flight` over the run)."""
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -20,6 +23,31 @@ class Engine:
         self.known: dict[str, str] = {}
         self.calls: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
+        self.arrived = 0  # requests received
+        self.in_flight = 0  # received, not yet answered
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Requests wait (up to two minutes) until release()."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def arrive(self) -> None:
+        """A request came in: counted, then held while hold() is in force."""
+        with self._lock:
+            self.arrived += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._open.wait(120)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def teach(self, audio: bytes, text: str) -> None:
         self.known[hashlib.sha256(audio).hexdigest()] = text
@@ -34,6 +62,13 @@ class Engine:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                engine.arrive()
+                try:
+                    self._answer(raw)
+                finally:
+                    engine.leave()
+
+            def _answer(self, raw: bytes) -> None:
                 status, answer = engine.answer(
                     self.path, self.headers.get("Content-Type", ""), raw,
                     self.headers.get("Authorization"),
@@ -46,7 +81,9 @@ class Engine:
                 # this server closes and a later request on it gets ResponseNeverReceived.
                 self.send_header("Connection", "close")
                 self.end_headers()
-                self.wfile.write(body)
+                # The server may have gone away meanwhile (a test restarting it).
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

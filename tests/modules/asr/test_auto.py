@@ -2,7 +2,8 @@
 """Automatic transcription (auto_transcribe) on both engines: a voice message's text is
 there without anyone asking; burn-after-read voice is never sent to the engine; the
 engine down keeps the message waiting (retried, not dropped) until it is back; a
-message recalled while waiting is dropped untouched."""
+message recalled while waiting is dropped untouched; many at once go to the engine
+auto_concurrency at a time, and a restart while some are with it loses none."""
 
 import time
 from typing import Any, ClassVar
@@ -18,6 +19,7 @@ from . import standin
 
 ASR = "/_jwwx/client/v1/asr"
 WAIT_S = 120.0
+CONCURRENCY = 3
 
 
 class AutoTests:
@@ -52,6 +54,41 @@ class AutoTests:
                 return str(shown["transcripts"][event_id])
             await sleep(0.3)
         self.fail(f"no transcript of {event_id}")
+
+    async def _until(self, check: Any, what: str) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            if check():
+                return
+            await sleep(0.2)
+        self.fail(f"not within {WAIT_S} s: {what}")
+
+    async def test_many_at_once_bounded_and_kept_over_restart(self) -> None:
+        engine = type(self).asr_engine
+        alice, bob = self.user("manya"), self.user("manyb")
+        room = await alice.create_room(preset="private_chat", invite=[bob.user_id])
+        await bob.join(room)
+        clips = [voice(0.2, 300 + 40 * i) for i in range(2 * CONCURRENCY)]
+        for i, clip in enumerate(clips):
+            engine.teach(clip, f"第{i}条语音")
+        before = engine.arrived
+        engine.hold()
+        try:
+            sent = [await self._voice(alice, room, clip) for clip in clips]
+            # auto_concurrency of the six reach the engine at once, and no more.
+            await self._until(
+                lambda: engine.arrived - before >= CONCURRENCY, "engine requests"
+            )
+            await sleep(1.0)
+            self.assertEqual(engine.arrived - before, CONCURRENCY)
+            self.assertEqual(engine.in_flight, CONCURRENCY)
+            # Stopped while three are with the engine: the restarted server still
+            # transcribes all six (none was taken off the queue unfinished).
+            self.server.restart()
+        finally:
+            engine.release()
+        for i, event_id in enumerate(sent):
+            self.assertEqual(await self._transcript(bob, event_id), f"第{i}条语音")
 
     async def test_voice_transcribed_as_sent(self) -> None:
         engine = type(self).asr_engine
@@ -106,6 +143,7 @@ def _config(port: int) -> dict[str, dict[str, Any]]:
             },
             "auto_transcribe": True,
             "auto_retry_seconds": 1,
+            "auto_concurrency": CONCURRENCY,
         }
     }
 
