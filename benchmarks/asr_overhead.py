@@ -42,16 +42,8 @@ from array import array
 from typing import Any
 from urllib.parse import quote
 
+from benchmarks import engine_overhead as shared
 from benchmarks.aclient import CLIENT, Http, MatrixUser
-from benchmarks.engine_overhead import (
-    Cpu,
-    cpu_rows,
-    end,
-    engine_arguments,
-    machine,
-    overhead_rows,
-    run_against_engine,
-)
 from benchmarks.report import Report, Row
 from benchmarks.stats import Summary
 from tests.harness.server import TestServer, free_port
@@ -248,7 +240,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
             "engine think ms": args.think_ms,
             "transcript poll ms": args.poll_ms,
         },
-        machine(),
+        shared.machine(),
     )
     n = args.officers
     clips: list[list[tuple[bytes, str]]] = []
@@ -270,7 +262,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
     senders = [server.register(f"voicea{i}") for i in range(n)]
     readers = [server.register(f"voiceb{i}") for i in range(n)]
     poll = args.poll_ms / 1000
-    cpu = Cpu(server)
+    cpu = shared.Cpu(server)
     async with Http(server.base_url) as http:
         a = [MatrixUser(http, u, t) for u, t in senders]
         b = [MatrixUser(http, u, t) for u, t in readers]
@@ -326,7 +318,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
         ("dictation", dictated, dictation_wall),
     ):
         if done:
-            overhead_rows(
+            shared.overhead_rows(
                 report,
                 scenario,
                 [seconds for seconds, _text in done],
@@ -336,7 +328,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
                 if scenario.startswith("voice")
                 else "request → answer",
             )
-    cpu_rows(
+    shared.cpu_rows(
         report, "voice message, auto", cpu1[0] - cpu0[0], None, len(sent), "message"
     )
     if burst_seconds:
@@ -360,7 +352,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
                 ),
             )
         )
-        cpu_rows(
+        shared.cpu_rows(
             report,
             scenario,
             cpu_burst[0] - cpu1[0],
@@ -368,7 +360,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
             len(burst_seconds),
             "message",
         )
-    cpu_rows(
+    shared.cpu_rows(
         report, "dictation", cpu2[0] - cpu_burst[0], None, len(dictated), "request"
     )
     report.add(
@@ -382,7 +374,7 @@ async def _measure(server: TestServer, engine: TimedEngine, args: Any) -> Report
             ),
         )
     )
-    end(report)
+    shared.end(report)
     return report
 
 
@@ -395,7 +387,7 @@ def main() -> None:
     parser.add_argument("--auto-concurrency", type=int, default=4)
     parser.add_argument("--audio-seconds", type=float, default=2.0)
     parser.add_argument("--poll-ms", type=float, default=50)
-    engine_arguments(parser, think_ms=300)
+    shared.engine_arguments(parser, think_ms=300)
     args = parser.parse_args()
     engine = TimedEngine(free_port(), args.think_ms / 1000)
     engine.start()
@@ -413,7 +405,7 @@ def main() -> None:
             }
         },
     )
-    run_against_engine(
+    shared.run_against_engine(
         server,
         lambda: asyncio.run(_measure(server, engine, args)),
         args.json,
