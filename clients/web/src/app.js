@@ -65,7 +65,7 @@ function useMatrix(session, onSignOut) {
   return { client, state, tick };
 }
 
-function ChatList({ client, token, selected, onSelect, tick, entries }) {
+function ChatList({ client, token, selected, onSelect, onJump, tick, entries }) {
   const [query, setQuery] = useState("");
   const [creating, setCreating] = useState(false);
   const pane = useRef(null);
@@ -79,7 +79,8 @@ function ChatList({ client, token, selected, onSelect, tick, entries }) {
     </div>
     ${creating && html`<${CreateGroupDialog} client=${client} token=${token} onClose=${() => setCreating(false)}
       onCreated=${(id) => { setCreating(false); onSelect(id); }} />`}
-    ${query.trim() && html`<${SearchResults} token=${token} client=${client} query=${query} onOpenRoom=${(id) => { setQuery(""); onSelect(id); }} />`}
+    ${query.trim() && html`<${SearchResults} token=${token} client=${client} query=${query} onOpenRoom=${(id) => { setQuery(""); onSelect(id); }}
+      onOpenMessage=${(id, eventId) => { setQuery(""); onJump(id, eventId); }} />`}
     <div hidden=${Boolean(query.trim())}>
       <${ChatRows} client=${client} entries=${entries} selected=${selected} onSelect=${onSelect} tick=${tick} pane=${pane} />
     </div>
@@ -95,6 +96,8 @@ export function App({ session, onSignOut }) {
   const [favorite, setFavorite] = useState(null);
   const [favoritesVersion, setFavoritesVersion] = useState(0);
   const [section, setSection] = useState("general");
+  const [jump, setJump] = useState(null); // a search hit to show in its chat: {eventId, n}
+  const jumps = useRef(0);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 
@@ -120,6 +123,7 @@ export function App({ session, onSignOut }) {
   if (!client) return html`<p class="loading">正在连接…</p>`;
   // A chat opened (from the list, a search hit, the directory…) is on the list again.
   const setRoomId = (id) => {
+    setJump(null);
     setRoomIdState(id);
     if (id) unhideChat(client, id).catch(() => {});
   };
@@ -153,7 +157,8 @@ export function App({ session, onSignOut }) {
   let right = html`<div class="placeholder">警务微信</div>`;
   // The policy's screens: chats and favourites are chat views; the workbench is none.
   let view = { chats: "chat", favorites: "chat", contacts: "contacts" }[tab] || "workbench";
-  if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} token=${session.token} clientConfig=${clientConfig} />`;
+  if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} token=${session.token} clientConfig=${clientConfig}
+    jumpTo=${jump} />`;
   if (tab === "contacts" && member) {
     view = "profile";
     right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error} />`;
@@ -175,7 +180,13 @@ export function App({ session, onSignOut }) {
   const railButton = (key, label, count = 0) => html`<button type="button" class=${tab === key ? "active" : ""} aria-current=${tab === key}
     onClick=${() => { setTab(key); if (key === "favorites") setFavoritesVersion((v) => v + 1); }}>${label}${
       count > 0 && html`<span class="badge rail-badge" aria-label=${`共${count}条未读`}>${badgeText(count)}</span>`}</button>`;
-  let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} tick=${tick} entries=${entries} />`;
+  const jumpTo = (id, eventId) => {
+    setRoomId(id);
+    jumps.current += 1;
+    setJump({ eventId, n: jumps.current });
+  };
+  let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} onJump=${jumpTo}
+    tick=${tick} entries=${entries} />`;
   if (tab === "contacts") list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`;
   if (tab === "settings") list = html`<${SettingsNav} section=${section} onSection=${setSection} />`;
   if (tab === "favorites") {

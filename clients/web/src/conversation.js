@@ -21,7 +21,8 @@ import { ImageViewer, saveMedia } from "./media.js";
 import { keyOf, Message } from "./message.js";
 import { LocationDialog, VoiceRecorder } from "./voice.js";
 import {
-  BURN_FIELDS, canEdit, canMentionAll, canRecall, editContent, forwardContent, messageContent, newerWindow, olderWindow, percent, REACTIONS,
+  BURN_FIELDS, canEdit, canMentionAll, canRecall, editContent, forwardContent, jumpWindow, messageContent, newerWindow, olderWindow,
+  percent, REACTIONS,
   mentionsOf, RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, voiceContent, WINDOW,
   windowStart,
 } from "./rules.js";
@@ -32,7 +33,11 @@ function dropUnsent(client, room) {
   }
 }
 
-export function Conversation({ client, room, tick, token, clientConfig }) {
+// How far back a search hit is looked for in its chat (pages of JUMP_PAGE events).
+const JUMP_PAGES = 40;
+const JUMP_PAGE = 100;
+
+export function Conversation({ client, room, tick, token, clientConfig, jumpTo }) {
   const [draft, setDraftState] = useState(() => draftOf(room.roomId));
   const [replyTo, setReplyTo] = useState(null);
   const [editing, setEditing] = useState(null);
@@ -92,6 +97,51 @@ export function Conversation({ client, room, tick, token, clientConfig }) {
     // The read lists count the group's members: all of them, not only the lazy-loaded.
     if (isGroup(room)) room.loadMembersIfNeeded().then(() => setMembersLoaded(room.roomId), () => {});
   }, [room.roomId]);
+
+  // A search hit (jumpTo: {eventId, n}): older pages are loaded until the message is in
+  // the timeline, the window is put around it, it is scrolled to the middle and marked.
+  const [jumpTarget, setJumpTarget] = useState(null);
+  useEffect(() => {
+    if (!jumpTo) return undefined;
+    let live = true;
+    const shownNow = () => room.getLiveTimeline().getEvents().filter((e) => isShown(e, client, room));
+    const has = () => room.getLiveTimeline().getEvents().some((e) => e.getId() === jumpTo.eventId);
+    (async () => {
+      paging.current = true;
+      setNotice("正在定位消息…");
+      try {
+        for (let i = 0; i < JUMP_PAGES && live && !has() && room.getLiveTimeline().getPaginationToken("b"); i++) {
+          const before = room.getLiveTimeline().getEvents().length;
+          await client.scrollback(room, JUMP_PAGE);
+          // Another page was being fetched (the SDK then fetches nothing): wait for it.
+          if (room.getLiveTimeline().getEvents().length === before) await new Promise((r) => setTimeout(r, 200));
+        }
+      } catch { /* shown as not found below */ } finally {
+        paging.current = false;
+      }
+      if (!live) return;
+      setNotice("");
+      const all = shownNow();
+      const index = all.findIndex((e) => e.getId() === jumpTo.eventId);
+      if (index === -1) return setError("未找到这条消息（可能已撤回、已销毁或时间太早）");
+      const first = jumpWindow(index, all.length);
+      stick.current = false;
+      setFirstKey(first === null ? null : keyOf(all[first]));
+      setJumpTarget(jumpTo.eventId);
+    })();
+    return () => { live = false; };
+  }, [room.roomId, jumpTo && jumpTo.n]);
+
+  useLayoutEffect(() => {
+    if (!jumpTarget || !list.current) return;
+    const item = list.current.querySelector(`.timeline > li[data-key="${CSS.escape(jumpTarget)}"]`);
+    if (!item) return;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("jumped");
+    list.current.dataset.jumped = jumpTarget; // the last hit shown (tests read it)
+    setJumpTarget(null);
+    setTimeout(() => item.classList.remove("jumped"), 3000);
+  });
 
   // Burn-after-read adds its time-to-live to what is sent.
   const marked = (content) => (burn ? { ...content, [BURN_FIELDS[0]]: ttl } : content);

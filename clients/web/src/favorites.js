@@ -101,7 +101,8 @@ export function FavoriteDetail({ client, token, favorite, sharing, onRemoved }) 
 const KINDS = "groups,messages,files,images";
 
 // The chat list's search: chats by name or member, then messages and files.
-export function SearchResults({ token, client, query, onOpenRoom }) {
+// A message, file or picture hit opens its chat at that message (onOpenMessage).
+export function SearchResults({ token, client, query, onOpenRoom, onOpenMessage }) {
   const q = useDebounced(query.trim());
   const [answer, setAnswer] = useState(null);
   const [error, setError] = useState("");
@@ -116,7 +117,7 @@ export function SearchResults({ token, client, query, onOpenRoom }) {
   const hits = (kind) => answer?.[kind]?.results || [];
   const media = [...hits("files"), ...hits("images")];
   const messageRow = (m) => html`<li key=${m.event_id}>
-    <button type="button" class="hit" data-room-id=${m.room_id} data-event-id=${m.event_id} onClick=${() => onOpenRoom(m.room_id)}>
+    <button type="button" class="hit" data-room-id=${m.room_id} data-event-id=${m.event_id} onClick=${() => onOpenMessage(m.room_id, m.event_id)}>
       <span class="hit-text">${m.file?.name || m.body}</span>
       <span class="hit-meta">${roomName(m.room_id)} · ${formatTime(m.origin_server_ts)}</span>
     </button></li>`;

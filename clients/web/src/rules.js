@@ -146,6 +146,13 @@ export function olderWindow(first, total, { size, step } = WINDOW) {
   return start === 0 ? null : Math.max(0, start - step);
 }
 
+// A search hit opened in its chat: the window's first message so that the hit at `index`
+// is drawn with `before` messages above it (null: it is among the newest, follow them).
+export function jumpWindow(index, total, { size } = WINDOW, before = 20) {
+  if (index >= Math.max(0, total - size)) return null;
+  return Math.max(0, index - before);
+}
+
 export function newerWindow(first, total, { size, step } = WINDOW) {
   if (first === null) return null;
   const next = first + step;

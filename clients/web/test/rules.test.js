@@ -129,3 +129,12 @@ test("the timeline's window slides over a long chat", () => {
   // A window start past the end (events gone) is clamped.
   assert.equal(windowStart(500, 100, 100), 99);
 });
+
+test("a search hit's window: among the newest it follows them, else starts 20 above it", async () => {
+  const { jumpWindow } = await import("../src/rules.js");
+  assert.equal(jumpWindow(950, 1000), null);
+  assert.equal(jumpWindow(880, 1000), null);
+  assert.equal(jumpWindow(879, 1000), 859);
+  assert.equal(jumpWindow(10, 1000), 0);
+  assert.equal(jumpWindow(3, 50), null);
+});

@@ -665,10 +665,12 @@ class WebClientTest(WebCase):
 
                 # 搜索 in the chat list: the message found by a Chinese substring.
                 search = f"/_jwwx/client/v1/search?kinds=messages&q={quote('车牌京A')}"
+                # (Both copies: the group's and the one forwarded to the 1:1 chat.)
                 for _ in range(450):
-                    if self._api("GET", search, officers["李娜"][1])["messages"][
+                    results = self._api("GET", search, officers["李娜"][1])["messages"][
                         "results"
-                    ]:
+                    ]
+                    if {r["room_id"] for r in results} >= {room_id, direct}:
                         break
                     time.sleep(0.2)
                 page.click("nav.rail button:has-text('聊天')")
@@ -678,6 +680,37 @@ class WebClientTest(WebCase):
                 screenshot(page, "web-11-search")
                 hit.click()
                 page.wait_for_selector(".conversation-header h2:has-text('专案组')")
+
+                # A hit far back: the forwarded copy in the 1:1 chat, with more
+                # messages after it than the first /sync, the opened chat's first
+                # pages and the newest window (120) hold. It opens at the message:
+                # loaded, in view, marked.
+                chat = f"/_matrix/client/v3/rooms/{quote(direct)}/send/m.room.message"
+                for n in range(150):
+                    self._api(
+                        "PUT",
+                        f"{chat}/later{n}",
+                        zhangwei,
+                        {"msgtype": "m.text", "body": f"后续消息{n}"},
+                    )
+                page.fill("input[name=chat-search]", "车牌京A")
+                far = page.locator(f".search-pane .hit[data-room-id='{direct}']").first
+                far.wait_for()
+                found = far.get_attribute("data-event-id")
+                far.click()
+                message = page.locator(
+                    f".timeline[data-jumped='{found}'] li[data-event-id='{found}']"
+                )
+                message.wait_for()
+                pane = page.locator(".timeline").bounding_box()
+                box = message.bounding_box()
+                assert pane is not None and box is not None
+                self.assertGreaterEqual(box["y"], pane["y"])
+                self.assertLessEqual(
+                    box["y"] + box["height"], pane["y"] + pane["height"]
+                )
+                self.assertIn("京A12345", message.inner_text())
+                screenshot(page, "web-11b-search-jump")
 
                 # The policy closes sharing: copy, forward and download are refused.
                 self._api(
