@@ -64,6 +64,7 @@ async def _rounds(reactor: Any, args: argparse.Namespace) -> None:
                 "seal_key_file": "seal",
                 "state_database": f"state-{concurrency}.db",
                 "check_concurrency": concurrency,
+                "idle": False,  # a poll round is what is measured
                 "imap": {"host": "127.0.0.1", "port": imap_port, "security": "none"},
                 "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
             }

@@ -32,7 +32,19 @@ Keys:
   address_domain (string, optional): an officer's address is login@address_domain
       when his login has no "@"; without it the login must be an address.
   poll_interval_seconds (number 5..3600, default 60): how often each bound mailbox is
-      checked for new mail.
+      checked for new mail — with `idle`, only the mailboxes without a live IDLE
+      session (a server without IDLE, more than idle_max_sessions, a session being
+      opened again); each round also starts and ends sessions to match the bindings.
+  idle (bool, default true): keep an IMAP IDLE session (RFC 2177) open per bound
+      mailbox, so that a new mail is reminded of the moment the server has it instead
+      of at the next poll (bridges/mail/idle.py). A server that does not offer IDLE
+      is polled. Each session is a connection to the IMAP server held open: the
+      bridge's open-file limit (`ulimit -n`) must be above idle_max_sessions.
+  idle_renew_seconds (number 60..1740, default 1500): an IDLE is ended and sent again
+      this often (servers end one after 30 minutes; a connection that died silently
+      is found then).
+  idle_max_sessions (int 1..200000, default 10000): at most this many IDLE sessions;
+      mailboxes beyond are polled.
   check_concurrency (int 1..32, default 4): how many mailboxes are checked at once (each
       check is one IMAP session in a thread of its own).
   reminder (string, default "subject"): what a new-mail reminder shows: "subject"
@@ -84,6 +96,9 @@ class MailConfig:
     check_concurrency: int = 4
     reminder: str = "subject"
     max_body_chars: int = 200000
+    idle: bool = True
+    idle_renew_seconds: float = 1500.0
+    idle_max_sessions: int = 10000
 
     @property
     def bot_user_id(self) -> str:
@@ -148,10 +163,19 @@ def parse_config(raw: Any, base: Path) -> MailConfig:
         max_body_chars=reader.integer(
             "max_body_chars", 200000, minimum=1000, maximum=1000000
         ),
+        idle=reader.boolean("idle", True),
+        idle_renew_seconds=reader.number("idle_renew_seconds", 1500.0, minimum=60.0),
+        idle_max_sessions=reader.integer(
+            "idle_max_sessions", 10000, minimum=1, maximum=200000
+        ),
     )
     reader.finish()
     if config.poll_interval_seconds > 3600:
         raise ConfigError(f"{MODULE}.poll_interval_seconds: at most 3600")
+    if config.idle_renew_seconds > 1740:
+        raise ConfigError(
+            f"{MODULE}.idle_renew_seconds: at most 1740 (29 minutes, RFC 2177)"
+        )
     return config
 
 

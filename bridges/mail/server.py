@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The mail bridge's process: one listener for the application-service API (Synapse's
 calls, bridges/common/appservice), the officers' mail API (/_jwwx/mail/v1/, api.py) and
-GET /metrics (Prometheus text: checks, reminders, reads and replies by result); every
-bound mailbox checked each `poll_interval_seconds`."""
+GET /metrics (Prometheus text: checks, reminders, reads and replies by result, IDLE
+sessions and wake-ups); an IMAP IDLE session per bound mailbox (bridges/mail/idle.py)
+and a poll round each `poll_interval_seconds` for the mailboxes without one."""
 
 import logging
 from typing import Any
@@ -69,6 +70,7 @@ def serve(config: MailConfig) -> int:
     reactor.callWhenRunning(
         lambda: defer.ensureDeferred(introduce(bot, config.display_name))
     )
+    reactor.callWhenRunning(service.watch_all)
     reactor.callWhenRunning(
         lambda: checks.start(config.poll_interval_seconds, now=False)
     )

@@ -11,11 +11,12 @@ from typing import Any
 
 from twisted.internet import defer, threads
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from bridges.common.matrix import BotClient
 from bridges.mail import imap, smtp
 from bridges.mail.config import MailConfig
+from bridges.mail.idle import IdleWatcher
 from bridges.mail.imap import MailError, Summary
 from bridges.mail.storage import Account, MailStore
 
@@ -48,6 +49,16 @@ class Metrics:
         )
         self.replies = Counter(
             "jwwx_mail_replies", "quick replies", ["result"], registry=self.registry
+        )
+        self.idle_sessions = Gauge(
+            "jwwx_mail_idle_sessions",
+            "mailboxes with an IMAP IDLE session open now (the others are polled)",
+            registry=self.registry,
+        )
+        self.idle_wakeups = Counter(
+            "jwwx_mail_idle_wakeups",
+            "new mail told by the IMAP server over IDLE",
+            registry=self.registry,
         )
 
 
@@ -98,6 +109,23 @@ class MailService:
         self._bot = bot
         self._store = store
         self.metrics = Metrics()
+        # Checks at once, whether from the poll round or an IDLE wake-up.
+        self._gate = defer.DeferredSemaphore(config.check_concurrency)
+        self._checking: set[str] = set()  # a check of the mailbox runs now
+        self._again: set[str] = set()  # … and another must follow it
+        self._failed: set[str] = set()  # its last check failed: polled
+        self.watcher: IdleWatcher | None = None
+        if config.idle:
+            self.watcher = IdleWatcher(
+                config.imap,
+                config.idle_renew_seconds,
+                config.idle_max_sessions,
+                config.check_concurrency,
+                config.poll_interval_seconds,
+                self.kick,
+            )
+            self.watcher.on_idling = self.metrics.idle_sessions.set
+            self.watcher.on_wakeup = self.metrics.idle_wakeups.inc
 
     def account(self, user_id: str) -> Account | None:
         return self._store.get(user_id)
@@ -121,6 +149,8 @@ class MailService:
             user_id, login, password, room_id, state.uid_validity, state.last_uid
         )
         self._store.put(account)
+        if self.watcher is not None:
+            self.watcher.watch(user_id, login, password)
         await self.notice(room_id, WELCOME.format(login=login))
         return account
 
@@ -130,6 +160,8 @@ class MailService:
         )
 
     def unbind(self, user_id: str) -> bool:
+        if self.watcher is not None:
+            self.watcher.unwatch(user_id)
         return self._store.delete(user_id)
 
     async def latest(
@@ -174,26 +206,66 @@ class MailService:
 
     # New-mail reminders.
 
+    def watch_all(self) -> None:
+        """IDLE sessions for exactly the bound mailboxes (at start, each round)."""
+        if self.watcher is not None:
+            self.watcher.sync(
+                {a.user_id: (a.login, a.password) for a in self._store.all()}
+            )
+
     async def check_all(self) -> None:
-        """Check every bound mailbox once, `check_concurrency` at a time."""
-        gate = defer.DeferredSemaphore(self._config.check_concurrency)
-
-        def one(account: Account) -> "defer.Deferred[None]":
-            return defer.ensureDeferred(self._check_one(account))
-
+        """One poll round: every bound mailbox without a live IDLE session (or whose
+        last check failed) is checked, `check_concurrency` at a time."""
+        self.watch_all()
+        watcher = self.watcher
+        todo = [
+            a.user_id
+            for a in self._store.all()
+            if watcher is None
+            or not watcher.idling(a.user_id)
+            or a.user_id in self._failed
+        ]
         await defer.gatherResults(
-            [gate.run(one, account) for account in self._store.all()]
+            [defer.ensureDeferred(self.check_user(user_id)) for user_id in todo]
         )
+
+    def kick(self, user_id: str) -> None:
+        """Check this mailbox now (its IDLE session heard of new mail)."""
+        defer.ensureDeferred(self.check_user(user_id))
+
+    async def check_user(self, user_id: str) -> None:
+        """Check the mailbox unless a check of it runs already: then once more after
+        that one, so that no mail is missed and none is reminded of twice."""
+        if user_id in self._checking:
+            self._again.add(user_id)
+            return
+        self._checking.add(user_id)
+        try:
+            while True:
+                self._again.discard(user_id)
+                account = self._store.get(user_id)
+                if account is None:
+                    return
+                await self._gate.run(
+                    lambda a: defer.ensureDeferred(self._check_one(a)), account
+                )
+                if user_id not in self._again:
+                    return
+        finally:
+            self._checking.discard(user_id)
 
     async def _check_one(self, account: Account) -> None:
         try:
             await self.check(account)
+            self._failed.discard(account.user_id)
+            return
         except MailError as e:
             self.metrics.checks.labels(e.kind).inc()
             logger.warning("mailbox of %s: %s", account.user_id, e)
         except Exception:
             self.metrics.checks.labels("error").inc()
             logger.exception("mailbox of %s", account.user_id)
+        self._failed.add(account.user_id)
 
     async def check(self, account: Account) -> None:
         state, found = await threads.deferToThread(

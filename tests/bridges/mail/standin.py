@@ -2,6 +2,7 @@
 """The bureau's mail system for the tests: a real IMAP4rev1 server (twisted.mail's
 IMAP4Server over TCP, in the test's reactor, with a portal that checks passwords) and
 a real SMTP server (aiosmtpd in a thread, AUTH LOGIN/PLAIN without TLS on loopback).
+It offers IDLE (RFC 2177): a session in IDLE on a mailbox is told of each new mail.
 It runs as its own process (`main`); the mailboxes live in its memory, and a mail
 sent to a known login over SMTP lands in that login's INBOX as the bureau's MTA would:
 the tests deliver mail by SMTP and look at what arrived over IMAP."""
@@ -77,6 +78,10 @@ class Mailbox:
     def add(self, data: bytes) -> int:
         self.mails.append(StoredMail(self.next_uid, data))
         self.next_uid += 1
+        # Sessions that selected the mailbox hear "* n EXISTS" (at once while in
+        # IDLE: twisted.mail's IMAP4Server speaks RFC 2177 and sends it unasked).
+        for listener in list(self.listeners):
+            listener.newMessages(len(self.mails), None)
         return self.next_uid - 1
 
     def getFlags(self) -> list[str]:

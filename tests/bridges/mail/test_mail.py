@@ -4,7 +4,8 @@ real homeserver, against a stand-in of the bureau's mail system that speaks real
 (twisted.mail's IMAP4Server) and SMTP (aiosmtpd), in a process of its own.
 
 An officer binds his mailbox through the mail API (a wrong password is refused and
-nothing kept); a new mail brings a reminder into his chat with the bot (mail already
+nothing kept); the bridge keeps an IMAP IDLE session on it, and a new mail brings a
+reminder into his chat with the bot as the server tells of it over IDLE (mail already
 there does not); he lists and reads it live, replies through the API and by a chat
 command (the reply arrives, threaded and submitted with his login). Bad input is a 400
 before anything else. Afterwards no file of the homeserver or the bridge holds the
@@ -16,6 +17,7 @@ homeserver's database."""
 import email
 import email.policy
 import imaplib
+import re
 import smtplib
 import subprocess
 import sys
@@ -170,6 +172,20 @@ class MailBridgeTest(SQLiteCase):
             await sleep(0.5)
         self.fail(f"{login} has fewer than {count} mails")
 
+    async def _metric(self, name: str) -> float:
+        status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        found = re.search(rf"^{name} (\S+)$", str(text), re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    async def _wait_metric(self, name: str, value: float) -> None:
+        deadline = time.monotonic() + SLOW
+        while time.monotonic() < deadline:
+            if await self._metric(name) == value:
+                return
+            await sleep(0.3)
+        self.fail(f"{name} is {await self._metric(name)}, not {value}")
+
     async def test_a_bad_input_first(self) -> None:
         anonymous = MatrixClient(self.bridge_url)
         # Judged before the token: a 400 whoever asks.
@@ -222,6 +238,8 @@ class MailBridgeTest(SQLiteCase):
         await officer.join(room)  # the bot invited him to a chat of two
         await self._wait_notice(officer, room, "已绑定")
 
+        # His mailbox in IDLE (so not polled): the server tells of the next mail.
+        await self._wait_metric("jwwx_mail_idle_sessions", 1.0)
         await threads.deferToThread(
             _deliver, self.smtp_port, OFFICER, "案件协查通报", f"请协查。{BODY_MARK}"
         )
@@ -230,6 +248,7 @@ class MailBridgeTest(SQLiteCase):
         self.assertIn(CHIEF, reminder)
         self.assertNotIn(BODY_MARK, reminder)
         self.assertFalse(any("旧通知" in n for n in await self._notices(officer, room)))
+        self.assertGreaterEqual(await self._metric("jwwx_mail_idle_wakeups_total"), 1)
 
         listed = await api.ok("GET", f"{API}/messages?limit=10")
         self.assertEqual([m["uid"] for m in listed["messages"]], [2, 1])
@@ -270,6 +289,7 @@ class MailBridgeTest(SQLiteCase):
 
         await api.ok("DELETE", f"{API}/account")
         self.assertEqual(await api.ok("GET", f"{API}/account"), {"bound": False})
+        await self._wait_metric("jwwx_mail_idle_sessions", 0.0)  # its session closed
 
     async def test_c_metrics(self) -> None:
         status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")
