@@ -17,12 +17,12 @@ import { ComposeBar, EmojiButton, MentionPicker, useMentions } from "./compose.j
 import { draftOf, saveDraft } from "./drafts.js";
 import { composerKey, mergedContent } from "./format.js";
 import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
-import { ImageViewer, saveMedia } from "./media.js";
+import { ImageViewer, probeVideo, saveMedia } from "./media.js";
 import { keyOf, Message } from "./message.js";
 import { LocationDialog, VoiceRecorder } from "./voice.js";
 import {
   BURN_FIELDS, canEdit, canMentionAll, canRecall, editContent, forwardContent, jumpWindow, messageContent, newerWindow, olderWindow,
-  percent, REACTIONS,
+  percent, REACTIONS, videoContent,
   mentionsOf, RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, voiceContent, WINDOW,
   windowStart,
 } from "./rules.js";
@@ -330,6 +330,41 @@ export function Conversation({ client, room, tick, token, clientConfig, jumpTo }
     }
   }
 
+  // 视频: its length, size and poster frame read here; the poster uploaded, then the video
+  // with its progress shown; sent as m.video.
+  async function sendVideo(ev) {
+    const file = ev.currentTarget.files[0];
+    ev.currentTarget.value = "";
+    if (!file) return;
+    setError("");
+    setProgress(0);
+    stick.current = true;
+    setFirstKey(null);
+    try {
+      const meta = await probeVideo(file);
+      let thumbnail = null;
+      if (meta.poster) {
+        const { blob, w, h } = meta.poster;
+        const { content_uri: posterUrl } = await client.uploadContent(blob, { name: "poster.jpg", type: "image/jpeg" });
+        thumbnail = { url: posterUrl, mimetype: "image/jpeg", size: blob.size, w, h };
+      }
+      const type = file.type || "video/mp4";
+      const { content_uri: url } = await client.uploadContent(file, {
+        name: file.name,
+        type,
+        progressHandler: ({ loaded, total }) => setProgress(percent(loaded, total || file.size)),
+      });
+      await client.sendMessage(room.roomId, marked(videoContent(url, file.name, {
+        mimetype: type, size: file.size, duration: meta.duration, w: meta.w, h: meta.h, thumbnail,
+      })));
+    } catch (e) {
+      dropUnsent(client, room);
+      setError(errorText(e));
+    } finally {
+      setProgress(null);
+    }
+  }
+
   // 语音: the recording uploaded, then sent as a voice message with its length.
   async function sendVoice(blob, duration) {
     setError("");
@@ -500,6 +535,7 @@ export function Conversation({ client, room, tick, token, clientConfig, jumpTo }
           ${choices.map((ms) => html`<option value=${ms}>${ttlName(ms)}</option>`)}
         </select>`}
         <label class="tool">文件<input type="file" name="file" onChange=${sendFile} disabled=${progress !== null || closed} /></label>
+        <label class="tool">视频<input type="file" name="video" accept="video/*" onChange=${sendVideo} disabled=${progress !== null || closed} /></label>
         <${VoiceRecorder} disabled=${closed || uploading} onRecorded=${sendVoice} onError=${setError} />
         <button type="button" class="tool link location" disabled=${closed} onClick=${() => setLocating(true)}>位置</button>
         ${uploading && html`<span class="uploading" role="status">图片上传中…</span>`}

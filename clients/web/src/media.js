@@ -3,6 +3,7 @@
 // access token, so the bytes are fetched with it and shown from a blob: URL.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
+import { durationText, fileSize } from "./rules.js";
 
 export function AuthedImage({ client, mxc, alt, width = 360, height = 360 }) {
   const [url, setUrl] = useState(null);
@@ -96,4 +97,89 @@ export function ImageViewer({ client, mxc, name, canSave, onClose }) {
       ${url && html`<img src=${url} alt=${name || "图片"} style=${{ transform: `scale(${zoom})` }} />`}
     </div>
   </div>`;
+}
+
+const POSTER_MAX = 480; // px, the poster frame's longer side
+
+function once(target, name, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    target.addEventListener(name, () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
+
+// 视频 before it is sent: its length and size in pixels (the browser decodes it) and a
+// JPEG poster frame; what cannot be read here is left out (the video is sent anyway).
+export async function probeVideo(file) {
+  const found = { duration: null, w: 0, h: 0, poster: null };
+  const url = URL.createObjectURL(file);
+  const video = document.createElement("video");
+  video.muted = true;
+  video.preload = "metadata";
+  try {
+    video.src = url;
+    await once(video, "loadedmetadata", 15000);
+    if (!Number.isFinite(video.duration)) {
+      // A recording without its length in the header (MediaRecorder's WebM): seeking
+      // past the end makes the browser find it.
+      video.currentTime = Number.MAX_SAFE_INTEGER;
+      await once(video, "seeked", 15000);
+    }
+    if (Number.isFinite(video.duration)) found.duration = video.duration * 1000;
+    found.w = video.videoWidth;
+    found.h = video.videoHeight;
+    video.currentTime = Math.min(0.1, (video.duration || 0) / 2);
+    await once(video, "seeked", 15000);
+    if (found.w > 0 && found.h > 0) {
+      const scale = Math.min(1, POSTER_MAX / Math.max(found.w, found.h));
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(found.w * scale);
+      canvas.height = Math.round(found.h * scale);
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.8));
+      if (blob) found.poster = { blob, w: canvas.width, h: canvas.height };
+    }
+  } catch { /* not decodable here: sent with what is known */ } finally {
+    video.removeAttribute("src");
+    video.load();
+    URL.revokeObjectURL(url);
+  }
+  return found;
+}
+
+// A video message: the poster (or a dark frame) with ▶ and the length; a click fetches
+// the video through the authenticated media API and plays it in place (a blob: URL, which
+// the CSP's media-src allows); 下载 as the sharing policy says.
+export function VideoBubble({ client, content, canSave, onSave }) {
+  const [url, setUrl] = useState(null);
+  const [state, setState] = useState("idle"); // idle | loading | failed
+  const info = content.info || {};
+  const width = Math.min(320, info.w || 320);
+  const height = info.w && info.h ? Math.round((width * info.h) / info.w) : 180;
+  useEffect(() => () => { if (url) URL.revokeObjectURL(url); }, [url]);
+  async function play() {
+    setState("loading");
+    try {
+      setUrl(URL.createObjectURL(await fetchMedia(client, content.url)));
+      setState("idle");
+    } catch {
+      setState("failed");
+    }
+  }
+  const length = durationText(info.duration);
+  return html`<span class="video-bubble" style=${{ width: `${width}px` }}>
+    ${url
+      ? html`<video class="video-player" src=${url} controls autoplay playsinline
+          controlsList=${canSave ? "" : "nodownload"} style=${{ width: `${width}px`, height: `${height}px` }}></video>`
+      : html`<button type="button" class="video-poster" aria-label=${`播放视频 ${content.body}`} onClick=${play}
+          disabled=${state === "loading"} style=${{ width: `${width}px`, height: `${height}px` }}>
+          ${info.thumbnail_url && html`<${AuthedImage} client=${client} mxc=${info.thumbnail_url} alt="" width=${width * 2} height=${height * 2} />`}
+          <span class="play-mark" aria-hidden="true">${state === "loading" ? "…" : "▶"}</span>
+          ${length && html`<span class="video-length">${length}</span>`}
+        </button>`}
+    <span class="video-meta">${state === "failed" ? "视频无法加载" : fileSize(info.size)}
+      ${canSave
+        ? html`<button type="button" class="link download" onClick=${onSave}>下载</button>`
+        : html`<span class="no-save" title="管理员已禁止保存文件到本机">禁止下载</span>`}</span>
+  </span>`;
 }

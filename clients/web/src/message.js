@@ -6,7 +6,7 @@ import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { formatTime, preview, recallLine } from "./chats.js";
 import { cardLink, cardOf, formatTime as timeOf, mergedOf } from "./format.js";
-import { AuthedImage } from "./media.js";
+import { AuthedImage, VideoBubble } from "./media.js";
 import { LocationCard, VoiceBubble } from "./voice.js";
 import {
   burnSecondsLeft, burnTtl, countdownText, fileSize, reactionSummary, sharingFor, stripReplyFallback, ttlName, unreadLabel,
@@ -156,7 +156,9 @@ export function Message({ client, room, event, group, onReadList, sharing, onMen
       canTranscribe=${ttl === null && !pending} />`;
   } else if (content.msgtype === "m.location") {
     body = html`<${LocationCard} content=${content} />`;
-  } else if (["m.file", "m.video"].includes(content.msgtype) && content.url) {
+  } else if (content.msgtype === "m.video" && content.url) {
+    body = html`<${VideoBubble} client=${client} content=${content} canSave=${allowed.save} onSave=${() => onSave(content)} />`;
+  } else if (content.msgtype === "m.file" && content.url) {
     body = html`<${FileCard} content=${content} canSave=${allowed.save} onSave=${() => onSave(content)} />`;
   }
   let unread = null;

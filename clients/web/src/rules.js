@@ -342,6 +342,28 @@ export function voiceContent(url, { mimetype, size, duration }) {
   };
 }
 
+// 视频: a video's length as WeChat shows it (0:05, 12:30, 1:02:03), from ms; "" unknown.
+export function durationText(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return "";
+  const total = Math.max(1, Math.round(ms / 1000));
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const two = (n) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
+
+// What a video is sent as: m.video with what the browser measured (duration in ms, size
+// in pixels) and its poster frame, each only when known.
+export function videoContent(url, name, { mimetype, size, duration, w, h, thumbnail }) {
+  const info = { mimetype: mimetype || "video/mp4", size };
+  if (Number.isFinite(duration) && duration > 0) info.duration = Math.round(duration);
+  if (w > 0 && h > 0) Object.assign(info, { w, h });
+  if (thumbnail) {
+    info.thumbnail_url = thumbnail.url;
+    info.thumbnail_info = { mimetype: thumbnail.mimetype, size: thumbnail.size, w: thumbnail.w, h: thumbnail.h };
+  }
+  return { msgtype: "m.video", body: name || "视频", url, info };
+}
+
 // 位置: geo:lat,lon[;u=…] → {lat, lon} or null.
 export function parseGeoUri(uri) {
   const match = /^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)/.exec(uri || "");

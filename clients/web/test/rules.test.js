@@ -138,3 +138,25 @@ test("a search hit's window: among the newest it follows them, else starts 20 ab
   assert.equal(jumpWindow(10, 1000), 0);
   assert.equal(jumpWindow(3, 50), null);
 });
+
+test("a video's length and what it is sent as", async () => {
+  const { durationText, videoContent } = await import("../src/rules.js");
+  assert.equal(durationText(4600), "0:05");
+  assert.equal(durationText(200), "0:01");
+  assert.equal(durationText(750000), "12:30");
+  assert.equal(durationText(3723000), "1:02:03");
+  assert.equal(durationText(undefined), "");
+  assert.equal(durationText(Infinity), "");
+  const full = videoContent("mxc://s/v", "现场.webm", {
+    mimetype: "video/webm", size: 1000, duration: 1520.4, w: 320, h: 240,
+    thumbnail: { url: "mxc://s/p", mimetype: "image/jpeg", size: 50, w: 320, h: 240 },
+  });
+  assert.deepEqual(full, {
+    msgtype: "m.video", body: "现场.webm", url: "mxc://s/v",
+    info: { mimetype: "video/webm", size: 1000, duration: 1520, w: 320, h: 240, thumbnail_url: "mxc://s/p",
+      thumbnail_info: { mimetype: "image/jpeg", size: 50, w: 320, h: 240 } },
+  });
+  // Nothing measured (not decodable in this browser): sent all the same.
+  assert.deepEqual(videoContent("mxc://s/v", "", { size: 9, duration: null, w: 0, h: 0, thumbnail: null }),
+    { msgtype: "m.video", body: "视频", url: "mxc://s/v", info: { mimetype: "video/mp4", size: 9 } });
+});

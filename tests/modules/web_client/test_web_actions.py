@@ -9,7 +9,8 @@ And the group's life: 发起群聊 from the directory tree and the pinyin search
 删除并退出, 解散群聊. And the chat list: windowed rows, 置顶, unread counts on the row and
 the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message. And a voice
 message played and transcribed (转文字, the speech-to-text module against its stand-in
-engine), one recorded from Chromium's stand-in microphone, a location sent. And 多选:
+engine), one recorded from Chromium's stand-in microphone, a location sent; a video sent,
+its poster shown and played. And 多选:
 two messages forwarded as one record (合并转发) and one by one (逐条转发). And 设置:
 desktop notifications under the quiet period and important contacts, the muted chats,
 the font size, the password change and signing another device out.
@@ -18,6 +19,7 @@ SQLite only: the client speaks the client-server API and the groups client API, 
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 """
 
+import base64
 import json
 import os
 import time
@@ -39,6 +41,35 @@ from tests.modules.asr.test_asr import voice
 from tests.modules.web_client.helpers import WAIT_MS, WebCase
 
 ENGINE_PORT = free_port()
+
+# A 1.5-second 320×240 WebM recorded from a canvas in the page (base64).
+RECORD_VIDEO = """async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 320; canvas.height = 240;
+  const g = canvas.getContext("2d");
+  const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: "video/webm" });
+  const chunks = [];
+  recorder.ondataavailable = (e) => chunks.push(e.data);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start(100);
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const draw = () => {
+      const t = performance.now() - t0;
+      g.fillStyle = `hsl(${Math.floor(t / 5) % 360}, 80%, 50%)`;
+      g.fillRect(0, 0, 320, 240);
+      g.fillStyle = "#fff"; g.font = "40px sans-serif"; g.fillText(String(Math.floor(t)), 20, 120);
+      if (t < 1500) requestAnimationFrame(draw); else resolve();
+    };
+    draw();
+  });
+  recorder.stop();
+  await stopped;
+  const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text);
+}"""
 
 # More chats than a screen of the list holds (its rows are windowed).
 CHATS = 40
@@ -566,6 +597,52 @@ class WebMessageActionsTest(WebCase):
         self.assertGreater(recorded["info"]["size"], 0)
         self.assertEqual(sent["m.location"]["geo_uri"], "geo:31.2304,121.4737")
         self.assertEqual(sent["m.location"]["info"]["description"], "人民广场岗亭")
+
+    def test_video_sent_previewed_and_played(self) -> None:
+        require_browser()
+        room_id, officers = self._group()
+        with browser_page() as page:
+            self._sign_in(page, officers["李娜"][0])
+            page.click(f".chat-row[data-room-id='{room_id}']")
+            page.wait_for_selector(".conversation-header h2:has-text('专案组')")
+            # A 1.5-second WebM made in the page (a canvas recorded by MediaRecorder:
+            # no video file or encoder on the machine), chosen with 视频.
+            recorded = page.evaluate(RECORD_VIDEO)
+            page.set_input_files(
+                "input[name=video]",
+                files=[
+                    {
+                        "name": "现场视频.webm",
+                        "mimeType": "video/webm",
+                        "buffer": base64.b64decode(recorded),
+                    }
+                ],
+            )
+            bubble = page.locator(".message.mine:not(.pending) .video-bubble")
+            # The poster frame shown, with the length.
+            bubble.locator(".video-poster img").wait_for()
+            self.assertRegex(bubble.locator(".video-length").inner_text(), r"^0:0[12]$")
+            screenshot(page, "web-24-video")
+            # Played in place from the server's copy.
+            bubble.locator(".video-poster").click()
+            page.wait_for_function(
+                "() => { const v = document.querySelector('.video-bubble video');"
+                " return v && v.src.startsWith('blob:') && v.readyState >= 1; }"
+            )
+            self.assertEqual(page.errors, [])
+        sent = next(
+            e["content"]
+            for e in self._messages(room_id, officers["张伟"][1])
+            if e["content"].get("msgtype") == "m.video"
+        )
+        info = sent["info"]
+        self.assertEqual(sent["body"], "现场视频.webm")
+        self.assertEqual(info["mimetype"], "video/webm")
+        self.assertEqual((info["w"], info["h"]), (320, 240))
+        self.assertGreaterEqual(info["duration"], 1000)
+        self.assertEqual(info["size"], len(base64.b64decode(recorded)))
+        self.assertEqual(info["thumbnail_info"]["mimetype"], "image/jpeg")
+        self.assertTrue(info["thumbnail_url"].startswith("mxc://"))
 
     def _upload_audio(self, token: str, data: bytes) -> str:
         request = urllib.request.Request(
