@@ -8,7 +8,19 @@ twice (Synapse retries until it gets 200). Every call must carry the registratio
 hs_token (Authorization: Bearer, or ?access_token= from older servers): 401/403
 otherwise. /users and /rooms queries answer 404 (the bot is the registration's sender,
 created by Synapse), /ping answers {}. GET /health (no token) answers {"status": "ok"}
-for the launcher's supervisor."""
+for the launcher's supervisor.
+
+When Synapse hears 200 it never sends those events again, so what `on_event` had not
+done yet is lost if the bridge stops right then. Two ways to answer:
+- `await_events=False` (the default): 200 at once, each event handled in the
+  background — for bots whose handling is slow (a model's answer, an SMTP round trip)
+  and whose officers see an unanswered message (Synapse sends an application service
+  one transaction at a time: awaiting slow work would make everyone wait for it).
+- `await_events=True`: each event's `on_event` is awaited, in order, before the answer
+  (it should be quick: store the event, then work from the store). When one raises,
+  the answer is 500 and the transaction is not remembered, so Synapse sends it again
+  (with backoff) and every event of it is handed over once more: `on_event` must do
+  nothing twice for one event id (a bridge that stores first, e.g. keyed by event id)."""
 
 import json
 import logging
@@ -27,6 +39,10 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024 * 1024
 REMEMBERED_TRANSACTIONS = 1000
 Handle = Callable[[Any], Awaitable[tuple[int, Any]]]
+NOT_TAKEN: tuple[int, Any] = (
+    500,
+    {"errcode": "M_UNKNOWN", "error": "not taken, send it again"},
+)
 
 
 def bearer_token(request: Any) -> str | None:
@@ -42,10 +58,14 @@ class TransactionHandler:
         self,
         hs_token: str,
         on_event: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+        await_events: bool = False,
     ) -> None:
         self._hs_token = hs_token
         self._on_event = on_event
+        self._await_events = await_events
         self._seen: OrderedDict[str, None] = OrderedDict()
+        # await_events: transactions being taken, with the calls waiting for them.
+        self._taking: dict[str, list[defer.Deferred[tuple[int, Any]]]] = {}
 
     async def handle(self, request: Any) -> tuple[int, Any]:
         if request.method == b"GET" and request.path == b"/health":
@@ -60,14 +80,24 @@ class TransactionHandler:
         if parts[:3] == ["_matrix", "app", "v1"]:
             parts = parts[3:]
         if request.method == b"PUT" and len(parts) == 2 and parts[0] == "transactions":
-            return self._transaction(parts[1], request.content.read(MAX_BODY + 1))
+            return await self._transaction(parts[1], request.content.read(MAX_BODY + 1))
         if request.method == b"POST" and parts == ["ping"]:
             return 200, {}
         if request.method == b"GET" and parts[:1] in (["users"], ["rooms"]):
             return 404, {"errcode": "M_NOT_FOUND", "error": "not ours"}
         return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
 
-    def _transaction(self, txn_id: str, body: bytes) -> tuple[int, Any]:
+    async def _take(self, txn_id: str, events: list[dict[str, Any]]) -> tuple[int, Any]:
+        """await_events: every event handled, in order; 500 when one failed."""
+        try:
+            for event in events:
+                await self._on_event(event)
+        except Exception:
+            logger.exception("transaction %s not taken: Synapse sends it again", txn_id)
+            return NOT_TAKEN
+        return 200, {}
+
+    async def _transaction(self, txn_id: str, body: bytes) -> tuple[int, Any]:
         if txn_id in self._seen:
             return 200, {}
         if len(body) > MAX_BODY:
@@ -76,11 +106,32 @@ class TransactionHandler:
             events = json.loads(body).get("events", [])
         except (ValueError, AttributeError):
             return 400, {"errcode": "M_NOT_JSON", "error": "not a JSON object"}
+        events = (
+            [e for e in events if isinstance(e, dict)]
+            if isinstance(events, list)
+            else []
+        )
+        if self._await_events:
+            # Synapse may send the transaction again while it is still being taken
+            # (its request timed out): the second call waits for the first's answer.
+            if txn_id in self._taking:
+                waiter: defer.Deferred[tuple[int, Any]] = defer.Deferred()
+                self._taking[txn_id].append(waiter)
+                return await waiter
+            self._taking[txn_id] = []
+            answer = NOT_TAKEN
+            try:
+                answer = await self._take(txn_id, events)
+            finally:
+                for waiter in self._taking.pop(txn_id):
+                    waiter.callback(answer)
+            if answer[0] != 200:
+                return answer
         self._seen[txn_id] = None
         while len(self._seen) > REMEMBERED_TRANSACTIONS:
             self._seen.popitem(last=False)
-        for event in events if isinstance(events, list) else []:
-            if isinstance(event, dict):
+        if not self._await_events:
+            for event in events:
                 defer.ensureDeferred(self._on_event(event))
         return 200, {}
 
