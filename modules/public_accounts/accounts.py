@@ -37,6 +37,7 @@ from modules.public_accounts.errors import (
     invalid,
     not_found,
 )
+from modules.public_accounts.page_cache import PageCache
 from modules.public_accounts.storage import Account
 from modules.public_accounts.storage import rooms as rooms_db
 
@@ -199,6 +200,9 @@ class Accounts:
             load=storage.get_account_txn,
             on_room_created=self._room_created,
         )
+        # What article pages read, kept for a moment; emptied by every write here and
+        # in the publisher (page_cache.py).
+        self.page_cache = PageCache(config.page_cache_seconds)
         # Set by the module: fills a new room with the account's history.
         self.on_room_created: Callable[[Account, str], Awaitable[None]] | None = None
 
@@ -273,6 +277,7 @@ class Accounts:
             )
 
         await self._db("update_account", update_txn)
+        self.page_cache.clear()
         after = await self.require(account.id)
         if after.name != account.name or after.avatar != account.avatar:
             await self._ensure_bot(after)
@@ -284,6 +289,7 @@ class Accounts:
         """The account, its rooms' records and follows go; the bot is deactivated (it
         leaves the rooms: they stay in officers' lists as history)."""
         await self._db("delete_account", storage.delete_account_txn, account.id)
+        self.page_cache.clear()
         try:
             await deactivate_user(self._api, account.bot_user_id)
         except Exception as e:
@@ -322,6 +328,7 @@ class Accounts:
         await self._db(
             "follow", storage.set_follow_txn, account.id, userid, following, self._now()
         )
+        self.page_cache.clear()
         self.prepare(account)
 
     async def is_subscriber(self, account_id: int, userid: str) -> bool:

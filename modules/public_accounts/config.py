@@ -25,6 +25,11 @@ Keys:
       "https://im.example.cn"; default Synapse's public_baseurl.
   view_token_seconds (int 60..86400, default 7200): how long an opened page's media
       and reading-time report links stay valid.
+  page_cache_seconds (number 0..60, default 2; 0 = off): how long a process reuses what
+      an article page read (the article, its account, whether the viewer subscribes,
+      the viewer's watermark tile) for the next page of the same article and viewer.
+      This process's own writes (edit, publish, withdraw, account changes, follow and
+      unfollow) are seen at once; another worker's within this time.
   purge_withdrawn (bool, default true): a withdrawn push's cards and edits are purged
       from the database after their redaction, like burn-after-read.
   jobs_instance (string, optional): the process that runs the scheduler and the sweep
@@ -36,6 +41,7 @@ from typing import Any
 
 from modules.common.config import ConfigReader
 from modules.common.jobs import read_jobs_instance
+from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.public_accounts"
 
@@ -51,6 +57,7 @@ class PublicAccountsConfig:
     sweep_interval_seconds: int = 300
     page_base_url: str | None = None
     view_token_seconds: int = 7200
+    page_cache_seconds: float = 2.0
     purge_withdrawn: bool = True
     jobs_instance: str | None = None
 
@@ -87,8 +94,13 @@ class PublicAccountsConfig:
             view_token_seconds=reader.integer(
                 "view_token_seconds", d.view_token_seconds, minimum=60, maximum=86400
             ),
+            page_cache_seconds=reader.number(
+                "page_cache_seconds", d.page_cache_seconds, minimum=0.0
+            ),
             purge_withdrawn=reader.boolean("purge_withdrawn", d.purge_withdrawn),
             jobs_instance=read_jobs_instance(reader),
         )
         reader.finish()
+        if config.page_cache_seconds > 60:
+            raise ConfigError(f"{MODULE}.page_cache_seconds must be at most 60")
         return config

@@ -10,7 +10,8 @@ drafts only the latter (a preview); a withdrawn article answers 410 to everyone.
 page carries the viewer's watermark when the watermark policy draws one on
 conversations (modules.watermark: enabled and chat_background). Every open of a
 published article is counted (jwwx_pubacct_reads) and archived as an app read record,
-both written in batches off the page's path (opens.py);
+both written in batches off the page's path (opens.py); what a page reads and the page
+itself are kept for a moment per article and viewer (page_cache.py);
 the page reports reading time with a signed link, which also serves the article's
 media (a browser cannot send the token with <img>)."""
 
@@ -55,6 +56,23 @@ _PAGE = _env.from_string(
     .joinpath("templates/article.html")
     .read_text(encoding="utf-8")
 )
+
+
+# Stands for the CSP nonce in a rendered page until it is sent (each answer its own):
+# random, so no article text can contain it.
+_NONCE_MARK = "nonce" + secrets.token_hex(16)
+
+
+def _page(text: str, nonce: str) -> HtmlPage:
+    return HtmlPage(
+        text.replace(_NONCE_MARK, nonce),
+        headers=(
+            (b"Content-Security-Policy", _csp(nonce)),
+            (b"Cache-Control", b"no-store"),
+            (b"X-Content-Type-Options", b"nosniff"),
+            (b"Referrer-Policy", b"no-referrer"),
+        ),
+    )
 
 
 def _csp(nonce: str) -> bytes:
@@ -145,10 +163,26 @@ class Pages:
 
     async def render(self, user_id: str, article_id: int) -> HtmlPage:
         userid = access.localpart(user_id)
-        # One read for the common case: the article, its account, the subscription.
-        article, account, subscriber = await self._db(
-            "page", _page_txn, article_id, userid
-        )
+        cache = self._accounts.page_cache
+        now = int(self._api.get_current_time_msec())
+        # The same subscriber's page of this minute (the watermark's finest time),
+        # rendered a moment ago: only the CSP nonce is new.
+        html_key = ("html", article_id, userid, now // 60_000)
+        found, held = cache.get(html_key)
+        if found:
+            text, app = held
+            self._publisher.opens.record(article_id, userid, now, app, user_id)
+            return _page(text, secrets.token_urlsafe(16))
+        generation = cache.generation
+        # One read for the common case: the article, its account, the subscription;
+        # none while the same viewer's last read of it is fresh (page_cache.py).
+        key = ("page", article_id, userid)
+        found, read = cache.get(key)
+        if not found:
+            read = await self._db("page", _page_txn, article_id, userid)
+            if read[2]:  # a subscriber's (who follows now is let in at once)
+                cache.put(key, read, generation)
+        article, account, subscriber = read
         if article is None or account is None:
             raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
         if article.state == "withdrawn":
@@ -162,13 +196,11 @@ class Pages:
                 raise forbidden("关注该公众号后才能阅读")
         token = await self.view_token(article.id, userid)
         if article.state == "published":  # counted and archived in a batch (opens.py)
-            now = int(self._api.get_current_time_msec())
             self._publisher.opens.record(
                 article.id, userid, now, app_id(account), user_id
             )
         base = f"{PAGE_PATH}/{article.id}"
         media = f"{base}/media/"
-        nonce = secrets.token_urlsafe(16)
         marks = await self._watermark(user_id)
         published = article.published_ts
         page = _PAGE.render(
@@ -190,18 +222,12 @@ class Pages:
             ),
             preview=article.state != "published",
             watermark=marks,
-            nonce=nonce,
+            nonce=_NONCE_MARK,
             report_url=f"{base}/read_time?v={quote(token)}",
         )
-        return HtmlPage(
-            page,
-            headers=(
-                (b"Content-Security-Policy", _csp(nonce)),
-                (b"Cache-Control", b"no-store"),
-                (b"X-Content-Type-Options", b"nosniff"),
-                (b"Referrer-Policy", b"no-referrer"),
-            ),
-        )
+        if article.state == "published" and subscriber:
+            cache.put(html_key, (page, app_id(account)), generation)
+        return _page(page, secrets.token_urlsafe(16))
 
     def _media_url(self, uri: str | None, media: str, token: str) -> str | None:
         if not uri:
@@ -212,12 +238,22 @@ class Pages:
         return f"{media}{quote(media_id)}?v={quote(token)}"
 
     async def _watermark(self, user_id: str) -> str | None:
+        """The viewer's tile; kept per minute (the finest time a watermark shows)."""
         try:
             service = registry.lookup(self._api, watermark.SERVICE)
         except registry.ServiceMissingError:
             return None
+        cache = self._accounts.page_cache
+        minute = int(self._api.get_current_time_msec()) // 60_000
+        key = ("watermark", user_id, minute)
+        found, tile = cache.get(key)
+        if found:
+            return str(tile) if tile is not None else None
+        generation = cache.generation
         mark = await service.page_watermark(user_id)
-        return None if mark is None else _watermark_svg(*mark)
+        tile = None if mark is None else _watermark_svg(*mark)
+        cache.put(key, tile, generation)
+        return tile
 
     # Media and reading time through the signed link.
 

@@ -137,6 +137,7 @@ class Publisher:
             article.id,
             {**changes, "updated_ts": self._now()},
         )
+        self._accounts.page_cache.clear()
         after = await self.article(account, article.id)
         if after.state == "published" and after.push_id is not None:
             card_changed = any(
@@ -159,6 +160,7 @@ class Publisher:
         if article.state != "draft" or article.push_id is not None:
             raise wrong_state("只能删除未发布、未排期的草稿")
         await self._db("delete_article", db.delete_article_txn, article.id)
+        self._accounts.page_cache.clear()
 
     # Pushes.
 
@@ -252,6 +254,7 @@ class Publisher:
             sizes = await self._db("room_sizes", rooms_db.room_sizes_txn, account.id)
             delivered = sum(sizes.get(room, 0) for room in sent)
             await self._db("push_sent", db.mark_sent_txn, push, delivered, self._now())
+            self._accounts.page_cache.clear()
         await audit.record_app_message(
             self._api,
             app_id(account),
@@ -276,6 +279,7 @@ class Publisher:
         if push.state != "scheduled":
             raise wrong_state("只能取消尚未发出的定时推送")
         await self._db("cancel_push", db.cancel_push_txn, push)
+        self._accounts.page_cache.clear()
 
     async def _edit_cards(self, account: Account, push: Push) -> None:
         articles = [await self.article(account, a) for a in push.article_ids]
@@ -321,6 +325,7 @@ class Publisher:
         # Pages answer 410 from now on, before the cards are gone; the copies are
         # to remove from now on, whatever happens to this process.
         await self._db("withdrawn", db.mark_withdrawn_txn, push, self._now())
+        self._accounts.page_cache.clear()
         async with self._lock(str(push.id)):
             left = await self._remove_copies(account, push.id, 0)
         articles = [await self.article(account, a) for a in push.article_ids]
