@@ -81,7 +81,9 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         help="extra Synapse settings (YAML, conf.d) for both servers alike",
     )
     run.add_argument(
-        "--no-vanilla", action="store_true", help="run ours only (quicker, no ratio)"
+        "--no-vanilla",
+        action="store_true",
+        help="run ours only (quicker, no ratio); with --workers: the deployment only",
     )
     run.add_argument(
         "--vanilla-defaults",

@@ -290,9 +290,13 @@ def run(
                     # Ours as one process, then as the worker deployment, both
                     # behind nginx (docs/availability.md, "Capacity").
                     labels = ("monolith", f"workers-{profile}")
-                    vanilla = run_side(
-                        scenario, engine, False, size, options, "monolith"
-                    )
+                    if options.get("no_vanilla"):
+                        # The deployment alone (e.g. a size one process cannot hold).
+                        report.notes.append(f"{name}: monolith not run (--no-vanilla)")
+                    else:
+                        vanilla = run_side(
+                            scenario, engine, False, size, options, "monolith"
+                        )
                     ours = run_side(scenario, engine, False, size, options, profile)
                 elif scenario.baseline_without:
                     labels = (baseline_label(scenario), "ours")
