@@ -31,7 +31,7 @@ from modules.accounts.config import PLATFORMS, AccountsConfig
 from modules.accounts.gate import FirstLoginGate
 from modules.accounts.login_writes import LoginWrites
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
-from modules.accounts.mfa import Mfa, bound_device_txn
+from modules.accounts.mfa import Mfa, bound_device_txn, device_key_id
 from modules.accounts.platform import classify
 from modules.accounts.security_policy import SecurityPolicies
 from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
@@ -40,7 +40,6 @@ from modules.common.synapse.accounts import delete_devices, login_error
 from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.patches import LoginAttempt
 from modules.common.synapse.rooms import send_server_notice
-from modules.common.synapse.tables import devices_txn
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +104,21 @@ class SessionsRead:
     known: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def read_txn(self, txn: Any, user_id: str, before_log_id: int = NEWEST) -> None:
-        if self.alerts:
-            self.earlier = storage.previous_logins_txn(
-                txn, user_id, before_log_id, HISTORY
+        self.take(
+            storage.login_read_txn(
+                txn,
+                user_id,
+                sessions=True,
+                history=HISTORY if self.alerts else 0,
+                before_log_id=before_log_id,
             )
-        self.live = {row[0] for row in devices_txn(txn, user_id)}
-        self.known = storage.sessions_txn(txn, user_id)
+        )
+
+    def take(self, read: storage.LoginRead) -> None:
+        """The sessions part of a login read (`live`: those whose device exists)."""
+        self.earlier = read.earlier or []
+        self.live = read.live
+        self.known = read.sessions or {}
 
 
 def _too_long(value: Any) -> bool:
@@ -208,18 +216,29 @@ class LoginGuard:
             alerts = (await self._policies.current()).new_login_alerts
             sessions = SessionsRead(self.writes.generation(user_id), alerts)
 
+        key_id = device_key_id(code) if check_binding else None
+
         def locks_txn(txn: Any) -> tuple[int | None, bool, str | None, Any]:
-            until = storage.lock_of_txn(txn, storage.USER, user_id, now)
-            if until is None and ip:
-                until = storage.lock_of_txn(txn, storage.IP, ip, now)
-            # Read here, in the one read before the password check, so that a login
-            # commits a single transaction of ours (login_verified writes nothing).
-            needs_mfa = check_mfa and storage.totp_enabled_txn(txn, user_id)
-            bound = bound_device_txn(txn, user_id, code) if check_binding else None
+            # Locks, the second factor (read here so that a login commits a single
+            # transaction of ours: login_verified writes nothing) and the sessions:
+            # one statement; the directory's lookup is the other.
+            read = storage.login_read_txn(
+                txn,
+                user_id,
+                now=now,
+                ip=ip,
+                mfa=check_mfa,
+                key_id=key_id,
+                sessions=sessions is not None,
+                history=HISTORY if sessions is not None and sessions.alerts else 0,
+            )
+            until = read.locked_until
+            if until is not None:
+                return until, read.second_factor, read.bound_device, None
             lookup = initial.lookup_txn(txn, user_id) if initial is not None else None
-            if sessions is not None and until is None:
-                sessions.read_txn(txn, user_id)
-            return until, needs_mfa, bound, lookup
+            if sessions is not None:
+                sessions.take(read)
+            return until, read.second_factor, read.bound_device, lookup
 
         until, needs_mfa, bound, lookup = await self._db("check_lock", locks_txn)
         attempt.state["second_factor"] = (user_id, needs_mfa, bound)

@@ -326,6 +326,12 @@ def is_device_key(code: str) -> bool:
     return _device_key_parts(code) is not None
 
 
+def device_key_id(code: Any) -> str | None:
+    """The key id of a device key sent as `code`, else None."""
+    parts = _device_key_parts(code) if isinstance(code, str) else None
+    return None if parts is None else parts[0]
+
+
 def bound_device_txn(txn: Txn, user_id: str, code: Any) -> str | None:
     """The device id a device key sent as `code` is bound to (None: any device, or
     `code` is not a device key)."""

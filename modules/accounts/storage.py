@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.storage import Txn
+from modules.common.synapse.tables import live_device_sql
 
 USER, IP = "user", "ip"
 FOREVER = 2**62  # locked_until_ts of a lock that only an admin releases
@@ -117,6 +118,110 @@ def prune_log_txn(txn: Txn, older_than_ts: int) -> None:
     txn.execute("DELETE FROM jwwx_acc_login_log WHERE ts < ?", (older_than_ts,))
 
 
+# What a login reads before its answer, in one statement (issue 17, item 4).
+
+
+@dataclass
+class LoginRead:
+    """An account's login state: `locked_until` is its active lock, else its IP
+    address's; `second_factor` (asked with `mfa`): TOTP confirmed or an active device
+    key; `bound_device`: the device the key `key_id` is bound to; `sessions`
+    (device_id -> (platform, login_ts)) and `live` (those whose device still exists)
+    when asked; `earlier`: (ip, user_agent) of up to `history` earlier successful
+    logins, newest first."""
+
+    locked_until: int | None = None
+    second_factor: bool = False
+    bound_device: str | None = None
+    sessions: dict[str, tuple[str, int]] | None = None
+    live: set[str] | None = None
+    earlier: list[tuple[str | None, str | None]] | None = None
+
+
+def login_read_txn(
+    txn: Txn,
+    user_id: str,
+    *,
+    now: int | None = None,
+    ip: str | None = None,
+    mfa: bool = False,
+    key_id: str | None = None,
+    sessions: bool = False,
+    history: int = 0,
+    before_log_id: int = 2**62,
+) -> LoginRead:
+    """One round trip for every part asked (`now` asks for the locks): each part is an
+    index lookup, tagged by its first column."""
+    parts: list[str] = []
+    args: list[Any] = []
+    if now is not None:
+        lock = (
+            "SELECT {tag} AS k, NULL AS a, NULL AS b, locked_until_ts AS n"
+            " FROM jwwx_acc_failures WHERE scope = ? AND subject = ?"
+            " AND locked_ts IS NOT NULL"
+        )
+        parts.append(lock.format(tag="'u'"))
+        args += [USER, user_id]
+        if ip:
+            parts.append(lock.format(tag="'i'"))
+            args += [IP, ip]
+    if mfa:
+        parts.append(
+            "SELECT 't', NULL, NULL, 1 WHERE EXISTS (SELECT 1 FROM jwwx_acc_totp"
+            " WHERE user_id = ? AND confirmed_ts IS NOT NULL) OR EXISTS (SELECT 1"
+            " FROM jwwx_acc_device_keys WHERE user_id = ? AND revoked_ts IS NULL)"
+        )
+        args += [user_id, user_id]
+    if key_id is not None:
+        parts.append(
+            "SELECT 'd', device_id, NULL, NULL FROM jwwx_acc_device_keys"
+            " WHERE user_id = ? AND key_id = ?"
+        )
+        args += [user_id, key_id]
+    if sessions:
+        live = live_device_sql("s.user_id", "s.device_id")
+        parts.append(
+            f"SELECT CASE WHEN {live} THEN 'S' ELSE 's' END, s.device_id, s.platform,"
+            " s.login_ts FROM jwwx_acc_sessions AS s WHERE s.user_id = ?"
+        )
+        args.append(user_id)
+    if history:
+        parts.append(
+            "SELECT 'l', ip, user_agent, id FROM (SELECT ip, user_agent, id"
+            " FROM jwwx_acc_login_log WHERE user_id = ? AND id < ? AND kind = 'login'"
+            " AND result = 'ok' ORDER BY id DESC LIMIT ?) AS earlier"
+        )
+        args += [user_id, before_log_id, history]
+    found = LoginRead(
+        sessions={} if sessions else None,
+        live=set() if sessions else None,
+        earlier=[] if history else None,
+    )
+    if not parts:
+        return found
+    txn.execute(" UNION ALL ".join(parts), tuple(args))
+    locks: dict[str, int] = {}
+    logins: list[tuple[int, str | None, str | None]] = []
+    for kind, a, b, n in txn.fetchall():
+        if kind in ("u", "i"):
+            if n is not None and now is not None and int(n) > now:
+                locks[kind] = int(n)
+        elif kind == "t":
+            found.second_factor = True
+        elif kind == "d":
+            found.bound_device = None if a is None else str(a)
+        elif kind in ("s", "S") and found.sessions is not None:
+            found.sessions[str(a)] = (str(b), int(n))
+            if kind == "S" and found.live is not None:
+                found.live.add(str(a))
+        elif kind == "l":
+            logins.append((int(n), a, b))
+    found.locked_until = locks.get("u", locks.get("i"))
+    if found.earlier is not None:
+        found.earlier = [(a, b) for _, a, b in sorted(logins, reverse=True)]
+    return found
+
+
 # Failed-login counters and locks.
 
 
@@ -219,12 +324,10 @@ def add_session_txn(
     now: int,
 ) -> None:
     txn.execute(
-        "DELETE FROM jwwx_acc_sessions WHERE user_id = ? AND device_id = ?",
-        (user_id, device_id),
-    )
-    txn.execute(
         "INSERT INTO jwwx_acc_sessions (user_id, device_id, platform, user_agent, ip, login_ts)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, device_id) DO UPDATE SET"
+        " platform = excluded.platform, user_agent = excluded.user_agent,"
+        " ip = excluded.ip, login_ts = excluded.login_ts",
         (user_id, device_id, platform, _clip(user_agent, 512), _clip(ip, 64), now),
     )
 
@@ -239,6 +342,8 @@ def sessions_txn(txn: Txn, user_id: str) -> dict[str, tuple[str, int]]:
 
 
 def forget_sessions_txn(txn: Txn, user_id: str, device_ids: list[str]) -> None:
+    if not device_ids:
+        return
     txn.executemany(
         "DELETE FROM jwwx_acc_sessions WHERE user_id = ? AND device_id = ?",
         [(user_id, d) for d in device_ids],
@@ -259,18 +364,6 @@ ALERT_COLUMNS = (
     "reasons",
     "notified",
 )
-
-
-def previous_logins_txn(
-    txn: Txn, user_id: str, before_id: int, limit: int
-) -> list[tuple[str | None, str | None]]:
-    """(ip, user_agent) of the user's earlier successful logins, newest first."""
-    txn.execute(
-        "SELECT ip, user_agent FROM jwwx_acc_login_log WHERE user_id = ? AND id < ?"
-        " AND kind = 'login' AND result = 'ok' ORDER BY id DESC LIMIT ?",
-        (user_id, before_id, limit),
-    )
-    return [(r[0], r[1]) for r in txn.fetchall()]
 
 
 def add_alert_txn(txn: Txn, values: dict[str, Any]) -> int:

@@ -51,6 +51,17 @@ def devices_txn(
     return [(r[0], r[1], r[2], r[3], r[4]) for r in txn.fetchall()]
 
 
+def live_device_sql(user_id: str, device_id: str) -> str:
+    """An SQL condition for a query of ours: the user's device exists and is not
+    hidden (Synapse deletes the row when the device signs out). Arguments are SQL
+    expressions of that query; one lookup by the devices table's primary key."""
+    return (
+        "EXISTS (SELECT 1 FROM devices AS jwwx_dv"
+        f" WHERE jwwx_dv.user_id = {user_id} AND jwwx_dv.device_id = {device_id}"
+        " AND NOT jwwx_dv.hidden)"
+    )
+
+
 # rooms
 
 

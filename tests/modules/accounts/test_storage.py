@@ -129,6 +129,103 @@ class StorageTests:
         self.assertIsNone(self.db(bound_device_txn, USER, "123456"))
         self.assertIsNone(self.db(bound_device_txn, USER, None))
 
+    def test_login_read_in_one_statement(self) -> None:
+        """login_read_txn gives what the separate reads give: locks (the account's
+        before the address's, expired ones not), second factor, key binding, sessions
+        with their devices' liveness, earlier successful logins newest first."""
+        t0 = 4_000_000_000
+
+        def setup_txn(txn: Any) -> None:
+            # Synapse's devices table, as far as the liveness condition reads it.
+            txn.execute(
+                "CREATE TABLE devices (user_id TEXT NOT NULL, device_id TEXT NOT NULL,"
+                " hidden BOOLEAN NOT NULL DEFAULT FALSE)"
+            )
+            txn.execute(
+                "INSERT INTO devices (user_id, device_id, hidden) VALUES"
+                " (?, 'PHONE', FALSE), (?, 'HIDDEN', TRUE), ('@other:test', 'PC', FALSE)",
+                (USER, USER),
+            )
+            txn.execute(
+                "INSERT INTO jwwx_acc_device_keys (key_id, user_id, label, key_mac,"
+                " created_by, created_ts, device_id, revoked_ts) VALUES"
+                " ('AB12CD34', ?, 'x', 'mac', '@admin:test', 1, 'CAR1', 5)",
+                (USER,),
+            )
+
+        self.db(setup_txn)
+        for device, login_ts in (("PHONE", 10), ("PC", 20), ("HIDDEN", 30)):
+            self.db(
+                storage.add_session_txn,
+                USER,
+                device,
+                "mobile",
+                "ua",
+                "10.0.0.1",
+                login_ts,
+            )
+        for ts, result in ((100, "ok"), (200, "failed"), (300, "ok")):
+            self.db(storage.add_log_txn, entry(ts, result))
+        self.db(storage.add_log_txn, entry(400, "ok", "@lisi:test"))
+
+        def read(**kwargs: Any) -> storage.LoginRead:
+            return self.db(lambda txn: storage.login_read_txn(txn, USER, **kwargs))
+
+        nothing = read()
+        self.assertEqual(
+            (nothing.locked_until, nothing.sessions, nothing.earlier),
+            (None, None, None),
+        )
+        full = read(
+            now=t0, ip="10.0.0.9", mfa=True, key_id="AB12CD34", sessions=True, history=5
+        )
+        self.assertIsNone(full.locked_until)
+        self.assertFalse(full.second_factor)  # the one key is revoked
+        self.assertEqual(full.bound_device, "CAR1")
+        self.assertEqual(
+            full.sessions,
+            {"PHONE": ("mobile", 10), "PC": ("mobile", 20), "HIDDEN": ("mobile", 30)},
+        )
+        self.assertEqual(full.live, {"PHONE"})
+        self.assertEqual(full.earlier, [("10.0.0.1", "test")] * 2)
+        self.assertEqual(read(history=1).earlier, [("10.0.0.1", "test")])
+        # A device logging in again replaces its session row.
+        self.db(storage.add_session_txn, USER, "PC", "desktop", "ua2", None, 40)
+        self.assertEqual(self.db(storage.sessions_txn, USER)["PC"], ("desktop", 40))
+        self.db(storage.forget_sessions_txn, USER, [])
+        self.db(storage.forget_sessions_txn, USER, ["PC", "HIDDEN"])
+        self.assertEqual(set(self.db(storage.sessions_txn, USER)), {"PHONE"})
+        self.assertIsNone(read(key_id="NOSUCHKEY").bound_device)
+
+        # The address locked for ever, then the account for 30 minutes: the account's
+        # lock is the answer while it lasts, the address's after.
+        for i in range(5):
+            self.db(
+                storage.count_failure_txn, storage.IP, "10.0.0.9", t0 + i, MINUTE, 5, 0
+            )
+        self.assertEqual(read(now=t0 + 5, ip="10.0.0.9").locked_until, storage.FOREVER)
+        self.assertIsNone(read(now=t0 + 5, ip="10.0.0.8").locked_until)
+        for i in range(5):
+            self.failure(t0 + 10 + i)
+        self.assertEqual(
+            read(now=t0 + 20, ip="10.0.0.9").locked_until, t0 + 14 + 30 * MINUTE
+        )
+        later = t0 + 31 * MINUTE
+        self.assertIsNone(read(now=later).locked_until)
+        self.assertEqual(read(now=later, ip="10.0.0.9").locked_until, storage.FOREVER)
+
+        # TOTP confirmed, or an active device key: a second factor is needed.
+        self.db(storage.start_totp_txn, USER, "sealed", t0)
+        self.assertFalse(read(mfa=True).second_factor)
+        self.db(storage.confirm_totp_txn, USER, [], t0)
+        self.assertTrue(read(mfa=True).second_factor)
+        self.assertFalse(read().second_factor)  # not asked
+        self.db(storage.delete_totp_txn, USER)
+        self.db(
+            storage.add_device_key_txn, "EF56AB78", USER, "y", "mac", "@a:t", 1, None
+        )
+        self.assertTrue(read(mfa=True).second_factor)
+
 
 class SQLiteStorageTest(StorageTests, unittest.TestCase):
     def setUp(self) -> None:

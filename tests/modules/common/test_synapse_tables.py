@@ -132,6 +132,22 @@ class TablesTests:
         self.assertGreaterEqual(len(devices), 1)
         self.assertTrue(all(isinstance(d[0], str) for d in devices))
 
+    async def test_live_device_sql(self) -> None:
+        w = await self.world()
+        device = self.txn(tables.devices_txn, w["alice"])[0][0]
+        condition = tables.live_device_sql("?", "?")
+
+        def read(txn: Any, user_id: str, device_id: str) -> int:
+            txn.execute(
+                f"SELECT COUNT(*) FROM rooms AS r WHERE {condition} AND r.room_id = ?",
+                (user_id, device_id, w["room"]),
+            )
+            return int(txn.fetchone()[0])
+
+        self.assertEqual(self.txn(read, w["alice"], device), 1)
+        self.assertEqual(self.txn(read, w["bob"], device), 0)
+        self.assertEqual(self.txn(read, w["alice"], "NOSUCHDEVICE"), 0)
+
     async def test_all_room_ids(self) -> None:
         w = await self.world()
         self.assertIn(w["room"], self.txn(tables.all_room_ids_txn))
