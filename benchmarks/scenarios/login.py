@@ -11,6 +11,7 @@ from functools import partial
 
 from benchmarks import accounts_db, population
 from benchmarks.aclient import CLIENT, Answer, Http, login
+from benchmarks.db_counts import DbCounts
 from benchmarks.scenario import PASSWORD, Context, Sample
 from benchmarks.servers import TEST_BCRYPT_ROUNDS
 
@@ -81,6 +82,8 @@ async def run(ctx: Context) -> None:
             )
             parallel_wall = time.perf_counter() - began
     ctx.notes.append(phase.note())
+    if phase.db is not None:
+        count_per_login(ctx, phase.db, WARMUP + 2 * size.logins)
     for label, logins, wall in (
         ("1 client", sequential, None),
         (f"{size.clients} clients", parallel, parallel_wall),
@@ -95,3 +98,43 @@ async def run(ctx: Context) -> None:
             )
         )
         ctx.add(Sample(f"first request, whoami ({label})", logins.whoami, wall=wall))
+
+
+def count_per_login(ctx: Context, counts: DbCounts, logins: int) -> None:
+    """Database work per login and first request (load-independent but for the
+    seconds): transactions, SQL statements, and the time they held a connection, in
+    all and for the transaction of ours that holds it longest (issue 17, item 4)."""
+    per = max(logins, 1)
+    statements = int(sum(counts.verbs.values()))
+    ctx.add(
+        Sample(
+            "database transactions per login",
+            value=round(counts.total_txns() / per, 2),
+            unit="txn",
+            note=f"{counts.total_txns()} over {logins} logins (with whoami)",
+        )
+    )
+    ctx.add(
+        Sample(
+            "SQL statements per login",
+            value=round(statements / per, 2),
+            unit="stmt",
+            note=", ".join(f"{v} {n / per:.2f}" for v, n in counts.verbs.most_common()),
+        )
+    )
+    ctx.add(
+        Sample(
+            "connection held per login (all transactions)",
+            value=round(1000 * sum(counts.seconds.values()) / per, 2),
+            unit="ms",
+            note="longest held: " + counts.top(),
+        )
+    )
+    ctx.notes.append(
+        "transactions per login by name (>= 0.01): "
+        + ", ".join(
+            f"{d} {n / per:.2f} ({1000 * counts.seconds[d] / max(n, 1):.2f} ms)"
+            for d, n in counts.txns.most_common()
+            if n / per >= 0.01
+        )
+    )
