@@ -41,6 +41,11 @@ class Conversations:
         self._api = api
         self._concurrency = concurrency
         self._direct_lock = keyed_lock(api, "jwwx_openapi_m_direct")
+        # One creation per (app, officer) at a time in this process: message/send and
+        # the background preparation of a new app's range reach the same officer at
+        # once, and the loser's spare room, briefly joined, is one the officer could
+        # write in before it is left (a message no callback would ever carry).
+        self._create_lock = keyed_lock(api, "jwwx_openapi_conversation")
         # agentid → True when asked again while a preparation runs.
         self._preparing: dict[int, bool] = {}
 
@@ -63,6 +68,11 @@ class Conversations:
 
     async def create(self, app: App, userid: str) -> str:
         """A new conversation room (or the one another request created meanwhile)."""
+        async with self._create_lock(f"{app.agentid}:{userid}"):
+            found = (await self.existing(app.agentid, [userid])).get(userid)
+            return found or await self._create(app, userid)
+
+    async def _create(self, app: App, userid: str) -> str:
         user_id = self._api.get_qualified_user_id(userid)
         # The invite is part of the room's initial state: one event batch fewer than
         # createRoom's `invite`, and the officer gets no power in the app's room.
@@ -81,7 +91,9 @@ class Conversations:
             },
             ratelimit=False,
         )
-        await self._api.update_room_membership(user_id, user_id, room_id, "join")
+        # Claimed before the officer joins: a room that lost the race (to another
+        # worker) is withdrawn while it is only an invite, never one the officer could
+        # write in unheard.
         used = str(
             await self._api.run_db_interaction(
                 "jwwx_openapi_claim_conversation",
@@ -93,10 +105,11 @@ class Conversations:
             )
         )
         if used != room_id:
-            # Another worker or request won the race: leave the spare room.
-            for who in (user_id, app.bot_user_id):
-                await self._api.update_room_membership(who, who, room_id, "leave")
+            bot = app.bot_user_id
+            await self._api.update_room_membership(bot, user_id, room_id, "leave")
+            await self._api.update_room_membership(bot, bot, room_id, "leave")
             return used
+        await self._api.update_room_membership(user_id, user_id, room_id, "join")
         try:
             # Read-modify-write: conversations of several apps with one officer may be
             # prepared at once.

@@ -7,6 +7,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from twisted.internet import defer
+
 from modules.openapi.crypto import (
     MODES,
     MsgCrypt,
@@ -747,6 +749,54 @@ class OpenApiTests:
         self.assertEqual(stats["read"], sum(m["read"] for m in stats["recent"]))
         del carol
 
+    async def test_a_push_racing_a_new_apps_preparation_opens_one_conversation(
+        self,
+    ) -> None:
+        """message/send right after the app is created meets the background
+        preparation of its range at the same officers: each gets one conversation,
+        never a spare room joined and then left (one they could write in unheard)."""
+        admin = await self._admin()
+        client = self.anonymous()  # type: ignore[attr-defined]
+        root = await self._department(admin, None)
+        officers = [await self._officer(admin, [root]) for _ in range(8)]
+        app = await create_app(
+            admin, name="并发", visible_range={"department_ids": [root]}
+        )
+        t = await token_for(client, app["secret"])
+        sent = await defer.gatherResults(
+            [
+                defer.Deferred.fromCoroutine(
+                    wecom(
+                        client,
+                        "message/send",
+                        t,
+                        {
+                            "touser": userid,
+                            "msgtype": "text",
+                            "agentid": app["agentid"],
+                            "text": {"content": "欢迎使用"},
+                        },
+                    )
+                )
+                # Last first: the preparation goes in userid order, so some of
+                # these meet it at the same officer.
+                for _, userid in reversed(officers)
+            ]
+        )
+        self.assertEqual([s["errcode"] for s in sent], [0] * len(officers), sent)
+        for officer in officers:
+            room_id = await self._officer_room(client, t, app, officer)
+            # An initial sync leaves out rooms left unless asked for them.
+            with_left = quote(json.dumps({"room": {"include_leave": True}}))
+            code, whole = await officer[0].request(
+                "GET", f"/_matrix/client/v3/sync?filter={with_left}"
+            )
+            self.assertEqual(code, 200, whole)
+            rooms = whole["rooms"]
+            self.assertEqual(list(rooms.get("join", {})), [room_id])
+            self.assertEqual(rooms.get("leave", {}), {})
+            self.assertEqual(rooms.get("invite", {}), {})
+
     async def test_media_upload_and_media_messages(self) -> None:
         admin = await self._admin()
         client = self.anonymous()  # type: ignore[attr-defined]
@@ -1017,7 +1067,10 @@ class OpenApiTests:
             result = await client_.sync(timeout_ms=1000)
             for room_id, room in result.get("rooms", {}).get("join", {}).items():
                 for event in room.get("timeline", {}).get("events", []):
-                    if event.get("sender") == app["bot_user_id"]:
+                    if (
+                        event.get("sender") == app["bot_user_id"]
+                        and event.get("content", {}).get("body") == "欢迎使用"
+                    ):
                         return str(room_id)
         raise AssertionError("no conversation")
 
