@@ -110,6 +110,13 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         " /sync timeout)",
     )
     run.add_argument(
+        "--messages", type=int, help="cross-domain: messages per link (overrides size)"
+    )
+    run.add_argument("--files", type=int, help="cross-domain: files per link")
+    run.add_argument(
+        "--file-mib", type=float, help="cross-domain: size of each file (MiB)"
+    )
+    run.add_argument(
         "--bcrypt-rounds",
         type=int,
         help="login: bcrypt cost of the accounts' hashes (default 4; production 12)",
@@ -159,6 +166,9 @@ def _run(args: argparse.Namespace) -> int:
         "vanilla_defaults": args.vanilla_defaults,
         "workers": args.workers,
         "idle": args.idle,
+        "messages": args.messages,
+        "files": args.files,
+        "file_mib": args.file_mib,
     }
     return status | runner.run(names, args.size, engines, args.json, args.plot, options)
 

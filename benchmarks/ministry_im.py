@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks.servers import load_average
 from tests.bridges.ministry_im import setup
+from tests.bridges.ministry_im.peer import ReferencePeer
 from tests.harness.server import TestServer, free_port
 
 KIB = 1024
@@ -73,7 +74,51 @@ def _sync_until(officer: Http, since: str | None, body: str) -> tuple[str, str]:
     raise TimeoutError(body)
 
 
-def run(file_mib: float, files: int, engine: str, bridge_log: bool = False) -> None:
+def _texts(
+    officer: Http,
+    peer: ReferencePeer,
+    conv: str,
+    room_id: str,
+    since: str,
+    count: int,
+) -> tuple[list[float], list[float], str]:
+    """Text latencies (s) ministry → Matrix (the peer sends; the officer's /sync shows
+    it) and Matrix → ministry (the officer sends; the peer holds it), one at a time."""
+    inbound, outbound = [], []
+    for n in range(count):
+        text = f"部里时延 {n} {os.urandom(3).hex()}"
+        started = time.monotonic()
+        peer.send_until("message", peer.item(conv, "zhangsan", type="text", text=text))
+        since, _ = _sync_until(officer, since, text)
+        inbound.append(time.monotonic() - started)
+    for n in range(count):
+        text = f"回部里 {n} {os.urandom(3).hex()}"
+        started = time.monotonic()
+        officer.call(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/t{n}{os.urandom(3).hex()}",
+            {"msgtype": "m.text", "body": text},
+        )
+        peer.wait(
+            lambda s, text=text: any(
+                m.get("text") == text for m in s.messages.get(conv, [])
+            ),
+            120,
+        )
+        outbound.append(time.monotonic() - started)
+    return inbound, outbound, since
+
+
+def measure(
+    engine: str,
+    file_mib: float,
+    files: int,
+    messages: int = 0,
+    bridge_log: bool = False,
+) -> dict[str, list[float]]:
+    """One homeserver of ours with the bridge and the reference peer: file rates
+    (bytes/s) each way, and with `messages` text latencies (s) each way (after the
+    first file, which made the portal room)."""
     port = free_port()
     peer = setup.start_peer(port)
     server = TestServer(
@@ -85,7 +130,7 @@ def run(file_mib: float, files: int, engine: str, bridge_log: bool = False) -> N
         server.start()
         setup.bridge_pid(server.data_dir, port)
         boss = Http(server.base_url, server.register("benchboss", admin=True)[1])
-        officer_id, token = server.register("benchmj")
+        _, token = server.register("benchmj")
         officer = Http(server.base_url, token)
         unit = boss.call(
             "POST",
@@ -134,16 +179,18 @@ def run(file_mib: float, files: int, engine: str, bridge_log: bool = False) -> N
                 300,
             )
             outbound.append(size / (time.monotonic() - started))
-        load = load_average()
-        print(f"ministry bridge, {engine}, {files} files × {file_mib} MiB each way")
-        for label, rates in (
-            ("ministry → Matrix", inbound),
-            ("Matrix → ministry", outbound),
-        ):
-            kbs = ", ".join(f"{r / KIB:.0f}" for r in rates)
-            print(f"  {label}: {kbs} KB/s (requirement ≥ 100 KB/s)")
-        print(f"  load average: {load}")
-        del officer_id
+        text_in: list[float] = []
+        text_out: list[float] = []
+        if messages > 0 and since is not None:
+            text_in, text_out, since = _texts(
+                officer, peer, conv, room_id, since, messages
+            )
+        return {
+            "file_in": inbound,
+            "file_out": outbound,
+            "text_in": text_in,
+            "text_out": text_out,
+        }
     finally:
         if bridge_log:
             log = (server.data_dir / "server.log").read_text(errors="replace")
@@ -156,6 +203,32 @@ def run(file_mib: float, files: int, engine: str, bridge_log: bool = False) -> N
         peer.stop()
 
 
+def run(
+    file_mib: float,
+    files: int,
+    engine: str,
+    bridge_log: bool = False,
+    messages: int = 0,
+) -> None:
+    found = measure(engine, file_mib, files, messages, bridge_log)
+    load = load_average()
+    print(f"ministry bridge, {engine}, {files} files × {file_mib} MiB each way")
+    for label, rates in (
+        ("ministry → Matrix", found["file_in"]),
+        ("Matrix → ministry", found["file_out"]),
+    ):
+        kbs = ", ".join(f"{r / KIB:.0f}" for r in rates)
+        print(f"  {label}: {kbs} KB/s (requirement ≥ 100 KB/s)")
+    for label, key in (
+        ("ministry → Matrix", "text_in"),
+        ("Matrix → ministry", "text_out"),
+    ):
+        if found[key]:
+            ms = sorted(1000 * x for x in found[key])
+            print(f"  text {label}: p50 {ms[len(ms) // 2]:.0f} ms, max {ms[-1]:.0f} ms")
+    print(f"  load average: {load}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ministry_im")
     parser.add_argument("--file-mib", type=float, default=2.0)
@@ -164,8 +237,11 @@ def main() -> None:
     parser.add_argument(
         "--bridge-log", action="store_true", help="print the bridge's log lines"
     )
+    parser.add_argument(
+        "--messages", type=int, default=0, help="also N texts each way (latency)"
+    )
     args = parser.parse_args()
-    run(args.file_mib, args.files, args.engine, args.bridge_log)
+    run(args.file_mib, args.files, args.engine, args.bridge_log, args.messages)
 
 
 if __name__ == "__main__":

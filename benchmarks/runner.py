@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.report import Report, Row, markdown_table
-from benchmarks.scenario import Context, Sample, Scenario
+from benchmarks.scenario import Context, Outcome, Sample, Scenario
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.servers import OVERLAY_NOTE, load_average, machine_info, running
 from benchmarks.smtp_sink import SmtpSink, smtp_sink
@@ -55,10 +55,22 @@ def run_side(
     options: dict[str, Any],
     deployment: str | None = None,
     baseline: bool = False,
-) -> Context | str:
+) -> Context | Outcome | str:
     """One scenario on one fresh server; the Context, or the error text. `baseline`:
-    ours without the scenario's `baseline_without` modules."""
+    ours without the scenario's `baseline_without` modules. A scenario with its own
+    servers starts and stops them itself (its Outcome)."""
     try:
+        if scenario.own_servers is not None:
+            started = time.perf_counter()
+            outcome = scenario.own_servers(engine, vanilla, {**options, "size": size})
+            print(
+                f"  [{outcome.label}] {scenario.name} done in "
+                f"{time.perf_counter() - started:.0f} s (load {load_average()})",
+                flush=True,
+            )
+            return outcome
+        if scenario.run is None:
+            raise ValueError(f"{scenario.name}: neither run nor own_servers")
         without = tuple(options.get("without") or ())
         if baseline:
             without += scenario.baseline_without
@@ -212,8 +224,8 @@ def _row(name: str, label: str, sample: Sample, ratio: tuple[float | None, str])
 def compare(
     scenario: Scenario,
     engine: str,
-    vanilla: Context | str | None,
-    ours: Context | str,
+    vanilla: Context | Outcome | str | None,
+    ours: Context | Outcome | str,
     report: Report,
     shown: str = "",
     labels: tuple[str, str] = ("vanilla", "ours"),
@@ -245,8 +257,8 @@ def compare(
     for sample in base.values():  # metrics only vanilla has
         report.rows.append(_row(name, base_label, sample, (None, "")))
     for ctx in (vanilla, ours):
-        if isinstance(ctx, Context):
-            report.notes += [f"{name} [{ctx.server.label}]: {n}" for n in ctx.notes]
+        if isinstance(ctx, Context | Outcome):
+            report.notes += [f"{name} [{ctx.label}]: {n}" for n in ctx.notes]
 
 
 def run(
@@ -272,7 +284,7 @@ def run(
     stop_cleanly_on_signals()
     if os.getloadavg()[0] > BUSY_LOAD:
         print(f"warning: load average {load_average()}: other work skews the numbers")
-    contexts: dict[str, dict[str, Context]] = {}
+    contexts: dict[str, dict[str, Context | Outcome]] = {}
     # --rounds N: vanilla, ours, vanilla, ours, … each pair compared on its own (the
     # spread between rounds shows how much of a ratio is noise).
     rounds = max(1, int(options.get("rounds") or 1))
@@ -282,8 +294,8 @@ def run(
                 shown = name if rounds == 1 else f"{name} #{k}"
                 scenario = SCENARIOS[name]
                 print(f"== {shown} on {engine} ({size}) ==", flush=True)
-                vanilla: Context | str | None = None
-                ours: Context | str
+                vanilla: Context | Outcome | str | None = None
+                ours: Context | Outcome | str
                 labels = ("vanilla", "ours")
                 profile = options.get("workers")
                 if profile:
@@ -322,7 +334,9 @@ def run(
                     labels,
                 )
                 contexts[label] = {
-                    c.server.label: c for c in (vanilla, ours) if isinstance(c, Context)
+                    c.label: c
+                    for c in (vanilla, ours)
+                    if isinstance(c, Context | Outcome)
                 }
     report.machine["loadavg_end"] = load_average()
     print()
@@ -342,7 +356,7 @@ def run(
     return 1 if failed else 0
 
 
-def _raw(contexts: dict[str, dict[str, Context]]) -> dict[str, Any]:
+def _raw(contexts: dict[str, dict[str, Context | Outcome]]) -> dict[str, Any]:
     """Every latency sample (ms), for plots and comparisons over time."""
     return {
         label: {

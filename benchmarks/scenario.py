@@ -98,6 +98,10 @@ class Context:
     def vanilla(self) -> bool:
         return self.server.vanilla
 
+    @property
+    def label(self) -> str:
+        return self.server.label
+
     def db_counts(self) -> DbCounts | None:
         """The database work of all measured phases (None without a metrics listener)."""
         found = [p.db for p in self.phases if p.db is not None]
@@ -239,11 +243,22 @@ class Context:
                 self.notes.append(f"profile {out}: {found}")
 
 
+@dataclass
+class Outcome:
+    """One side (vanilla or ours) of a scenario that starts its own servers
+    (`Scenario.own_servers`): its samples and notes, as a Context has them."""
+
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     help: str
-    run: Callable[[Context], Coroutine[Any, Any, None]]
+    # The scenario on one running server (None: `own_servers` instead).
+    run: Callable[[Context], Coroutine[Any, Any, None]] | None
     on_vanilla: bool = True  # False: ours only (no vanilla equivalent)
     why_not_vanilla: str = ""
     # Config of our modules for this scenario's server ({module: {key: value}}).
@@ -257,3 +272,6 @@ class Scenario:
     baseline_without: tuple[str, ...] = ()
     # Recipients long-poll MSC4186 sliding sync, not /sync v2.
     sliding_sync: bool = False
+    # The scenario starts its own servers (several domains, a bridge and its peer):
+    # called with (engine, vanilla, options) instead of `run` on one server.
+    own_servers: Callable[[str, bool, dict[str, Any]], Outcome] | None = None

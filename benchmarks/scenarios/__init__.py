@@ -4,6 +4,7 @@
 from benchmarks.scenario import Scenario
 from benchmarks.scenarios import (
     admin_api,
+    cross_domain,
     directory_search,
     dm_latency,
     dm_sample,
@@ -101,6 +102,14 @@ SCENARIOS: dict[str, Scenario] = {
             pubaccount.run,
             on_vanilla=False,
             why_not_vanilla="vanilla Synapse has no public accounts (ours only)",
+        ),
+        Scenario(
+            "cross-domain",
+            "federation a → b over HTTPS (message latency, cold file download) on both;"
+            " the ministry IM bridge's text latency and file rate each way (ours only);"
+            " the ≥ 100 KB/s requirement per link",
+            None,
+            own_servers=cross_domain.run,
         ),
         Scenario(
             "soak",

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Pieces of the benchmark suite that need no server: the list of our tuned Synapse
-settings (`--vanilla-defaults`) and the parsing of Synapse's database counters."""
+settings (`--vanilla-defaults`), the parsing of Synapse's database counters, and the
+table of a scenario that starts its own servers (cross-domain). The cross-domain run
+itself is not in the smoke test: even its tiniest form starts five servers (two
+domains on each side, the bridge's) and took 2 min at load 12-15."""
 
 import math
 import shutil
@@ -13,6 +16,11 @@ import yaml
 
 from benchmarks.capacity import costs
 from benchmarks.db_counts import DbCounts, bucket_quantile, parse, parse_histogram
+from benchmarks.report import Report
+from benchmarks.runner import compare
+from benchmarks.scenario import Outcome, Sample
+from benchmarks.scenarios import SCENARIOS
+from benchmarks.scenarios.cross_domain import rate_sample, requirement
 from benchmarks.scenarios.search_cost import lag_sample
 from benchmarks.servers import SYNAPSE_DEFAULTS
 from tests.harness.server import launcher
@@ -132,3 +140,54 @@ class LagHistogramTest(unittest.TestCase):
         assert sample is not None
         self.assertEqual((sample.n, sample.value), (10, 2.0))
         self.assertIsNone(lag_sample(after, after))
+
+
+class OwnServersTest(unittest.TestCase):
+    """cross-domain's sides are Outcomes: compared like Contexts, bridge rows ours only,
+    the requirement checked on the slowest file of every link."""
+
+    def test_outcomes_compared_and_requirement_checked(self) -> None:
+        scenario = SCENARIOS["cross-domain"]
+        self.assertIsNotNone(scenario.own_servers)
+        latency = "federation: message a → b (send → peer's /sync)"
+        kib = 1024.0
+        vanilla = Outcome(
+            "vanilla",
+            [
+                Sample(latency, latencies=[0.2, 0.3]),
+                rate_sample("file", [4000 * kib, 2000 * kib], "x"),
+            ],
+            [requirement({"federation b → a": [4000 * kib, 2000 * kib]})],
+        )
+        ours = Outcome(
+            "ours",
+            [
+                Sample(latency, latencies=[0.4, 0.6]),
+                rate_sample("file", [1000 * kib, 3000 * kib], "x"),
+                rate_sample("bridge: file", [90 * kib, 500 * kib], "y"),
+            ],
+            [
+                requirement(
+                    {"federation": [1000 * kib], "bridge": [90 * kib, 500 * kib]}
+                )
+            ],
+        )
+        report = Report("run", params={})
+        compare(scenario, "", vanilla, ours, report)
+        rows = {(r.server, r.metric): r for r in report.rows}
+        self.assertAlmostEqual(rows[("ours", latency)].ratio or 0, 2.0, places=3)
+        # Median of the files, ratio of the medians.
+        self.assertEqual(rows[("vanilla", "file")].value, 3000.0)
+        self.assertAlmostEqual(rows[("ours", "file")].ratio or 0, 2000 / 3000, places=3)
+        self.assertIn("each file: 1000, 3000 KB/s", rows[("ours", "file")].note)
+        self.assertEqual(rows[("ours", "bridge: file")].ratio_text, "ours only")
+        self.assertIn(
+            "cross-domain [vanilla]: ≥ 100 KB/s on every link: met (lowest file: "
+            "2000 KB/s, federation b → a)",
+            report.notes,
+        )
+        self.assertIn(
+            "cross-domain [ours]: ≥ 100 KB/s on every link: NOT met (lowest file: "
+            "90 KB/s, bridge)",
+            report.notes,
+        )
