@@ -8,27 +8,16 @@ delivery goes through each app's open-API app) and is not rate-limited. It recei
 ephemeral events: the read statistics are the open API's (read receipts on its copies).
 """
 
-import re
 from pathlib import Path
 from typing import Any
 
 from bridges.app_push.config import AppPushConfig
-from bridges.common.registration import appservice
+from bridges.common.registration import puppet_appservice
 from bridges.common.registration import write_registration as write
 
 
 def registration(config: AppPushConfig) -> dict[str, Any]:
-    users = (
-        re.escape("@" + config.user_prefix) + ".*" + re.escape(":" + config.server_name)
-    )
-    return appservice(
-        config.registration_id,
-        config.bridge_url,
-        config.as_token_file,
-        config.hs_token_file,
-        config.sender_localpart,
-        users,
-    )
+    return puppet_appservice(config)
 
 
 def write_registration(config: AppPushConfig, path: Path) -> None:

@@ -20,8 +20,12 @@ done yet is lost if the bridge stops right then. Two ways to answer:
   (it should be quick: store the event, then work from the store). When one raises,
   the answer is 500 and the transaction is not remembered, so Synapse sends it again
   (with backoff) and every event of it is handed over once more: `on_event` must do
-  nothing twice for one event id (a bridge that stores first, e.g. keyed by event id)."""
+  nothing twice for one event id (a bridge that stores first, e.g. keyed by event id).
+`on_ephemeral` gets the transaction's ephemeral events after its events (receipts,
+with the registration's receive_ephemeral; awaited with the events), `after` is called
+once a transaction is taken (e.g. to wake the bridge's queue worker)."""
 
+import hmac
 import json
 import logging
 from collections import OrderedDict
@@ -59,10 +63,14 @@ class TransactionHandler:
         hs_token: str,
         on_event: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
         await_events: bool = False,
+        on_ephemeral: Callable[[dict[str, Any]], None] | None = None,
+        after: Callable[[], None] | None = None,
     ) -> None:
         self._hs_token = hs_token
         self._on_event = on_event
         self._await_events = await_events
+        self._on_ephemeral = on_ephemeral
+        self._after = after
         self._seen: OrderedDict[str, None] = OrderedDict()
         # await_events: transactions being taken, with the calls waiting for them.
         self._taking: dict[str, list[defer.Deferred[tuple[int, Any]]]] = {}
@@ -73,7 +81,7 @@ class TransactionHandler:
         token = bearer_token(request)
         if token is None:
             return 401, {"errcode": "M_UNAUTHORIZED", "error": "no hs_token"}
-        if token != self._hs_token:
+        if not hmac.compare_digest(token.encode(), self._hs_token.encode()):
             return 403, {"errcode": "M_FORBIDDEN", "error": "wrong hs_token"}
         path = urlsplit(request.uri.decode("latin-1")).path
         parts = [p for p in path.split("/") if p]
@@ -87,11 +95,17 @@ class TransactionHandler:
             return 404, {"errcode": "M_NOT_FOUND", "error": "not ours"}
         return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
 
-    async def _take(self, txn_id: str, events: list[dict[str, Any]]) -> tuple[int, Any]:
+    async def _take(
+        self,
+        txn_id: str,
+        events: list[dict[str, Any]],
+        ephemeral: list[dict[str, Any]],
+    ) -> tuple[int, Any]:
         """await_events: every event handled, in order; 500 when one failed."""
         try:
             for event in events:
                 await self._on_event(event)
+            self._ephemeral(ephemeral)
         except Exception:
             logger.exception("transaction %s not taken: Synapse sends it again", txn_id)
             return NOT_TAKEN
@@ -103,14 +117,13 @@ class TransactionHandler:
         if len(body) > MAX_BODY:
             return 413, {"errcode": "M_TOO_LARGE", "error": "transaction too large"}
         try:
-            events = json.loads(body).get("events", [])
+            parsed = json.loads(body)
+            events = _dicts(parsed.get("events", []))
+            ephemeral = _dicts(
+                parsed.get("ephemeral") or parsed.get("de.sorunome.msc2409.ephemeral")
+            )
         except (ValueError, AttributeError):
             return 400, {"errcode": "M_NOT_JSON", "error": "not a JSON object"}
-        events = (
-            [e for e in events if isinstance(e, dict)]
-            if isinstance(events, list)
-            else []
-        )
         if self._await_events:
             # Synapse may send the transaction again while it is still being taken
             # (its request timed out): the second call waits for the first's answer.
@@ -121,7 +134,7 @@ class TransactionHandler:
             self._taking[txn_id] = []
             answer = NOT_TAKEN
             try:
-                answer = await self._take(txn_id, events)
+                answer = await self._take(txn_id, events, ephemeral)
             finally:
                 for waiter in self._taking.pop(txn_id):
                     waiter.callback(answer)
@@ -133,7 +146,19 @@ class TransactionHandler:
         if not self._await_events:
             for event in events:
                 defer.ensureDeferred(self._on_event(event))
+            self._ephemeral(ephemeral)
+        if self._after is not None:
+            self._after()
         return 200, {}
+
+    def _ephemeral(self, events: list[dict[str, Any]]) -> None:
+        if self._on_ephemeral is not None:
+            for event in events:
+                self._on_ephemeral(event)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
 async def introduce(bot: BotClient, name: str) -> None:

@@ -2,7 +2,10 @@
 """The bot's side of the client-server API, with the application service's token (the
 bot is the registration's sender). What the bridges need: join, send, edit, read a
 chat's recent messages and a member's state, download an image, search the directory on
-an officer's behalf, open a direct chat and tell whose access token a request carries."""
+an officer's behalf, open a direct chat and tell whose access token a request carries.
+A bridge with puppets (bridges/ministry_im) calls as one of them with `as_user`
+(the application service's `?user_id=`) and gives its own transaction ids, so that a
+send retried after a crash posts once."""
 
 import json
 import uuid
@@ -22,15 +25,23 @@ class MatrixError(Exception):
         self.error = self.body.get("error") or str(body)[:200]
         super().__init__(f"{status} {self.errcode}: {self.error}")
 
+    @property
+    def permanent(self) -> bool:
+        """A refusal to give up on (not the server being down or busy)."""
+        return 400 <= self.status < 500 and self.status not in (408, 429)
+
 
 def q(value: str) -> str:
     return quote(value, safe="")
 
 
 class BotClient:
-    def __init__(self, homeserver_url: str, as_token: str, user_id: str) -> None:
+    def __init__(
+        self, homeserver_url: str, as_token: str, user_id: str, timeout: float = 60
+    ) -> None:
         self._base = homeserver_url
         self._token = as_token
+        self._timeout = timeout
         self.user_id = user_id
 
     async def request(
@@ -40,15 +51,24 @@ class BotClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         raw: bool = False,
+        *,
+        as_user: str | None = None,
+        data: bytes | None = None,
+        content_type: str = "application/json",
     ) -> Any:
-        url = self._base + path + ("?" + urlencode(params) if params else "")
+        """`body` as JSON, or `data` as `content_type`; as the bot, or as the puppet
+        `as_user`. The answer's JSON (`raw`: its bytes); MatrixError unless 200."""
+        args = dict(params or {})
+        if as_user is not None:
+            args["user_id"] = as_user
+        url = self._base + path + ("?" + urlencode(args) if args else "")
         headers = {b"Authorization": [f"Bearer {self._token}".encode()]}
-        data = None
         if body is not None:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            headers[b"Content-Type"] = [b"application/json"]
+        if data is not None:
+            headers[b"Content-Type"] = [content_type.encode()]
         response = await treq.request(
-            method, url, data=data, headers=Headers(headers), timeout=60
+            method, url, data=data, headers=Headers(headers), timeout=self._timeout
         )
         content = await response.content()
         if raw and response.code == 200:
@@ -61,8 +81,10 @@ class BotClient:
             raise MatrixError(response.code, answer)
         return answer
 
-    async def join(self, room_id: str) -> None:
-        await self.request("POST", f"/_matrix/client/v3/join/{q(room_id)}", {})
+    async def join(self, room_id: str, as_user: str | None = None) -> None:
+        await self.request(
+            "POST", f"/_matrix/client/v3/join/{q(room_id)}", {}, as_user=as_user
+        )
 
     async def set_display_name(self, name: str) -> None:
         await self.request(
@@ -71,12 +93,21 @@ class BotClient:
             {"displayname": name},
         )
 
-    async def send(self, room_id: str, content: dict[str, Any]) -> str:
+    async def send(
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        txn_id: str | None = None,
+        as_user: str | None = None,
+    ) -> str:
+        """The event id; a repeated `txn_id` (per path and application service)
+        answers the first event instead of posting again."""
         answer = await self.request(
             "PUT",
             f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/"
-            f"{uuid.uuid4().hex}",
+            f"{q(txn_id or uuid.uuid4().hex)}",
             content,
+            as_user=as_user,
         )
         return str(answer["event_id"])
 
@@ -132,13 +163,16 @@ class BotClient:
             )
         )
 
-    async def download(self, mxc: str) -> bytes:
+    async def download(self, mxc: str, as_user: str | None = None) -> bytes:
+        """The file, as the bot or `as_user` (the product lets only the members of
+        the room it was sent in read a file)."""
         server, _, media_id = mxc[len("mxc://") :].partition("/")
         return bytes(
             await self.request(
                 "GET",
                 f"/_matrix/client/v1/media/download/{q(server)}/{q(media_id)}",
                 raw=True,
+                as_user=as_user,
             )
         )
 

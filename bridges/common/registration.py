@@ -32,8 +32,8 @@ def ensure_token(path: Path) -> str:
     return token
 
 
-class BotBridgeConfig(Protocol):
-    """What a bridge with one bot (the assistant, mail) registers."""
+class BridgeConfig(Protocol):
+    """What every bridge registers."""
 
     @property
     def registration_id(self) -> str: ...
@@ -45,20 +45,49 @@ class BotBridgeConfig(Protocol):
     def hs_token_file(self) -> Path: ...
     @property
     def sender_localpart(self) -> str: ...
+
+
+class BotBridgeConfig(BridgeConfig, Protocol):
+    """What a bridge with one bot (the assistant, mail) registers."""
+
     @property
     def bot_user_id(self) -> str: ...
 
 
-def bot_appservice(config: BotBridgeConfig) -> dict[str, Any]:
-    """A registration claiming only the bridge's bot, exclusively."""
+def bridge_appservice(config: BridgeConfig, users_regex: str) -> dict[str, Any]:
+    """appservice() with the bridge config's id, URL, token files and sender."""
     return appservice(
         config.registration_id,
         config.bridge_url,
         config.as_token_file,
         config.hs_token_file,
         config.sender_localpart,
-        re.escape(config.bot_user_id),
+        users_regex,
     )
+
+
+def bot_appservice(config: BotBridgeConfig) -> dict[str, Any]:
+    """A registration claiming only the bridge's bot, exclusively."""
+    return bridge_appservice(config, re.escape(config.bot_user_id))
+
+
+class PuppetBridgeConfig(BridgeConfig, Protocol):
+    """What a bridge with puppets (app push, the ministry IM) registers: every user
+    @<user_prefix>*:server_name."""
+
+    @property
+    def user_prefix(self) -> str: ...
+    @property
+    def server_name(self) -> str: ...
+
+
+def puppet_appservice(config: PuppetBridgeConfig) -> dict[str, Any]:
+    """A registration claiming the bridge's puppets (its bot among them), exclusively."""
+    prefix, server = (
+        re.escape("@" + config.user_prefix),
+        re.escape(":" + config.server_name),
+    )
+    return bridge_appservice(config, f"{prefix}.*{server}")
 
 
 def appservice(

@@ -1,73 +1,22 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The bridge's client-server calls, with the application service's token, as the bot
-or as a puppet (`?user_id=`). Sends use a caller-given transaction id: Synapse answers
-a repeated (path, application service) with the first event, so a send retried after a
-crash does not post twice."""
+"""The bridge's client-server calls: bridges/common's BotClient (the application
+service's token, as the bot or as a puppet with `as_user`, caller-given transaction
+ids so that a send retried after a crash does not post twice) and what only this
+bridge does: puppets, portal rooms, receipts, uploads, and modules.crossdomain's routes
+for bridges."""
 
-import json
 from typing import Any
-from urllib.parse import quote, urlencode
 
-from twisted.web.http_headers import Headers
+from bridges.common.matrix import BotClient, MatrixError, q
 
-import treq
+__all__ = ["MatrixClient", "MatrixError"]
 
-
-class MatrixError(Exception):
-    def __init__(self, status: int, body: Any) -> None:
-        self.status = status
-        self.body = body if isinstance(body, dict) else {}
-        self.errcode = str(self.body.get("errcode") or "")
-        super().__init__(f"{status} {self.errcode}: {self.body.get('error') or body!r}")
-
-    @property
-    def permanent(self) -> bool:
-        """A refusal to give up on (not the server being down or busy)."""
-        return 400 <= self.status < 500 and self.status not in (408, 429)
+TIMEOUT_SECONDS = 120  # a file of several MiB up or down
 
 
-def q(value: str) -> str:
-    return quote(value, safe="")
-
-
-class MatrixClient:
-    def __init__(self, homeserver_url: str, as_token: str) -> None:
-        self._base = homeserver_url
-        self._token = as_token
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        as_user: str | None = None,
-        params: dict[str, str] | None = None,
-        data: bytes | None = None,
-        content_type: str = "application/json",
-        raw: bool = False,
-    ) -> Any:
-        args = dict(params or {})
-        if as_user is not None:
-            args["user_id"] = as_user
-        url = self._base + path + ("?" + urlencode(args) if args else "")
-        headers = {b"Authorization": [f"Bearer {self._token}".encode()]}
-        if body is not None:
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        if data is not None:
-            headers[b"Content-Type"] = [content_type.encode()]
-        response = await treq.request(
-            method, url, data=data, headers=Headers(headers), timeout=120
-        )
-        content = await response.content()
-        if raw and response.code == 200:
-            return content
-        try:
-            answer = json.loads(content) if content else {}
-        except ValueError:
-            answer = content[:200]
-        if response.code != 200:
-            raise MatrixError(response.code, answer)
-        return answer
+class MatrixClient(BotClient):
+    def __init__(self, homeserver_url: str, as_token: str, bot_user_id: str) -> None:
+        super().__init__(homeserver_url, as_token, bot_user_id, TIMEOUT_SECONDS)
 
     async def ensure_puppet(self, user_id: str, name: str) -> None:
         """Register the puppet once, named after the ministry user (a later rename
@@ -104,11 +53,6 @@ class MatrixClient:
         )
         return str(answer["room_id"])
 
-    async def join(self, room_id: str, as_user: str | None = None) -> None:
-        await self.request(
-            "POST", f"/_matrix/client/v3/join/{q(room_id)}", {}, as_user=as_user
-        )
-
     async def leave(self, room_id: str, as_user: str) -> None:
         await self.request(
             "POST", f"/_matrix/client/v3/rooms/{q(room_id)}/leave", {}, as_user=as_user
@@ -122,17 +66,6 @@ class MatrixClient:
             as_user=as_user,
         )
 
-    async def send(
-        self, room_id: str, content: dict[str, Any], txn_id: str, as_user: str | None
-    ) -> str:
-        answer = await self.request(
-            "PUT",
-            f"/_matrix/client/v3/rooms/{q(room_id)}/send/m.room.message/{q(txn_id)}",
-            content,
-            as_user=as_user,
-        )
-        return str(answer["event_id"])
-
     async def read_receipt(self, room_id: str, event_id: str, as_user: str) -> None:
         await self.request(
             "POST",
@@ -145,25 +78,12 @@ class MatrixClient:
         answer = await self.request(
             "POST",
             "/_matrix/media/v3/upload",
-            as_user=as_user,
             params={"filename": name},
+            as_user=as_user,
             data=data,
             content_type=mimetype,
         )
         return str(answer["content_uri"])
-
-    async def download(self, mxc: str, as_user: str | None) -> bytes:
-        """The file, as a member of the room it was sent in (the product lets only
-        them read a file)."""
-        server, _, media_id = mxc[len("mxc://") :].partition("/")
-        return bytes(
-            await self.request(
-                "GET",
-                f"/_matrix/client/v1/media/download/{q(server)}/{q(media_id)}",
-                as_user=as_user,
-                raw=True,
-            )
-        )
 
     # modules.crossdomain's routes for bridges (the registration id is the key).
 

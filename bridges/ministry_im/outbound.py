@@ -13,15 +13,13 @@ to the ministry.
   officer's unit may talk with the ministry.
 Every call must carry the registration's hs_token."""
 
-import hmac
-import json
 import logging
-from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from twisted.internet import defer
 
+from bridges.common.appservice import TransactionHandler
 from bridges.ministry_im.config import MinistryConfig
 from bridges.ministry_im.matrix import MatrixClient, MatrixError
 from bridges.ministry_im.relay_client import RelayClient
@@ -29,8 +27,6 @@ from bridges.ministry_im.storage import BridgeStore
 from bridges.ministry_im.worker import receipt_id
 
 logger = logging.getLogger(__name__)
-MAX_BODY = 16 * 1024 * 1024
-REMEMBERED = 1000
 LOOKUP = ("查找 ", "lookup ")
 FILE_MSGTYPES = {"m.image": "image", "m.file": "file", "m.audio": "voice"}
 
@@ -43,62 +39,24 @@ class AppService:
         matrix: MatrixClient,
         relay: RelayClient,
         hs_token: str,
-        wake: Any,
+        wake: Callable[[], None],
     ) -> None:
         self._config = config
         self._store = store
         self._matrix = matrix
         self._relay = relay
-        self._hs_token = hs_token
-        self._wake = wake
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # Events in order, each handled before the answer (a message queued before
+        # the next one); receipts from the ephemeral events; the worker woken after.
+        self._transactions = TransactionHandler(
+            hs_token,
+            self._event,
+            await_events=True,
+            on_ephemeral=self._ephemeral,
+            after=wake,
+        )
 
     async def handle(self, request: Any) -> tuple[int, Any]:
-        given = (request.getHeader(b"Authorization") or b"").decode("latin-1")
-        token = given.removeprefix("Bearer ") if given else None
-        if token is None:
-            query = parse_qs(urlsplit(request.uri.decode("latin-1")).query)
-            token = query.get("access_token", [None])[0]
-        if token is None:
-            return 401, {"errcode": "M_UNAUTHORIZED", "error": "no hs_token"}
-        if not hmac.compare_digest(token.encode(), self._hs_token.encode()):
-            return 403, {"errcode": "M_FORBIDDEN", "error": "wrong hs_token"}
-        parts = [p for p in request.path.decode("latin-1").split("/") if p][3:]
-        if request.method == b"PUT" and len(parts) == 2 and parts[0] == "transactions":
-            return await self._transaction(parts[1], request.content.read(MAX_BODY + 1))
-        if request.method == b"POST" and parts == ["ping"]:
-            return 200, {}
-        if request.method == b"GET" and parts[:1] == ["users"] and len(parts) == 2:
-            # A puppet is registered on first use by the bridge; nothing on demand.
-            return 404, {"errcode": "M_NOT_FOUND", "error": "not created on demand"}
-        return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
-
-    async def _transaction(self, txn_id: str, body: bytes) -> tuple[int, Any]:
-        if txn_id in self._seen:
-            return 200, {}
-        if len(body) > MAX_BODY:
-            return 413, {"errcode": "M_TOO_LARGE", "error": "transaction too large"}
-        try:
-            parsed = json.loads(body)
-            events = list(parsed.get("events") or [])
-            ephemeral = list(
-                parsed.get("ephemeral")
-                or parsed.get("de.sorunome.msc2409.ephemeral")
-                or []
-            )
-        except (ValueError, AttributeError, TypeError):
-            return 400, {"errcode": "M_NOT_JSON", "error": "not a JSON object"}
-        for event in events:
-            if isinstance(event, dict):
-                await self._event(event)
-        for event in ephemeral:
-            if isinstance(event, dict) and event.get("type") == "m.receipt":
-                self._receipt(event)
-        self._seen[txn_id] = None
-        while len(self._seen) > REMEMBERED:
-            self._seen.popitem(last=False)
-        self._wake()
-        return 200, {}
+        return await self._transactions.handle(request)
 
     def _ours(self, user_id: str) -> str | None:
         """The officer localpart of a local user who is neither a puppet nor the bot."""
@@ -176,6 +134,10 @@ class AppService:
         item["relay_id"] = relay_id
         if self._store.enqueue_out(relay_id, conversation, "message", item, event_id):
             logger.info("queued %s %s for the ministry", item["type"], event_id)
+
+    def _ephemeral(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "m.receipt":
+            self._receipt(event)
 
     def _receipt(self, event: dict[str, Any]) -> None:
         for event_id, kinds in (event.get("content") or {}).items():

@@ -3,27 +3,16 @@
 config: the puppets @<user_prefix>* exclusively, not rate-limited, with ephemeral
 events (read receipts in portal rooms are relayed to the ministry)."""
 
-import re
 from pathlib import Path
 from typing import Any
 
-from bridges.common.registration import appservice
+from bridges.common.registration import puppet_appservice
 from bridges.common.registration import write_registration as write
 from bridges.ministry_im.config import MinistryConfig
 
 
 def registration(config: MinistryConfig) -> dict[str, Any]:
-    users = (
-        re.escape("@" + config.user_prefix) + ".*" + re.escape(":" + config.server_name)
-    )
-    found = appservice(
-        config.registration_id,
-        config.bridge_url,
-        config.as_token_file,
-        config.hs_token_file,
-        config.sender_localpart,
-        users,
-    )
+    found = puppet_appservice(config)
     found["receive_ephemeral"] = True
     return found
 

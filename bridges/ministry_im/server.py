@@ -53,7 +53,11 @@ def serve(config: MinistryConfig) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
     store = BridgeStore(config.database)
-    matrix = MatrixClient(config.homeserver_url, ensure_token(config.as_token_file))
+    matrix = MatrixClient(
+        config.homeserver_url,
+        ensure_token(config.as_token_file),
+        config.bot_user_id,
+    )
     relay = RelayClient(config)
     worker = Worker(config, store, matrix, relay)
     appservice = AppService(

@@ -9,11 +9,9 @@ is reported, not reached. The apps with a `workbench` mapping appear on the offi
 workbench as zone2_app entries when the bridge starts, and leave when removed from its
 config."""
 
-import json
 import os
 import signal
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from twisted.internet import defer, threads
 
 import yaml
 
+from tests.bridges import supervised
 from tests.bridges.app_push import sender
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
@@ -40,22 +39,7 @@ DUTY_SECRET = b"d" * 40
 
 
 def _bridge_pid(data_dir: Path, port: int, other_than: int | None = None) -> int:
-    """The pid of the supervised bridge once it answers its /health (and, after a
-    restart, is another process than `other_than`)."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            status = json.loads((data_dir / "run/supervisor.json").read_text())
-            pid = status["bridge-app_push"]["pid"]
-            with urllib.request.urlopen(  # noqa: S310 - loopback
-                f"http://127.0.0.1:{port}/health", timeout=2
-            ) as answer:
-                if answer.status == 200 and pid and pid != other_than:
-                    return int(pid)
-        except (OSError, KeyError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the supervised bridge did not come up")
+    return supervised.bridge_pid(data_dir, "app_push", port, other_than)
 
 
 def _write_config(server: TestServer, port: int, case: int, duty: int) -> Path:

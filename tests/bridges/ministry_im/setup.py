@@ -3,14 +3,12 @@
 benchmarks.ministry_im): the reference peer, the bridge's config and keys in the data
 directory, `jwwx_bridges.ministry_im` in conf.d/, modules.crossdomain naming it."""
 
-import json
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tests.bridges import supervised
 from tests.bridges.ministry_im.peer import ReferencePeer
 from tests.harness.server import TestServer
 
@@ -72,17 +70,4 @@ def configure(server: TestServer, bridge_port: int, peer: ReferencePeer) -> None
 
 def bridge_pid(data_dir: Path, port: int, other_than: int | None = None) -> int:
     """The supervised bridge's pid once it answers /health (after a kill: another)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            status = json.loads((data_dir / "run/supervisor.json").read_text())
-            pid = status["bridge-ministry_im"]["pid"]
-            with urllib.request.urlopen(  # noqa: S310 - loopback
-                f"http://127.0.0.1:{port}/health", timeout=2
-            ) as answer:
-                if answer.status == 200 and pid and pid != other_than:
-                    return int(pid)
-        except (OSError, KeyError, ValueError):
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the supervised bridge did not come up")
+    return supervised.bridge_pid(data_dir, "ministry_im", port, other_than)

@@ -86,5 +86,14 @@ async def search_peer(officer: Officer, peer: str, q: str) -> tuple[int, Any]:
     return await officer.client.request("GET", f"{CLIENT}/directory/search?{query}")
 
 
+async def invite(client: MatrixClient, room_id: str, user_id: str) -> tuple[int, Any]:
+    """(status, body) of inviting `user_id` through the client API."""
+    return await client.request(
+        "POST",
+        f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
+        {"user_id": user_id},
+    )
+
+
 def names(answer: dict[str, Any]) -> list[str]:
     return sorted(m["name"] for m in answer["results"])

@@ -25,6 +25,7 @@ from tests.modules.crossdomain.helpers import (
     FEDERATION,
     FORBIDDEN,
     Domain,
+    invite,
     make_domain,
     make_officer,
     names,
@@ -284,11 +285,7 @@ class PeerTests:
         room_id = await li.client.create_room()
         answer = await li.nio.invite(room_id, zhao.user_id)
         self.assertNotIsInstance(answer, RoomInviteResponse)
-        code, body = await li.client.request(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
-            {"user_id": zhao.user_id},
-        )
+        code, body = await invite(li.client, room_id, zhao.user_id)
         self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
 
     async def test_unit_not_permitted_cannot_be_invited_across(self) -> None:
@@ -297,11 +294,7 @@ class PeerTests:
         zhang = world["a"].officers["zhang"]
         sun = world["b"].officers["sun"]
         room_id = await zhang.client.create_room()
-        code, body = await zhang.client.request(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
-            {"user_id": sun.user_id},
-        )
+        code, body = await invite(zhang.client, room_id, sun.user_id)
         self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
         members = await zhang.client.ok(
             "GET", f"/_matrix/client/v3/rooms/{quote(room_id)}/joined_members"
@@ -416,11 +409,7 @@ class PeerTests:
         await b.boss.ok("DELETE", f"{ADMIN}/peers/{quote(self.name('a'))}")
         try:
             room_id = await zhang.client.create_room()
-            code, body = await zhang.client.request(
-                "POST",
-                f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
-                {"user_id": zhao.user_id},
-            )
+            code, body = await invite(zhang.client, room_id, zhao.user_id)
             self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
             code, found = await search_peer(zhang, self.name("b"), "赵六合")
             self.assertEqual((code, found.get("results")), (200, []), found)
@@ -430,11 +419,7 @@ class PeerTests:
 
         async def invited() -> bool:
             room = await zhang.client.create_room()
-            code, _ = await zhang.client.request(
-                "POST",
-                f"/_matrix/client/v3/rooms/{quote(room)}/invite",
-                {"user_id": zhao.user_id},
-            )
+            code, _ = await invite(zhang.client, room, zhao.user_id)
             return code == 200
 
         # Each process re-reads a policy after policy_cache_seconds at most.
@@ -456,18 +441,10 @@ class CrossDomainSQLiteTest(PeerTests, FederationCase):
         zhou = world["c"].officers["zhou"]
         zhang = world["a"].officers["zhang"]
         room_id = await zhou.client.create_room()
-        code, body = await zhou.client.request(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
-            {"user_id": zhang.user_id},
-        )
+        code, body = await invite(zhou.client, room_id, zhang.user_id)
         self.assertEqual(code, 403, body)
         own = await zhang.client.create_room()
-        code, body = await zhang.client.request(
-            "POST",
-            f"/_matrix/client/v3/rooms/{quote(own)}/invite",
-            {"user_id": zhou.user_id},
-        )
+        code, body = await invite(zhang.client, own, zhou.user_id)
         self.assertEqual(code, 403, body)
         code, body = await search_peer(zhou, self.name("a"), "张三丰")
         self.assertEqual(code, 403, body)
