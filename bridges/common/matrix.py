@@ -123,9 +123,11 @@ class BotClient:
             },
         )
 
-    async def members(self, room_id: str) -> list[str]:
+    async def members(self, room_id: str, as_user: str | None = None) -> list[str]:
         answer = await self.request(
-            "GET", f"/_matrix/client/v3/rooms/{q(room_id)}/joined_members"
+            "GET",
+            f"/_matrix/client/v3/rooms/{q(room_id)}/joined_members",
+            as_user=as_user,
         )
         return sorted(answer.get("joined", {}))
 

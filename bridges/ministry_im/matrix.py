@@ -66,6 +66,20 @@ class MatrixClient(BotClient):
             as_user=as_user,
         )
 
+    async def room_name(self, room_id: str, as_user: str | None) -> str:
+        """The room's name ("" when it has none), as one of its members."""
+        try:
+            answer = await self.request(
+                "GET",
+                f"/_matrix/client/v3/rooms/{q(room_id)}/state/m.room.name",
+                as_user=as_user,
+            )
+        except MatrixError as e:
+            if e.status == 404:
+                return ""
+            raise
+        return str(answer.get("name") or "")
+
     async def read_receipt(self, room_id: str, event_id: str, as_user: str) -> None:
         await self.request(
             "POST",

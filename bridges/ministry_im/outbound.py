@@ -3,16 +3,22 @@
 to the ministry.
 
 - An officer invites a puppet (@<prefix><ministry id>) to a room: the puppet joins and
-  the room becomes the portal of direct/<ministry id>/<officer>. modules.crossdomain
-  refused the invite already when the officer's unit may not talk with the ministry
-  (403 CN_JWWX_CROSS_DOMAIN_FORBIDDEN at /invite).
+  the room becomes a portal: of direct/<ministry id>/<officer> when the invite is a
+  direct chat's (is_direct, as every client's 1:1 chat), else of a group started here,
+  group/jwwx.<hash of the room> (later puppets join the same group). modules.crossdomain
+  refused the invite already when the inviter's unit may not talk with the ministry
+  (403 CN_JWWX_CROSS_DOMAIN_FORBIDDEN at /invite), for every puppet of a group; the
+  room is ours, so our group rules (modules.groups) apply to it as to any other.
 - A message of one of ours in a portal: queued (outq, keyed by its event id, so a
-  transaction Synapse sends again adds nothing); text, image, file and voice.
+  transaction Synapse sends again adds nothing); text, image, file and voice. In a
+  group started here it carries the room's name (group_name) and the ministry users
+  in it (members), so the ministry can make or update its side of the group.
 - A read receipt of one of ours on a message the ministry sent: a `read` receipt.
 - A message to the bot `查找 NAME` (or `lookup NAME`): the ministry's contacts, if the
   officer's unit may talk with the ministry.
 Every call must carry the registration's hs_token."""
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +35,16 @@ from bridges.ministry_im.worker import receipt_id
 logger = logging.getLogger(__name__)
 LOOKUP = ("查找 ", "lookup ")
 FILE_MSGTYPES = {"m.image": "image", "m.file": "file", "m.audio": "voice"}
+
+
+GROUP_HERE = "group/jwwx."
+
+
+def group_started_here(server_name: str, room_id: str) -> str:
+    """The conversation of a group an officer started here by inviting puppets: an id
+    of the protocol's form ([a-z0-9_.=-], ≤ 64), the same for the room every time."""
+    digest = hashlib.sha256(f"{server_name} {room_id}".encode()).hexdigest()
+    return GROUP_HERE + digest[:24]
 
 
 class AppService:
@@ -80,7 +96,10 @@ class AppService:
             if officer is None:
                 return
             if conversation is not None:
-                self._message(event, conversation, officer)
+                group = None
+                if conversation.startswith(GROUP_HERE):
+                    group = await self._group(room_id)
+                self._message(event, conversation, officer, group)
             else:
                 defer.ensureDeferred(self._command(event, room_id, sender))
 
@@ -101,11 +120,32 @@ class AppService:
                 await self._matrix.join(room_id, as_user=target)
                 if self._store.portal_of(room_id) is None:
                     conversation = f"direct/{ministry_user}/{officer}"
+                    if content.get("is_direct") is not True:
+                        conversation = group_started_here(
+                            self._config.server_name, room_id
+                        )
                     self._store.set_portal(conversation, room_id, target)
         except MatrixError as e:
             logger.warning("could not join %s as %s: %s", room_id, target, e)
 
-    def _message(self, event: dict[str, Any], conversation: str, officer: str) -> None:
+    async def _group(self, room_id: str) -> dict[str, Any]:
+        """group_name and members (the ministry users joined) of a group started here,
+        as its portal's puppet sees them now."""
+        puppet = self._store.portal_creator(room_id)
+        joined = await self._matrix.members(room_id, puppet)
+        members = sorted(
+            m for m in map(self._config.ministry_user, joined) if m is not None
+        )
+        name = await self._matrix.room_name(room_id, puppet)
+        return {"group_name": name or "群聊", "members": members}
+
+    def _message(
+        self,
+        event: dict[str, Any],
+        conversation: str,
+        officer: str,
+        group: dict[str, Any] | None = None,
+    ) -> None:
         content = event.get("content") or {}
         msgtype = content.get("msgtype")
         item: dict[str, Any] = {
@@ -129,6 +169,7 @@ class AppService:
                 item["duration_ms"] = info["duration"]
         else:
             return  # edits, locations, encrypted content: not relayed
+        item.update(group or {})
         event_id = str(event.get("event_id"))
         relay_id = receipt_id(event_id)
         item["relay_id"] = relay_id

@@ -290,6 +290,46 @@ class RobustnessTests(MinistryBridgeTests):
         )
         self.assertEqual((status, answer["errcode"]), (409, "RELAY_SEQ_USED"))
 
+    async def test_group_started_here(self) -> None:
+        """An officer starts a group with two ministry contacts: one group portal,
+        its name and ministry members go with our messages, the ministry's answer
+        comes back into the same room."""
+        await self._pid()
+        officer, userid = await self._officer("mjgroup", permitted=True)
+        room_id = await officer.create_room(preset="private_chat", name="专案组")
+        puppets = [f"@ministry_{w}:{self.server.server_name}" for w in ("zhou", "wu")]
+        for puppet in puppets:
+            await officer.ok(
+                "POST",
+                f"/_matrix/client/v3/rooms/{room_id}/invite",
+                {"user_id": puppet},
+            )
+        for puppet in puppets:
+            await self._joined(officer, room_id, puppet)
+        text = f"专案组通知 {os.urandom(3).hex()}"
+        await officer.send_text(room_id, text)
+        got = await self._until_peer(
+            lambda s: next(
+                (m for ms in s.messages.values() for m in ms if m.get("text") == text),
+                None,
+            )
+        )
+        conv = got["conversation"]
+        self.assertTrue(conv.startswith("group/jwwx."), conv)
+        self.assertEqual(
+            (got["sender"], got["group_name"], got["members"]),
+            (userid, "专案组", ["wu", "zhou"]),
+        )
+        reply = f"部里收到 {os.urandom(3).hex()}"
+        await self._to_bridge(
+            "message", self.peer.item(conv, "wu", type="text", text=reply)
+        )
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == reply for e in evs)
+        )
+        answer = next(e for e in events if e["content"].get("body") == reply)
+        self.assertEqual((answer["room_id"], answer["sender"]), (room_id, puppets[1]))
+
     async def test_kill_mid_transfer(self) -> None:
         pid = await self._pid()
         officer, userid = await self._officer("mjkill", permitted=True)
