@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The signed-in client: a left rail (聊天, 通讯录, 收藏, 工作台, 设置, the officer, 退出), the list pane
+// The signed-in client: a left rail (聊天, 通讯录, 收藏, 邮件, 工作台, 设置, the officer, 退出), the list pane
 // (chats with unread badges, or the directory) and the right pane (the open chat or a
 // member's profile). The SDK keeps the rooms up to date through /sync; every change it
 // reports re-renders once per frame.
@@ -11,6 +11,7 @@ import { errorText, openDirectChat, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
+import { MailDetail, MailList } from "./mail.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
 import { fontPixels } from "./prefs.js";
@@ -96,6 +97,8 @@ export function App({ session, onSignOut }) {
   const [favorite, setFavorite] = useState(null);
   const [favoritesVersion, setFavoritesVersion] = useState(0);
   const [section, setSection] = useState("general");
+  const [mailUid, setMailUid] = useState(null);
+  const [mailRead, setMailRead] = useState([]);
   const [jump, setJump] = useState(null); // a search hit to show in its chat: {eventId, n}
   const jumps = useRef(0);
   const [busy, setBusy] = useState(false);
@@ -167,6 +170,11 @@ export function App({ session, onSignOut }) {
     right = html`<${FavoriteDetail} client=${client} token=${session.token} favorite=${favorite} sharing=${clientConfig}
       onRemoved=${() => { setFavorite(null); setFavoritesVersion((v) => v + 1); }} />`;
   }
+  // A mail is read under the chat's watermark (the policy has no screen of its own for it).
+  if (tab === "mail") {
+    view = "chat";
+    if (mailUid !== null) right = html`<${MailDetail} token=${session.token} uid=${mailUid} onRead=${(uid) => setMailRead((r) => (r.includes(uid) ? r : [...r, uid]))} />`;
+  }
   if (tab === "settings") {
     view = "settings";
     right = html`<${SettingsPane} client=${client} session=${session} section=${section} tick=${tick} />`;
@@ -189,6 +197,7 @@ export function App({ session, onSignOut }) {
     tick=${tick} entries=${entries} />`;
   if (tab === "contacts") list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`;
   if (tab === "settings") list = html`<${SettingsNav} section=${section} onSection=${setSection} />`;
+  if (tab === "mail") list = html`<${MailList} token=${session.token} selected=${mailUid} onOpen=${setMailUid} read=${mailRead} />`;
   if (tab === "favorites") {
     list = html`<${FavoritesList} token=${session.token} selected=${favorite} onOpen=${setFavorite} version=${favoritesVersion} />`;
   }
@@ -201,6 +210,7 @@ export function App({ session, onSignOut }) {
       ${railButton("chats", "聊天", unreadTotal)}
       ${railButton("contacts", "通讯录")}
       ${railButton("favorites", "收藏")}
+      ${railButton("mail", "邮件")}
       ${railButton("workbench", "工作台")}
       <span class="grow"></span>
       ${railButton("settings", "设置")}

@@ -10,7 +10,8 @@ And the group's life: 发起群聊 from the directory tree and the pinyin search
 the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message. And a voice
 message played and transcribed (转文字, the speech-to-text module against its stand-in
 engine), one recorded from Chromium's stand-in microphone, a location sent; a video sent,
-its poster shown and played. And 多选:
+its poster shown and played. And 邮件 through the mail bridge (started by the launcher
+beside the server, against its stand-in mail system): bind, read, reply, unbind. And 多选:
 two messages forwarded as one record (合并转发) and one by one (逐条转发). And 设置:
 desktop notifications under the quiet period and important contacts, the muted chats,
 the font size, the password change and signing another device out.
@@ -22,12 +23,19 @@ behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 import base64
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+import yaml
+
 from homeserver.http import HttpError
+from tests.bridges.mail import test_mail as mail_case
 from tests.harness.browser import (
     FAKE_MEDIA,
     another_page,
@@ -35,7 +43,7 @@ from tests.harness.browser import (
     require_browser,
     screenshot,
 )
-from tests.harness.server import free_port
+from tests.harness.server import TestServer, free_port
 from tests.modules.asr import standin
 from tests.modules.asr.test_asr import voice
 from tests.modules.web_client.helpers import WAIT_MS, WebCase
@@ -89,14 +97,60 @@ class WebMessageActionsTest(WebCase):
         }
     }
 
+    # The mail bridge (started by the launcher) and its stand-in mail system, for 邮件.
+    mail_folder: ClassVar[Path]
+    mail_ports: ClassVar[tuple[int, int]]
+    mail_url: ClassVar[str]
+    mail_standin: ClassVar[subprocess.Popen[bytes] | None] = None
+
     @classmethod
     def prepare_class(cls) -> None:
         cls.asr_engine = standin.Engine(ENGINE_PORT)
         cls.asr_engine.start()
+        cls.mail_folder = Path(tempfile.mkdtemp())
+        cls.mail_ports = (free_port(), free_port())
+        cls.mail_standin = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.bridges.mail.standin",
+                *map(str, cls.mail_ports),
+                f"{mail_case.OFFICER}={mail_case.PASSWORD}",
+                f"{mail_case.CHIEF}={mail_case.CHIEF_PASSWORD}",
+            ],
+            cwd=mail_case.ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        cls.mail_url = f"http://127.0.0.1:{free_port()}"
+        imap, smtp = cls.mail_ports
+        config = {
+            "server_name": server.server_name,
+            "homeserver_url": server.base_url,
+            "bridge_url": cls.mail_url,
+            "as_token_file": "as_token",
+            "hs_token_file": "hs_token",
+            "seal_key_file": "seal.key",
+            "state_database": "mail_state.db",
+            "imap": {"host": "127.0.0.1", "port": imap, "security": "none"},
+            "smtp": {"host": "127.0.0.1", "port": smtp, "security": "none"},
+        }
+        path = cls.mail_folder / "mail.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        (server.data_dir / "conf.d" / "bridges.yaml").write_text(
+            yaml.safe_dump({"jwwx_bridges": {"mail": {"config": str(path)}}})
+        )
 
     @classmethod
     def finish_class(cls) -> None:
         cls.asr_engine.stop()
+        if cls.mail_standin is not None:
+            cls.mail_standin.terminate()
+            cls.mail_standin.wait(30)
+            cls.mail_standin = None
 
     def _messages(self, room_id: str, token: str) -> list[dict[str, Any]]:
         path = f"/_matrix/client/v3/rooms/{quote(room_id)}/messages?dir=b&limit=50"
@@ -643,6 +697,67 @@ class WebMessageActionsTest(WebCase):
         self.assertEqual(info["size"], len(base64.b64decode(recorded)))
         self.assertEqual(info["thumbnail_info"]["mimetype"], "image/jpeg")
         self.assertTrue(info["thumbnail_url"].startswith("mxc://"))
+
+    def test_mail_bind_read_reply_and_unbind(self) -> None:
+        require_browser()
+        _room_id, officers = self._group()
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while True:
+            try:
+                with urllib.request.urlopen(self.mail_url + "/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.fail("the launcher did not start the mail bridge")
+                time.sleep(0.3)
+        mail_case._deliver(
+            self.mail_ports[1], mail_case.OFFICER, "案件协查通报", "请于今日协查。"
+        )
+        with browser_page() as page:
+            # nginx's route: /_jwwx/mail/ of the client's origin goes to the bridge.
+            def proxy(route: Any) -> None:
+                path = route.request.url.split("/_jwwx/mail/", 1)[1]
+                answer = route.fetch(url=f"{self.mail_url}/_jwwx/mail/{path}")
+                route.fulfill(response=answer)
+
+            page.route("**/_jwwx/mail/**", proxy)
+            self._sign_in(page, officers["张伟"][0])
+            page.click("nav.rail button:has-text('邮件')")
+            # A wrong password: the mail server's refusal; then bound.
+            page.fill("input[name=mail-login]", mail_case.OFFICER)
+            page.fill("input[name=mail-password]", "wrong")
+            page.click(".mail-bind button[type=submit]")
+            page.wait_for_selector(".mail-bind .error:has-text('邮箱账号或密码错误')")
+            page.fill("input[name=mail-password]", mail_case.PASSWORD)
+            page.click(".mail-bind button[type=submit]")
+            row = ".mail-row:has-text('案件协查通报')"
+            page.wait_for_selector(f"{row}.unseen")
+            page.wait_for_selector(".mail-pane .list-title:has-text('1封未读')")
+            # Read: the text, and no longer unread.
+            page.click(row)
+            page.wait_for_selector(".mail-detail .mail-text:has-text('请于今日协查。')")
+            page.wait_for_selector(f"{row}:not(.unseen)")
+            page.fill("textarea[name=mail-reply]", "收到，马上协查")
+            page.click(".mail-reply button:has-text('回复')")
+            page.wait_for_selector(".mail-reply .notice:has-text('已回复')")
+            screenshot(page, "web-25-mail")
+            reply = mail_case._inbox(
+                self.mail_ports[0], mail_case.CHIEF, mail_case.CHIEF_PASSWORD
+            )[-1]
+            self.assertEqual(reply["Subject"], "Re: 案件协查通报")
+            self.assertEqual(
+                str(reply.get_body().get_content()).strip(), "收到，马上协查"
+            )
+            # 解绑: the bind form again, and the bridge forgot the account.
+            page.click(".mail-login button:has-text('解绑')")
+            page.wait_for_selector(".mail-bind")
+            self.assertEqual(page.errors, [])
+        request = urllib.request.Request(
+            self.mail_url + "/_jwwx/mail/v1/account",
+            headers={"Authorization": f"Bearer {officers['张伟'][1]}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            self.assertEqual(json.loads(answer.read()), {"bound": False})
 
     def _upload_audio(self, token: str, data: bytes) -> str:
         request = urllib.request.Request(

@@ -383,14 +383,55 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
       </button></li>`)}</ul>`}
     ${d(`messages`).length>0&&O`<h4>聊天记录（${o.messages.count??d(`messages`).length}）</h4><ul class="chat-list">${d(`messages`).map(p)}</ul>`}
     ${f.length>0&&O`<h4>文件和图片</h4><ul class="chat-list">${f.map(p)}</ul>`}
-  </div>`}function nN({member:e,picked:t,onToggle:n,me:r}){let i=e.user_id===r;return O`<li class="member">
+  </div>`}var nN=`/_jwwx/mail/v1`,rN={account:e=>j(`GET`,`${nN}/account`,void 0,e),bind:(e,t,n)=>j(`PUT`,`${nN}/account`,{login:t,password:n},e),unbind:e=>j(`DELETE`,`${nN}/account`,void 0,e),list:(e,t)=>j(`GET`,`${nN}/messages?limit=${t}`,void 0,e),read:(e,t)=>j(`GET`,`${nN}/messages/${encodeURIComponent(t)}`,void 0,e),reply:(e,t,n)=>j(`POST`,`${nN}/messages/${encodeURIComponent(t)}/reply`,{text:n},e)};function iN(e){return e instanceof it?e.status===404&&e.errcode!==`M_NOT_FOUND`&&e.errcode!==`CN_JWWX_MAIL_NOT_BOUND`?`邮件服务未接入，请联系管理员`:{CN_JWWX_MAIL_LOGIN_REFUSED:`邮箱账号或密码错误，请重新绑定`,CN_JWWX_MAIL_UNAVAILABLE:`邮件服务器暂时无法连接，请稍后再试`,CN_JWWX_MAIL_REJECTED:`邮件服务器拒绝发送此回复`,CN_JWWX_MAIL_NOT_BOUND:`尚未绑定邮箱`,M_NOT_FOUND:`邮件不存在（可能已被删除）`}[e.errcode]||e.message:`操作失败`}var aN=20;function oN({token:e,onBound:t}){let[n,r]=k(``),[i,a]=k(``),[o,s]=k(!1),[c,l]=k(``);async function u(r){if(r.preventDefault(),!n.trim()||!i)return l(`请输入邮箱账号和密码`);s(!0),l(``);try{await rN.bind(e,n.trim(),i),a(``),t()}catch(e){l(iN(e))}finally{s(!1)}}return O`<form class="mail-bind" onSubmit=${u} novalidate>
+    <p class="hint">绑定单位邮箱后，新邮件会由“邮件助手”提醒，并可在此阅读和回复。</p>
+    <label>邮箱账号<input name="mail-login" autocomplete="username" value=${n} onInput=${e=>r(e.target.value)} /></label>
+    <label>邮箱密码<input name="mail-password" type="password" autocomplete="current-password" value=${i}
+      onInput=${e=>a(e.target.value)} /></label>
+    ${c&&O`<p class="error" role="alert">${c}</p>`}
+    <button type="submit" class="primary" disabled=${o}>绑定邮箱</button>
+  </form>`}function sN({token:e,selected:t,onOpen:n,version:r,read:i=[]}){let[a,o]=k(null),[s,c]=k(null),[l,u]=k(aN),[d,f]=k(``),[p,m]=k(0);A(()=>{let t=!0;return f(``),rN.account(e).then(async n=>{if(!t)return;if(o(n),!n.bound)return c(null);let r=await rN.list(e,l);t&&c(r)}).catch(e=>t&&f(iN(e))),()=>{t=!1}},[e,l,r,p]);async function h(){try{await rN.unbind(e),n(null),m(e=>e+1)}catch(e){f(iN(e))}}let g=e=>e.seen||i.includes(e.uid),_=s?Math.max(0,s.unseen-s.messages.filter(e=>!e.seen&&i.includes(e.uid)).length):0;return O`<div class="list-pane mail-pane">
+    <div class="list-head mail-head">
+      <h3 class="list-title">邮件${a?.bound&&s?`（${_}封未读）`:``}</h3>
+      ${a?.bound&&O`<button type="button" class="link" onClick=${()=>m(e=>e+1)}>刷新</button>`}
+    </div>
+    ${d&&O`<p class="error" role="alert">${d}</p>`}
+    ${a&&!a.bound&&O`<${oN} token=${e} onBound=${()=>m(e=>e+1)} />`}
+    ${a?.bound&&O`<p class="mail-login hint">${a.login}
+      <button type="button" class="link" onClick=${h}>解绑</button></p>`}
+    ${s&&s.messages.length===0&&O`<p class="empty">收件箱没有邮件</p>`}
+    ${s&&O`<ul class="mail-list" aria-label="收件箱">${s.messages.map(e=>O`<li key=${e.uid}>
+      <button type="button" class=${`mail-row${e.uid===t?` selected`:``}${g(e)?``:` unseen`}`}
+        data-uid=${e.uid} onClick=${()=>n(e.uid)}>
+        <span class="mail-from">${!g(e)&&O`<span class="badge dot" aria-label="未读"></span>`}${e.from}</span>
+        <span class="mail-subject">${e.subject||`（无主题）`}</span>
+        <span class="hit-meta">${e.date}</span>
+      </button></li>`)}</ul>`}
+    ${s&&s.total>s.messages.length&&l<100&&O`<button type="button" class="link more"
+      onClick=${()=>u(Math.min(100,l+aN))}>加载更多</button>`}
+  </div>`}function cN({token:e,uid:t,onRead:n}){let[r,i]=k(null),[a,o]=k(``),[s,c]=k(``),[l,u]=k(!1),[d,f]=k(!1);A(()=>{let r=!0;return i(null),o(``),c(``),f(!1),rN.read(e,t).then(e=>{r&&(i(e),n(t))},e=>r&&o(iN(e))),()=>{r=!1}},[t]);async function p(){if(s.trim()){u(!0),o(``);try{await rN.reply(e,t,s.trim()),c(``),f(!0)}catch(e){o(iN(e))}finally{u(!1)}}}if(!r)return O`<section class="mail-detail">${a?O`<p class="error" role="alert">${a}</p>`:O`<p class="hint">正在打开…</p>`}</section>`;let m=(e,t)=>t&&O`<dt>${e}</dt><dd>${t}</dd>`;return O`<section class="mail-detail" aria-label="邮件">
+    <header class="conversation-header"><h2>${r.subject||`（无主题）`}</h2></header>
+    <div class="mail-body-wrap">
+      <dl class="fields mail-fields">${m(`发件人`,r.from)}${m(`收件人`,r.to)}${m(`抄送`,r.cc)}${m(`时间`,r.date)}</dl>
+      <pre class="mail-text">${r.text}</pre>
+      ${r.truncated&&O`<p class="hint">邮件过长，仅显示前面部分</p>`}
+      ${r.attachments?.length>0&&O`<p class="hint">附件（请在邮箱客户端中查看）：${r.attachments.map(e=>e.filename).join(`、`)}</p>`}
+    </div>
+    <footer class="mail-reply">
+      <textarea name="mail-reply" aria-label="回复内容" placeholder="回复此邮件…" value=${s}
+        onInput=${e=>{c(e.target.value),f(!1)}}></textarea>
+      ${a&&O`<p class="error" role="alert">${a}</p>`}
+      ${d&&O`<span class="notice" role="status">已回复</span>`}
+      <button type="button" class="primary" disabled=${l||!s.trim()} onClick=${p}>回复</button>
+    </footer>
+  </section>`}function lN({member:e,picked:t,onToggle:n,me:r}){let i=e.user_id===r;return O`<li class="member">
     <label class="tree-row pick-row" data-userid=${e.userid}>
       <input type="checkbox" checked=${i||t} disabled=${i||!e.user_id} onChange=${()=>n(e)} />
       <span class="avatar small" aria-hidden="true">${e.name.slice(0,1)}</span>
       <span class="name">${e.name}</span>
       ${e.position&&O`<span class="position">${e.position}</span>`}
     </label>
-  </li>`}function rN({client:e,token:t,onCreated:n,onClose:r}){let[i,a]=k(``),[o,s]=k([]),[c,l]=k(``),[u,d]=k(!1),[f,p]=k(``),m=e.getUserId(),h=e.getUser(m)?.displayName||m,g=Pj(t,p),_=Fj(t,i,p),v=e=>o.some(t=>t.user_id===e.user_id),y=e=>s(v(e)?o.filter(t=>t.user_id!==e.user_id):[...o,e]),b=e=>O`<${nN} key=${e.userid} member=${e} picked=${v(e)} onToggle=${y} me=${m} />`;async function x(){d(!0),p(``);try{let{room_id:e}=await lt.create(t,{name:c.trim()||NA(h,o.map(e=>e.name)),invite:o.map(e=>e.user_id)});n(e)}catch(e){p(e.message),d(!1)}}return O`<div class="dialog-backdrop" onClick=${e=>e.target===e.currentTarget&&r()}>
+  </li>`}function uN({client:e,token:t,onCreated:n,onClose:r}){let[i,a]=k(``),[o,s]=k([]),[c,l]=k(``),[u,d]=k(!1),[f,p]=k(``),m=e.getUserId(),h=e.getUser(m)?.displayName||m,g=Pj(t,p),_=Fj(t,i,p),v=e=>o.some(t=>t.user_id===e.user_id),y=e=>s(v(e)?o.filter(t=>t.user_id!==e.user_id):[...o,e]),b=e=>O`<${lN} key=${e.userid} member=${e} picked=${v(e)} onToggle=${y} me=${m} />`;async function x(){d(!0),p(``);try{let{room_id:e}=await lt.create(t,{name:c.trim()||NA(h,o.map(e=>e.name)),invite:o.map(e=>e.user_id)});n(e)}catch(e){p(e.message),d(!1)}}return O`<div class="dialog-backdrop" onClick=${e=>e.target===e.currentTarget&&r()}>
     <div class="dialog create-group" role="dialog" aria-label="发起群聊">
       <h3>发起群聊</h3>
       <div class="pick-columns">
@@ -414,7 +455,7 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
         <button type="button" class="primary" disabled=${u||o.length===0} onClick=${x}>创建</button>
       </div>
     </div>
-  </div>`}var iN=`cn.jwwx.settings`,aN={small:[`小`,13],standard:[`标准`,14],large:[`大`,16],larger:[`特大`,18]},oN={notify:!0,preview:!0,dnd:{on:!1,start:`22:00`,end:`07:00`},important:[],font:`standard`},sN=/^([01]\d|2[0-3]):([0-5]\d)$/;function cN(e){let t=e&&typeof e==`object`?e:{},n=t.dnd&&typeof t.dnd==`object`?t.dnd:{};return{notify:typeof t.notify==`boolean`?t.notify:oN.notify,preview:typeof t.preview==`boolean`?t.preview:oN.preview,dnd:{on:n.on===!0,start:sN.test(n.start)?n.start:oN.dnd.start,end:sN.test(n.end)?n.end:oN.dnd.end},important:Array.isArray(t.important)?t.important.filter(e=>e&&typeof e.user_id==`string`).map(e=>({user_id:e.user_id,name:String(e.name||e.user_id)})):[],font:t.font in aN?t.font:oN.font}}function lN(e){return sN.test(e)}var uN=e=>Number(e.slice(0,2))*60+Number(e.slice(3,5));function dN(e,t){if(!e||!e.on)return!1;let n=t.getHours()*60+t.getMinutes(),r=uN(e.start),i=uN(e.end);return r===i?!0:r<i?n>=r&&n<i:n>=r||n<i}function fN(e,{sender:t,muted:n,mentioned:r,date:i}){return!(!e.notify||n&&!r||dN(e.dnd,i)&&!e.important.some(e=>e.user_id===t))}function pN(e,{chat:t,senderName:n,text:r,direct:i}){let a=i?n:t;return e.preview?{title:a,body:i?r:`${n}：${r}`}:{title:a,body:i?`发来一条消息`:`${n}发来一条消息`}}function mN(e){return(aN[e]||aN.standard)[1]}var hN=`/_jwwx/client/v1/accounts/status`;async function gN(e){try{return!!(await j(`GET`,hN,void 0,e)).must_change_password}catch(e){if(e instanceof it&&e.errcode===`CN_JWWX_PASSWORD_CHANGE_REQUIRED`)return!0;if(e instanceof it&&e.status===404)return!1;throw e}}async function _N(e,t,n,r=!1){try{await j(`POST`,`/_matrix/client/v3/account/password`,{new_password:n,logout_devices:r,auth:{type:`m.login.password`,identifier:{type:`m.id.user`,user:e.userId},password:t}},e.token)}catch(e){throw e instanceof it&&e.errcode===`M_FORBIDDEN`?new it(e.status,{...e.body,error:`当前密码错误`}):e}}function vN({session:e,onDone:t,offerLogout:n=!1,children:r,footer:i=null}){let[a,o]=k(``),[s,c]=k(``),[l,u]=k(``),[d,f]=k(!1),[p,m]=k(``),[h,g]=k(!1);async function _(n){if(n.preventDefault(),!a||!s)return m(`请输入当前密码和新密码`);if(s!==l)return m(`两次输入的新密码不一致`);g(!0),m(``);try{await _N(e,a,s,d),o(``),c(``),u(``),t()}catch(e){if(!(e instanceof it))throw e;m(e.message)}finally{g(!1)}}let v=(e,t,n,r,i)=>O`<label>${r}
+  </div>`}var dN=`cn.jwwx.settings`,fN={small:[`小`,13],standard:[`标准`,14],large:[`大`,16],larger:[`特大`,18]},pN={notify:!0,preview:!0,dnd:{on:!1,start:`22:00`,end:`07:00`},important:[],font:`standard`},mN=/^([01]\d|2[0-3]):([0-5]\d)$/;function hN(e){let t=e&&typeof e==`object`?e:{},n=t.dnd&&typeof t.dnd==`object`?t.dnd:{};return{notify:typeof t.notify==`boolean`?t.notify:pN.notify,preview:typeof t.preview==`boolean`?t.preview:pN.preview,dnd:{on:n.on===!0,start:mN.test(n.start)?n.start:pN.dnd.start,end:mN.test(n.end)?n.end:pN.dnd.end},important:Array.isArray(t.important)?t.important.filter(e=>e&&typeof e.user_id==`string`).map(e=>({user_id:e.user_id,name:String(e.name||e.user_id)})):[],font:t.font in fN?t.font:pN.font}}function gN(e){return mN.test(e)}var _N=e=>Number(e.slice(0,2))*60+Number(e.slice(3,5));function vN(e,t){if(!e||!e.on)return!1;let n=t.getHours()*60+t.getMinutes(),r=_N(e.start),i=_N(e.end);return r===i?!0:r<i?n>=r&&n<i:n>=r||n<i}function yN(e,{sender:t,muted:n,mentioned:r,date:i}){return!(!e.notify||n&&!r||vN(e.dnd,i)&&!e.important.some(e=>e.user_id===t))}function bN(e,{chat:t,senderName:n,text:r,direct:i}){let a=i?n:t;return e.preview?{title:a,body:i?r:`${n}：${r}`}:{title:a,body:i?`发来一条消息`:`${n}发来一条消息`}}function xN(e){return(fN[e]||fN.standard)[1]}var SN=`/_jwwx/client/v1/accounts/status`;async function CN(e){try{return!!(await j(`GET`,SN,void 0,e)).must_change_password}catch(e){if(e instanceof it&&e.errcode===`CN_JWWX_PASSWORD_CHANGE_REQUIRED`)return!0;if(e instanceof it&&e.status===404)return!1;throw e}}async function wN(e,t,n,r=!1){try{await j(`POST`,`/_matrix/client/v3/account/password`,{new_password:n,logout_devices:r,auth:{type:`m.login.password`,identifier:{type:`m.id.user`,user:e.userId},password:t}},e.token)}catch(e){throw e instanceof it&&e.errcode===`M_FORBIDDEN`?new it(e.status,{...e.body,error:`当前密码错误`}):e}}function TN({session:e,onDone:t,offerLogout:n=!1,children:r,footer:i=null}){let[a,o]=k(``),[s,c]=k(``),[l,u]=k(``),[d,f]=k(!1),[p,m]=k(``),[h,g]=k(!1);async function _(n){if(n.preventDefault(),!a||!s)return m(`请输入当前密码和新密码`);if(s!==l)return m(`两次输入的新密码不一致`);g(!0),m(``);try{await wN(e,a,s,d),o(``),c(``),u(``),t()}catch(e){if(!(e instanceof it))throw e;m(e.message)}finally{g(!1)}}let v=(e,t,n,r,i)=>O`<label>${r}
     <input name=${e} type="password" autocomplete=${i} value=${t} onInput=${e=>n(e.target.value)} /></label>`;return O`<form class="login-form password-form" onSubmit=${_} novalidate>
     ${r}
     ${v(`current`,a,o,`当前密码`,`current-password`)}
@@ -425,27 +466,27 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
     ${p&&O`<p class="error" role="alert">${p}</p>`}
     <button type="submit" class="primary" disabled=${h}>修改密码</button>
     ${i}
-  </form>`}function yN({session:e,onDone:t,onCancel:n}){return O`<main class="login-page">
-    <${vN} session=${e} onDone=${t}
+  </form>`}function EN({session:e,onDone:t,onCancel:n}){return O`<main class="login-page">
+    <${TN} session=${e} onDone=${t}
       footer=${O`<button type="button" class="link" onClick=${n}>退出登录</button>`}>
       <h1>首次登录请修改密码</h1>
       <p>您正在使用初始密码（或管理员重置后的密码），修改后即可继续使用。</p>
-    </${vN}>
-  </main>`}var bN=null;function xN(e){let t=cN(e.getAccountData(iN)?.getContent());return bN&&JSON.stringify(t)===JSON.stringify(bN)&&(bN=null),bN||t}async function SN(e,t){let n=xN(e),r=cN({...n,...typeof t==`function`?t(n):t});bN=r;try{await e.setAccountData(iN,r)}catch(e){throw bN===r&&(bN=null),e}}function CN(e,t,n){let r=Je({openRoomId:t,onOpen:n});r.current={openRoomId:t,onOpen:n},A(()=>{if(!e)return;let t=(t,n,i,a,o)=>{if(i||a||!n||!o?.liveEvent||!e.isInitialSyncComplete())return;let s=t.getSender();if(s===e.getUserId()||t.getType()!==`m.room.message`||t.isRelation(`m.replace`)||typeof Notification>`u`||Notification.permission!==`granted`||n.roomId===r.current.openRoomId&&document.hasFocus())return;let c=xN(e);if(!fN(c,{sender:s,muted:FA(e.pushRules,n.roomId),mentioned:kA(t.getContent(),e.getUserId()),date:new Date}))return;let{title:l,body:u}=pN(c,{chat:n.name,senderName:n.getMember(s)?.name||s,text:fj(t,e,n),direct:!sM(n)}),d=new Notification(l,{body:u,tag:n.roomId});d.onclick=()=>{window.focus(),r.current.onOpen(n.roomId),d.close()}};return e.on(W.Timeline,t),()=>e.removeListener(W.Timeline,t)},[e])}var wN=[[`general`,`通用`],[`notify`,`新消息通知`],[`account`,`账号与安全`]];function TN({section:e,onSection:t}){return O`<div class="list-pane settings-nav">
+    </${TN}>
+  </main>`}var DN=null;function ON(e){let t=hN(e.getAccountData(dN)?.getContent());return DN&&JSON.stringify(t)===JSON.stringify(DN)&&(DN=null),DN||t}async function kN(e,t){let n=ON(e),r=hN({...n,...typeof t==`function`?t(n):t});DN=r;try{await e.setAccountData(dN,r)}catch(e){throw DN===r&&(DN=null),e}}function AN(e,t,n){let r=Je({openRoomId:t,onOpen:n});r.current={openRoomId:t,onOpen:n},A(()=>{if(!e)return;let t=(t,n,i,a,o)=>{if(i||a||!n||!o?.liveEvent||!e.isInitialSyncComplete())return;let s=t.getSender();if(s===e.getUserId()||t.getType()!==`m.room.message`||t.isRelation(`m.replace`)||typeof Notification>`u`||Notification.permission!==`granted`||n.roomId===r.current.openRoomId&&document.hasFocus())return;let c=ON(e);if(!yN(c,{sender:s,muted:FA(e.pushRules,n.roomId),mentioned:kA(t.getContent(),e.getUserId()),date:new Date}))return;let{title:l,body:u}=bN(c,{chat:n.name,senderName:n.getMember(s)?.name||s,text:fj(t,e,n),direct:!sM(n)}),d=new Notification(l,{body:u,tag:n.roomId});d.onclick=()=>{window.focus(),r.current.onOpen(n.roomId),d.close()}};return e.on(W.Timeline,t),()=>e.removeListener(W.Timeline,t)},[e])}var jN=[[`general`,`通用`],[`notify`,`新消息通知`],[`account`,`账号与安全`]];function MN({section:e,onSection:t}){return O`<div class="list-pane settings-nav">
     <h3 class="list-title">设置</h3>
-    <ul class="settings-sections">${wN.map(([n,r])=>O`<li key=${n}>
+    <ul class="settings-sections">${jN.map(([n,r])=>O`<li key=${n}>
       <button type="button" class=${`tree-row${e===n?` selected`:``}`} aria-current=${e===n}
         data-section=${n} onClick=${()=>t(n)}>${r}</button></li>`)}</ul>
-  </div>`}function EN({prefs:e,save:t}){return O`<section class="settings-section" aria-label="通用">
+  </div>`}function NN({prefs:e,save:t}){return O`<section class="settings-section" aria-label="通用">
     <h3>字体大小</h3>
     <div class="font-sizes" role="radiogroup" aria-label="字体大小">
-      ${Object.entries(aN).map(([n,[r,i]])=>O`<label key=${n} class="check">
+      ${Object.entries(fN).map(([n,[r,i]])=>O`<label key=${n} class="check">
         <input type="radio" name="font" value=${n} checked=${e.font===n}
           onChange=${()=>t({font:n})} />
         <span style=${{fontSize:`${i}px`}}>${r}</span></label>`)}
     </div>
-    <p class="bubble font-sample" style=${{fontSize:`${aN[e.font][1]}px`}}>聊天文字将以此大小显示</p>
-  </section>`}function DN({token:e,prefs:t,save:n,onError:r}){let[i,a]=k(``),o=Fj(e,i,r),s=new Set(t.important.map(e=>e.user_id));return O`<div class="important">
+    <p class="bubble font-sample" style=${{fontSize:`${fN[e.font][1]}px`}}>聊天文字将以此大小显示</p>
+  </section>`}function PN({token:e,prefs:t,save:n,onError:r}){let[i,a]=k(``),o=Fj(e,i,r),s=new Set(t.important.map(e=>e.user_id));return O`<div class="important">
     <h4>重要联系人（免打扰时段内仍提醒）</h4>
     <ul class="chosen">${t.important.map(e=>O`<li key=${e.user_id} data-user-id=${e.user_id}>
       <span class="name">${e.name}</span>
@@ -460,7 +501,7 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
           onClick=${()=>{a(``),n(t=>({important:[...t.important,{user_id:e.user_id,name:e.name}]}))}}>
           <span class="name">${e.name}</span>${s.has(e.user_id)&&O`<span class="position">已添加</span>`}</button></li>`)}
     </ul>`}
-  </div>`}function ON({client:e,token:t,prefs:n,save:r,onError:i,tick:a}){let[o,s]=k(typeof Notification>`u`?`unsupported`:Notification.permission),[c,l]=k(n.dnd.start),[u,d]=k(n.dnd.end),f=gj(e).filter(t=>FA(e.pushRules,t.roomId));function p(){return!lN(c)||!lN(u)?i(`请填写正确的时间，如 22:00`):(i(``),r(e=>({dnd:{...e.dnd,start:c,end:u}})))}return O`<section class="settings-section" aria-label="新消息通知" data-tick=${a}>
+  </div>`}function FN({client:e,token:t,prefs:n,save:r,onError:i,tick:a}){let[o,s]=k(typeof Notification>`u`?`unsupported`:Notification.permission),[c,l]=k(n.dnd.start),[u,d]=k(n.dnd.end),f=gj(e).filter(t=>FA(e.pushRules,t.roomId));function p(){return!gN(c)||!gN(u)?i(`请填写正确的时间，如 22:00`):(i(``),r(e=>({dnd:{...e.dnd,start:c,end:u}})))}return O`<section class="settings-section" aria-label="新消息通知" data-tick=${a}>
     <label class="check"><input type="checkbox" name="notify" checked=${n.notify}
       onChange=${e=>r({notify:e.target.checked})} />新消息桌面通知</label>
     ${o==="default"&&O`<button type="button" class="link" onClick=${()=>Notification.requestPermission().then(s)}>允许浏览器显示通知</button>`}
@@ -479,14 +520,14 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
         disabled=${c===n.dnd.start&&u===n.dnd.end}>保存时段</button>
     </div>
     <p class="hint">时段内新消息不弹出通知（起止相同为全天）；未读数照常显示。</p>
-    <${DN} token=${t} prefs=${n} save=${r} onError=${i} />
+    <${PN} token=${t} prefs=${n} save=${r} onError=${i} />
 
     <h3>已设为消息免打扰的聊天</h3>
     ${f.length===0&&O`<p class="hint">没有设为消息免打扰的聊天</p>`}
     <ul class="muted-chats">${f.map(t=>O`<li key=${t.roomId} data-room-id=${t.roomId}>
       <span class="name">${t.name}</span>
       <button type="button" class="link" onClick=${()=>e.deletePushRule(`global`,Nw.Override,t.roomId).catch(e=>i(vj(e)))}>开启新消息提醒</button></li>`)}</ul>
-  </section>`}var kN=`/_matrix/client/v3/devices`;async function AN(e,t,n){let r=`${kN}/${encodeURIComponent(t)}`,i;try{return await j(`DELETE`,r,{},e.token)}catch(e){if(!(e instanceof it)||e.status!==401||!e.body.session)throw e;i=e.body.session}try{return await j(`DELETE`,r,{auth:{type:`m.login.password`,identifier:{type:`m.id.user`,user:e.userId},password:n,session:i}},e.token)}catch(e){throw e instanceof it&&(e.status===401||e.errcode===`M_FORBIDDEN`)?new it(e.status,{error:`密码错误`}):e}}function jN({session:e}){let[t,n]=k(null),[r,i]=k(null),[a,o]=k(``),[s,c]=k(!1),[l,u]=k(``),d=()=>j(`GET`,kN,void 0,e.token).then(t=>n((t.devices||[]).sort((t,n)=>(n.device_id===e.deviceId)-(t.device_id===e.deviceId)||(n.last_seen_ts||0)-(t.last_seen_ts||0))),e=>u(e.message));A(()=>{d()},[e.token]);async function f(t){if(t.preventDefault(),!a)return u(`请输入登录密码`);c(!0),u(``);try{await AN(e,r,a),i(null),o(``),await d()}catch(e){u(e.message)}finally{c(!1)}}return O`<div class="devices">
+  </section>`}var IN=`/_matrix/client/v3/devices`;async function LN(e,t,n){let r=`${IN}/${encodeURIComponent(t)}`,i;try{return await j(`DELETE`,r,{},e.token)}catch(e){if(!(e instanceof it)||e.status!==401||!e.body.session)throw e;i=e.body.session}try{return await j(`DELETE`,r,{auth:{type:`m.login.password`,identifier:{type:`m.id.user`,user:e.userId},password:n,session:i}},e.token)}catch(e){throw e instanceof it&&(e.status===401||e.errcode===`M_FORBIDDEN`)?new it(e.status,{error:`密码错误`}):e}}function RN({session:e}){let[t,n]=k(null),[r,i]=k(null),[a,o]=k(``),[s,c]=k(!1),[l,u]=k(``),d=()=>j(`GET`,IN,void 0,e.token).then(t=>n((t.devices||[]).sort((t,n)=>(n.device_id===e.deviceId)-(t.device_id===e.deviceId)||(n.last_seen_ts||0)-(t.last_seen_ts||0))),e=>u(e.message));A(()=>{d()},[e.token]);async function f(t){if(t.preventDefault(),!a)return u(`请输入登录密码`);c(!0),u(``);try{await LN(e,r,a),i(null),o(``),await d()}catch(e){u(e.message)}finally{c(!1)}}return O`<div class="devices">
     <h3>登录设备</h3>
     ${l&&O`<p class="error" role="alert">${l}</p>`}
     ${t===null&&!l&&O`<p class="hint">正在加载…</p>`}
@@ -504,23 +545,23 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
         <button type="button" class="link" onClick=${()=>i(null)}>取消</button>
       </form>`}
     </li>`)}</ul>
-  </div>`}function MN({session:e}){let[t,n]=k(!1);return O`<section class="settings-section" aria-label="账号与安全">
+  </div>`}function zN({session:e}){let[t,n]=k(!1);return O`<section class="settings-section" aria-label="账号与安全">
     <p class="userid">账号：${e.userId}</p>
     <h3>修改密码</h3>
     ${t&&O`<p class="notice" role="status">密码已修改</p>`}
-    <${vN} session=${e} offerLogout=${!0} onDone=${()=>n(!0)} />
-    <${jN} session=${e} />
-  </section>`}function NN({client:e,session:t,section:n,tick:r}){let[i,a]=k(``),[,o]=k(0),s=xN(e),c=t=>{let n=SN(e,t).catch(e=>a(vj(e)));return o(e=>e+1),n};return O`<section class="settings" aria-label="设置">
-    <header class="conversation-header"><h2>${Object.fromEntries(wN)[n]}</h2></header>
+    <${TN} session=${e} offerLogout=${!0} onDone=${()=>n(!0)} />
+    <${RN} session=${e} />
+  </section>`}function BN({client:e,session:t,section:n,tick:r}){let[i,a]=k(``),[,o]=k(0),s=ON(e),c=t=>{let n=kN(e,t).catch(e=>a(vj(e)));return o(e=>e+1),n};return O`<section class="settings" aria-label="设置">
+    <header class="conversation-header"><h2>${Object.fromEntries(jN)[n]}</h2></header>
     <div class="settings-body">
       ${i&&O`<p class="error" role="alert">${i}</p>`}
-      ${n===`general`&&O`<${EN} prefs=${s} save=${c} />`}
-      ${n===`notify`&&O`<${ON} client=${e} token=${t.token} prefs=${s} save=${c}
+      ${n===`general`&&O`<${NN} prefs=${s} save=${c} />`}
+      ${n===`notify`&&O`<${FN} client=${e} token=${t.token} prefs=${s} save=${c}
         onError=${a} tick=${r} />`}
-      ${n===`account`&&O`<${MN} session=${t} />`}
+      ${n===`account`&&O`<${zN} session=${t} />`}
     </div>
-  </section>`}var PN=`/_jwwx/client/v1/client_config`,FN=3e5;function IN(e){let[t,n]=k(null);return A(()=>{let t=!0,r=()=>j(`GET`,PN,void 0,e).then(e=>t&&n(e),()=>{});r();let i=setInterval(r,FN);return()=>{t=!1,clearInterval(i)}},[e]),t}function LN({mark:e,view:t}){return e?O`<div class=${`watermark ${t===`chat`?`over-chat`:`over-contacts`}`} aria-hidden="true" data-text=${e.text}
-    style=${{backgroundImage:rj(e.text),opacity:e.opacity}}></div>`:null}function RN(e){window.open(e,`_blank`,`noopener,noreferrer`)}function zN({client:e,token:t,onOpenRoom:n}){let[r,i]=k(``),[a,o]=k(null),[s,c]=k(``),[l,u]=k(null),[d,f]=k(``);A(()=>{let e=!0,n=setTimeout(()=>{mt.list(t,r.trim()).then(t=>e&&o(t),t=>e&&c(t.message))},r?250:0);return()=>{e=!1,clearTimeout(n)}},[r]);async function p(e){if(e.room_id)return n(e.room_id);e.subscribed||await mt.follow(t,e.pubaccount_id),f(`已关注「${e.name}」，会话稍后出现在消息列表中`)}async function m(e){if(c(``),f(``),!e.jump_required)RN(e.url),mt.jump(t,e.id).catch(()=>void 0);else try{let n=await mt.jump(t,e.id);n.kind===`pubaccount`?await p(n.pubaccount):n.confirm_required?u({entry:e,jump:n}):RN(n.url)}catch(e){c(e.message)}}return O`<section class="workbench" aria-label="工作台">
+  </section>`}var VN=`/_jwwx/client/v1/client_config`,HN=3e5;function UN(e){let[t,n]=k(null);return A(()=>{let t=!0,r=()=>j(`GET`,VN,void 0,e).then(e=>t&&n(e),()=>{});r();let i=setInterval(r,HN);return()=>{t=!1,clearInterval(i)}},[e]),t}function WN({mark:e,view:t}){return e?O`<div class=${`watermark ${t===`chat`?`over-chat`:`over-contacts`}`} aria-hidden="true" data-text=${e.text}
+    style=${{backgroundImage:rj(e.text),opacity:e.opacity}}></div>`:null}function GN(e){window.open(e,`_blank`,`noopener,noreferrer`)}function KN({client:e,token:t,onOpenRoom:n}){let[r,i]=k(``),[a,o]=k(null),[s,c]=k(``),[l,u]=k(null),[d,f]=k(``);A(()=>{let e=!0,n=setTimeout(()=>{mt.list(t,r.trim()).then(t=>e&&o(t),t=>e&&c(t.message))},r?250:0);return()=>{e=!1,clearTimeout(n)}},[r]);async function p(e){if(e.room_id)return n(e.room_id);e.subscribed||await mt.follow(t,e.pubaccount_id),f(`已关注「${e.name}」，会话稍后出现在消息列表中`)}async function m(e){if(c(``),f(``),!e.jump_required)GN(e.url),mt.jump(t,e.id).catch(()=>void 0);else try{let n=await mt.jump(t,e.id);n.kind===`pubaccount`?await p(n.pubaccount):n.confirm_required?u({entry:e,jump:n}):GN(n.url)}catch(e){c(e.message)}}return O`<section class="workbench" aria-label="工作台">
     <header class="workbench-header"><h2>工作台</h2>
       <input type="search" name="workbench-search" aria-label="搜索应用" placeholder="搜索应用：名称或拼音"
         value=${r} onInput=${e=>i(e.target.value)} /></header>
@@ -543,11 +584,11 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
         <p class="risk-text">${l.jump.prompt}</p>
         <div class="actions">
           <button type="button" class="link" onClick=${()=>u(null)}>取消</button>
-          <button type="button" class="primary" onClick=${()=>{RN(l.jump.url),u(null)}}>继续访问</button>
+          <button type="button" class="primary" onClick=${()=>{GN(l.jump.url),u(null)}}>继续访问</button>
         </div>
       </div>
     </div>`}
-  </section>`}var BN=[X.Room,X.DeleteRoom,X.AccountData,W.Timeline,W.Name,W.Tags,W.Receipt,W.MyMembership,W.UnreadNotifications,W.LocalEchoUpdated,W.Redaction,u5.Name,u5.Membership,$.Events];function VN(e,t){let[n,r]=k(null),[i,a]=k(`PREPARING`),[o,s]=k(0);return A(()=>{let n=Bk({baseUrl:window.location.origin,accessToken:e.token,userId:e.userId,deviceId:e.deviceId}),i=0,o=()=>{i||=requestAnimationFrame(()=>{i=0,s(e=>e+1)})};for(let e of BN)n.on(e,o);n.on(X.Sync,e=>{a(e),o()}),n.on(W.MyMembership,(e,t)=>{t===`invite`&&n.joinRoom(e.roomId).catch(()=>{})}),n.on(w9.SessionLoggedOut,()=>t());let c=new r7(e.userId);return c.setDefinition(qA.filter),n.startClient({initialSyncLimit:qA.timelineLimit,lazyLoadMembers:!0,filter:c}),r(n),()=>{for(let e of BN)n.removeListener(e,o);n.stopClient()}},[e.token]),{client:n,state:i,tick:o}}function HN({client:e,token:t,selected:n,onSelect:r,onJump:i,tick:a,entries:o}){let[s,c]=k(``),[l,u]=k(!1),d=Je(null);return O`<div class="list-pane chats" ref=${d}>
+  </section>`}var qN=[X.Room,X.DeleteRoom,X.AccountData,W.Timeline,W.Name,W.Tags,W.Receipt,W.MyMembership,W.UnreadNotifications,W.LocalEchoUpdated,W.Redaction,u5.Name,u5.Membership,$.Events];function JN(e,t){let[n,r]=k(null),[i,a]=k(`PREPARING`),[o,s]=k(0);return A(()=>{let n=Bk({baseUrl:window.location.origin,accessToken:e.token,userId:e.userId,deviceId:e.deviceId}),i=0,o=()=>{i||=requestAnimationFrame(()=>{i=0,s(e=>e+1)})};for(let e of qN)n.on(e,o);n.on(X.Sync,e=>{a(e),o()}),n.on(W.MyMembership,(e,t)=>{t===`invite`&&n.joinRoom(e.roomId).catch(()=>{})}),n.on(w9.SessionLoggedOut,()=>t());let c=new r7(e.userId);return c.setDefinition(qA.filter),n.startClient({initialSyncLimit:qA.timelineLimit,lazyLoadMembers:!0,filter:c}),r(n),()=>{for(let e of qN)n.removeListener(e,o);n.stopClient()}},[e.token]),{client:n,state:i,tick:o}}function YN({client:e,token:t,selected:n,onSelect:r,onJump:i,tick:a,entries:o}){let[s,c]=k(``),[l,u]=k(!1),d=Je(null);return O`<div class="list-pane chats" ref=${d}>
     <div class="list-head">
       <div class="search-box">
         <input type="search" name="chat-search" aria-label="搜索聊天记录" placeholder="搜索：群聊、聊天记录、文件"
@@ -555,36 +596,37 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
       </div>
       <button type="button" class="new-group" aria-label="发起群聊" title="发起群聊" onClick=${()=>u(!0)}>＋</button>
     </div>
-    ${l&&O`<${rN} client=${e} token=${t} onClose=${()=>u(!1)}
+    ${l&&O`<${uN} client=${e} token=${t} onClose=${()=>u(!1)}
       onCreated=${e=>{u(!1),r(e)}} />`}
     ${s.trim()&&O`<${tN} token=${t} client=${e} query=${s} onOpenRoom=${e=>{c(``),r(e)}}
       onOpenMessage=${(e,t)=>{c(``),i(e,t)}} />`}
     <div hidden=${!!s.trim()}>
       <${Nj} client=${e} entries=${o} selected=${n} onSelect=${r} tick=${a} pane=${d} />
     </div>
-  </div>`}function UN({session:e,onSignOut:t}){let{client:n,state:r,tick:i}=VN(e,t),a=IN(e.token),[o,s]=k(`chats`),[c,l]=k(null),[u,d]=k(null),[f,p]=k(null),[m,h]=k(0),[g,_]=k(`general`),[v,y]=k(null),b=Je(0),[x,S]=k(!1),[C,w]=k(``);if(A(()=>{let e=e=>{QA(e)&&(e.preventDefault(),s(`contacts`),requestAnimationFrame(()=>document.querySelector(`input[name=contact-search]`)?.focus()))};return window.addEventListener(`keydown`,e),()=>window.removeEventListener(`keydown`,e)},[]),CN(n,o===`chats`?c:null,e=>{l(e),s(`chats`)}),!n)return O`<p class="loading">正在连接…</p>`;let ee=e=>{y(null),l(e),e&&Oj(n,e).catch(()=>{})},te=Dj(n,c),T=RA(te.map(e=>({muted:e.muted,unread:hj(e.room)}))),ne=c?n.getRoom(c):null,E=ne&&[`join`,`invite`].includes(ne.getMyMembership())?ne:null;async function re(e){S(!0),w(``);try{let t=await _j(n,e.user_id);ee(t),s(`chats`)}catch(e){w(vj(e))}finally{S(!1)}}async function ie(){try{await n.logout(!0)}catch{}t()}let D=n.getUser(n.getUserId())?.displayName||e.userId,ae=O`<div class="placeholder">警务微信</div>`,oe={chats:`chat`,favorites:`chat`,contacts:`contacts`}[o]||`workbench`;o===`chats`&&E&&(ae=O`<${GM} client=${n} room=${E} tick=${i} token=${e.token} clientConfig=${a}
-    jumpTo=${v} />`),o===`contacts`&&u&&(oe=`profile`,ae=O`<${Vj} token=${e.token} member=${u} onMessage=${re} busy=${x} error=${C} />`),o===`favorites`&&f&&(ae=O`<${$M} client=${n} token=${e.token} favorite=${f} sharing=${a}
-      onRemoved=${()=>{p(null),h(e=>e+1)}} />`),o===`settings`&&(oe=`settings`,ae=O`<${NN} client=${n} session=${e} section=${g} tick=${i} />`);let se=tj(a,oe),ce=o===`workbench`;ce&&(ae=O`<${zN} client=${n} token=${e.token}
-      onOpenRoom=${e=>{ee(e),s(`chats`)}} />`);let le=(e,t,n=0)=>O`<button type="button" class=${o===e?`active`:``} aria-current=${o===e}
-    onClick=${()=>{s(e),e===`favorites`&&h(e=>e+1)}}>${t}${n>0&&O`<span class="badge rail-badge" aria-label=${`共${n}条未读`}>${XA(n)}</span>`}</button>`,ue=O`<${HN} client=${n} token=${e.token} selected=${c} onSelect=${ee} onJump=${(e,t)=>{ee(e),b.current+=1,y({eventId:t,n:b.current})}}
-    tick=${i} entries=${te} />`;o===`contacts`&&(ue=O`<${zj} token=${e.token} onMember=${e=>{d(e),w(``)}} />`),o===`settings`&&(ue=O`<${TN} section=${g} onSection=${_} />`),o===`favorites`&&(ue=O`<${QM} token=${e.token} selected=${f} onOpen=${p} version=${m} />`);let de={"--chat-font":`${mN(xN(n).font)}px`};return O`<div class=${`shell${ce?` wide`:``}`} style=${de}>
+  </div>`}function XN({session:e,onSignOut:t}){let{client:n,state:r,tick:i}=JN(e,t),a=UN(e.token),[o,s]=k(`chats`),[c,l]=k(null),[u,d]=k(null),[f,p]=k(null),[m,h]=k(0),[g,_]=k(`general`),[v,y]=k(null),[b,x]=k([]),[S,C]=k(null),w=Je(0),[ee,te]=k(!1),[T,ne]=k(``);if(A(()=>{let e=e=>{QA(e)&&(e.preventDefault(),s(`contacts`),requestAnimationFrame(()=>document.querySelector(`input[name=contact-search]`)?.focus()))};return window.addEventListener(`keydown`,e),()=>window.removeEventListener(`keydown`,e)},[]),AN(n,o===`chats`?c:null,e=>{l(e),s(`chats`)}),!n)return O`<p class="loading">正在连接…</p>`;let E=e=>{C(null),l(e),e&&Oj(n,e).catch(()=>{})},re=Dj(n,c),ie=RA(re.map(e=>({muted:e.muted,unread:hj(e.room)}))),D=c?n.getRoom(c):null,ae=D&&[`join`,`invite`].includes(D.getMyMembership())?D:null;async function oe(e){te(!0),ne(``);try{let t=await _j(n,e.user_id);E(t),s(`chats`)}catch(e){ne(vj(e))}finally{te(!1)}}async function se(){try{await n.logout(!0)}catch{}t()}let ce=n.getUser(n.getUserId())?.displayName||e.userId,le=O`<div class="placeholder">警务微信</div>`,ue={chats:`chat`,favorites:`chat`,contacts:`contacts`}[o]||`workbench`;o===`chats`&&ae&&(le=O`<${GM} client=${n} room=${ae} tick=${i} token=${e.token} clientConfig=${a}
+    jumpTo=${S} />`),o===`contacts`&&u&&(ue=`profile`,le=O`<${Vj} token=${e.token} member=${u} onMessage=${oe} busy=${ee} error=${T} />`),o===`favorites`&&f&&(le=O`<${$M} client=${n} token=${e.token} favorite=${f} sharing=${a}
+      onRemoved=${()=>{p(null),h(e=>e+1)}} />`),o===`mail`&&(ue=`chat`,v!==null&&(le=O`<${cN} token=${e.token} uid=${v} onRead=${e=>x(t=>t.includes(e)?t:[...t,e])} />`)),o===`settings`&&(ue=`settings`,le=O`<${BN} client=${n} session=${e} section=${g} tick=${i} />`);let de=tj(a,ue),fe=o===`workbench`;fe&&(le=O`<${KN} client=${n} token=${e.token}
+      onOpenRoom=${e=>{E(e),s(`chats`)}} />`);let pe=(e,t,n=0)=>O`<button type="button" class=${o===e?`active`:``} aria-current=${o===e}
+    onClick=${()=>{s(e),e===`favorites`&&h(e=>e+1)}}>${t}${n>0&&O`<span class="badge rail-badge" aria-label=${`共${n}条未读`}>${XA(n)}</span>`}</button>`,me=O`<${YN} client=${n} token=${e.token} selected=${c} onSelect=${E} onJump=${(e,t)=>{E(e),w.current+=1,C({eventId:t,n:w.current})}}
+    tick=${i} entries=${re} />`;o===`contacts`&&(me=O`<${zj} token=${e.token} onMember=${e=>{d(e),ne(``)}} />`),o===`settings`&&(me=O`<${MN} section=${g} onSection=${_} />`),o===`mail`&&(me=O`<${sN} token=${e.token} selected=${v} onOpen=${y} read=${b} />`),o===`favorites`&&(me=O`<${QM} token=${e.token} selected=${f} onOpen=${p} version=${m} />`);let he={"--chat-font":`${xN(ON(n).font)}px`};return O`<div class=${`shell${fe?` wide`:``}`} style=${he}>
     <nav class="rail" aria-label="主菜单">
-      <span class="avatar me" title=${D}>${D.replace(/^@/,``).slice(0,1)}</span>
-      ${le(`chats`,`聊天`,T)}
-      ${le(`contacts`,`通讯录`)}
-      ${le(`favorites`,`收藏`)}
-      ${le(`workbench`,`工作台`)}
+      <span class="avatar me" title=${ce}>${ce.replace(/^@/,``).slice(0,1)}</span>
+      ${pe(`chats`,`聊天`,ie)}
+      ${pe(`contacts`,`通讯录`)}
+      ${pe(`favorites`,`收藏`)}
+      ${pe(`mail`,`邮件`)}
+      ${pe(`workbench`,`工作台`)}
       <span class="grow"></span>
-      ${le(`settings`,`设置`)}
-      <button type="button" class="sign-out" onClick=${ie}>退出</button>
+      ${pe(`settings`,`设置`)}
+      <button type="button" class="sign-out" onClick=${se}>退出</button>
     </nav>
-    ${!ce&&ue}
+    ${!fe&&me}
     <main class="right-pane">
       ${r===`ERROR`&&O`<p class="sync-error" role="status">与服务器的连接中断，正在重试…</p>`}
-      ${ae}
+      ${le}
     </main>
-    <${LN} mark=${se} view=${oe} />
-  </div>`}var WN=`/_matrix/client/v3/login`,GN=`cn.jwwx.login.totp`;function KN(e){switch(e.errcode){case`M_FORBIDDEN`:return`账号或密码错误`;case`CN_JWWX_LOGIN_LOCKED`:{let t=e.body.retry_after_ms?Math.ceil(e.body.retry_after_ms/6e4):null;return t?`登录失败次数过多，账号已锁定，请 ${t} 分钟后再试或联系管理员`:`账号已锁定，请联系管理员解锁`}case`M_USER_LOCKED`:return`账号已停用，请联系管理员`;case`M_USER_DEACTIVATED`:return`账号已注销`;case`M_LIMIT_EXCEEDED`:return`尝试过于频繁，请稍后再试`;default:return e.message}}function qN({onSignedIn:e}){let[t,n]=k(`user`),[r,i]=k(``),[a,o]=k(``),[s,c]=k(``),[l,u]=k(null),[d,f]=k(``),[p,m]=k(!1);async function h(t){m(!0),f(``);try{let n=await j(`POST`,WN,t);u(null),e({token:n.access_token,userId:n.user_id,deviceId:n.device_id})}catch(e){if(!(e instanceof it))throw e;e.errcode===`CN_JWWX_MFA_REQUIRED`&&!l?(u({...t,type:e.body[`cn.jwwx.login_type`]||GN}),c(``)):l&&e.errcode===`M_FORBIDDEN`?(f(`动态码错误或已使用，请输入新的动态码`),c(``)):f(KN(e))}finally{m(!1)}}function g(e){e.preventDefault();let n=r.trim();if(!n||!a)return f(`请输入账号和密码`);h({type:`m.login.password`,identifier:$A(t,n),password:a,initial_device_display_name:`警务微信 PC端`})}function _(e){if(e.preventDefault(),!s.trim())return f(`请输入动态码`);h({...l,code:s.trim()})}return l?O`<main class="login-page">
+    <${WN} mark=${de} view=${ue} />
+  </div>`}var ZN=`/_matrix/client/v3/login`,QN=`cn.jwwx.login.totp`;function $N(e){switch(e.errcode){case`M_FORBIDDEN`:return`账号或密码错误`;case`CN_JWWX_LOGIN_LOCKED`:{let t=e.body.retry_after_ms?Math.ceil(e.body.retry_after_ms/6e4):null;return t?`登录失败次数过多，账号已锁定，请 ${t} 分钟后再试或联系管理员`:`账号已锁定，请联系管理员解锁`}case`M_USER_LOCKED`:return`账号已停用，请联系管理员`;case`M_USER_DEACTIVATED`:return`账号已注销`;case`M_LIMIT_EXCEEDED`:return`尝试过于频繁，请稍后再试`;default:return e.message}}function eP({onSignedIn:e}){let[t,n]=k(`user`),[r,i]=k(``),[a,o]=k(``),[s,c]=k(``),[l,u]=k(null),[d,f]=k(``),[p,m]=k(!1);async function h(t){m(!0),f(``);try{let n=await j(`POST`,ZN,t);u(null),e({token:n.access_token,userId:n.user_id,deviceId:n.device_id})}catch(e){if(!(e instanceof it))throw e;e.errcode===`CN_JWWX_MFA_REQUIRED`&&!l?(u({...t,type:e.body[`cn.jwwx.login_type`]||QN}),c(``)):l&&e.errcode===`M_FORBIDDEN`?(f(`动态码错误或已使用，请输入新的动态码`),c(``)):f($N(e))}finally{m(!1)}}function g(e){e.preventDefault();let n=r.trim();if(!n||!a)return f(`请输入账号和密码`);h({type:`m.login.password`,identifier:$A(t,n),password:a,initial_device_display_name:`警务微信 PC端`})}function _(e){if(e.preventDefault(),!s.trim())return f(`请输入动态码`);h({...l,code:s.trim()})}return l?O`<main class="login-page">
       <form class="login-form" onSubmit=${_} novalidate>
         <h1>二次验证</h1>
         <p>请输入身份验证器中的动态码（也可输入恢复码或设备密钥）。</p>
@@ -610,4 +652,4 @@ In order to be iterable, non-array objects must have a [Symbol.iterator]() metho
       ${d&&O`<p class="error" role="alert">${d}</p>`}
       <button type="submit" class="primary" disabled=${p}>登录</button>
     </form>
-  </main>`}var JN=`jwwx.web.session`;function YN(){try{let e=JSON.parse(sessionStorage.getItem(JN)||`null`);return e&&e.token&&e.userId?e:null}catch{return null}}function XN(e){sessionStorage.setItem(JN,JSON.stringify(e))}function ZN(){sessionStorage.removeItem(JN)}function QN(){let[e,t]=k(YN),[n,r]=k(null);A(()=>{e&&(r(null),gN(e.token).then(r,()=>r(!1)))},[e&&e.token]);function i(){e&&j(`POST`,`/_matrix/client/v3/logout`,{},e.token).catch(()=>{}),ZN(),t(null)}return e?n===null?O`<p class="loading">正在登录…</p>`:n?O`<${yN} session=${e} onDone=${()=>r(!1)} onCancel=${i} />`:O`<${UN} session=${e} onSignOut=${()=>{ZN(),t(null)}} />`:O`<${qN} onSignedIn=${e=>{XN(e),t(e)}} />`}var $N=document.getElementById(`app`);$N.textContent=``,Ee(O`<${QN} />`,$N);
+  </main>`}var tP=`jwwx.web.session`;function nP(){try{let e=JSON.parse(sessionStorage.getItem(tP)||`null`);return e&&e.token&&e.userId?e:null}catch{return null}}function rP(e){sessionStorage.setItem(tP,JSON.stringify(e))}function iP(){sessionStorage.removeItem(tP)}function aP(){let[e,t]=k(nP),[n,r]=k(null);A(()=>{e&&(r(null),CN(e.token).then(r,()=>r(!1)))},[e&&e.token]);function i(){e&&j(`POST`,`/_matrix/client/v3/logout`,{},e.token).catch(()=>{}),iP(),t(null)}return e?n===null?O`<p class="loading">正在登录…</p>`:n?O`<${EN} session=${e} onDone=${()=>r(!1)} onCancel=${i} />`:O`<${XN} session=${e} onSignOut=${()=>{iP(),t(null)}} />`:O`<${eP} onSignedIn=${e=>{rP(e),t(e)}} />`}var oP=document.getElementById(`app`);oP.textContent=``,Ee(O`<${aP} />`,oP);
