@@ -14,7 +14,7 @@ import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
 import { MailDetail, MailList } from "./mail.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
-import { fontPixels } from "./prefs.js";
+import { backgroundColour, fontPixels } from "./prefs.js";
 import { FIRST_SYNC, totalUnread } from "./rules.js";
 import { readPrefs, SettingsNav, SettingsPane, useDesktopNotifications } from "./settings.js";
 import { useClientConfig, Watermark } from "./watermark.js";
@@ -202,9 +202,10 @@ export function App({ session, onSignOut }) {
     list = html`<${FavoritesList} token=${session.token} selected=${favorite} onOpen=${setFavorite} version=${favoritesVersion} />`;
   }
 
-  // 设置 → 字体大小: the chat's text (bubbles and the composer).
-  const font = { "--chat-font": `${fontPixels(readPrefs(client).font)}px` };
-  return html`<div class=${`shell${wide ? " wide" : ""}`} style=${font}>
+  // 设置 → 字体大小 and 聊天背景: the chat's text (bubbles and the composer), its background.
+  const prefs = readPrefs(client);
+  const look = { "--chat-font": `${fontPixels(prefs.font)}px`, "--chat-bg": backgroundColour(prefs.background) };
+  return html`<div class=${`shell${wide ? " wide" : ""}`} style=${look}>
     <nav class="rail" aria-label="主菜单">
       <span class="avatar me" title=${myName}>${myName.replace(/^@/, "").slice(0, 1)}</span>
       ${railButton("chats", "聊天", unreadTotal)}

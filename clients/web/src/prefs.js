@@ -7,10 +7,16 @@
 //               midnight (22:00–07:00); start equal to end is the whole day
 //   important   [{user_id, name}]: 重要联系人, whose messages notify even in the period
 //   font        the chat's text size: one of FONT_SIZES' keys
+//   background  the chat's background: one of BACKGROUNDS' keys
 
 export const SETTINGS_TYPE = "cn.jwwx.settings";
 
 export const FONT_SIZES = { small: ["小", 13], standard: ["标准", 14], large: ["大", 16], larger: ["特大", 18] };
+
+export const BACKGROUNDS = {
+  default: ["默认", "#f5f5f5"], white: ["白色", "#ffffff"], blue: ["浅蓝", "#e8f0f8"],
+  green: ["浅绿", "#e9f5ec"], beige: ["米色", "#f6f0e4"], grey: ["深灰", "#dcdcdc"],
+};
 
 export const DEFAULT_PREFS = {
   notify: true,
@@ -18,6 +24,7 @@ export const DEFAULT_PREFS = {
   dnd: { on: false, start: "22:00", end: "07:00" },
   important: [],
   font: "standard",
+  background: "default",
 };
 
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -38,6 +45,7 @@ export function normalizePrefs(content) {
       ? c.important.filter((p) => p && typeof p.user_id === "string").map((p) => ({ user_id: p.user_id, name: String(p.name || p.user_id) }))
       : [],
     font: c.font in FONT_SIZES ? c.font : DEFAULT_PREFS.font,
+    background: c.background in BACKGROUNDS ? c.background : DEFAULT_PREFS.background,
   };
 }
 
@@ -72,6 +80,10 @@ export function notificationText(prefs, { chat, senderName, text, direct }) {
   const title = direct ? senderName : chat;
   if (!prefs.preview) return { title, body: direct ? "发来一条消息" : `${senderName}发来一条消息` };
   return { title, body: direct ? text : `${senderName}：${text}` };
+}
+
+export function backgroundColour(background) {
+  return (BACKGROUNDS[background] || BACKGROUNDS.default)[1];
 }
 
 export function fontPixels(font) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// 设置 (the rail's last entry, as WeChat PC's): 通用 (the chat's font size), 新消息通知
+// 设置 (the rail's last entry, as WeChat PC's): 通用 (the chat's font size and background), 新消息通知
 // (desktop notifications, the message's text in them, 免打扰时段 with 重要联系人 still
 // notifying, the chats set to 消息免打扰 with 开启新消息提醒), 账号与安全 (修改密码 through
 // the standard change the accounts module checks against its policy; 登录设备: the
@@ -14,7 +14,7 @@ import { chatRooms, errorText, formatTime, preview } from "./chats.js";
 import { useDirectorySearch } from "./directory_tree.js";
 import { isGroup } from "./group.js";
 import { PasswordForm } from "./password.js";
-import { FONT_SIZES, isTime, normalizePrefs, notificationText, SETTINGS_TYPE, shouldNotify } from "./prefs.js";
+import { BACKGROUNDS, FONT_SIZES, isTime, normalizePrefs, notificationText, SETTINGS_TYPE, shouldNotify } from "./prefs.js";
 import { isMutedRule, mentionsMe } from "./rules.js";
 
 // What this page wrote last, until /sync brings the server's copy back: a second change
@@ -97,6 +97,12 @@ function General({ prefs, save }) {
         <span style=${{ fontSize: `${px}px` }}>${label}</span></label>`)}
     </div>
     <p class="bubble font-sample" style=${{ fontSize: `${FONT_SIZES[prefs.font][1]}px` }}>聊天文字将以此大小显示</p>
+    <h3>聊天背景</h3>
+    <div class="backgrounds" role="radiogroup" aria-label="聊天背景">
+      ${Object.entries(BACKGROUNDS).map(([key, [label, colour]]) => html`<label key=${key} class="check background-choice">
+        <input type="radio" name="background" value=${key} checked=${prefs.background === key} onChange=${() => save({ background: key })} />
+        <span class="swatch" style=${{ background: colour }} aria-hidden="true"></span>${label}</label>`)}
+    </div>
   </section>`;
 }
 

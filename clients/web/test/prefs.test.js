@@ -2,7 +2,7 @@
 // 设置's preferences and the notification rules they drive (src/prefs.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_PREFS, fontPixels, inQuietHours, isTime, normalizePrefs, notificationText, shouldNotify } from "../src/prefs.js";
+import { backgroundColour, DEFAULT_PREFS, fontPixels, inQuietHours, isTime, normalizePrefs, notificationText, shouldNotify } from "../src/prefs.js";
 
 const at = (hh, mm) => new Date(2026, 11, 7, hh, mm);
 
@@ -15,6 +15,10 @@ test("stored preferences are made whole; malformed values take their defaults", 
   assert.deepEqual(p.dnd, { on: true, start: "22:00", end: "06:30" });
   assert.deepEqual(p.important, [{ user_id: "@a:s", name: "张伟" }, { user_id: "@b:s", name: "@b:s" }]);
   assert.equal(p.font, "standard");
+  assert.equal(p.background, "default");
+  assert.equal(normalizePrefs({ background: "blue" }).background, "blue");
+  assert.equal(backgroundColour("blue"), "#e8f0f8");
+  assert.equal(backgroundColour("nonsense"), "#f5f5f5");
   assert.equal(fontPixels("larger"), 18);
   assert.equal(fontPixels("nonsense"), 14);
   assert.ok(isTime("07:05") && !isTime("7:05") && !isTime("24:00"));

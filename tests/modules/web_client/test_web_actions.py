@@ -36,6 +36,7 @@ import yaml
 
 from homeserver.http import HttpError
 from tests.bridges.mail import test_mail as mail_case
+from tests.bridges.supervised import bridge_pid
 from tests.harness.browser import (
     FAKE_MEDIA,
     another_page,
@@ -701,15 +702,7 @@ class WebMessageActionsTest(WebCase):
     def test_mail_bind_read_reply_and_unbind(self) -> None:
         require_browser()
         _room_id, officers = self._group()
-        deadline = time.monotonic() + WAIT_MS / 1000
-        while True:
-            try:
-                with urllib.request.urlopen(self.mail_url + "/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.fail("the launcher did not start the mail bridge")
-                time.sleep(0.3)
+        bridge_pid(self.server.data_dir, "mail", int(self.mail_url.rsplit(":", 1)[1]))
         mail_case._deliver(
             self.mail_ports[1], mail_case.OFFICER, "案件协查通报", "请于今日协查。"
         )
@@ -835,7 +828,10 @@ class WebMessageActionsTest(WebCase):
             page.click("nav.rail button:has-text('设置')")
             page.click(".settings-sections [data-section=notify]")
             page.fill("input[name=important-search]", "wf")
-            page.click(".important .pick-results .tree-row:has-text('王芳')")
+            # (This test's 王芳: the class's other tests add officers of that name.)
+            page.click(
+                f".important .pick-results .tree-row[data-userid='{officers['王芳'][0]}']"
+            )
             page.wait_for_selector(".important .chosen li:has-text('王芳')")
             page.fill("input[name=dnd-start]", "08:00")
             page.fill("input[name=dnd-end]", "08:00")
@@ -878,10 +874,13 @@ class WebMessageActionsTest(WebCase):
                 self._api("GET", rule, lina_token)
             self.assertEqual(gone.exception.status, 404)
 
-            # 通用 → 字体大小 特大: the chat's text at 18 px.
+            # 通用 → 字体大小 特大 and 聊天背景 浅蓝: the chat's text at 18 px on light blue.
             page.click(".settings-sections [data-section=general]")
             page.check("input[name=font][value=larger]")
-            wait_settings(lambda s: s.get("font") == "larger")
+            page.check("input[name=background][value=blue]")
+            wait_settings(
+                lambda s: s.get("font") == "larger" and s.get("background") == "blue"
+            )
             page.click("nav.rail button:has-text('聊天')")
             page.click(f".chat-row[data-room-id='{room_id}']")
             bubble = ".message .bubble:has-text('紧急情况')"
@@ -889,6 +888,12 @@ class WebMessageActionsTest(WebCase):
             self.assertEqual(
                 page.eval_on_selector(bubble, "el => getComputedStyle(el).fontSize"),
                 "18px",
+            )
+            self.assertEqual(
+                page.eval_on_selector(
+                    ".timeline", "el => getComputedStyle(el).backgroundColor"
+                ),
+                "rgb(232, 240, 248)",
             )
 
             # 账号与安全 → 修改密码: a wrong current password, the policy's refusal,
