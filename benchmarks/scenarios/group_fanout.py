@@ -9,7 +9,7 @@ from functools import partial
 
 from benchmarks import population, syncer
 from benchmarks.aclient import Http, MatrixUser
-from benchmarks.scenario import Context
+from benchmarks.scenario import Context, Sample
 from benchmarks.scenarios.messaging import (
     ROOM_VERSION,
     add_samples,
@@ -56,6 +56,7 @@ async def run(ctx: Context) -> None:
         everyone = {m.user_id for m in members}
         loops, tracker, sends = await listening(ctx, members)
         with ctx.phase() as phase:
+            polls = sum(loop.polls for loop in loops)
             start = time.perf_counter()
             for k in range(size.messages):
                 await sleep_until(start + k * size.interval_s)
@@ -64,6 +65,7 @@ async def run(ctx: Context) -> None:
                     sender, room_id, f"g.{k}", k, everyone - {sender.user_id}
                 )
             await drain(tracker)
+            polls = sum(loop.polls for loop in loops) - polls
         if phase.db is not None:
             count_per_message(ctx, phase.db, size.messages)
         sync_error = syncer.first_sync_error(loops)
@@ -74,4 +76,14 @@ async def run(ctx: Context) -> None:
     )
     add_samples(
         ctx, sends, tracker, phase.wall, stats, sync_error, per_message_all=True
+    )
+    # Each member's /sync should answer once per message: more answers (a wake-up by
+    # something else than the message) cost server CPU per delivery.
+    ctx.add(
+        Sample(
+            "/sync answers per delivery",
+            value=round(polls / max(len(tracker.delivery), 1), 3),
+            unit="answers",
+            note=f"{polls} /sync answers in the measured phase",
+        )
     )
