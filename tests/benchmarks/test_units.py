@@ -16,6 +16,7 @@ import yaml
 
 from benchmarks.capacity import costs
 from benchmarks.db_counts import DbCounts, bucket_quantile, parse, parse_histogram
+from benchmarks.profile import summary
 from benchmarks.report import Report
 from benchmarks.runner import compare
 from benchmarks.scenario import Outcome, Sample
@@ -60,6 +61,27 @@ class DbCountsTest(unittest.TestCase):
         later = counts.plus(parse(METRICS))
         self.assertEqual(later.minus(counts).total_txns(), 48)
         self.assertEqual(DbCounts().minus(counts).total_txns(), 0)
+
+
+class ProfileSummaryTest(unittest.TestCase):
+    def test_database_waits_are_set_apart(self) -> None:
+        """A database thread inside a statement is waiting, not busy: left out of the
+        shares (and counted apart), as idle frames are."""
+        stacks = (
+            "run (t.py:1);Store.count_txn (s.py:2);LoggingTransaction._do_execute (d.py:3) 70\n"
+            "run (t.py:1);Store.count_txn (s.py:2);LoggingDatabaseConnection.commit (d.py:4) 10\n"
+            "run (t.py:1);SyncHandler.sync (h.py:5);encode (j.py:6) 15\n"
+            "run (t.py:1);Store.count_txn (s.py:2);parse (s.py:7) 5\n"
+            "run (t.py:1);Condition.wait (threading.py:8) 50\n"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "p.txt"
+            path.write_text(stacks, encoding="utf-8")
+            text = summary(path)
+        self.assertIn("20 busy samples", text)
+        self.assertIn("80 of database threads waiting", text)
+        self.assertIn("SyncHandler.sync 75%", text)
+        self.assertIn("Store.count_txn 25%", text)
 
 
 class CapacityModelTest(unittest.TestCase):
