@@ -48,7 +48,8 @@ class AsrModule:
             jobs = self.runtime.place_jobs(config.jobs_instance)
             self.auto = AutoTranscriber(api, config, jobs)
             self.auto.start()
-            # Messages waiting for a retry are looked at as often as the first delay.
+            # Messages waiting for a retry are looked at as often as the first delay
+            # (and, while the engine is thought down, the oldest is tried then).
             jobs.every(
                 self._retry, config.auto_retry_seconds * 1000, "jwwx_asr_auto_retry"
             )
@@ -59,7 +60,7 @@ class AsrModule:
 
     async def _retry(self) -> None:
         if self.auto is not None and self.runtime.is_ready:
-            await self.auto.work()
+            await self.auto.probe()
 
     @staticmethod
     def parse_config(config: Any) -> AsrConfig:

@@ -13,7 +13,12 @@ restart while messages are with the engine loses none: the new process finds the
 and sends them again. Which messages are with the engine is known only to this process
 (the one running the module's jobs), so one is never sent twice at once. A message
 the engine could not do waits auto_retry_seconds × 2^attempts (at most RETRY_MAX_MS)
-and is tried again: never dropped, counted by jwwx_asr_pending_messages. A message
+and is tried again: never dropped, counted by jwwx_asr_pending_messages. While the
+engine is thought down (it failed, or this process has not reached it yet), each retry
+tick sends the oldest waiting message whatever its delay (one probe, none while others
+are with the engine); the first transcript the engine makes again makes every waiting
+message due at once, so a backlog goes as soon as the engine is back, not after its
+doubled delays (up to an hour). A message
 redacted meanwhile (recalled, burned) is dropped from the queue untouched; one an
 officer had transcribed by asking (POST transcribe) is dropped without the engine."""
 
@@ -83,6 +88,8 @@ class AutoTranscriber(StreamFollower):
         self._dispatching = False
         self._due_again = False
         self._counted_ts = 0
+        # The engine failed since its last answer (or none was seen yet): probe it.
+        self._engine_suspect = True
 
     @property
     def in_flight(self) -> int:
@@ -163,6 +170,22 @@ class AutoTranscriber(StreamFollower):
         finally:
             self._dispatching = False
 
+    async def probe(self) -> None:
+        """The retry tick: what is due, and, while the engine is thought down, the
+        oldest waiting message even if its delay has not passed."""
+        await self.work()
+        if not self._engine_suspect or self._in_flight:
+            return
+        oldest = await self._api.run_db_interaction(
+            "jwwx_asr_auto_probe", storage.due_txn, storage.NEVER, 1
+        )
+        for item in oldest:
+            if not self._in_flight:
+                self._in_flight.add(item[0])
+                self._api.run_as_background_process(
+                    "jwwx_asr_auto_one", self._run, item
+                )
+
     async def _run(self, item: tuple[str, str, str, str, int, bool]) -> None:
         event_id = item[0]
         failed = False
@@ -229,12 +252,16 @@ class AutoTranscriber(StreamFollower):
             )
             return
         except EngineError as e:
+            self._engine_suspect = True
             await self._later(event_id, attempts, str(e))
             return
         now = int(self._api.get_current_time_msec())
+        was_suspect, self._engine_suspect = self._engine_suspect, False
 
         def save_txn(txn: Txn) -> None:
             storage.put_txn(txn, event_id, room_id, text, engine.url, now)
             storage.done_txn(txn, event_id)
+            if was_suspect:  # the engine is back: what waits for it is due now
+                storage.all_due_txn(txn, now)
 
         await self._api.run_db_interaction("jwwx_asr_auto_save", save_txn)

@@ -14,6 +14,7 @@ from twisted.web.http_headers import Headers
 import treq
 
 from modules.asr.config import EngineConfig
+from modules.common.synapse.runtime import await_foreign
 
 
 class EngineError(Exception):
@@ -55,6 +56,18 @@ async def _post(
 
 
 async def transcribe(
+    engine: EngineConfig, audio: bytes, content_type: str, filename: str
+) -> str:
+    """The engine's text for the audio; EngineError when it has none.
+
+    treq's Deferreds do not follow Synapse's log-context rules: awaited bare, a failure
+    (a refused connection) resumed the caller in the wrong context, and the next
+    looping call that found it died ("Looping call died": automatic transcription's
+    retry tick stopped for good, so a message that waited for the engine never came)."""
+    return await await_foreign(_transcribe(engine, audio, content_type, filename))
+
+
+async def _transcribe(
     engine: EngineConfig, audio: bytes, content_type: str, filename: str
 ) -> str:
     headers: dict[bytes, list[bytes]] = {}

@@ -84,6 +84,14 @@ def due_txn(
     return [(r[0], r[1], r[2], r[3], int(r[4]), bool(r[5])) for r in txn.fetchall()]
 
 
+NEVER = 2**62  # a time after every next_ts: due_txn(NEVER, …) reads the oldest
+
+
+def all_due_txn(txn: Txn, now: int) -> None:
+    """Every waiting message due now (the engine answers again)."""
+    txn.execute("UPDATE jwwx_asr_pending SET next_ts = ? WHERE next_ts > ?", (now, now))
+
+
 def pending_count_txn(txn: Txn) -> int:
     txn.execute("SELECT COUNT(*) FROM jwwx_asr_pending")
     return int(txn.fetchone()[0])
