@@ -2,7 +2,9 @@
 """The bureau's mail system for the tests: a real IMAP4rev1 server (twisted.mail's
 IMAP4Server over TCP, in the test's reactor, with a portal that checks passwords) and
 a real SMTP server (aiosmtpd in a thread, AUTH LOGIN/PLAIN without TLS on loopback).
-It offers IDLE (RFC 2177): a session in IDLE on a mailbox is told of each new mail.
+It offers IDLE (RFC 2177): a session in IDLE on a mailbox is told of each new mail —
+except to logins beginning "noidle", whose CAPABILITY after login lacks IDLE (a server
+without it, for the bridge's fallback to polling).
 It runs as its own process (`main`); the mailboxes live in its memory, and a mail
 sent to a known login over SMTP lands in that login's INBOX as the bureau's MTA would:
 the tests deliver mail by SMTP and look at what arrived over IMAP."""
@@ -167,6 +169,15 @@ class Realm:
         return imap4.IAccount, Account(name, self._system.inbox(name)), lambda: None
 
 
+class ImapServer(imap4.IMAP4Server):
+    def capabilities(self) -> dict[bytes, Any]:
+        offered: dict[bytes, Any] = super().capabilities()
+        account = self.account
+        if account is not None and str(account.name).startswith("noidle"):
+            offered.pop(b"IDLE", None)
+        return offered
+
+
 class ImapFactory(protocol.ServerFactory):
     def __init__(self, system: "MailSystem") -> None:
         checker: Any = system.checker
@@ -175,7 +186,7 @@ class ImapFactory(protocol.ServerFactory):
         self.system = system
 
     def buildProtocol(self, addr: Any) -> imap4.IMAP4Server:
-        server: Any = imap4.IMAP4Server()
+        server: Any = ImapServer()
         server.portal = self.portal
         server.factory = self
         self.system.sessions += 1

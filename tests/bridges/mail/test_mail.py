@@ -6,7 +6,7 @@ real homeserver, against a stand-in of the bureau's mail system that speaks real
 An officer binds his mailbox through the mail API (a wrong password is refused and
 nothing kept); the bridge keeps an IMAP IDLE session on it, and a new mail brings a
 reminder into his chat with the bot as the server tells of it over IDLE (mail already
-there does not); he lists and reads it live, replies through the API and by a chat
+there does not; a server without IDLE is polled instead); he lists and reads it live, replies through the API and by a chat
 command (the reply arrives, threaded and submitted with his login). Bad input is a 400
 before anything else. Afterwards no file of the homeserver or the bridge holds the
 mail's body or his password (sealed at rest), and the logs do not either.
@@ -44,6 +44,8 @@ OFFICER = "zhangwei@gat.example.cn"
 PASSWORD = "Mail-Pass-7d1f3c"
 CHIEF = "chief@gat.example.cn"
 CHIEF_PASSWORD = "Chief-Pass-9a2b"
+NO_IDLE = "noidle.liqiang@gat.example.cn"  # the stand-in offers him no IDLE
+NO_IDLE_PASSWORD = "Mail-Pass-0c4e"
 BODY_MARK = "正文标记BODY-5e8a1c"
 API = "/_jwwx/mail/v1"
 
@@ -95,6 +97,7 @@ class MailBridgeTest(SQLiteCase):
                 str(cls.smtp_port),
                 f"{OFFICER}={PASSWORD}",
                 f"{CHIEF}={CHIEF_PASSWORD}",
+                f"{NO_IDLE}={NO_IDLE_PASSWORD}",
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -290,6 +293,27 @@ class MailBridgeTest(SQLiteCase):
         await api.ok("DELETE", f"{API}/account")
         self.assertEqual(await api.ok("GET", f"{API}/account"), {"bound": False})
         await self._wait_metric("jwwx_mail_idle_sessions", 0.0)  # its session closed
+
+    async def test_d_server_without_idle_is_polled(self) -> None:
+        # Last: a server that does not offer IDLE ends IDLE for every mailbox.
+        officer = self.user("mailli")
+        api = self._api(officer)
+        wakeups = await self._metric("jwwx_mail_idle_wakeups_total")
+        bound = await api.ok(
+            "PUT", f"{API}/account", {"login": NO_IDLE, "password": NO_IDLE_PASSWORD}
+        )
+        room = bound["room_id"]
+        await officer.join(room)
+        await self._wait_notice(officer, room, "已绑定")
+        await self._wait_metric("jwwx_mail_idle_sessions", 0.0)
+        await threads.deferToThread(
+            _deliver, self.smtp_port, NO_IDLE, "无IDLE的提醒", "由轮询发现"
+        )
+        # The poll round (every 5 s here) finds it instead.
+        reminder = await self._wait_notice(officer, room, "无IDLE的提醒")
+        self.assertIn("编号 1", reminder)
+        self.assertEqual(await self._metric("jwwx_mail_idle_wakeups_total"), wakeups)
+        self.assertEqual(await self._metric("jwwx_mail_idle_sessions"), 0.0)
 
     async def test_c_metrics(self) -> None:
         status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")
