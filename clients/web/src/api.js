@@ -47,6 +47,10 @@ export const directory = {
     call("GET", `${DIRECTORY}/departments/${encodeURIComponent(id)}/children?limit=100${from ? `&from=${encodeURIComponent(from)}` : ""}`, undefined, token),
   member: (token, userid) => call("GET", `${DIRECTORY}/members/${encodeURIComponent(userid)}`, undefined, token),
   search: (token, q) => call("GET", `${DIRECTORY}/search/members?limit=30&q=${encodeURIComponent(q)}`, undefined, token),
+  // 收藏联系人: the officer's own list of colleagues.
+  favorites: (token) => call("GET", `${DIRECTORY}/favorites`, undefined, token),
+  addFavorite: (token, userid) => call("PUT", `${DIRECTORY}/favorites/${encodeURIComponent(userid)}`, {}, token),
+  removeFavorite: (token, userid) => call("DELETE", `${DIRECTORY}/favorites/${encodeURIComponent(userid)}`, undefined, token),
 };
 
 const GROUPS = "/_jwwx/client/v1/groups";

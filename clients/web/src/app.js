@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ClientEvent, createClient, Filter, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
 import { ChatRows, listedChats, unhideChat } from "./chatlist.js";
 import { errorText, openDirectChat, unreadCount } from "./chats.js";
-import { ContactsList, MemberProfile } from "./contacts.js";
+import { ContactsList, MemberProfile, useFavoriteContacts } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
 import { MailDetail, MailList } from "./mail.js";
@@ -92,6 +92,7 @@ export function App({ session, onSignOut }) {
   const { client, state, tick } = useMatrix(session, onSignOut);
   const clientConfig = useClientConfig(session.token);
   const [tab, setTab] = useState("chats");
+  const favoriteContacts = useFavoriteContacts(session.token, tab === "contacts");
   const [roomId, setRoomIdState] = useState(null);
   const [member, setMember] = useState(null);
   const [favorite, setFavorite] = useState(null);
@@ -164,7 +165,8 @@ export function App({ session, onSignOut }) {
     jumpTo=${jump} />`;
   if (tab === "contacts" && member) {
     view = "profile";
-    right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error} />`;
+    right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error}
+      favorites=${favoriteContacts} />`;
   }
   if (tab === "favorites" && favorite) {
     right = html`<${FavoriteDetail} client=${client} token=${session.token} favorite=${favorite} sharing=${clientConfig}
@@ -195,7 +197,9 @@ export function App({ session, onSignOut }) {
   };
   let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} onJump=${jumpTo}
     tick=${tick} entries=${entries} />`;
-  if (tab === "contacts") list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} />`;
+  if (tab === "contacts") {
+    list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} favorites=${favoriteContacts} />`;
+  }
   if (tab === "settings") list = html`<${SettingsNav} section=${section} onSection=${setSection} />`;
   if (tab === "mail") list = html`<${MailList} token=${session.token} selected=${mailUid} onOpen=${setMailUid} read=${mailRead} />`;
   if (tab === "favorites") {

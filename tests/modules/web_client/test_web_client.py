@@ -80,6 +80,15 @@ class BundleTest(unittest.TestCase):
                 WebClientConfig.parse(bad)
 
 
+def lina_token(page: Any) -> str:
+    """The signed-in page's access token (its session in sessionStorage)."""
+    return str(
+        page.evaluate(
+            "() => JSON.parse(sessionStorage.getItem('jwwx.web.session')).token"
+        )
+    )
+
+
 class _Scripts(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -286,6 +295,22 @@ class WebClientTest(WebCase):
             page.wait_for_selector(".profile dd:has-text('刑侦支队')")
             page.wait_for_selector(".watermark.over-contacts")
             screenshot(page, "web-02-profile")
+            # 收藏联系人: he is on top of the directory, and over HTTP; then taken off.
+            page.click(".profile .favorite-toggle:has-text('收藏联系人')")
+            page.wait_for_selector(".profile .favorite-toggle[aria-pressed=true]")
+            page.fill("input[name=contact-search]", "")
+            page.wait_for_selector(
+                f".favorite-contacts .tree-row[data-userid='{zhangwei}']"
+            )
+            favorites = "/_jwwx/client/v1/directory/favorites"
+            listed = self._api("GET", favorites, lina_token(page))["favorites"]
+            self.assertEqual([m["userid"] for m in listed], [zhangwei])
+            page.click(f".favorite-contacts .tree-row[data-userid='{zhangwei}']")
+            page.click(".profile .favorite-toggle:has-text('取消收藏')")
+            page.wait_for_selector(".favorite-contacts", state="detached")
+            self.assertEqual(
+                self._api("GET", favorites, lina_token(page))["favorites"], []
+            )
             page.click(".profile button:has-text('发消息')")
             page.wait_for_selector(".conversation")
             page.wait_for_selector(f".watermark.over-chat[data-text='李娜 {lina}']")
