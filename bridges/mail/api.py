@@ -11,6 +11,10 @@ Matrix access token (Authorization: Bearer), which the homeserver vouches for
   GET    /_jwwx/mail/v1/messages?limit=20       the newest mails' headers, live
   GET    /_jwwx/mail/v1/messages/{uid}          one mail, live (marked read)
   POST   /_jwwx/mail/v1/messages/{uid}/reply    {"text"}: a quick reply over SMTP
+  GET    /_jwwx/mail/v1/messages/{uid}/attachments/{n}
+                                                the mail's attachment n (0-based, as
+                                                listed by the mail's "attachments"),
+                                                live, as a download; never kept
 
 Input is judged before the token and the mailbox: bad input is a 400 whatever else."""
 
@@ -23,13 +27,15 @@ from bridges.common.appservice import bearer_token
 from bridges.common.matrix import BotClient, MatrixError
 from bridges.mail.imap import MailError
 from bridges.mail.service import MailService
+from modules.common.http import RawBody
 
 logger = logging.getLogger(__name__)
 PREFIX = ["_jwwx", "mail", "v1"]
 MAX_REQUEST = 64 * 1024
 MAX_REPLY_CHARS = 20000
 MAX_FIELD = 256
-Answer = tuple[int, dict[str, Any]]
+MAX_ATTACHMENTS = 1000
+Answer = tuple[int, Any]
 
 
 class BadInputError(Exception):
@@ -68,6 +74,12 @@ def _uid(text: str) -> int:
     return int(text)
 
 
+def _index(text: str) -> int:
+    if not text.isdigit() or int(text) >= MAX_ATTACHMENTS:
+        raise BadInputError("附件编号必须是 0 起的整数")
+    return int(text)
+
+
 def _limit(request: Any) -> int:
     query = parse_qs(urlsplit(request.uri.decode("latin-1")).query)
     text = query.get("limit", ["20"])[0]
@@ -86,7 +98,11 @@ def _failure(error: MailError) -> Answer:
     if error.kind == "rejected":
         return _error(400, "CN_JWWX_MAIL_REJECTED", "邮件服务器拒收了这封回复")
     if error.kind == "not_found":
-        return _error(404, "M_NOT_FOUND", "没有这封邮件")
+        return _error(404, "M_NOT_FOUND", "没有这封邮件或这个附件")
+    if error.kind == "too_large":
+        return _error(
+            413, "CN_JWWX_MAIL_ATTACHMENT_TOO_LARGE", "附件过大，请在邮箱中查看"
+        )
     return _error(503, "CN_JWWX_MAIL_UNAVAILABLE", "邮件服务器暂时无法访问")
 
 
@@ -146,6 +162,14 @@ class MailApi:
         if len(parts) == 2 and parts[0] == "messages" and method == "GET":
             uid = _uid(parts[1])
             return lambda user_id: self._read(user_id, uid)
+        if (
+            len(parts) == 4
+            and parts[0] == "messages"
+            and parts[2] == "attachments"
+            and method == "GET"
+        ):
+            uid, index = _uid(parts[1]), _index(parts[3])
+            return lambda user_id: self._attachment(user_id, uid, index)
         if len(parts) == 3 and parts[::2] == ["messages", "reply"] and method == "POST":
             uid = _uid(parts[1])
             text = _field(_json_body(request), "text", MAX_REPLY_CHARS)
@@ -183,6 +207,13 @@ class MailApi:
         if account is None:
             return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
         return 200, await self._service.read(account, uid)
+
+    async def _attachment(self, user_id: str, uid: int, index: int) -> Answer:
+        account = self._service.account(user_id)
+        if account is None:
+            return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
+        name, content_type, data = await self._service.attachment(account, uid, index)
+        return 200, RawBody(content_type, data, filename=name)
 
     async def _reply(self, user_id: str, uid: int, text: str) -> Answer:
         account = self._service.account(user_id)

@@ -52,6 +52,8 @@ Keys:
       written into the chat).
   max_body_chars (int 1000..1000000, default 200000): a longer text part is cut when
       read.
+  max_attachment_bytes (int 1024..104857600, default 26214400): a larger attachment
+      is refused (413 CN_JWWX_MAIL_ATTACHMENT_TOO_LARGE) rather than handed on.
 Relative paths are relative to the config file's directory.
 """
 
@@ -96,6 +98,7 @@ class MailConfig:
     check_concurrency: int = 4
     reminder: str = "subject"
     max_body_chars: int = 200000
+    max_attachment_bytes: int = 25 * 1024 * 1024
     idle: bool = True
     idle_renew_seconds: float = 1500.0
     idle_max_sessions: int = 10000
@@ -162,6 +165,9 @@ def parse_config(raw: Any, base: Path) -> MailConfig:
         reminder=reminder,
         max_body_chars=reader.integer(
             "max_body_chars", 200000, minimum=1000, maximum=1000000
+        ),
+        max_attachment_bytes=reader.integer(
+            "max_attachment_bytes", 25 * 1024 * 1024, minimum=1024, maximum=100 << 20
         ),
         idle=reader.boolean("idle", True),
         idle_renew_seconds=reader.number("idle_renew_seconds", 1500.0, minimum=60.0),

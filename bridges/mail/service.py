@@ -182,6 +182,39 @@ class MailService:
         self.metrics.reads.labels("ok").inc()
         return mail_json(uid, mail, self._config.max_body_chars)
 
+    async def attachment(
+        self, account: Account, uid: int, index: int
+    ) -> tuple[str, str, bytes]:
+        """(filename, content type, bytes) of the mail's attachment number `index`
+        (as listed by read()), fetched live and handed on, never kept; MailError
+        not_found (no such mail or attachment) or too_large."""
+        try:
+            mail, _seen = await threads.deferToThread(
+                imap.message,
+                self._config.imap,
+                account.login,
+                account.password,
+                uid,
+                True,
+            )
+            parts = list(mail.iter_attachments())
+            if not 0 <= index < len(parts):
+                raise MailError("not_found", f"mail {uid} has no attachment {index}")
+            part = parts[index]
+            data = part.get_payload(decode=True)
+            data = data if isinstance(data, bytes) else b""
+            if len(data) > self._config.max_attachment_bytes:
+                raise MailError("too_large", f"attachment of {len(data)} bytes")
+        except MailError as e:
+            self.metrics.reads.labels(f"attachment_{e.kind}").inc()
+            raise
+        self.metrics.reads.labels("attachment_ok").inc()
+        return (
+            part.get_filename() or f"attachment-{index}",
+            part.get_content_type(),
+            data,
+        )
+
     async def reply(self, account: Account, uid: int, text: str) -> None:
         try:
             original, _seen = await threads.deferToThread(

@@ -47,6 +47,7 @@ CHIEF_PASSWORD = "Chief-Pass-9a2b"
 NO_IDLE = "noidle.liqiang@gat.example.cn"  # the stand-in offers him no IDLE
 NO_IDLE_PASSWORD = "Mail-Pass-0c4e"
 BODY_MARK = "正文标记BODY-5e8a1c"
+ATTACHMENT_MARK = "ATTACHMENT-MARK-93b1d7"
 API = "/_jwwx/mail/v1"
 
 
@@ -60,6 +61,24 @@ def _deliver(port: int, to: str, subject: str, text: str) -> None:
     mail.set_content(text)
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.send_message(mail)
+
+
+def _deliver_attachment(port: int, to: str, name: str, data: bytes) -> None:
+    mail = EmailMessage()
+    mail["From"] = f"指挥中心 <{CHIEF}>"
+    mail["To"] = to
+    mail["Subject"] = "附件通报"
+    mail.set_content("见附件")
+    mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.send_message(mail)
+
+
+def _download(url: str, token: str) -> tuple[int, Any, bytes]:
+    """A GET with the officer's token: status, headers and the exact bytes."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
+        return answer.status, answer.headers, answer.read()
 
 
 def _inbox(port: int, login: str, password: str) -> list[EmailMessage]:
@@ -294,7 +313,7 @@ class MailBridgeTest(SQLiteCase):
         self.assertEqual(await api.ok("GET", f"{API}/account"), {"bound": False})
         await self._wait_metric("jwwx_mail_idle_sessions", 0.0)  # its session closed
 
-    async def test_d_server_without_idle_is_polled(self) -> None:
+    async def test_d_server_without_idle_is_polled_attachment_fetched(self) -> None:
         # Last: a server that does not offer IDLE ends IDLE for every mailbox.
         officer = self.user("mailli")
         api = self._api(officer)
@@ -314,6 +333,38 @@ class MailBridgeTest(SQLiteCase):
         self.assertIn("编号 1", reminder)
         self.assertEqual(await self._metric("jwwx_mail_idle_wakeups_total"), wakeups)
         self.assertEqual(await self._metric("jwwx_mail_idle_sessions"), 0.0)
+
+        # An attachment, fetched live and handed on as a download, kept nowhere.
+        data = b"%PDF-1.4 " + ATTACHMENT_MARK.encode() + bytes(range(256)) * 40
+        await threads.deferToThread(
+            _deliver_attachment, self.smtp_port, NO_IDLE, "现场照片说明.pdf", data
+        )
+        await self._wait_notice(officer, room, "附件通报")
+        mail = await api.ok("GET", f"{API}/messages/2")
+        self.assertEqual(
+            [(a["filename"], a["size"]) for a in mail["attachments"]],
+            [("现场照片说明.pdf", len(data))],
+        )
+        status, headers, got = await threads.deferToThread(
+            _download, f"{self.bridge_url}{API}/messages/2/attachments/0", officer.token
+        )
+        self.assertEqual((status, got), (200, data))
+        self.assertEqual(headers["Content-Type"], "application/pdf")
+        self.assertIn("filename*=UTF-8''%E7%8E%B0", headers["Content-Disposition"])
+        self.assertErrcode(
+            await api.request("GET", f"{API}/messages/2/attachments/1"),
+            404,
+            "M_NOT_FOUND",
+        )
+        self.assertErrcode(
+            await api.request("GET", f"{API}/messages/2/attachments/x"),
+            400,
+            "M_INVALID_PARAM",
+        )
+        for folder in (self.server.data_dir, self.folder):
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    self.assertNotIn(ATTACHMENT_MARK.encode(), path.read_bytes(), path)
 
     async def test_c_metrics(self) -> None:
         status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")
