@@ -4,7 +4,9 @@ the reverse proxy in front of the homeserver). Each request carries the officer'
 Matrix access token (Authorization: Bearer), which the homeserver vouches for
 (/account/whoami); answers are Matrix-style errors.
 
-  GET    /_jwwx/mail/v1/account                 {"bound", "login"}
+  GET    /_jwwx/mail/v1/account                 {"bound", "login", "reminder"}
+  PUT    /_jwwx/mail/v1/account/reminder        {"reminder": "subject" | "count"}: what
+                                                his reminders show
   PUT    /_jwwx/mail/v1/account                 {"login", "password"}: checked on the
                                                 IMAP server, then kept (sealed)
   DELETE /_jwwx/mail/v1/account                 forget it
@@ -25,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bridges.common.appservice import bearer_token
 from bridges.common.matrix import BotClient, MatrixError
+from bridges.mail.config import REMINDERS
 from bridges.mail.imap import MailError
 from bridges.mail.service import MailService
 from modules.common.http import RawBody
@@ -156,6 +159,11 @@ class MailApi:
                 login = _field(body, "login", MAX_FIELD)
                 password = _field(body, "password", MAX_FIELD)
                 return lambda user_id: self._put_account(user_id, login, password)
+        if parts == ["account", "reminder"] and method == "PUT":
+            reminder = _json_body(request).get("reminder")
+            if reminder not in REMINDERS:
+                raise BadInputError("reminder 只能是 subject 或 count")
+            return lambda user_id: self._put_reminder(user_id, str(reminder))
         if parts == ["messages"] and method == "GET":
             limit = _limit(request)
             return lambda user_id: self._list(user_id, limit)
@@ -180,7 +188,16 @@ class MailApi:
         account = self._service.account(user_id)
         if account is None:
             return 200, {"bound": False}
-        return 200, {"bound": True, "login": account.login}
+        return 200, {
+            "bound": True,
+            "login": account.login,
+            "reminder": self._service.reminder(account),
+        }
+
+    async def _put_reminder(self, user_id: str, reminder: str) -> Answer:
+        if not self._service.set_reminder(user_id, reminder):
+            return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
+        return 200, {"reminder": reminder}
 
     async def _put_account(self, user_id: str, login: str, password: str) -> Answer:
         account = await self._service.bind(user_id, login, password)

@@ -3,6 +3,7 @@
 
   未读                 how many mails his inbox has, and how many unread
   回复 <编号> <内容>    a quick reply to that mail, sent over SMTP as him
+  提醒 主题|数量        his reminders show sender and subject, or only how many
   解绑                 forget his mailbox (login and sealed password)
   帮助                 the commands
 
@@ -32,6 +33,11 @@ NO_SUCH_MAIL = "收件箱里没有编号 {uid} 的邮件。"
 REPLIED = "已回复邮件 {uid}。"
 UNBOUND = "已解除邮箱绑定，不再提醒。"
 COUNTS = "收件箱共 {messages} 封邮件，其中未读 {unseen} 封。"
+REMINDER_CHOICES = {"主题": "subject", "数量": "count"}
+REMINDER_SET = {
+    "subject": "以后的新邮件提醒会写发件人和主题。",
+    "count": "以后的新邮件提醒只写封数，不写发件人和主题。",
+}
 
 
 def failure_text(error: MailError) -> str:
@@ -72,6 +78,11 @@ class MailBot(InvitedBot):
             if text == "未读":
                 state = await self._service.status(account)
                 return COUNTS.format(messages=state.messages, unseen=state.unseen)
+            choice = text.removeprefix("提醒").strip()
+            if text.startswith("提醒") and choice in REMINDER_CHOICES:
+                reminder = REMINDER_CHOICES[choice]
+                self._service.set_reminder(account.user_id, reminder)
+                return REMINDER_SET[reminder]
             if text == "解绑":
                 self._service.unbind(account.user_id)
                 return UNBOUND

@@ -49,7 +49,8 @@ Keys:
       check is one IMAP session in a thread of its own).
   reminder (string, default "subject"): what a new-mail reminder shows: "subject"
       (sender and subject) or "count" (only how many new mails: nothing of a mail is
-      written into the chat).
+      written into the chat). The default: an officer may choose his own (chat
+      command 提醒 主题|数量, PUT /_jwwx/mail/v1/account/reminder).
   max_body_chars (int 1000..1000000, default 200000): a longer text part is cut when
       read.
   max_attachment_bytes (int 1024..104857600, default 26214400): a larger attachment

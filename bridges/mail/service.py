@@ -28,7 +28,8 @@ WELCOME = (
     "「解绑」解除绑定。"
 )
 HELP = (
-    "可用命令：「未读」、「回复 邮件编号 内容」、「解绑」。邮件内容请在邮件页面阅读。"
+    "可用命令：「未读」、「回复 邮件编号 内容」、「提醒 主题」或「提醒 数量」"
+    "（提醒里是否写发件人和主题）、「解绑」。邮件内容请在邮件页面阅读。"
 )
 NOT_BOUND = "您还没有绑定邮箱（在邮件页面绑定）。"
 UNAVAILABLE = "邮件服务器暂时无法访问，请稍后再试。"
@@ -146,7 +147,13 @@ class MailService:
         if room_id is None:
             room_id = await self._bot.direct_chat(user_id, "邮件提醒")
         account = Account(
-            user_id, login, password, room_id, state.uid_validity, state.last_uid
+            user_id,
+            login,
+            password,
+            room_id,
+            state.uid_validity,
+            state.last_uid,
+            old.reminder if old is not None else None,
         )
         self._store.put(account)
         if self.watcher is not None:
@@ -324,8 +331,15 @@ class MailService:
             max(state.last_uid, max(s.uid for s in found)),
         )
 
+    def set_reminder(self, user_id: str, reminder: str) -> bool:
+        """The officer's own choice of what his reminders show."""
+        return self._store.set_reminder(user_id, reminder)
+
+    def reminder(self, account: Account) -> str:
+        return account.reminder or self._config.reminder
+
     async def _remind(self, account: Account, found: list[Summary]) -> None:
-        if self._config.reminder == "count":
+        if self.reminder(account) == "count":
             await self.notice(account.room_id, f"您有 {len(found)} 封新邮件。")
             self.metrics.reminders.inc()
             return

@@ -17,7 +17,7 @@ from modules.common.migrations import apply_migrations_txn, package_schema_files
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
-COLUMNS = "user_id, login, sealed_password, room_id, uid_validity, last_uid"
+COLUMNS = "user_id, login, sealed_password, room_id, uid_validity, last_uid, reminder"
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Account:
     room_id: str
     uid_validity: int
     last_uid: int
+    reminder: str | None = None  # his own choice ("subject", "count") or the default
 
 
 def _get_txn(txn: Any, user_id: str) -> Any:
@@ -43,7 +44,8 @@ def _all_txn(txn: Any) -> list[Any]:
 def _put_txn(txn: Any, row: tuple[Any, ...]) -> None:
     txn.execute("DELETE FROM mail_accounts WHERE user_id = ?", (row[0],))
     txn.execute(
-        f"INSERT INTO mail_accounts ({COLUMNS}, bound_ts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO mail_accounts ({COLUMNS}, bound_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (*row, int(time.time() * 1000)),
     )
 
@@ -53,6 +55,13 @@ def _seen_txn(txn: Any, user_id: str, uid_validity: int, last_uid: int) -> None:
         "UPDATE mail_accounts SET uid_validity = ?, last_uid = ? WHERE user_id = ?",
         (uid_validity, last_uid, user_id),
     )
+
+
+def _reminder_txn(txn: Any, user_id: str, reminder: str | None) -> int:
+    txn.execute(
+        "UPDATE mail_accounts SET reminder = ? WHERE user_id = ?", (reminder, user_id)
+    )
+    return int(txn.rowcount)
 
 
 def _delete_txn(txn: Any, user_id: str) -> int:
@@ -80,7 +89,9 @@ class MailStore:
         except (GmError, UnicodeDecodeError):
             logger.warning("mailbox of %s: sealed with another key, skipped", row[0])
             return None
-        return Account(row[0], row[1], password, row[3], int(row[4]), int(row[5]))
+        return Account(
+            row[0], row[1], password, row[3], int(row[4]), int(row[5]), row[6]
+        )
 
     def get(self, user_id: str) -> Account | None:
         row = self._run(_get_txn, user_id)
@@ -101,11 +112,15 @@ class MailStore:
                 account.room_id,
                 account.uid_validity,
                 account.last_uid,
+                account.reminder,
             ),
         )
 
     def seen(self, user_id: str, uid_validity: int, last_uid: int) -> None:
         self._run(_seen_txn, user_id, uid_validity, last_uid)
+
+    def set_reminder(self, user_id: str, reminder: str | None) -> bool:
+        return self._run(_reminder_txn, user_id, reminder) > 0
 
     def delete(self, user_id: str) -> bool:
         return self._run(_delete_txn, user_id) > 0

@@ -313,7 +313,7 @@ class MailBridgeTest(SQLiteCase):
         self.assertEqual(await api.ok("GET", f"{API}/account"), {"bound": False})
         await self._wait_metric("jwwx_mail_idle_sessions", 0.0)  # its session closed
 
-    async def test_d_server_without_idle_is_polled_attachment_fetched(self) -> None:
+    async def test_d_without_idle_polled_attachment_reminder_choice(self) -> None:
         # Last: a server that does not offer IDLE ends IDLE for every mailbox.
         officer = self.user("mailli")
         api = self._api(officer)
@@ -365,6 +365,27 @@ class MailBridgeTest(SQLiteCase):
             for path in folder.rglob("*"):
                 if path.is_file():
                     self.assertNotIn(ATTACHMENT_MARK.encode(), path.read_bytes(), path)
+
+        # His own choice: reminders with only a count (nothing of the mail in chat).
+        self.assertEqual((await api.ok("GET", f"{API}/account"))["reminder"], "subject")
+        self.assertErrcode(
+            await api.request("PUT", f"{API}/account/reminder", {"reminder": "all"}),
+            400,
+            "M_INVALID_PARAM",
+        )
+        await officer.send_text(room, "提醒 数量")
+        await self._wait_notice(officer, room, "只写封数")
+        self.assertEqual((await api.ok("GET", f"{API}/account"))["reminder"], "count")
+        await threads.deferToThread(
+            _deliver, self.smtp_port, NO_IDLE, "不应出现的主题", "正文"
+        )
+        await self._wait_notice(officer, room, "您有 1 封新邮件。")
+        notices = await self._notices(officer, room)
+        self.assertFalse(any("不应出现的主题" in n for n in notices), notices)
+        self.assertEqual(
+            await api.ok("PUT", f"{API}/account/reminder", {"reminder": "subject"}),
+            {"reminder": "subject"},
+        )
 
     async def test_c_metrics(self) -> None:
         status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")
