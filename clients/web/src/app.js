@@ -124,6 +124,14 @@ export function App({ session, onSignOut }) {
     setTab("chats");
   });
 
+  const entries = client ? listedChats(client, roomId) : [];
+  const unreadTotal = totalUnread(entries.map((e) => ({ muted: e.muted, unread: unreadCount(e.room) })));
+  // The tab's title carries the unread total, as WeChat's taskbar entry does.
+  useEffect(() => {
+    document.title = unreadTotal > 0 ? `(${badgeText(unreadTotal)}) 警务微信` : "警务微信";
+  }, [unreadTotal]);
+  useEffect(() => () => { document.title = "警务微信"; }, []);
+
   if (!client) return html`<p class="loading">正在连接…</p>`;
   // A chat opened (from the list, a search hit, the directory…) is on the list again.
   const setRoomId = (id) => {
@@ -131,8 +139,6 @@ export function App({ session, onSignOut }) {
     setRoomIdState(id);
     if (id) unhideChat(client, id).catch(() => {});
   };
-  const entries = listedChats(client, roomId);
-  const unreadTotal = totalUnread(entries.map((e) => ({ muted: e.muted, unread: unreadCount(e.room) })));
   // A chat left, or a group dissolved, is no longer shown.
   const found = roomId ? client.getRoom(roomId) : null;
   const room = found && ["join", "invite"].includes(found.getMyMembership()) ? found : null;

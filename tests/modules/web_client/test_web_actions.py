@@ -462,12 +462,14 @@ class WebMessageActionsTest(WebCase):
                 self._send(direct, zhangwei, f"未读{n}", f"u{n}")
             page.wait_for_selector(f"{ROW % direct} .badge:has-text('2')")
             page.wait_for_selector("nav.rail .rail-badge:has-text('2')")
+            page.wait_for_function("() => document.title === '(2) 警务微信'")
             # 消息免打扰: a dot instead of the count, nothing on the rail.
             page.click(ROW % direct, button="right")
             page.click(".context-menu [data-action=mute]")
             page.wait_for_selector(f"{ROW % direct}[data-muted=true] .muted-mark")
             page.wait_for_selector(f"{ROW % direct} .badge.dot")
             page.wait_for_selector("nav.rail .rail-badge", state="detached")
+            page.wait_for_function("() => document.title === '警务微信'")
             rule = self._api(
                 "GET",
                 f"/_matrix/client/v3/pushrules/global/override/{quote(direct)}",
