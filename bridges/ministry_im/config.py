@@ -4,7 +4,8 @@
 Keys:
   server_name (string, required): the homeserver's server name.
   homeserver_url (string, required): the homeserver's client API, e.g.
-      http://127.0.0.1:8008.
+      http://127.0.0.1:8008; in a worker deployment (`init --workers`) nginx's
+      listener, since files are uploaded and downloaded on the media worker only.
   bridge_url (string, required): where the homeserver and the ministry reach the
       bridge (the registration's `url`; the ministry calls {bridge_url}/relay/v1/...);
       `run` listens on its host and port (TLS in front of it is nginx's).

@@ -55,6 +55,12 @@ ADMINS = "/_jwwx/admin/v1/admins"
 DIRECTORY = "/_jwwx/admin/v1/directory"
 # How long a load of 15–40 on the shared machine may delay a documented bound.
 SLACK_SECONDS = 5.0
+CROSSDOMAIN_BRIDGE = {
+    "appservice_id": "jwwx_ministry_im",
+    "domain": "ministry.example",
+    "user_prefix": "ministry_",
+}
+POLICY_CACHE_SECONDS = 5.0  # modules.crossdomain's policy_cache_seconds default
 JOB_MODULES = (
     "accounts",
     "audit",
@@ -159,6 +165,10 @@ class WorkerDeploymentTest(PostgresCase):
             if entry["module"] == "admin_api.AdminApiModule":
                 # Another process re-reads an admin session every idle/4 = 15 s.
                 config["idle_timeout_seconds"] = ADMIN_IDLE_SECONDS
+            if entry["module"] == "modules.crossdomain.CrossDomainModule":
+                # A bridged "domain" (no bridge running): inviting its puppets is
+                # inviting across domains, checked on whichever process serves it.
+                config["bridges"] = [CROSSDOMAIN_BRIDGE]
         # Five processes on a shared test PostgreSQL: small pools (a deployment sizes
         # max_connections for processes × cp_max, docs/deployment.md).
         database = rendered["database"]
@@ -501,6 +511,43 @@ class WorkerDeploymentTest(PostgresCase):
                 return time.monotonic() - began
             await sleep(0.1)
         raise AssertionError(f"{what}: not seen within {bound + SLACK_SECONDS} s")
+
+    async def test_g2_crossdomain_revocation_reaches_another_process(self) -> None:
+        """modules.crossdomain has no jobs; its unit rule runs where the invite is
+        served (generic1 here) and a policy changed on main holds there within
+        policy_cache_seconds: an officer allowed to invite a ministry contact is
+        refused (403 CN_JWWX_CROSS_DOMAIN_FORBIDDEN) once main revoked his unit."""
+        generic = await self._url("generic1")
+        boss = self.user("wkxdboss", admin=True)
+        root = await department(boss, f"跨域{uuid.uuid4().hex[:6]}", None)
+        unit_a = await department(boss, "甲所", root)
+        unit_b = await department(boss, "乙所", root)
+        officer = self.user("wkxd")
+        await enrol_officer(boss, officer, unit_b)
+        peers = f"/_jwwx/admin/v1/crossdomain/peers/{CROSSDOMAIN_BRIDGE['domain']}"
+        await boss.ok("PUT", peers, {"units": [unit_b]})
+        there = await self._on("generic1", officer)
+        room = await there.create_room(preset="private_chat")
+        server = self.server.server_name
+
+        async def invite() -> tuple[int, Any]:
+            puppet = f"@ministry_{uuid.uuid4().hex[:8]}:{server}"
+            return await there.request(
+                "POST", f"/_matrix/client/v3/rooms/{room}/invite", {"user_id": puppet}
+            )
+
+        async def refused() -> bool:
+            status, body = await invite()
+            return (status, body.get("errcode")) == (
+                403,
+                "CN_JWWX_CROSS_DOMAIN_FORBIDDEN",
+            )
+
+        # Permitted on generic1 (its cache now holds the policy), then revoked on main.
+        self.assertEqual(there.base_url, generic)
+        self.assertFalse(await refused())
+        await boss.ok("PUT", peers, {"units": [unit_a]})
+        await self._until("revocation on generic1", POLICY_CACHE_SECONDS, refused)
 
     async def test_g_admin_changes_reach_another_process(self) -> None:
         """Changes made on main reach generic1 within docs/admin.md's bounds: the
