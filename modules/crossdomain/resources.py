@@ -74,6 +74,25 @@ def _query(request: Any, name: str) -> str:
     return value
 
 
+MAX_URL = 2048
+
+
+def _app_args(agentid: Any, url: Any) -> tuple[int, str]:
+    """(agentid, url) of opening a peer's app: a positive integer and an http(s) URL
+    (the app's page, in its trusted domain: the app's server checks that)."""
+    if not isinstance(agentid, int) or isinstance(agentid, bool) or agentid < 1:
+        raise error(400, Codes.INVALID_PARAM, "agentid 必须是正整数")
+    if (
+        not isinstance(url, str)
+        or not url.startswith(("https://", "http://"))
+        or len(url) > MAX_URL
+    ):
+        raise error(
+            400, Codes.INVALID_PARAM, f"url 必须是 http(s) 地址，最长 {MAX_URL}"
+        )
+    return agentid, url
+
+
 class CrossDomainAdminResource(AdminRouter):
     def __init__(
         self, api: ModuleApi, runtime: ModuleRuntime, service: CrossDomainService
@@ -166,6 +185,7 @@ class CrossDomainClientResource(Router):
         self._service = service
         self.route("GET", "directory/search", self.search)
         self.route("GET", "apps", self.apps)
+        self.route("POST", "apps/open", self.open_app)
         self.route("GET", "bridge/permitted", self.bridge_permitted)
         self.route("GET", "bridge/directory/search", self.bridge_search)
 
@@ -194,6 +214,15 @@ class CrossDomainClientResource(Router):
         user_id = await self.requester_id(request)
         domain = _domain(self.api, _query(request, "server"))
         answer = await self._service.ask_peer(user_id, domain, "apps", {})
+        return 200, {"server": domain, **answer}
+
+    async def open_app(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        body = read_json_object(request)
+        domain = _domain(self.api, str(body.get("server") or ""))
+        agentid, url = _app_args(body.get("agentid"), body.get("url"))
+        args = {"agentid": str(agentid), "user_id": user_id, "url": url}
+        answer = await self._service.ask_peer(user_id, domain, "apps/open", args)
         return 200, {"server": domain, **answer}
 
     async def _bridge_domain(self, request: Any) -> str:
@@ -228,6 +257,7 @@ class CrossDomainFederationResource(Router):
         self._service = service
         self.route("GET", "directory/search", self.search)
         self.route("GET", "apps", self.apps)
+        self.route("GET", "apps/open", self.open_app)
 
     async def _origin(self, request: Any) -> str:
         try:
@@ -249,6 +279,15 @@ class CrossDomainFederationResource(Router):
     async def apps(self, request: Any) -> tuple[int, Any]:
         origin = await self._origin(request)
         return 200, await self._service.apps_for_peer(origin)
+
+    async def open_app(self, request: Any) -> tuple[int, Any]:
+        origin = await self._origin(request)
+        agentid, url = _app_args(
+            self.integer_arg(request, "agentid", 0, 1, 10**12),
+            query_param(request, "url"),
+        )
+        user_id = query_param(request, "user_id") or ""
+        return 200, await self._service.open_app_for_peer(origin, user_id, agentid, url)
 
 
 __all__ = [

@@ -175,6 +175,31 @@ class CrossDomainService:
             "next_from": found["next_from"],
         }
 
+    async def open_app_for_peer(
+        self, origin: str, user_id: str, agentid: int, url: str
+    ) -> dict[str, Any]:
+        """A peer's officer opens one of our apps (应用互通): the peer's signed request
+        vouches for `user_id`, who must be of that peer; the app must be in the peer's
+        policy. The answer is `url` with a fresh OAuth2 code the app redeems as his
+        openid (modules.openapi), as a jump from our own workbench would."""
+        try:
+            domain = UserID.from_string(user_id).domain
+        except Exception:  # noqa: BLE001 - any malformed id
+            domain = ""
+        if domain != origin:
+            raise error(403, CROSS_DOMAIN_FORBIDDEN, f"{origin} 只能为本域账号打开应用")
+        policy = await self.policy(origin)
+        if agentid not in policy.apps:
+            raise error(
+                403, CROSS_DOMAIN_FORBIDDEN, f"应用 {agentid} 未向 {origin} 开放"
+            )
+        try:
+            jump = await openapi.visitor_jump_url(self._api, agentid, url, user_id)
+        except openapi.JumpRefusedError as e:
+            raise error(400, Codes.INVALID_PARAM, e.message) from e
+        logger.info("app %s opened by %s of %s", agentid, user_id, origin)
+        return {"agentid": agentid, "url": jump}
+
     async def apps_for_peer(self, origin: str) -> dict[str, Any]:
         policy = await self.policy(origin)
         apps = []

@@ -29,6 +29,12 @@ class Jumps:
     async def page_user(self, code: str, url: str) -> str | None:
         return await self._oauth.page_user(code, url)
 
+    async def visitor_url(self, agentid: int, url: str, user_id: str) -> str:
+        try:
+            return await self._oauth.visitor_code_url(agentid, url, user_id)
+        except OAuthError as e:
+            raise JumpRefusedError(e.errcode, e.message) from e
+
     async def code_url(self, agentid: int, url: str, user_id: str, state: str) -> str:
         try:
             return await self._oauth.code_url(agentid, url, user_id, state)

@@ -140,6 +140,8 @@ def page_user_txn(
     trusted = parse_trusted_domain(domain or "")
     if int(expires) < now or trusted is None or not trusted.admits(target):
         return None
+    if str(userid).startswith("@"):
+        return None  # a visitor of another domain (visitor_code_url): no page of ours
     return str(userid)
 
 
@@ -187,7 +189,26 @@ class OAuth:
         agentid, target = self.check_request(params)
         if not self._api.is_mine(user_id):
             raise OAuthError(errors.INVALID_USERID, "只有本单位账号可以授权")
-        userid = user_id[1:].split(":", 1)[0]
+        return await self._issue(
+            agentid, target, user_id[1:].split(":", 1)[0], params.get("state", "")
+        )
+
+    async def visitor_code_url(self, agentid: int, url: str, user_id: str) -> str:
+        """`url` with a fresh code of app `agentid` for an officer of another police
+        domain (`user_id`, his full Matrix id, vouched for by his server's signed
+        request: modules.crossdomain). No member of ours, so getuserinfo answers him
+        as an openid (WeCom's answer for a non-member) and no visible range applies."""
+        if not user_id.startswith("@") or self._api.is_mine(user_id):
+            raise OAuthError(errors.INVALID_USERID, "访客必须是其他域的账号")
+        params = {"appid": self._corpid, "redirect_uri": url, "agentid": str(agentid)}
+        checked, target = self.check_request(params)
+        return await self._issue(checked, target, user_id, "crossdomain")
+
+    async def _issue(
+        self, agentid: int | None, target: RedirectTarget, userid: str, state: str
+    ) -> str:
+        """The redirect with a fresh code for `userid` (a member's userid, or a
+        visitor's full Matrix id: no userid starts with @)."""
         code = secrets.token_urlsafe(24)
         await self._api.run_db_interaction(
             "jwwx_openapi_oauth_authorize",
@@ -199,7 +220,7 @@ class OAuth:
             self._now(),
         )
         try:
-            return with_params(target, {"code": code, "state": params.get("state", "")})
+            return with_params(target, {"code": code, "state": state})
         except RedirectError as e:
             raise OAuthError(UNTRUSTED_DOMAIN, str(e)) from e
 

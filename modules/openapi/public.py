@@ -37,6 +37,7 @@ __all__ = [
     "rights_admin_resource",
     "check_jump_target",
     "jump_url",
+    "visitor_jump_url",
 ]
 
 
@@ -59,6 +60,10 @@ class AppJumps(Protocol):
 
     async def code_url(self, agentid: int, url: str, user_id: str, state: str) -> str:
         """`url` with code= and state= for this officer."""
+
+    async def visitor_url(self, agentid: int, url: str, user_id: str) -> str:
+        """`url` with code= for an officer of another police domain (his full Matrix
+        id); getuserinfo answers the code with {"openid": user_id}."""
 
     async def page_user(self, code: str, url: str) -> str | None:
         """The officer (userid) of an OAuth2 code issued for a redirect into the
@@ -135,6 +140,16 @@ async def jump_url(api: ModuleApi, agentid: int, url: str, user_id: str) -> str:
     service = _service(api)
     await service.runtime.ready()
     return await service.jumps.code_url(agentid, url, user_id, "workbench")
+
+
+async def visitor_jump_url(api: ModuleApi, agentid: int, url: str, user_id: str) -> str:
+    """`url` carrying a fresh OAuth2 code of app `agentid` for `user_id`, an officer of
+    another police domain whose server vouched for him (modules.crossdomain): the app
+    redeems it as an openid. JumpRefusedError when the app is missing or `url`
+    untrusted."""
+    service = _service(api)
+    await service.runtime.ready()
+    return await service.jumps.visitor_url(agentid, url, user_id)
 
 
 # The apps' rights (modules/openapi/rights.py): one grant table for every capability an

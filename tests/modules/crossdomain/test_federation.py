@@ -9,7 +9,7 @@ neither. In b: 治安支队 may talk with a, 交警支队 may not.
 
 import json
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from twisted.internet import reactor
 from twisted.internet import ssl as twisted_ssl
@@ -22,6 +22,7 @@ from tests.harness.nio_client import RoomInviteResponse, RoomSendResponse
 from tests.modules.audit.helpers import query, wait_for
 from tests.modules.crossdomain.helpers import (
     ADMIN,
+    CLIENT,
     FEDERATION,
     FORBIDDEN,
     Domain,
@@ -32,6 +33,7 @@ from tests.modules.crossdomain.helpers import (
     put_policy,
     search_peer,
 )
+from tests.modules.openapi.helpers import create_app, wecom
 
 KEYWORD = "跨域测试敏感词"
 BURN_FIELD = "org.matrix.self_destruct"
@@ -42,6 +44,7 @@ class PeerTests:
     """Between a and b (both engines: the policies and the directory are stored)."""
 
     _world: ClassVar[dict[str, Domain] | None] = None
+    _app: ClassVar[dict[str, Any]] = {}  # a's open-API app published to b
 
     def tearDown(self) -> None:
         super().tearDown()
@@ -72,11 +75,15 @@ class PeerTests:
         await make_officer(self, a, "wang", "王五岳", "刑侦支队", hidden=True)
         await make_officer(self, b, "zhao", "赵六合", "治安支队")
         await make_officer(self, b, "sun", "孙七星", "交警支队")
+        cls._app = await create_app(
+            a.boss, name="跨域案件协查", redirect_domain="h5.a.example"
+        )
         code, body = await put_policy(
             a,
             self.name("b"),
             {
                 "units": [a.units["刑侦支队"]],
+                "apps": [cls._app["agentid"]],
                 "directory": {
                     "departments": [a.units["刑侦支队"]],
                     "fields": ["position", "departments"],
@@ -316,6 +323,53 @@ class PeerTests:
         self.assertEqual([d["name"] for d in person["departments"]], ["刑侦支队"])
         code, by_pinyin = await search_peer(zhao, self.name("a"), "zhangsanfeng")
         self.assertEqual((code, names(by_pinyin)), (200, ["张三丰"]), by_pinyin)
+
+    async def test_peer_lists_and_opens_published_apps(self) -> None:
+        """应用互通: b's officer lists the apps a publishes to b and opens one; a's app
+        redeems the code as his openid (no member of a); other apps, other units and
+        untrusted pages are refused."""
+        world = await self.world()
+        zhao, sun = world["b"].officers["zhao"], world["b"].officers["sun"]
+        a = self.name("a")
+        app = type(self)._app
+        listed = await zhao.client.ok(
+            "GET", f"{CLIENT}/apps?{urlencode({'server': a})}"
+        )
+        self.assertEqual(
+            listed["apps"], [{"agentid": app["agentid"], "name": "跨域案件协查"}]
+        )
+
+        async def open_app(who: Any, agentid: int, url: str) -> tuple[int, Any]:
+            body = {"server": a, "agentid": agentid, "url": url}
+            return await who.client.request("POST", f"{CLIENT}/apps/open", body)
+
+        page = "https://h5.a.example/case?from=peer"
+        code, opened = await open_app(zhao, app["agentid"], page)
+        self.assertEqual(code, 200, opened)
+        parts = urlsplit(opened["url"])
+        self.assertEqual((parts.netloc, parts.path), ("h5.a.example", "/case"))
+        params = dict(parse_qsl(parts.query))
+        self.assertEqual(params["from"], "peer")
+        boss = world["a"].boss
+        token = await wecom(
+            boss, "gettoken", corpid=f"jwwx-{a}", corpsecret=app["secret"]
+        )
+        info = await wecom(
+            boss, "auth/getuserinfo", token["access_token"], code=params["code"]
+        )
+        self.assertEqual((info["errcode"], info.get("openid")), (0, zhao.user_id), info)
+        self.assertNotIn("userid", info)
+        again = await wecom(
+            boss, "auth/getuserinfo", token["access_token"], code=params["code"]
+        )
+        self.assertEqual(again["errcode"], 40029)  # single use
+        # Not published, not permitted (b refuses its 交警支队), not the app's domain.
+        code, body = await open_app(zhao, app["agentid"] + 1000, page)
+        self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
+        code, body = await open_app(sun, app["agentid"], page)
+        self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
+        code, body = await open_app(zhao, app["agentid"], "https://evil.example/x")
+        self.assertEqual((code, body.get("errcode")), (400, "M_INVALID_PARAM"), body)
 
     async def test_hidden_and_unpublished_stay_hidden(self) -> None:
         world = await self.world()
