@@ -33,6 +33,7 @@ from tests.modules.crossdomain.helpers import (
     put_policy,
     search_peer,
 )
+from tests.modules.groups.helpers import GROUPS, SETTINGS
 from tests.modules.openapi.helpers import create_app, wecom
 
 KEYWORD = "跨域测试敏感词"
@@ -190,6 +191,43 @@ class PeerTests:
         )
         self.assertNotIn(qing.user_id, members["joined"])
         self.assertNotIn(KEYWORD, str(await zhang.client.messages(room_id)))
+
+    async def test_group_rules_hold_for_remote_members(self) -> None:
+        """A group started at a (its groups API) with officers of b: a's group rules
+        count them like its own — past the size cap a's invite of one more officer of
+        b is refused with CN_JWWX_GROUP_FULL, and nothing reaches b."""
+        world = await self.world()
+        a, b = world["a"], world["b"]
+        zhang, zhao = a.officers["zhang"], b.officers["zhao"]
+        more = [
+            await make_officer(self, b, f"g{k}", f"群员{k}", "治安支队") for k in (1, 2)
+        ]
+        await a.boss.ok("PUT", SETTINGS, {"max_members": 3, "whitelist": []})
+        try:
+            created = await zhang.client.ok(
+                "POST", GROUPS, {"name": "跨域专案组", "invite": [zhao.user_id]}
+            )
+            room_id = str(created["room_id"])
+
+            async def joined() -> bool:
+                code, _ = await zhao.client.request(
+                    "POST", f"/_matrix/client/v3/join/{quote(room_id)}", {}
+                )
+                return code == 200
+
+            await wait_for(joined)
+            code, body = await invite(zhang.client, room_id, more[0].user_id)
+            self.assertEqual(code, 200, body)
+            code, body = await invite(zhang.client, room_id, more[1].user_id)
+            self.assertEqual(
+                (code, body.get("errcode")), (403, "CN_JWWX_GROUP_FULL"), body
+            )
+            info = await zhang.client.ok("GET", f"{GROUPS}/{quote(room_id, safe='')}")
+            self.assertEqual(info["max_members"], 3)
+            sync = await more[1].client.sync(timeout_ms=0)
+            self.assertNotIn(room_id, sync.get("rooms", {}).get("invite", {}))
+        finally:
+            await a.boss.ok("PUT", SETTINGS, {"max_members": 500, "whitelist": []})
 
     async def test_burn_after_read_burns_the_receiving_copy(self) -> None:
         """A burn message from b is tracked by a too: a's officer reads it and a purges
