@@ -20,6 +20,7 @@ SQLite only: the client speaks the client-server API and the groups client API, 
 behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 """
 
+import atexit
 import base64
 import json
 import os
@@ -123,6 +124,8 @@ class WebMessageActionsTest(WebCase):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        # Also when only some of the class's tests run (finish_class is not called).
+        atexit.register(cls.mail_standin.terminate)
 
     @classmethod
     def configure_server(cls, server: TestServer) -> None:
