@@ -48,21 +48,20 @@ from pathlib import Path
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.gm import sm3
 from modules.common.jobs import read_jobs_instance
+from modules.common.keyfiles import derive_sm4_key, read_key_ring
 from modules.common.synapse.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 MODULE = "modules.audit"
 KINDS = ("message", "group", "admin", "usage", "app", "audit", "document")
-_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _KEY_LABEL = b"jwwx-audit-sm4-key:"
 
 
 def derive_key(material: bytes) -> bytes:
     """The 16-byte SM4 key of a key file (any length of secret material)."""
-    return sm3(_KEY_LABEL + material.strip())[:16]
+    return derive_sm4_key(_KEY_LABEL, material)
 
 
 @dataclass(frozen=True)
@@ -104,20 +103,14 @@ class AuditConfig:
     @staticmethod
     def parse(raw: Any) -> "AuditConfig":
         reader = ConfigReader(raw, MODULE)
-        keys = _parse_keys(reader.mapping_or_none("keys"))
-        current = reader.string("current_key_id", required=True)
-        if current not in keys:
-            raise ConfigError(
-                f"{MODULE}.current_key_id: {current!r} is not one of keys: "
-                + ", ".join(sorted(keys))
-            )
+        ring = read_key_ring(reader, MODULE, _KEY_LABEL)
         _refuse_audit_admins(reader._get("audit_admins", None))
         d = AuditConfig(keys={}, current_key_id="")
         raw_exporters = reader._get("exporters", [])
         raw_consumers = reader._get("pull_consumers", [])
         config = AuditConfig(
-            keys=keys,
-            current_key_id=current,
+            keys=ring.keys,
+            current_key_id=ring.current_key_id,
             poll_interval_seconds=reader.number(
                 "poll_interval_seconds", d.poll_interval_seconds, minimum=0.05
             ),
@@ -157,26 +150,6 @@ def _refuse_audit_admins(raw: Any) -> None:
         "time by the super admin: PUT /_jwwx/admin/v1/admins/roles/{user_id} "
         '{"roles": ["audit"]} for each of them (docs/admin.md), then delete this key'
     )
-
-
-def _parse_keys(raw: Mapping[str, Any] | None) -> dict[str, bytes]:
-    if not raw:
-        raise ConfigError(f"{MODULE}.keys: is required (key id → key file path)")
-    keys = {}
-    for key_id, path in raw.items():
-        where = f"{MODULE}.keys.{key_id}"
-        if not isinstance(key_id, str) or not _KEY_ID.match(key_id):
-            raise ConfigError(f"{where}: key ids are 1-32 of A-Z a-z 0-9 _ . -")
-        if not isinstance(path, str) or not path.strip():
-            raise ConfigError(f"{where}: must be a file path")
-        try:
-            material = Path(path).read_bytes()
-        except OSError as e:
-            raise ConfigError(f"{where}: cannot read {path}: {e.strerror}") from e
-        if len(material.strip()) < 16:
-            raise ConfigError(f"{where}: {path} holds fewer than 16 bytes of secret")
-        keys[key_id] = derive_key(material)
-    return keys
 
 
 def _parse_exporters(raw: Any) -> tuple[ExporterConfig, ...]:
