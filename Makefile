@@ -22,9 +22,11 @@ install: $(STAMP) fonts browser tools web
 
 # The officer's web client (clients/web, docs/web_client.md): rebuilt with npm when its
 # sources differ from the committed bundle's stamp and node is installed; otherwise the
-# committed clients/web/dist/ is served as it is.
+# committed clients/web/dist/ is served as it is. The same for the document editor
+# (clients/docs, docs/documents.md).
 web: $(STAMP)
 	@$(PY) -m modules.web_client.bundle
+	@$(PY) -m modules.web_client.bundle clients/docs
 
 # modules.watermark draws Chinese text: it needs a CJK font (docs/watermark.md). As root
 # with apt-get (Debian/Ubuntu, CI) it is installed when missing; elsewhere say what to do.

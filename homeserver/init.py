@@ -32,6 +32,7 @@ SECRET_FILES = (
     "directory_secret",
     "accounts_secret",
     "audit_key",
+    "docs_key",
     "media_key",
     "worker_replication_secret",
 )

@@ -70,6 +70,10 @@ class ConfigReader:
             raise self._fail(key, f"must be at most {maximum}, got {value}")
         return value
 
+    def present(self, key: str) -> bool:
+        """Whether the key is given (and not null)."""
+        return self._raw.get(key) is not None
+
     def number(self, key: str, default: float, *, minimum: float = 0.0) -> float:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):

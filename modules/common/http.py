@@ -450,3 +450,16 @@ def register_resource(api: ModuleApi, path: str, resource: Router) -> None:
         api.register_web_resource(ROUTES_PATH, routes)
     _registered.append(resource)
     api.register_web_resource(path, resource)
+
+
+def register_websocket(api: ModuleApi, path: str, factory: Any) -> None:
+    """Mount an autobahn WebSocketServerFactory at `path` on Synapse's own HTTP
+    listener: autobahn's WebSocketResource takes the connection over from the request
+    (no second port; nginx must pass the Upgrade header for this path). The
+    handshake's answers (401/403/404) are the factory's; nothing is in the route
+    inventory (its requests are not JSON). Pinned by tests/modules/docs (editing
+    through Synapse's listener)."""
+    from autobahn.twisted.resource import WebSocketResource
+
+    resource: Any = WebSocketResource(factory)  # a twisted.web resource, untyped
+    api.register_web_resource(path, resource)

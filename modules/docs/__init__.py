@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """modules.docs: collaborative documents (警务文档) held as CRDTs (pycrdt/Yrs), edited
-over the Yjs sync protocol on the module's own WebSocket listener, stored as SM4-sealed,
+over the Yjs sync protocol by WebSocket (on Synapse's own listener, or a port of the
+module's own), stored as SM4-sealed,
 SM3-chained revisions in the homeserver's database.
 
     modules:
@@ -8,20 +9,24 @@ SM3-chained revisions in the homeserver's database.
         config:
           keys: {k1: /data/keys/docs_key}
           current_key_id: k1
-          websocket: {port: 8010}
+          websocket: {instance: main}   # or {port: 8010}: a listener of its own
 
-Config: config.py. HTTP: resources.py. WebSocket: websocket.py. docs/documents.md.
+Config: config.py. HTTP: resources.py. WebSocket: websocket.py. Comments: comments.py.
+The editor page (clients/docs) at /_jwwx/docs/app/: page.py. docs/documents.md.
 """
 
+from dataclasses import replace
 from typing import Any
 
 from synapse.module_api import ModuleApi
 
-from modules.common.http import register_resource
+from modules.common.http import register_resource, register_websocket
 from modules.common.jobs import instance_name
 from modules.common.runtime import ModuleRuntime
-from modules.docs.config import DocsConfig
+from modules.common.static import serve_page
+from modules.docs.config import DocsConfig, WebSocketConfig
 from modules.docs.identity import Identities
+from modules.docs.page import DEFAULT_DIST, page_resource
 from modules.docs.resources import (
     ADMIN_PREFIX,
     CLIENT_PREFIX,
@@ -37,6 +42,11 @@ class DocsModule:
         self._api = api
         self.runtime = ModuleRuntime(api, "docs", __name__)
         homeserver = config.homeserver_url or api.public_baseurl
+        if config.websocket is not None:
+            config = replace(
+                config, websocket=config.websocket.resolved(api.public_baseurl)
+            )
+            self._config = config
         self.service = DocsService(
             api,
             config,
@@ -47,17 +57,21 @@ class DocsModule:
         register_resource(
             api, ADMIN_PREFIX, DocsAdminResource(api, self.runtime, self.service)
         )
+        public_url = config.websocket.public_url if config.websocket else None
+        serve_page(api, "docs_editor", page_resource(api, DEFAULT_DIST, public_url))
         ws = config.websocket
         if ws is not None and instance_name(api) == ws.instance:
-            self._listen(config)
+            self._listen(ws)
 
-    def _listen(self, config: DocsConfig) -> None:
+    def _listen(self, ws: WebSocketConfig) -> None:
+        from modules.docs.websocket import PATH, DocFactory
+
+        if ws.port is None:  # on Synapse's own listener, behind its port
+            factory = DocFactory(self.service, ws.public_url or "ws://localhost")
+            register_websocket(self._api, PATH.rstrip("/"), factory)
+            return
         from twisted.internet import reactor as installed
 
-        from modules.docs.websocket import DocFactory
-
-        ws = config.websocket
-        assert ws is not None
         factory = DocFactory(self.service, f"ws://{ws.bind_address}:{ws.port}")
         reactor: Any = installed
         reactor.listenTCP(ws.port, factory, interface=ws.bind_address)

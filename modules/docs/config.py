@@ -7,14 +7,18 @@ Keys:
       from it with SM3. Keep old keys listed: each revision names the key it was sealed
       with.
   current_key_id (string, required): the key new revisions are sealed with.
-  websocket (mapping, optional): the module's own listener for the Yjs sync protocol;
-      without it documents can be managed over HTTP but not edited:
-      bind_address (string, default "127.0.0.1"), port (int 1..65535, required),
+  websocket (mapping, optional): where the Yjs sync protocol is served; without it
+      documents can be managed over HTTP but not edited:
       instance (string, default "main"): the `worker_name` of the one Synapse process
-          that listens (open documents live in its memory); route the document API
-          (/_jwwx/client/v1/docs) to the same process.
-      public_url (string, default "ws://{bind_address}:{port}"): what clients are told
-          to connect to (nginx's wss:// address in production).
+          that serves it (open documents live in its memory); route the document API
+          (/_jwwx/client/v1/docs) to the same process (the worker profiles send all of
+          /_jwwx/ to main).
+      port (int 1..65535, optional): a listener of the module's own on this port
+          (bind_address, default "127.0.0.1"). Without it the sockets are served on
+          Synapse's own listener at /_jwwx/docs/v1/ws/ (what `init` renders; nginx
+          passes the Upgrade header there).
+      public_url (string, default "ws://{bind_address}:{port}" with a port, else
+          public_baseurl with http(s) → ws(s)): what clients are told to connect to.
   homeserver_url (string, default: public_baseurl): where officers' access tokens are
       checked (GET /_matrix/client/v3/account/whoami).
   token_cache_seconds (int 0..600, default 60): how long a checked token is trusted.
@@ -27,30 +31,35 @@ Keys:
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 from modules.common.config import ConfigReader
-from modules.common.gm import sm3
+from modules.common.keyfiles import derive_sm4_key, read_key_ring
 from modules.common.synapse.errors import ConfigError
 
 MODULE = "modules.docs"
-_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _KEY_LABEL = b"jwwx-docs-sm4-key:"
 
 
 def derive_key(material: bytes) -> bytes:
     """The 16-byte SM4 key of a key file (any length of secret material)."""
-    return sm3(_KEY_LABEL + material.strip())[:16]
+    return derive_sm4_key(_KEY_LABEL, material)
 
 
 @dataclass(frozen=True)
 class WebSocketConfig:
     bind_address: str
-    port: int
-    public_url: str
+    port: int | None
+    public_url: str | None
     instance: str = "main"
+
+    def resolved(self, public_baseurl: str) -> "WebSocketConfig":
+        """With the public URL filled in from Synapse's public_baseurl."""
+        if self.public_url is not None:
+            return self
+        url = re.sub(r"^http", "ws", public_baseurl.rstrip("/"))
+        return replace(self, public_url=url)
 
 
 @dataclass(frozen=True)
@@ -72,21 +81,15 @@ class DocsConfig:
     @staticmethod
     def parse(raw: Any) -> "DocsConfig":
         reader = ConfigReader(raw, MODULE)
-        keys = parse_keys(reader.mapping_or_none("keys"))
-        current = reader.string("current_key_id", required=True)
-        if current not in keys:
-            raise ConfigError(
-                f"{MODULE}.current_key_id: {current!r} is not one of keys: "
-                + ", ".join(sorted(keys))
-            )
+        ring = read_key_ring(reader, MODULE, _KEY_LABEL)
         ws_raw = reader.mapping_or_none("websocket")
         d = DocsConfig(keys={}, current_key_id="")
         url = reader.optional_string("homeserver_url")
         if url is not None and not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(f"{MODULE}.homeserver_url: must be an http(s) URL")
         config = DocsConfig(
-            keys=keys,
-            current_key_id=current,
+            keys=ring.keys,
+            current_key_id=ring.current_key_id,
             websocket=_websocket(ws_raw) if ws_raw is not None else None,
             homeserver_url=url.rstrip("/") if url else None,
             token_cache_seconds=reader.integer(
@@ -119,30 +122,15 @@ def _websocket(raw: Any) -> WebSocketConfig:
     where = f"{MODULE}.websocket"
     reader = ConfigReader(raw, where)
     bind = reader.string("bind_address", "127.0.0.1")
-    port = reader.integer("port", 0, minimum=1, maximum=65535)
-    public_url = reader.string("public_url", f"ws://{bind}:{port}")
+    port: int | None = None
+    if reader.present("port"):
+        port = reader.integer("port", 0, minimum=1, maximum=65535)
+    public_url = reader.optional_string("public_url")
+    if public_url is None and port is not None:
+        public_url = f"ws://{bind}:{port}"
     instance = reader.string("instance", "main")
     reader.finish()
-    if not re.match(r"^wss?://[^/\s]+", public_url):
+    if public_url is not None and not re.match(r"^wss?://[^/\s]+", public_url):
         raise ConfigError(f"{where}.public_url: must be a ws:// or wss:// URL")
-    return WebSocketConfig(bind, port, public_url.rstrip("/"), instance)
-
-
-def parse_keys(raw: Mapping[str, Any] | None) -> dict[str, bytes]:
-    if not raw:
-        raise ConfigError(f"{MODULE}.keys: is required (key id → key file path)")
-    keys = {}
-    for key_id, path in raw.items():
-        where = f"{MODULE}.keys.{key_id}"
-        if not isinstance(key_id, str) or not _KEY_ID.match(key_id):
-            raise ConfigError(f"{where}: key ids are 1-32 of A-Z a-z 0-9 _ . -")
-        if not isinstance(path, str) or not path.strip():
-            raise ConfigError(f"{where}: must be a file path")
-        try:
-            material = Path(path).read_bytes()
-        except OSError as e:
-            raise ConfigError(f"{where}: cannot read {path}: {e.strerror}") from e
-        if len(material.strip()) < 16:
-            raise ConfigError(f"{where}: {path} holds fewer than 16 bytes of secret")
-        keys[key_id] = derive_key(material)
-    return keys
+    url = public_url.rstrip("/") if public_url else None
+    return WebSocketConfig(bind, port, url, instance)

@@ -13,6 +13,7 @@ from twisted.web.http_headers import Headers
 import treq
 
 from modules.common.gm import sm3
+from modules.common.synapse.runtime import await_foreign
 
 CACHE_SIZE = 10000
 
@@ -36,21 +37,24 @@ class Identities:
         cached = self._cache.get(key)
         if cached is not None and cached[1] > now:
             return cached[0]
-        response = await treq.get(
-            self._url, headers=Headers({"Authorization": ["Bearer " + token]})
-        )
-        body = await response.content()
+        # treq's Deferreds are plain Twisted ones: awaited without losing the log
+        # context of the socket's checks.
+        code, body = await await_foreign(self._whoami(token))
         try:
             answer = json.loads(body)
         except ValueError:
             answer = {}
-        if response.code != 200 or not isinstance(answer.get("user_id"), str):
-            raise TokenRefusedError(
-                response.code, str(answer.get("errcode", "M_UNKNOWN"))
-            )
+        if code != 200 or not isinstance(answer.get("user_id"), str):
+            raise TokenRefusedError(code, str(answer.get("errcode", "M_UNKNOWN")))
         user_id: str = answer["user_id"]
         if self._ttl > 0:
             self._cache[key] = (user_id, now + self._ttl)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return user_id
+
+    async def _whoami(self, token: str) -> tuple[int, bytes]:
+        response = await treq.get(
+            self._url, headers=Headers({"Authorization": ["Bearer " + token]})
+        )
+        return int(response.code), bytes(await response.content())

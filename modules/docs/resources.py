@@ -13,6 +13,10 @@ PUT    {doc_id}/sharing       {grants: [{kind: user|department|tag, id, role}],
 GET    {doc_id}/history       versions (snapshots, restores) and the last revision
 GET    {doc_id}/export?revision=N  the content as JSON (now, or at revision N)
 POST   {doc_id}/restore       {revision}  copy revision N's content forward (editors)
+GET    {doc_id}/comments      the comments on ranges of the document (comments.py)
+POST   {doc_id}/comments      {body, start, end, quote?}  comment a range (commenters)
+PUT    {doc_id}/comments/{comment_id}  {resolved}  (its author or an editor)
+DELETE {doc_id}/comments/{comment_id}  (its author or an editor)
 
 and for audit admins (right audit.verify) under /_jwwx/admin/v1/docs:
 GET    {doc_id}/verify        the SM3 chain and SM4 seals of every revision
@@ -50,6 +54,10 @@ class DocsResource(Router):
         self.route("GET", "{doc_id}/history", self.history)
         self.route("GET", "{doc_id}/export", self.export)
         self.route("POST", "{doc_id}/restore", self.restore)
+        self.route("GET", "{doc_id}/comments", self.comments)
+        self.route("POST", "{doc_id}/comments", self.comment)
+        self.route("PUT", "{doc_id}/comments/{comment_id}", self.resolve_comment)
+        self.route("DELETE", "{doc_id}/comments/{comment_id}", self.delete_comment)
 
     async def create(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
@@ -107,6 +115,31 @@ class DocsResource(Router):
         user_id = await self.requester_id(request)
         body = read_json_object(request)
         return 200, await self._service.restore(user_id, doc_id, body)
+
+    async def comments(self, request: Any, doc_id: str) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        return 200, await self._service.list_comments(user_id, doc_id)
+
+    async def comment(self, request: Any, doc_id: str) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        body = read_json_object(request)
+        return 200, await self._service.add_comment(user_id, doc_id, body)
+
+    async def resolve_comment(
+        self, request: Any, doc_id: str, comment_id: str
+    ) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        body = read_json_object(request)
+        return 200, await self._service.change_comment(
+            user_id, doc_id, comment_id, body
+        )
+
+    async def delete_comment(
+        self, request: Any, doc_id: str, comment_id: str
+    ) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        await self._service.change_comment(user_id, doc_id, comment_id, None)
+        return 200, {}
 
 
 class DocsAdminResource(AdminRouter):

@@ -26,6 +26,7 @@ from pycrdt import (
 from synapse.module_api import ModuleApi
 
 from modules.common.storage import Txn
+from modules.common.synapse.runtime import await_background
 from modules.docs import chain, storage
 from modules.docs.config import DocsConfig
 
@@ -114,7 +115,11 @@ class Room:
                 peer.send_binary(message)
         self._queue.append((self._author, update))
         if self._writing is None:
-            self._writing = defer.ensureDeferred(self._drain())
+            # In a log context of its own: the change may come from a socket (no
+            # context) or from a request that ends before the store.
+            self._writing = self.manager.api.run_as_background_process(
+                "jwwx_docs_store", self._drain
+            )
 
     async def _drain(self) -> None:
         try:
@@ -143,7 +148,7 @@ class Room:
 
     async def flushed(self) -> None:
         while self._writing is not None:
-            await self._writing
+            await await_background(self._writing)
 
     # Presence
 

@@ -13,7 +13,7 @@ from modules.audit.public import record_document
 from modules.common.errors import error
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
-from modules.docs import content, docx_import, roles, storage
+from modules.docs import comments, content, docx_import, roles, storage
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
 from modules.docs.rooms import Room, Rooms
@@ -106,7 +106,7 @@ class DocsService:
         await self.runtime.ready()
         title = _title(body.get("title", "无标题文档"))
         kind = body.get("kind", "rich")
-        if kind not in content.KINDS:
+        if not isinstance(kind, str) or kind not in content.KINDS:
             raise error(
                 400, Codes.INVALID_PARAM, f"kind 可选：{', '.join(content.KINDS)}"
             )
@@ -300,6 +300,73 @@ class DocsService:
             await self.rooms.release(room)
         await record_document(self.api, user_id, "restore", doc_id, revision=revision)
         return {"restored": revision}
+
+    # Comments (comments.py): written by the server into the live document.
+
+    async def _in_room(
+        self, doc_id: str, user_id: str, decide: Any
+    ) -> tuple[Any, dict[str, Any]]:
+        """Open the live document, let `decide(doc)` check the request and return
+        (an edit or None, the answer), apply the edit as user_id's change and wait
+        until it is stored."""
+        room = await self.rooms.open(doc_id)
+        try:
+            edit, answer = decide(room.doc)
+            if edit is not None:
+                room.change(user_id, edit)
+                await room.flushed()
+        finally:
+            await self.rooms.release(room)
+        return edit, answer
+
+    async def add_comment(
+        self, user_id: str, doc_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        await self._require(doc_id, user_id, "commenter")
+        now = self.api.get_current_time_msec()
+
+        def decide(live: Doc[Any]) -> tuple[Any, dict[str, Any]]:
+            comment = comments.new_comment(live, user_id, body, now)
+            return comments.put(comment), comment
+
+        _, comment = await self._in_room(doc_id, user_id, decide)
+        await record_document(
+            self.api, user_id, "comment", doc_id, comment_id=comment["id"]
+        )
+        return comment
+
+    async def change_comment(
+        self, user_id: str, doc_id: str, comment_id: str, body: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Resolve or reopen (body) or delete (None) a comment: its author or an
+        editor."""
+        _, role = await self._require(doc_id, user_id, "commenter")
+        resolved = None if body is None else comments.resolved_flag(body)
+
+        def decide(live: Doc[Any]) -> tuple[Any, dict[str, Any]]:
+            comment = comments.existing(live, comment_id)
+            if comment.get("author") != user_id and not roles.at_least(role, "editor"):
+                raise error(403, Codes.FORBIDDEN, "只有评论者本人或编辑者可以修改评论")
+            if resolved is None:
+                return comments.remove(comment_id), {}
+            if comment.get("resolved") == resolved:
+                return None, comment
+            comment["resolved"] = resolved
+            return comments.put(comment), comment
+
+        _, answer = await self._in_room(doc_id, user_id, decide)
+        action = "comment_delete" if body is None else "comment_resolve"
+        await record_document(
+            self.api, user_id, action, doc_id, comment_id=comment_id, resolved=resolved
+        )
+        return answer
+
+    async def list_comments(self, user_id: str, doc_id: str) -> dict[str, Any]:
+        await self._require(doc_id, user_id, "reader")
+        _, answer = await self._in_room(
+            doc_id, user_id, lambda live: (None, {"comments": comments.listing(live)})
+        )
+        return answer
 
     async def verify(self, doc_id: str) -> dict[str, Any]:
         await self.runtime.ready()

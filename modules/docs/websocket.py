@@ -15,12 +15,14 @@ document deleted while open closes its connections with 4410; a change of its sh
 closes them with 4401, so that each reconnects and is judged on the new sharing (a
 restore is an ordinary update every editor receives)."""
 
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import unquote
 
 from twisted.internet import defer
 
+from autobahn.exception import Disconnected
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny
 from pycrdt import (
@@ -56,7 +58,24 @@ class DocProtocol(WebSocketServerProtocol):
         self.gone = False
 
     def onConnect(self, request: Any) -> Any:
-        return defer.ensureDeferred(self._admit(request))
+        # Autobahn calls this from Synapse's request (the upgrade) and waits for the
+        # Deferred: the checks run in a log context of their own (Synapse's rules),
+        # their outcome handed to autobahn through a plain Deferred.
+        outcome: defer.Deferred[None] = defer.Deferred()
+
+        async def admit() -> None:
+            try:
+                await self._admit(request)
+            except Exception as e:
+                outcome.errback(e)
+            else:
+                outcome.callback(None)
+
+        self._background("jwwx_docs_admit", admit)
+        return outcome
+
+    def _background(self, desc: Any, fn: Any, *args: Any) -> None:
+        self.factory.service.api.run_as_background_process(desc, fn, *args)
 
     async def _admit(self, request: Any) -> None:
         if not request.path.startswith(PATH):
@@ -90,12 +109,19 @@ class DocProtocol(WebSocketServerProtocol):
         states = room.awareness_states()
         if states is not None:
             self.sendMessage(states, isBinary=True)
-        defer.ensureDeferred(
-            self.factory.service.opened(self.doc_id, self.user_id, self.role)
+        self._background(
+            "jwwx_docs_opened",
+            self.factory.service.opened,
+            self.doc_id,
+            self.user_id,
+            self.role,
         )
 
     def send_binary(self, message: bytes) -> None:
-        self.sendMessage(message, isBinary=True)
+        """Send to this peer; one that is closing (its onClose not yet run) is
+        skipped, so that relaying to the others and storing go on."""
+        with contextlib.suppress(Disconnected):
+            self.sendMessage(message, isBinary=True)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N803
         if self.room is None or not payload:
@@ -126,8 +152,12 @@ class DocProtocol(WebSocketServerProtocol):
         if not at_least(self.role, "editor"):
             # Refused here, not only hidden in the editor: nothing of it is applied.
             self.sendClose(CLOSE_READ_ONLY, "read-only")
-            defer.ensureDeferred(
-                self.factory.service.refused(self.doc_id, self.user_id, self.role)
+            self._background(
+                "jwwx_docs_refused",
+                self.factory.service.refused,
+                self.doc_id,
+                self.user_id,
+                self.role,
             )
             return
         if len(update) > self.factory.service.config.max_update_bytes:
@@ -148,8 +178,13 @@ class DocProtocol(WebSocketServerProtocol):
             return
         room.peers.discard(self)
         room.presence_gone(self)
-        defer.ensureDeferred(
-            self.factory.service.closed(room, self.user_id, self.role, self.edits)
+        self._background(
+            "jwwx_docs_closed",
+            self.factory.service.closed,
+            room,
+            self.user_id,
+            self.role,
+            self.edits,
         )
 
 

@@ -51,23 +51,26 @@ def build(web: Path = WEB) -> None:
     (web / "dist" / STAMP_NAME).write_text(source_hash(web) + "\n", encoding="ascii")
 
 
-def main() -> int:
-    if built_hash() == source_hash():
+def main(web: Path = WEB) -> int:
+    """Also for another client laid out the same way (clients/docs: the document
+    editor), named as the first argument relative to the repository."""
+    name = web.relative_to(WEB.parents[1]).as_posix()
+    if built_hash(web) == source_hash(web):
         return 0
     if shutil.which("node") is None or shutil.which("npm") is None:
         print(
-            "make: clients/web changed since dist/ was built, and node/npm are not "
+            f"make: {name} changed since dist/ was built, and node/npm are not "
             "installed: serving the committed bundle (install nodejs and npm to rebuild)"
         )
         return 0
-    print("make: building the web client (clients/web: npm ci, npm run build)")
+    print(f"make: building {name} (npm ci, npm run build)")
     try:
-        build()
+        build(web)
     except subprocess.CalledProcessError as e:
-        print(f"make: building the web client failed: {e}", file=sys.stderr)
+        print(f"make: building {name} failed: {e}", file=sys.stderr)
         return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(WEB.parents[1] / sys.argv[1] if len(sys.argv) > 1 else WEB))

@@ -21,11 +21,12 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from twisted.internet import reactor
+from twisted.internet import reactor, threads
 
 import yaml
 from PIL import Image
@@ -38,6 +39,7 @@ from tests.harness.drills import send_until_acknowledged
 from tests.harness.server import TestServer, free_port, free_port_block, launcher
 from tests.homeserver import nginx
 from tests.modules.directory.helpers import department, member
+from tests.modules.docs import yjs
 from tests.modules.openapi.helpers import (
     create_app,
     enrol_officer,
@@ -108,6 +110,15 @@ def _worth_showing(line: str, process: str) -> bool:
 def _cancel_pending(call: Any) -> None:
     if call.active():
         call.cancel()
+
+
+async def _edit_twice(url: str, token: str) -> None:
+    """Two connections of one officer to a document: what one types the other gets."""
+    async with AsyncExitStack() as stack:
+        first = await yjs.open_editor(stack, url, token)
+        second = await yjs.open_editor(stack, url, token)
+        first.text += "经nginx编辑"
+        await yjs.until(lambda: str(second) == "经nginx编辑", "the other connection")
 
 
 class WorkerDeploymentTest(PostgresCase):
@@ -402,6 +413,12 @@ class WorkerDeploymentTest(PostgresCase):
             await upload(alice, b"nginx", "application/octet-stream", "x.bin")
             health = await alice.ok("GET", "/_jwwx/client/v1/health")
             self.assertEqual(health["instance"], "main")
+            # A document edited over its WebSocket through nginx (the Upgrade passed).
+            doc = await alice.ok("POST", "/_jwwx/client/v1/docs", {"kind": "text"})
+            socket = (
+                f"ws://127.0.0.1:{self.nginx_port}/_jwwx/docs/v1/ws/{doc['doc_id']}"
+            )
+            await threads.deferToThread(yjs.run, lambda: _edit_twice(socket, a.token))
         served: dict[str, set[str]] = {}
         for line in log.read_text().splitlines():
             path, upstream = line.split(" ", 1)
@@ -419,6 +436,7 @@ class WorkerDeploymentTest(PostgresCase):
         self.assertEqual(where("/typing/"), {"persister1"}, served)
         self.assertEqual(where("/_matrix/media/v3/upload"), {"media1"}, served)
         self.assertEqual(where("/_jwwx/client/v1/health"), {"main"}, served)
+        self.assertEqual(where("/_jwwx/docs/v1/ws/"), {"main"}, served)
 
     async def test_x_redis_restarted_under_load(self) -> None:
         """Redis killed (SIGKILL) while a client sends through generic1 and another

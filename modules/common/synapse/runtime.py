@@ -32,6 +32,13 @@ async def await_foreign(coroutine: Coroutine[Any, Any, T]) -> T:
     return await make_deferred_yieldable(deferred)
 
 
+async def await_background(deferred: "defer.Deferred[T]") -> T:
+    """Await what ModuleApi.run_as_background_process returned (it completes in the
+    sentinel log context) without losing the caller's log context: modules.docs
+    waiting for a document's store, from a request or from a socket's own process."""
+    return await make_deferred_yieldable(deferred)
+
+
 async def run_concurrently(
     fn: Callable[[Any], Awaitable[Any]], items: list[Any], limit: int
 ) -> None:

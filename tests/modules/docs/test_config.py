@@ -9,6 +9,9 @@ from twisted.trial import unittest
 
 from modules.common.synapse.errors import ConfigError
 from modules.docs.config import DocsConfig
+from modules.web_client.bundle import built_hash, source_hash
+
+EDITOR = Path(__file__).resolve().parents[3] / "clients" / "docs"
 
 
 class DocsConfigTest(unittest.TestCase):
@@ -33,6 +36,29 @@ class DocsConfigTest(unittest.TestCase):
         self.assertEqual((config.snapshot_every, config.token_cache_seconds), (200, 60))
         self.assertIsNone(DocsConfig.parse(self.raw()).websocket)
 
+    def test_websocket_on_synapses_listener(self) -> None:
+        """What init renders: no port; clients are told public_baseurl as ws(s)."""
+        config = DocsConfig.parse(self.raw(websocket={"instance": "main"}))
+        ws = config.websocket
+        assert ws is not None
+        self.assertEqual((ws.port, ws.public_url), (None, None))
+        resolved = ws.resolved("https://im.police.example/")
+        self.assertEqual(resolved.public_url, "wss://im.police.example")
+        given = DocsConfig.parse(self.raw(websocket={"public_url": "wss://d.example/"}))
+        assert given.websocket is not None
+        self.assertEqual(
+            given.websocket.resolved("http://x/").public_url, "wss://d.example"
+        )
+
+    def test_editor_bundle_is_built_from_its_sources(self) -> None:
+        # `make web` rebuilds clients/docs/dist; a source change committed without its
+        # new dist/ would serve an old editor.
+        self.assertEqual(
+            built_hash(EDITOR),
+            source_hash(EDITOR),
+            "clients/docs/dist is older than its sources: run `make web`, commit dist/",
+        )
+
     def test_bad_values_name_their_key(self) -> None:
         for raw, key in (
             ({"current_key_id": "k1"}, "modules.docs.keys"),
@@ -46,6 +72,7 @@ class DocsConfigTest(unittest.TestCase):
             (self.raw(snapshot_every=1), "modules.docs"),
             (self.raw(homeserver_url="ftp://x"), "modules.docs.homeserver_url"),
             (self.raw(surprise=1), "modules.docs"),
+            (self.raw(websocket={"port": "8010"}), "modules.docs.websocket.port"),
         ):
             with self.assertRaises(ConfigError) as caught:
                 DocsConfig.parse(raw)

@@ -4,6 +4,7 @@ protocol's reference client in Python) over a `websockets` connection, run in an
 asyncio loop of their own (a thread) beside the tests' Twisted reactor."""
 
 import asyncio
+import base64
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from urllib.parse import quote
 
 import websockets
 import yaml
-from pycrdt import Doc, Provider, Text
+from pycrdt import Assoc, Doc, Map, Provider, StickyIndex, Text
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 DOCS_MODULE = "modules.docs.DocsModule"
@@ -88,6 +89,26 @@ async def open_editor(
     return Editor(doc, channel)
 
 
+def anchor(editor: Editor, index: int) -> str:
+    """A relative position in the editor's text (what Y.encodeRelativePosition gives
+    a browser), base64."""
+    sticky = StickyIndex.new(editor.text, index, Assoc.AFTER)
+    return base64.b64encode(sticky.encode()).decode()
+
+
+def covered(editor: Editor, start: str, end: str) -> str:
+    """The text between two relative positions, as this editor's document has it."""
+    at = [
+        StickyIndex.decode(base64.b64decode(p), editor.text).get_index()
+        for p in (start, end)
+    ]
+    return str(editor.text)[at[0] : at[1]]
+
+
+def comments(editor: Editor) -> dict[str, Any]:
+    return {k: dict(v) for k, v in editor.doc.get("comments", type=Map).items()}
+
+
 async def until(check: Callable[[], bool], what: str, interval: float = 0.05) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while not check():
@@ -117,8 +138,6 @@ def configure_docs(server: Any, **settings: Any) -> None:
     """Add modules.docs (a fresh key, the WebSocket listener on a free port) to a test
     server's modules through conf.d, before its first start; the audit archive polls
     often so that its records are there soon."""
-    from tests.harness.server import free_port
-
     key = server.data_dir / "keys" / "docs_key"
     key.write_text(secrets.token_hex(32), encoding="utf-8")
     rendered = yaml.safe_load(
@@ -131,7 +150,7 @@ def configure_docs(server: Any, **settings: Any) -> None:
     config = {
         "keys": {"k1": str(key)},
         "current_key_id": "k1",
-        "websocket": {"port": free_port()},
+        "websocket": {},
     }
     config.update(settings)
     modules.append({"module": DOCS_MODULE, "config": config})
