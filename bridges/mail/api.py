@@ -10,6 +10,7 @@ Matrix access token (Authorization: Bearer), which the homeserver vouches for
   PUT    /_jwwx/mail/v1/account                 {"login", "password"}: checked on the
                                                 IMAP server, then kept (sealed)
   DELETE /_jwwx/mail/v1/account                 forget it
+  GET    /_jwwx/mail/v1/folders                 {"folders": [name, …]}: his folders
   GET    /_jwwx/mail/v1/messages?limit=20       the newest mails' headers, live
   GET    /_jwwx/mail/v1/messages/{uid}          one mail, live (marked read)
   POST   /_jwwx/mail/v1/messages/{uid}/reply    {"text"}: a quick reply over SMTP
@@ -17,6 +18,9 @@ Matrix access token (Authorization: Bearer), which the homeserver vouches for
                                                 the mail's attachment n (0-based, as
                                                 listed by the mail's "attachments"),
                                                 live, as a download; never kept
+
+The calls under messages/ take ?folder=NAME (a name from folders; default the
+configured mailbox, INBOX): 404 M_NOT_FOUND when he has no such folder.
 
 Input is judged before the token and the mailbox: bad input is a 400 whatever else."""
 
@@ -81,6 +85,21 @@ def _index(text: str) -> int:
     if not text.isdigit() or int(text) >= MAX_ATTACHMENTS:
         raise BadInputError("附件编号必须是 0 起的整数")
     return int(text)
+
+
+def _folder(request: Any) -> str | None:
+    query = parse_qs(urlsplit(request.uri.decode("latin-1")).query)
+    values = query.get("folder")
+    if not values:
+        return None
+    name = values[0]  # percent-decoded as UTF-8 (bad bytes become U+FFFD)
+    if (
+        not 0 < len(name) <= MAX_FIELD
+        or "\ufffd" in name
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise BadInputError("folder 不合法")
+    return name
 
 
 def _limit(request: Any) -> int:
@@ -164,12 +183,15 @@ class MailApi:
             if reminder not in REMINDERS:
                 raise BadInputError("reminder 只能是 subject 或 count")
             return lambda user_id: self._put_reminder(user_id, str(reminder))
+        if parts == ["folders"] and method == "GET":
+            return self._folders
+        folder = _folder(request) if parts[:1] == ["messages"] else None
         if parts == ["messages"] and method == "GET":
             limit = _limit(request)
-            return lambda user_id: self._list(user_id, limit)
+            return lambda user_id: self._list(user_id, limit, folder)
         if len(parts) == 2 and parts[0] == "messages" and method == "GET":
             uid = _uid(parts[1])
-            return lambda user_id: self._read(user_id, uid)
+            return lambda user_id: self._read(user_id, uid, folder)
         if (
             len(parts) == 4
             and parts[0] == "messages"
@@ -177,11 +199,11 @@ class MailApi:
             and method == "GET"
         ):
             uid, index = _uid(parts[1]), _index(parts[3])
-            return lambda user_id: self._attachment(user_id, uid, index)
+            return lambda user_id: self._attachment(user_id, uid, index, folder)
         if len(parts) == 3 and parts[::2] == ["messages", "reply"] and method == "POST":
             uid = _uid(parts[1])
             text = _field(_json_body(request), "text", MAX_REPLY_CHARS)
-            return lambda user_id: self._reply(user_id, uid, text)
+            return lambda user_id: self._reply(user_id, uid, text, folder)
         return None
 
     async def _get_account(self, user_id: str) -> Answer:
@@ -208,33 +230,45 @@ class MailApi:
             return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
         return 200, {}
 
-    async def _list(self, user_id: str, limit: int) -> Answer:
+    async def _folders(self, user_id: str) -> Answer:
         account = self._service.account(user_id)
         if account is None:
             return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
-        state, found = await self._service.latest(account, limit)
+        return 200, {"folders": await self._service.folders(account)}
+
+    async def _list(self, user_id: str, limit: int, folder: str | None) -> Answer:
+        account = self._service.account(user_id)
+        if account is None:
+            return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
+        state, found = await self._service.latest(account, limit, folder)
         return 200, {
             "total": state.messages,
             "unseen": state.unseen,
             "messages": [s.as_json() for s in found],
         }
 
-    async def _read(self, user_id: str, uid: int) -> Answer:
+    async def _read(self, user_id: str, uid: int, folder: str | None) -> Answer:
         account = self._service.account(user_id)
         if account is None:
             return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
-        return 200, await self._service.read(account, uid)
+        return 200, await self._service.read(account, uid, folder)
 
-    async def _attachment(self, user_id: str, uid: int, index: int) -> Answer:
+    async def _attachment(
+        self, user_id: str, uid: int, index: int, folder: str | None
+    ) -> Answer:
         account = self._service.account(user_id)
         if account is None:
             return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
-        name, content_type, data = await self._service.attachment(account, uid, index)
+        name, content_type, data = await self._service.attachment(
+            account, uid, index, folder
+        )
         return 200, RawBody(content_type, data, filename=name)
 
-    async def _reply(self, user_id: str, uid: int, text: str) -> Answer:
+    async def _reply(
+        self, user_id: str, uid: int, text: str, folder: str | None
+    ) -> Answer:
         account = self._service.account(user_id)
         if account is None:
             return _error(404, "CN_JWWX_MAIL_NOT_BOUND", "还没有绑定邮箱")
-        await self._service.reply(account, uid, text)
+        await self._service.reply(account, uid, text, folder)
         return 200, {"sent": True}

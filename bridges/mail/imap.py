@@ -5,7 +5,8 @@ logs out, so nothing of a mailbox stays in the bridge between calls.
 
 Reminders and lists read headers with BODY.PEEK (the mail stays unread); reading a
 mail fetches BODY[] in a read-write session, which marks it \\Seen on the server as
-any mail client would."""
+any mail client would. Folder names travel in IMAP's modified UTF-7 (RFC 3501 5.1.3:
+"已发送" is "&XfJT0ZAB-"), through the codec twisted.mail registers."""
 
 import contextlib
 import email
@@ -18,6 +19,9 @@ from email.policy import default as policy
 from typing import Any
 
 from bridges.mail.config import ServerConfig
+
+# Registers the "imap4-utf-7" codec (RFC 3501's modified UTF-7 of folder names).
+import twisted.mail.imap4  # noqa: F401,E402  isort: skip
 
 HEADERS = "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)]"
 _UID = re.compile(rb"\bUID (\d+)")
@@ -105,11 +109,48 @@ def _session(server: ServerConfig, login: str, password: str, fn: Any) -> Any:
 
 
 def _quoted(mailbox: str) -> str:
-    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """The folder's name as an IMAP quoted string, in modified UTF-7."""
+    name = mailbox.encode("imap4-utf-7").decode("ascii")
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_LIST = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.*)$')
+
+
+def _folder_name(raw: bytes) -> str:
+    """A LIST answer's name (an atom or a quoted string) as text."""
+    if raw.startswith(b'"') and raw.endswith(b'"') and len(raw) >= 2:
+        raw = re.sub(rb"\\(.)", rb"\1", raw[1:-1])
+    return raw.decode("imap4-utf-7")
+
+
+def folders(server: ServerConfig, login: str, password: str) -> list[str]:
+    """The names of the folders that can be opened (LIST, without \\Noselect)."""
+
+    def listed(imap: imaplib.IMAP4) -> list[str]:
+        kind, data = imap.list()
+        if kind != "OK":
+            raise MailError("unavailable", f"LIST: {data!r}")
+        names = []
+        for item in data:
+            # A name sent as a literal comes as (line ending in {n}, the name).
+            line = item[0] if isinstance(item, tuple) else item
+            found = _LIST.match(line) if isinstance(line, bytes) else None
+            if found is None or b"\\noselect" in found.group("flags").lower():
+                continue
+            if isinstance(item, tuple):
+                names.append(bytes(item[1]).decode("imap4-utf-7"))
+            else:
+                names.append(_folder_name(found.group("name")))
+        return names
+
+    return _session(server, login, password, listed)
 
 
 def _status(imap: imaplib.IMAP4, mailbox: str) -> Status:
     kind, data = imap.status(_quoted(mailbox), "(MESSAGES UIDVALIDITY UIDNEXT UNSEEN)")
+    if kind == "NO":  # no such folder (or not his)
+        raise MailError("not_found", f"STATUS {mailbox}: {data!r}")
     if kind != "OK" or not data or not isinstance(data[0], bytes):
         raise MailError("unavailable", f"STATUS {mailbox}: {kind}")
     found = {k.decode(): int(v) for k, v in _STATUS.findall(data[0])}
@@ -123,6 +164,8 @@ def _status(imap: imaplib.IMAP4, mailbox: str) -> Status:
 
 def _select(imap: imaplib.IMAP4, mailbox: str, readonly: bool) -> None:
     kind, data = imap.select(_quoted(mailbox), readonly=readonly)
+    if kind == "NO":
+        raise MailError("not_found", f"SELECT {mailbox}: {data!r}")
     if kind != "OK":
         raise MailError("unavailable", f"SELECT {mailbox}: {data!r}")
 
@@ -181,15 +224,21 @@ def newer(
 
 
 def latest(
-    server: ServerConfig, login: str, password: str, limit: int
+    server: ServerConfig,
+    login: str,
+    password: str,
+    limit: int,
+    folder: str | None = None,
 ) -> tuple[Status, list[Summary]]:
-    """The newest `limit` mails' headers, newest first."""
+    """The newest `limit` mails' headers, newest first (of `folder`, else the
+    configured mailbox)."""
+    mailbox = folder or server.mailbox
 
     def fetch(imap: imaplib.IMAP4) -> tuple[Status, list[Summary]]:
-        state = _status(imap, server.mailbox)
+        state = _status(imap, mailbox)
         if state.messages == 0:
             return state, []
-        _select(imap, server.mailbox, readonly=True)
+        _select(imap, mailbox, readonly=True)
         first = max(1, state.messages - limit + 1)
         kind, data = imap.fetch(f"{first}:*", f"(UID FLAGS {HEADERS})")
         if kind != "OK":
@@ -201,13 +250,18 @@ def latest(
 
 
 def message(
-    server: ServerConfig, login: str, password: str, uid: int, peek: bool = False
+    server: ServerConfig,
+    login: str,
+    password: str,
+    uid: int,
+    peek: bool = False,
+    folder: str | None = None,
 ) -> tuple[EmailMessage, bool]:
     """The whole mail with this UID (marked \\Seen unless `peek`) and whether it was
-    seen before; MailError("not_found") when the mailbox has none."""
+    seen before; MailError("not_found") when the folder (or the mailbox) has none."""
 
     def fetch(imap: imaplib.IMAP4) -> tuple[EmailMessage, bool]:
-        _select(imap, server.mailbox, readonly=peek)
+        _select(imap, folder or server.mailbox, readonly=peek)
         part = "BODY.PEEK[]" if peek else "BODY[]"
         kind, data = imap.uid("FETCH", str(uid), f"(UID FLAGS {part})")
         if kind != "OK":

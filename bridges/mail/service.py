@@ -171,17 +171,35 @@ class MailService:
             self.watcher.unwatch(user_id)
         return self._store.delete(user_id)
 
-    async def latest(
-        self, account: Account, limit: int
-    ) -> tuple[imap.Status, list[Summary]]:
+    async def folders(self, account: Account) -> list[str]:
         return await threads.deferToThread(
-            imap.latest, self._config.imap, account.login, account.password, limit
+            imap.folders, self._config.imap, account.login, account.password
         )
 
-    async def read(self, account: Account, uid: int) -> dict[str, Any]:
+    async def latest(
+        self, account: Account, limit: int, folder: str | None = None
+    ) -> tuple[imap.Status, list[Summary]]:
+        return await threads.deferToThread(
+            imap.latest,
+            self._config.imap,
+            account.login,
+            account.password,
+            limit,
+            folder,
+        )
+
+    async def read(
+        self, account: Account, uid: int, folder: str | None = None
+    ) -> dict[str, Any]:
         try:
             mail, _seen = await threads.deferToThread(
-                imap.message, self._config.imap, account.login, account.password, uid
+                imap.message,
+                self._config.imap,
+                account.login,
+                account.password,
+                uid,
+                False,
+                folder,
             )
         except MailError as e:
             self.metrics.reads.labels(e.kind).inc()
@@ -190,7 +208,7 @@ class MailService:
         return mail_json(uid, mail, self._config.max_body_chars)
 
     async def attachment(
-        self, account: Account, uid: int, index: int
+        self, account: Account, uid: int, index: int, folder: str | None = None
     ) -> tuple[str, str, bytes]:
         """(filename, content type, bytes) of the mail's attachment number `index`
         (as listed by read()), fetched live and handed on, never kept; MailError
@@ -203,6 +221,7 @@ class MailService:
                 account.password,
                 uid,
                 True,
+                folder,
             )
             parts = list(mail.iter_attachments())
             if not 0 <= index < len(parts):
@@ -222,7 +241,9 @@ class MailService:
             data,
         )
 
-    async def reply(self, account: Account, uid: int, text: str) -> None:
+    async def reply(
+        self, account: Account, uid: int, text: str, folder: str | None = None
+    ) -> None:
         try:
             original, _seen = await threads.deferToThread(
                 imap.message,
@@ -231,6 +252,7 @@ class MailService:
                 account.password,
                 uid,
                 True,
+                folder,
             )
             answer = smtp.reply_to(original, self.address(account.login), text)
             await threads.deferToThread(

@@ -17,7 +17,7 @@ from email.utils import formatdate
 from typing import Any
 
 from twisted.cred import checkers, portal
-from twisted.internet import protocol
+from twisted.internet import defer, protocol
 from twisted.internet import reactor as installed
 from twisted.mail import imap4
 
@@ -125,8 +125,11 @@ class Mailbox:
     def removeListener(self, listener: Any) -> None:
         self.listeners.remove(listener)
 
-    def addMessage(self, message: Any, flags: Any = (), date: Any = None) -> int:
-        return self.add(message.read())
+    def addMessage(self, message: Any, flags: Any = (), date: Any = None) -> Any:
+        """APPEND (IMAP4Server wants a Deferred of the UID)."""
+        uid = self.add(message.read())
+        self.mails[-1].flags = {str(f) for f in flags or ()}
+        return defer.succeed(uid)
 
     def expunge(self) -> list[int]:
         return []
@@ -153,10 +156,14 @@ class Mailbox:
         return changed
 
 
+SENT = "已发送"  # a second folder every login has (a non-ASCII name: modified UTF-7)
+
+
 class Account(imap4.MemoryAccountWithoutNamespaces):
-    def __init__(self, name: str, inbox: Mailbox) -> None:
+    def __init__(self, name: str, inbox: Mailbox, sent: Mailbox) -> None:
         super().__init__(name)
         self.addMailbox("INBOX", inbox)
+        self.addMailbox(SENT, sent)
 
 
 @implementer(portal.IRealm)
@@ -166,7 +173,9 @@ class Realm:
 
     def requestAvatar(self, avatar_id: Any, mind: Any, *interfaces: Any) -> Any:
         name = avatar_id.decode() if isinstance(avatar_id, bytes) else avatar_id
-        return imap4.IAccount, Account(name, self._system.inbox(name)), lambda: None
+        system = self._system
+        account = Account(name, system.inbox(name), system.sent[name])
+        return imap4.IAccount, account, lambda: None
 
 
 class ImapServer(imap4.IMAP4Server):
@@ -232,6 +241,7 @@ class MailSystem:
         self.smtp_port = smtp_port
         self.passwords: dict[str, str] = {}
         self.boxes: dict[str, Mailbox] = {}
+        self.sent: dict[str, Mailbox] = {}
         self.sessions = 0
         self.checker = checkers.InMemoryUsernamePasswordDatabaseDontUse()
 
@@ -239,6 +249,7 @@ class MailSystem:
         self.passwords[login] = password
         self.checker.addUser(login.encode(), password.encode())
         self.boxes[login] = Mailbox(uid_validity)
+        self.sent[login] = Mailbox(uid_validity)
 
     def inbox(self, login: str) -> Mailbox:
         return self.boxes[login]

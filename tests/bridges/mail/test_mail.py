@@ -27,6 +27,7 @@ import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from twisted.internet import threads
 
@@ -79,6 +80,19 @@ def _download(url: str, token: str) -> tuple[int, Any, bytes]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - loopback
         return answer.status, answer.headers, answer.read()
+
+
+def _file_sent(port: int, login: str, password: str, subject: str) -> None:
+    """A mail the officer sent, filed in his 已发送 folder (APPEND, as a client does)."""
+    mail = EmailMessage()
+    mail["From"] = login
+    mail["To"] = CHIEF
+    mail["Subject"] = subject
+    mail.set_content("已发出的邮件正文")
+    with imaplib.IMAP4("127.0.0.1", port, timeout=30) as client:
+        client.login(login, password)
+        # 已发送; flags given: twisted.mail's APPEND fails without any.
+        client.append('"&XfJT0ZAB-"', "(\\Seen)", None, mail.as_bytes())
 
 
 def _inbox(port: int, login: str, password: str) -> list[EmailMessage]:
@@ -385,6 +399,31 @@ class MailBridgeTest(SQLiteCase):
         self.assertEqual(
             await api.ok("PUT", f"{API}/account/reminder", {"reminder": "subject"}),
             {"reminder": "subject"},
+        )
+
+        # Another folder than INBOX: listed, its mails listed and read.
+        await threads.deferToThread(
+            _file_sent, self.imap_port, NO_IDLE, NO_IDLE_PASSWORD, "已发出的报告"
+        )
+        folders = (await api.ok("GET", f"{API}/folders"))["folders"]
+        self.assertEqual(sorted(folders), sorted(["INBOX", "已发送"]))
+        sent = quote("已发送")
+        listed = await api.ok("GET", f"{API}/messages?folder={sent}")
+        self.assertEqual(
+            [(m["uid"], m["subject"]) for m in listed["messages"]],
+            [(1, "已发出的报告")],
+        )
+        mail = await api.ok("GET", f"{API}/messages/1?folder={sent}")
+        self.assertIn("已发出的邮件正文", mail["text"])
+        self.assertErrcode(
+            await api.request("GET", f"{API}/messages?folder={quote('没有这个')}"),
+            404,
+            "M_NOT_FOUND",
+        )
+        self.assertErrcode(
+            await api.request("GET", f"{API}/messages?folder=a%0Db"),
+            400,
+            "M_INVALID_PARAM",
         )
 
     async def test_c_metrics(self) -> None:
