@@ -63,6 +63,9 @@ DEPLOYMENT_POOLS = {"monolith": 10, "small": 3, "bureau": 2}
 DEPLOYMENT_FILE = "zv-benchmark-deployment.yaml"
 PROFILE_PROCESSES = {"small": 5, "bureau": 12}
 WORKERS_START_TIMEOUT = 1200.0
+# nginx's connections: two per long-poll (client and upstream); the bureau size has
+# 10,000 officers polling at once, plus the page readers and the admin.
+NGINX_CONNECTIONS = 24_000
 
 CPU_NOTE = (
     "server CPU: launcher + Synapse (+ PostgreSQL backends); robust to other load"
@@ -224,7 +227,9 @@ class BenchServer(TestServer):
 
         root = self.data_dir / "nginx-run"
         root.mkdir(exist_ok=True)
-        conf = nginx.wrapper(root, self.data_dir / "nginx" / "jwwx.conf")
+        conf = nginx.wrapper(
+            root, self.data_dir / "nginx" / "jwwx.conf", connections=NGINX_CONNECTIONS
+        )
         self._nginx = subprocess.Popen(
             [nginx.nginx_binary(), "-c", str(conf), "-p", str(root)],
             stdout=subprocess.DEVNULL,

@@ -27,9 +27,13 @@ def nginx_binary() -> str:
     return found
 
 
-def wrapper(root: Path, conf: Path, access_log: Path | None = None) -> Path:
+def wrapper(
+    root: Path, conf: Path, access_log: Path | None = None, connections: int = 0
+) -> Path:
     """A whole nginx.conf around the rendered file (included in http {}, as documented);
-    with access_log, each request's path and the upstream server that answered it."""
+    with access_log, each request's path and the upstream server that answered it;
+    with connections, that many per worker (nginx's default is 512: each long-poll
+    holds two, the client's and the upstream's) and the open files they need."""
     logging = "access_log off;"
     if access_log is not None:
         logging = (
@@ -37,9 +41,14 @@ def wrapper(root: Path, conf: Path, access_log: Path | None = None) -> Path:
             f" access_log {access_log} jwwx_route;"
         )
     path = root / "nginx.conf"
+    events = ""
+    limits = ""
+    if connections:
+        events = f" worker_connections {connections}; "
+        limits = f"worker_rlimit_nofile {2 * connections + 1024};\n"
     path.write_text(
-        f"error_log {root}/error.log;\npid {root}/nginx.pid;\ndaemon off;\n"
-        f"events {{}}\nhttp {{ {logging} include {conf}; }}\n"
+        f"error_log {root}/error.log;\npid {root}/nginx.pid;\ndaemon off;\n{limits}"
+        f"events {{{events}}}\nhttp {{ {logging} include {conf}; }}\n"
     )
     return path
 
