@@ -222,6 +222,13 @@ class MailBridgeTest(SQLiteCase):
             await sleep(0.3)
         self.fail(f"{name} is {await self._metric(name)}, not {value}")
 
+    async def _refused(
+        self, *cases: tuple[str, int, str], api: MatrixClient, path: str
+    ) -> None:
+        """GET path+suffix is refused with that status and errcode, for each case."""
+        for suffix, status, errcode in cases:
+            self.assertErrcode(await api.request("GET", path + suffix), status, errcode)
+
     async def test_a_bad_input_first(self) -> None:
         anonymous = MatrixClient(self.bridge_url)
         # Judged before the token: a 400 whoever asks.
@@ -365,15 +372,11 @@ class MailBridgeTest(SQLiteCase):
         self.assertEqual((status, got), (200, data))
         self.assertEqual(headers["Content-Type"], "application/pdf")
         self.assertIn("filename*=UTF-8''%E7%8E%B0", headers["Content-Disposition"])
-        self.assertErrcode(
-            await api.request("GET", f"{API}/messages/2/attachments/1"),
-            404,
-            "M_NOT_FOUND",
-        )
-        self.assertErrcode(
-            await api.request("GET", f"{API}/messages/2/attachments/x"),
-            400,
-            "M_INVALID_PARAM",
+        await self._refused(
+            ("attachments/1", 404, "M_NOT_FOUND"),
+            ("attachments/x", 400, "M_INVALID_PARAM"),
+            api=api,
+            path=f"{API}/messages/2/",
         )
         for folder in (self.server.data_dir, self.folder):
             for path in folder.rglob("*"):
@@ -415,15 +418,11 @@ class MailBridgeTest(SQLiteCase):
         )
         mail = await api.ok("GET", f"{API}/messages/1?folder={sent}")
         self.assertIn("已发出的邮件正文", mail["text"])
-        self.assertErrcode(
-            await api.request("GET", f"{API}/messages?folder={quote('没有这个')}"),
-            404,
-            "M_NOT_FOUND",
-        )
-        self.assertErrcode(
-            await api.request("GET", f"{API}/messages?folder=a%0Db"),
-            400,
-            "M_INVALID_PARAM",
+        await self._refused(
+            (f"?folder={quote('没有这个')}", 404, "M_NOT_FOUND"),
+            ("?folder=a%0Db", 400, "M_INVALID_PARAM"),
+            api=api,
+            path=f"{API}/messages",
         )
 
     async def test_c_metrics(self) -> None:
