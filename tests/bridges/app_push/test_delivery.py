@@ -195,7 +195,8 @@ class AppPushDeliveryTests:
             again_status, again = await push(message)  # the sender's retry
             self.assertEqual((again_status, again["msgid"]), (200, answer["msgid"]))
             self.assertTrue(again["duplicate"])
-            case_entry = await self._bridged_entries(boss, officer, config)
+            bridge = MatrixClient(self.server.base_url, token=as_token)
+            case_entry = await self._bridged_entries(boss, officer, bridge)
             # The bridge dies; the supervisor starts it again; it still knows order-42.
             # Meanwhile the duty app lost its workbench mapping: its entry leaves.
             raw = yaml.safe_load(config.read_text())
@@ -285,7 +286,7 @@ class AppPushDeliveryTests:
         return shown
 
     async def _bridged_entries(
-        self, boss: MatrixClient, officer: MatrixClient, config: Path
+        self, boss: MatrixClient, officer: MatrixClient, bridge: MatrixClient
     ) -> dict[str, Any]:
         """The bridge's two apps are on the workbench without an admin adding them;
         admins keep range, order and enabled, not what the bridge's config says; only
@@ -307,10 +308,19 @@ class AppPushDeliveryTests:
             self.assertEqual((status, answer["errcode"]), (400, "M_INVALID_PARAM"))
         status, _ = await boss.request("DELETE", path)
         self.assertEqual(status, 400)
-        status, _ = await officer.request(
-            "PUT", "/_jwwx/client/v1/workbench/bridged", {"apps": []}
-        )
+        bridged = "/_jwwx/client/v1/workbench/bridged"
+        status, _ = await officer.request("PUT", bridged, {"apps": []})
         self.assertEqual(status, 403)
+        # The bridge's own token with a bad list: 400, and nothing changes.
+        for bad in (
+            {"apps": [{"app_id": "x", "name": "n", "url": "javascript:alert(1)"}]},
+            {"apps": [{"app_id": "x", "name": "n", "url": "jwapp://x"}] * 2},
+            {"apps": [{"app_id": "Bad Id", "name": "n", "url": "jwapp://x"}]},
+            {"apps": {}},
+        ):
+            status, answer = await bridge.request("PUT", bridged, bad)
+            self.assertEqual((status, answer["errcode"]), (400, "M_INVALID_PARAM"))
+        await self._workbench_names(officer, {"案件管理系统", "值班系统"})
         self.assertIn("案件管理系统", str(await boss.ok("GET", ADMIN_ENTRIES)))
         return entry
 
