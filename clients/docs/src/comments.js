@@ -4,6 +4,9 @@
 // them at once and they are sealed and chained with the content. A comment's range is
 // a pair of Yjs relative positions: it follows the text as others edit around it.
 import * as Y from "yjs";
+import { Extension } from "@tiptap/core";
+import { Plugin, PluginKey } from "@tiptap/pm/state";
+import { Decoration, DecorationSet } from "@tiptap/pm/view";
 import {
   absolutePositionToRelativePosition,
   relativePositionToAbsolutePosition,
@@ -28,6 +31,44 @@ function binding(editor) {
   return state && state.binding ? state : null;
 }
 
+function rangeIn(state, ydoc, comment) {
+  const sync = ySyncPluginKey.getState(state);
+  if (!sync || !sync.binding) return null;
+  const at = (b64) => relativePositionToAbsolutePosition(
+    ydoc, sync.type, Y.decodeRelativePosition(fromBase64(b64)), sync.binding.mapping);
+  const from = at(comment.start);
+  const to = at(comment.end);
+  return from === null || to === null ? null : { from: Math.min(from, to), to: Math.max(from, to) };
+}
+
+const HIGHLIGHTS = new PluginKey("commentHighlights");
+
+// The open comments' ranges marked in the text (recomputed with every change of the
+// editor's state; a change of the comments dispatches an empty transaction).
+export function commentHighlights(ydoc) {
+  return Extension.create({
+    name: "commentHighlights",
+    addProseMirrorPlugins() {
+      return [new Plugin({
+        key: HIGHLIGHTS,
+        props: {
+          decorations(state) {
+            const marks = [];
+            for (const c of ydoc.getMap("comments").values()) {
+              if (!c || !c.id || c.resolved) continue;
+              const r = rangeIn(state, ydoc, c);
+              if (r && r.from < r.to && r.to <= state.doc.content.size) {
+                marks.push(Decoration.inline(r.from, r.to, { class: "commented", "data-comment": c.id }));
+              }
+            }
+            return DecorationSet.create(state.doc, marks);
+          },
+        },
+      })];
+    },
+  });
+}
+
 export function mountComments(side, session, doc, ydoc, editor, el) {
   const comments = ydoc.getMap("comments");
   const canComment = doc.role !== "reader";
@@ -37,15 +78,7 @@ export function mountComments(side, session, doc, ydoc, editor, el) {
   const error = el("p", { class: "error", role: "alert" });
   const form = el("form", { class: "comment-form" }, text, el("button", { type: "submit" }, "评论所选文字"), error);
 
-  function range(comment) {
-    const sync = binding(editor);
-    if (!sync) return null;
-    const at = (b64) => relativePositionToAbsolutePosition(
-      ydoc, sync.type, Y.decodeRelativePosition(fromBase64(b64)), sync.binding.mapping);
-    const from = at(comment.start);
-    const to = at(comment.end);
-    return from === null || to === null ? null : { from: Math.min(from, to), to: Math.max(from, to) };
-  }
+  const range = (comment) => rangeIn(editor.state, ydoc, comment);
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -108,8 +141,12 @@ export function mountComments(side, session, doc, ydoc, editor, el) {
     }));
   }
 
-  comments.observe(render);
+  const changed = () => {
+    render();
+    if (!editor.isDestroyed) editor.view.dispatch(editor.state.tr.setMeta(HIGHLIGHTS, true));
+  };
+  comments.observe(changed);
   render();
   side.replaceChildren(el("h2", {}, "评论"), ...(canComment ? [form] : []), list);
-  return { close: () => comments.unobserve(render) };
+  return { close: () => comments.unobserve(changed) };
 }

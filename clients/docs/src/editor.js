@@ -8,7 +8,7 @@ import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
-import { mountComments } from "./comments.js";
+import { commentHighlights, mountComments } from "./comments.js";
 
 const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#117a65"];
 const ROLE_NAMES = { owner: "所有者", editor: "可编辑", commenter: "可评论", reader: "只读" };
@@ -64,6 +64,7 @@ export function openDocument(app, session, doc, el) {
         render: caret,
         selectionRender: () => ({ nodeName: "span", class: "caret-selection" }),
       }),
+      commentHighlights(ydoc),
     ],
   });
   provider.on("status", ({ status: state }) => {

@@ -72,28 +72,29 @@ class DocsTests:
         return cls._auditor
 
     async def _audited(self, doc_id: str, action: str, user_id: str) -> dict[str, Any]:
-        auditor = await self._auditor_client()
-
         async def find() -> dict[str, Any] | None:
-            after = 0
-            while True:  # every page: the server's archive outgrows one
-                page = await auditor.ok(
-                    "GET",
-                    f"/_jwwx/admin/v1/audit/export/document?after_seq={after}&limit=500",
-                )
-                for record in page["records"]:
-                    body = record["record"]
-                    if (body["doc_id"], body["action"], body["user_id"]) == (
-                        doc_id,
-                        action,
-                        user_id,
-                    ):
-                        return dict(body)
-                if not page["more"]:
-                    return None
-                after = page["next_cursor"]
+            records = await self._audit_actions(doc_id, action)
+            return next((dict(r) for r in records if r["user_id"] == user_id), None)
 
         return dict(await wait_for(find))
+
+    async def _audit_actions(self, doc_id: str, action: str) -> list[dict[str, Any]]:
+        """Every archived record of this action on the document (what is there now)."""
+        auditor = await self._auditor_client()
+        found, after = [], 0
+        while True:
+            page = await auditor.ok(
+                "GET",
+                f"/_jwwx/admin/v1/audit/export/document?after_seq={after}&limit=500",
+            )
+            found += [
+                r["record"]
+                for r in page["records"]
+                if (r["record"]["doc_id"], r["record"]["action"]) == (doc_id, action)
+            ]
+            if not page["more"]:
+                return found
+            after = page["next_cursor"]
 
     def _db(self, fn: Any, *args: Any) -> Any:
         config = load_server_config(self.server.data_dir)
@@ -549,7 +550,12 @@ class DocsTests:
         self.assertIn("甲方输入", text["content"]["default"])
         self.assertIn("乙方补充", text["content"]["default"])
         listed = (await bob.ok("GET", f"{DOCS}/{doc_id}/comments"))["comments"]
-        self.assertEqual([c["body"] for c in listed], ["请补充时间"])
+        self.assertEqual(
+            [(c["body"], c["resolved"]) for c in listed], [("请补充时间", True)]
+        )
+        # The reader's page sent no edit the server had to refuse.
+        refused = await self._audit_actions(doc_id, "edit_refused")
+        self.assertEqual(refused, [])
 
     async def test_api_lists_renames_and_refuses_bad_input(self) -> None:
         alice, bob, eve = self.user("alice"), self.user("bob"), self.user("eve")
@@ -675,8 +681,20 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
         b.wait_for_selector(
             ".comment:has-text('请补充时间') blockquote:has-text('甲方输入')"
         )
+        reader.wait_for_selector(
+            ".ProseMirror[contenteditable=false]:has-text('乙方补充')"
+        )
+        reader.wait_for_selector(".comment:has-text('请补充时间')")
+        assert reader.locator("textarea[name=comment]").count() == 0
+        # The commented range is marked in the text until the comment is resolved.
+        b.wait_for_selector(".ProseMirror .commented:has-text('甲方输入')")
         screenshot(a, "docs-two-editors")
-        return list(a.errors) + list(b.errors)
+        b.click(".comment button.resolve")
+        a.wait_for_selector(".comment.resolved:has-text('请补充时间')")
+        a.wait_for_selector(".ProseMirror .commented", state="detached")
+        # The reader's socket was never refused (it sent no content).
+        assert reader.locator(".status[data-status=connected]").count() == 1
+        return list(a.errors) + list(b.errors) + list(reader.errors)
 
 
 class DocsSQLiteTest(DocsTests, SQLiteCase):
