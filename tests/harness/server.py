@@ -7,6 +7,8 @@ real deployment (conf.d/testing.yaml: cheap bcrypt, lifted rate limits).
 """
 
 import atexit
+import contextlib
+import io
 import os
 import random
 import shutil
@@ -104,6 +106,21 @@ def launcher(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]
     )
 
 
+def init_in_process(*args: str) -> None:
+    """`python -m homeserver init ARGS` through the launcher's own entry point, in this
+    process: the same code and files as the command (tests.homeserver.test_init runs
+    it as one), without a Python start and the launcher's imports for every test
+    server (seconds each on a loaded machine, for about a hundred server classes).
+    Imported here: modules that only want free_port do not pay for the launcher."""
+    from homeserver import cli as homeserver_cli  # noqa: PLC0415 - see above
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = homeserver_cli.main(list(args))
+    if code != 0:
+        raise RuntimeError(f"homeserver init exited {code}: {err.getvalue()}")
+
+
 class TestServer:
     def __init__(
         self,
@@ -162,7 +179,7 @@ class TestServer:
             ]
             if params["password"]:
                 args += ["--pg-password", str(params["password"])]
-        launcher(*args)
+        init_in_process(*args)
         overrides = dict(TEST_OVERRIDES)
         if self.shipped_login_limits:
             del overrides["rc_login"]
