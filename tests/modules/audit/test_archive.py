@@ -22,7 +22,7 @@ from modules.audit.config import derive_key
 from modules.audit.records import RecordError, open_body
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
-from tests.harness.server import free_port
+from tests.harness.server import TestServer, free_port
 from tests.modules.audit.helpers import (
     PREFIX,
     HttpCollector,
@@ -75,25 +75,33 @@ class AuditTests:
         cls.metrics_port = free_port()
         cls.init_args = ("--metrics-port", str(cls.metrics_port))
 
-    # Set-up: audit admin, a fast poll and the exporter, through conf.d.
+    # Set-up: audit admin, a fast poll and the exporter, through conf.d (written
+    # before the server first starts: no restart to apply it).
 
-    def _audit_config(self) -> dict[str, Any]:
-        rendered = yaml.safe_load(
-            (self.server.data_dir / "homeserver.yaml").read_text()
-        )
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        cls._write_override_for(server)
+
+    @staticmethod
+    def _audit_config_of(server: TestServer) -> tuple[Any, dict[str, Any]]:
+        rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
         for entry in rendered["modules"]:
             if entry["module"] == "modules.audit.AuditModule":
-                return rendered, entry["config"]  # type: ignore[return-value]
+                return rendered, entry["config"]
         raise AssertionError("modules.audit is not in homeserver.yaml")
 
-    def _write_override(self, **changes: Any) -> None:
-        rendered, config = self._audit_config()
+    def _audit_config(self) -> tuple[Any, dict[str, Any]]:
+        return self._audit_config_of(self.server)
+
+    @classmethod
+    def _write_override_for(cls, server: TestServer, **changes: Any) -> None:
+        rendered, config = cls._audit_config_of(server)
         config.update(
             poll_interval_seconds=0.2,
             exporters=[
                 {
                     "name": "siem",
-                    "syslog": {"host": "127.0.0.1", "port": self.collector.port},
+                    "syslog": {"host": "127.0.0.1", "port": cls.collector.port},
                     "retry_initial_seconds": 0.2,
                     "retry_max_seconds": 1,
                     "timeout_seconds": 5,
@@ -101,26 +109,27 @@ class AuditTests:
                 {
                     "name": "bureau-http",
                     "kinds": ["message", "group"],
-                    "http": {"url": f"http://127.0.0.1:{self.http_collector.port}/in"},
+                    "http": {"url": f"http://127.0.0.1:{cls.http_collector.port}/in"},
                     "retry_initial_seconds": 0.2,
                     "retry_max_seconds": 1,
                 },
             ],
         )
-        token_file = self.server.data_dir / "keys" / "pull_bureau"
+        token_file = server.data_dir / "keys" / "pull_bureau"
         token_file.write_text(BUREAU_TOKEN + "\n", encoding="utf-8")
         config["pull_consumers"] = [{"name": "bureau", "token_file": str(token_file)}]
         config.update(changes)
-        (self.server.data_dir / "conf.d" / "zz_audit.yaml").write_text(
+        (server.data_dir / "conf.d" / "zz_audit.yaml").write_text(
             yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
         )
+
+    def _write_override(self, **changes: Any) -> None:
+        self._write_override_for(self.server, **changes)
 
     async def _configure(self) -> None:
         cls = type(self)
         if cls._configured is self.server:
             return
-        self._write_override()
-        self.server.restart()
         user_id, token = self.server.register(AUDITOR)
         cls.auditor = MatrixClient(self.server.base_url, user_id, token)
         cls.admin = self.user("superadmin", admin=True)
