@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Behaviour that needs other config values (conf.d, restart): a push bigger than
-`inline_recipients` goes on as a background job after the answer; rate limiting."""
+"""Behaviour that needs other config values (conf.d, from the server's start): a push
+bigger than `inline_recipients` goes on as a background job after the answer; rate
+limiting."""
 
 from typing import Any
-
-import yaml
 
 from modules.openapi.crypto import MODES, MsgCrypt, generate_encoding_aes_key
 from tests.harness.case import PostgresCase, SQLiteCase
@@ -20,28 +19,17 @@ from tests.modules.openapi.helpers import (
 )
 from tests.modules.openapi.receiver import Receiver
 
+# inline_recipients: 1 and rate_limit_per_minute: 20, from the start (no restart).
+OPENAPI_CONFIG = {
+    "modules.openapi.OpenApiModule": {
+        "inline_recipients": 1,
+        "rate_limit_per_minute": 20,
+    }
+}
+
 
 class BackgroundPushTests:
-    async def _configure(self) -> None:
-        """inline_recipients: 1 and rate_limit_per_minute: 20 (conf.d replaces the
-        whole `modules` list), then restart; once per class."""
-        if getattr(type(self), "_configured", None) is self.server:  # type: ignore[attr-defined]
-            return
-        server: Any = self.server  # type: ignore[attr-defined]
-        rendered = yaml.safe_load((server.data_dir / "homeserver.yaml").read_text())
-        modules = rendered["modules"]
-        for entry in modules:
-            if entry["module"] == "modules.openapi.OpenApiModule":
-                entry["config"]["inline_recipients"] = 1
-                entry["config"]["rate_limit_per_minute"] = 20
-        (server.data_dir / "conf.d" / "zz_openapi.yaml").write_text(
-            yaml.safe_dump({"modules": modules}, allow_unicode=True), encoding="utf-8"
-        )
-        server.restart()
-        type(self)._configured = server  # type: ignore[attr-defined]
-
     async def test_large_push_runs_in_background(self) -> None:
-        await self._configure()
         admin = self.user("bgadmin", admin=True)  # type: ignore[attr-defined]
         client = self.anonymous()  # type: ignore[attr-defined]
         root = await root_department(admin, "市局")
@@ -85,7 +73,6 @@ class BackgroundPushTests:
             self.assertIn("后台推送", bodies)  # type: ignore[attr-defined]
 
     async def test_rate_limit(self) -> None:
-        await self._configure()
         admin = self.user("rladmin", admin=True)  # type: ignore[attr-defined]
         client = self.anonymous()  # type: ignore[attr-defined]
         app = await create_app(admin)
@@ -103,7 +90,6 @@ class BackgroundPushTests:
         """Officers' messages reach the app's callback URL through a reader of the
         event stream with a durable cursor: a restart right after a send neither
         loses the message nor sends it twice, and nothing older is replayed."""
-        await self._configure()
         admin = self.user("cbadmin", admin=True)  # type: ignore[attr-defined]
         client = self.anonymous()  # type: ignore[attr-defined]
         root = await root_department(admin, "回调")
@@ -158,8 +144,8 @@ class BackgroundPushTests:
 
 
 class BackgroundPushSQLiteTest(BackgroundPushTests, SQLiteCase):
-    pass
+    module_config = OPENAPI_CONFIG
 
 
 class BackgroundPushPostgresTest(BackgroundPushTests, PostgresCase):
-    pass
+    module_config = OPENAPI_CONFIG
