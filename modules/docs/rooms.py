@@ -101,6 +101,17 @@ class Room:
         finally:
             self._author, self._origin = "", None
 
+    def would_change(self, update: bytes) -> bool:
+        """Whether applying the update would change the document: a client with
+        nothing new still sends its whole delete set (Yjs' sync step 2), which is no
+        edit. Tried on a copy (only for those who may not edit: once a connection)."""
+        copy: Doc[Any] = Doc()
+        copy.apply_update(self.doc.get_update())
+        changed: list[bool] = []
+        copy.observe(lambda event: changed.append(True))
+        copy.apply_update(update)
+        return bool(changed)
+
     def change(self, user_id: str, edit: Callable[[Doc], None]) -> None:
         self._author = user_id
         try:

@@ -150,6 +150,8 @@ class DocProtocol(WebSocketServerProtocol):
         if update == EMPTY_UPDATE:
             return
         if not at_least(self.role, "editor"):
+            if not self.room.would_change(update):
+                return  # e.g. a reader's sync step 2: only deletions the server has
             # Refused here, not only hidden in the editor: nothing of it is applied.
             self.sendClose(CLOSE_READ_ONLY, "read-only")
             self._background(

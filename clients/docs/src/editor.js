@@ -10,6 +10,11 @@ import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { commentHighlights, mountComments } from "./comments.js";
 
+// The server's close codes (modules/docs/websocket.py): 4401 the sharing changed (connect
+// again and be judged on the new sharing), 4403 read-only, 4410 deleted, 4400 a bad
+// message; a refused handshake (no role any more) is an error without a close code.
+const CLOSED = { 4403: "只读：此文档不接受你的修改", 4410: "文档已被删除", 4400: "连接出错，请刷新页面" };
+
 const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#117a65"];
 const ROLE_NAMES = { owner: "所有者", editor: "可编辑", commenter: "可评论", reader: "只读" };
 
@@ -38,6 +43,7 @@ export function openDocument(app, session, doc, el) {
   const provider = new WebsocketProvider(base, doc.doc_id, ydoc, {
     params: { access_token: session.token },
     disableBc: true, // every change goes through the server, also between tabs
+    shouldReconnect: (event) => !(event.code in CLOSED),
   });
   const writable = doc.role === "owner" || doc.role === "editor";
   const status = el("span", { class: "status", "data-status": "connecting" }, "连接中…");
@@ -67,9 +73,17 @@ export function openDocument(app, session, doc, el) {
       commentHighlights(ydoc),
     ],
   });
+  let connections = 0;
   provider.on("status", ({ status: state }) => {
     status.dataset.status = state;
     status.textContent = state === "connected" ? "已连接" : "连接中…";
+    if (state === "connected") status.dataset.connections = String(++connections);
+    else delete status.dataset.synced;
+  });
+  provider.on("closed", ({ code }) => {
+    status.dataset.status = "closed";
+    status.textContent = CLOSED[code] || "连接已关闭";
+    editor.setEditable(false);
   });
   provider.on("sync", (synced) => {
     if (synced) status.dataset.synced = "true";

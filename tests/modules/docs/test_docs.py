@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import secrets
+import urllib.request
 from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import quote
@@ -542,8 +543,9 @@ class DocsTests:
         ]
         await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
         page_url = f"{self.server.base_url}/_jwwx/docs/app/#doc={q(doc_id)}"
+        sharing = (f"{self.server.base_url}{DOCS}/{doc_id}/sharing", {"grants": grants})
         errors = await threads.deferToThread(
-            _edit_in_two_pages, page_url, (alice, bob, dave)
+            _edit_in_two_pages, page_url, (alice, bob, dave), sharing
         )
         self.assertEqual(errors, [])
         text = await alice.ok("GET", f"{DOCS}/{doc_id}/export")
@@ -652,7 +654,23 @@ def _sign_in(page: Any, client: MatrixClient, url: str) -> None:
     page.wait_for_selector(".status[data-status=connected][data-synced=true]")
 
 
-def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
+def _put_json(url: str, token: str, body: Any) -> None:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=90) as answer:
+        assert answer.status == 200
+
+
+def _edit_in_two_pages(
+    url: str, officers: tuple[MatrixClient, ...], sharing: tuple[str, Any]
+) -> list:
     """Two officers type into one document in two pages and each sees the other's
     text, name and comment; a reader's page follows, read-only (its socket stays
     open: it sends no update the server would refuse). The pages' JavaScript errors
@@ -694,6 +712,15 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
         a.wait_for_selector(".ProseMirror .commented", state="detached")
         # The reader's socket was never refused (it sent no content).
         assert reader.locator(".status[data-status=connected]").count() == 1
+        # A change of the sharing closes the sockets (4401): the pages connect again
+        # (y-websocket would stop on a 44xx code by default) and go on editing.
+        _put_json(sharing[0], alice.token, sharing[1])
+        again = ".status[data-status=connected][data-synced=true][data-connections='2']"
+        b.wait_for_selector(again)
+        b.click(".ProseMirror")
+        b.keyboard.press("End")
+        b.keyboard.type("重连后")
+        a.wait_for_selector(".ProseMirror:has-text('重连后')")
         return list(a.errors) + list(b.errors) + list(reader.errors)
 
 
