@@ -9,8 +9,6 @@ import os
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import yaml
-
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.modules.audit.helpers import wait_for
@@ -55,23 +53,11 @@ class AdminModelTests:
     auditor: ClassVar[MatrixClient]
 
     async def _configure(self) -> None:
-        """Once per server: an audit admin of the archive and a fast archiver, so the
-        operation log can be read back."""
+        """Once per server: an audit admin of the archive (the fast archiver is the
+        classes' module_config), so the operation log can be read back."""
         cls = type(self)
         if cls._configured is self.server:
             return
-        rendered = yaml.safe_load(
-            (self.server.data_dir / "homeserver.yaml").read_text()
-        )
-        for entry in rendered["modules"]:
-            if entry["module"] == "modules.audit.AuditModule":
-                entry["config"].update(
-                    poll_interval_seconds=0.2,
-                )
-        (self.server.data_dir / "conf.d" / "zz_admin_audit.yaml").write_text(
-            yaml.safe_dump({"modules": rendered["modules"]}, allow_unicode=True)
-        )
-        self.server.restart()
         user_id, token = self.server.register(OP_AUDITOR)
         cls.auditor = MatrixClient(self.server.base_url, user_id, token)
         boss = self.user("super", admin=True)
@@ -642,9 +628,13 @@ class AdminModelTests:
         self.assertEqual((status, report["created"]), (200, 2), report)
 
 
+# A fast archiver from the server's start (no restart to apply it).
+FAST_ARCHIVER = {"modules.audit.AuditModule": {"poll_interval_seconds": 0.2}}
+
+
 class AdminModelSQLiteTest(AdminModelTests, SQLiteCase):
-    pass
+    module_config = FAST_ARCHIVER
 
 
 class AdminModelPostgresTest(AdminModelTests, PostgresCase):
-    pass
+    module_config = FAST_ARCHIVER
