@@ -203,4 +203,9 @@ class DocFactory(WebSocketServerFactory):
             # The handshake checks the token (whoami) and the role and may load the
             # document: autobahn's 5 s default is too short on a busy server.
             openHandshakeTimeout=60,
+            # After our close (4403, 4401, ...) autobahn aborts the TCP connection if
+            # the client has not answered within 1 s by default: the reset can reach a
+            # busy client before it read our close frame, which it then never sees
+            # (1006 instead of the code that says why). Give a slow client its time.
+            closeHandshakeTimeout=30,
         )
