@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// 邮件: the bridge's errors as the officer reads them (src/mail.js).
+// 邮件: the bridge's errors as the officer reads them (src/mail_api.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiError } from "../src/api.js";
-import { mailError } from "../src/mail.js";
+import { mailError } from "../src/mail_api.js";
 
 test("the mail bridge's errors in the officer's words", () => {
   assert.equal(mailError(new ApiError(403, { errcode: "CN_JWWX_MAIL_LOGIN_REFUSED", error: "x" })), "邮箱账号或密码错误，请重新绑定");
