@@ -192,20 +192,26 @@ class MailService:
         self, account: Account, uid: int, folder: str | None = None
     ) -> dict[str, Any]:
         try:
-            mail, _seen = await threads.deferToThread(
-                imap.message,
-                self._config.imap,
-                account.login,
-                account.password,
-                uid,
-                False,
-                folder,
-            )
+            mail, _seen = await self._message(account, uid, False, folder)
         except MailError as e:
             self.metrics.reads.labels(e.kind).inc()
             raise
         self.metrics.reads.labels("ok").inc()
         return mail_json(uid, mail, self._config.max_body_chars)
+
+    async def _message(
+        self, account: Account, uid: int, peek: bool, folder: str | None
+    ) -> tuple[EmailMessage, bool]:
+        """One mail fetched live over IMAP in a thread: (message, seen before)."""
+        return await threads.deferToThread(
+            imap.message,
+            self._config.imap,
+            account.login,
+            account.password,
+            uid,
+            peek,
+            folder,
+        )
 
     async def attachment(
         self, account: Account, uid: int, index: int, folder: str | None = None
@@ -214,15 +220,7 @@ class MailService:
         (as listed by read()), fetched live and handed on, never kept; MailError
         not_found (no such mail or attachment) or too_large."""
         try:
-            mail, _seen = await threads.deferToThread(
-                imap.message,
-                self._config.imap,
-                account.login,
-                account.password,
-                uid,
-                True,
-                folder,
-            )
+            mail, _seen = await self._message(account, uid, True, folder)
             parts = list(mail.iter_attachments())
             if not 0 <= index < len(parts):
                 raise MailError("not_found", f"mail {uid} has no attachment {index}")
@@ -245,15 +243,7 @@ class MailService:
         self, account: Account, uid: int, text: str, folder: str | None = None
     ) -> None:
         try:
-            original, _seen = await threads.deferToThread(
-                imap.message,
-                self._config.imap,
-                account.login,
-                account.password,
-                uid,
-                True,
-                folder,
-            )
+            original, _seen = await self._message(account, uid, True, folder)
             answer = smtp.reply_to(original, self.address(account.login), text)
             await threads.deferToThread(
                 smtp.send, self._config.smtp, account.login, account.password, answer
