@@ -2,8 +2,9 @@
 """nginx/jwwx.conf, rendered by `init` for every deployment: the worker routing
 (homeserver/routing.py) or, for one process, everything to it; Synapse's admin API
 only from the admin networks; with `--tls-cert/--tls-key`, TLS on the client listener
-and, when federation is on, the federation port. docs/deployment.md, "nginx routing";
-docs/security.md, "TLS"."""
+and, when federation is on, the federation port; the officers' web client
+(clients/web/dist/) served by nginx itself at /_jwwx/web/. docs/deployment.md, "nginx
+routing"; docs/security.md, "TLS"; docs/web_client.md, "Serving"."""
 
 from typing import Any
 
@@ -18,6 +19,9 @@ from homeserver.routing import (
     upstreams,
 )
 from homeserver.workers import Deployment
+from modules.common.static import security_headers
+from modules.web_client.config import DEFAULT_DIST
+from modules.web_client.resources import CSP
 
 NGINX_FILE = "nginx/jwwx.conf"
 
@@ -51,5 +55,18 @@ def render_nginx(
             "federation": context["federation_enabled"],
             "main_upstream": MAIN_UPSTREAM,
             "module_prefixes": MODULE_MAIN_PREFIXES,
+            "web": web_client_context(),
         },
     )
+
+
+def web_client_context() -> dict[str, Any]:
+    """Where the built web client is and the security headers the homeserver sends with
+    it (modules/web_client/resources.py): nginx sends the same."""
+    return {
+        "dist": str(DEFAULT_DIST),
+        "headers": [
+            (name.decode("ascii"), value.decode("ascii"))
+            for name, value in security_headers(CSP)
+        ],
+    }

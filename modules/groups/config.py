@@ -15,6 +15,9 @@ Keys:
   room_version (string, default "11"): the room version of rooms whose /createRoom does
       not ask for one. Version 12 (Synapse's default) makes the creator a permanent owner
       that no power-levels change can demote, so owner transfer needs 11 or earlier.
+  recall_window_seconds (int ≥ 0, default 86400): how long after sending an officer
+      may recall (redact) his own message, until admins store the setting; 0: no limit. Group owners and admins recall members' messages at any time (the
+      room's redact level decides); docs/groups.md, "Recall window".
   join_link_ttl_seconds (int, default 604800): default lifetime of a QR join link.
   join_link_max_ttl_seconds (int, default 2592000): the longest lifetime allowed.
   settings_reload_seconds (number ≥ 0.5, default 5): how soon other workers see edited
@@ -46,6 +49,7 @@ class GroupsConfig:
     owner_level: int = 100
     muted_level: int = -1
     room_version: str = "11"
+    recall_window_seconds: int = 86400
     join_link_ttl_seconds: int = 7 * 86400
     join_link_max_ttl_seconds: int = 30 * 86400
     settings_reload_seconds: float = 5.0
@@ -66,6 +70,9 @@ class GroupsConfig:
             owner_level=reader.integer("owner_level", d.owner_level, minimum=2),
             muted_level=reader.integer("muted_level", d.muted_level),
             room_version=reader.string("room_version", d.room_version),
+            recall_window_seconds=reader.integer(
+                "recall_window_seconds", d.recall_window_seconds, minimum=0
+            ),
             join_link_ttl_seconds=reader.integer(
                 "join_link_ttl_seconds", d.join_link_ttl_seconds, minimum=60
             ),
@@ -95,3 +102,4 @@ class GroupsConfig:
                 f"{MODULE}.join_link_ttl_seconds must not exceed join_link_max_ttl_seconds"
             )
         return config
+

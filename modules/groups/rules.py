@@ -5,7 +5,8 @@ other modules, other servers):
   the room state before it (`check_state_event`), local and remote;
 - messages and other non-state events: the spam checker (`check_event_for_spam`) reads
   only the group's own state event (a cached lookup), so a message into a big group
-  does not load its whole membership;
+  does not load its whole membership; a redaction also reads the event it redacts
+  (the recall window, recall.py) — in every room, 1:1 chats included;
 - `on_create_room` sees every /createRoom, server admins' included (the spam
   checker's invite/join callbacks skip server admins).
 """
@@ -28,6 +29,7 @@ from modules.common.synapse.accounts import is_user_deactivated
 from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.patches import rooms_being_shut_down
 from modules.groups.config import GroupsConfig
+from modules.groups.recall import REDACTION, RecallWindow
 from modules.groups.retention import RETENTION_TYPE
 from modules.groups.settings import SettingsCache
 from modules.groups.state import (
@@ -67,6 +69,7 @@ class GroupRules:
         self._api = api
         self._config = config
         self._settings = settings
+        self._recall = RecallWindow(api, settings)
         # Synapse's admin shutdown/delete makes the owner leave too (docs/groups.md).
         self._shutting_down = rooms_being_shut_down(api)
 
@@ -109,9 +112,12 @@ class GroupRules:
         room_config["initial_state"] = kept
 
     async def check_event_for_spam(self, event: Any) -> SpamResult:
-        """Non-state events: nothing is sent into a dissolved group."""
+        """Non-state events: nothing is sent into a dissolved group; an officer's
+        own message is recalled only within the recall window (recall.py)."""
         if event.is_state():
             return NOT_SPAM  # the state event rule checks them, with the state
+        if event.type == REDACTION:
+            await self._recall.check(event)
         found = await self._api.get_room_state(event.room_id, [(GROUP_TYPE, "")])
         group = found.get((GROUP_TYPE, ""))
         if group is None or group.content.get("dissolved") is not True:

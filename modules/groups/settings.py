@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Admin settings of groups: size cap, its whitelist, read-status switch.
+"""Admin settings of groups: size cap, its whitelist, read-status switch, retention, the
+officers' recall window.
 
 Stored in jwwx_groups_settings (one JSON value per name); config values are the defaults.
 Every process keeps a copy and re-reads it every `settings_reload_seconds`, so the rules
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 _USER_ID = re.compile(r"^@[^:\s]+:\S+$")
 MAX_WHITELIST = 10000
+MAX_RECALL_WINDOW = 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class GroupSettings:
     read_status_enabled: bool
     # Days chat records are kept; None: forever.
     retention_days: float | None = None
+    # Seconds after sending in which an officer may recall his own message; 0: no limit.
+    recall_window_seconds: int = 86400
 
     def retention_policy(self) -> dict[str, int]:
         """The m.room.retention content every room carries (empty: keep forever)."""
@@ -44,6 +48,7 @@ class GroupSettings:
             "whitelist": sorted(self.whitelist),
             "read_status_enabled": self.read_status_enabled,
             "retention_days": self.retention_days,
+            "recall_window_seconds": self.recall_window_seconds,
         }
 
     def exempt(self, *user_ids: str | None) -> bool:
@@ -52,7 +57,10 @@ class GroupSettings:
 
 def defaults(config: GroupsConfig) -> GroupSettings:
     return GroupSettings(
-        config.max_members, frozenset(config.whitelist), config.read_status_enabled
+        config.max_members,
+        frozenset(config.whitelist),
+        config.read_status_enabled,
+        recall_window_seconds=config.recall_window_seconds,
     )
 
 
@@ -70,12 +78,21 @@ def apply_stored(base: GroupSettings, stored: dict[str, Any]) -> GroupSettings:
         value = stored["retention_days"]
         days = float(value) if isinstance(value, int | float) else None
         settings = replace(settings, retention_days=days)
+    window = stored.get("recall_window_seconds")
+    if isinstance(window, int) and not isinstance(window, bool):
+        settings = replace(settings, recall_window_seconds=window)
     return settings
 
 
 def validate_update(body: dict[str, Any]) -> dict[str, Any]:
     """The settings in a PUT body, checked; 400 M_INVALID_PARAM names the bad field."""
-    known = {"max_members", "whitelist", "read_status_enabled", "retention_days"}
+    known = {
+        "max_members",
+        "whitelist",
+        "read_status_enabled",
+        "retention_days",
+        "recall_window_seconds",
+    }
     unknown = sorted(set(body) - known)
     if unknown:
         raise error(400, Codes.INVALID_PARAM, f"未知的设置项：{', '.join(unknown)}")
@@ -123,6 +140,19 @@ def validate_update(body: dict[str, Any]) -> dict[str, Any]:
                 "retention_days 应为大于 0、不超过 36500 的天数，或 null（永久保存）",
             )
         values["retention_days"] = value
+    if "recall_window_seconds" in body:
+        value = body["recall_window_seconds"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_RECALL_WINDOW
+        ):
+            raise error(
+                400,
+                Codes.INVALID_PARAM,
+                "recall_window_seconds 应为 0 到 31536000 之间的整数秒（0 表示不限）",
+            )
+        values["recall_window_seconds"] = value
     return values
 
 

@@ -113,3 +113,20 @@ def get_status(
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+def get(
+    port: int, path: str, gzip: bool = False
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers with lower-case names, body) of a GET over plain HTTP."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Host": "localhost"}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip"
+    try:
+        conn.request("GET", path, headers=headers)
+        answer = conn.getresponse()
+        found = {name.lower(): value for name, value in answer.getheaders()}
+        return answer.status, found, answer.read()
+    finally:
+        conn.close()

@@ -4,6 +4,7 @@
 tests/homeserver/test_workers.py."""
 
 import configparser
+import gzip
 import re
 import shutil
 import ssl
@@ -288,6 +289,34 @@ class WorkerConfigTest(unittest.TestCase):
                         self.assertEqual(got, status, (name, path, source))
                 got = nginx.get_status(port, "/_matrix/client/versions", "127.0.0.2")
                 self.assertEqual(got, 502, name)
+                self._check_web_client(port)
+
+    def _check_web_client(self, port: int) -> None:
+        """nginx serves the built web client itself, with the homeserver's headers."""
+        dist = Path(__file__).resolve().parents[2] / "clients" / "web" / "dist"
+        script = next(p.name for p in (dist / "assets").glob("index-*.js"))
+        status, headers, body = nginx.get(port, "/_jwwx/web/")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, (dist / "index.html").read_bytes())
+        self.assertEqual(headers["cache-control"], "no-cache")
+        self.assertIn("script-src 'self'", headers["content-security-policy"])
+        self.assertEqual(headers["x-frame-options"], "DENY")
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        status, headers, body = nginx.get(
+            port, f"/_jwwx/web/assets/{script}", gzip=True
+        )
+        self.assertEqual(status, 200)
+        self.assertEqual(
+            gzip.decompress(body), (dist / "assets" / script).read_bytes()
+        )
+        self.assertEqual(
+            headers["cache-control"], "public, max-age=31536000, immutable"
+        )
+        self.assertTrue(headers["content-type"].startswith("text/javascript"))
+        self.assertEqual(headers["x-content-type-options"], "nosniff")
+        self.assertIn("etag", headers)
+        for path in ("/_jwwx/web/assets/nothing.js", "/_jwwx/web/index.html"):
+            self.assertEqual(nginx.get(port, path)[0], 404, path)
 
     def test_nginx_serves_tls_with_the_rendered_config(self) -> None:
         """init --tls-cert/--tls-key: nginx terminates TLS 1.2+ on the client and the

@@ -47,6 +47,11 @@ export const directory = {
     call("GET", `${DIRECTORY}/departments/${encodeURIComponent(id)}/children?limit=100${from ? `&from=${encodeURIComponent(from)}` : ""}`, undefined, token),
   member: (token, userid) => call("GET", `${DIRECTORY}/members/${encodeURIComponent(userid)}`, undefined, token),
   search: (token, q) => call("GET", `${DIRECTORY}/search/members?limit=30&q=${encodeURIComponent(q)}`, undefined, token),
+  // 标签: the admins' tags with something this officer may see, and one tag's visible
+  // departments and a page of its visible members.
+  tags: (token) => call("GET", `${DIRECTORY}/tags`, undefined, token),
+  tag: (token, id, from) =>
+    call("GET", `${DIRECTORY}/tags/${encodeURIComponent(id)}?limit=100${from ? `&from=${encodeURIComponent(from)}` : ""}`, undefined, token),
   // 收藏联系人: the officer's own list of colleagues.
   favorites: (token) => call("GET", `${DIRECTORY}/favorites`, undefined, token),
   addFavorite: (token, userid) => call("PUT", `${DIRECTORY}/favorites/${encodeURIComponent(userid)}`, {}, token),

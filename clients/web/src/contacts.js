@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// 通讯录: 收藏联系人 on top (the directory's favourites of this officer), the organisation
+// 通讯录: 收藏联系人 on top (the directory's favourites of this officer), 标签 (src/tags.js), the organisation
 // directory (src/directory_tree.js: the department tree and the search by name or
 // pinyin), and a member's profile with 发消息, which opens or creates the 1:1 chat, and
 // 收藏联系人 / 取消收藏.
@@ -7,6 +7,7 @@ import { html } from "htm/preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { directory } from "./api.js";
 import { DirectoryBrowser, useDirectoryRoots, useDirectorySearch } from "./directory_tree.js";
+import { TagsSection } from "./tags.js";
 
 function MemberRow({ member, onMember }) {
   return html`<li class="member">
@@ -61,6 +62,7 @@ export function ContactsList({ token, onMember, favorites }) {
         <span class="count">${favorites.list.length}</span></button>
         ${open && html`<ul class="tree">${favorites.list.map(row)}</ul>`}</li>
     </ul>`}
+    ${!found && html`<${TagsSection} token=${token} row=${row} />`}
     <${DirectoryBrowser} token=${token} roots=${roots} found=${found} row=${row} />
   </div>`;
 }

@@ -36,7 +36,7 @@ export function useDirectorySearch(token, query, onError) {
   return found;
 }
 
-function Department({ token, department, row }) {
+export function Department({ token, department, row }) {
   const [open, setOpen] = useState(false);
   const [page, setPage] = useState(null);
   const [error, setError] = useState("");

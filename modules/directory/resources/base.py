@@ -51,6 +51,10 @@ class DirectoryRouting:
     def department_id(text: str) -> int:
         return parse_int(text, "部门ID", 0, 10**12 - 1)
 
+    @staticmethod
+    def tag_id(text: str) -> int:
+        return parse_int(text, "标签ID", 1, 10**12 - 1)
+
 
 class Router(DirectoryRouting, CommonRouter):
     """The directory's officer-facing routes."""

@@ -7,10 +7,13 @@ GET    departments/{id}/children?from&limit  sub-departments then members, manua
 GET    members/{userid}                    profile, fields as the admins allow
 GET    search/members?q=&from=&limit=      name, full pinyin or initials (张三: zhangsan, zs)
 GET    search/departments?q=&limit=        department names containing q
+GET    tags                                标签 with something the caller may see
+GET    tags/{id}?from&limit                its visible departments and a page of members
 GET    favorites                           收藏联系人
 PUT    favorites/{userid}                  add
 DELETE favorites/{userid}                  remove
-Answers 404 CN_JWWX_DEPARTMENT_NOT_FOUND / CN_JWWX_MEMBER_NOT_FOUND for anything the
+Answers 404 CN_JWWX_DEPARTMENT_NOT_FOUND / CN_JWWX_MEMBER_NOT_FOUND /
+CN_JWWX_TAG_NOT_FOUND for anything the
 caller may not see, exactly as for what does not exist.
 """
 
@@ -26,6 +29,7 @@ from modules.common.synapse.errors import Codes
 from modules.directory.config import DirectoryConfig
 from modules.directory.reader import DirectoryReader
 from modules.directory.resources.base import Router
+from modules.directory.tag_reads import tag_txn, tags_txn
 from modules.directory.visibility import Viewer, viewer_txn
 
 CLIENT_PREFIX = "/_jwwx/client/v1/directory"
@@ -50,6 +54,8 @@ class DirectoryClientResource(Router):
         self.route("GET", "members/{userid}", self.member)
         self.route("GET", "search/members", self.search_members)
         self.route("GET", "search/departments", self.search_departments)
+        self.route("GET", "tags", self.tags)
+        self.route("GET", "tags/{tag}", self.tag)
         self.route("GET", "favorites", self.favorites)
         self.route("PUT", "favorites/{userid}", self.add_favorite)
         self.route("DELETE", "favorites/{userid}", self.remove_favorite)
@@ -155,6 +161,17 @@ class DirectoryClientResource(Router):
             viewer,
             query,
             limit,
+        )
+
+    async def tags(self, request: Any) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        return await self._read("tags", tags_txn, viewer)
+
+    async def tag(self, request: Any, tag: str) -> tuple[int, Any]:
+        viewer = await self.viewer(request)
+        limit, offset = self.page(request)
+        return await self._read(
+            "tag", tag_txn, self._reader, viewer, self.tag_id(tag), limit, offset
         )
 
     async def favorites(self, request: Any) -> tuple[int, Any]:

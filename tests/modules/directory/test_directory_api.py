@@ -610,6 +610,68 @@ class DirectoryTests:
             "CN_JWWX_MEMBER_NOT_FOUND",
         )
 
+    async def test_tags_for_officers_follow_visibility(self) -> None:
+        """GET tags and tags/{id}: only what the reader's visibility shows; a tag with
+        nothing visible is not listed and answers 404 like a missing one."""
+        admin = await self._admin()
+        root = await department(admin, _unique("市局"), None)
+        closed = await department(admin, "封闭单位", root, restricted=True)
+        open_dept = await department(admin, "开放单位", root)
+        tag = _unique("t")
+        insider = await self._officer(admin, "甲" + tag, [closed])
+        outsider = await self._officer(admin, "乙" + tag, [open_dept])
+        hidden = await self._officer(admin, "丙" + tag, [open_dept], hidden=True)
+        ids = [c.user_id[1:].split(":")[0] for c in (insider, outsider, hidden)]
+        both = await admin.ok(
+            "POST",
+            f"{ADMIN}/tags",
+            {"name": "专案" + tag, "userids": ids, "department_ids": [open_dept]},
+        )
+        outside = await admin.ok(
+            "POST", f"{ADMIN}/tags", {"name": "外勤" + tag, "userids": [ids[1]]}
+        )
+
+        async def listed(client: MatrixClient) -> dict[int, Any]:
+            found = (await client.ok("GET", f"{CLIENT}/tags"))["tags"]
+            return {t["id"]: t for t in found if t["id"] in (both["id"], outside["id"])}
+
+        seen = await listed(outsider)
+        self.assertEqual(
+            seen[both["id"]],
+            {"id": both["id"], "name": "专案" + tag, "member_count": 2, "department_count": 1},
+        )
+        self.assertEqual(seen[outside["id"]]["member_count"], 1)
+        first = await outsider.ok("GET", f"{CLIENT}/tags/{both['id']}?limit=1")
+        self.assertEqual([d["id"] for d in first["departments"]], [open_dept])
+        self.assertEqual([m["name"] for m in first["members"]], ["乙" + tag])
+        self.assertEqual(first["next_from"], "1")
+        rest = await outsider.ok(
+            "GET", f"{CLIENT}/tags/{both['id']}?limit=1&from={first['next_from']}"
+        )
+        self.assertEqual([m["name"] for m in rest["members"]], ["甲" + tag])
+        self.assertIsNone(rest["next_from"])
+        # The restricted unit sees only its own member, neither the open unit nor a tag
+        # holding nothing else.
+        seen = await listed(insider)
+        self.assertEqual(list(seen), [both["id"]])
+        self.assertEqual(
+            (seen[both["id"]]["member_count"], seen[both["id"]]["department_count"]),
+            (1, 0),
+        )
+        only = await insider.ok("GET", f"{CLIENT}/tags/{both['id']}")
+        self.assertEqual(
+            (only["departments"], [m["userid"] for m in only["members"]]), ([], ids[:1])
+        )
+        for path in (f"tags/{outside['id']}", "tags/999999999"):
+            self.assertErrcode(
+                await insider.request("GET", f"{CLIENT}/{path}"),
+                404,
+                "CN_JWWX_TAG_NOT_FOUND",
+            )
+        self.assertErrcode(
+            await insider.request("GET", f"{CLIENT}/tags/abc"), 400, "M_INVALID_PARAM"
+        )
+
     async def test_concurrent_member_writes_keep_counts(self) -> None:
         """Writers updating the same department counts at once all succeed (on
         PostgreSQL they used to fail with serialization errors → HTTP 500)."""

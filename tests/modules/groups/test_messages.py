@@ -4,6 +4,7 @@ to end with several real clients."""
 
 import base64
 import json
+import time
 from typing import Any
 
 from twisted.internet import reactor, task
@@ -106,6 +107,58 @@ class MessageFeatureTests:
         finally:
             await admin.ok("PUT", SETTINGS, {"read_status_enabled": True})
         self.assertEqual((await alice.ok("GET", path))["unread_count"], 1)
+
+    # Recall window
+
+    async def test_recall_window_own_messages_only(self) -> None:
+        admin = self.user("admin", admin=True)
+        alice, bob = self.user("alice"), self.user("bob")
+        room = await make_group(alice, bob)
+
+        def redact(client: MatrixClient, event_id: str, txn: str) -> Any:
+            path = f"/_matrix/client/v3/rooms/{q(room)}/redact/{q(event_id)}/{txn}"
+            return client.request("PUT", path, {"reason": "撤回"})
+
+        async def event(event_id: str) -> Any:
+            path = f"/_matrix/client/v3/rooms/{q(room)}/event/{q(event_id)}"
+            return await alice.ok("GET", path)
+
+        self.assertEqual((await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400)
+        _status, recent = await bob.send_text(room, "刚发的")
+        self.assertEqual((await redact(bob, recent["event_id"], "r1"))[0], 200)
+        for bad in (-1, "60", True, 365 * 86400 + 1):
+            self.assertErrcode(
+                await admin.request("PUT", SETTINGS, {"recall_window_seconds": bad}),
+                400,
+                "M_INVALID_PARAM",
+            )
+        self.assertEqual((await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400)
+        await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 1})
+        try:
+            _status, old = await bob.send_text(room, "一秒前的消息")
+            _status, burn = await bob.send_text(
+                room, "阅后即焚", **{"org.matrix.self_destruct": 600000}
+            )
+            _status, other = await bob.send_text(room, "群主撤回这条")
+            sent_ts = (await event(other["event_id"]))["origin_server_ts"]
+            # The window is measured on the server's clock (this machine's).
+            while time.time() * 1000 <= sent_ts + 1500:
+                await _sleep(0.2)
+            code, body = await redact(bob, old["event_id"], "r2")
+            self.assertErrcode((code, body), 403, "CN_JWWX_RECALL_EXPIRED")
+            self.assertIn("1秒", body["error"])
+            self.assertEqual(body["cn.jwwx.recall_window_seconds"], 1)
+            self.assertEqual((await event(old["event_id"]))["content"]["body"], "一秒前的消息")
+            # The owner recalls a member's message at any time; burn-after-read
+            # messages are not subject to the window.
+            self.assertEqual((await redact(alice, other["event_id"], "r3"))[0], 200)
+            self.assertEqual((await redact(bob, burn["event_id"], "r4"))[0], 200)
+            self.assertEqual((await event(other["event_id"]))["content"], {})
+            # 0: no limit.
+            await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 0})
+            self.assertEqual((await redact(bob, old["event_id"], "r5"))[0], 200)
+        finally:
+            await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 86400})
 
     # Mark all read
 

@@ -200,6 +200,17 @@ class WebClientTest(WebCase):
                     "position": position,
                 },
             )
+        # 标签: an admin's tag with 张伟 and 刑侦支队 (its name carries the suffix).
+        self._api(
+            "POST",
+            f"{DIRECTORY}/tags",
+            admin,
+            {
+                "name": f"专案组{suffix}",
+                "userids": [zhangwei],
+                "department_ids": [department],
+            },
+        )
         # The screen watermark on every view, with the viewer's name and userid.
         self._api(
             "PUT",
@@ -282,6 +293,16 @@ class WebClientTest(WebCase):
             unit.click()
             page.wait_for_selector(".tree .member .tree-row:has-text('李娜')")
             page.wait_for_selector(".tree .member .tree-row:has-text('张伟')")
+            # 标签 (folded): the admins' tag with its department and 张伟, whose row
+            # opens his profile.
+            page.click(".tags > .department > .tree-row:has-text('标签')")
+            tag = page.locator(f".tag > .tree-row:has-text('专案组{lina[4:]}')")
+            self.assertEqual(tag.locator(".count").inner_text(), "1")
+            tag.click()
+            page.wait_for_selector(".tag .department > .tree-row:has-text('刑侦支队')")
+            page.click(f".tag .member .tree-row[data-userid='{zhangwei}']")
+            page.wait_for_selector(".profile h2:has-text('张伟')")
+            screenshot(page, "web-02a-tags")
             # Ctrl+F: the search box, from the chats too.
             page.click("nav.rail button:has-text('聊天')")
             page.keyboard.press("Control+f")
