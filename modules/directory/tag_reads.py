@@ -29,7 +29,9 @@ def tags_txn(txn: Txn, viewer: Viewer) -> dict[str, Any]:
     }
     tags = []
     for tag_id, name, member_count in counts:
-        department_count = sum(1 for d in departments_of.get(tag_id, ()) if d in visible)
+        department_count = sum(
+            1 for d in departments_of.get(tag_id, ()) if d in visible
+        )
         if member_count or department_count:
             tags.append(
                 {

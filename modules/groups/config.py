@@ -102,4 +102,3 @@ class GroupsConfig:
                 f"{MODULE}.join_link_ttl_seconds must not exceed join_link_max_ttl_seconds"
             )
         return config
-

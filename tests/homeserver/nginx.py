@@ -115,9 +115,7 @@ def get_status(
         conn.close()
 
 
-def get(
-    port: int, path: str, gzip: bool = False
-) -> tuple[int, dict[str, str], bytes]:
+def get(port: int, path: str, gzip: bool = False) -> tuple[int, dict[str, str], bytes]:
     """(status, headers with lower-case names, body) of a GET over plain HTTP."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Host": "localhost"}

@@ -306,9 +306,7 @@ class WorkerConfigTest(unittest.TestCase):
             port, f"/_jwwx/web/assets/{script}", gzip=True
         )
         self.assertEqual(status, 200)
-        self.assertEqual(
-            gzip.decompress(body), (dist / "assets" / script).read_bytes()
-        )
+        self.assertEqual(gzip.decompress(body), (dist / "assets" / script).read_bytes())
         self.assertEqual(
             headers["cache-control"], "public, max-age=31536000, immutable"
         )

@@ -7,7 +7,9 @@ from modules.common.storage import Txn
 from modules.directory.storage.members import Visibility
 
 
-def tag_member_counts_txn(txn: Txn, visibility: Visibility) -> list[tuple[int, str, int]]:
+def tag_member_counts_txn(
+    txn: Txn, visibility: Visibility
+) -> list[tuple[int, str, int]]:
     """(id, name, members this visibility shows) of every tag, in id order."""
     condition, args = visibility.member_filter()
     txn.execute(

@@ -638,7 +638,12 @@ class DirectoryTests:
         seen = await listed(outsider)
         self.assertEqual(
             seen[both["id"]],
-            {"id": both["id"], "name": "专案" + tag, "member_count": 2, "department_count": 1},
+            {
+                "id": both["id"],
+                "name": "专案" + tag,
+                "member_count": 2,
+                "department_count": 1,
+            },
         )
         self.assertEqual(seen[outside["id"]]["member_count"], 1)
         first = await outsider.ok("GET", f"{CLIENT}/tags/{both['id']}?limit=1")

@@ -123,7 +123,9 @@ class MessageFeatureTests:
             path = f"/_matrix/client/v3/rooms/{q(room)}/event/{q(event_id)}"
             return await alice.ok("GET", path)
 
-        self.assertEqual((await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400)
+        self.assertEqual(
+            (await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400
+        )
         _status, recent = await bob.send_text(room, "刚发的")
         self.assertEqual((await redact(bob, recent["event_id"], "r1"))[0], 200)
         for bad in (-1, "60", True, 365 * 86400 + 1):
@@ -132,7 +134,9 @@ class MessageFeatureTests:
                 400,
                 "M_INVALID_PARAM",
             )
-        self.assertEqual((await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400)
+        self.assertEqual(
+            (await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400
+        )
         await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 1})
         try:
             _status, old = await bob.send_text(room, "一秒前的消息")
@@ -148,7 +152,9 @@ class MessageFeatureTests:
             self.assertErrcode((code, body), 403, "CN_JWWX_RECALL_EXPIRED")
             self.assertIn("1秒", body["error"])
             self.assertEqual(body["cn.jwwx.recall_window_seconds"], 1)
-            self.assertEqual((await event(old["event_id"]))["content"]["body"], "一秒前的消息")
+            self.assertEqual(
+                (await event(old["event_id"]))["content"]["body"], "一秒前的消息"
+            )
             # The owner recalls a member's message at any time; burn-after-read
             # messages are not subject to the window.
             self.assertEqual((await redact(alice, other["event_id"], "r3"))[0], 200)
