@@ -12,6 +12,7 @@ rules), and server admins (Synapse's admin redaction APIs). Other servers' users
 judged by their own server. docs/groups.md, "Recall window".
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from synapse.module_api import ModuleApi
@@ -45,11 +46,12 @@ def recall_expired(seconds: int) -> SynapseError:
 
 
 def _exempt(content: Any) -> bool:
-    if not isinstance(content, dict):
+    # Synapse's event content is an immutable mapping, not a dict.
+    if not isinstance(content, Mapping):
         return False
     new_content = content.get("m.new_content")
     return any(field in content for field in _EXEMPT_FIELDS) or (
-        isinstance(new_content, dict)
+        isinstance(new_content, Mapping)
         and any(field in new_content for field in BURN_FIELDS)
     )
 
