@@ -4,9 +4,9 @@
 // CN_JWWX_ADMIN_RIGHTS_EXCEED, the form does not offer them), the separated roles and
 // the unit quotas (super admin). Through /_jwwx/admin/v1/admins.
 
-import { ApiError, del, enc, get, post, put } from "./api.js";
+import { del, enc, get, post, put, submitting } from "./api.js";
 import { append, clear, confirmDialog, errorBox, field, h, table, toast } from "./dom.js";
-import { departmentPicker } from "./members.js";
+import { departmentNames, departmentPicker } from "./members.js";
 
 const ADMINS = "/_jwwx/admin/v1/admins";
 
@@ -92,17 +92,7 @@ async function groupForm(editor, ctx, group, groups, done) {
     groups.filter((g) => !group || g.id !== group.id).map((g) => h("option", { value: g.id, text: g.name, selected: group && g.id === group.parent_id })));
   const members = h("textarea", { name: "members", rows: 3, placeholder: "每行一个账号，如 zhangsan" });
   members.value = creating ? "" : group.members.map((m) => m.replace(/^@/, "").replace(/:.*$/, "")).join("\n");
-  const scopeNames = [];
-  for (const id of creating ? [] : group.scope) {
-    try {
-      const dep = await get(`/_jwwx/admin/v1/directory/departments/${id}`);
-      scopeNames.push({ id, name: dep.name });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      scopeNames.push({ id, name: `部门 ${id}` });
-    }
-  }
-  const scope = departmentPicker("管理范围（部门及其所有下级）", scopeNames, 500, "groups.create_subgroups");
+  const scope = departmentPicker("管理范围（部门及其所有下级）", await departmentNames(creating ? [] : group.scope), 500, "groups.create_subgroups");
   const allowed = grantable(ctx);
   const rights = RIGHTS.map(([right, label]) => {
     const box = h("input", { type: "checkbox", name: "right", value: right, checked: !creating && group.rights.includes(right), disabled: !allowed.has(right) });
@@ -133,19 +123,12 @@ async function groupForm(editor, ctx, group, groups, done) {
     };
     if (parent.value) body.parent_id = Number(parent.value);
     else if (!creating) body.parent_id = null;
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       if (creating) await post(`${ADMINS}/groups`, body);
       else await put(`${ADMINS}/groups/${group.id}`, body);
       toast(creating ? `已创建管理组“${body.name}”` : "管理组已保存");
       await done();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(groupError(e));
-    } finally {
-      save.disabled = false;
-    }
+    }, groupError);
   });
   if (remove) {
     remove.addEventListener("click", async () => {

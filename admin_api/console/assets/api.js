@@ -95,6 +95,24 @@ export const post = (path, body = {}) => call("POST", path, body);
 export const put = (path, body = {}) => call("PUT", path, body);
 export const del = (path, body) => call("DELETE", path, body);
 
+// A form's action with its button disabled while it runs. A refusal from the server is
+// shown in the form's error box (worded by `message` where a page words it its own way);
+// anything else is a bug and propagates. Resolves whether the action went through.
+export async function submitting(button, error, action, message = (e) => e.message) {
+  button.disabled = true;
+  error.hide();
+  try {
+    await action();
+    return true;
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    error.show(message(e));
+    return false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // Upload a file as the raw body, reporting progress (fetch cannot): resolves with the
 // parsed answer, rejects with ApiError.
 export function upload(path, file, onProgress, contentType = "application/octet-stream") {

@@ -6,9 +6,9 @@
 // apps may call the open API's OCR (/cgi-bin/ocr/*) and speech recognition
 // (/cgi-bin/media/voice/*).
 
-import { ApiError, del, get, post, put } from "./api.js";
+import { ApiError, del, get, post, put, submitting } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
-import { departmentPicker } from "./members.js";
+import { departmentNames, departmentPicker } from "./members.js";
 
 const APPS = "/_jwwx/admin/v1/openapi/apps";
 // The apps' rights beyond messaging (one grant table in modules/openapi; each page is
@@ -85,16 +85,7 @@ async function appForm(app, ctx, done) {
   const name = h("input", { name: "app_name", value: creating ? "" : app.name });
   const description = h("input", { name: "description", value: creating ? "" : app.description });
   const range = creating ? { userids: [], department_ids: [], tag_ids: [] } : app.visible_range;
-  const departments = [];
-  for (const id of range.department_ids) {
-    try {
-      departments.push({ id, name: (await get(`/_jwwx/admin/v1/directory/departments/${id}`)).name });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      departments.push({ id, name: `部门 ${id}` });
-    }
-  }
-  const picker = departmentPicker("可见范围：部门（含下级）", departments, 500, "apps.manage");
+  const picker = departmentPicker("可见范围：部门（含下级）", await departmentNames(range.department_ids), 500, "apps.manage");
   const users = h("input", { name: "visible_users", value: range.userids.join(","), placeholder: "账号，用逗号分隔" });
   const callback = h("input", { name: "callback_url", value: !creating && app.callback ? app.callback.url : "", placeholder: "https://…" });
   const token = h("input", { name: "callback_token", placeholder: creating ? "留空自动生成" : "留空不修改" });
@@ -150,9 +141,7 @@ async function appForm(app, ctx, done) {
     } else if (!creating && app.callback) {
       body.callback = null;
     }
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       const r = creating ? await post(APPS, body) : await put(`${APPS}/${app.agentid}`, body);
       d.close();
       toast(creating ? `已创建应用“${r.name}”（AgentId ${r.agentid}）` : "应用已保存");
@@ -163,12 +152,7 @@ async function appForm(app, ctx, done) {
           ["回调 Token", r.callback && r.callback.token], ["EncodingAESKey", r.callback && r.callback.encoding_aes_key]]);
       }
       await done();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
 }
 
@@ -248,21 +232,14 @@ function pushDialog(app) {
       body.msgtype = "text";
       body.text = { content: text.value };
     }
-    send.disabled = true;
-    error.hide();
     clear(result);
-    try {
+    await submitting(send, error, async () => {
       const r = await post(`${APPS}/${app.agentid}/messages`, body);
       const invalid = [["无效接收人", r.invaliduser], ["无效部门", r.invalidparty], ["无效标签", r.invalidtag]].filter(([, v]) => v);
       clear(result, h("p", { class: "verdict passed", text: `已发送，消息 ID：${r.msgid}` }),
         invalid.map(([k, v]) => h("p", { class: "muted", text: `${k}（不在应用可见范围内或不存在）：${v}` })));
       toast("消息已推送");
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      send.disabled = false;
-    }
+    });
   });
   users.focus();
 }

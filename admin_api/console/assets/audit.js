@@ -4,7 +4,7 @@
 // and 操作日志 (super admin: every admin write and the
 // audit admins' actions, filtered, paged, exported as CSV). modules/audit's admin API.
 
-import { ApiError, download, enc, get, post, upload } from "./api.js";
+import { ApiError, download, enc, get, post, submitting, upload } from "./api.js";
 import { clear, errorBox, field, formatTime, h, table, toast } from "./dom.js";
 import { tabbed } from "./settings.js";
 
@@ -52,16 +52,9 @@ function searchForm(box, inputs, run) {
   const error = errorBox();
   const go = h("button", { type: "button", class: "primary", text: "搜索" });
   go.addEventListener("click", async () => {
-    go.disabled = true;
-    error.hide();
-    try {
+    await submitting(go, error, async () => {
       results(out, await run(range.value()));
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      go.disabled = false;
-    }
+    });
   });
   clear(box, h("div", { class: "search-row" }, inputs, range.el, h("div", { class: "field" }, h("span", { class: "field-label", text: " " }), go)), error.el, out);
 }
@@ -120,14 +113,12 @@ async function exportPanel(box) {
   const error = errorBox();
   const run = h("button", { type: "button", class: "primary", text: "导出" });
   run.addEventListener("click", async () => {
-    run.disabled = true;
-    error.hide();
     const limit = Math.max(1, Number(most.value) || 1);
     const lines = [];
     let position = Math.max(0, Number(after.value) || 0);
     progress.hidden = false;
     progress.max = limit;
-    try {
+    await submitting(run, error, async () => {
       for (;;) {
         const page = await get(`${AUDIT}/export/${kind.value}?after_seq=${position}&limit=${Math.min(EXPORT_PAGE, limit - lines.length)}`);
         for (const record of page.records) lines.push(JSON.stringify(record));
@@ -148,12 +139,7 @@ async function exportPanel(box) {
       setTimeout(() => URL.revokeObjectURL(url), 10000);
       status.textContent = `已导出 ${lines.length} 条记录（序号到 ${position}）；下次可从序号 ${position} 之后继续导出。`;
       after.value = position;
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      run.disabled = false;
-    }
+    });
   });
   clear(box, h("p", { class: "muted", text: "导出存证记录（已解密的原文，含已撤回的内容）。每次导出都会记入审计管理员操作日志。" }),
     h("div", { class: "search-row" }, field("记录类型", kind), field("从序号之后", after), field("最多条数", most),

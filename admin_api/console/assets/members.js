@@ -3,7 +3,7 @@
 // and its account actions (modules/accounts' admin API: initial password, enable and
 // disable, devices and kick-offline, unlock, MFA reset, login history).
 
-import { ApiError, del, enc, get, post, put } from "./api.js";
+import { ApiError, del, enc, get, post, put, submitting } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
 import { subDepartments } from "./directory.js";
 
@@ -180,20 +180,13 @@ export async function editMember(userid, ctx, department, done) {
     if (creating || enabled.checked !== (member.enabled !== false)) body.enable = enabled.checked ? 1 : 0;
     if (creating) body.userid = idInput.value.trim();
     if (!Object.keys(body).length) return d.close();
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       if (creating) await post(`${DIRECTORY}/members`, body);
       else await put(`${DIRECTORY}/members/${enc(member.userid)}`, body);
       d.close();
       toast(creating ? `已添加成员 ${body.name}` : "成员信息已保存");
       await done();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(memberError(e));
-    } finally {
-      save.disabled = false;
-    }
+    }, memberError);
   });
 }
 
@@ -271,4 +264,19 @@ async function accountPanel(panel, userid, ctx) {
     h("div", { class: "actions wrap" }, actions.filter(Boolean)),
     h("h3", { text: "登录设备" }), table(["设备ID", "名称", "类型", "最近使用", "IP", ""], devices, { empty: "没有登录中的设备" }),
     h("h3", { text: "最近登录记录" }), table(["时间", "类型", "结果", "IP", "平台"], history));
+}
+
+// Names of departments picked earlier, for a picker's initial chips (a department since
+// deleted or out of the admin's view shows its id).
+export async function departmentNames(ids) {
+  const out = [];
+  for (const id of ids) {
+    try {
+      out.push({ id, name: (await get(`/_jwwx/admin/v1/directory/departments/${id}`)).name });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      out.push({ id, name: `部门 ${id}` });
+    }
+  }
+  return out;
 }

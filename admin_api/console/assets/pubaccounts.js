@@ -6,10 +6,9 @@
 // now or at a time, cancelling, silent withdraw, edits after publishing; the statistics
 // and their XLSX export.
 
-import { ApiError, del, download, get, post, put } from "./api.js";
+import { del, download, get, post, put, submitting } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, formatTime, h, table, toast } from "./dom.js";
-import { departmentPicker } from "./members.js";
-import { departmentNames } from "./workbench.js";
+import { departmentNames, departmentPicker } from "./members.js";
 
 const ACCOUNTS = "/_jwwx/admin/v1/pubaccounts/accounts";
 const ROLES = { admin: "管理员", owner: "负责人", editor: "编辑" };
@@ -164,20 +163,13 @@ async function articleEditor(account, articleId, reload) {
   save.addEventListener("click", async () => {
     const payload = { title: title.value.trim(), author: author.value.trim(), digest: digest.value.trim(), body: body.value };
     if (cover.value.trim()) payload.cover = cover.value.trim();
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       if (article) await put(`${base}/${article.id}`, payload);
       else await post(base, payload);
       d.close();
       toast("已保存");
       await reload();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   title.focus();
 }
@@ -203,18 +195,12 @@ function publishDialog(account, ids, reload) {
       if (!Number.isFinite(ms)) return error.show("请选择发布时间");
       body.publish_at = ms;
     }
-    ok.disabled = true;
-    try {
+    await submitting(ok, error, async () => {
       await post(`${ACCOUNTS}/${account.id}/pushes`, body);
       d.close();
       toast(body.publish_at ? "已定时，到时自动发布" : "已发布");
       await reload();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      ok.disabled = false;
-    }
+    });
   });
 }
 
@@ -328,20 +314,13 @@ async function accountForm(account, ctx, done, into = null) {
       body.subscribers = { everyone: everyone.checked, department_ids: picker.ids(), userids: split(users.value), tag_ids: range.tag_ids };
       body.allow_unfollow = unfollow.checked;
     }
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       if (creating) await post(ACCOUNTS, body);
       else await put(`${ACCOUNTS}/${account.id}`, body);
       if (d) d.close();
       toast(creating ? "已创建" : "已保存");
       await done();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   name.focus();
 }

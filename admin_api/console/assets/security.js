@@ -3,7 +3,7 @@
 // devices per platform, lockout; modules/accounts' security_policy), accounts and IPs
 // locked after repeated failures and the new-network / new-device login alerts.
 
-import { ApiError, del, enc, get, put } from "./api.js";
+import { del, enc, get, put, submitting } from "./api.js";
 import { clear, errorBox, field, formatTime, h, table, toast } from "./dom.js";
 import { departmentPicker } from "./members.js";
 import { keywordsPanel, tabbed, watermarkPanel } from "./settings.js";
@@ -82,9 +82,7 @@ async function policyPanel(box) {
   const error = errorBox();
   const save = h("button", { type: "button", class: "primary", text: "保存安全策略" });
   save.addEventListener("click", async () => {
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       const body = {
         device_limits: Object.fromEntries(limits.map(([k, , input]) => [k, Number(input.value)])),
         lockout: Object.fromEntries(lockout.map(([k, , , input]) => [k, Number(input.value)])),
@@ -94,12 +92,7 @@ async function policyPanel(box) {
       await put(POLICY, body);
       toast("安全策略已保存");
       await policyPanel(box);
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   const was = (value) => `配置文件默认：${value}`;
   clear(box, h("div", { class: "form-narrow policy-form" },

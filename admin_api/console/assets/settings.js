@@ -3,7 +3,7 @@
 // (modules/watermark), 聊天设置 (modules/groups). Each form sends the whole section with
 // PUT; the module checks every field and answers with the message naming a bad one.
 
-import { ApiError, get, post, put } from "./api.js";
+import { get, post, put, submitting } from "./api.js";
 import { append, clear, errorBox, field, formatTime, h, toast } from "./dom.js";
 
 const KEYWORDS = "/_jwwx/admin/v1/policy/keywords";
@@ -13,16 +13,9 @@ const GROUPS = "/_jwwx/admin/v1/groups/settings";
 function saveButton(text, run, error) {
   const b = h("button", { type: "button", class: "primary", text });
   b.addEventListener("click", async () => {
-    b.disabled = true;
-    error.hide();
-    try {
+    await submitting(b, error, async () => {
       await run();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      b.disabled = false;
-    }
+    });
   });
   return b;
 }

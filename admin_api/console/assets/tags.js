@@ -2,9 +2,9 @@
 // 通讯录's whole-directory settings (unrestricted admins): tags (name, members, departments)
 // and which profile fields officers may see. /_jwwx/admin/v1/directory/tags, settings.
 
-import { ApiError, del, get, post, put } from "./api.js";
+import { del, get, post, put, submitting } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, h, table, toast } from "./dom.js";
-import { departmentPicker } from "./members.js";
+import { departmentNames, departmentPicker } from "./members.js";
 
 const DIRECTORY = "/_jwwx/admin/v1/directory";
 
@@ -29,16 +29,7 @@ async function tagForm(d, tag, done) {
   const name = h("input", { name: "tag_name", value: creating ? "" : tag.name });
   const users = h("textarea", { name: "tag_userids", rows: 3, placeholder: "成员账号，每行一个" });
   users.value = creating ? "" : (tag.userids || []).join("\n");
-  const departments = [];
-  for (const id of creating ? [] : tag.department_ids || []) {
-    try {
-      departments.push({ id, name: (await get(`${DIRECTORY}/departments/${id}`)).name });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      departments.push({ id, name: `部门 ${id}` });
-    }
-  }
-  const picker = departmentPicker("部门", departments, 500);
+  const picker = departmentPicker("部门", await departmentNames(creating ? [] : tag.department_ids || []), 500);
   const save = h("button", { type: "button", class: "primary", text: creating ? "创建" : "保存" });
   const back = h("button", { type: "button", text: "返回" });
   back.addEventListener("click", done);
@@ -57,19 +48,12 @@ async function tagForm(d, tag, done) {
   }
   save.addEventListener("click", async () => {
     const body = { name: name.value.trim(), userids: users.value.split(/[\s,，]+/).filter(Boolean), department_ids: picker.ids() };
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       if (creating) await post(`${DIRECTORY}/tags`, body);
       else await put(`${DIRECTORY}/tags/${tag.id}`, body);
       toast(creating ? `已创建标签“${body.name}”` : "标签已保存");
       await done();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   clear(d.body, h("h3", { text: creating ? "新建标签" : `标签：${tag.name}` }), field("名称", name), field("成员", users), picker.el, error.el,
     h("div", { class: "actions" }, back, remove, save));

@@ -3,7 +3,7 @@
 // and which profile fields officers may edit. /_jwwx/admin/v1/organisation/ (admin_api);
 // images go up through the ordinary media API first.
 
-import { ApiError, get, mediaUrl, put, upload } from "./api.js";
+import { get, mediaUrl, put, submitting, upload } from "./api.js";
 import { clear, errorBox, field, formatTime, h, toast } from "./dom.js";
 
 const ORGANISATION = "/_jwwx/admin/v1/organisation";
@@ -40,9 +40,7 @@ export async function showUnit(content) {
   const error = errorBox();
   const save = h("button", { type: "button", class: "primary", text: "保存单位信息" });
   save.addEventListener("click", async () => {
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       const text = (input) => (input.value.trim() === "" ? null : input.value.trim());
       await put(`${ORGANISATION}/unit`, {
         short_name: text(shortName), full_name: text(fullName), domain: text(domain),
@@ -51,12 +49,7 @@ export async function showUnit(content) {
       await put(`${ORGANISATION}/profile_fields`, { editable: [...content.querySelectorAll("input[name=editable]:checked")].map((x) => x.value) });
       toast("单位信息已保存");
       await showUnit(content);
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   clear(content, h("div", { class: "page-head" }, h("h1", { text: "单位信息" })),
     h("p", { class: "muted", id: "unit-counts", text: `成员 ${unit.member_count} 人（启用 ${unit.enabled_member_count} 人），部门 ${unit.department_count} 个${unit.created_ts ? `，创建于 ${formatTime(unit.created_ts)}` : ""}` }),

@@ -4,9 +4,9 @@
 // the risk prompt shown before opening another zone, its visible range (departments
 // picked within the admin's scope, userids; empty = everyone), order and switch.
 
-import { ApiError, del, get, post, put } from "./api.js";
+import { ApiError, del, get, post, put, submitting } from "./api.js";
 import { append, clear, confirmDialog, dialog, errorBox, field, h, table, toast } from "./dom.js";
-import { departmentPicker } from "./members.js";
+import { departmentNames, departmentPicker } from "./members.js";
 
 const ENTRIES = "/_jwwx/admin/v1/workbench/entries";
 const ZONES = [["internal", "本网络区域（公安网）"], ["external", "其他网络区域（需风险提示）"]];
@@ -54,19 +54,6 @@ function rangeText(range) {
   return `部门 ${range.department_ids.length} 个，成员 ${range.userids.length} 人，标签 ${range.tag_ids.length} 个`;
 }
 
-export async function departmentNames(ids) {
-  const out = [];
-  for (const id of ids) {
-    try {
-      out.push({ id, name: (await get(`/_jwwx/admin/v1/directory/departments/${id}`)).name });
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      out.push({ id, name: `部门 ${id}` });
-    }
-  }
-  return out;
-}
-
 async function entryForm(entry, done) {
   const creating = entry === null;
   const d = dialog(creating ? "添加工作台入口" : `入口：${entry.name}`, { wide: true });
@@ -110,20 +97,13 @@ async function entryForm(entry, done) {
       visible_range: picker.ids().length || userids.length ? { department_ids: picker.ids(), userids, tag_ids: range ? range.tag_ids : [] } : null,
     };
     if (category.value.trim()) body.category = category.value.trim();
-    save.disabled = true;
-    error.hide();
-    try {
+    await submitting(save, error, async () => {
       if (creating) await post(ENTRIES, body);
       else await put(`${ENTRIES}/${entry.id}`, body);
       d.close();
       toast("已保存");
       await done();
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      error.show(e.message);
-    } finally {
-      save.disabled = false;
-    }
+    });
   });
   name.focus();
 }
