@@ -5,8 +5,10 @@ logs out, so nothing of a mailbox stays in the bridge between calls.
 
 Reminders and lists read headers with BODY.PEEK (the mail stays unread); reading a
 mail fetches BODY[] in a read-write session, which marks it \\Seen on the server as
-any mail client would. Folder names travel in IMAP's modified UTF-7 (RFC 3501 5.1.3:
-"已发送" is "&XfJT0ZAB-"), through the codec twisted.mail registers."""
+any mail client would; an attachment is fetched alone, by its section number
+(BODYSTRUCTURE, then BODY.PEEK[n]: bridges/mail/parts.py). Folder names travel in
+IMAP's modified UTF-7 (RFC 3501 5.1.3: "已发送" is "&XfJT0ZAB-"), through the codec
+twisted.mail registers."""
 
 import contextlib
 import email
@@ -18,6 +20,7 @@ from email.message import EmailMessage
 from email.policy import default as policy
 from typing import Any
 
+from bridges.mail import parts
 from bridges.mail.config import ServerConfig
 
 # Registers the "imap4-utf-7" codec (RFC 3501's modified UTF-7 of folder names).
@@ -277,3 +280,88 @@ def message(
         raise MailError("not_found", f"no mail with UID {uid}")
 
     return _session(server, login, password, fetch)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def attachment(
+    server: ServerConfig,
+    login: str,
+    password: str,
+    uid: int,
+    index: int,
+    max_bytes: int,
+    folder: str | None = None,
+) -> Attachment:
+    """The mail's attachment number `index` (in the order parts.attachments() lists
+    them), fetched alone: BODYSTRUCTURE names its section, then BODY.PEEK[n.MIME] and
+    BODY.PEEK[n] bring its headers and content (the mail stays unread, its other
+    parts stay on the server). MailError not_found (no such mail or attachment) or
+    too_large (above max_bytes decoded; refused before fetching when its encoded size
+    already says so)."""
+
+    def fetch(imap: imaplib.IMAP4) -> Attachment:
+        _select(imap, folder or server.mailbox, readonly=True)
+        structure = _items(imap, uid, "(UID BODYSTRUCTURE)").get("BODYSTRUCTURE")
+        if not isinstance(structure, list):
+            raise MailError("unavailable", f"no BODYSTRUCTURE of mail {uid}")
+        try:
+            found = parts.structure_attachments(structure)
+        except parts.StructureError as e:
+            raise MailError("unavailable", f"BODYSTRUCTURE of mail {uid}: {e}") from e
+        if not 0 <= index < len(found):
+            raise MailError("not_found", f"mail {uid} has no attachment {index}")
+        part = found[index]
+        if part.smallest_decoded() > max_bytes:
+            raise MailError("too_large", f"attachment of {part.size} octets encoded")
+        mime, body = f"BODY[{part.number}.MIME]", f"BODY[{part.number}]"
+        items = _items(
+            imap, uid, f"(UID BODY.PEEK[{part.number}.MIME] BODY.PEEK[{part.number}])"
+        )
+        return _decoded(items.get(mime), items.get(body), index, max_bytes)
+
+    return _session(server, login, password, fetch)
+
+
+def _items(imap: imaplib.IMAP4, uid: int, query: str) -> dict[str, Any]:
+    """The FETCH items of the mail with this UID; MailError not_found without it."""
+    kind, data = imap.uid("FETCH", str(uid), query)
+    if kind != "OK":
+        raise MailError("unavailable", f"FETCH: {data!r}")
+    try:
+        answers = parts.fetched_items(data)
+    except parts.StructureError as e:
+        raise MailError("unavailable", f"FETCH of mail {uid}: {e}") from e
+    for items in answers:
+        if parts.text(items.get("UID")) == str(uid):
+            return items
+    raise MailError("not_found", f"no mail with UID {uid}")
+
+
+def _raw(item: Any) -> bytes:
+    if isinstance(item, bytes):
+        return item
+    return b"" if item is None else str(item).encode("utf-8")
+
+
+def _decoded(mime: Any, body: Any, index: int, max_bytes: int) -> Attachment:
+    headers = _raw(mime).rstrip(b"\r\n")
+    if not headers:
+        raise MailError("unavailable", f"no MIME header of attachment {index}")
+    part = email.message_from_bytes(headers + b"\r\n\r\n" + _raw(body), policy=policy)
+    assert isinstance(part, EmailMessage)
+    if part.get_content_maintype() in ("message", "multipart"):
+        data = _raw(body)  # an attached mail: handed on as it came
+    else:
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+    if len(data) > max_bytes:
+        raise MailError("too_large", f"attachment of {len(data)} bytes")
+    return Attachment(
+        part.get_filename() or f"attachment-{index}", part.get_content_type(), data
+    )

@@ -14,7 +14,7 @@ from twisted.internet import defer, threads
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from bridges.common.matrix import BotClient
-from bridges.mail import imap, smtp
+from bridges.mail import imap, parts, smtp
 from bridges.mail.config import MailConfig
 from bridges.mail.idle import IdleWatcher
 from bridges.mail.imap import MailError, Summary
@@ -98,7 +98,7 @@ def mail_json(uid: int, mail: EmailMessage, limit: int) -> dict[str, Any]:
                 "content_type": part.get_content_type(),
                 "size": len(part.get_payload(decode=True) or b""),
             }
-            for part in mail.iter_attachments()
+            for _number, part in parts.attachments(mail)
         ],
     }
 
@@ -217,27 +217,24 @@ class MailService:
         self, account: Account, uid: int, index: int, folder: str | None = None
     ) -> tuple[str, str, bytes]:
         """(filename, content type, bytes) of the mail's attachment number `index`
-        (as listed by read()), fetched live and handed on, never kept; MailError
-        not_found (no such mail or attachment) or too_large."""
+        (as listed by read()), fetched alone over IMAP and handed on, never kept;
+        MailError not_found (no such mail or attachment) or too_large."""
         try:
-            mail, _seen = await self._message(account, uid, True, folder)
-            parts = list(mail.iter_attachments())
-            if not 0 <= index < len(parts):
-                raise MailError("not_found", f"mail {uid} has no attachment {index}")
-            part = parts[index]
-            data = part.get_payload(decode=True)
-            data = data if isinstance(data, bytes) else b""
-            if len(data) > self._config.max_attachment_bytes:
-                raise MailError("too_large", f"attachment of {len(data)} bytes")
+            found = await threads.deferToThread(
+                imap.attachment,
+                self._config.imap,
+                account.login,
+                account.password,
+                uid,
+                index,
+                self._config.max_attachment_bytes,
+                folder,
+            )
         except MailError as e:
             self.metrics.reads.labels(f"attachment_{e.kind}").inc()
             raise
         self.metrics.reads.labels("attachment_ok").inc()
-        return (
-            part.get_filename() or f"attachment-{index}",
-            part.get_content_type(),
-            data,
-        )
+        return found.filename, found.content_type, found.data
 
     async def reply(
         self, account: Account, uid: int, text: str, folder: str | None = None

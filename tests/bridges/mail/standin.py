@@ -10,8 +10,10 @@ sent to a known login over SMTP lands in that login's INBOX as the bureau's MTA 
 the tests deliver mail by SMTP and look at what arrived over IMAP."""
 
 import email
+import email.message
 import email.policy
 import io
+import re
 import sys
 from email.utils import formatdate
 from typing import Any
@@ -28,36 +30,70 @@ from zope.interface import implementer
 reactor: Any = installed
 
 
-@implementer(imap4.IMessage)
-class StoredMail:
-    def __init__(self, uid: int, data: bytes) -> None:
-        self.uid = uid
-        self.data = data
-        self.flags: set[str] = set()
-        self.parsed = email.message_from_bytes(data, policy=email.policy.compat32)
-        self.date = formatdate()
+def _unfolded(value: str) -> str:
+    return re.sub(r"\r?\n[ \t]+", " ", value)
+
+
+@implementer(imap4.IMessagePart)
+class MimePart:
+    """A part of a stored mail as twisted.mail's server walks it (BODYSTRUCTURE and
+    BODY[n] sections), like a real server: headers unfolded, bodies as sent."""
+
+    def __init__(self, parsed: email.message.Message) -> None:
+        self.parsed = parsed
 
     def getHeaders(self, negate: bool, *names: Any) -> dict[str, str]:
         wanted = {
             n.decode().lower() if isinstance(n, bytes) else n.lower() for n in names
         }
         return {
-            k.lower(): v
+            k.lower(): _unfolded(str(v))
             for k, v in self.parsed.items()
             if not names or ((k.lower() in wanted) != negate)
         }
+
+    def body(self) -> bytes:
+        payload = self.parsed.get_payload()
+        if isinstance(payload, str):  # an 8bit text comes back decoded: encode again
+            charset = self.parsed.get_content_charset() or "utf-8"
+            return payload.encode(charset, "surrogateescape")
+        data = self.parsed.as_bytes()
+        return data.split(b"\n\n", 1)[-1] if b"\n\n" in data else b""
+
+    def getBodyFile(self) -> io.BytesIO:
+        return io.BytesIO(self.body())
+
+    def getSize(self) -> int:
+        return len(self.body())
+
+    def isMultipart(self) -> bool:
+        return self.parsed.is_multipart()
+
+    def getSubPart(self, part: int) -> Any:
+        payload = self.parsed.get_payload()
+        if not isinstance(payload, list) or not 0 <= part < len(payload):
+            raise IndexError(part)
+        return MimePart(payload[part])
+
+
+@implementer(imap4.IMessage, imap4.IMessageFile)
+class StoredMail(MimePart):
+    def __init__(self, uid: int, data: bytes) -> None:
+        super().__init__(email.message_from_bytes(data, policy=email.policy.compat32))
+        self.uid = uid
+        self.data = data
+        self.flags: set[str] = set()
+        self.date = formatdate()
+
+    def open(self) -> io.BytesIO:
+        """The mail as it came (BODY[]), not rebuilt from its parts."""
+        return io.BytesIO(self.data)
 
     def getBodyFile(self) -> io.BytesIO:
         return io.BytesIO(self.data.split(b"\r\n\r\n", 1)[-1])
 
     def getSize(self) -> int:
         return len(self.data)
-
-    def isMultipart(self) -> bool:
-        return False
-
-    def getSubPart(self, part: int) -> Any:
-        raise IndexError(part)
 
     def getUID(self) -> int:
         return self.uid
@@ -179,6 +215,14 @@ class Realm:
 
 
 class ImapServer(imap4.IMAP4Server):
+    def lineReceived(self, line: bytes) -> Any:
+        # What the bridge fetched, for the tests to check (FETCH commands only).
+        log = self.factory.system.fetch_log
+        if log is not None and b" FETCH " in line.upper():
+            with open(log, "ab") as out:
+                out.write(line.split(b" ", 1)[-1] + b"\n")
+        return super().lineReceived(line)
+
     def capabilities(self) -> dict[bytes, Any]:
         offered: dict[bytes, Any] = super().capabilities()
         account = self.account
@@ -243,6 +287,7 @@ class MailSystem:
         self.boxes: dict[str, Mailbox] = {}
         self.sent: dict[str, Mailbox] = {}
         self.sessions = 0
+        self.fetch_log: str | None = None  # a file each FETCH command is added to
         self.checker = checkers.InMemoryUsernamePasswordDatabaseDontUse()
 
     def add_user(self, login: str, password: str, uid_validity: int = 1) -> None:
@@ -272,9 +317,13 @@ class MailSystem:
 
 
 def main() -> None:
-    """python -m tests.bridges.mail.standin IMAP_PORT SMTP_PORT LOGIN=PASSWORD..."""
+    """python -m tests.bridges.mail.standin IMAP_PORT SMTP_PORT [--fetch-log=FILE]
+    LOGIN=PASSWORD..."""
     system = MailSystem(int(sys.argv[1]), int(sys.argv[2]))
-    for pair in sys.argv[3:]:
+    users = sys.argv[3:]
+    if users and users[0].startswith("--fetch-log="):
+        system.fetch_log = users.pop(0).partition("=")[2]
+    for pair in users:
         login, _, password = pair.partition("=")
         system.add_user(login, password)
     system.run()

@@ -48,6 +48,9 @@ CHIEF = "chief@gat.example.cn"
 CHIEF_PASSWORD = "Chief-Pass-9a2b"
 NO_IDLE = "noidle.liqiang@gat.example.cn"  # the stand-in offers him no IDLE
 NO_IDLE_PASSWORD = "Mail-Pass-0c4e"
+FILES = "files.wangfang@gat.example.cn"  # the attachments' mailbox
+FILES_PASSWORD = "Mail-Pass-3b8d"
+MAX_ATTACHMENT = 16384  # the bridge's max_attachment_bytes here
 BODY_MARK = "正文标记BODY-5e8a1c"
 ATTACHMENT_MARK = "ATTACHMENT-MARK-93b1d7"
 API = "/_jwwx/mail/v1"
@@ -65,13 +68,17 @@ def _deliver(port: int, to: str, subject: str, text: str) -> None:
         client.send_message(mail)
 
 
-def _deliver_attachment(port: int, to: str, name: str, data: bytes) -> None:
+def _deliver_attachments(port: int, to: str, files: list[tuple[str, bytes]]) -> None:
+    """A mail with a text and an HTML body (multipart/alternative) and these files."""
     mail = EmailMessage()
     mail["From"] = f"指挥中心 <{CHIEF}>"
     mail["To"] = to
     mail["Subject"] = "附件通报"
     mail.set_content("见附件")
-    mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    mail.add_alternative("<p>见附件</p>", subtype="html")
+    for name, data in files:
+        kind = "pdf" if name.endswith(".pdf") else "octet-stream"
+        mail.add_attachment(data, maintype="application", subtype=kind, filename=name)
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.send_message(mail)
 
@@ -129,9 +136,11 @@ class MailBridgeTest(SQLiteCase):
                 "tests.bridges.mail.standin",
                 str(cls.imap_port),
                 str(cls.smtp_port),
+                f"--fetch-log={cls.folder / 'fetch.log'}",
                 f"{OFFICER}={PASSWORD}",
                 f"{CHIEF}={CHIEF_PASSWORD}",
                 f"{NO_IDLE}={NO_IDLE_PASSWORD}",
+                f"{FILES}={FILES_PASSWORD}",
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -153,6 +162,7 @@ class MailBridgeTest(SQLiteCase):
             "seal_key_file": "seal.key",
             "state_database": "mail_state.db",
             "poll_interval_seconds": 5,
+            "max_attachment_bytes": MAX_ATTACHMENT,
             "imap": {"host": "127.0.0.1", "port": cls.imap_port, "security": "none"},
             "smtp": {"host": "127.0.0.1", "port": cls.smtp_port, "security": "none"},
         }
@@ -185,9 +195,10 @@ class MailBridgeTest(SQLiteCase):
         self.fail("the launcher did not start the mail bridge")
 
     def _api(self, officer: MatrixClient) -> MatrixClient:
-        """The officer's client pointed at the mail API (behind the same proxy in a
-        deployment), with his own access token."""
-        return MatrixClient(self.bridge_url, officer.user_id, officer.token)
+        """The officer's client on the mail API as the web client reaches it: on the
+        homeserver's origin, which forwards /_jwwx/mail/ to the bridge's registered URL
+        (modules/web_client/forward.py), with his own access token."""
+        return MatrixClient(self.server.base_url, officer.user_id, officer.token)
 
     async def _notices(self, officer: MatrixClient, room: str) -> list[str]:
         bot = f"@{BOT}:{self.server.server_name}"
@@ -234,7 +245,7 @@ class MailBridgeTest(SQLiteCase):
             self.assertErrcode(await api.request("GET", path + suffix), status, errcode)
 
     async def test_a_bad_input_first(self) -> None:
-        anonymous = MatrixClient(self.bridge_url)
+        anonymous = MatrixClient(self.server.base_url)  # through the forward
         # Judged before the token: a 400 whoever asks.
         for method, path, body in (
             ("PUT", f"{API}/account", {"login": OFFICER}),
@@ -359,34 +370,6 @@ class MailBridgeTest(SQLiteCase):
         self.assertEqual(await self._metric("jwwx_mail_idle_wakeups_total"), wakeups)
         self.assertEqual(await self._metric("jwwx_mail_idle_sessions"), 0.0)
 
-        # An attachment, fetched live and handed on as a download, kept nowhere.
-        data = b"%PDF-1.4 " + ATTACHMENT_MARK.encode() + bytes(range(256)) * 40
-        await threads.deferToThread(
-            _deliver_attachment, self.smtp_port, NO_IDLE, "现场照片说明.pdf", data
-        )
-        await self._wait_notice(officer, room, "附件通报")
-        mail = await api.ok("GET", f"{API}/messages/2")
-        self.assertEqual(
-            [(a["filename"], a["size"]) for a in mail["attachments"]],
-            [("现场照片说明.pdf", len(data))],
-        )
-        status, headers, got = await threads.deferToThread(
-            _download, f"{self.bridge_url}{API}/messages/2/attachments/0", officer.token
-        )
-        self.assertEqual((status, got), (200, data))
-        self.assertEqual(headers["Content-Type"], "application/pdf")
-        self.assertIn("filename*=UTF-8''%E7%8E%B0", headers["Content-Disposition"])
-        await self._refused(
-            ("attachments/1", 404, "M_NOT_FOUND"),
-            ("attachments/x", 400, "M_INVALID_PARAM"),
-            api=api,
-            path=f"{API}/messages/2/",
-        )
-        for folder in (self.server.data_dir, self.folder):
-            for path in folder.rglob("*"):
-                if path.is_file():
-                    self.assertNotIn(ATTACHMENT_MARK.encode(), path.read_bytes(), path)
-
         # His own choice: reminders with only a count (nothing of the mail in chat).
         self.assertEqual((await api.ok("GET", f"{API}/account"))["reminder"], "subject")
         self.assertErrcode(
@@ -428,6 +411,83 @@ class MailBridgeTest(SQLiteCase):
             api=api,
             path=f"{API}/messages",
         )
+
+    def _fetches(self) -> list[str]:
+        """The FETCH commands the stand-in received so far."""
+        log = self.folder / "fetch.log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    async def test_e_attachments_by_part(self) -> None:
+        # Attachments fetched alone (their section, not the whole mail), handed on as
+        # downloads, kept nowhere; one above max_attachment_bytes refused unfetched.
+        officer = self.user("mailwang")
+        api = self._api(officer)
+        bound = await api.ok(
+            "PUT", f"{API}/account", {"login": FILES, "password": FILES_PASSWORD}
+        )
+        await officer.join(bound["room_id"])
+        await self._wait_notice(officer, bound["room_id"], "已绑定")
+        pdf = b"%PDF-1.4 " + ATTACHMENT_MARK.encode() + bytes(range(256)) * 40
+        large = bytes(range(256)) * 256  # 64 KiB, above MAX_ATTACHMENT
+        small = b"\x00\x01binary\xff" * 10
+        await threads.deferToThread(
+            _deliver_attachments,
+            self.smtp_port,
+            FILES,
+            [("现场照片说明.pdf", pdf), ("录像.bin", large), ("b.bin", small)],
+        )
+        await self._wait_notice(officer, bound["room_id"], "附件通报")
+        mail = await api.ok("GET", f"{API}/messages/1")
+        self.assertEqual(mail["text"].strip(), "见附件")
+        self.assertEqual(
+            [(a["filename"], a["size"]) for a in mail["attachments"]],
+            [
+                ("现场照片说明.pdf", len(pdf)),
+                ("录像.bin", len(large)),
+                ("b.bin", len(small)),
+            ],
+        )
+        before = len(self._fetches())
+        status, headers, got = await threads.deferToThread(
+            _download,
+            f"{self.server.base_url}{API}/messages/1/attachments/0",
+            officer.token,
+        )
+        self.assertEqual((status, got), (200, pdf))
+        self.assertEqual(headers["Content-Type"], "application/pdf")
+        self.assertIn("filename*=UTF-8''%E7%8E%B0", headers["Content-Disposition"])
+        # Parts 1 (the alternative bodies), 2, 3, 4: the PDF is section 2.
+        fetched = self._fetches()[before:]
+        self.assertEqual(
+            fetched,
+            [
+                "UID FETCH 1 (UID BODYSTRUCTURE)",
+                "UID FETCH 1 (UID BODY.PEEK[2.MIME] BODY.PEEK[2])",
+            ],
+        )
+        status, _headers, got = await threads.deferToThread(
+            _download,
+            f"{self.server.base_url}{API}/messages/1/attachments/2",
+            officer.token,
+        )
+        self.assertEqual((status, got), (200, small))
+        before = len(self._fetches())
+        await self._refused(
+            ("attachments/1", 413, "CN_JWWX_MAIL_ATTACHMENT_TOO_LARGE"),
+            ("attachments/3", 404, "M_NOT_FOUND"),
+            ("attachments/x", 400, "M_INVALID_PARAM"),
+            api=api,
+            path=f"{API}/messages/1/",
+        )
+        # The large one was refused from its size in BODYSTRUCTURE, never fetched.
+        self.assertFalse(
+            [f for f in self._fetches()[before:] if "BODY.PEEK[3" in f],
+            self._fetches()[before:],
+        )
+        for folder in (self.server.data_dir, self.folder):
+            for path in folder.rglob("*"):
+                if path.is_file() and path.name != "fetch.log":
+                    self.assertNotIn(ATTACHMENT_MARK.encode(), path.read_bytes(), path)
 
     async def test_c_metrics(self) -> None:
         status, text = await MatrixClient(self.bridge_url).request("GET", "/metrics")

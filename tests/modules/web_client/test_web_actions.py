@@ -712,13 +712,8 @@ class WebMessageActionsTest(WebCase):
             self.mail_ports[1], mail_case.OFFICER, "案件协查通报", "请于今日协查。"
         )
         with browser_page() as page:
-            # nginx's route: /_jwwx/mail/ of the client's origin goes to the bridge.
-            def proxy(route: Any) -> None:
-                path = route.request.url.split("/_jwwx/mail/", 1)[1]
-                answer = route.fetch(url=f"{self.mail_url}/_jwwx/mail/{path}")
-                route.fulfill(response=answer)
-
-            page.route("**/_jwwx/mail/**", proxy)
+            # /_jwwx/mail/ of the client's origin: the homeserver forwards it to the
+            # bridge (modules/web_client/forward.py), as on `make run`.
             self._sign_in(page, officers["张伟"][0])
             page.click("nav.rail button:has-text('邮件')")
             # A wrong password: the mail server's refusal; then bound.

@@ -11,6 +11,7 @@ behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 """
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -75,7 +76,13 @@ class BundleTest(unittest.TestCase):
 
     def test_config(self) -> None:
         self.assertEqual(WebClientConfig.parse({}).dist_path, DEFAULT_DIST)
-        for bad in ({"dist_path": "/nonexistent"}, {"dist_path": 3}, {"other": 1}):
+        self.assertEqual(WebClientConfig.parse({}).mail_registration_id, "jwwx_mail")
+        for bad in (
+            {"dist_path": "/nonexistent"},
+            {"dist_path": 3},
+            {"other": 1},
+            {"mail_registration_id": ""},
+        ):
             with self.assertRaises(ConfigError, msg=str(bad)):
                 WebClientConfig.parse(bad)
 
@@ -155,6 +162,14 @@ class WebClientTest(WebCase):
             with self.assertRaises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(self._url(WEB + missing))
             self.assertEqual(refused.exception.code, 404, missing)
+        # No mail bridge registered here: its forward answers so (the forward itself:
+        # tests.bridges.mail.test_mail, which reaches the bridge only through it).
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(self._url("/_jwwx/mail/v1/account"))
+        self.assertEqual(refused.exception.code, 404)
+        self.assertEqual(
+            json.loads(refused.exception.read())["errcode"], "M_UNRECOGNIZED"
+        )
 
     # In the browser.
 
