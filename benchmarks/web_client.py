@@ -106,6 +106,24 @@ def _populate(
     return long_chat
 
 
+def _login(server: BenchServer, localpart: str) -> dict[str, str]:
+    """A new session of the officer, as the page keeps it."""
+    login = Client(server.base_url).ok(
+        "POST",
+        "/_matrix/client/v3/login",
+        {
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": localpart},
+            "password": "pw-" + localpart,
+        },
+    )
+    return {
+        "token": login["access_token"],
+        "userId": login["user_id"],
+        "deviceId": login["device_id"],
+    }
+
+
 def _heap(page: Any) -> tuple[float, int]:
     """(JS heap used in MB after a GC, DOM nodes) through the DevTools protocol."""
     cdp = page.context.new_cdp_session(page)
@@ -117,7 +135,11 @@ def _heap(page: Any) -> tuple[float, int]:
 
 
 def _load(
-    page: Any, base_url: str, session: dict[str, str], chats: int
+    page: Any,
+    base_url: str,
+    session: dict[str, str],
+    chats: int,
+    waterfall: bool = False,
 ) -> dict[str, float]:
     # Every document of the page runs it; about:blank has no sessionStorage.
     page.add_init_script(
@@ -138,8 +160,33 @@ def _load(
     fcp = page.evaluate(
         "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1"
     )
+    # Where the time went: the first /sync (initial: no `since`) as the browser timed
+    # it — asked at, answered (the server's work: its first byte), received.
+    sync = page.evaluate(
+        """() => {
+          const e = performance.getEntriesByType('resource').find(
+            (r) => r.name.includes('/_matrix/client/v3/sync') && !r.name.includes('since='));
+          return e ? [e.startTime, e.responseStart, e.responseEnd] : [-1, -1, -1];
+        }"""
+    )
+    if waterfall:
+        # Every request of the load, in the order asked: what comes before the /sync.
+        for name, start, end in page.evaluate(
+            """() => performance.getEntriesByType('resource').map(
+                 (r) => [r.name.replace(location.origin, ''), r.startTime, r.responseEnd])"""
+        ):
+            print(f"  {start:8.0f} {end:8.0f} ms  {name[:100]}")
     heap, nodes = _heap(page)
-    return {"fcp": fcp, "interactive": float(listed), "heap": heap, "nodes": nodes}
+    return {
+        "fcp": fcp,
+        "interactive": float(listed),
+        "sync_start": sync[0],
+        "sync_server": sync[1] - sync[0],
+        "sync_end": sync[2],
+        "after_sync": float(listed) - sync[2],
+        "heap": heap,
+        "nodes": nodes,
+    }
 
 
 def _long_chat(
@@ -198,13 +245,17 @@ FIRST_SYNCS = {
 
 
 def _first_sync(base_url: str, token: str, repeat: int) -> dict[str, tuple[float, int]]:
-    """{filter: (median ms, bytes)} of an initial /sync (no since), warm caches."""
+    """{filter: (median ms, bytes)} of an initial /sync (no since), warm database
+    caches. Each repeat's filter also leaves out an account data type nobody has, so
+    Synapse's /sync response cache (which answers the same filter again for 2 minutes)
+    does not answer it."""
     out: dict[str, tuple[float, int]] = {}
     for label, definition in FIRST_SYNCS.items():
-        query = quote(json.dumps(definition, separators=(",", ":")))
         times: list[float] = []
         size = 0
-        for _ in range(repeat):
+        for n in range(repeat):
+            distinct = {**definition, "account_data": {"not_types": [f"cn.jwwx.b{n}"]}}
+            query = quote(json.dumps(distinct, separators=(",", ":")))
             request = urllib.request.Request(
                 f"{base_url}/_matrix/client/v3/sync?timeout=0&filter={query}",
                 headers={"Authorization": f"Bearer {token}"},
@@ -227,6 +278,11 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scroll-seconds", type=float, default=600)
+    parser.add_argument(
+        "--waterfall",
+        action="store_true",
+        help="print every request of each load with its start and end",
+    )
     args = parser.parse_args()
     if chromium_path() is None:
         raise SystemExit("no Chromium (apt-get install chromium, or set JWWX_CHROMIUM)")
@@ -238,20 +294,7 @@ def main() -> None:
         long_chat = _populate(
             server, token, args.chats, args.messages, args.chat_messages
         )
-        login = Client(server.base_url).ok(
-            "POST",
-            "/_matrix/client/v3/login",
-            {
-                "type": "m.login.password",
-                "identifier": {"type": "m.id.user", "user": localpart},
-                "password": "pw-" + localpart,
-            },
-        )
-        session = {
-            "token": login["access_token"],
-            "userId": login["user_id"],
-            "deviceId": login["device_id"],
-        }
+        session = _login(server, localpart)
         print(f"load: {os.getloadavg()[0]:.1f} (1-minute average) before the browser")
         loads: list[dict[str, float]] = []
         with browser_page() as page:
@@ -259,17 +302,31 @@ def main() -> None:
             for n in range(args.repeat):
                 if n:
                     page.goto("about:blank")
-                loads.append(_load(page, server.base_url, session, args.chats))
+                loads.append(
+                    _load(page, server.base_url, session, args.chats, args.waterfall)
+                )
+            # A new session (a login): Synapse's /sync response cache (2 minutes, per
+            # device and filter) does not answer its first /sync; its database caches
+            # are warm.
+            page.goto("about:blank")
+            fresh = _login(server, localpart)
+            loads.append(_load(page, server.base_url, fresh, args.chats))
             long = _long_chat(page, long_chat, args.messages, args.scroll_seconds)
             if page.errors:
                 raise RuntimeError(page.errors)
         syncs = _first_sync(server.base_url, session["token"], args.repeat)
         print(
-            f"\nweb client, {args.engine}, {args.chats + 1} chats, each of {args.repeat} loads:"
+            f"\nweb client, {args.engine}, {args.chats + 1} chats, {args.repeat} loads in"
+            " one session (from the 2nd, Synapse's /sync response cache answers the"
+            " first /sync), then one load in a new session (no response cache):"
         )
         for key, label in (
             ("fcp", "first contentful paint, ms"),
             ("interactive", "every chat listed + a frame, ms"),
+            ("sync_start", "  first /sync asked at, ms"),
+            ("sync_server", "  first /sync answered after, ms"),
+            ("sync_end", "  first /sync received at, ms"),
+            ("after_sync", "  then listed after, ms"),
             ("heap", "JS heap after GC, MB"),
             ("nodes", "DOM nodes"),
         ):

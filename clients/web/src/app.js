@@ -37,6 +37,8 @@ function useMatrix(session, onSignOut) {
       accessToken: session.token,
       userId: session.userId,
       deviceId: session.deviceId,
+      // No calls in this client: no TURN server lookup at start (and every few minutes).
+      disableVoip: true,
     });
     let frame = 0;
     const rerender = () => {

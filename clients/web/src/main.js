@@ -8,18 +8,22 @@ import { call } from "./api.js";
 import { App } from "./app.js";
 import { Login } from "./login.js";
 import { mustChangePassword, PasswordChange } from "./password.js";
-import { clearSession, loadSession, saveSession } from "./session.js";
+import { clearSession, loadSession, passwordKnownOk, rememberPasswordOk, saveSession } from "./session.js";
 import "./style.css";
 
 function Root() {
   const [session, setSession] = useState(loadSession);
-  // null: not known yet; true: the initial password must be changed first
-  const [mustChange, setMustChange] = useState(null);
+  // null: not known yet; true: the initial password must be changed first. Known fine
+  // for this session (a reload): the chats start at once, one round trip sooner.
+  const [mustChange, setMustChange] = useState(() => (session && passwordKnownOk(session.token) ? false : null));
 
   useEffect(() => {
-    if (!session) return;
+    if (!session || passwordKnownOk(session.token)) return;
     setMustChange(null);
-    mustChangePassword(session.token).then(setMustChange, () => setMustChange(false));
+    mustChangePassword(session.token).then((must) => {
+      if (!must) rememberPasswordOk(session.token);
+      setMustChange(must);
+    }, () => setMustChange(false));
   }, [session && session.token]);
 
   function signOut() {
@@ -33,7 +37,7 @@ function Root() {
   }
   if (mustChange === null) return html`<p class="loading">正在登录…</p>`;
   if (mustChange) {
-    return html`<${PasswordChange} session=${session} onDone=${() => setMustChange(false)} onCancel=${signOut} />`;
+    return html`<${PasswordChange} session=${session} onDone=${() => { rememberPasswordOk(session.token); setMustChange(false); }} onCancel=${signOut} />`;
   }
   return html`<${App} session=${session} onSignOut=${() => { clearSession(); setSession(null); }} />`;
 }
