@@ -11,9 +11,16 @@ with the session already signed in (sessionStorage, as after a login), each load
 page (the HTTP cache warm after the first, as an officer's second visit):
 - first contentful paint (the browser's paint timing);
 - the chat list: every chat listed, and the page answering (a frame after that), from
-  navigation start ("time to interactive" here: the officer can click a chat);
+  navigation start ("time to interactive" here: the officer can click a chat), split
+  into: when the first /sync was asked (the bundle run, the accounts status, the SDK's
+  /versions, /pushrules and filter before it), how long the server took to answer it,
+  when it was received, and the client's work after it;
 - JS heap after a forced GC and the DOM's node count (the chat list is windowed: about
   a screenful of rows is in the DOM however many chats).
+From the second load of one session the first /sync is answered from Synapse's /sync
+response cache (2 minutes, per device and filter): those loads show the client's own
+time; a last load in a new session (a new login) shows the server's work again with its
+database caches warm. `--waterfall` prints every request of each load.
 Then the long chat is opened and scrolled to the top page by page until every message is
 loaded (or `--scroll-seconds` pass): heap, DOM nodes and rendered messages (the
 timeline keeps a bounded window, src/rules.js WINDOW). Last, the first /sync over HTTP
