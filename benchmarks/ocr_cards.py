@@ -3,18 +3,22 @@
 CJK font, with known fields, optionally degraded (rotation, noise, JPEG compression).
 Used by tests/modules/ocr and by the accuracy benchmark:
 
-    python -m benchmarks.ocr_cards [--cards 200] [--seed 1]
+    python -m benchmarks.ocr_cards [--cards 200] [--backs 50] [--seed 1]
 
-which reads each card with the module's own engine and parser and prints character
-accuracy of the text, exact-match rate per field, and latency p50/p99 per image; then
+which reads each card (ID card fronts and driving licences in turn, then ID card backs)
+with the module's own engine and parser and prints character accuracy of the fields,
+exact-match rate per field, and latency p50/p99 per image (`--lines FILE` keeps each
+card's OCR lines, to judge a parser change on the same reading); then
 throughput: the same images read again by `--concurrency` threads sharing one engine
 (as modules.ocr's `concurrency` shares one in Synapse's thread pool, each image with
 `--threads` ONNX runtime threads), in images per second of wall time."""
 
 import argparse
 import io
+import json
 import random
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from benchmarks.stats import Summary
-from modules.ocr.cards import driving_licence, id_card
+from modules.ocr.cards import driving_licence, id_card, id_card_back, id_card_side
 from modules.ocr.config import OcrConfig
 from modules.ocr.engine import Line, decode, reading_order
 
@@ -129,6 +133,60 @@ def render_id_card(p: Person) -> Image.Image:
     return image
 
 
+AUTHORITIES = (
+    "杭州市公安局西湖分局",
+    "杭州市公安局上城分局",
+    "北京市公安局朝阳分局",
+    "深圳市公安局南山分局",
+    "南京市公安局玄武分局",
+    "成都市公安局武侯分局",
+)
+
+
+def back_fields(p: Person, rng: random.Random) -> dict[str, str]:
+    """The back's fields of p's card: the office of p's region, a validity of 10 or
+    20 years (or 长期 past 46)."""
+    region = next(i for i, (code, _) in enumerate(PLACES) if p.number.startswith(code))
+    start = p.birth + timedelta(days=365 * rng.randint(16, 50))
+    if start.month == 2 and start.day == 29:
+        start = start.replace(day=28)
+    age = start.year - p.birth.year
+    years = 10 if age < 26 else 20
+    end = "长期" if age >= 46 else start.replace(year=start.year + years).isoformat()
+    return {
+        "authority": AUTHORITIES[region],
+        "valid_from": start.isoformat(),
+        "valid_to": end,
+    }
+
+
+def render_id_card_back(fields: dict[str, str]) -> Image.Image:
+    """The back: the national emblem's place, the title, 签发机关 and 有效期限
+    (dates as printed: 2015.03.07-2035.03.07)."""
+    path = font_path()
+    assert path is not None, "no CJK font (make install installs fonts-wqy-microhei)"
+    title, label, value = (
+        ImageFont.truetype(path, 44),
+        ImageFont.truetype(path, 26),
+        ImageFont.truetype(path, 30),
+    )
+    image, d = _canvas((856, 540))
+    grey, black = (70, 90, 110), (10, 10, 10)
+    d.ellipse((50, 40, 170, 160), outline=(180, 40, 40), width=6)
+    d.text((260, 60), "中华人民共和国", font=title, fill=black)
+    d.text((300, 140), "居民身份证", font=title, fill=black)
+    d.text((160, 360), "签发机关", font=label, fill=grey)
+    d.text((300, 356), fields["authority"], font=value, fill=black)
+
+    def dotted(iso: str) -> str:
+        return iso.replace("-", ".") if iso != "长期" else iso
+
+    validity = f"{dotted(fields['valid_from'])}-{dotted(fields['valid_to'])}"
+    d.text((160, 430), "有效期限", font=label, fill=grey)
+    d.text((300, 426), validity, font=value, fill=black)
+    return image
+
+
 def render_driving_licence(
     p: Person, rng: random.Random
 ) -> tuple[Image.Image, dict[str, str]]:
@@ -205,28 +263,15 @@ def _edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cards", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    from rapidocr import RapidOCR
-
-    engine = RapidOCR(
-        params={
-            "Global.log_level": "warning",
-            "EngineConfig.onnxruntime.intra_op_num_threads": args.threads,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        }
-    )
-    rng = random.Random(args.seed)
-    config = OcrConfig()
-    times, chars, errors = [], 0, 0
-    images: list[bytes] = []
-    matches: dict[str, list[bool]] = {}
-    for i in range(args.cards):
+def _cards(
+    count: int, backs: int, seed: int
+) -> list[tuple[str, dict[str, str], bytes]]:
+    """(kind, expected fields, degraded image) of `count` cards, ID card fronts and
+    licences in turn, then `backs` ID card backs (drawn apart: the first cards stay the
+    same whatever `backs` is)."""
+    rng = random.Random(seed)
+    made: list[tuple[str, dict[str, str], bytes]] = []
+    for i in range(count):
         p = person(rng)
         if i % 2 == 0:
             image = render_id_card(p)
@@ -238,12 +283,52 @@ def main() -> None:
                 "address": p.address,
                 "id_number": p.number,
             }
-            truth = "".join(expected.values())
+            kind = "idcard"
         else:
             image, expected = render_driving_licence(p, rng)
-            truth = "".join(expected.values())
-        data = degrade(image, rng, quality=rng.randint(45, 85))
-        images.append(data)
+            kind = "licence"
+        made.append((kind, expected, degrade(image, rng, quality=rng.randint(45, 85))))
+    other = random.Random(seed + 1000)
+    for _ in range(backs):
+        fields = back_fields(person(other), other)
+        image = render_id_card_back(fields)
+        quality = other.randint(45, 85)
+        made.append(("idcard_back", fields, degrade(image, other, quality=quality)))
+    return made
+
+
+def parse(kind: str, texts: list[str]) -> dict[str, Any]:
+    """The module's parser for the kind (modules/ocr/service.py's choice)."""
+    if kind == "licence":
+        return driving_licence(texts)
+    if id_card_side(texts) == "back":
+        return {"side": "back", **id_card_back(texts)}
+    return {"side": "front", **id_card(texts)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cards", type=int, default=200)
+    parser.add_argument("--backs", type=int, default=None, help="default cards/4")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=2, help="0: no second pass")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--lines", help="write each card's OCR lines here (JSON)")
+    args = parser.parse_args()
+    from rapidocr import RapidOCR
+
+    engine = RapidOCR(
+        params={
+            "Global.log_level": "warning",
+            "EngineConfig.onnxruntime.intra_op_num_threads": args.threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
+    backs = args.cards // 4 if args.backs is None else args.backs
+    cards = _cards(args.cards, backs, args.seed)
+    config = OcrConfig()
+    times, read = [], []
+    for n, (kind, expected, data) in enumerate(cards, 1):
         started = time.perf_counter()
         result = engine(decode(data, config))
         times.append((time.perf_counter() - started) * 1000)
@@ -258,31 +343,66 @@ def main() -> None:
                 )
             ]
         )
-        texts = [line.text for line in lines]
-        fields = id_card(texts) if i % 2 == 0 else driving_licence(texts)
-        got = "".join(str(fields.get(k, "")) for k in expected)
-        chars += len(truth)
-        errors += _edit_distance(truth, got)
-        kind = "idcard" if i % 2 == 0 else "licence"
-        for key, want in expected.items():
-            matches.setdefault(f"{kind}.{key}", []).append(fields.get(key) == want)
+        read.append({"kind": kind, "expected": expected, "lines": lines})
+        if n % 20 == 0:
+            print(f"  {n}/{len(cards)} read", file=sys.stderr, flush=True)
+    if args.lines:
+        dump = [{**r, "lines": [line.as_json() for line in r["lines"]]} for r in read]
+        Path(args.lines).write_text(json.dumps(dump, ensure_ascii=False))
+    report(read)
     times.sort()
-    print(
-        f"cards: {args.cards}, character accuracy of the fields: {1 - errors / chars:.4f}"
-    )
-    for key, hits in sorted(matches.items()):
-        print(f"  {key:24} exact {sum(hits) / len(hits):.3f}")
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    print(f"latency per image: p50 {statistics.median(times):.0f} ms, p99 {p99:.0f} ms")
+    print(
+        f"latency per image ({len(times)}): p50 {statistics.median(times):.0f} ms,"
+        f" p99 {p99:.0f} ms"
+    )
     print(
         f"  throughput, one at a time: {len(times) / (sum(times) / 1000):.2f} images/s"
     )
-    rate, summary = throughput(engine, config, images, args.concurrency)
+    if args.concurrency > 0:
+        images = [data for _kind, _expected, data in cards]
+        rate, summary = throughput(engine, config, images, args.concurrency)
+        print(
+            f"throughput, {args.concurrency} at once ({args.threads} ONNX threads each):"
+            f" {rate:.2f} images/s over {len(images)} images;"
+            f" latency p50 {summary.p50:.0f} ms, p99 {summary.p99:.0f} ms"
+        )
+
+
+def report(read: list[dict[str, Any]]) -> None:
+    """Character accuracy of the fields (fronts and licences; backs apart) and the
+    exact-match rate of each field, from the cards' lines (Line objects or their
+    JSON, as --lines wrote them)."""
+    chars: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    matches: dict[str, list[bool]] = {}
+    for card in read:
+        kind, expected = card["kind"], card["expected"]
+        texts = [
+            line["text"] if isinstance(line, dict) else line.text
+            for line in card["lines"]
+        ]
+        fields = parse(kind, texts)
+        group = "backs" if kind == "idcard_back" else "cards"
+        truth = "".join(expected.values())
+        got = "".join(str(fields.get(k, "")) for k in expected)
+        chars[group] = chars.get(group, 0) + len(truth)
+        errors[group] = errors.get(group, 0) + _edit_distance(truth, got)
+        for key, want in expected.items():
+            matches.setdefault(f"{kind}.{key}", []).append(fields.get(key) == want)
+    counts = {k: sum(1 for c in read if c["kind"] == k) for k in ("idcard", "licence")}
+    backs = sum(1 for c in read if c["kind"] == "idcard_back")
     print(
-        f"throughput, {args.concurrency} at once ({args.threads} ONNX threads each):"
-        f" {rate:.2f} images/s over {len(images)} images;"
-        f" latency p50 {summary.p50:.0f} ms, p99 {summary.p99:.0f} ms"
+        f"cards: {counts['idcard']} ID card fronts, {counts['licence']} licences,"
+        f" {backs} ID card backs"
     )
+    for group, total in chars.items():
+        print(
+            f"  character accuracy of the fields ({group}):"
+            f" {1 - errors[group] / total:.4f}"
+        )
+    for key, hits in sorted(matches.items()):
+        print(f"  {key:24} exact {sum(hits) / len(hits):.3f} ({sum(hits)}/{len(hits)})")
 
 
 def throughput(

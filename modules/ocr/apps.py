@@ -10,7 +10,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common.synapse.errors import SynapseError
 from modules.ocr import storage
-from modules.ocr.cards import driving_licence, id_card
+from modules.ocr.cards import driving_licence, id_card, id_card_back, id_card_side
 from modules.ocr.engine import IMAGE_TOO_LARGE, Line, OcrEngine
 from modules.ocr.public import OcrRefusedError
 from modules.openapi import public as openapi
@@ -27,6 +27,16 @@ def _box(line: Line) -> dict[str, Any]:
 
 def app_answer(kind: str, lines: list[Line]) -> dict[str, Any]:
     texts = [line.text for line in lines]
+    if kind == "idcard" and id_card_side(texts) == "back":
+        b = id_card_back(texts)
+        compact = [d.replace("-", "") for d in (b["valid_from"], b["valid_to"])]
+        return {
+            "type": "Back",
+            "valid_date": "-".join(compact) if all(compact) else "",
+            "authority": b["authority"],
+            "valid_from": b["valid_from"],
+            "valid_to": b["valid_to"],
+        }
     if kind == "idcard":
         f = id_card(texts)
         return {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Fields of a resident ID card (居民身份证, front) and a motor-vehicle driving licence
-(机动车驾驶证) from the OCR lines in reading order. The card's printed labels split
+"""Fields of a resident ID card (居民身份证: the front, or the back with 签发机关 and
+有效期限) and a motor-vehicle driving licence (机动车驾驶证) from the OCR lines in
+reading order. The card's printed labels split
 the text: each field is what lies between its label and the next one. The ID number's
 check character (GB 11643, ISO 7064 MOD 11-2) is verified, and the birth date and sex
 it encodes are compared with the printed ones."""
@@ -82,6 +83,43 @@ def id_card(texts: Sequence[str]) -> dict[str, Any]:
         valid and fields["birth"] == encoded_birth and fields["sex"] == encoded_sex
     )
     return fields
+
+
+# The back: 签发机关 杭州市公安局西湖分局 / 有效期限 2015.03.07-2035.03.07 (or -长期).
+_DOTTED = r"(\d{4})[.,·]?(\d{2})[.,·]?(\d{2})"
+_VALIDITY = re.compile(rf"有效期限{_DOTTED}[-－—~至]+(?:{_DOTTED}|(长期))")
+
+
+def id_card_side(texts: Sequence[str]) -> str:
+    """ "back" when the lines are an ID card's back (签发机关 / 有效期限 without the
+    front's labels), else "front"."""
+    text = _joined(texts)
+    front = "公民身份号码" in text or "姓名" in text
+    back = "签发机关" in text or "有效期限" in text
+    return "back" if back and not front else "front"
+
+
+def _iso(year: str, month: str, day: str) -> str:
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return ""
+
+
+def id_card_back(texts: Sequence[str]) -> dict[str, Any]:
+    """{authority, valid_from, valid_to}: the issuing office and the validity (ISO
+    dates; valid_to "长期" for a card without end); missing fields are ""."""
+    text = _joined(texts)
+    found = _VALIDITY.search(text)
+    valid_from = valid_to = ""
+    if found:
+        valid_from = _iso(*found.group(1, 2, 3))
+        valid_to = "长期" if found.group(7) else _iso(*found.group(4, 5, 6))
+    return {
+        "authority": _between(text, "签发机关", ("有效期限",)),
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+    }
 
 
 _DATE = r"\d{4}-\d{2}-\d{2}"

@@ -17,7 +17,7 @@ from modules.common.errors import error
 from modules.common.inputs import InputError, bounded_str
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.media import read_local_media, visible_local_media
-from modules.ocr.cards import driving_licence, id_card
+from modules.ocr.cards import driving_licence, id_card, id_card_back, id_card_side
 from modules.ocr.config import OcrConfig
 from modules.ocr.engine import NOT_AN_IMAGE, Line, OcrEngine, plain_text
 
@@ -36,8 +36,10 @@ def recognised(kind: str, lines: list[Line]) -> dict[str, Any]:
         "lines": [line.as_json() for line in lines],
     }
     texts = [line.text for line in lines]
-    if kind == "idcard":
-        out["fields"] = id_card(texts)
+    if kind == "idcard" and id_card_side(texts) == "back":
+        out["fields"] = {"side": "back", **id_card_back(texts)}
+    elif kind == "idcard":
+        out["fields"] = {"side": "front", **id_card(texts)}
     elif kind == "driverlicense":
         out["fields"] = driving_licence(texts)
     return out

@@ -7,7 +7,13 @@ import unittest
 from datetime import date
 
 from benchmarks.ocr_cards import id_number, person
-from modules.ocr.cards import driving_licence, id_card, id_number_valid
+from modules.ocr.cards import (
+    driving_licence,
+    id_card,
+    id_card_back,
+    id_card_side,
+    id_number_valid,
+)
 from modules.ocr.engine import Line, reading_order
 
 
@@ -70,6 +76,36 @@ class CardsTest(unittest.TestCase):
                 "valid_to": "2026-05-06",
             },
         )
+
+    def test_id_card_back(self) -> None:
+        lines = [
+            "中华人民共和国", "居民身份证", "签发机关", "杭州市公安局西湖分局",
+            "有效期限", "2015.03.07-2035.03.07",
+        ]  # fmt: skip
+        self.assertEqual(id_card_side(lines), "back")
+        self.assertEqual(
+            id_card_back(lines),
+            {
+                "authority": "杭州市公安局西湖分局",
+                "valid_from": "2015-03-07",
+                "valid_to": "2035-03-07",
+            },
+        )
+        # A card without end; a comma read for a dot; a date that is none.
+        long_term = id_card_back(["签发机关北京市公安局", "有效期限2001,01.02-长期"])
+        self.assertEqual(
+            (long_term["authority"], long_term["valid_from"], long_term["valid_to"]),
+            ("北京市公安局", "2001-01-02", "长期"),
+        )
+        self.assertEqual(
+            id_card_back(["有效期限2001.02.30-2011.02.30"])["valid_to"], ""
+        )
+        # The front (and anything else) is not the back.
+        number = id_number("330106", date(1985, 3, 7), 1)
+        self.assertEqual(
+            id_card_side(["姓名", "张三", f"公民身份号码{number}"]), "front"
+        )
+        self.assertEqual(id_card_side(["一段文字"]), "front")
 
     def test_reading_order(self) -> None:
         def line(text: str, x: int, y: int) -> Line:

@@ -8,11 +8,13 @@ import random
 from typing import Any
 
 from benchmarks.ocr_cards import (
+    back_fields,
     degrade,
     person,
     png,
     render_driving_licence,
     render_id_card,
+    render_id_card_back,
 )
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
@@ -79,7 +81,9 @@ class OcrTests:
             answer["text"],
         )
         self.assertTrue(fields["id_number_valid"] and fields["consistent"], fields)
-        self.assertEqual(fields["birth"], who.birth.isoformat())
+        self.assertEqual(
+            (fields["side"], fields["birth"]), ("front", who.birth.isoformat())
+        )
         self.assertIn(who.number, answer["text"])
         # The text is now Bob's own message in the group.
         [forwarded] = answer["forwarded"]
@@ -179,6 +183,22 @@ class OcrSQLiteTest(OcrTests, SQLiteCase):
         }
         self.assertEqual(got, {k: expected[k] for k in got}, answer["text"])
 
+    async def test_id_card_back(self) -> None:
+        # kind idcard on the card's back: its side told, 签发机关 and 有效期限 read.
+        alice, bob, room = await self._chat()  # type: ignore[attr-defined]
+        rng = random.Random(9)
+        back = back_fields(person(rng), rng)
+        image = degrade(render_id_card_back(back), rng, quality=80)
+        event_id = await self._image(alice, room, image)
+        status, answer = await bob.request(
+            "POST",
+            OCR,
+            {"room_id": room, "event_id": event_id, "kind": "idcard"},
+            timeout=SLOW,
+        )
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["fields"], {"side": "back", **back}, answer["text"])
+
 
 class OcrPostgresTest(OcrTests, PostgresCase):
     async def test_open_api_ocr_for_granted_apps(self) -> None:
@@ -221,6 +241,19 @@ class OcrPostgresTest(OcrTests, PostgresCase):
             (who.name, who.number, who.sex, True),
         )
         self.assertEqual((await idcard(token, b"GIF89a-not-really"))["errcode"], 40005)
+        # The card's back: WeChat's "Back" answer with its validity, and the office.
+        rng = random.Random(13)
+        back = back_fields(person(rng), rng)
+        answer = await idcard(
+            token, degrade(render_id_card_back(back), rng, quality=85)
+        )
+        self.assertEqual(
+            (answer["type"], answer["authority"], answer["valid_to"]),
+            ("Back", back["authority"], back["valid_to"]),
+            answer,
+        )
+        compact = back["valid_from"].replace("-", "")
+        self.assertTrue(answer["valid_date"].startswith(compact + "-"), answer)
         # The other app was never granted; a revoked one no longer is.
         other_token = await token_for(client, other["secret"])
         self.assertEqual((await idcard(other_token, card))["errcode"], 48002)
