@@ -62,7 +62,7 @@ browser:
 # tests skip with a message. Each entry is command:debian-package, or /file:debian-package.
 SYSTEM_TOOLS := node:nodejs npm:npm nginx:nginx-light docker-compose:docker-compose promtool:prometheus \
 	g++:g++ /usr/include/openssl/evp.h:libssl-dev php:php-cli \
-	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java
+	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java espeak-ng:espeak-ng
 tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 		tool=$${pair%%:*}; case $$tool in \

@@ -9,12 +9,26 @@ has with the engine at once is then `in_flight` (and `max_in_flight` over the ru
 
 import contextlib
 import hashlib
+import io
 import json
+import struct
 import threading
+import wave
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def wav_shape(audio: bytes) -> tuple[int, int, int] | None:
+    """(channels, frame rate, frames) of a WAV file as a real engine would decode it
+    first; None for audio that is not one."""
+    try:
+        with wave.open(io.BytesIO(audio), "rb") as w:
+            w.readframes(w.getnframes())
+            return w.getnchannels(), w.getframerate(), w.getnframes()
+    except (wave.Error, EOFError, struct.error):
+        return None
 
 
 class Engine:
@@ -114,6 +128,7 @@ class Engine:
                 "language": fields.get("language", b"").decode(),
                 "bytes": len(audio),
                 "authorization": authorization,
+                "wav": wav_shape(audio),
             }
         )
         if not audio or not model:
