@@ -3,7 +3,9 @@
 
 A recall is a standard Matrix redaction. An officer may recall his own message within
 the `recall_window_seconds` setting (default 24 hours; 0: no limit); after it the
-redaction is refused with 403 CN_JWWX_RECALL_EXPIRED and nothing is sent. A redaction
+redaction he asks for (his own HTTP request) is refused with 403 CN_JWWX_RECALL_EXPIRED
+and nothing is sent. Redactions made in his name by others are not his recall: a server
+admin puppeting him (Synapse's admin API redacting a user's events), background jobs. A redaction
 of someone else's message is not ours to judge: the room's power levels decide (group
 owners and admins recall members' messages at any time, as WeChat's 群主/管理员 do).
 Not subject to the window: burn-after-read messages (modules.burn redacts them as their
@@ -21,6 +23,7 @@ from modules.common.errors import RECALL_EXPIRED, error
 from modules.common.markers import BURN_FIELDS, SERVICE_CARD_FIELDS
 from modules.common.synapse.errors import SynapseError
 from modules.common.synapse.events import get_event_with_position
+from modules.common.synapse.http import requested_by_self
 from modules.groups.settings import SettingsCache
 
 REDACTION = "m.room.redaction"
@@ -67,6 +70,11 @@ class RecallWindow:
         window = self._settings.current.recall_window_seconds
         redacts = event.redacts
         if not window or not redacts or not self._api.is_mine(event.sender):
+            return
+        # Only the officer's own request: not a server admin puppeting him, not our
+        # modules' or Synapse's background redactions (burn, withdrawals, the admin
+        # API's "redact a user's events" task).
+        if not requested_by_self(event.sender):
             return
         found = await get_event_with_position(self._api, redacts)
         if found is None:

@@ -38,6 +38,24 @@ def current_request_info() -> RequestInfo | None:
     )
 
 
+def requested_by_self(user_id: str) -> bool:
+    """Whether the HTTP request being handled is `user_id`'s own: authenticated as him,
+    not a server admin puppeting him (Synapse's admin redaction of a user's events,
+    an admin's login as the user). False outside a request: background jobs, Synapse's
+    task scheduler, our modules' loops. From the ContextRequest Synapse keeps on the log
+    context (requester, authenticated_entity); modules.groups' recall window relies on
+    it (tests.modules.groups.test_messages pins it)."""
+    from synapse.logging.context import current_context
+
+    request = getattr(current_context(), "request", None)
+    if request is None:
+        return False
+    return request.requester == user_id and request.authenticated_entity in (
+        None,
+        user_id,
+    )
+
+
 def client_disconnected(request: Any) -> bool:
     """True once the client has gone away (Twisted's request then refuses writes)."""
     return bool(getattr(request, "_disconnected", False))

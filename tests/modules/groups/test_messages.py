@@ -140,6 +140,7 @@ class MessageFeatureTests:
         await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 1})
         try:
             _status, old = await bob.send_text(room, "一秒前的消息")
+            _status, kept = await bob.send_text(room, "管理员清理这条")
             _status, burn = await bob.send_text(
                 room, "阅后即焚", **{"org.matrix.self_destruct": 600000}
             )
@@ -163,6 +164,26 @@ class MessageFeatureTests:
             # 0: no limit.
             await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 0})
             self.assertEqual((await redact(bob, old["event_id"], "r5"))[0], 200)
+            await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 1})
+            # A server admin's "redact this user's events" puppets bob from a background
+            # task: not bob's recall, nothing refused (his join included).
+            task = await admin.ok(
+                "POST",
+                f"/_synapse/admin/v1/user/{q(bob.user_id)}/redact",
+                {"rooms": [room]},
+            )
+            status: dict[str, Any] = {}
+            for _ in range(450):
+                status = await admin.ok(
+                    "GET", f"/_synapse/admin/v1/user/redact_status/{task['redact_id']}"
+                )
+                if status["status"] in ("complete", "failed"):
+                    break
+                await _sleep(0.2)
+            self.assertEqual(
+                (status["status"], status["failed_redactions"]), ("complete", {})
+            )
+            self.assertEqual((await event(kept["event_id"]))["content"], {})
         finally:
             await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 86400})
 
