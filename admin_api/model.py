@@ -39,7 +39,11 @@ SETTINGS_RIGHTS = (
     "settings.mfa_device",  # 二次验证与设备策略
 )
 GROUP_RIGHTS = ("groups.create_subgroups",)  # 可创建下级管理组
-RIGHTS = DIRECTORY_RIGHTS + APP_RIGHTS + SETTINGS_RIGHTS + GROUP_RIGHTS
+DOCS_RIGHTS = (
+    "docs.manage",  # 文档管理员: the documents of owners in the group's scope
+    "docs.templates",  # 业务模板: add and remove the bureau's document templates
+)
+RIGHTS = DIRECTORY_RIGHTS + APP_RIGHTS + SETTINGS_RIGHTS + GROUP_RIGHTS + DOCS_RIGHTS
 
 # Member fields a group's admins may be denied (field-level visibility).
 HIDEABLE_FIELDS = ("gender", "mobile", "telephone", "email", "position", "avatar")

@@ -12,6 +12,8 @@ SM3-chained revisions in the homeserver's database.
           websocket: {instance: main}   # or {port: 8010}: a listener of its own
 
 Config: config.py. HTTP: resources.py. WebSocket: websocket.py. Comments: comments.py.
+Tasks: tasks.py, task_service.py, bot.py. Templates, Word export, sharing into a chat:
+extras.py. Units (quotas, document admins): units.py, admin_service.py.
 The editor page (clients/docs) at /_jwwx/docs/app/: page.py. docs/documents.md.
 """
 
@@ -24,7 +26,9 @@ from modules.common.http import register_resource, register_websocket
 from modules.common.jobs import instance_name
 from modules.common.runtime import ModuleRuntime
 from modules.common.static import serve_page
+from modules.docs.bot import DocsBot
 from modules.docs.config import DocsConfig, WebSocketConfig
+from modules.docs.extras import DocExtras
 from modules.docs.identity import Identities
 from modules.docs.page import DEFAULT_DIST, page_resource
 from modules.docs.resources import (
@@ -34,6 +38,7 @@ from modules.docs.resources import (
     DocsResource,
 )
 from modules.docs.service import DocsService
+from modules.docs.task_service import TaskService
 
 
 class DocsModule:
@@ -53,6 +58,9 @@ class DocsModule:
             self.runtime,
             Identities(homeserver, config.token_cache_seconds),
         )
+        bot = DocsBot(api, config.bot_localpart, config.bot_name)
+        self.service.tasks = TaskService(self.service, bot)
+        self.service.extras = DocExtras(self.service)
         register_resource(api, CLIENT_PREFIX, DocsResource(api, self.service))
         register_resource(
             api, ADMIN_PREFIX, DocsAdminResource(api, self.runtime, self.service)

@@ -27,6 +27,9 @@ Keys:
       connection (nothing applied).
   max_documents_per_user (int, default 10000): documents one officer may own.
   max_import_bytes (int 1 KiB..200 MiB, default 20 MiB): the largest file imported.
+  bot_localpart (string, default "jwwx_docs"): the docs bot's account (bot.py), which
+      tells officers of their tasks; registered on first use.
+  bot_name (string, default "警务文档"): its display name and its chats' name.
 """
 
 import re
@@ -73,6 +76,8 @@ class DocsConfig:
     max_update_bytes: int = 8 * 1024 * 1024
     max_documents_per_user: int = 10000
     max_import_bytes: int = 20 * 1024 * 1024
+    bot_localpart: str = "jwwx_docs"
+    bot_name: str = "警务文档"
 
     @property
     def current_key(self) -> bytes:
@@ -113,7 +118,11 @@ class DocsConfig:
                 minimum=1024,
                 maximum=200 * 1024 * 1024,
             ),
+            bot_localpart=reader.string("bot_localpart", d.bot_localpart),
+            bot_name=reader.string("bot_name", d.bot_name),
         )
+        if not re.fullmatch(r"[a-z0-9._=\-/]{1,64}", config.bot_localpart):
+            raise ConfigError(f"{MODULE}.bot_localpart: not a Matrix localpart")
         reader.finish()
         return config
 

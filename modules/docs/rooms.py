@@ -29,6 +29,7 @@ from modules.common.storage import Txn
 from modules.common.synapse.runtime import await_background
 from modules.docs import chain, storage
 from modules.docs.config import DocsConfig
+from modules.docs.gate import ServerRootsGate
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Room:
         self.doc_id = doc_id
         self.doc: Doc[Any] = Doc()
         self.doc.apply_update(state)
+        self.gate = ServerRootsGate(state)
         self.awareness = Awareness(self.doc)
         self.peers: set[Peer] = set()
         self.holders = 0  # opens not yet released (Rooms.open / release)
@@ -94,7 +96,11 @@ class Room:
     # Changes
 
     def apply(self, peer: Peer | None, user_id: str, update: bytes) -> None:
-        """Apply an update from `peer` (None: the server itself, e.g. a restore)."""
+        """Apply an update from `peer` (None: the server itself, e.g. a restore).
+        A peer's update that would touch a root only the server writes (gate.py)
+        raises ServerRootError and nothing of it is applied."""
+        if peer is not None:
+            self.gate.admit(update, self.doc)
         self._author, self._origin = user_id, peer
         try:
             self.doc.apply_update(update)
@@ -120,6 +126,8 @@ class Room:
             self._author = ""
 
     def _changed(self, update: bytes) -> None:
+        if self._origin is None:  # the server's own change: the gate's copy follows
+            self.gate.follow(update)
         message = create_update_message(update)
         for peer in list(self.peers):
             if peer is not self._origin:

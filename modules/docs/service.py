@@ -11,9 +11,11 @@ from synapse.module_api import ModuleApi
 
 from modules.audit.public import record_document
 from modules.common.errors import error
+from modules.common.heavy_imports import import_frozen
 from modules.common.runtime import ModuleRuntime
+from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.errors import Codes
-from modules.docs import comments, content, docx_import, roles, storage
+from modules.docs import comments, content, roles, storage, units
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
 from modules.docs.rooms import Room, Rooms
@@ -43,6 +45,23 @@ class DocsService:
         self.identities = identities
         self.rooms = Rooms(api, config)
         self.server_name = api.server_name
+        self.tasks: Any = None  # task_service.TaskService, set by the module
+        self.extras: Any = None  # extras.DocExtras, set by the module
+
+    async def require(
+        self, doc_id: str, user_id: str, wanted: str
+    ) -> tuple[Document, str]:
+        """The document and the caller's role: 404 without a role, 403 below
+        `wanted`."""
+        return await self._require(doc_id, user_id, wanted)
+
+    async def over_quota(self, doc_id: str) -> bool:
+        """Whether the document's unit is at or over its bytes quota (units.py)."""
+        return bool(
+            await self.api.run_db_interaction(
+                "jwwx_docs_over_quota", units.over_bytes_txn, doc_id
+            )
+        )
 
     # Roles
 
@@ -65,7 +84,7 @@ class DocsService:
     ) -> tuple[Document, str]:
         await self.runtime.ready()
         found = await self.api.run_db_interaction(
-            "jwwx_docs_require", self._doc_and_role_txn, doc_id, user_id
+            "jwwx_docs_require", self.doc_and_role_txn, doc_id, user_id
         )
         if found is None:
             raise error(404, DOC_NOT_FOUND, "文档不存在")
@@ -74,7 +93,7 @@ class DocsService:
             raise error(403, Codes.FORBIDDEN, f"需要{_ROLE_NAMES[wanted]}权限")
         return doc, role
 
-    def _doc_and_role_txn(
+    def doc_and_role_txn(
         self, txn: Any, doc_id: str, user_id: str
     ) -> tuple[Document, str] | None:
         doc = storage.get_txn(txn, doc_id)
@@ -90,11 +109,23 @@ class DocsService:
     async def opened(self, doc_id: str, user_id: str, role: str) -> None:
         await record_document(self.api, user_id, "open", doc_id, role=role)
 
-    async def refused(self, doc_id: str, user_id: str, role: str) -> None:
-        await record_document(self.api, user_id, "edit_refused", doc_id, role=role)
+    async def refused(
+        self, doc_id: str, user_id: str, role: str, root: str | None = None
+    ) -> None:
+        extra = {"root": root} if root is not None else {}
+        await record_document(
+            self.api, user_id, "edit_refused", doc_id, role=role, **extra
+        )
 
     async def closed(self, room: Room, user_id: str, role: str, edits: int) -> None:
-        await self.rooms.release(room)
+        try:
+            if edits and self.tasks is not None:  # read its task blocks (tasks.py)
+                kind = await self.api.run_db_interaction(
+                    "jwwx_docs_kind", _kind_txn, room.doc_id
+                )
+                await self.tasks.after_session(room.doc_id, kind or "", user_id)
+        finally:
+            await self.rooms.release(room)
         if edits:
             await record_document(
                 self.api, user_id, "edit_session", room.doc_id, role=role, updates=edits
@@ -114,7 +145,9 @@ class DocsService:
         doc = Document(
             secrets.token_urlsafe(16), kind, title, user_id, None, now, now, 0
         )
-        await self.api.run_db_interaction("jwwx_docs_create", self._create_txn, doc)
+        await run_serialized_write(  # the unit quota's count
+            self.api, "jwwx_docs_create", "jwwx_docs_create", self._create_txn, doc
+        )
         await record_document(self.api, user_id, "create", doc.doc_id, title=title)
         return self.describe(doc, "owner")
 
@@ -125,22 +158,35 @@ class DocsService:
         await self.runtime.ready()
         if len(data) > self.config.max_import_bytes:
             raise error(413, Codes.TOO_LARGE, "文件过大")
+        # python-docx is loaded on the first import, not at start.
+        docx_import: Any = import_frozen("modules.docs.docx_import")
         try:
             update, report = await self.api.defer_to_thread(docx_import.convert, data)
         except docx_import.ImportFailedError as e:
             raise error(400, Codes.INVALID_PARAM, str(e)) from e
-        now = self.api.get_current_time_msec()
-        name = _title(title or "导入的文档")
-        doc = Document(
-            secrets.token_urlsafe(16), "rich", name, user_id, None, now, now, 0
+        answer = await self.create_with(
+            user_id, _title(title or "导入的文档"), "rich", update
         )
-        await self.api.run_db_interaction("jwwx_docs_create", self._create_txn, doc)
-        revision = await self.rooms.append(doc.doc_id, "snapshot", user_id, update)
         await record_document(
-            self.api, user_id, "import", doc.doc_id, format="docx", report=report
+            self.api, user_id, "import", answer["doc_id"], format="docx", report=report
         )
+        answer["report"] = report
+        return answer
+
+    async def create_with(
+        self, user_id: str, title: str, kind: str, state: bytes
+    ) -> dict[str, Any]:
+        """A new document of the caller's that starts with `state` (a snapshot)."""
+        now = self.api.get_current_time_msec()
+        doc = Document(
+            secrets.token_urlsafe(16), kind, title, user_id, None, now, now, 0
+        )
+        await run_serialized_write(  # the unit quota's count
+            self.api, "jwwx_docs_create", "jwwx_docs_create", self._create_txn, doc
+        )
+        revision = await self.rooms.append(doc.doc_id, "snapshot", user_id, state)
         answer = self.describe(doc, "owner")
-        answer.update(revision=revision, report=report)
+        answer["revision"] = revision
         return answer
 
     def _create_txn(self, txn: Any, doc: Document) -> None:
@@ -149,7 +195,9 @@ class DocsService:
             >= self.config.max_documents_per_user
         ):
             raise error(403, DOC_QUOTA, "文档数量已达上限")
-        storage.create_txn(txn, doc)
+        unit_id, department_id = units.place_txn(txn, doc.owner, self.server_name)
+        units.check_quota_txn(txn, unit_id, 1)
+        storage.create_txn(txn, doc, unit_id, department_id)
 
     def describe(self, doc: Document, role: str) -> dict[str, Any]:
         answer = doc.as_json()
@@ -414,3 +462,8 @@ def _grants(raw: Any) -> list[Grant]:
             raise error(400, Codes.INVALID_PARAM, f"{principal} 不是{kind} ID")
         grants[(kind, principal)] = Grant(kind, principal, role)
     return list(grants.values())
+
+
+def _kind_txn(txn: Any, doc_id: str) -> str | None:
+    doc = storage.get_txn(txn, doc_id)
+    return doc.kind if doc else None

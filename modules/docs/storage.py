@@ -62,11 +62,18 @@ def _revision(row: Any) -> Revision:
     )
 
 
-def create_txn(txn: Txn, doc: Document) -> None:
+def create_txn(
+    txn: Txn,
+    doc: Document,
+    unit_id: int | None = None,
+    department_id: int | None = None,
+) -> None:
+    """A new document of the owner's unit and main department (None: not in the
+    directory)."""
     txn.execute(
         "INSERT INTO jwwx_docs_documents (doc_id, kind, title, owner, link_role,"
-        " created_ts, updated_ts, deleted_ts, head_seq, head_chain)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, '')",
+        " created_ts, updated_ts, deleted_ts, head_seq, head_chain, unit_id,"
+        " department_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, '', ?, ?)",
         (
             doc.doc_id,
             doc.kind,
@@ -75,6 +82,8 @@ def create_txn(txn: Txn, doc: Document) -> None:
             doc.link_role,
             doc.created_ts,
             doc.updated_ts,
+            unit_id,
+            department_id,
         ),
     )
 
@@ -202,9 +211,9 @@ def append_txn(txn: Txn, rev: Revision) -> None:
         ),
     )
     txn.execute(
-        "UPDATE jwwx_docs_documents SET head_seq = ?, head_chain = ?, updated_ts = ?"
-        " WHERE doc_id = ? AND head_seq = ?",
-        (rev.seq, rev.chain, rev.created_ts, rev.doc_id, rev.seq - 1),
+        "UPDATE jwwx_docs_documents SET head_seq = ?, head_chain = ?, updated_ts = ?,"
+        " bytes = bytes + ? WHERE doc_id = ? AND head_seq = ?",
+        (rev.seq, rev.chain, rev.created_ts, len(rev.body), rev.doc_id, rev.seq - 1),
     )
     if txn.rowcount != 1:
         raise RuntimeError(

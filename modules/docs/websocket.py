@@ -10,10 +10,13 @@ token (identity.py). The handshake is refused with HTTP 401 (bad token), 403 (no
 on the document) or 404 (no such document). After it, the server sends its sync step 1
 and the presence it knows. A reader's or commenter's update (sync step 2 or update with
 content) closes the connection with 4403 and nothing of it is applied; an update that
-does not decode closes it with 4400, one larger than max_update_bytes with 1009. A
-document deleted while open closes its connections with 4410; a change of its sharing
-closes them with 4401, so that each reconnects and is judged on the new sharing (a
-restore is an ordinary update every editor receives)."""
+does not decode closes it with 4400, an editor's update that touches what only the
+server writes (the comments and the tasks' progress: gate.py) with 4403 (nothing of it
+applied), and an editor's update while the document's unit is at or over its bytes
+quota with 4413 (checked when the connection opens: units.py); one larger than
+max_update_bytes with 1009. A document deleted while open closes its connections with
+4410; a change of its sharing closes them with 4401, so that each reconnects and is
+judged on the new sharing (a restore is an ordinary update every editor receives)."""
 
 import contextlib
 import logging
@@ -33,6 +36,7 @@ from pycrdt import (
     read_message,
 )
 
+from modules.docs.gate import ServerRootError
 from modules.docs.identity import TokenRefusedError
 from modules.docs.roles import at_least
 
@@ -42,6 +46,7 @@ PATH = "/_jwwx/docs/v1/ws/"
 EMPTY_UPDATE = b"\x00\x00"
 CLOSE_READ_ONLY = 4403
 CLOSE_BAD_UPDATE = 4400
+CLOSE_OVER_QUOTA = 4413
 
 
 class DocProtocol(WebSocketServerProtocol):
@@ -56,6 +61,7 @@ class DocProtocol(WebSocketServerProtocol):
         self.edits = 0
         self.awareness_ids: set[int] = set()
         self.gone = False
+        self.over_quota = False  # the unit's bytes quota is used (units.py)
 
     def onConnect(self, request: Any) -> Any:
         # Autobahn calls this from Synapse's request (the upgrade) and waits for the
@@ -96,6 +102,8 @@ class DocProtocol(WebSocketServerProtocol):
         if role is None:
             raise ConnectionDeny(404, "M_NOT_FOUND")  # no role: not even its existence
         self.role = role
+        if at_least(role, "editor"):
+            self.over_quota = await service.over_quota(self.doc_id)
         room = await service.rooms.open(self.doc_id)
         if self.gone:  # the connection dropped while we looked: give the hold back
             await service.rooms.release(room)
@@ -149,10 +157,13 @@ class DocProtocol(WebSocketServerProtocol):
         update = read_message(message[2:])
         if update == EMPTY_UPDATE:
             return
-        if not at_least(self.role, "editor"):
+        if not at_least(self.role, "editor") or self.over_quota:
             if not self.room.would_change(update):
                 return  # e.g. a reader's sync step 2: only deletions the server has
             # Refused here, not only hidden in the editor: nothing of it is applied.
+            if self.over_quota:
+                self.sendClose(CLOSE_OVER_QUOTA, "the unit's storage quota is used")
+                return
             self.sendClose(CLOSE_READ_ONLY, "read-only")
             self._background(
                 "jwwx_docs_refused",
@@ -165,7 +176,21 @@ class DocProtocol(WebSocketServerProtocol):
         if len(update) > self.factory.service.config.max_update_bytes:
             self.sendClose(1009, "update too large")
             return
-        self.room.apply(self, self.user_id, update)
+        try:
+            self.room.apply(self, self.user_id, update)
+        except ServerRootError as e:
+            # Comments and task progress go through the HTTP API, which records
+            # who wrote them: a socket update touching them is refused whole.
+            self.sendClose(CLOSE_READ_ONLY, f"{e.root} is written over HTTP only")
+            self._background(
+                "jwwx_docs_refused",
+                self.factory.service.refused,
+                self.doc_id,
+                self.user_id,
+                self.role,
+                e.root,
+            )
+            return
         self.edits += 1
 
     def onClose(  # noqa: N802

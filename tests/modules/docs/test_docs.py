@@ -32,6 +32,7 @@ from tests.harness.client import MatrixClient
 from tests.harness.server import TestServer, launcher
 from tests.modules.audit.helpers import wait_for
 from tests.modules.docs import yjs
+from tests.modules.docs.docflow import DocflowTests
 
 DOCS = "/_jwwx/client/v1/docs"
 ADMIN = "/_jwwx/admin/v1/docs"
@@ -43,7 +44,7 @@ def q(value: str) -> str:
     return quote(value, safe="")
 
 
-class DocsTests:
+class DocsTests(DocflowTests):
     server: TestServer
     _auditor: MatrixClient | None = None
 
