@@ -68,7 +68,7 @@ class DocExtras:
                 raise error(404, TEMPLATE_NOT_FOUND, "模板不存在")
             name, kind, key_id, sealed = found
             state = sm4_open(self.docs.config.keys[key_id], base64.b64decode(sealed))
-        title = body.get("title") or name
+        title = body.get("title", name)
         if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
             raise error(400, Codes.INVALID_PARAM, "title 须为 1..200 个字符")
         answer = await self.docs.create_with(user_id, title.strip(), kind, state)

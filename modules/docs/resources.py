@@ -18,7 +18,8 @@ GET    {doc_id}/comments      the comments on ranges of the document (comments.p
 POST   {doc_id}/comments      {body, start, end, quote?}  comment a range (commenters)
 PUT    {doc_id}/comments/{comment_id}  {resolved}  (its author or an editor)
 DELETE {doc_id}/comments/{comment_id}  (its author or an editor)
-GET    tasks?status=open|done|all  the tasks with a step of mine (tasks.py)
+GET    tasks?status=open|done|all  my open steps (待办), the finished tasks I had a
+                              step in, or every task I have a step in (tasks.py)
 GET    {doc_id}/tasks         the document's tasks (readers)
 POST   {doc_id}/tasks/sync    read the task blocks now (editors; also done when an
                               edit session ends)

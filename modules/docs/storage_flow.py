@@ -96,20 +96,21 @@ def save_task_txn(txn: Txn, task: Task, new: bool) -> None:
         task.due,
         json.dumps(task.steps, ensure_ascii=False),
         task.current,
+        task.assignee(),
         task.status,
         task.updated_ts,
     )
     if new:
         txn.execute(
-            "INSERT INTO jwwx_docs_tasks (title, due, steps, current_step, status,"
-            " updated_ts, doc_id, task_id, created_by, created_ts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO jwwx_docs_tasks (title, due, steps, current_step,"
+            " current_assignee, status, updated_ts, doc_id, task_id, created_by,"
+            " created_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*values, task.doc_id, task.task_id, task.created_by, task.created_ts),
         )
     else:
         txn.execute(
             "UPDATE jwwx_docs_tasks SET title = ?, due = ?, steps = ?,"
-            " current_step = ?, status = ?, updated_ts = ?"
+            " current_step = ?, current_assignee = ?, status = ?, updated_ts = ?"
             " WHERE doc_id = ? AND task_id = ?",
             (*values, task.doc_id, task.task_id),
         )
@@ -129,17 +130,27 @@ def save_task_txn(txn: Txn, task: Task, new: bool) -> None:
 
 
 def officer_tasks_txn(txn: Txn, user_id: str, status: str, limit: int) -> list[Task]:
-    """The tasks with a step for this officer (status: open, done or all), of
-    documents not deleted, newest first."""
-    where = "" if status == "all" else " AND t.status = ?"
-    args: tuple[Any, ...] = (user_id,) if status == "all" else (user_id, status)
+    """An officer's tasks, newest first, of documents not deleted: `open` those
+    whose open step is his (待办), `done` the finished ones he had a step in, `all`
+    every one he has a step in."""
+    if status == "open":
+        txn.execute(
+            f"SELECT {_TASK} FROM jwwx_docs_tasks t"
+            " JOIN jwwx_docs_documents d ON d.doc_id = t.doc_id"
+            " WHERE t.current_assignee = ? AND t.status = 'open'"
+            " AND d.deleted_ts IS NULL"
+            " ORDER BY t.updated_ts DESC, t.doc_id, t.task_id LIMIT ?",
+            (user_id, limit),
+        )
+        return [_task(r) for r in txn.fetchall()]
+    where = " AND t.status = 'done'" if status == "done" else ""
     txn.execute(
         f"SELECT {_TASK} FROM jwwx_docs_task_assignees a"
         " JOIN jwwx_docs_tasks t ON t.doc_id = a.doc_id AND t.task_id = a.task_id"
         " JOIN jwwx_docs_documents d ON d.doc_id = t.doc_id"
         f" WHERE a.user_id = ? AND d.deleted_ts IS NULL{where}"
         " ORDER BY t.updated_ts DESC, t.doc_id, t.task_id LIMIT ?",
-        (*args, limit),
+        (user_id, limit),
     )
     return [_task(r) for r in txn.fetchall()]
 

@@ -4,7 +4,7 @@
 A task block is a Tiptap node of the editor (clients/docs/src/task.js), held in the
 document's Yjs XML tree like any node:
 
-    <taskBlock taskId="t-…" title="核查车辆" due="2026-12-31"
+    <taskBlock taskId="t-…" title="核查车辆" due="2026-12-31" createdBy="@li:bureau"
                steps='[{"title": "初查", "assignee": "@zhang:bureau"}, …]'/>
 
 The server reads the blocks after an edit session ends (the last editor of a session
@@ -13,7 +13,8 @@ page calls after changing a block), and keeps its task table (storage_flow.py):
 a new block becomes a task whose first step is open; its assignee is told by the docs
 bot (bot.py). Completing the open step is an HTTP call of that step's assignee; the
 flow moves to the next step and its assignee is told; after the last step the task is
-done and its creator is told. Changing a block keeps the steps already done (by index)
+done and its creator is told (the block's createdBy, which the editor page sets to
+the officer who inserted it; else the officer whose session or request read it). Changing a block keeps the steps already done (by index)
 and tells a new assignee of the open step; removing it marks the task removed. The
 progress (who completed which step, when; the open step) is written by the server
 into the document's map "task_progress" (task id → progress), which editors show and
@@ -46,6 +47,7 @@ class Block:
     title: str
     due: str | None
     steps: tuple[tuple[str, str], ...]  # (title, assignee)
+    created_by: str | None = None
 
 
 @dataclass
@@ -110,12 +112,19 @@ def _block(attrs: dict[str, Any], server_name: str) -> Block:
         name, who = step.get("title"), step.get("assignee")
         if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_TITLE:
             raise ValueError("步骤标题无效")
-        if not isinstance(who, str) or not who.endswith(":" + server_name):
+        if not isinstance(who, str) or not _local_user(who, server_name):
             raise ValueError(f"负责人须为本局账号：{who}")
-        if not re.match(r"^@[a-z0-9._=\-/]+:", who):
-            raise ValueError(f"负责人不是用户 ID：{who}")
         found.append((name.strip(), who))
-    return Block(task_id, title.strip(), due, tuple(found))
+    creator = attrs.get("createdBy")
+    if not isinstance(creator, str) or not _local_user(creator, server_name):
+        creator = None
+    return Block(task_id, title.strip(), due, tuple(found), creator)
+
+
+def _local_user(user_id: str, server_name: str) -> bool:
+    return bool(re.match(r"^@[a-z0-9._=\-/]+:", user_id)) and user_id.endswith(
+        ":" + server_name
+    )
 
 
 def _steps(block: Block) -> list[dict[str, Any]]:
@@ -148,7 +157,7 @@ def merge(
                 _steps(block),
                 0,
                 "open",
-                actor,
+                block.created_by or actor,
                 now,
                 now,
             )

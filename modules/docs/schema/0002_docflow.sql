@@ -13,7 +13,8 @@ CREATE INDEX jwwx_docs_documents_unit ON jwwx_docs_documents (unit_id, updated_t
 
 -- Task blocks read from documents (tasks.py): steps is JSON
 -- [{title, assignee, done_by, done_ts}], current = the index of the open step
--- (= the number of steps once done); status open | done | removed.
+-- (= the number of steps once done), current_assignee its assignee (NULL unless open);
+-- status open | done | removed.
 CREATE TABLE jwwx_docs_tasks (
     doc_id TEXT NOT NULL,
     task_id TEXT NOT NULL,
@@ -21,12 +22,14 @@ CREATE TABLE jwwx_docs_tasks (
     due TEXT,
     steps TEXT NOT NULL,
     current_step INTEGER NOT NULL,
+    current_assignee TEXT,
     status TEXT NOT NULL,
     created_by TEXT NOT NULL,
     created_ts BIGINT NOT NULL,
     updated_ts BIGINT NOT NULL,
     PRIMARY KEY (doc_id, task_id)
 );
+CREATE INDEX jwwx_docs_tasks_assignee ON jwwx_docs_tasks (current_assignee);
 -- One row per (task, assignee of any step): the officers' task lists.
 CREATE TABLE jwwx_docs_task_assignees (
     doc_id TEXT NOT NULL,
