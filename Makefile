@@ -58,11 +58,13 @@ browser:
 # `promtool` of Debian's prometheus package for the alert rules) and
 # the web client's unit tests and build (node, npm: docs/web_client.md),
 # the sdk/ libraries' tests (tests/sdk: C++ with OpenSSL headers, PHP, Java with
-# BouncyCastle). As root with apt-get (CI) the missing ones are installed; elsewhere those
+# BouncyCastle), the documents' legacy .doc import (LibreOffice's soffice,
+# docs/documents.md). As root with apt-get (CI) the missing ones are installed; elsewhere those
 # tests skip with a message. Each entry is command:debian-package, or /file:debian-package.
 SYSTEM_TOOLS := node:nodejs npm:npm nginx:nginx-light docker-compose:docker-compose promtool:prometheus \
 	g++:g++ /usr/include/openssl/evp.h:libssl-dev php:php-cli \
-	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java espeak-ng:espeak-ng
+	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java espeak-ng:espeak-ng \
+	soffice:libreoffice-writer-nogui
 tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 		tool=$${pair%%:*}; case $$tool in \

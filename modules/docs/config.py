@@ -30,6 +30,9 @@ Keys:
   bot_localpart (string, default "jwwx_docs"): the docs bot's account (bot.py), which
       tells officers of their tasks; registered on first use.
   bot_name (string, default "警务文档"): its display name and its chats' name.
+  soffice_path (string, default "soffice" on the PATH): LibreOffice's converter for
+      legacy .doc imports (office.py; Debian's libreoffice-writer-nogui).
+  convert_timeout_seconds (int 10..600, default 120): one conversion's time limit.
 """
 
 import re
@@ -78,6 +81,8 @@ class DocsConfig:
     max_import_bytes: int = 20 * 1024 * 1024
     bot_localpart: str = "jwwx_docs"
     bot_name: str = "警务文档"
+    soffice_path: str | None = None
+    convert_timeout_seconds: int = 120
 
     @property
     def current_key(self) -> bytes:
@@ -120,6 +125,13 @@ class DocsConfig:
             ),
             bot_localpart=reader.string("bot_localpart", d.bot_localpart),
             bot_name=reader.string("bot_name", d.bot_name),
+            soffice_path=reader.optional_string("soffice_path"),
+            convert_timeout_seconds=reader.integer(
+                "convert_timeout_seconds",
+                d.convert_timeout_seconds,
+                minimum=10,
+                maximum=600,
+            ),
         )
         if not re.fullmatch(r"[a-z0-9._=\-/]{1,64}", config.bot_localpart):
             raise ConfigError(f"{MODULE}.bot_localpart: not a Matrix localpart")

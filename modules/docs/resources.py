@@ -3,7 +3,9 @@
 
 POST   ""                     {title?, kind?: rich|text}  create (the caller owns it)
 POST   import?format=docx&title=  the file as the body: a new rich document and the
-                              import's report (what was kept, what was lost)
+                              import's report (what was kept, what was lost);
+                              format=doc: a legacy Word file, converted by LibreOffice
+                              first (office.py)
 GET    ""?filter=mine|shared  documents I own / shared with me (limit=, default 50)
 GET    {doc_id}               one document, my role, its websocket_url (owner: grants)
 PUT    {doc_id}/title         {title}  rename (editors)
@@ -96,11 +98,11 @@ class DocsResource(Router):
     async def import_file(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
         fmt = query_param(request, "format") or "docx"
-        if fmt != "docx":
-            raise error(400, Codes.INVALID_PARAM, "format 可选：docx")
+        if fmt not in ("docx", "doc"):
+            raise error(400, Codes.INVALID_PARAM, "format 可选：docx、doc")
         title = query_param(request, "title")
         data = read_body(request, self._service.config.max_import_bytes)
-        return 200, await self._service.import_docx(user_id, data, title)
+        return 200, await self._service.import_docx(user_id, data, title, fmt)
 
     async def list(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)

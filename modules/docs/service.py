@@ -15,7 +15,7 @@ from modules.common.heavy_imports import import_frozen
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.errors import Codes
-from modules.docs import comments, content, roles, storage, units
+from modules.docs import comments, content, office, roles, storage, units
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
 from modules.docs.rooms import Room, Rooms
@@ -152,12 +152,27 @@ class DocsService:
         return self.describe(doc, "owner")
 
     async def import_docx(
-        self, user_id: str, data: bytes, title: str | None
+        self, user_id: str, data: bytes, title: str | None, fmt: str = "docx"
     ) -> dict[str, Any]:
-        """A new rich document from a .docx; the answer has the import's report."""
+        """A new rich document from a .docx (or a .doc, converted first by
+        LibreOffice: office.py); the answer has the import's report."""
         await self.runtime.ready()
         if len(data) > self.config.max_import_bytes:
             raise error(413, Codes.TOO_LARGE, "文件过大")
+        if fmt == "doc":
+            try:
+                data = await self.api.defer_to_thread(
+                    office.convert,
+                    office.soffice(self.config.soffice_path),
+                    data,
+                    "doc",
+                    "docx",
+                    self.config.convert_timeout_seconds,
+                )
+            except office.ConversionError as e:
+                if e.missing:
+                    raise error(501, office.NO_CONVERTER, str(e)) from e
+                raise error(400, Codes.INVALID_PARAM, str(e)) from e
         # python-docx is loaded on the first import, not at start.
         docx_import: Any = import_frozen("modules.docs.docx_import")
         try:
@@ -168,7 +183,7 @@ class DocsService:
             user_id, _title(title or "导入的文档"), "rich", update
         )
         await record_document(
-            self.api, user_id, "import", answer["doc_id"], format="docx", report=report
+            self.api, user_id, "import", answer["doc_id"], format=fmt, report=report
         )
         answer["report"] = report
         return answer

@@ -9,6 +9,8 @@ import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { commentHighlights, mountComments } from "./comments.js";
+import { api } from "./api.js";
+import { TaskBlock, taskForm } from "./task.js";
 
 // The server's close codes (modules/docs/websocket.py): 4401 the sharing changed (connect
 // again and be judged on the new sharing), 4403 read-only, 4410 deleted, 4400 a bad
@@ -50,11 +52,14 @@ export function openDocument(app, session, doc, el) {
   const people = el("ul", { class: "people", "aria-label": "正在查看的人" });
   const area = el("div", { class: "editor" });
   const side = el("aside", { class: "side" });
+  const tasks = el("div", { class: "tasks" });
+  const exportButton = el("button", { type: "button", class: "export" }, "导出 Word");
+  exportButton.addEventListener("click", () => downloadDocx(session, doc));
   app.replaceChildren(
     el("header", {}, el("a", { href: "#", class: "back" }, "‹ 文档列表"),
       el("h1", {}, doc.title), el("span", { class: "role" }, ROLE_NAMES[doc.role] || doc.role),
-      status),
-    el("main", { class: "doc" }, area, el("div", { class: "side-wrap" }, people, side)),
+      exportButton, status),
+    el("main", { class: "doc" }, area, el("div", { class: "side-wrap" }, people, tasks, side)),
   );
   const me = { name: session.userId.replace(/^@/, "").split(":")[0], color: colorOf(session.userId) };
   const editor = new Editor({
@@ -71,8 +76,10 @@ export function openDocument(app, session, doc, el) {
         selectionRender: () => ({ nodeName: "span", class: "caret-selection" }),
       }),
       commentHighlights(ydoc),
+      TaskBlock({ ydoc, session, docId: doc.doc_id, api }),
     ],
   });
+  if (writable) tasks.append(taskForm(el, editor, session, doc.doc_id, api));
   let connections = 0;
   provider.on("status", ({ status: state }) => {
     status.dataset.status = state;
@@ -102,4 +109,17 @@ export function openDocument(app, session, doc, el) {
     provider.destroy();
     ydoc.destroy();
   };
+}
+
+// Word export: the file is fetched with the officer's token, then saved.
+async function downloadDocx(session, doc) {
+  const response = await fetch(`/_jwwx/client/v1/docs/${encodeURIComponent(doc.doc_id)}/export?format=docx`, {
+    headers: { Authorization: `Bearer ${session.token}` },
+  });
+  if (!response.ok) return;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `${doc.title}.docx`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }

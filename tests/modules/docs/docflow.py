@@ -497,3 +497,114 @@ class DocflowTests:
         await boss.ok("PUT", f"{quotas}/{unit_b}", {"bytes": None, "documents": None})
         await boss.ok("PUT", f"{quotas}/{unit_a}", {"documents": None})
         await officer_b.ok("POST", DOCS, {"title": "配额解除后"})
+
+    # The editor page's task block
+
+    async def test_task_block_in_the_browser(self) -> None:
+        from tests.harness.browser import browser_page, require_browser
+
+        require_browser()
+        t: Any = self
+        alice, bob = t.user("alice"), t.user("bob")
+        doc = await alice.ok("POST", DOCS, {"title": "任务页面", "kind": "rich"})
+        doc_id = doc["doc_id"]
+        grants = [{"kind": "user", "id": bob.user_id, "role": "editor"}]
+        await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
+        page_url = f"{t.server.base_url}/_jwwx/docs/app/#doc={doc_id}"
+
+        def insert(page_url: str) -> list[str]:
+            from tests.modules.docs.test_docs import _sign_in
+
+            with browser_page() as a:
+                _sign_in(a, alice, page_url)
+                a.click(".ProseMirror")
+                a.fill("input[name=task-title]", "走访群众")
+                a.fill("input[name=task-due]", "2026-12-31")
+                a.fill("textarea[name=task-steps]", f"入户走访 {bob.user_id}")
+                a.click(".task-form button[type=submit]")
+                a.wait_for_selector(".task[data-status=open]:has-text('走访群众')")
+                return list(a.errors)
+
+        t.assertEqual(await threads.deferToThread(insert, page_url), [])
+        mine = (await bob.ok("GET", f"{DOCS}/tasks"))["tasks"]
+        t.assertEqual([(x["doc_id"], x["title"]) for x in mine], [(doc_id, "走访群众")])
+        t.assertEqual(mine[0]["created_by"], alice.user_id)
+
+        def complete(page_url: str) -> list[str]:
+            from tests.modules.docs.test_docs import _sign_in
+
+            with browser_page() as b:
+                _sign_in(b, bob, page_url)
+                b.click(".task button.complete")
+                b.wait_for_selector(".task[data-status=done] li.done")
+                return list(b.errors)
+
+        t.assertEqual(await threads.deferToThread(complete, page_url), [])
+        done = (await bob.ok("GET", f"{DOCS}/tasks?status=done"))["tasks"]
+        t.assertEqual([x["status"] for x in done], ["done"])
+
+    test_task_block_in_the_browser.timeout = 360  # type: ignore
+
+    # Legacy Word (.doc) through LibreOffice
+
+    async def test_legacy_doc_import_through_libreoffice(self) -> None:
+        import shutil
+        import subprocess
+        import tempfile
+        from pathlib import Path
+
+        from twisted.trial.unittest import SkipTest
+
+        from tests.modules.docs.test_docs import DOCX_TYPE, _sample_docx
+
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            raise SkipTest("LibreOffice (soffice) is not installed: make tools")
+        t: Any = self
+
+        def legacy() -> bytes:  # the sample .docx saved as Word 97 by LibreOffice
+            with tempfile.TemporaryDirectory() as folder:
+                work = Path(folder)
+                (work / "sample.docx").write_bytes(_sample_docx())
+                subprocess.run(
+                    [
+                        soffice,
+                        f"-env:UserInstallation={(work / 'p').as_uri()}",
+                        "--headless",
+                        "--convert-to",
+                        "doc",
+                        "--outdir",
+                        str(work),
+                        str(work / "sample.docx"),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=300,
+                )
+                return (work / "sample.doc").read_bytes()
+
+        data = await threads.deferToThread(legacy)
+        alice = t.user("alice")
+        status, body = await alice.request(
+            "POST",
+            f"{DOCS}/import?format=doc&title=%E6%97%A7%E7%89%88",
+            raw=data,
+            content_type="application/msword",
+        )
+        t.assertEqual(status, 200, body)
+        t.assertEqual((body["title"], body["kind"]), ("旧版", "rich"))
+        t.assertEqual(body["report"]["kept"]["heading"], 2)
+        t.assertEqual(body["report"]["kept"]["table"], 1)
+        xml = (await alice.ok("GET", f"{DOCS}/{body['doc_id']}/export"))["content"]
+        t.assertIn("案情通报", xml["default"])
+        t.assertIn("<bold>加粗</bold>", xml["default"])
+        await t._audited(body["doc_id"], "import", alice.user_id)
+        t.assertErrcode(
+            await alice.request(
+                "POST", f"{DOCS}/import?format=ppt", raw=data, content_type=DOCX_TYPE
+            ),
+            400,
+            "M_INVALID_PARAM",
+        )
+
+    test_legacy_doc_import_through_libreoffice.timeout = 360  # type: ignore
