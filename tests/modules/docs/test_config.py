@@ -73,6 +73,8 @@ class DocsConfigTest(unittest.TestCase):
             (self.raw(homeserver_url="ftp://x"), "modules.docs.homeserver_url"),
             (self.raw(surprise=1), "modules.docs"),
             (self.raw(websocket={"port": "8010"}), "modules.docs.websocket.port"),
+            (self.raw(bot_localpart="Docs Bot"), "modules.docs.bot_localpart"),
+            (self.raw(convert_timeout_seconds=1), "modules.docs"),
         ):
             with self.assertRaises(ConfigError) as caught:
                 DocsConfig.parse(raw)
