@@ -22,35 +22,24 @@ Synapse is up (started again when it exits, probed on GET <bridge_url>/health).
 Without the key DATA/run/bridges.yaml is removed and nothing else changes.
 """
 
+import importlib
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bridges.app_push import config as app_push_config
-from bridges.app_push import registration as app_push_registration
-from bridges.assistant import config as assistant_config
-from bridges.assistant import registration as assistant_registration
-from bridges.mail import config as mail_config
-from bridges.mail import registration as mail_registration
-from bridges.ministry_im import config as ministry_config
-from bridges.ministry_im import registration as ministry_registration
 from homeserver.errors import LauncherError
-from modules.common.synapse.errors import ConfigError
 
 SECTION = "jwwx_bridges"
 GENERATED = Path("run") / "bridges.yaml"
-# Each bridge: its config loader (the config has bridge_url) and its registration.
-KNOWN: dict[str, tuple[Callable[[Path], Any], Callable[[Any], dict[str, Any]]]] = {
-    "app_push": (app_push_config.load_config, app_push_registration.registration),
-    "assistant": (assistant_config.load_config, assistant_registration.registration),
-    "mail": (mail_config.load_config, mail_registration.registration),
-    "ministry_im": (ministry_config.load_config, ministry_registration.registration),
-}
+# Each bridge is the package bridges.<name>: its config module's load_config (the config
+# has bridge_url) and its registration module's registration. Imported only for a bridge
+# the config names: they import Synapse's module API, which `run` without bridges
+# leaves to Synapse's own process (a start costs one import of it, not two).
+KNOWN = ("app_push", "assistant", "mail", "ministry_im")
 
 
 @dataclass(frozen=True)
@@ -90,14 +79,21 @@ def configured(raw: dict[str, Any], data_dir: Path) -> list[Bridge]:
 
 def _load(name: str, path: Path) -> Any:
     """The bridge's config loaded as the bridge will."""
+    from modules.common.synapse.errors import ConfigError  # noqa: PLC0415 - see KNOWN
+
+    config = importlib.import_module(f"bridges.{name}.config")
     try:
-        return KNOWN[name][0](path)
+        return config.load_config(path)
     except (ConfigError, ValueError, OSError) as e:
         raise LauncherError(f"{SECTION}.{name}: {e}") from e
 
 
 def _registration(bridge: Bridge) -> dict[str, Any]:
-    return KNOWN[bridge.name][1](_load(bridge.name, bridge.config_path))
+    registration = importlib.import_module(f"bridges.{bridge.name}.registration")
+    made: dict[str, Any] = registration.registration(
+        _load(bridge.name, bridge.config_path)
+    )
+    return made
 
 
 def prepare(raw: dict[str, Any], data_dir: Path) -> list[Bridge]:

@@ -9,12 +9,29 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from homeserver.config_file import ServerConfig, check_module_configs
+from homeserver.config_file import ServerConfig
 from homeserver.health import wait_healthy
 
 
 def synapse_command(config: ServerConfig) -> list[str]:
-    args = [sys.executable, "-m", "synapse.app.homeserver"]
+    """Synapse's main process, for a caller that has checked the config itself."""
+    return [sys.executable, "-m", "synapse.app.homeserver", *_config_args(config)]
+
+
+def checked_synapse_command(config: ServerConfig) -> list[str]:
+    """Synapse's main process that first checks our modules' config (synapse_main.py):
+    the launcher then imports neither Synapse nor the modules itself."""
+    return [
+        sys.executable,
+        "-m",
+        "homeserver.synapse_main",
+        str(config.data_dir),
+        *_config_args(config),
+    ]
+
+
+def _config_args(config: ServerConfig) -> list[str]:
+    args = []
     for path in config.config_paths:
         if path.exists():
             args += ["-c", str(path)]
@@ -34,9 +51,9 @@ def run_foreground(
     on_healthy: Callable[[], None] | None = None,
     start_timeout: float = 120.0,
 ) -> int:
-    """Run Synapse until it exits or we are signalled; return its exit code."""
-    check_module_configs(config)
-    child = subprocess.Popen(synapse_command(config), env=project_env())
+    """Run Synapse until it exits or we are signalled; return its exit code (2 with a
+    one-line message when our modules' config is wrong, checked in Synapse's process)."""
+    child = subprocess.Popen(checked_synapse_command(config), env=project_env())
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         if child.poll() is None:

@@ -4,7 +4,8 @@ were written against, and the start-up check that they still fit.
 
 check_patch_points() compares each patched attribute with its pinned signature and refuses
 to start on any difference, in one line naming the Synapse version and the patch. It runs
-in the launcher (`run`, `check-config`), in every module's start-up (ModuleRuntime) and
+in the launcher's checks (`check-config`, and `run` in the Synapse process it starts:
+homeserver/synapse_main.py), in every module's start-up (ModuleRuntime) and
 before any patch is installed. After a Synapse upgrade, re-read the original of each
 changed method, adapt its wrapper, then the pinned signature (docs/upgrading.md).
 """
