@@ -15,6 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.harness import standin
+
 KEY = "test-model-key"
 
 # Word in the question -> (tool, arguments) the model calls first.
@@ -86,14 +88,11 @@ class Model:
                 with model._lock:
                     model.served.append((body, time.perf_counter() - started))
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = standin.serve(self.port, Handler)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        standin.close(self._server)
+        self._server = None
 
     @staticmethod
     def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:

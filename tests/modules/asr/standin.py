@@ -19,6 +19,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.harness import standin
+
 
 def wav_shape(audio: bytes) -> tuple[int, int, int] | None:
     """(channels, frame rate, frames) of a WAV file as a real engine would decode it
@@ -99,14 +101,11 @@ class Engine:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = standin.serve(self.port, Handler)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        standin.close(self._server)
+        self._server = None
 
     def answer(
         self, path: str, content_type: str, raw: bytes, authorization: str | None
