@@ -130,33 +130,85 @@ def _first(pattern: str, text: str) -> str:
     return m.group(1) if m else ""
 
 
+_LICENCE_LABELS = (
+    "证号",
+    "姓名",
+    "性别",
+    "国籍",
+    "住址",
+    "出生日期",
+    "初次领证日期",
+    "准驾车型",
+    "有效期限",
+)
+
+
+def _near(window: str, label: str) -> bool:
+    """`window` is `label` with one character misread (not a digit: values are)."""
+    wrong = [(a, b) for a, b in zip(window, label, strict=True) if a != b]
+    return len(wrong) == 1 and not wrong[0][0].isdigit()
+
+
+def _locate(text: str, labels: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) of each printed label found, in the card's order: the exact label
+    (after the previous one, else anywhere), else the first place after the previous
+    label that reads as it with one character misread (国藉 for 国籍)."""
+    found: list[tuple[int, int]] = []
+    at = 0
+    for label in labels:
+        start = text.find(label, at)
+        if start < 0:
+            start = text.find(label)
+        if start < 0:
+            start = next(
+                (
+                    i
+                    for i in range(at, len(text) - len(label) + 1)
+                    if _near(text[i : i + len(label)], label)
+                ),
+                -1,
+            )
+        if start < 0:
+            found.append((-1, -1))
+            continue
+        found.append((start, start + len(label)))
+        at = max(at, start + len(label))
+    return found
+
+
+def _values(text: str, labels: Sequence[str]) -> dict[str, str]:
+    """Each found label's value: from its end to the next label found after it."""
+    places = _locate(text, labels)
+    starts = sorted(start for start, _end in places if start >= 0)
+    values = {}
+    for label, (start, end) in zip(labels, places, strict=True):
+        if start < 0:
+            values[label] = ""
+            continue
+        following = [s for s in starts if s >= end]
+        values[label] = text[end : following[0]] if following else text[end:]
+    return values
+
+
 def driving_licence(texts: Sequence[str]) -> dict[str, Any]:
     """{licence_number, name, sex, nationality, address, birth, first_issue, class,
-    valid_from, valid_to, licence_number_valid}; missing fields are ""."""
+    valid_from, valid_to, licence_number_valid}; missing fields are "". The text
+    fields lie between printed labels, found in the card's order and with one misread
+    character allowed (the labels print small: 国藉, 娃名)."""
     text = _joined(texts)
-    labels = (
-        "证号",
-        "姓名",
-        "性别",
-        "国籍",
-        "住址",
-        "出生日期",
-        "初次领证日期",
-        "准驾车型",
-        "有效期限",
-    )
-    number = _first(r"证号(\d{17}[\dX])", text)
-    valid_to = _first(rf"有效期限{_DATE}至({_DATE}|长期)", text)
+    values = _values(text, _LICENCE_LABELS)
+    number = _first(r"(\d{17}[\dX])", values["证号"])
+    valid = values["有效期限"]
     return {
         "licence_number": number,
         "licence_number_valid": id_number_valid(number),
-        "name": _between(text, "姓名", labels[2:]),
-        "sex": _between(text, "性别", labels[3:])[:1],
-        "nationality": _between(text, "国籍", labels[4:]),
-        "address": _between(text, "住址", labels[5:]),
-        "birth": _first(rf"出生日期({_DATE})", text),
-        "first_issue": _first(rf"初次领证日期({_DATE})", text),
-        "class": _first(r"准驾车型([A-DFMNP][1-3]?(?:[A-DFMNP][1-3]?)*)", text),
-        "valid_from": _first(rf"有效期限({_DATE})", text),
-        "valid_to": valid_to,
+        "name": values["姓名"],
+        "sex": values["性别"][:1],
+        "nationality": values["国籍"],
+        "address": values["住址"],
+        "birth": _first(rf"^({_DATE})", values["出生日期"]),
+        "first_issue": _first(rf"^({_DATE})", values["初次领证日期"]),
+        "class": _first(r"^([A-DFMNP][1-3]?(?:[A-DFMNP][1-3]?)*)", values["准驾车型"]),
+        "valid_from": _first(rf"^({_DATE})", valid),
+        "valid_to": _first(rf"^{_DATE}至({_DATE}|长期)", valid),
     }

@@ -77,6 +77,22 @@ class CardsTest(unittest.TestCase):
             },
         )
 
+    def test_driving_licence_labels_misread(self) -> None:
+        # A label read with one wrong character still cuts its value (a name's own
+        # 国 is not taken for 国籍: labels are looked for in the card's order).
+        number = id_number("110105", date(1990, 1, 2), 12)
+        lines = [
+            f"证号{number}", "娃名张国强", "性别男", "国藉中国",
+            "住址北京市朝阳区人民路8号", "出生日期1990-01-02", "初次领证日期2010-05-06",
+            "准驾车型C1", "有效期限2016-05-06至2026-05-06",
+        ]  # fmt: skip
+        fields = driving_licence(lines)
+        self.assertEqual(
+            [fields[k] for k in ("name", "sex", "nationality", "address", "class")],
+            ["张国强", "男", "中国", "北京市朝阳区人民路8号", "C1"],
+        )
+        self.assertEqual(driving_licence(["一段文字"])["name"], "")
+
     def test_id_card_back(self) -> None:
         lines = [
             "中华人民共和国", "居民身份证", "签发机关", "杭州市公安局西湖分局",
