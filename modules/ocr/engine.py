@@ -5,6 +5,8 @@ serving while an image is read. Images are checked (size, format, pixels) before
 engine sees them."""
 
 import io
+import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,20 +107,41 @@ class OcrEngine:
         return reading_order(lines)
 
 
+def _skew(lines: list[Line]) -> float:
+    """The page's tilt in radians: the median slope of the wide boxes' top edges
+    (the detector's boxes follow the text's direction)."""
+    slopes = []
+    for line in lines:
+        (x0, y0), (x1, y1) = line.box[0], line.box[1]
+        ys = [y for _x, y in line.box]
+        if x1 - x0 > 2 * (max(ys) - min(ys)):
+            slopes.append(math.atan2(y1 - y0, x1 - x0))
+    return statistics.median(slopes) if slopes else 0.0
+
+
 def reading_order(lines: list[Line]) -> list[Line]:
     """Rows by vertical centre (a line joins the row when its centre lies within half
     the smaller height of the row's first line: a long, slightly tilted value and its
-    short label share a centre, not a top edge), each row left to right."""
+    short label share a centre, not a top edge), each row left to right. Centres are
+    taken on the page turned straight first (its tilt from the boxes): on a photo
+    tilted 3°, a label 500 px left of its row's end sits 26 px lower than it."""
     if not lines:
         return []
+    angle = _skew(lines)
+    cos, sin = math.cos(angle), math.sin(angle)
+
+    def straight(line: Line) -> tuple[float, float]:
+        xs = [x for x, _y in line.box]
+        ys = [y for _x, y in line.box]
+        x, y = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        return x * cos + y * sin, y * cos - x * sin
 
     def centre(line: Line) -> float:
-        ys = [y for _x, y in line.box]
-        return (min(ys) + max(ys)) / 2
+        return straight(line)[1]
 
-    def height(line: Line) -> int:
-        ys = [y for _x, y in line.box]
-        return max(1, max(ys) - min(ys))
+    def height(line: Line) -> float:
+        (x0, y0), (x3, y3) = line.box[0], line.box[3]
+        return max(1.0, math.hypot(x3 - x0, y3 - y0))
 
     ordered = sorted(lines, key=centre)
     rows: list[list[Line]] = [[ordered[0]]]
@@ -128,7 +151,16 @@ def reading_order(lines: list[Line]) -> list[Line]:
             rows[-1].append(line)
         else:
             rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda x: x.left)]
+    return [
+        line
+        for row in rows
+        for line in sorted(row, key=lambda x: straight(x)[0] - _half_width(x))
+    ]
+
+
+def _half_width(line: Line) -> float:
+    (x0, y0), (x1, y1) = line.box[0], line.box[1]
+    return math.hypot(x1 - x0, y1 - y0) / 2
 
 
 def plain_text(lines: list[Line]) -> str:
