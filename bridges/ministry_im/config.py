@@ -36,6 +36,10 @@ Keys:
   max_file_bytes (int, default 104857600): larger files are refused either way.
   retry_min_seconds (number ≥ 0.1, default 1), retry_max_seconds (number ≥ 1,
       default 60): back-off of a failed delivery (doubling, capped).
+  crash_points_dir (path, default none; for tests only): fault injection. When the
+      bridge reaches a crash point and a file named after it is in this directory, it
+      deletes the file and kills itself (SIGKILL), as a crash right there would.
+      Points: `after_create_room` (a portal room created, not yet recorded).
 Relative paths are relative to the config file's directory.
 """
 
@@ -77,6 +81,7 @@ class MinistryConfig:
     max_file_bytes: int = 104857600
     retry_min_seconds: float = 1.0
     retry_max_seconds: float = 60.0
+    crash_points_dir: Path | None = None
 
     @property
     def bot_user_id(self) -> str:
@@ -97,6 +102,13 @@ class MinistryConfig:
 def _path(reader: ConfigReader, key: str, base: Path, default: str) -> Path:
     path = Path(reader.string(key, default))
     return path if path.is_absolute() else base / path
+
+
+def _optional_path(reader: ConfigReader, key: str, base: Path) -> Path | None:
+    value = reader.optional_string(key)
+    if value is None:
+        return None
+    return Path(value) if Path(value).is_absolute() else base / value
 
 
 def _read(path: Path, key: str) -> bytes:
@@ -181,6 +193,7 @@ def parse_config(raw: Any, base: Path) -> MinistryConfig:
         ),
         retry_min_seconds=retry_min,
         retry_max_seconds=reader.number("retry_max_seconds", 60.0, minimum=1.0),
+        crash_points_dir=_optional_path(reader, "crash_points_dir", base),
     )
     reader.finish()
     if system_id == peer_id:

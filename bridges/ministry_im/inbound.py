@@ -92,9 +92,16 @@ class Inbound:
             )
         if item["type"] in items.FILE_TYPES:
             self._check_file(item)
+        if item["type"] in items.CHANGE_TYPES:
+            target = self._store.in_item(item["target"])
+            items.check_target(item, None if target is None else _body(target))
         state = "queued"
         _kind, _first, officer = items.conversation(conversation)
-        if officer is not None and not await self._permitted(officer):
+        if (
+            officer is not None
+            and item["type"] != "recall"  # a recall removes: always let through
+            and not await self._permitted(officer)
+        ):
             state = "failed"
         self._store.accept_in(
             relay_id,
@@ -180,7 +187,8 @@ class Inbound:
         if item["kind"] == "read" and room_id is not None:
             puppet = self._config.puppet(item["user"])
             await self._matrix.read_receipt(room_id, row["event_id"], puppet)
-        self._store.out_update(row["id"], error=f"receipt:{item['kind']}")
+        if row["error"] != "receipt:read":  # what a recall of a burn message asks
+            self._store.out_update(row["id"], error=f"receipt:{item['kind']}")
         return {"accepted": [item["relay_id"]]}
 
     async def _lookup(self, payload: Any) -> dict[str, Any]:
@@ -194,6 +202,11 @@ class Inbound:
             raise items.bad("limit", "must be 1..50")
         found = await self._matrix.directory(query, limit)
         return {"results": found.get("results", [])}
+
+
+def _body(row: Any) -> dict[str, Any]:
+    body = json.loads(row["body"])
+    return body if isinstance(body, dict) else {}
 
 
 async def _with_timeout(work: Any, seconds: float) -> Any:

@@ -12,10 +12,13 @@ ID = re.compile(r"^[a-z0-9_.=-]{1,64}$")  # a ministry user/group id, an officer
 RELAY_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-TYPES = ("text", "image", "file", "voice")
+TYPES = ("text", "image", "file", "voice", "edit", "recall")
+CONTENT_TYPES = ("text", "image", "file", "voice")  # what edit/recall may target
 FILE_TYPES = ("image", "file", "voice")
+CHANGE_TYPES = ("edit", "recall")  # of an earlier item, named by `target`
 RECEIPTS = ("delivered", "read", "failed")
 MAX_TEXT = 16384
+MAX_BURN_MS = 7 * 86400 * 1000  # modules.burn's default max_ttl_ms
 
 
 def bad(field: str, problem: str) -> RelayError:
@@ -61,21 +64,54 @@ def message(item: Any, max_file_bytes: int) -> dict[str, Any]:
         raise bad("sender", "must be the conversation's ministry user")
     if item.get("type") not in TYPES:
         raise bad("type", f"must be one of {', '.join(TYPES)}")
-    if item["type"] == "text":
+    if item["type"] in ("text", "edit"):
         text = text_field(item, "text")
         if len(text) > MAX_TEXT:
             raise bad("text", f"at most {MAX_TEXT} characters")
-    else:
+    if item["type"] in CHANGE_TYPES:
+        text_field(item, "target", RELAY_ID)
+        if "burn_after_read_ms" in item and item["type"] == "recall":
+            raise bad("burn_after_read_ms", "not on a recall")
+    elif item["type"] != "text":
         text_field(item, "file_id", FILE_ID)
         text_field(item, "name")
         text_field(item, "sm3", HEX64)
         int_field(item, "size", 1, max_file_bytes)
+    if "burn_after_read_ms" in item:
+        int_field(item, "burn_after_read_ms", 0, MAX_BURN_MS)
     members = item.get("members", [])
     if not isinstance(members, list) or not all(
         isinstance(m, str) and ID.match(m) for m in members
     ):
         raise bad("members", "must be a list of officer ids")
     return item
+
+
+def burn_ms(item: dict[str, Any]) -> int | None:
+    """The item's time-to-live after reading (burn-after-read), None when it has none."""
+    value = item.get("burn_after_read_ms")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def pruned(item: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of a burn-after-read item once it has crossed: no text, no file
+    name (what exactly-once, order and receipts need)."""
+    keep = ("relay_id", "conversation", "seq", "sender", "type", "burn_after_read_ms")
+    return {k: item[k] for k in keep if k in item} | {"burned": True}
+
+
+def check_target(item: dict[str, Any], target: Any) -> None:
+    """An edit or recall names an earlier message of the same side in the same
+    conversation (`target`: that item's stored body, None when unknown); an edit
+    only a text of its own sender."""
+    if target is None or target.get("conversation") != item["conversation"]:
+        raise bad("target", "no such message of yours in this conversation")
+    if target.get("type") not in CONTENT_TYPES:
+        raise bad("target", "must be a message (not an edit or recall)")
+    if item["type"] == "edit" and (
+        target.get("type") != "text" or target.get("sender") != item["sender"]
+    ):
+        raise bad("target", "an edit replaces a text of its own sender")
 
 
 def chunk(

@@ -41,9 +41,19 @@ class MatrixClient(BotClient):
             )
 
     async def create_room(
-        self, as_user: str, name: str, invite: list[str], direct: bool
+        self, as_user: str, name: str, invite: list[str], direct: bool, alias: str
     ) -> str:
-        body: dict[str, Any] = {"preset": "private_chat", "invite": invite}
+        """A portal room with the local alias `alias` (M_ROOM_IN_USE when it exists
+        already). The alias is not the room's canonical alias: clients keep naming
+        the room after its name or members."""
+        body: dict[str, Any] = {
+            "preset": "private_chat",
+            "invite": invite,
+            "room_alias_name": alias,
+            "initial_state": [
+                {"type": "m.room.canonical_alias", "state_key": "", "content": {}}
+            ],
+        }
         if name:
             body["name"] = name
         if direct:
@@ -52,6 +62,26 @@ class MatrixClient(BotClient):
             "POST", "/_matrix/client/v3/createRoom", body, as_user=as_user
         )
         return str(answer["room_id"])
+
+    async def resolve_alias(self, alias: str) -> str:
+        answer = await self.request(
+            "GET", f"/_matrix/client/v3/directory/room/{q(alias)}"
+        )
+        return str(answer["room_id"])
+
+    async def room_creator(self, room_id: str, as_user: str) -> str | None:
+        """Who created the room (its m.room.create's sender), as a member sees it;
+        None when `as_user` may not read its state."""
+        try:
+            state = await self.request(
+                "GET", f"/_matrix/client/v3/rooms/{q(room_id)}/state", as_user=as_user
+            )
+        except MatrixError as e:
+            if e.permanent:
+                return None
+            raise
+        create = [e for e in state if e.get("type") == "m.room.create"]
+        return str(create[0].get("sender")) if create else None
 
     async def leave(self, room_id: str, as_user: str) -> None:
         await self.request(
@@ -65,6 +95,19 @@ class MatrixClient(BotClient):
             {"user_id": user_id},
             as_user=as_user,
         )
+
+    async def redact(
+        self, room_id: str, event_id: str, txn_id: str, as_user: str, reason: str
+    ) -> str:
+        """Redact `event_id` as `as_user` (its sender); a repeated `txn_id` answers
+        the first redaction."""
+        answer = await self.request(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{q(room_id)}/redact/{q(event_id)}/{q(txn_id)}",
+            {"reason": reason},
+            as_user=as_user,
+        )
+        return str(answer["event_id"])
 
     async def room_name(self, room_id: str, as_user: str | None) -> str:
         """The room's name ("" when it has none), as one of its members."""

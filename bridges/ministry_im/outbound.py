@@ -19,6 +19,7 @@ to the ministry.
 Every call must carry the registration's hs_token."""
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,11 +27,13 @@ from typing import Any
 from twisted.internet import defer
 
 from bridges.common.appservice import TransactionHandler
+from bridges.ministry_im import items
 from bridges.ministry_im.config import MinistryConfig
 from bridges.ministry_im.matrix import MatrixClient, MatrixError
 from bridges.ministry_im.relay_client import RelayClient
 from bridges.ministry_im.storage import BridgeStore
 from bridges.ministry_im.worker import receipt_id
+from modules.common.markers import BURN_FIELDS
 
 logger = logging.getLogger(__name__)
 LOOKUP = ("查找 ", "lookup ")
@@ -90,6 +93,8 @@ class AppService:
         sender = str(event.get("sender", ""))
         if kind == "m.room.member":
             await self._member(event, room_id, sender)
+        elif kind == "m.room.redaction":
+            self._redaction(event, sender)
         elif kind == "m.room.message":
             conversation = self._store.portal_of(room_id)
             officer = self._ours(sender)
@@ -153,7 +158,11 @@ class AppService:
             "sender": officer,
             "ts": event.get("origin_server_ts"),
         }
-        if msgtype in ("m.text", "m.notice", "m.emote"):
+        relates = content.get("m.relates_to")
+        if isinstance(relates, dict) and relates.get("rel_type") == "m.replace":
+            if not self._edit(item, relates, content.get("m.new_content")):
+                return
+        elif msgtype in ("m.text", "m.notice", "m.emote"):
             item.update(type="text", text=str(content.get("body", "")))
         elif msgtype in FILE_MSGTYPES and str(content.get("url", "")).startswith(
             "mxc://"
@@ -168,13 +177,62 @@ class AppService:
             if isinstance(info.get("duration"), int):
                 item["duration_ms"] = info["duration"]
         else:
-            return  # edits, locations, encrypted content: not relayed
+            return  # locations, encrypted content: not relayed
+        ttl = next((content[f] for f in BURN_FIELDS if f in content), None)
+        if isinstance(ttl, int) and not isinstance(ttl, bool):
+            item["burn_after_read_ms"] = ttl  # modules.burn checked it when sent
         item.update(group or {})
         event_id = str(event.get("event_id"))
         relay_id = receipt_id(event_id)
         item["relay_id"] = relay_id
         if self._store.enqueue_out(relay_id, conversation, "message", item, event_id):
             logger.info("queued %s %s for the ministry", item["type"], event_id)
+
+    def _edit(self, item: dict[str, Any], relates: Any, new: Any) -> bool:
+        """An officer's edit (m.replace) of a text of his relayed before: an `edit`
+        of that item. False when it is not one (another's message, not a text)."""
+        target = self._store.out_by_event(str(relates.get("event_id")))
+        if target is None or not isinstance(new, dict):
+            return False
+        body = json.loads(target["body"])
+        if body.get("type") != "text" or body.get("sender") != item["sender"]:
+            return False
+        if new.get("msgtype") not in ("m.text", "m.notice", "m.emote"):
+            return False
+        text = str(new.get("body"))
+        item.update(type="edit", target=target["relay_id"], text=text)
+        ttl = items.burn_ms(body)
+        if ttl is not None:
+            item["burn_after_read_ms"] = ttl  # the edit burns with its message
+        return True
+
+    def _redaction(self, event: dict[str, Any], sender: str) -> None:
+        """One of ours redacts a message relayed to the ministry: a `recall` (also
+        when modules.burn burns it because a member here read it first). Not when
+        the ministry has read a burn-after-read message: it deleted its copy then."""
+        officer = self._ours(sender)
+        redacts = event.get("redacts") or (event.get("content") or {}).get("redacts")
+        target = self._store.out_by_event(str(redacts)) if officer else None
+        if officer is None or target is None or target["kind"] != "message":
+            return
+        body = json.loads(target["body"])
+        if body.get("type") not in items.CONTENT_TYPES:
+            return  # an edit redacted: the message stays as it is there
+        if items.burn_ms(body) is not None and target["error"] == "receipt:read":
+            return
+        event_id = str(event.get("event_id"))
+        relay_id = receipt_id(event_id)
+        item = {
+            "conversation": target["conversation"],
+            "sender": officer,
+            "type": "recall",
+            "target": target["relay_id"],
+            "relay_id": relay_id,
+        }
+        if self._store.enqueue_out(
+            relay_id, target["conversation"], "message", item, event_id
+        ):
+            logger.info("queued the recall %s for the ministry", event_id)
 
     def _ephemeral(self, event: dict[str, Any]) -> None:
         if event.get("type") == "m.receipt":

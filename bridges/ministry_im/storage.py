@@ -10,7 +10,9 @@ durable queues and what exactly-once needs.
 - `infiles`: files arriving in chunks, `received` bytes so far.
 - `nonces`: the ministry's nonces of the last 2 × clock skew.
 Every write commits before the bridge answers or sends on (sqlite3 in autocommit with
-explicit transactions); versioned by PRAGMA user_version."""
+explicit transactions); versioned by PRAGMA user_version. A burn-after-read item's body
+is pruned once it has crossed (secure_delete zeroes the freed bytes, `scrub` empties
+the WAL), so the bridge keeps no copy of it."""
 
 import json
 import sqlite3
@@ -51,6 +53,8 @@ class BridgeStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # Freed cells are zeroed: a burn-after-read item's pruned text leaves the file.
+        self._db.execute("PRAGMA secure_delete=ON")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(SCHEMA[version:], start=version + 1):
             self._db.executescript(
@@ -69,6 +73,11 @@ class BridgeStore:
 
     def _write(self, sql: str, *args: Any) -> int:
         return self._db.execute(sql, args).rowcount
+
+    def scrub(self) -> None:
+        """After pruning a burn-after-read item: the WAL's old page images go too
+        (the checkpoint copies the pruned pages into the file and empties the WAL)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # Nonces.
 

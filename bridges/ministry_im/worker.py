@@ -13,8 +13,10 @@ import base64
 import json
 import logging
 import os
+import signal
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer
@@ -27,10 +29,12 @@ from bridges.ministry_im.protocol import RelayError
 from bridges.ministry_im.relay_client import RelayClient
 from bridges.ministry_im.storage import BridgeStore
 from modules.common import gm
+from modules.common.markers import BURN_FIELDS
 
 logger = logging.getLogger(__name__)
 IDLE_SECONDS = 0.5
 MSGTYPES = {"image": "m.image", "file": "m.file", "voice": "m.audio"}
+RECALLED = "撤回"  # the reason of a recall's redaction
 
 
 class PermanentError(Exception):
@@ -105,16 +109,31 @@ class Worker:
                 return
             errcode = e.errcode if isinstance(e, MatrixError) else str(e)
             logger.warning("ministry item %s refused here: %s", row["relay_id"], e)
-            self._store.in_update(row["relay_id"], state="failed", error=errcode)
+            failed: dict[str, Any] = {"state": "failed", "error": errcode}
+            if items.burn_ms(item) is not None:
+                failed["body"] = json.dumps(items.pruned(item), ensure_ascii=False)
+            self._store.in_update(row["relay_id"], **failed)
+            if "body" in failed:
+                self._forget_in(item)
             self._receipt_out(row, "failed", errcode)
             return
         except Exception as e:
             self._retry_in(row, e)
             return
-        self._store.in_update(
-            row["relay_id"], state="done", event_id=event_id, room_id=room_id
-        )
+        done: dict[str, Any] = {"event_id": event_id, "room_id": room_id}
+        if items.burn_ms(item) is not None:
+            done["body"] = json.dumps(items.pruned(item), ensure_ascii=False)
+        self._store.in_update(row["relay_id"], state="done", **done)
+        if "body" in done:
+            self._forget_in(item)
         self._receipt_out(row, "delivered", None)
+
+    def _forget_in(self, item: dict[str, Any]) -> None:
+        """A burn-after-read item has crossed: its spooled file goes, and the pruned
+        row's old bytes leave the bridge's database files."""
+        if item["type"] in items.FILE_TYPES:
+            infile_path(self._config, item["file_id"]).unlink(missing_ok=True)
+        self._store.scrub()
 
     def _retry_in(self, row: Any, e: Exception) -> None:
         logger.info("to Matrix %s: %s (retrying)", row["relay_id"], e)
@@ -140,6 +159,8 @@ class Worker:
         self.wake()
 
     async def _post(self, row: Any, item: dict[str, Any]) -> tuple[str, str]:
+        if item["type"] in items.CHANGE_TYPES:
+            return await self._change(row, item)
         kind, first, officer = items.conversation(item["conversation"])
         sender = self._config.puppet(item["sender"])
         if sender not in self._puppets:
@@ -165,6 +186,36 @@ class Worker:
         event_id = await self._matrix.send(room_id, content, row["relay_id"], sender)
         return room_id, event_id
 
+    async def _change(self, row: Any, item: dict[str, Any]) -> tuple[str, str]:
+        """An edit (m.replace from the editor's puppet) or a recall (a redaction by
+        the target's puppet) of a message posted earlier; the transaction id is the
+        item's relay_id, as for a message."""
+        target = self._store.in_item(item["target"])
+        if target is None or not target["event_id"] or not target["room_id"]:
+            raise PermanentError("RELAY_UNKNOWN_ITEM")  # its target never posted
+        room_id, event_id = str(target["room_id"]), str(target["event_id"])
+        if item["type"] == "recall":
+            puppet = self._config.puppet(json.loads(target["body"])["sender"])
+            redaction = await self._matrix.redact(
+                room_id, event_id, row["relay_id"], puppet, RECALLED
+            )
+            return room_id, redaction
+        _kind, _first, officer = items.conversation(item["conversation"])
+        officer_id = f"@{officer}:{self._config.server_name}"
+        if officer is not None and not await self._matrix.may_talk(officer_id):
+            raise PermanentError(FORBIDDEN)
+        text = item["text"]
+        content = {
+            "msgtype": "m.text",
+            "body": f"* {text}",
+            "m.new_content": {"msgtype": "m.text", "body": text},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+        }
+        sender = self._config.puppet(item["sender"])
+        return room_id, await self._matrix.send(
+            room_id, content, row["relay_id"], sender
+        )
+
     async def _create_portal(
         self, item: dict[str, Any], kind: str, sender: str, officer: str | None
     ) -> str:
@@ -179,13 +230,49 @@ class Worker:
                 if await self._matrix.may_talk(user_id):
                     members.append(user_id)
             name = str(item.get("group_name") or item["conversation"])
-        room_id = await self._matrix.create_room(
-            sender, name, members, direct=officer is not None
-        )
+        alias = self._portal_alias(item["conversation"])
+        try:
+            room_id = await self._matrix.create_room(
+                sender, name, members, direct=officer is not None, alias=alias
+            )
+        except MatrixError as e:
+            if e.errcode != "M_ROOM_IN_USE":
+                raise
+            # Created before a crash, not recorded: that room, if the puppet made it.
+            room_id = await self._matrix.resolve_alias(
+                f"#{alias}:{self._config.server_name}"
+            )
+            if await self._matrix.room_creator(room_id, sender) != sender:
+                raise PermanentError("RELAY_PORTAL_TAKEN") from e
+            logger.info("portal of %s found again: %s", item["conversation"], room_id)
+        self._crash_point("after_create_room")
         self._store.set_portal(item["conversation"], room_id, sender)
         return room_id
 
+    def _portal_alias(self, conversation: str) -> str:
+        """The local alias a portal room is created with, one per conversation: a
+        crash between creating the room and recording it finds the room again
+        (createRoom answers M_ROOM_IN_USE). Keyed with our signing key, so nobody
+        can take a conversation's alias first."""
+        mac = gm.hmac_sm3(self._config.ours.signing_key, conversation.encode())
+        return f"{self._config.user_prefix}portal.{mac.hex()[:32]}"
+
+    def _crash_point(self, name: str) -> None:
+        """Fault injection for tests (config `crash_points_dir`)."""
+        where = self._config.crash_points_dir
+        if where is not None and (where / name).exists():
+            (where / name).unlink()
+            logger.warning("crash point %s: killing the bridge", name)
+            os.kill(os.getpid(), signal.SIGKILL)
+
     async def _content(self, item: dict[str, Any], sender: str) -> dict[str, Any]:
+        content = await self._plain_content(item, sender)
+        ttl = items.burn_ms(item)
+        if ttl is not None:
+            content[BURN_FIELDS[0]] = ttl  # modules.burn burns our copy once read
+        return content
+
+    async def _plain_content(self, item: dict[str, Any], sender: str) -> dict[str, Any]:
         if item["type"] == "text":
             return {"msgtype": "m.text", "body": item["text"]}
         data = infile_path(self._config, item["file_id"]).read_bytes()[: item["size"]]
@@ -227,6 +314,22 @@ class Worker:
             self._retry_out(row, e)
             return
         self._store.out_update(row["id"], state="done", error=None)
+        if row["kind"] == "message":
+            self._forget_out(row)
+
+    def _forget_out(self, first: Any) -> None:
+        """Our burn-after-read message is the ministry's now: keep no copy of it."""
+        row = self._store.out_by_relay(first["relay_id"])  # with its spooled file
+        assert row is not None
+        item = json.loads(row["body"])
+        if items.burn_ms(item) is None:
+            return
+        self._store.out_update(
+            row["id"], body=json.dumps(items.pruned(item), ensure_ascii=False)
+        )
+        if row["file"]:
+            Path(row["file"]).unlink(missing_ok=True)
+        self._store.scrub()
 
     def _retry_out(self, row: Any, e: Exception) -> None:
         logger.info("to the ministry %s: %s (retrying)", row["relay_id"], e)
@@ -241,9 +344,9 @@ class Worker:
         item = json.loads(row["body"])
         sender_id = f"@{item['sender']}:{self._config.server_name}"
         started = time.monotonic()
-        if not await self._matrix.may_talk(sender_id):
+        if item["type"] != "recall" and not await self._matrix.may_talk(sender_id):
             raise PermanentError(FORBIDDEN)
-        if item["type"] != "text":
+        if item["type"] in items.FILE_TYPES:
             await self._send_file(row, item)
         answer = await self._relay.call("message", item)
         logger.info(

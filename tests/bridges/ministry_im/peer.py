@@ -6,8 +6,11 @@ outlives a bridge that is killed and started again.
 
 Server: POST /relay/v1/{message,file_chunk,receipt,lookup}, every check of the spec
 (signature, key id, timestamp, nonce, SM4 envelope, relay_id once, seq in order, chunk
-SM3 and order, file SM3). Client: `send(kind, payload)` signed with the ministry's key,
-plus `message`/`send_file` that number relay_id and seq per conversation."""
+SM3 and order, file SM3, the target of an edit or recall); edits and recalls applied to
+what it received, a burn-after-read item deleted as it is read (`read`) and its own
+copy of one it sent when the bridge's `read` receipt comes. Client: `send(kind,
+payload)` signed with the ministry's key, `item`/`file_item` numbering relay_id and seq
+per conversation."""
 
 import base64
 import hashlib
@@ -84,6 +87,8 @@ class PeerState:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     nonces: dict[str, float] = field(default_factory=dict)
     refused: list[tuple[int, str]] = field(default_factory=list)
+    received: dict[str, dict[str, Any]] = field(default_factory=dict)  # by relay_id
+    sent: dict[str, dict[str, Any]] = field(default_factory=dict)  # ours, by relay_id
 
 
 class ReferencePeer:
@@ -218,7 +223,19 @@ class ReferencePeer:
             return 200, {"accepted": [relay_id], "next_seq": nxt}
         if item["seq"] < nxt:
             return 409, {"errcode": "RELAY_SEQ_USED", "error": "used", "next_seq": nxt}
-        if item["type"] != "text":
+        if item["type"] in ("edit", "recall"):
+            target = self.state.received.get(item.get("target", ""))
+            if (
+                target is None
+                or target["conversation"] != conv
+                or target["type"] in ("edit", "recall")
+                or (
+                    item["type"] == "edit"
+                    and (target["type"] != "text" or target["sender"] != item["sender"])
+                )
+            ):
+                return 400, {"errcode": "RELAY_BAD_ITEM", "error": "target: unknown"}
+        elif item["type"] != "text":
             data = bytes(self.state.files.get(item["file_id"], b""))
             if len(data) != item["size"]:
                 return 409, {
@@ -229,14 +246,33 @@ class ReferencePeer:
             if sm3_hex(data) != item["sm3"]:
                 return 400, {"errcode": "RELAY_BAD_SM3", "error": "sm3"}
         self.state.seen.add(relay_id)
+        self.state.received[relay_id] = item
         self.state.held[(conv, item["seq"])] = item
         while (conv, nxt) in self.state.held:
-            self.state.messages.setdefault(conv, []).append(
-                self.state.held.pop((conv, nxt))
-            )
+            applied = self.state.held.pop((conv, nxt))
+            self.state.messages.setdefault(conv, []).append(applied)
+            self._apply(applied)
             nxt += 1
         self.state.next_seq[conv] = nxt
         return 200, {"accepted": [relay_id], "next_seq": nxt}
+
+    def _apply(self, item: dict[str, Any]) -> None:
+        """An edit replaces its target's text; a recall removes its content."""
+        target = self.state.received.get(item.get("target", ""))
+        if target is None:
+            return
+        if item["type"] == "edit":
+            target["text"] = item["text"]
+            target["edited"] = True
+        elif item["type"] == "recall":
+            self._forget(target, "recalled")
+
+    def _forget(self, item: dict[str, Any], why: str) -> None:
+        """Drop an item's content (text, file) and say why."""
+        item.pop("text", None)
+        item.pop("name", None)
+        self.state.files.pop(item.get("file_id", ""), None)
+        item[why] = True
 
     def _on_file_chunk(self, item: dict[str, Any]) -> tuple[int, Any]:
         data = base64.b64decode(item["data"])
@@ -259,6 +295,9 @@ class ReferencePeer:
 
     def _on_receipt(self, item: dict[str, Any]) -> tuple[int, Any]:
         self.state.receipts.append(item)
+        mine = self.state.sent.get(item["relay_id"])
+        if item.get("kind") == "read" and mine and "burn_after_read_ms" in mine:
+            self._forget(mine, "burned")  # read there: our copy goes
         return 200, {"accepted": [item["relay_id"]]}
 
     def _on_lookup(self, item: dict[str, Any]) -> tuple[int, Any]:
@@ -318,15 +357,31 @@ class ReferencePeer:
             time.sleep(0.5)
 
     def item(self, conversation: str, sender: str, **fields: Any) -> dict[str, Any]:
+        """The next item of the conversation; the peer keeps its own copy in
+        `state.sent` (a burn-after-read one loses its content once read there)."""
         seq = self._seq.get(conversation, 0) + 1
         self._seq[conversation] = seq
-        return {
+        item = {
             "relay_id": str(uuid.uuid4()),
             "conversation": conversation,
             "seq": seq,
             "sender": sender,
             **fields,
         }
+        with self.lock:
+            self.state.sent[item["relay_id"]] = dict(item)
+        return item
+
+    def read(self, relay_id: str, user: str) -> Any:
+        """The ministry user reads a received item: a `read` receipt to the bridge;
+        a burn-after-read one is deleted here as it is read."""
+        with self.lock:
+            item = self.state.received[relay_id]
+            if "burn_after_read_ms" in item:
+                self._forget(item, "burned")
+        return self.send_until(
+            "receipt", {"relay_id": relay_id, "kind": "read", "user": user}
+        )
 
     def chunks(self, file_id: str, data: bytes, start: int = 0) -> list[dict[str, Any]]:
         return [

@@ -60,6 +60,7 @@ def configure(server: TestServer, bridge_port: int, peer: ReferencePeer) -> None
                 "sm4_key_id": "k1",
                 "retry_min_seconds": 0.2,
                 "retry_max_seconds": 2,
+                "crash_points_dir": "crash",  # fault injection (test_portal_crash)
             }
         )
     )

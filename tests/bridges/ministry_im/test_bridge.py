@@ -38,6 +38,9 @@ class MinistryBridgeTests:
     assertEqual: Any
     assertIn: Any
     assertTrue: Any
+    assertFalse: Any
+    assertLess: Any
+    assertNotIn: Any
     timeout = 600
     peer: ClassVar[ReferencePeer]
     port: ClassVar[int]
@@ -113,6 +116,35 @@ class MinistryBridgeTests:
                 return
             await sleep(0.5)
         raise AssertionError(f"{user_id} did not join {room_id}")
+
+    async def _redacted(
+        self, officer: MatrixClient, room_id: str, event_id: str
+    ) -> Any:
+        """The event once its content is gone (a recall, a burn)."""
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            event = await officer.ok(
+                "GET", f"/_matrix/client/v3/rooms/{room_id}/event/{event_id}"
+            )
+            if not event.get("content"):
+                return event
+            await sleep(0.5)
+        raise AssertionError(f"{event_id} was not redacted")
+
+    async def _bridge_forgot(self, text: str) -> None:
+        """No file of the bridge's database holds `text` any more."""
+        base = self.server.data_dir / "ministry_im"
+        deadline = time.monotonic() + 90
+        while True:
+            found = [
+                f.name
+                for f in base.glob("ministry_im.sqlite3*")
+                if text.encode() in f.read_bytes()
+            ]
+            if not found:
+                return
+            self.assertLess(time.monotonic(), deadline, found)
+            await sleep(0.5)
 
     def _to_bridge(self, kind: str, payload: Any) -> Any:
         return threads.deferToThread(self.peer.send_until, kind, payload)
@@ -222,6 +254,84 @@ class MinistryBridgeTests:
         )
         self.assertTrue(any(e["sender"] == bot for e in events))
 
+    async def test_edit_recall_burn_to_matrix(self) -> None:
+        """The ministry edits a text, recalls a message and sends a burn-after-read
+        one: the edit and the recall apply to the posted events; the burn message is
+        gone here (modules.burn) once read, the ministry's own copy goes with the read
+        receipt, and the bridge keeps none."""
+        await self._pid()
+        officer, userid = await self._officer("mjchange", permitted=True)
+        conv = f"direct/zhouba/{userid}"
+        tag = os.urandom(3).hex()
+        first = self.peer.item(conv, "zhouba", type="text", text=f"原文 {tag}")
+        await self._to_bridge("message", first)
+        edit = self.peer.item(
+            conv, "zhouba", type="edit", target=first["relay_id"], text=f"改后 {tag}"
+        )
+        await self._to_bridge("message", edit)
+        gone = self.peer.item(conv, "zhouba", type="text", text=f"撤回 {tag}")
+        await self._to_bridge("message", gone)
+        recall = self.peer.item(conv, "zhouba", type="recall", target=gone["relay_id"])
+        await self._to_bridge("message", recall)
+        self.assertEqual(
+            await self._to_bridge("message", recall),
+            {"accepted": [recall["relay_id"]], "next_seq": 5},
+        )  # again: acknowledged, not applied twice
+        secret = f"阅后即焚 {tag}"
+        burn = self.peer.item(
+            conv, "zhouba", type="text", text=secret, burn_after_read_ms=0
+        )
+        await self._to_bridge("message", burn)
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == secret for e in evs)
+        )
+        burned = next(e for e in events if e["content"].get("body") == secret)
+        room_id = burned["room_id"]
+        self.assertEqual(burned["content"]["org.matrix.self_destruct"], 0)
+        await self._until_peer(
+            lambda s: any(
+                r["relay_id"] == burn["relay_id"] and r["kind"] == "delivered"
+                for r in s.receipts
+            )
+        )
+        timeline = await officer.messages(room_id)
+        puppet = f"@ministry_zhouba:{self.server.server_name}"
+        original = next(
+            e for e in timeline if e["content"].get("body") == first["text"]
+        )
+        edits = [
+            e
+            for e in timeline
+            if (e["content"].get("m.relates_to") or {}).get("event_id")
+            == original["event_id"]
+        ]
+        self.assertEqual(len(edits), 1, edits)
+        self.assertEqual(
+            (edits[0]["sender"], edits[0]["content"]["m.new_content"]["body"]),
+            (puppet, edit["text"]),
+        )
+        recalls = [e for e in timeline if e["type"] == "m.room.redaction"]
+        self.assertEqual(len(recalls), 1, recalls)
+        self.assertEqual(
+            (recalls[0]["sender"], recalls[0]["content"].get("reason")),
+            (puppet, "撤回"),
+        )
+        target = recalls[0].get("redacts") or recalls[0]["content"].get("redacts")
+        self.assertEqual(
+            (await self._redacted(officer, room_id, target))["sender"], puppet
+        )
+        self.assertNotIn(gone["text"], json.dumps(timeline, ensure_ascii=False))
+        # Read here: modules.burn burns ours, the ministry forgets its copy.
+        await officer.ok(
+            "POST",
+            f"/_matrix/client/v3/rooms/{room_id}/receipt/m.read/{burned['event_id']}",
+            {},
+        )
+        await self._until_peer(lambda s: s.sent[burn["relay_id"]].get("burned"))
+        self.assertNotIn("text", self.peer.state.sent[burn["relay_id"]])
+        await self._redacted(officer, room_id, burned["event_id"])
+        await self._bridge_forgot(secret)
+
     async def test_forbidden_unit(self) -> None:
         await self._pid()
         officer, userid = await self._officer("mjforbid", permitted=False)
@@ -289,6 +399,22 @@ class RobustnessTests(MinistryBridgeTests):
             self.peer.send, "message", {**item, "relay_id": "r" * 20, "seq": 1}
         )
         self.assertEqual((status, answer["errcode"]), (409, "RELAY_SEQ_USED"))
+        # An edit or recall of an unknown item, or of one of another conversation:
+        # refused, nothing stored (the seq stays free).
+        for change in (
+            {"type": "recall", "target": "n" * 20},
+            {"type": "edit", "target": "n" * 20, "text": "x"},
+            {"type": "edit", "target": item["relay_id"], "text": "x", "seq": 1},
+        ):
+            fields = {"relay_id": "c" * 20, "conversation": conv, "seq": 2}
+            fields.update(sender="lisi", **change)
+            if "seq" in change:
+                fields.update(conversation="group/mjrefuse", sender="lisi")
+            status, answer = await threads.deferToThread(
+                self.peer.send, "message", fields
+            )
+            self.assertEqual((status, answer["errcode"]), (400, "RELAY_BAD_ITEM"))
+            self.assertIn("target", answer["error"])
 
     async def test_group_started_here(self) -> None:
         """An officer starts a group with two ministry contacts: one group portal,
@@ -395,6 +521,100 @@ class RobustnessTests(MinistryBridgeTests):
         offsets = [o for f, o in self.peer.state.chunks if f == got[0]["file_id"]]
         # Five chunks; at most the one in flight at the kill is sent twice.
         self.assertTrue(5 <= len(offsets) <= 6, offsets)
+
+    async def test_edit_recall_burn_to_ministry(self) -> None:
+        """An officer edits his text, recalls a message and sends a burn-after-read
+        one: the ministry gets an edit, a recall, and the burn message, in order,
+        once each; its read receipt burns ours, no recall follows, the bridge keeps
+        no copy."""
+        await self._pid()
+        officer, userid = await self._officer("mjtomin", permitted=True)
+        conv = f"direct/wujiu/{userid}"
+        hello = self.peer.item(conv, "wujiu", type="text", text="你好")
+        await self._to_bridge("message", hello)
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == "你好" for e in evs)
+        )
+        room_id = next(e for e in events if e["content"].get("body") == "你好")[
+            "room_id"
+        ]
+        tag = os.urandom(3).hex()
+        _s, sent = await officer.send_text(room_id, f"原文 {tag}")
+        await officer.send(
+            room_id,
+            {
+                "msgtype": "m.text",
+                "body": f"* 改后 {tag}",
+                "m.new_content": {"msgtype": "m.text", "body": f"改后 {tag}"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": sent["event_id"]},
+            },
+        )
+        _s, gone = await officer.send_text(room_id, f"撤回 {tag}")
+        await officer.ok(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{room_id}/redact/{gone['event_id']}/r{tag}",
+            {"reason": "撤回"},
+        )
+        secret = f"阅后即焚 {tag}"
+        _s, burn = await officer.send_text(
+            room_id, secret, **{"org.matrix.self_destruct": 0}
+        )
+        got = await self._until_peer(
+            lambda s: len(s.messages.get(conv, [])) >= 5 and s.messages[conv]
+        )
+        self.assertEqual(
+            [m["type"] for m in got], ["text", "edit", "text", "recall", "text"]
+        )
+        self.assertEqual([m["seq"] for m in got], [1, 2, 3, 4, 5])
+        self.assertEqual((got[0]["text"], got[0]["edited"]), (f"改后 {tag}", True))
+        self.assertEqual(got[1]["target"], got[0]["relay_id"])
+        self.assertEqual(got[3]["target"], got[2]["relay_id"])
+        self.assertTrue(got[2]["recalled"])
+        self.assertNotIn("text", got[2])
+        self.assertEqual((got[4]["text"], got[4]["burn_after_read_ms"]), (secret, 0))
+        await self._bridge_forgot(secret)  # acknowledged: the bridge kept nothing
+        # The ministry user reads it: its copy goes, the read receipt burns ours.
+        await threads.deferToThread(self.peer.read, got[4]["relay_id"], "wujiu")
+        self.assertNotIn("text", got[4])
+        await self._redacted(officer, room_id, burn["event_id"])
+        # modules.burn's redaction is not a recall: the next message follows the
+        # burned one directly.
+        await officer.send_text(room_id, f"之后 {tag}")
+        got = await self._until_peer(
+            lambda s: len(s.messages.get(conv, [])) >= 6 and s.messages[conv]
+        )
+        self.assertEqual([m["type"] for m in got[4:]], ["text", "text"])
+        self.assertEqual(got[5]["text"], f"之后 {tag}")
+
+    async def test_portal_crash_makes_one_room(self) -> None:
+        """The bridge dies right after creating a portal room, before recording it
+        (fault injection: crash_points_dir): after the restart the message goes
+        into that room, and the puppet is in one room only."""
+        pid = await self._pid()
+        admin = self.user("mjportaladmin", admin=True)
+        officer, userid = await self._officer("mjportal", permitted=True)
+        crash = self.server.data_dir / "ministry_im" / "crash" / "after_create_room"
+        crash.parent.mkdir(exist_ok=True)
+        crash.touch()
+        hello = f"建群 {os.urandom(3).hex()}"
+        item = self.peer.item(
+            f"direct/zheng/{userid}", "zheng", type="text", text=hello
+        )
+        await self._to_bridge("message", item)
+        pid = await self._pid(pid)  # it died at the crash point; the supervisor's
+        self.assertFalse(crash.exists())
+        events = await self._timeline(
+            officer, lambda evs: any(e["content"].get("body") == hello for e in evs)
+        )
+        room_id = next(e for e in events if e["content"].get("body") == hello)[
+            "room_id"
+        ]
+        puppet = f"@ministry_zheng:{self.server.server_name}"
+        rooms = await admin.ok("GET", f"/_synapse/admin/v1/users/{puppet}/joined_rooms")
+        self.assertEqual(rooms["joined_rooms"], [room_id])
+        self.assertEqual(
+            len([e for e in events if e["content"].get("body") == hello]), 1
+        )
 
     async def test_peer_down_then_up(self) -> None:
         """The ministry is down: ours is queued (the backlog shows it), retried with

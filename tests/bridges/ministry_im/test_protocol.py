@@ -190,6 +190,54 @@ class FramingTests(unittest.TestCase):
                 items.message({**good, **bad}, 1000)
             self.assertIn(field, caught.exception.error)
 
+    def test_edits_recalls_and_burn(self) -> None:
+        text = {
+            "relay_id": "r" * 16,
+            "conversation": "direct/zhang/mj1",
+            "seq": 1,
+            "sender": "zhang",
+            "type": "text",
+            "text": "hi",
+            "burn_after_read_ms": 0,
+        }
+        edit = {
+            **text,
+            "relay_id": "e" * 16,
+            "seq": 2,
+            "type": "edit",
+            "target": "r" * 16,
+        }
+        recall = {**edit, "type": "recall"}
+        del recall["text"], recall["burn_after_read_ms"]
+        for good in (text, edit, recall):
+            items.message(good, 1000)
+        items.check_target(edit, text)
+        items.check_target(recall, text)
+        for bad, field in (
+            ({**text, "burn_after_read_ms": -1}, "burn_after_read_ms"),
+            ({**text, "burn_after_read_ms": True}, "burn_after_read_ms"),
+            ({**recall, "burn_after_read_ms": 5}, "burn_after_read_ms"),
+            ({**edit, "target": "短"}, "target"),
+            ({**edit, "text": ""}, "text"),
+        ):
+            with self.assertRaises(RelayError) as caught:
+                items.message(bad, 1000)
+            self.assertIn(field, caught.exception.error)
+        for target in (
+            None,
+            {**text, "conversation": "group/x"},
+            recall,
+            {**text, "type": "file"},  # an edit replaces texts only
+            {**text, "sender": "li"},
+        ):
+            with self.assertRaises(RelayError) as caught:
+                items.check_target(edit, target)
+            self.assertIn("target", caught.exception.error)
+        self.assertEqual(
+            items.pruned(text),
+            {k: text[k] for k in text if k != "text"} | {"burned": True},
+        )
+
 
 class StoreTests(unittest.TestCase):
     def test_in_order_and_once(self) -> None:
