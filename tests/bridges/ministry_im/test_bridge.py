@@ -399,6 +399,40 @@ class RobustnessTests(MinistryBridgeTests):
             self.peer.send, "message", {**item, "relay_id": "r" * 20, "seq": 1}
         )
         self.assertEqual((status, answer["errcode"]), (409, "RELAY_SEQ_USED"))
+        # Unsigned, oversized, a file over max_file_bytes, an officer we do not have,
+        # a receipt of an item we never sent.
+        status, answer = await threads.deferToThread(
+            self.peer.post, "message", body, {"Content-Type": "application/json"}
+        )
+        self.assertEqual((status, answer["errcode"]), (401, "RELAY_UNSIGNED"))
+        huge = b"x" * ((1 << 20) + 1)
+        status, answer = await threads.deferToThread(
+            self.peer.post,
+            "message",
+            huge,
+            self.peer.headers("/relay/v1/message", huge),
+        )
+        self.assertEqual((status, answer["errcode"]), (413, "RELAY_TOO_LARGE"))
+        chunk = self.peer.chunks("f" * 16, b"abc")[0]
+        status, answer = await threads.deferToThread(
+            self.peer.send, "file_chunk", {**chunk, "size": 200 << 20}
+        )
+        self.assertEqual((status, answer["errcode"]), (400, "RELAY_BAD_ITEM"))
+        self.assertIn("size", answer["error"])
+        stranger = self.peer.item(
+            "direct/lisi/mjnobody", "lisi", type="text", text="找不到"
+        )
+        answer = await self._to_bridge("message", stranger)
+        self.assertEqual(
+            (answer["accepted"], answer["rejected"][0]["errcode"]),
+            ([], "CN_JWWX_CROSS_DOMAIN_FORBIDDEN"),
+        )
+        status, answer = await threads.deferToThread(
+            self.peer.send,
+            "receipt",
+            {"relay_id": "u" * 20, "kind": "read", "user": "lisi"},
+        )
+        self.assertEqual((status, answer["errcode"]), (404, "RELAY_UNKNOWN_ITEM"))
         # An edit or recall of an unknown item, or of one of another conversation:
         # refused, nothing stored (the seq stays free).
         for change in (

@@ -15,6 +15,8 @@ from twisted.internet import reactor
 from twisted.internet import ssl as twisted_ssl
 from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool
 
+import signedjson.key
+import signedjson.sign
 import treq
 
 from tests.harness.federation import FederationCase
@@ -401,6 +403,11 @@ class PeerTests:
             boss, "auth/getuserinfo", token["access_token"], code=params["code"]
         )
         self.assertEqual(again["errcode"], 40029)  # single use
+        # A visitor is no member: user/get does not know his openid (as WeCom).
+        member = await wecom(
+            boss, "user/get", token["access_token"], userid=zhao.user_id
+        )
+        self.assertEqual(member["errcode"], 60111, member)
         # Not published, not permitted (b refuses its 交警支队), not the app's domain.
         code, body = await open_app(zhao, app["agentid"] + 1000, page)
         self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
@@ -427,9 +434,8 @@ class PeerTests:
         code, body = await search_peer(sun, self.name("a"), "张三丰")
         self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
 
-    async def test_federation_endpoint_refuses_unsigned_requests(self) -> None:
-        """Only a peer server's signed request is answered, over HTTPS."""
-        await self.world()
+    def _agent(self) -> Agent:
+        """An HTTPS client trusting the test CA (a peer server's view)."""
         context = twisted_ssl.optionsForClientTLS(
             "localhost",
             twisted_ssl.Certificate.loadPEM(self.ca_cert.read_bytes()),
@@ -439,11 +445,45 @@ class PeerTests:
             def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
                 return context
 
-        agent = Agent(
+        return Agent(
             reactor,
             contextFactory=_Policy(),
             pool=HTTPConnectionPool(reactor, persistent=False),
         )
+
+    async def _signed_get(self, origin: str, target: str, uri: str) -> tuple[int, Any]:
+        """GET `uri` of server `target` signed by server `origin`'s own signing key
+        (the X-Matrix scheme), as the peer's module would send it."""
+        key_file = self.server(origin).data_dir / "keys" / "signing.key"
+        key = signedjson.key.read_signing_keys(key_file.read_text().splitlines())[0]
+        origin_name, target_name = self.name(origin), self.name(target)
+        signed = signedjson.sign.sign_json(
+            {
+                "method": "GET",
+                "uri": uri,
+                "origin": origin_name,
+                "destination": target_name,
+            },
+            origin_name,
+            key,
+        )
+        key_id = f"ed25519:{key.version}"
+        sig = signed["signatures"][origin_name][key_id]
+        header = (
+            f'X-Matrix origin="{origin_name}",destination="{target_name}",'
+            f'key="{key_id}",sig="{sig}"'
+        )
+        response = await treq.get(
+            self.server(target).https_url + uri,
+            agent=self._agent(),
+            headers={"Authorization": [header]},
+        )
+        return response.code, await response.json()
+
+    async def test_federation_endpoint_refuses_unsigned_requests(self) -> None:
+        """Only a peer server's signed request is answered, over HTTPS."""
+        await self.world()
+        agent = self._agent()
         url = f"{self.server('a').https_url}{FEDERATION}/directory/search?q=张三丰"
         response = await treq.get(url, agent=agent)
         body = await response.json()
@@ -542,6 +582,37 @@ class CrossDomainSQLiteTest(PeerTests, FederationCase):
         self.assertEqual(code, 403, body)
         sync = await zhang.client.sync()
         self.assertNotIn(room_id, sync.get("rooms", {}).get("invite", {}))
+
+    async def test_bad_input_from_a_peer(self) -> None:
+        """b's signed requests to a: an app opened for a user who is not b's, an
+        oversized query or url — refused, nothing issued; a replayed search answers
+        the same and changes nothing."""
+        world = await self.world()
+        agentid = type(self)._app["agentid"]
+        page = "https://h5.a.example/case"
+        for user_id, status in (
+            (world["a"].officers["zhang"].user_id, 403),  # a's own officer
+            (f"@nobody:{self.name('c')}", 403),  # another domain's
+        ):
+            args = urlencode({"agentid": agentid, "user_id": user_id, "url": page})
+            code, body = await self._signed_get(
+                "b", "a", f"{FEDERATION}/apps/open?{args}"
+            )
+            self.assertEqual((code, body.get("errcode")), (status, FORBIDDEN), body)
+        zhao = world["b"].officers["zhao"].user_id
+        args = urlencode(
+            {"agentid": agentid, "user_id": zhao, "url": page + "?" + "x" * 2100}
+        )
+        code, body = await self._signed_get("b", "a", f"{FEDERATION}/apps/open?{args}")
+        self.assertEqual((code, body.get("errcode")), (400, "M_INVALID_PARAM"), body)
+        code, body = await self._signed_get(
+            "b", "a", f"{FEDERATION}/directory/search?{urlencode({'q': '张' * 65})}"
+        )
+        self.assertEqual((code, body.get("errcode")), (400, "M_INVALID_PARAM"), body)
+        uri = f"{FEDERATION}/directory/search?{urlencode({'q': '张三丰'})}"
+        first = await self._signed_get("b", "a", uri)
+        self.assertEqual(await self._signed_get("b", "a", uri), first)
+        self.assertEqual(first[0], 200, first)
 
 
 class CrossDomainPostgresTest(PeerTests, FederationCase):
