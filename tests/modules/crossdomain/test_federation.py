@@ -403,11 +403,12 @@ class PeerTests:
             boss, "auth/getuserinfo", token["access_token"], code=params["code"]
         )
         self.assertEqual(again["errcode"], 40029)  # single use
-        # A visitor is no member: user/get does not know his openid (as WeCom).
+        # A visitor is no member: user/get does not know his openid (as WeCom; 60111
+        # for an app whose range is the whole directory).
         member = await wecom(
             boss, "user/get", token["access_token"], userid=zhao.user_id
         )
-        self.assertEqual(member["errcode"], 60111, member)
+        self.assertEqual(member["errcode"], 60011, member)
         # Not published, not permitted (b refuses its 交警支队), not the app's domain.
         code, body = await open_app(zhao, app["agentid"] + 1000, page)
         self.assertEqual((code, body.get("errcode")), (403, FORBIDDEN), body)
