@@ -103,11 +103,16 @@ class Inbound:
             and not await self._permitted(officer)
         ):
             state = "failed"
+        kept = item
+        if state == "failed" and items.burn_ms(item) is not None:
+            kept = items.pruned(item)  # never shown: nothing of it is kept
+            if item["type"] in items.FILE_TYPES:
+                infile_path(self._config, item["file_id"]).unlink(missing_ok=True)
         self._store.accept_in(
             relay_id,
             conversation,
             item["seq"],
-            json.dumps(item, ensure_ascii=False),
+            json.dumps(kept, ensure_ascii=False),
             state,
         )
         if state == "failed":

@@ -300,6 +300,7 @@ class Worker:
             if 400 <= e.status < 500 and e.status not in (408, 409, 429):
                 logger.warning("ministry refused %s: %s", row["relay_id"], e)
                 self._store.out_update(row["id"], state="failed", error=e.errcode)
+                self._forget_out(row)
                 return
             self._retry_out(row, e)
             return
@@ -309,20 +310,21 @@ class Worker:
                 return
             logger.warning("not relayed to the ministry %s: %s", row["relay_id"], e)
             self._store.out_update(row["id"], state="failed", error=str(e)[:200])
+            self._forget_out(row)
             return
         except Exception as e:
             self._retry_out(row, e)
             return
         self._store.out_update(row["id"], state="done", error=None)
-        if row["kind"] == "message":
-            self._forget_out(row)
+        self._forget_out(row)
 
     def _forget_out(self, first: Any) -> None:
-        """Our burn-after-read message is the ministry's now: keep no copy of it."""
+        """Our burn-after-read message is the ministry's now (or never will be):
+        keep no copy of it."""
         row = self._store.out_by_relay(first["relay_id"])  # with its spooled file
         assert row is not None
         item = json.loads(row["body"])
-        if items.burn_ms(item) is None:
+        if row["kind"] != "message" or items.burn_ms(item) is None:
             return
         self._store.out_update(
             row["id"], body=json.dumps(items.pruned(item), ensure_ascii=False)
