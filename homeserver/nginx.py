@@ -19,9 +19,6 @@ from homeserver.routing import (
     upstreams,
 )
 from homeserver.workers import Deployment
-from modules.common.static import security_headers
-from modules.web_client.config import DEFAULT_DIST
-from modules.web_client.resources import CSP
 
 NGINX_FILE = "nginx/jwwx.conf"
 
@@ -62,7 +59,12 @@ def render_nginx(
 
 def web_client_context() -> dict[str, Any]:
     """Where the built web client is and the security headers the homeserver sends with
-    it (modules/web_client/resources.py): nginx sends the same."""
+    it (modules/web_client/resources.py): nginx sends the same. Imported here: those
+    modules import Synapse, which the launcher's `run` leaves to Synapse's process."""
+    from modules.common.static import security_headers  # noqa: PLC0415
+    from modules.web_client.config import DEFAULT_DIST  # noqa: PLC0415
+    from modules.web_client.resources import CSP  # noqa: PLC0415
+
     return {
         "dist": str(DEFAULT_DIST),
         "headers": [
