@@ -75,6 +75,11 @@ class GroupCore:
             "dissolved": view.dissolved,
         }
 
+    def client_settings(self) -> dict[str, Any]:
+        """What officers' clients obey (GET /_jwwx/client/v1/groups/settings): the
+        recall window, so that 撤回 and 编辑 are offered only while the server allows."""
+        return {"recall_window_seconds": self._settings.current.recall_window_seconds}
+
     async def send_event(
         self,
         room_id: str,

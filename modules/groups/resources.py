@@ -3,6 +3,7 @@
 
 Client, under /_jwwx/client/v1/groups:
   POST   ""                                   create {name, invite?, topic?, owner_only_manage?, department_id?}
+  GET    settings                             {recall_window_seconds} the officer's clients obey
   GET    {room_id}                            group info
   PUT    {room_id}/settings                   {owner_only_manage}            (owner)
   POST   {room_id}/transfer                   {user_id}                      (owner)
@@ -64,6 +65,7 @@ class GroupsResource(Router):
         self._service = service
         self.route("POST", "", self.create)
         self.route("GET", "saved", self.saved)
+        self.route("GET", "settings", self.client_settings)
         self.route("GET", "join/{token}", self.preview_link)
         self.route("POST", "join/{token}", self.join_link)
         self.route("GET", "{room_id}", self.info)
@@ -91,6 +93,10 @@ class GroupsResource(Router):
     async def create(self, request: Any) -> tuple[int, Any]:
         user_id = await self.caller(request)
         return 200, await self._service.create(user_id, read_json_object(request))
+
+    async def client_settings(self, request: Any) -> tuple[int, Any]:
+        await self.caller(request)
+        return 200, self._service.client_settings()
 
     async def info(self, request: Any, room_id: str) -> tuple[int, Any]:
         user_id = await self.caller(request)

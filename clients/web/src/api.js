@@ -67,6 +67,7 @@ export const groups = {
   transfer: (token, id, userId) => call("POST", `${room(id)}/transfer`, { user_id: userId }, token),
   dissolve: (token, id) => call("POST", `${room(id)}/dissolve`, {}, token),
   info: (token, id) => call("GET", room(id), undefined, token),
+  settings: (token) => call("GET", `${GROUPS}/settings`, undefined, token),
   muteAll: (token, id, on) => call("PUT", `${room(id)}/mute_all`, { mute_all: on }, token),
   mute: (token, id, userId, muted) => call("PUT", `${room(id)}/muted`, { user_ids: [userId], muted }, token),
   admin: (token, id, userId, admin) => call("PUT", `${room(id)}/admins/${encodeURIComponent(userId)}`, { admin }, token),

@@ -11,6 +11,7 @@ import { errorText, openDirectChat, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile, useFavoriteContacts } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
+import { useGroupSettings } from "./group.js";
 import { MailDetail, MailList } from "./mail.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
@@ -93,6 +94,7 @@ function ChatList({ client, token, selected, onSelect, onJump, tick, entries }) 
 export function App({ session, onSignOut }) {
   const { client, state, tick } = useMatrix(session, onSignOut);
   const clientConfig = useClientConfig(session.token);
+  const groupSettings = useGroupSettings(session.token);
   const [tab, setTab] = useState("chats");
   const favoriteContacts = useFavoriteContacts(session.token, tab === "contacts");
   const [roomId, setRoomIdState] = useState(null);
@@ -170,7 +172,7 @@ export function App({ session, onSignOut }) {
   // The policy's screens: chats and favourites are chat views; the workbench is none.
   let view = { chats: "chat", favorites: "chat", contacts: "contacts" }[tab] || "workbench";
   if (tab === "chats" && room) right = html`<${Conversation} client=${client} room=${room} tick=${tick} token=${session.token} clientConfig=${clientConfig}
-    jumpTo=${jump} />`;
+    groupSettings=${groupSettings} jumpTo=${jump} />`;
   if (tab === "contacts" && member) {
     view = "profile";
     right = html`<${MemberProfile} token=${session.token} member=${member} onMessage=${messageMember} busy=${busy} error=${error}

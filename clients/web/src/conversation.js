@@ -21,7 +21,7 @@ import { ImageViewer, probeVideo, saveMedia } from "./media.js";
 import { keyOf, Message } from "./message.js";
 import { LocationDialog, VoiceRecorder } from "./voice.js";
 import {
-  BURN_FIELDS, canEdit, canMentionAll, canRecall, editContent, forwardContent, jumpWindow, messageContent, newerWindow, olderWindow,
+  BURN_FIELDS, canEdit, canMentionAll, canRecall, editContent, forwardContent, jumpWindow, messageContent, newerWindow, olderWindow, recallWindowMs,
   percent, REACTIONS, videoContent,
   mentionsOf, RECALL_REASON, sendRight, sharingFor, stillMentioned, stripReplyFallback, ttlChoices, ttlName, voiceContent, WINDOW,
   windowStart,
@@ -37,7 +37,7 @@ function dropUnsent(client, room) {
 const JUMP_PAGES = 40;
 const JUMP_PAGE = 100;
 
-export function Conversation({ client, room, tick, token, clientConfig, jumpTo }) {
+export function Conversation({ client, room, tick, token, clientConfig, groupSettings, jumpTo }) {
   const [draft, setDraftState] = useState(() => draftOf(room.roomId));
   const [replyTo, setReplyTo] = useState(null);
   const [editing, setEditing] = useState(null);
@@ -516,7 +516,7 @@ export function Conversation({ client, room, tick, token, clientConfig, jumpTo }
         selected=${selecting !== null && selecting.includes(event.getId())} onToggle=${toggleSelected} />`)}
     </ol>
     ${menu && html`<${MessageMenu} menu=${menu} sharing=${clientConfig} onAction=${menuAction} onClose=${() => setMenu(null)}
-      may=${mayFor(client, room, menu.event, closed)} />`}
+      may=${mayFor(client, room, menu.event, closed, recallWindowMs(groupSettings))} />`}
     ${forwarding && html`<${ForwardDialog} client=${client} onPick=${forwardTo} onClose=${() => setForwarding(null)} />`}
     ${selecting !== null && html`<${SelectBar} count=${picked.length} allowed=${canForwardPicked}
       onEach=${() => setForwarding({ events: picked, merged: false })} onMerged=${() => setForwarding({ events: picked, merged: true })}
@@ -568,15 +568,15 @@ const ACTIONS = [
 ];
 
 // What the officer may do with a message besides sharing it: 回复 and reactions while
-// the composer is open, 编辑 and 撤回 by the recall rules (src/rules.js).
-function mayFor(client, room, event, closed) {
+// the composer is open, 编辑 and 撤回 by the recall rules and the server's window (src/rules.js).
+function mayFor(client, room, event, closed, windowMs) {
   const me = client.getUserId();
   const now = Date.now();
   return {
     reply: !closed,
     react: !closed,
-    edit: !closed && canEdit(event.getContent(), me, event.getSender(), event.getTs(), now),
-    recall: canRecall(powerLevels(room), me, event.getSender(), event.getTs(), now),
+    edit: !closed && canEdit(event.getContent(), me, event.getSender(), event.getTs(), now, windowMs),
+    recall: canRecall(powerLevels(room), me, event.getSender(), event.getTs(), now, windowMs),
   };
 }
 

@@ -214,3 +214,22 @@ export function ReadList({ token, room, eventId, onClose }) {
     </div>`}
   </div>`;
 }
+
+// The admins' settings officers' clients obey ({recall_window_seconds}): read at start and
+// every 5 minutes, as the client config; null until known (src/rules.js uses the default).
+const SETTINGS_REFRESH_MS = 5 * 60 * 1000;
+
+export function useGroupSettings(token) {
+  const [settings, setSettings] = useState(null);
+  useEffect(() => {
+    let live = true;
+    const load = () => groups.settings(token).then((s) => live && setSettings(s), () => {});
+    load();
+    const timer = setInterval(load, SETTINGS_REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [token]);
+  return settings;
+}

@@ -159,17 +159,25 @@ export function newerWindow(first, total, { size, step } = WINDOW) {
   return next + size >= total ? null : next;
 }
 
-// 撤回 (recall) and 编辑 (edit): one's own messages within RECALL_WINDOW_MS (24 hours, the
-// open API's recall window, as WeCom's); the group's owner and admins recall a member's
-// message at any time when the room's `redact` level lets them and they rank above its
-// sender. A recall is a redaction; the server's burn-after-read redaction (reason
-// BURN_REASON) is not a recall and shows nothing.
+// 撤回 (recall) and 编辑 (edit): one's own messages within the server's recall window
+// (`recall_window_seconds` of GET /_jwwx/client/v1/groups/settings, which the admins set;
+// 0: no limit; RECALL_WINDOW_MS, the server's default of 24 hours, until it is known); the
+// group's owner and admins recall a member's message at any time when the room's `redact`
+// level lets them and they rank above its sender. A recall is a redaction; the server's
+// burn-after-read redaction (reason BURN_REASON) is not a recall and shows nothing.
 export const RECALL_WINDOW_MS = 24 * 3600 * 1000;
 export const BURN_REASON = "阅后即焚";
 export const RECALL_REASON = "撤回";
 
-export function canRecall(powerLevels, me, sender, ts, now) {
-  if (sender === me) return now - ts <= RECALL_WINDOW_MS;
+// The window in ms from the server's settings answer (null, or a bad answer: the default).
+export function recallWindowMs(settings) {
+  const seconds = settings && settings.recall_window_seconds;
+  if (!Number.isInteger(seconds) || seconds < 0) return RECALL_WINDOW_MS;
+  return seconds === 0 ? Infinity : seconds * 1000;
+}
+
+export function canRecall(powerLevels, me, sender, ts, now, windowMs = RECALL_WINDOW_MS) {
+  if (sender === me) return now - ts <= windowMs;
   if (!powerLevels) return false;
   const needed = powerLevels.redact === undefined ? 50 : Number(powerLevels.redact) || 0;
   const mine = levelOf(powerLevels, me);
@@ -178,9 +186,9 @@ export function canRecall(powerLevels, me, sender, ts, now) {
 
 const EDITABLE = new Set(["m.text", "m.emote", "m.notice"]);
 
-export function canEdit(content, me, sender, ts, now) {
+export function canEdit(content, me, sender, ts, now, windowMs = RECALL_WINDOW_MS) {
   return sender === me && EDITABLE.has(content && content.msgtype) && burnTtl(content) === null
-    && !content["cn.jwwx.notice"] && now - ts <= RECALL_WINDOW_MS;
+    && !content["cn.jwwx.notice"] && now - ts <= windowMs;
 }
 
 // The line a recalled message leaves: "你撤回了一条消息", "张伟撤回了一条消息", or for a

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   canEdit, canRecall, editContent, insertMention, mentionAt, mentionsMe, messageContent, reactionSummary, RECALL_WINDOW_MS,
-  recallText, stillMentioned, stripReplyFallback,
+  recallText, recallWindowMs, stillMentioned, stripReplyFallback,
 } from "../src/rules.js";
 
 const levels = { users: { "@owner:s": 100, "@admin:s": 50 }, users_default: 0, redact: 50 };
@@ -20,6 +20,22 @@ test("one's own message is recalled within 24 hours; owner and admins recall mem
   assert.equal(canRecall(levels, "@owner:s", "@admin:s", now, now), true);
   assert.equal(canRecall({ ...levels, redact: 100 }, "@admin:s", "@b:s", now, now), false);
   assert.equal(canRecall(null, "@admin:s", "@b:s", now, now), false);
+});
+
+test("the recall window is the server's: 2 minutes, none (0), the 24-hour default until known", () => {
+  const twoMinutes = recallWindowMs({ recall_window_seconds: 120 });
+  assert.equal(twoMinutes, 120000);
+  assert.equal(canRecall(levels, "@a:s", "@a:s", now - 120000, now, twoMinutes), true);
+  assert.equal(canRecall(levels, "@a:s", "@a:s", now - 120001, now, twoMinutes), false);
+  assert.equal(canEdit({ msgtype: "m.text", body: "x" }, "@a:s", "@a:s", now - 120001, now, twoMinutes), false);
+  // Owners and admins recall members' messages whatever the window.
+  assert.equal(canRecall(levels, "@admin:s", "@b:s", 0, now, twoMinutes), true);
+  const none = recallWindowMs({ recall_window_seconds: 0 });
+  assert.equal(canRecall(levels, "@a:s", "@a:s", 0, now, none), true);
+  for (const unknown of [null, undefined, {}, { recall_window_seconds: "60" }, { recall_window_seconds: -1 }, { recall_window_seconds: 1.5 }]) {
+    assert.equal(recallWindowMs(unknown), RECALL_WINDOW_MS);
+  }
+  assert.equal(canRecall(levels, "@a:s", "@a:s", now - RECALL_WINDOW_MS - 1, now, recallWindowMs(null)), false);
 });
 
 test("only one's own text is edited, not burn-after-read nor after 24 hours", () => {

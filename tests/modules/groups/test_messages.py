@@ -126,6 +126,10 @@ class MessageFeatureTests:
         self.assertEqual(
             (await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400
         )
+        # Officers' clients read the window (the web client offers 撤回 within it).
+        self.assertEqual(
+            await bob.ok("GET", f"{GROUPS}/settings"), {"recall_window_seconds": 86400}
+        )
         _status, recent = await bob.send_text(room, "刚发的")
         self.assertEqual((await redact(bob, recent["event_id"], "r1"))[0], 200)
         for bad in (-1, "60", True, 365 * 86400 + 1):
@@ -138,6 +142,9 @@ class MessageFeatureTests:
             (await admin.ok("GET", SETTINGS))["recall_window_seconds"], 86400
         )
         await admin.ok("PUT", SETTINGS, {"recall_window_seconds": 1})
+        self.assertEqual(
+            (await bob.ok("GET", f"{GROUPS}/settings"))["recall_window_seconds"], 1
+        )
         try:
             _status, old = await bob.send_text(room, "一秒前的消息")
             _status, kept = await bob.send_text(room, "管理员清理这条")
