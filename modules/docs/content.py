@@ -5,6 +5,7 @@ copied for a restore.
 A Yjs update does not say which type a root is, so the server names them per kind:
   text: "content", a Y.Text (plain text; the protocol tests' kind)
   rich: "default", a Y.XmlFragment (what Tiptap/ProseMirror's Yjs binding edits)
+  sheet: "sheets", a Y.Map of sheets, each a Y.Map with its cells (sheets.py)
 
 A restore writes an old version's content over the current one inside one transaction
 (a normal update every editor receives): Yjs cannot move a document back in time, so
@@ -14,20 +15,28 @@ elements, attributes and text, not marks inside text yet.
 
 from typing import Any
 
-from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
+from pycrdt import Doc, Map, Text, XmlElement, XmlFragment, XmlText
+
+from modules.docs import sheets
 
 KINDS: dict[str, dict[str, type]] = {
     "text": {"content": Text},
     "rich": {"default": XmlFragment},
+    "sheet": {sheets.ROOT: Map},
 }
 
 
 def export(doc: Doc, kind: str) -> dict[str, Any]:
+    if kind == "sheet":
+        return sheets.export(doc)
     return {name: str(doc.get(name, type=t)) for name, t in KINDS[kind].items()}
 
 
 def restore(live: Doc, old: Doc, kind: str) -> None:
     with live.transaction():
+        if kind == "sheet":
+            sheets.restore(live, old)
+            return
         for name, root_type in KINDS[kind].items():
             if root_type is Text:
                 _copy_text(live.get(name, type=Text), old.get(name, type=Text))

@@ -15,7 +15,7 @@ from modules.common.heavy_imports import import_frozen
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.errors import Codes
-from modules.docs import comments, content, office, roles, storage, units
+from modules.docs import comments, content, office, roles, sheets, storage, units
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
 from modules.docs.rooms import Room, Rooms
@@ -148,6 +148,10 @@ class DocsService:
         await run_serialized_write(  # the unit quota's count
             self.api, "jwwx_docs_create", "jwwx_docs_create", self._create_txn, doc
         )
+        if kind == "sheet":  # its first sheet, so that editors opening it add none
+            await self.rooms.append(
+                doc.doc_id, "snapshot", user_id, sheets.initial_update()
+            )
         await record_document(self.api, user_id, "create", doc.doc_id, title=title)
         return self.describe(doc, "owner")
 

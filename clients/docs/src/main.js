@@ -49,10 +49,13 @@ function loginView() {
 
 async function listView(session) {
   const title = el("input", { name: "title", placeholder: "新文档标题", maxlength: "200" });
-  const create = el("form", { class: "create" }, title, el("button", { type: "submit" }, "新建文档"));
+  const kind = el("select", { name: "kind", "aria-label": "类型" },
+    el("option", { value: "rich" }, "文档"), el("option", { value: "sheet" }, "表格"));
+  const create = el("form", { class: "create" }, title, kind, el("button", { type: "submit" }, "新建"));
   create.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const doc = await api(session, "POST", "", { title: title.value.trim() || "无标题文档", kind: "rich" });
+    const untitled = kind.value === "sheet" ? "无标题表格" : "无标题文档";
+    const doc = await api(session, "POST", "", { title: title.value.trim() || untitled, kind: kind.value });
     location.hash = `#doc=${encodeURIComponent(doc.doc_id)}`;
   });
   const [mine, shared] = await Promise.all([
@@ -81,7 +84,9 @@ async function route() {
   try {
     if (!docId) return await listView(session);
     const doc = await api(session, "GET", `/${encodeURIComponent(docId)}`);
-    closeOpen = openDocument(app, session, doc, el);
+    // The spreadsheet (its formula engine) is loaded only when a sheet is opened.
+    const open = doc.kind === "sheet" ? (await import("./sheet/view.js")).openSheet : openDocument;
+    closeOpen = open(app, session, doc, el);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     if (e.status === 401) {

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Spreadsheet files through the document API: import of .xlsx and .csv into a new
+"sheet" document (with the report of what was kept and lost) and export of a sheet
+document, now or at any revision, to .xlsx or .csv (docs/documents.md
+"Spreadsheets"). Audited as the .docx import and the JSON export are."""
+
+from typing import Any
+
+from pycrdt import Doc
+
+from modules.audit.public import record_document
+from modules.common.errors import error
+from modules.common.heavy_imports import import_frozen
+from modules.common.http import RawBody
+from modules.common.synapse.errors import Codes
+from modules.docs import sheet_export, sheet_import, sheets
+from modules.docs.service import DocsService, _title
+
+FORMATS = ("xlsx", "csv")
+
+
+async def import_file(
+    service: DocsService, user_id: str, fmt: str, data: bytes, title: str | None
+) -> dict[str, Any]:
+    """A new sheet document owned by `user_id` from an .xlsx or .csv file."""
+    await service.runtime.ready()
+    if len(data) > service.config.max_import_bytes:
+        raise error(413, Codes.TOO_LARGE, "文件过大")
+    name = _title(title or "导入的表格")
+    if fmt == "xlsx":  # loaded on the first import, not at start
+        import_frozen("openpyxl")
+    try:
+        if fmt == "xlsx":
+            update, report = await service.api.defer_to_thread(
+                sheet_import.convert_xlsx, data
+            )
+        else:
+            update, report = await service.api.defer_to_thread(
+                sheet_import.convert_csv, data, name
+            )
+    except sheet_import.ImportFailedError as e:
+        raise error(400, Codes.INVALID_PARAM, str(e)) from e
+    answer = await service.create_with(user_id, name, "sheet", update)
+    await record_document(
+        service.api, user_id, "import", answer["doc_id"], format=fmt, report=report
+    )
+    answer["report"] = report
+    return answer
+
+
+async def export_file(
+    service: DocsService,
+    user_id: str,
+    doc_id: str,
+    fmt: str,
+    revision: int | None,
+    sheet_name: str | None,
+) -> RawBody:
+    """The sheet document (at `revision`, default now) as an .xlsx file of every
+    sheet, or a .csv file of one (`sheet_name`, default the first)."""
+    doc, _ = await service._require(doc_id, user_id, "reader")
+    if doc.kind != "sheet":
+        raise error(400, Codes.INVALID_PARAM, f"{fmt} 只能导出表格文档")
+    await service.rooms.flush(doc_id)
+    state, upto, _ = await service.rooms.load(doc_id, revision)
+    old: Doc[Any] = Doc()
+    old.apply_update(state)
+    found = sheets.read(old)
+    if fmt == "xlsx":
+        import_frozen("xlsxwriter")
+        data = await service.api.defer_to_thread(sheet_export.to_xlsx, found)
+        content_type = sheet_export.XLSX_TYPE
+    else:
+        chosen = [s for s in found if sheet_name is None or s.name == sheet_name]
+        if not chosen:
+            raise error(400, Codes.INVALID_PARAM, f"没有名为 {sheet_name} 的工作表")
+        data = await service.api.defer_to_thread(sheet_export.to_csv, chosen[0])
+        content_type = sheet_export.CSV_TYPE
+    await record_document(
+        service.api, user_id, "export", doc_id, revision=upto, format=fmt
+    )
+    return RawBody(content_type, data, filename=f"{doc.title}.{fmt}")
