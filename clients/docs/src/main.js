@@ -56,7 +56,7 @@ async function listView(session) {
     ev.preventDefault();
     const untitled = kind.value === "sheet" ? "无标题表格" : "无标题文档";
     const doc = await api(session, "POST", "", { title: title.value.trim() || untitled, kind: kind.value });
-    location.hash = `#doc=${encodeURIComponent(doc.doc_id)}`;
+    location.hash = docHash(doc);
   });
   const [mine, shared] = await Promise.all([
     api(session, "GET", "?filter=mine"),
@@ -65,11 +65,15 @@ async function listView(session) {
   const list = (heading, docs) => el("section", {}, el("h2", {}, heading),
     docs.length
       ? el("ul", { class: "docs" }, ...docs.map((d) => el("li", {},
-        el("a", { href: `#doc=${encodeURIComponent(d.doc_id)}` }, d.title))))
+        el("a", { href: docHash(d) }, d.title))))
       : el("p", { class: "empty" }, "暂无文档"));
   show(el("header", {}, el("h1", {}, "警务文档"), el("span", { class: "me" }, session.userId)),
     create, list("我的文档", mine.documents), list("与我共享", shared.documents));
 }
+
+// A sheet's link says so, so that its view loads while the document is fetched.
+const docHash = (d) => `#doc=${encodeURIComponent(d.doc_id)}${d.kind === "sheet" ? "&kind=sheet" : ""}`;
+const sheetView = () => import("./sheet/view.js");
 
 let closeOpen = null;
 
@@ -80,12 +84,14 @@ async function route() {
   }
   const session = loadSession();
   if (!session) return loginView();
-  const docId = new URLSearchParams(location.hash.slice(1)).get("doc");
+  const params = new URLSearchParams(location.hash.slice(1));
+  const docId = params.get("doc");
   try {
     if (!docId) return await listView(session);
+    const early = params.get("kind") === "sheet" ? sheetView().catch(() => null) : null;
     const doc = await api(session, "GET", `/${encodeURIComponent(docId)}`);
     // The spreadsheet (its formula engine) is loaded only when a sheet is opened.
-    const open = doc.kind === "sheet" ? (await import("./sheet/view.js")).openSheet : openDocument;
+    const open = doc.kind === "sheet" ? ((await early) || (await sheetView())).openSheet : openDocument;
     closeOpen = open(app, session, doc, el);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
