@@ -58,6 +58,7 @@ def set_cell(doc: Any, name: str, cell: dict[str, Any], sheet: str = "Sheet1") -
 
 class SheetTests:
     server: TestServer
+    timeout = 600  # three Chromium pages and the server share a loaded machine
 
     @classmethod
     def configure_server(cls, server: TestServer) -> None:
@@ -137,6 +138,17 @@ class SheetTests:
         back = await alice.ok("GET", f"{DOCS}/{doc_id}/export")
         self.assertEqual(back["content"]["sheets"][0]["cells"]["A1"], {"v": 12})
         self.assertEqual(back["content"]["sheets"][0]["name"], "Sheet1")
+        # Sealed and chained like any document.
+        auditor = self.user("sheet-auditor")
+        admin = self.user("superadmin", admin=True)
+        await admin.ok(
+            "PUT",
+            f"/_jwwx/admin/v1/admins/roles/{q(auditor.user_id)}",
+            {"roles": ["audit"]},
+        )
+        report = await auditor.ok("GET", f"/_jwwx/admin/v1/docs/{doc_id}/verify")
+        self.assertTrue(report["ok"], report)
+        self.assertGreater(report["revisions"], 3)
 
     async def test_xlsx_and_csv_round_trip(self) -> None:
         alice, bob = self.user("alice"), self.user("bob")
@@ -227,7 +239,12 @@ class SheetTests:
             "M_NOT_FOUND",
         )
 
-    # The browser
+
+class SheetBrowserTests:
+    """The page is the same on either engine (the storage under it is checked on both
+    above): run on SQLite only, to keep the module's time down."""
+
+    server: TestServer
 
     async def test_two_officers_edit_a_sheet_in_the_browser(self) -> None:
         require_browser()
@@ -352,7 +369,7 @@ def _datetime(year: int, month: int, day: int) -> Any:
     return datetime(year, month, day)
 
 
-class SheetSQLiteTest(SheetTests, SQLiteCase):
+class SheetSQLiteTest(SheetTests, SheetBrowserTests, SQLiteCase):
     pass
 
 
