@@ -249,7 +249,14 @@ class SheetBrowserTests:
     async def test_two_officers_edit_a_sheet_in_the_browser(self) -> None:
         require_browser()
         alice, bob, dave = self.user("alice"), self.user("bob"), self.user("dave")
-        doc = await alice.ok("POST", DOCS, {"title": "经费测算", "kind": "sheet"})
+        # An imported sheet: its date shows in its number format.
+        status, doc = await alice.request(
+            "POST",
+            f"{DOCS}/import?format=xlsx&title={q('经费测算')}",
+            raw=_dated_xlsx(),
+            content_type=XLSX_TYPE,
+        )
+        self.assertEqual(status, 200, doc)
         doc_id = doc["doc_id"]
         grants = [
             {"kind": "user", "id": bob.user_id, "role": "editor"},
@@ -301,6 +308,7 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
             b.click(f"td[data-cell={name}]")
             b.keyboard.type(value)
             b.keyboard.press("Enter")
+        reader.wait_for_selector("td[data-cell=F1]:text-is('2021-01-31')")
         for page in (a, b, reader):
             for name, _, shown in FORMULAS:
                 page.wait_for_selector(f"td[data-cell={name}]:text-is('{shown}')")
@@ -359,6 +367,19 @@ def _sample_xlsx() -> bytes:
     ws.write_comment("A1", "说明")
     total = book.add_worksheet("汇总")
     total.write_formula("A1", "=收支!B4*2", None, 701)
+    book.close()
+    return out.getvalue()
+
+
+def _dated_xlsx() -> bytes:
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = book.add_worksheet("Sheet1")
+    ws.write_datetime(
+        "F1", _datetime(2021, 1, 31), book.add_format({"num_format": "yyyy-mm-dd"})
+    )
     book.close()
     return out.getvalue()
 

@@ -144,9 +144,18 @@ export class Computation {
   }
 }
 
-/** What a cell shows for a computed value. */
-export function display(value) {
+/** What a cell shows for a computed value, in its number format if it has one
+ * (`z`, kept from an imported file: "yyyy-mm-dd" shows a date). */
+export function display(value, format) {
   if (value === null || value === undefined) return "";
+  if (typeof value === "number" && Number.isFinite(value) && typeof format === "string"
+      && format && format !== "General") {
+    try {
+      return FormulaParser.SSF.format(format, value);
+    } catch {
+      // a format SSF cannot read: the plain number below
+    }
+  }
   if (value instanceof FormulaError) return value.error;
   if (typeof value === "object" && value.error) return value.error;
   if (typeof value === "boolean") return value ? "TRUE" : "FALSE";

@@ -19,6 +19,13 @@ const ROW_HEIGHT = 24; // style.css .grid td
 const MIN_ROWS = 200;
 const MIN_COLS = 26;
 
+// What the officer typed is what the cell holds already (a formula's cached value aside).
+function sameEntry(input, old) {
+  if (!input || !old) return !input && !old;
+  if (typeof old.f === "string") return input.f === old.f;
+  return input.f === undefined && input.v === old.v;
+}
+
 function colorOf(userId) {
   let h = 0;
   for (const ch of userId) h = (h * 31 + ch.codePointAt(0)) >>> 0;
@@ -137,7 +144,7 @@ export function openSheet(app, session, doc, el) {
         td.dataset.cell = name;
         if (cell) {
           const value = typeof cell.f === "string" ? comp.valueAt(sheet.name, name) : cell.v;
-          td.textContent = display(value);
+          td.textContent = display(value, cell.z);
           if (typeof value === "number") td.className = "num";
         }
         tr.append(td);
@@ -207,7 +214,8 @@ export function openSheet(app, session, doc, el) {
     const name = selectedName();
     const old = sheet.cells.get(name);
     const input = parseInput(text);
-    if (JSON.stringify(input) === JSON.stringify(old && (typeof old.f === "string" ? { f: old.f } : { v: old.v }))) return;
+    if (input && old && old.z) input.z = old.z; // the cell keeps its number format
+    if (sameEntry(input, old)) return;
     setCell(ydoc, sheetId, name, input);
   }
 
