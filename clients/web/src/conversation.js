@@ -304,8 +304,9 @@ export function Conversation({ client, room, tick, token, clientConfig, groupSet
     }
   }
 
-  // 文件: uploaded with its progress shown, then sent as m.file with its size and type.
-  async function sendFile(ev) {
+  // 文件 and 视频: the picked file (the input reset for the next pick) sent by `send`, its
+  // upload's progress shown; a refusal is shown and the unsent echo dropped.
+  async function sendPicked(ev, send) {
     const file = ev.currentTarget.files[0];
     ev.currentTarget.value = "";
     if (!file) return;
@@ -313,15 +314,9 @@ export function Conversation({ client, room, tick, token, clientConfig, groupSet
     setProgress(0);
     stick.current = true;
     setFirstKey(null);
+    const progressHandler = ({ loaded, total }) => setProgress(percent(loaded, total || file.size));
     try {
-      const { content_uri: url } = await client.uploadContent(file, {
-        name: file.name,
-        type: file.type || "application/octet-stream",
-        progressHandler: ({ loaded, total }) => setProgress(percent(loaded, total || file.size)),
-      });
-      await client.sendMessage(room.roomId, marked({
-        msgtype: "m.file", body: file.name, url, info: { mimetype: file.type || "application/octet-stream", size: file.size },
-      }));
+      await send(file, progressHandler);
     } catch (e) {
       dropUnsent(client, room);
       setError(errorText(e));
@@ -330,40 +325,31 @@ export function Conversation({ client, room, tick, token, clientConfig, groupSet
     }
   }
 
-  // 视频: its length, size and poster frame read here; the poster uploaded, then the video
-  // with its progress shown; sent as m.video.
-  async function sendVideo(ev) {
-    const file = ev.currentTarget.files[0];
-    ev.currentTarget.value = "";
-    if (!file) return;
-    setError("");
-    setProgress(0);
-    stick.current = true;
-    setFirstKey(null);
-    try {
-      const meta = await probeVideo(file);
-      let thumbnail = null;
-      if (meta.poster) {
-        const { blob, w, h } = meta.poster;
-        const { content_uri: posterUrl } = await client.uploadContent(blob, { name: "poster.jpg", type: "image/jpeg" });
-        thumbnail = { url: posterUrl, mimetype: "image/jpeg", size: blob.size, w, h };
-      }
-      const type = file.type || "video/mp4";
-      const { content_uri: url } = await client.uploadContent(file, {
-        name: file.name,
-        type,
-        progressHandler: ({ loaded, total }) => setProgress(percent(loaded, total || file.size)),
-      });
-      await client.sendMessage(room.roomId, marked(videoContent(url, file.name, {
-        mimetype: type, size: file.size, duration: meta.duration, w: meta.w, h: meta.h, thumbnail,
-      })));
-    } catch (e) {
-      dropUnsent(client, room);
-      setError(errorText(e));
-    } finally {
-      setProgress(null);
+  // 文件: uploaded, then sent as m.file with its size and type.
+  const sendFile = (ev) => sendPicked(ev, async (file, progressHandler) => {
+    const type = file.type || "application/octet-stream";
+    const { content_uri: url } = await client.uploadContent(file, { name: file.name, type, progressHandler });
+    await client.sendMessage(room.roomId, marked({
+      msgtype: "m.file", body: file.name, url, info: { mimetype: type, size: file.size },
+    }));
+  });
+
+  // 视频: its length, size and poster frame read here; the poster uploaded, then the video;
+  // sent as m.video.
+  const sendVideo = (ev) => sendPicked(ev, async (file, progressHandler) => {
+    const meta = await probeVideo(file);
+    let thumbnail = null;
+    if (meta.poster) {
+      const { blob, w, h } = meta.poster;
+      const { content_uri: posterUrl } = await client.uploadContent(blob, { name: "poster.jpg", type: "image/jpeg" });
+      thumbnail = { url: posterUrl, mimetype: "image/jpeg", size: blob.size, w, h };
     }
-  }
+    const type = file.type || "video/mp4";
+    const { content_uri: url } = await client.uploadContent(file, { name: file.name, type, progressHandler });
+    await client.sendMessage(room.roomId, marked(videoContent(url, file.name, {
+      mimetype: type, size: file.size, duration: meta.duration, w: meta.w, h: meta.h, thumbnail,
+    })));
+  });
 
   // 语音: the recording uploaded, then sent as a voice message with its length.
   async function sendVoice(blob, duration) {
