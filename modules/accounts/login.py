@@ -19,6 +19,7 @@ for re-authentication in user-interactive auth, with the client's IP and user ag
 import dataclasses
 import ipaddress
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -29,7 +30,7 @@ from synapse.module_api import ModuleApi
 from modules.accounts import directory_link, storage
 from modules.accounts.config import PLATFORMS, AccountsConfig
 from modules.accounts.gate import FirstLoginGate
-from modules.accounts.login_writes import LoginWrites
+from modules.accounts.login_writes import LoginWrite, LoginWrites
 from modules.accounts.mfa import LOGIN_TYPE as MFA_LOGIN_TYPE
 from modules.accounts.mfa import Mfa, bound_device_txn, device_key_id
 from modules.accounts.platform import classify
@@ -462,7 +463,7 @@ class LoginGuard:
         if not device_id:
             if pending is not None:
                 entry = pending
-                self.writes.queue(user_id, lambda txn: storage.add_log_txn(txn, entry))
+                self.writes.queue(LoginWrite(user_id, entries=[entry]))
             return
         # A login of the same account just before: its session row first.
         await self.writes.settled(user_id)
@@ -490,26 +491,29 @@ class LoginGuard:
         # The new device may be missing from a read made before it existed.
         gone = [d for d in known if d not in live and d != device_id]
 
-        def write_txn(txn: Any) -> None:
-            if pending is not None:
-                storage.clear_failures_txn(txn, storage.USER, user_id)
-                storage.add_log_txn(
-                    txn, dataclasses.replace(pending, device_id=device_id)
-                )
-            elif log_id is not None:
-                storage.finish_log_txn(txn, log_id, "ok", device_id)
-            storage.add_session_txn(
-                txn,
+        self.writes.queue(
+            LoginWrite(
                 user_id,
-                device_id,
-                platform,
-                request.user_agent if request else None,
-                request.ip if request else None,
-                now,
+                entries=(
+                    []
+                    if pending is None
+                    else [dataclasses.replace(pending, device_id=device_id)]
+                ),
+                clear_failures=pending is not None,
+                finish=(log_id, device_id)
+                if pending is None and log_id is not None
+                else None,
+                session=storage.SessionRow(
+                    user_id,
+                    device_id,
+                    platform,
+                    request.user_agent if request else None,
+                    request.ip if request else None,
+                    now,
+                ),
+                forget=gone,
             )
-            storage.forget_sessions_txn(txn, user_id, gone)
-
-        self.writes.queue(user_id, write_txn)
+        )
         if attempt.state.get("must_change") is False and self._gate is not None:
             # Read before the password check: no initial-password-only state, so the
             # new session's first request needs no read of it (an admin reset signs
@@ -533,6 +537,7 @@ class LoginGuard:
                 older,
                 detail=f"同类设备（{PLATFORM_NAMES.get(platform, platform)}）新登录：{device_id}",
                 request=attempt,
+                platform=platform,
             )
 
     async def _check_new_place(
@@ -588,37 +593,49 @@ class LoginGuard:
         *,
         detail: str,
         request: LoginAttempt | None = None,
+        platform: str | None = None,
         by: str | None = None,
     ) -> None:
-        """Sign devices out at once and write one "kick" entry per device."""
+        """Sign devices out at once and write one "kick" entry per device. From a login
+        (`request`): devices of the login's `platform` class, written with its rows."""
         await delete_devices(self._api, user_id, device_ids)
         now = self._now()
         info = request.request if request else None
 
-        def write_txn(txn: Any) -> None:
-            sessions = storage.sessions_txn(txn, user_id)
-            for device_id in device_ids:
-                storage.add_log_txn(
-                    txn,
-                    storage.LogEntry(
-                        ts=now,
-                        kind="kick",
-                        user_id=user_id,
-                        identifier=by,
-                        login_type=None,
-                        ip=info.ip if info else None,
-                        device_id=device_id,
-                        user_agent=None,
-                        platform=sessions.get(device_id, (None, 0))[0],
-                        result="signed_out",
-                        detail=detail,
-                    ),
+        def kicks(platforms: Mapping[str, str | None]) -> list[storage.LogEntry]:
+            return [
+                storage.LogEntry(
+                    ts=now,
+                    kind="kick",
+                    user_id=user_id,
+                    identifier=by,
+                    login_type=None,
+                    ip=info.ip if info else None,
+                    device_id=device_id,
+                    user_agent=None,
+                    platform=platforms.get(device_id),
+                    result="signed_out",
+                    detail=detail,
                 )
-            storage.forget_sessions_txn(txn, user_id, device_ids)
+                for device_id in device_ids
+            ]
 
         if request is not None:
             # From a login: after its own (queued) log entry and session row.
-            self.writes.queue(user_id, write_txn)
-        else:
-            await self.writes.settled(user_id)
-            await self._db("signed_out", write_txn)
+            self.writes.queue(
+                LoginWrite(
+                    user_id,
+                    entries=kicks(dict.fromkeys(device_ids, platform)),
+                    forget=device_ids,
+                )
+            )
+            return
+
+        def write_txn(txn: Any) -> None:
+            sessions = storage.sessions_txn(txn, user_id)
+            platforms = {d: p for d, (p, _ts) in sessions.items()}
+            storage.add_logs_txn(txn, kicks(platforms))
+            storage.forget_sessions_txn(txn, user_id, device_ids)
+
+        await self.writes.settled(user_id)
+        await self._db("signed_out", write_txn)

@@ -6,6 +6,13 @@ and every write queued while a transaction commits goes into the next one). On S
 connection Synapse also needs; a shift change's logins then share commits instead of
 paying one each (issue 17, item 4).
 
+A batch is folded into one statement per table and kind (`write_batch_txn`): the log
+entries in one multi-row INSERT (ids in the order queued), the cleared failures in one
+DELETE, the session rows in one upsert, the forgotten sessions and finished entries in
+one round trip each — a handful of statements whatever the number of logins (it was
+about four per login, each a round trip holding the connection on PostgreSQL). A
+session row queued and forgotten in the same batch ends as the last of the two did.
+
 Order is kept per process: the writes run in the order they were queued, a login of the
 same account first waits for the earlier one's writes (`settled`), and readers of the
 log and the sessions wait for everything queued before them (`flush`). A crash between
@@ -13,32 +20,57 @@ the answer and the commit (at most half a second and a commit) loses those rows.
 """
 
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
 
 from synapse.module_api import ModuleApi
 
+from modules.accounts import storage
 from modules.common.coalesce import POLL_S, CoalescedWriter
 from modules.common.storage import Txn
 
-Write = Callable[[Txn], Any]
+
+@dataclass
+class LoginWrite:
+    """What one login (or the sign-outs it caused) writes."""
+
+    user_id: str
+    entries: list[storage.LogEntry] = field(default_factory=list)  # in this order
+    clear_failures: bool = False  # the account's failure count and lock
+    finish: tuple[int, str | None] | None = None  # (log id, device): result "ok"
+    session: storage.SessionRow | None = None
+    forget: list[str] = field(default_factory=list)  # the account's devices
 
 
-def _write_all_txn(txn: Txn, batch: list[tuple[str, Write]]) -> None:
-    for _user, write in batch:
-        write(txn)
+def write_batch_txn(txn: Txn, batch: list[LoginWrite]) -> None:
+    cleared = sorted({w.user_id for w in batch if w.clear_failures})
+    storage.clear_user_failures_txn(txn, cleared)
+    storage.add_logs_txn(txn, [e for w in batch for e in w.entries])
+    storage.finish_logs_txn(
+        txn, [(w.finish[0], "ok", w.finish[1]) for w in batch if w.finish]
+    )
+    # Per (account, device), the last write queued decides: a row or none.
+    sessions: dict[tuple[str, str], storage.SessionRow | None] = {}
+    for w in batch:
+        if w.session is not None:
+            sessions[(w.user_id, w.session.device_id)] = w.session
+        for device_id in w.forget:
+            sessions[(w.user_id, device_id)] = None
+    storage.add_sessions_txn(txn, [row for row in sessions.values() if row])
+    storage.forget_session_keys_txn(
+        txn, [key for key, row in sessions.items() if row is None]
+    )
 
 
-class LoginWrites(CoalescedWriter[tuple[str, Write]]):
+class LoginWrites(CoalescedWriter[LoginWrite]):
     def __init__(self, api: ModuleApi) -> None:
         super().__init__(api, "jwwx_acc_login_writes")
         self._users: Counter[str] = Counter()  # queued or being written
         self._queued: Counter[str] = Counter()  # writes ever queued, per account
 
-    def queue(self, user_id: str, write: Write) -> None:
-        self._users[user_id] += 1
-        self._queued[user_id] += 1
-        self.add((user_id, write))
+    def queue(self, write: LoginWrite) -> None:
+        self._users[write.user_id] += 1
+        self._queued[write.user_id] += 1
+        self.add(write)
 
     def generation(self, user_id: str) -> int:
         """Changes whenever a write of this account is queued (in this process): a read
@@ -52,17 +84,17 @@ class LoginWrites(CoalescedWriter[tuple[str, Write]]):
         while self._users[user_id] > 0:
             await self._api.sleep(POLL_S)
 
-    async def write_batch(self, batch: list[tuple[str, Write]]) -> None:
+    async def write_batch(self, batch: list[LoginWrite]) -> None:
         await self._api.run_db_interaction(
-            "jwwx_acc_login_writes", _write_all_txn, batch
+            "jwwx_acc_login_writes", write_batch_txn, batch
         )
 
-    def describe_loss(self, batch: list[tuple[str, Write]]) -> str:
-        users = ", ".join(sorted({u for u, _w in batch}))
+    def describe_loss(self, batch: list[LoginWrite]) -> str:
+        users = ", ".join(sorted({w.user_id for w in batch}))
         return f"login log: {len(batch)} queued write(s) lost ({users})"
 
-    def batch_done(self, batch: list[tuple[str, Write]]) -> None:
-        for user_id, _write in batch:
-            self._users[user_id] -= 1
-            if self._users[user_id] <= 0:
-                del self._users[user_id]
+    def batch_done(self, batch: list[LoginWrite]) -> None:
+        for write in batch:
+            self._users[write.user_id] -= 1
+            if self._users[write.user_id] <= 0:
+                del self._users[write.user_id]

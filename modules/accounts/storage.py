@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, batch, insert_rows
 from modules.common.synapse.tables import live_device_sql
 
 USER, IP = "user", "ip"
@@ -48,33 +48,49 @@ def _clip(value: str | None, limit: int = 255) -> str | None:
     return None if value is None else value[:limit]
 
 
+_LOG_INSERT = (
+    "INSERT INTO jwwx_acc_login_log (ts, kind, user_id, identifier, login_type, ip,"
+    " device_id, user_agent, platform, result, errcode, detail)"
+)
+
+
+def _log_row(e: LogEntry) -> tuple[Any, ...]:
+    return (
+        e.ts,
+        e.kind,
+        e.user_id,
+        _clip(e.identifier),
+        _clip(e.login_type, 64),
+        _clip(e.ip, 64),
+        _clip(e.device_id),
+        _clip(e.user_agent, 512),
+        e.platform,
+        e.result,
+        e.errcode,
+        _clip(e.detail, 500),
+    )
+
+
 def add_log_txn(txn: Txn, e: LogEntry) -> int:
     txn.execute(
-        "INSERT INTO jwwx_acc_login_log (ts, kind, user_id, identifier, login_type, ip,"
-        " device_id, user_agent, platform, result, errcode, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (
-            e.ts,
-            e.kind,
-            e.user_id,
-            _clip(e.identifier),
-            _clip(e.login_type, 64),
-            _clip(e.ip, 64),
-            _clip(e.device_id),
-            _clip(e.user_agent, 512),
-            e.platform,
-            e.result,
-            e.errcode,
-            _clip(e.detail, 500),
-        ),
+        _LOG_INSERT + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        _log_row(e),
     )
     return int(txn.fetchone()[0])
 
 
-def finish_log_txn(txn: Txn, log_id: int, result: str, device_id: str | None) -> None:
-    txn.execute(
+def add_logs_txn(txn: Txn, entries: list[LogEntry]) -> None:
+    """Many entries, ids in their order, in one statement."""
+    insert_rows(txn, _LOG_INSERT, [_log_row(e) for e in entries])
+
+
+def finish_logs_txn(txn: Txn, rows: list[tuple[int, str, str | None]]) -> None:
+    """The result and device of entries written before (log id, result, device id):
+    one round trip."""
+    batch(
+        txn,
         "UPDATE jwwx_acc_login_log SET result = ?, device_id = ? WHERE id = ?",
-        (result, _clip(device_id), log_id),
+        [(result, _clip(device_id), log_id) for log_id, result, device_id in rows],
     )
 
 
@@ -293,6 +309,18 @@ def clear_failures_txn(txn: Txn, scope: str, subject: str) -> bool:
     return row is not None and row[0] is not None
 
 
+def clear_user_failures_txn(txn: Txn, user_ids: list[str]) -> None:
+    """clear_failures_txn for many accounts, in one statement (the lock's end is not
+    reported: the batched writes of successful logins do not need it)."""
+    for at in range(0, len(user_ids), 200):
+        part = user_ids[at : at + 200]
+        txn.execute(
+            "DELETE FROM jwwx_acc_failures WHERE scope = ? AND subject IN"
+            f" ({', '.join('?' * len(part))})",
+            (USER, *part),
+        )
+
+
 def list_locks_txn(txn: Txn, now: int, limit: int) -> list[dict[str, Any]]:
     txn.execute(
         "SELECT scope, subject, failures, locked_ts, locked_until_ts FROM jwwx_acc_failures"
@@ -314,6 +342,16 @@ def list_locks_txn(txn: Txn, now: int, limit: int) -> list[dict[str, Any]]:
 # Sessions and their platform class.
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    user_id: str
+    device_id: str
+    platform: str
+    user_agent: str | None
+    ip: str | None
+    login_ts: int
+
+
 def add_session_txn(
     txn: Txn,
     user_id: str,
@@ -323,12 +361,38 @@ def add_session_txn(
     ip: str | None,
     now: int,
 ) -> None:
-    txn.execute(
-        "INSERT INTO jwwx_acc_sessions (user_id, device_id, platform, user_agent, ip, login_ts)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, device_id) DO UPDATE SET"
-        " platform = excluded.platform, user_agent = excluded.user_agent,"
-        " ip = excluded.ip, login_ts = excluded.login_ts",
-        (user_id, device_id, platform, _clip(user_agent, 512), _clip(ip, 64), now),
+    add_sessions_txn(
+        txn, [SessionRow(user_id, device_id, platform, user_agent, ip, now)]
+    )
+
+
+def add_sessions_txn(txn: Txn, rows: list[SessionRow]) -> None:
+    """add_session_txn for many sessions (distinct (user, device)), one statement."""
+    insert_rows(
+        txn,
+        "INSERT INTO jwwx_acc_sessions (user_id, device_id, platform, user_agent, ip,"
+        " login_ts)",
+        [
+            (
+                r.user_id,
+                r.device_id,
+                r.platform,
+                _clip(r.user_agent, 512),
+                _clip(r.ip, 64),
+                r.login_ts,
+            )
+            for r in rows
+        ],
+        "ON CONFLICT (user_id, device_id) DO UPDATE SET platform = excluded.platform,"
+        " user_agent = excluded.user_agent, ip = excluded.ip,"
+        " login_ts = excluded.login_ts",
+    )
+
+
+def forget_session_keys_txn(txn: Txn, keys: list[tuple[str, str]]) -> None:
+    """forget_sessions_txn for many (user, device): one round trip."""
+    batch(
+        txn, "DELETE FROM jwwx_acc_sessions WHERE user_id = ? AND device_id = ?", keys
     )
 
 
@@ -342,12 +406,7 @@ def sessions_txn(txn: Txn, user_id: str) -> dict[str, tuple[str, int]]:
 
 
 def forget_sessions_txn(txn: Txn, user_id: str, device_ids: list[str]) -> None:
-    if not device_ids:
-        return
-    txn.executemany(
-        "DELETE FROM jwwx_acc_sessions WHERE user_id = ? AND device_id = ?",
-        [(user_id, d) for d in device_ids],
-    )
+    forget_session_keys_txn(txn, [(user_id, d) for d in device_ids])
 
 
 # New-place / new-device alerts.

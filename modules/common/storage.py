@@ -25,6 +25,22 @@ def batch(txn: Txn, sql: str, rows: list[Any]) -> None:
         txn.execute_batch(sql, rows)
 
 
+def insert_rows(
+    txn: Txn, head: str, rows: list[tuple[Any, ...]], tail: str = "", chunk: int = 200
+) -> None:
+    """`head VALUES (?, …), (?, …)… tail` with `chunk` rows a statement: one statement
+    (and round trip) for many rows, in their order. `head` and `tail` are constant SQL;
+    a `tail` of ON CONFLICT … DO UPDATE needs rows with distinct keys (PostgreSQL
+    refuses to update one row twice in a statement)."""
+    for at in range(0, len(rows), chunk):
+        part = rows[at : at + chunk]
+        marks = "(" + ", ".join("?" * len(part[0])) + ")"
+        txn.execute(
+            f"{head} VALUES {', '.join([marks] * len(part))} {tail}".rstrip(),
+            tuple(value for row in part for value in row),
+        )
+
+
 def delete_rows_txn(txn: Txn, table: str, keys: dict[str, Any]) -> bool:
     """DELETE the rows of `table` matching every key (a constant table name and
     column names, values as `?` arguments); True when a row was there."""

@@ -8,6 +8,7 @@ from typing import Any
 from twisted.trial import unittest
 
 from modules.accounts import storage
+from modules.accounts.login_writes import LoginWrite, write_batch_txn
 from modules.accounts.mfa import bound_device_txn
 from modules.common.dbapi import run_in_transaction
 from modules.common.migrations import apply_migrations_txn, package_schema_files
@@ -225,6 +226,105 @@ class StorageTests:
             storage.add_device_key_txn, "EF56AB78", USER, "y", "mac", "@a:t", 1, None
         )
         self.assertTrue(read(mfa=True).second_factor)
+
+    def test_login_batch_in_a_few_statements(self) -> None:
+        """The coalesced writes of many logins (login_writes.write_batch_txn) are one
+        statement per table and kind, not a few per login, and write what the
+        one-by-one writes wrote: entries in the order queued, failure counts of the
+        batch's accounts cleared (no one else's), session rows by the last write."""
+        t0 = 4_000_000_000
+        for user in (USER, "@lisi:test"):
+            for i in range(5):
+                self.db(
+                    storage.count_failure_txn, storage.USER, user, t0 + i, MINUTE, 5, 0
+                )
+        for device, platform in (("PC", "desktop"), ("OLD", "mobile")):
+            self.db(storage.add_session_txn, USER, device, platform, "ua", None, 1)
+        earlier = self.db(storage.add_log_txn, entry(50, "verified"))
+
+        def row(user: str, device: str, ts: int) -> storage.SessionRow:
+            return storage.SessionRow(user, device, "mobile", "ua", "10.0.0.2", ts)
+
+        batch = [
+            LoginWrite(
+                f"@police{i}:test",
+                entries=[entry(100 + i, "ok", f"@police{i}:test")],
+                clear_failures=True,
+                session=row(f"@police{i}:test", "PHONE", 100 + i),
+            )
+            for i in range(12)
+        ]
+        batch += [
+            LoginWrite(
+                USER,
+                entries=[entry(200, "ok")],
+                clear_failures=True,
+                session=row(USER, "NEW", 200),
+                forget=["PC"],
+            ),
+            LoginWrite(USER, entries=[entry(201, "signed_out")], forget=["OLD"]),
+            LoginWrite(USER, finish=(earlier, "TAB")),
+            # Queued and forgotten in one batch; forgotten and queued again.
+            LoginWrite(USER, session=row(USER, "GONE", 202)),
+            LoginWrite(USER, forget=["GONE", "BACK"]),
+            LoginWrite(USER, session=row(USER, "BACK", 203)),
+        ]
+        statements: list[str] = []
+        self.db(lambda txn: write_batch_txn(CountingTxn(txn, statements), batch))
+        verbs = sorted(sql.split()[0] for sql in statements)
+        self.assertEqual(verbs, ["DELETE", "DELETE", "INSERT", "INSERT", "UPDATE"])
+
+        log = self.db(storage.list_log_txn, {}, None, 100)
+        self.assertEqual(
+            [e["ts"] for e in reversed(log)], [50, *range(100, 112), 200, 201]
+        )
+        finished = [e for e in log if e["id"] == earlier][0]
+        self.assertEqual((finished["result"], finished["device_id"]), ("ok", "TAB"))
+        self.assertIsNone(self.lock(t0 + 10))
+        self.assertIsNotNone(
+            self.db(storage.lock_of_txn, storage.USER, "@lisi:test", t0 + 10)
+        )
+        self.assertEqual(
+            self.db(storage.sessions_txn, USER),
+            {"NEW": ("mobile", 200), "BACK": ("mobile", 203)},
+        )
+        self.assertEqual(
+            self.db(storage.sessions_txn, "@police11:test"), {"PHONE": ("mobile", 111)}
+        )
+        # One login alone: its entry, its cleared count, its session.
+        statements.clear()
+        self.db(lambda txn: write_batch_txn(CountingTxn(txn, statements), batch[:1]))
+        self.assertEqual(len(statements), 3)
+
+
+class CountingTxn:
+    """A transaction that notes each statement (a round trip) it sends."""
+
+    def __init__(self, txn: Any, statements: list[str]) -> None:
+        self._txn = txn
+        self._statements = statements
+
+    def execute(self, sql: str, args: Any = ()) -> Any:
+        self._statements.append(sql)
+        return self._txn.execute(sql, args)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        self._statements.extend([sql] * len(list(rows)))
+        return self._txn.executemany(sql, rows)
+
+    def execute_batch(self, sql: str, rows: Any) -> Any:
+        self._statements.append(sql)  # one round trip (psycopg2's execute_batch)
+        return self._txn.execute_batch(sql, rows)
+
+    def fetchone(self) -> Any:
+        return self._txn.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._txn.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._txn.rowcount)
 
 
 class SQLiteStorageTest(StorageTests, unittest.TestCase):
