@@ -14,6 +14,7 @@ from benchmarks.scenarios import (
     search,
     search_cost,
     soak,
+    start_memory,
     wecom_api,
 )
 
@@ -110,6 +111,11 @@ SCENARIOS: dict[str, Scenario] = {
             " the ≥ 100 KB/s requirement per link",
             None,
             own_servers=cross_domain.run,
+        ),
+        Scenario(
+            "start-memory",
+            "resident memory of the launcher and Synapse 20 s after start, idle",
+            start_memory.run,
         ),
         Scenario(
             "soak",

@@ -11,9 +11,9 @@ import io
 from collections import defaultdict
 from typing import Any
 
-import xlsxwriter
 from synapse.module_api import ModuleApi
 
+from modules.common.heavy_imports import import_frozen
 from modules.common.storage import Txn
 from modules.directory import public as directory
 from modules.public_accounts.storage import Account
@@ -94,7 +94,7 @@ async def account_statistics(api: ModuleApi, account: Account) -> dict[str, Any]
 def xlsx(account: Account, stats: dict[str, Any]) -> bytes:
     """Two sheets: 文章 (one row per article) and 单位 (per article and unit)."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = import_frozen("xlsxwriter").Workbook(out, {"in_memory": True})  # first use
     bold = book.add_format({"bold": True})
     sheet = book.add_worksheet("文章")
     head = [
