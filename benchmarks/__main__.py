@@ -60,7 +60,8 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
     run.add_argument(
         "--members",
         type=int,
-        help="group-fanout: members; dm-sample: sample directory members",
+        help="group-fanout: members; dm-sample: sample directory members;"
+        " directory-search: the same N members on both (user search comparable)",
     )
     run.add_argument("--recipients", type=int, help="wecom-api: push recipients")
     run.add_argument(

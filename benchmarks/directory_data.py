@@ -111,3 +111,38 @@ def pick_officer(
 
 def department_visible(departments: Sequence[DepartmentRecord], dept_id: int) -> bool:
     return not _effective_flags(departments)[dept_id][0]
+
+
+def findable(
+    departments: Sequence[DepartmentRecord], members: Sequence[MemberRecord]
+) -> list[MemberRecord]:
+    """Members an ordinary officer can find: enabled, not hidden, in a department
+    that is not hidden (here or above)."""
+    flags = _effective_flags(departments)
+    return [
+        m
+        for m in members
+        if m.enabled
+        and not m.hidden
+        and any(
+            ms.department.department_id is not None
+            and not flags[ms.department.department_id][0]
+            for ms in m.memberships
+        )
+    ]
+
+
+def user_queries(
+    kind: str, members: Sequence[MemberRecord], count: int, seed: int
+) -> list[tuple[str, str]]:
+    """`count` (query of `kind`, userid it is for), members drawn with replacement."""
+    rng = random.Random(f"{seed}-{kind}-user")
+    found: list[tuple[str, str]] = []
+    for _ in range(count * 20):
+        if len(found) == count:
+            break
+        member = rng.choice(members)
+        query = query_for(kind, member.name)
+        if query:
+            found.append((query, member.userid))
+    return found
