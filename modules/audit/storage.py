@@ -174,10 +174,19 @@ def archive_txn(
         )
     quarantined = _quarantine_beyond_txn(txn, head, keys, now)
     drafts = build(txn) + inbox_drafts
-    for record_id in inbox_ids:
-        txn.execute("DELETE FROM jwwx_audit_inbox WHERE id = ?", (record_id,))
-        if txn.rowcount != 1:
-            raise ConcurrentArchiverError(f"inbox record {record_id} already taken")
+    # One statement per 200 records, not one each (every login and audited request
+    # leaves one; issue 17).
+    for at in range(0, len(inbox_ids), 200):
+        part = inbox_ids[at : at + 200]
+        txn.execute(
+            "DELETE FROM jwwx_audit_inbox WHERE id IN"  # noqa: S608 - marks only
+            f" ({', '.join('?' * len(part))})",
+            tuple(part),
+        )
+        if txn.rowcount != len(part):
+            raise ConcurrentArchiverError(
+                f"{len(part) - txn.rowcount} of inbox records {part} already taken"
+            )
     seq, prev = head.last_seq, head.last_hash
     rows = []
     for draft in drafts:

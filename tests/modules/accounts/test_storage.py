@@ -13,6 +13,7 @@ from modules.accounts.mfa import bound_device_txn
 from modules.common.dbapi import run_in_transaction
 from modules.common.migrations import apply_migrations_txn, package_schema_files
 from tests.harness import postgres
+from tests.harness.statements import CountingTxn
 
 MINUTE = 60_000
 USER = "@zhangsan:test"
@@ -295,36 +296,6 @@ class StorageTests:
         statements.clear()
         self.db(lambda txn: write_batch_txn(CountingTxn(txn, statements), batch[:1]))
         self.assertEqual(len(statements), 3)
-
-
-class CountingTxn:
-    """A transaction that notes each statement (a round trip) it sends."""
-
-    def __init__(self, txn: Any, statements: list[str]) -> None:
-        self._txn = txn
-        self._statements = statements
-
-    def execute(self, sql: str, args: Any = ()) -> Any:
-        self._statements.append(sql)
-        return self._txn.execute(sql, args)
-
-    def executemany(self, sql: str, rows: Any) -> Any:
-        self._statements.extend([sql] * len(list(rows)))
-        return self._txn.executemany(sql, rows)
-
-    def execute_batch(self, sql: str, rows: Any) -> Any:
-        self._statements.append(sql)  # one round trip (psycopg2's execute_batch)
-        return self._txn.execute_batch(sql, rows)
-
-    def fetchone(self) -> Any:
-        return self._txn.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._txn.fetchall()
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._txn.rowcount)
 
 
 class SQLiteStorageTest(StorageTests, unittest.TestCase):
