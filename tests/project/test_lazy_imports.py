@@ -4,8 +4,8 @@
 pypinyin's dictionaries, imagehash with numpy/scipy, reportlab and pypdf cost tens of
 MB each, python-docx with lxml ≈ 7 MiB, xlsxwriter ≈ 2 MiB; a process that never
 indexes a name, fingerprints an image, marks a PDF, imports a Word file or exports a
-workbook should not carry them. Importing every file of the launcher, the modules and the admin
-API (what Synapse and the launcher import at start) must leave them out of
+workbook should not carry them. Importing every file of the launcher, the modules and
+the admin API (what Synapse and the launcher import at start) must leave them out of
 sys.modules. Pillow is not on the list: vanilla Synapse imports it for thumbnails."""
 
 import json
