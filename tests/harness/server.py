@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +110,9 @@ def launcher(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]
     )
 
 
+_INIT_LOCK = threading.Lock()
+
+
 def init_in_process(*args: str) -> None:
     """`python -m homeserver init ARGS` through the launcher's own entry point, in this
     process: the same code and files as the command (tests.homeserver.test_init runs
@@ -118,7 +122,10 @@ def init_in_process(*args: str) -> None:
     from homeserver import cli as homeserver_cli  # noqa: PLC0415 - see above
 
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # One at a time: redirect_stdout swaps the process's sys.stdout, so two inits in
+    # threads (start_domains starts servers in parallel) could restore each other's
+    # buffer and leave sys.stdout a StringIO for good (a benchmark's results lost).
+    with _INIT_LOCK, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = homeserver_cli.main(list(args))
     if code != 0:
         raise RuntimeError(f"homeserver init exited {code}: {err.getvalue()}")
