@@ -12,7 +12,7 @@ withdrawn in under 60 s each, the page p99 under 50 ms."""
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks import officers as directory_officers
@@ -81,23 +81,51 @@ async def _admin(http: Http, ctx: Context, method: str, path: str, body: Any) ->
     return answer.body
 
 
+@dataclass
+class PageReads:
+    """Each page's latency with its reader's ordinal (0: the reader's first page of
+    the article, nothing kept for it yet) and when it began (s into the phase)."""
+
+    latencies: list[float] = field(default_factory=list)
+    ordinals: list[int] = field(default_factory=list)
+    began: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def of(self, first: bool) -> list[float]:
+        return [
+            s
+            for s, n in zip(self.latencies, self.ordinals, strict=True)
+            if (n == 0) == first
+        ]
+
+    def slowest(self, count: int = 5) -> str:
+        ranked = sorted(
+            zip(self.latencies, self.ordinals, self.began, strict=True), reverse=True
+        )[:count]
+        return ", ".join(
+            f"{1000 * s:.0f} ms (page {n + 1}, at {t:.2f} s)" for s, n, t in ranked
+        )
+
+
 async def _read_pages(
     officers: list[MatrixUser], path: str, size: PubSize
-) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
+) -> PageReads:
+    reads = PageReads()
+    start = time.perf_counter()
 
     async def reader(officer: MatrixUser) -> None:
-        nonlocal errors
-        for _ in range(size.reads_each):
+        for ordinal in range(size.reads_each):
+            began = time.perf_counter() - start
             answer = await officer.call("GET", path)
             if answer.status == 200:
-                latencies.append(answer.seconds)
+                reads.latencies.append(answer.seconds)
+                reads.ordinals.append(ordinal)
+                reads.began.append(began)
             else:
-                errors += 1
+                reads.errors += 1
 
     await asyncio.gather(*(reader(o) for o in officers[: size.readers]))
-    return latencies, errors
+    return reads
 
 
 async def _idle(ctx: Context, loops: list[syncer.SyncLoop]) -> None:
@@ -199,17 +227,24 @@ async def run(ctx: Context) -> None:
             )
         )
         with ctx.phase() as reading:
-            page_latencies, page_errors = await _read_pages(
-                officers, f"{PAGES}/{article['id']}", size
-            )
+            reads = await _read_pages(officers, f"{PAGES}/{article['id']}", size)
         ctx.add(
             Sample(
                 f"article page, {size.readers} concurrent readers",
-                latencies=page_latencies,
+                latencies=reads.latencies,
                 wall=reading.wall,
-                errors=page_errors,
+                errors=reads.errors,
+                note=f"slowest: {reads.slowest()}",
             )
         )
+        for first, label in ((True, "first page"), (False, "later pages")):
+            ctx.add(
+                Sample(
+                    f"article page: each reader's {label}",
+                    latencies=reads.of(first),
+                    comparable=False,
+                )
+            )
         with ctx.phase() as withdraw:
             started = time.perf_counter()
             answer = await http.request(

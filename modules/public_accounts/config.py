@@ -27,7 +27,8 @@ Keys:
       and reading-time report links stay valid.
   page_cache_seconds (number 0..60, default 2; 0 = off): how long a process reuses what
       an article page read (the article, its account, whether the viewer subscribes,
-      the viewer's watermark tile) for the next page of the same article and viewer.
+      the viewer's watermark tile) for the next page of the same article and viewer,
+      and the article and image metadata the page's images need.
       This process's own writes (edit, publish, withdraw, account changes, follow and
       unfollow) are seen at once; another worker's within this time.
   purge_withdrawn (bool, default true): a withdrawn push's cards and edits are purged

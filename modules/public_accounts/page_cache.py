@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """What an article page reads, kept for a moment (config `page_cache_seconds`): per
 article and viewer the article, its account and whether the viewer subscribes; per
-viewer and minute the watermark tile. Fifty officers opening the same article then
+viewer and minute the watermark tile; per article the article and per image its
+metadata (the page's images). Fifty officers opening the same article then
 cost no database transaction each (on SQLite every transaction waits its turn on the
 one connection). Any write of this process to an article, a push, an account or a
 subscription empties it at once (`clear`); another process's writes are seen within

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.common.batched_read import BatchedRead
 from modules.common.errors import error, forbidden
 from modules.common.http import HtmlPage
 from modules.common.mxc import local_media_id
@@ -45,7 +46,7 @@ from modules.public_accounts.sanitise import media_urls
 from modules.public_accounts.storage import Account, get_account_txn
 from modules.public_accounts.storage import reads as reads_db
 from modules.public_accounts.storage.articles import Article, get_article_txn
-from modules.public_accounts.storage.rooms import is_member_txn
+from modules.public_accounts.storage.rooms import members_among_txn
 from modules.watermark import public as watermark
 
 PAGE_PATH = "/_jwwx/client/v1/pubaccounts/articles"
@@ -106,6 +107,9 @@ class Pages:
         self._accounts = accounts
         self._publisher = publisher
         self._key: bytes | None = None
+        self._reads: BatchedRead[PageKey, PageRead] = BatchedRead(
+            api, "jwwx_pubacct_page", pages_txn
+        )
 
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_pubacct_{desc}", fn, *args)
@@ -152,9 +156,15 @@ class Pages:
     # The page.
 
     async def _article(self, article_id: int) -> Article:
-        article: Article | None = await self._db(
-            "page_article", get_article_txn, article_id
-        )
+        """The article (kept for a moment like a page's read: a page's images and
+        reading-time report follow it); 404 unknown, 410 withdrawn."""
+        cache = self._accounts.page_cache
+        key = ("article", article_id)
+        found, article = cache.get(key)
+        if not found:
+            generation = cache.generation
+            article = await self._db("page_article", get_article_txn, article_id)
+            cache.put(key, article, generation)
         if article is None:
             raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
         if article.state == "withdrawn":
@@ -174,14 +184,19 @@ class Pages:
             self._publisher.opens.record(article_id, userid, now, app, user_id)
             return _page(text, secrets.token_urlsafe(16))
         generation = cache.generation
-        # One read for the common case: the article, its account, the subscription;
+        # One read for the common case: the article, its account, the subscription,
+        # shared with the viewers who open a page at the same moment (batched_read.py);
         # none while the same viewer's last read of it is fresh (page_cache.py).
         key = ("page", article_id, userid)
         found, read = cache.get(key)
         if not found:
-            read = await self._db("page", _page_txn, article_id, userid)
-            if read[2]:  # a subscriber's (who follows now is let in at once)
+            read = await self._reads.get((article_id, userid))
+            if read is None:
+                read = (None, None, False)
+            elif read[2]:  # a subscriber's (who follows now is let in at once)
                 cache.put(key, read, generation)
+            if read[0] is not None:  # the page's images and report follow
+                cache.put(("article", article_id), read[0], generation)
         article, account, subscriber = read
         if article is None or account is None:
             raise error(404, ARTICLE_NOT_FOUND, "文章不存在")
@@ -262,14 +277,31 @@ class Pages:
     ) -> None:
         await self.check_token(article_id, token)
         article = await self._article(article_id)
-        referenced = {
-            local_media_id(uri, self._api.server_name)
-            for uri in [article.cover or "", *_mxc_in(article.body)]
-        }
-        info = await local_media_info(self._api, media_id)
-        if media_id not in referenced or info is None:
+        if media_id not in self._referenced(article):
+            raise error(404, Codes.NOT_FOUND, "文件不存在")
+        cache = self._accounts.page_cache
+        key = ("media", media_id)
+        found, info = cache.get(key)
+        if not found:
+            generation = cache.generation
+            info = await local_media_info(self._api, media_id)
+            cache.put(key, info, generation)
+        if info is None:
             raise error(404, Codes.NOT_FOUND, "文件不存在")
         await stream_local_media(self._api, request, media_id, info)
+
+    def _referenced(self, article: Article) -> frozenset[str | None]:
+        """The local media ids the article shows (cover and body), per version."""
+        cache = self._accounts.page_cache
+        key = ("referenced", article.id, article.updated_ts)
+        found, referenced = cache.get(key)
+        if not found:
+            referenced = frozenset(
+                local_media_id(uri, self._api.server_name)
+                for uri in [article.cover or "", *_mxc_in(article.body)]
+            )
+            cache.put(key, referenced, cache.generation)
+        return frozenset(referenced)
 
     async def read_time(self, article_id: int, token: str | None, body: Any) -> None:
         userid = await self.check_token(article_id, token)
@@ -285,16 +317,37 @@ class Pages:
         await self._db("read_time", reads_db.add_read_time_txn, article_id, userid, ms)
 
 
-def _page_txn(
-    txn: Txn, article_id: int, userid: str
-) -> tuple[Article | None, Account | None, bool]:
-    """The article, its account, and whether the officer is a subscriber."""
-    article = get_article_txn(txn, article_id)
-    if article is None:
-        return None, None, False
-    account = get_account_txn(txn, article.account_id)
-    subscriber = account is not None and is_member_txn(txn, account.id, userid)
-    return article, account, subscriber
+PageKey = tuple[int, str]  # (article id, viewer's userid)
+PageRead = tuple[Article | None, Account | None, bool]
+
+
+def pages_txn(txn: Txn, keys: list[PageKey]) -> dict[PageKey, PageRead]:
+    """Per (article, viewer): the article, its account, and whether the viewer is a
+    subscriber; each article and account read once, subscriptions one query each."""
+    articles = {a: get_article_txn(txn, a) for a in sorted({a for a, _ in keys})}
+    accounts: dict[int, Account | None] = {}
+    for article in articles.values():
+        if article is not None and article.account_id not in accounts:
+            accounts[article.account_id] = get_account_txn(txn, article.account_id)
+    viewers: dict[int, set[str]] = {}
+    for article_id, userid in keys:
+        article = articles[article_id]
+        if article is not None and accounts[article.account_id] is not None:
+            viewers.setdefault(article.account_id, set()).add(userid)
+    subscribers = {
+        account_id: members_among_txn(txn, account_id, sorted(userids))
+        for account_id, userids in viewers.items()
+    }
+    found: dict[PageKey, PageRead] = {}
+    for article_id, userid in keys:
+        article = articles[article_id]
+        account = None if article is None else accounts[article.account_id]
+        if article is None or account is None:
+            found[article_id, userid] = (article, None, False)
+        else:
+            follows = userid in subscribers[account.id]
+            found[article_id, userid] = (article, account, follows)
+    return found
 
 
 def _mxc_in(body: str) -> list[str]:

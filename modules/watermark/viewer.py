@@ -4,10 +4,13 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from weakref import WeakKeyDictionary
 
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
+from modules.common.batched_read import BatchedRead
+from modules.common.storage import Txn
 from modules.directory import public as directory_public
 
 _PLACEHOLDER = re.compile(r"\{(name|userid|user_id|date|time)\}")
@@ -56,7 +59,19 @@ async def _directory_name(api: ModuleApi, localpart: str) -> str | None:
         return None
     if not directory.runtime.is_ready:
         return None
-    member = await api.run_db_interaction(
-        "jwwx_watermark_directory_name", directory_public.get_member_txn, localpart
-    )
-    return None if member is None else (str(member.name) or None)
+    names = _names.get(api)
+    if names is None:
+        names = _names[api] = BatchedRead(
+            api, "jwwx_watermark_directory_names", _names_txn
+        )
+    return await names.get(localpart)
+
+
+# Per process (its ModuleApi): viewers asking at the same moment (fifty officers opening
+# an article page, a chat's images) share one directory read.
+_names: "WeakKeyDictionary[ModuleApi, BatchedRead[str, str]]" = WeakKeyDictionary()
+
+
+def _names_txn(txn: Txn, localparts: list[str]) -> dict[str, str]:
+    members = directory_public.get_members_txn(txn, localparts)
+    return {userid: str(m.name) for userid, m in members.items() if m.name}

@@ -107,6 +107,21 @@ def is_member_txn(txn: Txn, key: int, userid: str) -> bool:
     return txn.fetchone() is not None
 
 
+def members_among_txn(txn: Txn, key: int, userids: list[str]) -> set[str]:
+    """Which of these officers belong to the account (subscribers)."""
+    found: set[str] = set()
+    for start in range(0, len(userids), 500):
+        chunk = userids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        txn.execute(
+            "SELECT userid FROM jwwx_pubacct_members"
+            f" WHERE account_id = ? AND userid IN ({marks})",
+            (key, *chunk),
+        )
+        found.update(str(r[0]) for r in txn.fetchall())
+    return found
+
+
 def accounts_of_member_txn(txn: Txn, userid: str) -> list[int]:
     txn.execute(
         "SELECT account_id FROM jwwx_pubacct_members WHERE userid = ?", (userid,)
