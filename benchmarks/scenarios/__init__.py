@@ -102,6 +102,7 @@ SCENARIOS: dict[str, Scenario] = {
             "public account: publish to every subscriber's /sync, article pages, withdraw",
             pubaccount.run,
             on_vanilla=False,
+            metrics=True,
             why_not_vanilla="vanilla Synapse has no public accounts (ours only)",
         ),
         Scenario(

@@ -128,6 +128,29 @@ async def _read_pages(
     return reads
 
 
+def _per_officer(phase: Any, polls: int, officers: int) -> str:
+    """Server CPU and /sync answers per officer in a fan-out phase (an officer's
+    long-poll that timed out meanwhile counts too: at 30 s per poll, a phase of T s
+    has about T / 30 of those per officer)."""
+    n = max(officers, 1)
+    return (
+        f"server {1000 * phase.server_cpu / n:.1f} cpu-ms per officer, "
+        f"{polls / n:.2f} /sync answers per officer"
+    )
+
+
+def _db_note(phase: Any) -> str:
+    """The phase's transactions (the longest held) and garbage collections: a
+    collection stops the process, every page in flight waits for it."""
+    db = phase.db
+    if db is None:
+        return ""
+    return (
+        f"; {db.total_txns()} transactions, longest held: {db.top(4)}; "
+        f"GC {db.gc_text()}"
+    )
+
+
 async def _idle(ctx: Context, loops: list[syncer.SyncLoop]) -> None:
     """What the long-polling population alone costs: the load generator's CPU (can
     one Python process hold it?) and the server's, nothing else happening."""
@@ -195,6 +218,7 @@ async def run(ctx: Context) -> None:
         watch.article_id = int(article["id"])
         await ctx.settle()
         everyone = {o.user_id for o in officers}
+        polls = sum(loop.polls for loop in loops)
         with ctx.phase() as publish:
             started = time.perf_counter()
             answer = await http.request(
@@ -209,6 +233,7 @@ async def run(ctx: Context) -> None:
             push = answer.body
             await _until(lambda: everyone <= set(watch.cards), DELIVERY_BUDGET_S)
             publish_s = time.perf_counter() - started
+        publish_polls = sum(loop.polls for loop in loops) - polls
         delivered = [at - started for _, at in watch.cards.values()]
         ctx.add(
             Sample(
@@ -223,7 +248,9 @@ async def run(ctx: Context) -> None:
                 latencies=delivered,
                 wall=publish_s,
                 errors=len(everyone - set(watch.cards)),
-                note=f"last of {count} after {publish_s:.1f} s",
+                note=f"last of {count} after {publish_s:.1f} s; "
+                + _per_officer(publish, publish_polls, count)
+                + _db_note(publish),
             )
         )
         with ctx.phase() as reading:
@@ -234,7 +261,7 @@ async def run(ctx: Context) -> None:
                 latencies=reads.latencies,
                 wall=reading.wall,
                 errors=reads.errors,
-                note=f"slowest: {reads.slowest()}",
+                note=f"slowest: {reads.slowest()}" + _db_note(reading),
             )
         )
         for first, label in ((True, "first page"), (False, "later pages")):
@@ -245,6 +272,7 @@ async def run(ctx: Context) -> None:
                     comparable=False,
                 )
             )
+        polls = sum(loop.polls for loop in loops)
         with ctx.phase() as withdraw:
             started = time.perf_counter()
             answer = await http.request(
@@ -260,13 +288,16 @@ async def run(ctx: Context) -> None:
                 lambda: set(watch.cards) <= set(watch.redacted), DELIVERY_BUDGET_S
             )
             withdraw_s = time.perf_counter() - started
+        withdraw_polls = sum(loop.polls for loop in loops) - polls
         ctx.add(
             Sample(
                 "withdraw: redaction in each /sync",
                 latencies=[at - started for at in watch.redacted.values()],
                 wall=withdraw_s,
                 errors=len(set(watch.cards) - set(watch.redacted)),
-                note=f"last of {len(watch.cards)} after {withdraw_s:.1f} s",
+                note=f"last of {len(watch.cards)} after {withdraw_s:.1f} s; "
+                + _per_officer(withdraw, withdraw_polls, len(watch.cards))
+                + _db_note(withdraw),
             )
         )
         sync_error = syncer.first_sync_error(loops)
