@@ -485,7 +485,7 @@ class PublicAccountTests:
         )
 
     async def test_y_page_reads_shared_and_media_kept(self) -> None:
-        """(After the first test: Bob has unfollowed.) Readers opening an article at
+        """Readers opening an article at
         the same moment share the page's database reads (one transaction for those
         who arrive while one runs) and the watermark's name lookup; the page's images
         read the database once, not twice per image; a withdraw answers 410 at once,
@@ -494,6 +494,7 @@ class PublicAccountTests:
         s = await self._setup()
         alice, carol, editor = s["alice"], s["carol"], s["editor"]
         base, bot = s["base"], s["bot"]
+        await carol.ok("POST", f"{CLIENT}/{s['account']['id']}/follow", {})
         status, uploaded = await editor.request(
             "POST",
             "/_matrix/media/v3/upload?filename=cover.png",
@@ -510,7 +511,8 @@ class PublicAccountTests:
         push = await editor.ok(
             "POST", f"{base}/pushes", {"article_ids": [article["id"]]}
         )
-        await _card(alice, bot, "同时阅读")
+        for reader in (alice, carol):  # both subscribers by now
+            await _card(reader, bot, "同时阅读")
         path = f"{CLIENT}/articles/{article['id']}"
         kinds = ("jwwx_pubacct_page", "jwwx_watermark_directory_names")
         before = await self._transactions(*kinds)
