@@ -13,15 +13,20 @@ bounded by what the process held then).
 
 import gc
 import importlib
-import sys
 from types import ModuleType
 
 
+_frozen: set[str] = set()
+
+
 def import_frozen(name: str) -> ModuleType:
-    """`import name` (once), then gc.freeze()."""
-    found = sys.modules.get(name)
-    if found is not None:
-        return found
+    """`import name`, then gc.freeze() after the first import.
+
+    Always through importlib (not sys.modules alone): a module another thread is
+    still importing is in sys.modules half made (an export in a worker thread got an
+    xlsxwriter without Workbook); importlib waits for that import to finish."""
     module = importlib.import_module(name)
-    gc.freeze()
+    if name not in _frozen:
+        _frozen.add(name)
+        gc.freeze()
     return module
