@@ -15,7 +15,6 @@ import gc
 import importlib
 from types import ModuleType
 
-
 _frozen: set[str] = set()
 
 
