@@ -4,6 +4,7 @@ in the foreground with it (the Makefile installs nginx-light as root; elsewhere 
 tests that need it skip with a message)."""
 
 import http.client
+import os
 import shutil
 import socket
 import ssl
@@ -46,8 +47,11 @@ def wrapper(
     if connections:
         events = f" worker_connections {connections}; "
         limits = f"worker_rlimit_nofile {2 * connections + 1024};\n"
+    # Run as root (CI), nginx's workers would be `nobody`: the checkout may sit in a
+    # private folder (mktemp -d is 0700) they cannot read the web client's dist/ from.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     path.write_text(
-        f"error_log {root}/error.log;\npid {root}/nginx.pid;\ndaemon off;\n{limits}"
+        f"{user}error_log {root}/error.log;\npid {root}/nginx.pid;\ndaemon off;\n{limits}"
         f"events {{{events}}}\nhttp {{ {logging} include {conf}; }}\n"
     )
     return path
