@@ -661,3 +661,38 @@ async def search_media(ctx: Context) -> Act:
 async def reset_cursor(ctx: Context) -> Act:
     body = {"consumer": unique("other"), "position": 0}
     return ctx.call("POST", f"{AUDIT}/export/admin/cursor/reset", body)
+
+
+# Documents (modules.docs): document admins, unit quotas, templates.
+
+DOCS = "/_jwwx/client/v1/docs"
+DOCS_ADMIN = f"{A}/docs"
+
+
+async def _document(client: MatrixClient) -> str:
+    made = await client.ok("POST", f"{DOCS}/from-template", {"template": "work_brief"})
+    return str(made["doc_id"])
+
+
+@drives("PUT", "/docs/quotas/{unit}")
+async def set_docs_quota(ctx: Context) -> Act:
+    return ctx.call("PUT", f"{DOCS_ADMIN}/quotas/{ctx.unit}", {"documents": 1000})
+
+
+@drives("POST", "/docs/templates")
+async def add_docs_template(ctx: Context) -> Act:
+    body = {"doc_id": await _document(ctx.boss), "name": unique("模板")}
+    return ctx.call("POST", f"{DOCS_ADMIN}/templates", body)
+
+
+@drives("DELETE", "/docs/templates/{template_id}")
+async def delete_docs_template(ctx: Context) -> Act:
+    body = {"doc_id": await _document(ctx.boss), "name": unique("模板")}
+    added = await ctx.boss.ok("POST", f"{DOCS_ADMIN}/templates", body)
+    return ctx.call("DELETE", f"{DOCS_ADMIN}/templates/{added['id']}")
+
+
+@drives("DELETE", "/docs/{doc_id}")
+async def delete_document(ctx: Context) -> Act:
+    owner, _ = await ctx.officer()
+    return ctx.call("DELETE", f"{DOCS_ADMIN}/{await _document(owner)}")
