@@ -27,9 +27,9 @@ def main() -> int:
     except LauncherError as e:
         print(f"homeserver: {e}", file=sys.stderr)
         return 2
-    from synapse.app.homeserver import main as synapse_main  # noqa: PLC0415
+    from modules.common.synapse.runtime import run_homeserver  # noqa: PLC0415
 
-    synapse_main()
+    run_homeserver()
     return 0
 
 

@@ -14,8 +14,9 @@ from modules.common.errors import error
 from modules.common.gm import sm4_seal
 from modules.common.synapse.errors import Codes
 from modules.directory import public as directory
-from modules.docs import storage, storage_flow, templates, units
-from modules.docs.storage_flow import TOTAL
+from modules.docs import storage, templates, units
+from modules.docs.storage import flow as storage_flow
+from modules.docs.storage.flow import TOTAL
 
 if TYPE_CHECKING:
     from modules.docs.service import DocsService

@@ -17,7 +17,7 @@ from synapse.module_api import ModuleApi
 
 from modules.common.synapse.errors import SynapseError
 from modules.common.synapse.runtime import keyed_lock
-from modules.docs import storage_flow
+from modules.docs.storage import flow as storage_flow
 
 logger = logging.getLogger(__name__)
 

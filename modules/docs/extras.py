@@ -21,8 +21,9 @@ from modules.common.errors import error
 from modules.common.gm import sm4_open
 from modules.common.http import RawBody
 from modules.common.synapse.errors import Codes
-from modules.docs import docx_export, storage_flow, templates
+from modules.docs import docx_export, templates
 from modules.docs.bot import card
+from modules.docs.storage import flow as storage_flow
 from modules.docs.task_service import editor_link
 
 if TYPE_CHECKING:

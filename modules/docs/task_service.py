@@ -14,9 +14,10 @@ from modules.audit.public import record_document
 from modules.common.errors import error
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.runtime import keyed_lock
-from modules.docs import storage_flow, tasks
+from modules.docs import tasks
 from modules.docs.bot import DocsBot, card
-from modules.docs.storage_flow import Task
+from modules.docs.storage import flow as storage_flow
+from modules.docs.storage.flow import Task
 
 if TYPE_CHECKING:
     from modules.docs.service import DocsService

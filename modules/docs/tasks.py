@@ -30,7 +30,7 @@ from typing import Any
 
 from pycrdt import Doc, Map, XmlElement, XmlFragment
 
-from modules.docs.storage_flow import Task
+from modules.docs.storage.flow import Task
 
 TAG = "taskBlock"
 PROGRESS = "task_progress"

@@ -25,8 +25,8 @@ from typing import Any
 from modules.common.errors import error
 from modules.common.storage import Txn
 from modules.directory import public as directory
-from modules.docs import storage_flow
-from modules.docs.storage_flow import TOTAL
+from modules.docs.storage import flow as storage_flow
+from modules.docs.storage.flow import TOTAL
 
 UNIT_QUOTA = "CN_JWWX_DOCS_UNIT_QUOTA"
 MAX_QUOTA = 10**15

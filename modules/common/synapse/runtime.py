@@ -105,3 +105,11 @@ def shared_counter(
         return value
 
     return incr
+
+
+def run_homeserver() -> None:
+    """Synapse's own entry point (`python -m synapse.app.homeserver`), for the launcher's
+    process that has checked the module config first (homeserver/synapse_main.py)."""
+    from synapse.app.homeserver import main  # noqa: PLC0415 - only in that process
+
+    main()
