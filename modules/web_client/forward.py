@@ -17,11 +17,10 @@ from twisted.web.http_headers import Headers
 import treq
 from synapse.module_api import ModuleApi
 
-from modules.common.http import STREAMED, Router
+from modules.common.http import RawBody, Router
 from modules.common.inputs import read_body
 from modules.common.synapse.appservices import appservice_url
 from modules.common.synapse.errors import Codes, SynapseError
-from modules.common.synapse.http import client_disconnected
 from modules.common.synapse.runtime import await_foreign
 
 MAIL_PREFIX = "/_jwwx/mail"
@@ -74,12 +73,13 @@ class MailForwardResource(Router):
             if value:
                 headers.setRawHeaders(name, value)
         headers.setRawHeaders(b"X-Forwarded-For", [request.getClientAddress().host])
-        await await_foreign(self._forward(request, method, target, headers, body))
-        return 200, STREAMED
+        return await await_foreign(self._forward(method, target, headers, body))
 
     async def _forward(
-        self, request: Any, method: str, target: str, headers: Headers, body: bytes
-    ) -> None:
+        self, method: str, target: str, headers: Headers, body: bytes
+    ) -> tuple[int, RawBody]:
+        """The bridge's answer, whole (JSON, or one attachment the bridge already
+        bounds with max_attachment_bytes), sent on by the HTTP layer."""
         try:
             response = await treq.request(
                 method,
@@ -87,27 +87,20 @@ class MailForwardResource(Router):
                 headers=headers,
                 data=body or None,
                 timeout=TIMEOUT_SECONDS,
-                unbuffered=True,
             )
-        except Exception as e:  # refused, timed out: the bridge is down
+            data = await treq.content(response)
+        except Exception as e:  # refused, timed out, cut off: the bridge is down
             raise SynapseError(502, "邮件服务暂不可用，请稍后再试", UNAVAILABLE) from e
-        if client_disconnected(request):
-            await treq.collect(response, lambda _chunk: None)  # frees the connection
-            return
-        request.setResponseCode(response.code)
-        for name, values in response.headers.getAllRawHeaders():
-            if name.lower() not in _HOP_BY_HOP:
-                request.responseHeaders.setRawHeaders(name, values)
-
-        def write(chunk: bytes) -> None:
-            if not client_disconnected(request):
-                request.write(chunk)
-
-        try:
-            await treq.collect(response, write)
-        except Exception:  # the bridge went away mid-answer: cut ours off too
-            if not client_disconnected(request):
-                request.loseConnection()
-            return
-        if not client_disconnected(request):
-            request.finish()
+        passed = tuple(
+            (name, value)
+            for name, values in response.headers.getAllRawHeaders()
+            if name.lower() not in _HOP_BY_HOP
+            and name.lower() not in (b"content-type", b"content-length")
+            for value in values
+        )
+        content_type = response.headers.getRawHeaders(
+            b"content-type", [b"application/octet-stream"]
+        )[0]
+        return response.code, RawBody(
+            content_type.decode("latin-1"), data, inline=True, headers=passed
+        )
