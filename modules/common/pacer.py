@@ -27,19 +27,31 @@ class Pacer:
         self._idle_max_ms = max(self._tick_ms, int(idle_max_s * 1000))
         self._interval_ms = self._tick_ms
         self._next_ms = 0  # due at once (the first tick reads)
+        # A wake that arrives while a read is under way: that read may have begun
+        # before the work was committed, so its "nothing found" must not put it off.
+        self._woken = False
 
     def due(self) -> bool:
-        return self._now_ms() >= self._next_ms
+        if self._now_ms() >= self._next_ms:
+            self._woken = False  # the read that follows sees what was woken so far
+            return True
+        return False
 
     def wake(self) -> None:
         """Work was made here: read at the next tick."""
         self._interval_ms = self._tick_ms
         self._next_ms = 0
+        self._woken = True
 
     def found(self, work: bool, next_due_ms: int | None = None) -> None:
         """After a read: `work` found keeps the tick; nothing found doubles the wait
         (up to idle_max_s), or waits until `next_due_ms` if that is sooner."""
         now = self._now_ms()
+        if self._woken:
+            # Woken during this read: read again at the next tick.
+            self._interval_ms = self._tick_ms
+            self._next_ms = 0
+            return
         if work:
             self._interval_ms = self._tick_ms
         else:

@@ -52,3 +52,17 @@ class PacerTest(unittest.TestCase):
         self.pacer.found(False, next_due_ms=20_000)
         self.now = 24_000
         self.assertTrue(self.pacer.due())
+
+    def test_a_wake_during_a_read_is_not_lost(self) -> None:
+        # The read began before the woken work was committed and found nothing: the
+        # next tick must read again, not wait out the idle back-off.
+        self.reads(20)  # waiting the longest (5 s) by now
+        self.now = 21_000
+        self.assertTrue(self.pacer.due())
+        self.pacer.wake()  # while that read is under way
+        self.pacer.found(False)
+        self.now = 22_000
+        self.assertTrue(self.pacer.due())
+        self.pacer.found(True)
+        self.now = 23_000
+        self.assertTrue(self.pacer.due())  # the woken read found work: the tick again
