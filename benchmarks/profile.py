@@ -30,7 +30,12 @@ def synapse_pid(server: BenchServer) -> int | None:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"synapse.app.homeserver" in cmdline:
+        # The launcher starts Synapse's main process through homeserver.synapse_main
+        # (module config checked inside it); a plain synapse.app.homeserver elsewhere.
+        if (
+            b"homeserver.synapse_main" in cmdline
+            or b"synapse.app.homeserver" in cmdline
+        ):
             return pid
     return None
 
