@@ -59,12 +59,13 @@ browser:
 # the web client's unit tests and build (node, npm: docs/web_client.md),
 # the sdk/ libraries' tests (tests/sdk: C++ with OpenSSL headers, PHP, Java with
 # BouncyCastle), the documents' legacy .doc import (LibreOffice's soffice,
-# docs/documents.md). As root with apt-get (CI) the missing ones are installed; elsewhere those
+# docs/documents.md; Impress for the legacy .ppt import). As root with apt-get (CI) the missing ones are installed; elsewhere those
 # tests skip with a message. Each entry is command:debian-package, or /file:debian-package.
 SYSTEM_TOOLS := node:nodejs npm:npm nginx:nginx-light docker-compose:docker-compose promtool:prometheus \
 	g++:g++ /usr/include/openssl/evp.h:libssl-dev php:php-cli \
 	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java espeak-ng:espeak-ng \
-	soffice:libreoffice-writer-nogui
+	soffice:libreoffice-writer-nogui \
+	/usr/lib/libreoffice/share/registry/impress.xcd:libreoffice-impress-nogui
 tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 		tool=$${pair%%:*}; case $$tool in \

@@ -6,6 +6,7 @@ A Yjs update does not say which type a root is, so the server names them per kin
   text: "content", a Y.Text (plain text; the protocol tests' kind)
   rich: "default", a Y.XmlFragment (what Tiptap/ProseMirror's Yjs binding edits)
   sheet: "sheets", a Y.Map of sheets, each a Y.Map with its cells (sheets.py)
+  slides: "slides", a Y.Map of slides, each a Y.Map with its elements (slides.py)
 
 A restore writes an old version's content over the current one inside one transaction
 (a normal update every editor receives): Yjs cannot move a document back in time, so
@@ -17,18 +18,21 @@ from typing import Any
 
 from pycrdt import Doc, Map, Text, XmlElement, XmlFragment, XmlText
 
-from modules.docs import sheets
+from modules.docs import sheets, slides
 
 KINDS: dict[str, dict[str, type]] = {
     "text": {"content": Text},
     "rich": {"default": XmlFragment},
     "sheet": {sheets.ROOT: Map},
+    "slides": {slides.ROOT: Map},
 }
 
 
 def export(doc: Doc, kind: str) -> dict[str, Any]:
     if kind == "sheet":
         return sheets.export(doc)
+    if kind == "slides":
+        return slides.export(doc)
     return {name: str(doc.get(name, type=t)) for name, t in KINDS[kind].items()}
 
 
@@ -36,6 +40,9 @@ def restore(live: Doc, old: Doc, kind: str) -> None:
     with live.transaction():
         if kind == "sheet":
             sheets.restore(live, old)
+            return
+        if kind == "slides":
+            slides.restore(live, old)
             return
         for name, root_type in KINDS[kind].items():
             if root_type is Text:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 TEMPLATE_NOT_FOUND = "CN_JWWX_DOC_TEMPLATE_NOT_FOUND"
 _ROOM_ID = re.compile(r"^![^:\s]{1,255}:[^\s]{1,255}$")
-_KIND_NAMES = {"rich": "文档", "text": "文本"}
+_KIND_NAMES = {"rich": "文档", "text": "文本", "slides": "演示"}
 
 
 class DocExtras:

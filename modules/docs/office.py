@@ -6,8 +6,9 @@ Each conversion runs `soffice --headless --convert-to docx` in a temporary folde
 its own with a user profile of its own (two conversions at once would otherwise fight
 over one profile), off the reactor thread, within `convert_timeout_seconds`; the
 folder is removed afterwards, so no copy of the file stays on disk. Without soffice
-the import answers 501 CN_JWWX_DOCS_NO_CONVERTER. Legacy .xls and .ppt would go the
-same way to .xlsx/.pptx, for the spreadsheet and slide imports."""
+the import answers 501 CN_JWWX_DOCS_NO_CONVERTER. Legacy .ppt goes the same way to
+.pptx (slide_files.py, which also needs LibreOffice's Impress); .xls would go to
+.xlsx."""
 
 import shutil
 import subprocess

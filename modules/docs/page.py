@@ -6,7 +6,8 @@ GET  /_jwwx/docs/app/assets/{name}    its script and style sheet
 
 The page talks to the document API and the document WebSocket with the officer's
 own access token. Its Content-Security-Policy allows scripts and styles from this
-origin only (no inline ones, no eval) and connections to this origin plus the
+origin only (no inline ones, no eval), images also from blob: URLs (a deck's pictures,
+fetched from the media API with the token) and connections to this origin plus the
 WebSocket's public origin when that is another one (a port of the module's own)."""
 
 from pathlib import Path
@@ -38,7 +39,8 @@ def page_csp(websocket_url: str | None) -> str:
         parts = urlsplit(websocket_url)
         connect += f" {parts.scheme}://{parts.netloc}"
     return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: blob:; "  # a deck's images: fetched with the token
         f"connect-src {connect}; font-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     )

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The document API under /_jwwx/client/v1/docs (the officer's access token):
 
-POST   ""                     {title?, kind?: rich|text|sheet}  create (the caller owns it)
+POST   ""                     {title?, kind?: rich|text|sheet|slides}  create (mine)
 POST   import?format=docx|doc|xlsx|csv&title=  the file as the body: a new rich (docx,
                               doc) or sheet (xlsx, csv) document and the import's
                               report (what was kept, what was lost); format=doc: a
                               legacy Word file, converted by LibreOffice first
                               (office.py); xlsx, csv: sheet_files.py
+POST   import?format=pptx|ppt&title=  a new slides document (slide_files.py; ppt
+                              converted by LibreOffice Impress first)
 GET    ""?filter=mine|shared  documents I own / shared with me (limit=, default 50)
 GET    {doc_id}               one document, my role, its websocket_url (owner: grants)
 PUT    {doc_id}/title         {title}  rename (editors)
@@ -17,7 +19,8 @@ GET    {doc_id}/history       versions (snapshots, restores) and the last revisi
 GET    {doc_id}/export?revision=N  the content as JSON (now, or at revision N);
                               ?format=docx: the document as Word (docx_export.py);
                               ?format=xlsx|csv&sheet=&revision=: a sheet document
-                              as a file (sheet_files.py)
+                              as a file (sheet_files.py); ?format=pptx&revision=:
+                              a slides document as PowerPoint (slide_files.py)
 POST   {doc_id}/restore       {revision}  copy revision N's content forward (editors)
 GET    {doc_id}/comments      the comments on ranges of the document (comments.py)
 POST   {doc_id}/comments      {body, start, end, quote?}  comment a range (commenters)
@@ -56,7 +59,7 @@ from modules.common.inputs import query_param, read_body, read_json_object
 from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
-from modules.docs import sheet_files
+from modules.docs import sheet_files, slide_files
 from modules.docs.admin_service import DocsAdmin, target_of
 from modules.docs.service import DocsService
 
@@ -102,12 +105,18 @@ class DocsResource(Router):
     async def import_file(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
         fmt = query_param(request, "format") or "docx"
-        if fmt not in ("docx", "doc") and fmt not in sheet_files.FORMATS:
-            raise error(400, Codes.INVALID_PARAM, "format 可选：docx、doc、xlsx、csv")
+        if fmt not in ("docx", "doc", *sheet_files.FORMATS, *slide_files.FORMATS):
+            raise error(
+                400, Codes.INVALID_PARAM, "format 可选：docx、doc、xlsx、csv、pptx、ppt"
+            )
         title = query_param(request, "title")
         data = read_body(request, self._service.config.max_import_bytes)
         if fmt in sheet_files.FORMATS:
             return 200, await sheet_files.import_file(
+                self._service, user_id, fmt, data, title
+            )
+        if fmt in slide_files.FORMATS:
+            return 200, await slide_files.import_file(
                 self._service, user_id, fmt, data, title
             )
         return 200, await self._service.import_docx(user_id, data, title, fmt)
@@ -147,13 +156,19 @@ class DocsResource(Router):
     async def export(self, request: Any, doc_id: str) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
         fmt = query_param(request, "format") or "json"
-        if fmt not in ("json", "docx") and fmt not in sheet_files.FORMATS:
-            raise error(400, Codes.INVALID_PARAM, "format 可选：json、docx、xlsx、csv")
+        if fmt not in ("json", "docx", "pptx") and fmt not in sheet_files.FORMATS:
+            raise error(
+                400, Codes.INVALID_PARAM, "format 可选：json、docx、xlsx、csv、pptx"
+            )
         if fmt == "docx":
             return 200, await self._service.extras.export_docx(user_id, doc_id)
         revision = None
         if query_param(request, "revision") is not None:
             revision = self.integer_arg(request, "revision", 1, 1, 2**53)
+        if fmt == "pptx":
+            return 200, await slide_files.export_file(
+                self._service, user_id, doc_id, revision
+            )
         if fmt in sheet_files.FORMATS:
             return 200, await sheet_files.export_file(
                 self._service,

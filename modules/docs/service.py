@@ -15,7 +15,16 @@ from modules.common.heavy_imports import import_frozen
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.errors import Codes
-from modules.docs import comments, content, office, roles, sheets, storage, units
+from modules.docs import (
+    comments,
+    content,
+    office,
+    roles,
+    sheets,
+    slides,
+    storage,
+    units,
+)
 from modules.docs.config import DocsConfig
 from modules.docs.identity import Identities
 from modules.docs.rooms import Room, Rooms
@@ -151,6 +160,10 @@ class DocsService:
         if kind == "sheet":  # its first sheet, so that editors opening it add none
             await self.rooms.append(
                 doc.doc_id, "snapshot", user_id, sheets.initial_update()
+            )
+        if kind == "slides":  # its first slide, likewise
+            await self.rooms.append(
+                doc.doc_id, "snapshot", user_id, slides.initial_update()
             )
         await record_document(self.api, user_id, "create", doc.doc_id, title=title)
         return self.describe(doc, "owner")

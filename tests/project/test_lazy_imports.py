@@ -31,10 +31,15 @@ HEAVY = (
     "docx",
     "lxml",
     "xlsxwriter",
+    "pptx",
 )
 # Our files that exist to be imported on first use (heavy_imports.import_frozen): if
 # anything imported them at start, their libraries would show in `at_start`.
-ON_FIRST_USE = ("modules.docs.docx_import",)
+ON_FIRST_USE = (
+    "modules.docs.docx_import",
+    "modules.docs.slide_import",
+    "modules.docs.slide_export",
+)
 
 PROBE = """
 import importlib, json, sys

@@ -50,11 +50,12 @@ function loginView() {
 async function listView(session) {
   const title = el("input", { name: "title", placeholder: "新文档标题", maxlength: "200" });
   const kind = el("select", { name: "kind", "aria-label": "类型" },
-    el("option", { value: "rich" }, "文档"), el("option", { value: "sheet" }, "表格"));
+    el("option", { value: "rich" }, "文档"), el("option", { value: "sheet" }, "表格"),
+    el("option", { value: "slides" }, "演示"));
   const create = el("form", { class: "create" }, title, kind, el("button", { type: "submit" }, "新建"));
   create.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const untitled = kind.value === "sheet" ? "无标题表格" : "无标题文档";
+    const untitled = { sheet: "无标题表格", slides: "无标题演示" }[kind.value] || "无标题文档";
     const doc = await api(session, "POST", "", { title: title.value.trim() || untitled, kind: kind.value });
     location.hash = docHash(doc);
   });
@@ -71,9 +72,13 @@ async function listView(session) {
     create, list("我的文档", mine.documents), list("与我共享", shared.documents));
 }
 
-// A sheet's link says so, so that its view loads while the document is fetched.
-const docHash = (d) => `#doc=${encodeURIComponent(d.doc_id)}${d.kind === "sheet" ? "&kind=sheet" : ""}`;
-const sheetView = () => import("./sheet/view.js");
+// A sheet's or deck's link says so, so that its view loads while the document is fetched.
+const docHash = (d) => `#doc=${encodeURIComponent(d.doc_id)}${d.kind === "sheet" || d.kind === "slides" ? `&kind=${d.kind}` : ""}`;
+// The spreadsheet (its formula engine) and the deck are loaded only when one is opened.
+const VIEWS = {
+  sheet: () => import("./sheet/view.js").then((m) => m.openSheet),
+  slides: () => import("./slides/view.js").then((m) => m.openSlides),
+};
 
 let closeOpen = null;
 
@@ -88,10 +93,12 @@ async function route() {
   const docId = params.get("doc");
   try {
     if (!docId) return await listView(session);
-    const early = params.get("kind") === "sheet" ? sheetView().catch(() => null) : null;
+    const hinted = params.get("kind");
+    const early = Object.hasOwn(VIEWS, hinted) ? VIEWS[hinted]().catch(() => null) : null;
     const doc = await api(session, "GET", `/${encodeURIComponent(docId)}`);
-    // The spreadsheet (its formula engine) is loaded only when a sheet is opened.
-    const open = doc.kind === "sheet" ? ((await early) || (await sheetView())).openSheet : openDocument;
+    const open = Object.hasOwn(VIEWS, doc.kind)
+      ? (hinted === doc.kind && (await early)) || (await VIEWS[doc.kind]())
+      : openDocument;
     closeOpen = open(app, session, doc, el);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;

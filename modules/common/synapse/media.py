@@ -4,7 +4,8 @@ Synapse's client upload/download endpoints and its media admin API do.
 
 Callers: modules.openapi (media/upload, media/get), modules.watermark (watermarked
 downloads), modules.audit (archived attachments), modules.burn and modules.groups
-(deletion, retention), modules.media_crypto (a storage provider, given the HomeServer)."""
+(deletion, retention), modules.media_crypto (a storage provider, given the HomeServer),
+modules.docs (a deck's pictures and files: uploaded by an import, read by an export)."""
 
 import io
 from collections.abc import Callable

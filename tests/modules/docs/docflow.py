@@ -601,7 +601,7 @@ class DocflowTests:
         await t._audited(body["doc_id"], "import", alice.user_id)
         t.assertErrcode(
             await alice.request(
-                "POST", f"{DOCS}/import?format=ppt", raw=data, content_type=DOCX_TYPE
+                "POST", f"{DOCS}/import?format=pdf", raw=data, content_type=DOCX_TYPE
             ),
             400,
             "M_INVALID_PARAM",
