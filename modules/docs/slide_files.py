@@ -105,11 +105,11 @@ async def export_file(
         media_id = local_media_id(uri, service.api.server_name)
         if media_id is None or uri in media:
             continue
-        data = await read_media_into_memory(service.api, media_id)
-        if data is None or total + len(data) > MAX_MEDIA_BYTES:
+        found_bytes = await read_media_into_memory(service.api, media_id)
+        if found_bytes is None or total + len(found_bytes) > MAX_MEDIA_BYTES:
             continue
-        total += len(data)
-        media[uri] = data
+        total += len(found_bytes)
+        media[uri] = found_bytes
     slide_export: Any = import_frozen("modules.docs.slide_export")
     data = await service.api.defer_to_thread(slide_export.to_pptx, found, media)
     await record_document(
