@@ -4,8 +4,10 @@ own (so on ours they are ordinary accounts, not in the first-login "initial pass
 state), then logged in with m.login.password like a client."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from benchmarks.aclient import Http, MatrixUser, login
@@ -77,3 +79,44 @@ async def users(http: Http, ctx: Context, prefix: str, count: int) -> list[Matri
     names = localparts(prefix, count)
     await create_accounts(http, ctx, names)
     return await log_in(http, names)
+
+
+DIRECTORY_ADMIN = "/_jwwx/admin/v1/directory"
+
+
+async def import_directory(
+    http: Http, ctx: Context, files: Sequence[Path], timeout: float
+) -> int:
+    """Import the departments and members CSV files (ours only) as the admin; the id
+    of the members' job (which provisions their accounts)."""
+    job = 0
+    for kind, path in zip(("departments", "members"), files, strict=True):
+        answer = await http.request(
+            "POST",
+            f"{DIRECTORY_ADMIN}/import/{kind}?filename={kind}.csv",
+            raw=path.read_bytes(),
+            token=ctx.admin_token,
+            timeout=timeout,
+        )
+        if not answer.ok:
+            raise RuntimeError(f"import {kind}: {answer.error()}")
+        job = int(answer.body.get("job_id") or job)
+    return job
+
+
+async def wait_for_job(
+    http: Http, ctx: Context, job: int, wait_s: float, poll_s: float
+) -> tuple[dict[str, Any], float]:
+    """Poll an import job until it has finished or `wait_s` passed: its last progress
+    and the seconds waited."""
+    began, progress = time.perf_counter(), dict[str, Any]()
+    while time.perf_counter() - began < wait_s:
+        progress = (
+            await http.request(
+                "GET", f"{DIRECTORY_ADMIN}/jobs/{job}", token=ctx.admin_token
+            )
+        ).body or {}
+        if progress.get("finished"):
+            break
+        await asyncio.sleep(poll_s)
+    return progress, time.perf_counter() - began

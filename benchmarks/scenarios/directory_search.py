@@ -24,7 +24,6 @@ from benchmarks.scenario import Context, Sample
 from modules.directory.records import MemberRecord
 from modules.directory.sample import generate_directory, write_csv
 
-ADMIN = "/_jwwx/admin/v1/directory"
 USER_SEARCH = "/_matrix/client/v3/user_directory/search"
 CONCURRENT = 4
 
@@ -149,28 +148,10 @@ async def _ours(ctx: Context, http: Http, size: SearchSize) -> None:
     (user,) = await population.log_in(http, [officer.userid])
     folder = ctx.server.data_dir / "bench-directory"
     files = await asyncio.to_thread(write_csv, departments, members, folder)
-    job = 0
-    for kind, path in zip(("departments", "members"), files, strict=True):
-        answer = await http.request(
-            "POST",
-            f"{ADMIN}/import/{kind}?filename={kind}.csv",
-            raw=path.read_bytes(),
-            token=ctx.admin_token,
-            timeout=900,
-        )
-        if not answer.ok:
-            raise RuntimeError(f"import {kind}: {answer.error()}")
-        job = int(answer.body.get("job_id") or job)
-    waited, progress = 0.0, dict[str, Any]()
-    began = time.perf_counter()
-    while waited < size.provisioning_wait_s:
-        progress = (
-            await http.request("GET", f"{ADMIN}/jobs/{job}", token=ctx.admin_token)
-        ).body or {}
-        if progress.get("finished"):
-            break
-        await asyncio.sleep(2.0)
-        waited = time.perf_counter() - began
+    job = await population.import_directory(http, ctx, files, timeout=900)
+    progress, waited = await population.wait_for_job(
+        http, ctx, job, size.provisioning_wait_s, poll_s=2.0
+    )
     pending = progress.get("pending", "?")
     ctx.notes.append(
         f"{size.members} members in {size.departments} departments imported; "

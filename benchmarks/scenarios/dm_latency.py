@@ -6,6 +6,7 @@ checks that every message arrives exactly once, in order."""
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -53,11 +54,23 @@ async def converse(
 
 
 async def run(ctx: Context) -> None:
-    size = SIZES[ctx.size]
+    await run_pairs(ctx, SIZES[ctx.size])
+
+
+async def run_pairs(
+    ctx: Context,
+    size: DmSize,
+    setup: Callable[[Context, Http], Awaitable[str]] | None = None,
+    shape_note: str = "",
+) -> None:
+    """The pairs conversing (dm-latency's measured phase); `setup` prepares the server
+    first and says how (dm-sample's directory), `shape_note` is added to the note."""
     pairs = int(ctx.options.get("pairs") or size.pairs)
     if ctx.options.get("rate"):
         size = DmSize(pairs, size.messages_per_pair, float(ctx.options["rate"]))
     async with Http(ctx.server.base_url) as http:
+        if setup is not None:
+            ctx.notes.append(await setup(ctx, http))
         people = await population.users(http, ctx, "dm", 2 * pairs)
         couples = [(people[2 * i], people[2 * i + 1]) for i in range(pairs)]
         rooms = await population.bounded_gather([partial(open_dm, *c) for c in couples])
@@ -77,6 +90,6 @@ async def run(ctx: Context) -> None:
         stats = await syncer.stop_all(loops)
     ctx.notes.append(
         f"{pairs} pairs, {size.messages_per_pair} messages per pair, "
-        f"{size.rate:g} messages/s in total; {phase.note()}"
+        f"{size.rate:g} messages/s in total{shape_note}; {phase.note()}"
     )
     add_samples(ctx, sends, tracker, phase.wall, stats, sync_error)

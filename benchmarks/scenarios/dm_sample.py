@@ -12,23 +12,14 @@ needs."""
 
 import asyncio
 import time
-from functools import partial
 from typing import Any
 
-from benchmarks import population, syncer
+from benchmarks import population
 from benchmarks.aclient import Http
 from benchmarks.scenario import Context
-from benchmarks.scenarios.dm_latency import DmSize, converse
-from benchmarks.scenarios.messaging import (
-    add_samples,
-    count_per_message,
-    drain,
-    listening,
-    open_dm,
-)
+from benchmarks.scenarios.dm_latency import DmSize, run_pairs
 from modules.directory.sample import generate_directory, write_csv
 
-ADMIN = "/_jwwx/admin/v1/directory"
 # What `python -m homeserver load-sample` imports (its defaults).
 SAMPLE_DEPARTMENTS, SAMPLE_MEMBERS, SAMPLE_SEED = 40, 300, 1
 PROVISIONING_WAIT_S = 180.0
@@ -49,28 +40,12 @@ async def _load_sample_ours(ctx: Context, http: Http) -> str:
     departments, members = generate_directory(*_sample_size(ctx), SAMPLE_SEED)
     folder = ctx.server.data_dir / "bench-sample"
     files = await asyncio.to_thread(write_csv, departments, members, folder)
-    job = 0
-    for kind, path in zip(("departments", "members"), files, strict=True):
-        answer = await http.request(
-            "POST",
-            f"{ADMIN}/import/{kind}?filename={kind}.csv",
-            raw=path.read_bytes(),
-            token=ctx.admin_token,
-            timeout=600,
-        )
-        if not answer.ok:
-            raise RuntimeError(f"import {kind}: {answer.error()}")
-        job = int(answer.body.get("job_id") or job)
-    began, progress = time.perf_counter(), dict[str, Any]()
-    while time.perf_counter() - began < PROVISIONING_WAIT_S:
-        progress = (
-            await http.request("GET", f"{ADMIN}/jobs/{job}", token=ctx.admin_token)
-        ).body or {}
-        if progress.get("finished"):
-            break
-        await asyncio.sleep(1.0)
+    job = await population.import_directory(http, ctx, files, timeout=600)
+    progress, provisioned = await population.wait_for_job(
+        http, ctx, job, PROVISIONING_WAIT_S, poll_s=1.0
+    )
+    began = time.perf_counter() - provisioned
     state = "provisioned" if progress.get("finished") else "still provisioning"
-    provisioned = time.perf_counter() - began
     # The initial-password mails go out 20 per 5 s: measure once they are sent (the
     # steady state), as the issue's runs did.
     mailed, last_change = 0, time.perf_counter()
@@ -100,32 +75,5 @@ async def _load_sample_vanilla(ctx: Context, http: Http) -> str:
 
 
 async def run(ctx: Context) -> None:
-    size = SIZES[ctx.size]
-    pairs = int(ctx.options.get("pairs") or size.pairs)
-    if ctx.options.get("rate"):
-        size = DmSize(pairs, size.messages_per_pair, float(ctx.options["rate"]))
-    async with Http(ctx.server.base_url) as http:
-        loader = _load_sample_vanilla if ctx.vanilla else _load_sample_ours
-        ctx.notes.append(await loader(ctx, http))
-        people = await population.users(http, ctx, "dm", 2 * pairs)
-        couples = [(people[2 * i], people[2 * i + 1]) for i in range(pairs)]
-        rooms = await population.bounded_gather([partial(open_dm, *c) for c in couples])
-        loops, tracker, sends = await listening(ctx, people)
-        with ctx.phase() as phase:
-            start = time.perf_counter()
-            await asyncio.gather(
-                *(
-                    converse(i, couples[i], rooms[i], size, pairs, start, sends)
-                    for i in range(pairs)
-                )
-            )
-            await drain(tracker)
-        if phase.db is not None:
-            count_per_message(ctx, phase.db, len(sends.latencies))
-        sync_error = syncer.first_sync_error(loops)
-        stats = await syncer.stop_all(loops)
-    ctx.notes.append(
-        f"{pairs} pairs, {size.messages_per_pair} messages per pair, "
-        f"{size.rate:g} messages/s in total, presence off; {phase.note()}"
-    )
-    add_samples(ctx, sends, tracker, phase.wall, stats, sync_error)
+    loader = _load_sample_vanilla if ctx.vanilla else _load_sample_ours
+    await run_pairs(ctx, SIZES[ctx.size], setup=loader, shape_note=", presence off")
