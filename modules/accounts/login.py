@@ -38,6 +38,7 @@ from modules.accounts.security_policy import SecurityPolicies
 from modules.common.errors import LOGIN_LOCKED, MFA_REQUIRED, error
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.accounts import delete_devices, login_error
+from modules.common.synapse.database import run_single_read
 from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.patches import LoginAttempt
 from modules.common.synapse.rooms import send_server_notice
@@ -221,8 +222,9 @@ class LoginGuard:
 
         def locks_txn(txn: Any) -> tuple[int | None, bool, str | None, Any]:
             # Locks, the second factor (read here so that a login commits a single
-            # transaction of ours: login_verified writes nothing) and the sessions:
-            # one statement; the directory's lookup is the other.
+            # transaction of ours: login_verified writes nothing), the sessions and
+            # the directory's initial-password lookup: one statement, sent outside an
+            # explicit transaction (one round trip on PostgreSQL).
             read = storage.login_read_txn(
                 txn,
                 user_id,
@@ -232,16 +234,19 @@ class LoginGuard:
                 key_id=key_id,
                 sessions=sessions is not None,
                 history=HISTORY if sessions is not None and sessions.alerts else 0,
+                extra=initial.lookup_part(user_id) if initial is not None else None,
             )
             until = read.locked_until
             if until is not None:
                 return until, read.second_factor, read.bound_device, None
-            lookup = initial.lookup_txn(txn, user_id) if initial is not None else None
+            lookup = initial.lookup_from(read.extra) if initial is not None else None
             if sessions is not None:
                 sessions.take(read)
             return until, read.second_factor, read.bound_device, lookup
 
-        until, needs_mfa, bound, lookup = await self._db("check_lock", locks_txn)
+        until, needs_mfa, bound, lookup = await run_single_read(
+            self._api, "jwwx_acc_check_lock", locks_txn
+        )
         attempt.state["second_factor"] = (user_id, needs_mfa, bound)
         if lookup is not None:
             attempt.state["must_change"] = lookup.must_change

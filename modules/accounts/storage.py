@@ -152,6 +152,8 @@ class LoginRead:
     sessions: dict[str, tuple[str, int]] | None = None
     live: set[str] | None = None
     earlier: list[tuple[str | None, str | None]] | None = None
+    # The row (a, b, n) of the `extra` part asked by the caller, None if it had none.
+    extra: tuple[Any, Any, Any] | None = None
 
 
 def login_read_txn(
@@ -165,11 +167,17 @@ def login_read_txn(
     sessions: bool = False,
     history: int = 0,
     before_log_id: int = 2**62,
+    extra: tuple[str, tuple[Any, ...]] | None = None,
 ) -> LoginRead:
     """One round trip for every part asked (`now` asks for the locks): each part is an
-    index lookup, tagged by its first column."""
+    index lookup, tagged by its first column. `extra`: another module's SELECT of
+    columns a, b, n with its arguments (the directory's initial-password lookup), of at
+    most one row, read in the same statement."""
     parts: list[str] = []
     args: list[Any] = []
+    if extra is not None:
+        parts.append(f"SELECT 'x' AS k, a, b, n FROM ({extra[0]}) AS jwwx_extra")
+        args += list(extra[1])
     if now is not None:
         lock = (
             "SELECT {tag} AS k, NULL AS a, NULL AS b, locked_until_ts AS n"
@@ -232,6 +240,8 @@ def login_read_txn(
                 found.live.add(str(a))
         elif kind == "l":
             logins.append((int(n), a, b))
+        elif kind == "x":
+            found.extra = (a, b, n)
     found.locked_until = locks.get("u", locks.get("i"))
     if found.earlier is not None:
         found.earlier = [(a, b) for _, a, b in sorted(logins, reverse=True)]

@@ -9,8 +9,9 @@ login (Synapse checks a locked or deactivated account after this callback, as fo
 any login), so an import's officers can log in as soon as their passwords exist.
 
 The lookup is one read. modules.accounts runs it inside its own read before the
-password check (`lookup_txn`, handed over with `prefetched`), so a login costs one
-transaction of ours before Synapse's check instead of two (issue 17, item 4); without
+password check (`lookup_part`, a SELECT it folds into its one statement, handed over
+with `prefetched`), so a login costs one statement of ours before Synapse's check
+instead of two or three (issue 17, item 4); without
 a hand-over (no accounts module, another process, a stale one) the callback reads
 itself.
 """
@@ -57,6 +58,13 @@ def lookup_txn(txn: Txn, user_id: str) -> InitialLookup:
     return InitialLookup(mac, exists, own_password)
 
 
+def lookup_of(row: tuple[Any, Any, Any] | None) -> InitialLookup:
+    """The lookup from the row of store.initial_password_part_sql (None: no row)."""
+    if row is None or row[0] is None:
+        return InitialLookup(None, True, False)
+    return InitialLookup(str(row[0]), row[2] is not None, row[2] == 2)
+
+
 def qualified(api: ModuleApi, username: str) -> str:
     """The user id a login names (a bare localpart is lowercased, as Synapse does)."""
     if username.startswith("@"):
@@ -76,8 +84,11 @@ class InitialPasswordAuth:
         self._create_on_login = create_on_login
         self._handed: OrderedDict[str, tuple[float, InitialLookup]] = OrderedDict()
 
-    def lookup_txn(self, txn: Txn, user_id: str) -> InitialLookup:
-        return lookup_txn(txn, user_id)
+    def lookup_part(self, user_id: str) -> tuple[str, tuple[Any, ...]]:
+        return store.initial_password_part_sql(), (user_id,)
+
+    def lookup_from(self, row: tuple[Any, Any, Any] | None) -> InitialLookup:
+        return lookup_of(row)
 
     def prefetched(self, user_id: str, lookup: InitialLookup) -> None:
         """The lookup of a login about to be checked (read in the caller's read)."""

@@ -191,11 +191,14 @@ class DirectorySearching(Protocol):
 
 class InitialPasswordLogins(Protocol):
     """The initial-password check of /login, for modules.accounts to fold its lookup
-    into the one read it makes before the password check: `lookup_txn` inside that
-    read, then `prefetched` right before Synapse checks the password (this process's
+    into the one statement it sends before the password check: `lookup_part`, a SELECT
+    of columns a, b, n (at most one row) for that statement, `lookup_from` its row (or
+    None), then `prefetched` right before Synapse checks the password (this process's
     check uses it instead of reading again)."""
 
-    def lookup_txn(self, txn: Txn, user_id: str) -> InitialLookup: ...
+    def lookup_part(self, user_id: str) -> tuple[str, tuple[Any, ...]]: ...
+
+    def lookup_from(self, row: tuple[Any, Any, Any] | None) -> InitialLookup: ...
 
     def prefetched(self, user_id: str, lookup: InitialLookup) -> None: ...
 

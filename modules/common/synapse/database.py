@@ -113,6 +113,21 @@ async def scrub_after_purge(api: ModuleApi, rewrite: bool) -> bool:
     return bool(done)
 
 
+async def run_single_read(
+    api: ModuleApi, desc: str, fn: Callable[..., T], *args: Any
+) -> T:
+    """fn(txn, *args), which sends ONE read statement, outside an explicit transaction:
+    on PostgreSQL one round trip instead of three (BEGIN, the statement, COMMIT); a
+    single statement reads one snapshot anyway. SQLite runs it in a transaction as
+    usual. The ModuleApi offers no autocommit, hence the db pool (its `db_autocommit`,
+    pinned in tests/modules/common/test_synapse_patches.py). Never for writes or for
+    more than one statement (each would commit, or read, on its own)."""
+    store = hs_of(api).get_datastores().main
+    return cast(
+        T, await store.db_pool.runInteraction(desc, fn, *args, db_autocommit=True)
+    )
+
+
 async def run_serialized_write(
     api: ModuleApi, desc: str, lock_name: str, fn: Callable[..., T], *args: Any
 ) -> T:

@@ -27,6 +27,18 @@ def has_own_password_txn(txn: Any, user_id: str) -> bool:
     return bool(row and row[0])
 
 
+def password_state_sql(user_id: str) -> str:
+    """An SQL expression for a query of ours: NULL when no account `user_id` (an SQL
+    expression of that query) exists, 1 when it has no password of its own, 2 when
+    Synapse holds a password hash for it (as account_password_txn, in one lookup by
+    the users table's primary key)."""
+    return (
+        "(SELECT CASE WHEN jwwx_us.password_hash IS NULL"
+        " OR jwwx_us.password_hash = '' THEN 1 ELSE 2 END"
+        f" FROM users AS jwwx_us WHERE jwwx_us.name = {user_id})"
+    )
+
+
 def account_password_txn(txn: Any, user_id: str) -> tuple[bool, bool]:
     """(the account exists, it holds a password hash of its own) in one read."""
     txn.execute("SELECT password_hash FROM users WHERE name = ?", (user_id,))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.storage import Txn
+from modules.common.synapse.tables import password_state_sql
 
 # Members whose Matrix account still has to be created, oldest job first.
 PENDING, CREATED, FAILED = "pending", "created", "failed"
@@ -242,6 +243,17 @@ def get_initial_password_txn(txn: Txn, user_id: str) -> str | None:
     )
     row = txn.fetchone()
     return row[0] if row else None
+
+
+def initial_password_part_sql() -> str:
+    """The initial-password lookup as a SELECT for another module's read (one `?`, the
+    user id): at most one row (a: the MAC, b: NULL, n: the account's password_state_sql),
+    none when no initial password is issued."""
+    return (
+        "SELECT jwwx_ip.mac AS a, NULL AS b, "
+        + password_state_sql("jwwx_ip.user_id")
+        + " AS n FROM jwwx_dir_initial_passwords AS jwwx_ip WHERE jwwx_ip.user_id = ?"
+    )
 
 
 def delete_initial_password_txn(txn: Txn, user_id: str) -> None:

@@ -12,6 +12,9 @@ from modules.accounts.login_writes import LoginWrite, write_batch_txn
 from modules.accounts.mfa import bound_device_txn
 from modules.common.dbapi import run_in_transaction
 from modules.common.migrations import apply_migrations_txn, package_schema_files
+from modules.directory import auth as directory_auth
+from modules.directory.auth import InitialLookup
+from modules.directory.storage import provisioning as directory_store
 from tests.harness import postgres
 from tests.harness.statements import CountingTxn
 
@@ -227,6 +230,76 @@ class StorageTests:
             storage.add_device_key_txn, "EF56AB78", USER, "y", "mac", "@a:t", 1, None
         )
         self.assertTrue(read(mfa=True).second_factor)
+
+    def test_login_read_takes_the_initial_password_lookup(self) -> None:
+        """The directory's initial-password lookup rides in the same statement as the
+        locks and sessions (the one round trip of ours before a login's answer) and
+        says what its own read says: no MAC, or the MAC with whether the account
+        exists and has a password of its own."""
+        self.db(
+            apply_migrations_txn,
+            "modules.directory",
+            package_schema_files("modules.directory"),
+        )
+
+        def setup_txn(txn: Any) -> None:
+            # Synapse's tables, as far as the login read reads them.
+            txn.execute(
+                "CREATE TABLE devices (user_id TEXT NOT NULL, device_id TEXT NOT NULL,"
+                " hidden BOOLEAN NOT NULL DEFAULT FALSE)"
+            )
+            txn.execute(
+                "CREATE TABLE users (name TEXT PRIMARY KEY, password_hash TEXT)"
+            )
+
+        self.db(setup_txn)
+
+        def lookup(**kwargs: Any) -> tuple[InitialLookup, int]:
+            statements: list[str] = []
+            read = self.db(
+                lambda txn: storage.login_read_txn(
+                    CountingTxn(txn, statements),
+                    USER,
+                    now=1,
+                    ip="10.0.0.1",
+                    mfa=True,
+                    sessions=True,
+                    history=5,
+                    extra=(directory_store.initial_password_part_sql(), (USER,)),
+                    **kwargs,
+                )
+            )
+            return directory_auth.lookup_of(read.extra), len(statements)
+
+        self.assertEqual(lookup(), (InitialLookup(None, True, False), 1))
+
+        def write(sql: str, *args: Any) -> None:
+            self.db(lambda txn: txn.execute(sql, args))
+
+        write(
+            "INSERT INTO jwwx_dir_initial_passwords (user_id, mac, created_ts)"
+            " VALUES (?, 'MAC1', 1)",
+            USER,
+        )
+        # Issued, the account not created yet (its first login creates it).
+        self.assertEqual(lookup(), (InitialLookup("MAC1", False, False), 1))
+        write("INSERT INTO users (name, password_hash) VALUES (?, NULL)", USER)
+        found, statements = lookup()
+        self.assertEqual((found, statements), (InitialLookup("MAC1", True, False), 1))
+        self.assertTrue(found.must_change)
+        write("UPDATE users SET password_hash = '' WHERE name = ?", USER)
+        self.assertEqual(lookup()[0], InitialLookup("MAC1", True, False))
+        write("UPDATE users SET password_hash = 'hash' WHERE name = ?", USER)
+        found, _ = lookup()
+        self.assertEqual(found, InitialLookup("MAC1", True, True))
+        self.assertFalse(found.must_change)
+        # Another account's initial password is not this one's.
+        write("DELETE FROM jwwx_dir_initial_passwords WHERE user_id = ?", USER)
+        write(
+            "INSERT INTO jwwx_dir_initial_passwords (user_id, mac, created_ts)"
+            " VALUES ('@lisi:test', 'MAC2', 1)"
+        )
+        self.assertEqual(lookup()[0], InitialLookup(None, True, False))
 
     def test_login_batch_in_a_few_statements(self) -> None:
         """The coalesced writes of many logins (login_writes.write_batch_txn) are one

@@ -119,6 +119,25 @@ class PinnedPatchPointsTest(unittest.TestCase):
             self.assertTrue(any(f"/{word}/" in p for p in patterns), patterns)
 
 
+class DatabasePoolPinTest(unittest.TestCase):
+    """database.py runs some interactions through Synapse's db pool, for what the
+    ModuleApi's run_db_interaction does not offer: autocommit (run_single_read, the
+    maintenance commands) and an isolation level (run_serialized_write)."""
+
+    def test_run_interaction_takes_autocommit_and_isolation(self) -> None:
+        from synapse.storage.database import DatabasePool
+
+        parameters = inspect.signature(DatabasePool.runInteraction).parameters
+        self.assertEqual(parameters["db_autocommit"].default, False)
+        self.assertEqual(parameters["db_autocommit"].kind, inspect.Parameter.KEYWORD_ONLY)
+        self.assertEqual(parameters["isolation_level"].default, None)
+        # In autocommit, the function runs with psycopg2's autocommit set on the
+        # connection (one statement, one round trip) and then it is set back.
+        source = inspect.getsource(DatabasePool.runWithConnection)
+        self.assertIn("attempt_to_set_autocommit(conn, True)", source)
+        self.assertIn("attempt_to_set_autocommit(conn, False)", source)
+
+
 class SessionCookiePinTest(unittest.TestCase):
     """accept_session_cookie replaces two static methods on BaseAuth: every reader of a
     client's token must look them up on the auth object at call time."""

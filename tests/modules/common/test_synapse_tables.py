@@ -126,6 +126,17 @@ class TablesTests:
             self.txn(tables.account_password_txn, "@nobody:test.jwwx"), (False, False)
         )
 
+    async def test_password_state_sql(self) -> None:
+        w = await self.world()
+        state = tables.password_state_sql("?")
+
+        def read(txn: Any, user_id: str) -> Any:
+            txn.execute(f"SELECT {state}", (user_id,))
+            return txn.fetchone()[0]
+
+        self.assertEqual(self.txn(read, w["alice"]), 2)
+        self.assertIsNone(self.txn(read, "@nobody:test.jwwx"))
+
     async def test_devices(self) -> None:
         w = await self.world()
         devices = self.txn(tables.devices_txn, w["alice"])
