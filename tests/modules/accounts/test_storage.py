@@ -236,14 +236,10 @@ class StorageTests:
         locks and sessions (the one round trip of ours before a login's answer) and
         says what its own read says: no MAC, or the MAC with whether the account
         exists and has a password of its own."""
-        self.db(
-            apply_migrations_txn,
-            "modules.directory",
-            package_schema_files("modules.directory"),
-        )
 
         def setup_txn(txn: Any) -> None:
-            # Synapse's tables, as far as the login read reads them.
+            # Synapse's tables, as far as the login read (and the directory's schema)
+            # reads them.
             txn.execute(
                 "CREATE TABLE devices (user_id TEXT NOT NULL, device_id TEXT NOT NULL,"
                 " hidden BOOLEAN NOT NULL DEFAULT FALSE)"
@@ -253,6 +249,11 @@ class StorageTests:
             )
 
         self.db(setup_txn)
+        self.db(
+            apply_migrations_txn,
+            "modules.directory",
+            package_schema_files("modules.directory"),
+        )
 
         def lookup(**kwargs: Any) -> tuple[InitialLookup, int]:
             statements: list[str] = []

@@ -129,7 +129,9 @@ class DatabasePoolPinTest(unittest.TestCase):
 
         parameters = inspect.signature(DatabasePool.runInteraction).parameters
         self.assertEqual(parameters["db_autocommit"].default, False)
-        self.assertEqual(parameters["db_autocommit"].kind, inspect.Parameter.KEYWORD_ONLY)
+        self.assertEqual(
+            parameters["db_autocommit"].kind, inspect.Parameter.KEYWORD_ONLY
+        )
         self.assertEqual(parameters["isolation_level"].default, None)
         # In autocommit, the function runs with psycopg2's autocommit set on the
         # connection (one statement, one round trip) and then it is set back.
