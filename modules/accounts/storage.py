@@ -176,7 +176,7 @@ def login_read_txn(
     parts: list[str] = []
     args: list[Any] = []
     if extra is not None:
-        parts.append(f"SELECT 'x' AS k, a, b, n FROM ({extra[0]}) AS jwwx_extra")
+        parts.append(f"SELECT 'x' AS k, a, b, n FROM ({extra[0]}) AS extra_part")
         args += list(extra[1])
     if now is not None:
         lock = (

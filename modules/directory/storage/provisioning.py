@@ -250,9 +250,9 @@ def initial_password_part_sql() -> str:
     user id): at most one row (a: the MAC, b: NULL, n: the account's password_state_sql),
     none when no initial password is issued."""
     return (
-        "SELECT jwwx_ip.mac AS a, NULL AS b, "
-        + password_state_sql("jwwx_ip.user_id")
-        + " AS n FROM jwwx_dir_initial_passwords AS jwwx_ip WHERE jwwx_ip.user_id = ?"
+        "SELECT initial.mac AS a, NULL AS b, "
+        + password_state_sql("initial.user_id")
+        + " AS n FROM jwwx_dir_initial_passwords AS initial WHERE initial.user_id = ?"
     )
 
 
