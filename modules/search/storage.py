@@ -90,7 +90,8 @@ def move_cursor_txn(txn: Txn, position: int) -> None:
 # writing
 
 
-def _set_terms_txn(txn: Txn, stream_ordering: int, text: str, new: bool) -> None:
+def _replace_terms_txn(txn: Txn, stream_ordering: int, text: str) -> None:
+    """An indexed message's text changed (an edit shown, or undone)."""
     tokens = index_tokens(text)
     if engine_of_txn(txn) == "postgres":
         txn.execute(
@@ -98,41 +99,53 @@ def _set_terms_txn(txn: Txn, stream_ordering: int, text: str, new: bool) -> None
             (tsvector_literal(tokens), stream_ordering),
         )
         return
-    if not new:
-        txn.execute("DELETE FROM jwwx_search_fts WHERE rowid = ?", (stream_ordering,))
+    txn.execute("DELETE FROM jwwx_search_fts WHERE rowid = ?", (stream_ordering,))
     txn.execute(
         "INSERT INTO jwwx_search_fts (rowid, terms) VALUES (?, ?)",
         (stream_ordering, " ".join(tokens)),
     )
 
 
+_DOC_COLUMNS = (
+    "stream_ordering, event_id, room_id, sender, origin_ts, kind, msgtype,"
+    " file_name, mimetype, mxc"
+)
+
+
 def _add_txn(txn: Txn, stream_ordering: int, doc: Document) -> None:
-    txn.execute(
-        "SELECT 1 FROM jwwx_search_docs WHERE stream_ordering = ? OR event_id = ?",
-        (stream_ordering, doc.event_id),
+    values = (
+        stream_ordering,
+        doc.event_id,
+        doc.room_id,
+        doc.sender,
+        doc.origin_ts,
+        doc.kind,
+        doc.msgtype,
+        doc.file_name,
+        doc.mimetype,
+        doc.mxc,
     )
-    if txn.fetchone() is not None:  # a step repeated after a crash
+    tokens = index_tokens(doc.text)
+    # One statement per message on PostgreSQL (was a look-up, an insert and an update
+    # of the terms: three round trips and two GIN entries); a step repeated after a
+    # crash finds its row under either key and adds nothing.
+    if engine_of_txn(txn) == "postgres":
+        txn.execute(
+            f"INSERT INTO jwwx_search_docs ({_DOC_COLUMNS}, terms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::tsvector) ON CONFLICT DO NOTHING",
+            (*values, tsvector_literal(tokens)),
+        )
         return
-    empty = ", terms" if engine_of_txn(txn) == "postgres" else ""
     txn.execute(
-        "INSERT INTO jwwx_search_docs (stream_ordering, event_id, room_id, sender,"
-        f" origin_ts, kind, msgtype, file_name, mimetype, mxc{empty})"
-        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{', ?::tsvector' if empty else ''})",
-        (
-            stream_ordering,
-            doc.event_id,
-            doc.room_id,
-            doc.sender,
-            doc.origin_ts,
-            doc.kind,
-            doc.msgtype,
-            doc.file_name,
-            doc.mimetype,
-            doc.mxc,
-            *(("",) if empty else ()),
-        ),
+        f"INSERT OR IGNORE INTO jwwx_search_docs ({_DOC_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
     )
-    _set_terms_txn(txn, stream_ordering, doc.text, new=True)
+    if txn.rowcount == 1:
+        txn.execute(
+            "INSERT INTO jwwx_search_fts (rowid, terms) VALUES (?, ?)",
+            (stream_ordering, " ".join(tokens)),
+        )
 
 
 def _edit_txn(txn: Txn, edit: Edit) -> None:
@@ -169,7 +182,7 @@ def _show_current_txn(txn: Txn, original_id: str, stream_ordering: int) -> None:
         event = event_json_txn(txn, original_id)
         content = event.get("content") if event else None
         text = content_text(content) if isinstance(content, dict) else ""
-    _set_terms_txn(txn, stream_ordering, text, new=False)
+    _replace_terms_txn(txn, stream_ordering, text)
 
 
 def _forget_edit_txn(txn: Txn, edit_id: str) -> bool:

@@ -4,6 +4,8 @@ of work costs (issue 17: statements per login, per archived record)."""
 
 from typing import Any
 
+from modules.common.synapse.database import engine_of_txn
+
 
 class CountingTxn:
     """A transaction that notes each statement (a round trip) it sends."""
@@ -11,6 +13,8 @@ class CountingTxn:
     def __init__(self, txn: Any, statements: list[str]) -> None:
         self._txn = txn
         self._statements = statements
+        # engine_of_txn asks the transaction it is given which engine it runs on.
+        self.jwwx_engine = engine_of_txn(txn)
 
     def execute(self, sql: str, args: Any = ()) -> Any:
         self._statements.append(sql)
