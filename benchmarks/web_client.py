@@ -3,7 +3,7 @@
 it opens with many chats, and what a very long chat costs in the browser.
 
     .venv/bin/python -m benchmarks.web_client [--chats 500] [--messages 10000]
-        [--engine sqlite|postgres] [--repeat 3]
+        [--engine sqlite|postgres] [--repeat 3] [--sync sliding|v2] [--waterfall]
 
 One server (ours: vanilla Synapse does not serve the client), one officer in `--chats`
 chats (each with `--chat-messages` messages, default 1) and one chat of `--messages` messages. In the browser,
@@ -15,6 +15,12 @@ page (the HTTP cache warm after the first, as an officer's second visit):
   into: when the first /sync was asked (the bundle run, the accounts status, the SDK's
   /versions, /pushrules and filter before it), how long the server took to answer it,
   when it was received, and the client's work after it;
+- `--sync`: the client's sync, simplified sliding sync (the default: what the client uses
+  when the server offers it; "listed" is then the list holding every chat the server
+  counts with the first screen drawn, the rest loaded as it is scrolled) or /sync v2 (the
+  client told so for the tab, as on a server without sliding sync); under sliding sync
+  also the unread endpoint's first answer (the badges);
+- the server's CPU seconds during the load (from /proc, the homeserver's processes);
 - JS heap after a forced GC and the DOM's node count (the chat list is windowed: about
   a screenful of rows is in the DOM however many chats).
 From the second load of one session the first /sync is answered from Synapse's /sync
@@ -23,9 +29,11 @@ time; a last load in a new session (a new login) shows the server's work again w
 database caches warm. `--waterfall` prints every request of each load.
 Then the long chat is opened and scrolled to the top page by page until every message is
 loaded (or `--scroll-seconds` pass): heap, DOM nodes and rendered messages (the
-timeline keeps a bounded window, src/rules.js WINDOW). Last, the first /sync over HTTP
-with the client's filter and with the one it used before (time, bytes). Prints one table; nothing
-asserts a timing. Load on the machine matters: say `uptime` with the numbers.
+timeline keeps a bounded window, src/rules.js WINDOW). Last, over HTTP: the first /sync
+with the client's filter and with the one it used before, the first sliding sync request
+as the client asks it, and the unread endpoint (time, bytes, server CPU). Prints one
+table; nothing asserts a timing. Load on the machine matters: say `uptime` with the
+numbers.
 """
 
 import argparse
@@ -40,11 +48,14 @@ from typing import Any
 from urllib.parse import quote
 
 from benchmarks.client import Client
-from benchmarks.servers import BenchServer
+from benchmarks.servers import BenchServer, server_cpu_seconds
 from tests.harness.browser import browser_page, chromium_path
 
 WEB = "/_jwwx/web/"
 SESSION_KEY = "jwwx.web.session"
+SYNC_KEY = "jwwx.web.sync"  # clients/web/src/sliding.js: the sync the tab uses
+SLIDING_PATH = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync"
+UNREAD_PATH = "/_jwwx/client/v1/messages/unread"
 FIRST = ".timeline .message:has-text('第00000条')"
 
 
@@ -143,17 +154,22 @@ def _heap(page: Any) -> tuple[float, int]:
 
 def _load(
     page: Any,
-    base_url: str,
+    server: BenchServer,
     session: dict[str, str],
     chats: int,
+    sync: str,
     waterfall: bool = False,
 ) -> dict[str, float]:
-    # Every document of the page runs it; about:blank has no sessionStorage.
+    # Every document of the page runs it; about:blank has no sessionStorage. The later
+    # init script wins (a new session's).
     page.add_init_script(
         "try { sessionStorage.setItem("
-        f"{json.dumps(SESSION_KEY)}, {json.dumps(json.dumps(session))}); }} catch {{}}"
+        f"{json.dumps(SESSION_KEY)}, {json.dumps(json.dumps(session))});"
+        f" sessionStorage.setItem({json.dumps(SYNC_KEY)}, {json.dumps(sync)}); }}"
+        " catch {}"
     )
-    page.goto(base_url + WEB)
+    cpu = server_cpu_seconds(server)
+    page.goto(server.base_url + WEB)
     # Every chat listed (the long chat too: the list's count; its rows are windowed, so
     # only a screenful is drawn), then one more frame: the page answers.
     listed = page.wait_for_function(
@@ -164,18 +180,29 @@ def _load(
         timeout=600_000,
         polling=50,
     ).json_value()
+    cpu = server_cpu_seconds(server) - cpu
     fcp = page.evaluate(
         "() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1"
     )
     # Where the time went: the first /sync (initial: no `since`) as the browser timed
     # it — asked at, answered (the server's work: its first byte), received.
-    sync = page.evaluate(
-        """() => {
-          const e = performance.getEntriesByType('resource').find(
-            (r) => r.name.includes('/_matrix/client/v3/sync') && !r.name.includes('since='));
-          return e ? [e.startTime, e.responseStart, e.responseEnd] : [-1, -1, -1];
-        }"""
+    # Under sliding sync the first request without `pos` (not the client's probe of
+    # the endpoint, asked with timeout=0 once per tab).
+    sync_times = page.evaluate(
+        """(sliding) => {
+          const e = performance.getEntriesByType('resource').find((r) => (sliding
+            ? r.name.includes('simplified_msc3575/sync') && !r.name.includes('pos=')
+              && !r.name.includes('timeout=0')
+            : r.name.includes('/_matrix/client/v3/sync') && !r.name.includes('since=')));
+          const u = performance.getEntriesByType('resource').find(
+            (r) => r.name.includes('/_jwwx/client/v1/messages/unread'));
+          return [...(e ? [e.startTime, e.responseStart, e.responseEnd] : [-1, -1, -1]),
+                  ...(u ? [u.startTime, u.responseStart, u.responseEnd] : [-1, -1, -1])];
+        }""",
+        sync == "sliding",
     )
+    sync = sync_times[:3]
+    unread = sync_times[3:]
     if waterfall:
         # Every request of the load, in the order asked: what comes before the /sync.
         for name, start, end in page.evaluate(
@@ -191,6 +218,9 @@ def _load(
         "sync_server": sync[1] - sync[0],
         "sync_end": sync[2],
         "after_sync": float(listed) - sync[2],
+        "unread_end": unread[2],
+        "unread_server": unread[1] - unread[0] if unread[0] >= 0 else -1.0,
+        "cpu": cpu,
         "heap": heap,
         "nodes": nodes,
     }
@@ -275,6 +305,64 @@ def _first_sync(base_url: str, token: str, repeat: int) -> dict[str, tuple[float
     return out
 
 
+# The client's first sliding sync request (clients/web/src/sliding.js, src/rules.js
+# SLIDING): the first screen of chats by recency, the pinned chats, 10 events each,
+# the state the client reads; account data and receipts.
+REQUIRED_STATE = [
+    ["m.room.create", ""],
+    ["m.room.name", ""],
+    ["m.room.power_levels", ""],
+    ["cn.jwwx.group", ""],
+    ["cn.jwwx.announcement", ""],
+    ["m.room.member", "$ME"],
+    ["m.room.member", "$LAZY"],
+]
+SLIDING_FIRST = {
+    "lists": {
+        "chats": {
+            "ranges": [[0, 19]],
+            "timeline_limit": 10,
+            "required_state": REQUIRED_STATE,
+            "filters": {},
+        },
+        "pinned": {
+            "ranges": [[0, 49]],
+            "timeline_limit": 10,
+            "required_state": REQUIRED_STATE,
+            "filters": {"tags": ["m.favourite"]},
+        },
+    },
+    "extensions": {"account_data": {"enabled": True}, "receipts": {"enabled": True}},
+}
+
+
+def _timed(
+    server: BenchServer, method: str, path: str, token: str, body: Any, repeat: int
+) -> tuple[float, int, float]:
+    """(median ms, bytes, median server CPU ms) of a request asked `repeat` times."""
+    times: list[float] = []
+    cpus: list[float] = []
+    size = 0
+    for _ in range(repeat):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            server.base_url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+            },
+        )
+        cpu = server_cpu_seconds(server)
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=600) as response:
+            size = len(response.read())
+        times.append((time.perf_counter() - t0) * 1000)
+        cpus.append((server_cpu_seconds(server) - cpu) * 1000)
+    return statistics.median(times), size, statistics.median(cpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chats", type=int, default=500)
@@ -285,6 +373,12 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scroll-seconds", type=float, default=600)
+    parser.add_argument(
+        "--sync",
+        choices=("sliding", "v2"),
+        default="sliding",
+        help="the client's sync: simplified sliding sync (default) or /sync v2",
+    )
     parser.add_argument(
         "--waterfall",
         action="store_true",
@@ -310,22 +404,41 @@ def main() -> None:
                 if n:
                     page.goto("about:blank")
                 loads.append(
-                    _load(page, server.base_url, session, args.chats, args.waterfall)
+                    _load(page, server, session, args.chats, args.sync, args.waterfall)
                 )
             # A new session (a login): Synapse's /sync response cache (2 minutes, per
             # device and filter) does not answer its first /sync; its database caches
             # are warm.
             page.goto("about:blank")
             fresh = _login(server, localpart)
-            loads.append(_load(page, server.base_url, fresh, args.chats))
+            loads.append(_load(page, server, fresh, args.chats, args.sync))
             long = _long_chat(page, long_chat, args.messages, args.scroll_seconds)
             if page.errors:
                 raise RuntimeError(page.errors)
         syncs = _first_sync(server.base_url, session["token"], args.repeat)
+        # Each sliding request without `pos` starts the connection over: no cache.
+        sliding = _timed(
+            server,
+            "POST",
+            SLIDING_PATH + "?timeout=0",
+            session["token"],
+            SLIDING_FIRST,
+            args.repeat,
+        )
+        probe = _timed(
+            server,
+            "POST",
+            SLIDING_PATH + "?timeout=0",
+            session["token"],
+            {"lists": {}},
+            args.repeat,
+        )
+        unread = _timed(server, "GET", UNREAD_PATH, session["token"], None, args.repeat)
         print(
-            f"\nweb client, {args.engine}, {args.chats + 1} chats, {args.repeat} loads in"
-            " one session (from the 2nd, Synapse's /sync response cache answers the"
-            " first /sync), then one load in a new session (no response cache):"
+            f"\nweb client, {args.sync} sync, {args.engine}, {args.chats + 1} chats,"
+            f" {args.repeat} loads in one session (from the 2nd, under /sync v2,"
+            " Synapse's /sync response cache answers the first /sync), then one load in"
+            " a new session (no response cache):"
         )
         for key, label in (
             ("fcp", "first contentful paint, ms"),
@@ -334,6 +447,9 @@ def main() -> None:
             ("sync_server", "  first /sync answered after, ms"),
             ("sync_end", "  first /sync received at, ms"),
             ("after_sync", "  then listed after, ms"),
+            ("unread_server", "unread counts answered after, ms"),
+            ("unread_end", "  received at, ms"),
+            ("cpu", "server CPU during the load, s"),
             ("heap", "JS heap after GC, MB"),
             ("nodes", "DOM nodes"),
         ):
@@ -345,6 +461,15 @@ def main() -> None:
         print("\nthe first /sync over HTTP (median of the repeats, caches warm):")
         for label, (ms, size) in syncs.items():
             print(f"  {label:<34} {ms:9.1f} ms {size / 1000:9.1f} kB")
+        for label, (ms, size, cpu_ms) in (
+            ("first sliding sync (the client's)", sliding),
+            ("sliding sync probe (once a tab)", probe),
+            ("unread counts", unread),
+        ):
+            print(
+                f"  {label:<34} {ms:9.1f} ms {size / 1000:9.1f} kB"
+                f" {cpu_ms:9.1f} ms server CPU"
+            )
         print(f"\nthe chat of {args.messages} messages, scrolled to its first:")
         for key, value in long.items():
             print(f"  {key:<34} {value:9.1f}")

@@ -33,6 +33,8 @@ MEDIA_UPSTREAM = "jwwx_media"
 
 SYNC_ENDPOINTS = (
     r"^/_matrix/client/(r0|v3)/sync$",
+    # Simplified sliding sync (MSC4186; the web client's sync, docs/web_client.md).
+    r"^/_matrix/client/unstable/org\.matrix\.simplified_msc3575/.*$",
     r"^/_matrix/client/(api/v1|r0|v3)/events$",
     r"^/_matrix/client/(api/v1|r0|v3)/initialSync$",
     r"^/_matrix/client/(api/v1|r0|v3)/rooms/[^/]+/initialSync$",

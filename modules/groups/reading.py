@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Read status: who has read a message in a group (read-receipt details), and marking
-all of an officer's rooms read."""
+all of an officer's rooms read; the unread counts of an officer's chats."""
 
 from typing import Any
 
 from modules.common.errors import READ_STATUS_DISABLED, error
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.events import get_event_with_position
-from modules.common.synapse.rooms import joined_rooms, latest_event_id, mark_room_read
+from modules.common.synapse.rooms import (
+    joined_rooms,
+    latest_event_id,
+    mark_room_read,
+    unread_counts,
+)
 from modules.common.synapse.tables import public_read_positions_txn
 from modules.groups.core import GroupCore, forbidden
 
@@ -65,3 +70,14 @@ class ReadStatus(GroupCore):
             await mark_room_read(self._api, user_id, room_id, event_id)
             marked += 1
         return {"rooms": marked}
+
+    # Unread counts (the web client's badges under simplified sliding sync)
+
+    async def unread(self, user_id: str) -> dict[str, Any]:
+        counts = await unread_counts(self._api, user_id)
+        return {
+            "rooms": {
+                room_id: {"unread": notify, "mentions": highlight}
+                for room_id, (notify, highlight) in counts.items()
+            }
+        }

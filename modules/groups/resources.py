@@ -208,11 +208,17 @@ class MessagesResource(Router):
         self._runtime = runtime
         self._service = service
         self.route("POST", "read_all", self.read_all)
+        self.route("GET", "unread", self.unread)
 
     async def read_all(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
         await self._runtime.ready()
         return 200, await self._service.mark_all_read(user_id)
+
+    async def unread(self, request: Any) -> tuple[int, Any]:
+        user_id = await self.requester_id(request)
+        await self._runtime.ready()
+        return 200, await self._service.unread(user_id)
 
 
 class GroupsAdminResource(AdminRouter):

@@ -165,6 +165,7 @@ class WorkerConfigTest(unittest.TestCase):
         to their workers; the rest of our modules and the admin APIs to main."""
         expected = {
             "/_matrix/client/v3/sync": SYNC_UPSTREAM,
+            "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync": SYNC_UPSTREAM,
             "/_matrix/client/r0/initialSync": SYNC_UPSTREAM,
             "/_matrix/client/v3/rooms/!a:x/send/m.room.message/t1": CLIENT_UPSTREAM,
             "/_matrix/client/v3/login": CLIENT_UPSTREAM,

@@ -2,11 +2,12 @@
 // The signed-in client: a left rail (聊天, 通讯录, 收藏, 邮件, 工作台, 设置, the officer, 退出), the list pane
 // (chats with unread badges, or the directory) and the right pane (the open chat or a
 // member's profile). The SDK keeps the rooms up to date through /sync; every change it
-// reports re-renders once per frame.
+// reports re-renders once per frame. Simplified sliding sync where the server offers
+// it (src/sliding.js), /sync otherwise.
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ClientEvent, createClient, Filter, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
-import { ChatRows, listedChats, unhideChat } from "./chatlist.js";
+import { ChatRows, hiddenChats, listedChats, unhideChat } from "./chatlist.js";
 import { errorText, openDirectChat, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile, useFavoriteContacts } from "./contacts.js";
 import { Conversation } from "./conversation.js";
@@ -16,7 +17,9 @@ import { MailDetail, MailList } from "./mail.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
 import { backgroundColour, fontPixels } from "./prefs.js";
-import { FIRST_SYNC, totalUnread } from "./rules.js";
+import { FIRST_SYNC, isMutedRule, slidingTotal, totalUnread } from "./rules.js";
+import { startSliding, syncMode } from "./sliding.js";
+import { serverCounts } from "./unread.js";
 import { readPrefs, SettingsNav, SettingsPane, useDesktopNotifications } from "./settings.js";
 import { useClientConfig, Watermark } from "./watermark.js";
 import { Workbench } from "./workbench.js";
@@ -30,46 +33,62 @@ const WATCHED = [
 
 function useMatrix(session, onSignOut) {
   const [client, setClient] = useState(null);
+  const [sliding, setSliding] = useState(null);
   const [state, setState] = useState("PREPARING");
   const [tick, setTick] = useState(0);
   useEffect(() => {
-    const c = createClient({
-      baseUrl: window.location.origin,
-      accessToken: session.token,
-      userId: session.userId,
-      deviceId: session.deviceId,
-      // No calls in this client: no TURN server lookup at start (and every few minutes).
-      disableVoip: true,
-    });
+    let c = null;
+    let sync = null;
+    let ended = false;
     let frame = 0;
     const rerender = () => {
       if (!frame) frame = requestAnimationFrame(() => { frame = 0; setTick((t) => t + 1); });
     };
-    for (const name of WATCHED) c.on(name, rerender);
-    c.on(ClientEvent.Sync, (s) => { setState(s); rerender(); });
-    // WeChat has no invitations to accept: a chat someone starts with you is just there.
-    c.on(RoomEvent.MyMembership, (room, membership) => {
-      if (membership === "invite") c.joinRoom(room.roomId).catch(() => {});
+    // Simplified sliding sync when the server offers it (src/sliding.js), /sync otherwise.
+    syncMode(session.token).then((mode) => {
+      if (ended) return;
+      c = createClient({
+        baseUrl: window.location.origin,
+        accessToken: session.token,
+        userId: session.userId,
+        deviceId: session.deviceId,
+        // No calls in this client: no TURN server lookup at start (and every few minutes).
+        disableVoip: true,
+      });
+      for (const name of WATCHED) c.on(name, rerender);
+      c.on(ClientEvent.Sync, (s) => { setState(s); rerender(); });
+      // WeChat has no invitations to accept: a chat someone starts with you is just there.
+      c.on(RoomEvent.MyMembership, (room, membership) => {
+        if (membership === "invite") c.joinRoom(room.roomId).catch(() => {});
+      });
+      // The token was revoked (kicked offline by an admin, signed out elsewhere).
+      c.on(HttpApiEvent.SessionLoggedOut, () => onSignOut());
+      if (mode === "sliding") {
+        sync = startSliding(c, session.token, rerender);
+        c.startClient({ slidingSync: sync.sync, lazyLoadMembers: true });
+      } else {
+        // The first /sync brings what the chat list needs (src/rules.js FIRST_SYNC): a few
+        // newest events per chat, members lazily, no presence (nothing shows it); an
+        // opened chat loads more.
+        const filter = new Filter(session.userId);
+        filter.setDefinition(FIRST_SYNC.filter);
+        c.startClient({ initialSyncLimit: FIRST_SYNC.timelineLimit, lazyLoadMembers: true, filter });
+      }
+      setSliding(sync);
+      setClient(c);
     });
-    // The token was revoked (kicked offline by an admin, signed out elsewhere).
-    c.on(HttpApiEvent.SessionLoggedOut, () => onSignOut());
-    // The first /sync brings what the chat list needs (src/rules.js FIRST_SYNC): a few
-    // newest events per chat, members lazily, no presence (nothing shows it); an opened
-    // chat loads more. Simplified sliding sync is not used: Synapse answers it with
-    // notification counts of 0 (docs/web_client.md).
-    const filter = new Filter(session.userId);
-    filter.setDefinition(FIRST_SYNC.filter);
-    c.startClient({ initialSyncLimit: FIRST_SYNC.timelineLimit, lazyLoadMembers: true, filter });
-    setClient(c);
     return () => {
+      ended = true;
+      if (!c) return;
       for (const name of WATCHED) c.removeListener(name, rerender);
       c.stopClient();
+      if (sync) sync.stop();
     };
   }, [session.token]);
-  return { client, state, tick };
+  return { client, sliding, state, tick };
 }
 
-function ChatList({ client, token, selected, onSelect, onJump, tick, entries }) {
+function ChatList({ client, token, selected, onSelect, onJump, tick, entries, total, onMore }) {
   const [query, setQuery] = useState("");
   const [creating, setCreating] = useState(false);
   const pane = useRef(null);
@@ -86,13 +105,14 @@ function ChatList({ client, token, selected, onSelect, onJump, tick, entries }) 
     ${query.trim() && html`<${SearchResults} token=${token} client=${client} query=${query} onOpenRoom=${(id) => { setQuery(""); onSelect(id); }}
       onOpenMessage=${(id, eventId) => { setQuery(""); onJump(id, eventId); }} />`}
     <div hidden=${Boolean(query.trim())}>
-      <${ChatRows} client=${client} entries=${entries} selected=${selected} onSelect=${onSelect} tick=${tick} pane=${pane} />
+      <${ChatRows} client=${client} entries=${entries} total=${total} onMore=${onMore} selected=${selected} onSelect=${onSelect}
+        tick=${tick} pane=${pane} />
     </div>
   </div>`;
 }
 
 export function App({ session, onSignOut }) {
-  const { client, state, tick } = useMatrix(session, onSignOut);
+  const { client, sliding, state, tick } = useMatrix(session, onSignOut);
   const clientConfig = useClientConfig(session.token);
   const groupSettings = useGroupSettings(session.token);
   const [tab, setTab] = useState("chats");
@@ -129,7 +149,29 @@ export function App({ session, onSignOut }) {
   });
 
   const entries = client ? listedChats(client, roomId) : [];
-  const unreadTotal = totalUnread(entries.map((e) => ({ muted: e.muted, unread: unreadCount(e.room) })));
+  const counts = serverCounts(client);
+  let unreadTotal = totalUnread(entries.map((e) => ({ muted: e.muted, unread: unreadCount(e.room) })));
+  let total = entries.length;
+  let onMore = null;
+  if (client && sliding) {
+    // Under sliding sync only the chats in the window are here: the list holds as many
+    // as the server counts (the rest drawn as empty rows until the window reaches them),
+    // and the rail's total is the server's counts of every chat shown or not yet loaded.
+    const shown = new Set(entries.map((e) => e.id));
+    const out = (id) => !shown.has(id) && Boolean(client.getRoom(id));
+    const hiddenNotShown = Object.keys(hiddenChats(client)).filter((id) => !shown.has(id)).length;
+    total = slidingTotal(sliding.count(), entries.length, hiddenNotShown);
+    // The window counts the hidden chats it holds: rows shown up to n need n of them more.
+    const loaded = client.getRooms().filter((r) => ["join", "invite"].includes(r.getMyMembership())).length;
+    onMore = (rows) => sliding.grow(rows + Math.max(0, loaded - entries.length));
+    if (counts) {
+      unreadTotal = totalUnread([...counts].filter(([id]) => !out(id))
+        .map(([id, c]) => ({ muted: isMutedRule(client.pushRules, id), unread: c.unread || 0 })));
+    }
+  }
+  // The open chat is the sliding sync's room subscription (it stays live wherever it is
+  // in the list).
+  useEffect(() => { if (sliding) sliding.open(roomId); }, [sliding, roomId]);
   // The tab's title carries the unread total, as WeChat's taskbar entry does.
   useEffect(() => {
     document.title = unreadTotal > 0 ? `(${badgeText(unreadTotal)}) 警务微信` : "警务微信";
@@ -206,7 +248,7 @@ export function App({ session, onSignOut }) {
     setJump({ eventId, n: jumps.current });
   };
   let list = html`<${ChatList} client=${client} token=${session.token} selected=${roomId} onSelect=${setRoomId} onJump=${jumpTo}
-    tick=${tick} entries=${entries} />`;
+    tick=${tick} entries=${entries} total=${total} onMore=${onMore} />`;
   if (tab === "contacts") {
     list = html`<${ContactsList} token=${session.token} onMember=${(m) => { setMember(m); setError(""); }} favorites=${favoriteContacts} />`;
   }

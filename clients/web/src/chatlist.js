@@ -103,7 +103,9 @@ function ChatMenu({ client, menu, onHide, onClose, onError }) {
   </ul>`;
 }
 
-export function ChatRows({ client, entries, selected, onSelect, tick, pane }) {
+// `total`: the chats the list holds (under sliding sync more than are loaded: the rest
+// are empty rows until `onMore(rows)` has the window reach them).
+export function ChatRows({ client, entries, total = entries.length, onMore = null, selected, onSelect, tick, pane }) {
   const list = useRef(null);
   const [view, setView] = useState({ first: 0, height: 800 });
   const [menu, setMenu] = useState(null);
@@ -134,15 +136,23 @@ export function ChatRows({ client, entries, selected, onSelect, tick, pane }) {
     if (entry.id === selected) onSelect(null);
   }
 
-  const { start, end } = rowWindow(view.first * ROW, view.height, ROW, entries.length);
+  const count = Math.max(total, entries.length);
+  const { start, end } = rowWindow(view.first * ROW, view.height, ROW, count);
+  // Rows in view that are not loaded yet: the sliding window grows to them.
+  useEffect(() => {
+    if (onMore && end > entries.length) onMore(end);
+  }, [onMore, end, entries.length]);
+  const waiting = Math.max(0, Math.min(end, count) - Math.max(start, entries.length));
   return html`
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    ${entries.length === 0 && html`<p class="empty">暂无聊天，可从通讯录发起</p>`}
-    <ul class="chat-list" aria-label="聊天列表" ref=${list} data-count=${entries.length}
-      style=${{ height: `${entries.length * ROW}px` }}>
+    ${count === 0 && html`<p class="empty">暂无聊天，可从通讯录发起</p>`}
+    <ul class="chat-list" aria-label="聊天列表" ref=${list} data-count=${count}
+      style=${{ height: `${count * ROW}px` }}>
       ${entries.slice(start, end).map((entry, i) => html`<li key=${entry.id} style=${{ top: `${(start + i) * ROW}px` }}>
         <${ChatRow} client=${client} entry=${entry} selected=${selected} onSelect=${onSelect} onMenu=${setMenu} tick=${tick} />
       </li>`)}
+      ${Array.from({ length: waiting }, (_, i) => Math.max(start, entries.length) + i).map((row) => html`<li key=${`row-${row}`}
+        class="chat-pending" aria-hidden="true" style=${{ top: `${row * ROW}px` }}><span class="avatar"></span><span class="bar"></span></li>`)}
     </ul>
     ${menu && html`<${ChatMenu} client=${client} menu=${menu} onHide=${hide} onClose=${() => setMenu(null)}
       onError=${setError} />`}`;

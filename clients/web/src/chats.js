@@ -4,6 +4,7 @@
 import { EventType, NotificationCountType, Preset } from "matrix-js-sdk";
 import { previewOf } from "./format.js";
 import { mentionsMe, recallText } from "./rules.js";
+import { serverCounts } from "./unread.js";
 
 export { formatTime } from "./format.js";
 
@@ -33,8 +34,11 @@ export function preview(event, client, room) {
   return previewOf(event.getContent());
 }
 
-// An unread message of the chat names me (m.mentions): the list shows [有人@我].
+// An unread message of the chat names me (m.mentions): the list shows [有人@我]. Under
+// sliding sync the server's count of unread highlights says so too (beyond the events
+// loaded here).
 export function mentionedUnread(client, room) {
+  if (serverCounts(client)?.get(room.roomId)?.mentions > 0) return true;
   const me = client.getUserId();
   const events = room.getLiveTimeline().getEvents();
   for (let i = events.length - 1; i >= 0 && i >= events.length - 50; i--) {
@@ -52,7 +56,11 @@ export function lastMessage(room, client) {
   return null;
 }
 
+// The server's notification count: /sync v2 brings it with the room; under sliding sync
+// it is the unread endpoint's (src/unread.js).
 export function unreadCount(room) {
+  const server = serverCounts(room.client);
+  if (server) return server.get(room.roomId)?.unread || 0;
   return room.getUnreadNotificationCount(NotificationCountType.Total) || 0;
 }
 
@@ -68,9 +76,18 @@ export function chatRooms(client) {
 // else a new room marked direct on both sides.
 export async function openDirectChat(client, userId) {
   const direct = client.getAccountData(EventType.Direct)?.getContent() || {};
-  for (const roomId of direct[userId] || []) {
+  const named = direct[userId] || [];
+  for (const roomId of named) {
     const room = client.getRoom(roomId);
     if (room && ["join", "invite"].includes(room.getMyMembership())) return roomId;
+  }
+  // Under sliding sync a chat outside the window is not loaded here: the server says
+  // whether it is still joined (it is then loaded as the open chat).
+  const unknown = named.filter((roomId) => !client.getRoom(roomId));
+  if (unknown.length) {
+    const { joined_rooms: joined = [] } = await client.getJoinedRooms();
+    const found = unknown.find((roomId) => joined.includes(roomId));
+    if (found) return found;
   }
   const { room_id: roomId } = await client.createRoom({
     is_direct: true,

@@ -8,6 +8,7 @@ import { call } from "./api.js";
 import { App } from "./app.js";
 import { Login } from "./login.js";
 import { mustChangePassword, PasswordChange } from "./password.js";
+import { syncMode } from "./sliding.js";
 import { clearSession, loadSession, passwordKnownOk, rememberPasswordOk, saveSession } from "./session.js";
 import "./style.css";
 
@@ -18,6 +19,8 @@ function Root() {
   const [mustChange, setMustChange] = useState(() => (session && passwordKnownOk(session.token) ? false : null));
 
   useEffect(() => {
+    // Whether the server offers sliding sync: asked beside the accounts status.
+    if (session) syncMode(session.token);
     if (!session || passwordKnownOk(session.token)) return;
     setMustChange(null);
     mustChangePassword(session.token).then((must) => {

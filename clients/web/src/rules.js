@@ -410,3 +410,69 @@ export function locationContent(lat, lon, name) {
 // chat pages back for more) and no presence (the client shows none). A chat's creation
 // alone is 8 state events in its timeline, so 10 would carry them all for new chats.
 export const FIRST_SYNC = { timelineLimit: 4, filter: { presence: { not_types: ["*"] } } };
+
+// Simplified sliding sync (src/sliding.js): the chat list's window starts with the first
+// screen (1366×768: 11 rows of 64 px, and the windowed list's 8 either side) and grows by
+// a page as the officer scrolls; the pinned chats are a list of their own (they are shown
+// first whatever their activity). Every chat, listed or open, comes with the newest 10
+// events (the preview, [有人@我]; an opened chat pages back to 30) — one limit for both,
+// so opening a chat never makes the server resend a longer timeline — and the state the
+// client reads: the name, power levels, the group's state and announcement, the
+// officer's own membership and the senders of those events.
+export const SLIDING = {
+  firstRows: 20,
+  pageRows: 20,
+  pinnedRows: 50,
+  timelineLimit: 10,
+  pollMs: 30000,
+  extensions: ["account_data", "receipts"],
+  requiredState: [
+    ["m.room.create", ""],
+    ["m.room.name", ""],
+    ["m.room.power_levels", ""],
+    ["cn.jwwx.group", ""],
+    ["cn.jwwx.announcement", ""],
+    ["m.room.member", "$ME"],
+    ["m.room.member", "$LAZY"],
+  ],
+};
+
+// The list's range end (inclusive) once rows up to `rows` (exclusive) are shown: the same
+// while they are loaded, else grown to cover them and a page more, in whole pages.
+export function grownRange(end, rows, page) {
+  if (rows <= end + 1) return end;
+  return Math.ceil((rows + page) / page) * page - 1;
+}
+
+// The officer's membership of a room as a sliding sync answer says it (null: nothing
+// said): an invitation's stripped state, else the newest own member event of its
+// timeline, else the membership in the room's state (`stateMembership`).
+export function ownMembership(data, me, stateMembership) {
+  if (data.invite_state) return "invite";
+  const timeline = data.timeline || [];
+  for (let i = timeline.length - 1; i >= 0; i--) {
+    const e = timeline[i];
+    if (e.type === "m.room.member" && e.state_key === me) return e.content?.membership || null;
+  }
+  return stateMembership || null;
+}
+
+// How many chats the list holds under sliding sync: what the server counts, less the
+// hidden chats not shown (不显示该聊天), and never fewer than the chats known here.
+export function slidingTotal(serverCount, shown, hiddenNotShown) {
+  if (serverCount === null || serverCount === undefined) return shown;
+  return Math.max(shown, serverCount - hiddenNotShown);
+}
+
+// Whether a sliding sync answer may have changed the officer's unread counts (so the
+// unread endpoint is asked again): new events in a chat (`num_live`: what arrived since
+// the last answer, not what a growing window brings), or a read receipt of the officer's.
+export function countsMayChange(resp, me) {
+  for (const room of Object.values(resp.rooms || {})) if (room.num_live > 0) return true;
+  for (const receipt of Object.values(resp.extensions?.receipts?.rooms || {})) {
+    for (const byType of Object.values(receipt.content || {})) {
+      for (const users of Object.values(byType || {})) if (users && me in users) return true;
+    }
+  }
+  return false;
+}

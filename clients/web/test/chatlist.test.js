@@ -3,7 +3,7 @@
 // push rule, the rows of the windowed list and the rail's total.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isMutedRule, muteRule, orderChats, rowWindow, totalUnread } from "../src/rules.js";
+import { countsMayChange, grownRange, isMutedRule, muteRule, orderChats, ownMembership, rowWindow, slidingTotal, totalUnread } from "../src/rules.js";
 
 test("pinned chats first, then the most recently active; hidden ones until newer", () => {
   const entries = [
@@ -37,4 +37,43 @@ test("the windowed list draws the rows in view and a few either side", () => {
 
 test("the rail counts unread chats that are not muted", () => {
   assert.equal(totalUnread([{ muted: false, unread: 2 }, { muted: true, unread: 5 }, { muted: false, unread: 1 }]), 3);
+});
+
+test("the sliding window grows in pages to cover the rows shown", () => {
+  // The first 20 loaded (0–19): rows up to 20 need nothing more.
+  assert.equal(grownRange(19, 12, 20), 19);
+  assert.equal(grownRange(19, 20, 20), 19);
+  // One row past it: a page past that row, in whole pages.
+  assert.equal(grownRange(19, 21, 20), 59);
+  assert.equal(grownRange(59, 41, 20), 59);
+  assert.equal(grownRange(59, 75, 20), 99);
+});
+
+test("the officer's membership from a sliding sync answer", () => {
+  const me = "@lina:hs";
+  const member = (who, membership) => ({ type: "m.room.member", state_key: who, content: { membership } });
+  assert.equal(ownMembership({ invite_state: [member(me, "invite")] }, me, undefined), "invite");
+  // The newest own member event of the timeline wins over the state as it was.
+  assert.equal(ownMembership({ timeline: [member(me, "join"), member(me, "leave")] }, me, "join"), "leave");
+  assert.equal(ownMembership({ timeline: [member("@zw:hs", "leave")] }, me, "join"), "join");
+  assert.equal(ownMembership({ timeline: [{ type: "m.room.message", content: {} }] }, me, undefined), null);
+});
+
+test("the list holds what the server counts, less the hidden chats not shown", () => {
+  assert.equal(slidingTotal(null, 12, 0), 12); // nothing counted yet: what is here
+  assert.equal(slidingTotal(501, 20, 0), 501);
+  assert.equal(slidingTotal(41, 40, 1), 40);
+  assert.equal(slidingTotal(3, 5, 1), 5); // never fewer than the chats shown
+});
+
+test("the unread counts are asked again for new events and the officer's receipts", () => {
+  const me = "@lina:hs";
+  assert.equal(countsMayChange({ rooms: { "!a": { num_live: 1 } } }, me), true);
+  // A window that grew brings chats with old events only.
+  assert.equal(countsMayChange({ rooms: { "!a": { num_live: 0, initial: true }, "!b": {} } }, me), false);
+  const receipt = (user) => ({ extensions: { receipts: { rooms: { "!a": {
+    type: "m.receipt", content: { $e: { "m.read": { [user]: { ts: 1 } } } } } } } } });
+  assert.equal(countsMayChange(receipt(me), me), true);
+  assert.equal(countsMayChange(receipt("@zw:hs"), me), false);
+  assert.equal(countsMayChange({}, me), false);
 });

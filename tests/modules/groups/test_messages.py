@@ -22,6 +22,7 @@ from tests.modules.groups.helpers import (
 )
 
 READ_ALL = "/_jwwx/client/v1/messages/read_all"
+UNREAD = "/_jwwx/client/v1/messages/unread"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -241,6 +242,61 @@ class MessageFeatureTests:
         )
         self.assertErrcode(
             await self.anonymous().request("POST", READ_ALL, {}), 401, "M_MISSING_TOKEN"
+        )
+
+    # Unread counts (the web client's badges under simplified sliding sync)
+
+    async def test_unread_counts_are_what_sync_reports(self) -> None:
+        alice, bob, carol = self.user("alice"), self.user("bob"), self.user("carol")
+        room_one = await make_group(alice, bob, carol)
+        room_two = await make_group(carol, bob)
+        await alice.send_text(room_one, "一")
+        status, named = await alice.send_text(
+            room_one, "@bob 请回复", **{"m.mentions": {"user_ids": [bob.user_id]}}
+        )
+        self.assertEqual(status, 200)
+        await carol.send_text(room_two, "二")
+
+        calls = iter(range(1, 10000))
+
+        async def both() -> tuple[dict[str, Any], dict[str, Any]]:
+            """(the endpoint's rooms, /sync v2's non-zero counts as the same shape)."""
+            ours: dict[str, Any] = {}
+            theirs: dict[str, Any] = {}
+            for _ in range(200):
+                ours = (await bob.ok("GET", UNREAD))["rooms"]
+                flt = q(json.dumps({"room": {"timeline": {"limit": next(calls)}}}))
+                sync = await bob.ok(
+                    "GET", f"/_matrix/client/v3/sync?timeout=0&filter={flt}"
+                )
+                theirs = {}
+                for room_id, room in sync["rooms"]["join"].items():
+                    counts = room["unread_notifications"]
+                    notify = counts.get("notification_count", 0)
+                    highlight = counts.get("highlight_count", 0)
+                    if notify or highlight:
+                        theirs[room_id] = {"unread": notify, "mentions": highlight}
+                if ours == theirs and ours.get(room_one, {}).get("unread", 0) >= 2:
+                    break
+                await _sleep(0.1)
+            return dict(ours), theirs
+
+        ours, theirs = await both()
+        self.assertEqual(ours, theirs)
+        self.assertGreaterEqual(ours[room_one]["unread"], 2)
+        self.assertEqual(ours[room_one]["mentions"], 1)
+        self.assertGreaterEqual(ours[room_two]["unread"], 1)
+        self.assertEqual(ours[room_two]["mentions"], 0)
+        # Read: gone; alice's counts are her own.
+        await read_receipt(bob, room_one, named["event_id"])
+        self.assertNotIn(room_one, (await bob.ok("GET", UNREAD))["rooms"])
+        self.assertIn(room_two, (await bob.ok("GET", UNREAD))["rooms"])
+        self.assertNotIn(room_one, (await alice.ok("GET", UNREAD))["rooms"])
+        # Left: not counted (Synapse keeps the summary row of a room left).
+        await bob.ok("POST", f"/_matrix/client/v3/rooms/{q(room_two)}/leave", {})
+        self.assertNotIn(room_two, (await bob.ok("GET", UNREAD))["rooms"])
+        self.assertErrcode(
+            await self.anonymous().request("GET", UNREAD), 401, "M_MISSING_TOKEN"
         )
 
     # QR join links

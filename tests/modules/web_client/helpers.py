@@ -88,8 +88,12 @@ class WebCase(SQLiteCase):
             )
         return room_id, officers
 
-    def _sign_in(self, page: Any, localpart: str) -> None:
+    def _sign_in(self, page: Any, localpart: str, sync: str | None = None) -> None:
+        """Signs in; `sync` "v2" has the page use /sync v2 although the server offers
+        simplified sliding sync (the mode the client remembers for the tab)."""
         page.goto(self._url(WEB))
+        if sync is not None:
+            page.evaluate("(m) => sessionStorage.setItem('jwwx.web.sync', m)", sync)
         page.fill("input[name=user]", localpart)
         page.fill("input[name=password]", "pw-" + localpart)
         page.click("form.login-form button[type=submit]")

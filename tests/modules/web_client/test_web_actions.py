@@ -406,6 +406,15 @@ class WebMessageActionsTest(WebCase):
             self.assertEqual(zw.errors, [])
 
     def test_chat_list_pin_mute_hide_unread_and_window(self) -> None:
+        """Under simplified sliding sync (the server offers it): the window of chats
+        grows as the list is scrolled, the counts come from the unread endpoint."""
+        self._chat_list(sync=None)
+
+    def test_chat_list_over_sync_v2(self) -> None:
+        """The same with the client on /sync v2 (a server without sliding sync)."""
+        self._chat_list(sync="v2")
+
+    def _chat_list(self, sync: str | None) -> None:
         require_browser()
         suffix = os.urandom(3).hex()
         lina_id, lina = self.server.register(f"lina{suffix}")
@@ -430,7 +439,7 @@ class WebMessageActionsTest(WebCase):
         )["room_id"]
         with browser_page() as page:
             page.set_default_timeout(WAIT_MS)
-            self._sign_in(page, f"lina{suffix}")
+            self._sign_in(page, f"lina{suffix}", sync)
             page.wait_for_selector(f".chat-list[data-count='{CHATS + 1}']")
             # Windowed: a screenful of rows (and a few more), not all of them.
             rendered = page.locator(".chat-row").count()
@@ -498,6 +507,20 @@ class WebMessageActionsTest(WebCase):
                 " === id",
                 arg=chats[38],
             )
+            # Which sync the page used, and the unread counts' source under sliding sync.
+            asked = page.evaluate(
+                "() => performance.getEntriesByType('resource').map((r) => r.name)"
+            )
+            sliding = [a for a in asked if "simplified_msc3575/sync" in a]
+            classic = [a for a in asked if "/_matrix/client/v3/sync" in a]
+            unread = [a for a in asked if "/_jwwx/client/v1/messages/unread" in a]
+            if sync == "v2":
+                self.assertEqual((sliding, unread), ([], []))
+                self.assertTrue(classic)
+            else:
+                self.assertEqual(classic, [])
+                self.assertTrue(sliding)
+                self.assertTrue(unread)
             self.assertEqual(page.errors, [])
 
     def test_forward_several_one_by_one_and_merged(self) -> None:
