@@ -21,6 +21,8 @@ page (the HTTP cache warm after the first, as an officer's second visit):
   client told so for the tab, as on a server without sliding sync); under sliding sync
   also the unread endpoint's first answer (the badges);
 - the server's CPU seconds during the load (from /proc, the homeserver's processes);
+- `--unread N`: a colleague leaves a message in N of the chats (N unread badges: the
+  unread endpoint's answer and cost grow with them);
 - JS heap after a forced GC and the DOM's node count (the chat list is windowed: about
   a screenful of rows is in the DOM however many chats).
 From the second load of one session the first /sync is answered from Synapse's /sync
@@ -90,8 +92,9 @@ def _create(client: Client, name: str) -> str:
 
 def _populate(
     server: BenchServer, token: str, chats: int, messages: int, per_chat: int = 1
-) -> str:
-    """`chats` chats with `per_chat` messages each, then the long chat (its id)."""
+) -> tuple[str, list[str]]:
+    """`chats` chats with `per_chat` messages each, then the long chat: (its id, the
+    chats' ids)."""
     local = threading.local()
 
     def client() -> Client:
@@ -99,14 +102,15 @@ def _populate(
             local.client = Client(server.base_url, token, timeout=300)
         return local.client
 
-    def one_chat(i: int) -> None:
+    def one_chat(i: int) -> str:
         room_id = _create(client(), f"案件协查{i:04d}")
         for n in range(per_chat):
             _send(client(), room_id, f"第{i}号协查通报第{n}条，请注意查收", f"c{i}-{n}")
+        return room_id
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(one_chat, range(chats)))
+        rooms = list(pool.map(one_chat, range(chats)))
     print(f"set-up: {chats} chats in {time.perf_counter() - t0:.0f} s", flush=True)
     long_chat = _create(Client(server.base_url, token, timeout=300), "万条消息")
     t0 = time.perf_counter()
@@ -121,7 +125,44 @@ def _populate(
     print(
         f"set-up: {messages} messages in {time.perf_counter() - t0:.0f} s", flush=True
     )
-    return long_chat
+    return long_chat, rooms
+
+
+def _unread(server: BenchServer, token: str, rooms: list[str]) -> None:
+    """A colleague joins `rooms` and sends one message in each: the officer has that
+    many unread chats (the unread endpoint's answer grows with them)."""
+    if not rooms:
+        return
+    colleague, colleague_token = server.register(f"colleague{os.urandom(3).hex()}")
+    local = threading.local()
+
+    def clients() -> tuple[Client, Client]:
+        if not hasattr(local, "pair"):
+            local.pair = (
+                Client(server.base_url, token, timeout=300),
+                Client(server.base_url, colleague_token, timeout=300),
+            )
+        return local.pair
+
+    def one(numbered: tuple[int, str]) -> None:
+        n, room_id = numbered
+        officer, other = clients()
+        officer.ok(
+            "POST",
+            f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
+            {"user_id": colleague},
+        )
+        other.ok("POST", f"/_matrix/client/v3/join/{quote(room_id)}", {})
+        _send(other, room_id, "请尽快查看协查通报", f"u{n}")
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, enumerate(rooms)))
+    print(
+        f"set-up: {len(rooms)} chats with an unread message in"
+        f" {time.perf_counter() - t0:.0f} s",
+        flush=True,
+    )
 
 
 def _login(server: BenchServer, localpart: str) -> dict[str, str]:
@@ -374,6 +415,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scroll-seconds", type=float, default=600)
     parser.add_argument(
+        "--unread",
+        type=int,
+        default=0,
+        help="chats where a colleague leaves an unread message (the badges' cost)",
+    )
+    parser.add_argument(
         "--sync",
         choices=("sliding", "v2"),
         default="sliding",
@@ -392,9 +439,10 @@ def main() -> None:
     try:
         localpart = f"officer{os.urandom(3).hex()}"
         _user, token = server.register(localpart)
-        long_chat = _populate(
+        long_chat, rooms = _populate(
             server, token, args.chats, args.messages, args.chat_messages
         )
+        _unread(server, token, rooms[: args.unread])
         session = _login(server, localpart)
         print(f"load: {os.getloadavg()[0]:.1f} (1-minute average) before the browser")
         loads: list[dict[str, float]] = []
