@@ -31,6 +31,7 @@ from modules.docs.slides import HEIGHT, WIDTH, Slide, write
 MAX_SLIDES = 500
 MAX_ELEMENTS = 20_000
 MAX_TEXT = 100_000  # characters of one text box
+FILE_CARD = (240, 56)  # the least room a file card is given
 BULLETED = (PP_PLACEHOLDER.BODY, PP_PLACEHOLDER.OBJECT)
 OLE_EXTENSIONS = {
     "Word.Document": "docx",
@@ -301,11 +302,15 @@ class _Reader:
         )
         name = f"附件{self.kept['file'] + 1}.{extension}"
         self.media.append(Media(blob, "application/octet-stream", name))
+        box = self._box(shape)
+        # PowerPoint shows an embedded file as a small icon; a card needs room for
+        # its name.
+        box["w"], box["h"] = max(box["w"], FILE_CARD[0]), max(box["h"], FILE_CARD[1])
         self._add(
             elements,
             {
                 "type": "file",
-                **self._box(shape),
+                **box,
                 "src": len(self.media) - 1,
                 "name": name,
                 "size": len(blob),

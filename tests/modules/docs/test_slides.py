@@ -453,11 +453,16 @@ class SlideBrowserTests:
         self.assertEqual(
             [(r["text"], r.get("bold")) for r in runs], [("警情速报", True)]
         )
+        uploaded = {e["name"]: e for e in deck[0]["elements"] if e["type"] != "text"}
+        self.assertEqual(uploaded["现场.png"]["type"], "image")
+        self.assertTrue(uploaded["现场.png"]["src"].startswith("mxc://"))
+        self.assertEqual(uploaded["笔录.pdf"]["type"], "file")
+        self.assertEqual(uploaded["笔录.pdf"]["size"], len(ATTACHED))
 
 
 def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
     """Alice types into a new text box, Bob sees it (and her selection) and makes it
-    bold, Alice sees that; Bob adds a slide after the first; Alice presents the deck
+    bold, Alice sees that; Bob uploads a picture and a file, Alice sees them; Bob adds a slide after the first; Alice presents the deck
     with the arrow keys; the reader sees everything without the tools. The pages' JavaScript errors
     are returned."""
     alice, bob, dave = officers
@@ -481,6 +486,22 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
             """() => [...document.querySelectorAll('.slide-canvas.editing .el-text span')]
               .some((s) => s.textContent === '警情速报' && s.style.fontWeight === 'bold')"""
         )
+        # Bob uploads a picture and a file from his page: Alice sees both.
+        b.set_input_files(
+            ".hidden-input[accept='image/*']",
+            files=[{"name": "现场.png", "mimeType": "image/png", "buffer": PICTURE}],
+        )
+        a.wait_for_function(
+            """() => document.querySelectorAll(
+              ".slide-canvas.editing .el-image img[src^='blob:']").length === 2"""
+        )
+        b.set_input_files(
+            ".hidden-input:not([accept])",
+            files=[
+                {"name": "笔录.pdf", "mimeType": "application/pdf", "buffer": ATTACHED}
+            ],
+        )
+        a.wait_for_selector(".slide-canvas.editing .file-card:has-text('笔录.pdf')")
         b.click(".sorter-tools .slide-add")
         a.wait_for_selector(".sorter li[data-index='3']")
         reader.wait_for_selector(".slide-canvas.editing .el-text:has-text('警情速报')")
@@ -503,7 +524,7 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
         assert reader.locator(".insert-text").count() == 0
         assert reader.locator(".sorter-tools .slide-add").count() == 0
         assert reader.locator(".notes[readonly]").count() == 1
-        reader.locator(".slide-canvas.editing .el-text:has-text('警情速报')").dblclick()
+        reader.locator(".slide-canvas.editing .el-text:has-text('警情通报')").dblclick()
         assert reader.locator("[contenteditable=true]").count() == 0
         assert reader.locator(".status[data-status=connected]").count() == 1
         return list(a.errors) + list(b.errors) + list(reader.errors)
@@ -609,6 +630,35 @@ def sample_pptx() -> bytes:
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()
+
+
+class SlideNoImpressTest(SQLiteCase):
+    """LibreOffice without its presentation component: a .ppt import answers 501 with
+    the converter's errcode (a .doc would still convert) and creates nothing."""
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        # A soffice of its own whose installation has no share/registry/impress.xcd.
+        program = server.data_dir / "libreoffice" / "program"
+        program.mkdir(parents=True)
+        binary = program / "soffice"
+        binary.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+        binary.chmod(0o755)
+        yjs.configure_docs(server, soffice_path=str(binary))
+
+    async def test_ppt_without_impress(self) -> None:
+        alice = self.user("alice")
+        status, body = await alice.request(
+            "POST",
+            f"{DOCS}/import?format=ppt",
+            raw=b"\xd0\xcf\x11\xe0 a legacy deck",
+            content_type="application/vnd.ms-powerpoint",
+        )
+        self.assertEqual(status, 501, body)
+        self.assertEqual(body["errcode"], "CN_JWWX_DOCS_NO_CONVERTER")
+        self.assertIn("impress", body["error"])
+        mine = await alice.ok("GET", DOCS + "?filter=mine")
+        self.assertEqual(mine["documents"], [])
 
 
 class SlideSQLiteTest(SlideTests, SlideBrowserTests, SQLiteCase):

@@ -159,7 +159,7 @@ export function elementNode(session, fields, el) {
   } else if (fields.type === "file") {
     const size = typeof fields.size === "number" ? ` · ${fileSize(fields.size)}` : "";
     node.append(el("button", { type: "button", class: "file-card", "data-src": fields.src || "" },
-      el("span", { class: "file-icon" }, "📎"), el("span", { class: "file-name" }, fields.name || "文件"),
+      el("span", { class: "file-icon" }, "附件"), el("span", { class: "file-name" }, fields.name || "文件"),
       el("span", { class: "file-size" }, size)));
   }
   return node;
