@@ -15,6 +15,7 @@ geometry, fill and outline: its text is kept), `merged_cell`, `background_image`
 `font_name`, `theme_color`, `animation`, `transition`, `other` (anything else).
 """
 
+import hashlib
 import io
 import zipfile
 from collections import Counter
@@ -116,6 +117,7 @@ class _Reader:
         self.kept: Counter[str] = Counter()
         self.lost: Counter[str] = Counter()
         self.media: list[Media] = []
+        self._seen: dict[bytes, int] = {}
         self.count = 0
 
     def slide(self, slide: Any) -> Slide:
@@ -161,6 +163,15 @@ class _Reader:
             "h": at(shape.height, 0),
         }
 
+    def _media(self, found: Media) -> int:
+        """The index of the media to upload; a picture used on several slides (one
+        part of the package, or the same bytes twice) is uploaded once."""
+        digest = hashlib.sha256(found.data).digest()
+        if digest not in self._seen:
+            self._seen[digest] = len(self.media)
+            self.media.append(found)
+        return self._seen[digest]
+
     def _add(self, elements: list[dict[str, Any]], element: dict[str, Any]) -> None:
         self.count += 1
         if self.count > MAX_ELEMENTS:
@@ -191,15 +202,14 @@ class _Reader:
             return
         image = _image_of(shape)
         if image is not None:
-            self.media.append(
-                Media(image.blob, image.content_type, image.filename or "图片")
-            )
             self._add(
                 elements,
                 {
                     "type": "image",
                     **self._box(shape),
-                    "src": len(self.media) - 1,
+                    "src": self._media(
+                        Media(image.blob, image.content_type, image.filename or "图片")
+                    ),
                     "name": image.filename or "图片",
                 },
             )
@@ -301,7 +311,7 @@ class _Reader:
             prog_id, "bin"
         )
         name = f"附件{self.kept['file'] + 1}.{extension}"
-        self.media.append(Media(blob, "application/octet-stream", name))
+        index = self._media(Media(blob, "application/octet-stream", name))
         box = self._box(shape)
         # PowerPoint shows an embedded file as a small icon; a card needs room for
         # its name.
@@ -311,7 +321,7 @@ class _Reader:
             {
                 "type": "file",
                 **box,
-                "src": len(self.media) - 1,
+                "src": index,
                 "name": name,
                 "size": len(blob),
                 "mime": "application/octet-stream",

@@ -216,7 +216,7 @@ class SlideTests:
                     "bullet": 1,
                     "color": 1,
                     "file": 1,
-                    "image": 1,
+                    "image": 2,
                     "italic": 1,
                     "link": 2,
                     "notes": 1,
@@ -273,7 +273,11 @@ class SlideTests:
         )
         attached = first["elements"][3]
         self.assertEqual((attached["type"], attached["size"]), ("file", len(ATTACHED)))
-        self.assertEqual([e["type"] for e in second["elements"]], ["table", "link"])
+        self.assertEqual(
+            [e["type"] for e in second["elements"]], ["table", "link", "image"]
+        )
+        # The picture used on both slides is uploaded once.
+        self.assertEqual(second["elements"][2]["src"], image["src"])
         self.assertEqual(
             second["elements"][0]["rows"],
             [["格00", "格01", "格02"], ["格10", "格11", "格12"]],
@@ -316,7 +320,7 @@ class SlideTests:
         self.assertEqual(status, 200, body)
         self.assertEqual(body["report"]["lost"], {})
         kept = body["report"]["kept"]
-        self.assertEqual((kept["image"], kept["file"], kept["table"]), (1, 1, 1))
+        self.assertEqual((kept["image"], kept["file"], kept["table"]), (2, 1, 1))
         self.assertEqual((kept["link"], kept["notes"], kept["slide"]), (2, 1, 2))
 
         # Bad input: a clear error and nothing created.
@@ -562,7 +566,7 @@ def sample_pptx() -> bytes:
     """A generated widescreen deck: a text box with a bold red 40 pt run, a bulleted
     italic paragraph and a hyperlink; a picture; a group holding a drawn shape with
     text; an embedded file; notes and a solid background; then a table, a shape that
-    is a hyperlink and a chart."""
+    is a hyperlink, a chart and the same picture again."""
     from pptx import Presentation
     from pptx.chart.data import CategoryChartData
     from pptx.dml.color import RGBColor
@@ -626,6 +630,9 @@ def sample_pptx() -> bytes:
     data.add_series("案件", (3, 5))
     second.shapes.add_chart(
         XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(7), Inches(1), Inches(5), Inches(4), data
+    )
+    second.shapes.add_picture(  # the same picture again: one part of the package
+        io.BytesIO(PICTURE), Inches(1), Inches(5.5), Inches(1), Inches(1)
     )
     out = io.BytesIO()
     deck.save(out)
