@@ -2,19 +2,23 @@
 """A spreadsheet document (sheets.py) to an Excel (.xlsx, by XlsxWriter) or .csv file.
 
 .xlsx: every sheet, formulas as formulas with the value last computed beside them
-(Excel recomputes on opening), numbers, text, booleans, number formats. A sheet name
-Excel refuses ([]:*?/\\, more than 31 characters, twice the same) is changed to one
-it takes. .csv: one sheet (the first, or the one named), values only, UTF-8 with a BOM
-(so that Excel on a Chinese Windows reads it as UTF-8).
+(Excel recomputes on opening), numbers, text, booleans, number formats, styles (bold,
+italic, font colour, fill, alignment) and merged ranges. A sheet name Excel refuses
+([]:*?/\\, more than 31 characters, twice the same) is changed to one it takes.
+.csv: one sheet (the first, or the one named), values only, a number in a date or
+time format written as that date or time ("2021-01-31", "2021-01-31 08:30:00",
+"08:30:00", which Excel reads back as dates), UTF-8 with a BOM (so that Excel on a
+Chinese Windows reads it as UTF-8).
 """
 
 import csv
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
-from modules.docs.sheet_import import MAX_TEXT
-from modules.docs.sheets import Sheet
+from modules.docs.sheet_import import EXCEL_EPOCH, MAX_TEXT
+from modules.docs.sheets import Sheet, merge_range, style
 
 _CELL = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
 _BAD_NAME = re.compile(r"[\[\]:*?/\\]")
@@ -61,42 +65,117 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
             "strings_to_urls": False,
         },
     )
-    formats: dict[str, Any] = {}
+    formats: dict[tuple[Any, ...], Any] = {}
 
-    def fmt(code: Any) -> Any:
-        if not isinstance(code, str) or not code:
+    def fmt(code: Any, looks: Any) -> Any:
+        properties: dict[str, Any] = {}
+        if isinstance(code, str) and code:
+            properties["num_format"] = code
+        s = style(looks)
+        if s.get("b"):
+            properties["bold"] = True
+        if s.get("i"):
+            properties["italic"] = True
+        if "c" in s:
+            properties["font_color"] = s["c"]
+        if "bg" in s:
+            properties["bg_color"] = s["bg"]
+        if "a" in s:
+            properties["align"] = s["a"]
+        if not properties:
             return None
-        if code not in formats:
-            formats[code] = book.add_format({"num_format": code})
-        return formats[code]
+        key = tuple(sorted(properties.items()))
+        if key not in formats:
+            formats[key] = book.add_format(properties)
+        return formats[key]
 
     for sheet, name in zip(sheets, _sheet_names(sheets), strict=True):
         ws = book.add_worksheet(name)
+        _merge(ws, sheet, lambda cell: fmt(cell.get("z"), cell.get("s")))
         for cell_name, cell in sheet.cells.items():
             at = _position(cell_name)
             if at is None:
                 continue
             row, col = at
-            value, style = cell.get("v"), fmt(cell.get("z"))
+            value, look = cell.get("v"), fmt(cell.get("z"), cell.get("s"))
             formula = cell.get("f")
             if isinstance(formula, str) and len(formula) > 1:
                 cached = value if isinstance(value, (int, float, str, bool)) else 0
-                ws.write_formula(row, col, formula, style, cached)
+                ws.write_formula(row, col, formula, look, cached)
             elif isinstance(value, bool):
-                ws.write_boolean(row, col, value, style)
+                ws.write_boolean(row, col, value, look)
             elif isinstance(value, (int, float)):
-                ws.write_number(row, col, value, style)
+                ws.write_number(row, col, value, look)
             elif isinstance(value, str):
-                ws.write_string(row, col, value[:MAX_TEXT], style)
+                ws.write_string(row, col, value[:MAX_TEXT], look)
+            elif look is not None:
+                ws.write_blank(row, col, None, look)
     if not sheets:
         book.add_worksheet("Sheet1")
     book.close()
     return out.getvalue()
 
 
-def _csv_text(value: Any) -> str:
+def _merge(ws: Any, sheet: Sheet, look: Any) -> None:
+    """The sheet's merged ranges (one overlapping an earlier one is left out, as Excel
+    cannot hold it); the cells themselves are written over the merge afterwards."""
+    taken: list[tuple[int, int, int, int]] = []
+    for text in sheet.merges:
+        found = merge_range(text)
+        if found is None:
+            continue
+        r0, c0, r1, c1 = found
+        if r1 > 1_048_575 or c1 > 16_383:
+            continue
+        if any(r0 <= t[2] and r1 >= t[0] and c0 <= t[3] and c1 >= t[1] for t in taken):
+            continue
+        taken.append(found)
+        first = text.split(":")[0]
+        ws.merge_range(r0, c0, r1, c1, None, look(sheet.cells.get(first, {})))
+
+
+# A number format's date and time parts: outside quoted text, [colours] and \escapes.
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
+
+
+def _date_kind(code: Any) -> str | None:
+    """What a number format shows: "date", "datetime", "time", or None."""
+    if not isinstance(code, str) or not code or code == "General":
+        return None
+    plain = _FORMAT_NOISE.sub("", code.split(";")[0]).lower()
+    has_date = "y" in plain or "d" in plain
+    has_time = "h" in plain or "s" in plain
+    if has_date and has_time:
+        return "datetime"
+    if has_date:
+        return "date"
+    if has_time:
+        return "time"
+    return None
+
+
+def _as_date(value: float, kind: str) -> str:
+    moment = EXCEL_EPOCH + timedelta(days=value)
+    # to the second, as Excel shows it (a serial's float error is below a millisecond)
+    moment = (moment + timedelta(milliseconds=500)).replace(microsecond=0)
+    if kind == "date":
+        return moment.strftime("%Y-%m-%d")
+    if kind == "time":
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _csv_text(value: Any, code: Any = None) -> str:
     if value is None:
         return ""
+    kind = _date_kind(code)
+    if (
+        kind
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 <= value < 2_958_466  # to 9999-12-31
+    ):
+        return _as_date(value, kind)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
@@ -111,7 +190,7 @@ def to_csv(sheet: Sheet) -> bytes:
         at = _position(cell_name)
         if at is None:
             continue
-        grid[at] = _csv_text(cell.get("v"))
+        grid[at] = _csv_text(cell.get("v"), cell.get("z"))
         rows, cols = max(rows, at[0] + 1), max(cols, at[1] + 1)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -5,9 +5,11 @@ of what was kept and what was lost.
 .xlsx is read by openpyxl (reading only) twice: once for the formulas (kept as text,
 "=…") and what the file holds beyond cells (counted as lost), once for the values
 Excel cached (a formula's cell keeps its last computed value, so an export or a reader
-without the engine sees it). Number formats are kept (`z`: dates show as dates).
-Lost: merged cells, images, charts, comments, conditional formats, data validations,
-defined names, cell styles (fonts, fills, borders), column widths and row heights.
+without the engine sees it). Number formats are kept (`z`: dates show as dates), so
+are merged ranges and the styles the grid has (`s`: bold, italic, font colour, solid
+fill, horizontal alignment). Lost: images, charts, comments, conditional formats,
+data validations, defined names, borders, colours given by the theme rather than as
+RGB, column widths and row heights.
 
 .csv is text: UTF-8 (with or without its BOM) or, failing that, GB18030 (what Excel
 writes on a Chinese Windows); numbers become numbers, "=…" a formula (as Excel reads
@@ -23,7 +25,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from modules.docs.sheets import Sheet, write
+from modules.docs.sheets import ALIGNMENTS, Sheet, merge_range, write
 
 MAX_CELLS = 200_000
 MAX_TEXT = 32_767  # Excel's own limit of a cell's text
@@ -103,6 +105,12 @@ def convert_xlsx(data: bytes) -> tuple[bytes, dict[str, Any]]:
                     if cell:
                         sheet.cells[_cell_name(c.row, c.column)] = cell
             total = _count(total + len(sheet.cells))
+            sheet.merges = [
+                str(m)
+                for m in ws.merged_cells.ranges
+                if merge_range(str(m)) is not None
+            ]
+            kept["merged_cell"] += len(sheet.merges)
             _count_losses(ws, lost)
             sheets.append(sheet)
             kept["sheet"] += 1
@@ -138,13 +146,60 @@ def _xlsx_cell(
     if c.number_format and c.number_format != "General":
         cell["z"] = c.number_format
         kept["number_format"] += 1
-    if c.has_style and (
-        c.font.b or c.font.i or c.fill.fill_type or c.border.left.style
-    ):
-        lost["style"] += 1
+    if c.has_style:
+        style, dropped = _style(c)
+        if style:
+            cell["s"] = style
+            kept["style"] += 1
+        if dropped:
+            lost["style"] += 1
     if c.comment is not None:
         lost["comment"] += 1
     return cell
+
+
+def _rgb(color: Any) -> str | None:
+    """An openpyxl colour given as ARGB as "#rrggbb"; None for a theme or indexed
+    one."""
+    rgb = getattr(color, "rgb", None) if getattr(color, "type", None) == "rgb" else None
+    if isinstance(rgb, str) and len(rgb) == 8:
+        return "#" + rgb[2:].lower()
+    return None
+
+
+def _style(c: Any) -> tuple[dict[str, Any], bool]:
+    """What the grid keeps of a cell's style, and whether some of it is lost (borders,
+    a pattern fill, a theme colour)."""
+    style: dict[str, Any] = {}
+    dropped = False
+    if c.font.b:
+        style["b"] = True
+    if c.font.i:
+        style["i"] = True
+    if c.font.color is not None and getattr(c.font.color, "type", None) == "rgb":
+        colour = _rgb(c.font.color)
+        if colour and colour != "#000000":
+            style["c"] = colour
+    elif c.font.color is not None and getattr(c.font.color, "type", None) == "theme":
+        dropped = c.font.color.theme not in (1,)  # theme 1: the default text colour
+    if c.fill.fill_type == "solid":
+        colour = _rgb(c.fill.fgColor)
+        if colour:
+            style["bg"] = colour
+        else:
+            dropped = True
+    elif c.fill.fill_type:
+        dropped = True
+    horizontal = c.alignment.horizontal
+    if horizontal in ALIGNMENTS:
+        style["a"] = horizontal
+    elif horizontal == "centerContinuous":
+        style["a"] = "center"
+    if any(
+        getattr(c.border, side).style for side in ("left", "right", "top", "bottom")
+    ):
+        dropped = True
+    return style, dropped
 
 
 def _drawings(data: bytes) -> Counter[str]:
@@ -159,7 +214,6 @@ def _drawings(data: bytes) -> Counter[str]:
 
 
 def _count_losses(ws: Any, lost: Counter[str]) -> None:
-    lost["merged_cell"] += len(ws.merged_cells.ranges)
     lost["conditional_format"] += len(ws.conditional_formatting)
     lost["data_validation"] += len(ws.data_validations.dataValidation)
     lost["column_width"] += sum(

@@ -2,18 +2,22 @@
 """A spreadsheet (document kind "sheet") in its Yjs document (docs/documents.md
 "Spreadsheets"). The root map "sheets" holds, per sheet id, a map
 
-    {"name": "Sheet1", "order": 0, "cells": {"A1": {"v": 12}, "B1": {"f": "=A1*2", "v": 24}}}
+    {"name": "Sheet1", "order": 0, "cells": {"A1": {"v": 12}, "B1": {"f": "=A1*2", "v": 24}},
+     "merges": ["A3:B4"]}
 
 where "cells" is itself a Y.Map from a cell's name to a plain JSON value: `v` (number,
 string or boolean: the value, for a formula the one last computed), `f` (a formula as
-text, "=…"; the browser's engine computes it) and `z` (a number format such as
-"yyyy-mm-dd", kept from an import). Formulas refer to other sheets by name.
+text, "=…"; the browser's engine computes it), `z` (a number format such as
+"yyyy-mm-dd") and `s` (the cell's style: `b` bold, `i` italic, `c` font colour and
+`bg` fill as "#rrggbb", `a` alignment left/center/right). "merges" (optional) lists
+the merged ranges. Formulas refer to other sheets by name.
 
 The server writes the first sheet when it creates the document (so two officers
 opening a new sheet at once do not each add one); imports write theirs. Nothing here
 evaluates formulas: values come from the browser or from the imported file's cache.
 """
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,15 +25,64 @@ from pycrdt import Doc, Map
 
 ROOT = "sheets"
 FIRST_SHEET = "Sheet1"
-CELL_KEYS = ("v", "f", "z")
+CELL_KEYS = ("v", "f", "z", "s")
+ALIGNMENTS = ("left", "center", "right")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_RANGE = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})$")
 
 
 class Sheet:
-    """One sheet as read or imported: its name and cells (name → {v, f, z})."""
+    """One sheet as read or imported: its name, cells (name → {v, f, z, s}) and
+    merged ranges ("A1:B2")."""
 
-    def __init__(self, name: str, cells: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        name: str,
+        cells: dict[str, dict[str, Any]] | None = None,
+        merges: list[str] | None = None,
+    ):
         self.name = name
         self.cells: dict[str, dict[str, Any]] = cells if cells is not None else {}
+        self.merges: list[str] = merges if merges is not None else []
+
+
+def style(value: Any) -> dict[str, Any]:
+    """The well-formed part of a cell's style (what the grid and an export use)."""
+    if not isinstance(value, dict):
+        return {}
+    kept: dict[str, Any] = {k: True for k in ("b", "i") if value.get(k) is True}
+    for key in ("c", "bg"):
+        if isinstance(value.get(key), str) and _COLOUR.match(value[key]):
+            kept[key] = value[key].lower()
+    if value.get("a") in ALIGNMENTS:
+        kept["a"] = value["a"]
+    return kept
+
+
+def merge_range(text: Any) -> tuple[int, int, int, int] | None:
+    """0-based (first row, first col, last row, last col) of "A1:B2", or None."""
+    match = _RANGE.match(text) if isinstance(text, str) else None
+    if not match:
+        return None
+
+    def col(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n - 1
+
+    r0, c0 = int(match.group(2)) - 1, col(match.group(1))
+    r1, c1 = int(match.group(4)) - 1, col(match.group(3))
+    if (r0, c0) == (r1, c1):
+        return None
+    return min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)
+
+
+def _cell(cell: dict[str, Any]) -> dict[str, Any]:
+    kept = {k: cell[k] for k in CELL_KEYS if k in cell and k != "s"}
+    if "s" in cell and (s := style(cell["s"])):
+        kept["s"] = s
+    return kept
 
 
 def write(doc: Doc[Any], sheets: Iterable[Sheet]) -> None:
@@ -38,13 +91,14 @@ def write(doc: Doc[Any], sheets: Iterable[Sheet]) -> None:
     with doc.transaction():
         start = len(root)
         for index, sheet in enumerate(sheets):
-            root[f"s{start + index + 1}"] = Map(
-                {
-                    "name": sheet.name,
-                    "order": start + index,
-                    "cells": Map(dict(sheet.cells)),
-                }
-            )
+            entries: dict[str, Any] = {
+                "name": sheet.name,
+                "order": start + index,
+                "cells": Map(dict(sheet.cells)),
+            }
+            if sheet.merges:
+                entries["merges"] = list(sheet.merges)
+            root[f"s{start + index + 1}"] = Map(entries)
 
 
 def initial_update() -> bytes:
@@ -66,17 +120,31 @@ def read(doc: Doc[Any]) -> list[Sheet]:
         order = value.get("order")
         order = order if isinstance(order, (int, float)) else 0
         kept = {
-            name: {k: cell[k] for k in CELL_KEYS if k in cell}
-            for name, cell in cells.items()
-            if isinstance(cell, dict)
+            name: _cell(cell) for name, cell in cells.items() if isinstance(cell, dict)
         }
-        found.append((order, sheet_id, Sheet(str(value.get("name") or sheet_id), kept)))
+        merges = value.get("merges")
+        merged = [
+            m
+            for m in (merges if isinstance(merges, list) else [])
+            if merge_range(m) is not None
+        ]
+        name = str(value.get("name") or sheet_id)
+        found.append((order, sheet_id, Sheet(name, kept, merged)))
     return [sheet for _, _, sheet in sorted(found, key=lambda t: (t[0], t[1]))]
 
 
 def export(doc: Doc[Any]) -> dict[str, Any]:
     """The export API's JSON: {"sheets": [{name, cells}]}."""
-    return {"sheets": [{"name": s.name, "cells": s.cells} for s in read(doc)]}
+    return {
+        "sheets": [
+            {
+                "name": s.name,
+                "cells": s.cells,
+                **({"merges": s.merges} if s.merges else {}),
+            }
+            for s in read(doc)
+        ]
+    }
 
 
 def restore(live: Doc[Any], old: Doc[Any]) -> None:
