@@ -65,7 +65,8 @@ SYSTEM_TOOLS := node:nodejs npm:npm nginx:nginx-light docker-compose:docker-comp
 	g++:g++ /usr/include/openssl/evp.h:libssl-dev php:php-cli \
 	javac:default-jdk-headless /usr/share/java/bcprov.jar:libbcprov-java espeak-ng:espeak-ng \
 	soffice:libreoffice-writer-nogui \
-	/usr/lib/libreoffice/share/registry/impress.xcd:libreoffice-impress-nogui
+	/usr/lib/libreoffice/share/registry/impress.xcd:libreoffice-impress-nogui \
+	/usr/lib/libreoffice/program/libsclo.so:libreoffice-calc-nogui
 tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 		tool=$${pair%%:*}; case $$tool in \

@@ -2,11 +2,12 @@
 """The document API under /_jwwx/client/v1/docs (the officer's access token):
 
 POST   ""                     {title?, kind?: rich|text|sheet|slides}  create (mine)
-POST   import?format=docx|doc|xlsx|csv&title=  the file as the body: a new rich (docx,
-                              doc) or sheet (xlsx, csv) document and the import's
-                              report (what was kept, what was lost); format=doc: a
-                              legacy Word file, converted by LibreOffice first
-                              (office.py); xlsx, csv: sheet_files.py
+POST   import?format=docx|doc|xlsx|xls|csv&title=  the file as the body: a new rich
+                              (docx, doc) or sheet (xlsx, xls, csv) document and the
+                              import's report (what was kept, what was lost);
+                              format=doc|xls: a legacy Office file, converted by
+                              LibreOffice first (office.py); xlsx, xls, csv:
+                              sheet_files.py
 POST   import?format=pptx|ppt&title=  a new slides document (slide_files.py; ppt
                               converted by LibreOffice Impress first)
 GET    ""?filter=mine|shared  documents I own / shared with me (limit=, default 50)
@@ -105,13 +106,20 @@ class DocsResource(Router):
     async def import_file(self, request: Any) -> tuple[int, Any]:
         user_id = await self.requester_id(request)
         fmt = query_param(request, "format") or "docx"
-        if fmt not in ("docx", "doc", *sheet_files.FORMATS, *slide_files.FORMATS):
+        if fmt not in (
+            "docx",
+            "doc",
+            *sheet_files.IMPORT_FORMATS,
+            *slide_files.FORMATS,
+        ):
             raise error(
-                400, Codes.INVALID_PARAM, "format 可选：docx、doc、xlsx、csv、pptx、ppt"
+                400,
+                Codes.INVALID_PARAM,
+                "format 可选：docx、doc、xlsx、xls、csv、pptx、ppt",
             )
         title = query_param(request, "title")
         data = read_body(request, self._service.config.max_import_bytes)
-        if fmt in sheet_files.FORMATS:
+        if fmt in sheet_files.IMPORT_FORMATS:
             return 200, await sheet_files.import_file(
                 self._service, user_id, fmt, data, title
             )

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Spreadsheet files through the document API: import of .xlsx and .csv into a new
-"sheet" document (with the report of what was kept and lost) and export of a sheet
-document, now or at any revision, to .xlsx or .csv (docs/documents.md
-"Spreadsheets"). Audited as the .docx import and the JSON export are."""
+"""Spreadsheet files through the document API: import of .xlsx, .xls and .csv into a
+new "sheet" document (with the report of what was kept and lost) and export of a
+sheet document, now or at any revision, to .xlsx or .csv (docs/documents.md
+"Spreadsheets"). A legacy .xls is converted to .xlsx by headless LibreOffice first
+(office.py, as a .doc is to .docx). Audited as the .docx import and the JSON export
+are."""
 
 from typing import Any
 
@@ -13,24 +15,44 @@ from modules.common.errors import error
 from modules.common.heavy_imports import import_frozen
 from modules.common.http import RawBody
 from modules.common.synapse.errors import Codes
-from modules.docs import sheet_export, sheet_import, sheets
+from modules.docs import office, sheet_export, sheet_import, sheets
 from modules.docs.service import DocsService, _title
 
-FORMATS = ("xlsx", "csv")
+FORMATS = ("xlsx", "csv")  # export
+IMPORT_FORMATS = ("xlsx", "xls", "csv")
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 async def import_file(
     service: DocsService, user_id: str, fmt: str, data: bytes, title: str | None
 ) -> dict[str, Any]:
-    """A new sheet document owned by `user_id` from an .xlsx or .csv file."""
+    """A new sheet document owned by `user_id` from an .xlsx, .xls or .csv file."""
     await service.runtime.ready()
     if len(data) > service.config.max_import_bytes:
         raise error(413, Codes.TOO_LARGE, "文件过大")
     name = _title(title or "导入的表格")
-    if fmt == "xlsx":  # loaded on the first import, not at start
+    if fmt == "xls":
+        # An .xls is an OLE2 compound file: anything else is refused here, before
+        # LibreOffice (which would read almost any bytes as some text).
+        if not data.startswith(OLE2):
+            raise error(400, Codes.INVALID_PARAM, "不是可读取的 .xls 文件")
+        try:
+            data = await service.api.defer_to_thread(
+                office.convert,
+                office.soffice(service.config.soffice_path),
+                data,
+                "xls",
+                "xlsx",
+                service.config.convert_timeout_seconds,
+            )
+        except office.ConversionError as e:
+            if e.missing:
+                raise error(501, office.NO_CONVERTER, str(e)) from e
+            raise error(400, Codes.INVALID_PARAM, str(e)) from e
+    if fmt in ("xlsx", "xls"):  # loaded on the first import, not at start
         import_frozen("openpyxl")
     try:
-        if fmt == "xlsx":
+        if fmt in ("xlsx", "xls"):
             update, report = await service.api.defer_to_thread(
                 sheet_import.convert_xlsx, data
             )
