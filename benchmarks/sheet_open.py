@@ -64,11 +64,14 @@ def _import(base_url: str, token: str, data: bytes) -> tuple[dict[str, Any], flo
     return body, time.perf_counter() - start
 
 
-def _opens(url: str, user_id: str, token: str, rows: int, count: int) -> list[tuple]:
-    last = rows * COLS - COLS
-    last_sum = str(sum(last + c for c in range(COLS - 1)))
+def _timed_opens(
+    url: str, user_id: str, token: str, count: int, ready: list[str], then: Any = None
+) -> list[tuple[float, float, dict[str, int]]]:
+    """Opens `url` `count` times in one headless Chromium page signed in as the user:
+    per open, the seconds until every `ready` selector is there, then until `then(page)`
+    (if given) returned, and the page's own marks."""
     session = json.dumps(json.dumps({"token": token, "userId": user_id}))
-    samples, marks = [], []
+    samples = []
     with browser_page() as page:
         page.add_init_script(  # about:blank (between opens) has no sessionStorage
             f"try {{ sessionStorage.setItem('jwwx.web.session', {session}) }} catch {{}}"
@@ -77,23 +80,31 @@ def _opens(url: str, user_id: str, token: str, rows: int, count: int) -> list[tu
             page.goto("about:blank")
             start = time.perf_counter()
             page.goto(f"{url}&open={i}")
-            page.wait_for_selector(".status[data-synced=true]")
-            page.wait_for_selector("td[data-cell=J1]:text-is('36')")
+            for selector in ready:
+                page.wait_for_selector(selector)
             opened = time.perf_counter() - start
-            page.evaluate(  # the grid's rows are 24 px high (style.css)
-                f"document.querySelector('.grid').scrollTop = {(rows - 10) * 24}"
-            )
-            page.wait_for_selector(f"td[data-cell=J{rows}]:text-is('{last_sum}')")
-            samples.append((opened, time.perf_counter() - start))
-            marks.append(page.evaluate(MARKS))
+            if then is not None:
+                then(page)
+            samples.append((opened, time.perf_counter() - start, page.evaluate(MARKS)))
         assert not page.errors, page.errors
-    for m in marks:
-        print("in the page (ms since navigation):", json.dumps(m))
     return samples
 
 
-def _empty_opens(base_url: str, user_id: str, token: str, count: int) -> list[float]:
-    """The page's own cost: opening an empty rich document the same way."""
+def _scroll_to_last(rows: int) -> Any:
+    last = rows * COLS - COLS
+    last_sum = str(sum(last + c for c in range(COLS - 1)))
+
+    def scroll(page: Any) -> None:
+        page.evaluate(  # the grid's rows are 24 px high (style.css)
+            f"document.querySelector('.grid').scrollTop = {(rows - 10) * 24}"
+        )
+        page.wait_for_selector(f"td[data-cell=J{rows}]:text-is('{last_sum}')")
+
+    return scroll
+
+
+def _empty_document(base_url: str, token: str) -> str:
+    """A new empty rich document: opening it is the page's own cost."""
     request = urllib.request.Request(
         f"{base_url}/_jwwx/client/v1/docs",
         data=json.dumps({"kind": "rich", "title": "empty"}).encode(),
@@ -104,21 +115,7 @@ def _empty_opens(base_url: str, user_id: str, token: str, count: int) -> list[fl
         },
     )
     with urllib.request.urlopen(request, timeout=300) as answer:
-        doc_id = json.loads(answer.read())["doc_id"]
-    session = json.dumps(json.dumps({"token": token, "userId": user_id}))
-    samples = []
-    with browser_page() as page:
-        page.add_init_script(
-            f"try {{ sessionStorage.setItem('jwwx.web.session', {session}) }} catch {{}}"
-        )
-        for i in range(count):
-            page.goto("about:blank")
-            start = time.perf_counter()
-            page.goto(f"{base_url}/_jwwx/docs/app/#doc={doc_id}&open={i}")
-            page.wait_for_selector(".status[data-synced=true]")
-            page.wait_for_selector(".ProseMirror")
-            samples.append(time.perf_counter() - start)
-    return samples
+        return str(json.loads(answer.read())["doc_id"])
 
 
 def main() -> int:
@@ -131,20 +128,41 @@ def main() -> int:
         print("no Chromium: apt-get install chromium (or set JWWX_CHROMIUM)")
         return 2
     data = _xlsx(args.rows)
+    load_before = os.getloadavg()[0]
     server = TestServer(args.engine, configure=lambda s: yjs.configure_docs(s))
     server.start()
     try:
         user_id, token = server.register("sheets")
         doc, imported = _import(server.base_url, token, data)
-        url = f"{server.base_url}/_jwwx/docs/app/#doc={doc['doc_id']}&kind=sheet"
-        samples = _opens(url, user_id, token, args.rows, args.opens)
-        empty = _empty_opens(server.base_url, user_id, token, args.opens)
+        app = f"{server.base_url}/_jwwx/docs/app/"
+        samples = _timed_opens(
+            f"{app}#doc={doc['doc_id']}&kind=sheet",
+            user_id,
+            token,
+            args.opens,
+            [".status[data-synced=true]", "td[data-cell=J1]:text-is('36')"],
+            _scroll_to_last(args.rows),
+        )
+        empty_id = _empty_document(server.base_url, token)
+        empty = [
+            s[0]
+            for s in _timed_opens(
+                f"{app}#doc={empty_id}",
+                user_id,
+                token,
+                args.opens,
+                [".status[data-synced=true]", ".ProseMirror"],
+            )
+        ]
     finally:
         server.stop()
+    for _, _, marks in samples:
+        print("in the page (ms since navigation):", json.dumps(marks))
     load = os.getloadavg()[0]
     cells = args.rows * COLS
     print(
-        f"sheet_open on {args.engine}, {cells} cells, load average {load:.2f} (1 min)"
+        f"sheet_open on {args.engine}, {cells} cells, load average (1 min) "
+        f"{load_before:.2f} before, {load:.2f} after"
     )
     print(f"{'metric':<52}{'n':>4}{'p50 ms':>10}{'max ms':>10}")
     print(
