@@ -6,25 +6,10 @@ import { Editor } from "@tiptap/core";
 import StarterKit from "@tiptap/starter-kit";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
-import * as Y from "yjs";
-import { WebsocketProvider } from "y-websocket";
 import { commentHighlights, mountComments } from "./comments.js";
 import { api } from "./api.js";
 import { TaskBlock, taskForm } from "./task.js";
-
-// The server's close codes (modules/docs/websocket.py): 4401 the sharing changed (connect
-// again and be judged on the new sharing), 4403 read-only, 4410 deleted, 4400 a bad
-// message; a refused handshake (no role any more) is an error without a close code.
-const CLOSED = { 4403: "只读：此文档不接受你的修改", 4410: "文档已被删除", 4400: "连接出错，请刷新页面" };
-
-const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#117a65"];
-const ROLE_NAMES = { owner: "所有者", editor: "可编辑", commenter: "可评论", reader: "只读" };
-
-function colorOf(userId) {
-  let h = 0;
-  for (const ch of userId) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-  return COLORS[h % COLORS.length];
-}
+import { connect } from "./connection.js";
 
 function caret(user) {
   const span = document.createElement("span");
@@ -39,29 +24,17 @@ function caret(user) {
 }
 
 export function openDocument(app, session, doc, el) {
-  const ydoc = new Y.Doc();
-  const url = doc.websocket_url;
-  const base = url.slice(0, url.length - doc.doc_id.length - 1);
-  const provider = new WebsocketProvider(base, doc.doc_id, ydoc, {
-    params: { access_token: session.token },
-    disableBc: true, // every change goes through the server, also between tabs
-    shouldReconnect: (event) => !(event.code in CLOSED),
-  });
-  const writable = doc.role === "owner" || doc.role === "editor";
-  const status = el("span", { class: "status", "data-status": "connecting" }, "连接中…");
-  const people = el("ul", { class: "people", "aria-label": "正在查看的人" });
+  const link = connect(session, doc, el, { onClosed: () => editor.setEditable(false) });
+  const { ydoc, provider, me, people, writable } = link;
   const area = el("div", { class: "editor" });
   const side = el("aside", { class: "side" });
   const tasks = el("div", { class: "tasks" });
   const exportButton = el("button", { type: "button", class: "export" }, "导出 Word");
   exportButton.addEventListener("click", () => downloadDocx(session, doc));
   app.replaceChildren(
-    el("header", {}, el("a", { href: "#", class: "back" }, "‹ 文档列表"),
-      el("h1", {}, doc.title), el("span", { class: "role" }, ROLE_NAMES[doc.role] || doc.role),
-      exportButton, status),
+    link.header(exportButton),
     el("main", { class: "doc" }, area, el("div", { class: "side-wrap" }, people, tasks, side)),
   );
-  const me = { name: session.userId.replace(/^@/, "").split(":")[0], color: colorOf(session.userId) };
   const editor = new Editor({
     element: area,
     editable: writable,
@@ -80,34 +53,11 @@ export function openDocument(app, session, doc, el) {
     ],
   });
   if (writable) tasks.append(taskForm(el, editor, session, doc.doc_id, api));
-  let connections = 0;
-  provider.on("status", ({ status: state }) => {
-    status.dataset.status = state;
-    status.textContent = state === "connected" ? "已连接" : "连接中…";
-    if (state === "connected") status.dataset.connections = String(++connections);
-    else delete status.dataset.synced;
-  });
-  provider.on("closed", ({ code }) => {
-    status.dataset.status = "closed";
-    status.textContent = CLOSED[code] || "连接已关闭";
-    editor.setEditable(false);
-  });
-  provider.on("sync", (synced) => {
-    if (synced) status.dataset.synced = "true";
-  });
-  const showPeople = () => {
-    const names = [...provider.awareness.getStates().values()]
-      .map((s) => s.user && s.user.name).filter(Boolean);
-    people.replaceChildren(...[...new Set(names)].sort().map((n) => el("li", {}, n)));
-  };
-  provider.awareness.on("change", showPeople);
-  showPeople();
   const comments = mountComments(side, session, doc, ydoc, editor, el);
   return () => {
     comments.close();
     editor.destroy();
-    provider.destroy();
-    ydoc.destroy();
+    link.close();
   };
 }
 

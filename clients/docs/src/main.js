@@ -7,7 +7,6 @@
 // or a login here): no second account.
 import "./style.css";
 import { api, ApiError, loadSession, login, saveSession } from "./api.js";
-import { openDocument } from "./editor.js";
 
 const app = document.getElementById("app");
 
@@ -74,11 +73,13 @@ async function listView(session) {
 
 // A sheet's or deck's link says so, so that its view loads while the document is fetched.
 const docHash = (d) => `#doc=${encodeURIComponent(d.doc_id)}${d.kind === "sheet" || d.kind === "slides" ? `&kind=${d.kind}` : ""}`;
-// The spreadsheet (its formula engine) and the deck are loaded only when one is opened.
+// Each kind's view is loaded only when one is opened (the text editor, Tiptap, too:
+// a sheet or a deck opens without it).
 const VIEWS = {
   sheet: () => import("./sheet/view.js").then((m) => m.openSheet),
   slides: () => import("./slides/view.js").then((m) => m.openSlides),
 };
+const viewOf = (kind) => (Object.hasOwn(VIEWS, kind) ? VIEWS[kind]() : import("./editor.js").then((m) => m.openDocument));
 
 let closeOpen = null;
 
@@ -94,11 +95,10 @@ async function route() {
   try {
     if (!docId) return await listView(session);
     const hinted = params.get("kind");
-    const early = Object.hasOwn(VIEWS, hinted) ? VIEWS[hinted]().catch(() => null) : null;
+    const early = viewOf(hinted).catch(() => null);
     const doc = await api(session, "GET", `/${encodeURIComponent(docId)}`);
-    const open = Object.hasOwn(VIEWS, doc.kind)
-      ? (hinted === doc.kind && (await early)) || (await VIEWS[doc.kind]())
-      : openDocument;
+    const same = Object.hasOwn(VIEWS, doc.kind) ? hinted === doc.kind : !Object.hasOwn(VIEWS, hinted);
+    const open = (same && (await early)) || (await viewOf(doc.kind));
     closeOpen = open(app, session, doc, el);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;

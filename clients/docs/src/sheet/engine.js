@@ -8,6 +8,7 @@
 import FormulaParser from "fast-formula-parser";
 import * as formulajs from "@formulajs/formulajs";
 import { cellName, parseCell } from "./cells.js";
+import { reads } from "./refs.js";
 
 const { FormulaError } = FormulaParser;
 
@@ -81,27 +82,50 @@ export function functionNames() {
   return [...new Set([...parser.supportedFunctions(), ...Object.keys(functions(parser))])].sort();
 }
 
+// fast-formula-parser's parser is costly to build (its grammar is analysed then) and
+// cannot parse a second formula while one is under way: one parser per depth of
+// nesting, built once per page and shared by every computation.
+const parsers = [];
+let current = []; // the computation each depth's parser works for
+
+function parserAt(depth) {
+  if (!parsers[depth]) {
+    const parser = new FormulaParser({
+      onCell: (ref) => current[depth].valueAt(ref.sheet, cellName(ref.row - 1, ref.col - 1)),
+      onRange: (ref) => current[depth].range(ref),
+    });
+    Object.assign(parser.functions, functions(parser));
+    parsers[depth] = parser;
+  }
+  return parsers[depth];
+}
+
+const ERRORS = new Set(["#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#ERROR!", "#CIRC!"]);
+
+/** A stored value as the engine reads it (a stored error code is that error). */
 function literal(cell) {
-  if (!cell) return null;
-  return cell.v === undefined ? null : cell.v;
+  if (!cell || cell.v === undefined) return null;
+  if (typeof cell.v === "string" && ERRORS.has(cell.v)) return new FormulaError(cell.v);
+  return cell.v;
 }
 
 /**
  * One computation of a workbook: `cellOf(sheetName, "A1")` gives a stored cell ({v, f}
  * or undefined), `extentOf(sheetName)` its used rows and columns (to bound whole-column
- * ranges). Each formula cell is computed once (memoised); a cycle gives #CIRC!.
+ * ranges). Each formula cell is computed once (memoised); a cycle gives #CIRC!. With
+ * `stale(sheet, name)`, only the formulas it names are computed: the others' stored
+ * values are taken as they are (an edit recomputes what it reaches, not the workbook).
+ * Before a formula is parsed, the formulas its text names are computed first, so the
+ * parser is rarely asked for a second formula in the middle of one.
  */
 export class Computation {
-  constructor(cellOf, extentOf) {
+  constructor(cellOf, extentOf, stale = null) {
     this.cellOf = cellOf;
     this.extentOf = extentOf;
+    this.stale = stale;
     this.values = new Map();
     this.busy = new Set();
-    this.parser = new FormulaParser({
-      onCell: (ref) => this.valueAt(ref.sheet, cellName(ref.row - 1, ref.col - 1)),
-      onRange: (ref) => this.range(ref),
-    });
-    Object.assign(this.parser.functions, functions(this.parser));
+    this.depth = 0;
   }
 
   range(ref) {
@@ -119,23 +143,78 @@ export class Computation {
     return rows.length && rows[0].length ? rows : [[null]];
   }
 
-  /** The value of one cell: a number, string, boolean, null, or an error string. */
+  // The formula cells a formula's text names, computed before it (deepest first,
+  // without recursion: a long chain of formulas does not overflow the stack).
+  prepare(sheet, name, formula) {
+    const pending = [[sheet, name, formula, false]];
+    while (pending.length) {
+      const top = pending[pending.length - 1];
+      const [s, n, f, expanded] = top;
+      const key = `${s}!${n}`;
+      if (expanded || this.values.has(key) || this.busy.has(key)) {
+        pending.pop();
+        if (expanded) this.busy.delete(key);
+        if (expanded && !this.values.has(key) && (s !== sheet || n !== name)) this.valueAt(s, n);
+        continue;
+      }
+      top[3] = true;
+      this.busy.add(key);
+      for (const ref of this.formulasRead(s, f)) {
+        const refKey = `${ref[0]}!${ref[1]}`;
+        if (!this.values.has(refKey) && !this.busy.has(refKey)) pending.push([...ref, false]);
+      }
+    }
+  }
+
+  formulasRead(sheet, formula) {
+    const found = [];
+    for (const rect of reads(formula, sheet).rects) {
+      const extent = this.extentOf(rect.sheet);
+      const r1 = Math.min(rect.r1, extent.rows - 1);
+      const c1 = Math.min(rect.c1, extent.cols - 1);
+      if ((r1 - rect.r0 + 1) * (c1 - rect.c0 + 1) > 100000) continue; // left to the parser
+      for (let r = rect.r0; r <= r1; r++) {
+        for (let c = rect.c0; c <= c1; c++) {
+          const name = cellName(r, c);
+          const cell = this.cellOf(rect.sheet, name);
+          if (cell && typeof cell.f === "string" && this.needsParse(rect.sheet, name, cell)) {
+            found.push([rect.sheet, name, cell.f]);
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  needsParse(sheet, name, cell) {
+    return !this.stale || cell.v === undefined || this.stale(sheet, name);
+  }
+
+  /** The value of one cell: a number, string, boolean, null, or an error. */
   valueAt(sheet, name) {
     const cell = this.cellOf(sheet, name);
     if (!cell || typeof cell.f !== "string") return literal(cell);
+    if (!this.needsParse(sheet, name, cell)) return literal(cell);
     const key = `${sheet}!${name}`;
     if (this.values.has(key)) return this.values.get(key);
     if (this.busy.has(key)) return new FormulaError("#CIRC!");
+    if (this.depth === 0) this.prepare(sheet, name, cell.f);
+    if (this.values.has(key)) return this.values.get(key);
     this.busy.add(key);
     let value;
+    const depth = this.depth++;
+    const saved = current[depth];
+    current[depth] = this;
     try {
       const { row, col } = parseCell(name);
       const text = cell.f.startsWith("=") ? cell.f.slice(1) : cell.f;
-      value = this.parser.parse(text, { sheet, row: row + 1, col: col + 1 });
+      value = parserAt(depth).parse(text, { sheet, row: row + 1, col: col + 1 });
     } catch (e) {
       value = e instanceof FormulaError ? e : new FormulaError("#ERROR!");
     } finally {
       this.busy.delete(key);
+      this.depth = depth;
+      current[depth] = saved;
     }
     if (Array.isArray(value)) value = value[0] && value[0][0]; // the top-left of an array
     if (value === undefined) value = null;
@@ -144,42 +223,10 @@ export class Computation {
   }
 }
 
-/** What a cell shows for a computed value, in its number format if it has one
- * (`z`, kept from an imported file: "yyyy-mm-dd" shows a date). */
-export function display(value, format) {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "number" && Number.isFinite(value) && typeof format === "string"
-      && format && format !== "General") {
-    try {
-      return FormulaParser.SSF.format(format, value);
-    } catch {
-      // a format SSF cannot read: the plain number below
-    }
-  }
-  if (value instanceof FormulaError) return value.error;
-  if (typeof value === "object" && value.error) return value.error;
-  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) return "#NUM!";
-    return String(Number.isInteger(value) ? value : Number(value.toPrecision(12)));
-  }
-  return String(value);
-}
-
 /** The value stored for a computed one (errors as their code). */
 export function storable(value) {
   if (value === null || value === undefined) return null;
   if (value instanceof FormulaError) return value.error;
   if (typeof value === "number" && !Number.isFinite(value)) return "#NUM!";
   return value;
-}
-
-/** What an officer typed: a formula, a number, a boolean or text. */
-export function parseInput(text) {
-  if (text.startsWith("=") && text.length > 1) return { f: text };
-  const trimmed = text.trim();
-  if (trimmed === "") return null;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(trimmed)) return { v: Number(trimmed) };
-  if (/^(true|false)$/i.test(trimmed)) return { v: trimmed.toUpperCase() === "TRUE" };
-  return { v: text };
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // A spreadsheet in its Yjs document (docs/documents.md "Spreadsheets"): the root map
-// "sheets" holds, per sheet id, a Y.Map {name, order, cells}; "cells" maps a cell's
-// name ("B12") to {v} (a number, string or boolean) or {f, v} (a formula as text, "=…",
-// and the value last computed for it). The server creates the first sheet with the
-// document, so two officers opening a new sheet at once do not each add one.
+// "sheets" holds, per sheet id, a Y.Map {name, order, cells, merges}; "cells" maps a
+// cell's name ("B12") to {v} (a number, string or boolean) or {f, v} (a formula as
+// text, "=…", and the value last computed for it), with `z` (a number format) and `s`
+// (its style: {b, i, c, bg, a}) when it has them; "merges" is a list of merged ranges
+// ("A1:B2"). The server creates the first sheet with the document, so two officers
+// opening a new sheet at once do not each add one. Nothing here needs the formula
+// engine (recalc.js does), so the grid can draw before the engine is loaded.
 import * as Y from "yjs";
-import { parseCell } from "./cells.js";
-import { Computation, storable } from "./engine.js";
+import { cellName, parseCell } from "./cells.js";
 
 export function sheetsOf(ydoc) {
   return ydoc.getMap("sheets");
@@ -48,45 +50,63 @@ export function extentOf(cells) {
   return { rows, cols };
 }
 
-/** A computation over the whole workbook as it is now (formulas refer to sheets by
- * name); extents are worked out once per computation. */
-export function computation(ydoc) {
-  const byName = new Map(orderedSheets(ydoc).map((s) => [s.name, s]));
-  const extents = new Map();
-  return new Computation(
-    (sheet, name) => {
-      const found = byName.get(sheet);
-      return found ? found.cells.get(name) : undefined;
-    },
-    (sheet) => {
-      if (!extents.has(sheet)) {
-        const found = byName.get(sheet);
-        extents.set(sheet, found ? extentOf(found.cells) : { rows: 0, cols: 0 });
-      }
-      return extents.get(sheet);
-    },
-  );
+/** A range's text ("A1:B2") as {r0, c0, r1, c1}, or null. */
+export function parseRange(text) {
+  const [a, b = a] = String(text).split(":");
+  const from = parseCell(a);
+  const to = parseCell(b);
+  if (!from || !to) return null;
+  return {
+    r0: Math.min(from.row, to.row), c0: Math.min(from.col, to.col),
+    r1: Math.max(from.row, to.row), c1: Math.max(from.col, to.col),
+  };
+}
+
+export function rangeText(r) {
+  return `${cellName(r.r0, r.c0)}:${cellName(r.r1, r.c1)}`;
+}
+
+/** A sheet's merged ranges, well formed ones only: [{r0, c0, r1, c1}]. */
+export function mergesOf(sheet) {
+  const list = sheet.map.get("merges");
+  return Array.isArray(list) ? list.map(parseRange).filter(Boolean) : [];
 }
 
 /**
- * An officer's edit of one cell (`input` {v} or {f}, or null to clear), with the values
- * of every formula whose result changed written beside them, in one transaction: the
- * stored values stay those of the formulas (what an export to .csv or .xlsx carries).
+ * Moves the cells of one sheet for `count` rows or columns inserted before `at`
+ * (count > 0) or deleted from `at` on (count < 0): the deleted ones' cells go, the
+ * ones after move. Merged ranges move, shrink, or go when all of them is deleted.
+ * Inside the caller's transaction; formulas are rewritten by recalc.js.
  */
-export function setCell(ydoc, sheetId, name, input) {
-  ydoc.transact(() => {
-    const sheet = sheetsOf(ydoc).get(sheetId);
-    if (!sheet) return;
-    const cells = sheet.get("cells");
-    if (input === null) cells.delete(name);
-    else cells.set(name, input);
-    const comp = computation(ydoc);
-    for (const s of orderedSheets(ydoc)) {
-      for (const [cellName, cell] of s.cells.entries()) {
-        if (typeof cell.f !== "string") continue;
-        const value = storable(comp.valueAt(s.name, cellName));
-        if (cell.v !== value) s.cells.set(cellName, { ...cell, v: value });
-      }
+export function moveLines(sheet, axis, at, count) {
+  const key = axis === "row" ? "row" : "col";
+  const moves = [];
+  for (const [name, cell] of sheet.cells.entries()) {
+    const pos = parseCell(name);
+    if (!pos || pos[key] < at) continue;
+    moves.push([name, pos, cell]);
+  }
+  for (const [name] of moves) sheet.cells.delete(name);
+  for (const [, pos, cell] of moves) {
+    if (count < 0 && pos[key] < at - count) continue; // in the deleted lines
+    const moved = { ...pos, [key]: pos[key] + count };
+    sheet.cells.set(cellName(moved.row, moved.col), cell);
+  }
+  const lo = axis === "row" ? "r0" : "c0";
+  const hi = axis === "row" ? "r1" : "c1";
+  const merges = [];
+  for (const m of mergesOf(sheet)) {
+    const next = { ...m };
+    if (count > 0) {
+      if (m[lo] >= at) next[lo] += count;
+      if (m[hi] >= at) next[hi] += count;
+    } else {
+      const end = at - count;
+      if (m[lo] >= at && m[hi] < end) continue;
+      next[lo] = m[lo] >= end ? m[lo] + count : Math.min(m[lo], at);
+      next[hi] = m[hi] >= end ? m[hi] + count : (m[hi] >= at ? at - 1 : m[hi]);
     }
-  });
+    if (next.r0 !== next.r1 || next.c0 !== next.c1) merges.push(rangeText(next));
+  }
+  if (sheet.map.has("merges") || merges.length) sheet.map.set("merges", merges);
 }

@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // One open spreadsheet: a grid over the Yjs document that y-websocket keeps in sync
-// with the server (the same provider and protocol as the text editor). Only the rows in
-// view are in the page, so a large sheet opens as fast as a small one; values are
-// computed lazily for what is shown. The formula bar shows the selected cell's formula;
-// sheets are tabs. Every officer's selected cell is shown to the others (awareness).
-// Readers and commenters see the sheet without an editor (the server refuses their
-// updates anyway).
-import * as Y from "yjs";
-import { WebsocketProvider } from "y-websocket";
+// with the server (connection.js, as for the text editor). Opening is quick for a
+// large sheet: only the rows in view are in the page, and they show the values stored
+// in the document (each formula's last computed value) as soon as it is synced; the
+// formula engine (recalc.js, engine.js: most of the page's script) loads after that
+// first screen and then computes the formulas in view. The formula bar shows the selected cell's formula;
+// sheets are tabs; a range is selected with the mouse or Shift, and copied, cut and
+// pasted as tab-separated text (what Excel and WPS put on the clipboard); the toolbar
+// inserts and deletes rows and columns, merges cells and sets styles. Every officer's
+// selected cell is shown to the others (awareness). Readers and commenters see the
+// sheet without an editor (the server refuses their updates anyway).
+import { connect } from "../connection.js";
 import { cellName, columnName, parseCell } from "./cells.js";
-import { display, parseInput } from "./engine.js";
-import { addSheet, computation, extentOf, orderedSheets, setCell } from "./model.js";
+import { display, entryText, parseInput } from "./format.js";
+import { addSheet, extentOf, mergesOf, orderedSheets, rangeText } from "./model.js";
 
-const CLOSED = { 4403: "只读：此文档不接受你的修改", 4410: "文档已被删除", 4400: "连接出错，请刷新页面" };
-const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#117a65"];
-const ROLE_NAMES = { owner: "所有者", editor: "可编辑", commenter: "可评论", reader: "只读" };
 const ROW_HEIGHT = 24; // style.css .grid td
 const MIN_ROWS = 200;
 const MIN_COLS = 26;
+const ALIGN = { left: "左对齐", center: "居中", right: "右对齐" };
 
 // What the officer typed is what the cell holds already (a formula's cached value aside).
 function sameEntry(input, old) {
@@ -26,53 +27,158 @@ function sameEntry(input, old) {
   return input.f === undefined && input.v === old.v;
 }
 
-function colorOf(userId) {
-  let h = 0;
-  for (const ch of userId) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-  return COLORS[h % COLORS.length];
+// Tab-separated text as Excel writes it: a field with a tab, a line break or a quote
+// is quoted ("" inside).
+export function toTsv(rows) {
+  const field = (t) => (/[\t\n\r"]/.test(t) ? `"${t.replace(/"/g, "\"\"")}"` : t);
+  return rows.map((row) => row.map(field).join("\t")).join("\r\n");
 }
+
+export function fromTsv(text) {
+  const rows = [];
+  let row = [];
+  let i = 0;
+  let field = "";
+  const body = text.replace(/\r\n?$/, "");
+  while (i <= body.length) {
+    const ch = body[i];
+    if (field === "" && ch === "\"") {
+      let j = i + 1;
+      let quoted = "";
+      for (; j < body.length; j++) {
+        if (body[j] === "\"" && body[j + 1] === "\"") { quoted += "\""; j++; } else if (body[j] === "\"") break;
+        else quoted += body[j];
+      }
+      if (j < body.length && (j + 1 === body.length || /[\t\r\n]/.test(body[j + 1]))) {
+        field = quoted;
+        i = j + 1;
+        continue;
+      }
+    }
+    if (ch === undefined || ch === "\t" || ch === "\n" || ch === "\r") {
+      row.push(field);
+      field = "";
+      if (ch !== "\t") {
+        rows.push(row);
+        row = [];
+        if (ch === "\r" && body[i + 1] === "\n") i++;
+      }
+      i++;
+      continue;
+    }
+    field += ch;
+    i++;
+  }
+  return rows;
+}
+
+// A cell's style (`s`: bold, italic, font colour, fill, alignment) on its td.
+function styleCell(td, s) {
+  if (!s || typeof s !== "object") return;
+  if (s.b) td.style.fontWeight = "bold";
+  if (s.i) td.style.fontStyle = "italic";
+  if (typeof s.c === "string" && /^#[0-9a-f]{6}$/i.test(s.c)) td.style.color = s.c;
+  if (typeof s.bg === "string" && /^#[0-9a-f]{6}$/i.test(s.bg)) td.style.backgroundColor = s.bg;
+  if (s.a in ALIGN) td.style.textAlign = s.a;
+}
+
+// The copied cells of this page (formulas and all); pasting the same text pastes them.
+let copied = null;
 
 export function openSheet(app, session, doc, el) {
   performance.mark("sheet-open"); // benchmarks/sheet_open.py reads these marks
-  const ydoc = new Y.Doc();
-  const url = doc.websocket_url;
-  const base = url.slice(0, url.length - doc.doc_id.length - 1);
-  const provider = new WebsocketProvider(base, doc.doc_id, ydoc, {
-    params: { access_token: session.token },
-    disableBc: true,
-    shouldReconnect: (event) => !(event.code in CLOSED),
+  // The engine is loaded once the first screen is drawn (or at the first change): the
+  // grid does not wait for it, and its script does not hold up the sync.
+  let recalc = null;
+  let engine = null;
+  const loadEngine = () => {
+    engine = engine || import("./recalc.js").then((module) => {
+      recalc = module;
+      performance.mark("sheet-engine");
+      if (synced) refresh();
+      return module;
+    });
+    return engine;
+  };
+  let synced = false;
+  const link = connect(session, doc, el, {
+    onSynced: () => {
+      performance.mark("sheet-synced");
+      synced = true;
+      refresh();
+      announce();
+      performance.mark("sheet-drawn");
+      requestAnimationFrame(() => setTimeout(loadEngine, 0)); // after the frame is shown
+    },
+    onClosed: () => {
+      bar.readOnly = true;
+      finishEditing(false);
+      tools.hidden = true;
+    },
+    onPeople: () => showSelection(),
   });
-  let writable = doc.role === "owner" || doc.role === "editor";
-  const status = el("span", { class: "status", "data-status": "connecting" }, "连接中…");
-  const people = el("ul", { class: "people", "aria-label": "正在查看的人" });
+  const { ydoc, provider } = link;
+  provider.on("status", ({ status: state }) => {
+    if (state === "connected") performance.mark("sheet-connected");
+  });
+  const writable = () => link.writable;
   const nameBox = el("span", { class: "name-box" }, "A1");
   const bar = el("input", { class: "formula-bar", "aria-label": "编辑栏", spellcheck: "false" });
   const grid = el("div", { class: "grid", tabindex: "0" });
   const tabs = el("nav", { class: "sheet-tabs", "aria-label": "工作表" });
+  const tools = toolbar();
   app.replaceChildren(
-    el("header", {}, el("a", { href: "#", class: "back" }, "‹ 文档列表"),
-      el("h1", {}, doc.title), el("span", { class: "role" }, ROLE_NAMES[doc.role] || doc.role),
-      status),
-    el("main", { class: "sheet" }, el("div", { class: "bar" }, nameBox, bar, people), grid, tabs),
+    link.header(),
+    el("main", { class: "sheet" }, tools, el("div", { class: "bar" }, nameBox, bar, link.people), grid, tabs),
   );
-  const me = { name: session.userId.replace(/^@/, "").split(":")[0], color: colorOf(session.userId) };
-  provider.awareness.setLocalStateField("user", me);
 
   let sheetId = null;
-  let selected = { row: 0, col: 0 };
-  let comp = null;
+  let anchor = { row: 0, col: 0 }; // where a range selection started
+  let selected = { row: 0, col: 0 }; // the active cell (the range's other corner)
+  let comp = null; // computes the formulas in view, from the values stored for the rest
+  let inView = new Set(); // those formulas ("sheet!A1", the sheet's name in lower case)
   let editor = null; // the input over a cell while it is edited
   let extent = { rows: 0, cols: 0 };
   let drawn = null;
 
   const current = () => orderedSheets(ydoc).find((s) => s.id === sheetId);
   const selectedName = () => cellName(selected.row, selected.col);
+  const selection = () => ({
+    r0: Math.min(anchor.row, selected.row), c0: Math.min(anchor.col, selected.col),
+    r1: Math.max(anchor.row, selected.row), c1: Math.max(anchor.col, selected.col),
+  });
+
+  function toolbar() {
+    const button = (label, title, action) => el("button", {
+      type: "button", class: "tool", title, "data-tool": title,
+      onclick: () => { if (writable()) action(); grid.focus(); },
+    }, label);
+    const color = (title, key) => {
+      const input = el("input", { type: "color", class: "tool", title, "data-tool": title });
+      input.addEventListener("change", () => { if (writable()) styleRange({ [key]: input.value }); });
+      return input;
+    };
+    const box = el("div", { class: "tools", role: "toolbar", "aria-label": "表格工具" },
+      button("B", "加粗", () => toggleStyle("b")),
+      button("I", "斜体", () => toggleStyle("i")),
+      color("字体颜色", "c"),
+      color("填充颜色", "bg"),
+      ...Object.entries(ALIGN).map(([a, title]) => button(title.slice(0, 2), title, () => styleRange({ a }))),
+      button("合并", "合并单元格", toggleMerge),
+      button("+行", "插入行", () => lines("row", 1)),
+      button("−行", "删除行", () => lines("row", -1)),
+      button("+列", "插入列", () => lines("col", 1)),
+      button("−列", "删除列", () => lines("col", -1)));
+    if (doc.role !== "owner" && doc.role !== "editor") box.hidden = true;
+    return box;
+  }
 
   function refresh() {
     dirty = false;
-    comp = computation(ydoc);
     const sheets = orderedSheets(ydoc);
     if (!sheets.some((s) => s.id === sheetId)) sheetId = sheets.length ? sheets[0].id : null;
+    inView = new Set();
+    comp = recalc && synced ? recalc.computation(ydoc, inView) : null;
     const sheet = current();
     extent = sheet ? extentOf(sheet.cells) : { rows: 0, cols: 0 };
     drawn = null;
@@ -85,27 +191,30 @@ export function openSheet(app, session, doc, el) {
     const buttons = sheets.map((s) => {
       const tab = el("button", { type: "button", class: s.id === sheetId ? "tab active" : "tab", "data-sheet": s.name }, s.name);
       tab.addEventListener("click", () => {
+        if (s.id === sheetId) return; // (a double click renames it)
         sheetId = s.id;
-        selected = { row: 0, col: 0 };
+        anchor = selected = { row: 0, col: 0 };
         grid.scrollTop = 0;
         refresh();
         announce();
       });
-      if (writable) {
-        tab.addEventListener("dblclick", () => {
+      if (writable()) {
+        tab.addEventListener("dblclick", async () => {
           const name = window.prompt("工作表名称", s.name);
-          if (name && name.trim() && !sheets.some((o) => o.name === name.trim())) s.map.set("name", name.trim());
+          if (name === null || name.trim() === s.name) return;
+          const { renameSheet } = await loadEngine();
+          if (!renameSheet(ydoc, s.id, name)) window.alert("名称无效或已被其他工作表使用");
         });
       }
       return tab;
     });
-    if (writable) {
+    if (writable()) {
       buttons.push(el("button", {
         type: "button", class: "tab add", title: "添加工作表",
         onclick: () => {
-          const names = new Set(sheets.map((s) => s.name));
+          const names = new Set(sheets.map((s) => s.name.toLowerCase()));
           let n = sheets.length + 1;
-          while (names.has(`Sheet${n}`)) n++;
+          while (names.has(`sheet${n}`)) n++;
           sheetId = addSheet(ydoc, `Sheet${n}`);
         },
       }, "+"));
@@ -120,8 +229,16 @@ export function openSheet(app, session, doc, el) {
     };
   }
 
+  function valueOf(sheet, name, cell) {
+    if (typeof cell.f !== "string") return cell.v;
+    if (!comp) return cell.v; // the stored value until the engine is in
+    inView.add(`${sheet.name.toLowerCase()}!${name}`);
+    return comp.valueAt(sheet.name, name);
+  }
+
   // Only the rows in view (and a few around) are in the table; spacer rows keep the
-  // scroll height of the whole sheet.
+  // scroll height of the whole sheet. A merged range's first cell spans it; the cells
+  // under it are left out (drawn empty when that first cell is not in view).
   function draw() {
     const sheet = current();
     const { rows, cols } = dimensions();
@@ -131,21 +248,40 @@ export function openSheet(app, session, doc, el) {
     const key = `${sheetId}:${first}:${last}:${cols}`;
     if (drawn === key) return;
     drawn = key;
+    const covered = new Map();
+    for (const m of sheet ? mergesOf(sheet) : []) {
+      for (let r = m.r0; r <= m.r1; r++) {
+        for (let c = m.c0; c <= m.c1; c++) covered.set(cellName(r, c), m);
+      }
+    }
     const head = el("tr", {}, el("th", { class: "corner" }));
     for (let c = 0; c < cols; c++) head.append(el("th", { class: "col" }, columnName(c)));
-    const body = [];
-    body.push(spacer(first, cols));
+    const body = [spacer(first, cols)];
     for (let r = first; r < last; r++) {
       const tr = el("tr", {}, el("th", { class: "row" }, String(r + 1)));
       for (let c = 0; c < cols; c++) {
         const name = cellName(r, c);
-        const cell = sheet ? sheet.cells.get(name) : undefined;
+        const merge = covered.get(name);
         const td = document.createElement("td");
+        if (merge) {
+          const top = Math.max(merge.r0, first);
+          if (r !== top || c !== merge.c0) continue;
+          td.className = "merged";
+          td.rowSpan = Math.min(merge.r1, last - 1) - top + 1;
+          td.colSpan = merge.c1 - merge.c0 + 1;
+          if (r !== merge.r0) { // its first cell is above the drawn rows
+            td.dataset.cell = name;
+            tr.append(td);
+            continue;
+          }
+        }
         td.dataset.cell = name;
+        const cell = sheet ? sheet.cells.get(name) : undefined;
         if (cell) {
-          const value = typeof cell.f === "string" ? comp.valueAt(sheet.name, name) : cell.v;
+          const value = valueOf(sheet, name, cell);
           td.textContent = display(value, cell.z);
-          if (typeof value === "number") td.className = "num";
+          if (typeof value === "number") td.classList.add("num");
+          styleCell(td, cell.s);
         }
         tr.append(td);
       }
@@ -165,19 +301,28 @@ export function openSheet(app, session, doc, el) {
   }
 
   function showSelection() {
-    for (const old of grid.querySelectorAll("td.selected, td.peer")) {
-      old.classList.remove("selected", "peer");
+    for (const old of grid.querySelectorAll("td.selected, td.peer, td.in-range")) {
+      old.classList.remove("selected", "peer", "in-range");
       old.style.outlineColor = "";
       delete old.dataset.peer;
       old.removeAttribute("title");
     }
+    const range = selection();
+    if (range.r0 !== range.r1 || range.c0 !== range.c1) {
+      for (const td of grid.querySelectorAll("td[data-cell]")) {
+        const at = parseCell(td.dataset.cell);
+        if (at.row >= range.r0 && at.row <= range.r1 && at.col >= range.c0 && at.col <= range.c1) {
+          td.classList.add("in-range");
+        }
+      }
+    }
     const name = selectedName();
     const td = grid.querySelector(`td[data-cell="${name}"]`);
     if (td) td.classList.add("selected");
-    nameBox.textContent = name;
+    nameBox.textContent = range.r0 === range.r1 && range.c0 === range.c1 ? name : rangeText(range);
     if (document.activeElement !== bar) {
-      const cell = current() && current().cells.get(name);
-      bar.value = cell ? (typeof cell.f === "string" ? cell.f : display(cell.v)) : "";
+      const sheet = current();
+      bar.value = entryText(sheet && sheet.cells.get(name));
     }
     provider.awareness.getStates().forEach((state, clientId) => {
       if (clientId === ydoc.clientID || !state.user || !state.cell) return;
@@ -195,8 +340,9 @@ export function openSheet(app, session, doc, el) {
     provider.awareness.setLocalStateField("cell", { sheet: sheetId, name: selectedName() });
   }
 
-  function select(row, col) {
+  function select(row, col, extend = false) {
     selected = { row: Math.max(0, row), col: Math.max(0, col) };
+    if (!extend) anchor = selected;
     const top = selected.row * ROW_HEIGHT;
     const header = ROW_HEIGHT;
     if (top < grid.scrollTop) grid.scrollTop = top;
@@ -208,25 +354,81 @@ export function openSheet(app, session, doc, el) {
     announce();
   }
 
+  // Every change to the document goes through the engine (recalc.js), which computes
+  // what the change reaches; it is loaded by the time an officer acts, or awaited.
+  async function change(fn) {
+    if (!writable() || !sheetId) return;
+    const module = recalc || (await loadEngine());
+    fn(module, current());
+  }
+
   function commit(text) {
-    if (!writable || !sheetId) return;
-    const sheet = current();
     const name = selectedName();
-    const old = sheet.cells.get(name);
-    const input = parseInput(text);
-    if (input && old && old.z) input.z = old.z; // the cell keeps its number format
-    if (sameEntry(input, old)) return;
-    setCell(ydoc, sheetId, name, input);
+    change(({ setCell }, sheet) => {
+      const old = sheet.cells.get(name);
+      const input = parseInput(text);
+      if (input && old && old.z) input.z = old.z; // the cell keeps its number format
+      if (input && old && old.s) input.s = old.s; // and its style
+      if (sameEntry(input, old)) return;
+      setCell(ydoc, sheetId, name, input || (old && old.s ? { s: old.s } : null));
+    });
+  }
+
+  function eachSelected(fn) {
+    const r = selection();
+    for (let row = r.r0; row <= r.r1; row++) {
+      for (let col = r.c0; col <= r.c1; col++) fn(cellName(row, col));
+    }
+  }
+
+  // Styles change no value: written straight into the cells, without the engine.
+  function styleRange(changes) {
+    const sheet = current();
+    if (!writable() || !sheet) return;
+    ydoc.transact(() => {
+      eachSelected((name) => {
+        const cell = sheet.cells.get(name) || {};
+        const s = { ...(cell.s || {}), ...changes };
+        for (const [k, v] of Object.entries(s)) if (v === false || v === null) delete s[k];
+        const next = { ...cell, s };
+        if (!Object.keys(s).length) delete next.s;
+        if (Object.keys(next).length) sheet.cells.set(name, next);
+        else sheet.cells.delete(name);
+      });
+    });
+  }
+
+  function toggleStyle(key) {
+    const sheet = current();
+    const cell = sheet && sheet.cells.get(selectedName());
+    styleRange({ [key]: !(cell && cell.s && cell.s[key]) });
+  }
+
+  function toggleMerge() {
+    const sheet = current();
+    if (!sheet) return;
+    const range = selection();
+    const merges = mergesOf(sheet);
+    const overlaps = (m) => m.r0 <= range.r1 && m.r1 >= range.r0 && m.c0 <= range.c1 && m.c1 >= range.c0;
+    const kept = merges.filter((m) => !overlaps(m));
+    if (kept.length === merges.length && (range.r0 !== range.r1 || range.c0 !== range.c1)) kept.push(range);
+    sheet.map.set("merges", kept.map(rangeText));
+  }
+
+  function lines(axis, sign) {
+    const range = selection();
+    const at = axis === "row" ? range.r0 : range.c0;
+    const count = axis === "row" ? range.r1 - range.r0 + 1 : range.c1 - range.c0 + 1;
+    change(({ changeLines }) => changeLines(ydoc, sheetId, axis, at, sign * count));
   }
 
   function startEditing(initial) {
-    if (!writable || editor) return;
+    if (!writable() || editor) return;
     const td = grid.querySelector(`td[data-cell="${selectedName()}"]`);
     if (!td) return;
     const cell = current() && current().cells.get(selectedName());
     editor = el("input", { class: "cell-editor", spellcheck: "false", "aria-label": selectedName() });
-    editor.value = initial !== undefined ? initial
-      : cell ? (typeof cell.f === "string" ? cell.f : display(cell.v)) : "";
+    editor.value = initial !== undefined ? initial : entryText(cell);
     editor.style.top = `${td.offsetTop}px`;
     editor.style.left = `${td.offsetLeft}px`;
     editor.style.width = `${Math.max(td.offsetWidth, 120)}px`;
@@ -258,14 +460,77 @@ export function openSheet(app, session, doc, el) {
     if (keep) commit(input.value);
   }
 
+  // Copy and cut put the range's shown values on the clipboard as tab-separated text
+  // (Excel and WPS paste it); this page also keeps the cells themselves, so pasting
+  // them here moves formulas' relative references by as far as they were moved.
+  function copyRange(ev, cut) {
+    const sheet = current();
+    if (!sheet) return;
+    const range = selection();
+    const block = [];
+    const shown = [];
+    for (let r = range.r0; r <= range.r1; r++) {
+      const row = [];
+      const texts = [];
+      for (let c = range.c0; c <= range.c1; c++) {
+        const name = cellName(r, c);
+        const cell = sheet.cells.get(name);
+        row.push(cell ? { ...cell } : null);
+        texts.push(cell ? display(valueOf(sheet, name, cell), cell.z) : "");
+      }
+      block.push(row);
+      shown.push(texts);
+    }
+    const text = toTsv(shown);
+    ev.clipboardData.setData("text/plain", text);
+    ev.preventDefault();
+    copied = { text, block, from: { row: range.r0, col: range.c0 }, sheetId, cut: cut ? range : null };
+  }
+
+  function pasteText(ev) {
+    const text = ev.clipboardData.getData("text/plain");
+    ev.preventDefault();
+    if (!text) return;
+    const range = selection();
+    const own = copied && copied.text === text ? copied : null;
+    const block = own ? own.block : fromTsv(text).map((row) => row.map((t) => parseInput(t)));
+    const from = own ? own.from : null;
+    const cut = own && own.cut && own.sheetId === sheetId ? own.cut : null;
+    if (own && own.cut) copied = null; // a cut is pasted once
+    change(({ paste }) => paste(ydoc, sheetId, range.r0, range.c0, block, from, cut));
+  }
+
+  const onClipboard = (ev) => {
+    if (document.activeElement !== grid || editor) return;
+    if (ev.type === "paste") {
+      if (writable()) pasteText(ev);
+    } else {
+      copyRange(ev, ev.type === "cut" && writable());
+    }
+  };
+  for (const type of ["copy", "cut", "paste"]) document.addEventListener(type, onClipboard);
+
   grid.addEventListener("scroll", () => requestAnimationFrame(draw));
+  let dragging = false;
   grid.addEventListener("mousedown", (ev) => {
     const td = ev.target.closest && ev.target.closest("td[data-cell]");
     if (!td || ev.target === editor) return;
     finishEditing(true);
     const at = parseCell(td.dataset.cell);
-    select(at.row, at.col);
+    select(at.row, at.col, ev.shiftKey);
+    dragging = true;
   });
+  grid.addEventListener("mouseover", (ev) => {
+    if (!dragging || !(ev.buttons & 1)) {
+      dragging = false;
+      return;
+    }
+    const td = ev.target.closest && ev.target.closest("td[data-cell]");
+    if (!td) return;
+    const at = parseCell(td.dataset.cell);
+    if (at.row !== selected.row || at.col !== selected.col) select(at.row, at.col, true);
+  });
+  document.addEventListener("mouseup", () => { dragging = false; });
   grid.addEventListener("dblclick", (ev) => {
     if (ev.target.closest && ev.target.closest("td[data-cell]")) startEditing();
   });
@@ -275,19 +540,29 @@ export function openSheet(app, session, doc, el) {
     if (ev.key in moves) {
       ev.preventDefault();
       const [dr, dc] = moves[ev.key];
-      select(selected.row + (ev.shiftKey ? -dr : dr), selected.col + (ev.shiftKey ? -dc : dc));
+      const arrow = ev.key.startsWith("Arrow");
+      const back = !arrow && ev.shiftKey;
+      select(selected.row + (back ? -dr : dr), selected.col + (back ? -dc : dc), arrow && ev.shiftKey);
     } else if (ev.key === "F2") {
       ev.preventDefault();
       startEditing();
-    } else if ((ev.key === "Delete" || ev.key === "Backspace") && writable) {
+    } else if ((ev.key === "Delete" || ev.key === "Backspace") && writable()) {
       ev.preventDefault();
-      commit("");
-    } else if (ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey && !ev.altKey && writable) {
+      const names = [];
+      eachSelected((name) => names.push(name));
+      change(({ writeCells }, sheet) => {
+        const entries = names.filter((n) => sheet.cells.has(n)).map((n) => {
+          const old = sheet.cells.get(n);
+          return [n, old.s || old.z ? { ...(old.s ? { s: old.s } : {}), ...(old.z ? { z: old.z } : {}) } : null];
+        });
+        if (entries.length) writeCells(ydoc, sheetId, entries);
+      });
+    } else if (ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey && !ev.altKey && writable()) {
       ev.preventDefault();
       startEditing(ev.key);
     }
   });
-  bar.readOnly = !writable;
+  bar.readOnly = !writable();
   bar.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter") {
       ev.preventDefault();
@@ -315,41 +590,9 @@ export function openSheet(app, session, doc, el) {
     });
   };
   ydoc.getMap("sheets").observeDeep(schedule);
-
-  let connections = 0;
-  provider.on("status", ({ status: state }) => {
-    status.dataset.status = state;
-    status.textContent = state === "connected" ? "已连接" : "连接中…";
-    if (state === "connected") status.dataset.connections = String(++connections);
-    else delete status.dataset.synced;
-  });
-  provider.on("closed", ({ code }) => {
-    status.dataset.status = "closed";
-    status.textContent = CLOSED[code] || "连接已关闭";
-    writable = false;
-    bar.readOnly = true;
-    finishEditing(false);
-  });
-  provider.on("sync", (synced) => {
-    if (synced) {
-      performance.mark("sheet-synced");
-      refresh();
-      announce();
-      status.dataset.synced = "true";
-      performance.mark("sheet-drawn");
-    }
-  });
-  const showPeople = () => {
-    const names = [...provider.awareness.getStates().values()]
-      .map((s) => s.user && s.user.name).filter(Boolean);
-    people.replaceChildren(...[...new Set(names)].sort().map((n) => el("li", {}, n)));
-    showSelection();
-  };
-  provider.awareness.on("change", showPeople);
   refresh();
-  showPeople();
   return () => {
-    provider.destroy();
-    ydoc.destroy();
+    for (const type of ["copy", "cut", "paste"]) document.removeEventListener(type, onClipboard);
+    link.close();
   };
 }
