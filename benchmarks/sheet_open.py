@@ -28,6 +28,7 @@ from tests.harness.server import TestServer
 from tests.modules.docs import yjs
 
 COLS = 10
+SYNCED = "!!document.querySelector('.status[data-synced=true]')"
 # What the page did when (sheet/view.js marks these; the script's own load before).
 MARKS = """Object.fromEntries([
   ["script", performance.getEntriesByType("resource")
@@ -65,11 +66,12 @@ def _import(base_url: str, token: str, data: bytes) -> tuple[dict[str, Any], flo
 
 
 def _timed_opens(
-    url: str, user_id: str, token: str, count: int, ready: list[str], then: Any = None
+    url: str, user_id: str, token: str, count: int, ready: str, then: Any = None
 ) -> list[tuple[float, float, dict[str, int]]]:
     """Opens `url` `count` times in one headless Chromium page signed in as the user:
-    per open, the seconds until every `ready` selector is there, then until `then(page)`
-    (if given) returned, and the page's own marks."""
+    per open, the seconds until `ready` (JavaScript, checked in the page at every
+    frame) is true, then until `then(page)` (if given) returned, and the page's own
+    marks."""
     session = json.dumps(json.dumps({"token": token, "userId": user_id}))
     samples = []
     with browser_page() as page:
@@ -79,9 +81,8 @@ def _timed_opens(
         for i in range(count):
             page.goto("about:blank")
             start = time.perf_counter()
-            page.goto(f"{url}&open={i}")
-            for selector in ready:
-                page.wait_for_selector(selector)
+            page.goto(f"{url}&open={i}", wait_until="commit")
+            page.wait_for_function(f"() => ({ready})", polling="raf")
             opened = time.perf_counter() - start
             if then is not None:
                 then(page)
@@ -140,7 +141,8 @@ def main() -> int:
             user_id,
             token,
             args.opens,
-            [".status[data-synced=true]", "td[data-cell=J1]:text-is('36')"],
+            SYNCED + " && (document.querySelector('td[data-cell=J1]') || {})"
+            ".textContent === '36'",
             _scroll_to_last(args.rows),
         )
         empty_id = _empty_document(server.base_url, token)
@@ -151,7 +153,7 @@ def main() -> int:
                 user_id,
                 token,
                 args.opens,
-                [".status[data-synced=true]", ".ProseMirror"],
+                SYNCED + " && !!document.querySelector('.ProseMirror')",
             )
         ]
     finally:

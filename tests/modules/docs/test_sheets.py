@@ -2,9 +2,13 @@
 """Spreadsheets (document kind "sheet") through the running server, on both engines:
 a new sheet has its first sheet; pycrdt clients edit cells together and converge, a
 reader's edit is refused, history and restore and the chain work as for any document;
-.xlsx and .csv files generated here are imported (with the kept/lost report) and
-exported back; two officers edit one sheet in two headless Chromium pages and see each
-other's cells and the formulas' known values (financial, date, maths, statistics)."""
+.xlsx and .csv files generated here are imported (with the kept/lost report: styles and
+merged cells kept) and exported back, a legacy .xls through LibreOffice; two officers
+edit one sheet in two headless Chromium pages and see each other's cells and the
+formulas' known values (financial, date, maths, statistics); in one page an officer
+inserts and deletes rows and columns (formulas across sheets rewritten, #REF! for a
+deleted cell), merges and styles cells, copies, cuts and pastes ranges as
+tab-separated text and renames a sheet."""
 
 import asyncio
 import csv
@@ -31,6 +35,7 @@ from tests.harness.server import TestServer
 from tests.modules.docs import yjs
 
 DOCS = "/_jwwx/client/v1/docs"
+STYLE = {"b": True, "i": True, "c": "#c00000", "bg": "#ffff00", "a": "center"}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -157,13 +162,15 @@ class SheetTests:
         kept, lost = body["report"]["kept"], body["report"]["lost"]
         self.assertEqual((kept["sheet"], kept["formula"], kept["cell"]), (2, 2, 10))
         self.assertEqual(kept["number_format"], 1)
-        self.assertEqual((lost["merged_cell"], lost["comment"]), (1, 1))
+        self.assertEqual((kept["merged_cell"], kept["style"]), (1, 1))
+        self.assertEqual(lost, {"comment": 1})
         doc_id = body["doc_id"]
         got = await alice.ok("GET", f"{DOCS}/{doc_id}/export")
         books = got["content"]["sheets"]
         self.assertEqual([s["name"] for s in books], ["收支", "汇总"])
+        self.assertEqual(books[0]["merges"], ["F1:G1"])
         income = books[0]["cells"]
-        self.assertEqual(income["A1"], {"v": "项目"})
+        self.assertEqual(income["A1"], {"v": "项目", "s": STYLE})
         self.assertEqual(income["B4"], {"f": "=SUM(B2:B3)", "v": 350.5})
         self.assertEqual(income["C1"], {"v": 44227, "z": "yyyy-mm-dd"})
         self.assertEqual(income["D1"], {"v": True})
@@ -179,13 +186,19 @@ class SheetTests:
         self.assertEqual(book["收支"]["B4"].value, "=SUM(B2:B3)")
         self.assertEqual(book["汇总"]["A1"].value, "=收支!B4*2")
         self.assertEqual(book["收支"]["C1"].value.date(), date(2021, 1, 31))
+        heading = book["收支"]["A1"]
+        self.assertEqual((heading.font.b, heading.font.i), (True, True))
+        self.assertEqual(heading.font.color.rgb, "FFC00000")
+        self.assertEqual(heading.fill.fgColor.rgb, "FFFFFF00")
+        self.assertEqual(heading.alignment.horizontal, "center")
+        self.assertEqual([str(m) for m in book["收支"].merged_cells.ranges], ["F1:G1"])
         values = load_workbook(io.BytesIO(data), data_only=True)
         self.assertEqual(values["收支"]["B4"].value, 350.5)
         # Back to .csv: the values of one sheet (the first, or the one named).
         status, data = await self._file(alice, doc_id, "format=csv")
         self.assertEqual(status, 200)
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        self.assertEqual(rows[0], ["项目", "金额", "44227", "TRUE"])
+        self.assertEqual(rows[0], ["项目", "金额", "2021-01-31", "TRUE"])
         self.assertEqual(rows[3], ["合计", "350.5", "", ""])
         status, data = await self._file(alice, doc_id, f"format=csv&sheet={q('汇总')}")
         self.assertEqual(data.decode("utf-8-sig"), "701\r\n")
@@ -215,6 +228,7 @@ class SheetTests:
             ("xlsx", b"not an xlsx"),
             ("xlsx", b"PK\x03\x04broken"),
             ("csv", b"\xff\xfe\x00\x00\x81"),
+            ("xls", b"not an xls"),
         ):
             self.assertErrcode(
                 await alice.request(
@@ -242,9 +256,31 @@ class SheetTests:
 
 class SheetBrowserTests:
     """The page is the same on either engine (the storage under it is checked on both
-    above): run on SQLite only, to keep the module's time down."""
+    above): run on SQLite only, to keep the module's time down. So is the .xls
+    conversion (LibreOffice, before any storage)."""
 
     server: TestServer
+
+    async def test_legacy_xls_import_through_libreoffice(self) -> None:
+        import shutil
+
+        from twisted.trial.unittest import SkipTest
+
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            raise SkipTest("LibreOffice (soffice) is not installed: make tools")
+        data = await threads.deferToThread(_as_xls, soffice, _sample_xlsx())
+        if data is None:
+            raise SkipTest("LibreOffice Calc is not installed: make tools")
+        alice = self.user("alice")
+        body = await self._import(alice, "xls", data, "旧表")
+        self.assertEqual((body["kind"], body["title"]), ("sheet", "旧表"))
+        self.assertEqual(body["report"]["kept"]["sheet"], 2)
+        got = await alice.ok("GET", f"{DOCS}/{body['doc_id']}/export")
+        books = {s["name"]: s["cells"] for s in got["content"]["sheets"]}
+        self.assertEqual(books["收支"]["B4"], {"f": "=SUM(B2:B3)", "v": 350.5})
+        self.assertEqual(books["收支"]["A1"]["s"]["b"], True)
+        self.assertEqual(books["汇总"]["A1"]["f"], "=收支!B4*2")
 
     async def test_two_officers_edit_a_sheet_in_the_browser(self) -> None:
         require_browser()
@@ -277,6 +313,126 @@ class SheetBrowserTests:
         )
         self.assertEqual(sheets["Sheet1"]["C1"], {"v": 1})
         self.assertEqual(sheets["Sheet2"]["A1"], {"f": "=Sheet1!A5*10", "v": 20})
+
+    async def test_grid_rows_columns_styles_clipboard_rename(self) -> None:
+        require_browser()
+        alice = self.user("alice")
+        doc = await self._import(alice, "xlsx", _grid_xlsx(), "网格")
+        doc_id = doc["doc_id"]
+        url = f"{self.server.base_url}/_jwwx/docs/app/#doc={q(doc_id)}&kind=sheet"
+        errors = await threads.deferToThread(_grid_in_a_page, url, alice)
+        self.assertEqual(errors, [])
+        got = await alice.ok("GET", f"{DOCS}/{doc_id}/export")
+        sheets = {s["name"]: s for s in got["content"]["sheets"]}
+        self.assertEqual(list(sheets), ["数据", "汇总"])
+        data = sheets["数据"]["cells"]
+        # A column inserted before A, a row before 2 and the old row 2 deleted:
+        # the formulas moved with their cells, the deleted reference is #REF!, the
+        # other sheet's formula follows, and the sheet's new name is in it.
+        self.assertEqual(data["B1"], {"v": 1, "s": {"b": True}})
+        self.assertNotIn("B2", data)
+        self.assertEqual(data["B3"], {"v": 3})
+        self.assertEqual(data["C1"], {"f": "=SUM(B1:B3)", "v": 4, "s": {"b": True}})
+        self.assertEqual(data["D1"], {"f": "=#REF!*10", "v": "#REF!"})
+        self.assertEqual(sheets["汇总"]["cells"]["A1"], {"f": "=数据!B3+1", "v": 4})
+        # Copy of C1 pasted at C2: its relative references moved one row down.
+        self.assertEqual(data["C2"], {"f": "=SUM(B2:B4)", "v": 3, "s": {"b": True}})
+        # Tab-separated text from elsewhere: text, a number (and a formula, cut
+        # below: moved with its references as they were, the source emptied).
+        self.assertEqual(data["A9"], {"v": "甲"})
+        self.assertEqual(data["B9"], {"v": 5})
+        self.assertEqual(data["D12"], {"v": "乙"})
+        self.assertEqual(data["E12"], {"f": "=B9*2", "v": 10})
+        self.assertFalse({"A10", "B10"} & data.keys())
+        self.assertEqual(sheets["数据"]["merges"], ["C5:D6"])
+
+    test_grid_rows_columns_styles_clipboard_rename.timeout = 600  # type: ignore
+
+
+COPY = """() => { const t = new DataTransfer();
+  document.querySelector('.grid').dispatchEvent(new ClipboardEvent('TYPE',
+    {clipboardData: t, bubbles: true, cancelable: true}));
+  return t.getData('text/plain'); }"""
+PASTE = """(text) => { const t = new DataTransfer(); t.setData('text/plain', text);
+  document.querySelector('.grid').dispatchEvent(new ClipboardEvent('paste',
+    {clipboardData: t, bubbles: true, cancelable: true})); }"""
+
+
+def _grid_in_a_page(url: str, alice: MatrixClient) -> list:
+    """One officer's grid: rows and columns, styles, merges, the clipboard, a rename."""
+    with browser_page() as page:
+        _sign_in(page, alice, url)
+
+        def cell(name: str, text: str) -> None:
+            page.wait_for_selector(f"td[data-cell={name}]:text-is('{text}')")
+
+        def tool(title: str) -> None:
+            page.click(f".tools [data-tool='{title}']")
+
+        def formula(name: str, text: str) -> None:
+            page.click(f"td[data-cell={name}]")
+            page.wait_for_function(
+                f"document.querySelector('.formula-bar').value === {json.dumps(text)}"
+            )
+
+        cell("B1", "6")
+        page.click("td[data-cell=A2]")
+        tool("插入行")  # A2 (2) moves to A3
+        cell("A3", "2")
+        formula("B1", "=SUM(A1:A4)")
+        formula("C1", "=A3*10")
+        page.click("td[data-cell=A3]")
+        tool("删除行")  # the 2 goes: C1 read it
+        cell("C1", "#REF!")
+        cell("B1", "4")
+        formula("C1", "=#REF!*10")
+        page.click("td[data-cell=A1]")
+        tool("插入列")
+        cell("B1", "1")
+        cell("C1", "4")
+        # Bold on a range selected with Shift.
+        page.click("td[data-cell=B1]")
+        page.click("td[data-cell=C1]", modifiers=["Shift"])
+        tool("加粗")
+        page.wait_for_selector("td[data-cell=C1][style*='bold']")
+        # Merge C5:D6, selected by dragging.
+        page.hover("td[data-cell=C5]")
+        page.mouse.down()
+        page.hover("td[data-cell=D6]")
+        page.mouse.up()
+        tool("合并单元格")
+        page.wait_for_selector("td[data-cell=C5][colspan='2'][rowspan='2']")
+        # Copy C1 (its shown value on the clipboard), paste at C2.
+        page.click("td[data-cell=C1]")
+        copied = page.evaluate(COPY.replace("TYPE", "copy"))
+        assert copied == "4", copied
+        page.click("td[data-cell=C2]")
+        page.evaluate(PASTE, copied)
+        cell("C2", "3")
+        # Text from Excel: two rows, tab-separated, a quoted field.
+        page.click("td[data-cell=A9]")
+        page.evaluate(PASTE, '甲\t5\r\n"乙"\t=B9*2\r\n')
+        cell("B10", "10")
+        cell("A10", "乙")
+        # Cut A10:B10 and paste at D12: moved, source emptied.
+        page.click("td[data-cell=A10]")
+        page.click("td[data-cell=B10]", modifiers=["Shift"])
+        cut = page.evaluate(COPY.replace("TYPE", "cut"))
+        assert cut == "乙\t10", cut
+        page.click("td[data-cell=D12]")
+        page.evaluate(PASTE, cut)
+        cell("E12", "10")
+        page.wait_for_function(
+            "document.querySelector('td[data-cell=A10]').textContent === ''"
+        )
+        # Rename the sheet: the other sheet's formula names it anew.
+        page.once("dialog", lambda dialog: dialog.accept("数据"))
+        page.dblclick(".sheet-tabs .tab[data-sheet=Sheet1]")
+        page.wait_for_selector(".sheet-tabs .tab[data-sheet=数据]")
+        page.click(".sheet-tabs .tab[data-sheet=汇总]")
+        formula("A1", "=数据!B3+1")
+        cell("A1", "4")
+        return list(page.errors)
 
 
 # (cell, formula, what it shows) — one of each category, known values.
@@ -352,7 +508,16 @@ def _sample_xlsx() -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     ws = book.add_worksheet("收支")
-    ws.write_string("A1", "项目")
+    heading = book.add_format(
+        {
+            "bold": True,
+            "italic": True,
+            "font_color": "#C00000",
+            "bg_color": "#FFFF00",
+            "align": "center",
+        }
+    )
+    ws.write_string("A1", "项目", heading)
     ws.write_string("B1", "金额")
     ws.write_datetime(
         "C1", _datetime(2021, 1, 31), book.add_format({"num_format": "yyyy-mm-dd"})
@@ -369,6 +534,51 @@ def _sample_xlsx() -> bytes:
     total.write_formula("A1", "=收支!B4*2", None, 701)
     book.close()
     return out.getvalue()
+
+
+def _grid_xlsx() -> bytes:
+    """Sheet1: 1, 2, 3 down column A, B1 their sum, C1 ten times A2; 汇总 reads A3."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = book.add_worksheet("Sheet1")
+    for row, n in enumerate((1, 2, 3)):
+        ws.write_number(row, 0, n)
+    ws.write_formula("B1", "=SUM(A1:A3)", None, 6)
+    ws.write_formula("C1", "=A2*10", None, 20)
+    total = book.add_worksheet("汇总")
+    total.write_formula("A1", "=Sheet1!A3+1", None, 4)
+    book.close()
+    return out.getvalue()
+
+
+def _as_xls(soffice: str, data: bytes) -> bytes | None:
+    """The .xlsx saved as Excel 97 by LibreOffice; None without its Calc."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        (work / "sample.xlsx").write_bytes(data)
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation={(work / 'p').as_uri()}",
+                "--headless",
+                "--convert-to",
+                "xls",
+                "--outdir",
+                str(work),
+                str(work / "sample.xlsx"),
+            ],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        out = work / "sample.xls"
+        return out.read_bytes() if out.exists() else None
 
 
 def _dated_xlsx() -> bytes:
