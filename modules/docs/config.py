@@ -31,8 +31,9 @@ Keys:
       tells officers of their tasks; registered on first use.
   bot_name (string, default "警务文档"): its display name and its chats' name.
   soffice_path (string, default "soffice" on the PATH): LibreOffice's converter for
-      legacy .doc and .ppt imports (office.py; Debian's libreoffice-writer-nogui, and
-      libreoffice-impress-nogui for .ppt: slide_files.py).
+      legacy .doc, .ppt and .xls imports (office.py; Debian's libreoffice-writer-nogui,
+      libreoffice-impress-nogui for .ppt: slide_files.py, libreoffice-calc-nogui for
+      .xls: sheet_files.py).
   convert_timeout_seconds (int 10..600, default 120): one conversion's time limit.
 """
 

@@ -7,8 +7,8 @@ its own with a user profile of its own (two conversions at once would otherwise 
 over one profile), off the reactor thread, within `convert_timeout_seconds`; the
 folder is removed afterwards, so no copy of the file stays on disk. Without soffice
 the import answers 501 CN_JWWX_DOCS_NO_CONVERTER. Legacy .ppt goes the same way to
-.pptx (slide_files.py, which also needs LibreOffice's Impress); .xls would go to
-.xlsx."""
+.pptx (slide_files.py, which also needs LibreOffice's Impress), and .xls to .xlsx
+(sheet_files.py, which needs its Calc)."""
 
 import shutil
 import subprocess

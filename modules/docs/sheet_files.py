@@ -6,6 +6,7 @@ sheet document, now or at any revision, to .xlsx or .csv (docs/documents.md
 (office.py, as a .doc is to .docx). Audited as the .docx import and the JSON export
 are."""
 
+from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc
@@ -21,6 +22,16 @@ from modules.docs.service import DocsService, _title
 FORMATS = ("xlsx", "csv")  # export
 IMPORT_FORMATS = ("xlsx", "xls", "csv")
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Debian's libreoffice-calc-nogui: soffice converts spreadsheets only with it.
+CALC = Path("share") / "registry" / "calc.xcd"
+
+
+def calc_of(binary: str | None) -> str | None:
+    """soffice, if LibreOffice's spreadsheet component (Calc) is installed."""
+    if binary is None:
+        return None
+    program = Path(binary).resolve().parent
+    return binary if (program.parent / CALC).exists() else None
 
 
 async def import_file(
@@ -39,7 +50,7 @@ async def import_file(
         try:
             data = await service.api.defer_to_thread(
                 office.convert,
-                office.soffice(service.config.soffice_path),
+                calc_of(office.soffice(service.config.soffice_path)),
                 data,
                 "xls",
                 "xlsx",
@@ -47,7 +58,10 @@ async def import_file(
             )
         except office.ConversionError as e:
             if e.missing:
-                raise error(501, office.NO_CONVERTER, str(e)) from e
+                message = (
+                    "未安装 LibreOffice 表格组件（libreoffice-calc），无法转换 .xls"
+                )
+                raise error(501, office.NO_CONVERTER, message) from e
             raise error(400, Codes.INVALID_PARAM, str(e)) from e
     if fmt in ("xlsx", "xls"):  # loaded on the first import, not at start
         import_frozen("openpyxl")
