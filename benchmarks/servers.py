@@ -46,6 +46,8 @@ DEFAULTS_FILE = "zw-benchmark-synapse-defaults.yaml"
 SYNAPSE_DEFAULTS: dict[str, Any] = {
     "federation_sender_instances": None,
     "caches": None,
+    # Synapse's default: presence on (`presence: null` reads as no section).
+    "presence": None,
 }
 OVERLAY_NOTE = (
     "servers run with the test overlay conf.d/testing.yaml: bcrypt_rounds="

@@ -48,6 +48,8 @@ class InitTest(unittest.TestCase):
         self.assertEqual(config["federation_domain_whitelist"], [])
         # Federation off: no federation sender (issue 17, item 8).
         self.assertEqual(config["federation_sender_instances"], [])
+        # No presence: no client of ours shows it (issue 17, item 8).
+        self.assertEqual(config["presence"], {"enabled": False})
         # Per-user caches hold the bureau's officers (issue 17, item 1).
         factors = config["caches"]["per_cache_factors"]
         self.assertEqual(factors["get_user_by_access_token"], 60.0)

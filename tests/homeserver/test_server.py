@@ -22,6 +22,26 @@ class ServerTests:
         )
         self.assertIn("admin_api", health["modules"])
 
+    async def test_no_presence_as_shipped(self) -> None:
+        """Presence is off in the rendered config (issue 17, item 8): an officer's
+        online state and status message reach no one sharing a room with them, and
+        /sync carries no presence."""
+        alice, bob = self.user("pres_a"), self.user("pres_b")
+        room = await alice.create_room(preset="private_chat", invite=[bob.user_id])
+        await bob.join(room)
+        await alice.ok(
+            "PUT",
+            f"/_matrix/client/v3/presence/{alice.user_id}/status",
+            {"presence": "online", "status_msg": "值班中"},
+        )
+        seen = await bob.ok(
+            "GET", f"/_matrix/client/v3/presence/{alice.user_id}/status"
+        )
+        self.assertEqual(seen, {"presence": "offline"})
+        await alice.sync()
+        synced = await bob.sync()
+        self.assertEqual(synced.get("presence", {}).get("events", []), [])
+
     def test_check_command(self) -> None:
         result = launcher("check", "--data-dir", str(self.server.data_dir), check=False)
         self.assertEqual(result.returncode, 0, result)

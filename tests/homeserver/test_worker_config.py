@@ -116,6 +116,10 @@ class WorkerConfigTest(unittest.TestCase):
         )
         self.assertEqual(main.worker.writers.events, ["persister1", "persister2"])
         self.assertEqual(main.worker.writers.typing, ["stream1"])
+        # Presence is off as shipped (issue 17, item 8); its stream writer stays
+        # configured, which Synapse accepts with presence off.
+        self.assertFalse(main.server.presence_enabled)
+        self.assertEqual(main.worker.writers.presence, ["stream1"])
         seen: dict[str, Any] = {}
         for path in sorted((data / "workers").glob("*.yaml")):
             config = HomeServerConfig.load_config("test", [*shared, "-c", str(path)])
@@ -131,6 +135,7 @@ class WorkerConfigTest(unittest.TestCase):
                 name,
             )
             self.assertEqual(config.worker.send_federation, name == "background1", name)
+            self.assertFalse(config.server.presence_enabled, name)
             # media_crypto's walk of the whole store: on the media worker only.
             if config.media.can_load_media_repo:
                 hs = SimpleNamespace(
