@@ -160,3 +160,27 @@ async def department(
     await _job_until(http, ctx, job, "created", READY_BUDGET_S)
     timings["accounts created"] = time.perf_counter() - began
     return Officers(users, department_id, timings, refused)
+
+
+async def device_change_in_a_room(officer: MatrixUser) -> str:
+    """One device change of an officer who is in a room (a room of their own, made
+    here): what a running bureau always has. Synapse's per-room device-list change
+    cache answers "every room changed" while it is empty, so on a fresh server each
+    incremental /sync of every officer runs one more transaction (reading
+    device_lists_changes_in_room) until some device changes in some room; in
+    production any officer's login does that within seconds of a start. Both kinds of
+    the benchmark's /sync cost would otherwise be a fresh server's. Returns the note."""
+    await officer.create_room(preset="private_chat", name="压测设备")
+    devices = await officer.call("GET", f"{CLIENT}/devices")
+    if not devices.ok or not devices.body.get("devices"):
+        raise RuntimeError(f"devices of {officer.user_id}: {devices.error()}")
+    device = str(devices.body["devices"][0]["device_id"])
+    renamed = await officer.call(
+        "PUT", f"{CLIENT}/devices/{device}", {"display_name": "压测终端"}
+    )
+    if not renamed.ok:
+        raise RuntimeError(f"device rename of {officer.user_id}: {renamed.error()}")
+    return (
+        "one officer's device renamed in a room before the measured phases (Synapse's "
+        "device-list change cache not empty, as on a running server)"
+    )

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Where the server's time goes: py-spy (a sampling profiler, attached from outside)
-records ours' Synapse process during a scenario's measured phase (`--profile DIR`).
+records ours' Synapse processes (main and every worker) during a scenario's measured
+phase (`--profile DIR`).
 The raw collapsed stacks are written to DIR; a short summary goes into the notes."""
 
 import shutil
@@ -10,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.servers import BenchServer, server_pids
+from benchmarks.servers import BenchServer, synapse_processes
 
 RATE = 50  # samples per second: cheap enough not to disturb the server much
 # Frames where a thread waits for work (the reactor's epoll, idle database threads):
@@ -24,69 +25,66 @@ IDLE = ("CallWrapper.__call__", "Condition.wait", "untilConcludes", "select", "p
 DB_WAIT = ("LoggingTransaction._do_execute", "LoggingDatabaseConnection.commit")
 
 
-def synapse_pid(server: BenchServer) -> int | None:
-    for pid in server_pids(server):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        # The launcher starts Synapse's main process through homeserver.synapse_main
-        # (module config checked inside it); a plain synapse.app.homeserver elsewhere.
-        if (
-            b"homeserver.synapse_main" in cmdline
-            or b"synapse.app.homeserver" in cmdline
-        ):
-            return pid
-    return None
-
-
 def py_spy() -> str | None:
     found = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     return found if Path(found).exists() else None
 
 
+def output_for(out: Path, name: str) -> Path:
+    """The main process's stacks go to `out`, a worker's beside it (OUT.NAME.txt)."""
+    return out if name == "main" else out.with_name(f"{out.stem}.{name}{out.suffix}")
+
+
 class Profiler:
-    """`with Profiler(server, out_file):` records while inside (if py-spy can)."""
+    """`with Profiler(server, out_file):` records every Synapse process (the main
+    process and, in a worker deployment, each worker: `outputs`, by name) while
+    inside, if py-spy can."""
 
     def __init__(self, server: BenchServer, out: Path) -> None:
         self.server, self.out = server, out
-        self._process: subprocess.Popen[bytes] | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self.outputs: dict[str, Path] = {}
         self.problem = ""
 
     def __enter__(self) -> "Profiler":
-        pid, tool = synapse_pid(self.server), py_spy()
-        if pid is None or tool is None:
+        found, tool = synapse_processes(self.server), py_spy()
+        if not found or tool is None:
             self.problem = "no Synapse process or no py-spy: not profiled"
             return self
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._process = subprocess.Popen(
-            [
-                tool,
-                "record",
-                "--pid",
-                str(pid),
-                "--rate",
-                str(RATE),
-                "--nonblocking",
-                "--format",
-                "raw",
-                "--output",
-                str(self.out),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        for name, pid in sorted(found.items(), key=lambda kv: kv[0] != "main"):
+            path = output_for(self.out, name)
+            self.outputs[name] = path
+            self._processes.append(
+                subprocess.Popen(
+                    [
+                        tool,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--rate",
+                        str(RATE),
+                        "--nonblocking",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(path),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is None:
-            return
-        self._process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        for process in self._processes:
+            process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        for process in self._processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def summary(path: Path, top: int = 6) -> str:

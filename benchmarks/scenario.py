@@ -16,7 +16,12 @@ from typing import Any
 from benchmarks.db_counts import DbCounts, scrape_all
 from benchmarks.profile import Profiler
 from benchmarks.profile import summary as profile_summary
-from benchmarks.servers import BenchServer, server_cpu_seconds, server_rss_mib
+from benchmarks.servers import (
+    BenchServer,
+    server_cpu_by_process,
+    server_cpu_seconds,
+    server_rss_mib,
+)
 from benchmarks.stats import Summary
 
 PASSWORD = "Bench-Pass-2026!"
@@ -62,14 +67,24 @@ class Phase:
     rss_start_mib: float = 0.0
     rss_end_mib: float = 0.0
     db: DbCounts | None = None  # database work, on servers with a metrics listener
+    # Server CPU-s by process: Synapse's by name (main, each worker), "postgres" (its
+    # database's backends), "other" (launcher, supervisor, nginx, Redis).
+    cpu_by_process: dict[str, float] = field(default_factory=dict)
+
+    def by_process(self) -> str:
+        """The split of the server's CPU, busiest first ("" if not known)."""
+        ranked = sorted(self.cpu_by_process.items(), key=lambda kv: -kv[1])
+        return ", ".join(f"{name} {cpu:.1f}" for name, cpu in ranked if cpu >= 0.05)
 
     def note(self) -> str:
         wall = max(self.wall, 1e-9)
+        split = self.by_process()
         return (
             f"measured {self.wall:.1f} s: load generator CPU {self.loadgen_cpu:.1f} s "
             f"({100 * self.loadgen_cpu / wall:.0f}% of one core), server CPU "
-            f"{self.server_cpu:.1f} s ({100 * self.server_cpu / wall:.0f}%), server RSS "
-            f"{self.rss_start_mib:.0f} -> {self.rss_end_mib:.0f} MiB"
+            f"{self.server_cpu:.1f} s ({100 * self.server_cpu / wall:.0f}%"
+            + (f"; cpu-s by process: {split}" if split else "")
+            + f"), server RSS {self.rss_start_mib:.0f} -> {self.rss_end_mib:.0f} MiB"
         )
 
 
@@ -216,6 +231,7 @@ class Context:
         restarts_before = self.server.restarts()
         wall, own = time.perf_counter(), _own_cpu()
         server = server_cpu_seconds(self.server)
+        split = server_cpu_by_process(self.server)
         try:
             with profiler:
                 yield phase
@@ -223,6 +239,10 @@ class Context:
             phase.wall = time.perf_counter() - wall
             phase.loadgen_cpu = _own_cpu() - own
             phase.server_cpu = server_cpu_seconds(self.server) - server
+            phase.cpu_by_process = {
+                name: cpu - split.get(name, 0.0)
+                for name, cpu in server_cpu_by_process(self.server).items()
+            }
             db_after = self._scrape(ports) if db_before is not None else None
             if db_before is not None and db_after is not None:
                 phase.db = db_after.minus(db_before)
@@ -239,8 +259,10 @@ class Context:
             phase.rss_end_mib = server_rss_mib(self.server)
             self.phases.append(phase)
             if isinstance(profiler, Profiler):
-                found = profiler.problem or profile_summary(out)
-                self.notes.append(f"profile {out}: {found}")
+                if profiler.problem:
+                    self.notes.append(f"profile {out}: {profiler.problem}")
+                for name, path in profiler.outputs.items():
+                    self.notes.append(f"profile {name} {path}: {profile_summary(path)}")
 
 
 @dataclass

@@ -548,6 +548,47 @@ def server_cpu_seconds(server: TestServer) -> float:
     return sum(_proc_cpu(pid)[0] for pid in pids)
 
 
+def synapse_name(pid: int) -> str | None:
+    """The name of a Synapse process, "main" or the worker's (from its command line: the
+    supervisor gives a worker its workers/NAME.yaml last), None for anything else."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    words = [a.decode("utf-8", "replace") for a in args if a]
+    if "synapse.app.generic_worker" in words:
+        configs = [w for w in words if w.endswith(".yaml")]
+        return Path(configs[-1]).stem if configs else "worker"
+    if "synapse.app.homeserver" in words or "homeserver.synapse_main" in words:
+        return "main"
+    return None
+
+
+def synapse_processes(server: TestServer) -> dict[str, int]:
+    """Every Synapse process of the server by name ("main", the workers' names)."""
+    found: dict[str, int] = {}
+    for pid in server_pids(server):
+        name = synapse_name(pid)
+        if name is not None:
+            found.setdefault(name, pid)
+    return found
+
+
+def server_cpu_by_process(server: TestServer) -> dict[str, float]:
+    """server_cpu_seconds split by process: each Synapse process by name, the
+    PostgreSQL backends of its database together ("postgres"), and the launcher,
+    supervisor, nginx and Redis together ("other")."""
+    split: dict[str, float] = {}
+    for pid in server_pids(server):
+        name = synapse_name(pid) or "other"
+        split[name] = split.get(name, 0.0) + _proc_cpu(pid)[0]
+    if split and server.pg_database:
+        split["postgres"] = sum(
+            _proc_cpu(pid)[0] for pid in _pg_backend_pids(server.pg_database)
+        )
+    return split
+
+
 def _rss_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

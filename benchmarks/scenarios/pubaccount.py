@@ -202,6 +202,7 @@ async def run(ctx: Context) -> None:
         ctx.add(
             Sample("rooms filled (setup)", value=round(fill_s, 1), unit="s", n=count)
         )
+        ctx.notes.append(await directory_officers.device_change_in_a_room(officers[0]))
         watch = Watch()
         started = time.perf_counter()
         # The initial sync only fetches the position: one event per room.

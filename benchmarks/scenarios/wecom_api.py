@@ -201,6 +201,7 @@ async def run(ctx: Context) -> None:
             if tracker is not None:
                 tracker.seen(recipient, room_id, event, at)
 
+        ctx.notes.append(await directory_officers.device_change_in_a_room(officers[0]))
         loops = await syncer.start_all(officers, seen)
         everyone = {o.user_id for o in officers}
         await ctx.settle()

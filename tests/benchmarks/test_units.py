@@ -7,7 +7,10 @@ domains on each side, the bridge's) and took 2 min at load 12-15."""
 
 import math
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from twisted.trial import unittest
@@ -16,14 +19,14 @@ import yaml
 
 from benchmarks.capacity import costs
 from benchmarks.db_counts import DbCounts, bucket_quantile, parse, parse_histogram
-from benchmarks.profile import summary
+from benchmarks.profile import output_for, summary
 from benchmarks.report import Report
 from benchmarks.runner import compare
 from benchmarks.scenario import Outcome, Sample
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.scenarios.cross_domain import rate_sample, requirement
 from benchmarks.scenarios.search_cost import lag_sample
-from benchmarks.servers import SYNAPSE_DEFAULTS
+from benchmarks.servers import SYNAPSE_DEFAULTS, synapse_name
 from tests.harness.server import launcher
 
 METRICS = """\
@@ -48,6 +51,37 @@ class TunedSettingsTest(unittest.TestCase):
         rendered = yaml.safe_load((data / "d" / "homeserver.yaml").read_text())
         for key in SYNAPSE_DEFAULTS:
             self.assertIn(key, rendered)
+
+
+class SynapseProcessesTest(unittest.TestCase):
+    def test_processes_named_from_their_command_line(self) -> None:
+        """Per-process CPU and --profile find Synapse's main process (as the launcher
+        starts it, or as the supervisor does) and each worker by its config's name."""
+        sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+        cases = {
+            "main": ["-m", "homeserver.synapse_main", "/d", "-c", "/d/homeserver.yaml"],
+            "sync3": [
+                *("-m", "synapse.app.generic_worker", "-c", "/d/homeserver.yaml"),
+                *("-c", "/d/conf.d", "-c", "/d/workers/sync3.yaml"),
+            ],
+            "": ["-m", "homeserver", "run", "--data-dir", "/d"],
+        }
+        for expected, args in cases.items():
+            process = subprocess.Popen([*sleeper, *args])
+            try:
+                # The kernel lets the parent go on a moment before the new command
+                # line is readable.
+                for _ in range(200):
+                    if Path(f"/proc/{process.pid}/cmdline").read_bytes():
+                        break
+                    time.sleep(0.05)
+                self.assertEqual(synapse_name(process.pid) or "", expected, args)
+            finally:
+                process.kill()
+                process.wait()
+        out = Path("/tmp/p/pubaccount-ours-1.txt")
+        self.assertEqual(output_for(out, "main"), out)
+        self.assertEqual(output_for(out, "sync2").name, "pubaccount-ours-1.sync2.txt")
 
 
 class DbCountsTest(unittest.TestCase):
