@@ -600,6 +600,35 @@ def _datetime(year: int, month: int, day: int) -> Any:
     return datetime(year, month, day)
 
 
+class SheetNoCalcTest(SQLiteCase):
+    """LibreOffice without its spreadsheet component: an .xls import answers 501 with
+    the converter's errcode and creates nothing."""
+
+    @classmethod
+    def configure_server(cls, server: TestServer) -> None:
+        # A soffice of its own whose installation has no share/registry/calc.xcd.
+        program = server.data_dir / "libreoffice" / "program"
+        program.mkdir(parents=True)
+        binary = program / "soffice"
+        binary.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+        binary.chmod(0o755)
+        yjs.configure_docs(server, soffice_path=str(binary))
+
+    async def test_xls_without_calc(self) -> None:
+        alice = self.user("alice")
+        status, body = await alice.request(
+            "POST",
+            f"{DOCS}/import?format=xls",
+            raw=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 a legacy workbook",
+            content_type="application/vnd.ms-excel",
+        )
+        self.assertEqual(status, 501, body)
+        self.assertEqual(body["errcode"], "CN_JWWX_DOCS_NO_CONVERTER")
+        self.assertIn("calc", body["error"])
+        mine = await alice.ok("GET", DOCS + "?filter=mine")
+        self.assertEqual(mine["documents"], [])
+
+
 class SheetSQLiteTest(SheetTests, SheetBrowserTests, SQLiteCase):
     pass
 
