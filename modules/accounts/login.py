@@ -224,7 +224,7 @@ class LoginGuard:
             # Locks, the second factor (read here so that a login commits a single
             # transaction of ours: login_verified writes nothing), the sessions and
             # the directory's initial-password lookup: one statement, sent outside an
-            # explicit transaction (one round trip on PostgreSQL).
+            # explicit transaction (two round trips on PostgreSQL; it was four).
             read = storage.login_read_txn(
                 txn,
                 user_id,
