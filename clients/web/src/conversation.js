@@ -15,6 +15,7 @@ import { favorites } from "./api.js";
 import { chatRooms, errorText, isShown } from "./chats.js";
 import { ComposeBar, EmojiButton, MentionPicker, useMentions } from "./compose.js";
 import { draftOf, saveDraft } from "./drafts.js";
+import { wantEveryChat } from "./sliding.js";
 import { composerKey, mergedContent } from "./format.js";
 import { AnnouncementBar, GroupPanel, isGroup, powerLevels, ReadList } from "./group.js";
 import { ImageViewer, probeVideo, saveMedia } from "./media.js";
@@ -611,6 +612,7 @@ function SelectBar({ count, allowed, onEach, onMerged, onCancel }) {
 
 // 转发: pick the chat to send it to.
 function ForwardDialog({ client, onPick, onClose }) {
+  useEffect(() => wantEveryChat(), []); // under sliding sync: every chat, not the window
   return html`<div class="dialog-backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
     <div class="dialog" role="dialog" aria-label="转发给">
       <h3>转发给</h3>

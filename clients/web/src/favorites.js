@@ -9,6 +9,7 @@ import { favorites, search } from "./api.js";
 import { chatRooms, formatTime } from "./chats.js";
 import { previewOf } from "./format.js";
 import { AuthedImage } from "./media.js";
+import { wantEveryChat } from "./sliding.js";
 
 function useDebounced(value, ms = 250) {
   const [settled, setSettled] = useState(value);
@@ -64,6 +65,7 @@ export function FavoriteDetail({ client, token, favorite, sharing, onRemoved }) 
   const content = favorite.content || {};
   const canForward = sharing?.sharing?.allow_forward_favorites !== false;
   const rooms = chatRooms(client).filter((r) => r.getMyMembership() === "join");
+  useEffect(() => wantEveryChat(), []); // under sliding sync: every chat, not the window
 
   async function act(action, done) {
     setError("");

@@ -16,6 +16,7 @@ import { isGroup } from "./group.js";
 import { PasswordForm } from "./password.js";
 import { BACKGROUNDS, FONT_SIZES, isTime, normalizePrefs, notificationText, SETTINGS_TYPE, shouldNotify } from "./prefs.js";
 import { isMutedRule, mentionsMe } from "./rules.js";
+import { wantEveryChat } from "./sliding.js";
 
 // What this page wrote last, until /sync brings the server's copy back: a second change
 // made before the first one's echo builds on the first instead of undoing it.
@@ -133,6 +134,7 @@ function Notifications({ client, token, prefs, save, onError, tick }) {
   const [start, setStart] = useState(prefs.dnd.start);
   const [end, setEnd] = useState(prefs.dnd.end);
   const muted = chatRooms(client).filter((room) => isMutedRule(client.pushRules, room.roomId));
+  useEffect(() => wantEveryChat(), []); // under sliding sync: every chat, not the window
   function savePeriod() {
     if (!isTime(start) || !isTime(end)) return onError("请填写正确的时间，如 22:00");
     onError("");

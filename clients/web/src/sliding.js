@@ -56,6 +56,17 @@ class ChatSync extends SlidingSync {
   }
 }
 
+// The running sliding sync (one per signed-in tab), for wantEveryChat.
+let current = null;
+
+// A picker that offers every chat (转发, a favourite's 发送, 设置's muted chats): the window
+// grows to the whole list once, and the picker fills as the chats arrive. Nothing under
+// /sync v2, which has every chat already.
+export function wantEveryChat() {
+  const count = current?.count();
+  if (count) current.grow(count);
+}
+
 // The sliding sync for `client` (give `sync` to startClient): `count()` the chats the
 // server lists, `grow(rows)` when the list shows rows up to `rows`, `open(roomId)` the
 // open chat's subscription; `onChange` when counts changed.
@@ -119,7 +130,7 @@ export function startSliding(client, token, onChange) {
 
   // The counts do not wait for the first answer.
   refresh();
-  return {
+  const handle = {
     sync,
     count: () => sync.getListData("chats")?.joinedCount ?? null,
     grow(rows) {
@@ -136,7 +147,10 @@ export function startSliding(client, token, onChange) {
     refresh,
     stop() {
       stopped = true;
+      if (current === handle) current = null;
       sync.stop();
     },
   };
+  current = handle;
+  return handle;
 }

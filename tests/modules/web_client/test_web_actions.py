@@ -82,7 +82,7 @@ RECORD_VIDEO = """async () => {
 }"""
 
 # More chats than a screen of the list holds (its rows are windowed).
-CHATS = 40
+CHATS = 70  # beyond the first window (40 rows) of the sliding sync
 ROW = ".chat-row[data-room-id='%s']"
 
 
@@ -445,6 +445,14 @@ class WebMessageActionsTest(WebCase):
             rendered = page.locator(".chat-row").count()
             self.assertLess(rendered, CHATS)
             self.assertEqual(page.locator(ROW % chats[0]).count(), 0)
+            # 转发 offers every chat, not only the window's: the oldest one too.
+            page.click(ROW % chats[-1])
+            newest = f".message:has-text('第{CHATS - 1}个会话')"
+            page.click(f"{newest} .bubble", button="right")
+            page.click(".context-menu [data-action=forward]")
+            page.wait_for_selector(".forward-list li")
+            page.wait_for_selector(f".forward-list [data-room-id='{chats[0]}']")
+            page.click(".dialog .link:has-text('取消')")
             page.eval_on_selector(
                 ".list-pane.chats", "el => { el.scrollTop = el.scrollHeight; }"
             )
@@ -452,17 +460,17 @@ class WebMessageActionsTest(WebCase):
             self.assertLess(page.locator(".chat-row").count(), CHATS)
             page.eval_on_selector(".list-pane.chats", "el => { el.scrollTop = 0; }")
 
-            # 置顶: 会话35 goes first, and stays there (the room tag).
-            page.click(ROW % chats[35], button="right")
+            # 置顶: the fifth newest chat goes first, and stays there (the room tag).
+            page.click(ROW % chats[-5], button="right")
             page.click(".context-menu [data-action=pin]")
             page.wait_for_function(
                 "(id) => document.querySelector('.chat-row[data-pinned=true]')"
                 "?.dataset.roomId === id",
-                arg=chats[35],
+                arg=chats[-5],
             )
             tags = self._api(
                 "GET",
-                f"/_matrix/client/v3/user/{quote(lina_id)}/rooms/{quote(chats[35])}/tags",
+                f"/_matrix/client/v3/user/{quote(lina_id)}/rooms/{quote(chats[-5])}/tags",
                 lina,
             )["tags"]
             self.assertIn("m.favourite", tags)
@@ -495,17 +503,17 @@ class WebMessageActionsTest(WebCase):
             page.wait_for_selector(f"{ROW % direct} .badge", state="detached")
 
             # 不显示该聊天: off the list until a newer message arrives.
-            page.click(ROW % chats[38], button="right")
+            page.click(ROW % chats[-2], button="right")
             page.click(".context-menu [data-action=hide]")
-            page.wait_for_selector(ROW % chats[38], state="detached")
+            page.wait_for_selector(ROW % chats[-2], state="detached")
             page.wait_for_selector(f".chat-list[data-count='{CHATS}']")
-            self._send(chats[38], lina, "又有新消息", "again")
+            self._send(chats[-2], lina, "又有新消息", "again")
             page.wait_for_selector(f".chat-list[data-count='{CHATS + 1}']")
             # Back, first after the pinned one.
             page.wait_for_function(
                 "(id) => document.querySelectorAll('.chat-row')[1]?.dataset.roomId"
                 " === id",
-                arg=chats[38],
+                arg=chats[-2],
             )
             # Which sync the page used, and the unread counts' source under sliding sync.
             asked = page.evaluate(
