@@ -19,11 +19,8 @@ import io
 import json
 import os
 import statistics
-import time
-import urllib.request
-from typing import Any
 
-from benchmarks.sheet_open import SYNCED, _timed_opens
+from benchmarks.sheet_open import SYNCED, _import, _timed_opens
 from tests.harness.browser import chromium_path
 from tests.harness.server import TestServer
 from tests.modules.docs import yjs
@@ -57,19 +54,6 @@ def _docx(pages: int) -> bytes:
     return out.getvalue()
 
 
-def _import(base_url: str, token: str, data: bytes) -> tuple[dict[str, Any], float]:
-    request = urllib.request.Request(
-        f"{base_url}/_jwwx/client/v1/docs/import?format=docx&title=bench",
-        data=data,
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "x/y"},
-    )
-    start = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=300) as answer:
-        body = json.loads(answer.read())
-    return body, time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.doc_open")
     parser.add_argument("--pages", type=int, default=50)
@@ -86,8 +70,8 @@ def main() -> int:
     server.start()
     try:
         user_id, token = server.register("docs")
-        imports = [_import(server.base_url, token, small)[1] for _ in range(3)]
-        doc, imported_big = _import(server.base_url, token, big)
+        imports = [_import(server.base_url, token, small, "docx")[1] for _ in range(3)]
+        doc, imported_big = _import(server.base_url, token, big, "docx")
         last = json.dumps(_last_words(args.pages))
         samples = _timed_opens(
             f"{server.base_url}/_jwwx/docs/app/#doc={doc['doc_id']}",

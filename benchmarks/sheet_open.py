@@ -52,9 +52,12 @@ def _xlsx(rows: int) -> bytes:
     return out.getvalue()
 
 
-def _import(base_url: str, token: str, data: bytes) -> tuple[dict[str, Any], float]:
+def _import(
+    base_url: str, token: str, data: bytes, fmt: str = "xlsx"
+) -> tuple[dict[str, Any], float]:
+    """Import a file as a new document; its answer and the request's seconds."""
     request = urllib.request.Request(
-        f"{base_url}/_jwwx/client/v1/docs/import?format=xlsx&title=bench",
+        f"{base_url}/_jwwx/client/v1/docs/import?format={fmt}&title=bench",
         data=data,
         method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "x/y"},
