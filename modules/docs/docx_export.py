@@ -8,7 +8,13 @@ Rich documents (the editor's tree, docx_import.py's nodes): `heading` → Word's
 `codeBlock` → a paragraph in a monospace font, `table` → a table, `taskBlock` → the
 task's title, due date and steps as a checklist, `hardBreak` → a line break; the
 marks bold, italic, underline, strike, code, and link (its text, then the address in
-brackets). Plain-text documents: one paragraph per line. Comments are not exported
+brackets); `image` (an mxc:// picture of the media repository, whose bytes the caller
+reads: `images_of`) → the picture in its paragraph at its width and height (a picture
+that cannot be read back or that Word cannot hold: its name as text, counted lost);
+`taskList` (to-dos) → ☑/☐ lines; `contactCard` → "联系人：name（unit）"; `docEmbed`
+→ "文档：title" and its link; `fileEmbed` → "附件：name（size）" (the report's
+`as_text` counts the cards that became text). Plain-text documents: one paragraph per
+line. Comments are not exported
 (they are the document's discussion, not its text); the export's report counts what
 had no Word form (`lost`, by node name)."""
 
@@ -16,6 +22,7 @@ import io
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 from pycrdt import Doc, Text, XmlElement, XmlFragment, XmlText
 
@@ -23,32 +30,77 @@ from modules.common.heavy_imports import import_frozen
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LIST_STYLES = {"bulletList": "List Bullet", "orderedList": "List Number"}
+EMU_PER_PX = 9525
+MAX_WIDTH_PX = 624  # 6.5 inches: the text width of python-docx's default page
 
 
-def export(state: bytes, kind: str, title: str) -> tuple[bytes, dict[str, Any]]:
-    """CPU work, off the reactor thread: the .docx file and the report."""
+def images_of(state: bytes, kind: str) -> list[str]:
+    """The mxc:// URIs of a rich document's pictures, each once, in order."""
+    if kind != "rich":
+        return []
+    ydoc: Doc[Any] = Doc()
+    ydoc.apply_update(state)
+    found: dict[str, None] = {}
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            if isinstance(child, XmlElement):
+                src = child.attributes.get("src") if child.tag == "image" else None
+                if isinstance(src, str) and src.startswith("mxc://"):
+                    found[src] = None
+                walk(child)
+
+    walk(ydoc.get("default", type=XmlFragment))
+    return list(found)
+
+
+def export(
+    state: bytes,
+    kind: str,
+    title: str,
+    media: dict[str, bytes] | None = None,
+    base_url: str = "",
+) -> tuple[bytes, dict[str, Any]]:
+    """CPU work, off the reactor thread: the .docx file and the report. `media`: the
+    pictures' bytes by mxc:// URI; `base_url`: the homeserver's public address, for the
+    links of embedded documents."""
     docx = import_frozen("docx")
     ydoc: Doc[Any] = Doc()
     ydoc.apply_update(state)
     document = docx.Document()
     document.core_properties.title = title
     lost: Counter[str] = Counter()
+    writer = _Writer(document, lost, media or {}, base_url)
     if kind == "text":
         for line in str(ydoc.get("content", type=Text)).split("\n"):
             document.add_paragraph(line)
     else:
-        writer = _Writer(document, lost)
         for child in ydoc.get("default", type=XmlFragment).children:
             writer.block(child, 0)
     out = io.BytesIO()
     document.save(out)
-    return out.getvalue(), {"lost": dict(lost)}
+    report: dict[str, Any] = {"lost": dict(lost)}
+    if writer.kept:
+        report["kept"] = dict(writer.kept)
+    if writer.as_text:
+        report["as_text"] = dict(writer.as_text)
+    return out.getvalue(), report
 
 
 class _Writer:
-    def __init__(self, document: Any, lost: Counter[str]) -> None:
+    def __init__(
+        self,
+        document: Any,
+        lost: Counter[str],
+        media: dict[str, bytes],
+        base_url: str,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
         self.document = document
         self.lost = lost
+        self.media = media
+        self.kept: Counter[str] = Counter()
+        self.as_text: Counter[str] = Counter()
 
     def block(self, node: Any, depth: int) -> None:
         if isinstance(node, XmlText):
@@ -81,6 +133,12 @@ class _Writer:
             self.task(node)
         elif tag == "horizontalRule":
             self.document.add_paragraph("―" * 20)
+        elif tag == "image":
+            self.image(self.document.add_paragraph(), node)
+        elif tag == "taskList":
+            self.todos(node, depth)
+        elif tag in CARDS:
+            self.card(self.document.add_paragraph(), node)
         else:
             self.lost[tag] += 1
             for child in node.children:  # keep its text at least
@@ -136,12 +194,62 @@ class _Writer:
                     f"☐ {i + 1}. {step.get('title', '')}（{who}）"
                 )
 
+    def image(self, paragraph: Any, node: Any) -> None:
+        attrs = dict(node.attributes)
+        name = str(attrs.get("name") or "图片")
+        data = self.media.get(str(attrs.get("src")))
+        if data is not None:
+            width, height = _px(attrs.get("width")), _px(attrs.get("height"))
+            if width and height and width > MAX_WIDTH_PX:  # kept inside the page
+                width, height = MAX_WIDTH_PX, max(1, height * MAX_WIDTH_PX // width)
+            try:
+                paragraph.add_run().add_picture(
+                    io.BytesIO(data),
+                    width=width * EMU_PER_PX if width and height else None,
+                    height=height * EMU_PER_PX if width and height else None,
+                )
+                self.kept["image"] += 1
+                return
+            except Exception:  # a format python-docx cannot place (WebP, SVG, …)
+                pass
+        paragraph.add_run(f"［图片：{name}］")
+        self.lost["image"] += 1
+
+    def todos(self, node: Any, depth: int) -> None:
+        for item in node.children:
+            if not isinstance(item, XmlElement) or item.tag != "taskItem":
+                continue
+            mark = "☑" if item.attributes.get("checked") in (True, "true") else "☐"
+            first = True
+            for child in item.children:
+                if isinstance(child, XmlElement) and child.tag == "paragraph" and first:
+                    paragraph = self.document.add_paragraph()
+                    if depth:
+                        paragraph.paragraph_format.left_indent = depth * 228600
+                    paragraph.add_run(f"{mark} ")
+                    self.inline(paragraph, child)
+                    first = False
+                elif isinstance(child, XmlElement) and child.tag == "taskList":
+                    self.todos(child, depth + 1)
+                else:
+                    self.block(child, depth + 1)
+            self.as_text["taskItem"] += 1
+
+    def card(self, paragraph: Any, node: Any) -> None:
+        tag = str(node.tag)
+        paragraph.add_run(card_text(tag, dict(node.attributes), self.base_url))
+        self.as_text[tag] += 1
+
     def inline(self, paragraph: Any, node: Any) -> None:
         for child in node.children:
             if isinstance(child, XmlText):
                 self.runs(paragraph, child)
             elif isinstance(child, XmlElement) and child.tag == "hardBreak":
                 paragraph.add_run().add_break()
+            elif isinstance(child, XmlElement) and child.tag == "image":
+                self.image(paragraph, child)
+            elif isinstance(child, XmlElement) and child.tag in CARDS:
+                self.card(paragraph, child)
             elif isinstance(child, XmlElement):
                 self.lost[str(child.tag)] += 1
                 self.inline(paragraph, child)
@@ -162,6 +270,41 @@ class _Writer:
             link = marks.get("link")
             if isinstance(link, dict) and link.get("href"):
                 paragraph.add_run(f"（{link['href']}）")
+
+
+CARDS = ("contactCard", "docEmbed", "fileEmbed")
+
+
+def card_text(tag: str, attrs: dict[str, Any], base_url: str = "") -> str:
+    """A contact card, an embedded document or an embedded file as a line of text."""
+    if tag == "contactCard":
+        name = str(attrs.get("name") or attrs.get("userId") or "")
+        unit = str(attrs.get("unit") or "")
+        user = str(attrs.get("userId") or "")
+        return f"联系人：{name}" + (f"（{unit}）" if unit else "") + f" {user}".rstrip()
+    if tag == "docEmbed":
+        title = str(attrs.get("title") or "文档")
+        doc_id = quote(str(attrs.get("docId") or ""))
+        return f"文档：{title}（{base_url}/_jwwx/docs/app/#doc={doc_id}）"
+    name = str(attrs.get("name") or "文件")
+    size = _px(attrs.get("size"))
+    return f"附件：{name}" + (f"（{_size(size)}）" if size else "")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _px(value: Any) -> int:
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        return 0
+    return number if number > 0 else 0
 
 
 def _level(value: Any) -> int:

@@ -20,7 +20,9 @@ from modules.audit.public import record_document
 from modules.common.errors import error
 from modules.common.gm import sm4_open
 from modules.common.http import RawBody
+from modules.common.mxc import local_media_id
 from modules.common.synapse.errors import Codes
+from modules.common.synapse.media import read_media_into_memory
 from modules.docs import docx_export, templates
 from modules.docs.bot import card
 from modules.docs.storage import flow as storage_flow
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 TEMPLATE_NOT_FOUND = "CN_JWWX_DOC_TEMPLATE_NOT_FOUND"
 _ROOM_ID = re.compile(r"^![^:\s]{1,255}:[^\s]{1,255}$")
+MAX_MEDIA_BYTES = 200 * 1024 * 1024  # the pictures one export reads back, at most
 _KIND_NAMES = {"rich": "文档", "text": "文本", "slides": "演示"}
 
 
@@ -85,8 +88,26 @@ class DocExtras:
         doc, _ = await self.docs.require(doc_id, user_id, "reader")
         await self.docs.rooms.flush(doc_id)
         state, upto, _ = await self.docs.rooms.load(doc_id)
+        media: dict[str, bytes] = {}
+        total = 0
+        for uri in docx_export.images_of(state, doc.kind):
+            media_id = local_media_id(uri, self.api.server_name)
+            found = (
+                None
+                if media_id is None
+                else await read_media_into_memory(self.api, media_id)
+            )
+            if found is None or total + len(found) > MAX_MEDIA_BYTES:
+                continue  # written as its name, counted lost
+            total += len(found)
+            media[uri] = found
         data, report = await self.api.defer_to_thread(
-            docx_export.export, state, doc.kind, doc.title
+            docx_export.export,
+            state,
+            doc.kind,
+            doc.title,
+            media,
+            self.api.public_baseurl,
         )
         await record_document(
             self.api,

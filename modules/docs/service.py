@@ -15,6 +15,7 @@ from modules.common.heavy_imports import import_frozen
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.database import run_serialized_write
 from modules.common.synapse.errors import Codes
+from modules.common.synapse.media import upload_media
 from modules.docs import (
     comments,
     content,
@@ -193,9 +194,19 @@ class DocsService:
         # python-docx is loaded on the first import, not at start.
         docx_import: Any = import_frozen("modules.docs.docx_import")
         try:
-            update, report = await self.api.defer_to_thread(docx_import.convert, data)
+            update, media, report = await self.api.defer_to_thread(
+                docx_import.convert, data
+            )
         except docx_import.ImportFailedError as e:
             raise error(400, Codes.INVALID_PARAM, str(e)) from e
+        if media:  # the pictures, as the importing officer's uploads
+            uris = [
+                await upload_media(self.api, user_id, m.content_type, m.name, m.data)
+                for m in media
+            ]
+            update = await self.api.defer_to_thread(
+                docx_import.link_media, update, uris
+            )
         answer = await self.create_with(
             user_id, _title(title or "导入的文档"), "rich", update
         )

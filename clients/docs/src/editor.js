@@ -9,6 +9,8 @@ import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import { commentHighlights, mountComments } from "./comments.js";
 import { api } from "./api.js";
 import { TaskBlock, taskForm } from "./task.js";
+import { TaskItem, TaskList } from "@tiptap/extension-list";
+import { ContactCard, DocEmbed, FileEmbed, ImageNode, richToolbar } from "./rich.js";
 import { connect } from "./connection.js";
 
 function caret(user) {
@@ -31,9 +33,10 @@ export function openDocument(app, session, doc, el) {
   const tasks = el("div", { class: "tasks" });
   const exportButton = el("button", { type: "button", class: "export" }, "导出 Word");
   exportButton.addEventListener("click", () => downloadDocx(session, doc));
+  const column = el("div", { class: "doc-column" }, area);
   app.replaceChildren(
     link.header(exportButton),
-    el("main", { class: "doc" }, area, el("div", { class: "side-wrap" }, people, tasks, side)),
+    el("main", { class: "doc" }, column, el("div", { class: "side-wrap" }, people, tasks, side)),
   );
   const editor = new Editor({
     element: area,
@@ -50,9 +53,18 @@ export function openDocument(app, session, doc, el) {
       }),
       commentHighlights(ydoc),
       TaskBlock({ ydoc, session, docId: doc.doc_id, api }),
+      TaskList,
+      TaskItem.configure({ nested: true }), // a reader's tick is undone (read-only)
+      ImageNode(session),
+      ContactCard,
+      DocEmbed(session, api),
+      FileEmbed(session),
     ],
   });
-  if (writable) tasks.append(taskForm(el, editor, session, doc.doc_id, api));
+  if (writable) {
+    tasks.append(taskForm(el, editor, session, doc.doc_id, api));
+    column.prepend(richToolbar(el, editor, session, api));
+  }
   const comments = mountComments(side, session, doc, ydoc, editor, el);
   return () => {
     comments.close();

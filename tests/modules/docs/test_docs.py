@@ -33,6 +33,7 @@ from tests.harness.server import TestServer, launcher
 from tests.modules.audit.helpers import wait_for
 from tests.modules.docs import yjs
 from tests.modules.docs.docflow import DocflowTests
+from tests.modules.docs.richcontent import RichContentTests
 
 DOCS = "/_jwwx/client/v1/docs"
 ADMIN = "/_jwwx/admin/v1/docs"
@@ -44,7 +45,7 @@ def q(value: str) -> str:
     return quote(value, safe="")
 
 
-class DocsTests(DocflowTests):
+class DocsTests(DocflowTests, RichContentTests):
     server: TestServer
     _auditor: MatrixClient | None = None
 
@@ -408,7 +409,8 @@ class DocsTests(DocflowTests):
         self.assertEqual(report["kept"]["bulletList"], 1)
         self.assertEqual(report["kept"]["orderedList"], 1)
         self.assertEqual(report["kept"]["table"], 1)
-        self.assertEqual(report["lost"]["image"], 1)
+        self.assertEqual(report["kept"]["image"], 1)  # uploaded: richcontent.py
+        self.assertNotIn("image", report["lost"])
         self.assertEqual(report["lost"]["merged_cell"], 1)
         self.assertEqual(report["lost"]["header_footer"], 1)
         got = await alice.ok("GET", f"{DOCS}/{body['doc_id']}/export")

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Rich content of a text document beyond StarterKit's (docs/documents.md "Rich
+// content"): pictures of the media repository (inline `image`, what a Word import
+// makes), an officer's contact card (`contactCard`), another document embedded as a
+// card (`docEmbed`), a file of the media repository as a card (`fileEmbed`); to-do
+// checklists are Tiptap's TaskList/TaskItem. Each is a node of the Y.XmlFragment with
+// its fields as attributes, so two editors merge as for any node; the cards are atoms
+// (edited as a whole: inserted, moved, deleted) and the same for readers, whose editor
+// is read-only. Nothing here is drawn with inline styles (the page's CSP).
+import { Node, mergeAttributes } from "@tiptap/core";
+import { downloadFile, fileSize, mediaBlob, uploadMedia } from "./media.js";
+
+const WEB_CLIENT = "/_jwwx/web/";
+const EDITOR_PAGE = "/_jwwx/docs/app/";
+const MAX_WIDTH = 624; // the text width of a Word page, as the export writes it
+
+function attr(name, fallback = null) {
+  return { default: fallback, parseHTML: (e) => e.getAttribute(`data-${name}`), renderHTML: (a) => (a[name] == null ? {} : { [`data-${name}`]: a[name] }) };
+}
+
+function node(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) if (v != null) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+// Pictures: the mxc:// URI and the size in CSS pixels; shown from a blob: URL fetched
+// with the officer's token (the media API is authenticated).
+export function ImageNode(session) {
+  return Node.create({
+    name: "image",
+    inline: true,
+    group: "inline",
+    atom: true,
+    draggable: true,
+    addAttributes() {
+      return { src: attr("src"), name: attr("name"), width: attr("width"), height: attr("height") };
+    },
+    parseHTML() {
+      return [{ tag: "img[data-src]" }];
+    },
+    renderHTML({ HTMLAttributes }) {
+      return ["img", mergeAttributes(HTMLAttributes, { class: "doc-image" })];
+    },
+    addNodeView() {
+      return ({ node: pm }) => {
+        const img = node("img", { class: "doc-image", alt: pm.attrs.name || "图片", "data-src": pm.attrs.src });
+        const { width, height } = pm.attrs;
+        if (width && height) {
+          img.width = Math.min(Number(width), MAX_WIDTH);
+          img.height = Math.round((Number(height) * img.width) / Number(width));
+        }
+        mediaBlob(session, pm.attrs.src).then(({ url }) => {
+          img.src = url;
+          img.dataset.loaded = "true";
+        }, () => img.classList.add("broken"));
+        return { dom: img };
+      };
+    },
+  });
+}
+
+function card(kind, ...children) {
+  return node("div", { class: `doc-card ${kind}`, "data-type": kind, contenteditable: "false" }, ...children);
+}
+
+// An officer from the directory: name, unit, and 发消息, which opens a chat with him in
+// the web client (its #dm= link).
+export const ContactCard = Node.create({
+  name: "contactCard",
+  group: "block",
+  atom: true,
+  draggable: true,
+  addAttributes() {
+    return { userId: attr("user-id"), name: attr("name"), unit: attr("unit") };
+  },
+  parseHTML() {
+    return [{ tag: "div[data-type=contactCard]" }];
+  },
+  renderHTML({ HTMLAttributes }) {
+    return ["div", mergeAttributes(HTMLAttributes, { "data-type": "contactCard" })];
+  },
+  addNodeView() {
+    return ({ node: pm }) => {
+      const { userId, name, unit } = pm.attrs;
+      const chat = node("a", { class: "card-action", href: `${WEB_CLIENT}#dm=${encodeURIComponent(userId || "")}`, target: "_blank", rel: "noopener" }, "发消息");
+      const dom = card("contactCard",
+        node("span", { class: "card-icon" }, "👤"),
+        node("span", { class: "card-body" }, node("strong", { class: "card-title" }, name || userId || ""),
+          node("span", { class: "card-sub" }, [unit, userId].filter(Boolean).join(" · "))),
+        chat);
+      return { dom };
+    };
+  },
+});
+
+// Another document as a card: its title as the viewer may see it now (read with the
+// viewer's own token: no role, "无权访问"), opened in a new tab with his own rights.
+export function DocEmbed(session, api) {
+  return Node.create({
+    name: "docEmbed",
+    group: "block",
+    atom: true,
+    draggable: true,
+    addAttributes() {
+      return { docId: attr("doc-id"), title: attr("title") };
+    },
+    parseHTML() {
+      return [{ tag: "div[data-type=docEmbed]" }];
+    },
+    renderHTML({ HTMLAttributes }) {
+      return ["div", mergeAttributes(HTMLAttributes, { "data-type": "docEmbed" })];
+    },
+    addNodeView() {
+      return ({ node: pm }) => {
+        const { docId, title } = pm.attrs;
+        const name = node("strong", { class: "card-title" }, title || "文档");
+        const sub = node("span", { class: "card-sub" }, "警务文档");
+        const open = node("a", { class: "card-action", href: `${EDITOR_PAGE}#doc=${encodeURIComponent(docId || "")}`, target: "_blank", rel: "noopener" }, "打开");
+        const dom = card("docEmbed", node("span", { class: "card-icon" }, "📄"), node("span", { class: "card-body" }, name, sub), open);
+        api(session, "GET", `/${encodeURIComponent(docId || "")}`).then((doc) => {
+          name.textContent = doc.title;
+          dom.dataset.access = "yes";
+        }, () => {
+          sub.textContent = "文档不存在或无权访问";
+          dom.dataset.access = "no";
+        });
+        return { dom };
+      };
+    },
+  });
+}
+
+// A file of the media repository: name, size, 下载 (fetched with the officer's token).
+export function FileEmbed(session) {
+  return Node.create({
+    name: "fileEmbed",
+    group: "block",
+    atom: true,
+    draggable: true,
+    addAttributes() {
+      return { src: attr("src"), name: attr("name"), size: attr("size"), mime: attr("mime") };
+    },
+    parseHTML() {
+      return [{ tag: "div[data-type=fileEmbed]" }];
+    },
+    renderHTML({ HTMLAttributes }) {
+      return ["div", mergeAttributes(HTMLAttributes, { "data-type": "fileEmbed" })];
+    },
+    addNodeView() {
+      return ({ node: pm }) => {
+        const fields = pm.attrs;
+        const download = node("button", { type: "button", class: "card-action" }, "下载");
+        download.addEventListener("click", (e) => {
+          e.preventDefault();
+          downloadFile(session, fields).catch(() => download.classList.add("broken"));
+        });
+        const dom = card("fileEmbed", node("span", { class: "card-icon" }, "📎"),
+          node("span", { class: "card-body" }, node("strong", { class: "card-title" }, fields.name || "文件"),
+            node("span", { class: "card-sub" }, fileSize(Number(fields.size) || 0))),
+          download);
+        return { dom };
+      };
+    },
+  });
+}
+
+// The toolbar of writers: 待办, 图片, 附件, 联系人, 文档.
+export function richToolbar(el, editor, session, api) {
+  const say = el("span", { class: "toolbar-message", role: "status" });
+  const button = (label, name, run) => {
+    const b = el("button", { type: "button", name }, label);
+    b.addEventListener("click", () => {
+      say.textContent = "";
+      Promise.resolve(run()).catch((e) => { say.textContent = e.message; });
+    });
+    return b;
+  };
+  const picker = (accept, onFile) => {
+    const input = el("input", { type: "file", class: "hidden-input", accept });
+    input.addEventListener("change", () => {
+      const file = input.files[0];
+      input.value = "";
+      if (file) onFile(file).catch((e) => { say.textContent = e.message; });
+    });
+    return input;
+  };
+  const imageInput = picker("image/*", async (file) => {
+    const size = await naturalSize(file);
+    const src = await uploadMedia(session, file);
+    editor.chain().focus().insertContent({ type: "image", attrs: { src, name: file.name, ...size } }).run();
+  });
+  const fileInput = picker("", async (file) => {
+    const src = await uploadMedia(session, file);
+    editor.chain().focus().insertContent({ type: "fileEmbed", attrs: { src, name: file.name, size: file.size, mime: file.type || "application/octet-stream" } }).run();
+  });
+  const panel = el("div", { class: "pick-panel", hidden: "" });
+  const bar = el("div", { class: "rich-toolbar", role: "toolbar", "aria-label": "插入" },
+    button("☑ 待办", "todo", () => editor.chain().focus().toggleTaskList().run()),
+    button("图片", "image", () => imageInput.click()),
+    button("附件", "file", () => fileInput.click()),
+    button("联系人", "contact", () => contactPicker(el, panel, editor, session)),
+    button("文档", "doc-embed", () => docPicker(el, panel, editor, session, api)),
+    imageInput, fileInput, say, panel);
+  return bar;
+}
+
+async function naturalSize(file) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, MAX_WIDTH / bitmap.width);
+    const size = { width: Math.round(bitmap.width * scale), height: Math.round(bitmap.height * scale) };
+    bitmap.close();
+    return size;
+  } catch {
+    return {};
+  }
+}
+
+function showPanel(el, panel, label, onSearch) {
+  const input = el("input", { type: "search", name: "pick-search", "aria-label": label, placeholder: label });
+  const list = el("ul", { class: "pick-results" });
+  const close = el("button", { type: "button", class: "pick-close" }, "关闭");
+  close.addEventListener("click", () => { panel.hidden = true; });
+  panel.replaceChildren(input, close, list);
+  panel.hidden = false;
+  let seq = 0;
+  const run = () => {
+    const mine = ++seq;
+    onSearch(input.value.trim()).then((items) => {
+      if (mine === seq) list.replaceChildren(...items);
+    }, (e) => { if (mine === seq) list.replaceChildren(el("li", { class: "error" }, e.message)); });
+  };
+  input.addEventListener("input", run);
+  input.focus();
+  run();
+}
+
+function choice(el, label, sub, onPick) {
+  const b = el("button", { type: "button", class: "pick-item" }, el("strong", {}, label), el("span", {}, sub));
+  b.addEventListener("click", onPick);
+  return el("li", {}, b);
+}
+
+// The directory's member search (the web client's: name, pinyin, initials).
+function contactPicker(el, panel, editor, session) {
+  showPanel(el, panel, "搜索联系人：姓名、拼音或首字母", async (q) => {
+    if (!q) return [];
+    const response = await fetch(`/_jwwx/client/v1/directory/search/members?limit=20&q=${encodeURIComponent(q)}`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.error || `搜索失败（${response.status}）`);
+    return (answer.members || answer.results || []).map((m) => {
+      const unit = (m.departments || []).map((d) => d.name).filter(Boolean)[0] || "";
+      return choice(el, m.name || m.userid, [unit, m.user_id].filter(Boolean).join(" · "), () => {
+        panel.hidden = true;
+        editor.chain().focus().insertContent({ type: "contactCard", attrs: { userId: m.user_id, name: m.name || m.userid, unit } }).run();
+      });
+    });
+  });
+}
+
+// The officer's own and shared documents, filtered by title.
+function docPicker(el, panel, editor, session, api) {
+  let all = null;
+  showPanel(el, panel, "按标题查找文档", async (q) => {
+    if (all === null) {
+      const [mine, shared] = await Promise.all([api(session, "GET", "?filter=mine&limit=200"), api(session, "GET", "?filter=shared&limit=200")]);
+      all = [...mine.documents, ...shared.documents];
+    }
+    return all.filter((d) => !q || d.title.includes(q)).slice(0, 30).map((d) =>
+      choice(el, d.title, d.doc_id, () => {
+        panel.hidden = true;
+        editor.chain().focus().insertContent({ type: "docEmbed", attrs: { docId: d.doc_id, title: d.title } }).run();
+      }));
+  });
+}
