@@ -6,19 +6,24 @@ their department (docs/pubaccounts.md).
 Setup: the account is created and its rooms filled (the time that takes is a metric).
 Measured: one article pushed until the last officer's /sync shows the card; the
 article page read by 50 concurrent readers (each with its own token; latency per
-page); the push withdrawn until the last officer's /sync shows the redaction of its
+page), then, as the reference on the same server and load, the same readers fetching
+their own copy of the card with Synapse's GET /rooms/{id}/event/{id} (what any page of
+a homeserver costs at least: its HTTP, authentication and metrics); the push withdrawn until the last officer's /sync shows the redaction of its
 copy. Issue 21's targets (2 cores): 10,000 subscribers (`--size bureau`) published and
 withdrawn in under 60 s each, the page p99 under 50 ms."""
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from benchmarks import officers as directory_officers
 from benchmarks import syncer
-from benchmarks.aclient import Http, MatrixUser
+from benchmarks.aclient import CLIENT, Http, MatrixUser
 from benchmarks.scenario import Context, Sample
+from benchmarks.stats import percentile
 
 ACCOUNTS = "/_jwwx/admin/v1/pubaccounts/accounts"
 PAGES = "/_jwwx/client/v1/pubaccounts/articles"
@@ -50,6 +55,7 @@ class Watch:
     def __init__(self) -> None:
         self.article_id = 0
         self.cards: dict[str, tuple[str, float]] = {}  # user → (event id, seen at)
+        self.rooms: dict[str, str] = {}  # user → the room of that copy
         self.redacted: dict[str, float] = {}
 
     def seen(self, user: str, room_id: str, event: dict[str, Any], at: float) -> None:
@@ -59,6 +65,7 @@ class Watch:
         if articles and articles[0].get("id") == self.article_id:
             if "m.relates_to" not in content and user not in self.cards:
                 self.cards[user] = (str(event.get("event_id")), at)
+                self.rooms[user] = room_id
         elif event.get("type") == "m.room.redaction" and user in self.cards:
             redacts = event.get("redacts") or content.get("redacts")
             if redacts == self.cards[user][0] and user not in self.redacted:
@@ -108,12 +115,13 @@ class PageReads:
 
 
 async def _read_pages(
-    officers: list[MatrixUser], path: str, size: PubSize
+    officers: list[MatrixUser], path_of: Callable[[MatrixUser], str], size: PubSize
 ) -> PageReads:
     reads = PageReads()
     start = time.perf_counter()
 
     async def reader(officer: MatrixUser) -> None:
+        path = path_of(officer)
         for ordinal in range(size.reads_each):
             began = time.perf_counter() - start
             answer = await officer.call("GET", path)
@@ -126,6 +134,51 @@ async def _read_pages(
 
     await asyncio.gather(*(reader(o) for o in officers[: size.readers]))
     return reads
+
+
+def _card_path(watch: Watch, officer: MatrixUser) -> str:
+    event_id, _ = watch.cards[officer.user_id]
+    room_id = watch.rooms[officer.user_id]
+    return f"{CLIENT}/rooms/{quote(room_id)}/event/{quote(event_id)}"
+
+
+def _add_pages(
+    ctx: Context,
+    size: PubSize,
+    pages: tuple[PageReads, Any],
+    floors: tuple[PageReads, Any],
+) -> None:
+    """The page's latencies beside the reference's (Synapse's own GET of an event,
+    same readers, same pattern, same run): vanilla has no article page, so the
+    ratio that says what the page itself adds is to that floor."""
+    reference = "GET /rooms/{id}/event/{id} of the card"
+    for (reads, phase), label in ((pages, "article page"), (floors, reference)):
+        ctx.add(
+            Sample(
+                f"{label}, {size.readers} concurrent readers",
+                latencies=reads.latencies,
+                wall=phase.wall,
+                errors=reads.errors,
+                note=f"server {1000 * phase.server_cpu / max(len(reads.latencies), 1):.2f}"
+                f" cpu-ms per page; slowest: {reads.slowest()}" + _db_note(phase),
+                comparable=False,
+            )
+        )
+        for first, part in ((True, "first page"), (False, "later pages")):
+            ctx.add(
+                Sample(
+                    f"{label}: each reader's {part}",
+                    latencies=reads.of(first),
+                    comparable=False,
+                )
+            )
+    ours, floor = pages[0].latencies, floors[0].latencies
+    if ours and floor:
+        ctx.notes.append(
+            "article page vs Synapse's GET event (same readers, same run): p50 "
+            f"{percentile(ours, 0.5) / percentile(floor, 0.5):.2f}x, p99 "
+            f"{percentile(ours, 0.99) / percentile(floor, 0.99):.2f}x"
+        )
 
 
 def _per_officer(phase: Any, polls: int, officers: int) -> str:
@@ -254,25 +307,12 @@ async def run(ctx: Context) -> None:
                 + _db_note(publish),
             )
         )
+        page = f"{PAGES}/{article['id']}"
         with ctx.phase() as reading:
-            reads = await _read_pages(officers, f"{PAGES}/{article['id']}", size)
-        ctx.add(
-            Sample(
-                f"article page, {size.readers} concurrent readers",
-                latencies=reads.latencies,
-                wall=reading.wall,
-                errors=reads.errors,
-                note=f"slowest: {reads.slowest()}" + _db_note(reading),
-            )
-        )
-        for first, label in ((True, "first page"), (False, "later pages")):
-            ctx.add(
-                Sample(
-                    f"article page: each reader's {label}",
-                    latencies=reads.of(first),
-                    comparable=False,
-                )
-            )
+            reads = await _read_pages(officers, lambda _: page, size)
+        with ctx.phase() as floor:
+            floors = await _read_pages(officers, lambda o: _card_path(watch, o), size)
+        _add_pages(ctx, size, (reads, reading), (floors, floor))
         polls = sum(loop.polls for loop in loops)
         with ctx.phase() as withdraw:
             started = time.perf_counter()
@@ -306,6 +346,7 @@ async def run(ctx: Context) -> None:
     ctx.notes.append(
         f"{count} subscribers in rooms of the configured room_size; rooms filled in "
         f"{fill_s:.1f} s (setup); publish: {publish.note()}; pages: {reading.note()}; "
+        f"reference reads: {floor.note()}; "
         f"withdraw: {withdraw.note()}; sync: {stats}"
         + (f", first sync error: {sync_error}" if sync_error else "")
     )
