@@ -39,6 +39,7 @@ MAX_GRANTS = 500
 DOC_NOT_FOUND = "M_NOT_FOUND"
 DOC_QUOTA = "CN_JWWX_DOCS_QUOTA"
 CLOSE_SHARING_CHANGED = 4401  # WebSocket close code (docs/documents.md)
+_KIND_NAMES = {"sheet": "表格文档", "slides": "演示文档"}
 
 
 class DocsService:
@@ -178,19 +179,7 @@ class DocsService:
         if len(data) > self.config.max_import_bytes:
             raise error(413, Codes.TOO_LARGE, "文件过大")
         if fmt == "doc":
-            try:
-                data = await self.api.defer_to_thread(
-                    office.convert,
-                    office.soffice(self.config.soffice_path),
-                    data,
-                    "doc",
-                    "docx",
-                    self.config.convert_timeout_seconds,
-                )
-            except office.ConversionError as e:
-                if e.missing:
-                    raise error(501, office.NO_CONVERTER, str(e)) from e
-                raise error(400, Codes.INVALID_PARAM, str(e)) from e
+            data = await office.for_import(self.api, self.config, data, "doc", "docx")
         # python-docx is loaded on the first import, not at start.
         docx_import: Any = import_frozen("modules.docs.docx_import")
         try:
@@ -207,9 +196,22 @@ class DocsService:
             update = await self.api.defer_to_thread(
                 docx_import.link_media, update, uris
             )
-        answer = await self.create_with(
-            user_id, _title(title or "导入的文档"), "rich", update
+        return await self.create_imported(
+            user_id, _title(title or "导入的文档"), "rich", update, fmt, report
         )
+
+    async def create_imported(
+        self,
+        user_id: str,
+        title: str,
+        kind: str,
+        state: bytes,
+        fmt: str,
+        report: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A new document from an imported file (`fmt`), audited with the import's
+        report of what was kept and lost; the answer has the report."""
+        answer = await self.create_with(user_id, title, kind, state)
         await record_document(
             self.api, user_id, "import", answer["doc_id"], format=fmt, report=report
         )
@@ -351,14 +353,30 @@ class DocsService:
         )
         return {"revision": doc.head_seq, "versions": versions}
 
-    async def export(
-        self, user_id: str, doc_id: str, revision: int | None
-    ) -> dict[str, Any]:
+    async def content_at(
+        self,
+        user_id: str,
+        doc_id: str,
+        revision: int | None,
+        kind: str | None = None,
+        fmt: str = "",
+    ) -> tuple[Document, Doc[Any], int]:
+        """For an export (readers and up): the document, its content at `revision`
+        (default now) and that revision's number. With `kind`, a document of another
+        kind is refused (400: `fmt` is only for that kind)."""
         doc, _ = await self._require(doc_id, user_id, "reader")
+        if kind is not None and doc.kind != kind:
+            raise error(400, Codes.INVALID_PARAM, f"{fmt} 只能导出{_KIND_NAMES[kind]}")
         await self.rooms.flush(doc_id)
         state, upto, _ = await self.rooms.load(doc_id, revision)
         old: Doc[Any] = Doc()
         old.apply_update(state)
+        return doc, old, upto
+
+    async def export(
+        self, user_id: str, doc_id: str, revision: int | None
+    ) -> dict[str, Any]:
+        doc, old, upto = await self.content_at(user_id, doc_id, revision)
         await record_document(self.api, user_id, "export", doc_id, revision=upto)
         return {
             "revision": upto,

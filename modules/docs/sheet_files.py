@@ -6,10 +6,7 @@ sheet document, now or at any revision, to .xlsx or .csv (docs/documents.md
 (office.py, as a .doc is to .docx). Audited as the .docx import and the JSON export
 are."""
 
-from pathlib import Path
 from typing import Any
-
-from pycrdt import Doc
 
 from modules.audit.public import record_document
 from modules.common.errors import error
@@ -22,16 +19,6 @@ from modules.docs.service import DocsService, _title
 FORMATS = ("xlsx", "csv")  # export
 IMPORT_FORMATS = ("xlsx", "xls", "csv")
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# Debian's libreoffice-calc-nogui: soffice converts spreadsheets only with it.
-CALC = Path("share") / "registry" / "calc.xcd"
-
-
-def calc_of(binary: str | None) -> str | None:
-    """soffice, if LibreOffice's spreadsheet component (Calc) is installed."""
-    if binary is None:
-        return None
-    program = Path(binary).resolve().parent
-    return binary if (program.parent / CALC).exists() else None
 
 
 async def import_file(
@@ -47,22 +34,9 @@ async def import_file(
         # LibreOffice (which would read almost any bytes as some text).
         if not data.startswith(OLE2):
             raise error(400, Codes.INVALID_PARAM, "不是可读取的 .xls 文件")
-        try:
-            data = await service.api.defer_to_thread(
-                office.convert,
-                calc_of(office.soffice(service.config.soffice_path)),
-                data,
-                "xls",
-                "xlsx",
-                service.config.convert_timeout_seconds,
-            )
-        except office.ConversionError as e:
-            if e.missing:
-                message = (
-                    "未安装 LibreOffice 表格组件（libreoffice-calc），无法转换 .xls"
-                )
-                raise error(501, office.NO_CONVERTER, message) from e
-            raise error(400, Codes.INVALID_PARAM, str(e)) from e
+        data = await office.for_import(
+            service.api, service.config, data, "xls", "xlsx", "calc"
+        )
     if fmt in ("xlsx", "xls"):  # loaded on the first import, not at start
         import_frozen("openpyxl")
     try:
@@ -76,12 +50,7 @@ async def import_file(
             )
     except sheet_import.ImportFailedError as e:
         raise error(400, Codes.INVALID_PARAM, str(e)) from e
-    answer = await service.create_with(user_id, name, "sheet", update)
-    await record_document(
-        service.api, user_id, "import", answer["doc_id"], format=fmt, report=report
-    )
-    answer["report"] = report
-    return answer
+    return await service.create_imported(user_id, name, "sheet", update, fmt, report)
 
 
 async def export_file(
@@ -94,13 +63,7 @@ async def export_file(
 ) -> RawBody:
     """The sheet document (at `revision`, default now) as an .xlsx file of every
     sheet, or a .csv file of one (`sheet_name`, default the first)."""
-    doc, _ = await service._require(doc_id, user_id, "reader")
-    if doc.kind != "sheet":
-        raise error(400, Codes.INVALID_PARAM, f"{fmt} 只能导出表格文档")
-    await service.rooms.flush(doc_id)
-    state, upto, _ = await service.rooms.load(doc_id, revision)
-    old: Doc[Any] = Doc()
-    old.apply_update(state)
+    doc, old, upto = await service.content_at(user_id, doc_id, revision, "sheet", fmt)
     found = sheets.read(old)
     if fmt == "xlsx":
         import_frozen("xlsxwriter")

@@ -23,6 +23,8 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
+from modules.docs import maproot
+
 ROOT = "sheets"
 FIRST_SHEET = "Sheet1"
 CELL_KEYS = ("v", "f", "z", "s")
@@ -103,22 +105,16 @@ def write(doc: Doc[Any], sheets: Iterable[Sheet]) -> None:
 
 def initial_update() -> bytes:
     """A new sheet document's first revision: one empty sheet."""
-    doc: Doc[Any] = Doc()
-    write(doc, [Sheet(FIRST_SHEET)])
-    return doc.get_update()
+    return maproot.first_update(write, Sheet(FIRST_SHEET))
 
 
 def read(doc: Doc[Any]) -> list[Sheet]:
     """The sheets in tab order (what the browser shows), with well-formed cells only."""
     found = []
-    for sheet_id, value in doc.get(ROOT, type=Map).items():
-        if not isinstance(value, Map):
-            continue
+    for sheet_id, value, order in maproot.entries(doc, ROOT):
         cells = value.get("cells")
         if not isinstance(cells, Map):
             continue
-        order = value.get("order")
-        order = order if isinstance(order, (int, float)) else 0
         kept = {
             name: _cell(cell) for name, cell in cells.items() if isinstance(cell, dict)
         }
@@ -130,7 +126,7 @@ def read(doc: Doc[Any]) -> list[Sheet]:
         ]
         name = str(value.get("name") or sheet_id)
         found.append((order, sheet_id, Sheet(name, kept, merged)))
-    return [sheet for _, _, sheet in sorted(found, key=lambda t: (t[0], t[1]))]
+    return maproot.in_order(found)
 
 
 def export(doc: Doc[Any]) -> dict[str, Any]:
@@ -150,7 +146,4 @@ def export(doc: Doc[Any]) -> dict[str, Any]:
 def restore(live: Doc[Any], old: Doc[Any]) -> None:
     """Replace the live sheets with an old version's (inside the caller's
     transaction)."""
-    root = live.get(ROOT, type=Map)
-    for key in list(root.keys()):
-        del root[key]
-    write(live, read(old))
+    maproot.replace(live, old, ROOT, read, write)

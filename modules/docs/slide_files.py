@@ -6,10 +6,7 @@ any revision, to .pptx (docs/documents.md "Slides"). The deck's pictures and emb
 files go to the media repository as the importing officer's uploads; an export reads
 them back. Audited as the other imports and exports are."""
 
-from pathlib import Path
 from typing import Any
-
-from pycrdt import Doc
 
 from modules.audit.public import record_document
 from modules.common.errors import error
@@ -23,17 +20,7 @@ from modules.docs.service import DocsService, _title
 
 FORMATS = ("pptx", "ppt")
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-# Debian's libreoffice-impress-nogui: soffice converts presentations only with it.
-IMPRESS = Path("share") / "registry" / "impress.xcd"
 MAX_MEDIA_BYTES = 200 * 1024 * 1024  # what one export reads back at most
-
-
-def impress_of(binary: str | None) -> str | None:
-    """soffice, if LibreOffice's presentation component (Impress) is installed."""
-    if binary is None:
-        return None
-    program = Path(binary).resolve().parent
-    return binary if (program.parent / IMPRESS).exists() else None
 
 
 async def import_file(
@@ -44,22 +31,9 @@ async def import_file(
     if len(data) > service.config.max_import_bytes:
         raise error(413, Codes.TOO_LARGE, "文件过大")
     if fmt == "ppt":
-        try:
-            data = await service.api.defer_to_thread(
-                office.convert,
-                impress_of(office.soffice(service.config.soffice_path)),
-                data,
-                "ppt",
-                "pptx",
-                service.config.convert_timeout_seconds,
-            )
-        except office.ConversionError as e:
-            if e.missing:
-                message = (
-                    "未安装 LibreOffice 演示组件（libreoffice-impress），无法转换 .ppt"
-                )
-                raise error(501, office.NO_CONVERTER, message) from e
-            raise error(400, Codes.INVALID_PARAM, str(e)) from e
+        data = await office.for_import(
+            service.api, service.config, data, "ppt", "pptx", "impress"
+        )
     # python-pptx is loaded on the first import, not at start.
     slide_import: Any = import_frozen("modules.docs.slide_import")
     try:
@@ -77,27 +51,18 @@ async def import_file(
             if element["type"] in ("image", "file"):
                 element["src"] = uris[element["src"]]
     update = slide_import.to_update(found)
-    answer = await service.create_with(
-        user_id, _title(title or "导入的演示"), "slides", update
+    return await service.create_imported(
+        user_id, _title(title or "导入的演示"), "slides", update, fmt, report
     )
-    await record_document(
-        service.api, user_id, "import", answer["doc_id"], format=fmt, report=report
-    )
-    answer["report"] = report
-    return answer
 
 
 async def export_file(
     service: DocsService, user_id: str, doc_id: str, revision: int | None
 ) -> RawBody:
     """The deck (at `revision`, default now) as a .pptx file."""
-    doc, _ = await service.require(doc_id, user_id, "reader")
-    if doc.kind != "slides":
-        raise error(400, Codes.INVALID_PARAM, "pptx 只能导出演示文档")
-    await service.rooms.flush(doc_id)
-    state, upto, _ = await service.rooms.load(doc_id, revision)
-    old: Doc[Any] = Doc()
-    old.apply_update(state)
+    doc, old, upto = await service.content_at(
+        user_id, doc_id, revision, "slides", "pptx"
+    )
     found = slides.read(old)
     media: dict[str, bytes] = {}
     total = 0

@@ -28,6 +28,8 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
+from modules.docs import maproot
+
 ROOT = "slides"
 WIDTH, HEIGHT = 960, 540
 TYPES = ("text", "image", "table", "link", "file")
@@ -92,19 +94,14 @@ def write(doc: Doc[Any], slides: Iterable[Slide]) -> None:
 
 
 def initial_update() -> bytes:
-    """A new deck's first revision: one empty slide (written by the server, so that
-    two officers opening a new deck at once do not each add one)."""
-    doc: Doc[Any] = Doc()
-    write(doc, [Slide()])
-    return doc.get_update()
+    """A new deck's first revision: one empty slide."""
+    return maproot.first_update(write, Slide())
 
 
 def read(doc: Doc[Any]) -> list[Slide]:
     """The slides in their order, with well-formed elements only (in z order)."""
     found = []
-    for slide_id, value in doc.get(ROOT, type=Map).items():
-        if not isinstance(value, Map):
-            continue
+    for slide_id, value, order in maproot.entries(doc, ROOT):
         elements = value.get("elements")
         kept = []
         if isinstance(elements, Map):
@@ -112,16 +109,15 @@ def read(doc: Doc[Any]) -> list[Slide]:
                 fields = clean(element.to_py() if isinstance(element, Map) else None)
                 if fields is not None:
                     kept.append((fields["z"], element_id, fields))
-        order = value.get("order")
         background = value.get("background")
         notes = value.get("notes")
         slide = Slide(
-            [fields for _, _, fields in sorted(kept, key=lambda t: (t[0], t[1]))],
+            maproot.in_order(kept),
             background if isinstance(background, str) else "#ffffff",
             notes if isinstance(notes, str) else "",
         )
-        found.append((order if isinstance(order, (int, float)) else 0, slide_id, slide))
-    return [slide for _, _, slide in sorted(found, key=lambda t: (t[0], t[1]))]
+        found.append((order, slide_id, slide))
+    return maproot.in_order(found)
 
 
 def export(doc: Doc[Any]) -> dict[str, Any]:
@@ -147,7 +143,4 @@ def media_of(slides: list[Slide]) -> list[str]:
 def restore(live: Doc[Any], old: Doc[Any]) -> None:
     """Replace the live slides with an old version's (inside the caller's
     transaction)."""
-    root = live.get(ROOT, type=Map)
-    for key in list(root.keys()):
-        del root[key]
-    write(live, read(old))
+    maproot.replace(live, old, ROOT, read, write)

@@ -17,7 +17,6 @@ import json
 from contextlib import AsyncExitStack
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from twisted.internet import threads
 
@@ -33,14 +32,18 @@ from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.harness.server import TestServer
 from tests.modules.docs import yjs
+from tests.modules.docs.officefiles import (
+    DOCS,
+    check_no_converter,
+    edit_imported_in_pages,
+    import_file,
+    q,
+    sign_in,
+    without_component,
+)
 
-DOCS = "/_jwwx/client/v1/docs"
 STYLE = {"b": True, "i": True, "c": "#c00000", "bg": "#ffff00", "a": "center"}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def q(value: str) -> str:
-    return quote(value, safe="")
 
 
 def cells_of(doc: Any, sheet: str = "Sheet1") -> dict[str, dict[str, Any]]:
@@ -72,12 +75,8 @@ class SheetTests:
     async def _import(
         self, client: MatrixClient, fmt: str, data: bytes, title: str
     ) -> dict[str, Any]:
-        status, body = await client.request(
-            "POST",
-            f"{DOCS}/import?format={fmt}&title={q(title)}",
-            raw=data,
-            content_type=XLSX_TYPE if fmt == "xlsx" else "text/csv",
-        )
+        content_type = XLSX_TYPE if fmt == "xlsx" else "text/csv"
+        status, body = await import_file(client, fmt, data, title, content_type)
         self.assertEqual(status, 200, body)
         return dict(body)
 
@@ -283,27 +282,10 @@ class SheetBrowserTests:
         self.assertEqual(books["汇总"]["A1"]["f"], "=收支!B4*2")
 
     async def test_two_officers_edit_a_sheet_in_the_browser(self) -> None:
-        require_browser()
-        alice, bob, dave = self.user("alice"), self.user("bob"), self.user("dave")
         # An imported sheet: its date shows in its number format.
-        status, doc = await alice.request(
-            "POST",
-            f"{DOCS}/import?format=xlsx&title={q('经费测算')}",
-            raw=_dated_xlsx(),
-            content_type=XLSX_TYPE,
+        alice, doc_id = await edit_imported_in_pages(
+            self, "xlsx", _dated_xlsx(), XLSX_TYPE, "经费测算", None, _edit_in_two_pages
         )
-        self.assertEqual(status, 200, doc)
-        doc_id = doc["doc_id"]
-        grants = [
-            {"kind": "user", "id": bob.user_id, "role": "editor"},
-            {"kind": "user", "id": dave.user_id, "role": "reader"},
-        ]
-        await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
-        page_url = f"{self.server.base_url}/_jwwx/docs/app/#doc={q(doc_id)}"
-        errors = await threads.deferToThread(
-            _edit_in_two_pages, page_url, (alice, bob, dave)
-        )
-        self.assertEqual(errors, [])
         got = await alice.ok("GET", f"{DOCS}/{doc_id}/export")
         sheets = {s["name"]: s["cells"] for s in got["content"]["sheets"]}
         # The formulas are stored as text, with the values the editing page computed.
@@ -490,13 +472,7 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
 
 
 def _sign_in(page: Any, client: MatrixClient, url: str) -> None:
-    session = {"token": client.token, "userId": client.user_id}
-    page.add_init_script(
-        f"sessionStorage.setItem('jwwx.web.session', {json.dumps(json.dumps(session))})"
-    )
-    page.goto(url)
-    page.wait_for_selector(".status[data-status=connected][data-synced=true]")
-    page.wait_for_selector("td[data-cell=A1]")
+    sign_in(page, client, url, "td[data-cell=A1]")
 
 
 def _sample_xlsx() -> bytes:
@@ -606,27 +582,16 @@ class SheetNoCalcTest(SQLiteCase):
 
     @classmethod
     def configure_server(cls, server: TestServer) -> None:
-        # A soffice of its own whose installation has no share/registry/calc.xcd.
-        program = server.data_dir / "libreoffice" / "program"
-        program.mkdir(parents=True)
-        binary = program / "soffice"
-        binary.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
-        binary.chmod(0o755)
-        yjs.configure_docs(server, soffice_path=str(binary))
+        without_component(server)
 
     async def test_xls_without_calc(self) -> None:
-        alice = self.user("alice")
-        status, body = await alice.request(
-            "POST",
-            f"{DOCS}/import?format=xls",
-            raw=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 a legacy workbook",
-            content_type="application/vnd.ms-excel",
+        await check_no_converter(
+            self,
+            "xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 a legacy workbook",
+            "application/vnd.ms-excel",
+            "calc",
         )
-        self.assertEqual(status, 501, body)
-        self.assertEqual(body["errcode"], "CN_JWWX_DOCS_NO_CONVERTER")
-        self.assertIn("calc", body["error"])
-        mine = await alice.ok("GET", DOCS + "?filter=mine")
-        self.assertEqual(mine["documents"], [])
 
 
 class SheetSQLiteTest(SheetTests, SheetBrowserTests, SQLiteCase):

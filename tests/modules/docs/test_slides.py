@@ -16,7 +16,6 @@ import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from twisted.internet import threads
 from twisted.trial.unittest import SkipTest
@@ -26,22 +25,25 @@ import treq
 from tests.harness.browser import (
     another_page,
     browser_page,
-    require_browser,
     screenshot,
 )
 from tests.harness.case import PostgresCase, SQLiteCase
 from tests.harness.client import MatrixClient
 from tests.harness.server import TestServer
 from tests.modules.docs import yjs
+from tests.modules.docs.officefiles import (
+    DOCS,
+    check_no_converter,
+    edit_imported_in_pages,
+    import_file,
+    q,
+    sign_in,
+    without_component,
+)
 
-DOCS = "/_jwwx/client/v1/docs"
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 IMPRESS = Path("share") / "registry" / "impress.xcd"
 MAX_IMPORT = 2 * 1024 * 1024
-
-
-def q(value: str) -> str:
-    return quote(value, safe="")
 
 
 def deck_of(doc: Any) -> list[dict[str, Any]]:
@@ -93,12 +95,7 @@ class SlideTests:
     async def _import(
         self, client: MatrixClient, fmt: str, data: bytes, title: str
     ) -> tuple[int, Any]:
-        return await client.request(
-            "POST",
-            f"{DOCS}/import?format={fmt}&title={q(title)}",
-            raw=data,
-            content_type=PPTX_TYPE,
-        )
+        return await import_file(client, fmt, data, title, PPTX_TYPE)
 
     async def _get(self, client: MatrixClient, path: str) -> tuple[int, bytes]:
         response = await treq.get(
@@ -425,26 +422,15 @@ class SlideBrowserTests:
     server: TestServer
 
     async def test_two_officers_edit_and_present_a_deck_in_the_browser(self) -> None:
-        require_browser()
-        alice, bob, dave = self.user("alice"), self.user("bob"), self.user("dave")
-        status, doc = await alice.request(
-            "POST",
-            f"{DOCS}/import?format=pptx&title={q('警情通报会')}",
-            raw=sample_pptx(),
-            content_type=PPTX_TYPE,
+        alice, doc_id = await edit_imported_in_pages(
+            self,
+            "pptx",
+            sample_pptx(),
+            PPTX_TYPE,
+            "警情通报会",
+            "slides",
+            _edit_in_two_pages,
         )
-        self.assertEqual(status, 200, doc)
-        doc_id = doc["doc_id"]
-        grants = [
-            {"kind": "user", "id": bob.user_id, "role": "editor"},
-            {"kind": "user", "id": dave.user_id, "role": "reader"},
-        ]
-        await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
-        page_url = f"{self.server.base_url}/_jwwx/docs/app/#doc={q(doc_id)}&kind=slides"
-        errors = await threads.deferToThread(
-            _edit_in_two_pages, page_url, (alice, bob, dave)
-        )
-        self.assertEqual(errors, [])
         deck = (await alice.ok("GET", f"{DOCS}/{doc_id}/export"))["content"]["slides"]
         self.assertEqual(len(deck), 3)  # Bob added one
         typed = [
@@ -535,13 +521,7 @@ def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:
 
 
 def _sign_in(page: Any, client: MatrixClient, url: str) -> None:
-    session = {"token": client.token, "userId": client.user_id}
-    page.add_init_script(
-        f"sessionStorage.setItem('jwwx.web.session', {json.dumps(json.dumps(session))})"
-    )
-    page.goto(url)
-    page.wait_for_selector(".status[data-status=connected][data-synced=true]")
-    page.wait_for_selector(".sorter li[data-index='2']")
+    sign_in(page, client, url, ".sorter li[data-index='2']")
 
 
 PICTURE = bytes.fromhex(  # a 2×2 PNG (what Pillow writes for a blue square)
@@ -645,27 +625,16 @@ class SlideNoImpressTest(SQLiteCase):
 
     @classmethod
     def configure_server(cls, server: TestServer) -> None:
-        # A soffice of its own whose installation has no share/registry/impress.xcd.
-        program = server.data_dir / "libreoffice" / "program"
-        program.mkdir(parents=True)
-        binary = program / "soffice"
-        binary.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
-        binary.chmod(0o755)
-        yjs.configure_docs(server, soffice_path=str(binary))
+        without_component(server)
 
     async def test_ppt_without_impress(self) -> None:
-        alice = self.user("alice")
-        status, body = await alice.request(
-            "POST",
-            f"{DOCS}/import?format=ppt",
-            raw=b"\xd0\xcf\x11\xe0 a legacy deck",
-            content_type="application/vnd.ms-powerpoint",
+        await check_no_converter(
+            self,
+            "ppt",
+            b"\xd0\xcf\x11\xe0 a legacy deck",
+            "application/vnd.ms-powerpoint",
+            "impress",
         )
-        self.assertEqual(status, 501, body)
-        self.assertEqual(body["errcode"], "CN_JWWX_DOCS_NO_CONVERTER")
-        self.assertIn("impress", body["error"])
-        mine = await alice.ok("GET", DOCS + "?filter=mine")
-        self.assertEqual(mine["documents"], [])
 
 
 class SlideSQLiteTest(SlideTests, SlideBrowserTests, SQLiteCase):

@@ -8,8 +8,7 @@
 // full screen, arrow keys. Every officer's selected element is outlined in their
 // colour with their name (awareness). Readers and commenters see the deck without
 // the editing tools (the server refuses their updates anyway).
-import * as Y from "yjs";
-import { WebsocketProvider } from "y-websocket";
+import { connect } from "../connection.js";
 import {
   HEIGHT, WIDTH, addElement, addSlide, deleteElement, deleteSlide, elementMap, elementsOf,
   moveSlide, newTable, newTextBox, orderedSlides,
@@ -19,30 +18,29 @@ import {
 } from "./render.js";
 import "./slides.css";
 
-const CLOSED = { 4403: "只读：此文档不接受你的修改", 4410: "文档已被删除", 4400: "连接出错，请刷新页面" };
-const COLORS = ["#c0392b", "#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#117a65"];
-const ROLE_NAMES = { owner: "所有者", editor: "可编辑", commenter: "可评论", reader: "只读" };
 const SIZES = [12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 60, 72];
 const THUMB = 0.18;
 
-function colorOf(userId) {
-  let h = 0;
-  for (const ch of userId) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-  return COLORS[h % COLORS.length];
-}
-
 export function openSlides(app, session, doc, el) {
-  const ydoc = new Y.Doc();
-  const url = doc.websocket_url;
-  const base = url.slice(0, url.length - doc.doc_id.length - 1);
-  const provider = new WebsocketProvider(base, doc.doc_id, ydoc, {
-    params: { access_token: session.token },
-    disableBc: true,
-    shouldReconnect: (event) => !(event.code in CLOSED),
+  // The shared connection (../connection.js): sync, the header's status, presence.
+  const link = connect(session, doc, el, {
+    onSynced: () => {
+      refresh();
+      announce();
+    },
+    onClosed: () => {
+      finishEditing();
+      toolbar.replaceChildren(el("span", { class: "readonly-note" }, "只读"));
+      sorterTools.replaceChildren();
+      notes.readOnly = true;
+    },
+    onPeople: () => {
+      if (!editing) drawCanvas();
+      drawSorter(slides());
+    },
   });
-  let writable = doc.role === "owner" || doc.role === "editor";
-  const status = el("span", { class: "status", "data-status": "connecting" }, "连接中…");
-  const people = el("ul", { class: "people", "aria-label": "正在查看的人" });
+  const { ydoc, provider, people } = link;
+  const writable = () => link.writable;
   const presentButton = el("button", { type: "button", class: "present-start" }, "放映");
   const exportButton = el("button", { type: "button", class: "export" }, "导出 PPT");
   const sorter = el("ol", { class: "sorter", "aria-label": "幻灯片" });
@@ -55,16 +53,12 @@ export function openSlides(app, session, doc, el) {
   const fileInput = el("input", { type: "file", class: "hidden-input", "aria-label": "选择文件" });
   const message = el("span", { class: "slide-message", role: "status" });
   app.replaceChildren(
-    el("header", {}, el("a", { href: "#", class: "back" }, "‹ 文档列表"),
-      el("h1", {}, doc.title), el("span", { class: "role" }, ROLE_NAMES[doc.role] || doc.role),
-      presentButton, exportButton, status),
+    link.header(presentButton, exportButton),
     el("main", { class: "slides" },
       el("aside", { class: "sorter-wrap" }, sorterTools, sorter),
       el("section", { class: "stage" }, toolbar, viewport, notes, people),
       imageInput, fileInput),
   );
-  const me = { name: session.userId.replace(/^@/, "").split(":")[0], color: colorOf(session.userId) };
-  provider.awareness.setLocalStateField("user", me);
 
   let slideId = null;
   let selectedId = null;
@@ -158,7 +152,7 @@ export function openSlides(app, session, doc, el) {
       node.dataset.id = e.id;
       if (e.id === selectedId) {
         node.classList.add("selected");
-        if (writable) node.append(el("span", { class: "handle", "data-handle": "resize", title: "拖动改变大小" }));
+        if (writable()) node.append(el("span", { class: "handle", "data-handle": "resize", title: "拖动改变大小" }));
       }
       nodes.push(node);
     }
@@ -208,7 +202,7 @@ export function openSlides(app, session, doc, el) {
     if (slide && document.activeElement !== backgroundInput) backgroundInput.value = slide.map.get("background") || "#ffffff";
   }
 
-  if (writable) {
+  if (writable()) {
     toolbar.append(
       button("文本框", "插入文本框", () => insertText(), { class: "insert-text" }),
       button("图片", "插入图片", () => imageInput.click(), { class: "insert-image" }),
@@ -245,11 +239,11 @@ export function openSlides(app, session, doc, el) {
   colorInput.addEventListener("change", () => format("color", colorInput.value));
   backgroundInput.addEventListener("change", () => {
     const slide = current();
-    if (slide && writable) slide.map.set("background", backgroundInput.value);
+    if (slide && writable()) slide.map.set("background", backgroundInput.value);
   });
   notes.addEventListener("input", () => {
     const slide = current();
-    if (slide && writable) slide.map.set("notes", notes.value);
+    if (slide && writable()) slide.map.set("notes", notes.value);
   });
 
   function insertText() {
@@ -317,7 +311,7 @@ export function openSlides(app, session, doc, el) {
   // editing commands, then read back); a selected box not being edited: all its text.
   function format(what, value) {
     const map = selectedMap();
-    if (!map || map.get("type") !== "text" || !writable) return;
+    if (!map || map.get("type") !== "text" || !writable()) return;
     if (editing && editing.id === selectedId && editing.kind === "text") {
       const box = editing.box;
       if (document.activeElement !== box) { // the size list or colour took the focus
@@ -377,7 +371,7 @@ export function openSlides(app, session, doc, el) {
   document.addEventListener("selectionchange", keepSelection);
 
   function startEditing(id, cell) {
-    if (!writable) return;
+    if (!writable()) return;
     const node = canvas.querySelector(`.el[data-id="${id}"]`);
     if (!node) return;
     finishEditing();
@@ -451,9 +445,9 @@ export function openSlides(app, session, doc, el) {
     const id = node.dataset.id;
     if (editing && editing.id === id) return; // typing or selecting text inside
     const fileCard = ev.target.closest(".file-card");
-    if (fileCard && !writable) return;
+    if (fileCard && !writable()) return;
     selectElement(id);
-    if (!writable) return;
+    if (!writable()) return;
     ev.preventDefault();
     canvas.focus({ preventScroll: true });
     const map = elementMap(current(), id);
@@ -484,17 +478,17 @@ export function openSlides(app, session, doc, el) {
   });
   canvas.addEventListener("dblclick", (ev) => {
     const node = ev.target.closest(".el");
-    if (!node || !writable) return;
+    if (!node || !writable()) return;
     const cell = ev.target.closest("td");
     if (node.classList.contains("el-text")) startEditing(node.dataset.id);
     else if (cell) startEditing(node.dataset.id, cell);
   });
   canvas.addEventListener("click", (ev) => {
-    const link = ev.target.closest("a.link-card");
-    if (link && writable && !ev.ctrlKey) ev.preventDefault(); // editors select; Ctrl+click opens
+    const anchor = ev.target.closest("a.link-card");
+    if (anchor && writable() && !ev.ctrlKey) ev.preventDefault(); // editors select; Ctrl+click opens
     const card = ev.target.closest(".file-card");
     const node = ev.target.closest(".el");
-    if (card && node && (!writable || ev.detail === 2)) {
+    if (card && node && (!writable() || ev.detail === 2)) {
       const map = elementMap(current(), node.dataset.id);
       if (map) downloadFile(session, map.toJSON()).catch((e) => say(e.message));
     }
@@ -507,10 +501,10 @@ export function openSlides(app, session, doc, el) {
       }
       return;
     }
-    if ((ev.key === "Delete" || ev.key === "Backspace") && selectedId && writable) {
+    if ((ev.key === "Delete" || ev.key === "Backspace") && selectedId && writable()) {
       ev.preventDefault();
       removeSelected();
-    } else if (ev.key === "Enter" && selectedId && writable) {
+    } else if (ev.key === "Enter" && selectedId && writable()) {
       ev.preventDefault();
       startEditing(selectedId);
     }
@@ -588,45 +582,12 @@ export function openSlides(app, session, doc, el) {
   ydoc.getMap("slides").observeDeep(schedule);
   window.addEventListener("resize", fit);
 
-  let connections = 0;
-  provider.on("status", ({ status: state }) => {
-    status.dataset.status = state;
-    status.textContent = state === "connected" ? "已连接" : "连接中…";
-    if (state === "connected") status.dataset.connections = String(++connections);
-    else delete status.dataset.synced;
-  });
-  provider.on("closed", ({ code }) => {
-    status.dataset.status = "closed";
-    status.textContent = CLOSED[code] || "连接已关闭";
-    writable = false;
-    finishEditing();
-    toolbar.replaceChildren(el("span", { class: "readonly-note" }, "只读"));
-    sorterTools.replaceChildren();
-    notes.readOnly = true;
-  });
-  provider.on("sync", (synced) => {
-    if (synced) {
-      refresh();
-      announce();
-      status.dataset.synced = "true";
-    }
-  });
-  const showPeople = () => {
-    const names = [...provider.awareness.getStates().values()]
-      .map((s) => s.user && s.user.name).filter(Boolean);
-    people.replaceChildren(...[...new Set(names)].sort().map((n) => el("li", {}, n)));
-    if (!editing) drawCanvas();
-    drawSorter(slides());
-  };
-  provider.awareness.on("change", showPeople);
   refresh();
-  showPeople();
   return () => {
     if (presenting) document.querySelector(".present")?.remove();
     window.removeEventListener("resize", fit);
     document.removeEventListener("selectionchange", keepSelection);
-    provider.destroy();
-    ydoc.destroy();
+    link.close();
   };
 }
 
