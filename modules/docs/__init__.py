@@ -12,7 +12,7 @@ SM3-chained revisions in the homeserver's database.
           websocket: {instance: main}   # or {port: 8010}: a listener of its own
 
 Config: config.py. HTTP: resources.py. WebSocket: websocket.py. Comments: comments.py.
-Tasks: tasks.py, task_service.py, bot.py. Templates, Word export, sharing into a chat:
+Tasks: tasks.py, task_service.py, bot.py. Collection forms: forms.py, form_service.py. Templates, Word export, sharing into a chat:
 extras.py. Units (quotas, document admins): units.py, admin_service.py.
 The editor page (clients/docs) at /_jwwx/docs/app/: page.py. docs/documents.md.
 """
@@ -29,6 +29,7 @@ from modules.common.static import serve_page
 from modules.docs.bot import DocsBot
 from modules.docs.config import DocsConfig, WebSocketConfig
 from modules.docs.extras import DocExtras
+from modules.docs.form_service import FormService
 from modules.docs.identity import Identities
 from modules.docs.page import DEFAULT_DIST, page_resource
 from modules.docs.resources import (
@@ -61,6 +62,7 @@ class DocsModule:
         bot = DocsBot(api, config.bot_localpart, config.bot_name)
         self.service.tasks = TaskService(self.service, bot)
         self.service.extras = DocExtras(self.service)
+        self.service.forms = FormService(self.service, bot)
         register_resource(api, CLIENT_PREFIX, DocsResource(api, self.service))
         register_resource(
             api, ADMIN_PREFIX, DocsAdminResource(api, self.runtime, self.service)

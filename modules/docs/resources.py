@@ -36,6 +36,7 @@ POST   {doc_id}/tasks/{task_id}/complete  {step?}  the open step, by its assigne
 GET    templates              business templates (templates.py)
 POST   from-template          {template, title?}  a new document from a template
 POST   {doc_id}/share-to-room {room_id}  a card of the document in a chat (extras.py)
+forms/…                       collection forms (form_resources.py, form_service.py)
 
 and for audit admins (right audit.verify) under /_jwwx/admin/v1/docs:
 GET    {doc_id}/verify        the SM3 chain and SM4 seals of every revision
@@ -62,6 +63,7 @@ from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
 from modules.docs import sheet_files, slide_files
 from modules.docs.admin_service import DocsAdmin, target_of
+from modules.docs.form_resources import FormAdminRoutes, FormRoutes
 from modules.docs.service import DocsService
 
 CLIENT_PREFIX = "/_jwwx/client/v1/docs"
@@ -83,6 +85,7 @@ class DocsResource(Router):
         self.route("GET", "tasks", self.my_tasks)
         self.route("GET", "templates", self.templates)
         self.route("POST", "from-template", self.from_template)
+        FormRoutes(self, service.forms)  # forms/…, ahead of {doc_id}
         self.route("GET", "{doc_id}", self.get)
         self.route("PUT", "{doc_id}/title", self.rename)
         self.route("DELETE", "{doc_id}", self.delete)
@@ -273,6 +276,7 @@ class DocsAdminResource(AdminRouter):
         self.route("PUT", "quotas/{unit}", self.set_quota)
         self.route("POST", "templates", self.add_template)
         self.route("DELETE", "templates/{template_id}", self.delete_template)
+        FormAdminRoutes(self, service.forms)  # forms/…, ahead of {doc_id}
         self.route("GET", "{doc_id}", self.document)
         self.route("DELETE", "{doc_id}", self.delete)
         self.route("GET", "{doc_id}/verify", self.verify)

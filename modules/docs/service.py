@@ -58,6 +58,7 @@ class DocsService:
         self.server_name = api.server_name
         self.tasks: Any = None  # task_service.TaskService, set by the module
         self.extras: Any = None  # extras.DocExtras, set by the module
+        self.forms: Any = None  # form_service.FormService, set by the module
 
     async def require(
         self, doc_id: str, user_id: str, wanted: str
