@@ -27,7 +27,6 @@ from modules.common.storage import Txn
 from modules.directory.pinyin import normalise_query, prefix_upper_bound
 from modules.directory.storage import search as member_search
 from modules.directory.storage.members import Member, Visibility, hidden_member_txn
-from modules.directory.storage.provisioning import CREATED
 from modules.directory.visibility import viewer_txn
 
 # A searcher moved to (or out of) a restricted department sees the change in Synapse's
@@ -36,7 +35,6 @@ from modules.directory.visibility import viewer_txn
 # members, departments) is read fresh on every search.
 VIEWER_TTL_S = 10.0
 MAX_VIEWERS = 10_000
-MAX_PAGES = 5  # of matches read while skipping members without an account yet
 
 
 class UserDirectoryFilter:
@@ -131,15 +129,15 @@ def _search_txn(
     txn: Txn, folded: str, visibility: Visibility, limit: int
 ) -> list[Member]:
     """Visible members matching `folded` (name, pinyin, initials), best first, with a
-    Matrix account and enabled (Synapse hides locked accounts from its search too)."""
-    wanted: list[Member] = []
-    offset = 0
-    for _ in range(MAX_PAGES):
-        page = member_search.search_members_txn(
-            txn, folded, prefix_upper_bound(folded), visibility, limit, offset
-        )
-        wanted.extend(m for m in page if m.account_state == CREATED and m.enabled)
-        if len(page) < limit or len(wanted) >= limit:
-            break
-        offset += limit
-    return wanted[:limit]
+    Matrix account and enabled (Synapse hides locked accounts from its search too): for
+    most queries one statement (modules.directory.storage.search)."""
+    return member_search.search_members_txn(
+        txn,
+        folded,
+        prefix_upper_bound(folded),
+        visibility,
+        limit,
+        0,
+        accounts_only=True,
+        memberships=False,
+    )

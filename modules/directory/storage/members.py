@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Members, their department memberships and their name search terms."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from modules.common.storage import Txn
@@ -119,8 +119,24 @@ def _memberships_txn(txn: Txn, userids: list[str]) -> dict[str, list[Membership]
     return found
 
 
-def get_members_txn(txn: Txn, userids: list[str]) -> dict[str, Member]:
-    memberships = _memberships_txn(txn, userids)
+def member_columns(alias: str) -> str:
+    """The columns Member.from_row reads, of the members table under `alias`."""
+    return ", ".join(f"{alias}.{column.strip()}" for column in _COLUMNS.split(","))
+
+
+def with_memberships_txn(txn: Txn, members: list[Member]) -> list[Member]:
+    """`members` (read without their memberships) with them."""
+    if not members:
+        return members
+    memberships = _memberships_txn(txn, [m.userid for m in members])
+    return [replace(m, memberships=tuple(memberships[m.userid])) for m in members]
+
+
+def get_members_txn(
+    txn: Txn, userids: list[str], memberships: bool = True
+) -> dict[str, Member]:
+    """The members of `userids` that exist (without memberships: one statement)."""
+    held = _memberships_txn(txn, userids) if memberships else {}
     found: dict[str, Member] = {}
     for start in range(0, len(userids), 500):
         chunk = userids[start : start + 500]
@@ -129,7 +145,7 @@ def get_members_txn(txn: Txn, userids: list[str]) -> dict[str, Member]:
             f"SELECT {_COLUMNS} FROM jwwx_dir_members WHERE userid IN ({marks})", chunk
         )
         for row in txn.fetchall():
-            found[row[0]] = Member.from_row(row, tuple(memberships[row[0]]))
+            found[row[0]] = Member.from_row(row, tuple(held.get(row[0], ())))
     return found
 
 
