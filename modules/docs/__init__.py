@@ -12,9 +12,11 @@ SM3-chained revisions in the homeserver's database.
           websocket: {instance: main}   # or {port: 8010}: a listener of its own
 
 Config: config.py. HTTP: resources.py. WebSocket: websocket.py. Comments: comments.py.
-Tasks: tasks.py, task_service.py, bot.py. Collection forms: forms.py, form_service.py. Templates, Word export, sharing into a chat:
+Tasks: tasks.py, task_service.py, bot.py. Collection forms: forms.py,
+form_service.py, form_resources.py. Templates, Word export, sharing into a chat:
 extras.py. Units (quotas, document admins): units.py, admin_service.py.
-The editor page (clients/docs) at /_jwwx/docs/app/: page.py. docs/documents.md.
+The editor page (clients/docs) at /_jwwx/docs/app/: page.py; the collection form page
+(clients/docs/form) at /_jwwx/docs/form/: form_page.py. docs/documents.md.
 """
 
 from dataclasses import replace
@@ -29,6 +31,7 @@ from modules.common.static import serve_page
 from modules.docs.bot import DocsBot
 from modules.docs.config import DocsConfig, WebSocketConfig
 from modules.docs.extras import DocExtras
+from modules.docs.form_page import FormPageResource
 from modules.docs.form_service import FormService
 from modules.docs.identity import Identities
 from modules.docs.page import DEFAULT_DIST, page_resource
@@ -69,6 +72,7 @@ class DocsModule:
         )
         public_url = config.websocket.public_url if config.websocket else None
         serve_page(api, "docs_editor", page_resource(api, DEFAULT_DIST, public_url))
+        serve_page(api, "docs_form", FormPageResource(api))
         ws = config.websocket
         if ws is not None and instance_name(api) == ws.instance:
             self._listen(ws)

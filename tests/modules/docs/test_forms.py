@@ -11,6 +11,7 @@ import io
 import json
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from twisted.internet import threads
 
@@ -488,6 +489,62 @@ class FormTests:
         )
         outsider = t.user("walkin")
         await outsider.ok("PUT", f"{everyone_url}/answer", {"answers": answer})
+
+    # The form page
+
+    async def test_officer_fills_the_form_page(self) -> None:
+        from tests.harness.browser import browser_page, require_browser, screenshot
+
+        require_browser()
+        t: Any = self
+        alice, bob = t.user("alice"), t.user("bob")
+        form = await self._form(alice, respondents={"users": [bob.user_id]})
+        form_id = form["form_id"]
+        await alice.ok("POST", f"{FORMS}/{form_id}/publish", {})
+        url = f"{t.server.base_url}/_jwwx/docs/form/#form={quote(form_id)}"
+
+        def fill() -> list[str]:
+            with browser_page() as page:
+                page.set_viewport_size({"width": 390, "height": 844})  # a phone
+                _sign_in(page, bob, url)
+                page.wait_for_selector("form.answer h1:has-text('值班情况收集')")
+                page.fill("[name=name]", "李四")
+                page.fill("[name=count]", "120")
+                page.check("[name=shift][value=白班]")
+                page.check("[name=gear][value=执法记录仪]")
+                page.fill("[name=day]", "2026-12-05")
+                page.click("form.answer button[type=submit]")
+                # The server refuses 120 (at most 100): its message, nothing stored.
+                page.wait_for_selector(".error:has-text('出警次数')")
+                page.fill("[name=count]", "12")
+                page.click("form.answer button[type=submit]")
+                page.wait_for_selector(".done")
+                screenshot(page, "docs-form-filled")
+                return list(page.errors)
+
+        t.assertEqual(await threads.deferToThread(fill), [])
+        listed = await alice.ok("GET", f"{FORMS}/{form_id}/answers")
+        t.assertEqual(
+            listed["answers"][0]["answers"],
+            {
+                "name": "李四",
+                "count": 12,
+                "day": "2026-12-05",
+                "shift": "白班",
+                "gear": ["执法记录仪"],
+            },
+        )
+
+    test_officer_fills_the_form_page.timeout = 360  # type: ignore
+
+
+def _sign_in(page: Any, client: MatrixClient, url: str) -> None:
+    """Open the page as this officer (the web client's session of the tab)."""
+    session = {"token": client.token, "userId": client.user_id}
+    page.add_init_script(
+        f"sessionStorage.setItem('jwwx.web.session', {json.dumps(json.dumps(session))})"
+    )
+    page.goto(url)
 
 
 class FormsSQLiteTest(FormTests, SQLiteCase):
