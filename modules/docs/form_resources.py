@@ -12,6 +12,7 @@ PUT    forms/{form_id}          change a draft (a published form: its deadline o
 DELETE forms/{form_id}          (creator)
 POST   forms/{form_id}/publish  open it and push a card to each respondent (creator)
 POST   forms/{form_id}/close    end the collection now (creator)
+POST   forms/{form_id}/share-to-room {room_id}  the form's card in a chat (creator)
 GET    forms/{form_id}/answer   my answer
 PUT    forms/{form_id}/answer   {answers: {question id: value}} (a respondent)
 GET    forms/{form_id}/results  who answered and who has not per unit, summaries
@@ -51,6 +52,7 @@ class FormRoutes:
         route("DELETE", "forms/{form_id}", self.delete)
         route("POST", "forms/{form_id}/publish", self.publish)
         route("POST", "forms/{form_id}/close", self.close)
+        route("POST", "forms/{form_id}/share-to-room", self.share_to_room)
         route("GET", "forms/{form_id}/answer", self.my_answer)
         route("PUT", "forms/{form_id}/answer", self.answer)
         route("GET", "forms/{form_id}/results", self.results)
@@ -95,6 +97,11 @@ class FormRoutes:
     async def close(self, request: Any, form_id: str) -> tuple[int, Any]:
         user_id = await self._user(request)
         return 200, await self._service.close(user_id, form_id)
+
+    async def share_to_room(self, request: Any, form_id: str) -> tuple[int, Any]:
+        user_id = await self._user(request)
+        body = read_json_object(request)
+        return 200, await self._service.share_to_room(user_id, form_id, body)
 
     async def my_answer(self, request: Any, form_id: str) -> tuple[int, Any]:
         user_id = await self._user(request)

@@ -12,12 +12,13 @@ have not answered, export the answers as .xlsx (XlsxWriter) and turn them into a
 sheet document. Answers are SM4-sealed in the database; on an anonymous form they
 are kept under a keyed SM3 of the officer (his own edit finds it again; nobody reads
 a name from it) and without times. Audited (kind "document", doc_id = the form id):
-form_create, form_update, form_delete, form_publish, form_close, form_answer, form_remind,
+form_create, form_update, form_delete, form_publish, form_close, form_share_to_room, form_answer, form_remind,
 form_export, form_to_sheet."""
 
 import base64
 import json
 import logging
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ PUBLISHED = "CN_JWWX_DOC_FORM_PUBLISHED"
 FORM_PAGE = "/_jwwx/docs/form/"
 MAX_PENDING_LISTED = 500  # names of those who have not answered, per unit
 CHINA = timezone(timedelta(hours=8))
+_ROOM_ID = re.compile(r"^![^:\s]{1,255}:[^\s]{1,255}$")
 
 
 def form_link(base_url: str, form_id: str) -> str:
@@ -231,6 +233,47 @@ class FormService:
         answer = form.as_json()
         answer["closed"] = True
         return answer
+
+    async def share_to_room(
+        self, user_id: str, form_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The creator posts, as himself, the form's card into a chat he is in (how a
+        form open to the whole bureau reaches its officers): each who opens it
+        answers as himself, if he is among the respondents (the card grants
+        nothing). Not in the room: Synapse's own 403."""
+        form = await self._own(user_id, form_id)
+        if form.status != "published":
+            raise error(409, NOT_PUBLISHED, "收集表尚未发布")
+        if set(body) - {"room_id"}:
+            raise forms.invalid("只可有 room_id")
+        room_id = body.get("room_id")
+        if not isinstance(room_id, str) or not _ROOM_ID.match(room_id):
+            raise forms.invalid("room_id 须为房间 ID（!…:…）")
+        due = f"，{show_time(form.deadline_ts)} 截止" if form.deadline_ts else ""
+        content = card(
+            form.title,
+            f"收集表 · 点击填写（按你的身份）{due}",
+            form_link(self.api.public_baseurl, form_id),
+            "填写",
+        )
+        content["cn.jwwx.form"] = {"form_id": form_id, "title": form.title}
+        event = await self.api.create_and_send_event_into_room(
+            {
+                "type": "m.room.message",
+                "room_id": room_id,
+                "sender": user_id,
+                "content": content,
+            }
+        )
+        await record_document(
+            self.api,
+            user_id,
+            "form_share_to_room",
+            form_id,
+            room_id=room_id,
+            event_id=event.event_id,
+        )
+        return {"event_id": event.event_id, "room_id": room_id}
 
     async def _push(self, form: Form, targets: list[str], what: str) -> None:
         due = f"，请于 {show_time(form.deadline_ts)} 前填写" if form.deadline_ts else ""

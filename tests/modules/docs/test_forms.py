@@ -487,8 +487,37 @@ class FormTests:
         t.assertEqual(
             (await creator.ok("POST", f"{everyone_url}/publish", {}))["pushed"], 0
         )
+        # Its card shared into a chat; whoever opens it answers as himself.
         outsider = t.user("walkin")
+        room_id = await creator.create_room(invite=[outsider.user_id])
+        await outsider.join(room_id)
+        share = f"{everyone_url}/share-to-room"
+        sent = await creator.ok("POST", share, {"room_id": room_id})
+        event = next(
+            e
+            for e in await outsider.messages(room_id)
+            if e.get("event_id") == sent["event_id"]
+        )
+        t.assertEqual(event["sender"], creator.user_id)
+        t.assertEqual(event["content"]["cn.jwwx.form"]["form_id"], everyone["form_id"])
+        url = event["content"]["cn.jwwx.wecom"]["textcard"]["url"]
+        t.assertTrue(url.endswith(f"/_jwwx/docs/form/#form={everyone['form_id']}"))
         await outsider.ok("PUT", f"{everyone_url}/answer", {"answers": answer})
+        other = await b1.create_room()
+        t.assertErrcode(
+            await creator.request("POST", share, {"room_id": other}), 403, "M_FORBIDDEN"
+        )
+        t.assertErrcode(
+            await creator.request("POST", share, {"room_id": "lobby"}),
+            400,
+            "M_INVALID_PARAM",
+        )
+        t.assertErrcode(
+            await outsider.request("POST", share, {"room_id": room_id}),
+            403,
+            "M_FORBIDDEN",
+        )
+        await t._audited(everyone["form_id"], "form_share_to_room", creator.user_id)
 
     # The form page
 
