@@ -552,6 +552,24 @@ class FormTests:
                 return list(page.errors)
 
         t.assertEqual(await threads.deferToThread(fill), [])
+
+        def review() -> list[str]:  # the creator's panel on the same page
+            with browser_page() as page:
+                _sign_in(page, alice, url)
+                page.wait_for_selector(".results .totals[data-answered='1']")
+                page.wait_for_selector(".results .summary:has-text('白班 1')")
+                page.click(".results button.remind")
+                page.wait_for_selector(".results .note:has-text('已提醒 0 人')")
+                with page.expect_download() as download:
+                    page.click(".results button.export")
+                assert download.value.suggested_filename == "值班情况收集.xlsx"
+                page.click(".results button.to-sheet")
+                page.wait_for_selector(".results a.sheet-link")
+                screenshot(page, "docs-form-results")
+                return list(page.errors)
+
+        t.assertEqual(await threads.deferToThread(review), [])
+        await t._audited(form_id, "form_to_sheet", alice.user_id)
         listed = await alice.ok("GET", f"{FORMS}/{form_id}/answers")
         t.assertEqual(
             listed["answers"][0]["answers"],

@@ -213,9 +213,12 @@ function showForm(session, form) {
       : mine && !form.editable
         ? "你已提交，此收集表不允许修改"
         : !form.can_answer
-          ? "你不在填写范围内"
+          ? form.role === "creator"
+            ? "预览：你不在填写范围内"
+            : "你不在填写范围内"
           : "";
   if (why) {
+    submit.hidden = true;
     for (const input of body.querySelectorAll("input, textarea, button")) input.disabled = true;
     note.hidden = false;
     note.className = mine ? "done" : "status";
@@ -252,6 +255,104 @@ function showForm(session, form) {
     }
   });
   app.replaceChildren(body);
+  if (form.role === "creator") app.append(resultsPanel(session, form));
+}
+
+// The creator's panel: who answered and who has not (per unit), the summaries per
+// question, a reminder, the export (.xlsx), the answers as a sheet document, closing.
+function resultsPanel(session, form) {
+  const base = `${FORMS}/${encodeURIComponent(form.form_id)}`;
+  const panel = el("section", { class: "card results" }, el("h2", { text: "填写情况" }));
+  const content = el("div", {}, el("p", { class: "status", text: "正在统计…" }));
+  const note = el("p", { class: "note meta", role: "status" });
+  const action = (cls, label, run) => {
+    const button = el("button", { type: "button", class: `secondary ${cls}`, text: label });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await run();
+      } catch (e) {
+        note.textContent = e.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+  const tools = el(
+    "div",
+    { class: "tools" },
+    action("remind", "提醒未填写", async () => {
+      const answer = await call("POST", `${base}/remind`, {}, session.token);
+      note.textContent = `已提醒 ${answer.reminded} 人`;
+    }),
+    action("export", "导出 Excel", async () => {
+      const response = await fetch(`${base}/export?format=xlsx`, {
+        headers: { Authorization: `Bearer ${session.token}` },
+      });
+      if (!response.ok) throw new Error(`导出失败（HTTP ${response.status}）`);
+      const link = el("a", {
+        href: URL.createObjectURL(await response.blob()),
+        download: `${form.title}.xlsx`,
+      });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      note.textContent = "已导出";
+    }),
+    action("to-sheet", "转为表格", async () => {
+      const doc = await call("POST", `${base}/to-sheet`, {}, session.token);
+      note.replaceChildren(
+        el("a", {
+          class: "sheet-link",
+          href: `/_jwwx/docs/app/#doc=${encodeURIComponent(doc.doc_id)}`,
+          text: `打开表格《${doc.title}》`,
+        }),
+      );
+    }),
+  );
+  panel.append(content, tools, note);
+  if (form.status !== "published") {
+    content.replaceChildren(el("p", { class: "meta", text: "草稿：发布后才能填写" }));
+    tools.hidden = true;
+    return panel;
+  }
+  call("GET", `${base}/results`, undefined, session.token)
+    .then((results) => content.replaceChildren(...describe(results)))
+    .catch((e) => content.replaceChildren(el("p", { class: "error", text: e.message })));
+  return panel;
+}
+
+function describe(results) {
+  const total = el(
+    "p",
+    { class: "totals", "data-answered": results.answered, "data-pending": results.pending },
+    document.createTextNode(
+      `应填 ${results.expected} 人，已填 ${results.answered} 人，未填 ${results.pending} 人`,
+    ),
+  );
+  const units = el("ul", { class: "units" });
+  for (const unit of results.units) {
+    const pending = unit.pending.map((p) => p.name || p.user_id).join("、");
+    units.append(
+      el(
+        "li",
+        {},
+        el("strong", { text: unit.name }),
+        document.createTextNode(` 已填 ${unit.answered}/${unit.expected}`),
+        pending ? el("div", { class: "meta", text: `未填：${pending}` }) : null,
+      ),
+    );
+  }
+  const questions = el("ol", { class: "summary" });
+  for (const q of results.questions) {
+    let text = `${q.answered} 人作答`;
+    if (q.options) text += "：" + q.options.map((o) => `${o.option} ${o.count}`).join("，");
+    else if (q.mean !== undefined) text += `：平均 ${q.mean}，最小 ${q.min}，最大 ${q.max}`;
+    else if (q.earliest) text += `：${q.earliest} 至 ${q.latest}`;
+    questions.append(el("li", {}, el("strong", { text: q.title }), el("div", { class: "meta", text })));
+  }
+  return [total, units, questions];
 }
 
 async function start() {
