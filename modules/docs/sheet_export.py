@@ -3,7 +3,9 @@
 
 .xlsx: every sheet, formulas as formulas with the value last computed beside them
 (Excel recomputes on opening), numbers, text, booleans, number formats, styles (bold,
-italic, font colour, fill, alignment) and merged ranges. A sheet name Excel refuses
+italic, font colour, fill, alignment), merged ranges and charts (an Excel chart of the
+same type over the same range, at the same place). A pivot table is exported as its
+values (the cells the browser wrote), not as an Excel pivot table. A sheet name Excel refuses
 ([]:*?/\\, more than 31 characters, twice the same) is changed to one it takes.
 .csv: one sheet (the first, or the one named), values only, a number in a date or
 time format written as that date or time ("2021-01-31", "2021-01-31 08:30:00",
@@ -18,12 +20,16 @@ from datetime import timedelta
 from typing import Any
 
 from modules.docs.sheet_import import EXCEL_EPOCH, MAX_TEXT
-from modules.docs.sheets import Sheet, merge_range, style
+from modules.docs.sheets import Sheet, cell_range, merge_range, style
 
 _CELL = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
 _BAD_NAME = re.compile(r"[\[\]:*?/\\]")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
+# The grid's pitch (clients/docs/src/style.css): a chart's x, y are pixels from A1's
+# top-left corner; Excel anchors it at a cell and an offset.
+COLUMN_PX = 105
+ROW_PX = 25
 
 
 def _position(name: str) -> tuple[int, int] | None:
@@ -110,10 +116,62 @@ def to_xlsx(sheets: list[Sheet]) -> bytes:
                 ws.write_string(row, col, value[:MAX_TEXT], look)
             elif look is not None:
                 ws.write_blank(row, col, None, look)
+        for found in sheet.charts.values():
+            _chart(book, ws, name, sheet, found)
     if not sheets:
         book.add_worksheet("Sheet1")
     book.close()
     return out.getvalue()
+
+
+def chart_layout(sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> tuple[bool, bool]:
+    """Whether a chart's range has a header row (series names: text in its first
+    row) and a category column (text in its first column), as the browser reads it
+    (clients/docs/src/sheet/chart.js)."""
+    from modules.docs.sheet_import import _cell_name
+
+    def text(r: int, c: int) -> bool:
+        return isinstance(sheet.cells.get(_cell_name(r + 1, c + 1), {}).get("v"), str)
+
+    first = c0 + 1 if c1 > c0 else c0
+    header = r1 > r0 and any(text(r0, c) for c in range(first, c1 + 1))
+    top = r0 + 1 if header else r0
+    categories = c1 > c0 and any(text(r, c0) for r in range(top, r1 + 1))
+    return header, categories
+
+
+def _chart(book: Any, ws: Any, name: str, sheet: Sheet, found: dict[str, Any]) -> None:
+    area = cell_range(found["range"])
+    if area is None:
+        return
+    r0, c0, r1, c1 = area
+    header, categories = chart_layout(sheet, r0, c0, r1, c1)
+    top = r0 + 1 if header else r0
+    first = c0 + 1 if categories else c0
+    if top > r1 or first > c1:
+        return
+    chart = book.add_chart({"type": found["type"]})
+    for col in range(first, c1 + 1):
+        series: dict[str, Any] = {"values": [name, top, col, r1, col]}
+        if categories:
+            series["categories"] = [name, top, c0, r1, c0]
+        if header:
+            series["name"] = [name, r0, col]
+        chart.add_series(series)
+        if found["type"] == "pie":
+            break
+    if found.get("title"):
+        chart.set_title({"name": found["title"]})
+    else:
+        chart.set_title({"none": True})
+    chart.set_size({"width": found["w"], "height": found["h"]})
+    x, y = found["x"], found["y"]
+    ws.insert_chart(
+        y // ROW_PX,
+        x // COLUMN_PX,
+        chart,
+        {"x_offset": x % COLUMN_PX, "y_offset": y % ROW_PX},
+    )
 
 
 def _merge(ws: Any, sheet: Sheet, look: Any) -> None:

@@ -12,6 +12,17 @@ text, "=…"; the browser's engine computes it), `z` (a number format such as
 `bg` fill as "#rrggbb", `a` alignment left/center/right). "merges" (optional) lists
 the merged ranges. Formulas refer to other sheets by name.
 
+"charts" (a Y.Map: chart id → plain JSON) holds the sheet's charts, drawn in the browser
+from the live values of a range of the same sheet: {"type": "column"|"bar"|"line"|"pie",
+"range": "A1:C5", "title": "…", "x", "y", "w", "h" (position and size in the grid's
+pixels)}. "pivots" (a Y.Map: pivot id → plain JSON) holds the pivot tables whose values
+are on the sheet: {"sheet": the source sheet's id, "range": "A1:D20" (its first row
+names the fields), "rows": the column (0-based in the range) whose values are the
+rows, "cols": one for the columns or null, "val": the one aggregated, "agg":
+"sum"|"count"|"average"|"min"|"max", "at": the top-left cell, "area": the range the
+values were last written to}. The browser writes a pivot's values as plain cells and
+rewrites them when its source changes, so an export holds them as values.
+
 The server writes the first sheet when it creates the document (so two officers
 opening a new sheet at once do not each add one); imports write theirs. Nothing here
 evaluates formulas: values come from the browser or from the imported file's cache.
@@ -19,7 +30,7 @@ evaluates formulas: values come from the browser or from the imported file's cac
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from pycrdt import Doc, Map
 
@@ -28,6 +39,9 @@ from modules.docs import maproot
 ROOT = "sheets"
 FIRST_SHEET = "Sheet1"
 CELL_KEYS = ("v", "f", "z", "s")
+CHART_TYPES = ("column", "bar", "line", "pie")
+AGGREGATES = ("sum", "count", "average", "min", "max")
+_CELL = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}$")
 ALIGNMENTS = ("left", "center", "right")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _RANGE = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6}):([A-Z]{1,3})([1-9][0-9]{0,6})$")
@@ -42,10 +56,16 @@ class Sheet:
         name: str,
         cells: dict[str, dict[str, Any]] | None = None,
         merges: list[str] | None = None,
+        charts: dict[str, dict[str, Any]] | None = None,
+        pivots: dict[str, dict[str, Any]] | None = None,
+        sheet_id: str | None = None,
     ):
         self.name = name
+        self.id = sheet_id  # kept by a restore: pivots name their source by it
         self.cells: dict[str, dict[str, Any]] = cells if cells is not None else {}
         self.merges: list[str] = merges if merges is not None else []
+        self.charts: dict[str, dict[str, Any]] = charts if charts is not None else {}
+        self.pivots: dict[str, dict[str, Any]] = pivots if pivots is not None else {}
 
 
 def style(value: Any) -> dict[str, Any]:
@@ -62,6 +82,15 @@ def style(value: Any) -> dict[str, Any]:
 
 
 def merge_range(text: Any) -> tuple[int, int, int, int] | None:
+    """0-based (first row, first col, last row, last col) of "A1:B2", or None (also
+    for a single cell)."""
+    found = cell_range(text)
+    if found is None or found[:2] == found[2:]:
+        return None
+    return found
+
+
+def cell_range(text: Any) -> tuple[int, int, int, int] | None:
     """0-based (first row, first col, last row, last col) of "A1:B2", or None."""
     match = _RANGE.match(text) if isinstance(text, str) else None
     if not match:
@@ -75,8 +104,6 @@ def merge_range(text: Any) -> tuple[int, int, int, int] | None:
 
     r0, c0 = int(match.group(2)) - 1, col(match.group(1))
     r1, c1 = int(match.group(4)) - 1, col(match.group(3))
-    if (r0, c0) == (r1, c1):
-        return None
     return min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)
 
 
@@ -85,6 +112,68 @@ def _cell(cell: dict[str, Any]) -> dict[str, Any]:
     if "s" in cell and (s := style(cell["s"])):
         kept["s"] = s
     return kept
+
+
+def _number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def chart(value: Any) -> dict[str, Any] | None:
+    """A well-formed chart ({type, range, title, x, y, w, h}), or None."""
+    if not isinstance(value, dict) or value.get("type") not in CHART_TYPES:
+        return None
+    if cell_range(value.get("range")) is None:
+        return None
+    kept: dict[str, Any] = {"type": value["type"], "range": value["range"]}
+    title = value.get("title")
+    kept["title"] = title[:255] if isinstance(title, str) else ""
+    for key, default in (("x", 0), ("y", 0), ("w", 480), ("h", 288)):
+        number = value.get(key)
+        kept[key] = min(max(0, int(number)), 100_000) if _number(number) else default
+    return kept
+
+
+def pivot(value: Any) -> dict[str, Any] | None:
+    """A well-formed pivot table's definition, or None."""
+    if not isinstance(value, dict) or value.get("agg") not in AGGREGATES:
+        return None
+    found = cell_range(value.get("range"))
+    at = value.get("at")
+    if found is None or not isinstance(at, str) or not _CELL.match(at):
+        return None
+    width = found[3] - found[1] + 1
+
+    def field(number: Any) -> int | None:  # (Yjs numbers come back as floats)
+        if _number(number) and float(number).is_integer() and 0 <= number < width:
+            return int(number)
+        return None
+
+    fields = [field(value.get(k)) for k in ("rows", "val")]
+    cols = value.get("cols")
+    if fields[0] is None or fields[1] is None:
+        return None
+    if cols is not None and (cols := field(cols)) is None:
+        return None
+    kept = {
+        "sheet": str(value.get("sheet") or ""),
+        "range": value["range"],
+        "rows": fields[0],
+        "cols": cols,
+        "val": fields[1],
+        "agg": value["agg"],
+        "at": at,
+    }
+    if cell_range(value.get("area")) is not None:
+        kept["area"] = value["area"]
+    return kept
+
+
+def _plain_map(value: Any, check: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Map):
+        return {}
+    return {
+        key: found for key, item in value.items() if (found := check(item)) is not None
+    }
 
 
 def write(doc: Doc[Any], sheets: Iterable[Sheet]) -> None:
@@ -100,7 +189,12 @@ def write(doc: Doc[Any], sheets: Iterable[Sheet]) -> None:
             }
             if sheet.merges:
                 entries["merges"] = list(sheet.merges)
-            root[f"s{start + index + 1}"] = Map(entries)
+            # Always there, so that two officers adding the first chart or pivot of
+            # a sheet at once each add theirs to the same map.
+            entries["charts"] = Map(dict(sheet.charts))
+            entries["pivots"] = Map(dict(sheet.pivots))
+            key = sheet.id if sheet.id and sheet.id not in root else None
+            root[key or f"s{start + index + 1}"] = Map(entries)
 
 
 def initial_update() -> bytes:
@@ -125,7 +219,11 @@ def read(doc: Doc[Any]) -> list[Sheet]:
             if merge_range(m) is not None
         ]
         name = str(value.get("name") or sheet_id)
-        found.append((order, sheet_id, Sheet(name, kept, merged)))
+        charts = _plain_map(value.get("charts"), chart)
+        pivots = _plain_map(value.get("pivots"), pivot)
+        found.append(
+            (order, sheet_id, Sheet(name, kept, merged, charts, pivots, sheet_id))
+        )
     return maproot.in_order(found)
 
 
@@ -137,6 +235,8 @@ def export(doc: Doc[Any]) -> dict[str, Any]:
                 "name": s.name,
                 "cells": s.cells,
                 **({"merges": s.merges} if s.merges else {}),
+                **({"charts": s.charts} if s.charts else {}),
+                **({"pivots": s.pivots} if s.pivots else {}),
             }
             for s in read(doc)
         ]

@@ -33,8 +33,27 @@ export function addSheet(ydoc, name) {
   map.set("name", name);
   map.set("order", sheets.length ? sheets[sheets.length - 1].order + 1 : 0);
   map.set("cells", new Y.Map());
+  map.set("charts", new Y.Map());
+  map.set("pivots", new Y.Map());
   sheetsOf(ydoc).set(id, map);
   return id;
+}
+
+/** A sheet's map of plain JSON values by id ("charts", "pivots"), added if an older
+ * document has none (the server and addSheet give every new sheet both). */
+export function plainMap(sheet, key) {
+  let map = sheet.map.get(key);
+  if (!(map instanceof Y.Map)) {
+    map = new Y.Map();
+    sheet.map.set(key, map);
+  }
+  return map;
+}
+
+/** A sheet's charts: [[id, {type, range, title, x, y, w, h}]]. */
+export function chartsOf(sheet) {
+  const map = sheet.map.get("charts");
+  return map instanceof Y.Map ? [...map.entries()].filter(([, c]) => c && typeof c === "object") : [];
 }
 
 /** The used extent of a sheet's cells: {rows, cols} (counts, 1-based maxima). */

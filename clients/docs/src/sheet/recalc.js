@@ -8,7 +8,10 @@
 import { cellName, parseCell } from "./cells.js";
 import { Computation, storable } from "./engine.js";
 import { extentOf, moveLines, orderedSheets } from "./model.js";
+import { pivotChanges } from "./pivot.js";
 import { covers, reads, renameSheet as renameIn, shift, structural } from "./refs.js";
+
+export { addPivot } from "./pivot.js";
 
 const lower = (name) => name.toLowerCase();
 
@@ -210,4 +213,15 @@ export function paste(ydoc, sheetId, top, left, block, from = null, cut = null) 
     entries.set(name, next);
   }));
   writeCells(ydoc, sheetId, [...entries]);
+}
+
+/** Rewrites the values of every pivot table whose source changed (pivot.js), with the
+ * formulas they reach; a pivot over another's values follows (three rounds at most).
+ * Inside the caller's transaction (view.js change()). */
+export function updatePivots(ydoc) {
+  for (let round = 0; round < 3; round++) {
+    const writes = pivotChanges(ydoc);
+    if (!writes.length) return;
+    for (const [sheetId, entries] of writes) writeCells(ydoc, sheetId, entries);
+  }
 }

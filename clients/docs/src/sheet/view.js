@@ -13,12 +13,14 @@
 import { connect } from "../connection.js";
 import { cellName, columnName, parseCell } from "./cells.js";
 import { display, entryText, parseInput } from "./format.js";
-import { addSheet, extentOf, mergesOf, orderedSheets, rangeText } from "./model.js";
+import { addSheet, chartsOf, extentOf, mergesOf, orderedSheets, parseRange, plainMap, rangeText } from "./model.js";
 
 const ROW_HEIGHT = 24; // style.css .grid td
 const MIN_ROWS = 200;
 const MIN_COLS = 26;
 const ALIGN = { left: "左对齐", center: "居中", right: "右对齐" };
+const CHART_TYPES = { column: "柱形图", bar: "条形图", line: "折线图", pie: "饼图" };
+const AGGREGATES = { sum: "求和", count: "计数", average: "平均值", min: "最小值", max: "最大值" };
 
 // What the officer typed is what the cell holds already (a formula's cached value aside).
 function sameEntry(input, old) {
@@ -81,6 +83,13 @@ function styleCell(td, s) {
   if (typeof s.bg === "string" && /^#[0-9a-f]{6}$/i.test(s.bg)) td.style.backgroundColor = s.bg;
   if (s.a in ALIGN) td.style.textAlign = s.a;
 }
+
+// The chart drawer (chart.js): loaded when a sheet with charts is shown, not before.
+let charting = null;
+const loadCharts = () => {
+  charting = charting || import("./chart.js");
+  return charting;
+};
 
 // The copied cells of this page (formulas and all); pasting the same text pastes them.
 let copied = null;
@@ -168,7 +177,9 @@ export function openSheet(app, session, doc, el) {
       button("+行", "插入行", () => lines("row", 1)),
       button("−行", "删除行", () => lines("row", -1)),
       button("+列", "插入列", () => lines("col", 1)),
-      button("−列", "删除列", () => lines("col", -1)));
+      button("−列", "删除列", () => lines("col", -1)),
+      button("图表", "插入图表", chartDialog),
+      button("透视", "数据透视表", pivotDialog));
     if (doc.role !== "owner" && doc.role !== "editor") box.hidden = true;
     return box;
   }
@@ -184,6 +195,7 @@ export function openSheet(app, session, doc, el) {
     drawn = null;
     drawTabs(sheets);
     draw();
+    drawCharts();
     showSelection();
   }
 
@@ -288,7 +300,7 @@ export function openSheet(app, session, doc, el) {
       body.push(tr);
     }
     body.push(spacer(rows - last, cols));
-    grid.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, ...body)));
+    grid.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, ...body)), chartLayer);
     showSelection();
   }
 
@@ -356,10 +368,216 @@ export function openSheet(app, session, doc, el) {
 
   // Every change to the document goes through the engine (recalc.js), which computes
   // what the change reaches; it is loaded by the time an officer acts, or awaited.
+  // A pivot table whose source the change reaches is rewritten in the same transaction.
   async function change(fn) {
     if (!writable() || !sheetId) return;
     const module = recalc || (await loadEngine());
-    fn(module, current());
+    ydoc.transact(() => {
+      fn(module, current());
+      module.updatePivots(ydoc);
+    });
+  }
+
+  // Charts: a layer over the grid's table (it scrolls with it); each chart is drawn
+  // from the shown values of its range, at every change of the document. A writer
+  // moves one by its title bar, resizes it by its corner and deletes it (×).
+  const chartLayer = el("div", { class: "chart-layer" });
+  let chartsDrawn = 0;
+  function drawCharts() {
+    const sheet = current();
+    const charts = sheet ? chartsOf(sheet) : [];
+    const turn = ++chartsDrawn;
+    if (!charts.length) {
+      chartLayer.replaceChildren();
+      return;
+    }
+    loadCharts().then(({ chartData, drawChart }) => {
+      if (turn !== chartsDrawn || !current()) return;
+      const valueAt = (name) => {
+        const cell = sheet.cells.get(name);
+        const v = cell ? valueOf(sheet, name, cell) : null;
+        return v && typeof v === "object" ? null : v;
+      };
+      chartLayer.replaceChildren(...charts.map(([id, c]) => chartBox(sheet, id, c, drawChart(c.type, chartData(c.range, valueAt), c.w, c.h - 26))));
+    });
+  }
+
+  function chartBox(sheet, id, c, svg) {
+    const box = el("div", { class: "chart", "data-chart": id, "data-range": c.range });
+    box.style.left = `${c.x + origin().left}px`;
+    box.style.top = `${c.y + origin().top}px`;
+    box.style.width = `${c.w}px`;
+    box.style.height = `${c.h}px`;
+    const head = el("div", { class: "chart-title" }, el("span", {}, c.title || ""));
+    box.append(head, svg);
+    if (!writable()) return box;
+    const remove = el("button", { type: "button", class: "chart-delete", title: "删除图表" }, "×");
+    remove.addEventListener("click", () => { if (writable()) plainMap(sheet, "charts").delete(id); });
+    const handle = el("div", { class: "chart-resize", title: "调整大小" });
+    head.append(remove);
+    box.append(handle);
+    const drag = (ev, resize) => {
+      if (ev.button !== 0 || ev.target === remove) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      const start = { x: ev.clientX, y: ev.clientY };
+      let moved = { ...c };
+      const move = (e) => {
+        const dx = e.clientX - start.x;
+        const dy = e.clientY - start.y;
+        moved = resize
+          ? { ...c, w: Math.max(160, Math.round(c.w + dx)), h: Math.max(120, Math.round(c.h + dy)) }
+          : { ...c, x: Math.max(0, Math.round(c.x + dx)), y: Math.max(0, Math.round(c.y + dy)) };
+        box.style.left = `${moved.x + origin().left}px`;
+        box.style.top = `${moved.y + origin().top}px`;
+        box.style.width = `${moved.w}px`;
+        box.style.height = `${moved.h}px`;
+      };
+      const up = () => {
+        document.removeEventListener("mousemove", move);
+        document.removeEventListener("mouseup", up);
+        const charts = plainMap(sheet, "charts");
+        if (writable() && charts.has(id) && (moved.x !== c.x || moved.y !== c.y || moved.w !== c.w || moved.h !== c.h)) {
+          charts.set(id, { ...charts.get(id), x: moved.x, y: moved.y, w: moved.w, h: moved.h });
+        }
+      };
+      document.addEventListener("mousemove", move);
+      document.addEventListener("mouseup", up);
+    };
+    head.addEventListener("mousedown", (ev) => drag(ev, false));
+    handle.addEventListener("mousedown", (ev) => drag(ev, true));
+    return box;
+  }
+
+  // Where cell A1's top-left corner is in the grid (past the row and column headings).
+  function origin() {
+    const th = grid.querySelector("thead th.col");
+    return th ? { left: th.offsetLeft, top: th.offsetTop + th.offsetHeight } : { left: 49, top: 25 };
+  }
+
+  // A small form over the grid (insert a chart, a pivot table); `fields` are its
+  // labelled inputs, `ok` gets the form's values.
+  function dialog(title, fields, ok) {
+    if (!writable()) return;
+    const error = el("p", { class: "error", role: "alert" });
+    const form = el("form", { class: "sheet-dialog", "aria-label": title }, el("h2", {}, title),
+      ...fields.map(([label, input]) => el("label", {}, label, input)), error,
+      el("div", { class: "actions" },
+        el("button", { type: "submit", "data-action": "ok" }, "确定"),
+        el("button", { type: "button", "data-action": "cancel", onclick: () => form.remove() }, "取消")));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const values = Object.fromEntries(new FormData(form).entries());
+      const problem = ok(values);
+      if (problem) error.textContent = problem;
+      else {
+        form.remove();
+        grid.focus();
+      }
+    });
+    for (const old of app.querySelectorAll(".sheet-dialog")) old.remove();
+    app.querySelector("main.sheet").append(form);
+    const first = form.querySelector("input, select");
+    if (first) first.focus();
+  }
+
+  const choice = (name, options, chosen) => {
+    const box = el("select", { name });
+    for (const [value, label] of options) {
+      const option = el("option", { value }, label);
+      if (value === chosen) option.selected = true;
+      box.append(option);
+    }
+    return box;
+  };
+
+  function chartDialog() {
+    const range = selection();
+    dialog("插入图表", [
+      ["类型", choice("type", Object.entries(CHART_TYPES), "column")],
+      ["数据区域", el("input", { name: "range", value: rangeText(range) })],
+      ["标题", el("input", { name: "title", value: "" })],
+    ], (v) => {
+      const found = parseRange(String(v.range).trim().toUpperCase());
+      const sheet = current();
+      if (!found || !sheet) return "数据区域无效（如 A1:C5）";
+      if (!(v.type in CHART_TYPES)) return "图表类型无效";
+      // Below the range (its cells stay in view), from its first column.
+      const td = grid.querySelector(`td[data-cell="${cellName(found.r1, found.c0)}"]`);
+      const o = origin();
+      const x = td ? td.offsetLeft - o.left : found.c0 * 105;
+      const y = td ? td.offsetTop + td.offsetHeight + 12 - o.top : (found.r1 + 1) * 25 + 12;
+      const id = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+      plainMap(sheet, "charts").set(id, {
+        type: v.type, range: rangeText(found), title: String(v.title || "").slice(0, 255),
+        x: Math.max(0, Math.round(x)), y: Math.max(0, Math.round(y)), w: 480, h: 300,
+      });
+      return null;
+    });
+  }
+
+  function pivotDialog() {
+    const range = selection();
+    const sheet = current();
+    if (!sheet) return;
+    const fieldsOf = (text) => {
+      const r = parseRange(String(text).trim().toUpperCase());
+      if (!r) return [];
+      const names = [];
+      for (let c = r.c0; c <= r.c1; c++) {
+        const cell = sheet.cells.get(cellName(r.r0, c));
+        names.push([String(c - r.c0), cell ? display(cell.v) || columnName(c) : columnName(c)]);
+      }
+      return names;
+    };
+    const source = el("input", { name: "range", value: rangeText(range) });
+    const rows = choice("rows", fieldsOf(source.value), "0");
+    const cols = choice("cols", [["", "（无）"], ...fieldsOf(source.value)], "");
+    const val = choice("val", fieldsOf(source.value), String(Math.min(1, range.c1 - range.c0)));
+    source.addEventListener("change", () => {
+      const fields = fieldsOf(source.value);
+      rows.replaceChildren(...choice("rows", fields, "0").children);
+      cols.replaceChildren(...choice("cols", [["", "（无）"], ...fields], "").children);
+      val.replaceChildren(...choice("val", fields, "1").children);
+    });
+    dialog("数据透视表", [
+      ["数据区域（首行为字段名）", source],
+      ["行", rows],
+      ["列", cols],
+      ["值", val],
+      ["汇总方式", choice("agg", Object.entries(AGGREGATES), "sum")],
+      ["放置于", choice("place", [["here", "本工作表"], ["new", "新工作表"]], "here")],
+      ["起始单元格", el("input", { name: "at", value: cellName(range.r0, range.c1 + 2) })],
+    ], (v) => {
+      const r = parseRange(String(v.range).trim().toUpperCase());
+      if (!r || r.r1 <= r.r0) return "数据区域无效（至少两行，首行为字段名）";
+      const at = parseCell(String(v.at).trim().toUpperCase());
+      if (v.place !== "new" && !at) return "起始单元格无效（如 F1）";
+      const field = (x) => (x === "" || x === undefined ? null : Number(x));
+      const def = {
+        sheet: sheetId, range: rangeText(r), rows: field(v.rows), cols: field(v.cols),
+        val: field(v.val), agg: v.agg in AGGREGATES ? v.agg : "sum",
+        at: v.place === "new" ? "A1" : cellName(at.row, at.col),
+      };
+      if (v.place !== "new") {
+        const target = parseCell(def.at);
+        if (target.row >= r.r0 && target.row <= r.r1 && target.col >= r.c0 && target.col <= r.c1) {
+          return "起始单元格不能在数据区域内";
+        }
+      }
+      change(({ addPivot }) => {
+        let target = sheetId;
+        if (v.place === "new") {
+          const names = new Set(orderedSheets(ydoc).map((s) => s.name.toLowerCase()));
+          let n = 1;
+          while (names.has(`数据透视表${n}`)) n++;
+          target = addSheet(ydoc, `数据透视表${n}`);
+        }
+        addPivot(ydoc, target, def);
+        if (v.place === "new") sheetId = target;
+      });
+      return null;
+    });
   }
 
   function commit(text) {
