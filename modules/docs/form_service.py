@@ -12,8 +12,9 @@ have not answered, export the answers as .xlsx (XlsxWriter) and turn them into a
 sheet document. Answers are SM4-sealed in the database; on an anonymous form they
 are kept under a keyed SM3 of the officer (his own edit finds it again; nobody reads
 a name from it) and without times. Audited (kind "document", doc_id = the form id):
-form_create, form_update, form_delete, form_publish, form_close, form_share_to_room, form_answer, form_remind,
-form_export, form_to_sheet."""
+form_create, form_update, form_delete, form_publish, form_close,
+form_share_to_room, form_answer, form_remind, form_results and form_answers (reading
+them), form_export, form_to_sheet."""
 
 import base64
 import json
@@ -584,6 +585,9 @@ class FormService:
             "jwwx_docs_form_progress", progress_txn
         )
         rows = await self._rows(form)
+        await record_document(
+            self.api, user_id, "form_results", form_id, by_admin=admin
+        )
         return {
             "form_id": form_id,
             "title": form.title,
@@ -602,6 +606,9 @@ class FormService:
             if not form.anonymous:
                 item.update(user_id=key, created_ts=created, updated_ts=updated)
             found.append(item)
+        await record_document(
+            self.api, user_id, "form_answers", form_id, by_admin=admin
+        )
         return {"anonymous": form.anonymous, "answers": found}
 
     async def _sheets(self, form: Form) -> tuple[list[sheets.Sheet], int]:

@@ -305,6 +305,7 @@ class FormTests:
         exported = await t._audited(form_id, "form_export", alice.user_id)
         t.assertEqual(exported["format"], "xlsx")
         await t._audited(form_id, "form_to_sheet", alice.user_id)
+        await t._audited(form_id, "form_results", alice.user_id)
 
         # After the deadline (here: the creator ends it) answers are refused.
         closed = await alice.ok("POST", f"{one}/close", {})
