@@ -118,7 +118,7 @@ class Room:
         copy.apply_update(update)
         return bool(changed)
 
-    def change(self, user_id: str, edit: Callable[[Doc], None]) -> None:
+    def change(self, user_id: str, edit: Callable[[Doc], object]) -> None:
         self._author = user_id
         try:
             edit(self.doc)

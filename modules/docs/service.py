@@ -219,6 +219,16 @@ class DocsService:
         answer["report"] = report
         return answer
 
+    async def upgrade_content(self, room: Room, user_id: str) -> None:
+        """Bring a document's content to its current form when an editor opens it,
+        as that editor's revision (before the editor's page syncs): a deck's text
+        boxes still holding JSON paragraphs get their Y.Text (slides.upgrade)."""
+        kind = await self.api.run_db_interaction(
+            "jwwx_docs_kind", _kind_txn, room.doc_id
+        )
+        if kind == "slides":
+            room.change(user_id, slides.upgrade)
+
     async def create_with(
         self, user_id: str, title: str, kind: str, state: bytes
     ) -> dict[str, Any]:

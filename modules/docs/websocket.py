@@ -105,6 +105,8 @@ class DocProtocol(WebSocketServerProtocol):
         if at_least(role, "editor"):
             self.over_quota = await service.over_quota(self.doc_id)
         room = await service.rooms.open(self.doc_id)
+        if at_least(role, "editor"):
+            await service.upgrade_content(room, self.user_id)
         if self.gone:  # the connection dropped while we looked: give the hold back
             await service.rooms.release(room)
             raise ConnectionDeny(400, "gone")

@@ -25,6 +25,7 @@ import treq
 from tests.harness.browser import (
     another_page,
     browser_page,
+    require_browser,
     screenshot,
 )
 from tests.harness.case import PostgresCase, SQLiteCase
@@ -360,6 +361,106 @@ class SlideTests:
             "M_NOT_FOUND",
         )
 
+    async def test_two_editors_type_into_one_text_box_at_once(self) -> None:
+        """A text box is a Y.Text: two officers inserting into it at once both keep
+        their characters; the .pptx round trip goes through it; a box written as JSON
+        paragraphs (a deck from before) gets its Y.Text when an editor opens it."""
+        from pycrdt import Map, Text
+
+        alice, bob = self.user("alice"), self.user("bob")
+        status, body = await self._import(alice, "pptx", sample_pptx(), "协同")
+        self.assertEqual(status, 200, body)
+        doc_id, url = body["doc_id"], body["websocket_url"]
+        grants = [{"kind": "user", "id": bob.user_id, "role": "editor"}]
+        await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
+
+        def box(doc: Any, element_id: str) -> Any:
+            for slide in doc.get("slides", type=Map).values():
+                if element_id in slide["elements"]:
+                    return slide["elements"][element_id]
+            return None
+
+        async def scenario() -> tuple[bool, str, bool]:
+            async with AsyncExitStack() as stack:
+                a = await yjs.open_editor(stack, url, alice.token)
+                b = await yjs.open_editor(stack, url, bob.token)
+                await yjs.until(lambda: box(a.doc, "e1-1") is not None, "a synced")
+                first = str(box(a.doc, "e1-1")["text"])
+                self.assertTrue(first.startswith("警情通报\n注意安全\n"), first)
+                await yjs.until(
+                    lambda: str(box(b.doc, "e1-1")["text"]) == first, "b synced"
+                )
+                ta, tb = box(a.doc, "e1-1")["text"], box(b.doc, "e1-1")["text"]
+                self.assertIsInstance(ta, Text)
+                # At once: neither has seen the other's insert when making its own.
+                ta.insert(0, "紧急", {})
+                tb.insert(len("警情通报".encode()), "（二）")
+                both = "紧急警情通报（二）" + first[len("警情通报") :]
+                for who in (a, b):
+                    await yjs.until(
+                        lambda w=who: str(box(w.doc, "e1-1")["text"]) == both,
+                        f"{who} has both",
+                    )
+                # A box as a deck from before held it: JSON paragraphs.
+                add_element(a.doc, 1, "old", text_box("旧的框", italic=True))
+                await yjs.until(lambda: box(b.doc, "old") is not None, "b has it")
+                c = await yjs.open_editor(stack, url, alice.token)  # an editor opens
+                await yjs.until(
+                    lambda: isinstance(box(b.doc, "old").get("text"), Text),
+                    "upgraded",
+                )
+                upgraded = box(c.doc, "old")
+                return (
+                    str(box(c.doc, "e1-1")["text"]) == both,
+                    str(upgraded["text"]),
+                    "paragraphs" in upgraded,
+                )
+
+        merged, old, kept_json = await threads.deferToThread(yjs.run, scenario)
+        self.assertTrue(merged)
+        self.assertEqual((old, kept_json), ("旧的框\n", False))
+        deck = (await alice.ok("GET", f"{DOCS}/{doc_id}/export"))["content"]["slides"]
+        paragraphs = deck[0]["elements"][0]["paragraphs"]
+        self.assertEqual(
+            paragraphs[0]["runs"],
+            [
+                {"text": "紧急"},
+                {
+                    "text": "警情通报（二）",
+                    "bold": True,
+                    "size": 40,
+                    "color": "#c00000",
+                },
+            ],
+        )
+        self.assertEqual(
+            paragraphs[1],
+            {"bullet": True, "runs": [{"text": "注意安全", "italic": True}]},
+        )
+        old_box = [e for e in deck[1]["elements"] if e["type"] == "text"]
+        self.assertEqual(
+            old_box[0]["paragraphs"],
+            [{"bullet": False, "runs": [{"text": "旧的框", "italic": True}]}],
+        )
+        # Out as .pptx and in again: the merged text and its formatting kept.
+        status, data = await self._get(alice, f"{DOCS}/{doc_id}/export?format=pptx")
+        self.assertEqual(status, 200)
+        from pptx import Presentation
+
+        frame = list(Presentation(io.BytesIO(data)).slides)[0].shapes[0].text_frame
+        self.assertEqual(
+            [p.text for p in frame.paragraphs][:2], ["紧急警情通报（二）", "注意安全"]
+        )
+        run = frame.paragraphs[0].runs[1]
+        self.assertEqual((run.text, run.font.bold), ("警情通报（二）", True))
+        status, again = await self._import(alice, "pptx", data, "再导入")
+        self.assertEqual(status, 200, again)
+        back = await alice.ok("GET", f"{DOCS}/{again['doc_id']}/export")
+        self.assertEqual(
+            back["content"]["slides"][0]["elements"][0]["paragraphs"][:2],
+            paragraphs[:2],
+        )
+
     async def test_legacy_ppt_through_libreoffice_impress(self) -> None:
         soffice = shutil.which("soffice")
         if soffice is None:
@@ -448,6 +549,64 @@ class SlideBrowserTests:
         self.assertTrue(uploaded["现场.png"]["src"].startswith("mxc://"))
         self.assertEqual(uploaded["笔录.pdf"]["type"], "file")
         self.assertEqual(uploaded["笔录.pdf"]["size"], len(ATTACHED))
+
+    async def test_two_officers_type_into_one_text_box_in_the_browser(self) -> None:
+        require_browser()
+        alice, bob = self.user("alice"), self.user("bob")
+        doc = await alice.ok("POST", DOCS, {"title": "同框", "kind": "slides"})
+        doc_id = doc["doc_id"]
+        grants = [{"kind": "user", "id": bob.user_id, "role": "editor"}]
+        await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
+        url = f"{self.server.base_url}/_jwwx/docs/app/#doc={q(doc_id)}&kind=slides"
+        errors = await threads.deferToThread(_type_together, url, (alice, bob))
+        self.assertEqual(errors, [])
+        deck = (await alice.ok("GET", f"{DOCS}/{doc_id}/export"))["content"]["slides"]
+        (box,) = deck[0]["elements"]
+        text = "".join(r["text"] for p in box["paragraphs"] for r in p["runs"])
+        self.assertEqual(text, "一二三前后四五六")
+        bold = [
+            r["text"] for p in box["paragraphs"] for r in p["runs"] if r.get("bold")
+        ]
+        self.assertIn("前后", "".join(bold))
+
+
+def _type_together(url: str, officers: tuple[MatrixClient, ...]) -> list:
+    """Alice adds a text box and types into it; Bob opens the same box; then Alice
+    types at its start and Bob at its end, a character each in turn, neither waiting
+    for the other's to arrive: both pages end with every character in place, and
+    Bob's bold (set meanwhile on the first text) is kept. The pages' JavaScript
+    errors are returned."""
+    alice, bob = officers
+    with browser_page() as a:
+        b = another_page(a)
+        for page, officer in ((a, alice), (b, bob)):
+            sign_in(page, officer, url, ".sorter li[data-index='1']")
+        a.click(".insert-text")
+        a.wait_for_selector(".text-body[contenteditable=true]")
+        a.keyboard.type("前后")
+        b.wait_for_selector(".slide-canvas.editing .el-text:has-text('前后')")
+        b.locator(".slide-canvas.editing .el-text").dblclick()  # edits it
+        b.wait_for_selector(".text-body[contenteditable=true]")
+        b.keyboard.press("Control+A")
+        b.click(".slide-toolbar .bold")  # Bob makes it bold while Alice edits
+        a.wait_for_function(
+            """() => [...document.querySelectorAll('.text-body span')]
+              .some((s) => s.textContent === '前后' && s.style.fontWeight === 'bold')"""
+        )
+        b.keyboard.press("End")
+        a.keyboard.press("Home")
+        for mine, theirs in zip("一二三", "四五六", strict=True):
+            a.keyboard.type(mine)
+            b.keyboard.type(theirs)
+        for page in (a, b):
+            page.wait_for_function(
+                """() => document.querySelector('.text-body[contenteditable=true]')
+                  .textContent === '一二三前后四五六'"""
+            )
+        screenshot(b, "docs-slides-one-box-two-officers")
+        for page in (a, b):
+            page.keyboard.press("Escape")
+        return list(a.errors) + list(b.errors)
 
 
 def _edit_in_two_pages(url: str, officers: tuple[MatrixClient, ...]) -> list:

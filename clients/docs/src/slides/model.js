@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // A deck in its Yjs document (modules/docs/slides.py has the same structure): the root
 // map "slides" holds per slide id a Y.Map {order, background, notes, elements}, and
-// "elements" per element id a Y.Map {type, x, y, w, h, z, …} on a 960 × 540 canvas.
+// "elements" per element id a Y.Map {type, x, y, w, h, z, …} on a 960 × 540 canvas;
+// a text box's text is a Y.Text under "text" (./text.js).
 // Slides are ordered by `order`: moving one between two others gives it the mean of
 // theirs, so a reorder is one key's change and never copies a slide.
 import * as Y from "yjs";
+import { newYText, paragraphsOf } from "./text.js";
 
 export const WIDTH = 960;
 export const HEIGHT = 540;
@@ -49,7 +51,7 @@ export function addSlide(ydoc, afterId, copyOf) {
     map.set("elements", elements);
     ydoc.getMap("slides").set(id, map);
     if (copyOf) {
-      for (const e of elementsOf(copyOf)) elements.set(newId("e"), new Y.Map(Object.entries(e.map.toJSON())));
+      for (const e of elementsOf(copyOf)) elements.set(newId("e"), copyElement(e.map));
     }
   });
   return id;
@@ -89,10 +91,49 @@ export function elementMap(slide, id) {
 }
 
 export function newTextBox() {
-  return {
-    type: "text", x: 180, y: 200, w: 600, h: 120,
-    paragraphs: [{ bullet: false, runs: [{ text: "", size: 28 }] }],
-  };
+  return { type: "text", x: 180, y: 200, w: 600, h: 120, text: newYText([]) };
+}
+
+// The box's Y.Text (null for a box of a deck not yet upgraded: JSON paragraphs).
+export function textOf(map) {
+  const text = map && map.get("type") === "text" ? map.get("text") : null;
+  return text instanceof Y.Text ? text : null;
+}
+
+// An element's fields to draw: a text box's paragraphs read from its Y.Text.
+export function fieldsOf(map) {
+  const fields = map.toJSON();
+  if (fields.type === "text") {
+    const text = textOf(map);
+    if (text) fields.paragraphs = paragraphsOf(text);
+    delete fields.text;
+  }
+  return fields;
+}
+
+// A new element map with the same content (a text box's Y.Text copied).
+export function copyElement(map) {
+  const fields = fieldsOf(map);
+  if (fields.type === "text") {
+    fields.text = newYText(fields.paragraphs);
+    delete fields.paragraphs;
+  }
+  return new Y.Map(Object.entries(fields));
+}
+
+// A box still holding JSON paragraphs gets its Y.Text (the server does this when an
+// editor opens the deck: modules/docs/slides.py upgrade; this is for a box added
+// since by an older page).
+export function ensureText(map) {
+  let text = textOf(map);
+  if (!text && map && map.get("type") === "text") {
+    text = newYText(map.get("paragraphs") || []);
+    map.doc.transact(() => {
+      map.set("text", text);
+      map.delete("paragraphs");
+    });
+  }
+  return text;
 }
 
 export function newTable(rows, cols) {

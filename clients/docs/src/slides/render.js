@@ -4,7 +4,8 @@
 // box that was edited back into paragraphs of styled runs. Styles are set through the
 // CSSOM (the page's CSP allows no inline style attributes).
 
-const DEFAULT_SIZE = 18;
+import { fieldsOf } from "./model.js";
+import { DEFAULT_SIZE, RUN_KEYS } from "./text.js";
 
 // Images and files come from the authenticated media API: fetched with the token and
 // shown from blob: URLs, kept for the page's life (one fetch per image).
@@ -87,22 +88,31 @@ function hex(color) {
 }
 
 // The edited box back into paragraphs: each block (div, p, li) is a paragraph (a line
-// break starts another), each text node a run with the style it shows.
-export function readText(box) {
+// break starts another), each text node a run with the style it shows. `pieces`: in
+// the text's order, each text node {node, start, length} and each paragraph's end
+// {end: [node, offset], start} (its newline), to map the caret to a position.
+export function readPieces(box) {
   const paragraphs = [];
+  const pieces = [];
+  let at = 0;
   let current = null;
   const start = (bullet) => {
     current = { bullet, runs: [] };
     paragraphs.push(current);
   };
+  const end = (node, offset) => {
+    pieces.push({ end: [node, offset], start: at });
+    at += 1;
+    current = null;
+  };
   const walk = (node, bullet) => {
-    for (const child of node.childNodes) {
+    for (const child of [...node.childNodes]) {
       if (child.nodeType === Node.TEXT_NODE) {
         if (!child.data) continue;
         if (!current) start(bullet);
         const parent = child.parentElement;
         const style = getComputedStyle(parent);
-        const run = { text: child.data.replace(/\u00a0/g, " ") };
+        const run = { text: child.data.replace(/\u00a0/g, " ").replace(/\n/g, " ") };
         if (Number(style.fontWeight) >= 600) run.bold = true;
         if (style.fontStyle === "italic") run.italic = true;
         const size = parseFloat(style.fontSize);
@@ -111,21 +121,23 @@ export function readText(box) {
         if (color && color !== "#000000") run.color = color;
         const link = parent.closest("[data-link]");
         if (link && box.contains(link)) run.link = link.dataset.link;
+        pieces.push({ node: child, start: at, length: child.data.length });
+        at += child.data.length;
         const last = current.runs[current.runs.length - 1];
-        const same = last && ["bold", "italic", "size", "color", "link"].every((k) => last[k] === run[k]);
+        const same = last && RUN_KEYS.every((k) => last[k] === run[k]);
         if (same) last.text += run.text;
         else current.runs.push(run);
       } else if (child.nodeName === "BR") {
         if (!current) start(bullet);
-        current = null;
+        end(node, [...node.childNodes].indexOf(child));
       } else if (child.nodeType === Node.ELEMENT_NODE) {
         const block = ["DIV", "P", "LI", "UL", "OL"].includes(child.nodeName);
         const isBullet = bullet || child.nodeName === "LI" || child.classList.contains("bullet");
         if (block && child.nodeName !== "UL" && child.nodeName !== "OL") {
-          current = null;
+          if (current) end(node, [...node.childNodes].indexOf(child));
           start(isBullet);
           walk(child, isBullet);
-          current = null;
+          if (current) end(child, child.childNodes.length);
         } else {
           walk(child, isBullet);
         }
@@ -133,7 +145,46 @@ export function readText(box) {
     }
   };
   walk(box, false);
-  return paragraphs.length ? paragraphs : [{ bullet: false, runs: [] }];
+  if (current) end(box, box.childNodes.length);
+  if (!paragraphs.length) {
+    paragraphs.push({ bullet: false, runs: [] });
+    pieces.push({ end: [box, 0], start: 0 });
+  }
+  return { paragraphs, pieces };
+}
+
+export function readText(box) {
+  return readPieces(box).paragraphs;
+}
+
+function before(aNode, aOffset, bNode, bOffset) {
+  const range = document.createRange();
+  range.setStart(aNode, aOffset);
+  range.collapse(true);
+  return range.comparePoint(bNode, bOffset) > 0; // b is after a
+}
+
+// The text position of a DOM point in the box: what lies wholly before it counts.
+export function indexAt(pieces, node, offset) {
+  let index = 0;
+  for (const piece of pieces) {
+    if (piece.node === node) return piece.start + Math.min(offset, piece.length);
+    const [endNode, endOffset] = piece.node ? [piece.node, piece.length] : piece.end;
+    if (!before(endNode, endOffset, node, offset)) return index;
+    index = piece.start + (piece.node ? piece.length : 1);
+  }
+  return index;
+}
+
+// The DOM point of a text position in the box.
+export function pointAt(box, pieces, index) {
+  for (const piece of pieces) {
+    if (piece.node && index >= piece.start && index <= piece.start + piece.length) {
+      return [piece.node, index - piece.start];
+    }
+    if (!piece.node && index <= piece.start) return piece.end;
+  }
+  return [box, box.childNodes.length];
 }
 
 // One element as DOM (without the editor's handles).
@@ -191,6 +242,6 @@ export function slideNode(session, slide, elements, el, scale) {
   const canvas = el("div", { class: "slide-canvas" });
   canvas.style.background = slide.map.get("background") || "#ffffff";
   canvas.style.transform = `scale(${scale})`;
-  for (const e of elements) canvas.append(elementNode(session, e.map.toJSON(), el));
+  for (const e of elements) canvas.append(elementNode(session, fieldsOf(e.map), el));
   return canvas;
 }

@@ -11,13 +11,15 @@
 import { connect } from "../connection.js";
 import {
   HEIGHT, WIDTH, addElement, addSlide, deleteElement, deleteSlide, elementMap, elementsOf,
-  moveSlide, newTable, newTextBox, orderedSlides,
+  ensureText, fieldsOf, moveSlide, newTable, newTextBox, orderedSlides,
 } from "./model.js";
 import {
-  downloadFile, elementNode, fillText, place, readText, safeUrl, slideNode, uploadMedia,
+  downloadFile, elementNode, fillText, indexAt, place, pointAt, readPieces, safeUrl, slideNode, uploadMedia,
 } from "./render.js";
+import { applyDiff, flatOfParagraphs, flatOfText, paragraphsOf, through } from "./text.js";
 import "./slides.css";
 
+const LOCAL = "slides-page"; // the origin of this page's own edits
 const SIZES = [12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 60, 72];
 const THUMB = 0.18;
 
@@ -66,6 +68,7 @@ export function openSlides(app, session, doc, el) {
   let scale = 1;
   let presenting = null;
   let dragging = false; // the canvas is not redrawn under a moving element
+  let missed = false; // a redraw skipped while dragging
 
   const slides = () => orderedSlides(ydoc);
   const current = () => slides().find((s) => s.id === slideId);
@@ -133,13 +136,17 @@ export function openSlides(app, session, doc, el) {
   }
 
   function drawCanvas() {
-    if (dragging) return;
+    if (dragging) {
+      missed = true;
+      return;
+    }
+    missed = false;
     const slide = current();
     canvas.style.background = slide ? slide.map.get("background") || "#ffffff" : "#ffffff";
     const keep = editing && editing.node;
     const nodes = [];
     for (const e of slide ? elementsOf(slide) : []) {
-      const fields = e.map.toJSON();
+      const fields = fieldsOf(e.map);
       let node;
       if (keep && editing.id === e.id) {
         node = keep;
@@ -171,6 +178,7 @@ export function openSlides(app, session, doc, el) {
     for (const child of [...canvas.children]) if (child !== keep) child.remove();
     if (keep && !nodes.includes(keep)) { // deleted by someone else meanwhile
       keep.remove();
+      if (editing.observer) editing.text.unobserve(editing.observer);
       editing = null;
     }
     for (const node of nodes) if (node !== keep) canvas.append(node);
@@ -334,18 +342,21 @@ export function openSlides(app, session, doc, el) {
       commitText();
       return;
     }
-    const paragraphs = JSON.parse(JSON.stringify(map.get("paragraphs") || []));
-    const runs = paragraphs.flatMap((p) => p.runs || []);
-    if (what === "bullet") {
-      const on = !paragraphs.every((p) => p.bullet);
-      for (const p of paragraphs) p.bullet = on;
-    } else if (what === "bold" || what === "italic") {
-      const on = !runs.every((r) => r[what]);
-      for (const r of runs) if (on) r[what] = true; else delete r[what];
-    } else {
-      for (const r of runs) r[what] = value;
-    }
-    map.set("paragraphs", paragraphs);
+    const text = ensureText(map);
+    const flat = flatOfText(text);
+    const chars = flat.text.split("").map((ch, i) => [ch, flat.attrs[i]]);
+    const letters = chars.filter(([ch]) => ch !== "\n");
+    ydoc.transact(() => {
+      if (what === "bullet") {
+        const on = !chars.every(([ch, a]) => ch !== "\n" || a.bullet);
+        chars.forEach(([ch], i) => { if (ch === "\n") text.format(i, 1, { bullet: on ? true : null }); });
+      } else if (what === "bold" || what === "italic") {
+        const on = !letters.every(([, a]) => a[what]);
+        text.format(0, text.length, { [what]: on ? true : null });
+      } else {
+        text.format(0, text.length, { [what]: value });
+      }
+    }, LOCAL);
   }
 
   function toggleBullets(box) {
@@ -384,25 +395,80 @@ export function openSlides(app, session, doc, el) {
       return;
     }
     const box = node.querySelector(".text-body");
+    const map = elementMap(current(), id);
+    const text = ensureText(map);
+    if (!text) return;
+    fillText(box, paragraphsOf(text));
     box.contentEditable = "true";
-    editing = { id, node, kind: "text", box };
+    editing = { id, node, kind: "text", box, text, shown: flatOfText(text), remote: [], composing: false };
+    // Another officer's typing in this box: drawn at once, the caret kept in place
+    // (while an input method composes, after it).
+    editing.observer = (event, transaction) => {
+      if (transaction.origin === LOCAL || !editing || editing.text !== text) return;
+      if (editing.composing) editing.remote.push(event.delta);
+      else redrawText([event.delta]);
+    };
+    text.observe(editing.observer);
     box.addEventListener("input", commitText);
+    box.addEventListener("compositionstart", () => { if (editing && editing.box === box) editing.composing = true; });
+    box.addEventListener("compositionend", () => {
+      if (!editing || editing.box !== box) return;
+      editing.composing = false;
+      commitText();
+    });
     box.addEventListener("blur", () => setTimeout(() => {
       const away = document.activeElement !== box && !toolbar.contains(document.activeElement);
       if (editing && editing.box === box && away) finishEditing();
     }, 0));
     box.focus();
+    // The caret at the end of the text (before the last paragraph's newline).
     const range = document.createRange();
-    range.selectNodeContents(box);
-    range.collapse(false);
+    const end = pointAt(box, readPieces(box).pieces, Math.max(0, editing.shown.text.length - 1));
+    range.setStart(...end);
+    range.collapse(true);
     window.getSelection().removeAllRanges();
     window.getSelection().addRange(range);
   }
 
+  // What the officer typed or formatted, written into the box's Y.Text as the
+  // difference from what the box showed (./text.js applyDiff).
   function commitText() {
-    if (!editing || editing.kind !== "text") return;
-    const map = elementMap(current(), editing.id);
-    if (map) map.set("paragraphs", readText(editing.box));
+    if (!editing || editing.kind !== "text" || editing.composing) return;
+    const { box, text } = editing;
+    const read = readPieces(box);
+    const now = flatOfParagraphs(read.paragraphs);
+    const remote = editing.remote;
+    editing.remote = [];
+    ydoc.transact(() => applyDiff(text, editing.shown, now, remote), LOCAL);
+    if (remote.length) redrawText(remote);
+    else editing.shown = flatOfText(text);
+  }
+
+  // The box drawn again from its Y.Text, the selection moved through `deltas`.
+  function redrawText(deltas) {
+    const { box, text } = editing;
+    const selection = window.getSelection();
+    const inBox = document.activeElement === box && selection.rangeCount && box.contains(selection.anchorNode);
+    const range = inBox ? selection.getRangeAt(0) : savedRange;
+    let marks = null;
+    if (range && box.contains(range.startContainer)) {
+      const { pieces } = readPieces(box);
+      const move = (i) => deltas.reduce((at, delta) => through(delta, at), i);
+      marks = [indexAt(pieces, range.startContainer, range.startOffset), indexAt(pieces, range.endContainer, range.endOffset)].map(move);
+    }
+    fillText(box, paragraphsOf(text));
+    editing.shown = flatOfText(text);
+    if (!marks) return;
+    const { pieces } = readPieces(box);
+    const moved = document.createRange();
+    moved.setStart(...pointAt(box, pieces, marks[0]));
+    moved.setEnd(...pointAt(box, pieces, marks[1]));
+    if (inBox) {
+      selection.removeAllRanges();
+      selection.addRange(moved);
+    } else {
+      savedRange = moved;
+    }
   }
 
   function commitCell() {
@@ -421,8 +487,11 @@ export function openSlides(app, session, doc, el) {
   function finishEditing() {
     if (!editing) return;
     const was = editing;
-    if (was.kind === "text") commitText();
-    else commitCell();
+    if (was.kind === "text") {
+      was.composing = false;
+      commitText();
+      was.text.unobserve(was.observer);
+    } else commitCell();
     editing = null;
     savedRange = null;
     was.box.contentEditable = "false";
@@ -470,7 +539,9 @@ export function openSlides(app, session, doc, el) {
       window.removeEventListener("mousemove", onMove);
       window.removeEventListener("mouseup", onUp);
       dragging = false;
-      if (!moved) drawCanvas();
+      // (A click that moved nothing redraws only what changed meanwhile: replacing
+      // the node under the mouse would lose a double click's second half.)
+      if (!moved && missed) drawCanvas();
       if (moved) ydoc.transact(() => { for (const [k, v] of Object.entries(moved)) map.set(k, v); });
     };
     window.addEventListener("mousemove", onMove);
