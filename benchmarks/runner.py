@@ -7,6 +7,7 @@ import asyncio
 import math
 import os
 import signal
+import statistics
 import sys
 import time
 import traceback
@@ -261,6 +262,44 @@ def compare(
             report.notes += [f"{name} [{ctx.label}]: {n}" for n in ctx.notes]
 
 
+def round_medians(
+    name: str, pairs: Sequence[tuple[Context | Outcome, Context | Outcome]]
+) -> list[str]:
+    """Per metric, the median over the rounds of ours ÷ the baseline (p50 / p99, or the
+    value): steadier than any one round's ratio on a shared machine."""
+    ratios: dict[str, list[tuple[float, float | None]]] = {}
+    for base, ours in pairs:
+        theirs = {s.metric: s for s in base.samples}
+        for sample in ours.samples:
+            other = theirs.get(sample.metric)
+            if other is None or not sample.comparable:
+                continue
+            o, v = sample.summary(), other.summary()
+            if o is not None and v is not None and v.p50 > 0 and v.p99 > 0:
+                ratios.setdefault(sample.metric, []).append(
+                    (o.p50 / v.p50, o.p99 / v.p99)
+                )
+            elif sample.value is not None and other.value:
+                ratios.setdefault(sample.metric, []).append(
+                    (sample.value / other.value, None)
+                )
+    notes = []
+    for metric, found in ratios.items():
+        if len(found) < 2:
+            continue
+        p50 = statistics.median(r[0] for r in found)
+        p99s = [r[1] for r in found if r[1] is not None]
+        each = ", ".join(f"{r[0]:.2f}" for r in found)
+        text = f"{p50:.2f}x" + (
+            f" / {statistics.median(p99s):.2f}x" if len(p99s) == len(found) else ""
+        )
+        notes.append(
+            f"{name}: {metric}: median over {len(found)} rounds {text} (p50 or value"
+            f" by round: {each})"
+        )
+    return notes
+
+
 def run(
     names: Sequence[str],
     size: str,
@@ -285,11 +324,13 @@ def run(
     if os.getloadavg()[0] > BUSY_LOAD:
         print(f"warning: load average {load_average()}: other work skews the numbers")
     contexts: dict[str, dict[str, Context | Outcome]] = {}
-    # --rounds N: vanilla, ours, vanilla, ours, … each pair compared on its own (the
-    # spread between rounds shows how much of a ratio is noise).
+    # --rounds N: vanilla, ours, then ours, vanilla, … (ABBA: a load that drifts through
+    # the run favours neither side), each pair compared on its own (the spread between
+    # rounds shows how much of a ratio is noise), and the median ratio over the rounds.
     rounds = max(1, int(options.get("rounds") or 1))
     for engine in engines:
         for name in names:
+            pairs: list[tuple[Context | Outcome, Context | Outcome]] = []
             for k in range(1, rounds + 1):
                 shown = name if rounds == 1 else f"{name} #{k}"
                 scenario = SCENARIOS[name]
@@ -298,7 +339,18 @@ def run(
                 ours: Context | Outcome | str
                 labels = ("vanilla", "ours")
                 profile = options.get("workers")
-                if profile:
+                ours_first = (
+                    k % 2 == 0
+                    and not profile
+                    and not scenario.baseline_without
+                    and scenario.on_vanilla
+                    and not options.get("no_vanilla")
+                )
+                if ours_first:
+                    ours = run_side(scenario, engine, False, size, options)
+                    vanilla = run_side(scenario, engine, True, size, options)
+                    report.notes.append(f"{shown}: ours ran before vanilla")
+                elif profile:
                     # Ours as one process, then as the worker deployment, both
                     # behind nginx (docs/availability.md, "Capacity").
                     labels = ("monolith", f"workers-{profile}")
@@ -321,9 +373,13 @@ def run(
                     vanilla = run_side(scenario, engine, True, size, options)
                 else:
                     report.notes.append(f"{name}: {scenario.why_not_vanilla}")
-                if not profile:
+                if not profile and not ours_first:
                     ours = run_side(scenario, engine, False, size, options)
                 label = shown if len(engines) == 1 else f"{shown} ({engine})"
+                if isinstance(vanilla, Context | Outcome) and isinstance(
+                    ours, Context | Outcome
+                ):
+                    pairs.append((vanilla, ours))
                 compare(
                     scenario,
                     "" if len(engines) == 1 else engine,
@@ -338,6 +394,9 @@ def run(
                     for c in (vanilla, ours)
                     if isinstance(c, Context | Outcome)
                 }
+            if rounds > 1:
+                where = name if len(engines) == 1 else f"{name} ({engine})"
+                report.notes += round_medians(where, pairs)
     report.machine["loadavg_end"] = load_average()
     print()
     print(report.text())

@@ -21,7 +21,7 @@ from benchmarks.capacity import costs
 from benchmarks.db_counts import DbCounts, bucket_quantile, parse, parse_histogram
 from benchmarks.profile import output_for, summary
 from benchmarks.report import Report
-from benchmarks.runner import compare
+from benchmarks.runner import compare, round_medians
 from benchmarks.scenario import Outcome, Sample
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.scenarios.cross_domain import rate_sample, requirement
@@ -247,3 +247,30 @@ class OwnServersTest(unittest.TestCase):
             "90 KB/s, bridge)",
             report.notes,
         )
+
+
+class RoundsTest(unittest.TestCase):
+    """--rounds N: the median of each round's ratio (a latency's p50 / p99, a value)."""
+
+    def test_median_over_rounds(self) -> None:
+        def side(label: str, ms: float, cpu: float) -> Outcome:
+            return Outcome(
+                label,
+                [
+                    Sample("login", latencies=[ms / 1000] * 9 + [2 * ms / 1000]),
+                    Sample("server CPU", value=cpu, unit="cpu-s"),
+                    Sample("ours alone", value=1.0, comparable=False),
+                ],
+            )
+
+        pairs = [
+            (side("vanilla", 10, 1.0), side("ours", 12, 1.5)),
+            (side("vanilla", 10, 1.0), side("ours", 30, 1.1)),
+            (side("vanilla", 20, 2.0), side("ours", 21, 2.0)),
+        ]
+        notes = round_medians("login", pairs)
+        self.assertEqual(len(notes), 2, notes)
+        self.assertIn("login: login: median over 3 rounds 1.20x / 1.20x", notes[0])
+        self.assertIn("1.20, 3.00, 1.05", notes[0])
+        self.assertIn("server CPU: median over 3 rounds 1.10x (", notes[1])
+        self.assertEqual(round_medians("login", pairs[:1]), [])
