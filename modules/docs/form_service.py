@@ -472,7 +472,14 @@ class FormService:
             )
 
         async with self._lock(f"{form_id}\n{user_id}"):
-            new = await self.api.run_db_interaction("jwwx_docs_form_answer", save_txn)
+            try:
+                new = await self.api.run_db_interaction(
+                    "jwwx_docs_form_answer", save_txn
+                )
+            except store.AnsweredMeanwhileError:
+                raise error(
+                    409, ANSWERED, "你的答案已由另一请求提交，请刷新后再试"
+                ) from None
         await record_document(
             self.api,
             user_id,

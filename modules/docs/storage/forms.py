@@ -200,6 +200,10 @@ def get_answer_txn(
     return (row[0], row[1], int(row[2]), int(row[3])) if row else None
 
 
+class AnsweredMeanwhileError(Exception):
+    """Another request stored this officer's first answer meanwhile."""
+
+
 def save_answer_txn(
     txn: Txn,
     form_id: str,
@@ -216,11 +220,15 @@ def save_answer_txn(
     new = not has_answered_txn(txn, form_id, user_id)
     ts = now if stamped else 0
     if new:
+        # ON CONFLICT: the same officer's answer sent twice at once to two processes
+        # (on PostgreSQL the second waits for the first, then finds its row).
         txn.execute(
             "INSERT INTO jwwx_docs_form_respondents (form_id, user_id, unit_id,"
-            " answered_ts) VALUES (?, ?, ?, ?)",
+            " answered_ts) VALUES (?, ?, ?, ?) ON CONFLICT (form_id, user_id) DO NOTHING",
             (form_id, user_id, unit_id, now),
         )
+        if txn.rowcount != 1:
+            raise AnsweredMeanwhileError(form_id)
         txn.execute(
             "INSERT INTO jwwx_docs_form_answers (form_id, answer_key, key_id, body,"
             " created_ts, updated_ts) VALUES (?, ?, ?, ?, ?, ?)",

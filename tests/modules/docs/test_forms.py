@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from twisted.internet import threads
+from twisted.internet import defer, threads
 
 import treq
 
@@ -398,7 +398,20 @@ class FormTests:
         )
         await alice.ok("PUT", one, {"deadline": await self._now(alice) + DAY})
         t.assertFalse((await carol.ok("GET", one))["closed"])
-        await carol.ok("PUT", f"{one}/answer", {"answers": first})
+        # Sent five times at once: one answer, four edits of it.
+        sent = await defer.gatherResults(
+            [
+                defer.ensureDeferred(
+                    carol.request("PUT", f"{one}/answer", {"answers": first})
+                )
+                for _ in range(5)
+            ]
+        )
+        t.assertEqual([status for status, _ in sent], [200] * 5, sent)
+        t.assertEqual(sorted(body["edited"] for _, body in sent), [False] + [True] * 4)
+        results = await alice.ok("GET", f"{one}/results")
+        t.assertEqual((results["answered"], results["pending"]), (2, 0))
+        t.assertEqual(len((await alice.ok("GET", f"{one}/answers"))["answers"]), 2)
 
     # Respondents from the directory, per unit, document admins
 
