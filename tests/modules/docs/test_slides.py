@@ -561,7 +561,9 @@ class SlideBrowserTests:
         errors = await threads.deferToThread(_type_together, url, (alice, bob))
         self.assertEqual(errors, [])
         deck = (await alice.ok("GET", f"{DOCS}/{doc_id}/export"))["content"]["slides"]
-        (box,) = deck[0]["elements"]
+        # Three slides, the last added dragged first; the typed box on the second.
+        self.assertEqual([len(s["elements"]) for s in deck], [0, 1, 0])
+        (box,) = deck[1]["elements"]
         text = "".join(r["text"] for p in box["paragraphs"] for r in p["runs"])
         self.assertEqual(text, "一二三前后四五六")
         bold = [
@@ -574,7 +576,8 @@ def _type_together(url: str, officers: tuple[MatrixClient, ...]) -> list:
     """Alice adds a text box and types into it; Bob opens the same box; then Alice
     types at its start and Bob at its end, a character each in turn, neither waiting
     for the other's to arrive: both pages end with every character in place, and
-    Bob's bold (set meanwhile on the first text) is kept. The pages' JavaScript
+    Bob's bold (set meanwhile on the first text) is kept. Then Alice drags a slide to
+    another place in the sorter and Bob sees the new order. The pages' JavaScript
     errors are returned."""
     alice, bob = officers
     with browser_page() as a:
@@ -606,6 +609,19 @@ def _type_together(url: str, officers: tuple[MatrixClient, ...]) -> list:
         screenshot(b, "docs-slides-one-box-two-officers")
         for page in (a, b):
             page.keyboard.press("Escape")
+        # Two slides more, then the last dragged in the sorter to the first place:
+        # Bob's sorter shows it first.
+        a.click(".sorter-tools .slide-add")
+        a.wait_for_selector(".sorter li[data-index='2'].active")
+        a.click(".sorter-tools .slide-add")
+        a.wait_for_selector(".sorter li[data-index='3'].active")
+        last = a.get_attribute(".sorter li[data-index='3']", "data-slide")
+        first = a.get_attribute(".sorter li[data-index='1']", "data-slide")
+        b.wait_for_selector(".sorter li[data-index='3']")
+        a.drag_and_drop(".sorter li[data-index='3']", ".sorter li[data-index='1']")
+        b.wait_for_selector(f".sorter li[data-index='1'][data-slide='{last}']")
+        b.wait_for_selector(f".sorter li[data-index='2'][data-slide='{first}']")
+        a.wait_for_selector(f".sorter li[data-index='1'].active[data-slide='{last}']")
         return list(a.errors) + list(b.errors)
 
 

@@ -73,6 +73,21 @@ export function moveSlide(ydoc, id, step) {
   slides[i].map.set("order", (slides[j].order + edge) / 2);
 }
 
+// Move a slide to position `index` (0-based) of the deck: between the slides that
+// will be its neighbours there.
+export function moveSlideTo(ydoc, id, index) {
+  const all = orderedSlides(ydoc);
+  const moving = all.find((s) => s.id === id);
+  if (!moving) return;
+  const others = all.filter((s) => s.id !== id);
+  const at = Math.max(0, Math.min(index, others.length));
+  const before = others[at - 1];
+  const after = others[at];
+  if (before && after) moving.map.set("order", (before.order + after.order) / 2);
+  else if (before) moving.map.set("order", before.order + 1);
+  else if (after) moving.map.set("order", after.order - 1);
+}
+
 export function addElement(slide, fields) {
   const elements = slide.map.get("elements");
   const top = Math.max(0, ...elementsOf(slide).map((e) => e.z));

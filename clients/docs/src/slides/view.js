@@ -11,7 +11,7 @@
 import { connect } from "../connection.js";
 import {
   HEIGHT, WIDTH, addElement, addSlide, deleteElement, deleteSlide, elementMap, elementsOf,
-  ensureText, fieldsOf, moveSlide, newTable, newTextBox, orderedSlides,
+  ensureText, fieldsOf, moveSlide, moveSlideTo, newTable, newTextBox, orderedSlides,
 } from "./model.js";
 import {
   downloadFile, elementNode, fillText, indexAt, place, pointAt, readPieces, safeUrl, slideNode, uploadMedia,
@@ -69,6 +69,7 @@ export function openSlides(app, session, doc, el) {
   let presenting = null;
   let dragging = false; // the canvas is not redrawn under a moving element
   let missed = false; // a redraw skipped while dragging
+  let sorting = null; // the id of the slide being dragged in the sorter
 
   const slides = () => orderedSlides(ydoc);
   const current = () => slides().find((s) => s.id === slideId);
@@ -122,6 +123,7 @@ export function openSlides(app, session, doc, el) {
   }
 
   function drawSorter(all) {
+    if (sorting) return; // not under a slide being dragged: drawn when it is dropped
     const peers = peersByPlace();
     sorter.replaceChildren(...all.map((slide, index) => {
       const frame = el("div", { class: "thumb" }, slideNode(session, slide, elementsOf(slide), el, THUMB));
@@ -131,9 +133,44 @@ export function openSlides(app, session, doc, el) {
       }, el("span", { class: "number" }, String(index + 1)), frame,
       here.length ? el("span", { class: "thumb-peers" }, here.join("、")) : "");
       item.addEventListener("click", () => selectSlide(slide.id));
+      if (writable()) item.draggable = true;
       return item;
     }));
   }
+
+  // Dragging a slide in the sorter to another place: dropped on a slide, it takes that
+  // slide's place (one `order` change, as ↑/↓ make).
+  sorter.addEventListener("dragstart", (ev) => {
+    const item = ev.target.closest && ev.target.closest("li[data-slide]");
+    if (!item || !writable()) return;
+    sorting = item.dataset.slide;
+    ev.dataTransfer.effectAllowed = "move";
+    ev.dataTransfer.setData("text/plain", sorting);
+    item.classList.add("dragging");
+  });
+  const dropTarget = (ev) => (sorting && ev.target.closest ? ev.target.closest("li[data-slide]") : null);
+  sorter.addEventListener("dragover", (ev) => {
+    const item = dropTarget(ev);
+    if (!item) return;
+    ev.preventDefault();
+    ev.dataTransfer.dropEffect = "move";
+    for (const other of sorter.querySelectorAll("li.drop-here")) if (other !== item) other.classList.remove("drop-here");
+    item.classList.add("drop-here");
+  });
+  sorter.addEventListener("drop", (ev) => {
+    const item = dropTarget(ev);
+    if (!item) return;
+    ev.preventDefault();
+    const moved = sorting;
+    sorting = null;
+    moveSlideTo(ydoc, moved, Number(item.dataset.index) - 1);
+    selectSlide(moved);
+  });
+  sorter.addEventListener("dragend", () => {
+    if (!sorting) return;
+    sorting = null;
+    drawSorter(slides());
+  });
 
   function drawCanvas() {
     if (dragging) {
