@@ -132,6 +132,7 @@ class FormService:
         )
 
         def create_txn(txn: Txn) -> None:
+            _known_txn(txn, form.respondents)
             form.unit_id, form.department_id = units.place_txn(
                 txn, user_id, self.server_name
             )
@@ -169,9 +170,13 @@ class FormService:
         form.editable = forms.flag(body, "editable", form.editable)
         form.anonymous = forms.flag(body, "anonymous", form.anonymous)
         form.updated_ts = now
-        await self.api.run_db_interaction(
-            "jwwx_docs_form_update", store.update_txn, form
-        )
+
+        def update_txn(txn: Txn) -> None:
+            if "respondents" in body:
+                _known_txn(txn, form.respondents)
+            store.update_txn(txn, form)
+
+        await self.api.run_db_interaction("jwwx_docs_form_update", update_txn)
         await record_document(
             self.api, user_id, "form_update", form_id, changed=sorted(body)
         )
@@ -707,3 +712,16 @@ class FormService:
 
     async def place(self, form_id: str) -> int | None:
         return (await self._form(form_id)).department_id
+
+
+def _known_txn(txn: Txn, respondents: dict[str, Any]) -> None:
+    """400 naming the first department or tag of the respondents the directory does
+    not have (nothing is stored)."""
+    wanted = list(respondents.get("departments", []))
+    found = directory.get_departments_txn(txn, wanted)
+    missing = [d for d in wanted if d not in found]
+    if missing:
+        raise forms.invalid(f"部门 {missing[0]} 不存在")
+    for tag_id in respondents.get("tags", []):
+        if directory.get_tag_txn(txn, tag_id) is None:
+            raise forms.invalid(f"标签 {tag_id} 不存在")

@@ -120,6 +120,8 @@ class FormTests:
             {**good, "respondents": {"users": ["bob"]}},
             {**good, "respondents": {"users": ["@bob:elsewhere.example"]}},
             {**good, "deadline": 1},
+            {**good, "respondents": {"departments": [987654321]}},
+            {**good, "respondents": {"tags": [987654321]}},
             {**good, "colour": "red"},
         ):
             t.assertErrcode(
