@@ -86,7 +86,7 @@ export const ContactCard = Node.create({
       const { userId, name, unit } = pm.attrs;
       const chat = node("a", { class: "card-action", href: `${WEB_CLIENT}#dm=${encodeURIComponent(userId || "")}`, target: "_blank", rel: "noopener" }, "发消息");
       const dom = card("contactCard",
-        node("span", { class: "card-icon" }, "👤"),
+        node("span", { class: "card-icon" }, "人"),
         node("span", { class: "card-body" }, node("strong", { class: "card-title" }, name || userId || ""),
           node("span", { class: "card-sub" }, [unit, userId].filter(Boolean).join(" · "))),
         chat);
@@ -114,11 +114,11 @@ export function DocEmbed(session, api) {
     },
     addNodeView() {
       return ({ node: pm }) => {
-        const { docId, title } = pm.attrs;
-        const name = node("strong", { class: "card-title" }, title || "文档");
+        const { docId } = pm.attrs; // its stored title is for the Word export only
+        const name = node("strong", { class: "card-title" }, "文档");
         const sub = node("span", { class: "card-sub" }, "警务文档");
         const open = node("a", { class: "card-action", href: `${EDITOR_PAGE}#doc=${encodeURIComponent(docId || "")}`, target: "_blank", rel: "noopener" }, "打开");
-        const dom = card("docEmbed", node("span", { class: "card-icon" }, "📄"), node("span", { class: "card-body" }, name, sub), open);
+        const dom = card("docEmbed", node("span", { class: "card-icon" }, "文"), node("span", { class: "card-body" }, name, sub), open);
         api(session, "GET", `/${encodeURIComponent(docId || "")}`).then((doc) => {
           name.textContent = doc.title;
           dom.dataset.access = "yes";
@@ -156,7 +156,7 @@ export function FileEmbed(session) {
           e.preventDefault();
           downloadFile(session, fields).catch(() => download.classList.add("broken"));
         });
-        const dom = card("fileEmbed", node("span", { class: "card-icon" }, "📎"),
+        const dom = card("fileEmbed", node("span", { class: "card-icon" }, "附"),
           node("span", { class: "card-body" }, node("strong", { class: "card-title" }, fields.name || "文件"),
             node("span", { class: "card-sub" }, fileSize(Number(fields.size) || 0))),
           download);
@@ -177,8 +177,8 @@ export function richToolbar(el, editor, session, api) {
     });
     return b;
   };
-  const picker = (accept, onFile) => {
-    const input = el("input", { type: "file", class: "hidden-input", accept });
+  const picker = (name, accept, onFile) => {
+    const input = el("input", { type: "file", class: "hidden-input", name, ...(accept ? { accept } : {}) });
     input.addEventListener("change", () => {
       const file = input.files[0];
       input.value = "";
@@ -186,14 +186,14 @@ export function richToolbar(el, editor, session, api) {
     });
     return input;
   };
-  const imageInput = picker("image/*", async (file) => {
+  const imageInput = picker("image-file", "image/*", async (file) => {
     const size = await naturalSize(file);
     const src = await uploadMedia(session, file);
-    editor.chain().focus().insertContent({ type: "image", attrs: { src, name: file.name, ...size } }).run();
+    insertAfter(editor, { type: "image", attrs: { src, name: file.name, ...size } });
   });
-  const fileInput = picker("", async (file) => {
+  const fileInput = picker("attach-file", "", async (file) => {
     const src = await uploadMedia(session, file);
-    editor.chain().focus().insertContent({ type: "fileEmbed", attrs: { src, name: file.name, size: file.size, mime: file.type || "application/octet-stream" } }).run();
+    insertAfter(editor, { type: "fileEmbed", attrs: { src, name: file.name, size: file.size, mime: file.type || "application/octet-stream" } });
   });
   const panel = el("div", { class: "pick-panel", hidden: "" });
   const bar = el("div", { class: "rich-toolbar", role: "toolbar", "aria-label": "插入" },
@@ -204,6 +204,11 @@ export function richToolbar(el, editor, session, api) {
     button("文档", "doc-embed", () => docPicker(el, panel, editor, session, api)),
     imageInput, fileInput, say, panel);
   return bar;
+}
+
+// Inserted after the selection, never over it (a card just inserted is selected).
+function insertAfter(editor, content) {
+  editor.chain().focus().insertContentAt(editor.state.selection.to, content).run();
 }
 
 async function naturalSize(file) {
@@ -256,7 +261,7 @@ function contactPicker(el, panel, editor, session) {
       const unit = (m.departments || []).map((d) => d.name).filter(Boolean)[0] || "";
       return choice(el, m.name || m.userid, [unit, m.user_id].filter(Boolean).join(" · "), () => {
         panel.hidden = true;
-        editor.chain().focus().insertContent({ type: "contactCard", attrs: { userId: m.user_id, name: m.name || m.userid, unit } }).run();
+        insertAfter(editor, { type: "contactCard", attrs: { userId: m.user_id, name: m.name || m.userid, unit } });
       });
     });
   });
@@ -273,7 +278,7 @@ function docPicker(el, panel, editor, session, api) {
     return all.filter((d) => !q || d.title.includes(q)).slice(0, 30).map((d) =>
       choice(el, d.title, d.doc_id, () => {
         panel.hidden = true;
-        editor.chain().focus().insertContent({ type: "docEmbed", attrs: { docId: d.doc_id, title: d.title } }).run();
+        insertAfter(editor, { type: "docEmbed", attrs: { docId: d.doc_id, title: d.title } });
       }));
   });
 }

@@ -177,6 +177,15 @@ export function App({ session, onSignOut }) {
     document.title = unreadTotal > 0 ? `(${badgeText(unreadTotal)}) 警务微信` : "警务微信";
   }, [unreadTotal]);
   useEffect(() => () => { document.title = "警务微信"; }, []);
+  // A document's contact card (/_jwwx/web/#dm=@user:server, docs/documents.md) opens
+  // the chat with that officer once the client has synced.
+  useEffect(() => {
+    if (!client || !["PREPARED", "SYNCING"].includes(state)) return;
+    const match = /^#dm=(@[^:]+:.+)$/.exec(decodeURIComponent(window.location.hash));
+    if (!match) return;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    messageMember({ user_id: match[1] });
+  }, [client, state]);
 
   if (!client) return html`<p class="loading">正在连接…</p>`;
   // A chat opened (from the list, a search hit, the directory…) is on the list again.

@@ -258,6 +258,76 @@ class RichContentTests:
         )
         t.assertEqual(record["report"]["lost"], {})
 
+    async def test_checklist_and_cards_in_two_pages(self) -> None:
+        """Two officers in two Chromium pages: a to-do ticked by one is ticked for
+        the other; a contact card from the directory search, an embedded document
+        (its title read with each viewer's rights), a file and a picture inserted by
+        one are seen by the other and by a reader; the Word export has them."""
+        import docx
+
+        from tests.harness.browser import require_browser
+
+        require_browser()
+        t: Any = self
+        admin = t.user("diradmin", admin=True)
+        unit = await t._department(admin, None)
+        alice = await t._officer(admin, [unit])
+        contact = await t._officer(admin, [unit])
+        profile = await alice.ok(
+            "GET",
+            "/_jwwx/client/v1/directory/members/"
+            + quote(contact.user_id[1:].split(":")[0]),
+        )
+        bob, dave = t.user("bob"), t.user("dave")
+        doc = await alice.ok("POST", DOCS, {"title": "巡查记录", "kind": "rich"})
+        doc_id = doc["doc_id"]
+        open_to_bob = await alice.ok(
+            "POST", DOCS, {"title": "值班预案", "kind": "rich"}
+        )
+        await alice.ok("POST", DOCS, {"title": "内部名单", "kind": "rich"})
+        await alice.ok(
+            "PUT",
+            f"{DOCS}/{open_to_bob['doc_id']}/sharing",
+            {"grants": [{"kind": "user", "id": bob.user_id, "role": "reader"}]},
+        )
+        grants = [
+            {"kind": "user", "id": bob.user_id, "role": "editor"},
+            {"kind": "user", "id": dave.user_id, "role": "reader"},
+        ]
+        await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
+        page_url = f"{t.server.base_url}/_jwwx/docs/app/#doc={quote(doc_id)}"
+        errors = await threads.deferToThread(
+            _cards_in_two_pages, page_url, (alice, bob, dave), profile["name"]
+        )
+        t.assertEqual(errors, [])
+        direct = await bob.ok(
+            "GET", f"/_matrix/client/v3/user/{quote(bob.user_id)}/account_data/m.direct"
+        )
+        t.assertIn(contact.user_id, direct)  # the chat 发消息 opened
+        code, data = await self._get_bytes(alice, f"{DOCS}/{doc_id}/export?format=docx")
+        t.assertEqual(code, 200, data[:200])
+        document = docx.Document(io.BytesIO(data))
+        lines = [p.text for p in document.paragraphs]
+        t.assertIn("☑ 核对门岗登记", lines)
+        t.assertIn("☐ 检查消防通道", lines)
+        t.assertTrue(
+            any(x.startswith(f"联系人：{profile['name']}") for x in lines), lines
+        )
+        t.assertTrue(any(x.startswith("文档：值班预案（") for x in lines), lines)
+        t.assertTrue(any(x.startswith("文档：内部名单（") for x in lines), lines)
+        t.assertIn("附件：现场记录.txt（12 B）", lines)
+        t.assertEqual(
+            [
+                (s.width // EMU_PER_PX, s.height // EMU_PER_PX)
+                for s in document.inline_shapes
+            ],
+            [(60, 30)],
+        )
+        # The reader's page sent nothing the server had to refuse.
+        t.assertEqual(await t._audit_actions(doc_id, "edit_refused"), [])
+
+    test_checklist_and_cards_in_two_pages.timeout = 360  # type: ignore
+
 
 def _canonical(xml: str) -> str:
     """The export's XML with each element's attributes in order (a Y.XmlElement's
@@ -295,3 +365,87 @@ class _Node:
 
 def _number(value: str) -> Any:
     return int(value) if value.isdigit() else value
+
+
+def _cards_in_two_pages(
+    url: str, officers: tuple[Any, ...], contact_name: str
+) -> list[str]:
+    """What test_checklist_and_cards_in_two_pages does in the pages; their
+    JavaScript errors."""
+    from tests.harness.browser import another_page, browser_page, screenshot
+    from tests.modules.docs.test_docs import _sign_in
+
+    alice, bob, dave = officers
+    with browser_page() as a:
+        b, reader = another_page(a), another_page(a)
+        _sign_in(a, alice, url)
+        _sign_in(b, bob, url)
+        _sign_in(reader, dave, url)
+        assert reader.locator(".rich-toolbar").count() == 0
+        # A checklist: alice writes it, bob ticks the first item, alice sees it.
+        a.click(".ProseMirror")
+        a.click(".rich-toolbar button[name=todo]")
+        a.keyboard.type("核对门岗登记")
+        a.keyboard.press("Enter")
+        a.keyboard.type("检查消防通道")
+        item = "ul[data-type=taskList] > li:has-text('核对门岗登记')"
+        b.wait_for_selector(item)
+        b.click(f"{item} input[type=checkbox]")
+        a.wait_for_selector(
+            "ul[data-type=taskList] > li[data-checked=true]:has-text('核对门岗登记')"
+        )
+        reader.wait_for_selector(
+            "ul[data-type=taskList] > li[data-checked=true]:has-text('核对门岗登记')"
+        )
+        a.keyboard.press("Enter")
+        a.keyboard.press("Enter")  # out of the list
+        # A contact card from the directory search.
+        a.click(".rich-toolbar button[name=contact]")
+        a.fill(".pick-panel input[name=pick-search]", contact_name)
+        a.click(f".pick-item:has-text('{contact_name}')")
+        card = f".doc-card.contactCard:has-text('{contact_name}')"
+        b.wait_for_selector(card)
+        assert "#dm=" in (b.get_attribute(f"{card} a.card-action", "href") or "")
+        # Two embedded documents: bob may open one of them.
+        for title in ("值班预案", "内部名单"):
+            a.click(".rich-toolbar button[name=doc-embed]")
+            a.fill(".pick-panel input[name=pick-search]", title)
+            a.click(f".pick-item:has-text('{title}')")
+        b.wait_for_selector(".doc-card.docEmbed[data-access=yes]:has-text('值班预案')")
+        b.wait_for_selector(".doc-card.docEmbed[data-access=no]:has-text('无权访问')")
+        assert b.locator(".doc-card.docEmbed:has-text('内部名单')").count() == 0
+        a.wait_for_selector(".doc-card.docEmbed[data-access=yes]:has-text('内部名单')")
+        # A file and a picture, uploaded to the media repository.
+        a.set_input_files(
+            ".rich-toolbar input[name=attach-file]",
+            files=[
+                {
+                    "name": "现场记录.txt",
+                    "mimeType": "text/plain",
+                    "buffer": b"hello, world",
+                }
+            ],
+        )
+        b.wait_for_selector(".doc-card.fileEmbed:has-text('现场记录.txt')")
+        a.set_input_files(
+            ".rich-toolbar input[name=image-file]",
+            files=[
+                {
+                    "name": "现场.png",
+                    "mimeType": "image/png",
+                    "buffer": _png(60, 30, "green"),
+                }
+            ],
+        )
+        b.wait_for_selector("img.doc-image[data-loaded=true][width='60']")
+        reader.wait_for_selector(f".ProseMirror[contenteditable=false] {card}")
+        reader.wait_for_selector(".doc-card.fileEmbed:has-text('现场记录.txt')")
+        # Each insertion went after the last, none over it.
+        assert b.locator(".doc-card").count() == 4, b.inner_html(".ProseMirror")
+        screenshot(b, "docs-rich-content")
+        # The contact card's 发消息 opens the chat with him in the web client.
+        errors = list(a.errors) + list(b.errors) + list(reader.errors)
+        href = b.get_attribute(f"{card} a.card-action", "href") or ""
+        b.goto(url.split("/_jwwx/")[0] + href)
+        b.wait_for_selector(".conversation")
+        return errors + list(b.errors)
