@@ -247,7 +247,10 @@ class DirectoryTests:
 
     async def test_search_by_name_pinyin_and_initials(self) -> None:
         admin = await self._admin()
-        root = await department(admin, _unique("市局"), None)
+        # No digits in the name: searching by the id below must not match it by name
+        # (alone on a fresh server this is department 1, and "市局1" contains "1").
+        letters = "".join(chr(ord("a") + int(d)) for d in _unique(""))
+        root = await department(admin, "市局" + letters, None)
         viewer = await self._officer(admin, "查看者", [root])
         tag = _unique("x")
         names = {"张三" + tag: None, "单雄信": None, "曾国藩": None}
