@@ -217,6 +217,10 @@ class RichContentTests:
                         {"src": "mxc://x/abc", "name": "现场记录.pdf", "size": 2048},
                     )
                 )
+                # A picture whose media is not there: its name in the export, lost.
+                broot.children.append(XmlElement("paragraph")).children.append(
+                    XmlElement("image", {"src": "mxc://x/gone", "name": "丢失.png"})
+                )
                 for editor in (a, b):
                     await yjs.until(
                         lambda e=editor: (
@@ -256,7 +260,8 @@ class RichContentTests:
             record["report"]["as_text"],
             {"taskItem": 2, "contactCard": 1, "docEmbed": 1, "fileEmbed": 1},
         )
-        t.assertEqual(record["report"]["lost"], {})
+        t.assertEqual(record["report"]["lost"], {"image": 1})
+        t.assertIn("［图片：丢失.png］", lines)
 
     async def test_checklist_and_cards_in_two_pages(self) -> None:
         """Two officers in two Chromium pages: a to-do ticked by one is ticked for
