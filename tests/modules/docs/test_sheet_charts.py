@@ -8,7 +8,8 @@ holds Excel charts of the same types over the same ranges, which import back the
 same; a restore brings back the charts of its revision. In headless Chromium an
 officer inserts a chart and a pivot table from a selected range, a second officer
 sees both, edits a source cell (the pivot's values and the chart follow in every
-page), moves the chart and deletes one of his own; a reader sees them without the
+page), a row inserted inside the source grows the chart's and the pivot's ranges, he
+moves the chart and deletes one of his own; a reader sees them without the
 handles; a pivot on a new sheet counts."""
 
 import asyncio
@@ -354,37 +355,40 @@ class ChartBrowserTests:
         (chart,) = first["charts"].values()
         self.assertEqual(
             {k: chart[k] for k in ("type", "range", "title")},
-            {"type": "column", "range": "A1:B5", "title": "警情图"},
+            {"type": "column", "range": "A1:B6", "title": "警情图"},
         )
         (pivot,) = first["pivots"].values()
         self.assertEqual(
             pivot,
             {
                 "sheet": pivot["sheet"],
-                "range": "A1:C5",
+                "range": "A1:C6",
                 "rows": 0,
                 "cols": 2,
                 "val": 1,
                 "agg": "sum",
                 "at": "E1",
-                "area": "E1:H5",
+                "area": "E1:H6",
             },
         )
         cells = first["cells"]
         self.assertEqual(cells["E1"], {"v": "求和项:数量"})
-        self.assertEqual((cells["H5"], cells["F5"]), ({"v": 26}, {"v": 20}))
+        self.assertEqual(
+            (cells["H6"], cells["F6"], cells["G6"]), ({"v": 28}, {"v": 20}, {"v": 8})
+        )
+        self.assertNotIn("I6", cells)  # the blank column gone with the row filled
         # The pivot on a new sheet: 月份 counted.
         counted = sheets["数据透视表1"]["cells"]
         self.assertEqual(counted["A1"], {"v": "月份"})
         self.assertEqual(counted["B1"], {"v": "计数项:数量"})
         self.assertEqual(counted["A4"], {"v": "总计"})
-        self.assertEqual(counted["B4"], {"v": 4})
+        self.assertEqual(counted["B4"], {"v": 5})
         # Exported as values: the .xlsx has the pivot's numbers in its cells.
         from openpyxl import load_workbook
 
         xlsx = await self._xlsx(alice, doc_id)  # type: ignore[attr-defined]
         book = load_workbook(io.BytesIO(xlsx))
-        self.assertEqual(book["Sheet1"]["H5"].value, 26)
+        self.assertEqual(book["Sheet1"]["H6"].value, 28)
         self.assertEqual(len(book["Sheet1"]._charts), 1)  # noqa: SLF001
 
 
@@ -430,6 +434,19 @@ def _charts_in_pages(url: str, officers: tuple[MatrixClient, ...]) -> list[Any]:
             page.wait_for_selector("td[data-cell=H5]:text-is('26')")
             page.wait_for_selector("td[data-cell=F5]:text-is('20')")
             page.wait_for_selector(".chart rect[data-value='13']")
+        # Alice inserts a row inside the source and fills it: the chart's and the
+        # pivot's ranges grow (the pivot's own cells move down with the row).
+        a.click("td[data-cell=A3]")
+        a.click(".tools [data-tool='插入行']")
+        # (the empty row a blank row and column of its own, as in Excel: 总计 in I6)
+        b.wait_for_selector("td[data-cell=I6]:text-is('26')")
+        for name, text in (("A3", "盗窃"), ("B3", "2"), ("C3", "2月")):
+            a.click(f"td[data-cell={name}]")
+            a.keyboard.type(text)
+            a.keyboard.press("Enter")
+        for page in (a, b):
+            page.wait_for_selector("td[data-cell=H6]:text-is('28')")
+            page.wait_for_selector(".chart rect[data-value='2']")
         # Bob moves the chart by its title bar; Alice sees it moved.
         box = b.locator(".chart .chart-title").bounding_box()
         left = a.eval_on_selector(".chart", "e => e.offsetLeft")
@@ -437,9 +454,7 @@ def _charts_in_pages(url: str, officers: tuple[MatrixClient, ...]) -> list[Any]:
         b.mouse.down()
         b.mouse.move(box["x"] + 80, box["y"] + 50, steps=4)
         b.mouse.up()
-        a.wait_for_function(
-            f"document.querySelector('.chart').offsetLeft === {left + 60}"
-        )
+        a.wait_for_selector(f".chart[style*='left: {left + 60}px']")
         # Bob adds a pie of A1:B5 and deletes it again.
         select_range(b, "A1", "B5")
         b.click(".tools [data-tool='插入图表']")
@@ -447,16 +462,17 @@ def _charts_in_pages(url: str, officers: tuple[MatrixClient, ...]) -> list[Any]:
         b.click(".sheet-dialog [data-action=ok]")
         a.wait_for_selector(".chart svg[data-type=pie] path.slice")
         b.click(".chart:has(svg[data-type=pie]) .chart-delete")
-        a.wait_for_function("document.querySelectorAll('.chart').length === 1")
+        a.wait_for_selector(".chart svg[data-type=pie]", state="detached")
+        assert a.locator(".chart").count() == 1
         # Alice: 月份 counted on a new sheet.
-        select_range(a, "A1", "C5")
+        select_range(a, "A1", "C6")
         a.click(".tools [data-tool='数据透视表']")
         a.select_option(".sheet-dialog select[name=rows]", "2")
         a.select_option(".sheet-dialog select[name=agg]", "count")
         a.select_option(".sheet-dialog select[name=place]", "new")
         a.click(".sheet-dialog [data-action=ok]")
         a.wait_for_selector(".sheet-tabs .tab.active[data-sheet=数据透视表1]")
-        a.wait_for_selector("td[data-cell=B4]:text-is('4')")
+        a.wait_for_selector("td[data-cell=B4]:text-is('5')")
         return list(a.errors) + list(b.errors) + list(reader.errors)
 
 

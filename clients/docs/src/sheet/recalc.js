@@ -134,6 +134,7 @@ export function changeLines(ydoc, sheetId, axis, at, count) {
     const target = sheets.find((s) => s.id === sheetId);
     if (!target) return;
     moveLines(target, axis, at, count);
+    moveChartsAndPivots(sheets, target, axis, at, count);
     const seeds = [];
     for (const s of sheets) {
       for (const [name, cell] of s.cells.entries()) {
@@ -149,6 +150,37 @@ export function changeLines(ydoc, sheetId, axis, at, count) {
       .map((f) => ({ sheet: f.sheet.name, row: f.pos.row, col: f.pos.col }));
     writeValues(ydoc, reached(index, changed, seeds));
   });
+}
+
+// Charts' and pivots' ranges move, grow and shrink with the lines as formulas' do;
+// one whose range is all deleted goes (a pivot's cells stay, as values).
+function moveChartsAndPivots(sheets, target, axis, at, count) {
+  const move = (text) => {
+    const out = structural(`=${text}`, target.name, target.name, axis, at, count).slice(1);
+    return out.includes("#REF!") ? null : out;
+  };
+  const charts = target.map.get("charts");
+  for (const [id, chart] of charts && typeof charts.entries === "function" ? [...charts.entries()] : []) {
+    const range = chart && move(chart.range);
+    if (!range) charts.delete(id);
+    else if (range !== chart.range) charts.set(id, { ...chart, range });
+  }
+  for (const s of sheets) {
+    const pivots = s.map.get("pivots");
+    if (!pivots || typeof pivots.entries !== "function") continue;
+    for (const [id, def] of [...pivots.entries()]) {
+      const next = { ...def };
+      if (def.sheet === target.id) next.range = move(def.range);
+      if (s.id === target.id) {
+        next.at = move(def.at);
+        const area = def.area && move(def.area);
+        if (area) next.area = area;
+        else delete next.area;
+      }
+      if (!next.range || !next.at) pivots.delete(id);
+      else if (next.range !== def.range || next.at !== def.at || next.area !== def.area) pivots.set(id, next);
+    }
+  }
 }
 
 /** Renames a sheet and every formula's reference to it; false if the name is taken

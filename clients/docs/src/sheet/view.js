@@ -389,6 +389,7 @@ export function openSheet(app, session, doc, el) {
     const turn = ++chartsDrawn;
     if (!charts.length) {
       chartLayer.replaceChildren();
+      chartBoxes = new Map();
       return;
     }
     loadCharts().then(({ chartData, drawChart }) => {
@@ -398,9 +399,22 @@ export function openSheet(app, session, doc, el) {
         const v = cell ? valueOf(sheet, name, cell) : null;
         return v && typeof v === "object" ? null : v;
       };
-      chartLayer.replaceChildren(...charts.map(([id, c]) => chartBox(sheet, id, c, drawChart(c.type, chartData(c.range, valueAt), c.w, c.h - 26))));
+      // A chart whose definition and values are unchanged keeps its element (a
+      // click or a drag on it is not cut short by someone else's edit).
+      const next = new Map();
+      const boxes = charts.map(([id, c]) => {
+        const data = chartData(c.range, valueAt);
+        const key = JSON.stringify([sheet.id, c, data, writable()]);
+        const old = chartBoxes.get(id);
+        const box = old && old.key === key ? old.box : chartBox(sheet, id, c, drawChart(c.type, data, c.w, c.h - 26));
+        next.set(id, { key, box });
+        return box;
+      });
+      chartBoxes = next;
+      chartLayer.replaceChildren(...boxes);
     });
   }
+  let chartBoxes = new Map();
 
   function chartBox(sheet, id, c, svg) {
     const box = el("div", { class: "chart", "data-chart": id, "data-range": c.range });
