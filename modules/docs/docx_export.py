@@ -36,6 +36,16 @@ MAX_WIDTH_PX = 624  # 6.5 inches: the text width of python-docx's default page
 
 def images_of(state: bytes, kind: str) -> list[str]:
     """The mxc:// URIs of a rich document's pictures, each once, in order."""
+    found = _attributes_of(state, kind, "image", "src")
+    return [src for src in found if src.startswith("mxc://")]
+
+
+def embedded_docs_of(state: bytes, kind: str) -> list[str]:
+    """The ids of the documents a rich document embeds as cards, each once."""
+    return _attributes_of(state, kind, "docEmbed", "docId")
+
+
+def _attributes_of(state: bytes, kind: str, tag: str, name: str) -> list[str]:
     if kind != "rich":
         return []
     ydoc: Doc[Any] = Doc()
@@ -45,9 +55,9 @@ def images_of(state: bytes, kind: str) -> list[str]:
     def walk(node: Any) -> None:
         for child in node.children:
             if isinstance(child, XmlElement):
-                src = child.attributes.get("src") if child.tag == "image" else None
-                if isinstance(src, str) and src.startswith("mxc://"):
-                    found[src] = None
+                value = child.attributes.get(name) if child.tag == tag else None
+                if isinstance(value, str) and value:
+                    found[value] = None
                 walk(child)
 
     walk(ydoc.get("default", type=XmlFragment))
@@ -60,17 +70,19 @@ def export(
     title: str,
     media: dict[str, bytes] | None = None,
     base_url: str = "",
+    titles: dict[str, str] | None = None,
 ) -> tuple[bytes, dict[str, Any]]:
     """CPU work, off the reactor thread: the .docx file and the report. `media`: the
     pictures' bytes by mxc:// URI; `base_url`: the homeserver's public address, for the
-    links of embedded documents."""
+    links of embedded documents; `titles`: the embedded documents' titles the exporting
+    officer may read (any other is named only as a document he cannot open)."""
     docx = import_frozen("docx")
     ydoc: Doc[Any] = Doc()
     ydoc.apply_update(state)
     document = docx.Document()
     document.core_properties.title = title
     lost: Counter[str] = Counter()
-    writer = _Writer(document, lost, media or {}, base_url)
+    writer = _Writer(document, lost, media or {}, base_url, titles or {})
     if kind == "text":
         for line in str(ydoc.get("content", type=Text)).split("\n"):
             document.add_paragraph(line)
@@ -94,8 +106,10 @@ class _Writer:
         lost: Counter[str],
         media: dict[str, bytes],
         base_url: str,
+        titles: dict[str, str],
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.titles = titles
         self.document = document
         self.lost = lost
         self.media = media
@@ -237,7 +251,9 @@ class _Writer:
 
     def card(self, paragraph: Any, node: Any) -> None:
         tag = str(node.tag)
-        paragraph.add_run(card_text(tag, dict(node.attributes), self.base_url))
+        paragraph.add_run(
+            card_text(tag, dict(node.attributes), self.base_url, self.titles)
+        )
         self.as_text[tag] += 1
 
     def inline(self, paragraph: Any, node: Any) -> None:
@@ -273,17 +289,25 @@ class _Writer:
 
 
 CARDS = ("contactCard", "docEmbed", "fileEmbed")
+NO_ACCESS_TITLE = "无权访问的文档"
 
 
-def card_text(tag: str, attrs: dict[str, Any], base_url: str = "") -> str:
-    """A contact card, an embedded document or an embedded file as a line of text."""
+def card_text(
+    tag: str,
+    attrs: dict[str, Any],
+    base_url: str = "",
+    titles: dict[str, str] | None = None,
+) -> str:
+    """A contact card, an embedded document or an embedded file as a line of text. An
+    embedded document is named by `titles` (what the reader may see now), never by a
+    title stored in the card."""
     if tag == "contactCard":
         name = str(attrs.get("name") or attrs.get("userId") or "")
         unit = str(attrs.get("unit") or "")
         user = str(attrs.get("userId") or "")
         return f"联系人：{name}" + (f"（{unit}）" if unit else "") + f" {user}".rstrip()
     if tag == "docEmbed":
-        title = str(attrs.get("title") or "文档")
+        title = (titles or {}).get(str(attrs.get("docId") or ""), NO_ACCESS_TITLE)
         doc_id = quote(str(attrs.get("docId") or ""))
         return f"文档：{title}（{base_url}/_jwwx/docs/app/#doc={doc_id}）"
     name = str(attrs.get("name") or "文件")

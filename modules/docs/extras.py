@@ -21,7 +21,7 @@ from modules.common.errors import error
 from modules.common.gm import sm4_open
 from modules.common.http import RawBody
 from modules.common.mxc import local_media_id
-from modules.common.synapse.errors import Codes
+from modules.common.synapse.errors import Codes, SynapseError
 from modules.common.synapse.media import read_media_into_memory
 from modules.docs import docx_export, templates
 from modules.docs.bot import card
@@ -101,6 +101,14 @@ class DocExtras:
                 continue  # written as its name, counted lost
             total += len(found)
             media[uri] = found
+        titles: dict[str, str] = {}
+        for embedded in docx_export.embedded_docs_of(state, doc.kind):
+            try:  # named only as this officer may see it (no role: not named)
+                titles[embedded] = (
+                    await self.docs.require(embedded, user_id, "reader")
+                )[0].title
+            except SynapseError:
+                continue
         data, report = await self.api.defer_to_thread(
             docx_export.export,
             state,
@@ -108,6 +116,7 @@ class DocExtras:
             doc.title,
             media,
             self.api.public_baseurl,
+            titles,
         )
         await record_document(
             self.api,

@@ -173,6 +173,8 @@ class RichContentTests:
         doc = await alice.ok("POST", DOCS, {"title": "巡查清单", "kind": "rich"})
         doc_id, url = doc["doc_id"], doc["websocket_url"]
         target = await alice.ok("POST", DOCS, {"title": "引用的预案", "kind": "rich"})
+        # Bob's own document, which alice (who exports) may not read.
+        secret = await bob.ok("POST", DOCS, {"title": "内部名单", "kind": "rich"})
         grants = [
             {"kind": "user", "id": bob.user_id, "role": "editor"},
             {"kind": "user", "id": dave.user_id, "role": "reader"},
@@ -209,6 +211,11 @@ class RichContentTests:
                 broot.children.append(
                     XmlElement(
                         "docEmbed", {"docId": target["doc_id"], "title": "引用的预案"}
+                    )
+                )
+                broot.children.append(
+                    XmlElement(
+                        "docEmbed", {"docId": secret["doc_id"], "title": "内部名单"}
                     )
                 )
                 broot.children.append(
@@ -254,11 +261,17 @@ class RichContentTests:
             f"文档：引用的预案（{t.server.base_url}/_jwwx/docs/app/#doc={target['doc_id']}）",
             lines,
         )
+        # Named only as the exporting officer may see it: never by a stored title.
+        t.assertIn(
+            f"文档：无权访问的文档（{t.server.base_url}/_jwwx/docs/app/#doc={secret['doc_id']}）",
+            lines,
+        )
+        t.assertFalse(any("内部名单" in line for line in lines), lines)
         t.assertIn("附件：现场记录.pdf（2.0 KB）", lines)
         record = await self._docx_export_record(doc_id)
         t.assertEqual(
             record["report"]["as_text"],
-            {"taskItem": 2, "contactCard": 1, "docEmbed": 1, "fileEmbed": 1},
+            {"taskItem": 2, "contactCard": 1, "docEmbed": 2, "fileEmbed": 1},
         )
         t.assertEqual(record["report"]["lost"], {"image": 1})
         t.assertIn("［图片：丢失.png］", lines)
