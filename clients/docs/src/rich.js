@@ -114,7 +114,7 @@ export function DocEmbed(session, api) {
     },
     addNodeView() {
       return ({ node: pm }) => {
-        const { docId } = pm.attrs; // its stored title is for the Word export only
+        const { docId } = pm.attrs; // cards of older pages may hold a title: never shown
         const name = node("strong", { class: "card-title" }, "文档");
         const sub = node("span", { class: "card-sub" }, "警务文档");
         const open = node("a", { class: "card-action", href: `${EDITOR_PAGE}#doc=${encodeURIComponent(docId || "")}`, target: "_blank", rel: "noopener" }, "打开");
@@ -278,7 +278,7 @@ function docPicker(el, panel, editor, session, api) {
     return all.filter((d) => !q || d.title.includes(q)).slice(0, 30).map((d) =>
       choice(el, d.title, d.doc_id, () => {
         panel.hidden = true;
-        insertAfter(editor, { type: "docEmbed", attrs: { docId: d.doc_id, title: d.title } });
+        insertAfter(editor, { type: "docEmbed", attrs: { docId: d.doc_id } }); // no title kept: each reader sees what he may
       }));
   });
 }
