@@ -2,7 +2,6 @@
 """modules.accounts SQL on real SQLite and PostgreSQL databases, with made-up clocks:
 lock expiry and windows (no waiting), lock release, log paging and pruning."""
 
-import sqlite3
 from typing import Any
 
 from twisted.trial import unittest
@@ -10,13 +9,12 @@ from twisted.trial import unittest
 from modules.accounts import storage
 from modules.accounts.login_writes import LoginWrite, write_batch_txn
 from modules.accounts.mfa import bound_device_txn
-from modules.common.dbapi import run_in_transaction
 from modules.common.migrations import apply_migrations_txn, package_schema_files
 from modules.directory import auth as directory_auth
 from modules.directory.auth import InitialLookup
 from modules.directory.storage import provisioning as directory_store
-from tests.harness import postgres
 from tests.harness.statements import CountingTxn
+from tests.harness.storage_case import OnPostgres, OnSQLite, StorageCase
 
 MINUTE = 60_000
 USER = "@zhangsan:test"
@@ -37,16 +35,8 @@ def entry(ts: int, result: str, user_id: str = USER) -> storage.LogEntry:
     )
 
 
-class StorageTests:
-    engine = "sqlite"
-    conn: Any
-
-    def db(self, fn: Any, *args: Any) -> Any:
-        return run_in_transaction(self.conn, self.engine, fn, *args)
-
-    def prepare(self) -> None:
-        files = package_schema_files("modules.accounts")
-        self.db(apply_migrations_txn, "modules.accounts", files)
+class StorageTests(StorageCase):
+    package = "modules.accounts"
 
     def failure(self, now: int, lock_minutes: int = 30) -> bool:
         """One wrong password: 5 within 15 minutes lock for `lock_minutes`."""
@@ -372,18 +362,9 @@ class StorageTests:
         self.assertEqual(len(statements), 3)
 
 
-class SQLiteStorageTest(StorageTests, unittest.TestCase):
-    def setUp(self) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None)
-        self.prepare()
-
-    def tearDown(self) -> None:
-        self.conn.close()
+class SQLiteStorageTest(OnSQLite, StorageTests, unittest.TestCase):
+    pass
 
 
-class PostgresStorageTest(StorageTests, unittest.TestCase):
-    engine = "postgres"
-
-    def setUp(self) -> None:
-        self.conn = postgres.scratch_database(self)
-        self.prepare()
+class PostgresStorageTest(OnPostgres, StorageTests, unittest.TestCase):
+    pass

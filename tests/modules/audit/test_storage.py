@@ -3,28 +3,17 @@
 takes the inbox records it archives in one statement (not one per record, issue 17),
 and refuses, changing nothing, when another archiver took one of them first."""
 
-import sqlite3
 from typing import Any
 
 from twisted.trial import unittest
 
 from modules.audit import storage
-from modules.common.dbapi import run_in_transaction
-from modules.common.migrations import apply_migrations_txn, package_schema_files
-from tests.harness import postgres
 from tests.harness.statements import CountingTxn
+from tests.harness.storage_case import OnPostgres, OnSQLite, StorageCase
 
 
-class StorageTests:
-    engine = "sqlite"
-    conn: Any
-
-    def db(self, fn: Any, *args: Any) -> Any:
-        return run_in_transaction(self.conn, self.engine, fn, *args)
-
-    def prepare(self) -> None:
-        files = package_schema_files("modules.audit")
-        self.db(apply_migrations_txn, "modules.audit", files)
+class StorageTests(StorageCase):
+    package = "modules.audit"
 
     def archive(self, ids: list[str], statements: list[str]) -> Any:
         def step_txn(txn: Any) -> Any:
@@ -61,18 +50,9 @@ class StorageTests:
         self.assertEqual([row[0] for row in self.db(storage.inbox_txn, 100)], ids[20:])
 
 
-class SQLiteStorageTest(StorageTests, unittest.TestCase):
-    def setUp(self) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None)
-        self.prepare()
-
-    def tearDown(self) -> None:
-        self.conn.close()
+class SQLiteStorageTest(OnSQLite, StorageTests, unittest.TestCase):
+    pass
 
 
-class PostgresStorageTest(StorageTests, unittest.TestCase):
-    engine = "postgres"
-
-    def setUp(self) -> None:
-        self.conn = postgres.scratch_database(self)
-        self.prepare()
+class PostgresStorageTest(OnPostgres, StorageTests, unittest.TestCase):
+    pass

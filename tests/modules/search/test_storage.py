@@ -3,18 +3,15 @@
 one statement on PostgreSQL (its terms with the row), and a step repeated after a crash
 adds nothing, under either of the row's keys."""
 
-import sqlite3
 from typing import Any
 
 from twisted.trial import unittest
 
-from modules.common.dbapi import run_in_transaction
-from modules.common.migrations import apply_migrations_txn, package_schema_files
 from modules.search import storage
 from modules.search.extract import Document
 from modules.search.text import query_phrases
-from tests.harness import postgres
 from tests.harness.statements import CountingTxn
+from tests.harness.storage_case import OnPostgres, OnSQLite, StorageCase
 
 ROOM = "!room:example.org"
 
@@ -31,16 +28,8 @@ def _doc(event_id: str, text: str) -> Document:
     )
 
 
-class StorageTests:
-    engine = "sqlite"
-    conn: Any
-
-    def db(self, fn: Any, *args: Any) -> Any:
-        return run_in_transaction(self.conn, self.engine, fn, *args)
-
-    def prepare(self) -> None:
-        files = package_schema_files("modules.search")
-        self.db(apply_migrations_txn, "modules.search", files)
+class StorageTests(StorageCase):
+    package = "modules.search"
 
     def apply(self, actions: list[tuple[int, Any]], statements: list[str]) -> None:
         self.db(lambda txn: storage.apply_txn(CountingTxn(txn, statements), actions))
@@ -64,18 +53,9 @@ class StorageTests:
         self.assertEqual(self.found("派出所"), ["$a"])
 
 
-class SQLiteStorageTest(StorageTests, unittest.TestCase):
-    def setUp(self) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None)
-        self.prepare()
-
-    def tearDown(self) -> None:
-        self.conn.close()
+class SQLiteStorageTest(OnSQLite, StorageTests, unittest.TestCase):
+    pass
 
 
-class PostgresStorageTest(StorageTests, unittest.TestCase):
-    engine = "postgres"
-
-    def setUp(self) -> None:
-        self.conn = postgres.scratch_database(self)
-        self.prepare()
+class PostgresStorageTest(OnPostgres, StorageTests, unittest.TestCase):
+    pass
