@@ -78,6 +78,21 @@ class DockerTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return self.tmp / "data"
 
+    def test_the_image_holds_every_page_the_modules_serve(self) -> None:
+        """The folders the web client, the document editor and the form page are
+        served from (modules.web_client, modules.docs page.py and form_page.py)."""
+        from modules.docs import form_page, page
+        from modules.web_client import config as web_config
+
+        app = self._image_tree()
+        for folder in (
+            web_config.DEFAULT_DIST,
+            page.DEFAULT_DIST,
+            form_page.DEFAULT_FOLDER,
+        ):
+            inside = app / folder.relative_to(ROOT)
+            self.assertTrue((inside / "index.html").is_file(), f"{inside} in the image")
+
     def test_compose_fits_the_rendered_deployment(self) -> None:
         services = self.compose["services"]
         self.assertEqual(
