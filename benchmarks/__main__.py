@@ -70,6 +70,12 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         help="wecom-api: only the push right after the app's creation (big sizes)",
     )
     run.add_argument(
+        "--poll-timeout",
+        type=int,
+        metavar="MS",
+        help="the simulated clients' /sync long-poll timeout (default 30000, Element's)",
+    )
+    run.add_argument(
         "--without",
         type=lambda v: tuple(x.strip() for x in v.split(",") if x.strip()),
         metavar="MODULE,…",
@@ -170,6 +176,7 @@ def _run(args: argparse.Namespace) -> int:
         "messages": args.messages,
         "files": args.files,
         "file_mib": args.file_mib,
+        "poll_timeout": args.poll_timeout,
     }
     return status | runner.run(names, args.size, engines, args.json, args.plot, options)
 

@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from benchmarks import syncer
 from benchmarks.report import Report, Row, markdown_table
 from benchmarks.scenario import Context, Outcome, Sample, Scenario
 from benchmarks.scenarios import SCENARIOS
@@ -320,6 +321,10 @@ def run(
     )
     report.notes.append(OVERLAY_NOTE)
     report.notes.append(raise_fd_limit())
+    # --poll-timeout: every simulated client's /sync long-poll (syncer.py reads it).
+    syncer.LONG_POLL_MS = int(options.get("poll_timeout") or syncer.LONG_POLL_MS)
+    if options.get("poll_timeout"):
+        report.notes.append(f"/sync long-polls with timeout={syncer.LONG_POLL_MS} ms")
     stop_cleanly_on_signals()
     if os.getloadavg()[0] > BUSY_LOAD:
         print(f"warning: load average {load_average()}: other work skews the numbers")

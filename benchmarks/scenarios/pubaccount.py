@@ -30,10 +30,16 @@ PAGES = "/_jwwx/client/v1/pubaccounts/articles"
 CARD = "cn.jwwx.pubaccount"
 FILL_BUDGET_S = 3600.0
 DELIVERY_BUDGET_S = 600.0
-# Two long-polls (30 s each) and some: every officer's poll times out and is answered at
-# least once even when the server computes the 2,000+ timeouts' answers late (at 2,000
-# on a loaded machine, 35 s saw 8 answers).
-IDLE_S = 65.0
+# Two long-polls (30 s each, or --poll-timeout) and some: every officer's poll times out
+# and is answered at least once even when the server computes the 2,000+ timeouts'
+# answers late (at 2,000 on a loaded machine, 35 s saw 8 answers).
+IDLE_EXTRA_S = 5.0
+
+
+def idle_seconds() -> float:
+    return 2 * syncer.LONG_POLL_MS / 1000 + IDLE_EXTRA_S
+
+
 BODY = "<h2>通报</h2>" + "<p>各单位请注意近期安全形势，落实值班制度。</p>" * 40
 
 
@@ -209,7 +215,7 @@ async def _idle(ctx: Context, loops: list[syncer.SyncLoop]) -> None:
     one Python process hold it?) and the server's, nothing else happening."""
     before = sum(loop.polls for loop in loops)
     with ctx.phase() as idle:
-        await asyncio.sleep(IDLE_S)
+        await asyncio.sleep(idle_seconds())
     polls = sum(loop.polls for loop in loops) - before
     wall = max(idle.wall, 1e-9)
     ctx.add(
