@@ -13,13 +13,15 @@ reads: `images_of`) → the picture in its paragraph at its width and height (a 
 that cannot be read back or that Word cannot hold: its name as text, counted lost);
 `taskList` (to-dos) → ☑/☐ lines; `contactCard` → "联系人：name（unit）"; `docEmbed`
 → "文档：title" and its link; `fileEmbed` → "附件：name（size）" (the report's
-`as_text` counts the cards that became text). Plain-text documents: one paragraph per
+`as_text` counts the cards that became text); `chart` → its title and type, then its
+data as a table (categories × series; counted in `as_text`). Plain-text documents: one paragraph per
 line. Comments are not exported
 (they are the document's discussion, not its text); the export's report counts what
 had no Word form (`lost`, by node name)."""
 
 import io
 import json
+import math
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -153,6 +155,8 @@ class _Writer:
             self.todos(node, depth)
         elif tag in CARDS:
             self.card(self.document.add_paragraph(), node)
+        elif tag == "chart":
+            self.chart(node)
         else:
             self.lost[tag] += 1
             for child in node.children:  # keep its text at least
@@ -256,6 +260,24 @@ class _Writer:
         )
         self.as_text[tag] += 1
 
+    def chart(self, node: Any) -> None:
+        attrs = dict(node.attributes)
+        kind = CHART_TYPES.get(str(attrs.get("type")), CHART_TYPES["column"])
+        name = str(attrs.get("title") or "")
+        self.document.add_paragraph().add_run(f"图表：{name}（{kind}）").bold = True
+        categories, series = chart_data(attrs.get("data"))
+        table = self.document.add_table(rows=len(categories) + 1, cols=len(series) + 1)
+        table.style = "Table Grid"
+        table.cell(0, 0).text = "类别"
+        for j, (label, _) in enumerate(series):
+            table.cell(0, j + 1).text = label
+        for i, category in enumerate(categories):
+            table.cell(i + 1, 0).text = category
+            for j, (_, values) in enumerate(series):
+                value = values[i]
+                table.cell(i + 1, j + 1).text = "" if value is None else _number(value)
+        self.as_text["chart"] += 1
+
     def inline(self, paragraph: Any, node: Any) -> None:
         for child in node.children:
             if isinstance(child, XmlText):
@@ -289,6 +311,56 @@ class _Writer:
 
 
 CARDS = ("contactCard", "docEmbed", "fileEmbed")
+CHART_TYPES = {"column": "柱形图", "bar": "条形图", "line": "折线图", "pie": "饼图"}
+MAX_CHART_SERIES = 6
+MAX_CHART_CATEGORIES = 50
+
+
+def chart_data(raw: Any) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
+    """A chart block's `data` attribute (JSON `{categories, series: [{name,
+    values}]}`, as rich.js writes it) as categories and (name, values); anything
+    malformed is left out, and no more than the editor allows is read."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return [], []
+    raw_categories = data.get("categories")
+    categories = [
+        str(c) for c in (raw_categories if isinstance(raw_categories, list) else [])
+    ][:MAX_CHART_CATEGORIES]
+    series: list[tuple[str, list[float | None]]] = []
+    raw_series = data.get("series")
+    for item in raw_series if isinstance(raw_series, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("values"), list):
+            continue
+        values = item["values"]
+        series.append(
+            (
+                str(item.get("name") or f"系列{len(series) + 1}"),
+                [
+                    _finite(values[i]) if i < len(values) else None
+                    for i in range(len(categories))
+                ],
+            )
+        )
+        if len(series) == MAX_CHART_SERIES:
+            break
+    return categories, series
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else format(value, ".15g")
+
+
 NO_ACCESS_TITLE = "无权访问的文档"
 
 

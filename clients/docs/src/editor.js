@@ -10,7 +10,7 @@ import { commentHighlights, mountComments } from "./comments.js";
 import { api } from "./api.js";
 import { TaskBlock, taskForm } from "./task.js";
 import { TaskItem, TaskList } from "@tiptap/extension-list";
-import { ContactCard, DocEmbed, FileEmbed, ImageNode, richToolbar } from "./rich.js";
+import { ChartNode, ContactCard, DocEmbed, FileEmbed, ImageNode, richToolbar } from "./rich.js";
 import { connect } from "./connection.js";
 
 function caret(user) {
@@ -59,6 +59,7 @@ export function openDocument(app, session, doc, el) {
       ContactCard,
       DocEmbed(session, api),
       FileEmbed(session),
+      ChartNode,
     ],
   });
   if (writable) {

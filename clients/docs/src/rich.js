@@ -6,7 +6,9 @@
 // checklists are Tiptap's TaskList/TaskItem. Each is a node of the Y.XmlFragment with
 // its fields as attributes, so two editors merge as for any node; the cards are atoms
 // (edited as a whole: inserted, moved, deleted) and the same for readers, whose editor
-// is read-only. Nothing here is drawn with inline styles (the page's CSP).
+// is read-only. A chart (`chart`) holds its type, title and data (a small table) as
+// attributes and is drawn by the sheets' SVG renderer (sheet/chart.js, loaded when a
+// chart is shown). Nothing here is drawn with inline styles (the page's CSP).
 import { Node, mergeAttributes } from "@tiptap/core";
 import { downloadFile, fileSize, mediaBlob, uploadMedia } from "./media.js";
 
@@ -166,7 +168,166 @@ export function FileEmbed(session) {
   });
 }
 
-// The toolbar of writers: 待办, 图片, 附件, 联系人, 文档.
+// A chart: type, title, data (JSON {categories: [text], series: [{name, values:
+// [number|null]}]}). One attribute holds the whole table, so two officers editing one
+// chart at once: the last one wins; charts inserted at once merge as any node.
+export const CHART_TYPES = { column: "柱形图", bar: "条形图", line: "折线图", pie: "饼图" };
+const MAX_SERIES = 6;
+const MAX_CATEGORIES = 50;
+const CHART_W = 560;
+const CHART_H = 280;
+
+let charting = null;
+const loadCharts = () => {
+  charting = charting || import("./sheet/chart.js");
+  return charting;
+};
+
+/** A chart's data from its attribute; anything malformed is an empty chart. */
+export function chartDataOf(raw) {
+  let data = null;
+  try {
+    data = JSON.parse(raw || "{}");
+  } catch {
+    data = null;
+  }
+  const categories = Array.isArray(data?.categories) ? data.categories.map((c) => String(c ?? "")) : [];
+  const series = (Array.isArray(data?.series) ? data.series : []).filter((s) => s && Array.isArray(s.values)).map((s) => ({
+    name: String(s.name ?? ""),
+    values: categories.map((_, i) => (typeof s.values[i] === "number" && Number.isFinite(s.values[i]) ? s.values[i] : null)),
+  }));
+  return { categories, series };
+}
+
+/** Pasted cells (tab-separated, as Excel and WPS copy them; or commas) as chart data:
+ * the first row names the series (its first cell is the categories' heading), each
+ * other row is a category and its values. Throws a message for the officer. */
+export function parseChartTable(text) {
+  const lines = String(text).replace(/\r/g, "").split("\n").filter((l) => l.trim() !== "");
+  const sep = lines.some((l) => l.includes("\t")) ? "\t" : ",";
+  const rows = lines.map((l) => l.split(sep).map((c) => c.trim()));
+  if (rows.length < 2 || rows[0].length < 2) throw new Error("数据至少两行两列：首行为系列名，首列为类别");
+  const names = rows[0].slice(1);
+  if (names.length > MAX_SERIES) throw new Error(`最多 ${MAX_SERIES} 个系列`);
+  if (rows.length - 1 > MAX_CATEGORIES) throw new Error(`最多 ${MAX_CATEGORIES} 个类别`);
+  const categories = rows.slice(1).map((r) => r[0]);
+  const series = names.map((name, k) => ({
+    name: name || `系列${k + 1}`,
+    values: rows.slice(1).map((r) => {
+      const cell = (r[k + 1] ?? "").replace(/,/g, "");
+      if (cell === "") return null;
+      const v = Number(cell);
+      if (!Number.isFinite(v)) throw new Error(`不是数字：${r[k + 1]}`);
+      return v;
+    }),
+  }));
+  return { categories, series };
+}
+
+/** The data as the form shows it: tab-separated rows. */
+export function chartTable(data) {
+  const head = ["类别", ...data.series.map((s) => s.name)].join("\t");
+  const rows = data.categories.map((c, i) => [c, ...data.series.map((s) => (s.values[i] === null ? "" : String(s.values[i])))].join("\t"));
+  return [head, ...rows].join("\n");
+}
+
+/** The small form of a chart: type, title, data; `onSave(attrs)` with the new attributes. */
+export function chartForm(el, attrs, onSave, onCancel) {
+  const type = el("select", { name: "chart-type", "aria-label": "图表类型" },
+    ...Object.entries(CHART_TYPES).map(([k, label]) => el("option", { value: k }, label)));
+  type.value = attrs.type in CHART_TYPES ? attrs.type : "column";
+  const title = el("input", { name: "chart-title", "aria-label": "标题", placeholder: "标题", maxlength: "200" });
+  title.value = attrs.title || "";
+  const table = el("textarea", { name: "chart-data", rows: "6", "aria-label": "数据", placeholder: "从 Excel 粘贴：首行为系列名，首列为类别" });
+  table.value = attrs.data ? chartTable(chartDataOf(attrs.data)) : "类别\t系列1\n一月\t10\n二月\t20";
+  const say = el("span", { class: "form-message", role: "status" });
+  const save = el("button", { type: "button", name: "chart-save" }, attrs.data ? "保存" : "插入");
+  const cancel = el("button", { type: "button", name: "chart-cancel" }, "取消");
+  save.addEventListener("click", () => {
+    try {
+      const data = parseChartTable(table.value);
+      onSave({ type: type.value, title: title.value.trim().slice(0, 200), data: JSON.stringify(data) });
+    } catch (e) {
+      say.textContent = e.message;
+    }
+  });
+  cancel.addEventListener("click", onCancel);
+  return el("div", { class: "chart-form" }, el("div", { class: "chart-form-row" }, type, title), table, el("div", { class: "chart-form-row" }, save, cancel, say));
+}
+
+function formEl(tag, attrs, ...children) {
+  return node(tag, attrs, ...children);
+}
+
+export const ChartNode = Node.create({
+  name: "chart",
+  group: "block",
+  atom: true,
+  draggable: true,
+  addAttributes() {
+    return { type: attr("type", "column"), title: attr("title", ""), data: attr("data", "{}") };
+  },
+  parseHTML() {
+    return [{ tag: "div[data-type=chart]" }];
+  },
+  renderHTML({ HTMLAttributes }) {
+    return ["div", mergeAttributes(HTMLAttributes, { "data-type": "chart" })];
+  },
+  addNodeView() {
+    return ({ node: first, editor, getPos }) => {
+      let current = first;
+      const title = node("span", { class: "doc-chart-name" });
+      const head = node("div", { class: "doc-chart-title" }, title);
+      const drawing = node("div", { class: "doc-chart-svg" });
+      const dom = node("div", { class: "doc-chart", "data-type": "chart", contenteditable: "false" }, head, drawing);
+      let form = null;
+      const draw = () => {
+        const { type, title: name, data } = current.attrs;
+        title.textContent = name || "图表";
+        const kind = type in CHART_TYPES ? type : "column";
+        dom.dataset.chartType = kind;
+        loadCharts().then(({ drawChart }) => {
+          drawing.replaceChildren(drawChart(kind, chartDataOf(data), CHART_W, CHART_H));
+          dom.dataset.drawn = "true";
+        });
+      };
+      if (editor.isEditable) {
+        const edit = node("button", { type: "button", class: "chart-edit" }, "编辑");
+        edit.addEventListener("click", () => {
+          if (form || !editor.isEditable) return;
+          form = chartForm(formEl, current.attrs, (attrs) => {
+            const pos = getPos();
+            if (typeof pos === "number") {
+              editor.view.dispatch(editor.state.tr.setNodeMarkup(pos, undefined, { ...current.attrs, ...attrs }));
+            }
+            form.remove();
+            form = null;
+          }, () => {
+            form.remove();
+            form = null;
+          });
+          dom.append(form);
+        });
+        head.append(edit);
+      }
+      draw();
+      return {
+        dom,
+        update(next) {
+          if (next.type !== current.type) return false;
+          const changed = next.attrs !== current.attrs;
+          current = next;
+          if (changed) draw();
+          return true;
+        },
+        stopEvent: (event) => Boolean(form && form.contains(event.target)),
+        ignoreMutation: () => true,
+      };
+    };
+  },
+});
+
+// The toolbar of writers: 待办, 图片, 附件, 联系人, 文档, 图表.
 export function richToolbar(el, editor, session, api) {
   const say = el("span", { class: "toolbar-message", role: "status" });
   const button = (label, name, run) => {
@@ -202,6 +363,13 @@ export function richToolbar(el, editor, session, api) {
     button("附件", "file", () => fileInput.click()),
     button("联系人", "contact", () => contactPicker(el, panel, editor, session)),
     button("文档", "doc-embed", () => docPicker(el, panel, editor, session, api)),
+    button("图表", "chart", () => {
+      panel.replaceChildren(chartForm(el, {}, (attrs) => {
+        panel.hidden = true;
+        insertAfter(editor, { type: "chart", attrs });
+      }, () => { panel.hidden = true; }));
+      panel.hidden = false;
+    }),
     imageInput, fileInput, say, panel);
   return bar;
 }

@@ -33,6 +33,7 @@ from tests.harness.server import TestServer, launcher
 from tests.modules.audit.helpers import wait_for
 from tests.modules.docs import yjs
 from tests.modules.docs.docflow import DocflowTests
+from tests.modules.docs.richchart import RichChartTests
 from tests.modules.docs.richcontent import RichContentTests
 
 DOCS = "/_jwwx/client/v1/docs"
@@ -45,7 +46,7 @@ def q(value: str) -> str:
     return quote(value, safe="")
 
 
-class DocsTests(DocflowTests, RichContentTests):
+class DocsTests(DocflowTests, RichContentTests, RichChartTests):
     server: TestServer
     _auditor: MatrixClient | None = None
 

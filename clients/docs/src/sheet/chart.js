@@ -4,7 +4,8 @@
 // view has charts. A range is read as Excel reads it: a first row with text (beyond
 // the first column) names the series, a first column with text holds the categories,
 // each other column is a series (a pie draws the first). sheet_export.py writes the
-// same series into an .xlsx chart.
+// same series into an .xlsx chart. drawChart also draws a text document's chart
+// blocks (rich.js ChartNode, which loads this chunk when one is shown).
 import { cellName } from "./cells.js";
 import { display } from "./format.js";
 import { parseRange } from "./model.js";
