@@ -11,6 +11,7 @@
 // chart is shown). Nothing here is drawn with inline styles (the page's CSP).
 import { Node, mergeAttributes } from "@tiptap/core";
 import { downloadFile, fileSize, mediaBlob, uploadMedia } from "./media.js";
+import { parseCell } from "./sheet/cells.js";
 
 const WEB_CLIENT = "/_jwwx/web/";
 const EDITOR_PAGE = "/_jwwx/docs/app/";
@@ -231,8 +232,9 @@ export function chartTable(data) {
   return [head, ...rows].join("\n");
 }
 
-/** The small form of a chart: type, title, data; `onSave(attrs)` with the new attributes. */
-export function chartForm(el, attrs, onSave, onCancel) {
+/** The small form of a chart: type, title, data; `onSave(attrs)` with the new
+ * attributes; `source(fill, say)`, if given, adds a row that fills the data. */
+export function chartForm(el, attrs, onSave, onCancel, source = null) {
   const type = el("select", { name: "chart-type", "aria-label": "图表类型" },
     ...Object.entries(CHART_TYPES).map(([k, label]) => el("option", { value: k }, label)));
   type.value = attrs.type in CHART_TYPES ? attrs.type : "column";
@@ -252,7 +254,88 @@ export function chartForm(el, attrs, onSave, onCancel) {
     }
   });
   cancel.addEventListener("click", onCancel);
-  return el("div", { class: "chart-form" }, el("div", { class: "chart-form-row" }, type, title), table, el("div", { class: "chart-form-row" }, save, cancel, say));
+  const fill = (text) => {
+    table.value = text;
+    say.textContent = "";
+  };
+  const extra = source ? [source(fill, (m) => { say.textContent = m; })] : [];
+  return el("div", { class: "chart-form" }, el("div", { class: "chart-form-row" }, type, title), ...extra, table,
+    el("div", { class: "chart-form-row" }, save, cancel, say));
+}
+
+/** Rows of a CSV text (RFC 4180: quoted fields, doubled quotes, CRLF). */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = "";
+  let quoted = false;
+  const src = text.replace(/^\ufeff/, "");
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (quoted) {
+      if (ch === '"' && src[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") { row.push(cell); cell = ""; } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && src[i + 1] === "\n") i++;
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+    } else cell += ch;
+  }
+  if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+// 从表格取数: one of the officer's sheets (his own and shared), a sheet of it and a
+// range; the values shown there now (the sheet's .csv export, read with his token)
+// are copied into the form, so the chart keeps them and does not follow the sheet.
+function sheetSource(el, session, api) {
+  return (fill, say) => {
+    const docs = el("select", { name: "chart-sheet", "aria-label": "表格文档" }, el("option", { value: "" }, "从表格取数…"));
+    const tab = el("input", { name: "chart-sheet-tab", "aria-label": "工作表", placeholder: "工作表（默认第一个）" });
+    const range = el("input", { name: "chart-range", "aria-label": "区域", placeholder: "区域，如 A1:C5" });
+    const take = el("button", { type: "button", name: "chart-take" }, "取数");
+    Promise.all([api(session, "GET", "?filter=mine&limit=200"), api(session, "GET", "?filter=shared&limit=200")]).then(([mine, shared]) => {
+      const seen = new Set();
+      for (const d of [...mine.documents, ...shared.documents]) {
+        if (d.kind !== "sheet" || seen.has(d.doc_id)) continue;
+        seen.add(d.doc_id);
+        docs.append(el("option", { value: d.doc_id }, d.title));
+      }
+      docs.dataset.loaded = "true";
+    }, (e) => say(e.message));
+    take.addEventListener("click", () => {
+      const [from, to = from] = range.value.trim().toUpperCase().split(":");
+      const a = parseCell(from || "");
+      const b = parseCell(to || "");
+      if (!docs.value) return say("请选择表格文档");
+      if (!a || !b) return say("区域应如 A1:C5");
+      const sheet = tab.value.trim() ? `&sheet=${encodeURIComponent(tab.value.trim())}` : "";
+      fetch(`/_jwwx/client/v1/docs/${encodeURIComponent(docs.value)}/export?format=csv${sheet}`, {
+        headers: { Authorization: `Bearer ${session.token}` },
+      }).then(async (response) => {
+        const text = await response.text();
+        if (!response.ok) {
+          let message = `取数失败（${response.status}）`;
+          try { message = JSON.parse(text).error || message; } catch { /* not JSON */ }
+          throw new Error(message);
+        }
+        const grid = parseCsv(text);
+        const [r0, r1] = [Math.min(a.row, b.row), Math.max(a.row, b.row)];
+        const [c0, c1] = [Math.min(a.col, b.col), Math.max(a.col, b.col)];
+        const lines = [];
+        for (let r = r0; r <= r1; r++) {
+          const cells = [];
+          for (let c = c0; c <= c1; c++) cells.push((grid[r] || [])[c] ?? "");
+          lines.push(cells.join("\t"));
+        }
+        fill(lines.join("\n"));
+      }).catch((e) => say(e.message));
+    });
+    return el("div", { class: "chart-form-row chart-source" }, docs, tab, range, take);
+  };
 }
 
 function formEl(tag, attrs, ...children) {
@@ -367,7 +450,7 @@ export function richToolbar(el, editor, session, api) {
       panel.replaceChildren(chartForm(el, {}, (attrs) => {
         panel.hidden = true;
         insertAfter(editor, { type: "chart", attrs });
-      }, () => { panel.hidden = true; }));
+      }, () => { panel.hidden = true; }, sheetSource(el, session, api)));
       panel.hidden = false;
     }),
     imageInput, fileInput, say, panel);

@@ -124,7 +124,8 @@ class RichChartTests:
     async def test_chart_block_in_three_pages(self) -> None:
         """A writer inserts a chart from pasted cells; another editor sees its bars; a
         reader sees it without the edit button; the writer's edit (type, data) is
-        redrawn in the others' pages; the export carries the data."""
+        redrawn in the others' pages; a pie from a range of one of her sheets
+        (values copied); the export carries the data."""
         from tests.harness.browser import require_browser
 
         require_browser()
@@ -137,6 +138,13 @@ class RichChartTests:
             {"kind": "user", "id": dave.user_id, "role": "reader"},
         ]
         await alice.ok("PUT", f"{DOCS}/{doc_id}/sharing", {"grants": grants})
+        status, body = await alice.request(
+            "POST",
+            f"{DOCS}/import?format=csv&title={quote('辖区警情表')}",
+            raw="备注,辖区,警情\n,城区,30\n,郊区,10\n,合计,40\n".encode(),
+            content_type="text/csv",
+        )
+        t.assertEqual(status, 200, body)
         page_url = f"{t.server.base_url}/_jwwx/docs/app/#doc={quote(doc_id)}"
         errors = await threads.deferToThread(
             _chart_in_three_pages, page_url, (alice, bob, dave)
@@ -156,6 +164,8 @@ class RichChartTests:
             ],
             tables,
         )
+        t.assertIn("图表：辖区分布（饼图）", lines)
+        t.assertIn([["类别", "警情"], ["城区", "30"], ["郊区", "10"]], tables)
         t.assertEqual(await t._audit_actions(doc_id, "edit_refused"), [])
 
     test_chart_block_in_three_pages.timeout = 300  # type: ignore
@@ -187,7 +197,7 @@ def _chart_in_three_pages(url: str, officers: tuple[Any, ...]) -> list[str]:
         )
         b.wait_for_selector(".doc-chart:has-text('本周警情')")
         b.wait_for_function(
-            f"document.querySelectorAll({bars!r}).length === 6", polling=100
+            f"() => document.querySelectorAll({bars!r}).length === 6", polling=100
         )
         reader.wait_for_selector(
             ".ProseMirror[contenteditable=false] .doc-chart[data-drawn=true]:has-text('本周警情')"
@@ -211,8 +221,27 @@ def _chart_in_three_pages(url: str, officers: tuple[Any, ...]) -> list[str]:
         bars8 = bars.replace("[data-type=column]", "[data-type=bar]")
         for page in (b, reader):
             page.wait_for_function(
-                f"document.querySelectorAll({bars8!r}).length === 8", polling=100
+                f"() => document.querySelectorAll({bars8!r}).length === 8", polling=100
             )
         assert a.locator(".doc-chart .chart-form").count() == 0
+        # A pie from a range of alice's sheet: its values copied into the block.
+        a.click(".rich-toolbar button[name=chart]")
+        a.wait_for_selector(".pick-panel select[name=chart-sheet][data-loaded=true]")
+        a.select_option(".pick-panel select[name=chart-sheet]", label="辖区警情表")
+        a.fill(".pick-panel input[name=chart-range]", "b1:C3")
+        a.click(".pick-panel button[name=chart-take]")
+        a.wait_for_function(
+            "() => document.querySelector('.pick-panel textarea[name=chart-data]').value"
+            " === '辖区\\t警情\\n城区\\t30\\n郊区\\t10'",
+            polling=100,
+        )
+        a.select_option(".pick-panel select[name=chart-type]", "pie")
+        a.fill(".pick-panel input[name=chart-title]", "辖区分布")
+        a.click(".pick-panel button[name=chart-save]")
+        slices = ".doc-chart[data-drawn=true] svg.chart-svg[data-type=pie] path.slice"
+        for page in (b, reader):
+            page.wait_for_function(
+                f"() => document.querySelectorAll({slices!r}).length === 2", polling=100
+            )
         screenshot(b, "docs-chart-block")
         return list(a.errors) + list(b.errors) + list(reader.errors)

@@ -1,0 +1,1 @@
+function e(e){let t=``;for(let n=e+1;n>0;n=Math.floor((n-1)/26))t=String.fromCharCode(65+(n-1)%26)+t;return t}function t(t,n){return e(n)+String(t+1)}function n(e){let t=/^([A-Z]{1,3})([1-9][0-9]{0,6})$/.exec(e);if(!t)return null;let n=0;for(let e of t[1])n=n*26+(e.charCodeAt(0)-64);return{row:Number(t[2])-1,col:n-1}}export{e as n,n as r,t};
