@@ -294,6 +294,8 @@ class SheetBrowserTests:
             {"f": "=ROUND(SUMPRODUCT(C1:C3,D1:D3)/3,2)", "v": 11.67},
         )
         self.assertEqual(sheets["Sheet1"]["C1"], {"v": 1})
+        self.assertAlmostEqual(sheets["Sheet1"]["A7"]["v"], 94.6343616, places=7)
+        self.assertEqual(sheets["Sheet1"]["A8"]["v"], "#NAME?")
         self.assertEqual(sheets["Sheet2"]["A1"], {"f": "=Sheet1!A5*10", "v": 20})
 
     async def test_grid_rows_columns_styles_clipboard_rename(self) -> None:
@@ -425,6 +427,13 @@ FORMULAS = [
     ("A4", "=ROUND(SUMPRODUCT(C1:C3,D1:D3)/3,2)", "11.67"),  # maths
     ("A5", "=AVERAGE(C1:C3)", "2"),  # statistics
     ("A6", "=STDEV(C1:C3)", "1"),  # statistics
+    # A bond's price (clients/docs/src/sheet/functions.js), Excel's documented example.
+    (
+        "A7",
+        "=PRICE(DATE(2008,2,15),DATE(2017,11,15),5.75%,6.5%,100,2,0)",
+        "94.6343616213",
+    ),
+    ("A8", "=FOOBAR(1)", "#NAME?"),  # an unknown function, as Excel shows it
 ]
 VALUES = [("C1", "1"), ("C2", "2"), ("C3", "3"), ("D1", "4"), ("D2", "5"), ("D3", "7")]
 

@@ -9,6 +9,7 @@ import FormulaParser from "fast-formula-parser";
 import * as formulajs from "@formulajs/formulajs";
 import { cellName, parseCell } from "./cells.js";
 import { reads } from "./refs.js";
+import { FUNCTIONS as OWN_FUNCTIONS } from "./functions.js";
 
 const { FormulaError } = FormulaParser;
 
@@ -19,6 +20,8 @@ const LEGACY = {
   MODE: "MODE.SNGL", PERCENTILE: "PERCENTILE.INC", QUARTILE: "QUARTILE.INC",
   RANK: "RANK.EQ", NORMDIST: "NORM.DIST", NORMINV: "NORM.INV",
   CEILING: "CEILING.MATH", FLOOR: "FLOOR.MATH",
+  PERCENTRANK: "PERCENTRANK.INC", CONFIDENCE: "CONFIDENCE.NORM", POISSON: "POISSON.DIST",
+  WEIBULL: "WEIBULL.DIST", "ERF.PRECISE": "ERF", "ERFC.PRECISE": "ERFC",
 };
 // Where formulajs is right and fast-formula-parser is not: its EDATE runs past a
 // month's end (EDATE(31 Jan, 1) must be 28 Feb, as Excel says).
@@ -69,6 +72,17 @@ function functions(parser) {
   for (const [name, fn] of Object.entries(formulajsFunctions())) {
     if (!own.has(name) || PREFER_FORMULAJS.has(name)) extraFunctions[name] = adapt(fn);
   }
+  // Ours (functions.js): what neither has, and what formulajs gets wrong (TTEST, ACCRINT,
+  // the T-bill functions); before the legacy names, which may point at them.
+  for (const [name, fn] of Object.entries(OWN_FUNCTIONS)) extraFunctions[name] = adapt(fn);
+  // fast-formula-parser lists CHOOSE but leaves its body empty; it passes the parser
+  // first (CHOOSE is among its functions that need their context).
+  extraFunctions.CHOOSE = (context, index, ...values) => {
+    const i = Math.trunc(Number(index && index.value));
+    if (!(i >= 1 && i <= values.length)) return FormulaError.VALUE;
+    const chosen = values[i - 1];
+    return chosen && !chosen.omitted ? chosen.value : 0;
+  };
   for (const [legacy, modern] of Object.entries(LEGACY)) {
     const target = extraFunctions[modern] || (own.has(modern) && parser.functions[modern]);
     if (!own.has(legacy) && target) extraFunctions[legacy] = target;
@@ -211,6 +225,10 @@ export class Computation {
       value = parserAt(depth).parse(text, { sheet, row: row + 1, col: col + 1 });
     } catch (e) {
       value = e instanceof FormulaError ? e : new FormulaError("#ERROR!");
+      // An unknown function is Excel's #NAME? (the parser wraps it in #ERROR!).
+      if (e && e.details instanceof FormulaError && e.details.error === "#NAME?") {
+        value = new FormulaError("#NAME?");
+      }
     } finally {
       this.busy.delete(key);
       this.depth = depth;
