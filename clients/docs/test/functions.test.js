@@ -74,6 +74,21 @@ test("AMORLINC", () => {
   isError(F.AMORLINC(2400, D("2008-8-19"), D("2008-12-31"), 300, 1, 0.15, 2), "#NUM!");
 });
 
+test("AMORDEGRC, VDB", () => {
+  assert.equal(F.AMORDEGRC(2400, D("2008-8-19"), D("2008-12-31"), 300, 1, 0.15, 1), 776);
+  assert.equal(F.AMORDEGRC(2400, D("2008-8-19"), D("2008-12-31"), 300, 0, 0.15, 1), 330);
+  isError(F.AMORDEGRC(2400, D("2008-8-19"), D("2008-12-31"), 300, 1, 0.15, 2), "#NUM!");
+  near(F.VDB(2400, 300, 10 * 365, 0, 1), 1.32, 2);
+  near(F.VDB(2400, 300, 10 * 12, 0, 1), 40, 2);
+  near(F.VDB(2400, 300, 10, 0, 1), 480, 2);
+  near(F.VDB(2400, 300, 10 * 12, 6, 18), 396.31, 2);
+  near(F.VDB(2400, 300, 10 * 12, 6, 18, 1.5), 311.81, 2);
+  near(F.VDB(2400, 300, 10, 0, 0.875, 1.5), 315, 2);
+  // The whole life depreciates cost - salvage (switching to the straight line).
+  near(F.VDB(2400, 300, 10, 0, 10), 2100, 9);
+  isError(F.VDB(2400, 300, 10, 5, 4), "#NUM!");
+});
+
 test("YEARFRAC's bases", () => {
   near(yearFrac(D("2012-1-1"), D("2012-7-30"), 0), 0.58055556, 8);
   near(yearFrac(D("2012-1-1"), D("2012-7-30"), 1), 0.57650273, 8);

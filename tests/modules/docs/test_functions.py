@@ -2,7 +2,7 @@
 """The spreadsheet functions written for the sheets' formula engine
 (clients/docs/src/sheet/functions.js: PRICE, YIELD, DURATION, MDURATION, the COUP*
 family, ACCRINT(M), PRICEMAT, YIELDMAT, YIELDDISC, INTRATE, RECEIVED, the T-bill
-functions, AMORLINC, T.TEST, SKEW.P) against the values of Excel's documentation
+functions, AMORLINC, AMORDEGRC, VDB, T.TEST, SKEW.P) against the values of Excel's documentation
 examples, with node's test runner (clients/docs/test/functions.test.js). A sheet in
 the browser shows PRICE's value: tests.modules.docs.test_sheets."""
 

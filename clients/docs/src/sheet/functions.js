@@ -3,10 +3,11 @@
 // formulajs computes wrongly (checked against Excel's documentation examples): the
 // bond functions (PRICE, YIELD, DURATION, MDURATION, the COUP* family, ACCRINT,
 // ACCRINTM, PRICEMAT, YIELDMAT, YIELDDISC, INTRATE, RECEIVED, the T-bill functions),
-// AMORLINC, T.TEST and SKEW.P. Written from Excel's documented definitions. Arguments
-// and results are plain values, as for formulajs: dates are Excel serial numbers (or
-// date text "2008-2-15"), a range is an array of rows; an Excel error is returned as an
-// Error whose message is its code. engine.js registers them with the parser.
+// AMORLINC, AMORDEGRC, VDB, T.TEST and SKEW.P. Written from Excel's documented
+// definitions. Arguments and results are plain values, as for formulajs: dates are
+// Excel serial numbers (or date text "2008-2-15"), a range is an array of rows; an Excel
+// error is returned as an Error whose message is its code. engine.js registers them
+// with the parser.
 
 const NUM = () => new Error("#NUM!");
 const VALUE = () => new Error("#VALUE!");
@@ -391,6 +392,64 @@ export const AMORLINC = excel((cost, purchased, firstPeriod, salvage, period, ra
   return 0;
 });
 
+// AMORDEGRC: the French degressive depreciation. The rate is multiplied by a coefficient
+// of the asset's life (1/rate: under 3 years 1, under 5 1.5, up to 6 2, beyond 2.5),
+// the first period prorated; each amount is rounded to a whole number; half of what is
+// left in the second-to-last period, the rest in the last.
+export const AMORDEGRC = excel((cost, purchased, firstPeriod, salvage, period, rate, basis) => {
+  let c = number(cost);
+  const p0 = serial(purchased);
+  const p1 = serial(firstPeriod);
+  const s = number(salvage);
+  const per = Math.floor(number(period));
+  const r0 = number(rate);
+  const b = basisOf(basis);
+  if (b === 2 || c < 0 || s < 0 || s > c || per < 0 || r0 <= 0 || p1 < p0) fail(NUM());
+  const life = 1 / r0;
+  const coefficient = life < 3 ? 1 : life < 5 ? 1.5 : life <= 6 ? 2 : 2.5;
+  const r = r0 * coefficient;
+  let amount = Math.round(yearFrac(p0, p1, b) * r * c);
+  if (per === 0) return amount;
+  c -= amount;
+  let rest = c - s;
+  for (let n = 0; n < per; n++) {
+    amount = Math.round(r * c);
+    rest -= amount;
+    if (rest < 0) return per - n <= 1 ? Math.round(c * 0.5) : 0;
+    c -= amount;
+  }
+  return amount;
+});
+
+// VDB: the declining balance (factor × straight rate) of each whole period, switching to
+// straight line over the remaining life once that is more (unless no_switch), never below
+// the salvage; a period partly between start and end counts for its part.
+export const VDB = excel((cost, salvage, life, start, end, factor, noSwitch) => {
+  const c = number(cost);
+  const s = number(salvage);
+  const n = number(life);
+  const from = number(start);
+  const to = number(end);
+  const f = number(factor, 2);
+  const straightNever = number(noSwitch, 0) !== 0;
+  if (c < 0 || s < 0 || n <= 0 || from < 0 || to < from || to > n || f <= 0) fail(NUM());
+  let book = c;
+  let total = 0;
+  let switched = false;
+  const periods = Math.ceil(to);
+  for (let i = 1; i <= periods; i++) {
+    const declining = Math.max(0, Math.min(book * Math.min(f / n, 1), book - s));
+    // The straight line over the remaining life (the same amount each later period).
+    const straight = (book - s) / Math.max(n - (i - 1), 1);
+    if (!straightNever && straight > declining) switched = true;
+    const amount = switched ? straight : declining;
+    const overlap = Math.max(0, Math.min(i, to) - Math.max(i - 1, from));
+    total += amount * overlap;
+    book -= amount;
+  }
+  return total;
+});
+
 // ---- statistics ----
 
 function numbersOf(range) {
@@ -532,7 +591,7 @@ export const SKEW_P = excel((...ranges) => {
 
 /** Every function here by its Excel name. */
 export const FUNCTIONS = {
-  PRICE, YIELD, DURATION, MDURATION, AMORLINC,
+  PRICE, YIELD, DURATION, MDURATION, AMORLINC, AMORDEGRC, VDB,
   COUPPCD, COUPNCD, COUPNUM, COUPDAYS, COUPDAYBS, COUPDAYSNC,
   ACCRINT, ACCRINTM, INTRATE, RECEIVED, YIELDDISC, PRICEMAT, YIELDMAT,
   TBILLPRICE, TBILLYIELD, TBILLEQ,
