@@ -95,6 +95,15 @@ test("YEARFRAC's bases", () => {
   near(yearFrac(D("2012-1-1"), D("2012-7-30"), 3), 0.57808219, 8);
 });
 
+test("MDETERM", () => {
+  near(F.MDETERM([[1, 3, 8, 5], [1, 3, 6, 1], [1, 1, 1, 0], [7, 3, 10, 2]]), 88, 9);
+  near(F.MDETERM([[3, 6, 1], [1, 1, 0], [3, 10, 2]]), 1, 9);
+  assert.equal(F.MDETERM([[1, 2], [2, 4]]), 0);
+  assert.equal(F.MDETERM(5), 5);
+  isError(F.MDETERM([[1, 2, 3], [4, 5, 6]]), "#VALUE!");
+  isError(F.MDETERM([[1, "a"], [1, 2]]), "#VALUE!");
+});
+
 test("T.TEST, SKEW.P", () => {
   const a = [[3], [4], [5], [8], [9], [1], [2], [4], [5]];
   const b = [[6], [19], [3], [2], [14], [4], [5], [17], [1]];

@@ -3,7 +3,7 @@
 // formulajs computes wrongly (checked against Excel's documentation examples): the
 // bond functions (PRICE, YIELD, DURATION, MDURATION, the COUP* family, ACCRINT,
 // ACCRINTM, PRICEMAT, YIELDMAT, YIELDDISC, INTRATE, RECEIVED, the T-bill functions),
-// AMORLINC, AMORDEGRC, VDB, T.TEST and SKEW.P. Written from Excel's documented
+// AMORLINC, AMORDEGRC, VDB, MDETERM, T.TEST and SKEW.P. Written from Excel's documented
 // definitions. Arguments and results are plain values, as for formulajs: dates are
 // Excel serial numbers (or date text "2008-2-15"), a range is an array of rows; an Excel
 // error is returned as an Error whose message is its code. engine.js registers them
@@ -450,6 +450,37 @@ export const VDB = excel((cost, salvage, life, start, end, factor, noSwitch) => 
   return total;
 });
 
+// ---- maths ----
+
+// MDETERM: the determinant of a square array, by Gaussian elimination with partial
+// pivoting (the engine's own was wrong from 4 × 4 on: -181 for Excel's example, 88).
+export const MDETERM = excel((array) => {
+  const rows = Array.isArray(array) ? array.map((r) => (Array.isArray(r) ? r : [r])) : [[array]];
+  const n = rows.length;
+  if (rows.some((r) => r.length !== n)) fail(VALUE());
+  const m = rows.map((r) => r.map((v) => {
+    if (v instanceof Error) fail(v);
+    if (typeof v !== "number") fail(VALUE());
+    return v;
+  }));
+  let det = 1;
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r][col]) > Math.abs(m[pivot][col])) pivot = r;
+    if (m[pivot][col] === 0) return 0;
+    if (pivot !== col) {
+      [m[pivot], m[col]] = [m[col], m[pivot]];
+      det = -det;
+    }
+    det *= m[col][col];
+    for (let r = col + 1; r < n; r++) {
+      const k = m[r][col] / m[col][col];
+      for (let c = col; c < n; c++) m[r][c] -= k * m[col][c];
+    }
+  }
+  return det;
+});
+
 // ---- statistics ----
 
 function numbersOf(range) {
@@ -595,5 +626,5 @@ export const FUNCTIONS = {
   COUPPCD, COUPNCD, COUPNUM, COUPDAYS, COUPDAYBS, COUPDAYSNC,
   ACCRINT, ACCRINTM, INTRATE, RECEIVED, YIELDDISC, PRICEMAT, YIELDMAT,
   TBILLPRICE, TBILLYIELD, TBILLEQ,
-  "T.TEST": TTEST, TTEST, "SKEW.P": SKEW_P,
+  MDETERM, "T.TEST": TTEST, TTEST, "SKEW.P": SKEW_P,
 };
