@@ -58,7 +58,12 @@ from modules.directory.storage.ranges import (
     deliverable_txn,
     department_userids_txn,
 )
-from modules.directory.storage.social import Tag, get_tag_txn, list_tags_txn
+from modules.directory.storage.social import (
+    Tag,
+    get_tag_txn,
+    list_tags_txn,
+    tags_holding_txn,
+)
 from modules.directory.visibility import Viewer, viewer_txn
 from modules.directory.visible_range import EVERYTHING, VisibleRange, visible_range_txn
 
@@ -98,6 +103,7 @@ __all__ = [
     "normalise_query",
     "password_matches",
     "subtree_range",
+    "tags_holding_txn",
     "units_of_txn",
     "viewer_txn",
     "visible_range_txn",

@@ -357,7 +357,7 @@ class FormService:
             return False
         if r.bureau or person.departments.intersection(r.departments):
             return True
-        return any(roles.in_tag_txn(txn, person, str(t)) for t in r.tags)
+        return bool(roles.tags_held_txn(txn, person, [str(t) for t in r.tags]))
 
     def _closed(self, form: Form) -> bool:
         return form.deadline_ts is not None and form.deadline_ts <= self._now()

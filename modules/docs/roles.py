@@ -4,6 +4,7 @@ department (its subtree included) or tag, from the organisation directory; a lin
 role opens the document to every account of this bureau (this server, never a
 federated one) that has the link. The highest role a user holds wins."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from modules.common.storage import Txn
@@ -52,28 +53,45 @@ def person_txn(txn: Txn, user_id: str, server_name: str) -> Person:
     return Person(user_id, True, frozenset(ancestors))
 
 
-def in_tag_txn(txn: Txn, person: Person, tag_id: str) -> bool:
-    if not tag_id.isdigit():
-        return False
-    tag = directory.get_tag_txn(txn, int(tag_id))
-    if tag is None:
-        return False
+def tags_held_txn(txn: Txn, person: Person, tag_ids: Iterable[str]) -> set[str]:
+    """Which of the tags (ids as grants hold them) the person is in, as a member or
+    through a department of theirs or an ancestor: one statement for all of them."""
+    ids = sorted({int(t) for t in tag_ids if t.isdigit()})
+    if not ids or not person.local:
+        return set()
     localpart = person.user_id[1:].partition(":")[0]
-    return (person.local and localpart in tag.userids) or bool(
-        person.departments.intersection(tag.department_ids)
-    )
+    held = directory.tags_holding_txn(txn, ids, localpart, sorted(person.departments))
+    return {str(t) for t in held}
 
 
 def role_txn(txn: Txn, doc: Document, person: Person) -> str | None:
-    """The user's role on the document, None when they may not open it."""
+    """The user's role on the document, None when they may not open it: the document,
+    the person and the document's grants read in a fixed number of statements, however
+    many grants it has and however deep the person's departments are."""
     if doc.owner == person.user_id:
         return "owner"
     roles: list[str | None] = [doc.link_role if person.local else None]
     mine = set(person.principals())
-    for grant in storage.grants_txn(txn, doc.doc_id):
+    grants = storage.grants_txn(txn, doc.doc_id)
+    held = tags_held_txn(
+        txn, person, [g.principal for g in grants if g.principal_kind == "tag"]
+    )
+    for grant in grants:
         key = (grant.principal_kind, grant.principal)
-        if key in mine or (
-            grant.principal_kind == "tag" and in_tag_txn(txn, person, grant.principal)
-        ):
+        if key in mine or (grant.principal_kind == "tag" and grant.principal in held):
             roles.append(grant.role)
     return best(*roles)
+
+
+def shared_with_txn(txn: Txn, person: Person, limit: int) -> list[tuple[Document, str]]:
+    """Documents of others shared with the person (by person, department subtree or
+    tag), newest first, each with the best role the person holds on it: a fixed number
+    of statements, however many tags are granted or departments the person is under."""
+    tags = tags_held_txn(txn, person, storage.granted_tags_txn(txn))
+    principals = person.principals() + [("tag", tag) for tag in sorted(tags)]
+    found: dict[str, tuple[Document, str]] = {}
+    for doc, role in storage.granted_txn(txn, principals, limit):
+        if doc.owner != person.user_id:
+            kept = found.get(doc.doc_id)
+            found[doc.doc_id] = (doc, best(role, kept[1] if kept else None) or role)
+    return sorted(found.values(), key=lambda p: -p[0].updated_ts)[:limit]

@@ -290,20 +290,7 @@ class DocsService:
         self, txn: Any, user_id: str, limit: int
     ) -> list[tuple[Document, str]]:
         person = roles.person_txn(txn, user_id, self.server_name)
-        principals = person.principals() + [
-            ("tag", tag)
-            for tag in storage.granted_tags_txn(txn)
-            if roles.in_tag_txn(txn, person, tag)
-        ]
-        best: dict[str, tuple[Document, str]] = {}
-        for doc, role in storage.granted_txn(txn, principals, limit):
-            if doc.owner != user_id:
-                kept = best.get(doc.doc_id)
-                best[doc.doc_id] = (
-                    doc,
-                    roles.best(role, kept[1] if kept else None) or role,
-                )
-        return sorted(best.values(), key=lambda p: -p[0].updated_ts)[:limit]
+        return roles.shared_with_txn(txn, person, limit)
 
     async def rename(
         self, user_id: str, doc_id: str, body: dict[str, Any]

@@ -44,6 +44,33 @@ def get_tag_txn(txn: Txn, tag_id: int) -> Tag | None:
     return _tag_from_row_txn(txn, row) if row else None
 
 
+def tags_holding_txn(
+    txn: Txn, tag_ids: list[int], userid: str | None, department_ids: list[int]
+) -> set[int]:
+    """Which of `tag_ids` hold the member `userid` or any of `department_ids` (the
+    caller passes a member's departments with their ancestors): one statement, by the
+    tables' primary keys, however many tags and members they have."""
+    if not tag_ids or (userid is None and not department_ids):
+        return set()
+    tags = ", ".join("?" for _ in tag_ids)
+    parts, args = [], []
+    if userid is not None:
+        parts.append(
+            f"SELECT tag_id FROM jwwx_dir_tag_members WHERE tag_id IN ({tags})"
+            " AND userid = ?"
+        )
+        args += [*tag_ids, userid]
+    if department_ids:
+        departments = ", ".join("?" for _ in department_ids)
+        parts.append(
+            "SELECT tag_id FROM jwwx_dir_tag_departments"
+            f" WHERE tag_id IN ({tags}) AND department_id IN ({departments})"
+        )
+        args += [*tag_ids, *department_ids]
+    txn.execute(" UNION ".join(parts), tuple(args))
+    return {int(r[0]) for r in txn.fetchall()}
+
+
 def require_tag_txn(txn: Txn, tag_id: int) -> Tag:
     tag = get_tag_txn(txn, tag_id)
     if tag is None:
