@@ -89,9 +89,8 @@ def shared_with_txn(txn: Txn, person: Person, limit: int) -> list[tuple[Document
     of statements, however many tags are granted or departments the person is under."""
     tags = tags_held_txn(txn, person, storage.granted_tags_txn(txn))
     principals = person.principals() + [("tag", tag) for tag in sorted(tags)]
-    found: dict[str, tuple[Document, str]] = {}
-    for doc, role in storage.granted_txn(txn, principals, limit):
-        if doc.owner != person.user_id:
-            kept = found.get(doc.doc_id)
-            found[doc.doc_id] = (doc, best(role, kept[1] if kept else None) or role)
-    return sorted(found.values(), key=lambda p: -p[0].updated_ts)[:limit]
+    return [
+        (doc, best(*roles) or roles[0])
+        for doc, roles in storage.granted_txn(txn, principals, person.user_id, limit)
+        if roles
+    ]

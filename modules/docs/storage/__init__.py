@@ -117,23 +117,32 @@ def owned_txn(txn: Txn, owner: str, limit: int) -> list[Document]:
 
 
 def granted_txn(
-    txn: Txn, principals: list[tuple[str, str]], limit: int
-) -> list[tuple[Document, str]]:
-    """Documents shared with any of (kind, id), each with the role of that grant."""
+    txn: Txn, principals: list[tuple[str, str]], owner: str, limit: int
+) -> list[tuple[Document, list[str]]]:
+    """The `limit` newest documents of others than `owner` shared with any of (kind,
+    id), each with the roles of those grants: the limit counts documents, however
+    many of the person's grants reach one (one statement)."""
     if not principals:
         return []
     where = " OR ".join(
         "(g.principal_kind = ? AND g.principal = ?)" for _ in principals
     )
     args: list[Any] = [v for p in principals for v in p]
+    columns = ", ".join("d." + c.strip() for c in _DOC.split(","))
     txn.execute(
-        f"SELECT {', '.join('d.' + c.strip() for c in _DOC.split(','))}, g.role"
-        " FROM jwwx_docs_grants g JOIN jwwx_docs_documents d ON d.doc_id = g.doc_id"
-        f" WHERE d.deleted_ts IS NULL AND ({where})"
-        " ORDER BY d.updated_ts DESC, d.doc_id LIMIT ?",
-        (*args, limit),
+        f"SELECT {columns}, g.role FROM (SELECT {_DOC} FROM jwwx_docs_documents"
+        " WHERE deleted_ts IS NULL AND owner <> ? AND doc_id IN"
+        f" (SELECT g.doc_id FROM jwwx_docs_grants g WHERE {where})"
+        " ORDER BY updated_ts DESC, doc_id LIMIT ?) d"
+        f" JOIN jwwx_docs_grants g ON g.doc_id = d.doc_id WHERE {where}"
+        " ORDER BY d.updated_ts DESC, d.doc_id",
+        (owner, *args, limit, *args),
     )
-    return [(_document(r), r[8]) for r in txn.fetchall()]
+    found: dict[str, tuple[Document, list[str]]] = {}
+    for row in txn.fetchall():
+        doc = found.setdefault(row[0], (_document(row), []))
+        doc[1].append(row[8])
+    return list(found.values())
 
 
 def granted_tags_txn(txn: Txn) -> list[str]:

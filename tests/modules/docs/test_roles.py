@@ -81,13 +81,15 @@ class RoleTests(StorageCase):
 
         return self.db(run), len(statements)
 
-    def shared(self, member: MemberRecord) -> tuple[dict[str, str], int]:
+    def shared(
+        self, member: MemberRecord, limit: int = 50
+    ) -> tuple[dict[str, str], int]:
         statements: list[str] = []
 
         def run(txn: Any) -> list[tuple[Document, str]]:
             counted = CountingTxn(txn, statements)
             person = roles.person_txn(counted, f"@{member.userid}:{SERVER}", SERVER)
-            return roles.shared_with_txn(counted, person, 50)
+            return roles.shared_with_txn(counted, person, limit)
 
         found = self.db(run)
         return {d.doc_id: r for d, r in found}, len(statements)
@@ -130,6 +132,28 @@ class RoleTests(StorageCase):
             self.assertEqual(role, wanted, name)
         listed, _ = self.shared(officer)
         self.assertEqual(listed, {n: w for n, (_, w) in cases.items() if w is not None})
+
+    def test_the_limit_counts_documents_of_others(self) -> None:
+        """A document reached by several of the officer's grants takes one place in
+        the listing, and his own documents none: the newest `limit` of others'."""
+        officer = self.deepest()
+        me = f"@{officer.userid}:{SERVER}"
+        path = self.path(officer)
+        both = [
+            Grant("user", me, "reader"),
+            Grant("department", str(path[0]), "editor"),
+            Grant("department", str(path[-1]), "commenter"),
+        ]
+        # (self.document's updated_ts is its number of grants: 3 is the newest)
+        self.document("others0", both)
+        self.document("others1", both[:1])
+        self.document("others2", both[:2])
+        self.document("others3", [both[0], both[2], Grant("user", "@x:test", "editor")])
+        for i in range(3):
+            self.document(f"mine{i}", both, owner=me)
+        listed, _ = self.shared(officer, limit=2)
+        self.assertEqual(list(listed), ["others0", "others3"])
+        self.assertEqual(listed, {"others0": "editor", "others3": "commenter"})
 
     def test_statements_do_not_grow_with_tags_or_depth(self) -> None:
         officer = self.deepest()
