@@ -45,9 +45,15 @@ class DocsAdmin:
             raise error(404, DOC_NOT_FOUND, "文档不存在")
         return found
 
-    async def documents(self, unit: int | None, limit: int) -> list[dict[str, Any]]:
+    async def documents(
+        self, unit: int | None, limit: int, after: tuple[int, str] | None = None
+    ) -> list[dict[str, Any]]:
         rows = await self.api.run_db_interaction(
-            "jwwx_docs_unit_documents", storage_flow.unit_documents_txn, unit, limit
+            "jwwx_docs_unit_documents",
+            storage_flow.unit_documents_txn,
+            unit,
+            limit,
+            after,
         )
         return [
             {

@@ -293,13 +293,22 @@ class DocsAdminResource(AdminRouter):
         if query_param(request, "unit") is not None:
             unit = self.integer_arg(request, "unit", 0, 1, 10**12)
         limit = self.integer_arg(request, "limit", 100, 1, 1000)
-        found = await self._admin.documents(unit, limit)
-        if not scope.unrestricted:
+        if scope.unrestricted:
+            return 200, {"documents": await self._admin.documents(unit, limit)}
+        # A scoped admin: pages of the bureau's (or the unit's) newest, each kept to
+        # his scope, until his `limit` are found or none are left.
+        found: list[dict[str, Any]] = []
+        after: tuple[int, str] | None = None
+        while len(found) < limit:
+            page = await self._admin.documents(unit, limit, after)
             kept = set(
-                await scope.filter([target_of(d["department_id"]) for d in found])
+                await scope.filter([target_of(d["department_id"]) for d in page])
             )
-            found = [d for d in found if target_of(d["department_id"]) in kept]
-        return 200, {"documents": found}
+            found += [d for d in page if target_of(d["department_id"]) in kept]
+            if len(page) < limit:
+                break
+            after = (page[-1]["updated_ts"], page[-1]["doc_id"])
+        return 200, {"documents": found[:limit]}
 
     async def document(self, request: Any, doc_id: str) -> tuple[int, Any]:
         user_id = await self.requester_id(request)

@@ -287,12 +287,19 @@ def usage_by_unit_txn(txn: Txn) -> dict[int, tuple[int, int]]:
 
 
 def unit_documents_txn(
-    txn: Txn, unit_id: int | None, limit: int
+    txn: Txn,
+    unit_id: int | None,
+    limit: int,
+    after: tuple[int, str] | None = None,
 ) -> list[tuple[str, str, str, str, int | None, int | None, int, int]]:
     """(doc_id, kind, title, owner, unit_id, department_id, bytes, updated_ts) of a
-    unit's documents (None: every document), newest first."""
+    unit's documents (None: every document), newest first; `after`: (updated_ts,
+    doc_id) of the last one of the page before."""
     where = "" if unit_id is None else " AND unit_id = ?"
     args: tuple[Any, ...] = () if unit_id is None else (unit_id,)
+    if after is not None:
+        where += " AND (updated_ts < ? OR (updated_ts = ? AND doc_id > ?))"
+        args = (*args, after[0], after[0], after[1])
     txn.execute(
         "SELECT doc_id, kind, title, owner, unit_id, department_id, bytes, updated_ts"
         f" FROM jwwx_docs_documents WHERE deleted_ts IS NULL{where}"

@@ -417,6 +417,9 @@ class DocflowTests:
         ids = [d["doc_id"] for d in seen]
         t.assertIn(doc_a["doc_id"], ids)
         t.assertNotIn(doc_b["doc_id"], ids)
+        # The bureau's newest (doc_b) is out of his scope: his own is still found.
+        first = (await docs_admin.ok("GET", f"{admin_docs}?limit=1"))["documents"]
+        t.assertEqual([d["doc_id"] for d in first], [doc_a["doc_id"]])
         mine = next(d for d in seen if d["doc_id"] == doc_a["doc_id"])
         t.assertEqual((mine["unit_id"], mine["department_id"]), (unit_a, station))
         by_unit = await docs_admin.ok("GET", f"{admin_docs}?unit={unit_a}")
