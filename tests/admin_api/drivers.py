@@ -696,3 +696,16 @@ async def delete_docs_template(ctx: Context) -> Act:
 async def delete_document(ctx: Context) -> Act:
     owner, _ = await ctx.officer()
     return ctx.call("DELETE", f"{DOCS_ADMIN}/{await _document(owner)}")
+
+
+@drives("POST", "/docs/forms/{form_id}/remind")
+async def remind_form(ctx: Context) -> Act:
+    creator, _ = await ctx.officer()
+    body = {
+        "title": unique("收集表"),
+        "questions": [{"id": "q", "type": "text", "title": "情况", "required": True}],
+        "respondents": {"departments": [ctx.unit]},
+    }
+    form = await creator.ok("POST", f"{DOCS}/forms", body)
+    await creator.ok("POST", f"{DOCS}/forms/{form['form_id']}/publish", {})
+    return ctx.call("POST", f"{DOCS_ADMIN}/forms/{form['form_id']}/remind", {})
