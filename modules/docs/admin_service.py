@@ -6,10 +6,11 @@ admin_api's decision API and writes the operation log; this does the work."""
 import base64
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modules.audit.public import record_document
-from modules.common.admin import Target, department
+from modules.common.admin import AdminScope, Target, department
 from modules.common.errors import error
 from modules.common.gm import sm4_seal
 from modules.common.synapse.errors import Codes
@@ -29,6 +30,31 @@ def target_of(department_id: int | None) -> Target:
     """What an admin must hold `docs.manage` over: the document's department (no
     department: the whole directory, i.e. an unrestricted admin)."""
     return department(department_id) if department_id is not None else Target("all")
+
+
+T = TypeVar("T")
+
+
+async def newest_in_scope(
+    scope: AdminScope,
+    page: Callable[[tuple[int, str] | None], Awaitable[list[T]]],
+    department_of: Callable[[T], int | None],
+    cursor_of: Callable[[T], tuple[int, str]],
+    limit: int,
+) -> list[T]:
+    """The newest `limit` rows a scoped admin may see: pages of the bureau's (or the
+    unit's) newest, each kept to his scope, until enough are found or none are left
+    (the bureau's newest may all be out of his scope)."""
+    found: list[T] = []
+    after: tuple[int, str] | None = None
+    while len(found) < limit:
+        rows = await page(after)
+        kept = set(await scope.filter([target_of(department_of(r)) for r in rows]))
+        found += [r for r in rows if target_of(department_of(r)) in kept]
+        if len(rows) < limit:
+            break
+        after = cursor_of(rows[-1])
+    return found[:limit]
 
 
 class DocsAdmin:

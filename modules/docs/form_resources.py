@@ -32,7 +32,7 @@ from modules.common.admin import check_admin_request, check_targets
 from modules.common.errors import error
 from modules.common.inputs import query_param, read_json_object
 from modules.common.synapse.errors import Codes
-from modules.docs.admin_service import target_of
+from modules.docs.admin_service import newest_in_scope, target_of
 from modules.docs.form_service import FormService
 
 MANAGE = "docs.manage"
@@ -166,10 +166,16 @@ class FormAdminRoutes:
         if query_param(request, "unit") is not None:
             unit = self._router.integer_arg(request, "unit", 0, 1, 10**12)
         limit = self._router.integer_arg(request, "limit", 100, 1, 1000)
-        found = await self._service.unit_forms(unit, limit)
-        if not scope.unrestricted:
-            kept = set(await scope.filter([target_of(f.department_id) for f in found]))
-            found = [f for f in found if target_of(f.department_id) in kept]
+        if scope.unrestricted:
+            found = await self._service.unit_forms(unit, limit)
+        else:
+            found = await newest_in_scope(
+                scope,
+                lambda after: self._service.unit_forms(unit, limit, after),
+                lambda f: f.department_id,
+                lambda f: (f.updated_ts, f.form_id),
+                limit,
+            )
         return 200, {"forms": [f.as_json() for f in found]}
 
     async def results(self, request: Any, form_id: str) -> tuple[int, Any]:
@@ -186,4 +192,8 @@ class FormAdminRoutes:
 
     async def remind(self, request: Any, form_id: str) -> tuple[int, Any]:
         user_id = await self._admin(request, form_id)
-        return 200, await self._service.remind(user_id, form_id, True)
+        answer = await self._service.remind(user_id, form_id, True)
+        await self._router.log(
+            request, user_id, "docs.form.remind", f"form:{form_id}", None, answer
+        )
+        return 200, answer

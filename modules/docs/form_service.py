@@ -703,10 +703,12 @@ class FormService:
         answer["form_id"] = form_id
         return answer
 
-    async def unit_forms(self, unit: int | None, limit: int) -> list[Form]:
+    async def unit_forms(
+        self, unit: int | None, limit: int, after: tuple[int, str] | None = None
+    ) -> list[Form]:
         await self.docs.runtime.ready()
         found: list[Form] = await self.api.run_db_interaction(
-            "jwwx_docs_unit_forms", store.unit_forms_txn, unit, limit
+            "jwwx_docs_unit_forms", store.unit_forms_txn, unit, limit, after
         )
         return found
 

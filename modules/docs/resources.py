@@ -62,7 +62,7 @@ from modules.common.router import Router
 from modules.common.runtime import ModuleRuntime
 from modules.common.synapse.errors import Codes
 from modules.docs import sheet_files, slide_files
-from modules.docs.admin_service import DocsAdmin, target_of
+from modules.docs.admin_service import DocsAdmin, newest_in_scope, target_of
 from modules.docs.form_resources import FormAdminRoutes, FormRoutes
 from modules.docs.service import DocsService
 
@@ -295,20 +295,14 @@ class DocsAdminResource(AdminRouter):
         limit = self.integer_arg(request, "limit", 100, 1, 1000)
         if scope.unrestricted:
             return 200, {"documents": await self._admin.documents(unit, limit)}
-        # A scoped admin: pages of the bureau's (or the unit's) newest, each kept to
-        # his scope, until his `limit` are found or none are left.
-        found: list[dict[str, Any]] = []
-        after: tuple[int, str] | None = None
-        while len(found) < limit:
-            page = await self._admin.documents(unit, limit, after)
-            kept = set(
-                await scope.filter([target_of(d["department_id"]) for d in page])
-            )
-            found += [d for d in page if target_of(d["department_id"]) in kept]
-            if len(page) < limit:
-                break
-            after = (page[-1]["updated_ts"], page[-1]["doc_id"])
-        return 200, {"documents": found[:limit]}
+        found = await newest_in_scope(
+            scope,
+            lambda after: self._admin.documents(unit, limit, after),
+            lambda d: d["department_id"],
+            lambda d: (d["updated_ts"], d["doc_id"]),
+            limit,
+        )
+        return 200, {"documents": found}
 
     async def document(self, request: Any, doc_id: str) -> tuple[int, Any]:
         user_id = await self.requester_id(request)

@@ -159,8 +159,16 @@ def open_forms_txn(txn: Txn, now: int, limit: int) -> list[Form]:
     return [_form(r) for r in txn.fetchall()]
 
 
-def unit_forms_txn(txn: Txn, unit_id: int | None, limit: int) -> list[Form]:
-    where, args = ("AND unit_id = ?", [unit_id]) if unit_id is not None else ("", [])
+def unit_forms_txn(
+    txn: Txn, unit_id: int | None, limit: int, after: tuple[int, str] | None = None
+) -> list[Form]:
+    """A unit's forms (None: every form), newest first; `after`: (updated_ts, form_id)
+    of the last one of the page before."""
+    where = "AND unit_id = ?" if unit_id is not None else ""
+    args: list[Any] = [unit_id] if unit_id is not None else []
+    if after is not None:
+        where += " AND (updated_ts < ? OR (updated_ts = ? AND form_id > ?))"
+        args += [after[0], after[0], after[1]]
     txn.execute(
         f"SELECT {_FORM} FROM jwwx_docs_forms WHERE deleted_ts IS NULL {where}"
         " ORDER BY updated_ts DESC, form_id LIMIT ?",

@@ -496,6 +496,10 @@ class FormTests:
             403,
             "M_FORBIDDEN",
         )
+        # The bureau's newest form is out of unit A's scope: unit A's is still found.
+        await self._form(b1, respondents={"departments": [unit_b]})
+        first = (await admins[0].ok("GET", f"{ADMIN_FORMS}?limit=1"))["forms"]
+        t.assertEqual([f["form_id"] for f in first], [form_id])
 
         # Open to the whole bureau: any account of this server with the link.
         everyone = await self._form(creator, respondents={"bureau": True})
