@@ -24,6 +24,7 @@ class Answer:
     body: Any
     seconds: float
     location: str = ""  # Location header of a redirect
+    connect_seconds: float = 0.0  # of `seconds`: a new connection's creation, if any
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,27 @@ class Http:
         # login is "from a new device" (a notice); aiohttp's own is class "other".
         self.user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
+        # Every new connection of the pool: seconds from its creation's start to end
+        # (TCP connect to loopback, and the pool's own work), in order.
+        self.connections: list[float] = []
+
+    def _trace(self) -> aiohttp.TraceConfig:
+        trace = aiohttp.TraceConfig()
+
+        async def start(_s: Any, context: Any, _p: Any) -> None:
+            context.connect_began = time.perf_counter()
+
+        async def end(_s: Any, context: Any, _p: Any) -> None:
+            began = getattr(context, "connect_began", None)
+            if began is not None:
+                took = time.perf_counter() - began
+                self.connections.append(took)
+                if isinstance(context.trace_request_ctx, dict):
+                    context.trace_request_ctx["connect"] = took
+
+        trace.on_connection_create_start.append(start)
+        trace.on_connection_create_end.append(end)
+        return trace
 
     async def __aenter__(self) -> "Http":
         # limit=0: as many connections as concurrent requests (every /sync long-poll
@@ -51,7 +73,10 @@ class Http:
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
         headers = {"User-Agent": self.user_agent} if self.user_agent else None
         self._session = aiohttp.ClientSession(
-            self.base_url, connector=connector, headers=headers
+            self.base_url,
+            connector=connector,
+            headers=headers,
+            trace_configs=[self._trace()],
         )
         return self
 
@@ -80,6 +105,7 @@ class Http:
             data = json.dumps(body)
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
+        traced: dict[str, float] = {}
         try:
             async with self._session.request(
                 method,
@@ -88,6 +114,7 @@ class Http:
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=redirects,
+                trace_request_ctx=traced,
             ) as response:
                 raw = await response.read()
                 seconds = time.perf_counter() - started
@@ -96,7 +123,13 @@ class Http:
                 except ValueError:
                     parsed = raw[:200].decode("utf-8", "replace")
                 location = response.headers.get("Location", "")
-                return Answer(response.status, parsed, seconds, location)
+                return Answer(
+                    response.status,
+                    parsed,
+                    seconds,
+                    location,
+                    traced.get("connect", 0.0),
+                )
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             return Answer(0, f"{type(e).__name__}: {e}", time.perf_counter() - started)
 

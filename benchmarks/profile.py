@@ -40,8 +40,8 @@ class Profiler:
     process and, in a worker deployment, each worker: `outputs`, by name) while
     inside, if py-spy can."""
 
-    def __init__(self, server: BenchServer, out: Path) -> None:
-        self.server, self.out = server, out
+    def __init__(self, server: BenchServer, out: Path, rate: int = RATE) -> None:
+        self.server, self.out, self.rate = server, out, rate
         self._processes: list[subprocess.Popen[bytes]] = []
         self.outputs: dict[str, Path] = {}
         self.problem = ""
@@ -63,7 +63,7 @@ class Profiler:
                         "--pid",
                         str(pid),
                         "--rate",
-                        str(RATE),
+                        str(self.rate),
                         "--nonblocking",
                         "--format",
                         "raw",
@@ -87,7 +87,7 @@ class Profiler:
                 process.wait()
 
 
-def summary(path: Path, top: int = 6) -> str:
+def summary(path: Path, top: int = 6, rate: int = RATE) -> str:
     """The functions with the most samples on the stack (inclusive) among ours and
     Synapse's handlers/storage, and the top frames by own time; database waits apart."""
     own: Counter[str] = Counter()
@@ -126,7 +126,7 @@ def summary(path: Path, top: int = 6) -> str:
         return ", ".join(f"{f} {100 * n / total:.0f}%" for f, n in items)
 
     return (
-        f"{total} busy samples at {RATE} Hz (and {waiting} of database threads waiting "
+        f"{total} busy samples at {rate} Hz (and {waiting} of database threads waiting "
         f"inside a statement or commit, left out); own time: "
         f"{pct(own.most_common(top))}; on the stack: {pct(interesting)}"
     )

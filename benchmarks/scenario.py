@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.db_counts import DbCounts, scrape_all
+from benchmarks.profile import RATE as PROFILE_RATE
 from benchmarks.profile import Profiler
 from benchmarks.profile import summary as profile_summary
 from benchmarks.servers import (
@@ -218,14 +219,15 @@ class Context:
             return None
 
     @contextmanager
-    def phase(self) -> Iterator[Phase]:
-        """`with ctx.phase():` around the measured part (not the setup)."""
+    def phase(self, profile_rate: int = PROFILE_RATE) -> Iterator[Phase]:
+        """`with ctx.phase():` around the measured part (not the setup); a phase of
+        a few hundred ms can ask py-spy (`--profile`) for more than 50 samples/s."""
         phase = Phase(rss_start_mib=server_rss_mib(self.server))
         folder = self.options.get("profile")
         out = Path(folder or ".") / (
             f"{self.scenario}-{self.server.label}-{len(self.phases)}.txt"
         )
-        profiler = Profiler(self.server, out) if folder else nullcontext()
+        profiler = Profiler(self.server, out, profile_rate) if folder else nullcontext()
         ports = self.server.metrics_ports
         db_before = self._scrape(ports)
         restarts_before = self.server.restarts()
@@ -262,7 +264,10 @@ class Context:
                 if profiler.problem:
                     self.notes.append(f"profile {out}: {profiler.problem}")
                 for name, path in profiler.outputs.items():
-                    self.notes.append(f"profile {name} {path}: {profile_summary(path)}")
+                    self.notes.append(
+                        f"profile {name} {path}: "
+                        + profile_summary(path, rate=profile_rate)
+                    )
 
 
 @dataclass

@@ -102,12 +102,23 @@ class PageReads:
     latencies: list[float] = field(default_factory=list)
     ordinals: list[int] = field(default_factory=list)
     began: list[float] = field(default_factory=list)
+    # Of each latency: the load generator's creation of a new connection (0: reused).
+    connects: list[float] = field(default_factory=list)
     errors: int = 0
 
     def of(self, first: bool) -> list[float]:
         return [
             s
             for s, n in zip(self.latencies, self.ordinals, strict=True)
+            if (n == 0) == first
+        ]
+
+    def after_connect(self, first: bool) -> list[float]:
+        return [
+            s - c
+            for s, c, n in zip(
+                self.latencies, self.connects, self.ordinals, strict=True
+            )
             if (n == 0) == first
         ]
 
@@ -121,25 +132,107 @@ class PageReads:
 
 
 async def _read_pages(
-    officers: list[MatrixUser], path_of: Callable[[MatrixUser], str], size: PubSize
+    officers: list[MatrixUser],
+    path_of: Callable[[MatrixUser], str],
+    size: PubSize,
+    ordinals: range,
+    reads: PageReads | None = None,
 ) -> PageReads:
-    reads = PageReads()
+    """The readers' pages `ordinals` (0: each reader's first), all readers at once."""
+    reads = reads if reads is not None else PageReads()
     start = time.perf_counter()
 
     async def reader(officer: MatrixUser) -> None:
         path = path_of(officer)
-        for ordinal in range(size.reads_each):
+        for ordinal in ordinals:
             began = time.perf_counter() - start
             answer = await officer.call("GET", path)
             if answer.status == 200:
                 reads.latencies.append(answer.seconds)
                 reads.ordinals.append(ordinal)
                 reads.began.append(began)
+                reads.connects.append(answer.connect_seconds)
             else:
                 reads.errors += 1
 
     await asyncio.gather(*(reader(o) for o in officers[: size.readers]))
     return reads
+
+
+# py-spy's rate in the first pages' phase (`--profile`): it lasts 50-200 ms.
+FIRST_PAGES_PROFILE_RATE = 1000
+
+
+async def _read_in_two_phases(
+    ctx: Context,
+    officers: list[MatrixUser],
+    path_of: Callable[[MatrixUser], str],
+    size: PubSize,
+    label: str,
+) -> tuple[PageReads, Any]:
+    """Every reader's first page (all readers at once: a burst of new connections and
+    first requests) in a phase of its own, counted apart (server CPU, transactions,
+    new connections), then the later pages; (all pages, the two phases as one)."""
+    with ctx.phase(profile_rate=FIRST_PAGES_PROFILE_RATE) as first:
+        reads = await _read_pages(officers, path_of, size, range(1))
+    firsts = max(len(reads.latencies), 1)
+    connects = [c for c in reads.connects if c > 0]
+    after = reads.after_connect(first=True)
+    with ctx.phase() as later:
+        await _read_pages(officers, path_of, size, range(1, size.reads_each), reads)
+    ctx.notes.append(
+        f"{label}: each reader's first page (its own phase): server "
+        f"{1000 * first.server_cpu / firsts:.2f} cpu-ms per first page, "
+        f"{first.wall * 1000:.0f} ms for all {firsts}; {len(connects)} new "
+        f"connections (the load generator's connection set-up p50 / max "
+        f"{_ms(connects, 0.5)} / {_ms(connects, 1.0)} ms; the page after it p50 / max "
+        f"{_ms(after, 0.5)} / {_ms(after, 1.0)} ms)" + _db_all(first, firsts)
+    )
+    return reads, _Phases(first, later)
+
+
+def _ms(seconds: list[float], q: float) -> str:
+    return f"{1000 * percentile(seconds, q):.1f}" if seconds else "-"
+
+
+@dataclass
+class _Phases:
+    """Two consecutive phases read as one (wall, server CPU, database counts)."""
+
+    first: Any
+    later: Any
+
+    @property
+    def wall(self) -> float:
+        return float(self.first.wall + self.later.wall)
+
+    @property
+    def server_cpu(self) -> float:
+        return float(self.first.server_cpu + self.later.server_cpu)
+
+    @property
+    def db(self) -> Any:
+        if self.first.db is None or self.later.db is None:
+            return None
+        return self.first.db.plus(self.later.db)
+
+    def note(self) -> str:
+        return f"first pages {self.first.note()}; later pages {self.later.note()}"
+
+
+def _db_all(phase: Any, pages: int) -> str:
+    """Every transaction of a phase by name, per page, and its written statements."""
+    db = phase.db
+    if db is None:
+        return ""
+    named = ", ".join(
+        f"{desc} {count:.0f}" for desc, count in sorted(db.txns.items()) if count
+    )
+    return (
+        f"; {db.total_txns()} transactions ({db.total_txns() / max(pages, 1):.2f} per "
+        f"page: {named or 'none'}), {db.writes()} written statements; "
+        f"GC {db.gc_text() or 'none'}"
+    )
 
 
 def _card_path(watch: Watch, officer: MatrixUser) -> str:
@@ -178,6 +271,15 @@ def _add_pages(
                     comparable=False,
                 )
             )
+        ctx.add(
+            Sample(
+                f"{label}: first page after the load generator's new connection",
+                latencies=reads.after_connect(first=True),
+                comparable=False,
+                note="the first page's latency less the load generator's creation of "
+                "its connection (one asyncio process opening 50 at once)",
+            )
+        )
     ours, floor = pages[0].latencies, floors[0].latencies
     if ours and floor:
         ctx.notes.append(
@@ -314,10 +416,16 @@ async def run(ctx: Context) -> None:
             )
         )
         page = f"{PAGES}/{article['id']}"
-        with ctx.phase() as reading:
-            reads = await _read_pages(officers, lambda _: page, size)
-        with ctx.phase() as floor:
-            floors = await _read_pages(officers, lambda o: _card_path(watch, o), size)
+        reads, reading = await _read_in_two_phases(
+            ctx, officers, lambda _: page, size, "article page"
+        )
+        floors, floor = await _read_in_two_phases(
+            ctx,
+            officers,
+            lambda o: _card_path(watch, o),
+            size,
+            "GET /rooms/{id}/event/{id}",
+        )
         _add_pages(ctx, size, (reads, reading), (floors, floor))
         polls = sum(loop.polls for loop in loops)
         with ctx.phase() as withdraw:
