@@ -24,6 +24,8 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
+from twisted.internet import defer
+
 import jinja2
 from markupsafe import Markup
 from synapse.module_api import ModuleApi
@@ -36,6 +38,7 @@ from modules.common.mxc import local_media_id
 from modules.common.storage import Txn
 from modules.common.synapse.errors import Codes
 from modules.common.synapse.media import local_media_info, stream_local_media
+from modules.common.synapse.runtime import await_background, start_in_background
 from modules.openapi import public as openapi
 from modules.public_accounts import access
 from modules.public_accounts.accounts import Accounts
@@ -107,6 +110,11 @@ class Pages:
         self._accounts = accounts
         self._publisher = publisher
         self._key: bytes | None = None
+        # The signing key is read (and stored the first time) once per process: pages
+        # opened while that read runs share it instead of each writing.
+        self._key_read: BatchedRead[str, str] = BatchedRead(
+            api, "jwwx_pubacct_key", _keys_txn
+        )
         self._reads: BatchedRead[PageKey, PageRead] = BatchedRead(
             api, "jwwx_pubacct_page", pages_txn
         )
@@ -118,9 +126,9 @@ class Pages:
 
     async def _signing_key(self) -> bytes:
         if self._key is None:
-            stored = await self._db(
-                "key", reads_db.key_txn, "view_links", secrets.token_hex(32)
-            )
+            stored = await self._key_read.get(VIEW_LINKS_KEY)
+            if stored is None:
+                raise RuntimeError("the view links' signing key was not stored")
             self._key = bytes.fromhex(stored)
         return self._key
 
@@ -184,6 +192,26 @@ class Pages:
             self._publisher.opens.record(article_id, userid, now, app, user_id)
             return _page(text, secrets.token_urlsafe(16))
         generation = cache.generation
+        # The viewer's watermark (a directory read on a first page) is asked at once,
+        # beside the page's own read rather than after it: one wait for the database
+        # instead of two in a row.
+        marking = start_in_background(self._watermark, user_id)
+        try:
+            return await self._render(user_id, article_id, now, generation, marking)
+        finally:
+            marking.addErrback(lambda _failure: None)  # not awaited on 403/404/410
+
+    async def _render(
+        self,
+        user_id: str,
+        article_id: int,
+        now: int,
+        generation: int,
+        marking: "defer.Deferred[str | None]",
+    ) -> HtmlPage:
+        userid = access.localpart(user_id)
+        cache = self._accounts.page_cache
+        html_key = ("html", article_id, userid, now // 60_000)
         # One read for the common case: the article, its account, the subscription,
         # shared with the viewers who open a page at the same moment (batched_read.py);
         # none while the same viewer's last read of it is fresh (page_cache.py).
@@ -216,7 +244,7 @@ class Pages:
             )
         base = f"{PAGE_PATH}/{article.id}"
         media = f"{base}/media/"
-        marks = await self._watermark(user_id)
+        marks = await await_background(marking)
         published = article.published_ts
         page = _PAGE.render(
             title=article.title,
@@ -315,6 +343,14 @@ class Pages:
             raise error(400, Codes.INVALID_PARAM, f"ms 必须是 0–{MAX_READ_MS} 的整数")
         await self._publisher.opens.flush()  # the open's row is there to add to
         await self._db("read_time", reads_db.add_read_time_txn, article_id, userid, ms)
+
+
+VIEW_LINKS_KEY = "view_links"
+
+
+def _keys_txn(txn: Txn, names: list[str]) -> dict[str, str]:
+    """The stored secrets (each stored the first time: a new random one)."""
+    return {name: reads_db.key_txn(txn, name, secrets.token_hex(32)) for name in names}
 
 
 PageKey = tuple[int, str]  # (article id, viewer's userid)

@@ -39,6 +39,14 @@ async def await_background(deferred: "defer.Deferred[T]") -> T:
     return await make_deferred_yieldable(deferred)
 
 
+def start_in_background(
+    fn: Callable[..., Awaitable[T]], *args: Any
+) -> "defer.Deferred[T]":
+    """Start `fn(*args)` now, in the caller's log context, to be awaited later with
+    await_background (the article page's watermark beside its own read)."""
+    return run_in_background(fn, *args)
+
+
 async def run_concurrently(
     fn: Callable[[Any], Awaitable[Any]], items: list[Any], limit: int
 ) -> None:
