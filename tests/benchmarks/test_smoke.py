@@ -2,7 +2,8 @@
 """The benchmark suite still runs end to end (it is not exercised otherwise): a tiny
 dm-latency, the same over MSC4186 sliding sync (dm-sliding) and dm-sample (10-member
 sample directory, its mails to a local SMTP server, database counters) against vanilla
-Synapse and ours, as `python -m benchmarks run` does it.
+Synapse and ours, as `python -m benchmarks run` does it; a tiny group-fanout whose
+/sync answers run a running server's transactions (not a fresh server's).
 Nothing here asserts a timing; it checks that both servers answered, every message
 was delivered exactly once, and the JSON and Markdown outputs are complete."""
 
@@ -76,3 +77,42 @@ class BenchmarkSmokeTest(unittest.TestCase):
             len(samples["ours"]["delivery (send → recipient /sync)"]), expected
         )
         self.assertIn("| dm-latency |", (out / "run.md").read_text(encoding="utf-8"))
+
+    def test_group_fanout_measures_a_running_servers_sync(self) -> None:
+        """group-fanout on both servers, a few members: every /sync answer runs the
+        transactions a running server's does. A fresh server's empty device-list
+        change cache would add get_device_list_changes_in_rooms to each of them
+        (one more transaction per delivery); the scenario makes the device change a
+        running server always has, so none is left (counts, not times)."""
+        out = Path(tempfile.mkdtemp(prefix="jwwx-bench-smoke-"))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks",
+                "run",
+                "group-fanout",
+                "--members",
+                "6",
+                "--rate",
+                "8",
+                "--json",
+                str(out / "run.json"),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
+        report = json.loads((out / "run.json").read_text(encoding="utf-8"))
+        for server in ("vanilla", "ours"):
+            counts = [
+                n
+                for n in report["notes"]
+                if n.startswith(f"group-fanout [{server}]: transactions per 100")
+            ]
+            self.assertEqual(len(counts), 1, report["notes"])
+            # The /sync answers' own transactions are there (an unread count each).
+            self.assertIn("get_unread_event_push_actions_by_room", counts[0])
+            self.assertNotIn("get_device_list_changes_in_rooms", counts[0])
