@@ -221,13 +221,18 @@ class Context:
     @contextmanager
     def phase(self, profile_rate: int = PROFILE_RATE) -> Iterator[Phase]:
         """`with ctx.phase():` around the measured part (not the setup); a phase of
-        a few hundred ms can ask py-spy (`--profile`) for more than 50 samples/s."""
+        a few hundred ms can ask py-spy (`--profile`) for more than 50 samples/s, or
+        for none (0: the scenario profiles it itself)."""
         phase = Phase(rss_start_mib=server_rss_mib(self.server))
         folder = self.options.get("profile")
         out = Path(folder or ".") / (
             f"{self.scenario}-{self.server.label}-{len(self.phases)}.txt"
         )
-        profiler = Profiler(self.server, out, profile_rate) if folder else nullcontext()
+        profiler = (
+            Profiler(self.server, out, profile_rate)
+            if folder and profile_rate > 0
+            else nullcontext()
+        )
         ports = self.server.metrics_ports
         db_before = self._scrape(ports)
         restarts_before = self.server.restarts()

@@ -15,13 +15,17 @@ withdrawn in under 60 s each, the page p99 under 50 ms."""
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from benchmarks import officers as directory_officers
 from benchmarks import syncer
 from benchmarks.aclient import CLIENT, Http, MatrixUser
+from benchmarks.profile import Profiler
+from benchmarks.profile import summary as profile_summary
 from benchmarks.scenario import Context, Sample
 from benchmarks.stats import percentile
 
@@ -161,6 +165,7 @@ async def _read_pages(
 
 # py-spy's rate in the first pages' phase (`--profile`): it lasts 50-200 ms.
 FIRST_PAGES_PROFILE_RATE = 1000
+PROFILER_LEAD_S = 2.0
 
 
 async def _read_in_two_phases(
@@ -173,8 +178,26 @@ async def _read_in_two_phases(
     """Every reader's first page (all readers at once: a burst of new connections and
     first requests) in a phase of its own, counted apart (server CPU, transactions,
     new connections), then the later pages; (all pages, the two phases as one)."""
-    with ctx.phase(profile_rate=FIRST_PAGES_PROFILE_RATE) as first:
-        reads = await _read_pages(officers, path_of, size, range(1))
+    profiler: Any = nullcontext()
+    folder = ctx.options.get("profile")
+    if folder:
+        # Attached a moment before the burst (attaching costs the server CPU) and
+        # kept out of the phase's own profiler; the idle long-polls add few samples.
+        slug = "page" if label == "article page" else "reference"
+        out = Path(folder) / f"{ctx.scenario}-{ctx.label}-{slug}-first-pages.txt"
+        profiler = Profiler(ctx.server, out, FIRST_PAGES_PROFILE_RATE)
+    with profiler:
+        if folder:
+            await asyncio.sleep(PROFILER_LEAD_S)
+        with ctx.phase(profile_rate=0) as first:
+            reads = await _read_pages(officers, path_of, size, range(1))
+    if isinstance(profiler, Profiler):
+        for name, path in profiler.outputs.items():
+            ctx.notes.append(
+                f"profile of {label}'s first pages ({name}, {PROFILER_LEAD_S:.0f} s "
+                f"before them included) {path}: "
+                + profile_summary(path, rate=FIRST_PAGES_PROFILE_RATE)
+            )
     firsts = max(len(reads.latencies), 1)
     connects = [c for c in reads.connects if c > 0]
     after = reads.after_connect(first=True)
