@@ -214,6 +214,31 @@ async def _read_in_two_phases(
     return reads, _Phases(first, later)
 
 
+async def _first_pages_kept_connections(
+    ctx: Context, officers: list[MatrixUser], page: str, size: PubSize
+) -> None:
+    """Every reader's first page of the second article, all at once, on the
+    connections the pages above left open: the first page without a new connection
+    (in production nginx keeps up to 32 idle upstream connections per worker, so
+    Synapse sees few new ones; the reader's own TLS connection ends at nginx)."""
+    with ctx.phase() as phase:
+        reads = await _read_pages(officers, lambda _: page, size, range(1))
+    made = sum(1 for c in reads.connects if c > 0)
+    ctx.add(
+        Sample(
+            "article page: first page of a second article, kept connections",
+            latencies=reads.latencies,
+            wall=phase.wall,
+            errors=reads.errors,
+            note=f"{made} new connections; server "
+            f"{1000 * phase.server_cpu / max(len(reads.latencies), 1):.2f} cpu-ms per "
+            "page (the viewer's watermark tile is usually kept from the first article)"
+            + _db_all(phase, len(reads.latencies)),
+            comparable=False,
+        )
+    )
+
+
 def _ms(seconds: list[float], q: float) -> str:
     return f"{1000 * percentile(seconds, q):.1f}" if seconds else "-"
 
@@ -401,6 +426,14 @@ async def run(ctx: Context) -> None:
             http, ctx, "POST", f"{base}/articles", {"title": "压测通报", "body": BODY}
         )
         watch.article_id = int(article["id"])
+        # A second article, pushed in the setup: its page's first opens come after
+        # the readers' connections exist (below), as behind nginx's upstream pool.
+        second = await _admin(
+            http, ctx, "POST", f"{base}/articles", {"title": "压测通报二", "body": BODY}
+        )
+        await _admin(
+            http, ctx, "POST", f"{base}/pushes", {"article_ids": [second["id"]]}
+        )
         await ctx.settle()
         everyone = {o.user_id for o in officers}
         polls = sum(loop.polls for loop in loops)
@@ -450,6 +483,9 @@ async def run(ctx: Context) -> None:
             "GET /rooms/{id}/event/{id}",
         )
         _add_pages(ctx, size, (reads, reading), (floors, floor))
+        await _first_pages_kept_connections(
+            ctx, officers, f"{PAGES}/{second['id']}", size
+        )
         polls = sum(loop.polls for loop in loops)
         with ctx.phase() as withdraw:
             started = time.perf_counter()
