@@ -117,7 +117,9 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         " /sync timeout)",
     )
     run.add_argument(
-        "--messages", type=int, help="cross-domain: messages per link (overrides size)"
+        "--messages",
+        type=int,
+        help="cross-domain: messages per link; group-fanout: messages (overrides size)",
     )
     run.add_argument("--files", type=int, help="cross-domain: files per link")
     run.add_argument(

@@ -46,10 +46,9 @@ async def _group(members: list[MatrixUser]) -> str:
 async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     count = int(ctx.options.get("members") or size.members)
-    if ctx.options.get("rate"):
-        size = GroupSize(
-            count, size.messages, size.senders, 1.0 / float(ctx.options["rate"])
-        )
+    messages = int(ctx.options.get("messages") or size.messages)
+    interval = 1.0 / float(ctx.options["rate"]) if ctx.options.get("rate") else None
+    size = GroupSize(count, messages, size.senders, interval or size.interval_s)
     async with Http(ctx.server.base_url) as http:
         members = await population.users(http, ctx, "grp", count)
         room_id = await _group(members)
