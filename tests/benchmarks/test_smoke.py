@@ -20,34 +20,36 @@ PAIRS = 2
 MESSAGES_PER_PAIR = 10  # the small size
 
 
+def run_benchmarks(case: unittest.TestCase, *args: str) -> tuple[Path, dict]:
+    """`python -m benchmarks run ARGS --json …` in a fresh folder: (the folder, the
+    JSON report); the run must succeed."""
+    out = Path(tempfile.mkdtemp(prefix="jwwx-bench-smoke-"))
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "run", *args]
+        + ["--json", str(out / "run.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    case.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
+    return out, json.loads((out / "run.json").read_text(encoding="utf-8"))
+
+
 class BenchmarkSmokeTest(unittest.TestCase):
     def test_dm_latency_on_both_servers(self) -> None:
-        out = Path(tempfile.mkdtemp(prefix="jwwx-bench-smoke-"))
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks",
-                "run",
-                "dm-latency",
-                "dm-sliding",
-                "dm-sample",
-                "--members",
-                "10",
-                "--pairs",
-                str(PAIRS),
-                "--rate",
-                "8",
-                "--json",
-                str(out / "run.json"),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=900,
+        out, report = run_benchmarks(
+            self,
+            "dm-latency",
+            "dm-sliding",
+            "dm-sample",
+            "--members",
+            "10",
+            "--pairs",
+            str(PAIRS),
+            "--rate",
+            "8",
         )
-        self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
-        report = json.loads((out / "run.json").read_text(encoding="utf-8"))
         rows = {(r["server"], r["metric"], r["scenario"]): r for r in report["rows"]}
         expected = PAIRS * MESSAGES_PER_PAIR
         for server in ("vanilla", "ours"):
@@ -84,28 +86,9 @@ class BenchmarkSmokeTest(unittest.TestCase):
         change cache would add get_device_list_changes_in_rooms to each of them
         (one more transaction per delivery); the scenario makes the device change a
         running server always has, so none is left (counts, not times)."""
-        out = Path(tempfile.mkdtemp(prefix="jwwx-bench-smoke-"))
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "benchmarks",
-                "run",
-                "group-fanout",
-                "--members",
-                "6",
-                "--rate",
-                "8",
-                "--json",
-                str(out / "run.json"),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=900,
+        _out, report = run_benchmarks(
+            self, "group-fanout", "--members", "6", "--rate", "8"
         )
-        self.assertEqual(result.returncode, 0, result.stdout[-3000:] + result.stderr)
-        report = json.loads((out / "run.json").read_text(encoding="utf-8"))
         for server in ("vanilla", "ours"):
             counts = [
                 n
