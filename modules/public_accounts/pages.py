@@ -197,7 +197,9 @@ class Pages:
         # instead of two in a row.
         marking = start_in_background(self._watermark, user_id)
         try:
-            return await self._render(user_id, article_id, now, generation, marking)
+            return await self._render(
+                user_id, article_id, now, html_key, generation, marking
+            )
         finally:
             marking.addErrback(lambda _failure: None)  # not awaited on 403/404/410
 
@@ -206,12 +208,12 @@ class Pages:
         user_id: str,
         article_id: int,
         now: int,
+        html_key: tuple[str, int, str, int],
         generation: int,
         marking: "defer.Deferred[str | None]",
     ) -> HtmlPage:
         userid = access.localpart(user_id)
         cache = self._accounts.page_cache
-        html_key = ("html", article_id, userid, now // 60_000)
         # One read for the common case: the article, its account, the subscription,
         # shared with the viewers who open a page at the same moment (batched_read.py);
         # none while the same viewer's last read of it is fresh (page_cache.py).
