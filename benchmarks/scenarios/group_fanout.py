@@ -43,6 +43,24 @@ async def _group(members: list[MatrixUser]) -> str:
     return room_id
 
 
+GROUP_SETTINGS = "/_jwwx/admin/v1/groups/settings"
+# modules.groups' default size cap (its config): a bigger group needs the admin's setting.
+OURS_DEFAULT_CAP = 500
+
+
+async def _allow_size(http: Http, ctx: Context, count: int) -> str | None:
+    """On ours, raise the groups module's size cap through its admin API as an admin of
+    the bureau would before growing a group past it; the note says so."""
+    if ctx.vanilla or count <= OURS_DEFAULT_CAP:
+        return None
+    answer = await http.request(
+        "PUT", GROUP_SETTINGS, {"max_members": count}, token=ctx.admin_token
+    )
+    if not answer.ok:
+        raise RuntimeError(f"raise the group size cap: {answer.error()}")
+    return f"group size cap raised to {count} through {GROUP_SETTINGS}"
+
+
 async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     count = int(ctx.options.get("members") or size.members)
@@ -50,6 +68,9 @@ async def run(ctx: Context) -> None:
     interval = 1.0 / float(ctx.options["rate"]) if ctx.options.get("rate") else None
     size = GroupSize(count, messages, size.senders, interval or size.interval_s)
     async with Http(ctx.server.base_url) as http:
+        raised = await _allow_size(http, ctx, count)
+        if raised:
+            ctx.notes.append(raised)
         members = await population.users(http, ctx, "grp", count)
         room_id = await _group(members)
         # As on a running server: without a device change in some room, each
