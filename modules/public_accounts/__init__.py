@@ -43,7 +43,11 @@ class PublicAccountsModule:
     def __init__(self, config: PublicAccountsConfig, api: ModuleApi) -> None:
         self._config = config
         self._api = api
-        self.runtime = ModuleRuntime(api, "public_accounts", __name__)
+        # Once the schema is there, the page's signing key is read (pages is made
+        # below; the migration runs later, on the reactor).
+        self.runtime = ModuleRuntime(
+            api, "public_accounts", __name__, on_ready=lambda: self.pages.warm()
+        )
         self.jobs = self.runtime.place_jobs(config.jobs_instance)
         base = (config.page_base_url or api.public_baseurl).rstrip("/")
         self._page_base = f"{base}{PAGE_PATH}"

@@ -18,6 +18,7 @@ media (a browser cannot send the token with <img>)."""
 import hashlib
 import hmac
 import html
+import logging
 import secrets
 import time
 from importlib import resources
@@ -27,7 +28,9 @@ from urllib.parse import quote
 from twisted.internet import defer
 
 import jinja2
-from markupsafe import Markup
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
+from prometheus_client import Counter
 from synapse.module_api import ModuleApi
 
 from modules.common import registry
@@ -52,6 +55,7 @@ from modules.public_accounts.storage.articles import Article, get_article_txn
 from modules.public_accounts.storage.rooms import members_among_txn
 from modules.watermark import public as watermark
 
+logger = logging.getLogger(__name__)
 PAGE_PATH = "/_jwwx/client/v1/pubaccounts/articles"
 MAX_READ_MS = 3600 * 1000
 _env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -62,9 +66,40 @@ _PAGE = _env.from_string(
 )
 
 
-# Stands for the CSP nonce in a rendered page until it is sent (each answer its own):
-# random, so no article text can contain it.
-_NONCE_MARK = "nonce" + secrets.token_hex(16)
+# Stand for the viewer's parts in an article's page rendered once for all viewers
+# (`Pages._rendered`), until they are put in (`_fill`; the nonce when the page is sent,
+# each answer its own): random, so no article text can contain them. The view token
+# (quoted: it is in URLs) has a mark per place, each put in with the escaping the
+# template gives that place: none in the body (its URLs are put in raw), HTML in the
+# cover's attribute, tojson in the script.
+_MARK = secrets.token_hex(16)
+_NONCE_MARK = "nonce" + _MARK
+_TILE_MARK = "tile" + _MARK
+_TOKEN_IN_BODY = "body" + _MARK
+_TOKEN_IN_ATTR = "attr" + _MARK
+_TOKEN_IN_JSON = "json" + _MARK
+RENDERS = Counter(
+    "jwwx_pubacct_page_renders",
+    "Article pages rendered from the template (once per article version, not per viewer)",
+)
+
+
+def _fill(text: str, token: str, tile: str | None) -> str:
+    """The rendered page with this viewer's link token and watermark tile, escaped as
+    the template escapes them (autoescape: markupsafe.escape; tojson: the
+    environment's json.dumps made HTML-safe)."""
+    quoted = quote(token)
+    in_json = htmlsafe_json_dumps(
+        quoted,
+        _env.policies["json.dumps_function"],
+        **_env.policies["json.dumps_kwargs"],
+    )[1:-1]
+    text = (
+        text.replace(_TOKEN_IN_BODY, quoted)
+        .replace(_TOKEN_IN_ATTR, str(escape(quoted)))
+        .replace(_TOKEN_IN_JSON, in_json)
+    )
+    return text if tile is None else text.replace(_TILE_MARK, str(escape(tile)))
 
 
 def _page(text: str, nonce: str) -> HtmlPage:
@@ -123,6 +158,17 @@ class Pages:
         return await self._api.run_db_interaction(f"jwwx_pubacct_{desc}", fn, *args)
 
     # Signed links of one viewer and article.
+
+    async def warm(self) -> None:
+        """Read (or store) the signing key at start-up: a process's first pages then
+        wait for no write of it (session 14: the first burst's one written statement,
+        a transaction between each first page's read and its answer)."""
+        try:
+            await self._signing_key()
+        except Exception:  # the first page reads it again
+            logger.warning(
+                "the view links' signing key not read at start-up", exc_info=True
+            )
 
     async def _signing_key(self) -> bytes:
         if self._key is None:
@@ -244,35 +290,55 @@ class Pages:
             self._publisher.opens.record(
                 article.id, userid, now, app_id(account), user_id
             )
+        tile = await await_background(marking)
+        rendered = self._rendered(article, account, tile is not None, generation)
+        page = _fill(rendered, token, tile)
+        if article.state == "published" and subscriber:
+            cache.put(html_key, (page, app_id(account)), generation)
+        return _page(page, secrets.token_urlsafe(16))
+
+    def _rendered(
+        self, article: Article, account: Account, marked: bool, generation: int
+    ) -> str:
+        """The article's page with marks for the viewer's parts (`_fill`): rendered
+        once per article version and kept. No await between the look-up and the put:
+        fifty readers whose reads finish together find the first one's render instead
+        of each rendering (session 13: a burst's first pages cost 4x a later page)."""
+        cache = self._accounts.page_cache
+        key = ("rendered", article, account.name, marked)
+        found, text = cache.get(key)
+        if found:
+            return str(text)
         base = f"{PAGE_PATH}/{article.id}"
         media = f"{base}/media/"
-        marks = await await_background(marking)
         published = article.published_ts
-        page = _PAGE.render(
+        RENDERS.inc()
+        text = _PAGE.render(
             title=article.title,
             author=article.author,
             account=account.name,
             date=time.strftime("%Y-%m-%d", time.localtime(published / 1000))
             if published
             else "",
-            cover=self._media_url(article.cover, media, token),
+            cover=self._media_url(article.cover, media, _TOKEN_IN_ATTR),
             body=Markup(
                 media_urls(
                     article.body,
                     lambda server, media_id: (
-                        self._media_url(f"mxc://{server}/{media_id}", media, token)
+                        self._media_url(
+                            f"mxc://{server}/{media_id}", media, _TOKEN_IN_BODY
+                        )
                         or ""
                     ),
                 )
             ),
             preview=article.state != "published",
-            watermark=marks,
+            watermark=_TILE_MARK if marked else None,
             nonce=_NONCE_MARK,
-            report_url=f"{base}/read_time?v={quote(token)}",
+            report_url=f"{base}/read_time?v={_TOKEN_IN_JSON}",
         )
-        if article.state == "published" and subscriber:
-            cache.put(html_key, (page, app_id(account)), generation)
-        return _page(page, secrets.token_urlsafe(16))
+        cache.put(key, text, generation)
+        return text
 
     def _media_url(self, uri: str | None, media: str, token: str) -> str | None:
         if not uri:
