@@ -79,6 +79,7 @@ class OpenApiModule:
         self.incoming = MessageTail(
             api, self.jobs, self.callbacks.queue_txn, self.callbacks.kick
         )
+        self.conversations.on_claimed = self.incoming.conversation_claimed
         self.apps = AppAdmin(
             api,
             config,

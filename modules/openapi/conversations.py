@@ -11,6 +11,7 @@ officers a periodic sweep has not reached yet (and for anyone missed).
 """
 
 import logging
+from collections.abc import Callable
 
 from synapse.module_api import ModuleApi
 
@@ -48,6 +49,8 @@ class Conversations:
         self._create_lock = keyed_lock(api, "jwwx_openapi_conversation")
         # agentid → True when asked again while a preparation runs.
         self._preparing: dict[int, bool] = {}
+        # Told each room recorded as a conversation here (the message tail reads it).
+        self.on_claimed: Callable[[str], None] = lambda room_id: None
 
     def _now(self) -> int:
         return int(self._api.get_current_time_msec())
@@ -104,6 +107,7 @@ class Conversations:
                 self._now(),
             )
         )
+        self.on_claimed(used)
         if used != room_id:
             bot = app.bot_user_id
             await self._api.update_room_membership(bot, user_id, room_id, "leave")

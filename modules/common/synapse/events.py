@@ -74,6 +74,18 @@ def persisted_stream_ordering(api: ModuleApi) -> int:
     return int(hs_of(api).get_datastores().main.get_room_max_stream_ordering())
 
 
+def rooms_changed_after(api: ModuleApi, position: int) -> set[str] | None:
+    """The rooms with an event in the stream after `position`, from Synapse's in-memory
+    events stream change cache (no database read); None when the cache does not reach
+    back that far (then a reader must read the stream itself). Synapse records a room's
+    change there before the persisted position moves past it (here: after the
+    persisting transaction's commit; on a worker: before the replicated position is
+    advanced), so rooms changed up to persisted_stream_ordering() are all in it."""
+    cache = hs_of(api).get_datastores().main._events_stream_cache
+    changed = cache.get_all_entities_changed(position)
+    return set(changed.entities) if changed.hit else None
+
+
 def on_new_stream_data(api: ModuleApi, callback: Callable[[], None]) -> None:
     """Call `callback()` (synchronous, must be cheap) whenever this process learns of
     new stream data: events persisted here or replicated from a persister, receipts,

@@ -264,6 +264,21 @@ def conversation_count_txn(txn: Txn, agentid: int) -> int:
     return int(txn.fetchone()[0])
 
 
+def conversation_rooms_txn(txn: Txn, room_ids: list[str]) -> set[str]:
+    """Which of these rooms are conversations (of any app)."""
+    found: set[str] = set()
+    for start in range(0, len(room_ids), 500):
+        chunk = room_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        txn.execute(
+            "SELECT DISTINCT room_id FROM jwwx_openapi_conversations"
+            f" WHERE room_id IN ({marks})",
+            chunk,
+        )
+        found.update(row[0] for row in txn.fetchall())
+    return found
+
+
 def conversation_by_room_txn(txn: Txn, room_id: str) -> tuple[int, str] | None:
     txn.execute(
         "SELECT agentid, userid FROM jwwx_openapi_conversations WHERE room_id = ?",
