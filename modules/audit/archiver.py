@@ -48,6 +48,26 @@ ALERT = "foreign_records"
 IDLE_MAX_S = 5.0  # idle, another process's inbox rows wait at most this long
 
 
+# (records appended, rows quarantined) by one archive transaction.
+Archived = tuple[int, list[dict[str, Any]]]
+
+
+def _media_refs(item: StreamEvent) -> list[dict[str, Any]]:
+    return [] if "state_key" in item.event else events.media_refs(item.event)
+
+
+def _message_ids(batch: list[StreamEvent]) -> list[str]:
+    return [item.event_id for item in batch if "state_key" not in item.event]
+
+
+def _new_stream(
+    head: storage.Head, batch: list[StreamEvent], upto: int, limit: int
+) -> int:
+    """Where the cursor goes after this batch: its last event when it was full."""
+    new_stream = batch[-1].stream_ordering if len(batch) >= limit else upto
+    return max(new_stream, head.stream_ordering)
+
+
 class Archiver:
     def __init__(
         self, api: ModuleApi, config: AuditConfig, runtime: ModuleRuntime
@@ -135,56 +155,98 @@ class Archiver:
         if not self._alert_loaded or self._runtime.has_alert(ALERT):
             await self.refresh_alert()
         upto = persisted_stream_ordering(self._api)
+        burn = self._burn_service()
+        marks_burning = burn is not None and not burn.keeps_audit_copy
+        now = self._api.get_current_time_msec()
 
-        # One read per step (on SQLite every transaction queues for the connection
-        # message persistence needs): foreign rows, the head, events, the inbox.
+        # One transaction per step (on SQLite every transaction queues for the
+        # connection message persistence needs): foreign rows, the head, events, the
+        # inbox and, when the events need nothing outside the database (no media to
+        # describe and fingerprint), the archive itself (issue 17, item 2).
         def read_txn(
             txn: Txn,
-        ) -> tuple[storage.Head, bool, list[StreamEvent], list[Any]]:
+        ) -> tuple[storage.Head, bool, list[StreamEvent], list[Any], Archived | None]:
             head, beyond = storage.beyond_head_txn(txn, 1)
             if beyond:
-                return head, True, [], []
+                return head, True, [], [], None
             batch: list[StreamEvent] = []
             if head.stream_ordering < upto:
                 batch = stream_events_after_txn(txn, head.stream_ordering, upto, limit)
-            return head, False, batch, storage.inbox_txn(txn, limit)
+            inbox = storage.inbox_txn(txn, limit)
+            if any(_media_refs(item) for item in batch):
+                return head, False, batch, inbox, None
+            burning: set[str] = set()
+            if marks_burning:
+                assert burn is not None
+                tracked = burn.tracked_ids_txn(txn, _message_ids(batch))
+                if tracked is None:  # modules.burn still starting
+                    return head, False, batch, inbox, None
+                burning = tracked
+            new_stream = _new_stream(head, batch, upto, limit)
+            if new_stream == head.stream_ordering and not inbox:
+                return head, False, batch, inbox, (0, [])
+            archived = self._archive_txn(
+                txn, head, new_stream, batch, inbox, {}, burning, now
+            )
+            return head, False, batch, inbox, archived
 
-        head, foreign, batch, inbox = await self._api.run_db_interaction(
+        head, foreign, batch, inbox, archived = await self._api.run_db_interaction(
             "jwwx_audit_read", read_txn
         )
         if foreign:
             # Then this step again, from a clean head (unless nothing could be moved).
             return 0, await self._quarantine_foreign()
-        new_stream = batch[-1].stream_ordering if len(batch) >= limit else upto
-        new_stream = max(new_stream, head.stream_ordering)
-        media = await self._media_of(batch)
-        burning = await self._burning(batch)
-        if new_stream == head.stream_ordering and not inbox:
-            self._archived_upto = new_stream
-            return 0, False
-        keys = self._config.keys
-        inbox_drafts = storage.open_inbox(keys, inbox)
-
-        def build(txn: Txn) -> list[Draft]:
-            return [self._draft_txn(txn, item, media, burning) for item in batch]
-
-        appended, quarantined = await self._api.run_db_interaction(
-            "jwwx_audit_archive",
-            storage.archive_txn,
-            head.stream_ordering,
-            new_stream,
-            build,
-            [row[0] for row in inbox],
-            inbox_drafts,
-            self._config.current_key_id,
-            self._config.current_key,
-            self._config.keys,
-            self._api.get_current_time_msec(),
-        )
+        new_stream = _new_stream(head, batch, upto, limit)
+        if archived is None:
+            media = await self._media_of(batch)
+            burning = await self._burning(batch)
+            if new_stream == head.stream_ordering and not inbox:
+                archived = (0, [])
+            else:
+                archived = await self._api.run_db_interaction(
+                    "jwwx_audit_archive",
+                    self._archive_txn,
+                    head,
+                    new_stream,
+                    batch,
+                    inbox,
+                    media,
+                    burning,
+                    self._api.get_current_time_msec(),
+                )
+        appended, quarantined = archived
         await self._quarantined(quarantined)
         more = len(batch) >= limit or len(inbox) >= limit
         self._archived_upto = new_stream
         return int(appended), more
+
+    def _archive_txn(
+        self,
+        txn: Txn,
+        head: storage.Head,
+        new_stream: int,
+        batch: list[StreamEvent],
+        inbox: list[Any],
+        media: dict[str, list[dict[str, Any]]],
+        burning: set[str],
+        now: int,
+    ) -> Archived:
+        def build(txn: Txn) -> list[Draft]:
+            return [self._draft_txn(txn, item, media, burning) for item in batch]
+
+        appended, quarantined = storage.archive_txn(
+            txn,
+            head.stream_ordering,
+            new_stream,
+            build,
+            [row[0] for row in inbox],
+            storage.open_inbox(self._config.keys, inbox),
+            self._config.current_key_id,
+            self._config.current_key,
+            self._config.keys,
+            now,
+        )
+        return int(appended), quarantined
 
     def _burn_service(self) -> BurnPolicy | None:
         try:
@@ -205,8 +267,7 @@ class Archiver:
         burn = self._burn_service()
         if burn is None or self._burn_content_kept():
             return set()
-        ids = [item.event_id for item in batch if "state_key" not in item.event]
-        return set(await burn.tracked_event_ids(ids))
+        return set(await burn.tracked_event_ids(_message_ids(batch)))
 
     def _draft_txn(
         self,

@@ -7,6 +7,7 @@ that needs it, so that modules.burn depends on modules.audit and not the reverse
 from typing import Protocol
 
 from modules.common import registry
+from modules.common.storage import Txn
 
 
 class BurnPolicy(Protocol):
@@ -14,6 +15,8 @@ class BurnPolicy(Protocol):
     def keeps_audit_copy(self) -> bool: ...
 
     async def tracked_event_ids(self, event_ids: list[str]) -> set[str]: ...
+
+    def tracked_ids_txn(self, txn: Txn, event_ids: list[str]) -> set[str] | None: ...
 
 
 BURN_POLICY: registry.Service[BurnPolicy] = registry.Service("burn")

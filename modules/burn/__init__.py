@@ -18,6 +18,7 @@ from modules.burn.burner import FIELDS, Burner
 from modules.burn.config import BurnConfig
 from modules.common import registry
 from modules.common.runtime import ModuleRuntime
+from modules.common.storage import Txn
 from modules.common.synapse.patches import add_request_check
 
 # Shown by clients when an officer sends a burn-after-read message into a group.
@@ -49,6 +50,13 @@ class BurnModule:
         """Whether burned messages' content may be kept for audit (asked by
         modules.audit, which otherwise archives such messages without content)."""
         return self._config.audit_copy
+
+    def tracked_ids_txn(self, txn: Txn, event_ids: list[str]) -> set[str] | None:
+        """tracked_event_ids inside the caller's transaction (modules.audit's archive
+        step: one transaction fewer per step); None until this module's tables exist."""
+        if not self.runtime.is_ready:
+            return None
+        return storage.tracked_ids_txn(txn, event_ids) if event_ids else set()
 
     async def tracked_event_ids(self, event_ids: list[str]) -> set[str]:
         """Which of these events burn: burn-after-read messages and the events that

@@ -11,6 +11,7 @@ from synapse.module_api import ModuleApi
 
 from modules.audit.public import BurnPolicy
 from modules.common import registry
+from modules.common.storage import Txn
 from modules.favorites.public import BurnTracking
 
 __all__ = ["SERVICE", "BurnService", "burns"]
@@ -22,6 +23,10 @@ class BurnService(Protocol):
 
     async def tracked_event_ids(self, event_ids: list[str]) -> set[str]:
         """Which of these events burn (burn-after-read messages and their relations)."""
+        ...
+
+    def tracked_ids_txn(self, txn: Txn, event_ids: list[str]) -> set[str] | None:
+        """The same inside the caller's transaction; None until burn's tables exist."""
         ...
 
     def client_config(self) -> dict[str, Any]:

@@ -167,9 +167,13 @@ class MessageTail(StreamFollower):
                 stream_store.move_cursor_txn(txn, position)
             return after, position, messages, write, conversations
 
-        after, position, messages, written, conversations = (
-            await self._api.run_db_interaction("jwwx_openapi_incoming", step_txn)
-        )
+        (
+            after,
+            position,
+            messages,
+            written,
+            conversations,
+        ) = await self._api.run_db_interaction("jwwx_openapi_incoming", step_txn)
         if written:
             self._cursor_written_ms = now
         self._read_ms = now

@@ -280,6 +280,42 @@ class AuditTests:
         renames = [d for o, _k, d in ops if o == "rename"]
         self.assertEqual(renames[-1], {"before": "专案组", "after": "专案组（二）"})
 
+    async def _transactions(self) -> dict[str, float]:
+        """Synapse's count of database transactions by name, from its metrics."""
+        response = await treq.get(
+            f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics", persistent=False
+        )
+        counts: dict[str, float] = {}
+        name = "synapse_storage_transaction_time_count"  # a Counter: ..._total
+        for line in (await response.content()).decode().splitlines():
+            if line.split("{", 1)[0] in (name, f"{name}_total"):
+                labels, value = line.rsplit(" ", 1)
+                desc = labels.split('desc="', 1)[1].split('"', 1)[0]
+                counts[desc] = counts.get(desc, 0) + float(value)
+        return counts
+
+    async def test_text_messages_are_archived_in_one_transaction_per_step(
+        self,
+    ) -> None:
+        """Events with no media to fingerprint are read, checked against modules.burn
+        and archived in the step's one transaction (issue 17, item 2: on SQLite each
+        transaction queues for the connection message persistence needs); before,
+        every step took three."""
+        await self._configure()
+        alice, _bob, dm = await self._dm()
+        await self._archived("message", await self._send(alice, dm, "计数之前"))
+        before = await self._transactions()
+        for i in range(5):
+            await self._archived("message", await self._send(alice, dm, f"计数{i}"))
+        after = await self._transactions()
+
+        def ran(desc: str) -> float:
+            return after.get(desc, 0) - before.get(desc, 0)
+
+        self.assertGreaterEqual(ran("jwwx_audit_read"), 5)
+        self.assertEqual(ran("jwwx_audit_archive"), 0)
+        self.assertEqual(ran("jwwx_burn_tracked_ids"), 0)
+
     async def test_burn_after_read_content_is_not_archived_by_default(self) -> None:
         """modules.burn's audit_copy is off (the template's default): the archive keeps
         who sent a burn-after-read message to whom and when, not its content."""

@@ -5,11 +5,12 @@ the installed Synapse: an upgrade that renames or reshapes them fails here."""
 import inspect
 from types import SimpleNamespace
 
+from twisted.trial import unittest
+
 from synapse.storage.databases.main import DataStore
 from synapse.storage.databases.main.events import PersistEventsStore
 from synapse.storage.databases.main.stream import StreamWorkerStore
 from synapse.util.caches.stream_change_cache import StreamChangeCache
-from twisted.trial import unittest
 
 from modules.common.synapse.events import rooms_changed_after
 
