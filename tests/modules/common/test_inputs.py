@@ -33,6 +33,10 @@ class InputsTest(unittest.TestCase):
         self.assertFalse(json_too_deep(b'"\\"[[[[[["', 2))
         self.assertTrue(json_too_deep(b"[" * 100_000 + b"]" * 100_000))
         self.assertFalse(json_too_deep(b"[]" * 100_000))
+        # Brackets that pair with nothing (the parser refuses those) stop the count.
+        self.assertFalse(json_too_deep(b"[}" * 100, 3))
+        self.assertFalse(json_too_deep(b"]]]]" + b"[[]]", 3))
+        self.assertTrue(json_too_deep(b"]" + b"[{[[1]]}]", 3))
         with self.assertRaises(InputError) as caught:
             parse_json(b"[" * 100_000 + b"]" * 100_000)
         self.assertEqual((caught.exception.code, caught.exception.wecom), (400, 47001))
