@@ -9,9 +9,10 @@ With more than one job, the named packages are split into their test modules and
 processes take modules from one queue, longest first (durations of the last full run are
 kept in tests/durations.json; unknown modules are estimated from their size). A module is
 the unit because its classes share one test server each; the tests drive servers over
-HTTP, so two runners keep a 2-core machine busy where one leaves it half idle. Output of a
-module is printed when it ends: one line when it passed, everything when it failed or
-skipped. `--jobs` defaults to $JWWX_TEST_JOBS, else the number of cores up to 2.
+HTTP, so two runners keep a 2-core machine busy where one leaves it half idle. Modules of
+a few seconds (unit tests: mostly the trial process's start and imports) run several to
+one trial process. Output of a module (or such a batch) is printed when it ends: one
+line when it passed, everything when it failed or skipped. `--jobs` defaults to $JWWX_TEST_JOBS, else the number of cores up to 2.
 
 A test that failed is run once more, alone, after the rest (`--no-retry` to skip it).
 The tests drive real servers on a shared 2-core machine: a race that shows once in a
@@ -41,6 +42,9 @@ _ROOT = Path(__file__).resolve().parent.parent
 _DURATIONS = _ROOT / "tests" / "durations.json"
 # Seconds per byte of test source, for modules with no recorded duration.
 _SECONDS_PER_BYTE = 0.003
+# Modules recorded at most _SMALL seconds share trial processes, _BATCH_SECONDS each.
+_SMALL = 5.0
+_BATCH_SECONDS = 20.0
 
 
 @dataclass
@@ -119,13 +123,30 @@ def _estimate(name: str, known: dict[str, float]) -> float:
     return source.stat().st_size * _SECONDS_PER_BYTE if source.exists() else 0.0
 
 
+def _batches(units: list[str], known: dict[str, float]) -> list[list[str]]:
+    """The units in the order to run them, longest first; small modules (unit tests
+    that take about as long as a trial process takes to start and import) go together
+    in one trial process, up to BATCH_SECONDS a batch."""
+    ordered = sorted(units, key=lambda u: -_estimate(u, known))
+    batches: list[list[str]] = [[u] for u in ordered if _estimate(u, known) > _SMALL]
+    batch: list[str] = []
+    for unit in (u for u in ordered if _estimate(u, known) <= _SMALL):
+        if batch and sum(_estimate(u, known) for u in batch) >= _BATCH_SECONDS:
+            batches.append(batch)
+            batch = []
+        batch.append(unit)
+    if batch:
+        batches.append(batch)
+    return sorted(batches, key=lambda b: -sum(_estimate(u, known) for u in b))
+
+
 def _parallel(units: list[str], jobs: int) -> list[Outcome]:
     known: dict[str, float] = {}
     if _DURATIONS.exists():
         known = json.loads(_DURATIONS.read_text())
-    work: queue.Queue[str] = queue.Queue()
-    for unit in sorted(units, key=lambda u: -_estimate(u, known)):
-        work.put(unit)
+    work: queue.Queue[list[str]] = queue.Queue()
+    for batch in _batches(units, known):
+        work.put(batch)
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 
@@ -135,7 +156,7 @@ def _parallel(units: list[str], jobs: int) -> list[Outcome]:
                 unit = work.get_nowait()
             except queue.Empty:
                 return
-            outcome = _trial([unit], f"_trial_temp-{index}", stream=False)
+            outcome = _trial(unit, f"_trial_temp-{index}", stream=False)
             with lock:
                 outcomes.append(outcome)
                 _report(outcome)
@@ -146,6 +167,20 @@ def _parallel(units: list[str], jobs: int) -> list[Outcome]:
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def _durations(outcomes: list[Outcome]) -> dict[str, float]:
+    """Seconds per module; a batch's time is shared out by its modules' estimates."""
+    known: dict[str, float] = {}
+    if _DURATIONS.exists():
+        known = json.loads(_DURATIONS.read_text())
+    durations: dict[str, float] = {}
+    for outcome in outcomes:
+        names = outcome.name.split()
+        weights = [max(_estimate(n, known), 0.1) for n in names]
+        for name, weight in zip(names, weights, strict=True):
+            durations[name] = round(outcome.seconds * weight / sum(weights), 1)
+    return durations
 
 
 def _report(outcome: Outcome) -> None:
@@ -222,7 +257,7 @@ def main() -> int:
         passed = sum(o.passed for o in outcomes)
         failed = sum(o.failed for o in outcomes)
     if full_run and len(outcomes) > 1 and failed == 0 and not second_run:
-        durations = {o.name: round(o.seconds, 1) for o in outcomes}
+        durations = _durations(outcomes)
         _DURATIONS.write_text(json.dumps(durations, indent=0, sort_keys=True) + "\n")
     print(f"wall time {time.monotonic() - started:.0f} s with {jobs} job(s)")
     if second_run:

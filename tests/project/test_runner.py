@@ -62,3 +62,18 @@ class FailedIdsTest(unittest.TestCase):
         with mock.patch.object(run, "_trial", return_value=failed):
             kept, second = run._retry_failed([first])
         self.assertEqual((kept[0].failed, second), (2, []))
+
+
+class BatchTest(unittest.TestCase):
+    def test_small_modules_share_a_process_longest_first(self) -> None:
+        known = {"big": 100.0, "mid": 30.0, **{f"u{n}": 3.0 for n in range(10)}}
+        batches = run._batches(list(known), known)
+        self.assertEqual(batches[:2], [["big"], ["mid"]])
+        small = [u for batch in batches[2:] for u in batch]
+        self.assertEqual(sorted(small), sorted(f"u{n}" for n in range(10)))
+        self.assertEqual([len(b) for b in batches[2:]], [7, 3])
+
+    def test_a_batch_time_is_shared_out_by_estimate(self) -> None:
+        outcome = run.Outcome("a b", 9.0, "", 0, {"successes": 2})
+        with mock.patch.object(run, "_estimate", side_effect=[2.0, 1.0]):
+            self.assertEqual(run._durations([outcome]), {"a": 6.0, "b": 3.0})
