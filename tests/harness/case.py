@@ -54,6 +54,7 @@ class ServerCase(unittest.TestCase):
                 shipped_login_limits=cls.shipped_login_limits,
                 module_config=cls.module_config,
                 configure=cls.configure_server,
+                wait_for_flush=False,
             )
             try:
                 server.start()

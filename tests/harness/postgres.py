@@ -57,8 +57,15 @@ def _connection_params() -> dict[str, str]:
     return psycopg2.extensions.parse_dsn(admin_dsn())
 
 
-def create_database(prefix: str = "jwwx_test") -> dict[str, str | int]:
-    """Create a UTF8 / C-collation database from template0; return connection params."""
+def create_database(
+    prefix: str = "jwwx_test", wait_for_flush: bool = True
+) -> dict[str, str | int]:
+    """Create a UTF8 / C-collation database from template0; return connection params.
+
+    wait_for_flush=False: its sessions commit without waiting for the WAL to reach
+    the disk (synchronous_commit off; the tests' cheap bcrypt of PostgreSQL). What a
+    commit means to other sessions is the same; only a crash of PostgreSQL itself,
+    which no test drills on this server, could lose the last commits."""
     name = f"{prefix}_{secrets.token_hex(6)}"
     conn = psycopg2.connect(admin_dsn())
     conn.autocommit = True
@@ -70,6 +77,12 @@ def create_database(prefix: str = "jwwx_test") -> dict[str, str | int]:
                     " TEMPLATE template0"
                 ).format(sql.Identifier(name))
             )
+            if not wait_for_flush:
+                cur.execute(
+                    sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
+                        sql.Identifier(name)
+                    )
+                )
     finally:
         conn.close()
     params = _connection_params()
@@ -111,7 +124,7 @@ def scratch_database(case: Any) -> "psycopg2.extensions.connection":
         if must_run():
             raise RuntimeError(f"CI=true requires PostgreSQL: {reason}")
         raise SkipTest(f"skipped: {reason}")
-    name = str(create_database()["dbname"])
+    name = str(create_database(wait_for_flush=False)["dbname"])
     case.addCleanup(drop_database, name)
     conn = connect(name)
     case.addCleanup(conn.close)

@@ -140,9 +140,13 @@ class TestServer:
         shipped_login_limits: bool = False,
         module_config: dict[str, dict[str, Any]] | None = None,
         configure: "Callable[[TestServer], None] | None" = None,
+        wait_for_flush: bool = True,
     ) -> None:
         if engine not in ("sqlite", "postgres"):
             raise ValueError(engine)
+        # False: PostgreSQL commits without waiting for the disk (test classes; the
+        # benchmarks keep a deployment's durable commits).
+        self.wait_for_flush = wait_for_flush
         # True: keep the rendered config's rc_login (tests of the shipped limits).
         self.shipped_login_limits = shipped_login_limits
         self.module_config = module_config or {}
@@ -175,7 +179,7 @@ class TestServer:
             args += ["--keyword", keyword]
         args += list(self.init_args)
         if self.engine == "postgres":
-            params = postgres.create_database()
+            params = postgres.create_database(wait_for_flush=self.wait_for_flush)
             self.pg_database = str(params["dbname"])
             args += [
                 "--pg-db",
