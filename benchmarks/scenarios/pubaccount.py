@@ -381,6 +381,9 @@ async def _idle(ctx: Context, loops: list[syncer.SyncLoop]) -> None:
             comparable=False,
         )
     )
+    # Split by process: at 10,000 officers the monolith's one main process must answer
+    # these and the fan-out, so its share of the idle cost decides what is left.
+    ctx.notes.append(f"{len(loops)} idle long-polls: {idle.note()}")
 
 
 async def run(ctx: Context) -> None:
