@@ -41,6 +41,24 @@ def insert_rows(
         )
 
 
+def select_in(
+    txn: Txn,
+    sql: str,
+    values: list[Any],
+    before: tuple[Any, ...] = (),
+    chunk: int = 500,
+) -> list[Any]:
+    """The rows of `sql` (constant SQL whose `{marks}` stands for an IN list) for all
+    `values`, `chunk` of them a statement (engines cap a statement's arguments);
+    `before` are the arguments ahead of the list."""
+    rows: list[Any] = []
+    for at in range(0, len(values), chunk):
+        part = values[at : at + chunk]
+        txn.execute(sql.format(marks=",".join("?" * len(part))), (*before, *part))
+        rows.extend(txn.fetchall())
+    return rows
+
+
 def delete_rows_txn(txn: Txn, table: str, keys: dict[str, Any]) -> bool:
     """DELETE the rows of `table` matching every key (a constant table name and
     column names, values as `?` arguments); True when a row was there."""

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, select_in
 from modules.common.synapse.tables import public_read_since_sql
 from modules.directory import public as directory
 
@@ -215,17 +215,14 @@ def purge_tokens_txn(txn: Txn, before: int) -> None:
 
 
 def conversations_txn(txn: Txn, agentid: int, userids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for start in range(0, len(userids), 500):
-        chunk = userids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        txn.execute(
-            "SELECT userid, room_id FROM jwwx_openapi_conversations"
-            f" WHERE agentid = ? AND userid IN ({marks})",
-            (agentid, *chunk),
-        )
-        found.update({r[0]: r[1] for r in txn.fetchall()})
-    return found
+    rows = select_in(
+        txn,
+        "SELECT userid, room_id FROM jwwx_openapi_conversations"
+        " WHERE agentid = ? AND userid IN ({marks})",
+        userids,
+        (agentid,),
+    )
+    return {r[0]: r[1] for r in rows}
 
 
 def missing_conversations_txn(
@@ -266,17 +263,13 @@ def conversation_count_txn(txn: Txn, agentid: int) -> int:
 
 def conversation_rooms_txn(txn: Txn, room_ids: list[str]) -> set[str]:
     """Which of these rooms are conversations (of any app)."""
-    found: set[str] = set()
-    for start in range(0, len(room_ids), 500):
-        chunk = room_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        txn.execute(
-            "SELECT DISTINCT room_id FROM jwwx_openapi_conversations"
-            f" WHERE room_id IN ({marks})",
-            chunk,
-        )
-        found.update(row[0] for row in txn.fetchall())
-    return found
+    rows = select_in(
+        txn,
+        "SELECT DISTINCT room_id FROM jwwx_openapi_conversations"
+        " WHERE room_id IN ({marks})",
+        room_ids,
+    )
+    return {row[0] for row in rows}
 
 
 def conversation_by_room_txn(txn: Txn, room_id: str) -> tuple[int, str] | None:

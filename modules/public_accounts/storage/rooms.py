@@ -3,7 +3,7 @@
 jwwx_pubacct_members): the RoomStore of modules.openapi.public.Broadcasts, keyed by the
 account id."""
 
-from modules.common.storage import Txn
+from modules.common.storage import Txn, select_in
 
 
 def rooms_txn(txn: Txn, key: int) -> list[str]:
@@ -109,17 +109,14 @@ def is_member_txn(txn: Txn, key: int, userid: str) -> bool:
 
 def members_among_txn(txn: Txn, key: int, userids: list[str]) -> set[str]:
     """Which of these officers belong to the account (subscribers)."""
-    found: set[str] = set()
-    for start in range(0, len(userids), 500):
-        chunk = userids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        txn.execute(
-            "SELECT userid FROM jwwx_pubacct_members"
-            f" WHERE account_id = ? AND userid IN ({marks})",
-            (key, *chunk),
-        )
-        found.update(str(r[0]) for r in txn.fetchall())
-    return found
+    rows = select_in(
+        txn,
+        "SELECT userid FROM jwwx_pubacct_members"
+        " WHERE account_id = ? AND userid IN ({marks})",
+        userids,
+        (key,),
+    )
+    return {str(r[0]) for r in rows}
 
 
 def accounts_of_member_txn(txn: Txn, userid: str) -> list[int]:
