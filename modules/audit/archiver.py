@@ -156,7 +156,7 @@ class Archiver:
             await self.refresh_alert()
         upto = persisted_stream_ordering(self._api)
         burn = self._burn_service()
-        marks_burning = burn is not None and not burn.keeps_audit_copy
+        marks_burning = not self._burn_content_kept()
         now = self._api.get_current_time_msec()
 
         # One transaction per step (on SQLite every transaction queues for the
