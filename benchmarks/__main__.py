@@ -109,6 +109,13 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         " both behind nginx, on PostgreSQL with Redis (no vanilla; --engine postgres)",
     )
     run.add_argument(
+        "--setup-on",
+        choices=("monolith", "workers"),
+        help="with --workers, scenarios that hand over (pubaccount): set the users up"
+        " on one process, then restart the same database as the workers (monolith, the"
+        " default), or set them up on the workers",
+    )
+    run.add_argument(
         "--idle",
         type=float,
         metavar="S",
@@ -174,6 +181,7 @@ def _run(args: argparse.Namespace) -> int:
         "rounds": args.rounds,
         "vanilla_defaults": args.vanilla_defaults,
         "workers": args.workers,
+        "setup_on": args.setup_on,
         "idle": args.idle,
         "messages": args.messages,
         "files": args.files,

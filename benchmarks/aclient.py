@@ -84,6 +84,12 @@ class Http:
         if self._session is not None:
             await self._session.close()
 
+    async def renew(self) -> None:
+        """A new pool on the same address (the server behind it restarted: kept
+        connections are gone); every MatrixUser of this Http keeps its token."""
+        await self.__aexit__()
+        await self.__aenter__()
+
     async def request(
         self,
         method: str,

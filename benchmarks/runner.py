@@ -95,6 +95,7 @@ def run_side(
                     None if smtp is None else smtp.port,
                     vanilla and bool(options.get("vanilla_defaults")),
                     deployment,
+                    setup_on_monolith(scenario, deployment, options),
                 )
             )
             if baseline:
@@ -116,6 +117,18 @@ def run_side(
         traceback.print_exc()
         first_line = (str(e).strip().splitlines() or [""])[0]
         return f"{type(e).__name__}: {first_line}"[:300]
+
+
+def setup_on_monolith(
+    scenario: Scenario, deployment: str | None, options: dict[str, Any]
+) -> bool:
+    """A worker deployment whose scenario hands over (Scenario.hand_over) is set up
+    as one process first, unless `--setup-on workers`."""
+    return (
+        deployment not in (None, "monolith")
+        and scenario.hand_over
+        and options.get("setup_on") != "workers"
+    )
 
 
 def baseline_label(scenario: Scenario) -> str:

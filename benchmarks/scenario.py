@@ -223,6 +223,11 @@ class Context:
         """`with ctx.phase():` around the measured part (not the setup); a phase of
         a few hundred ms can ask py-spy (`--profile`) for more than 50 samples/s, or
         for none (0: the scenario profiles it itself)."""
+        if getattr(self.server, "setting_up", False):
+            # Set up on the monolith, never measured there (servers.py, hand_over).
+            raise RuntimeError(
+                f"{self.scenario}: measured phase before the hand-over to the workers"
+            )
         phase = Phase(rss_start_mib=server_rss_mib(self.server))
         folder = self.options.get("profile")
         out = Path(folder or ".") / (
@@ -307,3 +312,7 @@ class Scenario:
     # The scenario starts its own servers (several domains, a bridge and its peer):
     # called with (engine, vanilla, options) instead of `run` on one server.
     own_servers: Callable[[str, bool, dict[str, Any]], Outcome] | None = None
+    # With --workers: the server starts as one process on the deployment's database,
+    # the scenario sets its users up there and calls `ctx.server.hand_over()` before
+    # its first measured phase (`--setup-on workers`: set up on the workers instead).
+    hand_over: bool = False

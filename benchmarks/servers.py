@@ -32,6 +32,7 @@ from tests.harness.server import (
     TestServer,
     free_port,
     free_port_block,
+    init_in_process,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,12 +90,19 @@ class BenchServer(TestServer):
         smtp_port: int | None = None,
         synapse_defaults: bool = False,
         deployment: str | None = None,
+        setup_on_monolith: bool = False,
     ) -> None:
         # `deployment`: None (as `make run` starts it: clients talk to Synapse itself),
         # "monolith" (one process behind nginx) or a worker profile ("small", "bureau":
         # PostgreSQL, a Redis of its own, the supervisor, nginx in front).
         self.deployment = deployment
         self.workers = deployment if deployment not in (None, "monolith") else None
+        # `setup_on_monolith` (a worker profile only): the server starts as one process
+        # on the deployment's database and ports, the scenario sets its users up there,
+        # and `hand_over()` restarts the same data directory and database as the worker
+        # deployment (benchmarks/README.md, "Set-up on the monolith").
+        self.setting_up = bool(setup_on_monolith and self.workers is not None)
+        self._worker_args: tuple[str, ...] = ()
         # A metrics listener (transaction counts) and an SMTP server (our mailer) only
         # for the scenarios that ask for them; the Synapse settings of a scenario
         # (`settings`, e.g. presence off) go to both servers alike.
@@ -119,9 +127,13 @@ class BenchServer(TestServer):
             self.redis_port = free_port()
             # HTTP and replication ports 2 per process; metrics above them.
             base = free_port_block(3 * processes + 2)
-            init_args += ("--workers", self.workers, "--worker-base-port", str(base))
-            init_args += ("--redis-host", "127.0.0.1")
-            init_args += ("--redis-port", str(self.redis_port))
+            worker_args = ("--workers", self.workers, "--worker-base-port", str(base))
+            worker_args += ("--redis-host", "127.0.0.1")
+            worker_args += ("--redis-port", str(self.redis_port))
+            if self.setting_up:
+                self._worker_args = worker_args  # rendered at hand_over()
+            else:
+                init_args += worker_args
             if self.metrics_port is not None:
                 # Main on M, worker k on M + k: all in the block.
                 self.metrics_port = base + 2 * processes + 1
@@ -148,19 +160,60 @@ class BenchServer(TestServer):
             self.label = f"workers-{self.workers}"
 
     @property
+    def running_workers(self) -> str | None:
+        """The worker profile now running (None: one process, e.g. while set up)."""
+        return None if self.setting_up else self.workers
+
+    @property
     def metrics_ports(self) -> list[int]:
         """Every process's metrics listener (main first)."""
         if self.metrics_port is None:
             return []
-        count = PROFILE_PROCESSES[self.workers] if self.workers else 1
+        workers = self.running_workers
+        count = PROFILE_PROCESSES[workers] if workers else 1
         return [self.metrics_port + k for k in range(count)]
+
+    def hand_over(self) -> float:
+        """After a set-up on the monolith: stop it (and nginx), render the worker
+        deployment into the same data directory (`init --force-config`: same keys,
+        same database, so every account, device, access token and room stays), start
+        Redis, the supervisor's processes and nginx (same port). Returns the seconds
+        it took. Clients must open new connections (nginx restarted). No-op (0) when
+        the server is not being set up on the monolith."""
+        if not self.setting_up:
+            return 0.0
+        began = time.perf_counter()
+        self._stop_nginx()
+        self._terminate()
+        self.render_workers()
+        self.setting_up = False
+        self._spawn()
+        return time.perf_counter() - began
+
+    def render_workers(self) -> None:
+        """The worker deployment's config over the monolith's in the data directory
+        (`init --force-config`: the keys and secrets kept, the same database)."""
+        rendered = yaml.safe_load(
+            (self.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
+        )
+        db = rendered["database"]["args"]
+        args = ["init", "--data-dir", str(self.data_dir)]
+        args += ["--server-name", self.server_name, "--port", str(self.port)]
+        args += [*self.init_args, *self._worker_args, "--force-config"]
+        args += ["--pg-db", str(db["dbname"]), "--pg-host", str(db["host"])]
+        args += ["--pg-port", str(db["port"]), "--pg-user", str(db["user"])]
+        if db.get("password"):
+            args += ["--pg-password", str(db["password"])]
+        init_in_process(*args)
+        if self.module_config:
+            self._write_module_config()  # the modules as the workers' config has them
 
     def _spawn(self) -> None:
         if self.deployment is not None:
             (self.data_dir / "conf.d" / DEPLOYMENT_FILE).write_text(
                 yaml.safe_dump(self._pool_settings()), encoding="utf-8"
             )
-        if self.workers is not None and self._redis is None:
+        if self.running_workers is not None and self._redis is None:
             if shutil.which("redis-server") is None:
                 raise RuntimeError(
                     "--workers needs redis-server (apt-get install redis)"
@@ -214,7 +267,7 @@ class BenchServer(TestServer):
             (self.data_dir / "homeserver.yaml").read_text(encoding="utf-8")
         )
         database = rendered["database"]
-        pool = DEPLOYMENT_POOLS[self.workers or "monolith"]
+        pool = DEPLOYMENT_POOLS[self.running_workers or "monolith"]
         database["args"].update(cp_min=1, cp_max=pool)
         # The bureau's last seven workers start at once: on 2 loaded cores they need
         # longer than the supervisor's default 180 s to answer their health checks.
@@ -254,7 +307,7 @@ class BenchServer(TestServer):
 
     def restarts(self) -> dict[str, int]:
         """Per process, how often the supervisor started it again (workers only)."""
-        if self.workers is None:
+        if self.running_workers is None:
             return {}
         try:
             current = supervisor_status(self.data_dir)
@@ -270,22 +323,28 @@ class BenchServer(TestServer):
                 found += _process_tree(process.pid)
         return found
 
+    def _stop_nginx(self) -> None:
+        self._stop_helper("_nginx")
+
+    def _stop_helper(self, attr: str) -> None:
+        process = getattr(self, attr)
+        if process is not None:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            setattr(self, attr, None)
+
     def stop(self) -> None:
         for attr in ("_nginx", "_redis"):
-            process = getattr(self, attr)
-            if process is not None:
-                if process.poll() is None:
-                    process.terminate()
-                    try:
-                        process.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
-                setattr(self, attr, None)
+            self._stop_helper(attr)
         super().stop()
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        if self.workers is not None:
+        if self.running_workers is not None:
             # The supervisor starts main, then the stream writers, then the other
             # workers, each group within its own start timeout (180 s): on 2 loaded
             # cores the bureau's 12 processes take many minutes.
@@ -300,7 +359,7 @@ class BenchServer(TestServer):
                     current = supervisor_status(self.data_dir)
                 except (OSError, ValueError):
                     current = {}
-                expected = PROFILE_PROCESSES[self.workers]
+                expected = PROFILE_PROCESSES[self.running_workers]
                 if len(current) == expected and all(p["up"] for p in current.values()):
                     return
                 time.sleep(0.5)
@@ -350,6 +409,7 @@ def running(
     smtp_port: int | None = None,
     synapse_defaults: bool = False,
     deployment: str | None = None,
+    setup_on_monolith: bool = False,
 ) -> Iterator[BenchServer]:
     """A started server, stopped (and its database dropped) whatever happens."""
     server = BenchServer(
@@ -363,6 +423,7 @@ def running(
         smtp_port,
         synapse_defaults,
         deployment,
+        setup_on_monolith,
     )
     try:
         started = time.perf_counter()

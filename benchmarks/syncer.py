@@ -157,6 +157,21 @@ async def start_all(
     `initial_limit`: the initial sync's timeline limit per room, for scenarios that
     need only its position (the long-polls keep asking for 100 events): with rooms
     of hundreds of joins, 100 events' visibility is seconds of CPU per officer."""
+    loops = await initial_all(users, on_event, concurrency, sliding, initial_limit)
+    for loop in loops:
+        loop.start()
+    return loops
+
+
+async def initial_all(
+    users: Iterable[MatrixUser],
+    on_event: OnEvent,
+    concurrency: int = 8,
+    sliding: bool = False,
+    initial_limit: int | None = None,
+) -> list[SyncLoop]:
+    """start_all's initial syncs only: the loops hold their position and long-poll
+    once started (`loop.start()`), e.g. after the server was restarted as workers."""
     kind = SlidingSyncLoop if sliding else SyncLoop
     first_filter = FILTER if initial_limit is None else timeline_filter(initial_limit)
     loops = [kind(u, on_event, first_filter) for u in users]
@@ -167,8 +182,6 @@ async def start_all(
             await loop.initial()
 
     await asyncio.gather(*(first(loop) for loop in loops))
-    for loop in loops:
-        loop.start()
     return loops
 
 

@@ -104,6 +104,7 @@ SCENARIOS: dict[str, Scenario] = {
             on_vanilla=False,
             metrics=True,
             why_not_vanilla="vanilla Synapse has no public accounts (ours only)",
+            hand_over=True,
         ),
         Scenario(
             "cross-domain",

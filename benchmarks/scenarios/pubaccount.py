@@ -10,7 +10,15 @@ page), then, as the reference on the same server and load, the same readers fetc
 their own copy of the card with Synapse's GET /rooms/{id}/event/{id} (what any page of
 a homeserver costs at least: its HTTP, authentication and metrics); the push withdrawn until the last officer's /sync shows the redaction of its
 copy. Issue 21's targets (2 cores): 10,000 subscribers (`--size bureau`) published and
-withdrawn in under 60 s each, the page p99 under 50 ms."""
+withdrawn in under 60 s each, the page p99 under 50 ms.
+
+With `--workers PROFILE` the officers are set up on one process (the deployment's
+database and nginx), up to their initial syncs, then the server is restarted as the
+worker deployment on the same database (`BenchServer.hand_over`) and the long-polls and
+every measured phase run there; `--setup-on workers` sets them up on the workers (slow:
+benchmarks/README.md, "Set-up on the monolith"). Checks: every subscriber's /sync shows
+the card exactly once (a second card counts as an error) and, after the withdraw, the
+redaction of its copy exactly once."""
 
 import asyncio
 import time
@@ -27,6 +35,7 @@ from benchmarks.aclient import CLIENT, Http, MatrixUser
 from benchmarks.profile import Profiler
 from benchmarks.profile import summary as profile_summary
 from benchmarks.scenario import Context, Sample
+from benchmarks.servers import server_cpu_by_process
 from benchmarks.stats import percentile
 
 ACCOUNTS = "/_jwwx/admin/v1/pubaccounts/accounts"
@@ -60,26 +69,65 @@ SIZES = {"small": PubSize(200, 50, 20), "bureau": PubSize(10_000, 50, 40)}
 class Watch:
     """When each officer's /sync first showed the card of an article (the push is sent
     before its request answers: cards are matched by the article, known before), and
-    the redaction of that officer's copy."""
+    the redaction of that officer's copy; a second card of the article or a second
+    redaction of the copy in an officer's /sync counts as a duplicate."""
 
     def __init__(self) -> None:
         self.article_id = 0
         self.cards: dict[str, tuple[str, float]] = {}  # user → (event id, seen at)
         self.rooms: dict[str, str] = {}  # user → the room of that copy
         self.redacted: dict[str, float] = {}
+        self.duplicate_cards = 0
+        self.duplicate_redactions = 0
 
     def seen(self, user: str, room_id: str, event: dict[str, Any], at: float) -> None:
         content = event.get("content") or {}
         card = content.get(CARD)
         articles = card.get("articles") if isinstance(card, dict) else None
         if articles and articles[0].get("id") == self.article_id:
-            if "m.relates_to" not in content and user not in self.cards:
+            if "m.relates_to" in content:
+                return
+            if user in self.cards:
+                self.duplicate_cards += 1
+            else:
                 self.cards[user] = (str(event.get("event_id")), at)
                 self.rooms[user] = room_id
         elif event.get("type") == "m.room.redaction" and user in self.cards:
             redacts = event.get("redacts") or content.get("redacts")
-            if redacts == self.cards[user][0] and user not in self.redacted:
-                self.redacted[user] = at
+            if redacts == self.cards[user][0]:
+                if user in self.redacted:
+                    self.duplicate_redactions += 1
+                else:
+                    self.redacted[user] = at
+
+
+class SetupClock:
+    """The set-up's steps: wall seconds and the server's CPU by process of each
+    (where a worker deployment's set-up time goes), one note at the end."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.steps: list[str] = []
+        self._mark()
+
+    def _mark(self) -> None:
+        self._wall = time.perf_counter()
+        self._split = server_cpu_by_process(self.ctx.server)
+
+    def step(self, name: str) -> float:
+        wall = time.perf_counter() - self._wall
+        split = server_cpu_by_process(self.ctx.server)
+        spent = {k: v - self._split.get(k, 0.0) for k, v in split.items()}
+        ranked = sorted(spent.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{k} {v:.0f}" for k, v in ranked if v >= 0.5)
+        self.steps.append(
+            f"{name} {wall:.0f} s ({sum(spent.values()):.0f} cpu-s: {shown or '-'})"
+        )
+        self._mark()
+        return wall
+
+    def note(self) -> str:
+        return "set-up steps (wall, server cpu-s by process): " + "; ".join(self.steps)
 
 
 async def _until(check: Any, budget_s: float) -> bool:
@@ -389,8 +437,13 @@ async def _idle(ctx: Context, loops: list[syncer.SyncLoop]) -> None:
 async def run(ctx: Context) -> None:
     size = SIZES[ctx.size]
     count = int(ctx.options.get("recipients") or size.subscribers)
+    # With --workers the server is set up as one process (servers.py, hand_over):
+    # everything up to the long-polls' positions, then restarted as the workers.
+    monolith_first = bool(getattr(ctx.server, "setting_up", False))
     async with Http(ctx.server.base_url) as http:
+        clock = SetupClock(ctx)
         made = await directory_officers.department(http, ctx, "pa", count)
+        clock.step("directory import and first logins")
         officers, department = made.users, made.department
         ctx.notes.append(made.note())
         began = time.perf_counter()
@@ -411,33 +464,51 @@ async def run(ctx: Context) -> None:
         while not await filled() and time.perf_counter() < deadline:
             await asyncio.sleep(0.5)
         fill_s = time.perf_counter() - began
+        clock.step("rooms filled")
         ctx.add(
             Sample("rooms filled (setup)", value=round(fill_s, 1), unit="s", n=count)
         )
         ctx.notes.append(await directory_officers.device_change_in_a_room(officers[0]))
-        watch = Watch()
-        started = time.perf_counter()
-        # The initial sync only fetches the position: one event per room.
-        loops = await syncer.start_all(officers, watch.seen, initial_limit=1)
-        ctx.notes.append(
-            f"initial syncs of {count} officers (timeline limit 1): "
-            f"{time.perf_counter() - started:.0f} s"
-        )
-        await ctx.settle()
-        await _idle(ctx, loops)
-        article = await _admin(
-            http, ctx, "POST", f"{base}/articles", {"title": "压测通报", "body": BODY}
-        )
-        watch.article_id = int(article["id"])
-        # A second article, pushed in the setup: its page's first opens come after
-        # the readers' connections exist (below), as behind nginx's upstream pool.
+        # A second article, pushed in the setup before the officers' positions (its
+        # cards are behind them, no /sync carries them): its page's first opens come
+        # after the readers' connections exist (below), as behind nginx's upstream pool.
         second = await _admin(
             http, ctx, "POST", f"{base}/articles", {"title": "压测通报二", "body": BODY}
         )
         await _admin(
             http, ctx, "POST", f"{base}/pushes", {"article_ids": [second["id"]]}
         )
+        article = await _admin(
+            http, ctx, "POST", f"{base}/articles", {"title": "压测通报", "body": BODY}
+        )
+        watch = Watch()
+        watch.article_id = int(article["id"])
         await ctx.settle()
+        clock.step("second article pushed, settled")
+        started = time.perf_counter()
+        # The initial sync only fetches the position: one event per room.
+        loops = await syncer.initial_all(officers, watch.seen, initial_limit=1)
+        ctx.notes.append(
+            f"initial syncs of {count} officers (timeline limit 1): "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+        clock.step("initial syncs")
+        if monolith_first:
+            # Same data directory and database as the workers: accounts, devices,
+            # tokens, rooms and the officers' /sync positions all stay valid.
+            took = await asyncio.to_thread(ctx.server.hand_over)
+            await http.renew()
+            clock.step("hand-over to the workers")
+            ctx.notes.append(
+                f"set up on one process, then restarted as {ctx.server.label} on the "
+                f"same database in {took:.0f} s (stop, render, start)"
+            )
+        for loop in loops:
+            loop.start()
+        await ctx.settle()
+        clock.step("long-polls started, settled")
+        ctx.notes.append(clock.note())
+        await _idle(ctx, loops)
         everyone = {o.user_id for o in officers}
         polls = sum(loop.polls for loop in loops)
         with ctx.phase() as publish:
@@ -468,8 +539,9 @@ async def run(ctx: Context) -> None:
                 "publish: card in each /sync",
                 latencies=delivered,
                 wall=publish_s,
-                errors=len(everyone - set(watch.cards)),
+                errors=len(everyone - set(watch.cards)) + watch.duplicate_cards,
                 note=f"last of {count} after {publish_s:.1f} s; "
+                f"{watch.duplicate_cards} duplicate cards; "
                 + _per_officer(publish, publish_polls, count)
                 + _db_note(publish),
             )
@@ -511,8 +583,10 @@ async def run(ctx: Context) -> None:
                 "withdraw: redaction in each /sync",
                 latencies=[at - started for at in watch.redacted.values()],
                 wall=withdraw_s,
-                errors=len(set(watch.cards) - set(watch.redacted)),
+                errors=len(set(watch.cards) - set(watch.redacted))
+                + watch.duplicate_redactions,
                 note=f"last of {len(watch.cards)} after {withdraw_s:.1f} s; "
+                f"{watch.duplicate_redactions} duplicate redactions; "
                 + _per_officer(withdraw, withdraw_polls, len(watch.cards))
                 + _db_note(withdraw),
             )

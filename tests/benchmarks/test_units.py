@@ -21,13 +21,15 @@ from benchmarks.capacity import costs
 from benchmarks.db_counts import DbCounts, bucket_quantile, parse, parse_histogram
 from benchmarks.profile import output_for, summary
 from benchmarks.report import Report
-from benchmarks.runner import compare, round_medians
-from benchmarks.scenario import Outcome, Sample
+from benchmarks.runner import compare, round_medians, setup_on_monolith
+from benchmarks.scenario import Context, Outcome, Sample
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.scenarios.cross_domain import rate_sample, requirement
 from benchmarks.scenarios.search_cost import lag_sample
-from benchmarks.servers import SYNAPSE_DEFAULTS, synapse_name
-from tests.harness.server import launcher
+from benchmarks.servers import SYNAPSE_DEFAULTS, BenchServer, synapse_name
+from homeserver.config_file import load_server_config
+from homeserver.supervisor import has_workers
+from tests.harness.server import init_in_process, launcher
 
 METRICS = """\
 # HELP synapse_storage_transaction_time_count_total sec
@@ -274,3 +276,62 @@ class RoundsTest(unittest.TestCase):
         self.assertIn("1.20, 3.00, 1.05", notes[0])
         self.assertIn("server CPU: median over 3 rounds 1.10x (", notes[1])
         self.assertEqual(round_medians("login", pairs[:1]), [])
+
+
+class HandOverTest(unittest.TestCase):
+    """`--workers` with pubaccount: the officers are set up on one process, then the
+    same data directory and database restart as the worker deployment (starting that
+    in CI would take minutes: the render and the decisions are checked here, a run at
+    100 officers end to end is in benchmarks/RESULTS.md, session 15)."""
+
+    def test_who_sets_up_on_the_monolith(self) -> None:
+        pub, dm = SCENARIOS["pubaccount"], SCENARIOS["dm-latency"]
+        self.assertTrue(setup_on_monolith(pub, "bureau", {}))
+        self.assertTrue(setup_on_monolith(pub, "small", {"setup_on": "monolith"}))
+        self.assertFalse(setup_on_monolith(pub, "bureau", {"setup_on": "workers"}))
+        self.assertFalse(setup_on_monolith(pub, "monolith", {}))
+        self.assertFalse(setup_on_monolith(pub, None, {}))
+        # A scenario that never hands over would be measured on the monolith.
+        self.assertFalse(setup_on_monolith(dm, "bureau", {}))
+
+    def test_monolith_rendered_then_the_workers_on_the_same_database(self) -> None:
+        server = BenchServer(
+            "postgres", deployment="bureau", metrics=True, setup_on_monolith=True
+        )
+        self.addCleanup(shutil.rmtree, server.data_dir, True)
+        self.assertIsNone(server.running_workers)
+        self.assertEqual(server.label, "workers-bureau")
+        self.assertNotIn("--workers", server.init_args)
+        assert server.metrics_port is not None
+        self.assertEqual(server.metrics_ports, [server.metrics_port])
+        # As TestServer.start renders it (no database is needed to render).
+        pg = ("--pg-db", "bench_handover", "--pg-host", "127.0.0.1")
+        pg += ("--pg-port", "5432", "--pg-user", "postgres")
+        init_in_process(
+            "init", "--data-dir", str(server.data_dir), "--server-name",
+            server.server_name, "--port", str(server.port), *server.init_args, *pg,
+        )  # fmt: skip
+        keys = {f.name: f.read_bytes() for f in (server.data_dir / "keys").iterdir()}
+        self.assertTrue(keys)
+        config = load_server_config(server.data_dir)
+        self.assertFalse(has_workers(config))
+        nginx = server.data_dir / "nginx" / "jwwx.conf"
+        self.assertNotIn("upstream jwwx_sync", nginx.read_text(encoding="utf-8"))
+        # No measured phase while the users are set up on the monolith.
+        ctx = Context(server, "small", "token", {}, "pubaccount")
+        with self.assertRaises(RuntimeError), ctx.phase():
+            pass
+        self.assertEqual(ctx.phases, [])
+
+        server.render_workers()
+        server.setting_up = False  # as hand_over does before it starts them
+        config = load_server_config(server.data_dir)
+        self.assertTrue(has_workers(config))
+        self.assertEqual(config.raw["database"]["args"]["dbname"], "bench_handover")
+        self.assertTrue(config.raw["redis"]["enabled"])
+        after = {f.name: f.read_bytes() for f in (server.data_dir / "keys").iterdir()}
+        self.assertEqual(after, keys)  # signing key and secrets: tokens stay valid
+        self.assertEqual(server.running_workers, "bureau")
+        self.assertEqual(len(server.metrics_ports), 12)
+        self.assertEqual(server.metrics_ports[0], server.metrics_port)
+        self.assertIn("upstream jwwx_sync", nginx.read_text(encoding="utf-8"))
