@@ -5,6 +5,8 @@ The ModuleApi offers no room list of a user, no "forget" on a user's behalf, no 
 and no server-notices room; these mirror what Synapse's own client endpoints (/forget,
 /read_markers, /receipt) and its server-notices manager do for the same user."""
 
+from typing import Any
+
 from synapse.module_api import ModuleApi
 from synapse.types import UserID, create_requester
 
@@ -39,16 +41,18 @@ async def join_unlimited(api: ModuleApi, user_id: str, room_id: str) -> str:
     return str(event_id)
 
 
-async def join_batch(
-    api: ModuleApi, requester_id: str, room_id: str, user_ids: list[str]
+async def send_batch(
+    api: ModuleApi, requester_id: str, room_id: str, events: list[dict[str, Any]]
 ) -> None:
-    """Join local users to a room whose join rule lets them in, as one batch of join
-    events persisted together (Synapse's room upgrade moves its members this way).
-    One by one, each join wakes the /sync of every member already in the room; as a
-    batch the members are woken once for all of it. Nothing is checked beyond the room's
-    auth rules and the event callbacks (no spam-checker join callback, no rate limit):
-    for modules.openapi's broadcast rooms, whose members it decides itself. All or
-    nothing: one refused join refuses the batch."""
+    """Send events (dicts with type, sender, content and, for state, state_key; any
+    senders) into a room as one batch persisted together, each event on top of the
+    previous one's state: what Synapse's room upgrade does to copy state and members.
+    Sent one by one, each event wakes the /sync of every member of the room; as a
+    batch the members are woken once for all of it. Checked: the room's auth rules
+    and the modules' event callbacks; not checked: the spam checker's join callback,
+    rate limits (the module decides itself). All or nothing: one refused event
+    refuses the batch. Membership only for what needs no other server (local joins
+    to a room whose join rule lets them in)."""
     await (
         hs_of(api)
         .get_event_creation_handler()
@@ -56,18 +60,32 @@ async def join_batch(
             requester=create_requester(requester_id),
             room_id=room_id,
             prev_event_id=None,
-            event_dicts=[
-                {
-                    "type": "m.room.member",
-                    "state_key": user_id,
-                    "room_id": room_id,
-                    "sender": user_id,
-                    "content": {"membership": "join"},
-                }
-                for user_id in user_ids
-            ],
+            event_dicts=[{**event, "room_id": room_id} for event in events],
             ratelimit=False,
         )
+    )
+
+
+async def join_batch(
+    api: ModuleApi, requester_id: str, room_id: str, user_ids: list[str]
+) -> None:
+    """Join local users to a room whose join rule lets them in, as one batch of join
+    events persisted together (send_batch): the members already there are woken once
+    for all of it, not once per join. For modules.openapi's broadcast rooms, whose
+    members it decides itself."""
+    await send_batch(
+        api,
+        requester_id,
+        room_id,
+        [
+            {
+                "type": "m.room.member",
+                "state_key": user_id,
+                "sender": user_id,
+                "content": {"membership": "join"},
+            }
+            for user_id in user_ids
+        ],
     )
 
 

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The adapter's private uses in rooms.py that the module tests cannot pin: the tests'
 servers lift Synapse's rate limits, so `join_unlimited` (modules.openapi's broadcast
-joins) is pinned here to the keyword arguments it passes, and `join_batch` (which falls
-back to one-by-one joins when it fails, so a change would only show as slowness) to
-Synapse's batch-sending method. `unread_counts` (the web client's unread badges under
+joins) is pinned here to the keyword arguments it passes, and `send_batch` (`join_batch`
+falls back to one-by-one joins when it fails, so a change would only show as slowness)
+to Synapse's batch-sending method; its events of several senders in one batch (a spare
+room's claim: the pool bot's state events and the app bot's join) are driven over HTTP
+by tests.modules.openapi.test_pool. `unread_counts` (the web client's unread badges under
 simplified sliding sync) is driven over HTTP by tests.modules.groups.test_messages; its
 store methods and the count types it reads are pinned here too, so an upgrade that moves
 them fails by name."""
@@ -28,7 +30,7 @@ class JoinUnlimitedTest(unittest.TestCase):
 
 
 class JoinBatchTest(unittest.TestCase):
-    def test_create_and_send_new_client_events_takes_what_join_batch_passes(
+    def test_create_and_send_new_client_events_takes_what_send_batch_passes(
         self,
     ) -> None:
         importlib.import_module("synapse.server")
