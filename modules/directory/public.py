@@ -54,6 +54,7 @@ from modules.directory.storage.members import (
 from modules.directory.storage.provisioning import get_initial_password_txn
 from modules.directory.storage.ranges import (
     MemberRange,
+    deliverable_in_tree_order_txn,
     deliverable_query,
     deliverable_txn,
     department_userids_txn,
@@ -87,6 +88,7 @@ __all__ = [
     "VisibleRange",
     "Visibility",
     "all_departments_txn",
+    "deliverable_in_tree_order_txn",
     "deliverable_query",
     "deliverable_txn",
     "department_userids_txn",

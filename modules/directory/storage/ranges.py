@@ -72,6 +72,23 @@ def deliverable_txn(
     return [row[0] for row in txn.fetchall()]
 
 
+def deliverable_in_tree_order_txn(txn: Txn) -> list[str]:
+    """Every member of the directory who can receive messages, in the department
+    tree's depth-first order of their main department (the first one given), then
+    userid: a department subtree's members by their main department come one after
+    another (paths sort their subtrees together). For modules.openapi's pool of spare
+    broadcast rooms, so that a department's officers share rooms."""
+    txn.execute(
+        "SELECT m.userid, COALESCE((SELECT d.path FROM jwwx_dir_memberships AS ms"
+        " JOIN jwwx_dir_departments AS d ON d.id = ms.department_id"
+        " WHERE ms.userid = m.userid ORDER BY ms.seq, d.path LIMIT 1), '') AS main"
+        " FROM jwwx_dir_members AS m"
+        " WHERE m.enabled = 1 AND m.account_state = 'created'"
+        " ORDER BY main, m.userid"
+    )
+    return [row[0] for row in txn.fetchall()]
+
+
 def department_userids_txn(
     txn: Txn, department: Department, fetch_child: bool
 ) -> list[str]:
