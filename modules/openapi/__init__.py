@@ -7,7 +7,7 @@ modules.directory; message/send and message/recall delivered by each app's bot a
 media/upload and media/get; OAuth2 web login; JS-SDK tickets; encrypted callbacks of what
 officers send to an app, and their passive replies (replies.py). broadcast.py owns each
 app's broadcast rooms (pushes to its whole range), joined in the background when the
-app's range is set; conversations.py each app's direct room with an officer. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a library app developers
+app's range is set, starting from the spare rooms of pool.py (joined before the apps); conversations.py each app's direct room with an officer. crypto.py is WeCom's callback crypto (AES, and SM4/SM3) as a library app developers
 may copy. docs/openapi.md.
 
     modules:
@@ -44,6 +44,7 @@ from modules.openapi.jumps import Jumps
 from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
 from modules.openapi.oauth import OAuth
+from modules.openapi.pool import Pool
 from modules.openapi.resources.admin import ADMIN_PREFIX, OpenApiAdminResource
 from modules.openapi.resources.cgi import CGI_PREFIX, VOICE_ADD, CgiResource
 from modules.openapi.resources.client import CLIENT_PREFIX, OpenApiClientResource
@@ -70,11 +71,24 @@ class OpenApiModule:
         )
         self.media = MediaStore(api)
         self.conversations = Conversations(api, config.prepare_concurrency)
+        # The pool of spare broadcast rooms apps claim from (pool.py).
+        self.pool = (
+            Pool(
+                api,
+                config.broadcast_min_range,
+                config.broadcast_room_size,
+                config.broadcast_pool_concurrency,
+                config.broadcast_pool_refill_delay_seconds,
+            )
+            if config.broadcast_rooms and config.broadcast_pool
+            else None
+        )
         self.broadcasts = Broadcasts(
             api,
             config.broadcast_min_range,
             config.broadcast_room_size,
             config.broadcast_join_concurrency,
+            pool=self.pool,
         )
         self.incoming = MessageTail(
             api, self.jobs, self.callbacks.queue_txn, self.callbacks.kick
@@ -123,7 +137,7 @@ class OpenApiModule:
             api,
             ADMIN_PREFIX,
             OpenApiAdminResource(
-                api, self.runtime, self.apps, self.callbacks, self.messenger
+                api, self.runtime, self.apps, self.callbacks, self.messenger, self.pool
             ),
         )
         register_resource(
@@ -147,6 +161,8 @@ class OpenApiModule:
 
     async def _on_ready(self) -> None:
         self.incoming.enable()
+        if self.pool is not None and self.jobs.here:
+            self.pool.build_in_background()
 
     async def _deliver_callbacks(self) -> None:
         if self.runtime.is_ready:
@@ -168,6 +184,8 @@ class OpenApiModule:
     async def _sweep(self) -> None:
         """Officers who entered or left a range through directory changes."""
         if self.runtime.is_ready:
+            if self.pool is not None:
+                self.pool.build_in_background()
             apps = await self._api.run_db_interaction(
                 "jwwx_openapi_list_apps", storage.list_apps_txn
             )

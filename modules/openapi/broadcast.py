@@ -17,6 +17,8 @@ only when a batch is refused. Members are joined when the app's range is set
 missing, removes who left the range) and then sends. The rooms' join rule is public
 so one event per officer suffices; `user_may_join_room` lets in only the officers
 recorded here (jwwx_openapi_broadcast_members), so a removed officer cannot rejoin.
+An app's first rooms are normally not built here but claimed: spare rooms of the
+pool (pool.py), joined before the app existed, that lie wholly in its range.
 See docs/openapi.md ("Pushes to the whole range") for the numbers.
 """
 
@@ -60,6 +62,14 @@ class Channel(Protocol):
 
     @property
     def avatar(self) -> str | None: ...
+
+
+class SparePool(Protocol):
+    """The pool of spare rooms an app claims from (pool.py)."""
+
+    async def claim(self, app: Channel, candidates: set[str]) -> list[str]: ...
+
+    def refill_later(self) -> None: ...
 
 
 class RoomStore(Protocol):
@@ -128,6 +138,8 @@ class Broadcasts:
         range_of: Callable[[Txn, Any], list[str]] = range_txn,
         load: Callable[[Txn, int], Any] = storage.get_app_txn,
         on_room_created: Callable[[Any, str], Awaitable[None]] | None = None,
+        pool: "SparePool | None" = None,
+        pool_mode: bool = False,
     ) -> None:
         self._api = api
         self._min_range = min_range
@@ -140,6 +152,11 @@ class Broadcasts:
         # Called with (channel, room) before anyone is joined to a new room (public
         # accounts put their history there).
         self._on_room_created = on_room_created
+        # Apps claim spare rooms from the pool (pool.py) before building their own;
+        # pool_mode: this is the pool itself (officers placed in range order, only
+        # into new rooms: a spare room is never added to once complete).
+        self._pool = pool
+        self._pool_mode = pool_mode
         self._lock = keyed_lock(api, f"jwwx_{style.name}_broadcast")
         # room_id → agentid (None: not a broadcast room); room ids are never reused.
         self._known: OrderedDict[str, int | None] = OrderedDict()
@@ -252,10 +269,19 @@ class Broadcasts:
         return range_size >= self._min_range
 
     async def _sync(self, app: Channel) -> dict[str, str]:
-        wanted = set(await self._db("broadcast_range", self._range_of, app))
+        in_order = await self._db("broadcast_range", self._range_of, app)
+        wanted = set(in_order)
         current = await self._db("broadcast_members", self._store.members_txn, app.key)
         if not current and not self.wanted(len(wanted)):
             return {}  # a small app: its pushes go to the conversations
+        claimed: list[str] = []
+        if self._pool is not None and wanted - set(current):
+            claimed = await self._pool.claim(app, wanted - set(current))
+            if claimed:
+                self._known.update((room, app.key) for room in claimed)
+                current = await self._db(
+                    "broadcast_members", self._store.members_txn, app.key
+                )
         leaving = [(u, r) for u, (r, _) in current.items() if u not in wanted]
         if leaving:
             await run_concurrently(
@@ -276,15 +302,20 @@ class Broadcasts:
             if u in wanted:
                 sizes[r] = sizes.get(r, 0) + 1
         todo: dict[str, list[str]] = {
-            r: [] for r in sorted(sizes) if sizes[r] < self._room_size
+            r: []
+            for r in sorted(sizes)
+            if sizes[r] < self._room_size and not self._pool_mode
         }
         for u, (r, joined) in current.items():
             if u in wanted and not joined:
                 todo.setdefault(r, []).append(u)
         new_rows: list[tuple[str, str]] = []
-        newcomers = sorted(wanted - set(current))
+        if self._pool_mode:
+            newcomers = [u for u in in_order if u not in current]
+        else:
+            newcomers = sorted(wanted - set(current))
         placed = 0
-        for userid in newcomers:
+        for userid in [] if self._pool_mode else newcomers:
             room = next((r for r in todo if sizes[r] < self._room_size), None)
             if room is None:
                 break
@@ -312,6 +343,8 @@ class Broadcasts:
                 lambda item: self._fill_room(app, *item), work, self._concurrency
             )
         members = await self._db("broadcast_members", self._store.members_txn, app.key)
+        if claimed and self._pool is not None:
+            self._pool.refill_later()  # new spare rooms for the claimed officers
         return {u: r for u, (r, joined) in members.items() if joined}
 
     async def _fill_room(

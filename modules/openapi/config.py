@@ -32,6 +32,18 @@ Keys:
       rooms' build-up costs about size/2 /sync answers per officer (docs/openapi.md).
   broadcast_join_concurrency (int 1..64, default 4): broadcast rooms whose members are
       joined at the same time (Synapse joins one member of a room at a time).
+  broadcast_pool (bool, default true): the jobs instance keeps a pool of spare
+      broadcast rooms holding every deliverable officer of the directory (once the
+      directory has `broadcast_min_range` of them), in department order, built in the
+      background at start, every `prepare_interval_seconds` and on the admin API's
+      POST broadcast/pool; an app's broadcast rooms start by claiming the spare rooms
+      that lie wholly in its range (pool.py, docs/openapi.md). false: apps' rooms are
+      built from scratch when their range is set (slow right after creation).
+  broadcast_pool_concurrency (int 1..64, default 2): spare rooms joined at the same
+      time while the pool is built or refilled (low: it runs beside the traffic).
+  broadcast_pool_refill_delay_seconds (int 0..86400, default 60): how long after a
+      claim the pool refills (new spare rooms for the claimed officers), so that the
+      claiming app's first push has the machine first.
   prepare_conversations (bool, default true): when an app's visible range is set or
       changed, also create its private conversation with every officer in range in
       the background (after the broadcast rooms are joined), so that officers can
@@ -76,6 +88,9 @@ class OpenApiConfig:
     broadcast_min_range: int = 200
     broadcast_room_size: int = 100
     broadcast_join_concurrency: int = 4
+    broadcast_pool: bool = True
+    broadcast_pool_concurrency: int = 2
+    broadcast_pool_refill_delay_seconds: int = 60
     prepare_conversations: bool = True
     prepare_concurrency: int = 2
     prepare_interval_seconds: int = 300
@@ -114,6 +129,13 @@ class OpenApiConfig:
             ),
             broadcast_join_concurrency=reader.integer(
                 "broadcast_join_concurrency", 4, minimum=1, maximum=64
+            ),
+            broadcast_pool=reader.boolean("broadcast_pool", True),
+            broadcast_pool_concurrency=reader.integer(
+                "broadcast_pool_concurrency", 2, minimum=1, maximum=64
+            ),
+            broadcast_pool_refill_delay_seconds=reader.integer(
+                "broadcast_pool_refill_delay_seconds", 60, minimum=0, maximum=86400
             ),
             prepare_conversations=reader.boolean("prepare_conversations", True),
             prepare_concurrency=reader.integer(

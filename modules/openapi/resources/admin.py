@@ -23,6 +23,12 @@ GET    apps/{agentid}/callbacks?state=failed|pending|sent&limit=  the app's call
                               queue: counts by state and the latest rows of one state
                               (default failed: the dead letters)
 POST   apps/{agentid}/callbacks/retry  {msgids?}  dead letters back to the queue
+GET    broadcast/pool             the pool of spare broadcast rooms (pool.py):
+                              {deliverable, covered, joining, spare_rooms, building}
+                              (needs apps.create over the whole directory; 404 when
+                              broadcast_pool is off)
+POST   broadcast/pool             build it now (after a directory import) in the
+                              background; answers the same
 GET    apps/{agentid}/callback/verification  WeCom's URL verification of the app's
                               callback, run now: {url, verified, error?, checked_ts}
                               (changes nothing; 400 M_INVALID_PARAM without a callback)
@@ -52,6 +58,7 @@ from modules.openapi.apps import AppAdmin, app_json
 from modules.openapi.callbacks import STATES, CallbackError, Callbacks
 from modules.openapi.errors import WeComError
 from modules.openapi.messages import Messenger
+from modules.openapi.pool import Pool
 
 ADMIN_PREFIX = "/_jwwx/admin/v1/openapi"
 MANAGE = "apps.manage"
@@ -109,8 +116,10 @@ class OpenApiAdminResource(AdminRouter):
         apps: AppAdmin,
         callbacks: Callbacks,
         messenger: Messenger,
+        pool: Pool | None = None,
     ) -> None:
         super().__init__(api, runtime)
+        self._pool = pool
         self._apps = apps
         self._callbacks = callbacks
         self._messenger = messenger
@@ -128,6 +137,8 @@ class OpenApiAdminResource(AdminRouter):
         r("POST", "apps/{agentid}/callbacks/retry", self.retry_callbacks)
         r("POST", "apps/{agentid}/messages", self.push)
         r("GET", "apps/{agentid}/callback/verification", self.verify_callback)
+        r("GET", "broadcast/pool", self.pool_coverage)
+        r("POST", "broadcast/pool", self.build_pool)
 
     async def _app_admin(self, request: Any, agentid: str) -> tuple[str, int]:
         number = self._agentid(agentid)
@@ -211,6 +222,22 @@ class OpenApiAdminResource(AdminRouter):
     async def statistics(self, request: Any, agentid: str) -> tuple[int, Any]:
         _admin, number = await self._app_admin(request, agentid)
         return 200, await self._apps.statistics(number)
+
+    async def _require_pool(self, request: Any) -> tuple[str, Pool]:
+        admin = await self.admin(request, CREATE, decide.WHOLE_DIRECTORY)
+        if self._pool is None:
+            raise error(404, Codes.NOT_FOUND, "broadcast_pool is off")
+        return admin, self._pool
+
+    async def pool_coverage(self, request: Any) -> tuple[int, Any]:
+        _admin, pool = await self._require_pool(request)
+        return 200, await pool.coverage()
+
+    async def build_pool(self, request: Any) -> tuple[int, Any]:
+        admin, pool = await self._require_pool(request)
+        pool.build_in_background()
+        await self.log(request, admin, "openapi.broadcast_pool.build", "pool")
+        return 200, await pool.coverage()
 
     async def cross_statistics(self, request: Any) -> tuple[int, Any]:
         """Several apps at once (the app-push bridge's source apps): ?agentids=1,2&days=7."""

@@ -86,3 +86,97 @@ def joined_count_txn(txn: Txn, agentid: int) -> int:
 def range_txn(txn: Txn, members: directory.MemberRange) -> list[str]:
     """Every deliverable member of an app's range."""
     return directory.deliverable_txn(txn, members, None)
+
+
+# The pool of spare broadcast rooms (modules/openapi/pool.py): rows of the same tables
+# under agentid POOL, moved to an app when it claims a room.
+
+POOL = 0
+
+
+def pool_range_txn(txn: Txn, _channel: object = None) -> list[str]:
+    """Every deliverable officer of the directory, in department order."""
+    return directory.deliverable_in_tree_order_txn(txn)
+
+
+def spare_rooms_txn(txn: Txn) -> dict[str, list[str]]:
+    """Spare rooms whose recorded officers are all joined: room → its officers."""
+    txn.execute(
+        "SELECT room_id, userid, joined FROM jwwx_openapi_broadcast_members"
+        " WHERE agentid = ?",
+        (POOL,),
+    )
+    rooms: dict[str, list[str]] = {}
+    pending: set[str] = set()
+    for room_id, userid, joined in txn.fetchall():
+        rooms.setdefault(str(room_id), []).append(str(userid))
+        if not joined:
+            pending.add(str(room_id))
+    return {r: sorted(us) for r, us in rooms.items() if r not in pending}
+
+
+def claim_room_txn(txn: Txn, room_id: str, agentid: int, userids: list[str]) -> bool:
+    """Move a spare room and its officers to an app, if it is still spare and holds
+    exactly these officers, all joined (False otherwise: changes nothing)."""
+    txn.execute(
+        "SELECT userid, joined FROM jwwx_openapi_broadcast_members"
+        " WHERE agentid = ? AND room_id = ?",
+        (POOL, room_id),
+    )
+    rows = txn.fetchall()
+    if sorted(str(r[0]) for r in rows) != sorted(userids) or not all(
+        r[1] for r in rows
+    ):
+        return False
+    txn.execute(
+        "UPDATE jwwx_openapi_broadcast_rooms SET agentid = ?"
+        " WHERE room_id = ? AND agentid = ?",
+        (agentid, room_id, POOL),
+    )
+    if txn.rowcount != 1:
+        return False
+    txn.execute(
+        "UPDATE jwwx_openapi_broadcast_members SET agentid = ?"
+        " WHERE agentid = ? AND room_id = ?",
+        (agentid, POOL, room_id),
+    )
+    return True
+
+
+def unclaim_room_txn(txn: Txn, room_id: str, agentid: int) -> None:
+    """Give a room back to the pool (its claim's events were refused)."""
+    txn.execute(
+        "UPDATE jwwx_openapi_broadcast_rooms SET agentid = ?"
+        " WHERE room_id = ? AND agentid = ?",
+        (POOL, room_id, agentid),
+    )
+    txn.execute(
+        "UPDATE jwwx_openapi_broadcast_members SET agentid = ?"
+        " WHERE agentid = ? AND room_id = ?",
+        (POOL, agentid, room_id),
+    )
+
+
+def pool_counts_txn(txn: Txn) -> dict[str, int]:
+    """The pool's coverage: deliverable officers of the directory, officers joined to
+    a spare room, officers still being joined, spare rooms."""
+    sql, args = directory.deliverable_query(
+        directory.MemberRange(frozenset(), (), everything=True)
+    )
+    txn.execute(f"SELECT COUNT(*) FROM ({sql}) AS d", args)  # noqa: S608
+    deliverable = int(txn.fetchone()[0])
+    txn.execute(
+        "SELECT joined, COUNT(*) FROM jwwx_openapi_broadcast_members"
+        " WHERE agentid = ? GROUP BY joined",
+        (POOL,),
+    )
+    by_state = {int(r[0]): int(r[1]) for r in txn.fetchall()}
+    txn.execute(
+        "SELECT COUNT(*) FROM jwwx_openapi_broadcast_rooms WHERE agentid = ?", (POOL,)
+    )
+    return {
+        "deliverable": deliverable,
+        "covered": by_state.get(1, 0),
+        "joining": by_state.get(0, 0),
+        "spare_rooms": int(txn.fetchone()[0]),
+    }

@@ -54,6 +54,8 @@ class BroadcastTests:
         await self._configure(auditor.user_id)
         admin: MatrixClient = self.user("bcadmin", admin=True)  # type: ignore[attr-defined]
         client: MatrixClient = self.anonymous()  # type: ignore[attr-defined]
+        status, _ = await admin.request("GET", "/_jwwx/admin/v1/openapi/broadcast/pool")
+        self.assertEqual(status, 404)  # type: ignore[attr-defined]  # the pool is off
         root = await root_department(admin, "广播大队")
         elsewhere = await root_department(admin, "别的大队")
         officers = [self.user("bc") for _ in range(3)]  # type: ignore[attr-defined]
@@ -220,7 +222,10 @@ class BroadcastTests:
         )
 
 
-OPENAPI_CONFIG = {"modules.openapi.OpenApiModule": {"broadcast_min_range": 2}}
+# Without the pool of spare rooms (test_pool.py): apps' rooms built from scratch.
+OPENAPI_CONFIG = {
+    "modules.openapi.OpenApiModule": {"broadcast_min_range": 2, "broadcast_pool": False}
+}
 
 
 class BroadcastSQLiteTest(BroadcastTests, SQLiteCase):
