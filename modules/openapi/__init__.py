@@ -79,6 +79,7 @@ class OpenApiModule:
                 config.broadcast_room_size,
                 config.broadcast_pool_concurrency,
                 config.broadcast_pool_refill_delay_seconds,
+                config.broadcast_join_concurrency,  # claims: on the app's first push
             )
             if config.broadcast_rooms and config.broadcast_pool
             else None

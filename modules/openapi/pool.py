@@ -64,9 +64,10 @@ class Pool:
         room_size: int,
         concurrency: int,
         refill_delay_seconds: float,
+        claim_concurrency: int,
     ) -> None:
         self._api = api
-        self._concurrency = concurrency
+        self._claim_concurrency = claim_concurrency
         self._refill_delay = refill_delay_seconds
         self.channel = PoolChannel(
             rooms_db.POOL, api.get_qualified_user_id(POOL_LOCALPART), POOL_NAME
@@ -166,7 +167,7 @@ class Pool:
                     return
                 claimed.append(room)
 
-            await run_concurrently(one, chosen, self._concurrency)
+            await run_concurrently(one, chosen, self._claim_concurrency)
         if claimed:
             logger.info("app %s claimed %d spare rooms", app.key, len(claimed))
         return sorted(claimed)
