@@ -49,6 +49,14 @@ class ConfigTest(unittest.TestCase):
             ),
             (200, 100, 4),
         )
+        self.assertTrue(config.broadcast_pool)
+        self.assertEqual(
+            (
+                config.broadcast_pool_concurrency,
+                config.broadcast_pool_refill_delay_seconds,
+            ),
+            (2, 60),
+        )
         for bad in (
             {"prepare_conversations": "yes"},
             {"prepare_interval_seconds": -1},
@@ -56,6 +64,9 @@ class ConfigTest(unittest.TestCase):
             {"broadcast_room_size": 1},
             {"broadcast_min_range": 0},
             {"broadcast_join_concurrency": 65},
+            {"broadcast_pool": "no"},
+            {"broadcast_pool_concurrency": 0},
+            {"broadcast_pool_refill_delay_seconds": -1},
         ):
             with self.assertRaises(ConfigError):
                 OpenApiConfig.parse({"corpid": "x", **bad})
