@@ -71,6 +71,8 @@ class SparePool(Protocol):
 
     def refill_later(self) -> None: ...
 
+    def later(self, fn: Callable[..., Any], *args: Any) -> None: ...
+
 
 class RoomStore(Protocol):
     """The SQL of one owner kind's rooms and members, keyed by Channel.key, on the
@@ -157,6 +159,7 @@ class Broadcasts:
         # into new rooms: a spare room is never added to once complete).
         self._pool = pool
         self._pool_mode = pool_mode
+        self._claimed: set[int] = set()  # apps whose last sync claimed spare rooms
         self._lock = keyed_lock(api, f"jwwx_{style.name}_broadcast")
         # room_id → agentid (None: not a broadcast room); room ids are never reused.
         self._known: OrderedDict[str, int | None] = OrderedDict()
@@ -278,6 +281,7 @@ class Broadcasts:
         if self._pool is not None and wanted - set(current):
             claimed = await self._pool.claim(app, wanted - set(current))
             if claimed:
+                self._claimed.add(app.key)
                 self._known.update((room, app.key) for room in claimed)
                 current = await self._db(
                     "broadcast_members", self._store.members_txn, app.key
@@ -452,7 +456,14 @@ class Broadcasts:
         finally:
             self._preparing.pop(agentid, None)
         if then is not None and app is not None:
-            then(app)
+            if self._pool is not None and agentid in self._claimed:
+                # Rooms claimed: ready in seconds, and the app's first push comes
+                # now; what follows (its conversations, ≈ 185 transactions each)
+                # waits as the pool's refill does.
+                self._claimed.discard(agentid)
+                self._pool.later(then, app)
+            else:
+                then(app)
 
     # Delivery.
 

@@ -42,8 +42,9 @@ Keys:
   broadcast_pool_concurrency (int 1..64, default 2): spare rooms joined at the same
       time while the pool is built or refilled (low: it runs beside the traffic).
   broadcast_pool_refill_delay_seconds (int 0..86400, default 60): how long after a
-      claim the pool refills (new spare rooms for the claimed officers), so that the
-      claiming app's first push has the machine first.
+      claim the pool refills (new spare rooms for the claimed officers) and the app's
+      conversations are prepared, so that the claiming app's first push has the
+      machine first.
   prepare_conversations (bool, default true): when an app's visible range is set or
       changed, also create its private conversation with every officer in range in
       the background (after the broadcast rooms are joined), so that officers can

@@ -21,7 +21,7 @@ straddling the range's ends, officers who entered the directory since, tag range
 are joined to new rooms of the app as before. After a claim the pool refills: the
 claimed officers get new spare rooms, in the background, a while after the app's
 build (`broadcast_pool_refill_delay_seconds`), `broadcast_pool_concurrency` rooms at a
-time.
+time; the app's conversations (prepare_conversations) wait as long.
 
 The pool only creates rooms (it never adds officers to a spare room that is complete,
 so a room is claimable only once its one batch of joins is done, and the pool never
@@ -30,6 +30,7 @@ by the pool's bot. Apps only: public accounts (public.py) keep their own rooms.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,12 +108,21 @@ class Pool:
             return
         self._refill_pending = True
 
-        async def later() -> None:
-            await self._api.sleep(self._refill_delay)
+        def refill() -> None:
             self._refill_pending = False
             self.build_in_background()
 
-        self._api.run_as_background_process("jwwx_openapi_pool_refill", later)
+        self.later(refill)
+
+    def later(self, fn: Callable[..., Any], *args: Any) -> None:
+        """fn(*args) `broadcast_pool_refill_delay_seconds` from now: what a claim
+        defers so that the claiming app's first push has the machine first."""
+
+        async def run() -> None:
+            await self._api.sleep(self._refill_delay)
+            fn(*args)
+
+        self._api.run_as_background_process("jwwx_openapi_pool_later", run)
 
     async def _build(self) -> None:
         try:
