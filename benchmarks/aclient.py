@@ -25,6 +25,10 @@ class Answer:
     seconds: float
     location: str = ""  # Location header of a redirect
     connect_seconds: float = 0.0  # of `seconds`: a new connection's creation, if any
+    # Of `seconds`: until the request's headers were handed to the socket (the load
+    # generator's own queueing, connection set-up and writing: what passes before the
+    # server can see the request); 0 when not traced.
+    sent_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -63,8 +67,13 @@ class Http:
                 if isinstance(context.trace_request_ctx, dict):
                     context.trace_request_ctx["connect"] = took
 
+        async def sent(_s: Any, context: Any, _p: Any) -> None:
+            if isinstance(context.trace_request_ctx, dict):
+                context.trace_request_ctx["sent"] = time.perf_counter()
+
         trace.on_connection_create_start.append(start)
         trace.on_connection_create_end.append(end)
+        trace.on_request_headers_sent.append(sent)
         return trace
 
     async def __aenter__(self) -> "Http":
@@ -135,6 +144,7 @@ class Http:
                     seconds,
                     location,
                     traced.get("connect", 0.0),
+                    traced["sent"] - started if "sent" in traced else 0.0,
                 )
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             return Answer(0, f"{type(e).__name__}: {e}", time.perf_counter() - started)
