@@ -7,28 +7,28 @@ from typing import Any
 from modules.common.storage import Txn
 
 
-def record_open_txn(txn: Txn, article_id: int, userid: str, now: int) -> bool:
-    """Count one open; True when it is this officer's first."""
-    txn.execute(
-        "UPDATE jwwx_pubacct_reads SET opens = opens + 1, last_ts = ?"
-        " WHERE article_id = ? AND userid = ?",
-        (now, article_id, userid),
-    )
-    if txn.rowcount:
-        return False
-    txn.execute(
-        "INSERT INTO jwwx_pubacct_reads"
-        " (article_id, userid, first_ts, last_ts, opens, read_ms)"
-        " VALUES (?, ?, ?, ?, 1, 0)",
-        (article_id, userid, now, now),
-    )
-    return True
-
-
 def record_opens_txn(txn: Txn, opens: list[tuple[int, str, int]]) -> None:
-    """Count many opens (article, userid, when) in one transaction, in their order."""
+    """Count many opens (article, userid, when) in one transaction: one statement or
+    two per officer and article, however often they opened it (a batch of half a
+    second held twenty opens of each of fifty readers in the benchmark: a thousand
+    statements whose Python ran on the database thread beside the pages' reactor)."""
+    seen: dict[tuple[int, str], tuple[int, int, int]] = {}  # → (opens, first, last)
     for article_id, userid, now in opens:
-        record_open_txn(txn, article_id, userid, now)
+        count, first, last = seen.get((article_id, userid), (0, now, now))
+        seen[article_id, userid] = (count + 1, min(first, now), max(last, now))
+    for (article_id, userid), (count, first, last) in sorted(seen.items()):
+        txn.execute(
+            "UPDATE jwwx_pubacct_reads SET opens = opens + ?, last_ts = ?"
+            " WHERE article_id = ? AND userid = ?",
+            (count, last, article_id, userid),
+        )
+        if not txn.rowcount:
+            txn.execute(
+                "INSERT INTO jwwx_pubacct_reads"
+                " (article_id, userid, first_ts, last_ts, opens, read_ms)"
+                " VALUES (?, ?, ?, ?, ?, 0)",
+                (article_id, userid, first, last, count),
+            )
 
 
 def add_read_time_txn(txn: Txn, article_id: int, userid: str, ms: int) -> None:

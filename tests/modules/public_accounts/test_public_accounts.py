@@ -640,6 +640,52 @@ class PublicAccountTests:
         t.assertEqual((await _page(alice, path))[0], 410)
         t.assertEqual((await alice.request("GET", link, token=""))[0], 410)
 
+    async def test_y_opens_of_a_burst_each_counted(self) -> None:
+        """Opens queued together are written per officer and article (one row's
+        count raised by its opens) and sealed as audit records in slices of
+        `AUDIT_SLICE` (opens.py): every open counted, every one archived once."""
+        t: Any = self
+        s = await self._setup()
+        boss, alice, carol, editor = s["boss"], s["alice"], s["carol"], s["editor"]
+        base, bot = s["base"], s["bot"]
+        auditor: MatrixClient = t.user("paaudit")
+        await make_audit_admin(t.server, auditor.user_id)
+        await carol.ok("POST", f"{CLIENT}/{s['account']['id']}/follow", {})
+        article = await editor.ok("POST", f"{base}/articles", {"title": "连续阅读"})
+        await editor.ok("POST", f"{base}/pushes", {"article_ids": [article["id"]]})
+        for reader in (alice, carol):
+            await _card(reader, bot, "连续阅读")
+        path = f"{CLIENT}/articles/{article['id']}"
+        each = 100  # 200 opens; the last 160, if in one batch, are two audit slices
+        for wave in range(each // 20):
+            burst = [_page(who, path) for who in (alice, carol) for _ in range(20)]
+            pages = await defer.gatherResults([defer.ensureDeferred(o) for o in burst])
+            t.assertEqual([status for status, _ in pages], [200] * 40)
+            if wave == 0:  # statistics wait for the queue: the first burst's rows
+                await boss.ok("GET", f"{base}/statistics")  # inserted, later raised
+        stats = await boss.ok("GET", f"{base}/statistics")
+        row = [r for r in stats["articles"] if r["article_id"] == article["id"]][0]
+        t.assertEqual((row["opened"], row["opens"]), (2, 2 * each))
+        reads: list[dict[str, Any]] = []
+        after = 0  # the archive's app records, walked in pages of 500
+        for _ in range(900):
+            page = await auditor.ok(
+                "GET", f"/_jwwx/admin/v1/audit/export/app?after_seq={after}&limit=500"
+            )
+            after = page["next_cursor"]
+            reads += [
+                r["record"]
+                for r in page["records"]
+                if r["record"].get("event") == "read"
+                and r["record"].get("msgid") == f"article:{article['id']}"
+            ]
+            if len(reads) >= 2 * each:
+                break
+            if not page["records"]:
+                await sleep(0.1)
+        t.assertEqual(len(reads), 2 * each)
+        t.assertEqual({r["user_id"] for r in reads}, {alice.user_id, carol.user_id})
+
     async def test_z_page_through_oauth2(self) -> None:
         """(Last: the first test counts the account's articles.) An app's web view without the officer's Matrix token opens the page through
         /connect/oauth2/authorize: the code the page receives is redeemed by the page,
