@@ -457,7 +457,7 @@ def _db_note(phase: Any) -> str:
         return ""
     return (
         f"; {db.total_txns()} transactions, longest held: {db.top(4)}; "
-        f"GC {db.gc_text()}"
+        f"{db.writes()} written statements; GC {db.gc_text()}"
     )
 
 
