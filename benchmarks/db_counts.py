@@ -16,6 +16,9 @@ TXN_COUNT = "synapse_storage_transaction_time_count"  # a Counter named ..._coun
 TXN_SECONDS = "synapse_storage_transaction_time_sum"
 QUERIES = "synapse_storage_query_time_count"  # a Histogram's count, by verb
 GC_COUNT, GC_SECONDS = "python_gc_time_count", "python_gc_time_sum"
+# Synapse's histogram of the time between two polls of the reactor: one turn's work,
+# which every request that becomes ready meanwhile waits for (a long turn is a stall).
+TICKS = "python_twisted_reactor_tick_time_bucket"
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
@@ -28,6 +31,8 @@ class DbCounts:
     # collection stops the whole process, so long ones show in the latency tail.
     gcs: Counter[str] = field(default_factory=Counter)
     gc_seconds: Counter[str] = field(default_factory=Counter)
+    # Reactor turns at or under each bucket bound (seconds; cumulative, inf: all).
+    ticks: Counter[float] = field(default_factory=Counter)
 
     def minus(self, before: "DbCounts") -> "DbCounts":
         return DbCounts(
@@ -36,6 +41,7 @@ class DbCounts:
             self.verbs - before.verbs,
             self.gcs - before.gcs,
             self.gc_seconds - before.gc_seconds,
+            self.ticks - before.ticks,
         )
 
     def plus(self, other: "DbCounts") -> "DbCounts":
@@ -45,6 +51,7 @@ class DbCounts:
             self.verbs + other.verbs,
             self.gcs + other.gcs,
             self.gc_seconds + other.gc_seconds,
+            self.ticks + other.ticks,
         )
 
     def total_txns(self) -> int:
@@ -52,6 +59,11 @@ class DbCounts:
 
     def writes(self) -> int:
         return int(sum(self.verbs[v] for v in WRITE_VERBS))
+
+    def slow_turns(self, over: float) -> int:
+        """Reactor turns longer than `over` seconds (a bucket bound: 0.025, 0.05, 0.1…);
+        wall time, so a loaded machine lengthens them too."""
+        return int(self.ticks[float("inf")] - self.ticks[over])
 
     def gc_text(self) -> str:
         """`gen N: count / seconds` for each generation collected."""
@@ -103,6 +115,9 @@ def parse(text: str) -> DbCounts:
             counts.gcs[labels.get("gen", "?")] += value
         elif name == GC_SECONDS:
             counts.gc_seconds[labels.get("gen", "?")] += value
+        elif found.group(1) == TICKS:
+            bound = labels.get("le", "")
+            counts.ticks[float(bound.replace("+Inf", "inf"))] += value
     return counts
 
 

@@ -368,7 +368,8 @@ def _db_all(phase: Any, pages: int) -> str:
     )
     return (
         f"; {db.total_txns()} transactions ({db.total_txns() / max(pages, 1):.2f} per "
-        f"page: {named or 'none'}), {db.writes()} written statements; "
+        f"page: {named or 'none'}), {db.writes()} written statements; reactor turns "
+        f"over 25 / 50 ms: {db.slow_turns(0.025)} / {db.slow_turns(0.05)}; "
         f"GC {db.gc_text() or 'none'}"
     )
 
@@ -457,7 +458,8 @@ def _db_note(phase: Any) -> str:
         return ""
     return (
         f"; {db.total_txns()} transactions, longest held: {db.top(4)}; "
-        f"{db.writes()} written statements; GC {db.gc_text()}"
+        f"{db.writes()} written statements; reactor turns over 25 / 50 ms: "
+        f"{db.slow_turns(0.025)} / {db.slow_turns(0.05)}; GC {db.gc_text()}"
     )
 
 
