@@ -659,7 +659,7 @@ async def run(ctx: Context) -> None:
         # packet captures: all 200 long-polls re-made in the 0.5 s before the first
         # pages, which shared the reactor with them: 1.4 cpu-ms per first page against
         # 0.4 for the third article's); a reader taps a card seconds after it came.
-        await ctx.settle()
+        await ctx.settle(settle_cores(count))
         reads, reading = await _read_in_two_phases(
             ctx, officers, lambda _: page, size, "article page"
         )
