@@ -8,7 +8,7 @@ import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ClientEvent, createClient, Filter, HttpApiEvent, RoomEvent, RoomMemberEvent, RoomStateEvent } from "matrix-js-sdk";
 import { ChatRows, hiddenChats, listedChats, unhideChat } from "./chatlist.js";
-import { errorText, openDirectChat, unreadCount } from "./chats.js";
+import { errorText, openDirectChat, roomKind, spareRoomIds, unreadCount } from "./chats.js";
 import { ContactsList, MemberProfile, useFavoriteContacts } from "./contacts.js";
 import { Conversation } from "./conversation.js";
 import { FavoriteDetail, FavoritesList, SearchResults } from "./favorites.js";
@@ -17,7 +17,7 @@ import { MailDetail, MailList } from "./mail.js";
 import { CreateGroupDialog } from "./newgroup.js";
 import { badgeText, isSearchKey, watermarkFor } from "./format.js";
 import { backgroundColour, fontPixels } from "./prefs.js";
-import { FIRST_SYNC, isMutedRule, slidingTotal, totalUnread } from "./rules.js";
+import { countedNotShown, FIRST_SYNC, isMutedRule, slidingTotal, totalUnread } from "./rules.js";
 import { startSliding, syncMode } from "./sliding.js";
 import { serverCounts } from "./unread.js";
 import { readPrefs, SettingsNav, SettingsPane, useDesktopNotifications } from "./settings.js";
@@ -159,9 +159,12 @@ export function App({ session, onSignOut }) {
     // and the rail's total is the server's counts of every chat shown or not yet loaded.
     const shown = new Set(entries.map((e) => e.id));
     const out = (id) => !shown.has(id) && Boolean(client.getRoom(id));
-    const hiddenNotShown = Object.keys(hiddenChats(client)).filter((id) => !shown.has(id)).length;
-    total = slidingTotal(sliding.count(), entries.length, hiddenNotShown);
-    // The window counts the hidden chats it holds: rows shown up to n need n of them more.
+    // Not shown but counted by the server: hidden chats, and the open API's spare rooms
+    // loaded (one not loaded yet is a row to come: it leaves the count once the window
+    // reaches it).
+    const notShown = countedNotShown(shown, Object.keys(hiddenChats(client)), spareRoomIds(client));
+    total = slidingTotal(sliding.count(), entries.length, notShown);
+    // The window counts the chats it holds not shown: rows shown up to n need n of them more.
     const loaded = client.getRooms().filter((r) => ["join", "invite"].includes(r.getMyMembership())).length;
     onMore = (rows) => sliding.grow(rows + Math.max(0, loaded - entries.length));
     if (counts) {
@@ -194,9 +197,9 @@ export function App({ session, onSignOut }) {
     setRoomIdState(id);
     if (id) unhideChat(client, id).catch(() => {});
   };
-  // A chat left, or a group dissolved, is no longer shown.
+  // A chat left, or a group dissolved, is no longer shown; nor is a spare room.
   const found = roomId ? client.getRoom(roomId) : null;
-  const room = found && ["join", "invite"].includes(found.getMyMembership()) ? found : null;
+  const room = found && ["join", "invite"].includes(found.getMyMembership()) && roomKind(found) !== "spare" ? found : null;
 
   async function messageMember(profile) {
     setBusy(true);

@@ -7,7 +7,7 @@
 import { html } from "htm/preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { PushRuleKind } from "matrix-js-sdk";
-import { chatRooms, formatTime, lastMessage, mentionedUnread, preview, unreadCount } from "./chats.js";
+import { chatRooms, formatTime, lastMessage, mentionedUnread, preview, roomKind, unreadCount } from "./chats.js";
 import { draftOf } from "./drafts.js";
 import { badgeText } from "./format.js";
 import { isMutedRule, muteRule, orderChats, rowWindow } from "./rules.js";
@@ -65,7 +65,7 @@ function ChatRow({ client, entry, selected, onSelect, onMenu, tick }) {
       ${dot && html`<span class="badge dot" aria-label="有新消息"></span>`}
     </span>
     <span class="chat-main">
-      <span class="chat-top"><span class="chat-name">${room.name}</span>
+      <span class="chat-top"><span class="chat-name">${roomKind(room) === "app" && html`<span class="app-tag">应用</span>`}${room.name}</span>
         <span class="chat-time">${last ? formatTime(last.getTs()) : ""}</span></span>
       <span class="chat-bottom"><span class="chat-preview">${mentionedUnread(client, room) && html`<span class="mention-tag">[有人@我]</span>`}${
         draft && html`<span class="draft-tag">[草稿]</span>`}${draft || preview(last, client, room)}</span>${muted && BELL_OFF}</span>

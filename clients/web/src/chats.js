@@ -3,7 +3,8 @@
 // last message's preview, unread counts, the visible messages; and opening a 1:1 chat.
 import { EventType, NotificationCountType, Preset } from "matrix-js-sdk";
 import { previewOf } from "./format.js";
-import { mentionsMe, recallText } from "./rules.js";
+import { call } from "./api.js";
+import { APP_MARKER, appRoomKind, mentionsMe, recallText, SPARE_MARKER, SPARE_NAME } from "./rules.js";
 import { serverCounts } from "./unread.js";
 
 export { formatTime } from "./format.js";
@@ -64,12 +65,59 @@ export function unreadCount(room) {
   return room.getUnreadNotificationCount(NotificationCountType.Total) || 0;
 }
 
-// Joined and invited rooms, the most recently active first (as WeChat orders chats).
+// An open-API room's kind (rules.js appRoomKind): "spare", "app" or null, from the
+// room's current state (under sliding sync the markers are in every room's required state).
+export function roomKind(room) {
+  const marker = (type) => {
+    const event = room.currentState.getStateEvents(type, "");
+    return event ? { sender: event.getSender(), content: event.getContent() } : null;
+  };
+  return appRoomKind(marker(SPARE_MARKER), marker(APP_MARKER), room.client.getUserId());
+}
+
+function isChat(room) {
+  return ["join", "invite"].includes(room.getMyMembership());
+}
+
+// Joined and invited rooms, the most recently active first (as WeChat orders chats);
+// not the open API's spare rooms (empty until an app claims one: the list, the pickers,
+// the unread totals and the search leave them out).
 export function chatRooms(client) {
   return client
     .getRooms()
-    .filter((room) => ["join", "invite"].includes(room.getMyMembership()))
+    .filter((room) => isChat(room) && roomKind(room) !== "spare")
     .sort((a, b) => b.getLastActiveTimestamp() - a.getLastActiveTimestamp());
+}
+
+// The spare rooms loaded here (under sliding sync the server counts them in the list).
+export function spareRoomIds(client) {
+  return client.getRooms().filter((room) => isChat(room) && roomKind(room) === "spare").map((room) => room.roomId);
+}
+
+// The unified search's answer (docs/search.md) without the spare rooms among its
+// groups: one loaded here by its state; under sliding sync one not loaded yet that bears
+// the spare room's name has its markers asked of the server (as events: who sent them).
+export async function withoutSpareRooms(client, token, answer) {
+  const groups = answer?.groups?.results || [];
+  const marker = async (roomId, type) => {
+    try {
+      const event = await call("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/${type}?format=event`, undefined, token);
+      return { sender: event.sender, content: event.content };
+    } catch {
+      return null; // none (404), or not known: the hit is kept
+    }
+  };
+  const spare = await Promise.all(groups.map(async (g) => {
+    const room = client.getRoom(g.room_id);
+    if (room) return roomKind(room) === "spare";
+    if (g.name !== SPARE_NAME) return false;
+    const [spareMarker, appMarker] = await Promise.all([marker(g.room_id, SPARE_MARKER), marker(g.room_id, APP_MARKER)]);
+    return appRoomKind(spareMarker, appMarker, client.getUserId()) === "spare";
+  }));
+  if (!spare.includes(true)) return answer;
+  const results = groups.filter((_, i) => !spare[i]);
+  const count = typeof answer.groups.count === "number" ? answer.groups.count - (groups.length - results.length) : answer.groups.count;
+  return { ...answer, groups: { ...answer.groups, results, count } };
 }
 
 // The 1:1 chat with userId: one the m.direct account data names (joined or invited),

@@ -12,7 +12,7 @@ import { html } from "htm/preact";
 import { EventStatus } from "matrix-js-sdk";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { favorites } from "./api.js";
-import { chatRooms, errorText, isShown } from "./chats.js";
+import { chatRooms, errorText, isShown, roomKind } from "./chats.js";
 import { ComposeBar, EmojiButton, MentionPicker, useMentions } from "./compose.js";
 import { draftOf, saveDraft } from "./drafts.js";
 import { wantEveryChat } from "./sliding.js";
@@ -61,8 +61,10 @@ export function Conversation({ client, room, tick, token, clientConfig, groupSet
   const [ttl, setTtl] = useState(choices[0] || 10000);
   const group = isGroup(room);
   const right = sendRight(powerLevels(room), client.getUserId());
-  // A public account's or an app's room: only its bot posts.
-  if (!right.canSend && !group) right.reason = "此会话仅接收消息，不能发言";
+  // A public account's or an app's room: only its bot posts (an app's notices: replies
+  // go to the app's own conversation).
+  const app = roomKind(room) === "app";
+  if (!right.canSend && !group) right.reason = app ? "应用通知，仅接收消息；回复请在与应用的会话中发送" : "此会话仅接收消息，不能发言";
   const mentions = useMentions(client, room, group, group && canMentionAll(powerLevels(room), client.getUserId()));
   // What is typed is the chat's draft (not while editing a sent message).
   const setDraft = (text) => {
@@ -492,7 +494,7 @@ export function Conversation({ client, room, tick, token, clientConfig, groupSet
   const closed = !right.canSend;
   return html`<div class=${`conversation-wrap${panel && group ? " with-panel" : ""}`}>
   <section class="conversation" aria-label=${room.name}>
-    <header class="conversation-header"><h2>${room.name}${group ? `（${room.getJoinedMemberCount()}）` : ""}</h2>
+    <header class="conversation-header"><h2>${app && html`<span class="app-tag">应用</span>`}${room.name}${group ? `（${room.getJoinedMemberCount()}）` : ""}</h2>
       ${group && html`<button type="button" class="link more" aria-label="群聊信息" aria-expanded=${panel} onClick=${() => setPanel(!panel)}>···</button>`}
     </header>
     ${group && html`<${AnnouncementBar} room=${room} />`}

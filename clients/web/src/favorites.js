@@ -6,7 +6,7 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { favorites, search } from "./api.js";
-import { chatRooms, formatTime } from "./chats.js";
+import { chatRooms, formatTime, withoutSpareRooms } from "./chats.js";
 import { previewOf } from "./format.js";
 import { AuthedImage } from "./media.js";
 import { wantEveryChat } from "./sliding.js";
@@ -112,7 +112,8 @@ export function SearchResults({ token, client, query, onOpenRoom, onOpenMessage 
     if (!q) return undefined;
     let live = true;
     setError("");
-    search(token, q, KINDS).then((a) => live && setAnswer(a), (e) => live && setError(e.message));
+    search(token, q, KINDS).then((a) => withoutSpareRooms(client, token, a))
+      .then((a) => live && setAnswer(a), (e) => live && setError(e.message));
     return () => { live = false; };
   }, [q]);
   const roomName = (id) => client.getRoom(id)?.name || "";

@@ -417,8 +417,9 @@ export const FIRST_SYNC = { timelineLimit: 4, filter: { presence: { not_types: [
 // first whatever their activity). Every chat, listed or open, comes with the newest 10
 // events (the preview, [有人@我]; an opened chat pages back to 30) — one limit for both,
 // so opening a chat never makes the server resend a longer timeline — and the state the
-// client reads: the name, power levels, the group's state and announcement, the
-// officer's own membership and the senders of those events.
+// client reads: the name, power levels, the group's state and announcement, the open
+// API's room markers (appRoomKind), the officer's own membership and the senders of
+// those events.
 export const SLIDING = {
   firstRows: 20,
   pageRows: 20,
@@ -432,6 +433,8 @@ export const SLIDING = {
     ["m.room.power_levels", ""],
     ["cn.jwwx.group", ""],
     ["cn.jwwx.announcement", ""],
+    ["cn.jwwx.openapi.spare", ""],
+    ["cn.jwwx.openapi.broadcast", ""],
     ["m.room.member", "$ME"],
     ["m.room.member", "$LAZY"],
   ],
@@ -457,8 +460,16 @@ export function ownMembership(data, me, stateMembership) {
   return stateMembership || null;
 }
 
+// The chats the server counts that the list does not show: each of the lists' ids (the
+// hidden chats, the spare rooms loaded) once, unless shown (a hidden chat opened again).
+export function countedNotShown(shownIds, ...lists) {
+  const shown = new Set(shownIds);
+  return new Set(lists.flat().filter((id) => !shown.has(id))).size;
+}
+
 // How many chats the list holds under sliding sync: what the server counts, less the
-// hidden chats not shown (不显示该聊天), and never fewer than the chats known here.
+// chats it counts that are not shown (countedNotShown: hidden with 不显示该聊天, the open
+// API's spare rooms loaded here), and never fewer than the chats known here.
 export function slidingTotal(serverCount, shown, hiddenNotShown) {
   if (serverCount === null || serverCount === undefined) return shown;
   return Math.max(shown, serverCount - hiddenNotShown);
@@ -475,4 +486,30 @@ export function countsMayChange(resp, me) {
     }
   }
   return false;
+}
+
+// The open API's rooms (docs/openapi.md, "Pushes to the whole range"): an app's
+// broadcast room carries the state event cn.jwwx.openapi.broadcast {agentid}; the pool's
+// spare rooms, joined before any app exists, carry cn.jwwx.openapi.spare {agentid: 0}
+// sent by the pool's bot (@jwwx_notices), emptied when an app claims the room (with the
+// app's marker, name and avatar in the same batch).
+export const APP_MARKER = "cn.jwwx.openapi.broadcast";
+export const SPARE_MARKER = "cn.jwwx.openapi.spare";
+export const POOL_BOT = "jwwx_notices";
+// The spare room's name until it is claimed (a search hit by that name is checked).
+export const SPARE_NAME = "应用通知（只读）";
+
+// What an open-API room is to the officer `me`, from its two markers ({sender, content}
+// of the state event, or null): "spare" (not shown anywhere: an empty room waiting for
+// an app), "app" (an app's notices: shown, read-only, with the 应用 tag) or null (any
+// other chat). A spare marker counts only from the pool's bot of the officer's server (a
+// group's admin cannot hide a group with it).
+export function appRoomKind(spare, broadcast, me) {
+  const agentid = broadcast?.content?.agentid;
+  if (agentid !== undefined && agentid !== null) return "app";
+  const content = spare?.content;
+  const server = String(me || "").slice(String(me || "").indexOf(":") + 1);
+  if (content && typeof content === "object" && Object.keys(content).length > 0
+    && spare.sender === `@${POOL_BOT}:${server}`) return "spare";
+  return null;
 }

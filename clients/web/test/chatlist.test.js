@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // The chat list's rules (src/rules.js): order with pinned chats, hidden chats, the mute
-// push rule, the rows of the windowed list and the rail's total.
+// push rule, the rows of the windowed list and the rail's total, the open API's spare
+// rooms (not shown) and apps' notices.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { countsMayChange, grownRange, isMutedRule, muteRule, orderChats, ownMembership, rowWindow, slidingTotal, totalUnread } from "../src/rules.js";
+import {
+  APP_MARKER, appRoomKind, countedNotShown, countsMayChange, grownRange, isMutedRule, muteRule, orderChats, ownMembership, rowWindow,
+  SLIDING, slidingTotal, SPARE_MARKER, totalUnread,
+} from "../src/rules.js";
 
 test("pinned chats first, then the most recently active; hidden ones until newer", () => {
   const entries = [
@@ -76,4 +80,37 @@ test("the unread counts are asked again for new events and the officer's receipt
   assert.equal(countsMayChange(receipt(me), me), true);
   assert.equal(countsMayChange(receipt("@zw:hs"), me), false);
   assert.equal(countsMayChange({}, me), false);
+});
+
+test("the open API's spare room is not a chat until an app claims it", () => {
+  const me = "@lina:hs";
+  const pool = "@jwwx_notices:hs";
+  const spare = (content, sender = pool) => ({ sender, content });
+  // As the pool creates it: {agentid: 0} from the pool's bot, no app marker.
+  assert.equal(appRoomKind(spare({ agentid: 0 }), null, me), "spare");
+  // Claimed (one batch): the spare marker emptied, the app's marker.
+  assert.equal(appRoomKind(spare({}), { sender: pool, content: { agentid: 1000002 } }, me), "app");
+  // The app's marker alone (a room the app built itself), or both as the batch lands.
+  assert.equal(appRoomKind(null, { sender: "@app:hs", content: { agentid: 1000002 } }, me), "app");
+  assert.equal(appRoomKind(spare({ agentid: 0 }), { sender: pool, content: { agentid: 1000002 } }, me), "app");
+  // Emptied, or no marker: any chat.
+  assert.equal(appRoomKind(spare({}), null, me), null);
+  assert.equal(appRoomKind(null, null, me), null);
+  assert.equal(appRoomKind(null, { sender: pool, content: {} }, me), null);
+  // A spare marker from anyone else (a group's admin, another server's bot) hides nothing.
+  assert.equal(appRoomKind(spare({ agentid: 0 }, "@zhangwei:hs"), null, me), null);
+  assert.equal(appRoomKind(spare({ agentid: 0 }, "@jwwx_notices:other"), null, me), null);
+  assert.equal(appRoomKind(spare("x"), null, me), null);
+});
+
+test("sliding sync asks every room's markers, and the spare rooms leave the list's count", () => {
+  const asked = SLIDING.requiredState.map(([type, key]) => `${type}|${key}`);
+  assert.ok(asked.includes(`${SPARE_MARKER}|`));
+  assert.ok(asked.includes(`${APP_MARKER}|`));
+  // Hidden chats and the spare room loaded, each once, less a hidden chat opened again.
+  assert.equal(countedNotShown(["!a", "!b"], ["!h", "!b"], ["!s"]), 2);
+  assert.equal(countedNotShown(["!a"], [], ["!s", "!s"]), 1);
+  assert.equal(countedNotShown(["!a"], [], []), 0);
+  // 41 counted by the server, 39 shown, those 2 not: a list of 39 rows (no gap).
+  assert.equal(slidingTotal(41, 39, countedNotShown(["!a"], ["!h"], ["!s"])), 39);
 });
