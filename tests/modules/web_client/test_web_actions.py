@@ -7,7 +7,8 @@ reactions; recall by the sender and by the group's owner (our recall rules), and
 offered to a member for others' messages; the draft kept per chat; the emoji panel.
 And the group's life: 发起群聊 from the directory tree and the pinyin search, 转让群主,
 删除并退出, 解散群聊. And the chat list: windowed rows, 置顶, unread counts on the row and
-the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message. And a voice
+the rail, 消息免打扰 (a dot), 标为已读, 不显示该聊天 until a newer message; the open API's
+spare room not shown (list, count, 转发, search) until an app claims it (应用, read-only). And a voice
 message played and transcribed (转文字, the speech-to-text module against its stand-in
 engine), one recorded from Chromium's stand-in microphone, a location sent; a video sent,
 its poster shown and played. And 邮件 through the mail bridge (started by the launcher
@@ -22,6 +23,7 @@ behaviour on PostgreSQL is tested by the modules' own tests on both engines.
 
 import atexit
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -84,6 +86,9 @@ RECORD_VIDEO = """async () => {
 # More chats than a screen of the list holds (its rows are windowed).
 CHATS = 70  # beyond the first window (40 rows) of the sliding sync
 ROW = ".chat-row[data-room-id='%s']"
+# The open API's room markers (docs/openapi.md, "Pushes to the whole range").
+SPARE = "cn.jwwx.openapi.spare"
+APP = "cn.jwwx.openapi.broadcast"
 
 
 class WebMessageActionsTest(WebCase):
@@ -104,6 +109,8 @@ class WebMessageActionsTest(WebCase):
     mail_ports: ClassVar[tuple[int, int]]
     mail_url: ClassVar[str]
     mail_standin: ClassVar[subprocess.Popen[bytes] | None] = None
+    # The pool's bot's token (_pool_bot), once per server.
+    pool_token: ClassVar[str | None] = None
 
     @classmethod
     def prepare_class(cls) -> None:
@@ -437,10 +444,39 @@ class WebMessageActionsTest(WebCase):
             zhangwei,
             {"is_direct": True, "invite": [lina_id], "preset": "trusted_private_chat"},
         )["room_id"]
+        # The open API's spare room (modules/openapi/pool.py) as the pool's bot makes it,
+        # joined last (the newest activity: in the first window): not a chat.
+        pool = self._pool_bot()
+        spare = self._api(
+            "POST",
+            rooms_path,
+            pool,
+            {
+                "name": "应用通知（只读）",
+                # As the pool: trusted_private_chat (modules.groups makes it no group).
+                "preset": "trusted_private_chat",
+                "initial_state": [
+                    {"type": SPARE, "state_key": "", "content": {"agentid": 0}},
+                    {
+                        "type": "m.room.join_rules",
+                        "state_key": "",
+                        "content": {"join_rule": "public"},
+                    },
+                ],
+                "power_level_content_override": {
+                    "events_default": 100,
+                    "state_default": 100,
+                },
+            },
+        )["room_id"]
+        self._api("POST", f"/_matrix/client/v3/join/{quote(spare)}", lina, {})
         with browser_page() as page:
             page.set_default_timeout(WAIT_MS)
             self._sign_in(page, f"lina{suffix}", sync)
+            # The server counts the spare room; the list does not (no empty row).
             page.wait_for_selector(f".chat-list[data-count='{CHATS + 1}']")
+            page.wait_for_selector(ROW % chats[-1])
+            self.assertEqual(page.locator(ROW % spare).count(), 0)
             # Windowed: a screenful of rows (and a few more), not all of them.
             rendered = page.locator(".chat-row").count()
             self.assertLess(rendered, CHATS)
@@ -452,6 +488,8 @@ class WebMessageActionsTest(WebCase):
             page.click(".context-menu [data-action=forward]")
             page.wait_for_selector(".forward-list li")
             page.wait_for_selector(f".forward-list [data-room-id='{chats[0]}']")
+            forward_spare = f".forward-list [data-room-id='{spare}']"
+            self.assertEqual(page.locator(forward_spare).count(), 0)
             page.click(".dialog .link:has-text('取消')")
             page.eval_on_selector(
                 ".list-pane.chats", "el => { el.scrollTop = el.scrollHeight; }"
@@ -515,6 +553,30 @@ class WebMessageActionsTest(WebCase):
                 " === id",
                 arg=chats[-2],
             )
+
+            # 搜索: the server finds the spare room by its name; the client leaves it out.
+            self._wait_found(lina, "应用通知", spare)
+            page.fill("input[name=chat-search]", "应用通知")
+            page.wait_for_selector(".search-pane .empty")
+            self.assertEqual(
+                page.locator(f".search-pane [data-room-id='{spare}']").count(), 0
+            )
+            page.press("input[name=chat-search]", "Escape")
+            # An app claims it (pool.py's batch, here one event at a time): the app's
+            # notices, shown with 应用, read-only with the hint.
+            state = f"/_matrix/client/v3/rooms/{quote(spare)}/state"
+            self._api("PUT", f"{state}/{APP}/", pool, {"agentid": 1000002})
+            self._api("PUT", f"{state}/{SPARE}/", pool, {})
+            self._api("PUT", f"{state}/m.room.name/", pool, {"name": "考勤提醒"})
+            page.wait_for_selector(f".chat-list[data-count='{CHATS + 2}']")
+            page.wait_for_selector(
+                f"{ROW % spare} .chat-name:has-text('考勤提醒') .app-tag"
+            )
+            page.click(ROW % spare)
+            page.wait_for_selector(".conversation-header h2 .app-tag")
+            hint = page.get_attribute("textarea[name=message]", "placeholder") or ""
+            self.assertIn("回复请在与应用的会话中发送", hint)
+            self.assertTrue(page.is_disabled("textarea[name=message]"))
             # Which sync the page used, and the unread counts' source under sliding sync.
             asked = page.evaluate(
                 "() => performance.getEntriesByType('resource').map((r) => r.name)"
@@ -604,6 +666,32 @@ class WebMessageActionsTest(WebCase):
             token,
             {"msgtype": "m.text", "body": body},
         )
+
+    def _pool_bot(self) -> str:
+        """A token of the open API pool's bot (@jwwx_notices: the spare rooms' sender),
+        which the server registers at start (openapi's broadcast_pool)."""
+        if WebMessageActionsTest.pool_token is None:
+            suffix = os.urandom(3).hex()
+            _admin_id, admin = self.server.register(f"poolboss{suffix}", admin=True)
+            user_id = f"@jwwx_notices:{self.server.server_name}"
+            # Registered by the pool at start, when the open API is loaded.
+            with contextlib.suppress(HttpError):
+                self.server.register("jwwx_notices")
+            login = f"/_synapse/admin/v1/users/{quote(user_id)}/login"
+            token = self._api("POST", login, admin, {})["access_token"]
+            WebMessageActionsTest.pool_token = str(token)
+        return WebMessageActionsTest.pool_token
+
+    def _wait_found(self, token: str, q: str, room_id: str) -> None:
+        """Until the unified search finds the room among the officer's groups."""
+        path = f"/_jwwx/client/v1/search?kinds=groups&q={quote(q)}"
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while room_id not in [
+            g["room_id"] for g in self._api("GET", path, token)["groups"]["results"]
+        ]:
+            if time.monotonic() > deadline:
+                self.fail(f"the search does not find {room_id} by {q}")
+            time.sleep(0.2)
 
     def _wait_joined(self, room_id: str, user_id: str, token: str) -> None:
         path = f"/_matrix/client/v3/rooms/{quote(room_id)}/joined_members"
