@@ -80,6 +80,7 @@ class OpenApiModule:
                 config.broadcast_pool_concurrency,
                 config.broadcast_pool_refill_delay_seconds,
                 config.broadcast_join_concurrency,  # claims: on the app's first push
+                config.broadcast_claim_announce_seconds,
             )
             if config.broadcast_rooms and config.broadcast_pool
             else None
@@ -148,6 +149,13 @@ class OpenApiModule:
             api, CLIENT_PREFIX, OpenApiClientResource(api, self.runtime, self.jsapi)
         )
         self.jobs.every(self._deliver_callbacks, 1000, "jwwx_openapi_callbacks")
+        if self.pool is not None:
+            # Claims whose first push did not come in time (or held before a restart).
+            self.jobs.every(
+                self._announce_claims,
+                max(1, min(config.broadcast_claim_announce_seconds, 5)) * 1000,
+                "jwwx_openapi_announce_claims",
+            )
         self.incoming.start()
         self.jobs.every(self._purge, PURGE_INTERVAL_MS, "jwwx_openapi_purge_tokens")
         count_backlog(api, self.jobs, "push", storage.push_backlog_txn)
@@ -164,6 +172,10 @@ class OpenApiModule:
         self.incoming.enable()
         if self.pool is not None and self.jobs.here:
             self.pool.build_in_background()
+
+    async def _announce_claims(self) -> None:
+        if self.runtime.is_ready and self.pool is not None:
+            await self.pool.announce_due()
 
     async def _deliver_callbacks(self) -> None:
         if self.runtime.is_ready:

@@ -18,7 +18,8 @@ missing, removes who left the range) and then sends. The rooms' join rule is pub
 so one event per officer suffices; `user_may_join_room` lets in only the officers
 recorded here (jwwx_openapi_broadcast_members), so a removed officer cannot rejoin.
 An app's first rooms are normally not built here but claimed: spare rooms of the
-pool (pool.py), joined before the app existed, that lie wholly in its range.
+pool (pool.py), joined before the app existed, that lie wholly in its range; the
+claim's events go with the app's first push into the room (send).
 See docs/openapi.md ("Pushes to the whole range") for the numbers.
 """
 
@@ -72,6 +73,12 @@ class SparePool(Protocol):
     def refill_later(self) -> None: ...
 
     def later(self, fn: Callable[..., Any], *args: Any) -> None: ...
+
+    async def unannounced(self, app: Channel) -> set[str]: ...
+
+    async def send_with_claim(
+        self, app: Channel, room_id: str, content: dict[str, Any] | None
+    ) -> tuple[str, int] | None: ...
 
 
 class RoomStore(Protocol):
@@ -287,6 +294,11 @@ class Broadcasts:
                     "broadcast_members", self._store.members_txn, app.key
                 )
         leaving = [(u, r) for u, (r, _) in current.items() if u not in wanted]
+        if leaving and self._pool is not None:
+            # The app's bot removes them: a claimed room's claim must be sent first.
+            held = await self._pool.unannounced(app)
+            for room in sorted({r for _, r in leaving} & held):
+                await self._pool.send_with_claim(app, room, None)
         if leaving:
             await run_concurrently(
                 lambda item: self._remove(app, *item), leaving, self._concurrency
@@ -470,11 +482,19 @@ class Broadcasts:
     async def send(
         self, app: Channel, content: dict[str, Any], rooms: list[str]
     ) -> dict[str, tuple[str, int | None]]:
-        """One event per room: room → (event_id, stream ordering) of those sent."""
+        """One event per room: room → (event_id, stream ordering) of those sent. Into
+        a claimed room not announced yet, the event goes as the last of the claim's
+        batch (pool.py): the officers are woken once for both."""
         sent: dict[str, tuple[str, int | None]] = {}
+        held = await self._pool.unannounced(app) if self._pool is not None else set()
 
         async def send_one(room_id: str) -> None:
             try:
+                if room_id in held and self._pool is not None:
+                    with_claim = await self._pool.send_with_claim(app, room_id, content)
+                    if with_claim is not None:
+                        sent[room_id] = with_claim
+                        return
                 event = await self._api.create_and_send_event_into_room(
                     {
                         "type": "m.room.message",

@@ -45,6 +45,11 @@ Keys:
       claim the pool refills (new spare rooms for the claimed officers) and the app's
       conversations are prepared, so that the claiming app's first push has the
       machine first.
+  broadcast_claim_announce_seconds (int 0..3600, default 45): a claimed spare room's
+      claim events (the app's bot joined, its name, avatar, marker) wait this long for
+      the app's first push into the room and go with it as one batch, so each officer's
+      /sync answers once for both (pool.py); without a push they go alone after it (the
+      jobs instance looks every few seconds, after a restart too). 0: sent at the claim.
   prepare_conversations (bool, default true): when an app's visible range is set or
       changed, also create its private conversation with every officer in range in
       the background (after the broadcast rooms are joined), so that officers can
@@ -92,6 +97,7 @@ class OpenApiConfig:
     broadcast_pool: bool = True
     broadcast_pool_concurrency: int = 2
     broadcast_pool_refill_delay_seconds: int = 60
+    broadcast_claim_announce_seconds: int = 45
     prepare_conversations: bool = True
     prepare_concurrency: int = 2
     prepare_interval_seconds: int = 300
@@ -137,6 +143,9 @@ class OpenApiConfig:
             ),
             broadcast_pool_refill_delay_seconds=reader.integer(
                 "broadcast_pool_refill_delay_seconds", 60, minimum=0, maximum=86400
+            ),
+            broadcast_claim_announce_seconds=reader.integer(
+                "broadcast_claim_announce_seconds", 45, minimum=0, maximum=3600
             ),
             prepare_conversations=reader.boolean("prepare_conversations", True),
             prepare_concurrency=reader.integer(

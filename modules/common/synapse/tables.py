@@ -189,6 +189,21 @@ def stream_messages_in_rooms_txn(
     ]
 
 
+def first_message_by_txn(txn: Any, room_id: str, sender: str) -> tuple[str, int] | None:
+    """(event id, stream ordering) of the sender's first m.room.message in the room, or
+    None: modules.openapi finds its push sent in one batch with a spare room's claim
+    events (the batch-sending method returns no event ids; the app's bot joins the
+    room in that batch, so its first message there is the push)."""
+    txn.execute(
+        "SELECT event_id, stream_ordering FROM events"
+        " WHERE room_id = ? AND sender = ? AND type = 'm.room.message'"
+        " AND NOT outlier ORDER BY stream_ordering LIMIT 1",
+        (room_id, sender),
+    )
+    row = txn.fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
 def existing_event_ids_txn(txn: Any, event_ids: list[str]) -> set[str]:
     """Which of these events Synapse still has (not purged by retention, purge history
     or room deletion): modules.search's sweep, without loading the events."""

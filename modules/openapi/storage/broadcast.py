@@ -115,9 +115,13 @@ def spare_rooms_txn(txn: Txn) -> dict[str, list[str]]:
     return {r: sorted(us) for r, us in rooms.items() if r not in pending}
 
 
-def claim_room_txn(txn: Txn, room_id: str, agentid: int, userids: list[str]) -> bool:
+def claim_room_txn(
+    txn: Txn, room_id: str, agentid: int, userids: list[str], announce_ts: int | None
+) -> bool:
     """Move a spare room and its officers to an app, if it is still spare and holds
-    exactly these officers, all joined (False otherwise: changes nothing)."""
+    exactly these officers, all joined (False otherwise: changes nothing); its claim
+    events are due at `announce_ts` (unless a push sends them first; None: the caller
+    sends them now)."""
     txn.execute(
         "SELECT userid, joined FROM jwwx_openapi_broadcast_members"
         " WHERE agentid = ? AND room_id = ?",
@@ -129,9 +133,9 @@ def claim_room_txn(txn: Txn, room_id: str, agentid: int, userids: list[str]) -> 
     ):
         return False
     txn.execute(
-        "UPDATE jwwx_openapi_broadcast_rooms SET agentid = ?"
+        "UPDATE jwwx_openapi_broadcast_rooms SET agentid = ?, announce_ts = ?"
         " WHERE room_id = ? AND agentid = ?",
-        (agentid, room_id, POOL),
+        (agentid, announce_ts, room_id, POOL),
     )
     if txn.rowcount != 1:
         return False
@@ -146,7 +150,7 @@ def claim_room_txn(txn: Txn, room_id: str, agentid: int, userids: list[str]) -> 
 def unclaim_room_txn(txn: Txn, room_id: str, agentid: int) -> None:
     """Give a room back to the pool (its claim's events were refused)."""
     txn.execute(
-        "UPDATE jwwx_openapi_broadcast_rooms SET agentid = ?"
+        "UPDATE jwwx_openapi_broadcast_rooms SET agentid = ?, announce_ts = NULL"
         " WHERE room_id = ? AND agentid = ?",
         (POOL, room_id, agentid),
     )
@@ -154,6 +158,76 @@ def unclaim_room_txn(txn: Txn, room_id: str, agentid: int) -> None:
         "UPDATE jwwx_openapi_broadcast_members SET agentid = ?"
         " WHERE agentid = ? AND room_id = ?",
         (POOL, agentid, room_id),
+    )
+
+
+# Claimed, not yet announced (announce_ts: schema/0011_broadcast_announce.sql).
+
+
+def unannounced_txn(txn: Txn, agentid: int) -> list[str]:
+    """The app's rooms whose claim events are not sent (or are being sent)."""
+    txn.execute(
+        "SELECT room_id FROM jwwx_openapi_broadcast_rooms"
+        " WHERE agentid = ? AND announce_ts IS NOT NULL",
+        (agentid,),
+    )
+    return sorted(str(r[0]) for r in txn.fetchall())
+
+
+def due_announces_txn(txn: Txn, now: int) -> list[tuple[str, int]]:
+    """(room, agentid) of claimed rooms whose claim events are due, or whose
+    announcer's lease ended."""
+    txn.execute(
+        "SELECT room_id, agentid FROM jwwx_openapi_broadcast_rooms"
+        " WHERE (announce_ts > 0 AND announce_ts <= ?)"
+        " OR (announce_ts < 0 AND announce_ts >= ?)"
+        " ORDER BY room_id",
+        (now, -now),
+    )
+    return [(str(r[0]), int(r[1])) for r in txn.fetchall()]
+
+
+def announce_state_txn(txn: Txn, room_id: str) -> int | None:
+    """The room's announce_ts (None: announced, or not a claimed room)."""
+    txn.execute(
+        "SELECT announce_ts FROM jwwx_openapi_broadcast_rooms WHERE room_id = ?",
+        (room_id,),
+    )
+    row = txn.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def take_announce_txn(
+    txn: Txn, room_id: str, now: int, lease_until: int, due_only: bool
+) -> bool:
+    """Become the room's one announcer until `lease_until`: a push may take any room
+    not announced (nor being announced); the timed announce (`due_only`) a due one, or
+    one whose announcer's lease ended. False: someone else announces or did."""
+    if due_only:
+        txn.execute(
+            "UPDATE jwwx_openapi_broadcast_rooms SET announce_ts = ?"
+            " WHERE room_id = ? AND ((announce_ts > 0 AND announce_ts <= ?)"
+            " OR (announce_ts < 0 AND announce_ts >= ?))",
+            (-lease_until, room_id, now, -now),
+        )
+    else:
+        txn.execute(
+            "UPDATE jwwx_openapi_broadcast_rooms SET announce_ts = ?"
+            " WHERE room_id = ? AND announce_ts > 0",
+            (-lease_until, room_id),
+        )
+    return bool(txn.rowcount == 1)
+
+
+def end_announce_txn(
+    txn: Txn, room_id: str, lease_until: int, again_at: int | None
+) -> None:
+    """The announcer holding `lease_until` is done: announced (`again_at` None), or
+    failed (due again at `again_at`)."""
+    txn.execute(
+        "UPDATE jwwx_openapi_broadcast_rooms SET announce_ts = ?"
+        " WHERE room_id = ? AND announce_ts = ?",
+        (again_at, room_id, -lease_until),
     )
 
 

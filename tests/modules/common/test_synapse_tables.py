@@ -228,6 +228,12 @@ class TablesTests:
             all(event.event["type"] == "m.room.message" for event, _row in found)
         )
 
+    async def test_first_message_by(self) -> None:
+        w = await self.world()
+        found = self.txn(tables.first_message_by_txn, w["room"], w["alice"])
+        self.assertEqual(found, (w["message"], self.ordering(w["message"])))
+        self.assertIsNone(self.txn(tables.first_message_by_txn, w["room"], w["bob"]))
+
     async def test_existing_event_ids(self) -> None:
         w = await self.world()
         found = self.txn(

@@ -5,7 +5,11 @@ order; an app created with a department range claims the spare room that lies wh
 in it (same room, no new join), builds a room for the officer of the straddling room,
 and its push right after creation reaches each officer of the range once and nobody
 else; the straddling room stays spare and refuses strangers; the pool refills; recall
-redacts the claimed room's copy. `broadcast_pool: false` is test_broadcast's config."""
+redacts the claimed room's copy. The claim's events (the room renamed, the app's bot
+joined) go with that first push as one batch: the first /sync answer of a claimed
+room's officer that shows the room shows both. Without a push they go alone once
+`broadcast_claim_announce_seconds` passed, and a later push is delivered there as into
+any room of the app. `broadcast_pool: false` is test_broadcast's config."""
 
 from typing import Any
 from urllib.parse import quote
@@ -94,9 +98,12 @@ class PoolTests:
             self.assertEqual(status, 403, answer)  # type: ignore[attr-defined]
 
         # The app is created and pushes at once: the whole spare room is its room.
+        member = next(o for o in ours if o.user_id in by_room[claimed])
+        await member.sync()
         app = await create_app(
             admin, name="池应用", visible_range={"department_ids": [first]}
         )
+        answers = [await member.sync(timeout_ms=1000)]  # the claim is made meanwhile
         agentid = app["agentid"]
         bot = f"@jwwx_app_{agentid}:{admin.user_id.split(':', 1)[1]}"
         t = await token_for(client, app["secret"])
@@ -121,6 +128,28 @@ class PoolTests:
         self.assertEqual(  # type: ignore[attr-defined]
             (detail["recipients"], detail["delivered"], detail["failed"]), (3, 3, 0)
         )
+        # One /sync answer for the claim and the push: the first that shows the
+        # claimed room has the new name and the push together.
+        for _ in range(60):
+            if any(claimed in a.get("rooms", {}).get("join", {}) for a in answers):
+                break
+            answers.append(await member.sync(timeout_ms=1000))
+        first_answer = next(
+            a["rooms"]["join"][claimed]
+            for a in answers
+            if claimed in a.get("rooms", {}).get("join", {})
+        )
+        shown = first_answer.get("state", {}).get("events", []) + first_answer.get(
+            "timeline", {}
+        ).get("events", [])
+        self.assertIn(  # type: ignore[attr-defined]
+            ("m.room.name", "池应用"),
+            [(e["type"], e["content"].get("name")) for e in shown],
+        )
+        self.assertIn(  # type: ignore[attr-defined]
+            ("m.room.message", bot, "池通知"),
+            [(e["type"], e["sender"], e["content"].get("body")) for e in shown],
+        )
         got: dict[str, str] = {}  # user id → room where the push is
         for officer in ours + others:
             for room in await _rooms(officer):
@@ -139,7 +168,6 @@ class PoolTests:
         (in_mixed,) = by_room[mixed] & ours_ids
         self.assertNotIn(got[in_mixed], (claimed, mixed))  # type: ignore[attr-defined]
         # The claimed room is the app's now, without a second join of its officers.
-        member = next(o for o in ours if o.user_id in by_room[claimed])
         marker = await _state(member, claimed, MARKER)
         self.assertEqual(marker, {"agentid": agentid})  # type: ignore[attr-defined]
         self.assertEqual(await _state(member, claimed, SPARE), {})  # type: ignore[attr-defined]
@@ -181,12 +209,87 @@ class PoolTests:
         self.assertEqual(left, [])  # type: ignore[attr-defined]
 
 
+class AnnounceTests:
+    async def test_claim_announced_without_a_push(self) -> None:
+        admin: MatrixClient = self.user("anadmin", admin=True)  # type: ignore[attr-defined]
+        client: MatrixClient = self.anonymous()  # type: ignore[attr-defined]
+        department = await root_department(admin, "池丙")
+        ours = [self.user("pc") for _ in range(2)]  # type: ignore[attr-defined]
+        for officer in ours:
+            await enrol_officer(admin, officer, department)
+        await admin.ok("POST", POOL)
+        await _pool_settled(admin, 2, 1)
+        (room,) = await _rooms(ours[0])
+        self.assertEqual(await _state(ours[0], room, SPARE), {"agentid": 0})  # type: ignore[attr-defined]
+        app = await create_app(
+            admin, name="定时应用", visible_range={"department_ids": [department]}
+        )
+        agentid = app["agentid"]
+        bot = f"@jwwx_app_{agentid}:{admin.user_id.split(':', 1)[1]}"
+        # No push: the claim's events go alone once due (1 s here).
+        name: dict[str, Any] = {}
+        for _ in range(600):
+            name = await _state(ours[0], room, "m.room.name")
+            if name.get("name") == "定时应用":
+                break
+            await sleep(0.1)
+        self.assertEqual(name, {"name": "定时应用"})  # type: ignore[attr-defined]
+        marker = await _state(ours[0], room, MARKER)
+        self.assertEqual(marker, {"agentid": agentid})  # type: ignore[attr-defined]
+        self.assertEqual(await _state(ours[0], room, SPARE), {})  # type: ignore[attr-defined]
+        # A push afterwards goes into the room as into any of the app's rooms.
+        t = await token_for(client, app["secret"])
+        sent = await wecom(
+            client,
+            "message/send",
+            t,
+            {
+                "touser": "@all",
+                "msgtype": "text",
+                "agentid": agentid,
+                "text": {"content": "定时通知"},
+            },
+        )
+        self.assertEqual(sent["errcode"], 0, sent)  # type: ignore[attr-defined]
+        detail: dict[str, Any] = {}
+        for _ in range(1200):
+            detail = await admin.ok("GET", f"{APPS}/{agentid}/messages/{sent['msgid']}")
+            if detail["delivered"] == 2:
+                break
+            await sleep(0.1)
+        self.assertEqual(  # type: ignore[attr-defined]
+            (detail["recipients"], detail["delivered"], detail["failed"]), (2, 2, 0)
+        )
+        for officer in ours:
+            self.assertEqual(await _rooms(officer), {room})  # type: ignore[attr-defined]
+            bodies = [
+                e["content"].get("body")
+                for e in await _timeline(officer, room)
+                if e["type"] == "m.room.message" and e["sender"] == bot
+            ]
+            self.assertEqual(bodies, ["定时通知"])  # type: ignore[attr-defined]
+            joins = [
+                e
+                for e in await _timeline(officer, room)
+                if e["type"] == "m.room.member" and e.get("state_key") == bot
+            ]
+            self.assertEqual(len(joins), 1, joins)  # type: ignore[attr-defined]
+
+
 POOL_CONFIG = {
     "modules.openapi.OpenApiModule": {
         "broadcast_min_range": 2,
         "broadcast_room_size": 2,
         "broadcast_pool_refill_delay_seconds": 0,
         "prepare_conversations": False,
+    }
+}
+# The claim's events due 1 s after the claim; the pool's refill later than the test.
+ANNOUNCE_CONFIG = {
+    "modules.openapi.OpenApiModule": {
+        **POOL_CONFIG["modules.openapi.OpenApiModule"],
+        "broadcast_claim_announce_seconds": 1,
+        "broadcast_pool_refill_delay_seconds": 3600,
     }
 }
 
@@ -197,3 +300,11 @@ class PoolSQLiteTest(PoolTests, SQLiteCase):
 
 class PoolPostgresTest(PoolTests, PostgresCase):
     module_config = POOL_CONFIG
+
+
+class AnnounceSQLiteTest(AnnounceTests, SQLiteCase):
+    module_config = ANNOUNCE_CONFIG
+
+
+class AnnouncePostgresTest(AnnounceTests, PostgresCase):
+    module_config = ANNOUNCE_CONFIG
