@@ -346,14 +346,10 @@ async def _pages_while_opens_written(
             officers, lambda _: page, size, range(1, 1 + SUSTAINED_PAGES)
         )
     ctx.add(
-        Sample(
+        _pages_sample(
             f"article page: {SUSTAINED_PAGES} later pages each, opens written meanwhile",
-            latencies=reads.latencies,
-            wall=phase.wall,
-            errors=reads.errors,
-            note=f"server {1000 * phase.server_cpu / max(len(reads.latencies), 1):.2f}"
-            f" cpu-ms per page; slowest: {reads.slowest()}" + _db_note(phase),
-            comparable=False,
+            reads,
+            phase,
         )
     )
 
@@ -421,15 +417,7 @@ def _add_pages(
     reference = "GET /rooms/{id}/event/{id} of the card"
     for (reads, phase), label in ((pages, "article page"), (floors, reference)):
         ctx.add(
-            Sample(
-                f"{label}, {size.readers} concurrent readers",
-                latencies=reads.latencies,
-                wall=phase.wall,
-                errors=reads.errors,
-                note=f"server {1000 * phase.server_cpu / max(len(reads.latencies), 1):.2f}"
-                f" cpu-ms per page; slowest: {reads.slowest()}" + _db_note(phase),
-                comparable=False,
-            )
+            _pages_sample(f"{label}, {size.readers} concurrent readers", reads, phase)
         )
         for first, part in ((True, "first page"), (False, "later pages")):
             ctx.add(
@@ -476,6 +464,19 @@ def _per_officer(phase: Any, polls: int, officers: int) -> str:
     return (
         f"server {1000 * phase.server_cpu / n:.1f} cpu-ms per officer, "
         f"{polls / n:.2f} /sync answers per officer"
+    )
+
+
+def _pages_sample(label: str, reads: Any, phase: Any) -> Sample:
+    """A phase of page reads: latencies, server CPU per page, the slowest pages."""
+    return Sample(
+        label,
+        latencies=reads.latencies,
+        wall=phase.wall,
+        errors=reads.errors,
+        note=f"server {1000 * phase.server_cpu / max(len(reads.latencies), 1):.2f}"
+        f" cpu-ms per page; slowest: {reads.slowest()}" + _db_note(phase),
+        comparable=False,
     )
 
 

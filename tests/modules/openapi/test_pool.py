@@ -58,6 +58,34 @@ async def _pool_settled(admin: MatrixClient, covered: int, rooms: int) -> None:
     raise AssertionError(f"pool never reached {covered} in {rooms} rooms: {answer}")
 
 
+async def _push_to_all(
+    client: Any, admin: MatrixClient, app: dict[str, Any], text: str, expected: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """message/send to the app's whole range; (its answer, the push's statistics once
+    `expected` officers got it or after two minutes)."""
+    agentid = app["agentid"]
+    t = await token_for(client, app["secret"])
+    sent = await wecom(
+        client,
+        "message/send",
+        t,
+        {
+            "touser": "@all",
+            "msgtype": "text",
+            "agentid": agentid,
+            "text": {"content": text},
+        },
+    )
+    assert sent["errcode"] == 0, sent
+    detail: dict[str, Any] = {}
+    for _ in range(1200):
+        detail = await admin.ok("GET", f"{APPS}/{agentid}/messages/{sent['msgid']}")
+        if detail["delivered"] == expected:
+            break
+        await sleep(0.1)
+    return sent, detail
+
+
 class PoolTests:
     async def test_claim_at_creation(self) -> None:
         admin: MatrixClient = self.user("pladmin", admin=True)  # type: ignore[attr-defined]
@@ -106,25 +134,7 @@ class PoolTests:
         answers = [await member.sync(timeout_ms=1000)]  # the claim is made meanwhile
         agentid = app["agentid"]
         bot = f"@jwwx_app_{agentid}:{admin.user_id.split(':', 1)[1]}"
-        t = await token_for(client, app["secret"])
-        sent = await wecom(
-            client,
-            "message/send",
-            t,
-            {
-                "touser": "@all",
-                "msgtype": "text",
-                "agentid": agentid,
-                "text": {"content": "池通知"},
-            },
-        )
-        self.assertEqual(sent["errcode"], 0, sent)  # type: ignore[attr-defined]
-        detail: dict[str, Any] = {}
-        for _ in range(1200):
-            detail = await admin.ok("GET", f"{APPS}/{agentid}/messages/{sent['msgid']}")
-            if detail["delivered"] == 3:
-                break
-            await sleep(0.1)
+        sent, detail = await _push_to_all(client, admin, app, "池通知", 3)
         self.assertEqual(  # type: ignore[attr-defined]
             (detail["recipients"], detail["delivered"], detail["failed"]), (3, 3, 0)
         )
@@ -195,6 +205,7 @@ class PoolTests:
             self.assertEqual(len(await _rooms(who)), 2)  # type: ignore[attr-defined]
 
         # Recall redacts the claimed room's one copy.
+        t = await token_for(client, app["secret"])
         recalled = await wecom(client, "message/recall", t, {"msgid": sent["msgid"]})
         self.assertEqual(recalled["errcode"], 0, recalled)  # type: ignore[attr-defined]
         for _ in range(900):
@@ -238,25 +249,7 @@ class AnnounceTests:
         self.assertEqual(marker, {"agentid": agentid})  # type: ignore[attr-defined]
         self.assertEqual(await _state(ours[0], room, SPARE), {})  # type: ignore[attr-defined]
         # A push afterwards goes into the room as into any of the app's rooms.
-        t = await token_for(client, app["secret"])
-        sent = await wecom(
-            client,
-            "message/send",
-            t,
-            {
-                "touser": "@all",
-                "msgtype": "text",
-                "agentid": agentid,
-                "text": {"content": "定时通知"},
-            },
-        )
-        self.assertEqual(sent["errcode"], 0, sent)  # type: ignore[attr-defined]
-        detail: dict[str, Any] = {}
-        for _ in range(1200):
-            detail = await admin.ok("GET", f"{APPS}/{agentid}/messages/{sent['msgid']}")
-            if detail["delivered"] == 2:
-                break
-            await sleep(0.1)
+        sent, detail = await _push_to_all(client, admin, app, "定时通知", 2)
         self.assertEqual(  # type: ignore[attr-defined]
             (detail["recipients"], detail["delivered"], detail["failed"]), (2, 2, 0)
         )
