@@ -40,6 +40,9 @@ NO_INPUT_ACTIONS = {
     ("GET", "/cgi-bin/get_jsapi_ticket"),
     # requeue failed account provisioning (logged as an admin operation)
     ("POST", "/_jwwx/admin/v1/directory/retry"),
+    # build the open API's pool of spare broadcast rooms now (logged as an admin
+    # operation)
+    ("POST", "/_jwwx/admin/v1/openapi/broadcast/pool"),
 }
 _DIGITS = "9" * 5000
 # Path segments (already percent-encoded).
