@@ -451,6 +451,11 @@ async def push_message(ctx: Context) -> Act:
     return ctx.call("POST", f"{APPS}/{app['agentid']}/messages", body)
 
 
+@drives("POST", "/openapi/broadcast/pool")
+async def build_broadcast_pool(ctx: Context) -> Act:
+    return ctx.call("POST", f"{A}/openapi/broadcast/pool", {})
+
+
 # The apps' rights: OCR and speech recognition (one grant table, one page each).
 
 
