@@ -183,6 +183,18 @@ def add_cpu_samples(ctx: Context) -> None:
         )
         ctx.add(
             Sample(
+                "reactor turns over 50 ms, measured phase",
+                value=db.slow_turns(0.05),
+                unit="turns",
+                # A long turn delays every request in flight: where a p99 comes from
+                # when the CPU per message agrees (wall time, so load lengthens it).
+                note=f"over 25 ms: {db.slow_turns(0.025)}, over 100 ms: "
+                f"{db.slow_turns(0.1)}, over 500 ms: {db.slow_turns(0.5)}",
+                comparable=comparable,
+            )
+        )
+        ctx.add(
+            Sample(
                 "database connection held, measured phase",
                 value=round(sum(db.seconds.values()), 2),
                 unit="s",
