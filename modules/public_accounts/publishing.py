@@ -56,6 +56,24 @@ def app_id(account: Account | int) -> str:
 
 REMOVAL_FIRST_BACKOFF_MS = 5_000
 REMOVAL_MAX_BACKOFF_MS = 3_600_000
+# A withdraw's copies are removed by one process at a time: the withdrawing request's,
+# or the scheduler's on the jobs instance once a retry is due. The holder's lease is
+# the push's removal_next_ts, renewed while it works (every third of the lease); if
+# the holder dies, the scheduler takes over when it lapses. Without it the jobs
+# instance's tick took up a withdraw the main process was still redacting and
+# redacted the copies in flight a second time (issue 21's 4,000 duplicates: 8 rooms
+# of 500, send_concurrency's 8).
+REMOVAL_LEASE_MS = 120_000
+REMOVAL_LOCK = "jwwx_pubacct_removal"
+
+
+class _Hold:
+    """A process's lease on one push's removal."""
+
+    def __init__(self, until: int) -> None:
+        self.until = until
+        self.lost = False
+        self.renewing = False
 
 
 class Publisher:
@@ -323,11 +341,24 @@ class Publisher:
             raise wrong_state("推送尚未发出（定时推送请取消）")
         events = await self._db("push_events", db.events_txn, push.id, None)
         # Pages answer 410 from now on, before the cards are gone; the copies are
-        # to remove from now on, whatever happens to this process.
-        await self._db("withdrawn", db.mark_withdrawn_txn, push, self._now())
+        # to remove from now on, whatever happens to this process (held by it: the
+        # scheduler takes them over only if its lease lapses). One request wins:
+        # another withdraw of the push at the same moment is refused.
+        now = self._now()
+        hold = _Hold(now + REMOVAL_LEASE_MS)
+        if not await run_serialized_write(
+            self._api,
+            "jwwx_pubacct_withdrawn",
+            REMOVAL_LOCK,
+            db.mark_withdrawn_txn,
+            push,
+            now,
+            hold.until,
+        ):
+            raise wrong_state("推送已撤回")
         self._accounts.page_cache.clear()
         async with self._lock(str(push.id)):
-            left = await self._remove_copies(account, push.id, 0)
+            left = await self._remove_copies(account, push.id, 0, hold)
         articles = [await self.article(account, a) for a in push.article_ids]
         await audit.record_app_message(
             self._api,
@@ -343,15 +374,48 @@ class Publisher:
         )
         return len(events), left
 
+    async def _still_held(self, push_id: int, hold: _Hold) -> bool:
+        """Whether this process still holds the push's removal, the lease renewed
+        once a third of it has passed (one renewal at a time)."""
+        if hold.lost:
+            return False
+        now = self._now()
+        if hold.renewing or now < hold.until - REMOVAL_LEASE_MS * 2 // 3:
+            return True
+        hold.renewing = True
+        try:
+            until = now + REMOVAL_LEASE_MS
+            if await run_serialized_write(
+                self._api,
+                "jwwx_pubacct_renew_removal",
+                REMOVAL_LOCK,
+                db.renew_removal_txn,
+                push_id,
+                hold.until,
+                until,
+            ):
+                hold.until = until
+            else:
+                hold.lost = True
+                logger.warning(
+                    "push %s: removal taken over by another process", push_id
+                )
+        finally:
+            hold.renewing = False
+        return not hold.lost
+
     async def _remove_copies(
-        self, account: Account, push_id: int, attempts: int
+        self, account: Account, push_id: int, attempts: int, hold: _Hold
     ) -> int:
-        """Redact (and purge) the push's copies not yet removed; the number left."""
+        """Redact (and purge) the push's copies not yet removed, while this process
+        holds the removal; the number left."""
         events = await self._db("to_remove", db.events_to_remove_txn, push_id)
         removed: list[str] = []
 
         async def remove(item: tuple[str, str]) -> None:
             room_id, event_id = item
+            if not await self._still_held(push_id, hold):
+                return
             found = await get_event_with_position(self._api, event_id)
             if found is None or found[0].internal_metadata.is_redacted():
                 removed.append(event_id)
@@ -377,8 +441,16 @@ class Publisher:
 
         await run_concurrently(remove, events, self._config.send_concurrency)
         retry_ms = min(REMOVAL_MAX_BACKOFF_MS, REMOVAL_FIRST_BACKOFF_MS * 2**attempts)
-        left: int = await self._db(
-            "removed", db.mark_removed_txn, push_id, removed, self._now(), retry_ms
+        left: int = await run_serialized_write(
+            self._api,
+            "jwwx_pubacct_removed",
+            REMOVAL_LOCK,
+            db.mark_removed_txn,
+            push_id,
+            removed,
+            self._now(),
+            retry_ms,
+            hold.until,
         )
         if left:
             logger.warning(
@@ -391,16 +463,24 @@ class Publisher:
 
     async def retry_removals(self) -> None:
         """The scheduler's tick: copies of withdrawn pushes a redaction failed for (or
-        a restart interrupted), tried again."""
-        for push, attempts in await self._db(
-            "removals_due", db.removals_due_txn, self._now()
-        ):
+        whose holder died), tried again; each push claimed first (one process)."""
+        now = self._now()
+        until = now + REMOVAL_LEASE_MS
+        claimed = await run_serialized_write(
+            self._api,
+            "jwwx_pubacct_claim_removals",
+            REMOVAL_LOCK,
+            db.claim_removals_txn,
+            now,
+            until,
+        )
+        for push, attempts in claimed:
             account = await self._accounts.get(push.account_id)
             if account is None:
                 continue
             try:
                 async with self._lock(str(push.id)):
-                    await self._remove_copies(account, push.id, attempts)
+                    await self._remove_copies(account, push.id, attempts, _Hold(until))
             except Exception:
                 logger.exception("push %s: removal retry failed", push.id)
 

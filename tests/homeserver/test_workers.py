@@ -54,6 +54,7 @@ from tests.modules.watermark.media_http import get_bytes, media_path, upload
 WORKERS = ("main", "generic1", "persister1", "media1", "background1")
 ADMIN_IDLE_SECONDS = 60
 ADMINS = "/_jwwx/admin/v1/admins"
+PUBACCOUNTS = "/_jwwx/admin/v1/pubaccounts/accounts"
 DIRECTORY = "/_jwwx/admin/v1/directory"
 # How long a load of 15–40 on the shared machine may delay a documented bound.
 SLACK_SECONDS = 5.0
@@ -176,6 +177,12 @@ class WorkerDeploymentTest(PostgresCase):
             if entry["module"] == "admin_api.AdminApiModule":
                 # Another process re-reads an admin session every idle/4 = 15 s.
                 config["idle_timeout_seconds"] = ADMIN_IDLE_SECONDS
+            if entry["module"] == "modules.public_accounts.PublicAccountsModule":
+                # The jobs process's scheduler ticks all through a withdraw on main,
+                # whose redactions go one room at a time (test_c3).
+                config.update(
+                    schedule_poll_seconds=0.1, send_concurrency=1, room_size=2
+                )
             if entry["module"] == "modules.crossdomain.CrossDomainModule":
                 # A bridged "domain" (no bridge running): inviting its puppets is
                 # inviting across domains, checked on whichever process serves it.
@@ -332,6 +339,65 @@ class WorkerDeploymentTest(PostgresCase):
         )
         self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
         self.assertTrue(json.loads(verified.stdout)["ok"])
+
+    async def test_c3_pubaccount_withdraw_redacts_each_copy_once(self) -> None:
+        """A public account's withdraw on the main process while the jobs process's
+        scheduler ticks (every 0.1 s here): one process removes the copies, each is
+        redacted once (issue 21: background1 took up a withdraw main was still
+        redacting and redacted the copies in flight a second time)."""
+        admin = self.user("wkpaadmin", admin=True)
+        dept = await root_department(admin, f"公众号{uuid.uuid4().hex[:6]}")
+        officers = [self.user("wkpa") for _ in range(4)]
+        for officer in officers:
+            await enrol_officer(admin, officer, dept)
+        account = await admin.ok(
+            "POST",
+            PUBACCOUNTS,
+            {"name": "工作站公众号", "subscribers": {"department_ids": [dept]}},
+        )
+        base = f"{PUBACCOUNTS}/{account['id']}"
+        for _ in range(900):
+            if (await admin.ok("GET", base))["subscriber_count"] == len(officers):
+                break
+            await sleep(0.1)
+        article = await admin.ok("POST", f"{base}/articles", {"title": "工作站通报"})
+        push = await admin.ok(
+            "POST", f"{base}/pushes", {"article_ids": [article["id"]]}
+        )
+        self.assertEqual(push["state"], "sent", push)
+        # Edits are copies too: four per room, redacted one at a time.
+        for n in range(3):
+            await admin.ok(
+                "PUT", f"{base}/articles/{article['id']}", {"title": f"工作站通报{n}"}
+            )
+        withdrawn = await admin.ok("POST", f"{base}/pushes/{push['id']}/withdraw", {})
+        self.assertEqual(withdrawn["events_pending"], 0, withdrawn)
+        self.assertEqual(withdrawn["events_removed"], 8, withdrawn)  # 2 rooms × 4
+        # A second redaction (the scheduler's) would come within its ticks.
+        await sleep(1.0)
+        bot = account["bot_user_id"]
+        copies: set[str] = set()
+        redactions: dict[str, set[str]] = {}
+        for officer in officers:
+            reader = await self._on("generic1", officer)
+            joined = await reader.ok("GET", "/_matrix/client/v3/joined_rooms")
+            for room in joined["joined_rooms"]:
+                for event in await reader.messages(room):
+                    if event["sender"] != bot:
+                        continue
+                    if event["type"] == "m.room.message":
+                        self.assertEqual(event["content"], {})  # redacted
+                        copies.add(event["event_id"])
+                    elif event["type"] == "m.room.redaction":
+                        target = event.get("redacts") or event["content"]["redacts"]
+                        redactions.setdefault(target, set()).add(event["event_id"])
+        self.assertEqual(len(copies), 8, copies)
+        counts = {c: len(redactions.get(c, ())) for c in copies}
+        self.assertEqual(
+            counts,
+            dict.fromkeys(copies, 1),
+            f"redactions per copy: {sorted(counts.values())}",
+        )
 
     async def test_d_media_worker_serves_marked_copies(self) -> None:
         admin = self.user("wmadmin", admin=True)

@@ -180,18 +180,24 @@ def cancel_push_txn(txn: Txn, push: Push) -> None:
     )
 
 
-def mark_withdrawn_txn(txn: Txn, push: Push, now: int) -> None:
-    """Withdrawn, its copies to remove (removal_pending until every one is gone)."""
+def mark_withdrawn_txn(txn: Txn, push: Push, now: int, held_until: int) -> bool:
+    """Withdrawn, its copies to remove (removal_pending until every one is gone), the
+    removal held by the caller until held_until (a lease: no other process removes
+    them meanwhile). False if the push was not sent (e.g. withdrawn meanwhile by
+    another request): nothing changed."""
     txn.execute(
         "UPDATE jwwx_pubacct_pushes SET state = 'withdrawn', removal_pending = 1,"
-        " removal_attempts = 0, removal_next_ts = 0 WHERE id = ?",
-        (push.id,),
+        " removal_attempts = 0, removal_next_ts = ? WHERE id = ? AND state = 'sent'",
+        (held_until, push.id),
     )
+    if txn.rowcount != 1:
+        return False
     txn.executemany(
         "UPDATE jwwx_pubacct_articles SET state = 'withdrawn', withdrawn_ts = ?"
         " WHERE id = ?",
         [(now, a) for a in push.article_ids],
     )
+    return True
 
 
 def add_events_txn(
@@ -228,10 +234,17 @@ def events_to_remove_txn(txn: Txn, push_id: int) -> list[tuple[str, str]]:
 
 
 def mark_removed_txn(
-    txn: Txn, push_id: int, event_ids: list[str], now: int, retry_after_ms: int
+    txn: Txn,
+    push_id: int,
+    event_ids: list[str],
+    now: int,
+    retry_after_ms: int,
+    held_until: int,
 ) -> int:
     """Mark these copies removed; the push done when none is left, else tried again
-    after retry_after_ms. The number left."""
+    after retry_after_ms. The removal's schedule is only changed while the caller
+    still holds it (held_until unchanged): a holder whose lease lapsed leaves it to
+    the process that took it over. The number left."""
     txn.executemany(
         "UPDATE jwwx_pubacct_push_events SET removed_ts = ? WHERE event_id = ?",
         [(now, e) for e in event_ids],
@@ -245,8 +258,8 @@ def mark_removed_txn(
     if left:
         txn.execute(
             "UPDATE jwwx_pubacct_pushes SET removal_attempts = removal_attempts + 1,"
-            " removal_next_ts = ? WHERE id = ?",
-            (now + retry_after_ms, push_id),
+            " removal_next_ts = ? WHERE id = ? AND removal_next_ts = ?",
+            (now + retry_after_ms, push_id, held_until),
         )
     else:
         txn.execute(
@@ -256,16 +269,38 @@ def mark_removed_txn(
     return left
 
 
-def removals_due_txn(txn: Txn, now: int) -> list[tuple[Push, int]]:
-    """Withdrawn pushes with copies left whose retry time has come, and their
-    attempts so far."""
+def claim_removals_txn(txn: Txn, now: int, held_until: int) -> list[tuple[Push, int]]:
+    """Withdrawn pushes with copies left whose retry time has come (or whose holder's
+    lease lapsed), each now held by the caller until held_until, and their attempts
+    so far. Run as a serialized write: one claimer wins each push."""
     txn.execute(
-        f"SELECT {_PUSH}, removal_attempts FROM jwwx_pubacct_pushes"
+        f"SELECT {_PUSH}, removal_attempts, removal_next_ts FROM jwwx_pubacct_pushes"
         " WHERE state = 'withdrawn' AND removal_pending = 1 AND removal_next_ts <= ?"
         " ORDER BY removal_next_ts, id",
         (now,),
     )
-    return [(_push(r[:-1]), int(r[-1])) for r in txn.fetchall()]
+    claimed = []
+    for row in txn.fetchall():
+        push, attempts, due = _push(row[:-2]), int(row[-2]), int(row[-1])
+        txn.execute(
+            "UPDATE jwwx_pubacct_pushes SET removal_next_ts = ?"
+            " WHERE id = ? AND removal_pending = 1 AND removal_next_ts = ?",
+            (held_until, push.id, due),
+        )
+        if txn.rowcount == 1:
+            claimed.append((push, attempts))
+    return claimed
+
+
+def renew_removal_txn(txn: Txn, push_id: int, held_until: int, new_until: int) -> bool:
+    """Extend the caller's hold on a push's removal; False if it lapsed and another
+    process took it over (or it is done)."""
+    txn.execute(
+        "UPDATE jwwx_pubacct_pushes SET removal_next_ts = ?"
+        " WHERE id = ? AND removal_pending = 1 AND removal_next_ts = ?",
+        (new_until, push_id, held_until),
+    )
+    return txn.rowcount == 1
 
 
 def preview_room_txn(txn: Txn, account_id: int, userid: str) -> str | None:

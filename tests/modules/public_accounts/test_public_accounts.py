@@ -489,6 +489,39 @@ class PublicAccountTests:
             "CN_JWWX_PUBACCOUNT_WRONG_STATE",
         )
 
+    async def test_withdraw_asked_at_once_is_done_once(self) -> None:
+        """Withdraws of one push at the same moment (a double click, a client's retry
+        while the first still runs, two editors): one withdraws, the others answer
+        409, and each copy is redacted once: its officers see one redaction."""
+        t: Any = self
+        s = await self._setup()
+        alice, editor, base, bot = s["alice"], s["editor"], s["base"], s["bot"]
+        article = await editor.ok("POST", f"{base}/articles", {"title": "一次撤回"})
+        push = await editor.ok(
+            "POST", f"{base}/pushes", {"article_ids": [article["id"]]}
+        )
+        card = await _card(alice, bot, "一次撤回")
+        await _until_sent(editor, base, push["id"])
+        path = f"{base}/pushes/{push['id']}/withdraw"
+        answers = await defer.gatherResults(
+            [defer.ensureDeferred(editor.request("POST", path, {})) for _ in range(4)],
+            consumeErrors=True,
+        )
+        t.assertEqual(sorted(status for status, _ in answers), [200, 409, 409, 409])
+        redactions: list[dict[str, Any]] = []
+        for _ in range(100):
+            redactions = [
+                e
+                for e in await alice.messages(card["room_id"])
+                if e["type"] == "m.room.redaction"
+                and (e.get("redacts") or e["content"].get("redacts"))
+                == card["event_id"]
+            ]
+            if redactions:
+                break
+            await sleep(0.1)
+        t.assertEqual(len(redactions), 1, redactions)
+
     async def _metric(self, name: str) -> float:
         """A label-less counter's value (Synapse's metrics)."""
         url = f"http://127.0.0.1:{self.metrics_port}/_synapse/metrics"
