@@ -81,16 +81,23 @@ SIZES = {"small": PubSize(200, 50, 20), "bureau": PubSize(10_000, 50, 40)}
 class Watch:
     """When each officer's /sync first showed the card of an article (the push is sent
     before its request answers: cards are matched by the article, known before), and
-    the redaction of that officer's copy; a second card of the article or a second
-    redaction of the copy in an officer's /sync counts as a duplicate."""
+    the redaction of that officer's copy. Two kinds of duplicate, each an error:
+    `duplicate_*`, a second, distinct event (another card of the article, another
+    redaction event of the copy: the server sent it twice), and `repeated_*`, the
+    same event id in a later /sync answer of the officer (the server delivered one
+    event twice)."""
 
     def __init__(self) -> None:
         self.article_id = 0
         self.cards: dict[str, tuple[str, float]] = {}  # user → (event id, seen at)
         self.rooms: dict[str, str] = {}  # user → the room of that copy
         self.redacted: dict[str, float] = {}
+        self.card_ids: dict[str, set[str]] = {}  # user → card events of the article
+        self.redaction_ids: dict[str, set[str]] = {}  # user → redactions of its copy
         self.duplicate_cards = 0
+        self.repeated_cards = 0
         self.duplicate_redactions = 0
+        self.repeated_redactions = 0
         self.warmup_id = 0  # the set-up's push, delivered before the measured phases
         self.warmed: set[str] = set()
 
@@ -98,23 +105,43 @@ class Watch:
         content = event.get("content") or {}
         card = content.get(CARD)
         articles = card.get("articles") if isinstance(card, dict) else None
+        event_id = str(event.get("event_id"))
         if articles and articles[0].get("id") == self.warmup_id:
             self.warmed.add(user)
         elif articles and articles[0].get("id") == self.article_id:
             if "m.relates_to" in content:
                 return
-            if user in self.cards:
+            ids = self.card_ids.setdefault(user, set())
+            if event_id in ids:
+                self.repeated_cards += 1
+            elif ids:
                 self.duplicate_cards += 1
             else:
-                self.cards[user] = (str(event.get("event_id")), at)
+                self.cards[user] = (event_id, at)
                 self.rooms[user] = room_id
+            ids.add(event_id)
         elif event.get("type") == "m.room.redaction" and user in self.cards:
             redacts = event.get("redacts") or content.get("redacts")
             if redacts == self.cards[user][0]:
-                if user in self.redacted:
+                ids = self.redaction_ids.setdefault(user, set())
+                if event_id in ids:
+                    self.repeated_redactions += 1
+                elif ids:
                     self.duplicate_redactions += 1
                 else:
                     self.redacted[user] = at
+                ids.add(event_id)
+
+    def duplicates_note(self, what: str) -> str:
+        """The phase's duplicates, by kind."""
+        if what == "cards":
+            distinct, repeated = self.duplicate_cards, self.repeated_cards
+        else:
+            distinct, repeated = self.duplicate_redactions, self.repeated_redactions
+        return (
+            f"{distinct} duplicate {what} (a second event), {repeated} repeated "
+            f"(one event in two /sync answers)"
+        )
 
 
 class SetupClock:
@@ -647,9 +674,11 @@ async def run(ctx: Context) -> None:
                 "publish: card in each /sync",
                 latencies=delivered,
                 wall=publish_s,
-                errors=len(everyone - set(watch.cards)) + watch.duplicate_cards,
+                errors=len(everyone - set(watch.cards))
+                + watch.duplicate_cards
+                + watch.repeated_cards,
                 note=f"last of {count} after {publish_s:.1f} s; "
-                f"{watch.duplicate_cards} duplicate cards; "
+                f"{watch.duplicates_note('cards')}; "
                 + _per_officer(publish, publish_polls, count)
                 + _db_note(publish),
             )
@@ -711,9 +740,10 @@ async def run(ctx: Context) -> None:
                 latencies=[at - started for at in watch.redacted.values()],
                 wall=withdraw_s,
                 errors=len(set(watch.cards) - set(watch.redacted))
-                + watch.duplicate_redactions,
+                + watch.duplicate_redactions
+                + watch.repeated_redactions,
                 note=f"last of {len(watch.cards)} after {withdraw_s:.1f} s; "
-                f"{watch.duplicate_redactions} duplicate redactions; "
+                f"{watch.duplicates_note('redactions')}; "
                 + _per_officer(withdraw, withdraw_polls, len(watch.cards))
                 + _db_note(withdraw),
             )

@@ -25,6 +25,7 @@ from benchmarks.runner import compare, round_medians, setup_on_monolith
 from benchmarks.scenario import Context, Outcome, Sample
 from benchmarks.scenarios import SCENARIOS
 from benchmarks.scenarios.cross_domain import rate_sample, requirement
+from benchmarks.scenarios.pubaccount import CARD, Watch
 from benchmarks.scenarios.search_cost import lag_sample
 from benchmarks.servers import SYNAPSE_DEFAULTS, BenchServer, synapse_name
 from homeserver.config_file import load_server_config
@@ -276,6 +277,43 @@ class RoundsTest(unittest.TestCase):
         self.assertIn("1.20, 3.00, 1.05", notes[0])
         self.assertIn("server CPU: median over 3 rounds 1.10x (", notes[1])
         self.assertEqual(round_medians("login", pairs[:1]), [])
+
+
+class PubaccountWatchTest(unittest.TestCase):
+    """What the pubaccount scenario counts per officer: the card of the article and the
+    redaction of that copy once each; a second, distinct event (the server sent two)
+    and the same event in two /sync answers (delivered twice) counted apart."""
+
+    def test_duplicates_and_repeats_counted_apart(self) -> None:
+        watch = Watch()
+        watch.article_id = 7
+        card = {"event_id": "$c", "content": {CARD: {"articles": [{"id": 7}]}}}
+        edit = {
+            "event_id": "$e",
+            "content": {CARD: {"articles": [{"id": 7}]}, "m.relates_to": {}},
+        }
+
+        def redaction(event_id: str, target: str = "$c") -> dict[str, object]:
+            return {"event_id": event_id, "type": "m.room.redaction", "redacts": target}
+
+        watch.seen("@a", "!r", card, 1.0)
+        watch.seen("@a", "!r", edit, 1.5)  # an edit is not a second card
+        watch.seen("@a", "!r", card, 2.0)  # one card, two answers
+        watch.seen("@a", "!r", {**card, "event_id": "$c2"}, 3.0)
+        self.assertEqual(watch.cards["@a"], ("$c", 1.0))
+        self.assertEqual((watch.duplicate_cards, watch.repeated_cards), (1, 1))
+        watch.seen("@a", "!r", redaction("$x", "$other"), 4.0)  # not its copy
+        self.assertNotIn("@a", watch.redacted)
+        watch.seen("@a", "!r", redaction("$r1"), 5.0)
+        watch.seen("@a", "!r", redaction("$r1"), 6.0)
+        watch.seen("@a", "!r", redaction("$r2"), 7.0)
+        watch.seen("@a", "!r", redaction("$r2"), 8.0)
+        self.assertEqual(watch.redacted["@a"], 5.0)
+        self.assertEqual(
+            (watch.duplicate_redactions, watch.repeated_redactions), (1, 2)
+        )
+        self.assertIn("1 duplicate redactions", watch.duplicates_note("redactions"))
+        self.assertIn("2 repeated", watch.duplicates_note("redactions"))
 
 
 class HandOverTest(unittest.TestCase):
