@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.common.storage import Txn, batch, insert_rows
+from modules.common.synapse.database import execute_prepared
 from modules.common.synapse.tables import live_device_sql
 
 USER, IP = "user", "ip"
@@ -223,7 +224,9 @@ def login_read_txn(
     )
     if not parts:
         return found
-    txn.execute(" UNION ALL ".join(parts), tuple(args))
+    # Prepared once per connection where it runs outside a transaction (before_login):
+    # planning this statement cost PostgreSQL more than running it.
+    execute_prepared(txn, " UNION ALL ".join(parts), args)
     locks: dict[str, int] = {}
     logins: list[tuple[int, str | None, str | None]] = []
     for kind, a, b, n in txn.fetchall():
