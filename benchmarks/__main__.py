@@ -137,6 +137,12 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         type=int,
         help="login: bcrypt cost of the accounts' hashes (default 4; production 12)",
     )
+    run.add_argument(
+        "--trace",
+        action="store_true",
+        help="login: read the server's counters around each 1-client login (GC, "
+        "reactor turns, transactions by name) and compare the slowest 3%% with the rest",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -174,6 +180,7 @@ def _run(args: argparse.Namespace) -> int:
         "recipients": args.recipients,
         "creation_only": args.creation_only,
         "bcrypt_rounds": args.bcrypt_rounds,
+        "trace": args.trace,
         "profile": args.profile,
         "without": args.without,
         "no_vanilla": args.no_vanilla,
