@@ -374,6 +374,24 @@ class AccountsTests:
             )
         self.assertErrcode(await officers[0].request("GET", path), 403, "M_FORBIDDEN")
 
+    async def test_lock_after_many_logins_of_the_account(self) -> None:
+        # The lock read runs at every login (on PostgreSQL a statement prepared once per
+        # connection): after many reads of this account it still sees a new lock.
+        base = self.server.base_url
+        _someone, localpart, password = account(self, "often")
+        for k in range(8):
+            status, body = await login(
+                base, password, user=localpart, device_id=f"OFTEN{k}"
+            )
+            self.assertEqual(status, 200, body)
+        for _ in range(5):
+            self.assertErrcode(
+                await login(base, "wrong", user=localpart), 403, "M_FORBIDDEN"
+            )
+        self.assertErrcode(
+            await login(base, password, user=localpart), 403, "CN_JWWX_LOGIN_LOCKED"
+        )
+
     async def test_source_ip_lockout(self) -> None:
         base = self.server.base_url
         admin = accounts_admin(self)

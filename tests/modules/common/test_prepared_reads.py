@@ -87,6 +87,17 @@ class PostgresPreparedTest(unittest.TestCase):
         self.assertEqual(len(statements), 1, statements)
         self.assertIn("k = $1 AND v >= $2", statements[0])
 
+    def test_later_executions_see_the_rows_of_now(self) -> None:
+        # PostgreSQL plans the first five executions with their values and may keep a
+        # generic plan after: every one must still read what is there at the time.
+        with self.conn.cursor() as cur:
+            for n in range(12):
+                self.assertEqual(
+                    self.read("w", 0, "q"), [("a?", v) for v in range(100, 100 + n)]
+                )
+                cur.execute("INSERT INTO jwwx_prep_t VALUES ('w', %s)", (100 + n,))
+        self.assertEqual(len(self.prepared()), 1)
+
     def test_prepares_again_when_the_connection_lost_it(self) -> None:
         self.assertEqual(
             self.read("y", 0, "x"), [("a?", 7), ("it's ?", 1), ("it's ?", 5)]
