@@ -144,8 +144,8 @@ class LoginRead:
     address's; `second_factor` (asked with `mfa`): TOTP confirmed or an active device
     key; `bound_device`: the device the key `key_id` is bound to; `sessions`
     (device_id -> (platform, login_ts)) and `live` (those whose device still exists)
-    when asked; `earlier`: (ip, user_agent) of up to `history` earlier successful
-    logins, newest first."""
+    when asked; `earlier`: the distinct (ip, user_agent) pairs of up to `history`
+    earlier successful logins, the most recently used first."""
 
     locked_until: int | None = None
     second_factor: bool = False
@@ -211,10 +211,13 @@ def login_read_txn(
         )
         args.append(user_id)
     if history:
+        # The distinct (ip, user agent) pairs of those logins (what the new-place check
+        # compares): an officer's year of logins from one phone is one row, not 365.
         parts.append(
-            "SELECT 'l', ip, user_agent, id FROM (SELECT ip, user_agent, id"
+            "SELECT 'l', ip, user_agent, MAX(id) FROM (SELECT ip, user_agent, id"
             " FROM jwwx_acc_login_log WHERE user_id = ? AND id < ? AND kind = 'login'"
             " AND result = 'ok' ORDER BY id DESC LIMIT ?) AS earlier"
+            " GROUP BY ip, user_agent"
         )
         args += [user_id, before_log_id, history]
     found = LoginRead(

@@ -2,6 +2,7 @@
 """modules.accounts SQL on real SQLite and PostgreSQL databases, with made-up clocks:
 lock expiry and windows (no waiting), lock release, log paging and pruning."""
 
+import dataclasses
 from typing import Any
 
 from twisted.trial import unittest
@@ -182,8 +183,20 @@ class StorageTests(StorageCase):
             {"PHONE": ("mobile", 10), "PC": ("mobile", 20), "HIDDEN": ("mobile", 30)},
         )
         self.assertEqual(full.live, {"PHONE"})
-        self.assertEqual(full.earlier, [("10.0.0.1", "test")] * 2)
+        # Two logins from one place: one pair (what the new-place check compares).
+        self.assertEqual(full.earlier, [("10.0.0.1", "test")])
         self.assertEqual(read(history=1).earlier, [("10.0.0.1", "test")])
+        elsewhere = dataclasses.replace(entry(350, "ok"), ip="10.9.0.1")
+        self.db(storage.add_log_txn, elsewhere)
+        self.db(storage.add_log_txn, entry(360, "ok"))
+        self.assertEqual(
+            read(history=5).earlier, [("10.0.0.1", "test"), ("10.9.0.1", "test")]
+        )
+        # Only the last `history` logins count: the older place drops out.
+        self.assertEqual(read(history=1).earlier, [("10.0.0.1", "test")])
+        self.assertEqual(
+            read(history=2).earlier, [("10.0.0.1", "test"), ("10.9.0.1", "test")]
+        )
         # A device logging in again replaces its session row.
         self.db(storage.add_session_txn, USER, "PC", "desktop", "ua2", None, 40)
         self.assertEqual(self.db(storage.sessions_txn, USER)["PC"], ("desktop", 40))
