@@ -51,6 +51,12 @@ def _add_run(scenarios: "argparse._SubParsersAction[argparse.ArgumentParser]") -
         metavar="DIR",
         help="py-spy the servers during each measured phase (raw stacks in DIR)",
     )
+    run.add_argument(
+        "--timeline",
+        action="store_true",
+        help="with --profile: a time line per phase (py-spy 1,000 Hz with idle"
+        " threads, chrometrace) and its reactor turns over 25 ms in the notes",
+    )
     run.add_argument("--pairs", type=int, help="dm-latency: pairs (overrides size)")
     run.add_argument(
         "--rate",
@@ -182,6 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         "bcrypt_rounds": args.bcrypt_rounds,
         "trace": args.trace,
         "profile": args.profile,
+        "timeline": args.timeline,
         "without": args.without,
         "no_vanilla": args.no_vanilla,
         "overlay": args.overlay,

@@ -14,6 +14,7 @@ from pathlib import Path
 from benchmarks.servers import BenchServer, synapse_processes
 
 RATE = 50  # samples per second: cheap enough not to disturb the server much
+TIMELINE_RATE = 1000  # a time line's: turns of a few ms apart
 # Frames where a thread waits for work (the reactor's epoll, idle database threads):
 # left out, so the percentages are of time spent doing something.
 IDLE = ("CallWrapper.__call__", "Condition.wait", "untilConcludes", "select", "poll")
@@ -40,8 +41,15 @@ class Profiler:
     process and, in a worker deployment, each worker: `outputs`, by name) while
     inside, if py-spy can."""
 
-    def __init__(self, server: BenchServer, out: Path, rate: int = RATE) -> None:
+    def __init__(
+        self, server: BenchServer, out: Path, rate: int = RATE, timeline: bool = False
+    ) -> None:
+        """`timeline`: a time line instead of stacks (`--timeline`, benchmarks/timeline.py):
+        1,000 Hz with idle threads, chrometrace, to OUT with `.json`."""
         self.server, self.out, self.rate = server, out, rate
+        self.timeline = timeline
+        if timeline:
+            self.rate, self.out = TIMELINE_RATE, out.with_suffix(".json")
         self._processes: list[subprocess.Popen[bytes]] = []
         self.outputs: dict[str, Path] = {}
         self.problem = ""
@@ -65,8 +73,12 @@ class Profiler:
                         "--rate",
                         str(self.rate),
                         "--nonblocking",
-                        "--format",
-                        "raw",
+                        *(
+                            ("--idle", "--format", "chrometrace")
+                            if self.timeline
+                            else ()
+                        ),
+                        *(() if self.timeline else ("--format", "raw")),
                         "--output",
                         str(path),
                     ],
@@ -89,7 +101,12 @@ class Profiler:
 
 def summary(path: Path, top: int = 6, rate: int = RATE) -> str:
     """The functions with the most samples on the stack (inclusive) among ours and
-    Synapse's handlers/storage, and the top frames by own time; database waits apart."""
+    Synapse's handlers/storage, and the top frames by own time; database waits apart.
+    A time line (.json): its reactor turns over 25 ms instead."""
+    if path.suffix == ".json":
+        from benchmarks import timeline
+
+        return timeline.summary(path)
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     total = waiting = 0

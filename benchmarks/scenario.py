@@ -237,7 +237,7 @@ class Context:
             f"{self.scenario}-{self.server.label}-{len(self.phases)}.txt"
         )
         profiler = (
-            Profiler(self.server, out, profile_rate)
+            Profiler(self.server, out, profile_rate, bool(self.options.get("timeline")))
             if folder and profile_rate > 0
             else nullcontext()
         )

@@ -289,7 +289,12 @@ async def _read_in_two_phases(
         # kept out of the phase's own profiler; the idle long-polls add few samples.
         slug = "page" if label == "article page" else "reference"
         out = Path(folder) / f"{ctx.scenario}-{ctx.label}-{slug}-first-pages.txt"
-        profiler = Profiler(ctx.server, out, FIRST_PAGES_PROFILE_RATE)
+        profiler = Profiler(
+            ctx.server,
+            out,
+            FIRST_PAGES_PROFILE_RATE,
+            bool(ctx.options.get("timeline")),
+        )
     with profiler:
         if folder:
             await asyncio.sleep(PROFILER_LEAD_S)

@@ -5,6 +5,7 @@ table of a scenario that starts its own servers (cross-domain). The cross-domain
 itself is not in the smoke test: even its tiniest form starts five servers (two
 domains on each side, the bridge's) and took 2 min at load 12-15."""
 
+import json
 import math
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from benchmarks.scenarios.cross_domain import rate_sample, requirement
 from benchmarks.scenarios.pubaccount import CARD, Watch
 from benchmarks.scenarios.search_cost import lag_sample
 from benchmarks.servers import SYNAPSE_DEFAULTS, BenchServer, synapse_name
+from benchmarks.timeline import summary as timeline_summary
 from homeserver.config_file import load_server_config
 from homeserver.supervisor import has_workers
 from tests.harness.server import init_in_process, launcher
@@ -119,6 +121,76 @@ class ProfileSummaryTest(unittest.TestCase):
         self.assertIn("80 of database threads waiting", text)
         self.assertIn("SyncHandler.sync 75%", text)
         self.assertIn("Store.count_txn 25%", text)
+
+
+def _trace(tid: int, root: str, spans: list[tuple[int, list[str]]]) -> list[dict]:
+    """py-spy's chrometrace events for one thread: its stack (`function@file` from
+    the root) from each time on."""
+    events: list[dict] = []
+    stack: list[str] = []
+    for ts, frames in spans:
+        keep = 0
+        while keep < min(len(stack), len(frames)) and stack[keep] == frames[keep]:
+            keep += 1
+        for name in reversed(stack[keep:]):
+            events.append(
+                {"ph": "E", "name": name.partition("@")[0], "tid": tid, "ts": ts}
+            )
+        for name in frames[keep:]:
+            function, _, filename = name.partition("@")
+            events.append(
+                {
+                    "ph": "B",
+                    "name": function,
+                    "tid": tid,
+                    "ts": ts,
+                    "args": {"filename": filename},
+                }
+            )
+        stack = frames
+    return [{"ph": "B", "name": root, "tid": tid, "ts": 0}, *events]
+
+
+class TimelineTest(unittest.TestCase):
+    def test_long_turns_with_what_other_threads_ran(self) -> None:
+        """A reactor turn is the time between two epoll waits (Synapse's CallWrapper);
+        one of 40 ms is listed with its frames and the database thread's meanwhile, a
+        10-ms one is not, nor the start-up before the reactor runs."""
+        loop = ["run", "EPollReactor.mainLoop"]
+        wait = [*loop, "EPollReactor.doPoll", "CallWrapper.__call__"]
+        page = [*loop, "runUntilCurrent", "PublicAccountsClientResource.page"]
+        gc = [*loop, "runUntilCurrent", "install_gc_manager.<locals>._maybe_gc"]
+        main = _trace(
+            1,
+            "thread (1)",
+            [
+                (0, ["run", "import_module"]),  # 60 ms of start-up: no turn
+                (60_000, wait),
+                (100_000, page),
+                (110_000, wait),  # a 10-ms turn
+                (200_000, gc),
+                (240_000, wait),  # a 40-ms turn
+                (300_000, wait),
+            ],
+        )
+        idle = ["run", "ThreadWorker.work", "Queue.get"]
+        seal = [
+            "run",
+            "ThreadWorker.work",
+            "Archiver._step.read_txn@modules/audit/archiver.py",
+            "sm4_seal@/x/modules/common/gm.py",
+            "HMAC.finalize@cryptography/hazmat/primitives/hmac.py",
+        ]
+        db = _trace(2, "thread (2): db", [(0, idle), (210_000, seal), (230_000, idle)])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "t.json"
+            path.write_text(json.dumps(main + db), encoding="utf-8")
+            text = timeline_summary(path, over_ms=25)
+        lines = text.splitlines()
+        self.assertEqual(lines[0], "1 reactor turns >= 25 ms (>= 50 ms: 0)", text)
+        self.assertIn("40 ms: main install_gc_manager.<locals>._maybe_gc 40", lines[1])
+        # the innermost frame of ours names the other thread's work
+        self.assertIn("other threads sm4_seal 20", lines[1])
 
 
 class CapacityModelTest(unittest.TestCase):
