@@ -28,6 +28,10 @@ class Draft:
     ts: int
     body: dict[str, Any]
     has_media: bool = False
+    # An inbox record's payload as the hook sealed it (key id, payload): the same format
+    # as a record's (seal_body of the body), verified when it was opened; appended as
+    # it is when that key still seals, instead of sealing the body again.
+    sealed: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,11 @@ def archive_txn(
                 key_id,
                 1 if draft.has_media else 0,
                 HASH_FORMAT,
-                seal_body(key, draft.body),
+                (
+                    draft.sealed[1]
+                    if draft.sealed is not None and draft.sealed[0] == key_id
+                    else seal_body(key, draft.body)
+                ),
                 prev,
             )
         )
@@ -306,7 +314,7 @@ def open_inbox(
     keys: Mapping[str, bytes], rows: list[tuple[str, str, int, str, str]]
 ) -> list[Draft]:
     return [
-        Draft(kind, ts, open_body(keys, key_id, payload))
+        Draft(kind, ts, open_body(keys, key_id, payload), sealed=(key_id, payload))
         for _, kind, ts, key_id, payload in rows
     ]
 
