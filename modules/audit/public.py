@@ -76,8 +76,11 @@ class AuditService(Protocol):
 
     async def record_app_read(self, app_id: str, msgid: str, user_id: str) -> None: ...
 
-    async def record_app_reads(self, reads: Sequence[tuple[str, str, str]]) -> None:
-        """Many read records (app_id, msgid, user_id) in one transaction."""
+    async def record_app_reads(
+        self, reads: Sequence[tuple[str, str, str]], opens: Sequence[int] = ()
+    ) -> None:
+        """Many read records (app_id, msgid, user_id) in one transaction; `opens`,
+        when given, how many opens each record stands for (one per read if absent)."""
         ...
 
     async def archive_burned_message(self, event_json: str) -> None:
@@ -140,13 +143,15 @@ async def record_app_read(
 
 
 async def record_app_reads(
-    api: ModuleApi, reads: Sequence[tuple[str, str, str]]
+    api: ModuleApi, reads: Sequence[tuple[str, str, str]], opens: Sequence[int] = ()
 ) -> None:
     """Many opens at once, (app_id, msgid, user_id) each: one transaction (a caller
-    that batches its opens, e.g. the article pages)."""
+    that batches its opens, e.g. the article pages). `opens[i]` > 1: one record for
+    that many opens of the same message by the same user in the batch (`opens` in the
+    record's body); the records of one call share their time anyway."""
     service = audit_service(api)
     if service is not None and reads:
-        await service.record_app_reads(reads)
+        await service.record_app_reads(reads, opens)
 
 
 async def record_document(

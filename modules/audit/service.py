@@ -187,16 +187,26 @@ class AuditService:
             {"event": "read", "app_id": app_id, "msgid": msgid, "user_id": user_id},
         )
 
-    async def record_app_reads(self, reads: Sequence[tuple[str, str, str]]) -> None:
-        """Read records (app_id, msgid, user_id) stored in one transaction."""
+    async def record_app_reads(
+        self, reads: Sequence[tuple[str, str, str]], opens: Sequence[int] = ()
+    ) -> None:
+        """Read records (app_id, msgid, user_id) stored in one transaction; a record
+        standing for more than one open of the message says how many (`opens`)."""
+        if opens and len(opens) != len(reads):
+            raise ValueError(f"{len(opens)} counts for {len(reads)} read records")
         await self._runtime.ready()
         now = self._api.get_current_time_msec()
-        rows = [
-            self._row(
-                "app", {"event": "read", "app_id": a, "msgid": m, "user_id": u}, now
-            )
-            for a, m, u in reads
-        ]
+        rows = []
+        for i, (a, m, u) in enumerate(reads):
+            body: dict[str, Any] = {
+                "event": "read",
+                "app_id": a,
+                "msgid": m,
+                "user_id": u,
+            }
+            if opens and opens[i] > 1:
+                body["opens"] = opens[i]
+            rows.append(self._row("app", body, now))
         await self._api.run_db_interaction(
             "jwwx_audit_inbox_add_many", storage.inbox_add_many_txn, rows
         )
