@@ -44,6 +44,7 @@ from modules.openapi.jumps import Jumps
 from modules.openapi.media import MediaStore
 from modules.openapi.messages import Messenger
 from modules.openapi.oauth import OAuth
+from modules.openapi.pacing import Pacer
 from modules.openapi.pool import Pool
 from modules.openapi.resources.admin import ADMIN_PREFIX, OpenApiAdminResource
 from modules.openapi.resources.cgi import CGI_PREFIX, VOICE_ADD, CgiResource
@@ -85,12 +86,17 @@ class OpenApiModule:
             if config.broadcast_rooms and config.broadcast_pool
             else None
         )
+        # Pushes into the broadcast rooms, a room at a time (pacing.py).
+        self.pacer = Pacer(api, config.broadcast_pace_lag_ms)
+        if self.pool is not None:
+            self.pool.pacing = self.pacer.stats
         self.broadcasts = Broadcasts(
             api,
             config.broadcast_min_range,
             config.broadcast_room_size,
             config.broadcast_join_concurrency,
             pool=self.pool,
+            pacer=self.pacer,
         )
         self.incoming = MessageTail(
             api, self.jobs, self.callbacks.queue_txn, self.callbacks.kick

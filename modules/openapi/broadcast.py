@@ -37,6 +37,7 @@ from modules.common.synapse.events import event_stream_ordering
 from modules.common.synapse.rooms import join_batch, join_unlimited
 from modules.common.synapse.runtime import keyed_lock, run_concurrently
 from modules.openapi import storage
+from modules.openapi.pacing import Pacer
 from modules.openapi.scope import scope_txn
 from modules.openapi.storage import App
 from modules.openapi.storage import broadcast as rooms_db
@@ -149,6 +150,7 @@ class Broadcasts:
         on_room_created: Callable[[Any, str], Awaitable[None]] | None = None,
         pool: "SparePool | None" = None,
         pool_mode: bool = False,
+        pacer: Pacer | None = None,
     ) -> None:
         self._api = api
         self._min_range = min_range
@@ -166,6 +168,9 @@ class Broadcasts:
         # into new rooms: a spare room is never added to once complete).
         self._pool = pool
         self._pool_mode = pool_mode
+        # Pushes go into the rooms one at a time, each once the /sync answers the
+        # rooms before it woke are nearly done (pacing.py); None: side by side.
+        self._pacer = pacer if pacer is not None and pacer.enabled else None
         self._claimed: set[int] = set()  # apps whose last sync claimed spare rooms
         self._lock = keyed_lock(api, f"jwwx_{style.name}_broadcast")
         # room_id → agentid (None: not a broadcast room); room ids are never reused.
@@ -482,9 +487,10 @@ class Broadcasts:
     async def send(
         self, app: Channel, content: dict[str, Any], rooms: list[str]
     ) -> dict[str, tuple[str, int | None]]:
-        """One event per room: room → (event_id, stream ordering) of those sent. Into
-        a claimed room not announced yet, the event goes as the last of the claim's
-        batch (pool.py): the officers are woken once for both."""
+        """One event per room (paced when configured: pacing.py): room → (event_id,
+        stream ordering) of those sent. Into a claimed room not announced yet, the
+        event goes as the last of the claim's batch (pool.py): the officers are woken
+        once for both."""
         sent: dict[str, tuple[str, int | None]] = {}
         held = await self._pool.unannounced(app) if self._pool is not None else set()
 
@@ -507,5 +513,10 @@ class Broadcasts:
             except Exception:
                 logger.exception("cannot push into broadcast room %s", room_id)
 
-        await run_concurrently(send_one, rooms, self._concurrency)
+        if self._pacer is not None:
+            for room_id in rooms:
+                await self._pacer.send(room_id, self._room_size, send_one)
+            logger.info("paced push of %s: %s", app.key, self._pacer.stats())
+        else:
+            await run_concurrently(send_one, rooms, self._concurrency)
         return sent

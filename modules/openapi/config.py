@@ -50,6 +50,13 @@ Keys:
       the app's first push into the room and go with it as one batch, so each officer's
       /sync answers once for both (pool.py); without a push they go alone after it (the
       jobs instance looks every few seconds, after a restart too). 0: sent at the claim.
+  broadcast_pace_lag_ms (int 0..10000, default 100): a push into the broadcast rooms
+      goes into them one room at a time (one queue per process), each room once a no-op
+      database interaction takes at most this long, i.e. once the /sync answers the
+      rooms before it woke are nearly done (pacing.py): a one-officer push sent
+      meanwhile then reaches its officer behind about one room's answers, not behind
+      the whole range's. A room waits at most 25 ms per officer of the room before it.
+      0: every room at once (`broadcast_join_concurrency` side by side).
   prepare_conversations (bool, default true): when an app's visible range is set or
       changed, also create its private conversation with every officer in range in
       the background (after the broadcast rooms are joined), so that officers can
@@ -98,6 +105,7 @@ class OpenApiConfig:
     broadcast_pool_concurrency: int = 2
     broadcast_pool_refill_delay_seconds: int = 60
     broadcast_claim_announce_seconds: int = 45
+    broadcast_pace_lag_ms: int = 100
     prepare_conversations: bool = True
     prepare_concurrency: int = 2
     prepare_interval_seconds: int = 300
@@ -146,6 +154,9 @@ class OpenApiConfig:
             ),
             broadcast_claim_announce_seconds=reader.integer(
                 "broadcast_claim_announce_seconds", 45, minimum=0, maximum=3600
+            ),
+            broadcast_pace_lag_ms=reader.integer(
+                "broadcast_pace_lag_ms", 100, minimum=0, maximum=10000
             ),
             prepare_conversations=reader.boolean("prepare_conversations", True),
             prepare_concurrency=reader.integer(

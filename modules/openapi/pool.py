@@ -108,6 +108,9 @@ class Pool:
         self._building = False
         self._again = False
         self._refill_pending = False
+        # The process's pacing of pushes into broadcast rooms (pacing.py), shown with
+        # the pool's counts.
+        self.pacing: Callable[[], dict[str, Any]] | None = None
 
     async def _db(self, desc: str, fn: Any, *args: Any) -> Any:
         return await self._api.run_db_interaction(f"jwwx_openapi_{desc}", fn, *args)
@@ -166,6 +169,8 @@ class Pool:
     async def coverage(self) -> dict[str, Any]:
         counts: dict[str, Any] = await self._db("pool_counts", rooms_db.pool_counts_txn)
         counts["building"] = self._building
+        if self.pacing is not None:
+            counts["pacing"] = self.pacing()
         return counts
 
     # Claims.

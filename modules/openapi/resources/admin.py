@@ -24,7 +24,8 @@ GET    apps/{agentid}/callbacks?state=failed|pending|sent&limit=  the app's call
                               (default failed: the dead letters)
 POST   apps/{agentid}/callbacks/retry  {msgids?}  dead letters back to the queue
 GET    broadcast/pool             the pool of spare broadcast rooms (pool.py):
-                              {deliverable, covered, joining, spare_rooms, building}
+                              {deliverable, covered, joining, spare_rooms, building,
+                              pacing: this process's paced pushes (pacing.py)}
                               (needs apps.create over the whole directory; 404 when
                               broadcast_pool is off)
 POST   broadcast/pool             build it now (after a directory import) in the

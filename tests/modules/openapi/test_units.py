@@ -57,6 +57,7 @@ class ConfigTest(unittest.TestCase):
             ),
             (2, 60),
         )
+        self.assertEqual(config.broadcast_pace_lag_ms, 100)
         for bad in (
             {"prepare_conversations": "yes"},
             {"prepare_interval_seconds": -1},
@@ -67,6 +68,8 @@ class ConfigTest(unittest.TestCase):
             {"broadcast_pool": "no"},
             {"broadcast_pool_concurrency": 0},
             {"broadcast_pool_refill_delay_seconds": -1},
+            {"broadcast_pace_lag_ms": -1},
+            {"broadcast_pace_lag_ms": 10001},
         ):
             with self.assertRaises(ConfigError):
                 OpenApiConfig.parse({"corpid": "x", **bad})
